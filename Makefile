@@ -1,0 +1,40 @@
+# Kindred. `make run` starts everything with demo data; `make test` runs every test.
+GO ?= go
+STATICCHECK_VERSION ?= 2025.1.1
+
+.PHONY: run test build deps-run deps-test lint check-format vet staticcheck clean
+
+build:
+	$(GO) build -o bin/kindred ./cmd/kindred
+	$(GO) build -o bin/kindred-dev ./cmd/kindred-dev
+
+deps-run:
+	@scripts/deps.sh run
+
+deps-test:
+	@scripts/deps.sh test
+
+# Starts PostgreSQL and Meilisearch (unless DATABASE_URL / MEILI_URL are set),
+# migrates, loads demo data the first time, and serves http://localhost:8080.
+# Ctrl-C stops everything it started.
+run: deps-run build
+	bin/kindred-dev run -- sh -c '{ [ -f .data/demo-seeded ] || { bin/kindred migrate up >/dev/null && bin/kindred seed-demo && touch .data/demo-seeded; }; } && exec bin/kindred serve'
+
+# Throwaway PostgreSQL and Meilisearch on free loopback ports, then every test.
+test: deps-test build lint
+	bin/kindred-dev test -- $(GO) test -count=1 -p 2 -timeout 15m ./...
+
+lint: check-format vet staticcheck
+
+check-format:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.cache/*')); \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+staticcheck:
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
+
+clean:
+	rm -rf bin .cache

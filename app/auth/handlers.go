@@ -1,0 +1,543 @@
+package auth
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"kindred/app/web"
+	"kindred/models"
+)
+
+// Page templates, named by their paths under templates/.
+const (
+	TplSignUp       = "pages/auth/signup.html"
+	TplSignIn       = "pages/auth/signin.html"
+	TplForgot       = "pages/auth/forgot.html"
+	TplReset        = "pages/auth/reset.html"
+	TplVerify       = "pages/auth/verify.html"
+	TplChooseHandle = "pages/auth/choose_handle.html"
+	TplMessage      = "pages/auth/message.html"
+	TplSettings     = "pages/account/settings.html"
+	TplTokenCreated = "pages/account/token_created.html"
+	TplAdminUsers   = "pages/admin/users.html"
+)
+
+// Templates lists every page this package renders, checked at start-up.
+var Templates = []string{TplSignUp, TplSignIn, TplForgot, TplReset, TplVerify, TplChooseHandle, TplMessage, TplSettings, TplTokenCreated, TplAdminUsers}
+
+const pendingCookie = "kindred_pending"
+
+// Handlers serves the account pages.
+type Handlers struct {
+	svc     *Service
+	r       *web.Renderer
+	cookies web.Cookies
+}
+
+// NewHandlers wires the HTML handlers.
+func NewHandlers(svc *Service, r *web.Renderer, cookies web.Cookies) *Handlers {
+	return &Handlers{svc: svc, r: r, cookies: cookies}
+}
+
+func client(c echo.Context) Client {
+	return Client{IP: c.RealIP(), UserAgent: c.Request().UserAgent()}
+}
+
+func (h *Handlers) page(c echo.Context, title string) *web.Page {
+	p := h.r.NewPage(c, title)
+	for _, e := range h.svc.Externals() {
+		p.Providers = append(p.Providers, web.Provider{Key: e.Key, Label: e.Label})
+	}
+	return p
+}
+
+func (h *Handlers) signIn(c echo.Context, token string) {
+	h.cookies.Set(c, web.SessionCookie, token, 0)
+}
+
+// message shows a short page with a heading and one paragraph.
+type message struct {
+	Heading  string
+	Text     string
+	Link     string
+	LinkText string
+}
+
+func (h *Handlers) message(c echo.Context, status int, m message) error {
+	p := h.page(c, m.Heading)
+	p.Noindex = true
+	p.Data = m
+	return h.r.Render(c, status, TplMessage, p)
+}
+
+// SignUpPage shows the sign-up form.
+func (h *Handlers) SignUpPage(c echo.Context) error {
+	if web.CurrentUser(c) != nil {
+		return web.Redirect(c, "/")
+	}
+	return h.r.Render(c, http.StatusOK, TplSignUp, h.page(c, "Join Kindred"))
+}
+
+// SignUp creates the account and signs it in.
+func (h *Handlers) SignUp(c echo.Context) error {
+	f := SignUpForm{Handle: c.FormValue("handle"), Email: c.FormValue("email"), Password: c.FormValue("password")}
+	u, token, err := h.svc.SignUp(c.Request().Context(), f, client(c))
+	var verr *models.ValidationError
+	if errors.As(err, &verr) {
+		return h.r.RenderForm(c, TplSignUp, h.page(c, "Join Kindred"), f.Values(), verr)
+	}
+	if err != nil {
+		return err
+	}
+	h.signIn(c, token)
+	h.cookies.SetFlash(c, "Welcome to Kindred, "+u.Handle+". We have sent you an e-mail to confirm your address.")
+	return web.Redirect(c, "/")
+}
+
+// SignInPage shows the sign-in form.
+func (h *Handlers) SignInPage(c echo.Context) error {
+	if web.CurrentUser(c) != nil {
+		return web.Redirect(c, web.SafeNext(c.QueryParam("next")))
+	}
+	p := h.page(c, "Sign in")
+	p.Form.Values["next"] = web.SafeNext(c.QueryParam("next"))
+	return h.r.Render(c, http.StatusOK, TplSignIn, p)
+}
+
+// SignIn checks the credentials and starts a session.
+func (h *Handlers) SignIn(c echo.Context) error {
+	f := SignInForm{Login: c.FormValue("login"), Password: c.FormValue("password")}
+	next := web.SafeNext(c.FormValue("next"))
+	values := map[string]string{"login": f.Login, "next": next}
+	_, token, err := h.svc.SignIn(c.Request().Context(), f, client(c))
+	var verr *models.ValidationError
+	switch {
+	case errors.As(err, &verr):
+		return h.r.RenderForm(c, TplSignIn, h.page(c, "Sign in"), values, verr)
+	case errors.Is(err, ErrBadCredentials):
+		v := models.NewValidationError()
+		v.Message = "That handle or e-mail and password do not match an account."
+		v.Add("password", "Check your password, or reset it.")
+		return h.r.RenderForm(c, TplSignIn, h.page(c, "Sign in"), values, v)
+	case errors.Is(err, ErrAccountSuspended):
+		v := models.NewValidationError()
+		v.Message = "This account is suspended. You will be able to sign in again when the suspension ends."
+		v.Add("login", "Account suspended.")
+		p := h.page(c, "Sign in")
+		p.Form = web.Form{Values: values, Errors: v.Fields, Message: v.Message}
+		return h.r.Render(c, http.StatusForbidden, TplSignIn, p)
+	case err != nil:
+		return err
+	}
+	h.signIn(c, token)
+	return web.Redirect(c, next)
+}
+
+// SignOut ends the session on the server and clears the cookie.
+func (h *Handlers) SignOut(c echo.Context) error {
+	if s := web.CurrentSession(c); s != nil {
+		if err := h.svc.SignOut(c.Request().Context(), s); err != nil {
+			return err
+		}
+	}
+	h.cookies.Clear(c, web.SessionCookie)
+	h.cookies.SetFlash(c, "You are signed out.")
+	return web.Redirect(c, "/")
+}
+
+type settingsData struct {
+	Sessions       []models.Session
+	CurrentSession int64
+	Tokens         []models.APIToken
+	HasPassword    bool
+}
+
+func (h *Handlers) settingsPage(c echo.Context) (*web.Page, error) {
+	u := web.CurrentUser(c)
+	ctx := c.Request().Context()
+	sessions, err := h.svc.Sessions(ctx, u.ID)
+	if err != nil {
+		return nil, err
+	}
+	tokens, err := h.svc.APITokens(ctx, u.ID)
+	if err != nil {
+		return nil, err
+	}
+	p := h.page(c, "Account settings")
+	p.Noindex = true
+	p.Data = settingsData{Sessions: sessions, CurrentSession: web.CurrentSession(c).ID, Tokens: tokens, HasPassword: u.PasswordHash != nil}
+	p.Form.Values["handle"] = u.Handle
+	if u.Email != nil {
+		p.Form.Values["email"] = *u.Email
+	}
+	return p, nil
+}
+
+// Settings shows handle, e-mail, password, sessions and API tokens.
+func (h *Handlers) Settings(c echo.Context) error {
+	p, err := h.settingsPage(c)
+	if err != nil {
+		return err
+	}
+	return h.r.Render(c, http.StatusOK, TplSettings, p)
+}
+
+// settingsError re-shows the settings page with one form's errors.
+func (h *Handlers) settingsError(c echo.Context, values map[string]string, err error) error {
+	var verr *models.ValidationError
+	if !errors.As(err, &verr) {
+		return err
+	}
+	p, perr := h.settingsPage(c)
+	if perr != nil {
+		return perr
+	}
+	for k, v := range values {
+		p.Form.Values[k] = v
+	}
+	p.Form.Errors = verr.Fields
+	p.Form.Message = verr.Message
+	return h.r.Render(c, http.StatusUnprocessableEntity, TplSettings, p)
+}
+
+// ChangeHandle renames the account.
+func (h *Handlers) ChangeHandle(c echo.Context) error {
+	handle := c.FormValue("handle")
+	if err := h.svc.ChangeHandle(c.Request().Context(), web.CurrentUser(c), handle); err != nil {
+		return h.settingsError(c, map[string]string{"handle": handle}, err)
+	}
+	h.cookies.SetFlash(c, "Your handle is now "+handle+".")
+	return web.Redirect(c, "/account")
+}
+
+// ChangeEmail sets a new address and sends a verification link to it.
+func (h *Handlers) ChangeEmail(c echo.Context) error {
+	email := c.FormValue("email")
+	if err := h.svc.ChangeEmail(c.Request().Context(), web.CurrentUser(c), email); err != nil {
+		return h.settingsError(c, map[string]string{"email": email}, err)
+	}
+	h.cookies.SetFlash(c, "Saved. Check your inbox for a link to confirm the address.")
+	return web.Redirect(c, "/account")
+}
+
+// ResendVerification sends another verification e-mail.
+func (h *Handlers) ResendVerification(c echo.Context) error {
+	if err := h.svc.ResendVerification(c.Request().Context(), web.CurrentUser(c), client(c)); err != nil {
+		return err
+	}
+	h.cookies.SetFlash(c, "We have sent another confirmation e-mail.")
+	return web.Redirect(c, "/account")
+}
+
+// ChangePassword sets a new password and ends every other session.
+func (h *Handlers) ChangePassword(c echo.Context) error {
+	token, err := h.svc.ChangePassword(c.Request().Context(), web.CurrentUser(c), c.FormValue("current_password"), c.FormValue("new_password"), client(c))
+	if err != nil {
+		return h.settingsError(c, nil, err)
+	}
+	h.signIn(c, token)
+	h.cookies.SetFlash(c, "Password changed. You have been signed out everywhere else.")
+	return web.Redirect(c, "/account")
+}
+
+func idParam(c echo.Context) (int64, error) {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, models.ErrNotFound
+	}
+	return id, nil
+}
+
+// RevokeSession ends one session; ending the current one signs out.
+func (h *Handlers) RevokeSession(c echo.Context) error {
+	id, err := idParam(c)
+	if err != nil {
+		return err
+	}
+	u := web.CurrentUser(c)
+	if err := h.svc.RevokeSession(c.Request().Context(), u.ID, id); err != nil {
+		return err
+	}
+	if id == web.CurrentSession(c).ID {
+		h.cookies.Clear(c, web.SessionCookie)
+		h.cookies.SetFlash(c, "You are signed out.")
+		return web.Redirect(c, "/")
+	}
+	h.cookies.SetFlash(c, "That session has been signed out.")
+	return web.Redirect(c, "/account#sessions")
+}
+
+// RevokeOtherSessions signs out every other browser.
+func (h *Handlers) RevokeOtherSessions(c echo.Context) error {
+	n, err := h.svc.RevokeOtherSessions(c.Request().Context(), web.CurrentUser(c).ID, web.CurrentSession(c).ID)
+	if err != nil {
+		return err
+	}
+	h.cookies.SetFlash(c, "Signed out "+strconv.FormatInt(n, 10)+" other session(s).")
+	return web.Redirect(c, "/account#sessions")
+}
+
+// CreateToken makes an API token and shows it once.
+func (h *Handlers) CreateToken(c echo.Context) error {
+	f := TokenForm{Name: c.FormValue("name"), Scope: c.FormValue("scope")}
+	t, raw, err := h.svc.CreateAPIToken(c.Request().Context(), web.CurrentUser(c), f)
+	if err != nil {
+		return h.settingsError(c, map[string]string{"token_name": f.Name}, err)
+	}
+	p := h.page(c, "Your new API token")
+	p.Noindex = true
+	p.Data = struct {
+		Token *models.APIToken
+		Raw   string
+	}{t, raw}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return h.r.Render(c, http.StatusCreated, TplTokenCreated, p)
+}
+
+// RevokeToken deletes an API token.
+func (h *Handlers) RevokeToken(c echo.Context) error {
+	id, err := idParam(c)
+	if err != nil {
+		return err
+	}
+	if err := h.svc.RevokeAPIToken(c.Request().Context(), web.CurrentUser(c).ID, id); err != nil {
+		return err
+	}
+	h.cookies.SetFlash(c, "Token revoked.")
+	return web.Redirect(c, "/account#tokens")
+}
+
+// VerifyPage asks the owner to confirm: a GET must not use up the link,
+// because mail scanners open links before people do.
+func (h *Handlers) VerifyPage(c echo.Context) error {
+	token := c.QueryParam("token")
+	if err := h.svc.CheckLink(c.Request().Context(), models.PurposeVerifyEmail, token); err != nil {
+		return h.linkError(c, err)
+	}
+	p := h.page(c, "Confirm your e-mail address")
+	p.Noindex = true
+	p.Form.Values["token"] = token
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return h.r.Render(c, http.StatusOK, TplVerify, p)
+}
+
+// Verify confirms the address.
+func (h *Handlers) Verify(c echo.Context) error {
+	if _, err := h.svc.VerifyEmail(c.Request().Context(), c.FormValue("token")); err != nil {
+		return h.linkError(c, err)
+	}
+	h.cookies.SetFlash(c, "Thank you: your e-mail address is confirmed.")
+	if web.CurrentUser(c) != nil {
+		return web.Redirect(c, "/account")
+	}
+	return web.Redirect(c, "/signin")
+}
+
+func (h *Handlers) linkError(c echo.Context, err error) error {
+	if !errors.Is(err, ErrLinkInvalid) {
+		return err
+	}
+	return h.message(c, http.StatusGone, message{
+		Heading: "This link no longer works",
+		Text:    "Links we e-mail work once and expire. You can ask for a new one.",
+		Link:    "/password/forgot", LinkText: "Reset your password",
+	})
+}
+
+// ForgotPage asks for the account's e-mail address.
+func (h *Handlers) ForgotPage(c echo.Context) error {
+	return h.r.Render(c, http.StatusOK, TplForgot, h.page(c, "Reset your password"))
+}
+
+// Forgot queues a reset e-mail. The answer never says whether the address
+// has an account.
+func (h *Handlers) Forgot(c echo.Context) error {
+	email := c.FormValue("email")
+	err := h.svc.RequestPasswordReset(c.Request().Context(), email, client(c))
+	var verr *models.ValidationError
+	if errors.As(err, &verr) {
+		return h.r.RenderForm(c, TplForgot, h.page(c, "Reset your password"), map[string]string{"email": email}, verr)
+	}
+	if err != nil {
+		return err
+	}
+	return h.message(c, http.StatusOK, message{
+		Heading: "Check your inbox",
+		Text:    "If an account uses that address, we have sent it a link to choose a new password. The link works for one hour.",
+	})
+}
+
+// ResetPage shows the new-password form for a live link.
+func (h *Handlers) ResetPage(c echo.Context) error {
+	token := c.QueryParam("token")
+	if err := h.svc.CheckLink(c.Request().Context(), models.PurposeResetPassword, token); err != nil {
+		return h.linkError(c, err)
+	}
+	p := h.page(c, "Choose a new password")
+	p.Noindex = true
+	p.Form.Values["token"] = token
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return h.r.Render(c, http.StatusOK, TplReset, p)
+}
+
+// Reset sets the new password and signs in.
+func (h *Handlers) Reset(c echo.Context) error {
+	token := c.FormValue("token")
+	_, session, err := h.svc.ResetPassword(c.Request().Context(), token, c.FormValue("password"), client(c))
+	var verr *models.ValidationError
+	if errors.As(err, &verr) {
+		p := h.page(c, "Choose a new password")
+		p.Noindex = true
+		return h.r.RenderForm(c, TplReset, p, map[string]string{"token": token}, verr)
+	}
+	if err != nil {
+		return h.linkError(c, err)
+	}
+	if session != "" {
+		h.signIn(c, session)
+	}
+	h.cookies.SetFlash(c, "Your password is changed, and every other session is signed out.")
+	return web.Redirect(c, "/")
+}
+
+// BeginExternal sends the browser to a provider.
+func (h *Handlers) BeginExternal(c echo.Context) error {
+	to, err := h.svc.BeginExternal(c.Request().Context(), c.Param("provider"), web.BrowserID(c))
+	if errors.Is(err, ErrProviderUnavailable) {
+		return echo.NewHTTPError(http.StatusServiceUnavailable, "That sign-in service is not answering right now. Please try again later.")
+	}
+	if err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusFound, to)
+}
+
+// ExternalCallback finishes a provider sign-in.
+func (h *Handlers) ExternalCallback(c echo.Context) error {
+	res, err := h.svc.CompleteExternal(c.Request().Context(), c.Param("provider"), web.BrowserID(c), c.QueryParams(), client(c))
+	switch {
+	case errors.Is(err, ErrExternalRefused):
+		return h.message(c, http.StatusForbidden, message{
+			Heading: "Sign-in did not work",
+			Text:    "The sign-in could not be confirmed. It may have expired or been started in another browser. Please try again.",
+			Link:    "/signin", LinkText: "Back to sign in",
+		})
+	case errors.Is(err, ErrAccountSuspended):
+		return h.message(c, http.StatusForbidden, message{Heading: "Account suspended", Text: "This account is suspended. You will be able to sign in again when the suspension ends."})
+	case errors.Is(err, ErrProviderUnavailable):
+		return echo.NewHTTPError(http.StatusServiceUnavailable, "That sign-in service is not answering right now. Please try again later.")
+	case err != nil:
+		return err
+	}
+	if res.User != nil {
+		h.signIn(c, res.SessionToken)
+		return web.Redirect(c, "/")
+	}
+	h.cookies.Set(c, pendingCookie, res.PendingToken, 30*time.Minute)
+	return web.Redirect(c, "/auth/complete")
+}
+
+// ChooseHandlePage asks a first-time external user for a handle.
+func (h *Handlers) ChooseHandlePage(c echo.Context) error {
+	if _, err := h.svc.PendingExternal(c.Request().Context(), h.cookies.Get(c, pendingCookie), web.BrowserID(c)); err != nil {
+		return h.pendingError(c, err)
+	}
+	p := h.page(c, "Choose your handle")
+	p.Noindex = true
+	return h.r.Render(c, http.StatusOK, TplChooseHandle, p)
+}
+
+// ChooseHandle creates the account for the external identity.
+func (h *Handlers) ChooseHandle(c echo.Context) error {
+	handle := c.FormValue("handle")
+	u, token, err := h.svc.FinishExternal(c.Request().Context(), h.cookies.Get(c, pendingCookie), web.BrowserID(c), handle, client(c))
+	var verr *models.ValidationError
+	if errors.As(err, &verr) {
+		p := h.page(c, "Choose your handle")
+		p.Noindex = true
+		return h.r.RenderForm(c, TplChooseHandle, p, map[string]string{"handle": handle}, verr)
+	}
+	if err != nil {
+		return h.pendingError(c, err)
+	}
+	h.cookies.Clear(c, pendingCookie)
+	h.signIn(c, token)
+	h.cookies.SetFlash(c, "Welcome to Kindred, "+u.Handle+".")
+	return web.Redirect(c, "/")
+}
+
+func (h *Handlers) pendingError(c echo.Context, err error) error {
+	if !errors.Is(err, ErrExternalRefused) {
+		return err
+	}
+	return h.message(c, http.StatusGone, message{
+		Heading: "Please sign in again",
+		Text:    "This step has expired or belongs to another browser.",
+		Link:    "/signin", LinkText: "Back to sign in",
+	})
+}
+
+type adminUsersData struct {
+	Users   []models.User
+	Query   string
+	Page    int
+	Pages   int
+	Total   int64
+	Roles   []models.Role
+	PrevURL string
+	NextURL string
+}
+
+const usersPerPage = 50
+
+// AdminUsers lists accounts with their roles, for admins.
+func (h *Handlers) AdminUsers(c echo.Context) error {
+	q := c.QueryParam("q")
+	page, _ := strconv.Atoi(c.QueryParam("page"))
+	if page < 1 {
+		page = 1
+	}
+	users, total, err := h.svc.Users(c.Request().Context(), q, page, usersPerPage)
+	if err != nil {
+		return err
+	}
+	pages := int((total + usersPerPage - 1) / usersPerPage)
+	d := adminUsersData{Users: users, Query: q, Page: page, Pages: pages, Total: total, Roles: []models.Role{models.RoleMember, models.RoleModerator, models.RoleAdmin}}
+	link := func(n int) string {
+		return "/admin/users?" + url.Values{"q": {q}, "page": {strconv.Itoa(n)}}.Encode()
+	}
+	if page > 1 {
+		d.PrevURL = link(page - 1)
+	}
+	if page < pages {
+		d.NextURL = link(page + 1)
+	}
+	p := h.page(c, "People and roles")
+	p.Noindex = true
+	p.Data = d
+	return h.r.Render(c, http.StatusOK, TplAdminUsers, p)
+}
+
+// AdminSetRole changes one account's role.
+func (h *Handlers) AdminSetRole(c echo.Context) error {
+	id, err := idParam(c)
+	if err != nil {
+		return err
+	}
+	role := models.Role(c.FormValue("role"))
+	if err := h.svc.SetRole(c.Request().Context(), web.CurrentUser(c), id, role, c.FormValue("reason")); err != nil {
+		var verr *models.ValidationError
+		if errors.As(err, &verr) {
+			h.cookies.SetFlash(c, verr.Fields["role"])
+			return web.Redirect(c, "/admin/users")
+		}
+		return err
+	}
+	h.cookies.SetFlash(c, "Role changed to "+string(role)+".")
+	return web.Redirect(c, "/admin/users")
+}

@@ -1,0 +1,550 @@
+// Package auth owns accounts, sessions, API tokens, e-mailed account links
+// and sign-in through external providers.
+package auth
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/alexedwards/argon2id"
+	"gorm.io/gorm"
+
+	"kindred/app/audit"
+	"kindred/app/database"
+	"kindred/app/ratelimit"
+	"kindred/models"
+)
+
+// Limits are the rate limits on account endpoints.
+type Limits struct {
+	SignInPerIP      ratelimit.Rule
+	SignInPerAccount ratelimit.Rule // failed attempts per account
+	SignUpPerIP      ratelimit.Rule
+	EmailPerIP       ratelimit.Rule // password-reset and verification requests
+}
+
+// DefaultLimits suit a community where people share a clinic's Wi-Fi.
+var DefaultLimits = Limits{
+	SignInPerIP:      ratelimit.Rule{Max: 30, Window: 15 * time.Minute},
+	SignInPerAccount: ratelimit.Rule{Max: 8, Window: 15 * time.Minute},
+	SignUpPerIP:      ratelimit.Rule{Max: 10, Window: time.Hour},
+	EmailPerIP:       ratelimit.Rule{Max: 10, Window: time.Hour},
+}
+
+// Options configure the service.
+type Options struct {
+	SessionIdle          time.Duration
+	SessionAbsolute      time.Duration
+	StaffSessionIdle     time.Duration
+	StaffSessionAbsolute time.Duration
+	Secret               []byte
+	BaseURL              string
+	Limits               Limits
+	// HashParams override argon2id's cost; tests use a cheaper setting.
+	HashParams *argon2id.Params
+}
+
+// Client is who is asking: recorded on sessions and used for rate limits.
+type Client struct {
+	IP        string
+	UserAgent string
+}
+
+// Service implements accounts and sessions.
+type Service struct {
+	db        *database.DB
+	now       func() time.Time
+	opts      Options
+	limiter   *ratelimit.Limiter
+	log       *slog.Logger
+	store     store
+	externals map[string]*External
+	dummy     func() string
+}
+
+// New builds the service. now is the clock (injected for tests).
+func New(db *database.DB, now func() time.Time, log *slog.Logger, opts Options) *Service {
+	if opts.HashParams == nil {
+		opts.HashParams = hashParams
+	}
+	if opts.Limits == (Limits{}) {
+		opts.Limits = DefaultLimits
+	}
+	s := &Service{db: db, now: now, opts: opts, limiter: ratelimit.New(db.Gorm, now), log: log, externals: map[string]*External{}}
+	s.dummy = sync.OnceValue(func() string {
+		h, _ := argon2id.CreateHash("kindred-no-such-account", opts.HashParams)
+		return h
+	})
+	return s
+}
+
+func (s *Service) hash(p string) (string, error) { return argon2id.CreateHash(p, s.opts.HashParams) }
+
+func sha(b string) []byte { h := sha256.Sum256([]byte(b)); return h[:] }
+
+func newSecret() string {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		panic("auth: no randomness: " + err.Error())
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// keyed signs a link secret with the server key: a stolen table of hashes
+// cannot be turned into working links without the key.
+func (s *Service) keyed(purpose models.AccountTokenPurpose, secret string) []byte {
+	m := hmac.New(sha256.New, s.opts.Secret)
+	m.Write([]byte(string(purpose) + "\x00" + secret))
+	return m.Sum(nil)
+}
+
+func (s *Service) timeouts(r models.Role) (idle, absolute time.Duration) {
+	if r.IsStaff() {
+		return s.opts.StaffSessionIdle, s.opts.StaffSessionAbsolute
+	}
+	return s.opts.SessionIdle, s.opts.SessionAbsolute
+}
+
+// SignUp creates a member account and signs it in. A verification e-mail
+// is queued in the same transaction.
+func (s *Service) SignUp(ctx context.Context, f SignUpForm, cl Client) (*models.User, string, error) {
+	if err := f.Validate(); err != nil {
+		return nil, "", err
+	}
+	if err := s.limiter.Hit(ctx, "signup:ip:"+cl.IP, s.opts.Limits.SignUpPerIP); err != nil {
+		return nil, "", err
+	}
+	if err := s.checkUnique(ctx, f.Handle, f.Email, 0); err != nil {
+		return nil, "", err
+	}
+	hash, err := s.hash(f.Password)
+	if err != nil {
+		return nil, "", fmt.Errorf("auth: hash: %w", err)
+	}
+	email := f.Email
+	u := &models.User{Handle: f.Handle, Email: &email, PasswordHash: &hash, Role: models.RoleMember, Status: models.StatusActive}
+	var token string
+	err = s.db.InTx(ctx, func(tx *database.Tx) error {
+		if err := s.store.createUser(ctx, tx.DB, u); err != nil {
+			return err
+		}
+		if err := tx.Enqueue(ctx, AccountEmailArgs{UserID: u.ID, Purpose: models.PurposeVerifyEmail}, nil); err != nil {
+			return err
+		}
+		token, err = s.startSession(ctx, tx.DB, u, cl)
+		return err
+	})
+	if errors.Is(err, models.ErrConflict) {
+		// Lost a race with another sign-up for the same handle or address.
+		return nil, "", s.checkUnique(ctx, f.Handle, f.Email, 0)
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	return u, token, nil
+}
+
+func (s *Service) checkUnique(ctx context.Context, handle, email string, except int64) error {
+	v := models.NewValidationError()
+	if handle != "" {
+		taken, err := s.store.handleTaken(ctx, s.db.Gorm, handle, except)
+		if err != nil {
+			return err
+		}
+		if taken {
+			v.Add("handle", "That handle is taken. Please choose another.")
+		}
+	}
+	if email != "" {
+		taken, err := s.store.emailTaken(ctx, s.db.Gorm, email, except)
+		if err != nil {
+			return err
+		}
+		if taken {
+			v.Add("email", "An account already uses that e-mail address. Sign in, or reset your password.")
+		}
+	}
+	if len(v.Fields) == 0 && except == 0 && handle != "" && email != "" {
+		return fmt.Errorf("auth: %w", models.ErrConflict)
+	}
+	return v.OrNil()
+}
+
+// ErrBadCredentials is the one answer for an unknown account, a wrong
+// password or an account without a password, so none can be told apart.
+var ErrBadCredentials = errors.New("auth: bad credentials")
+
+// ErrAccountSuspended is returned when a correct password meets a suspended account.
+var ErrAccountSuspended = errors.New("auth: account suspended")
+
+// SignIn checks a handle or e-mail and password and starts a session.
+func (s *Service) SignIn(ctx context.Context, f SignInForm, cl Client) (*models.User, string, error) {
+	if err := f.Validate(); err != nil {
+		return nil, "", err
+	}
+	if err := s.limiter.Hit(ctx, "signin:ip:"+cl.IP, s.opts.Limits.SignInPerIP); err != nil {
+		return nil, "", err
+	}
+	acctKey := ratelimit.Key("signin:acct", f.Login)
+	if err := s.limiter.Check(ctx, acctKey, s.opts.Limits.SignInPerAccount); err != nil {
+		return nil, "", err
+	}
+	u, err := s.store.userByLogin(ctx, s.db.Gorm, f.Login)
+	if err != nil && !errors.Is(err, models.ErrNotFound) {
+		return nil, "", err
+	}
+	hash := s.dummy()
+	if u != nil && u.PasswordHash != nil {
+		hash = *u.PasswordHash
+	}
+	ok, _ := argon2id.ComparePasswordAndHash(f.Password, hash)
+	if !ok || u == nil || u.PasswordHash == nil {
+		if err := s.limiter.Record(ctx, acctKey, s.opts.Limits.SignInPerAccount); err != nil {
+			return nil, "", err
+		}
+		return nil, "", ErrBadCredentials
+	}
+	if !u.CanSignIn(s.now()) {
+		return nil, "", ErrAccountSuspended
+	}
+	token, err := s.startSession(ctx, s.db.Gorm, u, cl)
+	if err != nil {
+		return nil, "", err
+	}
+	return u, token, nil
+}
+
+// startSession issues a fresh random token; only its hash is stored.
+func (s *Service) startSession(ctx context.Context, db *gorm.DB, u *models.User, cl Client) (string, error) {
+	token := newSecret()
+	now := s.now().UTC()
+	_, absolute := s.timeouts(u.Role)
+	sess := &models.Session{
+		TokenHash: sha(token), UserID: u.ID, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(absolute),
+		IP: clip(cl.IP, 64), UserAgent: clip(cl.UserAgent, 300),
+	}
+	if err := s.store.createSession(ctx, db, sess); err != nil {
+		return "", err
+	}
+	return token, nil
+}
+
+func clip(s string, n int) string {
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "?")
+	}
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
+// sessionTouchEvery limits last-seen writes to one a minute per session.
+const sessionTouchEvery = time.Minute
+
+// ResolveSession returns the user of a live session, or nils when the token
+// is unknown, idle or past its absolute lifetime, or the user may no longer
+// sign in. Dead sessions are deleted on the spot.
+func (s *Service) ResolveSession(ctx context.Context, token, ip, ua string) (*models.User, *models.Session, error) {
+	if len(token) > 100 {
+		return nil, nil, nil
+	}
+	sess, err := s.store.sessionByHash(ctx, s.db.Gorm, sha(token))
+	if errors.Is(err, models.ErrNotFound) {
+		return nil, nil, nil
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	u, err := s.store.userByID(ctx, s.db.Gorm, sess.UserID)
+	if err != nil {
+		return nil, nil, err
+	}
+	now := s.now().UTC()
+	idle, absolute := s.timeouts(u.Role)
+	expired := !now.Before(sess.ExpiresAt) || !now.Before(sess.CreatedAt.Add(absolute)) || !now.Before(sess.LastSeenAt.Add(idle))
+	if expired || !u.CanSignIn(now) {
+		if _, err := s.store.deleteSession(ctx, s.db.Gorm, u.ID, sess.ID); err != nil {
+			return nil, nil, err
+		}
+		return nil, nil, nil
+	}
+	if now.Sub(sess.LastSeenAt) >= sessionTouchEvery {
+		if err := s.store.touchSession(ctx, s.db.Gorm, sess.ID, now, clip(ip, 64), clip(ua, 300)); err != nil {
+			return nil, nil, err
+		}
+		sess.LastSeenAt = now
+	}
+	return u, sess, nil
+}
+
+// SignOut ends one session on the server.
+func (s *Service) SignOut(ctx context.Context, sess *models.Session) error {
+	_, err := s.store.deleteSession(ctx, s.db.Gorm, sess.UserID, sess.ID)
+	return err
+}
+
+// Sessions lists a user's sessions, most recently used first.
+func (s *Service) Sessions(ctx context.Context, userID int64) ([]models.Session, error) {
+	return s.store.sessionsOf(ctx, s.db.Gorm, userID)
+}
+
+// RevokeSession ends one of the user's own sessions.
+func (s *Service) RevokeSession(ctx context.Context, userID, sessionID int64) error {
+	ok, err := s.store.deleteSession(ctx, s.db.Gorm, userID, sessionID)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("auth: session %d: %w", sessionID, models.ErrNotFound)
+	}
+	return nil
+}
+
+// RevokeOtherSessions ends every session but keep.
+func (s *Service) RevokeOtherSessions(ctx context.Context, userID, keep int64) (int64, error) {
+	return s.store.deleteSessions(ctx, s.db.Gorm, userID, keep)
+}
+
+// User loads one account.
+func (s *Service) User(ctx context.Context, id int64) (*models.User, error) {
+	return s.store.userByID(ctx, s.db.Gorm, id)
+}
+
+// ChangeHandle renames the account.
+func (s *Service) ChangeHandle(ctx context.Context, u *models.User, handle string) error {
+	v := models.NewValidationError()
+	handle = strings.TrimSpace(handle)
+	validateHandle(v, "handle", handle)
+	if err := v.OrNil(); err != nil {
+		return err
+	}
+	if err := s.checkUnique(ctx, handle, "", u.ID); err != nil {
+		return err
+	}
+	if err := s.store.updateUser(ctx, s.db.Gorm, u.ID, map[string]any{"handle": handle, "updated_at": s.now()}); err != nil {
+		if errors.Is(err, models.ErrConflict) {
+			return s.checkUnique(ctx, handle, "", u.ID)
+		}
+		return err
+	}
+	u.Handle = handle
+	return nil
+}
+
+// ChangeEmail sets a new, unverified address and queues its verification.
+func (s *Service) ChangeEmail(ctx context.Context, u *models.User, email string) error {
+	v := models.NewValidationError()
+	email = validateEmail(v, "email", email)
+	if err := v.OrNil(); err != nil {
+		return err
+	}
+	if u.Email != nil && strings.EqualFold(*u.Email, email) {
+		return nil
+	}
+	if err := s.checkUnique(ctx, "", email, u.ID); err != nil {
+		return err
+	}
+	err := s.db.InTx(ctx, func(tx *database.Tx) error {
+		if err := s.store.updateUser(ctx, tx.DB, u.ID, map[string]any{"email": email, "email_verified_at": nil, "updated_at": s.now()}); err != nil {
+			return err
+		}
+		return tx.Enqueue(ctx, AccountEmailArgs{UserID: u.ID, Purpose: models.PurposeVerifyEmail}, nil)
+	})
+	if errors.Is(err, models.ErrConflict) {
+		return s.checkUnique(ctx, "", email, u.ID)
+	}
+	if err != nil {
+		return err
+	}
+	u.Email, u.EmailVerifiedAt = &email, nil
+	return nil
+}
+
+// ChangePassword checks the current password, sets the new one, ends every
+// session and returns a fresh one for the browser that made the change.
+func (s *Service) ChangePassword(ctx context.Context, u *models.User, current, next string, cl Client) (string, error) {
+	v := models.NewValidationError()
+	if u.PasswordHash != nil && !CheckPasswordWith(current, *u.PasswordHash) {
+		v.Add("current_password", "That is not your current password.")
+	}
+	email := ""
+	if u.Email != nil {
+		email = *u.Email
+	}
+	validatePassword(v, "new_password", next, u.Handle, email)
+	if err := v.OrNil(); err != nil {
+		return "", err
+	}
+	hash, err := s.hash(next)
+	if err != nil {
+		return "", err
+	}
+	var token string
+	err = s.db.InTx(ctx, func(tx *database.Tx) error {
+		if err := s.store.updateUser(ctx, tx.DB, u.ID, map[string]any{"password_hash": hash, "updated_at": s.now()}); err != nil {
+			return err
+		}
+		if _, err := s.store.deleteSessions(ctx, tx.DB, u.ID, 0); err != nil {
+			return err
+		}
+		token, err = s.startSession(ctx, tx.DB, u, cl)
+		return err
+	})
+	return token, err
+}
+
+// CheckPasswordWith compares a password with a stored hash.
+func CheckPasswordWith(p, hash string) bool {
+	ok, err := argon2id.ComparePasswordAndHash(p, hash)
+	return err == nil && ok
+}
+
+// Suspend blocks sign-in until the given time and ends every session at
+// once. The action is audited.
+func (s *Service) Suspend(ctx context.Context, actor *models.User, userID int64, until time.Time, reason string) error {
+	return s.db.InTx(ctx, func(tx *database.Tx) error {
+		if err := s.store.updateUser(ctx, tx.DB, userID, map[string]any{"status": models.StatusSuspended, "suspended_until": until.UTC(), "updated_at": s.now()}); err != nil {
+			return err
+		}
+		if _, err := s.store.deleteSessions(ctx, tx.DB, userID, 0); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx.DB, models.AuditEvent{ActorID: &actor.ID, Action: "user.suspend", TargetKind: "user", TargetID: &userID, Reason: reason})
+	})
+}
+
+// SetRole changes a user's role; admins only, audited. Sessions end so the
+// new role's session limits apply from the next sign-in.
+func (s *Service) SetRole(ctx context.Context, actor *models.User, userID int64, role models.Role, reason string) error {
+	if !role.Valid() {
+		v := models.NewValidationError()
+		v.Add("role", "Role must be member, moderator or admin.")
+		return v
+	}
+	if actor != nil && actor.ID == userID {
+		v := models.NewValidationError()
+		v.Add("role", "You cannot change your own role. Ask another admin.")
+		return v
+	}
+	return s.db.InTx(ctx, func(tx *database.Tx) error {
+		if _, err := s.store.userByID(ctx, tx.DB, userID); err != nil {
+			return err
+		}
+		if err := s.store.updateUser(ctx, tx.DB, userID, map[string]any{"role": role, "updated_at": s.now()}); err != nil {
+			return err
+		}
+		if _, err := s.store.deleteSessions(ctx, tx.DB, userID, 0); err != nil {
+			return err
+		}
+		var actorID *int64
+		if actor != nil {
+			actorID = &actor.ID
+		}
+		return audit.Record(ctx, tx.DB, models.AuditEvent{ActorID: actorID, Action: "user.role." + string(role), TargetKind: "user", TargetID: &userID, Reason: reason})
+	})
+}
+
+// Users lists accounts for the admin page, newest first, filtered by a
+// handle prefix.
+func (s *Service) Users(ctx context.Context, handlePrefix string, page, perPage int) ([]models.User, int64, error) {
+	q := s.db.Gorm.WithContext(ctx).Model(&models.User{})
+	if handlePrefix != "" {
+		q = q.Where("lower(handle) LIKE ?", strings.ToLower(escapeLike(handlePrefix))+"%")
+	}
+	var total int64
+	if err := q.Count(&total).Error; err != nil {
+		return nil, 0, err
+	}
+	var out []models.User
+	err := q.Order("id DESC").Offset((page - 1) * perPage).Limit(perPage).Find(&out).Error
+	return out, total, err
+}
+
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+// SeedAccount creates a confirmed account with a role, for demo data.
+func (s *Service) SeedAccount(ctx context.Context, handle, email, password string, role models.Role) (*models.User, error) {
+	f := SignUpForm{Handle: handle, Email: email, Password: password}
+	if err := f.Validate(); err != nil {
+		return nil, err
+	}
+	hash, err := s.hash(password)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	u := &models.User{Handle: f.Handle, Email: &f.Email, EmailVerifiedAt: &now, PasswordHash: &hash, Role: role, Status: models.StatusActive}
+	err = s.db.InTx(ctx, func(tx *database.Tx) error {
+		if err := s.store.createUser(ctx, tx.DB, u); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx.DB, models.AuditEvent{Action: "user.seed." + string(role), TargetKind: "user", TargetID: &u.ID, Reason: "demo data"})
+	})
+	return u, err
+}
+
+// CreateAdmin creates an admin account, or promotes an existing one with
+// that handle and sets its password. Used by `kindred create-admin`.
+func (s *Service) CreateAdmin(ctx context.Context, handle, email, password string) (*models.User, bool, error) {
+	v := models.NewValidationError()
+	handle = strings.TrimSpace(handle)
+	validateHandle(v, "handle", handle)
+	if email != "" {
+		email = validateEmail(v, "email", email)
+	}
+	validatePassword(v, "password", password, handle, email)
+	if err := v.OrNil(); err != nil {
+		return nil, false, err
+	}
+	hash, err := s.hash(password)
+	if err != nil {
+		return nil, false, err
+	}
+	var u *models.User
+	created := false
+	err = s.db.InTx(ctx, func(tx *database.Tx) error {
+		existing, err := s.store.userByLogin(ctx, tx.DB, handle)
+		switch {
+		case err == nil:
+			u = existing
+			if err := s.store.updateUser(ctx, tx.DB, u.ID, map[string]any{"role": models.RoleAdmin, "password_hash": hash, "status": models.StatusActive, "updated_at": s.now()}); err != nil {
+				return err
+			}
+			u.Role = models.RoleAdmin
+		case errors.Is(err, models.ErrNotFound):
+			u = &models.User{Handle: handle, PasswordHash: &hash, Role: models.RoleAdmin, Status: models.StatusActive}
+			if email != "" {
+				now := s.now()
+				u.Email, u.EmailVerifiedAt = &email, &now
+			}
+			if err := s.store.createUser(ctx, tx.DB, u); err != nil {
+				return err
+			}
+			created = true
+		default:
+			return err
+		}
+		return audit.Record(ctx, tx.DB, models.AuditEvent{Action: "user.role.admin", TargetKind: "user", TargetID: &u.ID, Reason: "kindred create-admin"})
+	})
+	if errors.Is(err, models.ErrConflict) {
+		v.Add("email", "An account already uses that e-mail address.")
+		return nil, false, v
+	}
+	return u, created, err
+}

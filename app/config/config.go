@@ -1,0 +1,277 @@
+// Package config reads Kindred's settings from the environment, once, and
+// validates them so that start-up fails with one clear line per problem.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is every setting Kindred reads. See the README for the table.
+type Config struct {
+	Addr           string
+	BaseURL        *url.URL
+	DatabaseURL    string
+	MeiliURL       string
+	MeiliAPIKey    string
+	MeiliPrefix    string
+	SecretKey      []byte
+	MigrateOnStart bool
+
+	LogFormat string
+	LogLevel  string
+
+	TrustedProxies []netip.Prefix
+	BodyLimit      string
+	MetricsToken   string
+
+	DBMaxConns  int32
+	DBSlowQuery time.Duration
+
+	SessionIdle          time.Duration
+	SessionAbsolute      time.Duration
+	StaffSessionIdle     time.Duration
+	StaffSessionAbsolute time.Duration
+
+	SMTP SMTP
+
+	OIDC   OIDC
+	Google OAuth
+	GitHub OAuth
+}
+
+// SMTP configures outgoing mail. An empty Host means mail goes to the log.
+type SMTP struct {
+	Host     string
+	Port     int
+	Username string
+	Password string
+	From     string
+	TLS      string // starttls, tls or none
+}
+
+// OIDC configures a generic OpenID Connect provider found by discovery.
+type OIDC struct {
+	Issuer       string
+	ClientID     string
+	ClientSecret string
+	DisplayName  string
+}
+
+// Enabled reports whether the provider is configured.
+func (o OIDC) Enabled() bool { return o.Issuer != "" }
+
+// OAuth configures a fixed OAuth provider such as Google or GitHub.
+type OAuth struct {
+	ClientID     string
+	ClientSecret string
+}
+
+// Enabled reports whether the provider is configured.
+func (o OAuth) Enabled() bool { return o.ClientID != "" }
+
+// TLS reports whether Kindred is reached over HTTPS, which turns on Secure
+// and __Host- cookies and HSTS.
+func (c *Config) TLS() bool { return c.BaseURL.Scheme == "https" }
+
+type reader struct {
+	getenv func(string) string
+	errs   []string
+}
+
+func (r *reader) fail(name, format string, args ...any) {
+	r.errs = append(r.errs, name+": "+fmt.Sprintf(format, args...))
+}
+
+// str returns NAME, or the contents of the file named by NAME_FILE.
+func (r *reader) str(name, def string) string {
+	if path := r.getenv(name + "_FILE"); path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			r.fail(name+"_FILE", "cannot read %s: %v", path, err)
+			return ""
+		}
+		return strings.TrimSpace(string(b))
+	}
+	if v := strings.TrimSpace(r.getenv(name)); v != "" {
+		return v
+	}
+	return def
+}
+
+func (r *reader) required(name, hint string) string {
+	v := r.str(name, "")
+	if v == "" {
+		r.fail(name, "is required (%s)", hint)
+	}
+	return v
+}
+
+func (r *reader) boolean(name string, def bool) bool {
+	v := r.str(name, "")
+	if v == "" {
+		return def
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		r.fail(name, "must be true or false, not %q", v)
+	}
+	return b
+}
+
+func (r *reader) integer(name string, def, min, max int) int {
+	v := r.str(name, "")
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < min || n > max {
+		r.fail(name, "must be a whole number from %d to %d, not %q", min, max, v)
+	}
+	return n
+}
+
+func (r *reader) duration(name string, def time.Duration) time.Duration {
+	v := r.str(name, "")
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		r.fail(name, "must be a positive duration such as 30m or 12h, not %q", v)
+	}
+	return d
+}
+
+func (r *reader) oneOf(name, def string, allowed ...string) string {
+	v := r.str(name, def)
+	for _, a := range allowed {
+		if v == a {
+			return v
+		}
+	}
+	r.fail(name, "must be one of %s, not %q", strings.Join(allowed, ", "), v)
+	return def
+}
+
+// Load reads the configuration. The returned error lists every problem.
+func Load(getenv func(string) string) (*Config, error) {
+	r := &reader{getenv: getenv}
+	c := &Config{}
+
+	c.Addr = r.str("KINDRED_ADDR", ":8080")
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		r.fail("KINDRED_ADDR", "must be host:port such as :8080 or 127.0.0.1:8080, not %q", c.Addr)
+	}
+	base := r.str("KINDRED_BASE_URL", "http://localhost:8080")
+	u, err := url.Parse(base)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
+		r.fail("KINDRED_BASE_URL", "must be an http(s) URL without a path, such as https://kindred.example.org, not %q", base)
+		u, _ = url.Parse("http://localhost:8080")
+	}
+	u.Path = ""
+	c.BaseURL = u
+
+	c.DatabaseURL = r.required("DATABASE_URL", "a PostgreSQL URL such as postgres://kindred@localhost:5432/kindred")
+	c.MeiliURL = r.required("MEILI_URL", "the Meilisearch URL such as http://127.0.0.1:7700")
+	c.MeiliAPIKey = r.required("MEILI_API_KEY", "a Meilisearch API key; not the master key")
+	c.MeiliPrefix = r.str("KINDRED_MEILI_INDEX_PREFIX", "kindred")
+	secret := r.required("KINDRED_SECRET_KEY", "at least 32 random characters; `openssl rand -hex 32` makes one")
+	if secret != "" && len(secret) < 32 {
+		r.fail("KINDRED_SECRET_KEY", "must be at least 32 characters, has %d", len(secret))
+	}
+	c.SecretKey = []byte(secret)
+	c.MigrateOnStart = r.boolean("KINDRED_MIGRATE_ON_START", false)
+
+	c.LogFormat = r.oneOf("KINDRED_LOG_FORMAT", "json", "json", "text")
+	c.LogLevel = r.oneOf("KINDRED_LOG_LEVEL", "info", "debug", "info", "warn", "error")
+
+	for _, p := range strings.Split(r.str("KINDRED_TRUSTED_PROXIES", ""), ",") {
+		p = strings.TrimSpace(p)
+		if p == "" {
+			continue
+		}
+		prefix, err := netip.ParsePrefix(p)
+		if err != nil {
+			addr, err2 := netip.ParseAddr(p)
+			if err2 != nil {
+				r.fail("KINDRED_TRUSTED_PROXIES", "%q is neither an IP address nor a CIDR range", p)
+				continue
+			}
+			prefix = netip.PrefixFrom(addr, addr.BitLen())
+		}
+		c.TrustedProxies = append(c.TrustedProxies, prefix)
+	}
+	c.BodyLimit = r.str("KINDRED_BODY_LIMIT", "1M")
+	c.MetricsToken = r.str("KINDRED_METRICS_TOKEN", "")
+
+	c.DBMaxConns = int32(r.integer("KINDRED_DB_MAX_CONNS", 20, 2, 1000))
+	c.DBSlowQuery = r.duration("KINDRED_DB_SLOW_QUERY", 200*time.Millisecond)
+
+	c.SessionIdle = r.duration("KINDRED_SESSION_IDLE", 14*24*time.Hour)
+	c.SessionAbsolute = r.duration("KINDRED_SESSION_ABSOLUTE", 30*24*time.Hour)
+	c.StaffSessionIdle = r.duration("KINDRED_STAFF_SESSION_IDLE", 2*time.Hour)
+	c.StaffSessionAbsolute = r.duration("KINDRED_STAFF_SESSION_ABSOLUTE", 12*time.Hour)
+	if c.SessionIdle > c.SessionAbsolute {
+		r.fail("KINDRED_SESSION_IDLE", "must not be longer than KINDRED_SESSION_ABSOLUTE")
+	}
+	if c.StaffSessionIdle > c.StaffSessionAbsolute {
+		r.fail("KINDRED_STAFF_SESSION_IDLE", "must not be longer than KINDRED_STAFF_SESSION_ABSOLUTE")
+	}
+
+	c.SMTP = SMTP{
+		Host:     r.str("KINDRED_SMTP_HOST", ""),
+		Port:     r.integer("KINDRED_SMTP_PORT", 587, 1, 65535),
+		Username: r.str("KINDRED_SMTP_USERNAME", ""),
+		Password: r.str("KINDRED_SMTP_PASSWORD", ""),
+		From:     r.str("KINDRED_SMTP_FROM", "Kindred <no-reply@localhost>"),
+		TLS:      r.oneOf("KINDRED_SMTP_TLS", "starttls", "starttls", "tls", "none"),
+	}
+
+	c.OIDC = OIDC{
+		Issuer:       r.str("KINDRED_OIDC_ISSUER", ""),
+		ClientID:     r.str("KINDRED_OIDC_CLIENT_ID", ""),
+		ClientSecret: r.str("KINDRED_OIDC_CLIENT_SECRET", ""),
+		DisplayName:  r.str("KINDRED_OIDC_NAME", "single sign-on"),
+	}
+	if c.OIDC.Issuer != "" && (c.OIDC.ClientID == "" || c.OIDC.ClientSecret == "") {
+		r.fail("KINDRED_OIDC_CLIENT_ID", "KINDRED_OIDC_CLIENT_ID and KINDRED_OIDC_CLIENT_SECRET are required with KINDRED_OIDC_ISSUER")
+	}
+	c.Google = OAuth{ClientID: r.str("KINDRED_GOOGLE_CLIENT_ID", ""), ClientSecret: r.str("KINDRED_GOOGLE_CLIENT_SECRET", "")}
+	if c.Google.Enabled() && c.Google.ClientSecret == "" {
+		r.fail("KINDRED_GOOGLE_CLIENT_SECRET", "is required with KINDRED_GOOGLE_CLIENT_ID")
+	}
+	c.GitHub = OAuth{ClientID: r.str("KINDRED_GITHUB_CLIENT_ID", ""), ClientSecret: r.str("KINDRED_GITHUB_CLIENT_SECRET", "")}
+	if c.GitHub.Enabled() && c.GitHub.ClientSecret == "" {
+		r.fail("KINDRED_GITHUB_CLIENT_SECRET", "is required with KINDRED_GITHUB_CLIENT_ID")
+	}
+
+	if len(r.errs) > 0 {
+		return nil, errors.New("configuration problems:\n  " + strings.Join(r.errs, "\n  "))
+	}
+	return c, nil
+}
+
+// LoadDatabaseOnly reads only what commands that touch the database need
+// (migrate, create-admin), so they work without Meilisearch settings.
+func LoadDatabaseOnly(getenv func(string) string) (*Config, error) {
+	r := &reader{getenv: getenv}
+	c := &Config{
+		DatabaseURL: r.required("DATABASE_URL", "a PostgreSQL URL such as postgres://kindred@localhost:5432/kindred"),
+		LogFormat:   r.oneOf("KINDRED_LOG_FORMAT", "json", "json", "text"),
+		LogLevel:    r.oneOf("KINDRED_LOG_LEVEL", "info", "debug", "info", "warn", "error"),
+		DBMaxConns:  int32(r.integer("KINDRED_DB_MAX_CONNS", 5, 2, 1000)),
+		DBSlowQuery: r.duration("KINDRED_DB_SLOW_QUERY", 200*time.Millisecond),
+	}
+	if len(r.errs) > 0 {
+		return nil, errors.New("configuration problems:\n  " + strings.Join(r.errs, "\n  "))
+	}
+	return c, nil
+}

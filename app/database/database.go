@@ -1,0 +1,191 @@
+// Package database opens Kindred's PostgreSQL: one pgx pool shared by GORM
+// and River, goose migrations followed by River's, and transactions in which
+// River jobs commit or roll back together with GORM writes.
+package database
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"gorm.io/driver/postgres"
+	"gorm.io/gorm"
+)
+
+// Options tune the pool and the query log.
+type Options struct {
+	MaxConns  int32
+	SlowQuery time.Duration
+	Logger    *slog.Logger
+	Now       func() time.Time
+}
+
+// DB bundles the pool and the two clients that share it.
+type DB struct {
+	Pool  *pgxpool.Pool
+	SQL   *sql.DB
+	Gorm  *gorm.DB
+	River *river.Client[pgx.Tx] // insert-only unless the caller starts workers on its own client
+}
+
+// Open connects to PostgreSQL and checks the connection.
+func Open(ctx context.Context, url string, o Options) (*DB, error) {
+	pcfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("database: DATABASE_URL: %w", err)
+	}
+	if o.MaxConns > 0 {
+		pcfg.MaxConns = o.MaxConns
+	}
+	pcfg.MaxConnIdleTime = 5 * time.Minute
+	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
+	if err != nil {
+		return nil, fmt.Errorf("database: %w", err)
+	}
+	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := pool.Ping(pingCtx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("database: cannot reach PostgreSQL: %w", err)
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	sqlDB := stdlib.OpenDBFromPool(pool)
+	gdb, err := gorm.Open(postgres.New(postgres.Config{Conn: sqlDB}), &gorm.Config{
+		TranslateError:         true,
+		SkipDefaultTransaction: true,
+		NowFunc:                func() time.Time { return o.Now().UTC() },
+		Logger:                 newGormLogger(o.Logger, o.SlowQuery),
+	})
+	if err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("database: gorm: %w", err)
+	}
+	rc, err := river.NewClient(riverpgxv5.New(pool), &river.Config{Logger: o.Logger})
+	if err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("database: river: %w", err)
+	}
+	return &DB{Pool: pool, SQL: sqlDB, Gorm: gdb, River: rc}, nil
+}
+
+// Close releases every connection.
+func (d *DB) Close() {
+	_ = d.SQL.Close()
+	d.Pool.Close()
+}
+
+// Tx is a GORM transaction that can also enqueue River jobs atomically.
+type Tx struct {
+	*gorm.DB
+	pgxTx pgx.Tx
+	river *river.Client[pgx.Tx]
+}
+
+// Enqueue inserts a River job inside the transaction: it exists only if
+// the transaction commits.
+func (t *Tx) Enqueue(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) error {
+	if _, err := t.river.InsertTx(ctx, t.pgxTx, args, opts); err != nil {
+		return fmt.Errorf("database: enqueue %s: %w", args.Kind(), err)
+	}
+	return nil
+}
+
+// InTx runs fn in one transaction on one pinned connection. GORM's *sql.Tx
+// hides the pgx connection River needs, so the connection is pinned first
+// and River is handed a thin pgx.Tx over the same connection.
+func (d *DB) InTx(ctx context.Context, fn func(tx *Tx) error) error {
+	return d.Gorm.WithContext(ctx).Connection(func(conn *gorm.DB) error {
+		sqlConn, ok := conn.Statement.ConnPool.(*sql.Conn)
+		if !ok {
+			return errors.New("database: pinned connection is not *sql.Conn")
+		}
+		var pc *pgx.Conn
+		if err := sqlConn.Raw(func(driverConn any) error {
+			c, ok := driverConn.(*stdlib.Conn)
+			if !ok {
+				return errors.New("database: driver connection is not pgx")
+			}
+			pc = c.Conn()
+			return nil
+		}); err != nil {
+			return err
+		}
+		return conn.Transaction(func(gtx *gorm.DB) error {
+			return fn(&Tx{DB: gtx, pgxTx: &connTx{conn: pc}, river: d.River})
+		})
+	})
+}
+
+// connTx presents a connection that is already inside a transaction as a
+// pgx.Tx. Commit and rollback of the outer transaction belong to GORM;
+// nested Begin uses a savepoint.
+type connTx struct {
+	conn  *pgx.Conn
+	depth int
+}
+
+func (t *connTx) Begin(ctx context.Context) (pgx.Tx, error) {
+	n := &connTx{conn: t.conn, depth: t.depth + 1}
+	if _, err := t.conn.Exec(ctx, fmt.Sprintf("SAVEPOINT river_sp_%d", n.depth)); err != nil {
+		return nil, err
+	}
+	return n, nil
+}
+
+func (t *connTx) Commit(ctx context.Context) error {
+	if t.depth == 0 {
+		return nil
+	}
+	_, err := t.conn.Exec(ctx, fmt.Sprintf("RELEASE SAVEPOINT river_sp_%d", t.depth))
+	return err
+}
+
+func (t *connTx) Rollback(ctx context.Context) error {
+	if t.depth == 0 {
+		return nil
+	}
+	_, err := t.conn.Exec(ctx, fmt.Sprintf("ROLLBACK TO SAVEPOINT river_sp_%d", t.depth))
+	return err
+}
+
+func (t *connTx) CopyFrom(ctx context.Context, table pgx.Identifier, cols []string, src pgx.CopyFromSource) (int64, error) {
+	return t.conn.CopyFrom(ctx, table, cols, src)
+}
+
+func (t *connTx) SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults {
+	return t.conn.SendBatch(ctx, b)
+}
+
+// LargeObjects is never used by River; pgx offers no way to build one here.
+func (t *connTx) LargeObjects() pgx.LargeObjects { return pgx.LargeObjects{} }
+
+func (t *connTx) Prepare(ctx context.Context, name, sql string) (*pgconnStatementDescription, error) {
+	return t.conn.Prepare(ctx, name, sql)
+}
+
+func (t *connTx) Exec(ctx context.Context, sql string, args ...any) (pgconnCommandTag, error) {
+	return t.conn.Exec(ctx, sql, args...)
+}
+
+func (t *connTx) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
+	return t.conn.Query(ctx, sql, args...)
+}
+
+func (t *connTx) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
+	return t.conn.QueryRow(ctx, sql, args...)
+}
+
+func (t *connTx) Conn() *pgx.Conn { return t.conn }

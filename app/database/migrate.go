@@ -1,0 +1,130 @@
+package database
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/rivermigrate"
+
+	"kindred/migrations"
+)
+
+func (d *DB) gooseProvider() (*goose.Provider, error) {
+	// A session lock keeps two instances started together from migrating at once.
+	locker, err := lock.NewPostgresSessionLocker()
+	if err != nil {
+		return nil, err
+	}
+	p, err := goose.NewProvider(goose.DialectPostgres, d.SQL, migrations.FS, goose.WithSessionLocker(locker))
+	if err != nil {
+		return nil, fmt.Errorf("database: goose: %w", err)
+	}
+	return p, nil
+}
+
+func (d *DB) riverMigrator() (*rivermigrate.Migrator[pgx.Tx], error) {
+	return rivermigrate.New(riverpgxv5.New(d.Pool), nil)
+}
+
+// MigrateUp applies Kindred's migrations, then River's.
+func (d *DB) MigrateUp(ctx context.Context, out io.Writer) error {
+	p, err := d.gooseProvider()
+	if err != nil {
+		return err
+	}
+	res, err := p.Up(ctx)
+	if err != nil {
+		return fmt.Errorf("database: migrate up: %w", err)
+	}
+	for _, r := range res {
+		fmt.Fprintf(out, "applied %s (%s)\n", r.Source.Path, r.Duration.Round(1e6))
+	}
+	rm, err := d.riverMigrator()
+	if err != nil {
+		return err
+	}
+	rres, err := rm.Migrate(ctx, rivermigrate.DirectionUp, nil)
+	if err != nil {
+		return fmt.Errorf("database: river migrate up: %w", err)
+	}
+	for _, v := range rres.Versions {
+		fmt.Fprintf(out, "applied river %d (%s)\n", v.Version, v.Name)
+	}
+	return nil
+}
+
+// MigrateDown rolls back the newest Kindred migration. River's tables are
+// left alone: they belong to the job queue, not to Kindred's schema.
+func (d *DB) MigrateDown(ctx context.Context, out io.Writer) error {
+	p, err := d.gooseProvider()
+	if err != nil {
+		return err
+	}
+	r, err := p.Down(ctx)
+	if err != nil {
+		if errors.Is(err, goose.ErrNoNextVersion) {
+			fmt.Fprintln(out, "nothing to roll back")
+			return nil
+		}
+		return fmt.Errorf("database: migrate down: %w", err)
+	}
+	fmt.Fprintf(out, "rolled back %s\n", r.Source.Path)
+	return nil
+}
+
+// MigrationStatus describes every known migration and whether it is applied.
+type MigrationStatus struct {
+	Source  string
+	Applied bool
+}
+
+// Status lists Kindred's and River's migrations.
+func (d *DB) Status(ctx context.Context) ([]MigrationStatus, error) {
+	p, err := d.gooseProvider()
+	if err != nil {
+		return nil, err
+	}
+	st, err := p.Status(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("database: status: %w", err)
+	}
+	var out []MigrationStatus
+	for _, s := range st {
+		out = append(out, MigrationStatus{Source: s.Source.Path, Applied: s.State == goose.StateApplied})
+	}
+	rm, err := d.riverMigrator()
+	if err != nil {
+		return nil, err
+	}
+	applied := map[int]bool{}
+	if existing, err := rm.ExistingVersions(ctx); err == nil {
+		for _, m := range existing {
+			applied[m.Version] = true
+		}
+	}
+	for _, m := range rm.AllVersions() {
+		out = append(out, MigrationStatus{Source: fmt.Sprintf("river %03d_%s", m.Version, m.Name), Applied: applied[m.Version]})
+	}
+	return out, nil
+}
+
+// Pending counts migrations not yet applied.
+func (d *DB) Pending(ctx context.Context) (int, error) {
+	st, err := d.Status(ctx)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, s := range st {
+		if !s.Applied {
+			n++
+		}
+	}
+	return n, nil
+}

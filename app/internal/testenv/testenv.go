@@ -1,0 +1,223 @@
+// Package testenv gives tests real services: a freshly migrated PostgreSQL
+// database per test (a copy of a template built once per migration set)
+// and Meilisearch settings with index names unique to the run.
+//
+// Without DATABASE_URL / MEILI_URL a test is skipped, except under CI=true,
+// where a missing service fails the test.
+package testenv
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"kindred/app/database"
+	"kindred/migrations"
+)
+
+// Require fails (CI) or skips (elsewhere) when a service setting is missing.
+func Require(t testing.TB, names ...string) {
+	t.Helper()
+	for _, n := range names {
+		if os.Getenv(n) == "" {
+			if os.Getenv("CI") == "true" {
+				t.Fatalf("%s is not set: under CI=true a missing service is a failure (run `make test`)", n)
+			}
+			t.Skipf("%s is not set: run `make test` to start the services (CI=true makes this a failure)", n)
+		}
+	}
+}
+
+func randomName(prefix string) string {
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	return prefix + hex.EncodeToString(b)
+}
+
+func withDB(raw, db string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		panic(err)
+	}
+	u.Path = "/" + db
+	return u.String()
+}
+
+var (
+	templateOnce sync.Once
+	templateName string
+	templateErr  error
+)
+
+// templateDB builds, once per migration set, a migrated database to copy.
+// Concurrent test processes agree through an advisory lock.
+func templateDB(ctx context.Context, admin string) (string, error) {
+	templateOnce.Do(func() {
+		h := sha256.New()
+		_ = fs.WalkDir(migrations.FS, ".", func(p string, d fs.DirEntry, err error) error {
+			if err == nil && !d.IsDir() {
+				b, _ := fs.ReadFile(migrations.FS, p)
+				h.Write([]byte(p))
+				h.Write(b)
+			}
+			return nil
+		})
+		name := "kindred_tmpl_" + hex.EncodeToString(h.Sum(nil))[:16]
+		templateName, templateErr = name, buildTemplate(ctx, admin, name)
+	})
+	return templateName, templateErr
+}
+
+func buildTemplate(ctx context.Context, admin, name string) error {
+	conn, err := pgx.Connect(ctx, admin)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock(727274)"); err != nil {
+		return err
+	}
+	defer conn.Exec(context.Background(), "SELECT pg_advisory_unlock(727274)") //nolint:errcheck
+	var exists bool
+	if err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", name).Scan(&exists); err != nil || exists {
+		return err
+	}
+	building := name + "_build"
+	if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+building+" WITH (FORCE)"); err != nil {
+		return err
+	}
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+building); err != nil {
+		return err
+	}
+	db, err := database.Open(ctx, withDB(admin, building), database.Options{MaxConns: 2, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		return err
+	}
+	err = db.MigrateUp(ctx, io.Discard)
+	db.Close()
+	if err != nil {
+		return fmt.Errorf("testenv: migrate template: %w", err)
+	}
+	// Renaming last means a template that exists is complete.
+	_, err = conn.Exec(ctx, "ALTER DATABASE "+building+" RENAME TO "+name)
+	return err
+}
+
+// DatabaseURL creates a fresh migrated database for this test and returns
+// its URL; the database is dropped when the test ends.
+func DatabaseURL(t testing.TB) string {
+	t.Helper()
+	Require(t, "DATABASE_URL")
+	admin := os.Getenv("DATABASE_URL")
+	ctx := context.Background()
+	tmpl, err := templateDB(ctx, admin)
+	if err != nil {
+		t.Fatalf("testenv: template database: %v", err)
+	}
+	name := randomName("kindred_test_")
+	conn, err := pgx.Connect(ctx, admin)
+	if err != nil {
+		t.Fatalf("testenv: connect: %v", err)
+	}
+	defer conn.Close(ctx)
+	for attempt := 0; ; attempt++ {
+		_, err = conn.Exec(ctx, "CREATE DATABASE "+name+" TEMPLATE "+tmpl)
+		// Another process may be copying the template this instant.
+		if err == nil || attempt > 50 || !strings.Contains(err.Error(), "is being accessed by other users") {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatalf("testenv: create database: %v", err)
+	}
+	t.Cleanup(func() {
+		c, err := pgx.Connect(context.Background(), admin)
+		if err != nil {
+			return
+		}
+		defer c.Close(context.Background())
+		_, _ = c.Exec(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+	})
+	return withDB(admin, name)
+}
+
+// DB opens a fresh migrated database for this test.
+func DB(t testing.TB, now func() time.Time) *database.DB {
+	t.Helper()
+	u := DatabaseURL(t)
+	db, err := database.Open(context.Background(), u, database.Options{MaxConns: 8, Logger: Logger(t), Now: now})
+	if err != nil {
+		t.Fatalf("testenv: open: %v", err)
+	}
+	t.Cleanup(db.Close)
+	return db
+}
+
+// Logger discards logs unless KINDRED_TEST_LOG is set.
+func Logger(t testing.TB) *slog.Logger {
+	if os.Getenv("KINDRED_TEST_LOG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
+
+var runID = randomName("")
+
+// Meili returns the Meilisearch URL, API key and an index prefix unique to
+// this test within this run.
+func Meili(t testing.TB) (url, key, prefix string) {
+	t.Helper()
+	Require(t, "MEILI_URL", "MEILI_API_KEY")
+	return os.Getenv("MEILI_URL"), os.Getenv("MEILI_API_KEY"), "test_" + runID + "_" + randomName("")[:6]
+}
+
+// RepoRoot finds the directory holding go.mod.
+func RepoRoot(t testing.TB) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("testenv: go.mod not found")
+		}
+		dir = parent
+	}
+}
+
+// Clock is a settable clock for deterministic time-dependent tests.
+type Clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+// NewClock starts at a fixed instant.
+func NewClock() *Clock {
+	return &Clock{now: time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)}
+}
+
+// Now returns the clock's time.
+func (c *Clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+
+// Advance moves the clock forward.
+func (c *Clock) Advance(d time.Duration) { c.mu.Lock(); c.now = c.now.Add(d); c.mu.Unlock() }

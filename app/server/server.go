@@ -1,0 +1,200 @@
+// Package server is the composition root: it builds every store and
+// service, owns the route table, and returns a ready *echo.Echo.
+package server
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/alexedwards/argon2id"
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+
+	"kindred/app/auth"
+	"kindred/app/config"
+	"kindred/app/database"
+	"kindred/app/notify"
+	"kindred/app/search"
+	"kindred/app/web"
+	"kindred/static"
+	"kindred/templates"
+)
+
+// Deps are what the caller provides; tests swap the clock, the mailer and
+// the HTTP client used to reach sign-in providers.
+type Deps struct {
+	DB         *database.DB
+	Log        *slog.Logger
+	Now        func() time.Time
+	Mailer     auth.Mailer
+	HTTPClient *http.Client
+	HashParams *argon2id.Params
+	Limits     auth.Limits
+}
+
+// App is a built Kindred.
+type App struct {
+	Echo     *echo.Echo
+	Auth     *auth.Service
+	Search   *search.Client
+	DB       *database.DB
+	Registry *prometheus.Registry
+	workers  *river.Workers
+	periodic []*river.PeriodicJob
+	log      *slog.Logger
+}
+
+// New builds the app from configuration.
+func New(cfg *config.Config, d Deps) (*App, error) {
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Log == nil {
+		d.Log = slog.Default()
+	}
+	if d.Mailer == nil {
+		if cfg.SMTP.Host != "" {
+			m, err := notify.NewSMTPMailer(notify.SMTPConfig(cfg.SMTP))
+			if err != nil {
+				return nil, err
+			}
+			d.Mailer = m
+		} else {
+			d.Mailer = &notify.LogMailer{Log: d.Log}
+		}
+	}
+	cookies := web.Cookies{Secure: cfg.TLS()}
+	st, err := web.NewStatic(static.FS)
+	if err != nil {
+		return nil, fmt.Errorf("server: static: %w", err)
+	}
+	renderer, err := web.NewRenderer(templates.FS, st, cookies)
+	if err != nil {
+		return nil, err
+	}
+	for _, name := range append([]string{web.TplError, TplHome}, auth.Templates...) {
+		if !renderer.Has(name) {
+			return nil, fmt.Errorf("server: missing template %s", name)
+		}
+	}
+
+	base := cfg.BaseURL.String()
+	authSvc := auth.New(d.DB, d.Now, d.Log, auth.Options{
+		SessionIdle: cfg.SessionIdle, SessionAbsolute: cfg.SessionAbsolute,
+		StaffSessionIdle: cfg.StaffSessionIdle, StaffSessionAbsolute: cfg.StaffSessionAbsolute,
+		Secret: cfg.SecretKey, BaseURL: base, Limits: d.Limits, HashParams: d.HashParams,
+	})
+	if cfg.OIDC.Enabled() {
+		authSvc.AddExternal(auth.NewOIDC(cfg.OIDC.Issuer, cfg.OIDC.ClientID, cfg.OIDC.ClientSecret, cfg.OIDC.DisplayName, base+"/auth/oidc/callback", d.HTTPClient))
+	}
+	if cfg.Google.Enabled() {
+		authSvc.AddExternal(auth.NewGoogle(cfg.Google.ClientID, cfg.Google.ClientSecret, base+"/auth/google/callback"))
+	}
+	if cfg.GitHub.Enabled() {
+		authSvc.AddExternal(auth.NewGitHub(cfg.GitHub.ClientID, cfg.GitHub.ClientSecret, base+"/auth/github/callback"))
+	}
+
+	mailWorker, err := auth.NewAccountEmailWorker(authSvc, d.Mailer, templates.FS)
+	if err != nil {
+		return nil, err
+	}
+	workers := river.NewWorkers()
+	river.AddWorker(workers, mailWorker)
+	river.AddWorker(workers, &auth.PruneWorker{Svc: authSvc})
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	a := &App{
+		Auth:     authSvc,
+		Search:   search.New(cfg.MeiliURL, cfg.MeiliAPIKey, cfg.MeiliPrefix),
+		DB:       d.DB,
+		Registry: reg,
+		workers:  workers,
+		periodic: []*river.PeriodicJob{
+			river.NewPeriodicJob(river.PeriodicInterval(time.Hour), func() (river.JobArgs, *river.InsertOpts) { return auth.PruneArgs{}, nil }, &river.PeriodicJobOpts{RunOnStart: true}),
+		},
+		log: d.Log,
+	}
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.IPExtractor = ipExtractor(cfg)
+	e.HTTPErrorHandler = web.ErrorHandler(renderer, d.Log)
+	metrics := web.NewMetrics(reg)
+
+	e.Use(middleware.RequestID())
+	e.Use(web.SecurityHeaders(cfg.TLS()))
+	e.Use(web.AccessLog(d.Log))
+	e.Use(metrics.Middleware)
+	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
+		d.Log.ErrorContext(c.Request().Context(), "panic", "error", err.Error(), "path", c.Request().URL.Path, "stack", string(stack))
+		return err
+	}}))
+	e.Use(middleware.BodyLimit(cfg.BodyLimit))
+	e.Use(middleware.GzipWithConfig(middleware.GzipConfig{Level: 5, MinLength: 1024}))
+
+	routes(e, a, renderer, st, cookies, cfg)
+	a.Echo = e
+	return a, nil
+}
+
+// ipExtractor trusts X-Forwarded-For only from configured proxies; with
+// none configured it uses the connection's address, so rate limits cannot
+// be dodged by sending the header.
+func ipExtractor(cfg *config.Config) echo.IPExtractor {
+	if len(cfg.TrustedProxies) == 0 {
+		return echo.ExtractIPDirect()
+	}
+	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+	for _, p := range cfg.TrustedProxies {
+		n := p.Masked()
+		_, ipnet, err := parseCIDR(n.String())
+		if err == nil {
+			opts = append(opts, echo.TrustIPRange(ipnet))
+		}
+	}
+	return echo.ExtractIPFromXFFHeader(opts...)
+}
+
+// StartWorkers runs River's job workers until ctx ends; stop waits for
+// running jobs to finish.
+func (a *App) StartWorkers(ctx context.Context) (stop func(context.Context) error, err error) {
+	rc, err := river.NewClient(riverpgxv5.New(a.DB.Pool), &river.Config{
+		Logger:       a.log,
+		Queues:       map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 10}},
+		Workers:      a.workers,
+		PeriodicJobs: a.periodic,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("server: river: %w", err)
+	}
+	if err := rc.Start(ctx); err != nil {
+		return nil, fmt.Errorf("server: river start: %w", err)
+	}
+	return rc.Stop, nil
+}
+
+// Ready reports each dependency's state for /readyz.
+func (a *App) Ready(ctx context.Context) (map[string]string, bool) {
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	out := map[string]string{"postgres": "ok", "meilisearch": "ok"}
+	ok := true
+	if err := a.DB.Pool.Ping(ctx); err != nil {
+		out["postgres"], ok = "unavailable", false
+		a.log.WarnContext(ctx, "readiness: postgres", "error", err.Error())
+	}
+	if err := a.Search.Ping(ctx); err != nil {
+		out["meilisearch"], ok = "unavailable", false
+		a.log.WarnContext(ctx, "readiness: meilisearch", "error", err.Error())
+	}
+	return out, ok
+}
+

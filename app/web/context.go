@@ -1,0 +1,86 @@
+// Package web is Kindred's shared HTTP kit: rendering, page data, the error
+// handler, and the middleware for sessions, CSRF, roles and headers.
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"kindred/models"
+)
+
+const (
+	ctxUser    = "kindred.user"
+	ctxSession = "kindred.session"
+	ctxToken   = "kindred.apitoken"
+	ctxCSRF    = "kindred.csrf"
+	ctxNonce   = "kindred.nonce"
+	ctxBrowser = "kindred.browser"
+)
+
+// CurrentUser is the signed-in user, or nil.
+func CurrentUser(c echo.Context) *models.User {
+	u, _ := c.Get(ctxUser).(*models.User)
+	return u
+}
+
+// CurrentSession is the browser session, or nil (API requests have none).
+func CurrentSession(c echo.Context) *models.Session {
+	s, _ := c.Get(ctxSession).(*models.Session)
+	return s
+}
+
+// CurrentAPIToken is the bearer token of an API request, or nil.
+func CurrentAPIToken(c echo.Context) *models.APIToken {
+	t, _ := c.Get(ctxToken).(*models.APIToken)
+	return t
+}
+
+// BrowserID is the random per-browser value that binds CSRF tokens of
+// signed-out visitors and OAuth attempts to one browser.
+func BrowserID(c echo.Context) string {
+	s, _ := c.Get(ctxBrowser).(string)
+	return s
+}
+
+// CSRFToken is the token forms must send back as csrf_token.
+func CSRFToken(c echo.Context) string {
+	s, _ := c.Get(ctxCSRF).(string)
+	return s
+}
+
+// Nonce is this response's CSP nonce.
+func Nonce(c echo.Context) string {
+	s, _ := c.Get(ctxNonce).(string)
+	return s
+}
+
+// WantsJSON decides the error format: the API, or a client that asks for JSON.
+func WantsJSON(c echo.Context) bool {
+	r := c.Request()
+	if strings.HasPrefix(r.URL.Path, "/api/") {
+		return true
+	}
+	accept := r.Header.Get(echo.HeaderAccept)
+	return strings.Contains(accept, "application/json") && !strings.Contains(accept, "text/html")
+}
+
+// SafeNext returns a local path to go to after sign-in, or "/".
+func SafeNext(next string) string {
+	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+		return "/"
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Host != "" || u.Scheme != "" {
+		return "/"
+	}
+	return u.RequestURI()
+}
+
+// Redirect sends a 303 See Other, the Post/Redirect/Get answer.
+func Redirect(c echo.Context, to string) error {
+	return c.Redirect(http.StatusSeeOther, to)
+}

@@ -1,0 +1,144 @@
+package web
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"kindred/models"
+)
+
+// Error templates, one per status family.
+const (
+	TplError = "errors/error.html"
+)
+
+// APIError is the JSON error body: {"error":{"code","message","fields"}}.
+type APIError struct {
+	Code    string            `json:"code"`
+	Message string            `json:"message"`
+	Fields  map[string]string `json:"fields,omitempty"`
+}
+
+type errorPage struct {
+	Code    int
+	Heading string
+	Message string
+	Fields  map[string]string
+}
+
+// ErrorHandler is the one place where errors become responses.
+func ErrorHandler(r *Renderer, log *slog.Logger) echo.HTTPErrorHandler {
+	return func(err error, c echo.Context) {
+		if c.Response().Committed {
+			return
+		}
+		status, body := classify(err)
+		if status >= 500 {
+			log.ErrorContext(c.Request().Context(), "request failed",
+				"error", err.Error(), "method", c.Request().Method, "path", c.Request().URL.Path,
+				"request_id", c.Response().Header().Get(echo.HeaderXRequestID))
+		}
+		var rl *models.RateLimitedError
+		if errors.As(err, &rl) {
+			c.Response().Header().Set("Retry-After", strconv.Itoa(rl.RetryAfterSeconds()))
+		}
+		if WantsJSON(c) {
+			_ = c.JSON(status, map[string]APIError{"error": body})
+			return
+		}
+		p := r.NewPage(c, headingFor(status))
+		p.Noindex = true
+		p.Data = errorPage{Code: status, Heading: headingFor(status), Message: body.Message, Fields: body.Fields}
+		if rerr := r.Render(c, status, TplError, p); rerr != nil {
+			log.Error("error page failed", "error", rerr.Error())
+			_ = c.String(status, body.Message)
+		}
+	}
+}
+
+func classify(err error) (int, APIError) {
+	var verr *models.ValidationError
+	var rl *models.RateLimitedError
+	var he *echo.HTTPError
+	switch {
+	case errors.As(err, &verr):
+		return http.StatusUnprocessableEntity, APIError{Code: "invalid", Message: verr.Message, Fields: verr.Fields}
+	case errors.As(err, &rl):
+		return http.StatusTooManyRequests, APIError{Code: "rate_limited", Message: "Too many attempts. Please wait " + strconv.Itoa(rl.RetryAfterSeconds()) + " seconds and try again."}
+	case errors.Is(err, models.ErrNotFound):
+		return http.StatusNotFound, APIError{Code: "not_found", Message: "We could not find that page."}
+	case errors.Is(err, models.ErrForbidden):
+		return http.StatusForbidden, APIError{Code: "forbidden", Message: "You do not have permission to do that."}
+	case errors.Is(err, models.ErrConflict):
+		return http.StatusConflict, APIError{Code: "conflict", Message: "That conflicts with something that already exists."}
+	case errors.As(err, &he):
+		msg, _ := he.Message.(string)
+		code := codeFor(he.Code)
+		if he.Code == http.StatusNotFound {
+			msg = "We could not find that page."
+		}
+		if msg == "" || he.Code >= 500 {
+			msg = http.StatusText(he.Code)
+		}
+		return he.Code, APIError{Code: code, Message: msg}
+	}
+	return http.StatusInternalServerError, APIError{Code: "internal", Message: "Something went wrong on our side. It has been logged; please try again."}
+}
+
+func codeFor(status int) string {
+	switch status {
+	case http.StatusBadRequest:
+		return "bad_request"
+	case http.StatusUnauthorized:
+		return "unauthorized"
+	case http.StatusForbidden:
+		return "forbidden"
+	case http.StatusNotFound:
+		return "not_found"
+	case http.StatusMethodNotAllowed:
+		return "method_not_allowed"
+	case http.StatusRequestEntityTooLarge:
+		return "too_large"
+	case http.StatusUnprocessableEntity:
+		return "invalid"
+	case http.StatusTooManyRequests:
+		return "rate_limited"
+	case http.StatusServiceUnavailable:
+		return "unavailable"
+	}
+	if status >= 500 {
+		return "internal"
+	}
+	return "error"
+}
+
+func headingFor(status int) string {
+	switch status {
+	case http.StatusNotFound:
+		return "Page not found"
+	case http.StatusForbidden:
+		return "Not allowed"
+	case http.StatusUnauthorized:
+		return "Please sign in"
+	case http.StatusTooManyRequests:
+		return "Too many attempts"
+	case http.StatusUnprocessableEntity:
+		return "Please check your input"
+	case http.StatusRequestEntityTooLarge:
+		return "Too large"
+	}
+	if status >= 500 {
+		return "Something went wrong"
+	}
+	return http.StatusText(status)
+}
+
+// Errors a handler can return directly.
+var (
+	ErrUnauthorized = echo.NewHTTPError(http.StatusUnauthorized, "Please sign in first.")
+	ErrBadCSRF      = echo.NewHTTPError(http.StatusForbidden, "This form has expired or came from another site. Go back, reload the page and try again.")
+)

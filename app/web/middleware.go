@@ -1,0 +1,224 @@
+package web
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"kindred/models"
+)
+
+// RandomToken returns n random bytes, base64url-encoded.
+func RandomToken(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic("web: no randomness: " + err.Error())
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// SecurityHeaders sets a per-response CSP nonce and the headers that keep
+// pages from being framed, sniffed or leaking their address.
+func SecurityHeaders(tls bool) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			nonce := RandomToken(16)
+			c.Set(ctxNonce, nonce)
+			h := c.Response().Header()
+			h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self' 'nonce-"+nonce+"'; style-src 'self'; img-src 'self' data:; "+
+				"font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
+			h.Set("X-Content-Type-Options", "nosniff")
+			h.Set("X-Frame-Options", "DENY")
+			h.Set("Referrer-Policy", "same-origin")
+			h.Set("Cross-Origin-Opener-Policy", "same-origin")
+			h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), interest-cohort=()")
+			if tls {
+				h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+			}
+			return next(c)
+		}
+	}
+}
+
+// AccessLog logs one line per request: never the query string, bodies,
+// cookies or tokens, since links carry secrets in their query.
+func AccessLog(log *slog.Logger) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			start := time.Now()
+			err := next(c)
+			if err != nil {
+				c.Error(err)
+			}
+			status := c.Response().Status
+			attrs := []any{
+				"method", c.Request().Method,
+				"path", c.Request().URL.Path,
+				"status", status,
+				"duration_ms", float64(time.Since(start).Microseconds()) / 1000,
+				"bytes", c.Response().Size,
+				"ip", c.RealIP(),
+				"request_id", c.Response().Header().Get(echo.HeaderXRequestID),
+			}
+			if u := CurrentUser(c); u != nil {
+				attrs = append(attrs, "user_id", u.ID)
+			}
+			log.InfoContext(c.Request().Context(), "request", attrs...)
+			return nil
+		}
+	}
+}
+
+// SessionResolver turns a session cookie into its user; auth implements it.
+type SessionResolver interface {
+	ResolveSession(ctx context.Context, token, ip, userAgent string) (*models.User, *models.Session, error)
+}
+
+// TokenResolver turns a bearer token into its user; auth implements it.
+type TokenResolver interface {
+	ResolveAPIToken(ctx context.Context, token string) (*models.User, *models.APIToken, error)
+}
+
+// SessionCookie is the base name of the session cookie.
+const SessionCookie = "kindred_session"
+
+const browserCookie = "kindred_browser"
+
+// LoadSession attaches the signed-in user (if any) and a browser id.
+func LoadSession(res SessionResolver, cookies Cookies) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			if tok := cookies.Get(c, SessionCookie); tok != "" {
+				u, s, err := res.ResolveSession(c.Request().Context(), tok, c.RealIP(), c.Request().UserAgent())
+				if err != nil {
+					return err
+				}
+				if u == nil {
+					cookies.Clear(c, SessionCookie)
+				} else {
+					c.Set(ctxUser, u)
+					c.Set(ctxSession, s)
+				}
+			}
+			b := cookies.Get(c, browserCookie)
+			if len(b) < 32 || len(b) > 64 {
+				b = RandomToken(32)
+				cookies.Set(c, browserCookie, b, 0)
+			}
+			c.Set(ctxBrowser, b)
+			return next(c)
+		}
+	}
+}
+
+// CSRF is a synchronizer-token check: the token is an HMAC of the session
+// (or, signed out, of the browser id) under the server's secret, so it
+// changes at sign-in and cannot be made by another site.
+func CSRF(secret []byte) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			binding := "b:" + BrowserID(c)
+			if s := CurrentSession(c); s != nil {
+				binding = "s:" + hex.EncodeToString(s.TokenHash)
+			}
+			m := hmac.New(sha256.New, secret)
+			m.Write([]byte("csrf\x00" + binding))
+			want := base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+			c.Set(ctxCSRF, want)
+			switch c.Request().Method {
+			case http.MethodGet, http.MethodHead, http.MethodOptions:
+				return next(c)
+			}
+			got := c.Request().Header.Get("X-CSRF-Token")
+			if got == "" {
+				got = c.FormValue("csrf_token")
+			}
+			if subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
+				return ErrBadCSRF
+			}
+			return next(c)
+		}
+	}
+}
+
+// RequireUser sends signed-out visitors to the sign-in page (HTML) or
+// answers 401 (JSON).
+func RequireUser(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if CurrentUser(c) != nil {
+			return next(c)
+		}
+		if WantsJSON(c) || c.Request().Method != http.MethodGet {
+			return ErrUnauthorized
+		}
+		return Redirect(c, "/signin?next="+url.QueryEscape(c.Request().URL.RequestURI()))
+	}
+}
+
+// RequireRole lets through users whose role is at least role.
+func RequireRole(role models.Role) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return RequireUser(func(c echo.Context) error {
+			if CurrentUser(c).Role.Rank() < role.Rank() {
+				return models.ErrForbidden
+			}
+			return next(c)
+		})
+	}
+}
+
+// BearerAuth authenticates API requests by personal token only; cookies
+// are ignored under /api, so API routes need no CSRF token.
+func BearerAuth(res TokenResolver) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			h := c.Request().Header.Get(echo.HeaderAuthorization)
+			if h == "" {
+				return next(c)
+			}
+			tok, ok := strings.CutPrefix(h, "Bearer ")
+			if !ok || tok == "" {
+				return echo.NewHTTPError(http.StatusUnauthorized, "Authorization must be \"Bearer <token>\".")
+			}
+			u, t, err := res.ResolveAPIToken(c.Request().Context(), strings.TrimSpace(tok))
+			if err != nil {
+				return err
+			}
+			if u == nil {
+				return echo.NewHTTPError(http.StatusUnauthorized, "That API token is not valid.")
+			}
+			c.Set(ctxUser, u)
+			c.Set(ctxToken, t)
+			return next(c)
+		}
+	}
+}
+
+// RequireScope refuses read-only tokens on state-changing API requests.
+func RequireScope(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		t := CurrentAPIToken(c)
+		if t == nil {
+			return ErrUnauthorized
+		}
+		switch c.Request().Method {
+		case http.MethodGet, http.MethodHead, http.MethodOptions:
+		default:
+			if t.Scope != models.ScopeWrite {
+				return echo.NewHTTPError(http.StatusForbidden, "This API token is read-only.")
+			}
+		}
+		return next(c)
+	}
+}

@@ -1,0 +1,164 @@
+package web
+
+import (
+	"bytes"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"kindred/models"
+)
+
+// Page is the data every HTML page gets; Data holds the page's own part.
+type Page struct {
+	Title     string
+	SiteName  string
+	User      *models.User
+	CSRF      string
+	Nonce     string
+	Flash     string
+	Noindex   bool
+	Path      string
+	Form      Form
+	Data      any
+	Status    int
+	Providers []Provider
+}
+
+// Provider is an external sign-in option shown on the sign-in page.
+type Provider struct {
+	Key   string
+	Label string
+}
+
+// Form keeps what the user typed and what was wrong with it.
+type Form struct {
+	Values  map[string]string
+	Errors  map[string]string
+	Message string
+}
+
+// Value returns the submitted value of a field.
+func (f Form) Value(name string) string { return f.Values[name] }
+
+// Error returns the message for a field, or "".
+func (f Form) Error(name string) string { return f.Errors[name] }
+
+// Renderer holds every page template, parsed once at start-up so that a
+// broken or missing template stops the app instead of a request.
+type Renderer struct {
+	pages    map[string]*template.Template
+	static   *Static
+	cookies  Cookies
+	siteName string
+}
+
+// NewRenderer parses layouts/ and partials/ into a base set and each file
+// under pages/ and errors/ into its own clone of it, named by its path.
+func NewRenderer(tfs fs.FS, static *Static, cookies Cookies) (*Renderer, error) {
+	funcs := template.FuncMap{
+		"static": static.URL,
+		"dict": func(kv ...any) (map[string]any, error) {
+			if len(kv)%2 != 0 {
+				return nil, fmt.Errorf("dict: odd number of arguments")
+			}
+			m := make(map[string]any, len(kv)/2)
+			for i := 0; i < len(kv); i += 2 {
+				k, ok := kv[i].(string)
+				if !ok {
+					return nil, fmt.Errorf("dict: key %v is not a string", kv[i])
+				}
+				m[k] = kv[i+1]
+			}
+			return m, nil
+		},
+		"date":   func(t time.Time) string { return t.UTC().Format("2 Jan 2006 15:04 UTC") },
+		"datePtr": func(t *time.Time) string {
+			if t == nil {
+				return "never"
+			}
+			return t.UTC().Format("2 Jan 2006 15:04 UTC")
+		},
+	}
+	base := template.New("base").Funcs(funcs)
+	for _, pattern := range []string{"layouts/*.html", "partials/*.html"} {
+		matches, _ := fs.Glob(tfs, pattern)
+		if len(matches) == 0 {
+			continue
+		}
+		if _, err := base.ParseFS(tfs, pattern); err != nil {
+			return nil, fmt.Errorf("web: templates %s: %w", pattern, err)
+		}
+	}
+	r := &Renderer{pages: map[string]*template.Template{}, static: static, cookies: cookies, siteName: "Kindred"}
+	err := fs.WalkDir(tfs, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || path.Ext(p) != ".html" {
+			return err
+		}
+		if !strings.HasPrefix(p, "pages/") && !strings.HasPrefix(p, "errors/") {
+			return nil
+		}
+		t, err := base.Clone()
+		if err != nil {
+			return err
+		}
+		if _, err := t.ParseFS(tfs, p); err != nil {
+			return fmt.Errorf("web: template %s: %w", p, err)
+		}
+		r.pages[p] = t
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// Has reports whether a page template exists (used by start-up checks).
+func (r *Renderer) Has(name string) bool { _, ok := r.pages[name]; return ok }
+
+// NewPage fills the base data from the request.
+func (r *Renderer) NewPage(c echo.Context, title string) *Page {
+	return &Page{
+		Title:    title,
+		SiteName: r.siteName,
+		User:     CurrentUser(c),
+		CSRF:     CSRFToken(c),
+		Nonce:    Nonce(c),
+		Flash:    r.cookies.TakeFlash(c),
+		Path:     c.Request().URL.Path,
+		Form:     Form{Values: map[string]string{}, Errors: map[string]string{}},
+	}
+}
+
+// Render writes a page with a status code.
+func (r *Renderer) Render(c echo.Context, status int, name string, p *Page) error {
+	t, ok := r.pages[name]
+	if !ok {
+		return fmt.Errorf("web: no template %q", name)
+	}
+	p.Status = status
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout", p); err != nil {
+		return fmt.Errorf("web: render %s: %w", name, err)
+	}
+	if p.Noindex {
+		c.Response().Header().Set("X-Robots-Tag", "noindex")
+	}
+	return c.HTMLBlob(status, buf.Bytes())
+}
+
+// RenderForm re-shows a form with the user's input and the errors of err
+// (a *models.ValidationError), status 422.
+func (r *Renderer) RenderForm(c echo.Context, name string, p *Page, values map[string]string, verr *models.ValidationError) error {
+	p.Form.Values = values
+	p.Form.Errors = verr.Fields
+	p.Form.Message = verr.Message
+	return r.Render(c, http.StatusUnprocessableEntity, name, p)
+}

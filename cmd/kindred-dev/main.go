@@ -1,0 +1,357 @@
+// Command kindred-dev starts the PostgreSQL and Meilisearch that `make run`
+// and `make test` need (unless DATABASE_URL / MEILI_URL are given), runs a
+// command with them in its environment, and stops them afterwards.
+//
+//	kindred-dev run  -- CMD...   data kept under .data/
+//	kindred-dev test -- CMD...   throwaway data in a temporary directory
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/meilisearch/meilisearch-go"
+)
+
+const (
+	meiliVersion = "meilisearch 1.21.0"
+	meiliBinary  = ".cache/meilisearch/meilisearch"
+	pgBinDir     = "/usr/lib/postgresql/15/bin"
+	appKeyUID    = "6b1d7e0a-4c1f-4a52-9d1e-6b696e647265" // fixed, so `make run` reuses one key
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "kindred-dev:", err)
+		os.Exit(1)
+	}
+}
+
+type services struct {
+	temp    bool
+	dataDir string
+	env     []string
+	stops   []func()
+}
+
+func (s *services) stop() {
+	for i := len(s.stops) - 1; i >= 0; i-- {
+		s.stops[i]()
+	}
+}
+
+func run() error {
+	// If make (our parent) is killed, hear about it and clean up too.
+	_, _, _ = syscall.RawSyscall(syscall.SYS_PRCTL, syscall.PR_SET_PDEATHSIG, uintptr(syscall.SIGTERM), 0)
+	args := os.Args[1:]
+	if len(args) < 3 || (args[0] != "run" && args[0] != "test") || args[1] != "--" {
+		return errors.New("usage: kindred-dev run|test -- COMMAND [ARGS...]")
+	}
+	s := &services{temp: args[0] == "test"}
+	if s.temp {
+		dir, err := os.MkdirTemp("", "kindred-test-")
+		if err != nil {
+			return err
+		}
+		s.dataDir = dir
+		s.stops = append(s.stops, func() { os.RemoveAll(dir) })
+	} else {
+		abs, err := filepath.Abs(".data")
+		if err != nil {
+			return err
+		}
+		s.dataDir = abs
+		if err := os.MkdirAll(abs, 0o755); err != nil {
+			return err
+		}
+	}
+	defer s.stop()
+
+	// Ctrl-C reaches the child through the terminal's process group; we
+	// wait for it to exit and then stop the services.
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+
+	if os.Getenv("DATABASE_URL") == "" {
+		if err := s.startPostgres(); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprintln(os.Stderr, "kindred-dev: using DATABASE_URL from the environment")
+	}
+	if os.Getenv("MEILI_URL") == "" {
+		if err := s.startMeili(); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprintln(os.Stderr, "kindred-dev: using MEILI_URL from the environment")
+		if os.Getenv("MEILI_API_KEY") == "" && os.Getenv("MEILI_MASTER_KEY") != "" {
+			key, err := appKey(os.Getenv("MEILI_URL"), os.Getenv("MEILI_MASTER_KEY"), s.temp)
+			if err != nil {
+				return err
+			}
+			s.env = append(s.env, "MEILI_API_KEY="+key)
+		}
+	}
+	if !s.temp {
+		secret, err := s.persistentSecret("secret-key")
+		if err != nil {
+			return err
+		}
+		s.setDefault("KINDRED_SECRET_KEY", secret)
+		s.setDefault("KINDRED_MIGRATE_ON_START", "true")
+		s.setDefault("KINDRED_ADDR", "127.0.0.1:8080")
+		s.setDefault("KINDRED_BASE_URL", "http://localhost:8080")
+		s.setDefault("KINDRED_LOG_FORMAT", "text")
+	}
+
+	cmd := exec.Command(args[2], args[3:]...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	cmd.Env = append(os.Environ(), s.env...)
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	var err error
+	select {
+	case err = <-done:
+	case sig := <-sigs:
+		_ = cmd.Process.Signal(sig)
+		select {
+		case err = <-done:
+		case <-time.After(30 * time.Second):
+			_ = cmd.Process.Kill()
+			err = <-done
+		}
+	}
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
+		s.stop()
+		s.stops = nil
+		os.Exit(exit.ExitCode())
+	}
+	return err
+}
+
+func (s *services) setDefault(name, value string) {
+	if os.Getenv(name) == "" {
+		s.env = append(s.env, name+"="+value)
+	}
+}
+
+func (s *services) persistentSecret(name string) (string, error) {
+	p := filepath.Join(s.dataDir, name)
+	if b, err := os.ReadFile(p); err == nil && len(strings.TrimSpace(string(b))) >= 32 {
+		return strings.TrimSpace(string(b)), nil
+	}
+	v := randomHex(32)
+	return v, os.WriteFile(p, []byte(v+"\n"), 0o600)
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	return hex.EncodeToString(b)
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// asPostgres runs a PostgreSQL tool; initdb refuses root, so as root it
+// runs as the postgres user.
+func asPostgres(name string, args ...string) *exec.Cmd {
+	bin := filepath.Join(pgBinDir, name)
+	if os.Geteuid() == 0 {
+		return exec.Command("runuser", append([]string{"-u", "postgres", "--", bin}, args...)...)
+	}
+	return exec.Command(bin, args...)
+}
+
+func chownPostgres(path string) error {
+	if os.Geteuid() != 0 {
+		return nil
+	}
+	u, err := user.Lookup("postgres")
+	if err != nil {
+		return fmt.Errorf("the postgres user is missing: install PostgreSQL 15 (apt-get install postgresql-15): %w", err)
+	}
+	uid, _ := strconv.Atoi(u.Uid)
+	gid, _ := strconv.Atoi(u.Gid)
+	return os.Chown(path, uid, gid)
+}
+
+func (s *services) startPostgres() error {
+	if _, err := os.Stat(filepath.Join(pgBinDir, "initdb")); err != nil {
+		return fmt.Errorf("PostgreSQL 15 server binaries not found in %s: run `make deps` (or apt-get install postgresql-15), or set DATABASE_URL", pgBinDir)
+	}
+	pgdir := filepath.Join(s.dataDir, "postgres")
+	if err := os.MkdirAll(pgdir, 0o700); err != nil {
+		return err
+	}
+	// The postgres user must be able to reach its data directory.
+	_ = os.Chmod(s.dataDir, 0o755)
+	if err := chownPostgres(pgdir); err != nil {
+		return err
+	}
+	if _, err := os.Stat(filepath.Join(pgdir, "PG_VERSION")); err != nil {
+		out, err := asPostgres("initdb", "-D", pgdir, "--auth=trust", "--encoding=UTF8", "--locale=C.UTF-8", "--no-sync", "-U", "postgres").CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("initdb: %v\n%s", err, out)
+		}
+	}
+	port, err := freePort()
+	if err != nil {
+		return err
+	}
+	opts := fmt.Sprintf("-c listen_addresses=127.0.0.1 -p %d -k %s", port, pgdir)
+	if s.temp {
+		opts += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300"
+	}
+	logFile := filepath.Join(pgdir, "server.log")
+	out, err := asPostgres("pg_ctl", "-D", pgdir, "-l", logFile, "-w", "-t", "60", "-o", opts, "start").CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("pg_ctl start: %v\n%s\n(see %s)", err, out, logFile)
+	}
+	s.stops = append(s.stops, func() {
+		_ = asPostgres("pg_ctl", "-D", pgdir, "-w", "-m", "fast", "stop").Run()
+	})
+	admin := fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", port)
+	url := admin
+	if !s.temp {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		conn, err := pgx.Connect(ctx, admin)
+		if err != nil {
+			return err
+		}
+		defer conn.Close(ctx)
+		var exists bool
+		if err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = 'kindred')").Scan(&exists); err != nil {
+			return err
+		}
+		if !exists {
+			if _, err := conn.Exec(ctx, "CREATE DATABASE kindred"); err != nil {
+				return err
+			}
+		}
+		url = fmt.Sprintf("postgres://postgres@127.0.0.1:%d/kindred?sslmode=disable", port)
+	}
+	fmt.Fprintf(os.Stderr, "kindred-dev: PostgreSQL on 127.0.0.1:%d\n", port)
+	s.env = append(s.env, "DATABASE_URL="+url)
+	return nil
+}
+
+func (s *services) startMeili() error {
+	bin, err := filepath.Abs(meiliBinary)
+	if err != nil {
+		return err
+	}
+	out, err := exec.Command(bin, "--version").Output()
+	if err != nil || strings.TrimSpace(string(out)) != meiliVersion {
+		return fmt.Errorf("%s is missing or not %q: run `make deps`, or set MEILI_URL and MEILI_API_KEY", meiliBinary, meiliVersion)
+	}
+	var master string
+	if s.temp {
+		master = randomHex(24)
+	} else if master, err = s.persistentSecret("meili-master-key"); err != nil {
+		return err
+	}
+	port, err := freePort()
+	if err != nil {
+		return err
+	}
+	dbPath := filepath.Join(s.dataDir, "meilisearch")
+	logf, err := os.Create(filepath.Join(s.dataDir, "meilisearch.log"))
+	if err != nil {
+		return err
+	}
+	cmd := exec.Command(bin, "--db-path", dbPath, "--http-addr", fmt.Sprintf("127.0.0.1:%d", port),
+		"--master-key", master, "--no-analytics", "--max-indexing-threads", "2", "--env", "development")
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // Ctrl-C is ours to forward, in order
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	s.stops = append(s.stops, func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+		}
+		logf.Close()
+	})
+	url := fmt.Sprintf("http://127.0.0.1:%d", port)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := http.Get(url + "/health")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("meilisearch did not start; see %s", logf.Name())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	key, err := appKey(url, master, s.temp)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "kindred-dev: Meilisearch on %s\n", url)
+	s.env = append(s.env, "MEILI_URL="+url, "MEILI_API_KEY="+key, "MEILI_MASTER_KEY="+master)
+	return nil
+}
+
+// appKey makes (or finds) the non-master key the app uses: enough to manage
+// its own indexes and search them, nothing else.
+func appKey(url, master string, temp bool) (string, error) {
+	ms := meilisearch.New(url, meilisearch.WithAPIKey(master))
+	if k, err := ms.GetKey(appKeyUID); err == nil {
+		return k.Key, nil
+	}
+	indexes := []string{"kindred*"}
+	if temp {
+		indexes = []string{"*"}
+	}
+	k, err := ms.CreateKey(&meilisearch.Key{
+		UID:         appKeyUID,
+		Name:        "kindred-app",
+		Description: "Kindred application key (made by kindred-dev)",
+		Actions:     []string{"search", "documents.*", "indexes.*", "settings.*", "tasks.*", "version"},
+		Indexes:     indexes,
+	})
+	if err != nil {
+		return "", fmt.Errorf("meilisearch: create app key: %w", err)
+	}
+	return k.Key, nil
+}
+

@@ -1,0 +1,264 @@
+// Command kindred runs the Kindred server and its maintenance tasks.
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"kindred/app/auth"
+	"kindred/app/config"
+	"kindred/app/database"
+	"kindred/app/server"
+	"kindred/models"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "kindred:", err)
+		os.Exit(1)
+	}
+}
+
+const usage = `usage: kindred <command>
+
+commands:
+  serve                 run the web server and background jobs
+  migrate up|down|status
+                        apply, roll back (one step) or list schema migrations
+  create-admin --handle NAME [--email ADDR]
+                        create an admin (or promote NAME); the password is read
+                        from KINDRED_ADMIN_PASSWORD or the first line of stdin
+  seed-demo             add demo accounts (skips those that exist)
+
+Settings come from the environment; see README.md.`
+
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		fmt.Fprintln(stdout, usage)
+		return nil
+	}
+	switch args[0] {
+	case "serve":
+		return serve(ctx, getenv, stderr)
+	case "migrate":
+		return migrate(ctx, args[1:], getenv, stdout, stderr)
+	case "create-admin":
+		return createAdmin(ctx, args[1:], getenv, stdin, stdout, stderr)
+	case "seed-demo":
+		return seedDemo(ctx, getenv, stdout, stderr)
+	}
+	return fmt.Errorf("unknown command %q\n\n%s", args[0], usage)
+}
+
+func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+func openDB(ctx context.Context, cfg *config.Config, log *slog.Logger) (*database.DB, error) {
+	return database.Open(ctx, cfg.DatabaseURL, database.Options{MaxConns: cfg.DBMaxConns, SlowQuery: cfg.DBSlowQuery, Logger: log})
+}
+
+func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) error {
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg, stderr)
+	db, err := openDB(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	pending, err := db.Pending(ctx)
+	if err != nil {
+		return err
+	}
+	if pending > 0 {
+		if !cfg.MigrateOnStart {
+			return fmt.Errorf("%d database migration(s) pending: run `kindred migrate up`, or set KINDRED_MIGRATE_ON_START=true", pending)
+		}
+		if err := db.MigrateUp(ctx, logWriter{log}); err != nil {
+			return err
+		}
+	}
+	app, err := server.New(cfg, server.Deps{DB: db, Log: log})
+	if err != nil {
+		return err
+	}
+	stopWorkers, err := app.StartWorkers(ctx)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Addr:              cfg.Addr,
+		Handler:           app.Echo,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServe() }()
+	log.Info("kindred listening", "addr", cfg.Addr, "base_url", cfg.BaseURL.String())
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	shutCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutCtx); err != nil {
+		log.Warn("http shutdown", "error", err.Error())
+	}
+	if err := stopWorkers(shutCtx); err != nil {
+		log.Warn("workers shutdown", "error", err.Error())
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// logWriter turns migration progress lines into log records.
+type logWriter struct{ log *slog.Logger }
+
+func (w logWriter) Write(p []byte) (int, error) {
+	w.log.Info("migration", "step", strings.TrimSpace(string(p)))
+	return len(p), nil
+}
+
+func migrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) != 1 {
+		return errors.New("usage: kindred migrate up|down|status")
+	}
+	cfg, err := config.LoadDatabaseOnly(getenv)
+	if err != nil {
+		return err
+	}
+	db, err := openDB(ctx, cfg, newLogger(cfg, stderr))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	switch args[0] {
+	case "up":
+		if err := db.MigrateUp(ctx, stdout); err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, "database is up to date")
+		return nil
+	case "down":
+		return db.MigrateDown(ctx, stdout)
+	case "status":
+		st, err := db.Status(ctx)
+		if err != nil {
+			return err
+		}
+		for _, s := range st {
+			state := "pending"
+			if s.Applied {
+				state = "applied"
+			}
+			fmt.Fprintf(stdout, "%-8s %s\n", state, s.Source)
+		}
+		return nil
+	}
+	return fmt.Errorf("unknown migrate step %q: use up, down or status", args[0])
+}
+
+func flagValue(args []string, name string) (string, error) {
+	for i := 0; i < len(args); i++ {
+		if args[i] == name {
+			if i+1 >= len(args) {
+				return "", fmt.Errorf("%s needs a value", name)
+			}
+			return args[i+1], nil
+		}
+		if v, ok := strings.CutPrefix(args[i], name+"="); ok {
+			return v, nil
+		}
+	}
+	return "", nil
+}
+
+// accountService is the auth service for command-line account work, which
+// starts no sessions and sends no mail.
+func accountService(db *database.DB, log *slog.Logger) *auth.Service {
+	return auth.New(db, time.Now, log, auth.Options{})
+}
+
+func createAdmin(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	handle, err := flagValue(args, "--handle")
+	if err != nil {
+		return err
+	}
+	email, err := flagValue(args, "--email")
+	if err != nil {
+		return err
+	}
+	if handle == "" {
+		return errors.New("usage: kindred create-admin --handle NAME [--email ADDR] (password from KINDRED_ADMIN_PASSWORD or stdin)")
+	}
+	password := getenv("KINDRED_ADMIN_PASSWORD")
+	if password == "" {
+		line, err := bufio.NewReader(stdin).ReadString('\n')
+		if err != nil && !errors.Is(err, io.EOF) {
+			return err
+		}
+		password = strings.TrimRight(line, "\r\n")
+	}
+	cfg, err := config.LoadDatabaseOnly(getenv)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg, stderr)
+	db, err := openDB(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if n, err := db.Pending(ctx); err != nil || n > 0 {
+		if err != nil {
+			return err
+		}
+		return fmt.Errorf("%d database migration(s) pending: run `kindred migrate up` first", n)
+	}
+	u, created, err := accountService(db, log).CreateAdmin(ctx, handle, email, password)
+	var verr *models.ValidationError
+	if errors.As(err, &verr) {
+		var lines []string
+		for f, m := range verr.Fields {
+			lines = append(lines, f+": "+m)
+		}
+		return errors.New("cannot create admin:\n  " + strings.Join(lines, "\n  "))
+	}
+	if err != nil {
+		return err
+	}
+	if created {
+		fmt.Fprintf(stdout, "created admin %s (id %d)\n", u.Handle, u.ID)
+	} else {
+		fmt.Fprintf(stdout, "promoted %s (id %d) to admin and set its password\n", u.Handle, u.ID)
+	}
+	return nil
+}

@@ -1,0 +1,62 @@
+package models
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+)
+
+// ValidationError carries one message per invalid field. Handlers show it
+// next to the form (HTML) or as {"error":{"fields":…}} (JSON), status 422.
+type ValidationError struct {
+	Message string
+	Fields  map[string]string
+}
+
+// NewValidationError starts an empty set of field errors.
+func NewValidationError() *ValidationError {
+	return &ValidationError{Message: "Please correct the highlighted fields.", Fields: map[string]string{}}
+}
+
+// Add records a message for field unless one is already there.
+func (v *ValidationError) Add(field, msg string) {
+	if _, ok := v.Fields[field]; !ok {
+		v.Fields[field] = msg
+	}
+}
+
+// OrNil returns v when it holds a field error, otherwise nil.
+func (v *ValidationError) OrNil() error {
+	if len(v.Fields) == 0 {
+		return nil
+	}
+	return v
+}
+
+func (v *ValidationError) Error() string {
+	names := make([]string, 0, len(v.Fields))
+	for k := range v.Fields {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	return "invalid " + strings.Join(names, ", ")
+}
+
+// RateLimitedError says a client must wait before trying again (429).
+type RateLimitedError struct {
+	RetryAfter time.Duration
+}
+
+func (e *RateLimitedError) Error() string {
+	return fmt.Sprintf("too many attempts; retry after %s", e.RetryAfter.Round(time.Second))
+}
+
+// RetryAfterSeconds is the Retry-After header value, at least one second.
+func (e *RateLimitedError) RetryAfterSeconds() int {
+	s := int((e.RetryAfter + time.Second - 1) / time.Second)
+	if s < 1 {
+		s = 1
+	}
+	return s
+}

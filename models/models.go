@@ -1,0 +1,156 @@
+// Package models holds Kindred's persistent types, enums and sentinel errors.
+// It has no queries: stores in the feature packages own those.
+package models
+
+import (
+	"errors"
+	"time"
+)
+
+// Sentinel errors that the HTTP error handler maps to status codes.
+var (
+	ErrNotFound  = errors.New("not found")
+	ErrForbidden = errors.New("forbidden")
+	ErrConflict  = errors.New("conflict")
+)
+
+// Role is what a user may do beyond being a member.
+type Role string
+
+// Roles, from least to most privileged. Clinician is not a role: it comes
+// from a verified credential.
+const (
+	RoleMember    Role = "member"
+	RoleModerator Role = "moderator"
+	RoleAdmin     Role = "admin"
+)
+
+// Rank orders roles so that RequireRole can compare them.
+func (r Role) Rank() int {
+	switch r {
+	case RoleAdmin:
+		return 3
+	case RoleModerator:
+		return 2
+	case RoleMember:
+		return 1
+	}
+	return 0
+}
+
+// Valid reports whether r is a known role.
+func (r Role) Valid() bool { return r.Rank() > 0 }
+
+// IsStaff reports whether the role moderates (shorter sessions apply).
+func (r Role) IsStaff() bool { return r.Rank() >= RoleModerator.Rank() }
+
+// UserStatus says whether an account may sign in.
+type UserStatus string
+
+// User statuses.
+const (
+	StatusActive    UserStatus = "active"
+	StatusSuspended UserStatus = "suspended"
+	StatusBanned    UserStatus = "banned"
+)
+
+// User is an account. Handles are pseudonymous; e-mail and password are
+// optional because OpenID Connect accounts may have neither.
+type User struct {
+	ID              int64
+	Handle          string
+	Email           *string
+	EmailVerifiedAt *time.Time
+	PasswordHash    *string `json:"-"`
+	Role            Role
+	Status          UserStatus
+	SuspendedUntil  *time.Time
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+}
+
+// CanSignIn reports whether the account may hold a session at now.
+func (u *User) CanSignIn(now time.Time) bool {
+	switch u.Status {
+	case StatusActive:
+		return true
+	case StatusSuspended:
+		return u.SuspendedUntil != nil && !now.Before(*u.SuspendedUntil)
+	}
+	return false
+}
+
+// Identity links a user to an external sign-in provider account.
+type Identity struct {
+	ID         int64
+	UserID     int64
+	Provider   string
+	Subject    string
+	CreatedAt  time.Time
+	LastUsedAt time.Time
+}
+
+// Session is a server-side sign-in. Only the SHA-256 of its token is stored.
+type Session struct {
+	ID         int64
+	TokenHash  []byte
+	UserID     int64
+	CreatedAt  time.Time
+	LastSeenAt time.Time
+	ExpiresAt  time.Time
+	IP         string
+	UserAgent  string
+}
+
+// TokenScope limits what an API token may do.
+type TokenScope string
+
+// API token scopes.
+const (
+	ScopeRead  TokenScope = "read"
+	ScopeWrite TokenScope = "write"
+)
+
+// APIToken is a personal access token for the JSON API, stored hashed.
+type APIToken struct {
+	ID         int64
+	UserID     int64
+	Name       string
+	TokenHash  []byte `json:"-"`
+	Scope      TokenScope
+	CreatedAt  time.Time
+	LastUsedAt *time.Time
+}
+
+// AccountTokenPurpose says what an e-mailed link is for.
+type AccountTokenPurpose string
+
+// Account token purposes.
+const (
+	PurposeVerifyEmail   AccountTokenPurpose = "verify_email"
+	PurposeResetPassword AccountTokenPurpose = "reset_password"
+)
+
+// AccountToken is a single-use, expiring secret sent by e-mail.
+type AccountToken struct {
+	ID        int64
+	UserID    int64
+	Purpose   AccountTokenPurpose
+	TokenHash []byte
+	Email     string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	UsedAt    *time.Time
+}
+
+// AuditEvent is one append-only record of who did what, when and why.
+type AuditEvent struct {
+	ID         int64
+	ActorID    *int64
+	Action     string
+	TargetKind string
+	TargetID   *int64
+	Reason     string
+	IP         string
+	CreatedAt  time.Time
+}
