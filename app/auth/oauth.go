@@ -331,7 +331,7 @@ func (s *Service) FinishExternal(ctx context.Context, pending, browserID, handle
 		return err
 	})
 	if errors.Is(err, models.ErrConflict) {
-		return nil, "", s.checkUnique(ctx, handle, "", -1)
+		return nil, "", s.raceConflict(ctx, handle, "", -1)
 	}
 	return u, token, err
 }

@@ -146,12 +146,21 @@ func (s *Service) SignUp(ctx context.Context, f SignUpForm, cl Client) (*models.
 	})
 	if errors.Is(err, models.ErrConflict) {
 		// Lost a race with another sign-up for the same handle or address.
-		return nil, "", s.checkUnique(ctx, f.Handle, f.Email, 0)
+		return nil, "", s.raceConflict(ctx, f.Handle, f.Email, 0)
 	}
 	if err != nil {
 		return nil, "", err
 	}
 	return u, token, nil
+}
+
+// raceConflict explains a unique violation that a concurrent write caused
+// after checkUnique had passed.
+func (s *Service) raceConflict(ctx context.Context, handle, email string, except int64) error {
+	if err := s.checkUnique(ctx, handle, email, except); err != nil {
+		return err
+	}
+	return fmt.Errorf("auth: %w", models.ErrConflict)
 }
 
 func (s *Service) checkUnique(ctx context.Context, handle, email string, except int64) error {
@@ -173,9 +182,6 @@ func (s *Service) checkUnique(ctx context.Context, handle, email string, except 
 		if taken {
 			v.Add("email", "An account already uses that e-mail address. Sign in, or reset your password.")
 		}
-	}
-	if len(v.Fields) == 0 && except == 0 && handle != "" && email != "" {
-		return fmt.Errorf("auth: %w", models.ErrConflict)
 	}
 	return v.OrNil()
 }
@@ -337,7 +343,7 @@ func (s *Service) ChangeHandle(ctx context.Context, u *models.User, handle strin
 	}
 	if err := s.store.updateUser(ctx, s.db.Gorm, u.ID, map[string]any{"handle": handle, "updated_at": s.now()}); err != nil {
 		if errors.Is(err, models.ErrConflict) {
-			return s.checkUnique(ctx, handle, "", u.ID)
+			return s.raceConflict(ctx, handle, "", u.ID)
 		}
 		return err
 	}
@@ -365,7 +371,7 @@ func (s *Service) ChangeEmail(ctx context.Context, u *models.User, email string)
 		return tx.Enqueue(ctx, AccountEmailArgs{UserID: u.ID, Purpose: models.PurposeVerifyEmail}, nil)
 	})
 	if errors.Is(err, models.ErrConflict) {
-		return s.checkUnique(ctx, "", email, u.ID)
+		return s.raceConflict(ctx, "", email, u.ID)
 	}
 	if err != nil {
 		return err

@@ -1,0 +1,133 @@
+package testenv
+
+import (
+	"bytes"
+	"io"
+	"mime"
+	"mime/quotedprintable"
+	"net"
+	"net/mail"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-smtp"
+)
+
+// Message is one e-mail received by the in-process SMTP server.
+type Message struct {
+	From    string
+	To      []string
+	Subject string
+	Body    string
+}
+
+// Mailbox is a real SMTP server on loopback that keeps what it receives.
+type Mailbox struct {
+	Host string
+	Port int
+
+	mu       sync.Mutex
+	messages []Message
+	arrived  chan struct{}
+	failNext int
+}
+
+// NewMailbox starts an SMTP server for the test's lifetime.
+func NewMailbox(t testing.TB) *Mailbox {
+	t.Helper()
+	mb := &Mailbox{arrived: make(chan struct{}, 100)}
+	srv := smtp.NewServer(mb)
+	srv.Domain = "localhost"
+	srv.ReadTimeout, srv.WriteTimeout = 10*time.Second, 10*time.Second
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = srv.Serve(l) }()
+	t.Cleanup(func() { _ = srv.Close() })
+	mb.Host = "127.0.0.1"
+	mb.Port = l.Addr().(*net.TCPAddr).Port
+	return mb
+}
+
+// FailNext makes the next n deliveries fail with a temporary error.
+func (mb *Mailbox) FailNext(n int) { mb.mu.Lock(); mb.failNext = n; mb.mu.Unlock() }
+
+// Wait returns the first message to addr whose subject contains subject,
+// waiting up to timeout.
+func (mb *Mailbox) Wait(t testing.TB, addr, subject string, timeout time.Duration) Message {
+	t.Helper()
+	deadline := time.After(timeout)
+	for {
+		mb.mu.Lock()
+		for _, m := range mb.messages {
+			for _, to := range m.To {
+				if strings.EqualFold(to, addr) && strings.Contains(m.Subject, subject) {
+					mb.mu.Unlock()
+					return m
+				}
+			}
+		}
+		mb.mu.Unlock()
+		select {
+		case <-mb.arrived:
+		case <-deadline:
+			t.Fatalf("no e-mail %q to %s within %s", subject, addr, timeout)
+		}
+	}
+}
+
+// Count is how many messages arrived.
+func (mb *Mailbox) Count() int { mb.mu.Lock(); defer mb.mu.Unlock(); return len(mb.messages) }
+
+// NewSession implements smtp.Backend.
+func (mb *Mailbox) NewSession(*smtp.Conn) (smtp.Session, error) { return &mailSession{mb: mb}, nil }
+
+type mailSession struct {
+	mb   *Mailbox
+	from string
+	to   []string
+}
+
+func (s *mailSession) Reset()        { s.from, s.to = "", nil }
+func (s *mailSession) Logout() error { return nil }
+func (s *mailSession) Mail(from string, _ *smtp.MailOptions) error {
+	s.from = from
+	return nil
+}
+func (s *mailSession) Rcpt(to string, _ *smtp.RcptOptions) error {
+	s.to = append(s.to, to)
+	return nil
+}
+
+func (s *mailSession) Data(r io.Reader) error {
+	raw, err := io.ReadAll(r)
+	if err != nil {
+		return err
+	}
+	s.mb.mu.Lock()
+	if s.mb.failNext > 0 {
+		s.mb.failNext--
+		s.mb.mu.Unlock()
+		return &smtp.SMTPError{Code: 451, Message: "try again later"}
+	}
+	s.mb.mu.Unlock()
+	msg, err := mail.ReadMessage(bytes.NewReader(raw))
+	if err != nil {
+		return err
+	}
+	body, _ := io.ReadAll(msg.Body)
+	if strings.EqualFold(msg.Header.Get("Content-Transfer-Encoding"), "quoted-printable") {
+		body, _ = io.ReadAll(quotedprintable.NewReader(bytes.NewReader(body)))
+	}
+	subject, _ := new(mimeDecoder).DecodeHeader(msg.Header.Get("Subject"))
+	s.mb.mu.Lock()
+	s.mb.messages = append(s.mb.messages, Message{From: s.from, To: s.to, Subject: subject, Body: string(body)})
+	s.mb.mu.Unlock()
+	s.mb.arrived <- struct{}{}
+	return nil
+}
+
+type mimeDecoder = mime.WordDecoder

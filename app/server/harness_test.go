@@ -1,0 +1,241 @@
+package server_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/alexedwards/argon2id"
+
+	"kindred/app/auth"
+	"kindred/app/config"
+	"kindred/app/internal/testenv"
+	"kindred/app/notify"
+	"kindred/app/server"
+	"kindred/models"
+)
+
+// cheapHash keeps argon2id but at a cost that suits hundreds of test sign-ups.
+var cheapHash = &argon2id.Params{Memory: 8 * 1024, Iterations: 1, Parallelism: 1, SaltLength: 16, KeyLength: 32}
+
+type harness struct {
+	t       *testing.T
+	app     *server.App
+	srv     *httptest.Server
+	clock   *testenv.Clock
+	mailbox *testenv.Mailbox
+	cfg     *config.Config
+}
+
+type harnessOpts struct {
+	env     map[string]string
+	limits  auth.Limits
+	workers bool
+	client  *http.Client
+}
+
+func newHarness(t *testing.T, o harnessOpts) *harness {
+	t.Helper()
+	clock := testenv.NewClock()
+	db := testenv.DB(t, clock.Now)
+	meiliURL, meiliKey, prefix := testenv.Meili(t)
+	mb := testenv.NewMailbox(t)
+	srv := httptest.NewUnstartedServer(nil)
+	secret := make([]byte, 32)
+	_, _ = rand.Read(secret)
+	env := map[string]string{
+		"DATABASE_URL":               "postgres://unused", // the test opens its own database
+		"MEILI_URL":                  meiliURL,
+		"MEILI_API_KEY":              meiliKey,
+		"KINDRED_MEILI_INDEX_PREFIX": prefix,
+		"KINDRED_SECRET_KEY":         hex.EncodeToString(secret),
+		"KINDRED_BASE_URL":           "http://" + srv.Listener.Addr().String(),
+		"KINDRED_SMTP_HOST":          mb.Host,
+		"KINDRED_SMTP_PORT":          strconv.Itoa(mb.Port),
+		"KINDRED_SMTP_TLS":           "none",
+		"KINDRED_SMTP_FROM":          "Kindred <no-reply@kindred.test>",
+	}
+	for k, v := range o.env {
+		env[k] = v
+	}
+	cfg, err := config.Load(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	mailer, err := notify.NewSMTPMailer(notify.SMTPConfig(cfg.SMTP))
+	if err != nil {
+		t.Fatal(err)
+	}
+	limits := o.limits
+	if limits == (auth.Limits{}) {
+		limits = auth.DefaultLimits
+	}
+	app, err := server.New(cfg, server.Deps{DB: db, Log: testenv.Logger(t), Now: clock.Now, Mailer: mailer, HashParams: cheapHash, Limits: limits, HTTPClient: o.client})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Config.Handler = app.Echo
+	srv.Start()
+	t.Cleanup(srv.Close)
+	if o.workers {
+		ctx, cancel := context.WithCancel(context.Background())
+		stop, err := app.StartWorkers(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			sctx, scancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer scancel()
+			_ = stop(sctx)
+			cancel()
+		})
+	}
+	return &harness{t: t, app: app, srv: srv, clock: clock, mailbox: mb, cfg: cfg}
+}
+
+// browser is an HTTP client with its own cookie jar that does not follow
+// redirects, so tests see each 303.
+type browser struct {
+	h    *harness
+	c    *http.Client
+	csrf string
+}
+
+func (h *harness) browser() *browser {
+	jar, _ := cookiejar.New(nil)
+	return &browser{h: h, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+type resp struct {
+	*http.Response
+	body string
+}
+
+var csrfRe = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
+
+func (b *browser) do(req *http.Request) *resp {
+	b.h.t.Helper()
+	if req.Header.Get("User-Agent") == "" {
+		req.Header.Set("User-Agent", "kindred-test-browser")
+	}
+	r, err := b.c.Do(req)
+	if err != nil {
+		b.h.t.Fatal(err)
+	}
+	defer r.Body.Close()
+	body, _ := io.ReadAll(r.Body)
+	if m := csrfRe.FindStringSubmatch(string(body)); m != nil {
+		b.csrf = m[1]
+	}
+	return &resp{Response: r, body: string(body)}
+}
+
+func (b *browser) get(path string) *resp {
+	b.h.t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, b.h.srv.URL+path, nil)
+	return b.do(req)
+}
+
+// post submits a form with the CSRF token of the last page seen.
+func (b *browser) post(path string, form url.Values) *resp {
+	b.h.t.Helper()
+	if form == nil {
+		form = url.Values{}
+	}
+	if _, ok := form["csrf_token"]; !ok {
+		form.Set("csrf_token", b.csrf)
+	}
+	return b.postRaw(path, form)
+}
+
+func (b *browser) postRaw(path string, form url.Values) *resp {
+	b.h.t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, b.h.srv.URL+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return b.do(req)
+}
+
+// cookie returns the value of a cookie the browser holds for the app.
+func (b *browser) cookie(name string) string {
+	u, _ := url.Parse(b.h.srv.URL)
+	for _, c := range b.c.Jar.Cookies(u) {
+		if c.Name == name {
+			return c.Value
+		}
+	}
+	return ""
+}
+
+func (b *browser) signUp(handle, email, password string) *resp {
+	b.h.t.Helper()
+	b.get("/signup")
+	r := b.post("/signup", url.Values{"handle": {handle}, "email": {email}, "password": {password}})
+	if r.StatusCode != http.StatusSeeOther {
+		b.h.t.Fatalf("sign-up of %s: status %d\n%s", handle, r.StatusCode, r.body)
+	}
+	b.get("/") // pick up the signed-in CSRF token
+	return r
+}
+
+func (b *browser) signIn(login, password string) *resp {
+	b.h.t.Helper()
+	b.get("/signin")
+	r := b.post("/signin", url.Values{"login": {login}, "password": {password}})
+	if r.StatusCode == http.StatusSeeOther {
+		b.get("/") // pick up the signed-in CSRF token
+	}
+	return r
+}
+
+const goodPassword = "correct horse battery"
+
+// member signs up a new member in a fresh browser.
+func (h *harness) member(handle string) *browser {
+	h.t.Helper()
+	b := h.browser()
+	b.signUp(handle, handle+"@example.org", goodPassword)
+	return b
+}
+
+// withRole signs up a user, sets the role directly, and signs in again.
+func (h *harness) withRole(handle string, role models.Role) *browser {
+	h.t.Helper()
+	h.member(handle)
+	b := h.browser()
+	if err := h.app.DB.Gorm.Model(&models.User{}).Where("lower(handle) = lower(?)", handle).Update("role", role).Error; err != nil {
+		h.t.Fatal(err)
+	}
+	r := b.signIn(handle, goodPassword)
+	if r.StatusCode != http.StatusSeeOther {
+		h.t.Fatalf("sign-in as %s: %d", handle, r.StatusCode)
+	}
+	return b
+}
+
+func (h *harness) count(table string) int64 {
+	h.t.Helper()
+	var n int64
+	if err := h.app.DB.Gorm.Table(table).Count(&n).Error; err != nil {
+		h.t.Fatal(err)
+	}
+	return n
+}
+
+func (h *harness) user(handle string) *models.User {
+	h.t.Helper()
+	var u models.User
+	if err := h.app.DB.Gorm.Where("lower(handle) = lower(?)", handle).First(&u).Error; err != nil {
+		h.t.Fatalf("user %s: %v", handle, err)
+	}
+	return &u
+}
