@@ -40,7 +40,9 @@ type AccountEmailArgs struct {
 func (AccountEmailArgs) Kind() string { return "account_email" }
 
 // InsertOpts retries mail for about a day before giving up.
-func (AccountEmailArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{MaxAttempts: 12, Queue: river.QueueDefault} }
+func (AccountEmailArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{MaxAttempts: 12, Queue: river.QueueDefault}
+}
 
 // AccountEmailWorker makes the link and sends the message.
 type AccountEmailWorker struct {

@@ -22,7 +22,9 @@ var commonPasswords = func() map[string]bool {
 	return m
 }()
 
-func isFiller(r rune) bool { return unicode.IsDigit(r) || unicode.IsPunct(r) || unicode.IsSymbol(r) || unicode.IsSpace(r) }
+func isFiller(r rune) bool {
+	return unicode.IsDigit(r) || unicode.IsPunct(r) || unicode.IsSymbol(r) || unicode.IsSpace(r)
+}
 
 // isCommonPassword refuses the passwords attackers try first: list words
 // padded with digits or punctuation, one repeated character, and keyboard

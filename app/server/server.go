@@ -197,4 +197,3 @@ func (a *App) Ready(ctx context.Context) (map[string]string, bool) {
 	}
 	return out, ok
 }
-

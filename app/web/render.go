@@ -78,7 +78,7 @@ func NewRenderer(tfs fs.FS, static *Static, cookies Cookies) (*Renderer, error) 
 			}
 			return m, nil
 		},
-		"date":   func(t time.Time) string { return t.UTC().Format("2 Jan 2006 15:04 UTC") },
+		"date": func(t time.Time) string { return t.UTC().Format("2 Jan 2006 15:04 UTC") },
 		"datePtr": func(t *time.Time) string {
 			if t == nil {
 				return "never"

@@ -354,4 +354,3 @@ func appKey(url, master string, temp bool) (string, error) {
 	}
 	return k.Key, nil
 }
-

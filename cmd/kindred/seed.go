@@ -56,4 +56,3 @@ func seedDemo(ctx context.Context, getenv func(string) string, stdout, stderr io
 	fmt.Fprintf(stdout, "demo data: %d account(s) added; every demo password is %q\n", added, DemoPassword)
 	return nil
 }
-
