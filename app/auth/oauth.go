@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -231,13 +232,15 @@ func (s *Service) CompleteExternal(ctx context.Context, key, browserID string, q
 	if _, err := gs.Authorize(p, q); err != nil {
 		return nil, refuse("code exchange failed", err)
 	}
-	gu, err := p.FetchUser(gs)
-	if err != nil {
-		return nil, refuse("fetch user failed", err)
-	}
-	subject, email := gu.UserID, gu.Email
+	// Verify the id_token (signature, issuer, audience, expiry) before goth
+	// reads anything from it: goth decodes it without checking the signature.
+	var subject, email string
 	if verifier != nil {
-		idt, err := verifier.Verify(ctx, gu.IDToken)
+		var raw struct{ IDToken string }
+		if err := json.Unmarshal([]byte(gs.Marshal()), &raw); err != nil || raw.IDToken == "" {
+			return nil, refuse("no id_token", err)
+		}
+		idt, err := verifier.Verify(ctx, raw.IDToken)
 		if err != nil {
 			return nil, refuse("id_token verification failed", err)
 		}
@@ -246,6 +249,13 @@ func (s *Service) CompleteExternal(ctx context.Context, key, browserID string, q
 		}
 		_ = idt.Claims(&claims)
 		subject, email = idt.Subject, claims.Email
+	}
+	gu, err := p.FetchUser(gs)
+	if err != nil {
+		return nil, refuse("fetch user failed", err)
+	}
+	if verifier == nil {
+		subject, email = gu.UserID, gu.Email
 	}
 	if subject == "" {
 		return nil, refuse("no subject", nil)

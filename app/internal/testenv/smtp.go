@@ -131,3 +131,14 @@ func (s *mailSession) Data(r io.Reader) error {
 }
 
 type mimeDecoder = mime.WordDecoder
+
+// Last returns the newest message.
+func (mb *Mailbox) Last(t testing.TB) Message {
+	t.Helper()
+	mb.mu.Lock()
+	defer mb.mu.Unlock()
+	if len(mb.messages) == 0 {
+		t.Fatal("no e-mail received")
+	}
+	return mb.messages[len(mb.messages)-1]
+}
