@@ -75,7 +75,9 @@ func TestPasswordReset(t *testing.T) {
 	if known.StatusCode != http.StatusOK || unknown.StatusCode != http.StatusOK {
 		t.Fatalf("forgot: %d / %d", known.StatusCode, unknown.StatusCode)
 	}
-	strip := func(s string) string { return csrfRe.ReplaceAllString(regexp.MustCompile(`nonce="[^"]+"`).ReplaceAllString(s, ""), "") }
+	strip := func(s string) string {
+		return csrfRe.ReplaceAllString(regexp.MustCompile(`nonce="[^"]+"`).ReplaceAllString(s, ""), "")
+	}
 	if strip(known.body) != strip(unknown.body) {
 		t.Fatal("the reset answer differs for an address without an account")
 	}

@@ -281,4 +281,3 @@ func TestOIDCRefusals(t *testing.T) {
 		t.Fatalf("replayed callback: %d", r.StatusCode)
 	}
 }
-
