@@ -19,9 +19,9 @@ import (
 
 	"kindred/app/auth"
 	"kindred/app/config"
-	"kindred/app/internal/testenv"
 	"kindred/app/notify"
 	"kindred/app/server"
+	"kindred/app/testenv"
 	"kindred/models"
 )
 

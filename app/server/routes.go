@@ -31,7 +31,7 @@ func routes(e *echo.Echo, a *App, r *web.Renderer, st *web.Static, cookies web.C
 		}
 		return c.JSON(status, checks)
 	})
-	metrics := echo.WrapHandler(promhttp.HandlerFor(a.Registry, promhttp.HandlerOpts{}))
+	metrics := echo.WrapHandler(promhttp.HandlerFor(a.Registry, promhttp.HandlerOpts{DisableCompression: true})) // Echo's gzip middleware compresses
 	e.GET("/metrics", func(c echo.Context) error {
 		if cfg.MetricsToken != "" {
 			got := c.Request().Header.Get(echo.HeaderAuthorization)

@@ -1,4 +1,4 @@
-// Package testenv gives tests real services: a freshly migrated PostgreSQL
+// Package testenv, for tests only, gives tests real services: a freshly migrated PostgreSQL
 // database per test (a copy of a template built once per migration set)
 // and Meilisearch settings with index names unique to the run.
 //
@@ -145,15 +145,37 @@ func DatabaseURL(t testing.TB) string {
 	if err != nil {
 		t.Fatalf("testenv: create database: %v", err)
 	}
-	t.Cleanup(func() {
-		c, err := pgx.Connect(context.Background(), admin)
-		if err != nil {
-			return
-		}
-		defer c.Close(context.Background())
-		_, _ = c.Exec(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
-	})
+	t.Cleanup(func() { dropDatabase(admin, name) })
 	return withDB(admin, name)
+}
+
+// EmptyDatabaseURL creates a database with no schema at all, dropped when
+// the test ends (for testing migrations and start-up checks).
+func EmptyDatabaseURL(t testing.TB) string {
+	t.Helper()
+	Require(t, "DATABASE_URL")
+	admin := os.Getenv("DATABASE_URL")
+	ctx := context.Background()
+	name := randomName("kindred_empty_")
+	conn, err := pgx.Connect(ctx, admin)
+	if err != nil {
+		t.Fatalf("testenv: connect: %v", err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+		t.Fatalf("testenv: create database: %v", err)
+	}
+	t.Cleanup(func() { dropDatabase(admin, name) })
+	return withDB(admin, name)
+}
+
+func dropDatabase(admin, name string) {
+	c, err := pgx.Connect(context.Background(), admin)
+	if err != nil {
+		return
+	}
+	defer c.Close(context.Background())
+	_, _ = c.Exec(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
 }
 
 // DB opens a fresh migrated database for this test.

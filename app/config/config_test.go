@@ -1,0 +1,87 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func valid() map[string]string {
+	return map[string]string{
+		"DATABASE_URL":       "postgres://localhost/kindred",
+		"MEILI_URL":          "http://127.0.0.1:7700",
+		"MEILI_API_KEY":      "key",
+		"KINDRED_SECRET_KEY": strings.Repeat("s", 32),
+	}
+}
+
+func TestLoadDefaults(t *testing.T) {
+	c, err := Load(env(valid()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr != ":8080" || c.SessionIdle != 14*24*time.Hour || c.StaffSessionIdle != 2*time.Hour || c.TLS() || c.SMTP.Host != "" {
+		t.Fatalf("unexpected defaults: %+v", c)
+	}
+}
+
+func TestLoadNamesEveryProblem(t *testing.T) {
+	m := map[string]string{
+		"KINDRED_SECRET_KEY":       "short",
+		"KINDRED_BASE_URL":         "ftp://x",
+		"KINDRED_MIGRATE_ON_START": "sometimes",
+		"KINDRED_SESSION_IDLE":     "forever",
+		"KINDRED_TRUSTED_PROXIES":  "10.0.0.0/8, not-an-ip",
+		"KINDRED_SMTP_TLS":         "maybe",
+		"KINDRED_OIDC_ISSUER":      "https://sso.example",
+	}
+	_, err := Load(env(m))
+	if err == nil {
+		t.Fatal("no error")
+	}
+	for _, name := range []string{"DATABASE_URL", "MEILI_URL", "MEILI_API_KEY", "KINDRED_SECRET_KEY", "KINDRED_BASE_URL",
+		"KINDRED_MIGRATE_ON_START", "KINDRED_SESSION_IDLE", "KINDRED_TRUSTED_PROXIES", "KINDRED_SMTP_TLS", "KINDRED_OIDC_CLIENT_ID"} {
+		if strings.Count(err.Error(), "\n  "+name+":") != 1 {
+			t.Errorf("%s not named exactly once in:\n%s", name, err)
+		}
+	}
+}
+
+func TestSecretsFromFiles(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "secret")
+	if err := os.WriteFile(p, []byte(strings.Repeat("f", 40)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	m := valid()
+	delete(m, "KINDRED_SECRET_KEY")
+	m["KINDRED_SECRET_KEY_FILE"] = p
+	c, err := Load(env(m))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(c.SecretKey) != strings.Repeat("f", 40) {
+		t.Fatal("secret not read from file")
+	}
+	m["KINDRED_SECRET_KEY_FILE"] = filepath.Join(dir, "missing")
+	if _, err := Load(env(m)); err == nil || !strings.Contains(err.Error(), "KINDRED_SECRET_KEY_FILE") {
+		t.Fatalf("missing file: %v", err)
+	}
+}
+
+func TestTrustedProxiesAndTLS(t *testing.T) {
+	m := valid()
+	m["KINDRED_TRUSTED_PROXIES"] = "10.0.0.0/8,192.0.2.7"
+	m["KINDRED_BASE_URL"] = "https://kindred.example.org"
+	c, err := Load(env(m))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.TrustedProxies) != 2 || c.TrustedProxies[1].Bits() != 32 || !c.TLS() {
+		t.Fatalf("%+v", c.TrustedProxies)
+	}
+}

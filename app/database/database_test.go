@@ -1,0 +1,124 @@
+package database_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+
+	"github.com/riverqueue/river"
+
+	"kindred/app/database"
+	"kindred/app/testenv"
+)
+
+type pingArgs struct {
+	Note string `json:"note"`
+}
+
+func (pingArgs) Kind() string { return "test_ping" }
+
+func count(t *testing.T, db *database.DB, sql string) int64 {
+	t.Helper()
+	var n int64
+	if err := db.Gorm.Raw(sql).Scan(&n).Error; err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func TestJobsCommitAndRollBackWithTheWrite(t *testing.T) {
+	db := testenv.DB(t, nil)
+	ctx := context.Background()
+	insert := func(tx *database.Tx, handle string) error {
+		if err := tx.Exec("INSERT INTO users (handle, role, status) VALUES (?, 'member', 'active')", handle).Error; err != nil {
+			return err
+		}
+		return tx.Enqueue(ctx, pingArgs{Note: handle}, nil)
+	}
+
+	boom := errors.New("boom")
+	err := db.InTx(ctx, func(tx *database.Tx) error {
+		if err := insert(tx, "rolled_back"); err != nil {
+			return err
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("InTx returned %v", err)
+	}
+	if n := count(t, db, "SELECT count(*) FROM users"); n != 0 {
+		t.Fatalf("rolled-back transaction left %d user rows", n)
+	}
+	if n := count(t, db, "SELECT count(*) FROM river_job"); n != 0 {
+		t.Fatalf("rolled-back transaction left %d jobs", n)
+	}
+
+	if err := db.InTx(ctx, func(tx *database.Tx) error { return insert(tx, "committed") }); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, db, "SELECT count(*) FROM users WHERE handle = 'committed'"); n != 1 {
+		t.Fatalf("committed user rows: %d", n)
+	}
+	if n := count(t, db, "SELECT count(*) FROM river_job WHERE kind = 'test_ping' AND args->>'note' = 'committed'"); n != 1 {
+		t.Fatalf("committed jobs: %d", n)
+	}
+
+	// A panic inside the transaction rolls back too, and the pinned
+	// connection goes back to the pool usable.
+	func() {
+		defer func() { _ = recover() }()
+		_ = db.InTx(ctx, func(tx *database.Tx) error {
+			_ = insert(tx, "panicked")
+			panic("inside")
+		})
+	}()
+	if n := count(t, db, "SELECT count(*) FROM users WHERE handle = 'panicked'"); n != 0 {
+		t.Fatal("a panicking transaction committed")
+	}
+	if n := count(t, db, "SELECT count(*) FROM river_job"); n != 1 {
+		t.Fatalf("jobs after panic: %d", n)
+	}
+}
+
+func TestJobInsertOptionsInsideTransaction(t *testing.T) {
+	db := testenv.DB(t, nil)
+	ctx := context.Background()
+	err := db.InTx(ctx, func(tx *database.Tx) error {
+		return tx.Enqueue(ctx, pingArgs{Note: "queued"}, &river.InsertOpts{Queue: "other", Priority: 2})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, db, "SELECT count(*) FROM river_job WHERE queue = 'other' AND priority = 2"); n != 1 {
+		t.Fatal("insert options were not applied")
+	}
+}
+
+func TestMigrationsReportAndRollBack(t *testing.T) {
+	db := testenv.DB(t, nil)
+	ctx := context.Background()
+	if n, err := db.Pending(ctx); err != nil || n != 0 {
+		t.Fatalf("fresh test database: %d pending, %v", n, err)
+	}
+	var out strings.Builder
+	if err := db.MigrateDown(ctx, &out); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "rolled back 00001_accounts.sql") {
+		t.Fatalf("down output: %q", out.String())
+	}
+	if n, _ := db.Pending(ctx); n == 0 {
+		t.Fatal("no pending migration after rolling one back")
+	}
+	if err := db.MigrateUp(ctx, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := db.Pending(ctx); n != 0 {
+		t.Fatal("migrations pending after up")
+	}
+	if n := count(t, db, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'users'"); n != 1 {
+		t.Fatal("users table missing after up")
+	}
+}

@@ -1,0 +1,182 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"kindred/app/database"
+	"kindred/app/testenv"
+	"kindred/models"
+)
+
+func envFrom(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func runCmd(t *testing.T, env map[string]string, stdin string, args ...string) (string, error) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	err := run(context.Background(), args, envFrom(env), strings.NewReader(stdin), &out, &errOut)
+	return out.String(), err
+}
+
+func TestHelpAndUnknownCommand(t *testing.T) {
+	out, err := runCmd(t, nil, "", "help")
+	if err != nil || !strings.Contains(out, "create-admin") || !strings.Contains(out, "seed-demo") {
+		t.Fatalf("help: %v %q", err, out)
+	}
+	if _, err := runCmd(t, nil, "", "frobnicate"); err == nil || !strings.Contains(err.Error(), `unknown command "frobnicate"`) {
+		t.Fatalf("unknown command: %v", err)
+	}
+}
+
+func TestServeNamesMissingSettings(t *testing.T) {
+	_, err := runCmd(t, map[string]string{}, "", "serve")
+	if err == nil {
+		t.Fatal("serve started without configuration")
+	}
+	for _, name := range []string{"DATABASE_URL", "MEILI_URL", "MEILI_API_KEY", "KINDRED_SECRET_KEY"} {
+		if !strings.Contains(err.Error(), name) {
+			t.Errorf("error does not name %s:\n%v", name, err)
+		}
+	}
+}
+
+func TestMigrateCommands(t *testing.T) {
+	env := map[string]string{"DATABASE_URL": testenv.EmptyDatabaseURL(t)}
+	out, err := runCmd(t, env, "", "migrate", "status")
+	if err != nil || !strings.Contains(out, "pending  00001_accounts.sql") || !strings.Contains(out, "pending  river") {
+		t.Fatalf("status before: %v\n%s", err, out)
+	}
+	out, err = runCmd(t, env, "", "migrate", "up")
+	if err != nil || !strings.Contains(out, "applied 00001_accounts.sql") || !strings.Contains(out, "database is up to date") {
+		t.Fatalf("up: %v\n%s", err, out)
+	}
+	out, err = runCmd(t, env, "", "migrate", "status")
+	if err != nil || strings.Contains(out, "\npending ") || strings.HasPrefix(out, "pending ") || !strings.Contains(out, "applied  00001_accounts.sql") {
+		t.Fatalf("status after up: %v\n%s", err, out)
+	}
+	out, err = runCmd(t, env, "", "migrate", "down")
+	if err != nil || !strings.Contains(out, "rolled back 00001_accounts.sql") {
+		t.Fatalf("down: %v\n%s", err, out)
+	}
+	if _, err := runCmd(t, env, "", "migrate", "sideways"); err == nil {
+		t.Fatal("unknown migrate step accepted")
+	}
+}
+
+func serveEnv(t *testing.T, dbURL string) map[string]string {
+	meiliURL, key, prefix := testenv.Meili(t)
+	secret := make([]byte, 32)
+	_, _ = rand.Read(secret)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return map[string]string{
+		"DATABASE_URL": dbURL, "MEILI_URL": meiliURL, "MEILI_API_KEY": key, "KINDRED_MEILI_INDEX_PREFIX": prefix,
+		"KINDRED_SECRET_KEY": hex.EncodeToString(secret), "KINDRED_ADDR": addr, "KINDRED_BASE_URL": "http://" + addr,
+	}
+}
+
+func TestServeRefusesPendingMigrations(t *testing.T) {
+	env := serveEnv(t, testenv.EmptyDatabaseURL(t))
+	_, err := runCmd(t, env, "", "serve")
+	if err == nil || !strings.Contains(err.Error(), "migration(s) pending") || !strings.Contains(err.Error(), "KINDRED_MIGRATE_ON_START") {
+		t.Fatalf("serve with pending migrations: %v", err)
+	}
+}
+
+func TestServeMigratesOnStartAndShutsDownGracefully(t *testing.T) {
+	env := serveEnv(t, testenv.EmptyDatabaseURL(t))
+	env["KINDRED_MIGRATE_ON_START"] = "true"
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		var out, errOut bytes.Buffer
+		done <- run(ctx, []string{"serve"}, envFrom(env), strings.NewReader(""), &out, &errOut)
+	}()
+	url := "http://" + env["KINDRED_ADDR"] + "/readyz"
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		res, err := http.Get(url)
+		if err == nil {
+			res.Body.Close()
+			if res.StatusCode == http.StatusOK {
+				break
+			}
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("serve exited: %v", err)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("serve did not become ready")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("shutdown: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not stop")
+	}
+}
+
+func TestCreateAdminAndSeedDemo(t *testing.T) {
+	env := map[string]string{"DATABASE_URL": testenv.DatabaseURL(t)}
+	if _, err := runCmd(t, env, "short\n", "create-admin", "--handle", "head_nurse"); err == nil || !strings.Contains(err.Error(), "at least 10") {
+		t.Fatalf("weak password: %v", err)
+	}
+	if _, err := runCmd(t, env, "", "create-admin"); err == nil || !strings.Contains(err.Error(), "usage") {
+		t.Fatalf("no handle: %v", err)
+	}
+	out, err := runCmd(t, env, "a long admin passphrase\n", "create-admin", "--handle", "head_nurse", "--email", "nurse@example.org")
+	if err != nil || !strings.Contains(out, "created admin head_nurse") {
+		t.Fatalf("create: %v %q", err, out)
+	}
+	env2 := map[string]string{"DATABASE_URL": env["DATABASE_URL"], "KINDRED_ADMIN_PASSWORD": "another long passphrase"}
+	out, err = runCmd(t, env2, "", "create-admin", "--handle=HEAD_NURSE")
+	if err != nil || !strings.Contains(out, "promoted head_nurse") {
+		t.Fatalf("promote: %v %q", err, out)
+	}
+	out, err = runCmd(t, env, "", "seed-demo")
+	if err != nil || !strings.Contains(out, "5 account(s) added") {
+		t.Fatalf("seed: %v %q", err, out)
+	}
+	out, err = runCmd(t, env, "", "seed-demo")
+	if err != nil || !strings.Contains(out, "0 account(s) added") {
+		t.Fatalf("seed again: %v %q", err, out)
+	}
+	db, err := database.Open(context.Background(), env["DATABASE_URL"], database.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var users int64
+	db.Gorm.Model(&models.User{}).Count(&users)
+	if users != 6 {
+		t.Fatalf("%d users, want head_nurse and five demo accounts", users)
+	}
+	var admins int64
+	db.Gorm.Model(&models.User{}).Where("role = 'admin'").Count(&admins)
+	if admins != 2 {
+		t.Fatalf("%d admins, want head_nurse and demo_admin", admins)
+	}
+	var audits int64
+	db.Gorm.Model(&models.AuditEvent{}).Count(&audits)
+	if audits != 7 {
+		t.Fatalf("%d audit events, want 7 (2 create-admin, 5 seeds)", audits)
+	}
+}
