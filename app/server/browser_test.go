@@ -1,0 +1,201 @@
+package server_test
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"kindred/app/testenv"
+)
+
+// chromium finds Debian's Chromium; under CI=true its absence fails the test.
+func chromium(t *testing.T) string {
+	t.Helper()
+	path := os.Getenv("KINDRED_CHROMIUM")
+	if path == "" {
+		path, _ = exec.LookPath("chromium")
+	}
+	if path == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("chromium is not installed: under CI=true the browser test must run (make test installs it)")
+		}
+		t.Skip("chromium is not installed: run `make test`, which installs it (CI=true makes this a failure)")
+	}
+	return path
+}
+
+func axeSource(t *testing.T) string {
+	t.Helper()
+	p := filepath.Join(testenv.RepoRoot(t), ".cache", "axe", "axe.min.js")
+	b, err := os.ReadFile(p)
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("axe-core missing at %s: run `make test`", p)
+		}
+		t.Skipf("axe-core missing at %s: run `make test` (CI=true makes this a failure)", p)
+	}
+	return string(b)
+}
+
+type axeViolation struct {
+	ID     string   `json:"id"`
+	Impact string   `json:"impact"`
+	Help   string   `json:"help"`
+	Nodes  []string `json:"nodes"`
+}
+
+type page struct {
+	t   *testing.T
+	ctx context.Context
+	axe string
+	url string
+}
+
+func (p *page) do(steps ...chromedp.Action[chromedp.Void]) {
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, 20*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		p.t.Fatal(err)
+	}
+}
+
+func (p *page) eval(js string) string {
+	p.t.Helper()
+	v, err := chromedp.Run(p.ctx, chromedp.Evaluate[string](js))
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	return v
+}
+
+// waitText waits until the main content contains s.
+func (p *page) waitText(s string) {
+	p.t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		body, err := chromedp.Run(p.ctx, chromedp.Evaluate[string](`document.body ? document.body.innerText : ""`))
+		if err == nil && strings.Contains(body, s) {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	p.t.Fatalf("page never showed %q; it shows:\n%s", s, p.eval(`document.body.innerText`))
+}
+
+// checkA11y runs axe-core for WCAG 2.1 A and AA on the current page.
+func (p *page) checkA11y(name string) {
+	p.t.Helper()
+	if _, err := chromedp.Run(p.ctx, chromedp.Evaluate[bool](p.axe+";true")); err != nil {
+		p.t.Fatalf("inject axe: %v", err)
+	}
+	vs, err := chromedp.Run(p.ctx, chromedp.Evaluate[[]axeViolation](`axe.run(document, {runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}})
+		.then(r => r.violations.map(v => ({id: v.id, impact: v.impact || "", help: v.help, nodes: v.nodes.slice(0, 5).map(n => n.target.join(" "))})))`, chromedp.EvalAwaitPromise))
+	if err != nil {
+		p.t.Fatalf("axe on %s: %v", name, err)
+	}
+	for _, v := range vs {
+		p.t.Errorf("%s: axe %s (%s): %s at %v", name, v.ID, v.Impact, v.Help, v.Nodes)
+	}
+	// Nothing may overflow a 360 px phone screen sideways.
+	if w := p.eval(`String(document.documentElement.scrollWidth)`); w != "360" {
+		wide := p.eval(`Array.from(document.querySelectorAll("body *")).filter(e => e.getBoundingClientRect().right > 361).slice(0, 5).map(e => e.tagName + "." + e.className).join(", ")`)
+		p.t.Errorf("%s: page is %s px wide on a 360 px screen; too wide: %s", name, w, wide)
+	}
+}
+
+func TestBrowserSignUpSignOutSignIn(t *testing.T) {
+	bin := chromium(t)
+	axe := axeSource(t)
+	h := newHarness(t, harnessOpts{})
+
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(bin),
+		chromedp.NoSandbox,
+		chromedp.Headless,
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-quic", true),
+	)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancelAlloc()
+	ctx, cancel := chromedp.NewContext(allocCtx)
+	defer cancel()
+	p := &page{t: t, ctx: ctx, axe: axe, url: h.srv.URL}
+	// The first action starts the browser: its context must carry no timeout.
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(360, 740)); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+
+	// A visitor's home page and sign-up form.
+	p.do(chromedp.Navigate(p.url + "/"))
+	p.waitText("Support from people who understand")
+	p.checkA11y("home (visitor)")
+
+	p.do(chromedp.Click(chromedp.CSS(`a.button[href="/signup"]`)))
+	p.waitText("Choose a handle")
+	p.checkA11y("sign-up")
+
+	// A mistake first: the form comes back with its errors, accessible too.
+	p.do(
+		chromedp.SendKeys(chromedp.ID("handle"), "hope_rising"),
+		chromedp.SendKeys(chromedp.ID("email"), "hope@example.org"),
+		chromedp.SendKeys(chromedp.ID("password"), "short"),
+		chromedp.Click(chromedp.CSS(`form[action="/signup"] button[type=submit]`)),
+	)
+	p.waitText("Password must be at least 10 characters")
+	p.checkA11y("sign-up with errors")
+	if got := p.eval(`document.getElementById("handle").value`); got != "hope_rising" {
+		t.Fatalf("handle not kept: %q", got)
+	}
+	if got := p.eval(`document.activeElement.className`); got != "error-summary" {
+		t.Errorf("focus is on %q, not the error summary", got)
+	}
+	p.do(
+		chromedp.SendKeys(chromedp.ID("password"), goodPassword),
+		chromedp.Click(chromedp.CSS(`form[action="/signup"] button[type=submit]`)),
+	)
+	p.waitText("Welcome back, hope_rising")
+	p.checkA11y("home (member)")
+
+	p.do(chromedp.Navigate(p.url + "/account"))
+	p.waitText("Where you are signed in")
+	p.checkA11y("account settings")
+
+	// Sign out with the header button, using only the keyboard.
+	p.do(
+		chromedp.Focus(chromedp.CSS(`form[action="/signout"] button`)),
+		chromedp.KeyEvent("\r"),
+	)
+	p.waitText("You are signed out.")
+	if strings.Contains(p.eval(`document.body.innerText`), "hope_rising") {
+		t.Fatal("still shows the handle after signing out")
+	}
+
+	p.do(chromedp.Navigate(p.url + "/signin"))
+	p.waitText("Forgot your password?")
+	p.checkA11y("sign-in")
+	p.do(
+		chromedp.SendKeys(chromedp.ID("login"), "hope_rising"),
+		chromedp.SendKeys(chromedp.ID("password"), goodPassword),
+		chromedp.Click(chromedp.CSS(`form[action="/signin"] button[type=submit]`)),
+	)
+	p.waitText("Welcome back, hope_rising")
+
+	p.do(chromedp.Navigate(p.url + "/password/forgot"))
+	p.waitText("Reset your password")
+	p.checkA11y("password reset request")
+
+	p.do(chromedp.Navigate(p.url + "/no-such-page"))
+	p.waitText("Page not found")
+	p.checkA11y("404 page")
+}
