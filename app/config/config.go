@@ -21,6 +21,7 @@ type Config struct {
 	DatabaseURL    string
 	MeiliURL       string
 	MeiliAPIKey    string
+	MeiliMasterKey string // used once at start to make MeiliAPIKey, then dropped
 	MeiliPrefix    string
 	SecretKey      []byte
 	MigrateOnStart bool
@@ -181,7 +182,11 @@ func Load(getenv func(string) string) (*Config, error) {
 
 	c.DatabaseURL = r.required("DATABASE_URL", "a PostgreSQL URL such as postgres://kindred@localhost:5432/kindred")
 	c.MeiliURL = r.required("MEILI_URL", "the Meilisearch URL such as http://127.0.0.1:7700")
-	c.MeiliAPIKey = r.required("MEILI_API_KEY", "a Meilisearch API key; not the master key")
+	c.MeiliAPIKey = r.str("MEILI_API_KEY", "")
+	c.MeiliMasterKey = r.str("MEILI_MASTER_KEY", "")
+	if c.MeiliAPIKey == "" && c.MeiliMasterKey == "" {
+		r.fail("MEILI_API_KEY", "is required (a Meilisearch API key), or give MEILI_MASTER_KEY and Kindred makes its own limited key")
+	}
 	c.MeiliPrefix = r.str("KINDRED_MEILI_INDEX_PREFIX", "kindred")
 	secret := r.required("KINDRED_SECRET_KEY", "at least 32 random characters; `openssl rand -hex 32` makes one")
 	if secret != "" && len(secret) < 32 {

@@ -37,3 +37,28 @@ func (c *Client) Ping(ctx context.Context) error {
 	}
 	return nil
 }
+
+// appKeyUID is fixed so that every start finds the same key instead of
+// making a new one.
+const appKeyUID = "6b1d7e0a-4c1f-4a52-9d1e-6b696e647265"
+
+// EnsureAppKey uses the master key once to find or create the key Kindred
+// runs with: it may manage and search the indexes matching indexPattern and
+// nothing else (no key management, no dumps, no snapshots).
+func EnsureAppKey(ctx context.Context, url, masterKey, indexPattern string) (string, error) {
+	ms := meilisearch.New(url, meilisearch.WithAPIKey(masterKey))
+	if k, err := ms.GetKeyWithContext(ctx, appKeyUID); err == nil {
+		return k.Key, nil
+	}
+	k, err := ms.CreateKeyWithContext(ctx, &meilisearch.Key{
+		UID:         appKeyUID,
+		Name:        "kindred-app",
+		Description: "Kindred application key",
+		Actions:     []string{"search", "documents.*", "indexes.*", "settings.*", "tasks.*", "version"},
+		Indexes:     []string{indexPattern},
+	})
+	if err != nil {
+		return "", fmt.Errorf("search: create the application key: %w", err)
+	}
+	return k.Key, nil
+}

@@ -25,14 +25,14 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/meilisearch/meilisearch-go"
+
+	"kindred/app/search"
 )
 
 const (
 	meiliVersion = "meilisearch 1.21.0"
 	meiliBinary  = ".cache/meilisearch/meilisearch"
 	pgBinDir     = "/usr/lib/postgresql/15/bin"
-	appKeyUID    = "6b1d7e0a-4c1f-4a52-9d1e-6b696e647265" // fixed, so `make run` reuses one key
 )
 
 func main() {
@@ -331,26 +331,13 @@ func (s *services) startMeili() error {
 	return nil
 }
 
-// appKey makes (or finds) the non-master key the app uses: enough to manage
-// its own indexes and search them, nothing else.
+// appKey makes (or finds) the non-master key the app uses.
 func appKey(url, master string, temp bool) (string, error) {
-	ms := meilisearch.New(url, meilisearch.WithAPIKey(master))
-	if k, err := ms.GetKey(appKeyUID); err == nil {
-		return k.Key, nil
-	}
-	indexes := []string{"kindred*"}
+	pattern := "kindred*"
 	if temp {
-		indexes = []string{"*"}
+		pattern = "*" // each test run names its own indexes
 	}
-	k, err := ms.CreateKey(&meilisearch.Key{
-		UID:         appKeyUID,
-		Name:        "kindred-app",
-		Description: "Kindred application key (made by kindred-dev)",
-		Actions:     []string{"search", "documents.*", "indexes.*", "settings.*", "tasks.*", "version"},
-		Indexes:     indexes,
-	})
-	if err != nil {
-		return "", fmt.Errorf("meilisearch: create app key: %w", err)
-	}
-	return k.Key, nil
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	return search.EnsureAppKey(ctx, url, master, pattern)
 }

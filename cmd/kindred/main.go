@@ -18,6 +18,7 @@ import (
 	"kindred/app/auth"
 	"kindred/app/config"
 	"kindred/app/database"
+	"kindred/app/search"
 	"kindred/app/server"
 	"kindred/models"
 )
@@ -82,6 +83,14 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 		return err
 	}
 	log := newLogger(cfg, stderr)
+	if cfg.MeiliAPIKey == "" {
+		// Run with a key limited to our own indexes, never the master key.
+		key, err := search.EnsureAppKey(ctx, cfg.MeiliURL, cfg.MeiliMasterKey, cfg.MeiliPrefix+"*")
+		if err != nil {
+			return err
+		}
+		cfg.MeiliAPIKey, cfg.MeiliMasterKey = key, ""
+	}
 	db, err := openDB(ctx, cfg, log)
 	if err != nil {
 		return err

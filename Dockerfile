@@ -1,0 +1,17 @@
+# syntax=docker/dockerfile:1
+# Build stage: a static kindred binary.
+FROM golang:1.26-bookworm AS build
+WORKDIR /src
+COPY go.mod go.sum ./
+RUN go mod download
+COPY . .
+RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/kindred ./cmd/kindred
+
+# Run stage: no shell, no package manager, an unprivileged user.
+FROM gcr.io/distroless/static-debian12:nonroot
+COPY --from=build /out/kindred /usr/local/bin/kindred
+USER nonroot:nonroot
+EXPOSE 8080
+ENV KINDRED_ADDR=:8080
+ENTRYPOINT ["/usr/local/bin/kindred"]
+CMD ["serve"]
