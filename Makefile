@@ -1,6 +1,6 @@
 # Kindred. `make run` starts everything with demo data; `make test` runs every test.
 GO ?= go
-STATICCHECK_VERSION ?= 2025.1.1
+STATICCHECK_VERSION ?= v0.8.2
 
 .PHONY: run test build deps-run deps-test lint check-format vet staticcheck clean
 

@@ -18,7 +18,7 @@ if [ "$want" = test ]; then
   command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 fi
 command -v npm >/dev/null 2>&1 || need_apt+=(npm)
-command -v go >/dev/null 2>&1 || { echo "deps: Go is not installed: install Go 1.24 or newer from your distribution or go.dev" >&2; exit 1; }
+command -v go >/dev/null 2>&1 || { echo "deps: Go is not installed: install the Go version named in go.mod" >&2; exit 1; }
 
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then

@@ -376,6 +376,17 @@ func TestRateLimits(t *testing.T) {
 			t.Fatalf("after the window: %d", r.StatusCode)
 		}
 	})
+	t.Run("per IP on sign-in", func(t *testing.T) {
+		h.clock.Advance(16 * time.Minute)
+		var last *resp
+		for i := 0; i < 31; i++ {
+			last = h.browser().signIn("nobody_"+itoa(int64(i)), "wrong password")
+		}
+		if last.StatusCode != http.StatusTooManyRequests || last.Header.Get("Retry-After") == "" {
+			t.Fatalf("31st sign-in from one address: %d, want 429", last.StatusCode)
+		}
+		h.clock.Advance(16 * time.Minute)
+	})
 	t.Run("per IP on sign-up", func(t *testing.T) {
 		var last *resp
 		for i := 0; i < 11; i++ {

@@ -281,3 +281,45 @@ func TestOIDCRefusals(t *testing.T) {
 		t.Fatalf("replayed callback: %d", r.StatusCode)
 	}
 }
+
+func TestExternalAccountsAreNeverJoinedByEmail(t *testing.T) {
+	h, _ := oidcHarness(t)
+	// A password account already uses the provider's e-mail address.
+	owner := h.browser()
+	owner.signUp("jane_here", mockoidc.DefaultUser().Email, goodPassword)
+	b := h.browser()
+	r := callback(b, startAt(t, b, "/auth/oidc"))
+	if r.Header.Get("Location") != "/auth/complete" || b.cookie(web.SessionCookie) != "" {
+		t.Fatalf("the provider account was signed in to the account with the same e-mail: %d %s", r.StatusCode, r.Header.Get("Location"))
+	}
+}
+
+func TestGoogleAndGitHubAreSwitchedOnByConfiguration(t *testing.T) {
+	off := newHarness(t, harnessOpts{})
+	if r := off.browser().get("/auth/google"); r.StatusCode != http.StatusNotFound {
+		t.Fatalf("unconfigured provider: %d", r.StatusCode)
+	}
+	if page := off.browser().get("/signin"); strings.Contains(page.body, "/auth/") {
+		t.Fatal("sign-in page offers providers that are not configured")
+	}
+	h := newHarness(t, harnessOpts{env: map[string]string{
+		"KINDRED_GOOGLE_CLIENT_ID": "google-client", "KINDRED_GOOGLE_CLIENT_SECRET": "g-secret",
+		"KINDRED_GITHUB_CLIENT_ID": "github-client", "KINDRED_GITHUB_CLIENT_SECRET": "gh-secret",
+	}})
+	page := h.browser().get("/signin")
+	if !strings.Contains(page.body, `href="/auth/google"`) || !strings.Contains(page.body, `href="/auth/github"`) {
+		t.Fatal("sign-in page lacks the Google and GitHub buttons")
+	}
+	for provider, host := range map[string]string{"google": "accounts.google.com", "github": "github.com"} {
+		r := h.browser().get("/auth/" + provider + "?state=evil")
+		loc, err := url.Parse(r.Header.Get("Location"))
+		if r.StatusCode != http.StatusFound || err != nil || loc.Host != host {
+			t.Fatalf("%s: %d %s", provider, r.StatusCode, r.Header.Get("Location"))
+		}
+		q := loc.Query()
+		if q.Get("client_id") != provider+"-client" || q.Get("state") == "evil" || len(q.Get("state")) < 32 ||
+			q.Get("redirect_uri") != h.cfg.BaseURL.String()+"/auth/"+provider+"/callback" {
+			t.Fatalf("%s authorization URL: %s", provider, loc)
+		}
+	}
+}

@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/labstack/echo/v4"
 )
 
 func TestHealthAndReadiness(t *testing.T) {
@@ -193,5 +195,18 @@ func TestTrustedProxyClientIP(t *testing.T) {
 	h.app.DB.Gorm.Table("sessions").Order("id").Pluck("ip", &ips)
 	if len(ips) != 2 || ips[1] != "198.51.100.23" {
 		t.Fatalf("session IPs %v: the trusted proxy's X-Forwarded-For was not used", ips)
+	}
+}
+
+func TestPanicsBecomeErrorPages(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	h.app.Echo.GET("/test-panic", func(echo.Context) error { panic("boom") })
+	b := h.browser()
+	r := b.get("/test-panic")
+	if r.StatusCode != http.StatusInternalServerError || !strings.Contains(r.body, "Something went wrong") || strings.Contains(r.body, "boom") {
+		t.Fatalf("panic: %d\n%s", r.StatusCode, r.body)
+	}
+	if b.get("/healthz").StatusCode != http.StatusOK {
+		t.Fatal("server stopped answering after a panic")
 	}
 }
