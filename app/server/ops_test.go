@@ -46,6 +46,8 @@ func TestMetrics(t *testing.T) {
 	h := newHarness(t, harnessOpts{env: map[string]string{"KINDRED_METRICS_TOKEN": "scrape-secret"}})
 	b := h.browser()
 	b.get("/signin")
+	b.get("/account")      // 303 to sign in
+	b.postRaw("/signin", nil) // 403: no CSRF token
 	if r := b.get("/metrics"); r.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("metrics without token: %d", r.StatusCode)
 	}
@@ -54,6 +56,11 @@ func TestMetrics(t *testing.T) {
 	r := b.do(req)
 	if r.StatusCode != http.StatusOK || !strings.Contains(r.body, `kindred_http_requests_total{method="GET",route="/signin",status="200"} 1`) {
 		t.Fatalf("metrics: %d\n%s", r.StatusCode, r.body)
+	}
+	for _, want := range []string{`method="GET",route="/account",status="303"`, `method="POST",route="/signin",status="403"`} {
+		if !strings.Contains(r.body, want) {
+			t.Errorf("metrics lack %s", want)
+		}
 	}
 	if !strings.Contains(r.body, "go_goroutines") {
 		t.Fatal("runtime metrics missing")

@@ -2,7 +2,6 @@ package server
 
 import (
 	"crypto/subtle"
-	"net"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -13,8 +12,6 @@ import (
 	"kindred/app/web"
 	"kindred/models"
 )
-
-func parseCIDR(s string) (net.IP, *net.IPNet, error) { return net.ParseCIDR(s) }
 
 // routes is the one route table. Every route says who may use it.
 func routes(e *echo.Echo, a *App, r *web.Renderer, st *web.Static, cookies web.Cookies, cfg *config.Config) {

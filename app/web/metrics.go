@@ -29,7 +29,11 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 func (m *Metrics) Middleware(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		start := time.Now()
-		err := next(c)
+		// Let the error handler write the response first, so the status
+		// recorded is the one the client got.
+		if err := next(c); err != nil {
+			c.Error(err)
+		}
 		route := c.Path()
 		if route == "" {
 			route = "unmatched"
@@ -37,6 +41,6 @@ func (m *Metrics) Middleware(next echo.HandlerFunc) echo.HandlerFunc {
 		status := c.Response().Status
 		m.requests.WithLabelValues(route, c.Request().Method, strconv.Itoa(status)).Inc()
 		m.duration.WithLabelValues(route, c.Request().Method).Observe(time.Since(start).Seconds())
-		return err
+		return nil
 	}
 }
