@@ -89,6 +89,23 @@ func (p *page) waitText(s string) {
 	p.t.Fatalf("page never showed %q; it shows:\n%s", s, p.eval(`document.body.innerText`))
 }
 
+// shot saves a full-page PNG when KINDRED_SCREENSHOTS names a directory,
+// so people can look at the pages the test walks through.
+func (p *page) shot(name string) {
+	p.t.Helper()
+	dir := os.Getenv("KINDRED_SCREENSHOTS")
+	if dir == "" {
+		return
+	}
+	png, err := chromedp.Run(p.ctx, chromedp.FullScreenshot(100)) // 100 means PNG
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, strings.ReplaceAll(name, " ", "_")+".png"), png, 0o644); err != nil {
+		p.t.Fatal(err)
+	}
+}
+
 // checkA11y runs axe-core for WCAG 2.1 A and AA on the current page.
 func (p *page) checkA11y(name string) {
 	p.t.Helper()
@@ -108,6 +125,7 @@ func (p *page) checkA11y(name string) {
 		wide := p.eval(`Array.from(document.querySelectorAll("body *")).filter(e => e.getBoundingClientRect().right > 361).slice(0, 5).map(e => e.tagName + "." + e.className).join(", ")`)
 		p.t.Errorf("%s: page is %s px wide on a 360 px screen; too wide: %s", name, w, wide)
 	}
+	p.shot(name)
 }
 
 func TestBrowserSignUpSignOutSignIn(t *testing.T) {

@@ -64,6 +64,7 @@ type Renderer struct {
 func NewRenderer(tfs fs.FS, static *Static, cookies Cookies) (*Renderer, error) {
 	funcs := template.FuncMap{
 		"static": static.URL,
+		"device": DeviceName,
 		"dict": func(kv ...any) (map[string]any, error) {
 			if len(kv)%2 != 0 {
 				return nil, fmt.Errorf("dict: odd number of arguments")
