@@ -46,7 +46,7 @@ func TestMetrics(t *testing.T) {
 	h := newHarness(t, harnessOpts{env: map[string]string{"KINDRED_METRICS_TOKEN": "scrape-secret"}})
 	b := h.browser()
 	b.get("/signin")
-	b.get("/account")      // 303 to sign in
+	b.get("/account")         // 303 to sign in
 	b.postRaw("/signin", nil) // 403: no CSRF token
 	if r := b.get("/metrics"); r.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("metrics without token: %d", r.StatusCode)
