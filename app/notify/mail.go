@@ -4,8 +4,10 @@ package notify
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"regexp"
 	"strings"
 	"time"
 
@@ -61,7 +63,7 @@ func (s *SMTPMailer) Send(ctx context.Context, to, subject, text string) error {
 		return err
 	}
 	if err := m.To(to); err != nil {
-		return fmt.Errorf("notify: recipient: %w", err)
+		return errors.New("notify: the recipient address is not valid")
 	}
 	m.Subject(subject)
 	m.SetBodyString(mail.TypeTextPlain, text)
@@ -70,10 +72,16 @@ func (s *SMTPMailer) Send(ctx context.Context, to, subject, text string) error {
 		return fmt.Errorf("notify: smtp client: %w", err)
 	}
 	if err := c.DialAndSendWithContext(ctx, m); err != nil {
-		return fmt.Errorf("notify: send: %w", err)
+		// SMTP replies often quote the recipient; errors end up in logs.
+		return fmt.Errorf("notify: send: %s", redactAddresses(err.Error()))
 	}
 	return nil
 }
+
+var addressRe = regexp.MustCompile(`[^\s<>"'(),;:]+@[^\s<>"'(),;:]+`)
+
+// redactAddresses hides e-mail addresses in text bound for the log.
+func redactAddresses(s string) string { return addressRe.ReplaceAllString(s, "[address]") }
 
 // LogMailer writes messages to the log instead of sending them; for
 // development without an SMTP server (`make run`). The recipient is

@@ -36,3 +36,10 @@ func TestSMTPMailerRefusesABadSender(t *testing.T) {
 		t.Fatal("bad sender accepted")
 	}
 }
+
+func TestRedactAddresses(t *testing.T) {
+	got := redactAddresses(`550 5.1.1 <maya.t@example.org>: Recipient address rejected; also "x@y.z"`)
+	if strings.Contains(got, "@") || strings.Count(got, "[address]") != 2 {
+		t.Fatalf("not redacted: %q", got)
+	}
+}
