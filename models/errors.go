@@ -1,11 +1,16 @@
 package models
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
 	"time"
 )
+
+// ErrSignInRequired means a visitor asked for something only members may
+// see or do: pages send them to sign in, the API answers 401.
+var ErrSignInRequired = errors.New("sign in required")
 
 // ValidationError carries one message per invalid field. Handlers show it
 // next to the form (HTML) or as {"error":{"fields":…}} (JSON), status 422.

@@ -65,8 +65,10 @@ type User struct {
 	Role            Role
 	Status          UserStatus
 	SuspendedUntil  *time.Time
-	CreatedAt       time.Time
-	UpdatedAt       time.Time
+	// ProfileVisibility is who may open the member's profile.
+	ProfileVisibility ProfileVisibility `gorm:"default:members"`
+	CreatedAt         time.Time
+	UpdatedAt         time.Time
 }
 
 // CanSignIn reports whether the account may hold a session at now.

@@ -541,3 +541,13 @@ func (h *Handlers) AdminSetRole(c echo.Context) error {
 	h.cookies.SetFlash(c, "Role changed to "+string(role)+".")
 	return web.Redirect(c, "/admin/users")
 }
+
+// ChangeProfileVisibility sets who may open the member's profile.
+func (h *Handlers) ChangeProfileVisibility(c echo.Context) error {
+	vis := models.ProfileVisibility(c.FormValue("profile_visibility"))
+	if err := h.svc.SetProfileVisibility(c.Request().Context(), web.CurrentUser(c), vis); err != nil {
+		return h.settingsError(c, nil, err)
+	}
+	h.cookies.SetFlash(c, "Your profile setting is saved.")
+	return web.Redirect(c, "/account#profile")
+}

@@ -554,3 +554,19 @@ func (s *Service) CreateAdmin(ctx context.Context, handle, email, password strin
 	}
 	return u, created, err
 }
+
+// SetProfileVisibility chooses who may open the member's profile page.
+func (s *Service) SetProfileVisibility(ctx context.Context, u *models.User, vis models.ProfileVisibility) error {
+	switch vis {
+	case models.ProfileEveryone, models.ProfileMembers, models.ProfileStaff:
+	default:
+		v := models.NewValidationError()
+		v.Add("profile_visibility", "Choose who may see your profile.")
+		return v
+	}
+	if err := s.store.updateUser(ctx, s.db.Gorm, u.ID, map[string]any{"profile_visibility": vis, "updated_at": s.now()}); err != nil {
+		return err
+	}
+	u.ProfileVisibility = vis
+	return nil
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -106,7 +107,7 @@ func TestMigrationsReportAndRollBack(t *testing.T) {
 	if err := db.MigrateDown(ctx, &out); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(out.String(), "rolled back 00001_accounts.sql") {
+	if !regexp.MustCompile(`^rolled back \d{5}_\w+\.sql\n$`).MatchString(out.String()) {
 		t.Fatalf("down output: %q", out.String())
 	}
 	if n, _ := db.Pending(ctx); n == 0 {

@@ -85,7 +85,7 @@ func TestSignUpKeepsInputAndSignsIn(t *testing.T) {
 		t.Fatalf("sign-up: %d %s", r.StatusCode, r.Header.Get("Location"))
 	}
 	home := b.get("/")
-	if !strings.Contains(home.body, "Welcome back, river_walker") || !strings.Contains(home.body, "Welcome to Kindred, river_walker") {
+	if !strings.Contains(home.body, `href="/account">river_walker<`) || !strings.Contains(home.body, "Welcome to Kindred, river_walker") {
 		t.Fatal("home page does not greet the new member with a flash")
 	}
 	u := h.user("river_walker")

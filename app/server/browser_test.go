@@ -182,7 +182,7 @@ func TestBrowserSignUpSignOutSignIn(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("password"), goodPassword),
 		chromedp.Click(chromedp.CSS(`form[action="/signup"] button[type=submit]`)),
 	)
-	p.waitText("Welcome back, hope_rising")
+	p.waitText("Welcome to Kindred, hope_rising")
 	p.checkA11y("home (member)")
 
 	p.do(chromedp.Navigate(p.url + "/account"))
@@ -207,7 +207,7 @@ func TestBrowserSignUpSignOutSignIn(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("password"), goodPassword),
 		chromedp.Click(chromedp.CSS(`form[action="/signin"] button[type=submit]`)),
 	)
-	p.waitText("Welcome back, hope_rising")
+	p.waitText("My forums")
 
 	p.do(chromedp.Navigate(p.url + "/password/forgot"))
 	p.waitText("Reset your password")

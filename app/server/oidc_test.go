@@ -181,7 +181,7 @@ func TestOIDCSignInCreatesAccountWithChosenHandle(t *testing.T) {
 	if r.StatusCode != http.StatusSeeOther || r.Header.Get("Location") != "/" {
 		t.Fatalf("second sign-in: %d %s", r.StatusCode, r.Header.Get("Location"))
 	}
-	if home := again.get("/"); !strings.Contains(home.body, "Welcome back, ward_seven") {
+	if home := again.get("/"); !strings.Contains(home.body, `href="/account">ward_seven<`) {
 		t.Fatal("second sign-in did not reach the same account")
 	}
 	if h.count("users") != 1 {

@@ -9,6 +9,8 @@ import (
 
 	"kindred/app/auth"
 	"kindred/app/config"
+	"kindred/app/forums"
+	"kindred/app/notify"
 	"kindred/app/web"
 	"kindred/models"
 )
@@ -17,6 +19,9 @@ import (
 func routes(e *echo.Echo, a *App, r *web.Renderer, st *web.Static, cookies web.Cookies, cfg *config.Config) {
 	ah := auth.NewHandlers(a.Auth, r, cookies)
 	api := auth.NewAPI(a.Auth)
+	fh := forums.NewHandlers(a.Forums, r, cookies)
+	fapi := forums.NewAPI(fh)
+	nh := notify.NewHandlers(a.Notify, r, cookies)
 
 	// Operations: no session, no CSRF.
 	e.GET("/healthz", func(c echo.Context) error { return c.JSON(http.StatusOK, map[string]string{"status": "ok"}) })
@@ -44,8 +49,30 @@ func routes(e *echo.Echo, a *App, r *web.Renderer, st *web.Static, cookies web.C
 	})
 
 	// Browser pages: session cookie and CSRF on every state change.
-	b := e.Group("", web.LoadSession(a.Auth, cookies), web.CSRF(cfg.SecretKey))
-	b.GET("/", homeHandler(r))
+	b := e.Group("", web.LoadSession(a.Auth, cookies), web.CSRF(cfg.SecretKey), web.LoadUnread(a.Notify))
+	b.GET("/", fh.Index)
+	b.GET("/my/forums", fh.MyForums, web.RequireUser)
+	b.GET("/f/:slug", fh.Forum)
+	b.POST("/f/:slug/join", fh.Join, web.RequireUser)
+	b.POST("/f/:slug/leave", fh.Leave, web.RequireUser)
+	b.POST("/f/:slug/follow", fh.FollowForum, web.RequireUser)
+	b.POST("/f/:slug/unfollow", fh.UnfollowForum, web.RequireUser)
+	b.GET("/f/:slug/new", fh.NewThreadPage, web.RequireUser)
+	b.POST("/f/:slug/threads", fh.CreateThread, web.RequireUser)
+	b.GET("/t/:id", fh.Thread)
+	b.POST("/t/:id/replies", fh.Reply, web.RequireUser)
+	b.POST("/t/:id/follow", fh.FollowThread, web.RequireUser)
+	b.POST("/t/:id/unfollow", fh.UnfollowThread, web.RequireUser)
+	b.GET("/posts/:id/edit", fh.EditPage, web.RequireUser)
+	b.POST("/posts/:id/edit", fh.Edit, web.RequireUser)
+	b.GET("/posts/:id/delete", fh.DeletePage, web.RequireUser)
+	b.POST("/posts/:id/delete", fh.Delete, web.RequireUser)
+	b.GET("/posts/:id/revisions", fh.Revisions, web.RequireUser)
+	b.POST("/posts/:id/reactions/:kind", fh.React, web.RequireUser)
+	b.GET("/members/:handle", fh.Profile)
+	b.GET("/notifications", nh.Page, web.RequireUser)
+	b.POST("/notifications/:id/open", nh.Open, web.RequireUser)
+	b.POST("/notifications/read-all", nh.MarkAllRead, web.RequireUser)
 	b.GET("/signup", ah.SignUpPage)
 	b.POST("/signup", ah.SignUp)
 	b.GET("/signin", ah.SignInPage)
@@ -68,6 +95,7 @@ func routes(e *echo.Echo, a *App, r *web.Renderer, st *web.Static, cookies web.C
 	acct.POST("/email", ah.ChangeEmail)
 	acct.POST("/verify/resend", ah.ResendVerification)
 	acct.POST("/password", ah.ChangePassword)
+	acct.POST("/profile", ah.ChangeProfileVisibility)
 	acct.POST("/sessions/:id/revoke", ah.RevokeSession)
 	acct.POST("/sessions/revoke-others", ah.RevokeOtherSessions)
 	acct.POST("/tokens", ah.CreateToken)
@@ -76,14 +104,49 @@ func routes(e *echo.Echo, a *App, r *web.Renderer, st *web.Static, cookies web.C
 	admin := b.Group("/admin", web.RequireRole(models.RoleAdmin))
 	admin.GET("/users", ah.AdminUsers)
 	admin.POST("/users/:id/role", ah.AdminSetRole)
+	admin.GET("/forums", fh.AdminForums)
+	admin.GET("/forums/new", fh.NewForumPage)
+	admin.POST("/forums", fh.SaveForum)
+	admin.GET("/forums/:id/edit", fh.EditForumPage)
+	admin.POST("/forums/:id", fh.SaveForum)
+	admin.POST("/forums/:id/archive", fh.ArchiveForum)
+	admin.POST("/forums/:id/restore", fh.RestoreForum)
 
-	// JSON API: personal bearer tokens only; write scope for changes.
+	// JSON API: personal bearer tokens only (never cookies); reads without
+	// a token act as a visitor; changes need write scope.
 	v1 := e.Group("/api/v1", web.BearerAuth(a.Auth), web.RequireScope)
-	v1.GET("/me", api.Me)
-	v1.GET("/sessions", api.Sessions)
-	v1.DELETE("/sessions/:id", api.RevokeSession)
-	v1.GET("/tokens", api.Tokens)
-	v1.POST("/tokens", api.CreateToken)
-	v1.DELETE("/tokens/:id", api.RevokeToken)
+	me := web.RequireUser
+	v1.GET("/me", api.Me, me)
+	v1.GET("/sessions", api.Sessions, me)
+	v1.DELETE("/sessions/:id", api.RevokeSession, me)
+	v1.GET("/tokens", api.Tokens, me)
+	v1.POST("/tokens", api.CreateToken, me)
+	v1.DELETE("/tokens/:id", api.RevokeToken, me)
+	v1.GET("/me/forums", fapi.MyForums, me)
+	v1.GET("/forums", fapi.Forums)
+	v1.POST("/forums", fapi.CreateForum, web.RequireRole(models.RoleAdmin))
+	v1.GET("/forums/:slug", fapi.Forum)
+	v1.PATCH("/forums/:slug", fapi.UpdateForum, web.RequireRole(models.RoleAdmin))
+	v1.PUT("/forums/:slug/membership", fapi.Join, me)
+	v1.DELETE("/forums/:slug/membership", fapi.Leave, me)
+	v1.PUT("/forums/:slug/follow", fapi.FollowForum, me)
+	v1.DELETE("/forums/:slug/follow", fapi.UnfollowForum, me)
+	v1.GET("/forums/:slug/threads", fapi.Threads)
+	v1.POST("/forums/:slug/threads", fapi.CreateThread, me)
+	v1.GET("/threads/:id", fapi.Thread)
+	v1.GET("/threads/:id/posts", fapi.Posts)
+	v1.POST("/threads/:id/posts", fapi.Reply, me)
+	v1.PUT("/threads/:id/follow", fapi.FollowThread, me)
+	v1.DELETE("/threads/:id/follow", fapi.UnfollowThread, me)
+	v1.GET("/posts/:id", fapi.Post)
+	v1.PATCH("/posts/:id", fapi.EditPost, me)
+	v1.DELETE("/posts/:id", fapi.DeletePost, me)
+	v1.GET("/posts/:id/revisions", fapi.Revisions, me)
+	v1.PUT("/posts/:id/reactions/:kind", fapi.AddReaction, me)
+	v1.DELETE("/posts/:id/reactions/:kind", fapi.RemoveReaction, me)
+	v1.GET("/members/:handle", fapi.Profile)
+	v1.GET("/notifications", nh.APIList, me)
+	v1.POST("/notifications/:id/read", nh.APIMarkRead, me)
+	v1.POST("/notifications/read-all", nh.APIMarkAllRead, me)
 	e.Any("/api/*", func(c echo.Context) error { return echo.ErrNotFound })
 }

@@ -21,6 +21,8 @@ import (
 	"kindred/app/auth"
 	"kindred/app/config"
 	"kindred/app/database"
+	"kindred/app/forums"
+	"kindred/app/markdown"
 	"kindred/app/notify"
 	"kindred/app/search"
 	"kindred/app/web"
@@ -44,6 +46,8 @@ type Deps struct {
 type App struct {
 	Echo     *echo.Echo
 	Auth     *auth.Service
+	Forums   *forums.Service
+	Notify   *notify.InApp
 	Search   *search.Client
 	DB       *database.DB
 	Registry *prometheus.Registry
@@ -80,7 +84,8 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, name := range append([]string{web.TplError, TplHome}, auth.Templates...) {
+	names := append([]string{web.TplError, notify.TplNotifications}, auth.Templates...)
+	for _, name := range append(names, forums.Templates...) {
 		if !renderer.Has(name) {
 			return nil, fmt.Errorf("server: missing template %s", name)
 		}
@@ -113,8 +118,11 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
+	inApp := notify.NewInApp(d.DB.Gorm, d.Now)
 	a := &App{
 		Auth:     authSvc,
+		Forums:   forums.New(d.DB, d.Now, markdown.New(), inApp, d.Log),
+		Notify:   inApp,
 		Search:   search.New(cfg.MeiliURL, cfg.MeiliAPIKey, cfg.MeiliPrefix),
 		DB:       d.DB,
 		Registry: reg,

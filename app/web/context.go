@@ -19,7 +19,14 @@ const (
 	ctxCSRF    = "kindred.csrf"
 	ctxNonce   = "kindred.nonce"
 	ctxBrowser = "kindred.browser"
+	ctxUnread  = "kindred.unread"
 )
+
+// UnreadCount is the signed-in user's unread notification count.
+func UnreadCount(c echo.Context) int64 {
+	n, _ := c.Get(ctxUnread).(int64)
+	return n
+}
 
 // CurrentUser is the signed-in user, or nil.
 func CurrentUser(c echo.Context) *models.User {

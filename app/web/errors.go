@@ -4,6 +4,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strconv"
 
 	"github.com/labstack/echo/v4"
@@ -34,6 +35,10 @@ type errorPage struct {
 func ErrorHandler(r *Renderer, log *slog.Logger) echo.HTTPErrorHandler {
 	return func(err error, c echo.Context) {
 		if c.Response().Committed {
+			return
+		}
+		if errors.Is(err, models.ErrSignInRequired) && !WantsJSON(c) && c.Request().Method == http.MethodGet {
+			_ = Redirect(c, "/signin?next="+url.QueryEscape(c.Request().URL.RequestURI()))
 			return
 		}
 		status, body := classify(err)
@@ -69,6 +74,8 @@ func classify(err error) (int, APIError) {
 		return http.StatusUnprocessableEntity, APIError{Code: "invalid", Message: verr.Message, Fields: verr.Fields}
 	case errors.As(err, &rl):
 		return http.StatusTooManyRequests, APIError{Code: "rate_limited", Message: "Too many attempts. Please wait " + strconv.Itoa(rl.RetryAfterSeconds()) + " seconds and try again."}
+	case errors.Is(err, models.ErrSignInRequired):
+		return http.StatusUnauthorized, APIError{Code: "unauthorized", Message: "Please sign in first."}
 	case errors.Is(err, models.ErrNotFound):
 		return http.StatusNotFound, APIError{Code: "not_found", Message: "We could not find that page."}
 	case errors.Is(err, models.ErrForbidden):

@@ -205,20 +205,42 @@ func BearerAuth(res TokenResolver) echo.MiddlewareFunc {
 	}
 }
 
-// RequireScope refuses read-only tokens on state-changing API requests.
+// RequireScope lets reads through (as a visitor when no token was sent) and
+// asks state-changing API requests for a token with write scope.
 func RequireScope(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
+		switch c.Request().Method {
+		case http.MethodGet, http.MethodHead, http.MethodOptions:
+			return next(c)
+		}
 		t := CurrentAPIToken(c)
 		if t == nil {
 			return ErrUnauthorized
 		}
-		switch c.Request().Method {
-		case http.MethodGet, http.MethodHead, http.MethodOptions:
-		default:
-			if t.Scope != models.ScopeWrite {
-				return echo.NewHTTPError(http.StatusForbidden, "This API token is read-only.")
-			}
+		if t.Scope != models.ScopeWrite {
+			return echo.NewHTTPError(http.StatusForbidden, "This API token is read-only.")
 		}
 		return next(c)
+	}
+}
+
+// UnreadCounter counts a user's unread notifications; notify implements it.
+type UnreadCounter interface {
+	Unread(ctx context.Context, userID int64) (int64, error)
+}
+
+// LoadUnread puts the bell's count on every page of a signed-in user.
+func LoadUnread(counter UnreadCounter) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			if u := CurrentUser(c); u != nil && c.Request().Method == http.MethodGet {
+				n, err := counter.Unread(c.Request().Context(), u.ID)
+				if err != nil {
+					return err
+				}
+				c.Set(ctxUnread, n)
+			}
+			return next(c)
+		}
 	}
 }

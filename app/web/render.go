@@ -29,6 +29,7 @@ type Page struct {
 	Data      any
 	Status    int
 	Providers []Provider
+	Unread    int64
 }
 
 // Provider is an external sign-in option shown on the sign-in page.
@@ -65,6 +66,10 @@ func NewRenderer(tfs fs.FS, static *Static, cookies Cookies) (*Renderer, error) 
 	funcs := template.FuncMap{
 		"static": static.URL,
 		"device": DeviceName,
+		"dec":    func(n int64) int64 { return n - 1 },
+		// sanitized marks HTML that app/markdown produced (goldmark, then
+		// bluemonday). Never use it on anything else.
+		"sanitized": func(s string) template.HTML { return template.HTML(s) },
 		"dict": func(kv ...any) (map[string]any, error) {
 			if len(kv)%2 != 0 {
 				return nil, fmt.Errorf("dict: odd number of arguments")
@@ -134,6 +139,7 @@ func (r *Renderer) NewPage(c echo.Context, title string) *Page {
 		Nonce:    Nonce(c),
 		Flash:    r.cookies.TakeFlash(c),
 		Path:     c.Request().URL.Path,
+		Unread:   UnreadCount(c),
 		Form:     Form{Values: map[string]string{}, Errors: map[string]string{}},
 	}
 }

@@ -1,0 +1,140 @@
+package forums
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"kindred/app/web"
+	"kindred/models"
+)
+
+// AdminForums lists every forum with links to edit or archive.
+func (h *Handlers) AdminForums(c echo.Context) error {
+	v, err := h.viewer(c)
+	if err != nil {
+		return err
+	}
+	all, err := h.svc.AllForums(c.Request().Context(), v)
+	if err != nil {
+		return err
+	}
+	p := h.r.NewPage(c, "Forums")
+	p.Noindex = true
+	p.Data = all
+	return h.r.Render(c, http.StatusOK, TplAdminForums, p)
+}
+
+type forumFormData struct {
+	ID int64
+}
+
+func forumFormValues(f ForumForm) map[string]string {
+	v := map[string]string{
+		"slug": f.Slug, "name": f.Name, "description": f.Description, "guidelines": f.Guidelines,
+		"specialties": strings.Join(f.Specialties, ", "), "moderators": strings.Join(f.Moderators, ", "),
+		"position": strconv.Itoa(f.Position),
+	}
+	if f.Sensitive {
+		v["sensitive"] = "on"
+	}
+	if f.ClinicianOnly {
+		v["clinician_only"] = "on"
+	}
+	return v
+}
+
+// NewForumPage shows an empty forum form.
+func (h *Handlers) NewForumPage(c echo.Context) error {
+	p := h.r.NewPage(c, "New forum")
+	p.Noindex = true
+	p.Data = forumFormData{}
+	p.Form.Values["position"] = "0"
+	return h.r.Render(c, http.StatusOK, TplAdminForumForm, p)
+}
+
+// EditForumPage shows a forum's settings.
+func (h *Handlers) EditForumPage(c echo.Context) error {
+	v, err := h.viewer(c)
+	if err != nil {
+		return err
+	}
+	id, err := int64Param(c, "id")
+	if err != nil {
+		return err
+	}
+	f, mods, err := h.svc.ForumByID(c.Request().Context(), v, id)
+	if err != nil {
+		return err
+	}
+	p := h.r.NewPage(c, "Edit "+f.Name)
+	p.Noindex = true
+	p.Data = forumFormData{ID: f.ID}
+	p.Form.Values = forumFormValues(ForumForm{Slug: f.Slug, Name: f.Name, Description: f.Description, Guidelines: f.Guidelines,
+		Sensitive: f.Sensitive, ClinicianOnly: f.ClinicianOnly, Specialties: f.Specialties, Moderators: mods, Position: f.Position})
+	return h.r.Render(c, http.StatusOK, TplAdminForumForm, p)
+}
+
+// SaveForum creates or updates a forum.
+func (h *Handlers) SaveForum(c echo.Context) error {
+	v, err := h.viewer(c)
+	if err != nil {
+		return err
+	}
+	var id int64
+	if c.Param("id") != "" {
+		if id, err = int64Param(c, "id"); err != nil {
+			return err
+		}
+	}
+	pos, _ := strconv.Atoi(strings.TrimSpace(c.FormValue("position")))
+	form := ForumForm{
+		Slug: c.FormValue("slug"), Name: c.FormValue("name"), Description: c.FormValue("description"), Guidelines: c.FormValue("guidelines"),
+		Sensitive: checked(c, "sensitive"), ClinicianOnly: checked(c, "clinician_only"),
+		Specialties: SplitList(c.FormValue("specialties")), Moderators: SplitList(c.FormValue("moderators")), Position: pos,
+	}
+	values := forumFormValues(form)
+	values["position"] = c.FormValue("position")
+	f, err := h.svc.SaveForum(c.Request().Context(), v, id, form)
+	var verr *models.ValidationError
+	if errors.As(err, &verr) {
+		p := h.r.NewPage(c, "Forum settings")
+		p.Noindex = true
+		p.Data = forumFormData{ID: id}
+		return h.r.RenderForm(c, TplAdminForumForm, p, values, verr)
+	}
+	if err != nil {
+		return err
+	}
+	h.cookies.SetFlash(c, "Saved "+f.Name+".")
+	return web.Redirect(c, "/admin/forums")
+}
+
+func (h *Handlers) setArchived(c echo.Context, archived bool) error {
+	v, err := h.viewer(c)
+	if err != nil {
+		return err
+	}
+	id, err := int64Param(c, "id")
+	if err != nil {
+		return err
+	}
+	if err := h.svc.SetArchived(c.Request().Context(), v, id, archived); err != nil {
+		return err
+	}
+	if archived {
+		h.cookies.SetFlash(c, "Forum archived: it stays readable but takes no new posts.")
+	} else {
+		h.cookies.SetFlash(c, "Forum restored.")
+	}
+	return web.Redirect(c, "/admin/forums")
+}
+
+// ArchiveForum makes a forum read-only.
+func (h *Handlers) ArchiveForum(c echo.Context) error { return h.setArchived(c, true) }
+
+// RestoreForum reopens an archived forum.
+func (h *Handlers) RestoreForum(c echo.Context) error { return h.setArchived(c, false) }

@@ -1,0 +1,427 @@
+package forums
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"kindred/models"
+)
+
+// API serves the forum endpoints under /api/v1. Reads work without a token
+// where the pages do; writes need a write-scope token.
+type API struct {
+	h *Handlers
+}
+
+// NewAPI wires the JSON handlers.
+func NewAPI(h *Handlers) *API { return &API{h: h} }
+
+type forumJSON struct {
+	Slug           string     `json:"slug"`
+	Name           string     `json:"name"`
+	Description    string     `json:"description"`
+	GuidelinesHTML string     `json:"guidelines_html"`
+	Sensitive      bool       `json:"sensitive"`
+	ClinicianOnly  bool       `json:"clinician_only"`
+	Specialties    []string   `json:"specialties"`
+	ThreadCount    int        `json:"thread_count"`
+	ArchivedAt     *time.Time `json:"archived_at"`
+	Joined         bool       `json:"joined"`
+	Following      bool       `json:"following"`
+}
+
+func toForumJSON(f *ForumItem) forumJSON {
+	specs := []string(f.Specialties)
+	if specs == nil {
+		specs = []string{}
+	}
+	return forumJSON{Slug: f.Slug, Name: f.Name, Description: f.Description, GuidelinesHTML: f.GuidelinesHTML, Sensitive: f.Sensitive,
+		ClinicianOnly: f.ClinicianOnly, Specialties: specs, ThreadCount: f.ThreadCount, ArchivedAt: f.ArchivedAt, Joined: f.Joined, Following: f.Following}
+}
+
+func (a *API) forums(c echo.Context, mine bool) error {
+	v, err := a.h.viewer(c)
+	if err != nil {
+		return err
+	}
+	items, err := a.h.svc.Forums(c.Request().Context(), v, mine)
+	if err != nil {
+		return err
+	}
+	out := make([]forumJSON, 0, len(items))
+	for i := range items {
+		out = append(out, toForumJSON(&items[i]))
+	}
+	return c.JSON(http.StatusOK, map[string]any{"forums": out})
+}
+
+// Forums lists readable forums.
+func (a *API) Forums(c echo.Context) error { return a.forums(c, false) }
+
+// MyForums lists joined forums.
+func (a *API) MyForums(c echo.Context) error { return a.forums(c, true) }
+
+// Forum returns one forum.
+func (a *API) Forum(c echo.Context) error {
+	v, err := a.h.viewer(c)
+	if err != nil {
+		return err
+	}
+	f, err := a.h.svc.Forum(c.Request().Context(), v, c.Param("slug"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toForumJSON(f))
+}
+
+// CreateForum makes a forum (admins).
+func (a *API) CreateForum(c echo.Context) error { return a.saveForum(c, 0) }
+
+// UpdateForum changes a forum (admins).
+func (a *API) UpdateForum(c echo.Context) error {
+	v, err := a.h.viewer(c)
+	if err != nil {
+		return err
+	}
+	f, err := a.h.svc.Forum(c.Request().Context(), v, c.Param("slug"))
+	if err != nil {
+		return err
+	}
+	return a.saveForum(c, f.ID)
+}
+
+func (a *API) saveForum(c echo.Context, id int64) error {
+	v, err := a.h.viewer(c)
+	if err != nil {
+		return err
+	}
+	var form ForumForm
+	if err := c.Bind(&form); err != nil {
+		return badJSON()
+	}
+	f, err := a.h.svc.SaveForum(c.Request().Context(), v, id, form)
+	if err != nil {
+		return err
+	}
+	item, err := a.h.svc.Forum(c.Request().Context(), v, f.Slug)
+	if err != nil {
+		return err
+	}
+	status := http.StatusOK
+	if id == 0 {
+		status = http.StatusCreated
+	}
+	return c.JSON(status, toForumJSON(item))
+}
+
+func badJSON() error {
+	return echo.NewHTTPError(http.StatusBadRequest, "The request body must be a JSON object.")
+}
+
+func (a *API) forumToggle(c echo.Context, act func(Viewer, *models.Forum) error) error {
+	v, err := a.h.viewer(c)
+	if err != nil {
+		return err
+	}
+	f, err := a.h.svc.Forum(c.Request().Context(), v, c.Param("slug"))
+	if err != nil {
+		return err
+	}
+	if err := act(v, &f.Forum); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+// Join, Leave, Follow and Unfollow a forum.
+func (a *API) Join(c echo.Context) error {
+	return a.forumToggle(c, func(v Viewer, f *models.Forum) error { return a.h.svc.SetMembership(c.Request().Context(), v, f, true) })
+}
+
+// Leave a forum.
+func (a *API) Leave(c echo.Context) error {
+	return a.forumToggle(c, func(v Viewer, f *models.Forum) error {
+		return a.h.svc.SetMembership(c.Request().Context(), v, f, false)
+	})
+}
+
+// FollowForum subscribes to new threads.
+func (a *API) FollowForum(c echo.Context) error {
+	return a.forumToggle(c, func(v Viewer, f *models.Forum) error {
+		return a.h.svc.SetForumFollow(c.Request().Context(), v, f, true)
+	})
+}
+
+// UnfollowForum unsubscribes.
+func (a *API) UnfollowForum(c echo.Context) error {
+	return a.forumToggle(c, func(v Viewer, f *models.Forum) error {
+		return a.h.svc.SetForumFollow(c.Request().Context(), v, f, false)
+	})
+}
+
+// Threads lists a forum's threads with a cursor.
+func (a *API) Threads(c echo.Context) error {
+	v, err := a.h.viewer(c)
+	if err != nil {
+		return err
+	}
+	f, err := a.h.svc.Forum(c.Request().Context(), v, c.Param("slug"))
+	if err != nil {
+		return err
+	}
+	rows, next, err := a.h.svc.Threads(c.Request().Context(), v, &f.Forum, c.QueryParam("cursor"))
+	if err != nil {
+		return err
+	}
+	if rows == nil {
+		rows = []ThreadRow{}
+	}
+	out := map[string]any{"threads": rows}
+	if next != "" {
+		out["next_cursor"] = next
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// CreateThread starts a thread; Idempotency-Key makes retries safe.
+func (a *API) CreateThread(c echo.Context) error {
+	v, err := a.h.viewer(c)
+	if err != nil {
+		return err
+	}
+	f, err := a.h.svc.Forum(c.Request().Context(), v, c.Param("slug"))
+	if err != nil {
+		return err
+	}
+	var form ThreadForm
+	if err := c.Bind(&form); err != nil {
+		return badJSON()
+	}
+	t, err := a.h.svc.CreateThread(c.Request().Context(), v, &f.Forum, form, c.Request().Header.Get("Idempotency-Key"))
+	if err != nil {
+		return err
+	}
+	return a.threadJSON(c, v, t.ID, http.StatusCreated)
+}
+
+type threadJSON struct {
+	ID           int64              `json:"id"`
+	Forum        string             `json:"forum"`
+	Title        string             `json:"title"`
+	Anonymous    bool               `json:"anonymous"`
+	AuthorHandle string             `json:"author_handle"`
+	State        models.ThreadState `json:"state"`
+	Pinned       bool               `json:"pinned"`
+	ReplyCount   int                `json:"reply_count"`
+	CreatedAt    time.Time          `json:"created_at"`
+	LastPostAt   time.Time          `json:"last_post_at"`
+	Following    bool               `json:"following"`
+}
+
+func (a *API) threadJSON(c echo.Context, v Viewer, id int64, status int) error {
+	tv, err := a.h.svc.Thread(c.Request().Context(), v, id)
+	if err != nil {
+		return err
+	}
+	t := tv.Thread
+	return c.JSON(status, threadJSON{ID: t.ID, Forum: tv.Forum.Slug, Title: t.Title, Anonymous: t.Anonymous, AuthorHandle: tv.AuthorHandle,
+		State: t.State, Pinned: t.Pinned, ReplyCount: t.ReplyCount, CreatedAt: t.CreatedAt, LastPostAt: t.LastPostAt, Following: tv.Following})
+}
+
+// Thread returns one thread.
+func (a *API) Thread(c echo.Context) error {
+	v, err := a.h.viewer(c)
+	if err != nil {
+		return err
+	}
+	id, err := int64Param(c, "id")
+	if err != nil {
+		return err
+	}
+	return a.threadJSON(c, v, id, http.StatusOK)
+}
+
+// Posts returns a page of a thread's posts (?after= or ?before=).
+func (a *API) Posts(c echo.Context) error {
+	v, err := a.h.viewer(c)
+	if err != nil {
+		return err
+	}
+	id, err := int64Param(c, "id")
+	if err != nil {
+		return err
+	}
+	tv, err := a.h.svc.Thread(c.Request().Context(), v, id)
+	if err != nil {
+		return err
+	}
+	page, err := a.h.svc.Posts(c.Request().Context(), v, tv, int64Query(c, "after"), int64Query(c, "before"))
+	if err != nil {
+		return err
+	}
+	if page.Posts == nil {
+		page.Posts = []PostRow{}
+	}
+	return c.JSON(http.StatusOK, page)
+}
+
+// Reply adds a post; Idempotency-Key makes retries safe.
+func (a *API) Reply(c echo.Context) error {
+	v, err := a.h.viewer(c)
+	if err != nil {
+		return err
+	}
+	id, err := int64Param(c, "id")
+	if err != nil {
+		return err
+	}
+	tv, err := a.h.svc.Thread(c.Request().Context(), v, id)
+	if err != nil {
+		return err
+	}
+	var form PostForm
+	if err := c.Bind(&form); err != nil {
+		return badJSON()
+	}
+	p, err := a.h.svc.Reply(c.Request().Context(), v, tv, form, c.Request().Header.Get("Idempotency-Key"))
+	if err != nil {
+		return err
+	}
+	return a.postJSON(c, v, p.ID, http.StatusCreated)
+}
+
+func (a *API) postJSON(c echo.Context, v Viewer, id int64, status int) error {
+	pc, err := a.h.svc.PostContext(c.Request().Context(), v, id)
+	if err != nil {
+		return err
+	}
+	tv := &ThreadView{Thread: pc.Thread, Forum: pc.Forum}
+	page, err := a.h.svc.Posts(c.Request().Context(), v, tv, id-1, 0)
+	if err != nil {
+		return err
+	}
+	if len(page.Posts) == 0 || page.Posts[0].ID != id {
+		return models.ErrNotFound
+	}
+	return c.JSON(status, page.Posts[0])
+}
+
+// Post returns one post.
+func (a *API) Post(c echo.Context) error {
+	v, err := a.h.viewer(c)
+	if err != nil {
+		return err
+	}
+	id, err := int64Param(c, "id")
+	if err != nil {
+		return err
+	}
+	return a.postJSON(c, v, id, http.StatusOK)
+}
+
+// EditPost changes a post's text.
+func (a *API) EditPost(c echo.Context) error {
+	v, pc, err := a.h.postContext(c)
+	if err != nil {
+		return err
+	}
+	var form PostForm
+	if err := c.Bind(&form); err != nil {
+		return badJSON()
+	}
+	if err := a.h.svc.EditPost(c.Request().Context(), v, pc, form); err != nil {
+		return err
+	}
+	return a.postJSON(c, v, pc.Post.ID, http.StatusOK)
+}
+
+// DeletePost deletes the caller's post.
+func (a *API) DeletePost(c echo.Context) error {
+	v, pc, err := a.h.postContext(c)
+	if err != nil {
+		return err
+	}
+	if err := a.h.svc.DeletePost(c.Request().Context(), v, pc); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+// Revisions lists a post's earlier texts (moderators).
+func (a *API) Revisions(c echo.Context) error {
+	v, pc, err := a.h.postContext(c)
+	if err != nil {
+		return err
+	}
+	revs, err := a.h.svc.Revisions(c.Request().Context(), v, pc)
+	if err != nil {
+		return err
+	}
+	if revs == nil {
+		revs = []RevisionRow{}
+	}
+	return c.JSON(http.StatusOK, map[string]any{"revisions": revs})
+}
+
+func (a *API) setReaction(c echo.Context, on bool) error {
+	v, pc, err := a.h.postContext(c)
+	if err != nil {
+		return err
+	}
+	if err := a.h.svc.SetReaction(c.Request().Context(), v, pc, models.ReactionKind(c.Param("kind")), on); err != nil {
+		return err
+	}
+	return a.postJSON(c, v, pc.Post.ID, http.StatusOK)
+}
+
+// AddReaction gives a reaction (idempotent).
+func (a *API) AddReaction(c echo.Context) error { return a.setReaction(c, true) }
+
+// RemoveReaction takes a reaction back (idempotent).
+func (a *API) RemoveReaction(c echo.Context) error { return a.setReaction(c, false) }
+
+func (a *API) threadFollow(c echo.Context, follow bool) error {
+	v, err := a.h.viewer(c)
+	if err != nil {
+		return err
+	}
+	id, err := int64Param(c, "id")
+	if err != nil {
+		return err
+	}
+	tv, err := a.h.svc.Thread(c.Request().Context(), v, id)
+	if err != nil {
+		return err
+	}
+	if err := a.h.svc.SetThreadFollow(c.Request().Context(), v, tv, follow); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+// FollowThread subscribes to replies.
+func (a *API) FollowThread(c echo.Context) error { return a.threadFollow(c, true) }
+
+// UnfollowThread unsubscribes.
+func (a *API) UnfollowThread(c echo.Context) error { return a.threadFollow(c, false) }
+
+// Profile returns a member's public page.
+func (a *API) Profile(c echo.Context) error {
+	v, err := a.h.viewer(c)
+	if err != nil {
+		return err
+	}
+	p, err := a.h.svc.Profile(c.Request().Context(), v, c.Param("handle"))
+	if err != nil {
+		return err
+	}
+	if p.Forums == nil {
+		p.Forums = []ProfileForum{}
+	}
+	if p.RecentPosts == nil {
+		p.RecentPosts = []ProfilePostRow{}
+	}
+	return c.JSON(http.StatusOK, p)
+}

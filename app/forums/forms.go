@@ -1,0 +1,150 @@
+package forums
+
+import (
+	"regexp"
+	"strings"
+	"unicode/utf8"
+
+	"kindred/models"
+)
+
+// Limits on what people write.
+const (
+	TitleMin       = 5
+	TitleMax       = 150
+	BodyMax        = 20000
+	ForumNameMax   = 80
+	ForumDescMax   = 500
+	GuidelinesMax  = 10000
+	IdempotencyMax = 100
+)
+
+var slugPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{1,58}[a-z0-9]$`)
+
+func checkText(v *models.ValidationError, field, label, s string, min, max int) string {
+	switch {
+	case !utf8.ValidString(s):
+		v.Add(field, label+" must be valid text.")
+		return s
+	case strings.ContainsRune(s, 0):
+		v.Add(field, label+" must not contain control characters.")
+		return s
+	}
+	s = strings.TrimSpace(s)
+	n := utf8.RuneCountInString(s)
+	switch {
+	case n == 0 && min > 0:
+		v.Add(field, label+" is required.")
+	case n < min:
+		v.Add(field, label+" must be at least "+itoa(min)+" characters.")
+	case n > max:
+		v.Add(field, label+" must be at most "+itoa(max)+" characters.")
+	}
+	return s
+}
+
+func itoa(n int) string {
+	const digits = "0123456789"
+	if n == 0 {
+		return "0"
+	}
+	var b []byte
+	for ; n > 0; n /= 10 {
+		b = append([]byte{digits[n%10]}, b...)
+	}
+	return string(b)
+}
+
+// ThreadForm starts a thread.
+type ThreadForm struct {
+	Title     string `json:"title"`
+	Body      string `json:"body"`
+	Anonymous bool   `json:"anonymous"`
+}
+
+// Validate trims and checks the form.
+func (f *ThreadForm) Validate() error {
+	v := models.NewValidationError()
+	f.Title = checkText(v, "title", "Title", f.Title, TitleMin, TitleMax)
+	f.Body = checkText(v, "body", "Your message", f.Body, 1, BodyMax)
+	return v.OrNil()
+}
+
+// PostForm is a reply or an edit.
+type PostForm struct {
+	Body      string `json:"body"`
+	Anonymous bool   `json:"anonymous"`
+}
+
+// Validate trims and checks the body.
+func (f *PostForm) Validate() error {
+	v := models.NewValidationError()
+	f.Body = checkText(v, "body", "Your message", f.Body, 1, BodyMax)
+	return v.OrNil()
+}
+
+// ForumForm creates or edits a forum (admins).
+type ForumForm struct {
+	Slug          string   `json:"slug"`
+	Name          string   `json:"name"`
+	Description   string   `json:"description"`
+	Guidelines    string   `json:"guidelines"`
+	Sensitive     bool     `json:"sensitive"`
+	ClinicianOnly bool     `json:"clinician_only"`
+	Specialties   []string `json:"specialties"`
+	Moderators    []string `json:"moderators"` // handles
+	Position      int      `json:"position"`
+}
+
+// Validate trims and checks the form.
+func (f *ForumForm) Validate() error {
+	v := models.NewValidationError()
+	f.Slug = strings.ToLower(strings.TrimSpace(f.Slug))
+	if !slugPattern.MatchString(f.Slug) {
+		v.Add("slug", "Address name must be 3 to 60 lower-case letters, digits or dashes, such as type-1-diabetes.")
+	}
+	f.Name = checkText(v, "name", "Name", f.Name, 3, ForumNameMax)
+	f.Description = checkText(v, "description", "Description", f.Description, 0, ForumDescMax)
+	f.Guidelines = checkText(v, "guidelines", "Guidelines", f.Guidelines, 0, GuidelinesMax)
+	if f.Sensitive && f.ClinicianOnly {
+		v.Add("sensitive", "A forum is either sensitive (for members) or for clinicians, not both.")
+	}
+	var specs []string
+	for _, s := range f.Specialties {
+		s = strings.ToLower(strings.TrimSpace(s))
+		if s == "" {
+			continue
+		}
+		if !utf8.ValidString(s) || len(s) > 60 {
+			v.Add("specialties", "Each specialty must be a short name such as endocrinology.")
+			break
+		}
+		specs = append(specs, s)
+	}
+	f.Specialties = specs
+	var mods []string
+	for _, h := range f.Moderators {
+		if h = strings.TrimSpace(h); h != "" {
+			mods = append(mods, h)
+		}
+	}
+	f.Moderators = mods
+	return v.OrNil()
+}
+
+// SplitList splits a comma- or newline-separated form field.
+func SplitList(s string) []string {
+	return strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == '\n' || r == '\r' })
+}
+
+func validIdempotencyKey(k string) bool {
+	if k == "" || len(k) > IdempotencyMax {
+		return false
+	}
+	for _, r := range k {
+		if r < 0x21 || r > 0x7e {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,543 @@
+package forums
+
+import (
+	"errors"
+	"html/template"
+	"net/http"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"kindred/app/web"
+	"kindred/models"
+)
+
+// Page templates, named by their paths under templates/.
+const (
+	TplIndex          = "pages/forums/index.html"
+	TplForum          = "pages/forums/forum.html"
+	TplNewThread      = "pages/forums/new_thread.html"
+	TplThread         = "pages/forums/thread.html"
+	TplEditPost       = "pages/forums/edit_post.html"
+	TplDeletePost     = "pages/forums/delete_post.html"
+	TplRevisions      = "pages/forums/revisions.html"
+	TplProfile        = "pages/forums/profile.html"
+	TplAdminForums    = "pages/admin/forums.html"
+	TplAdminForumForm = "pages/admin/forum_form.html"
+)
+
+// Templates lists every page this package renders, checked at start-up.
+var Templates = []string{TplIndex, TplForum, TplNewThread, TplThread, TplEditPost, TplDeletePost, TplRevisions, TplProfile, TplAdminForums, TplAdminForumForm}
+
+// Handlers serves the forum pages.
+type Handlers struct {
+	svc     *Service
+	r       *web.Renderer
+	cookies web.Cookies
+}
+
+// NewHandlers wires the HTML handlers.
+func NewHandlers(svc *Service, r *web.Renderer, cookies web.Cookies) *Handlers {
+	return &Handlers{svc: svc, r: r, cookies: cookies}
+}
+
+func (h *Handlers) viewer(c echo.Context) (Viewer, error) {
+	return h.svc.Viewer(c.Request().Context(), web.CurrentUser(c))
+}
+
+func int64Param(c echo.Context, name string) (int64, error) {
+	id, err := strconv.ParseInt(c.Param(name), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, models.ErrNotFound
+	}
+	return id, nil
+}
+
+func int64Query(c echo.Context, name string) int64 {
+	n, _ := strconv.ParseInt(c.QueryParam(name), 10, 64)
+	if n < 0 {
+		return 0
+	}
+	return n
+}
+
+type indexData struct {
+	Active   []ForumItem
+	Archived []ForumItem
+	Mine     bool
+}
+
+func splitArchived(items []ForumItem) (active, archived []ForumItem) {
+	for _, f := range items {
+		if f.Archived() {
+			archived = append(archived, f)
+		} else {
+			active = append(active, f)
+		}
+	}
+	return
+}
+
+// Index lists the forums the viewer may read.
+func (h *Handlers) Index(c echo.Context) error { return h.index(c, false) }
+
+// MyForums lists the forums the viewer joined.
+func (h *Handlers) MyForums(c echo.Context) error { return h.index(c, true) }
+
+func (h *Handlers) index(c echo.Context, mine bool) error {
+	v, err := h.viewer(c)
+	if err != nil {
+		return err
+	}
+	items, err := h.svc.Forums(c.Request().Context(), v, mine)
+	if err != nil {
+		return err
+	}
+	title := "Kindred: support from people who understand"
+	if mine {
+		title = "My forums"
+	}
+	p := h.r.NewPage(c, title)
+	d := indexData{Mine: mine}
+	d.Active, d.Archived = splitArchived(items)
+	p.Data = d
+	return h.r.Render(c, http.StatusOK, TplIndex, p)
+}
+
+type forumData struct {
+	Forum     *ForumItem
+	Threads   []ThreadRow
+	Next      string
+	First     bool
+	CanPost   bool
+	CanJoin   bool
+	Moderates bool
+}
+
+// Forum shows a forum's threads.
+func (h *Handlers) Forum(c echo.Context) error {
+	v, err := h.viewer(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	f, err := h.svc.Forum(ctx, v, c.Param("slug"))
+	if err != nil {
+		return err
+	}
+	cursor := c.QueryParam("cursor")
+	threads, next, err := h.svc.Threads(ctx, v, &f.Forum, cursor)
+	if err != nil {
+		return err
+	}
+	p := h.r.NewPage(c, f.Name)
+	p.Noindex = f.Sensitive || f.ClinicianOnly
+	p.Data = forumData{Forum: f, Threads: threads, Next: next, First: cursor == "", CanPost: CanPostIn(v, &f.Forum),
+		CanJoin: v.active() && !f.Archived(), Moderates: v.ModeratesForum(&f.Forum)}
+	return h.r.Render(c, http.StatusOK, TplForum, p)
+}
+
+func (h *Handlers) forumAction(c echo.Context, act func(v Viewer, f *ForumItem) error, flash string) error {
+	v, err := h.viewer(c)
+	if err != nil {
+		return err
+	}
+	f, err := h.svc.Forum(c.Request().Context(), v, c.Param("slug"))
+	if err != nil {
+		return err
+	}
+	if err := act(v, f); err != nil {
+		return err
+	}
+	h.cookies.SetFlash(c, flash+" "+f.Name+".")
+	return web.Redirect(c, "/f/"+f.Slug)
+}
+
+// Join adds the forum to My forums.
+func (h *Handlers) Join(c echo.Context) error {
+	return h.forumAction(c, func(v Viewer, f *ForumItem) error {
+		return h.svc.SetMembership(c.Request().Context(), v, &f.Forum, true)
+	}, "You joined")
+}
+
+// Leave removes the forum from My forums.
+func (h *Handlers) Leave(c echo.Context) error {
+	return h.forumAction(c, func(v Viewer, f *ForumItem) error {
+		return h.svc.SetMembership(c.Request().Context(), v, &f.Forum, false)
+	}, "You left")
+}
+
+// FollowForum notifies the member of new threads.
+func (h *Handlers) FollowForum(c echo.Context) error {
+	return h.forumAction(c, func(v Viewer, f *ForumItem) error {
+		return h.svc.SetForumFollow(c.Request().Context(), v, &f.Forum, true)
+	}, "You will be told of new threads in")
+}
+
+// UnfollowForum stops new-thread notifications.
+func (h *Handlers) UnfollowForum(c echo.Context) error {
+	return h.forumAction(c, func(v Viewer, f *ForumItem) error {
+		return h.svc.SetForumFollow(c.Request().Context(), v, &f.Forum, false)
+	}, "No more new-thread notifications from")
+}
+
+type composeData struct {
+	Forum     *ForumItem
+	Thread    *ThreadView
+	Anonymity bool
+	IdemKey   string
+	Preview   template.HTML
+	Post      *PostContext
+}
+
+// NewThreadPage shows the new-thread form.
+func (h *Handlers) NewThreadPage(c echo.Context) error {
+	v, err := h.viewer(c)
+	if err != nil {
+		return err
+	}
+	f, err := h.svc.Forum(c.Request().Context(), v, c.Param("slug"))
+	if err != nil {
+		return err
+	}
+	if !CanPostIn(v, &f.Forum) {
+		return models.ErrForbidden
+	}
+	p := h.r.NewPage(c, "New thread in "+f.Name)
+	p.Noindex = true
+	p.Data = composeData{Forum: f, Anonymity: CanPostAnonymously(&f.Forum), IdemKey: web.RandomToken(16)}
+	return h.r.Render(c, http.StatusOK, TplNewThread, p)
+}
+
+func checked(c echo.Context, name string) bool {
+	v := c.FormValue(name)
+	return v == "on" || v == "true" || v == "1"
+}
+
+// CreateThread posts the form, or shows a preview of it.
+func (h *Handlers) CreateThread(c echo.Context) error {
+	v, err := h.viewer(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	f, err := h.svc.Forum(ctx, v, c.Param("slug"))
+	if err != nil {
+		return err
+	}
+	form := ThreadForm{Title: c.FormValue("title"), Body: c.FormValue("body"), Anonymous: checked(c, "anonymous")}
+	key := c.FormValue("idempotency_key")
+	values := map[string]string{"title": form.Title, "body": form.Body}
+	if form.Anonymous {
+		values["anonymous"] = "on"
+	}
+	page := func() *web.Page {
+		p := h.r.NewPage(c, "New thread in "+f.Name)
+		p.Noindex = true
+		p.Data = composeData{Forum: f, Anonymity: CanPostAnonymously(&f.Forum), IdemKey: key}
+		return p
+	}
+	if c.FormValue("action") == "preview" {
+		return h.preview(c, TplNewThread, page(), values, form.Body)
+	}
+	t, err := h.svc.CreateThread(ctx, v, &f.Forum, form, key)
+	var verr *models.ValidationError
+	if errors.As(err, &verr) {
+		return h.r.RenderForm(c, TplNewThread, page(), values, verr)
+	}
+	if err != nil {
+		return err
+	}
+	return web.Redirect(c, "/t/"+strconv.FormatInt(t.ID, 10))
+}
+
+// preview re-shows a compose form with the rendered text above it.
+func (h *Handlers) preview(c echo.Context, tpl string, p *web.Page, values map[string]string, body string) error {
+	html, err := h.svc.Render(body)
+	if err != nil {
+		return err
+	}
+	d := p.Data.(composeData)
+	d.Preview = template.HTML(html) // sanitised by app/markdown
+	p.Data = d
+	p.Form.Values = values
+	return h.r.Render(c, http.StatusOK, tpl, p)
+}
+
+type threadData struct {
+	T         *ThreadView
+	Posts     *PostPage
+	CanReply  bool
+	CanReact  bool
+	Moderates bool
+	Anonymity bool
+	Locked    bool
+	IdemKey   string
+	Kinds     []models.ReactionKind
+	Preview   template.HTML
+	LastPage  bool
+}
+
+// Thread shows a page of a thread.
+func (h *Handlers) Thread(c echo.Context) error {
+	v, err := h.viewer(c)
+	if err != nil {
+		return err
+	}
+	id, err := int64Param(c, "id")
+	if err != nil {
+		return err
+	}
+	tv, err := h.svc.Thread(c.Request().Context(), v, id)
+	if err != nil {
+		return err
+	}
+	return h.renderThread(c, v, tv, http.StatusOK, nil, nil, "", false)
+}
+
+func (h *Handlers) renderThread(c echo.Context, v Viewer, tv *ThreadView, status int, values map[string]string, verr *models.ValidationError, preview template.HTML, last bool) error {
+	after, before := int64Query(c, "after"), int64Query(c, "before")
+	if last || c.QueryParam("page") == "last" {
+		before = 1<<63 - 1
+	}
+	page, err := h.svc.Posts(c.Request().Context(), v, tv, after, before)
+	if err != nil {
+		return err
+	}
+	p := h.r.NewPage(c, tv.Thread.Title)
+	p.Noindex = tv.Forum.Sensitive || tv.Forum.ClinicianOnly
+	p.Data = threadData{T: tv, Posts: page, CanReply: CanReply(v, &tv.Forum, &tv.Thread), CanReact: CanReact(v, &tv.Forum),
+		Moderates: v.ModeratesForum(&tv.Forum), Anonymity: CanPostAnonymously(&tv.Forum), Locked: tv.Thread.State == models.ThreadLocked,
+		IdemKey: web.RandomToken(16), Kinds: models.ReactionKinds, Preview: preview, LastPage: page.After == 0}
+	if values != nil {
+		p.Form.Values = values
+		d := p.Data.(threadData)
+		d.IdemKey = values["idempotency_key"]
+		p.Data = d
+	}
+	if verr != nil {
+		p.Form.Errors, p.Form.Message = verr.Fields, verr.Message
+	}
+	return h.r.Render(c, status, TplThread, p)
+}
+
+// Reply posts a reply, or shows a preview of it.
+func (h *Handlers) Reply(c echo.Context) error {
+	v, err := h.viewer(c)
+	if err != nil {
+		return err
+	}
+	id, err := int64Param(c, "id")
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	tv, err := h.svc.Thread(ctx, v, id)
+	if err != nil {
+		return err
+	}
+	form := PostForm{Body: c.FormValue("body"), Anonymous: checked(c, "anonymous")}
+	key := c.FormValue("idempotency_key")
+	values := map[string]string{"body": form.Body, "idempotency_key": key}
+	if form.Anonymous {
+		values["anonymous"] = "on"
+	}
+	if c.FormValue("action") == "preview" {
+		html, err := h.svc.Render(form.Body)
+		if err != nil {
+			return err
+		}
+		return h.renderThread(c, v, tv, http.StatusOK, values, nil, template.HTML(html), true) // sanitised by app/markdown
+	}
+	post, err := h.svc.Reply(ctx, v, tv, form, key)
+	var verr *models.ValidationError
+	if errors.As(err, &verr) {
+		return h.renderThread(c, v, tv, http.StatusUnprocessableEntity, values, verr, "", true)
+	}
+	if err != nil {
+		return err
+	}
+	return web.Redirect(c, postURL(tv.Thread.ID, post.ID))
+}
+
+// postURL shows the page that starts with the post.
+func postURL(threadID, postID int64) string {
+	return "/t/" + strconv.FormatInt(threadID, 10) + "?after=" + strconv.FormatInt(postID-1, 10) + "#post-" + strconv.FormatInt(postID, 10)
+}
+
+func (h *Handlers) threadAction(c echo.Context, follow bool) error {
+	v, err := h.viewer(c)
+	if err != nil {
+		return err
+	}
+	id, err := int64Param(c, "id")
+	if err != nil {
+		return err
+	}
+	tv, err := h.svc.Thread(c.Request().Context(), v, id)
+	if err != nil {
+		return err
+	}
+	if err := h.svc.SetThreadFollow(c.Request().Context(), v, tv, follow); err != nil {
+		return err
+	}
+	if follow {
+		h.cookies.SetFlash(c, "You are following this thread.")
+	} else {
+		h.cookies.SetFlash(c, "You stopped following this thread.")
+	}
+	return web.Redirect(c, "/t/"+strconv.FormatInt(id, 10))
+}
+
+// FollowThread subscribes to replies.
+func (h *Handlers) FollowThread(c echo.Context) error { return h.threadAction(c, true) }
+
+// UnfollowThread unsubscribes.
+func (h *Handlers) UnfollowThread(c echo.Context) error { return h.threadAction(c, false) }
+
+func (h *Handlers) postContext(c echo.Context) (Viewer, *PostContext, error) {
+	v, err := h.viewer(c)
+	if err != nil {
+		return v, nil, err
+	}
+	id, err := int64Param(c, "id")
+	if err != nil {
+		return v, nil, err
+	}
+	pc, err := h.svc.PostContext(c.Request().Context(), v, id)
+	return v, pc, err
+}
+
+// EditPage shows the edit form.
+func (h *Handlers) EditPage(c echo.Context) error {
+	v, pc, err := h.postContext(c)
+	if err != nil {
+		return err
+	}
+	if !CanEditPost(v, &pc.Forum, pc.Post.AuthorID, &pc.Post) {
+		return models.ErrForbidden
+	}
+	p := h.r.NewPage(c, "Edit your post")
+	p.Noindex = true
+	p.Data = composeData{Post: pc}
+	p.Form.Values["body"] = pc.Post.Body
+	return h.r.Render(c, http.StatusOK, TplEditPost, p)
+}
+
+// Edit saves the new text (or previews it).
+func (h *Handlers) Edit(c echo.Context) error {
+	v, pc, err := h.postContext(c)
+	if err != nil {
+		return err
+	}
+	form := PostForm{Body: c.FormValue("body")}
+	page := func() *web.Page {
+		p := h.r.NewPage(c, "Edit your post")
+		p.Noindex = true
+		p.Data = composeData{Post: pc}
+		return p
+	}
+	values := map[string]string{"body": form.Body}
+	if c.FormValue("action") == "preview" {
+		if !CanEditPost(v, &pc.Forum, pc.Post.AuthorID, &pc.Post) {
+			return models.ErrForbidden
+		}
+		return h.preview(c, TplEditPost, page(), values, form.Body)
+	}
+	err = h.svc.EditPost(c.Request().Context(), v, pc, form)
+	var verr *models.ValidationError
+	if errors.As(err, &verr) {
+		return h.r.RenderForm(c, TplEditPost, page(), values, verr)
+	}
+	if err != nil {
+		return err
+	}
+	h.cookies.SetFlash(c, "Your changes are saved. The earlier text is kept for moderators.")
+	return web.Redirect(c, postURL(pc.Thread.ID, pc.Post.ID))
+}
+
+// DeletePage asks for confirmation.
+func (h *Handlers) DeletePage(c echo.Context) error {
+	v, pc, err := h.postContext(c)
+	if err != nil {
+		return err
+	}
+	if !CanDeletePost(v, &pc.Forum, pc.Post.AuthorID, &pc.Post) {
+		return models.ErrForbidden
+	}
+	p := h.r.NewPage(c, "Delete your post?")
+	p.Noindex = true
+	p.Data = pc
+	return h.r.Render(c, http.StatusOK, TplDeletePost, p)
+}
+
+// Delete removes the post's text from view.
+func (h *Handlers) Delete(c echo.Context) error {
+	v, pc, err := h.postContext(c)
+	if err != nil {
+		return err
+	}
+	if err := h.svc.DeletePost(c.Request().Context(), v, pc); err != nil {
+		return err
+	}
+	h.cookies.SetFlash(c, "Your post is deleted.")
+	return web.Redirect(c, postURL(pc.Thread.ID, pc.Post.ID))
+}
+
+// Revisions shows a post's earlier texts to moderators.
+func (h *Handlers) Revisions(c echo.Context) error {
+	v, pc, err := h.postContext(c)
+	if err != nil {
+		return err
+	}
+	revs, err := h.svc.Revisions(c.Request().Context(), v, pc)
+	if err != nil {
+		return err
+	}
+	p := h.r.NewPage(c, "Earlier versions of a post")
+	p.Noindex = true
+	p.Data = struct {
+		PC   *PostContext
+		Revs []RevisionRow
+	}{pc, revs}
+	return h.r.Render(c, http.StatusOK, TplRevisions, p)
+}
+
+// React toggles one reaction.
+func (h *Handlers) React(c echo.Context) error {
+	v, pc, err := h.postContext(c)
+	if err != nil {
+		return err
+	}
+	kind := models.ReactionKind(c.Param("kind"))
+	if !kind.Valid() {
+		return models.ErrNotFound
+	}
+	if !v.SignedIn() {
+		return web.ErrUnauthorized
+	}
+	had, err := h.svc.HasReacted(c.Request().Context(), v, pc.Post.ID, kind)
+	if err != nil {
+		return err
+	}
+	if err := h.svc.SetReaction(c.Request().Context(), v, pc, kind, !had); err != nil {
+		return err
+	}
+	return web.Redirect(c, postURL(pc.Thread.ID, pc.Post.ID))
+}
+
+// Profile shows a member's page.
+func (h *Handlers) Profile(c echo.Context) error {
+	v, err := h.viewer(c)
+	if err != nil {
+		return err
+	}
+	prof, err := h.svc.Profile(c.Request().Context(), v, c.Param("handle"))
+	if err != nil {
+		return err
+	}
+	p := h.r.NewPage(c, prof.Handle)
+	p.Noindex = true
+	p.Data = prof
+	return h.r.Render(c, http.StatusOK, TplProfile, p)
+}

@@ -1,0 +1,101 @@
+// Package forums owns condition forums, threads, posts, reactions, follows
+// and member profiles.
+package forums
+
+import (
+	"time"
+
+	"kindred/models"
+)
+
+// Viewer is who is looking: a visitor (User nil) or a signed-in user with
+// the forums they moderate.
+type Viewer struct {
+	User      *models.User
+	Moderates map[int64]bool
+	Now       time.Time
+}
+
+// SignedIn reports whether the viewer has an account.
+func (v Viewer) SignedIn() bool { return v.User != nil }
+
+// IsStaff is a global moderator or an admin.
+func (v Viewer) IsStaff() bool { return v.User != nil && v.User.Role.IsStaff() }
+
+// IsAdmin reports whether the viewer is an admin.
+func (v Viewer) IsAdmin() bool { return v.User != nil && v.User.Role == models.RoleAdmin }
+
+// ModeratesForum is true for staff and for the forum's own moderators.
+func (v Viewer) ModeratesForum(f *models.Forum) bool {
+	return v.IsStaff() || (v.User != nil && v.Moderates[f.ID])
+}
+
+// active is a signed-in user who may act (not suspended).
+func (v Viewer) active() bool { return v.User != nil && v.User.CanSignIn(v.Now) }
+
+// CanReadForum is the one rule for who may read a forum. Clinician-only
+// forums are open to staff and their moderators; the clinician issue adds
+// verified clinicians here.
+func CanReadForum(v Viewer, f *models.Forum) bool {
+	switch {
+	case f.ClinicianOnly:
+		return v.ModeratesForum(f)
+	case f.Sensitive:
+		return v.SignedIn()
+	}
+	return true
+}
+
+// CanPostIn is the one rule for starting threads (and, with CanReply, replying).
+func CanPostIn(v Viewer, f *models.Forum) bool {
+	return v.active() && !f.Archived() && CanReadForum(v, f)
+}
+
+// CanReply adds the thread's own state: locked threads take no replies.
+func CanReply(v Viewer, f *models.Forum, t *models.Thread) bool {
+	return CanPostIn(v, f) && t.State == models.ThreadOpen
+}
+
+// CanReact follows posting rights: reading is not enough.
+func CanReact(v Viewer, f *models.Forum) bool { return CanPostIn(v, f) }
+
+// CanSeeThread hides pending, hidden and removed threads from all but the
+// forum's moderators.
+func CanSeeThread(v Viewer, f *models.Forum, t *models.Thread) bool {
+	return CanReadForum(v, f) && (t.Visibility == models.Visible || v.ModeratesForum(f))
+}
+
+// CanEditPost lets authors edit their own posts and moderators edit any
+// (the revision is kept either way).
+func CanEditPost(v Viewer, f *models.Forum, authorID int64, p *models.Post) bool {
+	if !v.active() || f.Archived() || p.DeletedAt != nil || !CanReadForum(v, f) {
+		return false
+	}
+	return authorID == v.User.ID || v.ModeratesForum(f)
+}
+
+// CanDeletePost is for authors only; moderators remove posts through
+// moderation instead.
+func CanDeletePost(v Viewer, f *models.Forum, authorID int64, p *models.Post) bool {
+	return v.active() && !f.Archived() && p.DeletedAt == nil && authorID == v.User.ID && CanReadForum(v, f)
+}
+
+// CanSeeRevisions is for the forum's moderators.
+func CanSeeRevisions(v Viewer, f *models.Forum) bool { return v.ModeratesForum(f) }
+
+// CanPostAnonymously is allowed in sensitive forums only.
+func CanPostAnonymously(f *models.Forum) bool { return f.Sensitive }
+
+// CanSeeProfile applies the member's own choice; staff see every profile.
+func CanSeeProfile(v Viewer, u *models.User) bool {
+	if v.User != nil && (v.User.ID == u.ID || v.IsStaff()) {
+		return true
+	}
+	switch u.ProfileVisibility {
+	case models.ProfileEveryone:
+		return true
+	case models.ProfileStaff:
+		return false
+	}
+	return v.SignedIn()
+}

@@ -1,0 +1,73 @@
+package forums
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+
+	"kindred/models"
+)
+
+// Profile is what a member's page shows.
+type Profile struct {
+	Handle      string           `json:"handle"`
+	Role        models.Role      `json:"role"`
+	JoinedAt    time.Time        `json:"joined_at"`
+	Forums      []ProfileForum   `json:"forums"`
+	RecentPosts []ProfilePostRow `json:"recent_posts"`
+}
+
+// ProfileForum is a forum the member joined.
+type ProfileForum struct {
+	Slug string `json:"slug"`
+	Name string `json:"name"`
+}
+
+// ProfilePostRow is one of the member's recent public posts.
+type ProfilePostRow struct {
+	PostID      int64     `json:"post_id"`
+	ThreadID    int64     `json:"thread_id"`
+	ThreadTitle string    `json:"thread_title"`
+	ForumName   string    `json:"forum_name"`
+	ForumSlug   string    `json:"forum_slug"`
+	BodyHTML    string    `json:"body_html"`
+	CreatedAt   time.Time `json:"created_at"`
+}
+
+// Profile loads a member's page. Sensitive and clinician-only forums, and
+// anonymous posts, never appear on it: membership of a sensitive forum is
+// itself health information.
+func (s *Service) Profile(ctx context.Context, v Viewer, handle string) (*Profile, error) {
+	var u models.User
+	err := s.db.Gorm.WithContext(ctx).Where("lower(handle) = lower(?)", handle).First(&u).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, fmt.Errorf("forums: member %q: %w", handle, models.ErrNotFound)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !CanSeeProfile(v, &u) {
+		if !v.SignedIn() && u.ProfileVisibility == models.ProfileMembers {
+			return nil, models.ErrSignInRequired
+		}
+		// Whether the member exists is nobody else's business.
+		return nil, fmt.Errorf("forums: member %q: %w", handle, models.ErrNotFound)
+	}
+	p := &Profile{Handle: u.Handle, Role: u.Role, JoinedAt: u.CreatedAt}
+	db := s.db.Gorm.WithContext(ctx)
+	if err := db.Raw(`SELECT f.slug, f.name FROM forum_members m JOIN forums f ON f.id = m.forum_id
+		WHERE m.user_id = ? AND NOT f.sensitive AND NOT f.clinician_only AND f.archived_at IS NULL ORDER BY f.position, f.name`, u.ID).Scan(&p.Forums).Error; err != nil {
+		return nil, err
+	}
+	if err := db.Raw(`SELECT p.id AS post_id, t.id AS thread_id, t.title AS thread_title, f.name AS forum_name, f.slug AS forum_slug, p.body_html, p.created_at
+		FROM posts p JOIN threads t ON t.id = p.thread_id JOIN forums f ON f.id = t.forum_id
+		WHERE p.author_id = ? AND NOT p.anonymous AND p.deleted_at IS NULL AND p.visibility = 'visible' AND t.visibility = 'visible'
+		  AND NOT f.sensitive AND NOT f.clinician_only
+		ORDER BY p.id DESC LIMIT 10`, u.ID).Scan(&p.RecentPosts).Error; err != nil {
+		return nil, err
+	}
+	return p, nil
+}

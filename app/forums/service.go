@@ -1,0 +1,776 @@
+package forums
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"kindred/app/audit"
+	"kindred/app/database"
+	"kindred/app/markdown"
+	"kindred/models"
+)
+
+// Page sizes.
+const (
+	ThreadsPerPage = 30
+	PostsPerPage   = 30
+)
+
+// Notifier fans a new post out to followers inside the post's transaction.
+type Notifier interface {
+	NotifyThreadFollowers(ctx context.Context, tx *gorm.DB, e models.NotificationEvent) error
+	NotifyForumFollowers(ctx context.Context, tx *gorm.DB, e models.NotificationEvent) error
+}
+
+// Service implements forums, threads and posts.
+type Service struct {
+	db       *database.DB
+	now      func() time.Time
+	md       *markdown.Renderer
+	notifier Notifier
+	log      *slog.Logger
+}
+
+// New builds the service.
+func New(db *database.DB, now func() time.Time, md *markdown.Renderer, n Notifier, log *slog.Logger) *Service {
+	return &Service{db: db, now: now, md: md, notifier: n, log: log}
+}
+
+// Render turns markdown into sanitised HTML (for previews).
+func (s *Service) Render(body string) (string, error) { return s.md.Render(body) }
+
+// Viewer loads what the policy needs to know about u (nil for a visitor).
+func (s *Service) Viewer(ctx context.Context, u *models.User) (Viewer, error) {
+	v := Viewer{User: u, Now: s.now(), Moderates: map[int64]bool{}}
+	if u == nil {
+		return v, nil
+	}
+	var ids []int64
+	if err := s.db.Gorm.WithContext(ctx).Table("forum_moderators").Where("user_id = ?", u.ID).Pluck("forum_id", &ids).Error; err != nil {
+		return v, fmt.Errorf("forums: moderated forums: %w", err)
+	}
+	for _, id := range ids {
+		v.Moderates[id] = true
+	}
+	return v, nil
+}
+
+func wrapNotFound(err error, what string) error {
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return fmt.Errorf("forums: %s: %w", what, models.ErrNotFound)
+	}
+	return fmt.Errorf("forums: %s: %w", what, err)
+}
+
+// readError is the answer when v may not read f: visitors are asked to sign
+// in (the answer says nothing of the content), members are refused.
+func readError(v Viewer) error {
+	if !v.SignedIn() {
+		return models.ErrSignInRequired
+	}
+	return models.ErrForbidden
+}
+
+// ForumItem is a forum with the viewer's relation to it.
+type ForumItem struct {
+	models.Forum
+	Joined    bool `json:"joined"`
+	Following bool `json:"following"`
+}
+
+// Forums lists the forums v may read: active ones first by position, then archived.
+func (s *Service) Forums(ctx context.Context, v Viewer, onlyJoined bool) ([]ForumItem, error) {
+	uid := int64(0)
+	if v.User != nil {
+		uid = v.User.ID
+	}
+	q := `SELECT f.*, (fm.user_id IS NOT NULL) AS joined, (ff.user_id IS NOT NULL) AS following
+		FROM forums f
+		LEFT JOIN forum_members fm ON fm.forum_id = f.id AND fm.user_id = ?
+		LEFT JOIN forum_follows ff ON ff.forum_id = f.id AND ff.user_id = ?`
+	if onlyJoined {
+		q += ` WHERE fm.user_id IS NOT NULL`
+	}
+	q += ` ORDER BY f.archived_at IS NOT NULL, f.position, f.name`
+	var rows []ForumItem
+	if err := s.db.Gorm.WithContext(ctx).Raw(q, uid, uid).Scan(&rows).Error; err != nil {
+		return nil, fmt.Errorf("forums: list: %w", err)
+	}
+	out := rows[:0]
+	for _, r := range rows {
+		if CanReadForum(v, &r.Forum) {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+// Forum finds a forum by slug that v may read.
+func (s *Service) Forum(ctx context.Context, v Viewer, slug string) (*ForumItem, error) {
+	if !slugPattern.MatchString(slug) {
+		return nil, fmt.Errorf("forums: forum %q: %w", slug, models.ErrNotFound)
+	}
+	uid := int64(0)
+	if v.User != nil {
+		uid = v.User.ID
+	}
+	var rows []ForumItem
+	err := s.db.Gorm.WithContext(ctx).Raw(`SELECT f.*, (fm.user_id IS NOT NULL) AS joined, (ff.user_id IS NOT NULL) AS following
+		FROM forums f
+		LEFT JOIN forum_members fm ON fm.forum_id = f.id AND fm.user_id = ?
+		LEFT JOIN forum_follows ff ON ff.forum_id = f.id AND ff.user_id = ?
+		WHERE f.slug = ?`, uid, uid, slug).Scan(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("forums: forum %q: %w", slug, err)
+	}
+	if len(rows) == 0 {
+		return nil, fmt.Errorf("forums: forum %q: %w", slug, models.ErrNotFound)
+	}
+	if !CanReadForum(v, &rows[0].Forum) {
+		return nil, readError(v)
+	}
+	return &rows[0], nil
+}
+
+// SetMembership joins or leaves a forum.
+func (s *Service) SetMembership(ctx context.Context, v Viewer, f *models.Forum, join bool) error {
+	if !v.active() || !CanReadForum(v, f) {
+		return readError(v)
+	}
+	db := s.db.Gorm.WithContext(ctx)
+	if join {
+		if f.Archived() {
+			return models.ErrForbidden
+		}
+		return db.Exec(`INSERT INTO forum_members (forum_id, user_id, joined_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`, f.ID, v.User.ID, s.now()).Error
+	}
+	return db.Exec(`DELETE FROM forum_members WHERE forum_id = ? AND user_id = ?`, f.ID, v.User.ID).Error
+}
+
+// SetForumFollow follows or unfollows a forum (notifications of new threads).
+func (s *Service) SetForumFollow(ctx context.Context, v Viewer, f *models.Forum, follow bool) error {
+	if !v.active() || !CanReadForum(v, f) {
+		return readError(v)
+	}
+	db := s.db.Gorm.WithContext(ctx)
+	if follow {
+		return db.Exec(`INSERT INTO forum_follows (forum_id, user_id, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`, f.ID, v.User.ID, s.now()).Error
+	}
+	return db.Exec(`DELETE FROM forum_follows WHERE forum_id = ? AND user_id = ?`, f.ID, v.User.ID).Error
+}
+
+// ThreadRow is one line of a forum page.
+type ThreadRow struct {
+	ID                 int64              `json:"id"`
+	ForumID            int64              `json:"forum_id"`
+	Title              string             `json:"title"`
+	Anonymous          bool               `json:"anonymous"`
+	AuthorHandle       string             `json:"author_handle"` // "" when anonymous
+	Pinned             bool               `json:"pinned"`
+	State              models.ThreadState `json:"state"`
+	Visibility         models.Visibility  `json:"-"`
+	ReplyCount         int                `json:"reply_count"`
+	HasClinicianAnswer bool               `json:"has_clinician_answer"`
+	CreatedAt          time.Time          `json:"created_at"`
+	LastPostAt         time.Time          `json:"last_post_at"`
+}
+
+// threadCursor is the keyset position (pinned, last_post_at, id).
+type threadCursor struct {
+	Pinned bool
+	At     time.Time
+	ID     int64
+}
+
+func (c threadCursor) encode() string {
+	p := "0"
+	if c.Pinned {
+		p = "1"
+	}
+	return base64.RawURLEncoding.EncodeToString([]byte(p + "." + strconv.FormatInt(c.At.UnixMicro(), 10) + "." + strconv.FormatInt(c.ID, 10)))
+}
+
+func decodeThreadCursor(s string) (*threadCursor, error) {
+	if s == "" {
+		return nil, nil
+	}
+	bad := func() error {
+		v := models.NewValidationError()
+		v.Message = "That page link is not valid. Go back to the first page."
+		v.Add("cursor", "Not a valid page cursor.")
+		return v
+	}
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return nil, bad()
+	}
+	parts := strings.Split(string(b), ".")
+	if len(parts) != 3 || (parts[0] != "0" && parts[0] != "1") {
+		return nil, bad()
+	}
+	us, err1 := strconv.ParseInt(parts[1], 10, 64)
+	id, err2 := strconv.ParseInt(parts[2], 10, 64)
+	if err1 != nil || err2 != nil {
+		return nil, bad()
+	}
+	return &threadCursor{Pinned: parts[0] == "1", At: time.UnixMicro(us).UTC(), ID: id}, nil
+}
+
+// Threads lists a forum's threads: pinned first, then latest activity,
+// ThreadsPerPage at a time after cursor. next is "" on the last page.
+func (s *Service) Threads(ctx context.Context, v Viewer, f *models.Forum, cursor string) (rows []ThreadRow, next string, err error) {
+	c, err := decodeThreadCursor(cursor)
+	if err != nil {
+		return nil, "", err
+	}
+	q := `SELECT t.id, t.forum_id, t.title, t.anonymous, CASE WHEN t.anonymous THEN '' ELSE u.handle END AS author_handle,
+		t.pinned, t.state, t.visibility, t.reply_count, t.has_clinician_answer, t.created_at, t.last_post_at
+		FROM threads t JOIN users u ON u.id = t.author_id
+		WHERE t.forum_id = ? AND t.visibility = 'visible'`
+	args := []any{f.ID}
+	if c != nil {
+		q += ` AND (t.pinned, t.last_post_at, t.id) < (?, ?, ?)`
+		args = append(args, c.Pinned, c.At, c.ID)
+	}
+	q += ` ORDER BY t.pinned DESC, t.last_post_at DESC, t.id DESC LIMIT ?`
+	args = append(args, ThreadsPerPage+1)
+	if err := s.db.Gorm.WithContext(ctx).Raw(q, args...).Scan(&rows).Error; err != nil {
+		return nil, "", fmt.Errorf("forums: threads: %w", err)
+	}
+	if len(rows) > ThreadsPerPage {
+		rows = rows[:ThreadsPerPage]
+		last := rows[len(rows)-1]
+		next = threadCursor{Pinned: last.Pinned, At: last.LastPostAt, ID: last.ID}.encode()
+	}
+	return rows, next, nil
+}
+
+// ThreadView is a thread with its forum and the viewer's relation to it.
+type ThreadView struct {
+	Thread       models.Thread
+	Forum        models.Forum
+	AuthorHandle string // "" when anonymous
+	Following    bool
+}
+
+// Thread loads a thread v may see.
+func (s *Service) Thread(ctx context.Context, v Viewer, id int64) (*ThreadView, error) {
+	var tv ThreadView
+	db := s.db.Gorm.WithContext(ctx)
+	if err := db.First(&tv.Thread, id).Error; err != nil {
+		return nil, wrapNotFound(err, fmt.Sprintf("thread %d", id))
+	}
+	if err := db.First(&tv.Forum, tv.Thread.ForumID).Error; err != nil {
+		return nil, wrapNotFound(err, "forum")
+	}
+	if !CanReadForum(v, &tv.Forum) {
+		return nil, readError(v)
+	}
+	if !CanSeeThread(v, &tv.Forum, &tv.Thread) {
+		return nil, fmt.Errorf("forums: thread %d: %w", id, models.ErrNotFound)
+	}
+	uid := int64(0)
+	if v.User != nil {
+		uid = v.User.ID
+	}
+	var extra struct {
+		Handle    string
+		Following bool
+	}
+	err := db.Raw(`SELECT CASE WHEN t.anonymous THEN '' ELSE u.handle END AS handle,
+		EXISTS (SELECT 1 FROM thread_follows tf WHERE tf.thread_id = t.id AND tf.user_id = ?) AS following
+		FROM threads t JOIN users u ON u.id = t.author_id WHERE t.id = ?`, uid, id).Scan(&extra).Error
+	if err != nil {
+		return nil, fmt.Errorf("forums: thread %d: %w", id, err)
+	}
+	tv.AuthorHandle, tv.Following = extra.Handle, extra.Following
+	return &tv, nil
+}
+
+// PostRow is one post as a viewer sees it: anonymous posts carry no
+// author, deleted posts no text.
+type PostRow struct {
+	ID                 int64                        `json:"id"`
+	ThreadID           int64                        `json:"thread_id"`
+	AuthorHandle       string                       `json:"author_handle"` // "" when anonymous
+	AuthorRole         string                       `json:"author_role"`   // "" when anonymous
+	Anonymous          bool                         `json:"anonymous"`
+	Mine               bool                         `json:"mine"`
+	Body               string                       `json:"body,omitempty"` // markdown, only for the author
+	BodyHTML           string                       `json:"body_html"`
+	AuthorWasClinician bool                         `json:"author_was_clinician"`
+	SupportCount       int                          `json:"-"`
+	HugCount           int                          `json:"-"`
+	MeTooCount         int                          `json:"-"`
+	HelpfulCount       int                          `json:"-"`
+	Reactions          map[models.ReactionKind]int  `json:"reactions" gorm:"-"`
+	MyReactions        map[models.ReactionKind]bool `json:"my_reactions,omitempty" gorm:"-"`
+	CreatedAt          time.Time                    `json:"created_at"`
+	EditedAt           *time.Time                   `json:"edited_at"`
+	DeletedAt          *time.Time                   `json:"deleted_at"`
+}
+
+// PostPage is a page of posts with links to its neighbours.
+type PostPage struct {
+	Posts  []PostRow `json:"posts"`
+	Before int64     `json:"before,omitempty"` // pass as ?before= for the previous page
+	After  int64     `json:"after,omitempty"`  // pass as ?after= for the next page
+}
+
+const postColumns = `SELECT p.id, p.thread_id, p.anonymous, (p.author_id = @viewer) AS mine,
+	CASE WHEN p.anonymous THEN '' ELSE u.handle END AS author_handle,
+	CASE WHEN p.anonymous THEN '' ELSE u.role END AS author_role,
+	CASE WHEN p.author_id = @viewer AND p.deleted_at IS NULL THEN p.body ELSE '' END AS body,
+	CASE WHEN p.deleted_at IS NULL THEN p.body_html ELSE '' END AS body_html,
+	p.author_was_clinician, p.support_count, p.hug_count, p.me_too_count, p.helpful_count,
+	p.created_at, p.edited_at, p.deleted_at
+	FROM posts p JOIN users u ON u.id = p.author_id `
+
+// Posts returns one page of a thread's posts in order: the first page, the
+// page after post id `after`, or the page before post id `before`.
+func (s *Service) Posts(ctx context.Context, v Viewer, tv *ThreadView, after, before int64) (*PostPage, error) {
+	uid := int64(0)
+	if v.User != nil {
+		uid = v.User.ID
+	}
+	args := map[string]any{"viewer": uid, "thread": tv.Thread.ID, "limit": PostsPerPage + 1, "mod": v.ModeratesForum(&tv.Forum)}
+	where := `WHERE p.thread_id = @thread AND (p.visibility = 'visible' OR @mod)`
+	var rows []PostRow
+	var q string
+	switch {
+	case before > 0:
+		args["before"] = before
+		q = postColumns + where + ` AND p.id < @before ORDER BY p.id DESC LIMIT @limit`
+	default:
+		args["after"] = after
+		q = postColumns + where + ` AND p.id > @after ORDER BY p.id LIMIT @limit`
+	}
+	if err := s.db.Gorm.WithContext(ctx).Raw(q, args).Scan(&rows).Error; err != nil {
+		return nil, fmt.Errorf("forums: posts: %w", err)
+	}
+	more := len(rows) > PostsPerPage
+	if more {
+		rows = rows[:PostsPerPage]
+	}
+	if before > 0 {
+		for i, j := 0, len(rows)-1; i < j; i, j = i+1, j-1 {
+			rows[i], rows[j] = rows[j], rows[i]
+		}
+	}
+	page := &PostPage{Posts: rows}
+	if len(rows) > 0 {
+		if (before > 0 && more) || (before == 0 && after > 0) {
+			page.Before = rows[0].ID
+		}
+		if (before == 0 && more) || before > 0 {
+			page.After = rows[len(rows)-1].ID
+			if before > 0 && !s.hasPostsAfter(ctx, v, tv, rows[len(rows)-1].ID) {
+				page.After = 0
+			}
+		}
+	}
+	if err := s.fillReactions(ctx, uid, rows); err != nil {
+		return nil, err
+	}
+	return page, nil
+}
+
+func (s *Service) hasPostsAfter(ctx context.Context, v Viewer, tv *ThreadView, id int64) bool {
+	var n int64
+	s.db.Gorm.WithContext(ctx).Raw(`SELECT count(*) FROM (SELECT 1 FROM posts p WHERE p.thread_id = ? AND (p.visibility = 'visible' OR ?) AND p.id > ? LIMIT 1) x`,
+		tv.Thread.ID, v.ModeratesForum(&tv.Forum), id).Scan(&n)
+	return n > 0
+}
+
+// fillReactions sets counts and the viewer's own reactions with one query.
+func (s *Service) fillReactions(ctx context.Context, uid int64, rows []PostRow) error {
+	ids := make([]int64, 0, len(rows))
+	for i := range rows {
+		r := &rows[i]
+		r.Reactions = map[models.ReactionKind]int{models.ReactSupport: r.SupportCount, models.ReactHug: r.HugCount, models.ReactMeToo: r.MeTooCount, models.ReactHelpful: r.HelpfulCount}
+		r.MyReactions = map[models.ReactionKind]bool{}
+		ids = append(ids, r.ID)
+	}
+	if uid == 0 || len(ids) == 0 {
+		return nil
+	}
+	var mine []struct {
+		PostID int64
+		Kind   models.ReactionKind
+	}
+	if err := s.db.Gorm.WithContext(ctx).Raw(`SELECT post_id, kind FROM reactions WHERE user_id = ? AND post_id IN ?`, uid, ids).Scan(&mine).Error; err != nil {
+		return fmt.Errorf("forums: reactions: %w", err)
+	}
+	byID := map[int64]*PostRow{}
+	for i := range rows {
+		byID[rows[i].ID] = &rows[i]
+	}
+	for _, m := range mine {
+		if r := byID[m.PostID]; r != nil {
+			r.MyReactions[m.Kind] = true
+		}
+	}
+	return nil
+}
+
+// claimKey records an idempotency key inside tx. When the key was used
+// before, it returns the id of what the first request created.
+func claimKey(ctx context.Context, tx *gorm.DB, userID int64, key, kind string, now time.Time) (existing int64, err error) {
+	if key == "" {
+		return 0, nil
+	}
+	res := tx.WithContext(ctx).Exec(`INSERT INTO idempotency_keys (user_id, key, result_kind, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`, userID, key, kind, now)
+	if res.Error != nil {
+		return 0, res.Error
+	}
+	if res.RowsAffected == 1 {
+		return 0, nil
+	}
+	var row struct {
+		ResultKind string
+		ResultID   *int64
+	}
+	if err := tx.WithContext(ctx).Raw(`SELECT result_kind, result_id FROM idempotency_keys WHERE user_id = ? AND key = ?`, userID, key).Scan(&row).Error; err != nil {
+		return 0, err
+	}
+	if row.ResultKind != kind || row.ResultID == nil {
+		v := models.NewValidationError()
+		v.Message = "That Idempotency-Key was already used for a different request."
+		v.Add("idempotency_key", "Use a new key for a new request.")
+		return 0, v
+	}
+	return *row.ResultID, nil
+}
+
+func recordKey(ctx context.Context, tx *gorm.DB, userID int64, key string, id int64) error {
+	if key == "" {
+		return nil
+	}
+	return tx.WithContext(ctx).Exec(`UPDATE idempotency_keys SET result_id = ? WHERE user_id = ? AND key = ?`, id, userID, key).Error
+}
+
+func checkKey(key string) (string, error) {
+	key = strings.TrimSpace(key)
+	if key != "" && !validIdempotencyKey(key) {
+		v := models.NewValidationError()
+		v.Add("idempotency_key", "An idempotency key is 1 to 100 visible ASCII characters.")
+		return "", v
+	}
+	return key, nil
+}
+
+func (s *Service) anonymousAllowed(f *models.Forum, anonymous bool) error {
+	if anonymous && !CanPostAnonymously(f) {
+		v := models.NewValidationError()
+		v.Add("anonymous", "Anonymous posting is only for sensitive forums.")
+		return v
+	}
+	return nil
+}
+
+func actorOf(u *models.User, anonymous bool) *int64 {
+	if anonymous {
+		return nil
+	}
+	id := u.ID
+	return &id
+}
+
+// CreateThread starts a thread with its first post. The thread, post,
+// follow and notifications commit together; a repeated idempotency key
+// returns the thread the first request made.
+func (s *Service) CreateThread(ctx context.Context, v Viewer, f *models.Forum, form ThreadForm, key string) (*models.Thread, error) {
+	if !CanPostIn(v, f) {
+		if !v.SignedIn() || CanReadForum(v, f) {
+			return nil, readError(v)
+		}
+		return nil, models.ErrForbidden
+	}
+	if err := form.Validate(); err != nil {
+		return nil, err
+	}
+	if err := s.anonymousAllowed(f, form.Anonymous); err != nil {
+		return nil, err
+	}
+	key, err := checkKey(key)
+	if err != nil {
+		return nil, err
+	}
+	html, err := s.md.Render(form.Body)
+	if err != nil {
+		return nil, fmt.Errorf("forums: render: %w", err)
+	}
+	now := s.now().UTC()
+	var t models.Thread
+	err = s.db.InTx(ctx, func(tx *database.Tx) error {
+		existing, err := claimKey(ctx, tx.DB, v.User.ID, key, "thread", now)
+		if err != nil {
+			return err
+		}
+		if existing > 0 {
+			return tx.First(&t, existing).Error
+		}
+		t = models.Thread{ForumID: f.ID, AuthorID: v.User.ID, Title: form.Title, Anonymous: form.Anonymous, State: models.ThreadOpen,
+			Visibility: models.Visible, CreatedAt: now, LastPostAt: now}
+		if err := tx.Create(&t).Error; err != nil {
+			return err
+		}
+		p := models.Post{ThreadID: t.ID, AuthorID: v.User.ID, Body: form.Body, BodyHTML: html, Anonymous: form.Anonymous, Visibility: models.Visible, CreatedAt: now}
+		if err := tx.Create(&p).Error; err != nil {
+			return err
+		}
+		if err := tx.Exec(`UPDATE forums SET thread_count = thread_count + 1 WHERE id = ?`, f.ID).Error; err != nil {
+			return err
+		}
+		if err := tx.Exec(`INSERT INTO thread_follows (thread_id, user_id, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`, t.ID, v.User.ID, now).Error; err != nil {
+			return err
+		}
+		if err := s.notifier.NotifyForumFollowers(ctx, tx.DB, models.NotificationEvent{Kind: models.NotifyNewThread, ActorID: actorOf(v.User, form.Anonymous),
+			ForumID: f.ID, ThreadID: t.ID, PostID: p.ID, Exclude: v.User.ID}); err != nil {
+			return err
+		}
+		return recordKey(ctx, tx.DB, v.User.ID, key, t.ID)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &t, nil
+}
+
+// Reply adds a post to a thread. Counters are updated under the thread's
+// row lock, so concurrent replies all count.
+func (s *Service) Reply(ctx context.Context, v Viewer, tv *ThreadView, form PostForm, key string) (*models.Post, error) {
+	if !CanReply(v, &tv.Forum, &tv.Thread) {
+		if tv.Thread.State == models.ThreadLocked && CanPostIn(v, &tv.Forum) {
+			v := models.NewValidationError()
+			v.Message = "This thread is locked: it takes no more replies."
+			v.Add("body", "The thread is locked.")
+			return nil, v
+		}
+		if !v.SignedIn() {
+			return nil, models.ErrSignInRequired
+		}
+		return nil, models.ErrForbidden
+	}
+	if err := form.Validate(); err != nil {
+		return nil, err
+	}
+	if err := s.anonymousAllowed(&tv.Forum, form.Anonymous); err != nil {
+		return nil, err
+	}
+	key, err := checkKey(key)
+	if err != nil {
+		return nil, err
+	}
+	html, err := s.md.Render(form.Body)
+	if err != nil {
+		return nil, fmt.Errorf("forums: render: %w", err)
+	}
+	now := s.now().UTC()
+	var p models.Post
+	err = s.db.InTx(ctx, func(tx *database.Tx) error {
+		existing, err := claimKey(ctx, tx.DB, v.User.ID, key, "post", now)
+		if err != nil {
+			return err
+		}
+		if existing > 0 {
+			return tx.First(&p, existing).Error
+		}
+		var t models.Thread
+		if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).First(&t, tv.Thread.ID).Error; err != nil {
+			return wrapNotFound(err, "thread")
+		}
+		if t.State != models.ThreadOpen || t.Visibility != models.Visible {
+			v := models.NewValidationError()
+			v.Message = "This thread no longer takes replies."
+			v.Add("body", "The thread is locked.")
+			return v
+		}
+		p = models.Post{ThreadID: t.ID, AuthorID: v.User.ID, Body: form.Body, BodyHTML: html, Anonymous: form.Anonymous, Visibility: models.Visible, CreatedAt: now}
+		if err := tx.Create(&p).Error; err != nil {
+			return err
+		}
+		if err := tx.Exec(`UPDATE threads SET reply_count = reply_count + 1, last_post_at = greatest(last_post_at, ?) WHERE id = ?`, now, t.ID).Error; err != nil {
+			return err
+		}
+		if err := tx.Exec(`INSERT INTO thread_follows (thread_id, user_id, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`, t.ID, v.User.ID, now).Error; err != nil {
+			return err
+		}
+		if err := s.notifier.NotifyThreadFollowers(ctx, tx.DB, models.NotificationEvent{Kind: models.NotifyReply, ActorID: actorOf(v.User, form.Anonymous),
+			ForumID: tv.Forum.ID, ThreadID: t.ID, PostID: p.ID, Exclude: v.User.ID}); err != nil {
+			return err
+		}
+		return recordKey(ctx, tx.DB, v.User.ID, key, p.ID)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
+// PostContext is a post with its thread and forum, for permission checks.
+type PostContext struct {
+	Post   models.Post
+	Thread models.Thread
+	Forum  models.Forum
+}
+
+// PostContext loads a post v may see.
+func (s *Service) PostContext(ctx context.Context, v Viewer, id int64) (*PostContext, error) {
+	var pc PostContext
+	db := s.db.Gorm.WithContext(ctx)
+	if err := db.First(&pc.Post, id).Error; err != nil {
+		return nil, wrapNotFound(err, fmt.Sprintf("post %d", id))
+	}
+	if err := db.First(&pc.Thread, pc.Post.ThreadID).Error; err != nil {
+		return nil, wrapNotFound(err, "thread")
+	}
+	if err := db.First(&pc.Forum, pc.Thread.ForumID).Error; err != nil {
+		return nil, wrapNotFound(err, "forum")
+	}
+	if !CanReadForum(v, &pc.Forum) {
+		return nil, readError(v)
+	}
+	if !CanSeeThread(v, &pc.Forum, &pc.Thread) || (pc.Post.Visibility != models.Visible && !v.ModeratesForum(&pc.Forum)) {
+		return nil, fmt.Errorf("forums: post %d: %w", id, models.ErrNotFound)
+	}
+	return &pc, nil
+}
+
+// EditPost replaces a post's text, keeping the old text as a revision.
+// Edits by moderators of someone else's post are audited.
+func (s *Service) EditPost(ctx context.Context, v Viewer, pc *PostContext, form PostForm) error {
+	if !CanEditPost(v, &pc.Forum, pc.Post.AuthorID, &pc.Post) {
+		return models.ErrForbidden
+	}
+	if err := form.Validate(); err != nil {
+		return err
+	}
+	html, err := s.md.Render(form.Body)
+	if err != nil {
+		return err
+	}
+	now := s.now().UTC()
+	return s.db.InTx(ctx, func(tx *database.Tx) error {
+		var p models.Post
+		if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).First(&p, pc.Post.ID).Error; err != nil {
+			return wrapNotFound(err, "post")
+		}
+		if p.DeletedAt != nil {
+			return models.ErrForbidden
+		}
+		if p.Body == form.Body {
+			return nil
+		}
+		if err := tx.Create(&models.PostRevision{PostID: p.ID, EditorID: v.User.ID, Body: p.Body, Reason: "edit", CreatedAt: now}).Error; err != nil {
+			return err
+		}
+		if err := tx.Model(&models.Post{}).Where("id = ?", p.ID).Updates(map[string]any{"body": form.Body, "body_html": html, "edited_at": now}).Error; err != nil {
+			return err
+		}
+		if p.AuthorID != v.User.ID {
+			return audit.Record(ctx, tx.DB, models.AuditEvent{ActorID: &v.User.ID, Action: "post.edit", TargetKind: "post", TargetID: &p.ID})
+		}
+		return nil
+	})
+}
+
+// DeletePost removes a post's text from view; the text stays in a revision.
+func (s *Service) DeletePost(ctx context.Context, v Viewer, pc *PostContext) error {
+	if !CanDeletePost(v, &pc.Forum, pc.Post.AuthorID, &pc.Post) {
+		return models.ErrForbidden
+	}
+	now := s.now().UTC()
+	return s.db.InTx(ctx, func(tx *database.Tx) error {
+		var p models.Post
+		if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).First(&p, pc.Post.ID).Error; err != nil {
+			return wrapNotFound(err, "post")
+		}
+		if p.DeletedAt != nil {
+			return nil
+		}
+		if err := tx.Create(&models.PostRevision{PostID: p.ID, EditorID: v.User.ID, Body: p.Body, Reason: "delete", CreatedAt: now}).Error; err != nil {
+			return err
+		}
+		return tx.Model(&models.Post{}).Where("id = ?", p.ID).Updates(map[string]any{"body": "", "body_html": "", "deleted_at": now}).Error
+	})
+}
+
+// RevisionRow is an earlier text of a post, for moderators.
+type RevisionRow struct {
+	ID           int64     `json:"id"`
+	EditorHandle string    `json:"editor_handle"`
+	Body         string    `json:"body"`
+	Reason       string    `json:"reason"`
+	CreatedAt    time.Time `json:"created_at"`
+}
+
+// Revisions lists a post's earlier texts, oldest first.
+func (s *Service) Revisions(ctx context.Context, v Viewer, pc *PostContext) ([]RevisionRow, error) {
+	if !CanSeeRevisions(v, &pc.Forum) {
+		return nil, models.ErrForbidden
+	}
+	var out []RevisionRow
+	err := s.db.Gorm.WithContext(ctx).Raw(`SELECT r.id, u.handle AS editor_handle, r.body, r.reason, r.created_at
+		FROM post_revisions r JOIN users u ON u.id = r.editor_id WHERE r.post_id = ? ORDER BY r.id`, pc.Post.ID).Scan(&out).Error
+	return out, err
+}
+
+// SetReaction adds (on) or removes a reaction; repeating either is a no-op.
+func (s *Service) SetReaction(ctx context.Context, v Viewer, pc *PostContext, kind models.ReactionKind, on bool) error {
+	if !kind.Valid() {
+		return fmt.Errorf("forums: reaction %q: %w", kind, models.ErrNotFound)
+	}
+	if !CanReact(v, &pc.Forum) {
+		if !v.SignedIn() {
+			return models.ErrSignInRequired
+		}
+		return models.ErrForbidden
+	}
+	if pc.Post.DeletedAt != nil {
+		return models.ErrForbidden
+	}
+	col := kind.Column()
+	return s.db.InTx(ctx, func(tx *database.Tx) error {
+		var res *gorm.DB
+		delta := "+ 1"
+		if on {
+			res = tx.Exec(`INSERT INTO reactions (post_id, user_id, kind, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`, pc.Post.ID, v.User.ID, kind, s.now().UTC())
+		} else {
+			res = tx.Exec(`DELETE FROM reactions WHERE post_id = ? AND user_id = ? AND kind = ?`, pc.Post.ID, v.User.ID, kind)
+			delta = "- 1"
+		}
+		if res.Error != nil || res.RowsAffected == 0 {
+			return res.Error
+		}
+		return tx.Exec(`UPDATE posts SET `+col+` = `+col+` `+delta+` WHERE id = ?`, pc.Post.ID).Error
+	})
+}
+
+// HasReacted reports whether v gave kind to the post.
+func (s *Service) HasReacted(ctx context.Context, v Viewer, postID int64, kind models.ReactionKind) (bool, error) {
+	var n int64
+	err := s.db.Gorm.WithContext(ctx).Raw(`SELECT count(*) FROM reactions WHERE post_id = ? AND user_id = ? AND kind = ?`, postID, v.User.ID, kind).Scan(&n).Error
+	return n > 0, err
+}
+
+// SetThreadFollow follows or unfollows a thread.
+func (s *Service) SetThreadFollow(ctx context.Context, v Viewer, tv *ThreadView, follow bool) error {
+	if !v.active() {
+		return models.ErrSignInRequired
+	}
+	db := s.db.Gorm.WithContext(ctx)
+	if follow {
+		return db.Exec(`INSERT INTO thread_follows (thread_id, user_id, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`, tv.Thread.ID, v.User.ID, s.now()).Error
+	}
+	return db.Exec(`DELETE FROM thread_follows WHERE thread_id = ? AND user_id = ?`, tv.Thread.ID, v.User.ID).Error
+}

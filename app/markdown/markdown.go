@@ -1,0 +1,66 @@
+// Package markdown is the only way user text becomes HTML: goldmark (GFM,
+// raw HTML off) renders it, and bluemonday's UGC policy sanitises the result.
+package markdown
+
+import (
+	"bytes"
+	"regexp"
+
+	"github.com/microcosm-cc/bluemonday"
+	"github.com/yuin/goldmark"
+	"github.com/yuin/goldmark/ast"
+	"github.com/yuin/goldmark/extension"
+	"github.com/yuin/goldmark/parser"
+	"github.com/yuin/goldmark/text"
+	"github.com/yuin/goldmark/util"
+)
+
+// linkRel marks every link in user content as user-generated, not endorsed,
+// and unable to reach back into Kindred's window.
+const linkRel = "nofollow ugc noopener"
+
+// Renderer turns markdown into safe HTML. It is safe for concurrent use.
+type Renderer struct {
+	md     goldmark.Markdown
+	policy *bluemonday.Policy
+}
+
+// New builds the renderer.
+func New() *Renderer {
+	md := goldmark.New(
+		goldmark.WithExtensions(extension.GFM),
+		goldmark.WithParserOptions(parser.WithASTTransformers(util.Prioritized(relTransformer{}, 100))),
+		// No WithUnsafe: raw HTML in the source is dropped, never passed on.
+	)
+	p := bluemonday.UGCPolicy()
+	p.AllowAttrs("rel").Matching(regexp.MustCompile(`^` + linkRel + `$`)).OnElements("a")
+	// GFM task lists render checkboxes; keep them, disabled.
+	p.AllowAttrs("type").Matching(regexp.MustCompile(`^checkbox$`)).OnElements("input")
+	p.AllowAttrs("checked", "disabled").OnElements("input")
+	return &Renderer{md: md, policy: p}
+}
+
+// Render returns sanitised HTML for src.
+func (r *Renderer) Render(src string) (string, error) {
+	var buf bytes.Buffer
+	if err := r.md.Convert([]byte(src), &buf); err != nil {
+		return "", err
+	}
+	return r.policy.Sanitize(buf.String()), nil
+}
+
+type relTransformer struct{}
+
+// Transform sets rel on every link and autolink.
+func (relTransformer) Transform(doc *ast.Document, _ text.Reader, _ parser.Context) {
+	_ = ast.Walk(doc, func(n ast.Node, entering bool) (ast.WalkStatus, error) {
+		if !entering {
+			return ast.WalkContinue, nil
+		}
+		switch n.Kind() {
+		case ast.KindLink, ast.KindAutoLink:
+			n.SetAttributeString("rel", []byte(linkRel))
+		}
+		return ast.WalkContinue, nil
+	})
+}

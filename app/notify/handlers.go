@@ -1,0 +1,130 @@
+package notify
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"kindred/app/web"
+)
+
+// TplNotifications is the notifications page.
+const TplNotifications = "pages/notifications/index.html"
+
+// PerPage is how many notifications a page shows.
+const PerPage = 30
+
+// Handlers serves the notifications page and API.
+type Handlers struct {
+	svc     *InApp
+	r       *web.Renderer
+	cookies web.Cookies
+}
+
+// NewHandlers wires the handlers.
+func NewHandlers(svc *InApp, r *web.Renderer, cookies web.Cookies) *Handlers {
+	return &Handlers{svc: svc, r: r, cookies: cookies}
+}
+
+func before(c echo.Context) int64 {
+	n, _ := strconv.ParseInt(c.QueryParam("before"), 10, 64)
+	if n < 0 {
+		return 0
+	}
+	return n
+}
+
+func (h *Handlers) page(c echo.Context) ([]Item, int64, error) {
+	items, err := h.svc.List(c.Request().Context(), web.CurrentUser(c).ID, before(c), PerPage+1)
+	if err != nil {
+		return nil, 0, err
+	}
+	var next int64
+	if len(items) > PerPage {
+		items = items[:PerPage]
+		next = items[len(items)-1].ID
+	}
+	return items, next, nil
+}
+
+// Page lists the user's notifications, newest first.
+func (h *Handlers) Page(c echo.Context) error {
+	items, next, err := h.page(c)
+	if err != nil {
+		return err
+	}
+	p := h.r.NewPage(c, "Notifications")
+	p.Noindex = true
+	p.Data = struct {
+		Items []Item
+		Next  int64
+	}{items, next}
+	return h.r.Render(c, http.StatusOK, TplNotifications, p)
+}
+
+func id(c echo.Context) int64 {
+	n, _ := strconv.ParseInt(c.Param("id"), 10, 64)
+	return n
+}
+
+// Open marks a notification read and goes to the post it is about.
+func (h *Handlers) Open(c echo.Context) error {
+	u := web.CurrentUser(c)
+	if err := h.svc.MarkRead(c.Request().Context(), u.ID, id(c)); err != nil {
+		return err
+	}
+	to := "/t/" + c.FormValue("thread")
+	if pid, err := strconv.ParseInt(c.FormValue("post"), 10, 64); err == nil && pid > 0 {
+		to += "?after=" + strconv.FormatInt(pid-1, 10) + "#post-" + strconv.FormatInt(pid, 10)
+	}
+	if _, err := strconv.ParseInt(c.FormValue("thread"), 10, 64); err != nil {
+		to = "/notifications"
+	}
+	return web.Redirect(c, to)
+}
+
+// MarkAllRead clears the bell.
+func (h *Handlers) MarkAllRead(c echo.Context) error {
+	if err := h.svc.MarkAllRead(c.Request().Context(), web.CurrentUser(c).ID); err != nil {
+		return err
+	}
+	h.cookies.SetFlash(c, "All notifications are marked read.")
+	return web.Redirect(c, "/notifications")
+}
+
+// APIList returns notifications as JSON with a cursor.
+func (h *Handlers) APIList(c echo.Context) error {
+	items, next, err := h.page(c)
+	if err != nil {
+		return err
+	}
+	if items == nil {
+		items = []Item{}
+	}
+	unread, err := h.svc.Unread(c.Request().Context(), web.CurrentUser(c).ID)
+	if err != nil {
+		return err
+	}
+	out := map[string]any{"notifications": items, "unread": unread}
+	if next > 0 {
+		out["next_before"] = next
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// APIMarkRead marks one read.
+func (h *Handlers) APIMarkRead(c echo.Context) error {
+	if err := h.svc.MarkRead(c.Request().Context(), web.CurrentUser(c).ID, id(c)); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+// APIMarkAllRead marks all read.
+func (h *Handlers) APIMarkAllRead(c echo.Context) error {
+	if err := h.svc.MarkAllRead(c.Request().Context(), web.CurrentUser(c).ID); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}

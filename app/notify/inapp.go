@@ -1,0 +1,109 @@
+package notify
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+
+	"kindred/models"
+)
+
+// InApp stores and lists in-app notifications. Writers pass their own
+// transaction so a notification commits with the post that caused it.
+type InApp struct {
+	db  *gorm.DB
+	now func() time.Time
+}
+
+// NewInApp builds the service.
+func NewInApp(db *gorm.DB, now func() time.Time) *InApp { return &InApp{db: db, now: now} }
+
+// Event describes what happened, for fan-out to followers.
+type Event = models.NotificationEvent
+
+// NotifyThreadFollowers notifies everyone following the thread.
+func (n *InApp) NotifyThreadFollowers(ctx context.Context, tx *gorm.DB, e Event) error {
+	return n.fanOut(ctx, tx, e, `SELECT user_id FROM thread_follows WHERE thread_id = ? AND user_id <> ?`, e.ThreadID)
+}
+
+// NotifyForumFollowers notifies everyone following the forum.
+func (n *InApp) NotifyForumFollowers(ctx context.Context, tx *gorm.DB, e Event) error {
+	return n.fanOut(ctx, tx, e, `SELECT user_id FROM forum_follows WHERE forum_id = ? AND user_id <> ?`, e.ForumID)
+}
+
+// fanOut inserts one row per follower in a single statement.
+func (n *InApp) fanOut(ctx context.Context, tx *gorm.DB, e Event, followers string, target int64) error {
+	err := tx.WithContext(ctx).Exec(`INSERT INTO notifications (user_id, kind, actor_id, forum_id, thread_id, post_id, created_at)
+		SELECT f.user_id, ?, ?, ?, ?, ?, ? FROM (`+followers+`) f
+		JOIN users u ON u.id = f.user_id AND u.status = 'active'`,
+		e.Kind, e.ActorID, e.ForumID, e.ThreadID, e.PostID, n.now().UTC(), target, e.Exclude).Error
+	if err != nil {
+		return fmt.Errorf("notify: %s: %w", e.Kind, err)
+	}
+	return nil
+}
+
+// Item is a notification ready to show.
+type Item struct {
+	ID          int64      `json:"id"`
+	Kind        string     `json:"kind"`
+	ActorHandle string     `json:"actor_handle"` // "" means an anonymous member
+	ForumSlug   string     `json:"forum_slug"`
+	ForumName   string     `json:"forum_name"`
+	ThreadID    int64      `json:"thread_id"`
+	ThreadTitle string     `json:"thread_title"`
+	PostID      int64      `json:"post_id"`
+	CreatedAt   time.Time  `json:"created_at"`
+	ReadAt      *time.Time `json:"read_at"`
+}
+
+// Only notifications about content that is still visible are shown: hidden,
+// removed or deleted posts disappear from the list and the count.
+const visibleNotifications = `FROM notifications n
+	JOIN threads t ON t.id = n.thread_id AND t.visibility = 'visible'
+	JOIN forums f ON f.id = n.forum_id
+	LEFT JOIN posts p ON p.id = n.post_id
+	LEFT JOIN users a ON a.id = n.actor_id
+	WHERE n.user_id = ? AND (p.id IS NULL OR (p.visibility = 'visible' AND p.deleted_at IS NULL))`
+
+// Unread counts unread notifications for the bell.
+func (n *InApp) Unread(ctx context.Context, userID int64) (int64, error) {
+	var c int64
+	err := n.db.WithContext(ctx).Raw(`SELECT count(*) `+visibleNotifications+` AND n.read_at IS NULL`, userID).Scan(&c).Error
+	return c, err
+}
+
+// List returns up to limit notifications older than before (0: newest).
+func (n *InApp) List(ctx context.Context, userID, before int64, limit int) ([]Item, error) {
+	q := `SELECT n.id, n.kind, coalesce(a.handle, '') AS actor_handle, f.slug AS forum_slug, f.name AS forum_name,
+		t.id AS thread_id, t.title AS thread_title, coalesce(n.post_id, 0) AS post_id, n.created_at, n.read_at ` + visibleNotifications
+	args := []any{userID}
+	if before > 0 {
+		q += ` AND n.id < ?`
+		args = append(args, before)
+	}
+	q += ` ORDER BY n.id DESC LIMIT ?`
+	args = append(args, limit)
+	var out []Item
+	err := n.db.WithContext(ctx).Raw(q, args...).Scan(&out).Error
+	return out, err
+}
+
+// MarkRead marks one of the user's notifications read.
+func (n *InApp) MarkRead(ctx context.Context, userID, id int64) error {
+	res := n.db.WithContext(ctx).Exec(`UPDATE notifications SET read_at = coalesce(read_at, ?) WHERE id = ? AND user_id = ?`, n.now().UTC(), id, userID)
+	if res.Error != nil {
+		return res.Error
+	}
+	if res.RowsAffected == 0 {
+		return fmt.Errorf("notify: notification %d: %w", id, models.ErrNotFound)
+	}
+	return nil
+}
+
+// MarkAllRead marks every notification of the user read.
+func (n *InApp) MarkAllRead(ctx context.Context, userID int64) error {
+	return n.db.WithContext(ctx).Exec(`UPDATE notifications SET read_at = ? WHERE user_id = ? AND read_at IS NULL`, n.now().UTC(), userID).Error
+}
