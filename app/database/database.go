@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -34,7 +35,13 @@ type DB struct {
 	SQL   *sql.DB
 	Gorm  *gorm.DB
 	River *river.Client[pgx.Tx] // insert-only unless the caller starts workers on its own client
+
+	statements atomic.Int64
 }
+
+// Statements counts the SQL statements GORM has run on this DB, so tests can
+// prove a page costs a fixed number of queries.
+func (d *DB) Statements() int64 { return d.statements.Load() }
 
 // Open connects to PostgreSQL and checks the connection.
 func Open(ctx context.Context, url string, o Options) (*DB, error) {
@@ -73,12 +80,29 @@ func Open(ctx context.Context, url string, o Options) (*DB, error) {
 		pool.Close()
 		return nil, fmt.Errorf("database: gorm: %w", err)
 	}
+	d := &DB{Pool: pool, SQL: sqlDB, Gorm: gdb}
+	count := func(*gorm.DB) { d.statements.Add(1) }
+	cb := gdb.Callback()
+	for name, err := range map[string]error{
+		"create": cb.Create().After("gorm:create").Register("kindred:count", count),
+		"query":  cb.Query().After("gorm:query").Register("kindred:count", count),
+		"update": cb.Update().After("gorm:update").Register("kindred:count", count),
+		"delete": cb.Delete().After("gorm:delete").Register("kindred:count", count),
+		"row":    cb.Row().After("gorm:row").Register("kindred:count", count),
+		"raw":    cb.Raw().After("gorm:raw").Register("kindred:count", count),
+	} {
+		if err != nil {
+			pool.Close()
+			return nil, fmt.Errorf("database: %s callback: %w", name, err)
+		}
+	}
 	rc, err := river.NewClient(riverpgxv5.New(pool), &river.Config{Logger: o.Logger})
 	if err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("database: river: %w", err)
 	}
-	return &DB{Pool: pool, SQL: sqlDB, Gorm: gdb, River: rc}, nil
+	d.River = rc
+	return d, nil
 }
 
 // Close releases every connection.

@@ -157,11 +157,11 @@ func TestCreateAdminAndSeedDemo(t *testing.T) {
 		t.Fatalf("promote: %v %q", err, out)
 	}
 	out, err = runCmd(t, env, "", "seed-demo")
-	if err != nil || !strings.Contains(out, "5 account(s) added") {
+	if err != nil || !strings.Contains(out, "10 account(s) added") || !strings.Contains(out, "9 forums") {
 		t.Fatalf("seed: %v %q", err, out)
 	}
 	out, err = runCmd(t, env, "", "seed-demo")
-	if err != nil || !strings.Contains(out, "0 account(s) added") {
+	if err != nil || !strings.Contains(out, "0 account(s) added") || !strings.Contains(out, "forums already exist") {
 		t.Fatalf("seed again: %v %q", err, out)
 	}
 	db, err := database.Open(context.Background(), env["DATABASE_URL"], database.Options{})
@@ -171,8 +171,14 @@ func TestCreateAdminAndSeedDemo(t *testing.T) {
 	defer db.Close()
 	var users int64
 	db.Gorm.Model(&models.User{}).Count(&users)
-	if users != 6 {
-		t.Fatalf("%d users, want head_nurse and five demo accounts", users)
+	if users != 11 {
+		t.Fatalf("%d users, want head_nurse and ten demo accounts", users)
+	}
+	var sensitiveAnon, threads int64
+	db.Gorm.Model(&models.Thread{}).Count(&threads)
+	db.Gorm.Raw(`SELECT count(*) FROM posts p JOIN threads t ON t.id = p.thread_id JOIN forums f ON f.id = t.forum_id WHERE p.anonymous AND NOT f.sensitive`).Scan(&sensitiveAnon)
+	if threads < 25 || sensitiveAnon != 0 {
+		t.Fatalf("%d threads, %d anonymous posts outside sensitive forums", threads, sensitiveAnon)
 	}
 	var admins int64
 	db.Gorm.Model(&models.User{}).Where("role = 'admin'").Count(&admins)
@@ -181,7 +187,7 @@ func TestCreateAdminAndSeedDemo(t *testing.T) {
 	}
 	var audits int64
 	db.Gorm.Model(&models.AuditEvent{}).Count(&audits)
-	if audits != 7 {
-		t.Fatalf("%d audit events, want 7 (2 create-admin, 5 seeds)", audits)
+	if audits != 21 {
+		t.Fatalf("%d audit events, want 21 (2 create-admin, 10 accounts, 9 forums)", audits)
 	}
 }

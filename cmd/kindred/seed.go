@@ -4,8 +4,14 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
+	"time"
 
 	"kindred/app/config"
+	"kindred/app/database"
+	"kindred/app/forums"
+	"kindred/app/markdown"
+	"kindred/app/notify"
 	"kindred/models"
 )
 
@@ -25,6 +31,11 @@ var demoAccounts = []demoAccount{
 	{"maya_t1d", "maya@demo.kindred.test", models.RoleMember},
 	{"sam_cares", "sam@demo.kindred.test", models.RoleMember},
 	{"quiet_heart", "quiet@demo.kindred.test", models.RoleMember},
+	{"ben_breathes", "ben@demo.kindred.test", models.RoleMember},
+	{"grey_owl", "owl@demo.kindred.test", models.RoleMember},
+	{"tom_t2", "tom@demo.kindred.test", models.RoleMember},
+	{"amira_heart", "amira@demo.kindred.test", models.RoleMember},
+	{"lena_cares", "lena@demo.kindred.test", models.RoleMember},
 }
 
 func seedDemo(ctx context.Context, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -38,21 +49,134 @@ func seedDemo(ctx context.Context, getenv func(string) string, stdout, stderr io
 		return err
 	}
 	defer db.Close()
-	svc := accountService(db, log)
-	added := 0
-	for _, a := range demoAccounts {
-		var n int64
-		if err := db.Gorm.WithContext(ctx).Model(&models.User{}).Where("lower(handle) = lower(?)", a.Handle).Count(&n).Error; err != nil {
+	if n, err := db.Pending(ctx); err != nil || n > 0 {
+		if err != nil {
 			return err
 		}
-		if n > 0 {
-			continue
+		return fmt.Errorf("%d database migration(s) pending: run `kindred migrate up` first", n)
+	}
+	svc := accountService(db, log)
+	added := 0
+	users := map[string]*models.User{}
+	for _, a := range demoAccounts {
+		var u models.User
+		err := db.Gorm.WithContext(ctx).Where("lower(handle) = lower(?)", a.Handle).Limit(1).Find(&u).Error
+		if err != nil {
+			return err
 		}
-		if _, err := svc.SeedAccount(ctx, a.Handle, a.Email, DemoPassword, a.Role); err != nil {
-			return fmt.Errorf("seed %s: %w", a.Handle, err)
+		if u.ID == 0 {
+			nu, err := svc.SeedAccount(ctx, a.Handle, a.Email, DemoPassword, a.Role)
+			if err != nil {
+				return fmt.Errorf("seed %s: %w", a.Handle, err)
+			}
+			u = *nu
+			added++
 		}
-		added++
+		users[a.Handle] = &u
 	}
 	fmt.Fprintf(stdout, "demo data: %d account(s) added; every demo password is %q\n", added, DemoPassword)
+
+	var forumCount int64
+	if err := db.Gorm.WithContext(ctx).Model(&models.Forum{}).Count(&forumCount).Error; err != nil {
+		return err
+	}
+	if forumCount > 0 {
+		fmt.Fprintln(stdout, "demo data: forums already exist; none added")
+		return nil
+	}
+	threads, posts, err := seedForums(ctx, db, log, users)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "demo data: %d forums, %d threads and %d posts added\n", len(demoForums), threads, posts)
 	return nil
+}
+
+// seedForums writes the demo forums and conversations through the forum
+// service, so they obey the same rules as real posts, with a clock that
+// spreads them over the last few weeks.
+func seedForums(ctx context.Context, db *database.DB, log *slog.Logger, users map[string]*models.User) (threads, posts int, err error) {
+	at := time.Now().UTC().Add(-21 * 24 * time.Hour)
+	clock := func() time.Time { return at }
+	fs := forums.New(db, clock, markdown.New(), notify.NewInApp(db.Gorm, clock), log)
+	viewer := func(handle string) (forums.Viewer, error) { return fs.Viewer(ctx, users[handle]) }
+
+	admin, err := viewer("demo_admin")
+	if err != nil {
+		return 0, 0, err
+	}
+	bySlug := map[string]*models.Forum{}
+	for i, f := range demoForums {
+		saved, err := fs.SaveForum(ctx, admin, 0, forums.ForumForm{Slug: f.Slug, Name: f.Name, Description: f.Description, Guidelines: f.Guidelines,
+			Sensitive: f.Sensitive, ClinicianOnly: f.ClinicianOnly, Specialties: f.Specialties, Position: (i + 1) * 10})
+		if err != nil {
+			return 0, 0, fmt.Errorf("seed forum %s: %w", f.Slug, err)
+		}
+		bySlug[f.Slug] = saved
+	}
+	for handle, slugs := range demoMembership {
+		v, err := viewer(handle)
+		if err != nil {
+			return 0, 0, err
+		}
+		for _, slug := range slugs {
+			if err := fs.SetMembership(ctx, v, bySlug[slug], true); err != nil {
+				return 0, 0, fmt.Errorf("seed membership %s/%s: %w", handle, slug, err)
+			}
+		}
+	}
+	postIDs := make([][]int64, len(demoThreads))
+	for i, dt := range demoThreads {
+		at = at.Add(time.Duration(7+i%5) * time.Hour)
+		v, err := viewer(dt.Author)
+		if err != nil {
+			return 0, 0, err
+		}
+		t, err := fs.CreateThread(ctx, v, bySlug[dt.Forum], forums.ThreadForm{Title: dt.Title, Body: dt.Body, Anonymous: dt.Anonymous}, "")
+		if err != nil {
+			return 0, 0, fmt.Errorf("seed thread %q: %w", dt.Title, err)
+		}
+		threads++
+		posts++
+		var first models.Post
+		if err := db.Gorm.WithContext(ctx).Where("thread_id = ?", t.ID).Order("id").First(&first).Error; err != nil {
+			return 0, 0, err
+		}
+		postIDs[i] = append(postIDs[i], first.ID)
+		tv, err := fs.Thread(ctx, v, t.ID)
+		if err != nil {
+			return 0, 0, err
+		}
+		for j, r := range dt.Replies {
+			at = at.Add(time.Duration(40+j*25) * time.Minute)
+			rv, err := viewer(r.Author)
+			if err != nil {
+				return 0, 0, err
+			}
+			p, err := fs.Reply(ctx, rv, tv, forums.PostForm{Body: r.Body, Anonymous: r.Anonymous}, "")
+			if err != nil {
+				return 0, 0, fmt.Errorf("seed reply in %q: %w", dt.Title, err)
+			}
+			posts++
+			postIDs[i] = append(postIDs[i], p.ID)
+		}
+	}
+	for _, r := range demoReactions {
+		for _, h := range r.By {
+			v, err := viewer(h)
+			if err != nil {
+				return 0, 0, err
+			}
+			pc, err := fs.PostContext(ctx, v, postIDs[r.Thread][r.Post])
+			if err != nil {
+				return 0, 0, err
+			}
+			if err := fs.SetReaction(ctx, v, pc, models.ReactionKind(r.Kind), true); err != nil {
+				return 0, 0, fmt.Errorf("seed reaction: %w", err)
+			}
+		}
+	}
+	// Members joined before they posted.
+	err = db.Gorm.WithContext(ctx).Exec(`UPDATE users SET created_at = ? WHERE email LIKE '%@demo.kindred.test'`, time.Now().UTC().Add(-60*24*time.Hour)).Error
+	return threads, posts, err
 }

@@ -1,0 +1,150 @@
+package server_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"kindred/app/forums"
+	"kindred/models"
+)
+
+// viewer is the forum policy's view of a handle (nil user for "").
+func (h *harness) viewer(handle string) forums.Viewer {
+	h.t.Helper()
+	var u *models.User
+	if handle != "" {
+		u = h.user(handle)
+	}
+	v, err := h.app.Forums.Viewer(context.Background(), u)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return v
+}
+
+// ensureAdmin makes the fixture admin that creates forums.
+func (h *harness) ensureAdmin() string {
+	h.t.Helper()
+	var n int64
+	h.app.DB.Gorm.Model(&models.User{}).Where("handle = 'fixture_admin'").Count(&n)
+	if n == 0 {
+		if _, err := h.app.Auth.SeedAccount(context.Background(), "fixture_admin", "fixture_admin@example.org", goodPassword, models.RoleAdmin); err != nil {
+			h.t.Fatal(err)
+		}
+	}
+	return "fixture_admin"
+}
+
+// forum creates a forum through the service.
+func (h *harness) forum(slug string, edit func(*forums.ForumForm)) *models.Forum {
+	h.t.Helper()
+	form := forums.ForumForm{Slug: slug, Name: "Forum " + slug, Description: "About " + slug}
+	if edit != nil {
+		edit(&form)
+	}
+	f, err := h.app.Forums.SaveForum(context.Background(), h.viewer(h.ensureAdmin()), 0, form)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return f
+}
+
+// thread starts a thread as handle through the service.
+func (h *harness) thread(handle string, f *models.Forum, title, body string, anonymous bool) *models.Thread {
+	h.t.Helper()
+	t, err := h.app.Forums.CreateThread(context.Background(), h.viewer(handle), f, forums.ThreadForm{Title: title, Body: body, Anonymous: anonymous}, "")
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return t
+}
+
+// reply adds a reply as handle through the service.
+func (h *harness) reply(handle string, threadID int64, body string, anonymous bool) *models.Post {
+	h.t.Helper()
+	v := h.viewer(handle)
+	tv, err := h.app.Forums.Thread(context.Background(), v, threadID)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	p, err := h.app.Forums.Reply(context.Background(), v, tv, forums.PostForm{Body: body, Anonymous: anonymous}, "")
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return p
+}
+
+func (h *harness) firstPost(threadID int64) models.Post {
+	h.t.Helper()
+	var p models.Post
+	if err := h.app.DB.Gorm.Where("thread_id = ?", threadID).Order("id").First(&p).Error; err != nil {
+		h.t.Fatal(err)
+	}
+	return p
+}
+
+// token creates a personal API token for a signed-in browser.
+func (b *browser) token(scope string) string {
+	b.h.t.Helper()
+	b.get("/account")
+	r := b.post("/account/tokens", url.Values{"name": {"test " + scope}, "scope": {scope}})
+	m := tokenRe.FindStringSubmatch(r.body)
+	if m == nil {
+		b.h.t.Fatalf("no token created: %d", r.StatusCode)
+	}
+	return m[1]
+}
+
+type apiResp struct {
+	Status int
+	Body   map[string]any
+	Raw    string
+}
+
+// api calls the JSON API with an optional token and extra headers.
+func (h *harness) api(method, path, token string, body any, headers ...string) apiResp {
+	h.t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = strings.NewReader(string(b))
+	}
+	req, _ := http.NewRequest(method, h.srv.URL+path, rd)
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	out := apiResp{Status: res.StatusCode, Raw: string(raw)}
+	_ = json.Unmarshal(raw, &out.Body)
+	return out
+}
+
+func (h *harness) makeForumModerator(handle string, f *models.Forum) {
+	h.t.Helper()
+	if err := h.app.DB.Gorm.Exec(`INSERT INTO forum_moderators (forum_id, user_id) VALUES (?, ?)`, f.ID, h.user(handle).ID).Error; err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+func countWhere(t *testing.T, h *harness, sql string, args ...any) int64 {
+	t.Helper()
+	var n int64
+	if err := h.app.DB.Gorm.Raw(sql, args...).Scan(&n).Error; err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
