@@ -40,6 +40,14 @@ func (h *harness) ensureAdmin() string {
 	return "fixture_admin"
 }
 
+// account creates a confirmed account directly (no browser, no rate limit).
+func (h *harness) account(handle string, role models.Role) {
+	h.t.Helper()
+	if _, err := h.app.Auth.SeedAccount(context.Background(), handle, handle+"@example.org", goodPassword, role); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
 // forum creates a forum through the service.
 func (h *harness) forum(slug string, edit func(*forums.ForumForm)) *models.Forum {
 	h.t.Helper()

@@ -1,0 +1,395 @@
+package server_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"kindred/app/forums"
+	"kindred/models"
+)
+
+func TestPostsAreSanitisedOnThePage(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	f := h.forum("safe-forum", nil)
+	b := h.member("writer")
+	th := h.thread("writer", f, "Markdown and mischief", "**Hello** [link](https://example.org)", false)
+	payloads := []string{
+		`<script>alert("x")</script>`,
+		`[click](javascript:alert(1))`,
+		`<img src=x onerror=alert(1)>`,
+		`[data](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==)`,
+		`<a href="https://ok.example" onmouseover="alert(1)">hover</a>`,
+		`&#60;script&#62;alert(1)&#60;/script&#62;`,
+	}
+	for _, p := range payloads {
+		b.get(fmt.Sprintf("/t/%d", th.ID))
+		if r := b.post(fmt.Sprintf("/t/%d/replies", th.ID), url.Values{"body": {p}}); r.StatusCode != http.StatusSeeOther {
+			t.Fatalf("reply %q: %d", p, r.StatusCode)
+		}
+	}
+	page := b.get(fmt.Sprintf("/t/%d", th.ID)).body
+	main := page[strings.Index(page, `<main`):]
+	for name, re := range map[string]*regexp.Regexp{
+		"script":  regexp.MustCompile(`(?i)<script`),
+		"handler": regexp.MustCompile(`(?i)<[^>]+\son\w+=`),
+		"js url":  regexp.MustCompile(`(?i)(href|src)="\s*(javascript|data):`),
+	} {
+		if re.MatchString(main) {
+			t.Errorf("%s survived into the thread page", name)
+		}
+	}
+	if !strings.Contains(main, "<strong>Hello</strong>") || !strings.Contains(main, `<a href="https://example.org" rel="nofollow ugc noopener">link</a>`) {
+		t.Fatal("ordinary markdown did not render")
+	}
+	// The API serves the same sanitised HTML.
+	a := h.api("GET", fmt.Sprintf("/api/v1/threads/%d/posts", th.ID), "", nil)
+	if strings.Contains(strings.ToLower(a.Raw), "<script") || strings.Contains(a.Raw, "onerror") {
+		t.Fatal("the API returns unsanitised HTML")
+	}
+}
+
+func TestKeysetPaginationSeesEveryThreadOnce(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	f := h.forum("busy-forum", nil)
+	h.member("poster")
+	want := map[int64]bool{}
+	for i := 0; i < 75; i++ {
+		h.clock.Advance(time.Minute)
+		want[h.thread("poster", f, fmt.Sprintf("Thread number %02d", i), "Body", false).ID] = true
+	}
+	// A pinned thread comes first, exactly once.
+	pinned := h.thread("poster", f, "Pinned welcome thread", "Read me", false)
+	h.app.DB.Gorm.Exec(`UPDATE threads SET pinned = true, last_post_at = last_post_at - interval '10 days' WHERE id = ?`, pinned.ID)
+	want[pinned.ID] = true
+
+	seen := map[int64]int{}
+	cursor, pages := "", 0
+	for {
+		path := "/api/v1/forums/busy-forum/threads"
+		if cursor != "" {
+			path += "?cursor=" + url.QueryEscape(cursor)
+		}
+		a := h.api("GET", path, "", nil)
+		if a.Status != http.StatusOK {
+			t.Fatalf("page %d: %d %s", pages, a.Status, a.Raw)
+		}
+		rows := a.Body["threads"].([]any)
+		if pages == 0 && int64(rows[0].(map[string]any)["id"].(float64)) != pinned.ID {
+			t.Fatal("the pinned thread is not first")
+		}
+		for _, r := range rows {
+			seen[int64(r.(map[string]any)["id"].(float64))]++
+		}
+		pages++
+		// New threads keep arriving while someone pages through.
+		h.clock.Advance(time.Minute)
+		h.thread("poster", f, fmt.Sprintf("Arrived during page %d", pages), "Body", false)
+		next, _ := a.Body["next_cursor"].(string)
+		if next == "" {
+			break
+		}
+		cursor = next
+	}
+	if pages != 3 {
+		t.Errorf("%d pages for 76 threads at 30 a page, want 3", pages)
+	}
+	for id := range want {
+		if seen[id] != 1 {
+			t.Errorf("thread %d seen %d times", id, seen[id])
+		}
+	}
+	if len(seen) != len(want) {
+		t.Errorf("saw %d threads, want %d (new arrivals must not leak into later pages)", len(seen), len(want))
+	}
+	// The HTML pager works too, and a broken cursor is a clear 422.
+	b := h.browser()
+	first := b.get("/f/busy-forum")
+	m := regexp.MustCompile(`href="/f/busy-forum\?cursor=([^"]+)" rel="next"`).FindStringSubmatch(first.body)
+	if m == nil {
+		t.Fatal("no link to older threads")
+	}
+	if r := b.get("/f/busy-forum?cursor=" + m[1]); r.StatusCode != http.StatusOK || !strings.Contains(r.body, "Thread number") {
+		t.Fatalf("second page: %d", r.StatusCode)
+	}
+	if r := b.get("/f/busy-forum?cursor=garbage"); r.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("broken cursor: %d", r.StatusCode)
+	}
+	if a := h.api("GET", "/api/v1/forums/busy-forum/threads?cursor=bm9wZQ", "", nil); a.Status != http.StatusUnprocessableEntity {
+		t.Fatalf("broken cursor via API: %d", a.Status)
+	}
+}
+
+func TestConcurrentRepliesCountRight(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	f := h.forum("lively", nil)
+	h.member("starter")
+	th := h.thread("starter", f, "Everyone reply at once", "Go!", false)
+	var handles []string
+	for i := 0; i < 20; i++ {
+		handles = append(handles, fmt.Sprintf("replier%02d", i))
+		h.account(handles[i], models.RoleMember)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 20)
+	for i, handle := range handles {
+		wg.Add(1)
+		go func(i int, handle string) {
+			defer wg.Done()
+			v := h.viewer(handle)
+			tv, err := h.app.Forums.Thread(context.Background(), v, th.ID)
+			if err == nil {
+				_, err = h.app.Forums.Reply(context.Background(), v, tv, forums.PostForm{Body: fmt.Sprintf("Reply %d", i)}, "")
+			}
+			errs <- err
+		}(i, handle)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got models.Thread
+	h.app.DB.Gorm.First(&got, th.ID)
+	var latest time.Time
+	h.app.DB.Gorm.Raw(`SELECT max(created_at) FROM posts WHERE thread_id = ?`, th.ID).Scan(&latest)
+	if got.ReplyCount != 20 {
+		t.Fatalf("reply_count %d, want 20", got.ReplyCount)
+	}
+	if !got.LastPostAt.Equal(latest) {
+		t.Fatalf("last_post_at %s, newest post %s", got.LastPostAt, latest)
+	}
+	// Starter follows the thread: 20 notifications for them, none for the repliers about their own posts.
+	if n := countWhere(t, h, `SELECT count(*) FROM notifications WHERE user_id = ?`, h.user("starter").ID); n != 20 {
+		t.Fatalf("starter has %d notifications, want 20", n)
+	}
+	if n := countWhere(t, h, `SELECT count(*) FROM notifications n JOIN posts p ON p.id = n.post_id WHERE p.author_id = n.user_id`); n != 0 {
+		t.Fatal("someone was notified of their own reply")
+	}
+}
+
+func TestAnonymousPostsNeverRevealTheirAuthor(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	h.forum("private-talk", func(f *forums.ForumForm) { f.Sensitive = true })
+	h.forum("open-talk", nil)
+	author := h.member("secret_author")
+	reader := h.member("curious_reader")
+	readerToken := reader.token("write")
+	authorToken := author.token("write")
+
+	// The reader follows the forum, so they get a notification of the new thread.
+	reader.post("/f/private-talk/follow", nil)
+	author.get("/f/private-talk/new")
+	r := author.post("/f/private-talk/threads", url.Values{"title": {"Hard to say this out loud"}, "body": {"Something personal."}, "anonymous": {"on"}})
+	if r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("anonymous thread: %d %s", r.StatusCode, r.body)
+	}
+	var th models.Thread
+	h.app.DB.Gorm.Where("title = ?", "Hard to say this out loud").First(&th)
+	// The reader replies; the author replies anonymously; the reader is notified.
+	reader.get(fmt.Sprintf("/t/%d", th.ID))
+	reader.post(fmt.Sprintf("/t/%d/replies", th.ID), url.Values{"body": {"Thank you for sharing."}})
+	a := h.api("POST", fmt.Sprintf("/api/v1/threads/%d/posts", th.ID), authorToken, map[string]any{"body": "Thanks, it helps.", "anonymous": true})
+	if a.Status != http.StatusCreated || a.Body["author_handle"] != "" || a.Body["anonymous"] != true {
+		t.Fatalf("anonymous API reply: %d %s", a.Status, a.Raw)
+	}
+
+	leaks := map[string]string{
+		"forum page":          reader.get("/f/private-talk").body,
+		"thread page":         reader.get(fmt.Sprintf("/t/%d", th.ID)).body,
+		"notifications page":  reader.get("/notifications").body,
+		"thread API":          h.api("GET", fmt.Sprintf("/api/v1/threads/%d", th.ID), readerToken, nil).Raw,
+		"posts API":           h.api("GET", fmt.Sprintf("/api/v1/threads/%d/posts", th.ID), readerToken, nil).Raw,
+		"threads API":         h.api("GET", "/api/v1/forums/private-talk/threads", readerToken, nil).Raw,
+		"notifications API":   h.api("GET", "/api/v1/notifications", readerToken, nil).Raw,
+		"author profile":      reader.get("/members/secret_author").body,
+		"author profile API":  h.api("GET", "/api/v1/members/secret_author", readerToken, nil).Raw,
+		"admin's thread page": h.withRole("an_admin", models.RoleAdmin).get(fmt.Sprintf("/t/%d", th.ID)).body,
+	}
+	for where, body := range leaks {
+		if strings.Contains(body, "secret_author") && where != "author profile" && where != "author profile API" {
+			t.Errorf("%s reveals the anonymous author", where)
+		}
+	}
+	for _, where := range []string{"author profile", "author profile API"} {
+		if strings.Contains(leaks[where], "Hard to say this out loud") || strings.Contains(leaks[where], "private-talk") {
+			t.Errorf("%s shows the anonymous thread or the sensitive forum", where)
+		}
+	}
+	if !strings.Contains(leaks["thread page"], "Anonymous member") || !strings.Contains(leaks["notifications page"], "Anonymous member") {
+		t.Fatal("anonymous posts are not labelled")
+	}
+	if n := countWhere(t, h, `SELECT count(*) FROM notifications WHERE actor_id = ?`, h.user("secret_author").ID); n != 0 {
+		t.Fatal("a notification row names the anonymous author")
+	}
+	// The author still sees their own post as theirs and may edit it.
+	own := author.get(fmt.Sprintf("/t/%d", th.ID)).body
+	if !strings.Contains(own, "(you)") || !strings.Contains(own, "/edit\">Edit") {
+		t.Fatal("the author cannot recognise or edit their anonymous post")
+	}
+	// Anonymous posting is refused outside sensitive forums.
+	if a := h.api("POST", "/api/v1/forums/open-talk/threads", authorToken, map[string]any{"title": "Not here please", "body": "x", "anonymous": true}); a.Status != http.StatusUnprocessableEntity {
+		t.Fatalf("anonymous thread in a public forum: %d", a.Status)
+	}
+}
+
+func TestEditsAndDeletionsKeepHistory(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	f := h.forum("history", nil)
+	author := h.member("reviser")
+	other := h.member("bystander")
+	mod := h.member("keeper")
+	h.makeForumModerator("keeper", f)
+	th := h.thread("reviser", f, "Version control for feelings", "First draft.", false)
+	pid := h.firstPost(th.ID).ID
+
+	author.get(fmt.Sprintf("/posts/%d/edit", pid))
+	if r := author.post(fmt.Sprintf("/posts/%d/edit", pid), url.Values{"body": {"Second draft."}}); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("edit: %d", r.StatusCode)
+	}
+	if r := author.post(fmt.Sprintf("/posts/%d/edit", pid), url.Values{"body": {""}}); r.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("empty edit: %d", r.StatusCode)
+	}
+	author.post(fmt.Sprintf("/posts/%d/edit", pid), url.Values{"body": {"Third draft."}})
+	page := other.get(fmt.Sprintf("/t/%d", th.ID)).body
+	if !strings.Contains(page, "Third draft.") || !strings.Contains(page, "edited") {
+		t.Fatal("edited post not shown with its marker")
+	}
+	// Only moderators see revisions.
+	if r := other.get(fmt.Sprintf("/posts/%d/revisions", pid)); r.StatusCode != http.StatusForbidden {
+		t.Fatalf("member reading revisions: %d", r.StatusCode)
+	}
+	if r := author.get(fmt.Sprintf("/posts/%d/delete", pid)); r.StatusCode != http.StatusOK || !strings.Contains(r.body, "Delete your post?") {
+		t.Fatalf("delete confirmation: %d", r.StatusCode)
+	}
+	if r := other.post(fmt.Sprintf("/posts/%d/delete", pid), nil); r.StatusCode != http.StatusForbidden {
+		t.Fatalf("someone else deleting: %d", r.StatusCode)
+	}
+	if r := author.post(fmt.Sprintf("/posts/%d/delete", pid), nil); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("delete: %d", r.StatusCode)
+	}
+	page = other.get(fmt.Sprintf("/t/%d", th.ID)).body
+	if !strings.Contains(page, "removed by its author") || strings.Contains(page, "Third draft.") {
+		t.Fatal("deleted post still shows its text")
+	}
+	if a := h.api("GET", fmt.Sprintf("/api/v1/posts/%d", pid), "", nil); strings.Contains(a.Raw, "draft") {
+		t.Fatal("the API still serves the deleted text")
+	}
+	revs := mod.get(fmt.Sprintf("/posts/%d/revisions", pid))
+	for _, want := range []string{"First draft.", "Second draft.", "Third draft.", "Text before deletion"} {
+		if !strings.Contains(revs.body, want) {
+			t.Errorf("revisions lack %q", want)
+		}
+	}
+	var texts []string
+	h.app.DB.Gorm.Model(&models.PostRevision{}).Where("post_id = ?", pid).Order("id").Pluck("body", &texts)
+	if strings.Join(texts, "|") != "First draft.|Second draft.|Third draft." {
+		t.Fatalf("revisions %v", texts)
+	}
+}
+
+func TestIdempotentWrites(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	f := h.forum("retry", nil)
+	b := h.member("double_clicker")
+	token := b.token("write")
+	form := b.get("/f/retry/new")
+	key := regexp.MustCompile(`name="idempotency_key" value="([^"]+)"`).FindStringSubmatch(form.body)
+	if key == nil {
+		t.Fatal("the form has no idempotency key")
+	}
+	values := url.Values{"title": {"Only once please"}, "body": {"Hello"}, "idempotency_key": {key[1]}}
+	r1 := b.post("/f/retry/threads", values)
+	r2 := b.post("/f/retry/threads", values)
+	if r1.StatusCode != http.StatusSeeOther || r1.Header.Get("Location") != r2.Header.Get("Location") {
+		t.Fatalf("double submit: %d %s / %d %s", r1.StatusCode, r1.Header.Get("Location"), r2.StatusCode, r2.Header.Get("Location"))
+	}
+	if n := countWhere(t, h, `SELECT count(*) FROM threads WHERE forum_id = ?`, f.ID); n != 1 {
+		t.Fatalf("%d threads after a double submit", n)
+	}
+	var th models.Thread
+	h.app.DB.Gorm.Where("forum_id = ?", f.ID).First(&th)
+	var ids []any
+	for i := 0; i < 3; i++ {
+		a := h.api("POST", fmt.Sprintf("/api/v1/threads/%d/posts", th.ID), token, map[string]any{"body": "Retried reply"}, "Idempotency-Key", "retry-key-1")
+		if a.Status != http.StatusCreated {
+			t.Fatalf("retry %d: %d %s", i, a.Status, a.Raw)
+		}
+		ids = append(ids, a.Body["id"])
+	}
+	if ids[0] != ids[1] || ids[1] != ids[2] {
+		t.Fatalf("retries made different posts: %v", ids)
+	}
+	if n := countWhere(t, h, `SELECT count(*) FROM posts WHERE thread_id = ?`, th.ID); n != 2 {
+		t.Fatalf("%d posts, want the opening post and one reply", n)
+	}
+	// The same key for a different kind of request is refused.
+	if a := h.api("POST", "/api/v1/forums/retry/threads", token, map[string]any{"title": "Another one", "body": "x"}, "Idempotency-Key", "retry-key-1"); a.Status != http.StatusUnprocessableEntity {
+		t.Fatalf("reused key: %d", a.Status)
+	}
+	// Concurrent retries also make one post.
+	var wg sync.WaitGroup
+	results := make(chan any, 5)
+	for i := 0; i < 5; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results <- h.api("POST", fmt.Sprintf("/api/v1/threads/%d/posts", th.ID), token, map[string]any{"body": "Racing"}, "Idempotency-Key", "race-key").Body["id"]
+		}()
+	}
+	wg.Wait()
+	close(results)
+	first := <-results
+	for id := range results {
+		if id != first || id == nil {
+			t.Fatalf("concurrent retries returned %v and %v", first, id)
+		}
+	}
+}
+
+func TestReactions(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	f := h.forum("kind-words", nil)
+	b := h.member("reactor")
+	h.member("poster")
+	th := h.thread("poster", f, "Reactions welcome here", "Hello", false)
+	pid := h.firstPost(th.ID).ID
+	for _, kind := range []string{"support", "hug", "me_too", "helpful"} {
+		b.get(fmt.Sprintf("/t/%d", th.ID))
+		if r := b.post(fmt.Sprintf("/posts/%d/reactions/%s", pid, kind), nil); r.StatusCode != http.StatusSeeOther {
+			t.Fatalf("%s: %d", kind, r.StatusCode)
+		}
+	}
+	var p models.Post
+	h.app.DB.Gorm.First(&p, pid)
+	if p.SupportCount != 1 || p.HugCount != 1 || p.MeTooCount != 1 || p.HelpfulCount != 1 {
+		t.Fatalf("counts %+v", p)
+	}
+	page := b.get(fmt.Sprintf("/t/%d", th.ID)).body
+	if strings.Count(page, `aria-pressed="true"`) != 4 {
+		t.Fatal("the page does not show the member's reactions as pressed")
+	}
+	// Toggling removes; the API's PUT is idempotent.
+	b.post(fmt.Sprintf("/posts/%d/reactions/hug", pid), nil)
+	tok := b.token("write")
+	h.api("PUT", fmt.Sprintf("/api/v1/posts/%d/reactions/support", pid), tok, nil)
+	a := h.api("PUT", fmt.Sprintf("/api/v1/posts/%d/reactions/support", pid), tok, nil)
+	reactions := a.Body["reactions"].(map[string]any)
+	if reactions["support"] != 1.0 || reactions["hug"] != 0.0 {
+		t.Fatalf("reactions after toggling: %v", reactions)
+	}
+	if a := h.api("PUT", fmt.Sprintf("/api/v1/posts/%d/reactions/angry", pid), tok, nil); a.Status != http.StatusNotFound {
+		t.Fatalf("unknown reaction: %d", a.Status)
+	}
+	if n := countWhere(t, h, `SELECT count(*) FROM reactions WHERE post_id = ?`, pid); n != 3 {
+		t.Fatalf("%d reaction rows, want 3", n)
+	}
+}
