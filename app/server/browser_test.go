@@ -11,6 +11,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"kindred/app/forums"
 	"kindred/app/testenv"
 )
 
@@ -86,7 +87,7 @@ func (p *page) waitText(s string) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	p.t.Fatalf("page never showed %q; it shows:\n%s", s, p.eval(`document.body.innerText`))
+	p.t.Fatalf("page %s never showed %q; it shows:\n%s", p.eval(`location.href`), s, p.eval(`document.body.innerText`))
 }
 
 // shot saves a full-page PNG when KINDRED_SCREENSHOTS names a directory,
@@ -104,6 +105,20 @@ func (p *page) shot(name string) {
 	if err := os.WriteFile(filepath.Join(dir, strings.ReplaceAll(name, " ", "_")+".png"), png, 0o644); err != nil {
 		p.t.Fatal(err)
 	}
+}
+
+// waitJS waits until a JavaScript condition holds.
+func (p *page) waitJS(cond, what string) {
+	p.t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		ok, err := chromedp.Run(p.ctx, chromedp.Evaluate[bool](cond))
+		if err == nil && ok {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	p.t.Fatalf("%s: never true at %s", what, p.eval(`location.href`))
 }
 
 // checkA11y runs axe-core for WCAG 2.1 A and AA on the current page.
@@ -128,11 +143,11 @@ func (p *page) checkA11y(name string) {
 	p.shot(name)
 }
 
-func TestBrowserSignUpSignOutSignIn(t *testing.T) {
+// newPage starts headless Chromium on a 360 px wide screen.
+func newPage(t *testing.T, h *harness) *page {
+	t.Helper()
 	bin := chromium(t)
 	axe := axeSource(t)
-	h := newHarness(t, harnessOpts{})
-
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(bin),
 		chromedp.NoSandbox,
@@ -145,14 +160,30 @@ func TestBrowserSignUpSignOutSignIn(t *testing.T) {
 		chromedp.Flag("disable-quic", true),
 	)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelAlloc()
+	t.Cleanup(cancelAlloc)
 	ctx, cancel := chromedp.NewContext(allocCtx)
-	defer cancel()
-	p := &page{t: t, ctx: ctx, axe: axe, url: h.srv.URL}
+	t.Cleanup(cancel)
 	// The first action starts the browser: its context must carry no timeout.
 	if err := chromedp.Do(ctx, chromedp.EmulateViewport(360, 740)); err != nil {
 		t.Fatalf("start chromium: %v", err)
 	}
+	return &page{t: t, ctx: ctx, axe: axe, url: h.srv.URL}
+}
+
+// submit types into empty fields by id and clicks the form's submit button.
+func (p *page) submit(form string, fields ...string) {
+	p.t.Helper()
+	var steps []chromedp.Action[chromedp.Void]
+	for i := 0; i+1 < len(fields); i += 2 {
+		steps = append(steps, chromedp.SendKeys(chromedp.ID(fields[i]), fields[i+1]))
+	}
+	steps = append(steps, chromedp.Click(chromedp.CSS(form+` button[type=submit]`)))
+	p.do(steps...)
+}
+
+func TestBrowserSignUpSignOutSignIn(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	p := newPage(t, h)
 
 	// A visitor's home page and sign-up form.
 	p.do(chromedp.Navigate(p.url + "/"))
@@ -217,3 +248,68 @@ func TestBrowserSignUpSignOutSignIn(t *testing.T) {
 	p.waitText("Page not found")
 	p.checkA11y("404 page")
 }
+
+func TestBrowserForumConversation(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	h.forum("living-with-asthma", func(f *forumsForm) {
+		f.Name = "Living with asthma"
+		f.Description = "Inhalers, triggers and good days."
+	})
+	h.forum("night-thoughts", func(f *forumsForm) { f.Name = "Night thoughts"; f.Sensitive = true })
+	p := newPage(t, h)
+
+	// A visitor sees the public forum only.
+	p.do(chromedp.Navigate(p.url + "/"))
+	p.waitText("Living with asthma")
+	if strings.Contains(p.eval(`document.body.innerText`), "Night thoughts") {
+		t.Fatal("a visitor sees the sensitive forum")
+	}
+	p.checkA11y("forum list (visitor)")
+
+	// Member A joins and starts a thread.
+	p.do(chromedp.Navigate(p.url + "/signup"))
+	p.submit(`form[action="/signup"]`, "handle", "wheezy_w", "email", "w@example.org", "password", goodPassword)
+	p.waitText("Welcome to Kindred, wheezy_w")
+	p.do(chromedp.Click(chromedp.CSS(`a[href="/f/living-with-asthma"]`)))
+	p.waitText("Inhalers, triggers and good days.")
+	p.do(chromedp.Click(chromedp.CSS(`form[action="/f/living-with-asthma/join"] button`)))
+	p.waitText("You joined Living with asthma.")
+	p.checkA11y("forum page")
+	p.do(chromedp.Click(chromedp.CSS(`a[href="/f/living-with-asthma/new"]`)))
+	p.waitText("Start a thread")
+	p.checkA11y("new thread form")
+	p.submit(`form[action="/f/living-with-asthma/threads"]`, "title", "Cold air makes it worse", "body", "Does anyone else struggle on **frosty** mornings?")
+	p.waitText("Does anyone else struggle on frosty mornings?")
+	threadURL := p.eval(`location.pathname`)
+	p.checkA11y("thread page")
+	p.do(chromedp.Click(chromedp.CSS(`form[action="/signout"] button`)))
+	p.waitText("You are signed out.")
+
+	// Member B replies.
+	p.do(chromedp.Navigate(p.url + "/signup"))
+	p.submit(`form[action="/signup"]`, "handle", "scarf_sam", "email", "sam@example.org", "password", goodPassword)
+	p.waitText("Welcome to Kindred, scarf_sam")
+	p.do(chromedp.Navigate(p.url + threadURL))
+	p.waitText("Cold air makes it worse")
+	p.submit(`form[action$="/replies"]`, "body", "A scarf over my mouth helps a lot.")
+	p.waitText("A scarf over my mouth helps a lot.")
+	p.do(chromedp.Click(chromedp.CSS(`form[action$="/reactions/support"] button`)))
+	p.waitText("Support 1")
+	p.do(chromedp.Click(chromedp.CSS(`form[action="/signout"] button`)))
+	p.waitText("You are signed out.")
+
+	// Member A sees the notification and follows it to the reply.
+	p.do(chromedp.Navigate(p.url + "/signin"))
+	p.submit(`form[action="/signin"]`, "login", "wheezy_w", "password", goodPassword)
+	p.waitJS(`document.querySelector(".badge") !== null && document.querySelector(".badge").textContent === "1 unread"`, "the bell shows 1 unread")
+	p.do(chromedp.Click(chromedp.CSS(`a[href="/notifications"]`)))
+	p.waitText("scarf_sam replied in “Cold air makes it worse”")
+	p.checkA11y("notifications page")
+	p.do(chromedp.Click(chromedp.CSS(`.notification-link`)))
+	p.waitText("A scarf over my mouth helps a lot.")
+	if strings.Contains(p.eval(`document.querySelector("header").innerText`), "unread") {
+		t.Fatal("the bell still shows unread notifications after opening it")
+	}
+}
+
+type forumsForm = forums.ForumForm
