@@ -2,7 +2,7 @@
 GO ?= go
 STATICCHECK_VERSION ?= v0.8.2
 
-.PHONY: run test build deps-run deps-test lint check-format vet staticcheck clean
+.PHONY: run test build deps-run deps-test lint check-format vet staticcheck clean bench loadtest
 
 build:
 	$(GO) build -o bin/kindred ./cmd/kindred
@@ -38,3 +38,11 @@ staticcheck:
 
 clean:
 	rm -rf bin .cache
+
+# Benchmarks of the thread and forum pages against 10,000 threads and 100,000 posts.
+bench: build
+	bin/kindred-dev test -- $(GO) test -count=1 -run '^$$' -bench . -benchtime 3s ./app/server
+
+# wrk against a running server on loopback (apt-get install wrk first).
+loadtest: build
+	bin/kindred-dev test -- scripts/loadtest.sh

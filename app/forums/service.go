@@ -232,17 +232,20 @@ func (s *Service) Threads(ctx context.Context, v Viewer, f *models.Forum, cursor
 	if err != nil {
 		return nil, "", err
 	}
-	q := `SELECT t.id, t.forum_id, t.title, t.anonymous, CASE WHEN t.anonymous THEN '' ELSE u.handle END AS author_handle,
-		t.pinned, t.state, t.visibility, t.reply_count, t.has_clinician_answer, t.created_at, t.last_post_at
-		FROM threads t JOIN users u ON u.id = t.author_id
-		WHERE t.forum_id = ? AND t.visibility = 'visible'`
+	// The page is cut in a subquery first, so the planner walks the listing
+	// index and stops after one page instead of joining every later thread.
+	inner := `SELECT * FROM threads t WHERE t.forum_id = ? AND t.visibility = 'visible'`
 	args := []any{f.ID}
 	if c != nil {
-		q += ` AND (t.pinned, t.last_post_at, t.id) < (?, ?, ?)`
+		inner += ` AND (t.pinned, t.last_post_at, t.id) < (?, ?, ?)`
 		args = append(args, c.Pinned, c.At, c.ID)
 	}
-	q += ` ORDER BY t.pinned DESC, t.last_post_at DESC, t.id DESC LIMIT ?`
+	inner += ` ORDER BY t.pinned DESC, t.last_post_at DESC, t.id DESC LIMIT ?`
 	args = append(args, ThreadsPerPage+1)
+	q := `SELECT t.id, t.forum_id, t.title, t.anonymous, CASE WHEN t.anonymous THEN '' ELSE u.handle END AS author_handle,
+		t.pinned, t.state, t.visibility, t.reply_count, t.has_clinician_answer, t.created_at, t.last_post_at
+		FROM (` + inner + `) t JOIN users u ON u.id = t.author_id
+		ORDER BY t.pinned DESC, t.last_post_at DESC, t.id DESC`
 	if err := s.db.Gorm.WithContext(ctx).Raw(q, args...).Scan(&rows).Error; err != nil {
 		return nil, "", fmt.Errorf("forums: threads: %w", err)
 	}
@@ -333,7 +336,7 @@ const postColumns = `SELECT p.id, p.thread_id, p.anonymous, (p.author_id = @view
 	CASE WHEN p.deleted_at IS NULL THEN p.body_html ELSE '' END AS body_html,
 	p.author_was_clinician, p.support_count, p.hug_count, p.me_too_count, p.helpful_count,
 	p.created_at, p.edited_at, p.deleted_at
-	FROM posts p JOIN users u ON u.id = p.author_id `
+	FROM (SELECT * FROM posts p %s) p JOIN users u ON u.id = p.author_id %s`
 
 // Posts returns one page of a thread's posts in order: the first page, the
 // page after post id `after`, or the page before post id `before`.
@@ -349,10 +352,10 @@ func (s *Service) Posts(ctx context.Context, v Viewer, tv *ThreadView, after, be
 	switch {
 	case before > 0:
 		args["before"] = before
-		q = postColumns + where + ` AND p.id < @before ORDER BY p.id DESC LIMIT @limit`
+		q = fmt.Sprintf(postColumns, where+` AND p.id < @before ORDER BY p.id DESC LIMIT @limit`, `ORDER BY p.id DESC`)
 	default:
 		args["after"] = after
-		q = postColumns + where + ` AND p.id > @after ORDER BY p.id LIMIT @limit`
+		q = fmt.Sprintf(postColumns, where+` AND p.id > @after ORDER BY p.id LIMIT @limit`, `ORDER BY p.id`)
 	}
 	if err := s.db.Gorm.WithContext(ctx).Raw(q, args).Scan(&rows).Error; err != nil {
 		return nil, fmt.Errorf("forums: posts: %w", err)

@@ -29,7 +29,7 @@ import (
 var cheapHash = &argon2id.Params{Memory: 8 * 1024, Iterations: 1, Parallelism: 1, SaltLength: 16, KeyLength: 32}
 
 type harness struct {
-	t       *testing.T
+	t       testing.TB
 	app     *server.App
 	srv     *httptest.Server
 	clock   *testenv.Clock
@@ -44,7 +44,7 @@ type harnessOpts struct {
 	client  *http.Client
 }
 
-func newHarness(t *testing.T, o harnessOpts) *harness {
+func newHarness(t testing.TB, o harnessOpts) *harness {
 	t.Helper()
 	clock := testenv.NewClock()
 	db := testenv.DB(t, clock.Now)

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -39,6 +40,11 @@ func ErrorHandler(r *Renderer, log *slog.Logger) echo.HTTPErrorHandler {
 		}
 		if errors.Is(err, models.ErrSignInRequired) && !WantsJSON(c) && c.Request().Method == http.MethodGet {
 			_ = Redirect(c, "/signin?next="+url.QueryEscape(c.Request().URL.RequestURI()))
+			return
+		}
+		// A client that went away is not a server failure: nothing to send, nothing to log.
+		if errors.Is(err, context.Canceled) && c.Request().Context().Err() != nil {
+			c.Response().WriteHeader(499)
 			return
 		}
 		status, body := classify(err)

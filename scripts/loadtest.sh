@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Load test of the thread and forum pages against 10,000 threads and
+# 100,000 posts. Run inside kindred-dev, which provides the services:
+#   make build && bin/kindred-dev test -- scripts/loadtest.sh
+# Needs wrk (apt-get install wrk). Traffic stays on 127.0.0.1.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+command -v wrk >/dev/null || { echo "loadtest: install wrk first (apt-get install wrk)" >&2; exit 1; }
+DB_URL=$(echo "$DATABASE_URL" | sed -E 's#/[^/?]+(\?|$)#/kindred_load\1#')
+psql "$DATABASE_URL" -qc "DROP DATABASE IF EXISTS kindred_load" -qc "CREATE DATABASE kindred_load"
+DATABASE_URL=$DB_URL bin/kindred migrate up >/dev/null
+psql "$DB_URL" -q -f scripts/bench-seed.sql
+THREAD=$(psql "$DB_URL" -Atc "SELECT id FROM threads WHERE title = 'Bench thread number 1'")
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+DATABASE_URL=$DB_URL KINDRED_ADDR=127.0.0.1:$PORT KINDRED_BASE_URL=http://127.0.0.1:$PORT \
+  KINDRED_SECRET_KEY=loadtest-secret-key-loadtest-secret-key KINDRED_LOG_LEVEL=warn \
+  bin/kindred serve &
+SERVER=$!
+trap 'kill $SERVER 2>/dev/null; wait $SERVER 2>/dev/null || true' EXIT
+for _ in $(seq 100); do curl -fs "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.1; done
+for path in "/t/$THREAD" "/f/bench-forum"; do
+  echo "== $path"
+  wrk -t2 -c50 -d${DURATION:-20s} --latency "http://127.0.0.1:$PORT$path" | grep -E 'Requests/sec|Latency|50%|90%|99%|Non-2xx'
+done
