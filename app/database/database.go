@@ -39,8 +39,9 @@ type DB struct {
 	statements atomic.Int64
 }
 
-// Statements counts the SQL statements GORM has run on this DB, so tests can
-// prove a page costs a fixed number of queries.
+// Statements counts the SQL statements sent to PostgreSQL through this DB's
+// pool (GORM's and direct pgx alike), so tests can prove a page costs a
+// fixed number of queries.
 func (d *DB) Statements() int64 { return d.statements.Load() }
 
 // Open connects to PostgreSQL and checks the connection.
@@ -53,6 +54,8 @@ func Open(ctx context.Context, url string, o Options) (*DB, error) {
 		pcfg.MaxConns = o.MaxConns
 	}
 	pcfg.MaxConnIdleTime = 5 * time.Minute
+	d := &DB{}
+	pcfg.ConnConfig.Tracer = statementCounter{&d.statements}
 	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
 	if err != nil {
 		return nil, fmt.Errorf("database: %w", err)
@@ -80,28 +83,12 @@ func Open(ctx context.Context, url string, o Options) (*DB, error) {
 		pool.Close()
 		return nil, fmt.Errorf("database: gorm: %w", err)
 	}
-	d := &DB{Pool: pool, SQL: sqlDB, Gorm: gdb}
-	count := func(*gorm.DB) { d.statements.Add(1) }
-	cb := gdb.Callback()
-	for name, err := range map[string]error{
-		"create": cb.Create().After("gorm:create").Register("kindred:count", count),
-		"query":  cb.Query().After("gorm:query").Register("kindred:count", count),
-		"update": cb.Update().After("gorm:update").Register("kindred:count", count),
-		"delete": cb.Delete().After("gorm:delete").Register("kindred:count", count),
-		"row":    cb.Row().After("gorm:row").Register("kindred:count", count),
-		"raw":    cb.Raw().After("gorm:raw").Register("kindred:count", count),
-	} {
-		if err != nil {
-			pool.Close()
-			return nil, fmt.Errorf("database: %s callback: %w", name, err)
-		}
-	}
 	rc, err := river.NewClient(riverpgxv5.New(pool), &river.Config{Logger: o.Logger})
 	if err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("database: river: %w", err)
 	}
-	d.River = rc
+	d.Pool, d.SQL, d.Gorm, d.River = pool, sqlDB, gdb, rc
 	return d, nil
 }
 
@@ -213,3 +200,13 @@ func (t *connTx) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row 
 }
 
 func (t *connTx) Conn() *pgx.Conn { return t.conn }
+
+// statementCounter is a pgx tracer that only counts.
+type statementCounter struct{ n *atomic.Int64 }
+
+func (c statementCounter) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
+	c.n.Add(1)
+	return ctx
+}
+
+func (statementCounter) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}

@@ -276,6 +276,7 @@ type threadData struct {
 	Kinds     []models.ReactionKind
 	Preview   template.HTML
 	LastPage  bool
+	Open      bool // the forum is not archived: posts can be edited
 }
 
 // Thread shows a page of a thread.
@@ -308,7 +309,7 @@ func (h *Handlers) renderThread(c echo.Context, v Viewer, tv *ThreadView, status
 	p.Noindex = tv.Forum.Sensitive || tv.Forum.ClinicianOnly
 	p.Data = threadData{T: tv, Posts: page, CanReply: CanReply(v, &tv.Forum, &tv.Thread), CanReact: CanReact(v, &tv.Forum),
 		Moderates: v.ModeratesForum(&tv.Forum), Anonymity: CanPostAnonymously(&tv.Forum), Locked: tv.Thread.State == models.ThreadLocked,
-		IdemKey: web.RandomToken(16), Kinds: models.ReactionKinds, Preview: preview, LastPage: page.After == 0}
+		IdemKey: web.RandomToken(16), Kinds: models.ReactionKinds, Preview: preview, LastPage: page.After == 0, Open: !tv.Forum.Archived()}
 	if values != nil {
 		p.Form.Values = values
 		d := p.Data.(threadData)

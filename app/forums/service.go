@@ -234,19 +234,34 @@ func (s *Service) Threads(ctx context.Context, v Viewer, f *models.Forum, cursor
 	}
 	// The page is cut in a subquery first, so the planner walks the listing
 	// index and stops after one page instead of joining every later thread.
-	inner := `SELECT * FROM threads t WHERE t.forum_id = ? AND t.visibility = 'visible'`
-	args := []any{f.ID}
+	cond, args := ``, []any{f.ID, ThreadsPerPage + 1}
 	if c != nil {
-		inner += ` AND (t.pinned, t.last_post_at, t.id) < (?, ?, ?)`
+		cond = ` AND (t.pinned, t.last_post_at, t.id) < ($3, $4, $5)`
 		args = append(args, c.Pinned, c.At, c.ID)
 	}
-	inner += ` ORDER BY t.pinned DESC, t.last_post_at DESC, t.id DESC LIMIT ?`
-	args = append(args, ThreadsPerPage+1)
-	q := `SELECT t.id, t.forum_id, t.title, t.anonymous, CASE WHEN t.anonymous THEN '' ELSE u.handle END AS author_handle,
+	q := `SELECT t.id, t.forum_id, t.title, t.anonymous, CASE WHEN t.anonymous THEN '' ELSE u.handle END,
 		t.pinned, t.state, t.visibility, t.reply_count, t.has_clinician_answer, t.created_at, t.last_post_at
-		FROM (` + inner + `) t JOIN users u ON u.id = t.author_id
+		FROM (SELECT * FROM threads t WHERE t.forum_id = $1 AND t.visibility = 'visible'` + cond + `
+		      ORDER BY t.pinned DESC, t.last_post_at DESC, t.id DESC LIMIT $2) t
+		JOIN users u ON u.id = t.author_id
 		ORDER BY t.pinned DESC, t.last_post_at DESC, t.id DESC`
-	if err := s.db.Gorm.WithContext(ctx).Raw(q, args...).Scan(&rows).Error; err != nil {
+	dbRows, err := s.db.Pool.Query(ctx, q, args...)
+	if err != nil {
+		return nil, "", fmt.Errorf("forums: threads: %w", err)
+	}
+	defer dbRows.Close()
+	rows = make([]ThreadRow, 0, ThreadsPerPage+1)
+	for dbRows.Next() {
+		var r ThreadRow
+		var state, vis string
+		if err := dbRows.Scan(&r.ID, &r.ForumID, &r.Title, &r.Anonymous, &r.AuthorHandle, &r.Pinned, &state, &vis,
+			&r.ReplyCount, &r.HasClinicianAnswer, &r.CreatedAt, &r.LastPostAt); err != nil {
+			return nil, "", fmt.Errorf("forums: threads: %w", err)
+		}
+		r.State, r.Visibility = models.ThreadState(state), models.Visibility(vis)
+		rows = append(rows, r)
+	}
+	if err := dbRows.Err(); err != nil {
 		return nil, "", fmt.Errorf("forums: threads: %w", err)
 	}
 	if len(rows) > ThreadsPerPage {
@@ -265,38 +280,51 @@ type ThreadView struct {
 	Following    bool
 }
 
+// threadRow is a thread, its forum and the viewer's relation, read in one query.
+type threadRow struct {
+	models.Thread
+	FForumID        int64 `gorm:"column:f_id"`
+	FSlug           string
+	FName           string
+	FDescription    string
+	FGuidelinesHTML string `gorm:"column:f_guidelines_html"`
+	FSensitive      bool
+	FClinicianOnly  bool
+	FArchivedAt     *time.Time
+	Handle          string
+	Following       bool
+}
+
 // Thread loads a thread v may see.
 func (s *Service) Thread(ctx context.Context, v Viewer, id int64) (*ThreadView, error) {
-	var tv ThreadView
-	db := s.db.Gorm.WithContext(ctx)
-	if err := db.First(&tv.Thread, id).Error; err != nil {
-		return nil, wrapNotFound(err, fmt.Sprintf("thread %d", id))
+	uid := int64(0)
+	if v.User != nil {
+		uid = v.User.ID
 	}
-	if err := db.First(&tv.Forum, tv.Thread.ForumID).Error; err != nil {
-		return nil, wrapNotFound(err, "forum")
+	var rows []threadRow
+	err := s.db.Gorm.WithContext(ctx).Raw(`SELECT t.*, f.id AS f_id, f.slug AS f_slug, f.name AS f_name, f.description AS f_description,
+		f.guidelines_html AS f_guidelines_html, f.sensitive AS f_sensitive, f.clinician_only AS f_clinician_only, f.archived_at AS f_archived_at,
+		CASE WHEN t.anonymous THEN '' ELSE u.handle END AS handle,
+		EXISTS (SELECT 1 FROM thread_follows tf WHERE tf.thread_id = t.id AND tf.user_id = ?) AS following
+		FROM threads t JOIN forums f ON f.id = t.forum_id JOIN users u ON u.id = t.author_id
+		WHERE t.id = ?`, uid, id).Scan(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("forums: thread %d: %w", id, err)
 	}
+	if len(rows) == 0 {
+		return nil, fmt.Errorf("forums: thread %d: %w", id, models.ErrNotFound)
+	}
+	r := rows[0]
+	tv := &ThreadView{Thread: r.Thread, AuthorHandle: r.Handle, Following: r.Following, Forum: models.Forum{
+		ID: r.FForumID, Slug: r.FSlug, Name: r.FName, Description: r.FDescription, GuidelinesHTML: r.FGuidelinesHTML,
+		Sensitive: r.FSensitive, ClinicianOnly: r.FClinicianOnly, ArchivedAt: r.FArchivedAt}}
 	if !CanReadForum(v, &tv.Forum) {
 		return nil, readError(v)
 	}
 	if !CanSeeThread(v, &tv.Forum, &tv.Thread) {
 		return nil, fmt.Errorf("forums: thread %d: %w", id, models.ErrNotFound)
 	}
-	uid := int64(0)
-	if v.User != nil {
-		uid = v.User.ID
-	}
-	var extra struct {
-		Handle    string
-		Following bool
-	}
-	err := db.Raw(`SELECT CASE WHEN t.anonymous THEN '' ELSE u.handle END AS handle,
-		EXISTS (SELECT 1 FROM thread_follows tf WHERE tf.thread_id = t.id AND tf.user_id = ?) AS following
-		FROM threads t JOIN users u ON u.id = t.author_id WHERE t.id = ?`, uid, id).Scan(&extra).Error
-	if err != nil {
-		return nil, fmt.Errorf("forums: thread %d: %w", id, err)
-	}
-	tv.AuthorHandle, tv.Following = extra.Handle, extra.Following
-	return &tv, nil
+	return tv, nil
 }
 
 // PostRow is one post as a viewer sees it: anonymous posts carry no
@@ -320,6 +348,22 @@ type PostRow struct {
 	CreatedAt          time.Time                    `json:"created_at"`
 	EditedAt           *time.Time                   `json:"edited_at"`
 	DeletedAt          *time.Time                   `json:"deleted_at"`
+
+	// Display fields, computed once in Go so the page template stays a
+	// plain walk over values (template function calls are costly).
+	Buttons   []ReactionButton `json:"-" gorm:"-"`
+	When      string           `json:"-" gorm:"-"`
+	WhenISO   string           `json:"-" gorm:"-"`
+	PrevID    int64            `json:"-" gorm:"-"`
+	RoleLabel string           `json:"-" gorm:"-"`
+}
+
+// ReactionButton is one reaction as a post shows it.
+type ReactionButton struct {
+	Kind  models.ReactionKind
+	Label string
+	Count int
+	Mine  bool
 }
 
 // PostPage is a page of posts with links to its neighbours.
@@ -329,35 +373,50 @@ type PostPage struct {
 	After  int64     `json:"after,omitempty"`  // pass as ?after= for the next page
 }
 
-const postColumns = `SELECT p.id, p.thread_id, p.anonymous, (p.author_id = @viewer) AS mine,
-	CASE WHEN p.anonymous THEN '' ELSE u.handle END AS author_handle,
-	CASE WHEN p.anonymous THEN '' ELSE u.role END AS author_role,
-	CASE WHEN p.author_id = @viewer AND p.deleted_at IS NULL THEN p.body ELSE '' END AS body,
-	CASE WHEN p.deleted_at IS NULL THEN p.body_html ELSE '' END AS body_html,
+// postsSQL reads one page of posts; %s is the page condition and order.
+// The page is cut in a subquery before authors are joined.
+const postsSQL = `SELECT p.id, p.thread_id, p.anonymous, (p.author_id = $1) AS mine,
+	CASE WHEN p.anonymous THEN '' ELSE u.handle END,
+	CASE WHEN p.anonymous THEN '' ELSE u.role END,
+	CASE WHEN p.author_id = $1 AND p.deleted_at IS NULL THEN p.body ELSE '' END,
+	CASE WHEN p.deleted_at IS NULL THEN p.body_html ELSE '' END,
 	p.author_was_clinician, p.support_count, p.hug_count, p.me_too_count, p.helpful_count,
 	p.created_at, p.edited_at, p.deleted_at
-	FROM (SELECT * FROM posts p %s) p JOIN users u ON u.id = p.author_id %s`
+	FROM (SELECT * FROM posts p WHERE p.thread_id = $2 AND (p.visibility = 'visible' OR $3) AND %s LIMIT $5) p
+	JOIN users u ON u.id = p.author_id %s`
+
+var (
+	postsAfterSQL  = fmt.Sprintf(postsSQL, `p.id > $4 ORDER BY p.id`, `ORDER BY p.id`)
+	postsBeforeSQL = fmt.Sprintf(postsSQL, `p.id < $4 ORDER BY p.id DESC`, `ORDER BY p.id DESC`)
+)
 
 // Posts returns one page of a thread's posts in order: the first page, the
-// page after post id `after`, or the page before post id `before`.
+// page after post id `after`, or the page before post id `before`. This is
+// the hottest read in Kindred, so it scans with pgx directly.
 func (s *Service) Posts(ctx context.Context, v Viewer, tv *ThreadView, after, before int64) (*PostPage, error) {
 	uid := int64(0)
 	if v.User != nil {
 		uid = v.User.ID
 	}
-	args := map[string]any{"viewer": uid, "thread": tv.Thread.ID, "limit": PostsPerPage + 1, "mod": v.ModeratesForum(&tv.Forum)}
-	where := `WHERE p.thread_id = @thread AND (p.visibility = 'visible' OR @mod)`
-	var rows []PostRow
-	var q string
-	switch {
-	case before > 0:
-		args["before"] = before
-		q = fmt.Sprintf(postColumns, where+` AND p.id < @before ORDER BY p.id DESC LIMIT @limit`, `ORDER BY p.id DESC`)
-	default:
-		args["after"] = after
-		q = fmt.Sprintf(postColumns, where+` AND p.id > @after ORDER BY p.id LIMIT @limit`, `ORDER BY p.id`)
+	q, mark := postsAfterSQL, after
+	if before > 0 {
+		q, mark = postsBeforeSQL, before
 	}
-	if err := s.db.Gorm.WithContext(ctx).Raw(q, args).Scan(&rows).Error; err != nil {
+	dbRows, err := s.db.Pool.Query(ctx, q, uid, tv.Thread.ID, v.ModeratesForum(&tv.Forum), mark, PostsPerPage+1)
+	if err != nil {
+		return nil, fmt.Errorf("forums: posts: %w", err)
+	}
+	rows := make([]PostRow, 0, PostsPerPage+1)
+	for dbRows.Next() {
+		var r PostRow
+		if err := dbRows.Scan(&r.ID, &r.ThreadID, &r.Anonymous, &r.Mine, &r.AuthorHandle, &r.AuthorRole, &r.Body, &r.BodyHTML,
+			&r.AuthorWasClinician, &r.SupportCount, &r.HugCount, &r.MeTooCount, &r.HelpfulCount, &r.CreatedAt, &r.EditedAt, &r.DeletedAt); err != nil {
+			dbRows.Close()
+			return nil, fmt.Errorf("forums: posts: %w", err)
+		}
+		rows = append(rows, r)
+	}
+	if err := dbRows.Err(); err != nil {
 		return nil, fmt.Errorf("forums: posts: %w", err)
 	}
 	more := len(rows) > PostsPerPage
@@ -384,6 +443,7 @@ func (s *Service) Posts(ctx context.Context, v Viewer, tv *ThreadView, after, be
 	if err := s.fillReactions(ctx, uid, rows); err != nil {
 		return nil, err
 	}
+	decorate(rows)
 	return page, nil
 }
 
@@ -406,23 +466,45 @@ func (s *Service) fillReactions(ctx context.Context, uid int64, rows []PostRow) 
 	if uid == 0 || len(ids) == 0 {
 		return nil
 	}
-	var mine []struct {
-		PostID int64
-		Kind   models.ReactionKind
-	}
-	if err := s.db.Gorm.WithContext(ctx).Raw(`SELECT post_id, kind FROM reactions WHERE user_id = ? AND post_id IN ?`, uid, ids).Scan(&mine).Error; err != nil {
-		return fmt.Errorf("forums: reactions: %w", err)
-	}
-	byID := map[int64]*PostRow{}
+	byID := make(map[int64]*PostRow, len(rows))
 	for i := range rows {
 		byID[rows[i].ID] = &rows[i]
 	}
-	for _, m := range mine {
-		if r := byID[m.PostID]; r != nil {
-			r.MyReactions[m.Kind] = true
+	mine, err := s.db.Pool.Query(ctx, `SELECT post_id, kind FROM reactions WHERE user_id = $1 AND post_id = ANY($2)`, uid, ids)
+	if err != nil {
+		return fmt.Errorf("forums: reactions: %w", err)
+	}
+	defer mine.Close()
+	for mine.Next() {
+		var id int64
+		var kind string
+		if err := mine.Scan(&id, &kind); err != nil {
+			return fmt.Errorf("forums: reactions: %w", err)
+		}
+		if r := byID[id]; r != nil {
+			r.MyReactions[models.ReactionKind(kind)] = true
 		}
 	}
-	return nil
+	return mine.Err()
+}
+
+// decorate fills the display fields of each row.
+func decorate(rows []PostRow) {
+	for i := range rows {
+		r := &rows[i]
+		t := r.CreatedAt.UTC()
+		r.When, r.WhenISO, r.PrevID = t.Format("2 Jan 2006 15:04 UTC"), t.Format("2006-01-02T15:04:05Z"), r.ID-1
+		switch models.Role(r.AuthorRole) {
+		case models.RoleAdmin:
+			r.RoleLabel = "Admin"
+		case models.RoleModerator:
+			r.RoleLabel = "Moderator"
+		}
+		r.Buttons = make([]ReactionButton, len(models.ReactionKinds))
+		for j, k := range models.ReactionKinds {
+			r.Buttons[j] = ReactionButton{Kind: k, Label: k.Label(), Count: r.Reactions[k], Mine: r.MyReactions[k]}
+		}
+	}
 }
 
 // claimKey records an idempotency key inside tx. When the key was used
