@@ -264,6 +264,9 @@ func (a *API) Posts(c echo.Context) error {
 	if page.Posts == nil {
 		page.Posts = []PostRow{}
 	}
+	for i := range page.Posts {
+		page.Posts[i].withMaps()
+	}
 	return c.JSON(http.StatusOK, page)
 }
 
@@ -305,6 +308,7 @@ func (a *API) postJSON(c echo.Context, v Viewer, id int64, status int) error {
 	if len(page.Posts) == 0 || page.Posts[0].ID != id {
 		return models.ErrNotFound
 	}
+	page.Posts[0].withMaps()
 	return c.JSON(status, page.Posts[0])
 }
 

@@ -105,13 +105,14 @@ func (h *Handlers) index(c echo.Context, mine bool) error {
 }
 
 type forumData struct {
-	Forum     *ForumItem
-	Threads   []ThreadRow
-	Next      string
-	First     bool
-	CanPost   bool
-	CanJoin   bool
-	Moderates bool
+	Forum       *ForumItem
+	Threads     []ThreadRow
+	ThreadsHTML template.HTML
+	Next        string
+	First       bool
+	CanPost     bool
+	CanJoin     bool
+	Moderates   bool
 }
 
 // Forum shows a forum's threads.
@@ -132,7 +133,7 @@ func (h *Handlers) Forum(c echo.Context) error {
 	}
 	p := h.r.NewPage(c, f.Name)
 	p.Noindex = f.Sensitive || f.ClinicianOnly
-	p.Data = forumData{Forum: f, Threads: threads, Next: next, First: cursor == "", CanPost: CanPostIn(v, &f.Forum),
+	p.Data = forumData{Forum: f, Threads: threads, ThreadsHTML: threadsHTML(threads), Next: next, First: cursor == "", CanPost: CanPostIn(v, &f.Forum),
 		CanJoin: v.active() && !f.Archived(), Moderates: v.ModeratesForum(&f.Forum)}
 	return h.r.Render(c, http.StatusOK, TplForum, p)
 }
@@ -276,7 +277,8 @@ type threadData struct {
 	Kinds     []models.ReactionKind
 	Preview   template.HTML
 	LastPage  bool
-	Open      bool // the forum is not archived: posts can be edited
+	Open      bool          // the forum is not archived: posts can be edited
+	PostsHTML template.HTML // the rendered posts (see render.go)
 }
 
 // Thread shows a page of a thread.
@@ -310,6 +312,9 @@ func (h *Handlers) renderThread(c echo.Context, v Viewer, tv *ThreadView, status
 	p.Data = threadData{T: tv, Posts: page, CanReply: CanReply(v, &tv.Forum, &tv.Thread), CanReact: CanReact(v, &tv.Forum),
 		Moderates: v.ModeratesForum(&tv.Forum), Anonymity: CanPostAnonymously(&tv.Forum), Locked: tv.Thread.State == models.ThreadLocked,
 		IdemKey: web.RandomToken(16), Kinds: models.ReactionKinds, Preview: preview, LastPage: page.After == 0, Open: !tv.Forum.Archived()}
+	d := p.Data.(threadData)
+	d.PostsHTML = postsHTML(&d, p.CSRF)
+	p.Data = d
 	if values != nil {
 		p.Form.Values = values
 		d := p.Data.(threadData)

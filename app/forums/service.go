@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
@@ -19,10 +20,18 @@ import (
 	"kindred/models"
 )
 
-// Page sizes.
+// Page sizes. The queries below write these plus one into their SQL
+// ("LIMIT 31"); the array sizes stop the build if the two ever disagree.
 const (
 	ThreadsPerPage = 30
 	PostsPerPage   = 30
+)
+
+var (
+	_ [ThreadsPerPage + 1 - 31]struct{}
+	_ [31 - ThreadsPerPage - 1]struct{}
+	_ [PostsPerPage + 1 - 31]struct{}
+	_ [31 - PostsPerPage - 1]struct{}
 )
 
 // Notifier fans a new post out to followers inside the post's transaction.
@@ -114,7 +123,8 @@ func (s *Service) Forums(ctx context.Context, v Viewer, onlyJoined bool) ([]Foru
 	return out, nil
 }
 
-// Forum finds a forum by slug that v may read.
+// Forum finds a forum by slug that v may read (pgx directly: every forum
+// page starts here).
 func (s *Service) Forum(ctx context.Context, v Viewer, slug string) (*ForumItem, error) {
 	if !slugPattern.MatchString(slug) {
 		return nil, fmt.Errorf("forums: forum %q: %w", slug, models.ErrNotFound)
@@ -123,22 +133,26 @@ func (s *Service) Forum(ctx context.Context, v Viewer, slug string) (*ForumItem,
 	if v.User != nil {
 		uid = v.User.ID
 	}
-	var rows []ForumItem
-	err := s.db.Gorm.WithContext(ctx).Raw(`SELECT f.*, (fm.user_id IS NOT NULL) AS joined, (ff.user_id IS NOT NULL) AS following
-		FROM forums f
-		LEFT JOIN forum_members fm ON fm.forum_id = f.id AND fm.user_id = ?
-		LEFT JOIN forum_follows ff ON ff.forum_id = f.id AND ff.user_id = ?
-		WHERE f.slug = ?`, uid, uid, slug).Scan(&rows).Error
+	fi := &ForumItem{}
+	f := &fi.Forum
+	var specs []string
+	err := s.db.Pool.QueryRow(ctx, `SELECT f.id, f.slug, f.name, f.description, f.guidelines, f.guidelines_html, f.sensitive, f.clinician_only,
+		f.specialties, f.position, f.thread_count, f.archived_at, f.created_at, f.updated_at,
+		EXISTS (SELECT 1 FROM forum_members fm WHERE fm.forum_id = f.id AND fm.user_id = $1),
+		EXISTS (SELECT 1 FROM forum_follows ff WHERE ff.forum_id = f.id AND ff.user_id = $1)
+		FROM forums f WHERE f.slug = $2`, uid, slug).Scan(&f.ID, &f.Slug, &f.Name, &f.Description, &f.Guidelines, &f.GuidelinesHTML,
+		&f.Sensitive, &f.ClinicianOnly, &specs, &f.Position, &f.ThreadCount, &f.ArchivedAt, &f.CreatedAt, &f.UpdatedAt, &fi.Joined, &fi.Following)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, fmt.Errorf("forums: forum %q: %w", slug, models.ErrNotFound)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("forums: forum %q: %w", slug, err)
 	}
-	if len(rows) == 0 {
-		return nil, fmt.Errorf("forums: forum %q: %w", slug, models.ErrNotFound)
-	}
-	if !CanReadForum(v, &rows[0].Forum) {
+	f.Specialties = specs
+	if !CanReadForum(v, f) {
 		return nil, readError(v)
 	}
-	return &rows[0], nil
+	return fi, nil
 }
 
 // SetMembership joins or leaves a forum.
@@ -234,15 +248,17 @@ func (s *Service) Threads(ctx context.Context, v Viewer, f *models.Forum, cursor
 	}
 	// The page is cut in a subquery first, so the planner walks the listing
 	// index and stops after one page instead of joining every later thread.
-	cond, args := ``, []any{f.ID, ThreadsPerPage + 1}
+	// LIMIT is written into the SQL (ThreadsPerPage+1): as a parameter, a
+	// cached generic plan cannot know the page is small.
+	cond, args := ``, []any{f.ID}
 	if c != nil {
-		cond = ` AND (t.pinned, t.last_post_at, t.id) < ($3, $4, $5)`
+		cond = ` AND (t.pinned, t.last_post_at, t.id) < ($2, $3, $4)`
 		args = append(args, c.Pinned, c.At, c.ID)
 	}
 	q := `SELECT t.id, t.forum_id, t.title, t.anonymous, CASE WHEN t.anonymous THEN '' ELSE u.handle END,
 		t.pinned, t.state, t.visibility, t.reply_count, t.has_clinician_answer, t.created_at, t.last_post_at
 		FROM (SELECT * FROM threads t WHERE t.forum_id = $1 AND t.visibility = 'visible'` + cond + `
-		      ORDER BY t.pinned DESC, t.last_post_at DESC, t.id DESC LIMIT $2) t
+		      ORDER BY t.pinned DESC, t.last_post_at DESC, t.id DESC LIMIT 31) t
 		JOIN users u ON u.id = t.author_id
 		ORDER BY t.pinned DESC, t.last_post_at DESC, t.id DESC`
 	dbRows, err := s.db.Pool.Query(ctx, q, args...)
@@ -280,48 +296,37 @@ type ThreadView struct {
 	Following    bool
 }
 
-// threadRow is a thread, its forum and the viewer's relation, read in one query.
-type threadRow struct {
-	models.Thread
-	FForumID        int64 `gorm:"column:f_id"`
-	FSlug           string
-	FName           string
-	FDescription    string
-	FGuidelinesHTML string `gorm:"column:f_guidelines_html"`
-	FSensitive      bool
-	FClinicianOnly  bool
-	FArchivedAt     *time.Time
-	Handle          string
-	Following       bool
-}
-
-// Thread loads a thread v may see.
+// Thread loads a thread v may see, with its forum and whether v follows
+// it, in one query (pgx directly: this is on every thread page).
 func (s *Service) Thread(ctx context.Context, v Viewer, id int64) (*ThreadView, error) {
 	uid := int64(0)
 	if v.User != nil {
 		uid = v.User.ID
 	}
-	var rows []threadRow
-	err := s.db.Gorm.WithContext(ctx).Raw(`SELECT t.*, f.id AS f_id, f.slug AS f_slug, f.name AS f_name, f.description AS f_description,
-		f.guidelines_html AS f_guidelines_html, f.sensitive AS f_sensitive, f.clinician_only AS f_clinician_only, f.archived_at AS f_archived_at,
-		CASE WHEN t.anonymous THEN '' ELSE u.handle END AS handle,
-		EXISTS (SELECT 1 FROM thread_follows tf WHERE tf.thread_id = t.id AND tf.user_id = ?) AS following
+	tv := &ThreadView{}
+	t, f := &tv.Thread, &tv.Forum
+	var state, vis string
+	err := s.db.Pool.QueryRow(ctx, `SELECT t.id, t.forum_id, t.author_id, t.title, t.anonymous, t.state, t.visibility, t.pinned,
+		t.reply_count, t.has_clinician_answer, t.created_at, t.last_post_at,
+		f.slug, f.name, f.description, f.guidelines_html, f.sensitive, f.clinician_only, f.archived_at,
+		CASE WHEN t.anonymous THEN '' ELSE u.handle END,
+		EXISTS (SELECT 1 FROM thread_follows tf WHERE tf.thread_id = t.id AND tf.user_id = $1)
 		FROM threads t JOIN forums f ON f.id = t.forum_id JOIN users u ON u.id = t.author_id
-		WHERE t.id = ?`, uid, id).Scan(&rows).Error
+		WHERE t.id = $2`, uid, id).Scan(&t.ID, &t.ForumID, &t.AuthorID, &t.Title, &t.Anonymous, &state, &vis, &t.Pinned,
+		&t.ReplyCount, &t.HasClinicianAnswer, &t.CreatedAt, &t.LastPostAt,
+		&f.Slug, &f.Name, &f.Description, &f.GuidelinesHTML, &f.Sensitive, &f.ClinicianOnly, &f.ArchivedAt,
+		&tv.AuthorHandle, &tv.Following)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, fmt.Errorf("forums: thread %d: %w", id, models.ErrNotFound)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("forums: thread %d: %w", id, err)
 	}
-	if len(rows) == 0 {
-		return nil, fmt.Errorf("forums: thread %d: %w", id, models.ErrNotFound)
-	}
-	r := rows[0]
-	tv := &ThreadView{Thread: r.Thread, AuthorHandle: r.Handle, Following: r.Following, Forum: models.Forum{
-		ID: r.FForumID, Slug: r.FSlug, Name: r.FName, Description: r.FDescription, GuidelinesHTML: r.FGuidelinesHTML,
-		Sensitive: r.FSensitive, ClinicianOnly: r.FClinicianOnly, ArchivedAt: r.FArchivedAt}}
-	if !CanReadForum(v, &tv.Forum) {
+	t.State, t.Visibility, f.ID = models.ThreadState(state), models.Visibility(vis), t.ForumID
+	if !CanReadForum(v, f) {
 		return nil, readError(v)
 	}
-	if !CanSeeThread(v, &tv.Forum, &tv.Thread) {
+	if !CanSeeThread(v, f, t) {
 		return nil, fmt.Errorf("forums: thread %d: %w", id, models.ErrNotFound)
 	}
 	return tv, nil
@@ -343,27 +348,35 @@ type PostRow struct {
 	HugCount           int                          `json:"-"`
 	MeTooCount         int                          `json:"-"`
 	HelpfulCount       int                          `json:"-"`
-	Reactions          map[models.ReactionKind]int  `json:"reactions" gorm:"-"`
-	MyReactions        map[models.ReactionKind]bool `json:"my_reactions,omitempty" gorm:"-"`
+	Reactions          map[models.ReactionKind]int  `json:"reactions" gorm:"-"`              // filled for the API only
+	MyReactions        map[models.ReactionKind]bool `json:"my_reactions,omitempty" gorm:"-"` // filled for the API only
 	CreatedAt          time.Time                    `json:"created_at"`
 	EditedAt           *time.Time                   `json:"edited_at"`
 	DeletedAt          *time.Time                   `json:"deleted_at"`
 
 	// Display fields, computed once in Go so the page template stays a
 	// plain walk over values (template function calls are costly).
-	Buttons   []ReactionButton `json:"-" gorm:"-"`
-	When      string           `json:"-" gorm:"-"`
-	WhenISO   string           `json:"-" gorm:"-"`
-	PrevID    int64            `json:"-" gorm:"-"`
-	RoleLabel string           `json:"-" gorm:"-"`
+	mine      [4]bool // the viewer's reactions, in models.ReactionKinds order
+	PrevID    int64   `json:"-" gorm:"-"`
+	RoleLabel string  `json:"-" gorm:"-"`
 }
 
-// ReactionButton is one reaction as a post shows it.
-type ReactionButton struct {
-	Kind  models.ReactionKind
-	Label string
-	Count int
-	Mine  bool
+// counts returns the reaction counts in models.ReactionKinds order.
+func (r *PostRow) counts() [4]int {
+	return [4]int{r.SupportCount, r.HugCount, r.MeTooCount, r.HelpfulCount}
+}
+
+// withMaps fills the JSON maps of reactions.
+func (r *PostRow) withMaps() {
+	c := r.counts()
+	r.Reactions = make(map[models.ReactionKind]int, 4)
+	r.MyReactions = map[models.ReactionKind]bool{}
+	for i, k := range models.ReactionKinds {
+		r.Reactions[k] = c[i]
+		if r.mine[i] {
+			r.MyReactions[k] = true
+		}
+	}
 }
 
 // PostPage is a page of posts with links to its neighbours.
@@ -382,7 +395,7 @@ const postsSQL = `SELECT p.id, p.thread_id, p.anonymous, (p.author_id = $1) AS m
 	CASE WHEN p.deleted_at IS NULL THEN p.body_html ELSE '' END,
 	p.author_was_clinician, p.support_count, p.hug_count, p.me_too_count, p.helpful_count,
 	p.created_at, p.edited_at, p.deleted_at
-	FROM (SELECT * FROM posts p WHERE p.thread_id = $2 AND (p.visibility = 'visible' OR $3) AND %s LIMIT $5) p
+	FROM (SELECT * FROM posts p WHERE p.thread_id = $2 AND (p.visibility = 'visible' OR $3) AND %s LIMIT 31) p
 	JOIN users u ON u.id = p.author_id %s`
 
 var (
@@ -402,7 +415,9 @@ func (s *Service) Posts(ctx context.Context, v Viewer, tv *ThreadView, after, be
 	if before > 0 {
 		q, mark = postsBeforeSQL, before
 	}
-	dbRows, err := s.db.Pool.Query(ctx, q, uid, tv.Thread.ID, v.ModeratesForum(&tv.Forum), mark, PostsPerPage+1)
+	// LIMIT is written into the SQL (PostsPerPage+1): as a parameter, a cached
+	// generic plan cannot know the page is small.
+	dbRows, err := s.db.Pool.Query(ctx, q, uid, tv.Thread.ID, v.ModeratesForum(&tv.Forum), mark)
 	if err != nil {
 		return nil, fmt.Errorf("forums: posts: %w", err)
 	}
@@ -458,10 +473,7 @@ func (s *Service) hasPostsAfter(ctx context.Context, v Viewer, tv *ThreadView, i
 func (s *Service) fillReactions(ctx context.Context, uid int64, rows []PostRow) error {
 	ids := make([]int64, 0, len(rows))
 	for i := range rows {
-		r := &rows[i]
-		r.Reactions = map[models.ReactionKind]int{models.ReactSupport: r.SupportCount, models.ReactHug: r.HugCount, models.ReactMeToo: r.MeTooCount, models.ReactHelpful: r.HelpfulCount}
-		r.MyReactions = map[models.ReactionKind]bool{}
-		ids = append(ids, r.ID)
+		ids = append(ids, rows[i].ID)
 	}
 	if uid == 0 || len(ids) == 0 {
 		return nil
@@ -482,7 +494,11 @@ func (s *Service) fillReactions(ctx context.Context, uid int64, rows []PostRow) 
 			return fmt.Errorf("forums: reactions: %w", err)
 		}
 		if r := byID[id]; r != nil {
-			r.MyReactions[models.ReactionKind(kind)] = true
+			for i, k := range models.ReactionKinds {
+				if string(k) == kind {
+					r.mine[i] = true
+				}
+			}
 		}
 	}
 	return mine.Err()
@@ -492,17 +508,12 @@ func (s *Service) fillReactions(ctx context.Context, uid int64, rows []PostRow) 
 func decorate(rows []PostRow) {
 	for i := range rows {
 		r := &rows[i]
-		t := r.CreatedAt.UTC()
-		r.When, r.WhenISO, r.PrevID = t.Format("2 Jan 2006 15:04 UTC"), t.Format("2006-01-02T15:04:05Z"), r.ID-1
+		r.PrevID = r.ID - 1
 		switch models.Role(r.AuthorRole) {
 		case models.RoleAdmin:
 			r.RoleLabel = "Admin"
 		case models.RoleModerator:
 			r.RoleLabel = "Moderator"
-		}
-		r.Buttons = make([]ReactionButton, len(models.ReactionKinds))
-		for j, k := range models.ReactionKinds {
-			r.Buttons[j] = ReactionButton{Kind: k, Label: k.Label(), Count: r.Reactions[k], Mine: r.MyReactions[k]}
 		}
 	}
 }

@@ -7,7 +7,9 @@ import (
 	"io/fs"
 	"net/http"
 	"path"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -30,6 +32,39 @@ type Page struct {
 	Status    int
 	Providers []Provider
 	Unread    int64
+	Assets    *Assets
+	On        NavFlags
+}
+
+// Assets are the cacheable URLs of the layout's files, computed once.
+type Assets struct {
+	CSS, JS, Icon string
+}
+
+// NavFlags mark the current section in the header (aria-current).
+type NavFlags struct {
+	Home, MyForums, Notifications, Account, Admin, SignIn, SignUp bool
+}
+
+func navFlags(path string) NavFlags {
+	var n NavFlags
+	switch path {
+	case "/":
+		n.Home = true
+	case "/my/forums":
+		n.MyForums = true
+	case "/notifications":
+		n.Notifications = true
+	case "/account":
+		n.Account = true
+	case "/admin/forums":
+		n.Admin = true
+	case "/signin":
+		n.SignIn = true
+	case "/signup":
+		n.SignUp = true
+	}
+	return n
 }
 
 // Provider is an external sign-in option shown on the sign-in page.
@@ -51,11 +86,16 @@ func (f Form) Value(name string) string { return f.Values[name] }
 // Error returns the message for a field, or "".
 func (f Form) Error(name string) string { return f.Errors[name] }
 
+// bufPool reuses page buffers: pages are tens of kilobytes, and growing a
+// fresh buffer for each one was the largest allocation per request.
+var bufPool = sync.Pool{New: func() any { return bytes.NewBuffer(make([]byte, 0, 64<<10)) }}
+
 // Renderer holds every page template, parsed once at start-up so that a
 // broken or missing template stops the app instead of a request.
 type Renderer struct {
 	pages    map[string]*template.Template
 	static   *Static
+	assets   *Assets
 	cookies  Cookies
 	siteName string
 }
@@ -102,7 +142,8 @@ func NewRenderer(tfs fs.FS, static *Static, cookies Cookies) (*Renderer, error) 
 			return nil, fmt.Errorf("web: templates %s: %w", pattern, err)
 		}
 	}
-	r := &Renderer{pages: map[string]*template.Template{}, static: static, cookies: cookies, siteName: "Kindred"}
+	r := &Renderer{pages: map[string]*template.Template{}, static: static, cookies: cookies, siteName: "Kindred",
+		assets: &Assets{CSS: static.URL("css/app.css"), JS: static.URL("js/app.js"), Icon: static.URL("img/favicon.svg")}}
 	err := fs.WalkDir(tfs, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || path.Ext(p) != ".html" {
 			return err
@@ -140,6 +181,8 @@ func (r *Renderer) NewPage(c echo.Context, title string) *Page {
 		Flash:    r.cookies.TakeFlash(c),
 		Path:     c.Request().URL.Path,
 		Unread:   UnreadCount(c),
+		Assets:   r.assets,
+		On:       navFlags(c.Request().URL.Path),
 		Form:     Form{Values: map[string]string{}, Errors: map[string]string{}},
 	}
 }
@@ -151,13 +194,23 @@ func (r *Renderer) Render(c echo.Context, status int, name string, p *Page) erro
 		return fmt.Errorf("web: no template %q", name)
 	}
 	p.Status = status
-	var buf bytes.Buffer
-	if err := t.ExecuteTemplate(&buf, "layout", p); err != nil {
+	buf := bufPool.Get().(*bytes.Buffer)
+	defer func() {
+		if buf.Cap() <= 1<<20 { // let the odd huge page go
+			buf.Reset()
+			bufPool.Put(buf)
+		}
+	}()
+	if err := t.ExecuteTemplate(buf, "layout", p); err != nil {
 		return fmt.Errorf("web: render %s: %w", name, err)
 	}
+	h := c.Response().Header()
 	if p.Noindex {
-		c.Response().Header().Set("X-Robots-Tag", "noindex")
+		h.Set("X-Robots-Tag", "noindex")
 	}
+	// A known length lets net/http send the page in one piece instead of
+	// chunks (the gzip middleware drops it when it compresses).
+	h.Set(echo.HeaderContentLength, strconv.Itoa(buf.Len()))
 	return c.HTMLBlob(status, buf.Bytes())
 }
 

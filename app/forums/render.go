@@ -1,0 +1,209 @@
+package forums
+
+import (
+	"html"
+	"html/template"
+	"strconv"
+	"strings"
+	"time"
+
+	"kindred/models"
+)
+
+// The thread and forum pages list up to 30 items each. Walking them in
+// html/template cost most of a page's CPU (every value goes through
+// reflection and escaper calls), so these two lists are written here.
+// Every value that is not a constant or a number goes through
+// html.EscapeString, and BodyHTML is HTML that app/markdown sanitised.
+
+type htmlBuf struct {
+	strings.Builder
+	scratch [64]byte
+}
+
+// Date layouts of the two lists.
+const (
+	isoLayout  = "2006-01-02T15:04:05Z"
+	showLayout = "2 Jan 2006 15:04 UTC"
+)
+
+// time writes a UTC time in layout; formatted dates need no escaping.
+func (b *htmlBuf) time(t time.Time, layout string) {
+	b.Write(t.UTC().AppendFormat(b.scratch[:0], layout))
+}
+
+// s writes constant markup.
+func (b *htmlBuf) s(markup string) { b.WriteString(markup) }
+
+// t writes text or a double-quoted attribute value, escaped.
+func (b *htmlBuf) t(text string) { b.WriteString(html.EscapeString(text)) }
+
+// n writes a number.
+func (b *htmlBuf) n(v int64) { b.WriteString(strconv.FormatInt(v, 10)) }
+
+// postsHTML renders the posts of a thread page.
+func postsHTML(d *threadData, csrf string) template.HTML {
+	var b htmlBuf
+	b.Grow(1400 * len(d.Posts.Posts))
+	for i := range d.Posts.Posts {
+		p := &d.Posts.Posts[i]
+		b.s(`<li class="post" id="post-`)
+		b.n(p.ID)
+		b.s(`"><article aria-labelledby="post-`)
+		b.n(p.ID)
+		b.s(`-by"><header class="post-head"><p id="post-`)
+		b.n(p.ID)
+		b.s(`-by" class="post-author">`)
+		if p.Anonymous {
+			b.s(`<span class="anon">Anonymous member</span>`)
+			if p.Mine {
+				b.s(` <span class="hint">(you)</span>`)
+			}
+		} else {
+			b.s(`<a href="/members/`)
+			b.t(p.AuthorHandle)
+			b.s(`">`)
+			b.t(p.AuthorHandle)
+			b.s(`</a>`)
+			if p.RoleLabel != "" {
+				b.s(` <span class="tag">`)
+				b.t(p.RoleLabel)
+				b.s(`</span>`)
+			}
+		}
+		b.s(`</p><p class="meta"><a href="/t/`)
+		b.n(p.ThreadID)
+		b.s(`?after=`)
+		b.n(p.PrevID)
+		b.s(`#post-`)
+		b.n(p.ID)
+		b.s(`" class="permalink"><time datetime="`)
+		b.time(p.CreatedAt, isoLayout)
+		b.s(`">`)
+		b.time(p.CreatedAt, showLayout)
+		b.s(`</time></a>`)
+		if p.EditedAt != nil {
+			b.s(` · edited`)
+		}
+		b.s(`</p></header>`)
+		if p.DeletedAt != nil {
+			b.s(`<p class="removed">This post was removed by its author.</p></article></li>`)
+			continue
+		}
+		b.s(`<div class="prose">`)
+		b.s(p.BodyHTML) // sanitised by app/markdown when it was written
+		b.s(`</div><div class="reactions" aria-label="Reactions">`)
+		counts := p.counts()
+		for k, kind := range models.ReactionKinds {
+			r := struct {
+				Kind  models.ReactionKind
+				Label string
+				Count int
+				Mine  bool
+			}{kind, kind.Label(), counts[k], p.mine[k]}
+			switch {
+			case d.CanReact:
+				b.s(`<form method="post" action="/posts/`)
+				b.n(p.ID)
+				b.s(`/reactions/`)
+				b.t(string(r.Kind))
+				b.s(`" class="inline-form"><input type="hidden" name="csrf_token" value="`)
+				b.t(csrf)
+				b.s(`"><button type="submit" class="reaction" aria-pressed="`)
+				b.s(strconv.FormatBool(r.Mine))
+				b.s(`">`)
+				b.t(r.Label)
+				b.s(` <span class="count">`)
+				b.n(int64(r.Count))
+				b.s(`</span></button></form>`)
+			case r.Count > 0:
+				b.s(`<span class="reaction reaction-static">`)
+				b.t(r.Label)
+				b.s(` <span class="count">`)
+				b.n(int64(r.Count))
+				b.s(`</span></span>`)
+			}
+		}
+		b.s(`</div>`)
+		edit, revisions := "", p.EditedAt != nil && d.Moderates
+		switch {
+		case p.Mine && d.Open:
+			edit = "mine"
+		case !p.Mine && d.Moderates && d.Open:
+			edit = "moderator"
+		}
+		if edit != "" || revisions {
+			b.s(`<p class="post-tools">`)
+			if edit == "mine" {
+				b.s(`<a href="/posts/`)
+				b.n(p.ID)
+				b.s(`/edit">Edit<span class="visually-hidden"> your post from `)
+				b.time(p.CreatedAt, showLayout)
+				b.s(`</span></a> <a href="/posts/`)
+				b.n(p.ID)
+				b.s(`/delete">Delete<span class="visually-hidden"> your post from `)
+				b.time(p.CreatedAt, showLayout)
+				b.s(`</span></a>`)
+			} else if edit == "moderator" {
+				b.s(`<a href="/posts/`)
+				b.n(p.ID)
+				b.s(`/edit">Edit as moderator<span class="visually-hidden"> (post from `)
+				b.time(p.CreatedAt, showLayout)
+				b.s(`)</span></a>`)
+			}
+			if revisions {
+				b.s(` <a href="/posts/`)
+				b.n(p.ID)
+				b.s(`/revisions">Earlier versions<span class="visually-hidden"> of the post from `)
+				b.time(p.CreatedAt, showLayout)
+				b.s(`</span></a>`)
+			}
+			b.s(`</p>`)
+		}
+		b.s(`</article></li>`)
+	}
+	return template.HTML(b.String()) // every part above is escaped or constant
+}
+
+// threadsHTML renders the thread list of a forum page.
+func threadsHTML(rows []ThreadRow) template.HTML {
+	var b htmlBuf
+	b.Grow(400 * len(rows))
+	for i := range rows {
+		r := &rows[i]
+		b.s(`<li class="thread-row"><h3><a href="/t/`)
+		b.n(r.ID)
+		b.s(`">`)
+		b.t(r.Title)
+		b.s(`</a></h3><p class="meta">`)
+		if r.Pinned {
+			b.s(`<span class="tag">Pinned</span> `)
+		}
+		if r.State == "locked" {
+			b.s(`<span class="tag">Locked</span> `)
+		}
+		b.s(`Started by `)
+		if r.Anonymous {
+			b.s(`<span class="anon">Anonymous member</span>`)
+		} else {
+			b.s(`<a href="/members/`)
+			b.t(r.AuthorHandle)
+			b.s(`">`)
+			b.t(r.AuthorHandle)
+			b.s(`</a>`)
+		}
+		b.s(` · `)
+		b.n(int64(r.ReplyCount))
+		if r.ReplyCount == 1 {
+			b.s(` reply`)
+		} else {
+			b.s(` replies`)
+		}
+		b.s(` · last activity <time datetime="`)
+		b.time(r.LastPostAt, isoLayout)
+		b.s(`">`)
+		b.time(r.LastPostAt, showLayout)
+		b.s(`</time></p></li>`)
+	}
+	return template.HTML(b.String()) // every part above is escaped or constant
+}
