@@ -42,7 +42,11 @@ func (b *htmlBuf) t(text string) { b.WriteString(html.EscapeString(text)) }
 func (b *htmlBuf) n(v int64) { b.WriteString(strconv.FormatInt(v, 10)) }
 
 // postsHTML renders the posts of a thread page.
-func postsHTML(d *threadData, csrf string) template.HTML {
+func postsHTML(d *threadData, csrfToken func() string) template.HTML {
+	csrf := ""
+	if d.CanReact {
+		csrf = csrfToken()
+	}
 	var b htmlBuf
 	b.Grow(1400 * len(d.Posts.Posts))
 	for i := range d.Posts.Posts {

@@ -165,6 +165,15 @@ func TestVisitorsSeePublicForumsOnly(t *testing.T) {
 	h.forum("quiet-forum", func(f *forums.ForumForm) { f.Name = "Quiet Forum"; f.Sensitive = true })
 	h.forum("lounge", func(f *forums.ForumForm) { f.Name = "Lounge"; f.ClinicianOnly = true })
 	home := h.browser().get("/")
+	// Reading sets no cookie: a visitor who only reads leaves no trace in their browser.
+	for _, path := range []string{"/", "/f/open-forum"} {
+		if r := h.browser().get(path); len(r.Cookies()) != 0 {
+			t.Errorf("%s set cookies %v for a reading visitor", path, r.Cookies())
+		}
+	}
+	if r := h.browser().get("/signin"); len(r.Cookies()) != 1 {
+		t.Error("the sign-in form needs its browser cookie for CSRF")
+	}
 	if !strings.Contains(home.body, "Open Forum") || strings.Contains(home.body, "Quiet Forum") || strings.Contains(home.body, "Lounge") {
 		t.Fatal("visitor's forum list is wrong")
 	}

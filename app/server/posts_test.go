@@ -393,3 +393,42 @@ func TestReactions(t *testing.T) {
 		t.Fatalf("%d reaction rows, want 3", n)
 	}
 }
+
+func TestTitlesAndHandlesAreEscapedInLists(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	f := h.forum("escapes", nil)
+	h.member("plain_name")
+	title := `<img src=x onerror=alert(1)> & "quotes" <script>x</script>`
+	th := h.thread("plain_name", f, title, "Body", false)
+	for path, b := range map[string]*browser{"/f/escapes": h.browser(), fmt.Sprintf("/t/%d", th.ID): h.browser()} {
+		body := b.get(path).body
+		if strings.Contains(body, "<img src=x") || strings.Contains(body, "<script>x") {
+			t.Errorf("%s: the title reached the page unescaped", path)
+		}
+		if !strings.Contains(body, "&lt;img src=x onerror=alert(1)&gt; &amp; &#34;quotes&#34;") {
+			t.Errorf("%s: escaped title not found", path)
+		}
+	}
+}
+
+func TestLockedThreadsTakeNoReplies(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	f := h.forum("locks", nil)
+	b := h.member("late_replier")
+	h.member("opener")
+	th := h.thread("opener", f, "Closed for replies", "Thanks all", false)
+	h.app.DB.Gorm.Exec(`UPDATE threads SET state = 'locked' WHERE id = ?`, th.ID)
+	page := b.get(fmt.Sprintf("/t/%d", th.ID))
+	if !strings.Contains(page.body, "locked and takes no more replies") || strings.Contains(page.body, `action="/t/`+fmt.Sprint(th.ID)+`/replies"`) {
+		t.Fatal("a locked thread still shows the reply form")
+	}
+	if r := b.post(fmt.Sprintf("/t/%d/replies", th.ID), url.Values{"body": {"Sneaking in"}}); r.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("reply to a locked thread: %d", r.StatusCode)
+	}
+	if a := h.api("POST", fmt.Sprintf("/api/v1/threads/%d/posts", th.ID), b.token("write"), map[string]any{"body": "API sneak"}); a.Status != http.StatusUnprocessableEntity {
+		t.Fatalf("API reply to a locked thread: %d", a.Status)
+	}
+	if n := countWhere(t, h, `SELECT count(*) FROM posts WHERE thread_id = ?`, th.ID); n != 1 {
+		t.Fatalf("%d posts in the locked thread", n)
+	}
+}

@@ -3,6 +3,10 @@
 package web
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
 	"net/http"
 	"net/url"
 	"strings"
@@ -19,6 +23,8 @@ const (
 	ctxCSRF    = "kindred.csrf"
 	ctxNonce   = "kindred.nonce"
 	ctxBrowser = "kindred.browser"
+	ctxCookies = "kindred.cookies"
+	ctxSecret  = "kindred.csrfsecret"
 	ctxUnread  = "kindred.unread"
 )
 
@@ -47,16 +53,43 @@ func CurrentAPIToken(c echo.Context) *models.APIToken {
 }
 
 // BrowserID is the random per-browser value that binds CSRF tokens of
-// signed-out visitors and OAuth attempts to one browser.
+// signed-out visitors and OAuth attempts to one browser. It is made (and
+// its cookie set) only when first needed, so a visitor who only reads gets
+// no cookie at all.
 func BrowserID(c echo.Context) string {
-	s, _ := c.Get(ctxBrowser).(string)
-	return s
+	if s, _ := c.Get(ctxBrowser).(string); s != "" {
+		return s
+	}
+	b := RandomToken(32)
+	if cookies, ok := c.Get(ctxCookies).(Cookies); ok {
+		cookies.Set(c, browserCookie, b, 0)
+	}
+	c.Set(ctxBrowser, b)
+	return b
 }
 
-// CSRFToken is the token forms must send back as csrf_token.
+// CSRFToken is the token forms must send back as csrf_token: an HMAC of the
+// session (or, signed out, of the browser id) under the server's secret.
+// It is computed on first use.
 func CSRFToken(c echo.Context) string {
-	s, _ := c.Get(ctxCSRF).(string)
-	return s
+	if s, _ := c.Get(ctxCSRF).(string); s != "" {
+		return s
+	}
+	secret, _ := c.Get(ctxSecret).([]byte)
+	if secret == nil {
+		return ""
+	}
+	binding := ""
+	if s := CurrentSession(c); s != nil {
+		binding = "s:" + hex.EncodeToString(s.TokenHash)
+	} else {
+		binding = "b:" + BrowserID(c)
+	}
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte("csrf\x00" + binding))
+	tok := base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+	c.Set(ctxCSRF, tok)
+	return tok
 }
 
 // Nonce is this response's CSP nonce.

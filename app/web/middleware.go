@@ -2,12 +2,9 @@ package web
 
 import (
 	"context"
-	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
-	"encoding/hex"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -111,12 +108,10 @@ func LoadSession(res SessionResolver, cookies Cookies) echo.MiddlewareFunc {
 					c.Set(ctxSession, s)
 				}
 			}
-			b := cookies.Get(c, browserCookie)
-			if len(b) < 32 || len(b) > 64 {
-				b = RandomToken(32)
-				cookies.Set(c, browserCookie, b, 0)
+			c.Set(ctxCookies, cookies)
+			if b := cookies.Get(c, browserCookie); len(b) >= 32 && len(b) <= 64 {
+				c.Set(ctxBrowser, b)
 			}
-			c.Set(ctxBrowser, b)
 			return next(c)
 		}
 	}
@@ -128,18 +123,12 @@ func LoadSession(res SessionResolver, cookies Cookies) echo.MiddlewareFunc {
 func CSRF(secret []byte) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			binding := "b:" + BrowserID(c)
-			if s := CurrentSession(c); s != nil {
-				binding = "s:" + hex.EncodeToString(s.TokenHash)
-			}
-			m := hmac.New(sha256.New, secret)
-			m.Write([]byte("csrf\x00" + binding))
-			want := base64.RawURLEncoding.EncodeToString(m.Sum(nil))
-			c.Set(ctxCSRF, want)
+			c.Set(ctxSecret, secret)
 			switch c.Request().Method {
 			case http.MethodGet, http.MethodHead, http.MethodOptions:
 				return next(c)
 			}
+			want := CSRFToken(c)
 			got := c.Request().Header.Get("X-CSRF-Token")
 			if got == "" {
 				got = c.FormValue("csrf_token")

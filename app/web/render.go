@@ -22,7 +22,7 @@ type Page struct {
 	Title     string
 	SiteName  string
 	User      *models.User
-	CSRF      string
+	ctx       echo.Context
 	Nonce     string
 	Flash     string
 	Noindex   bool
@@ -35,6 +35,10 @@ type Page struct {
 	Assets    *Assets
 	On        NavFlags
 }
+
+// CSRF is the form token; pages without forms never compute it (and never
+// give a visitor a cookie).
+func (p *Page) CSRF() string { return CSRFToken(p.ctx) }
 
 // Assets are the cacheable URLs of the layout's files, computed once.
 type Assets struct {
@@ -176,7 +180,7 @@ func (r *Renderer) NewPage(c echo.Context, title string) *Page {
 		Title:    title,
 		SiteName: r.siteName,
 		User:     CurrentUser(c),
-		CSRF:     CSRFToken(c),
+		ctx:      c,
 		Nonce:    Nonce(c),
 		Flash:    r.cookies.TakeFlash(c),
 		Path:     c.Request().URL.Path,

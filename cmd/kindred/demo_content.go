@@ -158,6 +158,45 @@ var demoThreads = []demoThread{
 			{"grey_owl", "I volunteer at the library twice a week. Best decision I made.", false},
 			{"lena_cares", "My dad loves his weekly video call with his old work friends. It took some setting up but it's a highlight.", false},
 		}},
+	{"type-2-diabetes", "grey_owl", "Foot checks: how often do you look?", "My nurse reminded me to check my feet every day. I confess I forget. Does anyone have a routine that sticks?",
+		false, []demoReply{
+			{"tom_t2", "I do it when I put my socks on in the morning. A cheap mirror on the floor helps me see the soles.", false},
+			{"amira_heart", "Same, socks-on check. It takes ten seconds once it's a habit.", false},
+		}},
+	{"type-2-diabetes", "lena_cares", "Supporting a parent who won't change their diet", "Dad was diagnosed with type 2 and says he's too old to change how he eats. How do I help without nagging?",
+		false, []demoReply{
+			{"grey_owl", "Speaking as the stubborn old man in our family: being told off made me dig in. Being invited to cook together worked.", false},
+			{"tom_t2", "Maybe one swap at a time that he chooses himself?", false},
+		}},
+	{"heart-health", "tom_t2", "Getting back to exercise after a heart attack", "Six weeks out and scared to push myself. How did you know what was safe?",
+		false, []demoReply{
+			{"amira_heart", "The rehab team gave me a heart-rate range and a scale of how breathless I should feel. It made it less guesswork.", false},
+			{"grey_owl", "Walking first, then a bit further each week. Slow and boring, and it worked.", false},
+		}},
+	{"allergies-asthma", "lena_cares", "Explaining an EpiPen to grandparents", "The grandparents are babysitting for the first time. How do you make sure they'll feel confident using the auto-injector?",
+		false, []demoReply{
+			{"sam_cares", "We practised with a trainer pen together, and left a one-page plan on the fridge with photos.", false},
+		}},
+	{"mental-health", "maya_t1d", "Diabetes burnout is real", "Some weeks I'm just tired of thinking about numbers all day. Does anyone else get this, and what helps?",
+		false, []demoReply{
+			{"grey_owl", "Forty years in and yes. I let myself have a 'good enough' week sometimes, and I told my team honestly.", false},
+			{"ben_breathes", "Talking to other type 1s helped me more than anything. That's partly why I'm here.", false},
+			{"quiet_heart", "Sending you good thoughts. Burnout isn't failure.", true},
+		}},
+	{"caregivers", "amira_heart", "Looking after someone while recovering yourself", "I'm recovering from my own heart procedure and also caring for my husband who has Parkinson's. Has anyone juggled both?",
+		false, []demoReply{
+			{"lena_cares", "That's a lot to carry. Could a neighbour or friend take one regular task off your plate?", false},
+			{"grey_owl", "Ask your GP about a carer's assessment. It opened doors I didn't know existed.", false},
+		}},
+	{"healthy-ageing", "tom_t2", "Learning something new at 65", "I signed up for a beginners' guitar class. My fingers hurt and I love it. What new things have you picked up later in life?",
+		false, []demoReply{
+			{"quiet_heart", "Watercolour painting. Terrible at it and very happy.", false},
+			{"amira_heart", "Learning Spanish with an app on the bus.", false},
+		}},
+	{"sexual-health", "quiet_heart", "Menopause and feeling like a stranger in my body", "Nobody warned me how much would change. Is there anything that helped you feel more like yourself again?",
+		true, []demoReply{
+			{"amira_heart", "Talking to a doctor who specialised in menopause made a huge difference. The first one I saw just shrugged.", true},
+		}},
 	{"clinician-lounge", "demo_moderator", "Rural practice: managing a new type 1 diagnosis without a local team", "Demo thread for the clinician lounge: how do colleagues in remote practices coordinate with a distant specialist team for newly diagnosed type 1 patients?",
 		false, []demoReply{
 			{"demo_admin", "Scheduled video reviews in the first fortnight and a direct phone line for the practice nurse made the difference in our area.", false},
