@@ -24,4 +24,4 @@ FROM (SELECT id, author_id, created_at FROM threads WHERE title = 'Bench thread 
 UPDATE threads SET reply_count = 29 WHERE title = 'Bench thread number 1';
 UPDATE forums SET thread_count = 10000 WHERE slug = 'bench-forum';
 COMMIT;
-ANALYZE;
+VACUUM ANALYZE;
