@@ -58,11 +58,7 @@ func (h *Handlers) NewForumPage(c echo.Context) error {
 
 // EditForumPage shows a forum's settings.
 func (h *Handlers) EditForumPage(c echo.Context) error {
-	v, err := h.viewer(c)
-	if err != nil {
-		return err
-	}
-	id, err := int64Param(c, "id")
+	v, id, err := h.viewerAndID(c)
 	if err != nil {
 		return err
 	}
@@ -114,11 +110,7 @@ func (h *Handlers) SaveForum(c echo.Context) error {
 }
 
 func (h *Handlers) setArchived(c echo.Context, archived bool) error {
-	v, err := h.viewer(c)
-	if err != nil {
-		return err
-	}
-	id, err := int64Param(c, "id")
+	v, id, err := h.viewerAndID(c)
 	if err != nil {
 		return err
 	}

@@ -232,11 +232,7 @@ func (a *API) threadJSON(c echo.Context, v Viewer, id int64, status int) error {
 
 // Thread returns one thread.
 func (a *API) Thread(c echo.Context) error {
-	v, err := a.h.viewer(c)
-	if err != nil {
-		return err
-	}
-	id, err := int64Param(c, "id")
+	v, id, err := a.h.viewerAndID(c)
 	if err != nil {
 		return err
 	}
@@ -245,11 +241,7 @@ func (a *API) Thread(c echo.Context) error {
 
 // Posts returns a page of a thread's posts (?after= or ?before=).
 func (a *API) Posts(c echo.Context) error {
-	v, err := a.h.viewer(c)
-	if err != nil {
-		return err
-	}
-	id, err := int64Param(c, "id")
+	v, id, err := a.h.viewerAndID(c)
 	if err != nil {
 		return err
 	}
@@ -272,11 +264,7 @@ func (a *API) Posts(c echo.Context) error {
 
 // Reply adds a post; Idempotency-Key makes retries safe.
 func (a *API) Reply(c echo.Context) error {
-	v, err := a.h.viewer(c)
-	if err != nil {
-		return err
-	}
-	id, err := int64Param(c, "id")
+	v, id, err := a.h.viewerAndID(c)
 	if err != nil {
 		return err
 	}
@@ -314,11 +302,7 @@ func (a *API) postJSON(c echo.Context, v Viewer, id int64, status int) error {
 
 // Post returns one post.
 func (a *API) Post(c echo.Context) error {
-	v, err := a.h.viewer(c)
-	if err != nil {
-		return err
-	}
-	id, err := int64Param(c, "id")
+	v, id, err := a.h.viewerAndID(c)
 	if err != nil {
 		return err
 	}
@@ -387,11 +371,7 @@ func (a *API) AddReaction(c echo.Context) error { return a.setReaction(c, true) 
 func (a *API) RemoveReaction(c echo.Context) error { return a.setReaction(c, false) }
 
 func (a *API) threadFollow(c echo.Context, follow bool) error {
-	v, err := a.h.viewer(c)
-	if err != nil {
-		return err
-	}
-	id, err := int64Param(c, "id")
+	v, id, err := a.h.viewerAndID(c)
 	if err != nil {
 		return err
 	}

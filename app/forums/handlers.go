@@ -45,6 +45,16 @@ func (h *Handlers) viewer(c echo.Context) (Viewer, error) {
 	return h.svc.Viewer(c.Request().Context(), web.CurrentUser(c))
 }
 
+// viewerAndID loads the viewer and the :id of the route.
+func (h *Handlers) viewerAndID(c echo.Context) (Viewer, int64, error) {
+	v, err := h.viewer(c)
+	if err != nil {
+		return v, 0, err
+	}
+	id, err := int64Param(c, "id")
+	return v, id, err
+}
+
 func int64Param(c echo.Context, name string) (int64, error) {
 	id, err := strconv.ParseInt(c.Param(name), 10, 64)
 	if err != nil || id <= 0 {
@@ -274,7 +284,6 @@ type threadData struct {
 	Anonymity bool
 	Locked    bool
 	IdemKey   string
-	Kinds     []models.ReactionKind
 	Preview   template.HTML
 	LastPage  bool
 	Open      bool          // the forum is not archived: posts can be edited
@@ -283,11 +292,7 @@ type threadData struct {
 
 // Thread shows a page of a thread.
 func (h *Handlers) Thread(c echo.Context) error {
-	v, err := h.viewer(c)
-	if err != nil {
-		return err
-	}
-	id, err := int64Param(c, "id")
+	v, id, err := h.viewerAndID(c)
 	if err != nil {
 		return err
 	}
@@ -311,7 +316,7 @@ func (h *Handlers) renderThread(c echo.Context, v Viewer, tv *ThreadView, status
 	p.Noindex = tv.Forum.Sensitive || tv.Forum.ClinicianOnly
 	p.Data = threadData{T: tv, Posts: page, CanReply: CanReply(v, &tv.Forum, &tv.Thread), CanReact: CanReact(v, &tv.Forum),
 		Moderates: v.ModeratesForum(&tv.Forum), Anonymity: CanPostAnonymously(&tv.Forum), Locked: tv.Thread.State == models.ThreadLocked,
-		IdemKey: web.RandomToken(16), Kinds: models.ReactionKinds, Preview: preview, LastPage: page.After == 0, Open: !tv.Forum.Archived()}
+		IdemKey: web.RandomToken(16), Preview: preview, LastPage: page.After == 0, Open: !tv.Forum.Archived()}
 	d := p.Data.(threadData)
 	d.PostsHTML = postsHTML(&d, p.CSRF)
 	p.Data = d
@@ -329,11 +334,7 @@ func (h *Handlers) renderThread(c echo.Context, v Viewer, tv *ThreadView, status
 
 // Reply posts a reply, or shows a preview of it.
 func (h *Handlers) Reply(c echo.Context) error {
-	v, err := h.viewer(c)
-	if err != nil {
-		return err
-	}
-	id, err := int64Param(c, "id")
+	v, id, err := h.viewerAndID(c)
 	if err != nil {
 		return err
 	}
@@ -372,11 +373,7 @@ func postURL(threadID, postID int64) string {
 }
 
 func (h *Handlers) threadAction(c echo.Context, follow bool) error {
-	v, err := h.viewer(c)
-	if err != nil {
-		return err
-	}
-	id, err := int64Param(c, "id")
+	v, id, err := h.viewerAndID(c)
 	if err != nil {
 		return err
 	}

@@ -564,13 +564,24 @@ func checkKey(key string) (string, error) {
 	return key, nil
 }
 
-func (s *Service) anonymousAllowed(f *models.Forum, anonymous bool) error {
+// prepareWrite checks what a new thread or reply needs beyond its form
+// and renders its markdown: anonymity only where allowed, a well-formed
+// idempotency key.
+func (s *Service) prepareWrite(f *models.Forum, anonymous bool, key, body string) (string, string, error) {
 	if anonymous && !CanPostAnonymously(f) {
 		v := models.NewValidationError()
 		v.Add("anonymous", "Anonymous posting is only for sensitive forums.")
-		return v
+		return "", "", v
 	}
-	return nil
+	key, err := checkKey(key)
+	if err != nil {
+		return "", "", err
+	}
+	html, err := s.md.Render(body)
+	if err != nil {
+		return "", "", fmt.Errorf("forums: render: %w", err)
+	}
+	return key, html, nil
 }
 
 func actorOf(u *models.User, anonymous bool) *int64 {
@@ -594,16 +605,9 @@ func (s *Service) CreateThread(ctx context.Context, v Viewer, f *models.Forum, f
 	if err := form.Validate(); err != nil {
 		return nil, err
 	}
-	if err := s.anonymousAllowed(f, form.Anonymous); err != nil {
-		return nil, err
-	}
-	key, err := checkKey(key)
+	key, html, err := s.prepareWrite(f, form.Anonymous, key, form.Body)
 	if err != nil {
 		return nil, err
-	}
-	html, err := s.md.Render(form.Body)
-	if err != nil {
-		return nil, fmt.Errorf("forums: render: %w", err)
 	}
 	now := s.now().UTC()
 	var t models.Thread
@@ -660,16 +664,9 @@ func (s *Service) Reply(ctx context.Context, v Viewer, tv *ThreadView, form Post
 	if err := form.Validate(); err != nil {
 		return nil, err
 	}
-	if err := s.anonymousAllowed(&tv.Forum, form.Anonymous); err != nil {
-		return nil, err
-	}
-	key, err := checkKey(key)
+	key, html, err := s.prepareWrite(&tv.Forum, form.Anonymous, key, form.Body)
 	if err != nil {
 		return nil, err
-	}
-	html, err := s.md.Render(form.Body)
-	if err != nil {
-		return nil, fmt.Errorf("forums: render: %w", err)
 	}
 	now := s.now().UTC()
 	var p models.Post
