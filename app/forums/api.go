@@ -245,11 +245,7 @@ func (a *API) Posts(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	tv, err := a.h.svc.Thread(c.Request().Context(), v, id)
-	if err != nil {
-		return err
-	}
-	page, err := a.h.svc.Posts(c.Request().Context(), v, tv, int64Query(c, "after"), int64Query(c, "before"))
+	_, page, err := a.h.svc.ThreadPage(c.Request().Context(), v, id, int64Query(c, "after"), int64Query(c, "before"))
 	if err != nil {
 		return err
 	}

@@ -296,39 +296,48 @@ func (h *Handlers) Thread(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	tv, err := h.svc.Thread(c.Request().Context(), v, id)
+	after, before := pageParams(c, false)
+	tv, page, err := h.svc.ThreadPage(c.Request().Context(), v, id, after, before)
 	if err != nil {
 		return err
 	}
-	return h.renderThread(c, v, tv, http.StatusOK, nil, nil, "", false)
+	return h.renderThread(c, v, tv, page, http.StatusOK, nil, nil, "")
 }
 
-func (h *Handlers) renderThread(c echo.Context, v Viewer, tv *ThreadView, status int, values map[string]string, verr *models.ValidationError, preview template.HTML, last bool) error {
-	after, before := int64Query(c, "after"), int64Query(c, "before")
+// pageParams reads ?after=, ?before= and ?page=last (or forces the last page).
+func pageParams(c echo.Context, last bool) (after, before int64) {
+	after, before = int64Query(c, "after"), int64Query(c, "before")
 	if last || c.QueryParam("page") == "last" {
-		before = 1<<63 - 1
+		after, before = 0, 1<<63-1
 	}
+	return after, before
+}
+
+// renderLast shows the thread's last page with a reply form that needs another look.
+func (h *Handlers) renderLast(c echo.Context, v Viewer, tv *ThreadView, status int, values map[string]string, verr *models.ValidationError, preview template.HTML) error {
+	after, before := pageParams(c, true)
 	page, err := h.svc.Posts(c.Request().Context(), v, tv, after, before)
 	if err != nil {
 		return err
 	}
+	return h.renderThread(c, v, tv, page, status, values, verr, preview)
+}
+
+func (h *Handlers) renderThread(c echo.Context, v Viewer, tv *ThreadView, page *PostPage, status int, values map[string]string, verr *models.ValidationError, preview template.HTML) error {
 	p := h.r.NewPage(c, tv.Thread.Title)
 	p.Noindex = tv.Forum.Sensitive || tv.Forum.ClinicianOnly
-	p.Data = threadData{T: tv, Posts: page, CanReply: CanReply(v, &tv.Forum, &tv.Thread), CanReact: CanReact(v, &tv.Forum),
+	d := threadData{T: tv, Posts: page, CanReply: CanReply(v, &tv.Forum, &tv.Thread), CanReact: CanReact(v, &tv.Forum),
 		Moderates: v.ModeratesForum(&tv.Forum), Anonymity: CanPostAnonymously(&tv.Forum), Locked: tv.Thread.State == models.ThreadLocked,
 		IdemKey: web.RandomToken(16), Preview: preview, LastPage: page.After == 0, Open: !tv.Forum.Archived()}
-	d := p.Data.(threadData)
-	d.PostsHTML = postsHTML(&d, p.CSRF)
-	p.Data = d
 	if values != nil {
 		p.Form.Values = values
-		d := p.Data.(threadData)
 		d.IdemKey = values["idempotency_key"]
-		p.Data = d
 	}
 	if verr != nil {
 		p.Form.Errors, p.Form.Message = verr.Fields, verr.Message
 	}
+	d.PostsHTML = postsHTML(&d, p.CSRF)
+	p.Data = d
 	return h.r.Render(c, status, TplThread, p)
 }
 
@@ -354,12 +363,12 @@ func (h *Handlers) Reply(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		return h.renderThread(c, v, tv, http.StatusOK, values, nil, template.HTML(html), true) // sanitised by app/markdown
+		return h.renderLast(c, v, tv, http.StatusOK, values, nil, template.HTML(html)) // sanitised by app/markdown
 	}
 	post, err := h.svc.Reply(ctx, v, tv, form, key)
 	var verr *models.ValidationError
 	if errors.As(err, &verr) {
-		return h.renderThread(c, v, tv, http.StatusUnprocessableEntity, values, verr, "", true)
+		return h.renderLast(c, v, tv, http.StatusUnprocessableEntity, values, verr, "")
 	}
 	if err != nil {
 		return err

@@ -296,23 +296,33 @@ type ThreadView struct {
 	Following    bool
 }
 
+const threadSQL = `SELECT t.id, t.forum_id, t.author_id, t.title, t.anonymous, t.state, t.visibility, t.pinned,
+	t.reply_count, t.has_clinician_answer, t.created_at, t.last_post_at,
+	f.slug, f.name, f.description, f.guidelines_html, f.sensitive, f.clinician_only, f.archived_at,
+	CASE WHEN t.anonymous THEN '' ELSE u.handle END,
+	EXISTS (SELECT 1 FROM thread_follows tf WHERE tf.thread_id = t.id AND tf.user_id = $1)
+	FROM threads t JOIN forums f ON f.id = t.forum_id JOIN users u ON u.id = t.author_id
+	WHERE t.id = $2`
+
 // Thread loads a thread v may see, with its forum and whether v follows
 // it, in one query (pgx directly: this is on every thread page).
 func (s *Service) Thread(ctx context.Context, v Viewer, id int64) (*ThreadView, error) {
-	uid := int64(0)
-	if v.User != nil {
-		uid = v.User.ID
+	return s.checkThread(v, id, s.db.Pool.QueryRow(ctx, threadSQL, v.uid(), id))
+}
+
+func (v Viewer) uid() int64 {
+	if v.User == nil {
+		return 0
 	}
+	return v.User.ID
+}
+
+// checkThread scans a threadSQL row and applies the policy.
+func (s *Service) checkThread(v Viewer, id int64, row pgx.Row) (*ThreadView, error) {
 	tv := &ThreadView{}
 	t, f := &tv.Thread, &tv.Forum
 	var state, vis string
-	err := s.db.Pool.QueryRow(ctx, `SELECT t.id, t.forum_id, t.author_id, t.title, t.anonymous, t.state, t.visibility, t.pinned,
-		t.reply_count, t.has_clinician_answer, t.created_at, t.last_post_at,
-		f.slug, f.name, f.description, f.guidelines_html, f.sensitive, f.clinician_only, f.archived_at,
-		CASE WHEN t.anonymous THEN '' ELSE u.handle END,
-		EXISTS (SELECT 1 FROM thread_follows tf WHERE tf.thread_id = t.id AND tf.user_id = $1)
-		FROM threads t JOIN forums f ON f.id = t.forum_id JOIN users u ON u.id = t.author_id
-		WHERE t.id = $2`, uid, id).Scan(&t.ID, &t.ForumID, &t.AuthorID, &t.Title, &t.Anonymous, &state, &vis, &t.Pinned,
+	err := row.Scan(&t.ID, &t.ForumID, &t.AuthorID, &t.Title, &t.Anonymous, &state, &vis, &t.Pinned,
 		&t.ReplyCount, &t.HasClinicianAnswer, &t.CreatedAt, &t.LastPostAt,
 		&f.Slug, &f.Name, &f.Description, &f.GuidelinesHTML, &f.Sensitive, &f.ClinicianOnly, &f.ArchivedAt,
 		&tv.AuthorHandle, &tv.Following)
@@ -330,6 +340,36 @@ func (s *Service) Thread(ctx context.Context, v Viewer, id int64) (*ThreadView, 
 		return nil, fmt.Errorf("forums: thread %d: %w", id, models.ErrNotFound)
 	}
 	return tv, nil
+}
+
+// ThreadPage loads a thread and one page of its posts in a single round
+// trip (a pgx batch). Posts fetched for a viewer the policy then refuses
+// are dropped unread.
+func (s *Service) ThreadPage(ctx context.Context, v Viewer, id, after, before int64) (*ThreadView, *PostPage, error) {
+	b := &pgx.Batch{}
+	b.Queue(threadSQL, v.uid(), id)
+	q, args := postsQuery(v, id, after, before)
+	b.Queue(q, args...)
+	br := s.db.Pool.SendBatch(ctx, b)
+	tv, err := s.checkThread(v, id, br.QueryRow())
+	if err != nil {
+		br.Close()
+		return nil, nil, err
+	}
+	dbRows, err := br.Query()
+	if err != nil {
+		br.Close()
+		return nil, nil, fmt.Errorf("forums: posts: %w", err)
+	}
+	rows, err := scanPosts(dbRows)
+	if cerr := br.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("forums: thread page: %w", cerr)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	page, err := s.finishPage(ctx, v, tv, rows, after, before)
+	return tv, page, err
 }
 
 // PostRow is one post as a viewer sees it: anonymous posts carry no
@@ -395,7 +435,9 @@ const postsSQL = `SELECT p.id, p.thread_id, p.anonymous, (p.author_id = $1) AS m
 	CASE WHEN p.deleted_at IS NULL THEN p.body_html ELSE '' END,
 	p.author_was_clinician, p.support_count, p.hug_count, p.me_too_count, p.helpful_count,
 	p.created_at, p.edited_at, p.deleted_at
-	FROM (SELECT * FROM posts p WHERE p.thread_id = $2 AND (p.visibility = 'visible' OR $3) AND %s LIMIT 31) p
+	FROM (SELECT * FROM posts p WHERE p.thread_id = $2
+	        AND (p.visibility = 'visible' OR $3 OR (SELECT forum_id FROM threads WHERE id = $2) = ANY($5::bigint[]))
+	        AND %s LIMIT 31) p
 	JOIN users u ON u.id = p.author_id %s`
 
 var (
@@ -407,32 +449,60 @@ var (
 // page after post id `after`, or the page before post id `before`. This is
 // the hottest read in Kindred, so it scans with pgx directly.
 func (s *Service) Posts(ctx context.Context, v Viewer, tv *ThreadView, after, before int64) (*PostPage, error) {
-	uid := int64(0)
-	if v.User != nil {
-		uid = v.User.ID
-	}
-	q, mark := postsAfterSQL, after
-	if before > 0 {
-		q, mark = postsBeforeSQL, before
-	}
-	// LIMIT is written into the SQL (PostsPerPage+1): as a parameter, a cached
-	// generic plan cannot know the page is small.
-	dbRows, err := s.db.Pool.Query(ctx, q, uid, tv.Thread.ID, v.ModeratesForum(&tv.Forum), mark)
+	q, args := postsQuery(v, tv.Thread.ID, after, before)
+	dbRows, err := s.db.Pool.Query(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("forums: posts: %w", err)
 	}
+	rows, err := scanPosts(dbRows)
+	if err != nil {
+		return nil, err
+	}
+	return s.finishPage(ctx, v, tv, rows, after, before)
+}
+
+// postsQuery picks the page query and its arguments. Moderators see posts
+// of every visibility in the forums they moderate.
+func postsQuery(v Viewer, threadID, after, before int64) (string, []any) {
+	uid := int64(0)
+	mods := make([]int64, 0, len(v.Moderates))
+	if v.User != nil {
+		uid = v.User.ID
+		for id := range v.Moderates {
+			mods = append(mods, id)
+		}
+	}
+	// LIMIT is written into the SQL (PostsPerPage+1): as a parameter, a cached
+	// generic plan cannot know the page is small.
+	if before > 0 {
+		return postsBeforeSQL, []any{uid, threadID, v.IsStaff(), before, mods}
+	}
+	return postsAfterSQL, []any{uid, threadID, v.IsStaff(), after, mods}
+}
+
+func scanPosts(dbRows pgx.Rows) ([]PostRow, error) {
+	defer dbRows.Close()
 	rows := make([]PostRow, 0, PostsPerPage+1)
 	for dbRows.Next() {
 		var r PostRow
 		if err := dbRows.Scan(&r.ID, &r.ThreadID, &r.Anonymous, &r.Mine, &r.AuthorHandle, &r.AuthorRole, &r.Body, &r.BodyHTML,
 			&r.AuthorWasClinician, &r.SupportCount, &r.HugCount, &r.MeTooCount, &r.HelpfulCount, &r.CreatedAt, &r.EditedAt, &r.DeletedAt); err != nil {
-			dbRows.Close()
 			return nil, fmt.Errorf("forums: posts: %w", err)
 		}
 		rows = append(rows, r)
 	}
 	if err := dbRows.Err(); err != nil {
 		return nil, fmt.Errorf("forums: posts: %w", err)
+	}
+	return rows, nil
+}
+
+// finishPage trims a fetched page, works out its neighbours and adds the
+// viewer's reactions.
+func (s *Service) finishPage(ctx context.Context, v Viewer, tv *ThreadView, rows []PostRow, after, before int64) (*PostPage, error) {
+	uid := int64(0)
+	if v.User != nil {
+		uid = v.User.ID
 	}
 	more := len(rows) > PostsPerPage
 	if more {
