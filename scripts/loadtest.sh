@@ -18,15 +18,22 @@ DATABASE_URL=$DB_URL KINDRED_ADDR=127.0.0.1:$PORT KINDRED_BASE_URL=http://127.0.
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null; wait $SERVER 2>/dev/null || true' EXIT
 for _ in $(seq 100); do curl -fs "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.1; done
-# CPU seconds used so far by a set of processes (utime+stime from /proc).
+# CPU ticks used so far by a set of processes (utime+stime from /proc).
 cpu() { local t=0; for p in "$@"; do read -ra f < "/proc/$p/stat" 2>/dev/null || continue; t=$((t + f[13] + f[14])); done; echo "$t"; }
-pg_pids() { pgrep -u postgres postgres | tr '\n' ' '; }
+# PostgreSQL: the live processes, plus what exited backends left in the
+# postmaster's children counters (cutime+cstime).
+PM=$(ps -o ppid= -p "$(psql "$DB_URL" -Atc "SELECT pid FROM pg_stat_activity WHERE backend_type = 'checkpointer'")" | tr -d ' ')
+pg_cpu() {
+  local t=0
+  for p in $(pgrep -P "$PM"); do read -ra f < "/proc/$p/stat" 2>/dev/null || continue; t=$((t + f[13] + f[14])); done
+  read -ra f < "/proc/$PM/stat"; echo $((t + f[13] + f[14] + f[15] + f[16]))
+}
 hz=$(getconf CLK_TCK)
 for path in "/t/$THREAD" "/f/bench-forum"; do
   echo "== $path"
-  app0=$(cpu $SERVER); pg0=$(cpu $(pg_pids))
+  app0=$(cpu $SERVER); pg0=$(pg_cpu)
   out=$(wrk -t2 -c50 -d${DURATION:-20s} --latency "http://127.0.0.1:$PORT$path")
-  app1=$(cpu $SERVER); pg1=$(cpu $(pg_pids))
+  app1=$(cpu $SERVER); pg1=$(pg_cpu)
   echo "$out" | grep -E 'Requests/sec|Latency|50%|90%|99%|Non-2xx'
   reqs=$(echo "$out" | awk '/requests in/ {print $1}')
   awk -v a=$((app1-app0)) -v p=$((pg1-pg0)) -v n="$reqs" -v hz="$hz" \

@@ -217,7 +217,9 @@ func Load(getenv func(string) string) (*Config, error) {
 	c.BodyLimit = r.str("KINDRED_BODY_LIMIT", "1M")
 	c.MetricsToken = r.str("KINDRED_METRICS_TOKEN", "")
 
-	c.DBMaxConns = int32(r.integer("KINDRED_DB_MAX_CONNS", 20, 2, 1000))
+	// Default: pgx's own choice, max(4, CPUs). More connections than the
+	// database host has cores only adds contention (measured in docs/performance.md).
+	c.DBMaxConns = int32(r.integer("KINDRED_DB_MAX_CONNS", 0, 2, 1000))
 	c.DBSlowQuery = r.duration("KINDRED_DB_SLOW_QUERY", 200*time.Millisecond)
 
 	c.SessionIdle = r.duration("KINDRED_SESSION_IDLE", 14*24*time.Hour)
