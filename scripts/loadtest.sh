@@ -13,8 +13,8 @@ psql "$DB_URL" -q -f scripts/bench-seed.sql
 THREAD=$(psql "$DB_URL" -Atc "SELECT id FROM threads WHERE title = 'Bench thread number 1'")
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 DATABASE_URL=$DB_URL KINDRED_ADDR=127.0.0.1:$PORT KINDRED_BASE_URL=http://127.0.0.1:$PORT \
-  KINDRED_SECRET_KEY=loadtest-secret-key-loadtest-secret-key KINDRED_LOG_LEVEL=warn \
-  bin/kindred serve &
+  KINDRED_SECRET_KEY=loadtest-secret-key-loadtest-secret-key KINDRED_LOG_LEVEL=${KINDRED_LOG_LEVEL:-info} \
+  bin/kindred serve 2>/dev/null &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null; wait $SERVER 2>/dev/null || true' EXIT
 for _ in $(seq 100); do curl -fs "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.1; done
