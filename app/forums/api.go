@@ -405,3 +405,44 @@ func (a *API) Profile(c echo.Context) error {
 	}
 	return c.JSON(http.StatusOK, p)
 }
+
+func (a *API) setArchived(c echo.Context, archived bool) error {
+	v, err := a.h.viewer(c)
+	if err != nil {
+		return err
+	}
+	f, err := a.h.svc.Forum(c.Request().Context(), v, c.Param("slug"))
+	if err != nil {
+		return err
+	}
+	if err := a.h.svc.SetArchived(c.Request().Context(), v, f.ID, archived); err != nil {
+		return err
+	}
+	f, err = a.h.svc.Forum(c.Request().Context(), v, f.Slug)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toForumJSON(f))
+}
+
+// ArchiveForum makes a forum read-only (admins).
+func (a *API) ArchiveForum(c echo.Context) error { return a.setArchived(c, true) }
+
+// RestoreForum reopens an archived forum (admins).
+func (a *API) RestoreForum(c echo.Context) error { return a.setArchived(c, false) }
+
+// Preview renders markdown as a post would show it, without saving it.
+func (a *API) Preview(c echo.Context) error {
+	var form PostForm
+	if err := c.Bind(&form); err != nil {
+		return badJSON()
+	}
+	if err := form.Validate(); err != nil {
+		return err
+	}
+	html, err := a.h.svc.Render(form.Body)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]string{"body_html": html})
+}

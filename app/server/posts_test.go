@@ -48,6 +48,14 @@ func TestPostsAreSanitisedOnThePage(t *testing.T) {
 	if !strings.Contains(main, "<strong>Hello</strong>") || !strings.Contains(main, `<a href="https://example.org" rel="nofollow ugc noopener">link</a>`) {
 		t.Fatal("ordinary markdown did not render")
 	}
+	// The API's preview renders through the same sanitiser.
+	if a := h.api("POST", "/api/v1/preview", b.token("read"), map[string]any{"body": "<script>x</script> **ok**"}); a.Status != http.StatusForbidden {
+		t.Fatalf("preview with a read-only token: %d", a.Status)
+	}
+	pv := h.api("POST", "/api/v1/preview", b.token("write"), map[string]any{"body": "**ok** <script>x</script>"})
+	if html, _ := pv.Body["body_html"].(string); pv.Status != http.StatusOK || strings.Contains(html, "<script") || !strings.Contains(html, "<strong>ok</strong>") {
+		t.Fatalf("preview: %d %s", pv.Status, pv.Raw)
+	}
 	// The API serves the same sanitised HTML.
 	a := h.api("GET", fmt.Sprintf("/api/v1/threads/%d/posts", th.ID), "", nil)
 	if strings.Contains(strings.ToLower(a.Raw), "<script") || strings.Contains(a.Raw, "onerror") {

@@ -246,8 +246,18 @@ func TestAdminManagesForums(t *testing.T) {
 	if a := h.api("POST", "/api/v1/forums", member.token("write"), map[string]any{"slug": "nope-forum", "name": "Nope"}); a.Status != http.StatusForbidden {
 		t.Fatalf("member creating a forum via API: %d", a.Status)
 	}
-	if a := h.api("POST", "/api/v1/forums", admin.token("write"), map[string]any{"slug": "api-forum", "name": "API forum", "sensitive": true}); a.Status != http.StatusCreated || a.Body["sensitive"] != true {
+	adminTok := admin.token("write")
+	if a := h.api("POST", "/api/v1/forums", adminTok, map[string]any{"slug": "api-forum", "name": "API forum", "sensitive": true}); a.Status != http.StatusCreated || a.Body["sensitive"] != true {
 		t.Fatalf("admin creating a forum via API: %d %s", a.Status, a.Raw)
+	}
+	if a := h.api("PUT", "/api/v1/forums/api-forum/archive", adminTok, nil); a.Status != http.StatusOK || a.Body["archived_at"] == nil {
+		t.Fatalf("archive via API: %d %s", a.Status, a.Raw)
+	}
+	if a := h.api("DELETE", "/api/v1/forums/api-forum/archive", adminTok, nil); a.Status != http.StatusOK || a.Body["archived_at"] != nil {
+		t.Fatalf("restore via API: %d %s", a.Status, a.Raw)
+	}
+	if a := h.api("PUT", "/api/v1/forums/api-forum/archive", member.token("write"), nil); a.Status != http.StatusForbidden {
+		t.Fatalf("member archiving via API: %d", a.Status)
 	}
 }
 
