@@ -27,9 +27,40 @@ const (
 	showLayout = "2 Jan 2006 15:04 UTC"
 )
 
-// time writes a UTC time in layout; formatted dates need no escaping.
+// time writes a UTC time in one of the two layouts; dates need no
+// escaping. Written by hand: time.Format was a tenth of a thread page's CPU.
 func (b *htmlBuf) time(t time.Time, layout string) {
-	b.Write(t.UTC().AppendFormat(b.scratch[:0], layout))
+	t = t.UTC()
+	y, mo, d := t.Date()
+	h, mi, sec := t.Clock()
+	out := b.scratch[:0]
+	two := func(n int) { out = append(out, byte('0'+n/10), byte('0'+n%10)) }
+	if layout == isoLayout {
+		out = strconv.AppendInt(out, int64(y), 10)
+		out = append(out, '-')
+		two(int(mo))
+		out = append(out, '-')
+		two(d)
+		out = append(out, 'T')
+		two(h)
+		out = append(out, ':')
+		two(mi)
+		out = append(out, ':')
+		two(sec)
+		out = append(out, 'Z')
+	} else {
+		out = strconv.AppendInt(out, int64(d), 10)
+		out = append(out, ' ')
+		out = append(out, mo.String()[:3]...)
+		out = append(out, ' ')
+		out = strconv.AppendInt(out, int64(y), 10)
+		out = append(out, ' ')
+		two(h)
+		out = append(out, ':')
+		two(mi)
+		out = append(out, " UTC"...)
+	}
+	b.Write(out)
 }
 
 // s writes constant markup.
@@ -39,7 +70,7 @@ func (b *htmlBuf) s(markup string) { b.WriteString(markup) }
 func (b *htmlBuf) t(text string) { b.WriteString(html.EscapeString(text)) }
 
 // n writes a number.
-func (b *htmlBuf) n(v int64) { b.WriteString(strconv.FormatInt(v, 10)) }
+func (b *htmlBuf) n(v int64) { b.Write(strconv.AppendInt(b.scratch[:0], v, 10)) }
 
 // postsHTML renders the posts of a thread page.
 func postsHTML(d *threadData, csrfToken func() string) template.HTML {
