@@ -65,11 +65,7 @@ func (a *API) MyForums(c echo.Context) error { return a.forums(c, true) }
 
 // Forum returns one forum.
 func (a *API) Forum(c echo.Context) error {
-	v, err := a.h.viewer(c)
-	if err != nil {
-		return err
-	}
-	f, err := a.h.svc.Forum(c.Request().Context(), v, c.Param("slug"))
+	_, f, err := a.h.viewerAndForum(c)
 	if err != nil {
 		return err
 	}
@@ -81,11 +77,7 @@ func (a *API) CreateForum(c echo.Context) error { return a.saveForum(c, 0) }
 
 // UpdateForum changes a forum (admins).
 func (a *API) UpdateForum(c echo.Context) error {
-	v, err := a.h.viewer(c)
-	if err != nil {
-		return err
-	}
-	f, err := a.h.svc.Forum(c.Request().Context(), v, c.Param("slug"))
+	_, f, err := a.h.viewerAndForum(c)
 	if err != nil {
 		return err
 	}
@@ -121,11 +113,7 @@ func badJSON() error {
 }
 
 func (a *API) forumToggle(c echo.Context, act func(Viewer, *models.Forum) error) error {
-	v, err := a.h.viewer(c)
-	if err != nil {
-		return err
-	}
-	f, err := a.h.svc.Forum(c.Request().Context(), v, c.Param("slug"))
+	v, f, err := a.h.viewerAndForum(c)
 	if err != nil {
 		return err
 	}
@@ -163,11 +151,7 @@ func (a *API) UnfollowForum(c echo.Context) error {
 
 // Threads lists a forum's threads with a cursor.
 func (a *API) Threads(c echo.Context) error {
-	v, err := a.h.viewer(c)
-	if err != nil {
-		return err
-	}
-	f, err := a.h.svc.Forum(c.Request().Context(), v, c.Param("slug"))
+	v, f, err := a.h.viewerAndForum(c)
 	if err != nil {
 		return err
 	}
@@ -187,11 +171,7 @@ func (a *API) Threads(c echo.Context) error {
 
 // CreateThread starts a thread; Idempotency-Key makes retries safe.
 func (a *API) CreateThread(c echo.Context) error {
-	v, err := a.h.viewer(c)
-	if err != nil {
-		return err
-	}
-	f, err := a.h.svc.Forum(c.Request().Context(), v, c.Param("slug"))
+	v, f, err := a.h.viewerAndForum(c)
 	if err != nil {
 		return err
 	}
@@ -407,11 +387,7 @@ func (a *API) Profile(c echo.Context) error {
 }
 
 func (a *API) setArchived(c echo.Context, archived bool) error {
-	v, err := a.h.viewer(c)
-	if err != nil {
-		return err
-	}
-	f, err := a.h.svc.Forum(c.Request().Context(), v, c.Param("slug"))
+	v, f, err := a.h.viewerAndForum(c)
 	if err != nil {
 		return err
 	}

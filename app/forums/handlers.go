@@ -45,6 +45,16 @@ func (h *Handlers) viewer(c echo.Context) (Viewer, error) {
 	return h.svc.Viewer(c.Request().Context(), web.CurrentUser(c))
 }
 
+// viewerAndForum loads the viewer and the :slug forum, if the viewer may read it.
+func (h *Handlers) viewerAndForum(c echo.Context) (Viewer, *ForumItem, error) {
+	v, err := h.viewer(c)
+	if err != nil {
+		return v, nil, err
+	}
+	f, err := h.svc.Forum(c.Request().Context(), v, c.Param("slug"))
+	return v, f, err
+}
+
 // viewerAndID loads the viewer and the :id of the route.
 func (h *Handlers) viewerAndID(c echo.Context) (Viewer, int64, error) {
 	v, err := h.viewer(c)
@@ -127,15 +137,11 @@ type forumData struct {
 
 // Forum shows a forum's threads.
 func (h *Handlers) Forum(c echo.Context) error {
-	v, err := h.viewer(c)
+	v, f, err := h.viewerAndForum(c)
 	if err != nil {
 		return err
 	}
 	ctx := c.Request().Context()
-	f, err := h.svc.Forum(ctx, v, c.Param("slug"))
-	if err != nil {
-		return err
-	}
 	cursor := c.QueryParam("cursor")
 	threads, next, err := h.svc.Threads(ctx, v, &f.Forum, cursor)
 	if err != nil {
@@ -149,11 +155,7 @@ func (h *Handlers) Forum(c echo.Context) error {
 }
 
 func (h *Handlers) forumAction(c echo.Context, act func(v Viewer, f *ForumItem) error, flash string) error {
-	v, err := h.viewer(c)
-	if err != nil {
-		return err
-	}
-	f, err := h.svc.Forum(c.Request().Context(), v, c.Param("slug"))
+	v, f, err := h.viewerAndForum(c)
 	if err != nil {
 		return err
 	}
@@ -194,7 +196,6 @@ func (h *Handlers) UnfollowForum(c echo.Context) error {
 
 type composeData struct {
 	Forum     *ForumItem
-	Thread    *ThreadView
 	Anonymity bool
 	IdemKey   string
 	Preview   template.HTML
@@ -203,11 +204,7 @@ type composeData struct {
 
 // NewThreadPage shows the new-thread form.
 func (h *Handlers) NewThreadPage(c echo.Context) error {
-	v, err := h.viewer(c)
-	if err != nil {
-		return err
-	}
-	f, err := h.svc.Forum(c.Request().Context(), v, c.Param("slug"))
+	v, f, err := h.viewerAndForum(c)
 	if err != nil {
 		return err
 	}
@@ -227,15 +224,11 @@ func checked(c echo.Context, name string) bool {
 
 // CreateThread posts the form, or shows a preview of it.
 func (h *Handlers) CreateThread(c echo.Context) error {
-	v, err := h.viewer(c)
+	v, f, err := h.viewerAndForum(c)
 	if err != nil {
 		return err
 	}
 	ctx := c.Request().Context()
-	f, err := h.svc.Forum(ctx, v, c.Param("slug"))
-	if err != nil {
-		return err
-	}
 	form := ThreadForm{Title: c.FormValue("title"), Body: c.FormValue("body"), Anonymous: checked(c, "anonymous")}
 	key := c.FormValue("idempotency_key")
 	values := map[string]string{"title": form.Title, "body": form.Body}
