@@ -31,6 +31,8 @@ pg_cpu() {
 hz=$(getconf CLK_TCK)
 for path in "/t/$THREAD" "/f/bench-forum"; do
   echo "== $path"
+  # Warm up (connection pool, PostgreSQL's buffer cache and plan cache) without counting it.
+  wrk -t2 -c50 -d${WARMUP:-5s} "http://127.0.0.1:$PORT$path" >/dev/null
   app0=$(cpu $SERVER); pg0=$(pg_cpu)
   out=$(wrk -t2 -c50 -d${DURATION:-20s} --latency "http://127.0.0.1:$PORT$path")
   app1=$(cpu $SERVER); pg1=$(pg_cpu)
