@@ -65,3 +65,19 @@ func (e *RateLimitedError) RetryAfterSeconds() int {
 	}
 	return s
 }
+
+// ConflictError says a request no longer fits the current state, such as
+// approving an application that was already rejected (409).
+type ConflictError struct {
+	Message string
+}
+
+func (e *ConflictError) Error() string { return e.Message }
+
+// TooLargeError says an upload is over its limit (413).
+type TooLargeError struct {
+	Field   string
+	Message string
+}
+
+func (e *TooLargeError) Error() string { return e.Message }

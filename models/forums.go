@@ -147,15 +147,16 @@ func (k ReactionKind) Column() string { return string(k) + "_count" }
 
 // Notification tells a user something happened.
 type Notification struct {
-	ID        int64
-	UserID    int64
-	Kind      string
-	ActorID   *int64
-	ForumID   *int64
-	ThreadID  *int64
-	PostID    *int64
-	CreatedAt time.Time
-	ReadAt    *time.Time
+	ID           int64
+	UserID       int64
+	Kind         string
+	ActorID      *int64
+	ForumID      *int64
+	ThreadID     *int64
+	PostID       *int64
+	CredentialID *int64
+	CreatedAt    time.Time
+	ReadAt       *time.Time
 }
 
 // Notification kinds.

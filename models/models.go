@@ -38,6 +38,11 @@ func (r Role) Rank() int {
 	return 0
 }
 
+// CanReviewCredentials is true for admins and granted reviewers.
+func (u *User) CanReviewCredentials() bool {
+	return u != nil && (u.Role == RoleAdmin || u.Reviewer)
+}
+
 // Valid reports whether r is a known role.
 func (r Role) Valid() bool { return r.Rank() > 0 }
 
@@ -67,8 +72,10 @@ type User struct {
 	SuspendedUntil  *time.Time
 	// ProfileVisibility is who may open the member's profile.
 	ProfileVisibility ProfileVisibility `gorm:"default:members"`
-	CreatedAt         time.Time
-	UpdatedAt         time.Time
+	// Reviewer may review clinician credentials (admins always may).
+	Reviewer  bool
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // CanSignIn reports whether the account may hold a session at now.
@@ -153,6 +160,8 @@ type AuditEvent struct {
 	TargetKind string
 	TargetID   *int64
 	Reason     string
+	FromState  string
+	ToState    string
 	IP         string
 	CreatedAt  time.Time
 }

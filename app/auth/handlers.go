@@ -542,6 +542,29 @@ func (h *Handlers) AdminSetRole(c echo.Context) error {
 	return web.Redirect(c, "/admin/users")
 }
 
+// AdminSetReviewer grants or takes away the credential-reviewer permission.
+func (h *Handlers) AdminSetReviewer(c echo.Context) error {
+	id, err := idParam(c)
+	if err != nil {
+		return err
+	}
+	on := c.FormValue("reviewer") == "on"
+	if err := h.svc.SetReviewer(c.Request().Context(), web.CurrentUser(c), id, on); err != nil {
+		var verr *models.ValidationError
+		if errors.As(err, &verr) {
+			h.cookies.SetFlash(c, verr.Fields["reviewer"])
+			return web.Redirect(c, "/admin/users")
+		}
+		return err
+	}
+	if on {
+		h.cookies.SetFlash(c, "They may now review clinician credentials.")
+	} else {
+		h.cookies.SetFlash(c, "They may no longer review clinician credentials.")
+	}
+	return web.Redirect(c, "/admin/users")
+}
+
 // ChangeProfileVisibility sets who may open the member's profile.
 func (h *Handlers) ChangeProfileVisibility(c echo.Context) error {
 	vis := models.ProfileVisibility(c.FormValue("profile_visibility"))

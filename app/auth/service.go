@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -461,6 +462,36 @@ func (s *Service) SetRole(ctx context.Context, actor *models.User, userID int64,
 			actorID = &actor.ID
 		}
 		return audit.Record(ctx, tx.DB, models.AuditEvent{ActorID: actorID, Action: "user.role." + string(role), TargetKind: "user", TargetID: &userID, Reason: reason})
+	})
+}
+
+// SetReviewer grants or takes away the credential-reviewer permission.
+func (s *Service) SetReviewer(ctx context.Context, actor *models.User, userID int64, on bool) error {
+	if actor == nil || actor.Role != models.RoleAdmin {
+		return models.ErrForbidden
+	}
+	if actor.ID == userID {
+		v := models.NewValidationError()
+		v.Add("reviewer", "You cannot change your own permissions. Ask another admin.")
+		return v
+	}
+	return s.db.InTx(ctx, func(tx *database.Tx) error {
+		u, err := s.store.userByID(ctx, tx.DB, userID)
+		if err != nil {
+			return err
+		}
+		if u.Reviewer == on {
+			return nil
+		}
+		if err := s.store.updateUser(ctx, tx.DB, userID, map[string]any{"reviewer": on, "updated_at": s.now()}); err != nil {
+			return err
+		}
+		action := "user.reviewer.revoke"
+		if on {
+			action = "user.reviewer.grant"
+		}
+		return audit.Record(ctx, tx.DB, models.AuditEvent{ActorID: &actor.ID, Action: action, TargetKind: "user", TargetID: &userID,
+			FromState: strconv.FormatBool(u.Reviewer), ToState: strconv.FormatBool(on)})
 	})
 }
 

@@ -43,6 +43,11 @@ type Config struct {
 
 	SMTP SMTP
 
+	// DocumentDir holds clinicians' proof documents, outside any served
+	// directory; DocumentRetentionDays is how long they stay after the decision.
+	DocumentDir           string
+	DocumentRetentionDays int
+
 	OIDC   OIDC
 	Google OAuth
 	GitHub OAuth
@@ -241,6 +246,9 @@ func Load(getenv func(string) string) (*Config, error) {
 		From:     r.str("KINDRED_SMTP_FROM", "Kindred <no-reply@localhost>"),
 		TLS:      r.oneOf("KINDRED_SMTP_TLS", "starttls", "starttls", "tls", "none"),
 	}
+
+	c.DocumentDir = r.str("KINDRED_DOCUMENT_DIR", "data/documents")
+	c.DocumentRetentionDays = r.integer("KINDRED_DOCUMENT_RETENTION_DAYS", 30, 0, 3650)
 
 	c.OIDC = OIDC{
 		Issuer:       r.str("KINDRED_OIDC_ISSUER", ""),

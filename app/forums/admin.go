@@ -66,6 +66,9 @@ func (s *Service) SaveForum(ctx context.Context, v Viewer, id int64, form ForumF
 			}
 		}
 	}
+	if err := s.resolveSpecialties(ctx, &form); err != nil {
+		return nil, err
+	}
 	now := s.now().UTC()
 	f := models.Forum{ID: id, Slug: form.Slug, Name: form.Name, Description: form.Description, Guidelines: form.Guidelines, GuidelinesHTML: html,
 		Sensitive: form.Sensitive, ClinicianOnly: form.ClinicianOnly, Specialties: pq.StringArray(form.Specialties), Position: form.Position, UpdatedAt: now}
@@ -142,4 +145,41 @@ func (s *Service) AllForums(ctx context.Context, v Viewer) ([]models.Forum, erro
 	var out []models.Forum
 	err := s.db.Gorm.WithContext(ctx).Order("archived_at IS NOT NULL, position, name").Find(&out).Error
 	return out, err
+}
+
+// resolveSpecialties maps each specialty (code or name, any case) to its
+// code in the shared list, which private-question routing matches against
+// clinicians' specialties.
+func (s *Service) resolveSpecialties(ctx context.Context, form *ForumForm) error {
+	if len(form.Specialties) == 0 {
+		return nil
+	}
+	var known []models.Specialty
+	if err := s.db.Gorm.WithContext(ctx).Order("label").Find(&known).Error; err != nil {
+		return err
+	}
+	byKey := map[string]string{}
+	for _, k := range known {
+		byKey[strings.ToLower(k.Code)] = k.Code
+		byKey[strings.ToLower(k.Label)] = k.Code
+	}
+	seen := map[string]bool{}
+	out := make([]string, 0, len(form.Specialties))
+	for _, sp := range form.Specialties {
+		code, ok := byKey[strings.ToLower(strings.TrimSpace(sp))]
+		if !ok {
+			code, ok = byKey[strings.ReplaceAll(strings.ToLower(strings.TrimSpace(sp)), " ", "-")]
+		}
+		if !ok {
+			verr := models.NewValidationError()
+			verr.Add("specialties", "“"+sp+"” is not in the list of specialties. An admin can add it under Admin → Clinician lists.")
+			return verr
+		}
+		if !seen[code] {
+			seen[code] = true
+			out = append(out, code)
+		}
+	}
+	form.Specialties = out
+	return nil
 }

@@ -155,7 +155,7 @@ func (a *API) Threads(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	rows, next, err := a.h.svc.Threads(c.Request().Context(), v, &f.Forum, c.QueryParam("cursor"))
+	rows, next, err := a.h.svc.Threads(c.Request().Context(), v, &f.Forum, c.QueryParam("cursor"), c.QueryParam("clinician_answered") == "true")
 	if err != nil {
 		return err
 	}

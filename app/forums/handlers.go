@@ -133,6 +133,7 @@ type forumData struct {
 	CanPost     bool
 	CanJoin     bool
 	Moderates   bool
+	Answered    bool // only threads a clinician answered
 }
 
 // Forum shows a forum's threads.
@@ -143,14 +144,15 @@ func (h *Handlers) Forum(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	cursor := c.QueryParam("cursor")
-	threads, next, err := h.svc.Threads(ctx, v, &f.Forum, cursor)
+	answered := c.QueryParam("answered") == "1"
+	threads, next, err := h.svc.Threads(ctx, v, &f.Forum, cursor, answered)
 	if err != nil {
 		return err
 	}
 	p := h.r.NewPage(c, f.Name)
 	p.Noindex = f.Sensitive || f.ClinicianOnly
 	p.Data = forumData{Forum: f, Threads: threads, ThreadsHTML: threadsHTML(threads), Next: next, First: cursor == "", CanPost: CanPostIn(v, &f.Forum),
-		CanJoin: v.active() && !f.Archived(), Moderates: v.ModeratesForum(&f.Forum)}
+		CanJoin: v.active() && !f.Archived(), Moderates: v.ModeratesForum(&f.Forum), Answered: answered}
 	return h.r.Render(c, http.StatusOK, TplForum, p)
 }
 

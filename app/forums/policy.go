@@ -13,6 +13,8 @@ import (
 type Viewer struct {
 	User      *models.User
 	Moderates map[int64]bool
+	// Clinician is true while the user holds a verified credential.
+	Clinician bool
 	Now       time.Time
 }
 
@@ -34,12 +36,11 @@ func (v Viewer) ModeratesForum(f *models.Forum) bool {
 func (v Viewer) active() bool { return v.User != nil && v.User.CanSignIn(v.Now) }
 
 // CanReadForum is the one rule for who may read a forum. Clinician-only
-// forums are open to staff and their moderators; the clinician issue adds
-// verified clinicians here.
+// forums are open to verified clinicians, staff and their moderators.
 func CanReadForum(v Viewer, f *models.Forum) bool {
 	switch {
 	case f.ClinicianOnly:
-		return v.ModeratesForum(f)
+		return (v.Clinician && v.SignedIn()) || v.ModeratesForum(f)
 	case f.Sensitive:
 		return v.SignedIn()
 	}

@@ -13,11 +13,13 @@ import (
 
 // Profile is what a member's page shows.
 type Profile struct {
-	Handle      string           `json:"handle"`
-	Role        models.Role      `json:"role"`
-	JoinedAt    time.Time        `json:"joined_at"`
-	Forums      []ProfileForum   `json:"forums"`
-	RecentPosts []ProfilePostRow `json:"recent_posts"`
+	Handle   string      `json:"handle"`
+	Role     models.Role `json:"role"`
+	JoinedAt time.Time   `json:"joined_at"`
+	// ClinicianBadge is "Registered nurse · Cardiology" while verified.
+	ClinicianBadge string           `json:"clinician_badge"`
+	Forums         []ProfileForum   `json:"forums"`
+	RecentPosts    []ProfilePostRow `json:"recent_posts"`
 }
 
 // ProfileForum is a forum the member joined.
@@ -58,6 +60,12 @@ func (s *Service) Profile(ctx context.Context, v Viewer, handle string) (*Profil
 	}
 	p := &Profile{Handle: u.Handle, Role: u.Role, JoinedAt: u.CreatedAt}
 	db := s.db.Gorm.WithContext(ctx)
+	if err := db.Raw(`SELECT pr.label || coalesce(' · ' || (SELECT string_agg(sp.label, ', ' ORDER BY array_position(c.specialties, sp.code))
+		FROM specialties sp WHERE sp.code = ANY(c.specialties)), '')
+		FROM credentials c JOIN professions pr ON pr.code = c.profession
+		WHERE c.user_id = ? AND c.status = 'verified' AND c.verified_until > ?`, u.ID, v.Now.UTC()).Scan(&p.ClinicianBadge).Error; err != nil {
+		return nil, err
+	}
 	if err := db.Raw(`SELECT f.slug, f.name FROM forum_members m JOIN forums f ON f.id = m.forum_id
 		WHERE m.user_id = ? AND NOT f.sensitive AND NOT f.clinician_only AND f.archived_at IS NULL ORDER BY f.position, f.name`, u.ID).Scan(&p.Forums).Error; err != nil {
 		return nil, err

@@ -105,6 +105,13 @@ func postsHTML(d *threadData, csrfToken func() string) template.HTML {
 				b.t(p.RoleLabel)
 				b.s(`</span>`)
 			}
+			if p.ClinicianBadge != "" {
+				b.s(` <a class="clinician-badge" href="/clinicians/`)
+				b.t(p.AuthorHandle)
+				b.s(`" title="What was verified">Verified · `)
+				b.t(p.ClinicianBadge)
+				b.s(`</a>`)
+			}
 		}
 		b.s(`</p><p class="meta"><a href="/t/`)
 		b.n(p.ThreadID)
@@ -216,6 +223,9 @@ func threadsHTML(rows []ThreadRow) template.HTML {
 		}
 		if r.State == "locked" {
 			b.s(`<span class="tag">Locked</span> `)
+		}
+		if r.HasClinicianAnswer {
+			b.s(`<span class="tag tag-clinician">Clinician answered</span> `)
 		}
 		b.s(`Started by `)
 		if r.Anonymous {

@@ -64,8 +64,11 @@ func (s *Service) Viewer(ctx context.Context, u *models.User) (Viewer, error) {
 		return v, nil
 	}
 	var ids []int64
-	if err := s.db.Gorm.WithContext(ctx).Table("forum_moderators").Where("user_id = ?", u.ID).Pluck("forum_id", &ids).Error; err != nil {
-		return v, fmt.Errorf("forums: moderated forums: %w", err)
+	err := s.db.Pool.QueryRow(ctx, `SELECT ARRAY(SELECT forum_id FROM forum_moderators WHERE user_id = $1),
+		EXISTS (SELECT 1 FROM credentials WHERE user_id = $1 AND status = 'verified' AND verified_until > $2)`, u.ID, v.Now.UTC()).
+		Scan(&ids, &v.Clinician)
+	if err != nil {
+		return v, fmt.Errorf("forums: viewer: %w", err)
 	}
 	for _, id := range ids {
 		v.Moderates[id] = true
@@ -241,7 +244,8 @@ func decodeThreadCursor(s string) (*threadCursor, error) {
 
 // Threads lists a forum's threads: pinned first, then latest activity,
 // ThreadsPerPage at a time after cursor. next is "" on the last page.
-func (s *Service) Threads(ctx context.Context, v Viewer, f *models.Forum, cursor string) (rows []ThreadRow, next string, err error) {
+// With answered, only threads a verified clinician replied to are listed.
+func (s *Service) Threads(ctx context.Context, v Viewer, f *models.Forum, cursor string, answered bool) (rows []ThreadRow, next string, err error) {
 	c, err := decodeThreadCursor(cursor)
 	if err != nil {
 		return nil, "", err
@@ -251,8 +255,11 @@ func (s *Service) Threads(ctx context.Context, v Viewer, f *models.Forum, cursor
 	// LIMIT is written into the SQL (ThreadsPerPage+1): as a parameter, a
 	// cached generic plan cannot know the page is small.
 	cond, args := ``, []any{f.ID}
+	if answered {
+		cond = ` AND t.has_clinician_answer`
+	}
 	if c != nil {
-		cond = ` AND (t.pinned, t.last_post_at, t.id) < ($2, $3, $4)`
+		cond += ` AND (t.pinned, t.last_post_at, t.id) < ($2, $3, $4)`
 		args = append(args, c.Pinned, c.At, c.ID)
 	}
 	q := `SELECT t.id, t.forum_id, t.title, t.anonymous, CASE WHEN t.anonymous THEN '' ELSE u.handle END,
@@ -375,24 +382,27 @@ func (s *Service) ThreadPage(ctx context.Context, v Viewer, id, after, before in
 // PostRow is one post as a viewer sees it: anonymous posts carry no
 // author, deleted posts no text.
 type PostRow struct {
-	ID                 int64                        `json:"id"`
-	ThreadID           int64                        `json:"thread_id"`
-	AuthorHandle       string                       `json:"author_handle"` // "" when anonymous
-	AuthorRole         string                       `json:"author_role"`   // "" when anonymous
-	Anonymous          bool                         `json:"anonymous"`
-	Mine               bool                         `json:"mine"`
-	Body               string                       `json:"body,omitempty"` // markdown, only for the author
-	BodyHTML           string                       `json:"body_html"`
-	AuthorWasClinician bool                         `json:"author_was_clinician"`
-	SupportCount       int                          `json:"-"`
-	HugCount           int                          `json:"-"`
-	MeTooCount         int                          `json:"-"`
-	HelpfulCount       int                          `json:"-"`
-	Reactions          map[models.ReactionKind]int  `json:"reactions" gorm:"-"`              // filled for the API only
-	MyReactions        map[models.ReactionKind]bool `json:"my_reactions,omitempty" gorm:"-"` // filled for the API only
-	CreatedAt          time.Time                    `json:"created_at"`
-	EditedAt           *time.Time                   `json:"edited_at"`
-	DeletedAt          *time.Time                   `json:"deleted_at"`
+	ID                 int64  `json:"id"`
+	ThreadID           int64  `json:"thread_id"`
+	AuthorHandle       string `json:"author_handle"` // "" when anonymous
+	AuthorRole         string `json:"author_role"`   // "" when anonymous
+	Anonymous          bool   `json:"anonymous"`
+	Mine               bool   `json:"mine"`
+	Body               string `json:"body,omitempty"` // markdown, only for the author
+	BodyHTML           string `json:"body_html"`
+	AuthorWasClinician bool   `json:"author_was_clinician"` // verified when this post was written
+	// ClinicianBadge is "Registered nurse · Cardiology" while the author is
+	// a verified clinician (never on anonymous posts), else "".
+	ClinicianBadge string                       `json:"clinician_badge"`
+	SupportCount   int                          `json:"-"`
+	HugCount       int                          `json:"-"`
+	MeTooCount     int                          `json:"-"`
+	HelpfulCount   int                          `json:"-"`
+	Reactions      map[models.ReactionKind]int  `json:"reactions" gorm:"-"`              // filled for the API only
+	MyReactions    map[models.ReactionKind]bool `json:"my_reactions,omitempty" gorm:"-"` // filled for the API only
+	CreatedAt      time.Time                    `json:"created_at"`
+	EditedAt       *time.Time                   `json:"edited_at"`
+	DeletedAt      *time.Time                   `json:"deleted_at"`
 
 	// Display fields, computed once in Go so the page template stays a
 	// plain walk over values (template function calls are costly).
@@ -434,11 +444,15 @@ const postsSQL = `SELECT p.id, p.thread_id, p.anonymous, (p.author_id = $1) AS m
 	CASE WHEN p.author_id = $1 AND p.deleted_at IS NULL THEN p.body ELSE '' END,
 	CASE WHEN p.deleted_at IS NULL THEN p.body_html ELSE '' END,
 	p.author_was_clinician, p.support_count, p.hug_count, p.me_too_count, p.helpful_count,
-	p.created_at, p.edited_at, p.deleted_at
+	p.created_at, p.edited_at, p.deleted_at, coalesce(b.badge, '')
 	FROM (SELECT * FROM posts p WHERE p.thread_id = $2
 	        AND (p.visibility = 'visible' OR $3 OR (SELECT forum_id FROM threads WHERE id = $2) = ANY($5::bigint[]))
 	        AND %s LIMIT 31) p
-	JOIN users u ON u.id = p.author_id %s`
+	JOIN users u ON u.id = p.author_id
+	LEFT JOIN LATERAL (SELECT pr.label || coalesce(' · ' || (SELECT string_agg(sp.label, ', ' ORDER BY array_position(c.specialties, sp.code))
+	        FROM specialties sp WHERE sp.code = ANY(c.specialties)), '') AS badge
+	    FROM credentials c JOIN professions pr ON pr.code = c.profession
+	    WHERE c.user_id = p.author_id AND c.status = 'verified' AND c.verified_until > $6) b ON NOT p.anonymous %s`
 
 var (
 	postsAfterSQL  = fmt.Sprintf(postsSQL, `p.id > $4 ORDER BY p.id`, `ORDER BY p.id`)
@@ -474,10 +488,11 @@ func postsQuery(v Viewer, threadID, after, before int64) (string, []any) {
 	}
 	// LIMIT is written into the SQL (PostsPerPage+1): as a parameter, a cached
 	// generic plan cannot know the page is small.
+	now := v.Now.UTC()
 	if before > 0 {
-		return postsBeforeSQL, []any{uid, threadID, v.IsStaff(), before, mods}
+		return postsBeforeSQL, []any{uid, threadID, v.IsStaff(), before, mods, now}
 	}
-	return postsAfterSQL, []any{uid, threadID, v.IsStaff(), after, mods}
+	return postsAfterSQL, []any{uid, threadID, v.IsStaff(), after, mods, now}
 }
 
 func scanPosts(dbRows pgx.Rows) ([]PostRow, error) {
@@ -486,7 +501,7 @@ func scanPosts(dbRows pgx.Rows) ([]PostRow, error) {
 	for dbRows.Next() {
 		var r PostRow
 		if err := dbRows.Scan(&r.ID, &r.ThreadID, &r.Anonymous, &r.Mine, &r.AuthorHandle, &r.AuthorRole, &r.Body, &r.BodyHTML,
-			&r.AuthorWasClinician, &r.SupportCount, &r.HugCount, &r.MeTooCount, &r.HelpfulCount, &r.CreatedAt, &r.EditedAt, &r.DeletedAt); err != nil {
+			&r.AuthorWasClinician, &r.SupportCount, &r.HugCount, &r.MeTooCount, &r.HelpfulCount, &r.CreatedAt, &r.EditedAt, &r.DeletedAt, &r.ClinicianBadge); err != nil {
 			return nil, fmt.Errorf("forums: posts: %w", err)
 		}
 		rows = append(rows, r)
@@ -694,7 +709,8 @@ func (s *Service) CreateThread(ctx context.Context, v Viewer, f *models.Forum, f
 		if err := tx.Create(&t).Error; err != nil {
 			return err
 		}
-		p := models.Post{ThreadID: t.ID, AuthorID: v.User.ID, Body: form.Body, BodyHTML: html, Anonymous: form.Anonymous, Visibility: models.Visible, CreatedAt: now}
+		p := models.Post{ThreadID: t.ID, AuthorID: v.User.ID, Body: form.Body, BodyHTML: html, Anonymous: form.Anonymous, Visibility: models.Visible,
+			AuthorWasClinician: v.Clinician && !form.Anonymous, CreatedAt: now}
 		if err := tx.Create(&p).Error; err != nil {
 			return err
 		}
@@ -758,11 +774,16 @@ func (s *Service) Reply(ctx context.Context, v Viewer, tv *ThreadView, form Post
 			v.Add("body", "The thread is locked.")
 			return v
 		}
-		p = models.Post{ThreadID: t.ID, AuthorID: v.User.ID, Body: form.Body, BodyHTML: html, Anonymous: form.Anonymous, Visibility: models.Visible, CreatedAt: now}
+		// A verified clinician's reply, under their name, to someone else's
+		// thread answers it.
+		clinician := v.Clinician && !form.Anonymous
+		p = models.Post{ThreadID: t.ID, AuthorID: v.User.ID, Body: form.Body, BodyHTML: html, Anonymous: form.Anonymous, Visibility: models.Visible,
+			AuthorWasClinician: clinician, CreatedAt: now}
 		if err := tx.Create(&p).Error; err != nil {
 			return err
 		}
-		if err := tx.Exec(`UPDATE threads SET reply_count = reply_count + 1, last_post_at = greatest(last_post_at, ?) WHERE id = ?`, now, t.ID).Error; err != nil {
+		if err := tx.Exec(`UPDATE threads SET reply_count = reply_count + 1, last_post_at = greatest(last_post_at, ?),
+			has_clinician_answer = has_clinician_answer OR ? WHERE id = ?`, now, clinician && t.AuthorID != v.User.ID, t.ID).Error; err != nil {
 			return err
 		}
 		if err := tx.Exec(`INSERT INTO thread_follows (thread_id, user_id, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`, t.ID, v.User.ID, now).Error; err != nil {

@@ -81,6 +81,9 @@ func (h *Handlers) Open(c echo.Context) error {
 	if _, err := strconv.ParseInt(c.FormValue("thread"), 10, 64); err != nil {
 		to = "/notifications"
 	}
+	if c.FormValue("credential") != "" {
+		to = "/clinician"
+	}
 	return web.Redirect(c, to)
 }
 

@@ -45,28 +45,42 @@ func (n *InApp) fanOut(ctx context.Context, tx *gorm.DB, e Event, followers stri
 	return nil
 }
 
+// NotifyCredential tells a member about their clinician verification.
+func (n *InApp) NotifyCredential(ctx context.Context, tx *gorm.DB, userID int64, kind string, credentialID int64) error {
+	err := tx.WithContext(ctx).Exec(`INSERT INTO notifications (user_id, kind, credential_id, created_at) VALUES (?, ?, ?, ?)`,
+		userID, kind, credentialID, n.now().UTC()).Error
+	if err != nil {
+		return fmt.Errorf("notify: %s: %w", kind, err)
+	}
+	return nil
+}
+
 // Item is a notification ready to show.
 type Item struct {
-	ID          int64      `json:"id"`
-	Kind        string     `json:"kind"`
-	ActorHandle string     `json:"actor_handle"` // "" means an anonymous member
-	ForumSlug   string     `json:"forum_slug"`
-	ForumName   string     `json:"forum_name"`
-	ThreadID    int64      `json:"thread_id"`
-	ThreadTitle string     `json:"thread_title"`
-	PostID      int64      `json:"post_id"`
-	CreatedAt   time.Time  `json:"created_at"`
-	ReadAt      *time.Time `json:"read_at"`
+	ID          int64  `json:"id"`
+	Kind        string `json:"kind"`
+	ActorHandle string `json:"actor_handle"` // "" means an anonymous member
+	ForumSlug   string `json:"forum_slug"`
+	ForumName   string `json:"forum_name"`
+	ThreadID    int64  `json:"thread_id"`
+	ThreadTitle string `json:"thread_title"`
+	PostID      int64  `json:"post_id"`
+	// CredentialID is set for news about the member's clinician verification.
+	CredentialID int64      `json:"credential_id,omitempty"`
+	CreatedAt    time.Time  `json:"created_at"`
+	ReadAt       *time.Time `json:"read_at"`
 }
 
 // Only notifications about content that is still visible are shown: hidden,
 // removed or deleted posts disappear from the list and the count.
+// Notifications about a credential have no thread.
 const visibleNotifications = `FROM notifications n
-	JOIN threads t ON t.id = n.thread_id AND t.visibility = 'visible'
-	JOIN forums f ON f.id = n.forum_id
+	LEFT JOIN threads t ON t.id = n.thread_id
+	LEFT JOIN forums f ON f.id = n.forum_id
 	LEFT JOIN posts p ON p.id = n.post_id
 	LEFT JOIN users a ON a.id = n.actor_id
-	WHERE n.user_id = ? AND (p.id IS NULL OR (p.visibility = 'visible' AND p.deleted_at IS NULL))`
+	WHERE n.user_id = ? AND (n.thread_id IS NULL OR t.visibility = 'visible')
+	AND (p.id IS NULL OR (p.visibility = 'visible' AND p.deleted_at IS NULL))`
 
 // Unread counts unread notifications for the bell.
 func (n *InApp) Unread(ctx context.Context, userID int64) (int64, error) {
@@ -77,8 +91,9 @@ func (n *InApp) Unread(ctx context.Context, userID int64) (int64, error) {
 
 // List returns up to limit notifications older than before (0: newest).
 func (n *InApp) List(ctx context.Context, userID, before int64, limit int) ([]Item, error) {
-	q := `SELECT n.id, n.kind, coalesce(a.handle, '') AS actor_handle, f.slug AS forum_slug, f.name AS forum_name,
-		t.id AS thread_id, t.title AS thread_title, coalesce(n.post_id, 0) AS post_id, n.created_at, n.read_at ` + visibleNotifications
+	q := `SELECT n.id, n.kind, coalesce(a.handle, '') AS actor_handle, coalesce(f.slug, '') AS forum_slug, coalesce(f.name, '') AS forum_name,
+		coalesce(t.id, 0) AS thread_id, coalesce(t.title, '') AS thread_title, coalesce(n.post_id, 0) AS post_id,
+		coalesce(n.credential_id, 0) AS credential_id, n.created_at, n.read_at ` + visibleNotifications
 	args := []any{userID}
 	if before > 0 {
 		q += ` AND n.id < ?`

@@ -76,7 +76,7 @@ func BenchmarkForumPageDeep(b *testing.B) {
 	var cursor string
 	path := "/f/bench-forum"
 	for i := 0; i < 200; i++ {
-		rows, next, err := h.app.Forums.Threads(b.Context(), h.viewer(""), forumBySlug(b, h, "bench-forum"), cursor)
+		rows, next, err := h.app.Forums.Threads(b.Context(), h.viewer(""), forumBySlug(b, h, "bench-forum"), cursor, false)
 		if err != nil || len(rows) == 0 {
 			b.Fatal(err)
 		}

@@ -9,6 +9,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -64,6 +65,7 @@ func newHarness(t testing.TB, o harnessOpts) *harness {
 		"KINDRED_SMTP_PORT":          strconv.Itoa(mb.Port),
 		"KINDRED_SMTP_TLS":           "none",
 		"KINDRED_SMTP_FROM":          "Kindred <no-reply@kindred.test>",
+		"KINDRED_DOCUMENT_DIR":       filepath.Join(t.TempDir(), "documents"),
 	}
 	for k, v := range o.env {
 		env[k] = v

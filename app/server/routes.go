@@ -8,6 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"kindred/app/auth"
+	"kindred/app/clinicians"
 	"kindred/app/config"
 	"kindred/app/forums"
 	"kindred/app/notify"
@@ -22,6 +23,8 @@ func routes(e *echo.Echo, a *App, r *web.Renderer, st *web.Static, cookies web.C
 	fh := forums.NewHandlers(a.Forums, r, cookies)
 	fapi := forums.NewAPI(fh)
 	nh := notify.NewHandlers(a.Notify, r, cookies)
+	ch := clinicians.NewHandlers(a.Clinicians, r, cookies)
+	capi := clinicians.NewAPI(ch)
 
 	// Operations: no session, no CSRF.
 	e.GET("/healthz", func(c echo.Context) error { return c.JSON(http.StatusOK, map[string]string{"status": "ok"}) })
@@ -45,7 +48,7 @@ func routes(e *echo.Echo, a *App, r *web.Renderer, st *web.Static, cookies web.C
 	})
 	e.GET("/static/:hash/*", st.Handler)
 	e.GET("/robots.txt", func(c echo.Context) error {
-		return c.String(http.StatusOK, "User-agent: *\nDisallow: /account\nDisallow: /admin\nDisallow: /auth\nDisallow: /api\n")
+		return c.String(http.StatusOK, "User-agent: *\nDisallow: /account\nDisallow: /admin\nDisallow: /auth\nDisallow: /api\nDisallow: /credentials\nDisallow: /review\n")
 	})
 
 	// Browser pages: session cookie and CSRF on every state change.
@@ -70,6 +73,19 @@ func routes(e *echo.Echo, a *App, r *web.Renderer, st *web.Static, cookies web.C
 	b.GET("/posts/:id/revisions", fh.Revisions, web.RequireUser)
 	b.POST("/posts/:id/reactions/:kind", fh.React, web.RequireUser)
 	b.GET("/members/:handle", fh.Profile)
+	b.GET("/clinicians/:handle", ch.Public)
+	b.GET("/clinician", ch.Status, web.RequireUser)
+	b.GET("/clinician/apply", ch.ApplyPage, web.RequireUser)
+	b.POST("/clinician/apply", ch.Apply, web.RequireUser)
+	b.POST("/clinician/applications/:id/withdraw", ch.Withdraw, web.RequireUser)
+	b.POST("/clinician/settings", ch.SaveSettings, web.RequireUser)
+	b.GET("/credentials/:id/document", ch.Document) // applicant and reviewers; 404 for everyone else
+	review := b.Group("/review", web.RequireReviewer)
+	review.GET("/credentials", ch.Queue)
+	review.GET("/credentials/:id", ch.Review)
+	review.POST("/credentials/:id/approve", ch.Approve)
+	review.POST("/credentials/:id/reject", ch.Reject)
+	review.POST("/credentials/:id/revoke", ch.Revoke, web.RequireRole(models.RoleAdmin))
 	b.GET("/notifications", nh.Page, web.RequireUser)
 	b.POST("/notifications/:id/open", nh.Open, web.RequireUser)
 	b.POST("/notifications/read-all", nh.MarkAllRead, web.RequireUser)
@@ -104,6 +120,9 @@ func routes(e *echo.Echo, a *App, r *web.Renderer, st *web.Static, cookies web.C
 	admin := b.Group("/admin", web.RequireRole(models.RoleAdmin))
 	admin.GET("/users", ah.AdminUsers)
 	admin.POST("/users/:id/role", ah.AdminSetRole)
+	admin.POST("/users/:id/reviewer", ah.AdminSetReviewer)
+	admin.GET("/clinician-lists", ch.Lists)
+	admin.POST("/clinician-lists/:list", ch.SaveList)
 	admin.GET("/forums", fh.AdminForums)
 	admin.GET("/forums/new", fh.NewForumPage)
 	admin.POST("/forums", fh.SaveForum)
@@ -148,6 +167,19 @@ func routes(e *echo.Echo, a *App, r *web.Renderer, st *web.Static, cookies web.C
 	v1.PUT("/posts/:id/reactions/:kind", fapi.AddReaction, me)
 	v1.DELETE("/posts/:id/reactions/:kind", fapi.RemoveReaction, me)
 	v1.GET("/members/:handle", fapi.Profile)
+	v1.GET("/clinician/options", capi.Options)
+	v1.GET("/clinicians/:handle", capi.Public)
+	v1.GET("/me/credentials", capi.Mine, me)
+	v1.POST("/me/credentials", capi.Apply, me)
+	v1.POST("/me/credentials/:id/withdraw", capi.Withdraw, me)
+	v1.GET("/me/clinician-settings", capi.Settings, me)
+	v1.PUT("/me/clinician-settings", capi.SaveSettings, me)
+	v1.GET("/credentials/:id/document", ch.Document)
+	v1.GET("/review/credentials", capi.Queue, web.RequireReviewer)
+	v1.GET("/review/credentials/:id", capi.Get, web.RequireReviewer)
+	v1.POST("/review/credentials/:id/approve", capi.Approve, web.RequireReviewer)
+	v1.POST("/review/credentials/:id/reject", capi.Reject, web.RequireReviewer)
+	v1.POST("/review/credentials/:id/revoke", capi.Revoke, web.RequireRole(models.RoleAdmin))
 	v1.GET("/notifications", nh.APIList, me)
 	v1.POST("/notifications/:id/read", nh.APIMarkRead, me)
 	v1.POST("/notifications/read-all", nh.APIMarkAllRead, me)

@@ -19,6 +19,7 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"kindred/app/auth"
+	"kindred/app/clinicians"
 	"kindred/app/config"
 	"kindred/app/database"
 	"kindred/app/forums"
@@ -44,16 +45,17 @@ type Deps struct {
 
 // App is a built Kindred.
 type App struct {
-	Echo     *echo.Echo
-	Auth     *auth.Service
-	Forums   *forums.Service
-	Notify   *notify.InApp
-	Search   *search.Client
-	DB       *database.DB
-	Registry *prometheus.Registry
-	workers  *river.Workers
-	periodic []*river.PeriodicJob
-	log      *slog.Logger
+	Echo       *echo.Echo
+	Auth       *auth.Service
+	Forums     *forums.Service
+	Clinicians *clinicians.Service
+	Notify     *notify.InApp
+	Search     *search.Client
+	DB         *database.DB
+	Registry   *prometheus.Registry
+	workers    *river.Workers
+	periodic   []*river.PeriodicJob
+	log        *slog.Logger
 }
 
 // New builds the app from configuration.
@@ -85,6 +87,7 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 		return nil, err
 	}
 	names := append([]string{web.TplError, notify.TplNotifications}, auth.Templates...)
+	names = append(names, clinicians.Templates...)
 	for _, name := range append(names, forums.Templates...) {
 		if !renderer.Has(name) {
 			return nil, fmt.Errorf("server: missing template %s", name)
@@ -119,16 +122,25 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
 	inApp := notify.NewInApp(d.DB.Gorm, d.Now)
+	docs, err := clinicians.NewDocuments(cfg.DocumentDir)
+	if err != nil {
+		return nil, err
+	}
+	clinSvc := clinicians.New(d.DB, d.Now, docs, inApp, d.Log, clinicians.Options{
+		DocumentRetention: time.Duration(cfg.DocumentRetentionDays) * 24 * time.Hour})
+	river.AddWorker(workers, &clinicians.SweepWorker{Svc: clinSvc})
 	a := &App{
-		Auth:     authSvc,
-		Forums:   forums.New(d.DB, d.Now, markdown.New(), inApp, d.Log),
-		Notify:   inApp,
-		Search:   search.New(cfg.MeiliURL, cfg.MeiliAPIKey, cfg.MeiliPrefix),
-		DB:       d.DB,
-		Registry: reg,
-		workers:  workers,
+		Clinicians: clinSvc,
+		Auth:       authSvc,
+		Forums:     forums.New(d.DB, d.Now, markdown.New(), inApp, d.Log),
+		Notify:     inApp,
+		Search:     search.New(cfg.MeiliURL, cfg.MeiliAPIKey, cfg.MeiliPrefix),
+		DB:         d.DB,
+		Registry:   reg,
+		workers:    workers,
 		periodic: []*river.PeriodicJob{
 			river.NewPeriodicJob(river.PeriodicInterval(time.Hour), func() (river.JobArgs, *river.InsertOpts) { return auth.PruneArgs{}, nil }, &river.PeriodicJobOpts{RunOnStart: true}),
+			river.NewPeriodicJob(river.PeriodicInterval(10*time.Minute), func() (river.JobArgs, *river.InsertOpts) { return clinicians.SweepArgs{}, nil }, &river.PeriodicJobOpts{RunOnStart: true}),
 		},
 		log: d.Log,
 	}
@@ -146,7 +158,20 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 		d.Log.ErrorContext(c.Request().Context(), "panic", "error", err.Error(), "path", c.Request().URL.Path, "stack", string(stack))
 		return err
 	}}))
-	e.Use(middleware.BodyLimit(cfg.BodyLimit))
+	// Proof-document uploads get room for 5 MB; everything else the general limit.
+	isUpload := func(c echo.Context) bool {
+		if c.Request().Method != http.MethodPost {
+			return false
+		}
+		for _, p := range clinicians.UploadPaths {
+			if c.Request().URL.Path == p {
+				return true
+			}
+		}
+		return false
+	}
+	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: cfg.BodyLimit, Skipper: isUpload}))
+	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: clinicians.UploadBodyLimit, Skipper: func(c echo.Context) bool { return !isUpload(c) }}))
 	e.Use(middleware.GzipWithConfig(middleware.GzipConfig{Level: 5, MinLength: 1024}))
 
 	routes(e, a, renderer, st, cookies, cfg)

@@ -206,8 +206,12 @@ func TestAdminManagesForums(t *testing.T) {
 			t.Errorf("no error for %s", field)
 		}
 	}
+	r = admin.post("/admin/forums", url.Values{"name": {"Long COVID"}, "slug": {"long-covid"}, "specialties": {"respiratory, astrology"}})
+	if r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(r.body, "“astrology” is not in the list of specialties") {
+		t.Fatalf("unknown specialty: %d", r.StatusCode)
+	}
 	r = admin.post("/admin/forums", url.Values{"name": {"Long COVID"}, "slug": {"long-covid"}, "description": {"Living with long COVID."},
-		"guidelines": {"Be **kind**."}, "specialties": {"respiratory, rehabilitation"}, "moderators": {"future_mod"}, "position": {"5"}})
+		"guidelines": {"Be **kind**."}, "specialties": {"Respiratory medicine, rehabilitation"}, "moderators": {"future_mod"}, "position": {"5"}})
 	if r.StatusCode != http.StatusSeeOther {
 		t.Fatalf("create forum: %d %s", r.StatusCode, r.body)
 	}
@@ -217,7 +221,7 @@ func TestAdminManagesForums(t *testing.T) {
 	}
 	var f models.Forum
 	h.app.DB.Gorm.Where("slug = 'long-covid'").First(&f)
-	if len(f.Specialties) != 2 || f.Specialties[1] != "rehabilitation" {
+	if len(f.Specialties) != 2 || f.Specialties[0] != "respiratory" || f.Specialties[1] != "rehabilitation" {
 		t.Fatalf("specialties %v", f.Specialties)
 	}
 	if n := countWhere(t, h, `SELECT count(*) FROM forum_moderators WHERE forum_id = ?`, f.ID); n != 1 {

@@ -75,11 +75,17 @@ func classify(err error) (int, APIError) {
 	var verr *models.ValidationError
 	var rl *models.RateLimitedError
 	var he *echo.HTTPError
+	var ce *models.ConflictError
+	var tl *models.TooLargeError
 	switch {
 	case errors.As(err, &verr):
 		return http.StatusUnprocessableEntity, APIError{Code: "invalid", Message: verr.Message, Fields: verr.Fields}
 	case errors.As(err, &rl):
 		return http.StatusTooManyRequests, APIError{Code: "rate_limited", Message: "Too many attempts. Please wait " + strconv.Itoa(rl.RetryAfterSeconds()) + " seconds and try again."}
+	case errors.As(err, &ce):
+		return http.StatusConflict, APIError{Code: "conflict", Message: ce.Message}
+	case errors.As(err, &tl):
+		return http.StatusRequestEntityTooLarge, APIError{Code: "too_large", Message: tl.Message, Fields: map[string]string{tl.Field: tl.Message}}
 	case errors.Is(err, models.ErrSignInRequired):
 		return http.StatusUnauthorized, APIError{Code: "unauthorized", Message: "Please sign in first."}
 	case errors.Is(err, models.ErrNotFound):

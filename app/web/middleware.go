@@ -167,6 +167,17 @@ func RequireRole(role models.Role) echo.MiddlewareFunc {
 	}
 }
 
+// RequireReviewer lets through admins and members granted the reviewer
+// permission (credential review).
+func RequireReviewer(next echo.HandlerFunc) echo.HandlerFunc {
+	return RequireUser(func(c echo.Context) error {
+		if !CurrentUser(c).CanReviewCredentials() {
+			return models.ErrForbidden
+		}
+		return next(c)
+	})
+}
+
 // BearerAuth authenticates API requests by personal token only; cookies
 // are ignored under /api, so API routes need no CSRF token.
 func BearerAuth(res TokenResolver) echo.MiddlewareFunc {

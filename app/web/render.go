@@ -47,7 +47,7 @@ type Assets struct {
 
 // NavFlags mark the current section in the header (aria-current).
 type NavFlags struct {
-	Home, MyForums, Notifications, Account, Admin, SignIn, SignUp bool
+	Home, MyForums, Notifications, Account, Admin, Review, SignIn, SignUp bool
 }
 
 func navFlags(path string) NavFlags {
@@ -63,6 +63,8 @@ func navFlags(path string) NavFlags {
 		n.Account = true
 	case "/admin/forums":
 		n.Admin = true
+	case "/review/credentials":
+		n.Review = true
 	case "/signin":
 		n.SignIn = true
 	case "/signup":

@@ -108,6 +108,7 @@ func run() error {
 			s.env = append(s.env, "MEILI_API_KEY="+key)
 		}
 	}
+	s.setDefault("KINDRED_DOCUMENT_DIR", filepath.Join(s.dataDir, "documents"))
 	if !s.temp {
 		secret, err := s.persistentSecret("secret-key")
 		if err != nil {

@@ -1,0 +1,487 @@
+// Package clinicians verifies clinicians: applications with a licence and
+// an optional proof document, the review queue, the verified → revoked |
+// expired lifecycle, public badges and clinician settings.
+package clinicians
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/lib/pq"
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"kindred/app/audit"
+	"kindred/app/database"
+	"kindred/models"
+)
+
+// Notifier tells the applicant about a change, inside its transaction.
+type Notifier interface {
+	NotifyCredential(ctx context.Context, tx *gorm.DB, userID int64, kind string, credentialID int64) error
+}
+
+// Options are the operator's settings.
+type Options struct {
+	// DocumentRetention is how long a proof document stays after the
+	// decision on its application.
+	DocumentRetention time.Duration
+}
+
+// Service implements clinician verification.
+type Service struct {
+	db       *database.DB
+	now      func() time.Time
+	docs     *Documents
+	notifier Notifier
+	log      *slog.Logger
+	opts     Options
+}
+
+// New builds the service.
+func New(db *database.DB, now func() time.Time, docs *Documents, n Notifier, log *slog.Logger, opts Options) *Service {
+	return &Service{db: db, now: now, docs: docs, notifier: n, log: log, opts: opts}
+}
+
+// VerifiedFor is how long one approval lasts at most.
+const VerifiedFor = 365 * 24 * time.Hour
+
+// ReminderBefore is how long before verified_until the clinician is reminded.
+const ReminderBefore = 30 * 24 * time.Hour
+
+// transitions is the state machine: the action that moves a credential
+// from one status to another. Anything not listed is refused.
+var transitions = map[[2]models.CredentialStatus]string{
+	{models.CredentialPending, models.CredentialVerified}:  "approve",
+	{models.CredentialPending, models.CredentialRejected}:  "reject",
+	{models.CredentialPending, models.CredentialWithdrawn}: "withdraw",
+	{models.CredentialVerified, models.CredentialRevoked}:  "revoke",
+	{models.CredentialVerified, models.CredentialExpired}:  "expire",
+}
+
+// notifications says which transitions notify the applicant, and how.
+var notifications = map[models.CredentialStatus]string{
+	models.CredentialVerified: models.NotifyCredentialApproved,
+	models.CredentialRejected: models.NotifyCredentialRejected,
+	models.CredentialRevoked:  models.NotifyCredentialRevoked,
+	models.CredentialExpired:  models.NotifyCredentialExpired,
+}
+
+func refusedTransition(from, to models.CredentialStatus) error {
+	verb := map[models.CredentialStatus]string{
+		models.CredentialVerified: "approved", models.CredentialRejected: "rejected", models.CredentialWithdrawn: "withdrawn",
+		models.CredentialRevoked: "revoked", models.CredentialExpired: "expired",
+	}[to]
+	return &models.ConflictError{Message: fmt.Sprintf("This application is %s (%s); it cannot be %s now.", from, strings.ToLower(from.Label()), verb)}
+}
+
+// Vocabulary loads the professions, specialties and jurisdictions.
+func (s *Service) Vocabulary(ctx context.Context) (*Vocabulary, error) {
+	var v Vocabulary
+	db := s.db.Gorm.WithContext(ctx)
+	if err := db.Order("position, label").Find(&v.Professions).Error; err != nil {
+		return nil, fmt.Errorf("clinicians: professions: %w", err)
+	}
+	if err := db.Order("label").Find(&v.Specialties).Error; err != nil {
+		return nil, fmt.Errorf("clinicians: specialties: %w", err)
+	}
+	if err := db.Order("name").Find(&v.Jurisdictions).Error; err != nil {
+		return nil, fmt.Errorf("clinicians: jurisdictions: %w", err)
+	}
+	return &v, nil
+}
+
+// Latest is the member's newest credential, or nil.
+func (s *Service) Latest(ctx context.Context, userID int64) (*models.Credential, error) {
+	var c models.Credential
+	err := s.db.Gorm.WithContext(ctx).Where("user_id = ?", userID).Order("id DESC").Limit(1).Find(&c).Error
+	if err != nil {
+		return nil, fmt.Errorf("clinicians: latest: %w", err)
+	}
+	if c.ID == 0 {
+		return nil, nil
+	}
+	return &c, nil
+}
+
+// Mine lists the member's applications, newest first.
+func (s *Service) Mine(ctx context.Context, userID int64) ([]models.Credential, error) {
+	var out []models.Credential
+	err := s.db.Gorm.WithContext(ctx).Where("user_id = ?", userID).Order("id DESC").Limit(50).Find(&out).Error
+	return out, err
+}
+
+// CanApply says whether a member whose newest credential is latest may
+// apply, and if not, why.
+func CanApply(latest *models.Credential) error {
+	if latest == nil {
+		return nil
+	}
+	switch latest.Status {
+	case models.CredentialPending:
+		return &models.ConflictError{Message: "You already have an application waiting for review. Withdraw it first to change it."}
+	case models.CredentialVerified:
+		return &models.ConflictError{Message: "You are already verified."}
+	case models.CredentialRevoked:
+		return &models.ConflictError{Message: "Your verification was revoked, so you cannot apply again here. Contact the administrators if you think this is wrong."}
+	}
+	return nil
+}
+
+// Apply records a new application. doc is the proof document's content
+// (nil for none): over MaxDocumentSize is a 413, a type other than PDF,
+// PNG or JPEG a field error.
+func (s *Service) Apply(ctx context.Context, u *models.User, form ApplicationForm, doc []byte) (*models.Credential, error) {
+	now := s.now().UTC()
+	if u == nil || !u.CanSignIn(now) {
+		return nil, models.ErrForbidden
+	}
+	if len(doc) > MaxDocumentSize {
+		return nil, &models.TooLargeError{Field: "document", Message: "The document is larger than 5 MB. Upload a smaller scan or photo."}
+	}
+	voc, err := s.Vocabulary(ctx)
+	if err != nil {
+		return nil, err
+	}
+	verr := models.NewValidationError()
+	if err := form.Validate(voc, now); err != nil {
+		verr = err.(*models.ValidationError)
+	}
+	var mime string
+	if len(doc) > 0 {
+		var ok bool
+		if mime, _, ok = DetectDocumentType(doc); !ok {
+			verr.Add("document", "The document must be a PDF, PNG or JPEG file.")
+		}
+	}
+	if err := verr.OrNil(); err != nil {
+		return nil, err
+	}
+	latest, err := s.Latest(ctx, u.ID)
+	if err != nil {
+		return nil, err
+	}
+	if err := CanApply(latest); err != nil {
+		return nil, err
+	}
+	c := &models.Credential{UserID: u.ID, Profession: form.Profession, Specialties: pq.StringArray(form.Specialties),
+		LicenceNumber: form.LicenceNumber, Jurisdiction: form.Jurisdiction, LicenceExpires: form.expires,
+		Status: models.CredentialPending, SubmittedAt: now}
+	if len(doc) > 0 {
+		name, err := s.docs.Save(doc)
+		if err != nil {
+			return nil, err
+		}
+		size := int64(len(doc))
+		c.DocumentFile, c.DocumentType, c.DocumentSize = &name, &mime, &size
+	}
+	err = s.db.InTx(ctx, func(tx *database.Tx) error {
+		if err := tx.Omit("ID").Create(c).Error; err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx.DB, models.AuditEvent{ActorID: &u.ID, Action: "credential.apply", TargetKind: "credential", TargetID: &c.ID,
+			ToState: string(models.CredentialPending)})
+	})
+	if err != nil {
+		if c.DocumentFile != nil {
+			if derr := s.docs.Delete(*c.DocumentFile); derr != nil {
+				s.log.ErrorContext(ctx, "clinicians: remove document of failed application", "error", derr.Error())
+			}
+		}
+		var pgErr *pgconn.PgError
+		if errors.As(err, &pgErr) && pgErr.Code == "23505" {
+			return nil, &models.ConflictError{Message: "You already have an application waiting for review."}
+		}
+		return nil, fmt.Errorf("clinicians: apply: %w", err)
+	}
+	return c, nil
+}
+
+// move applies one transition under the row's lock: it checks the state
+// machine, updates the row, writes the audit event and notifies the
+// applicant, all in one transaction. check runs on the locked row.
+func (s *Service) move(ctx context.Context, id int64, actorID *int64, to models.CredentialStatus, reason string,
+	check func(c *models.Credential) error, set func(c *models.Credential, now time.Time) map[string]any) (*models.Credential, error) {
+	now := s.now().UTC()
+	var c models.Credential
+	err := s.db.InTx(ctx, func(tx *database.Tx) error {
+		if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).First(&c, id).Error; err != nil {
+			if errors.Is(err, gorm.ErrRecordNotFound) {
+				return fmt.Errorf("clinicians: credential %d: %w", id, models.ErrNotFound)
+			}
+			return err
+		}
+		if check != nil {
+			if err := check(&c); err != nil {
+				return err
+			}
+		}
+		from := c.Status
+		action, ok := transitions[[2]models.CredentialStatus{from, to}]
+		if !ok {
+			return refusedTransition(from, to)
+		}
+		cols := set(&c, now)
+		cols["status"] = to
+		cols["reason"] = reason
+		if err := tx.Model(&models.Credential{}).Where("id = ? AND status = ?", c.ID, from).Updates(cols).Error; err != nil {
+			return err
+		}
+		c.Status, c.Reason = to, reason
+		if err := audit.Record(ctx, tx.DB, models.AuditEvent{ActorID: actorID, Action: "credential." + action, TargetKind: "credential", TargetID: &c.ID,
+			Reason: reason, FromState: string(from), ToState: string(to)}); err != nil {
+			return err
+		}
+		if kind, ok := notifications[to]; ok {
+			return s.notifier.NotifyCredential(ctx, tx.DB, c.UserID, kind, c.ID)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+func notOwn(reviewer *models.User) func(c *models.Credential) error {
+	return func(c *models.Credential) error {
+		if c.UserID == reviewer.ID {
+			return &models.ConflictError{Message: "Nobody may review their own application. Another reviewer will decide."}
+		}
+		return nil
+	}
+}
+
+// LicenceEnds is the instant a licence stops being valid: the end of its
+// expiry date, UTC.
+func LicenceEnds(expires time.Time) time.Time {
+	y, m, d := expires.Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC).AddDate(0, 0, 1)
+}
+
+// Approve verifies a pending application. verified_until is the earlier of
+// the licence's expiry and one year from now.
+func (s *Service) Approve(ctx context.Context, reviewer *models.User, id int64, note string) (*models.Credential, error) {
+	if !reviewer.CanReviewCredentials() {
+		return nil, models.ErrForbidden
+	}
+	note, err := checkReason(note, false)
+	if err != nil {
+		return nil, err
+	}
+	return s.move(ctx, id, &reviewer.ID, models.CredentialVerified, note, func(c *models.Credential) error {
+		if err := notOwn(reviewer)(c); err != nil {
+			return err
+		}
+		if c.Status == models.CredentialPending && !LicenceEnds(c.LicenceExpires).After(s.now()) {
+			return &models.ConflictError{Message: "This licence has expired since the application was made. Reject it so the member can apply with the renewed licence."}
+		}
+		return nil
+	}, func(c *models.Credential, now time.Time) map[string]any {
+		until := now.Add(VerifiedFor)
+		if ends := LicenceEnds(c.LicenceExpires); ends.Before(until) {
+			until = ends
+		}
+		c.ReviewerID, c.ReviewedAt, c.VerifiedUntil = &reviewer.ID, &now, &until
+		return map[string]any{"reviewer_id": reviewer.ID, "reviewed_at": now, "verified_until": until}
+	})
+}
+
+// Reject refuses a pending application with a reason the applicant reads.
+func (s *Service) Reject(ctx context.Context, reviewer *models.User, id int64, reason string) (*models.Credential, error) {
+	if !reviewer.CanReviewCredentials() {
+		return nil, models.ErrForbidden
+	}
+	reason, err := checkReason(reason, true)
+	if err != nil {
+		return nil, err
+	}
+	return s.move(ctx, id, &reviewer.ID, models.CredentialRejected, reason, notOwn(reviewer), func(c *models.Credential, now time.Time) map[string]any {
+		c.ReviewerID, c.ReviewedAt = &reviewer.ID, &now
+		return map[string]any{"reviewer_id": reviewer.ID, "reviewed_at": now}
+	})
+}
+
+// Withdraw lets applicants take back their pending application.
+func (s *Service) Withdraw(ctx context.Context, u *models.User, id int64) (*models.Credential, error) {
+	return s.move(ctx, id, &u.ID, models.CredentialWithdrawn, "", func(c *models.Credential) error {
+		if c.UserID != u.ID {
+			return fmt.Errorf("clinicians: credential %d: %w", id, models.ErrNotFound)
+		}
+		return nil
+	}, func(c *models.Credential, now time.Time) map[string]any {
+		c.ReviewedAt = &now
+		return map[string]any{"reviewed_at": now}
+	})
+}
+
+// Revoke ends a verification (admins only, with a reason).
+func (s *Service) Revoke(ctx context.Context, admin *models.User, id int64, reason string) (*models.Credential, error) {
+	if admin == nil || admin.Role != models.RoleAdmin {
+		return nil, models.ErrForbidden
+	}
+	reason, err := checkReason(reason, true)
+	if err != nil {
+		return nil, err
+	}
+	return s.move(ctx, id, &admin.ID, models.CredentialRevoked, reason, func(c *models.Credential) error {
+		if c.UserID == admin.ID {
+			return &models.ConflictError{Message: "Ask another admin to revoke your own verification."}
+		}
+		return nil
+	}, func(c *models.Credential, now time.Time) map[string]any {
+		c.EndedAt = &now
+		return map[string]any{"ended_at": now}
+	})
+}
+
+// SweepResult counts what one sweep did.
+type SweepResult struct {
+	Expired, Reminded, DocumentsDeleted int
+}
+
+// Sweep expires verifications whose time is up, reminds clinicians 30 days
+// before, and deletes proof documents kept past the retention period. A
+// River periodic job runs it; it is safe to run at any time and repeatedly.
+func (s *Service) Sweep(ctx context.Context) (SweepResult, error) {
+	var res SweepResult
+	now := s.now().UTC()
+	var due []int64
+	if err := s.db.Gorm.WithContext(ctx).Model(&models.Credential{}).Where("status = ? AND verified_until <= ?", models.CredentialVerified, now).
+		Order("id").Limit(500).Pluck("id", &due).Error; err != nil {
+		return res, fmt.Errorf("clinicians: due: %w", err)
+	}
+	for _, id := range due {
+		_, err := s.move(ctx, id, nil, models.CredentialExpired, "Verification period ended", func(c *models.Credential) error {
+			if c.Status == models.CredentialVerified && c.VerifiedUntil.After(now) {
+				return errNotDue
+			}
+			return nil
+		}, func(c *models.Credential, now time.Time) map[string]any {
+			c.EndedAt = &now
+			return map[string]any{"ended_at": now}
+		})
+		var ce *models.ConflictError
+		switch {
+		case errors.Is(err, errNotDue) || errors.As(err, &ce):
+			continue // changed meanwhile
+		case err != nil:
+			return res, err
+		}
+		res.Expired++
+	}
+
+	err := s.db.InTx(ctx, func(tx *database.Tx) error {
+		var rows []struct {
+			ID     int64
+			UserID int64
+		}
+		if err := tx.Raw(`UPDATE credentials SET reminder_sent_at = ? WHERE status = 'verified' AND reminder_sent_at IS NULL
+			AND verified_until > ? AND verified_until <= ? RETURNING id, user_id`, now, now, now.Add(ReminderBefore)).Scan(&rows).Error; err != nil {
+			return err
+		}
+		for _, r := range rows {
+			if err := s.notifier.NotifyCredential(ctx, tx.DB, r.UserID, models.NotifyCredentialExpiring, r.ID); err != nil {
+				return err
+			}
+		}
+		res.Reminded = len(rows)
+		return nil
+	})
+	if err != nil {
+		return res, fmt.Errorf("clinicians: reminders: %w", err)
+	}
+
+	var old []models.Credential
+	if err := s.db.Gorm.WithContext(ctx).Where("document_file IS NOT NULL AND document_deleted_at IS NULL AND status <> 'pending' AND reviewed_at <= ?",
+		now.Add(-s.opts.DocumentRetention)).Order("id").Limit(500).Find(&old).Error; err != nil {
+		return res, fmt.Errorf("clinicians: old documents: %w", err)
+	}
+	for _, c := range old {
+		if err := s.docs.Delete(*c.DocumentFile); err != nil {
+			s.log.ErrorContext(ctx, "clinicians: delete document", "credential", c.ID, "error", err.Error())
+			continue
+		}
+		err := s.db.InTx(ctx, func(tx *database.Tx) error {
+			if err := tx.Model(&models.Credential{}).Where("id = ?", c.ID).Update("document_deleted_at", now).Error; err != nil {
+				return err
+			}
+			return audit.Record(ctx, tx.DB, models.AuditEvent{Action: "credential.document.delete", TargetKind: "credential", TargetID: &c.ID,
+				Reason: "retention period ended"})
+		})
+		if err != nil {
+			return res, fmt.Errorf("clinicians: document deleted: %w", err)
+		}
+		res.DocumentsDeleted++
+	}
+	return res, nil
+}
+
+var errNotDue = errors.New("not due")
+
+// Document opens a credential's proof document for the applicant or a
+// reviewer; everyone else gets ErrNotFound (the document's existence is
+// not revealed). Every successful open is audited.
+func (s *Service) Document(ctx context.Context, u *models.User, id int64, ip string) (*os.File, *models.Credential, error) {
+	notFound := fmt.Errorf("clinicians: document %d: %w", id, models.ErrNotFound)
+	if u == nil {
+		return nil, nil, notFound
+	}
+	var c models.Credential
+	if err := s.db.Gorm.WithContext(ctx).Limit(1).Find(&c, id).Error; err != nil {
+		return nil, nil, err
+	}
+	if c.ID == 0 || !c.HasDocument() || (c.UserID != u.ID && !u.CanReviewCredentials()) {
+		return nil, nil, notFound
+	}
+	f, err := s.docs.Open(*c.DocumentFile)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil, notFound
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := audit.Record(ctx, s.db.Gorm, models.AuditEvent{ActorID: &u.ID, Action: "credential.document.view", TargetKind: "credential", TargetID: &c.ID, IP: ip}); err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	return f, &c, nil
+}
+
+// Settings returns the clinician's preferences (defaults when never saved).
+func (s *Service) Settings(ctx context.Context, userID int64) (models.ClinicianSettings, error) {
+	st := models.ClinicianSettings{UserID: userID, MaxOpenQuestions: DefaultMaxOpen}
+	err := s.db.Gorm.WithContext(ctx).Where("user_id = ?", userID).Limit(1).Find(&st).Error
+	return st, err
+}
+
+// SaveSettings stores the preferences of a verified clinician.
+func (s *Service) SaveSettings(ctx context.Context, u *models.User, form SettingsForm) error {
+	if err := form.Validate(); err != nil {
+		return err
+	}
+	ok, err := s.IsVerified(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return &models.ConflictError{Message: "These settings are for verified clinicians."}
+	}
+	return s.db.Gorm.WithContext(ctx).Exec(`INSERT INTO clinician_settings (user_id, accepting_questions, max_open_questions, updated_at) VALUES (?, ?, ?, ?)
+		ON CONFLICT (user_id) DO UPDATE SET accepting_questions = excluded.accepting_questions, max_open_questions = excluded.max_open_questions, updated_at = excluded.updated_at`,
+		u.ID, form.AcceptingQuestions, form.MaxOpenQuestions, s.now().UTC()).Error
+}
+
+// IsVerified reports whether the member holds a verification now.
+func (s *Service) IsVerified(ctx context.Context, userID int64) (bool, error) {
+	var n int64
+	err := s.db.Gorm.WithContext(ctx).Raw(`SELECT count(*) FROM credentials WHERE user_id = ? AND status = 'verified' AND verified_until > ?`,
+		userID, s.now().UTC()).Scan(&n).Error
+	return n > 0, err
+}
