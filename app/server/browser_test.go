@@ -13,6 +13,7 @@ import (
 
 	"kindred/app/forums"
 	"kindred/app/testenv"
+	"kindred/models"
 )
 
 // chromium finds Debian's Chromium; under CI=true its absence fails the test.
@@ -313,3 +314,91 @@ func TestBrowserForumConversation(t *testing.T) {
 }
 
 type forumsForm = forums.ForumForm
+
+// TestBrowserClinicianVerification: a member applies with a document, an
+// admin approves it, and the member's earlier and new posts show the badge.
+func TestBrowserClinicianVerification(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	h.licensing()
+	h.account("rn_priya", models.RoleMember)
+	f := h.forum("heart-health", func(f *forumsForm) { f.Name = "Heart health" })
+	earlier := h.thread("rn_priya", f, "Salt swaps that worked for me", "Herbs and lemon instead of salt.", false)
+	doc := filepath.Join(t.TempDir(), "licence.pdf")
+	if err := os.WriteFile(doc, pdfDoc, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := newPage(t, h)
+
+	p.do(chromedp.Navigate(p.url + "/signin"))
+	p.submit(`form[action="/signin"]`, "login", "rn_priya", "password", goodPassword)
+	p.waitText("My forums")
+	p.do(chromedp.Navigate(p.url + "/clinician"))
+	p.waitText("Are you a licensed clinician?")
+	p.checkA11y("clinician status (no application)")
+	p.do(chromedp.Click(chromedp.CSS(`a[href="/clinician/apply"]`)))
+	p.waitText("Apply for a clinician badge")
+	p.checkA11y("clinician application form")
+
+	// A mistake first: no specialty chosen. The form keeps what was typed.
+	p.do(
+		chromedp.SetValue(chromedp.ID("profession"), "registered-nurse"),
+		chromedp.SendKeys(chromedp.ID("licence_number"), "RN 220-118"),
+		chromedp.SetValue(chromedp.ID("jurisdiction"), "test-board"),
+		chromedp.SetValue(chromedp.ID("licence_expires"), h.clock.Now().AddDate(1, 6, 0).Format("2006-01-02")),
+		chromedp.Click(chromedp.CSS(`form[action="/clinician/apply"] button[type=submit]`)),
+	)
+	p.waitText("Choose at least one specialty.")
+	p.checkA11y("clinician application with errors")
+	if got := p.eval(`document.getElementById("licence_number").value`); got != "RN 220-118" {
+		t.Fatalf("licence number not kept: %q", got)
+	}
+	p.do(
+		chromedp.Click(chromedp.ID("spec-cardiology")),
+		chromedp.SetUploadFiles(chromedp.ID("document"), []string{doc}),
+		chromedp.Click(chromedp.CSS(`form[action="/clinician/apply"] button[type=submit]`)),
+	)
+	p.waitText("Your application is waiting for review")
+	p.waitText("Download your document")
+	p.checkA11y("clinician status (pending)")
+	p.do(chromedp.Click(chromedp.CSS(`form[action="/signout"] button`)))
+	p.waitText("You are signed out.")
+
+	// The admin reviews it: queue, application, register link, approve.
+	p.do(chromedp.Navigate(p.url + "/signin"))
+	p.submit(`form[action="/signin"]`, "login", "fixture_admin", "password", goodPassword)
+	p.waitText("My forums")
+	p.do(chromedp.Click(chromedp.CSS(`a[href="/review/credentials"]`)))
+	p.waitText("rn_priya")
+	p.checkA11y("credential review queue")
+	p.do(chromedp.Click(chromedp.CSS(`a[href^="/review/credentials/"]`)))
+	p.waitText("Look up RN 220-118 on the Test Nursing Board register")
+	if href := p.eval(`document.querySelector('a[href^="https://register.example.org"]').getAttribute("href")`); href != "https://register.example.org/lookup?number=RN+220-118" {
+		t.Errorf("register link %q", href)
+	}
+	p.checkA11y("credential review page")
+	p.do(chromedp.Click(chromedp.CSS(`form[action$="/approve"] button[type=submit]`)))
+	p.waitText("Approved. The member's posts now show the badge.")
+	p.do(chromedp.Click(chromedp.CSS(`form[action="/signout"] button`)))
+	p.waitText("You are signed out.")
+
+	// The member's earlier post shows the badge, and so does a new one.
+	p.do(chromedp.Navigate(p.url + "/signin"))
+	p.submit(`form[action="/signin"]`, "login", "rn_priya", "password", goodPassword)
+	p.waitJS(`document.querySelector(".badge") !== null`, "the bell shows the approval")
+	p.do(chromedp.Navigate(p.url + "/t/" + itoa(earlier.ID)))
+	p.waitText("Verified · Registered nurse · Cardiology")
+	p.submit(`form[action$="/replies"]`, "body", "Now with a badge: ask me about low-salt cooking.")
+	p.waitText("Now with a badge")
+	p.do(chromedp.Navigate(p.url + "/t/" + itoa(earlier.ID)))
+	p.waitText("Now with a badge")
+	if n := p.eval(`String(document.querySelectorAll(".clinician-badge").length)`); n != "2" {
+		t.Errorf("%s badges on the thread, want 2", n)
+	}
+	p.checkA11y("thread with clinician badges")
+	p.do(chromedp.Click(chromedp.CSS(`a.clinician-badge`)))
+	p.waitText("rn_priya is a verified clinician")
+	p.checkA11y("public clinician page")
+	p.do(chromedp.Navigate(p.url + "/clinician"))
+	p.waitText("Private questions")
+	p.checkA11y("clinician status (verified)")
+}

@@ -45,10 +45,13 @@ func TestForumPermissionMatrix(t *testing.T) {
 		h.makeForumModerator("forum_mod", f)
 	}
 	admin := h.withRole("admin_user", models.RoleAdmin)
+	h.licensing()
+	clinician := h.member("dr_clin")
+	h.verify("dr_clin", 300)
 	visitor := h.browser()
 	visitor.get("/signin") // a CSRF token for the visitor's forms
 	viewers := []viewer{{name: "visitor", b: visitor, visitor: true}}
-	for name, b := range map[string]*browser{"member": member, "other_mod": otherMod, "forum_mod": forumMod, "admin": admin} {
+	for name, b := range map[string]*browser{"member": member, "other_mod": otherMod, "forum_mod": forumMod, "admin": admin, "clinician": clinician} {
 		viewers = append(viewers, viewer{name: name, b: b, token: b.token("write")})
 	}
 
@@ -57,7 +60,7 @@ func TestForumPermissionMatrix(t *testing.T) {
 		case "sensitive":
 			return who != "visitor"
 		case "clinician":
-			return who == "forum_mod" || who == "admin"
+			return who == "forum_mod" || who == "admin" || who == "clinician" // a verified clinician
 		}
 		return true
 	}

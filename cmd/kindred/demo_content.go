@@ -61,12 +61,14 @@ var demoThreads = []demoThread{
 	{"type-1-diabetes", "ben_breathes", "Exercise lows after swimming", "I drop low about two hours after swimming, even with a snack first. Has anyone found a pattern?",
 		false, []demoReply{
 			{"grey_owl", "Delayed lows after exercise are common. I keep a small snack by the bed on swimming days and check before sleep.", false},
+			{"nurse_rosa", "Speaking as a diabetes nurse: lows several hours after exercise are well known, because muscles keep refilling their stores. It is worth keeping a log of swim days and bringing it to your team, who can suggest changes to your own doses. Please don't change insulin based on a forum post, including mine.", false},
 		}},
 	{"type-2-diabetes", "tom_t2", "Just diagnosed and a bit overwhelmed", "Got my diagnosis last Tuesday. The doctor was kind but it was a lot of information in ten minutes. Where did you all start?",
 		false, []demoReply{
 			{"amira_heart", "Start small. I changed one meal a week and joined a walking group. The education course my GP referred me to was genuinely useful too.", false},
 			{"lena_cares", "My dad was in the same spot last year. Writing questions down before appointments helped him a lot.", false},
 			{"tom_t2", "Thanks. I didn't know there were courses. I'll ask.", false},
+			{"nurse_rosa", "Feeling overwhelmed at first is very common. Most areas run structured education courses for people newly diagnosed with type 2; ask your practice for a referral. Bring a notebook to appointments and ask for a copy of your results so you can see change over time.", false},
 		}},
 	{"type-2-diabetes", "amira_heart", "Breakfast ideas that don't spike me", "Porridge used to be my go-to but it sends me high. What do you eat in the morning?",
 		false, []demoReply{
@@ -86,6 +88,7 @@ var demoThreads = []demoThread{
 	{"heart-health", "grey_owl", "Blood pressure readings all over the place", "Home readings vary by 20 points within an hour. Is that normal, or is my machine broken?",
 		false, []demoReply{
 			{"amira_heart", "Mine does that if I don't sit quietly for five minutes first, feet flat, arm at heart level. Taking two readings and averaging helped.", false},
+			{"dr_okafor", "Some variation is normal: blood pressure changes from minute to minute. What amira describes is good practice. Use a validated cuff of the right size, rest first, and take readings at the same times each day. If you are worried about the machine, take it to your next appointment and compare it with the clinic's.", false},
 		}},
 	{"heart-health", "lena_cares", "Living with AF: what helps with the anxiety?", "My partner was diagnosed with atrial fibrillation. Every flutter now feels like an emergency to both of us. How do you live with it day to day?",
 		false, []demoReply{
@@ -172,6 +175,7 @@ var demoThreads = []demoThread{
 		false, []demoReply{
 			{"amira_heart", "The rehab team gave me a heart-rate range and a scale of how breathless I should feel. It made it less guesswork.", false},
 			{"grey_owl", "Walking first, then a bit further each week. Slow and boring, and it worked.", false},
+			{"dr_okafor", "Being nervous after a heart attack is entirely understandable. Cardiac rehabilitation exists for exactly this question: the team assesses you and gives you limits that fit your heart. If you haven't been offered it, ask your cardiology team or GP.", false},
 		}},
 	{"allergies-asthma", "lena_cares", "Explaining an EpiPen to grandparents", "The grandparents are babysitting for the first time. How do you make sure they'll feel confident using the auto-injector?",
 		false, []demoReply{
@@ -200,6 +204,8 @@ var demoThreads = []demoThread{
 	{"clinician-lounge", "demo_moderator", "Rural practice: managing a new type 1 diagnosis without a local team", "Demo thread for the clinician lounge: how do colleagues in remote practices coordinate with a distant specialist team for newly diagnosed type 1 patients?",
 		false, []demoReply{
 			{"demo_admin", "Scheduled video reviews in the first fortnight and a direct phone line for the practice nurse made the difference in our area.", false},
+			{"nurse_rosa", "From the specialist side: a shared sick-day plan written with the family, and one named contact at our clinic, cut down the emergency admissions we saw from outlying practices.", false},
+			{"dr_okafor", "Agree with both. We also send a one-page summary after every remote review so the local team isn't guessing.", false},
 		}},
 }
 

@@ -158,7 +158,7 @@ func TestCreateAdminAndSeedDemo(t *testing.T) {
 		t.Fatalf("promote: %v %q", err, out)
 	}
 	out, err = runCmd(t, env, "", "seed-demo")
-	if err != nil || !strings.Contains(out, "10 account(s) added") || !strings.Contains(out, "9 forums") {
+	if err != nil || !strings.Contains(out, "13 account(s) added") || !strings.Contains(out, "9 forums") {
 		t.Fatalf("seed: %v %q", err, out)
 	}
 	out, err = runCmd(t, env, "", "seed-demo")
@@ -172,8 +172,8 @@ func TestCreateAdminAndSeedDemo(t *testing.T) {
 	defer db.Close()
 	var users int64
 	db.Gorm.Model(&models.User{}).Count(&users)
-	if users != 11 {
-		t.Fatalf("%d users, want head_nurse and ten demo accounts", users)
+	if users != 14 {
+		t.Fatalf("%d users, want head_nurse and thirteen demo accounts", users)
 	}
 	var sensitiveAnon, threads int64
 	db.Gorm.Model(&models.Thread{}).Count(&threads)
@@ -188,7 +188,15 @@ func TestCreateAdminAndSeedDemo(t *testing.T) {
 	}
 	var audits int64
 	db.Gorm.Model(&models.AuditEvent{}).Count(&audits)
-	if audits != 21 {
-		t.Fatalf("%d audit events, want 21 (2 create-admin, 10 accounts, 9 forums)", audits)
+	if audits != 30 {
+		t.Fatalf("%d audit events, want 30 (2 create-admin, 13 accounts, 9 forums, 1 licensing board, 3 applications, 2 approvals)", audits)
+	}
+	var verified, pending, answered, clinicianPosts int64
+	db.Gorm.Model(&models.Credential{}).Where("status = 'verified'").Count(&verified)
+	db.Gorm.Model(&models.Credential{}).Where("status = 'pending'").Count(&pending)
+	db.Gorm.Model(&models.Thread{}).Where("has_clinician_answer").Count(&answered)
+	db.Gorm.Model(&models.Post{}).Where("author_was_clinician").Count(&clinicianPosts)
+	if verified != 2 || pending != 1 || answered != 5 || clinicianPosts != 6 {
+		t.Fatalf("demo clinicians: %d verified, %d pending, %d answered threads, %d clinician posts", verified, pending, answered, clinicianPosts)
 	}
 }

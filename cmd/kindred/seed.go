@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"time"
 
+	"kindred/app/clinicians"
 	"kindred/app/config"
 	"kindred/app/database"
 	"kindred/app/forums"
@@ -36,6 +37,21 @@ var demoAccounts = []demoAccount{
 	{"tom_t2", "tom@demo.kindred.test", models.RoleMember},
 	{"amira_heart", "amira@demo.kindred.test", models.RoleMember},
 	{"lena_cares", "lena@demo.kindred.test", models.RoleMember},
+	{"nurse_rosa", "rosa@demo.kindred.test", models.RoleMember},
+	{"dr_okafor", "okafor@demo.kindred.test", models.RoleMember},
+	{"pharm_jun", "jun@demo.kindred.test", models.RoleMember},
+}
+
+// demoCredentials verifies two demo clinicians and leaves one application
+// waiting, so the review queue has something in it.
+var demoCredentials = []struct {
+	Handle, Profession, Licence string
+	Specialties                 []string
+	Approve                     bool
+}{
+	{"nurse_rosa", "registered-nurse", "DEMO-RN-20417", []string{"endocrinology", "dietetics"}, true},
+	{"dr_okafor", "physician", "DEMO-MD-88102", []string{"cardiology"}, true},
+	{"pharm_jun", "pharmacist", "DEMO-PH-5530", []string{"pharmacy"}, false},
 }
 
 func seedDemo(ctx context.Context, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -75,6 +91,10 @@ func seedDemo(ctx context.Context, getenv func(string) string, stdout, stderr io
 		users[a.Handle] = &u
 	}
 	fmt.Fprintf(stdout, "demo data: %d account(s) added; every demo password is %q\n", added, DemoPassword)
+
+	if err := seedCredentials(ctx, db, log, users); err != nil {
+		return err
+	}
 
 	var forumCount int64
 	if err := db.Gorm.WithContext(ctx).Model(&models.Forum{}).Count(&forumCount).Error; err != nil {
@@ -179,4 +199,36 @@ func seedForums(ctx context.Context, db *database.DB, log *slog.Logger, users ma
 	// Members joined before they posted.
 	err = db.Gorm.WithContext(ctx).Exec(`UPDATE users SET created_at = ? WHERE email LIKE '%@demo.kindred.test'`, time.Now().UTC().Add(-60*24*time.Hour)).Error
 	return threads, posts, err
+}
+
+// seedCredentials lists a demo licensing board (its register address is a
+// placeholder) and the demo clinicians' applications, approved by the demo
+// admin a month ago.
+func seedCredentials(ctx context.Context, db *database.DB, log *slog.Logger, users map[string]*models.User) error {
+	var n int64
+	if err := db.Gorm.WithContext(ctx).Model(&models.Credential{}).Count(&n).Error; err != nil || n > 0 {
+		return err
+	}
+	monthAgo := time.Now().UTC().Add(-30 * 24 * time.Hour)
+	clock := func() time.Time { return monthAgo }
+	svc := clinicians.New(db, clock, nil, notify.NewInApp(db.Gorm, clock), log, clinicians.Options{})
+	admin := users["demo_admin"]
+	if _, err := svc.SaveVocabulary(ctx, admin, clinicians.ListJurisdictions, clinicians.VocabularyForm{Code: "demo-board",
+		Label: "Demo Health Professions Board", RegisterURL: "https://register.example.org/search?licence={licence}"}); err != nil {
+		return fmt.Errorf("seed jurisdiction: %w", err)
+	}
+	for _, dc := range demoCredentials {
+		form := clinicians.ApplicationForm{Profession: dc.Profession, Specialties: dc.Specialties, LicenceNumber: dc.Licence,
+			Jurisdiction: "demo-board", LicenceExpires: monthAgo.AddDate(2, 0, 0).Format("2006-01-02")}
+		c, err := svc.Apply(ctx, users[dc.Handle], form, nil)
+		if err != nil {
+			return fmt.Errorf("seed credential of %s: %w", dc.Handle, err)
+		}
+		if dc.Approve {
+			if _, err := svc.Approve(ctx, admin, c.ID, "Checked on the demo register."); err != nil {
+				return fmt.Errorf("seed approval of %s: %w", dc.Handle, err)
+			}
+		}
+	}
+	return nil
 }
