@@ -444,15 +444,15 @@ const postsSQL = `SELECT p.id, p.thread_id, p.anonymous, (p.author_id = $1) AS m
 	CASE WHEN p.author_id = $1 AND p.deleted_at IS NULL THEN p.body ELSE '' END,
 	CASE WHEN p.deleted_at IS NULL THEN p.body_html ELSE '' END,
 	p.author_was_clinician, p.support_count, p.hug_count, p.me_too_count, p.helpful_count,
-	p.created_at, p.edited_at, p.deleted_at, coalesce(b.badge, '')
+	p.created_at, p.edited_at, p.deleted_at,
+	CASE WHEN c.id IS NULL THEN '' ELSE pr.label || coalesce(' · ' || (SELECT string_agg(sp.label, ', ' ORDER BY array_position(c.specialties, sp.code))
+	        FROM specialties sp WHERE sp.code = ANY(c.specialties)), '') END
 	FROM (SELECT * FROM posts p WHERE p.thread_id = $2
 	        AND (p.visibility = 'visible' OR $3 OR (SELECT forum_id FROM threads WHERE id = $2) = ANY($5::bigint[]))
 	        AND %s LIMIT 31) p
 	JOIN users u ON u.id = p.author_id
-	LEFT JOIN LATERAL (SELECT pr.label || coalesce(' · ' || (SELECT string_agg(sp.label, ', ' ORDER BY array_position(c.specialties, sp.code))
-	        FROM specialties sp WHERE sp.code = ANY(c.specialties)), '') AS badge
-	    FROM credentials c JOIN professions pr ON pr.code = c.profession
-	    WHERE c.user_id = p.author_id AND c.status = 'verified' AND c.verified_until > $6) b ON NOT p.anonymous %s`
+	LEFT JOIN credentials c ON c.user_id = p.author_id AND c.status = 'verified' AND c.verified_until > $6 AND NOT p.anonymous
+	LEFT JOIN professions pr ON pr.code = c.profession %s`
 
 var (
 	postsAfterSQL  = fmt.Sprintf(postsSQL, `p.id > $4 ORDER BY p.id`, `ORDER BY p.id`)
