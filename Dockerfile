@@ -5,13 +5,15 @@ WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
-RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/kindred ./cmd/kindred
+RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/kindred ./cmd/kindred && mkdir -p /out/documents
 
 # Run stage: no shell, no package manager, an unprivileged user.
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/kindred /usr/local/bin/kindred
+# Clinicians' proof documents: a volume owned by the unprivileged user.
+COPY --from=build --chown=65532:65532 --chmod=0700 /out/documents /var/lib/kindred/documents
 USER nonroot:nonroot
 EXPOSE 8080
-ENV KINDRED_ADDR=:8080
+ENV KINDRED_ADDR=:8080 KINDRED_DOCUMENT_DIR=/var/lib/kindred/documents
 ENTRYPOINT ["/usr/local/bin/kindred"]
 CMD ["serve"]

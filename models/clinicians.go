@@ -109,6 +109,8 @@ const (
 	NotifyCredentialRevoked  = "credential_revoked"
 	NotifyCredentialExpired  = "credential_expired"
 	NotifyCredentialExpiring = "credential_expiring"
+	// NotifyCredentialSubmitted tells reviewers a new application waits.
+	NotifyCredentialSubmitted = "credential_submitted"
 )
 
 // CredentialStatusLabels lists every status (for filters) with its label.

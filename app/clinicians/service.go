@@ -25,6 +25,7 @@ import (
 // Notifier tells the applicant about a change, inside its transaction.
 type Notifier interface {
 	NotifyCredential(ctx context.Context, tx *gorm.DB, userID int64, kind string, credentialID int64) error
+	NotifyReviewers(ctx context.Context, tx *gorm.DB, credentialID, applicantID int64) error
 }
 
 // Options are the operator's settings.
@@ -185,8 +186,11 @@ func (s *Service) Apply(ctx context.Context, u *models.User, form ApplicationFor
 		if err := tx.Omit("ID").Create(c).Error; err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx.DB, models.AuditEvent{ActorID: &u.ID, Action: "credential.apply", TargetKind: "credential", TargetID: &c.ID,
-			ToState: string(models.CredentialPending)})
+		if err := audit.Record(ctx, tx.DB, models.AuditEvent{ActorID: &u.ID, Action: "credential.apply", TargetKind: "credential", TargetID: &c.ID,
+			ToState: string(models.CredentialPending)}); err != nil {
+			return err
+		}
+		return s.notifier.NotifyReviewers(ctx, tx.DB, c.ID, u.ID)
 	})
 	if err != nil {
 		if c.DocumentFile != nil {
@@ -437,7 +441,7 @@ func (s *Service) Document(ctx context.Context, u *models.User, id int64, ip str
 	if err := s.db.Gorm.WithContext(ctx).Limit(1).Find(&c, id).Error; err != nil {
 		return nil, nil, err
 	}
-	if c.ID == 0 || !c.HasDocument() || (c.UserID != u.ID && !u.CanReviewCredentials()) {
+	if c.ID == 0 || !c.HasDocument() || c.DocumentType == nil || (c.UserID != u.ID && !u.CanReviewCredentials()) {
 		return nil, nil, notFound
 	}
 	f, err := s.docs.Open(*c.DocumentFile)

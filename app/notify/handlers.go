@@ -81,8 +81,11 @@ func (h *Handlers) Open(c echo.Context) error {
 	if _, err := strconv.ParseInt(c.FormValue("thread"), 10, 64); err != nil {
 		to = "/notifications"
 	}
-	if c.FormValue("credential") != "" {
+	if cid, err := strconv.ParseInt(c.FormValue("credential"), 10, 64); err == nil && cid > 0 {
 		to = "/clinician"
+		if c.FormValue("review") != "" {
+			to = "/review/credentials/" + strconv.FormatInt(cid, 10)
+		}
 	}
 	return web.Redirect(c, to)
 }

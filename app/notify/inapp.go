@@ -55,6 +55,18 @@ func (n *InApp) NotifyCredential(ctx context.Context, tx *gorm.DB, userID int64,
 	return nil
 }
 
+// NotifyReviewers tells every admin and reviewer (except the applicant)
+// that an application is waiting.
+func (n *InApp) NotifyReviewers(ctx context.Context, tx *gorm.DB, credentialID, applicantID int64) error {
+	err := tx.WithContext(ctx).Exec(`INSERT INTO notifications (user_id, kind, actor_id, credential_id, created_at)
+		SELECT id, ?, ?, ?, ? FROM users WHERE (role = 'admin' OR reviewer) AND status = 'active' AND id <> ?`,
+		models.NotifyCredentialSubmitted, applicantID, credentialID, n.now().UTC(), applicantID).Error
+	if err != nil {
+		return fmt.Errorf("notify: reviewers: %w", err)
+	}
+	return nil
+}
+
 // Item is a notification ready to show.
 type Item struct {
 	ID          int64  `json:"id"`

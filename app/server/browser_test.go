@@ -370,7 +370,9 @@ func TestBrowserClinicianVerification(t *testing.T) {
 	p.do(chromedp.Click(chromedp.CSS(`a[href="/review/credentials"]`)))
 	p.waitText("rn_priya")
 	p.checkA11y("credential review queue")
-	p.do(chromedp.Click(chromedp.CSS(`a[href^="/review/credentials/"]`)))
+	p.do(chromedp.Click(chromedp.CSS(`a[href="/notifications"]`)))
+	p.waitText("rn_priya applied for a clinician badge")
+	p.do(chromedp.Click(chromedp.CSS(`.notification-link`)))
 	p.waitText("Look up RN 220-118 on the Test Nursing Board register")
 	if href := p.eval(`document.querySelector('a[href^="https://register.example.org"]').getAttribute("href")`); href != "https://register.example.org/lookup?number=RN+220-118" {
 		t.Errorf("register link %q", href)
@@ -378,6 +380,12 @@ func TestBrowserClinicianVerification(t *testing.T) {
 	p.checkA11y("credential review page")
 	p.do(chromedp.Click(chromedp.CSS(`form[action$="/approve"] button[type=submit]`)))
 	p.waitText("Approved. The member's posts now show the badge.")
+	p.do(chromedp.Navigate(p.url + "/admin/clinician-lists"))
+	p.waitText("Licensing authorities")
+	p.checkA11y("clinician lists")
+	p.do(chromedp.Navigate(p.url + "/admin/users"))
+	p.waitText("Credential reviewer")
+	p.checkA11y("people and roles")
 	p.do(chromedp.Click(chromedp.CSS(`form[action="/signout"] button`)))
 	p.waitText("You are signed out.")
 

@@ -723,6 +723,9 @@ func TestCredentialAPI(t *testing.T) {
 		t.Fatalf("apply: %d %s", r.Status, r.Raw)
 	}
 	id := int64(r.Body["id"].(float64))
+	if notifCount(t, h, "fixture_admin", models.NotifyCredentialSubmitted) != 1 || notifCount(t, h, "api_nurse", models.NotifyCredentialSubmitted) != 0 {
+		t.Error("reviewers not told of the new application (or the applicant was)")
+	}
 	if r := h.api("POST", "/api/v1/me/credentials", tok, body); r.Status != http.StatusConflict {
 		t.Errorf("second application: %d", r.Status)
 	}
