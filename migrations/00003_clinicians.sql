@@ -92,8 +92,10 @@ CREATE TABLE credentials (
     document_deleted_at timestamptz,
     CHECK (status <> 'verified' OR verified_until IS NOT NULL)
 );
--- At most one open (pending or verified) credential per member.
-CREATE UNIQUE INDEX credentials_open_idx ON credentials (user_id) WHERE status IN ('pending', 'verified');
+-- At most one pending application and one verification per member (a
+-- verified clinician may have a renewal pending).
+CREATE UNIQUE INDEX credentials_pending_idx ON credentials (user_id) WHERE status = 'pending';
+CREATE UNIQUE INDEX credentials_verified_idx ON credentials (user_id) WHERE status = 'verified';
 CREATE INDEX credentials_user_idx ON credentials (user_id, id DESC);
 CREATE INDEX credentials_queue_idx ON credentials (submitted_at, id) WHERE status = 'pending';
 CREATE INDEX credentials_due_idx ON credentials (verified_until) WHERE status = 'verified';

@@ -58,17 +58,20 @@ func idParam(c echo.Context) (int64, error) {
 }
 
 type statusData struct {
-	Current  *Application
-	History  []Application
-	CanApply bool
-	Why      string
-	Settings models.ClinicianSettings
-	Public   *PublicProfile
-	MaxOpen  int
+	Verified  *Application // the current verification
+	Pending   *Application // an application waiting (a renewal when Verified is set)
+	Decided   *Application // the newest application when it is neither of those
+	History   []Application
+	CanApply  bool
+	Why       string
+	Renewable bool // verified and within the renewal window
+	Settings  models.ClinicianSettings
+	Public    *PublicProfile
+	MaxOpen   int
 }
 
-// Status is the member's verification page: where their application
-// stands, their badge and settings once verified, and earlier applications.
+// Status is the member's verification page: their verification, badge and
+// settings, an application waiting, the latest decision, earlier ones.
 func (h *Handlers) Status(c echo.Context) error {
 	u := web.CurrentUser(c)
 	ctx := c.Request().Context()
@@ -76,18 +79,31 @@ func (h *Handlers) Status(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	d := statusData{History: apps, MaxOpen: MaxOpenQuestions}
-	var latest *models.Credential
+	d := statusData{MaxOpen: MaxOpenQuestions}
+	var latest, verified *models.Credential
+	for i := range apps {
+		a := &apps[i]
+		switch {
+		case a.Status == models.CredentialVerified && d.Verified == nil:
+			d.Verified, verified = a, &a.Credential
+		case a.Status == models.CredentialPending && d.Pending == nil:
+			d.Pending = a
+		case i == 0:
+			d.Decided = a
+		default:
+			d.History = append(d.History, *a)
+		}
+	}
 	if len(apps) > 0 {
-		d.Current, d.History = &apps[0], apps[1:]
 		latest = &apps[0].Credential
 	}
-	if err := CanApply(latest); err != nil {
+	if err := CanApply(latest, verified, h.svc.now()); err != nil {
 		d.Why = err.Error()
 	} else {
 		d.CanApply = true
+		d.Renewable = verified != nil
 	}
-	if latest != nil && latest.Status == models.CredentialVerified {
+	if verified != nil {
 		if d.Settings, err = h.svc.Settings(ctx, u.ID); err != nil {
 			return err
 		}
@@ -139,11 +155,11 @@ func (h *Handlers) renderApply(c echo.Context, status int, form ApplicationForm,
 // ApplyPage shows the application form, or explains why the member
 // cannot apply now.
 func (h *Handlers) ApplyPage(c echo.Context) error {
-	latest, err := h.svc.Latest(c.Request().Context(), web.CurrentUser(c).ID)
+	latest, verified, err := h.svc.Standing(c.Request().Context(), web.CurrentUser(c).ID)
 	if err != nil {
 		return err
 	}
-	if err := CanApply(latest); err != nil {
+	if err := CanApply(latest, verified, h.svc.now()); err != nil {
 		h.cookies.SetFlash(c, err.Error())
 		return web.Redirect(c, "/clinician")
 	}

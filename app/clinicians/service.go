@@ -118,19 +118,38 @@ func (s *Service) Mine(ctx context.Context, userID int64) ([]models.Credential, 
 	return out, err
 }
 
-// CanApply says whether a member whose newest credential is latest may
-// apply, and if not, why.
-func CanApply(latest *models.Credential) error {
-	if latest == nil {
-		return nil
+// Standing is the member's newest credential and their current
+// verification (either may be nil; they are the same row while verified).
+func (s *Service) Standing(ctx context.Context, userID int64) (latest, verified *models.Credential, err error) {
+	if latest, err = s.Latest(ctx, userID); err != nil {
+		return nil, nil, err
 	}
-	switch latest.Status {
-	case models.CredentialPending:
-		return &models.ConflictError{Message: "You already have an application waiting for review. Withdraw it first to change it."}
-	case models.CredentialVerified:
-		return &models.ConflictError{Message: "You are already verified."}
-	case models.CredentialRevoked:
-		return &models.ConflictError{Message: "Your verification was revoked, so you cannot apply again here. Contact the administrators if you think this is wrong."}
+	var v models.Credential
+	if err := s.db.Gorm.WithContext(ctx).Where("user_id = ? AND status = ?", userID, models.CredentialVerified).Limit(1).Find(&v).Error; err != nil {
+		return nil, nil, fmt.Errorf("clinicians: verification: %w", err)
+	}
+	if v.ID != 0 {
+		verified = &v
+	}
+	return latest, verified, nil
+}
+
+// CanApply says whether a member may apply at now, and if not, why.
+// Rejected, withdrawn and expired applicants may apply again; a verified
+// clinician may renew in the last 30 days of their verification; a
+// revoked one may not apply here again.
+func CanApply(latest, verified *models.Credential, now time.Time) error {
+	if latest != nil {
+		switch latest.Status {
+		case models.CredentialPending:
+			return &models.ConflictError{Message: "You already have an application waiting for review. Withdraw it first to change it."}
+		case models.CredentialRevoked:
+			return &models.ConflictError{Message: "Your verification was revoked, so you cannot apply again here. Contact the administrators if you think this is wrong."}
+		}
+	}
+	if verified != nil && verified.VerifiedUntil.Sub(now) > ReminderBefore {
+		return &models.ConflictError{Message: "You are verified until " + verified.VerifiedUntil.UTC().Format("2 Jan 2006") +
+			". You can renew from " + verified.VerifiedUntil.Add(-ReminderBefore).UTC().Format("2 Jan 2006") + "."}
 	}
 	return nil
 }
@@ -164,11 +183,11 @@ func (s *Service) Apply(ctx context.Context, u *models.User, form ApplicationFor
 	if err := verr.OrNil(); err != nil {
 		return nil, err
 	}
-	latest, err := s.Latest(ctx, u.ID)
+	latest, verified, err := s.Standing(ctx, u.ID)
 	if err != nil {
 		return nil, err
 	}
-	if err := CanApply(latest); err != nil {
+	if err := CanApply(latest, verified, now); err != nil {
 		return nil, err
 	}
 	c := &models.Credential{UserID: u.ID, Profession: form.Profession, Specialties: pq.StringArray(form.Specialties),
@@ -211,7 +230,8 @@ func (s *Service) Apply(ctx context.Context, u *models.User, form ApplicationFor
 // machine, updates the row, writes the audit event and notifies the
 // applicant, all in one transaction. check runs on the locked row.
 func (s *Service) move(ctx context.Context, id int64, actorID *int64, to models.CredentialStatus, reason string,
-	check func(c *models.Credential) error, set func(c *models.Credential, now time.Time) map[string]any) (*models.Credential, error) {
+	check func(c *models.Credential) error, set func(c *models.Credential, now time.Time) map[string]any,
+	before ...func(tx *database.Tx, c *models.Credential, now time.Time) error) (*models.Credential, error) {
 	now := s.now().UTC()
 	var c models.Credential
 	err := s.db.InTx(ctx, func(tx *database.Tx) error {
@@ -230,6 +250,11 @@ func (s *Service) move(ctx context.Context, id int64, actorID *int64, to models.
 		action, ok := transitions[[2]models.CredentialStatus{from, to}]
 		if !ok {
 			return refusedTransition(from, to)
+		}
+		for _, b := range before {
+			if err := b(tx, &c, now); err != nil {
+				return err
+			}
 		}
 		cols := set(&c, now)
 		cols["status"] = to
@@ -294,7 +319,32 @@ func (s *Service) Approve(ctx context.Context, reviewer *models.User, id int64, 
 		}
 		c.ReviewerID, c.ReviewedAt, c.VerifiedUntil = &reviewer.ID, &now, &until
 		return map[string]any{"reviewer_id": reviewer.ID, "reviewed_at": now, "verified_until": until}
+	}, func(tx *database.Tx, c *models.Credential, now time.Time) error {
+		return s.supersede(ctx, tx, c, now)
 	})
+}
+
+// supersede ends the member's current verification when a renewal is
+// approved: it expires (audited, without a notification: the approval is
+// the news), so exactly one verification is ever current.
+func (s *Service) supersede(ctx context.Context, tx *database.Tx, renewal *models.Credential, now time.Time) error {
+	var old []int64
+	if err := tx.Model(&models.Credential{}).Where("user_id = ? AND status = ? AND id <> ?", renewal.UserID, models.CredentialVerified, renewal.ID).
+		Pluck("id", &old).Error; err != nil {
+		return err
+	}
+	for _, id := range old {
+		reason := fmt.Sprintf("Renewed by application %d", renewal.ID)
+		if err := tx.Model(&models.Credential{}).Where("id = ?", id).
+			Updates(map[string]any{"status": models.CredentialExpired, "ended_at": now, "reason": reason}).Error; err != nil {
+			return err
+		}
+		if err := audit.Record(ctx, tx.DB, models.AuditEvent{ActorID: renewal.ReviewerID, Action: "credential.expire", TargetKind: "credential", TargetID: &id,
+			Reason: reason, FromState: string(models.CredentialVerified), ToState: string(models.CredentialExpired)}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Reject refuses a pending application with a reason the applicant reads.

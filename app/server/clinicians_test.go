@@ -851,3 +851,50 @@ func TestClinicianLists(t *testing.T) {
 		t.Errorf("forum with the new specialty: %d", r.StatusCode)
 	}
 }
+
+// TestCredentialRenewal: a clinician renews in the last 30 days without
+// losing the badge; the approval ends the old verification.
+func TestCredentialRenewal(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	h.licensing()
+	ctx := context.Background()
+	h.account("dr_ren", models.RoleMember)
+	f := h.forum("heart", nil)
+	old := h.verify("dr_ren", 800) // a year's verification
+	th := h.thread("dr_ren", f, "Questions about statins", "Ask away.", false)
+	visitor := h.browser()
+	hasBadge := func() bool {
+		return strings.Contains(visitor.get("/t/"+itoa(th.ID)).body, "Verified · Registered nurse")
+	}
+
+	if _, err := h.app.Clinicians.Apply(ctx, h.user("dr_ren"), h.applicationForm("RN-REN-2", 800), nil); !isConflict(err) {
+		t.Fatalf("renewal a year early: %v", err)
+	}
+	h.clock.Advance(old.VerifiedUntil.Sub(h.clock.Now()) - clinicians.ReminderBefore + time.Hour)
+	b := h.browser()
+	b.signIn("dr_ren", goodPassword)
+	if !strings.Contains(b.get("/clinician").body, "Renew your verification") {
+		t.Fatal("no renewal offered in the last 30 days")
+	}
+	renewal := h.apply("dr_ren", "RN-REN-2", 800, nil)
+	if !hasBadge() {
+		t.Fatal("badge gone while the renewal waits")
+	}
+	page := b.get("/clinician").body
+	if !strings.Contains(page, "Your renewal") || !strings.Contains(page, "Your current badge stays until then") {
+		t.Error("status page does not show the renewal beside the verification")
+	}
+	renewed, err := h.app.Clinicians.Approve(ctx, h.user(h.ensureAdmin()), renewal.ID, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := h.credential(old.ID); got.Status != models.CredentialExpired || !strings.Contains(got.Reason, "Renewed by application") {
+		t.Errorf("old verification after renewal: %s %q", got.Status, got.Reason)
+	}
+	if n := countWhere(t, h, `SELECT count(*) FROM credentials WHERE status = 'verified'`); n != 1 || !renewed.VerifiedUntil.After(*old.VerifiedUntil) {
+		t.Errorf("%d verifications, renewed until %s", n, renewed.VerifiedUntil)
+	}
+	if !hasBadge() || auditCount(t, h, "credential.expire", old.ID) != 1 {
+		t.Error("badge lost or supersession not audited")
+	}
+}
