@@ -60,8 +60,7 @@ func (s *Service) Profile(ctx context.Context, v Viewer, handle string) (*Profil
 	}
 	p := &Profile{Handle: u.Handle, Role: u.Role, JoinedAt: u.CreatedAt}
 	db := s.db.Gorm.WithContext(ctx)
-	if err := db.Raw(`SELECT pr.label || coalesce(' · ' || (SELECT string_agg(sp.label, ', ' ORDER BY array_position(c.specialties, sp.code))
-		FROM specialties sp WHERE sp.code = ANY(c.specialties)), '')
+	if err := db.Raw(`SELECT `+badgeSQL+`
 		FROM credentials c JOIN professions pr ON pr.code = c.profession
 		WHERE c.user_id = ? AND c.status = 'verified' AND c.verified_until > ?`, u.ID, v.Now.UTC()).Scan(&p.ClinicianBadge).Error; err != nil {
 		return nil, err

@@ -436,6 +436,11 @@ type PostPage struct {
 	After  int64     `json:"after,omitempty"`  // pass as ?after= for the next page
 }
 
+// badgeSQL is a clinician's badge text, "Registered nurse · Cardiology",
+// from a credentials row c joined with its profession pr.
+const badgeSQL = `pr.label || coalesce(' · ' || (SELECT string_agg(sp.label, ', ' ORDER BY array_position(c.specialties, sp.code))
+	FROM specialties sp WHERE sp.code = ANY(c.specialties)), '')`
+
 // postsSQL reads one page of posts; %s is the page condition and order.
 // The page is cut in a subquery before authors are joined.
 const postsSQL = `SELECT p.id, p.thread_id, p.anonymous, (p.author_id = $1) AS mine,
@@ -445,8 +450,7 @@ const postsSQL = `SELECT p.id, p.thread_id, p.anonymous, (p.author_id = $1) AS m
 	CASE WHEN p.deleted_at IS NULL THEN p.body_html ELSE '' END,
 	p.author_was_clinician, p.support_count, p.hug_count, p.me_too_count, p.helpful_count,
 	p.created_at, p.edited_at, p.deleted_at,
-	CASE WHEN c.id IS NULL THEN '' ELSE pr.label || coalesce(' · ' || (SELECT string_agg(sp.label, ', ' ORDER BY array_position(c.specialties, sp.code))
-	        FROM specialties sp WHERE sp.code = ANY(c.specialties)), '') END
+	CASE WHEN c.id IS NULL THEN '' ELSE ` + badgeSQL + ` END
 	FROM (SELECT * FROM posts p WHERE p.thread_id = $2
 	        AND (p.visibility = 'visible' OR $3 OR (SELECT forum_id FROM threads WHERE id = $2) = ANY($5::bigint[]))
 	        AND %s LIMIT 31) p

@@ -488,6 +488,10 @@ func TestClinicianBadges(t *testing.T) {
 		t.Errorf("author_was_clinician: %+v", wrote)
 	}
 
+	if !strings.Contains(member.get("/members/dr_ola").body, badge) {
+		t.Error("no badge on the clinician's profile")
+	}
+
 	// Clinician answered: marked, filtered on the page and in the API.
 	fp := visitor.get("/f/heart?answered=1").body
 	if !strings.Contains(fp, "Palpitations after coffee") || strings.Contains(fp, "Walking groups") || strings.Contains(fp, "Written before verification") {

@@ -3,7 +3,6 @@ package server_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -126,15 +125,7 @@ func (h *harness) apiMultipart(path, token string, fields url.Values, fileName s
 	req, _ := http.NewRequest(http.MethodPost, h.srv.URL+path, body)
 	req.Header.Set("Content-Type", ctype)
 	req.Header.Set("Authorization", "Bearer "+token)
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	raw, _ := io.ReadAll(res.Body)
-	out := apiResp{Status: res.StatusCode, Raw: string(raw)}
-	_ = json.Unmarshal(raw, &out.Body)
-	return out
+	return h.send(req)
 }
 
 // auditCount counts audit events of an action about a credential.

@@ -130,6 +130,12 @@ func (h *harness) api(method, path, token string, body any, headers ...string) a
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
 	}
+	return h.send(req)
+}
+
+// send makes an API request and decodes the JSON answer.
+func (h *harness) send(req *http.Request) apiResp {
+	h.t.Helper()
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		h.t.Fatal(err)
