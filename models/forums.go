@@ -155,6 +155,7 @@ type Notification struct {
 	ThreadID     *int64
 	PostID       *int64
 	CredentialID *int64
+	QuestionID   *int64
 	CreatedAt    time.Time
 	ReadAt       *time.Time
 }

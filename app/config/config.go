@@ -48,6 +48,12 @@ type Config struct {
 	DocumentDir           string
 	DocumentRetentionDays int
 
+	// Private questions: an offer's deadline, offers before the open pool,
+	// and the words that show emergency guidance before a question is queued.
+	QuestionRespondWithin time.Duration
+	QuestionMaxOffers     int
+	UrgentTerms           []string
+
 	OIDC   OIDC
 	Google OAuth
 	GitHub OAuth
@@ -249,6 +255,16 @@ func Load(getenv func(string) string) (*Config, error) {
 
 	c.DocumentDir = r.str("KINDRED_DOCUMENT_DIR", "data/documents")
 	c.DocumentRetentionDays = r.integer("KINDRED_DOCUMENT_RETENTION_DAYS", 30, 0, 3650)
+	c.QuestionRespondWithin = r.duration("KINDRED_QUESTION_RESPOND_WITHIN", 24*time.Hour)
+	if c.QuestionRespondWithin < time.Minute {
+		r.fail("KINDRED_QUESTION_RESPOND_WITHIN", "must be at least 1m")
+	}
+	c.QuestionMaxOffers = r.integer("KINDRED_QUESTION_MAX_OFFERS", 3, 1, 50)
+	for _, t := range strings.Split(r.str("KINDRED_URGENT_TERMS", ""), ",") {
+		if t = strings.TrimSpace(t); t != "" {
+			c.UrgentTerms = append(c.UrgentTerms, t)
+		}
+	}
 
 	c.OIDC = OIDC{
 		Issuer:       r.str("KINDRED_OIDC_ISSUER", ""),

@@ -55,6 +55,17 @@ func (n *InApp) NotifyCredential(ctx context.Context, tx *gorm.DB, userID int64,
 	return nil
 }
 
+// NotifyQuestion tells a participant that something happened to a private
+// question; the notification carries no title or text of it.
+func (n *InApp) NotifyQuestion(ctx context.Context, tx *gorm.DB, userID int64, kind string, questionID int64) error {
+	err := tx.WithContext(ctx).Exec(`INSERT INTO notifications (user_id, kind, question_id, created_at) VALUES (?, ?, ?, ?)`,
+		userID, kind, questionID, n.now().UTC()).Error
+	if err != nil {
+		return fmt.Errorf("notify: %s: %w", kind, err)
+	}
+	return nil
+}
+
 // NotifyReviewers tells every admin and reviewer (except the applicant)
 // that an application is waiting.
 func (n *InApp) NotifyReviewers(ctx context.Context, tx *gorm.DB, credentialID, applicantID int64) error {
@@ -78,9 +89,11 @@ type Item struct {
 	ThreadTitle string `json:"thread_title"`
 	PostID      int64  `json:"post_id"`
 	// CredentialID is set for news about the member's clinician verification.
-	CredentialID int64      `json:"credential_id,omitempty"`
-	CreatedAt    time.Time  `json:"created_at"`
-	ReadAt       *time.Time `json:"read_at"`
+	CredentialID int64 `json:"credential_id,omitempty"`
+	// QuestionID is set for news about a private question (never its text).
+	QuestionID int64      `json:"question_id,omitempty"`
+	CreatedAt  time.Time  `json:"created_at"`
+	ReadAt     *time.Time `json:"read_at"`
 }
 
 // Only notifications about content that is still visible are shown: hidden,
@@ -105,7 +118,7 @@ func (n *InApp) Unread(ctx context.Context, userID int64) (int64, error) {
 func (n *InApp) List(ctx context.Context, userID, before int64, limit int) ([]Item, error) {
 	q := `SELECT n.id, n.kind, coalesce(a.handle, '') AS actor_handle, coalesce(f.slug, '') AS forum_slug, coalesce(f.name, '') AS forum_name,
 		coalesce(t.id, 0) AS thread_id, coalesce(t.title, '') AS thread_title, coalesce(n.post_id, 0) AS post_id,
-		coalesce(n.credential_id, 0) AS credential_id, n.created_at, n.read_at ` + visibleNotifications
+		coalesce(n.credential_id, 0) AS credential_id, coalesce(n.question_id, 0) AS question_id, n.created_at, n.read_at ` + visibleNotifications
 	args := []any{userID}
 	if before > 0 {
 		q += ` AND n.id < ?`

@@ -12,6 +12,7 @@ import (
 	"kindred/app/config"
 	"kindred/app/forums"
 	"kindred/app/notify"
+	"kindred/app/questions"
 	"kindred/app/web"
 	"kindred/models"
 )
@@ -25,6 +26,8 @@ func routes(e *echo.Echo, a *App, r *web.Renderer, st *web.Static, cookies web.C
 	nh := notify.NewHandlers(a.Notify, r, cookies)
 	ch := clinicians.NewHandlers(a.Clinicians, r, cookies)
 	capi := clinicians.NewAPI(ch)
+	qh := questions.NewHandlers(a.Questions, r, cookies)
+	qapi := questions.NewAPI(qh)
 
 	// Operations: no session, no CSRF.
 	e.GET("/healthz", func(c echo.Context) error { return c.JSON(http.StatusOK, map[string]string{"status": "ok"}) })
@@ -48,7 +51,7 @@ func routes(e *echo.Echo, a *App, r *web.Renderer, st *web.Static, cookies web.C
 	})
 	e.GET("/static/:hash/*", st.Handler)
 	e.GET("/robots.txt", func(c echo.Context) error {
-		return c.String(http.StatusOK, "User-agent: *\nDisallow: /account\nDisallow: /admin\nDisallow: /auth\nDisallow: /api\nDisallow: /credentials\nDisallow: /review\n")
+		return c.String(http.StatusOK, "User-agent: *\nDisallow: /account\nDisallow: /admin\nDisallow: /auth\nDisallow: /api\nDisallow: /credentials\nDisallow: /questions\nDisallow: /review\n")
 	})
 
 	// Browser pages: session cookie and CSRF on every state change.
@@ -79,7 +82,23 @@ func routes(e *echo.Echo, a *App, r *web.Renderer, st *web.Static, cookies web.C
 	b.POST("/clinician/apply", ch.Apply, web.RequireUser)
 	b.POST("/clinician/applications/:id/withdraw", ch.Withdraw, web.RequireUser)
 	b.POST("/clinician/settings", ch.SaveSettings, web.RequireUser)
-	b.GET("/credentials/:id/document", ch.Document) // applicant and reviewers; 404 for everyone else
+	b.GET("/credentials/:id/document", ch.Document)
+	// Private questions: every :id route answers 404 to anyone but the asker
+	// and the current assignee (the service decides).
+	b.GET("/clinician/questions", qh.Dashboard, web.RequireUser)
+	q := b.Group("/questions", web.RequireUser)
+	q.GET("", qh.Mine)
+	q.GET("/new", qh.AskPage)
+	q.POST("", qh.Ask)
+	q.GET("/:id", qh.Question)
+	q.POST("/:id/accept", qh.Accept)
+	q.POST("/:id/decline", qh.Decline)
+	q.POST("/:id/claim", qh.Claim)
+	q.POST("/:id/withdraw", qh.Withdraw)
+	q.POST("/:id/close", qh.Close)
+	q.POST("/:id/rate", qh.Rate)
+	q.POST("/:id/consent", qh.Consent)
+	q.POST("/:id/messages", qh.Message) // applicant and reviewers; 404 for everyone else
 	review := b.Group("/review", web.RequireReviewer)
 	review.GET("/credentials", ch.Queue)
 	review.GET("/credentials/:id", ch.Review)
@@ -180,6 +199,18 @@ func routes(e *echo.Echo, a *App, r *web.Renderer, st *web.Static, cookies web.C
 	v1.POST("/review/credentials/:id/approve", capi.Approve, web.RequireReviewer)
 	v1.POST("/review/credentials/:id/reject", capi.Reject, web.RequireReviewer)
 	v1.POST("/review/credentials/:id/revoke", capi.Revoke, web.RequireRole(models.RoleAdmin))
+	v1.GET("/questions", qapi.Mine, me)
+	v1.POST("/questions", qapi.Ask, me)
+	v1.GET("/questions/:id", qapi.Get, me)
+	v1.POST("/questions/:id/accept", qapi.Accept, me)
+	v1.POST("/questions/:id/decline", qapi.Decline, me)
+	v1.POST("/questions/:id/claim", qapi.Claim, me)
+	v1.POST("/questions/:id/withdraw", qapi.Withdraw, me)
+	v1.POST("/questions/:id/close", qapi.Close, me)
+	v1.POST("/questions/:id/rate", qapi.Rate, me)
+	v1.POST("/questions/:id/consent", qapi.Consent, me)
+	v1.POST("/questions/:id/messages", qapi.Message, me)
+	v1.GET("/clinician/questions", qapi.Dashboard, me)
 	v1.GET("/notifications", nh.APIList, me)
 	v1.POST("/notifications/:id/read", nh.APIMarkRead, me)
 	v1.POST("/notifications/read-all", nh.APIMarkAllRead, me)

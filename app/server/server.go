@@ -25,6 +25,7 @@ import (
 	"kindred/app/forums"
 	"kindred/app/markdown"
 	"kindred/app/notify"
+	"kindred/app/questions"
 	"kindred/app/search"
 	"kindred/app/web"
 	"kindred/static"
@@ -49,6 +50,7 @@ type App struct {
 	Auth       *auth.Service
 	Forums     *forums.Service
 	Clinicians *clinicians.Service
+	Questions  *questions.Service
 	Notify     *notify.InApp
 	Search     *search.Client
 	DB         *database.DB
@@ -88,6 +90,7 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 	}
 	names := append([]string{web.TplError, notify.TplNotifications}, auth.Templates...)
 	names = append(names, clinicians.Templates...)
+	names = append(names, questions.Templates...)
 	for _, name := range append(names, forums.Templates...) {
 		if !renderer.Has(name) {
 			return nil, fmt.Errorf("server: missing template %s", name)
@@ -129,8 +132,12 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 	clinSvc := clinicians.New(d.DB, d.Now, docs, inApp, d.Log, clinicians.Options{
 		DocumentRetention: time.Duration(cfg.DocumentRetentionDays) * 24 * time.Hour})
 	river.AddWorker(workers, &clinicians.SweepWorker{Svc: clinSvc})
+	qSvc := questions.New(d.DB, d.Now, markdown.New(), inApp, d.Log, questions.Options{
+		RespondWithin: cfg.QuestionRespondWithin, MaxOffers: cfg.QuestionMaxOffers, UrgentTerms: cfg.UrgentTerms})
+	river.AddWorker(workers, &questions.OfferDeadlineWorker{Svc: qSvc})
 	a := &App{
 		Clinicians: clinSvc,
+		Questions:  qSvc,
 		Auth:       authSvc,
 		Forums:     forums.New(d.DB, d.Now, markdown.New(), inApp, d.Log),
 		Notify:     inApp,

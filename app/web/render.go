@@ -47,7 +47,7 @@ type Assets struct {
 
 // NavFlags mark the current section in the header (aria-current).
 type NavFlags struct {
-	Home, MyForums, Notifications, Account, Admin, Review, SignIn, SignUp bool
+	Home, MyForums, Questions, Notifications, Account, Admin, Review, SignIn, SignUp bool
 }
 
 func navFlags(path string) NavFlags {
@@ -57,6 +57,8 @@ func navFlags(path string) NavFlags {
 		n.Home = true
 	case "/my/forums":
 		n.MyForums = true
+	case "/questions":
+		n.Questions = true
 	case "/notifications":
 		n.Notifications = true
 	case "/account":
@@ -129,6 +131,12 @@ func NewRenderer(tfs fs.FS, static *Static, cookies Cookies) (*Renderer, error) 
 				m[k] = kv[i+1]
 			}
 			return m, nil
+		},
+		"deref": func(s *string) string {
+			if s == nil {
+				return ""
+			}
+			return *s
 		},
 		"date": func(t time.Time) string { return t.UTC().Format("2 Jan 2006 15:04 UTC") },
 		"datePtr": func(t *time.Time) string {

@@ -1,0 +1,220 @@
+package questions
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"kindred/app/web"
+	"kindred/models"
+)
+
+// API serves the private-question endpoints under /api/v1.
+type API struct {
+	h *Handlers
+}
+
+// NewAPI wires the JSON handlers.
+func NewAPI(h *Handlers) *API { return &API{h: h} }
+
+type messageJSON struct {
+	ID          int64     `json:"id"`
+	Author      string    `json:"author"`
+	FromAsker   bool      `json:"from_asker"`
+	BodyHTML    string    `json:"body_html"`
+	InfoRequest bool      `json:"info_request"`
+	CreatedAt   time.Time `json:"created_at"`
+}
+
+type eventJSON struct {
+	Kind   string                `json:"kind"`
+	Status models.QuestionStatus `json:"status"`
+	At     time.Time             `json:"at"`
+}
+
+type questionJSON struct {
+	ID             int64                 `json:"id"`
+	Title          string                `json:"title"`
+	Body           string                `json:"body"`
+	BodyHTML       string                `json:"body_html"`
+	Status         models.QuestionStatus `json:"status"`
+	Forum          string                `json:"forum"`
+	Specialty      string                `json:"specialty"`
+	Clinician      string                `json:"clinician,omitempty"` // once a clinician took it
+	RespondBy      *time.Time            `json:"respond_by,omitempty"`
+	Rating         *string               `json:"rating"`
+	PublishConsent bool                  `json:"publish_consent"`
+	You            string                `json:"you"` // asker or clinician
+	Messages       []messageJSON         `json:"messages"`
+	Timeline       []eventJSON           `json:"timeline,omitempty"` // the asker's
+	Readers        []Reader              `json:"readers,omitempty"`  // the asker's: who else read it
+	CreatedAt      time.Time             `json:"created_at"`
+}
+
+func toJSON(v *View) questionJSON {
+	q := v.Question
+	out := questionJSON{ID: q.ID, Title: q.Title, Body: q.Body, BodyHTML: q.BodyHTML, Status: q.Status, Forum: v.ForumSlug, Specialty: v.SpecialtyName,
+		Clinician: v.AssigneeName, RespondBy: q.RespondBy, Rating: q.Rating, PublishConsent: q.PublishConsent, You: "clinician",
+		Messages: []messageJSON{}, Readers: v.Readers, CreatedAt: q.CreatedAt}
+	if v.Asker {
+		out.You = "asker"
+	}
+	for _, m := range v.Messages {
+		out.Messages = append(out.Messages, messageJSON{ID: m.ID, Author: m.Author, FromAsker: m.FromAsker, BodyHTML: m.BodyHTML, InfoRequest: m.InfoRequest, CreatedAt: m.CreatedAt})
+	}
+	for _, e := range v.Timeline {
+		out.Timeline = append(out.Timeline, eventJSON{Kind: e.Kind, Status: e.Status, At: e.CreatedAt})
+	}
+	return out
+}
+
+func (a *API) show(c echo.Context, id int64, status int) error {
+	v, err := a.h.svc.Get(c.Request().Context(), web.CurrentUser(c), id, c.RealIP())
+	if err != nil {
+		return err
+	}
+	return c.JSON(status, toJSON(v))
+}
+
+// Mine lists the caller's questions.
+func (a *API) Mine(c echo.Context) error {
+	items, err := a.h.svc.Asked(c.Request().Context(), web.CurrentUser(c))
+	if err != nil {
+		return err
+	}
+	if items == nil {
+		items = []Summary{}
+	}
+	return c.JSON(http.StatusOK, map[string]any{"questions": items})
+}
+
+// Ask queues a question. An urgent-symptom match answers 422 with code
+// "urgent" until the request says "not_emergency": true.
+func (a *API) Ask(c echo.Context) error {
+	var form AskForm
+	if err := c.Bind(&form); err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, "The request body must be a JSON object.")
+	}
+	q, err := a.h.svc.Ask(c.Request().Context(), web.CurrentUser(c), form)
+	if ue, ok := err.(*UrgentError); ok {
+		return c.JSON(http.StatusUnprocessableEntity, map[string]any{"error": map[string]any{"code": "urgent",
+			"message": "Your question mentions " + joinTerms(ue.Terms) + ". If this is happening now, call your local emergency number. To send the question anyway, confirm it is not an emergency.",
+			"fields":  map[string]string{"not_emergency": "Confirm that this is not an emergency."}}})
+	}
+	if err != nil {
+		return err
+	}
+	return a.show(c, q.ID, http.StatusCreated)
+}
+
+func joinTerms(t []string) string {
+	out := ""
+	for i, s := range t {
+		if i > 0 {
+			out += ", "
+		}
+		out += "“" + s + "”"
+	}
+	return out
+}
+
+// Get returns a question to its asker or assignee.
+func (a *API) Get(c echo.Context) error {
+	id, err := idParam(c)
+	if err != nil {
+		return err
+	}
+	return a.show(c, id, http.StatusOK)
+}
+
+func (a *API) act(c echo.Context, do func(u *models.User, id int64) error) error {
+	id, err := idParam(c)
+	if err != nil {
+		return err
+	}
+	u := web.CurrentUser(c)
+	if err := do(u, id); err != nil {
+		return err
+	}
+	v, err := a.h.svc.Get(c.Request().Context(), u, id, c.RealIP())
+	if err != nil {
+		return c.NoContent(http.StatusNoContent) // the actor no longer reads it (declined)
+	}
+	return c.JSON(http.StatusOK, toJSON(v))
+}
+
+// Accept an offer.
+func (a *API) Accept(c echo.Context) error {
+	return a.act(c, func(u *models.User, id int64) error { return a.h.svc.Accept(c.Request().Context(), u, id) })
+}
+
+// Decline an offer.
+func (a *API) Decline(c echo.Context) error {
+	return a.act(c, func(u *models.User, id int64) error { return a.h.svc.Decline(c.Request().Context(), u, id) })
+}
+
+// Claim from the pool.
+func (a *API) Claim(c echo.Context) error {
+	return a.act(c, func(u *models.User, id int64) error { return a.h.svc.Claim(c.Request().Context(), u, id) })
+}
+
+// Withdraw a question.
+func (a *API) Withdraw(c echo.Context) error {
+	return a.act(c, func(u *models.User, id int64) error { return a.h.svc.Withdraw(c.Request().Context(), u, id) })
+}
+
+// Close a question.
+func (a *API) Close(c echo.Context) error {
+	return a.act(c, func(u *models.User, id int64) error { return a.h.svc.Close(c.Request().Context(), u, id) })
+}
+
+// Rate an answer: {"rating": "helpful" | "not_helpful"}.
+func (a *API) Rate(c echo.Context) error {
+	var body struct {
+		Rating string `json:"rating"`
+	}
+	if err := c.Bind(&body); err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, "The request body must be a JSON object.")
+	}
+	return a.act(c, func(u *models.User, id int64) error { return a.h.svc.Rate(c.Request().Context(), u, id, body.Rating) })
+}
+
+// Consent to publishing: {"consent": true}.
+func (a *API) Consent(c echo.Context) error {
+	var body struct {
+		Consent bool `json:"consent"`
+	}
+	if err := c.Bind(&body); err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, "The request body must be a JSON object.")
+	}
+	return a.act(c, func(u *models.User, id int64) error {
+		return a.h.svc.SetConsent(c.Request().Context(), u, id, body.Consent)
+	})
+}
+
+// Message adds to the conversation: {"body", "info_request"}.
+func (a *API) Message(c echo.Context) error {
+	var form MessageForm
+	if err := c.Bind(&form); err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, "The request body must be a JSON object.")
+	}
+	return a.act(c, func(u *models.User, id int64) error {
+		_, err := a.h.svc.Message(c.Request().Context(), u, id, form)
+		return err
+	})
+}
+
+// Dashboard returns the clinician's offers, questions and pool.
+func (a *API) Dashboard(c echo.Context) error {
+	d, err := a.h.svc.ClinicianDashboard(c.Request().Context(), web.CurrentUser(c))
+	if err != nil {
+		return err
+	}
+	for _, l := range []*[]Summary{&d.Offers, &d.Open, &d.Finished, &d.Pool} {
+		if *l == nil {
+			*l = []Summary{}
+		}
+	}
+	return c.JSON(http.StatusOK, d)
+}

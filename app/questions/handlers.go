@@ -1,0 +1,285 @@
+package questions
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"kindred/app/web"
+	"kindred/models"
+)
+
+// Page templates.
+const (
+	TplMine      = "pages/questions/mine.html"
+	TplAsk       = "pages/questions/ask.html"
+	TplQuestion  = "pages/questions/question.html"
+	TplDashboard = "pages/questions/dashboard.html"
+)
+
+// Templates lists every page this package renders, checked at start-up.
+var Templates = []string{TplMine, TplAsk, TplQuestion, TplDashboard}
+
+// Handlers serves the private-question pages.
+type Handlers struct {
+	svc     *Service
+	r       *web.Renderer
+	cookies web.Cookies
+}
+
+// NewHandlers wires the HTML handlers.
+func NewHandlers(svc *Service, r *web.Renderer, cookies web.Cookies) *Handlers {
+	return &Handlers{svc: svc, r: r, cookies: cookies}
+}
+
+func idParam(c echo.Context) (int64, error) {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, models.ErrNotFound
+	}
+	return id, nil
+}
+
+// Mine lists the member's questions.
+func (h *Handlers) Mine(c echo.Context) error {
+	items, err := h.svc.Asked(c.Request().Context(), web.CurrentUser(c))
+	if err != nil {
+		return err
+	}
+	p := h.r.NewPage(c, "My private questions")
+	p.Noindex = true
+	p.Data = items
+	return h.r.Render(c, http.StatusOK, TplMine, p)
+}
+
+type askData struct {
+	Forums      []forumRow
+	Specialties []struct{ Code, Label string }
+	Urgent      []string
+}
+
+func (h *Handlers) renderAsk(c echo.Context, status int, form AskForm, err error) error {
+	ctx := c.Request().Context()
+	forums, ferr := h.svc.Forums(ctx)
+	if ferr != nil {
+		return ferr
+	}
+	d := askData{Forums: forums}
+	if ferr := h.svc.db.Gorm.WithContext(ctx).Raw(`SELECT code, label FROM specialties ORDER BY label`).Scan(&d.Specialties).Error; ferr != nil {
+		return ferr
+	}
+	p := h.r.NewPage(c, "Ask a clinician privately")
+	p.Noindex = true
+	p.Form.Values = map[string]string{"forum": form.Forum, "specialty": form.Specialty, "title": form.Title, "body": form.Body}
+	var ve *models.ValidationError
+	var ue *UrgentError
+	switch {
+	case errors.As(err, &ve):
+		p.Form.Errors, p.Form.Message = ve.Fields, ve.Message
+	case errors.As(err, &ue):
+		d.Urgent = ue.Terms
+	}
+	p.Data = d
+	return h.r.Render(c, status, TplAsk, p)
+}
+
+// AskPage shows the form.
+func (h *Handlers) AskPage(c echo.Context) error {
+	return h.renderAsk(c, http.StatusOK, AskForm{Forum: c.QueryParam("forum")}, nil)
+}
+
+// Ask queues a question, after the urgent-symptom check.
+func (h *Handlers) Ask(c echo.Context) error {
+	form := AskForm{Forum: c.FormValue("forum"), Specialty: c.FormValue("specialty"), Title: c.FormValue("title"), Body: c.FormValue("body"),
+		NotEmergency: c.FormValue("not_emergency") == "on"}
+	q, err := h.svc.Ask(c.Request().Context(), web.CurrentUser(c), form)
+	var ve *models.ValidationError
+	var ue *UrgentError
+	switch {
+	case errors.As(err, &ve), errors.As(err, &ue):
+		return h.renderAsk(c, http.StatusUnprocessableEntity, form, err)
+	case err != nil:
+		return err
+	}
+	h.cookies.SetFlash(c, "Your question is private. "+q.Status.Label()+"; you will get a notification at every step.")
+	return web.Redirect(c, "/questions/"+strconv.FormatInt(q.ID, 10))
+}
+
+type questionData struct {
+	*View
+	Remaining string
+}
+
+func (h *Handlers) renderQuestion(c echo.Context, status int, id int64, values map[string]string, err error) error {
+	v, gerr := h.svc.Get(c.Request().Context(), web.CurrentUser(c), id, c.RealIP())
+	if gerr != nil {
+		return gerr
+	}
+	p := h.r.NewPage(c, v.Question.Title)
+	p.Noindex = true
+	p.Data = questionData{View: v, Remaining: Remaining(h.svc.now(), v.Question.RespondBy)}
+	if values != nil {
+		p.Form.Values = values
+	}
+	var ve *models.ValidationError
+	if errors.As(err, &ve) {
+		p.Form.Errors, p.Form.Message = ve.Fields, ve.Message
+	}
+	c.Response().Header().Set("Cache-Control", "private, no-store")
+	return h.r.Render(c, status, TplQuestion, p)
+}
+
+// Question shows a question to its asker or assignee (404 for anyone else).
+func (h *Handlers) Question(c echo.Context) error {
+	id, err := idParam(c)
+	if err != nil {
+		return err
+	}
+	return h.renderQuestion(c, http.StatusOK, id, nil, nil)
+}
+
+// act runs a question action and goes back to the question (or, when the
+// actor lost access by it, to where they came from).
+func (h *Handlers) act(c echo.Context, do func(u *models.User, id int64) error, done, after string) error {
+	id, err := idParam(c)
+	if err != nil {
+		return err
+	}
+	err = do(web.CurrentUser(c), id)
+	var ce *models.ConflictError
+	var ve *models.ValidationError
+	to := "/questions/" + strconv.FormatInt(id, 10)
+	switch {
+	case errors.As(err, &ce):
+		h.cookies.SetFlash(c, ce.Message)
+		if after != "" {
+			to = after
+		}
+		return web.Redirect(c, to)
+	case errors.As(err, &ve):
+		for _, m := range ve.Fields {
+			h.cookies.SetFlash(c, m)
+		}
+		return web.Redirect(c, to)
+	case err != nil:
+		return err
+	}
+	h.cookies.SetFlash(c, done)
+	if after != "" {
+		to = after
+	}
+	return web.Redirect(c, to)
+}
+
+// Accept, Decline and Claim are the clinician's; Withdraw, Close and Rate the asker's.
+func (h *Handlers) Accept(c echo.Context) error {
+	return h.act(c, func(u *models.User, id int64) error { return h.svc.Accept(c.Request().Context(), u, id) },
+		"You have taken this question. The member sees that a clinician is working on it.", "")
+}
+
+// Decline hands an offer back.
+func (h *Handlers) Decline(c echo.Context) error {
+	return h.act(c, func(u *models.User, id int64) error { return h.svc.Decline(c.Request().Context(), u, id) },
+		"Declined. The question goes to another clinician.", "/clinician/questions")
+}
+
+// Claim takes a question from the pool.
+func (h *Handlers) Claim(c echo.Context) error {
+	return h.act(c, func(u *models.User, id int64) error { return h.svc.Claim(c.Request().Context(), u, id) },
+		"The question is yours. The member sees that a clinician is working on it.", "")
+}
+
+// Withdraw takes a question back.
+func (h *Handlers) Withdraw(c echo.Context) error {
+	return h.act(c, func(u *models.User, id int64) error { return h.svc.Withdraw(c.Request().Context(), u, id) },
+		"Your question is withdrawn.", "")
+}
+
+// Close ends the conversation.
+func (h *Handlers) Close(c echo.Context) error {
+	return h.act(c, func(u *models.User, id int64) error { return h.svc.Close(c.Request().Context(), u, id) },
+		"Closed. Thank you for letting the clinician know.", "")
+}
+
+// Rate records whether the answer helped.
+func (h *Handlers) Rate(c echo.Context) error {
+	return h.act(c, func(u *models.User, id int64) error {
+		return h.svc.Rate(c.Request().Context(), u, id, c.FormValue("rating"))
+	},
+		"Thank you for rating the answer.", "")
+}
+
+// Consent lets the clinician allow publishing.
+func (h *Handlers) Consent(c echo.Context) error {
+	on := c.FormValue("consent") == "on"
+	msg := "You agreed that the member may publish an anonymised copy."
+	if !on {
+		msg = "You took back your agreement to publishing."
+	}
+	return h.act(c, func(u *models.User, id int64) error { return h.svc.SetConsent(c.Request().Context(), u, id, on) }, msg, "")
+}
+
+// Message adds to the conversation.
+func (h *Handlers) Message(c echo.Context) error {
+	id, err := idParam(c)
+	if err != nil {
+		return err
+	}
+	form := MessageForm{Body: c.FormValue("body"), InfoRequest: c.FormValue("info_request") == "on"}
+	_, err = h.svc.Message(c.Request().Context(), web.CurrentUser(c), id, form)
+	var ve *models.ValidationError
+	var ce *models.ConflictError
+	switch {
+	case errors.As(err, &ve):
+		return h.renderQuestion(c, http.StatusUnprocessableEntity, id, map[string]string{"body": form.Body}, err)
+	case errors.As(err, &ce):
+		h.cookies.SetFlash(c, ce.Message)
+	case err != nil:
+		return err
+	default:
+		h.cookies.SetFlash(c, "Sent.")
+	}
+	return web.Redirect(c, "/questions/"+strconv.FormatInt(id, 10)+"#messages")
+}
+
+type dashboardData struct {
+	*Dashboard
+}
+
+// Dashboard is the clinician's view of offers, their questions and the pool.
+func (h *Handlers) Dashboard(c echo.Context) error {
+	d, err := h.svc.ClinicianDashboard(c.Request().Context(), web.CurrentUser(c))
+	if err != nil {
+		return err
+	}
+	p := h.r.NewPage(c, "Private questions for you")
+	p.Noindex = true
+	for i := range d.Offers {
+		d.Offers[i].Remaining = Remaining(h.svc.now(), d.Offers[i].RespondBy)
+	}
+	p.Data = dashboardData{Dashboard: d}
+	return h.r.Render(c, http.StatusOK, TplDashboard, p)
+}
+
+// Remaining writes a deadline as "5 h 20 min left" (or "overdue").
+func Remaining(now time.Time, t *time.Time) string {
+	if t == nil {
+		return ""
+	}
+	d := t.Sub(now)
+	if d <= 0 {
+		return "overdue"
+	}
+	h := int(d.Hours())
+	m := int(d.Minutes()) % 60
+	var b strings.Builder
+	if h > 0 {
+		b.WriteString(strconv.Itoa(h) + " h ")
+	}
+	b.WriteString(strconv.Itoa(m) + " min left")
+	return b.String()
+}

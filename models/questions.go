@@ -1,0 +1,112 @@
+package models
+
+import "time"
+
+// QuestionStatus is where a private question stands.
+type QuestionStatus string
+
+// Question statuses.
+const (
+	QuestionOffered   QuestionStatus = "offered"  // waiting for one clinician to accept
+	QuestionPool      QuestionStatus = "pool"     // any eligible clinician may claim it
+	QuestionAssigned  QuestionStatus = "assigned" // a clinician took it
+	QuestionAnswered  QuestionStatus = "answered" // the clinician replied
+	QuestionClosed    QuestionStatus = "closed"
+	QuestionWithdrawn QuestionStatus = "withdrawn"
+)
+
+// Label is the status as the asker reads it.
+func (s QuestionStatus) Label() string {
+	switch s {
+	case QuestionOffered:
+		return "Offered to a clinician"
+	case QuestionPool:
+		return "Waiting for any available clinician"
+	case QuestionAssigned:
+		return "A clinician is working on it"
+	case QuestionAnswered:
+		return "Answered"
+	case QuestionClosed:
+		return "Closed"
+	case QuestionWithdrawn:
+		return "Withdrawn"
+	}
+	return string(s)
+}
+
+// Open reports whether the question still takes part in routing or the
+// conversation.
+func (s QuestionStatus) Open() bool {
+	return s == QuestionOffered || s == QuestionPool || s == QuestionAssigned || s == QuestionAnswered
+}
+
+// Question is a member's private question.
+type Question struct {
+	ID                int64
+	AskerID           int64
+	ForumID           int64
+	Specialty         *string
+	Title             string
+	Body              string
+	BodyHTML          string `gorm:"column:body_html"`
+	Status            QuestionStatus
+	AssigneeID        *int64
+	OfferedAt         *time.Time
+	RespondBy         *time.Time
+	Attempts          int
+	NotEmergency      bool
+	Rating            *string
+	PublishConsent    bool
+	PublishedThreadID *int64
+	CreatedAt         time.Time
+	UpdatedAt         time.Time
+}
+
+// QuestionOffer is one offer of a question to a clinician.
+type QuestionOffer struct {
+	ID          int64
+	QuestionID  int64
+	ClinicianID int64
+	OfferedAt   time.Time
+	RespondBy   time.Time
+	Outcome     string
+	DecidedAt   *time.Time
+}
+
+// Offer outcomes.
+const (
+	OfferPending   = "pending"
+	OfferAccepted  = "accepted"
+	OfferDeclined  = "declined"
+	OfferTimedOut  = "timed_out"
+	OfferWithdrawn = "withdrawn"
+)
+
+// QuestionMessage is one message of the conversation.
+type QuestionMessage struct {
+	ID          int64
+	QuestionID  int64
+	AuthorID    int64
+	Body        string
+	BodyHTML    string `gorm:"column:body_html"`
+	InfoRequest bool
+	CreatedAt   time.Time
+}
+
+// QuestionEvent is one step of the asker's timeline.
+type QuestionEvent struct {
+	ID         int64
+	QuestionID int64
+	Kind       string
+	Status     QuestionStatus
+	CreatedAt  time.Time
+}
+
+// Notification kinds about private questions.
+const (
+	NotifyQuestionOffered = "question_offered" // to the clinician
+	NotifyQuestionStatus  = "question_status"  // to the asker: the status changed
+	NotifyQuestionMessage = "question_message" // to the other participant
+	NotifyQuestionClosed  = "question_closed"  // to the assignee
+	NotifyQuestionConsent = "question_consent" // to the asker: the clinician agreed to publishing
+)
