@@ -22,7 +22,8 @@ run: deps-run build
 
 # Throwaway PostgreSQL and Meilisearch on free loopback ports, then every test.
 test: deps-test build lint
-	bin/kindred-dev test -- $(GO) test -count=1 -p 2 -timeout 15m ./...
+	bin/kindred-dev test -- sh -c '$(GO) test -count=1 -p 2 -timeout 15m ./... && \
+	  $(GO) test -race -count=1 -timeout 10m -run "TestPoolClaimHasOneWinner|TestConcurrentReplies" ./app/server'
 
 lint: check-format vet staticcheck
 

@@ -18,6 +18,8 @@ if [ "$want" = test ]; then
   command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 fi
 command -v npm >/dev/null 2>&1 || need_apt+=(npm)
+# go test -race needs cgo, so a C compiler (tests only).
+[ "$want" != test ] || command -v gcc >/dev/null 2>&1 || need_apt+=(gcc libc6-dev)
 command -v go >/dev/null 2>&1 || { echo "deps: Go is not installed: install the Go version named in go.mod" >&2; exit 1; }
 
 if [ ${#need_apt[@]} -gt 0 ]; then

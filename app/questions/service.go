@@ -223,26 +223,26 @@ type candidateRow struct {
 const candidatesSQL = `SELECT c.user_id, c.verified_until, cs.accepting_questions, c.specialties, cs.max_open_questions,
 	(SELECT count(*) FROM questions q WHERE q.assignee_id = c.user_id AND q.status IN ('offered', 'assigned', 'answered')) AS open,
 	coalesce((SELECT max(o.offered_at) FROM question_offers o WHERE o.clinician_id = c.user_id), 'epoch') AS last_offer,
-	EXISTS (SELECT 1 FROM question_offers o WHERE o.question_id = @question AND o.clinician_id = c.user_id) AS offered_before
+	EXISTS (SELECT 1 FROM question_offers o WHERE o.question_id = ? AND o.clinician_id = c.user_id) AS offered_before
 	FROM credentials c
 	JOIN clinician_settings cs ON cs.user_id = c.user_id AND cs.accepting_questions
 	JOIN users u ON u.id = c.user_id AND u.status = 'active'
-	WHERE c.status = 'verified' AND c.verified_until > @now AND c.user_id <> @asker
-	  AND (cardinality(@specs::text[]) = 0 OR c.specialties && @specs::text[])`
+	WHERE c.status = 'verified' AND c.verified_until > ? AND c.user_id <> ?
+	  AND (cardinality(CAST(? AS text[])) = 0 OR c.specialties && CAST(? AS text[]))`
 
 // candidates loads the clinicians for q (only userID when it is not 0).
 func (s *Service) candidates(ctx context.Context, db *gorm.DB, q *models.Question, n Need, userID int64) ([]Candidate, error) {
-	sql := candidatesSQL
-	if userID != 0 {
-		sql += ` AND c.user_id = @user`
-	}
-	specs := n.Specialties
+	specs := pq.StringArray(n.Specialties)
 	if specs == nil {
-		specs = []string{}
+		specs = pq.StringArray{}
+	}
+	sql, args := candidatesSQL, []any{q.ID, n.Now, q.AskerID, specs, specs}
+	if userID != 0 {
+		sql += ` AND c.user_id = ?`
+		args = append(args, userID)
 	}
 	var rows []candidateRow
-	if err := db.WithContext(ctx).Raw(sql, map[string]any{"question": q.ID, "now": n.Now, "asker": q.AskerID,
-		"specs": pq.StringArray(specs), "user": userID}).Scan(&rows).Error; err != nil {
+	if err := db.WithContext(ctx).Raw(sql, args...).Scan(&rows).Error; err != nil {
 		return nil, fmt.Errorf("questions: candidates: %w", err)
 	}
 	out := make([]Candidate, len(rows))
@@ -778,10 +778,30 @@ func (s *Service) Pool(ctx context.Context, u *models.User) ([]Summary, error) {
 		return nil, err
 	}
 	var out []Summary
-	err = s.db.Gorm.WithContext(ctx).Raw(summarySQL+`WHERE q.status = 'pool' AND q.asker_id <> @me
-		AND NOT EXISTS (SELECT 1 FROM question_offers o WHERE o.question_id = q.id AND o.clinician_id = @me)
-		AND (CASE WHEN q.specialty IS NOT NULL THEN ARRAY[q.specialty] ELSE f.specialties END && @specs::text[]
+	err = s.db.Gorm.WithContext(ctx).Raw(summarySQL+`WHERE q.status = 'pool' AND q.asker_id <> ?
+		AND NOT EXISTS (SELECT 1 FROM question_offers o WHERE o.question_id = q.id AND o.clinician_id = ?)
+		AND (CASE WHEN q.specialty IS NOT NULL THEN ARRAY[q.specialty] ELSE f.specialties END && CAST(? AS text[])
 		     OR (q.specialty IS NULL AND cardinality(f.specialties) = 0))
-		ORDER BY q.created_at, q.id LIMIT 200`, map[string]any{"me": u.ID, "specs": pq.StringArray(self[0].Specialties)}).Scan(&out).Error
+		ORDER BY q.created_at, q.id LIMIT 200`, u.ID, u.ID, pq.StringArray(self[0].Specialties)).Scan(&out).Error
 	return out, err
+}
+
+// Decide makes one routing decision for a question without acting on it:
+// the candidates query and Route, as route does (the benchmark measures it).
+func (s *Service) Decide(ctx context.Context, id int64) (Candidate, bool, error) {
+	var q models.Question
+	if err := s.db.Gorm.WithContext(ctx).First(&q, id).Error; err != nil {
+		return Candidate{}, false, err
+	}
+	var specs pq.StringArray
+	if err := s.db.Gorm.WithContext(ctx).Raw(`SELECT specialties FROM forums WHERE id = ?`, q.ForumID).Row().Scan(&specs); err != nil {
+		return Candidate{}, false, err
+	}
+	n := need(&q, specs, s.now().UTC())
+	cands, err := s.candidates(ctx, s.db.Gorm, &q, n, 0)
+	if err != nil {
+		return Candidate{}, false, err
+	}
+	c, ok := Route(cands, n)
+	return c, ok, nil
 }

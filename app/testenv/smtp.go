@@ -79,6 +79,13 @@ func (mb *Mailbox) Wait(t testing.TB, addr, subject string, timeout time.Duratio
 	}
 }
 
+// All returns every message that arrived so far.
+func (mb *Mailbox) All() []Message {
+	mb.mu.Lock()
+	defer mb.mu.Unlock()
+	return append([]Message(nil), mb.messages...)
+}
+
 // Count is how many messages arrived.
 func (mb *Mailbox) Count() int { mb.mu.Lock(); defer mb.mu.Unlock(); return len(mb.messages) }
 

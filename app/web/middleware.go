@@ -178,6 +178,17 @@ func RequireReviewer(next echo.HandlerFunc) echo.HandlerFunc {
 	})
 }
 
+// NotFoundForVisitors answers 404 to signed-out requests: for private
+// resources, even "please sign in" would say that something is there.
+func NotFoundForVisitors(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if CurrentUser(c) == nil {
+			return models.ErrNotFound
+		}
+		return next(c)
+	}
+}
+
 // BearerAuth authenticates API requests by personal token only; cookies
 // are ignored under /api, so API routes need no CSRF token.
 func BearerAuth(res TokenResolver) echo.MiddlewareFunc {
