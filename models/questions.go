@@ -102,6 +102,33 @@ type QuestionEvent struct {
 	CreatedAt  time.Time
 }
 
+// Label says what happened, for the asker's timeline.
+func (e QuestionEvent) Label() string {
+	switch e.Kind {
+	case "asked":
+		return "You asked"
+	case "offered":
+		return "Offered to a clinician"
+	case "timed out":
+		return "The clinician did not respond in time"
+	case "declined":
+		return "The clinician could not take it"
+	case "pooled":
+		return "Waiting for any available clinician"
+	case "accepted", "claimed":
+		return "A clinician took it"
+	case "more information requested":
+		return "The clinician asked for more information"
+	case "answered":
+		return "Answered"
+	case "closed":
+		return "You closed it"
+	case "withdrawn":
+		return "You withdrew it"
+	}
+	return e.Kind
+}
+
 // Notification kinds about private questions.
 const (
 	NotifyQuestionOffered = "question_offered" // to the clinician

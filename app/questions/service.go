@@ -651,7 +651,8 @@ type MessageView struct {
 // Reader is one audited read by someone other than the asker.
 type Reader struct {
 	Handle string    `json:"handle"`
-	At     time.Time `json:"at"`
+	Times  int       `json:"times"`
+	At     time.Time `json:"last_at"`
 }
 
 // Get loads a question for the asker or its current assignee; everyone else
@@ -692,8 +693,10 @@ func (s *Service) Get(ctx context.Context, u *models.User, id int64, ip string) 
 		if err := db.Where("question_id = ?", id).Order("id").Find(&v.Timeline).Error; err != nil {
 			return nil, err
 		}
-		if err := db.Raw(`SELECT coalesce(u.handle, 'a former member') AS handle, e.created_at AS at FROM audit_events e LEFT JOIN users u ON u.id = e.actor_id
-			WHERE e.target_kind = 'question' AND e.target_id = ? AND e.action = 'question.read' ORDER BY e.id DESC LIMIT 100`, id).Scan(&v.Readers).Error; err != nil {
+		if err := db.Raw(`SELECT coalesce(u.handle, 'a former member') AS handle, count(*) AS times, max(e.created_at) AS at
+			FROM audit_events e LEFT JOIN users u ON u.id = e.actor_id
+			WHERE e.target_kind = 'question' AND e.target_id = ? AND e.action = 'question.read'
+			GROUP BY e.actor_id, u.handle ORDER BY max(e.created_at) DESC LIMIT 100`, id).Scan(&v.Readers).Error; err != nil {
 			return nil, err
 		}
 	}

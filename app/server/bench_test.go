@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"kindred/app/forums"
 	"kindred/app/testenv"
 	"kindred/models"
 )
@@ -91,4 +93,46 @@ func forumBySlug(b *testing.B, h *harness, slug string) *models.Forum {
 		b.Fatal(err)
 	}
 	return &f
+}
+
+// BenchmarkRouting makes one routing decision (the candidates query plus
+// the ranking) for a cardiology question among 1,000 verified clinicians,
+// 100 of them cardiologists who take questions, with a history of 5,000
+// offers.
+func BenchmarkRouting(b *testing.B) {
+	h := newHarness(b, harnessOpts{})
+	h.licensing()
+	f := h.forum("heart", func(f *forums.ForumForm) { f.Specialties = []string{"cardiology"} })
+	h.account("asker", models.RoleMember)
+	err := h.app.DB.Gorm.Exec(fmt.Sprintf(`
+		INSERT INTO users (handle, role, status, created_at, updated_at)
+		SELECT 'clin_' || g, 'member', 'active', now(), now() FROM generate_series(1, 1000) g;
+		INSERT INTO credentials (user_id, profession, specialties, licence_number, jurisdiction, licence_expires, status, submitted_at, reviewed_at, verified_until)
+		SELECT u.id, 'physician', CASE WHEN g <= 100 THEN ARRAY['cardiology', 'endocrinology'] ELSE ARRAY['dermatology', 'oncology'] END,
+		       'MD-' || g, 'test-board', now() + interval '2 years', 'verified', now(), now(), now() + interval '1 year'
+		FROM generate_series(1, 1000) g JOIN users u ON u.handle = 'clin_' || g;
+		INSERT INTO clinician_settings (user_id, accepting_questions, max_open_questions)
+		SELECT u.id, true, 5 FROM users u WHERE u.handle LIKE 'clin_%%';
+		INSERT INTO questions (asker_id, forum_id, title, body, body_html, status, created_at, updated_at)
+		SELECT (SELECT id FROM users WHERE handle = 'asker'), %d, 'Old question ' || g, 'Text', '<p>Text</p>', 'closed', now(), now()
+		FROM generate_series(1, 5000) g;
+		INSERT INTO question_offers (question_id, clinician_id, offered_at, respond_by, outcome)
+		SELECT q.id, (SELECT id FROM users WHERE handle = 'clin_' || (1 + q.id %% 1000)), now() - (q.id || ' minutes')::interval, now(), 'declined'
+		FROM questions q;
+		ANALYZE;`, f.ID)).Error
+	if err != nil {
+		b.Fatal(err)
+	}
+	q := h.ask("asker", "heart", "A question to route", "Text.")
+	ctx := b.Context()
+	if c, ok, err := h.app.Questions.Decide(ctx, q.ID); err != nil || !ok || !strings.HasPrefix(h.userByID(c.ID).Handle, "clin_") {
+		b.Fatalf("decide: %v %v %+v", ok, err, c)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if _, ok, err := h.app.Questions.Decide(ctx, q.ID); err != nil || !ok {
+			b.Fatal(err)
+		}
+	}
 }

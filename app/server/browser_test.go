@@ -410,3 +410,68 @@ func TestBrowserClinicianVerification(t *testing.T) {
 	p.waitText("Private questions")
 	p.checkA11y("clinician status (verified)")
 }
+
+// TestBrowserPrivateQuestion: a member asks privately, the clinician gets
+// the offer, accepts and answers, and the member reads the answer.
+func TestBrowserPrivateQuestion(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	h.licensing()
+	h.forum("type-2-diabetes", func(f *forumsForm) { f.Name = "Type 2 diabetes"; f.Specialties = []string{"endocrinology"} })
+	h.clinician("dr_endo", "endocrinology")
+	h.account("tess", models.RoleMember)
+	p := newPage(t, h)
+
+	p.do(chromedp.Navigate(p.url + "/signin"))
+	p.submit(`form[action="/signin"]`, "login", "tess", "password", goodPassword)
+	p.waitText("My forums")
+	p.do(chromedp.Click(chromedp.CSS(`a[href="/questions"]`)))
+	p.waitText("You have not asked a private question yet.")
+	p.checkA11y("my private questions (empty)")
+	p.do(chromedp.Click(chromedp.CSS(`a[href="/questions/new"]`)))
+	p.waitText("Ask a clinician privately")
+	p.checkA11y("ask form")
+	p.do(chromedp.SetValue(chromedp.ID("forum"), "type-2-diabetes"))
+	p.submit(`form[action="/questions"]`, "title", "Morning readings higher than evening", "body", "My fasting sugar is higher than at bedtime even though I eat nothing overnight. Is that normal?")
+	p.waitText("Your question is private.")
+	p.waitText("Offered to a clinician")
+	p.checkA11y("question page (asker)")
+	p.do(chromedp.Click(chromedp.CSS(`form[action="/signout"] button`)))
+	p.waitText("You are signed out.")
+
+	// The clinician: notification, offer, accept, answer.
+	p.do(chromedp.Navigate(p.url + "/signin"))
+	p.submit(`form[action="/signin"]`, "login", "dr_endo", "password", goodPassword)
+	p.waitText("My forums")
+	p.do(chromedp.Navigate(p.url + "/notifications"))
+	p.waitText("A private question was offered to you")
+	if strings.Contains(p.eval(`document.body.innerText`), "Morning readings") {
+		t.Error("the notification shows the question's title")
+	}
+	p.do(chromedp.Navigate(p.url + "/clinician/questions"))
+	p.waitText("Morning readings higher than evening")
+	p.waitText("left")
+	p.checkA11y("clinician dashboard")
+	p.do(chromedp.Click(chromedp.CSS(`a[href^="/questions/"]`)))
+	p.waitText("This question was offered to you")
+	p.checkA11y("question page (offer)")
+	p.do(chromedp.Click(chromedp.CSS(`form[action$="/accept"] button`)))
+	p.waitText("You have taken this question.")
+	p.submit(`form[action$="/messages"]`, "body", "That is common: hormones released in the early morning raise blood sugar. Note your readings for a week and show your diabetes team.")
+	p.waitText("hormones released in the early morning")
+	p.checkA11y("question page (clinician)")
+	p.do(chromedp.Click(chromedp.CSS(`form[action="/signout"] button`)))
+	p.waitText("You are signed out.")
+
+	// The member reads the answer and rates it.
+	p.do(chromedp.Navigate(p.url + "/signin"))
+	p.submit(`form[action="/signin"]`, "login", "tess", "password", goodPassword)
+	p.waitJS(`document.querySelector(".badge") !== null`, "the bell shows news")
+	p.do(chromedp.Navigate(p.url + "/questions"))
+	p.waitText("Answered")
+	p.do(chromedp.Click(chromedp.CSS(`.item-title a`)))
+	p.waitText("hormones released in the early morning")
+	p.waitText("dr_endo")
+	p.do(chromedp.Click(chromedp.CSS(`button[value="helpful"]`)))
+	p.waitText("Thank you for rating the answer.")
+	p.checkA11y("question page (answered)")
+}

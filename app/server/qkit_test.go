@@ -55,3 +55,12 @@ func (h *harness) pendingOffer(questionID int64) int64 {
 	h.app.DB.Gorm.Raw(`SELECT id FROM question_offers WHERE question_id = ? AND outcome = 'pending'`, questionID).Scan(&id)
 	return id
 }
+
+func (h *harness) userByID(id int64) *models.User {
+	h.t.Helper()
+	var u models.User
+	if err := h.app.DB.Gorm.First(&u, id).Error; err != nil {
+		h.t.Fatal(err)
+	}
+	return &u
+}
