@@ -125,6 +125,8 @@ func (e QuestionEvent) Label() string {
 		return "You closed it"
 	case "withdrawn":
 		return "You withdrew it"
+	case "published":
+		return "You published an anonymised copy"
 	}
 	return e.Kind
 }
@@ -137,3 +139,11 @@ const (
 	NotifyQuestionClosed  = "question_closed"  // to the assignee
 	NotifyQuestionConsent = "question_consent" // to the asker: the clinician agreed to publishing
 )
+
+// PublishedAnswer is a clinician's message in a question its asker
+// publishes as a public thread.
+type PublishedAnswer struct {
+	AuthorID int64
+	Body     string
+	At       time.Time
+}

@@ -2,6 +2,7 @@ package questions
 
 import (
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -217,4 +218,22 @@ func (a *API) Dashboard(c echo.Context) error {
 		}
 	}
 	return c.JSON(http.StatusOK, d)
+}
+
+// Publish shares an anonymised copy: {"title", "body"}; answers with the
+// new thread's id.
+func (a *API) Publish(c echo.Context) error {
+	id, err := idParam(c)
+	if err != nil {
+		return err
+	}
+	var form PublishForm
+	if err := c.Bind(&form); err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, "The request body must be a JSON object.")
+	}
+	threadID, err := a.h.svc.Publish(c.Request().Context(), web.CurrentUser(c), id, form)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, map[string]any{"thread_id": threadID, "url": "/t/" + strconv.FormatInt(threadID, 10)})
 }

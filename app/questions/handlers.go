@@ -283,3 +283,26 @@ func Remaining(now time.Time, t *time.Time) string {
 	b.WriteString(strconv.Itoa(m) + " min left")
 	return b.String()
 }
+
+// Publish shares an anonymised copy as a public thread.
+func (h *Handlers) Publish(c echo.Context) error {
+	id, err := idParam(c)
+	if err != nil {
+		return err
+	}
+	form := PublishForm{Title: c.FormValue("title"), Body: c.FormValue("body")}
+	threadID, err := h.svc.Publish(c.Request().Context(), web.CurrentUser(c), id, form)
+	var ve *models.ValidationError
+	var ce *models.ConflictError
+	switch {
+	case errors.As(err, &ve):
+		return h.renderQuestion(c, http.StatusUnprocessableEntity, id, map[string]string{"publish_title": form.Title, "publish_body": form.Body}, err)
+	case errors.As(err, &ce):
+		h.cookies.SetFlash(c, ce.Message)
+		return web.Redirect(c, "/questions/"+strconv.FormatInt(id, 10))
+	case err != nil:
+		return err
+	}
+	h.cookies.SetFlash(c, "Published. Your name is not shown; the clinician's answer is.")
+	return web.Redirect(c, "/t/"+strconv.FormatInt(threadID, 10))
+}

@@ -26,6 +26,12 @@ type Notifier interface {
 	NotifyQuestion(ctx context.Context, tx *gorm.DB, userID int64, kind string, questionID int64) error
 }
 
+// Publisher writes a published question as a public thread inside the
+// question's transaction (app/forums implements it).
+type Publisher interface {
+	PublishAnonymised(ctx context.Context, tx *database.Tx, forumID, askerID int64, title, body string, answers []models.PublishedAnswer) (int64, error)
+}
+
 // Options are the operator's settings.
 type Options struct {
 	RespondWithin time.Duration // an offer's deadline
@@ -43,16 +49,17 @@ var DefaultUrgentTerms = []string{
 
 // Service implements private questions.
 type Service struct {
-	db       *database.DB
-	now      func() time.Time
-	md       *markdown.Renderer
-	notifier Notifier
-	log      *slog.Logger
-	opts     Options
+	db        *database.DB
+	now       func() time.Time
+	md        *markdown.Renderer
+	notifier  Notifier
+	publisher Publisher
+	log       *slog.Logger
+	opts      Options
 }
 
 // New builds the service.
-func New(db *database.DB, now func() time.Time, md *markdown.Renderer, n Notifier, log *slog.Logger, opts Options) *Service {
+func New(db *database.DB, now func() time.Time, md *markdown.Renderer, n Notifier, p Publisher, log *slog.Logger, opts Options) *Service {
 	if opts.RespondWithin <= 0 {
 		opts.RespondWithin = 24 * time.Hour
 	}
@@ -62,7 +69,7 @@ func New(db *database.DB, now func() time.Time, md *markdown.Renderer, n Notifie
 	if opts.UrgentTerms == nil {
 		opts.UrgentTerms = DefaultUrgentTerms
 	}
-	return &Service{db: db, now: now, md: md, notifier: n, log: log, opts: opts}
+	return &Service{db: db, now: now, md: md, notifier: n, publisher: p, log: log, opts: opts}
 }
 
 // Limits of a question, the same as posts.
@@ -807,4 +814,50 @@ func (s *Service) Decide(ctx context.Context, id int64) (Candidate, bool, error)
 	}
 	c, ok := Route(cands, n)
 	return c, ok, nil
+}
+
+// PublishForm is the asker's anonymised copy: they may edit out anything
+// that could identify them.
+type PublishForm struct {
+	Title string `json:"title"`
+	Body  string `json:"body"`
+}
+
+// Publish shares an answered question as a public thread: the asker's
+// edited text anonymously, the clinician's answers under their name. It
+// needs the clinician's consent and happens once.
+func (s *Service) Publish(ctx context.Context, u *models.User, id int64, form PublishForm) (int64, error) {
+	var threadID int64
+	err := s.db.InTx(ctx, func(tx *database.Tx) error {
+		q, err := locked(tx, id)
+		if err != nil {
+			return err
+		}
+		if q.AskerID != u.ID {
+			return notFound(id)
+		}
+		switch {
+		case q.PublishedThreadID != nil:
+			return &models.ConflictError{Message: "This question is already published."}
+		case !q.PublishConsent:
+			return &models.ConflictError{Message: "The clinician has not agreed to publishing yet."}
+		case q.Status != models.QuestionAnswered && q.Status != models.QuestionClosed:
+			return &models.ConflictError{Message: "Only an answered question can be published."}
+		}
+		var answers []models.PublishedAnswer
+		if err := tx.Raw(`SELECT author_id, body, created_at AS at FROM question_messages
+			WHERE question_id = ? AND author_id = ? AND NOT info_request ORDER BY id`, id, *q.AssigneeID).Scan(&answers).Error; err != nil {
+			return err
+		}
+		threadID, err = s.publisher.PublishAnonymised(ctx, tx, q.ForumID, q.AskerID, form.Title, form.Body, answers)
+		if err != nil {
+			return err
+		}
+		now := s.now().UTC()
+		if err := tx.Model(&models.Question{}).Where("id = ?", id).Updates(map[string]any{"published_thread_id": threadID, "updated_at": now}).Error; err != nil {
+			return err
+		}
+		return s.event(tx, id, "published", q.Status, now)
+	})
+	return threadID, err
 }

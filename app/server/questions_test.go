@@ -296,6 +296,7 @@ func TestQuestionAccessMatrix(t *testing.T) {
 		{"GET", "/questions/" + id}, {"POST", "/questions/" + id + "/accept"}, {"POST", "/questions/" + id + "/decline"},
 		{"POST", "/questions/" + id + "/claim"}, {"POST", "/questions/" + id + "/withdraw"}, {"POST", "/questions/" + id + "/close"},
 		{"POST", "/questions/" + id + "/rate"}, {"POST", "/questions/" + id + "/consent"}, {"POST", "/questions/" + id + "/messages"},
+		{"POST", "/questions/" + id + "/publish"},
 	}
 	reads := 0
 	for who, b := range viewers {
@@ -310,7 +311,7 @@ func TestQuestionAccessMatrix(t *testing.T) {
 				r = b.get(rt.path)
 			} else {
 				b.get("/questions") // fresh CSRF token (visitors keep theirs)
-				r = b.post(rt.path, url.Values{"body": {"Hello from " + who}, "rating": {"helpful"}, "consent": {"on"}})
+				r = b.post(rt.path, url.Values{"body": {"Hello from " + who}, "rating": {"helpful"}, "consent": {"on"}, "title": {"Published by " + who}})
 			}
 			switch {
 			case participant && rt.method == "GET":
@@ -324,7 +325,7 @@ func TestQuestionAccessMatrix(t *testing.T) {
 				t.Errorf("%s %s %s: %d, want 404", who, rt.method, rt.path, r.StatusCode)
 			}
 			// The same through the API.
-			a := h.api(rt.method, "/api/v1"+rt.path, tok, map[string]any{"body": "API from " + who, "rating": "helpful", "consent": true})
+			a := h.api(rt.method, "/api/v1"+rt.path, tok, map[string]any{"body": "API from " + who, "rating": "helpful", "consent": true, "title": "Published by " + who})
 			switch {
 			case participant && rt.method == "GET":
 				if a.Status != http.StatusOK {
@@ -439,5 +440,62 @@ func TestPrivateQuestionsStayPrivate(t *testing.T) {
 		if len(res.Hits) != 0 {
 			t.Errorf("index %s finds the canary", ix.UID)
 		}
+	}
+}
+
+// TestPublishAnsweredQuestion: with the clinician's consent the asker
+// publishes an edited, anonymous copy; the clinician's answer comes along.
+func TestPublishAnsweredQuestion(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	h.licensing()
+	ctx := context.Background()
+	h.forum("heart", func(f *forums.ForumForm) { f.Specialties = []string{"cardiology"} })
+	doc := h.clinician("dr_pub", "cardiology")
+	asker := h.member("shy_asker")
+	q := h.ask("shy_asker", "heart", "My name is Jo Bloggs: statins and cramps", "I am Jo from Leeds. Do statins cause cramps?")
+	if err := h.app.Questions.Accept(ctx, doc, q.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.app.Questions.Message(ctx, doc, q.ID, questions.MessageForm{Body: "Was that in both legs?", InfoRequest: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.app.Questions.Message(ctx, doc, q.ID, questions.MessageForm{Body: "Muscle aches are a known side effect; tell your prescriber."}); err != nil {
+		t.Fatal(err)
+	}
+	form := questions.PublishForm{Title: "Statins and cramps", Body: "Do statins cause cramps?"}
+	if _, err := h.app.Questions.Publish(ctx, h.user("shy_asker"), q.ID, form); !isConflict(err) {
+		t.Fatalf("publish without consent: %v", err)
+	}
+	if err := h.app.Questions.SetConsent(ctx, h.user("shy_asker"), q.ID, true); !errors.Is(err, models.ErrNotFound) {
+		t.Errorf("the asker consents for the clinician: %v", err)
+	}
+	if err := h.app.Questions.SetConsent(ctx, doc, q.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.app.Questions.Publish(ctx, doc, q.ID, form); !errors.Is(err, models.ErrNotFound) {
+		t.Errorf("the clinician publishes: %v", err)
+	}
+	page := asker.get("/questions/" + itoa(q.ID))
+	if !strings.Contains(page.body, "Publish anonymously") {
+		t.Fatal("no publish form after consent")
+	}
+	r := asker.post("/questions/"+itoa(q.ID)+"/publish", url.Values{"title": {"Statins and cramps"}, "body": {"Do statins cause cramps?"}})
+	if r.StatusCode != http.StatusSeeOther || !strings.HasPrefix(r.Header.Get("Location"), "/t/") {
+		t.Fatalf("publish: %d %s", r.StatusCode, r.Header.Get("Location"))
+	}
+	thread := h.browser().get(r.Header.Get("Location")).body
+	for _, leak := range []string{"shy_asker", "Jo Bloggs", "Leeds", "Was that in both legs?"} {
+		if strings.Contains(thread, leak) {
+			t.Errorf("the public thread shows %q", leak)
+		}
+	}
+	if !strings.Contains(thread, "Anonymous member") || !strings.Contains(thread, "Muscle aches are a known side effect") || !strings.Contains(thread, "Verified · Registered nurse") {
+		t.Errorf("published thread:\n%s", thread)
+	}
+	if !strings.Contains(h.browser().get("/f/heart?answered=1").body, "Statins and cramps") {
+		t.Error("the published thread is not marked as clinician-answered")
+	}
+	if r := asker.post("/questions/"+itoa(q.ID)+"/publish", url.Values{"title": {"Again"}, "body": {"Again"}}); r.StatusCode != http.StatusSeeOther || countWhere(t, h, `SELECT count(*) FROM threads`) != 1 {
+		t.Errorf("published twice: %d", r.StatusCode)
 	}
 }

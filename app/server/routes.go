@@ -98,7 +98,8 @@ func routes(e *echo.Echo, a *App, r *web.Renderer, st *web.Static, cookies web.C
 	q.POST("/:id/close", qh.Close)
 	q.POST("/:id/rate", qh.Rate)
 	q.POST("/:id/consent", qh.Consent)
-	q.POST("/:id/messages", qh.Message) // applicant and reviewers; 404 for everyone else
+	q.POST("/:id/messages", qh.Message)
+	q.POST("/:id/publish", qh.Publish) // applicant and reviewers; 404 for everyone else
 	review := b.Group("/review", web.RequireReviewer)
 	review.GET("/credentials", ch.Queue)
 	review.GET("/credentials/:id", ch.Review)
@@ -211,6 +212,7 @@ func routes(e *echo.Echo, a *App, r *web.Renderer, st *web.Static, cookies web.C
 	v1.POST("/questions/:id/rate", qapi.Rate, hidden)
 	v1.POST("/questions/:id/consent", qapi.Consent, hidden)
 	v1.POST("/questions/:id/messages", qapi.Message, hidden)
+	v1.POST("/questions/:id/publish", qapi.Publish, hidden)
 	v1.GET("/clinician/questions", qapi.Dashboard, me)
 	v1.GET("/notifications", nh.APIList, me)
 	v1.POST("/notifications/:id/read", nh.APIMarkRead, me)

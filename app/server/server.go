@@ -132,14 +132,15 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 	clinSvc := clinicians.New(d.DB, d.Now, docs, inApp, d.Log, clinicians.Options{
 		DocumentRetention: time.Duration(cfg.DocumentRetentionDays) * 24 * time.Hour})
 	river.AddWorker(workers, &clinicians.SweepWorker{Svc: clinSvc})
-	qSvc := questions.New(d.DB, d.Now, markdown.New(), inApp, d.Log, questions.Options{
+	forumSvc := forums.New(d.DB, d.Now, markdown.New(), inApp, d.Log)
+	qSvc := questions.New(d.DB, d.Now, markdown.New(), inApp, forumSvc, d.Log, questions.Options{
 		RespondWithin: cfg.QuestionRespondWithin, MaxOffers: cfg.QuestionMaxOffers, UrgentTerms: cfg.UrgentTerms})
 	river.AddWorker(workers, &questions.OfferDeadlineWorker{Svc: qSvc})
 	a := &App{
 		Clinicians: clinSvc,
 		Questions:  qSvc,
 		Auth:       authSvc,
-		Forums:     forums.New(d.DB, d.Now, markdown.New(), inApp, d.Log),
+		Forums:     forumSvc,
 		Notify:     inApp,
 		Search:     search.New(cfg.MeiliURL, cfg.MeiliAPIKey, cfg.MeiliPrefix),
 		DB:         d.DB,

@@ -138,6 +138,12 @@ func NewRenderer(tfs fs.FS, static *Static, cookies Cookies) (*Renderer, error) 
 			}
 			return *s
 		},
+		"deref64": func(n *int64) int64 {
+			if n == nil {
+				return 0
+			}
+			return *n
+		},
 		"date": func(t time.Time) string { return t.UTC().Format("2 Jan 2006 15:04 UTC") },
 		"datePtr": func(t *time.Time) string {
 			if t == nil {
