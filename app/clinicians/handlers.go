@@ -256,6 +256,15 @@ func (h *Handlers) Withdraw(c echo.Context) error {
 	return web.Redirect(c, "/clinician")
 }
 
+// settingsReturn is where the settings form goes back to: the dashboard
+// of private questions or the verification page.
+func settingsReturn(c echo.Context) string {
+	if c.FormValue("next") == "/clinician/questions" {
+		return "/clinician/questions"
+	}
+	return "/clinician#settings"
+}
+
 // SaveSettings stores the clinician's private-question preferences.
 func (h *Handlers) SaveSettings(c echo.Context) error {
 	n, err := strconv.Atoi(strings.TrimSpace(c.FormValue("max_open_questions")))
@@ -274,10 +283,10 @@ func (h *Handlers) SaveSettings(c echo.Context) error {
 		default:
 			return err
 		}
-		return web.Redirect(c, "/clinician#settings")
+		return web.Redirect(c, settingsReturn(c))
 	}
 	h.cookies.SetFlash(c, "Your clinician settings are saved.")
-	return web.Redirect(c, "/clinician#settings")
+	return web.Redirect(c, settingsReturn(c))
 }
 
 // Document sends a proof document to its applicant or a reviewer as a

@@ -743,11 +743,13 @@ func (s *Service) Asked(ctx context.Context, u *models.User) ([]Summary, error) 
 
 // Dashboard is what a clinician sees.
 type Dashboard struct {
-	Offers   []Summary `json:"offers"`   // offered to them, with deadlines
-	Open     []Summary `json:"open"`     // assigned or answered, still open
-	Finished []Summary `json:"finished"` // closed or withdrawn after they took it
-	Pool     []Summary `json:"pool"`     // waiting for any eligible clinician
-	Eligible bool      `json:"eligible"` // verified and accepting
+	Offers   []Summary                `json:"offers"`   // offered to them, with deadlines
+	Open     []Summary                `json:"open"`     // assigned or answered, still open
+	Finished []Summary                `json:"finished"` // closed or withdrawn after they took it
+	Pool     []Summary                `json:"pool"`     // waiting for any eligible clinician
+	Eligible bool                     `json:"eligible"` // verified and accepting
+	Verified bool                     `json:"verified"`
+	Settings models.ClinicianSettings `json:"-"`
 }
 
 // ClinicianDashboard lists a clinician's offers, questions and the pool
@@ -770,11 +772,16 @@ func (s *Service) ClinicianDashboard(ctx context.Context, u *models.User) (*Dash
 	}
 	d.Pool = pool
 	var n int64
-	if err := db.Raw(`SELECT count(*) FROM credentials c JOIN clinician_settings cs ON cs.user_id = c.user_id AND cs.accepting_questions
-		WHERE c.user_id = ? AND c.status = 'verified' AND c.verified_until > ?`, u.ID, s.now().UTC()).Scan(&n).Error; err != nil {
+	if err := db.Raw(`SELECT count(*) FROM credentials c WHERE c.user_id = ? AND c.status = 'verified' AND c.verified_until > ?`,
+		u.ID, s.now().UTC()).Scan(&n).Error; err != nil {
 		return nil, err
 	}
-	d.Eligible = n > 0
+	d.Verified = n > 0
+	d.Settings = models.ClinicianSettings{UserID: u.ID, MaxOpenQuestions: 5}
+	if err := db.Where("user_id = ?", u.ID).Limit(1).Find(&d.Settings).Error; err != nil {
+		return nil, err
+	}
+	d.Eligible = d.Verified && d.Settings.AcceptingQuestions
 	return d, nil
 }
 

@@ -499,3 +499,33 @@ func TestPublishAnsweredQuestion(t *testing.T) {
 		t.Errorf("published twice: %d", r.StatusCode)
 	}
 }
+
+// TestClinicianDashboardSettings: the dashboard shows and saves the
+// accepting/cap settings; a clinician who stops accepting gets no offers.
+func TestClinicianDashboardSettings(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	h.licensing()
+	h.forum("heart", func(f *forums.ForumForm) { f.Specialties = []string{"cardiology"} })
+	h.clinician("dr_dash", "cardiology")
+	b := h.browser()
+	b.signIn("dr_dash", goodPassword)
+	page := b.get("/clinician/questions")
+	if !strings.Contains(page.body, `id="accepting_questions" name="accepting_questions" checked`) || !strings.Contains(page.body, `value="5"`) {
+		t.Fatal("dashboard lacks the settings")
+	}
+	r := b.post("/clinician/settings", url.Values{"next": {"/clinician/questions"}, "max_open_questions": {"2"}})
+	if r.StatusCode != http.StatusSeeOther || r.Header.Get("Location") != "/clinician/questions" {
+		t.Fatalf("save from the dashboard: %d %s", r.StatusCode, r.Header.Get("Location"))
+	}
+	if !strings.Contains(b.get("/clinician/questions").body, "Your clinician settings are saved.") {
+		t.Error("no confirmation")
+	}
+	h.account("pat", models.RoleMember)
+	q := h.ask("pat", "heart", "Nobody is accepting", "So this waits in the pool.")
+	if got := h.question(q.ID); got.Status != models.QuestionPool {
+		t.Errorf("offered to a clinician who is not accepting: %+v", got)
+	}
+	if strings.Contains(b.get("/clinician/questions").body, "Nobody is accepting") {
+		t.Error("the pool shows to a clinician who is not accepting")
+	}
+}

@@ -138,6 +138,12 @@ func NewRenderer(tfs fs.FS, static *Static, cookies Cookies) (*Renderer, error) 
 			}
 			return *s
 		},
+		"datePtrISO": func(t *time.Time) string {
+			if t == nil {
+				return ""
+			}
+			return t.UTC().Format(time.RFC3339)
+		},
 		"deref64": func(n *int64) int64 {
 			if n == nil {
 				return 0

@@ -196,6 +196,12 @@ func TestCreateAdminAndSeedDemo(t *testing.T) {
 	db.Gorm.Model(&models.Credential{}).Where("status = 'pending'").Count(&pending)
 	db.Gorm.Model(&models.Thread{}).Where("has_clinician_answer").Count(&answered)
 	db.Gorm.Model(&models.Post{}).Where("author_was_clinician").Count(&clinicianPosts)
+	var asked, offered int64
+	db.Gorm.Model(&models.Question{}).Where("status = 'answered'").Count(&asked)
+	db.Gorm.Model(&models.Question{}).Where("status = 'offered'").Count(&offered)
+	if asked != 1 || offered != 1 {
+		t.Fatalf("demo questions: %d answered, %d offered", asked, offered)
+	}
 	if verified != 2 || pending != 1 || answered != 5 || clinicianPosts != 6 {
 		t.Fatalf("demo clinicians: %d verified, %d pending, %d answered threads, %d clinician posts", verified, pending, answered, clinicianPosts)
 	}

@@ -13,6 +13,7 @@ import (
 	"kindred/app/forums"
 	"kindred/app/markdown"
 	"kindred/app/notify"
+	"kindred/app/questions"
 	"kindred/models"
 )
 
@@ -109,6 +110,10 @@ func seedDemo(ctx context.Context, getenv func(string) string, stdout, stderr io
 		return err
 	}
 	fmt.Fprintf(stdout, "demo data: %d forums, %d threads and %d posts added\n", len(demoForums), threads, posts)
+	if err := seedQuestions(ctx, db, log, users); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, "demo data: 2 private questions added (one answered by nurse_rosa, one offered to dr_okafor)")
 	return nil
 }
 
@@ -228,7 +233,38 @@ func seedCredentials(ctx context.Context, db *database.DB, log *slog.Logger, use
 			if _, err := svc.Approve(ctx, admin, c.ID, "Checked on the demo register."); err != nil {
 				return fmt.Errorf("seed approval of %s: %w", dc.Handle, err)
 			}
+			if err := svc.SaveSettings(ctx, users[dc.Handle], clinicians.SettingsForm{AcceptingQuestions: true, MaxOpenQuestions: 5}); err != nil {
+				return fmt.Errorf("seed settings of %s: %w", dc.Handle, err)
+			}
 		}
+	}
+	return nil
+}
+
+// seedQuestions asks two private questions: tom_t2's, which nurse_rosa
+// answered, and amira_heart's, waiting for dr_okafor to accept.
+func seedQuestions(ctx context.Context, db *database.DB, log *slog.Logger, users map[string]*models.User) error {
+	clock := func() time.Time { return time.Now().UTC().Add(-2 * time.Hour) }
+	inApp := notify.NewInApp(db.Gorm, clock)
+	md := markdown.New()
+	svc := questions.New(db, clock, md, inApp, forums.New(db, clock, md, inApp, log), log, questions.Options{})
+	q, err := svc.Ask(ctx, users["tom_t2"], questions.AskForm{Forum: "type-2-diabetes", Specialty: "endocrinology",
+		Title: "Is my new tablet the reason I feel sick?",
+		Body:  "I started a new diabetes tablet two weeks ago and feel queasy most mornings. Is that common, and should it settle?"})
+	if err != nil {
+		return fmt.Errorf("seed question: %w", err)
+	}
+	rosa := users["nurse_rosa"]
+	if err := svc.Accept(ctx, rosa, q.ID); err != nil {
+		return fmt.Errorf("seed question accept: %w", err)
+	}
+	if _, err := svc.Message(ctx, rosa, q.ID, questions.MessageForm{Body: "Stomach upset is one of the most common side effects when starting many diabetes tablets, and for a lot of people it eases over a few weeks. Taking it with food often helps. If you are being sick, can't keep fluids down or it isn't settling, contact the team who prescribed it: there are other options."}); err != nil {
+		return fmt.Errorf("seed question answer: %w", err)
+	}
+	if _, err := svc.Ask(ctx, users["amira_heart"], questions.AskForm{Forum: "heart-health", Specialty: "cardiology",
+		Title: "Can I fly three months after my stent?",
+		Body:  "We'd like to visit family abroad in the spring. I had a stent fitted in the autumn. Is flying safe, and is there anything I should ask my cardiologist first?"}); err != nil {
+		return fmt.Errorf("seed question: %w", err)
 	}
 	return nil
 }

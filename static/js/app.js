@@ -6,6 +6,18 @@ document.addEventListener("DOMContentLoaded", function () {
   // Select a freshly created API token so it is ready to copy.
   var token = document.getElementById("token-value");
   if (token) { token.focus(); token.select(); }
+  // Count offer deadlines down once a minute.
+  var deadlines = document.querySelectorAll("[data-deadline]");
+  function tick() {
+    deadlines.forEach(function (el) {
+      var left = Date.parse(el.getAttribute("data-deadline")) - Date.now();
+      if (isNaN(left)) { return; }
+      if (left <= 0) { el.textContent = "overdue"; return; }
+      var h = Math.floor(left / 3600000), m = Math.floor(left / 60000) % 60;
+      el.textContent = (h > 0 ? h + " h " : "") + m + " min left";
+    });
+  }
+  if (deadlines.length) { setInterval(tick, 60000); }
   // Refuse an oversized upload before sending it (the server checks too).
   document.querySelectorAll("input[type=file][data-max-bytes]").forEach(function (input) {
     input.addEventListener("change", function () {
