@@ -30,7 +30,11 @@ func (w *OfferDeadlineWorker) Work(ctx context.Context, job *river.Job[OfferDead
 		return err
 	}
 	if !wait.IsZero() {
-		return river.JobSnooze(time.Until(wait) + time.Second)
+		d := time.Until(wait) + time.Second
+		if d < time.Second {
+			d = time.Second
+		}
+		return river.JobSnooze(d)
 	}
 	return nil
 }

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/meilisearch/meilisearch-go"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 
 	"kindred/app/forums"
 	"kindred/app/questions"
@@ -47,14 +49,17 @@ func TestQuestionFlow(t *testing.T) {
 		t.Error("first clinician not notified of the offer")
 	}
 
-	// A job that runs early changes nothing.
+	// The deadline job, run early, snoozes and changes nothing.
 	offer := h.pendingOffer(q.ID)
-	if wait, err := h.app.Questions.Deadline(ctx, q.ID, offer); err != nil || wait.IsZero() {
-		t.Fatalf("early deadline: %v %v", wait, err)
+	worker := &questions.OfferDeadlineWorker{Svc: h.app.Questions}
+	job := &river.Job[questions.OfferDeadlineArgs]{JobRow: &rivertype.JobRow{}, Args: questions.OfferDeadlineArgs{QuestionID: q.ID, OfferID: offer}}
+	var snooze *rivertype.JobSnoozeError
+	if err := worker.Work(ctx, job); !errors.As(err, &snooze) || h.question(q.ID).Attempts != 1 {
+		t.Fatalf("early deadline job: %v", err)
 	}
 	// At the deadline the offer times out and the next clinician gets it.
 	h.clock.Advance(24 * time.Hour)
-	if _, err := h.app.Questions.Deadline(ctx, q.ID, offer); err != nil {
+	if err := worker.Work(ctx, job); err != nil {
 		t.Fatal(err)
 	}
 	got = h.question(q.ID)
