@@ -54,6 +54,10 @@ type Config struct {
 	QuestionMaxOffers     int
 	UrgentTerms           []string
 
+	// ReportHideThreshold is the weight of open reports that hides content
+	// until a moderator decides.
+	ReportHideThreshold float64
+
 	OIDC   OIDC
 	Google OAuth
 	GitHub OAuth
@@ -260,6 +264,13 @@ func Load(getenv func(string) string) (*Config, error) {
 		r.fail("KINDRED_QUESTION_RESPOND_WITHIN", "must be at least 1m")
 	}
 	c.QuestionMaxOffers = r.integer("KINDRED_QUESTION_MAX_OFFERS", 3, 1, 50)
+	if v := r.str("KINDRED_REPORT_HIDE_THRESHOLD", "3"); v != "" {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || f < 1 || f > 100 {
+			r.fail("KINDRED_REPORT_HIDE_THRESHOLD", "must be a number from 1 to 100, such as 3 or 2.5")
+		}
+		c.ReportHideThreshold = f
+	}
 	for _, t := range strings.Split(r.str("KINDRED_URGENT_TERMS", ""), ",") {
 		if t = strings.TrimSpace(t); t != "" {
 			c.UrgentTerms = append(c.UrgentTerms, t)

@@ -282,6 +282,7 @@ type threadData struct {
 	Preview   template.HTML
 	LastPage  bool
 	Open      bool          // the forum is not archived: posts can be edited
+	SignedIn  bool          // the viewer may report posts
 	PostsHTML template.HTML // the rendered posts (see render.go)
 }
 
@@ -323,7 +324,7 @@ func (h *Handlers) renderThread(c echo.Context, v Viewer, tv *ThreadView, page *
 	p.Noindex = tv.Forum.Sensitive || tv.Forum.ClinicianOnly
 	d := threadData{T: tv, Posts: page, CanReply: CanReply(v, &tv.Forum, &tv.Thread), CanReact: CanReact(v, &tv.Forum),
 		Moderates: v.ModeratesForum(&tv.Forum), Anonymity: CanPostAnonymously(&tv.Forum), Locked: tv.Thread.State == models.ThreadLocked,
-		IdemKey: web.RandomToken(16), Preview: preview, LastPage: page.After == 0, Open: !tv.Forum.Archived()}
+		IdemKey: web.RandomToken(16), Preview: preview, LastPage: page.After == 0, Open: !tv.Forum.Archived(), SignedIn: v.SignedIn()}
 	if values != nil {
 		p.Form.Values = values
 		d.IdemKey = values["idempotency_key"]

@@ -13,6 +13,7 @@ import (
 
 // Profile is what a member's page shows.
 type Profile struct {
+	UserID   int64       `json:"-"`
 	Handle   string      `json:"handle"`
 	Role     models.Role `json:"role"`
 	JoinedAt time.Time   `json:"joined_at"`
@@ -58,7 +59,7 @@ func (s *Service) Profile(ctx context.Context, v Viewer, handle string) (*Profil
 		// Whether the member exists is nobody else's business.
 		return nil, fmt.Errorf("forums: member %q: %w", handle, models.ErrNotFound)
 	}
-	p := &Profile{Handle: u.Handle, Role: u.Role, JoinedAt: u.CreatedAt}
+	p := &Profile{UserID: u.ID, Handle: u.Handle, Role: u.Role, JoinedAt: u.CreatedAt}
 	db := s.db.Gorm.WithContext(ctx)
 	if err := db.Raw(`SELECT `+badgeSQL+`
 		FROM credentials c JOIN professions pr ON pr.code = c.profession

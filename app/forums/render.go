@@ -174,7 +174,8 @@ func postsHTML(d *threadData, csrfToken func() string) template.HTML {
 		case !p.Mine && d.Moderates && d.Open:
 			edit = "moderator"
 		}
-		if edit != "" || revisions {
+		report := d.SignedIn && !p.Mine
+		if edit != "" || revisions || report {
 			b.s(`<p class="post-tools">`)
 			if edit == "mine" {
 				b.s(`<a href="/posts/`)
@@ -197,6 +198,13 @@ func postsHTML(d *threadData, csrfToken func() string) template.HTML {
 				b.s(` <a href="/posts/`)
 				b.n(p.ID)
 				b.s(`/revisions">Earlier versions<span class="visually-hidden"> of the post from `)
+				b.time(p.CreatedAt, showLayout)
+				b.s(`</span></a>`)
+			}
+			if report {
+				b.s(` <a href="/report?kind=post&amp;id=`)
+				b.n(p.ID)
+				b.s(`" class="report-link">Report<span class="visually-hidden"> the post from `)
 				b.time(p.CreatedAt, showLayout)
 				b.s(`</span></a>`)
 			}

@@ -81,6 +81,9 @@ func (h *Handlers) Open(c echo.Context) error {
 	if _, err := strconv.ParseInt(c.FormValue("thread"), 10, 64); err != nil {
 		to = "/notifications"
 	}
+	if c.FormValue("report") != "" {
+		to = "/my/reports"
+	}
 	if qid, err := strconv.ParseInt(c.FormValue("question"), 10, 64); err == nil && qid > 0 {
 		to = "/questions/" + strconv.FormatInt(qid, 10)
 	}

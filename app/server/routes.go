@@ -11,6 +11,7 @@ import (
 	"kindred/app/clinicians"
 	"kindred/app/config"
 	"kindred/app/forums"
+	"kindred/app/moderation"
 	"kindred/app/notify"
 	"kindred/app/questions"
 	"kindred/app/web"
@@ -28,6 +29,8 @@ func routes(e *echo.Echo, a *App, r *web.Renderer, st *web.Static, cookies web.C
 	capi := clinicians.NewAPI(ch)
 	qh := questions.NewHandlers(a.Questions, r, cookies)
 	qapi := questions.NewAPI(qh)
+	mh := moderation.NewHandlers(a.Moderation, r, cookies)
+	mapi := moderation.NewAPI(mh)
 
 	// Operations: no session, no CSRF.
 	e.GET("/healthz", func(c echo.Context) error { return c.JSON(http.StatusOK, map[string]string{"status": "ok"}) })
@@ -51,7 +54,7 @@ func routes(e *echo.Echo, a *App, r *web.Renderer, st *web.Static, cookies web.C
 	})
 	e.GET("/static/:hash/*", st.Handler)
 	e.GET("/robots.txt", func(c echo.Context) error {
-		return c.String(http.StatusOK, "User-agent: *\nDisallow: /account\nDisallow: /admin\nDisallow: /auth\nDisallow: /api\nDisallow: /credentials\nDisallow: /questions\nDisallow: /review\n")
+		return c.String(http.StatusOK, "User-agent: *\nDisallow: /account\nDisallow: /admin\nDisallow: /auth\nDisallow: /api\nDisallow: /credentials\nDisallow: /questions\nDisallow: /review\nDisallow: /moderation\nDisallow: /report\n")
 	})
 
 	// Browser pages: session cookie and CSRF on every state change.
@@ -106,6 +109,13 @@ func routes(e *echo.Echo, a *App, r *web.Renderer, st *web.Static, cookies web.C
 	review.POST("/credentials/:id/approve", ch.Approve)
 	review.POST("/credentials/:id/reject", ch.Reject)
 	review.POST("/credentials/:id/revoke", ch.Revoke, web.RequireRole(models.RoleAdmin))
+	b.GET("/report", mh.ReportPage, web.RequireUser)
+	b.POST("/reports", mh.Report, web.RequireUser)
+	b.GET("/my/reports", mh.MyReports, web.RequireUser)
+	// Moderators: the service checks each one's scope (403 outside it).
+	b.GET("/moderation", mh.Queue, web.RequireUser)
+	b.GET("/moderation/:kind/:id", mh.Item, web.RequireUser)
+	b.POST("/moderation/:kind/:id/:action", mh.Act, web.RequireUser)
 	b.GET("/notifications", nh.Page, web.RequireUser)
 	b.POST("/notifications/:id/open", nh.Open, web.RequireUser)
 	b.POST("/notifications/read-all", nh.MarkAllRead, web.RequireUser)
@@ -214,6 +224,11 @@ func routes(e *echo.Echo, a *App, r *web.Renderer, st *web.Static, cookies web.C
 	v1.POST("/questions/:id/messages", qapi.Message, hidden)
 	v1.POST("/questions/:id/publish", qapi.Publish, hidden)
 	v1.GET("/clinician/questions", qapi.Dashboard, me)
+	v1.POST("/reports", mapi.Report, me)
+	v1.GET("/me/reports", mapi.MyReports, me)
+	v1.GET("/moderation/queue", mapi.Queue, me)
+	v1.GET("/moderation/items/:kind/:id", mapi.Item, me)
+	v1.POST("/moderation/items/:kind/:id/:action", mapi.Act, me)
 	v1.GET("/notifications", nh.APIList, me)
 	v1.POST("/notifications/:id/read", nh.APIMarkRead, me)
 	v1.POST("/notifications/read-all", nh.APIMarkAllRead, me)

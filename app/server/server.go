@@ -24,6 +24,7 @@ import (
 	"kindred/app/database"
 	"kindred/app/forums"
 	"kindred/app/markdown"
+	"kindred/app/moderation"
 	"kindred/app/notify"
 	"kindred/app/questions"
 	"kindred/app/search"
@@ -51,6 +52,7 @@ type App struct {
 	Forums     *forums.Service
 	Clinicians *clinicians.Service
 	Questions  *questions.Service
+	Moderation *moderation.Service
 	Notify     *notify.InApp
 	Search     *search.Client
 	DB         *database.DB
@@ -91,6 +93,7 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 	names := append([]string{web.TplError, notify.TplNotifications}, auth.Templates...)
 	names = append(names, clinicians.Templates...)
 	names = append(names, questions.Templates...)
+	names = append(names, moderation.Templates...)
 	for _, name := range append(names, forums.Templates...) {
 		if !renderer.Has(name) {
 			return nil, fmt.Errorf("server: missing template %s", name)
@@ -136,9 +139,11 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 	qSvc := questions.New(d.DB, d.Now, markdown.New(), inApp, forumSvc, d.Log, questions.Options{
 		RespondWithin: cfg.QuestionRespondWithin, MaxOffers: cfg.QuestionMaxOffers, UrgentTerms: cfg.UrgentTerms})
 	river.AddWorker(workers, &questions.OfferDeadlineWorker{Svc: qSvc})
+	modSvc := moderation.New(d.DB, d.Now, inApp, d.Log, moderation.Options{HideThreshold: cfg.ReportHideThreshold})
 	a := &App{
 		Clinicians: clinSvc,
 		Questions:  qSvc,
+		Moderation: modSvc,
 		Auth:       authSvc,
 		Forums:     forumSvc,
 		Notify:     inApp,

@@ -47,7 +47,7 @@ type Assets struct {
 
 // NavFlags mark the current section in the header (aria-current).
 type NavFlags struct {
-	Home, MyForums, Questions, Notifications, Account, Admin, Review, SignIn, SignUp bool
+	Home, MyForums, Questions, Notifications, Account, Admin, Review, Moderation, SignIn, SignUp bool
 }
 
 func navFlags(path string) NavFlags {
@@ -67,6 +67,8 @@ func navFlags(path string) NavFlags {
 		n.Admin = true
 	case "/review/credentials":
 		n.Review = true
+	case "/moderation":
+		n.Moderation = true
 	case "/signin":
 		n.SignIn = true
 	case "/signup":
@@ -138,6 +140,7 @@ func NewRenderer(tfs fs.FS, static *Static, cookies Cookies) (*Renderer, error) 
 			}
 			return *s
 		},
+		"list": func(xs ...string) []string { return xs },
 		"datePtrISO": func(t *time.Time) string {
 			if t == nil {
 				return ""

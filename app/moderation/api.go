@@ -1,0 +1,101 @@
+package moderation
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"kindred/app/web"
+)
+
+// API serves reports and moderation under /api/v1.
+type API struct {
+	h *Handlers
+}
+
+// NewAPI wires the JSON handlers.
+func NewAPI(h *Handlers) *API { return &API{h: h} }
+
+// Report files a report: {"kind","id","reason","note"}.
+func (a *API) Report(c echo.Context) error {
+	var form ReportForm
+	if err := c.Bind(&form); err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, "The request body must be a JSON object.")
+	}
+	r, err := a.h.svc.Report(c.Request().Context(), web.CurrentUser(c), form)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, MyReport{ID: r.ID, TargetKind: r.TargetKind, TargetID: r.TargetID, Reason: r.Reason, Status: r.Status, CreatedAt: r.CreatedAt})
+}
+
+type myReportJSON struct {
+	MyReport
+	Outcome string `json:"outcome"`
+}
+
+// MyReports lists the caller's reports with their outcomes.
+func (a *API) MyReports(c echo.Context) error {
+	items, err := a.h.svc.MyReports(c.Request().Context(), web.CurrentUser(c))
+	if err != nil {
+		return err
+	}
+	out := make([]myReportJSON, 0, len(items))
+	for _, r := range items {
+		out = append(out, myReportJSON{r, r.Outcome()})
+	}
+	return c.JSON(http.StatusOK, map[string]any{"reports": out})
+}
+
+// Queue returns the review queue (?forum=slug narrows it).
+func (a *API) Queue(c echo.Context) error {
+	ctx := c.Request().Context()
+	var forumID int64
+	if slug := c.QueryParam("forum"); slug != "" {
+		if err := a.h.svc.db.Gorm.WithContext(ctx).Raw(`SELECT id FROM forums WHERE slug = ?`, slug).Scan(&forumID).Error; err != nil {
+			return err
+		}
+		if forumID == 0 {
+			return echo.ErrNotFound
+		}
+	}
+	items, err := a.h.svc.Queue(ctx, web.CurrentUser(c), forumID)
+	if err != nil {
+		return err
+	}
+	if items == nil {
+		items = []QueueItem{}
+	}
+	return c.JSON(http.StatusOK, map[string]any{"items": items})
+}
+
+// Item returns one reported target with its reports and history.
+func (a *API) Item(c echo.Context) error {
+	kind, id, err := target(c, "kind", "id", false)
+	if err != nil {
+		return err
+	}
+	it, err := a.h.svc.Item(c.Request().Context(), web.CurrentUser(c), kind, id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, it)
+}
+
+// Act applies an action: POST …/{action} {"reason"}.
+func (a *API) Act(c echo.Context) error {
+	kind, id, err := target(c, "kind", "id", false)
+	if err != nil {
+		return err
+	}
+	var body struct {
+		Reason string `json:"reason"`
+	}
+	if err := c.Bind(&body); err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, "The request body must be a JSON object.")
+	}
+	if err := a.h.svc.Act(c.Request().Context(), web.CurrentUser(c), kind, id, c.Param("action"), body.Reason); err != nil {
+		return err
+	}
+	return a.Item(c)
+}

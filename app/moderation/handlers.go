@@ -1,0 +1,216 @@
+package moderation
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"kindred/app/web"
+	"kindred/models"
+)
+
+// Page templates.
+const (
+	TplReport    = "pages/moderation/report.html"
+	TplMyReports = "pages/moderation/my_reports.html"
+	TplQueue     = "pages/moderation/queue.html"
+	TplItem      = "pages/moderation/item.html"
+)
+
+// Templates lists every page this package renders, checked at start-up.
+var Templates = []string{TplReport, TplMyReports, TplQueue, TplItem}
+
+// Handlers serves the moderation pages.
+type Handlers struct {
+	svc     *Service
+	r       *web.Renderer
+	cookies web.Cookies
+}
+
+// NewHandlers wires the HTML handlers.
+func NewHandlers(svc *Service, r *web.Renderer, cookies web.Cookies) *Handlers {
+	return &Handlers{svc: svc, r: r, cookies: cookies}
+}
+
+func target(c echo.Context, kindName, idName string, query bool) (string, int64, error) {
+	kind, raw := c.Param(kindName), c.Param(idName)
+	if query {
+		kind, raw = c.QueryParam(kindName), c.QueryParam(idName)
+		if kind == "" {
+			kind, raw = c.FormValue(kindName), c.FormValue(idName)
+		}
+	}
+	id, err := strconv.ParseInt(raw, 10, 64)
+	if err != nil || id <= 0 {
+		return "", 0, models.ErrNotFound
+	}
+	switch kind {
+	case models.TargetPost, models.TargetThread, models.TargetUser, models.TargetQuestionMessage:
+		return kind, id, nil
+	}
+	return "", 0, models.ErrNotFound
+}
+
+type reportData struct {
+	Target  *Target
+	Reasons []models.ReportReason
+	Back    string
+}
+
+func (h *Handlers) renderReport(c echo.Context, status int, t *Target, values map[string]string, err error) error {
+	p := h.r.NewPage(c, "Report")
+	p.Noindex = true
+	back := t.Link()
+	if back == "" {
+		back = "/questions"
+	}
+	p.Data = reportData{Target: t, Reasons: models.ReportReasons, Back: back}
+	if values != nil {
+		p.Form.Values = values
+	}
+	var ve *models.ValidationError
+	if errors.As(err, &ve) {
+		p.Form.Errors, p.Form.Message = ve.Fields, ve.Message
+	}
+	return h.r.Render(c, status, TplReport, p)
+}
+
+// ReportPage shows the report form for ?kind=&id=.
+func (h *Handlers) ReportPage(c echo.Context) error {
+	kind, id, err := target(c, "kind", "id", true)
+	if err != nil {
+		return err
+	}
+	t, err := h.svc.LoadTarget(c.Request().Context(), web.CurrentUser(c), kind, id)
+	if err != nil {
+		return err
+	}
+	return h.renderReport(c, http.StatusOK, t, nil, nil)
+}
+
+// Report files a report.
+func (h *Handlers) Report(c echo.Context) error {
+	kind, id, err := target(c, "kind", "id", true)
+	if err != nil {
+		return err
+	}
+	form := ReportForm{Kind: kind, ID: id, Reason: models.ReportReason(c.FormValue("reason")), Note: c.FormValue("note")}
+	u := web.CurrentUser(c)
+	_, err = h.svc.Report(c.Request().Context(), u, form)
+	var ve *models.ValidationError
+	var ce *models.ConflictError
+	switch {
+	case errors.As(err, &ve):
+		t, lerr := h.svc.LoadTarget(c.Request().Context(), u, kind, id)
+		if lerr != nil {
+			return lerr
+		}
+		return h.renderReport(c, http.StatusUnprocessableEntity, t, map[string]string{"reason": string(form.Reason), "note": form.Note}, err)
+	case errors.As(err, &ce):
+		h.cookies.SetFlash(c, ce.Message)
+	case err != nil:
+		return err
+	case form.Reason == models.ReasonSelfHarm:
+		h.cookies.SetFlash(c, "Thank you. Moderators see reports about someone at risk first. If someone is in immediate danger, call your local emergency number.")
+	default:
+		h.cookies.SetFlash(c, "Thank you for your report. A moderator will look at it; you can follow it under My reports.")
+	}
+	return web.Redirect(c, "/my/reports")
+}
+
+// MyReports lists the member's reports and their outcomes.
+func (h *Handlers) MyReports(c echo.Context) error {
+	items, err := h.svc.MyReports(c.Request().Context(), web.CurrentUser(c))
+	if err != nil {
+		return err
+	}
+	p := h.r.NewPage(c, "My reports")
+	p.Noindex = true
+	p.Data = items
+	return h.r.Render(c, http.StatusOK, TplMyReports, p)
+}
+
+type queueData struct {
+	Items []QueueItem
+	Forum string
+}
+
+// Queue is the moderators' review queue.
+func (h *Handlers) Queue(c echo.Context) error {
+	ctx := c.Request().Context()
+	var forumID int64
+	slug := c.QueryParam("forum")
+	if slug != "" {
+		if err := h.svc.db.Gorm.WithContext(ctx).Raw(`SELECT id FROM forums WHERE slug = ?`, slug).Scan(&forumID).Error; err != nil {
+			return err
+		}
+		if forumID == 0 {
+			return models.ErrNotFound
+		}
+	}
+	items, err := h.svc.Queue(ctx, web.CurrentUser(c), forumID)
+	if err != nil {
+		return err
+	}
+	p := h.r.NewPage(c, "Review queue")
+	p.Noindex = true
+	p.Data = queueData{Items: items, Forum: slug}
+	return h.r.Render(c, http.StatusOK, TplQueue, p)
+}
+
+// Item shows one reported target with everything needed to decide.
+func (h *Handlers) Item(c echo.Context) error { return h.renderItem(c, http.StatusOK, nil, nil) }
+
+func (h *Handlers) renderItem(c echo.Context, status int, values map[string]string, err error) error {
+	kind, id, kerr := target(c, "kind", "id", false)
+	if kerr != nil {
+		return kerr
+	}
+	it, ierr := h.svc.Item(c.Request().Context(), web.CurrentUser(c), kind, id)
+	if ierr != nil {
+		return ierr
+	}
+	p := h.r.NewPage(c, "Reported "+kind)
+	p.Noindex = true
+	p.Data = it
+	if values != nil {
+		p.Form.Values = values
+	}
+	var ve *models.ValidationError
+	if errors.As(err, &ve) {
+		p.Form.Errors, p.Form.Message = ve.Fields, ve.Message
+	}
+	c.Response().Header().Set("Cache-Control", "private, no-store")
+	return h.r.Render(c, status, TplItem, p)
+}
+
+var actionDone = map[string]string{
+	ActDismiss: "Dismissed: the content stays.", ActHide: "Hidden from everyone but moderators.", ActRestore: "Restored.",
+	ActRemove: "Removed.", ActLock: "The thread is locked.", ActUnlock: "The thread is open again.",
+}
+
+// Act applies a moderator's action.
+func (h *Handlers) Act(c echo.Context) error {
+	kind, id, err := target(c, "kind", "id", false)
+	if err != nil {
+		return err
+	}
+	action, reason := c.Param("action"), c.FormValue("reason")
+	err = h.svc.Act(c.Request().Context(), web.CurrentUser(c), kind, id, action, reason)
+	var ve *models.ValidationError
+	var ce *models.ConflictError
+	switch {
+	case errors.As(err, &ve):
+		return h.renderItem(c, http.StatusUnprocessableEntity, map[string]string{"reason": reason, "action": action}, err)
+	case errors.As(err, &ce):
+		h.cookies.SetFlash(c, ce.Message)
+	case err != nil:
+		return err
+	default:
+		h.cookies.SetFlash(c, actionDone[action])
+	}
+	return web.Redirect(c, "/moderation/"+url.PathEscape(kind)+"/"+strconv.FormatInt(id, 10))
+}

@@ -1,0 +1,615 @@
+package moderation
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"gorm.io/gorm"
+
+	"kindred/app/audit"
+	"kindred/app/database"
+	"kindred/models"
+)
+
+// Notifier tells a reporter their report was decided, inside the decision's
+// transaction.
+type Notifier interface {
+	NotifyReport(ctx context.Context, tx *gorm.DB, userID int64, reportID int64) error
+}
+
+// Options are the operator's settings.
+type Options struct {
+	// HideThreshold is the open-report weight at which content is hidden
+	// until a moderator decides.
+	HideThreshold float64
+}
+
+// Service implements reports and moderation.
+type Service struct {
+	db       *database.DB
+	now      func() time.Time
+	notifier Notifier
+	log      *slog.Logger
+	opts     Options
+}
+
+// New builds the service.
+func New(db *database.DB, now func() time.Time, n Notifier, log *slog.Logger, opts Options) *Service {
+	if opts.HideThreshold <= 0 {
+		opts.HideThreshold = 3
+	}
+	return &Service{db: db, now: now, notifier: n, log: log, opts: opts}
+}
+
+// Target is what a report is about, as a moderator sees it.
+type Target struct {
+	Kind          string `json:"kind"`
+	ID            int64  `json:"id"`
+	ForumID       *int64 `json:"-"`
+	ForumSlug     string `json:"forum,omitempty"`
+	ThreadID      int64  `json:"thread_id,omitempty"`
+	Title         string `json:"title,omitempty"`
+	BodyHTML      string `json:"body_html,omitempty"`
+	AuthorID      int64  `json:"-"`
+	AuthorHandle  string `json:"author,omitempty"` // "" when anonymous
+	Anonymous     bool   `json:"anonymous"`
+	Visibility    string `json:"visibility,omitempty"`
+	ThreadState   string `json:"thread_state,omitempty"`
+	ClinicianOnly bool   `json:"-"`
+	QuestionAsker int64  `json:"-"`
+	QuestionHeld  int64  `json:"-"`
+}
+
+// Link is where the target is shown on the site ("" for private content).
+func (t *Target) Link() string {
+	switch t.Kind {
+	case models.TargetPost:
+		return fmt.Sprintf("/t/%d?after=%d#post-%d", t.ThreadID, t.ID-1, t.ID)
+	case models.TargetThread:
+		return fmt.Sprintf("/t/%d", t.ID)
+	case models.TargetUser:
+		return "/members/" + t.AuthorHandle
+	}
+	return ""
+}
+
+// load finds a report target with what moderation needs.
+func (s *Service) load(ctx context.Context, db *gorm.DB, kind string, id int64) (*Target, error) {
+	t := &Target{Kind: kind, ID: id}
+	var err error
+	switch kind {
+	case models.TargetPost:
+		err = db.WithContext(ctx).Raw(`SELECT t.forum_id, f.slug AS forum_slug, p.thread_id, t.title, p.body_html, p.author_id,
+			CASE WHEN p.anonymous THEN '' ELSE u.handle END AS author_handle, p.anonymous,
+			CASE WHEN p.deleted_at IS NOT NULL THEN 'deleted' ELSE p.visibility END AS visibility, t.state AS thread_state, f.clinician_only
+			FROM posts p JOIN threads t ON t.id = p.thread_id JOIN forums f ON f.id = t.forum_id JOIN users u ON u.id = p.author_id
+			WHERE p.id = ?`, id).Scan(t).Error
+	case models.TargetThread:
+		err = db.WithContext(ctx).Raw(`SELECT t.forum_id, f.slug AS forum_slug, t.id AS thread_id, t.title,
+			(SELECT p.body_html FROM posts p WHERE p.thread_id = t.id ORDER BY p.id LIMIT 1) AS body_html, t.author_id,
+			CASE WHEN t.anonymous THEN '' ELSE u.handle END AS author_handle, t.anonymous, t.visibility, t.state AS thread_state, f.clinician_only
+			FROM threads t JOIN forums f ON f.id = t.forum_id JOIN users u ON u.id = t.author_id
+			WHERE t.id = ?`, id).Scan(t).Error
+	case models.TargetUser:
+		err = db.WithContext(ctx).Raw(`SELECT id AS author_id, handle AS author_handle FROM users WHERE id = ?`, id).Scan(t).Error
+	case models.TargetQuestionMessage:
+		err = db.WithContext(ctx).Raw(`SELECT m.body_html, m.author_id, u.handle AS author_handle, q.asker_id AS question_asker,
+			coalesce(q.assignee_id, 0) AS question_held
+			FROM question_messages m JOIN questions q ON q.id = m.question_id JOIN users u ON u.id = m.author_id
+			WHERE m.id = ?`, id).Scan(t).Error
+	default:
+		return nil, fmt.Errorf("moderation: target kind %q: %w", kind, models.ErrNotFound)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if t.AuthorID == 0 {
+		return nil, fmt.Errorf("moderation: %s %d: %w", kind, id, models.ErrNotFound)
+	}
+	t.Kind, t.ID = kind, id
+	return t, nil
+}
+
+// ReportForm is a member's report.
+type ReportForm struct {
+	Kind   string              `json:"kind"`
+	ID     int64               `json:"id"`
+	Reason models.ReportReason `json:"reason"`
+	Note   string              `json:"note"`
+}
+
+// MaxNote is the longest note a reporter may add.
+const MaxNote = 1000
+
+// canSee reports whether u may see the target (and so report it): visible
+// forum content they can read, another member, or a message in one of
+// their own private questions.
+func (s *Service) canSee(ctx context.Context, u *models.User, t *Target) (bool, error) {
+	switch t.Kind {
+	case models.TargetUser:
+		return true, nil
+	case models.TargetQuestionMessage:
+		return t.QuestionAsker == u.ID || t.QuestionHeld == u.ID, nil
+	}
+	if t.Visibility != string(models.Visible) {
+		return false, nil
+	}
+	if !t.ClinicianOnly || u.Role.IsStaff() {
+		return true, nil
+	}
+	var n int64
+	err := s.db.Gorm.WithContext(ctx).Raw(`SELECT count(*) FROM credentials WHERE user_id = ? AND status = 'verified' AND verified_until > ?`,
+		u.ID, s.now().UTC()).Scan(&n).Error
+	if err != nil {
+		return false, err
+	}
+	if n == 0 {
+		err = s.db.Gorm.WithContext(ctx).Raw(`SELECT count(*) FROM forum_moderators WHERE user_id = ? AND forum_id = ?`, u.ID, *t.ForumID).Scan(&n).Error
+	}
+	return n > 0, err
+}
+
+// stats reads what a reporter's weight depends on.
+func (s *Service) stats(ctx context.Context, db *gorm.DB, userID int64) (ReporterStats, error) {
+	var st ReporterStats
+	err := db.WithContext(ctx).Raw(`SELECT
+		EXISTS (SELECT 1 FROM credentials WHERE user_id = ? AND status = 'verified' AND verified_until > ?) AS clinician,
+		(SELECT count(*) FROM reports WHERE reporter_id = ? AND status = 'upheld') AS upheld,
+		(SELECT count(*) FROM reports WHERE reporter_id = ? AND status = 'dismissed') AS dismissed`,
+		userID, s.now().UTC(), userID, userID).Scan(&st).Error
+	return st, err
+}
+
+// Report files a report. Content whose open reports together weigh at
+// least the threshold is hidden until a moderator decides.
+func (s *Service) Report(ctx context.Context, u *models.User, form ReportForm) (*models.Report, error) {
+	now := s.now().UTC()
+	if u == nil || !u.CanSignIn(now) {
+		return nil, models.ErrForbidden
+	}
+	t, err := s.load(ctx, s.db.Gorm, form.Kind, form.ID)
+	if err != nil {
+		return nil, err
+	}
+	ok, err := s.canSee(ctx, u, t)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, fmt.Errorf("moderation: %s %d: %w", form.Kind, form.ID, models.ErrNotFound)
+	}
+	v := models.NewValidationError()
+	if !form.Reason.Valid() {
+		v.Add("reason", "Choose what is wrong.")
+	}
+	form.Note = strings.TrimSpace(form.Note)
+	if !utf8.ValidString(form.Note) || utf8.RuneCountInString(form.Note) > MaxNote {
+		v.Add("note", "Keep the note under 1,000 characters.")
+	}
+	if t.AuthorID == u.ID {
+		v.Add("reason", "You cannot report yourself. You can edit or delete your own posts.")
+	}
+	if err := v.OrNil(); err != nil {
+		return nil, err
+	}
+	st, err := s.stats(ctx, s.db.Gorm, u.ID)
+	if err != nil {
+		return nil, err
+	}
+	r := &models.Report{ReporterID: u.ID, TargetKind: t.Kind, TargetID: t.ID, ForumID: t.ForumID, Reason: form.Reason, Note: form.Note,
+		Weight: Weight(st, form.Reason), Status: models.ReportOpen, CreatedAt: now}
+	err = s.db.InTx(ctx, func(tx *database.Tx) error {
+		if err := tx.Omit("ID").Create(r).Error; err != nil {
+			return err
+		}
+		if t.Kind != models.TargetPost && t.Kind != models.TargetThread {
+			return nil
+		}
+		var total float64
+		if err := tx.Raw(`SELECT coalesce(sum(weight), 0) FROM reports WHERE target_kind = ? AND target_id = ? AND status = 'open'`, t.Kind, t.ID).Scan(&total).Error; err != nil {
+			return err
+		}
+		if total < s.opts.HideThreshold {
+			return nil
+		}
+		table := "posts"
+		if t.Kind == models.TargetThread {
+			table = "threads"
+		}
+		res := tx.Exec(`UPDATE `+table+` SET visibility = 'hidden' WHERE id = ? AND visibility = 'visible'`, t.ID)
+		if res.Error != nil || res.RowsAffected == 0 {
+			return res.Error
+		}
+		return s.record(ctx, tx, nil, "auto_hide", t, fmt.Sprintf("open reports weigh %.2f", total), "applied")
+	})
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "23505" {
+		return nil, &models.ConflictError{Message: "You have already reported this. Moderators will look at it."}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("moderation: report: %w", err)
+	}
+	return r, nil
+}
+
+// record appends a moderation action and its audit event.
+func (s *Service) record(ctx context.Context, tx *database.Tx, moderator *int64, action string, t *Target, reason, outcome string) error {
+	author := t.AuthorID
+	if err := tx.Create(&models.ModerationAction{ModeratorID: moderator, Action: action, TargetKind: t.Kind, TargetID: t.ID, AuthorID: &author,
+		Reason: reason, Outcome: outcome, CreatedAt: s.now().UTC()}).Error; err != nil {
+		return err
+	}
+	if outcome != "applied" {
+		return nil
+	}
+	id := t.ID
+	return audit.Record(ctx, tx.DB, models.AuditEvent{ActorID: moderator, Action: "moderation." + action, TargetKind: t.Kind, TargetID: &id, Reason: reason})
+}
+
+// Scope is what a moderator may act on.
+type Scope struct {
+	Global bool
+	Forums map[int64]bool
+}
+
+// ScopeOf loads u's moderation scope; ok is false for non-moderators.
+func (s *Service) ScopeOf(ctx context.Context, u *models.User) (Scope, bool, error) {
+	sc := Scope{Forums: map[int64]bool{}}
+	if u == nil {
+		return sc, false, nil
+	}
+	if u.Role.IsStaff() {
+		sc.Global = true
+		return sc, true, nil
+	}
+	var ids []int64
+	if err := s.db.Gorm.WithContext(ctx).Raw(`SELECT forum_id FROM forum_moderators WHERE user_id = ?`, u.ID).Scan(&ids).Error; err != nil {
+		return sc, false, err
+	}
+	for _, id := range ids {
+		sc.Forums[id] = true
+	}
+	return sc, len(ids) > 0, nil
+}
+
+// Covers reports whether the scope includes the target.
+func (sc Scope) Covers(t *Target) bool {
+	return sc.Global || (t.ForumID != nil && sc.Forums[*t.ForumID])
+}
+
+// QueueItem is one reported target waiting for a decision.
+type QueueItem struct {
+	Kind      string    `json:"kind"`
+	ID        int64     `json:"id"`
+	ForumSlug string    `json:"forum,omitempty"`
+	Reports   int       `json:"reports"`
+	Weight    float64   `json:"weight"`
+	SelfHarm  bool      `json:"self_harm"`
+	Reasons   string    `json:"reasons"`
+	Oldest    time.Time `json:"oldest"`
+	Title     string    `json:"title,omitempty"`
+}
+
+// Queue lists open reports grouped by target for a moderator: self-harm
+// first, then weight, then age. forumID narrows it to one forum.
+func (s *Service) Queue(ctx context.Context, u *models.User, forumID int64) ([]QueueItem, error) {
+	sc, ok, err := s.ScopeOf(ctx, u)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, models.ErrForbidden
+	}
+	q := `SELECT r.target_kind AS kind, r.target_id AS id, coalesce(f.slug, '') AS forum_slug, count(*) AS reports, sum(r.weight) AS weight,
+		bool_or(r.reason = 'self_harm') AS self_harm, string_agg(DISTINCT r.reason, ', ') AS reasons, min(r.created_at) AS oldest,
+		coalesce(max(t.title), max(pt.title), '') AS title
+		FROM reports r LEFT JOIN forums f ON f.id = r.forum_id
+		LEFT JOIN threads t ON r.target_kind = 'thread' AND t.id = r.target_id
+		LEFT JOIN posts p ON r.target_kind = 'post' AND p.id = r.target_id LEFT JOIN threads pt ON pt.id = p.thread_id
+		WHERE r.status = 'open'`
+	var args []any
+	if !sc.Global {
+		ids := make([]int64, 0, len(sc.Forums))
+		for id := range sc.Forums {
+			ids = append(ids, id)
+		}
+		q += ` AND r.forum_id IN ?`
+		args = append(args, ids)
+	}
+	if forumID > 0 {
+		q += ` AND r.forum_id = ?`
+		args = append(args, forumID)
+	}
+	q += ` GROUP BY r.target_kind, r.target_id, f.slug ORDER BY bool_or(r.reason = 'self_harm') DESC, sum(r.weight) DESC, min(r.created_at) LIMIT 200`
+	var out []QueueItem
+	err = s.db.Gorm.WithContext(ctx).Raw(q, args...).Scan(&out).Error
+	return out, err
+}
+
+// Item is everything a moderator sees to decide.
+type Item struct {
+	Target    *Target           `json:"target"`
+	Reports   []ReportView      `json:"reports"`
+	Revisions []RevisionView    `json:"revisions,omitempty"`
+	History   []HistoryView     `json:"author_history,omitempty"` // not for anonymous content
+	Actions   []HistoryView     `json:"actions"`                  // on this target
+	Open      bool              `json:"open"`                     // has open reports
+	Allowed   map[string]bool   `json:"allowed_actions"`
+	Reasons   map[string]string `json:"-"`
+}
+
+// ReportView is a report as moderators see it.
+type ReportView struct {
+	ID         int64               `json:"id"`
+	Reporter   string              `json:"reporter"`
+	Reason     models.ReportReason `json:"reason"`
+	Note       string              `json:"note"`
+	Weight     float64             `json:"weight"`
+	Status     string              `json:"status"`
+	Resolution string              `json:"resolution"`
+	CreatedAt  time.Time           `json:"created_at"`
+}
+
+// RevisionView is an earlier text of a reported post.
+type RevisionView struct {
+	Body      string    `json:"body"`
+	Reason    string    `json:"reason"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// HistoryView is one earlier moderation action.
+type HistoryView struct {
+	Action    string    `json:"action"`
+	Moderator string    `json:"moderator"` // "" for Kindred itself
+	Reason    string    `json:"reason"`
+	Outcome   string    `json:"outcome"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// Item loads one target for a moderator whose scope covers it.
+func (s *Service) Item(ctx context.Context, u *models.User, kind string, id int64) (*Item, error) {
+	sc, ok, err := s.ScopeOf(ctx, u)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, models.ErrForbidden
+	}
+	t, err := s.load(ctx, s.db.Gorm, kind, id)
+	if err != nil {
+		return nil, err
+	}
+	if !sc.Covers(t) {
+		return nil, models.ErrForbidden
+	}
+	db := s.db.Gorm.WithContext(ctx)
+	it := &Item{Target: t, Allowed: allowedActions(t)}
+	if err := db.Raw(`SELECT r.id, u.handle AS reporter, r.reason, r.note, r.weight, r.status, r.resolution, r.created_at
+		FROM reports r JOIN users u ON u.id = r.reporter_id WHERE r.target_kind = ? AND r.target_id = ? ORDER BY r.id DESC LIMIT 100`, kind, id).Scan(&it.Reports).Error; err != nil {
+		return nil, err
+	}
+	for _, r := range it.Reports {
+		if r.Status == models.ReportOpen {
+			it.Open = true
+		}
+	}
+	if kind == models.TargetPost {
+		if err := db.Raw(`SELECT body, reason, created_at FROM post_revisions WHERE post_id = ? ORDER BY id`, id).Scan(&it.Revisions).Error; err != nil {
+			return nil, err
+		}
+	}
+	if err := db.Raw(`SELECT a.action, coalesce(m.handle, '') AS moderator, a.reason, a.outcome, a.created_at FROM moderation_actions a
+		LEFT JOIN users m ON m.id = a.moderator_id WHERE a.target_kind = ? AND a.target_id = ? ORDER BY a.id`, kind, id).Scan(&it.Actions).Error; err != nil {
+		return nil, err
+	}
+	if !t.Anonymous {
+		if err := db.Raw(`SELECT a.action, coalesce(m.handle, '') AS moderator, a.reason, a.outcome, a.created_at FROM moderation_actions a
+			LEFT JOIN users m ON m.id = a.moderator_id
+			WHERE a.author_id = ? AND a.outcome = 'applied' AND NOT (a.target_kind = ? AND a.target_id = ?) ORDER BY a.id DESC LIMIT 50`,
+			t.AuthorID, kind, id).Scan(&it.History).Error; err != nil {
+			return nil, err
+		}
+	}
+	return it, nil
+}
+
+// Actions a moderator can take from the queue.
+const (
+	ActDismiss = "dismiss"
+	ActHide    = "hide"
+	ActRestore = "restore"
+	ActRemove  = "remove"
+	ActLock    = "lock"
+	ActUnlock  = "unlock"
+)
+
+// allowedActions lists what fits the target.
+func allowedActions(t *Target) map[string]bool {
+	a := map[string]bool{ActDismiss: true}
+	if t.Kind == models.TargetPost || t.Kind == models.TargetThread {
+		a[ActHide] = t.Visibility == string(models.Visible)
+		a[ActRestore] = t.Visibility == string(models.Hidden) || t.Visibility == string(models.Removed)
+		a[ActRemove] = t.Visibility != string(models.Removed)
+		a[ActLock] = t.ThreadState == string(models.ThreadOpen)
+		a[ActUnlock] = t.ThreadState == string(models.ThreadLocked)
+	}
+	return a
+}
+
+// resolving actions close the target's open reports: exactly one of
+// several moderators acting at once does.
+var resolving = map[string]string{ActDismiss: models.ReportDismissed, ActHide: models.ReportUpheld, ActRestore: models.ReportDismissed, ActRemove: models.ReportUpheld}
+
+// Act applies a moderator's action to a target. A resolving action on a
+// target whose reports another moderator just resolved is recorded as
+// superseded and answered with a ConflictError.
+func (s *Service) Act(ctx context.Context, u *models.User, kind string, id int64, action, reason string) error {
+	sc, ok, err := s.ScopeOf(ctx, u)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return models.ErrForbidden
+	}
+	reason = strings.TrimSpace(reason)
+	if action == ActRemove && utf8.RuneCountInString(reason) < 5 {
+		v := models.NewValidationError()
+		v.Add("reason", "Give a reason of at least five characters: the author reads it.")
+		return v
+	}
+	if utf8.RuneCountInString(reason) > 2000 || !utf8.ValidString(reason) {
+		v := models.NewValidationError()
+		v.Add("reason", "Keep the reason under 2,000 characters.")
+		return v
+	}
+	now := s.now().UTC()
+	superseded := false
+	err = s.db.InTx(ctx, func(tx *database.Tx) error {
+		// Lock the content first, so a second moderator waits and then
+		// sees what the first one did.
+		switch kind {
+		case models.TargetPost:
+			if err := tx.Exec(`SELECT 1 FROM posts WHERE id = ? FOR UPDATE`, id).Error; err != nil {
+				return err
+			}
+		case models.TargetThread:
+			if err := tx.Exec(`SELECT 1 FROM threads WHERE id = ? FOR UPDATE`, id).Error; err != nil {
+				return err
+			}
+		}
+		t, err := s.load(ctx, tx.DB, kind, id)
+		if err != nil {
+			return err
+		}
+		if !sc.Covers(t) {
+			return models.ErrForbidden
+		}
+		allowed, known := allowedActions(t)[action]
+		if !known {
+			return fmt.Errorf("moderation: action %q: %w", action, models.ErrNotFound)
+		}
+		var open []int64
+		if err := tx.Raw(`SELECT id FROM reports WHERE target_kind = ? AND target_id = ? AND status = 'open' ORDER BY id FOR UPDATE`, kind, id).Scan(&open).Error; err != nil {
+			return err
+		}
+		modID := u.ID
+		to, resolves := resolving[action]
+		if (resolves && len(open) == 0 && (action == ActDismiss || !allowed)) || (!resolves && !allowed) {
+			superseded = true
+			return s.record(ctx, tx, &modID, action, t, reason, "superseded")
+		}
+		if resolves && len(open) > 0 {
+			if err := tx.Exec(`UPDATE reports SET status = ?, handler_id = ?, resolution = ?, resolved_at = ? WHERE id IN ?`,
+				to, u.ID, action, now, open).Error; err != nil {
+				return err
+			}
+			var reporters []struct{ ID, ReporterID int64 }
+			if err := tx.Raw(`SELECT id, reporter_id FROM reports WHERE id IN ?`, open).Scan(&reporters).Error; err != nil {
+				return err
+			}
+			for _, r := range reporters {
+				if err := s.notifier.NotifyReport(ctx, tx.DB, r.ReporterID, r.ID); err != nil {
+					return err
+				}
+			}
+		}
+		if err := s.apply(tx, t, action); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, &modID, action, t, reason, "applied")
+	})
+	if err == nil && superseded {
+		return errSuperseded
+	}
+	return err
+}
+
+var errSuperseded = &models.ConflictError{Message: "Another moderator has already handled this. The item shows what they did."}
+
+// apply changes the content itself.
+func (s *Service) apply(tx *database.Tx, t *Target, action string) error {
+	table := ""
+	switch t.Kind {
+	case models.TargetPost:
+		table = "posts"
+	case models.TargetThread:
+		table = "threads"
+	default:
+		return nil // reports on members and messages are decided, not applied
+	}
+	switch action {
+	case ActHide:
+		return tx.Exec(`UPDATE `+table+` SET visibility = 'hidden' WHERE id = ?`, t.ID).Error
+	case ActRemove:
+		return tx.Exec(`UPDATE `+table+` SET visibility = 'removed' WHERE id = ?`, t.ID).Error
+	case ActRestore, ActDismiss:
+		if t.Visibility == string(models.Hidden) || (action == ActRestore && t.Visibility == string(models.Removed)) {
+			return tx.Exec(`UPDATE `+table+` SET visibility = 'visible' WHERE id = ?`, t.ID).Error
+		}
+	case ActLock, ActUnlock:
+		state := models.ThreadLocked
+		if action == ActUnlock {
+			state = models.ThreadOpen
+		}
+		return tx.Exec(`UPDATE threads SET state = ? WHERE id = ?`, state, t.ThreadID).Error
+	}
+	return nil
+}
+
+// MyReport is a report as its reporter sees it.
+type MyReport struct {
+	ID         int64               `json:"id"`
+	TargetKind string              `json:"target_kind"`
+	TargetID   int64               `json:"target_id"`
+	Reason     models.ReportReason `json:"reason"`
+	Status     string              `json:"status"`
+	Resolution string              `json:"resolution"`
+	CreatedAt  time.Time           `json:"created_at"`
+	ResolvedAt *time.Time          `json:"resolved_at"`
+}
+
+// Outcome says in words what happened.
+func (r MyReport) Outcome() string {
+	switch {
+	case r.Status == models.ReportOpen:
+		return "Waiting for a moderator"
+	case r.Resolution == ActRemove:
+		return "Removed by a moderator"
+	case r.Resolution == ActHide:
+		return "Hidden by a moderator"
+	case r.Status == models.ReportDismissed:
+		return "Reviewed: a moderator decided it can stay"
+	}
+	return "Handled by a moderator"
+}
+
+// MyReports lists the member's reports, newest first.
+func (s *Service) MyReports(ctx context.Context, u *models.User) ([]MyReport, error) {
+	var out []MyReport
+	err := s.db.Gorm.WithContext(ctx).Raw(`SELECT id, target_kind, target_id, reason, status, resolution, created_at, resolved_at
+		FROM reports WHERE reporter_id = ? ORDER BY id DESC LIMIT 100`, u.ID).Scan(&out).Error
+	return out, err
+}
+
+// LoadTarget is load for handlers that show a report form: only targets u
+// may see are found.
+func (s *Service) LoadTarget(ctx context.Context, u *models.User, kind string, id int64) (*Target, error) {
+	t, err := s.load(ctx, s.db.Gorm, kind, id)
+	if err != nil {
+		return nil, err
+	}
+	ok, err := s.canSee(ctx, u, t)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, models.ErrNotFound
+	}
+	return t, nil
+}
