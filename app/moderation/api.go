@@ -89,12 +89,13 @@ func (a *API) Act(c echo.Context) error {
 		return err
 	}
 	var body struct {
-		Reason string `json:"reason"`
+		Reason     string `json:"reason"`
+		ExpectOpen bool   `json:"expect_open"` // acting on open reports: 409 if another moderator resolved them
 	}
 	if err := c.Bind(&body); err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, "The request body must be a JSON object.")
 	}
-	if err := a.h.svc.Act(c.Request().Context(), web.CurrentUser(c), kind, id, c.Param("action"), body.Reason); err != nil {
+	if err := a.h.svc.Act(c.Request().Context(), web.CurrentUser(c), kind, id, c.Param("action"), body.Reason, body.ExpectOpen); err != nil {
 		return err
 	}
 	return a.Item(c)

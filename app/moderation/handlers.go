@@ -199,7 +199,7 @@ func (h *Handlers) Act(c echo.Context) error {
 		return err
 	}
 	action, reason := c.Param("action"), c.FormValue("reason")
-	err = h.svc.Act(c.Request().Context(), web.CurrentUser(c), kind, id, action, reason)
+	err = h.svc.Act(c.Request().Context(), web.CurrentUser(c), kind, id, action, reason, c.FormValue("expect_open") == "1")
 	var ve *models.ValidationError
 	var ce *models.ConflictError
 	switch {

@@ -446,10 +446,12 @@ func allowedActions(t *Target) map[string]bool {
 // several moderators acting at once does.
 var resolving = map[string]string{ActDismiss: models.ReportDismissed, ActHide: models.ReportUpheld, ActRestore: models.ReportDismissed, ActRemove: models.ReportUpheld}
 
-// Act applies a moderator's action to a target. A resolving action on a
-// target whose reports another moderator just resolved is recorded as
-// superseded and answered with a ConflictError.
-func (s *Service) Act(ctx context.Context, u *models.User, kind string, id int64, action, reason string) error {
+// Act applies a moderator's action to a target. expectOpen says the
+// moderator acted on open reports (the item page and API send it): when
+// another moderator resolved them meanwhile, or the action no longer fits
+// the content, the attempt is recorded as superseded and answered with a
+// ConflictError, so one item gets one resolution.
+func (s *Service) Act(ctx context.Context, u *models.User, kind string, id int64, action, reason string, expectOpen bool) error {
 	sc, ok, err := s.ScopeOf(ctx, u)
 	if err != nil {
 		return err
@@ -500,7 +502,7 @@ func (s *Service) Act(ctx context.Context, u *models.User, kind string, id int64
 		}
 		modID := u.ID
 		to, resolves := resolving[action]
-		if (resolves && len(open) == 0 && (action == ActDismiss || !allowed)) || (!resolves && !allowed) {
+		if (resolves && len(open) == 0 && (expectOpen || action == ActDismiss)) || !allowed {
 			superseded = true
 			return s.record(ctx, tx, &modID, action, t, reason, "superseded")
 		}

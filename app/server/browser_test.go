@@ -475,3 +475,62 @@ func TestBrowserPrivateQuestion(t *testing.T) {
 	p.waitText("Thank you for rating the answer.")
 	p.checkA11y("question page (answered)")
 }
+
+// TestBrowserReportAndRemove: a member reports a post, a moderator removes
+// it from the queue, and the reporter sees the outcome.
+func TestBrowserReportAndRemove(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	f := h.forum("heart-health", func(f *forumsForm) { f.Name = "Heart health" })
+	h.account("spammer", models.RoleMember)
+	h.account("careful", models.RoleMember)
+	h.account("mod_mo", models.RoleModerator)
+	th := h.thread("careful", f, "Walking after a stent", "How far did you walk in week one?", false)
+	h.reply("spammer", th.ID, "Buy miracle heart pills at cheap-pills.example!", false)
+	p := newPage(t, h)
+
+	p.do(chromedp.Navigate(p.url + "/signin"))
+	p.submit(`form[action="/signin"]`, "login", "careful", "password", goodPassword)
+	p.waitText("My forums")
+	p.do(chromedp.Navigate(p.url + "/t/" + itoa(th.ID)))
+	p.waitText("miracle heart pills")
+	p.do(chromedp.Click(chromedp.CSS(`a.report-link`)))
+	p.waitText("What is wrong?")
+	p.checkA11y("report form")
+	p.do(
+		chromedp.Click(chromedp.ID("reason-spam")),
+		chromedp.SendKeys(chromedp.ID("note"), "Advertising pills."),
+		chromedp.Click(chromedp.CSS(`form[action="/reports"] button[type=submit]`)),
+	)
+	p.waitText("Thank you for your report.")
+	p.waitText("Waiting for a moderator")
+	p.checkA11y("my reports")
+	p.do(chromedp.Click(chromedp.CSS(`form[action="/signout"] button`)))
+	p.waitText("You are signed out.")
+
+	p.do(chromedp.Navigate(p.url + "/signin"))
+	p.submit(`form[action="/signin"]`, "login", "mod_mo", "password", goodPassword)
+	p.waitText("My forums")
+	p.do(chromedp.Click(chromedp.CSS(`a[href="/moderation"]`)))
+	p.waitText("Walking after a stent")
+	p.checkA11y("review queue")
+	p.do(chromedp.Click(chromedp.CSS(`a[href^="/moderation/post/"]`)))
+	p.waitText("Advertising pills.")
+	p.checkA11y("review item")
+	p.submit(`form[action$="/remove"]`, "reason", "Advertising is not allowed here.")
+	p.waitText("Removed.")
+	p.do(chromedp.Click(chromedp.CSS(`form[action="/signout"] button`)))
+	p.waitText("You are signed out.")
+
+	p.do(chromedp.Navigate(p.url + "/t/" + itoa(th.ID)))
+	p.waitText("How far did you walk")
+	if strings.Contains(p.eval(`document.body.innerText`), "miracle heart pills") {
+		t.Fatal("the removed post is still shown")
+	}
+	p.do(chromedp.Navigate(p.url + "/signin"))
+	p.submit(`form[action="/signin"]`, "login", "careful", "password", goodPassword)
+	p.waitJS(`document.querySelector(".badge") !== null`, "the bell shows the outcome")
+	p.do(chromedp.Navigate(p.url + "/notifications"))
+	p.waitText("A moderator decided on something you reported")
+	p.do(chromedp.Click(chromedp.CSS(`.notification-link`)))
+	p.waitText("Removed by a moderator")
+}

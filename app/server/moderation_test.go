@@ -1,0 +1,239 @@
+package server_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+
+	"kindred/app/forums"
+	"kindred/app/moderation"
+	"kindred/models"
+)
+
+func (h *harness) report(handle, kind string, id int64, reason models.ReportReason) (*models.Report, error) {
+	h.t.Helper()
+	return h.app.Moderation.Report(context.Background(), h.user(handle), moderation.ReportForm{Kind: kind, ID: id, Reason: reason})
+}
+
+// TestReportsHideAtTheThreshold: open reports add up by weight; at the
+// threshold the post is hidden from pages, API and notifications until a
+// moderator decides, and a dismissal brings it back.
+func TestReportsHideAtTheThreshold(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	h.licensing()
+	ctx := context.Background()
+	f := h.forum("heart", nil)
+	for _, u := range []string{"author", "rep_one", "rep_two", "rep_three", "follower"} {
+		h.account(u, models.RoleMember)
+	}
+	h.clinician("dr_rep", "cardiology")
+	th := h.thread("author", f, "A thread", "Opening.", false)
+	if err := h.app.Forums.SetThreadFollow(ctx, h.viewer("follower"), &forums.ThreadView{Thread: *threadModel(h, th.ID)}, true); err != nil {
+		t.Fatal(err)
+	}
+	bad := h.reply("author", th.ID, "Stop your insulin, cinnamon cures diabetes.", false)
+	visible := func() bool { return strings.Contains(h.browser().get("/t/"+itoa(th.ID)).body, "cinnamon cures") }
+	if !visible() {
+		t.Fatal("post not shown at first")
+	}
+	if _, err := h.report("rep_one", models.TargetPost, bad.ID, models.ReasonSpam); err != nil {
+		t.Fatal(err)
+	}
+	if !visible() {
+		t.Fatal("hidden after one report (weight 1 of 3)")
+	}
+	if _, err := h.report("rep_one", models.TargetPost, bad.ID, models.ReasonOther); !isConflict(err) {
+		t.Errorf("second report by the same member: %v", err)
+	}
+	// A clinician's misinformation report weighs 2: together 3, the threshold.
+	r, err := h.report("dr_rep", models.TargetPost, bad.ID, models.ReasonMisinformation)
+	if err != nil || r.Weight != 2 {
+		t.Fatalf("clinician report: %v %+v", err, r)
+	}
+	if visible() {
+		t.Fatal("still shown at the threshold")
+	}
+	if a := h.api("GET", "/api/v1/threads/"+itoa(th.ID)+"/posts", "", nil); strings.Contains(a.Raw, "cinnamon cures") {
+		t.Error("hidden post in the API")
+	}
+	fb := h.browser()
+	fb.signIn("follower", goodPassword)
+	if n := strings.Count(fb.get("/notifications").body, "notification-link"); n != 0 {
+		t.Errorf("follower still has %d notifications about the hidden reply", n)
+	}
+	if countWhere(t, h, `SELECT count(*) FROM moderation_actions WHERE action = 'auto_hide' AND target_id = ?`, bad.ID) != 1 {
+		t.Error("auto-hide not recorded")
+	}
+	// Self-reports are refused; content members cannot see is not found.
+	if _, err := h.report("rep_two", models.TargetPost, bad.ID, models.ReasonSpam); !errors.Is(err, models.ErrNotFound) {
+		t.Errorf("reporting hidden content: %v", err)
+	}
+	var ve *models.ValidationError
+	if _, err := h.report("author", models.TargetThread, th.ID, models.ReasonSpam); !errors.As(err, &ve) {
+		t.Errorf("self-report: %v", err)
+	}
+	// A moderator dismisses: the post is back, reporters are told.
+	mod := h.user(h.ensureAdmin())
+	if err := h.app.Moderation.Act(ctx, mod, models.TargetPost, bad.ID, moderation.ActDismiss, "", true); err != nil {
+		t.Fatal(err)
+	}
+	if !visible() {
+		t.Error("not restored by the dismissal")
+	}
+	if notifCount(t, h, "rep_one", models.NotifyReportResolved) != 1 || notifCount(t, h, "dr_rep", models.NotifyReportResolved) != 1 {
+		t.Error("reporters not told")
+	}
+	rb := h.browser()
+	rb.signIn("rep_one", goodPassword)
+	if !strings.Contains(rb.get("/my/reports").body, "a moderator decided it can stay") {
+		t.Error("My reports lacks the outcome")
+	}
+	// Dismissed reports weigh less next time.
+	r, _ = h.report("rep_one", models.TargetPost, bad.ID, models.ReasonSpam)
+	if r == nil || r.Weight != 0.75 {
+		t.Errorf("weight after a dismissed report: %+v", r)
+	}
+}
+
+func threadModel(h *harness, id int64) *models.Thread {
+	var t models.Thread
+	if err := h.app.DB.Gorm.First(&t, id).Error; err != nil {
+		h.t.Fatal(err)
+	}
+	return &t
+}
+
+// TestModerationScope: forum moderators act in their forums only (403
+// elsewhere, pages and API); the queue shows them only their forums;
+// self-harm comes first.
+func TestModerationScope(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	heart := h.forum("heart", nil)
+	lungs := h.forum("lungs", nil)
+	for _, u := range []string{"author", "rep_one", "rep_two"} {
+		h.account(u, models.RoleMember)
+	}
+	hp := h.thread("author", heart, "Heart post", "Heart text.", false)
+	lp := h.thread("author", lungs, "Lung post", "Lung text.", false)
+	risk := h.thread("author", heart, "I can't go on", "Nobody would notice.", false)
+	h.report("rep_one", models.TargetThread, hp.ID, models.ReasonSpam)
+	h.report("rep_two", models.TargetThread, hp.ID, models.ReasonSpam)
+	h.report("rep_one", models.TargetThread, lp.ID, models.ReasonHarassment)
+	h.report("rep_one", models.TargetThread, risk.ID, models.ReasonSelfHarm)
+	h.member("heart_mod")
+	h.makeForumModerator("heart_mod", heart)
+	hm := h.browser()
+	hm.signIn("heart_mod", goodPassword)
+
+	page := hm.get("/moderation")
+	if page.StatusCode != http.StatusOK || !strings.Contains(page.body, "Heart post") || strings.Contains(page.body, "Lung post") {
+		t.Fatalf("forum moderator's queue: %d", page.StatusCode)
+	}
+	if strings.Index(page.body, "I can&#39;t go on") > strings.Index(page.body, "Heart post") {
+		t.Error("self-harm is not first")
+	}
+	if r := hm.get("/moderation/thread/" + itoa(lp.ID)); r.StatusCode != http.StatusForbidden {
+		t.Errorf("forum moderator opens another forum's item: %d", r.StatusCode)
+	}
+	hm.get("/moderation")
+	if r := hm.post("/moderation/thread/"+itoa(lp.ID)+"/hide", nil); r.StatusCode != http.StatusForbidden {
+		t.Errorf("forum moderator acts in another forum: %d", r.StatusCode)
+	}
+	tok := hm.token("write")
+	if a := h.api("POST", "/api/v1/moderation/items/thread/"+itoa(lp.ID)+"/hide", tok, map[string]any{}); a.Status != http.StatusForbidden {
+		t.Errorf("API: %d", a.Status)
+	}
+	if a := h.api("POST", "/api/v1/moderation/items/thread/"+itoa(hp.ID)+"/hide", tok, map[string]any{}); a.Status != http.StatusOK {
+		t.Errorf("forum moderator hides in their forum: %d %s", a.Status, a.Raw)
+	}
+	member := h.browser()
+	member.signIn("rep_one", goodPassword)
+	if r := member.get("/moderation"); r.StatusCode != http.StatusForbidden {
+		t.Errorf("member sees the queue: %d", r.StatusCode)
+	}
+	// A global moderator sees everything; removing needs a reason.
+	gm := h.withRole("global_mod", models.RoleModerator)
+	if !strings.Contains(gm.get("/moderation").body, "Lung post") {
+		t.Error("global moderator misses a forum")
+	}
+	gm.get("/moderation/thread/" + itoa(lp.ID))
+	if r := gm.post("/moderation/thread/"+itoa(lp.ID)+"/remove", url.Values{"reason": {""}}); r.StatusCode != http.StatusUnprocessableEntity {
+		t.Errorf("remove without a reason: %d", r.StatusCode)
+	}
+	if r := gm.post("/moderation/thread/"+itoa(lp.ID)+"/remove", url.Values{"reason": {"Personal attacks on another member"}}); r.StatusCode != http.StatusSeeOther {
+		t.Errorf("remove: %d", r.StatusCode)
+	}
+	if r := h.browser().get("/t/" + itoa(lp.ID)); r.StatusCode != http.StatusNotFound {
+		t.Errorf("removed thread still shown: %d", r.StatusCode)
+	}
+	if countWhere(t, h, `SELECT count(*) FROM audit_events WHERE action = 'moderation.remove' AND target_id = ?`, lp.ID) != 1 {
+		t.Error("removal not audited")
+	}
+}
+
+// TestTwoModeratorsOneResolution: moderators acting on the same report at
+// once: exactly one resolution, every attempt recorded.
+func TestTwoModeratorsOneResolution(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	ctx := context.Background()
+	f := h.forum("heart", nil)
+	h.account("author", models.RoleMember)
+	h.account("rep", models.RoleMember)
+	h.account("mod_a", models.RoleModerator)
+	h.account("mod_b", models.RoleModerator)
+	a, b := h.user("mod_a"), h.user("mod_b")
+	for round := 0; round < 20; round++ {
+		th := h.thread("author", f, "Round "+itoa(int64(round)), "Text.", false)
+		if _, err := h.report("rep", models.TargetThread, th.ID, models.ReasonSpam); err != nil {
+			t.Fatal(err)
+		}
+		actions := []string{moderation.ActHide, moderation.ActDismiss}
+		if round%2 == 1 {
+			actions = []string{moderation.ActRemove, moderation.ActRemove}
+		}
+		var wg sync.WaitGroup
+		errs := make([]error, 2)
+		for i, m := range []*models.User{a, b} {
+			wg.Add(1)
+			go func(i int, m *models.User) {
+				defer wg.Done()
+				errs[i] = h.app.Moderation.Act(ctx, m, models.TargetThread, th.ID, actions[i], "Spam links in the text", true)
+			}(i, m)
+		}
+		wg.Wait()
+		ok, conflicts := 0, 0
+		for _, err := range errs {
+			switch {
+			case err == nil:
+				ok++
+			case isConflict(err):
+				conflicts++
+			default:
+				t.Fatalf("round %d: %v", round, err)
+			}
+		}
+		if ok != 1 || conflicts != 1 {
+			t.Fatalf("round %d: %d applied, %d conflicts", round, ok, conflicts)
+		}
+		if n := countWhere(t, h, `SELECT count(*) FROM reports WHERE target_id = ? AND status <> 'open'`, th.ID); n != 1 {
+			t.Fatalf("round %d: %d resolved reports", round, n)
+		}
+		if n := countWhere(t, h, `SELECT count(*) FROM moderation_actions WHERE target_id = ? AND moderator_id IS NOT NULL`, th.ID); n != 2 {
+			t.Fatalf("round %d: %d attempts recorded, want 2", round, n)
+		}
+		if n := countWhere(t, h, `SELECT count(*) FROM moderation_actions WHERE target_id = ? AND outcome = 'superseded'`, th.ID); n != 1 {
+			t.Fatalf("round %d: %d superseded", round, n)
+		}
+	}
+	// The record is append-only, even for the application's own role.
+	if err := h.app.DB.Gorm.Exec(`UPDATE moderation_actions SET reason = 'x'`).Error; err == nil {
+		t.Error("moderation_actions accepted an UPDATE")
+	}
+	if err := h.app.DB.Gorm.Exec(`DELETE FROM audit_events`).Error; err == nil {
+		t.Error("audit_events accepted a DELETE")
+	}
+}
