@@ -5,7 +5,7 @@
 -- (NULL: global moderators only).
 CREATE TABLE reports (
     id          bigserial PRIMARY KEY,
-    reporter_id bigint      NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    reporter_id bigint REFERENCES users (id) ON DELETE CASCADE, -- NULL: Kindred itself (watched words, crisis)
     target_kind text        NOT NULL CHECK (target_kind IN ('post', 'thread', 'user', 'question_message')),
     target_id   bigint      NOT NULL,
     forum_id    bigint REFERENCES forums (id),

@@ -17,6 +17,9 @@ var ErrSignInRequired = errors.New("sign in required")
 type ValidationError struct {
 	Message string
 	Fields  map[string]string
+	// Code, when set, replaces "invalid" in API errors (such as
+	// "personal_data": confirm and send again).
+	Code string
 }
 
 // NewValidationError starts an empty set of field errors.

@@ -71,6 +71,9 @@ type Thread struct {
 	HasClinicianAnswer bool
 	CreatedAt          time.Time
 	LastPostAt         time.Time
+	// Crisis is set on a just-written thread whose text matched crisis
+	// words, so the author is shown crisis resources.
+	Crisis bool `gorm:"-" json:"-"`
 }
 
 // Post is one message in a thread. Body is markdown; BodyHTML is its
@@ -91,6 +94,7 @@ type Post struct {
 	CreatedAt          time.Time
 	EditedAt           *time.Time
 	DeletedAt          *time.Time
+	Crisis             bool `gorm:"-" json:"-"` // see Thread.Crisis
 }
 
 // PostRevision keeps the text an edit or deletion replaced.

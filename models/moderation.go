@@ -68,7 +68,7 @@ const (
 // Report is one member's report.
 type Report struct {
 	ID         int64
-	ReporterID int64
+	ReporterID *int64 // nil: Kindred itself
 	TargetKind string
 	TargetID   int64
 	ForumID    *int64
@@ -95,5 +95,8 @@ type ModerationAction struct {
 	CreatedAt   time.Time
 }
 
-// NotifyReportResolved tells a reporter their report was decided.
-const NotifyReportResolved = "report_resolved"
+// Notification kinds about reports.
+const (
+	NotifyReportResolved = "report_resolved" // to the reporter: decided
+	NotifyReportUrgent   = "report_urgent"   // to moderators: someone may be at risk
+)

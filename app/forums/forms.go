@@ -60,6 +60,8 @@ type ThreadForm struct {
 	Title     string `json:"title"`
 	Body      string `json:"body"`
 	Anonymous bool   `json:"anonymous"`
+	// ConfirmPersonal sends text that seems to contain personal data anyway.
+	ConfirmPersonal bool `json:"confirm_personal_data"`
 }
 
 // Validate trims and checks the form.
@@ -72,8 +74,9 @@ func (f *ThreadForm) Validate() error {
 
 // PostForm is a reply or an edit.
 type PostForm struct {
-	Body      string `json:"body"`
-	Anonymous bool   `json:"anonymous"`
+	Body            string `json:"body"`
+	Anonymous       bool   `json:"anonymous"`
+	ConfirmPersonal bool   `json:"confirm_personal_data"`
 }
 
 // Validate trims and checks the body.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"html/template"
 	"net/http"
+	"net/url"
 	"strconv"
 
 	"github.com/labstack/echo/v4"
@@ -231,7 +232,7 @@ func (h *Handlers) CreateThread(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	form := ThreadForm{Title: c.FormValue("title"), Body: c.FormValue("body"), Anonymous: checked(c, "anonymous")}
+	form := ThreadForm{Title: c.FormValue("title"), Body: c.FormValue("body"), Anonymous: checked(c, "anonymous"), ConfirmPersonal: checked(c, "confirm_personal_data")}
 	key := c.FormValue("idempotency_key")
 	values := map[string]string{"title": form.Title, "body": form.Body}
 	if form.Anonymous {
@@ -253,6 +254,9 @@ func (h *Handlers) CreateThread(c echo.Context) error {
 	}
 	if err != nil {
 		return err
+	}
+	if t.Crisis {
+		return web.Redirect(c, "/support?next="+url.QueryEscape("/t/"+strconv.FormatInt(t.ID, 10)))
 	}
 	return web.Redirect(c, "/t/"+strconv.FormatInt(t.ID, 10))
 }
@@ -348,7 +352,7 @@ func (h *Handlers) Reply(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	form := PostForm{Body: c.FormValue("body"), Anonymous: checked(c, "anonymous")}
+	form := PostForm{Body: c.FormValue("body"), Anonymous: checked(c, "anonymous"), ConfirmPersonal: checked(c, "confirm_personal_data")}
 	key := c.FormValue("idempotency_key")
 	values := map[string]string{"body": form.Body, "idempotency_key": key}
 	if form.Anonymous {
@@ -368,6 +372,9 @@ func (h *Handlers) Reply(c echo.Context) error {
 	}
 	if err != nil {
 		return err
+	}
+	if post.Crisis {
+		return web.Redirect(c, "/support?next="+url.QueryEscape(postURL(tv.Thread.ID, post.ID)))
 	}
 	return web.Redirect(c, postURL(tv.Thread.ID, post.ID))
 }
@@ -438,7 +445,7 @@ func (h *Handlers) Edit(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	form := PostForm{Body: c.FormValue("body")}
+	form := PostForm{Body: c.FormValue("body"), ConfirmPersonal: checked(c, "confirm_personal_data")}
 	page := func() *web.Page {
 		p := h.r.NewPage(c, "Edit your post")
 		p.Noindex = true

@@ -61,9 +61,10 @@ func CanReply(v Viewer, f *models.Forum, t *models.Thread) bool {
 func CanReact(v Viewer, f *models.Forum) bool { return CanPostIn(v, f) }
 
 // CanSeeThread hides pending, hidden and removed threads from all but the
-// forum's moderators.
+// forum's moderators; authors see their own threads awaiting review.
 func CanSeeThread(v Viewer, f *models.Forum, t *models.Thread) bool {
-	return CanReadForum(v, f) && (t.Visibility == models.Visible || v.ModeratesForum(f))
+	return CanReadForum(v, f) && (t.Visibility == models.Visible || v.ModeratesForum(f) ||
+		(t.Visibility == models.Pending && v.User != nil && t.AuthorID == v.User.ID))
 }
 
 // CanEditPost lets authors edit their own posts and moderators edit any

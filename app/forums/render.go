@@ -127,6 +127,14 @@ func postsHTML(d *threadData, csrfToken func() string) template.HTML {
 		if p.EditedAt != nil {
 			b.s(` · edited`)
 		}
+		switch p.visibility {
+		case "pending":
+			b.s(` · <span class="tag">Awaiting review</span>`)
+		case "hidden":
+			b.s(` · <span class="tag">Hidden by moderators</span>`)
+		case "removed":
+			b.s(` · <span class="tag">Removed by moderators</span>`)
+		}
 		b.s(`</p></header>`)
 		if p.DeletedAt != nil {
 			b.s(`<p class="removed">This post was removed by its author.</p></article></li>`)

@@ -47,6 +47,8 @@ type Service struct {
 	md       *markdown.Renderer
 	notifier Notifier
 	log      *slog.Logger
+	checker  TextChecker // nil: no watched words or personal-data check
+	reporter Reporter
 }
 
 // New builds the service.
@@ -406,9 +408,10 @@ type PostRow struct {
 
 	// Display fields, computed once in Go so the page template stays a
 	// plain walk over values (template function calls are costly).
-	mine      [4]bool // the viewer's reactions, in models.ReactionKinds order
-	PrevID    int64   `json:"-" gorm:"-"`
-	RoleLabel string  `json:"-" gorm:"-"`
+	mine       [4]bool // the viewer's reactions, in models.ReactionKinds order
+	visibility string  // shown to moderators and, while pending, to the author
+	PrevID     int64   `json:"-" gorm:"-"`
+	RoleLabel  string  `json:"-" gorm:"-"`
 }
 
 // counts returns the reaction counts in models.ReactionKinds order.
@@ -449,10 +452,11 @@ const postsSQL = `SELECT p.id, p.thread_id, p.anonymous, (p.author_id = $1) AS m
 	CASE WHEN p.author_id = $1 AND p.deleted_at IS NULL THEN p.body ELSE '' END,
 	CASE WHEN p.deleted_at IS NULL THEN p.body_html ELSE '' END,
 	p.author_was_clinician, p.support_count, p.hug_count, p.me_too_count, p.helpful_count,
-	p.created_at, p.edited_at, p.deleted_at,
+	p.created_at, p.edited_at, p.deleted_at, p.visibility,
 	CASE WHEN c.id IS NULL THEN '' ELSE ` + badgeSQL + ` END
 	FROM (SELECT * FROM posts p WHERE p.thread_id = $2
-	        AND (p.visibility = 'visible' OR $3 OR (SELECT forum_id FROM threads WHERE id = $2) = ANY($5::bigint[]))
+	        AND (p.visibility = 'visible' OR $3 OR (SELECT forum_id FROM threads WHERE id = $2) = ANY($5::bigint[])
+	             OR (p.visibility = 'pending' AND p.author_id = $1))
 	        AND %s LIMIT 31) p
 	JOIN users u ON u.id = p.author_id
 	LEFT JOIN credentials c ON c.user_id = p.author_id AND c.status = 'verified' AND c.verified_until > $6 AND NOT p.anonymous
@@ -505,7 +509,7 @@ func scanPosts(dbRows pgx.Rows) ([]PostRow, error) {
 	for dbRows.Next() {
 		var r PostRow
 		if err := dbRows.Scan(&r.ID, &r.ThreadID, &r.Anonymous, &r.Mine, &r.AuthorHandle, &r.AuthorRole, &r.Body, &r.BodyHTML,
-			&r.AuthorWasClinician, &r.SupportCount, &r.HugCount, &r.MeTooCount, &r.HelpfulCount, &r.CreatedAt, &r.EditedAt, &r.DeletedAt, &r.ClinicianBadge); err != nil {
+			&r.AuthorWasClinician, &r.SupportCount, &r.HugCount, &r.MeTooCount, &r.HelpfulCount, &r.CreatedAt, &r.EditedAt, &r.DeletedAt, &r.visibility, &r.ClinicianBadge); err != nil {
 			return nil, fmt.Errorf("forums: posts: %w", err)
 		}
 		rows = append(rows, r)
@@ -698,6 +702,14 @@ func (s *Service) CreateThread(ctx context.Context, v Viewer, f *models.Forum, f
 	if err != nil {
 		return nil, err
 	}
+	sc, err := s.screen(ctx, form.Title+"\n"+form.Body, form.ConfirmPersonal)
+	if err != nil {
+		return nil, err
+	}
+	vis := models.Visible
+	if sc.pending {
+		vis = models.Pending
+	}
 	now := s.now().UTC()
 	var t models.Thread
 	err = s.db.InTx(ctx, func(tx *database.Tx) error {
@@ -709,7 +721,7 @@ func (s *Service) CreateThread(ctx context.Context, v Viewer, f *models.Forum, f
 			return tx.First(&t, existing).Error
 		}
 		t = models.Thread{ForumID: f.ID, AuthorID: v.User.ID, Title: form.Title, Anonymous: form.Anonymous, State: models.ThreadOpen,
-			Visibility: models.Visible, CreatedAt: now, LastPostAt: now}
+			Visibility: vis, CreatedAt: now, LastPostAt: now}
 		if err := tx.Create(&t).Error; err != nil {
 			return err
 		}
@@ -728,11 +740,15 @@ func (s *Service) CreateThread(ctx context.Context, v Viewer, f *models.Forum, f
 			ForumID: f.ID, ThreadID: t.ID, PostID: p.ID, Exclude: v.User.ID}); err != nil {
 			return err
 		}
+		if err := s.afterWrite(ctx, tx, sc, models.TargetThread, t.ID, f.ID); err != nil {
+			return err
+		}
 		return recordKey(ctx, tx.DB, v.User.ID, key, t.ID)
 	})
 	if err != nil {
 		return nil, err
 	}
+	t.Crisis = sc.result.Crisis
 	return &t, nil
 }
 
@@ -758,6 +774,14 @@ func (s *Service) Reply(ctx context.Context, v Viewer, tv *ThreadView, form Post
 	if err != nil {
 		return nil, err
 	}
+	sc, err := s.screen(ctx, form.Body, form.ConfirmPersonal)
+	if err != nil {
+		return nil, err
+	}
+	vis := models.Visible
+	if sc.pending {
+		vis = models.Pending
+	}
 	now := s.now().UTC()
 	var p models.Post
 	err = s.db.InTx(ctx, func(tx *database.Tx) error {
@@ -781,7 +805,7 @@ func (s *Service) Reply(ctx context.Context, v Viewer, tv *ThreadView, form Post
 		// A verified clinician's reply, under their name, to someone else's
 		// thread answers it.
 		clinician := v.Clinician && !form.Anonymous
-		p = models.Post{ThreadID: t.ID, AuthorID: v.User.ID, Body: form.Body, BodyHTML: html, Anonymous: form.Anonymous, Visibility: models.Visible,
+		p = models.Post{ThreadID: t.ID, AuthorID: v.User.ID, Body: form.Body, BodyHTML: html, Anonymous: form.Anonymous, Visibility: vis,
 			AuthorWasClinician: clinician, CreatedAt: now}
 		if err := tx.Create(&p).Error; err != nil {
 			return err
@@ -797,11 +821,15 @@ func (s *Service) Reply(ctx context.Context, v Viewer, tv *ThreadView, form Post
 			ForumID: tv.Forum.ID, ThreadID: t.ID, PostID: p.ID, Exclude: v.User.ID}); err != nil {
 			return err
 		}
+		if err := s.afterWrite(ctx, tx, sc, models.TargetPost, p.ID, tv.Forum.ID); err != nil {
+			return err
+		}
 		return recordKey(ctx, tx.DB, v.User.ID, key, p.ID)
 	})
 	if err != nil {
 		return nil, err
 	}
+	p.Crisis = sc.result.Crisis
 	return &p, nil
 }
 
@@ -843,6 +871,10 @@ func (s *Service) EditPost(ctx context.Context, v Viewer, pc *PostContext, form 
 	if err := form.Validate(); err != nil {
 		return err
 	}
+	sc, err := s.screen(ctx, form.Body, form.ConfirmPersonal)
+	if err != nil {
+		return err
+	}
 	html, err := s.md.Render(form.Body)
 	if err != nil {
 		return err
@@ -862,7 +894,14 @@ func (s *Service) EditPost(ctx context.Context, v Viewer, pc *PostContext, form 
 		if err := tx.Create(&models.PostRevision{PostID: p.ID, EditorID: v.User.ID, Body: p.Body, Reason: "edit", CreatedAt: now}).Error; err != nil {
 			return err
 		}
-		if err := tx.Model(&models.Post{}).Where("id = ?", p.ID).Updates(map[string]any{"body": form.Body, "body_html": html, "edited_at": now}).Error; err != nil {
+		cols := map[string]any{"body": form.Body, "body_html": html, "edited_at": now}
+		if sc.pending && p.Visibility == models.Visible {
+			cols["visibility"] = models.Pending
+		}
+		if err := tx.Model(&models.Post{}).Where("id = ?", p.ID).Updates(cols).Error; err != nil {
+			return err
+		}
+		if err := s.afterWrite(ctx, tx, sc, models.TargetPost, p.ID, pc.Forum.ID); err != nil {
 			return err
 		}
 		if p.AuthorID != v.User.ID {

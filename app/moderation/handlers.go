@@ -8,6 +8,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"kindred/app/markdown"
+	"kindred/app/safety"
 	"kindred/app/web"
 	"kindred/models"
 )
@@ -18,21 +20,24 @@ const (
 	TplMyReports = "pages/moderation/my_reports.html"
 	TplQueue     = "pages/moderation/queue.html"
 	TplItem      = "pages/moderation/item.html"
+	TplSupport   = "pages/moderation/support.html"
+	TplSafety    = "pages/moderation/safety.html"
 )
 
 // Templates lists every page this package renders, checked at start-up.
-var Templates = []string{TplReport, TplMyReports, TplQueue, TplItem}
+var Templates = []string{TplReport, TplMyReports, TplQueue, TplItem, TplSupport, TplSafety}
 
 // Handlers serves the moderation pages.
 type Handlers struct {
 	svc     *Service
 	r       *web.Renderer
 	cookies web.Cookies
+	md      *markdown.Renderer
 }
 
 // NewHandlers wires the HTML handlers.
-func NewHandlers(svc *Service, r *web.Renderer, cookies web.Cookies) *Handlers {
-	return &Handlers{svc: svc, r: r, cookies: cookies}
+func NewHandlers(svc *Service, r *web.Renderer, cookies web.Cookies, md *markdown.Renderer) *Handlers {
+	return &Handlers{svc: svc, r: r, cookies: cookies, md: md}
 }
 
 func target(c echo.Context, kindName, idName string, query bool) (string, int64, error) {
@@ -213,4 +218,101 @@ func (h *Handlers) Act(c echo.Context) error {
 		h.cookies.SetFlash(c, actionDone[action])
 	}
 	return web.Redirect(c, "/moderation/"+url.PathEscape(kind)+"/"+strconv.FormatInt(id, 10))
+}
+
+type supportData struct {
+	HTML string // sanitised by app/markdown
+	Next string
+}
+
+// Support shows the crisis resources; posts that matched crisis words lead
+// here, with a link on to the post.
+func (h *Handlers) Support(c echo.Context) error {
+	text, err := h.svc.CrisisResources(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	html, err := h.md.Render(text)
+	if err != nil {
+		return err
+	}
+	p := h.r.NewPage(c, "Support, right now")
+	p.Noindex = true
+	next := ""
+	if n := c.QueryParam("next"); n != "" {
+		next = web.SafeNext(n)
+	}
+	p.Data = supportData{HTML: html, Next: next}
+	return h.r.Render(c, http.StatusOK, TplSupport, p)
+}
+
+type safetyData struct {
+	Words   []safety.Word
+	Actions []string
+	Crisis  string
+}
+
+// Safety is the admins' page for watched words and crisis resources.
+func (h *Handlers) Safety(c echo.Context) error { return h.renderSafety(c, http.StatusOK, nil) }
+
+func (h *Handlers) renderSafety(c echo.Context, status int, err error) error {
+	ctx := c.Request().Context()
+	words, werr := h.svc.Words(ctx)
+	if werr != nil {
+		return werr
+	}
+	crisis, cerr := h.svc.CrisisResources(ctx)
+	if cerr != nil {
+		return cerr
+	}
+	p := h.r.NewPage(c, "Safety")
+	p.Noindex = true
+	p.Data = safetyData{Words: words, Actions: safety.Actions, Crisis: crisis}
+	var ve *models.ValidationError
+	if errors.As(err, &ve) {
+		p.Form.Values = map[string]string{"pattern": c.FormValue("pattern"), "action": c.FormValue("action"), "crisis_resources": c.FormValue("crisis_resources")}
+		p.Form.Errors, p.Form.Message = ve.Fields, ve.Message
+	}
+	return h.r.Render(c, status, TplSafety, p)
+}
+
+// SaveWord adds a watched word.
+func (h *Handlers) SaveWord(c echo.Context) error {
+	err := h.svc.SaveWord(c.Request().Context(), web.CurrentUser(c), c.FormValue("pattern"), c.FormValue("action"))
+	var ve *models.ValidationError
+	if errors.As(err, &ve) {
+		return h.renderSafety(c, http.StatusUnprocessableEntity, err)
+	}
+	if err != nil {
+		return err
+	}
+	h.cookies.SetFlash(c, "Saved.")
+	return web.Redirect(c, "/admin/safety")
+}
+
+// DeleteWord removes one.
+func (h *Handlers) DeleteWord(c echo.Context) error {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		return models.ErrNotFound
+	}
+	if err := h.svc.DeleteWord(c.Request().Context(), web.CurrentUser(c), id); err != nil {
+		return err
+	}
+	h.cookies.SetFlash(c, "Removed from the list.")
+	return web.Redirect(c, "/admin/safety")
+}
+
+// SaveCrisis replaces the crisis resources text.
+func (h *Handlers) SaveCrisis(c echo.Context) error {
+	err := h.svc.SaveCrisisResources(c.Request().Context(), web.CurrentUser(c), c.FormValue("crisis_resources"))
+	var ve *models.ValidationError
+	if errors.As(err, &ve) {
+		return h.renderSafety(c, http.StatusUnprocessableEntity, err)
+	}
+	if err != nil {
+		return err
+	}
+	h.cookies.SetFlash(c, "The crisis resources are saved.")
+	return web.Redirect(c, "/admin/safety")
 }

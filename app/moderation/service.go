@@ -202,7 +202,7 @@ func (s *Service) Report(ctx context.Context, u *models.User, form ReportForm) (
 	if err != nil {
 		return nil, err
 	}
-	r := &models.Report{ReporterID: u.ID, TargetKind: t.Kind, TargetID: t.ID, ForumID: t.ForumID, Reason: form.Reason, Note: form.Note,
+	r := &models.Report{ReporterID: &u.ID, TargetKind: t.Kind, TargetID: t.ID, ForumID: t.ForumID, Reason: form.Reason, Note: form.Note,
 		Weight: Weight(st, form.Reason), Status: models.ReportOpen, CreatedAt: now}
 	err = s.db.InTx(ctx, func(tx *database.Tx) error {
 		if err := tx.Omit("ID").Create(r).Error; err != nil {
@@ -390,8 +390,8 @@ func (s *Service) Item(ctx context.Context, u *models.User, kind string, id int6
 	}
 	db := s.db.Gorm.WithContext(ctx)
 	it := &Item{Target: t, Allowed: allowedActions(t)}
-	if err := db.Raw(`SELECT r.id, u.handle AS reporter, r.reason, r.note, r.weight, r.status, r.resolution, r.created_at
-		FROM reports r JOIN users u ON u.id = r.reporter_id WHERE r.target_kind = ? AND r.target_id = ? ORDER BY r.id DESC LIMIT 100`, kind, id).Scan(&it.Reports).Error; err != nil {
+	if err := db.Raw(`SELECT r.id, coalesce(u.handle, 'Kindred (automatic)') AS reporter, r.reason, r.note, r.weight, r.status, r.resolution, r.created_at
+		FROM reports r LEFT JOIN users u ON u.id = r.reporter_id WHERE r.target_kind = ? AND r.target_id = ? ORDER BY r.id DESC LIMIT 100`, kind, id).Scan(&it.Reports).Error; err != nil {
 		return nil, err
 	}
 	for _, r := range it.Reports {
@@ -434,7 +434,7 @@ func allowedActions(t *Target) map[string]bool {
 	a := map[string]bool{ActDismiss: true}
 	if t.Kind == models.TargetPost || t.Kind == models.TargetThread {
 		a[ActHide] = t.Visibility == string(models.Visible)
-		a[ActRestore] = t.Visibility == string(models.Hidden) || t.Visibility == string(models.Removed)
+		a[ActRestore] = t.Visibility == string(models.Hidden) || t.Visibility == string(models.Removed) || t.Visibility == string(models.Pending)
 		a[ActRemove] = t.Visibility != string(models.Removed)
 		a[ActLock] = t.ThreadState == string(models.ThreadOpen)
 		a[ActUnlock] = t.ThreadState == string(models.ThreadLocked)
@@ -512,7 +512,7 @@ func (s *Service) Act(ctx context.Context, u *models.User, kind string, id int64
 				return err
 			}
 			var reporters []struct{ ID, ReporterID int64 }
-			if err := tx.Raw(`SELECT id, reporter_id FROM reports WHERE id IN ?`, open).Scan(&reporters).Error; err != nil {
+			if err := tx.Raw(`SELECT id, reporter_id FROM reports WHERE id IN ? AND reporter_id IS NOT NULL`, open).Scan(&reporters).Error; err != nil {
 				return err
 			}
 			for _, r := range reporters {
@@ -551,7 +551,7 @@ func (s *Service) apply(tx *database.Tx, t *Target, action string) error {
 	case ActRemove:
 		return tx.Exec(`UPDATE `+table+` SET visibility = 'removed' WHERE id = ?`, t.ID).Error
 	case ActRestore, ActDismiss:
-		if t.Visibility == string(models.Hidden) || (action == ActRestore && t.Visibility == string(models.Removed)) {
+		if t.Visibility == string(models.Hidden) || t.Visibility == string(models.Pending) || (action == ActRestore && t.Visibility == string(models.Removed)) {
 			return tx.Exec(`UPDATE `+table+` SET visibility = 'visible' WHERE id = ?`, t.ID).Error
 		}
 	case ActLock, ActUnlock:

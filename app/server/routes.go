@@ -11,6 +11,7 @@ import (
 	"kindred/app/clinicians"
 	"kindred/app/config"
 	"kindred/app/forums"
+	"kindred/app/markdown"
 	"kindred/app/moderation"
 	"kindred/app/notify"
 	"kindred/app/questions"
@@ -29,7 +30,7 @@ func routes(e *echo.Echo, a *App, r *web.Renderer, st *web.Static, cookies web.C
 	capi := clinicians.NewAPI(ch)
 	qh := questions.NewHandlers(a.Questions, r, cookies)
 	qapi := questions.NewAPI(qh)
-	mh := moderation.NewHandlers(a.Moderation, r, cookies)
+	mh := moderation.NewHandlers(a.Moderation, r, cookies, markdown.New())
 	mapi := moderation.NewAPI(mh)
 
 	// Operations: no session, no CSRF.
@@ -109,6 +110,7 @@ func routes(e *echo.Echo, a *App, r *web.Renderer, st *web.Static, cookies web.C
 	review.POST("/credentials/:id/approve", ch.Approve)
 	review.POST("/credentials/:id/reject", ch.Reject)
 	review.POST("/credentials/:id/revoke", ch.Revoke, web.RequireRole(models.RoleAdmin))
+	b.GET("/support", mh.Support)
 	b.GET("/report", mh.ReportPage, web.RequireUser)
 	b.POST("/reports", mh.Report, web.RequireUser)
 	b.GET("/my/reports", mh.MyReports, web.RequireUser)
@@ -151,6 +153,10 @@ func routes(e *echo.Echo, a *App, r *web.Renderer, st *web.Static, cookies web.C
 	admin.GET("/users", ah.AdminUsers)
 	admin.POST("/users/:id/role", ah.AdminSetRole)
 	admin.POST("/users/:id/reviewer", ah.AdminSetReviewer)
+	admin.GET("/safety", mh.Safety)
+	admin.POST("/safety/words", mh.SaveWord)
+	admin.POST("/safety/words/:id/delete", mh.DeleteWord)
+	admin.POST("/safety/crisis", mh.SaveCrisis)
 	admin.GET("/clinician-lists", ch.Lists)
 	admin.POST("/clinician-lists/:list", ch.SaveList)
 	admin.GET("/forums", fh.AdminForums)

@@ -79,7 +79,11 @@ func classify(err error) (int, APIError) {
 	var tl *models.TooLargeError
 	switch {
 	case errors.As(err, &verr):
-		return http.StatusUnprocessableEntity, APIError{Code: "invalid", Message: verr.Message, Fields: verr.Fields}
+		code := verr.Code
+		if code == "" {
+			code = "invalid"
+		}
+		return http.StatusUnprocessableEntity, APIError{Code: code, Message: verr.Message, Fields: verr.Fields}
 	case errors.As(err, &rl):
 		return http.StatusTooManyRequests, APIError{Code: "rate_limited", Message: "Too many attempts. Please wait " + strconv.Itoa(rl.RetryAfterSeconds()) + " seconds and try again."}
 	case errors.As(err, &ce):

@@ -1,0 +1,90 @@
+package forums
+
+import (
+	"context"
+	"strings"
+
+	"kindred/app/database"
+	"kindred/app/safety"
+	"kindred/models"
+)
+
+// TextChecker runs the watched words and the personal-data check
+// (app/moderation implements it).
+type TextChecker interface {
+	Check(ctx context.Context, text string) (safety.Result, error)
+}
+
+// Reporter files Kindred's own reports inside a write's transaction
+// (app/moderation implements it).
+type Reporter interface {
+	SystemReport(ctx context.Context, tx *database.Tx, kind string, id int64, forumID *int64, reason models.ReportReason, note string) error
+}
+
+// SetSafety turns on the checks for new and edited posts. Without it (the
+// demo seeder, for instance) posts are saved unchecked.
+func (s *Service) SetSafety(c TextChecker, r Reporter) {
+	s.checker, s.reporter = c, r
+}
+
+// screened is what the checks decided about one text.
+type screened struct {
+	result  safety.Result
+	pending bool // waits for a moderator
+}
+
+// screen checks a text before it is saved: blocked words refuse it,
+// personal data must be confirmed (code "personal_data"), words needing
+// approval make it pending.
+func (s *Service) screen(ctx context.Context, text string, confirmPersonal bool) (screened, error) {
+	if s.checker == nil {
+		return screened{}, nil
+	}
+	r, err := s.checker.Check(ctx, text)
+	if err != nil {
+		return screened{}, err
+	}
+	if len(r.Blocked) > 0 {
+		v := models.NewValidationError()
+		v.Message = "Your text contains “" + strings.Join(r.Blocked, "”, “") + "”, which is not allowed on Kindred. Please change it."
+		v.Add("body", "Contains “"+strings.Join(r.Blocked, "”, “")+"”, which is not allowed here.")
+		return screened{}, v
+	}
+	if len(r.Personal) > 0 && !confirmPersonal {
+		return screened{}, PersonalDataError(r.Personal)
+	}
+	return screened{result: r, pending: r.Approval}, nil
+}
+
+// PersonalDataError asks the author to confirm or edit text that seems to
+// contain personal data (422, code "personal_data").
+func PersonalDataError(found []safety.Finding) *models.ValidationError {
+	v := models.NewValidationError()
+	v.Code = "personal_data"
+	v.Message = "Your text seems to contain " + safety.Labels(found) + ". Posts here are read by many people: remove it, or confirm that you want to share it."
+	v.Add("confirm_personal_data", "Remove "+safety.Labels(found)+", or tick this box to post it anyway.")
+	return v
+}
+
+// afterWrite files the automatic reports a text calls for, inside the
+// write's transaction: flagged words, approval, and crisis.
+func (s *Service) afterWrite(ctx context.Context, tx *database.Tx, sc screened, kind string, id, forumID int64) error {
+	if s.reporter == nil {
+		return nil
+	}
+	fid := forumID
+	if sc.result.Crisis {
+		if err := s.reporter.SystemReport(ctx, tx, kind, id, &fid, models.ReasonSelfHarm, "Crisis words: the author may be at risk."); err != nil {
+			return err
+		}
+	}
+	if len(sc.result.Flagged) > 0 {
+		if err := s.reporter.SystemReport(ctx, tx, kind, id, &fid, models.ReasonOther, "Watched words: "+strings.Join(sc.result.Flagged, ", ")); err != nil {
+			return err
+		}
+	}
+	if sc.pending {
+		return s.reporter.SystemReport(ctx, tx, kind, id, &fid, models.ReasonOther, "Waiting for approval (watched words).")
+	}
+	return nil
+}

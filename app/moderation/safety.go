@@ -1,0 +1,134 @@
+package moderation
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"gorm.io/gorm"
+
+	"kindred/app/audit"
+	"kindred/app/database"
+	"kindred/app/safety"
+	"kindred/models"
+)
+
+// Words loads the watched words.
+func (s *Service) Words(ctx context.Context) ([]safety.Word, error) {
+	var out []safety.Word
+	err := s.db.Gorm.WithContext(ctx).Raw(`SELECT id, pattern, action FROM watched_words ORDER BY action, lower(pattern)`).Scan(&out).Error
+	return out, err
+}
+
+// Check runs the watched words and the personal-data check over text.
+func (s *Service) Check(ctx context.Context, text string) (safety.Result, error) {
+	words, err := s.Words(ctx)
+	if err != nil {
+		return safety.Result{}, fmt.Errorf("moderation: watched words: %w", err)
+	}
+	return safety.Check(text, words), nil
+}
+
+// SystemReport files a report by Kindred itself inside the write's
+// transaction: a flagged word, content waiting for approval, or a crisis
+// (self-harm, at the top of the queue, with a notification to the
+// moderators who can act on it). System reports never hide content.
+func (s *Service) SystemReport(ctx context.Context, tx *database.Tx, kind string, id int64, forumID *int64, reason models.ReportReason, note string) error {
+	r := &models.Report{TargetKind: kind, TargetID: id, ForumID: forumID, Reason: reason, Note: note, Weight: 0, Status: models.ReportOpen, CreatedAt: s.now().UTC()}
+	if err := tx.Omit("ID", "ReporterID").Create(r).Error; err != nil {
+		return fmt.Errorf("moderation: system report: %w", err)
+	}
+	if reason != models.ReasonSelfHarm {
+		return nil
+	}
+	return s.notifyModerators(ctx, tx.DB, forumID, r.ID)
+}
+
+// notifyModerators alerts global moderators, admins and the forum's own
+// moderators.
+func (s *Service) notifyModerators(ctx context.Context, tx *gorm.DB, forumID *int64, reportID int64) error {
+	var fid int64
+	if forumID != nil {
+		fid = *forumID
+	}
+	return tx.WithContext(ctx).Exec(`INSERT INTO notifications (user_id, kind, report_id, created_at)
+		SELECT id, ?, ?, ? FROM users WHERE status = 'active' AND (role IN ('moderator', 'admin')
+		   OR id IN (SELECT user_id FROM forum_moderators WHERE forum_id = ?))`,
+		models.NotifyReportUrgent, reportID, s.now().UTC(), fid).Error
+}
+
+// SaveWord adds a watched word (admins).
+func (s *Service) SaveWord(ctx context.Context, admin *models.User, pattern, action string) error {
+	if admin == nil || admin.Role != models.RoleAdmin {
+		return models.ErrForbidden
+	}
+	pattern = strings.Join(strings.Fields(pattern), " ")
+	v := models.NewValidationError()
+	if n := len([]rune(pattern)); n < 2 || n > 100 || len(safety.Tokens(pattern)) == 0 {
+		v.Add("pattern", "Enter a word or phrase of 2 to 100 characters.")
+	}
+	known := false
+	for _, a := range safety.Actions {
+		known = known || a == action
+	}
+	if !known {
+		v.Add("action", "Choose what happens to text with this word.")
+	}
+	if err := v.OrNil(); err != nil {
+		return err
+	}
+	return s.db.InTx(ctx, func(tx *database.Tx) error {
+		res := tx.Exec(`INSERT INTO watched_words (pattern, action, created_by) VALUES (?, ?, ?) ON CONFLICT (lower(pattern)) DO UPDATE SET action = excluded.action`,
+			pattern, action, admin.ID)
+		if res.Error != nil {
+			return res.Error
+		}
+		return audit.Record(ctx, tx.DB, models.AuditEvent{ActorID: &admin.ID, Action: "watched_word.save", TargetKind: "watched_word", Reason: pattern + ": " + action})
+	})
+}
+
+// DeleteWord removes a watched word (admins).
+func (s *Service) DeleteWord(ctx context.Context, admin *models.User, id int64) error {
+	if admin == nil || admin.Role != models.RoleAdmin {
+		return models.ErrForbidden
+	}
+	return s.db.InTx(ctx, func(tx *database.Tx) error {
+		var w safety.Word
+		if err := tx.Raw(`DELETE FROM watched_words WHERE id = ? RETURNING id, pattern, action`, id).Scan(&w).Error; err != nil {
+			return err
+		}
+		if w.ID == 0 {
+			return models.ErrNotFound
+		}
+		return audit.Record(ctx, tx.DB, models.AuditEvent{ActorID: &admin.ID, Action: "watched_word.delete", TargetKind: "watched_word", TargetID: &id,
+			Reason: w.Pattern + ": " + w.Action})
+	})
+}
+
+// CrisisResources is the admin-written text shown to someone who may be at
+// risk (markdown).
+func (s *Service) CrisisResources(ctx context.Context) (string, error) {
+	var v string
+	err := s.db.Gorm.WithContext(ctx).Raw(`SELECT value FROM site_settings WHERE key = 'crisis_resources'`).Scan(&v).Error
+	return v, err
+}
+
+// SaveCrisisResources replaces that text (admins).
+func (s *Service) SaveCrisisResources(ctx context.Context, admin *models.User, text string) error {
+	if admin == nil || admin.Role != models.RoleAdmin {
+		return models.ErrForbidden
+	}
+	text = strings.TrimSpace(text)
+	if n := len([]rune(text)); n < 20 || n > 10000 {
+		v := models.NewValidationError()
+		v.Add("crisis_resources", "Write 20 to 10,000 characters: at least an emergency number.")
+		return v
+	}
+	return s.db.InTx(ctx, func(tx *database.Tx) error {
+		if err := tx.Exec(`INSERT INTO site_settings (key, value, updated_at) VALUES ('crisis_resources', ?, ?)
+			ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`, text, s.now().UTC()).Error; err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx.DB, models.AuditEvent{ActorID: &admin.ID, Action: "settings.crisis_resources", TargetKind: "settings"})
+	})
+}

@@ -1,0 +1,63 @@
+package safety
+
+import (
+	"strings"
+	"testing"
+)
+
+func kinds(f []Finding) string {
+	var s []string
+	for _, x := range f {
+		s = append(s, x.Kind)
+	}
+	return strings.Join(s, ",")
+}
+
+func TestPersonalData(t *testing.T) {
+	cases := []struct {
+		text string
+		want string // kinds found, comma-separated, sorted
+	}{
+		// Phone numbers in the formats people write them.
+		{"Call me on 07700 900123 after six", "phone"},
+		{"my number is +44 7700 900123", "phone"},
+		{"ring (555) 123-4567", "phone"},
+		{"text 555-123-4567 anytime", "phone"},
+		{"+1 415 555 0134", "phone"},
+		{"020 7946 0958 is the clinic", "phone"},
+		// E-mail, addresses, postcodes.
+		{"write to jo.bloggs@example.org please", "email"},
+		{"I live at 42 Harbour Road, near the station", "address"},
+		{"we're at 7 Rose Lane", "address"},
+		{"postcode LS1 4AP", "address"},
+		// Dates of birth only when named as such.
+		{"I was born on 12/03/1961", "date_of_birth"},
+		{"DOB: 1961-03-12", "date_of_birth"},
+		{"my date of birth is 3 March 1961", "date_of_birth"},
+		// Record and insurance numbers.
+		{"my NHS number is 943 476 5919", "record_number"},
+		{"MRN 00123456 at St Mary's", "record_number"},
+		{"insurance policy number AB123456789", "record_number"},
+		{"SSN 078-05-1120", "record_number"},
+		// Clinical numbers and ordinary text are not personal data.
+		{"My HbA1c was 7.2 last month, down from 8.1", ""},
+		{"BP 120/80 this morning, pulse 72", ""},
+		{"I walked 10,000 steps on 2024-03-15", ""},
+		{"appointment on 12/03/2025 at 10:30", ""},
+		{"taking 500 mg twice a day and 2000 IU vitamin D", ""},
+		{"glucose 5.6 mmol/L, ketones 0.4", ""},
+		{"I'm 62 and was diagnosed in 2019", ""},
+		{"Type 2 for 15 years, 3 kids, 2 grandchildren", ""},
+		{"version 1.2.3 of the app", ""},
+		{"cholesterol 4.5, LDL 2.1, HDL 1.3, triglycerides 1.7", ""},
+		{"Room 12 on ward 7", ""},
+	}
+	for _, tc := range cases {
+		if got := kinds(PersonalData(tc.text)); got != tc.want {
+			t.Errorf("%q: found %q, want %q", tc.text, got, tc.want)
+		}
+	}
+	if got := Labels(PersonalData("call 07700 900123 or jo@example.org")); got != "an e-mail address and a phone number" {
+		t.Errorf("labels %q", got)
+	}
+}

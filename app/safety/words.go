@@ -1,0 +1,112 @@
+package safety
+
+import (
+	"strings"
+	"unicode"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// Watched-word actions.
+const (
+	ActionBlock    = "block"            // refused, with the reason shown
+	ActionApproval = "require_approval" // saved as pending for a moderator
+	ActionFlag     = "flag"             // published and reported automatically
+	ActionCrisis   = "crisis"           // published; the author sees crisis resources, moderators are alerted
+)
+
+// Actions lists them in the order admins see them.
+var Actions = []string{ActionBlock, ActionApproval, ActionFlag, ActionCrisis}
+
+// Word is one watched word or phrase.
+type Word struct {
+	ID      int64  `json:"id"`
+	Pattern string `json:"pattern"`
+	Action  string `json:"action"`
+}
+
+// Tokens splits text into lower-case words without accents: "Café-Crème!"
+// → ["cafe", "creme"]. Letters and digits make words; everything else
+// separates them, so a pattern never matches inside another word.
+func Tokens(text string) []string {
+	var out []string
+	var b strings.Builder
+	flush := func() {
+		if b.Len() > 0 {
+			out = append(out, b.String())
+			b.Reset()
+		}
+	}
+	for _, r := range norm.NFD.String(text) {
+		switch {
+		case unicode.Is(unicode.Mn, r): // accents, after NFD
+		case unicode.IsLetter(r) || unicode.IsDigit(r):
+			b.WriteRune(unicode.ToLower(r))
+		default:
+			flush()
+		}
+	}
+	flush()
+	return out
+}
+
+// Hit is a watched word found in a text.
+type Hit struct {
+	Pattern string
+	Action  string
+}
+
+// Match finds the watched words in text: whole words and phrases, any
+// case, accents ignored.
+func Match(text string, words []Word) []Hit {
+	toks := Tokens(text)
+	var out []Hit
+	for _, w := range words {
+		p := Tokens(w.Pattern)
+		if len(p) == 0 || len(p) > len(toks) {
+			continue
+		}
+		for i := 0; i+len(p) <= len(toks); i++ {
+			ok := true
+			for j := range p {
+				if toks[i+j] != p[j] {
+					ok = false
+					break
+				}
+			}
+			if ok {
+				out = append(out, Hit{Pattern: w.Pattern, Action: w.Action})
+				break
+			}
+		}
+	}
+	return out
+}
+
+// Result is what the checks found in one text.
+type Result struct {
+	Blocked  []string  // patterns that refuse the text
+	Approval bool      // a moderator must approve it first
+	Flagged  []string  // patterns that report it automatically
+	Crisis   bool      // the author may be at risk
+	Personal []Finding // personal data it seems to contain
+}
+
+// Check runs the watched words and the personal-data check over text.
+func Check(text string, words []Word) Result {
+	var r Result
+	for _, h := range Match(text, words) {
+		switch h.Action {
+		case ActionBlock:
+			r.Blocked = append(r.Blocked, h.Pattern)
+		case ActionApproval:
+			r.Approval = true
+		case ActionFlag:
+			r.Flagged = append(r.Flagged, h.Pattern)
+		case ActionCrisis:
+			r.Crisis = true
+		}
+	}
+	r.Personal = PersonalData(text)
+	return r
+}
