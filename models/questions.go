@@ -91,6 +91,7 @@ type QuestionMessage struct {
 	BodyHTML    string `gorm:"column:body_html"`
 	InfoRequest bool
 	CreatedAt   time.Time
+	Crisis      bool `gorm:"-" json:"-"` // a just-sent message matched crisis words
 }
 
 // QuestionEvent is one step of the asker's timeline.

@@ -3,6 +3,7 @@ package questions
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -95,7 +96,7 @@ func (h *Handlers) AskPage(c echo.Context) error {
 // Ask queues a question, after the urgent-symptom check.
 func (h *Handlers) Ask(c echo.Context) error {
 	form := AskForm{Forum: c.FormValue("forum"), Specialty: c.FormValue("specialty"), Title: c.FormValue("title"), Body: c.FormValue("body"),
-		NotEmergency: c.FormValue("not_emergency") == "on"}
+		NotEmergency: c.FormValue("not_emergency") == "on", ConfirmPersonal: c.FormValue("confirm_personal_data") == "on"}
 	q, err := h.svc.Ask(c.Request().Context(), web.CurrentUser(c), form)
 	var ve *models.ValidationError
 	var ue *UrgentError
@@ -229,8 +230,8 @@ func (h *Handlers) Message(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	form := MessageForm{Body: c.FormValue("body"), InfoRequest: c.FormValue("info_request") == "on"}
-	_, err = h.svc.Message(c.Request().Context(), web.CurrentUser(c), id, form)
+	form := MessageForm{Body: c.FormValue("body"), InfoRequest: c.FormValue("info_request") == "on", ConfirmPersonal: c.FormValue("confirm_personal_data") == "on"}
+	m, err := h.svc.Message(c.Request().Context(), web.CurrentUser(c), id, form)
 	var ve *models.ValidationError
 	var ce *models.ConflictError
 	switch {
@@ -240,6 +241,8 @@ func (h *Handlers) Message(c echo.Context) error {
 		h.cookies.SetFlash(c, ce.Message)
 	case err != nil:
 		return err
+	case m.Crisis:
+		return web.Redirect(c, "/support?next="+url.QueryEscape("/questions/"+strconv.FormatInt(id, 10)+"#messages"))
 	default:
 		h.cookies.SetFlash(c, "Sent.")
 	}

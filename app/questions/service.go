@@ -17,6 +17,7 @@ import (
 	"kindred/app/audit"
 	"kindred/app/database"
 	"kindred/app/markdown"
+	"kindred/app/safety"
 	"kindred/models"
 )
 
@@ -30,6 +31,44 @@ type Notifier interface {
 // question's transaction (app/forums implements it).
 type Publisher interface {
 	PublishAnonymised(ctx context.Context, tx *database.Tx, forumID, askerID int64, title, body string, answers []models.PublishedAnswer) (int64, error)
+}
+
+// TextChecker runs the watched words and the personal-data check
+// (app/moderation implements it).
+type TextChecker interface {
+	Check(ctx context.Context, text string) (safety.Result, error)
+}
+
+// SetSafety turns on the checks for questions and messages. Private text
+// is never held for approval or reported automatically (moderators may not
+// read it); blocked words refuse it, personal data must be confirmed, and
+// crisis words lead the author to the crisis resources.
+func (s *Service) SetSafety(c TextChecker) { s.checker = c }
+
+// screen checks a private text before it is saved; crisis reports whether
+// to show the author the crisis resources.
+func (s *Service) screen(ctx context.Context, text string, confirmPersonal bool) (crisis bool, err error) {
+	if s.checker == nil {
+		return false, nil
+	}
+	r, err := s.checker.Check(ctx, text)
+	if err != nil {
+		return false, err
+	}
+	if len(r.Blocked) > 0 {
+		v := models.NewValidationError()
+		v.Message = "Your text contains “" + strings.Join(r.Blocked, "”, “") + "”, which is not allowed on Kindred. Please change it."
+		v.Add("body", "Contains “"+strings.Join(r.Blocked, "”, “")+"”, which is not allowed here.")
+		return false, v
+	}
+	if len(r.Personal) > 0 && !confirmPersonal {
+		v := models.NewValidationError()
+		v.Code = "personal_data"
+		v.Message = "Your text seems to contain " + safety.Labels(r.Personal) + ". The clinician does not need it to answer: remove it, or confirm that you want to share it."
+		v.Add("confirm_personal_data", "Remove "+safety.Labels(r.Personal)+", or tick this box to send it anyway.")
+		return false, v
+	}
+	return r.Crisis, nil
 }
 
 // Options are the operator's settings.
@@ -54,6 +93,7 @@ type Service struct {
 	md        *markdown.Renderer
 	notifier  Notifier
 	publisher Publisher
+	checker   TextChecker // nil: no watched words or personal-data check
 	log       *slog.Logger
 	opts      Options
 }
@@ -81,11 +121,12 @@ const (
 
 // AskForm is what a member submits.
 type AskForm struct {
-	Forum        string `json:"forum"` // slug
-	Specialty    string `json:"specialty"`
-	Title        string `json:"title"`
-	Body         string `json:"body"`
-	NotEmergency bool   `json:"not_emergency"`
+	Forum           string `json:"forum"` // slug
+	Specialty       string `json:"specialty"`
+	Title           string `json:"title"`
+	Body            string `json:"body"`
+	NotEmergency    bool   `json:"not_emergency"`
+	ConfirmPersonal bool   `json:"confirm_personal_data"`
 }
 
 // UrgentError asks the member to read the emergency guidance and confirm
@@ -179,6 +220,9 @@ func (s *Service) Ask(ctx context.Context, u *models.User, form AskForm) (*model
 	}
 	if terms := s.Urgent(form.Title + "\n" + form.Body); len(terms) > 0 && !form.NotEmergency {
 		return nil, &UrgentError{Terms: terms}
+	}
+	if _, err := s.screen(ctx, form.Title+"\n"+form.Body, form.ConfirmPersonal); err != nil {
+		return nil, err
 	}
 	html, err := s.md.Render(form.Body)
 	if err != nil {
@@ -543,8 +587,9 @@ func (s *Service) Rate(ctx context.Context, u *models.User, id int64, rating str
 
 // MessageForm is one message of the conversation.
 type MessageForm struct {
-	Body        string `json:"body"`
-	InfoRequest bool   `json:"info_request"` // the clinician asks for more information
+	Body            string `json:"body"`
+	InfoRequest     bool   `json:"info_request"` // the clinician asks for more information
+	ConfirmPersonal bool   `json:"confirm_personal_data"`
 }
 
 // Message adds to the conversation (asker or assignee, once assigned). The
@@ -553,6 +598,10 @@ func (s *Service) Message(ctx context.Context, u *models.User, id int64, form Me
 	v := models.NewValidationError()
 	form.Body = checkText(v, "body", "Your message", form.Body, 1, BodyMax)
 	if err := v.OrNil(); err != nil {
+		return nil, err
+	}
+	crisis, err := s.screen(ctx, form.Body, form.ConfirmPersonal)
+	if err != nil {
 		return nil, err
 	}
 	html, err := s.md.Render(form.Body)
@@ -604,6 +653,7 @@ func (s *Service) Message(ctx context.Context, u *models.User, id int64, form Me
 	if err != nil {
 		return nil, err
 	}
+	m.Crisis = crisis
 	return &m, nil
 }
 

@@ -237,3 +237,150 @@ func TestTwoModeratorsOneResolution(t *testing.T) {
 		t.Error("audit_events accepted a DELETE")
 	}
 }
+
+// TestWatchedWordsOnPosts: each action's effect on threads, replies and
+// edits, through pages and the API.
+func TestWatchedWordsOnPosts(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	ctx := context.Background()
+	admin := h.withRole("safety_admin", models.RoleAdmin)
+	admin.get("/admin/safety")
+	for w, a := range map[string]string{"miracle cure": "block", "discount code": "require_approval", "stop your meds": "flag"} {
+		if r := admin.post("/admin/safety/words", url.Values{"pattern": {w}, "action": {a}}); r.StatusCode != http.StatusSeeOther {
+			t.Fatalf("add %s: %d", w, r.StatusCode)
+		}
+	}
+	if r := admin.post("/admin/safety/words", url.Values{"pattern": {"x"}, "action": {"explode"}}); r.StatusCode != http.StatusUnprocessableEntity {
+		t.Errorf("bad word: %d", r.StatusCode)
+	}
+	f := h.forum("heart", nil)
+	h.account("mod_wes", models.RoleModerator)
+	author := h.member("poster")
+	other := h.member("reader")
+	th := h.thread("poster", f, "Daily walks", "I walk every morning.", false)
+
+	// block: refused, the reason shown, nothing saved.
+	author.get("/t/" + itoa(th.ID))
+	r := author.post("/t/"+itoa(th.ID)+"/replies", url.Values{"body": {"This Miracle Cure fixed my heart!"}})
+	if r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(r.body, "“miracle cure”, which is not allowed") || !strings.Contains(r.body, "This Miracle Cure fixed my heart!") {
+		t.Fatalf("blocked reply: %d", r.StatusCode)
+	}
+	tok := author.token("write")
+	if a := h.api("POST", "/api/v1/forums/heart/threads", tok, map[string]any{"title": "A miracle cure", "body": "Really."}); a.Status != http.StatusUnprocessableEntity {
+		t.Errorf("blocked thread over the API: %d", a.Status)
+	}
+	// require_approval: saved as pending, only the author (marked) and moderators see it.
+	author.get("/t/" + itoa(th.ID))
+	if r := author.post("/t/"+itoa(th.ID)+"/replies", url.Values{"body": {"Use my discount code HEART10"}}); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("reply needing approval: %d %s", r.StatusCode, r.body)
+	}
+	page := author.get("/t/" + itoa(th.ID)).body
+	if !strings.Contains(page, "discount code HEART10") || !strings.Contains(page, "Awaiting review") {
+		t.Error("the author does not see their pending reply marked")
+	}
+	if strings.Contains(other.get("/t/"+itoa(th.ID)).body, "HEART10") {
+		t.Fatal("another member sees a pending reply")
+	}
+	var pendingID int64
+	h.app.DB.Gorm.Raw(`SELECT id FROM posts WHERE body LIKE '%HEART10%'`).Scan(&pendingID)
+	if err := h.app.Moderation.Act(ctx, h.user("mod_wes"), models.TargetPost, pendingID, moderation.ActRestore, "", true); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(other.get("/t/"+itoa(th.ID)).body, "HEART10") {
+		t.Error("approved reply not shown")
+	}
+	// flag: published at once and reported by Kindred.
+	author.get("/t/" + itoa(th.ID))
+	author.post("/t/"+itoa(th.ID)+"/replies", url.Values{"body": {"Honestly, just stop your meds and walk more."}})
+	if !strings.Contains(other.get("/t/"+itoa(th.ID)).body, "just stop your meds") {
+		t.Error("flagged reply not published")
+	}
+	if countWhere(t, h, `SELECT count(*) FROM reports WHERE reporter_id IS NULL AND status = 'open' AND note LIKE '%stop your meds%'`) != 1 {
+		t.Error("flagged reply not reported")
+	}
+	// Edits are checked too.
+	first := h.firstPost(th.ID)
+	author.get("/posts/" + itoa(first.ID) + "/edit")
+	if r := author.post("/posts/"+itoa(first.ID)+"/edit", url.Values{"body": {"Found a miracle cure"}}); r.StatusCode != http.StatusUnprocessableEntity {
+		t.Errorf("blocked edit: %d", r.StatusCode)
+	}
+}
+
+// TestCrisisWordsShowSupport: a post with crisis words is published, its
+// author sees the crisis resources at once, and a self-harm report tops
+// the queue with a notification to moderators.
+func TestCrisisWordsShowSupport(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	f := h.forum("mind", func(ff *forums.ForumForm) { ff.Sensitive = true })
+	h.account("mod_kai", models.RoleModerator)
+	other := h.thread("mod_kai", f, "Spam thread", "text", false)
+	h.account("rep_x", models.RoleMember)
+	h.report("rep_x", models.TargetThread, other.ID, models.ReasonSpam)
+	b := h.member("low_day")
+	b.get("/f/mind/new")
+	r := b.post("/f/mind/threads", url.Values{"title": {"Tonight is hard"}, "body": {"Some nights I want to die. I don't know who to tell."}, "anonymous": {"on"}})
+	if r.StatusCode != http.StatusSeeOther || !strings.HasPrefix(r.Header.Get("Location"), "/support?next=") {
+		t.Fatalf("crisis post: %d %s", r.StatusCode, r.Header.Get("Location"))
+	}
+	sup := b.get(r.Header.Get("Location"))
+	if !strings.Contains(sup.body, "call your local emergency number") || !strings.Contains(sup.body, "Go on to your post") {
+		t.Error("crisis resources not shown")
+	}
+	if !strings.Contains(h.browser().get("/f/mind").body, "Tonight is hard") && !strings.Contains(b.get("/f/mind").body, "Tonight is hard") {
+		t.Error("crisis post not published")
+	}
+	mod := h.browser()
+	mod.signIn("mod_kai", goodPassword)
+	q := mod.get("/moderation").body
+	if i, j := strings.Index(q, "Tonight is hard"), strings.Index(q, "Spam thread"); i < 0 || j < 0 || i > j {
+		t.Error("the crisis report is not at the top of the queue")
+	}
+	if notifCount(t, h, "mod_kai", models.NotifyReportUrgent) != 1 {
+		t.Error("moderator not alerted")
+	}
+	if strings.Contains(mod.get("/moderation/thread/"+itoa(h.lastThreadID())).body, "low_day") {
+		t.Error("the queue reveals the anonymous author")
+	}
+}
+
+func (h *harness) lastThreadID() int64 {
+	var id int64
+	h.app.DB.Gorm.Raw(`SELECT max(id) FROM threads`).Scan(&id)
+	return id
+}
+
+// TestPersonalDataNeedsConfirmation: nothing is saved until the author
+// removes the personal data or confirms it; the API answers code
+// "personal_data".
+func TestPersonalDataNeedsConfirmation(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	h.forum("heart", nil)
+	b := h.member("oversharer")
+	b.get("/f/heart/new")
+	form := url.Values{"title": {"Cardiologist recommendation"}, "body": {"Call me on 07700 900123, I'm at 42 Harbour Road."}}
+	r := b.post("/f/heart/threads", form)
+	if r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(r.body, "a phone number") || !strings.Contains(r.body, "a street address") ||
+		!strings.Contains(r.body, `id="confirm_personal_data"`) {
+		t.Fatalf("personal data: %d", r.StatusCode)
+	}
+	if h.count("threads") != 0 {
+		t.Fatal("saved before confirmation")
+	}
+	form.Set("confirm_personal_data", "on")
+	if r := b.post("/f/heart/threads", form); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("confirmed: %d", r.StatusCode)
+	}
+	tok := b.token("write")
+	a := h.api("POST", "/api/v1/forums/heart/threads", tok, map[string]any{"title": "My DOB", "body": "I was born on 12/03/1961, is that old for AF?"})
+	if e, _ := a.Body["error"].(map[string]any); a.Status != http.StatusUnprocessableEntity || e["code"] != "personal_data" {
+		t.Errorf("API: %d %s", a.Status, a.Raw)
+	}
+	a = h.api("POST", "/api/v1/forums/heart/threads", tok, map[string]any{"title": "My DOB", "body": "I was born on 12/03/1961, is that old for AF?", "confirm_personal_data": true})
+	if a.Status != http.StatusCreated {
+		t.Errorf("API confirmed: %d %s", a.Status, a.Raw)
+	}
+	// Clinical numbers pass without a question.
+	if a := h.api("POST", "/api/v1/forums/heart/threads", tok, map[string]any{"title": "Numbers", "body": "HbA1c 7.2, BP 120/80, 10,000 steps on 2024-03-15"}); a.Status != http.StatusCreated {
+		t.Errorf("clinical numbers: %d %s", a.Status, a.Raw)
+	}
+}

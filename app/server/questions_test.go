@@ -534,3 +534,43 @@ func TestClinicianDashboardSettings(t *testing.T) {
 		t.Error("the pool shows to a clinician who is not accepting")
 	}
 }
+
+// TestPrivateTextIsCheckedButNeverReported: questions and their messages
+// go through the blocked words and the personal-data check; crisis words
+// lead to the crisis resources, and nothing private is reported.
+func TestPrivateTextIsCheckedButNeverReported(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	h.licensing()
+	ctx := context.Background()
+	h.forum("heart", func(f *forums.ForumForm) { f.Specialties = []string{"cardiology"} })
+	doc := h.clinician("dr_chk", "cardiology")
+	admin := h.user(h.ensureAdmin())
+	if err := h.app.Moderation.SaveWord(ctx, admin, "miracle cure", "block"); err != nil {
+		t.Fatal(err)
+	}
+	b := h.member("private_pat")
+	tok := b.token("write")
+	a := h.api("POST", "/api/v1/questions", tok, map[string]any{"forum": "heart", "title": "Palpitations", "body": "My NHS number is 943 476 5919, can you look me up?"})
+	if e, _ := a.Body["error"].(map[string]any); a.Status != http.StatusUnprocessableEntity || e["code"] != "personal_data" {
+		t.Fatalf("personal data in a question: %d %s", a.Status, a.Raw)
+	}
+	if h.count("questions") != 0 {
+		t.Fatal("saved before confirmation")
+	}
+	q := h.ask("private_pat", "heart", "Palpitations", "They come and go.")
+	if err := h.app.Questions.Accept(ctx, doc, q.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.app.Questions.Message(ctx, h.user("private_pat"), q.ID, questions.MessageForm{Body: "Is a miracle cure real?"}); err == nil {
+		t.Error("blocked word in a message was saved")
+	}
+	b.get("/questions/" + itoa(q.ID))
+	h.app.Questions.Message(ctx, doc, q.ID, questions.MessageForm{Body: "How long do they last?", InfoRequest: true})
+	r := b.post("/questions/"+itoa(q.ID)+"/messages", url.Values{"body": {"Honestly some days I want to die."}})
+	if r.StatusCode != http.StatusSeeOther || !strings.HasPrefix(r.Header.Get("Location"), "/support?next=") {
+		t.Fatalf("crisis message: %d %s", r.StatusCode, r.Header.Get("Location"))
+	}
+	if h.count("reports") != 0 {
+		t.Error("a private message was reported automatically")
+	}
+}

@@ -141,6 +141,7 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 	river.AddWorker(workers, &questions.OfferDeadlineWorker{Svc: qSvc})
 	modSvc := moderation.New(d.DB, d.Now, inApp, d.Log, moderation.Options{HideThreshold: cfg.ReportHideThreshold})
 	forumSvc.SetSafety(modSvc, modSvc)
+	qSvc.SetSafety(modSvc)
 	a := &App{
 		Clinicians: clinSvc,
 		Questions:  qSvc,
