@@ -26,6 +26,11 @@ CREATE TABLE site_settings (
 );
 INSERT INTO site_settings (key, value) VALUES ('crisis_resources', E'## You are not alone\n\nIf you are in danger right now, or might act on thoughts of harming yourself, **call your local emergency number** (112 in Europe, 911 in North America, 999 in the UK, 000 in Australia) or go to the nearest emergency department.\n\n- Talk to someone now: call or text a crisis line in your country. Your doctor or pharmacist can point you to one.\n- Tell someone you trust how you are feeling, and stay with them.\n- Remove anything you could use to hurt yourself, or ask someone to hold it for you.\n\nYour post is published, and our moderators have been told so that someone can check in.\n\n*An administrator can replace this text with local helplines under Admin → Safety.*');
 
+-- Notifications that carry a moderator's words to a member (a warning, a
+-- removal's reason).
+ALTER TABLE notifications ADD COLUMN message text NOT NULL DEFAULT '';
+
 -- +goose Down
+ALTER TABLE notifications DROP COLUMN message;
 DROP TABLE site_settings;
 DROP TABLE watched_words;

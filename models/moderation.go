@@ -99,4 +99,6 @@ type ModerationAction struct {
 const (
 	NotifyReportResolved = "report_resolved" // to the reporter: decided
 	NotifyReportUrgent   = "report_urgent"   // to moderators: someone may be at risk
+	// NotifyModerationWarning carries a moderator's words to a member.
+	NotifyModerationWarning = "moderation_notice"
 )

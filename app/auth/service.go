@@ -434,6 +434,20 @@ func (s *Service) Suspend(ctx context.Context, actor *models.User, userID int64,
 	})
 }
 
+// Restrict suspends (until a time) or bans (until nil) an account inside
+// tx and ends its sessions at once; moderation calls it and audits.
+func (s *Service) Restrict(ctx context.Context, tx *database.Tx, userID int64, until *time.Time) error {
+	cols := map[string]any{"status": models.StatusBanned, "suspended_until": nil, "updated_at": s.now()}
+	if until != nil {
+		cols = map[string]any{"status": models.StatusSuspended, "suspended_until": until.UTC(), "updated_at": s.now()}
+	}
+	if err := s.store.updateUser(ctx, tx.DB, userID, cols); err != nil {
+		return err
+	}
+	_, err := s.store.deleteSessions(ctx, tx.DB, userID, 0)
+	return err
+}
+
 // SetRole changes a user's role; admins only, audited. Sessions end so the
 // new role's session limits apply from the next sign-in.
 func (s *Service) SetRole(ctx context.Context, actor *models.User, userID int64, role models.Role, reason string) error {

@@ -2,6 +2,7 @@ package moderation
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -89,13 +90,27 @@ func (a *API) Act(c echo.Context) error {
 		return err
 	}
 	var body struct {
-		Reason     string `json:"reason"`
-		ExpectOpen bool   `json:"expect_open"` // acting on open reports: 409 if another moderator resolved them
+		Reason     string    `json:"reason"`
+		ExpectOpen bool      `json:"expect_open"` // acting on open reports: 409 if another moderator resolved them
+		Until      time.Time `json:"until"`       // suspend
 	}
 	if err := c.Bind(&body); err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, "The request body must be a JSON object.")
 	}
-	if err := a.h.svc.Act(c.Request().Context(), web.CurrentUser(c), kind, id, c.Param("action"), body.Reason, body.ExpectOpen); err != nil {
+	ctx, u, action := c.Request().Context(), web.CurrentUser(c), c.Param("action")
+	switch action {
+	case ActNote, ActWarn, ActSuspend, ActBan:
+		err = a.h.svc.ActOnMember(ctx, u, kind, id, action, body.Reason, body.Until)
+	case "reveal":
+		handle, err := a.h.svc.Reveal(ctx, u, kind, id, body.Reason)
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, map[string]string{"author": handle})
+	default:
+		err = a.h.svc.Act(ctx, u, kind, id, action, body.Reason, body.ExpectOpen)
+	}
+	if err != nil {
 		return err
 	}
 	return a.Item(c)

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -192,7 +193,28 @@ func (h *Handlers) renderItem(c echo.Context, status int, values map[string]stri
 	return h.r.Render(c, status, TplItem, p)
 }
 
+// renderItemRevealed shows the item with the anonymous author's handle
+// (the reveal is already audited).
+func (h *Handlers) renderItemRevealed(c echo.Context, handle string) error {
+	kind, id, err := target(c, "kind", "id", false)
+	if err != nil {
+		return err
+	}
+	it, err := h.svc.Item(c.Request().Context(), web.CurrentUser(c), kind, id)
+	if err != nil {
+		return err
+	}
+	it.Revealed = handle
+	p := h.r.NewPage(c, "Reported "+kind)
+	p.Noindex = true
+	p.Data = it
+	c.Response().Header().Set("Cache-Control", "private, no-store")
+	return h.r.Render(c, http.StatusOK, TplItem, p)
+}
+
 var actionDone = map[string]string{
+	ActNote: "The note is saved.", ActWarn: "The member has been warned.", ActSuspend: "The member is suspended and signed out everywhere.",
+	ActBan:     "The member is banned and signed out everywhere.",
 	ActDismiss: "Dismissed: the content stays.", ActHide: "Hidden from everyone but moderators.", ActRestore: "Restored.",
 	ActRemove: "Removed.", ActLock: "The thread is locked.", ActUnlock: "The thread is open again.",
 }
@@ -204,12 +226,28 @@ func (h *Handlers) Act(c echo.Context) error {
 		return err
 	}
 	action, reason := c.Param("action"), c.FormValue("reason")
-	err = h.svc.Act(c.Request().Context(), web.CurrentUser(c), kind, id, action, reason, c.FormValue("expect_open") == "1")
+	switch action {
+	case ActNote, ActWarn, ActSuspend, ActBan:
+		until, _ := time.Parse("2006-01-02", c.FormValue("until"))
+		err = h.svc.ActOnMember(c.Request().Context(), web.CurrentUser(c), kind, id, action, reason, until)
+	case "reveal":
+		handle, rerr := h.svc.Reveal(c.Request().Context(), web.CurrentUser(c), kind, id, c.FormValue("reveal_reason"))
+		var ve *models.ValidationError
+		if errors.As(rerr, &ve) {
+			return h.renderItem(c, http.StatusUnprocessableEntity, map[string]string{"reveal_reason": c.FormValue("reveal_reason")}, rerr)
+		}
+		if rerr != nil {
+			return rerr
+		}
+		return h.renderItemRevealed(c, handle)
+	default:
+		err = h.svc.Act(c.Request().Context(), web.CurrentUser(c), kind, id, action, reason, c.FormValue("expect_open") == "1")
+	}
 	var ve *models.ValidationError
 	var ce *models.ConflictError
 	switch {
 	case errors.As(err, &ve):
-		return h.renderItem(c, http.StatusUnprocessableEntity, map[string]string{"reason": reason, "action": action}, err)
+		return h.renderItem(c, http.StatusUnprocessableEntity, map[string]string{"reason": reason, "action": action, "until": c.FormValue("until")}, err)
 	case errors.As(err, &ce):
 		h.cookies.SetFlash(c, ce.Message)
 	case err != nil:

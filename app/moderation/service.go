@@ -32,11 +32,13 @@ type Options struct {
 
 // Service implements reports and moderation.
 type Service struct {
-	db       *database.DB
-	now      func() time.Time
-	notifier Notifier
-	log      *slog.Logger
-	opts     Options
+	db        *database.DB
+	now       func() time.Time
+	notifier  Notifier
+	accounts  Accounts
+	messenger Messenger
+	log       *slog.Logger
+	opts      Options
 }
 
 // New builds the service.
@@ -342,6 +344,9 @@ type Item struct {
 	Open      bool              `json:"open"`                     // has open reports
 	Allowed   map[string]bool   `json:"allowed_actions"`
 	Reasons   map[string]string `json:"-"`
+	Global    bool              `json:"-"` // the moderator may suspend and ban
+	Admin     bool              `json:"-"` // the moderator may reveal anonymous authors
+	Revealed  string            `json:"revealed_author,omitempty"`
 }
 
 // ReportView is a report as moderators see it.
@@ -389,7 +394,7 @@ func (s *Service) Item(ctx context.Context, u *models.User, kind string, id int6
 		return nil, models.ErrForbidden
 	}
 	db := s.db.Gorm.WithContext(ctx)
-	it := &Item{Target: t, Allowed: allowedActions(t)}
+	it := &Item{Target: t, Allowed: allowedActions(t), Global: sc.Global, Admin: u.Role == models.RoleAdmin}
 	if err := db.Raw(`SELECT r.id, coalesce(u.handle, 'Kindred (automatic)') AS reporter, r.reason, r.note, r.weight, r.status, r.resolution, r.created_at
 		FROM reports r LEFT JOIN users u ON u.id = r.reporter_id WHERE r.target_kind = ? AND r.target_id = ? ORDER BY r.id DESC LIMIT 100`, kind, id).Scan(&it.Reports).Error; err != nil {
 		return nil, err
@@ -523,6 +528,15 @@ func (s *Service) Act(ctx context.Context, u *models.User, kind string, id int64
 		}
 		if err := s.apply(tx, t, action); err != nil {
 			return err
+		}
+		if action == ActRemove && s.messenger != nil && (t.Kind == models.TargetPost || t.Kind == models.TargetThread) {
+			msg := "A moderator removed your " + t.Kind
+			if t.Title != "" {
+				msg += " in “" + t.Title + "”"
+			}
+			if err := s.messenger.NotifyMember(ctx, tx.DB, t.AuthorID, models.NotifyModerationWarning, msg+": "+reason); err != nil {
+				return err
+			}
 		}
 		return s.record(ctx, tx, &modID, action, t, reason, "applied")
 	})

@@ -76,6 +76,16 @@ func (n *InApp) NotifyReport(ctx context.Context, tx *gorm.DB, userID int64, rep
 	return nil
 }
 
+// NotifyMember sends a member a moderator's words (a warning, a reason).
+func (n *InApp) NotifyMember(ctx context.Context, tx *gorm.DB, userID int64, kind, message string) error {
+	err := tx.WithContext(ctx).Exec(`INSERT INTO notifications (user_id, kind, message, created_at) VALUES (?, ?, ?, ?)`,
+		userID, kind, message, n.now().UTC()).Error
+	if err != nil {
+		return fmt.Errorf("notify: %s: %w", kind, err)
+	}
+	return nil
+}
+
 // NotifyReviewers tells every admin and reviewer (except the applicant)
 // that an application is waiting.
 func (n *InApp) NotifyReviewers(ctx context.Context, tx *gorm.DB, credentialID, applicantID int64) error {
@@ -103,7 +113,9 @@ type Item struct {
 	// QuestionID is set for news about a private question (never its text).
 	QuestionID int64 `json:"question_id,omitempty"`
 	// ReportID is set when one of the member's reports was decided.
-	ReportID  int64      `json:"report_id,omitempty"`
+	ReportID int64 `json:"report_id,omitempty"`
+	// Message is a moderator's words to the member, if any.
+	Message   string     `json:"message,omitempty"`
 	CreatedAt time.Time  `json:"created_at"`
 	ReadAt    *time.Time `json:"read_at"`
 }
@@ -130,7 +142,7 @@ func (n *InApp) Unread(ctx context.Context, userID int64) (int64, error) {
 func (n *InApp) List(ctx context.Context, userID, before int64, limit int) ([]Item, error) {
 	q := `SELECT n.id, n.kind, coalesce(a.handle, '') AS actor_handle, coalesce(f.slug, '') AS forum_slug, coalesce(f.name, '') AS forum_name,
 		coalesce(t.id, 0) AS thread_id, coalesce(t.title, '') AS thread_title, coalesce(n.post_id, 0) AS post_id,
-		coalesce(n.credential_id, 0) AS credential_id, coalesce(n.question_id, 0) AS question_id, coalesce(n.report_id, 0) AS report_id, n.created_at, n.read_at ` + visibleNotifications
+		coalesce(n.credential_id, 0) AS credential_id, coalesce(n.question_id, 0) AS question_id, coalesce(n.report_id, 0) AS report_id, n.message, n.created_at, n.read_at ` + visibleNotifications
 	args := []any{userID}
 	if before > 0 {
 		q += ` AND n.id < ?`

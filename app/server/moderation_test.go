@@ -384,3 +384,75 @@ func TestPersonalDataNeedsConfirmation(t *testing.T) {
 		t.Errorf("clinical numbers: %d %s", a.Status, a.Raw)
 	}
 }
+
+// TestMemberActions: warnings reach the member; suspension and ban end
+// their sessions at once and are for global moderators; anonymous authors
+// are acted on unseen, and only an admin can reveal them, with a reason,
+// audited.
+func TestMemberActions(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	f := h.forum("mind", func(ff *forums.ForumForm) { ff.Sensitive = true })
+	troll := h.member("troll_tim")
+	h.account("rep_ann", models.RoleMember)
+	th := h.thread("troll_tim", f, "You are all weak", "Nasty words, posted anonymously.", true)
+	h.report("rep_ann", models.TargetThread, th.ID, models.ReasonHarassment)
+	h.member("mind_mod")
+	h.makeForumModerator("mind_mod", f)
+	fm := h.browser()
+	fm.signIn("mind_mod", goodPassword)
+	item := "/moderation/thread/" + itoa(th.ID)
+	page := fm.get(item)
+	if strings.Contains(page.body, "troll_tim") || !strings.Contains(page.body, "The anonymous author") {
+		t.Fatal("the item reveals the anonymous author to a moderator")
+	}
+	if strings.Contains(page.body, "/suspend") || strings.Contains(page.body, "/reveal") {
+		t.Error("a forum moderator is offered suspend or reveal")
+	}
+	if r := fm.post(item+"/warn", url.Values{"reason": {"Please keep it kind."}}); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("warn: %d", r.StatusCode)
+	}
+	if !strings.Contains(troll.get("/notifications").body, "Please keep it kind.") {
+		t.Error("the warning did not reach the author")
+	}
+	fm.get(item)
+	if r := fm.post(item+"/suspend", url.Values{"reason": {"Repeated abuse"}, "until": {"2027-01-01"}}); r.StatusCode != http.StatusForbidden {
+		t.Errorf("a forum moderator suspends: %d", r.StatusCode)
+	}
+	gm := h.withRole("global_gil", models.RoleModerator)
+	gm.get(item)
+	if r := gm.post(item+"/suspend", url.Values{"reason": {"Repeated abuse"}, "until": {"2020-01-01"}}); r.StatusCode != http.StatusUnprocessableEntity {
+		t.Errorf("suspension in the past: %d", r.StatusCode)
+	}
+	if r := gm.post(item+"/suspend", url.Values{"reason": {"Repeated abuse"}, "until": {"2027-01-01"}}); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("suspend: %d", r.StatusCode)
+	}
+	if r := troll.get("/account"); r.StatusCode == http.StatusOK {
+		t.Error("the suspended member is still signed in")
+	}
+	if u := h.user("troll_tim"); u.Status != models.StatusSuspended || u.SuspendedUntil == nil {
+		t.Errorf("status %s", u.Status)
+	}
+	if countWhere(t, h, `SELECT count(*) FROM sessions WHERE user_id = ?`, h.user("troll_tim").ID) != 0 {
+		t.Error("sessions survive the suspension")
+	}
+	// Reveal: admins only, with a reason, audited.
+	gm.get(item)
+	if r := gm.post(item+"/reveal", url.Values{"reveal_reason": {"Legal request"}}); r.StatusCode != http.StatusForbidden {
+		t.Errorf("a moderator reveals: %d", r.StatusCode)
+	}
+	admin := h.withRole("admin_ada", models.RoleAdmin)
+	admin.get(item)
+	if r := admin.post(item+"/reveal", url.Values{"reveal_reason": {""}}); r.StatusCode != http.StatusUnprocessableEntity {
+		t.Errorf("reveal without a reason: %d", r.StatusCode)
+	}
+	r := admin.post(item+"/reveal", url.Values{"reveal_reason": {"Threats against a member: police request"}})
+	if r.StatusCode != http.StatusOK || !strings.Contains(r.body, "Revealed to you: troll_tim") {
+		t.Fatalf("reveal: %d", r.StatusCode)
+	}
+	if countWhere(t, h, `SELECT count(*) FROM audit_events WHERE action = 'anonymous.reveal' AND target_id = ? AND reason <> ''`, th.ID) != 1 {
+		t.Error("reveal not audited")
+	}
+	if countWhere(t, h, `SELECT count(*) FROM audit_events WHERE action = 'user.suspend'`) != 1 {
+		t.Error("suspension not audited")
+	}
+}

@@ -142,6 +142,7 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 	modSvc := moderation.New(d.DB, d.Now, inApp, d.Log, moderation.Options{HideThreshold: cfg.ReportHideThreshold})
 	forumSvc.SetSafety(modSvc, modSvc)
 	qSvc.SetSafety(modSvc)
+	modSvc.SetAccounts(authSvc, inApp)
 	a := &App{
 		Clinicians: clinSvc,
 		Questions:  qSvc,

@@ -1,0 +1,152 @@
+package moderation
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"gorm.io/gorm"
+
+	"kindred/app/audit"
+	"kindred/app/database"
+	"kindred/models"
+)
+
+// Accounts restricts accounts (app/auth implements it).
+type Accounts interface {
+	Restrict(ctx context.Context, tx *database.Tx, userID int64, until *time.Time) error
+}
+
+// Messenger tells a member what a moderator decided, with the moderator's
+// words (app/notify implements it).
+type Messenger interface {
+	NotifyMember(ctx context.Context, tx *gorm.DB, userID int64, kind, message string) error
+}
+
+// SetAccounts wires the account and member-message services.
+func (s *Service) SetAccounts(a Accounts, m Messenger) { s.accounts, s.messenger = a, m }
+
+// Member actions: on the author of a reported post or thread, or on a
+// reported member. The author of anonymous content is acted on without
+// being shown.
+const (
+	ActWarn    = "warn"
+	ActSuspend = "suspend"
+	ActBan     = "ban"
+	ActNote    = "note"
+)
+
+// MemberActions are the actions on a member, in the order pages show them.
+var MemberActions = []string{ActNote, ActWarn, ActSuspend, ActBan}
+
+// ActOnMember warns, suspends (until), bans, or adds a moderator note about
+// the member behind a target. Forum moderators may note and warn within
+// their forums; suspension and ban are for global moderators. Suspension
+// and ban end the member's sessions at once.
+func (s *Service) ActOnMember(ctx context.Context, u *models.User, kind string, id int64, action, reason string, until time.Time) error {
+	sc, ok, err := s.ScopeOf(ctx, u)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return models.ErrForbidden
+	}
+	reason = strings.TrimSpace(reason)
+	v := models.NewValidationError()
+	if n := utf8.RuneCountInString(reason); n < 5 || n > 2000 || !utf8.ValidString(reason) {
+		v.Add("reason", "Write 5 to 2,000 characters: members read warnings and the reasons for suspensions and bans.")
+	}
+	now := s.now().UTC()
+	if action == ActSuspend && !until.After(now) {
+		v.Add("until", "Choose a date in the future.")
+	}
+	if err := v.OrNil(); err != nil {
+		return err
+	}
+	return s.db.InTx(ctx, func(tx *database.Tx) error {
+		t, err := s.load(ctx, tx.DB, kind, id)
+		if err != nil {
+			return err
+		}
+		if !sc.Covers(t) {
+			return models.ErrForbidden
+		}
+		if (action == ActSuspend || action == ActBan) && !sc.Global {
+			return models.ErrForbidden
+		}
+		var target models.User
+		if err := tx.First(&target, t.AuthorID).Error; err != nil {
+			return err
+		}
+		if target.ID == u.ID || (target.Role.IsStaff() && u.Role != models.RoleAdmin) {
+			return &models.ConflictError{Message: "Staff accounts are handled by an admin, and nobody acts on their own account."}
+		}
+		mod := u.ID
+		switch action {
+		case ActNote:
+		case ActWarn:
+			if err := s.messenger.NotifyMember(ctx, tx.DB, target.ID, models.NotifyModerationWarning, reason); err != nil {
+				return err
+			}
+		case ActSuspend, ActBan:
+			var untilPtr *time.Time
+			msg := "Your account is banned: " + reason
+			if action == ActSuspend {
+				untilPtr = &until
+				msg = "Your account is suspended until " + until.UTC().Format("2 Jan 2006 15:04 UTC") + ": " + reason
+			}
+			if err := s.accounts.Restrict(ctx, tx, target.ID, untilPtr); err != nil {
+				return err
+			}
+			if err := s.messenger.NotifyMember(ctx, tx.DB, target.ID, models.NotifyModerationWarning, msg); err != nil {
+				return err
+			}
+			targetID := target.ID
+			if err := audit.Record(ctx, tx.DB, models.AuditEvent{ActorID: &mod, Action: "user." + action, TargetKind: "user", TargetID: &targetID,
+				Reason: reason, FromState: string(target.Status), ToState: map[string]string{ActSuspend: "suspended", ActBan: "banned"}[action]}); err != nil {
+				return err
+			}
+		default:
+			return fmt.Errorf("moderation: action %q: %w", action, models.ErrNotFound)
+		}
+		if kind == models.TargetUser && action != ActNote {
+			if err := tx.Exec(`UPDATE reports SET status = 'upheld', handler_id = ?, resolution = ?, resolved_at = ? WHERE target_kind = 'user' AND target_id = ? AND status = 'open'`,
+				u.ID, action, now, id).Error; err != nil {
+				return err
+			}
+		}
+		return s.record(ctx, tx, &mod, action, t, reason, "applied")
+	})
+}
+
+// Reveal shows an admin who wrote an anonymous post or thread; the reason
+// is required and the reveal audited.
+func (s *Service) Reveal(ctx context.Context, admin *models.User, kind string, id int64, reason string) (string, error) {
+	if admin == nil || admin.Role != models.RoleAdmin {
+		return "", models.ErrForbidden
+	}
+	reason = strings.TrimSpace(reason)
+	if utf8.RuneCountInString(reason) < 5 {
+		v := models.NewValidationError()
+		v.Add("reveal_reason", "Give a reason of at least five characters: every reveal is in the audit log.")
+		return "", v
+	}
+	var handle string
+	err := s.db.InTx(ctx, func(tx *database.Tx) error {
+		t, err := s.load(ctx, tx.DB, kind, id)
+		if err != nil {
+			return err
+		}
+		if !t.Anonymous {
+			return &models.ConflictError{Message: "This is not anonymous."}
+		}
+		if err := tx.Raw(`SELECT handle FROM users WHERE id = ?`, t.AuthorID).Scan(&handle).Error; err != nil {
+			return err
+		}
+		tid := t.ID
+		return audit.Record(ctx, tx.DB, models.AuditEvent{ActorID: &admin.ID, Action: "anonymous.reveal", TargetKind: kind, TargetID: &tid, Reason: reason})
+	})
+	return handle, err
+}
