@@ -57,6 +57,9 @@ type Config struct {
 	// ReportHideThreshold is the weight of open reports that hides content
 	// until a moderator decides.
 	ReportHideThreshold float64
+	// NewMemberApprovals is how many of a member's first posts wait for a
+	// moderator (0: none).
+	NewMemberApprovals int
 
 	OIDC   OIDC
 	Google OAuth
@@ -264,6 +267,7 @@ func Load(getenv func(string) string) (*Config, error) {
 		r.fail("KINDRED_QUESTION_RESPOND_WITHIN", "must be at least 1m")
 	}
 	c.QuestionMaxOffers = r.integer("KINDRED_QUESTION_MAX_OFFERS", 3, 1, 50)
+	c.NewMemberApprovals = r.integer("KINDRED_NEW_MEMBER_APPROVALS", 2, 0, 100)
 	if v := r.str("KINDRED_REPORT_HIDE_THRESHOLD", "3"); v != "" {
 		f, err := strconv.ParseFloat(v, 64)
 		if err != nil || f < 1 || f > 100 {

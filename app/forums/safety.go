@@ -21,17 +21,33 @@ type Reporter interface {
 	SystemReport(ctx context.Context, tx *database.Tx, kind string, id int64, forumID *int64, reason models.ReportReason, note string) error
 }
 
-// SetSafety turns on the checks for new and edited posts. Without it (the
-// demo seeder, for instance) posts are saved unchecked.
-func (s *Service) SetSafety(c TextChecker, r Reporter) {
-	s.checker, s.reporter = c, r
+// SetSafety turns on the checks for new and edited posts, and holds a
+// member's first newMember posts for approval. Without it (the demo seeder,
+// for instance) posts are saved unchecked.
+func (s *Service) SetSafety(c TextChecker, r Reporter, newMember int) {
+	s.checker, s.reporter, s.newMember = c, r, newMember
+}
+
+// isNew reports whether v's next post waits for approval: fewer than
+// newMember earlier posts, and neither staff nor a verified clinician.
+func (s *Service) isNew(ctx context.Context, v Viewer) (bool, error) {
+	if s.newMember <= 0 || v.User == nil || v.IsStaff() || v.Clinician {
+		return false, nil
+	}
+	var n int64
+	err := s.db.Gorm.WithContext(ctx).Raw(`SELECT count(*) FROM (SELECT 1 FROM posts WHERE author_id = ? LIMIT ?) x`, v.User.ID, s.newMember).Scan(&n).Error
+	return n < int64(s.newMember), err
 }
 
 // screened is what the checks decided about one text.
 type screened struct {
-	result  safety.Result
-	pending bool // waits for a moderator
+	result    safety.Result
+	pending   bool // waits for a moderator (watched words)
+	newMember bool // waits for a moderator (a new member's first posts)
 }
+
+// hold reports whether the text waits for a moderator.
+func (sc screened) hold() bool { return sc.pending || sc.newMember }
 
 // screen checks a text before it is saved: blocked words refuse it,
 // personal data must be confirmed (code "personal_data"), words needing
@@ -83,8 +99,11 @@ func (s *Service) afterWrite(ctx context.Context, tx *database.Tx, sc screened, 
 			return err
 		}
 	}
-	if sc.pending {
+	switch {
+	case sc.pending:
 		return s.reporter.SystemReport(ctx, tx, kind, id, &fid, models.ReasonOther, "Waiting for approval (watched words).")
+	case sc.newMember:
+		return s.reporter.SystemReport(ctx, tx, kind, id, &fid, models.ReasonOther, "A new member's first posts wait for approval.")
 	}
 	return nil
 }

@@ -42,13 +42,14 @@ type Notifier interface {
 
 // Service implements forums, threads and posts.
 type Service struct {
-	db       *database.DB
-	now      func() time.Time
-	md       *markdown.Renderer
-	notifier Notifier
-	log      *slog.Logger
-	checker  TextChecker // nil: no watched words or personal-data check
-	reporter Reporter
+	db        *database.DB
+	now       func() time.Time
+	md        *markdown.Renderer
+	notifier  Notifier
+	log       *slog.Logger
+	checker   TextChecker // nil: no watched words or personal-data check
+	reporter  Reporter
+	newMember int // first posts of a member that wait for approval
 }
 
 // New builds the service.
@@ -706,8 +707,11 @@ func (s *Service) CreateThread(ctx context.Context, v Viewer, f *models.Forum, f
 	if err != nil {
 		return nil, err
 	}
+	if sc.newMember, err = s.isNew(ctx, v); err != nil {
+		return nil, err
+	}
 	vis := models.Visible
-	if sc.pending {
+	if sc.hold() {
 		vis = models.Pending
 	}
 	now := s.now().UTC()
@@ -778,8 +782,11 @@ func (s *Service) Reply(ctx context.Context, v Viewer, tv *ThreadView, form Post
 	if err != nil {
 		return nil, err
 	}
+	if sc.newMember, err = s.isNew(ctx, v); err != nil {
+		return nil, err
+	}
 	vis := models.Visible
-	if sc.pending {
+	if sc.hold() {
 		vis = models.Pending
 	}
 	now := s.now().UTC()

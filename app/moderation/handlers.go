@@ -26,7 +26,7 @@ const (
 )
 
 // Templates lists every page this package renders, checked at start-up.
-var Templates = []string{TplReport, TplMyReports, TplQueue, TplItem, TplSupport, TplSafety}
+var Templates = []string{TplReport, TplMyReports, TplQueue, TplItem, TplSupport, TplSafety, TplAudit}
 
 // Handlers serves the moderation pages.
 type Handlers struct {

@@ -386,6 +386,12 @@ func TestBrowserClinicianVerification(t *testing.T) {
 	p.do(chromedp.Navigate(p.url + "/admin/users"))
 	p.waitText("Credential reviewer")
 	p.checkA11y("people and roles")
+	p.do(chromedp.Navigate(p.url + "/admin/safety"))
+	p.waitText("Watched words")
+	p.checkA11y("safety settings")
+	p.do(chromedp.Navigate(p.url + "/admin/audit"))
+	p.waitText("credential.approve")
+	p.checkA11y("audit log")
 	p.do(chromedp.Click(chromedp.CSS(`form[action="/signout"] button`)))
 	p.waitText("You are signed out.")
 

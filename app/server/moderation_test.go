@@ -456,3 +456,85 @@ func TestMemberActions(t *testing.T) {
 		t.Error("suspension not audited")
 	}
 }
+
+// TestNewMembersFirstPostsWait: with the default setting a new member's
+// first two posts wait for a moderator; the author sees them marked,
+// nobody else sees them; the third is published at once.
+func TestNewMembersFirstPostsWait(t *testing.T) {
+	h := newHarness(t, harnessOpts{env: map[string]string{"KINDRED_NEW_MEMBER_APPROVALS": ""}}) // the default
+	ctx := context.Background()
+	f := h.forum("heart", nil)
+	h.account("old_hand", models.RoleModerator)
+	base := h.thread("old_hand", f, "Welcome thread", "Say hello.", false)
+	newbie := h.member("newbie")
+	other := h.member("onlooker")
+	newbie.get("/f/heart/new")
+	r := newbie.post("/f/heart/threads", url.Values{"title": {"Hello from a newbie"}, "body": {"Just joined."}})
+	if r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("first thread: %d", r.StatusCode)
+	}
+	own := newbie.get(r.Header.Get("Location")).body
+	if !strings.Contains(own, "Awaiting review") {
+		t.Error("the author does not see the thread marked")
+	}
+	if r2 := other.get(r.Header.Get("Location")); r2.StatusCode != http.StatusNotFound {
+		t.Errorf("another member opens the pending thread: %d", r2.StatusCode)
+	}
+	if strings.Contains(other.get("/f/heart").body, "Hello from a newbie") {
+		t.Error("the pending thread is listed")
+	}
+	newbie.get("/t/" + itoa(base.ID))
+	newbie.post("/t/"+itoa(base.ID)+"/replies", url.Values{"body": {"Second post, also waiting."}})
+	newbie.get("/t/" + itoa(base.ID))
+	newbie.post("/t/"+itoa(base.ID)+"/replies", url.Values{"body": {"Third post, published."}})
+	page := other.get("/t/" + itoa(base.ID)).body
+	if strings.Contains(page, "Second post") || !strings.Contains(page, "Third post") {
+		t.Error("wrong posts held back")
+	}
+	// The queue lists both; approving publishes.
+	mod := h.user("old_hand")
+	items, err := h.app.Moderation.Queue(ctx, mod, 0)
+	if err != nil || len(items) != 2 {
+		t.Fatalf("queue: %v %+v", err, items)
+	}
+	for _, it := range items {
+		if err := h.app.Moderation.Act(ctx, mod, it.Kind, it.ID, moderation.ActRestore, "", true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !strings.Contains(other.get("/t/"+itoa(base.ID)).body, "Second post") || !strings.Contains(other.get("/f/heart").body, "Hello from a newbie") {
+		t.Error("approved posts not published")
+	}
+}
+
+// TestAuditLogForAdmins: admins browse and filter the audit log, page and
+// API; nobody else can.
+func TestAuditLogForAdmins(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	ctx := context.Background()
+	f := h.forum("heart", nil)
+	h.account("author", models.RoleMember)
+	h.account("rep_one", models.RoleMember)
+	admin := h.withRole("auditor", models.RoleAdmin)
+	th := h.thread("author", f, "Spammy", "Buy things", false)
+	h.report("rep_one", models.TargetThread, th.ID, models.ReasonSpam)
+	if err := h.app.Moderation.Act(ctx, h.user("auditor"), models.TargetThread, th.ID, moderation.ActRemove, "Advertising is not allowed", true); err != nil {
+		t.Fatal(err)
+	}
+	page := admin.get("/admin/audit?action=moderation.&actor=auditor")
+	if page.StatusCode != http.StatusOK || !strings.Contains(page.body, "moderation.remove") || !strings.Contains(page.body, "Advertising is not allowed") ||
+		strings.Contains(page.body, "forum.create") {
+		t.Fatalf("filtered audit log: %d", page.StatusCode)
+	}
+	a := h.api("GET", "/api/v1/admin/audit?kind=thread", admin.token("read"), nil)
+	if ev, _ := a.Body["events"].([]any); a.Status != http.StatusOK || len(ev) != 1 {
+		t.Errorf("API: %d %s", a.Status, a.Raw)
+	}
+	mod := h.withRole("mod_mia", models.RoleModerator)
+	if r := mod.get("/admin/audit"); r.StatusCode != http.StatusForbidden {
+		t.Errorf("moderator reads the audit log: %d", r.StatusCode)
+	}
+	if a := h.api("GET", "/api/v1/admin/audit", mod.token("read"), nil); a.Status != http.StatusForbidden {
+		t.Errorf("moderator API: %d", a.Status)
+	}
+}

@@ -140,7 +140,7 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 		RespondWithin: cfg.QuestionRespondWithin, MaxOffers: cfg.QuestionMaxOffers, UrgentTerms: cfg.UrgentTerms})
 	river.AddWorker(workers, &questions.OfferDeadlineWorker{Svc: qSvc})
 	modSvc := moderation.New(d.DB, d.Now, inApp, d.Log, moderation.Options{HideThreshold: cfg.ReportHideThreshold})
-	forumSvc.SetSafety(modSvc, modSvc)
+	forumSvc.SetSafety(modSvc, modSvc, cfg.NewMemberApprovals)
 	qSvc.SetSafety(modSvc)
 	modSvc.SetAccounts(authSvc, inApp)
 	a := &App{
