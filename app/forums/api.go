@@ -422,3 +422,15 @@ func (a *API) Preview(c echo.Context) error {
 	}
 	return c.JSON(http.StatusOK, map[string]string{"body_html": html})
 }
+
+// Mute mutes a member for the caller (PUT) or unmutes them (DELETE).
+func (a *API) Mute(c echo.Context) error {
+	v, err := a.h.viewer(c)
+	if err != nil {
+		return err
+	}
+	if err := a.h.svc.SetMute(c.Request().Context(), v, c.Param("handle"), c.Request().Method == http.MethodPut); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}

@@ -556,3 +556,31 @@ func (h *Handlers) Profile(c echo.Context) error {
 	p.Data = prof
 	return h.r.Render(c, http.StatusOK, TplProfile, p)
 }
+
+// Mute and Unmute change the viewer's mute of a member.
+func (h *Handlers) Mute(c echo.Context) error { return h.setMute(c, true) }
+
+// Unmute takes a mute back.
+func (h *Handlers) Unmute(c echo.Context) error { return h.setMute(c, false) }
+
+func (h *Handlers) setMute(c echo.Context, on bool) error {
+	v, err := h.viewer(c)
+	if err != nil {
+		return err
+	}
+	handle := c.Param("handle")
+	if err := h.svc.SetMute(c.Request().Context(), v, handle, on); err != nil {
+		var verr *models.ValidationError
+		if errors.As(err, &verr) {
+			h.cookies.SetFlash(c, verr.Fields["mute"])
+			return web.Redirect(c, "/members/"+url.PathEscape(handle))
+		}
+		return err
+	}
+	if on {
+		h.cookies.SetFlash(c, "Muted. Their posts are collapsed for you and they send you no notifications. They are not told.")
+	} else {
+		h.cookies.SetFlash(c, "Unmuted.")
+	}
+	return web.Redirect(c, "/members/"+url.PathEscape(handle))
+}

@@ -19,6 +19,7 @@ type Profile struct {
 	JoinedAt time.Time   `json:"joined_at"`
 	// ClinicianBadge is "Registered nurse · Cardiology" while verified.
 	ClinicianBadge string           `json:"clinician_badge"`
+	Muted          bool             `json:"muted"` // by the viewer
 	Forums         []ProfileForum   `json:"forums"`
 	RecentPosts    []ProfilePostRow `json:"recent_posts"`
 }
@@ -61,6 +62,11 @@ func (s *Service) Profile(ctx context.Context, v Viewer, handle string) (*Profil
 	}
 	p := &Profile{UserID: u.ID, Handle: u.Handle, Role: u.Role, JoinedAt: u.CreatedAt}
 	db := s.db.Gorm.WithContext(ctx)
+	if v.User != nil {
+		if err := db.Raw(`SELECT EXISTS (SELECT 1 FROM mutes WHERE user_id = ? AND muted_id = ?)`, v.User.ID, u.ID).Scan(&p.Muted).Error; err != nil {
+			return nil, err
+		}
+	}
 	if err := db.Raw(`SELECT `+badgeSQL+`
 		FROM credentials c JOIN professions pr ON pr.code = c.profession
 		WHERE c.user_id = ? AND c.status = 'verified' AND c.verified_until > ?`, u.ID, v.Now.UTC()).Scan(&p.ClinicianBadge).Error; err != nil {
@@ -78,4 +84,29 @@ func (s *Service) Profile(ctx context.Context, v Viewer, handle string) (*Profil
 		return nil, err
 	}
 	return p, nil
+}
+
+// SetMute mutes (on) or unmutes another member for v. Muting is private:
+// the muted member is never told.
+func (s *Service) SetMute(ctx context.Context, v Viewer, handle string, on bool) error {
+	if !v.SignedIn() {
+		return models.ErrSignInRequired
+	}
+	var id int64
+	if err := s.db.Gorm.WithContext(ctx).Raw(`SELECT id FROM users WHERE lower(handle) = lower(?)`, handle).Scan(&id).Error; err != nil {
+		return err
+	}
+	if id == 0 {
+		return fmt.Errorf("forums: member %q: %w", handle, models.ErrNotFound)
+	}
+	if id == v.User.ID {
+		verr := models.NewValidationError()
+		verr.Add("mute", "You cannot mute yourself.")
+		return verr
+	}
+	db := s.db.Gorm.WithContext(ctx)
+	if on {
+		return db.Exec(`INSERT INTO mutes (user_id, muted_id, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`, v.User.ID, id, s.now().UTC()).Error
+	}
+	return db.Exec(`DELETE FROM mutes WHERE user_id = ? AND muted_id = ?`, v.User.ID, id).Error
 }

@@ -140,6 +140,9 @@ func postsHTML(d *threadData, csrfToken func() string) template.HTML {
 			b.s(`<p class="removed">This post was removed by its author.</p></article></li>`)
 			continue
 		}
+		if p.muted {
+			b.s(`<details class="muted-post"><summary>A post from a member you muted</summary>`)
+		}
 		b.s(`<div class="prose">`)
 		b.s(p.BodyHTML) // sanitised by app/markdown when it was written
 		b.s(`</div><div class="reactions" aria-label="Reactions">`)
@@ -217,6 +220,9 @@ func postsHTML(d *threadData, csrfToken func() string) template.HTML {
 				b.s(`</span></a>`)
 			}
 			b.s(`</p>`)
+		}
+		if p.muted {
+			b.s(`</details>`)
 		}
 		b.s(`</article></li>`)
 	}

@@ -411,6 +411,7 @@ type PostRow struct {
 	// plain walk over values (template function calls are costly).
 	mine       [4]bool // the viewer's reactions, in models.ReactionKinds order
 	visibility string  // shown to moderators and, while pending, to the author
+	muted      bool    // the viewer muted the author: the post is collapsed
 	PrevID     int64   `json:"-" gorm:"-"`
 	RoleLabel  string  `json:"-" gorm:"-"`
 }
@@ -454,6 +455,7 @@ const postsSQL = `SELECT p.id, p.thread_id, p.anonymous, (p.author_id = $1) AS m
 	CASE WHEN p.deleted_at IS NULL THEN p.body_html ELSE '' END,
 	p.author_was_clinician, p.support_count, p.hug_count, p.me_too_count, p.helpful_count,
 	p.created_at, p.edited_at, p.deleted_at, p.visibility,
+	(NOT p.anonymous AND EXISTS (SELECT 1 FROM mutes m WHERE m.user_id = $1 AND m.muted_id = p.author_id)) AS muted,
 	CASE WHEN c.id IS NULL THEN '' ELSE ` + badgeSQL + ` END
 	FROM (SELECT * FROM posts p WHERE p.thread_id = $2
 	        AND (p.visibility = 'visible' OR $3 OR (SELECT forum_id FROM threads WHERE id = $2) = ANY($5::bigint[])
@@ -510,7 +512,7 @@ func scanPosts(dbRows pgx.Rows) ([]PostRow, error) {
 	for dbRows.Next() {
 		var r PostRow
 		if err := dbRows.Scan(&r.ID, &r.ThreadID, &r.Anonymous, &r.Mine, &r.AuthorHandle, &r.AuthorRole, &r.Body, &r.BodyHTML,
-			&r.AuthorWasClinician, &r.SupportCount, &r.HugCount, &r.MeTooCount, &r.HelpfulCount, &r.CreatedAt, &r.EditedAt, &r.DeletedAt, &r.visibility, &r.ClinicianBadge); err != nil {
+			&r.AuthorWasClinician, &r.SupportCount, &r.HugCount, &r.MeTooCount, &r.HelpfulCount, &r.CreatedAt, &r.EditedAt, &r.DeletedAt, &r.visibility, &r.muted, &r.ClinicianBadge); err != nil {
 			return nil, fmt.Errorf("forums: posts: %w", err)
 		}
 		rows = append(rows, r)

@@ -93,6 +93,7 @@ func (a *API) Act(c echo.Context) error {
 		Reason     string    `json:"reason"`
 		ExpectOpen bool      `json:"expect_open"` // acting on open reports: 409 if another moderator resolved them
 		Until      time.Time `json:"until"`       // suspend
+		Forum      string    `json:"forum"`       // move: the forum's slug
 	}
 	if err := c.Bind(&body); err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, "The request body must be a JSON object.")
@@ -101,6 +102,8 @@ func (a *API) Act(c echo.Context) error {
 	switch action {
 	case ActNote, ActWarn, ActSuspend, ActBan:
 		err = a.h.svc.ActOnMember(ctx, u, kind, id, action, body.Reason, body.Until)
+	case ActMove:
+		err = a.h.svc.MoveThread(ctx, u, kind, id, body.Forum, body.Reason)
 	case "reveal":
 		handle, err := a.h.svc.Reveal(ctx, u, kind, id, body.Reason)
 		if err != nil {

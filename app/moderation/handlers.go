@@ -230,6 +230,8 @@ func (h *Handlers) Act(c echo.Context) error {
 	case ActNote, ActWarn, ActSuspend, ActBan:
 		until, _ := time.Parse("2006-01-02", c.FormValue("until"))
 		err = h.svc.ActOnMember(c.Request().Context(), web.CurrentUser(c), kind, id, action, reason, until)
+	case ActMove:
+		err = h.svc.MoveThread(c.Request().Context(), web.CurrentUser(c), kind, id, c.FormValue("forum"), reason)
 	case "reveal":
 		handle, rerr := h.svc.Reveal(c.Request().Context(), web.CurrentUser(c), kind, id, c.FormValue("reveal_reason"))
 		var ve *models.ValidationError

@@ -150,3 +150,68 @@ func (s *Service) Reveal(ctx context.Context, admin *models.User, kind string, i
 	})
 	return handle, err
 }
+
+// ActMove is the move action: a thread (or a post's thread) to another forum.
+const ActMove = "move"
+
+// MoveThread moves the thread behind a target to the forum toSlug. Global
+// moderators may move anywhere; forum moderators between forums they
+// moderate.
+func (s *Service) MoveThread(ctx context.Context, u *models.User, kind string, id int64, toSlug, reason string) error {
+	sc, ok, err := s.ScopeOf(ctx, u)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return models.ErrForbidden
+	}
+	return s.db.InTx(ctx, func(tx *database.Tx) error {
+		t, err := s.load(ctx, tx.DB, kind, id)
+		if err != nil {
+			return err
+		}
+		if (kind != models.TargetPost && kind != models.TargetThread) || !sc.Covers(t) {
+			return models.ErrForbidden
+		}
+		var to struct {
+			ID            int64
+			Slug          string
+			ClinicianOnly bool
+			ArchivedAt    *time.Time
+		}
+		if err := tx.Raw(`SELECT id, slug, clinician_only, archived_at FROM forums WHERE slug = ?`, toSlug).Scan(&to).Error; err != nil {
+			return err
+		}
+		if to.ID == 0 || to.ArchivedAt != nil {
+			v := models.NewValidationError()
+			v.Add("forum", "Choose a forum that takes threads.")
+			return v
+		}
+		if !sc.Global && !sc.Forums[to.ID] {
+			return models.ErrForbidden
+		}
+		if t.ForumID != nil && *t.ForumID == to.ID {
+			return &models.ConflictError{Message: "The thread is already in that forum."}
+		}
+		if err := tx.Exec(`UPDATE threads SET forum_id = ? WHERE id = ?`, to.ID, t.ThreadID).Error; err != nil {
+			return err
+		}
+		if err := tx.Exec(`UPDATE forums SET thread_count = thread_count - 1 WHERE id = ?`, *t.ForumID).Error; err != nil {
+			return err
+		}
+		if err := tx.Exec(`UPDATE forums SET thread_count = thread_count + 1 WHERE id = ?`, to.ID).Error; err != nil {
+			return err
+		}
+		// Open reports follow the thread to its new forum's moderators.
+		if err := tx.Exec(`UPDATE reports SET forum_id = ? WHERE (target_kind = 'thread' AND target_id = ?)
+			OR (target_kind = 'post' AND target_id IN (SELECT id FROM posts WHERE thread_id = ?))`, to.ID, t.ThreadID, t.ThreadID).Error; err != nil {
+			return err
+		}
+		mod := u.ID
+		why := strings.TrimSpace(reason)
+		if why != "" {
+			why = ": " + why
+		}
+		return s.record(ctx, tx, &mod, ActMove, t, "from "+t.ForumSlug+" to "+to.Slug+why, "applied")
+	})
+}

@@ -347,7 +347,11 @@ type Item struct {
 	Global    bool              `json:"-"` // the moderator may suspend and ban
 	Admin     bool              `json:"-"` // the moderator may reveal anonymous authors
 	Revealed  string            `json:"revealed_author,omitempty"`
+	Forums    []ForumChoice     `json:"-"` // where a thread can move
 }
+
+// ForumChoice is a forum a thread may move to.
+type ForumChoice struct{ Slug, Name string }
 
 // ReportView is a report as moderators see it.
 type ReportView struct {
@@ -407,6 +411,20 @@ func (s *Service) Item(ctx context.Context, u *models.User, kind string, id int6
 	if kind == models.TargetPost {
 		if err := db.Raw(`SELECT body, reason, created_at FROM post_revisions WHERE post_id = ? ORDER BY id`, id).Scan(&it.Revisions).Error; err != nil {
 			return nil, err
+		}
+	}
+	if kind == models.TargetPost || kind == models.TargetThread {
+		var all []struct {
+			ID         int64
+			Slug, Name string
+		}
+		if err := db.Raw(`SELECT id, slug, name FROM forums WHERE archived_at IS NULL ORDER BY position, name`).Scan(&all).Error; err != nil {
+			return nil, err
+		}
+		for _, f := range all {
+			if (sc.Global || sc.Forums[f.ID]) && (t.ForumID == nil || *t.ForumID != f.ID) {
+				it.Forums = append(it.Forums, ForumChoice{Slug: f.Slug, Name: f.Name})
+			}
 		}
 	}
 	if err := db.Raw(`SELECT a.action, coalesce(m.handle, '') AS moderator, a.reason, a.outcome, a.created_at FROM moderation_actions a

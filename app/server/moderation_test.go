@@ -538,3 +538,77 @@ func TestAuditLogForAdmins(t *testing.T) {
 		t.Errorf("moderator API: %d", a.Status)
 	}
 }
+
+// TestMuting: a muted member's posts are collapsed for the muter and send
+// them no notifications; the muted member is not told, and anonymous posts
+// give nothing away.
+func TestMuting(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	f := h.forum("mind", func(ff *forums.ForumForm) { ff.Sensitive = true })
+	muter := h.member("quiet_q")
+	h.member("loud_l")
+	th := h.thread("quiet_q", f, "Evening routines", "What helps you wind down?", false)
+	muter.get("/members/loud_l")
+	if r := muter.post("/members/loud_l/mute", nil); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("mute: %d", r.StatusCode)
+	}
+	h.reply("loud_l", th.ID, "Loud opinions about routines.", false)
+	h.reply("loud_l", th.ID, "An anonymous thought.", true)
+	page := muter.get("/t/" + itoa(th.ID)).body
+	if strings.Count(page, "A post from a member you muted") != 1 {
+		t.Errorf("collapsed posts: %d", strings.Count(page, "A post from a member you muted"))
+	}
+	if !strings.Contains(page, "Loud opinions") {
+		t.Error("the muted post cannot be expanded")
+	}
+	if notifCount(t, h, "quiet_q", models.NotifyReply) != 0 {
+		t.Error("the muter was notified of the muted member's replies")
+	}
+	if countWhere(t, h, `SELECT count(*) FROM notifications WHERE user_id = ?`, h.user("loud_l").ID) != 0 {
+		t.Error("the muted member was told")
+	}
+	other := h.member("third_t")
+	if strings.Contains(other.get("/t/"+itoa(th.ID)).body, "member you muted") {
+		t.Error("collapsed for someone who did not mute")
+	}
+	if a := h.api("DELETE", "/api/v1/members/loud_l/mute", muter.token("write"), nil); a.Status != http.StatusNoContent {
+		t.Errorf("unmute over the API: %d", a.Status)
+	}
+	if strings.Contains(muter.get("/t/"+itoa(th.ID)).body, "member you muted") {
+		t.Error("still collapsed after unmuting")
+	}
+}
+
+// TestMoveThread: moderators move threads between forums they moderate;
+// open reports follow the thread to the new forum's moderators.
+func TestMoveThread(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	ctx := context.Background()
+	heart := h.forum("heart", nil)
+	lungs := h.forum("lungs", nil)
+	h.forum("bones", nil)
+	h.account("author", models.RoleMember)
+	h.account("rep_one", models.RoleMember)
+	h.account("two_forums", models.RoleMember)
+	h.makeForumModerator("two_forums", heart)
+	h.makeForumModerator("two_forums", lungs)
+	th := h.thread("author", heart, "Asthma inhaler question", "Posted in the wrong forum.", false)
+	h.report("rep_one", models.TargetThread, th.ID, models.ReasonOffTopic)
+	mod := h.user("two_forums")
+	if err := h.app.Moderation.MoveThread(ctx, mod, models.TargetThread, th.ID, "bones", ""); !errors.Is(err, models.ErrForbidden) {
+		t.Errorf("move to a forum they do not moderate: %v", err)
+	}
+	if err := h.app.Moderation.MoveThread(ctx, mod, models.TargetThread, th.ID, "lungs", "About asthma"); err != nil {
+		t.Fatal(err)
+	}
+	if got := threadModel(h, th.ID); got.ForumID != lungs.ID {
+		t.Fatalf("thread in forum %d", got.ForumID)
+	}
+	items, _ := h.app.Moderation.Queue(ctx, mod, lungs.ID)
+	if len(items) != 1 || items[0].ForumSlug != "lungs" {
+		t.Errorf("the report did not follow: %+v", items)
+	}
+	if countWhere(t, h, `SELECT thread_count FROM forums WHERE id = ?`, heart.ID) != 0 || countWhere(t, h, `SELECT thread_count FROM forums WHERE id = ?`, lungs.ID) != 1 {
+		t.Error("thread counts not moved")
+	}
+}
