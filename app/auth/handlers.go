@@ -126,7 +126,7 @@ func (h *Handlers) SignIn(c echo.Context) error {
 		return h.r.RenderForm(c, TplSignIn, h.page(c, "Sign in"), values, v)
 	case errors.Is(err, ErrAccountSuspended):
 		v := models.NewValidationError()
-		v.Message = "This account is suspended. You will be able to sign in again when the suspension ends."
+		v.Message = "This account is suspended. You will be able to sign in again when the suspension ends. You can appeal at /appeal."
 		v.Add("login", "Account suspended.")
 		p := h.page(c, "Sign in")
 		p.Form = web.Form{Values: values, Errors: v.Fields, Message: v.Message}
@@ -574,3 +574,7 @@ func (h *Handlers) ChangeProfileVisibility(c echo.Context) error {
 	h.cookies.SetFlash(c, "Your profile setting is saved.")
 	return web.Redirect(c, "/account#profile")
 }
+
+// ClientOf is the request's client (IP, user agent) for rate limits and
+// session records, for other packages' sign-in checks.
+func ClientOf(c echo.Context) Client { return client(c) }

@@ -196,30 +196,9 @@ var ErrAccountSuspended = errors.New("auth: account suspended")
 
 // SignIn checks a handle or e-mail and password and starts a session.
 func (s *Service) SignIn(ctx context.Context, f SignInForm, cl Client) (*models.User, string, error) {
-	if err := f.Validate(); err != nil {
+	u, err := s.authenticate(ctx, f, cl)
+	if err != nil {
 		return nil, "", err
-	}
-	if err := s.limiter.Hit(ctx, "signin:ip:"+cl.IP, s.opts.Limits.SignInPerIP); err != nil {
-		return nil, "", err
-	}
-	acctKey := ratelimit.Key("signin:acct", f.Login)
-	if err := s.limiter.Check(ctx, acctKey, s.opts.Limits.SignInPerAccount); err != nil {
-		return nil, "", err
-	}
-	u, err := s.store.userByLogin(ctx, s.db.Gorm, f.Login)
-	if err != nil && !errors.Is(err, models.ErrNotFound) {
-		return nil, "", err
-	}
-	hash := s.dummy()
-	if u != nil && u.PasswordHash != nil {
-		hash = *u.PasswordHash
-	}
-	ok, _ := argon2id.ComparePasswordAndHash(f.Password, hash)
-	if !ok || u == nil || u.PasswordHash == nil {
-		if err := s.limiter.Record(ctx, acctKey, s.opts.Limits.SignInPerAccount); err != nil {
-			return nil, "", err
-		}
-		return nil, "", ErrBadCredentials
 	}
 	if !u.CanSignIn(s.now()) {
 		return nil, "", ErrAccountSuspended
@@ -229,6 +208,50 @@ func (s *Service) SignIn(ctx context.Context, f SignInForm, cl Client) (*models.
 		return nil, "", err
 	}
 	return u, token, nil
+}
+
+// SuspendedAccount checks the credentials of a suspended account, with
+// the sign-in rate limits, and returns it, so its owner can appeal without
+// a session. Any other account is ErrBadCredentials here.
+func (s *Service) SuspendedAccount(ctx context.Context, f SignInForm, cl Client) (*models.User, error) {
+	u, err := s.authenticate(ctx, f, cl)
+	if err != nil {
+		return nil, err
+	}
+	if u.Status != models.StatusSuspended || u.CanSignIn(s.now()) {
+		return nil, ErrBadCredentials
+	}
+	return u, nil
+}
+
+// authenticate checks a handle or e-mail and password under the rate limits.
+func (s *Service) authenticate(ctx context.Context, f SignInForm, cl Client) (*models.User, error) {
+	if err := f.Validate(); err != nil {
+		return nil, err
+	}
+	if err := s.limiter.Hit(ctx, "signin:ip:"+cl.IP, s.opts.Limits.SignInPerIP); err != nil {
+		return nil, err
+	}
+	acctKey := ratelimit.Key("signin:acct", f.Login)
+	if err := s.limiter.Check(ctx, acctKey, s.opts.Limits.SignInPerAccount); err != nil {
+		return nil, err
+	}
+	u, err := s.store.userByLogin(ctx, s.db.Gorm, f.Login)
+	if err != nil && !errors.Is(err, models.ErrNotFound) {
+		return nil, err
+	}
+	hash := s.dummy()
+	if u != nil && u.PasswordHash != nil {
+		hash = *u.PasswordHash
+	}
+	ok, _ := argon2id.ComparePasswordAndHash(f.Password, hash)
+	if !ok || u == nil || u.PasswordHash == nil {
+		if err := s.limiter.Record(ctx, acctKey, s.opts.Limits.SignInPerAccount); err != nil {
+			return nil, err
+		}
+		return nil, ErrBadCredentials
+	}
+	return u, nil
 }
 
 // startSession issues a fresh random token; only its hash is stored.

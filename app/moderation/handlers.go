@@ -26,14 +26,15 @@ const (
 )
 
 // Templates lists every page this package renders, checked at start-up.
-var Templates = []string{TplReport, TplMyReports, TplQueue, TplItem, TplSupport, TplSafety, TplAudit}
+var Templates = []string{TplReport, TplMyReports, TplQueue, TplItem, TplSupport, TplSafety, TplAudit, TplMyModeration, TplAppeals, TplAppealSignIn}
 
 // Handlers serves the moderation pages.
 type Handlers struct {
-	svc     *Service
-	r       *web.Renderer
-	cookies web.Cookies
-	md      *markdown.Renderer
+	svc       *Service
+	r         *web.Renderer
+	cookies   web.Cookies
+	md        *markdown.Renderer
+	suspended SuspendedAuth
 }
 
 // NewHandlers wires the HTML handlers.
@@ -355,4 +356,135 @@ func (h *Handlers) SaveCrisis(c echo.Context) error {
 	}
 	h.cookies.SetFlash(c, "The crisis resources are saved.")
 	return web.Redirect(c, "/admin/safety")
+}
+
+// Appeal pages.
+const (
+	TplMyModeration = "pages/moderation/my_moderation.html"
+	TplAppeals      = "pages/moderation/appeals.html"
+	TplAppealSignIn = "pages/moderation/appeal_suspended.html"
+)
+
+// SuspendedAuth checks the password of a suspended account (app/auth).
+type SuspendedAuth func(c echo.Context, login, password string) (*models.User, error)
+
+// SetSuspendedAuth wires the password check for suspension appeals.
+func (h *Handlers) SetSuspendedAuth(f SuspendedAuth) { h.suspended = f }
+
+// MyModeration lists decisions about the member, with appeal forms.
+func (h *Handlers) MyModeration(c echo.Context) error {
+	items, err := h.svc.MyActions(c.Request().Context(), web.CurrentUser(c).ID)
+	if err != nil {
+		return err
+	}
+	p := h.r.NewPage(c, "Moderation decisions about you")
+	p.Noindex = true
+	p.Data = items
+	return h.r.Render(c, http.StatusOK, TplMyModeration, p)
+}
+
+// AppealAction files an appeal from the member's page.
+func (h *Handlers) AppealAction(c echo.Context) error {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		return models.ErrNotFound
+	}
+	err = h.svc.Appeal(c.Request().Context(), web.CurrentUser(c).ID, id, c.FormValue("text"))
+	var ve *models.ValidationError
+	var ce *models.ConflictError
+	switch {
+	case errors.As(err, &ve):
+		h.cookies.SetFlash(c, ve.Fields["text"])
+	case errors.As(err, &ce):
+		h.cookies.SetFlash(c, ce.Message)
+	case err != nil:
+		return err
+	default:
+		h.cookies.SetFlash(c, "Your appeal is sent. A different moderator will look at it and you will be told the outcome.")
+	}
+	return web.Redirect(c, "/my/moderation")
+}
+
+// AppealSuspendedPage is the appeal form for a suspended member, who
+// cannot sign in.
+func (h *Handlers) AppealSuspendedPage(c echo.Context) error {
+	p := h.r.NewPage(c, "Appeal a suspension")
+	p.Noindex = true
+	return h.r.Render(c, http.StatusOK, TplAppealSignIn, p)
+}
+
+// AppealSuspended checks the member's password and files the appeal
+// against their latest suspension.
+func (h *Handlers) AppealSuspended(c echo.Context) error {
+	login, text := c.FormValue("login"), c.FormValue("text")
+	render := func(status int, field, msg string) error {
+		p := h.r.NewPage(c, "Appeal a suspension")
+		p.Noindex = true
+		p.Form.Values = map[string]string{"login": login, "text": text}
+		p.Form.Errors = map[string]string{field: msg}
+		return h.r.Render(c, status, TplAppealSignIn, p)
+	}
+	u, err := h.suspended(c, login, c.FormValue("password"))
+	if err != nil {
+		var rl *models.RateLimitedError
+		if errors.As(err, &rl) {
+			return err
+		}
+		return render(http.StatusUnprocessableEntity, "password", "That handle or e-mail and password do not match a suspended account.")
+	}
+	var actionID int64
+	if err := h.svc.db.Gorm.WithContext(c.Request().Context()).Raw(`SELECT id FROM moderation_actions WHERE author_id = ? AND action = 'suspend' AND outcome = 'applied' ORDER BY id DESC LIMIT 1`,
+		u.ID).Scan(&actionID).Error; err != nil {
+		return err
+	}
+	if actionID == 0 {
+		return render(http.StatusUnprocessableEntity, "login", "This suspension was not made by a moderator; contact the administrators.")
+	}
+	err = h.svc.Appeal(c.Request().Context(), u.ID, actionID, text)
+	var ve *models.ValidationError
+	var ce *models.ConflictError
+	switch {
+	case errors.As(err, &ve):
+		return render(http.StatusUnprocessableEntity, "text", ve.Fields["text"])
+	case errors.As(err, &ce):
+		return render(http.StatusConflict, "text", ce.Message)
+	case err != nil:
+		return err
+	}
+	h.cookies.SetFlash(c, "Your appeal is sent. A different moderator will decide; you will see the outcome when you sign in again.")
+	return web.Redirect(c, "/")
+}
+
+// Appeals lists open appeals for moderators.
+func (h *Handlers) Appeals(c echo.Context) error {
+	items, err := h.svc.Appeals(c.Request().Context(), web.CurrentUser(c))
+	if err != nil {
+		return err
+	}
+	p := h.r.NewPage(c, "Appeals")
+	p.Noindex = true
+	p.Data = items
+	return h.r.Render(c, http.StatusOK, TplAppeals, p)
+}
+
+// DecideAppeal upholds or overturns.
+func (h *Handlers) DecideAppeal(c echo.Context) error {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		return models.ErrNotFound
+	}
+	err = h.svc.DecideAppeal(c.Request().Context(), web.CurrentUser(c), id, c.FormValue("decision") == "overturn", c.FormValue("reason"))
+	var ve *models.ValidationError
+	var ce *models.ConflictError
+	switch {
+	case errors.As(err, &ve):
+		h.cookies.SetFlash(c, ve.Fields["reason"])
+	case errors.As(err, &ce):
+		h.cookies.SetFlash(c, ce.Message)
+	case err != nil:
+		return err
+	default:
+		h.cookies.SetFlash(c, "Decided. The member has been told.")
+	}
+	return web.Redirect(c, "/moderation/appeals")
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"kindred/app/forums"
 	"kindred/app/moderation"
@@ -610,5 +611,73 @@ func TestMoveThread(t *testing.T) {
 	}
 	if countWhere(t, h, `SELECT thread_count FROM forums WHERE id = ?`, heart.ID) != 0 || countWhere(t, h, `SELECT thread_count FROM forums WHERE id = ?`, lungs.ID) != 1 {
 		t.Error("thread counts not moved")
+	}
+}
+
+// TestAppeals: a member appeals a removal once; the moderator who removed
+// it cannot decide; another one overturns it and the post is back. A
+// suspended member appeals without signing in.
+func TestAppeals(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	ctx := context.Background()
+	f := h.forum("heart", nil)
+	author := h.member("appellant")
+	h.account("rep_one", models.RoleMember)
+	h.account("mod_one", models.RoleModerator)
+	mod2 := h.withRole("mod_two", models.RoleModerator)
+	th := h.thread("appellant", f, "My honest experience", "Beta blockers made me tired.", false)
+	h.report("rep_one", models.TargetThread, th.ID, models.ReasonMisinformation)
+	if err := h.app.Moderation.Act(ctx, h.user("mod_one"), models.TargetThread, th.ID, moderation.ActRemove, "Looks like medical advice", true); err != nil {
+		t.Fatal(err)
+	}
+	page := author.get("/my/moderation")
+	if !strings.Contains(page.body, "Looks like medical advice") || !strings.Contains(page.body, "Send appeal") {
+		t.Fatal("the removal is not listed for appeal")
+	}
+	var actionID int64
+	h.app.DB.Gorm.Raw(`SELECT id FROM moderation_actions WHERE action = 'remove'`).Scan(&actionID)
+	if r := author.post("/my/moderation/"+itoa(actionID)+"/appeal", url.Values{"text": {"It was my own experience, not advice."}}); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("appeal: %d", r.StatusCode)
+	}
+	if err := h.app.Moderation.Appeal(ctx, h.user("appellant").ID, actionID, "And again, please look."); !isConflict(err) {
+		t.Errorf("second appeal: %v", err)
+	}
+	var appealID int64
+	h.app.DB.Gorm.Raw(`SELECT id FROM appeals`).Scan(&appealID)
+	if err := h.app.Moderation.DecideAppeal(ctx, h.user("mod_one"), appealID, true, "I changed my mind"); !isConflict(err) {
+		t.Errorf("the original moderator decides: %v", err)
+	}
+	mod2.get("/moderation/appeals")
+	if r := mod2.post("/moderation/appeals/"+itoa(appealID)+"/decide", url.Values{"decision": {"overturn"}, "reason": {"Personal experience is welcome here."}}); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("decide: %d", r.StatusCode)
+	}
+	if r := h.browser().get("/t/" + itoa(th.ID)); r.StatusCode != http.StatusOK {
+		t.Errorf("overturned removal: thread %d", r.StatusCode)
+	}
+	if !strings.Contains(author.get("/notifications").body, "Your appeal was accepted") {
+		t.Error("the member was not told")
+	}
+	// A suspended member appeals with their password.
+	gm := h.user("mod_one")
+	if err := h.app.Moderation.ActOnMember(ctx, gm, models.TargetThread, th.ID, moderation.ActSuspend, "Arguing with moderators", h.clock.Now().Add(30*24*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	visitor := h.browser()
+	visitor.get("/appeal")
+	if r := visitor.post("/appeal", url.Values{"login": {"appellant"}, "password": {"wrong password!!"}, "text": {"Please reconsider this."}}); r.StatusCode != http.StatusUnprocessableEntity {
+		t.Errorf("wrong password: %d", r.StatusCode)
+	}
+	if r := visitor.post("/appeal", url.Values{"login": {"appellant"}, "password": {goodPassword}, "text": {"Please reconsider this."}}); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("suspension appeal: %d", r.StatusCode)
+	}
+	items, err := h.app.Moderation.Appeals(ctx, h.user("mod_two"))
+	if err != nil || len(items) != 1 || items[0].Action != "suspend" {
+		t.Fatalf("appeals: %v %+v", err, items)
+	}
+	if err := h.app.Moderation.DecideAppeal(ctx, h.user("mod_two"), items[0].ID, true, "Suspension lifted after review"); err != nil {
+		t.Fatal(err)
+	}
+	if r := h.browser().signIn("appellant", goodPassword); r.StatusCode != http.StatusSeeOther {
+		t.Errorf("sign in after the lifted suspension: %d", r.StatusCode)
 	}
 }

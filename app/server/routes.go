@@ -31,6 +31,9 @@ func routes(e *echo.Echo, a *App, r *web.Renderer, st *web.Static, cookies web.C
 	qh := questions.NewHandlers(a.Questions, r, cookies)
 	qapi := questions.NewAPI(qh)
 	mh := moderation.NewHandlers(a.Moderation, r, cookies, markdown.New())
+	mh.SetSuspendedAuth(func(c echo.Context, login, password string) (*models.User, error) {
+		return a.Auth.SuspendedAccount(c.Request().Context(), auth.SignInForm{Login: login, Password: password}, auth.ClientOf(c))
+	})
 	mapi := moderation.NewAPI(mh)
 
 	// Operations: no session, no CSRF.
@@ -116,6 +119,12 @@ func routes(e *echo.Echo, a *App, r *web.Renderer, st *web.Static, cookies web.C
 	b.GET("/report", mh.ReportPage, web.RequireUser)
 	b.POST("/reports", mh.Report, web.RequireUser)
 	b.GET("/my/reports", mh.MyReports, web.RequireUser)
+	b.GET("/my/moderation", mh.MyModeration, web.RequireUser)
+	b.POST("/my/moderation/:id/appeal", mh.AppealAction, web.RequireUser)
+	b.GET("/appeal", mh.AppealSuspendedPage)
+	b.POST("/appeal", mh.AppealSuspended)
+	b.GET("/moderation/appeals", mh.Appeals, web.RequireUser)
+	b.POST("/moderation/appeals/:id/decide", mh.DecideAppeal, web.RequireUser)
 	// Moderators: the service checks each one's scope (403 outside it).
 	b.GET("/moderation", mh.Queue, web.RequireUser)
 	b.GET("/moderation/:kind/:id", mh.Item, web.RequireUser)
