@@ -199,8 +199,10 @@ func TestCreateAdminAndSeedDemo(t *testing.T) {
 	var asked, offered int64
 	db.Gorm.Model(&models.Question{}).Where("status = 'answered'").Count(&asked)
 	db.Gorm.Model(&models.Question{}).Where("status = 'offered'").Count(&offered)
-	if asked != 1 || offered != 1 {
-		t.Fatalf("demo questions: %d answered, %d offered", asked, offered)
+	var reports int64
+	db.Gorm.Model(&models.Report{}).Where("status = 'open'").Count(&reports)
+	if asked != 1 || offered != 1 || reports != 1 {
+		t.Fatalf("demo questions: %d answered, %d offered; %d open reports", asked, offered, reports)
 	}
 	if verified != 2 || pending != 1 || answered != 5 || clinicianPosts != 6 {
 		t.Fatalf("demo clinicians: %d verified, %d pending, %d answered threads, %d clinician posts", verified, pending, answered, clinicianPosts)

@@ -12,6 +12,7 @@ import (
 	"kindred/app/database"
 	"kindred/app/forums"
 	"kindred/app/markdown"
+	"kindred/app/moderation"
 	"kindred/app/notify"
 	"kindred/app/questions"
 	"kindred/models"
@@ -114,6 +115,10 @@ func seedDemo(ctx context.Context, getenv func(string) string, stdout, stderr io
 		return err
 	}
 	fmt.Fprintln(stdout, "demo data: 2 private questions added (one answered by nurse_rosa, one offered to dr_okafor)")
+	if err := seedReport(ctx, db, log, users); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, "demo data: 1 report waiting in the review queue")
 	return nil
 }
 
@@ -267,4 +272,16 @@ func seedQuestions(ctx context.Context, db *database.DB, log *slog.Logger, users
 		return fmt.Errorf("seed question: %w", err)
 	}
 	return nil
+}
+
+// seedReport gives the review queue one item to try the moderation tools on.
+func seedReport(ctx context.Context, db *database.DB, log *slog.Logger, users map[string]*models.User) error {
+	var threadID int64
+	if err := db.Gorm.WithContext(ctx).Raw(`SELECT id FROM threads WHERE title = 'Apps for tracking medicines for someone else'`).Scan(&threadID).Error; err != nil || threadID == 0 {
+		return fmt.Errorf("seed report: thread not found: %v", err)
+	}
+	svc := moderation.New(db, time.Now, notify.NewInApp(db.Gorm, time.Now), log, moderation.Options{})
+	_, err := svc.Report(ctx, users["grey_owl"], moderation.ReportForm{Kind: models.TargetThread, ID: threadID, Reason: models.ReasonOffTopic,
+		Note: "A useful thread: could moderators pin it for new caregivers?"})
+	return err
 }
