@@ -282,6 +282,6 @@ func seedReport(ctx context.Context, db *database.DB, log *slog.Logger, users ma
 	}
 	svc := moderation.New(db, time.Now, notify.NewInApp(db.Gorm, time.Now), log, moderation.Options{})
 	_, err := svc.Report(ctx, users["grey_owl"], moderation.ReportForm{Kind: models.TargetThread, ID: threadID, Reason: models.ReasonOffTopic,
-		Note: "Several replies recommend apps by name: is that allowed here?"})
+		Note: "This asks members to recommend apps: could it turn into advertising?"})
 	return err
 }
