@@ -398,6 +398,14 @@ func (s *Service) Item(ctx context.Context, u *models.User, kind string, id int6
 		return nil, models.ErrForbidden
 	}
 	db := s.db.Gorm.WithContext(ctx)
+	if kind == models.TargetQuestionMessage {
+		// A reported message of a private question: reading it is a read of
+		// private content, audited like any other.
+		if err := audit.Record(ctx, s.db.Gorm, models.AuditEvent{ActorID: &u.ID, Action: "question_message.read", TargetKind: kind, TargetID: &id,
+			Reason: "reported message"}); err != nil {
+			return nil, err
+		}
+	}
 	it := &Item{Target: t, Allowed: allowedActions(t), Global: sc.Global, Admin: u.Role == models.RoleAdmin}
 	if err := db.Raw(`SELECT r.id, coalesce(u.handle, 'Kindred (automatic)') AS reporter, r.reason, r.note, r.weight, r.status, r.resolution, r.created_at
 		FROM reports r LEFT JOIN users u ON u.id = r.reporter_id WHERE r.target_kind = ? AND r.target_id = ? ORDER BY r.id DESC LIMIT 100`, kind, id).Scan(&it.Reports).Error; err != nil {

@@ -574,3 +574,48 @@ func TestPrivateTextIsCheckedButNeverReported(t *testing.T) {
 		t.Error("a private message was reported automatically")
 	}
 }
+
+// TestReportedPrivateMessage: a participant reports one message; global
+// moderators then see that message only (audited), forum moderators and
+// members nothing.
+func TestReportedPrivateMessage(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	h.licensing()
+	ctx := context.Background()
+	heart := h.forum("heart", func(f *forums.ForumForm) { f.Specialties = []string{"cardiology"} })
+	doc := h.clinician("dr_rude", "cardiology")
+	h.account("asker_a", models.RoleMember)
+	q := h.ask("asker_a", "heart", "Chest flutter", "Is it normal? SECRET-QUESTION-TEXT")
+	if err := h.app.Questions.Accept(ctx, doc, q.ID); err != nil {
+		t.Fatal(err)
+	}
+	m, err := h.app.Questions.Message(ctx, doc, q.ID, questions.MessageForm{Body: "Stop wasting my time."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.account("outsider", models.RoleMember)
+	if _, err := h.report("outsider", models.TargetQuestionMessage, m.ID, models.ReasonHarassment); !errors.Is(err, models.ErrNotFound) {
+		t.Errorf("an outsider reports a private message: %v", err)
+	}
+	if _, err := h.report("asker_a", models.TargetQuestionMessage, m.ID, models.ReasonHarassment); err != nil {
+		t.Fatal(err)
+	}
+	h.member("heart_mod")
+	h.makeForumModerator("heart_mod", heart)
+	fm := h.browser()
+	fm.signIn("heart_mod", goodPassword)
+	if r := fm.get("/moderation/question_message/" + itoa(m.ID)); r.StatusCode != http.StatusForbidden {
+		t.Errorf("forum moderator opens the private message: %d", r.StatusCode)
+	}
+	gm := h.withRole("global_gm", models.RoleModerator)
+	page := gm.get("/moderation/question_message/" + itoa(m.ID)).body
+	if !strings.Contains(page, "Stop wasting my time.") || strings.Contains(page, "SECRET-QUESTION-TEXT") {
+		t.Error("the moderator should see the reported message and nothing else")
+	}
+	if r := gm.get("/questions/" + itoa(q.ID)); r.StatusCode != http.StatusNotFound {
+		t.Errorf("the moderator opens the question: %d", r.StatusCode)
+	}
+	if countWhere(t, h, `SELECT count(*) FROM audit_events WHERE action = 'question_message.read' AND target_id = ?`, m.ID) != 1 {
+		t.Error("the moderator's read was not audited")
+	}
+}
