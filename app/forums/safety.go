@@ -60,26 +60,10 @@ func (s *Service) screen(ctx context.Context, text string, confirmPersonal bool)
 	if err != nil {
 		return screened{}, err
 	}
-	if len(r.Blocked) > 0 {
-		v := models.NewValidationError()
-		v.Message = "Your text contains “" + strings.Join(r.Blocked, "”, “") + "”, which is not allowed on Kindred. Please change it."
-		v.Add("body", "Contains “"+strings.Join(r.Blocked, "”, “")+"”, which is not allowed here.")
-		return screened{}, v
-	}
-	if len(r.Personal) > 0 && !confirmPersonal {
-		return screened{}, PersonalDataError(r.Personal)
+	if err := safety.Refusal(r, confirmPersonal, "Posts here are read by many people: remove it, or confirm that you want to share it."); err != nil {
+		return screened{}, err
 	}
 	return screened{result: r, pending: r.Approval}, nil
-}
-
-// PersonalDataError asks the author to confirm or edit text that seems to
-// contain personal data (422, code "personal_data").
-func PersonalDataError(found []safety.Finding) *models.ValidationError {
-	v := models.NewValidationError()
-	v.Code = "personal_data"
-	v.Message = "Your text seems to contain " + safety.Labels(found) + ". Posts here are read by many people: remove it, or confirm that you want to share it."
-	v.Add("confirm_personal_data", "Remove "+safety.Labels(found)+", or tick this box to post it anyway.")
-	return v
 }
 
 // afterWrite files the automatic reports a text calls for, inside the

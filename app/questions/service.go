@@ -55,18 +55,8 @@ func (s *Service) screen(ctx context.Context, text string, confirmPersonal bool)
 	if err != nil {
 		return false, err
 	}
-	if len(r.Blocked) > 0 {
-		v := models.NewValidationError()
-		v.Message = "Your text contains “" + strings.Join(r.Blocked, "”, “") + "”, which is not allowed on Kindred. Please change it."
-		v.Add("body", "Contains “"+strings.Join(r.Blocked, "”, “")+"”, which is not allowed here.")
-		return false, v
-	}
-	if len(r.Personal) > 0 && !confirmPersonal {
-		v := models.NewValidationError()
-		v.Code = "personal_data"
-		v.Message = "Your text seems to contain " + safety.Labels(r.Personal) + ". The clinician does not need it to answer: remove it, or confirm that you want to share it."
-		v.Add("confirm_personal_data", "Remove "+safety.Labels(r.Personal)+", or tick this box to send it anyway.")
-		return false, v
+	if err := safety.Refusal(r, confirmPersonal, "The clinician does not need it to answer: remove it, or confirm that you want to share it."); err != nil {
+		return false, err
 	}
 	return r.Crisis, nil
 }

@@ -5,6 +5,8 @@ import (
 	"unicode"
 
 	"golang.org/x/text/unicode/norm"
+
+	"kindred/models"
 )
 
 // Watched-word actions.
@@ -109,4 +111,26 @@ func Check(text string, words []Word) Result {
 	}
 	r.Personal = PersonalData(text)
 	return r
+}
+
+// Refusal turns a Result into the error the author sees, or nil: blocked
+// words refuse the text (field "body"); personal data must be confirmed
+// (code "personal_data", field "confirm_personal_data"). why ends the
+// personal-data message, saying who would read it.
+func Refusal(r Result, confirmPersonal bool, why string) error {
+	if len(r.Blocked) > 0 {
+		v := models.NewValidationError()
+		words := "“" + strings.Join(r.Blocked, "”, “") + "”"
+		v.Message = "Your text contains " + words + ", which is not allowed on Kindred. Please change it."
+		v.Add("body", "Contains "+words+", which is not allowed here.")
+		return v
+	}
+	if len(r.Personal) > 0 && !confirmPersonal {
+		v := models.NewValidationError()
+		v.Code = "personal_data"
+		v.Message = "Your text seems to contain " + Labels(r.Personal) + ". " + why
+		v.Add("confirm_personal_data", "Remove "+Labels(r.Personal)+", or tick this box to send it anyway.")
+		return v
+	}
+	return nil
 }
