@@ -32,9 +32,10 @@ var Templates = []string{TplIndex, TplForum, TplNewThread, TplThread, TplEditPos
 
 // Handlers serves the forum pages.
 type Handlers struct {
-	svc     *Service
-	r       *web.Renderer
-	cookies web.Cookies
+	svc      *Service
+	r        *web.Renderer
+	cookies  web.Cookies
+	searcher Searcher
 }
 
 // NewHandlers wires the HTML handlers.

@@ -70,5 +70,8 @@ func (s *Service) PublishAnonymised(ctx context.Context, tx *database.Tx, forumI
 		PostID: first.ID, Exclude: askerID}); err != nil {
 		return 0, fmt.Errorf("forums: publish: %w", err)
 	}
+	if err := indexLater(ctx, tx, t.ID); err != nil {
+		return 0, err
+	}
 	return t.ID, nil
 }

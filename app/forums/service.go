@@ -749,6 +749,9 @@ func (s *Service) CreateThread(ctx context.Context, v Viewer, f *models.Forum, f
 		if err := s.afterWrite(ctx, tx, sc, models.TargetThread, t.ID, f.ID); err != nil {
 			return err
 		}
+		if err := indexLater(ctx, tx, t.ID); err != nil {
+			return err
+		}
 		return recordKey(ctx, tx.DB, v.User.ID, key, t.ID)
 	})
 	if err != nil {
@@ -833,6 +836,9 @@ func (s *Service) Reply(ctx context.Context, v Viewer, tv *ThreadView, form Post
 		if err := s.afterWrite(ctx, tx, sc, models.TargetPost, p.ID, tv.Forum.ID); err != nil {
 			return err
 		}
+		if err := indexLater(ctx, tx, t.ID); err != nil {
+			return err
+		}
 		return recordKey(ctx, tx.DB, v.User.ID, key, p.ID)
 	})
 	if err != nil {
@@ -913,6 +919,9 @@ func (s *Service) EditPost(ctx context.Context, v Viewer, pc *PostContext, form 
 		if err := s.afterWrite(ctx, tx, sc, models.TargetPost, p.ID, pc.Forum.ID); err != nil {
 			return err
 		}
+		if err := indexLater(ctx, tx, pc.Thread.ID); err != nil {
+			return err
+		}
 		if p.AuthorID != v.User.ID {
 			return audit.Record(ctx, tx.DB, models.AuditEvent{ActorID: &v.User.ID, Action: "post.edit", TargetKind: "post", TargetID: &p.ID})
 		}
@@ -937,7 +946,10 @@ func (s *Service) DeletePost(ctx context.Context, v Viewer, pc *PostContext) err
 		if err := tx.Create(&models.PostRevision{PostID: p.ID, EditorID: v.User.ID, Body: p.Body, Reason: "delete", CreatedAt: now}).Error; err != nil {
 			return err
 		}
-		return tx.Model(&models.Post{}).Where("id = ?", p.ID).Updates(map[string]any{"body": "", "body_html": "", "deleted_at": now}).Error
+		if err := tx.Model(&models.Post{}).Where("id = ?", p.ID).Updates(map[string]any{"body": "", "body_html": "", "deleted_at": now}).Error; err != nil {
+			return err
+		}
+		return indexLater(ctx, tx, pc.Thread.ID)
 	})
 }
 

@@ -228,6 +228,9 @@ func (s *Service) Report(ctx context.Context, u *models.User, form ReportForm) (
 		if res.Error != nil || res.RowsAffected == 0 {
 			return res.Error
 		}
+		if err := tx.Enqueue(ctx, models.IndexThreadArgs{ThreadID: t.ThreadID}, nil); err != nil {
+			return err
+		}
 		return s.record(ctx, tx, nil, "auto_hide", t, fmt.Sprintf("open reports weigh %.2f", total), "applied")
 	})
 	var pgErr *pgconn.PgError
@@ -554,6 +557,11 @@ func (s *Service) Act(ctx context.Context, u *models.User, kind string, id int64
 		}
 		if err := s.apply(tx, t, action); err != nil {
 			return err
+		}
+		if t.ThreadID != 0 {
+			if err := tx.Enqueue(ctx, models.IndexThreadArgs{ThreadID: t.ThreadID}, nil); err != nil {
+				return err
+			}
 		}
 		if action == ActRemove && s.messenger != nil && (t.Kind == models.TargetPost || t.Kind == models.TargetThread) {
 			msg := "A moderator removed your " + t.Kind

@@ -11,8 +11,9 @@ import (
 
 // Client wraps the Meilisearch client with Kindred's index prefix.
 type Client struct {
-	ms     meilisearch.ServiceManager
-	prefix string
+	ms      meilisearch.ServiceManager
+	prefix  string
+	ensured bool // the thread index exists with its settings
 }
 
 // New connects lazily; Ping checks the server.

@@ -141,6 +141,8 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 	river.AddWorker(workers, &questions.OfferDeadlineWorker{Svc: qSvc})
 	modSvc := moderation.New(d.DB, d.Now, inApp, d.Log, moderation.Options{HideThreshold: cfg.ReportHideThreshold})
 	forumSvc.SetSafety(modSvc, modSvc, cfg.NewMemberApprovals)
+	searchClient := search.New(cfg.MeiliURL, cfg.MeiliAPIKey, cfg.MeiliPrefix)
+	river.AddWorker(workers, &search.IndexWorker{Client: searchClient, Source: forumSvc})
 	qSvc.SetSafety(modSvc)
 	modSvc.SetAccounts(authSvc, inApp)
 	a := &App{
@@ -150,7 +152,7 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 		Auth:       authSvc,
 		Forums:     forumSvc,
 		Notify:     inApp,
-		Search:     search.New(cfg.MeiliURL, cfg.MeiliAPIKey, cfg.MeiliPrefix),
+		Search:     searchClient,
 		DB:         d.DB,
 		Registry:   reg,
 		workers:    workers,

@@ -1,0 +1,131 @@
+package server_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"kindred/app/forums"
+	"kindred/app/moderation"
+	"kindred/models"
+)
+
+// searchIDs runs the search API as token's owner (or a visitor) and
+// returns the thread ids found.
+func (h *harness) searchIDs(token, query string) []int64 {
+	h.t.Helper()
+	r := h.api("GET", "/api/v1/search?"+query, token, nil)
+	if r.Status != http.StatusOK {
+		h.t.Fatalf("search %s: %d %s", query, r.Status, r.Raw)
+	}
+	var ids []int64
+	for _, x := range r.Body["hits"].([]any) {
+		ids = append(ids, int64(x.(map[string]any)["id"].(float64)))
+	}
+	return ids
+}
+
+// eventually polls cond until it holds (the index is written by a job).
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if cond() {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("never: %s", what)
+}
+
+func has(ids []int64, id int64) bool {
+	for _, x := range ids {
+		if x == id {
+			return true
+		}
+	}
+	return false
+}
+
+// TestSearchFollowsVisibility: threads reach the index through jobs
+// enqueued with the write; hidden, removed and pending content leaves it or
+// never enters; private questions are never in it; audiences follow the
+// viewer; request parameters never become filter syntax.
+func TestSearchFollowsVisibility(t *testing.T) {
+	h := newHarness(t, harnessOpts{workers: true})
+	h.licensing()
+	ctx := context.Background()
+	pub := h.forum("heart", func(f *forums.ForumForm) { f.Specialties = []string{"cardiology"} })
+	mind := h.forum("mind", func(f *forums.ForumForm) { f.Sensitive = true })
+	lounge := h.forum("lounge", func(f *forums.ForumForm) { f.ClinicianOnly = true })
+	h.account("author", models.RoleMember)
+	h.account("mod_sam", models.RoleModerator)
+	member := h.member("searcher")
+	memberTok := member.token("read")
+	doc := h.clinician("dr_find", "cardiology")
+	docB := h.browser()
+	docB.signIn("dr_find", goodPassword)
+	docTok := docB.token("read")
+
+	a := h.thread("author", pub, "Walking after bypass surgery", "How far did you walk? zebrapublic", false)
+	b := h.thread("author", mind, "Sleepless nights", "Nothing helps. zebramembers", false)
+	c := h.thread("dr_find", lounge, "Referral pathways", "Rural clinics. zebraclinicians", false)
+	eventually(t, "the public thread is searchable", func() bool { return has(h.searchIDs("", "q=zebrapublic"), a.ID) })
+	eventually(t, "the lounge thread is searchable by clinicians", func() bool { return has(h.searchIDs(docTok, "q=zebraclinicians"), c.ID) })
+	if has(h.searchIDs("", "q=zebramembers"), b.ID) {
+		t.Error("a visitor finds a members-only thread")
+	}
+	if !has(h.searchIDs(memberTok, "q=zebramembers"), b.ID) {
+		t.Error("a member does not find a members-only thread")
+	}
+	if has(h.searchIDs(memberTok, "q=zebraclinicians"), c.ID) {
+		t.Error("a member finds a clinician-lounge thread")
+	}
+	// Filter syntax in parameters finds nothing extra.
+	for _, q := range []string{
+		"q=zebraclinicians&forum=" + url.QueryEscape(`x" OR audience = "clinicians`),
+		"q=" + url.QueryEscape(`zebraclinicians" OR audience = "clinicians`),
+		"q=zebraclinicians&audience=clinicians",
+	} {
+		if ids := h.searchIDs(memberTok, q); has(ids, c.ID) {
+			t.Errorf("injection %q found the lounge thread", q)
+		}
+	}
+	// A reply's text becomes searchable; hiding takes the thread out.
+	h.reply("author", a.ID, "Reply text zebrareply", false)
+	eventually(t, "the reply is searchable", func() bool { return has(h.searchIDs("", "q=zebrareply"), a.ID) })
+	if err := h.app.Moderation.Act(ctx, h.user("mod_sam"), models.TargetThread, a.ID, moderation.ActHide, "", false); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the hidden thread leaves the index", func() bool { return !has(h.searchIDs(memberTok, "q=zebrapublic"), a.ID) })
+	if err := h.app.Moderation.Act(ctx, h.user("mod_sam"), models.TargetThread, a.ID, moderation.ActRestore, "", false); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the restored thread comes back", func() bool { return has(h.searchIDs("", "q=zebrapublic"), a.ID) })
+	if err := h.app.Moderation.Act(ctx, h.user("mod_sam"), models.TargetThread, a.ID, moderation.ActRemove, "Off topic for this forum", false); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the removed thread leaves the index", func() bool { return !has(h.searchIDs("", "q=zebrapublic"), a.ID) })
+	// Pending content and private questions never enter it.
+	if err := h.app.Moderation.SaveWord(ctx, h.user(h.ensureAdmin()), "discount code", "require_approval"); err != nil {
+		t.Fatal(err)
+	}
+	pending := h.thread("author", pub, "Use my discount code", "zebrapending", false)
+	q := h.ask("author", "heart", "Private zebraprivate", "zebraprivate text")
+	if err := h.app.Questions.Accept(ctx, doc, q.ID); err != nil {
+		t.Fatal(err)
+	}
+	control := h.thread("author", pub, "A control thread", "zebracontrol", false)
+	eventually(t, "the control thread is searchable (later jobs have run)", func() bool { return has(h.searchIDs("", "q=zebracontrol"), control.ID) })
+	for _, tok := range []string{"", memberTok, docTok} {
+		if ids := h.searchIDs(tok, "q=zebrapending"); has(ids, pending.ID) {
+			t.Error("pending thread found")
+		}
+		if r := h.api("GET", "/api/v1/search?q=zebraprivate", tok, nil); strings.Contains(r.Raw, "zebraprivate") {
+			t.Error("a private question reached search")
+		}
+	}
+}
