@@ -28,7 +28,7 @@ const (
 )
 
 // Templates lists every page this package renders, checked at start-up.
-var Templates = []string{TplIndex, TplForum, TplNewThread, TplThread, TplEditPost, TplDeletePost, TplRevisions, TplProfile, TplAdminForums, TplAdminForumForm}
+var Templates = []string{TplSearch, TplIndex, TplForum, TplNewThread, TplThread, TplEditPost, TplDeletePost, TplRevisions, TplProfile, TplAdminForums, TplAdminForumForm}
 
 // Handlers serves the forum pages.
 type Handlers struct {

@@ -61,3 +61,62 @@ func (a *API) Search(c echo.Context) error {
 	}
 	return c.JSON(http.StatusOK, map[string]any{"hits": hits, "estimated_total": total, "page": page})
 }
+
+// TplSearch is the search page.
+const TplSearch = "pages/forums/search.html"
+
+type searchData struct {
+	Query       search.Query
+	Hits        []search.Hit
+	Total       int64
+	Unavailable bool
+	Forums      []ForumItem
+	NextURL     string
+	PrevURL     string
+}
+
+// SearchPage shows search results for the viewer.
+func (h *Handlers) SearchPage(c echo.Context) error {
+	v, err := h.viewer(c)
+	if err != nil {
+		return err
+	}
+	page, _ := strconv.Atoi(c.QueryParam("page"))
+	if page < 1 || page > 50 {
+		page = 1
+	}
+	q := search.Query{Text: strings.TrimSpace(c.QueryParam("q")), Audiences: Audiences(v), Forum: c.QueryParam("forum"),
+		Answered: c.QueryParam("answered") == "1", Sort: c.QueryParam("sort"), Page: page}
+	if len(q.Text) > 200 {
+		q.Text = q.Text[:200]
+	}
+	d := searchData{Query: q}
+	if d.Forums, err = h.svc.Forums(c.Request().Context(), v, false); err != nil {
+		return err
+	}
+	status := http.StatusOK
+	if q.Text != "" || q.Forum != "" || q.Answered {
+		d.Hits, d.Total, err = h.searcher.Search(c.Request().Context(), q)
+		switch {
+		case errors.Is(err, search.ErrUnavailable):
+			d.Unavailable, status = true, http.StatusServiceUnavailable
+		case err != nil:
+			return err
+		}
+		link := func(p int) string {
+			vals := c.QueryParams()
+			vals.Set("page", strconv.Itoa(p))
+			return "/search?" + vals.Encode()
+		}
+		if page > 1 {
+			d.PrevURL = link(page - 1)
+		}
+		if int64(page*search.PerPage) < d.Total {
+			d.NextURL = link(page + 1)
+		}
+	}
+	p := h.r.NewPage(c, "Search")
+	p.Noindex = true
+	p.Data = d
+	return h.r.Render(c, status, TplSearch, p)
+}

@@ -540,3 +540,29 @@ func TestBrowserReportAndRemove(t *testing.T) {
 	p.do(chromedp.Click(chromedp.CSS(`.notification-link`)))
 	p.waitText("Removed by a moderator")
 }
+
+// TestBrowserSearch: search from the header, narrow to a forum, open a
+// result.
+func TestBrowserSearch(t *testing.T) {
+	h := newHarness(t, harnessOpts{workers: true})
+	heart := h.forum("heart-health", func(f *forumsForm) { f.Name = "Heart health" })
+	lungs := h.forum("lungs", func(f *forumsForm) { f.Name = "Lungs" })
+	h.account("writer", models.RoleMember)
+	th := h.thread("writer", heart, "Swimming after a pacemaker", "When could you swim again?", false)
+	h.thread("writer", lungs, "Swimming with asthma", "Cold pools make me wheeze.", false)
+	eventually(t, "both threads are indexed", func() bool { return len(h.searchIDs("", "q=swimming")) == 2 })
+	p := newPage(t, h)
+	p.do(chromedp.Navigate(p.url + "/"))
+	p.do(chromedp.Click(chromedp.CSS(`a[href="/search"]`)))
+	p.waitText("Search threads")
+	p.submit(`form[action="/search"]`, "search-q", "swimming")
+	p.waitText("About 2 threads")
+	p.checkA11y("search results")
+	p.do(chromedp.SetValue(chromedp.ID("search-forum"), "heart-health"), chromedp.Click(chromedp.CSS(`form[action="/search"] button[type=submit]`)))
+	p.waitText("About 1 thread")
+	if strings.Contains(p.eval(`document.querySelector("main").innerText`), "Swimming with asthma") {
+		t.Error("the forum filter kept another forum's thread")
+	}
+	p.do(chromedp.Click(chromedp.CSS(`a[href="/t/` + itoa(th.ID) + `"]`)))
+	p.waitText("When could you swim again?")
+}

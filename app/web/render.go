@@ -47,7 +47,7 @@ type Assets struct {
 
 // NavFlags mark the current section in the header (aria-current).
 type NavFlags struct {
-	Home, MyForums, Questions, Notifications, Account, Admin, Review, Moderation, SignIn, SignUp bool
+	Home, Search, MyForums, Questions, Notifications, Account, Admin, Review, Moderation, SignIn, SignUp bool
 }
 
 func navFlags(path string) NavFlags {
@@ -55,6 +55,8 @@ func navFlags(path string) NavFlags {
 	switch path {
 	case "/":
 		n.Home = true
+	case "/search":
+		n.Search = true
 	case "/my/forums":
 		n.MyForums = true
 	case "/questions":
