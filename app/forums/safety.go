@@ -28,6 +28,23 @@ func (s *Service) SetSafety(c TextChecker, r Reporter, newMember int) {
 	s.checker, s.reporter, s.newMember = c, r, newMember
 }
 
+// screenNew screens the text of a new thread or reply and decides its
+// visibility: pending when a watched word asks for approval or the author
+// is a new member.
+func (s *Service) screenNew(ctx context.Context, v Viewer, text string, confirmPersonal bool) (screened, models.Visibility, error) {
+	sc, err := s.screen(ctx, text, confirmPersonal)
+	if err != nil {
+		return sc, "", err
+	}
+	if sc.newMember, err = s.isNew(ctx, v); err != nil {
+		return sc, "", err
+	}
+	if sc.hold() {
+		return sc, models.Pending, nil
+	}
+	return sc, models.Visible, nil
+}
+
 // isNew reports whether v's next post waits for approval: fewer than
 // newMember earlier posts, and neither staff nor a verified clinician.
 func (s *Service) isNew(ctx context.Context, v Viewer) (bool, error) {

@@ -705,16 +705,9 @@ func (s *Service) CreateThread(ctx context.Context, v Viewer, f *models.Forum, f
 	if err != nil {
 		return nil, err
 	}
-	sc, err := s.screen(ctx, form.Title+"\n"+form.Body, form.ConfirmPersonal)
+	sc, vis, err := s.screenNew(ctx, v, form.Title+"\n"+form.Body, form.ConfirmPersonal)
 	if err != nil {
 		return nil, err
-	}
-	if sc.newMember, err = s.isNew(ctx, v); err != nil {
-		return nil, err
-	}
-	vis := models.Visible
-	if sc.hold() {
-		vis = models.Pending
 	}
 	now := s.now().UTC()
 	var t models.Thread
@@ -783,16 +776,9 @@ func (s *Service) Reply(ctx context.Context, v Viewer, tv *ThreadView, form Post
 	if err != nil {
 		return nil, err
 	}
-	sc, err := s.screen(ctx, form.Body, form.ConfirmPersonal)
+	sc, vis, err := s.screenNew(ctx, v, form.Body, form.ConfirmPersonal)
 	if err != nil {
 		return nil, err
-	}
-	if sc.newMember, err = s.isNew(ctx, v); err != nil {
-		return nil, err
-	}
-	vis := models.Visible
-	if sc.hold() {
-		vis = models.Pending
 	}
 	now := s.now().UTC()
 	var p models.Post
