@@ -58,6 +58,7 @@ func (c *Client) EnsureThreads(ctx context.Context) error {
 		SearchableAttributes: []string{"title", "first_post", "replies", "forum_name"},
 		FilterableAttributes: []string{"forum", "audience", "has_clinician_answer", "created_at", "last_activity"},
 		SortableAttributes:   []string{"last_activity", "created_at", "reply_count"},
+		Synonyms:             Synonyms(),
 	}))
 	if err != nil {
 		return fmt.Errorf("search: settings: %w", err)

@@ -129,3 +129,22 @@ func TestSearchFollowsVisibility(t *testing.T) {
 		}
 	}
 }
+
+// TestSearchSynonymsAndTypos: lay words find clinical ones, and a typo
+// still finds the thread.
+func TestSearchSynonymsAndTypos(t *testing.T) {
+	h := newHarness(t, harnessOpts{workers: true})
+	f := h.forum("heart", nil)
+	h.account("author", models.RoleMember)
+	mi := h.thread("author", f, "Recovering from a myocardial infarction", "Six weeks on.", false)
+	dm := h.thread("author", f, "Newly diagnosed with diabetes", "Where do I start?", false)
+	eventually(t, "indexed", func() bool {
+		return has(h.searchIDs("", "q=myocardial"), mi.ID) && has(h.searchIDs("", "q=diagnosed"), dm.ID)
+	})
+	if !has(h.searchIDs("", "q="+url.QueryEscape("heart attack")), mi.ID) {
+		t.Error("“heart attack” does not find the myocardial infarction thread")
+	}
+	if !has(h.searchIDs("", "q=diabetis"), dm.ID) {
+		t.Error("“diabetis” does not find diabetes")
+	}
+}
