@@ -65,3 +65,32 @@ func (s *Service) ThreadDocument(ctx context.Context, id int64) (*models.ThreadD
 func indexLater(ctx context.Context, tx *database.Tx, threadID int64) error {
 	return tx.Enqueue(ctx, models.IndexThreadArgs{ThreadID: threadID}, nil)
 }
+
+// AllThreadDocuments calls add with the documents of every visible
+// thread, in batches of batch, for a full reindex.
+func (s *Service) AllThreadDocuments(ctx context.Context, batch int, add func([]models.ThreadDoc) error) error {
+	var after int64
+	for {
+		var ids []int64
+		if err := s.db.Gorm.WithContext(ctx).Raw(`SELECT id FROM threads WHERE visibility = 'visible' AND id > ? ORDER BY id LIMIT ?`, after, batch).Scan(&ids).Error; err != nil {
+			return err
+		}
+		if len(ids) == 0 {
+			return nil
+		}
+		docs := make([]models.ThreadDoc, 0, len(ids))
+		for _, id := range ids {
+			d, err := s.ThreadDocument(ctx, id)
+			if err != nil {
+				return err
+			}
+			if d != nil {
+				docs = append(docs, *d)
+			}
+		}
+		if err := add(docs); err != nil {
+			return err
+		}
+		after = ids[len(ids)-1]
+	}
+}

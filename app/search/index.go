@@ -54,12 +54,7 @@ func (c *Client) EnsureThreads(ctx context.Context) error {
 			return fmt.Errorf("search: create index: %w", err)
 		}
 	}
-	err := c.wait(ctx)(c.ms.Index(uid).UpdateSettingsWithContext(ctx, &meilisearch.Settings{
-		SearchableAttributes: []string{"title", "first_post", "replies", "forum_name"},
-		FilterableAttributes: []string{"forum", "audience", "has_clinician_answer", "created_at", "last_activity"},
-		SortableAttributes:   []string{"last_activity", "created_at", "reply_count"},
-		Synonyms:             Synonyms(),
-	}))
+	err := c.wait(ctx)(c.ms.Index(uid).UpdateSettingsWithContext(ctx, threadSettings()))
 	if err != nil {
 		return fmt.Errorf("search: settings: %w", err)
 	}
@@ -187,4 +182,50 @@ func (w *IndexWorker) Work(ctx context.Context, job *river.Job[models.IndexThrea
 		return w.Client.Delete(ctx, job.Args.ThreadID)
 	}
 	return w.Client.Upsert(ctx, []models.ThreadDoc{*doc})
+}
+
+// settings are the thread index's settings, applied to every index this
+// package makes.
+func threadSettings() *meilisearch.Settings {
+	return &meilisearch.Settings{
+		SearchableAttributes: []string{"title", "first_post", "replies", "forum_name"},
+		FilterableAttributes: []string{"forum", "audience", "has_clinician_answer", "created_at", "last_activity"},
+		SortableAttributes:   []string{"last_activity", "created_at", "reply_count"},
+		Synonyms:             Synonyms(),
+	}
+}
+
+// Reindex builds a fresh thread index from fill (which calls add with
+// batches of documents), then swaps it with the live one in one
+// Meilisearch task, so searches never meet an empty index, and drops the
+// old one.
+func (c *Client) Reindex(ctx context.Context, fill func(add func([]models.ThreadDoc) error) error) (int, error) {
+	if err := c.EnsureThreads(ctx); err != nil {
+		return 0, err
+	}
+	live := c.Index(threads)
+	tmp := live + "_rebuild_" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	if err := c.wait(ctx)(c.ms.CreateIndexWithContext(ctx, &meilisearch.IndexConfig{Uid: tmp, PrimaryKey: "id"})); err != nil {
+		return 0, fmt.Errorf("search: reindex: %w", err)
+	}
+	defer func() { _, _ = c.ms.DeleteIndexWithContext(context.WithoutCancel(ctx), tmp) }()
+	if err := c.wait(ctx)(c.ms.Index(tmp).UpdateSettingsWithContext(ctx, threadSettings())); err != nil {
+		return 0, fmt.Errorf("search: reindex settings: %w", err)
+	}
+	n := 0
+	pk := "id"
+	err := fill(func(docs []models.ThreadDoc) error {
+		if len(docs) == 0 {
+			return nil
+		}
+		n += len(docs)
+		return c.wait(ctx)(c.ms.Index(tmp).AddDocumentsWithContext(ctx, docs, &meilisearch.DocumentOptions{PrimaryKey: &pk}))
+	})
+	if err != nil {
+		return 0, fmt.Errorf("search: reindex: %w", err)
+	}
+	if err := c.wait(ctx)(c.ms.SwapIndexesWithContext(ctx, []*meilisearch.SwapIndexesParams{{Indexes: []string{live, tmp}}})); err != nil {
+		return 0, fmt.Errorf("search: swap: %w", err)
+	}
+	return n, nil
 }

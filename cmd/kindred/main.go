@@ -19,6 +19,9 @@ import (
 	"kindred/app/auth"
 	"kindred/app/config"
 	"kindred/app/database"
+	"kindred/app/forums"
+	"kindred/app/markdown"
+	"kindred/app/notify"
 	"kindred/app/search"
 	"kindred/app/server"
 	"kindred/models"
@@ -43,6 +46,7 @@ commands:
                         create an admin (or promote NAME); the password is read
                         from KINDRED_ADMIN_PASSWORD or the first line of stdin
   seed-demo             add demo accounts (skips those that exist)
+  reindex               rebuild the search index from PostgreSQL and swap it in
 
 Settings come from the environment; see README.md.`
 
@@ -60,6 +64,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return createAdmin(ctx, args[1:], getenv, stdin, stdout, stderr)
 	case "seed-demo":
 		return seedDemo(ctx, getenv, stdout, stderr)
+	case "reindex":
+		return reindex(ctx, getenv, stdout, stderr)
 	}
 	return fmt.Errorf("unknown command %q\n\n%s", args[0], usage)
 }
@@ -275,5 +281,36 @@ func createAdmin(ctx context.Context, args []string, getenv func(string) string,
 	} else {
 		fmt.Fprintf(stdout, "promoted %s (id %d) to admin and set its password\n", u.Handle, u.ID)
 	}
+	return nil
+}
+
+// reindex rebuilds the thread index from PostgreSQL and swaps it in
+// atomically: searches keep working, on the old index, until the swap.
+func reindex(ctx context.Context, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg, stderr)
+	if cfg.MeiliAPIKey == "" {
+		key, err := search.EnsureAppKey(ctx, cfg.MeiliURL, cfg.MeiliMasterKey, cfg.MeiliPrefix+"*")
+		if err != nil {
+			return err
+		}
+		cfg.MeiliAPIKey = key
+	}
+	db, err := openDB(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	fs := forums.New(db, time.Now, markdown.New(), notify.NewInApp(db.Gorm, time.Now), log)
+	client := search.New(cfg.MeiliURL, cfg.MeiliAPIKey, cfg.MeiliPrefix)
+	start := time.Now()
+	n, err := client.Reindex(ctx, func(add func([]models.ThreadDoc) error) error { return fs.AllThreadDocuments(ctx, 500, add) })
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "reindex: %d threads indexed and swapped in (%s)\n", n, time.Since(start).Round(time.Millisecond))
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"kindred/app/database"
+	"kindred/app/search"
 	"kindred/app/testenv"
 	"kindred/models"
 )
@@ -206,5 +207,34 @@ func TestCreateAdminAndSeedDemo(t *testing.T) {
 	}
 	if verified != 2 || pending != 1 || answered != 5 || clinicianPosts != 6 {
 		t.Fatalf("demo clinicians: %d verified, %d pending, %d answered threads, %d clinician posts", verified, pending, answered, clinicianPosts)
+	}
+}
+
+// TestReindex: `kindred reindex` builds the thread index from PostgreSQL
+// (demo data here) and swaps it in; a search then finds the threads, and a
+// second run replaces the index again without duplicates.
+func TestReindex(t *testing.T) {
+	env := serveEnv(t, testenv.DatabaseURL(t))
+	if _, err := runCmd(t, env, "", "seed-demo"); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 2; i++ {
+		out, err := runCmd(t, env, "", "reindex")
+		if err != nil || !strings.Contains(out, "33 threads indexed and swapped in") {
+			t.Fatalf("reindex: %v %q", err, out)
+		}
+	}
+	c := search.New(env["MEILI_URL"], env["MEILI_API_KEY"], env["KINDRED_MEILI_INDEX_PREFIX"])
+	all := []string{models.AudiencePublic, models.AudienceMembers, models.AudienceClinicians}
+	hits, total, err := c.Search(context.Background(), search.Query{Text: "sensor", Audiences: all})
+	if err != nil || total != 1 || len(hits) != 1 || hits[0].Title != "First week on a sensor: the beeping at night" {
+		t.Fatalf("search after reindex: %v %d %+v", err, total, hits)
+	}
+	if _, total, _ := c.Search(context.Background(), search.Query{Text: "", Audiences: all}); total != 33 {
+		t.Errorf("%d documents, want 33", total)
+	}
+	// Visitors do not see the sensitive forums' threads.
+	if _, total, _ := c.Search(context.Background(), search.Query{Text: "menopause", Audiences: []string{models.AudiencePublic}}); total != 0 {
+		t.Error("a visitor's search finds a sensitive thread")
 	}
 }
