@@ -94,3 +94,20 @@ func (s *Service) AllThreadDocuments(ctx context.Context, batch int, add func([]
 		after = ids[len(ids)-1]
 	}
 }
+
+// VisibleThreads lists every visible thread's id with its last activity
+// (unix seconds), for checking the search index.
+func (s *Service) VisibleThreads(ctx context.Context) (map[int64]int64, error) {
+	var rows []struct {
+		ID         int64
+		LastPostAt time.Time
+	}
+	if err := s.db.Gorm.WithContext(ctx).Raw(`SELECT id, last_post_at FROM threads WHERE visibility = 'visible'`).Scan(&rows).Error; err != nil {
+		return nil, err
+	}
+	out := make(map[int64]int64, len(rows))
+	for _, r := range rows {
+		out[r.ID] = r.LastPostAt.Unix()
+	}
+	return out, nil
+}

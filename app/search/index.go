@@ -229,3 +229,33 @@ func (c *Client) Reindex(ctx context.Context, fill func(add func([]models.Thread
 	}
 	return n, nil
 }
+
+// Indexed lists every thread document's id with its last activity, for
+// verification against PostgreSQL.
+func (c *Client) Indexed(ctx context.Context) (map[int64]int64, error) {
+	if err := c.EnsureThreads(ctx); err != nil {
+		return nil, err
+	}
+	out := map[int64]int64{}
+	const page = 1000
+	for offset := int64(0); ; offset += page {
+		var res meilisearch.DocumentsResult
+		if err := c.ms.Index(c.Index(threads)).GetDocumentsWithContext(ctx, &meilisearch.DocumentsQuery{Offset: offset, Limit: page,
+			Fields: []string{"id", "last_activity"}}, &res); err != nil {
+			return nil, err
+		}
+		var docs []struct {
+			ID           int64 `json:"id"`
+			LastActivity int64 `json:"last_activity"`
+		}
+		if err := res.Results.DecodeInto(&docs); err != nil {
+			return nil, err
+		}
+		for _, d := range docs {
+			out[d.ID] = d.LastActivity
+		}
+		if int64(len(docs)) < page {
+			return out, nil
+		}
+	}
+}

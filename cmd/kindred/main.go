@@ -47,6 +47,7 @@ commands:
                         from KINDRED_ADMIN_PASSWORD or the first line of stdin
   seed-demo             add demo accounts (skips those that exist)
   reindex               rebuild the search index from PostgreSQL and swap it in
+  search verify [--fix] compare the search index with PostgreSQL (and repair it)
 
 Settings come from the environment; see README.md.`
 
@@ -66,6 +67,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return seedDemo(ctx, getenv, stdout, stderr)
 	case "reindex":
 		return reindex(ctx, getenv, stdout, stderr)
+	case "search":
+		if len(args) < 2 || args[1] != "verify" {
+			return fmt.Errorf("usage: kindred search verify [--fix]")
+		}
+		return verifySearch(ctx, getenv, len(args) > 2 && args[2] == "--fix", stdout, stderr)
 	}
 	return fmt.Errorf("unknown command %q\n\n%s", args[0], usage)
 }
@@ -284,28 +290,99 @@ func createAdmin(ctx context.Context, args []string, getenv func(string) string,
 	return nil
 }
 
-// reindex rebuilds the thread index from PostgreSQL and swaps it in
-// atomically: searches keep working, on the old index, until the swap.
-func reindex(ctx context.Context, getenv func(string) string, stdout, stderr io.Writer) error {
+// searchTools opens what reindex and verify need.
+func searchTools(ctx context.Context, getenv func(string) string, stderr io.Writer) (*database.DB, *forums.Service, *search.Client, error) {
 	cfg, err := config.Load(getenv)
 	if err != nil {
-		return err
+		return nil, nil, nil, err
 	}
 	log := newLogger(cfg, stderr)
 	if cfg.MeiliAPIKey == "" {
 		key, err := search.EnsureAppKey(ctx, cfg.MeiliURL, cfg.MeiliMasterKey, cfg.MeiliPrefix+"*")
 		if err != nil {
-			return err
+			return nil, nil, nil, err
 		}
 		cfg.MeiliAPIKey = key
 	}
 	db, err := openDB(ctx, cfg, log)
 	if err != nil {
+		return nil, nil, nil, err
+	}
+	fs := forums.New(db, time.Now, markdown.New(), notify.NewInApp(db.Gorm, time.Now), log)
+	return db, fs, search.New(cfg.MeiliURL, cfg.MeiliAPIKey, cfg.MeiliPrefix), nil
+}
+
+// verifySearch reports documents missing from the index, stale ones and
+// forbidden ones (threads that are not visible); with fix it repairs them.
+func verifySearch(ctx context.Context, getenv func(string) string, fix bool, stdout, stderr io.Writer) error {
+	db, fs, client, err := searchTools(ctx, getenv, stderr)
+	if err != nil {
 		return err
 	}
 	defer db.Close()
-	fs := forums.New(db, time.Now, markdown.New(), notify.NewInApp(db.Gorm, time.Now), log)
-	client := search.New(cfg.MeiliURL, cfg.MeiliAPIKey, cfg.MeiliPrefix)
+	want, err := fs.VisibleThreads(ctx)
+	if err != nil {
+		return err
+	}
+	have, err := client.Indexed(ctx)
+	if err != nil {
+		return err
+	}
+	var missing, stale, forbidden []int64
+	for id, at := range want {
+		got, ok := have[id]
+		switch {
+		case !ok:
+			missing = append(missing, id)
+		case got != at:
+			stale = append(stale, id)
+		}
+	}
+	for id := range have {
+		if _, ok := want[id]; !ok {
+			forbidden = append(forbidden, id)
+		}
+	}
+	fmt.Fprintf(stdout, "search verify: %d threads, %d documents; %d missing, %d stale, %d forbidden\n",
+		len(want), len(have), len(missing), len(stale), len(forbidden))
+	if !fix {
+		if len(missing)+len(stale)+len(forbidden) > 0 {
+			return fmt.Errorf("the search index differs from PostgreSQL: run `kindred search verify --fix` or `kindred reindex`")
+		}
+		return nil
+	}
+	var docs []models.ThreadDoc
+	for _, id := range append(missing, stale...) {
+		d, err := fs.ThreadDocument(ctx, id)
+		if err != nil {
+			return err
+		}
+		if d != nil {
+			docs = append(docs, *d)
+		}
+	}
+	if len(docs) > 0 {
+		if err := client.Upsert(ctx, docs); err != nil {
+			return err
+		}
+	}
+	if len(forbidden) > 0 {
+		if err := client.Delete(ctx, forbidden...); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(stdout, "search verify: repaired %d and removed %d\n", len(docs), len(forbidden))
+	return nil
+}
+
+// reindex rebuilds the thread index from PostgreSQL and swaps it in
+// atomically: searches keep working, on the old index, until the swap.
+func reindex(ctx context.Context, getenv func(string) string, stdout, stderr io.Writer) error {
+	db, fs, client, err := searchTools(ctx, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
 	start := time.Now()
 	n, err := client.Reindex(ctx, func(add func([]models.ThreadDoc) error) error { return fs.AllThreadDocuments(ctx, 500, add) })
 	if err != nil {

@@ -233,6 +233,31 @@ func TestReindex(t *testing.T) {
 	if _, total, _ := c.Search(context.Background(), search.Query{Text: "", Audiences: all}); total != 33 {
 		t.Errorf("%d documents, want 33", total)
 	}
+	// verify: clean; then a stale, a missing and a forbidden document are
+	// reported, and --fix repairs them.
+	if out, err := runCmd(t, env, "", "search", "verify"); err != nil || !strings.Contains(out, "0 missing, 0 stale, 0 forbidden") {
+		t.Fatalf("verify: %v %q", err, out)
+	}
+	db, err := database.Open(context.Background(), env["DATABASE_URL"], database.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	db.Gorm.Exec(`UPDATE threads SET last_post_at = last_post_at + interval '1 hour' WHERE id = (SELECT min(id) FROM threads)`)
+	db.Gorm.Exec(`UPDATE threads SET visibility = 'hidden' WHERE id = (SELECT max(id) FROM threads)`)
+	if err := c.Delete(context.Background(), 2); err != nil {
+		t.Fatal(err)
+	}
+	out, err := runCmd(t, env, "", "search", "verify")
+	if err == nil || !strings.Contains(out, "1 missing, 1 stale, 1 forbidden") {
+		t.Fatalf("verify after changes: %v %q", err, out)
+	}
+	if out, err := runCmd(t, env, "", "search", "verify", "--fix"); err != nil || !strings.Contains(out, "repaired 2 and removed 1") {
+		t.Fatalf("verify --fix: %v %q", err, out)
+	}
+	if out, err := runCmd(t, env, "", "search", "verify"); err != nil || !strings.Contains(out, "0 missing, 0 stale, 0 forbidden") {
+		t.Fatalf("verify after fix: %v %q", err, out)
+	}
 	// Visitors do not see the sensitive forums' threads.
 	if _, total, _ := c.Search(context.Background(), search.Query{Text: "menopause", Audiences: []string{models.AudiencePublic}}); total != 0 {
 		t.Error("a visitor's search finds a sensitive thread")
