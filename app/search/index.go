@@ -259,3 +259,14 @@ func (c *Client) Indexed(ctx context.Context) (map[int64]int64, error) {
 		}
 	}
 }
+
+// NextRetry retries index jobs quickly while Meilisearch is away: 1, 2, 4
+// … seconds, at most 10, so the backlog drains soon after it returns
+// (River's default backoff grows to minutes).
+func (w *IndexWorker) NextRetry(job *river.Job[models.IndexThreadArgs]) time.Time {
+	d := time.Second << min(job.Attempt, 4)
+	if d > 10*time.Second {
+		d = 10 * time.Second
+	}
+	return time.Now().Add(d)
+}

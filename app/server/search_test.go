@@ -10,6 +10,7 @@ import (
 
 	"kindred/app/forums"
 	"kindred/app/moderation"
+	"kindred/app/testenv"
 	"kindred/models"
 )
 
@@ -146,5 +147,53 @@ func TestSearchSynonymsAndTypos(t *testing.T) {
 	}
 	if !has(h.searchIDs("", "q=diabetis"), dm.ID) {
 		t.Error("“diabetis” does not find diabetes")
+	}
+}
+
+// TestWritesSurviveASearchOutage: with Meilisearch stopped, 50 threads are
+// written and all succeed; search says it is unavailable; once it is back
+// every thread becomes searchable and nothing is missing from the index.
+func TestWritesSurviveASearchOutage(t *testing.T) {
+	m := testenv.NewPrivateMeili(t)
+	h := newHarness(t, harnessOpts{workers: true, env: map[string]string{"MEILI_URL": m.URL, "MEILI_API_KEY": m.Key}})
+	f := h.forum("heart", nil)
+	h.account("writer", models.RoleMember)
+	first := h.thread("writer", f, "Before the outage", "zebrabefore", false)
+	eventually(t, "indexed before the outage", func() bool { return has(h.searchIDs("", "q=zebrabefore"), first.ID) })
+
+	m.Stop()
+	for i := 0; i < 50; i++ {
+		if _, err := h.app.Forums.CreateThread(context.Background(), h.viewer("writer"), f,
+			forums.ThreadForm{Title: "Written during the outage " + itoa(int64(i)), Body: "zebraoutage"}, ""); err != nil {
+			t.Fatalf("write %d during the outage: %v", i, err)
+		}
+	}
+	if r := h.api("GET", "/api/v1/search?q=zebraoutage", "", nil); r.Status != http.StatusServiceUnavailable {
+		t.Errorf("search during the outage: %d", r.Status)
+	}
+	m.Start()
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		r := h.api("GET", "/api/v1/search?q=zebraoutage", "", nil)
+		if total, _ := r.Body["estimated_total"].(float64); r.Status == http.StatusOK && total == 50 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the backlog did not drain: %d %s", r.Status, r.Raw)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	want, err := h.app.Forums.VisibleThreads(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	have, err := h.app.Search.Indexed(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for id := range want {
+		if _, ok := have[id]; !ok {
+			t.Errorf("thread %d missing from the index", id)
+		}
 	}
 }

@@ -15,8 +15,11 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"net"
+	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -243,3 +246,68 @@ func (c *Clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now
 
 // Advance moves the clock forward.
 func (c *Clock) Advance(d time.Duration) { c.mu.Lock(); c.now = c.now.Add(d); c.mu.Unlock() }
+
+// PrivateMeili is a Meilisearch of the test's own (the binary make test
+// fetched), which the test may stop and start again without disturbing
+// others. It returns its URL and master key.
+type PrivateMeili struct {
+	URL, Key string
+	t        testing.TB
+	bin, dir string
+	addr     string
+	cmd      *exec.Cmd
+}
+
+// NewPrivateMeili starts one on a free loopback port.
+func NewPrivateMeili(t testing.TB) *PrivateMeili {
+	t.Helper()
+	bin := filepath.Join(RepoRoot(t), ".cache", "meilisearch", "meilisearch")
+	if _, err := os.Stat(bin); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("meilisearch binary missing at %s: run `make test`", bin)
+		}
+		t.Skipf("meilisearch binary missing at %s: run `make test` (CI=true makes this a failure)", bin)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	m := &PrivateMeili{URL: "http://" + addr, Key: "private-test-master-key-" + randomName("")[:8], t: t, bin: bin, dir: t.TempDir(), addr: addr}
+	m.Start()
+	t.Cleanup(m.Stop)
+	return m
+}
+
+// Start runs the server (again) on the same address and data.
+func (m *PrivateMeili) Start() {
+	m.t.Helper()
+	m.cmd = exec.Command(m.bin, "--db-path", filepath.Join(m.dir, "db"), "--http-addr", m.addr, "--master-key", m.Key,
+		"--no-analytics", "--max-indexing-threads", "1", "--env", "development")
+	m.cmd.Dir = m.dir
+	if err := m.cmd.Start(); err != nil {
+		m.t.Fatal(err)
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		if resp, err := http.Get(m.URL + "/health"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	m.t.Fatal("private meilisearch did not start")
+}
+
+// Stop ends the server and waits for it.
+func (m *PrivateMeili) Stop() {
+	if m.cmd == nil || m.cmd.Process == nil {
+		return
+	}
+	_ = m.cmd.Process.Kill()
+	_ = m.cmd.Wait()
+	m.cmd = nil
+}
