@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"kindred/app/database"
+	"kindred/app/search"
 	"kindred/models"
 )
 
@@ -55,7 +56,7 @@ func (s *Service) ThreadDocument(ctx context.Context, id int64) (*models.ThreadD
 	case r.Sensitive:
 		aud = models.AudienceMembers
 	}
-	return &models.ThreadDoc{ID: r.ID, Title: r.Title, FirstPost: r.FirstPost, Replies: r.Replies, Forum: r.Slug, ForumName: r.Name, Audience: aud,
+	return &models.ThreadDoc{ID: r.ID, Title: search.Clean(r.Title), FirstPost: search.Clean(r.FirstPost), Replies: search.Clean(r.Replies), Forum: r.Slug, ForumName: r.Name, Audience: aud,
 		HasClinicianAnswer: r.HasClinicianAnswer, ReplyCount: r.ReplyCount, CreatedAt: r.CreatedAt.Unix(), LastActivity: r.LastPostAt.Unix()}, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"html"
 	"regexp"
 	"strconv"
 	"strings"
@@ -94,7 +95,8 @@ type Query struct {
 	Page      int    // from 1
 }
 
-// Hit is one result.
+// Hit is one result. TitleHTML and Snippet are escaped text with only
+// <mark> around the matched words.
 type Hit struct {
 	ID        int64  `json:"id"`
 	Title     string `json:"title"`
@@ -102,6 +104,27 @@ type Hit struct {
 	ForumName string `json:"forum_name"`
 	Answered  bool   `json:"has_clinician_answer"`
 	Replies   int    `json:"reply_count"`
+	TitleHTML string `json:"title_html"`
+	Snippet   string `json:"snippet_html"`
+}
+
+// Highlight markers: control characters nobody types, replaced by <mark>
+// after the text is escaped.
+const (
+	markOpen  = "\x02"
+	markClose = "\x03"
+)
+
+// highlighted escapes text and turns the markers into <mark> tags. The
+// documents never hold the marker characters themselves (Clean strips
+// them), so only Meilisearch's markers become tags.
+func highlighted(s string) string {
+	return strings.NewReplacer(markOpen, "<mark>", markClose, "</mark>").Replace(html.EscapeString(s))
+}
+
+// Clean removes the highlight marker characters from document text.
+func Clean(s string) string {
+	return strings.NewReplacer(markOpen, "", markClose, "").Replace(s)
 }
 
 // PerPage is how many hits a page holds.
@@ -139,7 +162,9 @@ func (c *Client) Search(ctx context.Context, q Query) ([]Hit, int64, error) {
 	if q.Answered {
 		filter = append(filter, "has_clinician_answer = true")
 	}
-	req := &meilisearch.SearchRequest{Filter: strings.Join(filter, " AND "), Limit: PerPage, Offset: int64(max(q.Page-1, 0) * PerPage)}
+	req := &meilisearch.SearchRequest{Filter: strings.Join(filter, " AND "), Limit: PerPage, Offset: int64(max(q.Page-1, 0) * PerPage),
+		AttributesToHighlight: []string{"title", "first_post", "replies"}, AttributesToCrop: []string{"first_post", "replies"},
+		CropLength: 24, HighlightPreTag: markOpen, HighlightPostTag: markClose, CropMarker: "…"}
 	switch q.Sort {
 	case "newest":
 		req.Sort = []string{"created_at:desc"}
@@ -150,9 +175,27 @@ func (c *Client) Search(ctx context.Context, q Query) ([]Hit, int64, error) {
 	if err != nil {
 		return nil, 0, fmt.Errorf("%w: %v", ErrUnavailable, err)
 	}
-	var hits []Hit
-	if err := res.Hits.DecodeInto(&hits); err != nil {
+	var raw []struct {
+		Hit
+		Formatted struct {
+			Title     string `json:"title"`
+			FirstPost string `json:"first_post"`
+			Replies   string `json:"replies"`
+		} `json:"_formatted"`
+	}
+	if err := res.Hits.DecodeInto(&raw); err != nil {
 		return nil, 0, err
+	}
+	hits := make([]Hit, len(raw))
+	for i, r := range raw {
+		h := r.Hit
+		h.TitleHTML = highlighted(r.Formatted.Title)
+		snippet := r.Formatted.FirstPost
+		if strings.Contains(r.Formatted.Replies, markOpen) && !strings.Contains(snippet, markOpen) {
+			snippet = r.Formatted.Replies
+		}
+		h.Snippet = highlighted(snippet)
+		hits[i] = h
 	}
 	return hits, res.EstimatedTotalHits, nil
 }

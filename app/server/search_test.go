@@ -148,6 +148,20 @@ func TestSearchSynonymsAndTypos(t *testing.T) {
 	if !has(h.searchIDs("", "q=diabetis"), dm.ID) {
 		t.Error("“diabetis” does not find diabetes")
 	}
+	// Highlights are escaped text with only <mark> added.
+	x := h.thread("author", f, `<img src=x onerror=alert(1)> palpitations`, `Night palpitations <script>alert("x")</script> again`, false)
+	eventually(t, "indexed", func() bool { return has(h.searchIDs("", "q=palpitations"), x.ID) })
+	r := h.api("GET", "/api/v1/search?q=palpitations", "", nil)
+	hit := r.Body["hits"].([]any)[0].(map[string]any)
+	title, snippet := hit["title_html"].(string), hit["snippet_html"].(string)
+	if strings.Contains(title+snippet, "<script") || strings.Contains(title, "<img") || !strings.Contains(title, "<mark>palpitations</mark>") ||
+		!strings.Contains(snippet, "&lt;script&gt;") || !strings.Contains(snippet, "<mark>palpitations</mark>") {
+		t.Errorf("highlights: %q %q", title, snippet)
+	}
+	page := h.browser().get("/search?q=palpitations").body
+	if strings.Contains(page, "<script>alert") || strings.Contains(page, "<img src=x") || !strings.Contains(page, "<mark>palpitations</mark>") {
+		t.Error("the search page shows unescaped text or no highlight")
+	}
 }
 
 // TestWritesSurviveASearchOutage: with Meilisearch stopped, 50 threads are

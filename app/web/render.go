@@ -143,6 +143,9 @@ func NewRenderer(tfs fs.FS, static *Static, cookies Cookies) (*Renderer, error) 
 			return *s
 		},
 		"list": func(xs ...string) []string { return xs },
+		// highlighted marks search snippets that app/search escaped, with
+		// only <mark> tags added. Never use it on anything else.
+		"highlighted": func(s string) template.HTML { return template.HTML(s) },
 		"datePtrISO": func(t *time.Time) string {
 			if t == nil {
 				return ""
