@@ -353,6 +353,19 @@ func locked(tx *database.Tx, id int64) (*models.Question, error) {
 	return &q, nil
 }
 
+// askerLocked is locked for actions only the asker may take: anyone else
+// finds nothing.
+func askerLocked(tx *database.Tx, u *models.User, id int64) (*models.Question, error) {
+	q, err := locked(tx, id)
+	if err != nil {
+		return nil, err
+	}
+	if q.AskerID != u.ID {
+		return nil, notFound(id)
+	}
+	return q, nil
+}
+
 func notFound(id int64) error { return fmt.Errorf("questions: %d: %w", id, models.ErrNotFound) }
 
 // Accept takes an offered question: the clinician now holds it.
@@ -507,12 +520,9 @@ func (s *Service) mayClaim(ctx context.Context, db *gorm.DB, q *models.Question,
 func (s *Service) Withdraw(ctx context.Context, u *models.User, id int64) error {
 	now := s.now().UTC()
 	return s.db.InTx(ctx, func(tx *database.Tx) error {
-		q, err := locked(tx, id)
+		q, err := askerLocked(tx, u, id)
 		if err != nil {
 			return err
-		}
-		if q.AskerID != u.ID {
-			return notFound(id)
 		}
 		switch q.Status {
 		case models.QuestionOffered, models.QuestionPool, models.QuestionAssigned:
@@ -539,12 +549,9 @@ func (s *Service) Withdraw(ctx context.Context, u *models.User, id int64) error 
 func (s *Service) Close(ctx context.Context, u *models.User, id int64) error {
 	now := s.now().UTC()
 	return s.db.InTx(ctx, func(tx *database.Tx) error {
-		q, err := locked(tx, id)
+		q, err := askerLocked(tx, u, id)
 		if err != nil {
 			return err
-		}
-		if q.AskerID != u.ID {
-			return notFound(id)
 		}
 		if q.Status != models.QuestionAnswered {
 			return &models.ConflictError{Message: "Only an answered question can be closed. Withdraw it if you no longer need an answer."}
@@ -561,12 +568,9 @@ func (s *Service) Rate(ctx context.Context, u *models.User, id int64, rating str
 		return v
 	}
 	return s.db.InTx(ctx, func(tx *database.Tx) error {
-		q, err := locked(tx, id)
+		q, err := askerLocked(tx, u, id)
 		if err != nil {
 			return err
-		}
-		if q.AskerID != u.ID {
-			return notFound(id)
 		}
 		if q.Status != models.QuestionAnswered && q.Status != models.QuestionClosed {
 			return &models.ConflictError{Message: "You can rate the answer once there is one."}
@@ -876,12 +880,9 @@ type PublishForm struct {
 func (s *Service) Publish(ctx context.Context, u *models.User, id int64, form PublishForm) (int64, error) {
 	var threadID int64
 	err := s.db.InTx(ctx, func(tx *database.Tx) error {
-		q, err := locked(tx, id)
+		q, err := askerLocked(tx, u, id)
 		if err != nil {
 			return err
-		}
-		if q.AskerID != u.ID {
-			return notFound(id)
 		}
 		switch {
 		case q.PublishedThreadID != nil:
