@@ -69,6 +69,7 @@ type Thread struct {
 	Pinned             bool
 	ReplyCount         int
 	HasClinicianAnswer bool
+	Tags               pq.StringArray `gorm:"type:text[];default:'{}'"`
 	CreatedAt          time.Time
 	LastPostAt         time.Time
 	// Crisis is set on a just-written thread whose text matched crisis

@@ -263,6 +263,12 @@ func (s *Service) move(ctx context.Context, id int64, actorID *int64, to models.
 			return err
 		}
 		c.Status, c.Reason = to, reason
+		if from == models.CredentialVerified || to == models.CredentialVerified {
+			// The professions shown on the threads they answered change.
+			if err := tx.Enqueue(ctx, models.IndexThreadsArgs{Clinician: c.UserID}, nil); err != nil {
+				return err
+			}
+		}
 		if err := audit.Record(ctx, tx.DB, models.AuditEvent{ActorID: actorID, Action: "credential." + action, TargetKind: "credential", TargetID: &c.ID,
 			Reason: reason, FromState: string(from), ToState: string(to)}); err != nil {
 			return err

@@ -94,6 +94,12 @@ func (s *Service) SaveForum(ctx context.Context, v Viewer, id int64, form ForumF
 				return fmt.Errorf("forums: forum %d: %w", id, models.ErrNotFound)
 			}
 		}
+		if id != 0 {
+			// Audience, name and address live in every thread's document.
+			if err := IndexForumLater(ctx, tx, id); err != nil {
+				return err
+			}
+		}
 		if err := tx.Exec(`DELETE FROM forum_moderators WHERE forum_id = ?`, f.ID).Error; err != nil {
 			return err
 		}

@@ -198,6 +198,7 @@ type threadJSON struct {
 	CreatedAt    time.Time          `json:"created_at"`
 	LastPostAt   time.Time          `json:"last_post_at"`
 	Following    bool               `json:"following"`
+	Tags         []string           `json:"tags"`
 }
 
 func (a *API) threadJSON(c echo.Context, v Viewer, id int64, status int) error {
@@ -207,7 +208,37 @@ func (a *API) threadJSON(c echo.Context, v Viewer, id int64, status int) error {
 	}
 	t := tv.Thread
 	return c.JSON(status, threadJSON{ID: t.ID, Forum: tv.Forum.Slug, Title: t.Title, Anonymous: t.Anonymous, AuthorHandle: tv.AuthorHandle,
-		State: t.State, Pinned: t.Pinned, ReplyCount: t.ReplyCount, CreatedAt: t.CreatedAt, LastPostAt: t.LastPostAt, Following: tv.Following})
+		State: t.State, Pinned: t.Pinned, ReplyCount: t.ReplyCount, CreatedAt: t.CreatedAt, LastPostAt: t.LastPostAt, Following: tv.Following, Tags: tagsOrEmpty(t.Tags)})
+}
+
+func tagsOrEmpty(t []string) []string {
+	if t == nil {
+		return []string{}
+	}
+	return t
+}
+
+// SetTags replaces a thread's tags: PUT /api/v1/threads/:id/tags {"tags": [...]}.
+func (a *API) SetTags(c echo.Context) error {
+	v, id, err := a.h.viewerAndID(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	tv, err := a.h.svc.Thread(ctx, v, id)
+	if err != nil {
+		return err
+	}
+	var body struct {
+		Tags []string `json:"tags"`
+	}
+	if err := c.Bind(&body); err != nil {
+		return badJSON()
+	}
+	if _, err := a.h.svc.SetTags(ctx, v, tv, body.Tags); err != nil {
+		return err
+	}
+	return a.threadJSON(c, v, id, http.StatusOK)
 }
 
 // Thread returns one thread.

@@ -1,6 +1,7 @@
 package forums
 
 import (
+	"fmt"
 	"regexp"
 	"strings"
 	"unicode/utf8"
@@ -60,6 +61,8 @@ type ThreadForm struct {
 	Title     string `json:"title"`
 	Body      string `json:"body"`
 	Anonymous bool   `json:"anonymous"`
+	// Tags are up to MaxTags short words that help others find the thread.
+	Tags []string `json:"tags"`
 	// ConfirmPersonal sends text that seems to contain personal data anyway.
 	ConfirmPersonal bool `json:"confirm_personal_data"`
 }
@@ -69,7 +72,57 @@ func (f *ThreadForm) Validate() error {
 	v := models.NewValidationError()
 	f.Title = checkText(v, "title", "Title", f.Title, TitleMin, TitleMax)
 	f.Body = checkText(v, "body", "Your message", f.Body, 1, BodyMax)
+	f.Tags = checkTags(v, f.Tags)
 	return v.OrNil()
+}
+
+// Tag limits.
+const (
+	MaxTags   = 5
+	TagMaxLen = 30
+)
+
+var tagRe = regexp.MustCompile(`^[\p{Ll}\p{Nd}][\p{Ll}\p{Nd}-]*$`)
+
+// SplitTags reads tags typed into one field, separated by commas.
+func SplitTags(s string) []string {
+	var out []string
+	for _, t := range strings.Split(s, ",") {
+		if t = strings.TrimSpace(t); t != "" {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// NormalizeTag lowercases a tag and joins its words with hyphens:
+// "Type 1 Diabetes" becomes "type-1-diabetes".
+func NormalizeTag(t string) string {
+	return strings.Join(strings.Fields(strings.ToLower(strings.TrimSpace(t))), "-")
+}
+
+// checkTags normalises tags, drops repeats and records what is wrong.
+func checkTags(v *models.ValidationError, tags []string) []string {
+	out := make([]string, 0, len(tags))
+	seen := map[string]bool{}
+	for _, t := range tags {
+		t = NormalizeTag(t)
+		if t == "" || seen[t] {
+			continue
+		}
+		seen[t] = true
+		switch {
+		case utf8.RuneCountInString(t) > TagMaxLen:
+			v.Add("tags", fmt.Sprintf("Each tag can be at most %d characters; %q is longer.", TagMaxLen, t))
+		case !tagRe.MatchString(t):
+			v.Add("tags", fmt.Sprintf("Tags use letters, digits and hyphens only; %q has other characters.", t))
+		}
+		out = append(out, t)
+	}
+	if len(out) > MaxTags {
+		v.Add("tags", fmt.Sprintf("A thread can have at most %d tags.", MaxTags))
+	}
+	return out
 }
 
 // PostForm is a reply or an edit.

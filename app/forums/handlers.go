@@ -233,9 +233,10 @@ func (h *Handlers) CreateThread(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	form := ThreadForm{Title: c.FormValue("title"), Body: c.FormValue("body"), Anonymous: checked(c, "anonymous"), ConfirmPersonal: checked(c, "confirm_personal_data")}
+	form := ThreadForm{Title: c.FormValue("title"), Body: c.FormValue("body"), Anonymous: checked(c, "anonymous"), ConfirmPersonal: checked(c, "confirm_personal_data"),
+		Tags: SplitTags(c.FormValue("tags"))}
 	key := c.FormValue("idempotency_key")
-	values := map[string]string{"title": form.Title, "body": form.Body}
+	values := map[string]string{"title": form.Title, "body": form.Body, "tags": c.FormValue("tags")}
 	if form.Anonymous {
 		values["anonymous"] = "on"
 	}
@@ -286,9 +287,11 @@ type threadData struct {
 	IdemKey   string
 	Preview   template.HTML
 	LastPage  bool
-	Open      bool          // the forum is not archived: posts can be edited
-	SignedIn  bool          // the viewer may report posts
-	PostsHTML template.HTML // the rendered posts (see render.go)
+	Open      bool // the forum is not archived: posts can be edited
+	SignedIn  bool // the viewer may report posts
+	// CanEditTags shows the tag form (the thread's author and moderators).
+	CanEditTags bool
+	PostsHTML   template.HTML // the rendered posts (see render.go)
 }
 
 // Thread shows a page of a thread.
@@ -329,7 +332,8 @@ func (h *Handlers) renderThread(c echo.Context, v Viewer, tv *ThreadView, page *
 	p.Noindex = tv.Forum.Sensitive || tv.Forum.ClinicianOnly
 	d := threadData{T: tv, Posts: page, CanReply: CanReply(v, &tv.Forum, &tv.Thread), CanReact: CanReact(v, &tv.Forum),
 		Moderates: v.ModeratesForum(&tv.Forum), Anonymity: CanPostAnonymously(&tv.Forum), Locked: tv.Thread.State == models.ThreadLocked,
-		IdemKey: web.RandomToken(16), Preview: preview, LastPage: page.After == 0, Open: !tv.Forum.Archived(), SignedIn: v.SignedIn()}
+		IdemKey: web.RandomToken(16), Preview: preview, LastPage: page.After == 0, Open: !tv.Forum.Archived(), SignedIn: v.SignedIn(),
+		CanEditTags: CanEditTags(v, &tv.Forum, &tv.Thread)}
 	if values != nil {
 		p.Form.Values = values
 		d.IdemKey = values["idempotency_key"]
@@ -402,6 +406,33 @@ func (h *Handlers) threadAction(c echo.Context, follow bool) error {
 	} else {
 		h.cookies.SetFlash(c, "You stopped following this thread.")
 	}
+	return web.Redirect(c, "/t/"+strconv.FormatInt(id, 10))
+}
+
+// SaveTags changes a thread's tags from the thread page.
+func (h *Handlers) SaveTags(c echo.Context) error {
+	v, id, err := h.viewerAndID(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	tv, err := h.svc.Thread(ctx, v, id)
+	if err != nil {
+		return err
+	}
+	raw := c.FormValue("tags")
+	if _, err := h.svc.SetTags(ctx, v, tv, SplitTags(raw)); err != nil {
+		var verr *models.ValidationError
+		if errors.As(err, &verr) {
+			page, perr := h.svc.Posts(ctx, v, tv, 0, 0)
+			if perr != nil {
+				return perr
+			}
+			return h.renderThread(c, v, tv, page, http.StatusUnprocessableEntity, map[string]string{"tags": raw}, verr, "")
+		}
+		return err
+	}
+	h.cookies.SetFlash(c, "Tags saved.")
 	return web.Redirect(c, "/t/"+strconv.FormatInt(id, 10))
 }
 

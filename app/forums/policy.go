@@ -76,6 +76,15 @@ func CanEditPost(v Viewer, f *models.Forum, authorID int64, p *models.Post) bool
 	return authorID == v.User.ID || v.ModeratesForum(f)
 }
 
+// CanEditTags lets a thread's author and the forum's moderators change its
+// tags while the forum is open.
+func CanEditTags(v Viewer, f *models.Forum, t *models.Thread) bool {
+	if !v.active() || f.Archived() || !CanSeeThread(v, f, t) {
+		return false
+	}
+	return t.AuthorID == v.User.ID || v.ModeratesForum(f)
+}
+
 // CanDeletePost is for authors only; moderators remove posts through
 // moderation instead.
 func CanDeletePost(v Viewer, f *models.Forum, authorID int64, p *models.Post) bool {

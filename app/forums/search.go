@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
@@ -15,7 +17,7 @@ import (
 
 // Searcher runs searches (app/search implements it).
 type Searcher interface {
-	Search(ctx context.Context, q search.Query) ([]search.Hit, int64, error)
+	Search(ctx context.Context, q search.Query) (*search.Result, error)
 }
 
 // SetSearcher wires the search client.
@@ -34,32 +36,72 @@ func Audiences(v Viewer) []string {
 	return a
 }
 
-// Search is GET /api/v1/search?q=&forum=&clinician_answered=true&sort=newest|active&page=.
+// parseSearch reads a search request. Every parameter is checked against
+// what it may be; user input reaches Meilisearch only as the query text.
+func parseSearch(c echo.Context, v Viewer) (search.Query, error) {
+	verr := models.NewValidationError()
+	page, _ := strconv.Atoi(c.QueryParam("page"))
+	if page < 1 || page > search.MaxPage {
+		page = 1
+	}
+	q := search.Query{Text: strings.TrimSpace(c.QueryParam("q")), Audiences: Audiences(v), Forum: c.QueryParam("forum"),
+		Tag: NormalizeTag(c.QueryParam("tag")), Answered: c.QueryParam("clinician_answered") == "true" || c.QueryParam("answered") == "1",
+		Sort: c.QueryParam("sort"), Page: page}
+	if utf8.RuneCountInString(q.Text) > 200 {
+		q.Text = string([]rune(q.Text)[:200])
+	}
+	known := false
+	for _, s := range search.Sorts {
+		known = known || s.Value == q.Sort
+	}
+	if !known {
+		verr.Add("sort", "Choose best match, newest, most replies or latest activity.")
+	}
+	date := func(field string) time.Time {
+		raw := strings.TrimSpace(c.QueryParam(field))
+		if raw == "" {
+			return time.Time{}
+		}
+		t, err := time.Parse(time.DateOnly, raw)
+		if err != nil || t.Year() < 2000 || t.Year() > 9999 {
+			verr.Add(field, "Enter a date as YYYY-MM-DD, for example 2026-03-01.")
+			return time.Time{}
+		}
+		return t
+	}
+	q.From = date("from")
+	if to := date("to"); !to.IsZero() {
+		q.To = to.AddDate(0, 0, 1) // the whole "to" day
+	}
+	if !q.From.IsZero() && !q.To.IsZero() && !q.From.Before(q.To) {
+		verr.Add("to", "The end date must not be before the start date.")
+	}
+	if len(verr.Fields) > 0 {
+		verr.Message = "Please correct the search options."
+		return q, verr
+	}
+	return q, nil
+}
+
+// Search is GET /api/v1/search?q=&forum=&tag=&clinician_answered=true&from=&to=&sort=newest|active|recent&page=.
 func (a *API) Search(c echo.Context) error {
 	v, err := a.h.viewer(c)
 	if err != nil {
 		return err
 	}
-	page, _ := strconv.Atoi(c.QueryParam("page"))
-	if page < 1 || page > 50 {
-		page = 1
+	q, err := parseSearch(c, v)
+	if err != nil {
+		return err
 	}
-	q := search.Query{Text: strings.TrimSpace(c.QueryParam("q")), Audiences: Audiences(v), Forum: c.QueryParam("forum"),
-		Answered: c.QueryParam("clinician_answered") == "true", Sort: c.QueryParam("sort"), Page: page}
-	if len(q.Text) > 200 {
-		q.Text = q.Text[:200]
-	}
-	hits, total, err := a.h.searcher.Search(c.Request().Context(), q)
+	res, err := a.h.searcher.Search(c.Request().Context(), q)
 	if errors.Is(err, search.ErrUnavailable) {
 		return echo.NewHTTPError(http.StatusServiceUnavailable, "Search is temporarily unavailable. Posting and reading still work; please try again shortly.")
 	}
 	if err != nil {
 		return err
 	}
-	if hits == nil {
-		hits = []search.Hit{}
-	}
-	return c.JSON(http.StatusOK, map[string]any{"hits": hits, "estimated_total": total, "page": page})
+	return c.JSON(http.StatusOK, map[string]any{"hits": res.Hits, "estimated_total": res.Total, "forum_counts": res.Forums,
+		"page": q.Page, "per_page": search.PerPage})
 }
 
 // TplSearch is the search page.
@@ -67,12 +109,22 @@ const TplSearch = "pages/forums/search.html"
 
 type searchData struct {
 	Query       search.Query
-	Hits        []search.Hit
-	Total       int64
+	Searched    bool
+	Result      *search.Result
 	Unavailable bool
 	Forums      []ForumItem
+	Sorts       []struct{ Value, Label string }
+	From, To    string
 	NextURL     string
 	PrevURL     string
+}
+
+// Count is how many hits a forum holds for the current search.
+func (d searchData) Count(slug string) int64 {
+	if d.Result == nil {
+		return 0
+	}
+	return d.Result.Forums[slug]
 }
 
 // SearchPage shows search results for the viewer.
@@ -81,22 +133,24 @@ func (h *Handlers) SearchPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	page, _ := strconv.Atoi(c.QueryParam("page"))
-	if page < 1 || page > 50 {
-		page = 1
-	}
-	q := search.Query{Text: strings.TrimSpace(c.QueryParam("q")), Audiences: Audiences(v), Forum: c.QueryParam("forum"),
-		Answered: c.QueryParam("answered") == "1", Sort: c.QueryParam("sort"), Page: page}
-	if len(q.Text) > 200 {
-		q.Text = q.Text[:200]
-	}
-	d := searchData{Query: q}
+	q, qerr := parseSearch(c, v)
+	d := searchData{Query: q, Sorts: search.Sorts, From: c.QueryParam("from"), To: c.QueryParam("to")}
 	if d.Forums, err = h.svc.Forums(c.Request().Context(), v, false); err != nil {
 		return err
 	}
+	p := h.r.NewPage(c, "Search")
+	p.Noindex = true
 	status := http.StatusOK
-	if q.Text != "" || q.Forum != "" || q.Answered {
-		d.Hits, d.Total, err = h.searcher.Search(c.Request().Context(), q)
+	var verr *models.ValidationError
+	switch {
+	case errors.As(qerr, &verr):
+		status = http.StatusUnprocessableEntity
+		p.Form.Errors, p.Form.Message = verr.Fields, verr.Message
+	case qerr != nil:
+		return qerr
+	case q.Text != "" || q.Forum != "" || q.Tag != "" || q.Answered || !q.From.IsZero() || !q.To.IsZero():
+		d.Searched = true
+		d.Result, err = h.searcher.Search(c.Request().Context(), q)
 		switch {
 		case errors.Is(err, search.ErrUnavailable):
 			d.Unavailable, status = true, http.StatusServiceUnavailable
@@ -108,15 +162,13 @@ func (h *Handlers) SearchPage(c echo.Context) error {
 			vals.Set("page", strconv.Itoa(p))
 			return "/search?" + vals.Encode()
 		}
-		if page > 1 {
-			d.PrevURL = link(page - 1)
+		if q.Page > 1 {
+			d.PrevURL = link(q.Page - 1)
 		}
-		if int64(page*search.PerPage) < d.Total {
-			d.NextURL = link(page + 1)
+		if d.Result != nil && int64(q.Page*search.PerPage) < d.Result.Total && q.Page < search.MaxPage {
+			d.NextURL = link(q.Page + 1)
 		}
 	}
-	p := h.r.NewPage(c, "Search")
-	p.Noindex = true
 	p.Data = d
 	return h.r.Render(c, status, TplSearch, p)
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/lib/pq"
+
 	"kindred/app/database"
 	"kindred/app/search"
 	"kindred/models"
@@ -13,51 +15,98 @@ import (
 // MaxIndexedReplies bounds the reply text a thread's search document holds.
 const MaxIndexedReplies = 20000
 
-// ThreadDocument builds the search document of a thread, or nil when it
-// must not be in the index (not visible). Documents never name authors.
-func (s *Service) ThreadDocument(ctx context.Context, id int64) (*models.ThreadDoc, error) {
-	var r struct {
+// docsSQL builds the search documents of a set of threads in one query:
+// the first post (when visible), the text of up to 200 visible replies, and
+// the professions of the clinicians, verified now, who answered under
+// their own name.
+const docsSQL = `SELECT t.id, t.title, t.visibility, t.reply_count, t.has_clinician_answer, t.tags, t.created_at, t.last_post_at,
+	f.slug, f.name, f.sensitive, f.clinician_only,
+	coalesce(fp.id, 0) AS first_id, CASE WHEN fp.visible THEN fp.body ELSE '' END AS first_post,
+	left(coalesce(r.replies, ''), @max) AS replies,
+	coalesce(cp.professions, '{}') AS professions
+	FROM threads t JOIN forums f ON f.id = t.forum_id
+	LEFT JOIN LATERAL (SELECT p.id, p.body, p.visibility = 'visible' AND p.deleted_at IS NULL AS visible
+		FROM posts p WHERE p.thread_id = t.id ORDER BY p.id LIMIT 1) fp ON true
+	LEFT JOIN LATERAL (SELECT string_agg(x.body, E'\n' ORDER BY x.id) AS replies FROM (SELECT p.id, p.body FROM posts p
+		WHERE p.thread_id = t.id AND p.id > fp.id AND p.visibility = 'visible' AND p.deleted_at IS NULL ORDER BY p.id LIMIT 200) x) r ON true
+	LEFT JOIN LATERAL (SELECT array_agg(DISTINCT pr.label ORDER BY pr.label) AS professions
+		FROM posts p JOIN credentials c ON c.user_id = p.author_id AND c.status = 'verified' AND c.verified_until > @now
+		JOIN professions pr ON pr.code = c.profession
+		WHERE p.thread_id = t.id AND p.id > fp.id AND p.author_was_clinician AND NOT p.anonymous AND p.author_id <> t.author_id
+			AND p.visibility = 'visible' AND p.deleted_at IS NULL) cp ON true
+	WHERE t.id IN @ids`
+
+// ThreadDocuments builds the documents of the given threads. gone lists
+// the threads that must not be in the index (not visible, or no longer
+// there). Documents never name authors.
+func (s *Service) ThreadDocuments(ctx context.Context, ids []int64) (docs []models.ThreadDoc, gone []int64, err error) {
+	if len(ids) == 0 {
+		return nil, nil, nil
+	}
+	var rows []struct {
 		ID                 int64
 		Title              string
 		Visibility         string
 		ReplyCount         int
 		HasClinicianAnswer bool
+		Tags               pq.StringArray `gorm:"type:text[]"`
 		CreatedAt          time.Time
 		LastPostAt         time.Time
 		Slug, Name         string
 		Sensitive          bool
 		ClinicianOnly      bool
+		FirstID            int64
 		FirstPost          string
 		Replies            string
+		Professions        pq.StringArray `gorm:"type:text[]"`
 	}
-	err := s.db.Gorm.WithContext(ctx).Raw(`SELECT t.id, t.title, t.visibility, t.reply_count, t.has_clinician_answer, t.created_at, t.last_post_at,
-		f.slug, f.name, f.sensitive, f.clinician_only,
-		coalesce((SELECT p.body FROM posts p WHERE p.thread_id = t.id ORDER BY p.id LIMIT 1), '') AS first_post,
-		left(coalesce((SELECT string_agg(x.body, E'\n' ORDER BY x.id) FROM (SELECT p.id, p.body FROM posts p
-			WHERE p.thread_id = t.id AND p.visibility = 'visible' AND p.deleted_at IS NULL ORDER BY p.id OFFSET 1 LIMIT 200) x), ''), ?) AS replies
-		FROM threads t JOIN forums f ON f.id = t.forum_id WHERE t.id = ?`, MaxIndexedReplies, id).Scan(&r).Error
+	err = s.db.Gorm.WithContext(ctx).Raw(docsSQL, map[string]any{"max": MaxIndexedReplies, "now": s.now().UTC(), "ids": ids}).Scan(&rows).Error
 	if err != nil {
-		return nil, fmt.Errorf("forums: search document %d: %w", id, err)
+		return nil, nil, fmt.Errorf("forums: search documents: %w", err)
 	}
-	if r.ID == 0 || r.Visibility != string(models.Visible) {
-		return nil, nil
+	found := make(map[int64]bool, len(rows))
+	for _, r := range rows {
+		found[r.ID] = true
+		if r.Visibility != string(models.Visible) {
+			gone = append(gone, r.ID)
+			continue
+		}
+		aud := models.AudiencePublic
+		switch {
+		case r.ClinicianOnly:
+			aud = models.AudienceClinicians
+		case r.Sensitive:
+			aud = models.AudienceMembers
+		}
+		d := models.ThreadDoc{ID: r.ID, Title: search.Clean(r.Title), FirstPost: search.Clean(r.FirstPost), Replies: search.Clean(r.Replies),
+			Forum: r.Slug, ForumName: r.Name, Tags: nonNil(r.Tags), Audience: aud, HasClinicianAnswer: r.HasClinicianAnswer,
+			ClinicianProfessions: nonNil(r.Professions), ReplyCount: r.ReplyCount, CreatedAt: r.CreatedAt.Unix(), LastActivity: r.LastPostAt.Unix()}
+		search.Seal(&d)
+		docs = append(docs, d)
 	}
-	var firstVisible bool
-	if err := s.db.Gorm.WithContext(ctx).Raw(`SELECT coalesce((SELECT p.visibility = 'visible' AND p.deleted_at IS NULL FROM posts p WHERE p.thread_id = ? ORDER BY p.id LIMIT 1), false)`, id).Scan(&firstVisible).Error; err != nil {
+	for _, id := range ids {
+		if !found[id] {
+			gone = append(gone, id)
+		}
+	}
+	return docs, gone, nil
+}
+
+func nonNil(a []string) []string {
+	if a == nil {
+		return []string{}
+	}
+	return a
+}
+
+// ThreadDocument builds one thread's document, or nil when it must not be
+// in the index.
+func (s *Service) ThreadDocument(ctx context.Context, id int64) (*models.ThreadDoc, error) {
+	docs, _, err := s.ThreadDocuments(ctx, []int64{id})
+	if err != nil || len(docs) == 0 {
 		return nil, err
 	}
-	if !firstVisible {
-		r.FirstPost = ""
-	}
-	aud := models.AudiencePublic
-	switch {
-	case r.ClinicianOnly:
-		aud = models.AudienceClinicians
-	case r.Sensitive:
-		aud = models.AudienceMembers
-	}
-	return &models.ThreadDoc{ID: r.ID, Title: search.Clean(r.Title), FirstPost: search.Clean(r.FirstPost), Replies: search.Clean(r.Replies), Forum: r.Slug, ForumName: r.Name, Audience: aud,
-		HasClinicianAnswer: r.HasClinicianAnswer, ReplyCount: r.ReplyCount, CreatedAt: r.CreatedAt.Unix(), LastActivity: r.LastPostAt.Unix()}, nil
+	return &docs[0], nil
 }
 
 // indexLater asks for a thread's search document to be rewritten once tx
@@ -68,47 +117,56 @@ func indexLater(ctx context.Context, tx *database.Tx, threadID int64) error {
 }
 
 // AllThreadDocuments calls add with the documents of every visible
-// thread, in batches of batch, for a full reindex.
+// thread, in batches of batch (one query each), for a full reindex or a
+// verification.
 func (s *Service) AllThreadDocuments(ctx context.Context, batch int, add func([]models.ThreadDoc) error) error {
+	return s.eachThreadBatch(ctx, `SELECT id FROM threads WHERE visibility = 'visible' AND id > ? ORDER BY id LIMIT ?`, nil, batch,
+		func(docs []models.ThreadDoc, _ []int64) error { return add(docs) })
+}
+
+// ThreadBatches calls fn with the documents of every thread of a forum or
+// every thread a clinician replied to, in batches, with the ids of those
+// that must leave the index.
+func (s *Service) ThreadBatches(ctx context.Context, args models.IndexThreadsArgs, batch int, fn func(docs []models.ThreadDoc, gone []int64) error) error {
+	switch {
+	case args.ForumID != 0:
+		return s.eachThreadBatch(ctx, `SELECT id FROM threads WHERE forum_id = ? AND id > ? ORDER BY id LIMIT ?`, args.ForumID, batch, fn)
+	case args.Clinician != 0:
+		return s.eachThreadBatch(ctx, `SELECT DISTINCT thread_id FROM posts WHERE author_id = ? AND author_was_clinician AND thread_id > ?
+			ORDER BY thread_id LIMIT ?`, args.Clinician, batch, fn)
+	}
+	return nil
+}
+
+// eachThreadBatch pages through the thread ids q selects (keyset: its
+// last two parameters are the id to start after and the batch size; arg,
+// when not nil, comes first).
+func (s *Service) eachThreadBatch(ctx context.Context, q string, arg any, batch int, fn func([]models.ThreadDoc, []int64) error) error {
 	var after int64
 	for {
+		params := []any{after, batch}
+		if arg != nil {
+			params = append([]any{arg}, params...)
+		}
 		var ids []int64
-		if err := s.db.Gorm.WithContext(ctx).Raw(`SELECT id FROM threads WHERE visibility = 'visible' AND id > ? ORDER BY id LIMIT ?`, after, batch).Scan(&ids).Error; err != nil {
+		if err := s.db.Gorm.WithContext(ctx).Raw(q, params...).Scan(&ids).Error; err != nil {
 			return err
 		}
 		if len(ids) == 0 {
 			return nil
 		}
-		docs := make([]models.ThreadDoc, 0, len(ids))
-		for _, id := range ids {
-			d, err := s.ThreadDocument(ctx, id)
-			if err != nil {
-				return err
-			}
-			if d != nil {
-				docs = append(docs, *d)
-			}
+		docs, gone, err := s.ThreadDocuments(ctx, ids)
+		if err != nil {
+			return err
 		}
-		if err := add(docs); err != nil {
+		if err := fn(docs, gone); err != nil {
 			return err
 		}
 		after = ids[len(ids)-1]
 	}
 }
 
-// VisibleThreads lists every visible thread's id with its last activity
-// (unix seconds), for checking the search index.
-func (s *Service) VisibleThreads(ctx context.Context) (map[int64]int64, error) {
-	var rows []struct {
-		ID         int64
-		LastPostAt time.Time
-	}
-	if err := s.db.Gorm.WithContext(ctx).Raw(`SELECT id, last_post_at FROM threads WHERE visibility = 'visible'`).Scan(&rows).Error; err != nil {
-		return nil, err
-	}
-	out := make(map[int64]int64, len(rows))
-	for _, r := range rows {
-		out[r.ID] = r.LastPostAt.Unix()
-	}
-	return out, nil
+// IndexForumLater re-indexes every thread of a forum after tx commits.
+func IndexForumLater(ctx context.Context, tx *database.Tx, forumID int64) error {
+	return tx.Enqueue(ctx, models.IndexThreadsArgs{ForumID: forumID}, nil)
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/lib/pq"
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
@@ -307,7 +308,7 @@ type ThreadView struct {
 }
 
 const threadSQL = `SELECT t.id, t.forum_id, t.author_id, t.title, t.anonymous, t.state, t.visibility, t.pinned,
-	t.reply_count, t.has_clinician_answer, t.created_at, t.last_post_at,
+	t.reply_count, t.has_clinician_answer, t.tags, t.created_at, t.last_post_at,
 	f.slug, f.name, f.description, f.guidelines_html, f.sensitive, f.clinician_only, f.archived_at,
 	CASE WHEN t.anonymous THEN '' ELSE u.handle END,
 	EXISTS (SELECT 1 FROM thread_follows tf WHERE tf.thread_id = t.id AND tf.user_id = $1)
@@ -332,8 +333,9 @@ func (s *Service) checkThread(v Viewer, id int64, row pgx.Row) (*ThreadView, err
 	tv := &ThreadView{}
 	t, f := &tv.Thread, &tv.Forum
 	var state, vis string
+	var tags []string
 	err := row.Scan(&t.ID, &t.ForumID, &t.AuthorID, &t.Title, &t.Anonymous, &state, &vis, &t.Pinned,
-		&t.ReplyCount, &t.HasClinicianAnswer, &t.CreatedAt, &t.LastPostAt,
+		&t.ReplyCount, &t.HasClinicianAnswer, &tags, &t.CreatedAt, &t.LastPostAt,
 		&f.Slug, &f.Name, &f.Description, &f.GuidelinesHTML, &f.Sensitive, &f.ClinicianOnly, &f.ArchivedAt,
 		&tv.AuthorHandle, &tv.Following)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -342,7 +344,7 @@ func (s *Service) checkThread(v Viewer, id int64, row pgx.Row) (*ThreadView, err
 	if err != nil {
 		return nil, fmt.Errorf("forums: thread %d: %w", id, err)
 	}
-	t.State, t.Visibility, f.ID = models.ThreadState(state), models.Visibility(vis), t.ForumID
+	t.State, t.Visibility, f.ID, t.Tags = models.ThreadState(state), models.Visibility(vis), t.ForumID, tags
 	if !CanReadForum(v, f) {
 		return nil, readError(v)
 	}
@@ -705,7 +707,7 @@ func (s *Service) CreateThread(ctx context.Context, v Viewer, f *models.Forum, f
 	if err != nil {
 		return nil, err
 	}
-	sc, vis, err := s.screenNew(ctx, v, form.Title+"\n"+form.Body, form.ConfirmPersonal)
+	sc, vis, err := s.screenNew(ctx, v, form.Title+"\n"+form.Body+"\n"+strings.Join(form.Tags, " "), form.ConfirmPersonal)
 	if err != nil {
 		return nil, err
 	}
@@ -720,7 +722,7 @@ func (s *Service) CreateThread(ctx context.Context, v Viewer, f *models.Forum, f
 			return tx.First(&t, existing).Error
 		}
 		t = models.Thread{ForumID: f.ID, AuthorID: v.User.ID, Title: form.Title, Anonymous: form.Anonymous, State: models.ThreadOpen,
-			Visibility: vis, CreatedAt: now, LastPostAt: now}
+			Visibility: vis, Tags: pq.StringArray(form.Tags), CreatedAt: now, LastPostAt: now}
 		if err := tx.Create(&t).Error; err != nil {
 			return err
 		}
@@ -809,7 +811,7 @@ func (s *Service) Reply(ctx context.Context, v Viewer, tv *ThreadView, form Post
 			return err
 		}
 		if err := tx.Exec(`UPDATE threads SET reply_count = reply_count + 1, last_post_at = greatest(last_post_at, ?),
-			has_clinician_answer = has_clinician_answer OR ? WHERE id = ?`, now, clinician && t.AuthorID != v.User.ID, t.ID).Error; err != nil {
+			has_clinician_answer = has_clinician_answer OR ? WHERE id = ?`, now, clinician && t.AuthorID != v.User.ID && vis == models.Visible, t.ID).Error; err != nil {
 			return err
 		}
 		if err := tx.Exec(`INSERT INTO thread_follows (thread_id, user_id, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`, t.ID, v.User.ID, now).Error; err != nil {
@@ -913,6 +915,44 @@ func (s *Service) EditPost(ctx context.Context, v Viewer, pc *PostContext, form 
 		}
 		return nil
 	})
+}
+
+// SetTags replaces a thread's tags (its author or the forum's moderators;
+// a moderator's change is audited) and re-indexes it.
+func (s *Service) SetTags(ctx context.Context, v Viewer, tv *ThreadView, tags []string) ([]string, error) {
+	if !CanEditTags(v, &tv.Forum, &tv.Thread) {
+		return nil, models.ErrForbidden
+	}
+	verr := models.NewValidationError()
+	tags = checkTags(verr, tags)
+	if err := verr.OrNil(); err != nil {
+		return nil, err
+	}
+	sc, err := s.screen(ctx, strings.Join(tags, " "), true)
+	if err != nil {
+		return nil, err
+	}
+	if sc.pending || sc.result.Crisis || len(sc.result.Flagged) > 0 {
+		verr.Add("tags", "One of these tags is on the forum's watched list. Please choose other words.")
+		return nil, verr
+	}
+	err = s.db.InTx(ctx, func(tx *database.Tx) error {
+		if err := tx.Exec(`UPDATE threads SET tags = ? WHERE id = ?`, pq.StringArray(tags), tv.Thread.ID).Error; err != nil {
+			return err
+		}
+		if err := indexLater(ctx, tx, tv.Thread.ID); err != nil {
+			return err
+		}
+		if tv.Thread.AuthorID != v.User.ID {
+			return audit.Record(ctx, tx.DB, models.AuditEvent{ActorID: &v.User.ID, Action: "thread.tags", TargetKind: "thread", TargetID: &tv.Thread.ID,
+				Reason: strings.Join(tags, ", ")})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return tags, nil
 }
 
 // DeletePost removes a post's text from view; the text stays in a revision.

@@ -1,5 +1,5 @@
-// Package search talks to Meilisearch. For now it connects and reports
-// health; indexing and queries arrive with the search feature.
+// Package search talks to Meilisearch: the thread index, its settings and
+// synonyms, the indexing jobs, queries, and the admins' synonym page.
 package search
 
 import (
@@ -14,6 +14,8 @@ type Client struct {
 	ms      meilisearch.ServiceManager
 	prefix  string
 	ensured bool // the thread index exists with its settings
+	// synonyms gives the admins' synonym groups.
+	synonyms SynonymSource
 }
 
 // New connects lazily; Ping checks the server.

@@ -2,6 +2,9 @@ package search
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"html"
@@ -55,12 +58,50 @@ func (c *Client) EnsureThreads(ctx context.Context) error {
 			return fmt.Errorf("search: create index: %w", err)
 		}
 	}
-	err := c.wait(ctx)(c.ms.Index(uid).UpdateSettingsWithContext(ctx, threadSettings()))
-	if err != nil {
-		return fmt.Errorf("search: settings: %w", err)
+	if err := c.applySettings(ctx, uid); err != nil {
+		return err
 	}
 	c.ensured = true
 	return nil
+}
+
+// applySettings writes the settings, with the admins' synonyms, to an index.
+func (c *Client) applySettings(ctx context.Context, uid string) error {
+	extra, err := c.extraSynonyms(ctx)
+	if err != nil {
+		return err
+	}
+	if err := c.wait(ctx)(c.ms.Index(uid).UpdateSettingsWithContext(ctx, threadSettings(extra))); err != nil {
+		return fmt.Errorf("search: settings: %w", err)
+	}
+	return nil
+}
+
+// SynonymSource gives the synonym groups admins added (app/search's
+// Synonyms service, from PostgreSQL).
+type SynonymSource func(ctx context.Context) ([][]string, error)
+
+// SetSynonymSource wires the admins' synonyms.
+func (c *Client) SetSynonymSource(f SynonymSource) { c.synonyms = f }
+
+func (c *Client) extraSynonyms(ctx context.Context) ([][]string, error) {
+	if c.synonyms == nil {
+		return nil, nil
+	}
+	g, err := c.synonyms(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("search: synonyms: %w", err)
+	}
+	return g, nil
+}
+
+// ApplySettings writes the settings to the live index again (after admins
+// changed the synonyms).
+func (c *Client) ApplySettings(ctx context.Context) error {
+	if err := c.EnsureThreads(ctx); err != nil {
+		return err
+	}
+	return c.applySettings(ctx, c.Index(threads))
 }
 
 // Upsert writes thread documents.
@@ -85,27 +126,45 @@ func (c *Client) Delete(ctx context.Context, ids ...int64) error {
 }
 
 // Query is a search. Audiences come from the server (who is asking), never
-// from the request; Forum must be a slug.
+// from the request; Forum must be a slug and Tag a tag.
 type Query struct {
 	Text      string
 	Audiences []string
 	Forum     string
+	Tag       string
 	Answered  bool
-	Sort      string // "", "newest" or "active"
-	Page      int    // from 1
+	From, To  time.Time // created on or after From, before To (zero: open)
+	Sort      string    // "", "newest", "active" or "recent"
+	Page      int       // from 1
+}
+
+// Sorts are the orders a search can ask for, with their labels.
+var Sorts = []struct{ Value, Label string }{
+	{"", "Best match"}, {"newest", "Newest"}, {"active", "Most replies"}, {"recent", "Latest activity"},
 }
 
 // Hit is one result. TitleHTML and Snippet are escaped text with only
 // <mark> around the matched words.
 type Hit struct {
-	ID        int64  `json:"id"`
-	Title     string `json:"title"`
-	Forum     string `json:"forum"`
-	ForumName string `json:"forum_name"`
-	Answered  bool   `json:"has_clinician_answer"`
-	Replies   int    `json:"reply_count"`
-	TitleHTML string `json:"title_html"`
-	Snippet   string `json:"snippet_html"`
+	ID          int64    `json:"id"`
+	Title       string   `json:"title"`
+	Forum       string   `json:"forum"`
+	ForumName   string   `json:"forum_name"`
+	Tags        []string `json:"tags"`
+	Answered    bool     `json:"has_clinician_answer"`
+	Professions []string `json:"clinician_professions"`
+	Replies     int      `json:"reply_count"`
+	CreatedAt   int64    `json:"created_at"`
+	TitleHTML   string   `json:"title_html"`
+	Snippet     string   `json:"snippet_html"`
+}
+
+// Result is a page of hits with the number of matches per forum (counted
+// without the forum filter, so the other forums' counts stay useful).
+type Result struct {
+	Hits   []Hit            `json:"hits"`
+	Total  int64            `json:"estimated_total"`
+	Forums map[string]int64 `json:"forum_counts"`
 }
 
 // Highlight markers: control characters nobody types, replaced by <mark>
@@ -127,24 +186,32 @@ func Clean(s string) string {
 	return strings.NewReplacer(markOpen, "", markClose, "").Replace(s)
 }
 
-// PerPage is how many hits a page holds.
-const PerPage = 20
+// Seal sets a document's digest from its other fields.
+func Seal(d *models.ThreadDoc) {
+	d.Digest = ""
+	b, _ := json.Marshal(d) // a struct of strings, numbers and slices: cannot fail
+	sum := sha256.Sum256(b)
+	d.Digest = hex.EncodeToString(sum[:12])
+}
 
-var slugRe = regexp.MustCompile(`^[a-z0-9-]{3,60}$`)
+// PerPage is how many hits a page holds; MaxPage is the last page a search
+// can reach (Meilisearch counts at most 1,000 hits).
+const (
+	PerPage = 20
+	MaxPage = 50
+)
+
+var (
+	slugRe = regexp.MustCompile(`^[a-z0-9-]{3,60}$`)
+	tagRe  = regexp.MustCompile(`^[\p{Ll}\p{Nd}][\p{Ll}\p{Nd}-]{0,29}$`)
+)
 
 // ErrUnavailable means Meilisearch cannot answer now.
 var ErrUnavailable = errors.New("search is temporarily unavailable")
 
-// Search runs a query. User input reaches Meilisearch only as the query
-// text; filters are built from allow-listed values.
-func (c *Client) Search(ctx context.Context, q Query) ([]Hit, int64, error) {
-	if len(q.Audiences) == 0 {
-		return nil, 0, nil
-	}
-	if err := c.EnsureThreads(ctx); err != nil {
-		return nil, 0, fmt.Errorf("%w: %v", ErrUnavailable, err)
-	}
-	filter := []string{}
+// filters builds the filter expression from allow-listed values only;
+// ok is false when a value cannot match anything (an impossible slug).
+func (q Query) filters(withForum bool) (string, bool) {
 	var aud []string
 	for _, a := range q.Audiences {
 		switch a {
@@ -152,29 +219,73 @@ func (c *Client) Search(ctx context.Context, q Query) ([]Hit, int64, error) {
 			aud = append(aud, `audience = "`+a+`"`)
 		}
 	}
-	filter = append(filter, "("+strings.Join(aud, " OR ")+")")
-	if q.Forum != "" {
+	if len(aud) == 0 {
+		return "", false
+	}
+	filter := []string{"(" + strings.Join(aud, " OR ") + ")"}
+	if withForum && q.Forum != "" {
 		if !slugRe.MatchString(q.Forum) {
-			return nil, 0, nil
+			return "", false
 		}
 		filter = append(filter, `forum = "`+q.Forum+`"`)
+	}
+	if q.Tag != "" {
+		if !tagRe.MatchString(q.Tag) {
+			return "", false
+		}
+		filter = append(filter, `tags = "`+q.Tag+`"`)
 	}
 	if q.Answered {
 		filter = append(filter, "has_clinician_answer = true")
 	}
-	req := &meilisearch.SearchRequest{Filter: strings.Join(filter, " AND "), Limit: PerPage, Offset: int64(max(q.Page-1, 0) * PerPage),
+	if !q.From.IsZero() {
+		filter = append(filter, "created_at >= "+strconv.FormatInt(q.From.Unix(), 10))
+	}
+	if !q.To.IsZero() {
+		filter = append(filter, "created_at < "+strconv.FormatInt(q.To.Unix(), 10))
+	}
+	return strings.Join(filter, " AND "), true
+}
+
+// Search runs a query. User input reaches Meilisearch only as the query
+// text; filters are built from allow-listed values.
+func (c *Client) Search(ctx context.Context, q Query) (*Result, error) {
+	out := &Result{Hits: []Hit{}, Forums: map[string]int64{}}
+	filter, ok := q.filters(true)
+	if !ok {
+		return out, nil
+	}
+	if err := c.EnsureThreads(ctx); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	uid := c.Index(threads)
+	req := &meilisearch.SearchRequest{IndexUID: uid, Query: q.Text, Filter: filter, Limit: PerPage, Offset: int64(min(max(q.Page-1, 0), MaxPage-1) * PerPage),
 		AttributesToHighlight: []string{"title", "first_post", "replies"}, AttributesToCrop: []string{"first_post", "replies"},
-		CropLength: 24, HighlightPreTag: markOpen, HighlightPostTag: markClose, CropMarker: "…"}
+		CropLength: 24, HighlightPreTag: markOpen, HighlightPostTag: markClose, CropMarker: "…", Facets: []string{"forum"}}
 	switch q.Sort {
 	case "newest":
 		req.Sort = []string{"created_at:desc"}
 	case "active":
+		req.Sort = []string{"reply_count:desc", "last_activity:desc"}
+	case "recent":
 		req.Sort = []string{"last_activity:desc"}
 	}
-	res, err := c.ms.Index(c.Index(threads)).SearchWithContext(ctx, q.Text, req)
-	if err != nil {
-		return nil, 0, fmt.Errorf("%w: %v", ErrUnavailable, err)
+	queries := []*meilisearch.SearchRequest{req}
+	if q.Forum != "" {
+		// The forum counts come from the same search without the forum
+		// filter, in the same request.
+		all, _ := q.filters(false)
+		queries = append(queries, &meilisearch.SearchRequest{IndexUID: uid, Query: q.Text, Filter: all, Limit: 1,
+			AttributesToRetrieve: []string{"id"}, Facets: []string{"forum"}})
 	}
+	res, err := c.ms.MultiSearchWithContext(ctx, &meilisearch.MultiSearchRequest{Queries: queries})
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	if len(res.Results) != len(queries) {
+		return nil, fmt.Errorf("search: %d results for %d queries", len(res.Results), len(queries))
+	}
+	main, facets := res.Results[0], res.Results[len(queries)-1]
 	var raw []struct {
 		Hit
 		Formatted struct {
@@ -183,11 +294,10 @@ func (c *Client) Search(ctx context.Context, q Query) ([]Hit, int64, error) {
 			Replies   string `json:"replies"`
 		} `json:"_formatted"`
 	}
-	if err := res.Hits.DecodeInto(&raw); err != nil {
-		return nil, 0, err
+	if err := main.Hits.DecodeInto(&raw); err != nil {
+		return nil, err
 	}
-	hits := make([]Hit, len(raw))
-	for i, r := range raw {
+	for _, r := range raw {
 		h := r.Hit
 		h.TitleHTML = highlighted(r.Formatted.Title)
 		snippet := r.Formatted.FirstPost
@@ -195,15 +305,38 @@ func (c *Client) Search(ctx context.Context, q Query) ([]Hit, int64, error) {
 			snippet = r.Formatted.Replies
 		}
 		h.Snippet = highlighted(snippet)
-		hits[i] = h
+		if h.Tags == nil {
+			h.Tags = []string{}
+		}
+		if h.Professions == nil {
+			h.Professions = []string{}
+		}
+		out.Hits = append(out.Hits, h)
 	}
-	return hits, res.EstimatedTotalHits, nil
+	out.Total = main.EstimatedTotalHits
+	if len(facets.FacetDistribution) > 0 {
+		var dist struct {
+			Forum map[string]int64 `json:"forum"`
+		}
+		if err := json.Unmarshal(facets.FacetDistribution, &dist); err != nil {
+			return nil, fmt.Errorf("search: facets: %w", err)
+		}
+		if dist.Forum != nil {
+			out.Forums = dist.Forum
+		}
+	}
+	return out, nil
 }
 
-// Source builds a thread's document, or nil when the thread must not be
-// in the index (app/forums implements it).
+// Source builds thread documents from PostgreSQL (app/forums implements
+// it).
 type Source interface {
+	// ThreadDocument is one thread's document, or nil when the thread must
+	// not be in the index.
 	ThreadDocument(ctx context.Context, id int64) (*models.ThreadDoc, error)
+	// ThreadBatches calls fn with batches of the documents of a forum's or a
+	// clinician's threads, and the ids that must leave the index.
+	ThreadBatches(ctx context.Context, args models.IndexThreadsArgs, batch int, fn func(docs []models.ThreadDoc, gone []int64) error) error
 }
 
 // IndexWorker writes or removes one thread's document. A Meilisearch
@@ -227,14 +360,114 @@ func (w *IndexWorker) Work(ctx context.Context, job *river.Job[models.IndexThrea
 	return w.Client.Upsert(ctx, []models.ThreadDoc{*doc})
 }
 
+// NextRetry retries index jobs quickly while Meilisearch is away: 1, 2, 4
+// … seconds, at most 10, so the backlog drains soon after it returns
+// (River's default backoff grows to minutes).
+func (w *IndexWorker) NextRetry(job *river.Job[models.IndexThreadArgs]) time.Time {
+	return time.Now().Add(retryDelay(job.Attempt))
+}
+
+func retryDelay(attempt int) time.Duration {
+	return min(time.Second<<min(attempt, 4), 10*time.Second)
+}
+
+// BatchSize is how many documents one Meilisearch task carries.
+const BatchSize = 500
+
+// IndexThreadsWorker rewrites the documents of every thread of a forum or
+// of a clinician's answers, BatchSize at a time.
+type IndexThreadsWorker struct {
+	river.WorkerDefaults[models.IndexThreadsArgs]
+	Client *Client
+	Source Source
+}
+
+// Work re-indexes the threads.
+func (w *IndexThreadsWorker) Work(ctx context.Context, job *river.Job[models.IndexThreadsArgs]) error {
+	return w.Source.ThreadBatches(ctx, job.Args, BatchSize, func(docs []models.ThreadDoc, gone []int64) error {
+		if len(docs) > 0 {
+			if err := w.Client.Upsert(ctx, docs); err != nil {
+				return err
+			}
+		}
+		if len(gone) > 0 {
+			return w.Client.Delete(ctx, gone...)
+		}
+		return nil
+	})
+}
+
+// NextRetry: as IndexWorker.
+func (w *IndexThreadsWorker) NextRetry(job *river.Job[models.IndexThreadsArgs]) time.Time {
+	return time.Now().Add(retryDelay(job.Attempt))
+}
+
+// SettingsWorker applies the index settings again.
+type SettingsWorker struct {
+	river.WorkerDefaults[models.SearchSettingsArgs]
+	Client *Client
+}
+
+// Work applies the settings.
+func (w *SettingsWorker) Work(ctx context.Context, _ *river.Job[models.SearchSettingsArgs]) error {
+	return w.Client.ApplySettings(ctx)
+}
+
+// NextRetry: as IndexWorker.
+func (w *SettingsWorker) NextRetry(job *river.Job[models.SearchSettingsArgs]) time.Time {
+	return time.Now().Add(retryDelay(job.Attempt))
+}
+
+// StopWords are left out of queries and of ranking: words that carry no
+// meaning in a patient's question ("has anyone else had this?").
+var StopWords = []string{"a", "an", "and", "any", "anyone", "are", "as", "at", "be", "been", "but", "by", "did", "do", "does",
+	"else", "for", "from", "had", "has", "have", "how", "i", "if", "in", "into", "is", "it", "its", "me", "my", "of", "on", "or",
+	"so", "some", "that", "the", "their", "them", "then", "there", "this", "to", "was", "we", "were", "what", "when", "which",
+	"who", "with", "would", "you", "your"}
+
+// stopWords leaves out the stop words that some synonym phrase uses:
+// without "the", "the change" would shrink to "change" and "menopause"
+// would find every thread about changing anything.
+func stopWords(synonyms map[string][]string) []string {
+	inPhrase := map[string]bool{}
+	for term := range synonyms {
+		if words := strings.Fields(term); len(words) > 1 {
+			for _, w := range words {
+				inPhrase[w] = true
+			}
+		}
+	}
+	out := make([]string, 0, len(StopWords))
+	for _, w := range StopWords {
+		if !inPhrase[w] {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+// rankingRules: Meilisearch's defaults, then, among equal matches, the
+// thread with recent activity first.
+var rankingRules = []string{"words", "typo", "proximity", "attribute", "sort", "exactness", "last_activity:desc"}
+
 // settings are the thread index's settings, applied to every index this
-// package makes.
-func threadSettings() *meilisearch.Settings {
+// package makes. extra are synonym groups admins added.
+func threadSettings(extra [][]string) *meilisearch.Settings {
+	synonyms := MergeSynonyms(FileSynonyms(), extra)
 	return &meilisearch.Settings{
-		SearchableAttributes: []string{"title", "first_post", "replies", "forum_name"},
-		FilterableAttributes: []string{"forum", "audience", "has_clinician_answer", "created_at", "last_activity"},
+		SearchableAttributes: []string{"title", "tags", "first_post", "replies", "forum_name", "clinician_professions"},
+		FilterableAttributes: []string{"forum", "tags", "audience", "has_clinician_answer", "created_at", "last_activity"},
 		SortableAttributes:   []string{"last_activity", "created_at", "reply_count"},
-		Synonyms:             Synonyms(),
+		DisplayedAttributes: []string{"id", "title", "first_post", "replies", "forum", "forum_name", "tags", "has_clinician_answer",
+			"clinician_professions", "reply_count", "created_at", "last_activity", "digest"},
+		RankingRules: rankingRules,
+		StopWords:    stopWords(synonyms),
+		// Two typos from 8 letters ("diabetis"), none in numbers (an HbA1c
+		// of 7.2 must not find 7.3) or in tags.
+		TypoTolerance: &meilisearch.TypoTolerance{Enabled: true, MinWordSizeForTypos: meilisearch.MinWordSizeForTypos{OneTypo: 4, TwoTypos: 8},
+			DisableOnNumbers: true, DisableOnAttributes: []string{"tags"}, DisableOnWords: []string{}},
+		Synonyms:   synonyms,
+		Pagination: &meilisearch.Pagination{MaxTotalHits: PerPage * MaxPage},
 	}
 }
 
@@ -252,20 +485,34 @@ func (c *Client) Reindex(ctx context.Context, fill func(add func([]models.Thread
 		return 0, fmt.Errorf("search: reindex: %w", err)
 	}
 	defer func() { _, _ = c.ms.DeleteIndexWithContext(context.WithoutCancel(ctx), tmp) }()
-	if err := c.wait(ctx)(c.ms.Index(tmp).UpdateSettingsWithContext(ctx, threadSettings())); err != nil {
-		return 0, fmt.Errorf("search: reindex settings: %w", err)
+	if err := c.applySettings(ctx, tmp); err != nil {
+		return 0, fmt.Errorf("search: reindex: %w", err)
 	}
+	// Batches are enqueued without waiting for each other: Meilisearch
+	// merges queued document tasks into larger ones. All are checked before
+	// the swap.
 	n := 0
 	pk := "id"
+	var tasks []int64
 	err := fill(func(docs []models.ThreadDoc) error {
 		if len(docs) == 0 {
 			return nil
 		}
 		n += len(docs)
-		return c.wait(ctx)(c.ms.Index(tmp).AddDocumentsWithContext(ctx, docs, &meilisearch.DocumentOptions{PrimaryKey: &pk}))
+		info, err := c.ms.Index(tmp).AddDocumentsWithContext(ctx, docs, &meilisearch.DocumentOptions{PrimaryKey: &pk})
+		if err != nil {
+			return err
+		}
+		tasks = append(tasks, info.TaskUID)
+		return nil
 	})
 	if err != nil {
 		return 0, fmt.Errorf("search: reindex: %w", err)
+	}
+	for _, uid := range tasks {
+		if err := c.wait(ctx)(&meilisearch.TaskInfo{TaskUID: uid}, nil); err != nil {
+			return 0, fmt.Errorf("search: reindex: %w", err)
+		}
 	}
 	if err := c.wait(ctx)(c.ms.SwapIndexesWithContext(ctx, []*meilisearch.SwapIndexesParams{{Indexes: []string{live, tmp}}})); err != nil {
 		return 0, fmt.Errorf("search: swap: %w", err)
@@ -273,43 +520,32 @@ func (c *Client) Reindex(ctx context.Context, fill func(add func([]models.Thread
 	return n, nil
 }
 
-// Indexed lists every thread document's id with its last activity, for
+// Indexed lists every thread document's id with its digest, for
 // verification against PostgreSQL.
-func (c *Client) Indexed(ctx context.Context) (map[int64]int64, error) {
+func (c *Client) Indexed(ctx context.Context) (map[int64]string, error) {
 	if err := c.EnsureThreads(ctx); err != nil {
 		return nil, err
 	}
-	out := map[int64]int64{}
+	out := map[int64]string{}
 	const page = 1000
 	for offset := int64(0); ; offset += page {
 		var res meilisearch.DocumentsResult
 		if err := c.ms.Index(c.Index(threads)).GetDocumentsWithContext(ctx, &meilisearch.DocumentsQuery{Offset: offset, Limit: page,
-			Fields: []string{"id", "last_activity"}}, &res); err != nil {
+			Fields: []string{"id", "digest"}}, &res); err != nil {
 			return nil, err
 		}
 		var docs []struct {
-			ID           int64 `json:"id"`
-			LastActivity int64 `json:"last_activity"`
+			ID     int64  `json:"id"`
+			Digest string `json:"digest"`
 		}
 		if err := res.Results.DecodeInto(&docs); err != nil {
 			return nil, err
 		}
 		for _, d := range docs {
-			out[d.ID] = d.LastActivity
+			out[d.ID] = d.Digest
 		}
 		if int64(len(docs)) < page {
 			return out, nil
 		}
 	}
-}
-
-// NextRetry retries index jobs quickly while Meilisearch is away: 1, 2, 4
-// … seconds, at most 10, so the backlog drains soon after it returns
-// (River's default backoff grows to minutes).
-func (w *IndexWorker) NextRetry(job *river.Job[models.IndexThreadArgs]) time.Time {
-	d := time.Second << min(job.Attempt, 4)
-	if d > 10*time.Second {
-		d = 10 * time.Second
-	}
-	return time.Now().Add(d)
 }

@@ -8,30 +8,33 @@ import (
 //go:embed synonyms.txt
 var synonymsFile string
 
-// Synonyms turns the synonyms file into Meilisearch's map: every term of a
+// FileSynonyms turns the synonyms file into Meilisearch's map: every term of a
 // group finds the others.
-func Synonyms() map[string][]string {
+func FileSynonyms() map[string][]string {
 	out := map[string][]string{}
 	for _, line := range strings.Split(synonymsFile, "\n") {
 		line = strings.TrimSpace(line)
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
-		var group []string
-		for _, t := range strings.Split(line, ",") {
-			if t = strings.ToLower(strings.TrimSpace(t)); t != "" {
-				group = append(group, t)
-			}
-		}
+		MergeSynonyms(out, [][]string{SplitTerms(line)})
+	}
+	return out
+}
+
+// MergeSynonyms adds groups to a synonyms map (every term of a group finds
+// the others) and returns it.
+func MergeSynonyms(m map[string][]string, groups [][]string) map[string][]string {
+	for _, group := range groups {
 		for _, t := range group {
 			for _, other := range group {
-				if other != t && !contains(out[t], other) {
-					out[t] = append(out[t], other)
+				if other != t && !contains(m[t], other) {
+					m[t] = append(m[t], other)
 				}
 			}
 		}
 	}
-	return out
+	return m
 }
 
 // SynonymGroups counts the groups in the file.
@@ -43,6 +46,17 @@ func SynonymGroups() int {
 		}
 	}
 	return n
+}
+
+// SplitTerms reads a comma-separated group of terms, lowercased.
+func SplitTerms(line string) []string {
+	var group []string
+	for _, t := range strings.Split(line, ",") {
+		if t = strings.Join(strings.Fields(strings.ToLower(t)), " "); t != "" && !contains(group, t) {
+			group = append(group, t)
+		}
+	}
+	return group
 }
 
 func contains(xs []string, x string) bool {

@@ -1,16 +1,22 @@
 package server_test
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"kindred/app/forums"
+	"kindred/app/search"
 	"kindred/app/testenv"
 	"kindred/models"
 )
@@ -135,4 +141,122 @@ func BenchmarkRouting(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkSearch seeds 100,000 threads with 400,000 posts
+// (scripts/search-bench-seed.sql), indexes them all the way `kindred
+// reindex` does (documents built from PostgreSQL in batches of 500, sent
+// to a fresh index, swapped in) and reports documents per second; then it
+// runs 1,000 varied queries, one at a time, through the app's search API
+// over HTTP and reports their p50 and p95 latency.
+func BenchmarkSearch(b *testing.B) {
+	sql, err := os.ReadFile(filepath.Join(testenv.RepoRoot(b), "scripts", "search-bench-seed.sql"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	h := newHarness(b, harnessOpts{})
+	body, vacuum, _ := strings.Cut(string(sql), "VACUUM ANALYZE;")
+	seedStart := time.Now()
+	if err := h.app.DB.Gorm.Exec(body).Error; err != nil {
+		b.Fatal(err)
+	}
+	if err := h.app.DB.Gorm.Exec("VACUUM ANALYZE" + strings.TrimSpace(vacuum)).Error; err != nil {
+		b.Fatal(err)
+	}
+	var threads int64
+	h.app.DB.Gorm.Raw(`SELECT count(*) FROM threads`).Scan(&threads)
+	if threads != 100_000 {
+		b.Fatalf("seeded %d threads", threads)
+	}
+	b.Logf("seeded 100,000 threads in %s", time.Since(seedStart).Round(time.Second))
+	ctx := context.Background()
+	queries := benchQueries(1000)
+	var docsPerSec float64
+	var lat []time.Duration
+	for b.Loop() {
+		start := time.Now()
+		n, err := h.app.Search.Reindex(ctx, func(add func([]models.ThreadDoc) error) error {
+			return h.app.Forums.AllThreadDocuments(ctx, search.BatchSize, add)
+		})
+		if err != nil || n != 100_000 {
+			b.Fatalf("reindex: %d documents, %v", n, err)
+		}
+		docsPerSec = float64(n) / time.Since(start).Seconds()
+		for _, q := range queries[:50] { // warm-up
+			benchSearch(b, h, q)
+		}
+		lat = lat[:0]
+		for _, q := range queries {
+			t0 := time.Now()
+			benchSearch(b, h, q)
+			lat = append(lat, time.Since(t0))
+		}
+	}
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+	b.ReportMetric(docsPerSec, "docs/s")
+	b.ReportMetric(ms(lat[len(lat)/2]), "p50-ms")
+	b.ReportMetric(ms(lat[len(lat)*95/100]), "p95-ms")
+	b.ReportMetric(ms(lat[len(lat)-1]), "max-ms")
+}
+
+// benchSearch runs one search as a visitor and checks it answered.
+func benchSearch(b *testing.B, h *harness, q string) {
+	res, err := http.Get(h.srv.URL + "/api/v1/search?" + q)
+	if err != nil {
+		b.Fatal(err)
+	}
+	_, _ = io.Copy(io.Discard, res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		b.Fatalf("%s: %d", q, res.StatusCode)
+	}
+}
+
+// benchQueries makes n varied searches: one and two words from the seed's
+// vocabulary, typos, synonyms, and filters, orders and pages mixed in.
+func benchQueries(n int) []string {
+	words := []string{"insulin", "pump", "sensor", "glucose", "night", "sweats", "metformin", "tired", "fatigue", "walking",
+		"blood", "pressure", "palpitations", "stent", "recovery", "cholesterol", "anxiety", "panic", "sleep", "therapy", "mood",
+		"grief", "joints", "stiffness", "methotrexate", "flare", "knee", "chemo", "scan", "nausea", "inhaler", "wheeze",
+		"dialysis", "kidney", "transplant", "appointment", "nurse", "dose", "worried", "breathless", "dizzy", "migraine",
+		"thyroid", "anaemia", "referral", "diagnosis", "hypertension", "diabetes", "asthma", "depression"}
+	phrases := []string{"heart attack", "high blood pressure", "low mood", "kidney failure", "water tablets", "sugar levels"}
+	forumsList := []string{"sbench-diabetes", "sbench-heart-health", "sbench-arthritis", "sbench-asthma"}
+	sorts := []string{"newest", "active", "recent"}
+	out := make([]string, 0, n)
+	for i := 0; i < n; i++ {
+		w := words[(i*7)%len(words)]
+		var text string
+		switch i % 6 {
+		case 0, 1:
+			text = w
+		case 2:
+			text = w + " " + words[(i*13+5)%len(words)]
+		case 3:
+			text = w[:len(w)-2] + w[len(w)-1:] // a letter missing: a typo
+		case 4:
+			text = phrases[i%len(phrases)]
+		case 5:
+			text = w[:4] // a prefix, as typed
+		}
+		v := url.Values{"q": {text}}
+		if i%5 == 0 {
+			v.Set("forum", forumsList[i%len(forumsList)])
+		}
+		if i%7 == 0 {
+			v.Set("clinician_answered", "true")
+		}
+		if i%4 == 0 {
+			v.Set("sort", sorts[i%len(sorts)])
+		}
+		if i%9 == 0 {
+			v.Set("page", "2")
+		}
+		if i%11 == 0 {
+			v.Set("tag", words[i%len(words)])
+		}
+		out = append(out, v.Encode())
+	}
+	return out
 }

@@ -563,6 +563,26 @@ func TestBrowserSearch(t *testing.T) {
 	if strings.Contains(p.eval(`document.querySelector("main").innerText`), "Swimming with asthma") {
 		t.Error("the forum filter kept another forum's thread")
 	}
+	if !strings.Contains(p.eval(`document.querySelector("#search-forum").innerText`), "Lungs (1)") {
+		t.Error("the forum list does not count the other forum's match")
+	}
 	p.do(chromedp.Click(chromedp.CSS(`a[href="/t/` + itoa(th.ID) + `"]`)))
 	p.waitText("When could you swim again?")
+	// A bad date is named at the top and at its field.
+	p.do(chromedp.Navigate(p.url + "/search?q=swimming&from=2026-13-01"))
+	p.waitText("Enter a date as YYYY-MM-DD")
+	p.checkA11y("search with a bad date")
+	// The admins' synonyms page.
+	admin := h.ensureAdmin()
+	p.do(chromedp.Navigate(p.url + "/signin"))
+	p.submit(`form[action="/signin"]`, "login", admin, "password", goodPassword)
+	p.waitJS(`document.querySelector('form[action="/signout"]') !== null`, "signed in")
+	p.do(chromedp.Navigate(p.url + "/admin/search"))
+	p.waitText("Search synonyms")
+	p.submit(`form[action="/admin/search/synonyms"]`, "terms", "only-one")
+	p.waitText("Enter at least two terms")
+	p.checkA11y("synonyms with an error")
+	p.submit(`form[action="/admin/search/synonyms"]`, "terms", "pacemaker check, device clinic")
+	p.waitText("pacemaker check, device clinic")
+	p.checkA11y("synonyms")
 }

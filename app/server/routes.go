@@ -15,6 +15,7 @@ import (
 	"kindred/app/moderation"
 	"kindred/app/notify"
 	"kindred/app/questions"
+	"kindred/app/search"
 	"kindred/app/web"
 	"kindred/models"
 )
@@ -36,6 +37,7 @@ func routes(e *echo.Echo, a *App, r *web.Renderer, st *web.Static, cookies web.C
 		return a.Auth.SuspendedAccount(c.Request().Context(), auth.SignInForm{Login: login, Password: password}, auth.ClientOf(c))
 	})
 	mapi := moderation.NewAPI(mh)
+	sh := search.NewHandlers(a.Synonyms, r, cookies)
 
 	// Operations: no session, no CSRF.
 	e.GET("/healthz", func(c echo.Context) error { return c.JSON(http.StatusOK, map[string]string{"status": "ok"}) })
@@ -76,6 +78,7 @@ func routes(e *echo.Echo, a *App, r *web.Renderer, st *web.Static, cookies web.C
 	b.POST("/f/:slug/threads", fh.CreateThread, web.RequireUser)
 	b.GET("/t/:id", fh.Thread)
 	b.POST("/t/:id/replies", fh.Reply, web.RequireUser)
+	b.POST("/t/:id/tags", fh.SaveTags, web.RequireUser)
 	b.POST("/t/:id/follow", fh.FollowThread, web.RequireUser)
 	b.POST("/t/:id/unfollow", fh.UnfollowThread, web.RequireUser)
 	b.GET("/posts/:id/edit", fh.EditPage, web.RequireUser)
@@ -171,6 +174,9 @@ func routes(e *echo.Echo, a *App, r *web.Renderer, st *web.Static, cookies web.C
 	admin.POST("/safety/words", mh.SaveWord)
 	admin.POST("/safety/words/:id/delete", mh.DeleteWord)
 	admin.POST("/safety/crisis", mh.SaveCrisis)
+	admin.GET("/search", sh.Page)
+	admin.POST("/search/synonyms", sh.Add)
+	admin.POST("/search/synonyms/:id/delete", sh.Remove)
 	admin.GET("/clinician-lists", ch.Lists)
 	admin.POST("/clinician-lists/:list", ch.SaveList)
 	admin.GET("/forums", fh.AdminForums)
@@ -209,6 +215,7 @@ func routes(e *echo.Echo, a *App, r *web.Renderer, st *web.Static, cookies web.C
 	v1.GET("/threads/:id", fapi.Thread)
 	v1.GET("/threads/:id/posts", fapi.Posts)
 	v1.POST("/threads/:id/posts", fapi.Reply, me)
+	v1.PUT("/threads/:id/tags", fapi.SetTags, me)
 	v1.PUT("/threads/:id/follow", fapi.FollowThread, me)
 	v1.DELETE("/threads/:id/follow", fapi.UnfollowThread, me)
 	v1.GET("/posts/:id", fapi.Post)
@@ -248,6 +255,9 @@ func routes(e *echo.Echo, a *App, r *web.Renderer, st *web.Static, cookies web.C
 	v1.POST("/questions/:id/publish", qapi.Publish, hidden)
 	v1.GET("/clinician/questions", qapi.Dashboard, me)
 	v1.GET("/admin/audit", mapi.Audit, web.RequireRole(models.RoleAdmin))
+	v1.GET("/admin/search/synonyms", sh.APIList, web.RequireRole(models.RoleAdmin))
+	v1.POST("/admin/search/synonyms", sh.APIAdd, web.RequireRole(models.RoleAdmin))
+	v1.DELETE("/admin/search/synonyms/:id", sh.APIRemove, web.RequireRole(models.RoleAdmin))
 	v1.POST("/reports", mapi.Report, me)
 	v1.GET("/me/reports", mapi.MyReports, me)
 	v1.GET("/moderation/queue", mapi.Queue, me)

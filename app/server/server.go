@@ -55,6 +55,7 @@ type App struct {
 	Moderation *moderation.Service
 	Notify     *notify.InApp
 	Search     *search.Client
+	Synonyms   *search.Synonyms
 	DB         *database.DB
 	Registry   *prometheus.Registry
 	workers    *river.Workers
@@ -142,7 +143,11 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 	modSvc := moderation.New(d.DB, d.Now, inApp, d.Log, moderation.Options{HideThreshold: cfg.ReportHideThreshold})
 	forumSvc.SetSafety(modSvc, modSvc, cfg.NewMemberApprovals)
 	searchClient := search.New(cfg.MeiliURL, cfg.MeiliAPIKey, cfg.MeiliPrefix)
+	synonyms := search.NewSynonyms(d.DB)
+	searchClient.SetSynonymSource(synonyms.Groups)
 	river.AddWorker(workers, &search.IndexWorker{Client: searchClient, Source: forumSvc})
+	river.AddWorker(workers, &search.IndexThreadsWorker{Client: searchClient, Source: forumSvc})
+	river.AddWorker(workers, &search.SettingsWorker{Client: searchClient})
 	qSvc.SetSafety(modSvc)
 	modSvc.SetAccounts(authSvc, inApp)
 	a := &App{
@@ -153,6 +158,7 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 		Forums:     forumSvc,
 		Notify:     inApp,
 		Search:     searchClient,
+		Synonyms:   synonyms,
 		DB:         d.DB,
 		Registry:   reg,
 		workers:    workers,

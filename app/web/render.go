@@ -119,6 +119,9 @@ func NewRenderer(tfs fs.FS, static *Static, cookies Cookies) (*Renderer, error) 
 		"static": static.URL,
 		"device": DeviceName,
 		"dec":    func(n int64) int64 { return n - 1 },
+		"join":   strings.Join,
+		// unixDate shows a day from unix seconds: "2 Jan 2026" (UTC).
+		"unixDate": func(sec int64) string { return time.Unix(sec, 0).UTC().Format("2 Jan 2006") },
 		// sanitized marks HTML that app/markdown produced (goldmark, then
 		// bluemonday). Never use it on anything else.
 		"sanitized": func(s string) template.HTML { return template.HTML(s) },

@@ -238,3 +238,22 @@ var demoMembership = map[string][]string{
 	"lena_cares":   {"caregivers", "heart-health"},
 	"quiet_heart":  {"mental-health", "healthy-ageing"},
 }
+
+// demoTags are the tags some demo threads carry, by title.
+var demoTags = map[string][]string{
+	"First week on a sensor: the beeping at night":  {"cgm", "alarms", "sleep"},
+	"School trip and a pump: what to pack?":         {"insulin-pump", "school"},
+	"Exercise lows after swimming":                  {"exercise", "hypos"},
+	"Just diagnosed and a bit overwhelmed":          {"new-diagnosis"},
+	"Breakfast ideas that don't spike me":           {"food", "blood-sugar"},
+	"Three months of walking after dinner":          {"exercise", "blood-sugar"},
+	"Cardiac rehab: is it worth it?":                {"cardiac-rehab", "exercise"},
+	"Blood pressure readings all over the place":    {"blood-pressure"},
+	"Living with AF: what helps with the anxiety?":  {"atrial-fibrillation", "anxiety"},
+	"Spacers: do adults really need one?":           {"inhalers"},
+	"Anxiety before medical appointments":           {"anxiety", "appointments"},
+	"Caring for Dad with dementia: the guilt":       {"dementia", "guilt"},
+	"Sleeping badly since turning 60":               {"sleep"},
+	"Getting back to exercise after a heart attack": {"cardiac-rehab", "exercise"},
+	"Diabetes burnout is real":                      {"burnout", "type-1"},
+}

@@ -309,7 +309,9 @@ func searchTools(ctx context.Context, getenv func(string) string, stderr io.Writ
 		return nil, nil, nil, err
 	}
 	fs := forums.New(db, time.Now, markdown.New(), notify.NewInApp(db.Gorm, time.Now), log)
-	return db, fs, search.New(cfg.MeiliURL, cfg.MeiliAPIKey, cfg.MeiliPrefix), nil
+	client := search.New(cfg.MeiliURL, cfg.MeiliAPIKey, cfg.MeiliPrefix)
+	client.SetSynonymSource(search.NewSynonyms(db).Groups)
+	return db, fs, client, nil
 }
 
 // verifySearch reports documents missing from the index, stale ones and
@@ -320,58 +322,19 @@ func verifySearch(ctx context.Context, getenv func(string) string, fix bool, std
 		return err
 	}
 	defer db.Close()
-	want, err := fs.VisibleThreads(ctx)
+	r, err := client.Verify(ctx, fs.AllThreadDocuments, fix)
 	if err != nil {
 		return err
-	}
-	have, err := client.Indexed(ctx)
-	if err != nil {
-		return err
-	}
-	var missing, stale, forbidden []int64
-	for id, at := range want {
-		got, ok := have[id]
-		switch {
-		case !ok:
-			missing = append(missing, id)
-		case got != at:
-			stale = append(stale, id)
-		}
-	}
-	for id := range have {
-		if _, ok := want[id]; !ok {
-			forbidden = append(forbidden, id)
-		}
 	}
 	fmt.Fprintf(stdout, "search verify: %d threads, %d documents; %d missing, %d stale, %d forbidden\n",
-		len(want), len(have), len(missing), len(stale), len(forbidden))
+		r.Threads, r.Documents, len(r.Missing), len(r.Stale), len(r.Forbidden))
 	if !fix {
-		if len(missing)+len(stale)+len(forbidden) > 0 {
+		if !r.Clean() {
 			return fmt.Errorf("the search index differs from PostgreSQL: run `kindred search verify --fix` or `kindred reindex`")
 		}
 		return nil
 	}
-	var docs []models.ThreadDoc
-	for _, id := range append(missing, stale...) {
-		d, err := fs.ThreadDocument(ctx, id)
-		if err != nil {
-			return err
-		}
-		if d != nil {
-			docs = append(docs, *d)
-		}
-	}
-	if len(docs) > 0 {
-		if err := client.Upsert(ctx, docs); err != nil {
-			return err
-		}
-	}
-	if len(forbidden) > 0 {
-		if err := client.Delete(ctx, forbidden...); err != nil {
-			return err
-		}
-	}
-	fmt.Fprintf(stdout, "search verify: repaired %d and removed %d\n", len(docs), len(forbidden))
+	fmt.Fprintf(stdout, "search verify: repaired %d and removed %d\n", len(r.Missing)+len(r.Stale), len(r.Forbidden))
 	return nil
 }
 
@@ -384,7 +347,9 @@ func reindex(ctx context.Context, getenv func(string) string, stdout, stderr io.
 	}
 	defer db.Close()
 	start := time.Now()
-	n, err := client.Reindex(ctx, func(add func([]models.ThreadDoc) error) error { return fs.AllThreadDocuments(ctx, 500, add) })
+	n, err := client.Reindex(ctx, func(add func([]models.ThreadDoc) error) error {
+		return fs.AllThreadDocuments(ctx, search.BatchSize, add)
+	})
 	if err != nil {
 		return err
 	}

@@ -179,6 +179,11 @@ func TestCreateAdminAndSeedDemo(t *testing.T) {
 	var sensitiveAnon, threads int64
 	db.Gorm.Model(&models.Thread{}).Count(&threads)
 	db.Gorm.Raw(`SELECT count(*) FROM posts p JOIN threads t ON t.id = p.thread_id JOIN forums f ON f.id = t.forum_id WHERE p.anonymous AND NOT f.sensitive`).Scan(&sensitiveAnon)
+	var tagged int64
+	db.Gorm.Raw(`SELECT count(*) FROM threads WHERE cardinality(tags) > 0`).Scan(&tagged)
+	if tagged != 15 {
+		t.Errorf("%d demo threads with tags, want 15", tagged)
+	}
 	if threads < 25 || sensitiveAnon != 0 {
 		t.Fatalf("%d threads, %d anonymous posts outside sensitive forums", threads, sensitiveAnon)
 	}
@@ -226,12 +231,12 @@ func TestReindex(t *testing.T) {
 	}
 	c := search.New(env["MEILI_URL"], env["MEILI_API_KEY"], env["KINDRED_MEILI_INDEX_PREFIX"])
 	all := []string{models.AudiencePublic, models.AudienceMembers, models.AudienceClinicians}
-	hits, total, err := c.Search(context.Background(), search.Query{Text: "sensor", Audiences: all})
-	if err != nil || total != 1 || len(hits) != 1 || hits[0].Title != "First week on a sensor: the beeping at night" {
-		t.Fatalf("search after reindex: %v %d %+v", err, total, hits)
+	res, err := c.Search(context.Background(), search.Query{Text: "sensor", Audiences: all})
+	if err != nil || res.Total != 1 || len(res.Hits) != 1 || res.Hits[0].Title != "First week on a sensor: the beeping at night" {
+		t.Fatalf("search after reindex: %v %+v", err, res)
 	}
-	if _, total, _ := c.Search(context.Background(), search.Query{Text: "", Audiences: all}); total != 33 {
-		t.Errorf("%d documents, want 33", total)
+	if res, _ := c.Search(context.Background(), search.Query{Text: "", Audiences: all}); res.Total != 33 {
+		t.Errorf("%d documents, want 33", res.Total)
 	}
 	// verify: clean; then a stale, a missing and a forbidden document are
 	// reported, and --fix repairs them.
@@ -259,7 +264,7 @@ func TestReindex(t *testing.T) {
 		t.Fatalf("verify after fix: %v %q", err, out)
 	}
 	// Visitors do not see the sensitive forums' threads.
-	if _, total, _ := c.Search(context.Background(), search.Query{Text: "menopause", Audiences: []string{models.AudiencePublic}}); total != 0 {
-		t.Error("a visitor's search finds a sensitive thread")
+	if res, _ := c.Search(context.Background(), search.Query{Text: "menopause", Audiences: []string{models.AudiencePublic}}); res.Total != 0 {
+		t.Errorf("a visitor's search finds a sensitive thread: %+v", res.Hits)
 	}
 }

@@ -162,7 +162,7 @@ func seedForums(ctx context.Context, db *database.DB, log *slog.Logger, users ma
 		if err != nil {
 			return 0, 0, err
 		}
-		t, err := fs.CreateThread(ctx, v, bySlug[dt.Forum], forums.ThreadForm{Title: dt.Title, Body: dt.Body, Anonymous: dt.Anonymous}, "")
+		t, err := fs.CreateThread(ctx, v, bySlug[dt.Forum], forums.ThreadForm{Title: dt.Title, Body: dt.Body, Anonymous: dt.Anonymous, Tags: demoTags[dt.Title]}, "")
 		if err != nil {
 			return 0, 0, fmt.Errorf("seed thread %q: %w", dt.Title, err)
 		}
