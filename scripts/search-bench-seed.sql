@@ -26,25 +26,37 @@ WITH v AS (SELECT ARRAY[
 SELECT n, (SELECT string_agg(a[1 + ((n * 7919 + i * 104729 + (n % 89) * i * i) % array_length(a, 1))], ' ' ORDER BY i)
            FROM generate_series(1, 10) i) AS s, a
 FROM v, generate_series(0, 999) n;
-CREATE TEMP TABLE sarr AS SELECT array_agg(s ORDER BY n) AS s, min(a) AS a FROM sentences;
+CREATE UNIQUE INDEX ON sentences (n);
+ANALYZE sentences;
+
+-- Words for titles and tags, joined by number (not taken from one big
+-- array per row, which PostgreSQL would unpack every time).
+CREATE TEMP TABLE words AS SELECT i - 1 AS n, w FROM (SELECT a FROM sentences LIMIT 1) v, unnest(v.a) WITH ORDINALITY AS x(w, i);
+CREATE UNIQUE INDEX ON words (n);
+ANALYZE words;
 
 INSERT INTO threads (forum_id, author_id, title, tags, created_at, last_post_at, reply_count, has_clinician_answer)
 SELECT f.ids[1 + g % 8], u0.id + (g % 200),
-       initcap(split_part(x.s[1 + (g * 31) % 1000], ' ', 1 + g % 5) || ' ' || x.s[1 + (g * 17) % 1000]) || ' ' || g,
-       ARRAY[x.a[1 + g % 60], x.a[61 + g % 40]],
+       initcap(w1.w || ' ' || s1.s) || ' ' || g,
+       ARRAY[w2.w, w3.w],
        now() - g * interval '5 minutes', now() - g * interval '5 minutes' + interval '3 hours', 3, g % 7 = 0
 FROM generate_series(1, 100000) g
 CROSS JOIN (SELECT array_agg(id ORDER BY slug) AS ids FROM forums WHERE slug LIKE 'sbench-%') f
 CROSS JOIN (SELECT min(id) AS id FROM users WHERE handle LIKE 'sbench\_%') u0
-CROSS JOIN sarr x;
+JOIN sentences s1 ON s1.n = (g * 17) % 1000
+JOIN words w1 ON w1.n = (g * 31) % 60
+JOIN words w2 ON w2.n = g % 60
+JOIN words w3 ON w3.n = 60 + g % 40;
 
 INSERT INTO posts (thread_id, author_id, body, body_html, created_at)
 SELECT t.id, t.author_id, b.body, '<p>' || b.body || '</p>', t.created_at + p * interval '1 hour'
 FROM threads t
 CROSS JOIN generate_series(0, 3) p
-CROSS JOIN sarr x
-CROSS JOIN LATERAL (SELECT x.s[1 + (t.id * 13 + p * 7) % 1000] || '. ' || x.s[1 + (t.id * 29 + p * 11) % 1000] || '. ' ||
-       x.s[1 + (t.id * 37 + p * 3) % 1000] || '. ' || x.s[1 + (t.id * 41 + p) % 1000] || '.' AS body) b
+JOIN sentences s1 ON s1.n = (t.id * 13 + p * 7) % 1000
+JOIN sentences s2 ON s2.n = (t.id * 29 + p * 11) % 1000
+JOIN sentences s3 ON s3.n = (t.id * 37 + p * 3) % 1000
+JOIN sentences s4 ON s4.n = (t.id * 41 + p) % 1000
+CROSS JOIN LATERAL (SELECT s1.s || '. ' || s2.s || '. ' || s3.s || '. ' || s4.s || '.' AS body) b
 WHERE t.forum_id IN (SELECT id FROM forums WHERE slug LIKE 'sbench-%');
 UPDATE forums f SET thread_count = (SELECT count(*) FROM threads t WHERE t.forum_id = f.id) WHERE slug LIKE 'sbench-%';
 COMMIT;

@@ -20,7 +20,7 @@ type Client struct {
 
 // New connects lazily; Ping checks the server.
 func New(url, apiKey, prefix string) *Client {
-	return &Client{ms: meilisearch.New(url, meilisearch.WithAPIKey(apiKey)), prefix: prefix}
+	return &Client{ms: meilisearch.New(url, meilisearch.WithAPIKey(apiKey), meilisearch.WithCustomDialContext(dialQuickAck)), prefix: prefix}
 }
 
 // Index names an index of this deployment (or test run).
