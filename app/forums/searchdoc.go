@@ -116,50 +116,55 @@ func indexLater(ctx context.Context, tx *database.Tx, threadID int64) error {
 	return tx.Enqueue(ctx, models.IndexThreadArgs{ThreadID: threadID}, nil)
 }
 
-// AllThreadDocuments calls add with the documents of every visible
-// thread, in batches of batch (one query each), for a full reindex or a
-// verification.
-func (s *Service) AllThreadDocuments(ctx context.Context, batch int, add func([]models.ThreadDoc) error) error {
-	return s.eachThreadBatch(ctx, `SELECT id FROM threads WHERE visibility = 'visible' AND id > ? ORDER BY id LIMIT ?`, nil, batch,
-		func(docs []models.ThreadDoc, _ []int64) error { return add(docs) })
-}
-
-// ThreadBatches calls fn with the documents of every thread of a forum or
-// every thread a clinician replied to, in batches, with the ids of those
-// that must leave the index.
-func (s *Service) ThreadBatches(ctx context.Context, args models.IndexThreadsArgs, batch int, fn func(docs []models.ThreadDoc, gone []int64) error) error {
+// ThreadIDs calls fn with batches of the ids of every thread of a forum
+// or every thread a clinician replied to.
+func (s *Service) ThreadIDs(ctx context.Context, args models.IndexThreadsArgs, batch int, fn func(ids []int64) error) error {
+	var q string
+	var arg int64
 	switch {
 	case args.ForumID != 0:
-		return s.eachThreadBatch(ctx, `SELECT id FROM threads WHERE forum_id = ? AND id > ? ORDER BY id LIMIT ?`, args.ForumID, batch, fn)
+		q, arg = `SELECT id FROM threads WHERE forum_id = ? AND id > ? ORDER BY id LIMIT ?`, args.ForumID
 	case args.Clinician != 0:
-		return s.eachThreadBatch(ctx, `SELECT DISTINCT thread_id FROM posts WHERE author_id = ? AND author_was_clinician AND thread_id > ?
-			ORDER BY thread_id LIMIT ?`, args.Clinician, batch, fn)
+		q, arg = `SELECT DISTINCT thread_id FROM posts WHERE author_id = ? AND author_was_clinician AND thread_id > ?
+			ORDER BY thread_id LIMIT ?`, args.Clinician
+	default:
+		return nil
 	}
-	return nil
-}
-
-// eachThreadBatch pages through the thread ids q selects (keyset: its
-// last two parameters are the id to start after and the batch size; arg,
-// when not nil, comes first).
-func (s *Service) eachThreadBatch(ctx context.Context, q string, arg any, batch int, fn func([]models.ThreadDoc, []int64) error) error {
 	var after int64
 	for {
-		params := []any{after, batch}
-		if arg != nil {
-			params = append([]any{arg}, params...)
-		}
 		var ids []int64
-		if err := s.db.Gorm.WithContext(ctx).Raw(q, params...).Scan(&ids).Error; err != nil {
+		if err := s.db.Gorm.WithContext(ctx).Raw(q, arg, after, batch).Scan(&ids).Error; err != nil {
 			return err
 		}
 		if len(ids) == 0 {
 			return nil
 		}
-		docs, gone, err := s.ThreadDocuments(ctx, ids)
+		if err := fn(ids); err != nil {
+			return err
+		}
+		after = ids[len(ids)-1]
+	}
+}
+
+// AllThreadDocuments calls add with the documents of every visible
+// thread, in batches of batch (one query each), for a full reindex or a
+// verification.
+func (s *Service) AllThreadDocuments(ctx context.Context, batch int, add func([]models.ThreadDoc) error) error {
+	var after int64
+	for {
+		var ids []int64
+		if err := s.db.Gorm.WithContext(ctx).Raw(`SELECT id FROM threads WHERE visibility = 'visible' AND id > ? ORDER BY id LIMIT ?`, after, batch).
+			Scan(&ids).Error; err != nil {
+			return err
+		}
+		if len(ids) == 0 {
+			return nil
+		}
+		docs, _, err := s.ThreadDocuments(ctx, ids)
 		if err != nil {
 			return err
 		}
-		if err := fn(docs, gone); err != nil {
+		if err := add(docs); err != nil {
 			return err
 		}
 		after = ids[len(ids)-1]

@@ -95,13 +95,13 @@ func (c *Client) extraSynonyms(ctx context.Context) ([][]string, error) {
 	return g, nil
 }
 
-// ApplySettings writes the settings to the live index again (after admins
-// changed the synonyms).
+// ApplySettings writes the settings to the live index again (at start, and
+// after admins changed the synonyms).
 func (c *Client) ApplySettings(ctx context.Context) error {
-	if err := c.EnsureThreads(ctx); err != nil {
-		return err
-	}
-	return c.applySettings(ctx, c.Index(threads))
+	ensureMu.Lock()
+	c.ensured = false
+	ensureMu.Unlock()
+	return c.EnsureThreads(ctx)
 }
 
 // Upsert writes thread documents.
@@ -331,12 +331,74 @@ func (c *Client) Search(ctx context.Context, q Query) (*Result, error) {
 // Source builds thread documents from PostgreSQL (app/forums implements
 // it).
 type Source interface {
-	// ThreadDocument is one thread's document, or nil when the thread must
-	// not be in the index.
-	ThreadDocument(ctx context.Context, id int64) (*models.ThreadDoc, error)
-	// ThreadBatches calls fn with batches of the documents of a forum's or a
-	// clinician's threads, and the ids that must leave the index.
-	ThreadBatches(ctx context.Context, args models.IndexThreadsArgs, batch int, fn func(docs []models.ThreadDoc, gone []int64) error) error
+	// ThreadDocuments builds the documents of ids; gone lists the ids that
+	// must not be in the index.
+	ThreadDocuments(ctx context.Context, ids []int64) (docs []models.ThreadDoc, gone []int64, err error)
+	// ThreadIDs calls fn with batches of the ids of a forum's or a
+	// clinician's threads.
+	ThreadIDs(ctx context.Context, args models.IndexThreadsArgs, batch int, fn func(ids []int64) error) error
+	// AllThreadDocuments calls add with every visible thread's document.
+	AllThreadDocuments(ctx context.Context, batch int, add func([]models.ThreadDoc) error) error
+}
+
+// maxSyncRounds bounds Sync's re-reads before it gives up (and River tries
+// the job again later).
+const maxSyncRounds = 5
+
+// Sync makes the index hold what PostgreSQL says about threads ids. After
+// writing, it reads the threads again and rewrites any whose document
+// changed meanwhile: two jobs for one thread may overlap, and the one that
+// read earlier may write last. Without the second read, a reply hidden
+// while an older job was running could stay searchable.
+func (c *Client) Sync(ctx context.Context, src Source, ids []int64) error {
+	docs, gone, err := src.ThreadDocuments(ctx, ids)
+	if err != nil {
+		return err
+	}
+	for round := 0; round < maxSyncRounds; round++ {
+		if err := c.write(ctx, docs, gone); err != nil {
+			return err
+		}
+		written := map[int64]string{}
+		for _, d := range docs {
+			written[d.ID] = d.Digest
+		}
+		for _, id := range gone {
+			written[id] = ""
+		}
+		now, nowGone, err := src.ThreadDocuments(ctx, ids)
+		if err != nil {
+			return err
+		}
+		docs, gone = nil, nil
+		for _, d := range now {
+			if written[d.ID] != d.Digest {
+				docs = append(docs, d)
+			}
+		}
+		for _, id := range nowGone {
+			if written[id] != "" {
+				gone = append(gone, id)
+			}
+		}
+		if len(docs)+len(gone) == 0 {
+			return nil
+		}
+	}
+	return fmt.Errorf("search: threads kept changing while being indexed")
+}
+
+// write sends documents and removals to the index and waits for both.
+func (c *Client) write(ctx context.Context, docs []models.ThreadDoc, gone []int64) error {
+	if len(docs) > 0 {
+		if err := c.Upsert(ctx, docs); err != nil {
+			return err
+		}
+	}
+	if len(gone) > 0 {
+		return c.Delete(ctx, gone...)
+	}
+	return nil
 }
 
 // IndexWorker writes or removes one thread's document. A Meilisearch
@@ -350,14 +412,7 @@ type IndexWorker struct {
 
 // Work indexes one thread.
 func (w *IndexWorker) Work(ctx context.Context, job *river.Job[models.IndexThreadArgs]) error {
-	doc, err := w.Source.ThreadDocument(ctx, job.Args.ThreadID)
-	if err != nil {
-		return err
-	}
-	if doc == nil {
-		return w.Client.Delete(ctx, job.Args.ThreadID)
-	}
-	return w.Client.Upsert(ctx, []models.ThreadDoc{*doc})
+	return w.Client.Sync(ctx, w.Source, []int64{job.Args.ThreadID})
 }
 
 // NextRetry retries index jobs quickly while Meilisearch is away: 1, 2, 4
@@ -384,17 +439,7 @@ type IndexThreadsWorker struct {
 
 // Work re-indexes the threads.
 func (w *IndexThreadsWorker) Work(ctx context.Context, job *river.Job[models.IndexThreadsArgs]) error {
-	return w.Source.ThreadBatches(ctx, job.Args, BatchSize, func(docs []models.ThreadDoc, gone []int64) error {
-		if len(docs) > 0 {
-			if err := w.Client.Upsert(ctx, docs); err != nil {
-				return err
-			}
-		}
-		if len(gone) > 0 {
-			return w.Client.Delete(ctx, gone...)
-		}
-		return nil
-	})
+	return w.Source.ThreadIDs(ctx, job.Args, BatchSize, func(ids []int64) error { return w.Client.Sync(ctx, w.Source, ids) })
 }
 
 // NextRetry: as IndexWorker.

@@ -6,10 +6,6 @@ import (
 	"kindred/models"
 )
 
-// AllDocuments calls add with every visible thread's document in batches
-// (app/forums implements it).
-type AllDocuments func(ctx context.Context, batch int, add func([]models.ThreadDoc) error) error
-
 // Report is what Verify found: documents missing from the index, stale
 // ones (their digest differs from PostgreSQL's) and forbidden ones (in the
 // index, but not visible threads).
@@ -21,11 +17,12 @@ type Report struct {
 // Clean is true when the index matches PostgreSQL.
 func (r *Report) Clean() bool { return len(r.Missing)+len(r.Stale)+len(r.Forbidden) == 0 }
 
-// Verify compares the index with the documents all builds; with fix it
-// writes the missing and stale documents and deletes the forbidden ones.
-func (c *Client) Verify(ctx context.Context, all AllDocuments, fix bool) (*Report, error) {
+// Verify compares the index with the documents src builds; with fix it
+// writes the missing and stale documents and deletes the forbidden ones
+// (through Sync, so a thread that changes meanwhile ends up right too).
+func (c *Client) Verify(ctx context.Context, src Source, fix bool) (*Report, error) {
 	want := map[int64]models.ThreadDoc{}
-	if err := all(ctx, BatchSize, func(docs []models.ThreadDoc) error {
+	if err := src.AllThreadDocuments(ctx, BatchSize, func(docs []models.ThreadDoc) error {
 		for _, d := range docs {
 			want[d.ID] = d
 		}
@@ -55,21 +52,28 @@ func (c *Client) Verify(ctx context.Context, all AllDocuments, fix bool) (*Repor
 	if !fix {
 		return r, nil
 	}
-	var docs []models.ThreadDoc
-	for _, id := range append(append([]int64{}, r.Missing...), r.Stale...) {
-		docs = append(docs, want[id])
-	}
-	for len(docs) > 0 {
-		n := min(len(docs), BatchSize)
-		if err := c.Upsert(ctx, docs[:n]); err != nil {
+	ids := append(append(append([]int64{}, r.Missing...), r.Stale...), r.Forbidden...)
+	for len(ids) > 0 {
+		n := min(len(ids), BatchSize)
+		if err := c.Sync(ctx, src, ids[:n]); err != nil {
 			return nil, err
 		}
-		docs = docs[n:]
-	}
-	if len(r.Forbidden) > 0 {
-		if err := c.Delete(ctx, r.Forbidden...); err != nil {
-			return nil, err
-		}
+		ids = ids[n:]
 	}
 	return r, nil
+}
+
+// Rebuild builds a fresh index from src and swaps it in (Reindex), then
+// verifies it and repairs what changed while it was being built: the
+// index jobs of those changes wrote to the old index.
+func (c *Client) Rebuild(ctx context.Context, src Source, batch int) (indexed int, caughtUp *Report, err error) {
+	n, err := c.Reindex(ctx, func(add func([]models.ThreadDoc) error) error { return src.AllThreadDocuments(ctx, batch, add) })
+	if err != nil {
+		return 0, nil, err
+	}
+	r, err := c.Verify(ctx, src, true)
+	if err != nil {
+		return n, nil, err
+	}
+	return n, r, nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -13,6 +14,9 @@ import (
 	"time"
 
 	"kindred/app/forums"
+	"kindred/app/moderation"
+	"kindred/app/questions"
+	"kindred/app/search"
 	"kindred/models"
 )
 
@@ -420,5 +424,149 @@ func TestAdminSynonyms(t *testing.T) {
 	h.app.DB.Gorm.Raw(`SELECT count(*) FROM audit_events WHERE action LIKE 'search_synonyms.%'`).Scan(&audited)
 	if audited != 2 {
 		t.Errorf("%d audit events for synonyms, want 2", audited)
+	}
+}
+
+// duringRebuild is the forums service with a hook that runs once, after the
+// first full read of the documents (while the new index is being built).
+type duringRebuild struct {
+	*forums.Service
+	hook func()
+	done bool
+}
+
+func (d *duringRebuild) AllThreadDocuments(ctx context.Context, batch int, add func([]models.ThreadDoc) error) error {
+	if err := d.Service.AllThreadDocuments(ctx, batch, add); err != nil {
+		return err
+	}
+	if !d.done {
+		d.done = true
+		d.hook()
+	}
+	return nil
+}
+
+// TestRebuildCatchesUpChangesMadeDuringIt: a thread hidden while `kindred
+// reindex` builds the new index (its job cleans the old index) does not
+// come back with the swap.
+func TestRebuildCatchesUpChangesMadeDuringIt(t *testing.T) {
+	h := newHarness(t, harnessOpts{workers: true})
+	ctx := context.Background()
+	f := h.forum("heart", nil)
+	h.account("author", models.RoleMember)
+	h.account("mod_ria", models.RoleModerator)
+	keep := h.thread("author", f, "Staying in the index", "zebrarebuild", false)
+	hide := h.thread("author", f, "Hidden during the rebuild", "zebrarebuild", false)
+	eventually(t, "both indexed", func() bool { return len(h.searchIDs("", "q=zebrarebuild")) == 2 })
+	src := &duringRebuild{Service: h.app.Forums, hook: func() {
+		if err := h.app.Moderation.Act(ctx, h.user("mod_ria"), models.TargetThread, hide.ID, moderation.ActHide, "", false); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, "the job took it out of the old index", func() bool { return !has(h.searchIDs("", "q=zebrarebuild"), hide.ID) })
+	}}
+	n, r, err := h.app.Search.Rebuild(ctx, src, search.BatchSize)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 2 || len(r.Forbidden) != 1 || r.Forbidden[0] != hide.ID {
+		t.Errorf("rebuilt %d; caught up %+v", n, r)
+	}
+	if ids := h.searchIDs("", "q=zebrarebuild"); !sameIDs(ids, keep.ID) {
+		t.Errorf("after the rebuild: %v, want only %d", ids, keep.ID)
+	}
+}
+
+// TestSearchNeverShowsHiddenText: canary words in a hidden reply, a
+// removed reply, a reply held for approval, a private question and its
+// messages are never found, by any viewer, whatever the query, filter,
+// order or page, and are in no document of the index; the clinicians'
+// lounge is found by clinicians and staff only.
+func TestSearchNeverShowsHiddenText(t *testing.T) {
+	h := newHarness(t, harnessOpts{workers: true})
+	h.licensing()
+	ctx := context.Background()
+	pub := h.forum("heart", func(f *forums.ForumForm) { f.Specialties = []string{"cardiology"} })
+	lounge := h.forum("lounge", func(f *forums.ForumForm) { f.ClinicianOnly = true })
+	h.account("author", models.RoleMember)
+	h.account("mod_kai", models.RoleModerator)
+	doc := h.clinician("dr_canary", "cardiology")
+	host, err := h.app.Forums.CreateThread(ctx, h.viewer("author"), pub, forums.ThreadForm{Title: "Canary host thread", Body: "zebrahost",
+		Tags: []string{"canary"}}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hidden := h.reply("author", host.ID, "zebracanaryhidden", false)
+	removed := h.reply("author", host.ID, "zebracanaryremoved", false)
+	h.reply("dr_canary", host.ID, "A clinician's answer so the answered filter matches.", false)
+	for _, a := range []struct {
+		id     int64
+		action string
+	}{{hidden.ID, moderation.ActHide}, {removed.ID, moderation.ActRemove}} {
+		if err := h.app.Moderation.Act(ctx, h.user("mod_kai"), models.TargetPost, a.id, a.action, "Not for this forum", false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := h.app.Moderation.SaveWord(ctx, h.user(h.ensureAdmin()), "discount code", "require_approval"); err != nil {
+		t.Fatal(err)
+	}
+	h.reply("author", host.ID, "My discount code zebracanarypending", false)
+	q := h.ask("author", "heart", "Private zebracanaryprivate", "zebracanaryprivate text")
+	if err := h.app.Questions.Accept(ctx, doc, q.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.app.Questions.Message(ctx, doc, q.ID, questions.MessageForm{Body: "zebracanarymessage reply"}); err != nil {
+		t.Fatal(err)
+	}
+	loungeThread := h.thread("dr_canary", lounge, "Lounge notes", "zebralounge", false)
+	h.reply("author", host.ID, "zebralast", false)
+	eventually(t, "the latest reply is in the host's document", func() bool { return has(h.searchIDs("", "q=zebralast"), host.ID) })
+	eventually(t, "the lounge thread is indexed", func() bool {
+		return has(h.searchIDs(h.tokenFor("dr_canary", "read"), "q=zebralounge"), loungeThread.ID)
+	})
+
+	viewers := map[string]string{"visitor": "", "member": h.member("reader").token("read"), "clinician": h.tokenFor("dr_canary", "read"),
+		"moderator": h.tokenFor("mod_kai", "read"), "admin": h.tokenFor(h.ensureAdmin(), "read")}
+	canaries := []string{"zebracanaryhidden", "zebracanaryremoved", "zebracanarypending", "zebracanaryprivate", "zebracanarymessage"}
+	options := []string{"", "&forum=heart", "&tag=canary", "&clinician_answered=true", "&sort=newest", "&sort=active", "&sort=recent",
+		"&from=2000-01-01&to=2100-01-01", "&page=2", "&forum=" + url.QueryEscape(`heart" OR audience = "clinicians`)}
+	for who, tok := range viewers {
+		for _, c := range canaries {
+			for _, o := range options {
+				r := h.api("GET", "/api/v1/search?q="+c+o, tok, nil)
+				if r.Status != http.StatusOK || strings.Contains(r.Raw, c) || r.Body["estimated_total"] != 0.0 {
+					t.Errorf("%s searching %s%s: %d %s", who, c, o, r.Status, r.Raw)
+				}
+			}
+		}
+		found := has(h.searchIDs(tok, "q=zebralounge"), loungeThread.ID)
+		if want := who == "clinician" || who == "moderator" || who == "admin"; found != want {
+			t.Errorf("%s finds the lounge thread: %v", who, found)
+		}
+	}
+	// No document holds them, whatever anyone searches.
+	var docs []models.ThreadDoc
+	if err := h.app.Forums.AllThreadDocuments(ctx, 100, func(d []models.ThreadDoc) error { docs = append(docs, d...); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	have, err := h.app.Search.Indexed(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range docs {
+		if have[d.ID] != d.Digest {
+			t.Errorf("thread %d: the index differs from PostgreSQL", d.ID)
+		}
+		for _, c := range canaries {
+			if strings.Contains(d.Title+d.FirstPost+d.Replies, c) {
+				t.Errorf("thread %d's document holds %s", d.ID, c)
+			}
+		}
+	}
+	// The Meilisearch keys never reach a browser.
+	page := h.browser().get("/search?q=zebrahost").body
+	for _, k := range []string{os.Getenv("MEILI_API_KEY"), os.Getenv("MEILI_MASTER_KEY")} {
+		if k != "" && strings.Contains(page, k) {
+			t.Error("a Meilisearch key is in the search page")
+		}
 	}
 }

@@ -76,6 +76,7 @@ func TestSearchFollowsVisibility(t *testing.T) {
 	c := h.thread("dr_find", lounge, "Referral pathways", "Rural clinics. zebraclinicians", false)
 	eventually(t, "the public thread is searchable", func() bool { return has(h.searchIDs("", "q=zebrapublic"), a.ID) })
 	eventually(t, "the lounge thread is searchable by clinicians", func() bool { return has(h.searchIDs(docTok, "q=zebraclinicians"), c.ID) })
+	eventually(t, "the members' thread is searchable by members", func() bool { return has(h.searchIDs(memberTok, "q=zebramembers"), b.ID) })
 	if has(h.searchIDs("", "q=zebramembers"), b.ID) {
 		t.Error("a visitor finds a members-only thread")
 	}
@@ -199,7 +200,7 @@ func TestWritesSurviveASearchOutage(t *testing.T) {
 	}
 	// What `kindred search verify` checks: nothing missing, stale or
 	// forbidden.
-	r, err := h.app.Search.Verify(context.Background(), h.app.Forums.AllThreadDocuments, false)
+	r, err := h.app.Search.Verify(context.Background(), h.app.Forums, false)
 	if err != nil {
 		t.Fatal(err)
 	}

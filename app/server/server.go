@@ -29,6 +29,7 @@ import (
 	"kindred/app/questions"
 	"kindred/app/search"
 	"kindred/app/web"
+	"kindred/models"
 	"kindred/static"
 	"kindred/templates"
 )
@@ -165,6 +166,9 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 		periodic: []*river.PeriodicJob{
 			river.NewPeriodicJob(river.PeriodicInterval(time.Hour), func() (river.JobArgs, *river.InsertOpts) { return auth.PruneArgs{}, nil }, &river.PeriodicJobOpts{RunOnStart: true}),
 			river.NewPeriodicJob(river.PeriodicInterval(10*time.Minute), func() (river.JobArgs, *river.InsertOpts) { return clinicians.SweepArgs{}, nil }, &river.PeriodicJobOpts{RunOnStart: true}),
+			// The search index's settings, at every start (retried while
+			// Meilisearch is away) and every six hours: applying them is idempotent.
+			river.NewPeriodicJob(river.PeriodicInterval(6*time.Hour), func() (river.JobArgs, *river.InsertOpts) { return models.SearchSettingsArgs{}, nil }, &river.PeriodicJobOpts{RunOnStart: true}),
 		},
 		log: d.Log,
 	}

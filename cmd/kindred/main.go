@@ -322,7 +322,7 @@ func verifySearch(ctx context.Context, getenv func(string) string, fix bool, std
 		return err
 	}
 	defer db.Close()
-	r, err := client.Verify(ctx, fs.AllThreadDocuments, fix)
+	r, err := client.Verify(ctx, fs, fix)
 	if err != nil {
 		return err
 	}
@@ -347,12 +347,11 @@ func reindex(ctx context.Context, getenv func(string) string, stdout, stderr io.
 	}
 	defer db.Close()
 	start := time.Now()
-	n, err := client.Reindex(ctx, func(add func([]models.ThreadDoc) error) error {
-		return fs.AllThreadDocuments(ctx, search.BatchSize, add)
-	})
+	n, r, err := client.Rebuild(ctx, fs, search.BatchSize)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "reindex: %d threads indexed and swapped in (%s)\n", n, time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(stdout, "reindex: %d threads indexed and swapped in (%s); %d changed meanwhile and were caught up\n",
+		n, time.Since(start).Round(time.Millisecond), len(r.Missing)+len(r.Stale)+len(r.Forbidden))
 	return nil
 }
