@@ -83,7 +83,7 @@ func Open(ctx context.Context, url string, o Options) (*DB, error) {
 		pool.Close()
 		return nil, fmt.Errorf("database: gorm: %w", err)
 	}
-	rc, err := river.NewClient(riverpgxv5.New(pool), &river.Config{Logger: o.Logger})
+	rc, err := river.NewClient(riverpgxv5.New(pool), &river.Config{Logger: o.Logger, FetchCooldown: FetchCooldown})
 	if err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("database: river: %w", err)
@@ -104,6 +104,11 @@ type Tx struct {
 	pgxTx pgx.Tx
 	river *river.Client[pgx.Tx]
 }
+
+// FetchCooldown is River's shortest pause between fetches; an inserting
+// client also sends at most one "new job" notification per queue in that
+// time, so it is kept short (River's default is 100 ms).
+const FetchCooldown = 20 * time.Millisecond
 
 // Enqueue inserts a River job inside the transaction: it exists only if
 // the transaction commits.

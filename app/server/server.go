@@ -230,6 +230,11 @@ func (a *App) StartWorkers(ctx context.Context) (stop func(context.Context) erro
 		Queues:       map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 10}},
 		Workers:      a.workers,
 		PeriodicJobs: a.periodic,
+		// Index jobs should start at once: a job whose insert notification
+		// was held back (River sends at most one per cooldown) waited for the
+		// next poll, a second by default.
+		FetchCooldown:     database.FetchCooldown,
+		FetchPollInterval: 250 * time.Millisecond,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("server: river: %w", err)

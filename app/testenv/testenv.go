@@ -284,7 +284,7 @@ func NewPrivateMeili(t testing.TB) *PrivateMeili {
 func (m *PrivateMeili) Start() {
 	m.t.Helper()
 	m.cmd = exec.Command(m.bin, "--db-path", filepath.Join(m.dir, "db"), "--http-addr", m.addr, "--master-key", m.Key,
-		"--no-analytics", "--max-indexing-threads", "1", "--env", "development")
+		"--no-analytics", "--max-indexing-threads", "1", "--max-indexing-memory", "512MiB", "--env", "development")
 	m.cmd.Dir = m.dir
 	if err := m.cmd.Start(); err != nil {
 		m.t.Fatal(err)
