@@ -428,7 +428,7 @@ func (h *Handlers) SaveTags(c echo.Context) error {
 			if perr != nil {
 				return perr
 			}
-			return h.renderThread(c, v, tv, page, http.StatusUnprocessableEntity, map[string]string{"tags": raw}, verr, "")
+			return h.renderThread(c, v, tv, page, http.StatusUnprocessableEntity, map[string]string{"tags": raw, "idempotency_key": web.RandomToken(16)}, verr, "")
 		}
 		return err
 	}

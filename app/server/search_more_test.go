@@ -268,6 +268,10 @@ func TestSearchFollowsSettingsAndCredentials(t *testing.T) {
 	if res := b.post("/t/"+itoa(th.ID)+"/tags", url.Values{"tags": {"winter, light"}}); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("moderator tags: %d", res.StatusCode)
 	}
+	if res := b.post("/t/"+itoa(th.ID)+"/tags", url.Values{"tags": {"a, b, c, d, e, f"}}); res.StatusCode != http.StatusUnprocessableEntity ||
+		!strings.Contains(res.body, "at most 5 tags") || !strings.Contains(res.body, `value="a, b, c, d, e, f"`) {
+		t.Errorf("six tags on the page: %d", res.StatusCode)
+	}
 	var audited int64
 	h.app.DB.Gorm.Raw(`SELECT count(*) FROM audit_events WHERE action = 'thread.tags' AND target_id = ?`, th.ID).Scan(&audited)
 	if audited != 1 {
