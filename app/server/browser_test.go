@@ -553,12 +553,13 @@ func TestBrowserSearch(t *testing.T) {
 	eventually(t, "both threads are indexed", func() bool { return len(h.searchIDs("", "q=swimming")) == 2 })
 	p := newPage(t, h)
 	p.do(chromedp.Navigate(p.url + "/"))
-	p.do(chromedp.Click(chromedp.CSS(`a[href="/search"]`)))
-	p.waitText("Search threads")
-	p.submit(`form[action="/search"]`, "search-q", "swimming")
+	p.submit(`form.header-search`, "header-q", "swimming")
 	p.waitText("About 2 threads")
+	if got := p.eval(`document.querySelector("#search-q").value`); got != "swimming" {
+		t.Errorf("the search page's box holds %q", got)
+	}
 	p.checkA11y("search results")
-	p.do(chromedp.SetValue(chromedp.ID("search-forum"), "heart-health"), chromedp.Click(chromedp.CSS(`form[action="/search"] button[type=submit]`)))
+	p.do(chromedp.SetValue(chromedp.ID("search-forum"), "heart-health"), chromedp.Click(chromedp.CSS(`form.search-form button[type=submit]`)))
 	p.waitText("About 1 thread")
 	if strings.Contains(p.eval(`document.querySelector("main").innerText`), "Swimming with asthma") {
 		t.Error("the forum filter kept another forum's thread")
@@ -582,7 +583,11 @@ func TestBrowserSearch(t *testing.T) {
 	p.submit(`form[action="/admin/search/synonyms"]`, "terms", "only-one")
 	p.waitText("Enter at least two terms")
 	p.checkA11y("synonyms with an error")
+	p.eval(`document.getElementById("terms").value = ""`)
 	p.submit(`form[action="/admin/search/synonyms"]`, "terms", "pacemaker check, device clinic")
-	p.waitText("pacemaker check, device clinic")
+	p.waitText("Added. Search uses the new synonyms")
+	if got := p.eval(`document.querySelector(".item-title").textContent`); got != "pacemaker check, device clinic" {
+		t.Errorf("the new group reads %q", got)
+	}
 	p.checkA11y("synonyms")
 }
