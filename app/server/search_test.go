@@ -186,6 +186,13 @@ func TestWritesSurviveASearchOutage(t *testing.T) {
 	if r := h.api("GET", "/api/v1/search?q=zebraoutage", "", nil); r.Status != http.StatusServiceUnavailable {
 		t.Errorf("search during the outage: %d", r.Status)
 	}
+	if r := h.browser().get("/search?q=zebraoutage"); r.StatusCode != http.StatusServiceUnavailable ||
+		!strings.Contains(r.body, "Search is temporarily unavailable") {
+		t.Errorf("the search page during the outage: %d", r.StatusCode)
+	}
+	if r := h.browser().get("/readyz"); r.StatusCode != http.StatusServiceUnavailable || !strings.Contains(r.body, `"meilisearch":"unavailable"`) {
+		t.Errorf("readyz during the outage: %d %s", r.StatusCode, r.body)
+	}
 	m.Start()
 	deadline := time.Now().Add(90 * time.Second)
 	for {
