@@ -3,6 +3,7 @@ package forums
 import (
 	"html"
 	"html/template"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -270,7 +271,19 @@ func threadsHTML(rows []ThreadRow) template.HTML {
 		b.time(r.LastPostAt, isoLayout)
 		b.s(`">`)
 		b.time(r.LastPostAt, showLayout)
-		b.s(`</time></p></li>`)
+		b.s(`</time></p>`)
+		if len(r.Tags) > 0 {
+			b.s(`<ul class="tags" aria-label="Tags">`)
+			for _, tag := range r.Tags {
+				b.s(`<li><a class="tag" href="/search?tag=`)
+				b.t(url.QueryEscape(tag))
+				b.s(`">`)
+				b.t(tag)
+				b.s(`</a></li>`)
+			}
+			b.s(`</ul>`)
+		}
+		b.s(`</li>`)
 	}
 	return template.HTML(b.String()) // every part above is escaped or constant
 }

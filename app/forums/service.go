@@ -201,6 +201,7 @@ type ThreadRow struct {
 	Visibility         models.Visibility  `json:"-"`
 	ReplyCount         int                `json:"reply_count"`
 	HasClinicianAnswer bool               `json:"has_clinician_answer"`
+	Tags               []string           `json:"tags"`
 	CreatedAt          time.Time          `json:"created_at"`
 	LastPostAt         time.Time          `json:"last_post_at"`
 }
@@ -267,7 +268,7 @@ func (s *Service) Threads(ctx context.Context, v Viewer, f *models.Forum, cursor
 		args = append(args, c.Pinned, c.At, c.ID)
 	}
 	q := `SELECT t.id, t.forum_id, t.title, t.anonymous, CASE WHEN t.anonymous THEN '' ELSE u.handle END,
-		t.pinned, t.state, t.visibility, t.reply_count, t.has_clinician_answer, t.created_at, t.last_post_at
+		t.pinned, t.state, t.visibility, t.reply_count, t.has_clinician_answer, t.tags, t.created_at, t.last_post_at
 		FROM (SELECT * FROM threads t WHERE t.forum_id = $1 AND t.visibility = 'visible'` + cond + `
 		      ORDER BY t.pinned DESC, t.last_post_at DESC, t.id DESC LIMIT 31) t
 		JOIN users u ON u.id = t.author_id
@@ -282,10 +283,13 @@ func (s *Service) Threads(ctx context.Context, v Viewer, f *models.Forum, cursor
 		var r ThreadRow
 		var state, vis string
 		if err := dbRows.Scan(&r.ID, &r.ForumID, &r.Title, &r.Anonymous, &r.AuthorHandle, &r.Pinned, &state, &vis,
-			&r.ReplyCount, &r.HasClinicianAnswer, &r.CreatedAt, &r.LastPostAt); err != nil {
+			&r.ReplyCount, &r.HasClinicianAnswer, &r.Tags, &r.CreatedAt, &r.LastPostAt); err != nil {
 			return nil, "", fmt.Errorf("forums: threads: %w", err)
 		}
 		r.State, r.Visibility = models.ThreadState(state), models.Visibility(vis)
+		if r.Tags == nil {
+			r.Tags = []string{}
+		}
 		rows = append(rows, r)
 	}
 	if err := dbRows.Err(); err != nil {

@@ -89,6 +89,12 @@ func TestSearchFiltersSortsAndFacets(t *testing.T) {
 	if strings.Join(t1.Tags, ",") != "beta-blockers,fatigue" {
 		t.Fatalf("tags were not normalised: %q", t1.Tags)
 	}
+	if page := h.browser().get("/f/heart").body; !strings.Contains(page, `<a class="tag" href="/search?tag=beta-blockers">beta-blockers</a>`) {
+		t.Error("the forum page does not link the thread's tags")
+	}
+	if r := h.api("GET", "/api/v1/forums/heart/threads", "", nil); !strings.Contains(r.Raw, `"tags":["beta-blockers","fatigue"]`) {
+		t.Errorf("the thread list API has no tags: %s", r.Raw)
+	}
 	h.clock.Advance(48 * time.Hour)
 	t2 := h.thread("author", heart, "Tired after starting bisoprolol", "zebratired every afternoon", false)
 	h.clock.Advance(48 * time.Hour)
