@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -193,6 +194,19 @@ func TestWritesSurviveASearchOutage(t *testing.T) {
 	if r := h.browser().get("/readyz"); r.StatusCode != http.StatusServiceUnavailable || !strings.Contains(r.body, `"meilisearch":"unavailable"`) {
 		t.Errorf("readyz during the outage: %d %s", r.StatusCode, r.body)
 	}
+	backlog := func() string {
+		for _, line := range strings.Split(h.browser().get("/metrics").body, "\n") {
+			if strings.HasPrefix(line, "kindred_search_index_backlog ") {
+				return strings.TrimPrefix(line, "kindred_search_index_backlog ")
+			}
+		}
+		return "missing"
+	}
+	// At least the 50 new threads' jobs (the first one's may not be marked
+	// done yet: River records completions in batches).
+	if n, err := strconv.Atoi(backlog()); err != nil || n < 50 || n > 51 {
+		t.Errorf("backlog during the outage: %d %v, want 50", n, err)
+	}
 	m.Start()
 	deadline := time.Now().Add(90 * time.Second)
 	for {
@@ -205,6 +219,7 @@ func TestWritesSurviveASearchOutage(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+	eventually(t, "the backlog metric is back to 0", func() bool { return backlog() == "0" })
 	// What `kindred search verify` checks: nothing missing, stale or
 	// forbidden.
 	r, err := h.app.Search.Verify(context.Background(), h.app.Forums, false)

@@ -128,6 +128,17 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "kindred_search_index_backlog",
+		Help: "Search index jobs not done yet (waiting, running or retrying); grows while Meilisearch is away."}, func() float64 {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		var n int64
+		if err := d.DB.Pool.QueryRow(ctx, `SELECT count(*) FROM river_job WHERE kind IN ('search_index_thread', 'search_index_threads')
+			AND state IN ('available', 'pending', 'scheduled', 'retryable', 'running')`).Scan(&n); err != nil {
+			return -1
+		}
+		return float64(n)
+	}))
 
 	inApp := notify.NewInApp(d.DB.Gorm, d.Now)
 	docs, err := clinicians.NewDocuments(cfg.DocumentDir)
