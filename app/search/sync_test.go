@@ -2,6 +2,7 @@ package search
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"kindred/app/testenv"
@@ -77,5 +78,21 @@ func TestSyncRewritesWhatChangedMeanwhile(t *testing.T) {
 	}}}
 	if err := c.Sync(ctx, src, []int64{1}); err == nil {
 		t.Error("a thread that kept changing was reported as indexed")
+	}
+}
+
+// TestFailedTaskIsAnError: Meilisearch accepts a write and fails it later;
+// the wait turns the failed task into an error (so River retries the job).
+func TestFailedTaskIsAnError(t *testing.T) {
+	url, key, prefix := testenv.Meili(t)
+	c := New(url, key, prefix)
+	ctx := context.Background()
+	if err := c.EnsureThreads(ctx); err != nil {
+		t.Fatal(err)
+	}
+	bad := []map[string]any{{"id": "not a valid id"}}
+	err := c.wait(ctx)(c.ms.Index(c.Index(threads)).AddDocumentsWithContext(ctx, bad, nil))
+	if err == nil || !strings.Contains(err.Error(), "failed") {
+		t.Fatalf("a failed task gave %v", err)
 	}
 }
