@@ -5,6 +5,7 @@ package search
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 
 	"github.com/meilisearch/meilisearch-go"
 )
@@ -13,7 +14,7 @@ import (
 type Client struct {
 	ms      meilisearch.ServiceManager
 	prefix  string
-	ensured bool // the thread index exists with its settings
+	ensured atomic.Bool // the thread index exists with its settings
 	// synonyms gives the admins' synonym groups.
 	synonyms SynonymSource
 }

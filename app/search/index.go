@@ -11,7 +11,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/meilisearch/meilisearch-go"
@@ -22,8 +21,6 @@ import (
 
 // threads is the name of the thread index (after the deployment prefix).
 const threads = "threads"
-
-var ensureMu sync.Mutex
 
 // wait waits for a Meilisearch task and turns a failed task into an error
 // (meilisearch-go returns failed tasks without one).
@@ -43,26 +40,14 @@ func (c *Client) wait(ctx context.Context) func(*meilisearch.TaskInfo, error) er
 	}
 }
 
-// EnsureThreads creates the thread index and applies its settings; safe
-// to run at every start and concurrently.
+// EnsureThreads creates the thread index and applies its settings once per
+// process; safe to run at every start and concurrently (both steps are
+// idempotent). Only writers call it: a search never waits on settings.
 func (c *Client) EnsureThreads(ctx context.Context) error {
-	ensureMu.Lock()
-	defer ensureMu.Unlock()
-	if c.ensured {
+	if c.ensured.Load() {
 		return nil
 	}
-	uid := c.Index(threads)
-	if _, err := c.ms.GetIndexWithContext(ctx, uid); err != nil {
-		if err := c.wait(ctx)(c.ms.CreateIndexWithContext(ctx, &meilisearch.IndexConfig{Uid: uid, PrimaryKey: "id"})); err != nil &&
-			!strings.Contains(err.Error(), "index_already_exists") {
-			return fmt.Errorf("search: create index: %w", err)
-		}
-	}
-	if err := c.applySettings(ctx, uid); err != nil {
-		return err
-	}
-	c.ensured = true
-	return nil
+	return c.ApplySettings(ctx)
 }
 
 // applySettings writes the settings, with the admins' synonyms, to an index.
@@ -95,13 +80,23 @@ func (c *Client) extraSynonyms(ctx context.Context) ([][]string, error) {
 	return g, nil
 }
 
-// ApplySettings writes the settings to the live index again (at start, and
-// after admins changed the synonyms).
+// ApplySettings creates the thread index if it is missing and writes its
+// settings (at start, every six hours, and after admins changed the
+// synonyms). No lock is held while Meilisearch works: searches go on, on
+// the index as it is, until the settings task is done.
 func (c *Client) ApplySettings(ctx context.Context) error {
-	ensureMu.Lock()
-	c.ensured = false
-	ensureMu.Unlock()
-	return c.EnsureThreads(ctx)
+	uid := c.Index(threads)
+	if _, err := c.ms.GetIndexWithContext(ctx, uid); err != nil {
+		if err := c.wait(ctx)(c.ms.CreateIndexWithContext(ctx, &meilisearch.IndexConfig{Uid: uid, PrimaryKey: "id"})); err != nil &&
+			!strings.Contains(err.Error(), "index_already_exists") {
+			return fmt.Errorf("search: create index: %w", err)
+		}
+	}
+	if err := c.applySettings(ctx, uid); err != nil {
+		return err
+	}
+	c.ensured.Store(true)
+	return nil
 }
 
 // Upsert writes thread documents.
@@ -255,9 +250,6 @@ func (c *Client) Search(ctx context.Context, q Query) (*Result, error) {
 	if !ok {
 		return out, nil
 	}
-	if err := c.EnsureThreads(ctx); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
-	}
 	uid := c.Index(threads)
 	req := &meilisearch.SearchRequest{IndexUID: uid, Query: q.Text, Filter: filter, Limit: PerPage, Offset: int64(min(max(q.Page-1, 0), MaxPage-1) * PerPage),
 		AttributesToHighlight: []string{"title", "first_post", "replies"}, AttributesToCrop: []string{"first_post", "replies"},
@@ -279,6 +271,9 @@ func (c *Client) Search(ctx context.Context, q Query) (*Result, error) {
 			AttributesToRetrieve: []string{"id"}, Facets: []string{"forum"}})
 	}
 	res, err := c.ms.MultiSearchWithContext(ctx, &meilisearch.MultiSearchRequest{Queries: queries})
+	if err != nil && strings.Contains(err.Error(), "index_not_found") {
+		return out, nil // nothing has been indexed yet
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
 	}

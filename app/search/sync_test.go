@@ -96,3 +96,18 @@ func TestFailedTaskIsAnError(t *testing.T) {
 		t.Fatalf("a failed task gave %v", err)
 	}
 }
+
+// TestSearchBeforeAnyIndexing: before the first write there is no index; a
+// search finds nothing (it is not "unavailable") and creates nothing.
+func TestSearchBeforeAnyIndexing(t *testing.T) {
+	url, key, prefix := testenv.Meili(t)
+	c := New(url, key, prefix)
+	ctx := context.Background()
+	res, err := c.Search(ctx, Query{Text: "anything", Audiences: []string{models.AudiencePublic}, Forum: "heart"})
+	if err != nil || len(res.Hits) != 0 || res.Total != 0 {
+		t.Fatalf("%+v %v", res, err)
+	}
+	if _, err := c.ms.GetIndexWithContext(ctx, c.Index(threads)); err == nil {
+		t.Error("a search created the index")
+	}
+}

@@ -95,6 +95,10 @@ func newHarness(t testing.TB, o harnessOpts) *harness {
 	t.Cleanup(srv.Close)
 	if o.workers {
 		ctx, cancel := context.WithCancel(context.Background())
+		// As `kindred serve` does before taking requests.
+		if err := app.PrepareSearch(ctx); err != nil {
+			t.Logf("search not prepared: %v", err)
+		}
 		stop, err := app.StartWorkers(ctx)
 		if err != nil {
 			t.Fatal(err)

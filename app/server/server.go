@@ -233,6 +233,17 @@ func ipExtractor(cfg *config.Config) echo.IPExtractor {
 	return echo.ExtractIPFromXFFHeader(opts...)
 }
 
+// PrepareSearch creates the thread index and applies its settings before
+// the server takes requests, waiting at most a few seconds: searches never
+// wait on settings themselves, so without this the first ones after a
+// first start would meet an index without its filters. When Meilisearch is
+// away the settings job that runs at start keeps trying.
+func (a *App) PrepareSearch(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	return a.Search.EnsureThreads(ctx)
+}
+
 // StartWorkers runs River's job workers until ctx ends; stop waits for
 // running jobs to finish.
 func (a *App) StartWorkers(ctx context.Context) (stop func(context.Context) error, err error) {

@@ -130,6 +130,9 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
+	if err := app.PrepareSearch(ctx); err != nil {
+		log.WarnContext(ctx, "search index not ready yet; the settings job will retry", "error", err.Error())
+	}
 	stopWorkers, err := app.StartWorkers(ctx)
 	if err != nil {
 		return err
