@@ -269,6 +269,22 @@ func TestSearchFollowsSettingsAndCredentials(t *testing.T) {
 	if r.Status != http.StatusUnprocessableEntity {
 		t.Errorf("markup in a tag: %d %s", r.Status, r.Raw)
 	}
+	// The new-thread form takes tags too, and comes back with them on error.
+	writer := h.browser()
+	writer.signIn("author", goodPassword)
+	writer.get("/f/moods/new")
+	if r := writer.post("/f/moods/threads", url.Values{"title": {"Tagged from the form"}, "body": {"Hello"}, "tags": {"a, b, c, d, e, f"}}); r.StatusCode != http.StatusUnprocessableEntity ||
+		!strings.Contains(r.body, "at most 5 tags") || !strings.Contains(r.body, `value="a, b, c, d, e, f"`) {
+		t.Errorf("six tags in the new-thread form: %d", r.StatusCode)
+	}
+	if r := writer.post("/f/moods/threads", url.Values{"title": {"Tagged from the form"}, "body": {"Hello"}, "tags": {"Light Therapy, winter"}}); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("new thread with tags: %d", r.StatusCode)
+	}
+	var formTags string
+	h.app.DB.Gorm.Raw(`SELECT array_to_string(tags, ',') FROM threads WHERE title = 'Tagged from the form'`).Scan(&formTags)
+	if formTags != "light-therapy,winter" {
+		t.Errorf("tags from the form: %q", formTags)
+	}
 	b := h.browser()
 	b.signIn("mod_ada", goodPassword)
 	if res := b.post("/t/"+itoa(th.ID)+"/tags", url.Values{"tags": {"winter, light"}}); res.StatusCode != http.StatusSeeOther {
