@@ -567,6 +567,16 @@ func TestBrowserSearch(t *testing.T) {
 	if !strings.Contains(p.eval(`document.querySelector("#search-forum").innerText`), "Lungs (1)") {
 		t.Error("the forum list does not count the other forum's match")
 	}
+	// The same from the forum's own search box.
+	p.do(chromedp.Navigate(p.url + "/f/lungs"))
+	p.checkA11y("forum page with its search box")
+	p.submit(`form.forum-search`, "forum-q", "swimming")
+	p.waitText("About 1 thread")
+	if !strings.Contains(p.eval(`document.querySelector("main").innerText`), "Swimming with asthma") {
+		t.Error("the forum's search box did not search that forum")
+	}
+	p.do(chromedp.Navigate(p.url + "/search?q=swimming&forum=heart-health"))
+	p.waitText("About 1 thread")
 	p.do(chromedp.Click(chromedp.CSS(`a[href="/t/` + itoa(th.ID) + `"]`)))
 	p.waitText("When could you swim again?")
 	// A bad date is named at the top and at its field.
