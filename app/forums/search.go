@@ -18,6 +18,7 @@ import (
 // Searcher runs searches (app/search implements it).
 type Searcher interface {
 	Search(ctx context.Context, q search.Query) (*search.Result, error)
+	PopularTags(ctx context.Context, audiences []string, n int) ([]search.TagCount, error)
 }
 
 // SetSearcher wires the search client.
@@ -114,6 +115,7 @@ type searchData struct {
 	Unavailable bool
 	Forums      []ForumItem
 	Sorts       []struct{ Value, Label string }
+	Popular     []search.TagCount // shown before anything is searched
 	From, To    string
 	NextURL     string
 	PrevURL     string
@@ -168,6 +170,10 @@ func (h *Handlers) SearchPage(c echo.Context) error {
 		if d.Result != nil && int64(q.Page*search.PerPage) < d.Result.Total && q.Page < search.MaxPage {
 			d.NextURL = link(q.Page + 1)
 		}
+	}
+	if !d.Searched && qerr == nil {
+		// Best effort: without Meilisearch the page still offers its form.
+		d.Popular, _ = h.searcher.PopularTags(c.Request().Context(), q.Audiences, 20)
 	}
 	p.Data = d
 	return h.r.Render(c, status, TplSearch, p)

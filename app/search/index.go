@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"html"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -323,6 +324,48 @@ func (c *Client) Search(ctx context.Context, q Query) (*Result, error) {
 	return out, nil
 }
 
+// TagCount is a tag with the number of threads that carry it.
+type TagCount struct {
+	Tag     string `json:"tag"`
+	Threads int64  `json:"threads"`
+}
+
+// PopularTags lists the n tags most used on the threads audiences may
+// see, most used first.
+func (c *Client) PopularTags(ctx context.Context, audiences []string, n int) ([]TagCount, error) {
+	filter, ok := Query{Audiences: audiences}.filters(false)
+	if !ok {
+		return nil, nil
+	}
+	res, err := c.ms.Index(c.Index(threads)).SearchWithContext(ctx, "", &meilisearch.SearchRequest{Filter: filter, Limit: 1,
+		AttributesToRetrieve: []string{"id"}, Facets: []string{"tags"}})
+	if err != nil && strings.Contains(err.Error(), "index_not_found") {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	var dist struct {
+		Tags map[string]int64 `json:"tags"`
+	}
+	if len(res.FacetDistribution) > 0 {
+		if err := json.Unmarshal(res.FacetDistribution, &dist); err != nil {
+			return nil, fmt.Errorf("search: tag facets: %w", err)
+		}
+	}
+	out := make([]TagCount, 0, len(dist.Tags))
+	for t, k := range dist.Tags {
+		out = append(out, TagCount{Tag: t, Threads: k})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Threads != out[j].Threads {
+			return out[i].Threads > out[j].Threads
+		}
+		return out[i].Tag < out[j].Tag
+	})
+	return out[:min(n, len(out))], nil
+}
+
 // Source builds thread documents from PostgreSQL (app/forums implements
 // it).
 type Source interface {
@@ -508,6 +551,9 @@ func threadSettings(extra [][]string) *meilisearch.Settings {
 			DisableOnNumbers: true, DisableOnAttributes: []string{"tags"}, DisableOnWords: []string{}},
 		Synonyms:   synonyms,
 		Pagination: &meilisearch.Pagination{MaxTotalHits: PerPage * MaxPage},
+		// The most used tags come first (PopularTags); forums stay by name.
+		Faceting: &meilisearch.Faceting{MaxValuesPerFacet: 100,
+			SortFacetValuesBy: map[string]meilisearch.SortFacetType{"*": meilisearch.SortFacetTypeAlpha, "tags": meilisearch.SortFacetTypeCount}},
 	}
 }
 

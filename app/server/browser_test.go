@@ -550,8 +550,16 @@ func TestBrowserSearch(t *testing.T) {
 	h.account("writer", models.RoleMember)
 	th := h.thread("writer", heart, "Swimming after a pacemaker", "When could you swim again?", false)
 	h.thread("writer", lungs, "Swimming with asthma", "Cold pools make me wheeze.", false)
+	if _, err := h.app.Forums.CreateThread(context.Background(), h.viewer("writer"), lungs, forums.ThreadForm{Title: "Peak flow diaries",
+		Body: "Paper or app?", Tags: []string{"peak-flow", "apps"}}, ""); err != nil {
+		t.Fatal(err)
+	}
 	eventually(t, "both threads are indexed", func() bool { return len(h.searchIDs("", "q=swimming")) == 2 })
+	eventually(t, "the tagged thread is indexed", func() bool { return len(h.searchIDs("", "tag=peak-flow")) == 1 })
 	p := newPage(t, h)
+	p.do(chromedp.Navigate(p.url + "/search"))
+	p.waitText("Popular tags")
+	p.checkA11y("search page before searching")
 	p.do(chromedp.Navigate(p.url + "/"))
 	p.submit(`form.header-search`, "header-q", "swimming")
 	p.waitText("About 2 threads")

@@ -115,6 +115,12 @@ func TestSearchFiltersSortsAndFacets(t *testing.T) {
 			h.searchHits("", "q=zebratired&sort=active")[0]["reply_count"].(float64) == 3
 	})
 
+	// Before anything is searched, the page offers the most used tags.
+	if page := h.browser().get("/search").body; !strings.Contains(page, "Popular tags") ||
+		!strings.Contains(page, `<a href="/search?tag=fatigue" class="tag">fatigue <span class="count">(2)</span></a>`) ||
+		strings.Index(page, "tag=fatigue") > strings.Index(page, "tag=beta-blockers") {
+		t.Error("the search page does not list the popular tags, most used first")
+	}
 	// Per-forum counts, also when one forum is chosen.
 	for _, q := range []string{"q=zebratired", "q=zebratired&forum=heart"} {
 		r := h.api("GET", "/api/v1/search?"+q, "", nil)
@@ -258,6 +264,13 @@ func TestSearchFollowsSettingsAndCredentials(t *testing.T) {
 		t.Fatalf("set tags: %d %s", r.Status, r.Raw)
 	}
 	eventually(t, "the tag is searchable", func() bool { return has(h.searchIDs(member, "tag=seasonal-affective"), th.ID) })
+	// Tags of members-only threads are not shown to visitors.
+	if page := h.browser().get("/search").body; strings.Contains(page, "seasonal-affective") {
+		t.Error("a visitor sees the tags of a members-only thread")
+	}
+	if page := h.member("tagreader").get("/search").body; !strings.Contains(page, "seasonal-affective") {
+		t.Error("a member does not see the tags of a members-only thread")
+	}
 	if r := h.api("PUT", "/api/v1/threads/"+itoa(th.ID)+"/tags", h.tokenFor("stranger", "write"), map[string]any{"tags": []string{"spam"}}); r.Status != http.StatusForbidden {
 		t.Errorf("a stranger set tags: %d", r.Status)
 	}
