@@ -99,16 +99,6 @@ func nonNil(a []string) []string {
 	return a
 }
 
-// ThreadDocument builds one thread's document, or nil when it must not be
-// in the index.
-func (s *Service) ThreadDocument(ctx context.Context, id int64) (*models.ThreadDoc, error) {
-	docs, _, err := s.ThreadDocuments(ctx, []int64{id})
-	if err != nil || len(docs) == 0 {
-		return nil, err
-	}
-	return &docs[0], nil
-}
-
 // indexLater asks for a thread's search document to be rewritten once tx
 // commits (a River job in the same transaction: the write never waits on
 // Meilisearch).
