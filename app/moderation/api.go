@@ -116,5 +116,19 @@ func (a *API) Act(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if closesMessage(kind, action, err) {
+		// The decision closed the reports that let moderators read the
+		// message: answer with the outcome only.
+		return c.JSON(http.StatusOK, messageDecided{Kind: kind, ID: id, Action: action})
+	}
 	return a.Item(c)
+}
+
+// messageDecided answers a decision that closed a private-question
+// message's reports; the message itself is no longer readable.
+type messageDecided struct {
+	Kind   string `json:"kind"`
+	ID     int64  `json:"id"`
+	Action string `json:"action"`
+	Open   bool   `json:"open"` // always false
 }

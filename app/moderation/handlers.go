@@ -258,7 +258,23 @@ func (h *Handlers) Act(c echo.Context) error {
 	default:
 		h.cookies.SetFlash(c, actionDone[action])
 	}
+	if closesMessage(kind, action, err) {
+		return web.Redirect(c, "/moderation")
+	}
 	return web.Redirect(c, "/moderation/"+url.PathEscape(kind)+"/"+strconv.FormatInt(id, 10))
+}
+
+// closesMessage reports whether, after action (which returned err), a
+// private-question message has no open report left, so that moderators can
+// no longer open it: the decision closed its reports, or another moderator's
+// had (a conflict).
+func closesMessage(kind, action string, err error) bool {
+	if kind != models.TargetQuestionMessage {
+		return false
+	}
+	var ce *models.ConflictError
+	_, resolves := resolving[action]
+	return errors.As(err, &ce) || (err == nil && resolves)
 }
 
 type supportData struct {

@@ -28,8 +28,9 @@ type Messenger interface {
 // SetAccounts wires the account and member-message services.
 func (s *Service) SetAccounts(a Accounts, m Messenger) { s.accounts, s.messenger = a, m }
 
-// Member actions: on the author of a reported post or thread, or on a
-// reported member. The author of anonymous content is acted on without
+// Member actions: on the author of a reported post or thread, on a
+// reported member, or on the author of a private-question message while an
+// open report names it. The author of anonymous content is acted on without
 // being shown.
 const (
 	ActWarn    = "warn"
@@ -46,12 +47,9 @@ var MemberActions = []string{ActNote, ActWarn, ActSuspend, ActBan}
 // their forums; suspension and ban are for global moderators. Suspension
 // and ban end the member's sessions at once.
 func (s *Service) ActOnMember(ctx context.Context, u *models.User, kind string, id int64, action, reason string, until time.Time) error {
-	sc, ok, err := s.ScopeOf(ctx, u)
+	sc, err := s.scopeFor(ctx, u, kind)
 	if err != nil {
 		return err
-	}
-	if !ok {
-		return models.ErrForbidden
 	}
 	reason = strings.TrimSpace(reason)
 	v := models.NewValidationError()
@@ -66,12 +64,11 @@ func (s *Service) ActOnMember(ctx context.Context, u *models.User, kind string, 
 		return err
 	}
 	return s.db.InTx(ctx, func(tx *database.Tx) error {
-		t, err := s.load(ctx, tx.DB, kind, id)
+		// The author of a private-question message only while an open
+		// report names the message.
+		t, _, err := s.moderated(ctx, tx.DB, u, sc, kind, id)
 		if err != nil {
 			return err
-		}
-		if !sc.Covers(t) {
-			return models.ErrForbidden
 		}
 		if (action == ActSuspend || action == ActBan) && !sc.Global {
 			return models.ErrForbidden
@@ -122,8 +119,13 @@ func (s *Service) ActOnMember(ctx context.Context, u *models.User, kind string, 
 }
 
 // Reveal shows an admin who wrote an anonymous post or thread; the reason
-// is required and the reveal audited.
+// is required and the reveal audited. Messages of private questions are
+// never anonymous: for them there is nothing to reveal, and the answer is
+// not found for everyone, as for a message that does not exist.
 func (s *Service) Reveal(ctx context.Context, admin *models.User, kind string, id int64, reason string) (string, error) {
+	if kind == models.TargetQuestionMessage {
+		return "", fmt.Errorf("moderation: reveal %s %d: %w", kind, id, models.ErrNotFound)
+	}
 	if admin == nil || admin.Role != models.RoleAdmin {
 		return "", models.ErrForbidden
 	}
@@ -158,6 +160,10 @@ const ActMove = "move"
 // moderators may move anywhere; forum moderators between forums they
 // moderate.
 func (s *Service) MoveThread(ctx context.Context, u *models.User, kind string, id int64, toSlug, reason string) error {
+	if kind == models.TargetQuestionMessage {
+		// No thread behind it; answered like a message that does not exist.
+		return fmt.Errorf("moderation: move %s %d: %w", kind, id, models.ErrNotFound)
+	}
 	sc, ok, err := s.ScopeOf(ctx, u)
 	if err != nil {
 		return err

@@ -81,7 +81,9 @@ func (t *Target) Link() string {
 	return ""
 }
 
-// load finds a report target with what moderation needs.
+// load finds a report target with what moderation needs. A message of a
+// private question is loaded here only for its participants (reporting it);
+// moderators reach one only through reportedMessage.
 func (s *Service) load(ctx context.Context, db *gorm.DB, kind string, id int64) (*Target, error) {
 	t := &Target{Kind: kind, ID: id}
 	var err error
@@ -384,31 +386,39 @@ type HistoryView struct {
 	CreatedAt time.Time `json:"created_at"`
 }
 
-// Item loads one target for a moderator whose scope covers it.
+// Item loads one target for a moderator whose scope covers it. A message
+// of a private question is found only through reportedMessage, and each
+// such read is audited for the asker in the same transaction.
 func (s *Service) Item(ctx context.Context, u *models.User, kind string, id int64) (*Item, error) {
-	sc, ok, err := s.ScopeOf(ctx, u)
+	sc, err := s.scopeFor(ctx, u, kind)
 	if err != nil {
 		return nil, err
 	}
-	if !ok {
-		return nil, models.ErrForbidden
-	}
-	t, err := s.load(ctx, s.db.Gorm, kind, id)
-	if err != nil {
-		return nil, err
-	}
-	if !sc.Covers(t) {
-		return nil, models.ErrForbidden
-	}
-	db := s.db.Gorm.WithContext(ctx)
-	if kind == models.TargetQuestionMessage {
-		// A reported message of a private question: reading it is a read of
-		// private content, audited like any other.
-		if err := audit.Record(ctx, s.db.Gorm, models.AuditEvent{ActorID: &u.ID, Action: "question_message.read", TargetKind: kind, TargetID: &id,
-			Reason: "reported message"}); err != nil {
-			return nil, err
+	var it *Item
+	err = s.db.InTx(ctx, func(tx *database.Tx) error {
+		t, open, err := s.moderated(ctx, tx.DB, u, sc, kind, id)
+		if err != nil {
+			return err
 		}
+		if kind == models.TargetQuestionMessage {
+			if err := audit.Record(ctx, tx.DB, models.AuditEvent{ActorID: &u.ID, Action: "question_message.read", TargetKind: kind, TargetID: &id,
+				Reason: readReason(open)}); err != nil {
+				return err
+			}
+		}
+		it, err = s.item(ctx, tx.DB, u, sc, t)
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
+	return it, nil
+}
+
+// item gathers the reports, revisions and history around a target.
+func (s *Service) item(ctx context.Context, tx *gorm.DB, u *models.User, sc Scope, t *Target) (*Item, error) {
+	kind, id := t.Kind, t.ID
+	db := tx.WithContext(ctx)
 	it := &Item{Target: t, Allowed: allowedActions(t), Global: sc.Global, Admin: u.Role == models.RoleAdmin}
 	if err := db.Raw(`SELECT r.id, coalesce(u.handle, 'Kindred (automatic)') AS reporter, r.reason, r.note, r.weight, r.status, r.resolution, r.created_at
 		FROM reports r LEFT JOIN users u ON u.id = r.reporter_id WHERE r.target_kind = ? AND r.target_id = ? ORDER BY r.id DESC LIMIT 100`, kind, id).Scan(&it.Reports).Error; err != nil {
@@ -486,12 +496,9 @@ var resolving = map[string]string{ActDismiss: models.ReportDismissed, ActHide: m
 // the content, the attempt is recorded as superseded and answered with a
 // ConflictError, so one item gets one resolution.
 func (s *Service) Act(ctx context.Context, u *models.User, kind string, id int64, action, reason string, expectOpen bool) error {
-	sc, ok, err := s.ScopeOf(ctx, u)
+	sc, err := s.scopeFor(ctx, u, kind)
 	if err != nil {
 		return err
-	}
-	if !ok {
-		return models.ErrForbidden
 	}
 	reason = strings.TrimSpace(reason)
 	if action == ActRemove && utf8.RuneCountInString(reason) < 5 {
@@ -519,12 +526,20 @@ func (s *Service) Act(ctx context.Context, u *models.User, kind string, id int64
 				return err
 			}
 		}
-		t, err := s.load(ctx, tx.DB, kind, id)
+		t, _, err := s.moderated(ctx, tx.DB, u, sc, kind, id)
+		modID := u.ID
+		to, resolves := resolving[action]
+		if errors.Is(err, errReportsClosed) {
+			// A message whose reports are all decided: a late dismissal is
+			// superseded (recorded without reading the text); anything
+			// else is not found.
+			if _, known := allowedActions(t)[action]; known && resolves {
+				superseded = true
+				return s.record(ctx, tx, &modID, action, t, reason, "superseded")
+			}
+		}
 		if err != nil {
 			return err
-		}
-		if !sc.Covers(t) {
-			return models.ErrForbidden
 		}
 		allowed, known := allowedActions(t)[action]
 		if !known {
@@ -534,8 +549,6 @@ func (s *Service) Act(ctx context.Context, u *models.User, kind string, id int64
 		if err := tx.Raw(`SELECT id FROM reports WHERE target_kind = ? AND target_id = ? AND status = 'open' ORDER BY id FOR UPDATE`, kind, id).Scan(&open).Error; err != nil {
 			return err
 		}
-		modID := u.ID
-		to, resolves := resolving[action]
 		if (resolves && len(open) == 0 && (expectOpen || action == ActDismiss)) || !allowed {
 			superseded = true
 			return s.record(ctx, tx, &modID, action, t, reason, "superseded")

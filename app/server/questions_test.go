@@ -604,7 +604,7 @@ func TestReportedPrivateMessage(t *testing.T) {
 	h.makeForumModerator("heart_mod", heart)
 	fm := h.browser()
 	fm.signIn("heart_mod", goodPassword)
-	if r := fm.get("/moderation/question_message/" + itoa(m.ID)); r.StatusCode != http.StatusForbidden {
+	if r := fm.get("/moderation/question_message/" + itoa(m.ID)); r.StatusCode != http.StatusNotFound {
 		t.Errorf("forum moderator opens the private message: %d", r.StatusCode)
 	}
 	gm := h.withRole("global_gm", models.RoleModerator)
