@@ -99,6 +99,8 @@ type ClinicianSettings struct {
 	UserID             int64 `gorm:"primaryKey"`
 	AcceptingQuestions bool
 	MaxOpenQuestions   int
+	Generalist         bool       // takes questions outside their specialties
+	PausedAt           *time.Time // Kindred paused their offers after repeated time-outs
 	UpdatedAt          time.Time
 }
 

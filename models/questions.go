@@ -54,13 +54,31 @@ type Question struct {
 	OfferedAt         *time.Time
 	RespondBy         *time.Time
 	Attempts          int
-	NotEmergency      bool
+	NotEmergency      bool // the asker went on past the urgent-symptom warning
+	Crisis            bool // the question matched crisis words
 	Rating            *string
 	PublishConsent    bool
 	PublishedThreadID *int64
+	WaitingSince      *time.Time // asked or lost its clinician, and nobody holds it since
+	PoolLevel         int
+	WaitAlertedAt     *time.Time
+	AcceptedAt        *time.Time
+	AnswerBy          *time.Time
+	AnswerRemindedAt  *time.Time
+	AnsweredAt        *time.Time
+	LastMessageAt     *time.Time
+	ClosedAt          *time.Time
+	AutoClosed        bool
+	HistoryCutoff     int64
+	ShareHistory      bool
 	CreatedAt         time.Time
 	UpdatedAt         time.Time
 }
+
+// Urgent reports whether the question goes to every eligible clinician at
+// once with shorter deadlines: the asker went on past the urgent-symptom
+// warning, or the question matched crisis words.
+func (q *Question) Urgent() bool { return q.NotEmergency || q.Crisis }
 
 // QuestionOffer is one offer of a question to a clinician.
 type QuestionOffer struct {
@@ -71,6 +89,7 @@ type QuestionOffer struct {
 	RespondBy   time.Time
 	Outcome     string
 	DecidedAt   *time.Time
+	Reason      string // a hand-back's reason, never shown to the asker
 }
 
 // Offer outcomes.
@@ -80,6 +99,11 @@ const (
 	OfferDeclined  = "declined"
 	OfferTimedOut  = "timed_out"
 	OfferWithdrawn = "withdrawn"
+	// After accepting: the clinician gave the question back, did not answer
+	// in time, or lost their verification or account.
+	OfferHandedBack     = "handed_back"
+	OfferAnswerTimedOut = "answer_timed_out"
+	OfferReleased       = "released"
 )
 
 // QuestionMessage is one message of the conversation.
@@ -124,10 +148,26 @@ func (e QuestionEvent) Label() string {
 		return "Answered"
 	case "closed":
 		return "You closed it"
+	case "auto-closed":
+		return "Closed after a quiet week; you can reopen it for 14 days"
+	case "reopened":
+		return "You reopened it"
 	case "withdrawn":
 		return "You withdrew it"
 	case "published":
 		return "You published an anonymised copy"
+	case "handed back":
+		return "The clinician could not continue with it"
+	case "answer timed out":
+		return "The clinician did not answer in time"
+	case "released":
+		return "The clinician is no longer available to answer"
+	case "pool widened":
+		return "Opened to more clinicians"
+	case "wait alert":
+		return "Nobody has taken it yet: our team was alerted"
+	case "history shared":
+		return "You shared the earlier conversation with the new clinician"
 	}
 	return e.Kind
 }
@@ -139,6 +179,12 @@ const (
 	NotifyQuestionMessage = "question_message" // to the other participant
 	NotifyQuestionClosed  = "question_closed"  // to the assignee
 	NotifyQuestionConsent = "question_consent" // to the asker: the clinician agreed to publishing
+	NotifyQuestionPool    = "question_pool"    // to eligible clinicians: a question waits in the pool
+	NotifyQuestionUrgent  = "question_urgent"  // to eligible clinicians: an urgent question waits
+	NotifyQuestionRemind  = "question_remind"  // to the assignee: the answer deadline is near
+	NotifyQuestionMoved   = "question_moved"   // to a clinician: a question they held moved on
+	NotifyQuestionWaiting = "question_waiting" // to admins: a question waits too long (no title)
+	NotifyQuestionsPaused = "questions_paused" // to a clinician: offers paused after time-outs
 )
 
 // PublishedAnswer is a clinician's message in a question its asker

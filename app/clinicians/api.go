@@ -128,8 +128,10 @@ func (a *API) Withdraw(c echo.Context) error {
 }
 
 type settingsJSON struct {
-	AcceptingQuestions bool `json:"accepting_questions"`
-	MaxOpenQuestions   int  `json:"max_open_questions"`
+	AcceptingQuestions bool       `json:"accepting_questions"`
+	MaxOpenQuestions   int        `json:"max_open_questions"`
+	Generalist         bool       `json:"generalist"`
+	PausedAt           *time.Time `json:"paused_at,omitempty"` // offers paused after repeated time-outs
 }
 
 // Settings returns the caller's clinician settings.
@@ -138,7 +140,7 @@ func (a *API) Settings(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, settingsJSON{st.AcceptingQuestions, st.MaxOpenQuestions})
+	return c.JSON(http.StatusOK, settingsJSON{st.AcceptingQuestions, st.MaxOpenQuestions, st.Generalist, st.PausedAt})
 }
 
 // SaveSettings changes them (verified clinicians only).

@@ -138,6 +138,7 @@ func checkReason(reason string, required bool) (string, error) {
 type SettingsForm struct {
 	AcceptingQuestions bool `json:"accepting_questions"`
 	MaxOpenQuestions   int  `json:"max_open_questions"`
+	Generalist         bool `json:"generalist"` // also take general questions no specialist could
 }
 
 // Validate checks the cap.

@@ -271,7 +271,7 @@ func (h *Handlers) SaveSettings(c echo.Context) error {
 	if err != nil {
 		n = 0
 	}
-	form := SettingsForm{AcceptingQuestions: c.FormValue("accepting_questions") == "on", MaxOpenQuestions: n}
+	form := SettingsForm{AcceptingQuestions: c.FormValue("accepting_questions") == "on", MaxOpenQuestions: n, Generalist: c.FormValue("generalist") == "on"}
 	if err := h.svc.SaveSettings(c.Request().Context(), web.CurrentUser(c), form); err != nil {
 		var ve *models.ValidationError
 		var ce *models.ConflictError

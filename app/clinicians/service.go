@@ -35,14 +35,28 @@ type Options struct {
 	DocumentRetention time.Duration
 }
 
+// VerificationListener hears, inside the transaction that ends it, that a
+// clinician's verification ended: revoked (by an admin) or not (expired,
+// superseded). Private questions end the clinician's access; forums take
+// the "clinician answered" labels of a revoked clinician away.
+type VerificationListener interface {
+	VerificationEnded(ctx context.Context, tx *database.Tx, userID int64, revoked bool) error
+}
+
 // Service implements clinician verification.
 type Service struct {
-	db       *database.DB
-	now      func() time.Time
-	docs     *Documents
-	notifier Notifier
-	log      *slog.Logger
-	opts     Options
+	db        *database.DB
+	now       func() time.Time
+	docs      *Documents
+	notifier  Notifier
+	log       *slog.Logger
+	opts      Options
+	listeners []VerificationListener
+}
+
+// OnVerificationEnded adds listeners told of every verification that ends.
+func (s *Service) OnVerificationEnded(l ...VerificationListener) {
+	s.listeners = append(s.listeners, l...)
 }
 
 // New builds the service.
@@ -272,6 +286,13 @@ func (s *Service) move(ctx context.Context, id int64, actorID *int64, to models.
 		if err := audit.Record(ctx, tx.DB, models.AuditEvent{ActorID: actorID, Action: "credential." + action, TargetKind: "credential", TargetID: &c.ID,
 			Reason: reason, FromState: string(from), ToState: string(to)}); err != nil {
 			return err
+		}
+		if from == models.CredentialVerified && to != models.CredentialVerified {
+			for _, l := range s.listeners {
+				if err := l.VerificationEnded(ctx, tx, c.UserID, to == models.CredentialRevoked); err != nil {
+					return err
+				}
+			}
 		}
 		if kind, ok := notifications[to]; ok {
 			return s.notifier.NotifyCredential(ctx, tx.DB, c.UserID, kind, c.ID)
@@ -533,9 +554,24 @@ func (s *Service) SaveSettings(ctx context.Context, u *models.User, form Setting
 	if !ok {
 		return &models.ConflictError{Message: "These settings are for verified clinicians."}
 	}
-	return s.db.Gorm.WithContext(ctx).Exec(`INSERT INTO clinician_settings (user_id, accepting_questions, max_open_questions, updated_at) VALUES (?, ?, ?, ?)
-		ON CONFLICT (user_id) DO UPDATE SET accepting_questions = excluded.accepting_questions, max_open_questions = excluded.max_open_questions, updated_at = excluded.updated_at`,
-		u.ID, form.AcceptingQuestions, form.MaxOpenQuestions, s.now().UTC()).Error
+	// Saving ends a pause: the clinician chose their settings again.
+	return s.db.Gorm.WithContext(ctx).Exec(`INSERT INTO clinician_settings (user_id, accepting_questions, max_open_questions, generalist, updated_at) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (user_id) DO UPDATE SET accepting_questions = excluded.accepting_questions, max_open_questions = excluded.max_open_questions,
+		generalist = excluded.generalist, paused_at = NULL, updated_at = excluded.updated_at`,
+		u.ID, form.AcceptingQuestions, form.MaxOpenQuestions, form.Generalist, s.now().UTC()).Error
+}
+
+// PauseQuestions stops offering private questions to a clinician whose
+// offers kept timing out, inside the caller's transaction; they turn
+// questions back on in their settings.
+func (s *Service) PauseQuestions(ctx context.Context, tx *database.Tx, userID int64) error {
+	now := s.now().UTC()
+	if err := tx.Exec(`UPDATE clinician_settings SET accepting_questions = false, paused_at = ?, updated_at = ? WHERE user_id = ? AND accepting_questions`,
+		now, now, userID).Error; err != nil {
+		return err
+	}
+	return audit.Record(ctx, tx.DB, models.AuditEvent{Action: "clinician.questions_paused", TargetKind: "user", TargetID: &userID,
+		Reason: "offers or answers timed out repeatedly"})
 }
 
 // IsVerified reports whether the member holds a verification now.

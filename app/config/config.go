@@ -53,6 +53,20 @@ type Config struct {
 	QuestionRespondWithin time.Duration
 	QuestionMaxOffers     int
 	UrgentTerms           []string
+	// The rest of a question's life: answer deadlines (ordinary, urgent),
+	// auto-close and reopen windows, the wait before admins are alerted
+	// (ordinary, urgent), the pool's cooling period for earlier offerees,
+	// time-outs in a row before a clinician is paused, and open questions
+	// per member.
+	QuestionAnswerWithin       time.Duration
+	QuestionUrgentAnswerWithin time.Duration
+	QuestionAutoClose          time.Duration
+	QuestionReopenWithin       time.Duration
+	QuestionWaitAlert          time.Duration
+	QuestionUrgentWaitAlert    time.Duration
+	QuestionPoolCooling        time.Duration
+	QuestionPauseAfter         int
+	QuestionMaxOpenPerMember   int
 
 	// ReportHideThreshold is the weight of open reports that hides content
 	// until a moderator decides.
@@ -267,6 +281,29 @@ func Load(getenv func(string) string) (*Config, error) {
 		r.fail("KINDRED_QUESTION_RESPOND_WITHIN", "must be at least 1m")
 	}
 	c.QuestionMaxOffers = r.integer("KINDRED_QUESTION_MAX_OFFERS", 3, 1, 50)
+	for _, d := range []struct {
+		to   *time.Duration
+		name string
+		def  time.Duration
+	}{
+		{&c.QuestionAnswerWithin, "KINDRED_QUESTION_ANSWER_WITHIN", 48 * time.Hour},
+		{&c.QuestionUrgentAnswerWithin, "KINDRED_QUESTION_URGENT_ANSWER_WITHIN", 4 * time.Hour},
+		{&c.QuestionAutoClose, "KINDRED_QUESTION_AUTO_CLOSE", 7 * 24 * time.Hour},
+		{&c.QuestionReopenWithin, "KINDRED_QUESTION_REOPEN_WITHIN", 14 * 24 * time.Hour},
+		{&c.QuestionWaitAlert, "KINDRED_QUESTION_WAIT_ALERT", 12 * time.Hour},
+		{&c.QuestionUrgentWaitAlert, "KINDRED_QUESTION_URGENT_WAIT_ALERT", time.Hour},
+		{&c.QuestionPoolCooling, "KINDRED_QUESTION_POOL_COOLING", 2 * time.Hour},
+	} {
+		*d.to = r.duration(d.name, d.def)
+		if *d.to < time.Minute {
+			r.fail(d.name, "must be at least 1m")
+		}
+	}
+	if c.QuestionUrgentWaitAlert > c.QuestionWaitAlert {
+		r.fail("KINDRED_QUESTION_URGENT_WAIT_ALERT", "must not be longer than KINDRED_QUESTION_WAIT_ALERT")
+	}
+	c.QuestionPauseAfter = r.integer("KINDRED_QUESTION_PAUSE_AFTER_TIMEOUTS", 3, 1, 100)
+	c.QuestionMaxOpenPerMember = r.integer("KINDRED_QUESTION_MAX_OPEN_PER_MEMBER", 3, 1, 100)
 	c.NewMemberApprovals = r.integer("KINDRED_NEW_MEMBER_APPROVALS", 2, 0, 100)
 	if v := r.str("KINDRED_REPORT_HIDE_THRESHOLD", "3"); v != "" {
 		f, err := strconv.ParseFloat(v, 64)

@@ -119,6 +119,22 @@ func (t *Tx) Enqueue(ctx context.Context, args river.JobArgs, opts *river.Insert
 	return nil
 }
 
+// EnqueueMany inserts many River jobs inside the transaction in one round
+// trip: they exist only if the transaction commits.
+func (t *Tx) EnqueueMany(ctx context.Context, args []river.JobArgs) error {
+	if len(args) == 0 {
+		return nil
+	}
+	params := make([]river.InsertManyParams, len(args))
+	for i, a := range args {
+		params[i] = river.InsertManyParams{Args: a}
+	}
+	if _, err := t.river.InsertManyTx(ctx, t.pgxTx, params); err != nil {
+		return fmt.Errorf("database: enqueue %d %s jobs: %w", len(args), args[0].Kind(), err)
+	}
+	return nil
+}
+
 // InTx runs fn in one transaction on one pinned connection. GORM's *sql.Tx
 // hides the pgx connection River needs, so the connection is pinned first
 // and River is handed a thin pgx.Tx over the same connection.

@@ -187,18 +187,19 @@ func (a *API) CreateThread(c echo.Context) error {
 }
 
 type threadJSON struct {
-	ID           int64              `json:"id"`
-	Forum        string             `json:"forum"`
-	Title        string             `json:"title"`
-	Anonymous    bool               `json:"anonymous"`
-	AuthorHandle string             `json:"author_handle"`
-	State        models.ThreadState `json:"state"`
-	Pinned       bool               `json:"pinned"`
-	ReplyCount   int                `json:"reply_count"`
-	CreatedAt    time.Time          `json:"created_at"`
-	LastPostAt   time.Time          `json:"last_post_at"`
-	Following    bool               `json:"following"`
-	Tags         []string           `json:"tags"`
+	ID                 int64              `json:"id"`
+	Forum              string             `json:"forum"`
+	Title              string             `json:"title"`
+	Anonymous          bool               `json:"anonymous"`
+	AuthorHandle       string             `json:"author_handle"`
+	State              models.ThreadState `json:"state"`
+	Pinned             bool               `json:"pinned"`
+	ReplyCount         int                `json:"reply_count"`
+	HasClinicianAnswer bool               `json:"has_clinician_answer"`
+	CreatedAt          time.Time          `json:"created_at"`
+	LastPostAt         time.Time          `json:"last_post_at"`
+	Following          bool               `json:"following"`
+	Tags               []string           `json:"tags"`
 }
 
 func (a *API) threadJSON(c echo.Context, v Viewer, id int64, status int) error {
@@ -208,7 +209,7 @@ func (a *API) threadJSON(c echo.Context, v Viewer, id int64, status int) error {
 	}
 	t := tv.Thread
 	return c.JSON(status, threadJSON{ID: t.ID, Forum: tv.Forum.Slug, Title: t.Title, Anonymous: t.Anonymous, AuthorHandle: tv.AuthorHandle,
-		State: t.State, Pinned: t.Pinned, ReplyCount: t.ReplyCount, CreatedAt: t.CreatedAt, LastPostAt: t.LastPostAt, Following: tv.Following, Tags: tagsOrEmpty(t.Tags)})
+		State: t.State, Pinned: t.Pinned, ReplyCount: t.ReplyCount, HasClinicianAnswer: t.HasClinicianAnswer, CreatedAt: t.CreatedAt, LastPostAt: t.LastPostAt, Following: tv.Following, Tags: tagsOrEmpty(t.Tags)})
 }
 
 func tagsOrEmpty(t []string) []string {

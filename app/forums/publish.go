@@ -34,25 +34,33 @@ func (s *Service) PublishAnonymised(ctx context.Context, tx *database.Tx, forumI
 	if n := len(answers); n > 0 && answers[n-1].At.After(now) {
 		last = answers[n-1].At
 	}
+	// The answers are ordinary posts by their clinician: they count as a
+	// clinician's answer only if the clinician is verified now, and lose
+	// that like any other post (VerificationEnded).
+	verified := make([]bool, len(answers))
+	answered := false
+	for i, a := range answers {
+		if err := tx.Raw(`SELECT EXISTS (SELECT 1 FROM credentials WHERE user_id = ? AND status = 'verified' AND verified_until > ?)`, a.AuthorID, now).
+			Scan(&verified[i]).Error; err != nil {
+			return 0, err
+		}
+		answered = answered || (verified[i] && a.AuthorID != askerID)
+	}
 	t := models.Thread{ForumID: f.ID, AuthorID: askerID, Title: form.Title, Anonymous: true, State: models.ThreadOpen, Visibility: models.Visible,
-		ReplyCount: len(answers), HasClinicianAnswer: len(answers) > 0, CreatedAt: now, LastPostAt: last}
+		ReplyCount: len(answers), HasClinicianAnswer: answered, CreatedAt: now, LastPostAt: last}
 	if err := tx.Create(&t).Error; err != nil {
 		return 0, err
 	}
 	if err := tx.Create(&models.Post{ThreadID: t.ID, AuthorID: askerID, Body: form.Body, BodyHTML: html, Anonymous: true, Visibility: models.Visible, CreatedAt: now}).Error; err != nil {
 		return 0, err
 	}
-	for _, a := range answers {
+	for i, a := range answers {
 		ahtml, err := s.md.Render(a.Body)
 		if err != nil {
 			return 0, err
 		}
-		var verified bool
-		if err := tx.Raw(`SELECT EXISTS (SELECT 1 FROM credentials WHERE user_id = ? AND status = 'verified' AND verified_until > ?)`, a.AuthorID, now).Scan(&verified).Error; err != nil {
-			return 0, err
-		}
 		if err := tx.Create(&models.Post{ThreadID: t.ID, AuthorID: a.AuthorID, Body: a.Body, BodyHTML: ahtml, Visibility: models.Visible,
-			AuthorWasClinician: verified, CreatedAt: now}).Error; err != nil {
+			AuthorWasClinician: verified[i], CreatedAt: now}).Error; err != nil {
 			return 0, err
 		}
 	}

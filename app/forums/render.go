@@ -112,6 +112,8 @@ func postsHTML(d *threadData, csrfToken func() string) template.HTML {
 				b.s(`" title="What was verified">Verified · `)
 				b.t(p.ClinicianBadge)
 				b.s(`</a>`)
+			} else if p.ClinicianStatus == ClinicianVerifiedWhenWritten {
+				b.s(` <span class="tag clinician-then" title="A verified clinician when this was written">` + ClinicianWhenWrittenLabel + `</span>`)
 			}
 		}
 		b.s(`</p><p class="meta"><a href="/t/`)

@@ -107,7 +107,9 @@ func indexLater(ctx context.Context, tx *database.Tx, threadID int64) error {
 }
 
 // ThreadIDs calls fn with batches of the ids of every thread of a forum
-// or every thread a clinician replied to.
+// or every thread a clinician replied to. After a revocation the latter
+// finds nothing (the posts no longer count as a clinician's):
+// VerificationEnded enqueues those threads itself.
 func (s *Service) ThreadIDs(ctx context.Context, args models.IndexThreadsArgs, batch int, fn func(ids []int64) error) error {
 	var q string
 	var arg int64

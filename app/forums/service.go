@@ -399,7 +399,7 @@ type PostRow struct {
 	Mine               bool   `json:"mine"`
 	Body               string `json:"body,omitempty"` // markdown, only for the author
 	BodyHTML           string `json:"body_html"`
-	AuthorWasClinician bool   `json:"author_was_clinician"` // verified when this post was written
+	AuthorWasClinician bool   `json:"author_was_clinician"` // verified when this post was written, and not revoked since
 	// ClinicianBadge is "Registered nurse · Cardiology" while the author is
 	// a verified clinician (never on anonymous posts), else "".
 	ClinicianBadge string                       `json:"clinician_badge"`
@@ -413,6 +413,12 @@ type PostRow struct {
 	EditedAt       *time.Time                   `json:"edited_at"`
 	DeletedAt      *time.Time                   `json:"deleted_at"`
 
+	// ClinicianStatus is what the post shows of its author's verification:
+	// ClinicianVerifiedNow (the live badge), ClinicianVerifiedWhenWritten
+	// (a clinician's answer whose author is no longer verified, but was not
+	// revoked) or "".
+	ClinicianStatus string `json:"clinician_status"`
+
 	// Display fields, computed once in Go so the page template stays a
 	// plain walk over values (template function calls are costly).
 	mine       [4]bool // the viewer's reactions, in models.ReactionKinds order
@@ -421,6 +427,16 @@ type PostRow struct {
 	PrevID     int64   `json:"-" gorm:"-"`
 	RoleLabel  string  `json:"-" gorm:"-"`
 }
+
+// What a post shows of its author's verification (PostRow.ClinicianStatus).
+const (
+	ClinicianVerifiedNow         = "verified"
+	ClinicianVerifiedWhenWritten = "verified_when_written"
+)
+
+// ClinicianWhenWrittenLabel is the note on a clinician's answer whose author
+// is no longer verified (expired, not revoked).
+const ClinicianWhenWrittenLabel = "Clinician at the time of writing"
 
 // counts returns the reaction counts in models.ReactionKinds order.
 func (r *PostRow) counts() [4]int {
@@ -611,6 +627,12 @@ func decorate(rows []PostRow) {
 	for i := range rows {
 		r := &rows[i]
 		r.PrevID = r.ID - 1
+		switch {
+		case r.ClinicianBadge != "":
+			r.ClinicianStatus = ClinicianVerifiedNow
+		case r.AuthorWasClinician && !r.Anonymous:
+			r.ClinicianStatus = ClinicianVerifiedWhenWritten
+		}
 		switch models.Role(r.AuthorRole) {
 		case models.RoleAdmin:
 			r.RoleLabel = "Admin"

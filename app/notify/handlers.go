@@ -86,6 +86,16 @@ func (h *Handlers) Open(c echo.Context) error {
 	}
 	if qid, err := strconv.ParseInt(c.FormValue("question"), 10, 64); err == nil && qid > 0 {
 		to = "/questions/" + strconv.FormatInt(qid, 10)
+		// Offers and the pool move on: the clinician's dashboard says so
+		// instead of a page that no longer opens for them.
+		switch c.FormValue("to") {
+		case "clinician":
+			to = "/clinician/questions?offer=" + strconv.FormatInt(qid, 10)
+		case "oversight":
+			to = "/admin/questions"
+		}
+	} else if c.FormValue("to") == "clinician" {
+		to = "/clinician/questions"
 	}
 	if cid, err := strconv.ParseInt(c.FormValue("credential"), 10, 64); err == nil && cid > 0 {
 		to = "/clinician"

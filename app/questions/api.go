@@ -1,6 +1,7 @@
 package questions
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
 	"time"
@@ -35,31 +36,39 @@ type eventJSON struct {
 }
 
 type questionJSON struct {
-	ID             int64                 `json:"id"`
-	Title          string                `json:"title"`
-	Body           string                `json:"body"`
-	BodyHTML       string                `json:"body_html"`
-	Status         models.QuestionStatus `json:"status"`
-	Forum          string                `json:"forum"`
-	Specialty      string                `json:"specialty"`
-	Clinician      string                `json:"clinician,omitempty"` // once a clinician took it
-	RespondBy      *time.Time            `json:"respond_by,omitempty"`
-	Rating         *string               `json:"rating"`
-	PublishConsent bool                  `json:"publish_consent"`
-	You            string                `json:"you"` // asker or clinician
-	Messages       []messageJSON         `json:"messages"`
-	Timeline       []eventJSON           `json:"timeline,omitempty"` // the asker's
-	Readers        []Reader              `json:"readers,omitempty"`  // the asker's: who else read it
-	CreatedAt      time.Time             `json:"created_at"`
+	ID              int64                 `json:"id"`
+	Title           string                `json:"title"`
+	Body            string                `json:"body"`
+	BodyHTML        string                `json:"body_html"`
+	Status          models.QuestionStatus `json:"status"`
+	StatusText      string                `json:"status_text"` // where it stands and what happens next, in words
+	Urgent          bool                  `json:"urgent"`
+	Forum           string                `json:"forum"`
+	Specialty       string                `json:"specialty"`
+	Clinician       string                `json:"clinician,omitempty"`          // the asker's: who took it
+	ClinicianStatus string                `json:"clinician_standing,omitempty"` // and their verification
+	RespondBy       *time.Time            `json:"respond_by,omitempty"`
+	AnswerBy        *time.Time            `json:"answer_by,omitempty"`
+	Rating          *string               `json:"rating"`
+	PublishConsent  bool                  `json:"publish_consent"`
+	You             string                `json:"you"` // asker or clinician
+	Messages        []messageJSON         `json:"messages"`
+	EarlierHidden   int                   `json:"earlier_messages_not_shared,omitempty"` // the clinician's
+	ShareChoice     bool                  `json:"can_share_earlier_conversation,omitempty"`
+	CanReopen       bool                  `json:"can_reopen,omitempty"`
+	Timeline        []eventJSON           `json:"timeline,omitempty"` // the asker's
+	Readers         []Reader              `json:"readers,omitempty"`  // the asker's: who else read it
+	CreatedAt       time.Time             `json:"created_at"`
 }
 
 func toJSON(v *View) questionJSON {
 	q := v.Question
-	out := questionJSON{ID: q.ID, Title: q.Title, Body: q.Body, BodyHTML: q.BodyHTML, Status: q.Status, Forum: v.ForumSlug, Specialty: v.SpecialtyName,
-		Clinician: v.AssigneeName, RespondBy: q.RespondBy, Rating: q.Rating, PublishConsent: q.PublishConsent, You: "clinician",
-		Messages: []messageJSON{}, Readers: v.Readers, CreatedAt: q.CreatedAt}
+	out := questionJSON{ID: q.ID, Title: q.Title, Body: q.Body, BodyHTML: q.BodyHTML, Status: q.Status, StatusText: v.Status, Urgent: q.Urgent(),
+		Forum: v.ForumSlug, Specialty: v.SpecialtyName, RespondBy: q.RespondBy, AnswerBy: q.AnswerBy, Rating: q.Rating,
+		PublishConsent: q.PublishConsent, You: "clinician", Messages: []messageJSON{}, EarlierHidden: v.EarlierHidden, CreatedAt: q.CreatedAt}
 	if v.Asker {
-		out.You = "asker"
+		out.You, out.Clinician, out.ClinicianStatus, out.Readers = "asker", v.AssigneeName, v.AssigneeLabel, v.Readers
+		out.ShareChoice, out.CanReopen = v.ShareChoice, v.CanReopen
 	}
 	for _, m := range v.Messages {
 		out.Messages = append(out.Messages, messageJSON{ID: m.ID, Author: m.Author, FromAsker: m.FromAsker, BodyHTML: m.BodyHTML, InfoRequest: m.InfoRequest, CreatedAt: m.CreatedAt})
@@ -98,7 +107,8 @@ func (a *API) Ask(c echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, "The request body must be a JSON object.")
 	}
 	q, err := a.h.svc.Ask(c.Request().Context(), web.CurrentUser(c), form)
-	if ue, ok := err.(*UrgentError); ok {
+	var ue *UrgentError
+	if errors.As(err, &ue) {
 		return c.JSON(http.StatusUnprocessableEntity, map[string]any{"error": map[string]any{"code": "urgent",
 			"message": "Your question mentions " + joinTerms(ue.Terms) + ". If this is happening now, call your local emergency number. To send the question anyway, confirm it is not an emergency.",
 			"fields":  map[string]string{"not_emergency": "Confirm that this is not an emergency."}}})
@@ -106,7 +116,23 @@ func (a *API) Ask(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return a.show(c, q.ID, http.StatusCreated)
+	v, err := a.h.svc.Get(c.Request().Context(), web.CurrentUser(c), q.ID, c.RealIP())
+	if err != nil {
+		return err
+	}
+	out := askedJSON{questionJSON: toJSON(v), Crisis: q.Crisis}
+	if q.Crisis {
+		out.SupportURL = "/support"
+	}
+	return c.JSON(http.StatusCreated, out)
+}
+
+// askedJSON is a new question; a crisis match points to the crisis
+// resources, which clients show before anything else.
+type askedJSON struct {
+	questionJSON
+	Crisis     bool   `json:"crisis"`
+	SupportURL string `json:"support_url,omitempty"`
 }
 
 func joinTerms(t []string) string {
@@ -158,6 +184,29 @@ func (a *API) Decline(c echo.Context) error {
 // Claim from the pool.
 func (a *API) Claim(c echo.Context) error {
 	return a.act(c, func(u *models.User, id int64) error { return a.h.svc.Claim(c.Request().Context(), u, id) })
+}
+
+// HandBack gives a held question back: {"reason"} (never shown to the asker).
+func (a *API) HandBack(c echo.Context) error {
+	var body struct {
+		Reason string `json:"reason"`
+	}
+	if err := c.Bind(&body); err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, "The request body must be a JSON object.")
+	}
+	return a.act(c, func(u *models.User, id int64) error {
+		return a.h.svc.HandBack(c.Request().Context(), u, id, body.Reason)
+	})
+}
+
+// Reopen a closed question.
+func (a *API) Reopen(c echo.Context) error {
+	return a.act(c, func(u *models.User, id int64) error { return a.h.svc.Reopen(c.Request().Context(), u, id) })
+}
+
+// ShareHistory gives the new clinician the earlier conversation.
+func (a *API) ShareHistory(c echo.Context) error {
+	return a.act(c, func(u *models.User, id int64) error { return a.h.svc.ShareHistory(c.Request().Context(), u, id) })
 }
 
 // Withdraw a question.

@@ -20,10 +20,12 @@ const (
 	TplAsk       = "pages/questions/ask.html"
 	TplQuestion  = "pages/questions/question.html"
 	TplDashboard = "pages/questions/dashboard.html"
+	TplMovedOn   = "pages/questions/moved_on.html"
+	TplOversight = "pages/questions/oversight.html"
 )
 
 // Templates lists every page this package renders, checked at start-up.
-var Templates = []string{TplMine, TplAsk, TplQuestion, TplDashboard}
+var Templates = []string{TplMine, TplAsk, TplQuestion, TplDashboard, TplMovedOn, TplOversight}
 
 // Handlers serves the private-question pages.
 type Handlers struct {
@@ -59,8 +61,10 @@ func (h *Handlers) Mine(c echo.Context) error {
 
 type askData struct {
 	Forums      []forumRow
-	Specialties []struct{ Code, Label string }
+	Specialties []SpecialtyOption
+	UsualWait   string
 	Urgent      []string
+	Limit       string // the member has too many open questions
 }
 
 func (h *Handlers) renderAsk(c echo.Context, status int, form AskForm, err error) error {
@@ -69,20 +73,24 @@ func (h *Handlers) renderAsk(c echo.Context, status int, form AskForm, err error
 	if ferr != nil {
 		return ferr
 	}
-	d := askData{Forums: forums}
-	if ferr := h.svc.db.Gorm.WithContext(ctx).Raw(`SELECT code, label FROM specialties ORDER BY label`).Scan(&d.Specialties).Error; ferr != nil {
+	choices, ferr := h.svc.Choices(ctx)
+	if ferr != nil {
 		return ferr
 	}
+	d := askData{Forums: forums, Specialties: choices.Specialties, UsualWait: Wait(choices.UsualWait)}
 	p := h.r.NewPage(c, "Ask a clinician privately")
 	p.Noindex = true
 	p.Form.Values = map[string]string{"forum": form.Forum, "specialty": form.Specialty, "title": form.Title, "body": form.Body}
 	var ve *models.ValidationError
 	var ue *UrgentError
+	var ce *models.ConflictError
 	switch {
 	case errors.As(err, &ve):
 		p.Form.Errors, p.Form.Message = ve.Fields, ve.Message
 	case errors.As(err, &ue):
 		d.Urgent = ue.Terms
+	case errors.As(err, &ce):
+		d.Limit = ce.Message
 	}
 	p.Data = d
 	return h.r.Render(c, status, TplAsk, p)
@@ -100,14 +108,22 @@ func (h *Handlers) Ask(c echo.Context) error {
 	q, err := h.svc.Ask(c.Request().Context(), web.CurrentUser(c), form)
 	var ve *models.ValidationError
 	var ue *UrgentError
+	var ce *models.ConflictError
 	switch {
 	case errors.As(err, &ve), errors.As(err, &ue):
 		return h.renderAsk(c, http.StatusUnprocessableEntity, form, err)
+	case errors.As(err, &ce):
+		return h.renderAsk(c, http.StatusConflict, form, err)
 	case err != nil:
 		return err
 	}
-	h.cookies.SetFlash(c, "Your question is private. "+q.Status.Label()+"; you will get a notification at every step.")
-	return web.Redirect(c, "/questions/"+strconv.FormatInt(q.ID, 10))
+	to := "/questions/" + strconv.FormatInt(q.ID, 10)
+	h.cookies.SetFlash(c, "Your question is sent, and only you and the clinician who takes it can read it. You get a notification when a clinician takes it and at every step after.")
+	if q.Crisis {
+		// As after a message: the crisis resources come first.
+		return web.Redirect(c, "/support?next="+url.QueryEscape(to))
+	}
+	return web.Redirect(c, to)
 }
 
 type questionData struct {
@@ -141,6 +157,27 @@ func (h *Handlers) Question(c echo.Context) error {
 		return err
 	}
 	return h.renderQuestion(c, http.StatusOK, id, nil, nil)
+}
+
+// movedOn answers a clinician's action on a question that is not (or no
+// longer) theirs: 404, exactly as for a missing id, with a way back.
+func (h *Handlers) movedOn(c echo.Context) error {
+	p := h.r.NewPage(c, "This question is not available to you")
+	p.Noindex = true
+	return h.r.Render(c, http.StatusNotFound, TplMovedOn, p)
+}
+
+// clinicianAct is act for the clinician's actions on offers and the pool:
+// a question that is not theirs to take gets the moved-on page.
+func (h *Handlers) clinicianAct(c echo.Context, do func(u *models.User, id int64) error, done, after string) error {
+	if _, err := idParam(c); err != nil {
+		return h.movedOn(c)
+	}
+	err := h.act(c, do, done, after)
+	if errors.Is(err, models.ErrNotFound) {
+		return h.movedOn(c)
+	}
+	return err
 }
 
 // act runs a question action and goes back to the question (or, when the
@@ -178,20 +215,51 @@ func (h *Handlers) act(c echo.Context, do func(u *models.User, id int64) error, 
 
 // Accept, Decline and Claim are the clinician's; Withdraw, Close and Rate the asker's.
 func (h *Handlers) Accept(c echo.Context) error {
-	return h.act(c, func(u *models.User, id int64) error { return h.svc.Accept(c.Request().Context(), u, id) },
+	return h.clinicianAct(c, func(u *models.User, id int64) error { return h.svc.Accept(c.Request().Context(), u, id) },
 		"You have taken this question. The member sees that a clinician is working on it.", "")
 }
 
 // Decline hands an offer back.
 func (h *Handlers) Decline(c echo.Context) error {
-	return h.act(c, func(u *models.User, id int64) error { return h.svc.Decline(c.Request().Context(), u, id) },
+	return h.clinicianAct(c, func(u *models.User, id int64) error { return h.svc.Decline(c.Request().Context(), u, id) },
 		"Declined. The question goes to another clinician.", "/clinician/questions")
 }
 
 // Claim takes a question from the pool.
 func (h *Handlers) Claim(c echo.Context) error {
-	return h.act(c, func(u *models.User, id int64) error { return h.svc.Claim(c.Request().Context(), u, id) },
+	return h.clinicianAct(c, func(u *models.User, id int64) error { return h.svc.Claim(c.Request().Context(), u, id) },
 		"The question is yours. The member sees that a clinician is working on it.", "")
+}
+
+// HandBack gives a held question back with a reason the member never sees.
+func (h *Handlers) HandBack(c echo.Context) error {
+	id, err := idParam(c)
+	if err != nil {
+		return err
+	}
+	reason := c.FormValue("reason")
+	err = h.svc.HandBack(c.Request().Context(), web.CurrentUser(c), id, reason)
+	var ve *models.ValidationError
+	switch {
+	case errors.As(err, &ve):
+		return h.renderQuestion(c, http.StatusUnprocessableEntity, id, map[string]string{"reason": reason}, err)
+	case err != nil:
+		return err
+	}
+	h.cookies.SetFlash(c, "You handed the question back. It goes to another clinician now; the member is told it changed hands, not why.")
+	return web.Redirect(c, "/clinician/questions")
+}
+
+// Reopen continues a closed question.
+func (h *Handlers) Reopen(c echo.Context) error {
+	return h.act(c, func(u *models.User, id int64) error { return h.svc.Reopen(c.Request().Context(), u, id) },
+		"Reopened. Write what you would like to add.", "")
+}
+
+// ShareHistory gives the new clinician the earlier conversation.
+func (h *Handlers) ShareHistory(c echo.Context) error {
+	return h.act(c, func(u *models.User, id int64) error { return h.svc.ShareHistory(c.Request().Context(), u, id) },
+		"The clinician who takes your question now can read your earlier conversation.", "")
 }
 
 // Withdraw takes a question back.
@@ -251,6 +319,8 @@ func (h *Handlers) Message(c echo.Context) error {
 
 type dashboardData struct {
 	*Dashboard
+	Offer   int64 // the question a notification pointed to
+	MovedOn bool  // and it is no longer the clinician's
 }
 
 // Dashboard is the clinician's view of offers, their questions and the pool.
@@ -264,7 +334,11 @@ func (h *Handlers) Dashboard(c echo.Context) error {
 	for i := range d.Offers {
 		d.Offers[i].Remaining = Remaining(h.svc.now(), d.Offers[i].RespondBy)
 	}
-	p.Data = dashboardData{Dashboard: d}
+	data := dashboardData{Dashboard: d}
+	if id, err := strconv.ParseInt(c.QueryParam("offer"), 10, 64); err == nil && id > 0 {
+		data.Offer, data.MovedOn = id, !d.Has(id)
+	}
+	p.Data = data
 	return h.r.Render(c, http.StatusOK, TplDashboard, p)
 }
 

@@ -130,15 +130,29 @@ func BenchmarkRouting(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	q := h.ask("asker", "heart", "A question to route", "Text.")
+	// Specialists cover the question: one query over them.
+	b.Run("specialists", func(b *testing.B) {
+		q := h.ask("asker", "heart", "A question to route", "Text.")
+		benchDecide(b, h, q.ID)
+	})
+	// Nobody covers the condition's specialty and nobody takes general
+	// questions: the fallback chain reads every clinician taking questions.
+	h.forum("kidneys", func(f *forums.ForumForm) { f.Specialties = []string{"nephrology"} })
+	b.Run("fallback to anyone", func(b *testing.B) {
+		q := h.ask("asker", "kidneys", "A question nobody specialises in", "Text.")
+		benchDecide(b, h, q.ID)
+	})
+}
+
+func benchDecide(b *testing.B, h *harness, id int64) {
 	ctx := b.Context()
-	if c, ok, err := h.app.Questions.Decide(ctx, q.ID); err != nil || !ok || !strings.HasPrefix(h.userByID(c.ID).Handle, "clin_") {
+	if c, ok, err := h.app.Questions.Decide(ctx, id); err != nil || !ok || !strings.HasPrefix(h.userByID(c.ID).Handle, "clin_") {
 		b.Fatalf("decide: %v %v %+v", ok, err, c)
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
-		if _, ok, err := h.app.Questions.Decide(ctx, q.ID); err != nil || !ok {
+		if _, ok, err := h.app.Questions.Decide(ctx, id); err != nil || !ok {
 			b.Fatal(err)
 		}
 	}

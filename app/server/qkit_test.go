@@ -36,7 +36,7 @@ func (h *harness) ask(handle, forum, title, body string) *models.Question {
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	return q
+	return q.Question
 }
 
 func (h *harness) question(id int64) models.Question {

@@ -149,9 +149,17 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 		DocumentRetention: time.Duration(cfg.DocumentRetentionDays) * 24 * time.Hour})
 	river.AddWorker(workers, &clinicians.SweepWorker{Svc: clinSvc})
 	forumSvc := forums.New(d.DB, d.Now, markdown.New(), inApp, d.Log)
-	qSvc := questions.New(d.DB, d.Now, markdown.New(), inApp, forumSvc, d.Log, questions.Options{
-		RespondWithin: cfg.QuestionRespondWithin, MaxOffers: cfg.QuestionMaxOffers, UrgentTerms: cfg.UrgentTerms})
+	clinSvc.OnVerificationEnded(forumSvc)
+	qSvc := questions.New(d.DB, d.Now, markdown.New(), inApp, forumSvc, clinSvc, d.Log, questions.Options{
+		RespondWithin: cfg.QuestionRespondWithin, MaxOffers: cfg.QuestionMaxOffers, UrgentTerms: cfg.UrgentTerms,
+		AnswerWithin: cfg.QuestionAnswerWithin, UrgentAnswerWithin: cfg.QuestionUrgentAnswerWithin, QuietClose: cfg.QuestionAutoClose,
+		ReopenWithin: cfg.QuestionReopenWithin, WaitAlert: cfg.QuestionWaitAlert, UrgentWaitAlert: cfg.QuestionUrgentWaitAlert,
+		PoolCooling: cfg.QuestionPoolCooling, PauseAfterTimeouts: cfg.QuestionPauseAfter, MaxOpenPerMember: cfg.QuestionMaxOpenPerMember})
 	river.AddWorker(workers, &questions.OfferDeadlineWorker{Svc: qSvc})
+	river.AddWorker(workers, &questions.SweepWorker{Svc: qSvc})
+	// A clinician whose verification ends loses their questions in the same
+	// transaction.
+	clinSvc.OnVerificationEnded(qSvc)
 	modSvc := moderation.New(d.DB, d.Now, inApp, d.Log, moderation.Options{HideThreshold: cfg.ReportHideThreshold})
 	forumSvc.SetSafety(modSvc, modSvc, cfg.NewMemberApprovals)
 	searchClient := search.New(cfg.MeiliURL, cfg.MeiliAPIKey, cfg.MeiliPrefix)
@@ -161,7 +169,9 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 	river.AddWorker(workers, &search.IndexThreadsWorker{Client: searchClient, Source: forumSvc})
 	river.AddWorker(workers, &search.SettingsWorker{Client: searchClient})
 	qSvc.SetSafety(modSvc)
-	modSvc.SetAccounts(authSvc, inApp)
+	// A suspended or banned clinician's questions move on in the same
+	// transaction as the suspension.
+	modSvc.SetAccounts(restrictions{auth: authSvc, questions: qSvc}, inApp)
 	a := &App{
 		Clinicians: clinSvc,
 		Questions:  qSvc,
@@ -177,6 +187,8 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 		periodic: []*river.PeriodicJob{
 			river.NewPeriodicJob(river.PeriodicInterval(time.Hour), func() (river.JobArgs, *river.InsertOpts) { return auth.PruneArgs{}, nil }, &river.PeriodicJobOpts{RunOnStart: true}),
 			river.NewPeriodicJob(river.PeriodicInterval(10*time.Minute), func() (river.JobArgs, *river.InsertOpts) { return clinicians.SweepArgs{}, nil }, &river.PeriodicJobOpts{RunOnStart: true}),
+			// Private questions: deadlines, reminders, auto-close, the pool and wait alerts.
+			river.NewPeriodicJob(river.PeriodicInterval(time.Minute), func() (river.JobArgs, *river.InsertOpts) { return questions.SweepArgs{}, nil }, &river.PeriodicJobOpts{RunOnStart: true}),
 			// The search index's settings, at every start (retried while
 			// Meilisearch is away) and every six hours: applying them is idempotent.
 			river.NewPeriodicJob(river.PeriodicInterval(6*time.Hour), func() (river.JobArgs, *river.InsertOpts) { return models.SearchSettingsArgs{}, nil }, &river.PeriodicJobOpts{RunOnStart: true}),
@@ -282,4 +294,20 @@ func (a *App) Ready(ctx context.Context) (map[string]string, bool) {
 		a.log.WarnContext(ctx, "readiness: meilisearch", "error", err.Error())
 	}
 	return out, ok
+}
+
+// restrictions restricts an account (app/auth) and, in the same
+// transaction, moves on the private questions the member held as a
+// clinician (app/questions).
+type restrictions struct {
+	auth      *auth.Service
+	questions *questions.Service
+}
+
+// Restrict implements moderation.Accounts.
+func (r restrictions) Restrict(ctx context.Context, tx *database.Tx, userID int64, until *time.Time) error {
+	if err := r.auth.Restrict(ctx, tx, userID, until); err != nil {
+		return err
+	}
+	return r.questions.ReleaseHeldBy(ctx, tx, userID)
 }

@@ -252,7 +252,7 @@ func seedQuestions(ctx context.Context, db *database.DB, log *slog.Logger, users
 	clock := func() time.Time { return time.Now().UTC().Add(-2 * time.Hour) }
 	inApp := notify.NewInApp(db.Gorm, clock)
 	md := markdown.New()
-	svc := questions.New(db, clock, md, inApp, forums.New(db, clock, md, inApp, log), log, questions.Options{})
+	svc := questions.New(db, clock, md, inApp, forums.New(db, clock, md, inApp, log), nil, log, questions.Options{})
 	q, err := svc.Ask(ctx, users["tom_t2"], questions.AskForm{Forum: "type-2-diabetes", Specialty: "endocrinology",
 		Title: "Is my new tablet the reason I feel sick?",
 		Body:  "I started a new diabetes tablet two weeks ago and feel queasy most mornings. Is that common, and should it settle?"})

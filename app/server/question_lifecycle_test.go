@@ -1,0 +1,748 @@
+package server_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"kindred/app/clinicians"
+	"kindred/app/forums"
+	"kindred/app/questions"
+	"kindred/models"
+)
+
+// assignee is the handle offered or holding the question ("" for nobody).
+func (h *harness) assignee(id int64) string {
+	h.t.Helper()
+	q := h.question(id)
+	if q.AssigneeID == nil {
+		return ""
+	}
+	return h.userByID(*q.AssigneeID).Handle
+}
+
+// timeline is the asker's timeline as event kinds.
+func (h *harness) timeline(id int64) string {
+	h.t.Helper()
+	var kinds []string
+	h.app.DB.Gorm.Raw(`SELECT kind FROM question_events WHERE question_id = ? ORDER BY id`, id).Scan(&kinds)
+	return strings.Join(kinds, ", ")
+}
+
+func (h *harness) sweep() questions.SweepResult {
+	h.t.Helper()
+	res, err := h.app.Questions.Sweep(context.Background())
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return res
+}
+
+func signedIn(h *harness, handle string) *browser {
+	h.t.Helper()
+	b := h.browser()
+	if r := b.signIn(handle, goodPassword); r.StatusCode != http.StatusSeeOther {
+		h.t.Fatalf("sign in %s: %d", handle, r.StatusCode)
+	}
+	return b
+}
+
+// TestLosingVerificationEndsAccess: revocation during an offer, a
+// suspension after accepting, a lapse after answering and a revocation
+// after answering each end the clinician's access at once and move the
+// question on; the asker is told, chooses whether the next clinician reads
+// the earlier conversation, and sees each clinician's standing.
+func TestLosingVerificationEndsAccess(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{env: map[string]string{"KINDRED_QUESTION_MAX_OFFERS": "10"}})
+	h.licensing()
+	ctx := context.Background()
+	h.forum("heart", func(f *forums.ForumForm) { f.Specialties = []string{"cardiology"} })
+	docA := h.clinician("dr_a", "cardiology")
+	docB := h.clinician("dr_b", "cardiology")
+	docC := h.clinician("dr_c", "cardiology")
+	h.clinician("dr_d", "cardiology")
+	asker := h.member("pat")
+	q := h.ask("pat", "heart", "Ankles swell after my new tablets", "Since starting amlodipine my ankles swell by evening.")
+	id := itoa(q.ID)
+	if h.assignee(q.ID) != "dr_a" {
+		t.Fatalf("first offer to %q", h.assignee(q.ID))
+	}
+	aB := signedIn(h, "dr_a")
+	if r := aB.get("/questions/" + id); r.StatusCode != http.StatusOK {
+		t.Fatalf("the offeree cannot read the offer: %d", r.StatusCode)
+	}
+
+	// During the offer: revoked → gone at once, offered to the next.
+	status := notifCount(t, h, "pat", models.NotifyQuestionStatus)
+	h.revoke(h.user("dr_a"))
+	if h.assignee(q.ID) != "dr_b" || h.question(q.ID).Status != models.QuestionOffered {
+		t.Fatalf("after revoking the offeree: %s %s", h.question(q.ID).Status, h.assignee(q.ID))
+	}
+	if r := aB.get("/questions/" + id); r.StatusCode != http.StatusNotFound {
+		t.Errorf("the revoked offeree reads the question: %d", r.StatusCode)
+	}
+	if err := h.app.Questions.Accept(ctx, docA, q.ID); !errors.Is(err, models.ErrNotFound) {
+		t.Errorf("the revoked offeree accepts: %v", err)
+	}
+	if notifCount(t, h, "pat", models.NotifyQuestionStatus) != status+1 || notifCount(t, h, "dr_a", models.NotifyQuestionMoved) != 1 {
+		t.Error("the asker or the revoked clinician was not told")
+	}
+	if !strings.Contains(asker.get("/questions/"+id).body, "The clinician is no longer available to answer") {
+		t.Error("the asker's timeline does not say what happened")
+	}
+
+	// After accepting: suspended → gone, and the next clinician reads the
+	// earlier conversation only once the asker shares it.
+	if err := h.app.Questions.Accept(ctx, docB, q.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.app.Questions.Message(ctx, docB, q.ID, questions.MessageForm{Body: "Do both ankles swell, or one? SWELL-QUESTION", InfoRequest: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.app.Questions.Message(ctx, h.user("pat"), q.ID, questions.MessageForm{Body: "Both, equally. BOTH-ANKLES"}); err != nil {
+		t.Fatal(err)
+	}
+	gm := h.user(h.ensureAdmin())
+	if err := h.app.Moderation.ActOnMember(ctx, gm, models.TargetUser, docB.ID, "suspend", "Abusive messages to members", h.clock.Now().Add(30*24*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if h.assignee(q.ID) != "dr_c" || h.question(q.ID).Status != models.QuestionOffered {
+		t.Fatalf("after suspending the holder: %s %s", h.question(q.ID).Status, h.assignee(q.ID))
+	}
+	if _, err := h.app.Questions.Get(ctx, docB, q.ID, ""); !errors.Is(err, models.ErrNotFound) {
+		t.Errorf("the suspended clinician reads it: %v", err)
+	}
+	page := asker.get("/questions/" + id).body
+	if !strings.Contains(page, "Your question changed hands") || !strings.Contains(page, "BOTH-ANKLES") {
+		t.Error("the asker is not asked whether to share the earlier conversation")
+	}
+	if err := h.app.Questions.Accept(ctx, docC, q.ID); err != nil {
+		t.Fatal(err)
+	}
+	cB := signedIn(h, "dr_c")
+	page = cB.get("/questions/" + id).body
+	if strings.Contains(page, "BOTH-ANKLES") || strings.Contains(page, "SWELL-QUESTION") || !strings.Contains(page, "has not shared 2 earlier messages") {
+		t.Error("the new clinician reads the earlier conversation without the asker's consent")
+	}
+	tok := cB.token("write")
+	if a := h.api("GET", "/api/v1/questions/"+id, tok, nil); strings.Contains(a.Raw, "BOTH-ANKLES") || a.Body["earlier_messages_not_shared"] != float64(2) {
+		t.Errorf("API shows the earlier conversation: %s", a.Raw)
+	}
+	if r := asker.post("/questions/"+id+"/share-history", nil); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("share: %d", r.StatusCode)
+	}
+	page = cB.get("/questions/" + id).body
+	if !strings.Contains(page, "BOTH-ANKLES") || !strings.Contains(page, "An earlier clinician") || strings.Contains(page, "dr_b") || strings.Contains(page, ">pat<") {
+		t.Error("after sharing, the new clinician should read the earlier messages, without names")
+	}
+
+	// After answering: a lapse (verification ran out, the credentials
+	// sweep has not run) is caught by the questions sweep.
+	if _, err := h.app.Questions.Message(ctx, docC, q.ID, questions.MessageForm{Body: "Ankle swelling is a known effect of amlodipine. LAPSED-ANSWER"}); err != nil {
+		t.Fatal(err)
+	}
+	h.app.DB.Gorm.Exec(`UPDATE credentials SET verified_until = ? WHERE user_id = ? AND status = 'verified'`, h.clock.Now().Add(time.Hour), docC.ID)
+	h.clock.Advance(2 * time.Hour)
+	if _, err := h.app.Questions.Get(ctx, docC, q.ID, ""); !errors.Is(err, models.ErrNotFound) {
+		t.Errorf("a lapsed clinician reads it before any sweep: %v", err)
+	}
+	if res := h.sweep(); res.Released != 1 {
+		t.Errorf("sweep released %d", res.Released)
+	}
+	if h.assignee(q.ID) != "dr_d" {
+		t.Fatalf("after the lapse: %s", h.assignee(q.ID))
+	}
+	page = asker.get("/questions/" + id).body
+	if !strings.Contains(page, "dr_c (clinician verified at the time)") {
+		t.Error("a lapsed clinician's answer does not say they were verified at the time")
+	}
+
+	// A revoked clinician's answers lose the label, on the page and in the API.
+	if err := h.app.Questions.Accept(ctx, h.user("dr_d"), q.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.app.Questions.Message(ctx, h.user("dr_d"), q.ID, questions.MessageForm{Body: "Raise your legs in the evening. REVOKED-ANSWER"}); err != nil {
+		t.Fatal(err)
+	}
+	h.revoke(h.user("dr_d"))
+	page = asker.get("/questions/" + id).body
+	if !strings.Contains(page, "dr_d (no longer a verified clinician)") || strings.Contains(page, "dr_d (verified clinician)") {
+		t.Error("a revoked clinician's answer keeps its label")
+	}
+	a := h.api("GET", "/api/v1/questions/"+id, asker.token("read"), nil)
+	if !strings.Contains(a.Raw, `"author":"dr_d (no longer a verified clinician)"`) {
+		t.Errorf("API label of a revoked clinician: %s", a.Raw)
+	}
+	// Nobody is left: the question waits, and the asker reads the truth.
+	if got := h.question(q.ID); got.Status != models.QuestionPool || got.AssigneeID != nil {
+		t.Fatalf("with nobody left: %+v", got)
+	}
+	if !strings.Contains(asker.get("/questions/"+id).body, "No clinician is taking questions in this area right now") {
+		t.Error("the asker's status does not say nobody is available")
+	}
+	if n := countWhere(t, h, `SELECT count(*) FROM question_offers WHERE question_id = ? AND outcome = 'released'`, q.ID); n != 4 {
+		t.Errorf("%d released offers, want 4", n)
+	}
+}
+
+// TestExpiryByTheSweepEndsAccess: the credentials sweep expiring a
+// verification moves the clinician's questions on in its transaction.
+func TestExpiryByTheSweepEndsAccess(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{})
+	h.licensing()
+	ctx := context.Background()
+	h.forum("heart", func(f *forums.ForumForm) { f.Specialties = []string{"cardiology"} })
+	first := h.clinician("dr_first", "cardiology")
+	h.account("pat_y", models.RoleMember)
+	q := h.ask("pat_y", "heart", "Palpitations after coffee", "Is one cup a day fine?")
+	if err := h.app.Questions.Accept(ctx, first, q.ID); err != nil {
+		t.Fatal(err)
+	}
+	h.clinician("dr_next", "cardiology") // verified later: their licence runs longer
+	h.app.DB.Gorm.Exec(`UPDATE credentials SET verified_until = ? WHERE user_id = ?`, h.clock.Now().Add(time.Minute), first.ID)
+	h.clock.Advance(2 * time.Minute)
+	if _, err := h.app.Clinicians.Sweep(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if h.assignee(q.ID) != "dr_next" {
+		t.Fatalf("after expiry: %s (%s)", h.assignee(q.ID), h.timeline(q.ID))
+	}
+	if !strings.Contains(h.timeline(q.ID), "released") {
+		t.Errorf("timeline %s", h.timeline(q.ID))
+	}
+}
+
+// TestNoQuestionStrands: a question whose specialty nobody covers reaches
+// a generalist, then anyone taking questions; one declined or timed out
+// everywhere waits in the pool, where earlier offerees see it again after
+// the cooling period, and admins are alerted once when it waits too long.
+func TestNoQuestionStrands(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{env: map[string]string{"KINDRED_QUESTION_MAX_OFFERS": "2"}})
+	h.licensing()
+	ctx := context.Background()
+	h.forum("skin", func(f *forums.ForumForm) { f.Specialties = []string{"dermatology"} })
+	h.forum("heart", func(f *forums.ForumForm) { f.Specialties = []string{"cardiology"} })
+	x := h.clinician("dr_x", "cardiology")
+	y := h.clinician("dr_y", "cardiology")
+	asker := h.member("pat")
+
+	// The ask form lists only specialties somebody covers.
+	form := asker.get("/questions/new").body
+	if !strings.Contains(form, `value="cardiology"`) || strings.Contains(form, `value="dermatology"`) {
+		t.Error("the ask form offers specialties nobody covers")
+	}
+
+	// Nobody covers dermatology: a generalist first, else anyone.
+	gen := h.clinician("dr_gen", "oncology")
+	if err := h.app.Clinicians.SaveSettings(ctx, gen, clinicians.SettingsForm{AcceptingQuestions: true, MaxOpenQuestions: 5, Generalist: true}); err != nil {
+		t.Fatal(err)
+	}
+	skin := h.ask("pat", "skin", "A rash that will not settle", "Red patches on both elbows for a month.")
+	if h.assignee(skin.ID) != "dr_gen" {
+		t.Errorf("a dermatology question went to %q, want the generalist", h.assignee(skin.ID))
+	}
+	if err := h.app.Questions.Decline(ctx, gen, skin.ID); err != nil {
+		t.Fatal(err)
+	}
+	if a := h.assignee(skin.ID); a != "dr_x" {
+		t.Errorf("after the generalist declined: %q, want anyone taking questions (dr_x)", a)
+	}
+	h.app.Questions.Withdraw(ctx, h.user("pat"), skin.ID)
+
+	// Declined everywhere: into the pool, seen by nobody cooling down.
+	if err := h.app.Clinicians.SaveSettings(ctx, gen, clinicians.SettingsForm{AcceptingQuestions: false, MaxOpenQuestions: 5}); err != nil {
+		t.Fatal(err)
+	}
+	q := h.ask("pat", "heart", "Chest flutter when lying down", "It lasts a few seconds.")
+	asked := h.clock.Now()
+	for i := 0; i < 2; i++ {
+		d := h.user(h.assignee(q.ID))
+		if err := h.app.Questions.Decline(ctx, d, q.ID); err != nil {
+			t.Fatalf("%s declines: %v", d.Handle, err)
+		}
+	}
+	if got := h.question(q.ID); got.Status != models.QuestionPool {
+		t.Fatalf("declined everywhere: %+v", got)
+	}
+	for _, d := range []*models.User{x, y} {
+		if pool, _ := h.app.Questions.Pool(ctx, d); len(pool) != 0 {
+			t.Errorf("%s sees the pool while cooling down", d.Handle)
+		}
+	}
+	if !strings.Contains(asker.get("/questions/"+itoa(q.ID)).body, "No clinician is taking questions in this area right now") {
+		t.Error("the asker is not told that nobody can take it now")
+	}
+	// After the cooling period the earlier offerees see it again.
+	h.clock.Advance(2*time.Hour + time.Minute)
+	for _, d := range []*models.User{x, y} {
+		if pool, _ := h.app.Questions.Pool(ctx, d); len(pool) != 1 {
+			t.Errorf("%s does not see the pool after cooling down: %v", d.Handle, pool)
+		}
+	}
+	if !strings.Contains(asker.get("/questions/"+itoa(q.ID)).body, "Waiting for the first suitable clinician") {
+		t.Error("the asker's status does not follow")
+	}
+	// Waiting too long: the admins hear once, without the title.
+	h.clock.Advance(asked.Add(12*time.Hour - time.Minute).Sub(h.clock.Now()))
+	if res := h.sweep(); res.Alerted != 0 {
+		t.Fatal("alerted early")
+	}
+	h.clock.Advance(2 * time.Minute)
+	if res := h.sweep(); res.Alerted != 1 {
+		t.Fatalf("alerted %d", res.Alerted)
+	}
+	h.sweep()
+	if n := notifCount(t, h, h.ensureAdmin(), models.NotifyQuestionWaiting); n != 1 {
+		t.Errorf("%d admin alerts, want 1", n)
+	}
+	admin := signedIn(h, h.ensureAdmin())
+	notes := admin.get("/notifications").body
+	if !strings.Contains(notes, "waited too long for a clinician") || strings.Contains(notes, "Chest flutter") {
+		t.Error("the admin alert is missing or shows the title")
+	}
+	over := admin.get("/admin/questions").body
+	if !strings.Contains(over, "<dt>Overdue</dt><dd class=\"alert\">1</dd>") || strings.Contains(over, "Chest flutter") {
+		t.Errorf("the overview does not show it as overdue, or shows its title")
+	}
+	if err := h.app.Questions.Claim(ctx, x, q.ID); err != nil {
+		t.Fatalf("an earlier offeree takes it after cooling down: %v", err)
+	}
+}
+
+// TestTimedOutEverywhere: offers whose deadline job never ran time out in
+// the sweep; a clinician whose offers keep timing out is paused and told;
+// saving their settings ends the pause.
+func TestTimedOutEverywhere(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{env: map[string]string{"KINDRED_QUESTION_MAX_OFFERS": "2", "KINDRED_QUESTION_PAUSE_AFTER_TIMEOUTS": "2"}})
+	h.licensing()
+	h.forum("heart", func(f *forums.ForumForm) { f.Specialties = []string{"cardiology"} })
+	h.clinician("dr_x", "cardiology")
+	h.clinician("dr_y", "cardiology")
+	h.account("pat", models.RoleMember)
+	h.account("sam", models.RoleMember)
+	q1 := h.ask("pat", "heart", "Blood pressure at night", "Readings are higher after dinner.")
+	q2 := h.ask("sam", "heart", "Statin and grapefruit", "Is a glass of juice a problem?")
+	if h.assignee(q1.ID) != "dr_x" || h.assignee(q2.ID) != "dr_y" {
+		t.Fatalf("offers: %s %s", h.assignee(q1.ID), h.assignee(q2.ID))
+	}
+	h.clock.Advance(24*time.Hour + time.Minute)
+	if res := h.sweep(); res.OffersTimedOut != 2 {
+		t.Fatalf("timed out %d", res.OffersTimedOut)
+	}
+	if h.assignee(q1.ID) != "dr_y" || h.assignee(q2.ID) != "dr_x" {
+		t.Fatalf("second offers: %s %s", h.assignee(q1.ID), h.assignee(q2.ID))
+	}
+	h.clock.Advance(24*time.Hour + time.Minute)
+	h.sweep()
+	for _, q := range []*models.Question{q1, q2} {
+		if got := h.question(q.ID); got.Status != models.QuestionPool {
+			t.Errorf("question %d after timing out everywhere: %s", q.ID, got.Status)
+		}
+	}
+	// Nobody took them for more than 12 hours: the admins heard, once each.
+	if n := notifCount(t, h, h.ensureAdmin(), models.NotifyQuestionWaiting); n != 2 {
+		t.Errorf("%d admin alerts, want one per question", n)
+	}
+	// Both clinicians timed out twice in a row: paused and told.
+	for _, d := range []string{"dr_x", "dr_y"} {
+		var st models.ClinicianSettings
+		h.app.DB.Gorm.Where("user_id = ?", h.user(d).ID).First(&st)
+		if st.AcceptingQuestions || st.PausedAt == nil {
+			t.Errorf("%s not paused: %+v", d, st)
+		}
+		if notifCount(t, h, d, models.NotifyQuestionsPaused) != 1 {
+			t.Errorf("%s not told of the pause", d)
+		}
+	}
+	b := signedIn(h, "dr_x")
+	if !strings.Contains(b.get("/clinician/questions").body, "Your offers are paused") {
+		t.Error("the dashboard does not say the offers are paused")
+	}
+	if r := b.post("/clinician/settings", url.Values{"next": {"/clinician/questions"}, "accepting_questions": {"on"}, "max_open_questions": {"5"}}); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("save settings: %d", r.StatusCode)
+	}
+	if strings.Contains(b.get("/clinician/questions").body, "Your offers are paused") {
+		t.Error("still paused after turning questions back on")
+	}
+	// The question whose offer to them just timed out cools down first.
+	if pool, _ := h.app.Questions.Pool(context.Background(), h.user("dr_x")); len(pool) != 1 {
+		t.Errorf("the unpaused clinician sees %d pooled questions, want 1", len(pool))
+	}
+	h.clock.Advance(2*time.Hour + time.Minute)
+	if pool, _ := h.app.Questions.Pool(context.Background(), h.user("dr_x")); len(pool) != 2 {
+		t.Errorf("after cooling down the clinician sees %d pooled questions, want 2", len(pool))
+	}
+}
+
+// TestAnswerDeadlineHandBackAndAutoClose: after accepting, a reminder and
+// then the answer deadline move the question on; a clinician hands one
+// back with a reason the asker never sees; answered questions close after
+// a quiet week and reopen within 14 days; a member may have three open
+// questions.
+func TestAnswerDeadlineHandBackAndAutoClose(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{})
+	h.licensing()
+	ctx := context.Background()
+	h.forum("heart", func(f *forums.ForumForm) { f.Specialties = []string{"cardiology"} })
+	one := h.clinician("dr_one", "cardiology")
+	two := h.clinician("dr_two", "cardiology")
+	three := h.clinician("dr_three", "cardiology")
+	asker := h.member("pat")
+	q := h.ask("pat", "heart", "Dizzy when I stand up", "Mostly in the morning.")
+	id := itoa(q.ID)
+	if err := h.app.Questions.Accept(ctx, one, q.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got := h.question(q.ID); got.AnswerBy == nil || !got.AnswerBy.Equal(h.clock.Now().Add(48*time.Hour)) {
+		t.Fatalf("answer_by %v", got.AnswerBy)
+	}
+	if !strings.Contains(asker.get("/questions/"+id).body, "aims to answer by") {
+		t.Error("the asker is not told the answer deadline")
+	}
+	h.clock.Advance(35 * time.Hour)
+	if res := h.sweep(); res.Reminded != 0 {
+		t.Error("reminded too early")
+	}
+	h.clock.Advance(time.Hour + time.Minute)
+	h.sweep()
+	h.sweep()
+	if n := notifCount(t, h, "dr_one", models.NotifyQuestionRemind); n != 1 {
+		t.Errorf("%d reminders, want 1", n)
+	}
+	h.clock.Advance(12 * time.Hour)
+	if res := h.sweep(); res.AnswersTimedOut != 1 {
+		t.Fatalf("answers timed out: %d", res.AnswersTimedOut)
+	}
+	if h.assignee(q.ID) != "dr_two" || notifCount(t, h, "dr_one", models.NotifyQuestionMoved) != 1 {
+		t.Fatalf("after the answer deadline: %s", h.assignee(q.ID))
+	}
+	if !strings.Contains(h.timeline(q.ID), "answer timed out") {
+		t.Errorf("timeline %s", h.timeline(q.ID))
+	}
+
+	// Hand-back: a reason is needed; the asker never reads it.
+	if err := h.app.Questions.Accept(ctx, two, q.ID); err != nil {
+		t.Fatal(err)
+	}
+	tb := signedIn(h, "dr_two")
+	if r := tb.post("/questions/"+id+"/hand-back", url.Values{"reason": {""}}); r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(r.body, `id="reason-error"`) {
+		t.Fatalf("hand-back without a reason: %d", r.StatusCode)
+	}
+	const why = "Needs a paediatric cardiologist, not me HANDBACK-REASON"
+	if r := tb.post("/questions/"+id+"/hand-back", url.Values{"reason": {why}}); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("hand-back: %d", r.StatusCode)
+	}
+	if h.assignee(q.ID) != "dr_three" {
+		t.Fatalf("after the hand-back: %s", h.assignee(q.ID))
+	}
+	if strings.Contains(asker.get("/questions/"+id).body, "HANDBACK-REASON") ||
+		strings.Contains(h.api("GET", "/api/v1/questions/"+id, asker.token("read"), nil).Raw, "HANDBACK-REASON") {
+		t.Error("the asker reads the hand-back reason")
+	}
+	if countWhere(t, h, `SELECT count(*) FROM question_offers WHERE outcome = 'handed_back' AND reason = ?`, why) != 1 {
+		t.Error("the reason was not kept")
+	}
+	if r := tb.get("/questions/" + id); r.StatusCode != http.StatusNotFound {
+		t.Errorf("the clinician who handed it back still reads it: %d", r.StatusCode)
+	}
+
+	// Answered, then quiet for a week: closed, and the cap frees up.
+	if err := h.app.Questions.Accept(ctx, three, q.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.app.Questions.Message(ctx, three, q.ID, questions.MessageForm{Body: "Stand up slowly and drink more water."}); err != nil {
+		t.Fatal(err)
+	}
+	h.clock.Advance(7*24*time.Hour - time.Minute)
+	if res := h.sweep(); res.AutoClosed != 0 {
+		t.Fatal("closed early")
+	}
+	h.clock.Advance(2 * time.Minute)
+	if res := h.sweep(); res.AutoClosed != 1 {
+		t.Fatal("not closed after a quiet week")
+	}
+	if countWhere(t, h, `SELECT count(*) FROM questions WHERE assignee_id = ? AND status IN ('offered', 'assigned', 'answered')`, three.ID) != 0 {
+		t.Error("the closed question still counts against the clinician's cap")
+	}
+	page := asker.get("/questions/" + id).body
+	if !strings.Contains(page, "Closed after a quiet week") || !strings.Contains(page, "Reopen: I have more to ask") {
+		t.Fatal("the asker is not offered to reopen")
+	}
+	if r := asker.post("/questions/"+id+"/reopen", nil); r.StatusCode != http.StatusSeeOther || h.question(q.ID).Status != models.QuestionAnswered {
+		t.Fatalf("reopen: %d %s", r.StatusCode, h.question(q.ID).Status)
+	}
+	if err := h.app.Questions.Close(ctx, h.user("pat"), q.ID); err != nil {
+		t.Fatal(err)
+	}
+	h.clock.Advance(14*24*time.Hour + time.Minute)
+	asker = signedIn(h, "pat") // the earlier session timed out meanwhile
+	tok := asker.token("write")
+	if a := h.api("POST", "/api/v1/questions/"+id+"/reopen", tok, nil); a.Status != http.StatusConflict {
+		t.Errorf("reopen after 14 days: %d", a.Status)
+	}
+
+	// Three open questions at most.
+	for i := 0; i < 3; i++ {
+		if a := h.api("POST", "/api/v1/questions", tok, map[string]any{"forum": "heart", "title": "Question number " + itoa(int64(i)), "body": "Text."}); a.Status != http.StatusCreated {
+			t.Fatalf("question %d: %d %s", i, a.Status, a.Raw)
+		}
+	}
+	a := h.api("POST", "/api/v1/questions", tok, map[string]any{"forum": "heart", "title": "One too many", "body": "Text."})
+	if a.Status != http.StatusConflict || !strings.Contains(a.Raw, "3 open private questions") {
+		t.Errorf("a fourth open question: %d %s", a.Status, a.Raw)
+	}
+	asker.get("/questions/new")
+	r := asker.post("/questions", url.Values{"forum": {"heart"}, "title": {"One too many"}, "body": {"Kept text"}})
+	if r.StatusCode != http.StatusConflict || !strings.Contains(r.body, "You cannot ask another question yet") || !strings.Contains(r.body, "Kept text") {
+		t.Errorf("the form with a fourth question: %d", r.StatusCode)
+	}
+	if n := countWhere(t, h, `SELECT count(*) FROM questions WHERE title = 'One too many'`); n != 0 {
+		t.Errorf("%d refused questions stored", n)
+	}
+	var last int64
+	h.app.DB.Gorm.Raw(`SELECT max(id) FROM questions`).Scan(&last)
+	if err := h.app.Questions.Withdraw(ctx, h.user("pat"), last); err != nil {
+		t.Fatal(err)
+	}
+	if a := h.api("POST", "/api/v1/questions", tok, map[string]any{"forum": "heart", "title": "Now it fits", "body": "Text."}); a.Status != http.StatusCreated {
+		t.Errorf("after withdrawing one: %d", a.Status)
+	}
+}
+
+// TestUrgentAndCrisisQuestions: a question sent on past the urgent
+// warning goes to every clinician who can take it at once, with a shorter
+// answer deadline and wait alert; a crisis question leads its asker to the
+// crisis resources first and is treated as urgent.
+func TestUrgentAndCrisisQuestions(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{})
+	h.licensing()
+	ctx := context.Background()
+	h.forum("heart", func(f *forums.ForumForm) { f.Specialties = []string{"cardiology"} })
+	h.forum("mind", func(f *forums.ForumForm) { f.Specialties = []string{"psychiatry"} })
+	docs := []*models.User{h.clinician("dr_1", "cardiology"), h.clinician("dr_2", "cardiology"), h.clinician("dr_3", "cardiology")}
+	h.clinician("dr_psy", "psychiatry")
+	asker := h.member("pat")
+	asker.get("/questions/new")
+	r := asker.post("/questions", url.Values{"forum": {"heart"}, "title": {"Chest pain on and off"}, "body": {"A dull chest pain since yesterday."}, "not_emergency": {"on"}})
+	if r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("urgent question: %d", r.StatusCode)
+	}
+	var q models.Question
+	h.app.DB.Gorm.Order("id DESC").First(&q)
+	if !q.Urgent() || q.Status != models.QuestionPool {
+		t.Fatalf("urgent question: %+v", q)
+	}
+	for _, d := range docs {
+		if notifCount(t, h, d.Handle, models.NotifyQuestionUrgent) != 1 {
+			t.Errorf("%s was not told of the urgent question", d.Handle)
+		}
+		pool, _ := h.app.Questions.Pool(ctx, d)
+		if len(pool) != 1 || !pool[0].Urgent {
+			t.Errorf("%s's pool: %v", d.Handle, pool)
+		}
+	}
+	if notifCount(t, h, "dr_psy", models.NotifyQuestionUrgent) != 0 {
+		t.Error("a clinician further down the chain was told while specialists can take it")
+	}
+	// A cardiologist who turns questions on later is told at the next sweep, once.
+	late := h.clinician("dr_late", "cardiology")
+	h.app.Clinicians.SaveSettings(ctx, late, clinicians.SettingsForm{AcceptingQuestions: false, MaxOpenQuestions: 5})
+	h.sweep()
+	if notifCount(t, h, "dr_late", models.NotifyQuestionUrgent) != 0 {
+		t.Error("a clinician not taking questions was told")
+	}
+	h.app.Clinicians.SaveSettings(ctx, late, clinicians.SettingsForm{AcceptingQuestions: true, MaxOpenQuestions: 5})
+	if res := h.sweep(); res.Told != 1 {
+		t.Errorf("the sweep told %d clinicians, want the one who became available", res.Told)
+	}
+	h.sweep()
+	if notifCount(t, h, "dr_late", models.NotifyQuestionUrgent) != 1 {
+		t.Error("a clinician who became available was not told of the urgent question, or told twice")
+	}
+	page := asker.get("/questions/" + itoa(q.ID)).body
+	if !strings.Contains(page, "Every clinician who can take it has been told at once") || !strings.Contains(page, "Urgent") {
+		t.Error("the asker's status does not say what happens with an urgent question")
+	}
+	h.clock.Advance(61 * time.Minute)
+	if res := h.sweep(); res.Alerted != 1 {
+		t.Errorf("an urgent question waiting an hour alerted %d admins' rounds", res.Alerted)
+	}
+	if err := h.app.Questions.Claim(ctx, docs[1], q.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got := h.question(q.ID); got.AnswerBy == nil || !got.AnswerBy.Equal(h.clock.Now().Add(4*time.Hour)) {
+		t.Errorf("urgent answer deadline %v", got.AnswerBy)
+	}
+
+	// Crisis words: the resources first (page), a flag and a link (API).
+	r = asker.post("/questions", url.Values{"forum": {"mind"}, "title": {"Medication and low mood"}, "body": {"Some nights I want to die and I do not know who to tell."}})
+	if r.StatusCode != http.StatusSeeOther || !strings.HasPrefix(r.Header.Get("Location"), "/support?next=%2Fquestions%2F") {
+		t.Fatalf("crisis question: %d %s", r.StatusCode, r.Header.Get("Location"))
+	}
+	q = models.Question{}
+	h.app.DB.Gorm.Order("id DESC").First(&q)
+	if !q.Crisis || q.Status != models.QuestionPool || notifCount(t, h, "dr_psy", models.NotifyQuestionUrgent) != 1 {
+		t.Errorf("crisis question: %+v", q)
+	}
+	tok := asker.token("write")
+	a := h.api("POST", "/api/v1/questions", tok, map[string]any{"forum": "mind", "title": "Still low", "body": "I keep thinking everyone would be better off dead without me... I want to die."})
+	if a.Status != http.StatusCreated || a.Body["crisis"] != true || a.Body["support_url"] != "/support" {
+		t.Errorf("API crisis question: %d %s", a.Status, a.Raw)
+	}
+	if h.count("reports") != 0 {
+		t.Error("a private question was reported automatically")
+	}
+}
+
+// TestQuestionActionsAnswerUniformly: accept, decline and claim answer a
+// question that is not the caller's exactly like a missing id; an offer
+// notification that moved on opens the dashboard saying so; the clinician
+// never sees the asker's handle, on the page or in the API.
+func TestQuestionActionsAnswerUniformly(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{})
+	h.licensing()
+	ctx := context.Background()
+	h.forum("heart", func(f *forums.ForumForm) { f.Specialties = []string{"cardiology"} })
+	first := h.clinician("dr_first", "cardiology")
+	h.clinician("dr_other", "cardiology")
+	h.account("asker_handle_zq", models.RoleMember)
+	q := h.ask("asker_handle_zq", "heart", "Beta blockers and cold hands", "Is that usual?")
+	other := signedIn(h, "dr_other")
+	tok := other.token("write")
+	for _, action := range []string{"accept", "decline", "claim"} {
+		other.get("/clinician/questions")
+		mine := other.post("/questions/"+itoa(q.ID)+"/"+action, nil)
+		other.get("/clinician/questions")
+		missing := other.post("/questions/99999999/"+action, nil)
+		if mine.StatusCode != http.StatusNotFound || missing.StatusCode != http.StatusNotFound ||
+			!strings.Contains(mine.body, "This question is not available to you") || !strings.Contains(missing.body, "This question is not available to you") {
+			t.Errorf("%s: %d vs %d for a missing id", action, mine.StatusCode, missing.StatusCode)
+		}
+		a := h.api("POST", "/api/v1/questions/"+itoa(q.ID)+"/"+action, tok, nil)
+		b := h.api("POST", "/api/v1/questions/99999999/"+action, tok, nil)
+		if a.Status != http.StatusNotFound || b.Status != a.Status || strings.ReplaceAll(a.Raw, itoa(q.ID), "N") != strings.ReplaceAll(b.Raw, "99999999", "N") {
+			t.Errorf("API %s: %d %s vs %d %s", action, a.Status, a.Raw, b.Status, b.Raw)
+		}
+	}
+	// The offer moves on: the notification leads to the dashboard, which says so.
+	if err := h.app.Questions.Decline(ctx, first, q.ID); err != nil {
+		t.Fatal(err)
+	}
+	fb := signedIn(h, "dr_first")
+	var nid int64
+	h.app.DB.Gorm.Raw(`SELECT id FROM notifications WHERE user_id = ? AND kind = 'question_offered'`, first.ID).Scan(&nid)
+	list := fb.get("/notifications").body
+	if !strings.Contains(list, `name="to" value="clinician"`) {
+		t.Fatal("the offer notification does not lead to the dashboard")
+	}
+	r := fb.post("/notifications/"+itoa(nid)+"/open", url.Values{"question": {itoa(q.ID)}, "to": {"clinician"}})
+	if loc := r.Header.Get("Location"); loc != "/clinician/questions?offer="+itoa(q.ID) {
+		t.Fatalf("opens %q", loc)
+	}
+	if !strings.Contains(fb.get(r.Header.Get("Location")).body, "This offer has moved on") {
+		t.Error("the dashboard does not say the offer moved on")
+	}
+	if strings.Contains(other.get("/clinician/questions?offer="+itoa(q.ID)).body, "This offer has moved on") {
+		t.Error("the clinician now offered it is told it moved on")
+	}
+	// What the clinician sees of the asker: "the member", page and API alike.
+	if err := h.app.Questions.Accept(ctx, h.user("dr_other"), q.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.app.Questions.Message(ctx, h.user("asker_handle_zq"), q.ID, questions.MessageForm{Body: "My fingers go white."}); err != nil {
+		t.Fatal(err)
+	}
+	page := other.get("/questions/" + itoa(q.ID)).body
+	a := h.api("GET", "/api/v1/questions/"+itoa(q.ID), tok, nil)
+	if strings.Contains(page, "asker_handle_zq") || strings.Contains(a.Raw, "asker_handle_zq") || !strings.Contains(a.Raw, `"author":"The member"`) {
+		t.Errorf("the clinician sees the asker's handle: %s", a.Raw)
+	}
+}
+
+// TestStaffReadsAppearToTheAsker: a moderator's read of a reported message
+// is in the asker's "who else read it", with the role and the report.
+func TestStaffReadsAppearToTheAsker(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{})
+	h.licensing()
+	ctx := context.Background()
+	h.forum("heart", func(f *forums.ForumForm) { f.Specialties = []string{"cardiology"} })
+	doc := h.clinician("dr_rude", "cardiology")
+	asker := h.member("asker_a")
+	q := h.ask("asker_a", "heart", "Chest flutter", "Is it normal?")
+	if err := h.app.Questions.Accept(ctx, doc, q.ID); err != nil {
+		t.Fatal(err)
+	}
+	m, err := h.app.Questions.Message(ctx, doc, q.ID, questions.MessageForm{Body: "Stop wasting my time."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	signedIn(h, "dr_rude").get("/questions/" + itoa(q.ID))
+	rep, err := h.report("asker_a", models.TargetQuestionMessage, m.ID, models.ReasonHarassment)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gm := h.withRole("mod_mo", models.RoleModerator)
+	if r := gm.get("/moderation/question_message/" + itoa(m.ID)); r.StatusCode != http.StatusOK {
+		t.Fatalf("the moderator reads the reported message: %d", r.StatusCode)
+	}
+	page := asker.get("/questions/" + itoa(q.ID)).body
+	if !strings.Contains(page, "mod_mo (moderator: Reviewing report #"+itoa(rep.ID)) || !strings.Contains(page, "dr_rude (clinician: answering it)") {
+		t.Errorf("the asker's reader list lacks the moderator's or clinician's read:\n%s", page[strings.Index(page, "Who else read it"):])
+	}
+	a := h.api("GET", "/api/v1/questions/"+itoa(q.ID), asker.token("read"), nil)
+	if !strings.Contains(a.Raw, `"role":"moderator"`) || !strings.Contains(a.Raw, "report #"+itoa(rep.ID)) {
+		t.Errorf("API readers: %s", a.Raw)
+	}
+}
+
+// TestQuestionOversight: admins see counts, never titles; nobody else sees
+// the page or the API.
+func TestQuestionOversight(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{})
+	h.licensing()
+	ctx := context.Background()
+	h.forum("heart", func(f *forums.ForumForm) { f.Name = "Heart health"; f.Specialties = []string{"cardiology"} })
+	doc := h.clinician("dr_o", "cardiology")
+	h.account("pat_one", models.RoleMember)
+	h.account("pat_two", models.RoleMember)
+	q1 := h.ask("pat_one", "heart", "OVERSIGHT-TITLE-ONE", "OVERSIGHT-BODY")
+	h.ask("pat_two", "heart", "OVERSIGHT-TITLE-TWO", "OVERSIGHT-BODY")
+	if err := h.app.Questions.Accept(ctx, doc, q1.ID); err != nil {
+		t.Fatal(err)
+	}
+	admin := signedIn(h, h.ensureAdmin())
+	page := admin.get("/admin/questions")
+	if page.StatusCode != http.StatusOK || strings.Contains(page.body, "OVERSIGHT-") {
+		t.Fatalf("overview: %d, or it shows a question's text", page.StatusCode)
+	}
+	for _, want := range []string{"<dt>Taken, not answered yet</dt><dd>1</dd>", "<dt>Offered to one clinician</dt><dd>1</dd>", "Heart health", `<th scope="row">Cardiology</th>`} {
+		if !strings.Contains(page.body, want) {
+			t.Errorf("overview lacks %q", want)
+		}
+	}
+	a := h.api("GET", "/api/v1/admin/questions", admin.token("read"), nil)
+	if a.Status != http.StatusOK || a.Body["held"] != float64(1) || a.Body["offered"] != float64(1) || strings.Contains(a.Raw, "OVERSIGHT-") {
+		t.Errorf("API overview: %d %s", a.Status, a.Raw)
+	}
+	for _, who := range []*browser{h.withRole("mod_x", models.RoleModerator), signedIn(h, "dr_o"), signedIn(h, "pat_one")} {
+		if r := who.get("/admin/questions"); r.StatusCode != http.StatusForbidden && r.StatusCode != http.StatusNotFound {
+			t.Errorf("a non-admin opens the overview: %d", r.StatusCode)
+		}
+		if a := h.api("GET", "/api/v1/admin/questions", who.token("read"), nil); a.Status != http.StatusForbidden {
+			t.Errorf("a non-admin reads the API overview: %d", a.Status)
+		}
+	}
+}
