@@ -363,6 +363,9 @@ func TestTimedOutEverywhere(t *testing.T) {
 		}
 	}
 	b := signedIn(h, "dr_x")
+	if notes := b.get("/notifications").body; !strings.Contains(notes, "Private questions:</strong> Your last offers of private questions timed out") || strings.Contains(notes, "From the moderators") {
+		t.Error("the pause notice is missing or reads as a moderator's message")
+	}
 	if !strings.Contains(b.get("/clinician/questions").body, "Your offers are paused") {
 		t.Error("the dashboard does not say the offers are paused")
 	}
