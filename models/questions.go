@@ -174,17 +174,18 @@ func (e QuestionEvent) Label() string {
 
 // Notification kinds about private questions.
 const (
-	NotifyQuestionOffered = "question_offered" // to the clinician
-	NotifyQuestionStatus  = "question_status"  // to the asker: the status changed
-	NotifyQuestionMessage = "question_message" // to the other participant
-	NotifyQuestionClosed  = "question_closed"  // to the assignee
-	NotifyQuestionConsent = "question_consent" // to the asker: the clinician agreed to publishing
-	NotifyQuestionPool    = "question_pool"    // to eligible clinicians: a question waits in the pool
-	NotifyQuestionUrgent  = "question_urgent"  // to eligible clinicians: an urgent question waits
-	NotifyQuestionRemind  = "question_remind"  // to the assignee: the answer deadline is near
-	NotifyQuestionMoved   = "question_moved"   // to a clinician: a question they held moved on
-	NotifyQuestionWaiting = "question_waiting" // to admins: a question waits too long (no title)
-	NotifyQuestionsPaused = "questions_paused" // to a clinician: offers paused after time-outs
+	NotifyQuestionOffered  = "question_offered"  // to the clinician
+	NotifyQuestionStatus   = "question_status"   // to the asker: the status changed
+	NotifyQuestionMessage  = "question_message"  // to the other participant
+	NotifyQuestionClosed   = "question_closed"   // to the assignee
+	NotifyQuestionConsent  = "question_consent"  // to the asker: the clinician agreed to publishing
+	NotifyQuestionPool     = "question_pool"     // to eligible clinicians: a question waits in the pool
+	NotifyQuestionUrgent   = "question_urgent"   // to eligible clinicians: an urgent question waits
+	NotifyQuestionRemind   = "question_remind"   // to the assignee: the answer deadline is near
+	NotifyQuestionMoved    = "question_moved"    // to a clinician: a question they held moved on
+	NotifyQuestionWaiting  = "question_waiting"  // to admins: a question waits too long (no title)
+	NotifyQuestionReopened = "question_reopened" // to the clinician: the asker reopened a question they answered
+	NotifyQuestionsPaused  = "questions_paused"  // to a clinician: offers paused after time-outs
 )
 
 // PublishedAnswer is a clinician's message in a question its asker

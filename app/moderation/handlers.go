@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -278,8 +279,9 @@ func closesMessage(kind, action string, err error) bool {
 }
 
 type supportData struct {
-	HTML string // sanitised by app/markdown
-	Next string
+	About string // post, question, message or "" (opened directly)
+	HTML  string // sanitised by app/markdown
+	Next  string
 }
 
 // Support shows the crisis resources; posts that matched crisis words lead
@@ -299,7 +301,18 @@ func (h *Handlers) Support(c echo.Context) error {
 	if n := c.QueryParam("next"); n != "" {
 		next = web.SafeNext(n)
 	}
-	p.Data = supportData{HTML: html, Next: next}
+	// What happened to the member's words: a post is published and the
+	// moderators are told; private text goes to the clinician only.
+	about := "post"
+	switch {
+	case strings.HasPrefix(next, "/questions/") && strings.Contains(next, "#messages"):
+		about = "message"
+	case strings.HasPrefix(next, "/questions/"):
+		about = "question"
+	case next == "":
+		about = ""
+	}
+	p.Data = supportData{HTML: html, Next: next, About: about}
 	return h.r.Render(c, http.StatusOK, TplSupport, p)
 }
 

@@ -424,6 +424,13 @@ func (s *Service) item(ctx context.Context, tx *gorm.DB, u *models.User, sc Scop
 		FROM reports r LEFT JOIN users u ON u.id = r.reporter_id WHERE r.target_kind = ? AND r.target_id = ? ORDER BY r.id DESC LIMIT 100`, kind, id).Scan(&it.Reports).Error; err != nil {
 		return nil, err
 	}
+	if kind == models.TargetQuestionMessage {
+		// Naming the reporter would tell the moderator who asked a private
+		// medical question: only that one of the two participants reported.
+		for i := range it.Reports {
+			it.Reports[i].Reporter = "a participant in the conversation"
+		}
+	}
 	for _, r := range it.Reports {
 		if r.Status == models.ReportOpen {
 			it.Open = true

@@ -60,6 +60,7 @@ func (h *Handlers) Mine(c echo.Context) error {
 }
 
 type askData struct {
+	AtLimit     bool // the member has as many open questions as one may
 	Forums      []forumRow
 	Specialties []SpecialtyOption
 	UsualWait   string
@@ -78,9 +79,13 @@ func (h *Handlers) renderAsk(c echo.Context, status int, form AskForm, err error
 		return ferr
 	}
 	d := askData{Forums: forums, Specialties: choices.Specialties, UsualWait: Wait(choices.UsualWait)}
+	if d.AtLimit, ferr = h.svc.AtLimit(ctx, web.CurrentUser(c)); ferr != nil {
+		return ferr
+	}
 	p := h.r.NewPage(c, "Ask a clinician privately")
 	p.Noindex = true
-	p.Form.Values = map[string]string{"forum": form.Forum, "specialty": form.Specialty, "title": form.Title, "body": form.Body}
+	p.Form.Values = map[string]string{"forum": form.Forum, "specialty": form.Specialty, "title": form.Title, "body": form.Body,
+		"not_emergency": onOff(form.NotEmergency), "confirm_personal_data": onOff(form.ConfirmPersonal)}
 	var ve *models.ValidationError
 	var ue *UrgentError
 	var ce *models.ConflictError
@@ -156,7 +161,16 @@ func (h *Handlers) Question(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.renderQuestion(c, http.StatusOK, id, nil, nil)
+	return h.orMovedOn(c, h.renderQuestion(c, http.StatusOK, id, nil, nil))
+}
+
+// orMovedOn answers a question that is not the viewer's (or does not
+// exist) with the same 404 page either way, saying where to go instead.
+func (h *Handlers) orMovedOn(c echo.Context, err error) error {
+	if errors.Is(err, models.ErrNotFound) {
+		return h.movedOn(c)
+	}
+	return err
 }
 
 // movedOn answers a clinician's action on a question that is not (or no
@@ -167,17 +181,9 @@ func (h *Handlers) movedOn(c echo.Context) error {
 	return h.r.Render(c, http.StatusNotFound, TplMovedOn, p)
 }
 
-// clinicianAct is act for the clinician's actions on offers and the pool:
-// a question that is not theirs to take gets the moved-on page.
+// clinicianAct is act for the clinician's actions on offers and the pool.
 func (h *Handlers) clinicianAct(c echo.Context, do func(u *models.User, id int64) error, done, after string) error {
-	if _, err := idParam(c); err != nil {
-		return h.movedOn(c)
-	}
-	err := h.act(c, do, done, after)
-	if errors.Is(err, models.ErrNotFound) {
-		return h.movedOn(c)
-	}
-	return err
+	return h.act(c, do, done, after)
 }
 
 // act runs a question action and goes back to the question (or, when the
@@ -185,7 +191,7 @@ func (h *Handlers) clinicianAct(c echo.Context, do func(u *models.User, id int64
 func (h *Handlers) act(c echo.Context, do func(u *models.User, id int64) error, done, after string) error {
 	id, err := idParam(c)
 	if err != nil {
-		return err
+		return h.movedOn(c)
 	}
 	err = do(web.CurrentUser(c), id)
 	var ce *models.ConflictError
@@ -204,7 +210,7 @@ func (h *Handlers) act(c echo.Context, do func(u *models.User, id int64) error, 
 		}
 		return web.Redirect(c, to)
 	case err != nil:
-		return err
+		return h.orMovedOn(c, err)
 	}
 	h.cookies.SetFlash(c, done)
 	if after != "" {
@@ -222,7 +228,7 @@ func (h *Handlers) Accept(c echo.Context) error {
 // Decline hands an offer back.
 func (h *Handlers) Decline(c echo.Context) error {
 	return h.clinicianAct(c, func(u *models.User, id int64) error { return h.svc.Decline(c.Request().Context(), u, id) },
-		"Declined. The question goes to another clinician.", "/clinician/questions")
+		"Declined. The question goes to the next suitable clinician, or waits in the pool for one.", "/clinician/questions")
 }
 
 // Claim takes a question from the pool.
@@ -244,7 +250,7 @@ func (h *Handlers) HandBack(c echo.Context) error {
 	case errors.As(err, &ve):
 		return h.renderQuestion(c, http.StatusUnprocessableEntity, id, map[string]string{"reason": reason}, err)
 	case err != nil:
-		return err
+		return h.orMovedOn(c, err)
 	}
 	h.cookies.SetFlash(c, "You handed the question back. It goes to another clinician now; the member is told it changed hands, not why.")
 	return web.Redirect(c, "/clinician/questions")
@@ -308,7 +314,7 @@ func (h *Handlers) Message(c echo.Context) error {
 	case errors.As(err, &ce):
 		h.cookies.SetFlash(c, ce.Message)
 	case err != nil:
-		return err
+		return h.orMovedOn(c, err)
 	case m.Crisis:
 		return web.Redirect(c, "/support?next="+url.QueryEscape("/questions/"+strconv.FormatInt(id, 10)+"#messages"))
 	default:
@@ -378,8 +384,16 @@ func (h *Handlers) Publish(c echo.Context) error {
 		h.cookies.SetFlash(c, ce.Message)
 		return web.Redirect(c, "/questions/"+strconv.FormatInt(id, 10))
 	case err != nil:
-		return err
+		return h.orMovedOn(c, err)
 	}
 	h.cookies.SetFlash(c, "Published. Your name is not shown; the clinician's answer is.")
 	return web.Redirect(c, "/t/"+strconv.FormatInt(threadID, 10))
+}
+
+// onOff is a checkbox's value as the form sent it.
+func onOff(b bool) string {
+	if b {
+		return "on"
+	}
+	return ""
 }

@@ -188,6 +188,14 @@ func (s *Service) Claim(ctx context.Context, u *models.User, id int64) error {
 		if err != nil {
 			return err
 		}
+		if u != nil && q.AssigneeID != nil && *q.AssigneeID == u.ID && (q.Status == models.QuestionAssigned || q.Status == models.QuestionAnswered) {
+			if ok, err := s.mayHold(ctx, tx.DB, u.ID, now); err != nil || ok {
+				if err != nil {
+					return err
+				}
+				return &models.ConflictError{Message: "You already hold this question."}
+			}
+		}
 		if q.Status != models.QuestionPool || u == nil {
 			return notFound(id)
 		}
@@ -330,7 +338,7 @@ func (s *Service) Reopen(ctx context.Context, u *models.User, id int64) error {
 		if !ok {
 			return s.release(ctx, tx, q, releaseLostAccess, now)
 		}
-		return s.notifier.NotifyQuestion(ctx, tx.DB, *q.AssigneeID, models.NotifyQuestionMessage, q.ID)
+		return s.notifier.NotifyQuestion(ctx, tx.DB, *q.AssigneeID, models.NotifyQuestionReopened, q.ID)
 	})
 }
 
@@ -343,7 +351,10 @@ func (s *Service) ShareHistory(ctx context.Context, u *models.User, id int64) er
 		if err != nil {
 			return err
 		}
-		if q.HistoryCutoff == 0 || q.ShareHistory || !q.Status.Open() {
+		if q.ShareHistory {
+			return &models.ConflictError{Message: "You have already shared the earlier conversation."}
+		}
+		if q.HistoryCutoff == 0 || !q.Status.Open() {
 			return &models.ConflictError{Message: "There is no earlier conversation to share."}
 		}
 		if err := tx.Model(&models.Question{}).Where("id = ?", id).Updates(map[string]any{"share_history": true, "updated_at": now}).Error; err != nil {

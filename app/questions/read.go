@@ -427,6 +427,9 @@ func (s *Service) Pool(ctx context.Context, u *models.User) ([]Summary, error) {
 			continue
 		}
 		r.Match = l.Label()
+		if n.Specialty == "" && len(n.ForumSpecialties) == 0 {
+			r.Match = "open to every clinician"
+		}
 		out = append(out, r)
 		if len(out) == 200 {
 			break

@@ -301,12 +301,18 @@ func (s *Service) release(ctx context.Context, tx *database.Tx, q *models.Questi
 	if err := tx.Raw(`SELECT coalesce(max(id), 0) FROM question_messages WHERE question_id = ?`, q.ID).Scan(&last).Error; err != nil {
 		return err
 	}
-	cols := map[string]any{"history_cutoff": last, "share_history": false, "waiting_since": now, "wait_alerted_at": nil,
+	cols := map[string]any{"history_cutoff": last, "share_history": false,
 		"accepted_at": nil, "answer_by": nil, "answer_reminded_at": nil, "publish_consent": false, "updated_at": now}
+	if q.Status != models.QuestionOffered {
+		// A new wait starts when a clinician who had taken it lets it go;
+		// an offer that ends goes on counting the wait since it was asked.
+		cols["waiting_since"], cols["wait_alerted_at"] = now, nil
+		q.WaitingSince, q.WaitAlertedAt = &now, nil
+	}
 	if err := tx.Model(&models.Question{}).Where("id = ?", q.ID).Updates(cols).Error; err != nil {
 		return err
 	}
-	q.HistoryCutoff, q.ShareHistory, q.WaitingSince, q.WaitAlertedAt, q.AcceptedAt, q.AnswerBy, q.PublishConsent = last, false, &now, nil, nil, nil, false
+	q.HistoryCutoff, q.ShareHistory, q.AcceptedAt, q.AnswerBy, q.PublishConsent = last, false, nil, nil, false
 	if err := s.event(tx, q.ID, r.kind, q.Status, now); err != nil {
 		return err
 	}

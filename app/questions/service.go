@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/lib/pq"
@@ -211,6 +212,8 @@ func checkText(v *models.ValidationError, field, label, s string, min, max int) 
 	switch {
 	case !utf8.ValidString(s) || strings.ContainsRune(s, 0):
 		v.Add(field, label+" contains characters we cannot store.")
+	case hasHiddenControls(s, field == "title"):
+		v.Add(field, label+" contains invisible control or text-direction characters. Type it again, or paste it as plain text.")
 	case n < min && min <= 1:
 		v.Add(field, label+" is required.")
 	case n < min:
@@ -219,6 +222,23 @@ func checkText(v *models.ValidationError, field, label, s string, min, max int) 
 		v.Add(field, fmt.Sprintf("%s must be at most %d characters.", label, max))
 	}
 	return s
+}
+
+// hasHiddenControls finds control characters (line breaks and tabs are
+// fine, except in a one-line title) and the bidirectional overrides and
+// isolates that can make text read as something else.
+func hasHiddenControls(s string, oneLine bool) bool {
+	for _, r := range s {
+		switch {
+		case r == '\n' || r == '\r' || r == '\t':
+			if oneLine {
+				return true
+			}
+		case unicode.IsControl(r), r >= 0x202A && r <= 0x202E, r >= 0x2066 && r <= 0x2069:
+			return true
+		}
+	}
+	return false
 }
 
 type forumRow struct {
@@ -280,22 +300,28 @@ func (s *Service) Ask(ctx context.Context, u *models.User, form AskForm) (*Asked
 	if err := v.OrNil(); err != nil {
 		return nil, err
 	}
-	if err := s.checkOpenLimit(ctx, s.db.Gorm, u.ID); err != nil {
-		return nil, err
-	}
-	if terms := s.Urgent(form.Title + "\n" + form.Body); len(terms) > 0 && !form.NotEmergency {
-		return nil, &UrgentError{Terms: terms}
+	urgent := len(s.Urgent(form.Title+"\n"+form.Body)) > 0
+	if urgent && !form.NotEmergency {
+		return nil, &UrgentError{Terms: s.Urgent(form.Title + "\n" + form.Body)}
 	}
 	crisis, err := s.screen(ctx, form.Title+"\n"+form.Body, form.ConfirmPersonal)
 	if err != nil {
 		return nil, err
+	}
+	// The open-question limit shares clinicians' time fairly; it never
+	// turns away someone in crisis or with urgent symptoms.
+	limited := !crisis && !urgent
+	if limited {
+		if err := s.checkOpenLimit(ctx, s.db.Gorm, u.ID); err != nil {
+			return nil, err
+		}
 	}
 	html, err := s.md.Render(form.Body)
 	if err != nil {
 		return nil, err
 	}
 	q := &models.Question{AskerID: u.ID, ForumID: f.ID, Specialty: spec, Title: form.Title, Body: form.Body, BodyHTML: html,
-		Status: models.QuestionPool, NotEmergency: form.NotEmergency && len(s.Urgent(form.Title+"\n"+form.Body)) > 0, Crisis: crisis,
+		Status: models.QuestionPool, NotEmergency: urgent, Crisis: crisis,
 		WaitingSince: &now, CreatedAt: now, UpdatedAt: now}
 	err = s.db.InTx(ctx, func(tx *database.Tx) error {
 		// One member's questions are counted under their row's lock, so
@@ -303,8 +329,10 @@ func (s *Service) Ask(ctx context.Context, u *models.User, form AskForm) (*Asked
 		if err := tx.Exec(`SELECT 1 FROM users WHERE id = ? FOR UPDATE`, u.ID).Error; err != nil {
 			return err
 		}
-		if err := s.checkOpenLimit(ctx, tx.DB, u.ID); err != nil {
-			return err
+		if limited {
+			if err := s.checkOpenLimit(ctx, tx.DB, u.ID); err != nil {
+				return err
+			}
 		}
 		if err := tx.Omit("ID").Create(q).Error; err != nil {
 			return err
@@ -318,6 +346,17 @@ func (s *Service) Ask(ctx context.Context, u *models.User, form AskForm) (*Asked
 		return nil, fmt.Errorf("questions: ask: %w", err)
 	}
 	return &Asked{Question: q, Crisis: crisis}, nil
+}
+
+// AtLimit reports whether the member already has as many open questions
+// as one may (the ask form says so before they write).
+func (s *Service) AtLimit(ctx context.Context, u *models.User) (bool, error) {
+	err := s.checkOpenLimit(ctx, s.db.Gorm, u.ID)
+	var ce *models.ConflictError
+	if errors.As(err, &ce) {
+		return true, nil
+	}
+	return false, err
 }
 
 // checkOpenLimit refuses a new (or reopened) question past the member's

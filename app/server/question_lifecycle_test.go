@@ -77,9 +77,15 @@ func TestLosingVerificationEndsAccess(t *testing.T) {
 		t.Fatalf("the offeree cannot read the offer: %d", r.StatusCode)
 	}
 
-	// During the offer: revoked → gone at once, offered to the next.
+	// During the offer: revoked → gone at once, offered to the next; the
+	// wait goes on counting from when the question was asked.
 	status := notifCount(t, h, "pat", models.NotifyQuestionStatus)
+	asked := *h.question(q.ID).WaitingSince
+	h.clock.Advance(time.Hour)
 	h.revoke(h.user("dr_a"))
+	if ws := h.question(q.ID).WaitingSince; ws == nil || !ws.Equal(asked) {
+		t.Errorf("the wait restarted when an offer ended: %v, want %v", ws, asked)
+	}
 	if h.assignee(q.ID) != "dr_b" || h.question(q.ID).Status != models.QuestionOffered {
 		t.Fatalf("after revoking the offeree: %s %s", h.question(q.ID).Status, h.assignee(q.ID))
 	}
@@ -483,6 +489,9 @@ func TestAnswerDeadlineHandBackAndAutoClose(t *testing.T) {
 	if r := asker.post("/questions/"+id+"/reopen", nil); r.StatusCode != http.StatusSeeOther || h.question(q.ID).Status != models.QuestionAnswered {
 		t.Fatalf("reopen: %d %s", r.StatusCode, h.question(q.ID).Status)
 	}
+	if notifCount(t, h, "dr_three", models.NotifyQuestionReopened) != 1 {
+		t.Error("the clinician was not told the question was reopened")
+	}
 	if err := h.app.Questions.Close(ctx, h.user("pat"), q.ID); err != nil {
 		t.Fatal(err)
 	}
@@ -511,13 +520,72 @@ func TestAnswerDeadlineHandBackAndAutoClose(t *testing.T) {
 	if n := countWhere(t, h, `SELECT count(*) FROM questions WHERE title = 'One too many'`); n != 0 {
 		t.Errorf("%d refused questions stored", n)
 	}
+	if !strings.Contains(asker.get("/questions/new").body, "You already have as many open private questions as one member may") {
+		t.Error("the ask form does not say the member is at the limit")
+	}
+	// The limit never turns away someone in crisis or with urgent symptoms.
+	if a := h.api("POST", "/api/v1/questions", tok, map[string]any{"forum": "heart", "title": "Chest pain again", "body": "Chest pain since lunch.", "not_emergency": true}); a.Status != http.StatusCreated {
+		t.Errorf("an urgent question past the limit: %d %s", a.Status, a.Raw)
+	}
+	if a := h.api("POST", "/api/v1/questions", tok, map[string]any{"forum": "heart", "title": "I cannot go on", "body": "Some nights I want to die."}); a.Status != http.StatusCreated || a.Body["crisis"] != true {
+		t.Errorf("a crisis question past the limit: %d %s", a.Status, a.Raw)
+	}
 	var last int64
-	h.app.DB.Gorm.Raw(`SELECT max(id) FROM questions`).Scan(&last)
+	h.app.DB.Gorm.Raw(`SELECT max(id) FROM questions WHERE NOT crisis AND NOT not_emergency`).Scan(&last)
 	if err := h.app.Questions.Withdraw(ctx, h.user("pat"), last); err != nil {
 		t.Fatal(err)
 	}
+	for _, id := range []string{"Chest pain again", "I cannot go on"} {
+		var qid int64
+		h.app.DB.Gorm.Raw(`SELECT id FROM questions WHERE title = ?`, id).Scan(&qid)
+		h.app.Questions.Withdraw(ctx, h.user("pat"), qid)
+	}
 	if a := h.api("POST", "/api/v1/questions", tok, map[string]any{"forum": "heart", "title": "Now it fits", "body": "Text."}); a.Status != http.StatusCreated {
 		t.Errorf("after withdrawing one: %d", a.Status)
+	}
+}
+
+// TestAskFormKeepsEveryConfirmation: a question with urgent words and
+// something like a phone number needs both confirmations; the form keeps
+// the first while asking for the second. Hidden control and text-direction
+// characters are refused, by the form and the API alike.
+func TestAskFormKeepsEveryConfirmation(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{})
+	h.licensing()
+	h.forum("heart", func(f *forums.ForumForm) { f.Specialties = []string{"cardiology"} })
+	h.clinician("dr_h", "cardiology")
+	b := h.member("pat")
+	b.get("/questions/new")
+	form := url.Values{"forum": {"heart"}, "title": {"Chest pain at night"}, "body": {"I get chest pain at night. Call me on 07700 900123."}}
+	if r := b.post("/questions", form); r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(r.body, "Is this an emergency?") {
+		t.Fatalf("urgent words: %d", r.StatusCode)
+	}
+	form.Set("not_emergency", "on")
+	r := b.post("/questions", form)
+	if r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(r.body, `id="confirm_personal_data"`) {
+		t.Fatalf("personal data: %d", r.StatusCode)
+	}
+	if !strings.Contains(r.body, `id="not_emergency" name="not_emergency" checked`) {
+		t.Fatal("the form dropped the member's 'not an emergency' answer while asking about personal data")
+	}
+	form.Set("confirm_personal_data", "on")
+	if r := b.post("/questions", form); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("with both confirmations: %d", r.StatusCode)
+	}
+	tok := b.token("write")
+	for _, title := range []string{"Palpitations \u202Egnp.exe", "Bell\a and \x1b[31mred", "Two\nlines"} {
+		r := b.post("/questions", url.Values{"forum": {"heart"}, "title": {title}, "body": {"Text."}})
+		if r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(r.body, "invisible control or text-direction characters") {
+			t.Errorf("title %q: %d", title, r.StatusCode)
+		}
+		a := h.api("POST", "/api/v1/questions", tok, map[string]any{"forum": "heart", "title": title, "body": "Text."})
+		if e, _ := a.Body["error"].(map[string]any); a.Status != http.StatusUnprocessableEntity || e["fields"] == nil {
+			t.Errorf("API title %q: %d %s", title, a.Status, a.Raw)
+		}
+	}
+	if n := h.count("questions"); n != 1 {
+		t.Errorf("%d questions stored, want 1", n)
 	}
 }
 
@@ -593,6 +661,10 @@ func TestUrgentAndCrisisQuestions(t *testing.T) {
 		t.Fatalf("crisis question: %d %s", r.StatusCode, r.Header.Get("Location"))
 	}
 	q = models.Question{}
+	support := asker.get(r.Header.Get("Location")).body
+	if !strings.Contains(support, "Your question is sent privately") || !strings.Contains(support, "Go on to your question") || strings.Contains(support, "Your post is published") {
+		t.Error("the crisis page after a private question speaks of a published post")
+	}
 	h.app.DB.Gorm.Order("id DESC").First(&q)
 	if !q.Crisis || q.Status != models.QuestionPool || notifCount(t, h, "dr_psy", models.NotifyQuestionUrgent) != 1 {
 		t.Errorf("crisis question: %+v", q)
@@ -637,6 +709,11 @@ func TestQuestionActionsAnswerUniformly(t *testing.T) {
 		if a.Status != http.StatusNotFound || b.Status != a.Status || strings.ReplaceAll(a.Raw, itoa(q.ID), "N") != strings.ReplaceAll(b.Raw, "99999999", "N") {
 			t.Errorf("API %s: %d %s vs %d %s", action, a.Status, a.Raw, b.Status, b.Raw)
 		}
+	}
+	// Opening it is the same: a page that says it is not available.
+	if mine, missing := other.get("/questions/"+itoa(q.ID)), other.get("/questions/99999999"); mine.StatusCode != http.StatusNotFound ||
+		missing.StatusCode != http.StatusNotFound || !strings.Contains(mine.body, "This question is not available to you") || !strings.Contains(missing.body, "This question is not available to you") {
+		t.Errorf("opening another's question: %d, a missing one: %d", mine.StatusCode, missing.StatusCode)
 	}
 	// The offer moves on: the notification leads to the dashboard, which says so.
 	if err := h.app.Questions.Decline(ctx, first, q.ID); err != nil {
@@ -697,8 +774,12 @@ func TestStaffReadsAppearToTheAsker(t *testing.T) {
 		t.Fatal(err)
 	}
 	gm := h.withRole("mod_mo", models.RoleModerator)
-	if r := gm.get("/moderation/question_message/" + itoa(m.ID)); r.StatusCode != http.StatusOK {
-		t.Fatalf("the moderator reads the reported message: %d", r.StatusCode)
+	item := gm.get("/moderation/question_message/" + itoa(m.ID))
+	if item.StatusCode != http.StatusOK {
+		t.Fatalf("the moderator reads the reported message: %d", item.StatusCode)
+	}
+	if strings.Contains(item.body, "asker_a") || !strings.Contains(item.body, "a participant in the conversation") {
+		t.Error("the moderator learns who asked the private question")
 	}
 	page := asker.get("/questions/" + itoa(q.ID)).body
 	if !strings.Contains(page, "mod_mo (moderator: Reviewing report #"+itoa(rep.ID)) || !strings.Contains(page, "dr_rude (clinician: answering it)") {

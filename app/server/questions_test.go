@@ -103,8 +103,8 @@ func TestQuestionFlow(t *testing.T) {
 	if err := h.app.Questions.Claim(ctx, third, q.ID); err != nil {
 		t.Fatal(err)
 	}
-	if err := h.app.Questions.Claim(ctx, third, q.ID); !errors.Is(err, models.ErrNotFound) {
-		t.Errorf("claimed twice: %v", err)
+	if err := h.app.Questions.Claim(ctx, third, q.ID); !isConflict(err) {
+		t.Errorf("claimed twice: %v, want 'you already hold it'", err)
 	}
 	if err := h.app.Questions.Claim(ctx, h.user("dr_skin"), q.ID); !errors.Is(err, models.ErrNotFound) {
 		t.Errorf("a late claimant: %v, want not found like a missing id", err)
