@@ -1,6 +1,8 @@
-// Package safety checks text before it is saved: watched words (block,
-// require approval, flag, crisis) and anything that looks like personal
-// data. It only reads text; the feature packages decide what to do.
+// Package safety is Kindred's safety engine: it reads text before it is
+// saved and says what it finds — crisis language, urgent medical symptoms
+// and personal data — with the evidence, the rule and the engine version.
+// It also holds the admins' watched words. It only reads text; the feature
+// packages decide what to do.
 package safety
 
 import (
@@ -10,64 +12,214 @@ import (
 	"unicode"
 )
 
-// Finding is one kind of personal data found in a text.
-type Finding struct {
-	Kind  string `json:"kind"`  // phone, email, address, date_of_birth, record_number
-	Label string `json:"label"` // what the author reads
-}
-
-var (
-	emailRe = regexp.MustCompile(`[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}`)
-	// A run of digits with the separators phone numbers use.
-	phoneRe = regexp.MustCompile(`(?:\+|\b)\d[\d\s().-]{7,18}\d\b`)
-	// Record, patient, insurance and social-security numbers named as such.
-	recordRe = regexp.MustCompile(`(?i)\b(?:nhs|mrn|medical record|patient|hospital|insurance|policy|member|medicare|medicaid|social security|ssn|chart)\s*(?:no\.?|number|num|id|#)?\s*(?:is|:)?\s*#?\s*[A-Z0-9][A-Z0-9 -]{4,18}[0-9]`)
-	ssnRe    = regexp.MustCompile(`\b\d{3}-\d{2}-\d{4}\b`)
-	// A house number and a street.
-	streetRe = regexp.MustCompile(`(?i)\b\d{1,5}[a-z]?\s+(?:[a-z][a-z'-]+\s+){1,3}(?:street|st|road|rd|avenue|ave|lane|ln|drive|dr|close|way|court|ct|boulevard|blvd|place|pl|crescent|terrace|gardens|grove|square|sq|hill|parade|mews)\b\.?`)
-	// UK-style postcodes.
-	postcodeRe = regexp.MustCompile(`\b[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}\b`)
-	// A date close after words that make it a birth date.
-	dobRe = regexp.MustCompile(`(?i)\b(?:born(?:\s+on)?|d\.?o\.?b\.?|date\s+of\s+birth|birth\s*date|birthday)\s*(?:is|was|:|-)?\s*(?:\d{1,4}[/.\- ]\d{1,2}[/.\- ]\d{1,4}|\d{1,2}(?:st|nd|rd|th)?\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{4}|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{4})`)
-)
-
-var labels = map[string]string{
+var personalLabels = map[string]string{
 	"phone":         "a phone number",
 	"email":         "an e-mail address",
 	"address":       "a street address or postcode",
 	"date_of_birth": "a date of birth",
 	"record_number": "a medical record, patient or insurance number",
+	"health_card":   "a health card number",
+	"sin":           "a social insurance number",
+	"social_handle": "a messaging or social media contact",
 }
 
-// PersonalData lists the kinds of personal data text seems to contain, in
-// a stable order. Clinical numbers ("HbA1c 7.2", "120/80", "10,000 steps",
-// dates that are not birth dates) are not personal data.
-func PersonalData(text string) []Finding {
-	found := map[string]bool{}
-	if emailRe.MatchString(text) {
-		found["email"] = true
+type personalRule struct {
+	category string
+	re       *regexp.Regexp
+	valid    func(match string) bool // nil: every match counts
+	// keys: the rule runs only on text (lower case) holding one of them,
+	// which keeps a long post fast.
+	keys []string
+}
+
+const months = `(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?`
+const mois = `(?:janv|janvier|f[ée]v|f[ée]vrier|mars|avr|avril|mai|juin|juil|juillet|ao[uû]t|sept|septembre|oct|octobre|nov|novembre|d[ée]c|d[ée]cembre)\.?`
+const dateExpr = `(?:\d{1,4}[/.\- ]\d{1,2}[/.\- ]\d{1,4}|\d{1,2}(?:st|nd|rd|th|er)?\s+(?:of\s+)?(?:` + months + `|` + mois + `)\s*,?\s+\d{4}|` + months + `\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{4})`
+
+var personalRules = []personalRule{
+	{"email", regexp.MustCompile(`[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}`), nil, []string{"@"}},
+	// Written out so that robots miss it: "jo at example dot org",
+	// "jo [at] mail [dot] fr", "jo(at)gmail(point)com".
+	{"email", regexp.MustCompile(`(?i)\b[a-z0-9][a-z0-9._%+-]*\s*[\[({<]?\s*(?:at|arobase|chez)\s*[\])}>]?\s*[a-z0-9-]+(?:\s*[\[({<]?\s*(?:dot|point)\s*[\])}>]?\s*[a-z0-9-]+)*\s*[\[({<]?\s*(?:dot|point|\.)\s*[\])}>]?\s*(?:com|org|net|ca|fr|be|ch|co|uk|info|io|qc|edu|gov)\b`), nil, []string{" at ", "(at)", "[at]", "{at}", "<at>", "arobase", " chez "}},
+	{"email", regexp.MustCompile(`(?i)\b[a-z0-9][a-z0-9._%+-]{2,}\s*[\[({<]?\s*(?:@|at|arobase)\s*[\])}>]?\s*(?:gmail|hotmail|yahoo|outlook|icloud|live|msn|aol|proton(?:mail)?|videotron|sympatico|rogers|shaw|bell|orange|free|wanadoo|laposte|sfr|gmx)\b`), nil, []string{"gmail", "hotmail", "yahoo", "outlook", "icloud", "live", "msn", "aol", "proton", "videotron", "sympatico", "rogers", "shaw", "bell", "orange", "free", "wanadoo", "laposte", "sfr", "gmx"}},
+	// Record, patient, insurance and social-security numbers named as such.
+	{"record_number", regexp.MustCompile(`(?i)\b(?:nhs|mrn|medical record|patient|hospital|insurance|policy|member|medicare|medicaid|social security|ssn|chart|dossier|num[ée]ro de dossier)\s*(?:no\.?|number|num|id|#)?\s*(?:is|est|:)?\s*#?\s*[A-Z0-9][A-Z0-9 -]{4,18}[0-9]`), nil, []string{"nhs", "mrn", "record", "patient", "hospital", "insurance", "policy", "member", "medicare", "medicaid", "social security", "ssn", "chart", "dossier"}},
+	{"record_number", regexp.MustCompile(`\b\d{3}-\d{2}-\d{4}\b`), nil, []string{"-"}},
+	// Canadian social insurance numbers: nine digits that pass the Luhn check.
+	{"sin", regexp.MustCompile(`\b\d{3}[ -]?\d{3}[ -]?\d{3}\b`), func(m string) bool { return luhn(digitsOf(m)) && !sameDigits(digitsOf(m)) }, nil},
+	// Health cards: Ontario (10 digits and a version code), Québec (RAMQ:
+	// four letters, eight digits), and any number named as a health card.
+	{"health_card", regexp.MustCompile(`(?i)\b\d{4}[ -]?\d{3}[ -]?\d{3}[ -]?[a-z]{2}\b`), nil, nil},
+	{"health_card", regexp.MustCompile(`(?i)\b[a-z]{4}[ -]?\d{4}[ -]?\d{4}\b`), func(m string) bool { return strings.IndexFunc(m[:4], unicode.IsLetter) == 0 }, nil},
+	{"health_card", regexp.MustCompile(`(?i)\b(?:health\s*card|ohip|ramq|carte\s*(?:soleil|sant[ée]|d'assurance[ -]maladie)|health\s*(?:number|no)|phn|num[ée]ro\s+d'assurance[ -]maladie|carte\s+vitale|s[ée]cu(?:rit[ée] sociale)?)\b[\s:#]+(?:(?:no\.?|number|num[ée]ro|is|est)[\s:#]+)*[a-z0-9][a-z0-9 -]{6,18}[a-z0-9]`), func(m string) bool { return len(digitsOf(m)) >= 6 }, []string{"health", "ohip", "ramq", "carte", "phn", "assurance", "vitale", "sécu", "secu"}},
+	// A date close after words that make it a birth date.
+	{"date_of_birth", regexp.MustCompile(`(?i)\b(?:born(?:\s+on)?|d\.?o\.?b\.?|date\s+of\s+birth|birth\s*date|birthday|n[ée]e?\s+le|date\s+de\s+naissance|ddn)[^.!?\n\d]{0,25}?` + dateExpr), nil, []string{"born", "dob", "d.o.b", "birth", "né", "ne le", "née", "naissance", "ddn"}},
+	// Street addresses, English and French, and postcodes.
+	{"address", regexp.MustCompile(`(?i)\b\d{1,5}[a-z]?,?\s+(?:[nsew]\.?\s+)?(?:(?:[a-z][a-z'-]+|\d{1,3}(?:st|nd|rd|th))\s+){1,3}(?:street|st|road|rd|avenue|ave|lane|ln|drive|dr|close|way|court|ct|boulevard|blvd|place|pl|crescent|cres|terrace|gardens|grove|square|sq|hill|parade|mews)\b\.?`), nil, nil},
+	{"address", regexp.MustCompile(`(?i)\b\d{1,5}(?:\s?(?:bis|ter|[a-d]))?,?\s+(?:rue|avenue|av\.?|boulevard|boul\.?|bd|chemin|ch\.|all[ée]e|place|impasse|route|rang|mont[ée]e|quai|cours|square|voie|croissant|promenade)\s+\S+`), nil, nil},
+	{"address", regexp.MustCompile(`(?i)\b(?:j'habite|j’habite|jhabite|on habite|nous habitons|mon adresse|my address|i live at|we live at|notre adresse)\s*(?:est|is|:|au|à|a)?\s*\d{1,5}\b`), nil, []string{"habite", "adresse", "address", "live at"}},
+	{"address", regexp.MustCompile(`\b[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}\b`), nil, nil},
+	{"address", regexp.MustCompile(`(?i)\b[abceghjklmnprstvxy]\d[abceghjklmnprstvwxyz][ -]?\d[abceghjklmnprstvwxyz]\d\b`), nil, nil},
+	// Handles on messaging and social apps.
+	{"social_handle", regexp.MustCompile(`(?i)\b(?:whats\s?app|telegram|signal|snap(?:chat)?|insta(?:gram)?|tiktok|twitter|facebook|fb|messenger|discord|kik|wechat|skype)\b[^.!?\n]{0,30}?(?:@[a-z0-9_.]{3,}|\+?\d[\d \-().]{6,}\d|(?:is|est|:)\s*[a-z0-9_.]{3,})`), nil, []string{"whats", "telegram", "signal", "snap", "insta", "tiktok", "twitter", "facebook", "fb", "messenger", "discord", "kik", "wechat", "skype"}},
+	{"social_handle", regexp.MustCompile(`(?i)\b(?:find|add|message|contact|look|ajoute|ajoutez|retrouve|retrouvez|écris|ecris|écrivez|ecrivez)[\s-]+(?:me|moi|us)\s+(?:up\s+)?(?:on|sur)\s+(?:facebook|fb|insta(?:gram)?|twitter|tiktok|snap(?:chat)?|discord|messenger|whats\s?app|telegram|signal|linkedin)\s+(?:as|comme|:)`), nil, []string{"facebook", "fb", "insta", "twitter", "tiktok", "snap", "discord", "messenger", "whats", "telegram", "signal", "linkedin"}},
+	{"social_handle", regexp.MustCompile(`(?i)\b(?:insta(?:gram)?|twitter|tiktok|threads|bluesky|youtube|snap(?:chat)?)\b[^.!?\n]{0,40}?(?:^|[\s(])@[a-z0-9_.]{3,30}\b`), nil, []string{"@"}},
+	{"social_handle", regexp.MustCompile(`(?i)\b[a-z0-9_.]{2,32}#\d{4}\b`), nil, []string{"#"}},
+	{"social_handle", regexp.MustCompile(`(?i)(?:^|[\s(])@[a-z0-9_.]{3,30}\b[^.!?\n]{0,20}\b(?:on|sur)\s+(?:insta(?:gram)?|twitter|x|tiktok|snap(?:chat)?|threads|bluesky|facebook|discord)\b`), nil, []string{"@"}},
+	{"social_handle", regexp.MustCompile(`(?i)\b(?:add|follow|find|dm|message|contact|text|ajoute|ajoutez|suis|suivez|écris|ecris|écrivez|ecrivez)[- ]?(?:me|moi)?\b[^.!?\n]{0,20}?(?:^|\s)@[a-z0-9_.]{3,30}\b`), nil, []string{"@"}},
+}
+
+// phoneRe is a run of digits with the separators phone numbers use.
+var phoneRe = regexp.MustCompile(`(?:\+|\b)\d[\d\s().-]{7,18}\d\b`)
+
+// registryRe names trial and registry numbers, which look like phone numbers.
+var registryRe = regexp.MustCompile(`(?i)\b(?:eudract|nct|isrctn|actrn|drks|ctri|chictr|trial|essai|study|étude|etude|protocol|protocole)\b[^.!?\n]{0,12}$`)
+
+// shortPhoneRe is a seven-digit local number named as a number to call.
+var shortPhoneRe = regexp.MustCompile(`(?i)\b(?:call|text|ring|phone|cell|mobile|tel|t[ée]l[ée]phone|appelle|appelez|texte)\b[^.!?\n]{0,15}?\b\d{3}[-. ]\d{4}\b`)
+
+// PersonalData lists the personal data text seems to contain, one finding
+// per kind, in a stable order. Clinical numbers ("HbA1c 7.2", "120/80",
+// doses, dates that are not birth dates, helplines such as 911 or 988)
+// are not personal data.
+func PersonalData(text string) []Finding { return personal(text) }
+
+func personal(text string) []Finding {
+	found := map[string][]Span{}
+	taken := []Span{} // digits already explained (a SIN is not also a phone)
+	// Regular expressions over a long post are slow: each runs only on
+	// the sentences that could hold what it looks for (digits, "@", its
+	// keywords).
+	type chunk struct {
+		start    int
+		text     string
+		lower    string
+		hasDigit bool
 	}
-	if recordRe.MatchString(text) || ssnRe.MatchString(text) {
-		found["record_number"] = true
+	var chunks []chunk
+	for _, c := range splitChunks(text) {
+		t := text[c[0]:c[1]]
+		chunks = append(chunks, chunk{c[0], t, strings.ToLower(t), strings.ContainsAny(t, "0123456789")})
 	}
-	if dobRe.MatchString(text) {
-		found["date_of_birth"] = true
+	add := func(category string, start, end int) {
+		found[category] = append(found[category], Span{start, end})
+		taken = append(taken, Span{start, end})
 	}
-	if streetRe.MatchString(text) || postcodeRe.MatchString(text) {
-		found["address"] = true
-	}
-	for _, m := range phoneRe.FindAllString(text, -1) {
-		if looksLikePhone(m) && !found["record_number"] {
-			found["phone"] = true
-			break
+	for _, r := range personalRules {
+		for _, c := range chunks {
+			if !c.hasDigit && r.category != "email" && r.category != "social_handle" {
+				continue // every other kind holds digits
+			}
+			if len(r.keys) > 0 && !containsAny(c.lower, r.keys) {
+				continue
+			}
+			for _, loc := range r.re.FindAllStringIndex(c.text, -1) {
+				a, b := c.start+loc[0], c.start+loc[1]
+				if r.valid != nil && !r.valid(text[a:b]) {
+					continue
+				}
+				if overlapsAny(taken, a, b) && r.category != "email" {
+					continue
+				}
+				add(r.category, a, b)
+			}
 		}
 	}
-	var out []Finding
-	for k := range found {
-		out = append(out, Finding{Kind: k, Label: labels[k]})
+	for _, c := range chunks {
+		if !c.hasDigit {
+			continue
+		}
+		for _, loc := range phoneRe.FindAllStringIndex(c.text, -1) {
+			a, b := c.start+loc[0], c.start+loc[1]
+			if looksLikePhone(text[a:b]) && !overlapsAny(taken, a, b) && !registryRe.MatchString(text[max(0, a-25):a]) {
+				found["phone"] = append(found["phone"], Span{a, b})
+			}
+		}
+		for _, loc := range shortPhoneRe.FindAllStringIndex(c.text, -1) {
+			a, b := c.start+loc[0], c.start+loc[1]
+			if !overlapsAny(taken, a, b) {
+				found["phone"] = append(found["phone"], Span{a, b})
+			}
+		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Kind < out[j].Kind })
+	return collect(found)
+}
+
+// splitChunks cuts text at sentence ends followed by a space and at line
+// breaks; a date or a number with dots stays whole.
+func splitChunks(text string) [][2]int {
+	var out [][2]int
+	start := 0
+	for i := 0; i < len(text); i++ {
+		c := text[i]
+		end := c == '\n' || ((c == '.' || c == '!' || c == '?') && i+1 < len(text) && (text[i+1] == ' ' || text[i+1] == '\n'))
+		if end && i+1-start > 0 {
+			out = append(out, [2]int{start, i + 1})
+			start = i + 1
+		}
+	}
+	if start < len(text) {
+		out = append(out, [2]int{start, len(text)})
+	}
 	return out
+}
+
+func containsAny(s string, keys []string) bool {
+	for _, k := range keys {
+		if strings.Contains(s, k) {
+			return true
+		}
+	}
+	return false
+}
+
+func collect(found map[string][]Span) []Finding {
+	var out []Finding
+	for k, spans := range found {
+		out = append(out, Finding{Detector: DetectorPersonal, Category: k, Level: LevelMedium, Spans: spans, Rule: "personal." + k})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Category < out[j].Category })
+	return out
+}
+
+func overlapsAny(spans []Span, a, b int) bool {
+	for _, s := range spans {
+		if a < s.End && s.Start < b {
+			return true
+		}
+	}
+	return false
+}
+
+func digitsOf(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if r >= '0' && r <= '9' {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+func sameDigits(d string) bool { return strings.Count(d, d[:1]) == len(d) }
+
+// luhn is the check digit Canadian social insurance numbers pass.
+func luhn(d string) bool {
+	if len(d) < 2 {
+		return false
+	}
+	sum := 0
+	for i := 0; i < len(d); i++ {
+		n := int(d[len(d)-1-i] - '0')
+		if i%2 == 1 {
+			n *= 2
+			if n > 9 {
+				n -= 9
+			}
+		}
+		sum += n
+	}
+	return sum%10 == 0
 }
 
 // looksLikePhone: 9 to 15 digits, not a date or a decimal, and written
@@ -80,20 +232,24 @@ func looksLikePhone(s string) bool {
 			digits++
 		}
 	}
-	if digits < 9 || digits > 15 {
+	if digits < 9 || digits > 15 || (digits == 9 && !strings.HasPrefix(s, "+")) {
 		return false
 	}
-	if strings.Count(s, ".") > 0 && !strings.ContainsAny(s, " -()") {
-		return false // 1.234.567.890 style is rare; decimals and versions are common
+	if strings.Count(s, ".") > 0 && !strings.ContainsAny(s, " -()") && !(strings.Count(s, ".") >= 2 && digits == 10) {
+		return false // decimals and versions; 06.12.34.56.78 is a French phone number
 	}
-	return strings.HasPrefix(s, "+") || strings.HasPrefix(s, "0") || strings.HasPrefix(s, "(") || strings.ContainsAny(s, " -") || digits >= 10
+	return strings.HasPrefix(s, "+") || strings.HasPrefix(s, "0") || strings.HasPrefix(s, "(") || strings.ContainsAny(s, " -.") || digits >= 10
 }
 
 // Labels joins the findings for a message: "a phone number and an e-mail address".
 func Labels(f []Finding) string {
-	parts := make([]string, len(f))
-	for i, x := range f {
-		parts[i] = x.Label
+	seen := map[string]bool{}
+	var parts []string
+	for _, x := range f {
+		if l := x.Label(); !seen[l] {
+			seen[l] = true
+			parts = append(parts, l)
+		}
 	}
 	switch len(parts) {
 	case 0:

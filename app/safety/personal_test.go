@@ -8,7 +8,7 @@ import (
 func kinds(f []Finding) string {
 	var s []string
 	for _, x := range f {
-		s = append(s, x.Kind)
+		s = append(s, x.Category)
 	}
 	return strings.Join(s, ",")
 }

@@ -48,7 +48,7 @@ func TestCheck(t *testing.T) {
 		{Pattern: "stop taking", Action: ActionFlag}, {Pattern: "suicide", Action: ActionCrisis}}
 	r := Check("Buy now! A miracle cure, stop taking insulin. Thinking about suicide. Call 07700 900123", words)
 	if !reflect.DeepEqual(r.Blocked, []string{"miracle cure"}) || !r.Approval || !reflect.DeepEqual(r.Flagged, []string{"stop taking"}) || !r.Crisis ||
-		len(r.Personal) != 1 || r.Personal[0].Kind != "phone" {
+		len(r.Personal) != 1 || r.Personal[0].Category != "phone" {
 		t.Fatalf("%+v", r)
 	}
 	if r := Check("A good day.", words); r.Blocked != nil || r.Approval || r.Flagged != nil || r.Crisis || r.Personal != nil {

@@ -48,6 +48,10 @@ commands:
   seed-demo             add demo accounts (skips those that exist)
   reindex               rebuild the search index from PostgreSQL and swap it in
   search verify [--fix] compare the search index with PostgreSQL (and repair it)
+  safety eval [--detector D] [--split dev|test] [--misses] [--json] [FILE]
+                        measure the safety engine on its corpus or on a labelled
+                        file (one "label<TAB>text" per line)
+  safety check          print what the safety engine finds in the text on stdin
 
 Settings come from the environment; see README.md.`
 
@@ -67,6 +71,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return seedDemo(ctx, getenv, stdout, stderr)
 	case "reindex":
 		return reindex(ctx, getenv, stdout, stderr)
+	case "safety":
+		return safetyCommand(args[1:], stdin, stdout, stderr)
 	case "search":
 		if len(args) < 2 || args[1] != "verify" {
 			return fmt.Errorf("usage: kindred search verify [--fix]")

@@ -1,0 +1,301 @@
+package safety
+
+// The crisis detector: categories modelled on the Columbia Suicide
+// Severity Rating Scale and non-suicidal self-injury. Statements are
+// first-person phrases; mentions ("suicidal", "self-harm") need the writer
+// to speak of themselves. Context lowers a level without hiding it:
+// negation, someone else, the past, awareness, prevention, research,
+// grief, a clinician's question. Timing or means next to ideation raise
+// it to high.
+
+var crisisSpecs = []ruleSpec{
+	// Passive death wish.
+	{"en", "passive_death_wish", LevelMedium, "", []string{
+		"want|wanna|wish|hope|like to die|=dead", "wish i was|were ...2 =dead|gone|never born", "wish i could ...2 disappear|vanish|stop_existing|sleep_forever|not_wake",
+		"hope|pray ...3 not|never wake up", "go to sleep|bed ...4 not|never wake up", "fall asleep ...3 never wake", "better off dead", "better off without me",
+		"would be ...2 better|easier ...3 without me", "better|easier ...5 if i was|were not? gone|around|dead|here", "easier ...4 if ...3 gone|died|gave_out", "do|does not ...2 want to be? here|alive|exist|live|around", "not want to wake up",
+		"tired|sick|exhausted of living|being|life|existing", "no reason|point ...2 live|living|going|existing|alive", "can|could not go|keep on|going", "can|could not do|take this|it anymore",
+		"life ...2 not worth living", "what is the point ...3 living|going|life|being|trying", "ready to die", "wish i had never been born", "want|need it all to end|stop",
+		"want to disappear|stop existing", "=stop existing", "let me die", "take me now|already", "nobody|no_one would miss|notice", "would not mind|care ...5 died|die|wake|hit|gone|dead|ending|end", "=ok|okay with ...3 ending|dying|gone", "takes me ...6 would not mind", "if i ...5 not wake up ...6 =ok|okay|fine", "do not see a future", "=not exist ...3 while|forever",
+		"can not wait to die", "=relief if i died", "wish ...3 would just die", "tired of being here", "sick and die",
+	}},
+	{"fr", "passive_death_wish", LevelMedium, "", []string{
+		"envie|goût de mourir|crever|disparaitre|partir", "veux|voudrais|aimerais|aimerai|prefererais mourir|crever|disparaitre|etre_mort|etre_morte", "aimerais|aimerai|voudrais ... plus me_reveiller|exister",
+		"marre de vivre|la_vie|exister", "plus envie de vivre|rien|me_reveiller", "ne veux|voudrais plus vivre|exister|me_reveiller", "mieux sans moi", "sans moi ...2 mieux",
+		"un fardeau|poids pour", "a quoi bon vivre|continuer", "peux plus vivre|continuer|tenir", "la vie ne vaut pas|plus la peine", "que tout se arrete|termine",
+		"plus exister", "ne pas me reveiller", "tanne|tannee|ecoeure|ecoeuree|fatigue|fatiguee ...2 de etre en vie|vivre", "plus envie de etre la", "pas me reveiller", "personne ne ... remarquer|manquer", "ca me derangerait pas", "si je mourais|crevais", "partir pour de bon",
+	}},
+	// Active ideation.
+	{"en", "active_ideation", LevelMedium, "", []string{
+		"kill|killing =myself|=meself", "end|ending|take|taking my own? life", "end|ending it all|everything", "want|going ...3 end it", "checking|check out ...3 good|tonight|early", "joining ...2 her|him ...3 purpose", "urges to end", "consider ...2 checking out|ending",
+		"unalive =myself|=me", "commit|committing|attempt suicide", "=kys", "thoughts|thinking|think ...3 about|of ...2 dying|killing myself|ending it|ending my life|death",
+		"sewerslide", "check out early", "not want to live", "no longer want to live", "want to go to sleep forever",
+	}},
+	{"en", "active_ideation", LevelMedium, "mention", []string{"suicid*", "thoughts|thinking|think ...3 about|of ...2 suicide", "=sh|selfharm ...2 thoughts"}},
+	{"fr", "active_ideation", LevelMedium, "mention", []string{"suicid*", "idees|pensees suicidaires|noires|de suicide|de mort", "pense|pensé|penser au suicide"}},
+	{"fr", "active_ideation", LevelMedium, "", []string{
+		"me =tuer|=suicider|=flinguer", "me foutre|fiche|fous|fou en l air", "mettre|mets|met fin a mes|ma jours|vie", "en finir",
+		"pense|penser a mourir|me_tuer|en_finir", "me supprimer", "passer a l acte",
+	}},
+	// Method or means.
+	{"en", "method_means", LevelMedium, "", []string{
+		"stockpil*|hoard*|sav*|collect*|stash* ...4 pills|meds|tablets|medication|insulin|painkillers|sleeping",
+		"how many ...4 pills|tablets|units|paracetamol|tylenol ...4 kill|die|lethal|fatal|overdose|od", "lethal|fatal dose", "enough ...3 pills|tablets|insulin|meds ...3 to|it|overdose|od|die|kill",
+		"jump|jumping|throw ...3 off|from|front ...4 bridge|roof|building|train|cliff|balcony|window|tracks", "bought|buy|got ...2 rope|noose", "train tracks ...5 when|next|deciding", "hang|hanging =myself", "=rope|noose ...4 myself|garage|beam|tree|bought|buy",
+		"cut|slit|slash my wrists", "drive|driving ...2 car ...3 into|off", "gun|pistol|rifle ...12 myself|my head", "gun ...8 thinking about it", "overdose on", "take|taking|use|using ...2 all|every|whole ...4 pills|meds|tablets|insulin|sleeping|morphine|medication", "stopping|stop|skip* my insulin ...4 purpose|until", "arreter mon insuline ...3 expres",
+		"my insulin could do it", "could do it with", "think about jumping", "meds|pills|tablets saved up", "take them all", "use it on myself", "counting ...3 pills ...8 enough", "would be enough",
+	}},
+	{"fr", "method_means", LevelMedium, "", []string{
+		"me pendre", "sauter|jeter ...3 pont|toit|fenetre|train|balcon|immeuble|falaise|metro", "dose mortelle|letale",
+		"combien de ...2 comprimes|cachets|pilules|medicaments|unites", "corde", "tailler|ouvrir les veines", "accumul*|gard*|stock*|cach* ...4 medicaments|comprimes|cachets|pilules|insuline",
+		"si ca suffirait", "reserve de medicaments ...6 suffir*", "pense a sauter", "arreter mon insuline ...2 expres", "prendre tout|toute|tous|toutes ...2 mes|la|les boite|comprimes|cachets|pilules|medicaments|insuline", "arme|fusil ...5 moi|me",
+	}},
+	// Plan, intent, timing (high on their own).
+	{"en", "plan_intent_timing", LevelHigh, "", []string{
+		"i have|got a plan", "made my plan", "all planned", "i have decided", "i would end it", "by new year|christmas|birthday ...3 end it", "planned ...4 for|when", "made up my mind", "set a date", "today|tonight is the day|night", "going through with it", "i will do|be it|gone", "doing it tonight|today|tomorrow", "tonight i am doing it", "once ...5 i am done too",
+		"this is the night|day", "my plan is", "doing it when|after|once|tonight", "when the house is empty", "=note|letter ...4 on the table|counter|desk|bed", "know how i will|am going to do it", "when ...4 asleep|leaves|gone ...4 i will|ll|am going",
+	}},
+	{"fr", "plan_intent_timing", LevelHigh, "", []string{
+		"je ai un plan", "ce est decide", "fixe une date", "je ai tout prevu", "ma decision est prise", "ce soir c est", "demain ...2 je serai|serais plus la", "je vais le faire",
+		"je le fais ce soir|demain", "derniere nuit", "je serai|serais plus la",
+	}},
+	// Preparatory acts.
+	{"en", "preparatory_acts", LevelMedium, "", []string{
+		"wrote|written|writing|left|leave ...2 note|notes|letter|letters", "goodbye|suicide note|letter", "giving|gave|give away ...3 my|all ...3 things|stuff|belongings|clothes|jewellery|jewelry|books",
+		"found|finding|rehome* ...3 home for ...2 my|the cat|dog|pets", "=gave my cat|dog|pets", "updated|made|wrote|finished my will ...6 so|before|won|not|need", "will not need ...2 them|it ...2 anymore",
+		"so nobody|no_one has to ...3 after", "everything is ready|in order|sorted", "paid_off|settled ...3 debts ...3 so", "cleaned|tidied ...4 so nobody|no_one", "said my goodbyes",
+		"deleted|deleting ...2 my accounts|socials|profiles|profile", "insurance ...4 suicide|pay out", "giving|gave ...4 away", "found ...4 new home",
+		"cancelled|canceled ...4 appointments", "moved my savings", "left instructions for", "finished the letter|note", "leave it on the counter|table",
+		"gave all my", "life insurance is in order", "so nobody|no one has to deal", "=need them ...2 anymore", "think i will need them",
+	}},
+	{"fr", "preparatory_acts", LevelMedium, "", []string{
+		"lettre|lettres|mot d adieu", "ecrit|ecrire ...2 mes|une|des lettres", "donne|donner ...3 mes|toutes|tous ...2 affaires|bijoux|vetements|livres|chat|chien",
+		"tout donne|range", "trouve ...3 famille|maison ...2 pour mon|ma chat|chien|chatte", "fait|ecrit mon testament ...6 avant|pour", "tout est pret|en ordre",
+		"n aurai|aurais plus besoin", "dit au revoir a", "mets|mis de cote ...2 mes medicaments|cachets|pilules", "testament est a jour", "lettre est sur la table",
+	}},
+	// Farewell (high).
+	{"en", "farewell", LevelHigh, "", []string{
+		"this is|will be? my last post|message|time", "=goodbye|bye ...2 everyone|all|forever|world|guys|friends", "this is goodbye", "by the time you read this",
+		"will not be here|around ...2 tomorrow|anymore|much longer", "will be gone", "signing off ...2 good|forever", "not coming back", "rest forever", "final post|message", "last message|post from me", "went through with it", "won hear from me", "will not hear from me", "ending the journey", "take care of ...3 for me", "tell ...3 i love|loved them|her|him", "thank|thanks ...3 everything ...6 goodbye|bye|sorry|last",
+		"at peace with my decision", "see you on the other side", "my last ...2 night|day|message|words", "i am sorry for what i am about to do", "forgive me", "=farewell",
+		"will not be around", "i love you all ...4 sorry|goodbye|bye", "saying|say goodbye to ...3 everyone|you|people|here|all|world|kindred", "wanted to say goodbye", "just saying goodbye", "thank|thanks ...3 everything ...8 goodbye", "take care of each other", "will not be logging|posting|coming ...2 again|back", "could not keep fighting",
+	}},
+	{"fr", "farewell", LevelHigh, "", []string{
+		"=adieu", "mon dernier message|post", "quand vous lirez ce", "prenez|prends soin de", "merci pour tout ...6 adieu|au revoir|desole|desolee|pardon",
+		"je serai plus la|serai plus la", "au revoir ...2 tout le monde|a tous|pour toujours", "dernier post|message", "je m en vais ...2 soir|nuit", "je pars ...2 soir|nuit|pour de bon", "bye pour de vrai", "pardonnez|pardonne moi", "je vous aime ...5 adieu|au revoir|pardon", "ma derniere nuit",
+	}},
+	// Self-harm.
+	{"en", "self_harm", LevelMedium, "mention", []string{"self harm|harming|injury|injure", "selfharm", "overdos*"}},
+	{"fr", "self_harm", LevelMedium, "mention", []string{"automutil*", "scarification", "overdos*"}},
+	{"en", "self_harm", LevelMedium, "", []string{
+		"cut|cutting|burn|burning|scratch|scratching|hit|hitting|punch|punching|hurt|hurting|harm|harming|bite|biting =myself",
+		"relapsed|relapse ...4 cut|cutting|sh|harm", "new|fresh cuts", "broke my streak ...3 cut", "on purpose ...4 punish|hurt|pain|wrecked|bleed|bruise|marks", "punish myself", "punching|hitting walls", "until ...3 bleed|bleeds|bleeding", "=lighter|cigarette ...4 wrist|arm|skin|burn", "burned|burnt my wrist|arm|skin", "bite|biting my arm|hand|lip ...4 hard|marks", "cut|cutting again", "started|start|back to cutting", "urge|urges to cut|hurt|harm", "=sh again",
+		"razor|blade|blades ...5 arm|arms|wrist|wrists|thigh|thighs|leg|legs|skin", "fresh ...2 cuts|scars|wounds", "clean for ...3 days|weeks|months ...6 cut|relapse|again",
+		"took|take it out on my body|arms", "=sh",
+	}},
+	{"fr", "self_harm", LevelMedium, "", []string{
+		"me scarifier|scarifie|scarifiee|scarifiais", "me suis ...2 coupe|coupee|brule|brulee|scarifie|scarifiee|frappe|frappee|griffe|recoupe|recoupee", "me gratte jusqu au sang", "recoupe|recoupee", "me scarif*", "me couper|coupe|coupais|brule|bruler|frapper|frappe|griffer|griffe", "me fais|fait du mal",
+		"rechute ...4 coupe|scarif|lame", "lame|rasoir ...5 bras|poignet|poignets|cuisse|cuisses",
+	}},
+	// Attempt or overdose in progress (high).
+	{"en", "attempt_in_progress", LevelHigh, "", []string{
+		"took|taken|swallowed|downed|injected|drank ...2 all|every|whole|entire|bottle|box|handful|lot|most ...5 pills|tablets|meds|medication|insulin|painkillers|paracetamol|tylenol|sleeping|bottle|box|pack",
+		"i overdosed|overdosing", "i am overdosing", "swallowed everything", "took|swallowed ...3 everything|all of it|all of my", "using|use ...2 pills|meds|tablets ...3 saved|stockpiled|kept", "=overdosing right now", "swallowed|took|taken ...3 all of my|it", "i took all", "je ai tout pris", "je vais sauter", "sur le pont ...3 sauter", "already took them", "took the pills", "i am on the bridge", "already started",
+		"took ...4 too many ...4 to end|die", "took ...6 at once to die", "=vide ma pharmacie", "je suis sur le pont", "tout pris", "pris toutes mes pilules|cachets", "just took ...4 pills|tablets|meds|insulin", "pills ...3 kicking|working", "already ...2 taken|took|done it", "i did it",
+		"too late ...4 now|already", "feel|feeling ...3 drowsy|sleepy|weird ...4 pills", "am bleeding ...3 cut|wrist|deep", "cut too deep",
+		"took|taken ...4 on purpose",
+	}},
+	{"fr", "attempt_in_progress", LevelHigh, "", []string{
+		"je ai ...2 pris|avale|vide ...4 boite|comprimes|cachets|pilules|medicaments|insuline|plaquette|pharmacie", "fait une overdose|od",
+		"je me sens partir", "c est trop tard", "je l ai fait", "en train de ...2 mourir|partir", "coupe trop profond",
+	}},
+}
+
+var crisisRules = newRuleSet(buildRules("crisis", crisisSpecs))
+
+// Context that makes a mention a low finding: awareness, prevention,
+// research, grief, a clinician's question, an accident.
+var (
+	lowerEN = patterns("en", "awareness", "prevention", "preventing", "hotline|helpline|lifeline|crisis_line", "=training|course|webinar|workshop|seminar|certification",
+		"=walk|fundraiser|fundraising|charity|donate", "statistic*|rates|rate of|study|studies|research|researcher|article|paper|documentary|podcast|book|novel|film|movie|show|series|lecture",
+		"risk factors", "warning signs", "how to help|support|talk to", "screen*", "ask ...2 patients|clients", "=lost ...4 to suicide", "died by|of suicide", "took ...2 =own life",
+		"=funeral|memorial|anniversary|passed_away|grief|grieving|mourning", "committed suicide", "=you ...3 ?", "have you ever|had", "=by accident|mistake", "=accidentally",
+		"is it safe|dangerous|ok|okay to", "side effect*", "=question", "=asking for", "studying|student|thesis|dissertation|survey|mods", "while|when cooking|shaving|chopping|gardening", "=nurse|doctor|gp|therapist|psychiatrist ...5 asked",
+		"=my|our =son|daughter|friend|brother|sister|mom|mum|dad|father|mother|uncle|aunt|cousin|husband|wife|partner ...8 suicide|attempt|overdose|died|killed")
+	lowerFR = patterns("fr", "sensibilisation", "prevention", "prevenir", "ligne_de_ecoute|ligne_de_crise|3114|988", "formation|atelier|conference|colloque",
+		"marche|collecte|don", "statistique*|taux|etude|etudes|recherche|article|documentaire|podcast|livre|roman|film|serie|cours", "facteurs de risque", "signes ...2 avant_coureurs|de_alerte",
+		"comment aider|parler", "depist*", "=perdu ...4 suicide", "s est suicide|suicidee|suicides", "s est enleve|enlevee la vie", "=funerailles|deuil|enterrement|anniversaire|decede|decedee",
+		"=tu ...3 ?", "=vous ...3 ?", "as_tu|avez_vous deja", "par accident|erreur|megarde", "effet* secondaire*", "=infirmiere|medecin|psy ...5 demande",
+		"=question", "memoire|these|enquete|sondage|etudiant|etudiante", "en cuisinant|rasant|bricolant|jardinant", "=couteau")
+	// A clinician's screening question, reported by the member.
+	asked = append(patterns("en", "asked ...2 if|whether", "ask ...2 if|whether ...2 i", "=screening|screen ...3 for"),
+		patterns("fr", "demande ...3 si", "pose ...3 la question", "depist*")...)
+	// Accidents and everyday meanings of the same words.
+	accident = append(patterns("en", "=by accident|mistake", "=accidentally", "while|when cooking|shaving|chopping|gardening|cutting", "moving over|on to", "new group", "see you in|over",
+		"now that i am ...2 stable|better|remission"), patterns("fr", "par accident|erreur|megarde", "en cuisinant|rasant|bricolant|jardinant|coupant")...)
+	timingEN = words("en", "tonight", "=tomorrow", "today", "=weekend", "=friday", "=saturday", "=sunday", "=monday", "=tuesday", "=wednesday", "=thursday", "=midnight", "=morning", "=afternoon", "=soon", "=later", "=date")
+	timingFR = words("fr", "=soir", "=demain", "=aujourdhui", "=weekend", "=vendredi", "=samedi", "=dimanche", "=lundi", "=mardi", "=mercredi", "=jeudi", "=minuit", "=matin", "=nuit", "bientot", "=date")
+	idiomEN  = patterns("en", "dying to", "die|died of|from embarrassment|laughing|boredom|shame|cuteness", "to die for", "kill for", "=killing me", "kill me now", "could just die",
+		"dead tired", "=killing it", "killed it", "die hard", "if looks could kill", "dead on my feet", "my phone|battery|car|laptop|plant* is? died|dead|dying",
+		"cut ...2 carbs|sugar|calories|hair|back|down|out|fringe|bangs|costs|ties|losses", "paper cut")
+	idiomFR = patterns("fr", "meurs|mourir|mort de faim|soif|rire|chaud|froid|fatigue|envie|honte|ennui|peur", "ca me tue", "tuer le temps", "mort de rire", "crever de chaud|faim|soif",
+		"couper ...2 sucre|cheveux|pain|glucides|ponts")
+)
+
+func crisis(v *view) []Finding {
+	found := crisisRulesFound(v)
+	return append(found, softCrisis(v, found)...)
+}
+
+func crisisRulesFound(v *view) []Finding {
+	hits := matchRules(v, crisisRules)
+	if len(hits) == 0 {
+		return nil
+	}
+	// Timing or means anywhere near ideation make it imminent.
+	var ideation, means, timing bool
+	for _, h := range hits {
+		switch h.r.category {
+		case "passive_death_wish", "active_ideation", "self_harm", "preparatory_acts":
+			ideation = true
+		case "method_means":
+			means = true
+		}
+	}
+	if _, ok := v.any(timingEN, "en", 0, len(v.toks)); ok {
+		timing = true
+	}
+	if _, ok := v.any(timingFR, "fr", 0, len(v.toks)); ok {
+		timing = true
+	}
+	var out []Finding
+	seen := map[string]int{}
+	for _, h := range hits {
+		lang := h.r.lang
+		idioms, lower := idiomEN, lowerEN
+		if lang == "fr" {
+			idioms, lower = idiomFR, lowerFR
+		}
+		level, ctx := h.level, ""
+		switch {
+		case v.overlapsPattern(h, idioms) && h.level < LevelHigh:
+			continue
+		case v.negated(h):
+			level, ctx = LevelLow, "negated"
+		case v.aboutSomeoneElse(h, h.r.mention):
+			level, ctx = LevelLow, "someone else"
+		case v.inThePast(h):
+			level, ctx = LevelLow, "in the past"
+		case v.sentenceHas(h, lower) && (h.r.mention || h.level < LevelHigh) && !v.firstPersonPresent(h):
+			level, ctx = LevelLow, "awareness, grief, research or a question"
+		case v.sentenceHas(h, asked) && h.level < LevelHigh:
+			level, ctx = LevelLow, "a clinician's question"
+		case v.sentenceHas(h, accident):
+			level, ctx = LevelLow, "an accident or an everyday meaning"
+		}
+		if level >= LevelMedium && timing && (means || ideation) && h.r.category != "self_harm" {
+			if (means && (ideation || h.r.category == "method_means")) || h.r.category == "preparatory_acts" || h.r.category == "active_ideation" || h.r.category == "passive_death_wish" {
+				level = LevelHigh
+				if ctx == "" {
+					ctx = "with a time"
+				}
+			}
+		}
+		if level >= LevelMedium && means && ideation && h.r.category == "method_means" {
+			level = LevelHigh
+		}
+		key := h.r.category
+		if i, ok := seen[key]; ok {
+			if level > out[i].Level {
+				out[i].Level, out[i].Context, out[i].Rule = level, ctx, h.r.id
+			}
+			out[i].Spans = append(out[i].Spans, v.spanOf(h.from, h.to))
+			continue
+		}
+		seen[key] = len(out)
+		out = append(out, Finding{Detector: DetectorCrisis, Category: h.r.category, Level: level, Spans: []Span{v.spanOf(h.from, h.to)}, Rule: h.r.id, Context: ctx})
+	}
+	return out
+}
+
+// overlapsPattern: an idiom covers the matched words.
+func (v *view) overlapsPattern(h hit, ps []pattern) bool {
+	for _, p := range ps {
+		from := h.sentence[0]
+		for from < h.sentence[1] {
+			s, e, ok := v.find(p, h.r.lang, from, h.sentence[1])
+			if !ok {
+				break
+			}
+			if s < h.to && h.from < e {
+				return true
+			}
+			from = s + 1
+		}
+	}
+	return false
+}
+
+// firstPersonPresent: the writer speaks of themselves now ("I want", "je
+// veux"), which awareness words next to it do not undo.
+func (v *view) firstPersonPresent(h hit) bool {
+	first := firstEN
+	if h.r.lang == "fr" {
+		first = firstFR
+	}
+	_, ok := v.any(first, h.r.lang, h.sentence[0], h.sentence[1])
+	return ok && !h.r.mention
+}
+
+// The soft net catches what the phrases miss: in one sentence, the writer
+// speaking of themselves now, a word of death, self-harm or its means, and
+// a word of wanting, hopelessness or time — with no idiom, negation,
+// other person, past or awareness context around it.
+var (
+	softDeathEN = words("en", "die", "dying", "=dead", "death", "kill", "suicid*", "=unalive", "overdos*", "=exist", "=existing", "disappear", "=gone", "pills", "tablets", "=rope", "noose", "bridge",
+		"=goodbye", "=forever", "=harm", "=gun", "=blade", "=razor")
+	softCueEN = words("en", "=want", "=wish", "=plan", "=planning", "=ready", "=tonight", "=anymore", "hopeless", "pointless", "=burden",
+		"=tired", "=easier", "=urge", "=urges", "=thoughts")
+	softDeathFR = words("fr", "mourir", "=mort", "=morte", "crever", "tuer", "suicid*", "disparaitre", "exister", "pilules", "cachets", "comprimes", "corde",
+		"=adieu", "=lame", "=rasoir", "=arme")
+	softCueFR = words("fr", "=veux", "=voudrais", "=aimerais", "=envie", "=plan", "=pret", "=prete", "=soir", "=marre", "=fardeau",
+		"=fatigue", "=fatiguee", "=pensees", "=idees")
+)
+
+func softCrisis(v *view, already []Finding) []Finding {
+	for _, f := range already {
+		if f.Level >= LevelMedium {
+			return nil
+		}
+	}
+	en, fr := languageScores(v.toks)
+	lang, death, cue, idioms, lower := "en", softDeathEN, softCueEN, idiomEN, lowerEN
+	if fr > en {
+		lang, death, cue, idioms, lower = "fr", softDeathFR, softCueFR, idiomFR, lowerFR
+	}
+	first := firstEN
+	if lang == "fr" {
+		first = firstFR
+	}
+	soft := &rule{id: "crisis." + lang + ".soft", lang: lang, category: "active_ideation", level: LevelMedium}
+	for _, sr := range sentences(v.toks) {
+		d, ok := v.any(death, lang, sr[0], sr[1])
+		if !ok {
+			continue
+		}
+		if _, ok := v.any(cue, lang, sr[0], sr[1]); !ok {
+			continue
+		}
+		if _, ok := v.any(first, lang, sr[0], sr[1]); !ok {
+			continue
+		}
+		h := hit{r: soft, from: d, to: d + 1, sentence: sr, level: LevelMedium}
+		if v.overlapsPattern(h, idioms) || v.negated(h) || v.aboutSomeoneElse(h, false) || v.inThePast(h) || v.sentenceHas(h, lower) ||
+			v.sentenceHas(h, asked) || v.sentenceHas(h, accident) {
+			continue
+		}
+		return []Finding{{Detector: DetectorCrisis, Category: "active_ideation", Level: LevelMedium, Spans: []Span{v.spanOf(sr[0], sr[1])}, Rule: soft.id,
+			Context: "words of death and of wanting or hopelessness together"}}
+	}
+	return nil
+}

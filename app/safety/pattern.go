@@ -1,0 +1,267 @@
+package safety
+
+import (
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/kljensen/snowball/english"
+	"github.com/kljensen/snowball/french"
+)
+
+// A pattern is a sequence of elements matched against consecutive tokens
+// of one sentence. Written as words separated by spaces:
+//
+//	want|wish to? die|dead      alternatives, an optional word
+//	end my life|self            stems: "ending", "ended" match "end"
+//	suicid*                     a prefix
+//	=od                         this exact word, not its stem
+//	*                           any one word
+//	...   ...5                  up to 3 (or 5) words of anything
+type pattern struct {
+	src   string
+	elems []elem
+}
+
+type elem struct {
+	alts     []alt
+	optional bool
+	any      bool // one word of anything
+	gap      int  // up to gap words of anything (a "..." element)
+}
+
+type alt struct {
+	word   string // normalised
+	stem   string // in the pattern's language
+	prefix bool
+	exact  bool
+	seq    []alt // a phrase written with underscores: will_not_wake
+}
+
+type stemmer func(string) string
+
+func stemEN(w string) string { return english.Stem(w, true) }
+func stemFR(w string) string { return french.Stem(w, true) }
+
+func stemmerFor(lang string) stemmer {
+	if lang == "fr" {
+		return stemFR
+	}
+	return stemEN
+}
+
+// compile parses a pattern for lang ("en" or "fr").
+func compile(src, lang string) pattern {
+	st := stemmerFor(lang)
+	p := pattern{src: src}
+	for _, piece := range strings.Fields(src) {
+		var e elem
+		switch {
+		case strings.HasPrefix(piece, "..."):
+			e.gap = 3
+			if n, err := strconv.Atoi(piece[3:]); err == nil {
+				e.gap = n
+			}
+		case piece == "*":
+			e.any = true
+		default:
+			if strings.HasSuffix(piece, "?") && len(piece) > 1 {
+				e.optional = true
+				piece = strings.TrimSuffix(piece, "?")
+			}
+			for _, a := range strings.Split(piece, "|") {
+				if strings.Contains(a, "_") {
+					var x alt
+					for _, w := range strings.Split(a, "_") {
+						x.seq = append(x.seq, compile(w, lang).elems[0].alts[0])
+					}
+					e.alts = append(e.alts, x)
+					continue
+				}
+				var x alt
+				if strings.HasPrefix(a, "=") {
+					x.exact, a = true, a[1:]
+				}
+				if strings.HasSuffix(a, "*") {
+					x.prefix, a = true, strings.TrimSuffix(a, "*")
+				}
+				x.word = fold(a)
+				if e, ok := elisions[x.word]; ok && lang == "fr" {
+					x.word = e // patterns write "c est", texts say "c'est" → ce est
+				}
+				if !x.exact && !x.prefix {
+					x.stem = st(x.word)
+				}
+				e.alts = append(e.alts, x)
+			}
+		}
+		p.elems = append(p.elems, e)
+	}
+	return p
+}
+
+// view is a text's tokens with their stems, worked out on demand.
+type view struct {
+	toks []token
+	en   []string
+	fr   []string
+}
+
+func newView(toks []token) *view {
+	return &view{toks: toks, en: make([]string, len(toks)), fr: make([]string, len(toks))}
+}
+
+func (v *view) stem(i int, lang string) string {
+	cache := v.en
+	if lang == "fr" {
+		cache = v.fr
+	}
+	if cache[i] == "" {
+		w := v.toks[i].word
+		if v.toks[i].num || len(w) <= 2 {
+			cache[i] = w
+		} else {
+			cache[i] = stems.get(lang, w)
+		}
+	}
+	return cache[i]
+}
+
+// stemCache remembers stems across texts: most words of a forum come back
+// again and again. It stops growing at maxStems words.
+type stemCache struct {
+	mu sync.RWMutex
+	m  map[string]string
+}
+
+const maxStems = 200000
+
+var stems = &stemCache{m: map[string]string{}}
+
+func (c *stemCache) get(lang, w string) string {
+	key := lang + w
+	c.mu.RLock()
+	s, ok := c.m[key]
+	c.mu.RUnlock()
+	if ok {
+		return s
+	}
+	s = stemmerFor(lang)(w)
+	c.mu.Lock()
+	if len(c.m) < maxStems {
+		c.m[key] = s
+	}
+	c.mu.Unlock()
+	return s
+}
+
+// matchAltAt matches one alternative (a word or a phrase) at token i and
+// returns how many tokens it covers (0: no match).
+func (v *view) matchAltAt(a alt, i, limit int, lang string) int {
+	if len(a.seq) == 0 {
+		if v.matchAlt(a, i, lang) {
+			return 1
+		}
+		return 0
+	}
+	if i+len(a.seq) > limit {
+		return 0
+	}
+	for k, w := range a.seq {
+		if !v.matchAlt(w, i+k, lang) {
+			return 0
+		}
+	}
+	return len(a.seq)
+}
+
+func (v *view) matchAlt(a alt, i int, lang string) bool {
+	if len(a.seq) > 0 {
+		return v.matchAltAt(a, i, len(v.toks), lang) > 0
+	}
+	w := v.toks[i].word
+	switch {
+	case a.exact:
+		return w == a.word
+	case a.prefix:
+		return strings.HasPrefix(w, a.word)
+	}
+	return w == a.word || v.stem(i, lang) == a.stem
+}
+
+// find returns the first match of p within tokens [from, to) starting at
+// or after from: the token range it covers.
+func (v *view) find(p pattern, lang string, from, to int) (int, int, bool) {
+	for s := from; s < to; s++ {
+		if end, ok := v.matchAt(p.elems, lang, s, to); ok {
+			return s, end, true
+		}
+	}
+	return 0, 0, false
+}
+
+// matchAt matches elems at token i (within the limit), backtracking over
+// optional elements and gaps; it returns the end of the match.
+func (v *view) matchAt(elems []elem, lang string, i, limit int) (int, bool) {
+	if len(elems) == 0 {
+		return i, true
+	}
+	e := elems[0]
+	switch {
+	case e.gap > 0:
+		for k := 0; k <= e.gap && i+k <= limit; k++ {
+			if end, ok := v.matchAt(elems[1:], lang, i+k, limit); ok {
+				return end, true
+			}
+		}
+		return 0, false
+	case e.any:
+		if i >= limit {
+			return 0, false
+		}
+		return v.matchAt(elems[1:], lang, i+1, limit)
+	}
+	if i < limit {
+		for _, a := range e.alts {
+			if n := v.matchAltAt(a, i, limit, lang); n > 0 {
+				if end, ok := v.matchAt(elems[1:], lang, i+n, limit); ok {
+					return end, true
+				}
+			}
+		}
+	}
+	if e.optional {
+		return v.matchAt(elems[1:], lang, i, limit)
+	}
+	return 0, false
+}
+
+// any reports whether one of the words (stems in lang) stands in tokens
+// [from, to).
+func (v *view) any(words []alt, lang string, from, to int) (int, bool) {
+	if from < 0 {
+		from = 0
+	}
+	if to > len(v.toks) {
+		to = len(v.toks)
+	}
+	for i := from; i < to; i++ {
+		for _, a := range words {
+			if v.matchAlt(a, i, lang) {
+				return i, true
+			}
+		}
+	}
+	return 0, false
+}
+
+// words compiles single words (with the pattern syntax of one element).
+func words(lang string, src ...string) []alt {
+	var out []alt
+	for _, s := range src {
+		for _, e := range compile(s, lang).elems {
+			out = append(out, e.alts...)
+		}
+	}
+	return out
+}

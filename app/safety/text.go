@@ -1,0 +1,323 @@
+package safety
+
+import (
+	"regexp"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// token is one word of a text after normalisation, with where it stands
+// in the original (byte offsets) and which sentence it belongs to.
+type token struct {
+	word       string // lower case, accents removed, leetspeak and repeated letters undone
+	start, end int    // in the original text
+	sentence   int
+	num        bool // digits only
+}
+
+// Span is where a finding stands in the original text (byte offsets,
+// end excluded).
+type Span struct {
+	Start int `json:"start"`
+	End   int `json:"end"`
+}
+
+// leet maps the digits and symbols people put in words ("su1c1de",
+// "k!ll") to letters; a token is only read this way when it has letters.
+var leet = map[rune]rune{'0': 'o', '1': 'i', '3': 'e', '4': 'a', '5': 's', '7': 't', '@': 'a', '$': 's', '!': 'i'}
+
+// contractions undo the short forms people write with and without the
+// apostrophe, so one rule covers "I'm", "Im" and "I am".
+var contractions = map[string][]string{
+	"im": {"i", "am"}, "ive": {"i", "have"}, "id": {"i", "would"}, "ill": {"i", "will"},
+	"dont": {"do", "not"}, "cant": {"can", "not"}, "cannot": {"can", "not"}, "wont": {"will", "not"}, "didnt": {"did", "not"},
+	"doesnt": {"does", "not"}, "isnt": {"is", "not"}, "wasnt": {"was", "not"}, "arent": {"are", "not"}, "couldnt": {"could", "not"},
+	"shouldnt": {"should", "not"}, "wouldnt": {"would", "not"}, "havent": {"have", "not"}, "hasnt": {"has", "not"}, "aint": {"am", "not"},
+	"wanna": {"want", "to"}, "gonna": {"going", "to"}, "gotta": {"got", "to"}, "youre": {"you", "are"}, "theyre": {"they", "are"},
+	"thats": {"that", "is"}, "its": {"it", "is"}, "whats": {"what", "is"}, "theres": {"there", "is"}, "hes": {"he", "is"}, "shes": {"she", "is"},
+	"kms": {"kill", "myself"}, "kmn": {"kill", "me", "now"}, "idk": {"i", "do", "not", "know"}, "idc": {"i", "do", "not", "care"},
+	"u": {"you"}, "rn": {"right", "now"}, "tbh": {"honestly"}, "ngl": {"honestly"}, "ur": {"your"}, "r": {"are"}, "pls": {"please"}, "plz": {"please"}, "bc": {"because"}, "cuz": {"because"}, "coz": {"because"},
+	// French, as written in messages.
+	"jveux": {"je", "veux"}, "chui": {"je", "suis"}, "chuis": {"je", "suis"}, "jsuis": {"je", "suis"}, "jpeux": {"je", "peux"},
+	"jvais": {"je", "vais"}, "jpense": {"je", "pense"}, "jme": {"je", "me"}, "jai": {"je", "ai"}, "ptet": {"peut", "etre"},
+	"jsais": {"je", "sais"}, "chais": {"je", "sais"}, "pk": {"pourquoi"}, "pcq": {"parce", "que"}, "jfais": {"je", "fais"},
+}
+
+// elisions are the French (and English) pieces before an apostrophe.
+var elisions = map[string]string{"j": "je", "m": "me", "t": "te", "l": "le", "s": "se", "n": "ne", "d": "de", "c": "ce", "qu": "que", "jusqu": "jusque", "lorsqu": "lorsque", "puisqu": "puisque"}
+
+// englishTails are what follows an apostrophe in English.
+var englishTails = map[string][]string{"m": {"am"}, "re": {"are"}, "ve": {"have"}, "ll": {"will"}, "d": {"would"}, "s": {"is"}, "t": {"not"}}
+
+// fold lower-cases s and removes accents.
+func fold(s string) string {
+	var b strings.Builder
+	for _, r := range norm.NFD.String(s) {
+		if unicode.Is(unicode.Mn, r) {
+			continue
+		}
+		b.WriteRune(unicode.ToLower(r))
+	}
+	return b.String()
+}
+
+// unrepeat shortens runs of three or more of the same letter to one
+// ("noooo" → "no", "diiiie" → "die"); runs of two stay ("kill").
+func unrepeat(s string) string {
+	if len(s) < 3 {
+		return s
+	}
+	var b strings.Builder
+	var last rune
+	run := 0
+	rs := []rune(s)
+	for i, r := range rs {
+		if r == last {
+			run++
+		} else {
+			last, run = r, 1
+		}
+		// Look ahead: a run of 3+ keeps only its first letter.
+		if run >= 2 {
+			n := run
+			for j := i + 1; j < len(rs) && rs[j] == r; j++ {
+				n++
+			}
+			if n >= 3 || run >= 3 {
+				continue
+			}
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func isWordRune(r rune) bool {
+	return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r)
+}
+
+// isApostrophe covers the straight and typographic forms.
+func isApostrophe(r rune) bool { return r == '\'' || r == '’' || r == '‘' || r == 'ʼ' }
+
+// sentenceEnd marks where a sentence stops.
+func sentenceEnd(r rune) bool {
+	return r == '.' || r == '!' || r == '?' || r == ';' || r == '\n' || r == '…'
+}
+
+// tokenize splits text into normalised tokens with their spans and
+// sentences.
+func tokenize(text string) []token {
+	var out []token
+	sentence := 0
+	i := 0
+	for i < len(text) {
+		r, size := utf8.DecodeRuneInString(text[i:])
+		// A word: letters and digits, with leetspeak symbols and
+		// apostrophes inside it.
+		if isWordRune(r) || (leet[r] != 0 && i+size < len(text) && nextIsLetter(text[i+size:])) {
+			start := i
+			j := i
+			for j < len(text) {
+				r2, s2 := utf8.DecodeRuneInString(text[j:])
+				switch {
+				case isWordRune(r2):
+				case (r2 == '.' || r2 == ',') && j > start && isDigitByte(text[j-1]) && j+1 < len(text) && isDigitByte(text[j+1]):
+					// 1.9, 38,7: one number, not two sentences.
+				case (isApostrophe(r2) || leet[r2] != 0) && j+s2 < len(text) && nextIsWordRune(text[j+s2:]) && j > start:
+				default:
+					goto done
+				}
+				j += s2
+			}
+		done:
+			out = appendWord(out, text[start:j], start, j, sentence)
+			i = j
+			continue
+		}
+		if sentenceEnd(r) {
+			sentence++
+		}
+		i += size
+	}
+	return out
+}
+
+func isDigitByte(b byte) bool { return b >= '0' && b <= '9' }
+
+func nextIsLetter(s string) bool {
+	r, _ := utf8.DecodeRuneInString(s)
+	return unicode.IsLetter(r)
+}
+
+func nextIsWordRune(s string) bool {
+	r, _ := utf8.DecodeRuneInString(s)
+	return isWordRune(r) || leet[r] != 0
+}
+
+// appendWord normalises one written word into one or more tokens.
+func appendWord(out []token, raw string, start, end, sentence int) []token {
+	w := fold(raw)
+	hasLetter, hasDigit := false, false
+	for _, r := range w {
+		hasLetter = hasLetter || unicode.IsLetter(r)
+		hasDigit = hasDigit || unicode.IsDigit(r)
+	}
+	if !hasLetter {
+		return append(out, token{word: strings.ReplaceAll(strings.Map(dropApostrophe, w), ",", "."), start: start, end: end, sentence: sentence, num: hasDigit})
+	}
+	if hasDigit || strings.ContainsAny(w, "@$!") {
+		// Leetspeak, but not ordinary mixes such as "2nd", "covid19" or
+		// "t1d": only when most of the word is letters.
+		letters, others := 0, 0
+		for _, r := range w {
+			if unicode.IsLetter(r) {
+				letters++
+			} else {
+				others++
+			}
+		}
+		if letters >= 2 && others <= letters && len(w) >= 4 && !ordinalOrCode(w) && !medicalCode.MatchString(w) {
+			w = strings.Map(func(r rune) rune {
+				if l, ok := leet[r]; ok {
+					return l
+				}
+				return r
+			}, w)
+		}
+	}
+	// Apostrophes: French elision (j'ai → je ai) and English tails
+	// (don't → do not, I'm → I am).
+	if od := strings.Map(dropApostrophe, w); od != w && (od == "odd" || od == "oded" || od == "ods") {
+		return append(out, token{word: "overdosed", start: start, end: end, sentence: sentence})
+	}
+	if idx := strings.IndexFunc(w, isApostrophe); idx > 0 {
+		head := w[:idx]
+		_, asz := utf8.DecodeRuneInString(w[idx:])
+		tail := w[idx+asz:]
+		if e, ok := elisions[head]; ok && tail != "" && head != "t" {
+			out = append(out, token{word: e, start: start, end: end, sentence: sentence})
+			return appendWord(out, tail, start, end, sentence)
+		}
+		if head == "t" && tail != "" { // t'es, t'as
+			out = append(out, token{word: "te", start: start, end: end, sentence: sentence})
+			return appendWord(out, tail, start, end, sentence)
+		}
+		if tails, ok := englishTails[tail]; ok {
+			if tail == "t" && strings.HasSuffix(head, "n") { // don't, can't, won't
+				base := strings.TrimSuffix(head, "n")
+				switch base {
+				case "ca":
+					base = "can"
+				case "wo":
+					base = "will"
+				case "ai":
+					base = "am"
+				}
+				out = append(out, token{word: base, start: start, end: end, sentence: sentence})
+				return append(out, token{word: "not", start: start, end: end, sentence: sentence})
+			}
+			out = append(out, token{word: unrepeat(head), start: start, end: end, sentence: sentence})
+			for _, t := range tails {
+				out = append(out, token{word: t, start: start, end: end, sentence: sentence})
+			}
+			return out
+		}
+		w = strings.Map(dropApostrophe, w)
+	}
+	w = unrepeat(w)
+	if exp, ok := contractions[w]; ok {
+		for _, t := range exp {
+			out = append(out, token{word: t, start: start, end: end, sentence: sentence})
+		}
+		return out
+	}
+	if fixed, ok := misspellings[w]; ok {
+		w = fixed
+	}
+	return append(out, token{word: w, start: start, end: end, sentence: sentence})
+}
+
+func dropApostrophe(r rune) rune {
+	if isApostrophe(r) {
+		return -1
+	}
+	return r
+}
+
+// medicalCode: "t1d", "t2d", "a1c", "hba1c", "b12", "h1n1", "covid19".
+var medicalCode = regexp.MustCompile(`^(?:[a-z]{1,3}\d{1,2}[a-z]{0,2}|hba1c|h\dn\d|covid\d*|sars\w*)$`)
+
+// ordinalOrCode: "2nd", "3rd", "t1d", "covid19", "b12": digits that are
+// part of an ordinary word, not leetspeak.
+func ordinalOrCode(w string) bool {
+	for _, suf := range []string{"st", "nd", "rd", "th", "er", "eme", "e"} {
+		if strings.HasSuffix(w, suf) && len(w) > len(suf) && unicode.IsDigit(rune(w[len(w)-len(suf)-1])) {
+			return true
+		}
+	}
+	digitsAtEnd := len(w) > 0 && unicode.IsDigit(rune(w[len(w)-1]))
+	return digitsAtEnd && !strings.ContainsAny(w, "@$!")
+}
+
+// misspellings are frequent ways of writing the words the rules look for.
+var misspellings = map[string]string{
+	"suicidial": "suicidal", "sucidal": "suicidal", "suicdal": "suicidal", "suisidal": "suicidal", "sucidial": "suicidal", "suicidle": "suicidal",
+	"sucide": "suicide", "suiside": "suicide", "suicde": "suicide", "sucicide": "suicide", "suacide": "suicide", "suecide": "suicide",
+	"suicid": "suicide", "sewerslide": "suicide", "suicidee": "suicide", "selfharm": "selfharm", "selfharming": "selfharm",
+	"overdoes": "overdose", "overdosed": "overdosed", "odd": "odd", "od": "overdose", "oded": "overdosed", "oding": "overdosing",
+	"unalive": "unalive", "unaliving": "unalive", "unalived": "unalive",
+	"wanna": "want", "tommorow": "tomorrow", "tomorow": "tomorrow", "tonite": "tonight", "2nite": "tonight", "2night": "tonight",
+	"anymore": "anymore", "any1": "anyone", "some1": "someone", "every1": "everyone", "no1": "noone",
+	"suicidaire": "suicidaire", "sucidaire": "suicidaire", "suicidair": "suicidaire",
+}
+
+// sentences groups token indexes by sentence.
+func sentences(toks []token) [][2]int {
+	var out [][2]int
+	for i := 0; i < len(toks); {
+		j := i
+		for j < len(toks) && toks[j].sentence == toks[i].sentence {
+			j++
+		}
+		out = append(out, [2]int{i, j})
+		i = j
+	}
+	return out
+}
+
+// language tells English from French by their most common words; "en"
+// when it cannot tell.
+func language(toks []token) string {
+	en, fr := languageScores(toks)
+	if fr > en {
+		return "fr"
+	}
+	return "en"
+}
+
+// languageScores counts the common English and French words of a text.
+func languageScores(toks []token) (en, fr int) {
+	for _, t := range toks {
+		if englishWords[t.word] {
+			en++
+		}
+		if frenchWords[t.word] {
+			fr++
+		}
+	}
+	return en, fr
+}
+
+var englishWords = set("the", "and", "i", "to", "is", "it", "my", "of", "a", "in", "that", "have", "not", "with", "for", "you", "me", "am", "was", "this", "but", "be", "do", "are", "what", "so", "just", "he", "she", "they", "we", "on", "at", "can", "will")
+var frenchWords = set("je", "le", "la", "les", "et", "de", "des", "un", "une", "est", "pas", "ne", "que", "qui", "mon", "ma", "mes", "pour", "dans", "avec", "sur", "suis", "ai", "tu", "il", "elle", "nous", "vous", "ce", "ca", "du", "au", "plus", "mais", "on", "me", "moi")
+
+func set(words ...string) map[string]bool {
+	m := make(map[string]bool, len(words))
+	for _, w := range words {
+		m[w] = true
+	}
+	return m
+}

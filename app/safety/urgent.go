@@ -1,0 +1,196 @@
+package safety
+
+import "strconv"
+
+// The urgent-medical detector: an emergency happening now, to the writer
+// or someone with them. The same words about the past ("my stroke three
+// years ago"), in a question about signs and symptoms, or settled since
+// ("fine now") are low.
+
+var urgentSpecs = []ruleSpec{
+	{"en", "cardiac", LevelHigh, "", []string{
+		"chest pain|pressure|tightness|heaviness", "crushing|tight|heavy chest", "pain|pressure|tightness ...4 chest", "having|had ...2 heart attack", "think ...4 heart attack",
+		"collapsed|collapse|passed_out ...6 breathing|breath|respond", "can not catch ...2 breath", "=icd|defibrillator ...4 shocked", "pain ...3 left_arm|jaw", "elephant ...3 chest",
+		"heart ...3 racing|pounding ...6 dizzy|faint|pass_out|chest", "elephant ...5 chest", "going down ...2 left arm", "=cpr", "not breathing", "heart rate|racing ...8 pass out|faint|chest", "=sweaty|clammy|grey ...8 chest",
+	}},
+	{"fr", "cardiac", LevelHigh, "", []string{
+		"douleur|serrement|oppression|poids ...4 poitrine|thorax|thoracique", "crise cardiaque", "infarctus", "effondre|effondree ...6 respire|repond", "bras gauche ...4 douleur|engourdi|mal",
+		"mal ...3 poitrine", "defibrillateur ...4 choc",
+	}},
+	{"en", "stroke", LevelHigh, "", []string{
+		"face|mouth|smile ...4 droop*|crooked|lopsided|uneven", "droop*", "slurr*", "can not ...3 lift|raise|move ...3 arm|leg", "side of ...3 body|face ...4 numb|weak|heavy|dead",
+		"words ...4 jumbled|wrong|mixed|garbled", "gibberish", "will|can not grip", "can not feel ...2 left|right ...3 leg|arm|side|face", "speech ...3 weird|slurred|strange|funny", "=stroke ...6 now|think|happening|call", "arm ...3 weak|numb ...6 face|speech|talk", "can not ...2 speak|talk|find words",
+	}},
+	{"fr", "stroke", LevelHigh, "", []string{
+		"visage|bouche|sourire ...4 tombe|travers|tordu|paralyse", "melange ...3 mots", "mots ...3 melange*", "parle ...3 bizarre|mal|plus", "engourdi|paralyse|faible ...4 cote|bras|jambe",
+		"=avc ...6 maintenant|crois|pense|train|appele", "arrive plus a parler|lever",
+	}},
+	{"en", "breathing_anaphylaxis", LevelHigh, "", []string{
+		"can not ...2 breathe|breath|breathing", "struggling|hard|trouble|difficult|fighting ...3 breath|breathe|breathing", "lips|tongue|throat|face|eyes ...4 swell*|swollen|closing|tight",
+		"throat ...3 closing|tight", "blue lips", "lips ...2 blue|grey|gray", "wheez*|whistling", "sucking in ...3 ribs", "puffer|inhaler ...5 not helping|working", "epipen|epi",
+		"anaphyla*", "gasping", "can not finish a sentence", "tongue ...4 huge|swollen|thick", "stung ...10 tongue|throat|breath|dizzy|swell*", "inhaler|puffer ...6 not doing anything", "pulling in ...3 ribs", "=grunting",
+	}},
+	{"fr", "breathing_anaphylaxis", LevelHigh, "", []string{
+		"respire mal|plus|difficilement", "arrive ...2 pas|plus ...2 respirer", "levres|langue|gorge|visage ...4 gonfl*|enfl*", "gorge ...3 serre*|ferme*", "sifflement|siffle",
+		"levres ...2 bleu*", "choc anaphylactique", "etouffe",
+	}},
+	{"en", "bleeding", LevelHigh, "", []string{
+		"bleeding ...4 heavily|heavy|lot|stop|soaking|clots|everywhere|through", "soaking ...3 pad|pads|through|towel", "blood ...3 everywhere|clots|gushing|pouring",
+		"vomiting|coughing|throwing_up|puking ...2 blood", "pregnan* ...10 bleeding|blood|clots", "bleeding ...10 pregnan*|weeks", "heavy bleeding", "won not stop bleeding", "=spurting", "coffee grounds", "black ...3 poo|stool|stools|tarry", "nosebleed ...8 hour|hours|stop", "weeks ...12 bleeding|blood|clots", "bleeding ...4 blood thinners|warfarin|xarelto|eliquis",
+	}},
+	{"fr", "bleeding", LevelHigh, "", []string{
+		"saign* ...4 beaucoup|arrete|abondant|caillots|partout", "vomi* ...2 sang", "enceinte ...10 saign*|sang|caillots", "saign* ...10 enceinte|semaines", "hemorragie", "caillots", "crache ...2 sang", "semaines ...12 saign*|sang", "je saigne",
+	}},
+	{"en", "glycaemic", LevelHigh, "", []string{
+		"=hi|high ...3 meter|reading", "meter ...3 =hi", "ketones ...3 high|large|moderate", "=dka", "fruity breath", "can|will not ...2 wake ...6 sugar|diabet*|hypo|insulin|glucose",
+		"unconscious|unresponsive|not_responding|confused ...8 sugar|diabet*|hypo|insulin|glucose|bg", "sugar|bg|glucose|reading ...8 confused|unconscious|unresponsive|not making sense|can not wake|seizure",
+		"glucagon", "says|reads|shows =low", "dexcom|libre|cgm|meter ...4 =low", "can not ...2 swallow|eat|drink ...8 sugar|hypo|low|diabet*",
+	}},
+	{"fr", "glycaemic", LevelHigh, "", []string{
+		"affiche =hi", "=hi ...3 lecteur", "cetones ...3 elevees|fortes", "acidocetose", "repond ...2 pas|plus ...8 glycemie|sucre|diabet*|hypo", "glycemie ...8 repond|confus|inconscient|convuls*", "melee|melée|confuse ...8 dexcom|glycemie|sucre|capteur|=low", "dexcom|libre|capteur ...4 =low|=lo", "veut rien avaler",
+		"glucagon",
+	}},
+	{"en", "sepsis_chemo_fever", LevelHigh, "", []string{
+		"fever|temp|temperature ...10 chemo|chemotherapy|neutropen*|infusion", "chemo|chemotherapy ...10 fever|temp|temperature|shivering|rigors", "shivering|shaking|rigors ...6 fever|confused",
+		"sepsis", "confused ...6 fever|temp", "=39*|38*|40* ...8 shaking|shivering|confused|muddled|rigors|chemo", "chemo|cycle|neutropenic|picc|counts ...12 temp|fever|38*|39*|spiked", "=rigors", "mottled", "burning up", "spiked ...3 38*|39*|40*|fever",
+	}},
+	{"fr", "sepsis_chemo_fever", LevelHigh, "", []string{
+		"fievre|temperature ...10 chimio|chimiotherapie|neutropen*", "chimio|chimiotherapie ...10 fievre|temperature|grelotte|frissons", "grelotte|frissons ...6 fievre|confus*", "septicemie|sepsis", "chimio ...12 39*|38*|40*|confuse",
+	}},
+	{"en", "meningitis", LevelHigh, "", []string{
+		"rash|spots|dots|blotches ...8 glass|fade|go_away|purple|purplish", "glass test|tumbler", "stiff neck", "neck ...3 stiff|hurts ...6 fever|light", "light hurts", "purpura", "meningitis ...4 think|worried|signs now", "purple ...3 rash|spots|spotty", "rash ...10 glass", "glass ...6 fade|stay|stays", "soft spot ...3 bulging",
+	}},
+	{"fr", "meningitis", LevelHigh, "", []string{
+		"taches|boutons|points ...8 verre|disparaissent_pas|violet*|pourpre*", "nuque raide", "raideur ...2 nuque", "mal ...2 nuque ...6 fievre", "purpura", "meningite", "taches violettes", "verre ...6 partent|disparaissent|disparait",
+	}},
+	{"en", "seizure", LevelHigh, "", []string{
+		"seizure|seizing|fit|convuls* ...8 minutes|stop|another|one_after|still|more_than|over", "=still seizing", "back to back seizures", "seizure ...4 not stopping", "fitting|seizing ...10 minutes|min|still", "shaking all over ...12 minutes|min|temp", "having another", "another one ...6 waking|half an hour|hour", "third one", "had a fit|seizure ...10 still|pregnant|weeks", "rescue med|medication ...4 not work", "=5 min",
+	}},
+	{"fr", "seizure", LevelHigh, "", []string{
+		"crise ...8 minutes|arrete_pas|encore|une_autre|plus_de", "convuls*", "crise d epilepsie ...8 minutes|arrete",
+	}},
+	{"en", "poisoning_overdose", LevelHigh, "", []string{
+		"swallowed|ate|drank|drunk|chewed|bit|got_into ...6 pills|tablets|bleach|battery|batteries|detergent|pod|pods|capsule|medicine|vitamins|paracetamol|tylenol|ibuprofen|antifreeze|magnet|magnets|cleaner",
+		"twice|double ...3 dose|doses|insulin|lantus|units|shot", "injected ...4 twice|double|wrong insulin", "poison control", "overdos*", "too much insulin", "gave myself ...6 instead of", "instead of ...2 lantus|basal|levemir|tresiba|weekly", "took ...6 twice", "took ...4 whole week|all at once", "=pills at once", "got into ...6 pills|bag|handbag|cabinet",
+	}},
+	{"fr", "poisoning_overdose", LevelHigh, "", []string{
+		"avale|croque|bu|mange|mordu ...6 pile|piles|javel|comprimes|cachets|lessive|capsule|medicaments|aimant|aimants|produit", "deux fois ...4 dose|insuline|injection", "double dose",
+		"centre antipoison|anti_poison", "surdose|overdose", "trop ...2 insuline",
+	}},
+	{"en", "vision_headache", LevelHigh, "", []string{
+		"sudden* ...4 vision|see|blind|sight", "can not see ...4 eye", "lost|losing ...2 vision|sight", "curtain|shadow ...4 eye|vision", "worst headache", "headache of my life",
+		"worst ...2 headache|migraine", "thunderclap", "blind ...2 one eye", "vision ...4 gone|dark|blurry|went|black", "worst pain ever", "flashing lights ...8 headache|weeks|pregnant|bp", "headache ...10 weeks|pregnant|swelling|=bp",
+	}},
+	{"fr", "vision_headache", LevelHigh, "", []string{
+		"vois plus ...3 oeil|rien", "perdu la vue", "rideau ...4 oeil|vue", "pire ...3 mal_de_tete|migraine|cephalee", "mal de tete ...4 violent|brutal|coup_de_tonnerre", "coup de tonnerre",
+	}},
+	{"en", "child_red_flags", LevelHigh, "", []string{
+		"baby|newborn|infant|toddler ...10 floppy|limp|blue|grey|gray|pale|will_not_wake|not_waking|unresponsive|high_pitched|not_feeding|will_not_feed|fever",
+		"swallowed ...4 battery", "button battery", "weeks old ...10 fever|limp|floppy|temp|38*|blue", "lips ...4 gone blue", "=grunting", "no wet nappy|nappies|diaper|diapers", "sunken soft spot", "hard to rouse|wake", "month old ...10 grunting|ribs|floppy|blue|limp",
+	}},
+	{"fr", "child_red_flags", LevelHigh, "", []string{
+		"bebe|nourrisson|poupon ...10 mou|molle|bleu*|gris|pale|reveille_pas|repond_pas|aigu|mange_plus|boit_plus|fievre|reagit_pas", "pile bouton", "avale ...4 pile",
+		"semaines ...10 fievre|mou|bleu*|38*",
+	}},
+}
+
+var urgentRules = newRuleSet(buildRules("urgent", urgentSpecs))
+
+var (
+	educationEN = patterns("en", "how do you|i do", "at what temp|point|number", "where do ...2 people|you", "when to use", "what are|is the ...2 signs|symptoms", "signs of", "how do|can you|i|we ...2 tell|know", "how to tell|spot|recognise|recognize", "difference between",
+		"explain", "teach", "=learn|learning|learnt", "why are|is ...4 dangerous", "what does ...3 mean", "warning signs", "in case", "=course|training|class", "should i worry if", "what to do if|when", "is it true", "=nurse|doctor ...4 mentioned")
+	educationFR = patterns("fr", "quels sont les ...2 signes|symptomes", "signes de|d", "comment ...2 savoir|reconnaitre|differencier", "difference entre", "expliquer|expliquez", "pourquoi ...4 dangereu*",
+		"reportage|documentaire|formation|cours", "au cas ou", "que faire si")
+	settledEN = patterns("en", "all good", "fine now", "back to normal", "under control", "well controlled", "went away", "resolved", "nothing since", "checked me", "came back up",
+		"settled", "=stable", "=ok|okay now", "doing well|great|fine")
+	settledFR     = patterns("fr", "tout va bien", "sous controle", "va mieux", "est passe|passee", "remonte", "stable", "rien depuis")
+	idiomUrgentEN = patterns("en", "heart attack on a plate", "chest day", "stroke of luck|genius|midnight", "nearly|almost ...2 had a heart_attack|stroke", "gave me a heart attack",
+		"heart skipped", "bleeding me dry", "stroke my|the|his|her", "killing me", "dying to")
+	idiomUrgentFR = patterns("fr", "crise cardiaque assuree", "gateau|dessert|bombe ...6 crise cardiaque", "syncope en voyant", "crise de nerfs|fou rire|rire", "crise cardiaque en voyant", "arret cardiaque en voyant")
+	pastUrgentEN  = patterns("en", "years|months|weeks|year ago", "last year|summer|winter|spring|month", "=in 19*|20*", "=had a|an", "after my|his|her", "since my|his|her", "=survived|survivor",
+		"=recovered|recovering", "when he|she|i was", "it has been ...2 years|months", "=first ...2 at", "have not ...3 since", "never ...3 since",
+		"=in my 20s|30s|40s|twenties|thirties|teens", "i had ...3 in", "turned out", "=went into", "=before they", "for years", "=in january|february|march|april|may|june|july|august|september|october|november|december")
+	pastUrgentFR = patterns("fr", "=il y a", "=le an|annee dernier|derniere|passe|passee", "=en 19*|20*", "depuis mon|son|sa", "quand il|elle|je etait|etais", "=survivant|survivante", "pour mon|ma premier|premiere", "=souvenir", "je ai fait une", "=a fait une|un", "a bien recupere")
+	nowUrgentEN  = words("en", "=right", "currently", "=minutes", "=mins", "=min", "tonight", "=still")
+	nowUrgentFR  = words("fr", "maintenant", "actuellement", "=vient", "=minutes", "=min", "=soir")
+)
+
+func urgent(v *view) []Finding {
+	hits := matchRules(v, urgentRules)
+	hits = append(hits, v.glucoseValues()...)
+	var out []Finding
+	seen := map[string]int{}
+	for _, h := range hits {
+		lang := h.r.lang
+		edu, settled, idioms, past, now := educationEN, settledEN, idiomUrgentEN, pastUrgentEN, nowUrgentEN
+		if lang == "fr" {
+			edu, settled, idioms, past, now = educationFR, settledFR, idiomUrgentFR, pastUrgentFR, nowUrgentFR
+		}
+		level, ctx := h.level, ""
+		_, isNow := v.any(now, lang, h.sentence[0], h.sentence[1])
+		switch {
+		case v.overlapsPattern(h, idioms):
+			continue
+		case v.sentenceHas(h, edu) && !isNow:
+			level, ctx = LevelLow, "a question about signs"
+		case v.textHas(lang, settled) && !isNow:
+			level, ctx = LevelLow, "settled since"
+		case v.sentenceHas(h, past) && !isNow:
+			level, ctx = LevelLow, "in the past"
+		case v.negated(h):
+			level, ctx = LevelLow, "negated"
+		}
+		key := h.r.category
+		if i, ok := seen[key]; ok {
+			if level > out[i].Level {
+				out[i].Level, out[i].Context, out[i].Rule = level, ctx, h.r.id
+			}
+			out[i].Spans = append(out[i].Spans, v.spanOf(h.from, h.to))
+			continue
+		}
+		seen[key] = len(out)
+		out = append(out, Finding{Detector: DetectorUrgent, Category: h.r.category, Level: level, Spans: []Span{v.spanOf(h.from, h.to)}, Rule: h.r.id, Context: ctx})
+	}
+	return out
+}
+
+var (
+	glucoseWords  = append(words("en", "sugar", "sugars", "glucose", "=bg", "=bgl", "reading", "meter", "=bs", "=cgm", "libre", "dexcom"), words("fr", "glycemie", "sucre", "lecteur", "capteur", "=dextro")...)
+	confusedWords = append(words("en", "confused", "confusion", "=shaking", "=sweaty", "unconscious", "unresponsive", "=slurring", "=seizure", "=seizing", "=drowsy", "=wake", "=passed", "=faint", "=fainting", "not making sense", "=weird", "=respond", "=responding", "=alone"),
+		words("fr", "confus", "confuse", "tremble", "=reveille", "=repond", "inconscient", "inconsciente", "convuls*", "=seul", "=seule", "=bizarre", "=sueur", "=sueurs")...)
+	glucoseRule = &rule{id: "urgent.glycaemic.value", lang: "en", category: "glycaemic", level: LevelHigh}
+)
+
+// glucoseValues finds a dangerously low glucose reading (under 2.8
+// mmol/L, or 20–50 mg/dL) named as such, with confusion or another sign
+// in the same sentence.
+func (v *view) glucoseValues() []hit {
+	var out []hit
+	for _, sr := range sentences(v.toks) {
+		g, ok := v.any(glucoseWords, "en", sr[0], sr[1])
+		if !ok {
+			if g, ok = v.any(glucoseWords, "fr", sr[0], sr[1]); !ok {
+				continue
+			}
+		}
+		if _, ok := v.any(confusedWords, "en", sr[0], sr[1]); !ok {
+			if _, ok := v.any(confusedWords, "fr", sr[0], sr[1]); !ok {
+				continue
+			}
+		}
+		for i := max(sr[0], g-4); i < min(sr[1], g+6); i++ {
+			if !v.toks[i].num {
+				continue
+			}
+			x, err := strconv.ParseFloat(v.toks[i].word, 64)
+			if err != nil {
+				continue
+			}
+			if (x > 0 && x < 2.8) || (x >= 20 && x <= 50) {
+				out = append(out, hit{r: glucoseRule, from: i, to: i + 1, sentence: sr, level: LevelHigh})
+				break
+			}
+		}
+	}
+	return out
+}
