@@ -131,25 +131,25 @@ func (v *view) stem(i int, lang string) string {
 // again and again. It stops growing at maxStems words.
 type stemCache struct {
 	mu sync.RWMutex
-	m  map[string]string
+	m  [2]map[string]string // en, fr
 }
 
 const maxStems = 200000
 
-var stems = &stemCache{m: map[string]string{}}
+var stems = &stemCache{m: [2]map[string]string{{}, {}}}
 
 func (c *stemCache) get(lang, w string) string {
-	key := lang + w
+	l := langIndex(lang)
 	c.mu.RLock()
-	s, ok := c.m[key]
+	s, ok := c.m[l][w]
 	c.mu.RUnlock()
 	if ok {
 		return s
 	}
 	s = stemmerFor(lang)(w)
 	c.mu.Lock()
-	if len(c.m) < maxStems {
-		c.m[key] = s
+	if len(c.m[l]) < maxStems {
+		c.m[l][w] = s
 	}
 	c.mu.Unlock()
 	return s
@@ -236,9 +236,90 @@ func (v *view) matchAt(elems []elem, lang string, i, limit int) (int, bool) {
 	return 0, false
 }
 
-// any reports whether one of the words (stems in lang) stands in tokens
-// [from, to).
-func (v *view) any(words []alt, lang string, from, to int) (int, bool) {
+// wordSet is a list of words to look for anywhere in a span, read as
+// maps: the words themselves, their stems (per language), prefixes.
+type wordSet struct {
+	words    map[string]bool
+	stems    [2]map[string]bool // en, fr
+	prefixes []string
+	seqs     []alt
+}
+
+func langIndex(lang string) int {
+	if lang == "fr" {
+		return 1
+	}
+	return 0
+}
+
+// words compiles single words (with the pattern syntax of one element).
+func words(lang string, src ...string) *wordSet {
+	s := &wordSet{words: map[string]bool{}, stems: [2]map[string]bool{{}, {}}}
+	for _, x := range src {
+		for _, e := range compile(x, lang).elems {
+			for _, a := range e.alts {
+				switch {
+				case len(a.seq) > 0:
+					s.seqs = append(s.seqs, a)
+				case a.prefix:
+					s.prefixes = append(s.prefixes, a.word)
+				case a.exact:
+					s.words[a.word] = true
+				default:
+					s.words[a.word] = true
+					s.stems[langIndex(lang)][a.stem] = true
+				}
+			}
+		}
+	}
+	return s
+}
+
+// merge joins two word sets (English and French words of one kind).
+func (s *wordSet) merge(o *wordSet) *wordSet {
+	out := &wordSet{words: map[string]bool{}, stems: [2]map[string]bool{{}, {}}}
+	for _, x := range []*wordSet{s, o} {
+		for w := range x.words {
+			out.words[w] = true
+		}
+		for l := range x.stems {
+			for w := range x.stems[l] {
+				out.stems[l][w] = true
+			}
+		}
+		out.prefixes = append(out.prefixes, x.prefixes...)
+		out.seqs = append(out.seqs, x.seqs...)
+	}
+	return out
+}
+
+func (v *view) inSet(set *wordSet, i int) bool {
+	w := v.toks[i].word
+	if set.words[w] {
+		return true
+	}
+	if len(set.stems[0]) > 0 && set.stems[0][v.stem(i, "en")] {
+		return true
+	}
+	if len(set.stems[1]) > 0 && set.stems[1][v.stem(i, "fr")] {
+		return true
+	}
+	for _, p := range set.prefixes {
+		if strings.HasPrefix(w, p) {
+			return true
+		}
+	}
+	for _, a := range set.seqs {
+		if v.matchAltAt(a, i, len(v.toks), "") > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// any reports whether one of the words stands in tokens [from, to), and
+// where.
+func (v *view) any(set *wordSet, _ string, from, to int) (int, bool) {
 	if from < 0 {
 		from = 0
 	}
@@ -246,22 +327,9 @@ func (v *view) any(words []alt, lang string, from, to int) (int, bool) {
 		to = len(v.toks)
 	}
 	for i := from; i < to; i++ {
-		for _, a := range words {
-			if v.matchAlt(a, i, lang) {
-				return i, true
-			}
+		if v.inSet(set, i) {
+			return i, true
 		}
 	}
 	return 0, false
-}
-
-// words compiles single words (with the pattern syntax of one element).
-func words(lang string, src ...string) []alt {
-	var out []alt
-	for _, s := range src {
-		for _, e := range compile(s, lang).elems {
-			out = append(out, e.alts...)
-		}
-	}
-	return out
 }

@@ -105,7 +105,11 @@ func personal(text string) []Finding {
 		found[category] = append(found[category], Span{start, end})
 		taken = append(taken, Span{start, end})
 	}
+	lowerAll := strings.ToLower(text)
 	for _, r := range personalRules {
+		if len(r.keys) > 0 && !containsAny(lowerAll, r.keys) {
+			continue // none of its keywords anywhere
+		}
 		for _, c := range chunks {
 			if !c.hasDigit && r.category != "email" && r.category != "social_handle" {
 				continue // every other kind holds digits

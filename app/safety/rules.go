@@ -79,7 +79,8 @@ type hit struct {
 // is read once instead of once per rule.
 type ruleSet struct {
 	rules  []rule
-	byWord map[string][]int // lang + " " + word or lang + " ~" + stem
+	byWord [2]map[string][]int // per language: the first words
+	byStem [2]map[string][]int // and their stems
 	prefix []prefixRule     // rules starting with a prefix ("suicid*")
 	always []int            // rules starting with an optional word or a gap
 }
@@ -90,7 +91,7 @@ type prefixRule struct {
 }
 
 func newRuleSet(rules []rule) *ruleSet {
-	rs := &ruleSet{rules: rules, byWord: map[string][]int{}}
+	rs := &ruleSet{rules: rules, byWord: [2]map[string][]int{{}, {}}, byStem: [2]map[string][]int{{}, {}}}
 	for i, r := range rules {
 		e := r.p.elems[0]
 		if e.optional || e.gap > 0 || e.any {
@@ -105,10 +106,12 @@ func newRuleSet(rules []rule) *ruleSet {
 			case a.prefix:
 				rs.prefix = append(rs.prefix, prefixRule{r.lang, a.word, i})
 			case a.exact:
-				rs.byWord[r.lang+" "+a.word] = append(rs.byWord[r.lang+" "+a.word], i)
+				l := langIndex(r.lang)
+				rs.byWord[l][a.word] = append(rs.byWord[l][a.word], i)
 			default:
-				rs.byWord[r.lang+" "+a.word] = append(rs.byWord[r.lang+" "+a.word], i)
-				rs.byWord[r.lang+" ~"+a.stem] = append(rs.byWord[r.lang+" ~"+a.stem], i)
+				l := langIndex(r.lang)
+				rs.byWord[l][a.word] = append(rs.byWord[l][a.word], i)
+				rs.byStem[l][a.stem] = append(rs.byStem[l][a.stem], i)
 			}
 		}
 	}
@@ -136,11 +139,11 @@ func matchRules(v *view, rs *ruleSet) []hit {
 		}
 		return false
 	}
-	done := map[int]bool{}
+	// done[rule] is the sentence (plus one) where the rule already hit.
+	done := make([]int, len(rs.rules))
 	for si, sr := range sentences(v.toks) {
-		clear(done)
 		try := func(ri, at int) {
-			if done[ri] {
+			if done[ri] == si+1 {
 				return
 			}
 			r := &rs.rules[ri]
@@ -148,17 +151,18 @@ func matchRules(v *view, rs *ruleSet) []hit {
 				return
 			}
 			if end, ok := v.matchAt(r.p.elems, r.lang, at, sr[1]); ok {
-				done[ri] = true
+				done[ri] = si + 1
 				out = append(out, hit{r: r, from: at, to: end, sentence: sr, level: r.level, sentenceID: si})
 			}
 		}
 		for i := sr[0]; i < sr[1]; i++ {
 			w := v.toks[i].word
 			for _, lang := range langs {
-				for _, ri := range rs.byWord[lang+" "+w] {
+				l := langIndex(lang)
+				for _, ri := range rs.byWord[l][w] {
 					try(ri, i)
 				}
-				for _, ri := range rs.byWord[lang+" ~"+v.stem(i, lang)] {
+				for _, ri := range rs.byStem[l][v.stem(i, lang)] {
 					try(ri, i)
 				}
 			}
@@ -170,11 +174,11 @@ func matchRules(v *view, rs *ruleSet) []hit {
 		}
 		for _, ri := range rs.always {
 			r := &rs.rules[ri]
-			if done[ri] || !use(r.lang) {
+			if done[ri] == si+1 || !use(r.lang) {
 				continue
 			}
 			if from, to, ok := v.find(r.p, r.lang, sr[0], sr[1]); ok {
-				done[ri] = true
+				done[ri] = si + 1
 				out = append(out, hit{r: r, from: from, to: to, sentence: sr, level: r.level, sentenceID: si})
 			}
 		}

@@ -54,6 +54,16 @@ var englishTails = map[string][]string{"m": {"am"}, "re": {"are"}, "ve": {"have"
 
 // fold lower-cases s and removes accents.
 func fold(s string) string {
+	ascii := true
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			ascii = false
+			break
+		}
+	}
+	if ascii {
+		return strings.ToLower(s)
+	}
 	var b strings.Builder
 	for _, r := range norm.NFD.String(s) {
 		if unicode.Is(unicode.Mn, r) {

@@ -155,9 +155,9 @@ func urgent(v *view) []Finding {
 }
 
 var (
-	glucoseWords  = append(words("en", "sugar", "sugars", "glucose", "=bg", "=bgl", "reading", "meter", "=bs", "=cgm", "libre", "dexcom"), words("fr", "glycemie", "sucre", "lecteur", "capteur", "=dextro")...)
-	confusedWords = append(words("en", "confused", "confusion", "=shaking", "=sweaty", "unconscious", "unresponsive", "=slurring", "=seizure", "=seizing", "=drowsy", "=wake", "=passed", "=faint", "=fainting", "not making sense", "=weird", "=respond", "=responding", "=alone"),
-		words("fr", "confus", "confuse", "tremble", "=reveille", "=repond", "inconscient", "inconsciente", "convuls*", "=seul", "=seule", "=bizarre", "=sueur", "=sueurs")...)
+	glucoseWords  = words("en", "sugar", "sugars", "glucose", "=bg", "=bgl", "reading", "meter", "=bs", "=cgm", "libre", "dexcom").merge(words("fr", "glycemie", "sucre", "lecteur", "capteur", "=dextro"))
+	confusedWords = words("en", "confused", "confusion", "=shaking", "=sweaty", "unconscious", "unresponsive", "=slurring", "=seizure", "=seizing", "=drowsy", "=wake", "=passed", "=faint", "=fainting", "not_making_sense", "=weird", "=respond", "=responding", "=alone").
+			merge(words("fr", "confus", "confuse", "tremble", "=reveille", "=repond", "inconscient", "inconsciente", "convuls*", "=seul", "=seule", "=bizarre", "=sueur", "=sueurs"))
 	glucoseRule = &rule{id: "urgent.glycaemic.value", lang: "en", category: "glycaemic", level: LevelHigh}
 )
 
@@ -167,16 +167,12 @@ var (
 func (v *view) glucoseValues() []hit {
 	var out []hit
 	for _, sr := range sentences(v.toks) {
-		g, ok := v.any(glucoseWords, "en", sr[0], sr[1])
+		g, ok := v.any(glucoseWords, "", sr[0], sr[1])
 		if !ok {
-			if g, ok = v.any(glucoseWords, "fr", sr[0], sr[1]); !ok {
-				continue
-			}
+			continue
 		}
-		if _, ok := v.any(confusedWords, "en", sr[0], sr[1]); !ok {
-			if _, ok := v.any(confusedWords, "fr", sr[0], sr[1]); !ok {
-				continue
-			}
+		if _, ok := v.any(confusedWords, "", sr[0], sr[1]); !ok {
+			continue
 		}
 		for i := max(sr[0], g-4); i < min(sr[1], g+6); i++ {
 			if !v.toks[i].num {
