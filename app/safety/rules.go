@@ -81,8 +81,8 @@ type ruleSet struct {
 	rules  []rule
 	byWord [2]map[string][]int // per language: the first words
 	byStem [2]map[string][]int // and their stems
-	prefix []prefixRule     // rules starting with a prefix ("suicid*")
-	always []int            // rules starting with an optional word or a gap
+	prefix []prefixRule        // rules starting with a prefix ("suicid*")
+	always []int               // rules starting with an optional word or a gap
 }
 
 type prefixRule struct {
