@@ -75,7 +75,7 @@ type Options struct {
 	PoolCooling        time.Duration // an earlier offeree sees the question in the pool this long after their offer ended (2 h)
 	PauseAfterTimeouts int           // a clinician's offers pause after this many time-outs in a row (3)
 	MaxOpenPerMember   int           // open questions a member may have at once (3)
-	UrgentTerms        []string      // words that show emergency guidance first
+	UrgentTerms        []string      // words the operator adds to the safety engine's urgent symptoms
 }
 
 // withDefaults fills the zero values.
@@ -102,9 +102,6 @@ func (o Options) withDefaults() Options {
 	if o.MaxOpenPerMember <= 0 {
 		o.MaxOpenPerMember = 3
 	}
-	if o.UrgentTerms == nil {
-		o.UrgentTerms = DefaultUrgentTerms
-	}
 	return o
 }
 
@@ -130,14 +127,6 @@ func (o Options) waitAlert(q *models.Question) time.Duration {
 		return o.UrgentWaitAlert
 	}
 	return o.WaitAlert
-}
-
-// DefaultUrgentTerms are matched case-insensitively in a question's title
-// and text.
-var DefaultUrgentTerms = []string{
-	"chest pain", "crushing chest", "can't breathe", "cannot breathe", "trouble breathing", "struggling to breathe",
-	"face drooping", "slurred speech", "stroke", "overdose", "overdosed", "took too many",
-	"suicide", "suicidal", "kill myself", "end my life", "self-harm", "self harm", "hurt myself",
 }
 
 // Pauser stops a clinician's offers after repeated time-outs
@@ -194,13 +183,34 @@ func (e *UrgentError) Error() string {
 	return "urgent symptoms mentioned: " + strings.Join(e.Terms, ", ")
 }
 
-// Urgent returns the configured terms the text mentions.
+// Urgent returns what in the text calls for emergency guidance before the
+// question is sent, in the writer's own words: urgent symptoms happening
+// now and imminent crisis (the safety engine), and any words the operator
+// added.
 func (s *Service) Urgent(text string) []string {
-	lower := strings.ToLower(text)
 	var out []string
+	seen := map[string]bool{}
+	add := func(ev string) {
+		ev = strings.Join(strings.Fields(ev), " ")
+		if r := []rune(ev); len(r) > 60 {
+			ev = string(r[:60]) + "…"
+		}
+		if ev != "" && !seen[strings.ToLower(ev)] {
+			seen[strings.ToLower(ev)] = true
+			out = append(out, ev)
+		}
+	}
+	for _, f := range safety.Analyze(text).Findings {
+		if (f.Detector == safety.DetectorUrgent && f.Level >= safety.LevelMedium) || (f.Detector == safety.DetectorCrisis && f.Level >= safety.LevelHigh) {
+			for _, sp := range f.Spans {
+				add(text[sp.Start:sp.End])
+			}
+		}
+	}
+	lower := strings.ToLower(text)
 	for _, t := range s.opts.UrgentTerms {
 		if t != "" && strings.Contains(lower, strings.ToLower(t)) {
-			out = append(out, t)
+			add(t)
 		}
 	}
 	return out

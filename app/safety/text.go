@@ -39,7 +39,7 @@ var contractions = map[string][]string{
 	"wanna": {"want", "to"}, "gonna": {"going", "to"}, "gotta": {"got", "to"}, "youre": {"you", "are"}, "theyre": {"they", "are"},
 	"thats": {"that", "is"}, "its": {"it", "is"}, "whats": {"what", "is"}, "theres": {"there", "is"}, "hes": {"he", "is"}, "shes": {"she", "is"},
 	"kms": {"kill", "myself"}, "kmn": {"kill", "me", "now"}, "idk": {"i", "do", "not", "know"}, "idc": {"i", "do", "not", "care"},
-	"u": {"you"}, "rn": {"right", "now"}, "tbh": {"honestly"}, "ngl": {"honestly"}, "ur": {"your"}, "r": {"are"}, "pls": {"please"}, "plz": {"please"}, "bc": {"because"}, "cuz": {"because"}, "coz": {"because"},
+	"u": {"you"}, "ctb": {"suicide"}, "tmrw": {"tomorrow"}, "abt": {"about"}, "yall": {"you", "all"}, "pu": {"plus"}, "toute": {"tout"}, "rn": {"right", "now"}, "tbh": {"honestly"}, "ngl": {"honestly"}, "ur": {"your"}, "r": {"are"}, "pls": {"please"}, "plz": {"please"}, "bc": {"because"}, "cuz": {"because"}, "coz": {"because"},
 	// French, as written in messages.
 	"jveux": {"je", "veux"}, "chui": {"je", "suis"}, "chuis": {"je", "suis"}, "jsuis": {"je", "suis"}, "jpeux": {"je", "peux"},
 	"jvais": {"je", "vais"}, "jpense": {"je", "pense"}, "jme": {"je", "me"}, "jai": {"je", "ai"}, "ptet": {"peut", "etre"},
@@ -136,6 +136,8 @@ func tokenize(text string) []token {
 				case isWordRune(r2):
 				case (r2 == '.' || r2 == ',') && j > start && isDigitByte(text[j-1]) && j+1 < len(text) && isDigitByte(text[j+1]):
 					// 1.9, 38,7: one number, not two sentences.
+				case leet[r2] != 0 && j == start:
+					// "@name", "$ad": a leetspeak symbol may start a word.
 				case (isApostrophe(r2) || leet[r2] != 0) && j+s2 < len(text) && nextIsWordRune(text[j+s2:]) && j > start:
 				default:
 					goto done
@@ -143,6 +145,10 @@ func tokenize(text string) []token {
 				j += s2
 			}
 		done:
+			if j == start { // never stall
+				i += size
+				continue
+			}
 			out = appendWord(out, text[start:j], start, j, sentence)
 			i = j
 			continue

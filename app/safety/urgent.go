@@ -9,39 +9,48 @@ import "strconv"
 
 var urgentSpecs = []ruleSpec{
 	{"en", "cardiac", LevelHigh, "", []string{
+		"chest ...3 tight|tightness|heavy|pressure", "breastbone", "jaw ...3 hurts|pain|aches ...10 grey|gray|sweaty|sick|pale", "grey|gray|sweaty ...8 jaw", "about to faint|pass_out", "=pale ...6 faint", "pulse ...3 =3*|=2*", "heart rate|hr ...4 =1*",
 		"chest pain|pressure|tightness|heaviness", "crushing|tight|heavy chest", "pain|pressure|tightness ...4 chest", "having|had ...2 heart attack", "think ...4 heart attack",
 		"collapsed|collapse|passed_out ...6 breathing|breath|respond", "can not catch ...2 breath", "=icd|defibrillator ...4 shocked", "pain ...3 left_arm|jaw", "elephant ...3 chest",
 		"heart ...3 racing|pounding ...6 dizzy|faint|pass_out|chest", "elephant ...5 chest", "going down ...2 left arm", "=cpr", "not breathing", "heart rate|racing ...8 pass out|faint|chest", "=sweaty|clammy|grey ...8 chest",
 	}},
 	{"fr", "cardiac", LevelHigh, "", []string{
+		"entre les omoplates", "essouffle|essoufflee ...4 coup", "irradie ...4 bras|machoire", "=malaise ...6 tension",
 		"douleur|serrement|oppression|poids ...4 poitrine|thorax|thoracique", "crise cardiaque", "infarctus", "effondre|effondree ...6 respire|repond", "bras gauche ...4 douleur|engourdi|mal",
 		"mal ...3 poitrine", "defibrillateur ...4 choc",
 	}},
 	{"en", "stroke", LevelHigh, "", []string{
+		"can not|cannot find ...2 words", "side ...3 gone|went|is weak", "speech ...3 off|strange|wrong", "seeing double",
 		"face|mouth|smile ...4 droop*|crooked|lopsided|uneven", "droop*", "slurr*", "can not ...3 lift|raise|move ...3 arm|leg", "side of ...3 body|face ...4 numb|weak|heavy|dead",
 		"words ...4 jumbled|wrong|mixed|garbled", "gibberish", "will|can not grip", "can not feel ...2 left|right ...3 leg|arm|side|face", "speech ...3 weird|slurred|strange|funny", "=stroke ...6 now|think|happening|call", "arm ...3 weak|numb ...6 face|speech|talk", "can not ...2 speak|talk|find words",
 	}},
 	{"fr", "stroke", LevelHigh, "", []string{
+		"trouve plus ses|mes mots", "main|bras ...3 repond plus", "vois double", "moitie du visage", "visage engourdi",
 		"visage|bouche|sourire ...4 tombe|travers|tordu|paralyse", "melange ...3 mots", "mots ...3 melange*", "parle ...3 bizarre|mal|plus", "engourdi|paralyse|faible ...4 cote|bras|jambe",
 		"=avc ...6 maintenant|crois|pense|train|appele", "arrive plus a parler|lever",
 	}},
 	{"en", "breathing_anaphylaxis", LevelHigh, "", []string{
+		"can not get air", "every breath", "lips ...3 purple|blue", "hives ...10 voice|dizzy|breath|throat|face", "voice ...3 hoarse|weird|strange", "nebuliser|nebulizer ...4 not|hasn",
 		"can not ...2 breathe|breath|breathing", "struggling|hard|trouble|difficult|fighting ...3 breath|breathe|breathing", "lips|tongue|throat|face|eyes ...4 swell*|swollen|closing|tight",
 		"throat ...3 closing|tight", "blue lips", "lips ...2 blue|grey|gray", "wheez*|whistling", "sucking in ...3 ribs", "puffer|inhaler ...5 not helping|working", "epipen|epi",
 		"anaphyla*", "gasping", "can not finish a sentence", "tongue ...4 huge|swollen|thick", "stung ...10 tongue|throat|breath|dizzy|swell*", "inhaler|puffer ...6 not doing anything", "pulling in ...3 ribs", "=grunting",
 	}},
 	{"fr", "breathing_anaphylaxis", LevelHigh, "", []string{
+		"face|visage ...2 enfle|enfler|gonfle", "misere a respirer", "=epipen",
 		"respire mal|plus|difficilement", "arrive ...2 pas|plus ...2 respirer", "levres|langue|gorge|visage ...4 gonfl*|enfl*", "gorge ...3 serre*|ferme*", "sifflement|siffle",
 		"levres ...2 bleu*", "choc anaphylactique", "etouffe",
 	}},
 	{"en", "bleeding", LevelHigh, "", []string{
+		"nose ...3 pouring|bleeding ...6 minutes|hour|thinners", "spitting ...3 blood", "blood thinners|warfarin|eliquis|xarelto|anticoagulant* ...14 fell|cut|bleeding|sleepy|confused|won|stop", "fresh blood", "cut ...3 will not|won stop",
 		"bleeding ...4 heavily|heavy|lot|stop|soaking|clots|everywhere|through", "soaking ...3 pad|pads|through|towel", "blood ...3 everywhere|clots|gushing|pouring",
 		"vomiting|coughing|throwing_up|puking ...2 blood", "pregnan* ...10 bleeding|blood|clots", "bleeding ...10 pregnan*|weeks", "heavy bleeding", "won not stop bleeding", "=spurting", "coffee grounds", "black ...3 poo|stool|stools|tarry", "nosebleed ...8 hour|hours|stop", "weeks ...12 bleeding|blood|clots", "bleeding ...4 blood thinners|warfarin|xarelto|eliquis",
 	}},
 	{"fr", "bleeding", LevelHigh, "", []string{
+		"pisse le sang", "selles noires", "saigne ...2 enormement|beaucoup", "remplis ...3 serviette", "serviette ...4 heure",
 		"saign* ...4 beaucoup|arrete|abondant|caillots|partout", "vomi* ...2 sang", "enceinte ...10 saign*|sang|caillots", "saign* ...10 enceinte|semaines", "hemorragie", "caillots", "crache ...2 sang", "semaines ...12 saign*|sang", "je saigne",
 	}},
 	{"en", "glycaemic", LevelHigh, "", []string{
+		"says|reads|shows =lo", "ketones ...3 =3*|=4*|=5*|=6*|=7*|=8*", "mg dl ...6 dropping|shaking|confused", "over =500|=600|=700 ...8 confused|vomit*|thirsty",
 		"=hi|high ...3 meter|reading", "meter ...3 =hi", "ketones ...3 high|large|moderate", "=dka", "fruity breath", "can|will not ...2 wake ...6 sugar|diabet*|hypo|insulin|glucose",
 		"unconscious|unresponsive|not_responding|confused ...8 sugar|diabet*|hypo|insulin|glucose|bg", "sugar|bg|glucose|reading ...8 confused|unconscious|unresponsive|not making sense|can not wake|seizure",
 		"glucagon", "says|reads|shows =low", "dexcom|libre|cgm|meter ...4 =low", "can not ...2 swallow|eat|drink ...8 sugar|hypo|low|diabet*",
@@ -51,44 +60,55 @@ var urgentSpecs = []ruleSpec{
 		"glucagon",
 	}},
 	{"en", "sepsis_chemo_fever", LevelHigh, "", []string{
+		"burning up ...10 nonsense|confused|heart rate|peed|shaking", "talking nonsense ...8 fever|burning|temp|infection", "infection ...10 confused|nonsense|mottled|burning up",
 		"fever|temp|temperature ...10 chemo|chemotherapy|neutropen*|infusion", "chemo|chemotherapy ...10 fever|temp|temperature|shivering|rigors", "shivering|shaking|rigors ...6 fever|confused",
 		"sepsis", "confused ...6 fever|temp", "=39*|38*|40* ...8 shaking|shivering|confused|muddled|rigors|chemo", "chemo|cycle|neutropenic|picc|counts ...12 temp|fever|38*|39*|spiked", "=rigors", "mottled", "burning up", "spiked ...3 38*|39*|40*|fever",
 	}},
 	{"fr", "sepsis_chemo_fever", LevelHigh, "", []string{
+		"=marbre|marbree|marbrures", "rougeur monte", "40 de fievre",
 		"fievre|temperature ...10 chimio|chimiotherapie|neutropen*", "chimio|chimiotherapie ...10 fievre|temperature|grelotte|frissons", "grelotte|frissons ...6 fievre|confus*", "septicemie|sepsis", "chimio ...12 39*|38*|40*|confuse",
 	}},
 	{"en", "meningitis", LevelHigh, "", []string{
+		"do not go ...4 glass", "pinprick* ...8 glass|stay", "neck ...3 stiff", "chin to ...2 chest", "screaming at the light",
 		"rash|spots|dots|blotches ...8 glass|fade|go_away|purple|purplish", "glass test|tumbler", "stiff neck", "neck ...3 stiff|hurts ...6 fever|light", "light hurts", "purpura", "meningitis ...4 think|worried|signs now", "purple ...3 rash|spots|spotty", "rash ...10 glass", "glass ...6 fade|stay|stays", "soft spot ...3 bulging",
 	}},
 	{"fr", "meningitis", LevelHigh, "", []string{
+		"taches mauves|violettes|rouges ...8 verre", "plier la nuque", "nuque ...3 plier",
 		"taches|boutons|points ...8 verre|disparaissent_pas|violet*|pourpre*", "nuque raide", "raideur ...2 nuque", "mal ...2 nuque ...6 fievre", "purpura", "meningite", "taches violettes", "verre ...6 partent|disparaissent|disparait",
 	}},
 	{"en", "seizure", LevelHigh, "", []string{
+		"minutes now", "shaking all over", "started shaking", "foam* at ...2 mouth", "not waking up ...8 shaking|seizure|fit|breathing|snoring", "just had a fit|seizure", "longer than ...2 usual",
 		"seizure|seizing|fit|convuls* ...8 minutes|stop|another|one_after|still|more_than|over", "=still seizing", "back to back seizures", "seizure ...4 not stopping", "fitting|seizing ...10 minutes|min|still", "shaking all over ...12 minutes|min|temp", "having another", "another one ...6 waking|half an hour|hour", "third one", "had a fit|seizure ...10 still|pregnant|weeks", "rescue med|medication ...4 not work", "=5 min",
 	}},
 	{"fr", "seizure", LevelHigh, "", []string{
 		"crise ...8 minutes|arrete_pas|encore|une_autre|plus_de", "convuls*", "crise d epilepsie ...8 minutes|arrete",
 	}},
 	{"en", "poisoning_overdose", LevelHigh, "", []string{
+		"dishwasher tablet|pod", "took ...3 paracetamol|tylenol|acetaminophen|pills ...4 ago", "=30|=20|=40|=50|=60 ...2 paracetamol|tylenol|pills",
 		"swallowed|ate|drank|drunk|chewed|bit|got_into ...6 pills|tablets|bleach|battery|batteries|detergent|pod|pods|capsule|medicine|vitamins|paracetamol|tylenol|ibuprofen|antifreeze|magnet|magnets|cleaner",
 		"twice|double ...3 dose|doses|insulin|lantus|units|shot", "injected ...4 twice|double|wrong insulin", "poison control", "overdos*", "too much insulin", "gave myself ...6 instead of", "instead of ...2 lantus|basal|levemir|tresiba|weekly", "took ...6 twice", "took ...4 whole week|all at once", "=pills at once", "got into ...6 pills|bag|handbag|cabinet",
 	}},
 	{"fr", "poisoning_overdose", LevelHigh, "", []string{
+		"toute sa|ma boite", "somniferes ...8 whisky|alcool|respire|reveille", "debouch*", "a bu ...3 javel|produit|debouch*",
 		"avale|croque|bu|mange|mordu ...6 pile|piles|javel|comprimes|cachets|lessive|capsule|medicaments|aimant|aimants|produit", "deux fois ...4 dose|insuline|injection", "double dose",
 		"centre antipoison|anti_poison", "surdose|overdose", "trop ...2 insuline",
 	}},
 	{"en", "vision_headache", LevelHigh, "", []string{
+		"half of what i see", "went black|dark ...6 eye|see|vision|minutes", "curtain came down", "eye ...4 red and hard|halos", "banged|hit ...3 head ...12 vomiting|drowsy|worse|confused", "headache ...3 like a bomb|hit like", "=hit like a",
 		"sudden* ...4 vision|see|blind|sight", "can not see ...4 eye", "lost|losing ...2 vision|sight", "curtain|shadow ...4 eye|vision", "worst headache", "headache of my life",
 		"worst ...2 headache|migraine", "thunderclap", "blind ...2 one eye", "vision ...4 gone|dark|blurry|went|black", "worst pain ever", "flashing lights ...8 headache|weeks|pregnant|bp", "headache ...10 weeks|pregnant|swelling|=bp",
 	}},
 	{"fr", "vision_headache", LevelHigh, "", []string{
+		"coup de masse", "le pire de ma vie", "eclairs lumineux", "tension ...2 =16*|=17*|=18*|=19*|=20*",
 		"vois plus ...3 oeil|rien", "perdu la vue", "rideau ...4 oeil|vue", "pire ...3 mal_de_tete|migraine|cephalee", "mal de tete ...4 violent|brutal|coup_de_tonnerre", "coup de tonnerre",
 	}},
 	{"en", "child_red_flags", LevelHigh, "", []string{
+		"will not feed", "hardly ...3 wet nappy|nappies", "vomiting green", "can not wake ...2 him|her ...2 properly", "face ...2 went grey|gray|blue", "not responding to me",
 		"baby|newborn|infant|toddler ...10 floppy|limp|blue|grey|gray|pale|will_not_wake|not_waking|unresponsive|high_pitched|not_feeding|will_not_feed|fever",
 		"swallowed ...4 battery", "button battery", "weeks old ...10 fever|limp|floppy|temp|38*|blue", "lips ...4 gone blue", "=grunting", "no wet nappy|nappies|diaper|diapers", "sunken soft spot", "hard to rouse|wake", "month old ...10 grunting|ribs|floppy|blue|limp",
 	}},
 	{"fr", "child_red_flags", LevelHigh, "", []string{
+		"pleure sans larmes", "yeux creux", "reveille presque plus",
 		"bebe|nourrisson|poupon ...10 mou|molle|bleu*|gris|pale|reveille_pas|repond_pas|aigu|mange_plus|boit_plus|fievre|reagit_pas", "pile bouton", "avale ...4 pile",
 		"semaines ...10 fievre|mou|bleu*|38*",
 	}},
@@ -155,15 +175,15 @@ func urgent(v *view) []Finding {
 }
 
 var (
-	glucoseWords  = words("en", "sugar", "sugars", "glucose", "=bg", "=bgl", "reading", "meter", "=bs", "=cgm", "libre", "dexcom").merge(words("fr", "glycemie", "sucre", "lecteur", "capteur", "=dextro"))
+	glucoseWords  = words("en", "sugar", "sugars", "glucose", "=bg", "=bgl", "reading", "meter", "=bs", "=cgm", "libre", "dexcom", "=mg", "=dl", "=mmol", "hypo").merge(words("fr", "glycemie", "sucre", "lecteur", "capteur", "=dextro", "hypo", "hypoglycemie"))
 	confusedWords = words("en", "confused", "confusion", "=shaking", "=sweaty", "unconscious", "unresponsive", "=slurring", "=seizure", "=seizing", "=drowsy", "=wake", "=passed", "=faint", "=fainting", "not_making_sense", "=weird", "=respond", "=responding", "=alone").
 			merge(words("fr", "confus", "confuse", "tremble", "=reveille", "=repond", "inconscient", "inconsciente", "convuls*", "=seul", "=seule", "=bizarre", "=sueur", "=sueurs"))
 	glucoseRule = &rule{id: "urgent.glycaemic.value", lang: "en", category: "glycaemic", level: LevelHigh}
 )
 
-// glucoseValues finds a dangerously low glucose reading (under 2.8
-// mmol/L, or 20–50 mg/dL) named as such, with confusion or another sign
-// in the same sentence.
+// glucoseValues finds a dangerous glucose reading (under 2.8 mmol/L or
+// 0.5 g/L, 20–50 mg/dL, or over 500 mg/dL) named as such, with confusion
+// or another sign in the same sentence.
 func (v *view) glucoseValues() []hit {
 	var out []hit
 	for _, sr := range sentences(v.toks) {
@@ -182,7 +202,7 @@ func (v *view) glucoseValues() []hit {
 			if err != nil {
 				continue
 			}
-			if (x > 0 && x < 2.8) || (x >= 20 && x <= 50) {
+			if (x > 0 && x < 2.8) || (x >= 20 && x <= 50) || x >= 500 {
 				out = append(out, hit{r: glucoseRule, from: i, to: i + 1, sentence: sr, level: LevelHigh})
 				break
 			}

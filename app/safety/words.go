@@ -92,6 +92,11 @@ type Result struct {
 	Flagged  []string  // patterns that report it automatically
 	Crisis   bool      // the author may be at risk
 	Personal []Finding // personal data it seems to contain
+	// CrisisLevel is what the engine's crisis detector found (a watched
+	// crisis word counts as high).
+	CrisisLevel Level
+	// Findings are the engine's, for the record (never the text).
+	Findings []Finding
 }
 
 // Check runs the watched words and the personal-data check over text.
@@ -106,10 +111,18 @@ func Check(text string, words []Word) Result {
 		case ActionFlag:
 			r.Flagged = append(r.Flagged, h.Pattern)
 		case ActionCrisis:
-			r.Crisis = true
+			r.Crisis, r.CrisisLevel = true, LevelHigh
 		}
 	}
-	r.Personal = PersonalData(text)
+	rep := Analyze(text)
+	r.Findings = rep.Findings
+	r.Personal = rep.Of(DetectorPersonal)
+	if l := rep.Max(DetectorCrisis); l > r.CrisisLevel {
+		r.CrisisLevel = l
+	}
+	// Medium (ideation, self-harm) and high (imminent) both lead the
+	// author to the resources and the moderators to a priority item.
+	r.Crisis = r.CrisisLevel >= LevelMedium
 	return r
 }
 

@@ -195,11 +195,22 @@ func TestUrgentQuestionsShowGuidanceFirst(t *testing.T) {
 	if !q.NotEmergency || q.Status != models.QuestionPool {
 		t.Errorf("question %+v", q)
 	}
-	// The API says the same with a code.
+	// The API says the same with a code; an imminent crisis counts as
+	// urgent too.
 	tok := b.token("write")
-	a := h.api("POST", "/api/v1/questions", tok, map[string]any{"forum": "heart", "title": "Thinking about suicide lately", "body": "I feel hopeless."})
+	a := h.api("POST", "/api/v1/questions", tok, map[string]any{"forum": "heart", "title": "Took all my heart pills", "body": "I took all my heart pills an hour ago on purpose and now I feel strange."})
 	if e, _ := a.Body["error"].(map[string]any); a.Status != http.StatusUnprocessableEntity || e["code"] != "urgent" {
 		t.Errorf("API urgent: %d %s", a.Status, a.Raw)
+	}
+	// Thoughts without a plan are sent, and the crisis resources come next.
+	a = h.api("POST", "/api/v1/questions", tok, map[string]any{"forum": "heart", "title": "Thinking about suicide lately", "body": "I feel hopeless."})
+	if a.Status != http.StatusCreated || a.Body["crisis"] != true {
+		t.Errorf("API crisis: %d %s", a.Status, a.Raw)
+	}
+	// History is not an emergency: no warning for last year's stroke.
+	a = h.api("POST", "/api/v1/questions", tok, map[string]any{"forum": "heart", "title": "Driving after a stroke", "body": "My stroke three years ago left my left hand weak. When can I drive again?"})
+	if a.Status != http.StatusCreated {
+		t.Errorf("a stroke years ago warned as urgent: %d %s", a.Status, a.Raw)
 	}
 	// Bad input names its fields.
 	r = b.post("/questions", url.Values{"forum": {"nope"}, "title": {"Hi"}, "body": {""}, "specialty": {"astrology"}})

@@ -2,8 +2,11 @@ package server_test
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
+
+	"kindred/models"
 )
 
 // TestCanadianAndFrenchPersonalData: the personal-data check in every flow
@@ -49,8 +52,52 @@ func TestCanadianAndFrenchPersonalData(t *testing.T) {
 	}
 	// The form says what it found, in words.
 	b.get("/f/heart/new")
-	r := b.post("/f/heart/threads", map[string][]string{"title": {"Coffee"}, "body": {"text me, my insta is @jen_rides"}})
+	r := b.post("/f/heart/threads", url.Values{"title": {"Coffee"}, "body": {"text me, my insta is @jen_rides"}})
 	if r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(r.body, "a messaging or social media contact") {
 		t.Errorf("form: %d", r.StatusCode)
+	}
+}
+
+// TestCrisisLanguageWithoutWatchedWords: the safety engine recognises
+// crisis language no watched word names, in a post and a reply: the author
+// is sent to the crisis resources, the post is published with a self-harm
+// report at the top of the queue and moderators alerted; grief, idioms and
+// negation pass without any of it.
+func TestCrisisLanguageWithoutWatchedWords(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{})
+	f := h.forum("caregivers", nil)
+	h.account("mod_ivy", models.RoleModerator)
+	// No watched words at all: only the engine.
+	h.app.DB.Gorm.Exec(`DELETE FROM watched_words`)
+	b := h.member("tired_carer")
+	b.get("/f/caregivers/new")
+	r := b.post("/f/caregivers/threads", url.Values{"title": {"Six years of this"}, "body": {"Honestly everyone would be better off without me. I've started saving my mum's morphine."}})
+	if r.StatusCode != http.StatusSeeOther || !strings.HasPrefix(r.Header.Get("Location"), "/support?next=") {
+		t.Fatalf("crisis post: %d %s", r.StatusCode, r.Header.Get("Location"))
+	}
+	if !strings.Contains(b.get(r.Header.Get("Location")).body, "call your local emergency number") {
+		t.Error("no crisis resources")
+	}
+	if n := countWhere(t, h, `SELECT count(*) FROM reports WHERE reason = 'self_harm' AND reporter_id IS NULL`); n != 1 {
+		t.Errorf("%d self-harm reports", n)
+	}
+	if notifCount(t, h, "mod_ivy", models.NotifyReportUrgent) != 1 {
+		t.Error("moderator not alerted")
+	}
+	th := h.thread("mod_ivy", f, "Weekly check-in", "How is everyone?", false)
+	for _, calm := range []string{
+		"We lost my uncle to suicide three years ago, thinking of his kids today.",
+		"This heat is killing me and the care home AC is broken again.",
+		"I'm not suicidal, just worn out. Respite care starts Monday.",
+	} {
+		b.get("/t/" + itoa(th.ID))
+		r := b.post("/t/"+itoa(th.ID)+"/replies", url.Values{"body": {calm}})
+		if loc := r.Header.Get("Location"); r.StatusCode != http.StatusSeeOther || strings.HasPrefix(loc, "/support") {
+			t.Errorf("%q: %d %s", calm, r.StatusCode, loc)
+		}
+	}
+	if n := countWhere(t, h, `SELECT count(*) FROM reports WHERE reason = 'self_harm'`); n != 1 {
+		t.Errorf("calm replies filed %d more self-harm reports", n-1)
 	}
 }
