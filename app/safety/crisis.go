@@ -186,8 +186,7 @@ func crisisRulesFound(v *view) []Finding {
 	if _, ok := v.any(timingFR, "fr", 0, len(v.toks)); ok {
 		timing = true
 	}
-	var out []Finding
-	seen := map[string]int{}
+	found := findings{detector: DetectorCrisis}
 	for _, h := range hits {
 		lang := h.r.lang
 		idioms, lower := idiomEN, lowerEN
@@ -222,18 +221,9 @@ func crisisRulesFound(v *view) []Finding {
 		if level >= LevelMedium && means && ideation && h.r.category == "method_means" {
 			level = LevelHigh
 		}
-		key := h.r.category
-		if i, ok := seen[key]; ok {
-			if level > out[i].Level {
-				out[i].Level, out[i].Context, out[i].Rule = level, ctx, h.r.id
-			}
-			out[i].Spans = append(out[i].Spans, v.spanOf(h.from, h.to))
-			continue
-		}
-		seen[key] = len(out)
-		out = append(out, Finding{Detector: DetectorCrisis, Category: h.r.category, Level: level, Spans: []Span{v.spanOf(h.from, h.to)}, Rule: h.r.id, Context: ctx})
+		found.add(v, h, level, ctx)
 	}
-	return out
+	return found.out
 }
 
 // overlapsPattern: an idiom covers the matched words.

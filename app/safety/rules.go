@@ -320,3 +320,27 @@ func patterns(lang string, src ...string) []pattern {
 	}
 	return out
 }
+
+// findings gathers hits into one finding per category: the highest level
+// (with its rule and context) and every span.
+type findings struct {
+	detector string
+	out      []Finding
+	seen     map[string]int
+}
+
+func (f *findings) add(v *view, h hit, level Level, ctx string) {
+	if f.seen == nil {
+		f.seen = map[string]int{}
+	}
+	span := v.spanOf(h.from, h.to)
+	if i, ok := f.seen[h.r.category]; ok {
+		if level > f.out[i].Level {
+			f.out[i].Level, f.out[i].Context, f.out[i].Rule = level, ctx, h.r.id
+		}
+		f.out[i].Spans = append(f.out[i].Spans, span)
+		return
+	}
+	f.seen[h.r.category] = len(f.out)
+	f.out = append(f.out, Finding{Detector: f.detector, Category: h.r.category, Level: level, Spans: []Span{span}, Rule: h.r.id, Context: ctx})
+}

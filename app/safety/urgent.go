@@ -138,8 +138,7 @@ var (
 func urgent(v *view) []Finding {
 	hits := matchRules(v, urgentRules)
 	hits = append(hits, v.glucoseValues()...)
-	var out []Finding
-	seen := map[string]int{}
+	found := findings{detector: DetectorUrgent}
 	for _, h := range hits {
 		lang := h.r.lang
 		edu, settled, idioms, past, now := educationEN, settledEN, idiomUrgentEN, pastUrgentEN, nowUrgentEN
@@ -160,18 +159,9 @@ func urgent(v *view) []Finding {
 		case v.negated(h):
 			level, ctx = LevelLow, "negated"
 		}
-		key := h.r.category
-		if i, ok := seen[key]; ok {
-			if level > out[i].Level {
-				out[i].Level, out[i].Context, out[i].Rule = level, ctx, h.r.id
-			}
-			out[i].Spans = append(out[i].Spans, v.spanOf(h.from, h.to))
-			continue
-		}
-		seen[key] = len(out)
-		out = append(out, Finding{Detector: DetectorUrgent, Category: h.r.category, Level: level, Spans: []Span{v.spanOf(h.from, h.to)}, Rule: h.r.id, Context: ctx})
+		found.add(v, h, level, ctx)
 	}
-	return out
+	return found.out
 }
 
 var (
