@@ -11,6 +11,7 @@ package safety
 var crisisSpecs = []ruleSpec{
 	// Passive death wish.
 	{"en", "passive_death_wish", LevelMedium, "", []string{
+		"do not see myself ...3 around|here|alive|living", "would be relieved", "be a relief", "wish ...3 truck|bus|car ...3 hit|clip|take me", "with me in it", "if i just faded|disappeared|vanished", "disappointed ...3 still be here|wake up|waking", "so this can ...2 over", "=want out", "done with this life|living|life", "will to live",
 		"no longer ...2 wish|want to ...2 live|living|go", "fantasi* ...2 about ...3 not_waking|dying|death|dead|not_being", "would not mind if ...6 took|die|died|gone|out|hit", "=over with", "cancer|illness|disease ...3 won|wins|take me|took me", "go home to jesus|god|heaven", "god|he can ...2 take|call me", "gave out|stopped|stops ...6 relieved|glad|fine", "=relieved if", "better|easier ...5 if i ...2 was|were ...2 gone|around|dead|here|alive", "point ...3 waking|getting up",
 		"want|wanna|wish|hope|like to die|=dead", "wish i was|were ...2 =dead|gone|never born", "wish i could ...2 disappear|vanish|stop_existing|sleep_forever|not_wake",
 		"hope|pray ...3 not|never wake up", "go to sleep|bed ...4 not|never wake up", "fall asleep ...3 never wake", "better off dead", "better off without me",
@@ -21,6 +22,7 @@ var crisisSpecs = []ruleSpec{
 		"can not wait to die", "=relief if i died", "wish ...3 would just die", "tired of being here", "sick and die",
 	}},
 	{"fr", "passive_death_wish", LevelMedium, "", []string{
+		"partir dans mon sommeil", "serait un soulagement", "je veux plus vivre",
 		"plus le gout de vivre|rien", "ne plus jamais me reveiller", "plus etre la", "coeur lache", "vaut plus la peine",
 		"envie|goût de mourir|crever|disparaitre|partir", "veux|voudrais|aimerais|aimerai|prefererais mourir|crever|disparaitre|etre_mort|etre_morte", "aimerais|aimerai|voudrais ... plus me_reveiller|exister",
 		"marre de vivre|la_vie|exister", "plus envie de vivre|rien|me_reveiller", "ne veux|voudrais plus vivre|exister|me_reveiller", "mieux sans moi", "sans moi ...2 mieux",
@@ -29,6 +31,7 @@ var crisisSpecs = []ruleSpec{
 	}},
 	// Active ideation.
 	{"en", "active_ideation", LevelMedium, "", []string{
+		"out of the picture", "stop thinking about ending|killing", "stop fighting ...6 done|out|life", "ways|way out",
 		"stop|end ...2 for good", "want|going ...2 unalive", "ending|end things", "end myself",
 		"kill|killing =myself|=meself", "end|ending|take|taking my own? life", "end|ending it all|everything", "want|going ...3 end it", "checking|check out ...3 good|tonight|early", "joining ...2 her|him ...3 purpose", "urges to end", "consider ...2 checking out|ending",
 		"unalive =myself|=me", "commit|committing|attempt suicide", "=kys", "thoughts|thinking|think ...3 about|of ...2 dying|killing myself|ending it|ending my life|death",
@@ -43,6 +46,7 @@ var crisisSpecs = []ruleSpec{
 	}},
 	// Method or means.
 	{"en", "method_means", LevelMedium, "", []string{
+		"how much|many of my", "would be too many", "it would take", "how easy it would be", "stopping all my ...4 meds|medication", "asking for myself", "dangerous together", "saved up", "=rifle|shotgun|shells", "going to use it",
 		"stop|stopping|stopped|skip|skipping|quit|quitting|not_doing|not_taking ...4 dialysis|insulin|warfarin|meds|medication|medicines|treatment|pills ...10 let|until|over|point|purpose|nature|end|die|quit|happen", "stop going to dialysis|chemo|treatment", "pills|meds ...2 lined up", "got the stuff", "looking|looked ...2 up how many", "looking|look ...2 at the bridge|river|tracks|train", "thinking about using it", "could do it", "dip permanently",
 		"stockpil*|hoard*|sav*|collect*|stash* ...4 pills|meds|tablets|medication|insulin|painkillers|sleeping",
 		"how many ...4 pills|tablets|units|paracetamol|tylenol ...4 kill|die|lethal|fatal|overdose|od", "lethal|fatal dose", "enough ...3 pills|tablets|insulin|meds ...3 to|it|overdose|od|die|kill",
@@ -51,6 +55,7 @@ var crisisSpecs = []ruleSpec{
 		"my insulin could do it", "could do it with", "think about jumping", "meds|pills|tablets saved up", "take them all", "use it on myself", "counting ...3 pills ...8 enough", "would be enough",
 	}},
 	{"fr", "method_means", LevelMedium, "", []string{
+		"quelle dose ...3 de trop|mortelle", "mis de cote assez", "fusil ...8 servir", "me en servir",
 		"regarde le fleuve|pont|riviere ...8 pense", "arreter mes|mon medicaments|insuline|dialyse ...8 nature|finir|mourir|expres", "de cote ...6 tout prendre",
 		"me pendre", "sauter|jeter ...3 pont|toit|fenetre|train|balcon|immeuble|falaise|metro", "dose mortelle|letale",
 		"combien de ...2 comprimes|cachets|pilules|medicaments|unites", "corde", "tailler|ouvrir les veines", "accumul*|gard*|stock*|cach* ...4 medicaments|comprimes|cachets|pilules|insuline",
@@ -58,19 +63,26 @@ var crisisSpecs = []ruleSpec{
 	}},
 	// Plan, intent, timing (high on their own).
 	{"en", "plan_intent_timing", LevelHigh, "", []string{
+		"as soon as ...6 going to do it", "thought it all through", "settled on a date", "no point dragging it out",
 		"picked|chosen|chose a date", "already decided", "planned it out", "by the end of the week|month", "once ...8 over ...4 i am going",
 		"i have|got a plan", "made my plan", "all planned", "i have decided", "i would end it", "by new year|christmas|birthday ...3 end it", "planned ...4 for|when", "made up my mind", "set a date", "today|tonight is the day|night", "going through with it", "i will do|be it|gone", "doing it tonight|today|tomorrow", "tonight i am doing it", "once ...5 i am done too",
 		"this is the night|day", "my plan is", "doing it when|after|once|tonight", "when the house is empty", "=note|letter ...4 on the table|counter|desk|bed", "know how i will|am going to do it", "when ...4 asleep|leaves|gone ...4 i will|ll|am going",
 	}},
 	{"fr", "plan_intent_timing", LevelHigh, "", []string{
+		"me en vais pour de bon", "choisi le jour", "une fois pour toutes",
 		"soir je me enleve", "a soir je",
 		"je ai un plan", "ce est decide", "fixe une date", "je ai tout prevu", "ma decision est prise", "ce soir c est", "demain ...2 je serai|serais plus la", "je vais le faire",
 		"je le fais ce soir|demain", "derniere nuit", "je serai|serais plus la",
 	}},
 	// Preparatory acts.
+	// Weak on their own (people write letters and give things away):
+	// they count only next to another sign of crisis or a time.
+	{"en", "preparatory_acts", LevelMedium, "weak", []string{"wrote|written|writing|left|leave ...2 note|notes|letter|letters", "giving|gave|give away ...3 my|all ...3 things|stuff|belongings|clothes|jewellery|jewelry|books"}},
+	{"fr", "preparatory_acts", LevelMedium, "weak", []string{"donne|donner ...3 mes|toutes|tous ...2 affaires|bijoux|vetements|livres|chat|chien", "ecrit|ecrire ...2 mes|une|des lettres"}},
 	{"en", "preparatory_acts", LevelMedium, "", []string{
+		"giving my things to", "tidying up before leaving", "when i am not here anymore", "affairs in order", "cancelled|canceled all my subscriptions", "going without me", "guardian just in case",
 		"tidying|getting ...2 things ...2 in order|up ...3 before i go", "if i am not around", "left ...4 passwords|keys|instructions", "arranged|planned|paid ...3 my funeral", "saving them|my meds|my pills ...3 instead|just in case", "notes are written", "pills are counted", "letters on the table",
-		"wrote|written|writing|left|leave ...2 note|notes|letter|letters", "goodbye|suicide note|letter", "giving|gave|give away ...3 my|all ...3 things|stuff|belongings|clothes|jewellery|jewelry|books",
+		"goodbye|suicide|farewell|final|last note|letter|letters", "giving|gave|give away ...3 my|all ...3 things|stuff|belongings|clothes|jewellery|jewelry|books",
 		"found|finding|rehome* ...3 home for ...2 my|the cat|dog|pets", "=gave my cat|dog|pets", "updated|made|wrote|finished my will ...6 so|before|won|not|need", "will not need ...2 them|it ...2 anymore",
 		"so nobody|no_one has to ...3 after", "everything is ready|in order|sorted", "paid_off|settled ...3 debts ...3 so", "cleaned|tidied ...4 so nobody|no_one", "said my goodbyes",
 		"deleted|deleting ...2 my accounts|socials|profiles|profile", "insurance ...4 suicide|pay out", "giving|gave ...4 away ...8 need them|anymore|before|won", "found ...4 new home",
@@ -78,13 +90,15 @@ var crisisSpecs = []ruleSpec{
 		"gave all my", "life insurance is in order", "so nobody|no one has to deal", "=need them ...2 anymore", "think i will need them",
 	}},
 	{"fr", "preparatory_acts", LevelMedium, "", []string{
+		"tout est regle", "vide mon casier", "pense pas en avoir besoin",
 		"regle mes affaires", "vide mon appart*", "prete|pret a partir", "testament est signe",
-		"lettre|lettres|mot d adieu", "ecrit|ecrire ...2 mes|une|des lettres", "donne|donner ...3 mes|toutes|tous ...2 affaires|bijoux|vetements|livres|chat|chien",
+		"lettre|lettres|mot d adieu",
 		"tout donne|range", "trouve ...3 famille|maison ...2 pour mon|ma chat|chien|chatte", "fait|ecrit mon testament ...6 avant|pour", "tout est pret|en ordre",
 		"n aurai|aurais plus besoin", "dit au revoir a", "mets|mis de cote ...2 mes medicaments|cachets|pilules", "testament est a jour", "lettre est sur la table",
 	}},
 	// Farewell (high).
 	{"en", "farewell", LevelHigh, "", []string{
+		"please do not be sad", "sorry i could not stay", "this is the end for me", "not because of him|her|you", "do not come looking for me", "if she|he finds this",
 		"=done sorry", "checking out ...3 love|bye|sorry", "peace out forever", "was nice knowing", "take care of my dog|cat|kids ...3 bye", "do not look for me", "love yall|you all ...4 do not be sad", "sorry it was not enough",
 		"this is|will be? my last post|message|time", "=goodbye|bye ...2 everyone|all|forever|world|guys|friends", "this is goodbye", "by the time you read this",
 		"will not be here|around ...2 tomorrow|anymore|much longer", "will be gone", "signing off ...2 good|forever", "not coming back", "rest forever", "final post|message", "last message|post from me", "went through with it", "won hear from me", "will not hear from me", "ending the journey", "take care of ...3 for me", "tell ...3 i love|loved them|her|him", "thank|thanks ...3 everything ...6 goodbye|bye|sorry|last",
@@ -92,6 +106,7 @@ var crisisSpecs = []ruleSpec{
 		"will not be around", "i love you all ...4 sorry|goodbye|bye", "saying|say goodbye to ...3 everyone|you|people|here|all|world|kindred", "wanted to say goodbye", "just saying goodbye", "thank|thanks ...3 everything ...8 goodbye", "take care of each other", "will not be logging|posting|coming ...2 again|back", "could not keep fighting",
 	}},
 	{"fr", "farewell", LevelHigh, "", []string{
+		"si elle|il lit ca", "pas de ta faute",
 		"derniere fois que vous me lisez", "ce est fini pour moi", "dites a ma mere|fille|femme|famille|mere que je", "dire au revoir", "tout lacher ...2 soir", "merci la gang",
 		"=adieu", "mon dernier message|post", "quand vous lirez ce", "prenez|prends soin de", "merci pour tout ...6 adieu|au revoir|desole|desolee|pardon",
 		"je serai plus la|serai plus la", "au revoir ...2 tout le monde|a tous|pour toujours", "dernier post|message", "je m en vais ...2 soir|nuit", "je pars ...2 soir|nuit|pour de bon", "bye pour de vrai", "pardonnez|pardonne moi", "je vous aime ...5 adieu|au revoir|pardon", "ma derniere nuit",
@@ -100,6 +115,7 @@ var crisisSpecs = []ruleSpec{
 	{"en", "self_harm", LevelMedium, "mention", []string{"self harm|harming|injury|injure", "selfharm", "overdos*"}},
 	{"fr", "self_harm", LevelMedium, "mention", []string{"automutil*", "scarification", "overdos*"}},
 	{"en", "self_harm", LevelMedium, "", []string{
+		"scratch ...3 arms|skin ...3 till|until", "punched ...3 wall ...4 till|until", "picking at my wounds|scabs", "wounds ...4 on purpose",
 		"hit|banging|banged|bang my head against", "scratch|scratching my arms|skin ...2 until", "bandages on my thighs|arms|wrists|legs", "started cutting", "doing it to myself again",
 		"cut|cutting|burn|burning|scratch|scratching|hit|hitting|punch|punching|hurt|hurting|harm|harming|bite|biting =myself",
 		"relapsed|relapse ...4 cut|cutting|sh|harm", "new|fresh cuts", "broke my streak ...3 cut", "on purpose ...4 punish|hurt|pain|wrecked|bleed|bruise|marks", "punish myself", "punching|hitting walls", "until ...3 bleed|bleeds|bleeding", "=lighter|cigarette ...4 wrist|arm|skin|burn", "burned|burnt my wrist|arm|skin", "bite|biting my arm|hand|lip ...4 hard|marks", "cut|cutting again", "started|start|back to cutting", "urge|urges to cut|hurt|harm", "=sh again",
@@ -113,6 +129,7 @@ var crisisSpecs = []ruleSpec{
 	}},
 	// Attempt or overdose in progress (high).
 	{"en", "attempt_in_progress", LevelHigh, "", []string{
+		"engine running", "took a handful ...4 purpose", "took everything ...4 cabinet|medicine", "swallowed a bunch", "washed down ...3 pills|painkillers|tablets",
 		"took all of them", "already took my pills|meds|them", "sitting|standing ...2 on the bridge|ledge|roof ...4 now", "took way too many ...4 on purpose", "overdosed ...3 ago", "at the river|bridge now", "took the rest of",
 		"took|taken|swallowed|downed|injected|drank ...2 all|every|whole|entire|bottle|box|handful|lot|most ...5 pills|tablets|meds|medication|insulin|painkillers|paracetamol|tylenol|sleeping|bottle|box|pack",
 		"i overdosed|overdosing", "i am overdosing", "swallowed everything", "took|swallowed ...3 everything|all of it|all of my", "using|use ...2 pills|meds|tablets ...3 saved|stockpiled|kept", "=overdosing right now", "swallowed|took|taken ...3 all of my|it", "i took all", "je ai tout pris", "je vais sauter", "sur le pont ...3 sauter", "already took them", "took the pills", "i am on the bridge", "already started",
@@ -121,6 +138,7 @@ var crisisSpecs = []ruleSpec{
 		"took|taken ...4 on purpose",
 	}},
 	{"fr", "attempt_in_progress", LevelHigh, "", []string{
+		"vient de avaler tous|toutes", "sur le pont en ce moment",
 		"je ai ...2 pris|avale|vide ...4 boite|comprimes|cachets|pilules|medicaments|insuline|plaquette|pharmacie", "fait une overdose|od",
 		"je me sens partir", "c est trop tard", "je l ai fait", "en train de ...2 mourir|partir", "coupe trop profond",
 	}},
@@ -143,20 +161,21 @@ var (
 		"=tu ...3 ?", "=vous ...3 ?", "as_tu|avez_vous deja", "par accident|erreur|megarde", "effet* secondaire*", "=infirmiere|medecin|psy ...5 demande",
 		"=question", "memoire|these|enquete|sondage|etudiant|etudiante", "en cuisinant|rasant|bricolant|jardinant", "=couteau")
 	// A clinician's screening question, reported by the member.
-	asked = append(patterns("en", "asked ...2 if|whether", "ask ...2 if|whether ...2 i", "=screening|screen ...3 for"),
+	asked = append(patterns("en", "asks|asked ...6 question", "asked ...2 if|whether", "ask ...2 if|whether ...2 i", "=screening|screen ...3 for"),
 		patterns("fr", "demande ...3 si", "pose ...3 la question", "depist*")...)
 	// Accidents and everyday meanings of the same words.
 	accident = append(patterns("en", "=by accident|mistake", "=accidentally", "while|when cooking|shaving|chopping|gardening|cutting", "moving over|on to", "new group", "see you in|over|all|soon",
 		"now that i am ...2 stable|better|remission", "for a while", "vacation|holiday|cruise|trip|retiring|retirement|retires|switched|brands", "maternity leave", "better place|better now|in remission|doing better",
-		"glad|grateful ...4 still here|stayed|alive", "=psa|reminder|fyi", "words like", "in the novel|film|movie|book|show|series|story|song", "the character|heroine|hero|protagonist"),
+		"glad|grateful ...4 still here|stayed|alive", "=psa|reminder|fyi", "words like", "in the novel|film|movie|book|show|series|story|song", "the character|heroine|hero|protagonist", "=song|lyrics", "on this topic", "for now",
+		"=leaflet|label|insert|pamphlet ...4 mentions|says|lists", "answered no"),
 		patterns("fr", "par accident|erreur|megarde", "en cuisinant|rasant|bricolant|jardinant|coupant", "on se revoit", "a bientot", "vacances|voyage|retraite|conge|croisiere",
-			"derriere moi", "content|contente|heureux|heureuse ...3 encore la", "va mieux|vais mieux", "=rappel", "des mots comme", "le|dans le film|roman|livre|personnage|serie|chanson")...)
+			"derriere moi", "content|contente|heureux|heureuse ...3 encore la", "sur le sujet", "=promis", "=chanson|paroles", "va mieux|vais mieux", "=rappel", "des mots comme", "le|dans le film|roman|livre|personnage|serie|chanson")...)
 	timingEN = words("en", "tonight", "=tomorrow", "today", "=weekend", "=friday", "=saturday", "=sunday", "=monday", "=tuesday", "=wednesday", "=thursday", "=midnight", "=morning", "=afternoon", "=soon", "=later", "=date")
 	timingFR = words("fr", "=soir", "=demain", "=aujourdhui", "=weekend", "=vendredi", "=samedi", "=dimanche", "=lundi", "=mardi", "=mercredi", "=jeudi", "=minuit", "=matin", "=nuit", "bientot", "=date")
 	idiomEN  = patterns("en", "dying to", "die|died of|from embarrassment|laughing|boredom|shame|cuteness", "to die for", "kill for", "=killing me", "kill me now", "could just die",
 		"dead tired", "=killing it", "killed it", "die hard", "if looks could kill", "dead on my feet", "my phone|battery|car|laptop|plant* is? died|dead|dying",
-		"cut ...2 carbs|sugar|calories|hair|back|down|out|fringe|bangs|costs|ties|losses", "paper cut", "kill myself laughing", "=unalived me", "laughing")
-	idiomFR = patterns("fr", "prefere|prefererais mourir que|plutot", "=va me tuer", "meurs|mourir|mort de faim|soif|rire|chaud|froid|fatigue|envie|honte|ennui|peur", "ca me tue", "tuer le temps", "mort de rire", "crever de chaud|faim|soif",
+		"cut ...2 carbs|sugar|calories|hair|back|down|out|fringe|bangs|costs|ties|losses", "paper cut", "kill myself laughing", "=unalived me", "laughing", "goodbye|bye ...2 gluten|sugar|carbs|bread|pizza|coffee|smoking|cigarettes|alcohol|job|pump")
+	idiomFR = patterns("fr", "prefere|prefererais mourir que|plutot", "mieux mourir que", "plutot mourir que", "=va me tuer", "meurs|mourir|mort de faim|soif|rire|chaud|froid|fatigue|envie|honte|ennui|peur", "ca me tue", "tuer le temps", "mort de rire", "crever de chaud|faim|soif",
 		"couper ...2 sucre|cheveux|pain|glucides|ponts")
 )
 
@@ -172,7 +191,12 @@ func crisisRulesFound(v *view) []Finding {
 	}
 	// Timing or means anywhere near ideation make it imminent.
 	var ideation, means, timing bool
+	strong := false // a sign of crisis that is not a weak one
 	for _, h := range hits {
+		if h.r.weak {
+			continue
+		}
+		strong = true
 		switch h.r.category {
 		case "passive_death_wish", "active_ideation", "self_harm", "preparatory_acts":
 			ideation = true
@@ -199,7 +223,8 @@ func crisisRulesFound(v *view) []Finding {
 			continue
 		case v.negated(h):
 			level, ctx = LevelLow, "negated"
-		case v.aboutSomeoneElse(h, h.r.mention):
+		case v.aboutSomeoneElse(h, h.r.mention) && h.r.category != "attempt_in_progress":
+			// Someone else's attempt happening now is still an emergency.
 			level, ctx = LevelLow, "someone else"
 		case v.inThePast(h):
 			level, ctx = LevelLow, "in the past"
@@ -220,6 +245,9 @@ func crisisRulesFound(v *view) []Finding {
 		}
 		if level >= LevelMedium && means && ideation && h.r.category == "method_means" {
 			level = LevelHigh
+		}
+		if h.r.weak && !timing && !strong {
+			level, ctx = LevelLow, "alone, an everyday act"
 		}
 		found.add(v, h, level, ctx)
 	}

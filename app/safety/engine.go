@@ -101,9 +101,8 @@ func (r Report) Of(detector string) []Finding {
 // Analyze runs the three detectors over text. It is pure and
 // deterministic: no network, no state, the same answer every time.
 func Analyze(text string) Report {
-	toks := tokenize(text)
-	v := newView(toks)
-	r := Report{Version: Version, Lang: language(toks)}
+	v := newTextView(text)
+	r := Report{Version: Version, Lang: language(v.toks)}
 	r.Findings = append(r.Findings, crisis(v)...)
 	r.Findings = append(r.Findings, urgent(v)...)
 	r.Findings = append(r.Findings, personal(text)...)
@@ -123,9 +122,9 @@ func Detect(detector, text string) []Finding {
 	case DetectorPersonal:
 		return personal(text)
 	case DetectorCrisis:
-		return crisis(newView(tokenize(text)))
+		return crisis(newTextView(text))
 	case DetectorUrgent:
-		return urgent(newView(tokenize(text)))
+		return urgent(newTextView(text))
 	}
 	return nil
 }

@@ -102,6 +102,7 @@ func compile(src, lang string) pattern {
 
 // view is a text's tokens with their stems, worked out on demand.
 type view struct {
+	text string
 	toks []token
 	en   []string
 	fr   []string
@@ -109,6 +110,12 @@ type view struct {
 
 func newView(toks []token) *view {
 	return &view{toks: toks, en: make([]string, len(toks)), fr: make([]string, len(toks))}
+}
+
+func newTextView(text string) *view {
+	v := newView(tokenize(text))
+	v.text = text
+	return v
 }
 
 func (v *view) stem(i int, lang string) string {

@@ -19,6 +19,8 @@ type rule struct {
 	// inherent negation: the phrase itself negates ("can't go on", "je ne
 	// veux plus vivre"), so a negation does not lower it.
 	negates bool
+	// weak rules name everyday acts that count only beside another sign.
+	weak bool
 }
 
 // ruleSpec is how rules are written in the tables: "lang category level
@@ -39,6 +41,7 @@ func buildRules(prefix string, specs []ruleSpec) []rule {
 				id:   prefix + "." + s.lang + "." + s.category + "." + itoa(i+1),
 				lang: s.lang, category: s.category, level: s.level, p: p,
 				mention: strings.Contains(s.flags, "mention"), negates: strings.Contains(s.flags, "negates") || hasNegator(p),
+				weak: strings.Contains(s.flags, "weak"),
 			})
 		}
 	}
@@ -204,13 +207,13 @@ var (
 		"=cousin", "=grandma", "=grandpa", "=grandmother", "=grandfather", "=someone", "=people", "=person", "=kid", "=child", "=teen", "=teenager", "=colleague", "=neighbour", "=neighbor", "=you", "=your", "=yourself")
 	thirdFR = words("fr", "=il", "=elle", "=ils", "=elles", "=lui", "=leur", "=son", "=sa", "=ses", "ami", "amie", "=fils", "=fille", "=frere", "=soeur", "=mere", "=pere",
 		"=mari", "=femme", "=conjoint", "=conjointe", "=copain", "=copine", "=patient", "=patiente", "=oncle", "=tante", "=cousin", "=cousine", "=quelqu", "=quelquun",
-		"=gens", "=personne", "=enfant", "=ado", "=collegue", "=voisin", "=voisine", "=tu", "=vous", "=ton", "=ta", "=tes", "=votre")
+		"=gens", "=personne", "=enfant", "=ado", "=chum", "=blonde", "=gars", "=collegue", "=voisin", "=voisine", "=tu", "=vous", "=ton", "=ta", "=tes", "=votre")
 	pastEN = []pattern{compile("years|months|decades|year ago", "en"), compile("when i was", "en"), compile("=used to", "en"), compile("last year|summer|winter|spring|autumn|fall", "en"),
 		compile("back in", "en"), compile("as a teen|teenager|kid|child", "en"), compile("in my teens|twenties|youth", "en"), compile("=in 19*|20*", "en"), compile("have not|never ... since", "en"),
 		compile("clean|free ...2 for|since ...3 years|months", "en"), compile("weeks|years ago", "en"), compile("=survived", "en"), compile("after my attempt", "en"), compile("went through ...3 period|phase|time", "en"), compile("back_then|at_the_time", "en"), compile("=was 19*|20*", "en"), compile("=in my 20s|30s|teens|twenties|thirties", "en"), compile("during my|the", "en"), compile("back when", "en"), compile("when i first", "en"), compile("it has been ...2 years|decade|decades", "en"), compile("=decade|decades", "en")}
 	pastFR = []pattern{compile("=il y a", "fr"), compile("=y a ...2 ans", "fr"), compile("apres ma|mon ...3 fausse|accouchement|divorce|diagnostic", "fr"), compile("quand je etais", "fr"), compile("=a =le epoque", "fr"), compile("=autrefois", "fr"), compile("=le an|annee dernier|derniere|passe|passee", "fr"),
 		compile("adolescent|adolescente|ado", "fr"), compile("=en 19*|20*", "fr"), compile("=jadis", "fr"), compile("depuis ... ans", "fr")}
-	nowEN = words("en", "=now", "again", "=still", "tonight", "today", "=tomorrow", "=anymore", "lately", "=currently", "=these", "=right", "=keep", "=starting", "=started", "=worse")
+	nowEN = words("en", "=now", "again", "=still", "tonight", "today", "=tomorrow", "=anymore", "lately", "=currently", "=these", "=right", "=keep", "=starting", "=started", "=worse", "=constant", "constantly", "=daily", "lately", "recently")
 	nowFR = words("fr", "=maintenant", "=encore", "=toujours", "=soir", "=aujourdhui", "=cette", "=nuit", "=demain", "=depuis", "=recommence", "=recommencer", "=rechute", "=nouveau")
 )
 
