@@ -181,11 +181,6 @@ func (h *Handlers) movedOn(c echo.Context) error {
 	return h.r.Render(c, http.StatusNotFound, TplMovedOn, p)
 }
 
-// clinicianAct is act for the clinician's actions on offers and the pool.
-func (h *Handlers) clinicianAct(c echo.Context, do func(u *models.User, id int64) error, done, after string) error {
-	return h.act(c, do, done, after)
-}
-
 // act runs a question action and goes back to the question (or, when the
 // actor lost access by it, to where they came from).
 func (h *Handlers) act(c echo.Context, do func(u *models.User, id int64) error, done, after string) error {
@@ -221,19 +216,19 @@ func (h *Handlers) act(c echo.Context, do func(u *models.User, id int64) error, 
 
 // Accept, Decline and Claim are the clinician's; Withdraw, Close and Rate the asker's.
 func (h *Handlers) Accept(c echo.Context) error {
-	return h.clinicianAct(c, func(u *models.User, id int64) error { return h.svc.Accept(c.Request().Context(), u, id) },
+	return h.act(c, func(u *models.User, id int64) error { return h.svc.Accept(c.Request().Context(), u, id) },
 		"You have taken this question. The member sees that a clinician is working on it.", "")
 }
 
 // Decline hands an offer back.
 func (h *Handlers) Decline(c echo.Context) error {
-	return h.clinicianAct(c, func(u *models.User, id int64) error { return h.svc.Decline(c.Request().Context(), u, id) },
+	return h.act(c, func(u *models.User, id int64) error { return h.svc.Decline(c.Request().Context(), u, id) },
 		"Declined. The question goes to the next suitable clinician, or waits in the pool for one.", "/clinician/questions")
 }
 
 // Claim takes a question from the pool.
 func (h *Handlers) Claim(c echo.Context) error {
-	return h.clinicianAct(c, func(u *models.User, id int64) error { return h.svc.Claim(c.Request().Context(), u, id) },
+	return h.act(c, func(u *models.User, id int64) error { return h.svc.Claim(c.Request().Context(), u, id) },
 		"The question is yours. The member sees that a clinician is working on it.", "")
 }
 

@@ -830,3 +830,34 @@ func TestQuestionOversight(t *testing.T) {
 		}
 	}
 }
+
+// TestAskFormSaysTheUsualWait: once enough questions were taken, the ask
+// form tells members how long clinicians usually take to take one.
+func TestAskFormSaysTheUsualWait(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{})
+	h.licensing()
+	ctx := context.Background()
+	h.forum("heart", func(f *forums.ForumForm) { f.Specialties = []string{"cardiology"} })
+	doc := h.clinician("dr_wait", "cardiology")
+	if err := h.app.Clinicians.SaveSettings(ctx, doc, clinicians.SettingsForm{AcceptingQuestions: true, MaxOpenQuestions: 50}); err != nil {
+		t.Fatal(err)
+	}
+	b := h.member("waiting_pat")
+	if strings.Contains(b.get("/questions/new").body, "clinicians usually take a question within") {
+		t.Fatal("a usual wait shown with nothing to base it on")
+	}
+	for i := 0; i < 5; i++ {
+		handle := "asker_" + itoa(int64(i))
+		h.account(handle, models.RoleMember)
+		q := h.ask(handle, "heart", "Question number "+itoa(int64(i)), "Text.")
+		h.clock.Advance(3 * time.Hour)
+		if err := h.app.Questions.Accept(ctx, doc, q.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b = signedIn(h, "waiting_pat")
+	if page := b.get("/questions/new").body; !strings.Contains(page, "clinicians usually take a question within about 3 hours") {
+		t.Error("the ask form does not say the usual wait")
+	}
+}
