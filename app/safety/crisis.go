@@ -46,7 +46,7 @@ var crisisSpecs = []ruleSpec{
 	}},
 	// Method or means.
 	{"en", "method_means", LevelMedium, "", []string{
-		"how much|many of my", "would be too many", "it would take", "how easy it would be", "stopping all my ...4 meds|medication", "asking for myself", "dangerous together", "saved up", "=rifle|shotgun|shells", "going to use it",
+		"how much|many of my", "would be too many", "it would take", "how easy it would be", "stopping all my ...4 meds|medication", "asking for myself", "dangerous together", "=rifle|shotgun|shells", "going to use it",
 		"stop|stopping|stopped|skip|skipping|quit|quitting|not_doing|not_taking ...4 dialysis|insulin|warfarin|meds|medication|medicines|treatment|pills ...10 let|until|over|point|purpose|nature|end|die|quit|happen", "stop going to dialysis|chemo|treatment", "pills|meds ...2 lined up", "got the stuff", "looking|looked ...2 up how many", "looking|look ...2 at the bridge|river|tracks|train", "thinking about using it", "could do it", "dip permanently",
 		"stockpil*|hoard*|sav*|collect*|stash* ...4 pills|meds|tablets|medication|insulin|painkillers|sleeping",
 		"how many ...4 pills|tablets|units|paracetamol|tylenol ...4 kill|die|lethal|fatal|overdose|od", "lethal|fatal dose", "enough ...3 pills|tablets|insulin|meds ...3 to|it|overdose|od|die|kill",
@@ -65,7 +65,7 @@ var crisisSpecs = []ruleSpec{
 	{"en", "plan_intent_timing", LevelHigh, "", []string{
 		"as soon as ...6 going to do it", "thought it all through", "settled on a date", "no point dragging it out",
 		"picked|chosen|chose a date", "already decided", "planned it out", "by the end of the week|month", "once ...8 over ...4 i am going",
-		"i have|got a plan", "made my plan", "all planned", "i have decided", "i would end it", "by new year|christmas|birthday ...3 end it", "planned ...4 for|when", "made up my mind", "set a date", "today|tonight is the day|night", "going through with it", "i will do|be it|gone", "doing it tonight|today|tomorrow", "tonight i am doing it", "once ...5 i am done too",
+		"i have|got a plan", "made my plan", "all planned", "i have decided", "i would end it", "by new year|christmas|birthday ...3 end it", "made up my mind", "set a date", "today|tonight is the day|night", "going through with it", "i will do|be it|gone", "doing it tonight|today|tomorrow", "tonight i am doing it", "once ...5 i am done too",
 		"this is the night|day", "my plan is", "doing it when|after|once|tonight", "when the house is empty", "=note|letter ...4 on the table|counter|desk|bed", "know how i will|am going to do it", "when ...4 asleep|leaves|gone ...4 i will|ll|am going",
 	}},
 	{"fr", "plan_intent_timing", LevelHigh, "", []string{
@@ -82,7 +82,7 @@ var crisisSpecs = []ruleSpec{
 	{"en", "preparatory_acts", LevelMedium, "", []string{
 		"giving my things to", "tidying up before leaving", "when i am not here anymore", "affairs in order", "cancelled|canceled all my subscriptions", "going without me", "guardian just in case",
 		"tidying|getting ...2 things ...2 in order|up ...3 before i go", "if i am not around", "left ...4 passwords|keys|instructions", "arranged|planned|paid ...3 my funeral", "saving them|my meds|my pills ...3 instead|just in case", "notes are written", "pills are counted", "letters on the table",
-		"goodbye|suicide|farewell|final|last note|letter|letters", "giving|gave|give away ...3 my|all ...3 things|stuff|belongings|clothes|jewellery|jewelry|books",
+		"goodbye|suicide|farewell|final|last note|letter|letters",
 		"found|finding|rehome* ...3 home for ...2 my|the cat|dog|pets", "=gave my cat|dog|pets", "updated|made|wrote|finished my will ...6 so|before|won|not|need", "will not need ...2 them|it ...2 anymore",
 		"so nobody|no_one has to ...3 after", "everything is ready|in order|sorted", "paid_off|settled ...3 debts ...3 so", "cleaned|tidied ...4 so nobody|no_one", "said my goodbyes",
 		"deleted|deleting ...2 my accounts|socials|profiles|profile", "insurance ...4 suicide|pay out", "giving|gave ...4 away ...8 need them|anymore|before|won", "found ...4 new home",
@@ -107,8 +107,8 @@ var crisisSpecs = []ruleSpec{
 	}},
 	{"fr", "farewell", LevelHigh, "", []string{
 		"si elle|il lit ca", "pas de ta faute",
-		"derniere fois que vous me lisez", "ce est fini pour moi", "dites a ma mere|fille|femme|famille|mere que je", "dire au revoir", "tout lacher ...2 soir", "merci la gang",
-		"=adieu", "mon dernier message|post", "quand vous lirez ce", "prenez|prends soin de", "merci pour tout ...6 adieu|au revoir|desole|desolee|pardon",
+		"derniere fois que vous me lisez", "ce est fini pour moi", "dites a ma mere|fille|femme|famille|mere que je", "dire au revoir", "tout lacher ...2 soir",
+		"=adieu", "mon dernier message|post", "quand vous lirez ce", "merci pour tout ...6 adieu|au revoir|desole|desolee|pardon",
 		"je serai plus la|serai plus la", "au revoir ...2 tout le monde|a tous|pour toujours", "dernier post|message", "je m en vais ...2 soir|nuit", "je pars ...2 soir|nuit|pour de bon", "bye pour de vrai", "pardonnez|pardonne moi", "je vous aime ...5 adieu|au revoir|pardon", "ma derniere nuit",
 	}},
 	// Self-harm.
@@ -144,20 +144,18 @@ var crisisSpecs = []ruleSpec{
 	}},
 }
 
-var crisisRules = newRuleSet(buildRules("crisis", crisisSpecs))
-
 // Context that makes a mention a low finding: awareness, prevention,
 // research, grief, a clinician's question, an accident.
 var (
 	lowerEN = patterns("en", "awareness", "prevention", "preventing", "hotline|helpline|lifeline|crisis_line", "=training|course|webinar|workshop|seminar|certification",
 		"=walk|fundraiser|fundraising|charity|donate", "statistic*|rates|rate of|study|studies|research|researcher|article|paper|documentary|podcast|book|novel|film|movie|show|series|lecture",
-		"risk factors", "warning signs", "how to help|support|talk to", "screen*", "ask ...2 patients|clients", "=lost ...4 to suicide", "died by|of suicide", "took ...2 =own life",
+		"risk factors", "warning signs", "how to help|support|talk to", "screen*", "ask ...2 patients|clients", "=lost|lose|losing ...4 to suicide", "for a child|kid|baby|toddler", "my toddler|baby", "meta analysis|analysis|review|paper|sources|journal", "support group|survivors", "died by|of suicide", "took ...2 =own life",
 		"=funeral|memorial|anniversary|passed_away|grief|grieving|mourning", "committed suicide", "=you ...3 ?", "have you ever|had", "=by accident|mistake", "=accidentally",
 		"is it safe|dangerous|ok|okay to", "side effect*", "=question", "=asking for", "studying|student|thesis|dissertation|survey|mods", "while|when cooking|shaving|chopping|gardening", "=nurse|doctor|gp|therapist|psychiatrist ...5 asked",
 		"=my|our =son|daughter|friend|brother|sister|mom|mum|dad|father|mother|uncle|aunt|cousin|husband|wife|partner ...8 suicide|attempt|overdose|died|killed")
 	lowerFR = patterns("fr", "sensibilisation", "prevention", "prevenir", "ligne_de_ecoute|ligne_de_crise|3114|988", "formation|atelier|conference|colloque",
 		"marche|collecte|don", "statistique*|taux|etude|etudes|recherche|article|documentaire|podcast|livre|roman|film|serie|cours", "facteurs de risque", "signes ...2 avant_coureurs|de_alerte",
-		"comment aider|parler", "depist*", "=perdu ...4 suicide", "s est suicide|suicidee|suicides", "s est enleve|enlevee la vie", "=funerailles|deuil|enterrement|anniversaire|decede|decedee",
+		"comment aider|parler", "depist*", "=perdu ...4 suicide", "memoire|travail de psycho|sources|references|pistes", "groupe de soutien", "s est suicide|suicidee|suicides", "s est enleve|enlevee la vie", "=funerailles|deuil|enterrement|anniversaire|decede|decedee",
 		"=tu ...3 ?", "=vous ...3 ?", "as_tu|avez_vous deja", "par accident|erreur|megarde", "effet* secondaire*", "=infirmiere|medecin|psy ...5 demande",
 		"=question", "memoire|these|enquete|sondage|etudiant|etudiante", "en cuisinant|rasant|bricolant|jardinant", "=couteau")
 	// A clinician's screening question, reported by the member.
@@ -165,27 +163,33 @@ var (
 		patterns("fr", "demande ...3 si", "pose ...3 la question", "depist*")...)
 	// Accidents and everyday meanings of the same words.
 	accident = append(patterns("en", "=by accident|mistake", "=accidentally", "while|when cooking|shaving|chopping|gardening|cutting", "moving over|on to", "new group", "see you in|over|all|soon",
-		"now that i am ...2 stable|better|remission", "for a while", "vacation|holiday|cruise|trip|retiring|retirement|retires|switched|brands", "maternity leave", "better place|better now|in remission|doing better",
+		"now that i am ...2 stable|better|remission", "for a while", "vacation|holiday|cruise|trip|retiring|retirement|retires|brands", "maternity leave", "better place|better now|in remission|doing better",
 		"glad|grateful ...4 still here|stayed|alive", "=psa|reminder|fyi", "words like", "in the novel|film|movie|book|show|series|story|song", "the character|heroine|hero|protagonist", "=song|lyrics", "on this topic", "for now",
-		"=leaflet|label|insert|pamphlet ...4 mentions|says|lists", "answered no"),
+		"=leaflet|label|insert|pamphlet ...4 mentions|says|lists", "answered no", "hurricane|storm|shortage|travel|trip|strike|winter|recall", "climbing_gym|climbing_wall|climbing_shoes|harness|boat|sailing|camping|skipping|jump_rope|knot|knots|toy|tug|leash|laundry|swing",
+		"wake|waking up with|to|early|at|feeling|sore|tired", "see you next|tomorrow|soon|later|all", "talk soon", "have a good|great|nice", "=weekends",
+		"in half", "chopping|slicing|shaving|onions|paper"),
 		patterns("fr", "par accident|erreur|megarde", "en cuisinant|rasant|bricolant|jardinant|coupant", "on se revoit", "a bientot", "vacances|voyage|retraite|conge|croisiere",
-			"derriere moi", "content|contente|heureux|heureuse ...3 encore la", "sur le sujet", "=promis", "=chanson|paroles", "va mieux|vais mieux", "=rappel", "des mots comme", "le|dans le film|roman|livre|personnage|serie|chanson")...)
+			"derriere moi", "content|contente|heureux|heureuse ...3 encore la", "a la semaine prochaine", "a demain", "a plus", "a tantot", "bonne soiree|journee|semaine|fin", "sur le sujet", "=promis", "=chanson|paroles", "va mieux|vais mieux", "=rappel", "des mots comme", "le|dans le film|roman|livre|personnage|serie|chanson")...)
 	timingEN = words("en", "tonight", "=tomorrow", "today", "=weekend", "=friday", "=saturday", "=sunday", "=monday", "=tuesday", "=wednesday", "=thursday", "=midnight", "=morning", "=afternoon", "=soon", "=later", "=date")
 	timingFR = words("fr", "=soir", "=demain", "=aujourdhui", "=weekend", "=vendredi", "=samedi", "=dimanche", "=lundi", "=mardi", "=mercredi", "=jeudi", "=minuit", "=matin", "=nuit", "bientot", "=date")
 	idiomEN  = patterns("en", "dying to", "die|died of|from embarrassment|laughing|boredom|shame|cuteness", "to die for", "kill for", "=killing me", "kill me now", "could just die",
 		"dead tired", "=killing it", "killed it", "die hard", "if looks could kill", "dead on my feet", "my phone|battery|car|laptop|plant* is? died|dead|dying",
-		"cut ...2 carbs|sugar|calories|hair|back|down|out|fringe|bangs|costs|ties|losses", "paper cut", "kill myself laughing", "=unalived me", "laughing", "goodbye|bye ...2 gluten|sugar|carbs|bread|pizza|coffee|smoking|cigarettes|alcohol|job|pump")
+		"cut ...2 carbs|sugar|calories|hair|back|down|out|fringe|bangs|costs|ties|losses", "paper cut", "kill myself laughing", "=unalived me", "laughing", "rather die than", "wants|want me dead", "kill|murder my|him|her|you|them|the|that|this|his", "dying ...2 hair|shirt|clothes|eggs|yarn|fabric|beard", "sleep forever on|this|till|until|after",
+		"goodbye|bye ...3 chemo|radiation|mask|treatment|hospital|cast|crutches|needles|pain|catheter|drain|stitches|port|wheelchair|job|diet|insulin|injections|dialysis|steroids|prednisone|sugar|smoking", "would kill for", "goodbye|bye ...2 gluten|sugar|carbs|bread|pizza|coffee|smoking|cigarettes|alcohol|job|pump")
 	idiomFR = patterns("fr", "prefere|prefererais mourir que|plutot", "mieux mourir que", "plutot mourir que", "=va me tuer", "meurs|mourir|mort de faim|soif|rire|chaud|froid|fatigue|envie|honte|ennui|peur", "ca me tue", "tuer le temps", "mort de rire", "crever de chaud|faim|soif",
-		"couper ...2 sucre|cheveux|pain|glucides|ponts")
+		"couper ...2 sucre|cheveux|pain|glucides|ponts", "chaleur|douleur|travail|job|boulot|fatigue|attente|patience|trafic me tue|tuent", "en finir avec ce|cette|ces|mon|ma|mes|sa|son|le|les", "tuer mon|ma|le|la|les|ce|cette|lui", "au revoir ...3 chimio|radiotherapie|traitement|hopital|platre|douleur|insuline|dialyse|cigarette", "=mortel|mortelle la|le|ce|cette", "=c_etait_mortel", "=mdr|ptdr|lol")
 )
 
 func crisis(v *view) []Finding {
 	found := crisisRulesFound(v)
+	for _, f := range v.readSignals(crisisSignals) {
+		found = mergeFinding(found, f)
+	}
 	return append(found, softCrisis(v, found)...)
 }
 
 func crisisRulesFound(v *view) []Finding {
-	hits := matchRules(v, crisisRules)
+	hits := v.hitsOf(setCrisis)
 	if len(hits) == 0 {
 		return nil
 	}
@@ -211,6 +215,7 @@ func crisisRulesFound(v *view) []Finding {
 		timing = true
 	}
 	found := findings{detector: DetectorCrisis}
+	recovered := v.recovered()
 	for _, h := range hits {
 		lang := h.r.lang
 		idioms, lower := idiomEN, lowerEN
@@ -219,15 +224,19 @@ func crisisRulesFound(v *view) []Finding {
 		}
 		level, ctx := h.level, ""
 		switch {
-		case v.overlapsPattern(h, idioms) && h.level < LevelHigh:
+		case v.overlapsPattern(h, idioms) && (h.level < LevelHigh || h.r.category == "farewell"):
 			continue
 		case v.negated(h):
 			level, ctx = LevelLow, "negated"
-		case v.aboutSomeoneElse(h, h.r.mention) && h.r.category != "attempt_in_progress":
-			// Someone else's attempt happening now is still an emergency.
+		case v.aboutSomeoneElse(h, h.r.mention):
+			// Someone else's overdose now is the urgent detector's.
 			level, ctx = LevelLow, "someone else"
+		case (h.r.category == "attempt_in_progress" || h.r.category == "method_means") && v.sentenceHas(h, routine):
+			level, ctx = LevelLow, "taking medicines as usual"
 		case v.inThePast(h):
 			level, ctx = LevelLow, "in the past"
+		case recovered && !v.nowIn(h) && h.r.category != "attempt_in_progress":
+			level, ctx = LevelLow, "a story of recovery"
 		case v.sentenceHas(h, lower) && (h.r.mention || h.level < LevelHigh) && !v.firstPersonPresent(h):
 			level, ctx = LevelLow, "awareness, grief, research or a question"
 		case v.sentenceHas(h, asked) && h.level < LevelHigh:

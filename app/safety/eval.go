@@ -15,6 +15,9 @@ type Example struct {
 	Category string
 	Lang     string
 	Text     string
+	// Why, after an evaluation: the rule and context behind a miss or a
+	// false alarm.
+	Why string
 }
 
 // ReadExamples reads a labelled file: one example per line, tab-separated.
@@ -107,7 +110,8 @@ func Evaluate(detector string, examples []Example) Scores {
 	s := Scores{Detector: detector}
 	cats := map[string]*CategoryScore{}
 	for _, ex := range examples {
-		fired := Fires(detector, Detect(detector, ex.Text))
+		found := Detect(detector, ex.Text)
+		fired := Fires(detector, found)
 		key := fmt.Sprintf("%v/%s", ex.Fire, ex.Category)
 		c := cats[key]
 		if c == nil {
@@ -124,12 +128,14 @@ func Evaluate(detector string, examples []Example) Scores {
 			if fired {
 				s.TP++
 			} else {
+				ex.Why = why(found)
 				s.Misses = append(s.Misses, ex)
 			}
 		default:
 			s.NNeg++
 			if fired {
 				s.FP++
+				ex.Why = why(found)
 				s.False = append(s.False, ex)
 			}
 		}
@@ -156,6 +162,24 @@ func Evaluate(detector string, examples []Example) Scores {
 	return s
 }
 
+// why names the strongest finding: its rule, level and context.
+func why(found []Finding) string {
+	if len(found) == 0 {
+		return "nothing matched"
+	}
+	best := found[0]
+	for _, f := range found[1:] {
+		if f.Level > best.Level {
+			best = f
+		}
+	}
+	w := best.Rule + " " + best.Level.String()
+	if best.Context != "" {
+		w += " (" + best.Context + ")"
+	}
+	return w
+}
+
 // WriteTable prints the scores for people: totals, each category, and
 // (when misses is true) every miss and false alarm.
 func (s Scores) WriteTable(w io.Writer, misses bool) {
@@ -175,9 +199,9 @@ func (s Scores) WriteTable(w io.Writer, misses bool) {
 		return
 	}
 	for _, ex := range s.Misses {
-		fmt.Fprintf(w, "  missed      [%s %s] %s\n", ex.Category, ex.Lang, ex.Text)
+		fmt.Fprintf(w, "  missed      [%s %s] %s\n                {%s}\n", ex.Category, ex.Lang, ex.Text, ex.Why)
 	}
 	for _, ex := range s.False {
-		fmt.Fprintf(w, "  false alarm [%s %s] %s\n", ex.Category, ex.Lang, ex.Text)
+		fmt.Fprintf(w, "  false alarm [%s %s] %s\n                {%s}\n", ex.Category, ex.Lang, ex.Text, ex.Why)
 	}
 }

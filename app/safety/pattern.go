@@ -106,6 +106,12 @@ type view struct {
 	toks []token
 	en   []string
 	fr   []string
+	// Worked out once per text.
+	bySet    [][]hit
+	langs    []string
+	en0, fr0 int
+	sents    [][2]int
+	memo     map[textKey]bool
 }
 
 func newView(toks []token) *view {

@@ -21,6 +21,45 @@ type rule struct {
 	negates bool
 	// weak rules name everyday acts that count only beside another sign.
 	weak bool
+	// set says which table the rule belongs to (all tables are read in
+	// one pass).
+	set uint8
+}
+
+// The rule tables, read together in one pass over a text.
+const (
+	setCrisis uint8 = iota
+	setCrisisSignals
+	setUrgent
+	setUrgentSignals
+	setCount
+)
+
+// allRules joins the tables; hits are sorted back by table.
+var allRules = func() *ruleSet {
+	var rs []rule
+	add := func(set uint8, r []rule) {
+		for i := range r {
+			r[i].set = set
+		}
+		rs = append(rs, r...)
+	}
+	add(setCrisis, buildRules("crisis", crisisSpecs))
+	add(setCrisisSignals, buildRules("signal", signalSpecs))
+	add(setUrgent, buildRules("urgent", urgentSpecs))
+	add(setUrgentSignals, buildRules("usignal", urgentSignalSpecs))
+	return newRuleSet(rs)
+}()
+
+// hitsOf is what one table found in the text, read once per text.
+func (v *view) hitsOf(set uint8) []hit {
+	if v.bySet == nil {
+		v.bySet = make([][]hit, setCount)
+		for _, h := range matchRules(v, allRules) {
+			v.bySet[h.r.set] = append(v.bySet[h.r.set], h)
+		}
+	}
+	return v.bySet[set]
 }
 
 // ruleSpec is how rules are written in the tables: "lang category level
@@ -86,6 +125,10 @@ type ruleSet struct {
 	byStem [2]map[string][]int // and their stems
 	prefix []prefixRule        // rules starting with a prefix ("suicid*")
 	always []int               // rules starting with an optional word or a gap
+	// prefixes by length, then by prefix: a word is looked up once per
+	// length instead of once per prefix.
+	byPrefix map[int]map[string][]prefixRule
+	lengths  []int
 }
 
 type prefixRule struct {
@@ -118,6 +161,16 @@ func newRuleSet(rules []rule) *ruleSet {
 			}
 		}
 	}
+	rs.byPrefix = map[int]map[string][]prefixRule{}
+	for _, p := range rs.prefix {
+		n := len(p.prefix)
+		if rs.byPrefix[n] == nil {
+			rs.byPrefix[n] = map[string][]prefixRule{}
+			rs.lengths = append(rs.lengths, n)
+		}
+		rs.byPrefix[n][p.prefix] = append(rs.byPrefix[n][p.prefix], p)
+	}
+	sort.Ints(rs.lengths)
 	return rs
 }
 
@@ -126,14 +179,7 @@ func newRuleSet(rules []rule) *ruleSet {
 // its earliest start.
 func matchRules(v *view, rs *ruleSet) []hit {
 	var out []hit
-	en, fr := languageScores(v.toks)
-	langs := make([]string, 0, 2)
-	if !(en == 0 && fr > 0) && !(fr > 2*en+1) {
-		langs = append(langs, "en")
-	}
-	if !(fr == 0 && en > 0) && !(en > 2*fr+1) {
-		langs = append(langs, "fr")
-	}
+	langs := v.languages()
 	use := func(lang string) bool {
 		for _, l := range langs {
 			if l == lang {
@@ -143,10 +189,10 @@ func matchRules(v *view, rs *ruleSet) []hit {
 		return false
 	}
 	// done[rule] is the sentence (plus one) where the rule already hit.
-	done := make([]int, len(rs.rules))
-	for si, sr := range sentences(v.toks) {
+	done := make([]int32, len(rs.rules))
+	for si, sr := range v.sentences() {
 		try := func(ri, at int) {
-			if done[ri] == si+1 {
+			if done[ri] == int32(si+1) {
 				return
 			}
 			r := &rs.rules[ri]
@@ -154,7 +200,7 @@ func matchRules(v *view, rs *ruleSet) []hit {
 				return
 			}
 			if end, ok := v.matchAt(r.p.elems, r.lang, at, sr[1]); ok {
-				done[ri] = si + 1
+				done[ri] = int32(si + 1)
 				out = append(out, hit{r: r, from: at, to: end, sentence: sr, level: r.level, sentenceID: si})
 			}
 		}
@@ -169,19 +215,22 @@ func matchRules(v *view, rs *ruleSet) []hit {
 					try(ri, i)
 				}
 			}
-			for _, p := range rs.prefix {
-				if strings.HasPrefix(w, p.prefix) {
+			for _, n := range rs.lengths {
+				if n > len(w) {
+					break
+				}
+				for _, p := range rs.byPrefix[n][w[:n]] {
 					try(p.rule, i)
 				}
 			}
 		}
 		for _, ri := range rs.always {
 			r := &rs.rules[ri]
-			if done[ri] == si+1 || !use(r.lang) {
+			if done[ri] == int32(si+1) || !use(r.lang) {
 				continue
 			}
 			if from, to, ok := v.find(r.p, r.lang, sr[0], sr[1]); ok {
-				done[ri] = si + 1
+				done[ri] = int32(si + 1)
 				out = append(out, hit{r: r, from: from, to: to, sentence: sr, level: r.level, sentenceID: si})
 			}
 		}
@@ -204,50 +253,89 @@ var (
 	firstFR    = words("fr", "=je", "=me", "=moi", "=mon", "=ma", "=mes", "=m")
 	thirdEN    = words("en", "=he", "=she", "=they", "=him", "=her", "=his", "=them", "=their", "friend", "=son", "=daughter", "=brother", "=sister",
 		"=mom", "=mum", "=mother", "=dad", "=father", "=husband", "=wife", "=partner", "=boyfriend", "=girlfriend", "patient", "=uncle", "=aunt",
-		"=cousin", "=grandma", "=grandpa", "=grandmother", "=grandfather", "=someone", "=people", "=person", "=kid", "=child", "=teen", "=teenager", "=colleague", "=neighbour", "=neighbor", "=you", "=your", "=yourself")
+		"=cousin", "=grandma", "=grandpa", "=grandmother", "=grandfather", "=someone", "=people", "=person", "=roommate", "=flatmate", "=classmate", "=student", "=client", "=resident", "=member", "=sibling", "=siblings", "=op", "=dog", "=cat", "=pet", "=puppy", "=kitty", "=hamster", "=kid", "=child", "=teen", "=teenager", "=colleague", "=neighbour", "=neighbor", "=you", "=your", "=yourself")
 	thirdFR = words("fr", "=il", "=elle", "=ils", "=elles", "=lui", "=leur", "=son", "=sa", "=ses", "ami", "amie", "=fils", "=fille", "=frere", "=soeur", "=mere", "=pere",
 		"=mari", "=femme", "=conjoint", "=conjointe", "=copain", "=copine", "=patient", "=patiente", "=oncle", "=tante", "=cousin", "=cousine", "=quelqu", "=quelquun",
-		"=gens", "=personne", "=enfant", "=ado", "=chum", "=blonde", "=gars", "=collegue", "=voisin", "=voisine", "=tu", "=vous", "=ton", "=ta", "=tes", "=votre")
+		"=gens", "=personne", "=enfant", "=coloc", "=colocataire", "=chien", "=chat", "=chienne", "=chatte", "=membre", "=eleve", "=client", "=cliente", "=residente", "=resident", "=ado", "=chum", "=blonde", "=gars", "=collegue", "=voisin", "=voisine", "=tu", "=vous", "=ton", "=ta", "=tes", "=votre")
 	pastEN = []pattern{compile("years|months|decades|year ago", "en"), compile("when i was", "en"), compile("=used to", "en"), compile("last year|summer|winter|spring|autumn|fall", "en"),
-		compile("back in", "en"), compile("as a teen|teenager|kid|child", "en"), compile("in my teens|twenties|youth", "en"), compile("=in 19*|20*", "en"), compile("have not|never ... since", "en"),
+		compile("back in =19*|20*|the_day|high|college|school|university|uni|those|my_teens|my_twenties", "en"), compile("as a teen|teenager|kid|child", "en"), compile("in my teens|twenties|youth", "en"), compile("=in 19*|20*", "en"), compile("have not|never ... since", "en"),
 		compile("clean|free ...2 for|since ...3 years|months", "en"), compile("weeks|years ago", "en"), compile("=survived", "en"), compile("after my attempt", "en"), compile("went through ...3 period|phase|time", "en"), compile("back_then|at_the_time", "en"), compile("=was 19*|20*", "en"), compile("=in my 20s|30s|teens|twenties|thirties", "en"), compile("during my|the", "en"), compile("back when", "en"), compile("when i first", "en"), compile("it has been ...2 years|decade|decades", "en"), compile("=decade|decades", "en")}
 	pastFR = []pattern{compile("=il y a", "fr"), compile("=y a ...2 ans", "fr"), compile("apres ma|mon ...3 fausse|accouchement|divorce|diagnostic", "fr"), compile("quand je etais", "fr"), compile("=a =le epoque", "fr"), compile("=autrefois", "fr"), compile("=le an|annee dernier|derniere|passe|passee", "fr"),
 		compile("adolescent|adolescente|ado", "fr"), compile("=en 19*|20*", "fr"), compile("=jadis", "fr"), compile("depuis ... ans", "fr")}
-	nowEN = words("en", "=now", "again", "=still", "tonight", "today", "=tomorrow", "=anymore", "lately", "=currently", "=these", "=right", "=keep", "=starting", "=started", "=worse", "=constant", "constantly", "=daily", "lately", "recently")
-	nowFR = words("fr", "=maintenant", "=encore", "=toujours", "=soir", "=aujourdhui", "=cette", "=nuit", "=demain", "=depuis", "=recommence", "=recommencer", "=rechute", "=nouveau")
+	nowEN = words("en", "=now", "again", "=still", "tonight", "today", "=tomorrow", "=anymore", "lately", "=currently", "=these", "=right", "=keep", "=starting", "=started", "=worse", "=constant", "constantly", "=daily", "lately", "recently", "=urges", "=tonight", "=are_back", "=is_back", "=came_back", "=coming_back", "=back_again", "returning", "more_and_more", "these_days", "every_day", "all_the_time", "=rn", "=tonight")
+	nowFR = words("fr", "=maintenant", "=encore", "=toujours", "=soir", "=aujourdhui", "=cette", "=nuit", "=demain", "=depuis", "=recommence", "=recommencer", "=rechute", "=nouveau", "=revenu", "=revenues", "=revenues", "=de_plus_en_plus", "=tous_les_jours", "=tout_le_temps", "=la")
 )
 
-// negated: a negator in the few words before the match (or, in French,
-// inside it: "je ne veux pas mourir").
+// negated: a negator in the few words before the match, in the same
+// clause (or, in French, inside it: "je ne veux pas mourir"). "Can't
+// stop", "not sure" and "don't know" do not negate what follows.
 func (v *view) negated(h hit) bool {
 	if h.r.negates {
 		return false
 	}
+	negators, reach := negatorsEN, 5
 	if h.r.lang == "fr" {
-		_, in := v.any(negatorsFR, "fr", h.from, h.to)
-		_, before := v.any(negatorsFR, "fr", max(h.sentence[0], h.from-3), h.from)
-		return in || before
+		negators, reach = negatorsFR, 3
+		if _, in := v.any(negatorsFR, "fr", h.from, h.to); in {
+			return true
+		}
+		// Spoken French drops the "ne": "je me scarifie pas".
+		for i := h.to; i < min(h.to+2, h.sentence[1]); i++ {
+			if w := v.toks[i].word; w == "pas" || w == "jamais" || w == "plus" || w == "pu" {
+				return true
+			}
+		}
 	}
-	_, ok := v.any(negatorsEN, "en", max(h.sentence[0], h.from-5), h.from)
-	return ok
+	for i := h.from - 1; i >= max(h.sentence[0], h.from-reach); i-- {
+		if v.boundaryAfter(i) || clauseWords[v.toks[i].word] {
+			return false
+		}
+		if v.inSet(negators, i) && !(i+1 < len(v.toks) && notNegating[v.toks[i+1].word]) {
+			return true
+		}
+	}
+	return false
+}
+
+// Words that start a new clause: a negation before them says nothing of
+// what follows ("I don't want to go to work, I just want to die").
+var clauseWords = set("but", "just", "if", "when", "because", "cause", "cuz", "though", "although", "and", "so", "except", "unless", "that", "or",
+	"mais", "juste", "si", "quand", "parce", "car", "et", "sauf", "alors", "ou")
+
+// Words after a negator that turn it into something else: "can't stop
+// thinking", "not sure", "don't know", "can't help".
+var notNegating = set("stop", "help", "wait", "sure", "know", "only", "care", "arrete", "arreter", "sais", "empecher")
+
+// boundaryAfter reports whether punctuation that closes a clause stands
+// between token i and the next one.
+func (v *view) boundaryAfter(i int) bool {
+	if v.text == "" || i+1 >= len(v.toks) || v.toks[i+1].start <= v.toks[i].end {
+		return false // the end, or two tokens of one written word ("can't")
+	}
+	between := v.text[v.toks[i].end:v.toks[i+1].start]
+	return strings.ContainsAny(between, ",;:()…—–")
 }
 
 // aboutSomeoneElse: the nearest person named before the match in its
 // sentence is not the writer, or nobody speaks in the first person there.
+// "My brother is …" names someone else; "I asked my brother to …" does
+// not, nor does a sentence that starts with a verb ("been thinking about
+// it", "wrote letters to my kids"), nor a general "how do you cope".
 func (v *view) aboutSomeoneElse(h hit, needFirst bool) bool {
-	first, third := firstEN, thirdEN
-	if h.r.lang == "fr" {
+	first, third, lang := firstEN, thirdEN, h.r.lang
+	if lang == "fr" {
 		first, third = firstFR, thirdFR
 	}
 	lastFirst, lastThird := -1, -1
+	if v.telegraphic(h.sentence[0], lang) || v.genericYou(h, lang) {
+		lastFirst = h.sentence[0]
+	}
 	for i := h.sentence[0]; i < h.to; i++ {
-		if _, ok := v.any(first, h.r.lang, i, i+1); ok {
+		if v.inSet(first, i) && !(lastThird >= 0 && possessive1[v.toks[i].word]) {
 			lastFirst = i
 		}
-		if i < h.from {
-			if _, ok := v.any(third, h.r.lang, i, i+1); ok {
-				lastThird = i
-			}
+		if i < h.from && v.inSet(third, i) && !v.objectOfWriter(i, h.sentence[0]) && !(lastFirst == h.sentence[0] && v.genericYou(h, lang) && youWords[v.toks[i].word]) {
+			lastThird = i
 		}
 	}
 	if lastThird > lastFirst && lastFirst < h.from {
@@ -260,12 +348,84 @@ func (v *view) aboutSomeoneElse(h hit, needFirst bool) bool {
 	// every day now", "overdosing rn") counts as the writer's, general
 	// statements do not.
 	now := nowEN
-	if h.r.lang == "fr" {
+	if lang == "fr" {
 		now = nowFR
 	}
-	_, isNow := v.any(now, h.r.lang, h.sentence[0], h.sentence[1])
+	_, isNow := v.any(now, lang, h.sentence[0], h.sentence[1])
 	return lastThird >= 0 || !isNow
 }
+
+var youWords = set("you", "your", "yourself", "tu", "te", "toi", "vous", "ton", "ta", "tes", "votre")
+
+// objectOfWriter: a person named after "my" in the middle of the writer's
+// sentence ("I asked my friend to…"), not as its subject ("my friend is…").
+func (v *view) objectOfWriter(i, sentenceStart int) bool {
+	j := i - 1
+	for j > sentenceStart && j >= i-3 && !possessive1[v.toks[j].word] {
+		j--
+	}
+	if j < sentenceStart || !possessive1[v.toks[j].word] || j == sentenceStart || v.boundaryAfter(j-1) {
+		return false
+	}
+	for k := i + 1; k < len(v.toks) && k <= i+2; k++ {
+		if subjectVerbs[v.toks[k].word] {
+			return false
+		}
+	}
+	return true
+}
+
+var (
+	possessive1  = set("my", "our", "mon", "ma", "mes", "notre", "nos")
+	subjectVerbs = set("is", "was", "has", "had", "have", "wants", "wanted", "said", "says", "told", "tells", "tried", "keeps", "kept", "took", "thinks", "thought",
+		"feels", "felt", "talks", "talked", "attempted", "cuts", "does", "did", "will", "would", "can", "could", "gets", "got", "seems", "seemed", "posted", "texted", "died", "killed", "passed",
+		"est", "etait", "a", "avait", "veut", "voulait", "dit", "disait", "pense", "parle", "se", "ne", "va", "fait", "s")
+	// Verbs a sentence about oneself can start with, subject left out.
+	telegraphicEN = set("going", "gotta", "been", "was", "am", "thinking", "think", "thought", "wrote", "writing", "gave", "giving", "took", "taking", "took", "swallowed", "started", "starting",
+		"cant", "can", "dont", "wanna", "gonna", "want", "wanted", "need", "wish", "hope", "tired", "done", "sick", "just", "feel", "feeling", "felt", "keep", "kept", "cut", "cutting",
+		"relapsed", "stockpiling", "saving", "saved", "planning", "planned", "bought", "got", "made", "asked", "cancelled", "canceled", "sorted", "updated", "deleted", "finished", "sitting",
+		"lying", "hate", "googled", "googling", "looked", "looking", "researching", "counting", "counted", "decided", "ready", "having", "had", "doing", "did", "never", "still", "honestly", "literally")
+	telegraphicFR = set("envie", "pense", "veux", "voudrais", "ai", "suis", "chu", "chui", "fatigue", "fatiguee", "tanne", "tannee", "marre", "ecrit", "donne", "pris", "avale", "recommence",
+		"rechute", "plus", "pu", "peux", "sais", "jsp", "vais", "prete", "pret")
+	interjections = set("ok", "okay", "so", "well", "honestly", "lol", "idk", "tbh", "ngl", "yeah", "yes", "no", "anyway", "and", "but", "bon", "ben", "bref", "alors", "enfin", "mais", "pis", "franchement", "genre", "ouais", "oui", "non", "et", "hey", "ugh", "tbf", "lmao", "lowkey", "fr")
+)
+
+// telegraphic: the sentence starts with a verb, its subject (the writer)
+// left out: "been thinking about it", "took everything", "envie de
+// disparaître".
+func (v *view) telegraphic(start int, lang string) bool {
+	i := start
+	for i < len(v.toks) && i < start+3 && interjections[v.toks[i].word] && v.toks[i].sentence == v.toks[start].sentence {
+		i++
+	}
+	if i >= len(v.toks) || v.toks[i].sentence != v.toks[start].sentence {
+		return false
+	}
+	if lang == "fr" {
+		return telegraphicFR[v.toks[i].word]
+	}
+	return telegraphicEN[v.toks[i].word]
+}
+
+// genericYou: "how do you stop thinking about…", "does anyone else…":
+// the writer asks about themselves.
+func (v *view) genericYou(h hit, lang string) bool {
+	ps := genericYouEN
+	if lang == "fr" {
+		ps = genericYouFR
+	}
+	for _, p := range ps {
+		if _, _, ok := v.find(p, lang, h.sentence[0], h.sentence[1]); ok {
+			return true
+		}
+	}
+	return false
+}
+
+var (
+	genericYouEN = patterns("en", "how do|does|can|did|would you|one ...3 stop|cope|deal|handle|live|keep|get|go|survive|manage|make", "=anyone else", "does anybody|anyone", "=is it normal", "=you ever", "do|did you ever", "do|did|would you tell|say|hide|cope|deal|handle|talk")
+	genericYouFR = patterns("fr", "comment on|vous|tu ...3 fait|faites|fais|arrete|arretez|gere|gerez|vit|vivez|survit", "quelqu un d autre", "=est ce normal")
+)
 
 // inThePast: the sentence places it in the past and nothing brings it to
 // now.
@@ -304,16 +464,64 @@ func (v *view) sentenceHas(h hit, ps []pattern) bool {
 	return false
 }
 
-// textHas reports whether one of the patterns stands anywhere in the text.
+// textHas reports whether one of the patterns stands anywhere in the
+// text (remembered per text: context lists are asked about many times).
 func (v *view) textHas(lang string, ps []pattern) bool {
-	for _, sr := range sentences(v.toks) {
+	if len(ps) == 0 {
+		return false
+	}
+	key := textKey{&ps[0], lang}
+	if r, ok := v.memo[key]; ok {
+		return r
+	}
+	found := false
+	for _, sr := range v.sentences() {
 		for _, p := range ps {
 			if _, _, ok := v.find(p, lang, sr[0], sr[1]); ok {
-				return true
+				found = true
+				break
 			}
 		}
+		if found {
+			break
+		}
 	}
-	return false
+	if v.memo == nil {
+		v.memo = map[textKey]bool{}
+	}
+	v.memo[key] = found
+	return found
+}
+
+type textKey struct {
+	p    *pattern
+	lang string
+}
+
+// languages are the rule languages to read a text in: both when it
+// cannot tell.
+func (v *view) languages() []string {
+	if v.langs == nil {
+		en, fr := languageScores(v.toks)
+		v.langs = make([]string, 0, 2)
+		if !(en == 0 && fr > 0) && !(fr > 2*en+1) {
+			v.langs = append(v.langs, "en")
+		}
+		if !(fr == 0 && en > 0) && !(en > 2*fr+1) {
+			v.langs = append(v.langs, "fr")
+		}
+		v.en0, v.fr0 = en, fr
+	}
+	return v.langs
+}
+
+// sentences are the token ranges of the text's sentences (worked out
+// once).
+func (v *view) sentences() [][2]int {
+	if v.sents == nil {
+		v.sents = sentences(v.toks)
+	}
+	return v.sents
 }
 
 func patterns(lang string, src ...string) []pattern {

@@ -39,7 +39,7 @@ var contractions = map[string][]string{
 	"wanna": {"want", "to"}, "gonna": {"going", "to"}, "gotta": {"got", "to"}, "youre": {"you", "are"}, "theyre": {"they", "are"},
 	"thats": {"that", "is"}, "its": {"it", "is"}, "whats": {"what", "is"}, "theres": {"there", "is"}, "hes": {"he", "is"}, "shes": {"she", "is"},
 	"kms": {"kill", "myself"}, "kmn": {"kill", "me", "now"}, "idk": {"i", "do", "not", "know"}, "idc": {"i", "do", "not", "care"},
-	"u": {"you"}, "ctb": {"suicide"}, "tmrw": {"tomorrow"}, "abt": {"about"}, "yall": {"you", "all"}, "pu": {"plus"}, "toute": {"tout"}, "rn": {"right", "now"}, "tbh": {"honestly"}, "ngl": {"honestly"}, "ur": {"your"}, "r": {"are"}, "pls": {"please"}, "plz": {"please"}, "bc": {"because"}, "cuz": {"because"}, "coz": {"because"},
+	"u": {"you"}, "ctb": {"kill", "myself"}, "tmrw": {"tomorrow"}, "abt": {"about"}, "yall": {"you", "all"}, "pu": {"plus"}, "toute": {"tout"}, "rn": {"right", "now"}, "tbh": {"honestly"}, "ngl": {"honestly"}, "ur": {"your"}, "r": {"are"}, "pls": {"please"}, "plz": {"please"}, "bc": {"because"}, "cuz": {"because"}, "coz": {"because"},
 	// French, as written in messages.
 	"jveux": {"je", "veux"}, "chui": {"je", "suis"}, "chuis": {"je", "suis"}, "jsuis": {"je", "suis"}, "jpeux": {"je", "peux"},
 	"jvais": {"je", "vais"}, "jpense": {"je", "pense"}, "jme": {"je", "me"}, "jai": {"je", "ai"}, "ptet": {"peut", "etre"},
@@ -66,10 +66,15 @@ func fold(s string) string {
 	}
 	var b strings.Builder
 	for _, r := range norm.NFD.String(s) {
-		if unicode.Is(unicode.Mn, r) {
-			continue
+		switch {
+		case unicode.Is(unicode.Mn, r):
+		case r == 'œ' || r == 'Œ':
+			b.WriteString("oe")
+		case r == 'æ' || r == 'Æ':
+			b.WriteString("ae")
+		default:
+			b.WriteRune(unicode.ToLower(r))
 		}
-		b.WriteRune(unicode.ToLower(r))
 	}
 	return b.String()
 }

@@ -72,7 +72,7 @@ var urgentSpecs = []ruleSpec{
 		"=uti|infection ...10 confused|breathing fast|blotchy|mottled", "suddenly confused ...8 breathing|skin|fever|blotchy",
 		"burning up ...10 nonsense|confused|heart rate|peed|shaking", "talking nonsense ...8 fever|burning|temp|infection", "infection ...10 confused|nonsense|mottled|burning up",
 		"fever|temp|temperature ...10 chemo|chemotherapy|neutropen*|infusion", "chemo|chemotherapy ...10 fever|temp|temperature|shivering|rigors", "shivering|shaking|rigors ...6 fever|confused",
-		"sepsis", "confused ...6 fever|temp", "=39*|38*|40* ...8 shaking|shivering|confused|muddled|rigors|chemo", "chemo|cycle|neutropenic|picc|counts ...12 temp|fever|38*|39*|spiked", "=rigors", "mottled", "burning up", "spiked ...3 38*|39*|40*|fever",
+		"sepsis", "confused ...6 fever|temp", "=39*|38*|40* ...8 shaking|shivering|confused|muddled|rigors|chemo", "chemo|cycle|neutropenic|picc|counts ...12 38*|39*|40*|spiked", "=rigors", "mottled", "burning up", "spiked ...3 38*|39*|40*|fever",
 	}},
 	{"fr", "sepsis_chemo_fever", LevelHigh, "", []string{
 		"=marbre|marbree|marbrures", "rougeur monte", "40 de fievre",
@@ -81,7 +81,7 @@ var urgentSpecs = []ruleSpec{
 	{"en", "meningitis", LevelHigh, "", []string{
 		"neck hurts to move", "neck ...4 hurts ...8 fever|vomit*|drowsy",
 		"do not go ...4 glass", "pinprick* ...8 glass|stay", "neck ...3 stiff", "chin to ...2 chest", "screaming at the light",
-		"rash|spots|dots|blotches ...8 glass|fade|go_away|purple|purplish", "glass test|tumbler", "stiff neck", "neck ...3 stiff|hurts ...6 fever|light", "light hurts", "purpura", "meningitis ...4 think|worried|signs now", "purple ...3 rash|spots|spotty", "rash ...10 glass", "glass ...6 fade|stay|stays", "soft spot ...3 bulging",
+		"rash|spots|dots|blotches ...8 glass|purple|purplish", "rash|spots|dots|blotches ...8 not ...2 fade|go_away|blanch", "glass test|tumbler", "stiff neck", "neck ...3 stiff|hurts ...6 fever|light", "light hurts", "purpura", "meningitis ...4 think|worried|signs now", "purple ...3 rash|spots|spotty", "rash ...10 glass", "glass ...6 fade|stay|stays", "soft spot ...3 bulging",
 	}},
 	{"fr", "meningitis", LevelHigh, "", []string{
 		"taches mauves|violettes|rouges ...8 verre", "plier la nuque", "nuque ...3 plier",
@@ -132,57 +132,49 @@ var urgentSpecs = []ruleSpec{
 	}},
 }
 
-var urgentRules = newRuleSet(buildRules("urgent", urgentSpecs))
-
 var (
 	educationEN = patterns("en", "what does ...3 feel like", "is a|an ...6 always", "what temperature|temp ...6 call", "does anyone know", "how long ...4 effective|last|good",
-		"=reminder|awareness|campaign|month", "share with", "how do you|i do", "at what temp|point|number", "where do ...2 people|you", "when to use", "what are|is the ...2 signs|symptoms", "signs of", "how do|can you|i|we ...2 tell|know", "how to tell|spot|recognise|recognize", "difference between",
-		"explain", "teach", "=learn|learning|learnt", "why are|is ...4 dangerous", "what does ...3 mean", "warning signs", "in case", "=course|training|class", "should i worry if", "what to do if|when", "is it true", "=nurse|doctor ...4 mentioned")
+		"=reminder|=awareness|=campaign", "awareness month|week|day", "share with", "how do you|i do", "at what temp|point|number", "where do ...2 people|you", "when to use", "what are|is the ...2 signs|symptoms", "signs of", "how do|can you|i|we ...2 tell|know", "how to tell|spot|recognise|recognize", "difference between",
+		"explain", "teach", "=learn|learning|learnt", "why are|is ...4 dangerous", "what does ...3 mean", "warning signs", "in case", "=course|training|class", "should i worry if", "what to do if|when", "is it true", "=nurse|doctor ...4 mentioned",
+		"=psa|study|studies|article|research|sharing|share|tips|folks|detectors|detector", "purple day", "=leaflet|pamphlet|brochure|guidelines|handout|hotline", "tape|check|test your", "can burn|cause|kill",
+		"=care_plan", "=if ...6 is it|should|do_i|do_we", "=women|men|people ...6 symptoms|signs")
 	educationFR = patterns("fr", "quels sont les ...2 signes|symptomes", "signes de|d", "comment ...2 savoir|reconnaitre|differencier", "difference entre", "expliquer|expliquez", "pourquoi ...4 dangereu*",
-		"reportage|documentaire|formation|cours", "au cas ou", "que faire si")
+		"reportage|documentaire|formation|cours", "au cas ou", "que faire si", "=rappel|partagez|verifiez|detecteur*|detecteurs|journee|etude|article|sensibilisation",
+		"tout petits", "parlez en", "=les signes|symptomes", "chez la femme|les femmes", "=si ...6 est ce|faut il")
 	settledEN = patterns("en", "all good", "fine now", "back to normal", "under control", "well controlled", "went away", "resolved", "nothing since", "checked me", "came back up",
-		"settled", "=stable", "=ok|okay now", "doing well|great|fine")
-	settledFR     = patterns("fr", "tout va bien", "sous controle", "va mieux", "est passe|passee", "remonte", "stable", "rien depuis")
+		"settled", "=stable", "=ok|okay now", "doing well|great|fine", "never happened again", "never had another", "=home now", "we are home", "=discharged", "stopped after", "turned out",
+		"removed it", "as usual", "seizure|symptom|attack|hypo free", "is helping|helped|helps", "=mild", "stopped quickly|after|on_its_own|by_itself", "it stopped", "gone in", "=fades|=faded|=blanches completely|when|under|with", "just logging", "nothing new", "part of life", "back part time", "all fine", "he|she is fine", "is fine now", "=clear", "eating ice cream")
+	settledFR = patterns("fr", "tout va bien", "sous controle", "va mieux", "est passe|passee", "remonte", "stable", "rien depuis", "va bien", "rentre|rentres|rentrees", "retour des urgences",
+		"est arrete|arretee", "bien recupere", "bien maintenant", "remarche", "partent ...3 verre", "tout s est bien passe", "=sortie|sorti de le hopital", "comme d habitude")
 	idiomUrgentEN = patterns("en", "heart attack on a plate", "chest day", "stroke of luck|genius|midnight", "nearly|almost ...2 had a heart_attack|stroke", "gave me a heart attack",
-		"heart skipped", "bleeding me dry", "stroke my|the|his|her", "killing me", "dying to")
-	idiomUrgentFR = patterns("fr", "crise cardiaque assuree", "gateau|dessert|bombe ...6 crise cardiaque", "syncope en voyant", "crise de nerfs|fou rire|rire", "crise cardiaque en voyant", "arret cardiaque en voyant")
-	pastUrgentEN  = patterns("en", "years|months|weeks|year ago", "last year|summer|winter|spring|month", "=in 19*|20*", "=had a|an", "after my|his|her", "since my|his|her", "=survived|survivor",
-		"=recovered|recovering", "when he|she|i was", "it has been ...2 years|months", "=first ...2 at", "have not ...3 since", "never ...3 since",
+		"heart skipped", "bleeding me dry", "stroke my|the|his|her", "killing me", "dying to", "=figuratively", "=humidity|heat_wave", "=lol|lmao")
+	idiomUrgentFR = patterns("fr", "crise cardiaque assuree", "gateau|dessert|bombe ...6 crise cardiaque", "syncope en voyant", "crise de nerfs|fou rire|rire", "crise cardiaque en voyant", "arret cardiaque en voyant", "coup de sang", "failli ...4 crise cardiaque|infarctus", "=mdr|ptdr")
+	pastUrgentEN  = patterns("en", "years|months|weeks|year ago", "last year|summer|winter|spring|month", "=in 19*|20*", "after my|his|her", "since my|his|her", "=survived|survivor",
+		"=recovered|recovering", "when he|she|i was", "it has been ...2 years|months", "=first ...2 at", "have not ...3 since", "never ...3 since", "=at =1*|2*|3*|4*|5*|6*|7*|8*|9*", "few months|weeks|years back", "last weekend|week|christmas|easter|spring|summer|autumn|fall|winter", "in the spring|summer|fall|autumn|winter", "=at christmas|easter", "ever since", "=in the 90s|80s|70s", "year|years|months|weeks on from", "a year after", "=yrs|yr ago|since", "been ...3 since", "=at ...2 months|years ...6 now", "=febrile",
 		"=in my 20s|30s|40s|twenties|thirties|teens", "i had ...3 in", "turned out", "=went into", "=before they", "for years", "=in january|february|march|april|may|june|july|august|september|october|november|december", "=out from", "=haunts", "=fine now")
-	pastUrgentFR = patterns("fr", "=il y a", "=le an|annee dernier|derniere|passe|passee", "=en 19*|20*", "depuis mon|son|sa", "quand il|elle|je etait|etais", "=survivant|survivante", "pour mon|ma premier|premiere", "=souvenir", "date de =19*|=20*", "je ai fait une", "=a fait une|un", "a bien recupere")
-	nowUrgentEN  = words("en", "=right", "currently", "=minutes", "=mins", "=min", "tonight")
+	pastUrgentFR = patterns("fr", "=il y a", "=le an|annee dernier|derniere|passe|passee", "=en 19*|20*", "depuis mon|son|sa", "quand il|elle|je etait|etais", "=survivant|survivante", "pour mon|ma premier|premiere", "=souvenir", "date de =19*|=20*", "je ai fait une", "=a fait une|un", "a bien recupere", "ca fait ...3 ans|mois", "pour mon premier|premiere", "=febrile", "=a ...2 an|ans|mois ...6 depuis")
+	nowUrgentEN  = words("en", "=right_now", "currently", "=minutes", "=mins", "=min", "tonight")
 	nowUrgentFR  = words("fr", "maintenant", "actuellement", "=vient", "=minutes", "=min", "=soir")
 )
 
 func urgent(v *view) []Finding {
-	hits := matchRules(v, urgentRules)
-	hits = append(hits, v.glucoseValues()...)
+	hits := append(v.hitsOf(setUrgent)[:len(v.hitsOf(setUrgent)):len(v.hitsOf(setUrgent))], v.glucoseValues()...)
 	found := findings{detector: DetectorUrgent}
 	for _, h := range hits {
-		lang := h.r.lang
-		edu, settled, idioms, past, now := educationEN, settledEN, idiomUrgentEN, pastUrgentEN, nowUrgentEN
-		if lang == "fr" {
-			edu, settled, idioms, past, now = educationFR, settledFR, idiomUrgentFR, pastUrgentFR, nowUrgentFR
-		}
-		level, ctx := h.level, ""
-		_, isNow := v.any(now, lang, h.sentence[0], h.sentence[1])
-		switch {
-		case v.overlapsPattern(h, idioms):
+		level, ctx, skip := v.urgentContext(h, h.sentence)
+		if skip {
 			continue
-		case v.sentenceHas(h, edu) && !isNow:
-			level, ctx = LevelLow, "a question about signs"
-		case v.generalQuestion(h):
-			level, ctx = LevelLow, "a question about signs"
-		case v.textHas(lang, settled) && !isNow:
-			level, ctx = LevelLow, "settled since"
-		case v.sentenceHas(h, past) && !isNow:
-			level, ctx = LevelLow, "in the past"
-		case v.negated(h):
+		}
+		if level == LevelHigh && v.negatedNear(h) {
 			level, ctx = LevelLow, "negated"
 		}
 		found.add(v, h, level, ctx)
 	}
-	return found.out
+	out := found.out
+	for _, f := range v.readSignals(urgentSignals) {
+		out = mergeFinding(out, f)
+	}
+	return out
 }
 
 var (
