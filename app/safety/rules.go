@@ -262,8 +262,8 @@ var (
 		compile("clean|free ...2 for|since ...3 years|months", "en"), compile("weeks|years ago", "en"), compile("=survived", "en"), compile("after my attempt", "en"), compile("went through ...3 period|phase|time", "en"), compile("back_then|at_the_time", "en"), compile("=was 19*|20*", "en"), compile("=in my 20s|30s|teens|twenties|thirties", "en"), compile("during my|the", "en"), compile("back when", "en"), compile("when i first", "en"), compile("it has been ...2 years|decade|decades", "en"), compile("=decade|decades", "en")}
 	pastFR = []pattern{compile("=il y a", "fr"), compile("=y a ...2 ans", "fr"), compile("apres ma|mon ...3 fausse|accouchement|divorce|diagnostic", "fr"), compile("quand je etais", "fr"), compile("=a =le epoque", "fr"), compile("=autrefois", "fr"), compile("=le an|annee dernier|derniere|passe|passee", "fr"),
 		compile("adolescent|adolescente|ado", "fr"), compile("=en 19*|20*", "fr"), compile("=jadis", "fr"), compile("depuis ... ans", "fr")}
-	nowEN = words("en", "=now", "again", "=still", "tonight", "today", "=tomorrow", "=anymore", "lately", "=currently", "=these", "=right", "=keep", "=starting", "=started", "=worse", "=constant", "constantly", "=daily", "lately", "recently", "=urges", "=tonight", "=are_back", "=is_back", "=came_back", "=coming_back", "=back_again", "returning", "more_and_more", "these_days", "every_day", "all_the_time", "=rn", "=tonight")
-	nowFR = words("fr", "=maintenant", "=encore", "=toujours", "=soir", "=aujourdhui", "=cette", "=nuit", "=demain", "=depuis", "=recommence", "=recommencer", "=rechute", "=nouveau", "=revenu", "=revenues", "=revenues", "=de_plus_en_plus", "=tous_les_jours", "=tout_le_temps", "=la")
+	nowEN = words("en", "=now", "again", "=still", "tonight", "today", "=tomorrow", "=anymore", "lately", "=currently", "=these", "=right", "=keep", "=starting", "=started", "=worse", "=constant", "constantly", "=daily", "lately", "recently", "=urges", "=tonight", "=minutes", "hour_ago", "an_hour", "=are_back", "=is_back", "=came_back", "=coming_back", "=back_again", "returning", "more_and_more", "these_days", "every_day", "all_the_time", "=rn", "=tonight")
+	nowFR = words("fr", "=maintenant", "=encore", "=toujours", "=soir", "=aujourdhui", "=cette", "=nuit", "=demain", "=depuis", "=recommence", "=recommencer", "=rechute", "=nouveau", "=revenu", "=revenues", "=revenues", "=de_plus_en_plus", "=tous_les_jours", "=tout_le_temps", "=la", "demi_heure", "=minutes")
 )
 
 // negated: a negator in the few words before the match, in the same
@@ -281,7 +281,7 @@ func (v *view) negated(h hit) bool {
 		}
 		// Spoken French drops the "ne": "je me scarifie pas".
 		for i := h.to; i < min(h.to+2, h.sentence[1]); i++ {
-			if w := v.toks[i].word; w == "pas" || w == "jamais" || w == "plus" || w == "pu" {
+			if w := v.toks[i].word; (w == "pas" || w == "jamais" || w == "plus" || w == "pu") && !(i+1 < len(v.toks) && notNegating[v.toks[i+1].word]) {
 				return true
 			}
 		}
@@ -304,7 +304,7 @@ var clauseWords = set("but", "just", "if", "when", "because", "cause", "cuz", "t
 
 // Words after a negator that turn it into something else: "can't stop
 // thinking", "not sure", "don't know", "can't help".
-var notNegating = set("stop", "help", "wait", "sure", "know", "only", "care", "arrete", "arreter", "sais", "empecher")
+var notNegating = set("stop", "help", "wait", "sure", "know", "only", "care", "arrete", "arreter", "sais", "empecher", "mal")
 
 // boundaryAfter reports whether punctuation that closes a clause stands
 // between token i and the next one.
@@ -423,7 +423,7 @@ func (v *view) genericYou(h hit, lang string) bool {
 }
 
 var (
-	genericYouEN = patterns("en", "how do|does|can|did|would you|one ...3 stop|cope|deal|handle|live|keep|get|go|survive|manage|make", "=anyone else", "does anybody|anyone", "=is it normal", "=you ever", "do|did you ever", "do|did|would you tell|say|hide|cope|deal|handle|talk")
+	genericYouEN = patterns("en", "how do|does|can|did|would you|one ...3 stop|cope|deal|handle|live|keep|get|go|survive|manage|make", "=anyone else", "does anybody|anyone", "you guys know", "anyone know", "=is it normal", "=you ever", "do|did you ever", "do|did|would you tell|say|hide|cope|deal|handle|talk")
 	genericYouFR = patterns("fr", "comment on|vous|tu ...3 fait|faites|fais|arrete|arretez|gere|gerez|vit|vivez|survit", "quelqu un d autre", "=est ce normal")
 )
 

@@ -37,6 +37,8 @@ var signalNames = [sigCount]string{"death", "want", "hopeless", "means", "eye", 
 
 var signalSpecs = []ruleSpec{
 	{"en", "death", 0, "", []string{
+		"not be here for a while", "sleep for a very long time", "not have to come back", "without me", "not fight it", "heart ...2 stopped|stop|stops|quit", "hoping it is the last", "looking for the exit", "end their life", "out of the equation", "painless way", "not driving|going|coming back|home", "go to sleep for good", "solve a lot",
+
 		"bus|truck|car|train ...2 hit|hits|took me", "hit by a bus|truck|car", "i go first", "never existed", "never been born", "not here anymore", "point of me", "not be here", "over for good", "=w_o_me", "the other side", "stop waking up", "be with him|her|mom|dad|them",
 
 		"die", "dying", "=dead", "death", "not|never ...2 wake|waking up", "stop|stopped existing", "not exist|existing|be_here|be_around",
@@ -48,6 +50,8 @@ var signalSpecs = []ruleSpec{
 	{"en", "death", 0, "mention", []string{"suicid*"}},
 	{"fr", "death", 0, "mention", []string{"suicid*", "automutil*"}},
 	{"fr", "death", 0, "", []string{
+		"dispar*", "coeur ...2 lacher|lache", "cherche la sortie", "tout lacher pour de bon", "la fin pour moi", "plus de nouvelles de moi",
+
 		"venir me chercher", "jamais existe", "plus la", "ca se arrete", "se arrete ...4 sommeil", "partir pour de vrai", "=ts", "tentative", "me tirer ...2 balle", "autre bord", "plus la pour", "idee de partir", "me endormir pour", "en finir pour de bon",
 
 		"mourir", "=mort", "=morte", "crever", "disparaitre", "partir pour de bon|pour toujours|dans mon sommeil", "plus etre la", "serai|serais plus la", "plus ...2 reveiller", "en finir", "me tuer",
@@ -79,6 +83,8 @@ var signalSpecs = []ruleSpec{
 		"plus de sens", "plus la force", "=bon_a_rien",
 	}},
 	{"en", "means", 0, "", []string{
+		"=belt", "=wine", "=vodka", "=booze", "=whisky",
+
 		"=platform", "=edge", "=combo", "sertraline", "zopiclone", "pentobarbital", "=balcony", "=pens", "insulin pens", "=ammo", "=bullets", "=bullet", "=cabinet",
 
 		"pill", "pills", "tablet", "tablets", "=meds", "medication", "bottle", "bottles", "=oxy", "oxycodone", "morphine", "insulin", "=seroquel", "clonazepam", "=xanax", "=tramadol",
@@ -87,6 +93,8 @@ var signalSpecs = []ruleSpec{
 		"paracetamol", "tylenol", "acetaminophen", "=opioids", "=fentanyl", "=lethal",
 	}},
 	{"fr", "means", 0, "", []string{
+		"carabine", "=vin", "quai",
+
 		"=armes", "=balle", "voies ferrees", "=voies", "=rails", "=balcons", "=balcon", "zopiclone", "tramadol", "pentobarbital", "antidouleurs", "=stylos", "=fenetre", "=quai", "=seances",
 
 		"pilule*", "cachet*", "comprime*", "medicament*", "boite", "=fusil", "=arme", "corde", "=pont", "falaise", "=toit", "=train", "metro", "lame", "lames", "rasoir",
@@ -118,13 +126,17 @@ var signalSpecs = []ruleSpec{
 		"apres ...4 fete|mariage|depart|noel|ecole|travail", "quand ...4 partira|dormira|parti|partie", "la semaine prochaine", "fin du mois", "=date", "=minuit", "cette nuit", "apres ca",
 	}},
 	{"en", "decided", 0, "", []string{
-		"going to the bridge|tracks|roof|river|station|car_park", "weirdly calm", "not scared anymore", "all planned", "picked|chose|chosen a date|day", "all organised|organized", "waiting for the right",
+		"thought this|it through", "know where i am going", "what i am doing", "going|gonna to? take ...3 whole|all|everything", "my decision", "going to be on|at the ...2 tracks|bridge|roof|ledge", "date picked", "picked a date", "calm about it", "going to kill myself|end_it|end_my_life",
+
+		"going to the bridge|tracks|roof|river|station|car_park", "not scared anymore", "all planned", "picked|chose|chosen a date|day", "all organised|organized", "waiting for the right",
 
 		"it is decided", "i have decided", "decided ...3 die|end_it|to_do_it", "my decision is made", "plan is set", "the plan", "made up my mind", "going to|gonna do it", "will do it", "=ill go", "i will go", "am going to|gonna ...2 jump|finish|end|go_there",
 		"then i am ...2 done|gone|free", "it is decided", "going through with", "no turning back", "set it for", "that is when", "it will be over", "it is over", "my mind is made up", "going there",
 		"i will be gone", "i am doing it",
 	}},
 	{"fr", "decided", 0, "", []string{
+		"je vais me tuer|suicider|en_finir", "ma decision", "j ai pris ma decision", "je vais au pont",
+
 		"choisi la date|le jour|le moment", "jusqu au bout", "ai tout organise|calcule|prevu", "irai au pont", "faire une ts", "plus peur", "c est pour cette nuit|ce soir|demain", "ca sera fini", "ce sera fini",
 
 		"c est decide", "ma decision est prise", "je ai decide ...3 mourir|partir|en_finir|date|jour", "je vais le faire", "je le fais", "je vais ...2 sauter|partir|en_finir", "ce sera fini", "je me en vais", "plus de retour", "mon plan",
@@ -132,11 +144,17 @@ var signalSpecs = []ruleSpec{
 	{"en", "took", 0, "", []string{"took", "taken", "swallowed", "downed", "injected", "drank", "=mixed", "have been taking"}},
 	{"fr", "took", 0, "", []string{"pris", "avale", "avalee", "bu", "injecte"}},
 	{"en", "now", 0, "", []string{
+		"car is running ...4 garage", "garage ...4 door is shut", "on the tracks", "train is due", "standing on the roof|ledge|bridge|edge", "with the wine|vodka|alcohol|booze|whisky",
+
 		"it is happening", "doing it now", "engine is|s on|running", "rope is up", "standing at|on the edge", "=overdosed", "=overdosing", "just did it", "too late now", "it is done",
 		"vision ...3 blurry ...3 pills", "feel|feeling ...2 heavy|weird|drowsy|sleepy ...4 pills|tablets|took", "not stopping", "will not stop bleeding",
 	}},
-	{"fr", "now", 0, "", []string{"c est fait", "en train de", "je sens ...2 partir", "arrete pas de saigner", "trop tard", "je suis sur le|la pont|toit|bord"}},
+	{"fr", "now", 0, "", []string{
+		"avec du vin|alcool|whisky", "sur le quai", "attends le prochain", "je commence a ...2 endormir|partir",
+		"c est fait", "en train de", "je sens ...2 partir", "arrete pas de saigner", "trop tard", "je suis sur le|la pont|toit|bord"}},
 	{"en", "all", 0, "", []string{
+		"=20", "=25", "=30", "=40", "=50", "=60", "=100", "whole week",
+
 		"=all", "everything", "whole", "entire", "=rest", "every", "worth", "handful", "=bunch", "too many", "=them",
 	}},
 	{"fr", "all", 0, "", []string{"=tout", "=toute", "=toutes", "=tous", "=entiere", "le reste", "trop de", "=plaquette"}},
@@ -145,14 +163,18 @@ var signalSpecs = []ruleSpec{
 
 		"=goodbye", "=bye", "=farewell", "taking my leave", "not be ...2 posting|logging|coming", "last time", "=last post|message", "this is it", "see ya|you never",
 		"look|looking after each other", "take care of each other", "thank|thanks ...2 you all|everyone|everything|for listening", "not ...2 anyone|anybody|your fault",
-		"love you all", "love yall", "sorry for everything", "were ...2 kind to me", "nice knowing", "=final", "after tonight", "only people who", "forgive me",
+		"love you all", "love yall", "sorry for everything", "were ...2 kind to me", "nice knowing", "final post|message|goodbye|words|night", "after tonight", "whoever reads this", "hear from me", "only people who", "forgive me",
 	}},
 	{"fr", "farewell", 0, "", []string{
+		"merci de m avoir", "vous avez ete la", "dire adieu",
+
 		"cool de vous connaitre", "bye tout le monde", "c tout pour moi", "merci kindred", "bonne chance a vous", "ne reviendrai plus", "embrassez ... pour moi", "on se reverra", "vous allez me manquer", "=c_fini", "c est fini", "merci a tous",
 
 		"=adieu", "au revoir", "=bye", "dernier message|post", "merci pour tout", "prenez|prends soin", "pas de ta|votre faute", "je vous aime", "pardon", "pardonnez", "derniere fois",
 	}},
 	{"en", "prep", 0, "", []string{
+		"hid the note", "filled every prescription", "three|two|several pharmacies", "for whoever finds", "rationing it to zero", "practising|practicing with", "bought what i needed",
+
 		"told everyone i am sorry", "who gets what", "=apologized|apologised", "sold my car|stuff|things",
 
 		"gave|giving|give ...3 away", "gave|giving my ...3 to", "rehom*", "=passwords", "life insurance", "beneficiary", "my will", "wrote|written|writing|left ...2 note|notes|letter|letters",
@@ -160,20 +182,28 @@ var signalSpecs = []ruleSpec{
 		"make|making sure ...4 covered|sorted|looked after", "sorted ...2 affairs|everything", "my affairs", "=guardian", "deleted ...2 accounts", "said my goodbyes",
 	}},
 	{"fr", "prep", 0, "", []string{
+		"achete ce qu il fallait", "dans le coffre", "ils pensent que je", "assurance vie",
+
 		"vendu mon char|auto|voiture", "grand chose a regler", "excuser de tout|aupres", "resilie", "enterrement", "codes de la banque", "qui aura quoi",
 
 		"donne ...3 mes", "donner ...3 mes", "testament", "lettre", "lettres", "assurance vie", "mot d adieu", "regle|regler mes affaires", "mots de passe", "tout range", "tout regle",
 	}},
 	{"en", "final", 0, "", []string{
+		"whoever finds", "nobody has asked|asked_why", "it is not", "they think", "weirdly light", "no one knows", "nobody knows",
+
 		"to each of", "to everyone", "each of my kids", "one by one", "in my desk|drawer", "ready now",
 
 		"for good", "=forever", "=anymore", "not be around", "will not need", "not need them|it", "while i am still around", "just in case", "not really because", "for me not",
 		"after i am gone", "when i am gone", "whenever", "for when", "be around for", "you know", "not sure why i am telling", "no matter how", "nobody will", "one last",
 	}},
 	{"fr", "final", 0, "", []string{
+		"personne le sait", "ils pensent que", "ils croient que",
+
 		"chacun de mes", "a tout le monde", "pour tout le monde", "je suis prete|pret", "maintenant je suis", "plus grand chose", "pu grand chose", "si quelqu un lit ca",
 		"pour de bon", "pour toujours", "au cas ou", "quand je serai plus", "plus besoin", "tant que je suis encore la", "une derniere"}},
 	{"en", "harm", 0, "", []string{
+		"cut my thigh|thighs|arm|arms|wrist|wrists|leg|legs|stomach", "head against the wall", "wrists raw", "until it bled|bleeds", "streak ...2 gone|over|broken", "self punish*", "scalding ...3 on purpose", "hurting myself",
+
 		"cut|cutting|burn|burning|burned|burnt|hurt|hurting|punish|punishing =myself", "cut deeper|deep", "cutting again", "=sh",
 		"punch|punching|hit|hitting ...2 my thighs|legs|arms|head", "bit|bite|biting my arm|arms|hand|wrist", "slammed ...4 on purpose", "hide ...2 marks|scars|cuts", "marks on my arms|wrists|thighs|legs",
 		"days|weeks|months clean", "reset the counter", "=relapsed", "not cutting", "cut again",
@@ -251,6 +281,8 @@ var combos = []combo{
 	{"plan", "plan_intent_timing", LevelHigh, sigDecided, []int{sigDecided}, []int{sigDeath, sigMeans, sigFinal, sigHopeless, sigFarewell}},
 	{"timed", "plan_intent_timing", LevelHigh, sigTime, []int{sigTime, sigDeath}, []int{sigWant, sigMeans}},
 	{"goodbye", "farewell", LevelHigh, sigFarewell, []int{sigFarewell}, []int{-sigFarewell, sigFinal, sigDeath, sigTime}},
+	{"plan.sure", "plan_intent_timing", LevelHigh, sigDecided, []int{sigDecided}, []int{-sigDecided}},
+	{"prep.two", "preparatory_acts", LevelMedium, sigPrep, []int{sigPrep}, []int{-sigPrep}},
 	{"prep", "preparatory_acts", LevelMedium, sigPrep, []int{sigPrep}, []int{sigFinal, sigDeath, sigFarewell, sigHopeless}},
 	{"stash", "method_means", LevelMedium, sigEye, []int{sigEye, sigMeans}, nil},
 	{"wish", "passive_death_wish", LevelMedium, sigDeath, []int{sigDeath}, []int{sigWant, sigHopeless}},
@@ -295,6 +327,19 @@ func (v *view) readSignals(sys *signalSystem) []Finding {
 			}
 			return n
 		}
+		// distinct counts the separate places a class was found (two rules
+		// on one word count once).
+		distinct := func(c int) int {
+			n, last := 0, -1
+			for t := lo; t <= hi; t++ {
+				for _, i := range per[t*sys.n+c] {
+					if h := hits[i]; h.from > last {
+						n, last = n+1, h.to-1
+					}
+				}
+			}
+			return n
+		}
 		for _, cb := range sys.combos {
 			if len(per[s*sys.n+cb.anchor]) == 0 {
 				continue
@@ -312,7 +357,7 @@ func (v *view) readSignals(sys *signalSystem) []Finding {
 			if len(cb.some) > 0 {
 				ok = false
 				for _, c := range cb.some {
-					if (c < 0 && count(-c) >= 2) || (c >= 0 && count(c) > 0) {
+					if (c < 0 && distinct(-c) >= 2) || (c >= 0 && count(c) > 0) {
 						ok = true
 						break
 					}
@@ -360,7 +405,7 @@ func (v *view) signalContext(h hit, cb combo, window [2]int) (Level, string, boo
 		return LevelNone, "", true
 	case v.negated(h):
 		return LevelLow, "negated", false
-	case v.aboutSomeoneElse(h, false):
+	case cb.category != "farewell" && v.aboutSomeoneElse(h, false):
 		return LevelLow, "someone else", false
 	case v.inThePast(h):
 		return LevelLow, "in the past", false
@@ -368,7 +413,7 @@ func (v *view) signalContext(h hit, cb combo, window [2]int) (Level, string, boo
 		return LevelLow, "a mention, not about the writer", false
 	case v.sentenceHas(h, lower) && (h.r.mention || !v.firstPersonIn(h)):
 		return LevelLow, "awareness, grief, research or a question", false
-	case (cb.category == "attempt_in_progress" || cb.category == "method_means") && v.sentenceHas(h, routine):
+	case (cb.category == "attempt_in_progress" || cb.category == "method_means") && v.sentenceHas(h, routine) && !v.sentenceHas(h, onPurpose):
 		return LevelLow, "taking medicines as usual", false
 	case v.sentenceHas(h, asked) && cb.level < LevelHigh:
 		return LevelLow, "a clinician's question", false
@@ -439,7 +484,7 @@ var (
 	recoveryEN = patterns("en", "used to", "years|months ago", "years|months ...3 free|clean|sober", "free|clean for ...3 years|months", "have not|never ...4 in|for|since ...3 years|months",
 		"back when", "that was ...3 ago|years", "better place now", "i am well now", "well now", "doing well|better now", "therapy|meds|treatment|medication|help ...4 changed|saved|helped|got_me_through|works|worked",
 		"proud of", "not me anymore", "=survivor", "still here", "recovered", "in my teens|twenties|thirties", "as a teen|teenager|kid", "in college|highschool|uni|university",
-		"share|sharing ...3 hope", "it gets better", "i made it", "glad i am still here", "grateful", "anniversary")
+		"share|sharing ...3 hope", "it gets better", "i made it", "glad i am still here", "grateful", "glad i did not", "it can change", "=celebrating", "with my first")
 	recoveryFR = patterns("fr", "il y a ...3 ans|mois", "=y a ...3 ans|mois", "a =1*|2* ans", "en ai =1*|2*|3*|4*|5*|6*", "sauve la vie", "ca va super bien|mieux|bien", "aujourd hui ...4 contente|content|bien|mieux|heureuse|heureux",
 		"avec mon premier", "dans le temps", "a l epoque", "me en suis sorti|sortie", "plus jamais", "je vais mieux|bien maintenant", "encore la", "ca fait ...3 ans", "=therapie ...4 aide|sauve|change", "fiere|fier de")
 )
@@ -448,3 +493,5 @@ var (
 var routine = append(patterns("en", "=today|yesterday ...3 took|take", "this morning", "as prescribed", "on time", "like a good", "remember*", "forgot", "=with food|breakfast|dinner|lunch|meals",
 	"every day|morning|evening|night", "=daily", "=bedtime", "=pharmacy|pharmacist|refill|prescription", "=dose|doses|dosage", "=ratio|carbs|correction", "sort|sorting|organi*|=dosette|pill_box|pillbox"),
 	patterns("fr", "ce matin", "comme prescrit", "=oublie", "avec le repas|dejeuner|diner|souper", "tous les jours|matins|soirs", "=pharmacie|pharmacien|ordonnance|renouvellement", "=dose|doses|posologie", "=ratio|glucides")...)
+
+var onPurpose = patterns("en", "on purpose", "deliberately", "=expres", "=volontairement")

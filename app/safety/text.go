@@ -288,7 +288,7 @@ var misspellings = map[string]string{
 	"suicidial": "suicidal", "sucidal": "suicidal", "suicdal": "suicidal", "suisidal": "suicidal", "sucidial": "suicidal", "suicidle": "suicidal",
 	"sucide": "suicide", "suiside": "suicide", "suicde": "suicide", "sucicide": "suicide", "suacide": "suicide", "suecide": "suicide",
 	"suicid": "suicide", "sewerslide": "suicide", "suicidee": "suicide", "selfharm": "selfharm", "selfharming": "selfharm",
-	"overdoes": "overdose", "overdosed": "overdosed", "odd": "odd", "od": "overdose", "oded": "overdosed", "oding": "overdosing",
+	"overdoes": "overdose", "stoped": "stopped", "overdosed": "overdosed", "odd": "odd", "od": "overdose", "oded": "overdosed", "oding": "overdosing",
 	"unalive": "unalive", "unaliving": "unalive", "unalived": "unalive",
 	"wanna": "want", "tommorow": "tomorrow", "tomorow": "tomorrow", "tonite": "tonight", "2nite": "tonight", "2night": "tonight",
 	"anymore": "anymore", "any1": "anyone", "some1": "someone", "every1": "everyone", "no1": "noone",

@@ -137,22 +137,22 @@ var (
 		"=reminder|=awareness|=campaign", "awareness month|week|day", "share with", "how do you|i do", "at what temp|point|number", "where do ...2 people|you", "when to use", "what are|is the ...2 signs|symptoms", "signs of", "how do|can you|i|we ...2 tell|know", "how to tell|spot|recognise|recognize", "difference between",
 		"explain", "teach", "=learn|learning|learnt", "why are|is ...4 dangerous", "what does ...3 mean", "warning signs", "in case", "=course|training|class", "should i worry if", "what to do if|when", "is it true", "=nurse|doctor ...4 mentioned",
 		"=psa|study|studies|article|research|sharing|share|tips|folks|detectors|detector", "purple day", "=leaflet|pamphlet|brochure|guidelines|handout|hotline", "tape|check|test your", "can burn|cause|kill",
-		"=care_plan", "=if ...6 is it|should|do_i|do_we", "=women|men|people ...6 symptoms|signs")
+		"=care_plan", "=if ...6 is it|should|do_i|do_we", "if i am ever", "=if_ever", "=women|men|people ...6 symptoms|signs")
 	educationFR = patterns("fr", "quels sont les ...2 signes|symptomes", "signes de|d", "comment ...2 savoir|reconnaitre|differencier", "difference entre", "expliquer|expliquez", "pourquoi ...4 dangereu*",
 		"reportage|documentaire|formation|cours", "au cas ou", "que faire si", "=rappel|partagez|verifiez|detecteur*|detecteurs|journee|etude|article|sensibilisation",
-		"tout petits", "parlez en", "=les signes|symptomes", "chez la femme|les femmes", "=si ...6 est ce|faut il")
+		"tout petits", "parlez en", "pour les parents", "peut ressembler", "chez l enfant", "=les signes|symptomes", "chez la femme|les femmes", "=si ...6 est ce|faut il")
 	settledEN = patterns("en", "all good", "fine now", "back to normal", "under control", "well controlled", "went away", "resolved", "nothing since", "checked me", "came back up",
 		"settled", "=stable", "=ok|okay now", "doing well|great|fine", "never happened again", "never had another", "=home now", "we are home", "=discharged", "stopped after", "turned out",
-		"removed it", "as usual", "seizure|symptom|attack|hypo free", "is helping|helped|helps", "=mild", "stopped quickly|after|on_its_own|by_itself", "it stopped", "gone in", "=fades|=faded|=blanches completely|when|under|with", "just logging", "nothing new", "part of life", "back part time", "all fine", "he|she is fine", "is fine now", "=clear", "eating ice cream")
+		"removed it", "as usual", "no harm done", "sorted it", "=plaster|bandaid", "home from the er|hospital|ed|a&e", "no rebound", "seizure|symptom|attack|hypo free", "is helping|helped|helps", "=mild", "stopped quickly|after|on_its_own|by_itself", "it stopped", "gone in", "=fades|=faded|=blanches completely|when|under|with", "just logging", "nothing new", "part of life", "back part time", "all fine", "he|she is fine", "is fine now", "=clear", "eating ice cream")
 	settledFR = patterns("fr", "tout va bien", "sous controle", "va mieux", "est passe|passee", "remonte", "stable", "rien depuis", "va bien", "rentre|rentres|rentrees", "retour des urgences",
 		"est arrete|arretee", "bien recupere", "bien maintenant", "remarche", "partent ...3 verre", "tout s est bien passe", "=sortie|sorti de le hopital", "comme d habitude")
 	idiomUrgentEN = patterns("en", "heart attack on a plate", "chest day", "stroke of luck|genius|midnight", "nearly|almost ...2 had a heart_attack|stroke", "gave me a heart attack",
-		"heart skipped", "bleeding me dry", "stroke my|the|his|her", "killing me", "dying to", "=figuratively", "=humidity|heat_wave", "=lol|lmao")
-	idiomUrgentFR = patterns("fr", "crise cardiaque assuree", "gateau|dessert|bombe ...6 crise cardiaque", "syncope en voyant", "crise de nerfs|fou rire|rire", "crise cardiaque en voyant", "arret cardiaque en voyant", "coup de sang", "failli ...4 crise cardiaque|infarctus", "=mdr|ptdr")
+		"heart skipped", "bleeding me dry", "stroke my|the|his|her", "killing me", "dying to", "=figuratively", "=humidity|heat_wave")
+	idiomUrgentFR = patterns("fr", "crise cardiaque assuree", "gateau|dessert|bombe ...6 crise cardiaque", "syncope en voyant", "crise de nerfs|fou rire|rire", "crise cardiaque en voyant", "arret cardiaque en voyant", "coup de sang", "failli ...4 crise cardiaque|infarctus", "dans une assiette")
 	pastUrgentEN  = patterns("en", "years|months|weeks|year ago", "last year|summer|winter|spring|month", "=in 19*|20*", "after my|his|her", "since my|his|her", "=survived|survivor",
-		"=recovered|recovering", "when he|she|i was", "it has been ...2 years|months", "=first ...2 at", "have not ...3 since", "never ...3 since", "=at =1*|2*|3*|4*|5*|6*|7*|8*|9*", "few months|weeks|years back", "last weekend|week|christmas|easter|spring|summer|autumn|fall|winter", "in the spring|summer|fall|autumn|winter", "=at christmas|easter", "ever since", "=in the 90s|80s|70s", "year|years|months|weeks on from", "a year after", "=yrs|yr ago|since", "been ...3 since", "=at ...2 months|years ...6 now", "=febrile",
+		"=recovered|recovering", "when he|she|i was", "it has been ...2 years|months", "=first ...2 at", "have not ...3 since", "never ...3 since", "=at =1*|2*|3*|4*|5*|6*|7*|8*|9*", "few months|weeks|years back", "last weekend|week|christmas|easter|spring|summer|autumn|fall|winter", "in the spring|summer|fall|autumn|winter", "=at christmas|easter", "ever since", "=in the 90s|80s|70s", "over christmas|easter|the_holidays|the_weekend", "last monday|tuesday|wednesday|thursday|friday|saturday|sunday|night", "year|years|months|weeks on from", "a year after", "=yrs|yr ago|since", "been ...3 since", "=at ...2 months|years ...6 now", "=febrile",
 		"=in my 20s|30s|40s|twenties|thirties|teens", "i had ...3 in", "turned out", "=went into", "=before they", "for years", "=in january|february|march|april|may|june|july|august|september|october|november|december", "=out from", "=haunts", "=fine now")
-	pastUrgentFR = patterns("fr", "=il y a", "=le an|annee dernier|derniere|passe|passee", "=en 19*|20*", "depuis mon|son|sa", "quand il|elle|je etait|etais", "=survivant|survivante", "pour mon|ma premier|premiere", "=souvenir", "date de =19*|=20*", "je ai fait une", "=a fait une|un", "a bien recupere", "ca fait ...3 ans|mois", "pour mon premier|premiere", "=febrile", "=a ...2 an|ans|mois ...6 depuis")
+	pastUrgentFR = patterns("fr", "=il y a", "=le an|annee dernier|derniere|passe|passee", "=en 19*|20*", "depuis mon|son|sa", "quand il|elle|je etait|etais", "=survivant|survivante", "pour mon|ma premier|premiere", "=souvenir", "date de =19*|=20*", "je ai fait une", "=a fait une|un", "a bien recupere", "ca fait ...3 ans|mois", "a =1*|2*|3*|4*|5*|6*|7*|8*|9* ans", "pour mon premier|premiere", "=febrile", "=a ...2 an|ans|mois ...6 depuis")
 	nowUrgentEN  = words("en", "=right_now", "currently", "=minutes", "=mins", "=min", "tonight")
 	nowUrgentFR  = words("fr", "maintenant", "actuellement", "=vient", "=minutes", "=min", "=soir")
 )
@@ -161,7 +161,9 @@ func urgent(v *view) []Finding {
 	hits := append(v.hitsOf(setUrgent)[:len(v.hitsOf(setUrgent)):len(v.hitsOf(setUrgent))], v.glucoseValues()...)
 	found := findings{detector: DetectorUrgent}
 	for _, h := range hits {
-		level, ctx, skip := v.urgentContext(h, h.sentence)
+		sents := v.sentences()
+		lo, hi := max(h.sentenceID-1, 0), min(h.sentenceID+1, len(sents)-1)
+		level, ctx, skip := v.urgentContext(h, [2]int{sents[lo][0], sents[hi][1]})
 		if skip {
 			continue
 		}
@@ -178,7 +180,7 @@ func urgent(v *view) []Finding {
 }
 
 var (
-	glucoseWords  = words("en", "sugar", "sugars", "glucose", "=bg", "=bgl", "reading", "meter", "=bs", "=cgm", "libre", "dexcom", "=mg", "=dl", "=mmol", "hypo").merge(words("fr", "glycemie", "sucre", "lecteur", "capteur", "=dextro", "hypo", "hypoglycemie"))
+	glucoseWords  = words("en", "sugar", "sugars", "glucose", "=bg", "=bgl", "reading", "meter", "=bs", "=cgm", "libre", "dexcom", "=mg", "=dl", "=mmol", "hypo", "diabetic", "=g_l").merge(words("fr", "glycemie", "sucre", "lecteur", "capteur", "=dextro", "hypo", "hypoglycemie", "diabetique", "=g_l"))
 	confusedWords = words("en", "confused", "confusion", "=shaking", "=sweaty", "unconscious", "unresponsive", "=slurring", "=seizure", "=seizing", "=drowsy", "=wake", "=passed", "=faint", "=fainting", "not_making_sense", "=weird", "=respond", "=responding", "=alone").
 			merge(words("fr", "confus", "confuse", "tremble", "=reveille", "=repond", "inconscient", "inconsciente", "convuls*", "=seul", "=seule", "=bizarre", "=sueur", "=sueurs"))
 	glucoseRule = &rule{id: "urgent.glycaemic.value", lang: "en", category: "glycaemic", level: LevelHigh}

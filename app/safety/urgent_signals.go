@@ -36,39 +36,56 @@ const (
 	uBabySign          // not feeding, floppy, no wet nappy, bulging fontanelle
 	uAbdomen           // belly hard as a board, testicle pain, can't feel legs
 	uAcute             // sudden, now, for the last hour, getting worse, 10/10
+	uLowSugar          // a dangerous glucose reading, the meter saying LO
 	uCount
 )
 
 var urgentSignalNames = []string{"chest", "autonomic", "neuro", "breath", "swell", "allergen", "bleed", "thinner", "head_hit", "drowsy", "ketones", "diabetes",
-	"fever", "immuno", "mottled", "neck", "seizure", "seizure_bad", "poison", "vision", "headache", "baby", "baby_sign", "abdomen", "acute"}
+	"fever", "immuno", "mottled", "neck", "seizure", "seizure_bad", "poison", "vision", "headache", "baby", "baby_sign", "abdomen", "acute", "low_sugar"}
 
 var urgentSignalSpecs = []ruleSpec{
 	{"en", "chest", 0, "", []string{
-		"chest ...3 pain|pressure|tight|tightness|heavy|heaviness|burning|crushing|squeezing|ache", "pain|pressure|tightness|heaviness|burning|ache|weight ...4 chest", "between ...2 shoulder blades",
+		"=indigestion", "=gtn|nitro|spray ...6 not|no_difference|three|3|isnt",
+
+		"chest ...3 pain|pressure|tight|tightness|heavy|heaviness|burning|crushing|squeezing|ache", "pain|pressure|tightness|heaviness|burning|ache|weight ...6 chest", "between ...2 shoulder blades",
 		"jaw ...3 ache|aches|hurts|pain", "left arm ...3 tingling|numb|heavy|ache|pain|hurts", "pain ...3 left arm|jaw|neck", "heart attack", "=angina", "=gtn|nitro ...6 not",
 	}},
 	{"fr", "chest", 0, "", []string{
+		"poids sur ...2 estomac|poitrine", "coeur a =1*|=2*", "=natispray|trinitrine ...8 passe_pas|pas|plus|trois",
+
 		"poitrine", "thorax", "thoracique", "entre les omoplates", "machoire", "bras gauche ...3 engourdi|lourd|mal|douleur", "crise cardiaque", "infarctus", "serre* ...3 poitrine",
 	}},
 	{"en", "autonomic", 0, "", []string{
+		"threw up", "thrown up", "passed out", "nearly passed out", "=faint", "going to faint",
+
 		"clammy", "cold sweat", "=sweating|sweaty|sweats", "white as a sheet", "=pale", "=grey|gray", "nauseous", "=nausea", "feel|feeling sick", "=vomiting|throwing_up", "wiped out", "short of breath", "breathless",
 		"=dizzy", "light headed|lightheaded", "about to faint|pass_out",
 	}},
-	{"fr", "autonomic", 0, "", []string{"=blême|bleme", "=pale", "sueurs", "sueur", "transpire", "envie de vomir", "nausee*", "=vomit", "essouffle*", "etourdi*", "tete qui tourne"}},
+	{"fr", "autonomic", 0, "", []string{
+		"essoufflee", "points noirs", "=vomi", "tomber dans les pommes",
+		"=blême|bleme", "=pale", "sueurs", "sueur", "transpire", "envie de vomir", "nausee*", "=vomit", "essouffle*", "etourdi*", "tete qui tourne"}},
 	{"en", "neuro", 0, "", []string{
+		"=nonsense", "can not walk straight", "leaning to the", "two of everything", "can not find ...2 words", "find words", "mouth is|looks down", "arm ...2 flops", "can not say", "get my words out", "=mumbles|mumbling",
+
 		"side ...3 numb|weak|heavy|dead|tingling", "face ...4 numb|odd|droop*|drooping|crooked|weird|funny|lopsided|dropped", "hand|arm|leg ...3 numb|weak|heavy|useless",
 		"can not understand|follow", "does|can not understand ...3 saying", "words ...4 wrong|jumbled|garbled|coming_out|mixed", "answering the wrong", "lost ...2 balance", "can not ...2 hold|grip|lift|raise",
 		"speech ...3 slurred|off|strange|funny|weird", "=slurring|slurred", "looks lost", "=wrds", "=comig", "seeing double", "=double_vision", "numb ...4 face|arm|side|hand",
 	}},
 	{"fr", "neuro", 0, "", []string{
+		"parle tout croche", "bouche ...3 croche|travers", "echappe", "bouger le bras", "cherche ses|mes mots", "mots qui existent pas", "bras tout mou", "arrive plus a parler",
+
 		"comprend plus", "ne comprend pas", "perdu ...2 equilibre", "jambe|bras|main ...3 lache|tient_plus|repond_plus|engourdi|engourdie|faible", "visage ...3 engourdi|tombe|travers",
 		"vois double", "voit double", "tiens pas debout", "parle ...2 mal|bizarre", "mots ...3 melange*", "cote ...3 engourdi|paralyse",
 	}},
 	{"en", "breath", 0, "", []string{
+		"drooling ...4 swallow", "sitting forward", "=sats ...2 =8*|=7*",
+
 		"hard|hardly|struggling|trouble|difficult|can not ...3 breathe|breath|breathing", "short of breath", "breathing ...3 fast|hard|heavy|deep|weird", "=wheez*", "can not ...2 talk|speak|finish",
 		"=grunting", "lips ...4 blue|dusky|grey|gray|purple", "hurts to breathe", "gasping", "=inhaler|puffer|ventolin ...6 not|nothing|puffs", "=sats ...3 =8*|=7*",
 	}},
 	{"fr", "breath", 0, "", []string{
+		"manque d air", "sature a =8*|=7*", "cotes ...2 creus*", "grogne", "=tirage",
+
 		"mal a respirer", "respire ...2 vite|mal|fort|difficilement", "respirer", "peux plus parler", "geint", "=sifflement", "levres ...3 bleu*", "tour de la bouche ...2 bleu*", "bouffees ...4 passe_pas",
 		"=ventoline", "etouffe", "souffle court",
 	}},
@@ -77,18 +94,28 @@ var urgentSignalSpecs = []ruleSpec{
 	{"en", "allergen", 0, "", []string{"new ...2 antibiotic|meds|medication|pill|drug", "=stung", "=bee|wasp|sting", "peanut*", "=nuts|cashew|shellfish|prawns|shrimp", "=allergic", "after eating", "=amoxicillin|penicillin"}},
 	{"fr", "allergen", 0, "", []string{"pique|piquee", "abeille", "guepe", "arachide*", "=noix", "fruits de mer", "allergi*", "nouvel ...2 antibiotique|medicament", "nouveau ...2 antibiotique|medicament"}},
 	{"en", "bleed", 0, "", []string{
+		"coughed up ...3 blood", "=spotting", "still coming",
+
 		"bleeding", "=bled", "=blood", "=pads|pad ...3 hour", "=soaking", "nosebleed", "=clots", "=vomited|vomiting|coughing|throwing ...2 blood", "black ...2 stool|poo|tarry",
 	}},
-	{"fr", "bleed", 0, "", []string{"saign*", "=sang", "serviette* ...3 heure", "caillots", "hemorragie", "selles noires"}},
+	{"fr", "bleed", 0, "", []string{
+		"urine du sang", "plus rien ne sort",
+		"saign*", "=sang", "serviette* ...3 heure", "caillots", "hemorragie", "selles noires"}},
 	{"en", "thinner", 0, "", []string{"warfarin", "apixaban", "=eliquis", "xarelto", "rivaroxaban", "blood thinner*", "anticoagulant*", "=coumadin", "pregnan*", "=weeks_pregnant"}},
 	{"fr", "thinner", 0, "", []string{"anticoagulant*", "=coumadine|xarelto|eliquis|sintrom", "enceinte"}},
 	{"en", "head_hit", 0, "", []string{"hit ...3 head", "fell ...6 head", "bang* ...3 head", "big lump", "=concussion", "fell off|down", "=fall"}},
-	{"fr", "head_hit", 0, "", []string{"cogne ...3 tete", "tombe|tombee ...6 tete|escalier", "grosse bosse", "=chute"}},
+	{"fr", "head_hit", 0, "", []string{
+		"tombe|tombee de", "=tombe|tombee",
+		"cogne ...3 tete", "tombe|tombee ...6 tete|escalier", "grosse bosse", "=chute"}},
 	{"en", "drowsy", 0, "", []string{
+		"=slumped", "hard to keep awake", "heart racing", "heart rate|pulse ...3 =12*|=13*|=14*|=15*|=16*|=17*|=18*", "very weak", "very pale", "thrown up", "threw up", "throwing up", "been sick", "=delirious",
+
 		"=drowsy", "=vague", "=confused", "not making sense", "=vomited|vomiting|throwing_up", "=sleepy", "=lethargic", "=unresponsive", "=unconscious", "will not wake", "hard to wake",
 		"acting drunk", "=aggressive", "=irritable", "not ...2 himself|herself", "=shaky", "=shaking",
 	}},
-	{"fr", "drowsy", 0, "", []string{"=confus|confuse|confuse", "=vomi|vomit|vomis", "=somnolent*", "=endormi*", "=inconscient*", "reveille pas", "repond ...2 plus|pas", "=mou|molle", "bizarre"}},
+	{"fr", "drowsy", 0, "", []string{
+		"delire", "comprend plus", "reprend ...2 esprits|connaissance", "sait pas ou", "tres endormie|endormi", "pouls ...3 =3*|=4*",
+		"=confus|confuse|confuse", "=vomi|vomit|vomis", "=somnolent*", "=endormi*", "=inconscient*", "reveille pas", "repond ...2 plus|pas", "=mou|molle", "bizarre"}},
 	{"en", "ketones", 0, "", []string{"ketones", "=dka", "fruity|pear drops|nail_polish ...2 breath", "breath ...3 smells|fruity|pear", "meter ...3 =hi", "=hi", "ketoacidosis", "=ketone"}},
 	{"fr", "ketones", 0, "", []string{"cetone*", "acetone", "haleine ...4 pomme|acetone|fruit*", "acidocetose", "=hi"}},
 	{"en", "diabetes", 0, "", []string{"diabetic", "diabetes", "insulin", "=t1|t1d|type_1|type1|t2", "=pump", "=cgm|dexcom|libre", "=bg", "blood sugar", "=sugar|sugars|glucose"}},
@@ -96,56 +123,88 @@ var urgentSignalSpecs = []ruleSpec{
 	{"en", "fever", 0, "", []string{"fever", "feverish", "=temp|temperature ...3 up|high|spiked", "=chills", "shaking chills", "=rigors", "shivering", "burning up", "=hot"}},
 	{"fr", "fever", 0, "", []string{"fievre", "fievreux", "fievreuse", "frissons", "grelotte", "temperature"}},
 	{"en", "immuno", 0, "", []string{
+		"postpartum", "post partum", "after giving birth", "methotrexate", "red streaks", "=cut ...4 red", "=eculizumab",
+
 		"chemo", "chemotherapy", "neutropen*", "=folfox|folfiri|infusion|cycle", "=port|picc", "post op", "surgery", "=stent", "=uti", "pneumonia", "=infection", "=antibiotics", "=wound", "=transplant", "=immunosuppress*",
 	}},
-	{"fr", "immuno", 0, "", []string{"chimio", "chimiotherapie", "neutropen*", "=cure", "operation", "opere*", "=stent", "infection urinaire", "pneumonie", "=infection", "antibiotique*", "plaie", "greffe*"}},
+	{"fr", "immuno", 0, "", []string{
+		"accouchement", "methotrexate",
+		"chimio", "chimiotherapie", "neutropen*", "=cure", "operation", "opere*", "=stent", "infection urinaire", "pneumonie", "=infection", "antibiotique*", "plaie", "greffe*"}},
 	{"en", "mottled", 0, "", []string{
 		"mottled", "blotchy", "knees ...3 purple|blotchy", "do|does not ...2 blanch|fade", "non blanching", "pinprick*", "petechia*", "purple ...2 spots|rash|patches", "glass test", "under ...2 glass",
 	}},
-	{"fr", "mottled", 0, "", []string{"marbre*", "marbrures", "plaques mauves|violettes", "taches mauves|violettes|rouges", "test du verre", "partent pas ...3 verre", "genoux ...3 marbr*|mauves"}},
-	{"en", "neck", 0, "", []string{"stiff neck", "neck ...3 stiff", "can not bend ...2 neck", "hates the light", "light hurts", "light ...3 hurts|painful", "chin to ...2 chest"}},
-	{"fr", "neck", 0, "", []string{"cou raide", "nuque raide", "baisser la tete", "lumiere ...3 fait mal", "plier la nuque"}},
+	{"fr", "mottled", 0, "", []string{
+		"violace*",
+		"marbre*", "marbrures", "plaques mauves|violettes", "taches mauves|violettes|rouges", "test du verre", "partent pas ...3 verre", "genoux ...3 marbr*|mauves"}},
+	{"en", "neck", 0, "", []string{
+		"can not look at the light",
+		"stiff neck", "neck ...3 stiff", "can not bend ...2 neck", "hates the light", "light hurts", "light ...3 hurts|painful", "chin to ...2 chest"}},
+	{"fr", "neck", 0, "", []string{
+		"=nuque",
+		"cou raide", "nuque raide", "baisser la tete", "lumiere ...3 fait mal", "plier la nuque"}},
 	{"en", "seizure", 0, "", []string{"seizure", "seizures", "=seizing", "=fit", "=fitting", "convuls*", "=epileptic", "had a fit"}},
 	{"fr", "seizure", 0, "", []string{"convuls*", "crise d epilepsie", "=crises", "epilep*"}},
 	{"en", "seizure_bad", 0, "", []string{
 		"another one", "having another", "one after another", "back to back", "did not|has not|hasn|not ...2 wake|woken|come_round", "in the bath|water|pool|lake", "while swimming", "first ever|one",
 		"and counting", "longer than ...2 usual", "still ...2 shaking|seizing|jerking", "rescue ...2 med|medication|midazolam|buccolam",
 	}},
-	{"fr", "seizure_bad", 0, "", []string{"enchaine", "une autre", "sans reprendre conscience", "reprend pas", "dans le bain|eau|piscine", "premiere crise", "toujours pas ...2 arrete"}},
+	{"fr", "seizure_bad", 0, "", []string{
+		"premiere fois", "d affilee", "reprend ...2 mal|pas", "sait pas ou",
+		"enchaine", "une autre", "sans reprendre conscience", "reprend pas", "dans le bain|eau|piscine", "premiere crise", "toujours pas ...2 arrete"}},
 	{"en", "poison", 0, "", []string{
+		"took something", "=molly|mdma|ecstasy", "double|twice|triple|three_times ...2 his|her|my ...1 dose|pills|tablets|digoxin|metoprolol|lithium|warfarin|insulin", "oven cleaner|bleach|chemical ...4 eye", "pills ...3 lined up", "locked the door",
+
 		"drank|swallowed|ate|chewing|chewed|licked|got_into ...4 liquid|bleach|detergent|pod|pods|battery|batteries|patch|patches|pills|tablets|mushrooms|cleaner|antifreeze|medicine|magnet",
-		"double|twice|triple ...3 dose|the|paracetamol|dose", "times ...2 the dose", "by mistake", "wild mushrooms", "=fentanyl ...3 patch|patches", "carbon monoxide", "=boiler|furnace|heater ...10 headache|headaches|nausea",
+		"double|twice|triple ...3 dose|doses|paracetamol", "times ...2 the dose", "by mistake", "wild mushrooms", "=fentanyl ...3 patch|patches", "carbon monoxide", "=boiler|furnace|heater ...10 headache|headaches|nausea",
 		"headaches ...8 boiler|furnace|heater|everyone|whole_family", "whole family ...4 headache|headaches",
 	}},
 	{"fr", "poison", 0, "", []string{
+		"fois ...1 dose", "fois sa dose",
+
 		"avale|bu|mange|machouille|croque ...4 produit|javel|pile|piles|comprimes|cachets|champignons|medicament*|pastille|lessive", "fois la dose", "double dose", "par erreur", "champignons ...3 cueillette",
 		"monoxyde", "poele|chaudiere|fournaise|chauffage ...10 mal_a_la_tete|vomir|bruit", "tous mal a la tete",
 	}},
 	{"en", "vision", 0, "", []string{
+		"=halos", "eye ...3 suddenly|blurry|red ...4 painful|pain", "flashes|floaters ...8 shadow|curtain", "sight ...4 dim|going|dark",
+
 		"curtain|shadow|veil|blind ...4 eye|vision", "blackness ...3 eye", "can not see ...4 eye|out of", "lost ...2 vision|sight", "vision ...3 gone|went|black", "sudden* ...3 blind", "flashes ...6 shadow|curtain",
 	}},
-	{"fr", "vision", 0, "", []string{"voile ...4 oeil", "voit|vois plus rien ...3 oeil", "perdu la vue", "rideau ...4 oeil|vue", "eclairs ...6 voile|oeil"}},
+	{"fr", "vision", 0, "", []string{
+		"=halos", "vois des mouches", "oeil ...3 rouge ...4 douleur",
+		"voile ...4 oeil", "voit|vois plus rien ...3 oeil", "perdu la vue", "rideau ...4 oeil|vue", "eclairs ...6 voile|oeil"}},
 	{"en", "headache", 0, "", []string{
+		"sudden*|worst|10/10|thunderclap ...3 headache",
+
 		"headache|head ...6 sudden*|suddenly|out_of_nowhere|worst|thunderclap|struck|exploded|10/10|10|bat", "worst ...2 headache|pain ...3 ever|life", "thunderclap", "struck ...3 bat|hammer",
 	}},
 	{"fr", "headache", 0, "", []string{"explose ...3 tete", "pire douleur", "mal de tete ...4 terrible|violent|brutal|atroce|coup", "coup de tonnerre", "jamais eu ...3 mal"}},
 	{"en", "baby", 0, "", []string{"baby", "newborn", "infant", "=days|weeks|month old", "=week|month old", "=2yo|3yo|toddler", "=bub", "=little_one"}},
 	{"fr", "baby", 0, "", []string{"bebe", "nouveau ne", "nourrisson", "=mois", "=semaines", "poupon", "petit|petite de"}},
 	{"en", "baby_sign", 0, "", []string{
+		"redcurrant jelly", "legs|knees up", "threw up green", "vomiting green", "green stuff",
+
 		"not ...2 fed|feeding|eating|drinking", "will not feed", "very sleepy", "=floppy|limp", "no wet ...2 nappy|nappies|diaper|diapers", "sunken", "soft spot ...3 bulging|sunken", "=bulging", "=grunting",
 		"lips ...3 dusky|blue|grey", "high pitched", "yellow grey|gray", "=whimpering", "no tears", "=fontanelle", "not waking", "hard to wake",
 	}},
 	{"fr", "baby_sign", 0, "", []string{"boit plus", "mange plus", "tout molle|mou", "=molle", "couche mouillee", "fontanelle", "geint", "cri aigu", "dort tout le temps", "yeux creux", "pas de larmes"}},
 	{"en", "abdomen", 0, "", []string{
+		"white and leathery", "=leathery", "leg looks shorter", "turned outwards", "can not stand", "can not get up",
+
 		"belly|stomach|abdomen|tummy ...4 hard|rigid|board", "agoni*|severe|sudden ...3 pain ...3 belly|stomach|abdomen|testicle|testicles", "testicle|testicles", "bottom right ...4 pain|hurts", "can not feel ...2 legs|feet",
 		"calf ...4 swollen|painful ...10 breath|breathe|breathing", "skin ...3 white|leathery|charred", "can not stand straight",
 	}},
-	{"fr", "abdomen", 0, "", []string{"ventre ...3 dur|bois", "douleur ...3 ventre|testicule", "testicule", "sent plus ses|mes jambes", "mollet ...4 enfle|gonfle"}},
+	{"fr", "abdomen", 0, "", []string{
+		"tournee vers l exterieur", "peut pas se relever", "sens plus mes jambes", "arrive pas a uriner",
+		"ventre ...3 dur|bois", "douleur ...3 ventre|testicule", "testicule", "sent plus ses|mes jambes", "mollet ...4 enfle|gonfle"}},
 	{"en", "acute", 0, "", []string{
+		"=today",
+
 		"suddenly", "sudden", "out of nowhere", "just now", "right now", "=now", "started|began ...3 ago", "=ago", "last ...2 hour|half_hour|minutes", "since ...2 lunch|breakfast|morning|this|an_hour",
 		"going on|for ...3 min|mins|minutes|hour|hours", "=minutes|mins|min", "getting worse|worse", "=worsening", "10/10", "=agoni*|excruciating|terrible|unbearable", "will not stop", "not stopping", "=tonight",
 		"=3am|2am|4am|1am", "=overnight", "=panicking", "=help", "=ambulance|911|999|112", "still ...2 bleeding|seizing|shaking|dropping|going|not|can|rising|climbing",
 	}},
+	{"en", "low_sugar", 0, "", []string{"says|reads|shows =lo", "meter|cgm|dexcom|libre ...3 =lo"}},
+	{"fr", "low_sugar", 0, "", []string{"affiche =lo", "lecteur|capteur ...3 =lo"}},
 	{"fr", "acute", 0, "", []string{
 		"=soudain*", "d un coup", "tout d un coup", "en ce moment", "depuis ...2 minutes|min|heure|heures|ce_matin|hier|ce_soir|midi|1h|2h|3h|4h|30", "=maintenant", "il y a ...2 min|minutes|heure", "ca empire", "empire", "=atroce|terrible|insupportable", "arrete pas", "=ce_soir|cette_nuit",
 		"=minutes|min", "=urgence|urgences|911|15|112|samu", "=encore",
@@ -161,6 +220,7 @@ var urgentCombos = []combo{
 	{"bleeding", "bleeding", LevelHigh, uBleed, []int{uBleed}, []int{uThinner, uAcute, uAutonomic}},
 	{"head.thinners", "bleeding", LevelHigh, uHeadHit, []int{uHeadHit}, []int{uThinner, uDrowsy}},
 	{"ketones", "glycaemic", LevelHigh, uKetones, []int{uKetones}, []int{uDrowsy, uBreath, uAutonomic}},
+	{"low", "glycaemic", LevelHigh, uLowSugar, []int{uLowSugar}, []int{uDrowsy, uAutonomic, uNeuro, uAcute}},
 	{"diabetic.confused", "glycaemic", LevelHigh, uDiabetes, []int{uDiabetes, uDrowsy}, []int{uAcute}},
 	{"sepsis", "sepsis_chemo_fever", LevelHigh, uFever, []int{uFever}, []int{uImmuno, uMottled, uDrowsy}},
 	{"mottled", "sepsis_chemo_fever", LevelHigh, uMottled, []int{uMottled}, []int{uDrowsy, uBreath, uFever, uBaby}},
@@ -182,7 +242,7 @@ var urgentSignals = func() *signalSystem {
 	sys.context = func(v *view, h hit, cb combo, window [2]int) (Level, string, bool) {
 		return v.urgentContext(h, window)
 	}
-	sys.extra = feverValues
+	sys.extra = func(v *view) []hit { return append(feverValues(v), lowSugarValues(v)...) }
 	sys.quiet = map[int]bool{uAcute: true}
 	return sys
 }()
@@ -281,13 +341,13 @@ func (v *view) pastYear(window [2]int) bool {
 
 var (
 	// habitual: "when I'm anxious", "whenever I climb stairs".
-	habitual = append(patterns("en", "=when|whenever|every_time ...3 anxious|stressed|exercise|exercising|run|running|climb|climbing|nervous|panic|panicking|cold|walk|walking", "as usual"),
-		patterns("fr", "=quand|chaque_fois ...3 stresse|stressee|anxieux|anxieuse|cours|monte|marche", "comme d habitude")...)
+	habitual = append(patterns("en", "=when|whenever|every_time ...3 anxious|stressed|exercise|exercising|run|running|climb|climbing|nervous|panic|panicking|cold|walk|walking|think", "as usual", "=whenever", "=usual", "always does", "symptom diary", "=anxiety|stress|exam|exams"),
+		patterns("fr", "=quand|chaque_fois ...3 stresse|stressee|anxieux|anxieuse|cours|monte|marche", "comme d habitude", "ca passe", "=stress|examens|oral|anxiete")...)
 )
 
 // settledNow: over and fine, said with a "now" that does not make it
 // current.
-var settledNow = append(patterns("en", "fine|ok|okay|good|stable|normal|better|home|well now", "is fine now"), patterns("fr", "bien|mieux|correct maintenant", "va bien maintenant")...)
+var settledNow = append(patterns("en", "=is|am|are|s|feel|feels|feeling|looks|seems ...1 fine|ok|okay|good|stable|normal|better|well now", "home now"), patterns("fr", "bien|mieux|correct maintenant", "va bien maintenant")...)
 
 // recentWords: it is happening now or has just happened, whatever else
 // the sentence says ("I just had a fit", "since 4am", "won't stop").
@@ -313,3 +373,27 @@ func (v *view) negatedNear(h hit) bool {
 }
 
 func appendPatterns(a, b []pattern) []pattern { return append(a, b...) }
+
+var lowSugarRule = &rule{id: "usignal.low_sugar.value", lang: "en", category: "low_sugar"}
+
+// lowSugarValues reads a dangerous glucose reading named as such: under
+// 2.8 mmol/L or 0.5 g/L, or 20 to 50 mg/dL.
+func lowSugarValues(v *view) []hit {
+	var out []hit
+	for si, sr := range v.sentences() {
+		g, ok := v.any(glucoseWords, "", sr[0], sr[1])
+		if !ok {
+			continue
+		}
+		for i := max(sr[0], g-4); i < min(sr[1], g+6); i++ {
+			if !v.toks[i].num {
+				continue
+			}
+			if x, err := strconv.ParseFloat(v.toks[i].word, 64); err == nil && ((x > 0 && x < 2.8) || (x >= 20 && x <= 50)) {
+				out = append(out, hit{r: lowSugarRule, from: i, to: i + 1, sentence: sr, sentenceID: si})
+				break
+			}
+		}
+	}
+	return out
+}
