@@ -64,14 +64,15 @@ var crisisSpecs = []ruleSpec{
 	// Plan, intent, timing (high on their own).
 	{"en", "plan_intent_timing", LevelHigh, "", []string{
 		"as soon as ...6 going to do it", "thought it all through", "settled on a date", "no point dragging it out",
+		"i have|got a plan", "made my plan", "my plan is", "today|tonight is the day|night", "this is the night|day",
 		"picked|chosen|chose a date", "already decided", "planned it out", "by the end of the week|month", "once ...8 over ...4 i am going",
-		"i have|got a plan", "made my plan", "all planned", "i have decided", "i would end it", "by new year|christmas|birthday ...3 end it", "made up my mind", "set a date", "today|tonight is the day|night", "going through with it", "i will do|be it|gone", "doing it tonight|today|tomorrow", "tonight i am doing it", "once ...5 i am done too",
-		"this is the night|day", "my plan is", "doing it when|after|once|tonight", "when the house is empty", "=note|letter ...4 on the table|counter|desk|bed", "know how i will|am going to do it", "when ...4 asleep|leaves|gone ...4 i will|ll|am going",
+		"i have decided", "i would end it", "by new year|christmas|birthday ...3 end it", "made up my mind", "set a date", "going through with it", "i will do|be it|gone", "doing it tonight|today|tomorrow", "tonight i am doing it", "once ...5 i am done too",
+		"doing it when|after|once|tonight", "when the house is empty", "=note|letter ...4 on the table|counter|desk|bed", "know how i will|am going to do it", "when ...4 asleep|leaves|gone ...4 i will|ll|am going",
 	}},
 	{"fr", "plan_intent_timing", LevelHigh, "", []string{
 		"me en vais pour de bon", "choisi le jour", "une fois pour toutes",
 		"soir je me enleve", "a soir je",
-		"je ai un plan", "ce est decide", "fixe une date", "je ai tout prevu", "ma decision est prise", "ce soir c est", "demain ...2 je serai|serais plus la", "je vais le faire",
+		"ce est decide", "fixe une date", "je ai tout prevu", "ma decision est prise", "ce soir c est", "demain ...2 je serai|serais plus la", "je vais le faire",
 		"je le fais ce soir|demain", "derniere nuit", "je serai|serais plus la",
 	}},
 	// Preparatory acts.
@@ -165,19 +166,19 @@ var (
 	accident = append(patterns("en", "=by accident|mistake", "=accidentally", "while|when cooking|shaving|chopping|gardening|cutting", "moving over|on to", "new group", "see you in|over|all|soon",
 		"now that i am ...2 stable|better|remission", "for a while", "vacation|holiday|cruise|trip|retiring|retirement|retires|brands", "maternity leave", "better place|better now|in remission|doing better",
 		"glad|grateful ...4 still here|stayed|alive", "=psa|reminder|fyi", "words like", "in the novel|film|movie|book|show|series|story|song", "the character|heroine|hero|protagonist", "=song|lyrics", "on this topic", "for now",
-		"=leaflet|label|insert|pamphlet ...4 mentions|says|lists", "answered no", "hurricane|storm|shortage|travel|trip|strike|winter|recall", "climbing_gym|climbing_wall|climbing_shoes|harness|boat|sailboat|halyard|kayak|sailing|camping|skipping|jump_rope|knot|knots|toy|tug|leash|laundry|swing",
+		"=leaflet|label|insert|pamphlet ...4 mentions|says|lists", "answered no", "hurricane|storm|shortage|travel|trip|strike|winter|recall|flight|travelling|traveling|abroad", "doctor|gp|pharmacist approved", "walk|walking|diet|meal|meals|workout|exercise|budget|schedule|steps|carbs|10k|5k|race|marathon|concert|wedding|game|party", "bridge club|game|night|tournament|player|players", "climbing_gym|climbing_wall|climbing_shoes|harness|boat|sailboat|halyard|kayak|sailing|camping|skipping|jump_rope|knot|knots|toy|tug|leash|laundry|swing",
 		"wake|waking up with|to|early|at|feeling|sore|tired", "see you next|tomorrow|soon|later|all", "talk soon", "have a good|great|nice", "=weekends",
 		"in half", "chopping|slicing|shaving|onions|paper"),
-		patterns("fr", "par accident|erreur|megarde", "en cuisinant|rasant|bricolant|jardinant|coupant", "on se revoit", "a bientot", "vacances|voyage|retraite|conge|croisiere", "sortie de l hopital", "=equipe|infirmieres|collegues", "=doigt|doigts|legumes|souper",
+		patterns("fr", "par accident|erreur|megarde", "en cuisinant|rasant|bricolant|jardinant|coupant", "on se revoit", "a bientot", "vacances|voyage|retraite|conge|croisiere", "sortie de l hopital", "=equipe|infirmieres|collegues", "=doigt|doigts|legumes|souper", "=grossesse|maternite|bebe",
 			"derriere moi", "content|contente|heureux|heureuse ...3 encore la", "a la semaine prochaine", "a demain", "a plus", "a tantot", "bonne soiree|journee|semaine|fin", "sur le sujet", "=promis", "=chanson|paroles", "va mieux|vais mieux", "=rappel", "des mots comme", "le|dans le film|roman|livre|personnage|serie|chanson")...)
 	timingEN = words("en", "tonight", "=tomorrow", "today", "=weekend", "=friday", "=saturday", "=sunday", "=monday", "=tuesday", "=wednesday", "=thursday", "=midnight", "=morning", "=afternoon", "=soon", "=later", "=date")
 	timingFR = words("fr", "=soir", "=demain", "=aujourdhui", "=weekend", "=vendredi", "=samedi", "=dimanche", "=lundi", "=mardi", "=mercredi", "=jeudi", "=minuit", "=matin", "=nuit", "bientot", "=date")
 	idiomEN  = patterns("en", "dying to", "die|died of|from embarrassment|laughing|boredom|shame|cuteness", "to die for", "kill for", "=killing me", "kill me now", "could just die",
-		"dead tired", "=killing it", "killed it", "die hard", "if looks could kill", "dead on my feet", "my phone|battery|car|laptop|plant* is? died|dead|dying",
+		"dead tired", "=killing it", "killed it", "die hard", "if looks could kill", "dead on my feet", "my|the|old phone|battery|car|laptop|plant*|one|pump|sensor|transmitter|meter|cgm|dexcom|libre|pen is? died|dead|dying",
 		"cut ...2 carbs|sugar|calories|hair|back|down|out|fringe|bangs|costs|ties|losses", "paper cut", "kill myself laughing", "=unalived me", "laughing", "rather die than", "wants|want me dead", "kill|murder my|him|her|you|them|the|that|this|his", "goodbye|bye my old", "final exam|exams|round|lap|score|version|draft", "dying ...2 hair|shirt|clothes|eggs|yarn|fabric|beard", "sleep forever on|this|till|until|after",
 		"goodbye|bye ...3 chemo|radiation|mask|treatment|hospital|cast|crutches|needles|pain|catheter|drain|stitches|port|wheelchair|job|diet|insulin|injections|dialysis|steroids|prednisone|sugar|smoking", "would kill for", "goodbye|bye ...2 gluten|sugar|carbs|bread|pizza|coffee|smoking|cigarettes|alcohol|job|pump")
 	idiomFR = patterns("fr", "prefere|prefererais mourir que|plutot", "mieux mourir que", "plutot mourir que", "=va me tuer", "meurs|mourir|mort de faim|soif|rire|chaud|froid|fatigue|envie|honte|ennui|peur", "ca me tue", "tuer le temps", "mort de rire", "crever de chaud|faim|soif",
-		"couper ...2 sucre|cheveux|pain|glucides|ponts", "chaleur|douleur|travail|job|boulot|fatigue|attente|patience|trafic me tue|tuent", "en finir avec ce|cette|ces|mon|ma|mes|sa|son|le|les", "tuer mon|ma|le|la|les|ce|cette|lui", "adieu|au_revoir ...2 vieille|vieux|ancienne|ancien|pompe|chimio|platre|insuline|cigarette|lecteur", "au revoir ...3 chimio|radiotherapie|traitement|hopital|platre|douleur|insuline|dialyse|cigarette", "=mortel|mortelle la|le|ce|cette", "=c_etait_mortel", "=mdr|ptdr|lol")
+		"couper ...2 sucre|cheveux|pain|glucides|ponts", "chaleur|douleur|travail|job|boulot|fatigue|attente|patience|trafic me tue|tuent", "en finir avec ce|cette|ces|mon|ma|mes|sa|son|le|les", "tuer mon|ma|le|la|les|ce|cette|lui", "adieu|au_revoir ...2 vieille|vieux|ancienne|ancien|pompe|chimio|platre|insuline|cigarette|lecteur|nausees|nausee|douleurs|piqures|aiguilles|hopital|cigarettes|kilos|chaleur", "au revoir ...3 chimio|radiotherapie|traitement|hopital|platre|douleur|insuline|dialyse|cigarette", "=mortel|mortelle la|le|ce|cette", "=c_etait_mortel", "=mdr|ptdr|lol")
 )
 
 func crisis(v *view) []Finding {

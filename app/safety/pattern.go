@@ -28,6 +28,36 @@ type elem struct {
 	optional bool
 	any      bool // one word of anything
 	gap      int  // up to gap words of anything (a "..." element)
+	// Elements with many alternatives look single words up in maps
+	// instead of comparing them one by one.
+	set *elemSet
+}
+
+type elemSet struct {
+	words map[string]bool // exact words and plain words
+	stems map[string]bool
+	other []alt // prefixes and phrases
+}
+
+// indexAlts builds an element's set when it has enough alternatives to be
+// worth it.
+func (e *elem) indexAlts() {
+	if len(e.alts) < 4 {
+		return
+	}
+	set := &elemSet{words: map[string]bool{}, stems: map[string]bool{}}
+	for _, a := range e.alts {
+		switch {
+		case len(a.seq) > 0 || a.prefix:
+			set.other = append(set.other, a)
+		case a.exact:
+			set.words[a.word] = true
+		default:
+			set.words[a.word] = true
+			set.stems[a.stem] = true
+		}
+	}
+	e.set = set
 }
 
 type alt struct {
@@ -95,6 +125,7 @@ func compile(src, lang string) pattern {
 				e.alts = append(e.alts, x)
 			}
 		}
+		e.indexAlts()
 		p.elems = append(p.elems, e)
 	}
 	return p
@@ -235,10 +266,26 @@ func (v *view) matchAt(elems []elem, lang string, i, limit int) (int, bool) {
 		return v.matchAt(elems[1:], lang, i+1, limit)
 	}
 	if i < limit {
-		for _, a := range e.alts {
-			if n := v.matchAltAt(a, i, limit, lang); n > 0 {
-				if end, ok := v.matchAt(elems[1:], lang, i+n, limit); ok {
+		if e.set != nil {
+			w := v.toks[i].word
+			if e.set.words[w] || (len(e.set.stems) > 0 && e.set.stems[v.stem(i, lang)]) {
+				if end, ok := v.matchAt(elems[1:], lang, i+1, limit); ok {
 					return end, true
+				}
+			}
+			for _, a := range e.set.other {
+				if n := v.matchAltAt(a, i, limit, lang); n > 0 {
+					if end, ok := v.matchAt(elems[1:], lang, i+n, limit); ok {
+						return end, true
+					}
+				}
+			}
+		} else {
+			for _, a := range e.alts {
+				if n := v.matchAltAt(a, i, limit, lang); n > 0 {
+					if end, ok := v.matchAt(elems[1:], lang, i+n, limit); ok {
+						return end, true
+					}
 				}
 			}
 		}

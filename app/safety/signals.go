@@ -126,6 +126,8 @@ var signalSpecs = []ruleSpec{
 		"apres ...4 fete|mariage|depart|noel|ecole|travail", "quand ...4 partira|dormira|parti|partie", "la semaine prochaine", "fin du mois", "=date", "=minuit", "cette nuit", "apres ca",
 	}},
 	{"en", "decided", 0, "", []string{
+		"i have|got a plan", "made my plan", "my plan is", "tonight is the night", "today is the day", "this is the night|day",
+
 		"thought this|it through", "know where i am going", "what i am doing", "going|gonna to? take ...3 whole|all|everything", "my decision", "going to be on|at the ...2 tracks|bridge|roof|ledge", "date picked", "picked a date", "calm about it", "going to kill myself|end_it|end_my_life",
 
 		"going to the bridge|tracks|roof|river|station|car_park", "not scared anymore", "all planned", "picked|chose|chosen a date|day", "all organised|organized", "waiting for the right",
@@ -135,6 +137,8 @@ var signalSpecs = []ruleSpec{
 		"i will be gone", "i am doing it",
 	}},
 	{"fr", "decided", 0, "", []string{
+		"je ai un plan", "ce soir c est le soir",
+
 		"je vais me tuer|suicider|en_finir", "ma decision", "j ai pris ma decision", "je vais au pont",
 
 		"choisi la date|le jour|le moment", "jusqu au bout", "ai tout organise|calcule|prevu", "irai au pont", "faire une ts", "plus peur", "c est pour cette nuit|ce soir|demain", "ca sera fini", "ce sera fini",
