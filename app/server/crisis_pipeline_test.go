@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
+
 	"kindred/app/forums"
 	"kindred/app/safety"
 	"kindred/models"
@@ -493,4 +495,69 @@ func TestFindingsStoredWithoutText(t *testing.T) {
 	if n := countWhere(t, h, `SELECT count(DISTINCT created_at) FROM safety_findings WHERE target_kind = 'post' AND target_id = ?`, post.ID); n != 2 {
 		t.Errorf("%d versions of findings for the edited post", n)
 	}
+}
+
+// TestBrowserCrisisJourney: an author who writes of imminent danger sees
+// the resources at once; a moderator finds the item at the top of the
+// queue, sees why it was flagged, and acknowledges, notes and closes it
+// with the keyboard; the admin's forum form shows the mapping. Every page
+// passes axe.
+func TestBrowserCrisisJourney(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	h.forum("mind", func(f *forums.ForumForm) { f.Sensitive = true })
+	h.app.DB.Gorm.Exec(`DELETE FROM watched_words`)
+	h.account("still_here", models.RoleMember)
+	h.account("mod_ana", models.RoleModerator)
+	h.account("boss", models.RoleAdmin)
+	p := newPage(t, h)
+
+	p.do(chromedp.Navigate(p.url + "/signin"))
+	p.submit(`form[action="/signin"]`, "login", "still_here", "password", goodPassword)
+	p.waitText("My forums")
+	p.do(chromedp.Navigate(p.url + "/f/mind/new"))
+	p.waitText("Start a thread")
+	p.submit(`form[action="/f/mind/threads"]`, "title", "Quiet evening", "body", highText)
+	p.waitText("Support, right now")
+	p.checkA11y("crisis resources after posting")
+	p.do(chromedp.Click(chromedp.CSS(`a.button-secondary[href^="/t/"]`)))
+	p.waitText("Quiet evening")
+	p.do(chromedp.Click(chromedp.CSS(`form[action="/signout"] button`)))
+	p.waitText("You are signed out.")
+
+	p.do(chromedp.Navigate(p.url + "/signin"))
+	p.submit(`form[action="/signin"]`, "login", "mod_ana", "password", goodPassword)
+	p.waitText("My forums")
+	p.do(chromedp.Navigate(p.url + "/moderation"))
+	p.waitText("Urgent, at risk:")
+	p.checkA11y("review queue with a crisis item")
+	p.do(chromedp.Click(chromedp.CSS(`a[href^="/moderation/thread/"]`)))
+	p.waitText("Why Kindred flagged this")
+	p.checkA11y("crisis item waiting")
+	p.do(chromedp.Focus(chromedp.CSS(`form[action$="/acknowledge"] button`)), chromedp.KeyEvent("\r"))
+	p.waitText("Acknowledged: the other moderators see that you are on it.")
+	p.checkA11y("crisis item acknowledged")
+	p.do(chromedp.Click(chromedp.CSS(`form[action$="/close_crisis"] button`)))
+	p.waitText("Tick the box")
+	p.checkA11y("crisis item, close not confirmed")
+	p.do(chromedp.SendKeys(chromedp.ID("reached-out-note"), "Sent a private message with the crisis line."),
+		chromedp.Click(chromedp.CSS(`form[action$="/reached_out"] button`)))
+	p.waitText("Your note is saved.")
+	p.do(chromedp.Focus(chromedp.ID("confirm_close")), chromedp.KeyEvent(" "),
+		chromedp.Focus(chromedp.CSS(`form[action$="/close_crisis"] button`)), chromedp.KeyEvent("\r"))
+	p.waitText("The crisis item is closed.")
+	p.do(chromedp.Click(chromedp.CSS(`form[action="/signout"] button`)))
+	p.waitText("You are signed out.")
+
+	p.do(chromedp.Navigate(p.url + "/signin"))
+	p.submit(`form[action="/signin"]`, "login", "boss", "password", goodPassword)
+	p.waitText("My forums")
+	p.do(chromedp.Navigate(p.url + "/admin/forums/" + itoa(h.lastForumID()) + "/edit"))
+	p.waitText("When the crisis detector fires")
+	p.checkA11y("forum form with the crisis mapping")
+}
+
+func (h *harness) lastForumID() int64 {
+	var id int64
+	h.app.DB.Gorm.Raw(`SELECT max(id) FROM forums`).Scan(&id)
+	return id
 }
