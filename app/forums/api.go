@@ -66,11 +66,26 @@ func (a *API) MyForums(c echo.Context) error { return a.forums(c, true) }
 
 // Forum returns one forum.
 func (a *API) Forum(c echo.Context) error {
-	_, f, err := a.h.viewerAndForum(c)
+	v, f, err := a.h.viewerAndForum(c)
 	if err != nil {
 		return err
 	}
+	if v.IsAdmin() {
+		return a.adminForumJSON(c, http.StatusOK, f)
+	}
 	return c.JSON(http.StatusOK, toForumJSON(f))
+}
+
+// adminForumJSON is the forum with its crisis mapping, for admins.
+func (a *API) adminForumJSON(c echo.Context, status int, f *ForumItem) error {
+	m, err := a.h.svc.CrisisActions(c.Request().Context(), f.ID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(status, struct {
+		forumJSON
+		CrisisActions map[string][]string `json:"crisis_actions"`
+	}{toForumJSON(f), CrisisActionsJSON(m)})
 }
 
 // CreateForum makes a forum (admins).
@@ -106,15 +121,7 @@ func (a *API) saveForum(c echo.Context, id int64) error {
 	if id == 0 {
 		status = http.StatusCreated
 	}
-	m, err := a.h.svc.CrisisActions(c.Request().Context(), f.ID)
-	if err != nil {
-		return err
-	}
-	// Admins see the forum's crisis mapping with what they saved.
-	return c.JSON(status, struct {
-		forumJSON
-		CrisisActions map[string][]string `json:"crisis_actions"`
-	}{toForumJSON(item), CrisisActionsJSON(m)})
+	return a.adminForumJSON(c, status, item)
 }
 
 func badJSON() error {

@@ -239,6 +239,12 @@ func TestCrisisLevelsAndForumMapping(t *testing.T) {
 	if m, _ := a.Body["crisis_actions"].(map[string]any); a.Status != http.StatusOK || fmt.Sprint(m["high"]) != "[show_check_in report]" || fmt.Sprint(m["low"]) != "[flag]" {
 		t.Fatalf("API mapping: %d %s", a.Status, a.Raw)
 	}
+	if a := h.api("GET", "/api/v1/forums/mind", adminTok, nil); a.Status != http.StatusOK || a.Body["crisis_actions"] == nil {
+		t.Errorf("admins do not read the mapping: %d %s", a.Status, a.Raw)
+	}
+	if a := h.api("GET", "/api/v1/forums/mind", tok, nil); a.Status != http.StatusOK || a.Body["crisis_actions"] != nil {
+		t.Errorf("members read the mapping: %d %s", a.Status, a.Raw)
+	}
 	if a := h.api("PATCH", "/api/v1/forums/mind", signedIn(h, "mod_on").token("write"), body); a.Status != http.StatusForbidden {
 		t.Errorf("a moderator changes the mapping: %d", a.Status)
 	}
