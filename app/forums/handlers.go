@@ -260,7 +260,8 @@ func (h *Handlers) CreateThread(c echo.Context) error {
 		return err
 	}
 	if t.CrisisPanel != "" {
-		return h.renderCrisis(c, CrisisShown{Level: safety.ParseLevel(t.CrisisLevel), Panel: t.CrisisPanel, Told: t.CrisisTold}, "thread", "/t/"+strconv.FormatInt(t.ID, 10))
+		return h.renderCrisis(c, CrisisShown{Level: safety.ParseLevel(t.CrisisLevel), Panel: t.CrisisPanel, Told: t.CrisisTold}, "thread", "/t/"+strconv.FormatInt(t.ID, 10),
+			t.Visibility == models.Pending)
 	}
 	return web.Redirect(c, "/t/"+strconv.FormatInt(t.ID, 10))
 }
@@ -381,7 +382,8 @@ func (h *Handlers) Reply(c echo.Context) error {
 		return err
 	}
 	if post.CrisisPanel != "" {
-		return h.renderCrisis(c, CrisisShown{Level: safety.ParseLevel(post.CrisisLevel), Panel: post.CrisisPanel, Told: post.CrisisTold}, "reply", postURL(tv.Thread.ID, post.ID))
+		return h.renderCrisis(c, CrisisShown{Level: safety.ParseLevel(post.CrisisLevel), Panel: post.CrisisPanel, Told: post.CrisisTold}, "reply", postURL(tv.Thread.ID, post.ID),
+			post.Visibility == models.Pending)
 	}
 	return web.Redirect(c, postURL(tv.Thread.ID, post.ID))
 }
@@ -502,7 +504,7 @@ func (h *Handlers) Edit(c echo.Context) error {
 		return err
 	}
 	if shown.Panel != "" {
-		return h.renderCrisis(c, shown, "post", postURL(pc.Thread.ID, pc.Post.ID))
+		return h.renderCrisis(c, shown, "post", postURL(pc.Thread.ID, pc.Post.ID), false)
 	}
 	h.cookies.SetFlash(c, "Your changes are saved. The earlier text is kept for moderators.")
 	return web.Redirect(c, postURL(pc.Thread.ID, pc.Post.ID))
@@ -625,15 +627,17 @@ func (h *Handlers) setMute(c echo.Context, on bool) error {
 type crisisData struct {
 	Panel string
 	HTML  string // the crisis resources, sanitised by app/markdown
-	About string // thread, reply or post
+	About string // thread, reply, or post (an edit)
 	Next  string
 	Told  bool
+	// Pending: the text waits for a moderator's approval (a new member).
+	Pending bool
 }
 
 // renderCrisis answers a write whose crisis level calls for it with the
 // crisis resources or a check-in, in the same response: someone who may be
 // at risk should not have to follow one more link to find help.
-func (h *Handlers) renderCrisis(c echo.Context, shown CrisisShown, about, next string) error {
+func (h *Handlers) renderCrisis(c echo.Context, shown CrisisShown, about, next string, pending bool) error {
 	html, err := h.svc.CrisisResourcesHTML(c.Request().Context())
 	if err != nil {
 		return err
@@ -644,7 +648,7 @@ func (h *Handlers) renderCrisis(c echo.Context, shown CrisisShown, about, next s
 	}
 	p := h.r.NewPage(c, title)
 	p.Noindex = true
-	p.Data = crisisData{Panel: shown.Panel, HTML: html, About: about, Next: next, Told: shown.Told}
+	p.Data = crisisData{Panel: shown.Panel, HTML: html, About: about, Next: next, Told: shown.Told, Pending: pending}
 	c.Response().Header().Set("Cache-Control", "private, no-store")
 	return h.r.Render(c, http.StatusOK, TplCrisis, p)
 }

@@ -491,7 +491,7 @@ func TestFindingsStoredWithoutText(t *testing.T) {
 	author := signedIn(h, "riley")
 	author.get("/posts/" + itoa(post.ID) + "/edit")
 	r := author.post("/posts/"+itoa(post.ID)+"/edit", url.Values{"body": {"Honestly, I started cutting again last night."}})
-	if r.StatusCode != http.StatusOK || !strings.Contains(r.body, "How are you doing right now?") {
+	if r.StatusCode != http.StatusOK || !strings.Contains(r.body, "How are you doing right now?") || !strings.Contains(r.body, "Your changes are saved.") {
 		t.Fatalf("crisis edit: %d", r.StatusCode)
 	}
 	page = mod.get("/moderation/post/" + itoa(post.ID)).body
@@ -566,4 +566,24 @@ func (h *harness) lastForumID() int64 {
 	var id int64
 	h.app.DB.Gorm.Raw(`SELECT max(id) FROM forums`).Scan(&id)
 	return id
+}
+
+// TestCrisisPanelForHeldPost: a new member's first post waits for approval;
+// the check-in says so instead of calling it published, and the moderators
+// get both the approval and the self-harm report.
+func TestCrisisPanelForHeldPost(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{env: map[string]string{"KINDRED_NEW_MEMBER_APPROVALS": "1"}})
+	h.forum("mind", func(f *forums.ForumForm) { f.Sensitive = true })
+	h.app.DB.Gorm.Exec(`DELETE FROM watched_words`)
+	b := h.member("first_timer")
+	b.get("/f/mind/new")
+	r := b.post("/f/mind/threads", url.Values{"title": {"Hello"}, "body": {mediumText}})
+	if r.StatusCode != http.StatusOK || !strings.Contains(r.body, "How are you doing right now?") ||
+		!strings.Contains(r.body, "waits for a moderator's approval") || strings.Contains(r.body, "is published") {
+		t.Fatalf("held crisis post: %d\n%s", r.StatusCode, r.body)
+	}
+	if n := countWhere(t, h, `SELECT count(DISTINCT reason) FROM reports WHERE reporter_id IS NULL AND reason IN ('self_harm', 'other')`); n != 2 {
+		t.Errorf("%d kinds of reports, want approval and self-harm", n)
+	}
 }
