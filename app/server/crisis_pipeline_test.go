@@ -587,3 +587,67 @@ func TestCrisisPanelForHeldPost(t *testing.T) {
 		t.Errorf("%d kinds of reports, want approval and self-harm", n)
 	}
 }
+
+// TestDutyToggleAndCrisisStepsByRole: going on or off duty and the crisis
+// steps, by role: visitors must sign in (401), members
+// are refused, forms without the CSRF token are refused, and a forum's own
+// moderator may toggle their duty.
+func TestDutyToggleAndCrisisStepsByRole(t *testing.T) {
+	t.Parallel()
+	w := newCrisisWorld(t, harnessOpts{})
+	h := w.h
+	h.account("riley", models.RoleMember)
+	th := h.thread("riley", w.forum, "Quiet evening", highText, false)
+	ack := "/moderation/thread/" + itoa(th.ID) + "/acknowledge"
+
+	visitor := h.browser()
+	visitor.get("/signin")
+	for _, path := range []string{"/moderation/duty", ack} {
+		r := visitor.post(path, url.Values{"on": {"0"}})
+		if r.StatusCode != http.StatusUnauthorized && !(r.StatusCode == http.StatusSeeOther && strings.HasPrefix(r.Header.Get("Location"), "/signin")) {
+			t.Errorf("visitor %s: %d %s", path, r.StatusCode, r.Header.Get("Location"))
+		}
+	}
+	if a := h.api("GET", "/api/v1/moderation/duty", "", nil); a.Status != http.StatusUnauthorized {
+		t.Errorf("API visitor: %d", a.Status)
+	}
+	member := signedIn(h, "riley")
+	if r := member.post("/moderation/duty", url.Values{"on": {"0"}}); r.StatusCode != http.StatusForbidden {
+		t.Errorf("member off duty: %d", r.StatusCode)
+	}
+	if a := h.api("GET", "/api/v1/moderation/duty", member.token("read"), nil); a.Status != http.StatusForbidden {
+		t.Errorf("API member reads duty: %d", a.Status)
+	}
+	here := signedIn(h, "mod_here")
+	if r := here.post("/moderation/duty", url.Values{"on": {"0"}, "csrf_token": {"forged"}}); r.StatusCode != http.StatusForbidden {
+		t.Errorf("off duty without the CSRF token: %d", r.StatusCode)
+	}
+	if !h.userOnDuty("mod_here") {
+		t.Fatal("a refused request changed the duty")
+	}
+	here.get("/moderation")
+	if r := here.post("/moderation/duty", url.Values{"on": {"0"}}); r.StatusCode != http.StatusSeeOther || h.userOnDuty("mod_here") {
+		t.Errorf("forum moderator off duty: %d", r.StatusCode)
+	}
+	tok := here.token("write")
+	if a := h.api("DELETE", "/api/v1/moderation/duty", tok, nil); a.Status != http.StatusOK || a.Body["on_duty"] != false {
+		t.Errorf("API off duty: %d %s", a.Status, a.Raw)
+	}
+	if a := h.api("PUT", "/api/v1/moderation/duty", tok, nil); a.Status != http.StatusOK || a.Body["on_duty"] != true || !h.userOnDuty("mod_here") {
+		t.Errorf("API on duty: %d %s", a.Status, a.Raw)
+	}
+	if n := countWhere(t, h, `SELECT count(*) FROM audit_events WHERE action IN ('moderation.on_duty', 'moderation.off_duty') AND actor_id = ?`, h.user("mod_here").ID); n != 3 {
+		t.Errorf("%d duty changes audited, want 3", n)
+	}
+	// A crisis step on content without a crisis item is not found.
+	calm := h.thread("riley", w.forum, "Sleep tips", "What helps you fall asleep?", false)
+	if a := h.api("POST", "/api/v1/moderation/items/thread/"+itoa(calm.ID)+"/acknowledge", tok, map[string]any{}); a.Status != http.StatusNotFound {
+		t.Errorf("acknowledge without a crisis item: %d", a.Status)
+	}
+}
+
+func (h *harness) userOnDuty(handle string) bool {
+	var on bool
+	h.app.DB.Gorm.Raw(`SELECT on_duty FROM users WHERE lower(handle) = lower(?)`, handle).Scan(&on)
+	return on
+}
