@@ -75,6 +75,12 @@ type Thread struct {
 	// Crisis is set on a just-written thread whose text matched crisis
 	// words, so the author is shown crisis resources.
 	Crisis bool `gorm:"-" json:"-"`
+	// CrisisLevel and CrisisPanel say what the author of a just-written
+	// thread is shown: the level found and "show_resources",
+	// "show_check_in" or "" (the forum's mapping decides).
+	CrisisLevel string `gorm:"-" json:"-"`
+	CrisisPanel string `gorm:"-" json:"-"`
+	CrisisTold  bool   `gorm:"-" json:"-"` // moderators were told
 }
 
 // Post is one message in a thread. Body is markdown; BodyHTML is its
@@ -95,7 +101,10 @@ type Post struct {
 	CreatedAt          time.Time
 	EditedAt           *time.Time
 	DeletedAt          *time.Time
-	Crisis             bool `gorm:"-" json:"-"` // see Thread.Crisis
+	Crisis             bool   `gorm:"-" json:"-"` // see Thread.Crisis
+	CrisisLevel        string `gorm:"-" json:"-"` // see Thread.CrisisLevel
+	CrisisPanel        string `gorm:"-" json:"-"`
+	CrisisTold         bool   `gorm:"-" json:"-"`
 }
 
 // PostRevision keeps the text an edit or deletion replaced.

@@ -80,6 +80,9 @@ type Report struct {
 	Resolution string
 	ResolvedAt *time.Time
 	CreatedAt  time.Time
+	// Priority puts a report above the others in the queue (2: someone may
+	// be in imminent danger).
+	Priority int
 }
 
 // ModerationAction is one append-only record of a moderation step.
@@ -99,6 +102,9 @@ type ModerationAction struct {
 const (
 	NotifyReportResolved = "report_resolved" // to the reporter: decided
 	NotifyReportUrgent   = "report_urgent"   // to moderators: someone may be at risk
+	// NotifyCrisisUnacknowledged tells admins that nobody acknowledged a
+	// crisis item in time.
+	NotifyCrisisUnacknowledged = "crisis_unacknowledged"
 	// NotifyModerationWarning carries a moderator's words to a member.
 	NotifyModerationWarning = "moderation_notice"
 )

@@ -71,6 +71,9 @@ type Config struct {
 	// ReportHideThreshold is the weight of open reports that hides content
 	// until a moderator decides.
 	ReportHideThreshold float64
+	// CrisisAck is how long a crisis item may wait for a moderator's
+	// acknowledgement before admins are alerted.
+	CrisisAck time.Duration
 	// NewMemberApprovals is how many of a member's first posts wait for a
 	// moderator (0: none).
 	NewMemberApprovals int
@@ -305,6 +308,7 @@ func Load(getenv func(string) string) (*Config, error) {
 	c.QuestionPauseAfter = r.integer("KINDRED_QUESTION_PAUSE_AFTER_TIMEOUTS", 3, 1, 100)
 	c.QuestionMaxOpenPerMember = r.integer("KINDRED_QUESTION_MAX_OPEN_PER_MEMBER", 3, 1, 100)
 	c.NewMemberApprovals = r.integer("KINDRED_NEW_MEMBER_APPROVALS", 2, 0, 100)
+	c.CrisisAck = time.Duration(r.integer("KINDRED_CRISIS_ACK_MINUTES", 15, 1, 1440)) * time.Minute
 	if v := r.str("KINDRED_REPORT_HIDE_THRESHOLD", "3"); v != "" {
 		f, err := strconv.ParseFloat(v, 64)
 		if err != nil || f < 1 || f > 100 {

@@ -36,6 +36,11 @@ func (s *Service) SaveForum(ctx context.Context, v Viewer, id int64, form ForumF
 	if err := form.Validate(); err != nil {
 		return nil, err
 	}
+	verr := models.NewValidationError()
+	CheckCrisisActions(verr, form.CrisisActions)
+	if err := verr.OrNil(); err != nil {
+		return nil, err
+	}
 	html, err := s.md.Render(form.Guidelines)
 	if err != nil {
 		return nil, err
@@ -105,6 +110,15 @@ func (s *Service) SaveForum(ctx context.Context, v Viewer, id int64, form ForumF
 		}
 		for _, uid := range modIDs {
 			if err := tx.Exec(`INSERT INTO forum_moderators (forum_id, user_id, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`, f.ID, uid, now).Error; err != nil {
+				return err
+			}
+		}
+		if len(form.CrisisActions) > 0 {
+			if err := saveCrisisActions(ctx, tx, f.ID, form.CrisisActions, now); err != nil {
+				return err
+			}
+			if err := audit.Record(ctx, tx.DB, models.AuditEvent{ActorID: &v.User.ID, Action: "forum.crisis_actions", TargetKind: "forum", TargetID: &f.ID,
+				Reason: describeCrisisActions(form.CrisisActions)}); err != nil {
 				return err
 			}
 		}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"kindred/app/safety"
 	"kindred/app/web"
 	"kindred/models"
 )
@@ -29,7 +30,63 @@ func (h *Handlers) AdminForums(c echo.Context) error {
 }
 
 type forumFormData struct {
-	ID int64
+	ID     int64
+	Crisis []crisisLevelRow
+}
+
+// crisisLevelRow is one level of the crisis mapping on the forum form.
+type crisisLevelRow struct {
+	Level, Label, Hint string
+	Actions            []crisisActionBox
+}
+
+type crisisActionBox struct{ Field, Name, Label string }
+
+// crisisRows lists every level with a checkbox per action; the boxes are
+// ticked from the form's values (crisis_<level>_<action>).
+func crisisRows() []crisisLevelRow {
+	hints := map[safety.Level][2]string{
+		safety.LevelHigh:   {"High: imminent danger", "A method with intent or a time, an attempt in progress, a farewell."},
+		safety.LevelMedium: {"Medium: thoughts without a plan, self-harm", "Wishing to be dead, thoughts of suicide, cutting or burning."},
+		safety.LevelLow:    {"Low: mentions", "Awareness, grief, the past, someone else, negation."},
+	}
+	var out []crisisLevelRow
+	for _, l := range safety.CrisisLevels {
+		row := crisisLevelRow{Level: l.String(), Label: hints[l][0], Hint: hints[l][1]}
+		for _, a := range safety.CrisisActionNames {
+			row.Actions = append(row.Actions, crisisActionBox{Field: "crisis_" + l.String() + "_" + a.Name, Name: a.Name, Label: a.Label})
+		}
+		out = append(out, row)
+	}
+	return out
+}
+
+// crisisValues ticks the boxes of a mapping in the form's values.
+func crisisValues(values map[string]string, m map[string][]string) {
+	for level, acts := range m {
+		for _, a := range acts {
+			values["crisis_"+level+"_"+a] = "on"
+		}
+	}
+}
+
+// crisisForm reads the mapping from the form's checkboxes (crisis_<level>
+// holds the ticked actions); an unknown action is kept so that validation
+// names it.
+func crisisForm(c echo.Context) map[string][]string {
+	if c.FormValue("crisis_form") == "" {
+		return nil
+	}
+	form, _ := c.FormParams()
+	m := map[string][]string{}
+	for _, l := range safety.CrisisLevels {
+		acts := form["crisis_"+l.String()]
+		if acts == nil {
+			acts = []string{}
+		}
+		m[l.String()] = acts
+	}
+	return m
 }
 
 func forumFormValues(f ForumForm) map[string]string {
@@ -44,6 +101,7 @@ func forumFormValues(f ForumForm) map[string]string {
 	if f.ClinicianOnly {
 		v["clinician_only"] = "on"
 	}
+	crisisValues(v, f.CrisisActions)
 	return v
 }
 
@@ -51,8 +109,9 @@ func forumFormValues(f ForumForm) map[string]string {
 func (h *Handlers) NewForumPage(c echo.Context) error {
 	p := h.r.NewPage(c, "New forum")
 	p.Noindex = true
-	p.Data = forumFormData{}
+	p.Data = forumFormData{Crisis: crisisRows()}
 	p.Form.Values["position"] = "0"
+	crisisValues(p.Form.Values, CrisisActionsJSON(safety.DefaultCrisisActions()))
 	return h.r.Render(c, http.StatusOK, TplAdminForumForm, p)
 }
 
@@ -66,11 +125,16 @@ func (h *Handlers) EditForumPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	m, err := h.svc.CrisisActions(c.Request().Context(), f.ID)
+	if err != nil {
+		return err
+	}
 	p := h.r.NewPage(c, "Edit "+f.Name)
 	p.Noindex = true
-	p.Data = forumFormData{ID: f.ID}
+	p.Data = forumFormData{ID: f.ID, Crisis: crisisRows()}
 	p.Form.Values = forumFormValues(ForumForm{Slug: f.Slug, Name: f.Name, Description: f.Description, Guidelines: f.Guidelines,
-		Sensitive: f.Sensitive, ClinicianOnly: f.ClinicianOnly, Specialties: f.Specialties, Moderators: mods, Position: f.Position})
+		Sensitive: f.Sensitive, ClinicianOnly: f.ClinicianOnly, Specialties: f.Specialties, Moderators: mods, Position: f.Position,
+		CrisisActions: CrisisActionsJSON(m)})
 	return h.r.Render(c, http.StatusOK, TplAdminForumForm, p)
 }
 
@@ -91,6 +155,7 @@ func (h *Handlers) SaveForum(c echo.Context) error {
 		Slug: c.FormValue("slug"), Name: c.FormValue("name"), Description: c.FormValue("description"), Guidelines: c.FormValue("guidelines"),
 		Sensitive: checked(c, "sensitive"), ClinicianOnly: checked(c, "clinician_only"),
 		Specialties: SplitList(c.FormValue("specialties")), Moderators: SplitList(c.FormValue("moderators")), Position: pos,
+		CrisisActions: crisisForm(c),
 	}
 	values := forumFormValues(form)
 	values["position"] = c.FormValue("position")
@@ -99,7 +164,7 @@ func (h *Handlers) SaveForum(c echo.Context) error {
 	if errors.As(err, &verr) {
 		p := h.r.NewPage(c, "Forum settings")
 		p.Noindex = true
-		p.Data = forumFormData{ID: id}
+		p.Data = forumFormData{ID: id, Crisis: crisisRows()}
 		return h.r.RenderForm(c, TplAdminForumForm, p, values, verr)
 	}
 	if err != nil {

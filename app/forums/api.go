@@ -6,6 +6,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"kindred/app/safety"
 	"kindred/models"
 )
 
@@ -65,11 +66,26 @@ func (a *API) MyForums(c echo.Context) error { return a.forums(c, true) }
 
 // Forum returns one forum.
 func (a *API) Forum(c echo.Context) error {
-	_, f, err := a.h.viewerAndForum(c)
+	v, f, err := a.h.viewerAndForum(c)
 	if err != nil {
 		return err
 	}
+	if v.IsAdmin() {
+		return a.adminForumJSON(c, http.StatusOK, f)
+	}
 	return c.JSON(http.StatusOK, toForumJSON(f))
+}
+
+// adminForumJSON is the forum with its crisis mapping, for admins.
+func (a *API) adminForumJSON(c echo.Context, status int, f *ForumItem) error {
+	m, err := a.h.svc.CrisisActions(c.Request().Context(), f.ID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(status, struct {
+		forumJSON
+		CrisisActions map[string][]string `json:"crisis_actions"`
+	}{toForumJSON(f), CrisisActionsJSON(m)})
 }
 
 // CreateForum makes a forum (admins).
@@ -105,7 +121,7 @@ func (a *API) saveForum(c echo.Context, id int64) error {
 	if id == 0 {
 		status = http.StatusCreated
 	}
-	return c.JSON(status, toForumJSON(item))
+	return a.adminForumJSON(c, status, item)
 }
 
 func badJSON() error {
@@ -183,7 +199,11 @@ func (a *API) CreateThread(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return a.threadJSON(c, v, t.ID, http.StatusCreated)
+	crisis, err := a.h.svc.crisisJSON(c.Request().Context(), CrisisShown{Level: safety.ParseLevel(t.CrisisLevel), Panel: t.CrisisPanel, Told: t.CrisisTold})
+	if err != nil {
+		return err
+	}
+	return a.threadJSONWith(c, v, t.ID, http.StatusCreated, crisis)
 }
 
 type threadJSON struct {
@@ -200,15 +220,22 @@ type threadJSON struct {
 	LastPostAt         time.Time          `json:"last_post_at"`
 	Following          bool               `json:"following"`
 	Tags               []string           `json:"tags"`
+	Crisis             *CrisisJSON        `json:"crisis,omitempty"`
 }
 
 func (a *API) threadJSON(c echo.Context, v Viewer, id int64, status int) error {
+	return a.threadJSONWith(c, v, id, status, nil)
+}
+
+// threadJSONWith answers with the thread and, after a write whose crisis
+// level the forum acts on, what the author is shown (the crisis object).
+func (a *API) threadJSONWith(c echo.Context, v Viewer, id int64, status int, crisis *CrisisJSON) error {
 	tv, err := a.h.svc.Thread(c.Request().Context(), v, id)
 	if err != nil {
 		return err
 	}
 	t := tv.Thread
-	return c.JSON(status, threadJSON{ID: t.ID, Forum: tv.Forum.Slug, Title: t.Title, Anonymous: t.Anonymous, AuthorHandle: tv.AuthorHandle,
+	return c.JSON(status, threadJSON{Crisis: crisis, ID: t.ID, Forum: tv.Forum.Slug, Title: t.Title, Anonymous: t.Anonymous, AuthorHandle: tv.AuthorHandle,
 		State: t.State, Pinned: t.Pinned, ReplyCount: t.ReplyCount, HasClinicianAnswer: t.HasClinicianAnswer, CreatedAt: t.CreatedAt, LastPostAt: t.LastPostAt, Following: tv.Following, Tags: tagsOrEmpty(t.Tags)})
 }
 
@@ -288,10 +315,20 @@ func (a *API) Reply(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return a.postJSON(c, v, p.ID, http.StatusCreated)
+	crisis, err := a.h.svc.crisisJSON(c.Request().Context(), CrisisShown{Level: safety.ParseLevel(p.CrisisLevel), Panel: p.CrisisPanel, Told: p.CrisisTold})
+	if err != nil {
+		return err
+	}
+	return a.postJSONWith(c, v, p.ID, http.StatusCreated, crisis)
 }
 
 func (a *API) postJSON(c echo.Context, v Viewer, id int64, status int) error {
+	return a.postJSONWith(c, v, id, status, nil)
+}
+
+// postJSONWith answers with the post and, after a write whose crisis level
+// the forum acts on, what the author is shown (the crisis object).
+func (a *API) postJSONWith(c echo.Context, v Viewer, id int64, status int, crisis *CrisisJSON) error {
 	pc, err := a.h.svc.PostContext(c.Request().Context(), v, id)
 	if err != nil {
 		return err
@@ -305,6 +342,12 @@ func (a *API) postJSON(c echo.Context, v Viewer, id int64, status int) error {
 		return models.ErrNotFound
 	}
 	page.Posts[0].withMaps()
+	if crisis != nil {
+		return c.JSON(status, struct {
+			PostRow
+			Crisis *CrisisJSON `json:"crisis"`
+		}{page.Posts[0], crisis})
+	}
 	return c.JSON(status, page.Posts[0])
 }
 
@@ -327,10 +370,15 @@ func (a *API) EditPost(c echo.Context) error {
 	if err := c.Bind(&form); err != nil {
 		return badJSON()
 	}
-	if err := a.h.svc.EditPost(c.Request().Context(), v, pc, form); err != nil {
+	shown, err := a.h.svc.EditPost(c.Request().Context(), v, pc, form)
+	if err != nil {
 		return err
 	}
-	return a.postJSON(c, v, pc.Post.ID, http.StatusOK)
+	crisis, err := a.h.svc.crisisJSON(c.Request().Context(), shown)
+	if err != nil {
+		return err
+	}
+	return a.postJSONWith(c, v, pc.Post.ID, http.StatusOK, crisis)
 }
 
 // DeletePost deletes the caller's post.

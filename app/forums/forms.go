@@ -150,6 +150,10 @@ type ForumForm struct {
 	Specialties   []string `json:"specialties"`
 	Moderators    []string `json:"moderators"` // handles
 	Position      int      `json:"position"`
+	// CrisisActions maps "high", "medium" and "low" to what that crisis
+	// level leads to in the forum (see safety.CrisisActionNames); levels
+	// left out keep their setting.
+	CrisisActions map[string][]string `json:"crisis_actions,omitempty"`
 }
 
 // Validate trims and checks the form.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"kindred/app/safety"
 	"kindred/app/web"
 	"kindred/models"
 )
@@ -25,10 +26,11 @@ const (
 	TplProfile        = "pages/forums/profile.html"
 	TplAdminForums    = "pages/admin/forums.html"
 	TplAdminForumForm = "pages/admin/forum_form.html"
+	TplCrisis         = "pages/forums/crisis.html"
 )
 
 // Templates lists every page this package renders, checked at start-up.
-var Templates = []string{TplSearch, TplIndex, TplForum, TplNewThread, TplThread, TplEditPost, TplDeletePost, TplRevisions, TplProfile, TplAdminForums, TplAdminForumForm}
+var Templates = []string{TplSearch, TplIndex, TplForum, TplNewThread, TplThread, TplEditPost, TplDeletePost, TplRevisions, TplProfile, TplAdminForums, TplAdminForumForm, TplCrisis}
 
 // Handlers serves the forum pages.
 type Handlers struct {
@@ -257,8 +259,9 @@ func (h *Handlers) CreateThread(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if t.Crisis {
-		return web.Redirect(c, "/support?next="+url.QueryEscape("/t/"+strconv.FormatInt(t.ID, 10)))
+	if t.CrisisPanel != "" {
+		return h.renderCrisis(c, CrisisShown{Level: safety.ParseLevel(t.CrisisLevel), Panel: t.CrisisPanel, Told: t.CrisisTold}, "thread", "/t/"+strconv.FormatInt(t.ID, 10),
+			t.Visibility == models.Pending)
 	}
 	return web.Redirect(c, "/t/"+strconv.FormatInt(t.ID, 10))
 }
@@ -378,8 +381,9 @@ func (h *Handlers) Reply(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if post.Crisis {
-		return web.Redirect(c, "/support?next="+url.QueryEscape(postURL(tv.Thread.ID, post.ID)))
+	if post.CrisisPanel != "" {
+		return h.renderCrisis(c, CrisisShown{Level: safety.ParseLevel(post.CrisisLevel), Panel: post.CrisisPanel, Told: post.CrisisTold}, "reply", postURL(tv.Thread.ID, post.ID),
+			post.Visibility == models.Pending)
 	}
 	return web.Redirect(c, postURL(tv.Thread.ID, post.ID))
 }
@@ -491,13 +495,16 @@ func (h *Handlers) Edit(c echo.Context) error {
 		}
 		return h.preview(c, TplEditPost, page(), values, form.Body)
 	}
-	err = h.svc.EditPost(c.Request().Context(), v, pc, form)
+	shown, err := h.svc.EditPost(c.Request().Context(), v, pc, form)
 	var verr *models.ValidationError
 	if errors.As(err, &verr) {
 		return h.r.RenderForm(c, TplEditPost, page(), values, verr)
 	}
 	if err != nil {
 		return err
+	}
+	if shown.Panel != "" {
+		return h.renderCrisis(c, shown, "post", postURL(pc.Thread.ID, pc.Post.ID), false)
 	}
 	h.cookies.SetFlash(c, "Your changes are saved. The earlier text is kept for moderators.")
 	return web.Redirect(c, postURL(pc.Thread.ID, pc.Post.ID))
@@ -615,4 +622,33 @@ func (h *Handlers) setMute(c echo.Context, on bool) error {
 		h.cookies.SetFlash(c, "Unmuted.")
 	}
 	return web.Redirect(c, "/members/"+url.PathEscape(handle))
+}
+
+type crisisData struct {
+	Panel string
+	HTML  string // the crisis resources, sanitised by app/markdown
+	About string // thread, reply, or post (an edit)
+	Next  string
+	Told  bool
+	// Pending: the text waits for a moderator's approval (a new member).
+	Pending bool
+}
+
+// renderCrisis answers a write whose crisis level calls for it with the
+// crisis resources or a check-in, in the same response: someone who may be
+// at risk should not have to follow one more link to find help.
+func (h *Handlers) renderCrisis(c echo.Context, shown CrisisShown, about, next string, pending bool) error {
+	html, err := h.svc.CrisisResourcesHTML(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	title := "Thank you for sharing this"
+	if shown.Panel == safety.CrisisShowResources {
+		title = "Support, right now"
+	}
+	p := h.r.NewPage(c, title)
+	p.Noindex = true
+	p.Data = crisisData{Panel: shown.Panel, HTML: html, About: about, Next: next, Told: shown.Told, Pending: pending}
+	c.Response().Header().Set("Cache-Control", "private, no-store")
+	return h.r.Render(c, http.StatusOK, TplCrisis, p)
 }

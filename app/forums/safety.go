@@ -2,23 +2,119 @@ package forums
 
 import (
 	"context"
+	"fmt"
 	"strings"
+	"time"
+
+	"github.com/lib/pq"
+	"gorm.io/gorm"
 
 	"kindred/app/database"
 	"kindred/app/safety"
 	"kindred/models"
 )
 
-// TextChecker runs the watched words and the personal-data check
-// (app/moderation implements it).
+// TextChecker runs the watched words and the safety engine, and gives the
+// crisis resources authors are shown (app/moderation implements it).
 type TextChecker interface {
 	Check(ctx context.Context, text string) (safety.Result, error)
+	CrisisResources(ctx context.Context) (string, error)
 }
 
 // Reporter files Kindred's own reports inside a write's transaction
 // (app/moderation implements it).
 type Reporter interface {
 	SystemReport(ctx context.Context, tx *database.Tx, kind string, id int64, forumID *int64, reason models.ReportReason, note string) error
+	// FileCrisis acts on a text's crisis level for the moderators (reports,
+	// alerts) and records the engine's findings, never the text; textLen is
+	// the length of the text the findings' spans point into.
+	FileCrisis(ctx context.Context, tx *database.Tx, kind string, id, forumID int64, level safety.Level, actions []string, r safety.Result, textLen int) error
+}
+
+// CrisisShown is what the author of a just-written text is shown, by the
+// forum's level→action mapping: the crisis resources, a check-in, or
+// nothing (Panel "").
+type CrisisShown struct {
+	Level safety.Level
+	Panel string // safety.CrisisShowResources, safety.CrisisShowCheckIn or ""
+	Told  bool   // moderators were told (a report or an alert)
+}
+
+// CrisisActions loads a forum's level→action mapping: the admins' choice
+// per level, Kindred's defaults for the levels they left alone.
+func (s *Service) CrisisActions(ctx context.Context, forumID int64) (safety.CrisisActions, error) {
+	return crisisActions(ctx, s.db.Gorm, forumID)
+}
+
+func crisisActions(ctx context.Context, db *gorm.DB, forumID int64) (safety.CrisisActions, error) {
+	m := safety.DefaultCrisisActions()
+	var rows []struct {
+		Level   string
+		Actions string // comma-separated: action names hold no commas
+	}
+	if err := db.WithContext(ctx).Raw(`SELECT level, array_to_string(actions, ',') AS actions FROM forum_crisis_actions WHERE forum_id = ?`, forumID).Scan(&rows).Error; err != nil {
+		return nil, fmt.Errorf("forums: crisis actions: %w", err)
+	}
+	for _, r := range rows {
+		acts := []string{}
+		if r.Actions != "" {
+			acts = strings.Split(r.Actions, ",")
+		}
+		m[safety.ParseLevel(r.Level)] = acts
+	}
+	return m, nil
+}
+
+// saveCrisisActions replaces the mapping of the levels given, inside the
+// forum's save.
+func saveCrisisActions(ctx context.Context, tx *database.Tx, forumID int64, m map[string][]string, now time.Time) error {
+	for level, acts := range m {
+		if acts == nil {
+			acts = []string{}
+		}
+		if err := tx.WithContext(ctx).Exec(`INSERT INTO forum_crisis_actions (forum_id, level, actions, updated_at) VALUES (?, ?, ?, ?)
+			ON CONFLICT (forum_id, level) DO UPDATE SET actions = excluded.actions, updated_at = excluded.updated_at`,
+			forumID, level, pq.StringArray(acts), now).Error; err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// CheckCrisisActions validates a mapping sent by an admin: levels high,
+// medium and low, known actions only, each once. Errors name the field
+// crisis_<level>.
+func CheckCrisisActions(v *models.ValidationError, m map[string][]string) {
+	for level, acts := range m {
+		l := safety.ParseLevel(level)
+		if l == safety.LevelNone {
+			v.Add("crisis_actions", "Levels are high, medium and low, not “"+level+"”.")
+			continue
+		}
+		seen := map[string]bool{}
+		for _, a := range acts {
+			if !safety.ValidCrisisAction(a) {
+				v.Add("crisis_"+level, "“"+a+"” is not an action Kindred knows. Choose among: "+crisisActionList()+".")
+				break
+			}
+			if seen[a] {
+				v.Add("crisis_"+level, "“"+a+"” is listed twice.")
+				break
+			}
+			seen[a] = true
+		}
+		if seen[safety.CrisisShowResources] && seen[safety.CrisisShowCheckIn] {
+			v.Add("crisis_"+level, "Choose the crisis resources or the check-in for the author, not both.")
+		}
+	}
+}
+
+func crisisActionList() string {
+	names := make([]string, len(safety.CrisisActionNames))
+	for i, a := range safety.CrisisActionNames {
+		names[i] = a.Name
+	}
+	return strings.Join(names, ", ")
 }
 
 // SetSafety turns on the checks for new and edited posts, and holds a
@@ -59,6 +155,7 @@ func (s *Service) isNew(ctx context.Context, v Viewer) (bool, error) {
 // screened is what the checks decided about one text.
 type screened struct {
 	result    safety.Result
+	textLen   int  // bytes of the text checked: the findings' spans point into it
 	pending   bool // waits for a moderator (watched words)
 	newMember bool // waits for a moderator (a new member's first posts)
 }
@@ -80,31 +177,130 @@ func (s *Service) screen(ctx context.Context, text string, confirmPersonal bool)
 	if err := safety.Refusal(r, confirmPersonal, "Posts here are read by many people: remove it, or confirm that you want to share it."); err != nil {
 		return screened{}, err
 	}
-	return screened{result: r, pending: r.Approval}, nil
+	return screened{result: r, pending: r.Approval, textLen: len(text)}, nil
 }
 
 // afterWrite files the automatic reports a text calls for, inside the
-// write's transaction: flagged words, approval, and crisis.
-func (s *Service) afterWrite(ctx context.Context, tx *database.Tx, sc screened, kind string, id, forumID int64) error {
+// write's transaction: flagged words, approval, and what the text's crisis
+// level leads to in the forum. It returns what the author is to be shown.
+func (s *Service) afterWrite(ctx context.Context, tx *database.Tx, sc screened, kind string, id, forumID int64) (CrisisShown, error) {
+	var shown CrisisShown
 	if s.reporter == nil {
-		return nil
+		return shown, nil
 	}
 	fid := forumID
-	if sc.result.Crisis {
-		if err := s.reporter.SystemReport(ctx, tx, kind, id, &fid, models.ReasonSelfHarm, "Crisis words: the author may be at risk."); err != nil {
-			return err
+	if level := sc.result.CrisisLevel; level > safety.LevelNone {
+		m, err := crisisActions(ctx, tx.DB, forumID)
+		if err != nil {
+			return shown, err
+		}
+		shown.Level = level
+		var forModerators []string
+		for _, a := range m[level] {
+			switch a {
+			case safety.CrisisShowResources, safety.CrisisShowCheckIn:
+				if shown.Panel == "" || a == safety.CrisisShowResources {
+					shown.Panel = a
+				}
+			default:
+				forModerators = append(forModerators, a)
+				shown.Told = shown.Told || a != safety.CrisisFlag
+			}
+		}
+		if len(forModerators) > 0 || shown.Panel != "" {
+			if err := s.reporter.FileCrisis(ctx, tx, kind, id, forumID, level, forModerators, sc.result, sc.textLen); err != nil {
+				return shown, err
+			}
 		}
 	}
 	if len(sc.result.Flagged) > 0 {
 		if err := s.reporter.SystemReport(ctx, tx, kind, id, &fid, models.ReasonOther, "Watched words: "+strings.Join(sc.result.Flagged, ", ")); err != nil {
-			return err
+			return shown, err
 		}
 	}
 	switch {
 	case sc.pending:
-		return s.reporter.SystemReport(ctx, tx, kind, id, &fid, models.ReasonOther, "Waiting for approval (watched words).")
+		return shown, s.reporter.SystemReport(ctx, tx, kind, id, &fid, models.ReasonOther, "Waiting for approval (watched words).")
 	case sc.newMember:
-		return s.reporter.SystemReport(ctx, tx, kind, id, &fid, models.ReasonOther, "A new member's first posts wait for approval.")
+		return shown, s.reporter.SystemReport(ctx, tx, kind, id, &fid, models.ReasonOther, "A new member's first posts wait for approval.")
 	}
-	return nil
+	return shown, nil
+}
+
+// CrisisResourcesHTML renders the admins' crisis resources (empty without
+// the safety checks).
+func (s *Service) CrisisResourcesHTML(ctx context.Context) (string, error) {
+	if s.checker == nil {
+		return "", nil
+	}
+	text, err := s.checker.CrisisResources(ctx)
+	if err != nil {
+		return "", err
+	}
+	return s.md.Render(text)
+}
+
+// CrisisJSON is what the API answers about a write whose crisis level the
+// forum acts on: the level, what the author is shown and the resources.
+type CrisisJSON struct {
+	Level          string `json:"level"`
+	Show           string `json:"show"`            // "resources" or "check_in"
+	ModeratorsTold bool   `json:"moderators_told"` // a moderator will check in
+	Message        string `json:"message"`
+	Resources      string `json:"resources"`      // Markdown, written by the admins
+	ResourcesHTML  string `json:"resources_html"` // sanitised
+	SupportURL     string `json:"support_url"`
+}
+
+// crisisJSON builds it, or nil when the author is shown nothing.
+func (s *Service) crisisJSON(ctx context.Context, shown CrisisShown) (*CrisisJSON, error) {
+	if shown.Panel == "" || s.checker == nil {
+		return nil, nil
+	}
+	text, err := s.checker.CrisisResources(ctx)
+	if err != nil {
+		return nil, err
+	}
+	html, err := s.md.Render(text)
+	if err != nil {
+		return nil, err
+	}
+	out := &CrisisJSON{Level: shown.Level.String(), Show: "resources", ModeratorsTold: shown.Told, Resources: text, ResourcesHTML: html, SupportURL: "/support",
+		Message: "If you are in danger right now, call your local emergency number. You are not alone."}
+	if shown.Panel == safety.CrisisShowCheckIn {
+		out.Show = "check_in"
+		out.Message = "Thank you for sharing this. How are you doing right now? You do not have to go through it alone."
+	}
+	return out, nil
+}
+
+// describeCrisisActions says a mapping in one line for the audit log:
+// "high: show_resources, priority_report; low: nothing".
+func describeCrisisActions(m map[string][]string) string {
+	var parts []string
+	for _, l := range safety.CrisisLevels {
+		acts, ok := m[l.String()]
+		if !ok {
+			continue
+		}
+		what := strings.Join(acts, ", ")
+		if what == "" {
+			what = "nothing"
+		}
+		parts = append(parts, l.String()+": "+what)
+	}
+	return strings.Join(parts, "; ")
+}
+
+// CrisisActionsJSON turns a mapping into its API form, levels by name.
+func CrisisActionsJSON(m safety.CrisisActions) map[string][]string {
+	out := map[string][]string{}
+	for _, l := range safety.CrisisLevels {
+		acts := m[l]
+		if acts == nil {
+			acts = []string{}
+		}
+		out[l.String()] = acts
+	}
+	return out
 }

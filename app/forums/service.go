@@ -739,6 +739,7 @@ func (s *Service) CreateThread(ctx context.Context, v Viewer, f *models.Forum, f
 	}
 	now := s.now().UTC()
 	var t models.Thread
+	var shown CrisisShown
 	err = s.db.InTx(ctx, func(tx *database.Tx) error {
 		existing, err := claimKey(ctx, tx.DB, v.User.ID, key, "thread", now)
 		if err != nil {
@@ -767,7 +768,7 @@ func (s *Service) CreateThread(ctx context.Context, v Viewer, f *models.Forum, f
 			ForumID: f.ID, ThreadID: t.ID, PostID: p.ID, Exclude: v.User.ID}); err != nil {
 			return err
 		}
-		if err := s.afterWrite(ctx, tx, sc, models.TargetThread, t.ID, f.ID); err != nil {
+		if shown, err = s.afterWrite(ctx, tx, sc, models.TargetThread, t.ID, f.ID); err != nil {
 			return err
 		}
 		if err := indexLater(ctx, tx, t.ID); err != nil {
@@ -778,7 +779,7 @@ func (s *Service) CreateThread(ctx context.Context, v Viewer, f *models.Forum, f
 	if err != nil {
 		return nil, err
 	}
-	t.Crisis = sc.result.Crisis
+	t.Crisis, t.CrisisLevel, t.CrisisPanel, t.CrisisTold = shown.Panel != "", shown.Level.String(), shown.Panel, shown.Told
 	return &t, nil
 }
 
@@ -810,6 +811,7 @@ func (s *Service) Reply(ctx context.Context, v Viewer, tv *ThreadView, form Post
 	}
 	now := s.now().UTC()
 	var p models.Post
+	var shown CrisisShown
 	err = s.db.InTx(ctx, func(tx *database.Tx) error {
 		existing, err := claimKey(ctx, tx.DB, v.User.ID, key, "post", now)
 		if err != nil {
@@ -847,7 +849,7 @@ func (s *Service) Reply(ctx context.Context, v Viewer, tv *ThreadView, form Post
 			ForumID: tv.Forum.ID, ThreadID: t.ID, PostID: p.ID, Exclude: v.User.ID}); err != nil {
 			return err
 		}
-		if err := s.afterWrite(ctx, tx, sc, models.TargetPost, p.ID, tv.Forum.ID); err != nil {
+		if shown, err = s.afterWrite(ctx, tx, sc, models.TargetPost, p.ID, tv.Forum.ID); err != nil {
 			return err
 		}
 		if err := indexLater(ctx, tx, t.ID); err != nil {
@@ -858,7 +860,7 @@ func (s *Service) Reply(ctx context.Context, v Viewer, tv *ThreadView, form Post
 	if err != nil {
 		return nil, err
 	}
-	p.Crisis = sc.result.Crisis
+	p.Crisis, p.CrisisLevel, p.CrisisPanel, p.CrisisTold = shown.Panel != "", shown.Level.String(), shown.Panel, shown.Told
 	return &p, nil
 }
 
@@ -892,24 +894,27 @@ func (s *Service) PostContext(ctx context.Context, v Viewer, id int64) (*PostCon
 }
 
 // EditPost replaces a post's text, keeping the old text as a revision.
-// Edits by moderators of someone else's post are audited.
-func (s *Service) EditPost(ctx context.Context, v Viewer, pc *PostContext, form PostForm) error {
+// Edits by moderators of someone else's post are audited. It returns what
+// the author is to be shown about the new text's crisis level (nothing when
+// someone else edited it).
+func (s *Service) EditPost(ctx context.Context, v Viewer, pc *PostContext, form PostForm) (CrisisShown, error) {
+	var shown CrisisShown
 	if !CanEditPost(v, &pc.Forum, pc.Post.AuthorID, &pc.Post) {
-		return models.ErrForbidden
+		return shown, models.ErrForbidden
 	}
 	if err := form.Validate(); err != nil {
-		return err
+		return shown, err
 	}
 	sc, err := s.screen(ctx, form.Body, form.ConfirmPersonal)
 	if err != nil {
-		return err
+		return shown, err
 	}
 	html, err := s.md.Render(form.Body)
 	if err != nil {
-		return err
+		return shown, err
 	}
 	now := s.now().UTC()
-	return s.db.InTx(ctx, func(tx *database.Tx) error {
+	err = s.db.InTx(ctx, func(tx *database.Tx) error {
 		var p models.Post
 		if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).First(&p, pc.Post.ID).Error; err != nil {
 			return wrapNotFound(err, "post")
@@ -930,17 +935,19 @@ func (s *Service) EditPost(ctx context.Context, v Viewer, pc *PostContext, form 
 		if err := tx.Model(&models.Post{}).Where("id = ?", p.ID).Updates(cols).Error; err != nil {
 			return err
 		}
-		if err := s.afterWrite(ctx, tx, sc, models.TargetPost, p.ID, pc.Forum.ID); err != nil {
+		if shown, err = s.afterWrite(ctx, tx, sc, models.TargetPost, p.ID, pc.Forum.ID); err != nil {
 			return err
 		}
 		if err := indexLater(ctx, tx, pc.Thread.ID); err != nil {
 			return err
 		}
 		if p.AuthorID != v.User.ID {
+			shown = CrisisShown{} // the author is not the one reading the answer
 			return audit.Record(ctx, tx.DB, models.AuditEvent{ActorID: &v.User.ID, Action: "post.edit", TargetKind: "post", TargetID: &p.ID})
 		}
 		return nil
 	})
+	return shown, err
 }
 
 // SetTags replaces a thread's tags (its author or the forum's moderators;

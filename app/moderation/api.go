@@ -7,6 +7,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"kindred/app/web"
+	"kindred/models"
 )
 
 // API serves reports and moderation under /api/v1.
@@ -94,6 +95,7 @@ func (a *API) Act(c echo.Context) error {
 		ExpectOpen bool      `json:"expect_open"` // acting on open reports: 409 if another moderator resolved them
 		Until      time.Time `json:"until"`       // suspend
 		Forum      string    `json:"forum"`       // move: the forum's slug
+		Note       string    `json:"note"`        // reached_out: what the moderator did
 	}
 	if err := c.Bind(&body); err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, "The request body must be a JSON object.")
@@ -104,6 +106,8 @@ func (a *API) Act(c echo.Context) error {
 		err = a.h.svc.ActOnMember(ctx, u, kind, id, action, body.Reason, body.Until)
 	case ActMove:
 		err = a.h.svc.MoveThread(ctx, u, kind, id, body.Forum, body.Reason)
+	case ActAcknowledge, ActReachedOut, ActCloseCrisis:
+		err = a.h.svc.CrisisStep(ctx, u, kind, id, action, body.Note)
 	case "reveal":
 		handle, err := a.h.svc.Reveal(ctx, u, kind, id, body.Reason)
 		if err != nil {
@@ -131,4 +135,27 @@ type messageDecided struct {
 	ID     int64  `json:"id"`
 	Action string `json:"action"`
 	Open   bool   `json:"open"` // always false
+}
+
+// Duty says whether the caller is on duty (alerted at once about imminent
+// crisis): GET, PUT (on duty) and DELETE (off duty) /api/v1/moderation/duty.
+func (a *API) Duty(c echo.Context) error {
+	ctx, u := c.Request().Context(), web.CurrentUser(c)
+	switch c.Request().Method {
+	case http.MethodPut, http.MethodDelete:
+		if err := a.h.svc.SetOnDuty(ctx, u, c.Request().Method == http.MethodPut); err != nil {
+			return err
+		}
+	default:
+		if _, ok, err := a.h.svc.ScopeOf(ctx, u); err != nil {
+			return err
+		} else if !ok {
+			return models.ErrForbidden
+		}
+	}
+	on, err := a.h.svc.OnDuty(ctx, u)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]bool{"on_duty": on})
 }

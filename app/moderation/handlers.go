@@ -142,8 +142,9 @@ func (h *Handlers) MyReports(c echo.Context) error {
 }
 
 type queueData struct {
-	Items []QueueItem
-	Forum string
+	Items  []QueueItem
+	Forum  string
+	OnDuty bool
 }
 
 // Queue is the moderators' review queue.
@@ -163,9 +164,13 @@ func (h *Handlers) Queue(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	onDuty, err := h.svc.OnDuty(ctx, web.CurrentUser(c))
+	if err != nil {
+		return err
+	}
 	p := h.r.NewPage(c, "Review queue")
 	p.Noindex = true
-	p.Data = queueData{Items: items, Forum: slug}
+	p.Data = queueData{Items: items, Forum: slug, OnDuty: onDuty}
 	return h.r.Render(c, http.StatusOK, TplQueue, p)
 }
 
@@ -219,6 +224,8 @@ var actionDone = map[string]string{
 	ActBan:     "The member is banned and signed out everywhere.",
 	ActDismiss: "Dismissed: the content stays.", ActHide: "Hidden from everyone but moderators.", ActRestore: "Restored.",
 	ActRemove: "Removed.", ActLock: "The thread is locked.", ActUnlock: "The thread is open again.",
+	ActAcknowledge: "Acknowledged: the other moderators see that you are on it.", ActReachedOut: "Your note is saved.",
+	ActCloseCrisis: "The crisis item is closed.",
 }
 
 // Act applies a moderator's action.
@@ -234,6 +241,17 @@ func (h *Handlers) Act(c echo.Context) error {
 		err = h.svc.ActOnMember(c.Request().Context(), web.CurrentUser(c), kind, id, action, reason, until)
 	case ActMove:
 		err = h.svc.MoveThread(c.Request().Context(), web.CurrentUser(c), kind, id, c.FormValue("forum"), reason)
+	case ActAcknowledge, ActReachedOut, ActCloseCrisis:
+		if action == ActCloseCrisis && c.FormValue("confirm_close") != "1" {
+			v := models.NewValidationError()
+			v.Add("confirm_close", "Tick the box to confirm that someone has reached out and nothing more is needed now.")
+			return h.renderItem(c, http.StatusUnprocessableEntity, nil, v)
+		}
+		err = h.svc.CrisisStep(c.Request().Context(), web.CurrentUser(c), kind, id, action, c.FormValue("note"))
+		var ve *models.ValidationError
+		if errors.As(err, &ve) {
+			return h.renderItem(c, http.StatusUnprocessableEntity, map[string]string{"note": c.FormValue("note")}, err)
+		}
 	case "reveal":
 		handle, rerr := h.svc.Reveal(c.Request().Context(), web.CurrentUser(c), kind, id, c.FormValue("reveal_reason"))
 		var ve *models.ValidationError
@@ -263,6 +281,20 @@ func (h *Handlers) Act(c echo.Context) error {
 		return web.Redirect(c, "/moderation")
 	}
 	return web.Redirect(c, "/moderation/"+url.PathEscape(kind)+"/"+strconv.FormatInt(id, 10))
+}
+
+// Duty turns the moderator's immediate crisis alerts on (on=1) or off.
+func (h *Handlers) Duty(c echo.Context) error {
+	on := c.FormValue("on") == "1"
+	if err := h.svc.SetOnDuty(c.Request().Context(), web.CurrentUser(c), on); err != nil {
+		return err
+	}
+	if on {
+		h.cookies.SetFlash(c, "You are on duty: you will be alerted at once when someone may be in imminent danger.")
+	} else {
+		h.cookies.SetFlash(c, "You are off duty: urgent items still wait in the queue, but you are not alerted at once.")
+	}
+	return web.Redirect(c, "/moderation")
 }
 
 // closesMessage reports whether, after action (which returned err), a

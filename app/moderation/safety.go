@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"strings"
 
-	"gorm.io/gorm"
-
 	"kindred/app/audit"
 	"kindred/app/database"
 	"kindred/app/safety"
@@ -30,31 +28,14 @@ func (s *Service) Check(ctx context.Context, text string) (safety.Result, error)
 }
 
 // SystemReport files a report by Kindred itself inside the write's
-// transaction: a flagged word, content waiting for approval, or a crisis
-// (self-harm, at the top of the queue, with a notification to the
-// moderators who can act on it). System reports never hide content.
+// transaction: a flagged word or content waiting for approval (crisis
+// language goes through FileCrisis). System reports never hide content.
 func (s *Service) SystemReport(ctx context.Context, tx *database.Tx, kind string, id int64, forumID *int64, reason models.ReportReason, note string) error {
 	r := &models.Report{TargetKind: kind, TargetID: id, ForumID: forumID, Reason: reason, Note: note, Weight: 0, Status: models.ReportOpen, CreatedAt: s.now().UTC()}
 	if err := tx.Omit("ID", "ReporterID").Create(r).Error; err != nil {
 		return fmt.Errorf("moderation: system report: %w", err)
 	}
-	if reason != models.ReasonSelfHarm {
-		return nil
-	}
-	return s.notifyModerators(ctx, tx.DB, forumID, r.ID)
-}
-
-// notifyModerators alerts global moderators, admins and the forum's own
-// moderators.
-func (s *Service) notifyModerators(ctx context.Context, tx *gorm.DB, forumID *int64, reportID int64) error {
-	var fid int64
-	if forumID != nil {
-		fid = *forumID
-	}
-	return tx.WithContext(ctx).Exec(`INSERT INTO notifications (user_id, kind, report_id, created_at)
-		SELECT id, ?, ?, ? FROM users WHERE status = 'active' AND (role IN ('moderator', 'admin')
-		   OR id IN (SELECT user_id FROM forum_moderators WHERE forum_id = ?))`,
-		models.NotifyReportUrgent, reportID, s.now().UTC(), fid).Error
+	return nil
 }
 
 // SaveWord adds a watched word (admins).

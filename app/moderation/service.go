@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"html/template"
 	"log/slog"
 	"strings"
 	"time"
@@ -28,6 +29,11 @@ type Options struct {
 	// HideThreshold is the open-report weight at which content is hidden
 	// until a moderator decides.
 	HideThreshold float64
+	// AckWithin is how long a crisis item may wait for a moderator's
+	// acknowledgement before admins are alerted.
+	AckWithin time.Duration
+	// Mail sends alert e-mails (SMTP is configured).
+	Mail bool
 }
 
 // Service implements reports and moderation.
@@ -45,6 +51,9 @@ type Service struct {
 func New(db *database.DB, now func() time.Time, n Notifier, log *slog.Logger, opts Options) *Service {
 	if opts.HideThreshold <= 0 {
 		opts.HideThreshold = 3
+	}
+	if opts.AckWithin <= 0 {
+		opts.AckWithin = 15 * time.Minute
 	}
 	return &Service{db: db, now: now, notifier: n, log: log, opts: opts}
 }
@@ -301,10 +310,17 @@ type QueueItem struct {
 	Reasons   string    `json:"reasons"`
 	Oldest    time.Time `json:"oldest"`
 	Title     string    `json:"title,omitempty"`
+	// Priority 2: someone may be in imminent danger (top of the queue).
+	Priority int `json:"priority"`
+	// CrisisOpen counts the open crisis follow-ups; AwaitingAck those
+	// nobody acknowledged yet.
+	CrisisOpen  int `json:"crisis_open"`
+	AwaitingAck int `json:"awaiting_acknowledgement"`
 }
 
-// Queue lists open reports grouped by target for a moderator: self-harm
-// first, then weight, then age. forumID narrows it to one forum.
+// Queue lists open reports grouped by target for a moderator: imminent
+// danger first, then self-harm, then weight, then age. forumID narrows it
+// to one forum.
 func (s *Service) Queue(ctx context.Context, u *models.User, forumID int64) ([]QueueItem, error) {
 	sc, ok, err := s.ScopeOf(ctx, u)
 	if err != nil {
@@ -315,8 +331,10 @@ func (s *Service) Queue(ctx context.Context, u *models.User, forumID int64) ([]Q
 	}
 	q := `SELECT r.target_kind AS kind, r.target_id AS id, coalesce(f.slug, '') AS forum_slug, count(*) AS reports, sum(r.weight) AS weight,
 		bool_or(r.reason = 'self_harm') AS self_harm, string_agg(DISTINCT r.reason, ', ') AS reasons, min(r.created_at) AS oldest,
-		coalesce(max(t.title), max(pt.title), '') AS title
+		coalesce(max(t.title), max(pt.title), '') AS title, max(r.priority) AS priority,
+		count(cf.report_id) AS crisis_open, count(cf.report_id) FILTER (WHERE cf.acknowledged_at IS NULL) AS awaiting_ack
 		FROM reports r LEFT JOIN forums f ON f.id = r.forum_id
+		LEFT JOIN crisis_followups cf ON cf.report_id = r.id AND cf.closed_at IS NULL
 		LEFT JOIN threads t ON r.target_kind = 'thread' AND t.id = r.target_id
 		LEFT JOIN posts p ON r.target_kind = 'post' AND p.id = r.target_id LEFT JOIN threads pt ON pt.id = p.thread_id
 		WHERE r.status = 'open'`
@@ -333,7 +351,7 @@ func (s *Service) Queue(ctx context.Context, u *models.User, forumID int64) ([]Q
 		q += ` AND r.forum_id = ?`
 		args = append(args, forumID)
 	}
-	q += ` GROUP BY r.target_kind, r.target_id, f.slug ORDER BY bool_or(r.reason = 'self_harm') DESC, sum(r.weight) DESC, min(r.created_at) LIMIT 200`
+	q += ` GROUP BY r.target_kind, r.target_id, f.slug ORDER BY max(r.priority) DESC, bool_or(r.reason = 'self_harm') DESC, sum(r.weight) DESC, min(r.created_at) LIMIT 200`
 	var out []QueueItem
 	err = s.db.Gorm.WithContext(ctx).Raw(q, args...).Scan(&out).Error
 	return out, err
@@ -353,6 +371,33 @@ type Item struct {
 	Admin     bool              `json:"-"` // the moderator may reveal anonymous authors
 	Revealed  string            `json:"revealed_author,omitempty"`
 	Forums    []ForumChoice     `json:"-"` // where a thread can move
+	// Crisis lists the target's crisis follow-ups, newest first.
+	Crisis []FollowupView `json:"crisis,omitempty"`
+	// Findings are what the safety engine found (never the text), and
+	// Evidence highlights the latest ones in the text as it is now.
+	Findings []FindingView `json:"findings,omitempty"`
+	Evidence template.HTML `json:"evidence_html,omitempty"`
+}
+
+// CrisisOpen reports whether a crisis follow-up still waits.
+func (it *Item) CrisisOpen() bool {
+	for _, f := range it.Crisis {
+		if f.Open() {
+			return true
+		}
+	}
+	return false
+}
+
+// AwaitingAck reports whether an open crisis follow-up waits for its
+// acknowledgement.
+func (it *Item) AwaitingAck() bool {
+	for _, f := range it.Crisis {
+		if f.Open() && f.AcknowledgedAt == nil {
+			return true
+		}
+	}
+	return false
 }
 
 // ForumChoice is a forum a thread may move to.
@@ -457,6 +502,13 @@ func (s *Service) item(ctx context.Context, tx *gorm.DB, u *models.User, sc Scop
 	}
 	if err := db.Raw(`SELECT a.action, coalesce(m.handle, '') AS moderator, a.reason, a.outcome, a.created_at FROM moderation_actions a
 		LEFT JOIN users m ON m.id = a.moderator_id WHERE a.target_kind = ? AND a.target_id = ? ORDER BY a.id`, kind, id).Scan(&it.Actions).Error; err != nil {
+		return nil, err
+	}
+	var err error
+	if it.Crisis, err = followups(ctx, tx, kind, id); err != nil {
+		return nil, err
+	}
+	if it.Findings, it.Evidence, err = s.evidence(ctx, tx, t); err != nil {
 		return nil, err
 	}
 	if !t.Anonymous {

@@ -84,6 +84,9 @@ func (h *Handlers) Open(c echo.Context) error {
 	if c.FormValue("report") != "" {
 		to = "/my/reports"
 	}
+	if c.FormValue("to") == "moderation" {
+		to = "/moderation"
+	}
 	if qid, err := strconv.ParseInt(c.FormValue("question"), 10, 64); err == nil && qid > 0 {
 		to = "/questions/" + strconv.FormatInt(qid, 10)
 		// Offers and the pool move on: the clinician's dashboard says so

@@ -97,6 +97,9 @@ type Result struct {
 	CrisisLevel Level
 	// Findings are the engine's, for the record (never the text).
 	Findings []Finding
+	// CrisisWords are the admins' watched crisis words found (an override:
+	// they count as high whatever the engine says).
+	CrisisWords []string
 }
 
 // Check runs the watched words and the personal-data check over text.
@@ -112,6 +115,7 @@ func Check(text string, words []Word) Result {
 			r.Flagged = append(r.Flagged, h.Pattern)
 		case ActionCrisis:
 			r.Crisis, r.CrisisLevel = true, LevelHigh
+			r.CrisisWords = append(r.CrisisWords, h.Pattern)
 		}
 	}
 	rep := Analyze(text)
@@ -146,4 +150,65 @@ func Refusal(r Result, confirmPersonal bool, why string) error {
 		return v
 	}
 	return nil
+}
+
+// What a crisis level can lead to in a forum (admins choose per forum and
+// level; app/forums stores the choice).
+const (
+	CrisisShowResources  = "show_resources"  // the crisis resources, in the response to the author
+	CrisisShowCheckIn    = "show_check_in"   // a gentler check-in panel with the resources
+	CrisisReport         = "report"          // a self-harm report, above ordinary reports
+	CrisisPriorityReport = "priority_report" // a self-harm report at the very top of the queue
+	CrisisAlertOnDuty    = "alert_on_duty"   // moderators on duty alerted at once (in-app and e-mail)
+	CrisisFlag           = "flag"            // a low-priority report, for a look when there is time
+)
+
+// CrisisActionNames lists the actions in the order admins see them, with
+// their labels.
+var CrisisActionNames = []struct{ Name, Label string }{
+	{CrisisShowResources, "Show the crisis resources to the author"},
+	{CrisisShowCheckIn, "Show the author a gentle check-in with the resources"},
+	{CrisisPriorityReport, "Report at the very top of the queue"},
+	{CrisisReport, "Report to moderators (above ordinary reports)"},
+	{CrisisAlertOnDuty, "Alert moderators on duty at once"},
+	{CrisisFlag, "Flag for moderators (low priority)"},
+}
+
+// CrisisLevels are the levels a forum maps, highest first.
+var CrisisLevels = []Level{LevelHigh, LevelMedium, LevelLow}
+
+// CrisisActions maps a crisis level to what it leads to.
+type CrisisActions map[Level][]string
+
+// DefaultCrisisActions is what a forum does unless an admin changed it:
+// high (imminent) shows the resources, files a report at the top of the
+// queue and alerts moderators on duty; medium (ideation without a plan,
+// self-harm) shows a check-in and files a report; low (mentions,
+// awareness, grief) does nothing.
+func DefaultCrisisActions() CrisisActions {
+	return CrisisActions{
+		LevelHigh:   {CrisisShowResources, CrisisPriorityReport, CrisisAlertOnDuty},
+		LevelMedium: {CrisisShowCheckIn, CrisisReport},
+		LevelLow:    {},
+	}
+}
+
+// ValidCrisisAction reports whether name is one of the actions.
+func ValidCrisisAction(name string) bool {
+	for _, a := range CrisisActionNames {
+		if a.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// Has reports whether level l leads to action a.
+func (m CrisisActions) Has(l Level, a string) bool {
+	for _, x := range m[l] {
+		if x == a {
+			return true
+		}
+	}
+	return false
 }

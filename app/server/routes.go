@@ -135,6 +135,7 @@ func routes(e *echo.Echo, a *App, r *web.Renderer, st *web.Static, cookies web.C
 	b.POST("/moderation/appeals/:id/decide", mh.DecideAppeal, web.RequireUser)
 	// Moderators: the service checks each one's scope (403 outside it).
 	b.GET("/moderation", mh.Queue, web.RequireUser)
+	b.POST("/moderation/duty", mh.Duty, web.RequireUser)
 	b.GET("/moderation/:kind/:id", mh.Item, web.RequireUser)
 	b.POST("/moderation/:kind/:id/:action", mh.Act, web.RequireUser)
 	b.GET("/notifications", nh.Page, web.RequireUser)
@@ -269,6 +270,9 @@ func routes(e *echo.Echo, a *App, r *web.Renderer, st *web.Static, cookies web.C
 	v1.POST("/reports", mapi.Report, me)
 	v1.GET("/me/reports", mapi.MyReports, me)
 	v1.GET("/moderation/queue", mapi.Queue, me)
+	v1.GET("/moderation/duty", mapi.Duty, me)
+	v1.PUT("/moderation/duty", mapi.Duty, me)
+	v1.DELETE("/moderation/duty", mapi.Duty, me)
 	v1.GET("/moderation/items/:kind/:id", mapi.Item, me)
 	v1.POST("/moderation/items/:kind/:id/:action", mapi.Act, me)
 	v1.GET("/notifications", nh.APIList, me)

@@ -60,9 +60,8 @@ func TestCanadianAndFrenchPersonalData(t *testing.T) {
 
 // TestCrisisLanguageWithoutWatchedWords: the safety engine recognises
 // crisis language no watched word names, in a post and a reply: the author
-// is sent to the crisis resources, the post is published with a self-harm
-// report at the top of the queue and moderators alerted; grief, idioms and
-// negation pass without any of it.
+// is shown a check-in with the crisis resources, the post is published with
+// a self-harm report; grief, idioms and negation pass without any of it.
 func TestCrisisLanguageWithoutWatchedWords(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, harnessOpts{})
@@ -73,17 +72,16 @@ func TestCrisisLanguageWithoutWatchedWords(t *testing.T) {
 	b := h.member("tired_carer")
 	b.get("/f/caregivers/new")
 	r := b.post("/f/caregivers/threads", url.Values{"title": {"Six years of this"}, "body": {"Honestly everyone would be better off without me. I've started saving my mum's morphine."}})
-	if r.StatusCode != http.StatusSeeOther || !strings.HasPrefix(r.Header.Get("Location"), "/support?next=") {
+	// Ideation without a plan (medium): a check-in with the resources, in
+	// the same response, and a report; nobody is paged.
+	if r.StatusCode != http.StatusOK || !strings.Contains(r.body, "How are you doing right now?") || !strings.Contains(r.body, "call your local emergency number") {
 		t.Fatalf("crisis post: %d %s", r.StatusCode, r.Header.Get("Location"))
-	}
-	if !strings.Contains(b.get(r.Header.Get("Location")).body, "call your local emergency number") {
-		t.Error("no crisis resources")
 	}
 	if n := countWhere(t, h, `SELECT count(*) FROM reports WHERE reason = 'self_harm' AND reporter_id IS NULL`); n != 1 {
 		t.Errorf("%d self-harm reports", n)
 	}
-	if notifCount(t, h, "mod_ivy", models.NotifyReportUrgent) != 1 {
-		t.Error("moderator not alerted")
+	if notifCount(t, h, "mod_ivy", models.NotifyReportUrgent) != 0 {
+		t.Error("a medium finding paged the moderator")
 	}
 	th := h.thread("mod_ivy", f, "Weekly check-in", "How is everyone?", false)
 	for _, calm := range []string{

@@ -160,7 +160,10 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 	// A clinician whose verification ends loses their questions in the same
 	// transaction.
 	clinSvc.OnVerificationEnded(qSvc)
-	modSvc := moderation.New(d.DB, d.Now, inApp, d.Log, moderation.Options{HideThreshold: cfg.ReportHideThreshold})
+	modSvc := moderation.New(d.DB, d.Now, inApp, d.Log, moderation.Options{HideThreshold: cfg.ReportHideThreshold,
+		AckWithin: cfg.CrisisAck, Mail: cfg.SMTP.Host != ""})
+	river.AddWorker(workers, &moderation.AlertEmailWorker{Svc: modSvc, Mailer: d.Mailer, BaseURL: base})
+	river.AddWorker(workers, &moderation.SweepWorker{Svc: modSvc})
 	forumSvc.SetSafety(modSvc, modSvc, cfg.NewMemberApprovals)
 	searchClient := search.New(cfg.MeiliURL, cfg.MeiliAPIKey, cfg.MeiliPrefix)
 	synonyms := search.NewSynonyms(d.DB)
@@ -189,6 +192,8 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 			river.NewPeriodicJob(river.PeriodicInterval(10*time.Minute), func() (river.JobArgs, *river.InsertOpts) { return clinicians.SweepArgs{}, nil }, &river.PeriodicJobOpts{RunOnStart: true}),
 			// Private questions: deadlines, reminders, auto-close, the pool and wait alerts.
 			river.NewPeriodicJob(river.PeriodicInterval(time.Minute), func() (river.JobArgs, *river.InsertOpts) { return questions.SweepArgs{}, nil }, &river.PeriodicJobOpts{RunOnStart: true}),
+			// Crisis items nobody acknowledged in time: the admins are alerted, once each.
+			river.NewPeriodicJob(river.PeriodicInterval(time.Minute), func() (river.JobArgs, *river.InsertOpts) { return moderation.SweepArgs{}, nil }, &river.PeriodicJobOpts{RunOnStart: true}),
 			// The search index's settings, at every start (retried while
 			// Meilisearch is away) and every six hours: applying them is idempotent.
 			river.NewPeriodicJob(river.PeriodicInterval(6*time.Hour), func() (river.JobArgs, *river.InsertOpts) { return models.SearchSettingsArgs{}, nil }, &river.PeriodicJobOpts{RunOnStart: true}),
