@@ -129,6 +129,8 @@ type ruleSet struct {
 	// length instead of once per prefix.
 	byPrefix map[int]map[string][]prefixRule
 	lengths  []int
+	lex      *lexicon
+	req      [][][]int32 // per rule: the words it needs past its first
 }
 
 type prefixRule struct {
@@ -155,8 +157,13 @@ func newRuleSet(rules []rule) *ruleSet {
 				l := langIndex(r.lang)
 				rs.byWord[l][a.word] = append(rs.byWord[l][a.word], i)
 			default:
+				// A word equal to the alternative has its stem too, so
+				// the stem index is enough (short words are not stemmed
+				// in texts, so they keep a word entry).
 				l := langIndex(r.lang)
-				rs.byWord[l][a.word] = append(rs.byWord[l][a.word], i)
+				if len(a.word) <= 2 {
+					rs.byWord[l][a.word] = append(rs.byWord[l][a.word], i)
+				}
 				rs.byStem[l][a.stem] = append(rs.byStem[l][a.stem], i)
 			}
 		}
@@ -171,7 +178,89 @@ func newRuleSet(rules []rule) *ruleSet {
 		rs.byPrefix[n][p.prefix] = append(rs.byPrefix[n][p.prefix], p)
 	}
 	sort.Ints(rs.lengths)
+	rs.buildLexicon()
 	return rs
+}
+
+// The lexicon numbers every word and stem the rules need, so that a
+// sentence can say in a bitset which of them it holds, and a rule that
+// needs a word the sentence lacks is never tried.
+type lexicon struct {
+	words [2]map[string]int32 // exact words, per language
+	stems [2]map[string]int32
+	n     int
+}
+
+func (rs *ruleSet) buildLexicon() {
+	lx := &lexicon{words: [2]map[string]int32{{}, {}}, stems: [2]map[string]int32{{}, {}}}
+	id := func(m map[string]int32, k string) int32 {
+		if x, ok := m[k]; ok {
+			return x
+		}
+		m[k] = int32(lx.n)
+		lx.n++
+		return m[k]
+	}
+	rs.req = make([][][]int32, len(rs.rules))
+	for ri, r := range rs.rules {
+		l := langIndex(r.lang)
+	elems:
+		for ei, e := range r.p.elems {
+			if ei == 0 || e.optional || e.gap > 0 || e.any {
+				continue
+			}
+			var ids []int32
+			for _, a := range e.alts {
+				if len(a.seq) > 0 {
+					a = a.seq[0]
+				}
+				switch {
+				case a.prefix:
+					continue elems // cannot tell from the lexicon: no requirement
+				case a.exact || len(a.word) <= 2:
+					ids = append(ids, id(lx.words[l], a.word))
+				default:
+					ids = append(ids, id(lx.stems[l], a.stem))
+				}
+			}
+			rs.req[ri] = append(rs.req[ri], ids)
+		}
+	}
+	rs.lex = lx
+}
+
+// present fills bits with the lexicon entries of tokens [from, to).
+func (v *view) present(lx *lexicon, langs []string, from, to int, bits []uint64) {
+	clear(bits)
+	for i := from; i < to; i++ {
+		w := v.toks[i].word
+		for _, lang := range langs {
+			l := langIndex(lang)
+			if x, ok := lx.words[l][w]; ok {
+				bits[x>>6] |= 1 << (x & 63)
+			}
+			if x, ok := lx.stems[l][v.stem(i, lang)]; ok {
+				bits[x>>6] |= 1 << (x & 63)
+			}
+		}
+	}
+}
+
+// possible: every word the rule needs is in the sentence.
+func possible(req [][]int32, bits []uint64) bool {
+	for _, ids := range req {
+		ok := false
+		for _, x := range ids {
+			if bits[x>>6]&(1<<(x&63)) != 0 {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			return false
+		}
+	}
+	return true
 }
 
 // matchRules runs the rules of the text's language (both languages when
@@ -190,13 +279,15 @@ func matchRules(v *view, rs *ruleSet) []hit {
 	}
 	// done[rule] is the sentence (plus one) where the rule already hit.
 	done := make([]int32, len(rs.rules))
+	bits := make([]uint64, rs.lex.n/64+1)
 	for si, sr := range v.sentences() {
+		v.present(rs.lex, langs, sr[0], sr[1], bits)
 		try := func(ri, at int) {
 			if done[ri] == int32(si+1) {
 				return
 			}
 			r := &rs.rules[ri]
-			if !use(r.lang) {
+			if !use(r.lang) || !possible(rs.req[ri], bits) {
 				return
 			}
 			if end, ok := v.matchAt(r.p.elems, r.lang, at, sr[1]); ok {
