@@ -186,7 +186,7 @@ func crisis(v *view) []Finding {
 	for _, f := range v.readSignals(crisisSignals) {
 		found = mergeFinding(found, f)
 	}
-	return append(found, softCrisis(v, found)...)
+	return found
 }
 
 func crisisRulesFound(v *view) []Finding {
@@ -291,59 +291,6 @@ func (v *view) firstPersonPresent(h hit) bool {
 	}
 	_, ok := v.any(first, h.r.lang, h.sentence[0], h.sentence[1])
 	return ok && !h.r.mention
-}
-
-// The soft net catches what the phrases miss: in one sentence, the writer
-// speaking of themselves now, a word of death, self-harm or its means, and
-// a word of wanting, hopelessness or time — with no idiom, negation,
-// other person, past or awareness context around it.
-var (
-	softDeathEN = words("en", "die", "dying", "=dead", "death", "kill", "suicid*", "=unalive", "overdos*", "=exist", "=existing", "disappear", "=gone", "pills", "tablets", "=rope", "noose", "bridge",
-		"=goodbye", "=forever", "=harm", "=gun", "=blade", "=razor")
-	softCueEN = words("en", "=want", "=wish", "=plan", "=planning", "=ready", "=tonight", "=anymore", "hopeless", "pointless", "=burden",
-		"=tired", "=easier", "=urge", "=urges", "=thoughts")
-	softDeathFR = words("fr", "mourir", "=mort", "=morte", "crever", "tuer", "suicid*", "disparaitre", "exister", "pilules", "cachets", "comprimes", "corde",
-		"=adieu", "=lame", "=rasoir", "=arme")
-	softCueFR = words("fr", "=veux", "=voudrais", "=aimerais", "=envie", "=plan", "=pret", "=prete", "=soir", "=marre", "=fardeau",
-		"=fatigue", "=fatiguee", "=pensees", "=idees")
-)
-
-func softCrisis(v *view, already []Finding) []Finding {
-	for _, f := range already {
-		if f.Level >= LevelMedium {
-			return nil
-		}
-	}
-	en, fr := languageScores(v.toks)
-	lang, death, cue, idioms, lower := "en", softDeathEN, softCueEN, idiomEN, lowerEN
-	if fr > en {
-		lang, death, cue, idioms, lower = "fr", softDeathFR, softCueFR, idiomFR, lowerFR
-	}
-	first := firstEN
-	if lang == "fr" {
-		first = firstFR
-	}
-	soft := &rule{id: "crisis." + lang + ".soft", lang: lang, category: "active_ideation", level: LevelMedium}
-	for _, sr := range sentences(v.toks) {
-		d, ok := v.any(death, lang, sr[0], sr[1])
-		if !ok {
-			continue
-		}
-		if _, ok := v.any(cue, lang, sr[0], sr[1]); !ok {
-			continue
-		}
-		if _, ok := v.any(first, lang, sr[0], sr[1]); !ok {
-			continue
-		}
-		h := hit{r: soft, from: d, to: d + 1, sentence: sr, level: LevelMedium}
-		if v.overlapsPattern(h, idioms) || v.negated(h) || v.aboutSomeoneElse(h, false) || v.inThePast(h) || v.sentenceHas(h, lower) ||
-			v.sentenceHas(h, asked) || v.sentenceHas(h, accident) {
-			continue
-		}
-		return []Finding{{Detector: DetectorCrisis, Category: "active_ideation", Level: LevelMedium, Spans: []Span{v.spanOf(sr[0], sr[1])}, Rule: soft.id,
-			Context: "words of death and of wanting or hopelessness together"}}
-	}
-	return nil
 }
 
 var lied = patterns("en", "was a lie", "i lied", "=lying", "not true")

@@ -102,7 +102,7 @@ func (r Report) Of(detector string) []Finding {
 // deterministic: no network, no state, the same answer every time.
 func Analyze(text string) Report {
 	v := newTextView(text)
-	r := Report{Version: Version, Lang: language(v.toks)}
+	r := Report{Version: Version, Lang: v.language()}
 	r.Findings = append(r.Findings, crisis(v)...)
 	r.Findings = append(r.Findings, urgent(v)...)
 	r.Findings = append(r.Findings, personal(text)...)

@@ -143,6 +143,7 @@ type view struct {
 	en0, fr0 int
 	sents    [][2]int
 	memo     map[textKey]bool
+	glucose  []int
 }
 
 func newView(toks []token) *view {

@@ -106,8 +106,22 @@ func personal(text string) []Finding {
 		taken = append(taken, Span{start, end})
 	}
 	lowerAll := strings.ToLower(text)
+	present := map[string]bool{} // keyword → in the text (each looked for once)
+	anyKey := func(keys []string) bool {
+		for _, k := range keys {
+			in, ok := present[k]
+			if !ok {
+				in = strings.Contains(lowerAll, k)
+				present[k] = in
+			}
+			if in {
+				return true
+			}
+		}
+		return false
+	}
 	for _, r := range personalRules {
-		if len(r.keys) > 0 && !containsAny(lowerAll, r.keys) {
+		if len(r.keys) > 0 && !anyKey(r.keys) {
 			continue // none of its keywords anywhere
 		}
 		for _, c := range chunks {

@@ -606,6 +606,15 @@ func (v *view) languages() []string {
 	return v.langs
 }
 
+// language is "fr" when the text reads as French, else "en".
+func (v *view) language() string {
+	v.languages()
+	if v.fr0 > v.en0 {
+		return "fr"
+	}
+	return "en"
+}
+
 // sentences are the token ranges of the text's sentences (worked out
 // once).
 func (v *view) sentences() [][2]int {

@@ -85,6 +85,17 @@ func unrepeat(s string) string {
 	if len(s) < 3 {
 		return s
 	}
+	// Most words have no run of three: leave them as they are.
+	triple := false
+	for i := 2; i < len(s); i++ {
+		if s[i] == s[i-1] && s[i] == s[i-2] {
+			triple = true
+			break
+		}
+	}
+	if !triple && isASCII(s) {
+		return s
+	}
 	var b strings.Builder
 	var last rune
 	run := 0
@@ -125,7 +136,7 @@ func sentenceEnd(r rune) bool {
 // tokenize splits text into normalised tokens with their spans and
 // sentences.
 func tokenize(text string) []token {
-	var out []token
+	out := make([]token, 0, len(text)/5+4)
 	sentence := 0
 	i := 0
 	for i < len(text) {
@@ -211,7 +222,7 @@ func appendWord(out []token, raw string, start, end, sentence int) []token {
 	}
 	// Apostrophes: French elision (j'ai → je ai) and English tails
 	// (don't → do not, I'm → I am).
-	if od := strings.Map(dropApostrophe, w); od != w && (od == "odd" || od == "oded" || od == "ods") {
+	if strings.ContainsAny(w, "'’‘ʼ") && (strings.Map(dropApostrophe, w) == "odd" || strings.Map(dropApostrophe, w) == "oded" || strings.Map(dropApostrophe, w) == "ods") {
 		return append(out, token{word: "overdosed", start: start, end: end, sentence: sentence})
 	}
 	if idx := strings.IndexFunc(w, isApostrophe); idx > 0 {
@@ -309,16 +320,6 @@ func sentences(toks []token) [][2]int {
 	return out
 }
 
-// language tells English from French by their most common words; "en"
-// when it cannot tell.
-func language(toks []token) string {
-	en, fr := languageScores(toks)
-	if fr > en {
-		return "fr"
-	}
-	return "en"
-}
-
 // languageScores counts the common English and French words of a text.
 func languageScores(toks []token) (en, fr int) {
 	for _, t := range toks {
@@ -341,4 +342,13 @@ func set(words ...string) map[string]bool {
 		m[w] = true
 	}
 	return m
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }

@@ -191,9 +191,9 @@ var (
 // or another sign in the same sentence.
 func (v *view) glucoseValues() []hit {
 	var out []hit
-	for _, sr := range sentences(v.toks) {
-		g, ok := v.any(glucoseWords, "", sr[0], sr[1])
-		if !ok {
+	for si, sr := range v.sentences() {
+		g := v.glucoseAt(si)
+		if g < 0 {
 			continue
 		}
 		if _, ok := v.any(confusedWords, "", sr[0], sr[1]); !ok {
@@ -231,3 +231,19 @@ func (v *view) generalQuestion(h hit) bool {
 }
 
 var peopleFR = words("fr", "=je", "=me", "=moi", "=mon", "=ma", "=mes", "=il", "=elle", "=son", "=sa", "=ses", "=mari", "=femme", "=fils", "=fille", "=bebe", "=pere", "=mere")
+
+// glucoseAt is where sentence si first names a glucose reading, or -1
+// (worked out once per text).
+func (v *view) glucoseAt(si int) int {
+	if v.glucose == nil {
+		sents := v.sentences()
+		v.glucose = make([]int, len(sents))
+		for i, sr := range sents {
+			v.glucose[i] = -1
+			if g, ok := v.any(glucoseWords, "", sr[0], sr[1]); ok {
+				v.glucose[i] = g
+			}
+		}
+	}
+	return v.glucose[si]
+}

@@ -381,8 +381,8 @@ var lowSugarRule = &rule{id: "usignal.low_sugar.value", lang: "en", category: "l
 func lowSugarValues(v *view) []hit {
 	var out []hit
 	for si, sr := range v.sentences() {
-		g, ok := v.any(glucoseWords, "", sr[0], sr[1])
-		if !ok {
+		g := v.glucoseAt(si)
+		if g < 0 {
 			continue
 		}
 		for i := max(sr[0], g-4); i < min(sr[1], g+6); i++ {
