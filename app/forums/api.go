@@ -183,7 +183,11 @@ func (a *API) CreateThread(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return a.threadJSON(c, v, t.ID, http.StatusCreated)
+	urgent, err := a.h.svc.Urgent(c.Request().Context(), urgentText(form.Title, form.Body))
+	if err != nil {
+		return err
+	}
+	return a.threadJSON(c, v, t.ID, http.StatusCreated, urgent)
 }
 
 type threadJSON struct {
@@ -200,16 +204,19 @@ type threadJSON struct {
 	LastPostAt         time.Time          `json:"last_post_at"`
 	Following          bool               `json:"following"`
 	Tags               []string           `json:"tags"`
+	// Urgent is the emergency guidance for the author of a new thread
+	// describing urgent symptoms (urgent.go); clients show it first.
+	Urgent *UrgentNotice `json:"urgent,omitempty"`
 }
 
-func (a *API) threadJSON(c echo.Context, v Viewer, id int64, status int) error {
+func (a *API) threadJSON(c echo.Context, v Viewer, id int64, status int, urgent *UrgentNotice) error {
 	tv, err := a.h.svc.Thread(c.Request().Context(), v, id)
 	if err != nil {
 		return err
 	}
 	t := tv.Thread
 	return c.JSON(status, threadJSON{ID: t.ID, Forum: tv.Forum.Slug, Title: t.Title, Anonymous: t.Anonymous, AuthorHandle: tv.AuthorHandle,
-		State: t.State, Pinned: t.Pinned, ReplyCount: t.ReplyCount, HasClinicianAnswer: t.HasClinicianAnswer, CreatedAt: t.CreatedAt, LastPostAt: t.LastPostAt, Following: tv.Following, Tags: tagsOrEmpty(t.Tags)})
+		State: t.State, Pinned: t.Pinned, ReplyCount: t.ReplyCount, HasClinicianAnswer: t.HasClinicianAnswer, CreatedAt: t.CreatedAt, LastPostAt: t.LastPostAt, Following: tv.Following, Tags: tagsOrEmpty(t.Tags), Urgent: urgent})
 }
 
 func tagsOrEmpty(t []string) []string {
@@ -239,7 +246,7 @@ func (a *API) SetTags(c echo.Context) error {
 	if _, err := a.h.svc.SetTags(ctx, v, tv, body.Tags); err != nil {
 		return err
 	}
-	return a.threadJSON(c, v, id, http.StatusOK)
+	return a.threadJSON(c, v, id, http.StatusOK, nil)
 }
 
 // Thread returns one thread.
@@ -248,7 +255,7 @@ func (a *API) Thread(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return a.threadJSON(c, v, id, http.StatusOK)
+	return a.threadJSON(c, v, id, http.StatusOK, nil)
 }
 
 // Posts returns a page of a thread's posts (?after= or ?before=).
@@ -288,10 +295,14 @@ func (a *API) Reply(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return a.postJSON(c, v, p.ID, http.StatusCreated)
+	urgent, err := a.h.svc.Urgent(c.Request().Context(), form.Body)
+	if err != nil {
+		return err
+	}
+	return a.postJSON(c, v, p.ID, http.StatusCreated, urgent)
 }
 
-func (a *API) postJSON(c echo.Context, v Viewer, id int64, status int) error {
+func (a *API) postJSON(c echo.Context, v Viewer, id int64, status int, urgent *UrgentNotice) error {
 	pc, err := a.h.svc.PostContext(c.Request().Context(), v, id)
 	if err != nil {
 		return err
@@ -305,6 +316,12 @@ func (a *API) postJSON(c echo.Context, v Viewer, id int64, status int) error {
 		return models.ErrNotFound
 	}
 	page.Posts[0].withMaps()
+	if urgent != nil {
+		return c.JSON(status, struct {
+			PostRow
+			Urgent *UrgentNotice `json:"urgent"`
+		}{page.Posts[0], urgent})
+	}
 	return c.JSON(status, page.Posts[0])
 }
 
@@ -314,7 +331,7 @@ func (a *API) Post(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return a.postJSON(c, v, id, http.StatusOK)
+	return a.postJSON(c, v, id, http.StatusOK, nil)
 }
 
 // EditPost changes a post's text.
@@ -330,7 +347,11 @@ func (a *API) EditPost(c echo.Context) error {
 	if err := a.h.svc.EditPost(c.Request().Context(), v, pc, form); err != nil {
 		return err
 	}
-	return a.postJSON(c, v, pc.Post.ID, http.StatusOK)
+	urgent, err := a.h.svc.Urgent(c.Request().Context(), form.Body)
+	if err != nil {
+		return err
+	}
+	return a.postJSON(c, v, pc.Post.ID, http.StatusOK, urgent)
 }
 
 // DeletePost deletes the caller's post.
@@ -369,7 +390,7 @@ func (a *API) setReaction(c echo.Context, on bool) error {
 	if err := a.h.svc.SetReaction(c.Request().Context(), v, pc, models.ReactionKind(c.Param("kind")), on); err != nil {
 		return err
 	}
-	return a.postJSON(c, v, pc.Post.ID, http.StatusOK)
+	return a.postJSON(c, v, pc.Post.ID, http.StatusOK, nil)
 }
 
 // AddReaction gives a reaction (idempotent).

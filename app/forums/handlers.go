@@ -257,6 +257,7 @@ func (h *Handlers) CreateThread(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	h.markUrgent(c, urgentText(form.Title, form.Body), t.ID, 0)
 	if t.Crisis {
 		return web.Redirect(c, "/support?next="+url.QueryEscape("/t/"+strconv.FormatInt(t.ID, 10)))
 	}
@@ -292,6 +293,9 @@ type threadData struct {
 	// CanEditTags shows the tag form (the thread's author and moderators).
 	CanEditTags bool
 	PostsHTML   template.HTML // the rendered posts (see render.go)
+	// Urgent is the emergency guidance for the viewer's post that was just
+	// written (urgent.go), shown above the thread.
+	Urgent *UrgentNotice
 }
 
 // Thread shows a page of a thread.
@@ -342,6 +346,11 @@ func (h *Handlers) renderThread(c echo.Context, v Viewer, tv *ThreadView, page *
 		p.Form.Errors, p.Form.Message = verr.Fields, verr.Message
 	}
 	d.PostsHTML = postsHTML(&d, p.CSRF)
+	urgent, err := h.takeUrgent(c, v, tv.Thread.ID)
+	if err != nil {
+		return err
+	}
+	d.Urgent = urgent
 	p.Data = d
 	return h.r.Render(c, status, TplThread, p)
 }
@@ -378,6 +387,7 @@ func (h *Handlers) Reply(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	h.markUrgent(c, form.Body, tv.Thread.ID, post.ID)
 	if post.Crisis {
 		return web.Redirect(c, "/support?next="+url.QueryEscape(postURL(tv.Thread.ID, post.ID)))
 	}
@@ -499,6 +509,7 @@ func (h *Handlers) Edit(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	h.markUrgent(c, form.Body, pc.Thread.ID, pc.Post.ID)
 	h.cookies.SetFlash(c, "Your changes are saved. The earlier text is kept for moderators.")
 	return web.Redirect(c, postURL(pc.Thread.ID, pc.Post.ID))
 }

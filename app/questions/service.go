@@ -144,6 +144,7 @@ type Service struct {
 	publisher Publisher
 	pauser    Pauser
 	checker   TextChecker // nil: no watched words or personal-data check
+	guidance  Guidance    // nil: the ask form's built-in emergency guidance
 	log       *slog.Logger
 	opts      Options
 }

@@ -162,6 +162,8 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 	clinSvc.OnVerificationEnded(qSvc)
 	modSvc := moderation.New(d.DB, d.Now, inApp, d.Log, moderation.Options{HideThreshold: cfg.ReportHideThreshold})
 	forumSvc.SetSafety(modSvc, modSvc, cfg.NewMemberApprovals)
+	forumSvc.SetGuidance(modSvc, cfg.UrgentTerms)
+	qSvc.SetGuidance(modSvc)
 	searchClient := search.New(cfg.MeiliURL, cfg.MeiliAPIKey, cfg.MeiliPrefix)
 	synonyms := search.NewSynonyms(d.DB)
 	searchClient.SetSynonymSource(synonyms.Groups)
