@@ -268,6 +268,33 @@ func TestCrisisResourcesPerLanguageAndRegion(t *testing.T) {
 		if r := b.post("/admin/safety/resources/"+itoa(deID)+"/delete", nil); r.StatusCode != http.StatusForbidden {
 			t.Errorf("%s deletes: %d", name, r.StatusCode)
 		}
+		if r := b.post("/admin/safety/resources/"+itoa(deID), url.Values{"language": {"de"}, "text": {text + " Geändert."}, "default": {"on"}}); r.StatusCode != http.StatusForbidden {
+			t.Errorf("%s changes: %d", name, r.StatusCode)
+		}
+	}
+	if r := admin.postRaw("/admin/safety/resources", url.Values{"language": {"it"}, "text": {text}, "csrf_token": {"forged"}}); r.StatusCode != http.StatusForbidden {
+		t.Errorf("forged add: %d", r.StatusCode)
+	}
+	if r := admin.postRaw("/admin/safety/resources/"+itoa(deID), url.Values{"language": {"de"}, "text": {"## Weg\n\nNichts mehr hier, gar nichts."}, "default": {"on"}, "csrf_token": {"forged"}}); r.StatusCode != http.StatusForbidden {
+		t.Errorf("forged change: %d", r.StatusCode)
+	}
+	if countWhere(t, h, `SELECT count(*) FROM crisis_resources WHERE language IN ('it') OR body LIKE '%Geändert%' OR body LIKE '%Weg%'`) != 0 {
+		t.Error("a refused request changed the crisis resources")
+	}
+	visitor := h.browser()
+	for _, p := range []string{"/admin/safety/resources/new", "/admin/safety/resources/" + itoa(deID) + "/edit"} {
+		if r := visitor.get(p); r.StatusCode != http.StatusSeeOther || !strings.HasPrefix(r.Header.Get("Location"), "/signin") {
+			t.Errorf("visitor GET %s: %d", p, r.StatusCode)
+		}
+	}
+	if r := visitor.get("/account"); r.StatusCode != http.StatusSeeOther {
+		t.Errorf("visitor opens the account settings: %d", r.StatusCode)
+	}
+	if a := h.api("PUT", "/api/v1/me/locale", "", map[string]any{"language": "fr"}); a.Status != http.StatusUnauthorized {
+		t.Errorf("PUT locale without a token: %d", a.Status)
+	}
+	if a := h.api("PUT", "/api/v1/me/locale", m.token("read"), map[string]any{"language": "fr"}); a.Status != http.StatusForbidden {
+		t.Errorf("PUT locale with a read token: %d", a.Status)
 	}
 
 	// The admin API.
@@ -275,6 +302,12 @@ func TestCrisisResourcesPerLanguageAndRegion(t *testing.T) {
 	a := h.api("GET", "/api/v1/admin/safety/crisis-resources", tok, nil)
 	if a.Status != http.StatusOK || len(a.Body["crisis_resources"].([]any)) < 8 {
 		t.Fatalf("list: %d %s", a.Status, a.Raw)
+	}
+	if a := h.api("POST", "/api/v1/admin/safety/crisis-resources", admin.token("read"), map[string]any{"language": "es", "text": "## Ayuda\n\nLlame al **911** ahora."}); a.Status != http.StatusForbidden {
+		t.Errorf("create with a read token: %d", a.Status)
+	}
+	if a := h.api("GET", "/api/v1/admin/safety/crisis-resources", "", nil); a.Status != http.StatusUnauthorized {
+		t.Errorf("list without a token: %d", a.Status)
 	}
 	a = h.api("POST", "/api/v1/admin/safety/crisis-resources", tok, map[string]any{"language": "es", "region": "mx", "text": "## Ayuda\n\nLlame al **911** ahora."})
 	if a.Status != http.StatusCreated || a.Body["region"] != "MX" {
@@ -300,6 +333,15 @@ func TestCrisisResourcesPerLanguageAndRegion(t *testing.T) {
 		}
 		if a := h.api("POST", "/api/v1/admin/safety/crisis-resources", tk, map[string]any{"language": "it", "text": text}); a.Status != http.StatusForbidden {
 			t.Errorf("%s creates: %d", name, a.Status)
+		}
+		if a := h.api("PUT", "/api/v1/admin/safety/crisis-resources/"+itoa(deID), tk, map[string]any{"language": "de", "default": true, "text": text}); a.Status != http.StatusForbidden {
+			t.Errorf("%s changes: %d", name, a.Status)
+		}
+		if a := h.api("DELETE", "/api/v1/admin/safety/crisis-resources/"+itoa(defID+1), tk, nil); a.Status != http.StatusForbidden {
+			t.Errorf("%s deletes: %d", name, a.Status)
+		}
+		if a := h.api("GET", "/api/v1/admin/safety/urgent-guidance", tk, nil); a.Status != http.StatusForbidden {
+			t.Errorf("%s reads the guidance setting: %d", name, a.Status)
 		}
 	}
 }
