@@ -86,6 +86,8 @@ func (h *Handlers) crisisResourcesFor(c echo.Context) (string, error) {
 	if u := web.CurrentUser(c); u != nil {
 		return h.svc.CrisisResourcesFor(c.Request().Context(), u)
 	}
+	// The answer depends on the header: caches must keep one per language.
+	c.Response().Header().Add("Vary", "Accept-Language")
 	lang, region := web.PreferredLocale(c.Request().Header.Get("Accept-Language"))
 	return h.svc.CrisisResourcesIn(c.Request().Context(), lang, region)
 }
