@@ -73,7 +73,11 @@ type User struct {
 	// ProfileVisibility is who may open the member's profile.
 	ProfileVisibility ProfileVisibility `gorm:"default:members"`
 	// Reviewer may review clinician credentials (admins always may).
-	Reviewer  bool
+	Reviewer bool
+	// Language ("fr") and Region ("CA-QC") choose the crisis resources the
+	// member sees; empty means the site's default.
+	Language  string
+	Region    string
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }

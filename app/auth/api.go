@@ -25,13 +25,15 @@ type meJSON struct {
 	Email         *string   `json:"email"`
 	EmailVerified bool      `json:"email_verified"`
 	Role          string    `json:"role"`
+	Language      string    `json:"language"`
+	Region        string    `json:"region"`
 	CreatedAt     time.Time `json:"created_at"`
 }
 
 // Me returns the token owner's account.
 func (a *API) Me(c echo.Context) error {
 	u := web.CurrentUser(c)
-	return c.JSON(http.StatusOK, meJSON{ID: u.ID, Handle: u.Handle, Email: u.Email, EmailVerified: u.EmailVerifiedAt != nil, Role: string(u.Role), CreatedAt: u.CreatedAt.UTC()})
+	return c.JSON(http.StatusOK, meJSON{ID: u.ID, Handle: u.Handle, Email: u.Email, EmailVerified: u.EmailVerifiedAt != nil, Role: string(u.Role), Language: u.Language, Region: u.Region, CreatedAt: u.CreatedAt.UTC()})
 }
 
 type sessionJSON struct {

@@ -36,6 +36,9 @@ type SignUpForm struct {
 	Handle   string
 	Email    string
 	Password string
+	// Language and Region come from the browser's Accept-Language (empty,
+	// or ignored when malformed: the site's default).
+	Language, Region string
 }
 
 // Values returns what to show again in the form (never the password).

@@ -86,6 +86,7 @@ func (h *Handlers) SignUpPage(c echo.Context) error {
 // SignUp creates the account and signs it in.
 func (h *Handlers) SignUp(c echo.Context) error {
 	f := SignUpForm{Handle: c.FormValue("handle"), Email: c.FormValue("email"), Password: c.FormValue("password")}
+	f.Language, f.Region = localeFromBrowser(c)
 	u, token, err := h.svc.SignUp(c.Request().Context(), f, client(c))
 	var verr *models.ValidationError
 	if errors.As(err, &verr) {
@@ -151,6 +152,7 @@ func (h *Handlers) SignOut(c echo.Context) error {
 }
 
 type settingsData struct {
+	Languages      []struct{ Code, Name string }
 	Sessions       []models.Session
 	CurrentSession int64
 	Tokens         []models.APIToken
@@ -170,8 +172,9 @@ func (h *Handlers) settingsPage(c echo.Context) (*web.Page, error) {
 	}
 	p := h.page(c, "Account settings")
 	p.Noindex = true
-	p.Data = settingsData{Sessions: sessions, CurrentSession: web.CurrentSession(c).ID, Tokens: tokens, HasPassword: u.PasswordHash != nil}
+	p.Data = settingsData{Languages: Languages, Sessions: sessions, CurrentSession: web.CurrentSession(c).ID, Tokens: tokens, HasPassword: u.PasswordHash != nil}
 	p.Form.Values["handle"] = u.Handle
+	p.Form.Values["language"], p.Form.Values["region"] = u.Language, u.Region
 	if u.Email != nil {
 		p.Form.Values["email"] = *u.Email
 	}

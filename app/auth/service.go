@@ -23,6 +23,7 @@ import (
 	"kindred/app/audit"
 	"kindred/app/database"
 	"kindred/app/ratelimit"
+	"kindred/app/web"
 	"kindred/models"
 )
 
@@ -134,6 +135,9 @@ func (s *Service) SignUp(ctx context.Context, f SignUpForm, cl Client) (*models.
 	}
 	email := f.Email
 	u := &models.User{Handle: f.Handle, Email: &email, PasswordHash: &hash, Role: models.RoleMember, Status: models.StatusActive}
+	if lang, region, ok := web.NormalizeLocale(f.Language, f.Region); ok {
+		u.Language, u.Region = lang, region
+	}
 	var token string
 	err = s.db.InTx(ctx, func(tx *database.Tx) error {
 		if err := s.store.createUser(ctx, tx.DB, u); err != nil {

@@ -199,11 +199,15 @@ func (a *API) CreateThread(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	crisis, err := a.h.svc.crisisJSON(c.Request().Context(), CrisisShown{Level: safety.ParseLevel(t.CrisisLevel), Panel: t.CrisisPanel, Told: t.CrisisTold})
+	crisis, err := a.h.svc.crisisJSON(c.Request().Context(), v.User, CrisisShown{Level: safety.ParseLevel(t.CrisisLevel), Panel: t.CrisisPanel, Told: t.CrisisTold})
 	if err != nil {
 		return err
 	}
-	return a.threadJSONWith(c, v, t.ID, http.StatusCreated, crisis)
+	urgent, err := a.h.svc.Urgent(c.Request().Context(), urgentText(form.Title, form.Body))
+	if err != nil {
+		return err
+	}
+	return a.threadJSONWith(c, v, t.ID, http.StatusCreated, crisis, urgent)
 }
 
 type threadJSON struct {
@@ -221,22 +225,26 @@ type threadJSON struct {
 	Following          bool               `json:"following"`
 	Tags               []string           `json:"tags"`
 	Crisis             *CrisisJSON        `json:"crisis,omitempty"`
+	// Urgent is the emergency guidance for the author of a new thread
+	// describing urgent symptoms (urgent.go); clients show it first.
+	Urgent *UrgentNotice `json:"urgent,omitempty"`
 }
 
 func (a *API) threadJSON(c echo.Context, v Viewer, id int64, status int) error {
-	return a.threadJSONWith(c, v, id, status, nil)
+	return a.threadJSONWith(c, v, id, status, nil, nil)
 }
 
-// threadJSONWith answers with the thread and, after a write whose crisis
-// level the forum acts on, what the author is shown (the crisis object).
-func (a *API) threadJSONWith(c echo.Context, v Viewer, id int64, status int, crisis *CrisisJSON) error {
+// threadJSONWith answers with the thread and, after a write, what its
+// author is shown: the crisis object when the forum acts on the crisis
+// level, the emergency guidance when it describes urgent symptoms.
+func (a *API) threadJSONWith(c echo.Context, v Viewer, id int64, status int, crisis *CrisisJSON, urgent *UrgentNotice) error {
 	tv, err := a.h.svc.Thread(c.Request().Context(), v, id)
 	if err != nil {
 		return err
 	}
 	t := tv.Thread
 	return c.JSON(status, threadJSON{Crisis: crisis, ID: t.ID, Forum: tv.Forum.Slug, Title: t.Title, Anonymous: t.Anonymous, AuthorHandle: tv.AuthorHandle,
-		State: t.State, Pinned: t.Pinned, ReplyCount: t.ReplyCount, HasClinicianAnswer: t.HasClinicianAnswer, CreatedAt: t.CreatedAt, LastPostAt: t.LastPostAt, Following: tv.Following, Tags: tagsOrEmpty(t.Tags)})
+		State: t.State, Pinned: t.Pinned, ReplyCount: t.ReplyCount, HasClinicianAnswer: t.HasClinicianAnswer, CreatedAt: t.CreatedAt, LastPostAt: t.LastPostAt, Following: tv.Following, Tags: tagsOrEmpty(t.Tags), Urgent: urgent})
 }
 
 func tagsOrEmpty(t []string) []string {
@@ -315,20 +323,24 @@ func (a *API) Reply(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	crisis, err := a.h.svc.crisisJSON(c.Request().Context(), CrisisShown{Level: safety.ParseLevel(p.CrisisLevel), Panel: p.CrisisPanel, Told: p.CrisisTold})
+	crisis, err := a.h.svc.crisisJSON(c.Request().Context(), v.User, CrisisShown{Level: safety.ParseLevel(p.CrisisLevel), Panel: p.CrisisPanel, Told: p.CrisisTold})
 	if err != nil {
 		return err
 	}
-	return a.postJSONWith(c, v, p.ID, http.StatusCreated, crisis)
+	urgent, err := a.h.svc.Urgent(c.Request().Context(), form.Body)
+	if err != nil {
+		return err
+	}
+	return a.postJSONWith(c, v, p.ID, http.StatusCreated, crisis, urgent)
 }
 
 func (a *API) postJSON(c echo.Context, v Viewer, id int64, status int) error {
-	return a.postJSONWith(c, v, id, status, nil)
+	return a.postJSONWith(c, v, id, status, nil, nil)
 }
 
-// postJSONWith answers with the post and, after a write whose crisis level
-// the forum acts on, what the author is shown (the crisis object).
-func (a *API) postJSONWith(c echo.Context, v Viewer, id int64, status int, crisis *CrisisJSON) error {
+// postJSONWith answers with the post and, after a write, what its author
+// is shown: the crisis object, the emergency guidance.
+func (a *API) postJSONWith(c echo.Context, v Viewer, id int64, status int, crisis *CrisisJSON, urgent *UrgentNotice) error {
 	pc, err := a.h.svc.PostContext(c.Request().Context(), v, id)
 	if err != nil {
 		return err
@@ -342,11 +354,12 @@ func (a *API) postJSONWith(c echo.Context, v Viewer, id int64, status int, crisi
 		return models.ErrNotFound
 	}
 	page.Posts[0].withMaps()
-	if crisis != nil {
+	if crisis != nil || urgent != nil {
 		return c.JSON(status, struct {
 			PostRow
-			Crisis *CrisisJSON `json:"crisis"`
-		}{page.Posts[0], crisis})
+			Crisis *CrisisJSON   `json:"crisis,omitempty"`
+			Urgent *UrgentNotice `json:"urgent,omitempty"`
+		}{page.Posts[0], crisis, urgent})
 	}
 	return c.JSON(status, page.Posts[0])
 }
@@ -374,11 +387,15 @@ func (a *API) EditPost(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	crisis, err := a.h.svc.crisisJSON(c.Request().Context(), shown)
+	crisis, err := a.h.svc.crisisJSON(c.Request().Context(), v.User, shown)
 	if err != nil {
 		return err
 	}
-	return a.postJSONWith(c, v, pc.Post.ID, http.StatusOK, crisis)
+	urgent, err := a.h.svc.Urgent(c.Request().Context(), form.Body)
+	if err != nil {
+		return err
+	}
+	return a.postJSONWith(c, v, pc.Post.ID, http.StatusOK, crisis, urgent)
 }
 
 // DeletePost deletes the caller's post.

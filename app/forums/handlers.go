@@ -259,6 +259,7 @@ func (h *Handlers) CreateThread(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	h.markUrgent(c, urgentText(form.Title, form.Body), t.ID, 0)
 	if t.CrisisPanel != "" {
 		return h.renderCrisis(c, CrisisShown{Level: safety.ParseLevel(t.CrisisLevel), Panel: t.CrisisPanel, Told: t.CrisisTold}, "thread", "/t/"+strconv.FormatInt(t.ID, 10),
 			t.Visibility == models.Pending)
@@ -295,6 +296,9 @@ type threadData struct {
 	// CanEditTags shows the tag form (the thread's author and moderators).
 	CanEditTags bool
 	PostsHTML   template.HTML // the rendered posts (see render.go)
+	// Urgent is the emergency guidance for the viewer's post that was just
+	// written (urgent.go), shown above the thread.
+	Urgent *UrgentNotice
 }
 
 // Thread shows a page of a thread.
@@ -345,6 +349,11 @@ func (h *Handlers) renderThread(c echo.Context, v Viewer, tv *ThreadView, page *
 		p.Form.Errors, p.Form.Message = verr.Fields, verr.Message
 	}
 	d.PostsHTML = postsHTML(&d, p.CSRF)
+	urgent, err := h.takeUrgent(c, v, tv.Thread.ID)
+	if err != nil {
+		return err
+	}
+	d.Urgent = urgent
 	p.Data = d
 	return h.r.Render(c, status, TplThread, p)
 }
@@ -381,6 +390,7 @@ func (h *Handlers) Reply(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	h.markUrgent(c, form.Body, tv.Thread.ID, post.ID)
 	if post.CrisisPanel != "" {
 		return h.renderCrisis(c, CrisisShown{Level: safety.ParseLevel(post.CrisisLevel), Panel: post.CrisisPanel, Told: post.CrisisTold}, "reply", postURL(tv.Thread.ID, post.ID),
 			post.Visibility == models.Pending)
@@ -503,6 +513,7 @@ func (h *Handlers) Edit(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	h.markUrgent(c, form.Body, pc.Thread.ID, pc.Post.ID)
 	if shown.Panel != "" {
 		return h.renderCrisis(c, shown, "post", postURL(pc.Thread.ID, pc.Post.ID), false)
 	}
@@ -638,7 +649,7 @@ type crisisData struct {
 // crisis resources or a check-in, in the same response: someone who may be
 // at risk should not have to follow one more link to find help.
 func (h *Handlers) renderCrisis(c echo.Context, shown CrisisShown, about, next string, pending bool) error {
-	html, err := h.svc.CrisisResourcesHTML(c.Request().Context())
+	html, err := h.svc.CrisisResourcesHTML(c.Request().Context(), web.CurrentUser(c))
 	if err != nil {
 		return err
 	}

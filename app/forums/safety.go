@@ -18,7 +18,9 @@ import (
 // crisis resources authors are shown (app/moderation implements it).
 type TextChecker interface {
 	Check(ctx context.Context, text string) (safety.Result, error)
-	CrisisResources(ctx context.Context) (string, error)
+	// CrisisResourcesFor is the version of the crisis resources for the
+	// member's language and region (the default for nil).
+	CrisisResourcesFor(ctx context.Context, u *models.User) (string, error)
 }
 
 // Reporter files Kindred's own reports inside a write's transaction
@@ -229,11 +231,11 @@ func (s *Service) afterWrite(ctx context.Context, tx *database.Tx, sc screened, 
 
 // CrisisResourcesHTML renders the admins' crisis resources (empty without
 // the safety checks).
-func (s *Service) CrisisResourcesHTML(ctx context.Context) (string, error) {
+func (s *Service) CrisisResourcesHTML(ctx context.Context, u *models.User) (string, error) {
 	if s.checker == nil {
 		return "", nil
 	}
-	text, err := s.checker.CrisisResources(ctx)
+	text, err := s.checker.CrisisResourcesFor(ctx, u)
 	if err != nil {
 		return "", err
 	}
@@ -253,11 +255,11 @@ type CrisisJSON struct {
 }
 
 // crisisJSON builds it, or nil when the author is shown nothing.
-func (s *Service) crisisJSON(ctx context.Context, shown CrisisShown) (*CrisisJSON, error) {
+func (s *Service) crisisJSON(ctx context.Context, u *models.User, shown CrisisShown) (*CrisisJSON, error) {
 	if shown.Panel == "" || s.checker == nil {
 		return nil, nil
 	}
-	text, err := s.checker.CrisisResources(ctx)
+	text, err := s.checker.CrisisResourcesFor(ctx, u)
 	if err != nil {
 		return nil, err
 	}

@@ -51,6 +51,9 @@ type Service struct {
 	checker   TextChecker // nil: no watched words or personal-data check
 	reporter  Reporter
 	newMember int // first posts of a member that wait for approval
+	// guidance and urgentTerms: the emergency guidance after urgent posts (urgent.go).
+	guidance    Guidance
+	urgentTerms []string
 }
 
 // New builds the service.

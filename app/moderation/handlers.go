@@ -11,23 +11,24 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"kindred/app/markdown"
-	"kindred/app/safety"
 	"kindred/app/web"
 	"kindred/models"
 )
 
 // Page templates.
 const (
-	TplReport    = "pages/moderation/report.html"
-	TplMyReports = "pages/moderation/my_reports.html"
-	TplQueue     = "pages/moderation/queue.html"
-	TplItem      = "pages/moderation/item.html"
-	TplSupport   = "pages/moderation/support.html"
-	TplSafety    = "pages/moderation/safety.html"
+	TplReport         = "pages/moderation/report.html"
+	TplMyReports      = "pages/moderation/my_reports.html"
+	TplQueue          = "pages/moderation/queue.html"
+	TplItem           = "pages/moderation/item.html"
+	TplSupport        = "pages/moderation/support.html"
+	TplSafety         = "pages/moderation/safety.html"
+	TplResource       = "pages/moderation/crisis_resource.html"
+	TplResourceDelete = "pages/moderation/crisis_resource_delete.html"
 )
 
 // Templates lists every page this package renders, checked at start-up.
-var Templates = []string{TplReport, TplMyReports, TplQueue, TplItem, TplSupport, TplSafety, TplAudit, TplMyModeration, TplAppeals, TplAppealSignIn}
+var Templates = []string{TplReport, TplMyReports, TplQueue, TplItem, TplSupport, TplSafety, TplAudit, TplMyModeration, TplAppeals, TplAppealSignIn, TplResource, TplResourceDelete}
 
 // Handlers serves the moderation pages.
 type Handlers struct {
@@ -319,7 +320,7 @@ type supportData struct {
 // Support shows the crisis resources; posts that matched crisis words lead
 // here, with a link on to the post.
 func (h *Handlers) Support(c echo.Context) error {
-	text, err := h.svc.CrisisResources(c.Request().Context())
+	text, err := h.crisisResourcesFor(c)
 	if err != nil {
 		return err
 	}
@@ -348,34 +349,12 @@ func (h *Handlers) Support(c echo.Context) error {
 	return h.r.Render(c, http.StatusOK, TplSupport, p)
 }
 
-type safetyData struct {
-	Words   []safety.Word
-	Actions []string
-	Crisis  string
-}
-
-// Safety is the admins' page for watched words and crisis resources.
+// Safety is the admins' page: try a text, the emergency guidance, the
+// crisis resources and the watched words (safety_admin_handlers.go).
 func (h *Handlers) Safety(c echo.Context) error { return h.renderSafety(c, http.StatusOK, nil) }
 
 func (h *Handlers) renderSafety(c echo.Context, status int, err error) error {
-	ctx := c.Request().Context()
-	words, werr := h.svc.Words(ctx)
-	if werr != nil {
-		return werr
-	}
-	crisis, cerr := h.svc.CrisisResources(ctx)
-	if cerr != nil {
-		return cerr
-	}
-	p := h.r.NewPage(c, "Safety")
-	p.Noindex = true
-	p.Data = safetyData{Words: words, Actions: safety.Actions, Crisis: crisis}
-	var ve *models.ValidationError
-	if errors.As(err, &ve) {
-		p.Form.Values = map[string]string{"pattern": c.FormValue("pattern"), "action": c.FormValue("action"), "crisis_resources": c.FormValue("crisis_resources")}
-		p.Form.Errors, p.Form.Message = ve.Fields, ve.Message
-	}
-	return h.r.Render(c, status, TplSafety, p)
+	return h.renderSafetyPage(c, status, err, nil)
 }
 
 // SaveWord adds a watched word.
@@ -402,20 +381,6 @@ func (h *Handlers) DeleteWord(c echo.Context) error {
 		return err
 	}
 	h.cookies.SetFlash(c, "Removed from the list.")
-	return web.Redirect(c, "/admin/safety")
-}
-
-// SaveCrisis replaces the crisis resources text.
-func (h *Handlers) SaveCrisis(c echo.Context) error {
-	err := h.svc.SaveCrisisResources(c.Request().Context(), web.CurrentUser(c), c.FormValue("crisis_resources"))
-	var ve *models.ValidationError
-	if errors.As(err, &ve) {
-		return h.renderSafety(c, http.StatusUnprocessableEntity, err)
-	}
-	if err != nil {
-		return err
-	}
-	h.cookies.SetFlash(c, "The crisis resources are saved.")
 	return web.Redirect(c, "/admin/safety")
 }
 

@@ -85,31 +85,3 @@ func (s *Service) DeleteWord(ctx context.Context, admin *models.User, id int64) 
 			Reason: w.Pattern + ": " + w.Action})
 	})
 }
-
-// CrisisResources is the admin-written text shown to someone who may be at
-// risk (markdown).
-func (s *Service) CrisisResources(ctx context.Context) (string, error) {
-	var v string
-	err := s.db.Gorm.WithContext(ctx).Raw(`SELECT value FROM site_settings WHERE key = 'crisis_resources'`).Scan(&v).Error
-	return v, err
-}
-
-// SaveCrisisResources replaces that text (admins).
-func (s *Service) SaveCrisisResources(ctx context.Context, admin *models.User, text string) error {
-	if admin == nil || admin.Role != models.RoleAdmin {
-		return models.ErrForbidden
-	}
-	text = strings.TrimSpace(text)
-	if n := len([]rune(text)); n < 20 || n > 10000 {
-		v := models.NewValidationError()
-		v.Add("crisis_resources", "Write 20 to 10,000 characters: at least an emergency number.")
-		return v
-	}
-	return s.db.InTx(ctx, func(tx *database.Tx) error {
-		if err := tx.Exec(`INSERT INTO site_settings (key, value, updated_at) VALUES ('crisis_resources', ?, ?)
-			ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`, text, s.now().UTC()).Error; err != nil {
-			return err
-		}
-		return audit.Record(ctx, tx.DB, models.AuditEvent{ActorID: &admin.ID, Action: "settings.crisis_resources", TargetKind: "settings"})
-	})
-}

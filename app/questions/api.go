@@ -109,9 +109,14 @@ func (a *API) Ask(c echo.Context) error {
 	q, err := a.h.svc.Ask(c.Request().Context(), web.CurrentUser(c), form)
 	var ue *UrgentError
 	if errors.As(err, &ue) {
+		guidance, _, gerr := a.h.svc.urgentGuidance(c.Request().Context())
+		if gerr != nil {
+			return gerr
+		}
 		return c.JSON(http.StatusUnprocessableEntity, map[string]any{"error": map[string]any{"code": "urgent",
-			"message": "Your question mentions " + joinTerms(ue.Terms) + ". If this is happening now, call your local emergency number. To send the question anyway, confirm it is not an emergency.",
-			"fields":  map[string]string{"not_emergency": "Confirm that this is not an emergency."}}})
+			"message":  "Your question mentions " + joinTerms(ue.Terms) + ". If this is happening now, call your local emergency number. To send the question anyway, confirm it is not an emergency.",
+			"fields":   map[string]string{"not_emergency": "Confirm that this is not an emergency."},
+			"guidance": guidance, "evidence": ue.Terms}})
 	}
 	if err != nil {
 		return err

@@ -2,6 +2,7 @@ package questions
 
 import (
 	"errors"
+	"html/template"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -65,7 +66,8 @@ type askData struct {
 	Specialties []SpecialtyOption
 	UsualWait   string
 	Urgent      []string
-	Limit       string // the member has too many open questions
+	Guidance    template.HTML // the admins' emergency guidance (sanitised), shown with Urgent
+	Limit       string        // the member has too many open questions
 }
 
 func (h *Handlers) renderAsk(c echo.Context, status int, form AskForm, err error) error {
@@ -94,6 +96,10 @@ func (h *Handlers) renderAsk(c echo.Context, status int, form AskForm, err error
 		p.Form.Errors, p.Form.Message = ve.Fields, ve.Message
 	case errors.As(err, &ue):
 		d.Urgent = ue.Terms
+		var gerr error
+		if _, d.Guidance, gerr = h.svc.urgentGuidance(ctx); gerr != nil {
+			return gerr
+		}
 	case errors.As(err, &ce):
 		d.Limit = ce.Message
 	}

@@ -144,6 +144,7 @@ type Service struct {
 	publisher Publisher
 	pauser    Pauser
 	checker   TextChecker // nil: no watched words or personal-data check
+	guidance  Guidance    // nil: the ask form's built-in emergency guidance
 	log       *slog.Logger
 	opts      Options
 }
@@ -188,32 +189,7 @@ func (e *UrgentError) Error() string {
 // now and imminent crisis (the safety engine), and any words the operator
 // added.
 func (s *Service) Urgent(text string) []string {
-	var out []string
-	seen := map[string]bool{}
-	add := func(ev string) {
-		ev = strings.Join(strings.Fields(ev), " ")
-		if r := []rune(ev); len(r) > 60 {
-			ev = string(r[:60]) + "…"
-		}
-		if ev != "" && !seen[strings.ToLower(ev)] {
-			seen[strings.ToLower(ev)] = true
-			out = append(out, ev)
-		}
-	}
-	for _, f := range safety.Analyze(text).Findings {
-		if (f.Detector == safety.DetectorUrgent && f.Level >= safety.LevelMedium) || (f.Detector == safety.DetectorCrisis && f.Level >= safety.LevelHigh) {
-			for _, sp := range f.Spans {
-				add(text[sp.Start:sp.End])
-			}
-		}
-	}
-	lower := strings.ToLower(text)
-	for _, t := range s.opts.UrgentTerms {
-		if t != "" && strings.Contains(lower, strings.ToLower(t)) {
-			add(t)
-		}
-	}
-	return out
+	return safety.EmergencyEvidence(text, safety.Analyze(text).Findings, s.opts.UrgentTerms)
 }
 
 func checkText(v *models.ValidationError, field, label, s string, min, max int) string {

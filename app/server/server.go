@@ -165,6 +165,8 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 	river.AddWorker(workers, &moderation.AlertEmailWorker{Svc: modSvc, Mailer: d.Mailer, BaseURL: base})
 	river.AddWorker(workers, &moderation.SweepWorker{Svc: modSvc})
 	forumSvc.SetSafety(modSvc, modSvc, cfg.NewMemberApprovals)
+	forumSvc.SetGuidance(modSvc, cfg.UrgentTerms)
+	qSvc.SetGuidance(modSvc)
 	searchClient := search.New(cfg.MeiliURL, cfg.MeiliAPIKey, cfg.MeiliPrefix)
 	synonyms := search.NewSynonyms(d.DB)
 	searchClient.SetSynonymSource(synonyms.Groups)
