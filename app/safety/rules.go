@@ -354,7 +354,7 @@ var (
 	pastFR = []pattern{compile("=il y a", "fr"), compile("=y a ...2 ans", "fr"), compile("apres ma|mon ...3 fausse|accouchement|divorce|diagnostic", "fr"), compile("quand je etais", "fr"), compile("=a =le epoque", "fr"), compile("=autrefois", "fr"), compile("=le an|annee dernier|derniere|passe|passee", "fr"),
 		compile("adolescent|adolescente|ado", "fr"), compile("=en 19*|20*", "fr"), compile("=jadis", "fr"), compile("depuis ... ans", "fr")}
 	nowEN = words("en", "=now", "again", "=still", "tonight", "today", "=tomorrow", "=anymore", "lately", "=currently", "=these", "=right", "=keep", "=starting", "=started", "=worse", "=constant", "constantly", "=daily", "lately", "recently", "=urges", "=tonight", "=minutes", "hour_ago", "an_hour", "=are_back", "=is_back", "=came_back", "=coming_back", "=back_again", "returning", "more_and_more", "these_days", "every_day", "all_the_time", "=rn", "=tonight")
-	nowFR = words("fr", "=maintenant", "=encore", "=toujours", "=soir", "=aujourdhui", "=cette", "=nuit", "=demain", "=depuis", "=recommence", "=recommencer", "=rechute", "=nouveau", "=revenu", "=revenues", "=revenues", "=de_plus_en_plus", "=tous_les_jours", "=tout_le_temps", "=la", "demi_heure", "=minutes")
+	nowFR = words("fr", "=maintenant", "=encore", "=toujours", "=soir", "=aujourdhui", "=cette", "=nuit", "=demain", "=depuis", "=recommence", "=recommencer", "=rechute", "=nouveau", "=revenu", "=revenues", "=revenues", "=de_plus_en_plus", "=tous_les_jours", "=tout_le_temps", "=la", "demi_heure", "=minutes", "une_heure", "deux_heures", "=1h|2h")
 )
 
 // negated: a negator in the few words before the match, in the same

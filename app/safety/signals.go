@@ -1,5 +1,7 @@
 package safety
 
+import "strings"
+
 // Signals: the second layer of the crisis detector. The phrase rules
 // (crisis.go) know how people commonly say things; signals know what the
 // things are. Each signal is a small class of words and short phrases —
@@ -37,6 +39,8 @@ var signalNames = [sigCount]string{"death", "want", "hopeless", "means", "eye", 
 
 var signalSpecs = []ruleSpec{
 	{"en", "death", 0, "", []string{
+		"finish|finishing my life", "waiting to die", "logging off permanently", "already gone", "not fighting ...3 anymore", "welcome it",
+
 		"not be here for a while", "sleep for a very long time", "not have to come back", "without me", "not fight it", "heart ...2 stopped|stop|stops|quit", "hoping it is the last", "looking for the exit", "end their life", "out of the equation", "painless way", "not driving|going|coming back|home", "go to sleep for good", "solve a lot",
 
 		"bus|truck|car|train ...2 hit|hits|took me", "hit by a bus|truck|car", "i go first", "never existed", "never been born", "not here anymore", "point of me", "not be here", "over for good", "=w_o_me", "the other side", "stop waking up", "be with him|her|mom|dad|them",
@@ -50,6 +54,8 @@ var signalSpecs = []ruleSpec{
 	{"en", "death", 0, "mention", []string{"suicid*"}},
 	{"fr", "death", 0, "mention", []string{"suicid*", "automutil*"}},
 	{"fr", "death", 0, "", []string{
+		"reviendrai pas|plus", "finir ma vie", "en paix pour toujours",
+
 		"dispar*", "coeur ...2 lacher|lache", "cherche la sortie", "tout lacher pour de bon", "la fin pour moi", "plus de nouvelles de moi",
 
 		"venir me chercher", "jamais existe", "plus la", "ca se arrete", "se arrete ...4 sommeil", "partir pour de vrai", "=ts", "tentative", "me tirer ...2 balle", "autre bord", "plus la pour", "idee de partir", "me endormir pour", "en finir pour de bon",
@@ -58,6 +64,8 @@ var signalSpecs = []ruleSpec{
 		"dormir pour toujours", "rejoindre mon|ma", "enlever la vie", "tout arreter", "plus exister", "=mourrais", "ne plus etre", "plus etre en vie",
 	}},
 	{"en", "want", 0, "", []string{
+		"it is better", "waiting to|for", "would welcome",
+
 		"would not even be mad", "would be nice|fine|okay", "not even be mad", "kinda want",
 
 		"want", "=wanna", "wish", "hope", "hoping", "pray", "praying", "would|id rather", "ready to|for", "can not wait", "relieved", "relief", "=ok|okay|fine with",
@@ -65,6 +73,8 @@ var signalSpecs = []ruleSpec{
 		"consider*", "fantasi*", "daydream*", "appeal*", "long for", "=urge", "=urges", "started wishing",
 	}},
 	{"fr", "want", 0, "", []string{
+		"c est mieux", "ce serait mieux", "attends de",
+
 		"me soulagerait", "ca me soulagerait", "me dis que", "je me dis", "serait rapide", "plus simple",
 
 		"veux", "voudrais", "envie", "souhait*", "espere", "prie", "aimerais", "prefererais", "soulag*", "mieux", "plus simple", "pense|penser|songe", "tente", "tentee",
@@ -83,6 +93,8 @@ var signalSpecs = []ruleSpec{
 		"plus de sens", "plus la force", "=bon_a_rien",
 	}},
 	{"en", "means", 0, "", []string{
+		"=reservoir", "=charcoal", "=wastage", "which drugs", "=tape",
+
 		"=belt", "=wine", "=vodka", "=booze", "=whisky",
 
 		"=platform", "=edge", "=combo", "sertraline", "zopiclone", "pentobarbital", "=balcony", "=pens", "insulin pens", "=ammo", "=bullets", "=bullet", "=cabinet",
@@ -93,6 +105,8 @@ var signalSpecs = []ruleSpec{
 		"paracetamol", "tylenol", "acetaminophen", "=opioids", "=fentanyl", "=lethal",
 	}},
 	{"fr", "means", 0, "", []string{
+		"=charbon", "ruban adhesif", "=stylo", "lysanxia",
+
 		"carabine", "=vin", "quai",
 
 		"=armes", "=balle", "voies ferrees", "=voies", "=rails", "=balcons", "=balcon", "zopiclone", "tramadol", "pentobarbital", "antidouleurs", "=stylos", "=fenetre", "=quai", "=seances",
@@ -126,6 +140,8 @@ var signalSpecs = []ruleSpec{
 		"apres ...4 fete|mariage|depart|noel|ecole|travail", "quand ...4 partira|dormira|parti|partie", "la semaine prochaine", "fin du mois", "=date", "=minuit", "cette nuit", "apres ca",
 	}},
 	{"en", "decided", 0, "", []string{
+		"=i_=decide", "set the date", "have everything ready", "everything is arranged", "all arranged", "i will finish",
+
 		"i have|got a plan", "made my plan", "my plan is", "tonight is the night", "today is the day", "this is the night|day",
 
 		"thought this|it through", "know where i am going", "what i am doing", "going|gonna to? take ...3 whole|all|everything", "my decision", "going to be on|at the ...2 tracks|bridge|roof|ledge", "date picked", "picked a date", "calm about it", "going to kill myself|end_it|end_my_life",
@@ -137,6 +153,8 @@ var signalSpecs = []ruleSpec{
 		"i will be gone", "i am doing it",
 	}},
 	{"fr", "decided", 0, "", []string{
+		"tout|toute planifie", "je pars ce soir|cette nuit|demain", "compte tout prendre", "vais tout prendre", "je ferme la voiture",
+
 		"je ai un plan", "ce soir c est le soir",
 
 		"je vais me tuer|suicider|en_finir", "ma decision", "j ai pris ma decision", "je vais au pont",
@@ -145,15 +163,23 @@ var signalSpecs = []ruleSpec{
 
 		"c est decide", "ma decision est prise", "je ai decide ...3 mourir|partir|en_finir|date|jour", "je vais le faire", "je le fais", "je vais ...2 sauter|partir|en_finir", "ce sera fini", "je me en vais", "plus de retour", "mon plan",
 	}},
-	{"en", "took", 0, "", []string{"took", "taken", "swallowed", "downed", "injected", "drank", "=mixed", "have been taking"}},
-	{"fr", "took", 0, "", []string{"pris", "avale", "avalee", "bu", "injecte"}},
+	{"en", "took", 0, "", []string{
+		"already take", "=bolused", "injected what",
+		"took", "taken", "swallowed", "downed", "injected", "drank", "=mixed", "have been taking"}},
+	{"fr", "took", 0, "", []string{
+		"viens de prendre|avaler", "me suis injecte",
+		"pris", "avale", "avalee", "bu", "injecte"}},
 	{"en", "now", 0, "", []string{
+		"hands ...2 numb", "can not feel my lips", "starting to sweat",
+
 		"car is running ...4 garage", "garage ...4 door is shut", "on the tracks", "train is due", "standing on the roof|ledge|bridge|edge", "with the wine|vodka|alcohol|booze|whisky",
 
 		"it is happening", "doing it now", "engine is|s on|running", "rope is up", "standing at|on the edge", "=overdosed", "=overdosing", "just did it", "too late now", "it is done",
 		"vision ...3 blurry ...3 pills", "feel|feeling ...2 heavy|weird|drowsy|sleepy ...4 pills|tablets|took", "not stopping", "will not stop bleeding",
 	}},
 	{"fr", "now", 0, "", []string{
+		"ouvert les veines|poignets", "saigne beaucoup", "moteur tourne", "commence a trembler",
+
 		"avec du vin|alcool|whisky", "sur le quai", "attends le prochain", "je commence a ...2 endormir|partir",
 		"c est fait", "en train de", "je sens ...2 partir", "arrete pas de saigner", "trop tard", "je suis sur le|la pont|toit|bord"}},
 	{"en", "all", 0, "", []string{
@@ -163,6 +189,8 @@ var signalSpecs = []ruleSpec{
 	}},
 	{"fr", "all", 0, "", []string{"=tout", "=toute", "=toutes", "=tous", "=entiere", "le reste", "trop de", "=plaquette"}},
 	{"en", "farewell", 0, "", []string{
+		"logging off permanently", "if anyone sees this", "sorry to everyone", "none of this is because", "thank you for trying", "i love you mom|dad|mum",
+
 		"gonna miss you all", "will miss you all", "you will be missed", "thanks kindred", "thank you kindred", "good luck everyone", "signing off",
 
 		"=goodbye", "=bye", "=farewell", "taking my leave", "not be ...2 posting|logging|coming", "last time", "=last post|message", "this is it", "see ya|you never",
@@ -170,6 +198,8 @@ var signalSpecs = []ruleSpec{
 		"love you all", "love yall", "sorry for everything", "were ...2 kind to me", "nice knowing", "final post|message|goodbye|words|night", "after tonight", "whoever reads this", "hear from me", "only people who", "forgive me",
 	}},
 	{"fr", "farewell", 0, "", []string{
+		"soyez pas tristes", "enfin en paix", "merci pis bonne chance", "avant de partir",
+
 		"merci de m avoir", "vous avez ete la", "dire adieu",
 
 		"cool de vous connaitre", "bye tout le monde", "c tout pour moi", "merci kindred", "bonne chance a vous", "ne reviendrai plus", "embrassez ... pour moi", "on se reverra", "vous allez me manquer", "=c_fini", "c est fini", "merci a tous",
@@ -177,6 +207,8 @@ var signalSpecs = []ruleSpec{
 		"=adieu", "au revoir", "=bye", "dernier message|post", "merci pour tout", "prenez|prends soin", "pas de ta|votre faute", "je vous aime", "pardon", "pardonnez", "derniere fois",
 	}},
 	{"en", "prep", 0, "", []string{
+		"goodbye texts|letters|messages", "drafts folder", "changed the beneficiary", "sell|sold my car", "give ...2 the money", "already wrote the notes",
+
 		"hid the note", "filled every prescription", "three|two|several pharmacies", "for whoever finds", "rationing it to zero", "practising|practicing with", "bought what i needed",
 
 		"told everyone i am sorry", "who gets what", "=apologized|apologised", "sold my car|stuff|things",
@@ -193,6 +225,8 @@ var signalSpecs = []ruleSpec{
 		"donne ...3 mes", "donner ...3 mes", "testament", "lettre", "lettres", "assurance vie", "mot d adieu", "regle|regler mes affaires", "mots de passe", "tout range", "tout regle",
 	}},
 	{"en", "final", 0, "", []string{
+		"made my peace", "sooner rather than later",
+
 		"whoever finds", "nobody has asked|asked_why", "it is not", "they think", "weirdly light", "no one knows", "nobody knows",
 
 		"to each of", "to everyone", "each of my kids", "one by one", "in my desk|drawer", "ready now",
@@ -201,11 +235,15 @@ var signalSpecs = []ruleSpec{
 		"after i am gone", "when i am gone", "whenever", "for when", "be around for", "you know", "not sure why i am telling", "no matter how", "nobody will", "one last",
 	}},
 	{"fr", "final", 0, "", []string{
+		"sais exactement ou", "pus besoin de rien", "plus besoin de rien",
+
 		"personne le sait", "ils pensent que", "ils croient que",
 
 		"chacun de mes", "a tout le monde", "pour tout le monde", "je suis prete|pret", "maintenant je suis", "plus grand chose", "pu grand chose", "si quelqu un lit ca",
 		"pour de bon", "pour toujours", "au cas ou", "quand je serai plus", "plus besoin", "tant que je suis encore la", "une derniere"}},
 	{"en", "harm", 0, "", []string{
+		"scratched my wrists|arms", "until they bled", "bit my arm",
+
 		"cut my thigh|thighs|arm|arms|wrist|wrists|leg|legs|stomach", "head against the wall", "wrists raw", "until it bled|bleeds", "streak ...2 gone|over|broken", "self punish*", "scalding ...3 on purpose", "hurting myself",
 
 		"cut|cutting|burn|burning|burned|burnt|hurt|hurting|punish|punishing =myself", "cut deeper|deep", "cutting again", "=sh",
@@ -214,7 +252,9 @@ var signalSpecs = []ruleSpec{
 	}},
 	{"en", "harm", 0, "mention", []string{"self harm|harming|harmed|injury", "selfharm"}},
 	{"fr", "harm", 0, "mention", []string{"scarif*", "automutil*"}},
-	{"fr", "harm", 0, "", []string{"me scarif*", "me couper", "me coupe", "me suis coupe|coupee", "me bruler", "me frapper", "me griffer", "automutil*", "cacher ...2 marques|cicatrices|coupures"}},
+	{"fr", "harm", 0, "", []string{
+		"jusqu au sang", "me frappe|frapper la tete", "me brule|bruler avec", "me mords|mordu ...2 bras",
+		"me scarif*", "me couper", "me coupe", "me suis coupe|coupee", "me bruler", "me frapper", "me griffer", "automutil*", "cacher ...2 marques|cicatrices|coupures"}},
 	{"en", "harm_weak", 0, "", []string{"=cut", "=cuts", "cutting", "scratch*", "bruise*", "=wrists", "=blades", "=razor", "=scars", "=marks", "=purged", "=burns"}},
 	{"fr", "harm_weak", 0, "", []string{"coupure*", "=marques", "cicatrices", "=lames", "=bleus", "=brulures", "griffures"}},
 	{"en", "purpose", 0, "", []string{"on purpose", "deliberately", "=meant it", "i meant"}},
@@ -282,7 +322,7 @@ var combos = []combo{
 	{"attempt.now", "attempt_in_progress", LevelHigh, sigNow, []int{sigNow}, []int{sigDeath, sigMeans, sigFarewell, sigPurpose, sigTook, sigHarm, sigHarmWeak}},
 	{"attempt.all", "attempt_in_progress", LevelHigh, sigTook, []int{sigTook, sigAll, sigMeans}, nil},
 	{"attempt.why", "attempt_in_progress", LevelHigh, sigTook, []int{sigTook, sigMeans}, []int{sigPurpose, sigDeath, sigFarewell, sigFinal, sigEye, sigHopeless}},
-	{"plan", "plan_intent_timing", LevelHigh, sigDecided, []int{sigDecided}, []int{sigDeath, sigMeans, sigFinal, sigHopeless, sigFarewell}},
+	{"plan", "plan_intent_timing", LevelHigh, sigDecided, []int{sigDecided}, []int{sigDeath, sigMeans, sigFinal, sigHopeless, sigFarewell, sigPrep, sigTime}},
 	{"timed", "plan_intent_timing", LevelHigh, sigTime, []int{sigTime, sigDeath}, []int{sigWant, sigMeans}},
 	{"goodbye", "farewell", LevelHigh, sigFarewell, []int{sigFarewell}, []int{-sigFarewell, sigFinal, sigDeath, sigTime}},
 	{"plan.sure", "plan_intent_timing", LevelHigh, sigDecided, []int{sigDecided}, []int{-sigDecided}},
@@ -413,6 +453,10 @@ func (v *view) signalContext(h hit, cb combo, window [2]int) (Level, string, boo
 		return LevelLow, "someone else", false
 	case v.inThePast(h):
 		return LevelLow, "in the past", false
+	case v.textHas(h.r.lang, awarenessText):
+		return LevelLow, "awareness, grief, research or a question", false
+	case v.quoted(h):
+		return LevelLow, "someone else's words", false
 	case h.r.mention && !v.firstPersonIn(h) && !v.telegraphic(h.sentence[0], h.r.lang):
 		return LevelLow, "a mention, not about the writer", false
 	case v.sentenceHas(h, lower) && (h.r.mention || !v.firstPersonIn(h)):
@@ -488,7 +532,7 @@ var (
 	recoveryEN = patterns("en", "used to", "years|months ago", "years|months ...3 free|clean|sober", "free|clean for ...3 years|months", "have not|never ...4 in|for|since ...3 years|months",
 		"back when", "that was ...3 ago|years", "better place now", "i am well now", "well now", "doing well|better now", "therapy|meds|treatment|medication|help ...4 changed|saved|helped|got_me_through|works|worked",
 		"proud of", "not me anymore", "=survivor", "still here", "recovered", "in my teens|twenties|thirties", "as a teen|teenager|kid", "in college|highschool|uni|university",
-		"share|sharing ...3 hope", "it gets better", "i made it", "glad i am still here", "grateful", "glad i did not", "it can change", "=celebrating", "with my first")
+		"share|sharing ...3 hope", "it gets better", "years now", "better since", "as a young man|woman|teen|girl|boy", "=once tried", "at =1*|2*", "i made it", "glad i am still here", "grateful", "glad i did not", "it can change", "=celebrating", "with my first")
 	recoveryFR = patterns("fr", "il y a ...3 ans|mois", "=y a ...3 ans|mois", "a =1*|2* ans", "en ai =1*|2*|3*|4*|5*|6*", "sauve la vie", "ca va super bien|mieux|bien", "aujourd hui ...4 contente|content|bien|mieux|heureuse|heureux",
 		"avec mon premier", "dans le temps", "a l epoque", "me en suis sorti|sortie", "plus jamais", "je vais mieux|bien maintenant", "encore la", "ca fait ...3 ans", "=therapie ...4 aide|sauve|change", "fiere|fier de")
 )
@@ -499,3 +543,28 @@ var routine = append(patterns("en", "=today|yesterday ...3 took|take", "this mor
 	patterns("fr", "ce matin", "comme prescrit", "=oublie", "avec le repas|dejeuner|diner|souper", "tous les jours|matins|soirs", "=pharmacie|pharmacien|ordonnance|renouvellement", "=dose|doses|posologie", "=ratio|glucides")...)
 
 var onPurpose = patterns("en", "on purpose", "deliberately", "=expres", "=volontairement")
+
+// awarenessText: the whole text teaches or warns ("warning signs of
+// suicide are…", "if someone in your life…").
+var awarenessText = append(patterns("en", "warning signs", "wish more people knew", "if someone in your life", "=if_you_notice", "=reach_out_to_them"), patterns("fr", "signes avant coureurs", "signes d alerte", "si un de vos proches")...)
+
+// quoted: the words stand in a quotation after "said" ("he said, 'I don't
+// want to be here anymore'").
+func (v *view) quoted(h hit) bool {
+	start := v.toks[h.sentence[0]].start
+	if h.sentenceID > 0 {
+		start = v.toks[v.sentences()[h.sentenceID-1][0]].start
+	}
+	before := v.text[start:v.toks[h.from].start]
+	q := strings.LastIndexAny(before, "\"“«")
+	if q < 0 {
+		return false
+	}
+	lead := strings.ToLower(before[:q])
+	for _, w := range []string{"said", "says", "told me", "asked", " dit", "disait", "m'a dit", "a dit"} {
+		if i := strings.LastIndex(lead, w); i >= 0 && len(lead)-i < 40 {
+			return true
+		}
+	}
+	return false
+}
