@@ -37,11 +37,12 @@ const (
 	uAbdomen           // belly hard as a board, testicle pain, can't feel legs
 	uAcute             // sudden, now, for the last hour, getting worse, 10/10
 	uLowSugar          // a dangerous glucose reading, the meter saying LO
+	uYoungBaby         // under three months: a fever is an emergency
 	uCount
 )
 
 var urgentSignalNames = []string{"chest", "autonomic", "neuro", "breath", "swell", "allergen", "bleed", "thinner", "head_hit", "drowsy", "ketones", "diabetes",
-	"fever", "immuno", "mottled", "neck", "seizure", "seizure_bad", "poison", "vision", "headache", "baby", "baby_sign", "abdomen", "acute", "low_sugar"}
+	"fever", "immuno", "mottled", "neck", "seizure", "seizure_bad", "poison", "vision", "headache", "baby", "baby_sign", "abdomen", "acute", "low_sugar", "young_baby"}
 
 var urgentSignalSpecs = []ruleSpec{
 	{"en", "chest", 0, "", []string{
@@ -56,6 +57,8 @@ var urgentSignalSpecs = []ruleSpec{
 		"poitrine", "thorax", "thoracique", "entre les omoplates", "machoire", "bras gauche ...3 engourdi|lourd|mal|douleur", "crise cardiaque", "infarctus", "serre* ...3 poitrine",
 	}},
 	{"en", "autonomic", 0, "", []string{
+		"=shaky", "cold and clammy",
+
 		"threw up", "thrown up", "passed out", "nearly passed out", "=faint", "going to faint",
 
 		"clammy", "cold sweat", "=sweating|sweaty|sweats", "white as a sheet", "=pale", "=grey|gray", "nauseous", "=nausea", "feel|feeling sick", "=vomiting|throwing_up", "wiped out", "short of breath", "breathless",
@@ -78,12 +81,16 @@ var urgentSignalSpecs = []ruleSpec{
 		"vois double", "voit double", "tiens pas debout", "parle ...2 mal|bizarre", "mots ...3 melange*", "cote ...3 engourdi|paralyse",
 	}},
 	{"en", "breath", 0, "", []string{
+		"=choking", "stuck ...3 throat", "can not cough", "grabbing ...2 throat", "can not finish ...2 sentences|sentence",
+
 		"drooling ...4 swallow", "sitting forward", "=sats ...2 =8*|=7*",
 
 		"hard|hardly|struggling|trouble|difficult|can not ...3 breathe|breath|breathing", "short of breath", "breathing ...3 fast|hard|heavy|deep|weird", "=wheez*", "can not ...2 talk|speak|finish",
 		"=grunting", "lips ...4 blue|dusky|grey|gray|purple", "hurts to breathe", "gasping", "=inhaler|puffer|ventolin ...6 not|nothing|puffs", "=sats ...3 =8*|=7*",
 	}},
 	{"fr", "breath", 0, "", []string{
+		"dire une phrase", "finir ses|mes phrases", "narines", "ongles ...2 bleus", "saturometre ...4 =8*",
+
 		"manque d air", "sature a =8*|=7*", "cotes ...2 creus*", "grogne", "=tirage",
 
 		"mal a respirer", "respire ...2 vite|mal|fort|difficilement", "respirer", "peux plus parler", "geint", "=sifflement", "levres ...3 bleu*", "tour de la bouche ...2 bleu*", "bouffees ...4 passe_pas",
@@ -91,9 +98,13 @@ var urgentSignalSpecs = []ruleSpec{
 	}},
 	{"en", "swell", 0, "", []string{"face|lips|tongue|throat|eyes ...3 swell*|swollen|puffing|puffy|huge|tight|closing", "hard to swallow", "can not swallow", "=hives"}},
 	{"fr", "swell", 0, "", []string{"visage|levres|langue|gorge|yeux ...3 gonfl*|enfl*", "avaler", "plaques partout", "urticaire"}},
-	{"en", "allergen", 0, "", []string{"new ...2 antibiotic|meds|medication|pill|drug", "=stung", "=bee|wasp|sting", "peanut*", "=nuts|cashew|shellfish|prawns|shrimp", "=allergic", "after eating", "=amoxicillin|penicillin"}},
+	{"en", "allergen", 0, "", []string{
+		"=pril", "lisinopril", "ramipril", "changed my ...3 tablet|pill|medication",
+		"new ...2 antibiotic|meds|medication|pill|drug", "=stung", "=bee|wasp|sting", "peanut*", "=nuts|cashew|shellfish|prawns|shrimp", "=allergic", "after eating", "=amoxicillin|penicillin"}},
 	{"fr", "allergen", 0, "", []string{"pique|piquee", "abeille", "guepe", "arachide*", "=noix", "fruits de mer", "allergi*", "nouvel ...2 antibiotique|medicament", "nouveau ...2 antibiotique|medicament"}},
 	{"en", "bleed", 0, "", []string{
+		"passed a clot", "blood running", "coffee grounds",
+
 		"coughed up ...3 blood", "=spotting", "still coming",
 
 		"bleeding", "=bled", "=blood", "=pads|pad ...3 hour", "=soaking", "nosebleed", "=clots", "=vomited|vomiting|coughing|throwing ...2 blood", "black ...2 stool|poo|tarry",
@@ -101,8 +112,12 @@ var urgentSignalSpecs = []ruleSpec{
 	{"fr", "bleed", 0, "", []string{
 		"urine du sang", "plus rien ne sort",
 		"saign*", "=sang", "serviette* ...3 heure", "caillots", "hemorragie", "selles noires"}},
-	{"en", "thinner", 0, "", []string{"warfarin", "apixaban", "=eliquis", "xarelto", "rivaroxaban", "blood thinner*", "anticoagulant*", "=coumadin", "pregnan*", "=weeks_pregnant"}},
-	{"fr", "thinner", 0, "", []string{"anticoagulant*", "=coumadine|xarelto|eliquis|sintrom", "enceinte"}},
+	{"en", "thinner", 0, "", []string{
+		"postpartum", "post partum", "=aspirin|ibuprofen",
+		"warfarin", "apixaban", "=eliquis", "xarelto", "rivaroxaban", "blood thinner*", "anticoagulant*", "=coumadin", "pregnan*", "=weeks_pregnant"}},
+	{"fr", "thinner", 0, "", []string{
+		"post partum", "accouchement",
+		"anticoagulant*", "=coumadine|xarelto|eliquis|sintrom", "enceinte"}},
 	{"en", "head_hit", 0, "", []string{"hit ...3 head", "fell ...6 head", "bang* ...3 head", "big lump", "=concussion", "fell off|down", "=fall"}},
 	{"fr", "head_hit", 0, "", []string{
 		"tombe|tombee de", "=tombe|tombee",
@@ -143,7 +158,9 @@ var urgentSignalSpecs = []ruleSpec{
 		"=nuque",
 		"cou raide", "nuque raide", "baisser la tete", "lumiere ...3 fait mal", "plier la nuque"}},
 	{"en", "seizure", 0, "", []string{"seizure", "seizures", "=seizing", "=fit", "=fitting", "convuls*", "=epileptic", "had a fit"}},
-	{"fr", "seizure", 0, "", []string{"convuls*", "crise d epilepsie", "=crises", "epilep*"}},
+	{"fr", "seizure", 0, "", []string{
+		"tremble|trembler de partout", "yeux vires",
+		"convuls*", "crise d epilepsie", "=crises", "epilep*"}},
 	{"en", "seizure_bad", 0, "", []string{
 		"another one", "having another", "one after another", "back to back", "did not|has not|hasn|not ...2 wake|woken|come_round", "in the bath|water|pool|lake", "while swimming", "first ever|one",
 		"and counting", "longer than ...2 usual", "still ...2 shaking|seizing|jerking", "rescue ...2 med|medication|midazolam|buccolam",
@@ -152,6 +169,8 @@ var urgentSignalSpecs = []ruleSpec{
 		"premiere fois", "d affilee", "reprend ...2 mal|pas", "sait pas ou",
 		"enchaine", "une autre", "sans reprendre conscience", "reprend pas", "dans le bain|eau|piscine", "premiere crise", "toujours pas ...2 arrete"}},
 	{"en", "poison", 0, "", []string{
+		"drink|drinks|drinking ...4 bleach|bottle|cleaner|liquid", "generator ...8 garage|running", "instead of once", "taken|took ...2 all ...2 her|his pills", "three|3 times today",
+
 		"took something", "=molly|mdma|ecstasy", "double|twice|triple|three_times ...2 his|her|my ...1 dose|pills|tablets|digoxin|metoprolol|lithium|warfarin|insulin", "oven cleaner|bleach|chemical ...4 eye", "pills ...3 lined up", "locked the door",
 
 		"drank|swallowed|ate|chewing|chewed|licked|got_into ...4 liquid|bleach|detergent|pod|pods|battery|batteries|patch|patches|pills|tablets|mushrooms|cleaner|antifreeze|medicine|magnet",
@@ -159,25 +178,35 @@ var urgentSignalSpecs = []ruleSpec{
 		"headaches ...8 boiler|furnace|heater|everyone|whole_family", "whole family ...4 headache|headaches",
 	}},
 	{"fr", "poison", 0, "", []string{
+		"pris des cachets|comprimes|pilules de", "pupilles", "lave vitre", "=lave", "toute sa bouteille|boite", "generatrice|generateur ...6 garage",
+
 		"fois ...1 dose", "fois sa dose",
 
 		"avale|bu|mange|machouille|croque ...4 produit|javel|pile|piles|comprimes|cachets|champignons|medicament*|pastille|lessive", "fois la dose", "double dose", "par erreur", "champignons ...3 cueillette",
 		"monoxyde", "poele|chaudiere|fournaise|chauffage ...10 mal_a_la_tete|vomir|bruit", "tous mal a la tete",
 	}},
 	{"en", "vision", 0, "", []string{
+		"sight ...4 went|gone|black|completely", "switched off a light",
+
 		"=halos", "eye ...3 suddenly|blurry|red ...4 painful|pain", "flashes|floaters ...8 shadow|curtain", "sight ...4 dim|going|dark",
 
-		"curtain|shadow|veil|blind ...4 eye|vision", "blackness ...3 eye", "can not see ...4 eye|out of", "lost ...2 vision|sight", "vision ...3 gone|went|black", "sudden* ...3 blind", "flashes ...6 shadow|curtain",
+		"curtain|shadow|veil|blind ...6 eye|vision", "blackness ...3 eye", "can not see ...4 eye|out of", "lost ...2 vision|sight", "vision ...3 gone|went|black", "sudden* ...3 blind", "flashes ...6 shadow|curtain",
 	}},
 	{"fr", "vision", 0, "", []string{
+		"mouches lumineuses", "=voile",
+
 		"=halos", "vois des mouches", "oeil ...3 rouge ...4 douleur",
 		"voile ...4 oeil", "voit|vois plus rien ...3 oeil", "perdu la vue", "rideau ...4 oeil|vue", "eclairs ...6 voile|oeil"}},
 	{"en", "headache", 0, "", []string{
+		"headache ...4 not|won ...2 touch|help|shift|budge|ease",
+
 		"sudden*|worst|10/10|thunderclap ...3 headache",
 
 		"headache|head ...6 sudden*|suddenly|out_of_nowhere|worst|thunderclap|struck|exploded|10/10|10|bat", "worst ...2 headache|pain ...3 ever|life", "thunderclap", "struck ...3 bat|hammer",
 	}},
-	{"fr", "headache", 0, "", []string{"explose ...3 tete", "pire douleur", "mal de tete ...4 terrible|violent|brutal|atroce|coup", "coup de tonnerre", "jamais eu ...3 mal"}},
+	{"fr", "headache", 0, "", []string{
+		"cephalees", "mal de tete ...4 calme_pas|passe_pas",
+		"explose ...3 tete", "pire douleur", "mal de tete ...4 terrible|violent|brutal|atroce|coup", "coup de tonnerre", "jamais eu ...3 mal"}},
 	{"en", "baby", 0, "", []string{"baby", "newborn", "infant", "=days|weeks|month old", "=week|month old", "=2yo|3yo|toddler", "=bub", "=little_one"}},
 	{"fr", "baby", 0, "", []string{"bebe", "nouveau ne", "nourrisson", "=mois", "=semaines", "poupon", "petit|petite de"}},
 	{"en", "baby_sign", 0, "", []string{
@@ -186,26 +215,38 @@ var urgentSignalSpecs = []ruleSpec{
 		"not ...2 fed|feeding|eating|drinking", "will not feed", "very sleepy", "=floppy|limp", "no wet ...2 nappy|nappies|diaper|diapers", "sunken", "soft spot ...3 bulging|sunken", "=bulging", "=grunting",
 		"lips ...3 dusky|blue|grey", "high pitched", "yellow grey|gray", "=whimpering", "no tears", "=fontanelle", "not waking", "hard to wake",
 	}},
-	{"fr", "baby_sign", 0, "", []string{"boit plus", "mange plus", "tout molle|mou", "=molle", "couche mouillee", "fontanelle", "geint", "cri aigu", "dort tout le temps", "yeux creux", "pas de larmes"}},
+	{"fr", "baby_sign", 0, "", []string{
+		"tete ...2 moins", "boit moins", "mange moins",
+		"boit plus", "mange plus", "tout molle|mou", "=molle", "couche mouillee", "fontanelle", "geint", "cri aigu", "dort tout le temps", "yeux creux", "pas de larmes"}},
 	{"en", "abdomen", 0, "", []string{
+		"boiling|scalding ...6 arm|chest|leg|skin", "skin ...3 peeling|coming_off", "can not pass ...2 water|urine", "=agony|agonising|agonizing",
+
 		"white and leathery", "=leathery", "leg looks shorter", "turned outwards", "can not stand", "can not get up",
 
 		"belly|stomach|abdomen|tummy ...4 hard|rigid|board", "agoni*|severe|sudden ...3 pain ...3 belly|stomach|abdomen|testicle|testicles", "testicle|testicles", "bottom right ...4 pain|hurts", "can not feel ...2 legs|feet",
 		"calf ...4 swollen|painful ...10 breath|breathe|breathing", "skin ...3 white|leathery|charred", "can not stand straight",
 	}},
 	{"fr", "abdomen", 0, "", []string{
+		"peau ...2 decolle", "friteuse", "huile ...4 bras|cou|jambe",
+
 		"tournee vers l exterieur", "peut pas se relever", "sens plus mes jambes", "arrive pas a uriner",
 		"ventre ...3 dur|bois", "douleur ...3 ventre|testicule", "testicule", "sent plus ses|mes jambes", "mollet ...4 enfle|gonfle"}},
 	{"en", "acute", 0, "", []string{
+		"=bother|nuisance|fuss", "waste anyone", "should i wait|book", "ok to wait", "and wait", "wait for|until ...3 gp|doctor|monday|tomorrow|optometrist|morning", "=woke|waking", "=dribbling",
+
 		"=today",
 
 		"suddenly", "sudden", "out of nowhere", "just now", "right now", "=now", "started|began ...3 ago", "=ago", "last ...2 hour|half_hour|minutes", "since ...2 lunch|breakfast|morning|this|an_hour",
 		"going on|for ...3 min|mins|minutes|hour|hours", "=minutes|mins|min", "getting worse|worse", "=worsening", "10/10", "=agoni*|excruciating|terrible|unbearable", "will not stop", "not stopping", "=tonight",
 		"=3am|2am|4am|1am", "=overnight", "=panicking", "=help", "=ambulance|911|999|112", "still ...2 bleeding|seizing|shaking|dropping|going|not|can|rising|climbing",
 	}},
+	{"en", "young_baby", 0, "", []string{"newborn", "=1|2|one|two month|months old", "=1|2|3|4|5|6|7|8|9|10|11 week|weeks old", "=1|2|3|4|5|6|7|8|9|10|11|12 weeks", "=days old"}},
+	{"fr", "young_baby", 0, "", []string{"nouveau ne", "=1|2|un|deux mois", "=1|2|3|4|5|6|7|8|9|10|11 semaines", "jours de vie"}},
 	{"en", "low_sugar", 0, "", []string{"says|reads|shows =lo", "meter|cgm|dexcom|libre ...3 =lo"}},
 	{"fr", "low_sugar", 0, "", []string{"affiche =lo", "lecteur|capteur ...3 =lo"}},
 	{"fr", "acute", 0, "", []string{
+		"=deranger", "attends|attendre ...2 lundi|demain", "je rentre me coucher", "=la_je|la_il|la_elle|la_on", "pour l instant",
+
 		"=soudain*", "d un coup", "tout d un coup", "en ce moment", "depuis ...2 minutes|min|heure|heures|ce_matin|hier|ce_soir|midi|1h|2h|3h|4h|30", "=maintenant", "il y a ...2 min|minutes|heure", "ca empire", "empire", "=atroce|terrible|insupportable", "arrete pas", "=ce_soir|cette_nuit",
 		"=minutes|min", "=urgence|urgences|911|15|112|samu", "=encore",
 	}},
@@ -231,6 +272,9 @@ var urgentCombos = []combo{
 	{"headache", "vision_headache", LevelHigh, uHeadache, []int{uHeadache}, nil},
 	{"baby", "child_red_flags", LevelHigh, uBabySign, []int{uBabySign, uBaby}, nil},
 	{"baby.fever", "child_red_flags", LevelHigh, uFever, []int{uFever, uBaby}, []int{uBabySign, uDrowsy}},
+	{"young.fever", "child_red_flags", LevelHigh, uFever, []int{uFever, uYoungBaby}, nil},
+	{"pregnant.headache", "vision_headache", LevelHigh, uHeadache, []int{uHeadache}, []int{uThinner}},
+	{"pregnant.vision", "vision_headache", LevelHigh, uThinner, []int{uThinner}, []int{uVision}},
 	{"abdomen", "other_emergency", LevelHigh, uAbdomen, []int{uAbdomen}, []int{uAcute, uDrowsy, uFever, uBreath, uHeadHit}},
 }
 
@@ -341,7 +385,7 @@ func (v *view) pastYear(window [2]int) bool {
 
 var (
 	// habitual: "when I'm anxious", "whenever I climb stairs".
-	habitual = append(patterns("en", "=when|whenever|every_time ...3 anxious|stressed|exercise|exercising|run|running|climb|climbing|nervous|panic|panicking|cold|walk|walking|think", "as usual", "=whenever", "=usual", "always does", "symptom diary", "=anxiety|stress|exam|exams"),
+	habitual = append(patterns("en", "=when|whenever|every_time ...3 anxious|stressed|exercise|exercising|run|running|climb|climbing|nervous|panic|panicking|cold|walk|walking|think", "as usual", "=whenever", "=usual", "always does", "symptom diary", "=anxiety|stress|exam|exams", "=typical|typically", "action plan", "our plan"),
 		patterns("fr", "=quand|chaque_fois ...3 stresse|stressee|anxieux|anxieuse|cours|monte|marche", "comme d habitude", "ca passe", "=stress|examens|oral|anxiete")...)
 )
 
@@ -353,8 +397,8 @@ var settledNow = append(patterns("en", "=is|am|are|s|feel|feels|feeling|looks|se
 // the sentence says ("I just had a fit", "since 4am", "won't stop").
 var recentWords = words("en", "=just", "right_now", "=minutes", "=mins", "=min", "tonight", "this_morning", "this_afternoon", "this_evening", "=since_4am|since_3am|since_5am|since_midnight|since_breakfast|since_lunch|since_dinner",
 	"=currently", "=suddenly", "not_stopping", "will_not_stop", "going_on", "for_the_last", "days_after", "day_after", "=overnight", "hour_ago", "hours_ago", "an_hour",
-	"and_now", "=now_she|now_he|now_i|now_it|now_my|now_his|now_her|now_the|now_we|now_vomiting", "=started").merge(
-	words("fr", "=vient", "=viens", "=ce_soir", "=ce_matin", "=cette_nuit", "depuis_ce_matin", "depuis_hier", "depuis_une", "depuis_1h", "depuis_2h", "une_heure", "=soudain", "=soudainement", "et_la", "=d_un_coup"))
+	"and_now", "=now_vomiting", "=started", "=bother|nuisance|fuss", "ok_to_wait", "should_i_wait", "=woke").merge(
+	words("fr", "=vient", "=viens", "=ce_soir", "=ce_matin", "=cette_nuit", "depuis_ce_matin", "depuis_hier", "depuis_une", "depuis_1h", "depuis_2h", "une_heure", "=soudain", "=soudainement", "et_la", "=d_un_coup", "=la_je|la_il|la_elle|la_on", "=deranger"))
 
 // awareness: the whole text is a reminder or a campaign.
 var awareness = appendPatterns(patterns("en", "=psa", "please share", "=reminder", "purple day", "detectors save", "is it true", "should you|i call", "if a|an|the ...3 lasts", "status epilepticus", "keep reading|i_read|reading_that|read_that", "rather than"),
@@ -366,11 +410,17 @@ func (v *view) negatedNear(h hit) bool {
 	for i := max(h.sentence[0], h.from-2); i < h.to; i++ {
 		switch v.toks[i].word {
 		case "no", "without", "pas", "sans", "aucun", "aucune", "zero":
-			return true
+			// Before the sign, or inside it before a symptom ("chemo,
+			// no fever"); not "no glucagon in the house".
+			if i < h.from || (i+1 < len(v.toks) && symptomWords[v.toks[i+1].word]) {
+				return true
+			}
 		}
 	}
 	return false
 }
+
+var symptomWords = set("fever", "temp", "temperature", "pain", "bleeding", "blood", "rash", "spots", "symptoms", "fievre", "de", "douleur", "saignement", "sang")
 
 func appendPatterns(a, b []pattern) []pattern { return append(a, b...) }
 
