@@ -39,6 +39,8 @@ var signalNames = [sigCount]string{"death", "want", "hopeless", "means", "eye", 
 
 var signalSpecs = []ruleSpec{
 	{"en", "death", 0, "", []string{
+		"not being here", "skip the rest", "the exit", "drive into ...2 river|tree|traffic|wall", "surgery ...3 not go well",
+
 		"finish|finishing my life", "waiting to die", "logging off permanently", "already gone", "not fighting ...3 anymore", "welcome it",
 
 		"not be here for a while", "sleep for a very long time", "not have to come back", "without me", "not fight it", "heart ...2 stopped|stop|stops|quit", "hoping it is the last", "looking for the exit", "end their life", "out of the equation", "painless way", "not driving|going|coming back|home", "go to sleep for good", "solve a lot",
@@ -54,6 +56,8 @@ var signalSpecs = []ruleSpec{
 	{"en", "death", 0, "mention", []string{"suicid*"}},
 	{"fr", "death", 0, "mention", []string{"suicid*", "automutil*"}},
 	{"fr", "death", 0, "", []string{
+		"=exister", "se tuer", "me tue",
+
 		"reviendrai pas|plus", "finir ma vie", "en paix pour toujours",
 
 		"dispar*", "coeur ...2 lacher|lache", "cherche la sortie", "tout lacher pour de bon", "la fin pour moi", "plus de nouvelles de moi",
@@ -64,6 +68,8 @@ var signalSpecs = []ruleSpec{
 		"dormir pour toujours", "rejoindre mon|ma", "enlever la vie", "tout arreter", "plus exister", "=mourrais", "ne plus etre", "plus etre en vie",
 	}},
 	{"en", "want", 0, "", []string{
+		"would anyone blame me", "hopes|hoping ...4 not go well",
+
 		"it is better", "waiting to|for", "would welcome",
 
 		"would not even be mad", "would be nice|fine|okay", "not even be mad", "kinda want",
@@ -80,6 +86,8 @@ var signalSpecs = []ruleSpec{
 		"veux", "voudrais", "envie", "souhait*", "espere", "prie", "aimerais", "prefererais", "soulag*", "mieux", "plus simple", "pense|penser|songe", "tente", "tentee",
 	}},
 	{"en", "hopeless", 0, "", []string{
+		"see a way forward", "tired of waking up", "would cope", "everyone would ...2 cope|fine",
+
 		"point of me", "=whats_the_point", "no use", "not useful", "useless here", "nobody needs me",
 
 		"what is|s the point", "=whats even? the point", "no point", "why bother", "no reason", "pointless", "hopeless", "burden", "nobody|no_one would ...2 notice|miss|care",
@@ -87,12 +95,16 @@ var signalSpecs = []ruleSpec{
 		"nothing left", "no future", "not see ...2 future", "can not anymore", "can not take", "worthless", "sticking around",
 	}},
 	{"fr", "hopeless", 0, "", []string{
+		"raison de me lever", "vois plus l interet", "tannee|tanne d exister",
+
 		"plus utile", "utile a rien", "assez vecu", "plus peur", "personne verrait", "seraient mieux",
 
 		"a quoi bon", "sert a rien", "fardeau", "plus capable", "pu capable", "en peux plus|pu", "=marre", "tanne", "tannee", "personne ...3 remarquer|manquer|verrait",
 		"plus de sens", "plus la force", "=bon_a_rien",
 	}},
 	{"en", "means", 0, "", []string{
+		"methadone", "suboxone", "=seroquel", "=parkade", "highest floor",
+
 		"=reservoir", "=charcoal", "=wastage", "which drugs", "=tape",
 
 		"=belt", "=wine", "=vodka", "=booze", "=whisky",
@@ -105,6 +117,8 @@ var signalSpecs = []ruleSpec{
 		"paracetamol", "tylenol", "acetaminophen", "=opioids", "=fentanyl", "=lethal",
 	}},
 	{"fr", "means", 0, "", []string{
+		"methadone", "=seances",
+
 		"=charbon", "ruban adhesif", "=stylo", "lysanxia",
 
 		"carabine", "=vin", "quai",
@@ -115,6 +129,8 @@ var signalSpecs = []ruleSpec{
 		"insuline", "morphine", "somnifere*", "=doliprane", "letale", "mortelle", "fleuve", "riviere", "=hauteur", "=garage",
 	}},
 	{"en", "eye", 0, "", []string{
+		"know exactly", "would it hurt", "would it take to", "would take to", "enough to ...3 not|die|sleep|end", "how long would it take", "planning how", "drove|went to the bridge|tracks|roof|river", "figured out how", "looked it up", "stop|stopped|stopping|skip|skipping|quit ...2 dialysis|insulin",
+
 		"have|got the rope|gun|pills|stuff", "hiding my insulin|pills|meds|pens", "know the combo|code", "have the key", "just to see", "stand* ...3 edge",
 
 		"stockpil*", "saving them|it|up|my", "=saved up", "been saving", "putting ...2 aside", "put ...2 aside", "collect*", "counted", "counting", "hoard*",
@@ -122,6 +138,8 @@ var signalSpecs = []ruleSpec{
 		"timing it", "eyeing", "keep looking at", "think about it|them", "thinking about it|them|using", "thought about it", "=stash", "know exactly what", "where he|she keeps",
 	}},
 	{"fr", "eye", 0, "", []string{
+		"comment faire", "trouve la dose", "ramasse ...3 pilules|cachets|medicaments",
+
 		"ai la cle", "regarde en bas", "sais ou est", "les ai comptes", "garde le reste", "je les garde", "calculer", "je regarde",
 
 		"mis|mets|met de cote", "je garde", "accumul*", "stock*", "compte mes", "compter mes", "cherche ...3 combien|dose|hauteur", "regarde ...3 pont|fleuve|riviere", "y pense", "calcul*",
@@ -140,6 +158,8 @@ var signalSpecs = []ruleSpec{
 		"apres ...4 fete|mariage|depart|noel|ecole|travail", "quand ...4 partira|dormira|parti|partie", "la semaine prochaine", "fin du mois", "=date", "=minuit", "cette nuit", "apres ca",
 	}},
 	{"en", "decided", 0, "", []string{
+		"going to drive into", "worked it all out", "then i am done", "tonight i am going to",
+
 		"=i_=decide", "set the date", "have everything ready", "everything is arranged", "all arranged", "i will finish",
 
 		"i have|got a plan", "made my plan", "my plan is", "tonight is the night", "today is the day", "this is the night|day",
@@ -148,11 +168,13 @@ var signalSpecs = []ruleSpec{
 
 		"going to the bridge|tracks|roof|river|station|car_park", "not scared anymore", "all planned", "picked|chose|chosen a date|day", "all organised|organized", "waiting for the right",
 
-		"it is decided", "i have decided", "decided ...3 die|end_it|to_do_it", "my decision is made", "plan is set", "the plan", "made up my mind", "going to|gonna do it", "will do it", "=ill go", "i will go", "am going to|gonna ...2 jump|finish|end|go_there",
+		"it is decided", "i have decided", "decided ...3 die|end_it|to_do_it", "my decision is made", "plan is set", "the plan", "made up my mind", "going to|gonna do it", "will do it", "am going to|gonna ...2 jump|finish|end|go_there",
 		"then i am ...2 done|gone|free", "it is decided", "going through with", "no turning back", "set it for", "that is when", "it will be over", "it is over", "my mind is made up", "going there",
 		"i will be gone", "i am doing it",
 	}},
 	{"fr", "decided", 0, "", []string{
+		"je compte le faire", "je me tue", "c est pret",
+
 		"tout|toute planifie", "je pars ce soir|cette nuit|demain", "compte tout prendre", "vais tout prendre", "je ferme la voiture",
 
 		"je ai un plan", "ce soir c est le soir",
@@ -170,6 +192,8 @@ var signalSpecs = []ruleSpec{
 		"viens de prendre|avaler", "me suis injecte",
 		"pris", "avale", "avalee", "bu", "injecte"}},
 	{"en", "now", 0, "", []string{
+		"=wine|vodka|alcohol|whisky ...3 pills|tablets", "is this how it goes", "room is spinning",
+
 		"hands ...2 numb", "can not feel my lips", "starting to sweat",
 
 		"car is running ...4 garage", "garage ...4 door is shut", "on the tracks", "train is due", "standing on the roof|ledge|bridge|edge", "with the wine|vodka|alcohol|booze|whisky",
@@ -178,17 +202,23 @@ var signalSpecs = []ruleSpec{
 		"vision ...3 blurry ...3 pills", "feel|feeling ...2 heavy|weird|drowsy|sleepy ...4 pills|tablets|took", "not stopping", "will not stop bleeding",
 	}},
 	{"fr", "now", 0, "", []string{
+		"presque fini", "je suis sur le pont",
+
 		"ouvert les veines|poignets", "saigne beaucoup", "moteur tourne", "commence a trembler",
 
 		"avec du vin|alcool|whisky", "sur le quai", "attends le prochain", "je commence a ...2 endormir|partir",
 		"c est fait", "en train de", "je sens ...2 partir", "arrete pas de saigner", "trop tard", "je suis sur le|la pont|toit|bord"}},
 	{"en", "all", 0, "", []string{
+		"at once",
+
 		"=20", "=25", "=30", "=40", "=50", "=60", "=100", "whole week",
 
 		"=all", "everything", "whole", "entire", "=rest", "every", "worth", "handful", "=bunch", "too many", "=them",
 	}},
 	{"fr", "all", 0, "", []string{"=tout", "=toute", "=toutes", "=tous", "=entiere", "le reste", "trop de", "=plaquette"}},
 	{"en", "farewell", 0, "", []string{
+		"reads|sees this later", "none of it", "thank you before i go", "kept me here", "tell ...2 i am sorry|i tried", "i tried",
+
 		"logging off permanently", "if anyone sees this", "sorry to everyone", "none of this is because", "thank you for trying", "i love you mom|dad|mum",
 
 		"gonna miss you all", "will miss you all", "you will be missed", "thanks kindred", "thank you kindred", "good luck everyone", "signing off",
@@ -198,6 +228,8 @@ var signalSpecs = []ruleSpec{
 		"love you all", "love yall", "sorry for everything", "were ...2 kind to me", "nice knowing", "final post|message|goodbye|words|night", "after tonight", "whoever reads this", "hear from me", "only people who", "forgive me",
 	}},
 	{"fr", "farewell", 0, "", []string{
+		"mon dernier soir", "c est mon dernier",
+
 		"soyez pas tristes", "enfin en paix", "merci pis bonne chance", "avant de partir",
 
 		"merci de m avoir", "vous avez ete la", "dire adieu",
@@ -207,6 +239,8 @@ var signalSpecs = []ruleSpec{
 		"=adieu", "au revoir", "=bye", "dernier message|post", "merci pour tout", "prenez|prends soin", "pas de ta|votre faute", "je vous aime", "pardon", "pardonnez", "derniere fois",
 	}},
 	{"en", "prep", 0, "", []string{
+		"passwords in an envelope", "stopped buying groceries", "if something happens to me", "spare key", "speech for my own funeral", "cancelled all my appointments",
+
 		"goodbye texts|letters|messages", "drafts folder", "changed the beneficiary", "sell|sold my car", "give ...2 the money", "already wrote the notes",
 
 		"hid the note", "filled every prescription", "three|two|several pharmacies", "for whoever finds", "rationing it to zero", "practising|practicing with", "bought what i needed",
@@ -218,6 +252,8 @@ var signalSpecs = []ruleSpec{
 		"make|making sure ...4 covered|sorted|looked after", "sorted ...2 affairs|everything", "my affairs", "=guardian", "deleted ...2 accounts", "said my goodbyes",
 	}},
 	{"fr", "prep", 0, "", []string{
+		"mis de l ordre dans mes papiers", "saura ou chercher", "donne mon chat|chien", "annule tous mes rendez vous", "eloge funebre", "renouveler mes prescriptions",
+
 		"achete ce qu il fallait", "dans le coffre", "ils pensent que je", "assurance vie",
 
 		"vendu mon char|auto|voiture", "grand chose a regler", "excuser de tout|aupres", "resilie", "enterrement", "codes de la banque", "qui aura quoi",
@@ -225,6 +261,8 @@ var signalSpecs = []ruleSpec{
 		"donne ...3 mes", "donner ...3 mes", "testament", "lettre", "lettres", "assurance vie", "mot d adieu", "regle|regler mes affaires", "mots de passe", "tout range", "tout regle",
 	}},
 	{"en", "final", 0, "", []string{
+		"reasons i do not want to say", "tell my cat",
+
 		"made my peace", "sooner rather than later",
 
 		"whoever finds", "nobody has asked|asked_why", "it is not", "they think", "weirdly light", "no one knows", "nobody knows",
@@ -235,6 +273,8 @@ var signalSpecs = []ruleSpec{
 		"after i am gone", "when i am gone", "whenever", "for when", "be around for", "you know", "not sure why i am telling", "no matter how", "nobody will", "one last",
 	}},
 	{"fr", "final", 0, "", []string{
+		"en aurai pas besoin", "pour la fin", "presque fini",
+
 		"sais exactement ou", "pus besoin de rien", "plus besoin de rien",
 
 		"personne le sait", "ils pensent que", "ils croient que",
@@ -242,6 +282,8 @@ var signalSpecs = []ruleSpec{
 		"chacun de mes", "a tout le monde", "pour tout le monde", "je suis prete|pret", "maintenant je suis", "plus grand chose", "pu grand chose", "si quelqu un lit ca",
 		"pour de bon", "pour toujours", "au cas ou", "quand je serai plus", "plus besoin", "tant que je suis encore la", "une derniere"}},
 	{"en", "harm", 0, "", []string{
+		"punched ...3 tile|wall|door ...4 knuckles|bled|split", "punish themselves|myself",
+
 		"scratched my wrists|arms", "until they bled", "bit my arm",
 
 		"cut my thigh|thighs|arm|arms|wrist|wrists|leg|legs|stomach", "head against the wall", "wrists raw", "until it bled|bleeds", "streak ...2 gone|over|broken", "self punish*", "scalding ...3 on purpose", "hurting myself",
@@ -253,6 +295,8 @@ var signalSpecs = []ruleSpec{
 	{"en", "harm", 0, "mention", []string{"self harm|harming|harmed|injury", "selfharm"}},
 	{"fr", "harm", 0, "mention", []string{"scarif*", "automutil*"}},
 	{"fr", "harm", 0, "", []string{
+		"dans le cutting", "fait mal expres", "me suis fait mal",
+
 		"jusqu au sang", "me frappe|frapper la tete", "me brule|bruler avec", "me mords|mordu ...2 bras",
 		"me scarif*", "me couper", "me coupe", "me suis coupe|coupee", "me bruler", "me frapper", "me griffer", "automutil*", "cacher ...2 marques|cicatrices|coupures"}},
 	{"en", "harm_weak", 0, "", []string{"=cut", "=cuts", "cutting", "scratch*", "bruise*", "=wrists", "=blades", "=razor", "=scars", "=marks", "=purged", "=burns"}},
@@ -295,7 +339,7 @@ var crisisSignals = func() *signalSystem {
 		if (c == sigDeath || c == sigWant || c == sigHarm || c == sigHarmWeak) && v.negated(h) {
 			return false
 		}
-		return !((c == sigDeath || c == sigHarm || c == sigHarmWeak || c == sigTook) && v.aboutSomeoneElse(h, false))
+		return !((c == sigDeath || c == sigHarm || c == sigHarmWeak || c == sigTook || c == sigPrep) && v.aboutSomeoneElse(h, false))
 	}
 	sys.context = func(v *view, h hit, cb combo, window [2]int) (Level, string, bool) {
 		level, ctx, skip := v.signalContext(h, cb, window)

@@ -41,7 +41,7 @@ var contractions = map[string][]string{
 	"kms": {"kill", "myself"}, "kmn": {"kill", "me", "now"}, "idk": {"i", "do", "not", "know"}, "idc": {"i", "do", "not", "care"},
 	"u": {"you"}, "ctb": {"kill", "myself"}, "tmrw": {"tomorrow"}, "abt": {"about"}, "yall": {"you", "all"}, "pu": {"plus"}, "toute": {"tout"}, "rn": {"right", "now"}, "tbh": {"honestly"}, "ngl": {"honestly"}, "ur": {"your"}, "r": {"are"}, "pls": {"please"}, "plz": {"please"}, "bc": {"because"}, "cuz": {"because"}, "coz": {"because"},
 	// French, as written in messages.
-	"jveux": {"je", "veux"}, "chui": {"je", "suis"}, "chuis": {"je", "suis"}, "jsuis": {"je", "suis"}, "jpeux": {"je", "peux"},
+	"jveux": {"je", "veux"}, "chui": {"je", "suis"}, "chu": {"je", "suis"}, "chuis": {"je", "suis"}, "jsuis": {"je", "suis"}, "jpeux": {"je", "peux"},
 	"jvais": {"je", "vais"}, "jpense": {"je", "pense"}, "jme": {"je", "me"}, "jai": {"je", "ai"}, "ptet": {"peut", "etre"},
 	"jsais": {"je", "sais"}, "chais": {"je", "sais"}, "pk": {"pourquoi"}, "pcq": {"parce", "que"}, "jfais": {"je", "fais"},
 }

@@ -46,6 +46,8 @@ var urgentSignalNames = []string{"chest", "autonomic", "neuro", "breath", "swell
 
 var urgentSignalSpecs = []ruleSpec{
 	{"en", "chest", 0, "", []string{
+		"holding ...2 chest", "=heartburn",
+
 		"=indigestion", "=gtn|nitro|spray ...6 not|no_difference|three|3|isnt",
 
 		"chest ...3 pain|pressure|tight|tightness|heavy|heaviness|burning|crushing|squeezing|ache", "pain|pressure|tightness|heaviness|burning|ache|weight ...6 chest", "between ...2 shoulder blades",
@@ -68,6 +70,8 @@ var urgentSignalSpecs = []ruleSpec{
 		"essoufflee", "points noirs", "=vomi", "tomber dans les pommes",
 		"=blême|bleme", "=pale", "sueurs", "sueur", "transpire", "envie de vomir", "nausee*", "=vomit", "essouffle*", "etourdi*", "tete qui tourne"}},
 	{"en", "neuro", 0, "", []string{
+		"can not talk right|properly",
+
 		"=nonsense", "can not walk straight", "leaning to the", "two of everything", "can not find ...2 words", "find words", "mouth is|looks down", "arm ...2 flops", "can not say", "get my words out", "=mumbles|mumbling",
 
 		"side ...3 numb|weak|heavy|dead|tingling", "face ...4 numb|odd|droop*|drooping|crooked|weird|funny|lopsided|dropped", "hand|arm|leg ...3 numb|weak|heavy|useless",
@@ -75,12 +79,16 @@ var urgentSignalSpecs = []ruleSpec{
 		"speech ...3 slurred|off|strange|funny|weird", "=slurring|slurred", "looks lost", "=wrds", "=comig", "seeing double", "=double_vision", "numb ...4 face|arm|side|hand",
 	}},
 	{"fr", "neuro", 0, "", []string{
+		"toute croche",
+
 		"parle tout croche", "bouche ...3 croche|travers", "echappe", "bouger le bras", "cherche ses|mes mots", "mots qui existent pas", "bras tout mou", "arrive plus a parler",
 
 		"comprend plus", "ne comprend pas", "perdu ...2 equilibre", "jambe|bras|main ...3 lache|tient_plus|repond_plus|engourdi|engourdie|faible", "visage ...3 engourdi|tombe|travers",
 		"vois double", "voit double", "tiens pas debout", "parle ...2 mal|bizarre", "mots ...3 melange*", "cote ...3 engourdi|paralyse",
 	}},
 	{"en", "breath", 0, "", []string{
+		"blue around the|her|his mouth|lips", "breathing funny|weird|strange",
+
 		"=choking", "stuck ...3 throat", "can not cough", "grabbing ...2 throat", "can not finish ...2 sentences|sentence",
 
 		"drooling ...4 swallow", "sitting forward", "=sats ...2 =8*|=7*",
@@ -89,6 +97,8 @@ var urgentSignalSpecs = []ruleSpec{
 		"=grunting", "lips ...4 blue|dusky|grey|gray|purple", "hurts to breathe", "gasping", "=inhaler|puffer|ventolin ...6 not|nothing|puffs", "=sats ...3 =8*|=7*",
 	}},
 	{"fr", "breath", 0, "", []string{
+		"se creuse ...3 cotes",
+
 		"dire une phrase", "finir ses|mes phrases", "narines", "ongles ...2 bleus", "saturometre ...4 =8*",
 
 		"manque d air", "sature a =8*|=7*", "cotes ...2 creus*", "grogne", "=tirage",
@@ -103,6 +113,8 @@ var urgentSignalSpecs = []ruleSpec{
 		"new ...2 antibiotic|meds|medication|pill|drug", "=stung", "=bee|wasp|sting", "peanut*", "=nuts|cashew|shellfish|prawns|shrimp", "=allergic", "after eating", "=amoxicillin|penicillin"}},
 	{"fr", "allergen", 0, "", []string{"pique|piquee", "abeille", "guepe", "arachide*", "=noix", "fruits de mer", "allergi*", "nouvel ...2 antibiotique|medicament", "nouveau ...2 antibiotique|medicament"}},
 	{"en", "bleed", 0, "", []string{
+		"through the dressing", "incision ...3 open",
+
 		"passed a clot", "blood running", "coffee grounds",
 
 		"coughed up ...3 blood", "=spotting", "still coming",
@@ -129,12 +141,18 @@ var urgentSignalSpecs = []ruleSpec{
 		"acting drunk", "=aggressive", "=irritable", "not ...2 himself|herself", "=shaky", "=shaking",
 	}},
 	{"fr", "drowsy", 0, "", []string{
+		"agressif", "agressive",
+
 		"delire", "comprend plus", "reprend ...2 esprits|connaissance", "sait pas ou", "tres endormie|endormi", "pouls ...3 =3*|=4*",
 		"=confus|confuse|confuse", "=vomi|vomit|vomis", "=somnolent*", "=endormi*", "=inconscient*", "reveille pas", "repond ...2 plus|pas", "=mou|molle", "bizarre"}},
 	{"en", "ketones", 0, "", []string{"ketones", "=dka", "fruity|pear drops|nail_polish ...2 breath", "breath ...3 smells|fruity|pear", "meter ...3 =hi", "=hi", "ketoacidosis", "=ketone"}},
 	{"fr", "ketones", 0, "", []string{"cetone*", "acetone", "haleine ...4 pomme|acetone|fruit*", "acidocetose", "=hi"}},
-	{"en", "diabetes", 0, "", []string{"diabetic", "diabetes", "insulin", "=t1|t1d|type_1|type1|t2", "=pump", "=cgm|dexcom|libre", "=bg", "blood sugar", "=sugar|sugars|glucose"}},
-	{"fr", "diabetes", 0, "", []string{"diabet*", "insuline", "=dt1|dt2", "=pompe", "glycemie", "=sucre"}},
+	{"en", "diabetes", 0, "", []string{
+		"went|going low", "=hypo|hypos",
+		"diabetic", "diabetes", "insulin", "=t1|t1d|type_1|type1|t2", "=pump", "=cgm|dexcom|libre", "=bg", "blood sugar", "=sugar|sugars|glucose"}},
+	{"fr", "diabetes", 0, "", []string{
+		"=hypo|hypos",
+		"diabet*", "insuline", "=dt1|dt2", "=pompe", "glycemie", "=sucre"}},
 	{"en", "fever", 0, "", []string{"fever", "feverish", "=temp|temperature ...3 up|high|spiked", "=chills", "shaking chills", "=rigors", "shivering", "burning up", "=hot"}},
 	{"fr", "fever", 0, "", []string{"fievre", "fievreux", "fievreuse", "frissons", "grelotte", "temperature"}},
 	{"en", "immuno", 0, "", []string{
@@ -162,13 +180,19 @@ var urgentSignalSpecs = []ruleSpec{
 		"tremble|trembler de partout", "yeux vires",
 		"convuls*", "crise d epilepsie", "=crises", "epilep*"}},
 	{"en", "seizure_bad", 0, "", []string{
+		"third|second|3rd|2nd seizure", "in an hour", "=clusters|clustering", "started again",
+
 		"another one", "having another", "one after another", "back to back", "did not|has not|hasn|not ...2 wake|woken|come_round", "in the bath|water|pool|lake", "while swimming", "first ever|one",
 		"and counting", "longer than ...2 usual", "still ...2 shaking|seizing|jerking", "rescue ...2 med|medication|midazolam|buccolam",
 	}},
 	{"fr", "seizure_bad", 0, "", []string{
+		"en refait", "une autre",
+
 		"premiere fois", "d affilee", "reprend ...2 mal|pas", "sait pas ou",
 		"enchaine", "une autre", "sans reprendre conscience", "reprend pas", "dans le bain|eau|piscine", "premiere crise", "toujours pas ...2 arrete"}},
 	{"en", "poison", 0, "", []string{
+		"took too many", "bleach|chemical|cleaner ...4 eye",
+
 		"drink|drinks|drinking ...4 bleach|bottle|cleaner|liquid", "generator ...8 garage|running", "instead of once", "taken|took ...2 all ...2 her|his pills", "three|3 times today",
 
 		"took something", "=molly|mdma|ecstasy", "double|twice|triple|three_times ...2 his|her|my ...1 dose|pills|tablets|digoxin|metoprolol|lithium|warfarin|insulin", "oven cleaner|bleach|chemical ...4 eye", "pills ...3 lined up", "locked the door",
@@ -178,6 +202,8 @@ var urgentSignalSpecs = []ruleSpec{
 		"headaches ...8 boiler|furnace|heater|everyone|whole_family", "whole family ...4 headache|headaches",
 	}},
 	{"fr", "poison", 0, "", []string{
+		"cachets|pilules|comprimes ...3 alcool",
+
 		"pris des cachets|comprimes|pilules de", "pupilles", "lave vitre", "=lave", "toute sa bouteille|boite", "generatrice|generateur ...6 garage",
 
 		"fois ...1 dose", "fois sa dose",
@@ -219,6 +245,8 @@ var urgentSignalSpecs = []ruleSpec{
 		"tete ...2 moins", "boit moins", "mange moins",
 		"boit plus", "mange plus", "tout molle|mou", "=molle", "couche mouillee", "fontanelle", "geint", "cri aigu", "dort tout le temps", "yeux creux", "pas de larmes"}},
 	{"en", "abdomen", 0, "", []string{
+		"can not pee|urinate", "=bladder", "shoulder tip", "one side ...3 pain|sharp", "handlebars", "hit ...2 belly|stomach|tummy", "bone ...2 showing|sticking", "bent the wrong way", "=zapped|electrocuted", "electric shock",
+
 		"boiling|scalding ...6 arm|chest|leg|skin", "skin ...3 peeling|coming_off", "can not pass ...2 water|urine", "=agony|agonising|agonizing",
 
 		"white and leathery", "=leathery", "leg looks shorter", "turned outwards", "can not stand", "can not get up",
@@ -227,11 +255,15 @@ var urgentSignalSpecs = []ruleSpec{
 		"calf ...4 swollen|painful ...10 breath|breathe|breathing", "skin ...3 white|leathery|charred", "can not stand straight",
 	}},
 	{"fr", "abdomen", 0, "", []string{
+		"eau bouillante", "la peau part", "bouger les jambes", "sans m en rendre compte", "os ...2 sort|depasse",
+
 		"peau ...2 decolle", "friteuse", "huile ...4 bras|cou|jambe",
 
 		"tournee vers l exterieur", "peut pas se relever", "sens plus mes jambes", "arrive pas a uriner",
 		"ventre ...3 dur|bois", "douleur ...3 ventre|testicule", "testicule", "sent plus ses|mes jambes", "mollet ...4 enfle|gonfle"}},
 	{"en", "acute", 0, "", []string{
+		"=10 =10", "=sweating_buckets",
+
 		"=bother|nuisance|fuss", "waste anyone", "should i wait|book", "ok to wait", "and wait", "wait for|until ...3 gp|doctor|monday|tomorrow|optometrist|morning", "=woke|waking", "=dribbling",
 
 		"=today",
@@ -242,7 +274,9 @@ var urgentSignalSpecs = []ruleSpec{
 	}},
 	{"en", "young_baby", 0, "", []string{"newborn", "=1|2|one|two month|months old", "=1|2|3|4|5|6|7|8|9|10|11 week|weeks old", "=1|2|3|4|5|6|7|8|9|10|11|12 weeks", "=days old"}},
 	{"fr", "young_baby", 0, "", []string{"nouveau ne", "=1|2|un|deux mois", "=1|2|3|4|5|6|7|8|9|10|11 semaines", "jours de vie"}},
-	{"en", "low_sugar", 0, "", []string{"says|reads|shows =lo", "meter|cgm|dexcom|libre ...3 =lo"}},
+	{"en", "low_sugar", 0, "", []string{
+		"not coming up", "glucose tabs ...4 not|still",
+		"says|reads|shows =lo", "meter|cgm|dexcom|libre ...3 =lo"}},
 	{"fr", "low_sugar", 0, "", []string{"affiche =lo", "lecteur|capteur ...3 =lo"}},
 	{"fr", "acute", 0, "", []string{
 		"=deranger", "attends|attendre ...2 lundi|demain", "je rentre me coucher", "=la_je|la_il|la_elle|la_on", "pour l instant",
@@ -275,7 +309,7 @@ var urgentCombos = []combo{
 	{"young.fever", "child_red_flags", LevelHigh, uFever, []int{uFever, uYoungBaby}, nil},
 	{"pregnant.headache", "vision_headache", LevelHigh, uHeadache, []int{uHeadache}, []int{uThinner}},
 	{"pregnant.vision", "vision_headache", LevelHigh, uThinner, []int{uThinner}, []int{uVision}},
-	{"abdomen", "other_emergency", LevelHigh, uAbdomen, []int{uAbdomen}, []int{uAcute, uDrowsy, uFever, uBreath, uHeadHit}},
+	{"abdomen", "other_emergency", LevelHigh, uAbdomen, []int{uAbdomen}, []int{uAcute, uDrowsy, uFever, uBreath, uHeadHit, uThinner, uAutonomic}},
 }
 
 var urgentSignals = func() *signalSystem {
@@ -343,6 +377,11 @@ func (v *view) urgentContext(h hit, window [2]int) (Level, string, bool) {
 		_, isNow = v.any(acuteNow, lang, window[0], window[1])
 	}
 	_, recent := v.any(recentWords, lang, window[0], window[1])
+	if !recent {
+		// "chemo last week, fever 39": the past names the cause, not
+		// the sign.
+		recent = v.sentenceHas(wide, causeAgo)
+	}
 	recent = recent || isNow
 	switch {
 	case v.overlapsPattern(h, idioms) || v.sentenceHas(h, idioms):
@@ -395,10 +434,10 @@ var settledNow = append(patterns("en", "=is|am|are|s|feel|feels|feeling|looks|se
 
 // recentWords: it is happening now or has just happened, whatever else
 // the sentence says ("I just had a fit", "since 4am", "won't stop").
-var recentWords = words("en", "=just", "right_now", "=minutes", "=mins", "=min", "tonight", "this_morning", "this_afternoon", "this_evening", "=since_4am|since_3am|since_5am|since_midnight|since_breakfast|since_lunch|since_dinner",
+var recentWords = words("en", "=again", "=just", "right_now", "=minutes", "=mins", "=min", "tonight", "this_morning", "this_afternoon", "this_evening", "=since_4am|since_3am|since_5am|since_midnight|since_breakfast|since_lunch|since_dinner",
 	"=currently", "=suddenly", "not_stopping", "will_not_stop", "going_on", "for_the_last", "days_after", "day_after", "=overnight", "hour_ago", "hours_ago", "an_hour",
 	"and_now", "=now_vomiting", "=started", "=bother|nuisance|fuss", "ok_to_wait", "should_i_wait", "=woke").merge(
-	words("fr", "=vient", "=viens", "=ce_soir", "=ce_matin", "=cette_nuit", "depuis_ce_matin", "depuis_hier", "depuis_une", "depuis_1h", "depuis_2h", "une_heure", "=soudain", "=soudainement", "et_la", "=d_un_coup", "=la_je|la_il|la_elle|la_on", "=deranger"))
+	words("fr", "=vient", "=viens", "=ce_soir", "=ce_matin", "=cette_nuit", "depuis_ce_matin", "depuis_hier", "depuis_une", "depuis_1h", "depuis_2h", "une_heure", "=soudain", "=soudainement", "et_la", "=d_un_coup", "=la_je|la_il|la_elle|la_on", "=deranger", "refait", "peut_plus", "peux_plus", "arrive_plus", "arrete_pas", "=3h|4h|5h|6h"))
 
 // awareness: the whole text is a reminder or a campaign.
 var awareness = appendPatterns(patterns("en", "=psa", "please share", "=reminder", "purple day", "detectors save", "is it true", "should you|i call", "if a|an|the ...3 lasts", "status epilepticus", "keep reading|i_read|reading_that|read_that", "rather than"),
@@ -447,3 +486,6 @@ func lowSugarValues(v *view) []hit {
 	}
 	return out
 }
+
+var causeAgo = append(patterns("en", "chemo|chemotherapy|surgery|operation|extraction|biopsy|procedure|stent|op|delivery|birth ...4 last_week|ago|yesterday|days_ago"),
+	patterns("fr", "chimio|operation|extraction|biopsie|accouchement|intervention ...3 il_y_a|hier|la_semaine_derniere")...)
