@@ -144,6 +144,7 @@ type view struct {
 	sents    [][2]int
 	memo     map[textKey]bool
 	glucose  []int
+	youMemo  map[[3]int]bool
 }
 
 func newView(toks []token) *view {
@@ -359,10 +360,13 @@ func (v *view) inSet(set *wordSet, i int) bool {
 	if set.words[w] {
 		return true
 	}
-	if len(set.stems[0]) > 0 && set.stems[0][v.stem(i, "en")] {
+	// Stems only in the languages the text is read in: a French stem of
+	// an English word says nothing.
+	en, fr := v.readsIn()
+	if en && len(set.stems[0]) > 0 && set.stems[0][v.stem(i, "en")] {
 		return true
 	}
-	if len(set.stems[1]) > 0 && set.stems[1][v.stem(i, "fr")] {
+	if fr && len(set.stems[1]) > 0 && set.stems[1][v.stem(i, "fr")] {
 		return true
 	}
 	for _, p := range set.prefixes {
@@ -393,4 +397,19 @@ func (v *view) any(set *wordSet, _ string, from, to int) (int, bool) {
 		}
 	}
 	return 0, false
+}
+
+// readsIn says which languages the text is read in (see languages).
+func (v *view) readsIn() (en, fr bool) {
+	if v.toks == nil || v.text == "" && v.langs == nil && len(v.toks) == 0 {
+		return true, true
+	}
+	for _, l := range v.languages() {
+		if l == "fr" {
+			fr = true
+		} else {
+			en = true
+		}
+	}
+	return en, fr
 }

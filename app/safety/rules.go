@@ -130,6 +130,8 @@ type ruleSet struct {
 	byPrefix map[int]map[string][]prefixRule
 	lengths  []int
 	lex      *lexicon
+	heads    map[string]bool // the first three letters of every prefix
+	short    []prefixRule    // prefixes shorter than three letters
 	req      [][][]int32 // per rule: the words it needs past its first
 }
 
@@ -178,6 +180,14 @@ func newRuleSet(rules []rule) *ruleSet {
 		rs.byPrefix[n][p.prefix] = append(rs.byPrefix[n][p.prefix], p)
 	}
 	sort.Ints(rs.lengths)
+	rs.heads = map[string]bool{}
+	for _, p := range rs.prefix {
+		if len(p.prefix) < 3 {
+			rs.short = append(rs.short, p)
+			continue
+		}
+		rs.heads[p.prefix[:3]] = true
+	}
 	rs.buildLexicon()
 	return rs
 }
@@ -306,11 +316,22 @@ func matchRules(v *view, rs *ruleSet) []hit {
 					try(ri, i)
 				}
 			}
-			for _, n := range rs.lengths {
-				if n > len(w) {
-					break
+			// Prefix rules: only words that start like one of them.
+			if len(w) >= 3 && rs.heads[w[:3]] {
+				for _, n := range rs.lengths {
+					if n > len(w) {
+						break
+					}
+					if n < 3 {
+						continue
+					}
+					for _, p := range rs.byPrefix[n][w[:n]] {
+						try(p.rule, i)
+					}
 				}
-				for _, p := range rs.byPrefix[n][w[:n]] {
+			}
+			for _, p := range rs.short {
+				if strings.HasPrefix(w, p.prefix) {
 					try(p.rule, i)
 				}
 			}
@@ -505,12 +526,23 @@ func (v *view) genericYou(h hit, lang string) bool {
 	if lang == "fr" {
 		ps = genericYouFR
 	}
+	// Remembered per sentence and language: asked for many hits.
+	key := [3]int{h.sentence[0], h.sentence[1], langIndex(lang)}
+	if r, ok := v.youMemo[key]; ok {
+		return r
+	}
+	found := false
 	for _, p := range ps {
 		if _, _, ok := v.find(p, lang, h.sentence[0], h.sentence[1]); ok {
-			return true
+			found = true
+			break
 		}
 	}
-	return false
+	if v.youMemo == nil {
+		v.youMemo = map[[3]int]bool{}
+	}
+	v.youMemo[key] = found
+	return found
 }
 
 var (

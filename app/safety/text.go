@@ -122,7 +122,19 @@ func unrepeat(s string) string {
 }
 
 func isWordRune(r rune) bool {
+	if r < 0x80 {
+		return 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9'
+	}
 	return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r)
+}
+
+// isLeet: a digit or symbol people put in words (the leet table).
+func isLeet(r rune) bool {
+	switch r {
+	case '0', '1', '3', '4', '5', '7', '@', '$', '!':
+		return true
+	}
+	return false
 }
 
 // isApostrophe covers the straight and typographic forms.
@@ -143,7 +155,7 @@ func tokenize(text string) []token {
 		r, size := utf8.DecodeRuneInString(text[i:])
 		// A word: letters and digits, with leetspeak symbols and
 		// apostrophes inside it.
-		if isWordRune(r) || (leet[r] != 0 && i+size < len(text) && nextIsLetter(text[i+size:])) {
+		if isWordRune(r) || (isLeet(r) && i+size < len(text) && nextIsLetter(text[i+size:])) {
 			start := i
 			j := i
 			for j < len(text) {
@@ -152,9 +164,9 @@ func tokenize(text string) []token {
 				case isWordRune(r2):
 				case (r2 == '.' || r2 == ',') && j > start && isDigitByte(text[j-1]) && j+1 < len(text) && isDigitByte(text[j+1]):
 					// 1.9, 38,7: one number, not two sentences.
-				case leet[r2] != 0 && j == start:
+				case isLeet(r2) && j == start:
 					// "@name", "$ad": a leetspeak symbol may start a word.
-				case (isApostrophe(r2) || leet[r2] != 0) && j+s2 < len(text) && nextIsWordRune(text[j+s2:]) && j > start:
+				case (isApostrophe(r2) || isLeet(r2)) && j+s2 < len(text) && nextIsWordRune(text[j+s2:]) && j > start:
 				default:
 					goto done
 				}
@@ -186,7 +198,7 @@ func nextIsLetter(s string) bool {
 
 func nextIsWordRune(s string) bool {
 	r, _ := utf8.DecodeRuneInString(s)
-	return isWordRune(r) || leet[r] != 0
+	return isWordRune(r) || isLeet(r)
 }
 
 // appendWord normalises one written word into one or more tokens.
