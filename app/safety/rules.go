@@ -132,7 +132,7 @@ type ruleSet struct {
 	lex      *lexicon
 	heads    map[string]bool // the first three letters of every prefix
 	short    []prefixRule    // prefixes shorter than three letters
-	req      [][][]int32 // per rule: the words it needs past its first
+	req      [][][]int32     // per rule: the words it needs past its first
 }
 
 type prefixRule struct {
