@@ -401,9 +401,6 @@ func (v *view) any(set *wordSet, _ string, from, to int) (int, bool) {
 
 // readsIn says which languages the text is read in (see languages).
 func (v *view) readsIn() (en, fr bool) {
-	if v.toks == nil || v.text == "" && v.langs == nil && len(v.toks) == 0 {
-		return true, true
-	}
 	for _, l := range v.languages() {
 		if l == "fr" {
 			fr = true

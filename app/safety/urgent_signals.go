@@ -434,7 +434,7 @@ var settledNow = append(patterns("en", "=is|am|are|s|feel|feels|feeling|looks|se
 
 // recentWords: it is happening now or has just happened, whatever else
 // the sentence says ("I just had a fit", "since 4am", "won't stop").
-var recentWords = words("en", "=again", "=just", "right_now", "=minutes", "=mins", "=min", "tonight", "this_morning", "this_afternoon", "this_evening", "=since_4am|since_3am|since_5am|since_midnight|since_breakfast|since_lunch|since_dinner",
+var recentWords = words("en", "=just", "right_now", "=minutes", "=mins", "=min", "tonight", "this_morning", "this_afternoon", "this_evening", "=since_4am|since_3am|since_5am|since_midnight|since_breakfast|since_lunch|since_dinner",
 	"=currently", "=suddenly", "not_stopping", "will_not_stop", "going_on", "for_the_last", "days_after", "day_after", "=overnight", "hour_ago", "hours_ago", "an_hour",
 	"and_now", "=now_vomiting", "=started", "=bother|nuisance|fuss", "ok_to_wait", "should_i_wait", "=woke").merge(
 	words("fr", "=vient", "=viens", "=ce_soir", "=ce_matin", "=cette_nuit", "depuis_ce_matin", "depuis_hier", "depuis_une", "depuis_1h", "depuis_2h", "une_heure", "=soudain", "=soudainement", "et_la", "=d_un_coup", "=la_je|la_il|la_elle|la_on", "=deranger", "refait", "peut_plus", "peux_plus", "arrive_plus", "arrete_pas", "=3h|4h|5h|6h"))
