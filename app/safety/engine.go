@@ -105,7 +105,7 @@ func Analyze(text string) Report {
 	r := Report{Version: Version, Lang: v.language()}
 	r.Findings = append(r.Findings, crisis(v)...)
 	r.Findings = append(r.Findings, urgent(v)...)
-	r.Findings = append(r.Findings, personal(text)...)
+	r.Findings = append(r.Findings, v.personal()...)
 	sort.SliceStable(r.Findings, func(i, j int) bool {
 		a, b := r.Findings[i], r.Findings[j]
 		if a.Detector != b.Detector {

@@ -148,7 +148,7 @@ type view struct {
 }
 
 func newView(toks []token) *view {
-	return &view{toks: toks, en: make([]string, len(toks)), fr: make([]string, len(toks))}
+	return &view{toks: toks}
 }
 
 func newTextView(text string) *view {
@@ -158,19 +158,24 @@ func newTextView(text string) *view {
 }
 
 func (v *view) stem(i int, lang string) string {
-	cache := v.en
+	// Each language's stems are worked out only if the text is read in it.
+	cache := &v.en
 	if lang == "fr" {
-		cache = v.fr
+		cache = &v.fr
 	}
-	if cache[i] == "" {
+	if *cache == nil {
+		*cache = make([]string, len(v.toks))
+	}
+	c := *cache
+	if c[i] == "" {
 		w := v.toks[i].word
 		if v.toks[i].num || len(w) <= 2 {
-			cache[i] = w
+			c[i] = w
 		} else {
-			cache[i] = stems.get(lang, w)
+			c[i] = stems.get(lang, w)
 		}
 	}
-	return cache[i]
+	return c[i]
 }
 
 // stemCache remembers stems across texts: most words of a forum come back

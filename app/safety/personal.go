@@ -41,7 +41,7 @@ var personalRules = []personalRule{
 	// Written out so that robots miss it: "jo at example dot org",
 	// "jo [at] mail [dot] fr", "jo(at)gmail(point)com".
 	{"email", regexp.MustCompile(`(?i)\b[a-z0-9][a-z0-9._%+-]*\s*[\[({<]?\s*(?:at|arobase|chez)\s*[\])}>]?\s*[a-z0-9-]+(?:\s*[\[({<]?\s*(?:dot|point)\s*[\])}>]?\s*[a-z0-9-]+)*\s*[\[({<]?\s*(?:dot|point|\.)\s*[\])}>]?\s*(?:com|org|net|ca|fr|be|ch|co|uk|info|io|qc|edu|gov)\b`), nil, []string{" at ", "(at)", "[at]", "{at}", "<at>", "arobase", " chez "}},
-	{"email", regexp.MustCompile(`(?i)\b[a-z0-9][a-z0-9._%+-]{2,}\s*[\[({<]?\s*(?:@|at|arobase)\s*[\])}>]?\s*(?:gmail|hotmail|yahoo|outlook|icloud|live|msn|aol|proton(?:mail)?|videotron|sympatico|rogers|shaw|bell|orange|free|wanadoo|laposte|sfr|gmx)\b`), nil, []string{"gmail", "hotmail", "yahoo", "outlook", "icloud", "live", "msn", "aol", "proton", "videotron", "sympatico", "rogers", "shaw", "bell", "orange", "free", "wanadoo", "laposte", "sfr", "gmx"}},
+	{"email", regexp.MustCompile(`(?i)\b[a-z0-9][a-z0-9._%+-]{2,}\s*[\[({<]?\s*(?:@|at|arobase)\s*[\])}>]?\s*(?:gmail|hotmail|yahoo|outlook|icloud|live|msn|aol|proton(?:mail)?|videotron|sympatico|rogers|shaw|bell|orange|free|wanadoo|laposte|sfr|gmx)\b`), nil, []string{"@", "gmail", "hotmail", "yahoo", "outlook", "icloud", "live", "msn", "aol", "proton", "videotron", "sympatico", "rogers", "shaw", "bell", "orange", "free", "wanadoo", "laposte", "sfr", "gmx"}},
 	// Record, patient, insurance and social-security numbers named as such.
 	{"record_number", regexp.MustCompile(`(?i)\b(?:nhs|mrn|medical record|patient|hospital|insurance|policy|member|medicare|medicaid|social security|ssn|chart|dossier|num[ée]ro de dossier)\s*(?:no\.?|number|num|id|#)?\s*(?:is|est|:)?\s*#?\s*[A-Z0-9][A-Z0-9 -]{4,18}[0-9]`), nil, []string{"nhs", "mrn", "record", "patient", "hospital", "insurance", "policy", "member", "medicare", "medicaid", "social security", "ssn", "chart", "dossier"}},
 	{"record_number", regexp.MustCompile(`\b\d{3}-\d{2}-\d{4}\b`), nil, []string{"-"}},
@@ -84,7 +84,11 @@ var shortPhoneRe = regexp.MustCompile(`(?i)\b(?:call|text|ring|phone|cell|mobile
 // are not personal data.
 func PersonalData(text string) []Finding { return personal(text) }
 
-func personal(text string) []Finding {
+func personal(text string) []Finding { return newTextView(text).personal() }
+
+// personal reads the personal data of the view's text.
+func (v *view) personal() []Finding {
+	text := v.text
 	found := map[string][]Span{}
 	taken := []Span{} // digits already explained (a SIN is not also a phone)
 	// Regular expressions over a long post are slow: each runs only on
@@ -107,11 +111,22 @@ func personal(text string) []Finding {
 	}
 	lowerAll := strings.ToLower(text)
 	present := map[string]bool{} // keyword → in the text (each looked for once)
+	var words []string           // the text's words, sorted, for keywords that are words
 	anyKey := func(keys []string) bool {
 		for _, k := range keys {
 			in, ok := present[k]
 			if !ok {
-				in = strings.Contains(lowerAll, k)
+				if alnum(k) {
+					// A word's start: look it up among the words instead
+					// of scanning the whole text.
+					if words == nil {
+						words = v.sortedWords()
+					}
+					i := sort.SearchStrings(words, k)
+					in = i < len(words) && strings.HasPrefix(words[i], k)
+				} else {
+					in = strings.Contains(lowerAll, k)
+				}
 				present[k] = in
 			}
 			if in {
@@ -276,4 +291,28 @@ func Labels(f []Finding) string {
 		return parts[0]
 	}
 	return strings.Join(parts[:len(parts)-1], ", ") + " and " + parts[len(parts)-1]
+}
+
+// alnum: k is lower-case ASCII letters and digits only.
+func alnum(k string) bool {
+	for i := 0; i < len(k); i++ {
+		if c := k[i]; !('a' <= c && c <= 'z' || '0' <= c && c <= '9') {
+			return false
+		}
+	}
+	return k != ""
+}
+
+// sortedWords lists the text's distinct words in order.
+func (v *view) sortedWords() []string {
+	seen := make(map[string]bool, len(v.toks))
+	out := make([]string, 0, len(v.toks)/2)
+	for _, t := range v.toks {
+		if !seen[t.word] {
+			seen[t.word] = true
+			out = append(out, t.word)
+		}
+	}
+	sort.Strings(out)
+	return out
 }

@@ -203,6 +203,20 @@ func nextIsWordRune(s string) bool {
 
 // appendWord normalises one written word into one or more tokens.
 func appendWord(out []token, raw string, start, end, sentence int) []token {
+	// Most words are plain ASCII letters: the short road.
+	if lower, ok := plainLetters(raw); ok {
+		w := unrepeat(lower)
+		if exp, ok := contractions[w]; ok {
+			for _, t := range exp {
+				out = append(out, token{word: t, start: start, end: end, sentence: sentence})
+			}
+			return out
+		}
+		if fixed, ok := misspellings[w]; ok {
+			w = fixed
+		}
+		return append(out, token{word: w, start: start, end: end, sentence: sentence})
+	}
 	w := fold(raw)
 	hasLetter, hasDigit := false, false
 	for _, r := range w {
@@ -363,4 +377,23 @@ func isASCII(s string) bool {
 		}
 	}
 	return true
+}
+
+// plainLetters: s is only ASCII letters; it comes back in lower case.
+func plainLetters(s string) (string, bool) {
+	upper := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case 'a' <= c && c <= 'z':
+		case 'A' <= c && c <= 'Z':
+			upper = true
+		default:
+			return "", false
+		}
+	}
+	if upper {
+		return strings.ToLower(s), true
+	}
+	return s, true
 }
