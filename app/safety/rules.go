@@ -123,8 +123,11 @@ type ruleSet struct {
 	rules  []rule
 	byWord [2]map[string][]int // per language: the first words
 	byStem [2]map[string][]int // and their stems
-	prefix []prefixRule        // rules starting with a prefix ("suicid*")
-	always []int               // rules starting with an optional word or a gap
+	// Rules keyed by their second word (the first is a common one):
+	// tried one word earlier.
+	byWord1, byStem1 [2]map[string][]int
+	prefix           []prefixRule // rules starting with a prefix ("suicid*")
+	always           []int        // rules starting with an optional word or a gap
 	// prefixes by length, then by prefix: a word is looked up once per
 	// length instead of once per prefix.
 	byPrefix map[int]map[string][]prefixRule
@@ -135,17 +138,59 @@ type ruleSet struct {
 	req      [][][]int32     // per rule: the words it needs past its first
 }
 
+// Words too common to key rules by.
+var commonWords = set("i", "my", "the", "it", "in", "this", "all", "have", "so", "am", "and", "to", "a", "is", "was", "be", "of", "for", "you", "me", "will", "not", "do", "can", "going", "would", "that", "at", "on",
+	"je", "de", "le", "la", "les", "mon", "ma", "mes", "un", "une", "et", "ce", "que", "pas", "ne", "se", "il", "elle", "on", "des", "du", "au", "en", "ai", "suis", "plus")
+
+// commonStart: every alternative of e is a common word.
+func commonStart(e elem) bool {
+	for _, a := range e.alts {
+		if len(a.seq) > 0 || a.prefix || !commonWords[a.word] {
+			return false
+		}
+	}
+	return len(e.alts) > 0
+}
+
+// plainElem: one word, required, without prefixes or phrases.
+func plainElem(e elem) bool {
+	if e.optional || e.gap > 0 || e.any || len(e.alts) == 0 {
+		return false
+	}
+	for _, a := range e.alts {
+		if len(a.seq) > 0 || a.prefix {
+			return false
+		}
+	}
+	return true
+}
+
 type prefixRule struct {
 	lang, prefix string
 	rule         int
 }
 
 func newRuleSet(rules []rule) *ruleSet {
-	rs := &ruleSet{rules: rules, byWord: [2]map[string][]int{{}, {}}, byStem: [2]map[string][]int{{}, {}}}
+	rs := &ruleSet{rules: rules, byWord: [2]map[string][]int{{}, {}}, byStem: [2]map[string][]int{{}, {}},
+		byWord1: [2]map[string][]int{{}, {}}, byStem1: [2]map[string][]int{{}, {}}}
 	for i, r := range rules {
 		e := r.p.elems[0]
 		if e.optional || e.gap > 0 || e.any {
 			rs.always = append(rs.always, i)
+			continue
+		}
+		// A rule that starts with a word found everywhere ("I", "my",
+		// "je") is keyed by its second word instead, when that one is
+		// plain and right after it: far fewer tries.
+		if len(r.p.elems) > 1 && commonStart(e) && plainElem(r.p.elems[1]) && !commonStart(r.p.elems[1]) {
+			l := langIndex(r.lang)
+			for _, a := range r.p.elems[1].alts {
+				if a.exact || len(a.word) <= 2 {
+					rs.byWord1[l][a.word] = append(rs.byWord1[l][a.word], i)
+				} else {
+					rs.byStem1[l][a.stem] = append(rs.byStem1[l][a.stem], i)
+				}
+			}
 			continue
 		}
 		for _, a := range e.alts {
@@ -312,8 +357,17 @@ func matchRules(v *view, rs *ruleSet) []hit {
 				for _, ri := range rs.byWord[l][w] {
 					try(ri, i)
 				}
-				for _, ri := range rs.byStem[l][v.stem(i, lang)] {
+				st := v.stem(i, lang)
+				for _, ri := range rs.byStem[l][st] {
 					try(ri, i)
+				}
+				if i > sr[0] {
+					for _, ri := range rs.byWord1[l][w] {
+						try(ri, i-1)
+					}
+					for _, ri := range rs.byStem1[l][st] {
+						try(ri, i-1)
+					}
 				}
 			}
 			// Prefix rules: only words that start like one of them.
