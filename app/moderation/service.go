@@ -617,6 +617,17 @@ func (s *Service) Act(ctx context.Context, u *models.User, kind string, id int64
 				to, u.ID, action, now, open).Error; err != nil {
 				return err
 			}
+			// A decision on a crisis item is its acknowledgement (a
+			// moderator looked at it, and when) and closes its follow-up:
+			// it is never escalated afterwards, and the time to
+			// acknowledge is still recorded.
+			if err := tx.Exec(`UPDATE crisis_followups SET
+					acknowledged_by = COALESCE(acknowledged_by, ?), acknowledged_at = COALESCE(acknowledged_at, ?),
+					ack_seconds = COALESCE(ack_seconds, GREATEST(0, EXTRACT(EPOCH FROM (?::timestamptz - created_at)))::integer),
+					closed_by = COALESCE(closed_by, ?), closed_at = COALESCE(closed_at, ?)
+				WHERE report_id IN ? AND closed_at IS NULL`, u.ID, now, now, u.ID, now, open).Error; err != nil {
+				return err
+			}
 			var reporters []struct{ ID, ReporterID int64 }
 			if err := tx.Raw(`SELECT id, reporter_id FROM reports WHERE id IN ? AND reporter_id IS NOT NULL`, open).Scan(&reporters).Error; err != nil {
 				return err

@@ -398,10 +398,23 @@ func TestUnacknowledgedCrisisEscalates(t *testing.T) {
 	h.account("riley", models.RoleMember)
 	waiting := h.thread("riley", w.forum, "Quiet evening", highText, false)
 	handled := h.thread("riley", w.forum, "Another night", highText, false)
+	decided := h.thread("riley", w.forum, "Third night", highText, false)
 	here := signedIn(h, "mod_here")
 	here.get("/moderation/thread/" + itoa(handled.ID))
 	if r := here.post("/moderation/thread/"+itoa(handled.ID)+"/acknowledge", nil); r.StatusCode != http.StatusSeeOther {
 		t.Fatalf("acknowledge: %d", r.StatusCode)
+	}
+	// A careless moderator dismisses a crisis item without the follow-up
+	// steps: the decision still counts as its acknowledgement (who, when)
+	// and closes it, so it is not escalated and its wait is recorded.
+	h.clock.Advance(3 * time.Minute)
+	here.get("/moderation/thread/" + itoa(decided.ID))
+	if r := here.post("/moderation/thread/"+itoa(decided.ID)+"/dismiss", url.Values{"reason": {"Looked at it."}}); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("dismiss: %d %s", r.StatusCode, r.body)
+	}
+	if n := countWhere(t, h, `SELECT count(*) FROM crisis_followups f JOIN reports r ON r.id = f.report_id
+		WHERE r.target_id = ? AND f.acknowledged_by IS NOT NULL AND f.ack_seconds BETWEEN 170 AND 200 AND f.closed_at IS NOT NULL`, decided.ID); n != 1 {
+		t.Errorf("a dismissed crisis item has no acknowledgement or is still open (%d rows)", n)
 	}
 	sweep := func() int {
 		n, err := h.app.Moderation.SweepCrisis(t.Context())
@@ -410,7 +423,7 @@ func TestUnacknowledgedCrisisEscalates(t *testing.T) {
 		}
 		return n
 	}
-	h.clock.Advance(9 * time.Minute)
+	h.clock.Advance(6 * time.Minute) // 9 minutes in all
 	if n := sweep(); n != 0 || notifCount(t, h, "boss", models.NotifyCrisisUnacknowledged) != 0 {
 		t.Fatalf("escalated before the time: %d", n)
 	}
