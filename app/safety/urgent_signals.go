@@ -46,6 +46,8 @@ var urgentSignalNames = []string{"chest", "autonomic", "neuro", "breath", "swell
 
 var urgentSignalSpecs = []ruleSpec{
 	{"en", "chest", 0, "", []string{
+		"both arms", "upper back ...3 ache|pain", "squeezing ...6 chest",
+
 		"holding ...2 chest", "=heartburn",
 
 		"=indigestion", "=gtn|nitro|spray ...6 not|no_difference|three|3|isnt",
@@ -54,6 +56,8 @@ var urgentSignalSpecs = []ruleSpec{
 		"jaw ...3 ache|aches|hurts|pain", "left arm ...3 tingling|numb|heavy|ache|pain|hurts", "pain ...3 left arm|jaw|neck", "heart attack", "=angina", "=gtn|nitro ...6 not",
 	}},
 	{"fr", "chest", 0, "", []string{
+		"mal a l estomac",
+
 		"poids sur ...2 estomac|poitrine", "coeur a =1*|=2*", "=natispray|trinitrine ...8 passe_pas|pas|plus|trois",
 
 		"poitrine", "thorax", "thoracique", "entre les omoplates", "machoire", "bras gauche ...3 engourdi|lourd|mal|douleur", "crise cardiaque", "infarctus", "serre* ...3 poitrine",
@@ -70,6 +74,8 @@ var urgentSignalSpecs = []ruleSpec{
 		"essoufflee", "points noirs", "=vomi", "tomber dans les pommes",
 		"=blême|bleme", "=pale", "sueurs", "sueur", "transpire", "envie de vomir", "nausee*", "=vomit", "essouffle*", "etourdi*", "tete qui tourne"}},
 	{"en", "neuro", 0, "", []string{
+		"missing the left|right side", "bumping into", "leg dragged", "words ...2 thick", "smile looks wrong", "mouth ...2 not moving", "=seeing_blurry",
+
 		"can not talk right|properly",
 
 		"=nonsense", "can not walk straight", "leaning to the", "two of everything", "can not find ...2 words", "find words", "mouth is|looks down", "arm ...2 flops", "can not say", "get my words out", "=mumbles|mumbling",
@@ -79,6 +85,8 @@ var urgentSignalSpecs = []ruleSpec{
 		"speech ...3 slurred|off|strange|funny|weird", "=slurring|slurred", "looks lost", "=wrds", "=comig", "seeing double", "=double_vision", "numb ...4 face|arm|side|hand",
 	}},
 	{"fr", "neuro", 0, "", []string{
+		"visage croche|de_travers", "cote ...2 tombe", "echappe tout", "bras ...3 tout mou", "sens a peine", "arrive plus a tenir", "titube|tituber", "voit|vois trouble", "voir flou",
+
 		"toute croche",
 
 		"parle tout croche", "bouche ...3 croche|travers", "echappe", "bouger le bras", "cherche ses|mes mots", "mots qui existent pas", "bras tout mou", "arrive plus a parler",
@@ -135,12 +143,16 @@ var urgentSignalSpecs = []ruleSpec{
 		"tombe|tombee de", "=tombe|tombee",
 		"cogne ...3 tete", "tombe|tombee ...6 tete|escalier", "grosse bosse", "=chute"}},
 	{"en", "drowsy", 0, "", []string{
+		"not answering", "=spacey", "hard to wake",
+
 		"=slumped", "hard to keep awake", "heart racing", "heart rate|pulse ...3 =12*|=13*|=14*|=15*|=16*|=17*|=18*", "very weak", "very pale", "thrown up", "threw up", "throwing up", "been sick", "=delirious",
 
 		"=drowsy", "=vague", "=confused", "not making sense", "=vomited|vomiting|throwing_up", "=sleepy", "=lethargic", "=unresponsive", "=unconscious", "will not wake", "hard to wake",
 		"acting drunk", "=aggressive", "=irritable", "not ...2 himself|herself", "=shaky", "=shaking",
 	}},
 	{"fr", "drowsy", 0, "", []string{
+		"=mele|melee", "tout mele", "pas rapport", "n importe quoi",
+
 		"agressif", "agressive",
 
 		"delire", "comprend plus", "reprend ...2 esprits|connaissance", "sait pas ou", "tres endormie|endormi", "pouls ...3 =3*|=4*",
@@ -154,28 +166,38 @@ var urgentSignalSpecs = []ruleSpec{
 		"=hypo|hypos",
 		"diabet*", "insuline", "=dt1|dt2", "=pompe", "glycemie", "=sucre"}},
 	{"en", "fever", 0, "", []string{"fever", "feverish", "=temp|temperature ...3 up|high|spiked", "=chills", "shaking chills", "=rigors", "shivering", "burning up", "=hot"}},
-	{"fr", "fever", 0, "", []string{"fievre", "fievreux", "fievreuse", "frissons", "grelotte", "temperature"}},
+	{"fr", "fever", 0, "", []string{
+		"brulant", "brulante",
+		"fievre", "fievreux", "fievreuse", "frissons", "grelotte", "temperature"}},
 	{"en", "immuno", 0, "", []string{
 		"postpartum", "post partum", "after giving birth", "methotrexate", "red streaks", "=cut ...4 red", "=eculizumab",
 
 		"chemo", "chemotherapy", "neutropen*", "=folfox|folfiri|infusion|cycle", "=port|picc", "post op", "surgery", "=stent", "=uti", "pneumonia", "=infection", "=antibiotics", "=wound", "=transplant", "=immunosuppress*",
 	}},
 	{"fr", "immuno", 0, "", []string{
+		"leucemie", "lymphome", "traitement pour",
+
 		"accouchement", "methotrexate",
 		"chimio", "chimiotherapie", "neutropen*", "=cure", "operation", "opere*", "=stent", "infection urinaire", "pneumonie", "=infection", "antibiotique*", "plaie", "greffe*"}},
 	{"en", "mottled", 0, "", []string{
+		"cuff|bp|pressure ...3 =7*|=8* =4*|=5*",
+
 		"mottled", "blotchy", "knees ...3 purple|blotchy", "do|does not ...2 blanch|fade", "non blanching", "pinprick*", "petechia*", "purple ...2 spots|rash|patches", "glass test", "under ...2 glass",
 	}},
 	{"fr", "mottled", 0, "", []string{
 		"violace*",
 		"marbre*", "marbrures", "plaques mauves|violettes", "taches mauves|violettes|rouges", "test du verre", "partent pas ...3 verre", "genoux ...3 marbr*|mauves"}},
 	{"en", "neck", 0, "", []string{
+		"neck pain|hurts|ache", "light sensitivity", "sensitive to light", "move his|her head",
+
 		"can not look at the light",
 		"stiff neck", "neck ...3 stiff", "can not bend ...2 neck", "hates the light", "light hurts", "light ...3 hurts|painful", "chin to ...2 chest"}},
 	{"fr", "neck", 0, "", []string{
 		"=nuque",
 		"cou raide", "nuque raide", "baisser la tete", "lumiere ...3 fait mal", "plier la nuque"}},
-	{"en", "seizure", 0, "", []string{"seizure", "seizures", "=seizing", "=fit", "=fitting", "convuls*", "=epileptic", "had a fit"}},
+	{"en", "seizure", 0, "", []string{
+		"=seized",
+		"seizure", "seizures", "=seizing", "=fit", "=fitting", "convuls*", "=epileptic", "had a fit"}},
 	{"fr", "seizure", 0, "", []string{
 		"tremble|trembler de partout", "yeux vires",
 		"convuls*", "crise d epilepsie", "=crises", "epilep*"}},
@@ -191,6 +213,8 @@ var urgentSignalSpecs = []ruleSpec{
 		"premiere fois", "d affilee", "reprend ...2 mal|pas", "sait pas ou",
 		"enchaine", "une autre", "sans reprendre conscience", "reprend pas", "dans le bain|eau|piscine", "premiere crise", "toujours pas ...2 arrete"}},
 	{"en", "poison", 0, "", []string{
+		"=lantus|insulin|units ...3 twice|double", "lamp oil", "=kerosene|paraffin|gasoline", "swallowed ...4 bunch|lot|handful|balls|magnets", "do not know how many", "got into ...6 pills|purse|bag",
+
 		"took too many", "bleach|chemical|cleaner ...4 eye",
 
 		"drink|drinks|drinking ...4 bleach|bottle|cleaner|liquid", "generator ...8 garage|running", "instead of once", "taken|took ...2 all ...2 her|his pills", "three|3 times today",
@@ -202,6 +226,8 @@ var urgentSignalSpecs = []ruleSpec{
 		"headaches ...8 boiler|furnace|heater|everyone|whole_family", "whole family ...4 headache|headaches",
 	}},
 	{"fr", "poison", 0, "", []string{
+		"toute sa|ma plaquette",
+
 		"cachets|pilules|comprimes ...3 alcool",
 
 		"pris des cachets|comprimes|pilules de", "pupilles", "lave vitre", "=lave", "toute sa bouteille|boite", "generatrice|generateur ...6 garage",
@@ -214,7 +240,7 @@ var urgentSignalSpecs = []ruleSpec{
 	{"en", "vision", 0, "", []string{
 		"sight ...4 went|gone|black|completely", "switched off a light",
 
-		"=halos", "eye ...3 suddenly|blurry|red ...4 painful|pain", "flashes|floaters ...8 shadow|curtain", "sight ...4 dim|going|dark",
+		"=halos", "eye ...3 suddenly|blurry|red ...4 painful|pain", "flashes|floaters ...14 shadow|curtain", "sight ...4 dim|going|dark",
 
 		"curtain|shadow|veil|blind ...6 eye|vision", "blackness ...3 eye", "can not see ...4 eye|out of", "lost ...2 vision|sight", "vision ...3 gone|went|black", "sudden* ...3 blind", "flashes ...6 shadow|curtain",
 	}},
@@ -245,6 +271,8 @@ var urgentSignalSpecs = []ruleSpec{
 		"tete ...2 moins", "boit moins", "mange moins",
 		"boit plus", "mange plus", "tout molle|mou", "=molle", "couche mouillee", "fontanelle", "geint", "cri aigu", "dort tout le temps", "yeux creux", "pas de larmes"}},
 	{"en", "abdomen", 0, "", []string{
+		"will not walk on", "=limp|limping", "screams when i touch", "tearing ...3 back|chest",
+
 		"can not pee|urinate", "=bladder", "shoulder tip", "one side ...3 pain|sharp", "handlebars", "hit ...2 belly|stomach|tummy", "bone ...2 showing|sticking", "bent the wrong way", "=zapped|electrocuted", "electric shock",
 
 		"boiling|scalding ...6 arm|chest|leg|skin", "skin ...3 peeling|coming_off", "can not pass ...2 water|urine", "=agony|agonising|agonizing",
@@ -255,6 +283,8 @@ var urgentSignalSpecs = []ruleSpec{
 		"calf ...4 swollen|painful ...10 breath|breathe|breathing", "skin ...3 white|leathery|charred", "can not stand straight",
 	}},
 	{"fr", "abdomen", 0, "", []string{
+		"boite d un coup", "touche a sa jambe", "dechire|dechirant|dechirante",
+
 		"eau bouillante", "la peau part", "bouger les jambes", "sans m en rendre compte", "os ...2 sort|depasse",
 
 		"peau ...2 decolle", "friteuse", "huile ...4 bras|cou|jambe",
@@ -434,14 +464,14 @@ var settledNow = append(patterns("en", "=is|am|are|s|feel|feels|feeling|looks|se
 
 // recentWords: it is happening now or has just happened, whatever else
 // the sentence says ("I just had a fit", "since 4am", "won't stop").
-var recentWords = words("en", "=just", "right_now", "=minutes", "=mins", "=min", "tonight", "this_morning", "this_afternoon", "this_evening", "=since_4am|since_3am|since_5am|since_midnight|since_breakfast|since_lunch|since_dinner",
+var recentWords = words("en", "=just_now|just_had|just_took|just_started|just_collapsed|just_fell|just_happened|just_went|just_threw", "right_now", "=minutes", "=mins", "=min", "tonight", "this_morning", "this_afternoon", "this_evening", "=since_4am|since_3am|since_5am|since_midnight|since_breakfast|since_lunch|since_dinner",
 	"=currently", "=suddenly", "not_stopping", "will_not_stop", "going_on", "for_the_last", "days_after", "day_after", "=overnight", "hour_ago", "hours_ago", "an_hour",
 	"and_now", "=now_vomiting", "=started", "=bother|nuisance|fuss", "ok_to_wait", "should_i_wait", "=woke").merge(
 	words("fr", "=vient", "=viens", "=ce_soir", "=ce_matin", "=cette_nuit", "depuis_ce_matin", "depuis_hier", "depuis_une", "depuis_1h", "depuis_2h", "une_heure", "=soudain", "=soudainement", "et_la", "=d_un_coup", "=la_je|la_il|la_elle|la_on", "=deranger", "refait", "peut_plus", "peux_plus", "arrive_plus", "arrete_pas", "=3h|4h|5h|6h"))
 
 // awareness: the whole text is a reminder or a campaign.
-var awareness = appendPatterns(patterns("en", "=psa", "please share", "=reminder", "purple day", "detectors save", "is it true", "should you|i call", "if a|an|the ...3 lasts", "status epilepticus", "keep reading|i_read|reading_that|read_that", "rather than"),
-	patterns("fr", "=rappel", "partagez", "journee mondiale", "=si ...3 dure", "est ce vrai", "faut il appeler"))
+var awareness = appendPatterns(patterns("en", "=psa", "passing it on", "need to be seen", "=cpr_class|cpr_course|cpr_training", "what are the signs", "please share", "=reminder", "purple day", "detectors save", "is it true", "if a|an|the ...3 lasts", "status epilepticus", "keep reading|i_read|reading_that|read_that", "rather than"),
+	patterns("fr", "=rappel", "partagez", "journee mondiale", "c est quoi les signes", "apprenez", "ayez toujours", "=si ...3 dure", "est ce vrai", "faut il appeler"))
 
 // negatedNear: "no fever", "pas de fièvre", "without pain" right before
 // the sign.
