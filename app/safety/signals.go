@@ -39,6 +39,8 @@ var signalNames = [sigCount]string{"death", "want", "hopeless", "means", "eye", 
 
 var signalSpecs = []ruleSpec{
 	{"en", "death", 0, "", []string{
+		"let this be the last", "going to be my last", "not be a problem|burden|weight ...3 anymore|longer", "not going to be here for", "take me instead", "lucky her|him", "takes me with it", "not come round", "took myself out", "staying|stay alive", "it will be over",
+
 		"not being here", "skip the rest", "the exit", "drive into ...2 river|tree|traffic|wall", "surgery ...3 not go well",
 
 		"finish|finishing my life", "waiting to die", "logging off permanently", "already gone", "not fighting ...3 anymore", "welcome it",
@@ -56,6 +58,8 @@ var signalSpecs = []ruleSpec{
 	{"en", "death", 0, "mention", []string{"suicid*"}},
 	{"fr", "death", 0, "mention", []string{"suicid*", "automutil*"}},
 	{"fr", "death", 0, "", []string{
+		"j envie les gens qui partent", "jalouse|jaloux de lui|elle", "arrete tout", "en paix lui|elle",
+
 		"=exister", "se tuer", "me tue",
 
 		"reviendrai pas|plus", "finir ma vie", "en paix pour toujours",
@@ -68,6 +72,8 @@ var signalSpecs = []ruleSpec{
 		"dormir pour toujours", "rejoindre mon|ma", "enlever la vie", "tout arreter", "plus exister", "=mourrais", "ne plus etre", "plus etre en vie",
 	}},
 	{"en", "want", 0, "", []string{
+		"=envy|envying", "part of me was glad", "felt relief", "i was glad",
+
 		"would anyone blame me", "hopes|hoping ...4 not go well",
 
 		"it is better", "waiting to|for", "would welcome",
@@ -129,6 +135,8 @@ var signalSpecs = []ruleSpec{
 		"insuline", "morphine", "somnifere*", "=doliprane", "letale", "mortelle", "fleuve", "riviere", "=hauteur", "=garage",
 	}},
 	{"en", "eye", 0, "", []string{
+		"look at the cabinet", "timing the trains", "looking down", "drove past the spot", "just to look", "bought the thing", "keep looking at it",
+
 		"know exactly", "would it hurt", "would it take to", "would take to", "enough to ...3 not|die|sleep|end", "how long would it take", "planning how", "drove|went to the bridge|tracks|roof|river", "figured out how", "looked it up", "stop|stopped|stopping|skip|skipping|quit ...2 dialysis|insulin",
 
 		"have|got the rope|gun|pills|stuff", "hiding my insulin|pills|meds|pens", "know the combo|code", "have the key", "just to see", "stand* ...3 edge",
@@ -138,6 +146,8 @@ var signalSpecs = []ruleSpec{
 		"timing it", "eyeing", "keep looking at", "think about it|them", "thinking about it|them|using", "thought about it", "=stash", "know exactly what", "where he|she keeps",
 	}},
 	{"fr", "eye", 0, "", []string{
+		"quels medicaments", "sont mortels", "regarde en bas",
+
 		"comment faire", "trouve la dose", "ramasse ...3 pilules|cachets|medicaments",
 
 		"ai la cle", "regarde en bas", "sais ou est", "les ai comptes", "garde le reste", "je les garde", "calculer", "je regarde",
@@ -152,12 +162,16 @@ var signalSpecs = []ruleSpec{
 		"that is when", "the day after", "=date", "set it for", "after that", "=midnight", "in an hour", "this week",
 	}},
 	{"fr", "time", 0, "", []string{
+		"le jour de", "avant noel",
+
 		"le moment", "demain matin", "dans deux jours", "dans ...2 jours", "cette fois", "vacances de noel", "quand tout le monde sera", "pendant les vacances", "=apres",
 
 		"ce soir", "a soir", "=demain", "=weekend", "fin de semaine", "=vendredi", "=samedi", "=dimanche", "=lundi", "=mardi", "=mercredi", "=jeudi",
 		"apres ...4 fete|mariage|depart|noel|ecole|travail", "quand ...4 partira|dormira|parti|partie", "la semaine prochaine", "fin du mois", "=date", "=minuit", "cette nuit", "apres ca",
 	}},
 	{"en", "decided", 0, "", []string{
+		"worked out the when", "the when and the where", "that is the plan", "that is the day", "came up here to do it", "know exactly how and where", "picked the date",
+
 		"going to drive into", "worked it all out", "then i am done", "tonight i am going to",
 
 		"=i_=decide", "set the date", "have everything ready", "everything is arranged", "all arranged", "i will finish",
@@ -173,6 +187,8 @@ var signalSpecs = []ruleSpec{
 		"i will be gone", "i am doing it",
 	}},
 	{"fr", "decided", 0, "", []string{
+		"trouve le moyen", "ce sera regle", "j arrete tout", "attendre que ...4 partent",
+
 		"je compte le faire", "je me tue", "c est pret",
 
 		"tout|toute planifie", "je pars ce soir|cette nuit|demain", "compte tout prendre", "vais tout prendre", "je ferme la voiture",
@@ -192,6 +208,8 @@ var signalSpecs = []ruleSpec{
 		"viens de prendre|avaler", "me suis injecte",
 		"pris", "avale", "avalee", "bu", "injecte"}},
 	{"en", "now", 0, "", []string{
+		"halfway through the bottle", "on the roof right now", "sitting on the edge", "started the car ...3 garage", "already swallowed", "can not undo",
+
 		"=wine|vodka|alcohol|whisky ...3 pills|tablets", "is this how it goes", "room is spinning",
 
 		"hands ...2 numb", "can not feel my lips", "starting to sweat",
@@ -202,6 +220,8 @@ var signalSpecs = []ruleSpec{
 		"vision ...3 blurry ...3 pills", "feel|feeling ...2 heavy|weird|drowsy|sleepy ...4 pills|tablets|took", "not stopping", "will not stop bleeding",
 	}},
 	{"fr", "now", 0, "", []string{
+		"ouvert le poignet", "je commence a avoir",
+
 		"presque fini", "je suis sur le pont",
 
 		"ouvert les veines|poignets", "saigne beaucoup", "moteur tourne", "commence a trembler",
@@ -217,6 +237,8 @@ var signalSpecs = []ruleSpec{
 	}},
 	{"fr", "all", 0, "", []string{"=tout", "=toute", "=toutes", "=tous", "=entiere", "le reste", "trop de", "=plaquette"}},
 	{"en", "farewell", 0, "", []string{
+		"by the time anyone sees|reads this", "none of you could have", "sign off", "kinder than i deserved|deserve", "look after mum|mom|dad", "do not go looking for me", "be gentle with yourselves", "you were a light", "the best friend i ever had",
+
 		"reads|sees this later", "none of it", "thank you before i go", "kept me here", "tell ...2 i am sorry|i tried", "i tried",
 
 		"logging off permanently", "if anyone sees this", "sorry to everyone", "none of this is because", "thank you for trying", "i love you mom|dad|mum",
@@ -228,6 +250,8 @@ var signalSpecs = []ruleSpec{
 		"love you all", "love yall", "sorry for everything", "were ...2 kind to me", "nice knowing", "final post|message|goodbye|words|night", "after tonight", "whoever reads this", "hear from me", "only people who", "forgive me",
 	}},
 	{"fr", "farewell", 0, "", []string{
+		"soyez doux", "ici que je me arrete", "je me excuse pour le mal", "garde le chat|chien", "bonne continuation", "plus gentils ...3 que je le meritais",
+
 		"mon dernier soir", "c est mon dernier",
 
 		"soyez pas tristes", "enfin en paix", "merci pis bonne chance", "avant de partir",
@@ -239,6 +263,8 @@ var signalSpecs = []ruleSpec{
 		"=adieu", "au revoir", "=bye", "dernier message|post", "merci pour tout", "prenez|prends soin", "pas de ta|votre faute", "je vous aime", "pardon", "pardonnez", "derniere fois",
 	}},
 	{"en", "prep", 0, "", []string{
+		"funeral wishes", "made my will", "paid off ...3 credit card|loan|debts", "cancelled netflix|the gym|subscriptions", "deleted my insta|instagram|twitter|facebook|photos", "erasing myself",
+
 		"passwords in an envelope", "stopped buying groceries", "if something happens to me", "spare key", "speech for my own funeral", "cancelled all my appointments",
 
 		"goodbye texts|letters|messages", "drafts folder", "changed the beneficiary", "sell|sold my car", "give ...2 the money", "already wrote the notes",
@@ -252,6 +278,8 @@ var signalSpecs = []ruleSpec{
 		"make|making sure ...4 covered|sorted|looked after", "sorted ...2 affairs|everything", "my affairs", "=guardian", "deleted ...2 accounts", "said my goodbyes",
 	}},
 	{"fr", "prep", 0, "", []string{
+		"rembourse toutes mes dettes", "resilie mon bail|forfait", "laisse les cles", "annule le cell",
+
 		"mis de l ordre dans mes papiers", "saura ou chercher", "donne mon chat|chien", "annule tous mes rendez vous", "eloge funebre", "renouveler mes prescriptions",
 
 		"achete ce qu il fallait", "dans le coffre", "ils pensent que je", "assurance vie",
@@ -261,6 +289,8 @@ var signalSpecs = []ruleSpec{
 		"donne ...3 mes", "donner ...3 mes", "testament", "lettre", "lettres", "assurance vie", "mot d adieu", "regle|regler mes affaires", "mots de passe", "tout range", "tout regle",
 	}},
 	{"en", "final", 0, "", []string{
+		"one last time", "for some reason", "for good", "why the rush",
+
 		"reasons i do not want to say", "tell my cat",
 
 		"made my peace", "sooner rather than later",
@@ -273,6 +303,8 @@ var signalSpecs = []ruleSpec{
 		"after i am gone", "when i am gone", "whenever", "for when", "be around for", "you know", "not sure why i am telling", "no matter how", "nobody will", "one last",
 	}},
 	{"fr", "final", 0, "", []string{
+		"une derniere chose", "pour de bon", "tout soit propre", "vous comprendrez",
+
 		"en aurai pas besoin", "pour la fin", "presque fini",
 
 		"sais exactement ou", "pus besoin de rien", "plus besoin de rien",
@@ -282,6 +314,8 @@ var signalSpecs = []ruleSpec{
 		"chacun de mes", "a tout le monde", "pour tout le monde", "je suis prete|pret", "maintenant je suis", "plus grand chose", "pu grand chose", "si quelqu un lit ca",
 		"pour de bon", "pour toujours", "au cas ou", "quand je serai plus", "plus besoin", "tant que je suis encore la", "une derniere"}},
 	{"en", "harm", 0, "", []string{
+		"bite|bit ...3 inside of my arm", "hide burns", "punched ...3 wall|tile|door ...8 on purpose",
+
 		"punched ...3 tile|wall|door ...4 knuckles|bled|split", "punish themselves|myself",
 
 		"scratched my wrists|arms", "until they bled", "bit my arm",
@@ -295,6 +329,8 @@ var signalSpecs = []ruleSpec{
 	{"en", "harm", 0, "mention", []string{"self harm|harming|harmed|injury", "selfharm"}},
 	{"fr", "harm", 0, "mention", []string{"scarif*", "automutil*"}},
 	{"fr", "harm", 0, "", []string{
+		"pour me punir", "faire du mal",
+
 		"dans le cutting", "fait mal expres", "me suis fait mal",
 
 		"jusqu au sang", "me frappe|frapper la tete", "me brule|bruler avec", "me mords|mordu ...2 bras",
