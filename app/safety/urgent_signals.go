@@ -46,6 +46,8 @@ var urgentSignalNames = []string{"chest", "autonomic", "neuro", "breath", "swell
 
 var urgentSignalSpecs = []ruleSpec{
 	{"en", "chest", 0, "", []string{
+		"clutching ...2 chest", "pulse|heart_rate ...3 =2*|=3*",
+
 		"both arms", "upper back ...3 ache|pain", "squeezing ...6 chest",
 
 		"holding ...2 chest", "=heartburn",
@@ -56,6 +58,8 @@ var urgentSignalSpecs = []ruleSpec{
 		"jaw ...3 ache|aches|hurts|pain", "left arm ...3 tingling|numb|heavy|ache|pain|hurts", "pain ...3 left arm|jaw|neck", "heart attack", "=angina", "=gtn|nitro ...6 not",
 	}},
 	{"fr", "chest", 0, "", []string{
+		"bat a =1*|=2*",
+
 		"mal a l estomac",
 
 		"poids sur ...2 estomac|poitrine", "coeur a =1*|=2*", "=natispray|trinitrine ...8 passe_pas|pas|plus|trois",
@@ -85,6 +89,8 @@ var urgentSignalSpecs = []ruleSpec{
 		"speech ...3 slurred|off|strange|funny|weird", "=slurring|slurred", "looks lost", "=wrds", "=comig", "seeing double", "=double_vision", "numb ...4 face|arm|side|hand",
 	}},
 	{"fr", "neuro", 0, "", []string{
+		"sent plus sa|son jambe|bras", "voix pateuse",
+
 		"visage croche|de_travers", "cote ...2 tombe", "echappe tout", "bras ...3 tout mou", "sens a peine", "arrive plus a tenir", "titube|tituber", "voit|vois trouble", "voir flou",
 
 		"toute croche",
@@ -105,6 +111,8 @@ var urgentSignalSpecs = []ruleSpec{
 		"=grunting", "lips ...4 blue|dusky|grey|gray|purple", "hurts to breathe", "gasping", "=inhaler|puffer|ventolin ...6 not|nothing|puffs", "=sats ...3 =8*|=7*",
 	}},
 	{"fr", "breath", 0, "", []string{
+		"reprendre mon|son souffle", "pompe bleue ...3 rien|plus", "bleute*", "bleu ...3 bouche", "sat|saturation ...3 =8*|=7*", "avale de travers", "ne tousse plus", "devient bleu|bleue",
+
 		"se creuse ...3 cotes",
 
 		"dire une phrase", "finir ses|mes phrases", "narines", "ongles ...2 bleus", "saturometre ...4 =8*",
@@ -130,6 +138,8 @@ var urgentSignalSpecs = []ruleSpec{
 		"bleeding", "=bled", "=blood", "=pads|pad ...3 hour", "=soaking", "nosebleed", "=clots", "=vomited|vomiting|coughing|throwing ...2 blood", "black ...2 stool|poo|tarry",
 	}},
 	{"fr", "bleed", 0, "", []string{
+		"coule a flot",
+
 		"urine du sang", "plus rien ne sort",
 		"saign*", "=sang", "serviette* ...3 heure", "caillots", "hemorragie", "selles noires"}},
 	{"en", "thinner", 0, "", []string{
@@ -151,6 +161,8 @@ var urgentSignalSpecs = []ruleSpec{
 		"acting drunk", "=aggressive", "=irritable", "not ...2 himself|herself", "=shaky", "=shaking",
 	}},
 	{"fr", "drowsy", 0, "", []string{
+		"se reveille ...2 pas",
+
 		"=mele|melee", "tout mele", "pas rapport", "n importe quoi",
 
 		"agressif", "agressive",
@@ -163,6 +175,8 @@ var urgentSignalSpecs = []ruleSpec{
 		"went|going low", "=hypo|hypos",
 		"diabetic", "diabetes", "insulin", "=t1|t1d|type_1|type1|t2", "=pump", "=cgm|dexcom|libre", "=bg", "blood sugar", "=sugar|sugars|glucose"}},
 	{"fr", "diabetes", 0, "", []string{
+		"baqsimi", "glucagen", "glucagon",
+
 		"=hypo|hypos",
 		"diabet*", "insuline", "=dt1|dt2", "=pompe", "glycemie", "=sucre"}},
 	{"en", "fever", 0, "", []string{"fever", "feverish", "=temp|temperature ...3 up|high|spiked", "=chills", "shaking chills", "=rigors", "shivering", "burning up", "=hot"}},
@@ -199,6 +213,8 @@ var urgentSignalSpecs = []ruleSpec{
 		"=seized",
 		"seizure", "seizures", "=seizing", "=fit", "=fitting", "convuls*", "=epileptic", "had a fit"}},
 	{"fr", "seizure", 0, "", []string{
+		"en refait une",
+
 		"tremble|trembler de partout", "yeux vires",
 		"convuls*", "crise d epilepsie", "=crises", "epilep*"}},
 	{"en", "seizure_bad", 0, "", []string{
@@ -213,6 +229,8 @@ var urgentSignalSpecs = []ruleSpec{
 		"premiere fois", "d affilee", "reprend ...2 mal|pas", "sait pas ou",
 		"enchaine", "une autre", "sans reprendre conscience", "reprend pas", "dans le bain|eau|piscine", "premiere crise", "toujours pas ...2 arrete"}},
 	{"en", "poison", 0, "", []string{
+		"=needle|syringe ...6 floor|next", "pupils ...2 tiny|pinpoint|pinned", "=naloxone|narcan", "pills ...3 in front of me", "can not stay safe", "took ...3 whole bottle|box|pack",
+
 		"=lantus|insulin|units ...3 twice|double", "lamp oil", "=kerosene|paraffin|gasoline", "swallowed ...4 bunch|lot|handful|balls|magnets", "do not know how many", "got into ...6 pills|purse|bag",
 
 		"took too many", "bleach|chemical|cleaner ...4 eye",
@@ -238,6 +256,8 @@ var urgentSignalSpecs = []ruleSpec{
 		"monoxyde", "poele|chaudiere|fournaise|chauffage ...10 mal_a_la_tete|vomir|bruit", "tous mal a la tete",
 	}},
 	{"en", "vision", 0, "", []string{
+		"sudden* ...3 blurry",
+
 		"sight ...4 went|gone|black|completely", "switched off a light",
 
 		"=halos", "eye ...3 suddenly|blurry|red ...4 painful|pain", "flashes|floaters ...14 shadow|curtain", "sight ...4 dim|going|dark",
@@ -245,6 +265,8 @@ var urgentSignalSpecs = []ruleSpec{
 		"curtain|shadow|veil|blind ...6 eye|vision", "blackness ...3 eye", "can not see ...4 eye|out of", "lost ...2 vision|sight", "vision ...3 gone|went|black", "sudden* ...3 blind", "flashes ...6 shadow|curtain",
 	}},
 	{"fr", "vision", 0, "", []string{
+		"voit|vois flou d un oeil", "mal en machant",
+
 		"mouches lumineuses", "=voile",
 
 		"=halos", "vois des mouches", "oeil ...3 rouge ...4 douleur",
@@ -271,6 +293,8 @@ var urgentSignalSpecs = []ruleSpec{
 		"tete ...2 moins", "boit moins", "mange moins",
 		"boit plus", "mange plus", "tout molle|mou", "=molle", "couche mouillee", "fontanelle", "geint", "cri aigu", "dort tout le temps", "yeux creux", "pas de larmes"}},
 	{"en", "abdomen", 0, "", []string{
+		"no baby movement", "not felt the baby", "poking through", "able to pee|urinate",
+
 		"will not walk on", "=limp|limping", "screams when i touch", "tearing ...3 back|chest",
 
 		"can not pee|urinate", "=bladder", "shoulder tip", "one side ...3 pain|sharp", "handlebars", "hit ...2 belly|stomach|tummy", "bone ...2 showing|sticking", "bent the wrong way", "=zapped|electrocuted", "electric shock",
@@ -283,6 +307,8 @@ var urgentSignalSpecs = []ruleSpec{
 		"calf ...4 swollen|painful ...10 breath|breathe|breathing", "skin ...3 white|leathery|charred", "can not stand straight",
 	}},
 	{"fr", "abdomen", 0, "", []string{
+		"fesses engourdies", "arrive pas a faire pipi", "en bas a droite", "plie|pliee en deux",
+
 		"boite d un coup", "touche a sa jambe", "dechire|dechirant|dechirante",
 
 		"eau bouillante", "la peau part", "bouger les jambes", "sans m en rendre compte", "os ...2 sort|depasse",
@@ -309,6 +335,8 @@ var urgentSignalSpecs = []ruleSpec{
 		"says|reads|shows =lo", "meter|cgm|dexcom|libre ...3 =lo"}},
 	{"fr", "low_sugar", 0, "", []string{"affiche =lo", "lecteur|capteur ...3 =lo"}},
 	{"fr", "acute", 0, "", []string{
+		"en train de", "a flot",
+
 		"=deranger", "attends|attendre ...2 lundi|demain", "je rentre me coucher", "=la_je|la_il|la_elle|la_on", "pour l instant",
 
 		"=soudain*", "d un coup", "tout d un coup", "en ce moment", "depuis ...2 minutes|min|heure|heures|ce_matin|hier|ce_soir|midi|1h|2h|3h|4h|30", "=maintenant", "il y a ...2 min|minutes|heure", "ca empire", "empire", "=atroce|terrible|insupportable", "arrete pas", "=ce_soir|cette_nuit",
@@ -364,10 +392,16 @@ func feverValues(v *view) []hit {
 	for si, sr := range sentences(v.toks) {
 		for i := sr[0]; i < sr[1]; i++ {
 			t := v.toks[i]
+			word := t.word
 			if !t.num {
-				continue
+				// "101.5F", "38.9c": a number with its unit glued on.
+				if n := len(word); n > 1 && (word[n-1] == 'f' || word[n-1] == 'c') && isDigitByte(word[0]) {
+					word = word[:n-1]
+				} else {
+					continue
+				}
 			}
-			x, err := strconv.ParseFloat(t.word, 64)
+			x, err := strconv.ParseFloat(word, 64)
 			if err != nil || !((x >= 38 && x <= 43) || (x >= 100.4 && x <= 108)) {
 				continue
 			}
@@ -517,5 +551,5 @@ func lowSugarValues(v *view) []hit {
 	return out
 }
 
-var causeAgo = append(patterns("en", "chemo|chemotherapy|surgery|operation|extraction|biopsy|procedure|stent|op|delivery|birth ...4 last_week|ago|yesterday|days_ago"),
-	patterns("fr", "chimio|operation|extraction|biopsie|accouchement|intervention ...3 il_y_a|hier|la_semaine_derniere")...)
+var causeAgo = append(patterns("en", "chemo|chemotherapy|surgery|operation|extraction|biopsy|procedure|stent|op|delivery|birth|transplant|line|port ...4 last_week|ago|yesterday|days_ago"),
+	patterns("fr", "chimio|operation|extraction|biopsie|accouchement|intervention|opere|operee|greffe ...4 il_y_a|hier|la_semaine_derniere|y_a")...)
