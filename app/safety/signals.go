@@ -39,6 +39,8 @@ var signalNames = [sigCount]string{"death", "want", "hopeless", "means", "eye", 
 
 var signalSpecs = []ruleSpec{
 	{"en", "death", 0, "", []string{
+		"hurry up about it", "done my time", "i just want to disappear", "want to disappear", "keep going ...6 no", "take me ...3 ready", "died in their sleep",
+
 		"let this be the last", "going to be my last", "not be a problem|burden|weight ...3 anymore|longer", "not going to be here for", "take me instead", "lucky her|him", "takes me with it", "not come round", "took myself out", "staying|stay alive", "it will be over",
 
 		"not being here", "skip the rest", "the exit", "drive into ...2 river|tree|traffic|wall", "surgery ...3 not go well",
@@ -58,6 +60,8 @@ var signalSpecs = []ruleSpec{
 	{"en", "death", 0, "mention", []string{"suicid*"}},
 	{"fr", "death", 0, "mention", []string{"suicid*", "automutil*"}},
 	{"fr", "death", 0, "", []string{
+		"me chercher", "vienne me chercher", "ne me reveillais pas", "plus envie d etre la", "crisser mon camp", "partir pour vrai", "mettre fin a tout", "la fin du mien", "fin du monde ...3 mien", "le foie lache", "prends moi", "pas la fin du monde",
+
 		"j envie les gens qui partent", "jalouse|jaloux de lui|elle", "arrete tout", "en paix lui|elle",
 
 		"=exister", "se tuer", "me tue",
@@ -72,6 +76,8 @@ var signalSpecs = []ruleSpec{
 		"dormir pour toujours", "rejoindre mon|ma", "enlever la vie", "tout arreter", "plus exister", "=mourrais", "ne plus etre", "plus etre en vie",
 	}},
 	{"en", "want", 0, "", []string{
+		"jealous", "leaning toward", "get jealous",
+
 		"=envy|envying", "part of me was glad", "felt relief", "i was glad",
 
 		"would anyone blame me", "hopes|hoping ...4 not go well",
@@ -85,6 +91,8 @@ var signalSpecs = []ruleSpec{
 		"consider*", "fantasi*", "daydream*", "appeal*", "long for", "=urge", "=urges", "started wishing",
 	}},
 	{"fr", "want", 0, "", []string{
+		"soulagee|soulage", "de la chance", "ca me derangerait pas", "ne me derangerait pas", "negocie avec le ciel",
+
 		"c est mieux", "ce serait mieux", "attends de",
 
 		"me soulagerait", "ca me soulagerait", "me dis que", "je me dis", "serait rapide", "plus simple",
@@ -101,6 +109,8 @@ var signalSpecs = []ruleSpec{
 		"nothing left", "no future", "not see ...2 future", "can not anymore", "can not take", "worthless", "sticking around",
 	}},
 	{"fr", "hopeless", 0, "", []string{
+		"chu tellement nulle|nul", "tannee de moi meme", "fatiguee de tenir",
+
 		"raison de me lever", "vois plus l interet", "tannee|tanne d exister",
 
 		"plus utile", "utile a rien", "assez vecu", "plus peur", "personne verrait", "seraient mieux",
@@ -109,6 +119,8 @@ var signalSpecs = []ruleSpec{
 		"plus de sens", "plus la force", "=bon_a_rien",
 	}},
 	{"en", "means", 0, "", []string{
+		"carbon monoxide", "lions gate", "=rifle", "=vodka",
+
 		"methadone", "suboxone", "=seroquel", "=parkade", "highest floor",
 
 		"=reservoir", "=charcoal", "=wastage", "which drugs", "=tape",
@@ -123,6 +135,8 @@ var signalSpecs = []ruleSpec{
 		"paracetamol", "tylenol", "acetaminophen", "=opioids", "=fentanyl", "=lethal",
 	}},
 	{"fr", "means", 0, "", []string{
+		"carabines", "opiaces", "armoire a pharmacie", "=pont", "digue", "maree", "lexomil", "plaquettes",
+
 		"methadone", "=seances",
 
 		"=charbon", "ruban adhesif", "=stylo", "lysanxia",
@@ -135,6 +149,8 @@ var signalSpecs = []ruleSpec{
 		"insuline", "morphine", "somnifere*", "=doliprane", "letale", "mortelle", "fleuve", "riviere", "=hauteur", "=garage",
 	}},
 	{"en", "eye", 0, "", []string{
+		"nobody counts", "think about it every time", "how long ...3 carbon monoxide", "how high ...3 bridge|is", "keeping them close", "toxic in big doses", "so i would have enough", "enough ...2 friday",
+
 		"look at the cabinet", "timing the trains", "looking down", "drove past the spot", "just to look", "bought the thing", "keep looking at it",
 
 		"know exactly", "would it hurt", "would it take to", "would take to", "enough to ...3 not|die|sleep|end", "how long would it take", "planning how", "drove|went to the bridge|tracks|roof|river", "figured out how", "looked it up", "stop|stopped|stopping|skip|skipping|quit ...2 dialysis|insulin",
@@ -146,6 +162,8 @@ var signalSpecs = []ruleSpec{
 		"timing it", "eyeing", "keep looking at", "think about it|them", "thinking about it|them|using", "thought about it", "=stash", "know exactly what", "where he|she keeps",
 	}},
 	{"fr", "eye", 0, "", []string{
+		"regarde en bas", "regarde combien", "j y pense a chaque fois", "dans le garage ferme", "trouve le pont",
+
 		"quels medicaments", "sont mortels", "regarde en bas",
 
 		"comment faire", "trouve la dose", "ramasse ...3 pilules|cachets|medicaments",
@@ -155,6 +173,8 @@ var signalSpecs = []ruleSpec{
 		"mis|mets|met de cote", "je garde", "accumul*", "stock*", "compte mes", "compter mes", "cherche ...3 combien|dose|hauteur", "regarde ...3 pont|fleuve|riviere", "y pense", "calcul*",
 	}},
 	{"en", "time", 0, "", []string{
+		"after everyone is asleep", "on my birthday", "=3 weeks", "after my son|daughter", "the window",
+
 		"the right moment", "=tmrw", "=tmr", "after my shift", "=sat", "=bday", "before anyone wakes", "in two days", "this time",
 
 		"tonight", "=tomorrow", "this weekend", "=weekend", "=friday", "=saturday", "=sunday", "=monday", "=tuesday", "=wednesday", "=thursday", "=payday",
@@ -162,6 +182,8 @@ var signalSpecs = []ruleSpec{
 		"that is when", "the day after", "=date", "set it for", "after that", "=midnight", "in an hour", "this week",
 	}},
 	{"fr", "time", 0, "", []string{
+		"apres le =3*|=2*|=1*", "au degel", "jusqu a la fin", "dimanche soir", "=jeudi|vendredi|samedi|lundi|mardi|mercredi",
+
 		"le jour de", "avant noel",
 
 		"le moment", "demain matin", "dans deux jours", "dans ...2 jours", "cette fois", "vacances de noel", "quand tout le monde sera", "pendant les vacances", "=apres",
@@ -170,6 +192,8 @@ var signalSpecs = []ruleSpec{
 		"apres ...4 fete|mariage|depart|noel|ecole|travail", "quand ...4 partira|dormira|parti|partie", "la semaine prochaine", "fin du mois", "=date", "=minuit", "cette nuit", "apres ca",
 	}},
 	{"en", "decided", 0, "", []string{
+		"picked the spot", "decided it will be", "going to do it on", "gonna do it on", "not planning on driving back", "that gives me the window", "thought about it for a long time",
+
 		"worked out the when", "the when and the where", "that is the plan", "that is the day", "came up here to do it", "know exactly how and where", "picked the date",
 
 		"going to drive into", "worked it all out", "then i am done", "tonight i am going to",
@@ -187,6 +211,8 @@ var signalSpecs = []ruleSpec{
 		"i will be gone", "i am doing it",
 	}},
 	{"fr", "decided", 0, "", []string{
+		"j ai decide|jai decide", "j ai tout prepare", "je vais aller au pont", "fini de niaiser", "je me en vas", "je y vais des que", "j ai choisi", "je sais ce que je vais en faire",
+
 		"trouve le moyen", "ce sera regle", "j arrete tout", "attendre que ...4 partent",
 
 		"je compte le faire", "je me tue", "c est pret",
@@ -202,12 +228,18 @@ var signalSpecs = []ruleSpec{
 		"c est decide", "ma decision est prise", "je ai decide ...3 mourir|partir|en_finir|date|jour", "je vais le faire", "je le fais", "je vais ...2 sauter|partir|en_finir", "ce sera fini", "je me en vais", "plus de retour", "mon plan",
 	}},
 	{"en", "took", 0, "", []string{
+		"took everything i had", "took the whole",
+
 		"already take", "=bolused", "injected what",
 		"took", "taken", "swallowed", "downed", "injected", "drank", "=mixed", "have been taking"}},
 	{"fr", "took", 0, "", []string{
+		"=toute_pris|tout_pris|tout_avale", "jai tout avale", "j ai toute pris", "avale toutes",
+
 		"viens de prendre|avaler", "me suis injecte",
 		"pris", "avale", "avalee", "bu", "injecte"}},
 	{"en", "now", 0, "", []string{
+		"bath water ...3 red", "wrong side of the ...2 railing", "with it running", "typing with one hand",
+
 		"halfway through the bottle", "on the roof right now", "sitting on the edge", "started the car ...3 garage", "already swallowed", "can not undo",
 
 		"=wine|vodka|alcohol|whisky ...3 pills|tablets", "is this how it goes", "room is spinning",
@@ -220,6 +252,8 @@ var signalSpecs = []ruleSpec{
 		"vision ...3 blurry ...3 pills", "feel|feeling ...2 heavy|weird|drowsy|sleepy ...4 pills|tablets|took", "not stopping", "will not stop bleeding",
 	}},
 	{"fr", "now", 0, "", []string{
+		"au bord du lac", "poches pleines de cailloux", "l eau du bain est rouge", "ca saigne plus que", "=cest_fait|c_est_fait",
+
 		"ouvert le poignet", "je commence a avoir",
 
 		"presque fini", "je suis sur le pont",
@@ -237,6 +271,8 @@ var signalSpecs = []ruleSpec{
 	}},
 	{"fr", "all", 0, "", []string{"=tout", "=toute", "=toutes", "=tous", "=entiere", "le reste", "trop de", "=plaquette"}},
 	{"en", "farewell", 0, "", []string{
+		"tapping out", "kept my promise as long as", "look after my dog|cat", "i am at peace with it", "kindred fam",
+
 		"by the time anyone sees|reads this", "none of you could have", "sign off", "kinder than i deserved|deserve", "look after mum|mom|dad", "do not go looking for me", "be gentle with yourselves", "you were a light", "the best friend i ever had",
 
 		"reads|sees this later", "none of it", "thank you before i go", "kept me here", "tell ...2 i am sorry|i tried", "i tried",
@@ -250,6 +286,8 @@ var signalSpecs = []ruleSpec{
 		"love you all", "love yall", "sorry for everything", "were ...2 kind to me", "nice knowing", "final post|message|goodbye|words|night", "after tonight", "whoever reads this", "hear from me", "only people who", "forgive me",
 	}},
 	{"fr", "farewell", 0, "", []string{
+		"merci d avoir essaye", "vous rends votre tranquillite", "ne me en voulez pas", "c est mieux comme ca", "vous comptez", "dites a ma fille|mon fils|ma mere", "je vais etre correct maintenant", "le seul monde qui",
+
 		"soyez doux", "ici que je me arrete", "je me excuse pour le mal", "garde le chat|chien", "bonne continuation", "plus gentils ...3 que je le meritais",
 
 		"mon dernier soir", "c est mon dernier",
@@ -263,6 +301,8 @@ var signalSpecs = []ruleSpec{
 		"=adieu", "au revoir", "=bye", "dernier message|post", "merci pour tout", "prenez|prends soin", "pas de ta|votre faute", "je vous aime", "pardon", "pardonnez", "derniere fois",
 	}},
 	{"en", "prep", 0, "", []string{
+		"how to do stuff without me", "you will need this soon", "sealed it in an envelope", "emptied the fridge", "giving my stuff away", "take my cat|dog ...3 just in case",
+
 		"funeral wishes", "made my will", "paid off ...3 credit card|loan|debts", "cancelled netflix|the gym|subscriptions", "deleted my insta|instagram|twitter|facebook|photos", "erasing myself",
 
 		"passwords in an envelope", "stopped buying groceries", "if something happens to me", "spare key", "speech for my own funeral", "cancelled all my appointments",
@@ -278,6 +318,8 @@ var signalSpecs = []ruleSpec{
 		"make|making sure ...4 covered|sorted|looked after", "sorted ...2 affairs|everything", "my affairs", "=guardian", "deleted ...2 accounts", "said my goodbyes",
 	}},
 	{"fr", "prep", 0, "", []string{
+		"donne ma guitare", "me delester", "qui prend mon chat|chien", "programme un mail|courriel", "trouve une famille pour mon", "rembourse ...3 au complet", "rien laisser derriere", "resilie netflix|spotify|la salle", "rendez vous chez le notaire",
+
 		"rembourse toutes mes dettes", "resilie mon bail|forfait", "laisse les cles", "annule le cell",
 
 		"mis de l ordre dans mes papiers", "saura ou chercher", "donne mon chat|chien", "annule tous mes rendez vous", "eloge funebre", "renouveler mes prescriptions",
@@ -314,6 +356,8 @@ var signalSpecs = []ruleSpec{
 		"chacun de mes", "a tout le monde", "pour tout le monde", "je suis prete|pret", "maintenant je suis", "plus grand chose", "pu grand chose", "si quelqu un lit ca",
 		"pour de bon", "pour toujours", "au cas ou", "quand je serai plus", "plus besoin", "tant que je suis encore la", "une derniere"}},
 	{"en", "harm", 0, "", []string{
+		"relapsed on cutting",
+
 		"bite|bit ...3 inside of my arm", "hide burns", "punched ...3 wall|tile|door ...8 on purpose",
 
 		"punched ...3 tile|wall|door ...4 knuckles|bled|split", "punish themselves|myself",
@@ -329,6 +373,8 @@ var signalSpecs = []ruleSpec{
 	{"en", "harm", 0, "mention", []string{"self harm|harming|harmed|injury", "selfharm"}},
 	{"fr", "harm", 0, "mention", []string{"scarif*", "automutil*"}},
 	{"fr", "harm", 0, "", []string{
+		"recommence avec la lame", "me tape la tete", "encore fait mal", "me pince jusqu", "couverts de traits", "j en ai rajoute", "me suis tape le poing", "rechute a matin",
+
 		"pour me punir", "faire du mal",
 
 		"dans le cutting", "fait mal expres", "me suis fait mal",
@@ -336,7 +382,9 @@ var signalSpecs = []ruleSpec{
 		"jusqu au sang", "me frappe|frapper la tete", "me brule|bruler avec", "me mords|mordu ...2 bras",
 		"me scarif*", "me couper", "me coupe", "me suis coupe|coupee", "me bruler", "me frapper", "me griffer", "automutil*", "cacher ...2 marques|cicatrices|coupures"}},
 	{"en", "harm_weak", 0, "", []string{"=cut", "=cuts", "cutting", "scratch*", "bruise*", "=wrists", "=blades", "=razor", "=scars", "=marks", "=purged", "=burns"}},
-	{"fr", "harm_weak", 0, "", []string{"coupure*", "=marques", "cicatrices", "=lames", "=bleus", "=brulures", "griffures"}},
+	{"fr", "harm_weak", 0, "", []string{
+		"=rechute|rechuté",
+		"coupure*", "=marques", "cicatrices", "=lames", "=bleus", "=brulures", "griffures"}},
 	{"en", "purpose", 0, "", []string{"on purpose", "deliberately", "=meant it", "i meant"}},
 	{"fr", "purpose", 0, "", []string{"=expres", "volontairement", "=fait_expres"}},
 }
