@@ -441,7 +441,7 @@ func (v *view) negated(h hit) bool {
 	}
 	negators, reach := negatorsEN, 5
 	if h.r.lang == "fr" {
-		negators, reach = negatorsFR, 3
+		negators, reach = negatorsFR, 4
 		if _, in := v.any(negatorsFR, "fr", h.from, h.to); in {
 			return true
 		}

@@ -39,6 +39,8 @@ var signalNames = [sigCount]string{"death", "want", "hopeless", "means", "eye", 
 
 var signalSpecs = []ruleSpec{
 	{"en", "death", 0, "", []string{
+		"wish i was|were not here", "done being alive", "heart just stops", "takes me before", "icd turned off",
+
 		"hurry up about it", "done my time", "i just want to disappear", "want to disappear", "keep going ...6 no", "take me ...3 ready", "died in their sleep",
 
 		"let this be the last", "going to be my last", "not be a problem|burden|weight ...3 anymore|longer", "not going to be here for", "take me instead", "lucky her|him", "takes me with it", "not come round", "took myself out", "staying|stay alive", "it will be over",
@@ -60,6 +62,8 @@ var signalSpecs = []ruleSpec{
 	{"en", "death", 0, "mention", []string{"suicid*"}},
 	{"fr", "death", 0, "mention", []string{"suicid*", "automutil*"}},
 	{"fr", "death", 0, "", []string{
+		"mon dernier jour", "c est fini",
+
 		"me chercher", "vienne me chercher", "ne me reveillais pas", "plus envie d etre la", "crisser mon camp", "partir pour vrai", "mettre fin a tout", "la fin du mien", "fin du monde ...3 mien", "le foie lache", "prends moi", "pas la fin du monde",
 
 		"j envie les gens qui partent", "jalouse|jaloux de lui|elle", "arrete tout", "en paix lui|elle",
@@ -119,6 +123,8 @@ var signalSpecs = []ruleSpec{
 		"plus de sens", "plus la force", "=bon_a_rien",
 	}},
 	{"en", "means", 0, "", []string{
+		"=bolus|bolused",
+
 		"carbon monoxide", "lions gate", "=rifle", "=vodka",
 
 		"methadone", "suboxone", "=seroquel", "=parkade", "highest floor",
@@ -149,6 +155,8 @@ var signalSpecs = []ruleSpec{
 		"insuline", "morphine", "somnifere*", "=doliprane", "letale", "mortelle", "fleuve", "riviere", "=hauteur", "=garage",
 	}},
 	{"en", "eye", 0, "", []string{
+		"override the bolus", "keeping it|them", "we both know",
+
 		"nobody counts", "think about it every time", "how long ...3 carbon monoxide", "how high ...3 bridge|is", "keeping them close", "toxic in big doses", "so i would have enough", "enough ...2 friday",
 
 		"look at the cabinet", "timing the trains", "looking down", "drove past the spot", "just to look", "bought the thing", "keep looking at it",
@@ -162,6 +170,8 @@ var signalSpecs = []ruleSpec{
 		"timing it", "eyeing", "keep looking at", "think about it|them", "thinking about it|them|using", "thought about it", "=stash", "know exactly what", "where he|she keeps",
 	}},
 	{"fr", "eye", 0, "", []string{
+		"arreter la dialyse", "garde toutes|tous", "j ai garde",
+
 		"regarde en bas", "regarde combien", "j y pense a chaque fois", "dans le garage ferme", "trouve le pont",
 
 		"quels medicaments", "sont mortels", "regarde en bas",
@@ -192,6 +202,8 @@ var signalSpecs = []ruleSpec{
 		"apres ...4 fete|mariage|depart|noel|ecole|travail", "quand ...4 partira|dormira|parti|partie", "la semaine prochaine", "fin du mois", "=date", "=minuit", "cette nuit", "apres ca",
 	}},
 	{"en", "decided", 0, "", []string{
+		"know how and where", "i am ending it",
+
 		"picked the spot", "decided it will be", "going to do it on", "gonna do it on", "not planning on driving back", "that gives me the window", "thought about it for a long time",
 
 		"worked out the when", "the when and the where", "that is the plan", "that is the day", "came up here to do it", "know exactly how and where", "picked the date",
@@ -211,19 +223,21 @@ var signalSpecs = []ruleSpec{
 		"i will be gone", "i am doing it",
 	}},
 	{"fr", "decided", 0, "", []string{
+		"je prends tout", "c est choisi",
+
 		"j ai decide|jai decide", "j ai tout prepare", "je vais aller au pont", "fini de niaiser", "je me en vas", "je y vais des que", "j ai choisi", "je sais ce que je vais en faire",
 
 		"trouve le moyen", "ce sera regle", "j arrete tout", "attendre que ...4 partent",
 
 		"je compte le faire", "je me tue", "c est pret",
 
-		"tout|toute planifie", "je pars ce soir|cette nuit|demain", "compte tout prendre", "vais tout prendre", "je ferme la voiture",
+		"tout|toute planifie", "compte tout prendre", "vais tout prendre", "je ferme la voiture",
 
 		"je ai un plan", "ce soir c est le soir",
 
 		"je vais me tuer|suicider|en_finir", "ma decision", "j ai pris ma decision", "je vais au pont",
 
-		"choisi la date|le jour|le moment", "jusqu au bout", "ai tout organise|calcule|prevu", "irai au pont", "faire une ts", "plus peur", "c est pour cette nuit|ce soir|demain", "ca sera fini", "ce sera fini",
+		"choisi la date|le jour|le moment", "jusqu au bout", "ai tout organise|calcule|prevu", "irai au pont", "faire une ts", "plus peur", "c est pour cette_nuit|ce_soir|demain", "ca sera fini", "ce sera fini",
 
 		"c est decide", "ma decision est prise", "je ai decide ...3 mourir|partir|en_finir|date|jour", "je vais le faire", "je le fais", "je vais ...2 sauter|partir|en_finir", "ce sera fini", "je me en vais", "plus de retour", "mon plan",
 	}},
@@ -238,6 +252,8 @@ var signalSpecs = []ruleSpec{
 		"viens de prendre|avaler", "me suis injecte",
 		"pris", "avale", "avalee", "bu", "injecte"}},
 	{"en", "now", 0, "", []string{
+		"blood everywhere", "not calling anyone",
+
 		"bath water ...3 red", "wrong side of the ...2 railing", "with it running", "typing with one hand",
 
 		"halfway through the bottle", "on the roof right now", "sitting on the edge", "started the car ...3 garage", "already swallowed", "can not undo",
@@ -252,6 +268,8 @@ var signalSpecs = []ruleSpec{
 		"vision ...3 blurry ...3 pills", "feel|feeling ...2 heavy|weird|drowsy|sleepy ...4 pills|tablets|took", "not stopping", "will not stop bleeding",
 	}},
 	{"fr", "now", 0, "", []string{
+		"je commence a",
+
 		"au bord du lac", "poches pleines de cailloux", "l eau du bain est rouge", "ca saigne plus que", "=cest_fait|c_est_fait",
 
 		"ouvert le poignet", "je commence a avoir",
@@ -263,6 +281,8 @@ var signalSpecs = []ruleSpec{
 		"avec du vin|alcool|whisky", "sur le quai", "attends le prochain", "je commence a ...2 endormir|partir",
 		"c est fait", "en train de", "je sens ...2 partir", "arrete pas de saigner", "trop tard", "je suis sur le|la pont|toit|bord"}},
 	{"en", "all", 0, "", []string{
+		"too much",
+
 		"at once",
 
 		"=20", "=25", "=30", "=40", "=50", "=60", "=100", "whole week",
@@ -271,6 +291,8 @@ var signalSpecs = []ruleSpec{
 	}},
 	{"fr", "all", 0, "", []string{"=tout", "=toute", "=toutes", "=tous", "=entiere", "le reste", "trop de", "=plaquette"}},
 	{"en", "farewell", 0, "", []string{
+		"tell them ...3 mommy|daddy|mom|dad|i",
+
 		"tapping out", "kept my promise as long as", "look after my dog|cat", "i am at peace with it", "kindred fam",
 
 		"by the time anyone sees|reads this", "none of you could have", "sign off", "kinder than i deserved|deserve", "look after mum|mom|dad", "do not go looking for me", "be gentle with yourselves", "you were a light", "the best friend i ever had",
@@ -301,6 +323,8 @@ var signalSpecs = []ruleSpec{
 		"=adieu", "au revoir", "=bye", "dernier message|post", "merci pour tout", "prenez|prends soin", "pas de ta|votre faute", "je vous aime", "pardon", "pardonnez", "derniere fois",
 	}},
 	{"en", "prep", 0, "", []string{
+		"in the trunk|boot", "bought the stuff", "=practicing|practising", "=obituary",
+
 		"how to do stuff without me", "you will need this soon", "sealed it in an envelope", "emptied the fridge", "giving my stuff away", "take my cat|dog ...3 just in case",
 
 		"funeral wishes", "made my will", "paid off ...3 credit card|loan|debts", "cancelled netflix|the gym|subscriptions", "deleted my insta|instagram|twitter|facebook|photos", "erasing myself",
@@ -318,6 +342,8 @@ var signalSpecs = []ruleSpec{
 		"make|making sure ...4 covered|sorted|looked after", "sorted ...2 affairs|everything", "my affairs", "=guardian", "deleted ...2 accounts", "said my goodbyes",
 	}},
 	{"fr", "prep", 0, "", []string{
+		"supprime mon insta|facebook|compte", "envoye mes codes",
+
 		"donne ma guitare", "me delester", "qui prend mon chat|chien", "programme un mail|courriel", "trouve une famille pour mon", "rembourse ...3 au complet", "rien laisser derriere", "resilie netflix|spotify|la salle", "rendez vous chez le notaire",
 
 		"rembourse toutes mes dettes", "resilie mon bail|forfait", "laisse les cles", "annule le cell",
@@ -356,6 +382,8 @@ var signalSpecs = []ruleSpec{
 		"chacun de mes", "a tout le monde", "pour tout le monde", "je suis prete|pret", "maintenant je suis", "plus grand chose", "pu grand chose", "si quelqu un lit ca",
 		"pour de bon", "pour toujours", "au cas ou", "quand je serai plus", "plus besoin", "tant que je suis encore la", "une derniere"}},
 	{"en", "harm", 0, "", []string{
+		"=cut ...2 tonight|today|last_night|again", "picking ...4 on purpose",
+
 		"relapsed on cutting",
 
 		"bite|bit ...3 inside of my arm", "hide burns", "punched ...3 wall|tile|door ...8 on purpose",
@@ -373,6 +401,8 @@ var signalSpecs = []ruleSpec{
 	{"en", "harm", 0, "mention", []string{"self harm|harming|harmed|injury", "selfharm"}},
 	{"fr", "harm", 0, "mention", []string{"scarif*", "automutil*"}},
 	{"fr", "harm", 0, "", []string{
+		"coupee|coupe ce soir|hier", "me taper la tete",
+
 		"recommence avec la lame", "me tape la tete", "encore fait mal", "me pince jusqu", "couverts de traits", "j en ai rajoute", "me suis tape le poing", "rechute a matin",
 
 		"pour me punir", "faire du mal",
@@ -451,7 +481,7 @@ var combos = []combo{
 	{"attempt.all", "attempt_in_progress", LevelHigh, sigTook, []int{sigTook, sigAll, sigMeans}, nil},
 	{"attempt.why", "attempt_in_progress", LevelHigh, sigTook, []int{sigTook, sigMeans}, []int{sigPurpose, sigDeath, sigFarewell, sigFinal, sigEye, sigHopeless}},
 	{"plan", "plan_intent_timing", LevelHigh, sigDecided, []int{sigDecided}, []int{sigDeath, sigMeans, sigFinal, sigHopeless, sigFarewell, sigPrep, sigTime}},
-	{"timed", "plan_intent_timing", LevelHigh, sigTime, []int{sigTime, sigDeath}, []int{sigWant, sigMeans}},
+	{"timed", "plan_intent_timing", LevelHigh, sigTime, []int{sigTime, sigDeath}, []int{sigWant, sigMeans, sigFinal}},
 	{"goodbye", "farewell", LevelHigh, sigFarewell, []int{sigFarewell}, []int{-sigFarewell, sigFinal, sigDeath, sigTime}},
 	{"plan.sure", "plan_intent_timing", LevelHigh, sigDecided, []int{sigDecided}, []int{-sigDecided}},
 	{"prep.two", "preparatory_acts", LevelMedium, sigPrep, []int{sigPrep}, []int{-sigPrep}},
@@ -581,6 +611,8 @@ func (v *view) signalContext(h hit, cb combo, window [2]int) (Level, string, boo
 		return LevelLow, "someone else", false
 	case v.inThePast(h):
 		return LevelLow, "in the past", false
+	case v.textHas(h.r.lang, recoveryStrong):
+		return LevelLow, "a story of recovery", false
 	case v.textHas(h.r.lang, awarenessText):
 		return LevelLow, "awareness, grief, research or a question", false
 	case v.quoted(h):
@@ -696,3 +728,7 @@ func (v *view) quoted(h hit) bool {
 	}
 	return false
 }
+
+// recoveryStrong: the text says the crisis is over in words no "now" can
+// undo ("three years clean now", "so glad I stayed").
+var recoveryStrong = append(patterns("en", "years|months clean|free", "glad i stayed", "i got help", "it can change", "years now"), patterns("fr", "ans sans ...2 couper|me_couper|rechute", "contente|content d etre reste|restee")...)
