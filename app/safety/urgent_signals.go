@@ -46,6 +46,8 @@ var urgentSignalNames = []string{"chest", "autonomic", "neuro", "breath", "swell
 
 var urgentSignalSpecs = []ruleSpec{
 	{"en", "chest", 0, "", []string{
+		"=icd|defibrillator ...3 fired|shocked", "heart keeps skipping|fluttering",
+
 		"clutching ...2 chest", "pulse|heart_rate ...3 =2*|=3*",
 
 		"both arms", "upper back ...3 ache|pain", "squeezing ...6 chest",
@@ -58,6 +60,8 @@ var urgentSignalSpecs = []ruleSpec{
 		"jaw ...3 ache|aches|hurts|pain", "left arm ...3 tingling|numb|heavy|ache|pain|hurts", "pain ...3 left arm|jaw|neck", "heart attack", "=angina", "=gtn|nitro ...6 not",
 	}},
 	{"fr", "chest", 0, "", []string{
+		"pouls a =3*|=2*", "defibrillateur ...3 choque",
+
 		"bat a =1*|=2*",
 
 		"mal a l estomac",
@@ -67,6 +71,8 @@ var urgentSignalSpecs = []ruleSpec{
 		"poitrine", "thorax", "thoracique", "entre les omoplates", "machoire", "bras gauche ...3 engourdi|lourd|mal|douleur", "crise cardiaque", "infarctus", "serre* ...3 poitrine",
 	}},
 	{"en", "autonomic", 0, "", []string{
+		"weak all over",
+
 		"=shaky", "cold and clammy",
 
 		"threw up", "thrown up", "passed out", "nearly passed out", "=faint", "going to faint",
@@ -75,6 +81,8 @@ var urgentSignalSpecs = []ruleSpec{
 		"=dizzy", "light headed|lightheaded", "about to faint|pass_out",
 	}},
 	{"fr", "autonomic", 0, "", []string{
+		"=sue", "sue a grosses gouttes",
+
 		"essoufflee", "points noirs", "=vomi", "tomber dans les pommes",
 		"=blême|bleme", "=pale", "sueurs", "sueur", "transpire", "envie de vomir", "nausee*", "=vomit", "essouffle*", "etourdi*", "tete qui tourne"}},
 	{"en", "neuro", 0, "", []string{
@@ -89,6 +97,8 @@ var urgentSignalSpecs = []ruleSpec{
 		"speech ...3 slurred|off|strange|funny|weird", "=slurring|slurred", "looks lost", "=wrds", "=comig", "seeing double", "=double_vision", "numb ...4 face|arm|side|hand",
 	}},
 	{"fr", "neuro", 0, "", []string{
+		"bave d un bord", "lever le bras", "machouille ses mots",
+
 		"sent plus sa|son jambe|bras", "voix pateuse",
 
 		"visage croche|de_travers", "cote ...2 tombe", "echappe tout", "bras ...3 tout mou", "sens a peine", "arrive plus a tenir", "titube|tituber", "voit|vois trouble", "voir flou",
@@ -101,6 +111,8 @@ var urgentSignalSpecs = []ruleSpec{
 		"vois double", "voit double", "tiens pas debout", "parle ...2 mal|bizarre", "mots ...3 melange*", "cote ...3 engourdi|paralyse",
 	}},
 	{"en", "breath", 0, "", []string{
+		"barely touching", "few words out",
+
 		"blue around the|her|his mouth|lips", "breathing funny|weird|strange",
 
 		"=choking", "stuck ...3 throat", "can not cough", "grabbing ...2 throat", "can not finish ...2 sentences|sentence",
@@ -111,6 +123,8 @@ var urgentSignalSpecs = []ruleSpec{
 		"=grunting", "lips ...4 blue|dusky|grey|gray|purple", "hurts to breathe", "gasping", "=inhaler|puffer|ventolin ...6 not|nothing|puffs", "=sats ...3 =8*|=7*",
 	}},
 	{"fr", "breath", 0, "", []string{
+		"fait des pauses", "pauses respiratoires", "oxymetre|saturometre ...3 =7*|=8*",
+
 		"reprendre mon|son souffle", "pompe bleue ...3 rien|plus", "bleute*", "bleu ...3 bouche", "sat|saturation ...3 =8*|=7*", "avale de travers", "ne tousse plus", "devient bleu|bleue",
 
 		"se creuse ...3 cotes",
@@ -138,6 +152,8 @@ var urgentSignalSpecs = []ruleSpec{
 		"bleeding", "=bled", "=blood", "=pads|pad ...3 hour", "=soaking", "nosebleed", "=clots", "=vomited|vomiting|coughing|throwing ...2 blood", "black ...2 stool|poo|tarry",
 	}},
 	{"fr", "bleed", 0, "", []string{
+		"=gicle", "ca traverse",
+
 		"coule a flot",
 
 		"urine du sang", "plus rien ne sort",
@@ -153,6 +169,8 @@ var urgentSignalSpecs = []ruleSpec{
 		"tombe|tombee de", "=tombe|tombee",
 		"cogne ...3 tete", "tombe|tombee ...6 tete|escalier", "grosse bosse", "=chute"}},
 	{"en", "drowsy", 0, "", []string{
+		"half awake", "=mumbling", "=drenched",
+
 		"not answering", "=spacey", "hard to wake",
 
 		"=slumped", "hard to keep awake", "heart racing", "heart rate|pulse ...3 =12*|=13*|=14*|=15*|=16*|=17*|=18*", "very weak", "very pale", "thrown up", "threw up", "throwing up", "been sick", "=delirious",
@@ -161,6 +179,8 @@ var urgentSignalSpecs = []ruleSpec{
 		"acting drunk", "=aggressive", "=irritable", "not ...2 himself|herself", "=shaky", "=shaking",
 	}},
 	{"fr", "drowsy", 0, "", []string{
+		"ouvre pas les yeux", "pas d allure",
+
 		"se reveille ...2 pas",
 
 		"=mele|melee", "tout mele", "pas rapport", "n importe quoi",
@@ -184,11 +204,15 @@ var urgentSignalSpecs = []ruleSpec{
 		"brulant", "brulante",
 		"fievre", "fievreux", "fievreuse", "frissons", "grelotte", "temperature"}},
 	{"en", "immuno", 0, "", []string{
+		"sickle cell", "=pred|prednisone|cellcept|mycophenolate|biologic", "spleen removed", "=splenectomy", "=neutrophils", "cloudy ...2 bags|effluent",
+
 		"postpartum", "post partum", "after giving birth", "methotrexate", "red streaks", "=cut ...4 red", "=eculizumab",
 
 		"chemo", "chemotherapy", "neutropen*", "=folfox|folfiri|infusion|cycle", "=port|picc", "post op", "surgery", "=stent", "=uti", "pneumonia", "=infection", "=antibiotics", "=wound", "=transplant", "=immunosuppress*",
 	}},
 	{"fr", "immuno", 0, "", []string{
+		"drepanocytaire", "chambre implantable", "=cure",
+
 		"leucemie", "lymphome", "traitement pour",
 
 		"accouchement", "methotrexate",
@@ -207,9 +231,13 @@ var urgentSignalSpecs = []ruleSpec{
 		"can not look at the light",
 		"stiff neck", "neck ...3 stiff", "can not bend ...2 neck", "hates the light", "light hurts", "light ...3 hurts|painful", "chin to ...2 chest"}},
 	{"fr", "neck", 0, "", []string{
+		"cou ...2 barre|bloque",
+
 		"=nuque",
 		"cou raide", "nuque raide", "baisser la tete", "lumiere ...3 fait mal", "plier la nuque"}},
 	{"en", "seizure", 0, "", []string{
+		"tonic clonic",
+
 		"=seized",
 		"seizure", "seizures", "=seizing", "=fit", "=fitting", "convuls*", "=epileptic", "had a fit"}},
 	{"fr", "seizure", 0, "", []string{
@@ -218,6 +246,8 @@ var urgentSignalSpecs = []ruleSpec{
 		"tremble|trembler de partout", "yeux vires",
 		"convuls*", "crise d epilepsie", "=crises", "epilep*"}},
 	{"en", "seizure_bad", 0, "", []string{
+		"still not responding", "still going", "over 5 minutes", "=postictal", "=cluster", "in the tub",
+
 		"third|second|3rd|2nd seizure", "in an hour", "=clusters|clustering", "started again",
 
 		"another one", "having another", "one after another", "back to back", "did not|has not|hasn|not ...2 wake|woken|come_round", "in the bath|water|pool|lake", "while swimming", "first ever|one",
@@ -229,6 +259,8 @@ var urgentSignalSpecs = []ruleSpec{
 		"premiere fois", "d affilee", "reprend ...2 mal|pas", "sait pas ou",
 		"enchaine", "une autre", "sans reprendre conscience", "reprend pas", "dans le bain|eau|piscine", "premiere crise", "toujours pas ...2 arrete"}},
 	{"en", "poison", 0, "", []string{
+		"too many tylenol|paracetamol|acetaminophen",
+
 		"=needle|syringe ...6 floor|next", "pupils ...2 tiny|pinpoint|pinned", "=naloxone|narcan", "pills ...3 in front of me", "can not stay safe", "took ...3 whole bottle|box|pack",
 
 		"=lantus|insulin|units ...3 twice|double", "lamp oil", "=kerosene|paraffin|gasoline", "swallowed ...4 bunch|lot|handful|balls|magnets", "do not know how many", "got into ...6 pills|purse|bag",
@@ -240,10 +272,12 @@ var urgentSignalSpecs = []ruleSpec{
 		"took something", "=molly|mdma|ecstasy", "double|twice|triple|three_times ...2 his|her|my ...1 dose|pills|tablets|digoxin|metoprolol|lithium|warfarin|insulin", "oven cleaner|bleach|chemical ...4 eye", "pills ...3 lined up", "locked the door",
 
 		"drank|swallowed|ate|chewing|chewed|licked|got_into ...4 liquid|bleach|detergent|pod|pods|battery|batteries|patch|patches|pills|tablets|mushrooms|cleaner|antifreeze|medicine|magnet",
-		"double|twice|triple ...3 dose|doses|paracetamol", "times ...2 the dose", "by mistake", "wild mushrooms", "=fentanyl ...3 patch|patches", "carbon monoxide", "=boiler|furnace|heater ...10 headache|headaches|nausea",
+		"double|twice|triple ...3 dose|doses|paracetamol", "times ...2 the dose", "by mistake", "wild mushrooms", "=fentanyl ...3 patch|patches", "carbon monoxide", "=boiler|furnace|heater ...14 headache|headaches|nausea",
 		"headaches ...8 boiler|furnace|heater|everyone|whole_family", "whole family ...4 headache|headaches",
 	}},
 	{"fr", "poison", 0, "", []string{
+		"pupilles ...2 petites", "respire a peine", "=fentanyl",
+
 		"toute sa|ma plaquette",
 
 		"cachets|pilules|comprimes ...3 alcool",
@@ -290,9 +324,13 @@ var urgentSignalSpecs = []ruleSpec{
 		"lips ...3 dusky|blue|grey", "high pitched", "yellow grey|gray", "=whimpering", "no tears", "=fontanelle", "not waking", "hard to wake",
 	}},
 	{"fr", "baby_sign", 0, "", []string{
+		"veut pas boire",
+
 		"tete ...2 moins", "boit moins", "mange moins",
 		"boit plus", "mange plus", "tout molle|mou", "=molle", "couche mouillee", "fontanelle", "geint", "cri aigu", "dort tout le temps", "yeux creux", "pas de larmes"}},
 	{"en", "abdomen", 0, "", []string{
+		"erection ...4 hours", "holding his|her belly|stomach", "missed ...2 dialysis",
+
 		"no baby movement", "not felt the baby", "poking through", "able to pee|urinate",
 
 		"will not walk on", "=limp|limping", "screams when i touch", "tearing ...3 back|chest",
@@ -307,6 +345,8 @@ var urgentSignalSpecs = []ruleSpec{
 		"calf ...4 swollen|painful ...10 breath|breathe|breathing", "skin ...3 white|leathery|charred", "can not stand straight",
 	}},
 	{"fr", "abdomen", 0, "", []string{
+		"erection ...4 heures", "peux plus uriner",
+
 		"fesses engourdies", "arrive pas a faire pipi", "en bas a droite", "plie|pliee en deux",
 
 		"boite d un coup", "touche a sa jambe", "dechire|dechirant|dechirante",
@@ -354,11 +394,11 @@ var urgentCombos = []combo{
 	{"head.thinners", "bleeding", LevelHigh, uHeadHit, []int{uHeadHit}, []int{uThinner, uDrowsy}},
 	{"ketones", "glycaemic", LevelHigh, uKetones, []int{uKetones}, []int{uDrowsy, uBreath, uAutonomic}},
 	{"low", "glycaemic", LevelHigh, uLowSugar, []int{uLowSugar}, []int{uDrowsy, uAutonomic, uNeuro, uAcute}},
-	{"diabetic.confused", "glycaemic", LevelHigh, uDiabetes, []int{uDiabetes, uDrowsy}, []int{uAcute}},
+	{"diabetic.confused", "glycaemic", LevelHigh, uDiabetes, []int{uDiabetes, uDrowsy}, nil},
 	{"sepsis", "sepsis_chemo_fever", LevelHigh, uFever, []int{uFever}, []int{uImmuno, uMottled, uDrowsy}},
 	{"mottled", "sepsis_chemo_fever", LevelHigh, uMottled, []int{uMottled}, []int{uDrowsy, uBreath, uFever, uBaby}},
 	{"neck", "meningitis", LevelHigh, uNeck, []int{uNeck}, []int{uFever, uDrowsy, uHeadache}},
-	{"seizure", "seizure", LevelHigh, uSeizure, []int{uSeizure}, []int{uSeizureBad, uDrowsy, uBreath}},
+	{"seizure", "seizure", LevelHigh, uSeizure, []int{uSeizure}, []int{uSeizureBad, uDrowsy, uBreath, uThinner}},
 	{"poison", "poisoning_overdose", LevelHigh, uPoison, []int{uPoison}, nil},
 	{"vision", "vision_headache", LevelHigh, uVision, []int{uVision}, nil},
 	{"headache", "vision_headache", LevelHigh, uHeadache, []int{uHeadache}, nil},
@@ -488,7 +528,7 @@ func (v *view) pastYear(window [2]int) bool {
 
 var (
 	// habitual: "when I'm anxious", "whenever I climb stairs".
-	habitual = append(patterns("en", "=when|whenever|every_time ...3 anxious|stressed|exercise|exercising|run|running|climb|climbing|nervous|panic|panicking|cold|walk|walking|think", "as usual", "=whenever", "=usual", "always does", "symptom diary", "=anxiety|stress|exam|exams", "=typical|typically", "action plan", "our plan"),
+	habitual = append(patterns("en", "=when|whenever|every_time ...3 anxious|stressed|exercise|exercising|run|running|climb|climbing|nervous|panic|panicking|cold|walk|walking|think", "as usual", "=whenever", "always does", "symptom diary", "=anxiety|stress|exam|exams", "=typical|typically", "action plan", "our plan", "usual angina|aura|seizure|seizures|pattern|migraine"),
 		patterns("fr", "=quand|chaque_fois ...3 stresse|stressee|anxieux|anxieuse|cours|monte|marche", "comme d habitude", "ca passe", "=stress|examens|oral|anxiete")...)
 )
 
@@ -504,13 +544,13 @@ var recentWords = words("en", "=just_now|just_had|just_took|just_started|just_co
 	words("fr", "=vient", "=viens", "=ce_soir", "=ce_matin", "=cette_nuit", "depuis_ce_matin", "depuis_hier", "depuis_une", "depuis_1h", "depuis_2h", "une_heure", "=soudain", "=soudainement", "et_la", "=d_un_coup", "=la_je|la_il|la_elle|la_on", "=deranger", "refait", "peut_plus", "peux_plus", "arrive_plus", "arrete_pas", "=3h|4h|5h|6h"))
 
 // awareness: the whole text is a reminder or a campaign.
-var awareness = appendPatterns(patterns("en", "=psa", "passing it on", "need to be seen", "=cpr_class|cpr_course|cpr_training", "what are the signs", "please share", "=reminder", "purple day", "detectors save", "is it true", "if a|an|the ...3 lasts", "status epilepticus", "keep reading|i_read|reading_that|read_that", "rather than"),
+var awareness = appendPatterns(patterns("en", "=psa", "passing it on", "could save a life", "grab one", "need to be seen", "=cpr_class|cpr_course|cpr_training", "what are the signs", "please share", "=reminder", "purple day", "detectors save", "is it true", "if a|an|the ...3 lasts", "status epilepticus", "keep reading|i_read|reading_that|read_that", "rather than"),
 	patterns("fr", "=rappel", "partagez", "journee mondiale", "c est quoi les signes", "apprenez", "ayez toujours", "=si ...3 dure", "est ce vrai", "faut il appeler"))
 
 // negatedNear: "no fever", "pas de fièvre", "without pain" right before
 // the sign.
 func (v *view) negatedNear(h hit) bool {
-	for i := max(h.sentence[0], h.from-2); i < h.to; i++ {
+	for i := max(h.sentence[0], h.from-3); i < h.to; i++ {
 		switch v.toks[i].word {
 		case "no", "without", "pas", "sans", "aucun", "aucune", "zero":
 			// Before the sign, or inside it before a symptom ("chemo,
@@ -518,12 +558,17 @@ func (v *view) negatedNear(h hit) bool {
 			if i < h.from || (i+1 < len(v.toks) && symptomWords[v.toks[i+1].word]) {
 				return true
 			}
+		case "not":
+			// "not bleeding anywhere else"; not "can't breathe".
+			if i+1 < len(v.toks) && symptomWords[v.toks[i+1].word] {
+				return true
+			}
 		}
 	}
 	return false
 }
 
-var symptomWords = set("fever", "temp", "temperature", "pain", "bleeding", "blood", "rash", "spots", "symptoms", "fievre", "de", "douleur", "saignement", "sang")
+var symptomWords = set("fever", "temp", "temperature", "pain", "bleeding", "blood", "rash", "spots", "symptoms", "fievre", "de", "douleur", "saignement", "saignements", "sang", "d")
 
 func appendPatterns(a, b []pattern) []pattern { return append(a, b...) }
 
