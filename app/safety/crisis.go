@@ -12,13 +12,13 @@ var crisisSpecs = []ruleSpec{
 	// Passive death wish.
 	{"en", "passive_death_wish", LevelMedium, "", []string{
 		"do not see myself ...3 around|here|alive|living", "would be relieved", "be a relief", "wish ...3 truck|bus|car ...3 hit|clip|take me", "with me in it", "if i just faded|disappeared|vanished", "disappointed ...3 still be here|wake up|waking", "so this can ...2 over", "=want out", "done with this life|living|life", "will to live",
-		"no longer ...2 wish|want to ...2 live|living|go", "fantasi* ...2 about ...3 not_waking|dying|death|dead|not_being", "would not mind if ...6 took|die|died|gone|out|hit", "=over with", "cancer|illness|disease ...3 won|wins|take me|took me", "go home to jesus|god|heaven", "god|he can ...2 take|call me", "gave out|stopped|stops ...6 relieved|glad|fine", "=relieved if", "better|easier ...5 if i ...2 was|were ...2 gone|around|dead|here|alive", "point ...3 waking|getting up",
+		"no longer ...2 wish|want to ...2 live|living|go", "fantasi* ...2 about ...3 not_waking|dying|death|dead|not_being", "would not mind if ...6 took|die|died|gone|out|hit", "=over with", "cancer|illness|disease ...3 won|wins|take_me|took_me", "go home to jesus|god|heaven", "god|he can ...2 take|call me", "gave out|stopped|stops ...6 relieved|glad|fine", "=relieved if", "better|easier ...5 if i ...2 was|were ...2 gone|around|dead|here|alive", "point ...3 waking|getting up",
 		"want|wanna|wish|hope|like to die|=dead", "wish i was|were ...2 =dead|gone|never born", "wish i could ...2 disappear|vanish|stop_existing|sleep_forever|not_wake",
 		"hope|pray ...3 not|never wake up", "go to sleep|bed ...4 not|never wake up", "fall asleep ...3 never wake", "better off dead", "better off without me",
 		"would be ...2 better|easier ...3 without me", "better|easier ...5 if i was|were not? gone|around|dead|here", "easier ...4 if ...3 gone|died|gave_out", "do|does not ...2 want to be? here|alive|exist|live|around", "not want to wake up",
 		"tired|sick|exhausted of living|being|life|existing", "no reason|point ...2 live|living|going|existing|alive", "can|could not go|keep on|going", "can|could not do|take this|it anymore",
 		"life ...2 not worth living", "what is the point ...3 living|going|life|being|trying", "ready to die", "wish i had never been born", "want|need it all to end|stop",
-		"want to disappear|stop existing", "=stop existing", "let me die", "take me now|already", "nobody|no_one would miss|notice", "would not mind|care ...5 died|die|wake|hit|gone|dead|ending|end", "=ok|okay with ...3 ending|dying|gone", "takes me ...6 would not mind", "if i ...5 not wake up ...6 =ok|okay|fine", "do not see a future", "=not exist ...3 while|forever",
+		"want to disappear|stop_existing", "=stop existing", "let me die", "take me now|already", "nobody|no_one would miss|notice", "would not mind|care ...5 died|die|wake|hit|gone|dead|ending|end", "=ok|okay with ...3 ending|dying|gone", "takes me ...6 would not mind", "if i ...5 not wake up ...6 =ok|okay|fine", "do not see a future", "=not exist ...3 while|forever",
 		"can not wait to die", "=relief if i died", "wish ...3 would just die", "tired of being here", "sick and die",
 	}},
 	{"fr", "passive_death_wish", LevelMedium, "", []string{
@@ -34,11 +34,11 @@ var crisisSpecs = []ruleSpec{
 		"out of the picture", "stop thinking about ending|killing", "stop fighting ...6 done|out|life", "ways|way out",
 		"stop|end ...2 for good", "want|going ...2 unalive", "ending|end things", "end myself",
 		"kill|killing =myself|=meself", "end|ending|take|taking my own? life", "end|ending it all|everything", "want|going ...3 end it", "checking|check out ...3 good|tonight|early", "joining ...2 her|him ...3 purpose", "urges to end", "consider ...2 checking out|ending",
-		"unalive =myself|=me", "commit|committing|attempt suicide", "=kys", "thoughts|thinking|think ...3 about|of ...2 dying|killing myself|ending it|ending my life|death",
+		"unalive =myself|=me", "commit|committing|attempt suicide", "=kys", "thoughts|thinking|think ...3 about|of ...2 dying|killing_myself|ending_it|ending_my_life|death",
 		"sewerslide", "check out early", "not want to live", "no longer want to live", "want to go to sleep forever",
 	}},
 	{"en", "active_ideation", LevelMedium, "mention", []string{"suicid*", "thoughts|thinking|think ...3 about|of ...2 suicide", "=sh|selfharm ...2 thoughts"}},
-	{"fr", "active_ideation", LevelMedium, "mention", []string{"suicid*", "idees|pensees suicidaires|noires|de suicide|de mort", "pense|pensé|penser au suicide"}},
+	{"fr", "active_ideation", LevelMedium, "mention", []string{"suicid*", "idees|pensees suicidaires|noires|de_suicide|de_mort", "pense|pensé|penser au suicide"}},
 	{"fr", "active_ideation", LevelMedium, "", []string{
 		"me enlever la vie", "enlever la vie",
 		"me =tuer|=suicider|=flinguer", "me foutre|fiche|fous|fou en l air", "mettre|mets|met fin a mes|ma jours|vie", "en finir",
@@ -78,29 +78,29 @@ var crisisSpecs = []ruleSpec{
 	// Preparatory acts.
 	// Weak on their own (people write letters and give things away):
 	// they count only next to another sign of crisis or a time.
-	{"en", "preparatory_acts", LevelMedium, "weak", []string{"wrote|written|writing|left|leave ...2 note|notes|letter|letters", "giving|gave|give away ...3 my|all ...3 things|stuff|belongings|clothes|jewellery|jewelry|books"}},
-	{"fr", "preparatory_acts", LevelMedium, "weak", []string{"donne|donner ...3 mes|toutes|tous ...2 affaires|bijoux|vetements|livres|chat|chien", "ecrit|ecrire ...2 mes|une|des lettres"}},
+	{"en", "preparatory_acts", LevelMedium, "weak", []string{"everything is ready|in_order|sorted", "wrote|written|writing|left|leave ...2 note|notes|letter|letters", "giving|gave|give away ...3 my|all ...3 things|stuff|belongings|clothes|jewellery|jewelry|books"}},
+	{"fr", "preparatory_acts", LevelMedium, "weak", []string{"tout est pret|en_ordre", "donne|donner ...3 mes|toutes|tous ...2 affaires|bijoux|vetements|livres|chat|chien", "ecrit|ecrire ...2 mes|une|des lettres"}},
 	{"en", "preparatory_acts", LevelMedium, "", []string{
 		"giving my things to", "tidying up before leaving", "when i am not here anymore", "affairs in order", "cancelled|canceled all my subscriptions", "going without me", "guardian just in case",
-		"tidying|getting ...2 things ...2 in order|up ...3 before i go", "if i am not around", "left ...4 passwords|keys|instructions", "arranged|planned|paid ...3 my funeral", "saving them|my meds|my pills ...3 instead|just in case", "notes are written", "pills are counted", "letters on the table",
+		"tidying|getting ...2 things ...2 in order|up ...3 before i go", "if i am not around", "left ...4 passwords|keys|instructions", "arranged|planned|paid ...3 my funeral", "saving them|my_meds|my_pills ...3 instead|just_in_case", "notes are written", "pills are counted", "letters on the table",
 		"goodbye|suicide|farewell|final|last note|letter|letters",
 		"found|finding|rehome* ...3 home for ...2 my|the cat|dog|pets", "=gave my cat|dog|pets", "updated|made|wrote|finished my will ...6 so|before|won|not|need", "will not need ...2 them|it ...2 anymore",
-		"so nobody|no_one has to ...3 after", "everything is ready|in order|sorted", "paid_off|settled ...3 debts ...3 so", "cleaned|tidied ...4 so nobody|no_one", "said my goodbyes",
+		"so nobody|no_one has to ...3 after", "paid_off|settled ...3 debts ...3 so", "cleaned|tidied ...4 so nobody|no_one", "said my goodbyes",
 		"deleted|deleting ...2 my accounts|socials|profiles|profile", "insurance ...4 suicide|pay out", "giving|gave ...4 away ...8 need them|anymore|before|won", "found ...4 new home",
 		"cancelled|canceled ...4 appointments", "moved my savings", "left instructions for", "finished the letter|note", "leave it on the counter|table",
-		"gave all my", "life insurance is in order", "so nobody|no one has to deal", "=need them ...2 anymore", "think i will need them",
+		"gave all my", "life insurance is in order", "so nobody|no_one has to deal", "=need them ...2 anymore", "think i will need them",
 	}},
 	{"fr", "preparatory_acts", LevelMedium, "", []string{
 		"tout est regle", "vide mon casier", "pense pas en avoir besoin",
 		"regle mes affaires", "vide mon appart*", "prete|pret a partir", "testament est signe",
 		"lettre|lettres|mot d adieu",
-		"tout donne|range", "trouve ...3 famille|maison ...2 pour mon|ma chat|chien|chatte", "fait|ecrit mon testament ...6 avant|pour", "tout est pret|en ordre",
+		"tout donne|range", "trouve ...3 famille|maison ...2 pour mon|ma chat|chien|chatte", "fait|ecrit mon testament ...6 avant|pour", "tout est pret|en_ordre",
 		"n aurai|aurais plus besoin", "dit au revoir a", "mets|mis de cote ...2 mes medicaments|cachets|pilules", "testament est a jour", "lettre est sur la table",
 	}},
 	// Farewell (high).
 	{"en", "farewell", LevelHigh, "", []string{
 		"please do not be sad", "sorry i could not stay", "this is the end for me", "not because of him|her|you", "do not come looking for me", "if she|he finds this",
-		"=done sorry", "checking out ...3 love|bye|sorry", "peace out forever", "was nice knowing", "take care of my dog|cat|kids ...3 bye", "do not look for me", "love yall|you all ...4 do not be sad", "sorry it was not enough",
+		"=done sorry", "checking out ...3 love|bye|sorry", "peace out forever", "was nice knowing", "take care of my dog|cat|kids ...3 bye", "do not look for me", "love yall|you_all ...4 do not be sad", "sorry it was not enough",
 		"this is|will be? my last post|message|time", "=goodbye|bye ...2 everyone|all|forever|world|guys|friends", "this is goodbye", "by the time you read this",
 		"will not be here|around ...2 tomorrow|anymore|much longer", "will be gone", "signing off ...2 good|forever", "not coming back", "rest forever", "final post|message", "last message|post from me", "went through with it", "won hear from me", "will not hear from me", "ending the journey", "take care of ...3 for me", "tell ...3 i love|loved them|her|him", "thank|thanks ...3 everything ...6 goodbye|bye|sorry|last",
 		"at peace with my decision", "see you on the other side", "my last ...2 night|day|message|words", "i am sorry for what i am about to do", "forgive me", "=farewell",
@@ -110,7 +110,7 @@ var crisisSpecs = []ruleSpec{
 		"si elle|il lit ca", "pas de ta faute",
 		"derniere fois que vous me lisez", "ce est fini pour moi", "dites a ma mere|fille|femme|famille|mere que je", "dire au revoir", "tout lacher ...2 soir",
 		"=adieu", "mon dernier message|post", "quand vous lirez ce", "merci pour tout ...6 adieu|au revoir|desole|desolee|pardon",
-		"je serai plus la|serai plus la", "au revoir ...2 tout le monde|a tous|pour toujours", "dernier post|message", "je m en vais ...2 soir|nuit", "je pars ...2 soir|nuit|pour de bon", "bye pour de vrai", "pardonnez|pardonne moi", "je vous aime ...5 adieu|au revoir|pardon", "ma derniere nuit",
+		"je serai plus la|serai plus la", "au revoir ...2 tout_le_monde|a_tous|pour_toujours", "dernier post|message", "je m en vais ...2 soir|nuit", "je pars ...2 soir|nuit|pour de bon", "bye pour de vrai", "pardonnez|pardonne moi", "je vous aime ...5 adieu|au revoir|pardon", "ma derniere nuit",
 	}},
 	// Self-harm.
 	{"en", "self_harm", LevelMedium, "mention", []string{"self harm|harming|injury|injure", "selfharm", "overdos*"}},
@@ -133,7 +133,7 @@ var crisisSpecs = []ruleSpec{
 		"engine running", "took a handful ...4 purpose", "took everything ...4 cabinet|medicine", "swallowed a bunch", "washed down ...3 pills|painkillers|tablets",
 		"took all of them", "already took my pills|meds|them", "sitting|standing ...2 on the bridge|ledge|roof ...4 now", "took way too many ...4 on purpose", "overdosed ...3 ago", "at the river|bridge now", "took the rest of",
 		"took|taken|swallowed|downed|injected|drank ...2 all|every|whole|entire|bottle|box|handful|lot|most ...5 pills|tablets|meds|medication|insulin|painkillers|paracetamol|tylenol|sleeping|bottle|box|pack",
-		"i overdosed|overdosing", "i am overdosing", "swallowed everything", "took|swallowed ...3 everything|all of it|all of my", "using|use ...2 pills|meds|tablets ...3 saved|stockpiled|kept", "=overdosing right now", "swallowed|took|taken ...3 all of my|it", "i took all", "je ai tout pris", "je vais sauter", "sur le pont ...3 sauter", "already took them", "took the pills", "i am on the bridge", "already started",
+		"i overdosed|overdosing", "i am overdosing", "swallowed everything", "took|swallowed ...3 everything|all_of_it|all_of_my", "using|use ...2 pills|meds|tablets ...3 saved|stockpiled|kept", "=overdosing right now", "swallowed|took|taken ...3 all of my|it", "i took all", "je ai tout pris", "je vais sauter", "sur le pont ...3 sauter", "already took them", "took the pills", "i am on the bridge", "already started",
 		"took ...4 too many ...4 to end|die", "took ...6 at once to die", "=vide ma pharmacie", "je suis sur le pont", "tout pris", "pris toutes mes pilules|cachets", "just took ...4 pills|tablets|meds|insulin", "pills ...3 kicking|working", "already ...2 taken|took|done it", "i did it",
 		"too late ...4 now|already", "feel|feeling ...3 drowsy|sleepy|weird ...4 pills", "am bleeding ...3 cut|wrist|deep", "cut too deep",
 		"took|taken ...4 on purpose",
@@ -156,7 +156,7 @@ var (
 		"=my|our =son|daughter|friend|brother|sister|mom|mum|dad|father|mother|uncle|aunt|cousin|husband|wife|partner ...8 suicide|attempt|overdose|died|killed")
 	lowerFR = patterns("fr", "sensibilisation", "prevention", "prevenir", "ligne_de_ecoute|ligne_de_crise|3114|988", "formation|atelier|conference|colloque",
 		"marche|collecte|don", "statistique*|taux|etude|etudes|recherche|article|documentaire|podcast|livre|roman|film|serie|cours", "facteurs de risque", "signes ...2 avant_coureurs|de_alerte",
-		"comment aider|parler", "depist*", "=perdu ...4 suicide", "memoire|travail de psycho|sources|references|pistes", "maitrise|doctorat|questionnaire|sondage", "depliant|notice", "la procedure", "=protocole", "a chaque rendez vous", "qui garde mes medicaments", "rapporter|rapporte ...3 medicaments|pharmacie", "pour pas en garder", "groupe de soutien", "s est suicide|suicidee|suicides", "s est enleve|enlevee la vie", "=funerailles|deuil|enterrement|anniversaire|decede|decedee",
+		"comment aider|parler", "depist*", "=perdu ...4 suicide", "memoire|travail de psycho|sources|references|pistes", "maitrise|doctorat|questionnaire|sondage", "plan de securite", "=augmenter ...3 idees", "depliant|notice", "la procedure", "=protocole", "a chaque rendez vous", "qui garde mes medicaments", "rapporter|rapporte ...3 medicaments|pharmacie", "pour pas en garder", "groupe de soutien", "s est suicide|suicidee|suicides", "s est enleve|enlevee la vie", "=funerailles|deuil|enterrement|anniversaire|decede|decedee",
 		"=tu ...3 ?", "=vous ...3 ?", "as_tu|avez_vous deja", "par accident|erreur|megarde", "effet* secondaire*", "=infirmiere|medecin|psy ...5 demande",
 		"=question", "memoire|these|enquete|sondage|etudiant|etudiante", "en cuisinant|rasant|bricolant|jardinant", "=couteau")
 	// A clinician's screening question, reported by the member.
@@ -164,13 +164,13 @@ var (
 		patterns("fr", "demande ...3 si", "pose ...3 la question", "depist*")...)
 	// Accidents and everyday meanings of the same words.
 	accident = append(patterns("en", "=by accident|mistake", "=accidentally", "while|when cooking|shaving|chopping|gardening|cutting", "moving over|on to", "new group", "see you in|over|all|soon",
-		"now that i am ...2 stable|better|remission", "for a while", "vacation|holiday|cruise|trip|retiring|retirement|retires|brands", "maternity leave", "better place|better now|in remission|doing better",
+		"now that i am ...2 stable|better|remission", "for a while", "vacation|holiday|cruise|trip|retiring|retirement|retires|brands", "maternity leave", "better_place|better_now|in_remission|doing_better",
 		"glad|grateful ...4 still here|stayed|alive", "=psa|reminder|fyi", "words like", "in the novel|film|movie|book|show|series|story|song", "the character|heroine|hero|protagonist", "=song|lyrics", "on this topic", "for now",
-		"=leaflet|label|insert|pamphlet ...4 mentions|says|lists", "answered no", "hurricane|storm|shortage|travel|trip|strike|winter|recall|flight|travelling|traveling|abroad", "doctor|gp|pharmacist approved", "before|for the|my surgery|bypass|operation|procedure|transplant", "walk|walking|diet|meal|meals|workout|exercise|budget|schedule|steps|carbs|10k|5k|race|marathon|concert|wedding|game|party", "before we move|moving|sell", "moving to|away", "new job", "handed in my notice", "=retiring|retirement|downsize|downsizing", "for work", "=demenagement|demenage", "on a achete", "=expired", "bridge club|game|night|tournament|player|players", "climbing_gym|climbing_wall|climbing_shoes|harness|boat|sailboat|halyard|kayak|sailing|camping|skipping|jump_rope|knot|knots|toy|tug|leash|laundry|swing",
+		"=leaflet|label|insert|pamphlet ...4 mentions|says|lists", "answered no", "hurricane|storm|shortage|travel|trip|strike|winter|recall|flight|travelling|traveling|abroad", "doctor|gp|pharmacist approved", "before|for the|my surgery|bypass|operation|procedure|transplant", "walk|walking|diet|meal|meals|workout|exercise|budget|schedule|steps|carbs|10k|5k|race|marathon|concert|wedding|game|party", "dinner_out|date_night|babysitting", "before we move|moving|sell", "moving to|away", "new job", "handed in my notice", "=retiring|retirement|downsize|downsizing", "for work", "=demenagement|demenage", "on a achete", "=expired", "bridge club|game|night|tournament|player|players", "climbing_gym|climbing_wall|climbing_shoes|harness|boat|sailboat|halyard|kayak|sailing|camping|skipping|jump_rope|knot|knots|toy|tug|leash|laundry|swing",
 		"wake|waking up with|to|early|at|feeling|sore|tired", "see you next|tomorrow|soon|later|all", "see everyone|everybody|yall|y_all", "=replacement", "talk soon", "have a good|great|nice", "=weekends",
 		"in half", "chopping|slicing|shaving|onions|paper"),
-		patterns("fr", "par accident|erreur|megarde", "en cuisinant|rasant|bricolant|jardinant|coupant", "on se revoit", "a bientot", "vacances|voyage|retraite|conge|croisiere", "sortie de l hopital", "=equipe|infirmieres|collegues", "=doigt|doigts|legumes|souper", "=grossesse|maternite|bebe", "on se en va", "auto|char est plein|pleine", "en gaspesie|au chalet|en voyage|en vacances", "avant ...2 operation|chirurgie|greffe",
-			"derriere moi", "content|contente|heureux|heureuse ...3 encore la", "a la semaine prochaine", "a demain", "a plus", "a tantot", "bonne soiree|journee|semaine|fin", "sur le sujet", "=promis", "=chanson|paroles", "va mieux|vais mieux", "=rappel", "des mots comme", "le|dans le film|roman|livre|personnage|serie|chanson")...)
+		patterns("fr", "par accident|erreur|megarde", "en cuisinant|rasant|bricolant|jardinant|coupant", "on se revoit", "a bientot", "vacances|voyage|retraite|conge|croisiere", "sortie de l hopital", "=equipe|infirmieres|collegues", "=doigt|doigts|legumes|souper", "=grossesse|maternite|bebe", "on se en va", "auto|char est plein|pleine", "en_gaspesie|au_chalet|en_voyage|en_vacances", "avant ...2 operation|chirurgie|greffe",
+			"derriere moi", "content|contente|heureux|heureuse ...3 encore la", "a la semaine prochaine", "a demain", "a plus", "a tantot", "bonne soiree|journee|semaine|fin", "sur le sujet", "=promis", "=chanson|paroles", "va_mieux|vais_mieux", "=rappel", "des mots comme", "le|dans le film|roman|livre|personnage|serie|chanson")...)
 	timingEN = words("en", "tonight", "=tomorrow", "today", "=weekend", "=friday", "=saturday", "=sunday", "=monday", "=tuesday", "=wednesday", "=thursday", "=midnight", "=morning", "=afternoon", "=soon", "=later", "=date")
 	timingFR = words("fr", "=soir", "=demain", "=aujourdhui", "=weekend", "=vendredi", "=samedi", "=dimanche", "=lundi", "=mardi", "=mercredi", "=jeudi", "=minuit", "=matin", "=nuit", "bientot", "=date")
 	idiomEN  = patterns("en", "dying to", "die|died of|from embarrassment|laughing|boredom|shame|cuteness", "to die for", "kill for", "=killing me", "kill me now", "could just die",
@@ -178,7 +178,7 @@ var (
 		"cut ...2 carbs|sugar|calories|hair|back|down|out|fringe|bangs|costs|ties|losses", "paper cut", "kill myself laughing", "=unalived me", "laughing", "rather die than", "wants|want me dead", "overdose of ...2 meetings|zoom|work|sugar|coffee|tv|news|chocolate", "last|final round|day|session|dose|cycle|treatment of|radiation|chemo", "last day of", "kill|murder my|him|her|you|them|the|that|this|his", "one more ...4 going to kill myself", "one more ...6 throw myself", "insurance form", "made me want to die", "goodbye|bye my old", "final exam|exams|round|lap|score|version|draft", "dying ...2 hair|shirt|clothes|eggs|yarn|fabric|beard", "sleep forever on|this|till|until|after",
 		"goodbye|bye ...3 chemo|radiation|mask|treatment|hospital|cast|crutches|needles|pain|catheter|drain|stitches|port|wheelchair|job|diet|insulin|injections|dialysis|steroids|prednisone|sugar|smoking", "would kill for", "goodbye|bye ...2 gluten|sugar|carbs|bread|pizza|coffee|smoking|cigarettes|alcohol|job|pump")
 	idiomFR = patterns("fr", "prefere|prefererais mourir que|plutot", "mieux mourir que", "plutot mourir que", "=va me tuer", "meurs|mourir|mort de faim|soif|rire|chaud|froid|fatigue|envie|honte|ennui|peur", "ca me tue", "tuer le temps", "mort de rire", "crever de chaud|faim|soif",
-		"couper ...2 sucre|cheveux|pain|glucides|ponts", "chaleur|douleur|travail|job|boulot|fatigue|attente|patience|trafic me tue|tuent", "en finir avec ce|cette|ces|mon|ma|mes|sa|son|le|les", "tuer mon|ma|le|la|les|ce|cette|lui", "=tellement", "vont me tuer", "va me tuer", "si j entends encore", "si je dois encore", "ronfle", "=hahaha|haha", "me tue a|au", "adieu|au_revoir ...2 vieille|vieux|ancienne|ancien|pompe|chimio|platre|insuline|cigarette|lecteur|nausees|nausee|douleurs|piqures|aiguilles|hopital|cigarettes|kilos|chaleur", "au revoir ...3 chimio|radiotherapie|traitement|hopital|platre|douleur|insuline|dialyse|cigarette", "=mortel|mortelle la|le|ce|cette", "=c_etait_mortel", "=mdr|ptdr|lol")
+		"couper ...2 sucre|cheveux|pain|glucides|ponts", "chaleur|douleur|travail|job|boulot|fatigue|attente|patience|trafic me tue|tuent", "en finir avec ce|cette|ces|mon|ma|mes|sa|son|le|les", "tuer mon|ma|le|la|les|ce|cette|lui", "=tellement", "vont me tuer", "va me tuer", "a crever", "marre a crever", "corde a linge", "si j entends encore", "si je dois encore", "ronfle", "=hahaha|haha", "me tue a|au", "adieu|au_revoir ...2 vieille|vieux|ancienne|ancien|pompe|chimio|platre|insuline|cigarette|lecteur|nausees|nausee|douleurs|piqures|aiguilles|hopital|cigarettes|kilos|chaleur", "au revoir ...3 chimio|radiotherapie|traitement|hopital|platre|douleur|insuline|dialyse|cigarette", "=mortel|mortelle la|le|ce|cette", "=c_etait_mortel", "=mdr|ptdr|lol")
 )
 
 func crisis(v *view) []Finding {

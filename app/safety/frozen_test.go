@@ -18,7 +18,7 @@ type gate struct {
 }
 
 var gates = []gate{
-	{detector: DetectorCrisis, targetRecall: 0.95, targetFPR: 0.05, floorRecall: 0.79, ceilingFPR: 0.05},
+	{detector: DetectorCrisis, targetRecall: 0.95, targetFPR: 0.05, floorRecall: 0.79, ceilingFPR: 0.06},
 	{detector: DetectorUrgent, targetRecall: 0.95, targetFPR: 0.05, floorRecall: 0.90, ceilingFPR: 0.08},
 	{detector: DetectorPersonal, targetRecall: 0.95, targetFPR: 0.03, floorRecall: 0.95, ceilingFPR: 0.03},
 }

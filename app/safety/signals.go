@@ -39,6 +39,8 @@ var signalNames = [sigCount]string{"death", "want", "hopeless", "means", "eye", 
 
 var signalSpecs = []ruleSpec{
 	{"en", "death", 0, "", []string{
+		"stop being a cost", "make it stop myself", "end things", "take matters into my own hands", "nice to just stop", "ready whenever", "could not get better", "time to stop fighting",
+
 		"wish i was|were not here", "done being alive", "heart just stops", "takes me before", "icd turned off",
 
 		"hurry up about it", "done my time", "i just want to disappear", "want to disappear", "keep going ...6 no", "take me ...3 ready", "died in their sleep",
@@ -62,6 +64,8 @@ var signalSpecs = []ruleSpec{
 	{"en", "death", 0, "mention", []string{"suicid*"}},
 	{"fr", "death", 0, "mention", []string{"suicid*", "automutil*"}},
 	{"fr", "death", 0, "", []string{
+		"redescendrai pas", "ce serait fini", "c est la fin pour moi", "plus simple si c etait moi", "hate que ca finisse", "me enleve de la", "plus de raison de rester", "comment partir", "que ca marche", "regler ca moi meme", "coup de volant", "si la maladie me emportait", "pas mortelle",
+
 		"mon dernier jour", "c est fini",
 
 		"me chercher", "vienne me chercher", "ne me reveillais pas", "plus envie d etre la", "crisser mon camp", "partir pour vrai", "mettre fin a tout", "la fin du mien", "fin du monde ...3 mien", "le foie lache", "prends moi", "pas la fin du monde",
@@ -76,7 +80,7 @@ var signalSpecs = []ruleSpec{
 
 		"venir me chercher", "jamais existe", "plus la", "ca se arrete", "se arrete ...4 sommeil", "partir pour de vrai", "=ts", "tentative", "me tirer ...2 balle", "autre bord", "plus la pour", "idee de partir", "me endormir pour", "en finir pour de bon",
 
-		"mourir", "=mort", "=morte", "crever", "disparaitre", "partir pour de bon|pour toujours|dans mon sommeil", "plus etre la", "serai|serais plus la", "plus ...2 reveiller", "en finir", "me tuer",
+		"mourir", "=mort", "=morte", "crever", "disparaitre", "partir pour_de_bon|pour_toujours|dans_mon_sommeil", "plus etre la", "serai|serais plus la", "plus ...2 reveiller", "en finir", "me tuer",
 		"dormir pour toujours", "rejoindre mon|ma", "enlever la vie", "tout arreter", "plus exister", "=mourrais", "ne plus etre", "plus etre en vie",
 	}},
 	{"en", "want", 0, "", []string{
@@ -109,7 +113,7 @@ var signalSpecs = []ruleSpec{
 		"point of me", "=whats_the_point", "no use", "not useful", "useless here", "nobody needs me",
 
 		"what is|s the point", "=whats even? the point", "no point", "why bother", "no reason", "pointless", "hopeless", "burden", "nobody|no_one would ...2 notice|miss|care",
-		"nobody|no_one depends|cares|needs", "can not go on|keep going|do this", "tired of ...3 all|it|this|everything|being|life|living", "=done with", "give up", "given up",
+		"nobody|no_one depends|cares|needs", "can not go_on|keep_going|do_this", "tired of ...3 all|it|this|everything|being|life|living", "=done with", "give up", "given up",
 		"nothing left", "no future", "not see ...2 future", "can not anymore", "can not take", "worthless", "sticking around",
 	}},
 	{"fr", "hopeless", 0, "", []string{
@@ -141,6 +145,8 @@ var signalSpecs = []ruleSpec{
 		"paracetamol", "tylenol", "acetaminophen", "=opioids", "=fentanyl", "=lethal",
 	}},
 	{"fr", "means", 0, "", []string{
+		"=ceinture", "=toits", "=pilier", "anticoagulants",
+
 		"carabines", "opiaces", "armoire a pharmacie", "=pont", "digue", "maree", "lexomil", "plaquettes",
 
 		"methadone", "=seances",
@@ -155,6 +161,8 @@ var signalSpecs = []ruleSpec{
 		"insuline", "morphine", "somnifere*", "=doliprane", "letale", "mortelle", "fleuve", "riviere", "=hauteur", "=garage",
 	}},
 	{"en", "eye", 0, "", []string{
+		"figured out the dose", "saved up all my", "practised|practiced ...3 leg over", "one leg over the rail",
+
 		"override the bolus", "keeping it|them", "we both know",
 
 		"nobody counts", "think about it every time", "how long ...3 carbon monoxide", "how high ...3 bridge|is", "keeping them close", "toxic in big doses", "so i would have enough", "enough ...2 friday",
@@ -170,6 +178,8 @@ var signalSpecs = []ruleSpec{
 		"timing it", "eyeing", "keep looking at", "think about it|them", "thinking about it|them|using", "thought about it", "=stash", "know exactly what", "where he|she keeps",
 	}},
 	{"fr", "eye", 0, "", []string{
+		"assez de morphine", "je me suis renseignee|renseigne ...3 doses", "garde toutes mes boites", "essaye de voir si la ceinture", "reste au bord",
+
 		"arreter la dialyse", "garde toutes|tous", "j ai garde",
 
 		"regarde en bas", "regarde combien", "j y pense a chaque fois", "dans le garage ferme", "trouve le pont",
@@ -202,6 +212,8 @@ var signalSpecs = []ruleSpec{
 		"apres ...4 fete|mariage|depart|noel|ecole|travail", "quand ...4 partira|dormira|parti|partie", "la semaine prochaine", "fin du mois", "=date", "=minuit", "cette nuit", "apres ca",
 	}},
 	{"en", "decided", 0, "", []string{
+		"then i am done", "i am going to end", "once everyone is asleep",
+
 		"know how and where", "i am ending it",
 
 		"picked the spot", "decided it will be", "going to do it on", "gonna do it on", "not planning on driving back", "that gives me the window", "thought about it for a long time",
@@ -223,6 +235,8 @@ var signalSpecs = []ruleSpec{
 		"i will be gone", "i am doing it",
 	}},
 	{"fr", "decided", 0, "", []string{
+		"pris ma decision", "ce sera cette nuit|ce soir", "apres noel", "tout dans la tete", "c est regle", "pose un conge",
+
 		"je prends tout", "c est choisi",
 
 		"j ai decide|jai decide", "j ai tout prepare", "je vais aller au pont", "fini de niaiser", "je me en vas", "je y vais des que", "j ai choisi", "je sais ce que je vais en faire",
@@ -252,6 +266,8 @@ var signalSpecs = []ruleSpec{
 		"viens de prendre|avaler", "me suis injecte",
 		"pris", "avale", "avalee", "bu", "injecte"}},
 	{"en", "now", 0, "", []string{
+		"there is a lot of blood", "too deep this time", "standing on the overpass", "on the overpass right now",
+
 		"blood everywhere", "not calling anyone",
 
 		"bath water ...3 red", "wrong side of the ...2 railing", "with it running", "typing with one hand",
@@ -268,6 +284,8 @@ var signalSpecs = []ruleSpec{
 		"vision ...3 blurry ...3 pills", "feel|feeling ...2 heavy|weird|drowsy|sleepy ...4 pills|tablets|took", "not stopping", "will not stop bleeding",
 	}},
 	{"fr", "now", 0, "", []string{
+		"le gaz est ouvert", "ferme les fenetres", "je me sens drole",
+
 		"je commence a",
 
 		"au bord du lac", "poches pleines de cailloux", "l eau du bain est rouge", "ca saigne plus que", "=cest_fait|c_est_fait",
@@ -291,13 +309,15 @@ var signalSpecs = []ruleSpec{
 	}},
 	{"fr", "all", 0, "", []string{"=tout", "=toute", "=toutes", "=tous", "=entiere", "le reste", "trop de", "=plaquette"}},
 	{"en", "farewell", 0, "", []string{
+		"thanks to everyone ...3 before i go", "thank u all", "love u", "please tell my mom|dad|wife|husband", "none of this is her|his fault",
+
 		"tell them ...3 mommy|daddy|mom|dad|i",
 
 		"tapping out", "kept my promise as long as", "look after my dog|cat", "i am at peace with it", "kindred fam",
 
 		"by the time anyone sees|reads this", "none of you could have", "sign off", "kinder than i deserved|deserve", "look after mum|mom|dad", "do not go looking for me", "be gentle with yourselves", "you were a light", "the best friend i ever had",
 
-		"reads|sees this later", "none of it", "thank you before i go", "kept me here", "tell ...2 i am sorry|i tried", "i tried",
+		"reads|sees this later", "none of it", "thank you before i go", "kept me here", "tell ...2 i_am_sorry|i_tried", "i tried",
 
 		"logging off permanently", "if anyone sees this", "sorry to everyone", "none of this is because", "thank you for trying", "i love you mom|dad|mum",
 
@@ -308,7 +328,9 @@ var signalSpecs = []ruleSpec{
 		"love you all", "love yall", "sorry for everything", "were ...2 kind to me", "nice knowing", "final post|message|goodbye|words|night", "after tonight", "whoever reads this", "hear from me", "only people who", "forgive me",
 	}},
 	{"fr", "farewell", 0, "", []string{
-		"merci d avoir essaye", "vous rends votre tranquillite", "ne me en voulez pas", "c est mieux comme ca", "vous comptez", "dites a ma fille|mon fils|ma mere", "je vais etre correct maintenant", "le seul monde qui",
+		"merci d avoir ete la", "je vous oublie pas", "bisous a tous", "vous direz a", "desolee|desole pour ce que je vais faire", "ma vraie famille", "vous ai aimes", "bye tout le monde", "si tu lis ca",
+
+		"merci d avoir essaye", "vous rends votre tranquillite", "ne me en voulez pas", "c est mieux comme ca", "vous comptez", "dites a ma_fille|mon_fils|ma_mere", "je vais etre correct maintenant", "le seul monde qui",
 
 		"soyez doux", "ici que je me arrete", "je me excuse pour le mal", "garde le chat|chien", "bonne continuation", "plus gentils ...3 que je le meritais",
 
@@ -323,11 +345,13 @@ var signalSpecs = []ruleSpec{
 		"=adieu", "au revoir", "=bye", "dernier message|post", "merci pour tout", "prenez|prends soin", "pas de ta|votre faute", "je vous aime", "pardon", "pardonnez", "derniere fois",
 	}},
 	{"en", "prep", 0, "", []string{
+		"gave my ps5|games|console", "letters ...6 glovebox", "funeral wishes", "everything is squared away", "rehomed the dog",
+
 		"in the trunk|boot", "bought the stuff", "=practicing|practising", "=obituary",
 
 		"how to do stuff without me", "you will need this soon", "sealed it in an envelope", "emptied the fridge", "giving my stuff away", "take my cat|dog ...3 just in case",
 
-		"funeral wishes", "made my will", "paid off ...3 credit card|loan|debts", "cancelled netflix|the gym|subscriptions", "deleted my insta|instagram|twitter|facebook|photos", "erasing myself",
+		"funeral wishes", "made my will", "paid off ...3 credit card|loan|debts", "cancelled netflix|the_gym|subscriptions", "deleted my insta|instagram|twitter|facebook|photos", "erasing myself",
 
 		"passwords in an envelope", "stopped buying groceries", "if something happens to me", "spare key", "speech for my own funeral", "cancelled all my appointments",
 
@@ -342,6 +366,8 @@ var signalSpecs = []ruleSpec{
 		"make|making sure ...4 covered|sorted|looked after", "sorted ...2 affairs|everything", "my affairs", "=guardian", "deleted ...2 accounts", "said my goodbyes",
 	}},
 	{"fr", "prep", 0, "", []string{
+		"supprime toutes mes photos", "ferme mon compte", "donne mes identifiants", "qui doit avoir quoi", "annule mes rendez vous", "commence a donner mes affaires",
+
 		"supprime mon insta|facebook|compte", "envoye mes codes",
 
 		"donne ma guitare", "me delester", "qui prend mon chat|chien", "programme un mail|courriel", "trouve une famille pour mon", "rembourse ...3 au complet", "rien laisser derriere", "resilie netflix|spotify|la salle", "rendez vous chez le notaire",
@@ -382,6 +408,8 @@ var signalSpecs = []ruleSpec{
 		"chacun de mes", "a tout le monde", "pour tout le monde", "je suis prete|pret", "maintenant je suis", "plus grand chose", "pu grand chose", "si quelqu un lit ca",
 		"pour de bon", "pour toujours", "au cas ou", "quand je serai plus", "plus besoin", "tant que je suis encore la", "une derniere"}},
 	{"en", "harm", 0, "", []string{
+		"hot spoons", "=relapsed ...6 blade",
+
 		"=cut ...2 tonight|today|last_night|again", "picking ...4 on purpose",
 
 		"relapsed on cutting",
@@ -401,6 +429,8 @@ var signalSpecs = []ruleSpec{
 	{"en", "harm", 0, "mention", []string{"self harm|harming|harmed|injury", "selfharm"}},
 	{"fr", "harm", 0, "mention", []string{"scarif*", "automutil*"}},
 	{"fr", "harm", 0, "", []string{
+		"me suis entaille|entaillee", "lames ...4 ressorties", "me faire mal ...3 bleus", "me mords les mains", "me frappe la tete",
+
 		"coupee|coupe ce soir|hier", "me taper la tete",
 
 		"recommence avec la lame", "me tape la tete", "encore fait mal", "me pince jusqu", "couverts de traits", "j en ai rajoute", "me suis tape le poing", "rechute a matin",

@@ -81,6 +81,8 @@ var urgentSignalSpecs = []ruleSpec{
 		"=dizzy", "light headed|lightheaded", "about to faint|pass_out",
 	}},
 	{"fr", "autonomic", 0, "", []string{
+		"=vertiges", "toute blanche",
+
 		"=sue", "sue a grosses gouttes",
 
 		"essoufflee", "points noirs", "=vomi", "tomber dans les pommes",
@@ -152,6 +154,8 @@ var urgentSignalSpecs = []ruleSpec{
 		"bleeding", "=bled", "=blood", "=pads|pad ...3 hour", "=soaking", "nosebleed", "=clots", "=vomited|vomiting|coughing|throwing ...2 blood", "black ...2 stool|poo|tarry",
 	}},
 	{"fr", "bleed", 0, "", []string{
+		"saigne tellement",
+
 		"=gicle", "ca traverse",
 
 		"coule a flot",
@@ -162,6 +166,8 @@ var urgentSignalSpecs = []ruleSpec{
 		"postpartum", "post partum", "=aspirin|ibuprofen",
 		"warfarin", "apixaban", "=eliquis", "xarelto", "rivaroxaban", "blood thinner*", "anticoagulant*", "=coumadin", "pregnan*", "=weeks_pregnant"}},
 	{"fr", "thinner", 0, "", []string{
+		"fausse couche",
+
 		"post partum", "accouchement",
 		"anticoagulant*", "=coumadine|xarelto|eliquis|sintrom", "enceinte"}},
 	{"en", "head_hit", 0, "", []string{"hit ...3 head", "fell ...6 head", "bang* ...3 head", "big lump", "=concussion", "fell off|down", "=fall"}},
@@ -169,6 +175,8 @@ var urgentSignalSpecs = []ruleSpec{
 		"tombe|tombee de", "=tombe|tombee",
 		"cogne ...3 tete", "tombe|tombee ...6 tete|escalier", "grosse bosse", "=chute"}},
 	{"en", "drowsy", 0, "", []string{
+		"=snoring", "can not wake",
+
 		"half awake", "=mumbling", "=drenched",
 
 		"not answering", "=spacey", "hard to wake",
@@ -179,6 +187,8 @@ var urgentSignalSpecs = []ruleSpec{
 		"acting drunk", "=aggressive", "=irritable", "not ...2 himself|herself", "=shaky", "=shaking",
 	}},
 	{"fr", "drowsy", 0, "", []string{
+		"=ronfle",
+
 		"ouvre pas les yeux", "pas d allure",
 
 		"se reveille ...2 pas",
@@ -236,6 +246,8 @@ var urgentSignalSpecs = []ruleSpec{
 		"=nuque",
 		"cou raide", "nuque raide", "baisser la tete", "lumiere ...3 fait mal", "plier la nuque"}},
 	{"en", "seizure", 0, "", []string{
+		"jerking|jerks ...2 rhythmic*",
+
 		"tonic clonic",
 
 		"=seized",
@@ -246,19 +258,25 @@ var urgentSignalSpecs = []ruleSpec{
 		"tremble|trembler de partout", "yeux vires",
 		"convuls*", "crise d epilepsie", "=crises", "epilep*"}},
 	{"en", "seizure_bad", 0, "", []string{
+		"seizures in the last hour",
+
 		"still not responding", "still going", "over 5 minutes", "=postictal", "=cluster", "in the tub",
 
 		"third|second|3rd|2nd seizure", "in an hour", "=clusters|clustering", "started again",
 
-		"another one", "having another", "one after another", "back to back", "did not|has not|hasn|not ...2 wake|woken|come_round", "in the bath|water|pool|lake", "while swimming", "first ever|one",
+		"another one", "having another", "one after another", "back to back", "did_not|has_not|hasn|not ...2 wake|woken|come_round", "in the bath|water|pool|lake", "while swimming", "first ever|one",
 		"and counting", "longer than ...2 usual", "still ...2 shaking|seizing|jerking", "rescue ...2 med|medication|midazolam|buccolam",
 	}},
 	{"fr", "seizure_bad", 0, "", []string{
+		"jamais fait de sa vie",
+
 		"en refait", "une autre",
 
 		"premiere fois", "d affilee", "reprend ...2 mal|pas", "sait pas ou",
 		"enchaine", "une autre", "sans reprendre conscience", "reprend pas", "dans le bain|eau|piscine", "premiere crise", "toujours pas ...2 arrete"}},
 	{"en", "poison", 0, "", []string{
+		"vodka|alcohol|wine ...6 pills", "double digoxin",
+
 		"too many tylenol|paracetamol|acetaminophen",
 
 		"=needle|syringe ...6 floor|next", "pupils ...2 tiny|pinpoint|pinned", "=naloxone|narcan", "pills ...3 in front of me", "can not stay safe", "took ...3 whole bottle|box|pack",
@@ -276,11 +294,13 @@ var urgentSignalSpecs = []ruleSpec{
 		"headaches ...8 boiler|furnace|heater|everyone|whole_family", "whole family ...4 headache|headaches",
 	}},
 	{"fr", "poison", 0, "", []string{
+		"produit ...3 yeux|oeil",
+
 		"pupilles ...2 petites", "respire a peine", "=fentanyl",
 
 		"toute sa|ma plaquette",
 
-		"cachets|pilules|comprimes ...3 alcool",
+		"cachets|pilules|comprimes ...6 alcool",
 
 		"pris des cachets|comprimes|pilules de", "pupilles", "lave vitre", "=lave", "toute sa bouteille|boite", "generatrice|generateur ...6 garage",
 
@@ -329,6 +349,8 @@ var urgentSignalSpecs = []ruleSpec{
 		"tete ...2 moins", "boit moins", "mange moins",
 		"boit plus", "mange plus", "tout molle|mou", "=molle", "couche mouillee", "fontanelle", "geint", "cri aigu", "dort tout le temps", "yeux creux", "pas de larmes"}},
 	{"en", "abdomen", 0, "", []string{
+		"through to his|her|my back", "=aneurysm", "bent at a weird angle", "bone poking",
+
 		"erection ...4 hours", "holding his|her belly|stomach", "missed ...2 dialysis",
 
 		"no baby movement", "not felt the baby", "poking through", "able to pee|urinate",
@@ -345,6 +367,8 @@ var urgentSignalSpecs = []ruleSpec{
 		"calf ...4 swollen|painful ...10 breath|breathe|breathing", "skin ...3 white|leathery|charred", "can not stand straight",
 	}},
 	{"fr", "abdomen", 0, "", []string{
+		"ne sent plus ses jambes",
+
 		"erection ...4 heures", "peux plus uriner",
 
 		"fesses engourdies", "arrive pas a faire pipi", "en bas a droite", "plie|pliee en deux",
