@@ -182,6 +182,11 @@ var (
 )
 
 func crisis(v *view) []Finding {
+	return crisisModel().judge(v, crisisRules(v))
+}
+
+// crisisRules is what the rules alone find.
+func crisisRules(v *view) []Finding {
 	found := crisisRulesFound(v)
 	for _, f := range v.readSignals(crisisSignals) {
 		found = mergeFinding(found, f)

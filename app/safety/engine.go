@@ -7,7 +7,7 @@ import (
 
 // Version names the rules in force; every stored finding carries it, so a
 // decision can be explained later with the rules that made it.
-const Version = "2026.11.1"
+const Version = "2026.11.2"
 
 // Level is how serious a finding is.
 type Level int
@@ -59,6 +59,9 @@ type Finding struct {
 	Spans    []Span `json:"spans"`
 	Rule     string `json:"rule"`
 	Context  string `json:"context,omitempty"` // negated, someone else, past, awareness, …
+	// Score is the model's probability, for its own findings (rule
+	// "….model") and for rules' findings it lowered.
+	Score float32 `json:"score,omitempty"`
 }
 
 // Label says what a personal-data finding is, for its author.

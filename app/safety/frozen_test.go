@@ -6,11 +6,9 @@ import (
 	"testing"
 )
 
-// The frozen test split measures the engine on every run. Issue 13 sets
-// the targets below; the engine does not meet them yet, so this test
-// holds the floors the engine has reached (it fails on any fall below
-// them) and prints the distance to the targets. Raise a floor when the
-// engine improves; never tune rules against the test texts.
+// The frozen test split measures the engine on every run against issue
+// 13's targets, which the engine meets: any fall below them fails the
+// run. Never tune rules, model or thresholds against the test texts.
 type gate struct {
 	detector                string
 	targetRecall, targetFPR float64 // issue 13
@@ -18,8 +16,8 @@ type gate struct {
 }
 
 var gates = []gate{
-	{detector: DetectorCrisis, targetRecall: 0.95, targetFPR: 0.05, floorRecall: 0.79, ceilingFPR: 0.06},
-	{detector: DetectorUrgent, targetRecall: 0.95, targetFPR: 0.05, floorRecall: 0.90, ceilingFPR: 0.08},
+	{detector: DetectorCrisis, targetRecall: 0.95, targetFPR: 0.05, floorRecall: 0.95, ceilingFPR: 0.05},
+	{detector: DetectorUrgent, targetRecall: 0.95, targetFPR: 0.05, floorRecall: 0.95, ceilingFPR: 0.05},
 	{detector: DetectorPersonal, targetRecall: 0.95, targetFPR: 0.03, floorRecall: 0.95, ceilingFPR: 0.03},
 }
 

@@ -145,6 +145,7 @@ type view struct {
 	memo     map[textKey]bool
 	glucose  []int
 	youMemo  map[[3]int]bool
+	uni, bi  []uint32 // the model's features
 }
 
 func newView(toks []token) *view {

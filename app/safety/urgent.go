@@ -158,6 +158,11 @@ var (
 )
 
 func urgent(v *view) []Finding {
+	return urgentModel().judge(v, urgentRules(v))
+}
+
+// urgentRules is what the rules alone find.
+func urgentRules(v *view) []Finding {
 	hits := append(v.hitsOf(setUrgent)[:len(v.hitsOf(setUrgent)):len(v.hitsOf(setUrgent))], v.glucoseValues()...)
 	found := findings{detector: DetectorUrgent}
 	for _, h := range hits {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"kindred/app/safety"
 	"log/slog"
 	"net/http"
 	"os"
@@ -51,6 +52,9 @@ commands:
   safety eval [--detector D] [--split dev|test] [--misses] [--json] [FILE]
                         measure the safety engine on its corpus or on a labelled
                         file (one "label<TAB>text" per line)
+  safety eval --cross [--detector D]
+                        leave each development file out of the model's training
+                        in turn and read it (crisis, urgent)
   safety check          print what the safety engine finds in the text on stdin
 
 Settings come from the environment; see README.md.`
@@ -102,6 +106,9 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 		return err
 	}
 	log := newLogger(cfg, stderr)
+	// The safety engine trains its models from its embedded corpus (about
+	// half a second): do it while the rest starts, not on a member's post.
+	go safety.Warm()
 	if cfg.MeiliAPIKey == "" {
 		// Run with a key limited to our own indexes, never the master key.
 		key, err := search.EnsureAppKey(ctx, cfg.MeiliURL, cfg.MeiliMasterKey, cfg.MeiliPrefix+"*")

@@ -38,8 +38,23 @@ func safetyEval(args []string, stdout, stderr io.Writer) error {
 	split := fs.String("split", "test", "the corpus part to measure: dev or test")
 	misses := fs.Bool("misses", false, "list every miss and false alarm")
 	asJSON := fs.Bool("json", false, "end with one JSON line of the figures (with FILE)")
+	cross := fs.Bool("cross", false, "leave each development file out of the model's training in turn and read it (crisis, urgent)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *cross {
+		detectors := []string{safety.DetectorCrisis, safety.DetectorUrgent}
+		if *detector != "" {
+			detectors = []string{*detector}
+		}
+		for _, d := range detectors {
+			files, err := safety.CrossValidate(d)
+			if err != nil {
+				return err
+			}
+			safety.WriteCross(stdout, d, files)
+		}
+		return nil
 	}
 	if *detector != "" && *detector != safety.DetectorCrisis && *detector != safety.DetectorUrgent && *detector != safety.DetectorPersonal {
 		return fmt.Errorf("--detector must be crisis, urgent or personal")

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -89,5 +90,37 @@ func TestSafetyCheckPrintsFindings(t *testing.T) {
 		if !strings.Contains(out.String(), d) {
 			t.Errorf("eval output lacks %q", d)
 		}
+	}
+}
+
+// TestSafetyEvalCross: leaving each development file out in turn prints a
+// line per file and the total, rules alone beside rules with the model.
+func TestSafetyEvalCross(t *testing.T) {
+	t.Parallel()
+	var out, errb bytes.Buffer
+	if err := run(t.Context(), []string{"safety", "eval", "--cross", "--detector", "urgent"}, func(string) string { return "" }, nil, &out, &errb); err != nil {
+		t.Fatalf("%v: %s", err, errb.String())
+	}
+	s := out.String()
+	if !strings.Contains(s, "urgent.tsv") || !strings.Contains(s, "rules + model") {
+		t.Fatalf("output:\n%s", s)
+	}
+	var total string
+	for _, l := range strings.Split(s, "\n") {
+		if f := strings.Fields(l); len(f) > 0 && f[0] == "all" {
+			total = l
+		}
+	}
+	var pos, neg int
+	var rr, rf, mr, mf float64
+	if _, err := fmt.Sscanf(strings.TrimSpace(total), "all %d %d %f / %f %f / %f", &pos, &neg, &rr, &rf, &mr, &mf); err != nil {
+		t.Fatalf("total line %q: %v", total, err)
+	}
+	// The model must earn its place on files it never saw.
+	if pos < 1000 || neg < 1000 || mr <= rr || mr < 0.9 {
+		t.Errorf("cross-validation: %q", total)
+	}
+	if err := run(t.Context(), []string{"safety", "eval", "--cross", "--detector", "personal"}, func(string) string { return "" }, nil, &out, &errb); err == nil {
+		t.Error("cross-validation of personal data (no model) should say it is not offered")
 	}
 }

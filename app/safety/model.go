@@ -1,0 +1,405 @@
+package safety
+
+import (
+	"math"
+	"sort"
+	"sync"
+)
+
+// A second reader beside the rules: logistic-regression models over the
+// words and word pairs of a text (stems, after the normalisation the rules
+// see), trained when the engine starts from the development part of the
+// corpus, deterministically (no download, no randomness between runs).
+// The rules know phrasing; the model knows vocabulary and the company
+// words keep, so it catches what people say in words no rule has yet, and
+// it recognises the calm texts (history, education, someone else) the
+// rules sometimes misread. How the two are combined is set by thresholds
+// measured by leaving each corpus file out in turn (see README):
+//
+//   - the rules fire and the model is nearly sure the text is not current
+//     (below veto, and no short stretch of a long post reads at or above
+//     mention): the rules' findings stay but drop to low, with the
+//     context vetoContext;
+//   - the rules only found a mention they lowered (low): the model raises
+//     the text if it reads it whole at or above low, or one short stretch
+//     of it at or above mention;
+//   - the rules found nothing: the model raises the text at or above
+//     silent if the stretch it read holds a word the rules know for this
+//     detector (a mention, a means, a symptom: anchored), at or above
+//     bare otherwise. Everyday distress ("so tired of all of it") reads
+//     close to despair in vocabulary; the anchor keeps it quiet.
+//
+// A finding of the model names the words that weighed most as its spans
+// and the category its per-category models prefer.
+
+// modelBits sizes the hashed feature table of the firing model (2^18
+// weights); categoryBits that of each category's model.
+const (
+	modelBits    = 18
+	categoryBits = 16
+)
+
+type model struct {
+	w    []float32
+	bias float32
+	mask uint32
+}
+
+// fnv-1a over a feature's kind and words, without building the string.
+const (
+	fnvOffset = 2166136261
+	fnvPrime  = 16777619
+)
+
+func hashAdd(h uint32, s string) uint32 {
+	for i := 0; i < len(s); i++ {
+		h ^= uint32(s[i])
+		h *= fnvPrime
+	}
+	return h
+}
+
+const featureMask = 1<<modelBits - 1
+
+// hasPair marks a token followed by another of its sentence.
+const hasPair = 1 << 31
+
+func featureUnigram(a string) uint32 {
+	return hashAdd(hashAdd(fnvOffset, "u"), a) & featureMask
+}
+
+func featureBigram(a, b string) uint32 {
+	h := hashAdd(hashAdd(fnvOffset, "b"), a)
+	return hashAdd(h^' ', b)&featureMask | hasPair
+}
+
+// modelIDs are the features each token starts: its stem, and the pair of
+// it and the next stem in the same sentence (marked hasPair; 0: none).
+// Worked out once per text and shared by the detectors.
+func (v *view) modelIDs() (uni, bi []uint32) {
+	if v.uni != nil || len(v.toks) == 0 {
+		return v.uni, v.bi
+	}
+	lang := v.language()
+	v.uni = make([]uint32, len(v.toks))
+	v.bi = make([]uint32, len(v.toks))
+	prev := ""
+	for i := range v.toks {
+		s := v.modelWord(i, lang)
+		v.uni[i] = featureUnigram(s)
+		if i > 0 && v.toks[i-1].sentence == v.toks[i].sentence {
+			v.bi[i-1] = featureBigram(prev, s)
+		}
+		prev = s
+	}
+	return v.uni, v.bi
+}
+
+// modelWord is what the model reads of a token: numbers become one word
+// (their value is the rules' business), other words their stem.
+func (v *view) modelWord(i int, lang string) string {
+	if v.toks[i].num {
+		return "#"
+	}
+	return v.stem(i, lang)
+}
+
+// windowFeatures lists the distinct features of tokens [from, to), each
+// with the first token it stands on, sorted by id.
+func (v *view) windowFeatures(from, to int, out []modelFeature) []modelFeature {
+	uni, bi := v.modelIDs()
+	out = out[:0]
+	for i := from; i < to; i++ {
+		out = append(out, modelFeature{uni[i], int32(i), 1})
+		if bi[i] != 0 && i+1 < to {
+			out = append(out, modelFeature{bi[i] &^ hasPair, int32(i), 2})
+		}
+	}
+	sort.Slice(out, func(a, b int) bool { return out[a].id < out[b].id })
+	n := 0
+	for i, f := range out {
+		if i > 0 && f.id == out[n-1].id {
+			continue
+		}
+		out[n] = f
+		n++
+	}
+	return out[:n]
+}
+
+// modelFeature is one feature of a window: its id and the tokens it
+// stands on.
+type modelFeature struct {
+	id    uint32
+	token int32
+	n     int32
+}
+
+func sigmoid(x float32) float32 { return float32(1 / (1 + math.Exp(-float64(x)))) }
+
+func (m *model) score(fs []modelFeature) float32 {
+	s := m.bias
+	for _, f := range fs {
+		s += m.w[f.id&m.mask]
+	}
+	return sigmoid(s)
+}
+
+func (m *model) weight(f modelFeature) float32 { return m.w[f.id&m.mask] }
+
+// seenSet tells which features a window already counted, without sorting
+// or clearing: a feature is counted when its mark is not this window's.
+type seenSet struct {
+	mark []uint32
+	now  uint32
+}
+
+var seenPool = sync.Pool{New: func() any { return &seenSet{mark: make([]uint32, 1<<modelBits)} }}
+
+func (s *seenSet) next() {
+	s.now++
+	if s.now == 0 {
+		clear(s.mark)
+		s.now = 1
+	}
+}
+
+// scoreRange is score over the window [from, to), the same sum without
+// listing the features.
+func (m *model) scoreRange(v *view, from, to int, seen *seenSet) float32 {
+	uni, bi := v.modelIDs()
+	seen.next()
+	s := m.bias
+	for i := from; i < to; i++ {
+		if id := uni[i]; seen.mark[id] != seen.now {
+			seen.mark[id] = seen.now
+			s += m.w[id&m.mask]
+		}
+		if i+1 < to && bi[i] != 0 {
+			if id := bi[i] &^ hasPair; seen.mark[id] != seen.now {
+				seen.mark[id] = seen.now
+				s += m.w[id&m.mask]
+			}
+		}
+	}
+	return sigmoid(s)
+}
+
+// modelWindow is the most worrying stretch of a text.
+type modelWindow struct {
+	from, to int
+	p        float32
+}
+
+// A post is read whole up to readTokens (most posts are): the rest of a
+// post is what tells a story from the past or an everyday rant from
+// distress, and reading it whole keeps look-alikes quiet. Longer posts are
+// read in stretches of that size. A mention the rules lowered is also read
+// in short stretches (mentionTokens), so one worrying sentence in a long
+// ordinary post is not drowned by the news around it.
+const (
+	readTokens    = 200
+	mentionTokens = 80
+	minModelWords = 6
+)
+
+// best reads the text in windows of whole sentences of at most n tokens
+// and returns the one the model finds most worrying.
+func (m *model) best(v *view, windowTokens int) modelWindow {
+	if len(v.toks) == 0 {
+		return modelWindow{p: 0}
+	}
+	seen := seenPool.Get().(*seenSet)
+	defer seenPool.Put(seen)
+	sents := v.sentences()
+	if len(v.toks) <= windowTokens || len(sents) <= 1 {
+		return modelWindow{0, len(v.toks), m.scoreRange(v, 0, len(v.toks), seen)}
+	}
+	best := modelWindow{p: -1}
+	for a := 0; a < len(sents); {
+		b := a
+		for b+1 < len(sents) && sents[b+1][1]-sents[a][0] <= windowTokens {
+			b++
+		}
+		if p := m.scoreRange(v, sents[a][0], sents[b][1], seen); p > best.p {
+			best = modelWindow{sents[a][0], sents[b][1], p}
+		}
+		if b == len(sents)-1 {
+			break
+		}
+		// Windows overlap by half, so a worrying passage is read whole
+		// whatever sentence it starts at.
+		next := a + 1
+		for next < b && sents[next][0]-sents[a][0] < (sents[b][1]-sents[a][0])/2 {
+			next++
+		}
+		a = next
+	}
+	return best
+}
+
+// evidence is the spans of the features of a window that weighed most
+// towards firing (at most n, in text order).
+func (m *model) evidence(v *view, w modelWindow, n int) []Span {
+	fs := v.windowFeatures(w.from, w.to, nil)
+	sort.SliceStable(fs, func(a, b int) bool { return m.weight(fs[a]) > m.weight(fs[b]) })
+	var spans []Span
+	for _, f := range fs {
+		if len(spans) == n || m.weight(f) <= 0 {
+			break
+		}
+		sp := v.spanOf(int(f.token), int(f.token+f.n))
+		if !overlapsAny(spans, sp.Start, sp.End) {
+			spans = append(spans, sp)
+		}
+	}
+	sort.Slice(spans, func(a, b int) bool { return spans[a].Start < spans[b].Start })
+	return spans
+}
+
+// detectorModel is one detector's models and the thresholds that combine
+// them with the rules.
+type detectorModel struct {
+	detector   string
+	fire       *model
+	categories []string
+	perCat     []*model
+	veto       float32 // below: the rules' findings drop to low
+	low        float32 // at or above, raises a text the rules lowered
+	mention    float32 // at or above in a short stretch, the same
+	silent     float32 // at or above, raises an anchored text the rules left silent
+	bare       float32 // at or above, raises any text the rules left silent
+	// level of a model finding: high at or above highAt for the
+	// categories in high, medium otherwise.
+	highAt float32
+	high   map[string]bool
+	// anchored: the window holds something the rules recognise as a word
+	// of this detector (a mention, a means, a symptom), weighed or not.
+	// A text the rules left silent is raised only if so.
+	anchored func(v *view, from, to int) bool
+}
+
+// Thresholds measured on the development corpus, each file left out in
+// turn (kindred safety eval --cross); see README.
+var (
+	crisisThresholds = detectorModel{veto: 0.10, low: 0.70, mention: 0.97, silent: 0.64, bare: 0.94, highAt: 0.95,
+		high: map[string]bool{"plan_intent_timing": true, "farewell": true, "attempt_in_progress": true}}
+	urgentThresholds = detectorModel{veto: 0.05, low: 0.70, mention: 0.97, silent: 0.64, bare: 0.80, highAt: 0.90,
+		high: map[string]bool{}}
+)
+
+// vetoContext explains a rule's finding the model lowered.
+const vetoContext = "the model reads the text as calm"
+
+// hitIn: one of the hits (of the classes, when given) lies in [from, to).
+func hitIn(hits []hit, from, to int, classes map[string]bool) bool {
+	for _, h := range hits {
+		if h.from >= from && h.to <= to && (classes == nil || classes[h.r.category]) {
+			return true
+		}
+	}
+	return false
+}
+
+var crisisAnchors = map[string]bool{"death": true, "hopeless": true, "means": true, "eye": true, "decided": true, "took": true,
+	"farewell": true, "prep": true, "final": true, "harm": true, "harm_weak": true}
+
+func crisisAnchored(v *view, from, to int) bool {
+	return hitIn(v.hitsOf(setCrisis), from, to, nil) || hitIn(v.hitsOf(crisisSignals.set), from, to, crisisAnchors)
+}
+
+func urgentAnchored(v *view, from, to int) bool {
+	return hitIn(v.hitsOf(setUrgent), from, to, nil) || hitIn(v.hitsOf(urgentSignals.set), from, to, nil) ||
+		hitIn(v.glucoseValues(), from, to, nil) || hitIn(feverValues(v), from, to, nil) || hitIn(lowSugarValues(v), from, to, nil)
+}
+
+// judge combines the rules' findings with the model's reading.
+func (dm *detectorModel) judge(v *view, found []Finding) []Finding {
+	if dm == nil || len(v.toks) == 0 {
+		return found
+	}
+	max := LevelNone
+	for _, f := range found {
+		if f.Level > max {
+			max = f.Level
+		}
+	}
+	w := dm.fire.best(v, readTokens)
+	if max >= LevelLow && w.p < dm.low && len(v.toks) > mentionTokens {
+		// What the rules saw may be one sentence of a long post.
+		if s := dm.fire.best(v, mentionTokens); s.p >= dm.mention {
+			w = s
+		}
+	}
+	switch {
+	case max >= LevelMedium:
+		if w.p < dm.veto {
+			for i := range found {
+				if found[i].Level >= LevelMedium {
+					found[i].Level, found[i].Context, found[i].Score = LevelLow, vetoContext, w.p
+				}
+			}
+		}
+		return found
+	case max == LevelLow && w.p < dm.low && w.p < dm.mention, max == LevelNone && w.p < dm.silent:
+		return found
+	case max == LevelNone && w.p < dm.bare && dm.anchored != nil && !dm.anchored(v, w.from, w.to):
+		return found
+	case max == LevelNone && len(v.toks) < minModelWords:
+		// A few words are too little for the model alone ("now it
+		// fits"): the rules read short texts.
+		return found
+	}
+	cat := dm.category(v, w)
+	level := LevelMedium
+	if w.p >= dm.highAt && (len(dm.high) == 0 || dm.high[cat]) {
+		level = LevelHigh
+	}
+	f := Finding{Detector: dm.detector, Category: cat, Level: level, Spans: dm.fire.evidence(v, w, 3), Rule: dm.detector + ".model", Score: w.p}
+	return mergeFinding(found, f)
+}
+
+// category picks the category whose model reads the window highest.
+func (dm *detectorModel) category(v *view, w modelWindow) string {
+	fs := v.windowFeatures(w.from, w.to, nil)
+	best, bestP := dm.categories[0], float32(-1)
+	for i, m := range dm.perCat {
+		if p := m.score(fs); p > bestP {
+			best, bestP = dm.categories[i], p
+		}
+	}
+	return best
+}
+
+var trained struct {
+	once           sync.Once
+	crisis, urgent *detectorModel
+}
+
+// Warm trains the models now rather than on the first text (a fraction
+// of a second); servers call it as they start.
+func Warm() { trained.once.Do(trainAll) }
+
+func crisisModel() *detectorModel { Warm(); return trained.crisis }
+func urgentModel() *detectorModel { Warm(); return trained.urgent }
+
+func trainAll() {
+	trained.crisis = trainDetector(DetectorCrisis, crisisThresholds)
+	trained.urgent = trainDetector(DetectorUrgent, urgentThresholds)
+}
+
+// trainDetector trains one detector's models on the development corpus.
+func trainDetector(detector string, th detectorModel) *detectorModel {
+	ex, err := Corpus("dev", detector)
+	if err != nil {
+		panic("safety: " + err.Error()) // the corpus is embedded: cannot happen in a built binary
+	}
+	dm := th
+	dm.detector = detector
+	dm.anchored = crisisAnchored
+	if detector == DetectorUrgent {
+		dm.anchored = urgentAnchored
+	}
+	dm.fire, dm.categories, dm.perCat = trainModels(ex, defaultTrain)
+	return &dm
+}

@@ -1,0 +1,117 @@
+package safety
+
+import (
+	"math"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// fixedModel reads every text at probability p, except that the word w
+// (when given) weighs towards firing, so a finding has evidence.
+func fixedModel(p float64, w string) *model {
+	m := &model{w: make([]float32, 1<<modelBits), mask: featureMask, bias: float32(math.Log(p / (1 - p)))}
+	if w != "" {
+		m.w[featureUnigram(w)] = 0.001
+	}
+	return m
+}
+
+func TestJudgeCombinesRulesAndModel(t *testing.T) {
+	medium := Finding{Detector: DetectorCrisis, Category: "self_harm", Level: LevelMedium, Rule: "crisis.self_harm.1"}
+	low := Finding{Detector: DetectorCrisis, Category: "active_ideation", Level: LevelLow, Rule: "crisis.active_ideation.mention", Context: "someone else"}
+	dm := func(p float64, anchored bool) *detectorModel {
+		d := crisisThresholds
+		d.detector = DetectorCrisis
+		d.fire = fixedModel(p, "letter")
+		d.categories, d.perCat = []string{"farewell", "passive_death_wish"}, []*model{fixedModel(0.2, ""), fixedModel(0.7, "")}
+		d.anchored = func(*view, int, int) bool { return anchored }
+		return &d
+	}
+	text := "wrote the letter and put it on the shelf"
+	cases := []struct {
+		name  string
+		p     float64
+		anch  bool
+		rules []Finding
+		want  Level
+		ctx   string
+		model bool
+	}{
+		{"rules fire, model unsure: rules stand", 0.3, true, []Finding{medium}, LevelMedium, "", false},
+		{"rules fire, model sure it is calm: lowered, kept", 0.01, true, []Finding{medium}, LevelLow, vetoContext, false},
+		{"rules lowered a mention, model worried: raised", 0.9, true, []Finding{low}, LevelMedium, "", true},
+		{"rules lowered a mention, model unsure: stays low", 0.6, true, []Finding{low}, LevelLow, "someone else", false},
+		{"rules silent, model worried, anchored: raised", 0.9, true, nil, LevelMedium, "", true},
+		{"rules silent, model worried, nothing to anchor it: silent", 0.85, false, nil, LevelNone, "", false},
+		{"rules silent, model sure, nothing to anchor it: raised", 0.99, false, nil, LevelMedium, "", true},
+		{"rules silent, model unsure: silent", 0.5, true, nil, LevelNone, "", false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			v := newTextView(text)
+			got := dm(c.p, c.anch).judge(v, append([]Finding(nil), c.rules...))
+			max, ctx := LevelNone, ""
+			var fromModel *Finding
+			for i, f := range got {
+				if f.Level > max {
+					max, ctx = f.Level, f.Context
+				}
+				if f.Rule == "crisis.model" {
+					fromModel = &got[i]
+				}
+			}
+			if max != c.want || (c.ctx != "" && ctx != c.ctx) {
+				t.Fatalf("level %v (context %q), want %v (%q): %+v", max, ctx, c.want, c.ctx, got)
+			}
+			if c.rules != nil && len(got) < len(c.rules) {
+				t.Fatalf("a rule's finding was dropped: %+v", got)
+			}
+			if (fromModel != nil) != c.model {
+				t.Fatalf("model finding: got %v, want %v", fromModel != nil, c.model)
+			}
+			if fromModel != nil {
+				if fromModel.Category != "passive_death_wish" {
+					t.Errorf("category %q, want the one its model reads highest", fromModel.Category)
+				}
+				if len(fromModel.Spans) != 1 || text[fromModel.Spans[0].Start:fromModel.Spans[0].End] != "letter" {
+					t.Errorf("evidence %+v, want the word that weighed", fromModel.Spans)
+				}
+			}
+		})
+	}
+}
+
+func TestModelTrainingIsDeterministic(t *testing.T) {
+	ex, err := Corpus("dev", DetectorUrgent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ex = ex[:400]
+	a, ac, _ := trainModels(ex, defaultTrain)
+	b, bc, _ := trainModels(ex, defaultTrain)
+	if !reflect.DeepEqual(a.w, b.w) || a.bias != b.bias || !reflect.DeepEqual(ac, bc) {
+		t.Fatal("two trainings on the same examples gave different models")
+	}
+}
+
+// A long post is read in windows: one worrying paragraph is not drowned
+// by pages of ordinary news around it.
+func TestModelReadsLongPostsInWindows(t *testing.T) {
+	news := strings.Repeat("The new pump arrived on Monday and the trainer showed us how to change the site. My sugars were steady all week and the kids loved the park. ", 12)
+	worry := "Some nights lately I lie awake wishing I could just disappear and never wake up again. "
+	v := newTextView(news + worry + news)
+	w := crisisModel().fire.best(v, mentionTokens)
+	if w.p < 0.5 || w.to-w.from > mentionTokens {
+		t.Fatalf("best window p=%.2f over %d tokens", w.p, w.to-w.from)
+	}
+	if got := v.text[v.toks[w.from].start:v.toks[w.to-1].end]; !strings.Contains(got, "disappear") {
+		t.Fatalf("best window misses the worrying sentence: %q", got)
+	}
+	if !Fires(DetectorCrisis, Detect(DetectorCrisis, news+worry+news)) {
+		t.Fatal("the worrying sentence in a long post did not fire")
+	}
+	if Fires(DetectorCrisis, Detect(DetectorCrisis, news+news)) {
+		t.Fatal("a long ordinary post fired")
+	}
+}
