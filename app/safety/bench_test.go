@@ -1,21 +1,65 @@
 package safety
 
 import (
+	"sort"
 	"strings"
 	"testing"
+	"time"
 )
 
 // BenchmarkAnalyze runs the three detectors over a 10,000-character post:
 // ordinary forum writing with a few numbers, a phone number and a sentence
-// of low mood in it.
+// of low mood in it. Besides the mean (ns/op) it reports the median and
+// the 99th percentile of single calls.
 func BenchmarkAnalyze(b *testing.B) {
 	para := "My endo changed my basal again and my sugars have been all over the place this week, especially in the mornings. " +
 		"Honestly I'm so tired of all of it some days, but the kids keep me going and the group here helps more than you know. " +
 		"Does anyone else find the new sensor itchy? Mine left a red mark that took days to fade, and the adhesive patches help a bit. "
 	text := strings.Repeat(para, 10000/len(para)+1)[:9800] + " Readings were 4.2 and 11.3; call the clinic on 613-555-0142 if needed."
-	b.ReportAllocs()
-	b.SetBytes(int64(len(text)))
-	for b.Loop() {
-		Analyze(text)
+	benchLatency(b, []string{text})
+}
+
+// BenchmarkAnalyzeCorpusPosts runs the detectors over 10,000-character
+// posts made of development texts (crisis, urgent and personal data, in
+// English and French, firing and not), so the context checks and the
+// model's findings are part of what is timed.
+func BenchmarkAnalyzeCorpusPosts(b *testing.B) {
+	var posts []string
+	var post strings.Builder
+	for _, d := range []string{DetectorCrisis, DetectorUrgent, DetectorPersonal} {
+		ex, err := Corpus("dev", d)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, e := range ex {
+			if post.Len()+len(e.Text) > 10000 {
+				posts = append(posts, post.String())
+				post.Reset()
+			}
+			post.WriteString(e.Text)
+			post.WriteString("\n\n")
+		}
 	}
+	benchLatency(b, posts)
+}
+
+func benchLatency(b *testing.B, texts []string) {
+	Warm()
+	n := 0
+	for _, t := range texts {
+		n += len(t)
+	}
+	b.SetBytes(int64(n / len(texts)))
+	b.ReportAllocs()
+	var took []time.Duration
+	i := 0
+	for b.Loop() {
+		start := time.Now()
+		Analyze(texts[i%len(texts)])
+		took = append(took, time.Since(start))
+		i++
+	}
+	sort.Slice(took, func(a, c int) bool { return took[a] < took[c] })
+	b.ReportMetric(float64(took[len(took)/2].Nanoseconds()), "p50-ns")
+	b.ReportMetric(float64(took[len(took)*99/100].Nanoseconds()), "p99-ns")
 }

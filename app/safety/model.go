@@ -137,16 +137,6 @@ type modelFeature struct {
 
 func sigmoid(x float32) float32 { return float32(1 / (1 + math.Exp(-float64(x)))) }
 
-func (m *model) score(fs []modelFeature) float32 {
-	s := m.bias
-	for _, f := range fs {
-		s += m.w[f.id&m.mask]
-	}
-	return sigmoid(s)
-}
-
-func (m *model) weight(f modelFeature) float32 { return m.w[f.id&m.mask] }
-
 // seenSet tells which features a window already counted, without sorting
 // or clearing: a feature is counted when its mark is not this window's.
 type seenSet struct {
@@ -239,19 +229,49 @@ func (m *model) best(v *view, windowTokens int) modelWindow {
 }
 
 // evidence is the spans of the features of a window that weighed most
-// towards firing (at most n, in text order).
+// towards firing (at most n, not overlapping, in text order).
 func (m *model) evidence(v *view, w modelWindow, n int) []Span {
-	fs := v.windowFeatures(w.from, w.to, nil)
-	sort.SliceStable(fs, func(a, b int) bool { return m.weight(fs[a]) > m.weight(fs[b]) })
-	var spans []Span
-	for _, f := range fs {
-		if len(spans) == n || m.weight(f) <= 0 {
-			break
+	uni, bi := v.modelIDs()
+	type cand struct {
+		weight   float32
+		from, to int
+	}
+	var top []cand // the n heaviest so far, heaviest first
+	consider := func(c cand) {
+		if c.weight <= 0 {
+			return
 		}
-		sp := v.spanOf(int(f.token), int(f.token+f.n))
-		if !overlapsAny(spans, sp.Start, sp.End) {
-			spans = append(spans, sp)
+		for _, t := range top {
+			if t.from < c.to && c.from < t.to { // overlaps a heavier one
+				if t.weight >= c.weight {
+					return
+				}
+			}
 		}
+		kept := top[:0]
+		for _, t := range top {
+			if !(t.from < c.to && c.from < t.to) {
+				kept = append(kept, t)
+			}
+		}
+		top = kept
+		i := sort.Search(len(top), func(i int) bool { return top[i].weight < c.weight })
+		top = append(top, cand{})
+		copy(top[i+1:], top[i:])
+		top[i] = c
+		if len(top) > n {
+			top = top[:n]
+		}
+	}
+	for i := w.from; i < w.to; i++ {
+		consider(cand{m.w[uni[i]&m.mask], i, i + 1})
+		if i+1 < w.to && bi[i] != 0 {
+			consider(cand{m.w[(bi[i]&^hasPair)&m.mask], i, i + 2})
+		}
+	}
+	spans := make([]Span, len(top))
+	for i, t := range top {
+		spans[i] = v.spanOf(t.from, t.to)
 	}
 	sort.Slice(spans, func(a, b int) bool { return spans[a].Start < spans[b].Start })
 	return spans
@@ -361,10 +381,11 @@ func (dm *detectorModel) judge(v *view, found []Finding) []Finding {
 
 // category picks the category whose model reads the window highest.
 func (dm *detectorModel) category(v *view, w modelWindow) string {
-	fs := v.windowFeatures(w.from, w.to, nil)
+	seen := seenPool.Get().(*seenSet)
+	defer seenPool.Put(seen)
 	best, bestP := dm.categories[0], float32(-1)
 	for i, m := range dm.perCat {
-		if p := m.score(fs); p > bestP {
+		if p := m.scoreRange(v, w.from, w.to, seen); p > bestP {
 			best, bestP = dm.categories[i], p
 		}
 	}

@@ -1,9 +1,10 @@
 package safety
 
 import (
+	"slices"
+	"sort"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/kljensen/snowball/english"
 	"github.com/kljensen/snowball/french"
@@ -135,8 +136,6 @@ func compile(src, lang string) pattern {
 type view struct {
 	text string
 	toks []token
-	en   []string
-	fr   []string
 	// Worked out once per text.
 	bySet    [][]hit
 	langs    []string
@@ -146,6 +145,11 @@ type view struct {
 	glucose  []int
 	youMemo  map[[3]int]bool
 	uni, bi  []uint32 // the model's features
+	infos    []*wordInfo
+	spanMemo map[spanKey]bool
+	wordPos  map[string][]int32    // where each word stands
+	stemPos  [2]map[string][]int32 // where each stem stands, per language
+	starts   map[startKey][]int32
 }
 
 func newView(toks []token) *view {
@@ -158,53 +162,9 @@ func newTextView(text string) *view {
 	return v
 }
 
+// stem is token i's stem in lang (its wordInfo's).
 func (v *view) stem(i int, lang string) string {
-	// Each language's stems are worked out only if the text is read in it.
-	cache := &v.en
-	if lang == "fr" {
-		cache = &v.fr
-	}
-	if *cache == nil {
-		*cache = make([]string, len(v.toks))
-	}
-	c := *cache
-	if c[i] == "" {
-		w := v.toks[i].word
-		if v.toks[i].num || len(w) <= 2 {
-			c[i] = w
-		} else {
-			c[i] = stems.get(lang, w)
-		}
-	}
-	return c[i]
-}
-
-// stemCache remembers stems across texts: most words of a forum come back
-// again and again. It stops growing at maxStems words.
-type stemCache struct {
-	mu sync.RWMutex
-	m  [2]map[string]string // en, fr
-}
-
-const maxStems = 200000
-
-var stems = &stemCache{m: [2]map[string]string{{}, {}}}
-
-func (c *stemCache) get(lang, w string) string {
-	l := langIndex(lang)
-	c.mu.RLock()
-	s, ok := c.m[l][w]
-	c.mu.RUnlock()
-	if ok {
-		return s
-	}
-	s = stemmerFor(lang)(w)
-	c.mu.Lock()
-	if len(c.m[l]) < maxStems {
-		c.m[l][w] = s
-	}
-	c.mu.Unlock()
-	return s
+	return v.info(i).stem[langIndex(lang)]
 }
 
 // matchAltAt matches one alternative (a word or a phrase) at token i and
@@ -242,14 +202,83 @@ func (v *view) matchAlt(a alt, i int, lang string) bool {
 }
 
 // find returns the first match of p within tokens [from, to) starting at
-// or after from: the token range it covers.
+// or after from: the token range it covers. When the pattern starts with
+// plain words, only the places those words stand are tried.
 func (v *view) find(p pattern, lang string, from, to int) (int, int, bool) {
+	if starts, ok := v.startsOf(p, lang); ok {
+		i := sort.Search(len(starts), func(k int) bool { return int(starts[k]) >= from })
+		for ; i < len(starts) && int(starts[i]) < to; i++ {
+			if end, ok := v.matchAt(p.elems, lang, int(starts[i]), to); ok {
+				return int(starts[i]), end, true
+			}
+		}
+		return 0, 0, false
+	}
 	for s := from; s < to; s++ {
 		if end, ok := v.matchAt(p.elems, lang, s, to); ok {
 			return s, end, true
 		}
 	}
 	return 0, 0, false
+}
+
+// startsOf lists, in order, the tokens where p's first element can match
+// (remembered per text and pattern); ok is false when that cannot be told
+// from the text's words (an optional first word, a gap, a prefix).
+func (v *view) startsOf(p pattern, lang string) ([]int32, bool) {
+	if len(p.elems) == 0 {
+		return nil, false
+	}
+	e := &p.elems[0]
+	if e.optional || e.gap > 0 || e.any || len(e.alts) == 0 {
+		return nil, false
+	}
+	key := startKey{e, langIndex(lang)}
+	if s, ok := v.starts[key]; ok {
+		return s, true
+	}
+	for _, a := range e.alts {
+		if len(a.seq) > 0 {
+			a = a.seq[0]
+		}
+		if a.prefix {
+			return nil, false
+		}
+	}
+	if v.wordPos == nil {
+		v.wordPos = map[string][]int32{}
+		for i, t := range v.toks {
+			v.wordPos[t.word] = append(v.wordPos[t.word], int32(i))
+		}
+		v.starts = map[startKey][]int32{}
+	}
+	l := langIndex(lang)
+	if v.stemPos[l] == nil {
+		v.stemPos[l] = map[string][]int32{}
+		for i := range v.toks {
+			s := v.stem(i, lang)
+			v.stemPos[l][s] = append(v.stemPos[l][s], int32(i))
+		}
+	}
+	var out []int32
+	for _, a := range e.alts {
+		if len(a.seq) > 0 {
+			a = a.seq[0]
+		}
+		out = append(out, v.wordPos[a.word]...)
+		if !a.exact {
+			out = append(out, v.stemPos[l][a.stem]...)
+		}
+	}
+	slices.Sort(out)
+	out = slices.Compact(out)
+	v.starts[key] = out
+	return out, true
+}
+
+type startKey struct {
+	e    *elem
+	lang int
 }
 
 // matchAt matches elems at token i (within the limit), backtracking over

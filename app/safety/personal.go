@@ -305,8 +305,10 @@ func alnum(k string) bool {
 
 // sortedWords lists the text's distinct words in order.
 func (v *view) sortedWords() []string {
-	seen := make(map[string]bool, len(v.toks))
-	out := make([]string, 0, len(v.toks)/2)
+	// A long post repeats its words: gather the distinct ones first (the
+	// map grows with them, not with the text), then sort those.
+	seen := map[string]bool{}
+	var out []string
 	for _, t := range v.toks {
 		if !seen[t.word] {
 			seen[t.word] = true

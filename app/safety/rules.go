@@ -284,17 +284,19 @@ func (rs *ruleSet) buildLexicon() {
 	rs.lex = lx
 }
 
-// present fills bits with the lexicon entries of tokens [from, to).
+// present fills bits with the lexicon entries of tokens [from, to). The
+// entries come from each word's wordInfo, which reads allRules' lexicon:
+// lx is always allRules.lex.
 func (v *view) present(lx *lexicon, langs []string, from, to int, bits []uint64) {
 	clear(bits)
 	for i := from; i < to; i++ {
-		w := v.toks[i].word
+		wi := v.info(i)
 		for _, lang := range langs {
 			l := langIndex(lang)
-			if x, ok := lx.words[l][w]; ok {
+			if x := wi.lexWord[l]; x >= 0 {
 				bits[x>>6] |= 1 << (x & 63)
 			}
-			if x, ok := lx.stems[l][v.stem(i, lang)]; ok {
+			if x := wi.lexStem[l]; x >= 0 {
 				bits[x>>6] |= 1 << (x & 63)
 			}
 		}
@@ -352,20 +354,20 @@ func matchRules(v *view, rs *ruleSet) []hit {
 		}
 		for i := sr[0]; i < sr[1]; i++ {
 			w := v.toks[i].word
+			wi := v.info(i)
 			for _, lang := range langs {
 				l := langIndex(lang)
-				for _, ri := range rs.byWord[l][w] {
+				for _, ri := range wi.byWord[l] {
 					try(ri, i)
 				}
-				st := v.stem(i, lang)
-				for _, ri := range rs.byStem[l][st] {
+				for _, ri := range wi.byStem[l] {
 					try(ri, i)
 				}
 				if i > sr[0] {
-					for _, ri := range rs.byWord1[l][w] {
+					for _, ri := range wi.byWord1[l] {
 						try(ri, i-1)
 					}
-					for _, ri := range rs.byStem1[l][st] {
+					for _, ri := range wi.byStem1[l] {
 						try(ri, i-1)
 					}
 				}
@@ -631,14 +633,35 @@ func (v *view) inThePast(h hit) bool {
 	return !isNow
 }
 
-// sentenceHas reports whether one of the patterns stands in the sentence.
+// sentenceHas reports whether one of the patterns stands in the sentence
+// (remembered per text: a dense post asks it of one sentence for every
+// hit in it).
 func (v *view) sentenceHas(h hit, ps []pattern) bool {
+	if len(ps) == 0 {
+		return false
+	}
+	key := spanKey{&ps[0], h.r.lang, h.sentence[0], h.sentence[1]}
+	if r, ok := v.spanMemo[key]; ok {
+		return r
+	}
+	found := false
 	for _, p := range ps {
 		if _, _, ok := v.find(p, h.r.lang, h.sentence[0], h.sentence[1]); ok {
-			return true
+			found = true
+			break
 		}
 	}
-	return false
+	if v.spanMemo == nil {
+		v.spanMemo = map[spanKey]bool{}
+	}
+	v.spanMemo[key] = found
+	return found
+}
+
+type spanKey struct {
+	p        *pattern
+	lang     string
+	from, to int
 }
 
 // textHas reports whether one of the patterns stands anywhere in the

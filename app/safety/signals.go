@@ -451,11 +451,12 @@ var signalSpecs = []ruleSpec{
 
 // signalSystem is one detector's signals and combinations.
 type signalSystem struct {
-	detector string
-	set      uint8
-	index    map[string]int
-	n        int
-	combos   []combo
+	detector  string
+	set       uint8
+	index     map[string]int
+	n         int
+	combos    []combo
+	ruleNames [][2]string // per combination: its rule name in English and French texts
 	// keep says whether a signal's hit counts (not negated, not someone
 	// else's); context weighs a combination's anchor.
 	keep    func(v *view, class int, h hit) bool
@@ -468,6 +469,9 @@ type signalSystem struct {
 
 func newSignalSystem(detector string, set uint8, names []string, combos []combo) *signalSystem {
 	sys := &signalSystem{detector: detector, set: set, index: map[string]int{}, n: len(names), combos: combos}
+	for _, cb := range combos {
+		sys.ruleNames = append(sys.ruleNames, [2]string{detector + ".en.signals." + cb.name, detector + ".fr.signals." + cb.name})
+	}
 	for i, n := range names {
 		sys.index[n] = i
 	}
@@ -572,7 +576,7 @@ func (v *view) readSignals(sys *signalSystem) []Finding {
 			}
 			return n
 		}
-		for _, cb := range sys.combos {
+		for ci, cb := range sys.combos {
 			if len(per[s*sys.n+cb.anchor]) == 0 {
 				continue
 			}
@@ -603,17 +607,19 @@ func (v *view) readSignals(sys *signalSystem) []Finding {
 			if skip {
 				continue
 			}
-			f := Finding{Detector: sys.detector, Category: cb.category, Level: level, Rule: sys.detector + "." + anchor.r.lang + ".signals." + cb.name, Context: ctx}
-			f.Spans = append(f.Spans, v.spanOf(anchor.from, anchor.to))
-			for _, c := range append(append([]int{}, cb.all...), cb.some...) {
-				if c < 0 || c == cb.anchor || sys.quiet[c] {
-					continue
-				}
-				for t := lo; t <= hi; t++ {
-					if k := t*sys.n + c; len(per[k]) > 0 {
-						h := hits[per[k][0]]
-						f.Spans = append(f.Spans, v.spanOf(h.from, h.to))
-						break
+			f := Finding{Detector: sys.detector, Category: cb.category, Level: level, Rule: sys.ruleNames[ci][langIndex(anchor.r.lang)], Context: ctx}
+			f.Spans = append(make([]Span, 0, 1+len(cb.all)+len(cb.some)), v.spanOf(anchor.from, anchor.to))
+			for _, classes := range [2][]int{cb.all, cb.some} {
+				for _, c := range classes {
+					if c < 0 || c == cb.anchor || sys.quiet[c] {
+						continue
+					}
+					for t := lo; t <= hi; t++ {
+						if k := t*sys.n + c; len(per[k]) > 0 {
+							h := hits[per[k][0]]
+							f.Spans = append(f.Spans, v.spanOf(h.from, h.to))
+							break
+						}
 					}
 				}
 			}

@@ -229,24 +229,35 @@ func (v *view) generalQuestion(h hit) bool {
 	if !strings.HasPrefix(strings.TrimSpace(v.text[last.end:min(len(v.text), last.end+3)]), "?") {
 		return false
 	}
-	people := words("en", "=i", "=me", "=my", "=we", "=our", "=he", "=she", "=his", "=her", "=him", "=they", "=their", "=husband", "=wife", "=son", "=daughter", "=baby", "=dad", "=mum", "=mom")
-	_, named := v.any(people, "", h.sentence[0], h.sentence[1])
+	_, named := v.any(peopleEN, "", h.sentence[0], h.sentence[1])
 	_, namedFR := v.any(peopleFR, "", h.sentence[0], h.sentence[1])
 	return !named && !namedFR
 }
 
+var peopleEN = words("en", "=i", "=me", "=my", "=we", "=our", "=he", "=she", "=his", "=her", "=him", "=they", "=their", "=husband", "=wife", "=son", "=daughter", "=baby", "=dad", "=mum", "=mom")
+
 var peopleFR = words("fr", "=je", "=me", "=moi", "=mon", "=ma", "=mes", "=il", "=elle", "=son", "=sa", "=ses", "=mari", "=femme", "=fils", "=fille", "=bebe", "=pere", "=mere")
 
 // glucoseAt is where sentence si first names a glucose reading, or -1
-// (worked out once per text).
+// (worked out once per sentence). Only a sentence with a number can hold
+// a reading: the others are not searched.
 func (v *view) glucoseAt(si int) int {
+	sents := v.sentences()
 	if v.glucose == nil {
-		sents := v.sentences()
 		v.glucose = make([]int, len(sents))
-		for i, sr := range sents {
-			v.glucose[i] = -1
-			if g, ok := v.any(glucoseWords, "", sr[0], sr[1]); ok {
-				v.glucose[i] = g
+		for i := range v.glucose {
+			v.glucose[i] = -2 // not worked out yet
+		}
+	}
+	if v.glucose[si] == -2 {
+		v.glucose[si] = -1
+		sr := sents[si]
+		for i := sr[0]; i < sr[1]; i++ {
+			if v.toks[i].num {
+				if g, ok := v.any(glucoseWords, "", sr[0], sr[1]); ok {
+					v.glucose[si] = g
+				}
+				break
 			}
 		}
 	}
