@@ -59,9 +59,9 @@ func CrossValidate(detector string) ([]CrossFile, error) {
 		}
 		dm := th
 		dm.detector = detector
-		dm.anchored = crisisAnchored
+		dm.anchored, dm.lower = crisisAnchored, crisisEveryday
 		if detector == DetectorUrgent {
-			dm.anchored = urgentAnchored
+			dm.anchored, dm.lower = urgentAnchored, nil
 		}
 		dm.fire, dm.categories, dm.perCat = trainModels(train, defaultTrain)
 		cf := CrossFile{File: path.Base(names[i])}

@@ -297,6 +297,10 @@ type detectorModel struct {
 	// of this detector (a mention, a means, a symptom), weighed or not.
 	// A text the rules left silent is raised only if so.
 	anchored func(v *view, from, to int) bool
+	// lower names what, in a text the rules left silent, makes the
+	// model's reading an everyday one (a break wished for a week, what
+	// keeps the writer going); "" when nothing does.
+	lower func(v *view, w modelWindow) string
 }
 
 // Thresholds measured on the development corpus, each file left out in
@@ -326,6 +330,59 @@ var crisisAnchors = map[string]bool{"death": true, "hopeless": true, "means": tr
 
 func crisisAnchored(v *view, from, to int) bool {
 	return hitIn(v.hitsOf(setCrisis), from, to, nil) || hitIn(v.hitsOf(crisisSignals.set), from, to, crisisAnchors)
+}
+
+// Words that make distress an everyday one when the rules saw nothing:
+// what keeps the writer going, and a break wished for a while.
+var (
+	keepsGoingEN = patterns("en", "keep|keeps|keeping me going", "get|gets|getting me through", "what keeps me going", "reason|reasons i keep going|get_up")
+	keepsGoingFR = patterns("fr", "me font|fait|faire tenir", "me tient|tiennent|tenir debout", "me donne|donnent la force", "me fait|font avancer")
+	aBreakEN     = patterns("en", "sleep|disappear|vanish|hide|escape|away ...3 for a|one|two|few|couple ...2 week|weeks|weekend|day|days|month|months|while|hours", "sleep|disappear|vanish|hide ...3 until monday|tomorrow|spring|summer|it_is_over")
+	aBreakFR     = patterns("fr", "dormir|disparaitre|partir|cacher|fuir ...4 pendant|pour une|un|deux|quelques semaine|semaines|mois|jours|jour|weekend|week", "dormir|disparaitre|partir ...3 jusqu a lundi|demain")
+)
+
+// crisisDeath are the signal classes that keep a reading serious whatever
+// else the text says: death, a means, a farewell, preparations, harm.
+var crisisDeath = map[string]bool{"death": true, "means": true, "farewell": true, "prep": true, "harm": true, "took": true, "decided": true}
+
+func crisisEveryday(v *view, w modelWindow) string {
+	// serious: a word of death or harm in the window outside [s, e).
+	serious := func(s, e int) bool {
+		for _, h := range v.hitsOf(crisisSignals.set) {
+			if h.from >= w.from && h.to <= w.to && crisisDeath[h.r.category] && (h.to <= s || h.from >= e) {
+				return true
+			}
+		}
+		return false
+	}
+	keeps, brk, lang, negators := keepsGoingEN, aBreakEN, "en", negatorsEN
+	if v.language() == "fr" {
+		keeps, brk, lang, negators = keepsGoingFR, aBreakFR, "fr", negatorsFR
+	}
+	// "nothing keeps me going", "used to keep me going" say the opposite.
+	said := func(ps []pattern) bool {
+		for _, p := range ps {
+			from := w.from
+			for {
+				s, e, ok := v.find(p, lang, from, w.to)
+				if !ok {
+					break
+				}
+				if _, neg := v.any(negators, lang, max(s-3, w.from), s); !neg && !(s > 0 && v.toks[s-1].word == "used") && !(s > 1 && v.toks[s-2].word == "used") && !serious(s, e) {
+					return true
+				}
+				from = s + 1
+			}
+		}
+		return false
+	}
+	switch {
+	case said(keeps):
+		return "the writer names what keeps them going"
+	case said(brk):
+		return "a break wished for a while"
+	}
+	return ""
 }
 
 func urgentAnchored(v *view, from, to int) bool {
@@ -376,6 +433,11 @@ func (dm *detectorModel) judge(v *view, found []Finding) []Finding {
 		level = LevelHigh
 	}
 	f := Finding{Detector: dm.detector, Category: cat, Level: level, Spans: dm.fire.evidence(v, w, 3), Rule: dm.detector + ".model", Score: w.p}
+	if dm.lower != nil && max == LevelNone {
+		if ctx := dm.lower(v, w); ctx != "" {
+			f.Level, f.Context = LevelLow, ctx
+		}
+	}
 	return mergeFinding(found, f)
 }
 
@@ -417,8 +479,9 @@ func trainDetector(detector string, th detectorModel) *detectorModel {
 	}
 	dm := th
 	dm.detector = detector
-	dm.anchored = crisisAnchored
+	dm.anchored, dm.lower = crisisAnchored, crisisEveryday
 	if detector == DetectorUrgent {
+		dm.lower = nil
 		dm.anchored = urgentAnchored
 	}
 	dm.fire, dm.categories, dm.perCat = trainModels(ex, defaultTrain)

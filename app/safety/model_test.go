@@ -115,3 +115,30 @@ func TestModelReadsLongPostsInWindows(t *testing.T) {
 		t.Fatal("a long ordinary post fired")
 	}
 }
+
+// Everyday distress the model alone reads as despair stays low when the
+// writer says what keeps them going or wishes for a break of a while; the
+// same words turned around stay a crisis.
+func TestModelEverydayDistress(t *testing.T) {
+	cases := []struct {
+		text string
+		fire bool
+	}{
+		{"Honestly I'm so tired of all of it some days, but the kids keep me going and the group here helps more than you know.", false},
+		{"Honestly sometimes I wish I could just sleep for a week.", false},
+		{"I want to disappear for a while, maybe a cabin somewhere with no phone.", false},
+		{"Nothing keeps me going anymore, I'm so tired of all of it.", true},
+		{"The kids used to keep me going but now I'm just so tired of all of it.", true},
+		{"I wish I could sleep for a week and never wake up.", true},
+		{"I want to disappear for good, nobody would notice.", true},
+	}
+	for _, c := range cases {
+		found := Detect(DetectorCrisis, c.text)
+		if got := Fires(DetectorCrisis, found); got != c.fire {
+			t.Errorf("%q: fires %v, want %v (%+v)", c.text, got, c.fire, found)
+		}
+		if !c.fire && len(found) > 0 && found[0].Context == "" {
+			t.Errorf("%q: lowered without saying why: %+v", c.text, found)
+		}
+	}
+}
