@@ -105,7 +105,7 @@ func (r Report) Of(detector string) []Finding {
 // deterministic: no network, no state, the same answer every time.
 func Analyze(text string) Report {
 	v := newTextView(text)
-	r := Report{Version: Version, Lang: v.language()}
+	r := Report{Version: Version, Lang: v.language(), Findings: []Finding{}} // [] in JSON when nothing is found
 	r.Findings = append(r.Findings, crisis(v)...)
 	r.Findings = append(r.Findings, urgent(v)...)
 	r.Findings = append(r.Findings, v.personal()...)

@@ -124,3 +124,16 @@ func TestSafetyEvalCross(t *testing.T) {
 		t.Error("cross-validation of personal data (no model) should say it is not offered")
 	}
 }
+
+// TestSafetyCheckQuietText: a text with nothing in it answers an empty
+// list, not null, so scripts can loop over it.
+func TestSafetyCheckQuietText(t *testing.T) {
+	t.Parallel()
+	var out, errb bytes.Buffer
+	if err := run(t.Context(), []string{"safety", "check"}, func(string) string { return "" }, strings.NewReader("The garden is full of tomatoes this year."), &out, &errb); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), `"findings": []`) {
+		t.Errorf("output %s", out.String())
+	}
+}
