@@ -17,6 +17,8 @@ type CrossFile struct {
 	// rules and model together.
 	RulesTP, RulesFP int
 	TP, FP           int
+	// Borrowed: the file is the other detector's, read for false alarms.
+	Borrowed bool
 }
 
 // CrossValidate leaves each development file of a detector out in turn,
@@ -33,30 +35,21 @@ func CrossValidate(detector string) ([]CrossFile, error) {
 	default:
 		return nil, fmt.Errorf("safety: cross-validation is for crisis and urgent")
 	}
-	names, err := fs.Glob(corpusFS, "corpus/dev/"+detector+"*.tsv")
-	if err != nil || len(names) < 2 {
-		return nil, fmt.Errorf("safety: cross-validation needs two %s files or more", detector)
+	names, files, err := devFiles(detector)
+	if err != nil {
+		return nil, err
 	}
-	files := make([][]Example, len(names))
-	for i, n := range names {
-		f, err := corpusFS.Open(n)
-		if err != nil {
-			return nil, err
-		}
-		files[i], err = ReadExamples(f)
-		f.Close()
-		if err != nil {
-			return nil, fmt.Errorf("safety: %s: %w", n, err)
-		}
+	otherNames, otherFiles, err := devFiles(otherDetector(detector))
+	if err != nil {
+		return nil, err
 	}
-	var out []CrossFile
-	for i, held := range files {
-		var train []Example
-		for j, f := range files {
-			if j != i {
-				train = append(train, f...)
-			}
-		}
+	borrowedBy := make([][]Example, len(otherFiles))
+	var borrowed []Example
+	for j, f := range otherFiles {
+		borrowedBy[j] = borrowedFrom(detector, f)
+		borrowed = append(borrowed, borrowedBy[j]...)
+	}
+	model := func(train []Example) *detectorModel {
 		dm := th
 		dm.detector = detector
 		dm.anchored, dm.lower = crisisAnchored, crisisEveryday
@@ -64,7 +57,10 @@ func CrossValidate(detector string) ([]CrossFile, error) {
 			dm.anchored, dm.lower = urgentAnchored, nil
 		}
 		dm.fire, dm.categories, dm.perCat = trainModels(train, defaultTrain)
-		cf := CrossFile{File: path.Base(names[i])}
+		return &dm
+	}
+	read := func(dm *detectorModel, name string, held []Example) CrossFile {
+		cf := CrossFile{File: name}
 		for _, ex := range held {
 			v := newTextView(ex.Text)
 			found := rules(v)
@@ -80,9 +76,58 @@ func CrossValidate(detector string) ([]CrossFile, error) {
 				cf.FP += b2i(fired)
 			}
 		}
+		return cf
+	}
+	var out []CrossFile
+	for i, held := range files {
+		train := append([]Example(nil), borrowed...)
+		for j, f := range files {
+			if j != i {
+				train = append(train, f...)
+			}
+		}
+		out = append(out, read(model(train), names[i], held))
+	}
+	// The other detector's texts this one must not fire on, each file
+	// left out in turn too: false alarms on ordinary health talk.
+	var mine []Example
+	for _, f := range files {
+		mine = append(mine, f...)
+	}
+	for j, held := range borrowedBy {
+		train := append([]Example(nil), mine...)
+		for k, b := range borrowedBy {
+			if k != j {
+				train = append(train, b...)
+			}
+		}
+		cf := read(model(train), otherNames[j], held)
+		cf.Borrowed = true
 		out = append(out, cf)
 	}
 	return out, nil
+}
+
+// devFiles reads each development file of a detector.
+func devFiles(detector string) ([]string, [][]Example, error) {
+	names, err := fs.Glob(corpusFS, "corpus/dev/"+detector+"*.tsv")
+	if err != nil || len(names) < 2 {
+		return nil, nil, fmt.Errorf("safety: cross-validation needs two %s files or more", detector)
+	}
+	files := make([][]Example, len(names))
+	for i, n := range names {
+		f, err := corpusFS.Open(n)
+		if err != nil {
+			return nil, nil, err
+		}
+		files[i], err = ReadExamples(f)
+		f.Close()
+		if err != nil {
+			return nil, nil, fmt.Errorf("safety: %s: %w", n, err)
+		}
+		names[i] = path.Base(n)
+	}
+	return names, files, nil
 }
 
 func b2i(b bool) int {
@@ -92,27 +137,42 @@ func b2i(b bool) int {
 	return 0
 }
 
-// WriteCross prints a cross-validation: each file, then all of them.
+// WriteCross prints a cross-validation: each file, then all of them;
+// then the other detector's files, read for false alarms.
 func WriteCross(w io.Writer, detector string, files []CrossFile) {
 	fmt.Fprintf(w, "%s, each development file left out of the model's training in turn:\n", detector)
 	fmt.Fprintf(w, "  %-16s %5s %5s   %-15s %-15s\n", "file", "pos", "neg", "rules alone", "rules + model")
-	var all CrossFile
 	line := func(c CrossFile) {
 		fmt.Fprintf(w, "  %-16s %5d %5d   %.3f / %.3f   %.3f / %.3f\n", c.File, c.NPos, c.NNeg,
 			ratio(c.RulesTP, c.NPos), ratio(c.RulesFP, c.NNeg), ratio(c.TP, c.NPos), ratio(c.FP, c.NNeg))
 	}
+	var all, borrowed CrossFile
 	for _, c := range files {
-		line(c)
-		all.NPos += c.NPos
-		all.NNeg += c.NNeg
-		all.RulesTP += c.RulesTP
-		all.RulesFP += c.RulesFP
-		all.TP += c.TP
-		all.FP += c.FP
+		sum := &all
+		if c.Borrowed {
+			sum = &borrowed
+		} else {
+			line(c)
+		}
+		sum.NPos += c.NPos
+		sum.NNeg += c.NNeg
+		sum.RulesTP += c.RulesTP
+		sum.RulesFP += c.RulesFP
+		sum.TP += c.TP
+		sum.FP += c.FP
 	}
 	all.File = "all"
 	line(all)
 	fmt.Fprintln(w, "  (recall / false-positive rate)")
+	if borrowed.NNeg > 0 {
+		fmt.Fprintf(w, "  %s texts that are not %s's business, each file left out in turn:\n", otherDetector(detector), detector)
+		for _, c := range files {
+			if c.Borrowed {
+				fmt.Fprintf(w, "  %-16s %5d   false alarms: rules alone %.3f, rules + model %.3f\n", c.File, c.NNeg, ratio(c.RulesFP, c.NNeg), ratio(c.FP, c.NNeg))
+			}
+		}
+		fmt.Fprintf(w, "  %-16s %5d   false alarms: rules alone %.3f, rules + model %.3f\n", "all", borrowed.NNeg, ratio(borrowed.RulesFP, borrowed.NNeg), ratio(borrowed.FP, borrowed.NNeg))
+	}
 }
 
 func ratio(a, b int) float64 {

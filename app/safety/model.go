@@ -18,8 +18,8 @@ import (
 //
 //   - the rules fire and the model is nearly sure the text is not current
 //     (below veto, and no short stretch of a long post reads at or above
-//     mention): the rules' findings stay but drop to low, with the
-//     context vetoContext;
+//     keep): the rules' findings stay but drop to low, with the context
+//     vetoContext;
 //   - the rules only found a mention they lowered (low): the model raises
 //     the text if it reads it whole at or above low, or one short stretch
 //     of it at or above mention;
@@ -287,6 +287,7 @@ type detectorModel struct {
 	veto       float32 // below: the rules' findings drop to low
 	low        float32 // at or above, raises a text the rules lowered
 	mention    float32 // at or above in a short stretch, the same
+	keep       float32 // a short stretch of a long post at or above: no veto
 	silent     float32 // at or above, raises an anchored text the rules left silent
 	bare       float32 // at or above, raises any text the rules left silent
 	// level of a model finding: high at or above highAt for the
@@ -306,9 +307,9 @@ type detectorModel struct {
 // Thresholds measured on the development corpus, each file left out in
 // turn (kindred safety eval --cross); see README.
 var (
-	crisisThresholds = detectorModel{veto: 0.10, low: 0.70, mention: 0.97, silent: 0.64, bare: 0.94, highAt: 0.95,
+	crisisThresholds = detectorModel{veto: 0.05, low: 0.70, mention: 0.90, keep: 0.70, silent: 0.80, bare: 0.90, highAt: 0.95,
 		high: map[string]bool{"plan_intent_timing": true, "farewell": true, "attempt_in_progress": true}}
-	urgentThresholds = detectorModel{veto: 0.05, low: 0.70, mention: 0.97, silent: 0.64, bare: 0.80, highAt: 0.90,
+	urgentThresholds = detectorModel{veto: 0.02, low: 0.70, mention: 0.97, keep: 0.70, silent: 0.56, bare: 0.98, highAt: 0.90,
 		high: map[string]bool{}}
 )
 
@@ -402,15 +403,17 @@ func (dm *detectorModel) judge(v *view, found []Finding) []Finding {
 		}
 	}
 	w := dm.fire.best(v, readTokens)
+	var stretch modelWindow // the most worrying short stretch of a long post
 	if max >= LevelLow && w.p < dm.low && len(v.toks) > mentionTokens {
 		// What the rules saw may be one sentence of a long post.
-		if s := dm.fire.best(v, mentionTokens); s.p >= dm.mention {
-			w = s
+		stretch = dm.fire.best(v, mentionTokens)
+		if max == LevelLow && stretch.p >= dm.mention {
+			w = stretch
 		}
 	}
 	switch {
 	case max >= LevelMedium:
-		if w.p < dm.veto {
+		if w.p < dm.veto && stretch.p < dm.keep {
 			for i := range found {
 				if found[i].Level >= LevelMedium {
 					found[i].Level, found[i].Context, found[i].Score = LevelLow, vetoContext, w.p
@@ -484,6 +487,41 @@ func trainDetector(detector string, th detectorModel) *detectorModel {
 		dm.lower = nil
 		dm.anchored = urgentAnchored
 	}
-	dm.fire, dm.categories, dm.perCat = trainModels(ex, defaultTrain)
+	dm.fire, dm.categories, dm.perCat = trainModels(append(ex, borrowedNegatives(detector)...), defaultTrain)
 	return &dm
+}
+
+// borrowedNegatives are the other detector's development texts that are
+// plainly not this detector's business, as more examples of what must not
+// fire: ordinary health talk ("chest flutter when lying down") for the
+// crisis model; everyday posts, idioms, grief and mentions for the urgent
+// one. Left out: poisonings and overdoses (one may be taken on purpose)
+// for crisis, every crisis a detector should fire on for urgent (pills
+// taken are an emergency too).
+func borrowedNegatives(detector string) []Example {
+	ex, err := Corpus("dev", otherDetector(detector))
+	if err != nil {
+		panic("safety: " + err.Error())
+	}
+	return borrowedFrom(detector, ex)
+}
+
+func otherDetector(detector string) string {
+	if detector == DetectorUrgent {
+		return DetectorCrisis
+	}
+	return DetectorUrgent
+}
+
+// borrowedFrom keeps the texts of the other detector's examples that may
+// serve as this detector's negatives.
+func borrowedFrom(detector string, ex []Example) []Example {
+	var out []Example
+	for _, e := range ex {
+		if (detector == DetectorUrgent && e.Fire) || (detector == DetectorCrisis && e.Category == "poisoning_overdose") {
+			continue
+		}
+		out = append(out, Example{Text: e.Text, Lang: e.Lang, Category: "borrowed"})
+	}
+	return out
 }

@@ -107,7 +107,7 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 	}
 	log := newLogger(cfg, stderr)
 	// The safety engine trains its models from its embedded corpus (about
-	// half a second): do it while the rest starts, not on a member's post.
+	// under a second): do it while the rest starts, not on a member's post.
 	go safety.Warm()
 	if cfg.MeiliAPIKey == "" {
 		// Run with a key limited to our own indexes, never the master key.

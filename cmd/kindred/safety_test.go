@@ -105,10 +105,14 @@ func TestSafetyEvalCross(t *testing.T) {
 	if !strings.Contains(s, "urgent.tsv") || !strings.Contains(s, "rules + model") {
 		t.Fatalf("output:\n%s", s)
 	}
-	var total string
+	var total, borrowed string
 	for _, l := range strings.Split(s, "\n") {
 		if f := strings.Fields(l); len(f) > 0 && f[0] == "all" {
-			total = l
+			if total == "" {
+				total = l
+			} else {
+				borrowed = l
+			}
 		}
 	}
 	var pos, neg int
@@ -119,6 +123,12 @@ func TestSafetyEvalCross(t *testing.T) {
 	// The model must earn its place on files it never saw.
 	if pos < 1000 || neg < 1000 || mr <= rr || mr < 0.9 {
 		t.Errorf("cross-validation: %q", total)
+	}
+	// The crisis files' texts that are no emergency, read for false alarms.
+	var n int
+	var ruleFA, modelFA float64
+	if _, err := fmt.Sscanf(strings.TrimSpace(borrowed), "all %d false alarms: rules alone %f, rules + model %f", &n, &ruleFA, &modelFA); err != nil || n < 1000 || modelFA > 0.02 {
+		t.Errorf("false alarms on the other detector's texts: %q (%v)", borrowed, err)
 	}
 	if err := run(t.Context(), []string{"safety", "eval", "--cross", "--detector", "personal"}, func(string) string { return "" }, nil, &out, &errb); err == nil {
 		t.Error("cross-validation of personal data (no model) should say it is not offered")
