@@ -7,11 +7,9 @@ import (
 )
 
 // The frozen test split measures the engine on every run against issue
-// 13's targets. Where the engine meets a target the floor is the target;
-// where it does not (urgent false positives: 3 of 40 look-alikes), the
-// floor is the figure reached, so any fall fails the run, and the
-// distance to the target is printed. Never tune rules, model or
-// thresholds against the test texts.
+// 13's targets, which it meets (urgent false positives only just: 2 of 40
+// look-alikes): any fall below them fails the run. Never tune rules,
+// model or thresholds against the test texts.
 type gate struct {
 	detector                string
 	targetRecall, targetFPR float64 // issue 13
@@ -20,7 +18,7 @@ type gate struct {
 
 var gates = []gate{
 	{detector: DetectorCrisis, targetRecall: 0.95, targetFPR: 0.05, floorRecall: 0.95, ceilingFPR: 0.05},
-	{detector: DetectorUrgent, targetRecall: 0.95, targetFPR: 0.05, floorRecall: 0.95, ceilingFPR: 0.08},
+	{detector: DetectorUrgent, targetRecall: 0.95, targetFPR: 0.05, floorRecall: 0.95, ceilingFPR: 0.05},
 	{detector: DetectorPersonal, targetRecall: 0.95, targetFPR: 0.03, floorRecall: 0.95, ceilingFPR: 0.03},
 }
 

@@ -298,7 +298,7 @@ type detectorModel struct {
 	// of this detector (a mention, a means, a symptom), weighed or not.
 	// A text the rules left silent is raised only if so.
 	anchored func(v *view, from, to int) bool
-	// lower names what, in a text the rules left silent, makes the
+	// lower names what, in a text the rules left silent or lowered, makes the
 	// model's reading an everyday one (a break wished for a week, what
 	// keeps the writer going); "" when nothing does.
 	lower func(v *view, w modelWindow) string
@@ -436,7 +436,7 @@ func (dm *detectorModel) judge(v *view, found []Finding) []Finding {
 		level = LevelHigh
 	}
 	f := Finding{Detector: dm.detector, Category: cat, Level: level, Spans: dm.fire.evidence(v, w, 3), Rule: dm.detector + ".model", Score: w.p}
-	if dm.lower != nil && max == LevelNone {
+	if dm.lower != nil {
 		if ctx := dm.lower(v, w); ctx != "" {
 			f.Level, f.Context = LevelLow, ctx
 		}

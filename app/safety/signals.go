@@ -685,7 +685,7 @@ func mergeFinding(list []Finding, f Finding) []Finding {
 			continue
 		}
 		if f.Level > list[i].Level {
-			list[i].Level, list[i].Rule, list[i].Context = f.Level, f.Rule, f.Context
+			list[i].Level, list[i].Rule, list[i].Context, list[i].Score = f.Level, f.Rule, f.Context, f.Score
 		}
 		for _, sp := range f.Spans {
 			if !overlapsAny(list[i].Spans, sp.Start, sp.End) {
