@@ -67,7 +67,7 @@ var crisisSpecs = []ruleSpec{
 		"i have|got a plan", "made my plan", "my plan is", "today|tonight is the day|night", "this is the night|day",
 		"picked|chosen|chose a date", "already decided", "planned it out", "by the end of the week|month", "once ...8 over ...4 i am going",
 		"i have decided", "i would end it", "by new year|christmas|birthday ...3 end it", "made up my mind", "set a date", "going through with it", "i will do|be it|gone", "doing it tonight|today|tomorrow", "tonight i am doing it", "once ...5 i am done too",
-		"doing it when|after|once|tonight", "when the house is empty", "=note|letter ...4 on the table|counter|desk|bed", "know how i will|am going to do it", "when ...4 asleep|leaves|gone ...4 i will|ll|am going",
+		"when the house is empty", "=note|letter ...4 on the table|counter|desk|bed", "know how i will|am going to do it", "when ...4 asleep|leaves|gone ...4 i will|ll|am going",
 	}},
 	{"fr", "plan_intent_timing", LevelHigh, "", []string{
 		"me en vais pour de bon", "choisi le jour", "une fois pour toutes",
@@ -97,6 +97,9 @@ var crisisSpecs = []ruleSpec{
 		"tout donne|range", "trouve ...3 famille|maison ...2 pour mon|ma chat|chien|chatte", "fait|ecrit mon testament ...6 avant|pour", "tout est pret|en_ordre",
 		"n aurai|aurais plus besoin", "dit au revoir a", "mets|mis de cote ...2 mes medicaments|cachets|pilules", "testament est a jour", "lettre est sur la table",
 	}},
+	// "Doing it tonight / when / after" is how people talk about routines
+	// too ("I do it when I put my socks on"): only beside another sign.
+	{"en", "plan_intent_timing", LevelHigh, "weak", []string{"doing it when|after|once|tonight"}},
 	// Farewell (high).
 	{"en", "farewell", LevelHigh, "", []string{
 		"please do not be sad", "sorry i could not stay", "this is the end for me", "not because of him|her|you", "do not come looking for me", "if she|he finds this",

@@ -290,10 +290,8 @@ type detectorModel struct {
 	keep       float32 // a short stretch of a long post at or above: no veto
 	silent     float32 // at or above, raises an anchored text the rules left silent
 	bare       float32 // at or above, raises any text the rules left silent
-	// level of a model finding: high at or above highAt for the
-	// categories in high, medium otherwise.
+	// urgent findings of the model are high at or above highAt.
 	highAt float32
-	high   map[string]bool
 	// anchored: the window holds something the rules recognise as a word
 	// of this detector (a mention, a means, a symptom), weighed or not.
 	// A text the rules left silent is raised only if so.
@@ -307,11 +305,14 @@ type detectorModel struct {
 // Thresholds measured on the development corpus, each file left out in
 // turn (kindred safety eval --cross); see README.
 var (
-	crisisThresholds = detectorModel{veto: 0.05, low: 0.70, mention: 0.90, keep: 0.70, silent: 0.80, bare: 0.90, highAt: 0.95,
-		high: map[string]bool{"plan_intent_timing": true, "farewell": true, "attempt_in_progress": true}}
-	urgentThresholds = detectorModel{veto: 0.02, low: 0.70, mention: 0.97, keep: 0.70, silent: 0.56, bare: 0.98, highAt: 0.90,
-		high: map[string]bool{}}
+	crisisThresholds = detectorModel{veto: 0.10, low: 0.60, mention: 0.90, keep: 0.70, silent: 0.68, bare: 0.90}
+	urgentThresholds = detectorModel{veto: 0.02, low: 0.50, mention: 0.97, keep: 0.70, silent: 0.60, bare: 0.94, highAt: 0.90}
 )
+
+// negatedLow is how sure the model must be to raise what the rules read
+// as negated (cross-validated: 22 crises found for 1 false alarm, against
+// 30 for 11 at the usual threshold).
+const negatedLow = 0.95
 
 // vetoContext explains a rule's finding the model lowered.
 const vetoContext = "the model reads the text as calm"
@@ -397,17 +398,23 @@ func (dm *detectorModel) judge(v *view, found []Finding) []Finding {
 		return found
 	}
 	max := LevelNone
+	low := dm.low
 	for _, f := range found {
 		if f.Level > max {
 			max = f.Level
 		}
+		if f.Level == LevelLow && f.Context == "negated" {
+			// "I'm not suicidal, just worn out": the writer said so; the
+			// model needs to be nearly sure to read it otherwise.
+			low = negatedLow
+		}
 	}
 	w := dm.fire.best(v, readTokens)
 	var stretch modelWindow // the most worrying short stretch of a long post
-	if max >= LevelLow && w.p < dm.low && len(v.toks) > mentionTokens {
+	if max >= LevelLow && w.p < low && len(v.toks) > mentionTokens {
 		// What the rules saw may be one sentence of a long post.
 		stretch = dm.fire.best(v, mentionTokens)
-		if max == LevelLow && stretch.p >= dm.mention {
+		if max == LevelLow && stretch.p >= dm.mention && stretch.p >= low {
 			w = stretch
 		}
 	}
@@ -421,7 +428,7 @@ func (dm *detectorModel) judge(v *view, found []Finding) []Finding {
 			}
 		}
 		return found
-	case max == LevelLow && w.p < dm.low && w.p < dm.mention, max == LevelNone && w.p < dm.silent:
+	case max == LevelLow && w.p < low, max == LevelNone && w.p < dm.silent:
 		return found
 	case max == LevelNone && w.p < dm.bare && dm.anchored != nil && !dm.anchored(v, w.from, w.to):
 		return found
@@ -431,8 +438,12 @@ func (dm *detectorModel) judge(v *view, found []Finding) []Finding {
 		return found
 	}
 	cat := dm.category(v, w)
+	// The model alone says a text is worrying, never that it is
+	// imminent: high (every moderator on duty alerted at once) needs a
+	// rule or a combination of signals, except for urgent symptoms, where
+	// medium and high lead to the same guidance.
 	level := LevelMedium
-	if w.p >= dm.highAt && (len(dm.high) == 0 || dm.high[cat]) {
+	if dm.detector == DetectorUrgent && w.p >= dm.highAt {
 		level = LevelHigh
 	}
 	f := Finding{Detector: dm.detector, Category: cat, Level: level, Spans: dm.fire.evidence(v, w, 3), Rule: dm.detector + ".model", Score: w.p}
@@ -487,7 +498,7 @@ func trainDetector(detector string, th detectorModel) *detectorModel {
 		dm.lower = nil
 		dm.anchored = urgentAnchored
 	}
-	dm.fire, dm.categories, dm.perCat = trainModels(append(ex, borrowedNegatives(detector)...), defaultTrain)
+	dm.fire, dm.categories, dm.perCat = trainModels(append(append(ex, borrowedNegatives(detector)...), everydayTexts()...), defaultTrain)
 	return &dm
 }
 
@@ -504,6 +515,21 @@ func borrowedNegatives(detector string) []Example {
 		panic("safety: " + err.Error())
 	}
 	return borrowedFrom(detector, ex)
+}
+
+// everydayTexts are ordinary forum posts and replies (corpus files
+// everyday*.tsv): neither detector may fire on them. A forum is mostly
+// this, and models that only ever saw look-alikes read a plain "None of
+// them is a verdict on you" as despair.
+func everydayTexts() []Example {
+	ex, err := Corpus("dev", "everyday")
+	if err != nil {
+		return nil // no such files: nothing to add
+	}
+	for i := range ex {
+		ex[i].Fire = false
+	}
+	return ex
 }
 
 func otherDetector(detector string) string {

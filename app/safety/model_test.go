@@ -41,7 +41,7 @@ func TestJudgeCombinesRulesAndModel(t *testing.T) {
 		{"rules fire, model unsure: rules stand", 0.3, true, []Finding{medium}, LevelMedium, "", false},
 		{"rules fire, model sure it is calm: lowered, kept", 0.01, true, []Finding{medium}, LevelLow, vetoContext, false},
 		{"rules lowered a mention, model worried: raised", 0.9, true, []Finding{low}, LevelMedium, "", true},
-		{"rules lowered a mention, model unsure: stays low", 0.6, true, []Finding{low}, LevelLow, "someone else", false},
+		{"rules lowered a mention, model unsure: stays low", 0.5, true, []Finding{low}, LevelLow, "someone else", false},
 		{"rules silent, model worried, anchored: raised", 0.9, true, nil, LevelMedium, "", true},
 		{"rules silent, model worried, nothing to anchor it: silent", 0.85, false, nil, LevelNone, "", false},
 		{"rules silent, model sure, nothing to anchor it: raised", 0.99, false, nil, LevelMedium, "", true},
@@ -102,8 +102,9 @@ func TestModelReadsLongPostsInWindows(t *testing.T) {
 	worry := "Some nights lately I lie awake wishing I could just disappear and never wake up again. "
 	v := newTextView(news + worry + news)
 	w := crisisModel().fire.best(v, mentionTokens)
-	if w.p < 0.5 || w.to-w.from > mentionTokens {
-		t.Fatalf("best window p=%.2f over %d tokens", w.p, w.to-w.from)
+	whole := crisisModel().fire.best(v, len(v.toks))
+	if w.p <= whole.p || w.to-w.from > mentionTokens {
+		t.Fatalf("best window p=%.2f over %d tokens, the whole post %.2f", w.p, w.to-w.from, whole.p)
 	}
 	if got := v.text[v.toks[w.from].start:v.toks[w.to-1].end]; !strings.Contains(got, "disappear") {
 		t.Fatalf("best window misses the worrying sentence: %q", got)
