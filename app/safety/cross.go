@@ -60,16 +60,7 @@ func CrossValidate(detector string) ([]CrossFile, error) {
 			borrowed = append(borrowed, f...)
 		}
 	}
-	model := func(train []Example) *detectorModel {
-		dm := th
-		dm.detector = detector
-		dm.anchored, dm.lower = crisisAnchored, crisisEveryday
-		if detector == DetectorUrgent {
-			dm.anchored, dm.lower = urgentAnchored, nil
-		}
-		dm.fire, dm.categories, dm.perCat = trainModels(train, defaultTrain)
-		return &dm
-	}
+	model := func(train []Example) *detectorModel { return newDetectorModel(detector, th, train) }
 	read := func(dm *detectorModel, name string, held []Example) CrossFile {
 		cf := CrossFile{File: name}
 		for _, ex := range held {

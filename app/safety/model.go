@@ -23,14 +23,19 @@ import (
 //   - the rules only found a mention they lowered (low): the model raises
 //     the text if it reads it whole at or above low, or one short stretch
 //     of it at or above mention;
+//     (what the rules read as negated only at or above negatedLow);
 //   - the rules found nothing: the model raises the text at or above
 //     silent if the stretch it read holds a word the rules know for this
 //     detector (a mention, a means, a symptom: anchored), at or above
-//     bare otherwise. Everyday distress ("so tired of all of it") reads
-//     close to despair in vocabulary; the anchor keeps it quiet.
+//     bare otherwise, and never a text of fewer than minModelWords words.
+//     Everyday distress ("so tired of all of it") reads close to despair
+//     in vocabulary; the anchor keeps it quiet.
 //
 // A finding of the model names the words that weighed most as its spans
-// and the category its per-category models prefer.
+// and the category its per-category models prefer; a crisis finding of
+// the model is medium at most. Besides its own corpus, each model learns
+// from the other detector's texts that are plainly not its business and
+// from ordinary forum writing (everyday*.tsv), as negatives.
 
 // modelBits sizes the hashed feature table of the firing model (2^18
 // weights); categoryBits that of each category's model.
@@ -294,7 +299,6 @@ type detectorModel struct {
 	highAt float32
 	// anchored: the window holds something the rules recognise as a word
 	// of this detector (a mention, a means, a symptom), weighed or not.
-	// A text the rules left silent is raised only if so.
 	anchored func(v *view, from, to int) bool
 	// lower names what, in a text the rules left silent or lowered, makes the
 	// model's reading an everyday one (a break wished for a week, what
@@ -491,14 +495,19 @@ func trainDetector(detector string, th detectorModel) *detectorModel {
 	if err != nil {
 		panic("safety: " + err.Error()) // the corpus is embedded: cannot happen in a built binary
 	}
+	return newDetectorModel(detector, th, append(append(ex, borrowedNegatives(detector)...), everydayTexts()...))
+}
+
+// newDetectorModel trains a detector's models on the examples and sets
+// its thresholds and context checks.
+func newDetectorModel(detector string, th detectorModel, train []Example) *detectorModel {
 	dm := th
 	dm.detector = detector
 	dm.anchored, dm.lower = crisisAnchored, crisisEveryday
 	if detector == DetectorUrgent {
-		dm.lower = nil
-		dm.anchored = urgentAnchored
+		dm.anchored, dm.lower = urgentAnchored, nil
 	}
-	dm.fire, dm.categories, dm.perCat = trainModels(append(append(ex, borrowedNegatives(detector)...), everydayTexts()...), defaultTrain)
+	dm.fire, dm.categories, dm.perCat = trainModels(train, defaultTrain)
 	return &dm
 }
 

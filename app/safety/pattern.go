@@ -141,7 +141,6 @@ type view struct {
 	langs    []string
 	en0, fr0 int
 	sents    [][2]int
-	memo     map[textKey]bool
 	glucose  []int
 	youMemo  map[[3]int]bool
 	uni, bi  []uint32 // the model's features

@@ -633,21 +633,42 @@ func (v *view) inThePast(h hit) bool {
 	return !isNow
 }
 
-// sentenceHas reports whether one of the patterns stands in the sentence
-// (remembered per text: a dense post asks it of one sentence for every
-// hit in it).
+// sentenceHas reports whether one of the patterns stands in the sentence.
 func (v *view) sentenceHas(h hit, ps []pattern) bool {
+	return v.has(ps, h.r.lang, h.sentence[0], h.sentence[1], false)
+}
+
+// textHas reports whether one of the patterns stands anywhere in the
+// text, within a sentence.
+func (v *view) textHas(lang string, ps []pattern) bool {
+	return v.has(ps, lang, 0, len(v.toks), true)
+}
+
+// has reports whether one of the patterns stands in tokens [from, to)
+// (each sentence on its own when bySentence). Remembered per text: a
+// dense post asks the same context list of the same sentence for every
+// hit in it.
+func (v *view) has(ps []pattern, lang string, from, to int, bySentence bool) bool {
 	if len(ps) == 0 {
 		return false
 	}
-	key := spanKey{&ps[0], h.r.lang, h.sentence[0], h.sentence[1]}
+	key := spanKey{&ps[0], lang, from, to, bySentence}
 	if r, ok := v.spanMemo[key]; ok {
 		return r
 	}
 	found := false
-	for _, p := range ps {
-		if _, _, ok := v.find(p, h.r.lang, h.sentence[0], h.sentence[1]); ok {
-			found = true
+	ranges := [][2]int{{from, to}}
+	if bySentence {
+		ranges = v.sentences()
+	}
+	for _, sr := range ranges {
+		for _, p := range ps {
+			if _, _, ok := v.find(p, lang, sr[0], sr[1]); ok {
+				found = true
+				break
+			}
+		}
+		if found {
 			break
 		}
 	}
@@ -659,43 +680,10 @@ func (v *view) sentenceHas(h hit, ps []pattern) bool {
 }
 
 type spanKey struct {
-	p        *pattern
-	lang     string
-	from, to int
-}
-
-// textHas reports whether one of the patterns stands anywhere in the
-// text (remembered per text: context lists are asked about many times).
-func (v *view) textHas(lang string, ps []pattern) bool {
-	if len(ps) == 0 {
-		return false
-	}
-	key := textKey{&ps[0], lang}
-	if r, ok := v.memo[key]; ok {
-		return r
-	}
-	found := false
-	for _, sr := range v.sentences() {
-		for _, p := range ps {
-			if _, _, ok := v.find(p, lang, sr[0], sr[1]); ok {
-				found = true
-				break
-			}
-		}
-		if found {
-			break
-		}
-	}
-	if v.memo == nil {
-		v.memo = map[textKey]bool{}
-	}
-	v.memo[key] = found
-	return found
-}
-
-type textKey struct {
-	p    *pattern
-	lang string
+	p          *pattern
+	lang       string
+	from, to   int
+	bySentence bool
 }
 
 // languages are the rule languages to read a text in: both when it
