@@ -205,17 +205,7 @@ func nextIsWordRune(s string) bool {
 func appendWord(out []token, raw string, start, end, sentence int) []token {
 	// Most words are plain ASCII letters: the short road.
 	if lower, ok := plainLetters(raw); ok {
-		w := unrepeat(lower)
-		if exp, ok := contractions[w]; ok {
-			for _, t := range exp {
-				out = append(out, token{word: t, start: start, end: end, sentence: sentence})
-			}
-			return out
-		}
-		if fixed, ok := misspellings[w]; ok {
-			w = fixed
-		}
-		return append(out, token{word: w, start: start, end: end, sentence: sentence})
+		return appendPlain(out, unrepeat(lower), start, end, sentence)
 	}
 	w := fold(raw)
 	hasLetter, hasDigit := false, false
@@ -285,7 +275,12 @@ func appendWord(out []token, raw string, start, end, sentence int) []token {
 		}
 		w = strings.Map(dropApostrophe, w)
 	}
-	w = unrepeat(w)
+	return appendPlain(out, unrepeat(w), start, end, sentence)
+}
+
+// appendPlain adds a normalised word: its contraction spelled out, or the
+// word with a common misspelling mended.
+func appendPlain(out []token, w string, start, end, sentence int) []token {
 	if exp, ok := contractions[w]; ok {
 		for _, t := range exp {
 			out = append(out, token{word: t, start: start, end: end, sentence: sentence})
