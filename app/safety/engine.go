@@ -104,7 +104,8 @@ func (r Report) Of(detector string) []Finding {
 // Analyze runs the three detectors over text. It is pure and
 // deterministic: no network, no state, the same answer every time.
 func Analyze(text string) Report {
-	v := newTextView(text)
+	v := getView(text)
+	defer putView(v)
 	r := Report{Version: Version, Lang: v.language(), Findings: []Finding{}} // [] in JSON when nothing is found
 	r.Findings = append(r.Findings, crisis(v)...)
 	r.Findings = append(r.Findings, urgent(v)...)
@@ -124,10 +125,13 @@ func Detect(detector, text string) []Finding {
 	switch detector {
 	case DetectorPersonal:
 		return personal(text)
-	case DetectorCrisis:
-		return crisis(newTextView(text))
-	case DetectorUrgent:
-		return urgent(newTextView(text))
+	case DetectorCrisis, DetectorUrgent:
+		v := getView(text)
+		defer putView(v)
+		if detector == DetectorCrisis {
+			return crisis(v)
+		}
+		return urgent(v)
 	}
 	return nil
 }

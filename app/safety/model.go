@@ -82,12 +82,16 @@ func featureBigram(a, b string) uint32 {
 // it and the next stem in the same sentence (marked hasPair; 0: none).
 // Worked out once per text and shared by the detectors.
 func (v *view) modelIDs() (uni, bi []uint32) {
-	if v.uni != nil || len(v.toks) == 0 {
+	if len(v.toks) == 0 {
+		return nil, nil
+	}
+	if v.idsReady {
 		return v.uni, v.bi
 	}
+	v.idsReady = true
 	lang := v.language()
-	v.uni = make([]uint32, len(v.toks))
-	v.bi = make([]uint32, len(v.toks))
+	v.uni = resize(v.uni, len(v.toks))
+	v.bi = resize(v.bi, len(v.toks))
 	prev := ""
 	for i := range v.toks {
 		s := v.modelWord(i, lang)

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/kljensen/snowball/english"
 	"github.com/kljensen/snowball/french"
@@ -123,6 +124,7 @@ func compile(src, lang string) pattern {
 				if !x.exact && !x.prefix {
 					x.stem = st(x.word)
 				}
+				theLexicon.enterAlt(x)
 				e.alts = append(e.alts, x)
 			}
 		}
@@ -132,23 +134,43 @@ func compile(src, lang string) pattern {
 	return p
 }
 
-// view is a text's tokens with their stems, worked out on demand.
+// view is a text's tokens with their stems, worked out on demand. The
+// views of Analyze and Detect come from a pool and keep their buffers
+// between texts (see getView): a field worked out once per text says so
+// with its ready flag, not by being nil.
 type view struct {
 	text string
 	toks []token
 	// Worked out once per text.
-	bySet    [][]hit
-	langs    []string
-	en0, fr0 int
-	sents    [][2]int
-	glucose  []int
-	youMemo  map[[3]int]bool
-	uni, bi  []uint32 // the model's features
-	infos    []*wordInfo
-	spanMemo map[spanKey]bool
-	wordPos  map[string][]int32    // where each word stands
-	stemPos  [2]map[string][]int32 // where each stem stands, per language
-	starts   map[startKey][]int32
+	bySet      [][]hit
+	hitsReady  bool
+	langs      []string
+	langsReady bool
+	en0, fr0   int
+	sents      [][2]int
+	sentsReady bool
+	glucose    []int
+	youMemo    map[[3]int]bool
+	uni, bi    []uint32 // the model's features
+	idsReady   bool
+	known      map[string]*wordInfo // the word cache as published when the text was read
+	spanMemo   map[spanKey]bool
+	starts     map[startKey][]int32
+	// occ lists where each lexicon entry stands (see startsOf); touched
+	// are the entries with a list, occReady says it is built.
+	occ      [][]int32
+	touched  []int32
+	occReady bool
+	// Scratch for one call at a time: matchRules, readSignals, startsOf.
+	done   []int32
+	bits   []uint64
+	hitBuf []hit
+	per    [][]int32
+	arena  []int32
+	// personal's buffers.
+	lower    []byte
+	chunks   []chunk
+	keyState []int8
 }
 
 func newView(toks []token) *view {
@@ -159,6 +181,53 @@ func newTextView(text string) *view {
 	v := newView(tokenize(text))
 	v.text = text
 	return v
+}
+
+var viewPool = sync.Pool{New: func() any { return &view{} }}
+
+// getView is a pooled view of text; give it back with putView once
+// nothing it returned refers to its buffers.
+func getView(text string) *view {
+	v := viewPool.Get().(*view)
+	v.text = text
+	v.toks = tokenizeInto(v.toks[:0], text)
+	return v
+}
+
+// maxPooledTokens: views of longer texts are not kept.
+const maxPooledTokens = 1 << 16
+
+func putView(v *view) {
+	if cap(v.toks) > maxPooledTokens {
+		return
+	}
+	v.text = ""
+	v.hitsReady, v.langsReady, v.sentsReady, v.idsReady = false, false, false, false
+	v.glucose = v.glucose[:0]
+	clear(v.youMemo)
+	clear(v.spanMemo)
+	clear(v.starts)
+	v.arena = v.arena[:0]
+	if v.occReady {
+		for _, x := range v.touched {
+			v.occ[x] = v.occ[x][:0]
+		}
+		v.touched = v.touched[:0]
+		v.occReady = false
+	}
+	v.known = nil
+	viewPool.Put(v)
+}
+
+// resize returns s with length n and every element zero, reusing its
+// storage when it is large enough.
+func resize[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	s = s[:n]
+	clear(s)
+	return s
 }
 
 // stem is token i's stem in lang (its wordInfo's).
@@ -244,35 +313,59 @@ func (v *view) startsOf(p pattern, lang string) ([]int32, bool) {
 			return nil, false
 		}
 	}
-	if v.wordPos == nil {
-		v.wordPos = map[string][]int32{}
-		for i, t := range v.toks {
-			v.wordPos[t.word] = append(v.wordPos[t.word], int32(i))
-		}
-		v.starts = map[startKey][]int32{}
-	}
+	v.buildOcc()
 	l := langIndex(lang)
-	if v.stemPos[l] == nil {
-		v.stemPos[l] = map[string][]int32{}
-		for i := range v.toks {
-			s := v.stem(i, lang)
-			v.stemPos[l][s] = append(v.stemPos[l][s], int32(i))
-		}
-	}
-	var out []int32
+	lx := theLexicon
+	from := len(v.arena)
 	for _, a := range e.alts {
 		if len(a.seq) > 0 {
 			a = a.seq[0]
 		}
-		out = append(out, v.wordPos[a.word]...)
+		if x, ok := lx.words[l][a.word]; ok {
+			v.arena = append(v.arena, v.occ[x]...)
+		}
 		if !a.exact {
-			out = append(out, v.stemPos[l][a.stem]...)
+			if x, ok := lx.stems[l][a.stem]; ok {
+				v.arena = append(v.arena, v.occ[x]...)
+			}
 		}
 	}
+	out := v.arena[from:]
 	slices.Sort(out)
 	out = slices.Compact(out)
+	v.arena = v.arena[:from+len(out)]
+	out = out[:len(out):len(out)]
+	if v.starts == nil {
+		v.starts = map[startKey][]int32{}
+	}
 	v.starts[key] = out
 	return out, true
+}
+
+// buildOcc lists, for every lexicon entry, the tokens where it stands
+// (its word or its stem, in either language).
+func (v *view) buildOcc() {
+	if v.occReady {
+		return
+	}
+	v.occReady = true
+	if n := theLexicon.n; len(v.occ) < n {
+		v.occ = append(v.occ, make([][]int32, n-len(v.occ))...)
+	}
+	for i := range v.toks {
+		wi := v.info(i)
+		for l := range 2 {
+			for _, x := range [2]int32{wi.lexWord[l], wi.lexStem[l]} {
+				if x < 0 {
+					continue
+				}
+				if len(v.occ[x]) == 0 {
+					v.touched = append(v.touched, x)
+				}
+				v.occ[x] = append(v.occ[x], int32(i))
+			}
+		}
+	}
 }
 
 type startKey struct {

@@ -6,10 +6,12 @@
 package safety
 
 import (
+	"bytes"
 	"regexp"
 	"sort"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 var personalLabels = map[string]string{
@@ -84,69 +86,90 @@ var shortPhoneRe = regexp.MustCompile(`(?i)\b(?:call|text|ring|phone|cell|mobile
 // are not personal data.
 func PersonalData(text string) []Finding { return personal(text) }
 
-func personal(text string) []Finding { return newTextView(text).personal() }
+func personal(text string) []Finding {
+	v := getView(text)
+	defer putView(v)
+	return v.personal()
+}
+
+// personalKeys numbers the keywords of the rules (personalRule.keys). The
+// ones made of letters and digits stand at the start of a word and are
+// looked up among the text's words (wordInfo.personalKeys); the others
+// ("@", " at ", "d.o.b") in its lower-cased text.
+// personalKeyIDs[rule] are the numbers of personalRules[rule]'s keys.
+var personalKeys, personalKeyIDs = func() ([]string, [][]int) {
+	var keys []string
+	ids := make([][]int, len(personalRules))
+	index := map[string]int{}
+	for i, r := range personalRules {
+		for _, k := range r.keys {
+			x, ok := index[k]
+			if !ok {
+				x = len(keys)
+				index[k] = x
+				keys = append(keys, k)
+			}
+			ids[i] = append(ids[i], x)
+		}
+	}
+	if len(keys) > 255 {
+		panic("safety: too many personal-data keywords")
+	}
+	return keys, ids
+}()
 
 // personal reads the personal data of the view's text.
 func (v *view) personal() []Finding {
 	text := v.text
-	found := map[string][]Span{}
-	taken := []Span{} // digits already explained (a SIN is not also a phone)
+	var found map[string][]Span
+	var taken []Span // digits already explained (a SIN is not also a phone)
 	// Regular expressions over a long post are slow: each runs only on
 	// the sentences that could hold what it looks for (digits, "@", its
 	// keywords).
-	type chunk struct {
-		start    int
-		text     string
-		lower    string
-		hasDigit bool
-	}
-	var chunks []chunk
-	for _, c := range splitChunks(text) {
-		t := text[c[0]:c[1]]
-		chunks = append(chunks, chunk{c[0], t, strings.ToLower(t), strings.ContainsAny(t, "0123456789")})
-	}
+	v.lower = lowerInto(v.lower[:0], text)
+	lower := v.lower
+	v.chunks = splitChunksInto(v.chunks[:0], text)
 	add := func(category string, start, end int) {
+		if found == nil {
+			found = map[string][]Span{}
+		}
 		found[category] = append(found[category], Span{start, end})
 		taken = append(taken, Span{start, end})
 	}
-	lowerAll := strings.ToLower(text)
-	present := map[string]bool{} // keyword → in the text (each looked for once)
-	var words []string           // the text's words, sorted, for keywords that are words
-	anyKey := func(keys []string) bool {
-		for _, k := range keys {
-			in, ok := present[k]
-			if !ok {
-				if alnum(k) {
-					// A word's start: look it up among the words instead
-					// of scanning the whole text.
-					if words == nil {
-						words = v.sortedWords()
-					}
-					i := sort.SearchStrings(words, k)
-					in = i < len(words) && strings.HasPrefix(words[i], k)
-				} else {
-					in = strings.Contains(lowerAll, k)
+	// state[key]: 0 not looked for yet, 1 in the text, 2 not.
+	state := resize(v.keyState, len(personalKeys))
+	v.keyState = state
+	for i := range v.toks {
+		for _, x := range v.info(i).personalKeys {
+			state[x] = 1
+		}
+	}
+	anyKey := func(ids []int) bool {
+		for _, x := range ids {
+			if state[x] == 0 {
+				state[x] = 2
+				if k := personalKeys[x]; !alnum(k) && bytes.Contains(lower, []byte(k)) {
+					state[x] = 1
 				}
-				present[k] = in
 			}
-			if in {
+			if state[x] == 1 {
 				return true
 			}
 		}
 		return false
 	}
-	for _, r := range personalRules {
-		if len(r.keys) > 0 && !anyKey(r.keys) {
+	for ri, r := range personalRules {
+		if len(r.keys) > 0 && !anyKey(personalKeyIDs[ri]) {
 			continue // none of its keywords anywhere
 		}
-		for _, c := range chunks {
+		for _, c := range v.chunks {
 			if !c.hasDigit && r.category != "email" && r.category != "social_handle" {
 				continue // every other kind holds digits
 			}
-			if len(r.keys) > 0 && !containsAny(c.lower, r.keys) {
+			if len(r.keys) > 0 && !containsAny(lower[c.start:c.end], r.keys) {
 				continue
 			}
-			for _, loc := range r.re.FindAllStringIndex(c.text, -1) {
+			for _, loc := range r.re.FindAllStringIndex(text[c.start:c.end], -1) {
 				a, b := c.start+loc[0], c.start+loc[1]
 				if r.valid != nil && !r.valid(text[a:b]) {
 					continue
@@ -158,19 +181,25 @@ func (v *view) personal() []Finding {
 			}
 		}
 	}
-	for _, c := range chunks {
+	for _, c := range v.chunks {
 		if !c.hasDigit {
 			continue
 		}
-		for _, loc := range phoneRe.FindAllStringIndex(c.text, -1) {
+		for _, loc := range phoneRe.FindAllStringIndex(text[c.start:c.end], -1) {
 			a, b := c.start+loc[0], c.start+loc[1]
 			if looksLikePhone(text[a:b]) && !overlapsAny(taken, a, b) && !registryRe.MatchString(text[max(0, a-25):a]) {
+				if found == nil {
+					found = map[string][]Span{}
+				}
 				found["phone"] = append(found["phone"], Span{a, b})
 			}
 		}
-		for _, loc := range shortPhoneRe.FindAllStringIndex(c.text, -1) {
+		for _, loc := range shortPhoneRe.FindAllStringIndex(text[c.start:c.end], -1) {
 			a, b := c.start+loc[0], c.start+loc[1]
 			if !overlapsAny(taken, a, b) {
+				if found == nil {
+					found = map[string][]Span{}
+				}
 				found["phone"] = append(found["phone"], Span{a, b})
 			}
 		}
@@ -178,28 +207,60 @@ func (v *view) personal() []Finding {
 	return collect(found)
 }
 
-// splitChunks cuts text at sentence ends followed by a space and at line
-// breaks; a date or a number with dots stays whole.
-func splitChunks(text string) [][2]int {
-	var out [][2]int
-	start := 0
+// chunk is a piece of a text that personal-data rules read on its own.
+type chunk struct {
+	start, end int
+	hasDigit   bool
+}
+
+// splitChunksInto cuts text at sentence ends followed by a space and at
+// line breaks (a date or a number with dots stays whole), appending the
+// pieces to out.
+func splitChunksInto(out []chunk, text string) []chunk {
+	start, digit := 0, false
 	for i := 0; i < len(text); i++ {
 		c := text[i]
+		digit = digit || ('0' <= c && c <= '9')
 		end := c == '\n' || ((c == '.' || c == '!' || c == '?') && i+1 < len(text) && (text[i+1] == ' ' || text[i+1] == '\n'))
 		if end && i+1-start > 0 {
-			out = append(out, [2]int{start, i + 1})
-			start = i + 1
+			out = append(out, chunk{start, i + 1, digit})
+			start, digit = i+1, false
 		}
 	}
 	if start < len(text) {
-		out = append(out, [2]int{start, len(text)})
+		out = append(out, chunk{start, len(text), digit})
 	}
 	return out
 }
 
-func containsAny(s string, keys []string) bool {
+// lowerInto lower-cases text into buf, rune by rune; a rune whose lower
+// case is written with another number of bytes stays as it is, so every
+// offset in buf is the same as in text.
+func lowerInto(buf []byte, text string) []byte {
+	for i := 0; i < len(text); {
+		c := text[i]
+		if c < utf8.RuneSelf {
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			buf = append(buf, c)
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(text[i:])
+		if l := unicode.ToLower(r); r != utf8.RuneError && utf8.RuneLen(l) == n {
+			buf = utf8.AppendRune(buf, l)
+		} else {
+			buf = append(buf, text[i:i+n]...)
+		}
+		i += n
+	}
+	return buf
+}
+
+func containsAny(s []byte, keys []string) bool {
 	for _, k := range keys {
-		if strings.Contains(s, k) {
+		if bytes.Contains(s, []byte(k)) {
 			return true
 		}
 	}
@@ -301,20 +362,4 @@ func alnum(k string) bool {
 		}
 	}
 	return k != ""
-}
-
-// sortedWords lists the text's distinct words in order.
-func (v *view) sortedWords() []string {
-	// A long post repeats its words: gather the distinct ones first (the
-	// map grows with them, not with the text), then sort those.
-	seen := map[string]bool{}
-	var out []string
-	for _, t := range v.toks {
-		if !seen[t.word] {
-			seen[t.word] = true
-			out = append(out, t.word)
-		}
-	}
-	sort.Strings(out)
-	return out
 }

@@ -3,6 +3,7 @@ package safety
 import (
 	"sort"
 	"strings"
+	"sync/atomic"
 )
 
 // rule is one phrase a detector looks for.
@@ -53,8 +54,14 @@ var allRules = func() *ruleSet {
 
 // hitsOf is what one table found in the text, read once per text.
 func (v *view) hitsOf(set uint8) []hit {
-	if v.bySet == nil {
-		v.bySet = make([][]hit, setCount)
+	if !v.hitsReady {
+		v.hitsReady = true
+		if len(v.bySet) != int(setCount) {
+			v.bySet = make([][]hit, setCount)
+		}
+		for i := range v.bySet {
+			v.bySet[i] = v.bySet[i][:0]
+		}
 		for _, h := range matchRules(v, allRules) {
 			v.bySet[h.r.set] = append(v.bySet[h.r.set], h)
 		}
@@ -237,25 +244,52 @@ func newRuleSet(rules []rule) *ruleSet {
 	return rs
 }
 
-// The lexicon numbers every word and stem the rules need, so that a
-// sentence can say in a bitset which of them it holds, and a rule that
-// needs a word the sentence lacks is never tried.
+// The lexicon numbers every word and stem the patterns name, per
+// language (compile enters them), so that a sentence can say in a bitset
+// which of them it holds, a rule that needs a word the sentence lacks is
+// never tried, and a pattern's first words are looked up where they stand
+// (view.startsOf).
 type lexicon struct {
 	words [2]map[string]int32 // exact words, per language
 	stems [2]map[string]int32
 	n     int
+	// frozen: a word's entries have been read (wordInfo); no entry may be
+	// added after that, or the words read before would lack it.
+	frozen atomic.Bool
+}
+
+var theLexicon = &lexicon{words: [2]map[string]int32{{}, {}}, stems: [2]map[string]int32{{}, {}}}
+
+// enter numbers k in m (once).
+func (lx *lexicon) enter(m map[string]int32, k string) int32 {
+	if x, ok := m[k]; ok {
+		return x
+	}
+	if lx.frozen.Load() {
+		panic("safety: a pattern was compiled after texts were read: " + k)
+	}
+	m[k] = int32(lx.n)
+	lx.n++
+	return m[k]
+}
+
+// enterAlt enters an alternative's word and stem in both languages: a
+// French text may be read with an English pattern's words and the other
+// way round.
+func (lx *lexicon) enterAlt(a alt) {
+	if a.prefix || len(a.seq) > 0 {
+		return
+	}
+	for l := range 2 {
+		lx.enter(lx.words[l], a.word)
+		if !a.exact {
+			lx.enter(lx.stems[l], a.stem)
+		}
+	}
 }
 
 func (rs *ruleSet) buildLexicon() {
-	lx := &lexicon{words: [2]map[string]int32{{}, {}}, stems: [2]map[string]int32{{}, {}}}
-	id := func(m map[string]int32, k string) int32 {
-		if x, ok := m[k]; ok {
-			return x
-		}
-		m[k] = int32(lx.n)
-		lx.n++
-		return m[k]
-	}
+	lx := theLexicon
 	rs.req = make([][][]int32, len(rs.rules))
 	for ri, r := range rs.rules {
 		l := langIndex(r.lang)
@@ -273,9 +307,9 @@ func (rs *ruleSet) buildLexicon() {
 				case a.prefix:
 					continue elems // cannot tell from the lexicon: no requirement
 				case a.exact || len(a.word) <= 2:
-					ids = append(ids, id(lx.words[l], a.word))
+					ids = append(ids, lx.enter(lx.words[l], a.word))
 				default:
-					ids = append(ids, id(lx.stems[l], a.stem))
+					ids = append(ids, lx.enter(lx.stems[l], a.stem))
 				}
 			}
 			rs.req[ri] = append(rs.req[ri], ids)
@@ -324,7 +358,6 @@ func possible(req [][]int32, bits []uint64) bool {
 // it cannot tell) sentence by sentence; one hit per rule and sentence, at
 // its earliest start.
 func matchRules(v *view, rs *ruleSet) []hit {
-	var out []hit
 	langs := v.languages()
 	use := func(lang string) bool {
 		for _, l := range langs {
@@ -335,8 +368,11 @@ func matchRules(v *view, rs *ruleSet) []hit {
 		return false
 	}
 	// done[rule] is the sentence (plus one) where the rule already hit.
-	done := make([]int32, len(rs.rules))
-	bits := make([]uint64, rs.lex.n/64+1)
+	v.done = resize(v.done, len(rs.rules))
+	v.bits = resize(v.bits, rs.lex.n/64+1)
+	done, bits := v.done, v.bits
+	out := v.hitBuf[:0]
+	defer func() { v.hitBuf = out[:0] }()
 	for si, sr := range v.sentences() {
 		v.present(rs.lex, langs, sr[0], sr[1], bits)
 		try := func(ri, at int) {
@@ -357,17 +393,11 @@ func matchRules(v *view, rs *ruleSet) []hit {
 			wi := v.info(i)
 			for _, lang := range langs {
 				l := langIndex(lang)
-				for _, ri := range wi.byWord[l] {
-					try(ri, i)
-				}
-				for _, ri := range wi.byStem[l] {
+				for _, ri := range wi.at[l] {
 					try(ri, i)
 				}
 				if i > sr[0] {
-					for _, ri := range wi.byWord1[l] {
-						try(ri, i-1)
-					}
-					for _, ri := range wi.byStem1[l] {
+					for _, ri := range wi.before[l] {
 						try(ri, i-1)
 					}
 				}
@@ -689,9 +719,10 @@ type spanKey struct {
 // languages are the rule languages to read a text in: both when it
 // cannot tell.
 func (v *view) languages() []string {
-	if v.langs == nil {
+	if !v.langsReady {
+		v.langsReady = true
 		en, fr := languageScores(v.toks)
-		v.langs = make([]string, 0, 2)
+		v.langs = v.langs[:0]
 		if !(en == 0 && fr > 0) && !(fr > 2*en+1) {
 			v.langs = append(v.langs, "en")
 		}
@@ -715,8 +746,9 @@ func (v *view) language() string {
 // sentences are the token ranges of the text's sentences (worked out
 // once).
 func (v *view) sentences() [][2]int {
-	if v.sents == nil {
-		v.sents = sentences(v.toks)
+	if !v.sentsReady {
+		v.sentsReady = true
+		v.sents = sentencesInto(v.sents[:0], v.toks)
 	}
 	return v.sents
 }

@@ -540,7 +540,15 @@ func (v *view) readSignals(sys *signalSystem) []Finding {
 		return nil
 	}
 	sents := v.sentences()
-	per := make([][]int32, len(sents)*sys.n) // sentence*n + class → hits
+	// per[sentence*n + class] lists the hits (a buffer of the view, kept
+	// between calls with each list emptied).
+	if want := len(sents) * sys.n; len(v.per) < want {
+		v.per = append(v.per, make([][]int32, want-len(v.per))...)
+	}
+	per := v.per[:len(sents)*sys.n]
+	for i := range per {
+		per[i] = per[i][:0]
+	}
 	for i, h := range hits {
 		c, ok := sys.index[h.r.category]
 		if !ok || (sys.keep != nil && !sys.keep(v, c, h)) {

@@ -15,7 +15,8 @@ type token struct {
 	word       string // lower case, accents removed, leetspeak and repeated letters undone
 	start, end int    // in the original text
 	sentence   int
-	num        bool // digits only
+	num        bool      // digits only
+	wi         *wordInfo // what the rules know of the word (nil: not looked up yet)
 }
 
 // Span is where a finding stands in the original text (byte offsets,
@@ -147,8 +148,14 @@ func sentenceEnd(r rune) bool {
 
 // tokenize splits text into normalised tokens with their spans and
 // sentences.
-func tokenize(text string) []token {
-	out := make([]token, 0, len(text)/5+4)
+func tokenize(text string) []token { return tokenizeInto(nil, text) }
+
+// tokenizeInto is tokenize appending to out (a buffer to reuse).
+func tokenizeInto(out []token, text string) []token {
+	if want := len(text)/4 + 4; cap(out) < want {
+		out = make([]token, 0, want)
+	}
+	known := plainWords.snapshot()
 	sentence := 0
 	i := 0
 	for i < len(text) {
@@ -177,7 +184,11 @@ func tokenize(text string) []token {
 				i += size
 				continue
 			}
-			out = appendWord(out, text[start:j], start, j, sentence)
+			if w := text[start:j]; len(w) <= maxPlainWord && asciiLetters(w) {
+				out = appendPlainWord(out, known, w, start, j, sentence)
+			} else {
+				out = appendWord(out, w, start, j, sentence)
+			}
 			i = j
 			continue
 		}
@@ -199,6 +210,42 @@ func nextIsLetter(s string) bool {
 func nextIsWordRune(s string) bool {
 	r, _ := utf8.DecodeRuneInString(s)
 	return isWordRune(r) || isLeet(r)
+}
+
+// maxPlainWord: longer words are not kept in the plain-word cache.
+const maxPlainWord = 32
+
+// appendPlainWord adds the tokens of a word of ASCII letters, looked up
+// (lower-cased) in the plain-word cache: one lookup gives the tokens and
+// their wordInfos.
+func appendPlainWord(out []token, known map[string]*plainWord, raw string, start, end, sentence int) []token {
+	var buf [maxPlainWord]byte
+	lower := buf[:len(raw)]
+	for i := 0; i < len(raw); i++ {
+		c := raw[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		lower[i] = c
+	}
+	pw, ok := known[string(lower)]
+	if !ok {
+		pw = plainWords.slow(string(lower), func() *plainWord { return newPlainWord(string(lower)) })
+	}
+	for k, w := range pw.words {
+		out = append(out, token{word: w, start: start, end: end, sentence: sentence, wi: pw.infos[k]})
+	}
+	return out
+}
+
+// asciiLetters: s is only ASCII letters.
+func asciiLetters(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i] | 0x20; c < 'a' || c > 'z' {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // appendWord normalises one written word into one or more tokens.
@@ -327,9 +374,8 @@ var misspellings = map[string]string{
 	"suicidaire": "suicidaire", "sucidaire": "suicidaire", "suicidair": "suicidaire",
 }
 
-// sentences groups token indexes by sentence.
-func sentences(toks []token) [][2]int {
-	var out [][2]int
+// sentencesInto groups token indexes by sentence, appended to out.
+func sentencesInto(out [][2]int, toks []token) [][2]int {
 	for i := 0; i < len(toks); {
 		j := i
 		for j < len(toks) && toks[j].sentence == toks[i].sentence {

@@ -243,8 +243,8 @@ var peopleFR = words("fr", "=je", "=me", "=moi", "=mon", "=ma", "=mes", "=il", "
 // a reading: the others are not searched.
 func (v *view) glucoseAt(si int) int {
 	sents := v.sentences()
-	if v.glucose == nil {
-		v.glucose = make([]int, len(sents))
+	if len(v.glucose) != len(sents) {
+		v.glucose = resize(v.glucose, len(sents))
 		for i := range v.glucose {
 			v.glucose[i] = -2 // not worked out yet
 		}

@@ -453,7 +453,7 @@ var feverRule = &rule{id: "usignal.fever.value", lang: "en", category: "fever"}
 // next to a word of temperature, or written with a degree sign.
 func feverValues(v *view) []hit {
 	var out []hit
-	for si, sr := range sentences(v.toks) {
+	for si, sr := range v.sentences() {
 		for i := sr[0]; i < sr[1]; i++ {
 			t := v.toks[i]
 			word := t.word

@@ -1,6 +1,11 @@
 package safety
 
-import "sync"
+import (
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+)
 
 // wordInfo is what the rule tables know of one written word, per
 // language: its stem, the rules it can start (as a word, as a stem, and as
@@ -8,71 +13,152 @@ import "sync"
 // lexicon entries. Worked out once per distinct word and kept across
 // texts, so reading a token costs one lookup instead of one per table.
 type wordInfo struct {
-	stem             [2]string
-	byWord, byStem   [2][]int
-	byWord1, byStem1 [2][]int
+	stem [2]string
+	// at: the rules that may start at this word (as a word or a stem);
+	// before: the rules that start with a common word and have this one
+	// second, so they are tried one word earlier. Each rule once.
+	at, before       [2][]int
 	lexWord, lexStem [2]int32 // -1: not in the lexicon
+	// personalKeys are the personal-data keywords the word starts with
+	// (numbers in personalKeys).
+	personalKeys []uint8
 }
 
-type wordInfoCache struct {
-	mu sync.RWMutex
-	m  map[string]*wordInfo
+// wordCache keeps what was worked out for every word read so far (up to
+// maxWordInfos words). Readers look words up in a published map that is
+// never written again, without a lock; new words go to a small map behind
+// the lock, which is published with the others once it has grown.
+type wordCache[T any] struct {
+	read  atomic.Pointer[map[string]T]
+	mu    sync.Mutex
+	dirty map[string]T
 }
 
-// maxWordInfos bounds the cache; words past it are worked out each time.
+// maxWordInfos bounds each cache; words past it are worked out each time.
 const maxWordInfos = 200000
 
-var wordInfos = &wordInfoCache{m: map[string]*wordInfo{}}
+func newWordCache[T any]() *wordCache[T] {
+	c := &wordCache[T]{dirty: map[string]T{}}
+	c.read.Store(&map[string]T{})
+	return c
+}
 
-// info is token i's wordInfo (remembered per text).
-func (v *view) info(i int) *wordInfo {
-	if v.infos == nil {
-		v.infos = make([]*wordInfo, len(v.toks))
+var (
+	wordInfos  = newWordCache[*wordInfo]()
+	plainWords = newWordCache[*plainWord]()
+)
+
+// snapshot is the published map (a text loads it once).
+func (c *wordCache[T]) snapshot() map[string]T { return *c.read.Load() }
+
+// slow looks key up among the new words, adding what work makes of it
+// when it is not there. key is often a piece of a text: it is copied, so
+// the cache does not keep whole texts alive.
+func (c *wordCache[T]) slow(key string, work func() T) T {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	read := c.snapshot()
+	if x, ok := read[key]; ok {
+		return x
 	}
-	if wi := v.infos[i]; wi != nil {
+	if x, ok := c.dirty[key]; ok {
+		return x
+	}
+	x := work()
+	if len(read)+len(c.dirty) >= maxWordInfos {
+		return x
+	}
+	c.dirty[strings.Clone(key)] = x
+	// Publish once the new words are a fair share of the old: each word
+	// is copied a few times at most over the cache's life.
+	if len(c.dirty) >= len(read)/4+64 {
+		next := make(map[string]T, len(read)+len(c.dirty))
+		for k, v := range read {
+			next[k] = v
+		}
+		for k, v := range c.dirty {
+			next[k] = v
+		}
+		c.read.Store(&next)
+		c.dirty = map[string]T{}
+	}
+	return x
+}
+
+// wordInfoOf is the wordInfo of a normalised word.
+func wordInfoOf(known map[string]*wordInfo, word string, num bool) *wordInfo {
+	key := word
+	if num {
+		key = "\x00" + word // a number is never stemmed
+	}
+	if wi, ok := known[key]; ok {
 		return wi
 	}
-	t := v.toks[i]
-	key := t.word
-	if t.num {
-		key = "\x00" + t.word // a number is never stemmed
-	}
-	c := wordInfos
-	c.mu.RLock()
-	wi, ok := c.m[key]
-	c.mu.RUnlock()
-	if !ok {
-		wi = newWordInfo(t.word, t.num)
-		c.mu.Lock()
-		if len(c.m) < maxWordInfos {
-			c.m[key] = wi
+	return wordInfos.slow(key, func() *wordInfo { return newWordInfo(strings.Clone(word), num) })
+}
+
+// info is token i's wordInfo (looked up once per token).
+func (v *view) info(i int) *wordInfo {
+	t := &v.toks[i]
+	if t.wi == nil {
+		if v.known == nil {
+			v.known = wordInfos.snapshot()
 		}
-		c.mu.Unlock()
+		t.wi = wordInfoOf(v.known, t.word, t.num)
 	}
-	v.infos[i] = wi
-	return wi
+	return t.wi
 }
 
 func newWordInfo(w string, num bool) *wordInfo {
 	wi := &wordInfo{}
 	rs := allRules
+	lx := theLexicon
+	lx.frozen.Store(true)
 	for l, lang := range [2]string{"en", "fr"} {
 		st := w
 		if !num && len(w) > 2 {
 			st = stemmerFor(lang)(w)
 		}
 		wi.stem[l] = st
-		wi.byWord[l] = rs.byWord[l][w]
-		wi.byStem[l] = rs.byStem[l][st]
-		wi.byWord1[l] = rs.byWord1[l][w]
-		wi.byStem1[l] = rs.byStem1[l][st]
+		wi.at[l] = union(rs.byWord[l][w], rs.byStem[l][st])
+		wi.before[l] = union(rs.byWord1[l][w], rs.byStem1[l][st])
 		wi.lexWord[l], wi.lexStem[l] = -1, -1
-		if x, ok := rs.lex.words[l][w]; ok {
+		if x, ok := lx.words[l][w]; ok {
 			wi.lexWord[l] = x
 		}
-		if x, ok := rs.lex.stems[l][st]; ok {
+		if x, ok := lx.stems[l][st]; ok {
 			wi.lexStem[l] = x
 		}
 	}
+	for x, k := range personalKeys {
+		if alnum(k) && strings.HasPrefix(w, k) {
+			wi.personalKeys = append(wi.personalKeys, uint8(x))
+		}
+	}
 	return wi
+}
+
+// union lists the rules of a and b, each once, in order.
+func union(a, b []int) []int {
+	out := slices.Concat(a, b)
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// plainWord is what a plain written word (ASCII letters, lower case)
+// becomes: its tokens' words, a contraction spelled out or a misspelling
+// mended, each with its wordInfo.
+type plainWord struct {
+	words []string
+	infos []*wordInfo
+}
+
+func newPlainWord(lower string) *plainWord {
+	pw := &plainWord{}
+	for _, t := range appendPlain(nil, unrepeat(lower), 0, 0, 0) {
+		w := strings.Clone(t.word)
+		pw.words = append(pw.words, w)
+		pw.infos = append(pw.infos, wordInfoOf(wordInfos.snapshot(), w, false))
+	}
+	return pw
 }
