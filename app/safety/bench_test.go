@@ -43,6 +43,47 @@ func BenchmarkAnalyzeCorpusPosts(b *testing.B) {
 	benchLatency(b, posts)
 }
 
+// BenchmarkAnalyzeLongPosts runs the detectors over 10,000-character
+// posts as members write them: ordinary posts of the development corpus
+// (everyday*.tsv) with, in each, one crisis, one urgent and one
+// personal-data text that should fire, at different places.
+func BenchmarkAnalyzeLongPosts(b *testing.B) {
+	everyday, err := Corpus("dev", "everyday")
+	if err != nil {
+		b.Fatal(err)
+	}
+	var firing [3][]string
+	for k, d := range []string{DetectorCrisis, DetectorUrgent, DetectorPersonal} {
+		ex, err := Corpus("dev", d)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, e := range ex {
+			if e.Fire {
+				firing[k] = append(firing[k], e.Text)
+			}
+		}
+	}
+	var posts []string
+	var post strings.Builder
+	next := 0
+	for i := 0; len(posts) < 50; i++ {
+		post.WriteString(everyday[i%len(everyday)].Text)
+		post.WriteString("\n\n")
+		if post.Len() > 2500*(1+i%3) && post.Len() < 7000 && i%4 == 0 {
+			post.WriteString(firing[next%3][(i*7)%len(firing[next%3])])
+			post.WriteString("\n\n")
+			next++
+		}
+		if post.Len() >= 9500 {
+			text := post.String()
+			posts = append(posts, text[:min(len(text), 10000)])
+			post.Reset()
+		}
+	}
+	benchLatency(b, posts)
+}
+
 func benchLatency(b *testing.B, texts []string) {
 	Warm()
 	n := 0

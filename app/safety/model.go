@@ -92,25 +92,17 @@ func (v *view) modelIDs() (uni, bi []uint32) {
 	lang := v.language()
 	v.uni = resize(v.uni, len(v.toks))
 	v.bi = resize(v.bi, len(v.toks))
-	prev := ""
+	l := langIndex(lang)
 	for i := range v.toks {
-		s := v.modelWord(i, lang)
-		v.uni[i] = featureUnigram(s)
+		wi := v.info(i)
+		v.uni[i] = wi.uni[l]
 		if i > 0 && v.toks[i-1].sentence == v.toks[i].sentence {
-			v.bi[i-1] = featureBigram(prev, s)
+			// featureBigram(previous word, this word), from the
+			// previous word's head.
+			v.bi[i-1] = hashAdd(v.toks[i-1].wi.biHead[l], wi.model[l])&featureMask | hasPair
 		}
-		prev = s
 	}
 	return v.uni, v.bi
-}
-
-// modelWord is what the model reads of a token: numbers become one word
-// (their value is the rules' business), other words their stem.
-func (v *view) modelWord(i int, lang string) string {
-	if v.toks[i].num {
-		return "#"
-	}
-	return v.stem(i, lang)
 }
 
 // windowFeatures lists the distinct features of tokens [from, to), each

@@ -143,3 +143,37 @@ func TestModelEverydayDistress(t *testing.T) {
 		}
 	}
 }
+
+// The features a text's words give the model are worked out once per
+// word (wordInfo) and joined per text; they must be the features their
+// definition names: the stem (or "#" for a number) and the pair of
+// neighbouring stems in one sentence.
+func TestModelFeaturesMatchTheirDefinition(t *testing.T) {
+	for _, text := range []string{
+		"I can't do this anymore. Took 40 of my pills at 3am, sorry everyone",
+		"Mon taux était à 1,9 ce matin et je tremble encore. J'ai appelé le 811.",
+	} {
+		v := getView(text)
+		uni, bi := v.modelIDs()
+		l := langIndex(v.language())
+		word := func(i int) string {
+			if v.toks[i].num {
+				return "#"
+			}
+			return v.info(i).stem[l]
+		}
+		for i := range v.toks {
+			if uni[i] != featureUnigram(word(i)) {
+				t.Errorf("%q: token %d (%q): unigram feature differs from its definition", text, i, v.toks[i].word)
+			}
+			want := uint32(0)
+			if i+1 < len(v.toks) && v.toks[i+1].sentence == v.toks[i].sentence {
+				want = featureBigram(word(i), word(i+1))
+			}
+			if bi[i] != want {
+				t.Errorf("%q: tokens %d-%d: bigram feature differs from its definition", text, i, i+1)
+			}
+		}
+		putView(v)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/kljensen/snowball/english"
 	"github.com/kljensen/snowball/french"
@@ -33,6 +34,7 @@ type elem struct {
 	// Elements with many alternatives look single words up in maps
 	// instead of comparing them one by one.
 	set *elemSet
+	id  int32 // for a pattern's first element: its number (see startsOf)
 }
 
 type elemSet struct {
@@ -129,6 +131,9 @@ func compile(src, lang string) pattern {
 			}
 		}
 		e.indexAlts()
+		if len(p.elems) == 0 {
+			e.id = elemCount.Add(1) - 1
+		}
 		p.elems = append(p.elems, e)
 	}
 	return p
@@ -155,7 +160,11 @@ type view struct {
 	idsReady   bool
 	known      map[string]*wordInfo // the word cache as published when the text was read
 	spanMemo   map[spanKey]bool
-	starts     map[startKey][]int32
+	anyMemo    map[anyKey]anyResult
+	// starts[elem.id*2+lang] is where a pattern's first element stands
+	// (arena[from:to]), valid when its gen is the view's.
+	starts []startsEntry
+	gen    uint32
 	// occ lists where each lexicon entry stands (see startsOf); touched
 	// are the entries with a list, occReady says it is built.
 	occ      [][]int32
@@ -206,7 +215,8 @@ func putView(v *view) {
 	v.glucose = v.glucose[:0]
 	clear(v.youMemo)
 	clear(v.spanMemo)
-	clear(v.starts)
+	clear(v.anyMemo)
+	v.gen++
 	v.arena = v.arena[:0]
 	if v.occReady {
 		for _, x := range v.touched {
@@ -301,9 +311,10 @@ func (v *view) startsOf(p pattern, lang string) ([]int32, bool) {
 	if e.optional || e.gap > 0 || e.any || len(e.alts) == 0 {
 		return nil, false
 	}
-	key := startKey{e, langIndex(lang)}
-	if s, ok := v.starts[key]; ok {
-		return s, true
+	slot := int(e.id)*2 + langIndex(lang)
+	if slot < len(v.starts) && v.starts[slot].gen == v.gen+1 {
+		m := v.starts[slot]
+		return v.arena[m.from:m.to:m.to], true
 	}
 	for _, a := range e.alts {
 		if len(a.seq) > 0 {
@@ -335,10 +346,10 @@ func (v *view) startsOf(p pattern, lang string) ([]int32, bool) {
 	out = slices.Compact(out)
 	v.arena = v.arena[:from+len(out)]
 	out = out[:len(out):len(out)]
-	if v.starts == nil {
-		v.starts = map[startKey][]int32{}
+	if n := int(elemCount.Load()) * 2; len(v.starts) < n {
+		v.starts = append(v.starts, make([]startsEntry, n-len(v.starts))...)
 	}
-	v.starts[key] = out
+	v.starts[slot] = startsEntry{gen: v.gen + 1, from: int32(from), to: int32(from + len(out))}
 	return out, true
 }
 
@@ -368,10 +379,13 @@ func (v *view) buildOcc() {
 	}
 }
 
-type startKey struct {
-	e    *elem
-	lang int
+type startsEntry struct {
+	gen      uint32
+	from, to int32
 }
+
+// elemCount numbers the elements that start a pattern (elem.id).
+var elemCount atomic.Int32
 
 // matchAt matches elems at token i (within the limit), backtracking over
 // optional elements and gaps; it returns the end of the match.
@@ -518,12 +532,34 @@ func (v *view) any(set *wordSet, _ string, from, to int) (int, bool) {
 	if to > len(v.toks) {
 		to = len(v.toks)
 	}
+	// Remembered per text: a dense post asks the same words of the same
+	// sentences for every hit in them.
+	key := anyKey{set, from, to}
+	if r, ok := v.anyMemo[key]; ok {
+		return r.at, r.found
+	}
+	at, found := 0, false
 	for i := from; i < to; i++ {
 		if v.inSet(set, i) {
-			return i, true
+			at, found = i, true
+			break
 		}
 	}
-	return 0, false
+	if v.anyMemo == nil {
+		v.anyMemo = map[anyKey]anyResult{}
+	}
+	v.anyMemo[key] = anyResult{at, found}
+	return at, found
+}
+
+type anyKey struct {
+	set      *wordSet
+	from, to int
+}
+
+type anyResult struct {
+	at    int
+	found bool
 }
 
 // readsIn says which languages the text is read in (see languages).

@@ -367,7 +367,8 @@ func matchRules(v *view, rs *ruleSet) []hit {
 		}
 		return false
 	}
-	// done[rule] is the sentence (plus one) where the rule already hit.
+	// done[rule] is the sentence (plus one) where the rule already hit,
+	// or cannot hit (a word it needs is missing there).
 	v.done = resize(v.done, len(rs.rules))
 	v.bits = resize(v.bits, rs.lex.n/64+1)
 	done, bits := v.done, v.bits
@@ -381,6 +382,7 @@ func matchRules(v *view, rs *ruleSet) []hit {
 			}
 			r := &rs.rules[ri]
 			if !use(r.lang) || !possible(rs.req[ri], bits) {
+				done[ri] = int32(si + 1)
 				return
 			}
 			if end, ok := v.matchAt(r.p.elems, r.lang, at, sr[1]); ok {
@@ -721,7 +723,7 @@ type spanKey struct {
 func (v *view) languages() []string {
 	if !v.langsReady {
 		v.langsReady = true
-		en, fr := languageScores(v.toks)
+		en, fr := v.languageScores()
 		v.langs = v.langs[:0]
 		if !(en == 0 && fr > 0) && !(fr > 2*en+1) {
 			v.langs = append(v.langs, "en")

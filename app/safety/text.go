@@ -184,8 +184,8 @@ func tokenizeInto(out []token, text string) []token {
 				i += size
 				continue
 			}
-			if w := text[start:j]; len(w) <= maxPlainWord && asciiLetters(w) {
-				out = appendPlainWord(out, known, w, start, j, sentence)
+			if w := text[start:j]; cacheable(w) {
+				out = appendCachedWord(out, known, w, start, j, sentence)
 			} else {
 				out = appendWord(out, w, start, j, sentence)
 			}
@@ -212,13 +212,13 @@ func nextIsWordRune(s string) bool {
 	return isWordRune(r) || isLeet(r)
 }
 
-// maxPlainWord: longer words are not kept in the plain-word cache.
+// maxPlainWord: longer words are not kept in the word cache.
 const maxPlainWord = 32
 
-// appendPlainWord adds the tokens of a word of ASCII letters, looked up
-// (lower-cased) in the plain-word cache: one lookup gives the tokens and
-// their wordInfos.
-func appendPlainWord(out []token, known map[string]*plainWord, raw string, start, end, sentence int) []token {
+// appendCachedWord adds the tokens of a written word without digits,
+// looked up (ASCII letters lower-cased, which appendWord would do) in the
+// plain-word cache: one lookup gives the tokens and their wordInfos.
+func appendCachedWord(out []token, known map[string]*plainWord, raw string, start, end, sentence int) []token {
 	var buf [maxPlainWord]byte
 	lower := buf[:len(raw)]
 	for i := 0; i < len(raw); i++ {
@@ -238,14 +238,18 @@ func appendPlainWord(out []token, known map[string]*plainWord, raw string, start
 	return out
 }
 
-// asciiLetters: s is only ASCII letters.
-func asciiLetters(s string) bool {
+// cacheable: a word the word cache may keep (short, without digits:
+// numbers are too many to keep).
+func cacheable(s string) bool {
+	if len(s) > maxPlainWord {
+		return false
+	}
 	for i := 0; i < len(s); i++ {
-		if c := s[i] | 0x20; c < 'a' || c > 'z' {
+		if '0' <= s[i] && s[i] <= '9' {
 			return false
 		}
 	}
-	return s != ""
+	return true
 }
 
 // appendWord normalises one written word into one or more tokens.
@@ -388,12 +392,13 @@ func sentencesInto(out [][2]int, toks []token) [][2]int {
 }
 
 // languageScores counts the common English and French words of a text.
-func languageScores(toks []token) (en, fr int) {
-	for _, t := range toks {
-		if englishWords[t.word] {
+func (v *view) languageScores() (en, fr int) {
+	for i := range v.toks {
+		wi := v.info(i)
+		if wi.english {
 			en++
 		}
-		if frenchWords[t.word] {
+		if wi.french {
 			fr++
 		}
 	}

@@ -22,6 +22,13 @@ type wordInfo struct {
 	// personalKeys are the personal-data keywords the word starts with
 	// (numbers in personalKeys).
 	personalKeys []uint8
+	// english, french: one of the language's common words.
+	english, french bool
+	// What the model reads of the word (its stem; "#" for a number), its
+	// unigram feature, and the hash of a bigram it starts before the
+	// second word is added (see featureBigram).
+	model       [2]string
+	uni, biHead [2]uint32
 }
 
 // wordCache keeps what was worked out for every word read so far (up to
@@ -32,6 +39,9 @@ type wordCache[T any] struct {
 	read  atomic.Pointer[map[string]T]
 	mu    sync.Mutex
 	dirty map[string]T
+	// misses counts the words found among the new ones since the last
+	// publication.
+	misses int
 }
 
 // maxWordInfos bounds each cache; words past it are worked out each time.
@@ -61,17 +71,21 @@ func (c *wordCache[T]) slow(key string, work func() T) T {
 	if x, ok := read[key]; ok {
 		return x
 	}
-	if x, ok := c.dirty[key]; ok {
-		return x
+	x, ok := c.dirty[key]
+	if ok {
+		c.misses++
+	} else {
+		x = work()
+		if len(read)+len(c.dirty) >= maxWordInfos {
+			return x
+		}
+		c.dirty[strings.Clone(key)] = x
 	}
-	x := work()
-	if len(read)+len(c.dirty) >= maxWordInfos {
-		return x
-	}
-	c.dirty[strings.Clone(key)] = x
-	// Publish once the new words are a fair share of the old: each word
-	// is copied a few times at most over the cache's life.
-	if len(c.dirty) >= len(read)/4+64 {
+	// Publish once the new words are a fair share of the old, or are
+	// asked for often: copying the map costs about as much as that many
+	// lookups behind the lock.
+	if len(c.dirty) >= len(read)/4+64 || c.misses >= len(read)/2+256 {
+		c.misses = 0
 		next := make(map[string]T, len(read)+len(c.dirty))
 		for k, v := range read {
 			next[k] = v
@@ -122,6 +136,12 @@ func newWordInfo(w string, num bool) *wordInfo {
 		wi.stem[l] = st
 		wi.at[l] = union(rs.byWord[l][w], rs.byStem[l][st])
 		wi.before[l] = union(rs.byWord1[l][w], rs.byStem1[l][st])
+		wi.model[l] = st
+		if num {
+			wi.model[l] = "#"
+		}
+		wi.uni[l] = featureUnigram(wi.model[l])
+		wi.biHead[l] = hashAdd(hashAdd(fnvOffset, "b"), wi.model[l]) ^ ' '
 		wi.lexWord[l], wi.lexStem[l] = -1, -1
 		if x, ok := lx.words[l][w]; ok {
 			wi.lexWord[l] = x
@@ -130,6 +150,7 @@ func newWordInfo(w string, num bool) *wordInfo {
 			wi.lexStem[l] = x
 		}
 	}
+	wi.english, wi.french = englishWords[w], frenchWords[w]
 	for x, k := range personalKeys {
 		if alnum(k) && strings.HasPrefix(w, k) {
 			wi.personalKeys = append(wi.personalKeys, uint8(x))
@@ -145,9 +166,8 @@ func union(a, b []int) []int {
 	return slices.Compact(out)
 }
 
-// plainWord is what a plain written word (ASCII letters, lower case)
-// becomes: its tokens' words, a contraction spelled out or a misspelling
-// mended, each with its wordInfo.
+// plainWord is what a written word without digits becomes (see
+// appendWord): its tokens' words, each with its wordInfo.
 type plainWord struct {
 	words []string
 	infos []*wordInfo
@@ -155,10 +175,10 @@ type plainWord struct {
 
 func newPlainWord(lower string) *plainWord {
 	pw := &plainWord{}
-	for _, t := range appendPlain(nil, unrepeat(lower), 0, 0, 0) {
+	for _, t := range appendWord(nil, lower, 0, 0, 0) {
 		w := strings.Clone(t.word)
 		pw.words = append(pw.words, w)
-		pw.infos = append(pw.infos, wordInfoOf(wordInfos.snapshot(), w, false))
+		pw.infos = append(pw.infos, wordInfoOf(wordInfos.snapshot(), w, t.num))
 	}
 	return pw
 }
