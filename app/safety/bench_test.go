@@ -48,6 +48,11 @@ func BenchmarkAnalyzeCorpusPosts(b *testing.B) {
 // (everyday*.tsv) with, in each, one crisis, one urgent and one
 // personal-data text that should fire, at different places.
 func BenchmarkAnalyzeLongPosts(b *testing.B) {
+	benchLatency(b, longPosts(b))
+}
+
+// longPosts are the posts of BenchmarkAnalyzeLongPosts.
+func longPosts(b testing.TB) []string {
 	everyday, err := Corpus("dev", "everyday")
 	if err != nil {
 		b.Fatal(err)
@@ -81,7 +86,7 @@ func BenchmarkAnalyzeLongPosts(b *testing.B) {
 			post.Reset()
 		}
 	}
-	benchLatency(b, posts)
+	return posts
 }
 
 func benchLatency(b *testing.B, texts []string) {

@@ -180,6 +180,10 @@ type view struct {
 	lower    []byte
 	chunks   []chunk
 	keyState []int8
+	// keyAt[key] lists where a keyword stands in lower (when keyAtReady).
+	keyAt      [][]int32
+	keyAtReady []bool
+	keyIn      []bool
 }
 
 func newView(toks []token) *view {

@@ -8,6 +8,7 @@ package safety
 import (
 	"bytes"
 	"regexp"
+	"regexp/syntax"
 	"sort"
 	"strings"
 	"unicode"
@@ -32,6 +33,111 @@ type personalRule struct {
 	// keys: the rule runs only on text (lower case) holding one of them,
 	// which keeps a long post fast.
 	keys []string
+	// near, when set, is a further test a piece of text (lower case) must
+	// pass for a match to be possible, cheaper than the expression.
+	near func(lower []byte) bool
+}
+
+// personalMinDigits[rule] is the fewest digits a match of the rule's
+// expression holds: a piece of text with fewer is not searched.
+var personalMinDigits = func() []int {
+	out := make([]int, len(personalRules))
+	for i, r := range personalRules {
+		re, err := syntax.Parse(r.re.String(), syntax.Perl)
+		if err != nil {
+			panic(err)
+		}
+		out[i] = minDigits(re.Simplify())
+	}
+	return out
+}()
+
+// minDigits is the fewest ASCII digits any match of re holds.
+func minDigits(re *syntax.Regexp) int {
+	switch re.Op {
+	case syntax.OpLiteral:
+		n := 0
+		for _, r := range re.Rune {
+			if '0' <= r && r <= '9' {
+				n++
+			}
+		}
+		return n
+	case syntax.OpCharClass:
+		// Only a class made of digits alone must match a digit.
+		if len(re.Rune) == 0 {
+			return 0
+		}
+		for i := 0; i < len(re.Rune); i += 2 {
+			if re.Rune[i] < '0' || re.Rune[i+1] > '9' {
+				return 0
+			}
+		}
+		return 1
+	case syntax.OpCapture:
+		return minDigits(re.Sub[0])
+	case syntax.OpConcat:
+		n := 0
+		for _, sub := range re.Sub {
+			n += minDigits(sub)
+		}
+		return n
+	case syntax.OpAlternate:
+		n := -1
+		for _, sub := range re.Sub {
+			if m := minDigits(sub); n < 0 || m < n {
+				n = m
+			}
+		}
+		return max(n, 0)
+	case syntax.OpPlus:
+		return minDigits(re.Sub[0])
+	case syntax.OpRepeat:
+		return re.Min * minDigits(re.Sub[0])
+	}
+	return 0 // stars, quests, anchors, any character
+}
+
+// tldAfterDot: a top-level domain an obfuscated address can end with,
+// written after "dot", "point" or "." ("jo at mail dot com", "jo [at]
+// mail [point] fr"), which every match of that rule holds.
+func tldAfterDot(lower []byte) bool {
+	for _, tld := range obfuscatedTLDs {
+		for from := 0; ; {
+			i := bytes.Index(lower[from:], []byte(tld))
+			if i < 0 {
+				break
+			}
+			i += from
+			from = i + 1
+			if end := i + len(tld); end < len(lower) && isWordByte(lower[end]) {
+				continue // \b after the domain
+			}
+			j := skipSpaceBack(lower, i)
+			if j > 0 && strings.IndexByte("])}>", lower[j-1]) >= 0 {
+				j = skipSpaceBack(lower, j-1)
+			}
+			head := lower[:j]
+			if bytes.HasSuffix(head, []byte("dot")) || bytes.HasSuffix(head, []byte("point")) || bytes.HasSuffix(head, []byte(".")) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+var obfuscatedTLDs = []string{"com", "org", "net", "ca", "fr", "be", "ch", "co", "uk", "info", "io", "qc", "edu", "gov"}
+
+// skipSpaceBack steps back from i over the spaces \s matches.
+func skipSpaceBack(b []byte, i int) int {
+	for i > 0 && strings.IndexByte(" \t\n\f\r", b[i-1]) >= 0 {
+		i--
+	}
+	return i
+}
+
+func isWordByte(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_'
 }
 
 const months = `(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?`
@@ -39,36 +145,36 @@ const mois = `(?:janv|janvier|f[ée]v|f[ée]vrier|mars|avr|avril|mai|juin|juil|j
 const dateExpr = `(?:\d{1,4}[/.\- ]\d{1,2}[/.\- ]\d{1,4}|\d{1,2}(?:st|nd|rd|th|er)?\s+(?:of\s+)?(?:` + months + `|` + mois + `)\s*,?\s+\d{4}|` + months + `\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{4})`
 
 var personalRules = []personalRule{
-	{"email", regexp.MustCompile(`[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}`), nil, []string{"@"}},
+	{"email", regexp.MustCompile(`[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}`), nil, []string{"@"}, nil},
 	// Written out so that robots miss it: "jo at example dot org",
 	// "jo [at] mail [dot] fr", "jo(at)gmail(point)com".
-	{"email", regexp.MustCompile(`(?i)\b[a-z0-9][a-z0-9._%+-]*\s*[\[({<]?\s*(?:at|arobase|chez)\s*[\])}>]?\s*[a-z0-9-]+(?:\s*[\[({<]?\s*(?:dot|point)\s*[\])}>]?\s*[a-z0-9-]+)*\s*[\[({<]?\s*(?:dot|point|\.)\s*[\])}>]?\s*(?:com|org|net|ca|fr|be|ch|co|uk|info|io|qc|edu|gov)\b`), nil, []string{" at ", "(at)", "[at]", "{at}", "<at>", "arobase", " chez "}},
-	{"email", regexp.MustCompile(`(?i)\b[a-z0-9][a-z0-9._%+-]{2,}\s*[\[({<]?\s*(?:@|at|arobase)\s*[\])}>]?\s*(?:gmail|hotmail|yahoo|outlook|icloud|live|msn|aol|proton(?:mail)?|videotron|sympatico|rogers|shaw|bell|orange|free|wanadoo|laposte|sfr|gmx)\b`), nil, []string{"@", "gmail", "hotmail", "yahoo", "outlook", "icloud", "live", "msn", "aol", "proton", "videotron", "sympatico", "rogers", "shaw", "bell", "orange", "free", "wanadoo", "laposte", "sfr", "gmx"}},
+	{"email", regexp.MustCompile(`(?i)\b[a-z0-9][a-z0-9._%+-]*\s*[\[({<]?\s*(?:at|arobase|chez)\s*[\])}>]?\s*[a-z0-9-]+(?:\s*[\[({<]?\s*(?:dot|point)\s*[\])}>]?\s*[a-z0-9-]+)*\s*[\[({<]?\s*(?:dot|point|\.)\s*[\])}>]?\s*(?:com|org|net|ca|fr|be|ch|co|uk|info|io|qc|edu|gov)\b`), nil, []string{" at ", "(at)", "[at]", "{at}", "<at>", "arobase", " chez "}, tldAfterDot},
+	{"email", regexp.MustCompile(`(?i)\b[a-z0-9][a-z0-9._%+-]{2,}\s*[\[({<]?\s*(?:@|at|arobase)\s*[\])}>]?\s*(?:gmail|hotmail|yahoo|outlook|icloud|live|msn|aol|proton(?:mail)?|videotron|sympatico|rogers|shaw|bell|orange|free|wanadoo|laposte|sfr|gmx)\b`), nil, []string{"@", "gmail", "hotmail", "yahoo", "outlook", "icloud", "live", "msn", "aol", "proton", "videotron", "sympatico", "rogers", "shaw", "bell", "orange", "free", "wanadoo", "laposte", "sfr", "gmx"}, nil},
 	// Record, patient, insurance and social-security numbers named as such.
-	{"record_number", regexp.MustCompile(`(?i)\b(?:nhs|mrn|medical record|patient|hospital|insurance|policy|member|medicare|medicaid|social security|ssn|chart|dossier|num[ée]ro de dossier)\s*(?:no\.?|number|num|id|#)?\s*(?:is|est|:)?\s*#?\s*[A-Z0-9][A-Z0-9 -]{4,18}[0-9]`), nil, []string{"nhs", "mrn", "record", "patient", "hospital", "insurance", "policy", "member", "medicare", "medicaid", "social security", "ssn", "chart", "dossier"}},
-	{"record_number", regexp.MustCompile(`\b\d{3}-\d{2}-\d{4}\b`), nil, []string{"-"}},
+	{"record_number", regexp.MustCompile(`(?i)\b(?:nhs|mrn|medical record|patient|hospital|insurance|policy|member|medicare|medicaid|social security|ssn|chart|dossier|num[ée]ro de dossier)\s*(?:no\.?|number|num|id|#)?\s*(?:is|est|:)?\s*#?\s*[A-Z0-9][A-Z0-9 -]{4,18}[0-9]`), nil, []string{"nhs", "mrn", "record", "patient", "hospital", "insurance", "policy", "member", "medicare", "medicaid", "social security", "ssn", "chart", "dossier"}, nil},
+	{"record_number", regexp.MustCompile(`\b\d{3}-\d{2}-\d{4}\b`), nil, []string{"-"}, nil},
 	// Canadian social insurance numbers: nine digits that pass the Luhn check.
-	{"sin", regexp.MustCompile(`\b\d{3}[ -]?\d{3}[ -]?\d{3}\b`), func(m string) bool { return luhn(digitsOf(m)) && !sameDigits(digitsOf(m)) }, nil},
+	{"sin", regexp.MustCompile(`\b\d{3}[ -]?\d{3}[ -]?\d{3}\b`), func(m string) bool { return luhn(digitsOf(m)) && !sameDigits(digitsOf(m)) }, nil, nil},
 	// Health cards: Ontario (10 digits and a version code), Québec (RAMQ:
 	// four letters, eight digits), and any number named as a health card.
-	{"health_card", regexp.MustCompile(`(?i)\b\d{4}[ -]?\d{3}[ -]?\d{3}[ -]?[a-z]{2}\b`), nil, nil},
-	{"health_card", regexp.MustCompile(`(?i)\b[a-z]{4}[ -]?\d{4}[ -]?\d{4}\b`), func(m string) bool { return strings.IndexFunc(m[:4], unicode.IsLetter) == 0 }, nil},
-	{"health_card", regexp.MustCompile(`(?i)\b(?:health\s*card|ohip|ramq|carte\s*(?:soleil|sant[ée]|d'assurance[ -]maladie)|health\s*(?:number|no)|phn|num[ée]ro\s+d'assurance[ -]maladie|carte\s+vitale|s[ée]cu(?:rit[ée] sociale)?)\b[\s:#]+(?:(?:no\.?|number|num[ée]ro|is|est)[\s:#]+)*[a-z0-9][a-z0-9 -]{6,18}[a-z0-9]`), func(m string) bool { return len(digitsOf(m)) >= 6 }, []string{"health", "ohip", "ramq", "carte", "phn", "assurance", "vitale", "sécu", "secu"}},
+	{"health_card", regexp.MustCompile(`(?i)\b\d{4}[ -]?\d{3}[ -]?\d{3}[ -]?[a-z]{2}\b`), nil, nil, nil},
+	{"health_card", regexp.MustCompile(`(?i)\b[a-z]{4}[ -]?\d{4}[ -]?\d{4}\b`), func(m string) bool { return strings.IndexFunc(m[:4], unicode.IsLetter) == 0 }, nil, nil},
+	{"health_card", regexp.MustCompile(`(?i)\b(?:health\s*card|ohip|ramq|carte\s*(?:soleil|sant[ée]|d'assurance[ -]maladie)|health\s*(?:number|no)|phn|num[ée]ro\s+d'assurance[ -]maladie|carte\s+vitale|s[ée]cu(?:rit[ée] sociale)?)\b[\s:#]+(?:(?:no\.?|number|num[ée]ro|is|est)[\s:#]+)*[a-z0-9][a-z0-9 -]{6,18}[a-z0-9]`), func(m string) bool { return len(digitsOf(m)) >= 6 }, []string{"health", "ohip", "ramq", "carte", "phn", "assurance", "vitale", "sécu", "secu"}, nil},
 	// A date close after words that make it a birth date.
-	{"date_of_birth", regexp.MustCompile(`(?i)\b(?:born(?:\s+on)?|d\.?o\.?b\.?|date\s+of\s+birth|birth\s*date|birthday|n[ée]e?\s+le|date\s+de\s+naissance|ddn)[^.!?\n\d]{0,25}?` + dateExpr), nil, []string{"born", "dob", "d.o.b", "birth", "né", "ne le", "née", "naissance", "ddn"}},
+	{"date_of_birth", regexp.MustCompile(`(?i)\b(?:born(?:\s+on)?|d\.?o\.?b\.?|date\s+of\s+birth|birth\s*date|birthday|n[ée]e?\s+le|date\s+de\s+naissance|ddn)[^.!?\n\d]{0,25}?` + dateExpr), nil, []string{"born", "dob", "d.o.b", "birth", "né", "ne le", "née", "naissance", "ddn"}, nil},
 	// Street addresses, English and French, and postcodes.
-	{"address", regexp.MustCompile(`(?i)\b\d{1,5}[a-z]?,?\s+(?:[nsew]\.?\s+)?(?:(?:[a-z][a-z'-]+|\d{1,3}(?:st|nd|rd|th))\s+){1,3}(?:street|st|road|rd|avenue|ave|lane|ln|drive|dr|close|way|court|ct|boulevard|blvd|place|pl|crescent|cres|terrace|gardens|grove|square|sq|hill|parade|mews)\b\.?`), nil, nil},
-	{"address", regexp.MustCompile(`(?i)\b\d{1,5}(?:\s?(?:bis|ter|[a-d]))?,?\s+(?:rue|avenue|av\.?|boulevard|boul\.?|bd|chemin|ch\.|all[ée]e|place|impasse|route|rang|mont[ée]e|quai|cours|square|voie|croissant|promenade)\s+\S+`), nil, nil},
-	{"address", regexp.MustCompile(`(?i)\b(?:j'habite|j’habite|jhabite|on habite|nous habitons|mon adresse|my address|i live at|we live at|notre adresse)\s*(?:est|is|:|au|à|a)?\s*\d{1,5}\b`), nil, []string{"habite", "adresse", "address", "live at"}},
-	{"address", regexp.MustCompile(`\b[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}\b`), nil, nil},
-	{"address", regexp.MustCompile(`(?i)\b[abceghjklmnprstvxy]\d[abceghjklmnprstvwxyz][ -]?\d[abceghjklmnprstvwxyz]\d\b`), nil, nil},
+	{"address", regexp.MustCompile(`(?i)\b\d{1,5}[a-z]?,?\s+(?:[nsew]\.?\s+)?(?:(?:[a-z][a-z'-]+|\d{1,3}(?:st|nd|rd|th))\s+){1,3}(?:street|st|road|rd|avenue|ave|lane|ln|drive|dr|close|way|court|ct|boulevard|blvd|place|pl|crescent|cres|terrace|gardens|grove|square|sq|hill|parade|mews)\b\.?`), nil, nil, nil},
+	{"address", regexp.MustCompile(`(?i)\b\d{1,5}(?:\s?(?:bis|ter|[a-d]))?,?\s+(?:rue|avenue|av\.?|boulevard|boul\.?|bd|chemin|ch\.|all[ée]e|place|impasse|route|rang|mont[ée]e|quai|cours|square|voie|croissant|promenade)\s+\S+`), nil, nil, nil},
+	{"address", regexp.MustCompile(`(?i)\b(?:j'habite|j’habite|jhabite|on habite|nous habitons|mon adresse|my address|i live at|we live at|notre adresse)\s*(?:est|is|:|au|à|a)?\s*\d{1,5}\b`), nil, []string{"habite", "adresse", "address", "live at"}, nil},
+	{"address", regexp.MustCompile(`\b[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}\b`), nil, nil, nil},
+	{"address", regexp.MustCompile(`(?i)\b[abceghjklmnprstvxy]\d[abceghjklmnprstvwxyz][ -]?\d[abceghjklmnprstvwxyz]\d\b`), nil, nil, nil},
 	// Handles on messaging and social apps.
-	{"social_handle", regexp.MustCompile(`(?i)\b(?:whats\s?app|telegram|signal|snap(?:chat)?|insta(?:gram)?|tiktok|twitter|facebook|fb|messenger|discord|kik|wechat|skype)\b[^.!?\n]{0,30}?(?:@[a-z0-9_.]{3,}|\+?\d[\d \-().]{6,}\d|(?:is|est|:)\s*[a-z0-9_.]{3,})`), nil, []string{"whats", "telegram", "signal", "snap", "insta", "tiktok", "twitter", "facebook", "fb", "messenger", "discord", "kik", "wechat", "skype"}},
-	{"social_handle", regexp.MustCompile(`(?i)\b(?:find|add|message|contact|look|ajoute|ajoutez|retrouve|retrouvez|écris|ecris|écrivez|ecrivez)[\s-]+(?:me|moi|us)\s+(?:up\s+)?(?:on|sur)\s+(?:facebook|fb|insta(?:gram)?|twitter|tiktok|snap(?:chat)?|discord|messenger|whats\s?app|telegram|signal|linkedin)\s+(?:as|comme|:)`), nil, []string{"facebook", "fb", "insta", "twitter", "tiktok", "snap", "discord", "messenger", "whats", "telegram", "signal", "linkedin"}},
-	{"social_handle", regexp.MustCompile(`(?i)\b(?:insta(?:gram)?|twitter|tiktok|threads|bluesky|youtube|snap(?:chat)?)\b[^.!?\n]{0,40}?(?:^|[\s(])@[a-z0-9_.]{3,30}\b`), nil, []string{"@"}},
-	{"social_handle", regexp.MustCompile(`(?i)\b[a-z0-9_.]{2,32}#\d{4}\b`), nil, []string{"#"}},
-	{"social_handle", regexp.MustCompile(`(?i)(?:^|[\s(])@[a-z0-9_.]{3,30}\b[^.!?\n]{0,20}\b(?:on|sur)\s+(?:insta(?:gram)?|twitter|x|tiktok|snap(?:chat)?|threads|bluesky|facebook|discord)\b`), nil, []string{"@"}},
-	{"social_handle", regexp.MustCompile(`(?i)\b(?:add|follow|find|dm|message|contact|text|ajoute|ajoutez|suis|suivez|écris|ecris|écrivez|ecrivez)[- ]?(?:me|moi)?\b[^.!?\n]{0,20}?(?:^|\s)@[a-z0-9_.]{3,30}\b`), nil, []string{"@"}},
+	{"social_handle", regexp.MustCompile(`(?i)\b(?:whats\s?app|telegram|signal|snap(?:chat)?|insta(?:gram)?|tiktok|twitter|facebook|fb|messenger|discord|kik|wechat|skype)\b[^.!?\n]{0,30}?(?:@[a-z0-9_.]{3,}|\+?\d[\d \-().]{6,}\d|(?:is|est|:)\s*[a-z0-9_.]{3,})`), nil, []string{"whats", "telegram", "signal", "snap", "insta", "tiktok", "twitter", "facebook", "fb", "messenger", "discord", "kik", "wechat", "skype"}, nil},
+	{"social_handle", regexp.MustCompile(`(?i)\b(?:find|add|message|contact|look|ajoute|ajoutez|retrouve|retrouvez|écris|ecris|écrivez|ecrivez)[\s-]+(?:me|moi|us)\s+(?:up\s+)?(?:on|sur)\s+(?:facebook|fb|insta(?:gram)?|twitter|tiktok|snap(?:chat)?|discord|messenger|whats\s?app|telegram|signal|linkedin)\s+(?:as|comme|:)`), nil, []string{"facebook", "fb", "insta", "twitter", "tiktok", "snap", "discord", "messenger", "whats", "telegram", "signal", "linkedin"}, nil},
+	{"social_handle", regexp.MustCompile(`(?i)\b(?:insta(?:gram)?|twitter|tiktok|threads|bluesky|youtube|snap(?:chat)?)\b[^.!?\n]{0,40}?(?:^|[\s(])@[a-z0-9_.]{3,30}\b`), nil, []string{"@"}, nil},
+	{"social_handle", regexp.MustCompile(`(?i)\b[a-z0-9_.]{2,32}#\d{4}\b`), nil, []string{"#"}, nil},
+	{"social_handle", regexp.MustCompile(`(?i)(?:^|[\s(])@[a-z0-9_.]{3,30}\b[^.!?\n]{0,20}\b(?:on|sur)\s+(?:insta(?:gram)?|twitter|x|tiktok|snap(?:chat)?|threads|bluesky|facebook|discord)\b`), nil, []string{"@"}, nil},
+	{"social_handle", regexp.MustCompile(`(?i)\b(?:add|follow|find|dm|message|contact|text|ajoute|ajoutez|suis|suivez|écris|ecris|écrivez|ecrivez)[- ]?(?:me|moi)?\b[^.!?\n]{0,20}?(?:^|\s)@[a-z0-9_.]{3,30}\b`), nil, []string{"@"}, nil},
 }
 
 // phoneRe is a run of digits with the separators phone numbers use.
@@ -139,6 +245,7 @@ func (v *view) personal() []Finding {
 	// state[key]: 0 not looked for yet, 1 in the text, 2 not.
 	state := resize(v.keyState, len(personalKeys))
 	v.keyState = state
+	v.keyAtReady = resize(v.keyAtReady, len(personalKeys))
 	for i := range v.toks {
 		for _, x := range v.info(i).personalKeys {
 			state[x] = 1
@@ -158,15 +265,25 @@ func (v *view) personal() []Finding {
 		}
 		return false
 	}
+	keyIn := v.keyIn // per chunk: it holds one of the rule's keywords
 	for ri, r := range personalRules {
 		if len(r.keys) > 0 && !anyKey(personalKeyIDs[ri]) {
 			continue // none of its keywords anywhere
 		}
-		for _, c := range v.chunks {
-			if !c.hasDigit && r.category != "email" && r.category != "social_handle" {
+		if len(r.keys) > 0 {
+			keyIn = v.chunksWithKeys(personalKeyIDs[ri], keyIn)
+		}
+		for ci, c := range v.chunks {
+			if c.digits == 0 && r.category != "email" && r.category != "social_handle" {
 				continue // every other kind holds digits
 			}
-			if len(r.keys) > 0 && !containsAny(lower[c.start:c.end], r.keys) {
+			if c.digits < personalMinDigits[ri] {
+				continue
+			}
+			if len(r.keys) > 0 && !keyIn[ci] {
+				continue
+			}
+			if r.near != nil && !r.near(lower[c.start:c.end]) {
 				continue
 			}
 			for _, loc := range r.re.FindAllStringIndex(text[c.start:c.end], -1) {
@@ -182,8 +299,8 @@ func (v *view) personal() []Finding {
 		}
 	}
 	for _, c := range v.chunks {
-		if !c.hasDigit {
-			continue
+		if c.digits < 2 {
+			continue // a phone number has more
 		}
 		for _, loc := range phoneRe.FindAllStringIndex(text[c.start:c.end], -1) {
 			a, b := c.start+loc[0], c.start+loc[1]
@@ -193,6 +310,9 @@ func (v *view) personal() []Finding {
 				}
 				found["phone"] = append(found["phone"], Span{a, b})
 			}
+		}
+		if c.digits < 7 {
+			continue
 		}
 		for _, loc := range shortPhoneRe.FindAllStringIndex(text[c.start:c.end], -1) {
 			a, b := c.start+loc[0], c.start+loc[1]
@@ -204,31 +324,68 @@ func (v *view) personal() []Finding {
 			}
 		}
 	}
+	v.keyIn = keyIn
 	return collect(found)
+}
+
+// chunksWithKeys marks the chunks that hold one of the keywords (where
+// each keyword stands in the lower-cased text is found once per text).
+func (v *view) chunksWithKeys(ids []int, marks []bool) []bool {
+	marks = resize(marks, len(v.chunks))
+	if len(v.keyAt) < len(personalKeys) {
+		v.keyAt = make([][]int32, len(personalKeys))
+	}
+	for _, x := range ids {
+		if !v.keyAtReady[x] {
+			v.keyAtReady[x] = true
+			k := []byte(personalKeys[x])
+			at := v.keyAt[x][:0]
+			for from := 0; ; {
+				i := bytes.Index(v.lower[from:], k)
+				if i < 0 {
+					break
+				}
+				at = append(at, int32(from+i))
+				from += i + 1
+			}
+			v.keyAt[x] = at
+		}
+		n := len(personalKeys[x])
+		for _, at := range v.keyAt[x] {
+			// The chunk the keyword starts in; it counts if it ends there too.
+			ci := sort.Search(len(v.chunks), func(k int) bool { return v.chunks[k].end > int(at) })
+			if ci < len(v.chunks) && int(at)+n <= v.chunks[ci].end {
+				marks[ci] = true
+			}
+		}
+	}
+	return marks
 }
 
 // chunk is a piece of a text that personal-data rules read on its own.
 type chunk struct {
 	start, end int
-	hasDigit   bool
+	digits     int
 }
 
 // splitChunksInto cuts text at sentence ends followed by a space and at
 // line breaks (a date or a number with dots stays whole), appending the
 // pieces to out.
 func splitChunksInto(out []chunk, text string) []chunk {
-	start, digit := 0, false
+	start, digits := 0, 0
 	for i := 0; i < len(text); i++ {
 		c := text[i]
-		digit = digit || ('0' <= c && c <= '9')
+		if '0' <= c && c <= '9' {
+			digits++
+		}
 		end := c == '\n' || ((c == '.' || c == '!' || c == '?') && i+1 < len(text) && (text[i+1] == ' ' || text[i+1] == '\n'))
 		if end && i+1-start > 0 {
-			out = append(out, chunk{start, i + 1, digit})
-			start, digit = i+1, false
+			out = append(out, chunk{start, i + 1, digits})
+			start, digits = i+1, 0
 		}
 	}
 	if start < len(text) {
-		out = append(out, chunk{start, len(text), digit})
+		out = append(out, chunk{start, len(text), digits})
 	}
 	return out
 }
@@ -256,15 +413,6 @@ func lowerInto(buf []byte, text string) []byte {
 		i += n
 	}
 	return buf
-}
-
-func containsAny(s []byte, keys []string) bool {
-	for _, k := range keys {
-		if bytes.Contains(s, []byte(k)) {
-			return true
-		}
-	}
-	return false
 }
 
 func collect(found map[string][]Span) []Finding {
