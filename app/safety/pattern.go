@@ -176,6 +176,7 @@ type view struct {
 	hitBuf []hit
 	per    [][]int32
 	arena  []int32
+	front  *frontCache
 	// personal's buffers.
 	lower    []byte
 	chunks   []chunk
@@ -203,7 +204,10 @@ var viewPool = sync.Pool{New: func() any { return &view{} }}
 func getView(text string) *view {
 	v := viewPool.Get().(*view)
 	v.text = text
-	v.toks = tokenizeInto(v.toks[:0], text)
+	if v.front == nil {
+		v.front = new(frontCache)
+	}
+	v.toks = tokenizeInto(v.front, v.toks[:0], text)
 	return v
 }
 

@@ -336,6 +336,11 @@ func (v *view) chunksWithKeys(ids []int, marks []bool) []bool {
 		v.keyAt = make([][]int32, len(personalKeys))
 	}
 	for _, x := range ids {
+		// A keyword that is a word and starts none of the text's words is
+		// not looked for (as the rule's test across the text does).
+		if v.keyState[x] == 2 || (v.keyState[x] == 0 && alnum(personalKeys[x])) {
+			continue
+		}
 		if !v.keyAtReady[x] {
 			v.keyAtReady[x] = true
 			k := []byte(personalKeys[x])

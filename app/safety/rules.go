@@ -133,16 +133,12 @@ type ruleSet struct {
 	// Rules keyed by their second word (the first is a common one):
 	// tried one word earlier.
 	byWord1, byStem1 [2]map[string][]int
-	prefix           []prefixRule // rules starting with a prefix ("suicid*")
-	always           []int        // rules starting with an optional word or a gap
-	// prefixes by length, then by prefix: a word is looked up once per
-	// length instead of once per prefix.
-	byPrefix map[int]map[string][]prefixRule
-	lengths  []int
-	lex      *lexicon
-	heads    map[string]bool // the first three letters of every prefix
-	short    []prefixRule    // prefixes shorter than three letters
-	req      [][][]int32     // per rule: the words it needs past its first
+	// Rules starting with a prefix ("suicid*"): each word lists those it
+	// starts like (wordInfo.at).
+	prefix []prefixRule
+	always []int // rules starting with an optional word or a gap
+	lex    *lexicon
+	req    [][][]int32 // per rule: the words it needs past its first
 }
 
 // Words too common to key rules by.
@@ -221,24 +217,6 @@ func newRuleSet(rules []rule) *ruleSet {
 				rs.byStem[l][a.stem] = append(rs.byStem[l][a.stem], i)
 			}
 		}
-	}
-	rs.byPrefix = map[int]map[string][]prefixRule{}
-	for _, p := range rs.prefix {
-		n := len(p.prefix)
-		if rs.byPrefix[n] == nil {
-			rs.byPrefix[n] = map[string][]prefixRule{}
-			rs.lengths = append(rs.lengths, n)
-		}
-		rs.byPrefix[n][p.prefix] = append(rs.byPrefix[n][p.prefix], p)
-	}
-	sort.Ints(rs.lengths)
-	rs.heads = map[string]bool{}
-	for _, p := range rs.prefix {
-		if len(p.prefix) < 3 {
-			rs.short = append(rs.short, p)
-			continue
-		}
-		rs.heads[p.prefix[:3]] = true
 	}
 	rs.buildLexicon()
 	return rs
@@ -391,7 +369,6 @@ func matchRules(v *view, rs *ruleSet) []hit {
 			}
 		}
 		for i := sr[0]; i < sr[1]; i++ {
-			w := v.toks[i].word
 			wi := v.info(i)
 			for _, lang := range langs {
 				l := langIndex(lang)
@@ -402,25 +379,6 @@ func matchRules(v *view, rs *ruleSet) []hit {
 					for _, ri := range wi.before[l] {
 						try(ri, i-1)
 					}
-				}
-			}
-			// Prefix rules: only words that start like one of them.
-			if len(w) >= 3 && rs.heads[w[:3]] {
-				for _, n := range rs.lengths {
-					if n > len(w) {
-						break
-					}
-					if n < 3 {
-						continue
-					}
-					for _, p := range rs.byPrefix[n][w[:n]] {
-						try(p.rule, i)
-					}
-				}
-			}
-			for _, p := range rs.short {
-				if strings.HasPrefix(w, p.prefix) {
-					try(p.rule, i)
 				}
 			}
 		}

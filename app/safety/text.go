@@ -148,10 +148,21 @@ func sentenceEnd(r rune) bool {
 
 // tokenize splits text into normalised tokens with their spans and
 // sentences.
-func tokenize(text string) []token { return tokenizeInto(nil, text) }
+func tokenize(text string) []token { return tokenizeInto(nil, nil, text) }
 
-// tokenizeInto is tokenize appending to out (a buffer to reuse).
-func tokenizeInto(out []token, text string) []token {
+// frontCache keeps the plain words a view read last, by hash: a long
+// post repeats most of its words, and looking them up here is cheaper than
+// in the large shared cache.
+type frontCache [1024]frontSlot
+
+type frontSlot struct {
+	key string
+	pw  *plainWord
+}
+
+// tokenizeInto is tokenize appending to out (a buffer to reuse), with a
+// front cache (nil: none).
+func tokenizeInto(front *frontCache, out []token, text string) []token {
 	if want := len(text)/4 + 4; cap(out) < want {
 		out = make([]token, 0, want)
 	}
@@ -185,7 +196,7 @@ func tokenizeInto(out []token, text string) []token {
 				continue
 			}
 			if w := text[start:j]; cacheable(w) {
-				out = appendCachedWord(out, known, w, start, j, sentence)
+				out = appendCachedWord(out, front, known, w, start, j, sentence)
 			} else {
 				out = appendWord(out, w, start, j, sentence)
 			}
@@ -218,19 +229,34 @@ const maxPlainWord = 32
 // appendCachedWord adds the tokens of a written word without digits,
 // looked up (ASCII letters lower-cased, which appendWord would do) in the
 // plain-word cache: one lookup gives the tokens and their wordInfos.
-func appendCachedWord(out []token, known map[string]*plainWord, raw string, start, end, sentence int) []token {
+func appendCachedWord(out []token, front *frontCache, known map[string]*plainWord, raw string, start, end, sentence int) []token {
 	var buf [maxPlainWord]byte
 	lower := buf[:len(raw)]
+	h := uint32(fnvOffset)
 	for i := 0; i < len(raw); i++ {
 		c := raw[i]
 		if 'A' <= c && c <= 'Z' {
 			c += 'a' - 'A'
 		}
 		lower[i] = c
+		h = (h ^ uint32(c)) * fnvPrime
 	}
-	pw, ok := known[string(lower)]
-	if !ok {
-		pw = plainWords.slow(string(lower), func() *plainWord { return newPlainWord(string(lower)) })
+	var pw *plainWord
+	var none frontSlot
+	slot := &none
+	if front != nil {
+		slot = &front[h%uint32(len(front))]
+		if slot.pw != nil && slot.key == string(lower) {
+			pw = slot.pw
+		}
+	}
+	if pw == nil {
+		var ok bool
+		pw, ok = known[string(lower)]
+		if !ok {
+			pw = plainWords.slow(string(lower), func() *plainWord { return newPlainWord(string(lower)) })
+		}
+		slot.key, slot.pw = pw.key, pw
 	}
 	for k, w := range pw.words {
 		out = append(out, token{word: w, start: start, end: end, sentence: sentence, wi: pw.infos[k]})

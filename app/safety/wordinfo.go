@@ -14,7 +14,8 @@ import (
 // texts, so reading a token costs one lookup instead of one per table.
 type wordInfo struct {
 	stem [2]string
-	// at: the rules that may start at this word (as a word or a stem);
+	// at: the rules that may start at this word (as a word, a stem or a
+	// prefix);
 	// before: the rules that start with a common word and have this one
 	// second, so they are tried one word earlier. Each rule once.
 	at, before       [2][]int
@@ -134,8 +135,8 @@ func newWordInfo(w string, num bool) *wordInfo {
 			st = stemmerFor(lang)(w)
 		}
 		wi.stem[l] = st
-		wi.at[l] = union(rs.byWord[l][w], rs.byStem[l][st])
-		wi.before[l] = union(rs.byWord1[l][w], rs.byStem1[l][st])
+		wi.at[l] = union(rs.byWord[l][w], rs.byStem[l][st], prefixRulesOf(rs, w, lang))
+		wi.before[l] = union(rs.byWord1[l][w], rs.byStem1[l][st], nil)
 		wi.model[l] = st
 		if num {
 			wi.model[l] = "#"
@@ -159,9 +160,21 @@ func newWordInfo(w string, num bool) *wordInfo {
 	return wi
 }
 
-// union lists the rules of a and b, each once, in order.
-func union(a, b []int) []int {
-	out := slices.Concat(a, b)
+// prefixRulesOf lists the rules of lang whose first word is a prefix w
+// starts with.
+func prefixRulesOf(rs *ruleSet, w, lang string) []int {
+	var out []int
+	for _, p := range rs.prefix {
+		if p.lang == lang && strings.HasPrefix(w, p.prefix) {
+			out = append(out, p.rule)
+		}
+	}
+	return out
+}
+
+// union lists the rules of a, b and c, each once, in order.
+func union(a, b, c []int) []int {
+	out := slices.Concat(a, b, c)
 	slices.Sort(out)
 	return slices.Compact(out)
 }
@@ -169,12 +182,13 @@ func union(a, b []int) []int {
 // plainWord is what a written word without digits becomes (see
 // appendWord): its tokens' words, each with its wordInfo.
 type plainWord struct {
+	key   string // the written word, lower-cased
 	words []string
 	infos []*wordInfo
 }
 
 func newPlainWord(lower string) *plainWord {
-	pw := &plainWord{}
+	pw := &plainWord{key: strings.Clone(lower)}
 	for _, t := range appendWord(nil, lower, 0, 0, 0) {
 		w := strings.Clone(t.word)
 		pw.words = append(pw.words, w)
