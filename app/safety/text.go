@@ -1,6 +1,7 @@
 package safety
 
 import (
+	"bytes"
 	"regexp"
 	"strings"
 	"unicode"
@@ -150,14 +151,18 @@ func sentenceEnd(r rune) bool {
 // sentences.
 func tokenize(text string) []token { return tokenizeInto(nil, nil, text) }
 
-// frontCache keeps the plain words a view read last, by hash: a long
-// post repeats most of its words, and looking them up here is cheaper than
-// in the large shared cache.
+// frontCache keeps the words a view read last, by hash: a long post
+// repeats most of its words, and a slot holds all a word needs (its
+// lower-cased letters, and its token when it makes one), so a repeated
+// word is read without following a pointer.
 type frontCache [1024]frontSlot
 
 type frontSlot struct {
-	key string
-	pw  *plainWord
+	n    uint8 // length of the key (0: empty)
+	key  [23]byte
+	word string    // the word's token, when it makes one …
+	wi   *wordInfo // … with its wordInfo
+	pw   *plainWord
 }
 
 // tokenizeInto is tokenize appending to out (a buffer to reuse), with a
@@ -241,27 +246,28 @@ func appendCachedWord(out []token, front *frontCache, known map[string]*plainWor
 		lower[i] = c
 		h = (h ^ uint32(c)) * fnvPrime
 	}
-	var pw *plainWord
-	var none frontSlot
-	slot := &none
-	if front != nil {
+	var slot *frontSlot
+	if front != nil && len(lower) <= len(frontSlot{}.key) {
 		slot = &front[h%uint32(len(front))]
-		if slot.pw != nil && slot.key == string(lower) {
-			pw = slot.pw
+		if int(slot.n) == len(lower) && bytes.Equal(slot.key[:slot.n], lower) {
+			if slot.wi != nil { // one token: kept in the slot itself
+				return append(out, token{word: slot.word, start: start, end: end, sentence: sentence, wi: slot.wi})
+			}
+			return slot.pw.appendTo(out, start, end, sentence)
 		}
 	}
-	if pw == nil {
-		var ok bool
-		pw, ok = known[string(lower)]
-		if !ok {
-			pw = plainWords.slow(string(lower), func() *plainWord { return newPlainWord(string(lower)) })
+	pw, ok := known[string(lower)]
+	if !ok {
+		pw = plainWords.slow(string(lower), func() *plainWord { return newPlainWord(string(lower)) })
+	}
+	if slot != nil {
+		slot.n = uint8(copy(slot.key[:], lower))
+		slot.word, slot.wi, slot.pw = "", nil, pw
+		if len(pw.words) == 1 {
+			slot.word, slot.wi, slot.pw = pw.words[0], pw.infos[0], nil
 		}
-		slot.key, slot.pw = pw.key, pw
 	}
-	for k, w := range pw.words {
-		out = append(out, token{word: w, start: start, end: end, sentence: sentence, wi: pw.infos[k]})
-	}
-	return out
+	return pw.appendTo(out, start, end, sentence)
 }
 
 // cacheable: a word the word cache may keep (short, without digits:

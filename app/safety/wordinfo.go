@@ -196,3 +196,11 @@ func newPlainWord(lower string) *plainWord {
 	}
 	return pw
 }
+
+// appendTo adds the word's tokens.
+func (pw *plainWord) appendTo(out []token, start, end, sentence int) []token {
+	for k, w := range pw.words {
+		out = append(out, token{word: w, start: start, end: end, sentence: sentence, wi: pw.infos[k]})
+	}
+	return out
+}
