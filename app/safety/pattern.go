@@ -70,6 +70,8 @@ type alt struct {
 	prefix bool
 	exact  bool
 	seq    []alt // a phrase written with underscores: will_not_wake
+	// The lexicon entries of word and stem, per language (-1: none).
+	wordID, stemID [2]int32
 }
 
 type stemmer func(string) string
@@ -109,6 +111,7 @@ func compile(src, lang string) pattern {
 					for _, w := range strings.Split(a, "_") {
 						x.seq = append(x.seq, compile(w, lang).elems[0].alts[0])
 					}
+					x.wordID, x.stemID = theLexicon.enterAlt(x) // none: a phrase
 					e.alts = append(e.alts, x)
 					continue
 				}
@@ -126,7 +129,7 @@ func compile(src, lang string) pattern {
 				if !x.exact && !x.prefix {
 					x.stem = st(x.word)
 				}
-				theLexicon.enterAlt(x)
+				x.wordID, x.stemID = theLexicon.enterAlt(x)
 				e.alts = append(e.alts, x)
 			}
 		}
@@ -334,19 +337,16 @@ func (v *view) startsOf(p pattern, lang string) ([]int32, bool) {
 	}
 	v.buildOcc()
 	l := langIndex(lang)
-	lx := theLexicon
 	from := len(v.arena)
 	for _, a := range e.alts {
 		if len(a.seq) > 0 {
 			a = a.seq[0]
 		}
-		if x, ok := lx.words[l][a.word]; ok {
+		if x := a.wordID[l]; x >= 0 {
 			v.arena = append(v.arena, v.occ[x]...)
 		}
-		if !a.exact {
-			if x, ok := lx.stems[l][a.stem]; ok {
-				v.arena = append(v.arena, v.occ[x]...)
-			}
+		if x := a.stemID[l]; x >= 0 && !a.exact {
+			v.arena = append(v.arena, v.occ[x]...)
 		}
 	}
 	out := v.arena[from:]

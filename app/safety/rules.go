@@ -251,19 +251,22 @@ func (lx *lexicon) enter(m map[string]int32, k string) int32 {
 	return m[k]
 }
 
-// enterAlt enters an alternative's word and stem in both languages: a
+// enterAlt enters an alternative's word and stem in both languages (a
 // French text may be read with an English pattern's words and the other
-// way round.
-func (lx *lexicon) enterAlt(a alt) {
+// way round) and returns their entries (-1: none, for prefixes and
+// phrases, and for the stem of an exact word).
+func (lx *lexicon) enterAlt(a alt) (word, stem [2]int32) {
+	word, stem = [2]int32{-1, -1}, [2]int32{-1, -1}
 	if a.prefix || len(a.seq) > 0 {
-		return
+		return word, stem
 	}
 	for l := range 2 {
-		lx.enter(lx.words[l], a.word)
+		word[l] = lx.enter(lx.words[l], a.word)
 		if !a.exact {
-			lx.enter(lx.stems[l], a.stem)
+			stem[l] = lx.enter(lx.stems[l], a.stem)
 		}
 	}
+	return word, stem
 }
 
 func (rs *ruleSet) buildLexicon() {
