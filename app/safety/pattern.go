@@ -150,20 +150,22 @@ type view struct {
 	text string
 	toks []token
 	// Worked out once per text.
-	bySet      [][]hit
-	hitsReady  bool
-	langs      []string
-	langsReady bool
-	en0, fr0   int
-	sents      [][2]int
-	sentsReady bool
-	glucose    []int
-	youMemo    map[[3]int]bool
-	uni, bi    []uint32 // the model's features
-	idsReady   bool
-	known      map[string]*wordInfo // the word cache as published when the text was read
-	spanMemo   map[spanKey]bool
-	anyMemo    map[anyKey]anyResult
+	bySet       [][]hit
+	hitsReady   bool
+	langs       []string
+	langsReady  bool
+	en0, fr0    int
+	sents       [][2]int
+	sentsReady  bool
+	sentOf      []int32 // token → its sentence's index (when sentOfReady)
+	sentOfReady bool
+	glucose     []int
+	youMemo     map[[3]int]bool
+	uni, bi     []uint32 // the model's features
+	idsReady    bool
+	known       map[string]*wordInfo // the word cache as published when the text was read
+	spanMemo    map[spanKey]bool
+	anyMemo     map[anyKey]anyResult
 	// starts[elem.id*2+lang] is where a pattern's first element stands
 	// (arena[from:to]), valid when its gen is the view's.
 	starts []startsEntry
@@ -222,7 +224,7 @@ func putView(v *view) {
 		return
 	}
 	v.text = ""
-	v.hitsReady, v.langsReady, v.sentsReady, v.idsReady = false, false, false, false
+	v.hitsReady, v.langsReady, v.sentsReady, v.idsReady, v.sentOfReady = false, false, false, false, false
 	v.glucose = v.glucose[:0]
 	clear(v.youMemo)
 	clear(v.spanMemo)
@@ -454,6 +456,35 @@ type wordSet struct {
 	stems    [2]map[string]bool // en, fr
 	prefixes []string
 	seqs     []alt
+	// The lexicon entries of the words (as English words) and of the
+	// stems (per language), as bits: a token is looked up through its
+	// wordInfo's entries instead of by string.
+	wordBits, stemBits [2][]uint64
+}
+
+// index fills the set's bits from its words and stems.
+func (s *wordSet) index() *wordSet {
+	lx := theLexicon
+	set := func(bits *[]uint64, x int32) {
+		for int(x)>>6 >= len(*bits) {
+			*bits = append(*bits, 0)
+		}
+		(*bits)[x>>6] |= 1 << (x & 63)
+	}
+	for w := range s.words {
+		set(&s.wordBits[0], lx.words[0][w])
+	}
+	for l := range s.stems {
+		for st := range s.stems[l] {
+			set(&s.stemBits[l], lx.stems[l][st])
+		}
+	}
+	return s
+}
+
+// hasBit: entry x (-1: none) is among bits.
+func hasBit(bits []uint64, x int32) bool {
+	return x >= 0 && int(x>>6) < len(bits) && bits[x>>6]&(1<<(x&63)) != 0
 }
 
 func langIndex(lang string) int {
@@ -483,7 +514,7 @@ func words(lang string, src ...string) *wordSet {
 			}
 		}
 	}
-	return s
+	return s.index()
 }
 
 // merge joins two word sets (English and French words of one kind).
@@ -501,21 +532,22 @@ func (s *wordSet) merge(o *wordSet) *wordSet {
 		out.prefixes = append(out.prefixes, x.prefixes...)
 		out.seqs = append(out.seqs, x.seqs...)
 	}
-	return out
+	return out.index()
 }
 
 func (v *view) inSet(set *wordSet, i int) bool {
 	w := v.toks[i].word
-	if set.words[w] {
+	wi := v.info(i)
+	if hasBit(set.wordBits[0], wi.lexWord[0]) {
 		return true
 	}
 	// Stems only in the languages the text is read in: a French stem of
 	// an English word says nothing.
 	en, fr := v.readsIn()
-	if en && len(set.stems[0]) > 0 && set.stems[0][v.stem(i, "en")] {
+	if en && hasBit(set.stemBits[0], wi.lexStem[0]) {
 		return true
 	}
-	if fr && len(set.stems[1]) > 0 && set.stems[1][v.stem(i, "fr")] {
+	if fr && hasBit(set.stemBits[1], wi.lexStem[1]) {
 		return true
 	}
 	for _, p := range set.prefixes {

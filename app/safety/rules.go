@@ -645,24 +645,19 @@ func (v *view) has(ps []pattern, lang string, from, to int, bySentence bool) boo
 	if len(ps) == 0 {
 		return false
 	}
-	key := spanKey{&ps[0], lang, from, to, bySentence}
+	key := spanKey{&ps[0], langIndex(lang), from, to, bySentence}
 	if r, ok := v.spanMemo[key]; ok {
 		return r
 	}
 	found := false
-	ranges := [][2]int{{from, to}}
 	if bySentence {
-		ranges = v.sentences()
-	}
-	for _, sr := range ranges {
+		found = v.inSomeSentence(ps, lang)
+	} else {
 		for _, p := range ps {
-			if _, _, ok := v.find(p, lang, sr[0], sr[1]); ok {
+			if _, _, ok := v.find(p, lang, from, to); ok {
 				found = true
 				break
 			}
-		}
-		if found {
-			break
 		}
 	}
 	if v.spanMemo == nil {
@@ -672,9 +667,47 @@ func (v *view) has(ps []pattern, lang string, from, to int, bySentence bool) boo
 	return found
 }
 
+// inSomeSentence reports whether one of the patterns stands within a
+// sentence of the text: each pattern is tried where its first word stands
+// (up to the end of that word's sentence), or sentence by sentence when
+// that cannot be told.
+func (v *view) inSomeSentence(ps []pattern, lang string) bool {
+	sents := v.sentences()
+	for _, p := range ps {
+		if starts, ok := v.startsOf(p, lang); ok {
+			for _, s := range starts {
+				if _, ok := v.matchAt(p.elems, lang, int(s), sents[v.sentenceOf(int(s))][1]); ok {
+					return true
+				}
+			}
+			continue
+		}
+		for _, sr := range sents {
+			if _, _, ok := v.find(p, lang, sr[0], sr[1]); ok {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// sentenceOf is the index (in sentences) of token i's sentence.
+func (v *view) sentenceOf(i int) int {
+	if !v.sentOfReady {
+		v.sentOfReady = true
+		v.sentOf = resize(v.sentOf, len(v.toks))
+		for si, sr := range v.sentences() {
+			for k := sr[0]; k < sr[1]; k++ {
+				v.sentOf[k] = int32(si)
+			}
+		}
+	}
+	return int(v.sentOf[i])
+}
+
 type spanKey struct {
 	p          *pattern
-	lang       string
+	lang       int
 	from, to   int
 	bySentence bool
 }
