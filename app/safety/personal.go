@@ -126,6 +126,82 @@ func tldAfterDot(lower []byte) bool {
 	return false
 }
 
+// providerAfterAt: a mail provider's name after "@", "at" or "arobase"
+// (spaces and a bracket between), which every match of that rule holds.
+func providerAfterAt(lower []byte) bool {
+	for _, p := range mailProviders {
+		for from := 0; ; {
+			i := bytes.Index(lower[from:], []byte(p))
+			if i < 0 {
+				break
+			}
+			i += from
+			from = i + 1
+			if end := i + len(p); end < len(lower) && isWordByte(lower[end]) {
+				continue
+			}
+			j := skipSpaceBack(lower, i)
+			if j > 0 && strings.IndexByte("])}>", lower[j-1]) >= 0 {
+				j = skipSpaceBack(lower, j-1)
+			}
+			head := lower[:j]
+			if bytes.HasSuffix(head, []byte("@")) || bytes.HasSuffix(head, []byte("at")) || bytes.HasSuffix(head, []byte("arobase")) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+var mailProviders = []string{"gmail", "hotmail", "yahoo", "outlook", "icloud", "live", "msn", "aol", "proton", "protonmail", "videotron", "sympatico", "rogers", "shaw", "bell", "orange", "free", "wanadoo", "laposte", "sfr", "gmx"}
+
+// streetWordEN: a kind of street ("road", "st", "crescent") after a space
+// and before the end of a word, which every English street address holds.
+func streetWordEN(lower []byte) bool {
+	return wordAfterSpace(lower, streetsEN, func(rest []byte) bool { return len(rest) == 0 || !isWordByte(rest[0]) })
+}
+
+var streetsEN = []string{"street", "st", "road", "rd", "avenue", "ave", "lane", "ln", "drive", "dr", "close", "way", "court", "ct", "boulevard", "blvd", "place", "pl", "crescent", "cres", "terrace", "gardens", "grove", "square", "sq", "hill", "parade", "mews"}
+
+// streetWordFR: a kind of street ("rue", "boul.", "ch.") after a space and
+// before one, which every French street address holds.
+func streetWordFR(lower []byte) bool {
+	spaceNext := func(rest []byte) bool { return len(rest) > 0 && isSpaceByte(rest[0]) }
+	return wordAfterSpace(lower, streetsFR, spaceNext) ||
+		wordAfterSpace(lower, streetsFRDot, func(rest []byte) bool {
+			if len(rest) > 0 && rest[0] == '.' { // the dot is optional
+				rest = rest[1:]
+			}
+			return spaceNext(rest)
+		})
+}
+
+var (
+	streetsFR    = []string{"rue", "avenue", "boulevard", "bd", "chemin", "ch.", "allee", "allée", "place", "impasse", "route", "rang", "montee", "montée", "quai", "cours", "square", "voie", "croissant", "promenade"}
+	streetsFRDot = []string{"av", "boul"}
+)
+
+// wordAfterSpace: one of words stands right after a space (\s) and what
+// follows it passes after.
+func wordAfterSpace(lower []byte, words []string, after func(rest []byte) bool) bool {
+	for _, w := range words {
+		for from := 0; ; {
+			i := bytes.Index(lower[from:], []byte(w))
+			if i < 0 {
+				break
+			}
+			i += from
+			from = i + 1
+			if i > 0 && isSpaceByte(lower[i-1]) && after(lower[i+len(w):]) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func isSpaceByte(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r' }
+
 var obfuscatedTLDs = []string{"com", "org", "net", "ca", "fr", "be", "ch", "co", "uk", "info", "io", "qc", "edu", "gov"}
 
 // skipSpaceBack steps back from i over the spaces \s matches.
@@ -149,7 +225,7 @@ var personalRules = []personalRule{
 	// Written out so that robots miss it: "jo at example dot org",
 	// "jo [at] mail [dot] fr", "jo(at)gmail(point)com".
 	{"email", regexp.MustCompile(`(?i)\b[a-z0-9][a-z0-9._%+-]*\s*[\[({<]?\s*(?:at|arobase|chez)\s*[\])}>]?\s*[a-z0-9-]+(?:\s*[\[({<]?\s*(?:dot|point)\s*[\])}>]?\s*[a-z0-9-]+)*\s*[\[({<]?\s*(?:dot|point|\.)\s*[\])}>]?\s*(?:com|org|net|ca|fr|be|ch|co|uk|info|io|qc|edu|gov)\b`), nil, []string{" at ", "(at)", "[at]", "{at}", "<at>", "arobase", " chez "}, tldAfterDot},
-	{"email", regexp.MustCompile(`(?i)\b[a-z0-9][a-z0-9._%+-]{2,}\s*[\[({<]?\s*(?:@|at|arobase)\s*[\])}>]?\s*(?:gmail|hotmail|yahoo|outlook|icloud|live|msn|aol|proton(?:mail)?|videotron|sympatico|rogers|shaw|bell|orange|free|wanadoo|laposte|sfr|gmx)\b`), nil, []string{"@", "gmail", "hotmail", "yahoo", "outlook", "icloud", "live", "msn", "aol", "proton", "videotron", "sympatico", "rogers", "shaw", "bell", "orange", "free", "wanadoo", "laposte", "sfr", "gmx"}, nil},
+	{"email", regexp.MustCompile(`(?i)\b[a-z0-9][a-z0-9._%+-]{2,}\s*[\[({<]?\s*(?:@|at|arobase)\s*[\])}>]?\s*(?:gmail|hotmail|yahoo|outlook|icloud|live|msn|aol|proton(?:mail)?|videotron|sympatico|rogers|shaw|bell|orange|free|wanadoo|laposte|sfr|gmx)\b`), nil, []string{"@", "gmail", "hotmail", "yahoo", "outlook", "icloud", "live", "msn", "aol", "proton", "videotron", "sympatico", "rogers", "shaw", "bell", "orange", "free", "wanadoo", "laposte", "sfr", "gmx"}, providerAfterAt},
 	// Record, patient, insurance and social-security numbers named as such.
 	{"record_number", regexp.MustCompile(`(?i)\b(?:nhs|mrn|medical record|patient|hospital|insurance|policy|member|medicare|medicaid|social security|ssn|chart|dossier|num[ée]ro de dossier)\s*(?:no\.?|number|num|id|#)?\s*(?:is|est|:)?\s*#?\s*[A-Z0-9][A-Z0-9 -]{4,18}[0-9]`), nil, []string{"nhs", "mrn", "record", "patient", "hospital", "insurance", "policy", "member", "medicare", "medicaid", "social security", "ssn", "chart", "dossier"}, nil},
 	{"record_number", regexp.MustCompile(`\b\d{3}-\d{2}-\d{4}\b`), nil, []string{"-"}, nil},
@@ -163,8 +239,8 @@ var personalRules = []personalRule{
 	// A date close after words that make it a birth date.
 	{"date_of_birth", regexp.MustCompile(`(?i)\b(?:born(?:\s+on)?|d\.?o\.?b\.?|date\s+of\s+birth|birth\s*date|birthday|n[ée]e?\s+le|date\s+de\s+naissance|ddn)[^.!?\n\d]{0,25}?` + dateExpr), nil, []string{"born", "dob", "d.o.b", "birth", "né", "ne le", "née", "naissance", "ddn"}, nil},
 	// Street addresses, English and French, and postcodes.
-	{"address", regexp.MustCompile(`(?i)\b\d{1,5}[a-z]?,?\s+(?:[nsew]\.?\s+)?(?:(?:[a-z][a-z'-]+|\d{1,3}(?:st|nd|rd|th))\s+){1,3}(?:street|st|road|rd|avenue|ave|lane|ln|drive|dr|close|way|court|ct|boulevard|blvd|place|pl|crescent|cres|terrace|gardens|grove|square|sq|hill|parade|mews)\b\.?`), nil, nil, nil},
-	{"address", regexp.MustCompile(`(?i)\b\d{1,5}(?:\s?(?:bis|ter|[a-d]))?,?\s+(?:rue|avenue|av\.?|boulevard|boul\.?|bd|chemin|ch\.|all[ée]e|place|impasse|route|rang|mont[ée]e|quai|cours|square|voie|croissant|promenade)\s+\S+`), nil, nil, nil},
+	{"address", regexp.MustCompile(`(?i)\b\d{1,5}[a-z]?,?\s+(?:[nsew]\.?\s+)?(?:(?:[a-z][a-z'-]+|\d{1,3}(?:st|nd|rd|th))\s+){1,3}(?:street|st|road|rd|avenue|ave|lane|ln|drive|dr|close|way|court|ct|boulevard|blvd|place|pl|crescent|cres|terrace|gardens|grove|square|sq|hill|parade|mews)\b\.?`), nil, nil, streetWordEN},
+	{"address", regexp.MustCompile(`(?i)\b\d{1,5}(?:\s?(?:bis|ter|[a-d]))?,?\s+(?:rue|avenue|av\.?|boulevard|boul\.?|bd|chemin|ch\.|all[ée]e|place|impasse|route|rang|mont[ée]e|quai|cours|square|voie|croissant|promenade)\s+\S+`), nil, nil, streetWordFR},
 	{"address", regexp.MustCompile(`(?i)\b(?:j'habite|j’habite|jhabite|on habite|nous habitons|mon adresse|my address|i live at|we live at|notre adresse)\s*(?:est|is|:|au|à|a)?\s*\d{1,5}\b`), nil, []string{"habite", "adresse", "address", "live at"}, nil},
 	{"address", regexp.MustCompile(`\b[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}\b`), nil, nil, nil},
 	{"address", regexp.MustCompile(`(?i)\b[abceghjklmnprstvxy]\d[abceghjklmnprstvwxyz][ -]?\d[abceghjklmnprstvwxyz]\d\b`), nil, nil, nil},
