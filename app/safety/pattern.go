@@ -460,12 +460,20 @@ type wordSet struct {
 	// stems (per language), as bits: a token is looked up through its
 	// wordInfo's entries instead of by string.
 	wordBits, stemBits [2][]uint64
+	// seqFirst holds the entries (as English words and stems) a phrase's
+	// first word can match; seqAnyFirst: some phrase starts with a prefix,
+	// so every phrase is tried.
+	seqFirst    []uint64
+	seqAnyFirst bool
 }
 
 // index fills the set's bits from its words and stems.
 func (s *wordSet) index() *wordSet {
 	lx := theLexicon
 	set := func(bits *[]uint64, x int32) {
+		if x < 0 {
+			return
+		}
 		for int(x)>>6 >= len(*bits) {
 			*bits = append(*bits, 0)
 		}
@@ -477,6 +485,18 @@ func (s *wordSet) index() *wordSet {
 	for l := range s.stems {
 		for st := range s.stems[l] {
 			set(&s.stemBits[l], lx.stems[l][st])
+		}
+	}
+	s.seqFirst, s.seqAnyFirst = nil, false
+	for _, a := range s.seqs {
+		first := a.seq[0]
+		if first.prefix {
+			s.seqAnyFirst = true
+			continue
+		}
+		set(&s.seqFirst, first.wordID[0])
+		if !first.exact {
+			set(&s.seqFirst, first.stemID[0])
 		}
 	}
 	return s
@@ -555,9 +575,13 @@ func (v *view) inSet(set *wordSet, i int) bool {
 			return true
 		}
 	}
-	for _, a := range set.seqs {
-		if v.matchAltAt(a, i, len(v.toks), "") > 0 {
-			return true
+	// Phrases (matched with English stems), only where the first word
+	// of one of them can stand.
+	if len(set.seqs) > 0 && (set.seqAnyFirst || hasBit(set.seqFirst, wi.lexWord[0]) || hasBit(set.seqFirst, wi.lexStem[0])) {
+		for _, a := range set.seqs {
+			if v.matchAltAt(a, i, len(v.toks), "") > 0 {
+				return true
+			}
 		}
 	}
 	return false
