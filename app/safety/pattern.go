@@ -1,11 +1,11 @@
 package safety
 
 import (
+	"runtime"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 
 	"github.com/kljensen/snowball/english"
@@ -202,12 +202,21 @@ func newTextView(text string) *view {
 	return v
 }
 
-var viewPool = sync.Pool{New: func() any { return &view{} }}
+// views keeps a few warm views. Not a sync.Pool: that one is emptied at
+// every garbage collection, and a fresh view's buffers (a list per
+// lexicon entry, the token and hit tables) cost more to build than a
+// whole analysis.
+var views = make(chan *view, 2*runtime.GOMAXPROCS(0)+2)
 
 // getView is a pooled view of text; give it back with putView once
 // nothing it returned refers to its buffers.
 func getView(text string) *view {
-	v := viewPool.Get().(*view)
+	var v *view
+	select {
+	case v = <-views:
+	default:
+		v = &view{}
+	}
 	v.text = text
 	if v.front == nil {
 		v.front = new(frontCache)
@@ -239,7 +248,10 @@ func putView(v *view) {
 		v.occReady = false
 	}
 	v.known = nil
-	viewPool.Put(v)
+	select {
+	case views <- v:
+	default: // enough are kept
+	}
 }
 
 // resize returns s with length n and every element zero, reusing its
