@@ -2,6 +2,7 @@ package safety
 
 import (
 	"math"
+	"runtime"
 	"sort"
 	"sync"
 )
@@ -145,7 +146,26 @@ type seenSet struct {
 	now  uint32
 }
 
-var seenPool = sync.Pool{New: func() any { return &seenSet{mark: make([]uint32, 1<<modelBits)} }}
+// seenSets keeps a few mark tables (1 MiB each) between texts. Not a
+// sync.Pool, which the collector empties: a fresh table costs more than
+// scoring a long post.
+var seenSets = make(chan *seenSet, 2*runtime.GOMAXPROCS(0)+2)
+
+func getSeenSet() *seenSet {
+	select {
+	case s := <-seenSets:
+		return s
+	default:
+		return &seenSet{mark: make([]uint32, 1<<modelBits)}
+	}
+}
+
+func putSeenSet(s *seenSet) {
+	select {
+	case seenSets <- s:
+	default:
+	}
+}
 
 func (s *seenSet) next() {
 	s.now++
@@ -200,8 +220,8 @@ func (m *model) best(v *view, windowTokens int) modelWindow {
 	if len(v.toks) == 0 {
 		return modelWindow{p: 0}
 	}
-	seen := seenPool.Get().(*seenSet)
-	defer seenPool.Put(seen)
+	seen := getSeenSet()
+	defer putSeenSet(seen)
 	sents := v.sentences()
 	if len(v.toks) <= windowTokens || len(sents) <= 1 {
 		return modelWindow{0, len(v.toks), m.scoreRange(v, 0, len(v.toks), seen)}
@@ -457,8 +477,8 @@ func (dm *detectorModel) judge(v *view, found []Finding) []Finding {
 
 // category picks the category whose model reads the window highest.
 func (dm *detectorModel) category(v *view, w modelWindow) string {
-	seen := seenPool.Get().(*seenSet)
-	defer seenPool.Put(seen)
+	seen := getSeenSet()
+	defer putSeenSet(seen)
 	best, bestP := dm.categories[0], float32(-1)
 	for i, m := range dm.perCat {
 		if p := m.scoreRange(v, w.from, w.to, seen); p > bestP {
