@@ -181,7 +181,6 @@ type view struct {
 	hitBuf []hit
 	per    [][]int32
 	arena  []int32
-	front  *frontCache
 	// personal's buffers.
 	lower    []byte
 	chunks   []chunk
@@ -218,10 +217,7 @@ func getView(text string) *view {
 		v = &view{}
 	}
 	v.text = text
-	if v.front == nil {
-		v.front = new(frontCache)
-	}
-	v.toks = tokenizeInto(v.front, v.toks[:0], text)
+	v.toks = tokenizeInto(v.toks[:0], text)
 	return v
 }
 

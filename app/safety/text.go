@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"unicode"
 	"unicode/utf8"
 
@@ -149,29 +150,85 @@ func sentenceEnd(r rune) bool {
 
 // tokenize splits text into normalised tokens with their spans and
 // sentences.
-func tokenize(text string) []token { return tokenizeInto(nil, nil, text) }
+func tokenize(text string) []token { return tokenizeInto(nil, text) }
 
-// frontCache keeps the words a view read last, by hash: a long post
-// repeats most of its words, and a slot holds all a word needs (its
-// lower-cased letters, and its token when it makes one), so a repeated
-// word is read without following a pointer.
-type frontCache [1024]frontSlot
+// wordTable is the plain-word cache laid out flat for the tokeniser: open
+// addressing by the word's hash, each slot one cache line holding the
+// word's letters and, when it makes one token, that token's word and
+// wordInfo, so a known word costs one memory read. It is rebuilt from the
+// cache's map each time new words are published, and never written after.
+type wordTable struct {
+	slots []wordSlot
+	mask  uint32
+}
 
-type frontSlot struct {
+type wordSlot struct {
 	n    uint8 // length of the key (0: empty)
 	key  [23]byte
+	h    uint32
 	word string    // the word's token, when it makes one …
 	wi   *wordInfo // … with its wordInfo
 	pw   *plainWord
 }
 
-// tokenizeInto is tokenize appending to out (a buffer to reuse), with a
-// front cache (nil: none).
-func tokenizeInto(front *frontCache, out []token, text string) []token {
+var plainTable atomic.Pointer[wordTable]
+
+// newWordTable lays the cache's words out (those that fit a slot).
+func newWordTable(words map[string]*plainWord) *wordTable {
+	size := 1024
+	for size < 2*len(words) {
+		size *= 2
+	}
+	t := &wordTable{slots: make([]wordSlot, size), mask: uint32(size - 1)}
+	for k, pw := range words {
+		if len(k) > len(wordSlot{}.key) || k == "" {
+			continue
+		}
+		h := wordHash([]byte(k))
+		i := h & t.mask
+		for t.slots[i].n != 0 {
+			i = (i + 1) & t.mask
+		}
+		s := &t.slots[i]
+		s.n, s.h = uint8(copy(s.key[:], k)), h
+		if len(pw.words) == 1 {
+			s.word, s.wi = pw.words[0], pw.infos[0]
+		} else {
+			s.pw = pw
+		}
+	}
+	return t
+}
+
+// find is the slot of a word (nil: not in the table).
+func (t *wordTable) find(h uint32, lower []byte) *wordSlot {
+	for i := h & t.mask; ; i = (i + 1) & t.mask {
+		s := &t.slots[i]
+		if s.n == 0 {
+			return nil
+		}
+		if s.h == h && int(s.n) == len(lower) && bytes.Equal(s.key[:s.n], lower) {
+			return s
+		}
+	}
+}
+
+// wordHash is FNV-1a.
+func wordHash(b []byte) uint32 {
+	h := uint32(fnvOffset)
+	for _, c := range b {
+		h = (h ^ uint32(c)) * fnvPrime
+	}
+	return h
+}
+
+// tokenizeInto is tokenize appending to out (a buffer to reuse).
+func tokenizeInto(out []token, text string) []token {
 	if want := len(text)/4 + 4; cap(out) < want {
 		out = make([]token, 0, want)
 	}
 	known := plainWords.snapshot()
+	table := plainTable.Load()
 	sentence := 0
 	i := 0
 	for i < len(text) {
@@ -201,7 +258,7 @@ func tokenizeInto(front *frontCache, out []token, text string) []token {
 				continue
 			}
 			if w := text[start:j]; cacheable(w) {
-				out = appendCachedWord(out, front, known, w, start, j, sentence)
+				out = appendCachedWord(out, table, known, w, start, j, sentence)
 			} else {
 				out = appendWord(out, w, start, j, sentence)
 			}
@@ -234,7 +291,7 @@ const maxPlainWord = 32
 // appendCachedWord adds the tokens of a written word without digits,
 // looked up (ASCII letters lower-cased, which appendWord would do) in the
 // plain-word cache: one lookup gives the tokens and their wordInfos.
-func appendCachedWord(out []token, front *frontCache, known map[string]*plainWord, raw string, start, end, sentence int) []token {
+func appendCachedWord(out []token, table *wordTable, known map[string]*plainWord, raw string, start, end, sentence int) []token {
 	var buf [maxPlainWord]byte
 	lower := buf[:len(raw)]
 	h := uint32(fnvOffset)
@@ -246,26 +303,17 @@ func appendCachedWord(out []token, front *frontCache, known map[string]*plainWor
 		lower[i] = c
 		h = (h ^ uint32(c)) * fnvPrime
 	}
-	var slot *frontSlot
-	if front != nil && len(lower) <= len(frontSlot{}.key) {
-		slot = &front[h%uint32(len(front))]
-		if int(slot.n) == len(lower) && bytes.Equal(slot.key[:slot.n], lower) {
-			if slot.wi != nil { // one token: kept in the slot itself
-				return append(out, token{word: slot.word, start: start, end: end, sentence: sentence, wi: slot.wi})
+	if table != nil && len(lower) <= len(wordSlot{}.key) {
+		if s := table.find(h, lower); s != nil {
+			if s.wi != nil {
+				return append(out, token{word: s.word, start: start, end: end, sentence: sentence, wi: s.wi})
 			}
-			return slot.pw.appendTo(out, start, end, sentence)
+			return s.pw.appendTo(out, start, end, sentence)
 		}
 	}
 	pw, ok := known[string(lower)]
 	if !ok {
 		pw = plainWords.slow(string(lower), func() *plainWord { return newPlainWord(string(lower)) })
-	}
-	if slot != nil {
-		slot.n = uint8(copy(slot.key[:], lower))
-		slot.word, slot.wi, slot.pw = "", nil, pw
-		if len(pw.words) == 1 {
-			slot.word, slot.wi, slot.pw = pw.words[0], pw.infos[0], nil
-		}
 	}
 	return pw.appendTo(out, start, end, sentence)
 }

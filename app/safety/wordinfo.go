@@ -43,6 +43,8 @@ type wordCache[T any] struct {
 	// misses counts the words found among the new ones since the last
 	// publication.
 	misses int
+	// published, if set, is told of each newly published map.
+	published func(map[string]T)
 }
 
 // maxWordInfos bounds each cache; words past it are worked out each time.
@@ -56,7 +58,11 @@ func newWordCache[T any]() *wordCache[T] {
 
 var (
 	wordInfos  = newWordCache[*wordInfo]()
-	plainWords = newWordCache[*plainWord]()
+	plainWords = func() *wordCache[*plainWord] {
+		c := newWordCache[*plainWord]()
+		c.published = func(m map[string]*plainWord) { plainTable.Store(newWordTable(m)) }
+		return c
+	}()
 )
 
 // snapshot is the published map (a text loads it once).
@@ -96,6 +102,9 @@ func (c *wordCache[T]) slow(key string, work func() T) T {
 		}
 		c.read.Store(&next)
 		c.dirty = map[string]T{}
+		if c.published != nil {
+			c.published(next)
+		}
 	}
 	return x
 }
