@@ -65,7 +65,7 @@ func routes(e *echo.Echo, a *App, r *web.Renderer, st *web.Static, cookies web.C
 	})
 
 	// Browser pages: session cookie and CSRF on every state change.
-	b := e.Group("", web.LoadSession(a.Auth, cookies), web.CSRF(cfg.SecretKey), web.LoadUnread(a.Notify))
+	b := e.Group("", web.NoStoreWithCredentials(cookies, "Cookie"), web.LoadSession(a.Auth, cookies), web.CSRF(cfg.SecretKey), web.LoadUnread(a.Notify))
 	b.GET("/", fh.Index)
 	b.GET("/search", fh.SearchPage)
 	b.GET("/my/forums", fh.MyForums, web.RequireUser)
@@ -202,7 +202,7 @@ func routes(e *echo.Echo, a *App, r *web.Renderer, st *web.Static, cookies web.C
 
 	// JSON API: personal bearer tokens only (never cookies); reads without
 	// a token act as a visitor; changes need write scope.
-	v1 := e.Group("/api/v1", web.BearerAuth(a.Auth), web.RequireScope)
+	v1 := e.Group("/api/v1", web.NoStoreWithCredentials(cookies, "Authorization"), web.BearerAuth(a.Auth), web.RequireScope)
 	me := web.RequireUser
 	v1.GET("/me", api.Me, me)
 	v1.GET("/sessions", api.Sessions, me)

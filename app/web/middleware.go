@@ -48,6 +48,25 @@ func SecurityHeaders(tls bool) echo.MiddlewareFunc {
 	}
 }
 
+// NoStoreWithCredentials keeps what is answered to a request that carries
+// a session cookie or an Authorization header out of every cache (the
+// browser's own and any proxy's): Cache-Control: private, no-store, set
+// before the handler runs so that error pages carry it too. Every answer
+// varies with vary ("Cookie" for pages, "Authorization" for the API), so
+// a shared cache never hands one person's answer to another.
+func NoStoreWithCredentials(cookies Cookies, vary string) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			h := c.Response().Header()
+			h.Add("Vary", vary)
+			if cookies.Get(c, SessionCookie) != "" || c.Request().Header.Get(echo.HeaderAuthorization) != "" {
+				h.Set("Cache-Control", "private, no-store")
+			}
+			return next(c)
+		}
+	}
+}
+
 // AccessLog logs one line per request: never the query string, bodies,
 // cookies or tokens, since links carry secrets in their query.
 func AccessLog(log *slog.Logger) echo.MiddlewareFunc {
