@@ -179,6 +179,13 @@ func readApplication(c echo.Context) (ApplicationForm, []byte, error) {
 		}
 		return ApplicationForm{}, nil, echo.NewHTTPError(http.StatusBadRequest, "The form could not be read. Please try again.")
 	}
+	// A multipart form is read here, not by web.ValidText.
+	verr := models.NewValidationError()
+	verr.Code = "invalid_text"
+	web.CheckText(verr, params)
+	if len(verr.Fields) > 0 {
+		return ApplicationForm{}, nil, verr
+	}
 	form := ApplicationForm{
 		Profession: params.Get("profession"), LicenceNumber: params.Get("licence_number"),
 		Jurisdiction: params.Get("jurisdiction"), LicenceExpires: params.Get("licence_expires"),

@@ -230,6 +230,9 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 	}
 	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: cfg.BodyLimit, Skipper: isUpload}))
 	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: clinicians.UploadBodyLimit, Skipper: func(c echo.Context) bool { return !isUpload(c) }}))
+	// NUL bytes and bytes that are not UTF-8 are refused at the edge (4xx),
+	// before any handler or query sees them.
+	e.Use(web.ValidText)
 	e.Use(middleware.GzipWithConfig(middleware.GzipConfig{Level: 5, MinLength: 1024}))
 
 	routes(e, a, renderer, st, cookies, cfg)
