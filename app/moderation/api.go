@@ -92,10 +92,11 @@ func (a *API) Act(c echo.Context) error {
 	}
 	var body struct {
 		Reason     string    `json:"reason"`
-		ExpectOpen bool      `json:"expect_open"` // acting on open reports: 409 if another moderator resolved them
-		Until      time.Time `json:"until"`       // suspend
-		Forum      string    `json:"forum"`       // move: the forum's slug
-		Note       string    `json:"note"`        // reached_out: what the moderator did
+		ExpectOpen bool      `json:"expect_open"`            // acting on open reports: 409 if another moderator resolved them
+		Until      time.Time `json:"until"`                  // suspend
+		Forum      string    `json:"forum"`                  // move: the forum's slug
+		Wider      bool      `json:"confirm_wider_audience"` // move: an admin confirms more people will read it
+		Note       string    `json:"note"`                   // reached_out: what the moderator did
 	}
 	if err := c.Bind(&body); err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, "The request body must be a JSON object.")
@@ -105,7 +106,7 @@ func (a *API) Act(c echo.Context) error {
 	case ActNote, ActWarn, ActSuspend, ActBan:
 		err = a.h.svc.ActOnMember(ctx, u, kind, id, action, body.Reason, body.Until)
 	case ActMove:
-		err = a.h.svc.MoveThread(ctx, u, kind, id, body.Forum, body.Reason)
+		err = a.h.svc.MoveThread(ctx, u, kind, id, body.Forum, body.Reason, body.Wider)
 	case ActAcknowledge, ActReachedOut, ActCloseCrisis:
 		err = a.h.svc.CrisisStep(ctx, u, kind, id, action, body.Note)
 	case "reveal":

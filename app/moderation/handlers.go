@@ -241,7 +241,7 @@ func (h *Handlers) Act(c echo.Context) error {
 		until, _ := time.Parse("2006-01-02", c.FormValue("until"))
 		err = h.svc.ActOnMember(c.Request().Context(), web.CurrentUser(c), kind, id, action, reason, until)
 	case ActMove:
-		err = h.svc.MoveThread(c.Request().Context(), web.CurrentUser(c), kind, id, c.FormValue("forum"), reason)
+		err = h.svc.MoveThread(c.Request().Context(), web.CurrentUser(c), kind, id, c.FormValue("forum"), reason, c.FormValue("confirm_wider") == "1")
 	case ActAcknowledge, ActReachedOut, ActCloseCrisis:
 		if action == ActCloseCrisis && c.FormValue("confirm_close") != "1" {
 			v := models.NewValidationError()
@@ -270,7 +270,7 @@ func (h *Handlers) Act(c echo.Context) error {
 	var ce *models.ConflictError
 	switch {
 	case errors.As(err, &ve):
-		return h.renderItem(c, http.StatusUnprocessableEntity, map[string]string{"reason": reason, "action": action, "until": c.FormValue("until")}, err)
+		return h.renderItem(c, http.StatusUnprocessableEntity, map[string]string{"reason": reason, "action": action, "until": c.FormValue("until"), "forum": c.FormValue("forum")}, err)
 	case errors.As(err, &ce):
 		h.cookies.SetFlash(c, ce.Message)
 	case err != nil:

@@ -156,10 +156,27 @@ func (s *Service) Reveal(ctx context.Context, admin *models.User, kind string, i
 // ActMove is the move action: a thread (or a post's thread) to another forum.
 const ActMove = "move"
 
+// audienceRank orders who can read a forum: clinicians (0), members (1),
+// everyone and search engines (2).
+func audienceRank(sensitive, clinicianOnly bool) int {
+	switch {
+	case clinicianOnly:
+		return 0
+	case sensitive:
+		return 1
+	}
+	return 2
+}
+
 // MoveThread moves the thread behind a target to the forum toSlug. Global
 // moderators may move anywhere; forum moderators between forums they
 // moderate.
-func (s *Service) MoveThread(ctx context.Context, u *models.User, kind string, id int64, toSlug, reason string) error {
+//
+// A move may not widen a thread's audience (clinician-only, then members
+// only, then everyone and search engines): only an admin may, after
+// confirming (confirmWider), and never for a thread with anonymous posts;
+// the thread's authors are told.
+func (s *Service) MoveThread(ctx context.Context, u *models.User, kind string, id int64, toSlug, reason string, confirmWider bool) error {
 	if kind == models.TargetQuestionMessage {
 		// No thread behind it; answered like a message that does not exist.
 		return fmt.Errorf("moderation: move %s %d: %w", kind, id, models.ErrNotFound)
@@ -179,14 +196,20 @@ func (s *Service) MoveThread(ctx context.Context, u *models.User, kind string, i
 		if (kind != models.TargetPost && kind != models.TargetThread) || !sc.Covers(t) {
 			return models.ErrForbidden
 		}
-		var to struct {
+		var to, from struct {
 			ID            int64
-			Slug          string
+			Slug, Name    string
+			Sensitive     bool
 			ClinicianOnly bool
 			ArchivedAt    *time.Time
 		}
-		if err := tx.Raw(`SELECT id, slug, clinician_only, archived_at FROM forums WHERE slug = ?`, toSlug).Scan(&to).Error; err != nil {
+		if err := tx.Raw(`SELECT id, slug, name, sensitive, clinician_only, archived_at FROM forums WHERE slug = ?`, toSlug).Scan(&to).Error; err != nil {
 			return err
+		}
+		if t.ForumID != nil {
+			if err := tx.Raw(`SELECT id, slug, name, sensitive, clinician_only, archived_at FROM forums WHERE id = ?`, *t.ForumID).Scan(&from).Error; err != nil {
+				return err
+			}
 		}
 		if to.ID == 0 || to.ArchivedAt != nil {
 			v := models.NewValidationError()
@@ -198,6 +221,25 @@ func (s *Service) MoveThread(ctx context.Context, u *models.User, kind string, i
 		}
 		if t.ForumID != nil && *t.ForumID == to.ID {
 			return &models.ConflictError{Message: "The thread is already in that forum."}
+		}
+		wider := audienceRank(to.Sensitive, to.ClinicianOnly) > audienceRank(from.Sensitive, from.ClinicianOnly)
+		if wider {
+			v := models.NewValidationError()
+			var anonymous bool
+			if err := tx.Raw(`SELECT EXISTS (SELECT 1 FROM posts WHERE thread_id = ? AND anonymous)`, t.ThreadID).Scan(&anonymous).Error; err != nil {
+				return err
+			}
+			switch {
+			case u.Role != models.RoleAdmin:
+				v.Add("forum", "More people can read "+to.Name+" than "+from.Name+": only an admin can move a thread to a wider audience.")
+			case anonymous:
+				v.Add("forum", "This thread has anonymous posts: it can never be moved to a forum more people can read than "+from.Name+".")
+			case !confirmWider:
+				v.Add("confirm_wider", "More people can read "+to.Name+" than "+from.Name+". Tick the box to confirm; the thread's authors will be told.")
+			}
+			if err := v.OrNil(); err != nil {
+				return err
+			}
 		}
 		if err := tx.Exec(`UPDATE threads SET forum_id = ? WHERE id = ?`, to.ID, t.ThreadID).Error; err != nil {
 			return err
@@ -220,6 +262,23 @@ func (s *Service) MoveThread(ctx context.Context, u *models.User, kind string, i
 		why := strings.TrimSpace(reason)
 		if why != "" {
 			why = ": " + why
+		}
+		if wider && s.messenger != nil {
+			// Everyone who wrote in the thread learns who can read it now.
+			var title string
+			var authors []int64
+			if err := tx.Raw(`SELECT title FROM threads WHERE id = ?`, t.ThreadID).Scan(&title).Error; err != nil {
+				return err
+			}
+			if err := tx.Raw(`SELECT DISTINCT author_id FROM posts WHERE thread_id = ? AND author_id <> ?`, t.ThreadID, u.ID).Scan(&authors).Error; err != nil {
+				return err
+			}
+			msg := "An admin moved the thread “" + title + "”, where you posted, from " + from.Name + " to " + to.Name + ", which more people can read" + why + "."
+			for _, a := range authors {
+				if err := s.messenger.NotifyMember(ctx, tx.DB, a, models.NotifyModerationWarning, msg); err != nil {
+					return err
+				}
+			}
 		}
 		return s.record(ctx, tx, &mod, ActMove, t, "from "+t.ForumSlug+" to "+to.Slug+why, "applied")
 	})

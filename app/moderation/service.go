@@ -371,6 +371,7 @@ type Item struct {
 	Admin     bool              `json:"-"` // the moderator may reveal anonymous authors
 	Revealed  string            `json:"revealed_author,omitempty"`
 	Forums    []ForumChoice     `json:"-"` // where a thread can move
+	CanWiden  bool              `json:"-"` // one of them is read by more people (admins only)
 	// Crisis lists the target's crisis follow-ups, newest first.
 	Crisis []FollowupView `json:"crisis,omitempty"`
 	// Findings are what the safety engine found (never the text), and
@@ -401,7 +402,10 @@ func (it *Item) AwaitingAck() bool {
 }
 
 // ForumChoice is a forum a thread may move to.
-type ForumChoice struct{ Slug, Name string }
+type ForumChoice struct {
+	Slug, Name string
+	Wider      bool // more people can read it than the thread's forum
+}
 
 // ReportView is a report as moderators see it.
 type ReportView struct {
@@ -488,15 +492,27 @@ func (s *Service) item(ctx context.Context, tx *gorm.DB, u *models.User, sc Scop
 	}
 	if kind == models.TargetPost || kind == models.TargetThread {
 		var all []struct {
-			ID         int64
-			Slug, Name string
+			ID                       int64
+			Slug, Name               string
+			Sensitive, ClinicianOnly bool
 		}
-		if err := db.Raw(`SELECT id, slug, name FROM forums WHERE archived_at IS NULL ORDER BY position, name`).Scan(&all).Error; err != nil {
+		if err := db.Raw(`SELECT id, slug, name, sensitive, clinician_only FROM forums WHERE archived_at IS NULL ORDER BY position, name`).Scan(&all).Error; err != nil {
 			return nil, err
+		}
+		here := 2
+		for _, f := range all {
+			if t.ForumID != nil && *t.ForumID == f.ID {
+				here = audienceRank(f.Sensitive, f.ClinicianOnly)
+			}
 		}
 		for _, f := range all {
 			if (sc.Global || sc.Forums[f.ID]) && (t.ForumID == nil || *t.ForumID != f.ID) {
-				it.Forums = append(it.Forums, ForumChoice{Slug: f.Slug, Name: f.Name})
+				wider := audienceRank(f.Sensitive, f.ClinicianOnly) > here
+				if wider && !it.Admin {
+					continue // only an admin may widen a thread's audience
+				}
+				it.Forums = append(it.Forums, ForumChoice{Slug: f.Slug, Name: f.Name, Wider: wider})
+				it.CanWiden = it.CanWiden || wider
 			}
 		}
 	}

@@ -594,10 +594,10 @@ func TestMoveThread(t *testing.T) {
 	th := h.thread("author", heart, "Asthma inhaler question", "Posted in the wrong forum.", false)
 	h.report("rep_one", models.TargetThread, th.ID, models.ReasonOffTopic)
 	mod := h.user("two_forums")
-	if err := h.app.Moderation.MoveThread(ctx, mod, models.TargetThread, th.ID, "bones", ""); !errors.Is(err, models.ErrForbidden) {
+	if err := h.app.Moderation.MoveThread(ctx, mod, models.TargetThread, th.ID, "bones", "", false); !errors.Is(err, models.ErrForbidden) {
 		t.Errorf("move to a forum they do not moderate: %v", err)
 	}
-	if err := h.app.Moderation.MoveThread(ctx, mod, models.TargetThread, th.ID, "lungs", "About asthma"); err != nil {
+	if err := h.app.Moderation.MoveThread(ctx, mod, models.TargetThread, th.ID, "lungs", "About asthma", false); err != nil {
 		t.Fatal(err)
 	}
 	if got := threadModel(h, th.ID); got.ForumID != lungs.ID {
@@ -677,5 +677,77 @@ func TestAppeals(t *testing.T) {
 	}
 	if r := h.browser().signIn("appellant", goodPassword); r.StatusCode != http.StatusSeeOther {
 		t.Errorf("sign in after the lifted suspension: %d", r.StatusCode)
+	}
+}
+
+// A move may not widen who can read a thread: a global moderator cannot
+// move a members-only thread into a public forum (the choice is not even
+// offered), an admin can only after confirming and never for a thread
+// with anonymous posts, and the thread's authors are told.
+func TestMoveNeverWidensAudienceUnasked(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{})
+	h.forum("open-talk", nil)
+	quiet := h.forum("quiet-room", func(f *forums.ForumForm) { f.Sensitive = true })
+	h.account("wider_author", models.RoleMember)
+	h.account("wider_anon", models.RoleMember)
+	withAnon := h.thread("wider_author", quiet, "When the grief comes back", "Some evenings are heavy.", false)
+	h.reply("wider_anon", withAnon.ID, "Mine too, every spring.", true)
+	plain := h.thread("wider_author", quiet, "Small wins this week", "I walked to the shop.", false)
+	h.reply("wider_anon", plain.ID, "That is a real win.", false)
+	mod := h.withRole("wider_mod", models.RoleModerator)
+	admin := h.browser()
+	admin.signIn(h.ensureAdmin(), goodPassword)
+	modToken, adminToken := mod.token("write"), admin.token("write")
+	inForum := func(id int64) int64 { return threadModel(h, id).ForumID }
+
+	// A global moderator: not offered, refused by page and API.
+	page := mod.get("/moderation/thread/" + itoa(plain.ID))
+	if page.StatusCode != http.StatusOK || strings.Contains(page.body, `value="open-talk"`) {
+		t.Errorf("moderator's move choices offer the public forum (%d)", page.StatusCode)
+	}
+	r := mod.post("/moderation/thread/"+itoa(plain.ID)+"/move", url.Values{"forum": {"open-talk"}, "confirm_wider": {"1"}})
+	if r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(r.body, "only an admin can move a thread to a wider audience") {
+		t.Errorf("moderator's move to a wider forum: %d", r.StatusCode)
+	}
+	res := h.api(http.MethodPost, "/api/v1/moderation/items/thread/"+itoa(withAnon.ID)+"/move", modToken, map[string]any{"forum": "open-talk", "confirm_wider_audience": true})
+	if res.Status != http.StatusUnprocessableEntity {
+		t.Errorf("moderator's API move to a wider forum: %d %s", res.Status, res.Raw)
+	}
+	// An admin: never with anonymous posts, and only after confirming.
+	res = h.api(http.MethodPost, "/api/v1/moderation/items/thread/"+itoa(withAnon.ID)+"/move", adminToken, map[string]any{"forum": "open-talk", "confirm_wider_audience": true})
+	if res.Status != http.StatusUnprocessableEntity || !strings.Contains(res.Raw, "anonymous posts") {
+		t.Errorf("admin's move of a thread with anonymous posts: %d %s", res.Status, res.Raw)
+	}
+	page = admin.get("/moderation/thread/" + itoa(plain.ID))
+	if !strings.Contains(page.body, "(more people can read it)") {
+		t.Errorf("admin's move choices do not say the public forum widens the audience")
+	}
+	r = admin.post("/moderation/thread/"+itoa(plain.ID)+"/move", url.Values{"forum": {"open-talk"}})
+	if r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(r.body, "Tick the box to confirm") {
+		t.Errorf("admin's unconfirmed move: %d", r.StatusCode)
+	}
+	if inForum(plain.ID) != quiet.ID || inForum(withAnon.ID) != quiet.ID {
+		t.Fatal("a refused move moved the thread")
+	}
+	if r := h.browser().get("/t/" + itoa(plain.ID)); r.StatusCode == http.StatusOK {
+		t.Fatal("a visitor reads the members-only thread")
+	}
+	r = admin.post("/moderation/thread/"+itoa(plain.ID)+"/move", url.Values{"forum": {"open-talk"}, "confirm_wider": {"1"}, "reason": {"Belongs with the everyday threads"}})
+	if r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("admin's confirmed move: %d", r.StatusCode)
+	}
+	if inForum(plain.ID) == quiet.ID {
+		t.Fatal("the confirmed move did not happen")
+	}
+	for _, who := range []string{"wider_author", "wider_anon"} {
+		if n := countWhere(t, h, `SELECT count(*) FROM notifications WHERE user_id = ? AND message LIKE '%Small wins this week%more people can read%'`, h.user(who).ID); n != 1 {
+			t.Errorf("%s told %d times of the wider audience", who, n)
+		}
+	}
+	// Narrowing needs nothing more: back into the members-only forum.
+	res = h.api(http.MethodPost, "/api/v1/moderation/items/thread/"+itoa(plain.ID)+"/move", modToken, map[string]any{"forum": "quiet-room"})
+	if res.Status != http.StatusOK || inForum(plain.ID) != quiet.ID {
+		t.Errorf("moderator's move to a narrower forum: %d %s", res.Status, res.Raw)
 	}
 }
