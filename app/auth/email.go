@@ -36,6 +36,10 @@ type AccountEmailArgs struct {
 	Purpose models.AccountTokenPurpose `json:"purpose"`
 }
 
+// noticeSignInPaused asks for the notice that sign-ins from new browsers
+// are paused after many wrong passwords; it carries no link secret.
+const noticeSignInPaused models.AccountTokenPurpose = "notice_sign_in_paused"
+
 // Kind names the job.
 func (AccountEmailArgs) Kind() string { return "account_email" }
 
@@ -90,6 +94,17 @@ func (w *AccountEmailWorker) Work(ctx context.Context, job *river.Job[AccountEma
 		tplName, subject, path, ttl = "verify_email.txt", "Confirm your e-mail address for Kindred", "/account/verify", VerifyEmailTTL
 	case models.PurposeResetPassword:
 		tplName, subject, path, ttl = "reset_password.txt", "Reset your Kindred password", "/password/reset", ResetPasswordTTL
+	case noticeSignInPaused:
+		var body bytes.Buffer
+		err := w.tpl.ExecuteTemplate(&body, "signin_paused.txt", emailData{
+			Handle:  u.Handle,
+			Link:    strings.TrimRight(w.svc.opts.BaseURL, "/") + "/password/forgot",
+			Expires: humanDuration(w.svc.opts.Limits.SignInPerAccount.Window),
+		})
+		if err != nil {
+			return fmt.Errorf("auth: render signin_paused.txt: %w", err)
+		}
+		return w.mailer.Send(ctx, *u.Email, "Sign-ins to your Kindred account are paused", body.String())
 	default:
 		return river.JobCancel(fmt.Errorf("auth: unknown e-mail purpose %q", job.Args.Purpose))
 	}

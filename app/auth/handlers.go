@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -45,7 +46,37 @@ func NewHandlers(svc *Service, r *web.Renderer, cookies web.Cookies) *Handlers {
 }
 
 func client(c echo.Context) Client {
-	return Client{IP: c.RealIP(), UserAgent: c.Request().UserAgent()}
+	cl := Client{IP: c.RealIP(), UserAgent: c.Request().UserAgent()}
+	if c.Request().Method == http.MethodPost { // a form: the browser has its id already (CSRF)
+		cl.Browser = web.BrowserID(c)
+	}
+	if cookies, ok := web.CookiesOf(c); ok {
+		cl.KnownDevices = cookies.Get(c, knownDevicesCookie)
+	}
+	return cl
+}
+
+// knownDevicesCookie keeps the marks of the accounts that signed in on
+// this browser (at most maxKnownDevices, newest first).
+const (
+	knownDevicesCookie = "kindred_known"
+	maxKnownDevices    = 5
+)
+
+// rememberDevice adds u's mark for this browser to its known-devices
+// cookie.
+func (h *Handlers) rememberDevice(c echo.Context, u *models.User) {
+	mark := h.svc.DeviceMark(u, web.BrowserID(c))
+	if mark == "" {
+		return
+	}
+	marks := []string{mark}
+	for _, m := range strings.Split(h.cookies.Get(c, knownDevicesCookie), "~") {
+		if m != "" && m != mark && len(marks) < maxKnownDevices && len(m) < 64 {
+			marks = append(marks, m)
+		}
+	}
+	h.cookies.Set(c, knownDevicesCookie, strings.Join(marks, "~"), 400*24*time.Hour)
 }
 
 func (h *Handlers) page(c echo.Context, title string) *web.Page {
@@ -115,11 +146,19 @@ func (h *Handlers) SignIn(c echo.Context) error {
 	f := SignInForm{Login: c.FormValue("login"), Password: c.FormValue("password")}
 	next := web.SafeNext(c.FormValue("next"))
 	values := map[string]string{"login": f.Login, "next": next}
-	_, token, err := h.svc.SignIn(c.Request().Context(), f, client(c))
+	u, token, err := h.svc.SignIn(c.Request().Context(), f, client(c))
 	var verr *models.ValidationError
+	var rl *models.RateLimitedError
 	switch {
 	case errors.As(err, &verr):
 		return h.r.RenderForm(c, TplSignIn, h.page(c, "Sign in"), values, verr)
+	case errors.As(err, &rl):
+		c.Response().Header().Set("Retry-After", strconv.Itoa(rl.RetryAfterSeconds()))
+		p := h.page(c, "Sign in")
+		msg := "Sign-ins are paused after many wrong passwords. Please try again in " + minutesText(rl.RetryAfter) +
+			", sign in from a browser you have used with Kindred before, or reset your password."
+		p.Form = web.Form{Values: values, Errors: map[string]string{"password": "Sign-ins are paused for now."}, Message: msg}
+		return h.r.Render(c, http.StatusTooManyRequests, TplSignIn, p)
 	case errors.Is(err, ErrBadCredentials):
 		v := models.NewValidationError()
 		v.Message = "That handle or e-mail and password do not match an account."
@@ -136,7 +175,17 @@ func (h *Handlers) SignIn(c echo.Context) error {
 		return err
 	}
 	h.signIn(c, token)
+	h.rememberDevice(c, u)
 	return web.Redirect(c, next)
+}
+
+// minutesText says how long d is, in whole minutes (at least one).
+func minutesText(d time.Duration) string {
+	m := int((d + time.Minute - 1) / time.Minute)
+	if m <= 1 {
+		return "a minute"
+	}
+	return strconv.Itoa(m) + " minutes"
 }
 
 // SignOut ends the session on the server and clears the cookie.

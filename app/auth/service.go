@@ -60,6 +60,10 @@ type Options struct {
 type Client struct {
 	IP        string
 	UserAgent string
+	// Browser is the browser's random id, and KnownDevices the marks it
+	// holds of accounts that signed in on it before (see DeviceMark).
+	Browser      string
+	KnownDevices string
 }
 
 // Service implements accounts and sessions.
@@ -236,13 +240,29 @@ func (s *Service) authenticate(ctx context.Context, f SignInForm, cl Client) (*m
 	if err := s.limiter.Hit(ctx, "signin:ip:"+cl.IP, s.opts.Limits.SignInPerIP); err != nil {
 		return nil, err
 	}
-	acctKey := ratelimit.Key("signin:acct", f.Login)
-	if err := s.limiter.Check(ctx, acctKey, s.opts.Limits.SignInPerAccount); err != nil {
-		return nil, err
-	}
 	u, err := s.store.userByLogin(ctx, s.db.Gorm, f.Login)
 	if err != nil && !errors.Is(err, models.ErrNotFound) {
 		return nil, err
+	}
+	// One account, one count: failures by handle and by e-mail add up. A
+	// login that names no account is counted by what was typed.
+	rule := s.opts.Limits.SignInPerAccount
+	key := ratelimit.Key("signin:acct", f.Login)
+	if u != nil {
+		key = "signin:user:" + strconv.FormatInt(u.ID, 10)
+	}
+	owner := false
+	if err := s.limiter.Check(ctx, key, rule); err != nil {
+		// Someone else's guesses do not lock the owner out of a browser
+		// they signed in on before: it has a count of its own.
+		if u == nil || !s.knownDevice(u, cl) {
+			return nil, err
+		}
+		owner = true
+		key = ratelimit.Key("signin:device:"+strconv.FormatInt(u.ID, 10), cl.Browser)
+		if err := s.limiter.Check(ctx, key, rule); err != nil {
+			return nil, err
+		}
 	}
 	hash := s.dummy()
 	if u != nil && u.PasswordHash != nil {
@@ -250,12 +270,45 @@ func (s *Service) authenticate(ctx context.Context, f SignInForm, cl Client) (*m
 	}
 	ok, _ := argon2id.ComparePasswordAndHash(f.Password, hash)
 	if !ok || u == nil || u.PasswordHash == nil {
-		if err := s.limiter.Record(ctx, acctKey, s.opts.Limits.SignInPerAccount); err != nil {
+		n, err := s.limiter.RecordCount(ctx, key, rule)
+		if err != nil {
 			return nil, err
+		}
+		if n == rule.Max && u != nil && !owner && u.Email != nil {
+			// Sign-ins from new browsers are paused now: the owner hears
+			// of it once per window, with the way back.
+			if _, err := s.db.River.Insert(ctx, AccountEmailArgs{UserID: u.ID, Purpose: noticeSignInPaused}, nil); err != nil {
+				s.log.WarnContext(ctx, "sign-in pause notice not queued", "user_id", u.ID, "error", err.Error())
+			}
 		}
 		return nil, ErrBadCredentials
 	}
 	return u, nil
+}
+
+// DeviceMark is what a browser keeps after u signs in on it: a mark of
+// the account and that browser only the server can make.
+func (s *Service) DeviceMark(u *models.User, browser string) string {
+	if browser == "" {
+		return ""
+	}
+	mac := hmac.New(sha256.New, s.opts.Secret)
+	mac.Write([]byte("known-device|" + strconv.FormatInt(u.ID, 10) + "|" + browser))
+	return strconv.FormatInt(u.ID, 10) + "." + base64.RawURLEncoding.EncodeToString(mac.Sum(nil)[:16])
+}
+
+// knownDevice: the browser holds u's mark for itself.
+func (s *Service) knownDevice(u *models.User, cl Client) bool {
+	want := s.DeviceMark(u, cl.Browser)
+	if want == "" {
+		return false
+	}
+	for _, m := range strings.Split(cl.KnownDevices, "~") {
+		if hmac.Equal([]byte(m), []byte(want)) {
+			return true
+		}
+	}
+	return false
 }
 
 // startSession issues a fresh random token; only its hash is stored.

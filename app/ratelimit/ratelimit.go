@@ -76,8 +76,21 @@ func (l *Limiter) Check(ctx context.Context, key string, r Rule) error {
 
 // Record counts one event without judging it (a failed sign-in).
 func (l *Limiter) Record(ctx context.Context, key string, r Rule) error {
-	err := l.Hit(ctx, key, Rule{Max: int(^uint(0) >> 1), Window: r.Window})
+	_, err := l.RecordCount(ctx, key, r)
 	return err
+}
+
+// RecordCount counts one event without judging it and returns how many
+// the window now holds.
+func (l *Limiter) RecordCount(ctx context.Context, key string, r Rule) (int, error) {
+	start, _ := l.window(r)
+	var count int
+	err := l.db.WithContext(ctx).Raw(`INSERT INTO rate_limits (key, window_start, count) VALUES (?, ?, 1)
+		ON CONFLICT (key, window_start) DO UPDATE SET count = rate_limits.count + 1 RETURNING count`, key, start).Scan(&count).Error
+	if err != nil {
+		return 0, fmt.Errorf("ratelimit: %w", err)
+	}
+	return count, nil
 }
 
 // Prune deletes windows that ended before cutoff.

@@ -565,3 +565,67 @@ func TestSignedOutPagesAndErrors(t *testing.T) {
 		t.Fatalf("settings while signed out: %d", r.StatusCode)
 	}
 }
+
+// One account, one sign-in limit: wrong passwords by handle and by e-mail
+// add up, a pause for one identifier holds for the other, the owner is
+// told by e-mail once, the owner's own browser (where they signed in
+// before) still gets in with the right password, and the pause ends.
+func TestSignInLimitIsPerAccount(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{workers: true})
+	home := h.member("lock_owner")
+	home.post("/signout", url.Values{})
+	if r := home.signIn("lock_owner", goodPassword); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("first sign-in at home: %d", r.StatusCode)
+	}
+	home.post("/signout", url.Values{})
+
+	for i := 0; i < 8; i++ {
+		login := "lock_owner"
+		if i%2 == 1 {
+			login = "LOCK_OWNER@example.org"
+		}
+		if r := h.browser().signIn(login, "guess number "+itoa(int64(i))); r.StatusCode != http.StatusUnprocessableEntity {
+			t.Fatalf("wrong password %d: %d", i, r.StatusCode)
+		}
+	}
+	for _, login := range []string{"lock_owner@example.org", "lock_owner"} {
+		r := h.browser().signIn(login, goodPassword)
+		if r.StatusCode != http.StatusTooManyRequests || r.Header.Get("Retry-After") == "" || !strings.Contains(r.body, "Sign-ins are paused") {
+			t.Errorf("right password from a new browser by %s while paused: %d", login, r.StatusCode)
+		}
+	}
+	msg := h.mailbox.Wait(t, "lock_owner@example.org", "Sign-ins to your Kindred account are paused", 20*time.Second)
+	if !strings.Contains(msg.Body, "/password/forgot") || strings.Contains(msg.Body, "guess number") {
+		t.Errorf("the notice does not give the way back, or names what was typed:\n%s", msg.Body)
+	}
+	if r := home.signIn("lock_owner", goodPassword); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("the owner's own browser with the right password: %d", r.StatusCode)
+	}
+	// Another browser's stolen mark does not help: the mark is bound to
+	// the browser it was made for.
+	thief := h.browser()
+	thief.get("/signin")
+	u, _ := url.Parse(h.srv.URL)
+	for _, ck := range home.c.Jar.Cookies(u) {
+		if ck.Name == "kindred_known" {
+			thief.c.Jar.SetCookies(u, []*http.Cookie{{Name: ck.Name, Value: ck.Value, Path: "/"}})
+		}
+	}
+	if r := thief.signIn("lock_owner", goodPassword); r.StatusCode != http.StatusTooManyRequests {
+		t.Errorf("a copied mark in another browser: %d, want 429", r.StatusCode)
+	}
+	notices := 0
+	for _, m := range h.mailbox.All() {
+		if strings.Contains(m.Subject, "paused") {
+			notices++
+		}
+	}
+	if notices != 1 {
+		t.Errorf("%d notices, want one", notices)
+	}
+	h.clock.Advance(16 * time.Minute)
+	if r := h.browser().signIn("lock_owner@example.org", goodPassword); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("after the pause: %d", r.StatusCode)
+	}
+}

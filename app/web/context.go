@@ -52,6 +52,12 @@ func CurrentAPIToken(c echo.Context) *models.APIToken {
 	return t
 }
 
+// CookiesOf is the request's cookie settings (set by LoadSession).
+func CookiesOf(c echo.Context) (Cookies, bool) {
+	k, ok := c.Get(ctxCookies).(Cookies)
+	return k, ok
+}
+
 // BrowserID is the random per-browser value that binds CSRF tokens of
 // signed-out visitors and OAuth attempts to one browser. It is made (and
 // its cookie set) only when first needed, so a visitor who only reads gets
