@@ -133,6 +133,7 @@ type APIToken struct {
 	Scope      TokenScope
 	CreatedAt  time.Time
 	LastUsedAt *time.Time
+	ExpiresAt  *time.Time // nil: until revoked (or the password changes)
 }
 
 // AccountTokenPurpose says what an e-mailed link is for.

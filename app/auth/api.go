@@ -76,11 +76,20 @@ type tokenJSON struct {
 	Scope      string     `json:"scope"`
 	CreatedAt  time.Time  `json:"created_at"`
 	LastUsedAt *time.Time `json:"last_used_at"`
+	ExpiresAt  *time.Time `json:"expires_at"` // null: until revoked
 	Token      string     `json:"token,omitempty"`
 }
 
 func toTokenJSON(t *models.APIToken) tokenJSON {
-	return tokenJSON{ID: t.ID, Name: t.Name, Scope: string(t.Scope), CreatedAt: t.CreatedAt.UTC(), LastUsedAt: t.LastUsedAt}
+	return tokenJSON{ID: t.ID, Name: t.Name, Scope: string(t.Scope), CreatedAt: t.CreatedAt.UTC(), LastUsedAt: utcPtr(t.LastUsedAt), ExpiresAt: utcPtr(t.ExpiresAt)}
+}
+
+func utcPtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
 }
 
 // Tokens lists the owner's API tokens (never their secrets).

@@ -276,6 +276,9 @@ func (s *Service) ResetPassword(ctx context.Context, secret, password string, cl
 		if _, err := s.store.deleteSessions(ctx, tx.DB, u.ID, 0); err != nil {
 			return err
 		}
+		if _, err := revokeAPITokens(ctx, tx.DB, u.ID); err != nil {
+			return err
+		}
 		user = u
 		if !u.CanSignIn(now) {
 			return nil

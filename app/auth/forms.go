@@ -146,7 +146,13 @@ func (f *SignInForm) Validate() error {
 type TokenForm struct {
 	Name  string `json:"name"`
 	Scope string `json:"scope"`
+	// ExpiresInDays ends the token that many days after it is made (0:
+	// until revoked).
+	ExpiresInDays int `json:"expires_in_days"`
 }
+
+// MaxTokenDays is the longest a token can be made to last.
+const MaxTokenDays = 3650
 
 // Validate checks the token's name and scope.
 func (f *TokenForm) Validate() error {
@@ -165,6 +171,9 @@ func (f *TokenForm) Validate() error {
 	}
 	if f.Scope != string(models.ScopeRead) && f.Scope != string(models.ScopeWrite) {
 		v.Add("scope", "Scope must be read or write.")
+	}
+	if f.ExpiresInDays < 0 || f.ExpiresInDays > MaxTokenDays {
+		v.Add("expires_in_days", "Choose how many days the token lasts: 1 to 3650, or 0 for until you revoke it.")
 	}
 	return v.OrNil()
 }

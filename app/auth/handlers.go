@@ -288,12 +288,16 @@ func (h *Handlers) ResendVerification(c echo.Context) error {
 
 // ChangePassword sets a new password and ends every other session.
 func (h *Handlers) ChangePassword(c echo.Context) error {
-	token, err := h.svc.ChangePassword(c.Request().Context(), web.CurrentUser(c), c.FormValue("current_password"), c.FormValue("new_password"), client(c))
+	token, tokens, err := h.svc.ChangePassword(c.Request().Context(), web.CurrentUser(c), c.FormValue("current_password"), c.FormValue("new_password"), client(c))
 	if err != nil {
 		return h.settingsError(c, nil, err)
 	}
 	h.signIn(c, token)
-	h.cookies.SetFlash(c, "Password changed. You have been signed out everywhere else.")
+	msg := "Password changed. You have been signed out everywhere else."
+	if tokens > 0 {
+		msg += " Your API tokens were revoked too: make new ones for your scripts."
+	}
+	h.cookies.SetFlash(c, msg)
 	return web.Redirect(c, "/account")
 }
 
@@ -337,6 +341,13 @@ func (h *Handlers) RevokeOtherSessions(c echo.Context) error {
 // CreateToken makes an API token and shows it once.
 func (h *Handlers) CreateToken(c echo.Context) error {
 	f := TokenForm{Name: c.FormValue("name"), Scope: c.FormValue("scope")}
+	if d := c.FormValue("expires_in_days"); d != "" {
+		n, err := strconv.Atoi(d)
+		if err != nil {
+			n = -1 // refused by Validate with its message
+		}
+		f.ExpiresInDays = n
+	}
 	t, raw, err := h.svc.CreateAPIToken(c.Request().Context(), web.CurrentUser(c), f)
 	if err != nil {
 		return h.settingsError(c, map[string]string{"token_name": f.Name}, err)

@@ -463,7 +463,10 @@ func (s *Service) ChangeEmail(ctx context.Context, u *models.User, email string)
 
 // ChangePassword checks the current password, sets the new one, ends every
 // session and returns a fresh one for the browser that made the change.
-func (s *Service) ChangePassword(ctx context.Context, u *models.User, current, next string, cl Client) (string, error) {
+//
+// A new password ends every other session and every API token: whoever
+// knew the old one may have made them. tokens says how many ended.
+func (s *Service) ChangePassword(ctx context.Context, u *models.User, current, next string, cl Client) (token string, tokens int64, err error) {
 	v := models.NewValidationError()
 	if u.PasswordHash != nil && !CheckPasswordWith(current, *u.PasswordHash) {
 		v.Add("current_password", "That is not your current password.")
@@ -474,13 +477,12 @@ func (s *Service) ChangePassword(ctx context.Context, u *models.User, current, n
 	}
 	validatePassword(v, "new_password", next, u.Handle, email)
 	if err := v.OrNil(); err != nil {
-		return "", err
+		return "", 0, err
 	}
 	hash, err := s.hash(next)
 	if err != nil {
-		return "", err
+		return "", 0, err
 	}
-	var token string
 	err = s.db.InTx(ctx, func(tx *database.Tx) error {
 		if err := s.store.updateUser(ctx, tx.DB, u.ID, map[string]any{"password_hash": hash, "updated_at": s.now()}); err != nil {
 			return err
@@ -488,10 +490,13 @@ func (s *Service) ChangePassword(ctx context.Context, u *models.User, current, n
 		if _, err := s.store.deleteSessions(ctx, tx.DB, u.ID, 0); err != nil {
 			return err
 		}
+		if tokens, err = revokeAPITokens(ctx, tx.DB, u.ID); err != nil {
+			return err
+		}
 		token, err = s.startSession(ctx, tx.DB, u, cl)
 		return err
 	})
-	return token, err
+	return token, tokens, err
 }
 
 // CheckPasswordWith compares a password with a stored hash.

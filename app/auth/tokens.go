@@ -35,6 +35,10 @@ func (s *Service) CreateAPIToken(ctx context.Context, u *models.User, f TokenFor
 	}
 	raw := apiTokenPrefix + newSecret()
 	t := &models.APIToken{UserID: u.ID, Name: f.Name, TokenHash: sha(raw), Scope: models.TokenScope(f.Scope), CreatedAt: s.now().UTC()}
+	if f.ExpiresInDays > 0 {
+		end := t.CreatedAt.Add(time.Duration(f.ExpiresInDays) * 24 * time.Hour)
+		t.ExpiresAt = &end
+	}
 	if err := s.db.Gorm.WithContext(ctx).Create(t).Error; err != nil {
 		return nil, "", fmt.Errorf("auth: create token: %w", err)
 	}
@@ -60,6 +64,13 @@ func (s *Service) RevokeAPIToken(ctx context.Context, userID, id int64) error {
 	return nil
 }
 
+// revokeAPITokens deletes all of a user's tokens (a new password ends
+// them) and says how many there were.
+func revokeAPITokens(ctx context.Context, db *gorm.DB, userID int64) (int64, error) {
+	res := db.WithContext(ctx).Where("user_id = ?", userID).Delete(&models.APIToken{})
+	return res.RowsAffected, res.Error
+}
+
 // ResolveAPIToken returns the user of a bearer token, or nils if unknown or
 // the user may not sign in.
 func (s *Service) ResolveAPIToken(ctx context.Context, raw string) (*models.User, *models.APIToken, error) {
@@ -79,7 +90,7 @@ func (s *Service) ResolveAPIToken(ctx context.Context, raw string) (*models.User
 		return nil, nil, err
 	}
 	now := s.now().UTC()
-	if !u.CanSignIn(now) {
+	if !u.CanSignIn(now) || (t.ExpiresAt != nil && !now.Before(*t.ExpiresAt)) {
 		return nil, nil, nil
 	}
 	if t.LastUsedAt == nil || now.Sub(*t.LastUsedAt) > time.Minute {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -25,19 +26,19 @@ func TestSignUpValidation(t *testing.T) {
 		{"empty handle", "", "a@example.org", goodPassword, "handle", "Choose a handle"},
 		{"short handle", "ab", "a@example.org", goodPassword, "handle", "at least 3"},
 		{"oversized handle", long, "a@example.org", goodPassword, "handle", "at most 30"},
-		{"invalid UTF-8 handle", bad, "a@example.org", goodPassword, "handle", "valid text"},
+		{"invalid UTF-8 handle", bad, "a@example.org", goodPassword, "handle", "cannot store"},
 		{"handle with spaces", "two words", "a@example.org", goodPassword, "handle", "letters, digits"},
 		{"reserved handle", "Admin", "a@example.org", goodPassword, "handle", "reserved"},
 		{"taken handle, other case", "TAKEN_NAME", "new@example.org", goodPassword, "handle", "taken"},
 		{"empty e-mail", "newbie", "", goodPassword, "email", "Enter your e-mail"},
 		{"oversized e-mail", "newbie", strings.Repeat("a", 250) + "@example.org", goodPassword, "email", "at most 254"},
-		{"invalid UTF-8 e-mail", "newbie", "a\xffb@example.org", goodPassword, "email", "valid text"},
+		{"invalid UTF-8 e-mail", "newbie", "a\xffb@example.org", goodPassword, "email", "cannot store"},
 		{"not an address", "newbie", "not-an-address", goodPassword, "email", "such as name@example.org"},
 		{"taken e-mail, other case", "newbie", "Taken_Name@Example.org", goodPassword, "email", "already uses"},
 		{"empty password", "newbie", "n@example.org", "", "password", "Choose a password"},
 		{"short password", "newbie", "n@example.org", "short", "password", "at least 10"},
 		{"oversized password", "newbie", "n@example.org", strings.Repeat("x", 257), "password", "at most 256"},
-		{"invalid UTF-8 password", "newbie", "n@example.org", "abcdefghij\xff", "password", "valid text"},
+		{"invalid UTF-8 password", "newbie", "n@example.org", "abcdefghij\xff", "password", "cannot store"},
 		{"common password", "newbie", "n@example.org", "Password123!", "password", "most common"},
 		{"keyboard run", "newbie", "n@example.org", "qwertyuiop", "password", "most common"},
 		{"password is the handle", "newbie_long", "n@example.org", "Newbie_Long", "password", "same as your handle"},
@@ -627,5 +628,70 @@ func TestSignInLimitIsPerAccount(t *testing.T) {
 	h.clock.Advance(16 * time.Minute)
 	if r := h.browser().signIn("lock_owner@example.org", goodPassword); r.StatusCode != http.StatusSeeOther {
 		t.Fatalf("after the pause: %d", r.StatusCode)
+	}
+}
+
+// API tokens end with the password: changing it or resetting it revokes
+// every token; a token can be made to end on a date, and the account page
+// shows when each was last used and when it ends.
+func TestAPITokensEndWithThePassword(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{workers: true})
+	b := h.member("token_owner")
+	b.get("/account")
+	r := b.post("/account/tokens", url.Values{"name": {"export script"}, "scope": {"read"}, "expires_in_days": {"30"}})
+	m := tokenRe.FindStringSubmatch(r.body)
+	if r.StatusCode != http.StatusCreated || m == nil {
+		t.Fatalf("token with an expiry: %d", r.StatusCode)
+	}
+	monthly := m[1]
+	forever := b.token("write")
+	if res := h.api(http.MethodGet, "/api/v1/me", monthly, nil); res.Status != http.StatusOK {
+		t.Fatalf("fresh token: %d", res.Status)
+	}
+	list := h.api(http.MethodGet, "/api/v1/tokens", forever, nil)
+	raw := list.Raw
+	if !strings.Contains(raw, `"expires_at":null`) || !strings.Contains(raw, `"last_used_at":"`) || !regexp.MustCompile(`"expires_at":"\d{4}-\d\d-\d\dT[0-9:]+Z"`).MatchString(raw) {
+		t.Errorf("token list does not show expiry and last use in RFC 3339: %s", raw)
+	}
+	if page := b.get("/account"); !strings.Contains(page.body, "Expires") || !strings.Contains(page.body, "when you revoke it or change your password") {
+		t.Error("the account page does not say when tokens end")
+	}
+	if res := h.api(http.MethodPost, "/api/v1/tokens", forever, map[string]any{"name": "x", "expires_in_days": 99999}); res.Status != http.StatusUnprocessableEntity || !strings.Contains(res.Raw, "expires_in_days") {
+		t.Errorf("a token for 99999 days: %d %s", res.Status, res.Raw)
+	}
+	h.clock.Advance(31 * 24 * time.Hour)
+	if res := h.api(http.MethodGet, "/api/v1/me", monthly, nil); res.Status != http.StatusUnauthorized {
+		t.Errorf("token past its end: %d, want 401", res.Status)
+	}
+	if res := h.api(http.MethodGet, "/api/v1/me", forever, nil); res.Status != http.StatusOK {
+		t.Fatalf("token without an end: %d", res.Status)
+	}
+	// A new password ends it.
+	b.signIn("token_owner", goodPassword)
+	b.get("/account")
+	r = b.post("/account/password", url.Values{"current_password": {goodPassword}, "new_password": {"a brand new passphrase"}})
+	if r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("change password: %d", r.StatusCode)
+	}
+	if res := h.api(http.MethodGet, "/api/v1/me", forever, nil); res.Status != http.StatusUnauthorized {
+		t.Errorf("token after a password change: %d, want 401", res.Status)
+	}
+	if page := b.get("/account"); !strings.Contains(page.body, "API tokens were revoked") && !strings.Contains(page.body, "You have no API tokens") {
+		t.Error("the owner is not told their tokens ended")
+	}
+	// And a reset ends the ones made after.
+	again := b.token("read")
+	f := h.browser()
+	f.get("/password/forgot")
+	f.post("/password/forgot", url.Values{"email": {"token_owner@example.org"}})
+	msg := h.mailbox.Wait(t, "token_owner@example.org", "Reset your Kindred password", 20*time.Second)
+	link := linkIn(t, msg.Body)
+	f.get(link)
+	if r := f.post("/password/reset", url.Values{"token": {tokenOf(link)}, "password": {"yet another passphrase"}}); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("reset: %d", r.StatusCode)
+	}
+	if res := h.api(http.MethodGet, "/api/v1/me", again, nil); res.Status != http.StatusUnauthorized {
+		t.Errorf("token after a password reset: %d, want 401", res.Status)
 	}
 }
