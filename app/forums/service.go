@@ -90,10 +90,19 @@ func wrapNotFound(err error, what string) error {
 	return fmt.Errorf("forums: %s: %w", what, err)
 }
 
-// readError is the answer when v may not read f: visitors are asked to sign
-// in (the answer says nothing of the content), members are refused.
-func readError(v Viewer) error {
-	if !v.SignedIn() {
+// readError is the answer when v may not read a forum: exactly what a
+// forum, thread or post that does not exist answers, so that nothing
+// confirms a members-only or clinician-only place is there (every 404 page
+// offers a signed-out visitor to sign in, whatever was asked for).
+func readError(Viewer) error { return models.ErrNotFound }
+
+// actError is the answer when v may not act in f (join, follow, post): as
+// missing when v may not read it, else sign in first, else refused.
+func actError(v Viewer, f *models.Forum) error {
+	switch {
+	case !CanReadForum(v, f):
+		return models.ErrNotFound
+	case !v.SignedIn():
 		return models.ErrSignInRequired
 	}
 	return models.ErrForbidden
@@ -168,7 +177,7 @@ func (s *Service) Forum(ctx context.Context, v Viewer, slug string) (*ForumItem,
 // SetMembership joins or leaves a forum.
 func (s *Service) SetMembership(ctx context.Context, v Viewer, f *models.Forum, join bool) error {
 	if !v.active() || !CanReadForum(v, f) {
-		return readError(v)
+		return actError(v, f)
 	}
 	db := s.db.Gorm.WithContext(ctx)
 	if join {
@@ -183,7 +192,7 @@ func (s *Service) SetMembership(ctx context.Context, v Viewer, f *models.Forum, 
 // SetForumFollow follows or unfollows a forum (notifications of new threads).
 func (s *Service) SetForumFollow(ctx context.Context, v Viewer, f *models.Forum, follow bool) error {
 	if !v.active() || !CanReadForum(v, f) {
-		return readError(v)
+		return actError(v, f)
 	}
 	db := s.db.Gorm.WithContext(ctx)
 	if follow {
@@ -724,10 +733,7 @@ func actorOf(u *models.User, anonymous bool) *int64 {
 // returns the thread the first request made.
 func (s *Service) CreateThread(ctx context.Context, v Viewer, f *models.Forum, form ThreadForm, key string) (*models.Thread, error) {
 	if !CanPostIn(v, f) {
-		if !v.SignedIn() || CanReadForum(v, f) {
-			return nil, readError(v)
-		}
-		return nil, models.ErrForbidden
+		return nil, actError(v, f)
 	}
 	if err := form.Validate(); err != nil {
 		return nil, err
