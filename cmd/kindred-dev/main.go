@@ -47,10 +47,11 @@ func main() {
 }
 
 type services struct {
-	temp    bool
-	dataDir string
-	env     []string
-	stops   []func()
+	temp     bool
+	dataDir  string
+	env      []string
+	meiliPID int
+	stops    []func()
 }
 
 func (s *services) stop() {
@@ -294,8 +295,13 @@ func (s *services) startMeili() error {
 	if err != nil {
 		return err
 	}
-	cmd := exec.Command(bin, "--db-path", dbPath, "--http-addr", fmt.Sprintf("127.0.0.1:%d", port),
-		"--master-key", master, "--no-analytics", "--max-indexing-threads", "2", "--max-indexing-memory", meiliIndexingMemory, "--env", "development")
+	// The master key goes in a file only its owner can read: on the
+	// command line anyone on the machine would see it in the process list.
+	conf, err := writeMeiliConfig(s.dataDir, master)
+	if err != nil {
+		return err
+	}
+	cmd := exec.Command(bin, meiliArgs(dbPath, fmt.Sprintf("127.0.0.1:%d", port), conf)...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // Ctrl-C is ours to forward, in order
 	if err := cmd.Start(); err != nil {
@@ -332,8 +338,30 @@ func (s *services) startMeili() error {
 		return err
 	}
 	fmt.Fprintf(os.Stderr, "kindred-dev: Meilisearch on %s\n", url)
-	s.env = append(s.env, "MEILI_URL="+url, "MEILI_API_KEY="+key, "MEILI_MASTER_KEY="+master)
+	s.meiliPID = cmd.Process.Pid
+	s.env = append(s.env, "MEILI_URL="+url, "MEILI_API_KEY="+key)
+	if s.temp {
+		// Tests of key handling need the master key of their throwaway
+		// instance; Kindred itself runs with the limited key only.
+		s.env = append(s.env, "MEILI_MASTER_KEY="+master)
+	}
 	return nil
+}
+
+// meiliArgs is Meilisearch's command line: no secret on it.
+func meiliArgs(dbPath, addr, configFile string) []string {
+	return []string{"--config-file-path", configFile, "--db-path", dbPath, "--http-addr", addr,
+		"--no-analytics", "--max-indexing-threads", "2", "--max-indexing-memory", meiliIndexingMemory, "--env", "development"}
+}
+
+// writeMeiliConfig writes Meilisearch's configuration file, holding the
+// master key, readable by its owner only.
+func writeMeiliConfig(dir, master string) (string, error) {
+	p := filepath.Join(dir, "meilisearch.toml")
+	if err := os.WriteFile(p, []byte("master_key = \""+master+"\"\n"), 0o600); err != nil {
+		return "", err
+	}
+	return p, os.Chmod(p, 0o600) // an older file keeps its mode on rewrite
 }
 
 // appKey makes (or finds) the non-master key the app uses.
