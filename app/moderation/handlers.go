@@ -178,6 +178,20 @@ func (h *Handlers) Queue(c echo.Context) error {
 // Item shows one reported target with everything needed to decide.
 func (h *Handlers) Item(c echo.Context) error { return h.renderItem(c, http.StatusOK, nil, nil) }
 
+// ReportItem opens the queue item a report is about (where a moderator's
+// alert leads).
+func (h *Handlers) ReportItem(c echo.Context) error {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return models.ErrNotFound
+	}
+	kind, target, err := h.svc.ReportTarget(c.Request().Context(), web.CurrentUser(c), id)
+	if err != nil {
+		return err
+	}
+	return web.Redirect(c, "/moderation/"+url.PathEscape(kind)+"/"+strconv.FormatInt(target, 10))
+}
+
 func (h *Handlers) renderItem(c echo.Context, status int, values map[string]string, err error) error {
 	kind, id, kerr := target(c, "kind", "id", false)
 	if kerr != nil {

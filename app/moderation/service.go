@@ -275,6 +275,29 @@ type Scope struct {
 }
 
 // ScopeOf loads u's moderation scope; ok is false for non-moderators.
+// ReportTarget is what a report is about, for a moderator; anyone else,
+// and a report that does not exist, get ErrNotFound (the item page itself
+// checks the moderator's scope).
+func (s *Service) ReportTarget(ctx context.Context, u *models.User, reportID int64) (string, int64, error) {
+	if _, ok, err := s.ScopeOf(ctx, u); err != nil || !ok {
+		if err == nil {
+			err = models.ErrNotFound
+		}
+		return "", 0, err
+	}
+	var r struct {
+		TargetKind string
+		TargetID   int64
+	}
+	if err := s.db.Gorm.WithContext(ctx).Raw(`SELECT target_kind, target_id FROM reports WHERE id = ?`, reportID).Scan(&r).Error; err != nil {
+		return "", 0, err
+	}
+	if r.TargetKind == "" {
+		return "", 0, fmt.Errorf("moderation: report %d: %w", reportID, models.ErrNotFound)
+	}
+	return r.TargetKind, r.TargetID, nil
+}
+
 func (s *Service) ScopeOf(ctx context.Context, u *models.User) (Scope, bool, error) {
 	sc := Scope{Forums: map[int64]bool{}}
 	if u == nil {

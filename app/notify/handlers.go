@@ -85,7 +85,11 @@ func (h *Handlers) Open(c echo.Context) error {
 		to = "/my/reports"
 	}
 	if c.FormValue("to") == "moderation" {
+		// A moderator's alert opens the item itself.
 		to = "/moderation"
+		if rid, err := strconv.ParseInt(c.FormValue("report"), 10, 64); err == nil && rid > 0 {
+			to = "/moderation/report/" + strconv.FormatInt(rid, 10)
+		}
 	}
 	if qid, err := strconv.ParseInt(c.FormValue("question"), 10, 64); err == nil && qid > 0 {
 		to = "/questions/" + strconv.FormatInt(qid, 10)

@@ -110,8 +110,26 @@ func TestHighCrisisPostAlertsModeratorsOnDuty(t *testing.T) {
 			t.Errorf("%s: %d urgent alerts, want %d", handle, got, want)
 		}
 	}
-	if !strings.Contains(mod.get("/notifications").body, "Someone may be at risk: an urgent item waits in the review queue") {
+	bell := mod.get("/notifications").body
+	if !strings.Contains(bell, "Someone may be at risk: review now") {
 		t.Error("the alert does not say what it is about")
+	}
+	// Opening it lands on the queue item itself, not on a list.
+	var alertID, reportID int64
+	h.app.DB.Gorm.Raw(`SELECT n.id, n.report_id FROM notifications n JOIN users u ON u.id = n.user_id WHERE u.handle = 'mod_on' AND n.kind = ?`, models.NotifyReportUrgent).Row().Scan(&alertID, &reportID)
+	opened := mod.post("/notifications/"+itoa(alertID)+"/open", url.Values{"to": {"moderation"}, "report": {itoa(reportID)}})
+	if loc := opened.Header.Get("Location"); loc != "/moderation/report/"+itoa(reportID) {
+		t.Errorf("the alert opens %q", loc)
+	} else if r := mod.get(loc); r.StatusCode != http.StatusSeeOther || r.Header.Get("Location") != "/moderation/thread/"+itoa(th) {
+		t.Errorf("the report leads to %d %q, want the thread's item", r.StatusCode, r.Header.Get("Location"))
+	}
+	if r := signedIn(h, "mod_elsewhere").get("/moderation/report/" + itoa(reportID)); r.StatusCode == http.StatusSeeOther && r.Header.Get("Location") == "/moderation/thread/"+itoa(th) {
+		if r2 := signedIn(h, "mod_elsewhere").get(r.Header.Get("Location")); r2.StatusCode == http.StatusOK {
+			t.Error("a moderator of another forum opens the item through the report")
+		}
+	}
+	if r := signedIn(h, "night_owl").get("/moderation/report/" + itoa(reportID)); r.StatusCode != http.StatusNotFound {
+		t.Errorf("a member opens /moderation/report/…: %d, want 404", r.StatusCode)
 	}
 	for _, to := range []string{"mod_on@example.org", "mod_here@example.org"} {
 		m := h.mailbox.Wait(t, to, "an urgent item waits", 20*time.Second)

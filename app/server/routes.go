@@ -136,6 +136,7 @@ func routes(e *echo.Echo, a *App, r *web.Renderer, st *web.Static, cookies web.C
 	// Moderators: the service checks each one's scope (403 outside it).
 	b.GET("/moderation", mh.Queue, web.RequireUser)
 	b.POST("/moderation/duty", mh.Duty, web.RequireUser)
+	b.GET("/moderation/report/:id", mh.ReportItem, web.RequireUser)
 	b.GET("/moderation/:kind/:id", mh.Item, web.RequireUser)
 	b.POST("/moderation/:kind/:id/:action", mh.Act, web.RequireUser)
 	b.GET("/notifications", nh.Page, web.RequireUser)
