@@ -217,23 +217,6 @@ func (h *Handlers) renderItem(c echo.Context, status int, values map[string]stri
 
 // renderItemRevealed shows the item with the anonymous author's handle
 // (the reveal is already audited).
-func (h *Handlers) renderItemRevealed(c echo.Context, handle string) error {
-	kind, id, err := target(c, "kind", "id", false)
-	if err != nil {
-		return err
-	}
-	it, err := h.svc.Item(c.Request().Context(), web.CurrentUser(c), kind, id)
-	if err != nil {
-		return err
-	}
-	it.Revealed = handle
-	p := h.r.NewPage(c, "Reported "+kind)
-	p.Noindex = true
-	p.Data = it
-	c.Response().Header().Set("Cache-Control", "private, no-store")
-	return h.r.Render(c, http.StatusOK, TplItem, p)
-}
-
 var actionDone = map[string]string{
 	ActNote: "The note is saved.", ActWarn: "The member has been warned.", ActSuspend: "The member is suspended and signed out everywhere.",
 	ActBan:     "The member is banned and signed out everywhere.",
@@ -268,7 +251,7 @@ func (h *Handlers) Act(c echo.Context) error {
 			return h.renderItem(c, http.StatusUnprocessableEntity, map[string]string{"note": c.FormValue("note")}, err)
 		}
 	case "reveal":
-		handle, rerr := h.svc.Reveal(c.Request().Context(), web.CurrentUser(c), kind, id, c.FormValue("reveal_reason"))
+		_, rerr := h.svc.Reveal(c.Request().Context(), web.CurrentUser(c), kind, id, c.FormValue("reveal_reason"))
 		var ve *models.ValidationError
 		if errors.As(rerr, &ve) {
 			return h.renderItem(c, http.StatusUnprocessableEntity, map[string]string{"reveal_reason": c.FormValue("reveal_reason")}, rerr)
@@ -276,7 +259,10 @@ func (h *Handlers) Act(c echo.Context) error {
 		if rerr != nil {
 			return rerr
 		}
-		return h.renderItemRevealed(c, handle)
+		// Post/redirect/get: a reload shows the author again (from the
+		// audit log) and never reveals, or records, a second time.
+		h.cookies.SetFlash(c, "The author is shown below to you for "+strconv.Itoa(int(RevealShownFor.Minutes()))+" minutes. The reveal is in the audit log.")
+		return web.Redirect(c, "/moderation/"+url.PathEscape(kind)+"/"+strconv.FormatInt(id, 10))
 	default:
 		err = h.svc.Act(c.Request().Context(), web.CurrentUser(c), kind, id, action, reason, c.FormValue("expect_open") == "1")
 	}

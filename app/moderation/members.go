@@ -153,6 +153,21 @@ func (s *Service) Reveal(ctx context.Context, admin *models.User, kind string, i
 	return handle, err
 }
 
+// RevealShownFor is how long the item page keeps showing an admin the
+// author they revealed (read back from the audit log, so a reload never
+// reveals again).
+const RevealShownFor = 15 * time.Minute
+
+// revealedTo is the author of an anonymous target that admin revealed
+// within RevealShownFor, or "".
+func revealedTo(ctx context.Context, db *gorm.DB, admin *models.User, t *Target) (string, error) {
+	var handle string
+	err := db.WithContext(ctx).Raw(`SELECT u.handle FROM users u WHERE u.id = ? AND EXISTS (SELECT 1 FROM audit_events a
+		WHERE a.actor_id = ? AND a.action = 'anonymous.reveal' AND a.target_kind = ? AND a.target_id = ? AND a.created_at > now() - make_interval(secs => ?))`,
+		t.AuthorID, admin.ID, t.Kind, t.ID, RevealShownFor.Seconds()).Scan(&handle).Error
+	return handle, err
+}
+
 // ActMove is the move action: a thread (or a post's thread) to another forum.
 const ActMove = "move"
 

@@ -492,6 +492,12 @@ func (s *Service) item(ctx context.Context, tx *gorm.DB, u *models.User, sc Scop
 	kind, id := t.Kind, t.ID
 	db := tx.WithContext(ctx)
 	it := &Item{Target: t, Allowed: allowedActions(t), Global: sc.Global, Admin: u.Role == models.RoleAdmin}
+	if it.Admin && t.Anonymous {
+		var err error
+		if it.Revealed, err = revealedTo(ctx, tx, u, t); err != nil {
+			return nil, err
+		}
+	}
 	if err := db.Raw(`SELECT r.id, coalesce(u.handle, 'Kindred (automatic)') AS reporter, r.reason, r.note, r.weight, r.status, r.resolution, r.created_at
 		FROM reports r LEFT JOIN users u ON u.id = r.reporter_id WHERE r.target_kind = ? AND r.target_id = ? ORDER BY r.id DESC LIMIT 100`, kind, id).Scan(&it.Reports).Error; err != nil {
 		return nil, err

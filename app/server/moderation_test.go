@@ -445,11 +445,21 @@ func TestMemberActions(t *testing.T) {
 		t.Errorf("reveal without a reason: %d", r.StatusCode)
 	}
 	r := admin.post(item+"/reveal", url.Values{"reveal_reason": {"Threats against a member: police request"}})
-	if r.StatusCode != http.StatusOK || !strings.Contains(r.body, "Revealed to you: troll_tim") {
-		t.Fatalf("reveal: %d", r.StatusCode)
+	// Post/redirect/get: the reveal ends on the item's GET page, which a
+	// reload shows again without revealing a second time.
+	if r.StatusCode != http.StatusSeeOther || r.Header.Get("Location") != item {
+		t.Fatalf("reveal: %d %q", r.StatusCode, r.Header.Get("Location"))
+	}
+	for i := 0; i < 2; i++ {
+		if page := admin.get(item); !strings.Contains(page.body, "Revealed to you: troll_tim") {
+			t.Fatalf("view %d after the reveal does not show the author", i)
+		}
 	}
 	if countWhere(t, h, `SELECT count(*) FROM audit_events WHERE action = 'anonymous.reveal' AND target_id = ? AND reason <> ''`, th.ID) != 1 {
-		t.Error("reveal not audited")
+		t.Error("reveal not audited exactly once")
+	}
+	if page := h.withRole("admin_bo", models.RoleAdmin).get(item); strings.Contains(page.body, "troll_tim") {
+		t.Error("another admin sees the author someone else revealed")
 	}
 	if countWhere(t, h, `SELECT count(*) FROM audit_events WHERE action = 'user.suspend'`) != 1 {
 		t.Error("suspension not audited")
