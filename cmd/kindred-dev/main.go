@@ -302,6 +302,12 @@ func (s *services) startMeili() error {
 		return err
 	}
 	cmd := exec.Command(bin, meiliArgs(dbPath, fmt.Sprintf("127.0.0.1:%d", port), conf)...)
+	// Meilisearch reads MEILI_* variables before its file: none may reach it.
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "MEILI_") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // Ctrl-C is ours to forward, in order
 	if err := cmd.Start(); err != nil {
