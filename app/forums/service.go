@@ -847,8 +847,10 @@ func (s *Service) Reply(ctx context.Context, v Viewer, tv *ThreadView, form Post
 		if err := tx.Create(&p).Error; err != nil {
 			return err
 		}
-		if err := tx.Exec(`UPDATE threads SET reply_count = reply_count + 1, last_post_at = greatest(last_post_at, ?),
-			has_clinician_answer = has_clinician_answer OR ? WHERE id = ?`, now, clinician && t.AuthorID != v.User.ID && vis == models.Visible, t.ID).Error; err != nil {
+		// The reply count and last activity follow the post's visibility
+		// (trigger posts_thread_counts): a held reply does not count yet.
+		if err := tx.Exec(`UPDATE threads SET has_clinician_answer = has_clinician_answer OR ? WHERE id = ?`,
+			clinician && t.AuthorID != v.User.ID && vis == models.Visible, t.ID).Error; err != nil {
 			return err
 		}
 		if err := tx.Exec(`INSERT INTO thread_follows (thread_id, user_id, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`, t.ID, v.User.ID, now).Error; err != nil {

@@ -761,3 +761,82 @@ func TestMoveNeverWidensAudienceUnasked(t *testing.T) {
 		t.Errorf("moderator's move to a narrower forum: %d %s", res.Status, res.Raw)
 	}
 }
+
+// A thread's reply count and last activity count what readers see: a
+// held reply counts once approved, a hidden, removed or deleted one stops
+// counting, a restored one counts again, and "last activity" moves back
+// and forth with them.
+func TestReplyCountsCountWhatReadersSee(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{env: map[string]string{"KINDRED_NEW_MEMBER_APPROVALS": ""}}) // new members' first posts wait
+	ctx := context.Background()
+	f := h.forum("counts", nil)
+	h.account("count_mod", models.RoleModerator)
+	h.account("count_author", models.RoleMember)
+	h.account("count_regular", models.RoleMember)
+	// Established members: two earlier posts each (in a thread nobody sees).
+	side := h.forum("counts-side", nil)
+	for _, who := range []string{"count_author", "count_regular"} {
+		if err := h.app.DB.Gorm.Exec(`WITH t AS (INSERT INTO threads (forum_id, author_id, title, visibility, created_at, last_post_at)
+			SELECT ?, id, 'Earlier', 'removed', now(), now() FROM users WHERE handle = ? RETURNING id, author_id)
+			INSERT INTO posts (thread_id, author_id, body, body_html, visibility, created_at)
+			SELECT id, author_id, 'Earlier post', '<p>Earlier post</p>', 'removed', now() FROM t, generate_series(1, 2)`, side.ID, who).Error; err != nil {
+			t.Fatal(err)
+		}
+	}
+	mod := h.user("count_mod")
+	th := h.thread("count_author", f, "Counting what shows", "Opening post.", false)
+	opened := threadModel(h, th.ID).LastPostAt
+	h.clock.Advance(time.Hour)
+	first := h.reply("count_regular", th.ID, "A first reply.", false)
+	h.clock.Advance(time.Hour)
+	second := h.reply("count_regular", th.ID, "A second reply.", false)
+	state := func(what string, replies int, last time.Time) {
+		t.Helper()
+		got := threadModel(h, th.ID)
+		if got.ReplyCount != replies || !got.LastPostAt.Equal(last) {
+			t.Errorf("%s: %d replies, last activity %v; want %d, %v", what, got.ReplyCount, got.LastPostAt, replies, last)
+		}
+		res := h.api(http.MethodGet, "/api/v1/threads/"+itoa(th.ID), "", nil)
+		if n, _ := res.Body["reply_count"].(float64); int(n) != replies {
+			t.Errorf("%s: the API says %v replies, want %d", what, res.Body["reply_count"], replies)
+		}
+	}
+	state("two replies", 2, second.CreatedAt)
+	if err := h.app.Moderation.Act(ctx, mod, models.TargetPost, second.ID, moderation.ActHide, "Checking", false); err != nil {
+		t.Fatal(err)
+	}
+	state("the second hidden", 1, first.CreatedAt)
+	if err := h.app.Moderation.Act(ctx, mod, models.TargetPost, second.ID, moderation.ActRestore, "", false); err != nil {
+		t.Fatal(err)
+	}
+	state("the second restored", 2, second.CreatedAt)
+	if err := h.app.Moderation.Act(ctx, mod, models.TargetPost, first.ID, moderation.ActRemove, "Off topic", false); err != nil {
+		t.Fatal(err)
+	}
+	state("the first removed", 1, second.CreatedAt)
+	author := h.browser()
+	author.signIn("count_regular", goodPassword)
+	author.get("/posts/" + itoa(second.ID) + "/delete")
+	if r := author.post("/posts/"+itoa(second.ID)+"/delete", url.Values{}); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("delete: %d", r.StatusCode)
+	}
+	state("the second deleted", 0, opened)
+	// A new member's reply waits: it counts once approved.
+	newbie := h.member("count_newbie")
+	h.clock.Advance(time.Hour)
+	newbie.get("/t/" + itoa(th.ID))
+	if r := newbie.post("/t/"+itoa(th.ID)+"/replies", url.Values{"body": {"Hello, I am new here."}}); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("newbie reply: %d", r.StatusCode)
+	}
+	var held models.Post
+	h.app.DB.Gorm.Where("thread_id = ? AND visibility = 'pending'", th.ID).First(&held)
+	if held.ID == 0 {
+		t.Fatal("the new member's reply was not held")
+	}
+	state("a reply held", 0, opened)
+	if err := h.app.Moderation.Act(ctx, mod, models.TargetPost, held.ID, moderation.ActRestore, "", false); err != nil {
+		t.Fatal(err)
+	}
+	state("the held reply approved", 1, held.CreatedAt)
+}
