@@ -109,7 +109,8 @@ func (f *ApplicationForm) Validate(voc *Vocabulary, now time.Time) error {
 	switch {
 	case err != nil:
 		v.Add("licence_expires", "Enter the expiry date as YYYY-MM-DD, for example 2027-03-31.")
-	case !exp.After(today):
+	case !LicenceEnds(exp).After(now):
+		// A licence is valid through its expiry day.
 		v.Add("licence_expires", "This licence has expired. Apply once it is renewed.")
 	case exp.After(today.AddDate(MaxYearsAhead, 0, 0)):
 		v.Add("licence_expires", "That expiry date is too far ahead. Check the year.")

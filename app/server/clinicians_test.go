@@ -903,3 +903,22 @@ func TestCredentialRenewal(t *testing.T) {
 		t.Error("badge lost or supersession not audited")
 	}
 }
+
+// A licence is valid through the day it expires: one that expires today
+// can be applied with (and approved) today; yesterday's cannot.
+func TestLicenceExpiringTodayIsValidToday(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{})
+	h.licensing()
+	h.member("today_nurse")
+	cred := h.apply("today_nurse", "RN-2026-0001", 0, nil)
+	if _, err := h.app.Clinicians.Approve(context.Background(), h.user(h.ensureAdmin()), cred.ID, ""); err != nil {
+		t.Fatalf("approve a licence that expires today: %v", err)
+	}
+	h.member("late_nurse")
+	_, err := h.app.Clinicians.Apply(context.Background(), h.user("late_nurse"), h.applicationForm("RN-2026-0002", -1), nil)
+	var ve *models.ValidationError
+	if !errors.As(err, &ve) || ve.Fields["licence_expires"] == "" {
+		t.Fatalf("a licence that expired yesterday: %v, want a field error", err)
+	}
+}
