@@ -51,8 +51,32 @@ func (r *Renderer) Render(src string) (string, error) {
 
 type relTransformer struct{}
 
-// Transform sets rel on every link and autolink.
+// Transform turns every image into a link to it, named by its alt text
+// (pages may only show Kindred's own images, so an outside one would be
+// broken), and sets rel on every link and autolink.
 func (relTransformer) Transform(doc *ast.Document, _ text.Reader, _ parser.Context) {
+	var images []*ast.Image
+	_ = ast.Walk(doc, func(n ast.Node, entering bool) (ast.WalkStatus, error) {
+		if img, ok := n.(*ast.Image); ok && entering {
+			images = append(images, img)
+		}
+		return ast.WalkContinue, nil
+	})
+	for _, img := range images {
+		link := ast.NewLink()
+		link.Destination, link.Title = img.Destination, img.Title
+		for c := img.FirstChild(); c != nil; {
+			next := c.NextSibling()
+			link.AppendChild(link, c)
+			c = next
+		}
+		if link.ChildCount() == 0 { // no alt text
+			link.AppendChild(link, ast.NewString([]byte("an image")))
+		}
+		if parent := img.Parent(); parent != nil {
+			parent.ReplaceChild(parent, img, link)
+		}
+	}
 	_ = ast.Walk(doc, func(n ast.Node, entering bool) (ast.WalkStatus, error) {
 		if !entering {
 			return ast.WalkContinue, nil

@@ -81,3 +81,26 @@ func TestOrdinaryMarkdownStillRenders(t *testing.T) {
 		}
 	}
 }
+
+// An image in a post becomes a link to it named by its alt text: pages
+// only show Kindred's own images, so an outside one would show broken.
+func TestImagesBecomeLinks(t *testing.T) {
+	r := New()
+	for src, want := range map[string]string{
+		"Look: ![my new pump](https://example.org/pump.jpg)":           `<a href="https://example.org/pump.jpg" rel="nofollow ugc noopener">my new pump</a>`,
+		"![](https://example.org/x.png)":                               `<a href="https://example.org/x.png" rel="nofollow ugc noopener">an image</a>`,
+		"![chart *of* sugars](https://example.org/c.png \"My chart\")": `title="My chart"`,
+		"![x](javascript:alert(1))":                                    `x`,
+	} {
+		got, err := r.Render(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(got, "<img") || !strings.Contains(got, want) {
+			t.Errorf("%q → %s, want %s and no <img>", src, got, want)
+		}
+		if strings.Contains(got, "javascript:") {
+			t.Errorf("%q → %s keeps a javascript: address", src, got)
+		}
+	}
+}
