@@ -1,7 +1,9 @@
 package forums
 
 import (
+	"encoding/json"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -92,21 +94,40 @@ func (a *API) adminForumJSON(c echo.Context, status int, f *ForumItem) error {
 func (a *API) CreateForum(c echo.Context) error { return a.saveForum(c, 0) }
 
 // UpdateForum changes a forum (admins).
+//
+// PATCH changes only the fields the body names: the others keep their
+// values.
 func (a *API) UpdateForum(c echo.Context) error {
-	_, f, err := a.h.viewerAndForum(c)
+	v, f, err := a.h.viewerAndForum(c)
 	if err != nil {
 		return err
 	}
-	return a.saveForum(c, f.ID)
+	cur, mods, err := a.h.svc.ForumByID(c.Request().Context(), v, f.ID)
+	if err != nil {
+		return err
+	}
+	m, err := a.h.svc.CrisisActions(c.Request().Context(), cur.ID)
+	if err != nil {
+		return err
+	}
+	form := ForumForm{Slug: cur.Slug, Name: cur.Name, Description: cur.Description, Guidelines: cur.Guidelines,
+		Sensitive: cur.Sensitive, ClinicianOnly: cur.ClinicianOnly, Specialties: cur.Specialties, Moderators: mods, Position: cur.Position,
+		CrisisActions: CrisisActionsJSON(m)}
+	return a.saveForm(c, f.ID, form)
 }
 
 func (a *API) saveForum(c echo.Context, id int64) error {
+	return a.saveForm(c, id, ForumForm{})
+}
+
+// saveForm reads the body over form (fields it does not name keep their
+// value) and saves the forum.
+func (a *API) saveForm(c echo.Context, id int64, form ForumForm) error {
 	v, err := a.h.viewer(c)
 	if err != nil {
 		return err
 	}
-	var form ForumForm
-	if err := c.Bind(&form); err != nil {
+	if err := json.NewDecoder(c.Request().Body).Decode(&form); err != nil {
 		return badJSON()
 	}
 	f, err := a.h.svc.SaveForum(c.Request().Context(), v, id, form)
@@ -292,7 +313,15 @@ func (a *API) Posts(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	_, page, err := a.h.svc.ThreadPage(c.Request().Context(), v, id, int64Query(c, "after"), int64Query(c, "before"))
+	after, err := apiInt64Query(c, "after")
+	if err != nil {
+		return err
+	}
+	before, err := apiInt64Query(c, "before")
+	if err != nil {
+		return err
+	}
+	_, page, err := a.h.svc.ThreadPage(c.Request().Context(), v, id, after, before)
 	if err != nil {
 		return err
 	}
@@ -303,6 +332,22 @@ func (a *API) Posts(c echo.Context) error {
 		page.Posts[i].withMaps()
 	}
 	return c.JSON(http.StatusOK, page)
+}
+
+// apiInt64Query reads an optional non-negative integer query parameter;
+// anything else is a 422 naming it.
+func apiInt64Query(c echo.Context, name string) (int64, error) {
+	raw := c.QueryParam(name)
+	if raw == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseInt(raw, 10, 64)
+	if err != nil || n < 0 {
+		v := models.NewValidationError()
+		v.Add(name, "Must be a post id (a whole number, 0 or more).")
+		return 0, v
+	}
+	return n, nil
 }
 
 // Reply adds a post; Idempotency-Key makes retries safe.

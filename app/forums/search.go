@@ -41,9 +41,14 @@ func Audiences(v Viewer) []string {
 // what it may be; user input reaches Meilisearch only as the query text.
 func parseSearch(c echo.Context, v Viewer) (search.Query, error) {
 	verr := models.NewValidationError()
-	page, _ := strconv.Atoi(c.QueryParam("page"))
-	if page < 1 || page > search.MaxPage {
-		page = 1
+	page := 1
+	if raw := c.QueryParam("page"); raw != "" {
+		n, err := strconv.Atoi(raw)
+		if err != nil || n < 1 || n > search.MaxPage {
+			verr.Add("page", "Choose a page from 1 to "+strconv.Itoa(search.MaxPage)+": search shows the best "+strconv.Itoa(search.MaxPage*search.PerPage)+" results.")
+		} else {
+			page = n
+		}
 	}
 	q := search.Query{Text: strings.TrimSpace(c.QueryParam("q")), Audiences: Audiences(v), Forum: c.QueryParam("forum"),
 		Tag: NormalizeTag(c.QueryParam("tag")), Answered: c.QueryParam("clinician_answered") == "true" || c.QueryParam("answered") == "1",

@@ -3,6 +3,8 @@ package server
 import (
 	"crypto/subtle"
 	"net/http"
+	"slices"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -203,7 +205,21 @@ func routes(e *echo.Echo, a *App, r *web.Renderer, st *web.Static, cookies web.C
 
 	// JSON API: personal bearer tokens only (never cookies); reads without
 	// a token act as a visitor; changes need write scope.
-	v1 := e.Group("/api/v1", web.NoStoreWithCredentials(cookies, "Authorization"), web.BearerAuth(a.Auth), web.RequireScope)
+	// A request that matches no route (the group's catch-all) but whose
+	// address exists for other methods is a 405 with Allow.
+	var allowed func(string) string
+	methodNotAllowed := func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			if strings.HasSuffix(c.Path(), "*") && allowed != nil {
+				if methods := allowed(c.Request().URL.Path); methods != "" {
+					c.Response().Header().Set(echo.HeaderAllow, methods)
+					return echo.ErrMethodNotAllowed
+				}
+			}
+			return next(c)
+		}
+	}
+	v1 := e.Group("/api/v1", methodNotAllowed, web.NoStoreWithCredentials(cookies, "Authorization"), web.BearerAuth(a.Auth), web.RequireScope)
 	me := web.RequireUser
 	v1.GET("/me", api.Me, me)
 	v1.GET("/sessions", api.Sessions, me)
@@ -297,5 +313,68 @@ func routes(e *echo.Echo, a *App, r *web.Renderer, st *web.Static, cookies web.C
 	v1.GET("/notifications", nh.APIList, me)
 	v1.POST("/notifications/:id/read", nh.APIMarkRead, me)
 	v1.POST("/notifications/read-all", nh.APIMarkAllRead, me)
-	e.Any("/api/*", func(c echo.Context) error { return echo.ErrNotFound })
+	// Anything else under /api: 405 with Allow when the address exists
+	// for other methods, else 404 (JSON either way).
+	allowed = apiMethods(e.Routes())
+	e.Any("/api/*", func(c echo.Context) error {
+		if methods := allowed(c.Request().URL.Path); methods != "" {
+			c.Response().Header().Set(echo.HeaderAllow, methods)
+			return echo.ErrMethodNotAllowed
+		}
+		return echo.ErrNotFound
+	})
+}
+
+// apiMethods indexes the API's routes by their path template; the
+// function it returns lists (for an Allow header) the methods a path
+// takes, or "".
+func apiMethods(routes []*echo.Route) func(path string) string {
+	type tpl struct {
+		parts   []string
+		methods []string
+	}
+	var tpls []*tpl
+	byPath := map[string]*tpl{}
+	for _, r := range routes {
+		if !strings.HasPrefix(r.Path, "/api/v1/") || strings.Contains(r.Path, "*") {
+			continue
+		}
+		t := byPath[r.Path]
+		if t == nil {
+			t = &tpl{parts: strings.Split(r.Path, "/")}
+			byPath[r.Path] = t
+			tpls = append(tpls, t)
+		}
+		if !slices.Contains(t.methods, r.Method) {
+			t.methods = append(t.methods, r.Method)
+		}
+	}
+	return func(path string) string {
+		parts := strings.Split(path, "/")
+		var out []string
+		for _, t := range tpls {
+			if len(t.parts) != len(parts) {
+				continue
+			}
+			match := true
+			for i, p := range t.parts {
+				if !strings.HasPrefix(p, ":") && p != parts[i] {
+					match = false
+					break
+				}
+			}
+			if match {
+				for _, m := range t.methods {
+					if !slices.Contains(out, m) {
+						out = append(out, m)
+					}
+				}
+			}
+		}
+		if len(out) > 0 && slices.Contains(out, http.MethodGet) && !slices.Contains(out, http.MethodHead) {
+			out = append(out, http.MethodHead)
+		}
+		slices.Sort(out)
+		return strings.Join(out, ", ")
+	}
 }
