@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -125,10 +126,21 @@ func (p *page) waitJS(cond, what string) {
 // checkA11y runs axe-core for WCAG 2.1 A and AA on the current page.
 func (p *page) checkA11y(name string) {
 	p.t.Helper()
+	p.checkA11yTags(name, `"wcag2a", "wcag2aa", "wcag21a", "wcag21aa"`)
+}
+
+// checkA11yAll adds axe's best practices (one h1, heading order, …).
+func (p *page) checkA11yAll(name string) {
+	p.t.Helper()
+	p.checkA11yTags(name, `"wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"`)
+}
+
+func (p *page) checkA11yTags(name, tags string) {
+	p.t.Helper()
 	if _, err := chromedp.Run(p.ctx, chromedp.Evaluate[bool](p.axe+";true")); err != nil {
 		p.t.Fatalf("inject axe: %v", err)
 	}
-	vs, err := chromedp.Run(p.ctx, chromedp.Evaluate[[]axeViolation](`axe.run(document, {runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}})
+	vs, err := chromedp.Run(p.ctx, chromedp.Evaluate[[]axeViolation](`axe.run(document, {runOnly: {type: "tag", values: [`+tags+`]}})
 		.then(r => r.violations.map(v => ({id: v.id, impact: v.impact || "", help: v.help, nodes: v.nodes.slice(0, 5).map(n => n.target.join(" "))})))`, chromedp.EvalAwaitPromise))
 	if err != nil {
 		p.t.Fatalf("axe on %s: %v", name, err)
@@ -608,4 +620,35 @@ func TestBrowserSearch(t *testing.T) {
 		t.Errorf("the new group reads %q", got)
 	}
 	p.checkA11y("synonyms")
+}
+
+// The pages the review found with axe findings, checked with axe's best
+// practices too: a visitor's thread page with reaction counts, the
+// support page, and a member's own forums.
+func TestBrowserReviewAxeFindings(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	f := h.forum("axe-forum", func(f *forumsForm) { f.Name = "Axe forum" })
+	th := h.thread(h.ensureAdmin(), f, "Good days and bad days", "Today was a good day.", false)
+	reader := h.member("axe_reader")
+	tok := reader.token("write")
+	if r := h.api(http.MethodPut, "/api/v1/posts/"+itoa(h.firstPost(th.ID).ID)+"/reactions/support", tok, nil); r.Status != http.StatusOK {
+		t.Fatalf("react: %d %s", r.Status, r.Raw)
+	}
+	p := newPage(t, h)
+	p.do(chromedp.Navigate(p.url + "/t/" + itoa(th.ID)))
+	p.waitText("Good days and bad days")
+	p.checkA11yAll("thread (visitor, with reactions)")
+	p.do(chromedp.Navigate(p.url + "/support"))
+	p.waitText("You are not alone")
+	p.checkA11yAll("support page")
+
+	p.do(chromedp.Navigate(p.url + "/signin"))
+	p.submit(`form[action="/signin"]`, "login", "axe_reader", "password", goodPassword)
+	p.waitJS(`location.pathname === "/"`, "signed in")
+	if r := h.api(http.MethodPut, "/api/v1/forums/axe-forum/membership", tok, nil); r.Status != http.StatusOK && r.Status != http.StatusNoContent {
+		t.Fatalf("join: %d %s", r.Status, r.Raw)
+	}
+	p.do(chromedp.Navigate(p.url + "/my/forums"))
+	p.waitText("My forums")
+	p.checkA11yAll("my forums")
 }
