@@ -99,10 +99,16 @@ func CanPostAnonymously(f *models.Forum) bool { return f.Sensitive }
 
 // CanSeeProfile applies the member's own choice; staff see every profile.
 func CanSeeProfile(v Viewer, u *models.User) bool {
-	if v.User != nil && (v.User.ID == u.ID || v.IsStaff()) {
+	return profileVisible(v, u.ProfileVisibility, v.User != nil && v.User.ID == u.ID)
+}
+
+// profileVisible is CanSeeProfile from the profile's setting and whether
+// the viewer is its owner: author names link to a profile only then.
+func profileVisible(v Viewer, vis models.ProfileVisibility, own bool) bool {
+	if own || v.IsStaff() {
 		return true
 	}
-	switch u.ProfileVisibility {
+	switch vis {
 	case models.ProfileEveryone:
 		return true
 	case models.ProfileStaff:

@@ -96,11 +96,18 @@ func postsHTML(d *threadData, csrfToken func() string) template.HTML {
 				b.s(` <span class="hint">(you)</span>`)
 			}
 		} else {
-			b.s(`<a href="/members/`)
-			b.t(p.AuthorHandle)
-			b.s(`">`)
-			b.t(p.AuthorHandle)
-			b.s(`</a>`)
+			// A link only to a profile the viewer may open.
+			if p.profileLink {
+				b.s(`<a href="/members/`)
+				b.t(p.AuthorHandle)
+				b.s(`">`)
+				b.t(p.AuthorHandle)
+				b.s(`</a>`)
+			} else {
+				b.s(`<span class="author">`)
+				b.t(p.AuthorHandle)
+				b.s(`</span>`)
+			}
 			if p.RoleLabel != "" {
 				b.s(` <span class="tag">`)
 				b.t(p.RoleLabel)
@@ -148,7 +155,7 @@ func postsHTML(d *threadData, csrfToken func() string) template.HTML {
 		}
 		b.s(`<div class="prose">`)
 		b.s(p.BodyHTML) // sanitised by app/markdown when it was written
-		b.s(`</div><div class="reactions" aria-label="Reactions">`)
+		b.s(`</div><div class="reactions" role="group" aria-label="Reactions">`)
 		counts := p.counts()
 		for k, kind := range models.ReactionKinds {
 			r := struct {
@@ -188,7 +195,9 @@ func postsHTML(d *threadData, csrfToken func() string) template.HTML {
 		case !p.Mine && d.Moderates && d.Open:
 			edit = "moderator"
 		}
-		report := d.SignedIn && !p.Mine
+		// Only what everyone sees can be reported: a held, hidden or
+		// removed post is already with the moderators.
+		report := d.SignedIn && !p.Mine && p.visibility == string(models.Visible)
 		if edit != "" || revisions || report {
 			b.s(`<p class="post-tools">`)
 			if edit == "mine" {
@@ -255,12 +264,14 @@ func threadsHTML(rows []ThreadRow) template.HTML {
 		b.s(`Started by `)
 		if r.Anonymous {
 			b.s(`<span class="anon">Anonymous member</span>`)
-		} else {
+		} else if r.profileLink {
 			b.s(`<a href="/members/`)
 			b.t(r.AuthorHandle)
 			b.s(`">`)
 			b.t(r.AuthorHandle)
 			b.s(`</a>`)
+		} else {
+			b.t(r.AuthorHandle)
 		}
 		b.s(` · `)
 		b.n(int64(r.ReplyCount))

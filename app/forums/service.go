@@ -216,6 +216,8 @@ type ThreadRow struct {
 	Tags               []string           `json:"tags"`
 	CreatedAt          time.Time          `json:"created_at"`
 	LastPostAt         time.Time          `json:"last_post_at"`
+	// profileLink: the viewer may open the author's profile.
+	profileLink bool
 }
 
 // threadCursor is the keyset position (pinned, last_post_at, id).
@@ -280,7 +282,8 @@ func (s *Service) Threads(ctx context.Context, v Viewer, f *models.Forum, cursor
 		args = append(args, c.Pinned, c.At, c.ID)
 	}
 	q := `SELECT t.id, t.forum_id, t.title, t.anonymous, CASE WHEN t.anonymous THEN '' ELSE u.handle END,
-		t.pinned, t.state, t.visibility, t.reply_count, t.has_clinician_answer, t.tags, t.created_at, t.last_post_at
+		t.pinned, t.state, t.visibility, t.reply_count, t.has_clinician_answer, t.tags, t.created_at, t.last_post_at,
+		CASE WHEN t.anonymous THEN '' ELSE u.profile_visibility END, t.author_id
 		FROM (SELECT * FROM threads t WHERE t.forum_id = $1 AND t.visibility = 'visible'` + cond + `
 		      ORDER BY t.pinned DESC, t.last_post_at DESC, t.id DESC LIMIT 31) t
 		JOIN users u ON u.id = t.author_id
@@ -293,11 +296,13 @@ func (s *Service) Threads(ctx context.Context, v Viewer, f *models.Forum, cursor
 	rows = make([]ThreadRow, 0, ThreadsPerPage+1)
 	for dbRows.Next() {
 		var r ThreadRow
-		var state, vis string
+		var state, vis, profile string
+		var authorID int64
 		if err := dbRows.Scan(&r.ID, &r.ForumID, &r.Title, &r.Anonymous, &r.AuthorHandle, &r.Pinned, &state, &vis,
-			&r.ReplyCount, &r.HasClinicianAnswer, &r.Tags, &r.CreatedAt, &r.LastPostAt); err != nil {
+			&r.ReplyCount, &r.HasClinicianAnswer, &r.Tags, &r.CreatedAt, &r.LastPostAt, &profile, &authorID); err != nil {
 			return nil, "", fmt.Errorf("forums: threads: %w", err)
 		}
+		r.profileLink = !r.Anonymous && profileVisible(v, models.ProfileVisibility(profile), v.uid() == authorID)
 		r.State, r.Visibility = models.ThreadState(state), models.Visibility(vis)
 		if r.Tags == nil {
 			r.Tags = []string{}
@@ -321,13 +326,17 @@ type ThreadView struct {
 	Forum        models.Forum
 	AuthorHandle string // "" when anonymous
 	Following    bool
+	// ProfileLink: the viewer may open the author's profile.
+	ProfileLink bool `json:"-"`
+	profileVis  string
 }
 
 const threadSQL = `SELECT t.id, t.forum_id, t.author_id, t.title, t.anonymous, t.state, t.visibility, t.pinned,
 	t.reply_count, t.has_clinician_answer, t.tags, t.created_at, t.last_post_at,
 	f.slug, f.name, f.description, f.guidelines_html, f.sensitive, f.clinician_only, f.archived_at,
 	CASE WHEN t.anonymous THEN '' ELSE u.handle END,
-	EXISTS (SELECT 1 FROM thread_follows tf WHERE tf.thread_id = t.id AND tf.user_id = $1)
+	EXISTS (SELECT 1 FROM thread_follows tf WHERE tf.thread_id = t.id AND tf.user_id = $1),
+	CASE WHEN t.anonymous THEN '' ELSE u.profile_visibility END
 	FROM threads t JOIN forums f ON f.id = t.forum_id JOIN users u ON u.id = t.author_id
 	WHERE t.id = $2`
 
@@ -353,7 +362,7 @@ func (s *Service) checkThread(v Viewer, id int64, row pgx.Row) (*ThreadView, err
 	err := row.Scan(&t.ID, &t.ForumID, &t.AuthorID, &t.Title, &t.Anonymous, &state, &vis, &t.Pinned,
 		&t.ReplyCount, &t.HasClinicianAnswer, &tags, &t.CreatedAt, &t.LastPostAt,
 		&f.Slug, &f.Name, &f.Description, &f.GuidelinesHTML, &f.Sensitive, &f.ClinicianOnly, &f.ArchivedAt,
-		&tv.AuthorHandle, &tv.Following)
+		&tv.AuthorHandle, &tv.Following, &tv.profileVis)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, fmt.Errorf("forums: thread %d: %w", id, models.ErrNotFound)
 	}
@@ -367,6 +376,7 @@ func (s *Service) checkThread(v Viewer, id int64, row pgx.Row) (*ThreadView, err
 	if !CanSeeThread(v, f, t) {
 		return nil, fmt.Errorf("forums: thread %d: %w", id, models.ErrNotFound)
 	}
+	tv.ProfileLink = !t.Anonymous && profileVisible(v, models.ProfileVisibility(tv.profileVis), v.uid() == t.AuthorID)
 	return tv, nil
 }
 
@@ -436,8 +446,12 @@ type PostRow struct {
 	mine       [4]bool // the viewer's reactions, in models.ReactionKinds order
 	visibility string  // shown to moderators and, while pending, to the author
 	muted      bool    // the viewer muted the author: the post is collapsed
-	PrevID     int64   `json:"-" gorm:"-"`
-	RoleLabel  string  `json:"-" gorm:"-"`
+	profileVis string  // the author's profile setting ("" when anonymous)
+	// profileLink: the viewer may open the author's profile, so the name
+	// links to it.
+	profileLink bool
+	PrevID      int64  `json:"-" gorm:"-"`
+	RoleLabel   string `json:"-" gorm:"-"`
 }
 
 // What a post shows of its author's verification (PostRow.ClinicianStatus).
@@ -490,7 +504,8 @@ const postsSQL = `SELECT p.id, p.thread_id, p.anonymous, (p.author_id = $1) AS m
 	p.author_was_clinician, p.support_count, p.hug_count, p.me_too_count, p.helpful_count,
 	p.created_at, p.edited_at, p.deleted_at, p.visibility,
 	(NOT p.anonymous AND EXISTS (SELECT 1 FROM mutes m WHERE m.user_id = $1 AND m.muted_id = p.author_id)) AS muted,
-	CASE WHEN c.id IS NULL THEN '' ELSE ` + badgeSQL + ` END
+	CASE WHEN c.id IS NULL THEN '' ELSE ` + badgeSQL + ` END,
+	CASE WHEN p.anonymous THEN '' ELSE u.profile_visibility END
 	FROM (SELECT * FROM posts p WHERE p.thread_id = $2
 	        AND (p.visibility = 'visible' OR $3 OR (SELECT forum_id FROM threads WHERE id = $2) = ANY($5::bigint[])
 	             OR (p.visibility = 'pending' AND p.author_id = $1))
@@ -546,7 +561,7 @@ func scanPosts(dbRows pgx.Rows) ([]PostRow, error) {
 	for dbRows.Next() {
 		var r PostRow
 		if err := dbRows.Scan(&r.ID, &r.ThreadID, &r.Anonymous, &r.Mine, &r.AuthorHandle, &r.AuthorRole, &r.Body, &r.BodyHTML,
-			&r.AuthorWasClinician, &r.SupportCount, &r.HugCount, &r.MeTooCount, &r.HelpfulCount, &r.CreatedAt, &r.EditedAt, &r.DeletedAt, &r.visibility, &r.muted, &r.ClinicianBadge); err != nil {
+			&r.AuthorWasClinician, &r.SupportCount, &r.HugCount, &r.MeTooCount, &r.HelpfulCount, &r.CreatedAt, &r.EditedAt, &r.DeletedAt, &r.visibility, &r.muted, &r.ClinicianBadge, &r.profileVis); err != nil {
 			return nil, fmt.Errorf("forums: posts: %w", err)
 		}
 		rows = append(rows, r)
@@ -560,6 +575,10 @@ func scanPosts(dbRows pgx.Rows) ([]PostRow, error) {
 // finishPage trims a fetched page, works out its neighbours and adds the
 // viewer's reactions.
 func (s *Service) finishPage(ctx context.Context, v Viewer, tv *ThreadView, rows []PostRow, after, before int64) (*PostPage, error) {
+	for i := range rows {
+		r := &rows[i]
+		r.profileLink = !r.Anonymous && profileVisible(v, models.ProfileVisibility(r.profileVis), r.Mine)
+	}
 	uid := int64(0)
 	if v.User != nil {
 		uid = v.User.ID

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -8,6 +9,7 @@ import (
 	"testing"
 
 	"kindred/app/forums"
+	"kindred/app/moderation"
 	"kindred/models"
 )
 
@@ -202,5 +204,61 @@ func TestVisitorsSeePublicForumsOnly(t *testing.T) {
 	list, _ := api.Body["forums"].([]any)
 	if api.Status != http.StatusOK || len(list) != 1 {
 		t.Fatalf("visitor API forum list: %d %s", api.Status, api.Raw)
+	}
+}
+
+// An author's name links to their profile only when the viewer may open
+// it (their setting: everyone, members, or moderators only), and a post or
+// thread that is held, hidden or removed has no Report link.
+func TestAuthorLinksAndReportLinks(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{})
+	f := h.forum("links", nil)
+	for handle, vis := range map[string]models.ProfileVisibility{"open_author": models.ProfileEveryone, "members_author": models.ProfileMembers, "private_author": models.ProfileStaff} {
+		h.account(handle, models.RoleMember)
+		h.app.DB.Gorm.Model(&models.User{}).Where("handle = ?", handle).Update("profile_visibility", vis)
+	}
+	th := h.thread("members_author", f, "Links to profiles", "Opening post.", false)
+	h.reply("open_author", th.ID, "Reply from an open profile.", false)
+	hidden := h.reply("private_author", th.ID, "Reply from a private profile.", false)
+	visitor := h.browser()
+	member := h.member("links_reader")
+	mod := h.withRole("links_mod", models.RoleModerator)
+	linked := func(body, handle string) bool { return strings.Contains(body, `href="/members/`+handle+`"`) }
+	for _, c := range []struct {
+		who                    string
+		b                      *browser
+		open, members, private bool
+	}{
+		{"visitor", visitor, true, false, false},
+		{"member", member, true, true, false},
+		{"moderator", mod, true, true, true},
+	} {
+		page := c.b.get("/t/" + itoa(th.ID)).body
+		if linked(page, "open_author") != c.open || linked(page, "members_author") != c.members || linked(page, "private_author") != c.private {
+			t.Errorf("%s: links open %v members %v private %v; want %v %v %v", c.who, linked(page, "open_author"), linked(page, "members_author"), linked(page, "private_author"), c.open, c.members, c.private)
+		}
+		if !strings.Contains(page, "private_author") || !strings.Contains(page, "members_author") {
+			t.Errorf("%s: an author's name is missing", c.who)
+		}
+		for _, handle := range []string{"members_author", "private_author"} {
+			if !linked(page, handle) && c.b.get("/members/"+handle).StatusCode == http.StatusOK {
+				t.Errorf("%s: %s's profile opens but the name is not linked", c.who, handle)
+			}
+		}
+		list := c.b.get("/f/links").body
+		if linked(list, "members_author") != c.members {
+			t.Errorf("%s: the forum list links members_author: %v", c.who, linked(list, "members_author"))
+		}
+	}
+	if err := h.app.Moderation.Act(context.Background(), h.user("links_mod"), models.TargetPost, hidden.ID, moderation.ActHide, "Checking", false); err != nil {
+		t.Fatal(err)
+	}
+	page := mod.get("/t/" + itoa(th.ID)).body
+	if !strings.Contains(page, "Hidden by moderators") || strings.Contains(page, "/report?kind=post&amp;id="+itoa(hidden.ID)) {
+		t.Error("the hidden post still offers a Report link")
+	}
+	if !strings.Contains(member.get("/t/"+itoa(th.ID)).body, "/report?kind=post&amp;id=") {
+		t.Error("visible posts lost their Report link")
 	}
 }
