@@ -166,10 +166,11 @@ func (h *Handlers) SignIn(c echo.Context) error {
 		return h.r.RenderForm(c, TplSignIn, h.page(c, "Sign in"), values, v)
 	case errors.Is(err, ErrAccountSuspended):
 		v := models.NewValidationError()
-		v.Message = "This account is suspended. You will be able to sign in again when the suspension ends. You can appeal at /appeal."
+		v.Message = "This account is suspended. You will be able to sign in again when the suspension ends."
 		v.Add("login", "Account suspended.")
 		p := h.page(c, "Sign in")
 		p.Form = web.Form{Values: values, Errors: v.Fields, Message: v.Message}
+		p.Data = struct{ Suspended bool }{true}
 		return h.r.Render(c, http.StatusForbidden, TplSignIn, p)
 	case err != nil:
 		return err

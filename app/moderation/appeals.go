@@ -13,7 +13,7 @@ import (
 )
 
 // Appealable actions: a member may appeal each once.
-var appealable = map[string]bool{ActRemove: true, ActSuspend: true}
+var appealable = map[string]bool{ActRemove: true, ActHide: true, ActSuspend: true}
 
 // MyAction is a moderation decision about the member, as they see it.
 type MyAction struct {
@@ -165,7 +165,7 @@ func (s *Service) DecideAppeal(ctx context.Context, u *models.User, appealID int
 			return models.ErrForbidden
 		}
 		t := &Target{Kind: a.TargetKind, ID: a.TargetID, AuthorID: ap.MemberID}
-		if a.Action == ActRemove {
+		if a.Action == ActRemove || a.Action == ActHide {
 			if t, err = s.load(ctx, tx.DB, a.TargetKind, a.TargetID); err != nil {
 				return err
 			}
@@ -177,7 +177,7 @@ func (s *Service) DecideAppeal(ctx context.Context, u *models.User, appealID int
 		if overturn {
 			status, msg = "overturned", "Your appeal was accepted: "+reason
 			switch a.Action {
-			case ActRemove:
+			case ActRemove, ActHide:
 				if err := s.apply(tx, t, ActRestore); err != nil {
 					return err
 				}

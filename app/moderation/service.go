@@ -239,6 +239,16 @@ func (s *Service) Report(ctx context.Context, u *models.User, form ReportForm) (
 		if res.Error != nil || res.RowsAffected == 0 {
 			return res.Error
 		}
+		if s.messenger != nil && t.AuthorID != 0 {
+			msg := "Your " + t.Kind
+			if t.Title != "" {
+				msg += " in “" + t.Title + "”"
+			}
+			msg += " is hidden while a moderator looks at reports about it. You will hear what they decide."
+			if err := s.messenger.NotifyMember(ctx, tx.DB, t.AuthorID, models.NotifyModerationWarning, msg); err != nil {
+				return err
+			}
+		}
 		if err := tx.Enqueue(ctx, models.IndexThreadArgs{ThreadID: t.ThreadID}, nil); err != nil {
 			return err
 		}
@@ -605,7 +615,7 @@ func (s *Service) Act(ctx context.Context, u *models.User, kind string, id int64
 		return err
 	}
 	reason = strings.TrimSpace(reason)
-	if action == ActRemove && utf8.RuneCountInString(reason) < 5 {
+	if (action == ActRemove || action == ActHide) && utf8.RuneCountInString(reason) < 5 {
 		v := models.NewValidationError()
 		v.Add("reason", "Give a reason of at least five characters: the author reads it.")
 		return v
@@ -691,12 +701,18 @@ func (s *Service) Act(ctx context.Context, u *models.User, kind string, id int64
 				return err
 			}
 		}
-		if action == ActRemove && s.messenger != nil && (t.Kind == models.TargetPost || t.Kind == models.TargetThread) {
-			msg := "A moderator removed your " + t.Kind
+		if (action == ActRemove || action == ActHide) && s.messenger != nil && (t.Kind == models.TargetPost || t.Kind == models.TargetThread) {
+			// The author learns what happened and why; the notice links
+			// to their moderation page, where they can appeal.
+			verb := "removed"
+			if action == ActHide {
+				verb = "hid"
+			}
+			msg := "A moderator " + verb + " your " + t.Kind
 			if t.Title != "" {
 				msg += " in “" + t.Title + "”"
 			}
-			if err := s.messenger.NotifyMember(ctx, tx.DB, t.AuthorID, models.NotifyModerationWarning, msg+": "+reason); err != nil {
+			if err := s.messenger.NotifyMember(ctx, tx.DB, t.AuthorID, models.NotifyModerationWarning, msg+": "+reason+" You can appeal this decision."); err != nil {
 				return err
 			}
 		}

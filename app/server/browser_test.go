@@ -534,7 +534,8 @@ func TestBrowserReportAndRemove(t *testing.T) {
 	p.do(chromedp.Click(chromedp.CSS(`a[href^="/moderation/post/"]`)))
 	p.waitText("Advertising pills.")
 	p.checkA11y("review item")
-	p.submit(`form[action$="/remove"]`, "reason", "Advertising is not allowed here.")
+	p.do(chromedp.SendKeys(chromedp.ID("reason"), "Advertising is not allowed here."),
+		chromedp.Click(chromedp.CSS(`form[action$="/remove"] button.button-danger`)))
 	p.waitText("Removed.")
 	p.do(chromedp.Click(chromedp.CSS(`form[action="/signout"] button`)))
 	p.waitText("You are signed out.")

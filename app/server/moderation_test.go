@@ -141,14 +141,17 @@ func TestModerationScope(t *testing.T) {
 		t.Errorf("forum moderator opens another forum's item: %d", r.StatusCode)
 	}
 	hm.get("/moderation")
-	if r := hm.post("/moderation/thread/"+itoa(lp.ID)+"/hide", nil); r.StatusCode != http.StatusForbidden {
+	if r := hm.post("/moderation/thread/"+itoa(lp.ID)+"/hide", url.Values{"reason": {"Checking the reports"}}); r.StatusCode != http.StatusForbidden {
 		t.Errorf("forum moderator acts in another forum: %d", r.StatusCode)
 	}
 	tok := hm.token("write")
-	if a := h.api("POST", "/api/v1/moderation/items/thread/"+itoa(lp.ID)+"/hide", tok, map[string]any{}); a.Status != http.StatusForbidden {
+	if a := h.api("POST", "/api/v1/moderation/items/thread/"+itoa(lp.ID)+"/hide", tok, map[string]any{"reason": "Checking the reports"}); a.Status != http.StatusForbidden {
 		t.Errorf("API: %d", a.Status)
 	}
-	if a := h.api("POST", "/api/v1/moderation/items/thread/"+itoa(hp.ID)+"/hide", tok, map[string]any{}); a.Status != http.StatusOK {
+	if a := h.api("POST", "/api/v1/moderation/items/thread/"+itoa(hp.ID)+"/hide", tok, map[string]any{}); a.Status != http.StatusUnprocessableEntity || !strings.Contains(a.Raw, `"reason"`) {
+		t.Errorf("hiding without a reason: %d %s", a.Status, a.Raw)
+	}
+	if a := h.api("POST", "/api/v1/moderation/items/thread/"+itoa(hp.ID)+"/hide", tok, map[string]any{"reason": "Checking the reports"}); a.Status != http.StatusOK {
 		t.Errorf("forum moderator hides in their forum: %d %s", a.Status, a.Raw)
 	}
 	member := h.browser()
@@ -839,4 +842,86 @@ func TestReplyCountsCountWhatReadersSee(t *testing.T) {
 		t.Fatal(err)
 	}
 	state("the held reply approved", 1, held.CreatedAt)
+}
+
+// Hiding needs a reason; the author is told (with the reason) whenever a
+// post is hidden or removed, and reaches the appeal from the notice, the
+// account page and, when suspended, the sign-in page; an overturned hide
+// brings the post back. Reports that hide a post on their own tell the
+// author it waits for a moderator.
+func TestHiddenAuthorsAreToldAndCanAppeal(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{})
+	ctx := context.Background()
+	f := h.forum("appeal-path", nil)
+	author := h.member("hidden_author")
+	th := h.thread(h.ensureAdmin(), f, "Sharing what helps", "What helps you on bad days?", false)
+	post := h.reply("hidden_author", th.ID, "Walking the dog helps me a lot.", false)
+	mod := h.withRole("hide_mod", models.RoleModerator)
+	h.account("hide_mod_two", models.RoleModerator)
+	item := "/moderation/post/" + itoa(post.ID)
+	mod.get(item)
+	if r := mod.post(item+"/hide", url.Values{}); r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(r.body, "Give a reason") {
+		t.Fatalf("hiding without a reason: %d", r.StatusCode)
+	}
+	if r := mod.post(item+"/hide", url.Values{"reason": {"Looks like an advert for a dog walker"}}); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("hide: %d", r.StatusCode)
+	}
+	bell := author.get("/notifications").body
+	if !strings.Contains(bell, "A moderator hid your post") || !strings.Contains(bell, "Looks like an advert for a dog walker") || !strings.Contains(bell, `href="/my/moderation"`) {
+		t.Fatal("the author is not told of the hide with its reason and the way to appeal")
+	}
+	if !strings.Contains(author.get("/account").body, `href="/my/moderation"`) {
+		t.Error("the account page does not lead to the appeals")
+	}
+	mine := author.get("/my/moderation").body
+	if !strings.Contains(mine, "Looks like an advert for a dog walker") || !strings.Contains(mine, "Send appeal") {
+		t.Fatal("the hide cannot be appealed")
+	}
+	var actionID int64
+	h.app.DB.Gorm.Raw(`SELECT id FROM moderation_actions WHERE action = 'hide' AND target_id = ?`, post.ID).Scan(&actionID)
+	if r := author.post("/my/moderation/"+itoa(actionID)+"/appeal", url.Values{"text": {"It was about my own dog, not an advert."}}); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("appeal: %d", r.StatusCode)
+	}
+	var appealID int64
+	h.app.DB.Gorm.Raw(`SELECT id FROM appeals WHERE action_id = ?`, actionID).Scan(&appealID)
+	if err := h.app.Moderation.DecideAppeal(ctx, h.user("hide_mod_two"), appealID, true, "You are right, it is your own dog"); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(h.browser().get("/t/"+itoa(th.ID)).body, "Walking the dog helps me a lot.") {
+		t.Error("the overturned hide did not bring the post back")
+	}
+
+	// Reports that hide a post on their own: the author hears it waits.
+	other := h.reply("hidden_author", th.ID, "Second thoughts on walking.", false)
+	for i := 0; i < 10 && h.firstPostVisibility(other.ID) == "visible"; i++ {
+		who := "hide_reporter_" + itoa(int64(i))
+		h.account(who, models.RoleMember)
+		h.app.DB.Gorm.Exec(`UPDATE users SET created_at = created_at - interval '90 days' WHERE handle = ?`, who)
+		if _, err := h.report(who, models.TargetPost, other.ID, models.ReasonSpam); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if v := h.firstPostVisibility(other.ID); v != "hidden" {
+		t.Fatalf("ten reports did not hide the post (%s)", v)
+	}
+	if !strings.Contains(author.get("/notifications").body, "is hidden while a moderator looks at reports") {
+		t.Error("an automatic hide is not explained to the author")
+	}
+
+	// A suspended member's sign-in page links to the appeal.
+	if err := h.app.Moderation.ActOnMember(ctx, h.user("hide_mod"), models.TargetPost, post.ID, moderation.ActSuspend, "Cooling off after an argument", h.clock.Now().Add(7*24*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	r := h.browser().signIn("hidden_author", goodPassword)
+	if r.StatusCode != http.StatusForbidden || !strings.Contains(r.body, `href="/appeal"`) {
+		t.Errorf("suspended sign-in: %d, without a link to /appeal", r.StatusCode)
+	}
+}
+
+// firstPostVisibility reads a post's visibility.
+func (h *harness) firstPostVisibility(id int64) string {
+	var v string
+	h.app.DB.Gorm.Raw(`SELECT visibility FROM posts WHERE id = ?`, id).Scan(&v)
+	return v
 }

@@ -502,7 +502,7 @@ func TestRebuildCatchesUpChangesMadeDuringIt(t *testing.T) {
 	hide := h.thread("author", f, "Hidden during the rebuild", "zebrarebuild", false)
 	eventually(t, "both indexed", func() bool { return len(h.searchIDs("", "q=zebrarebuild")) == 2 })
 	src := &duringRebuild{Service: h.app.Forums, hook: func() {
-		if err := h.app.Moderation.Act(ctx, h.user("mod_ria"), models.TargetThread, hide.ID, moderation.ActHide, "", false); err != nil {
+		if err := h.app.Moderation.Act(ctx, h.user("mod_ria"), models.TargetThread, hide.ID, moderation.ActHide, "Checking the reports", false); err != nil {
 			t.Fatal(err)
 		}
 		eventually(t, "the job took it out of the old index", func() bool { return !has(h.searchIDs("", "q=zebrarebuild"), hide.ID) })

@@ -100,7 +100,7 @@ func TestSearchFollowsVisibility(t *testing.T) {
 	// A reply's text becomes searchable; hiding takes the thread out.
 	h.reply("author", a.ID, "Reply text zebrareply", false)
 	eventually(t, "the reply is searchable", func() bool { return has(h.searchIDs("", "q=zebrareply"), a.ID) })
-	if err := h.app.Moderation.Act(ctx, h.user("mod_sam"), models.TargetThread, a.ID, moderation.ActHide, "", false); err != nil {
+	if err := h.app.Moderation.Act(ctx, h.user("mod_sam"), models.TargetThread, a.ID, moderation.ActHide, "Checking the reports", false); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, "the hidden thread leaves the index", func() bool { return !has(h.searchIDs(memberTok, "q=zebrapublic"), a.ID) })
