@@ -392,15 +392,32 @@ func (h *Handlers) Reply(c echo.Context) error {
 	}
 	h.markUrgent(c, form.Body, tv.Thread.ID, post.ID)
 	if post.CrisisPanel != "" {
-		return h.renderCrisis(c, CrisisShown{Level: safety.ParseLevel(post.CrisisLevel), Panel: post.CrisisPanel, Told: post.CrisisTold}, "reply", postURL(tv.Thread.ID, post.ID),
+		return h.renderCrisis(c, CrisisShown{Level: safety.ParseLevel(post.CrisisLevel), Panel: post.CrisisPanel, Told: post.CrisisTold}, "reply", h.postURL(c, v, tv.Thread.ID, post.ID),
 			post.Visibility == models.Pending)
 	}
-	return web.Redirect(c, postURL(tv.Thread.ID, post.ID))
+	return web.Redirect(c, h.postURL(c, v, tv.Thread.ID, post.ID))
 }
 
-// postURL shows the page that starts with the post.
-func postURL(threadID, postID int64) string {
-	return "/t/" + strconv.FormatInt(threadID, 10) + "?after=" + strconv.FormatInt(postID-1, 10) + "#post-" + strconv.FormatInt(postID, 10)
+// postURL is the post on its page of the thread, as the viewer pages
+// through it (the same pages as from the start), anchored on the post.
+func (h *Handlers) postURL(c echo.Context, v Viewer, threadID, postID int64) string {
+	base := "/t/" + strconv.FormatInt(threadID, 10)
+	anchor := "#post-" + strconv.FormatInt(postID, 10)
+	after, err := h.svc.PageStart(c.Request().Context(), v, threadID, postID)
+	if err != nil || after == 0 {
+		return base + anchor
+	}
+	return base + "?after=" + strconv.FormatInt(after, 10) + anchor
+}
+
+// GoToPost opens the page of the thread that holds a post, anchored on
+// it (where notifications and permalinks lead).
+func (h *Handlers) GoToPost(c echo.Context) error {
+	v, pc, err := h.postContext(c)
+	if err != nil {
+		return err
+	}
+	return web.Redirect(c, h.postURL(c, v, pc.Thread.ID, pc.Post.ID))
 }
 
 func (h *Handlers) threadAction(c echo.Context, follow bool) error {
@@ -515,10 +532,10 @@ func (h *Handlers) Edit(c echo.Context) error {
 	}
 	h.markUrgent(c, form.Body, pc.Thread.ID, pc.Post.ID)
 	if shown.Panel != "" {
-		return h.renderCrisis(c, shown, "post", postURL(pc.Thread.ID, pc.Post.ID), false)
+		return h.renderCrisis(c, shown, "post", h.postURL(c, v, pc.Thread.ID, pc.Post.ID), false)
 	}
 	h.cookies.SetFlash(c, "Your changes are saved. The earlier text is kept for moderators.")
-	return web.Redirect(c, postURL(pc.Thread.ID, pc.Post.ID))
+	return web.Redirect(c, h.postURL(c, v, pc.Thread.ID, pc.Post.ID))
 }
 
 // DeletePage asks for confirmation.
@@ -546,7 +563,7 @@ func (h *Handlers) Delete(c echo.Context) error {
 		return err
 	}
 	h.cookies.SetFlash(c, "Your post is deleted.")
-	return web.Redirect(c, postURL(pc.Thread.ID, pc.Post.ID))
+	return web.Redirect(c, h.postURL(c, v, pc.Thread.ID, pc.Post.ID))
 }
 
 // Revisions shows a post's earlier texts to moderators.
@@ -588,7 +605,7 @@ func (h *Handlers) React(c echo.Context) error {
 	if err := h.svc.SetReaction(c.Request().Context(), v, pc, kind, !had); err != nil {
 		return err
 	}
-	return web.Redirect(c, postURL(pc.Thread.ID, pc.Post.ID))
+	return web.Redirect(c, h.postURL(c, v, pc.Thread.ID, pc.Post.ID))
 }
 
 // Profile shows a member's page.

@@ -535,6 +535,34 @@ func (s *Service) Posts(ctx context.Context, v Viewer, tv *ThreadView, after, be
 	return s.finishPage(ctx, v, tv, rows, after, before)
 }
 
+// PageStart is where the page holding post postID starts for v (the post
+// id its page comes after; 0 for the first page): pages hold
+// PostsPerPage posts from the start, counting only posts v can see.
+func (s *Service) PageStart(ctx context.Context, v Viewer, threadID, postID int64) (int64, error) {
+	mods := make([]int64, 0, len(v.Moderates))
+	for id := range v.Moderates {
+		mods = append(mods, id)
+	}
+	const seen = `FROM posts p WHERE p.thread_id = $2 AND p.id < $3
+		AND (p.visibility = 'visible' OR $4 OR (SELECT forum_id FROM threads WHERE id = $2) = ANY($5::bigint[])
+		     OR (p.visibility = 'pending' AND p.author_id = $1))`
+	args := []any{v.uid(), threadID, postID, v.IsStaff(), mods}
+	var before int64
+	if err := s.db.Pool.QueryRow(ctx, `SELECT count(*) `+seen, args...).Scan(&before); err != nil {
+		return 0, fmt.Errorf("forums: page of post %d: %w", postID, err)
+	}
+	start := before / PostsPerPage * PostsPerPage
+	if start == 0 {
+		return 0, nil
+	}
+	var after int64
+	err := s.db.Pool.QueryRow(ctx, `SELECT p.id `+seen+` ORDER BY p.id OFFSET $6 LIMIT 1`, append(args, start-1)...).Scan(&after)
+	if err != nil {
+		return 0, fmt.Errorf("forums: page of post %d: %w", postID, err)
+	}
+	return after, nil
+}
+
 // postsQuery picks the page query and its arguments. Moderators see posts
 // of every visibility in the forums they moderate.
 func postsQuery(v Viewer, threadID, after, before int64) (string, []any) {

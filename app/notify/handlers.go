@@ -75,11 +75,11 @@ func (h *Handlers) Open(c echo.Context) error {
 		return err
 	}
 	to := "/t/" + c.FormValue("thread")
-	if pid, err := strconv.ParseInt(c.FormValue("post"), 10, 64); err == nil && pid > 0 {
-		to += "?after=" + strconv.FormatInt(pid-1, 10) + "#post-" + strconv.FormatInt(pid, 10)
-	}
 	if _, err := strconv.ParseInt(c.FormValue("thread"), 10, 64); err != nil {
 		to = "/notifications"
+	}
+	if pid, err := strconv.ParseInt(c.FormValue("post"), 10, 64); err == nil && pid > 0 {
+		to = "/posts/" + strconv.FormatInt(pid, 10) // its page of the thread, anchored
 	}
 	if c.FormValue("report") != "" {
 		to = "/my/reports"

@@ -447,3 +447,46 @@ func TestLockedThreadsTakeNoReplies(t *testing.T) {
 		t.Fatalf("%d posts in the locked thread", n)
 	}
 }
+
+// After replying or reacting, a member lands on their post in the thread
+// as it pages from the start (the right page, anchored), not on a page
+// that holds only their post; notifications lead there the same way.
+func TestLandOnThePostInItsPage(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{})
+	f := h.forum("landing", nil)
+	th := h.thread(h.ensureAdmin(), f, "A long conversation", "Post number 1.", false)
+	h.account("landing_regular", models.RoleMember)
+	var ids []int64
+	ids = append(ids, h.firstPost(th.ID).ID)
+	for i := 2; i <= 34; i++ {
+		ids = append(ids, h.reply("landing_regular", th.ID, "Post number "+itoa(int64(i))+".", false).ID)
+	}
+	b := h.member("landing_member")
+	b.get("/t/" + itoa(th.ID))
+	r := b.post("/t/"+itoa(th.ID)+"/replies", url.Values{"body": {"Post number 35, mine."}})
+	if r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("reply: %d", r.StatusCode)
+	}
+	var mine int64
+	h.app.DB.Gorm.Raw(`SELECT max(id) FROM posts WHERE thread_id = ?`, th.ID).Scan(&mine)
+	want := "/t/" + itoa(th.ID) + "?after=" + itoa(ids[29]) + "#post-" + itoa(mine)
+	if loc := r.Header.Get("Location"); loc != want {
+		t.Fatalf("after replying: %q, want %q (page 2, from post 31)", loc, want)
+	}
+	page := b.get(strings.SplitN(want, "#", 2)[0]).body
+	for _, n := range []string{"Post number 31.", "Post number 34.", "Post number 35, mine."} {
+		if !strings.Contains(page, n) {
+			t.Errorf("the page the reply lands on lacks %q", n)
+		}
+	}
+	b.get("/t/" + itoa(th.ID))
+	r = b.post("/posts/"+itoa(ids[4])+"/reactions/support", url.Values{})
+	if loc := r.Header.Get("Location"); loc != "/t/"+itoa(th.ID)+"#post-"+itoa(ids[4]) {
+		t.Errorf("after reacting to post 5: %q, want the first page", loc)
+	}
+	r = b.get("/posts/" + itoa(ids[32]))
+	if loc := r.Header.Get("Location"); r.StatusCode != http.StatusSeeOther || loc != "/t/"+itoa(th.ID)+"?after="+itoa(ids[29])+"#post-"+itoa(ids[32]) {
+		t.Errorf("permalink of post 33: %d %q", r.StatusCode, loc)
+	}
+}

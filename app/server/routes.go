@@ -83,6 +83,7 @@ func routes(e *echo.Echo, a *App, r *web.Renderer, st *web.Static, cookies web.C
 	b.POST("/t/:id/tags", fh.SaveTags, web.RequireUser)
 	b.POST("/t/:id/follow", fh.FollowThread, web.RequireUser)
 	b.POST("/t/:id/unfollow", fh.UnfollowThread, web.RequireUser)
+	b.GET("/posts/:id", fh.GoToPost)
 	b.GET("/posts/:id/edit", fh.EditPage, web.RequireUser)
 	b.POST("/posts/:id/edit", fh.Edit, web.RequireUser)
 	b.GET("/posts/:id/delete", fh.DeletePage, web.RequireUser)
