@@ -287,12 +287,17 @@ type threadData struct {
 	CanReact  bool
 	Moderates bool
 	Anonymity bool
-	Locked    bool
-	IdemKey   string
-	Preview   template.HTML
-	LastPage  bool
-	Open      bool // the forum is not archived: posts can be edited
-	SignedIn  bool // the viewer may report posts
+	// AnonChecked ticks "reply anonymously": what the member sent, or, on
+	// a fresh form, yes in their own anonymous thread (replying under
+	// their handle there would reveal who started it).
+	AnonChecked bool
+	Handle      string // the viewer's handle, for "you reply as …"
+	Locked      bool
+	IdemKey     string
+	Preview     template.HTML
+	LastPage    bool
+	Open        bool // the forum is not archived: posts can be edited
+	SignedIn    bool // the viewer may report posts
 	// CanEditTags shows the tag form (the thread's author and moderators).
 	CanEditTags bool
 	PostsHTML   template.HTML // the rendered posts (see render.go)
@@ -341,9 +346,14 @@ func (h *Handlers) renderThread(c echo.Context, v Viewer, tv *ThreadView, page *
 		Moderates: v.ModeratesForum(&tv.Forum), Anonymity: CanPostAnonymously(&tv.Forum), Locked: tv.Thread.State == models.ThreadLocked,
 		IdemKey: web.RandomToken(16), Preview: preview, LastPage: page.After == 0, Open: !tv.Forum.Archived(), SignedIn: v.SignedIn(),
 		CanEditTags: CanEditTags(v, &tv.Forum, &tv.Thread)}
+	d.AnonChecked = tv.Thread.Anonymous && v.User != nil && tv.Thread.AuthorID == v.User.ID
+	if v.User != nil {
+		d.Handle = v.User.Handle
+	}
 	if values != nil {
 		p.Form.Values = values
 		d.IdemKey = values["idempotency_key"]
+		d.AnonChecked = values["anonymous"] != ""
 	}
 	if verr != nil {
 		p.Form.Errors, p.Form.Message = verr.Fields, verr.Message

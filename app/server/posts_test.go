@@ -490,3 +490,30 @@ func TestLandOnThePostInItsPage(t *testing.T) {
 		t.Errorf("permalink of post 33: %d %q", r.StatusCode, loc)
 	}
 }
+
+// In their own anonymous thread a member's reply form is set to anonymous
+// (a reply under their handle would show who started it), and every reply
+// form says which identity the reply will show.
+func TestReplyFormSaysWhoYouReplyAs(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{})
+	f := h.forum("identity", func(f *forumsForm) { f.Sensitive = true })
+	starter := h.member("anon_starter")
+	other := h.member("named_helper")
+	th := h.thread("anon_starter", f, "Something I cannot say under my name", "It is about my family.", true)
+	checked := regexp.MustCompile(`<input type="checkbox" id="anonymous"[^>]*\bchecked\b`)
+	page := starter.get("/t/" + itoa(th.ID)).body
+	if !checked.MatchString(page) || !strings.Contains(page, "so it is ticked for you") || !strings.Contains(page, "<strong>anon_starter</strong>") {
+		t.Error("the anonymous starter's reply form is not set to anonymous, or does not say why and who")
+	}
+	page = other.get("/t/" + itoa(th.ID)).body
+	if checked.MatchString(page) || !strings.Contains(page, "<strong>named_helper</strong>") {
+		t.Error("another member's reply form is set to anonymous, or does not name them")
+	}
+	// The starter's choice is kept when the form comes back with an error.
+	starter.get("/t/" + itoa(th.ID))
+	r := starter.post("/t/"+itoa(th.ID)+"/replies", url.Values{"body": {""}})
+	if r.StatusCode != http.StatusUnprocessableEntity || checked.MatchString(r.body) {
+		t.Errorf("an unticked box came back ticked (%d)", r.StatusCode)
+	}
+}
