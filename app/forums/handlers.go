@@ -201,6 +201,7 @@ func (h *Handlers) UnfollowForum(c echo.Context) error {
 }
 
 type composeData struct {
+	Reviewed  int // how many first posts of the viewer wait for approval
 	Forum     *ForumItem
 	Anonymity bool
 	IdemKey   string
@@ -219,7 +220,7 @@ func (h *Handlers) NewThreadPage(c echo.Context) error {
 	}
 	p := h.r.NewPage(c, "New thread in "+f.Name)
 	p.Noindex = true
-	p.Data = composeData{Forum: f, Anonymity: CanPostAnonymously(&f.Forum), IdemKey: web.RandomToken(16)}
+	p.Data = composeData{Forum: f, Anonymity: CanPostAnonymously(&f.Forum), IdemKey: web.RandomToken(16), Reviewed: h.svc.FirstPostsReviewed(c.Request().Context(), v)}
 	return h.r.Render(c, http.StatusOK, TplNewThread, p)
 }
 
@@ -245,7 +246,7 @@ func (h *Handlers) CreateThread(c echo.Context) error {
 	page := func() *web.Page {
 		p := h.r.NewPage(c, "New thread in "+f.Name)
 		p.Noindex = true
-		p.Data = composeData{Forum: f, Anonymity: CanPostAnonymously(&f.Forum), IdemKey: key}
+		p.Data = composeData{Forum: f, Anonymity: CanPostAnonymously(&f.Forum), IdemKey: key, Reviewed: h.svc.FirstPostsReviewed(c.Request().Context(), v)}
 		return p
 	}
 	if c.FormValue("action") == "preview" {
@@ -292,12 +293,16 @@ type threadData struct {
 	// their handle there would reveal who started it).
 	AnonChecked bool
 	Handle      string // the viewer's handle, for "you reply as …"
-	Locked      bool
-	IdemKey     string
-	Preview     template.HTML
-	LastPage    bool
-	Open        bool // the forum is not archived: posts can be edited
-	SignedIn    bool // the viewer may report posts
+	// Reviewed is how many first posts of the viewer wait for approval
+	// (said before they post); AwaitingReview: the thread itself waits.
+	Reviewed       int
+	AwaitingReview bool
+	Locked         bool
+	IdemKey        string
+	Preview        template.HTML
+	LastPage       bool
+	Open           bool // the forum is not archived: posts can be edited
+	SignedIn       bool // the viewer may report posts
 	// CanEditTags shows the tag form (the thread's author and moderators).
 	CanEditTags bool
 	PostsHTML   template.HTML // the rendered posts (see render.go)
@@ -347,6 +352,13 @@ func (h *Handlers) renderThread(c echo.Context, v Viewer, tv *ThreadView, page *
 		IdemKey: web.RandomToken(16), Preview: preview, LastPage: page.After == 0, Open: !tv.Forum.Archived(), SignedIn: v.SignedIn(),
 		CanEditTags: CanEditTags(v, &tv.Forum, &tv.Thread)}
 	d.AnonChecked = tv.Thread.Anonymous && v.User != nil && tv.Thread.AuthorID == v.User.ID
+	d.AwaitingReview = tv.Thread.Visibility == models.Pending
+	if d.AwaitingReview {
+		d.CanReply = false
+	}
+	if d.CanReply {
+		d.Reviewed = h.svc.FirstPostsReviewed(c.Request().Context(), v)
+	}
 	if v.User != nil {
 		d.Handle = v.User.Handle
 	}

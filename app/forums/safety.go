@@ -145,6 +145,16 @@ func (s *Service) screenNew(ctx context.Context, v Viewer, text string, confirmP
 
 // isNew reports whether v's next post waits for approval: fewer than
 // newMember earlier posts, and neither staff nor a verified clinician.
+// FirstPostsReviewed is how many of v's first posts wait for a moderator
+// (0: none of v's next posts does), to tell them before they post.
+func (s *Service) FirstPostsReviewed(ctx context.Context, v Viewer) int {
+	isNew, err := s.isNew(ctx, v)
+	if err != nil || !isNew {
+		return 0
+	}
+	return s.newMember
+}
+
 func (s *Service) isNew(ctx context.Context, v Viewer) (bool, error) {
 	if s.newMember <= 0 || v.User == nil || v.IsStaff() || v.Clinician {
 		return false, nil

@@ -880,6 +880,12 @@ func (s *Service) Reply(ctx context.Context, v Viewer, tv *ThreadView, form Post
 		if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).First(&t, tv.Thread.ID).Error; err != nil {
 			return wrapNotFound(err, "thread")
 		}
+		if t.Visibility == models.Pending {
+			v := models.NewValidationError()
+			v.Message = "This thread is waiting for a moderator's approval: replies can be added once it is published."
+			v.Add("body", "The thread awaits review.")
+			return v
+		}
 		if t.State != models.ThreadOpen || t.Visibility != models.Visible {
 			v := models.NewValidationError()
 			v.Message = "This thread no longer takes replies."
@@ -945,7 +951,8 @@ func (s *Service) PostContext(ctx context.Context, v Viewer, id int64) (*PostCon
 	if !CanReadForum(v, &pc.Forum) {
 		return nil, readError(v)
 	}
-	if !CanSeeThread(v, &pc.Forum, &pc.Thread) || (pc.Post.Visibility != models.Visible && !v.ModeratesForum(&pc.Forum)) {
+	ownHeld := pc.Post.Visibility == models.Pending && v.User != nil && pc.Post.AuthorID == v.User.ID
+	if !CanSeeThread(v, &pc.Forum, &pc.Thread) || (pc.Post.Visibility != models.Visible && !ownHeld && !v.ModeratesForum(&pc.Forum)) {
 		return nil, fmt.Errorf("forums: post %d: %w", id, models.ErrNotFound)
 	}
 	return &pc, nil

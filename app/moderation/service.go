@@ -349,7 +349,13 @@ type QueueItem struct {
 	// nobody acknowledged yet.
 	CrisisOpen  int `json:"crisis_open"`
 	AwaitingAck int `json:"awaiting_acknowledgement"`
+	// TargetVisibility is "pending" for a new member's post (or one with
+	// watched words) that waits for approval: not a report.
+	TargetVisibility string `json:"target_visibility,omitempty"`
 }
+
+// AwaitingApproval: the item is a held post or thread, not a report.
+func (q QueueItem) AwaitingApproval() bool { return q.TargetVisibility == string(models.Pending) }
 
 // Queue lists open reports grouped by target for a moderator: imminent
 // danger first, then self-harm, then weight, then age. forumID narrows it
@@ -365,6 +371,7 @@ func (s *Service) Queue(ctx context.Context, u *models.User, forumID int64) ([]Q
 	q := `SELECT r.target_kind AS kind, r.target_id AS id, coalesce(f.slug, '') AS forum_slug, count(*) AS reports, sum(r.weight) AS weight,
 		bool_or(r.reason = 'self_harm') AS self_harm, string_agg(DISTINCT r.reason, ', ') AS reasons, min(r.created_at) AS oldest,
 		coalesce(max(t.title), max(pt.title), '') AS title, max(r.priority) AS priority,
+		coalesce(max(t.visibility), max(p.visibility), '') AS target_visibility,
 		count(cf.report_id) AS crisis_open, count(cf.report_id) FILTER (WHERE cf.acknowledged_at IS NULL) AS awaiting_ack
 		FROM reports r LEFT JOIN forums f ON f.id = r.forum_id
 		LEFT JOIN crisis_followups cf ON cf.report_id = r.id AND cf.closed_at IS NULL
@@ -569,7 +576,9 @@ func (s *Service) item(ctx context.Context, tx *gorm.DB, u *models.User, sc Scop
 	if !t.Anonymous {
 		if err := db.Raw(`SELECT a.action, coalesce(m.handle, '') AS moderator, a.reason, a.outcome, a.created_at FROM moderation_actions a
 			LEFT JOIN users m ON m.id = a.moderator_id
-			WHERE a.author_id = ? AND a.outcome = 'applied' AND NOT (a.target_kind = ? AND a.target_id = ?) ORDER BY a.id DESC LIMIT 50`,
+			WHERE a.author_id = ? AND a.outcome = 'applied' AND NOT (a.target_kind = ? AND a.target_id = ?)
+			  AND a.action IN ('note', 'warn', 'hide', 'remove', 'lock', 'move', 'suspend', 'ban') -- decisions against the author; approvals and restorations are not
+			ORDER BY a.id DESC LIMIT 50`,
 			t.AuthorID, kind, id).Scan(&it.History).Error; err != nil {
 			return nil, err
 		}

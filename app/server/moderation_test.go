@@ -925,3 +925,68 @@ func (h *harness) firstPostVisibility(id int64) string {
 	h.app.DB.Gorm.Raw(`SELECT visibility FROM posts WHERE id = ?`, id).Scan(&v)
 	return v
 }
+
+// A new member's held posts: they are told before posting that their
+// first posts are reviewed; they can edit and delete a held post; their
+// own held thread says it awaits review instead of "locked"; the queue
+// shows "Awaiting approval", not a report; approving is not a sanction in
+// their history.
+func TestHeldPostsForNewMembers(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{env: map[string]string{"KINDRED_NEW_MEMBER_APPROVALS": ""}}) // the default: 2
+	f := h.forum("held", nil)
+	mod := h.withRole("held_mod", models.RoleModerator)
+	newbie := h.member("held_newbie")
+	if page := newbie.get("/f/held/new"); !strings.Contains(page.body, "Your first 2 posts are read by a moderator") {
+		t.Error("the new member is not told before posting that their first posts are reviewed")
+	}
+	r := newbie.post("/f/held/threads", url.Values{"title": {"Hello from a newcomer"}, "body": {"Glad to have found this place."}})
+	if r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("new thread: %d", r.StatusCode)
+	}
+	var th models.Thread
+	h.app.DB.Gorm.Where("forum_id = ?", f.ID).First(&th)
+	first := h.firstPost(th.ID)
+	page := newbie.get("/t/" + itoa(th.ID)).body
+	if !strings.Contains(page, "waiting for a moderator's approval") || strings.Contains(page, "The thread is locked") {
+		t.Error("the author's own held thread does not say it awaits review")
+	}
+	r = newbie.post("/t/"+itoa(th.ID)+"/replies", url.Values{"body": {"Adding a little more."}})
+	if r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(r.body, "waiting for a moderator") || strings.Contains(r.body, "locked") {
+		t.Errorf("reply in the own held thread: %d", r.StatusCode)
+	}
+	if r := newbie.get("/posts/" + itoa(first.ID) + "/edit"); r.StatusCode != http.StatusOK {
+		t.Fatalf("edit page of the held post: %d", r.StatusCode)
+	}
+	if r := newbie.post("/posts/"+itoa(first.ID)+"/edit", url.Values{"body": {"Glad to have found this place. Hello all!"}}); r.StatusCode != http.StatusSeeOther {
+		t.Errorf("edit of the held post: %d", r.StatusCode)
+	}
+	if r := newbie.get("/posts/" + itoa(first.ID) + "/delete"); r.StatusCode != http.StatusOK {
+		t.Errorf("delete page of the held post: %d", r.StatusCode)
+	}
+	if r := h.member("held_stranger").get("/posts/" + itoa(first.ID) + "/edit"); r.StatusCode != http.StatusNotFound {
+		t.Errorf("another member opens the held post's edit page: %d", r.StatusCode)
+	}
+	queue := mod.get("/moderation").body
+	if !strings.Contains(queue, "Hello from a newcomer") || !strings.Contains(queue, "Awaiting approval") || strings.Contains(queue, "<td>other</td>") {
+		t.Error("the queue does not show the held thread as awaiting approval")
+	}
+	if err := h.app.Moderation.Act(context.Background(), h.user("held_mod"), models.TargetThread, th.ID, moderation.ActRestore, "", false); err != nil {
+		t.Fatal(err)
+	}
+	// Approval is not a sanction: a later item about the member does not
+	// list it in their history.
+	second := h.reply("held_newbie", th.ID, "Thanks for approving me.", false) // the second first post: held too
+	if err := h.app.Moderation.Act(context.Background(), h.user("held_mod"), models.TargetPost, second.ID, moderation.ActRestore, "", false); err != nil {
+		t.Fatal(err)
+	}
+	post := h.reply("held_newbie", th.ID, "Now I can post freely.", false)
+	h.account("held_reporter", models.RoleMember)
+	if _, err := h.report("held_reporter", models.TargetPost, post.ID, models.ReasonOffTopic); err != nil {
+		t.Fatal(err)
+	}
+	it := h.api(http.MethodGet, "/api/v1/moderation/items/post/"+itoa(post.ID), mod.token("read"), nil)
+	if it.Status != http.StatusOK || strings.Contains(it.Raw, `"action":"restore"`) {
+		t.Errorf("the member's history lists the approval: %d %s", it.Status, it.Raw)
+	}
+}
