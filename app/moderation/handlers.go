@@ -217,6 +217,9 @@ func (h *Handlers) renderItem(c echo.Context, status int, values map[string]stri
 
 // renderItemRevealed shows the item with the anonymous author's handle
 // (the reveal is already audited).
+// decides are the actions that settle an item (the moderator moves on).
+var decides = map[string]bool{ActDismiss: true, ActHide: true, ActRemove: true, ActRestore: true}
+
 var actionDone = map[string]string{
 	ActNote: "The note is saved.", ActWarn: "The member has been warned.", ActSuspend: "The member is suspended and signed out everywhere.",
 	ActBan:     "The member is banned and signed out everywhere.",
@@ -277,6 +280,19 @@ func (h *Handlers) Act(c echo.Context) error {
 		return err
 	default:
 		h.cookies.SetFlash(c, actionDone[action])
+		// A decision closes the item: on to the next one in the queue.
+		if decides[action] {
+			next, nerr := h.svc.NextItem(c.Request().Context(), web.CurrentUser(c), kind, id)
+			if nerr != nil {
+				return nerr
+			}
+			if next != "" {
+				h.cookies.SetFlash(c, actionDone[action]+" Here is the next item.")
+				return web.Redirect(c, next)
+			}
+			h.cookies.SetFlash(c, actionDone[action]+" The queue is empty.")
+			return web.Redirect(c, "/moderation")
+		}
 	}
 	if closesMessage(kind, action, err) {
 		return web.Redirect(c, "/moderation")

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"html/template"
 	"log/slog"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -395,6 +396,29 @@ func (s *Service) Queue(ctx context.Context, u *models.User, forumID int64) ([]Q
 	var out []QueueItem
 	err = s.db.Gorm.WithContext(ctx).Raw(q, args...).Scan(&out).Error
 	return out, err
+}
+
+// NextItem is the address of the first item in u's queue other than the
+// one just decided, or "".
+func (s *Service) NextItem(ctx context.Context, u *models.User, kind string, id int64) (string, error) {
+	items, err := s.Queue(ctx, u, 0)
+	if err != nil {
+		return "", err
+	}
+	for _, it := range items {
+		if it.Kind != kind || it.ID != id {
+			return "/moderation/" + it.Kind + "/" + strconv.FormatInt(it.ID, 10), nil
+		}
+	}
+	return "", nil
+}
+
+// OpenAppeals counts the appeals waiting for a decision (shown to staff
+// in the navigation).
+func (s *Service) OpenAppeals(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.db.Gorm.WithContext(ctx).Raw(`SELECT count(*) FROM appeals WHERE status = 'open'`).Scan(&n).Error
+	return n, err
 }
 
 // Item is everything a moderator sees to decide.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -988,5 +989,68 @@ func TestHeldPostsForNewMembers(t *testing.T) {
 	it := h.api(http.MethodGet, "/api/v1/moderation/items/post/"+itoa(post.ID), mod.token("read"), nil)
 	if it.Status != http.StatusOK || strings.Contains(it.Raw, `"action":"restore"`) {
 		t.Errorf("the member's history lists the approval: %d %s", it.Status, it.Raw)
+	}
+}
+
+// The moderator's flow: a decision leads to the next item in the queue
+// (or back to the empty queue); waiting appeals are counted in the
+// navigation; a member's page leads a moderator to warn, suspend or ban
+// without any report.
+func TestModeratorFlow(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{})
+	f := h.forum("flow", nil)
+	h.account("flow_author", models.RoleMember)
+	h.account("flow_reporter", models.RoleMember)
+	th := h.thread(h.ensureAdmin(), f, "A busy evening", "Opening post.", false)
+	one := h.reply("flow_author", th.ID, "First reported reply.", false)
+	two := h.reply("flow_author", th.ID, "Second reported reply.", false)
+	for _, p := range []*models.Post{one, two} {
+		if _, err := h.report("flow_reporter", models.TargetPost, p.ID, models.ReasonSpam); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mod := h.withRole("flow_mod", models.RoleModerator)
+	first := "/moderation/post/" + itoa(one.ID)
+	mod.get(first)
+	r := mod.post(first+"/dismiss", url.Values{"expect_open": {"1"}})
+	if r.StatusCode != http.StatusSeeOther || r.Header.Get("Location") != "/moderation/post/"+itoa(two.ID) {
+		t.Fatalf("after a decision: %d %q, want the next item", r.StatusCode, r.Header.Get("Location"))
+	}
+	if page := mod.get(r.Header.Get("Location")).body; !strings.Contains(page, "Here is the next item") {
+		t.Error("the next item does not say why the moderator is there")
+	}
+	r = mod.post("/moderation/post/"+itoa(two.ID)+"/remove", url.Values{"reason": {"Advertising is not allowed here."}, "expect_open": {"1"}})
+	if r.StatusCode != http.StatusSeeOther || r.Header.Get("Location") != "/moderation" {
+		t.Fatalf("after the last decision: %d %q, want the queue", r.StatusCode, r.Header.Get("Location"))
+	}
+	// The author appeals the removal: staff see it counted.
+	author := h.browser()
+	author.signIn("flow_author", goodPassword)
+	var actionID int64
+	h.app.DB.Gorm.Raw(`SELECT id FROM moderation_actions WHERE action = 'remove' AND target_id = ?`, two.ID).Scan(&actionID)
+	author.get("/my/moderation")
+	if r := author.post("/my/moderation/"+itoa(actionID)+"/appeal", url.Values{"text": {"It was a link to a free support group."}}); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("appeal: %d", r.StatusCode)
+	}
+	nav := mod.get("/").body
+	if !regexp.MustCompile(`href="/moderation/appeals">Appeals <span class="badge">1`).MatchString(nav) {
+		t.Error("the navigation does not count the waiting appeal")
+	}
+	if strings.Contains(author.get("/").body, `href="/moderation/appeals"`) {
+		t.Error("a member sees the appeals count")
+	}
+	// From a member's page to their moderation, without a report.
+	profile := mod.get("/members/flow_author").body
+	uid := h.user("flow_author").ID
+	if !strings.Contains(profile, `href="/moderation/user/`+itoa(uid)+`"`) {
+		t.Fatal("the member's page does not lead to their moderation")
+	}
+	item := mod.get("/moderation/user/" + itoa(uid))
+	if item.StatusCode != http.StatusOK || !strings.Contains(item.body, "/suspend") || !strings.Contains(item.body, "/warn") {
+		t.Errorf("moderating a member without a report: %d", item.StatusCode)
+	}
+	if strings.Contains(author.get("/members/flow_reporter").body, "/moderation/user/") {
+		t.Error("a member is offered to moderate another")
 	}
 }

@@ -67,7 +67,7 @@ func routes(e *echo.Echo, a *App, r *web.Renderer, st *web.Static, cookies web.C
 	})
 
 	// Browser pages: session cookie and CSRF on every state change.
-	b := e.Group("", web.NoStoreWithCredentials(cookies, "Cookie"), web.LoadSession(a.Auth, cookies), web.CSRF(cfg.SecretKey), web.LoadUnread(a.Notify))
+	b := e.Group("", web.NoStoreWithCredentials(cookies, "Cookie"), web.LoadSession(a.Auth, cookies), web.CSRF(cfg.SecretKey), web.LoadUnread(a.Notify), web.LoadAppeals(a.Moderation))
 	b.GET("/", fh.Index)
 	b.GET("/search", fh.SearchPage)
 	b.GET("/my/forums", fh.MyForums, web.RequireUser)

@@ -26,9 +26,16 @@ const (
 	ctxCookies = "kindred.cookies"
 	ctxSecret  = "kindred.csrfsecret"
 	ctxUnread  = "kindred.unread"
+	ctxAppeals = "kindred.appeals"
 )
 
 // UnreadCount is the signed-in user's unread notification count.
+// AppealsCount is how many appeals wait (set for staff by LoadAppeals).
+func AppealsCount(c echo.Context) int64 {
+	n, _ := c.Get(ctxAppeals).(int64)
+	return n
+}
+
 func UnreadCount(c echo.Context) int64 {
 	n, _ := c.Get(ctxUnread).(int64)
 	return n

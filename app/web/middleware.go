@@ -255,6 +255,28 @@ func RequireScope(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 // UnreadCounter counts a user's unread notifications; notify implements it.
+// AppealsCounter counts the appeals waiting; moderation implements it.
+type AppealsCounter interface {
+	OpenAppeals(ctx context.Context) (int64, error)
+}
+
+// LoadAppeals puts the number of waiting appeals in a staff member's
+// navigation (pages only).
+func LoadAppeals(counter AppealsCounter) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			if u := CurrentUser(c); u != nil && u.Role.IsStaff() && c.Request().Method == http.MethodGet {
+				n, err := counter.OpenAppeals(c.Request().Context())
+				if err != nil {
+					return err
+				}
+				c.Set(ctxAppeals, n)
+			}
+			return next(c)
+		}
+	}
+}
+
 type UnreadCounter interface {
 	Unread(ctx context.Context, userID int64) (int64, error)
 }

@@ -32,6 +32,7 @@ type Page struct {
 	Status    int
 	Providers []Provider
 	Unread    int64
+	Appeals   int64 // waiting appeals, for staff
 	Assets    *Assets
 	On        NavFlags
 }
@@ -218,6 +219,7 @@ func (r *Renderer) NewPage(c echo.Context, title string) *Page {
 		Flash:    r.cookies.TakeFlash(c),
 		Path:     c.Request().URL.Path,
 		Unread:   UnreadCount(c),
+		Appeals:  AppealsCount(c),
 		Assets:   r.assets,
 		On:       navFlags(c.Request().URL.Path),
 		Form:     Form{Values: map[string]string{}, Errors: map[string]string{}},
