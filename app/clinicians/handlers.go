@@ -33,9 +33,11 @@ var Templates = []string{TplStatus, TplApply, TplPublic, TplQueue, TplReview, Tp
 // limit of UploadBodyLimit instead of the general one.
 var UploadPaths = []string{"/clinician/apply", "/api/v1/me/credentials"}
 
-// UploadBodyLimit leaves room for the form fields around a 5 MB document;
-// a document between 5 MB and this gets a 413 with the form re-shown.
-const UploadBodyLimit = "6M"
+// UploadBodyLimit lets a document well over 5 MB (a phone photo, a
+// scanned booklet) reach the form, which comes back with a field error
+// under the signed-in header; a body past this is refused before it is
+// read (a 413 that says the same).
+const UploadBodyLimit = "16M"
 
 // Handlers serves the clinician pages.
 type Handlers struct {

@@ -336,9 +336,14 @@ func TestCredentialDocuments(t *testing.T) {
 	if r.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(r.body, "larger than 5 MB") || !strings.Contains(r.body, `value="RN-4471"`) {
 		t.Fatalf("oversize document: %d", r.StatusCode)
 	}
-	// Far over: refused before the form is read.
-	if r := applicant.postMultipart("/clinician/apply", h.applicationValues("RN-4471", 300), "licence.pdf", bigDoc(7<<20)); r.StatusCode != http.StatusRequestEntityTooLarge {
-		t.Fatalf("7 MB body: %d", r.StatusCode)
+	// A 6 MB phone photo: the same form back, under the signed-in header.
+	r = applicant.postMultipart("/clinician/apply", h.applicationValues("RN-4471", 300), "licence.jpg", bigDoc(6<<20))
+	if r.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(r.body, "larger than 5 MB") || !strings.Contains(r.body, `value="RN-4471"`) || !strings.Contains(r.body, "Sign out") {
+		t.Fatalf("6 MB document: %d", r.StatusCode)
+	}
+	// Far over: refused before the form is read, saying why.
+	if r := applicant.postMultipart("/clinician/apply", h.applicationValues("RN-4471", 300), "licence.pdf", bigDoc(20<<20)); r.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(r.body, "at most 5 MB") {
+		t.Fatalf("20 MB body: %d", r.StatusCode)
 	}
 	// HTML and SVG files named .pdf are refused by their content.
 	for name, doc := range map[string][]byte{"licence.pdf": htmlDoc, "scan.pdf": svgDoc, "photo.png": []byte("GIF89a not a png")} {

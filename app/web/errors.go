@@ -101,8 +101,11 @@ func classify(err error) (int, APIError) {
 	case errors.As(err, &he):
 		msg, _ := he.Message.(string)
 		code := codeFor(he.Code)
-		if he.Code == http.StatusNotFound {
+		switch he.Code {
+		case http.StatusNotFound:
 			msg = "We could not find that page."
+		case http.StatusRequestEntityTooLarge:
+			msg = "What you sent is too large. A document can be at most 5 MB and a post 20,000 characters: go back and send something smaller."
 		}
 		if msg == "" || he.Code >= 500 {
 			msg = http.StatusText(he.Code)
