@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/url"
@@ -38,6 +39,9 @@ type Handlers struct {
 	svc     *Service
 	r       *web.Renderer
 	cookies web.Cookies
+	// clinicianStatus reads members' clinician status for the admins'
+	// list (see SetClinicianStatus).
+	clinicianStatus func(ctx context.Context, userIDs []int64) (map[int64]string, error)
 }
 
 // NewHandlers wires the HTML handlers.
@@ -547,7 +551,7 @@ func (h *Handlers) pendingError(c echo.Context, err error) error {
 }
 
 type adminUsersData struct {
-	Users   []models.User
+	Users   []AdminUser
 	Query   string
 	Page    int
 	Pages   int
@@ -570,6 +574,19 @@ func (h *Handlers) AdminUsers(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if h.clinicianStatus != nil && len(users) > 0 {
+		ids := make([]int64, len(users))
+		for i := range users {
+			ids[i] = users[i].ID
+		}
+		st, err := h.clinicianStatus(c.Request().Context(), ids)
+		if err != nil {
+			return err
+		}
+		for i := range users {
+			users[i].Clinician = st[users[i].ID]
+		}
+	}
 	pages := int((total + usersPerPage - 1) / usersPerPage)
 	d := adminUsersData{Users: users, Query: q, Page: page, Pages: pages, Total: total, Roles: []models.Role{models.RoleMember, models.RoleModerator, models.RoleAdmin}}
 	link := func(n int) string {
@@ -585,6 +602,22 @@ func (h *Handlers) AdminUsers(c echo.Context) error {
 	p.Noindex = true
 	p.Data = d
 	return h.r.Render(c, http.StatusOK, TplAdminUsers, p)
+}
+
+// SetClinicianStatus tells the admins' list how to read members'
+// clinician status (the clinicians package owns it).
+func (h *Handlers) SetClinicianStatus(f func(ctx context.Context, userIDs []int64) (map[int64]string, error)) {
+	h.clinicianStatus = f
+}
+
+// TplAdminHome is the admins' overview page.
+const TplAdminHome = "pages/admin/index.html"
+
+// AdminHome links every admin page.
+func (h *Handlers) AdminHome(c echo.Context) error {
+	p := h.page(c, "Administration")
+	p.Noindex = true
+	return h.r.Render(c, http.StatusOK, TplAdminHome, p)
 }
 
 // AdminSetRole changes one account's role.

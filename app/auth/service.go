@@ -596,7 +596,7 @@ func (s *Service) SetReviewer(ctx context.Context, actor *models.User, userID in
 
 // Users lists accounts for the admin page, newest first, filtered by a
 // handle prefix.
-func (s *Service) Users(ctx context.Context, handlePrefix string, page, perPage int) ([]models.User, int64, error) {
+func (s *Service) Users(ctx context.Context, handlePrefix string, page, perPage int) ([]AdminUser, int64, error) {
 	q := s.db.Gorm.WithContext(ctx).Model(&models.User{})
 	if handlePrefix != "" {
 		q = q.Where("lower(handle) LIKE ?", strings.ToLower(escapeLike(handlePrefix))+"%")
@@ -605,9 +605,41 @@ func (s *Service) Users(ctx context.Context, handlePrefix string, page, perPage 
 	if err := q.Count(&total).Error; err != nil {
 		return nil, 0, err
 	}
-	var out []models.User
-	err := q.Order("id DESC").Offset((page - 1) * perPage).Limit(perPage).Find(&out).Error
-	return out, total, err
+	var users []models.User
+	if err := q.Order("id DESC").Offset((page - 1) * perPage).Limit(perPage).Find(&users).Error; err != nil {
+		return nil, 0, err
+	}
+	out := make([]AdminUser, len(users))
+	ids := make([]int64, len(users))
+	for i, u := range users {
+		out[i].User, ids[i] = u, u.ID
+	}
+	var seen []struct {
+		UserID   int64
+		LastSeen time.Time
+	}
+	if len(ids) > 0 {
+		if err := s.db.Gorm.WithContext(ctx).Raw(`SELECT user_id, max(last_seen_at) AS last_seen FROM sessions WHERE user_id IN ? GROUP BY user_id`, ids).Scan(&seen).Error; err != nil {
+			return nil, 0, err
+		}
+	}
+	at := map[int64]time.Time{}
+	for _, r := range seen {
+		at[r.UserID] = r.LastSeen
+	}
+	for i := range out {
+		if t, ok := at[out[i].ID]; ok {
+			out[i].LastSeen = &t
+		}
+	}
+	return out, total, nil
+}
+
+// AdminUser is an account as the admins' list shows it.
+type AdminUser struct {
+	models.User
+	LastSeen  *time.Time // the latest use of any of its sessions (nil: none open)
+	Clinician string     // the clinician status, filled by the handler ("" when none)
 }
 
 func escapeLike(s string) string {

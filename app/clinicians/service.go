@@ -321,6 +321,38 @@ func LicenceEnds(expires time.Time) time.Time {
 	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC).AddDate(0, 0, 1)
 }
 
+// StatusByUser says, per member, where their clinician verification stands
+// (their latest application): "verified", "verification expired",
+// "applied", "rejected", "revoked", "withdrawn"; members who never applied
+// are absent.
+func (s *Service) StatusByUser(ctx context.Context, userIDs []int64) (map[int64]string, error) {
+	var rows []struct {
+		UserID        int64
+		Status        string
+		VerifiedUntil *time.Time
+	}
+	err := s.db.Gorm.WithContext(ctx).Raw(`SELECT DISTINCT ON (user_id) user_id, status, verified_until FROM credentials
+		WHERE user_id IN ? ORDER BY user_id, id DESC`, userIDs).Scan(&rows).Error
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[int64]string, len(rows))
+	now := s.now()
+	for _, r := range rows {
+		switch {
+		case r.Status == string(models.CredentialVerified) && r.VerifiedUntil != nil && r.VerifiedUntil.After(now):
+			out[r.UserID] = "verified"
+		case r.Status == string(models.CredentialVerified) || r.Status == string(models.CredentialExpired):
+			out[r.UserID] = "verification expired"
+		case r.Status == string(models.CredentialPending):
+			out[r.UserID] = "applied"
+		default:
+			out[r.UserID] = r.Status
+		}
+	}
+	return out, nil
+}
+
 // Approve verifies a pending application. verified_until is the earlier of
 // the licence's expiry and one year from now.
 func (s *Service) Approve(ctx context.Context, reviewer *models.User, id int64, note string) (*models.Credential, error) {

@@ -695,3 +695,41 @@ func TestAPITokensEndWithThePassword(t *testing.T) {
 		t.Errorf("token after a password reset: %d, want 401", res.Status)
 	}
 }
+
+// Admins have a home that links every admin page, each with the same
+// menu; the people page shows e-mail confirmation, role, clinician status
+// and last seen, links to the profile and the moderation history, and fits
+// a phone (the table scrolls inside its region).
+func TestAdminHomeAndPeoplePage(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{})
+	h.licensing()
+	h.clinician("people_nurse", "cardiology")
+	h.member("people_member")
+	admin := h.browser()
+	admin.signIn(h.ensureAdmin(), goodPassword)
+	home := admin.get("/admin")
+	if home.StatusCode != http.StatusOK {
+		t.Fatalf("/admin: %d", home.StatusCode)
+	}
+	pages := []string{"/admin/users", "/admin/forums", "/admin/safety", "/admin/search", "/admin/clinician-lists", "/admin/questions", "/admin/audit"}
+	for _, p := range pages {
+		if !strings.Contains(home.body, `href="`+p+`"`) {
+			t.Errorf("/admin does not link %s", p)
+		}
+		page := admin.get(p)
+		if page.StatusCode != http.StatusOK || !strings.Contains(page.body, `aria-label="Administration"`) || !strings.Contains(page.body, `href="`+p+`" aria-current="page"`) {
+			t.Errorf("%s: %d, without the admin menu marking it", p, page.StatusCode)
+		}
+	}
+	people := admin.get("/admin/users").body
+	uid := h.user("people_nurse").ID
+	for _, want := range []string{"verified", "not confirmed", `href="/members/people_nurse"`, `href="/moderation/user/` + itoa(uid) + `"`, "Last seen", `class="table-scroll"`} {
+		if !strings.Contains(people, want) {
+			t.Errorf("the people page lacks %q", want)
+		}
+	}
+	if r := h.member("people_other").get("/admin"); r.StatusCode != http.StatusForbidden && r.StatusCode != http.StatusNotFound {
+		t.Errorf("a member opens /admin: %d", r.StatusCode)
+	}
+}

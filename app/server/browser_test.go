@@ -653,3 +653,20 @@ func TestBrowserReviewAxeFindings(t *testing.T) {
 	p.waitText("My forums")
 	p.checkA11yAll("my forums")
 }
+
+// The admin home and the people page work on a 360 px phone, accessibly.
+func TestBrowserAdminPagesOnAPhone(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	h.member("phone_member")
+	admin := h.ensureAdmin()
+	p := newPage(t, h)
+	p.do(chromedp.Navigate(p.url + "/signin"))
+	p.submit(`form[action="/signin"]`, "login", admin, "password", goodPassword)
+	p.waitJS(`location.pathname === "/"`, "signed in")
+	p.do(chromedp.Navigate(p.url + "/admin"))
+	p.waitText("Administration")
+	p.checkA11y("admin home")
+	p.do(chromedp.Navigate(p.url + "/admin/users"))
+	p.waitText("People and roles")
+	p.checkA11y("people and roles")
+}

@@ -174,7 +174,9 @@ func routes(e *echo.Echo, a *App, r *web.Renderer, st *web.Static, cookies web.C
 	acct.POST("/tokens", ah.CreateToken)
 	acct.POST("/tokens/:id/revoke", ah.RevokeToken)
 
+	ah.SetClinicianStatus(a.Clinicians.StatusByUser)
 	admin := b.Group("/admin", web.RequireRole(models.RoleAdmin))
+	admin.GET("", ah.AdminHome)
 	admin.GET("/users", ah.AdminUsers)
 	admin.POST("/users/:id/role", ah.AdminSetRole)
 	admin.POST("/users/:id/reviewer", ah.AdminSetReviewer)

@@ -117,10 +117,11 @@ type Renderer struct {
 // under pages/ and errors/ into its own clone of it, named by its path.
 func NewRenderer(tfs fs.FS, static *Static, cookies Cookies) (*Renderer, error) {
 	funcs := template.FuncMap{
-		"static": static.URL,
-		"device": DeviceName,
-		"dec":    func(n int64) int64 { return n - 1 },
-		"join":   strings.Join,
+		"static":    static.URL,
+		"device":    DeviceName,
+		"dec":       func(n int64) int64 { return n - 1 },
+		"join":      strings.Join,
+		"hasPrefix": strings.HasPrefix,
 		// unixDate shows a day from unix seconds: "2 Jan 2026" (UTC).
 		"unixDate": func(sec int64) string { return time.Unix(sec, 0).UTC().Format("2 Jan 2006") },
 		// sanitized marks HTML that app/markdown produced (goldmark, then
