@@ -97,11 +97,17 @@ func (a *API) Act(c echo.Context) error {
 		Forum      string    `json:"forum"`                  // move: the forum's slug
 		Wider      bool      `json:"confirm_wider_audience"` // move: an admin confirms more people will read it
 		Note       string    `json:"note"`                   // reached_out: what the moderator did
+		Canned     int64     `json:"canned_reason_id"`       // hide, remove: a reason from the admins' list, put before reason
 	}
 	if err := c.Bind(&body); err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, "The request body must be a JSON object.")
 	}
 	ctx, u, action := c.Request().Context(), web.CurrentUser(c), c.Param("action")
+	if action == ActHide || action == ActRemove {
+		if body.Reason, err = a.h.svc.reasonText(ctx, body.Canned, body.Reason); err != nil {
+			return err
+		}
+	}
 	switch action {
 	case ActNote, ActWarn, ActSuspend, ActBan:
 		err = a.h.svc.ActOnMember(ctx, u, kind, id, action, body.Reason, body.Until)

@@ -28,7 +28,7 @@ const (
 )
 
 // Templates lists every page this package renders, checked at start-up.
-var Templates = []string{TplReport, TplMyReports, TplQueue, TplItem, TplSupport, TplSafety, TplAudit, TplMyModeration, TplAppeals, TplAppealSignIn, TplResource, TplResourceDelete}
+var Templates = []string{TplReasons, TplReport, TplMyReports, TplQueue, TplItem, TplSupport, TplSafety, TplAudit, TplMyModeration, TplAppeals, TplAppealSignIn, TplResource, TplResourceDelete}
 
 // Handlers serves the moderation pages.
 type Handlers struct {
@@ -236,6 +236,14 @@ func (h *Handlers) Act(c echo.Context) error {
 		return err
 	}
 	action, reason := c.Param("action"), c.FormValue("reason")
+	if action == ActHide || action == ActRemove {
+		canned, _ := strconv.ParseInt(c.FormValue("canned"), 10, 64)
+		text, err := h.svc.reasonText(c.Request().Context(), canned, reason)
+		if err != nil {
+			return h.renderItem(c, http.StatusUnprocessableEntity, map[string]string{"reason": reason, "action": action}, err)
+		}
+		reason = text
+	}
 	switch action {
 	case ActNote, ActWarn, ActSuspend, ActBan:
 		until, _ := time.Parse("2006-01-02", c.FormValue("until"))

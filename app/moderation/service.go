@@ -435,6 +435,7 @@ type Item struct {
 	Admin     bool              `json:"-"` // the moderator may reveal anonymous authors
 	Revealed  string            `json:"revealed_author,omitempty"`
 	Forums    []ForumChoice     `json:"-"` // where a thread can move
+	Canned    []CannedReason    `json:"-"` // reasons to pick when hiding or removing
 	CanWiden  bool              `json:"-"` // one of them is read by more people (admins only)
 	// Crisis lists the target's crisis follow-ups, newest first.
 	Crisis []FollowupView `json:"crisis,omitempty"`
@@ -533,6 +534,9 @@ func (s *Service) item(ctx context.Context, tx *gorm.DB, u *models.User, sc Scop
 	kind, id := t.Kind, t.ID
 	db := tx.WithContext(ctx)
 	it := &Item{Target: t, Allowed: allowedActions(t), Global: sc.Global, Admin: u.Role == models.RoleAdmin}
+	if err := db.Raw(`SELECT id, label, body, position, created_at FROM moderation_reasons ORDER BY position, id`).Scan(&it.Canned).Error; err != nil {
+		return nil, err
+	}
 	if it.Admin && t.Anonymous {
 		var err error
 		if it.Revealed, err = revealedTo(ctx, tx, u, t); err != nil {

@@ -1054,3 +1054,48 @@ func TestModeratorFlow(t *testing.T) {
 		t.Error("a member is offered to moderate another")
 	}
 }
+
+// Canned reasons: admins keep the list; a moderator picks one beside
+// their own words when hiding or removing, and the author reads both.
+func TestCannedModerationReasons(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{})
+	f := h.forum("canned", nil)
+	h.account("canned_author", models.RoleMember)
+	th := h.thread(h.ensureAdmin(), f, "Canned reasons", "Opening post.", false)
+	post := h.reply("canned_author", th.ID, "Buy my supplements at a discount!", false)
+	admin := h.browser()
+	admin.signIn(h.ensureAdmin(), goodPassword)
+	admin.get("/admin/moderation-reasons")
+	if r := admin.post("/admin/moderation-reasons", url.Values{"label": {""}, "body": {"x"}}); r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(r.body, "short name") {
+		t.Errorf("an empty reason: %d", r.StatusCode)
+	}
+	if r := admin.post("/admin/moderation-reasons", url.Values{"label": {"Miracle cures"}, "body": {"Kindred does not allow selling supplements or cures."}}); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("add a reason: %d", r.StatusCode)
+	}
+	var id int64
+	h.app.DB.Gorm.Raw(`SELECT id FROM moderation_reasons WHERE label = 'Miracle cures'`).Scan(&id)
+	mod := h.withRole("canned_mod", models.RoleModerator)
+	item := "/moderation/post/" + itoa(post.ID)
+	page := mod.get(item).body
+	if !strings.Contains(page, `<option value="`+itoa(id)+`">Miracle cures</option>`) || !strings.Contains(page, "Advertising") {
+		t.Fatal("the item page does not offer the reasons")
+	}
+	if r := mod.post(item+"/remove", url.Values{"canned": {itoa(id)}, "reason": {"Second warning this month."}}); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("remove with a canned reason: %d", r.StatusCode)
+	}
+	var msg string
+	h.app.DB.Gorm.Raw(`SELECT message FROM notifications WHERE user_id = ? ORDER BY id DESC LIMIT 1`, h.user("canned_author").ID).Scan(&msg)
+	if !strings.Contains(msg, "Kindred does not allow selling supplements or cures. Second warning this month.") {
+		t.Errorf("the author reads %q", msg)
+	}
+	if r := admin.post("/admin/moderation-reasons/"+itoa(id)+"/delete", url.Values{}); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("delete: %d", r.StatusCode)
+	}
+	if r := mod.post("/admin/moderation-reasons", url.Values{"label": {"x"}, "body": {"a moderator tries"}}); r.StatusCode != http.StatusForbidden && r.StatusCode != http.StatusNotFound {
+		t.Errorf("a moderator edits the list: %d", r.StatusCode)
+	}
+	if countWhere(t, h, `SELECT count(*) FROM audit_events WHERE action LIKE 'moderation_reason.%'`) != 2 {
+		t.Error("changes to the list are not audited")
+	}
+}
