@@ -670,3 +670,63 @@ func TestBrowserAdminPagesOnAPhone(t *testing.T) {
 	p.waitText("People and roles")
 	p.checkA11y("people and roles")
 }
+
+// A new member's journey on a 360 px phone, accessibly at every step:
+// told that first posts are reviewed (14.11), an anonymous thread that
+// waits for approval, a reply in it that is anonymous by default and
+// lands on the post in its page (14.15, 14.16), and a hidden post whose
+// notice leads to the appeal (14.10).
+func TestBrowserNewMemberJourney(t *testing.T) {
+	h := newHarness(t, harnessOpts{env: map[string]string{"KINDRED_NEW_MEMBER_APPROVALS": ""}})
+	h.forum("first-steps", func(f *forumsForm) { f.Name = "First steps"; f.Sensitive = true })
+	h.account("journey_mod", models.RoleModerator)
+	p := newPage(t, h)
+	p.do(chromedp.Navigate(p.url + "/signup"))
+	p.submit(`form[action="/signup"]`, "handle", "new_journey", "email", "new_journey@example.org", "password", goodPassword)
+	p.waitText("Welcome to Kindred, new_journey")
+
+	p.do(chromedp.Navigate(p.url + "/f/first-steps/new"))
+	p.waitText("Your first 2 posts are read by a moderator")
+	p.checkA11y("new thread, first posts reviewed")
+	p.do(chromedp.SendKeys(chromedp.ID("title"), "Newly diagnosed and scared"),
+		chromedp.SendKeys(chromedp.ID("body"), "I got my diagnosis last week and I do not know anyone else with it."),
+		chromedp.Click(chromedp.ID("anonymous")),
+		chromedp.Click(chromedp.CSS(`form[action="/f/first-steps/threads"] button[value="post"]`)))
+	p.waitText("waiting for a moderator's approval")
+	p.checkA11y("own thread awaiting review")
+	var th models.Thread
+	h.app.DB.Gorm.Where("title = ?", "Newly diagnosed and scared").First(&th)
+	if err := h.app.Moderation.Act(context.Background(), h.user("journey_mod"), models.TargetThread, th.ID, "restore", "", false); err != nil {
+		t.Fatal(err)
+	}
+	p.do(chromedp.Navigate(p.url + "/t/" + itoa(th.ID)))
+	p.waitText("You started this thread anonymously, so it is ticked for you")
+	if checked := p.eval(`String(document.getElementById("anonymous").checked)`); checked != "true" {
+		t.Fatal("the reply form in the member's own anonymous thread is not anonymous")
+	}
+	p.checkA11y("reply form in own anonymous thread")
+	p.do(chromedp.SendKeys(chromedp.ID("body"), "Thank you for reading. Today was a little better."),
+		chromedp.Click(chromedp.CSS(`form[action$="/replies"] button[value="post"]`)))
+	p.waitJS(`location.hash.startsWith("#post-")`, "landed on the reply")
+	p.waitText("Today was a little better.")
+	if p.eval(`String(document.querySelectorAll("li.post").length > 1)`) != "true" {
+		t.Error("the reply lands on a page that shows it alone")
+	}
+	p.checkA11y("thread after replying")
+
+	var reply models.Post
+	h.app.DB.Gorm.Where("thread_id = ? AND body LIKE ?", th.ID, "Thank you for reading%").First(&reply)
+	if err := h.app.Moderation.Act(context.Background(), h.user("journey_mod"), models.TargetPost, reply.ID, "restore", "", false); err != nil {
+		t.Fatal(err) // the second first post waits too
+	}
+	if err := h.app.Moderation.Act(context.Background(), h.user("journey_mod"), models.TargetPost, reply.ID, "hide", "Please keep personal details out of posts.", false); err != nil {
+		t.Fatal(err)
+	}
+	p.do(chromedp.Navigate(p.url + "/notifications"))
+	p.waitText("A moderator hid your post")
+	p.checkA11y("notice of the hide")
+	p.do(chromedp.Click(chromedp.CSS(`a[href="/my/moderation"]`)))
+	p.waitText("Please keep personal details out of posts.")
+	p.waitText("Send appeal")
+	p.checkA11y("decisions about me, with the appeal")
+}
