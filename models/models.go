@@ -72,6 +72,8 @@ type User struct {
 	SuspendedUntil  *time.Time
 	// ProfileVisibility is who may open the member's profile.
 	ProfileVisibility ProfileVisibility `gorm:"default:members"`
+	// TimeZone is an IANA zone name ("" = not chosen: UTC).
+	TimeZone string
 	// Reviewer may review clinician credentials (admins always may).
 	Reviewer bool
 	// Language ("fr") and Region ("CA-QC") choose the crisis resources the

@@ -211,6 +211,19 @@ type settingsData struct {
 	CurrentSession int64
 	Tokens         []models.APIToken
 	HasPassword    bool
+	TimeZones      []string // offered in the time-zone field (any IANA name is taken)
+}
+
+// commonTimeZones are offered first in the settings: where Kindred's
+// members mostly live, then other large ones.
+var commonTimeZones = []string{
+	"America/St_Johns", "America/Halifax", "America/Moncton", "America/Toronto", "America/Montreal", "America/Winnipeg",
+	"America/Regina", "America/Edmonton", "America/Vancouver", "America/Whitehorse", "America/Yellowknife", "America/Iqaluit",
+	"America/New_York", "America/Chicago", "America/Denver", "America/Phoenix", "America/Los_Angeles", "America/Anchorage",
+	"Pacific/Honolulu", "America/Mexico_City", "America/Sao_Paulo", "Europe/London", "Europe/Dublin", "Europe/Paris",
+	"Europe/Brussels", "Europe/Zurich", "Europe/Berlin", "Europe/Madrid", "Europe/Rome", "Africa/Casablanca", "Africa/Abidjan",
+	"Africa/Dakar", "Africa/Lagos", "Africa/Nairobi", "Asia/Kolkata", "Asia/Shanghai", "Asia/Tokyo", "Australia/Sydney",
+	"Pacific/Auckland", "UTC",
 }
 
 func (h *Handlers) settingsPage(c echo.Context) (*web.Page, error) {
@@ -226,7 +239,8 @@ func (h *Handlers) settingsPage(c echo.Context) (*web.Page, error) {
 	}
 	p := h.page(c, "Account settings")
 	p.Noindex = true
-	p.Data = settingsData{Languages: Languages, Sessions: sessions, CurrentSession: web.CurrentSession(c).ID, Tokens: tokens, HasPassword: u.PasswordHash != nil}
+	p.Data = settingsData{Languages: Languages, Sessions: sessions, CurrentSession: web.CurrentSession(c).ID, Tokens: tokens, HasPassword: u.PasswordHash != nil,
+		TimeZones: commonTimeZones}
 	p.Form.Values["handle"] = u.Handle
 	p.Form.Values["language"], p.Form.Values["region"] = u.Language, u.Region
 	if u.Email != nil {

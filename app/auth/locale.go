@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -77,4 +78,43 @@ func (a *API) SetLocale(c echo.Context) error {
 		return err
 	}
 	return a.Locale(c)
+}
+
+// SetTimeZone saves the member's time zone (an IANA name such as
+// America/Toronto; "" goes back to UTC).
+func (s *Service) SetTimeZone(ctx context.Context, u *models.User, name string) error {
+	name = strings.TrimSpace(name)
+	if name != "" && !web.ValidTimeZone(name) {
+		v := models.NewValidationError()
+		v.Add("time_zone", "Choose a time zone from the list, such as America/Toronto or Europe/Paris.")
+		return v
+	}
+	if err := s.store.updateUser(ctx, s.db.Gorm, u.ID, map[string]any{"time_zone": name, "updated_at": s.now()}); err != nil {
+		return err
+	}
+	u.TimeZone = name
+	return nil
+}
+
+// ChangeTimeZone saves the time zone from the settings page, or (from the
+// page script, once, when none is chosen) the browser's own: then it
+// answers 204 instead of leading back to the settings.
+func (h *Handlers) ChangeTimeZone(c echo.Context) error {
+	name := c.FormValue("time_zone")
+	auto := c.FormValue("auto") == "1"
+	u := web.CurrentUser(c)
+	if auto && u.TimeZone != "" {
+		return c.NoContent(http.StatusNoContent) // the member chose already
+	}
+	if err := h.svc.SetTimeZone(c.Request().Context(), u, name); err != nil {
+		if auto {
+			return c.NoContent(http.StatusNoContent) // a browser zone we do not know: stay in UTC
+		}
+		return h.settingsError(c, map[string]string{"time_zone": name}, err)
+	}
+	if auto {
+		return c.NoContent(http.StatusNoContent)
+	}
+	h.cookies.SetFlash(c, "Your time zone is saved: times show in it now.")
+	return web.Redirect(c, "/account#time-zone")
 }

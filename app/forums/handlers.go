@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -155,7 +156,7 @@ func (h *Handlers) Forum(c echo.Context) error {
 	}
 	p := h.r.NewPage(c, f.Name)
 	p.Noindex = f.Sensitive || f.ClinicianOnly
-	p.Data = forumData{Forum: f, Threads: threads, ThreadsHTML: threadsHTML(threads), Next: next, First: cursor == "", CanPost: CanPostIn(v, &f.Forum),
+	p.Data = forumData{Forum: f, Threads: threads, ThreadsHTML: threadsHTML(threads, v.Now, web.Location(v.User)), Next: next, First: cursor == "", CanPost: CanPostIn(v, &f.Forum),
 		CanJoin: v.active() && !f.Archived(), Moderates: v.ModeratesForum(&f.Forum), Answered: answered}
 	return h.r.Render(c, http.StatusOK, TplForum, p)
 }
@@ -305,7 +306,9 @@ type threadData struct {
 	SignedIn       bool // the viewer may report posts
 	// CanEditTags shows the tag form (the thread's author and moderators).
 	CanEditTags bool
-	PostsHTML   template.HTML // the rendered posts (see render.go)
+	PostsHTML   template.HTML  // the rendered posts (see render.go)
+	now         time.Time      // the request's clock, for "3 hours ago"
+	loc         *time.Location // the viewer's time zone
 	// Urgent is the emergency guidance for the viewer's post that was just
 	// written (urgent.go), shown above the thread.
 	Urgent *UrgentNotice
@@ -370,6 +373,7 @@ func (h *Handlers) renderThread(c echo.Context, v Viewer, tv *ThreadView, page *
 	if verr != nil {
 		p.Form.Errors, p.Form.Message = verr.Fields, verr.Message
 	}
+	d.now, d.loc = v.Now, web.Location(v.User)
 	d.PostsHTML = postsHTML(&d, p.CSRF)
 	urgent, err := h.takeUrgent(c, v, tv.Thread.ID)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"kindred/app/web"
 	"kindred/models"
 )
 
@@ -62,6 +63,18 @@ func (b *htmlBuf) time(t time.Time, layout string) {
 		out = append(out, " UTC"...)
 	}
 	b.Write(out)
+}
+
+// when writes a <time> whose text says how long ago t was (or t itself,
+// in loc, when that reads better) and whose title is the exact time.
+func (b *htmlBuf) when(t, now time.Time, loc *time.Location) {
+	b.s(`<time datetime="`)
+	b.time(t, isoLayout)
+	b.s(`" title="`)
+	b.t(web.ExactTime(t, loc))
+	b.s(`">`)
+	b.t(web.RelativeTime(t, now, loc))
+	b.s(`</time>`)
 }
 
 // s writes constant markup.
@@ -129,11 +142,9 @@ func postsHTML(d *threadData, csrfToken func() string) template.HTML {
 		b.n(p.PrevID)
 		b.s(`#post-`)
 		b.n(p.ID)
-		b.s(`" class="permalink"><time datetime="`)
-		b.time(p.CreatedAt, isoLayout)
-		b.s(`">`)
-		b.time(p.CreatedAt, showLayout)
-		b.s(`</time></a>`)
+		b.s(`" class="permalink">`)
+		b.when(p.CreatedAt, d.now, d.loc)
+		b.s(`</a>`)
 		if p.EditedAt != nil {
 			b.s(` · edited`)
 		}
@@ -204,31 +215,31 @@ func postsHTML(d *threadData, csrfToken func() string) template.HTML {
 				b.s(`<a href="/posts/`)
 				b.n(p.ID)
 				b.s(`/edit">Edit<span class="visually-hidden"> your post from `)
-				b.time(p.CreatedAt, showLayout)
+				b.t(web.ExactTime(p.CreatedAt, d.loc))
 				b.s(`</span></a> <a href="/posts/`)
 				b.n(p.ID)
 				b.s(`/delete">Delete<span class="visually-hidden"> your post from `)
-				b.time(p.CreatedAt, showLayout)
+				b.t(web.ExactTime(p.CreatedAt, d.loc))
 				b.s(`</span></a>`)
 			} else if edit == "moderator" {
 				b.s(`<a href="/posts/`)
 				b.n(p.ID)
 				b.s(`/edit">Edit as moderator<span class="visually-hidden"> (post from `)
-				b.time(p.CreatedAt, showLayout)
+				b.t(web.ExactTime(p.CreatedAt, d.loc))
 				b.s(`)</span></a>`)
 			}
 			if revisions {
 				b.s(` <a href="/posts/`)
 				b.n(p.ID)
 				b.s(`/revisions">Earlier versions<span class="visually-hidden"> of the post from `)
-				b.time(p.CreatedAt, showLayout)
+				b.t(web.ExactTime(p.CreatedAt, d.loc))
 				b.s(`</span></a>`)
 			}
 			if report {
 				b.s(` <a href="/report?kind=post&amp;id=`)
 				b.n(p.ID)
 				b.s(`" class="report-link">Report<span class="visually-hidden"> the post from `)
-				b.time(p.CreatedAt, showLayout)
+				b.t(web.ExactTime(p.CreatedAt, d.loc))
 				b.s(`</span></a>`)
 			}
 			b.s(`</p>`)
@@ -242,7 +253,7 @@ func postsHTML(d *threadData, csrfToken func() string) template.HTML {
 }
 
 // threadsHTML renders the thread list of a forum page.
-func threadsHTML(rows []ThreadRow) template.HTML {
+func threadsHTML(rows []ThreadRow, now time.Time, loc *time.Location) template.HTML {
 	var b htmlBuf
 	b.Grow(400 * len(rows))
 	for i := range rows {
@@ -280,11 +291,9 @@ func threadsHTML(rows []ThreadRow) template.HTML {
 		} else {
 			b.s(` replies`)
 		}
-		b.s(` · last activity <time datetime="`)
-		b.time(r.LastPostAt, isoLayout)
-		b.s(`">`)
-		b.time(r.LastPostAt, showLayout)
-		b.s(`</time></p>`)
+		b.s(` · last activity `)
+		b.when(r.LastPostAt, now, loc)
+		b.s(`</p>`)
 		if len(r.Tags) > 0 {
 			b.s(`<ul class="tags" aria-label="Tags">`)
 			for _, tag := range r.Tags {

@@ -733,3 +733,54 @@ func TestAdminHomeAndPeoplePage(t *testing.T) {
 		t.Errorf("a member opens /admin: %d", r.StatusCode)
 	}
 }
+
+// Times show in the member's time zone (a setting; the browser's own is
+// taken once when none was chosen), recent ones as "3 hours ago" with the
+// exact time on hover.
+func TestTimesInTheMembersZone(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{})
+	f := h.forum("zones", nil)
+	th := h.thread(h.ensureAdmin(), f, "What time is it there?", "Hello from the fixture admin.", false)
+	b := h.member("zone_member")
+	b.get("/account")
+	// The browser's zone is taken once, when none was chosen.
+	if r := b.post("/account/time-zone", url.Values{"time_zone": {"America/Vancouver"}, "auto": {"1"}}); r.StatusCode != http.StatusNoContent {
+		t.Fatalf("the browser's zone: %d", r.StatusCode)
+	}
+	if r := b.post("/account/time-zone", url.Values{"time_zone": {"Asia/Tokyo"}, "auto": {"1"}}); r.StatusCode != http.StatusNoContent || h.user("zone_member").TimeZone != "America/Vancouver" {
+		t.Fatalf("a second browser zone replaced the first: %q", h.user("zone_member").TimeZone)
+	}
+	if r := b.post("/account/time-zone", url.Values{"time_zone": {"Mars/Olympus_Mons"}}); r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(r.body, "Choose a time zone") {
+		t.Errorf("an unknown zone: %d", r.StatusCode)
+	}
+	if r := b.post("/account/time-zone", url.Values{"time_zone": {"America/Toronto"}}); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("choose a zone: %d", r.StatusCode)
+	}
+	h.clock.Advance(3 * time.Hour)
+	page := b.get("/t/" + itoa(th.ID)).body
+	created := h.firstPost(th.ID).CreatedAt
+	exact := created.In(mustZone(t, "America/Toronto")).Format("2 Jan 2006 15:04 MST")
+	if !strings.Contains(page, `title="`+exact+`">3 hours ago</time>`) {
+		t.Errorf("the member's thread page does not show %q as 3 hours ago", exact)
+	}
+	if visitor := h.browser().get("/t/" + itoa(th.ID)).body; !strings.Contains(visitor, `title="`+created.UTC().Format("2 Jan 2006 15:04 UTC")+`"`) {
+		t.Error("a visitor's times are not in UTC")
+	}
+	h.clock.Advance(10 * 24 * time.Hour)
+	b.signIn("zone_member", goodPassword)
+	if page := b.get("/t/" + itoa(th.ID)).body; !strings.Contains(page, `">`+exact+`</time>`) {
+		t.Errorf("an old post does not show its exact time %q", exact)
+	}
+	if page := b.get("/account").body; !strings.Contains(page, `value="America/Toronto"`) {
+		t.Error("the settings do not show the chosen zone")
+	}
+}
+
+func mustZone(t *testing.T, name string) *time.Location {
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return loc
+}

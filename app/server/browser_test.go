@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
 	"kindred/app/forums"
@@ -729,4 +731,28 @@ func TestBrowserNewMemberJourney(t *testing.T) {
 	p.waitText("Please keep personal details out of posts.")
 	p.waitText("Send appeal")
 	p.checkA11y("decisions about me, with the appeal")
+}
+
+// Where JavaScript runs, a member who never chose a time zone gets their
+// browser's, once.
+func TestBrowserTimeZoneFromTheBrowser(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	p := newPage(t, h)
+	p.do(chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, emulation.SetTimezoneOverride, emulation.SetTimezoneOverrideParams{TimezoneID: "America/Halifax"})
+		return err
+	}))
+	p.do(chromedp.Navigate(p.url + "/signup"))
+	p.submit(`form[action="/signup"]`, "handle", "zone_browser", "email", "zone_browser@example.org", "password", goodPassword)
+	p.waitText("Welcome to Kindred, zone_browser")
+	deadline := time.Now().Add(10 * time.Second)
+	for h.user("zone_browser").TimeZone == "" && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if got := h.user("zone_browser").TimeZone; got != "America/Halifax" {
+		t.Fatalf("time zone %q, want the browser's America/Halifax", got)
+	}
+	p.do(chromedp.Navigate(p.url + "/account"))
+	p.waitText("Time zone")
+	p.checkA11y("account settings with the time zone")
 }

@@ -169,6 +169,7 @@ func routes(e *echo.Echo, a *App, r *web.Renderer, st *web.Static, cookies web.C
 	acct.POST("/password", ah.ChangePassword)
 	acct.POST("/profile", ah.ChangeProfileVisibility)
 	acct.POST("/locale", ah.ChangeLocale)
+	acct.POST("/time-zone", ah.ChangeTimeZone)
 	acct.POST("/sessions/:id/revoke", ah.RevokeSession)
 	acct.POST("/sessions/revoke-others", ah.RevokeOtherSessions)
 	acct.POST("/tokens", ah.CreateToken)

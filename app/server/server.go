@@ -92,6 +92,7 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	renderer.SetClock(d.Now)
 	names := append([]string{web.TplError, notify.TplNotifications}, auth.Templates...)
 	names = append(names, clinicians.Templates...)
 	names = append(names, questions.Templates...)

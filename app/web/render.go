@@ -33,6 +33,7 @@ type Page struct {
 	Providers []Provider
 	Unread    int64
 	Appeals   int64 // waiting appeals, for staff
+	now       func() time.Time
 	Assets    *Assets
 	On        NavFlags
 }
@@ -111,7 +112,12 @@ type Renderer struct {
 	assets   *Assets
 	cookies  Cookies
 	siteName string
+	now      func() time.Time // the clock relative times are read against
 }
+
+// SetClock sets the clock pages read "3 hours ago" against (tests use a
+// fake one).
+func (r *Renderer) SetClock(now func() time.Time) { r.now = now }
 
 // NewRenderer parses layouts/ and partials/ into a base set and each file
 // under pages/ and errors/ into its own clone of it, named by its path.
@@ -163,13 +169,6 @@ func NewRenderer(tfs fs.FS, static *Static, cookies Cookies) (*Renderer, error) 
 			}
 			return *n
 		},
-		"date": func(t time.Time) string { return t.UTC().Format("2 Jan 2006 15:04 UTC") },
-		"datePtr": func(t *time.Time) string {
-			if t == nil {
-				return "never"
-			}
-			return t.UTC().Format("2 Jan 2006 15:04 UTC")
-		},
 	}
 	base := template.New("base").Funcs(funcs)
 	for _, pattern := range []string{"layouts/*.html", "partials/*.html"} {
@@ -212,6 +211,7 @@ func (r *Renderer) Has(name string) bool { _, ok := r.pages[name]; return ok }
 // NewPage fills the base data from the request.
 func (r *Renderer) NewPage(c echo.Context, title string) *Page {
 	return &Page{
+		now:      r.now,
 		Title:    title,
 		SiteName: r.siteName,
 		User:     CurrentUser(c),

@@ -18,6 +18,15 @@ document.addEventListener("DOMContentLoaded", function () {
     });
   }
   if (deadlines.length) { setInterval(tick, 60000); }
+  // A member who has not chosen a time zone gets the browser's, once.
+  var body = document.body;
+  if (body.getAttribute("data-time-zone-unset") === "1" && window.Intl && window.fetch) {
+    var zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    if (zone) {
+      var form = new URLSearchParams({time_zone: zone, auto: "1", csrf_token: body.getAttribute("data-csrf")});
+      fetch("/account/time-zone", {method: "POST", body: form, credentials: "same-origin"});
+    }
+  }
   // Refuse an oversized upload before sending it (the server checks too).
   document.querySelectorAll("input[type=file][data-max-bytes]").forEach(function (input) {
     input.addEventListener("change", function () {
