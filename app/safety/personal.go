@@ -102,51 +102,38 @@ func minDigits(re *syntax.Regexp) int {
 // written after "dot", "point" or "." ("jo at mail dot com", "jo [at]
 // mail [point] fr"), which every match of that rule holds.
 func tldAfterDot(lower []byte) bool {
-	for _, tld := range obfuscatedTLDs {
-		for from := 0; ; {
-			i := bytes.Index(lower[from:], []byte(tld))
-			if i < 0 {
-				break
-			}
-			i += from
-			from = i + 1
-			if end := i + len(tld); end < len(lower) && isWordByte(lower[end]) {
-				continue // \b after the domain
-			}
-			j := skipSpaceBack(lower, i)
-			if j > 0 && strings.IndexByte("])}>", lower[j-1]) >= 0 {
-				j = skipSpaceBack(lower, j-1)
-			}
-			head := lower[:j]
-			if bytes.HasSuffix(head, []byte("dot")) || bytes.HasSuffix(head, []byte("point")) || bytes.HasSuffix(head, []byte(".")) {
-				return true
-			}
-		}
-	}
-	return false
+	return wordAfterMark(lower, obfuscatedTLDs, []string{"dot", "point", "."})
 }
 
 // providerAfterAt: a mail provider's name after "@", "at" or "arobase"
 // (spaces and a bracket between), which every match of that rule holds.
 func providerAfterAt(lower []byte) bool {
-	for _, p := range mailProviders {
+	return wordAfterMark(lower, mailProviders, []string{"@", "at", "arobase"})
+}
+
+// wordAfterMark: one of words stands in lower, ending where a word does
+// (\b), after one of marks with only spaces and one closing bracket
+// between them ("dot ] com", "@ gmail").
+func wordAfterMark(lower []byte, words, marks []string) bool {
+	for _, w := range words {
 		for from := 0; ; {
-			i := bytes.Index(lower[from:], []byte(p))
+			i := bytes.Index(lower[from:], []byte(w))
 			if i < 0 {
 				break
 			}
 			i += from
 			from = i + 1
-			if end := i + len(p); end < len(lower) && isWordByte(lower[end]) {
+			if end := i + len(w); end < len(lower) && isWordByte(lower[end]) {
 				continue
 			}
 			j := skipSpaceBack(lower, i)
 			if j > 0 && strings.IndexByte("])}>", lower[j-1]) >= 0 {
 				j = skipSpaceBack(lower, j-1)
 			}
-			head := lower[:j]
-			if bytes.HasSuffix(head, []byte("@")) || bytes.HasSuffix(head, []byte("at")) || bytes.HasSuffix(head, []byte("arobase")) {
-				return true
+			for _, m := range marks {
+				if bytes.HasSuffix(lower[:j], []byte(m)) {
+					return true
+				}
 			}
 		}
 	}

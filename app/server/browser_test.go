@@ -185,6 +185,21 @@ func newPage(t *testing.T, h *harness) *page {
 	return &page{t: t, ctx: ctx, axe: axe, url: h.srv.URL}
 }
 
+// signIn signs handle in through the sign-in form.
+func (p *page) signIn(handle string) {
+	p.t.Helper()
+	p.do(chromedp.Navigate(p.url + "/signin"))
+	p.submit(`form[action="/signin"]`, "login", handle, "password", goodPassword)
+	p.waitJS(`location.pathname === "/"`, "signed in")
+}
+
+// visit opens path and waits until the page shows text.
+func (p *page) visit(path, text string) {
+	p.t.Helper()
+	p.do(chromedp.Navigate(p.url + path))
+	p.waitText(text)
+}
+
 // submit types into empty fields by id and clicks the form's submit button.
 func (p *page) submit(form string, fields ...string) {
 	p.t.Helper()
@@ -638,16 +653,12 @@ func TestBrowserReviewAxeFindings(t *testing.T) {
 		t.Fatalf("react: %d %s", r.Status, r.Raw)
 	}
 	p := newPage(t, h)
-	p.do(chromedp.Navigate(p.url + "/t/" + itoa(th.ID)))
-	p.waitText("Good days and bad days")
+	p.visit("/t/"+itoa(th.ID), "Good days and bad days")
 	p.checkA11yAll("thread (visitor, with reactions)")
-	p.do(chromedp.Navigate(p.url + "/support"))
-	p.waitText("You are not alone")
+	p.visit("/support", "You are not alone")
 	p.checkA11yAll("support page")
 
-	p.do(chromedp.Navigate(p.url + "/signin"))
-	p.submit(`form[action="/signin"]`, "login", "axe_reader", "password", goodPassword)
-	p.waitJS(`location.pathname === "/"`, "signed in")
+	p.signIn("axe_reader")
 	if r := h.api(http.MethodPut, "/api/v1/forums/axe-forum/membership", tok, nil); r.Status != http.StatusOK && r.Status != http.StatusNoContent {
 		t.Fatalf("join: %d %s", r.Status, r.Raw)
 	}
@@ -662,14 +673,10 @@ func TestBrowserAdminPagesOnAPhone(t *testing.T) {
 	h.member("phone_member")
 	admin := h.ensureAdmin()
 	p := newPage(t, h)
-	p.do(chromedp.Navigate(p.url + "/signin"))
-	p.submit(`form[action="/signin"]`, "login", admin, "password", goodPassword)
-	p.waitJS(`location.pathname === "/"`, "signed in")
-	p.do(chromedp.Navigate(p.url + "/admin"))
-	p.waitText("Administration")
+	p.signIn(admin)
+	p.visit("/admin", "Administration")
 	p.checkA11y("admin home")
-	p.do(chromedp.Navigate(p.url + "/admin/users"))
-	p.waitText("People and roles")
+	p.visit("/admin/users", "People and roles")
 	p.checkA11y("people and roles")
 }
 
