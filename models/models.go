@@ -59,6 +59,22 @@ const (
 	StatusBanned    UserStatus = "banned"
 )
 
+// ShownEmail is the address the account's owner sees in their settings.
+func (u *User) ShownEmail() string {
+	switch {
+	case u.Email != nil:
+		return *u.Email
+	case u.PendingEmail != nil:
+		return *u.PendingEmail
+	}
+	return ""
+}
+
+// EmailUnconfirmed: the owner sees an address waiting for confirmation.
+func (u *User) EmailUnconfirmed() bool {
+	return (u.Email != nil && u.EmailVerifiedAt == nil) || (u.Email == nil && u.PendingEmail != nil)
+}
+
 // User is an account. Handles are pseudonymous; e-mail and password are
 // optional because OpenID Connect accounts may have neither.
 type User struct {
@@ -66,7 +82,11 @@ type User struct {
 	Handle          string
 	Email           *string
 	EmailVerifiedAt *time.Time
-	PasswordHash    *string `json:"-"`
+	// PendingEmail is the address a sign-up gave when another account
+	// already used it: shown to its owner as unconfirmed, never confirmed,
+	// never used to sign in or to send mail.
+	PendingEmail *string `json:"-"`
+	PasswordHash *string `json:"-"`
 	Role            Role
 	Status          UserStatus
 	SuspendedUntil  *time.Time

@@ -40,6 +40,10 @@ type AccountEmailArgs struct {
 // are paused after many wrong passwords; it carries no link secret.
 const noticeSignInPaused models.AccountTokenPurpose = "notice_sign_in_paused"
 
+// noticeSignUpAttempt tells an address's owner that someone signed up
+// with it (sign-up answers the same whether or not an address is in use).
+const noticeSignUpAttempt models.AccountTokenPurpose = "notice_sign_up_attempt"
+
 // Kind names the job.
 func (AccountEmailArgs) Kind() string { return "account_email" }
 
@@ -94,6 +98,16 @@ func (w *AccountEmailWorker) Work(ctx context.Context, job *river.Job[AccountEma
 		tplName, subject, path, ttl = "verify_email.txt", "Confirm your e-mail address for Kindred", "/account/verify", VerifyEmailTTL
 	case models.PurposeResetPassword:
 		tplName, subject, path, ttl = "reset_password.txt", "Reset your Kindred password", "/password/reset", ResetPasswordTTL
+	case noticeSignUpAttempt:
+		var body bytes.Buffer
+		err := w.tpl.ExecuteTemplate(&body, "signup_attempt.txt", emailData{
+			Handle: u.Handle,
+			Link:   strings.TrimRight(w.svc.opts.BaseURL, "/") + "/password/forgot",
+		})
+		if err != nil {
+			return fmt.Errorf("auth: render signup_attempt.txt: %w", err)
+		}
+		return w.mailer.Send(ctx, *u.Email, "Someone tried to join Kindred with your address", body.String())
 	case noticeSignInPaused:
 		var body bytes.Buffer
 		err := w.tpl.ExecuteTemplate(&body, "signin_paused.txt", emailData{
@@ -208,11 +222,16 @@ func (s *Service) VerifyEmail(ctx context.Context, secret string) (*models.User,
 
 // ResendVerification queues another verification e-mail.
 func (s *Service) ResendVerification(ctx context.Context, u *models.User, cl Client) error {
-	if u.Email == nil || u.EmailVerifiedAt != nil {
+	if !u.EmailUnconfirmed() {
 		return nil
 	}
+	// Counted alike for an address that waits forever (another account
+	// uses it): nothing is sent then, and nothing tells it apart.
 	if err := s.limiter.Hit(ctx, "email:ip:"+cl.IP, s.opts.Limits.EmailPerIP); err != nil {
 		return err
+	}
+	if u.Email == nil {
+		return nil
 	}
 	_, err := s.db.River.Insert(ctx, AccountEmailArgs{UserID: u.ID, Purpose: models.PurposeVerifyEmail}, nil)
 	return err
@@ -229,8 +248,11 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email string, cl Cli
 	if err := s.limiter.Hit(ctx, "email:ip:"+cl.IP, s.opts.Limits.EmailPerIP); err != nil {
 		return err
 	}
-	u, err := s.store.userByLogin(ctx, s.db.Gorm, email)
-	if errors.Is(err, models.ErrNotFound) {
+	// Confirmed or not: the link goes to the address itself, and using
+	// it confirms the address.
+	var u models.User
+	err := s.db.Gorm.WithContext(ctx).Where("lower(email) = lower(?)", email).First(&u).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return nil
 	}
 	if err != nil {

@@ -243,8 +243,8 @@ func (h *Handlers) settingsPage(c echo.Context) (*web.Page, error) {
 		TimeZones: commonTimeZones}
 	p.Form.Values["handle"] = u.Handle
 	p.Form.Values["language"], p.Form.Values["region"] = u.Language, u.Region
-	if u.Email != nil {
-		p.Form.Values["email"] = *u.Email
+	if e := u.ShownEmail(); e != "" {
+		p.Form.Values["email"] = e
 	}
 	return p, nil
 }

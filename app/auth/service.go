@@ -130,7 +130,13 @@ func (s *Service) SignUp(ctx context.Context, f SignUpForm, cl Client) (*models.
 	if err := s.limiter.Hit(ctx, "signup:ip:"+cl.IP, s.opts.Limits.SignUpPerIP); err != nil {
 		return nil, "", err
 	}
-	if err := s.checkUnique(ctx, f.Handle, f.Email, 0); err != nil {
+	// A handle is public: a taken one is said. Whether an address is in
+	// use is nobody's business: the answer is the same either way.
+	if err := s.checkUnique(ctx, f.Handle, "", 0); err != nil {
+		return nil, "", err
+	}
+	inUse, err := s.store.emailTaken(ctx, s.db.Gorm, f.Email, 0)
+	if err != nil {
 		return nil, "", err
 	}
 	hash, err := s.hash(f.Password)
@@ -139,6 +145,15 @@ func (s *Service) SignUp(ctx context.Context, f SignUpForm, cl Client) (*models.
 	}
 	email := f.Email
 	u := &models.User{Handle: f.Handle, Email: &email, PasswordHash: &hash, Role: models.RoleMember, Status: models.StatusActive}
+	var owner int64
+	if inUse {
+		// The address stays pending on this account, never confirmed,
+		// and its owner hears that someone tried to sign up with it.
+		if err := s.db.Gorm.WithContext(ctx).Raw(`SELECT id FROM users WHERE lower(email) = lower(?)`, email).Scan(&owner).Error; err != nil {
+			return nil, "", err
+		}
+		u.Email, u.PendingEmail = nil, &email
+	}
 	if lang, region, ok := web.NormalizeLocale(f.Language, f.Region); ok {
 		u.Language, u.Region = lang, region
 	}
@@ -147,15 +162,20 @@ func (s *Service) SignUp(ctx context.Context, f SignUpForm, cl Client) (*models.
 		if err := s.store.createUser(ctx, tx.DB, u); err != nil {
 			return err
 		}
-		if err := tx.Enqueue(ctx, AccountEmailArgs{UserID: u.ID, Purpose: models.PurposeVerifyEmail}, nil); err != nil {
+		notice := AccountEmailArgs{UserID: u.ID, Purpose: models.PurposeVerifyEmail}
+		if owner != 0 {
+			notice = AccountEmailArgs{UserID: owner, Purpose: noticeSignUpAttempt}
+		}
+		if err := tx.Enqueue(ctx, notice, nil); err != nil {
 			return err
 		}
 		token, err = s.startSession(ctx, tx.DB, u, cl)
 		return err
 	})
 	if errors.Is(err, models.ErrConflict) {
-		// Lost a race with another sign-up for the same handle or address.
-		return nil, "", s.raceConflict(ctx, f.Handle, f.Email, 0)
+		// Lost a race with another sign-up for the same handle or address
+		// (which, as above, is not said).
+		return nil, "", s.raceConflict(ctx, f.Handle, "", 0)
 	}
 	if err != nil {
 		return nil, "", err

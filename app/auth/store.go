@@ -37,7 +37,10 @@ func (store) userByLogin(ctx context.Context, db *gorm.DB, login string) (*model
 	q := db.WithContext(ctx)
 	var err error
 	if strings.Contains(login, "@") {
-		err = q.Where("lower(email) = lower(?)", login).First(&u).Error
+		// Only a confirmed address signs in: an unconfirmed one proves
+		// nothing, and answers as an unknown one does (so a sign-up with
+		// someone else's address cannot be told from a new account).
+		err = q.Where("lower(email) = lower(?) AND email_verified_at IS NOT NULL", login).First(&u).Error
 	} else {
 		err = q.Where("lower(handle) = lower(?)", login).First(&u).Error
 	}

@@ -34,7 +34,6 @@ func TestSignUpValidation(t *testing.T) {
 		{"oversized e-mail", "newbie", strings.Repeat("a", 250) + "@example.org", goodPassword, "email", "at most 254"},
 		{"invalid UTF-8 e-mail", "newbie", "a\xffb@example.org", goodPassword, "email", "cannot store"},
 		{"not an address", "newbie", "not-an-address", goodPassword, "email", "such as name@example.org"},
-		{"taken e-mail, other case", "newbie", "Taken_Name@Example.org", goodPassword, "email", "already uses"},
 		{"empty password", "newbie", "n@example.org", "", "password", "Choose a password"},
 		{"short password", "newbie", "n@example.org", "short", "password", "at least 10"},
 		{"oversized password", "newbie", "n@example.org", strings.Repeat("x", 257), "password", "at most 256"},
@@ -98,6 +97,8 @@ func TestSignUpKeepsInputAndSignsIn(t *testing.T) {
 func TestSignIn(t *testing.T) {
 	h := newHarness(t, harnessOpts{})
 	h.member("maya")
+	h.app.DB.Gorm.Exec(`UPDATE users SET email_verified_at = now() WHERE handle = 'maya'`)
+	h.member("unconfirmed_uma")
 	cases := []struct {
 		name, login, password string
 		status                int
@@ -105,6 +106,7 @@ func TestSignIn(t *testing.T) {
 		{"handle", "maya", goodPassword, http.StatusSeeOther},
 		{"handle in other case", "MAYA", goodPassword, http.StatusSeeOther},
 		{"e-mail", "Maya@Example.org", goodPassword, http.StatusSeeOther},
+		{"unconfirmed e-mail", "unconfirmed_uma@example.org", goodPassword, http.StatusUnprocessableEntity},
 		{"wrong password", "maya", "wrong password!", http.StatusUnprocessableEntity},
 		{"unknown account", "nobody", goodPassword, http.StatusUnprocessableEntity},
 		{"empty fields", "", "", http.StatusUnprocessableEntity},
@@ -575,6 +577,8 @@ func TestSignInLimitIsPerAccount(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, harnessOpts{workers: true})
 	home := h.member("lock_owner")
+	// Only a confirmed address signs in.
+	h.app.DB.Gorm.Exec(`UPDATE users SET email_verified_at = now() WHERE handle = 'lock_owner'`)
 	home.post("/signout", url.Values{})
 	if r := home.signIn("lock_owner", goodPassword); r.StatusCode != http.StatusSeeOther {
 		t.Fatalf("first sign-in at home: %d", r.StatusCode)
@@ -783,4 +787,57 @@ func mustZone(t *testing.T, name string) *time.Location {
 		t.Fatal(err)
 	}
 	return loc
+}
+
+// Sign-up does not tell who is a member: an address already in use gets
+// the very answer a new one gets (signed in, asked to confirm the
+// address), the new account can never confirm or sign in with it, and the
+// address's owner is told by e-mail. An unconfirmed address does not sign
+// in for anyone, so signing in by it tells nothing either.
+func TestSignUpDoesNotRevealMembers(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{workers: true})
+	owner := h.member("address_owner")
+	h.app.DB.Gorm.Exec(`UPDATE users SET email_verified_at = now() WHERE handle = 'address_owner'`)
+	owner.post("/signout", url.Values{})
+	h.mailbox.Wait(t, "address_owner@example.org", "Confirm", 20*time.Second)
+
+	answer := func(handle, email string) (*resp, string) {
+		b := h.browser()
+		b.get("/signup")
+		r := b.post("/signup", url.Values{"handle": {handle}, "email": {email}, "password": {"a newcomer's own passphrase"}})
+		return r, b.get("/").body + b.get("/account").body
+	}
+	fresh, freshPages := answer("curious_one", "brand.new@example.org")
+	taken, takenPages := answer("curious_two", "Address_Owner@Example.org")
+	if fresh.StatusCode != taken.StatusCode || fresh.Header.Get("Location") != taken.Header.Get("Location") {
+		t.Fatalf("sign-up answers %d %q for a new address and %d %q for one in use", fresh.StatusCode, fresh.Header.Get("Location"), taken.StatusCode, taken.Header.Get("Location"))
+	}
+	strip := regexp.MustCompile(`curious_(one|two)|brand\.new@example\.org|Address_Owner@Example\.org|name="csrf_token" value="[^"]*"|data-csrf="[^"]*"|nonce="[^"]*"|\d+`)
+	if strip.ReplaceAllString(freshPages, "") != strip.ReplaceAllString(takenPages, "") {
+		t.Error("the pages after signing up differ between a new address and one in use")
+	}
+	msg := h.mailbox.Wait(t, "address_owner@example.org", "Someone tried to join Kindred with your address", 20*time.Second)
+	if !strings.Contains(msg.Body, "address_owner") || strings.Contains(msg.Body, "curious_two") {
+		t.Errorf("the owner's notice:\n%s", msg.Body)
+	}
+	// Signing in by an unconfirmed address fails for both, alike.
+	for _, email := range []string{"brand.new@example.org", "address_owner@example.org"} {
+		if r := h.browser().signIn(email, "a newcomer's own passphrase"); r.StatusCode != http.StatusUnprocessableEntity {
+			t.Errorf("sign-in by %s with the newcomer's password: %d", email, r.StatusCode)
+		}
+	}
+	if r := h.browser().signIn("curious_two", "a newcomer's own passphrase"); r.StatusCode != http.StatusSeeOther {
+		t.Errorf("the newcomer signs in by handle: %d", r.StatusCode)
+	}
+	if u := h.user("address_owner"); u.Email == nil || !strings.EqualFold(*u.Email, "address_owner@example.org") {
+		t.Error("the owner's address changed")
+	}
+	if u := h.user("curious_two"); u.Email != nil {
+		t.Error("the newcomer's account holds the owner's address")
+	}
+	// The owner still signs in by their confirmed address.
+	if r := h.browser().signIn("address_owner@example.org", goodPassword); r.StatusCode != http.StatusSeeOther {
+		t.Errorf("the owner signs in by e-mail: %d", r.StatusCode)
+	}
 }
