@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -12,6 +14,7 @@ import (
 	"time"
 
 	"kindred/app/forums"
+	"kindred/app/testenv"
 	"kindred/models"
 )
 
@@ -515,5 +518,32 @@ func TestReplyFormSaysWhoYouReplyAs(t *testing.T) {
 	r := starter.post("/t/"+itoa(th.ID)+"/replies", url.Values{"body": {""}})
 	if r.StatusCode != http.StatusUnprocessableEntity || checked.MatchString(r.body) {
 		t.Errorf("an unticked box came back ticked (%d)", r.StatusCode)
+	}
+}
+
+// Posts written before images became links are rewritten by migration
+// 00020: the stored <img> of an outside image becomes a link named by its
+// alt text.
+func TestStoredImagesBecomeLinks(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{})
+	f := h.forum("old-images", nil)
+	th := h.thread(h.ensureAdmin(), f, "An old post with a picture", "Placeholder.", false)
+	post := h.firstPost(th.ID)
+	old := `<p>My pump <img src="https://example.org/pump.jpg" alt="my new pump" title="T"> and <img src="https://example.org/x.png" alt=""></p>`
+	h.app.DB.Gorm.Exec(`UPDATE posts SET body_html = ? WHERE id = ?`, old, post.ID)
+	migration, err := os.ReadFile(filepath.Join(testenv.RepoRoot(t), "migrations", "00020_images_as_links.sql"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	up := strings.SplitN(strings.SplitN(string(migration), "-- +goose Down", 2)[0], "-- +goose Up", 2)[1]
+	up = strings.NewReplacer("-- +goose StatementBegin", "", "-- +goose StatementEnd", "").Replace(up)
+	if err := h.app.DB.Gorm.Exec(up).Error; err != nil {
+		t.Fatal(err)
+	}
+	page := h.browser().get("/t/" + itoa(th.ID)).body
+	if strings.Contains(page, "<img src=\"https://example.org") || !strings.Contains(page, `<a href="https://example.org/pump.jpg" rel="nofollow ugc noopener">my new pump</a>`) ||
+		!strings.Contains(page, `<a href="https://example.org/x.png" rel="nofollow ugc noopener">an image</a>`) {
+		t.Error("the stored images were not rewritten as links")
 	}
 }
