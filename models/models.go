@@ -85,11 +85,11 @@ type User struct {
 	// PendingEmail is the address a sign-up gave when another account
 	// already used it: shown to its owner as unconfirmed, never confirmed,
 	// never used to sign in or to send mail.
-	PendingEmail *string `json:"-"`
-	PasswordHash *string `json:"-"`
-	Role            Role
-	Status          UserStatus
-	SuspendedUntil  *time.Time
+	PendingEmail   *string `json:"-"`
+	PasswordHash   *string `json:"-"`
+	Role           Role
+	Status         UserStatus
+	SuspendedUntil *time.Time
 	// ProfileVisibility is who may open the member's profile.
 	ProfileVisibility ProfileVisibility `gorm:"default:members"`
 	// TimeZone is an IANA zone name ("" = not chosen: UTC).
