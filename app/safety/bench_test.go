@@ -1,8 +1,11 @@
 package safety
 
 import (
+	"reflect"
 	"sort"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -108,4 +111,37 @@ func benchLatency(b *testing.B, texts []string) {
 	sort.Slice(took, func(a, c int) bool { return took[a] < took[c] })
 	b.ReportMetric(float64(took[len(took)/2].Nanoseconds()), "p50-ns")
 	b.ReportMetric(float64(took[len(took)*99/100].Nanoseconds()), "p99-ns")
+}
+
+// Analyze is used by every request at once: goroutines reading different
+// posts (new words among them, so the word caches grow and publish while
+// others read) get what one goroutine alone gets. make test runs this
+// under the race detector too.
+func TestAnalyzeConcurrently(t *testing.T) {
+	posts := longPosts(t)[:12]
+	want := make([]Report, len(posts))
+	for i, p := range posts {
+		want[i] = Analyze(p)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan string, 4*len(posts))
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			for k := range posts {
+				i := (k + g*5) % len(posts)
+				fresh := posts[i] + " Zebrafinch" + strconv.Itoa(g) + "quokka" + strconv.Itoa(k) // a word never seen
+				if got := Analyze(posts[i]); !reflect.DeepEqual(got, want[i]) {
+					errs <- "post " + strconv.Itoa(i)
+				}
+				Analyze(fresh)
+			}
+		}(g)
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Errorf("%s: a concurrent analysis differs from one made alone", e)
+	}
 }
