@@ -115,6 +115,26 @@ func providerAfterAt(lower []byte) bool {
 // (\b), after one of marks with only spaces and one closing bracket
 // between them ("dot ] com", "@ gmail").
 func wordAfterMark(lower []byte, words, marks []string) bool {
+	return anyWordAt(lower, words, func(i, end int) bool {
+		if end < len(lower) && isWordByte(lower[end]) {
+			return false
+		}
+		j := skipSpaceBack(lower, i)
+		if j > 0 && strings.IndexByte("])}>", lower[j-1]) >= 0 {
+			j = skipSpaceBack(lower, j-1)
+		}
+		for _, m := range marks {
+			if bytes.HasSuffix(lower[:j], []byte(m)) {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+// anyWordAt: at one of the places (start i, end) where one of words stands
+// in lower, ok holds.
+func anyWordAt(lower []byte, words []string, ok func(i, end int) bool) bool {
 	for _, w := range words {
 		for from := 0; ; {
 			i := bytes.Index(lower[from:], []byte(w))
@@ -123,17 +143,8 @@ func wordAfterMark(lower []byte, words, marks []string) bool {
 			}
 			i += from
 			from = i + 1
-			if end := i + len(w); end < len(lower) && isWordByte(lower[end]) {
-				continue
-			}
-			j := skipSpaceBack(lower, i)
-			if j > 0 && strings.IndexByte("])}>", lower[j-1]) >= 0 {
-				j = skipSpaceBack(lower, j-1)
-			}
-			for _, m := range marks {
-				if bytes.HasSuffix(lower[:j], []byte(m)) {
-					return true
-				}
+			if ok(i, i+len(w)) {
+				return true
 			}
 		}
 	}
@@ -171,20 +182,9 @@ var (
 // wordAfterSpace: one of words stands right after a space (\s) and what
 // follows it passes after.
 func wordAfterSpace(lower []byte, words []string, after func(rest []byte) bool) bool {
-	for _, w := range words {
-		for from := 0; ; {
-			i := bytes.Index(lower[from:], []byte(w))
-			if i < 0 {
-				break
-			}
-			i += from
-			from = i + 1
-			if i > 0 && isSpaceByte(lower[i-1]) && after(lower[i+len(w):]) {
-				return true
-			}
-		}
-	}
-	return false
+	return anyWordAt(lower, words, func(i, end int) bool {
+		return i > 0 && isSpaceByte(lower[i-1]) && after(lower[end:])
+	})
 }
 
 func isSpaceByte(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r' }
