@@ -393,13 +393,7 @@ func (h *Handlers) renderReview(c echo.Context, status int, id int64, values map
 	p := h.r.NewPage(c, "Application from "+a.Handle)
 	p.Noindex = true
 	p.Data = reviewData{App: a, History: hist, IsAdmin: u.Role == models.RoleAdmin}
-	if values != nil {
-		p.Form.Values = values
-	}
-	var ve *models.ValidationError
-	if errors.As(err, &ve) {
-		p.Form.Errors, p.Form.Message = ve.Fields, ve.Message
-	}
+	p.Form.Keep(values, err)
 	return h.r.Render(c, status, TplReview, p)
 }
 

@@ -77,13 +77,7 @@ func (h *Handlers) renderReport(c echo.Context, status int, t *Target, values ma
 		back = "/questions"
 	}
 	p.Data = reportData{Target: t, Reasons: models.ReportReasons, Back: back}
-	if values != nil {
-		p.Form.Values = values
-	}
-	var ve *models.ValidationError
-	if errors.As(err, &ve) {
-		p.Form.Errors, p.Form.Message = ve.Fields, ve.Message
-	}
+	p.Form.Keep(values, err)
 	return h.r.Render(c, status, TplReport, p)
 }
 
@@ -204,13 +198,7 @@ func (h *Handlers) renderItem(c echo.Context, status int, values map[string]stri
 	p := h.r.NewPage(c, "Reported "+kind)
 	p.Noindex = true
 	p.Data = it
-	if values != nil {
-		p.Form.Values = values
-	}
-	var ve *models.ValidationError
-	if errors.As(err, &ve) {
-		p.Form.Errors, p.Form.Message = ve.Fields, ve.Message
-	}
+	p.Form.Keep(values, err)
 	c.Response().Header().Set("Cache-Control", "private, no-store")
 	return h.r.Render(c, status, TplItem, p)
 }

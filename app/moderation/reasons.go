@@ -128,13 +128,7 @@ func (h *Handlers) renderReasons(c echo.Context, status int, values map[string]s
 	p := h.r.NewPage(c, "Moderation reasons")
 	p.Noindex = true
 	p.Data = list
-	if values != nil {
-		p.Form.Values = values
-	}
-	var verr *models.ValidationError
-	if errors.As(err, &verr) {
-		p.Form.Errors, p.Form.Message = verr.Fields, verr.Message
-	}
+	p.Form.Keep(values, err)
 	return h.r.Render(c, status, TplReasons, p)
 }
 

@@ -150,13 +150,7 @@ func (h *Handlers) renderQuestion(c echo.Context, status int, id int64, values m
 	p := h.r.NewPage(c, v.Question.Title)
 	p.Noindex = true
 	p.Data = questionData{View: v, Remaining: Remaining(h.svc.now(), v.Question.RespondBy)}
-	if values != nil {
-		p.Form.Values = values
-	}
-	var ve *models.ValidationError
-	if errors.As(err, &ve) {
-		p.Form.Errors, p.Form.Message = ve.Fields, ve.Message
-	}
+	p.Form.Keep(values, err)
 	c.Response().Header().Set("Cache-Control", "private, no-store")
 	return h.r.Render(c, status, TplQuestion, p)
 }

@@ -97,7 +97,7 @@ func TestSignUpKeepsInputAndSignsIn(t *testing.T) {
 func TestSignIn(t *testing.T) {
 	h := newHarness(t, harnessOpts{})
 	h.member("maya")
-	h.app.DB.Gorm.Exec(`UPDATE users SET email_verified_at = now() WHERE handle = 'maya'`)
+	h.confirmEmail("maya")
 	h.member("unconfirmed_uma")
 	cases := []struct {
 		name, login, password string
@@ -578,7 +578,7 @@ func TestSignInLimitIsPerAccount(t *testing.T) {
 	h := newHarness(t, harnessOpts{workers: true})
 	home := h.member("lock_owner")
 	// Only a confirmed address signs in.
-	h.app.DB.Gorm.Exec(`UPDATE users SET email_verified_at = now() WHERE handle = 'lock_owner'`)
+	h.confirmEmail("lock_owner")
 	home.post("/signout", url.Values{})
 	if r := home.signIn("lock_owner", goodPassword); r.StatusCode != http.StatusSeeOther {
 		t.Fatalf("first sign-in at home: %d", r.StatusCode)
@@ -798,7 +798,7 @@ func TestSignUpDoesNotRevealMembers(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, harnessOpts{workers: true})
 	owner := h.member("address_owner")
-	h.app.DB.Gorm.Exec(`UPDATE users SET email_verified_at = now() WHERE handle = 'address_owner'`)
+	h.confirmEmail("address_owner")
 	owner.post("/signout", url.Values{})
 
 	answer := func(handle, email string) (*resp, string) {

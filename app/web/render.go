@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -99,6 +100,19 @@ func (f Form) Value(name string) string { return f.Values[name] }
 
 // Error returns the message for a field, or "".
 func (f Form) Error(name string) string { return f.Errors[name] }
+
+// Keep puts back what the user typed (when values is not nil) and, when err
+// is a validation error, what was wrong with it, so a refused form comes
+// back filled in with its field errors.
+func (f *Form) Keep(values map[string]string, err error) {
+	if values != nil {
+		f.Values = values
+	}
+	var ve *models.ValidationError
+	if errors.As(err, &ve) {
+		f.Errors, f.Message = ve.Fields, ve.Message
+	}
+}
 
 // bufPool reuses page buffers: pages are tens of kilobytes, and growing a
 // fresh buffer for each one was the largest allocation per request.
