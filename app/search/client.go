@@ -4,6 +4,8 @@ package search
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"sync/atomic"
 
@@ -42,20 +44,30 @@ func (c *Client) Ping(ctx context.Context) error {
 	return nil
 }
 
-// appKeyUID is fixed so that every start finds the same key instead of
-// making a new one.
-const appKeyUID = "6b1d7e0a-4c1f-4a52-9d1e-6b696e647265"
+// appKeyUID names the key for an index pattern, the same at every start
+// (so a start finds the key instead of making another) and different for
+// another pattern (two deployments, or tests, on one Meilisearch each get
+// a key limited to their own indexes): a version-5-style UUID from the
+// pattern's SHA-256.
+func appKeyUID(indexPattern string) string {
+	h := sha256.Sum256([]byte("kindred-app-key\x00" + indexPattern))
+	h[6] = h[6]&0x0f | 0x50
+	h[8] = h[8]&0x3f | 0x80
+	x := hex.EncodeToString(h[:16])
+	return x[:8] + "-" + x[8:12] + "-" + x[12:16] + "-" + x[16:20] + "-" + x[20:32]
+}
 
 // EnsureAppKey uses the master key once to find or create the key Kindred
 // runs with: it may manage and search the indexes matching indexPattern and
 // nothing else (no key management, no dumps, no snapshots).
 func EnsureAppKey(ctx context.Context, url, masterKey, indexPattern string) (string, error) {
 	ms := meilisearch.New(url, meilisearch.WithAPIKey(masterKey))
-	if k, err := ms.GetKeyWithContext(ctx, appKeyUID); err == nil {
+	uid := appKeyUID(indexPattern)
+	if k, err := ms.GetKeyWithContext(ctx, uid); err == nil {
 		return k.Key, nil
 	}
 	k, err := ms.CreateKeyWithContext(ctx, &meilisearch.Key{
-		UID:         appKeyUID,
+		UID:         uid,
 		Name:        "kindred-app",
 		Description: "Kindred application key",
 		Actions:     []string{"search", "documents.*", "indexes.*", "settings.*", "tasks.*", "version"},

@@ -571,6 +571,10 @@ func (c *Client) Reindex(ctx context.Context, fill func(add func([]models.Thread
 		return 0, fmt.Errorf("search: reindex: %w", err)
 	}
 	defer func() { _, _ = c.ms.DeleteIndexWithContext(context.WithoutCancel(ctx), tmp) }()
+	built, err := c.ms.GetIndexWithContext(ctx, tmp)
+	if err != nil {
+		return 0, fmt.Errorf("search: reindex: %w", err)
+	}
 	if err := c.applySettings(ctx, tmp); err != nil {
 		return 0, fmt.Errorf("search: reindex: %w", err)
 	}
@@ -580,7 +584,7 @@ func (c *Client) Reindex(ctx context.Context, fill func(add func([]models.Thread
 	n := 0
 	pk := "id"
 	var tasks []int64
-	err := fill(func(docs []models.ThreadDoc) error {
+	err = fill(func(docs []models.ThreadDoc) error {
 		if len(docs) == 0 {
 			return nil
 		}
@@ -600,10 +604,60 @@ func (c *Client) Reindex(ctx context.Context, fill func(add func([]models.Thread
 			return 0, fmt.Errorf("search: reindex: %w", err)
 		}
 	}
-	if err := c.wait(ctx)(c.ms.SwapIndexesWithContext(ctx, []*meilisearch.SwapIndexesParams{{Indexes: []string{live, tmp}}})); err != nil {
+	info, err := c.ms.SwapIndexesWithContext(ctx, []*meilisearch.SwapIndexesParams{{Indexes: []string{live, tmp}}})
+	if err != nil {
+		return 0, fmt.Errorf("search: swap: %w", err)
+	}
+	if err := c.waitSwap(ctx, info.TaskUID, live, built.CreatedAt); err != nil {
 		return 0, fmt.Errorf("search: swap: %w", err)
 	}
 	return n, nil
+}
+
+// maxSwapWait bounds the wait for a swap task: it is queued behind the
+// document tasks already waiting, then takes milliseconds.
+const maxSwapWait = 5 * time.Minute
+
+// waitSwap waits until the swap task uid has put the index created at
+// built under the name live. A swap task belongs to no index, so a key
+// limited to Kindred's indexes (the one Kindred makes for itself from the
+// master key) is told it does not exist: then the swap is seen by the live
+// name now carrying the rebuilt index's creation time (a swap exchanges
+// the indexes whole). A key that sees the task also learns of a failure.
+func (c *Client) waitSwap(ctx context.Context, uid int64, live string, built time.Time) error {
+	ctx, cancel := context.WithTimeout(ctx, maxSwapWait)
+	defer cancel()
+	taskVisible := true
+	for {
+		if taskVisible {
+			t, err := c.ms.GetTaskWithContext(ctx, uid)
+			var me *meilisearch.Error
+			switch {
+			case err == nil && t.Status == meilisearch.TaskStatusSucceeded:
+				return nil
+			case err == nil && (t.Status == meilisearch.TaskStatusFailed || t.Status == meilisearch.TaskStatusCanceled):
+				return fmt.Errorf("task %d %s: %s", t.UID, t.Status, t.Error.Message)
+			case errors.As(err, &me) && me.MeilisearchApiError.Code == "task_not_found":
+				taskVisible = false
+			case err != nil:
+				return err
+			}
+		}
+		if !taskVisible {
+			idx, err := c.ms.GetIndexWithContext(ctx, live)
+			if err != nil {
+				return err
+			}
+			if idx.CreatedAt.Equal(built) {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("task %d: not done after %s: %w", uid, maxSwapWait, ctx.Err())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }
 
 // Indexed lists every thread document's id with its digest, for

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/meilisearch/meilisearch-go"
+
 	"kindred/app/database"
 	"kindred/app/search"
 	"kindred/app/testenv"
@@ -212,6 +214,40 @@ func TestCreateAdminAndSeedDemo(t *testing.T) {
 	}
 	if verified != 2 || pending != 1 || answered != 5 || clinicianPosts != 6 {
 		t.Fatalf("demo clinicians: %d verified, %d pending, %d answered threads, %d clinician posts", verified, pending, answered, clinicianPosts)
+	}
+}
+
+// TestReindexWithTheMasterKey: given only MEILI_MASTER_KEY (what README,
+// docker-compose and `make run` use), Kindred makes itself a key limited
+// to its own indexes, which cannot see the swap task; reindex still
+// finishes the swap, catches up and exits 0.
+func TestReindexWithTheMasterKey(t *testing.T) {
+	t.Parallel()
+	testenv.Require(t, "MEILI_MASTER_KEY")
+	env := serveEnv(t, testenv.DatabaseURL(t))
+	env["MEILI_API_KEY"], env["MEILI_MASTER_KEY"] = "", os.Getenv("MEILI_MASTER_KEY")
+	if _, err := runCmd(t, env, "", "seed-demo"); err != nil {
+		t.Fatal(err)
+	}
+	out, err := runCmd(t, env, "", "reindex")
+	if err != nil || !strings.Contains(out, "33 threads indexed and swapped in") || !strings.Contains(out, "were caught up") {
+		t.Fatalf("reindex with the master key: %v %q", err, out)
+	}
+	// The key it ran with is limited to this deployment's indexes (so the
+	// swap task was invisible to it: the path this test is about).
+	key, err := search.EnsureAppKey(context.Background(), env["MEILI_URL"], env["MEILI_MASTER_KEY"], env["KINDRED_MEILI_INDEX_PREFIX"]+"*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := search.New(env["MEILI_URL"], key, env["KINDRED_MEILI_INDEX_PREFIX"])
+	all := []string{models.AudiencePublic, models.AudienceMembers, models.AudienceClinicians}
+	if res, err := c.Search(context.Background(), search.Query{Text: "", Audiences: all}); err != nil || res.Total != 33 {
+		t.Fatalf("search with the limited key after reindex: %v %+v", err, res)
+	}
+	swaps := &meilisearch.TasksQuery{Types: []meilisearch.TaskType{meilisearch.TaskTypeIndexSwap}, Limit: 1000}
+	seen, err := meilisearch.New(env["MEILI_URL"], meilisearch.WithAPIKey(key)).GetTasksWithContext(context.Background(), swaps)
+	if err != nil || len(seen.Results) != 0 {
+		t.Fatalf("the key Kindred made for itself sees swap tasks (%v, %+v): this test no longer covers the limited key", err, seen)
 	}
 }
 
