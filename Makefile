@@ -2,7 +2,7 @@
 GO ?= go
 STATICCHECK_VERSION ?= v0.8.2
 
-.PHONY: run test build deps-run deps-test lint check-format vet staticcheck clean bench loadtest
+.PHONY: run test build deps-run deps-test lint check-format vet staticcheck clean bench loadtest index-load
 
 build:
 	$(GO) build -o bin/kindred ./cmd/kindred
@@ -50,3 +50,9 @@ bench: build
 # wrk against a running server on loopback (apt-get install wrk first).
 loadtest: build
 	bin/kindred-dev test -- scripts/loadtest.sh
+
+# The search queue under load: 60 s at 50, 200 and 1,000 writes/s, a backlog
+# of 100,000 threads, a 3-minute Meilisearch outage (about 15 minutes; make
+# test runs a short version). Figures in docs/performance.md.
+index-load: build
+	bin/kindred-dev test -- env KINDRED_INDEX_LOAD=1 $(GO) test -count=1 -v -timeout 60m -run '^TestIndexLoad$$' ./app/server

@@ -84,3 +84,32 @@ type TooLargeError struct {
 }
 
 func (e *TooLargeError) Error() string { return e.Message }
+
+// UnavailableError says something Kindred depends on (its database, the
+// search engine) cannot answer now: 503 with Retry-After and a message
+// saying what to do.
+type UnavailableError struct {
+	Code       string // e.g. search_unavailable, database_unavailable
+	Message    string
+	RetryAfter time.Duration
+	Err        error
+}
+
+func (e *UnavailableError) Error() string {
+	if e.Err != nil {
+		return e.Code + ": " + e.Err.Error()
+	}
+	return e.Code
+}
+
+func (e *UnavailableError) Unwrap() error { return e.Err }
+
+// RetryAfterSeconds is the Retry-After header value, at least one second.
+func (e *UnavailableError) RetryAfterSeconds() int {
+	return max(int((e.RetryAfter+time.Second-1)/time.Second), 1)
+}
+
+// ErrOutcomeUnknown says a write's transaction was sent to be committed but
+// the connection failed before PostgreSQL answered: it may or may not have
+// been saved.
+var ErrOutcomeUnknown = errors.New("the database connection failed while committing: the write may or may not have been saved")

@@ -23,6 +23,9 @@ type Config struct {
 	MeiliAPIKey    string
 	MeiliMasterKey string // used once at start to make MeiliAPIKey, then dropped
 	MeiliPrefix    string
+	// SearchTimeout bounds each request to Meilisearch (a search, a read,
+	// one step of an index write): a hung Meilisearch fails fast.
+	SearchTimeout  time.Duration
 	SecretKey      []byte
 	MigrateOnStart bool
 
@@ -223,6 +226,7 @@ func Load(getenv func(string) string) (*Config, error) {
 		r.fail("MEILI_API_KEY", "is required (a Meilisearch API key), or give MEILI_MASTER_KEY and Kindred makes its own limited key")
 	}
 	c.MeiliPrefix = r.str("KINDRED_MEILI_INDEX_PREFIX", "kindred")
+	c.SearchTimeout = r.duration("KINDRED_SEARCH_TIMEOUT", 2*time.Second)
 	secret := r.required("KINDRED_SECRET_KEY", "at least 32 random characters; `openssl rand -hex 32` makes one")
 	if secret != "" && len(secret) < 32 {
 		r.fail("KINDRED_SECRET_KEY", "must be at least 32 characters, has %d", len(secret))

@@ -19,6 +19,8 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
+
+	"kindred/models"
 )
 
 // Options tune the pool and the query log.
@@ -155,9 +157,18 @@ func (d *DB) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 		}); err != nil {
 			return err
 		}
-		return conn.Transaction(func(gtx *gorm.DB) error {
-			return fn(&Tx{DB: gtx, pgxTx: &connTx{conn: pc}, river: d.River})
+		committing := false
+		err := conn.Transaction(func(gtx *gorm.DB) error {
+			err := fn(&Tx{DB: gtx, pgxTx: &connTx{conn: pc}, river: d.River})
+			committing = err == nil
+			return err
 		})
+		if err != nil && committing && ConnectionLost(err) {
+			// COMMIT was sent and no answer came back: PostgreSQL may
+			// have saved the transaction or not.
+			return fmt.Errorf("%w (%v)", models.ErrOutcomeUnknown, err)
+		}
+		return err
 	})
 }
 

@@ -101,7 +101,7 @@ func (a *API) Search(c echo.Context) error {
 	}
 	res, err := a.h.searcher.Search(c.Request().Context(), q)
 	if errors.Is(err, search.ErrUnavailable) {
-		return echo.NewHTTPError(http.StatusServiceUnavailable, "Search is temporarily unavailable. Posting and reading still work; please try again shortly.")
+		return search.Unavailable(err)
 	}
 	if err != nil {
 		return err
@@ -161,6 +161,7 @@ func (h *Handlers) SearchPage(c echo.Context) error {
 		switch {
 		case errors.Is(err, search.ErrUnavailable):
 			d.Unavailable, status = true, http.StatusServiceUnavailable
+			c.Response().Header().Set("Retry-After", strconv.Itoa(int(search.RetryAfter/time.Second)))
 		case err != nil:
 			return err
 		}

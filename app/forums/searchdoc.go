@@ -100,10 +100,10 @@ func nonNil(a []string) []string {
 }
 
 // indexLater asks for a thread's search document to be rewritten once tx
-// commits (a River job in the same transaction: the write never waits on
-// Meilisearch).
+// commits (the search queue, in the same transaction: the write never
+// waits on Meilisearch).
 func indexLater(ctx context.Context, tx *database.Tx, threadID int64) error {
-	return tx.Enqueue(ctx, models.IndexThreadArgs{ThreadID: threadID}, nil)
+	return tx.QueueSearch(ctx, threadID)
 }
 
 // ThreadIDs calls fn with batches of the ids of every thread of a forum

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/riverqueue/river"
-
 	"kindred/app/audit"
 	"kindred/app/database"
 	"kindred/models"
@@ -38,16 +36,16 @@ func (s *Service) VerificationEnded(ctx context.Context, tx *database.Tx, userID
 	}
 	posts := len(threads)
 	seen := make(map[int64]bool, len(threads))
-	jobs := make([]river.JobArgs, 0, len(threads))
+	distinct := make([]int64, 0, len(threads))
 	for _, id := range threads {
 		if !seen[id] {
 			seen[id] = true
-			jobs = append(jobs, models.IndexThreadArgs{ThreadID: id})
+			distinct = append(distinct, id)
 		}
 	}
-	if err := tx.EnqueueMany(ctx, jobs); err != nil {
+	if err := tx.QueueSearch(ctx, distinct...); err != nil {
 		return err
 	}
 	return audit.Record(ctx, tx.DB, models.AuditEvent{Action: "post.clinician_label.remove", TargetKind: "user", TargetID: &userID,
-		Reason: fmt.Sprintf("Verification revoked: %d posts in %d threads no longer show as a clinician's answer", posts, len(jobs))})
+		Reason: fmt.Sprintf("Verification revoked: %d posts in %d threads no longer show as a clinician's answer", posts, len(distinct))})
 }

@@ -270,7 +270,7 @@ func (s *Service) MoveThread(ctx context.Context, u *models.User, kind string, i
 			OR (target_kind = 'post' AND target_id IN (SELECT id FROM posts WHERE thread_id = ?))`, to.ID, t.ThreadID, t.ThreadID).Error; err != nil {
 			return err
 		}
-		if err := tx.Enqueue(ctx, models.IndexThreadArgs{ThreadID: t.ThreadID}, nil); err != nil {
+		if err := tx.QueueSearch(ctx, t.ThreadID); err != nil {
 			return err
 		}
 		mod := u.ID

@@ -250,7 +250,7 @@ func (s *Service) Report(ctx context.Context, u *models.User, form ReportForm) (
 				return err
 			}
 		}
-		if err := tx.Enqueue(ctx, models.IndexThreadArgs{ThreadID: t.ThreadID}, nil); err != nil {
+		if err := tx.QueueSearch(ctx, t.ThreadID); err != nil {
 			return err
 		}
 		return s.record(ctx, tx, nil, "auto_hide", t, fmt.Sprintf("open reports weigh %.2f", total), "applied")
@@ -734,7 +734,7 @@ func (s *Service) Act(ctx context.Context, u *models.User, kind string, id int64
 			return err
 		}
 		if t.ThreadID != 0 {
-			if err := tx.Enqueue(ctx, models.IndexThreadArgs{ThreadID: t.ThreadID}, nil); err != nil {
+			if err := tx.QueueSearch(ctx, t.ThreadID); err != nil {
 				return err
 			}
 		}

@@ -7,7 +7,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"net/http"
 	"sync/atomic"
+	"time"
 
 	"github.com/meilisearch/meilisearch-go"
 )
@@ -16,14 +18,46 @@ import (
 type Client struct {
 	ms      meilisearch.ServiceManager
 	prefix  string
+	timeout time.Duration
 	ensured atomic.Bool // the thread index exists with its settings
 	// synonyms gives the admins' synonym groups.
 	synonyms SynonymSource
 }
 
-// New connects lazily; Ping checks the server.
-func New(url, apiKey, prefix string) *Client {
-	return &Client{ms: meilisearch.New(url, meilisearch.WithAPIKey(apiKey), meilisearch.WithCustomDialContext(dialQuickAck)), prefix: prefix}
+// DefaultTimeout bounds each request to Meilisearch unless told otherwise
+// (KINDRED_SEARCH_TIMEOUT).
+const DefaultTimeout = 2 * time.Second
+
+// New connects lazily; Ping checks the server. Every request to
+// Meilisearch is bounded by timeout (DefaultTimeout when 0): connecting,
+// and waiting for the answer's headers once the request is sent; searches
+// are bounded as a whole. Without it a hung (stopped, not dead) Meilisearch
+// held every search until the browser gave up.
+func New(url, apiKey, prefix string, timeout time.Duration) *Client {
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	dialer := quickAckDialer(timeout)
+	transport := &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           dialer,
+		MaxIdleConns:          100,
+		MaxIdleConnsPerHost:   100,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   timeout,
+		ResponseHeaderTimeout: timeout,
+		ExpectContinueTimeout: time.Second,
+	}
+	ms := meilisearch.New(url, meilisearch.WithAPIKey(apiKey), meilisearch.WithCustomClient(&http.Client{Transport: transport}),
+		// A 502-504 is retried after 1 s by default: within the deadline
+		// at most once, so an outage answers at once.
+		meilisearch.WithCustomRetries([]int{502, 503, 504}, 1))
+	return &Client{ms: ms, prefix: prefix, timeout: timeout}
+}
+
+// bounded is ctx limited to the client's timeout, for one request.
+func (c *Client) bounded(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, c.timeout)
 }
 
 // Index names an index of this deployment (or test run).
@@ -31,6 +65,8 @@ func (c *Client) Index(name string) string { return c.prefix + "_" + name }
 
 // Ping checks that Meilisearch is up and that the API key is accepted.
 func (c *Client) Ping(ctx context.Context) error {
+	ctx, cancel := c.bounded(ctx)
+	defer cancel()
 	h, err := c.ms.HealthWithContext(ctx)
 	if err != nil {
 		return fmt.Errorf("search: health: %w", err)

@@ -17,6 +17,7 @@ import (
 	"github.com/meilisearch/meilisearch-go"
 	"github.com/riverqueue/river"
 
+	"kindred/app/database"
 	"kindred/models"
 )
 
@@ -30,14 +31,25 @@ func (c *Client) wait(ctx context.Context) func(*meilisearch.TaskInfo, error) er
 		if err != nil {
 			return err
 		}
-		t, err := c.ms.WaitForTaskWithContext(ctx, info.TaskUID, 50*time.Millisecond)
-		if err != nil {
-			return err
+		// Look often at first (a small task takes milliseconds), then
+		// less: 5, 10, 20 … 100 ms.
+		for pause := 5 * time.Millisecond; ; pause = min(2*pause, 100*time.Millisecond) {
+			t, err := c.ms.GetTaskWithContext(ctx, info.TaskUID)
+			if err != nil {
+				return err
+			}
+			switch t.Status {
+			case meilisearch.TaskStatusSucceeded:
+				return nil
+			case meilisearch.TaskStatusFailed, meilisearch.TaskStatusCanceled:
+				return fmt.Errorf("search: task %d %s: %s", t.UID, t.Status, t.Error.Message)
+			}
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("search: task %d not done: %w", info.TaskUID, ctx.Err())
+			case <-time.After(pause):
+			}
 		}
-		if t.Status != meilisearch.TaskStatusSucceeded {
-			return fmt.Errorf("search: task %d %s: %s", t.UID, t.Status, t.Error.Message)
-		}
-		return nil
 	}
 }
 
@@ -202,8 +214,20 @@ var (
 	tagRe  = regexp.MustCompile(`^[\p{Ll}\p{Nd}][\p{Ll}\p{Nd}-]{0,29}$`)
 )
 
-// ErrUnavailable means Meilisearch cannot answer now.
+// ErrUnavailable means Meilisearch cannot answer now (down, hung past the
+// client's timeout, or refusing the key).
 var ErrUnavailable = errors.New("search is temporarily unavailable")
+
+// RetryAfter is what a search that found Meilisearch unavailable tells
+// clients to wait.
+const RetryAfter = 10 * time.Second
+
+// Unavailable is the answer to a search Meilisearch could not serve: 503
+// with Retry-After and a message saying what still works.
+func Unavailable(err error) error {
+	return &models.UnavailableError{Code: "search_unavailable", RetryAfter: RetryAfter, Err: err,
+		Message: "Search is temporarily unavailable. Posting and reading still work; please try again shortly."}
+}
 
 // filters builds the filter expression from allow-listed values only;
 // ok is false when a value cannot match anything (an impossible slug).
@@ -271,6 +295,8 @@ func (c *Client) Search(ctx context.Context, q Query) (*Result, error) {
 		queries = append(queries, &meilisearch.SearchRequest{IndexUID: uid, Query: q.Text, Filter: all, Limit: 1,
 			AttributesToRetrieve: []string{"id"}, Facets: []string{"forum"}})
 	}
+	ctx, cancel := c.bounded(ctx)
+	defer cancel()
 	res, err := c.ms.MultiSearchWithContext(ctx, &meilisearch.MultiSearchRequest{Queries: queries})
 	if err != nil && strings.Contains(err.Error(), "index_not_found") {
 		return out, nil // nothing has been indexed yet
@@ -337,6 +363,8 @@ func (c *Client) PopularTags(ctx context.Context, audiences []string, n int) ([]
 	if !ok {
 		return nil, nil
 	}
+	ctx, cancel := c.bounded(ctx)
+	defer cancel()
 	res, err := c.ms.Index(c.Index(threads)).SearchWithContext(ctx, "", &meilisearch.SearchRequest{Filter: filter, Limit: 1,
 		AttributesToRetrieve: []string{"id"}, Facets: []string{"tags"}})
 	if err != nil && strings.Contains(err.Error(), "index_not_found") {
@@ -439,50 +467,37 @@ func (c *Client) write(ctx context.Context, docs []models.ThreadDoc, gone []int6
 	return nil
 }
 
-// IndexWorker writes or removes one thread's document. A Meilisearch
-// outage fails the job and River retries it with backoff; the write that
-// enqueued it has long been committed.
+// IndexWorker moves an index job enqueued before the search queue
+// existed (or by an older instance during an upgrade) to the queue.
 type IndexWorker struct {
 	river.WorkerDefaults[models.IndexThreadArgs]
-	Client *Client
-	Source Source
+	DB *database.DB
 }
 
-// Work indexes one thread.
+// Work queues the thread.
 func (w *IndexWorker) Work(ctx context.Context, job *river.Job[models.IndexThreadArgs]) error {
-	return w.Client.Sync(ctx, w.Source, []int64{job.Args.ThreadID})
-}
-
-// NextRetry retries index jobs quickly while Meilisearch is away: 1, 2, 4
-// … seconds, at most 10, so the backlog drains soon after it returns
-// (River's default backoff grows to minutes).
-func (w *IndexWorker) NextRetry(job *river.Job[models.IndexThreadArgs]) time.Time {
-	return time.Now().Add(retryDelay(job.Attempt))
+	return w.DB.QueueSearch(ctx, job.Args.ThreadID)
 }
 
 func retryDelay(attempt int) time.Duration {
 	return min(time.Second<<min(attempt, 4), 10*time.Second)
 }
 
-// BatchSize is how many documents one Meilisearch task carries.
+// BatchSize is how many documents one Meilisearch task carries in
+// reindex and verify.
 const BatchSize = 500
 
-// IndexThreadsWorker rewrites the documents of every thread of a forum or
-// of a clinician's answers, BatchSize at a time.
+// IndexThreadsWorker queues every thread of a forum or of a clinician's
+// answers, BatchSize at a time.
 type IndexThreadsWorker struct {
 	river.WorkerDefaults[models.IndexThreadsArgs]
-	Client *Client
+	DB     *database.DB
 	Source Source
 }
 
-// Work re-indexes the threads.
+// Work queues the threads.
 func (w *IndexThreadsWorker) Work(ctx context.Context, job *river.Job[models.IndexThreadsArgs]) error {
-	return w.Source.ThreadIDs(ctx, job.Args, BatchSize, func(ids []int64) error { return w.Client.Sync(ctx, w.Source, ids) })
-}
-
-// NextRetry: as IndexWorker.
-func (w *IndexThreadsWorker) NextRetry(job *river.Job[models.IndexThreadsArgs]) time.Time {
-	return time.Now().Add(retryDelay(job.Attempt))
+	return w.Source.ThreadIDs(ctx, job.Args, BatchSize, func(ids []int64) error { return w.DB.QueueSearch(ctx, ids...) })
 }
 
 // SettingsWorker applies the index settings again.

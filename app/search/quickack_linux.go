@@ -7,15 +7,21 @@ import (
 	"time"
 )
 
-// dialQuickAck dials Meilisearch and asks Linux to acknowledge every
+// quickAckDialer dials Meilisearch and asks Linux to acknowledge every
 // segment it receives at once. Meilisearch writes a response in more than
 // one segment without disabling Nagle's algorithm, so on a kept-alive
 // connection its second segment waits for the first one's ACK, which Linux
 // delays by 40 ms: every search took 40 ms longer than Meilisearch worked.
 // TCP_QUICKACK does not stick (the kernel may fall back to delayed ACKs),
 // so it is set again after every read.
-func dialQuickAck(ctx context.Context, network, addr string) (net.Conn, error) {
-	d := net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}
+func quickAckDialer(timeout time.Duration) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		return dialQuickAck(ctx, network, addr, timeout)
+	}
+}
+
+func dialQuickAck(ctx context.Context, network, addr string, timeout time.Duration) (net.Conn, error) {
+	d := net.Dialer{Timeout: timeout, KeepAlive: 30 * time.Second}
 	c, err := d.DialContext(ctx, network, addr)
 	if err != nil {
 		return nil, err

@@ -8,8 +8,8 @@ import (
 	"time"
 )
 
-// dialQuickAck is a plain dialer where TCP_QUICKACK does not exist.
-func dialQuickAck(ctx context.Context, network, addr string) (net.Conn, error) {
-	d := net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}
-	return d.DialContext(ctx, network, addr)
+// quickAckDialer is a plain dialer where TCP_QUICKACK does not exist.
+func quickAckDialer(timeout time.Duration) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	d := net.Dialer{Timeout: timeout, KeepAlive: 30 * time.Second}
+	return d.DialContext
 }

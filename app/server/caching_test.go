@@ -108,7 +108,7 @@ func TestPrivateAnswersAreNeverCached(t *testing.T) {
 				noStore(t, role.name+" API GET "+rt.Path, res, "Authorization")
 				n++
 			}
-		case rt.Path == "/healthz" || rt.Path == "/readyz" || rt.Path == "/metrics" || rt.Path == "/robots.txt" || strings.HasPrefix(rt.Path, "/api/"):
+		case rt.Path == "/healthz" || rt.Path == "/healthz/details" || rt.Path == "/readyz" || rt.Path == "/metrics" || rt.Path == "/robots.txt" || strings.HasPrefix(rt.Path, "/api/"):
 			// Operations and the API's catch-all: no session is read there.
 		default:
 			for _, role := range roles {

@@ -20,6 +20,7 @@ import (
 
 	"kindred/app/auth"
 	"kindred/app/config"
+	"kindred/app/database"
 	"kindred/app/notify"
 	"kindred/app/server"
 	"kindred/app/testenv"
@@ -36,6 +37,7 @@ type harness struct {
 	clock   *testenv.Clock
 	mailbox *testenv.Mailbox
 	cfg     *config.Config
+	dbProxy *testenv.Proxy // with harnessOpts.dbProxy
 }
 
 type harnessOpts struct {
@@ -43,12 +45,21 @@ type harnessOpts struct {
 	limits  auth.Limits
 	workers bool
 	client  *http.Client
+	// dbProxy reaches PostgreSQL through a proxy the test can cut
+	// (h.dbProxy).
+	dbProxy bool
 }
 
 func newHarness(t testing.TB, o harnessOpts) *harness {
 	t.Helper()
 	clock := testenv.NewClock()
-	db := testenv.DB(t, clock.Now)
+	var db *database.DB
+	var proxy *testenv.Proxy
+	if o.dbProxy {
+		db, proxy = testenv.ProxiedDB(t, clock.Now)
+	} else {
+		db = testenv.DB(t, clock.Now)
+	}
 	meiliURL, meiliKey, prefix := testenv.Meili(t)
 	mb := testenv.NewMailbox(t)
 	srv := httptest.NewUnstartedServer(nil)
@@ -110,7 +121,7 @@ func newHarness(t testing.TB, o harnessOpts) *harness {
 			cancel()
 		})
 	}
-	return &harness{t: t, app: app, srv: srv, clock: clock, mailbox: mb, cfg: cfg}
+	return &harness{t: t, app: app, srv: srv, clock: clock, mailbox: mb, cfg: cfg, dbProxy: proxy}
 }
 
 // browser is an HTTP client with its own cookie jar that does not follow

@@ -18,27 +18,38 @@ func TestHealthAndReadiness(t *testing.T) {
 		t.Fatalf("healthz: %d", r.StatusCode)
 	}
 	r := b.get("/readyz")
-	var checks map[string]string
+	var checks map[string]any
 	_ = json.Unmarshal([]byte(r.body), &checks)
-	if r.StatusCode != http.StatusOK || checks["postgres"] != "ok" || checks["meilisearch"] != "ok" {
+	if r.StatusCode != http.StatusOK || checks["postgres"] != "ok" {
 		t.Fatalf("readyz: %d %s", r.StatusCode, r.body)
 	}
+	r = b.get("/healthz/details")
+	checks = nil
+	_ = json.Unmarshal([]byte(r.body), &checks)
+	if r.StatusCode != http.StatusOK || checks["postgres"] != "ok" || checks["meilisearch"] != "ok" || checks["search_backlog"] == nil {
+		t.Fatalf("healthz/details: %d %s", r.StatusCode, r.body)
+	}
 
-	// With Meilisearch unreachable, readiness says so and pages still work.
+	// With Meilisearch unreachable the instance stays ready (reading and
+	// writing work: a load balancer must keep it), pages still work, and
+	// the details say what is down.
 	down := newHarness(t, harnessOpts{env: map[string]string{"MEILI_URL": "http://127.0.0.1:1"}})
 	db := down.browser()
-	r = db.get("/readyz")
+	if r := db.get("/readyz"); r.StatusCode != http.StatusOK {
+		t.Fatalf("readyz with Meilisearch down: %d %s", r.StatusCode, r.body)
+	}
+	r = db.get("/healthz/details")
 	checks = nil
 	_ = json.Unmarshal([]byte(r.body), &checks)
 	if r.StatusCode != http.StatusServiceUnavailable || checks["meilisearch"] != "unavailable" || checks["postgres"] != "ok" {
-		t.Fatalf("readyz with Meilisearch down: %d %s", r.StatusCode, r.body)
+		t.Fatalf("healthz/details with Meilisearch down: %d %s", r.StatusCode, r.body)
 	}
 	down.member("still_works")
 
 	// A wrong API key is not "ok" either.
 	badKey := newHarness(t, harnessOpts{env: map[string]string{"MEILI_API_KEY": "not-the-key"}})
-	if r := badKey.browser().get("/readyz"); r.StatusCode != http.StatusServiceUnavailable {
-		t.Fatalf("readyz with a refused key: %d %s", r.StatusCode, r.body)
+	if r := badKey.browser().get("/healthz/details"); r.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("healthz/details with a refused key: %d %s", r.StatusCode, r.body)
 	}
 }
 

@@ -51,6 +51,14 @@ func routes(e *echo.Echo, a *App, r *web.Renderer, st *web.Static, cookies web.C
 		}
 		return c.JSON(status, checks)
 	})
+	e.GET("/healthz/details", func(c echo.Context) error {
+		checks, ok := a.Health(c.Request().Context())
+		status := http.StatusOK
+		if !ok {
+			status = http.StatusServiceUnavailable
+		}
+		return c.JSON(status, checks)
+	})
 	metrics := echo.WrapHandler(promhttp.HandlerFor(a.Registry, promhttp.HandlerOpts{DisableCompression: true})) // Echo's gzip middleware compresses
 	e.GET("/metrics", func(c echo.Context) error {
 		if cfg.MetricsToken != "" {

@@ -191,8 +191,11 @@ func TestWritesSurviveASearchOutage(t *testing.T) {
 		!strings.Contains(r.body, "Search is temporarily unavailable") {
 		t.Errorf("the search page during the outage: %d", r.StatusCode)
 	}
-	if r := h.browser().get("/readyz"); r.StatusCode != http.StatusServiceUnavailable || !strings.Contains(r.body, `"meilisearch":"unavailable"`) {
-		t.Errorf("readyz during the outage: %d %s", r.StatusCode, r.body)
+	if r := h.browser().get("/healthz/details"); r.StatusCode != http.StatusServiceUnavailable || !strings.Contains(r.body, `"meilisearch":"unavailable"`) {
+		t.Errorf("healthz/details during the outage: %d %s", r.StatusCode, r.body)
+	}
+	if r := h.browser().get("/readyz"); r.StatusCode != http.StatusOK {
+		t.Errorf("readyz during a search outage: %d %s (only PostgreSQL decides readiness)", r.StatusCode, r.body)
 	}
 	backlog := func() string {
 		for _, line := range strings.Split(h.browser().get("/metrics").body, "\n") {

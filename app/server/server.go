@@ -61,6 +61,7 @@ type App struct {
 	Registry   *prometheus.Registry
 	workers    *river.Workers
 	periodic   []*river.PeriodicJob
+	indexer    *search.Indexer // drains the search queue beside River's workers
 	log        *slog.Logger
 }
 
@@ -130,12 +131,11 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "kindred_search_index_backlog",
-		Help: "Search index jobs not done yet (waiting, running or retrying); grows while Meilisearch is away."}, func() float64 {
+		Help: "Threads waiting for their search document (and jobs that will queue many); grows while Meilisearch is away."}, func() float64 {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
-		var n int64
-		if err := d.DB.Pool.QueryRow(ctx, `SELECT count(*) FROM river_job WHERE kind IN ('search_index_thread', 'search_index_threads')
-			AND state IN ('available', 'pending', 'scheduled', 'retryable', 'running')`).Scan(&n); err != nil {
+		n, err := search.Backlog(ctx, d.DB)
+		if err != nil {
 			return -1
 		}
 		return float64(n)
@@ -168,11 +168,21 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 	forumSvc.SetSafety(modSvc, modSvc, cfg.NewMemberApprovals)
 	forumSvc.SetGuidance(modSvc, cfg.UrgentTerms)
 	qSvc.SetGuidance(modSvc)
-	searchClient := search.New(cfg.MeiliURL, cfg.MeiliAPIKey, cfg.MeiliPrefix)
+	searchClient := search.New(cfg.MeiliURL, cfg.MeiliAPIKey, cfg.MeiliPrefix, cfg.SearchTimeout)
 	synonyms := search.NewSynonyms(d.DB)
 	searchClient.SetSynonymSource(synonyms.Groups)
-	river.AddWorker(workers, &search.IndexWorker{Client: searchClient, Source: forumSvc})
-	river.AddWorker(workers, &search.IndexThreadsWorker{Client: searchClient, Source: forumSvc})
+	river.AddWorker(workers, &search.IndexWorker{DB: d.DB})
+	river.AddWorker(workers, &search.IndexThreadsWorker{DB: d.DB, Source: forumSvc})
+	indexLag := prometheus.NewHistogram(prometheus.HistogramOpts{Name: "kindred_search_index_lag_seconds",
+		Help:    "Time from a thread's first write not yet indexed until its document was searchable.",
+		Buckets: []float64{0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300}})
+	reg.MustRegister(indexLag)
+	indexer := &search.Indexer{DB: d.DB, Client: searchClient, Source: forumSvc, Log: d.Log, Loops: 2,
+		OnIndexed: func(_ []int64, lags []time.Duration) {
+			for _, l := range lags {
+				indexLag.Observe(l.Seconds())
+			}
+		}}
 	river.AddWorker(workers, &search.SettingsWorker{Client: searchClient})
 	qSvc.SetSafety(modSvc)
 	// A suspended or banned clinician's questions move on in the same
@@ -187,6 +197,7 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 		Notify:     inApp,
 		Search:     searchClient,
 		Synonyms:   synonyms,
+		indexer:    indexer,
 		DB:         d.DB,
 		Registry:   reg,
 		workers:    workers,
@@ -280,6 +291,12 @@ func (a *App) StartWorkers(ctx context.Context) (stop func(context.Context) erro
 		// next poll, a second by default.
 		FetchCooldown:     database.FetchCooldown,
 		FetchPollInterval: 250 * time.Millisecond,
+		// A job whose process died (kill -9, a lost machine) stays
+		// "running" until rescued: River's default is an hour, during
+		// which a reply's index update or an e-mail would wait. Every job
+		// is safe to run twice (see docs/architecture.md, "Jobs").
+		JobTimeout:           JobTimeout,
+		RescueStuckJobsAfter: RescueStuckJobsAfter,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("server: river: %w", err)
@@ -287,22 +304,71 @@ func (a *App) StartWorkers(ctx context.Context) (stop func(context.Context) erro
 	if err := rc.Start(ctx); err != nil {
 		return nil, fmt.Errorf("server: river start: %w", err)
 	}
-	return rc.Stop, nil
+	ictx, stopIndexer := context.WithCancel(context.WithoutCancel(ctx))
+	indexed := make(chan struct{})
+	go func() {
+		defer close(indexed)
+		a.indexer.Run(ictx)
+	}()
+	go func() { // the indexer stops with ctx, as River does
+		select {
+		case <-ctx.Done():
+			stopIndexer()
+		case <-indexed:
+		}
+	}()
+	return func(sctx context.Context) error {
+		err := rc.Stop(sctx)
+		stopIndexer()
+		select {
+		case <-indexed:
+		case <-sctx.Done():
+		}
+		return err
+	}, nil
 }
 
-// Ready reports each dependency's state for /readyz.
+// Jobs run at most JobTimeout; a job still "running" RescueStuckJobsAfter
+// after it started (its process died) is run again.
+const (
+	JobTimeout           = time.Minute
+	RescueStuckJobsAfter = 3 * time.Minute
+)
+
+// Ready is /readyz: can this instance serve requests? Only PostgreSQL
+// decides: without Meilisearch, reading, posting and private questions
+// all work (search answers 503 and the index catches up later), so a load
+// balancer must not take every instance out when only search is down.
 func (a *App) Ready(ctx context.Context) (map[string]string, bool) {
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
-	out := map[string]string{"postgres": "ok", "meilisearch": "ok"}
+	out := map[string]string{"postgres": "ok"}
+	if err := a.DB.Pool.Ping(ctx); err != nil {
+		a.log.WarnContext(ctx, "readiness: postgres", "error", err.Error())
+		out["postgres"] = "unavailable"
+		return out, false
+	}
+	return out, true
+}
+
+// Health is /healthz/details: every dependency's state, for people and
+// monitoring (not for load balancers: see Ready). ok is false when any is
+// down.
+func (a *App) Health(ctx context.Context) (map[string]any, bool) {
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	out := map[string]any{"postgres": "ok", "meilisearch": "ok"}
 	ok := true
 	if err := a.DB.Pool.Ping(ctx); err != nil {
 		out["postgres"], ok = "unavailable", false
-		a.log.WarnContext(ctx, "readiness: postgres", "error", err.Error())
+		a.log.WarnContext(ctx, "health: postgres", "error", err.Error())
 	}
 	if err := a.Search.Ping(ctx); err != nil {
 		out["meilisearch"], ok = "unavailable", false
-		a.log.WarnContext(ctx, "readiness: meilisearch", "error", err.Error())
+		a.log.WarnContext(ctx, "health: meilisearch", "error", err.Error())
+	}
+	if n, err := search.Backlog(ctx, a.DB); err == nil {
+		out["search_backlog"] = n
 	}
 	return out, ok
 }

@@ -95,16 +95,16 @@ func (h *harness) searchDoc(word string) (answered bool, professions int, ok boo
 	return hits[0]["has_clinician_answer"].(bool), len(hits[0]["clinician_professions"].([]any)), true
 }
 
-// indexJobsDone waits until no search index job is waiting or running, so
-// that what the index holds next was written by jobs enqueued later (a job
-// still running re-reads its threads after writing them).
+// indexJobsDone waits until the search queue is empty and no job that
+// queues threads is waiting or running, so that what the index holds next
+// was written after the writes so far.
 func (h *harness) indexJobsDone() {
 	h.t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		var n int64
-		h.app.DB.Gorm.Raw(`SELECT count(*) FROM river_job WHERE kind IN ('search_index_thread', 'search_index_threads')
-			AND state NOT IN ('completed', 'discarded', 'cancelled')`).Scan(&n)
+		h.app.DB.Gorm.Raw(`SELECT (SELECT count(*) FROM search_queue) + (SELECT count(*) FROM river_job
+			WHERE kind IN ('search_index_thread', 'search_index_threads') AND state NOT IN ('completed', 'discarded', 'cancelled'))`).Scan(&n)
 		if n == 0 {
 			return
 		}

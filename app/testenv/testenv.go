@@ -15,14 +15,17 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"math/big"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -184,7 +187,24 @@ func dropDatabase(admin, name string) {
 // DB opens a fresh migrated database for this test.
 func DB(t testing.TB, now func() time.Time) *database.DB {
 	t.Helper()
-	u := DatabaseURL(t)
+	return OpenDB(t, DatabaseURL(t), now)
+}
+
+// ProxiedDB is DB reached through a Proxy the test can cut.
+func ProxiedDB(t testing.TB, now func() time.Time) (*database.DB, *Proxy) {
+	t.Helper()
+	raw := DatabaseURL(t)
+	u, err := url.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := NewProxy(t, u.Host)
+	return OpenDB(t, p.ProxiedURL(raw), now), p
+}
+
+// OpenDB opens the database at u for the test.
+func OpenDB(t testing.TB, u string, now func() time.Time) *database.DB {
+	t.Helper()
 	db, err := database.Open(context.Background(), u, database.Options{MaxConns: 8, Logger: Logger(t), Now: now})
 	if err != nil {
 		t.Fatalf("testenv: open: %v", err)
@@ -268,12 +288,7 @@ func NewPrivateMeili(t testing.TB) *PrivateMeili {
 		}
 		t.Skipf("meilisearch binary missing at %s: run `make test` (CI=true makes this a failure)", bin)
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
+	addr := FixedPort(t)
 	m := &PrivateMeili{URL: "http://" + addr, Key: "private-test-master-key-" + randomName("")[:8], t: t, bin: bin, dir: t.TempDir(), addr: addr}
 	m.Start()
 	t.Cleanup(m.Stop)
@@ -302,11 +317,46 @@ func (m *PrivateMeili) Start() {
 	m.t.Fatal("private meilisearch did not start")
 }
 
+// Pause stops the process without ending it (SIGSTOP): its port still
+// accepts connections, which then get no answer — a hung server.
+func (m *PrivateMeili) Pause() {
+	if m.cmd != nil && m.cmd.Process != nil {
+		_ = m.cmd.Process.Signal(syscall.SIGSTOP)
+	}
+}
+
+// Resume lets a paused server go on (SIGCONT).
+func (m *PrivateMeili) Resume() {
+	if m.cmd != nil && m.cmd.Process != nil {
+		_ = m.cmd.Process.Signal(syscall.SIGCONT)
+	}
+}
+
+// FixedPort is a free loopback address whose port is below Linux's
+// ephemeral range (32768 and up), for servers a test stops and starts
+// again: while one is down, a client reconnecting to it could otherwise be
+// given its port as the client's own local port.
+func FixedPort(t testing.TB) string {
+	t.Helper()
+	for i := 0; i < 200; i++ {
+		n, _ := rand.Int(rand.Reader, big.NewInt(12000))
+		addr := "127.0.0.1:" + strconv.Itoa(20000+int(n.Int64()))
+		l, err := net.Listen("tcp", addr)
+		if err == nil {
+			l.Close()
+			return addr
+		}
+	}
+	t.Fatal("testenv: no free port below 32768")
+	return ""
+}
+
 // Stop ends the server and waits for it.
 func (m *PrivateMeili) Stop() {
 	if m.cmd == nil || m.cmd.Process == nil {
 		return
 	}
+	_ = m.cmd.Process.Signal(syscall.SIGCONT) // a paused process must run to die
 	_ = m.cmd.Process.Kill()
 	_ = m.cmd.Wait()
 	m.cmd = nil

@@ -7,9 +7,11 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"kindred/app/database"
 	"kindred/models"
 )
 
@@ -54,8 +56,14 @@ func ErrorHandler(r *Renderer, log *slog.Logger) echo.HTTPErrorHandler {
 				"request_id", c.Response().Header().Get(echo.HeaderXRequestID))
 		}
 		var rl *models.RateLimitedError
-		if errors.As(err, &rl) {
+		var ue *models.UnavailableError
+		switch {
+		case errors.As(err, &rl):
 			c.Response().Header().Set("Retry-After", strconv.Itoa(rl.RetryAfterSeconds()))
+		case errors.As(err, &ue):
+			c.Response().Header().Set("Retry-After", strconv.Itoa(ue.RetryAfterSeconds()))
+		case status == http.StatusServiceUnavailable:
+			c.Response().Header().Set("Retry-After", strconv.Itoa(int(DatabaseRetryAfter/time.Second)))
 		}
 		if WantsJSON(c) {
 			_ = c.JSON(status, map[string]APIError{"error": body})
@@ -71,13 +79,31 @@ func ErrorHandler(r *Renderer, log *slog.Logger) echo.HTTPErrorHandler {
 	}
 }
 
+// DatabaseRetryAfter is what a request that could not reach PostgreSQL
+// tells clients to wait.
+const DatabaseRetryAfter = 5 * time.Second
+
+// Messages for requests that met an unreachable database.
+const (
+	outcomeUnknownMessage = "We lost contact with our database while saving, so we cannot tell whether this was saved. " +
+		"Please check before sending it again. (API clients: repeat the request with the same Idempotency-Key; it is never saved twice.)"
+	databaseDownMessage = "Kindred cannot reach its database right now. Please try again in a few seconds."
+)
+
 func classify(err error) (int, APIError) {
 	var verr *models.ValidationError
 	var rl *models.RateLimitedError
 	var he *echo.HTTPError
 	var ce *models.ConflictError
 	var tl *models.TooLargeError
+	var ue *models.UnavailableError
 	switch {
+	case errors.Is(err, models.ErrOutcomeUnknown):
+		return http.StatusServiceUnavailable, APIError{Code: "outcome_unknown", Message: outcomeUnknownMessage}
+	case errors.As(err, &ue):
+		return http.StatusServiceUnavailable, APIError{Code: ue.Code, Message: ue.Message}
+	case database.ConnectionLost(err):
+		return http.StatusServiceUnavailable, APIError{Code: "database_unavailable", Message: databaseDownMessage}
 	case errors.As(err, &verr):
 		code := verr.Code
 		if code == "" {
@@ -156,6 +182,8 @@ func headingFor(status int) string {
 		return "Please check your input"
 	case http.StatusRequestEntityTooLarge:
 		return "Too large"
+	case http.StatusServiceUnavailable:
+		return "Temporarily unavailable"
 	}
 	if status >= 500 {
 		return "Something went wrong"

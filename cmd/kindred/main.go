@@ -325,7 +325,7 @@ func searchTools(ctx context.Context, getenv func(string) string, stderr io.Writ
 		return nil, nil, nil, err
 	}
 	fs := forums.New(db, time.Now, markdown.New(), notify.NewInApp(db.Gorm, time.Now), log)
-	client := search.New(cfg.MeiliURL, cfg.MeiliAPIKey, cfg.MeiliPrefix)
+	client := search.New(cfg.MeiliURL, cfg.MeiliAPIKey, cfg.MeiliPrefix, cfg.SearchTimeout)
 	client.SetSynonymSource(search.NewSynonyms(db).Groups)
 	return db, fs, client, nil
 }
