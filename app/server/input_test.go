@@ -1,15 +1,21 @@
 package server_test
 
 import (
+	"bytes"
+	"errors"
 	"io"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"kindred/app/auth"
 	"kindred/app/forums"
 	"kindred/app/markdown"
+	"kindred/app/ratelimit"
+	"kindred/models"
 )
 
 // apiRaw sends body exactly as given (nil: none) with a JSON content type.
@@ -396,5 +402,117 @@ func TestPreviewIsRateLimited(t *testing.T) {
 	// Another member has their own count.
 	if r := h.api("POST", "/api/v1/preview", h.member("other_previewer").token("write"), map[string]any{"body": "Mine"}); r.Status != 200 {
 		t.Errorf("another member's preview: %d", r.Status)
+	}
+}
+
+// TestConfusableHandles: a handle that reads like an existing member's
+// (separators, digits for letters, case, Cyrillic letters) is refused
+// wherever a handle is chosen: sign-up, handle change, the first external
+// sign-in and create-admin.
+func TestConfusableHandles(t *testing.T) {
+	t.Parallel()
+	h, _ := oidcHarness(t)
+	h.member("dr_okafor")
+	before := h.count("users")
+	for _, handle := range []string{"dr.okafor", "dr-okafor", "dr_0kafor", "dr__okafor", "DR_OKAFOR", "dr_okaf0r", "Dr.0kafor"} {
+		b := h.browser()
+		b.get("/signup")
+		r := b.post("/signup", url.Values{"handle": {handle}, "email": {"x" + strings.ToLower(strings.NewReplacer(".", "", "-", "", "_", "").Replace(handle)) + "@example.org"}, "password": {goodPassword}})
+		if r.StatusCode != http.StatusUnprocessableEntity || !(strings.Contains(r.body, "too close to an existing member") || strings.Contains(r.body, "handle is taken")) {
+			t.Errorf("sign-up as %s beside dr_okafor: %d", handle, r.StatusCode)
+		}
+	}
+	if n := h.count("users"); n != before {
+		t.Errorf("%d users after refused sign-ups, want %d", n, before)
+	}
+	// A different name is fine.
+	h.member("dr_okonkwo")
+	// Renaming to a lookalike of someone else is refused; to a lookalike
+	// of one's own handle is fine.
+	b := h.browser()
+	b.signIn("dr_okonkwo", goodPassword)
+	if r := b.post("/account/handle", url.Values{"handle": {"dr.0kafor"}}); r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(r.body, "too close") {
+		t.Errorf("rename to a lookalike: %d", r.StatusCode)
+	}
+	if r := b.post("/account/handle", url.Values{"handle": {"Dr.Okonkwo"}}); r.StatusCode != http.StatusSeeOther {
+		t.Errorf("rename to a lookalike of one's own handle: %d", r.StatusCode)
+	}
+	// create-admin.
+	var verr *models.ValidationError
+	if _, _, err := h.app.Auth.CreateAdmin(t.Context(), "dr-0kafor", "", "another long password"); !errors.As(err, &verr) || verr.Fields["handle"] != auth.MsgHandleLookalike {
+		t.Errorf("create-admin with a lookalike: %v", err)
+	}
+	// Reserved handles' lookalikes are reserved.
+	if _, _, err := h.app.Auth.CreateAdmin(t.Context(), "adm1n", "", "another long password"); err == nil {
+		t.Error("create-admin as adm1n was allowed")
+	}
+	// The first external sign-in's handle.
+	ext := h.browser()
+	back := startAt(t, ext, "/auth/oidc")
+	if r := callback(ext, back); r.Header.Get("Location") != "/auth/complete" {
+		t.Fatalf("external sign-in: %d %s", r.StatusCode, r.Header.Get("Location"))
+	}
+	ext.get("/auth/complete")
+	if r := ext.post("/auth/complete", url.Values{"handle": {"dr_okaf0r"}}); r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(r.body, "too close") {
+		t.Errorf("external sign-in with a lookalike: %d", r.StatusCode)
+	}
+	if n := h.count("users"); n != before+1 {
+		t.Errorf("%d users, want %d", n, before+1)
+	}
+}
+
+// TestConcurrentLookalikeSignUps: two sign-ups with lookalike handles at
+// the same moment end with exactly one account, the other told why —
+// the unique skeleton index decides, not the check before it.
+func TestConcurrentLookalikeSignUps(t *testing.T) {
+	t.Parallel()
+	limits := auth.DefaultLimits
+	limits.SignUpPerIP = ratelimit.Rule{Max: 1000, Window: time.Hour}
+	h := newHarness(t, harnessOpts{limits: limits})
+	pairs := [][2]string{{"nurse_ada", "nurse.4da"}, {"helper_bo", "HELPER-B0"}, {"care_cy", "care__cy"}, {"sam_dee", "5am_dee"}, {"wren_e", "vvren_e"}}
+	for round, pair := range pairs {
+		before := h.count("users")
+		var wg sync.WaitGroup
+		statuses := make([]int, 2)
+		bodies := make([]string, 2)
+		start := make(chan struct{})
+		for i, handle := range pair {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				b := h.browser()
+				b.get("/signup")
+				form := url.Values{"handle": {handle}, "email": {"r" + itoa(int64(round)) + "_" + itoa(int64(i)) + "@example.org"}, "password": {goodPassword}, "csrf_token": {b.csrf}}
+				req, _ := http.NewRequest(http.MethodPost, h.srv.URL+"/signup", bytes.NewBufferString(form.Encode()))
+				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+				<-start
+				res, err := b.c.Do(req)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				raw, _ := io.ReadAll(res.Body)
+				res.Body.Close()
+				statuses[i], bodies[i] = res.StatusCode, string(raw)
+			}()
+		}
+		time.Sleep(20 * time.Millisecond)
+		close(start)
+		wg.Wait()
+		if n := h.count("users"); n != before+1 {
+			t.Errorf("%v: %d new accounts, want 1 (statuses %v)", pair, n-before, statuses)
+		}
+		ok, refused := 0, 0
+		for i, st := range statuses {
+			switch {
+			case st == http.StatusSeeOther:
+				ok++
+			case st == http.StatusUnprocessableEntity && strings.Contains(bodies[i], "too close"):
+				refused++
+			}
+		}
+		if ok != 1 || refused != 1 {
+			t.Errorf("%v: statuses %v, want one 303 and one 422 saying why", pair, statuses)
+		}
 	}
 }
