@@ -1,4 +1,5 @@
-// Package migrations embeds the goose SQL files that define Kindred's schema.
+// Package migrations embeds the goose SQL files that define Kindred's schema,
+// and holds the few migrations that need Go (see Go).
 package migrations
 
 import "embed"

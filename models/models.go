@@ -78,8 +78,13 @@ func (u *User) EmailUnconfirmed() bool {
 // User is an account. Handles are pseudonymous; e-mail and password are
 // optional because OpenID Connect accounts may have neither.
 type User struct {
-	ID              int64
-	Handle          string
+	ID     int64
+	Handle string
+	// HandleSkeleton is what the handle looks like to a reader (see
+	// input.Skeleton), unique among accounts; set by app/auth on every
+	// handle it writes. NULL only for an account whose lookalike existed
+	// before skeletons were kept (migration 00022).
+	HandleSkeleton  *string `json:"-"`
 	Email           *string
 	EmailVerifiedAt *time.Time
 	// PendingEmail is the address a sign-up gave when another account

@@ -109,7 +109,7 @@ func (a *API) Tokens(c echo.Context) error {
 func (a *API) CreateToken(c echo.Context) error {
 	var f TokenForm
 	if err := c.Bind(&f); err != nil {
-		return echo.NewHTTPError(http.StatusBadRequest, "The request body must be JSON such as {\"name\":\"my script\",\"scope\":\"read\"}.")
+		return err // the Binder names what is wrong
 	}
 	t, raw, err := a.svc.CreateAPIToken(c.Request().Context(), web.CurrentUser(c), f)
 	if err != nil {

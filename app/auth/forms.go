@@ -6,6 +6,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"kindred/app/input"
 	"kindred/models"
 )
 
@@ -58,11 +59,25 @@ func validateHandle(v *models.ValidationError, field, h string) string {
 		v.Add(field, "Handle must be at least 3 characters.")
 	case !handlePattern.MatchString(h):
 		v.Add(field, "Handle may use letters, digits, dots, dashes and underscores, and must start with a letter or digit.")
-	case reservedHandles[strings.ToLower(h)]:
+	case reservedSkeletons[input.Skeleton(h)]:
 		v.Add(field, "That handle is reserved. Please choose another.")
 	}
 	return h
 }
+
+// MsgHandleLookalike is said of a handle whose skeleton (input.Skeleton)
+// another account's handle has: "dr.0kafor" beside "dr_okafor".
+const MsgHandleLookalike = "That handle is too close to an existing member's name: others could mistake one for the other. Please choose another."
+
+// reservedSkeletons: lookalikes of reserved handles ("adm1n", "m0d") are
+// reserved too.
+var reservedSkeletons = func() map[string]bool {
+	m := map[string]bool{}
+	for h := range reservedHandles {
+		m[input.Skeleton(h)] = true
+	}
+	return m
+}()
 
 func validateEmail(v *models.ValidationError, field, e string) string {
 	e = strings.TrimSpace(e)

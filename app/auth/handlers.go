@@ -580,13 +580,16 @@ const usersPerPage = 50
 // AdminUsers lists accounts with their roles, for admins.
 func (h *Handlers) AdminUsers(c echo.Context) error {
 	q := c.QueryParam("q")
-	page, _ := strconv.Atoi(c.QueryParam("page"))
-	if page < 1 {
-		page = 1
+	page, err := web.PageParam(c, "page", 0)
+	if err != nil {
+		return err
 	}
 	users, total, err := h.svc.Users(c.Request().Context(), q, page, usersPerPage)
 	if err != nil {
 		return err
+	}
+	if last := int((total + usersPerPage - 1) / usersPerPage); page > max(last, 1) {
+		return web.PageError("page", max(last, 1))
 	}
 	if h.clinicianStatus != nil && len(users) > 0 {
 		ids := make([]int64, len(users))

@@ -72,7 +72,7 @@ func (a *API) Locale(c echo.Context) error {
 func (a *API) SetLocale(c echo.Context) error {
 	var f LocaleForm
 	if err := c.Bind(&f); err != nil {
-		return echo.NewHTTPError(http.StatusBadRequest, "The request body must be a JSON object.")
+		return err // the Binder names what is wrong
 	}
 	if err := a.svc.SetLocale(c.Request().Context(), web.CurrentUser(c), f); err != nil {
 		return err

@@ -195,12 +195,15 @@ func (s *Service) raceConflict(ctx context.Context, handle, email string, except
 func (s *Service) checkUnique(ctx context.Context, handle, email string, except int64) error {
 	v := models.NewValidationError()
 	if handle != "" {
-		taken, err := s.store.handleTaken(ctx, s.db.Gorm, handle, except)
+		taken, lookalike, err := s.store.handleTaken(ctx, s.db.Gorm, handle, except)
 		if err != nil {
 			return err
 		}
-		if taken {
+		switch {
+		case taken:
 			v.Add("handle", "That handle is taken. Please choose another.")
+		case lookalike:
+			v.Add("handle", MsgHandleLookalike)
 		}
 	}
 	if email != "" {
@@ -731,8 +734,11 @@ func (s *Service) CreateAdmin(ctx context.Context, handle, email, password strin
 		return audit.Record(ctx, tx.DB, models.AuditEvent{Action: "user.role.admin", TargetKind: "user", TargetID: &u.ID, Reason: "kindred create-admin"})
 	})
 	if errors.Is(err, models.ErrConflict) {
-		v.Add("email", "An account already uses that e-mail address.")
-		return nil, false, v
+		// A lookalike of the handle, or the address, is taken.
+		if err := s.checkUnique(ctx, handle, email, -1); err != nil {
+			return nil, false, err
+		}
+		return nil, false, fmt.Errorf("auth: create admin: %w", models.ErrConflict)
 	}
 	return u, created, err
 }

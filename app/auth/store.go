@@ -9,6 +9,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"kindred/app/input"
 	"kindred/models"
 )
 
@@ -50,10 +51,15 @@ func (store) userByLogin(ctx context.Context, db *gorm.DB, login string) (*model
 	return &u, nil
 }
 
-func (store) handleTaken(ctx context.Context, db *gorm.DB, handle string, except int64) (bool, error) {
-	var n int64
-	err := db.WithContext(ctx).Model(&models.User{}).Where("lower(handle) = lower(?) AND id <> ?", handle, except).Count(&n).Error
-	return n > 0, err
+// handleTaken reports whether another account has this handle (ignoring
+// case), or one a reader could take for it (the same skeleton).
+func (store) handleTaken(ctx context.Context, db *gorm.DB, handle string, except int64) (taken, lookalike bool, err error) {
+	var row struct{ Taken, Lookalike bool }
+	err = db.WithContext(ctx).Raw(`SELECT
+		EXISTS (SELECT 1 FROM users WHERE lower(handle) = lower(?) AND id <> ?) AS taken,
+		EXISTS (SELECT 1 FROM users WHERE handle_skeleton = ? AND id <> ?) AS lookalike`,
+		handle, except, input.Skeleton(handle), except).Scan(&row).Error
+	return row.Taken, row.Lookalike, err
 }
 
 func (store) emailTaken(ctx context.Context, db *gorm.DB, email string, except int64) (bool, error) {
@@ -63,6 +69,8 @@ func (store) emailTaken(ctx context.Context, db *gorm.DB, email string, except i
 }
 
 func (store) createUser(ctx context.Context, db *gorm.DB, u *models.User) error {
+	sk := input.Skeleton(u.Handle)
+	u.HandleSkeleton = &sk
 	if err := db.WithContext(ctx).Create(u).Error; err != nil {
 		if errors.Is(err, gorm.ErrDuplicatedKey) {
 			return fmt.Errorf("auth: create user: %w", models.ErrConflict)
@@ -73,6 +81,9 @@ func (store) createUser(ctx context.Context, db *gorm.DB, u *models.User) error 
 }
 
 func (store) updateUser(ctx context.Context, db *gorm.DB, id int64, fields map[string]any) error {
+	if h, ok := fields["handle"].(string); ok {
+		fields["handle_skeleton"] = input.Skeleton(h)
+	}
 	err := db.WithContext(ctx).Model(&models.User{}).Where("id = ?", id).Updates(fields).Error
 	if errors.Is(err, gorm.ErrDuplicatedKey) {
 		return fmt.Errorf("auth: update user %d: %w", id, models.ErrConflict)

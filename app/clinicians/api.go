@@ -93,7 +93,7 @@ func (a *API) Apply(c echo.Context) error {
 	if strings.HasPrefix(c.Request().Header.Get(echo.HeaderContentType), echo.MIMEMultipartForm) {
 		form, doc, err = readApplication(c)
 	} else if berr := c.Bind(&form); berr != nil {
-		err = echo.NewHTTPError(http.StatusBadRequest, "The request body must be a JSON object or a multipart form.")
+		err = berr // the Binder names what is wrong
 	}
 	if err != nil {
 		return err
@@ -147,7 +147,7 @@ func (a *API) Settings(c echo.Context) error {
 func (a *API) SaveSettings(c echo.Context) error {
 	var form SettingsForm
 	if err := c.Bind(&form); err != nil {
-		return echo.NewHTTPError(http.StatusBadRequest, "The request body must be a JSON object.")
+		return err // the Binder names what is wrong
 	}
 	if err := a.h.svc.SaveSettings(c.Request().Context(), web.CurrentUser(c), form); err != nil {
 		return err
@@ -166,7 +166,10 @@ func (a *API) Public(c echo.Context) error {
 
 // Queue lists applications for reviewers.
 func (a *API) Queue(c echo.Context) error {
-	status, after := queueParams(c)
+	status, after, err := queueParams(c)
+	if err != nil {
+		return err
+	}
 	items, next, err := a.h.svc.Queue(c.Request().Context(), web.CurrentUser(c), status, after)
 	if err != nil {
 		return err
@@ -218,7 +221,7 @@ func (a *API) decide(c echo.Context, act func(u *models.User, id int64, reason s
 	}
 	var d decisionJSON
 	if err := c.Bind(&d); err != nil {
-		return echo.NewHTTPError(http.StatusBadRequest, "The request body must be a JSON object.")
+		return err // the Binder names what is wrong
 	}
 	if _, err := act(web.CurrentUser(c), id, d.Reason); err != nil {
 		return err

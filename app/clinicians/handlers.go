@@ -347,21 +347,21 @@ type queueData struct {
 var AllStatuses = []models.CredentialStatus{models.CredentialPending, models.CredentialVerified, models.CredentialRejected,
 	models.CredentialRevoked, models.CredentialExpired, models.CredentialWithdrawn}
 
-func queueParams(c echo.Context) (models.CredentialStatus, int64) {
+func queueParams(c echo.Context) (models.CredentialStatus, int64, error) {
 	status := models.CredentialStatus(c.QueryParam("status"))
 	if status == "" {
 		status = models.CredentialPending
 	}
-	after, _ := strconv.ParseInt(c.QueryParam("after"), 10, 64)
-	if after < 0 {
-		after = 0
-	}
-	return status, after
+	after, err := web.CursorParam(c, "after")
+	return status, after, err
 }
 
 // Queue lists applications for reviewers, pending ones oldest first.
 func (h *Handlers) Queue(c echo.Context) error {
-	status, after := queueParams(c)
+	status, after, err := queueParams(c)
+	if err != nil {
+		return err
+	}
 	items, next, err := h.svc.Queue(c.Request().Context(), web.CurrentUser(c), status, after)
 	if err != nil {
 		return err

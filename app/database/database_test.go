@@ -107,7 +107,7 @@ func TestMigrationsReportAndRollBack(t *testing.T) {
 	if err := db.MigrateDown(ctx, &out); err != nil {
 		t.Fatal(err)
 	}
-	if !regexp.MustCompile(`^rolled back \d{5}_\w+\.sql\n$`).MatchString(out.String()) {
+	if !regexp.MustCompile(`^rolled back \d{5}_\w+\.(sql|go)\n$`).MatchString(out.String()) {
 		t.Fatalf("down output: %q", out.String())
 	}
 	if n, _ := db.Pending(ctx); n == 0 {
@@ -121,5 +121,46 @@ func TestMigrationsReportAndRollBack(t *testing.T) {
 	}
 	if n := count(t, db, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'users'"); n != 1 {
 		t.Fatal("users table missing after up")
+	}
+}
+
+// TestHandleSkeletonBackfill: migration 00022 gives existing accounts
+// their handle's skeleton, oldest first; a younger lookalike keeps NULL
+// (its handle stays), and from then on the unique index refuses new ones.
+func TestHandleSkeletonBackfill(t *testing.T) {
+	t.Parallel()
+	db := testenv.DB(t, nil)
+	ctx := context.Background()
+	if err := db.MigrateDown(ctx, io.Discard); err != nil { // 00022: no skeletons
+		t.Fatal(err)
+	}
+	for _, h := range []string{"dr_okafor", "Dr.0kafor", "nurse_ada"} {
+		if err := db.Gorm.Exec("INSERT INTO users (handle, role, status) VALUES (?, 'member', 'active')", h).Error; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.MigrateUp(ctx, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]*string{}
+	rows, err := db.SQL.QueryContext(ctx, `SELECT handle, handle_skeleton FROM users`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var h string
+		var sk *string
+		if err := rows.Scan(&h, &sk); err != nil {
+			t.Fatal(err)
+		}
+		got[h] = sk
+	}
+	rows.Close()
+	if got["dr_okafor"] == nil || *got["dr_okafor"] != "drokafor" || got["Dr.0kafor"] != nil || got["nurse_ada"] == nil {
+		t.Errorf("skeletons after the backfill: dr_okafor %v, Dr.0kafor %v, nurse_ada %v", got["dr_okafor"], got["Dr.0kafor"], got["nurse_ada"])
+	}
+	err = db.Gorm.Exec("INSERT INTO users (handle, handle_skeleton, role, status) VALUES ('dr-okafor', 'drokafor', 'member', 'active')").Error
+	if err == nil || !strings.Contains(err.Error(), "users_handle_skeleton_key") {
+		t.Errorf("a third lookalike: %v", err)
 	}
 }

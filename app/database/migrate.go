@@ -21,7 +21,8 @@ func (d *DB) gooseProvider() (*goose.Provider, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := goose.NewProvider(goose.DialectPostgres, d.SQL, migrations.FS, goose.WithSessionLocker(locker))
+	p, err := goose.NewProvider(goose.DialectPostgres, d.SQL, migrations.FS, goose.WithSessionLocker(locker),
+		goose.WithGoMigrations(migrations.Go...))
 	if err != nil {
 		return nil, fmt.Errorf("database: goose: %w", err)
 	}

@@ -1,7 +1,6 @@
 package forums
 
 import (
-	"encoding/json"
 	"net/http"
 	"strconv"
 	"time"
@@ -9,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"kindred/app/safety"
+	"kindred/app/web"
 	"kindred/models"
 )
 
@@ -127,8 +127,9 @@ func (a *API) saveForm(c echo.Context, id int64, form ForumForm) error {
 	if err != nil {
 		return err
 	}
-	if err := json.NewDecoder(c.Request().Body).Decode(&form); err != nil {
-		return badJSON()
+	// The Binder decodes over form: fields the body leaves out keep their value.
+	if err := c.Bind(&form); err != nil {
+		return err
 	}
 	f, err := a.h.svc.SaveForum(c.Request().Context(), v, id, form)
 	if err != nil {
@@ -143,10 +144,6 @@ func (a *API) saveForm(c echo.Context, id int64, form ForumForm) error {
 		status = http.StatusCreated
 	}
 	return a.adminForumJSON(c, status, item)
-}
-
-func badJSON() error {
-	return echo.NewHTTPError(http.StatusBadRequest, "The request body must be a JSON object.")
 }
 
 func (a *API) forumToggle(c echo.Context, act func(Viewer, *models.Forum) error) error {
@@ -214,7 +211,7 @@ func (a *API) CreateThread(c echo.Context) error {
 	}
 	var form ThreadForm
 	if err := c.Bind(&form); err != nil {
-		return badJSON()
+		return err // the Binder names what is wrong
 	}
 	t, err := a.h.svc.CreateThread(c.Request().Context(), v, &f.Forum, form, c.Request().Header.Get("Idempotency-Key"))
 	if err != nil {
@@ -290,7 +287,7 @@ func (a *API) SetTags(c echo.Context) error {
 		Tags []string `json:"tags"`
 	}
 	if err := c.Bind(&body); err != nil {
-		return badJSON()
+		return err // the Binder names what is wrong
 	}
 	if _, err := a.h.svc.SetTags(ctx, v, tv, body.Tags); err != nil {
 		return err
@@ -362,7 +359,7 @@ func (a *API) Reply(c echo.Context) error {
 	}
 	var form PostForm
 	if err := c.Bind(&form); err != nil {
-		return badJSON()
+		return err // the Binder names what is wrong
 	}
 	p, err := a.h.svc.Reply(c.Request().Context(), v, tv, form, c.Request().Header.Get("Idempotency-Key"))
 	if err != nil {
@@ -426,7 +423,7 @@ func (a *API) EditPost(c echo.Context) error {
 	}
 	var form PostForm
 	if err := c.Bind(&form); err != nil {
-		return badJSON()
+		return err // the Binder names what is wrong
 	}
 	shown, err := a.h.svc.EditPost(c.Request().Context(), v, pc, form)
 	if err != nil {
@@ -553,12 +550,12 @@ func (a *API) RestoreForum(c echo.Context) error { return a.setArchived(c, false
 func (a *API) Preview(c echo.Context) error {
 	var form PostForm
 	if err := c.Bind(&form); err != nil {
-		return badJSON()
+		return err // the Binder names what is wrong
 	}
 	if err := form.Validate(); err != nil {
 		return err
 	}
-	html, err := a.h.svc.Render(form.Body)
+	html, err := a.h.svc.Preview(c.Request().Context(), web.CurrentUser(c), form.Body)
 	if err != nil {
 		return err
 	}

@@ -1,11 +1,14 @@
 package forums
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
 	"unicode/utf8"
 
+	"kindred/app/input"
+	"kindred/app/markdown"
 	"kindred/models"
 )
 
@@ -23,12 +26,11 @@ const (
 var slugPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{1,58}[a-z0-9]$`)
 
 func checkText(v *models.ValidationError, field, label, s string, min, max int) string {
-	switch {
-	case !utf8.ValidString(s):
-		v.Add(field, label+" must be valid text.")
-		return s
-	case strings.ContainsRune(s, 0):
-		v.Add(field, label+" must not contain control characters.")
+	// The same rules as at the edge (web.ValidText), for callers that do
+	// not come through HTTP (seed data, publishing a question).
+	s = input.NormalizeNewlines(s)
+	if msg := input.Check(field, s); msg != "" {
+		v.Add(field, msg)
 		return s
 	}
 	s = strings.TrimSpace(s)
@@ -42,6 +44,18 @@ func checkText(v *models.ValidationError, field, label, s string, min, max int) 
 		v.Add(field, label+" must be at most "+itoa(max)+" characters.")
 	}
 	return s
+}
+
+// checkMarkdown adds the renderer's refusal (nesting too deep) to v,
+// unless the field already has an error.
+func checkMarkdown(v *models.ValidationError, field, src string) {
+	if v.Fields[field] != "" {
+		return
+	}
+	var merr *models.ValidationError
+	if errors.As(markdown.Check(field, src), &merr) {
+		v.Add(field, merr.Fields[field])
+	}
 }
 
 func itoa(n int) string {
@@ -72,6 +86,7 @@ func (f *ThreadForm) Validate() error {
 	v := models.NewValidationError()
 	f.Title = checkText(v, "title", "Title", f.Title, TitleMin, TitleMax)
 	f.Body = checkText(v, "body", "Your message", f.Body, 1, BodyMax)
+	checkMarkdown(v, "body", f.Body)
 	f.Tags = checkTags(v, f.Tags)
 	return v.OrNil()
 }
@@ -136,6 +151,7 @@ type PostForm struct {
 func (f *PostForm) Validate() error {
 	v := models.NewValidationError()
 	f.Body = checkText(v, "body", "Your message", f.Body, 1, BodyMax)
+	checkMarkdown(v, "body", f.Body)
 	return v.OrNil()
 }
 
@@ -166,6 +182,7 @@ func (f *ForumForm) Validate() error {
 	f.Name = checkText(v, "name", "Name", f.Name, 3, ForumNameMax)
 	f.Description = checkText(v, "description", "Description", f.Description, 0, ForumDescMax)
 	f.Guidelines = checkText(v, "guidelines", "Guidelines", f.Guidelines, 0, GuidelinesMax)
+	checkMarkdown(v, "guidelines", f.Guidelines)
 	if f.Sensitive && f.ClinicianOnly {
 		v.Add("sensitive", "A forum is either sensitive (for members) or for clinicians, not both.")
 	}
@@ -207,4 +224,17 @@ func validIdempotencyKey(k string) bool {
 		}
 	}
 	return true
+}
+
+// fingerprintThread and fingerprintPost are what a request's fingerprint
+// covers: what it writes, not the confirmation of a warning (a retry
+// that confirms is the same request).
+func fingerprintThread(f ThreadForm) ThreadForm {
+	f.ConfirmPersonal = false
+	return f
+}
+
+func fingerprintPost(f PostForm) PostForm {
+	f.ConfirmPersonal = false
+	return f
 }

@@ -78,14 +78,6 @@ func int64Param(c echo.Context, name string) (int64, error) {
 	return id, nil
 }
 
-func int64Query(c echo.Context, name string) int64 {
-	n, _ := strconv.ParseInt(c.QueryParam(name), 10, 64)
-	if n < 0 {
-		return 0
-	}
-	return n
-}
-
 type indexData struct {
 	Active   []ForumItem
 	Archived []ForumItem
@@ -230,6 +222,12 @@ func checked(c echo.Context, name string) bool {
 	return v == "on" || v == "true" || v == "1"
 }
 
+// KeepInputPaths are the compose forms whose handlers check every field
+// with the input rules (through ThreadForm and PostForm) and show the form
+// again with the member's text: web.ValidText lets their refused forms
+// through to them.
+var KeepInputPaths = []string{"/f/:slug/threads", "/t/:id/replies", "/posts/:id/edit"}
+
 // CreateThread posts the form, or shows a preview of it.
 func (h *Handlers) CreateThread(c echo.Context) error {
 	v, f, err := h.viewerAndForum(c)
@@ -271,7 +269,11 @@ func (h *Handlers) CreateThread(c echo.Context) error {
 
 // preview re-shows a compose form with the rendered text above it.
 func (h *Handlers) preview(c echo.Context, tpl string, p *web.Page, values map[string]string, body string) error {
-	html, err := h.svc.Render(body)
+	html, err := h.svc.Preview(c.Request().Context(), web.CurrentUser(c), body)
+	var verr *models.ValidationError
+	if errors.As(err, &verr) {
+		return h.r.RenderForm(c, tpl, p, values, verr)
+	}
 	if err != nil {
 		return err
 	}
@@ -320,7 +322,10 @@ func (h *Handlers) Thread(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	after, before := pageParams(c, false)
+	after, before, err := pageParams(c, false)
+	if err != nil {
+		return err
+	}
 	tv, page, err := h.svc.ThreadPage(c.Request().Context(), v, id, after, before)
 	if err != nil {
 		return err
@@ -329,17 +334,30 @@ func (h *Handlers) Thread(c echo.Context) error {
 }
 
 // pageParams reads ?after=, ?before= and ?page=last (or forces the last page).
-func pageParams(c echo.Context, last bool) (after, before int64) {
-	after, before = int64Query(c, "after"), int64Query(c, "before")
-	if last || c.QueryParam("page") == "last" {
-		after, before = 0, 1<<63-1
+// Anything else in them is a 422 naming the parameter.
+func pageParams(c echo.Context, last bool) (after, before int64, err error) {
+	if last {
+		return 0, 1<<63 - 1, nil
 	}
-	return after, before
+	switch c.QueryParam("page") {
+	case "last":
+		return 0, 1<<63 - 1, nil
+	case "":
+	default:
+		v := models.NewValidationError()
+		v.Add("page", "A thread's pages go by ?after= and ?before=; the only page by name is ?page=last.")
+		return 0, 0, v
+	}
+	if after, err = web.CursorParam(c, "after"); err != nil {
+		return 0, 0, err
+	}
+	before, err = web.CursorParam(c, "before")
+	return after, before, err
 }
 
 // renderLast shows the thread's last page with a reply form that needs another look.
 func (h *Handlers) renderLast(c echo.Context, v Viewer, tv *ThreadView, status int, values map[string]string, verr *models.ValidationError, preview template.HTML) error {
-	after, before := pageParams(c, true)
+	after, before, _ := pageParams(c, true)
 	page, err := h.svc.Posts(c.Request().Context(), v, tv, after, before)
 	if err != nil {
 		return err

@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"kindred/app/search"
+	"kindred/app/web"
 	"kindred/models"
 )
 
@@ -41,14 +42,10 @@ func Audiences(v Viewer) []string {
 // what it may be; user input reaches Meilisearch only as the query text.
 func parseSearch(c echo.Context, v Viewer) (search.Query, error) {
 	verr := models.NewValidationError()
-	page := 1
-	if raw := c.QueryParam("page"); raw != "" {
-		n, err := strconv.Atoi(raw)
-		if err != nil || n < 1 || n > search.MaxPage {
-			verr.Add("page", "Choose a page from 1 to "+strconv.Itoa(search.MaxPage)+": search shows the best "+strconv.Itoa(search.MaxPage*search.PerPage)+" results.")
-		} else {
-			page = n
-		}
+	page, err := web.PageParam(c, "page", search.MaxPage)
+	if err != nil {
+		page = 1
+		verr.Add("page", "Choose a page from 1 to "+strconv.Itoa(search.MaxPage)+": search shows the best "+strconv.Itoa(search.MaxPage*search.PerPage)+" results.")
 	}
 	q := search.Query{Text: strings.TrimSpace(c.QueryParam("q")), Audiences: Audiences(v), Forum: c.QueryParam("forum"),
 		Tag: NormalizeTag(c.QueryParam("tag")), Answered: c.QueryParam("clinician_answered") == "true" || c.QueryParam("answered") == "1",

@@ -2,7 +2,10 @@ package forums
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -17,7 +20,9 @@ import (
 
 	"kindred/app/audit"
 	"kindred/app/database"
+	"kindred/app/input"
 	"kindred/app/markdown"
+	"kindred/app/ratelimit"
 	"kindred/models"
 )
 
@@ -54,15 +59,39 @@ type Service struct {
 	// guidance and urgentTerms: the emergency guidance after urgent posts (urgent.go).
 	guidance    Guidance
 	urgentTerms []string
+	limiter     *ratelimit.Limiter
 }
 
 // New builds the service.
 func New(db *database.DB, now func() time.Time, md *markdown.Renderer, n Notifier, log *slog.Logger) *Service {
-	return &Service{db: db, now: now, md: md, notifier: n, log: log}
+	return &Service{db: db, now: now, md: md, notifier: n, log: log, limiter: ratelimit.New(db.Gorm, now)}
 }
+
+// PreviewLimit is how many previews a member may ask for: rendering costs
+// CPU that every other request shares, and a preview writes nothing that
+// would slow a script down otherwise.
+var PreviewLimit = ratelimit.Rule{Max: 30, Window: time.Minute}
 
 // Render turns markdown into sanitised HTML (for previews).
 func (s *Service) Render(body string) (string, error) { return s.md.Render(body) }
+
+// Preview renders body for u under PreviewLimit (pages and API share the
+// count): past it, a *models.RateLimitedError (429 with Retry-After).
+func (s *Service) Preview(ctx context.Context, u *models.User, body string) (string, error) {
+	if u == nil {
+		return "", models.ErrSignInRequired
+	}
+	if msg := input.Check("body", body); msg != "" {
+		v := models.NewValidationError()
+		v.Code = "invalid_text"
+		v.Add("body", msg)
+		return "", v
+	}
+	if err := s.limiter.Hit(ctx, "preview:user:"+strconv.FormatInt(u.ID, 10), PreviewLimit); err != nil {
+		return "", err
+	}
+	return s.md.Render(body)
+}
 
 // Viewer loads what the policy needs to know about u (nil for a visitor).
 func (s *Service) Viewer(ctx context.Context, u *models.User) (Viewer, error) {
@@ -701,13 +730,17 @@ func decorate(rows []PostRow) {
 	}
 }
 
-// claimKey records an idempotency key inside tx. When the key was used
-// before, it returns the id of what the first request created.
-func claimKey(ctx context.Context, tx *gorm.DB, userID int64, key, kind string, now time.Time) (existing int64, err error) {
+// claimKey records an idempotency key inside tx with the fingerprint of
+// the request it came with. When the key was used before for the same
+// request, it returns the id of what the first request created; for a
+// different request (another kind, place or text) it refuses with 422
+// idempotency_key_reused rather than answering with the first result.
+func claimKey(ctx context.Context, tx *gorm.DB, userID int64, key, kind, fingerprint string, now time.Time) (existing int64, err error) {
 	if key == "" {
 		return 0, nil
 	}
-	res := tx.WithContext(ctx).Exec(`INSERT INTO idempotency_keys (user_id, key, result_kind, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`, userID, key, kind, now)
+	res := tx.WithContext(ctx).Exec(`INSERT INTO idempotency_keys (user_id, key, result_kind, request_hash, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+		userID, key, kind, fingerprint, now)
 	if res.Error != nil {
 		return 0, res.Error
 	}
@@ -715,19 +748,37 @@ func claimKey(ctx context.Context, tx *gorm.DB, userID int64, key, kind string, 
 		return 0, nil
 	}
 	var row struct {
-		ResultKind string
-		ResultID   *int64
+		ResultKind  string
+		ResultID    *int64
+		RequestHash *string
 	}
-	if err := tx.WithContext(ctx).Raw(`SELECT result_kind, result_id FROM idempotency_keys WHERE user_id = ? AND key = ?`, userID, key).Scan(&row).Error; err != nil {
+	if err := tx.WithContext(ctx).Raw(`SELECT result_kind, result_id, request_hash FROM idempotency_keys WHERE user_id = ? AND key = ?`, userID, key).Scan(&row).Error; err != nil {
 		return 0, err
 	}
-	if row.ResultKind != kind || row.ResultID == nil {
+	// Keys stored before fingerprints were kept (request_hash NULL) are
+	// judged by their kind alone.
+	if row.ResultKind != kind || row.ResultID == nil || (row.RequestHash != nil && *row.RequestHash != fingerprint) {
 		v := models.NewValidationError()
+		v.Code = "idempotency_key_reused"
 		v.Message = "That Idempotency-Key was already used for a different request."
 		v.Add("idempotency_key", "Use a new key for a new request.")
 		return 0, v
 	}
 	return *row.ResultID, nil
+}
+
+// requestFingerprint identifies what a write asks for: its kind, where
+// (forum or thread id) and its checked form, so a key reused with
+// another text is told apart from a retry.
+func requestFingerprint(kind string, where int64, form any) string {
+	js, err := json.Marshal(form)
+	if err != nil {
+		panic("forums: fingerprint: " + err.Error()) // plain structs always marshal
+	}
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00%d\x00", kind, where)
+	h.Write(js)
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 func recordKey(ctx context.Context, tx *gorm.DB, userID int64, key string, id int64) error {
@@ -797,7 +848,7 @@ func (s *Service) CreateThread(ctx context.Context, v Viewer, f *models.Forum, f
 	var t models.Thread
 	var shown CrisisShown
 	err = s.db.InTx(ctx, func(tx *database.Tx) error {
-		existing, err := claimKey(ctx, tx.DB, v.User.ID, key, "thread", now)
+		existing, err := claimKey(ctx, tx.DB, v.User.ID, key, "thread", requestFingerprint("thread", f.ID, fingerprintThread(form)), now)
 		if err != nil {
 			return err
 		}
@@ -869,7 +920,7 @@ func (s *Service) Reply(ctx context.Context, v Viewer, tv *ThreadView, form Post
 	var p models.Post
 	var shown CrisisShown
 	err = s.db.InTx(ctx, func(tx *database.Tx) error {
-		existing, err := claimKey(ctx, tx.DB, v.User.ID, key, "post", now)
+		existing, err := claimKey(ctx, tx.DB, v.User.ID, key, "post", requestFingerprint("post", tv.Thread.ID, fingerprintPost(form)), now)
 		if err != nil {
 			return err
 		}

@@ -40,8 +40,12 @@ func New() *Renderer {
 	return &Renderer{md: md, policy: p}
 }
 
-// Render returns sanitised HTML for src.
+// Render returns sanitised HTML for src. Text over the limits of Check is
+// refused (a *models.ValidationError on "body") before goldmark parses it.
 func (r *Renderer) Render(src string) (string, error) {
+	if err := Check("body", src); err != nil {
+		return "", err
+	}
 	var buf bytes.Buffer
 	if err := r.md.Convert([]byte(src), &buf); err != nil {
 		return "", err

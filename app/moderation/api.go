@@ -22,7 +22,7 @@ func NewAPI(h *Handlers) *API { return &API{h: h} }
 func (a *API) Report(c echo.Context) error {
 	var form ReportForm
 	if err := c.Bind(&form); err != nil {
-		return echo.NewHTTPError(http.StatusBadRequest, "The request body must be a JSON object.")
+		return err // the Binder names what is wrong
 	}
 	r, err := a.h.svc.Report(c.Request().Context(), web.CurrentUser(c), form)
 	if err != nil {
@@ -100,7 +100,7 @@ func (a *API) Act(c echo.Context) error {
 		Canned     int64     `json:"canned_reason_id"`       // hide, remove: a reason from the admins' list, put before reason
 	}
 	if err := c.Bind(&body); err != nil {
-		return echo.NewHTTPError(http.StatusBadRequest, "The request body must be a JSON object.")
+		return err // the Binder names what is wrong
 	}
 	ctx, u, action := c.Request().Context(), web.CurrentUser(c), c.Param("action")
 	if action == ActHide || action == ActRemove {

@@ -78,10 +78,10 @@ func (s *Service) Audit(ctx context.Context, admin *models.User, f AuditFilter) 
 	return rows, next, nil
 }
 
-func auditFilter(c echo.Context) AuditFilter {
-	before, _ := strconv.ParseInt(c.QueryParam("before"), 10, 64)
+func auditFilter(c echo.Context) (AuditFilter, error) {
+	before, err := web.CursorParam(c, "before")
 	return AuditFilter{Action: strings.TrimSpace(c.QueryParam("action")), Kind: strings.TrimSpace(c.QueryParam("kind")),
-		Actor: strings.TrimSpace(c.QueryParam("actor")), Before: before}
+		Actor: strings.TrimSpace(c.QueryParam("actor")), Before: before}, err
 }
 
 type auditData struct {
@@ -92,7 +92,10 @@ type auditData struct {
 
 // AuditPage lets admins browse and filter the audit log.
 func (h *Handlers) AuditPage(c echo.Context) error {
-	f := auditFilter(c)
+	f, err := auditFilter(c)
+	if err != nil {
+		return err
+	}
 	rows, next, err := h.svc.Audit(c.Request().Context(), web.CurrentUser(c), f)
 	if err != nil {
 		return err
@@ -109,7 +112,10 @@ func (h *Handlers) AuditPage(c echo.Context) error {
 
 // Audit is the API: the same filters, with a cursor.
 func (a *API) Audit(c echo.Context) error {
-	f := auditFilter(c)
+	f, err := auditFilter(c)
+	if err != nil {
+		return err
+	}
 	rows, next, err := a.h.svc.Audit(c.Request().Context(), web.CurrentUser(c), f)
 	if err != nil {
 		return err

@@ -9,10 +9,6 @@ import (
 	"kindred/app/web"
 )
 
-func badJSON() error {
-	return echo.NewHTTPError(http.StatusBadRequest, "The request body must be a JSON object.")
-}
-
 type analyzedJSON struct {
 	safety.Report
 	// HTML is the text, escaped, with <mark> around the evidence.
@@ -26,7 +22,7 @@ func (a *API) Analyze(c echo.Context) error {
 		Text string `json:"text"`
 	}
 	if err := c.Bind(&in); err != nil {
-		return badJSON()
+		return err // the Binder names what is wrong
 	}
 	t, err := a.h.svc.TryText(c.Request().Context(), web.CurrentUser(c), in.Text)
 	if err != nil {
@@ -64,7 +60,7 @@ func (a *API) SaveCrisisResource(c echo.Context) error {
 	}
 	var f CrisisResourceForm
 	if err := c.Bind(&f); err != nil {
-		return badJSON()
+		return err // the Binder names what is wrong
 	}
 	r, err := a.h.svc.SaveCrisisResource(c.Request().Context(), web.CurrentUser(c), id, f)
 	if err != nil {
@@ -115,7 +111,7 @@ func (a *API) SaveUrgentGuidance(c echo.Context) error {
 		Text string `json:"urgent_guidance"`
 	}
 	if err := c.Bind(&in); err != nil {
-		return badJSON()
+		return err // the Binder names what is wrong
 	}
 	if err := a.h.svc.SaveUrgentGuidance(c.Request().Context(), web.CurrentUser(c), in.Text); err != nil {
 		return err

@@ -27,16 +27,12 @@ func NewHandlers(svc *InApp, r *web.Renderer, cookies web.Cookies) *Handlers {
 	return &Handlers{svc: svc, r: r, cookies: cookies}
 }
 
-func before(c echo.Context) int64 {
-	n, _ := strconv.ParseInt(c.QueryParam("before"), 10, 64)
-	if n < 0 {
-		return 0
-	}
-	return n
-}
-
 func (h *Handlers) page(c echo.Context) ([]Item, int64, error) {
-	items, err := h.svc.List(c.Request().Context(), web.CurrentUser(c).ID, before(c), PerPage+1)
+	before, err := web.CursorParam(c, "before")
+	if err != nil {
+		return nil, 0, err
+	}
+	items, err := h.svc.List(c.Request().Context(), web.CurrentUser(c).ID, before, PerPage+1)
 	if err != nil {
 		return nil, 0, err
 	}

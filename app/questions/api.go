@@ -104,7 +104,7 @@ func (a *API) Mine(c echo.Context) error {
 func (a *API) Ask(c echo.Context) error {
 	var form AskForm
 	if err := c.Bind(&form); err != nil {
-		return echo.NewHTTPError(http.StatusBadRequest, "The request body must be a JSON object.")
+		return err // the Binder names what is wrong
 	}
 	q, err := a.h.svc.Ask(c.Request().Context(), web.CurrentUser(c), form)
 	var ue *UrgentError
@@ -197,7 +197,7 @@ func (a *API) HandBack(c echo.Context) error {
 		Reason string `json:"reason"`
 	}
 	if err := c.Bind(&body); err != nil {
-		return echo.NewHTTPError(http.StatusBadRequest, "The request body must be a JSON object.")
+		return err // the Binder names what is wrong
 	}
 	return a.act(c, func(u *models.User, id int64) error {
 		return a.h.svc.HandBack(c.Request().Context(), u, id, body.Reason)
@@ -230,7 +230,7 @@ func (a *API) Rate(c echo.Context) error {
 		Rating string `json:"rating"`
 	}
 	if err := c.Bind(&body); err != nil {
-		return echo.NewHTTPError(http.StatusBadRequest, "The request body must be a JSON object.")
+		return err // the Binder names what is wrong
 	}
 	return a.act(c, func(u *models.User, id int64) error { return a.h.svc.Rate(c.Request().Context(), u, id, body.Rating) })
 }
@@ -241,7 +241,7 @@ func (a *API) Consent(c echo.Context) error {
 		Consent bool `json:"consent"`
 	}
 	if err := c.Bind(&body); err != nil {
-		return echo.NewHTTPError(http.StatusBadRequest, "The request body must be a JSON object.")
+		return err // the Binder names what is wrong
 	}
 	return a.act(c, func(u *models.User, id int64) error {
 		return a.h.svc.SetConsent(c.Request().Context(), u, id, body.Consent)
@@ -252,7 +252,7 @@ func (a *API) Consent(c echo.Context) error {
 func (a *API) Message(c echo.Context) error {
 	var form MessageForm
 	if err := c.Bind(&form); err != nil {
-		return echo.NewHTTPError(http.StatusBadRequest, "The request body must be a JSON object.")
+		return err // the Binder names what is wrong
 	}
 	return a.act(c, func(u *models.User, id int64) error {
 		_, err := a.h.svc.Message(c.Request().Context(), u, id, form)
@@ -283,7 +283,7 @@ func (a *API) Publish(c echo.Context) error {
 	}
 	var form PublishForm
 	if err := c.Bind(&form); err != nil {
-		return echo.NewHTTPError(http.StatusBadRequest, "The request body must be a JSON object.")
+		return err // the Binder names what is wrong
 	}
 	threadID, err := a.h.svc.Publish(c.Request().Context(), web.CurrentUser(c), id, form)
 	if err != nil {

@@ -112,6 +112,11 @@ func (h *Handlers) AskPage(c echo.Context) error {
 	return h.renderAsk(c, http.StatusOK, AskForm{Forum: c.QueryParam("forum")}, nil)
 }
 
+// KeepInputPaths are the forms whose handlers check every field with the
+// input rules (through checkText) and show the form again with the
+// member's text: web.ValidText lets their refused forms through to them.
+var KeepInputPaths = []string{"/questions", "/questions/:id/messages"}
+
 // Ask queues a question, after the urgent-symptom check.
 func (h *Handlers) Ask(c echo.Context) error {
 	form := AskForm{Forum: c.FormValue("forum"), Specialty: c.FormValue("specialty"), Title: c.FormValue("title"), Body: c.FormValue("body"),

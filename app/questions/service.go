@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/lib/pq"
@@ -15,6 +14,7 @@ import (
 	"gorm.io/gorm/clause"
 
 	"kindred/app/database"
+	"kindred/app/input"
 	"kindred/app/markdown"
 	"kindred/app/safety"
 	"kindred/models"
@@ -193,13 +193,20 @@ func (s *Service) Urgent(text string) []string {
 }
 
 func checkText(v *models.ValidationError, field, label, s string, min, max int) string {
-	s = strings.TrimSpace(s)
+	s = strings.TrimSpace(input.NormalizeNewlines(s))
 	n := utf8.RuneCountInString(s)
+	// The same rules as at the edge (web.ValidText), for callers that
+	// do not come through HTTP.
+	if msg := input.Check(field, s); msg != "" {
+		v.Add(field, msg)
+		return s
+	}
+	var merr *models.ValidationError
+	if field == "body" && errors.As(markdown.Check(field, s), &merr) {
+		v.Add(field, merr.Fields[field])
+		return s
+	}
 	switch {
-	case !utf8.ValidString(s) || strings.ContainsRune(s, 0):
-		v.Add(field, label+" contains characters we cannot store.")
-	case hasHiddenControls(s, field == "title"):
-		v.Add(field, label+" contains invisible control or text-direction characters. Type it again, or paste it as plain text.")
 	case n < min && min <= 1:
 		v.Add(field, label+" is required.")
 	case n < min:
@@ -208,23 +215,6 @@ func checkText(v *models.ValidationError, field, label, s string, min, max int) 
 		v.Add(field, fmt.Sprintf("%s must be at most %d characters.", label, max))
 	}
 	return s
-}
-
-// hasHiddenControls finds control characters (line breaks and tabs are
-// fine, except in a one-line title) and the bidirectional overrides and
-// isolates that can make text read as something else.
-func hasHiddenControls(s string, oneLine bool) bool {
-	for _, r := range s {
-		switch {
-		case r == '\n' || r == '\r' || r == '\t':
-			if oneLine {
-				return true
-			}
-		case unicode.IsControl(r), r >= 0x202A && r <= 0x202E, r >= 0x2066 && r <= 0x2069:
-			return true
-		}
-	}
-	return false
 }
 
 type forumRow struct {

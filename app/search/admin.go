@@ -225,7 +225,7 @@ func (h *Handlers) APIAdd(c echo.Context) error {
 		Terms []string `json:"terms"`
 	}
 	if err := c.Bind(&body); err != nil {
-		return echo.NewHTTPError(http.StatusBadRequest, "The request body must be a JSON object.")
+		return err // the Binder names what is wrong
 	}
 	for _, t := range body.Terms {
 		if strings.Contains(t, ",") {

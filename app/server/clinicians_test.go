@@ -176,10 +176,21 @@ func TestNobodyVerifiesThemselves(t *testing.T) {
 	r := h.api("POST", "/api/v1/me/credentials", slyTok, map[string]any{
 		"profession": "physician", "specialties": []string{"cardiology"}, "licence_number": "MD-SLY", "jurisdiction": "test-board",
 		"licence_expires": h.clock.Now().AddDate(1, 0, 0).Format("2006-01-02"), "status": "verified", "verified_until": "2099-01-01T00:00:00Z", "reviewer_id": 1})
+	// Fields an application does not take are refused outright, naming
+	// them, and nothing is stored.
+	if r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Raw, `"reviewer_id"`) {
+		t.Fatalf("API apply with smuggled fields: %d %s", r.Status, r.Raw)
+	}
+	r = h.api("POST", "/api/v1/me/credentials", slyTok, map[string]any{
+		"profession": "physician", "specialties": []string{"cardiology"}, "licence_number": "MD-SLY", "jurisdiction": "test-board",
+		"licence_expires": h.clock.Now().AddDate(1, 0, 0).Format("2006-01-02")})
 	if r.Status != http.StatusCreated || r.Body["status"] != "pending" {
 		t.Fatalf("API apply: %d %s", r.Status, r.Raw)
 	}
-	if r := h.api("PUT", "/api/v1/me/clinician-settings", slyTok, map[string]any{"accepting_questions": true, "max_open_questions": 3, "verified": true}); r.Status != http.StatusConflict {
+	if r := h.api("PUT", "/api/v1/me/clinician-settings", slyTok, map[string]any{"accepting_questions": true, "max_open_questions": 3, "verified": true}); r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Raw, `"verified"`) {
+		t.Errorf("settings that pretend to verify: %d %s", r.Status, r.Raw)
+	}
+	if r := h.api("PUT", "/api/v1/me/clinician-settings", slyTok, map[string]any{"accepting_questions": true, "max_open_questions": 3}); r.Status != http.StatusConflict {
 		t.Errorf("settings of a pending applicant: %d", r.Status)
 	}
 	if ok, _ := h.app.Clinicians.IsVerified(ctx, h.user("sly").ID); ok {

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/alexedwards/argon2id"
@@ -218,6 +219,8 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 	e.HideBanner, e.HidePort = true, true
 	e.IPExtractor = ipExtractor(cfg)
 	e.HTTPErrorHandler = web.ErrorHandler(renderer, d.Log)
+	// Every c.Bind of a JSON body is strict (app/web/binder.go).
+	e.Binder = &web.Binder{}
 	metrics := web.NewMetrics(reg)
 
 	e.Use(middleware.RequestID())
@@ -242,9 +245,11 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 	}
 	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: cfg.BodyLimit, Skipper: isUpload}))
 	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: clinicians.UploadBodyLimit, Skipper: func(c echo.Context) bool { return !isUpload(c) }}))
-	// NUL bytes and bytes that are not UTF-8 are refused at the edge (4xx),
-	// before any handler or query sees them.
-	e.Use(web.ValidText)
+	// The input rules (app/input) at the edge, before any handler or query
+	// sees a request: text, JSON structure, the body limit as a 413. The
+	// compose forms listed check the same rules themselves and show the
+	// form again with what the member typed.
+	e.Use(web.ValidText(append(slices.Clone(forums.KeepInputPaths), questions.KeepInputPaths...)...))
 	e.Use(middleware.GzipWithConfig(middleware.GzipConfig{Level: 5, MinLength: 1024}))
 
 	routes(e, a, renderer, st, cookies, cfg)

@@ -82,6 +82,7 @@ func templateDB(ctx context.Context, admin string) (string, error) {
 			}
 			return nil
 		})
+		h.Write([]byte(migrations.GoFingerprint))
 		name := "kindred_tmpl_" + hex.EncodeToString(h.Sum(nil))[:16]
 		templateName, templateErr = name, buildTemplate(ctx, admin, name)
 	})
