@@ -2,7 +2,7 @@
 GO ?= go
 STATICCHECK_VERSION ?= v0.8.2
 
-.PHONY: run test build deps-run deps-test lint check-format vet staticcheck clean bench loadtest index-load
+.PHONY: run test build deps-run deps-test lint check-format vet staticcheck clean bench loadtest index-load faults
 
 build:
 	$(GO) build -o bin/kindred ./cmd/kindred
@@ -56,3 +56,10 @@ loadtest: build
 # test runs a short version). Figures in docs/performance.md.
 index-load: build
 	bin/kindred-dev test -- env KINDRED_INDEX_LOAD=1 $(GO) test -count=1 -v -timeout 60m -run '^TestIndexLoad$$' ./app/server
+
+# The fault suite at length: two kindred serve processes on their own
+# PostgreSQL and Meilisearch, each fault held 30 s while a client writes
+# (make test runs it with 3-second faults). Prints, per fault, acknowledged,
+# lost and duplicated writes, answers by status and recovery times.
+faults: build
+	bin/kindred-dev test -- env KINDRED_FAULTS=1 $(GO) test -count=1 -v -timeout 30m -run '^TestFaults$$' ./cmd/kindred

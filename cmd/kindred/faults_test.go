@@ -204,11 +204,9 @@ func (a *appProcess) start(t *testing.T) {
 	a.mu.Unlock()
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
-		if r, err := http.Get(a.url() + "/readyz"); err == nil {
-			r.Body.Close()
-			if r.StatusCode == http.StatusOK {
-				return
-			}
+		// As a container health check would ask.
+		if err := run(context.Background(), []string{"ready", a.url()}, os.Getenv, nil, io.Discard, io.Discard); err == nil {
+			return
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

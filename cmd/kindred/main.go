@@ -49,6 +49,11 @@ commands:
   seed-demo             add demo accounts (skips those that exist)
   reindex               rebuild the search index from PostgreSQL and swap it in
   search verify [--fix] compare the search index with PostgreSQL (and repair it)
+  backup verify         after a restore: check the schema, that every proof
+                        document is in the store, and the search index
+  ready [URL]           exit 0 if the server at URL (default: this host's
+                        KINDRED_ADDR) answers /readyz with 200: a container
+                        health check without curl
   safety eval [--detector D] [--split dev|test] [--misses] [--json] [FILE]
                         measure the safety engine on its corpus or on a labelled
                         file (one "label<TAB>text" per line)
@@ -77,6 +82,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return reindex(ctx, getenv, stdout, stderr)
 	case "safety":
 		return safetyCommand(args[1:], stdin, stdout, stderr)
+	case "ready":
+		return ready(ctx, args[1:], getenv, stdout)
+	case "backup":
+		if len(args) < 2 || args[1] != "verify" {
+			return fmt.Errorf("usage: kindred backup verify")
+		}
+		return backupVerify(ctx, getenv, stdout, stderr)
 	case "search":
 		if len(args) < 2 || args[1] != "verify" {
 			return fmt.Errorf("usage: kindred search verify [--fix]")

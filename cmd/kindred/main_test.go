@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
@@ -302,5 +303,35 @@ func TestReindex(t *testing.T) {
 	// Visitors do not see the sensitive forums' threads.
 	if res, _ := c.Search(context.Background(), search.Query{Text: "menopause", Audiences: []string{models.AudiencePublic}}); res.Total != 0 {
 		t.Errorf("a visitor's search finds a sensitive thread: %+v", res.Hits)
+	}
+}
+
+// TestReadyCommand: `kindred ready` (the container health check) exits 0
+// only when /readyz answers 200.
+func TestReadyCommand(t *testing.T) {
+	status := http.StatusOK
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/readyz" {
+			http.NotFound(w, r)
+			return
+		}
+		w.WriteHeader(status)
+		_, _ = w.Write([]byte(`{"postgres":"ok"}`))
+	}))
+	defer srv.Close()
+	if out, err := runCmd(t, nil, "", "ready", srv.URL); err != nil || !strings.Contains(out, `"postgres":"ok"`) {
+		t.Fatalf("ready against a ready server: %v %q", err, out)
+	}
+	status = http.StatusServiceUnavailable
+	if _, err := runCmd(t, nil, "", "ready", srv.URL); err == nil || !strings.Contains(err.Error(), "503") {
+		t.Fatalf("ready against an unready server: %v", err)
+	}
+	_, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
+	if _, err := runCmd(t, map[string]string{"KINDRED_ADDR": ":" + port}, "", "ready"); err == nil {
+		t.Fatal("ready from KINDRED_ADDR against an unready server succeeded")
+	}
+	srv.Close()
+	if _, err := runCmd(t, nil, "", "ready", srv.URL); err == nil {
+		t.Fatal("ready with nothing listening succeeded")
 	}
 }
