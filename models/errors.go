@@ -84,3 +84,26 @@ type TooLargeError struct {
 }
 
 func (e *TooLargeError) Error() string { return e.Message }
+
+// UnavailableError says a service Kindred depends on (the document store)
+// did not answer in time: try again later (503 with Retry-After). Err is
+// the cause, for the log.
+type UnavailableError struct {
+	Message    string
+	RetryAfter time.Duration
+	Err        error
+}
+
+func (e *UnavailableError) Error() string {
+	if e.Err != nil {
+		return e.Message + ": " + e.Err.Error()
+	}
+	return e.Message
+}
+
+func (e *UnavailableError) Unwrap() error { return e.Err }
+
+// RetryAfterSeconds is the Retry-After header value, at least one second.
+func (e *UnavailableError) RetryAfterSeconds() int {
+	return (&RateLimitedError{RetryAfter: e.RetryAfter}).RetryAfterSeconds()
+}

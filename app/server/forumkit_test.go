@@ -112,6 +112,7 @@ type apiResp struct {
 	Status int
 	Body   map[string]any
 	Raw    string
+	Header http.Header
 }
 
 // api calls the JSON API with an optional token and extra headers.
@@ -142,7 +143,7 @@ func (h *harness) send(req *http.Request) apiResp {
 	}
 	defer res.Body.Close()
 	raw, _ := io.ReadAll(res.Body)
-	out := apiResp{Status: res.StatusCode, Raw: string(raw)}
+	out := apiResp{Status: res.StatusCode, Raw: string(raw), Header: res.Header}
 	_ = json.Unmarshal(raw, &out.Body)
 	return out
 }

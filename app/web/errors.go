@@ -54,8 +54,11 @@ func ErrorHandler(r *Renderer, log *slog.Logger) echo.HTTPErrorHandler {
 				"request_id", c.Response().Header().Get(echo.HeaderXRequestID))
 		}
 		var rl *models.RateLimitedError
+		var un *models.UnavailableError
 		if errors.As(err, &rl) {
 			c.Response().Header().Set("Retry-After", strconv.Itoa(rl.RetryAfterSeconds()))
+		} else if errors.As(err, &un) {
+			c.Response().Header().Set("Retry-After", strconv.Itoa(un.RetryAfterSeconds()))
 		}
 		if WantsJSON(c) {
 			_ = c.JSON(status, map[string]APIError{"error": body})
@@ -77,7 +80,10 @@ func classify(err error) (int, APIError) {
 	var he *echo.HTTPError
 	var ce *models.ConflictError
 	var tl *models.TooLargeError
+	var un *models.UnavailableError
 	switch {
+	case errors.As(err, &un):
+		return http.StatusServiceUnavailable, APIError{Code: "unavailable", Message: un.Message}
 	case errors.As(err, &verr):
 		code := verr.Code
 		if code == "" {
@@ -156,6 +162,8 @@ func headingFor(status int) string {
 		return "Please check your input"
 	case http.StatusRequestEntityTooLarge:
 		return "Too large"
+	case http.StatusServiceUnavailable:
+		return "Not available just now"
 	}
 	if status >= 500 {
 		return "Something went wrong"

@@ -146,6 +146,13 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 	if err := app.PrepareSearch(ctx); err != nil {
 		log.WarnContext(ctx, "search index not ready yet; the settings job will retry", "error", err.Error())
 	}
+	// A store that does not answer affects proof documents only: say so
+	// now rather than on the first upload, and serve the rest.
+	if err := app.CheckDocuments(ctx); err != nil {
+		log.WarnContext(ctx, "document store not reachable: proof documents cannot be uploaded or viewed until it is", "store", fmt.Sprint(app.Documents), "error", err.Error())
+	} else {
+		log.InfoContext(ctx, "proof documents", "store", fmt.Sprint(app.Documents))
+	}
 	stopWorkers, err := app.StartWorkers(ctx)
 	if err != nil {
 		return err
