@@ -56,6 +56,10 @@ commands:
                         leave each development file out of the model's training
                         in turn and read it (crisis, urgent)
   safety check          print what the safety engine finds in the text on stdin
+  storage copy local|s3 local|s3
+                        copy every proof document a credential names from one
+                        store to the other (checked byte for byte; run it again
+                        to catch up; deletes nothing)
 
 Settings come from the environment; see README.md.`
 
@@ -77,6 +81,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return reindex(ctx, getenv, stdout, stderr)
 	case "safety":
 		return safetyCommand(args[1:], stdin, stdout, stderr)
+	case "storage":
+		return storageCommand(ctx, args[1:], getenv, stdout, stderr)
 	case "search":
 		if len(args) < 2 || args[1] != "verify" {
 			return fmt.Errorf("usage: kindred search verify [--fix]")
