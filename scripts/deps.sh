@@ -71,11 +71,15 @@ if [ "$want" = test ] && [ ! -f .cache/axe/axe.min.js ]; then
 fi
 
 # The S3 server of the storage tests, unless the caller points at one
-# (S3_TEST_ENDPOINT). Its version is read from the binary's build info.
-if [ "$want" = test ] && [ -z "${S3_TEST_ENDPOINT:-}" ]; then
+# (S3_TEST_ENDPOINT), and of `KINDRED_STORAGE=s3 make run` without an
+# endpoint of its own. Its version is read from the binary's build info.
+need_s3=false
+if [ "$want" = test ] && [ -z "${S3_TEST_ENDPOINT:-}" ]; then need_s3=true; fi
+if [ "$want" = run ] && [ "${KINDRED_STORAGE:-}" = s3 ] && [ -z "${KINDRED_S3_ENDPOINT:-}" ]; then need_s3=true; fi
+if [ "$need_s3" = true ]; then
   bin=.cache/versitygw/versitygw
   if [ ! -x "$bin" ] || ! go version -m "$bin" 2>/dev/null | grep -q "^[[:space:]]mod[[:space:]]$VERSITYGW_MODULE[[:space:]]$VERSITYGW_VERSION[[:space:]]"; then
-    echo "deps: building versitygw $VERSITYGW_VERSION (the S3 server of the storage tests; 2-3 minutes the first time)" >&2
+    echo "deps: building versitygw $VERSITYGW_VERSION (a local S3 server; 2-3 minutes the first time)" >&2
     mkdir -p .cache
     # Built aside and moved into place: other checkouts may share .cache.
     tmp=$(mktemp -d "$PWD/.cache/versitygw.build.XXXXXX")
