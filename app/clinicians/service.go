@@ -625,9 +625,6 @@ func (s *Service) sweepUnnamed(ctx context.Context, now time.Time) (int, error) 
 		deleted++
 	}
 	s.unnamed = next
-	if deleted > 0 {
-		s.log.InfoContext(ctx, "clinicians: removed documents no credential names", "count", deleted)
-	}
 	return deleted, failed
 }
 

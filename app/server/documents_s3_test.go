@@ -195,6 +195,9 @@ func TestDocumentStoreNotAnswering(t *testing.T) {
 	srv := testenv.NewPrivateS3(t)
 	bucket := srv.NewBucket(t)
 	const timeout = time.Second
+	// Bounded, not instant: the timeout plus room for a loaded machine
+	// (a hang would be KINDRED_S3_TIMEOUT's default or forever).
+	const bound = timeout + 4*time.Second
 	h := newHarness(t, harnessOpts{s3: bucket, env: map[string]string{"KINDRED_S3_TIMEOUT": timeout.String()}})
 	h.licensing()
 	ctx := context.Background()
@@ -218,9 +221,10 @@ func TestDocumentStoreNotAnswering(t *testing.T) {
 	if res.StatusCode != http.StatusServiceUnavailable || res.Header.Get("Retry-After") == "" || !strings.Contains(res.body, "not answering just now") {
 		t.Errorf("download from a hung store: %d, Retry-After %q\n%s", res.StatusCode, res.Header.Get("Retry-After"), res.body)
 	}
-	if took > 3*timeout {
+	if took > bound {
 		t.Errorf("the viewer waited %v (timeout %v)", took, timeout)
 	}
+	t.Logf("a viewer of a hung store got %d after %v", res.StatusCode, took.Round(time.Millisecond))
 	api := h.api("GET", "/api/v1"+docURL, tok, nil)
 	if api.Status != http.StatusServiceUnavailable || api.Header.Get("Retry-After") == "" || !strings.Contains(api.Raw, `"unavailable"`) {
 		t.Errorf("API download from a hung store: %d %s", api.Status, api.Raw)
@@ -235,7 +239,7 @@ func TestDocumentStoreNotAnswering(t *testing.T) {
 		!strings.Contains(r.body, "application was not sent") || !strings.Contains(r.body, `id="document-error"`) {
 		t.Errorf("upload to a hung store: %d\n%s", r.StatusCode, r.body)
 	}
-	if took := time.Since(start); took > 3*timeout {
+	if took := time.Since(start); took > bound {
 		t.Errorf("the applicant waited %v (timeout %v)", took, timeout)
 	}
 	if n := countWhere(t, h, `SELECT count(*) FROM credentials WHERE user_id = ?`, h.user("nurse_max").ID); n != 0 {
@@ -246,7 +250,7 @@ func TestDocumentStoreNotAnswering(t *testing.T) {
 	}
 	// The sweep neither hangs nor fails the job.
 	start = time.Now()
-	if _, err := h.app.Clinicians.Sweep(ctx); err != nil || time.Since(start) > 3*timeout {
+	if _, err := h.app.Clinicians.Sweep(ctx); err != nil || time.Since(start) > bound {
 		t.Errorf("sweep against a hung store: %v after %v", err, time.Since(start))
 	}
 
