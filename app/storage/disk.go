@@ -41,9 +41,7 @@ func NewDisk(dir string, maxSize int64) (*Disk, error) {
 	return &Disk{dir: abs, maxSize: maxSize}, nil
 }
 
-// Dir is the absolute directory (for tests and the operator).
-func (d *Disk) Dir() string { return d.dir }
-
+// String names the store for logs and the copy command.
 func (d *Disk) String() string { return "local disk " + d.dir }
 
 // Put implements Store.

@@ -89,15 +89,10 @@ func NewS3(o S3Options) (*S3, error) {
 	return &S3{client: client, core: minio.Core{Client: client}, o: o}, nil
 }
 
+// String names the store for logs and the copy command (never a secret).
 func (s *S3) String() string {
 	return "S3 bucket " + s.o.Bucket + " at " + s.o.Endpoint
 }
-
-// Bucket is the bucket's name.
-func (s *S3) Bucket() string { return s.o.Bucket }
-
-// Client is the underlying minio-go client (for tests and tools).
-func (s *S3) Client() *minio.Client { return s.client }
 
 // Check makes sure the bucket exists and the credentials reach it.
 func (s *S3) Check(ctx context.Context) error {
