@@ -86,10 +86,11 @@ type TooLargeError struct {
 func (e *TooLargeError) Error() string { return e.Message }
 
 // UnavailableError says something Kindred depends on (its database, the
-// search engine) cannot answer now: 503 with Retry-After and a message
-// saying what to do.
+// search engine, the document store) cannot answer now: 503 with
+// Retry-After and a message saying what to do. Err is the cause, for the
+// log.
 type UnavailableError struct {
-	Code       string // e.g. search_unavailable, database_unavailable
+	Code       string // e.g. search_unavailable; "unavailable" when empty
 	Message    string
 	RetryAfter time.Duration
 	Err        error
@@ -97,9 +98,9 @@ type UnavailableError struct {
 
 func (e *UnavailableError) Error() string {
 	if e.Err != nil {
-		return e.Code + ": " + e.Err.Error()
+		return e.Message + ": " + e.Err.Error()
 	}
-	return e.Code
+	return e.Message
 }
 
 func (e *UnavailableError) Unwrap() error { return e.Err }

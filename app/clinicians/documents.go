@@ -1,14 +1,16 @@
 package clinicians
 
 import (
-	"crypto/rand"
-	"encoding/hex"
-	"errors"
+	"bytes"
+	"context"
 	"fmt"
+	"io"
 	"net/http"
-	"os"
-	"path/filepath"
 	"regexp"
+	"time"
+
+	"kindred/app/database"
+	"kindred/models"
 )
 
 // MaxDocumentSize is the largest proof document accepted (5 MB).
@@ -31,83 +33,66 @@ func DetectDocumentType(content []byte) (mime, ext string, ok bool) {
 	return mime, ext, ok
 }
 
-// Documents stores proof documents in a private directory under random
-// names; the name a browser sent is never used.
-type Documents struct {
-	dir string
+// Upload is a proof document on its way in: its size as the form announced
+// it and its content, streamed to the document store.
+type Upload struct {
+	Size    int64
+	Content io.Reader
 }
 
-var storedName = regexp.MustCompile(`^[0-9a-f]{32}$`)
-
-// NewDocuments opens (and creates, mode 0700) the document directory.
-func NewDocuments(dir string) (*Documents, error) {
-	if dir == "" {
-		return nil, errors.New("clinicians: no document directory configured")
+// UploadOf wraps content held in memory (nil when empty).
+func UploadOf(content []byte) *Upload {
+	if len(content) == 0 {
+		return nil
 	}
-	abs, err := filepath.Abs(dir)
+	return &Upload{Size: int64(len(content)), Content: bytes.NewReader(content)}
+}
+
+// sniff reads the start of the document, as much as type detection looks
+// at, and returns its type and the whole content again.
+func (u *Upload) sniff() (mime string, ok bool, content io.Reader, err error) {
+	head := make([]byte, min(u.Size, 512))
+	if _, err := io.ReadFull(u.Content, head); err != nil {
+		return "", false, nil, fmt.Errorf("clinicians: read upload: %w", err)
+	}
+	mime, _, ok = DetectDocumentType(head)
+	return mime, ok, io.MultiReader(bytes.NewReader(head), u.Content), nil
+}
+
+// documentKey matches the keys documents are stored under (storage.NewKey):
+// the sweep removes only objects of this shape that no credential names.
+var documentKey = regexp.MustCompile(`^[0-9a-f]{32}$`)
+
+// How long a document may sit in the store with no credential naming it
+// before the sweep removes it: far longer than any upload takes between
+// writing the object and committing its row.
+const orphanGrace = time.Hour
+
+// storeRetryAfter is what viewers and applicants are told to wait when the
+// document store does not answer.
+const storeRetryAfter = 30 * time.Second
+
+// unavailable is what applicants and viewers see when the document store
+// failed; err (for the log) says why.
+func unavailable(message string, err error) error {
+	return &models.UnavailableError{Message: message, RetryAfter: storeRetryAfter, Err: err}
+}
+
+// StoredDocument is a proof document a credential still names.
+type StoredDocument struct {
+	CredentialID int64
+	Key          string
+	Type         string
+}
+
+// StoredDocuments lists every proof document a credential still names,
+// oldest first (for moving them to another store).
+func StoredDocuments(ctx context.Context, db *database.DB) ([]StoredDocument, error) {
+	var out []StoredDocument
+	err := db.Gorm.WithContext(ctx).Raw(`SELECT id AS credential_id, document_file AS key, coalesce(document_type, '') AS type FROM credentials
+		WHERE document_file IS NOT NULL AND document_deleted_at IS NULL ORDER BY id`).Scan(&out).Error
 	if err != nil {
-		return nil, fmt.Errorf("clinicians: document directory: %w", err)
+		return nil, fmt.Errorf("clinicians: stored documents: %w", err)
 	}
-	if err := os.MkdirAll(abs, 0o700); err != nil {
-		return nil, fmt.Errorf("clinicians: document directory: %w", err)
-	}
-	return &Documents{dir: abs}, nil
-}
-
-// Dir is the absolute directory (for tests and the operator).
-func (d *Documents) Dir() string { return d.dir }
-
-// Save writes content under a new random name and returns that name.
-func (d *Documents) Save(content []byte) (string, error) {
-	b := make([]byte, 16)
-	if _, err := rand.Read(b); err != nil {
-		return "", err
-	}
-	name := hex.EncodeToString(b)
-	tmp, err := os.CreateTemp(d.dir, ".upload-*")
-	if err != nil {
-		return "", fmt.Errorf("clinicians: save document: %w", err)
-	}
-	if _, err := tmp.Write(content); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return "", fmt.Errorf("clinicians: save document: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return "", fmt.Errorf("clinicians: save document: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), filepath.Join(d.dir, name)); err != nil {
-		os.Remove(tmp.Name())
-		return "", fmt.Errorf("clinicians: save document: %w", err)
-	}
-	return name, nil
-}
-
-func (d *Documents) path(name string) (string, error) {
-	if !storedName.MatchString(name) {
-		return "", fmt.Errorf("clinicians: bad document name")
-	}
-	return filepath.Join(d.dir, name), nil
-}
-
-// Open opens a stored document for reading.
-func (d *Documents) Open(name string) (*os.File, error) {
-	p, err := d.path(name)
-	if err != nil {
-		return nil, err
-	}
-	return os.Open(p)
-}
-
-// Delete removes a stored document; a missing file is not an error.
-func (d *Documents) Delete(name string) error {
-	p, err := d.path(name)
-	if err != nil {
-		return err
-	}
-	if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return err
-	}
-	return nil
+	return out, nil
 }

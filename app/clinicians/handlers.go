@@ -3,7 +3,6 @@ package clinicians
 import (
 	"errors"
 	"fmt"
-	"io"
 	"mime/multipart"
 	"net/http"
 	"strconv"
@@ -141,12 +140,16 @@ func (h *Handlers) renderApply(c echo.Context, status int, form ApplicationForm,
 		"jurisdiction": form.Jurisdiction, "licence_expires": form.LicenceExpires}
 	var ve *models.ValidationError
 	var tl *models.TooLargeError
+	var un *models.UnavailableError
 	switch {
 	case errors.As(err, &ve):
 		p.Form.Errors, p.Form.Message = ve.Fields, ve.Message
 	case errors.As(err, &tl):
 		p.Form.Errors = map[string]string{tl.Field: tl.Message}
 		p.Form.Message = "Please correct the highlighted fields. For your privacy, choose the document again."
+	case errors.As(err, &un):
+		p.Form.Errors = map[string]string{"document": "Not stored: the document store did not answer. Choose the document again and send the form in a minute."}
+		p.Form.Message = un.Message + " Please try again in a minute; what you typed is kept below."
 	}
 	if len(p.Form.Errors) > 0 && p.Form.Errors["document"] == "" && c.Request().Method == http.MethodPost {
 		p.Form.Message = strings.TrimSpace(p.Form.Message + " If you attached a document, choose it again.")
@@ -169,9 +172,9 @@ func (h *Handlers) ApplyPage(c echo.Context) error {
 }
 
 // readApplication reads the multipart (or urlencoded) form: the fields and
-// the document's bytes. A document over the limit is reported without
-// being read.
-func readApplication(c echo.Context) (ApplicationForm, []byte, error) {
+// the document's part, if any. A document over the limit is reported
+// without being read.
+func readApplication(c echo.Context) (ApplicationForm, *multipart.FileHeader, error) {
 	tooLarge := &models.TooLargeError{Field: "document", Message: "The document is larger than 5 MB. Upload a smaller scan or photo."}
 	params, err := c.FormParams()
 	if err != nil {
@@ -206,37 +209,45 @@ func readApplication(c echo.Context) (ApplicationForm, []byte, error) {
 	if fh.Size == 0 {
 		return form, nil, nil
 	}
-	doc, err := readPart(fh)
-	return form, doc, err
+	return form, fh, nil
 }
 
-func readPart(fh *multipart.FileHeader) ([]byte, error) {
-	f, err := fh.Open()
-	if err != nil {
-		return nil, fmt.Errorf("clinicians: read upload: %w", err)
+// apply submits the application with the document part (if any) streamed
+// from where the multipart reader left it (memory or a temporary file) to
+// the document store.
+func (h *Handlers) apply(c echo.Context, form ApplicationForm, fh *multipart.FileHeader) (*models.Credential, error) {
+	var doc *Upload
+	if fh != nil {
+		f, err := fh.Open()
+		if err != nil {
+			return nil, fmt.Errorf("clinicians: read upload: %w", err)
+		}
+		defer f.Close()
+		doc = &Upload{Size: fh.Size, Content: f}
 	}
-	defer f.Close()
-	doc, err := io.ReadAll(io.LimitReader(f, MaxDocumentSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("clinicians: read upload: %w", err)
-	}
-	return doc, nil
+	return h.svc.Apply(c.Request().Context(), web.CurrentUser(c), form, doc)
 }
 
 // Apply submits an application.
 func (h *Handlers) Apply(c echo.Context) error {
-	form, doc, err := readApplication(c)
+	form, fh, err := readApplication(c)
 	if err == nil {
-		_, err = h.svc.Apply(c.Request().Context(), web.CurrentUser(c), form, doc)
+		_, err = h.apply(c, form, fh)
 	}
 	var ve *models.ValidationError
 	var tl *models.TooLargeError
 	var ce *models.ConflictError
+	var un *models.UnavailableError
 	switch {
 	case errors.As(err, &ve):
 		return h.renderApply(c, http.StatusUnprocessableEntity, form, err)
 	case errors.As(err, &tl):
 		return h.renderApply(c, http.StatusRequestEntityTooLarge, form, err)
+	case errors.As(err, &un):
+		// The form comes back as typed, saying what happened; nothing was recorded.
+		h.svc.log.ErrorContext(c.Request().Context(), "clinicians: application not sent: document store failed", "error", un.Err.Error())
+		c.Response().Header().Set("Retry-After", strconv.Itoa(un.RetryAfterSeconds()))
+		return h.renderApply(c, http.StatusServiceUnavailable, form, err)
 	case errors.As(err, &ce):
 		h.cookies.SetFlash(c, ce.Message)
 		return web.Redirect(c, "/clinician")
@@ -300,17 +311,17 @@ func (h *Handlers) SaveSettings(c echo.Context) error {
 
 // Document sends a proof document to its applicant or a reviewer as a
 // download that browsers never render: attachment, nosniff and a sandbox
-// CSP. Anyone else gets 404.
+// CSP. Anyone else gets 404. The bytes stream from the document store.
 func (h *Handlers) Document(c echo.Context) error {
 	id, err := idParam(c)
 	if err != nil {
 		return err
 	}
-	f, cred, err := h.svc.Document(c.Request().Context(), web.CurrentUser(c), id, c.RealIP())
+	obj, cred, err := h.svc.Document(c.Request().Context(), web.CurrentUser(c), id, c.RealIP())
 	if err != nil {
 		return err
 	}
-	defer f.Close()
+	defer obj.Close()
 	ext := documentTypes[*cred.DocumentType]
 	hd := c.Response().Header()
 	hd.Set(echo.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="credential-%d.%s"`, cred.ID, ext))
@@ -318,10 +329,8 @@ func (h *Handlers) Document(c echo.Context) error {
 	hd.Set("Content-Security-Policy", "sandbox; default-src 'none'")
 	hd.Set("Cache-Control", "private, no-store")
 	hd.Set("X-Robots-Tag", "noindex")
-	if cred.DocumentSize != nil {
-		hd.Set(echo.HeaderContentLength, strconv.FormatInt(*cred.DocumentSize, 10))
-	}
-	return c.Stream(http.StatusOK, *cred.DocumentType, f)
+	hd.Set(echo.HeaderContentLength, strconv.FormatInt(obj.Size, 10))
+	return c.Stream(http.StatusOK, *cred.DocumentType, obj)
 }
 
 // Public is the page a badge links to: what was verified and when.

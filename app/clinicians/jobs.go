@@ -26,7 +26,8 @@ func (w *SweepWorker) Work(ctx context.Context, _ *river.Job[SweepArgs]) error {
 		return err
 	}
 	if res != (SweepResult{}) {
-		w.Svc.log.InfoContext(ctx, "clinicians: sweep", "expired", res.Expired, "reminded", res.Reminded, "documents_deleted", res.DocumentsDeleted)
+		w.Svc.log.InfoContext(ctx, "clinicians: sweep", "expired", res.Expired, "reminded", res.Reminded, "documents_deleted", res.DocumentsDeleted,
+			"unnamed_documents_deleted", res.UnnamedDeleted)
 	}
 	return nil
 }

@@ -7,9 +7,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
-	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -19,6 +20,7 @@ import (
 
 	"kindred/app/audit"
 	"kindred/app/database"
+	"kindred/app/storage"
 	"kindred/models"
 )
 
@@ -47,11 +49,17 @@ type VerificationListener interface {
 type Service struct {
 	db        *database.DB
 	now       func() time.Time
-	docs      *Documents
+	docs      storage.Store
 	notifier  Notifier
 	log       *slog.Logger
 	opts      Options
 	listeners []VerificationListener
+
+	// unnamed holds documents the sweep found in the store with no
+	// credential naming them, and when it first saw each (this process
+	// only: a restart starts the wait again, never shortens it).
+	unnamedMu sync.Mutex
+	unnamed   map[string]time.Time
 }
 
 // OnVerificationEnded adds listeners told of every verification that ends.
@@ -59,9 +67,10 @@ func (s *Service) OnVerificationEnded(l ...VerificationListener) {
 	s.listeners = append(s.listeners, l...)
 }
 
-// New builds the service.
-func New(db *database.DB, now func() time.Time, docs *Documents, n Notifier, log *slog.Logger, opts Options) *Service {
-	return &Service{db: db, now: now, docs: docs, notifier: n, log: log, opts: opts}
+// New builds the service. docs keeps the proof documents (local disk or
+// object storage).
+func New(db *database.DB, now func() time.Time, docs storage.Store, n Notifier, log *slog.Logger, opts Options) *Service {
+	return &Service{db: db, now: now, docs: docs, notifier: n, log: log, opts: opts, unnamed: map[string]time.Time{}}
 }
 
 // VerifiedFor is how long one approval lasts at most.
@@ -168,15 +177,22 @@ func CanApply(latest, verified *models.Credential, now time.Time) error {
 	return nil
 }
 
-// Apply records a new application. doc is the proof document's content
-// (nil for none): over MaxDocumentSize is a 413, a type other than PDF,
-// PNG or JPEG a field error.
-func (s *Service) Apply(ctx context.Context, u *models.User, form ApplicationForm, doc []byte) (*models.Credential, error) {
+// Apply records a new application. doc is the proof document (nil for
+// none): over MaxDocumentSize is a 413, a type other than PDF, PNG or JPEG
+// a field error. The document is stored first and the row written after,
+// in one transaction; if that fails the document is deleted again (and
+// should that fail too, the sweep removes it later), so no credential ever
+// names a document that is not there. A store that does not answer is a
+// 503 (models.UnavailableError) and nothing is recorded.
+func (s *Service) Apply(ctx context.Context, u *models.User, form ApplicationForm, doc *Upload) (*models.Credential, error) {
 	now := s.now().UTC()
 	if u == nil || !u.CanSignIn(now) {
 		return nil, models.ErrForbidden
 	}
-	if len(doc) > MaxDocumentSize {
+	if doc != nil && doc.Size == 0 {
+		doc = nil
+	}
+	if doc != nil && doc.Size > MaxDocumentSize {
 		return nil, &models.TooLargeError{Field: "document", Message: "The document is larger than 5 MB. Upload a smaller scan or photo."}
 	}
 	voc, err := s.Vocabulary(ctx)
@@ -188,9 +204,13 @@ func (s *Service) Apply(ctx context.Context, u *models.User, form ApplicationFor
 		verr = err.(*models.ValidationError)
 	}
 	var mime string
-	if len(doc) > 0 {
+	var content io.Reader
+	if doc != nil {
 		var ok bool
-		if mime, _, ok = DetectDocumentType(doc); !ok {
+		if mime, ok, content, err = doc.sniff(); err != nil {
+			return nil, err
+		}
+		if !ok {
 			verr.Add("document", "The document must be a PDF, PNG or JPEG file.")
 		}
 	}
@@ -207,13 +227,22 @@ func (s *Service) Apply(ctx context.Context, u *models.User, form ApplicationFor
 	c := &models.Credential{UserID: u.ID, Profession: form.Profession, Specialties: pq.StringArray(form.Specialties),
 		LicenceNumber: form.LicenceNumber, Jurisdiction: form.Jurisdiction, LicenceExpires: form.expires,
 		Status: models.CredentialPending, SubmittedAt: now}
-	if len(doc) > 0 {
-		name, err := s.docs.Save(doc)
+	if doc != nil {
+		key, err := storage.NewKey()
 		if err != nil {
 			return nil, err
 		}
-		size := int64(len(doc))
-		c.DocumentFile, c.DocumentType, c.DocumentSize = &name, &mime, &size
+		if err := s.docs.Put(ctx, key, content, doc.Size, mime); err != nil {
+			switch {
+			case errors.Is(err, storage.ErrTooLarge):
+				return nil, &models.TooLargeError{Field: "document", Message: "The document is larger than 5 MB. Upload a smaller scan or photo."}
+			case ctx.Err() != nil:
+				return nil, err // the applicant went away
+			}
+			return nil, unavailable("We could not store your document just now, so your application was not sent.", err)
+		}
+		size := doc.Size
+		c.DocumentFile, c.DocumentType, c.DocumentSize = &key, &mime, &size
 	}
 	err = s.db.InTx(ctx, func(tx *database.Tx) error {
 		if err := tx.Omit("ID").Create(c).Error; err != nil {
@@ -227,8 +256,9 @@ func (s *Service) Apply(ctx context.Context, u *models.User, form ApplicationFor
 	})
 	if err != nil {
 		if c.DocumentFile != nil {
-			if derr := s.docs.Delete(*c.DocumentFile); derr != nil {
-				s.log.ErrorContext(ctx, "clinicians: remove document of failed application", "error", derr.Error())
+			// Even when the applicant has gone away: the document must not stay.
+			if derr := s.docs.Delete(context.WithoutCancel(ctx), *c.DocumentFile); derr != nil {
+				s.log.ErrorContext(ctx, "clinicians: remove document of failed application (the sweep will)", "error", derr.Error())
 			}
 		}
 		var pgErr *pgconn.PgError
@@ -457,6 +487,8 @@ func (s *Service) Revoke(ctx context.Context, admin *models.User, id int64, reas
 // SweepResult counts what one sweep did.
 type SweepResult struct {
 	Expired, Reminded, DocumentsDeleted int
+	// UnnamedDeleted counts documents removed because no credential named them.
+	UnnamedDeleted int
 }
 
 // Sweep expires verifications whose time is up, reminds clinicians 30 days
@@ -517,9 +549,11 @@ func (s *Service) Sweep(ctx context.Context) (SweepResult, error) {
 		return res, fmt.Errorf("clinicians: old documents: %w", err)
 	}
 	for _, c := range old {
-		if err := s.docs.Delete(*c.DocumentFile); err != nil {
+		if err := s.docs.Delete(ctx, *c.DocumentFile); err != nil {
+			// A store that does not answer would fail the rest too: try
+			// again at the next sweep.
 			s.log.ErrorContext(ctx, "clinicians: delete document", "credential", c.ID, "error", err.Error())
-			continue
+			return res, nil
 		}
 		err := s.db.InTx(ctx, func(tx *database.Tx) error {
 			if err := tx.Model(&models.Credential{}).Where("id = ?", c.ID).Update("document_deleted_at", now).Error; err != nil {
@@ -533,15 +567,74 @@ func (s *Service) Sweep(ctx context.Context) (SweepResult, error) {
 		}
 		res.DocumentsDeleted++
 	}
+	n, err := s.sweepUnnamed(ctx, now)
+	res.UnnamedDeleted = n
+	if err != nil {
+		s.log.ErrorContext(ctx, "clinicians: documents no credential names", "error", err.Error())
+	}
 	return res, nil
+}
+
+// sweepUnnamed removes documents that no credential names: left behind
+// when the row's transaction failed and the store did not answer the
+// delete, or when the store kept an upload Kindred had given up on. One
+// listing of the store and one query per sweep; a document goes only when
+// two sweeps at least orphanGrace apart both found it unnamed, so an upload
+// between writing its object and committing its row is never touched.
+func (s *Service) sweepUnnamed(ctx context.Context, now time.Time) (int, error) {
+	var stored []string
+	if err := s.docs.List(ctx, func(key string) error {
+		if documentKey.MatchString(key) {
+			stored = append(stored, key)
+		}
+		return nil
+	}); err != nil {
+		return 0, err
+	}
+	var named []string
+	if err := s.db.Gorm.WithContext(ctx).Model(&models.Credential{}).Where("document_file IS NOT NULL AND document_deleted_at IS NULL").
+		Pluck("document_file", &named).Error; err != nil {
+		return 0, fmt.Errorf("clinicians: named documents: %w", err)
+	}
+	isNamed := make(map[string]bool, len(named))
+	for _, k := range named {
+		isNamed[k] = true
+	}
+	s.unnamedMu.Lock()
+	defer s.unnamedMu.Unlock()
+	next := map[string]time.Time{}
+	deleted := 0
+	var failed error
+	for _, key := range stored {
+		if isNamed[key] {
+			continue
+		}
+		first, seen := s.unnamed[key]
+		if !seen {
+			first = now
+		}
+		if failed != nil || now.Sub(first) < orphanGrace || deleted >= 500 {
+			next[key] = first
+			continue
+		}
+		if err := s.docs.Delete(ctx, key); err != nil {
+			failed = err
+			next[key] = first
+			continue
+		}
+		deleted++
+	}
+	s.unnamed = next
+	return deleted, failed
 }
 
 var errNotDue = errors.New("not due")
 
 // Document opens a credential's proof document for the applicant or a
 // reviewer; everyone else gets ErrNotFound (the document's existence is
-// not revealed). Every successful open is audited.
-func (s *Service) Document(ctx context.Context, u *models.User, id int64, ip string) (*os.File, *models.Credential, error) {
+// not revealed). Every successful open is audited. A store that does not
+// answer in time is a 503 (models.UnavailableError), never a wait without end.
+func (s *Service) Document(ctx context.Context, u *models.User, id int64, ip string) (*storage.Object, *models.Credential, error) {
 	notFound := fmt.Errorf("clinicians: document %d: %w", id, models.ErrNotFound)
 	if u == nil {
 		return nil, nil, notFound
@@ -553,18 +646,21 @@ func (s *Service) Document(ctx context.Context, u *models.User, id int64, ip str
 	if c.ID == 0 || !c.HasDocument() || c.DocumentType == nil || (c.UserID != u.ID && !u.CanReviewCredentials()) {
 		return nil, nil, notFound
 	}
-	f, err := s.docs.Open(*c.DocumentFile)
-	if errors.Is(err, os.ErrNotExist) {
+	obj, err := s.docs.Open(ctx, *c.DocumentFile)
+	switch {
+	case errors.Is(err, storage.ErrNotFound) || errors.Is(err, storage.ErrBadKey):
 		return nil, nil, notFound
-	}
-	if err != nil {
+	case err != nil && ctx.Err() != nil:
 		return nil, nil, err
+	case err != nil:
+		return nil, nil, unavailable("The document store is not answering just now, so this document cannot be shown. Please try again in a minute.",
+			fmt.Errorf("clinicians: document %d: %w", id, err))
 	}
 	if err := audit.Record(ctx, s.db.Gorm, models.AuditEvent{ActorID: &u.ID, Action: "credential.document.view", TargetKind: "credential", TargetID: &c.ID, IP: ip}); err != nil {
-		f.Close()
+		obj.Close()
 		return nil, nil, err
 	}
-	return f, &c, nil
+	return obj, &c, nil
 }
 
 // Settings returns the clinician's preferences (defaults when never saved).

@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -50,6 +51,10 @@ type Config struct {
 	// directory; DocumentRetentionDays is how long they stay after the decision.
 	DocumentDir           string
 	DocumentRetentionDays int
+	// Storage is where proof documents live: "local" (DocumentDir, one
+	// machine) or "s3" (an S3-compatible bucket, any number of instances).
+	Storage string
+	S3      S3
 
 	// Private questions: an offer's deadline, offers before the open pool,
 	// and the words that show emergency guidance before a question is queued.
@@ -94,6 +99,18 @@ type SMTP struct {
 	Password string
 	From     string
 	TLS      string // starttls, tls or none
+}
+
+// S3 configures S3-compatible object storage (KINDRED_STORAGE=s3).
+type S3 struct {
+	Endpoint  string // http(s)://host[:port], no path
+	Region    string
+	Bucket    string
+	AccessKey string
+	SecretKey string
+	Prefix    string // "" or ends with "/"
+	PathStyle bool
+	Timeout   time.Duration
 }
 
 // OIDC configures a generic OpenID Connect provider found by discovery.
@@ -200,6 +217,61 @@ func (r *reader) oneOf(name, def string, allowed ...string) string {
 	return def
 }
 
+var (
+	bucketName = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
+	keyPrefix  = regexp.MustCompile(`^[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*/?$`)
+)
+
+// s3 reads the object-storage settings. Documents are health data: plain
+// http is allowed only to this machine, or when the operator says the
+// network between Kindred and the store is private.
+func (r *reader) s3() S3 {
+	s := S3{
+		Endpoint:  r.required("KINDRED_S3_ENDPOINT", "the S3 service's URL, such as https://s3.eu-west-1.amazonaws.com"),
+		Region:    r.str("KINDRED_S3_REGION", "us-east-1"),
+		Bucket:    r.required("KINDRED_S3_BUCKET", "the bucket that keeps the documents; Kindred does not create it"),
+		AccessKey: r.required("KINDRED_S3_ACCESS_KEY", "the access key id of a user allowed to put, get, delete and list in the bucket"),
+		SecretKey: r.required("KINDRED_S3_SECRET_KEY", "its secret key (or KINDRED_S3_SECRET_KEY_FILE)"),
+		Prefix:    r.str("KINDRED_S3_PREFIX", ""),
+		PathStyle: r.boolean("KINDRED_S3_USE_PATH_STYLE", false),
+		Timeout:   r.duration("KINDRED_S3_TIMEOUT", 20*time.Second),
+	}
+	allowHTTP := r.boolean("KINDRED_S3_ALLOW_HTTP", false)
+	if s.Endpoint != "" {
+		u, err := url.Parse(s.Endpoint)
+		switch {
+		case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.User != nil:
+			r.fail("KINDRED_S3_ENDPOINT", "must be an http(s) URL without a path, such as https://s3.eu-west-1.amazonaws.com, not %q", s.Endpoint)
+		case u.Scheme == "http" && !isLoopback(u.Hostname()) && !allowHTTP:
+			r.fail("KINDRED_S3_ENDPOINT", "uses plain http to another machine: use https, or set KINDRED_S3_ALLOW_HTTP=true if the network between them is private")
+		default:
+			s.Endpoint = u.Scheme + "://" + u.Host
+		}
+	}
+	if s.Bucket != "" && (!bucketName.MatchString(s.Bucket) || strings.Contains(s.Bucket, "..")) {
+		r.fail("KINDRED_S3_BUCKET", "must be a bucket name: 3 to 63 lower-case letters, digits, dots and hyphens, not %q", s.Bucket)
+	}
+	if s.Prefix != "" {
+		if !keyPrefix.MatchString(s.Prefix) {
+			r.fail("KINDRED_S3_PREFIX", "must be words of letters, digits, '-' and '_' separated by '/', such as kindred/, not %q", s.Prefix)
+		} else if !strings.HasSuffix(s.Prefix, "/") {
+			s.Prefix += "/"
+		}
+	}
+	if s.Timeout > 5*time.Minute {
+		r.fail("KINDRED_S3_TIMEOUT", "must be at most 5m: viewers wait this long for a store that does not answer")
+	}
+	return s
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
+}
+
 // Load reads the configuration. The returned error lists every problem.
 func Load(getenv func(string) string) (*Config, error) {
 	r := &reader{getenv: getenv}
@@ -283,6 +355,10 @@ func Load(getenv func(string) string) (*Config, error) {
 
 	c.DocumentDir = r.str("KINDRED_DOCUMENT_DIR", "data/documents")
 	c.DocumentRetentionDays = r.integer("KINDRED_DOCUMENT_RETENTION_DAYS", 30, 0, 3650)
+	c.Storage = r.oneOf("KINDRED_STORAGE", "local", "local", "s3")
+	if c.Storage == "s3" {
+		c.S3 = r.s3()
+	}
 	c.QuestionRespondWithin = r.duration("KINDRED_QUESTION_RESPOND_WITHIN", 24*time.Hour)
 	if c.QuestionRespondWithin < time.Minute {
 		r.fail("KINDRED_QUESTION_RESPOND_WITHIN", "must be at least 1m")
@@ -360,6 +436,27 @@ func LoadDatabaseOnly(getenv func(string) string) (*Config, error) {
 		LogLevel:    r.oneOf("KINDRED_LOG_LEVEL", "info", "debug", "info", "warn", "error"),
 		DBMaxConns:  int32(r.integer("KINDRED_DB_MAX_CONNS", 5, 2, 1000)),
 		DBSlowQuery: r.duration("KINDRED_DB_SLOW_QUERY", 200*time.Millisecond),
+	}
+	if len(r.errs) > 0 {
+		return nil, errors.New("configuration problems:\n  " + strings.Join(r.errs, "\n  "))
+	}
+	return c, nil
+}
+
+// LoadStorage reads what `kindred storage copy` needs: the database, the
+// document directory and the S3 settings, which are required here whatever
+// KINDRED_STORAGE says (documents move between the two).
+func LoadStorage(getenv func(string) string) (*Config, error) {
+	r := &reader{getenv: getenv}
+	c := &Config{
+		DatabaseURL: r.required("DATABASE_URL", "a PostgreSQL URL such as postgres://kindred@localhost:5432/kindred"),
+		LogFormat:   r.oneOf("KINDRED_LOG_FORMAT", "json", "json", "text"),
+		LogLevel:    r.oneOf("KINDRED_LOG_LEVEL", "info", "debug", "info", "warn", "error"),
+		DBMaxConns:  int32(r.integer("KINDRED_DB_MAX_CONNS", 5, 2, 1000)),
+		DBSlowQuery: r.duration("KINDRED_DB_SLOW_QUERY", 200*time.Millisecond),
+		DocumentDir: r.str("KINDRED_DOCUMENT_DIR", "data/documents"),
+		Storage:     r.oneOf("KINDRED_STORAGE", "local", "local", "s3"),
+		S3:          r.s3(),
 	}
 	if len(r.errs) > 0 {
 		return nil, errors.New("configuration problems:\n  " + strings.Join(r.errs, "\n  "))

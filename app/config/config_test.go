@@ -85,3 +85,71 @@ func TestTrustedProxiesAndTLS(t *testing.T) {
 		t.Fatalf("%+v", c.TrustedProxies)
 	}
 }
+
+func TestStorageSettings(t *testing.T) {
+	c, err := Load(env(valid()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Storage != "local" || c.DocumentDir != "data/documents" {
+		t.Fatalf("default storage: %q %q", c.Storage, c.DocumentDir)
+	}
+
+	// Every S3 problem at once.
+	m := valid()
+	m["KINDRED_STORAGE"] = "s3"
+	m["KINDRED_S3_ENDPOINT"] = "http://minio.internal:9000"
+	m["KINDRED_S3_BUCKET"] = "Kindred_Docs"
+	m["KINDRED_S3_PREFIX"] = "../up"
+	m["KINDRED_S3_TIMEOUT"] = "1h"
+	_, err = Load(env(m))
+	if err == nil {
+		t.Fatal("no error")
+	}
+	for _, name := range []string{"KINDRED_S3_ENDPOINT", "KINDRED_S3_BUCKET", "KINDRED_S3_ACCESS_KEY", "KINDRED_S3_SECRET_KEY", "KINDRED_S3_PREFIX", "KINDRED_S3_TIMEOUT"} {
+		if strings.Count(err.Error(), "\n  "+name+":") != 1 {
+			t.Errorf("%s not named exactly once in:\n%s", name, err)
+		}
+	}
+	if !strings.Contains(err.Error(), "KINDRED_S3_ALLOW_HTTP") {
+		t.Errorf("plain http to another machine is refused without saying how to allow it:\n%s", err)
+	}
+	if strings.Contains(err.Error(), "KINDRED_S3_REGION") || strings.Contains(err.Error(), "KINDRED_S3_USE_PATH_STYLE") {
+		t.Errorf("optional settings reported:\n%s", err)
+	}
+
+	// A valid set, the secret from a file; http to this machine is fine.
+	secret := filepath.Join(t.TempDir(), "s3-secret")
+	if err := os.WriteFile(secret, []byte("s3cr3t-from-a-file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	m = valid()
+	for k, v := range map[string]string{"KINDRED_STORAGE": "s3", "KINDRED_S3_ENDPOINT": "http://127.0.0.1:9000/", "KINDRED_S3_BUCKET": "kindred-docs",
+		"KINDRED_S3_ACCESS_KEY": "kindred", "KINDRED_S3_SECRET_KEY_FILE": secret, "KINDRED_S3_PREFIX": "prod/documents",
+		"KINDRED_S3_USE_PATH_STYLE": "true", "KINDRED_S3_TIMEOUT": "5s"} {
+		m[k] = v
+	}
+	c, err = Load(env(m))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := S3{Endpoint: "http://127.0.0.1:9000", Region: "us-east-1", Bucket: "kindred-docs", AccessKey: "kindred", SecretKey: "s3cr3t-from-a-file",
+		Prefix: "prod/documents/", PathStyle: true, Timeout: 5 * time.Second}
+	if c.Storage != "s3" || c.S3 != want {
+		t.Fatalf("S3 settings: %+v", c.S3)
+	}
+
+	// Plain http to another machine, when the operator vouches for the network.
+	m["KINDRED_S3_ENDPOINT"] = "http://minio:9000"
+	if _, err := Load(env(m)); err == nil {
+		t.Fatal("plain http to another machine accepted")
+	}
+	m["KINDRED_S3_ALLOW_HTTP"] = "true"
+	if _, err := Load(env(m)); err != nil {
+		t.Fatal(err)
+	}
+	m["KINDRED_STORAGE"] = "ftp"
+	if _, err := Load(env(m)); err == nil || !strings.Contains(err.Error(), "KINDRED_STORAGE: must be one of local, s3") {
+		t.Fatalf("unknown storage: %v", err)
+	}
+}

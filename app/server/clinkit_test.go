@@ -62,7 +62,7 @@ func (h *harness) applicationForm(licence string, days int) clinicians.Applicati
 // apply submits an application for handle through the service.
 func (h *harness) apply(handle, licence string, days int, doc []byte) *models.Credential {
 	h.t.Helper()
-	c, err := h.app.Clinicians.Apply(context.Background(), h.user(handle), h.applicationForm(licence, days), doc)
+	c, err := h.app.Clinicians.Apply(context.Background(), h.user(handle), h.applicationForm(licence, days), clinicians.UploadOf(doc))
 	if err != nil {
 		h.t.Fatalf("apply as %s: %v", handle, err)
 	}

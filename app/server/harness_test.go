@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -48,6 +49,9 @@ type harnessOpts struct {
 	// dbProxy reaches PostgreSQL through a proxy the test can cut
 	// (h.dbProxy).
 	dbProxy bool
+	// s3, when set, keeps proof documents in this bucket instead of on
+	// local disk (the default: only the document tests care).
+	s3 *testenv.S3Bucket
 }
 
 func newHarness(t testing.TB, o harnessOpts) *harness {
@@ -82,9 +86,10 @@ func newHarness(t testing.TB, o harnessOpts) *harness {
 		// covers the default).
 		"KINDRED_NEW_MEMBER_APPROVALS": "0",
 	}
-	for k, v := range o.env {
-		env[k] = v
+	if o.s3 != nil {
+		maps.Copy(env, o.s3.Env())
 	}
+	maps.Copy(env, o.env)
 	cfg, err := config.Load(func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)

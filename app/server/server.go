@@ -29,6 +29,7 @@ import (
 	"kindred/app/notify"
 	"kindred/app/questions"
 	"kindred/app/search"
+	"kindred/app/storage"
 	"kindred/app/web"
 	"kindred/models"
 	"kindred/static"
@@ -60,10 +61,12 @@ type App struct {
 	Synonyms   *search.Synonyms
 	DB         *database.DB
 	Registry   *prometheus.Registry
-	workers    *river.Workers
-	periodic   []*river.PeriodicJob
-	indexer    *search.Indexer // drains the search queue beside River's workers
-	log        *slog.Logger
+	// Documents keeps clinicians' proof documents (local disk or S3).
+	Documents storage.Store
+	workers   *river.Workers
+	periodic  []*river.PeriodicJob
+	indexer   *search.Indexer // drains the search queue beside River's workers
+	log       *slog.Logger
 }
 
 // New builds the app from configuration.
@@ -143,7 +146,7 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 	}))
 
 	inApp := notify.NewInApp(d.DB.Gorm, d.Now)
-	docs, err := clinicians.NewDocuments(cfg.DocumentDir)
+	docs, err := DocumentStore(cfg, cfg.Storage)
 	if err != nil {
 		return nil, err
 	}
@@ -201,6 +204,7 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 		indexer:    indexer,
 		DB:         d.DB,
 		Registry:   reg,
+		Documents:  docs,
 		workers:    workers,
 		periodic: []*river.PeriodicJob{
 			river.NewPeriodicJob(river.PeriodicInterval(time.Hour), func() (river.JobArgs, *river.InsertOpts) { return auth.PruneArgs{}, nil }, &river.PeriodicJobOpts{RunOnStart: true}),
@@ -255,6 +259,38 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 	routes(e, a, renderer, st, cookies, cfg)
 	a.Echo = e
 	return a, nil
+}
+
+// CheckDocuments tells whether the document store answers (an S3 bucket
+// that exists and takes the credentials); local disk always does.
+func (a *App) CheckDocuments(ctx context.Context) error {
+	if c, ok := a.Documents.(interface{ Check(context.Context) error }); ok {
+		return c.Check(ctx)
+	}
+	return nil
+}
+
+// documentsPrefix is where proof documents live inside the configured S3
+// prefix, so that later kinds of upload get places of their own and the
+// sweep's listing sees documents only.
+const documentsPrefix = "documents/"
+
+// DocumentStore opens the store of clinicians' proof documents: backend
+// "local" is KINDRED_DOCUMENT_DIR, "s3" the configured bucket. It makes no
+// network request.
+func DocumentStore(cfg *config.Config, backend string) (storage.Store, error) {
+	switch backend {
+	case "local":
+		return storage.NewDisk(cfg.DocumentDir, clinicians.MaxDocumentSize)
+	case "s3":
+		return storage.NewS3(storage.S3Options{
+			Endpoint: cfg.S3.Endpoint, Region: cfg.S3.Region, Bucket: cfg.S3.Bucket,
+			AccessKey: cfg.S3.AccessKey, SecretKey: cfg.S3.SecretKey,
+			Prefix: cfg.S3.Prefix + documentsPrefix, PathStyle: cfg.S3.PathStyle,
+			Timeout: cfg.S3.Timeout, MaxSize: clinicians.MaxDocumentSize,
+		})
+	}
+	return nil, fmt.Errorf("server: unknown document storage %q", backend)
 }
 
 // ipExtractor trusts X-Forwarded-For only from configured proxies; with

@@ -101,7 +101,11 @@ func classify(err error) (int, APIError) {
 	case errors.Is(err, models.ErrOutcomeUnknown):
 		return http.StatusServiceUnavailable, APIError{Code: "outcome_unknown", Message: outcomeUnknownMessage}
 	case errors.As(err, &ue):
-		return http.StatusServiceUnavailable, APIError{Code: ue.Code, Message: ue.Message}
+		code := ue.Code
+		if code == "" {
+			code = "unavailable"
+		}
+		return http.StatusServiceUnavailable, APIError{Code: code, Message: ue.Message}
 	case database.ConnectionLost(err):
 		return http.StatusServiceUnavailable, APIError{Code: "database_unavailable", Message: databaseDownMessage}
 	case errors.As(err, &verr):

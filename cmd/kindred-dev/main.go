@@ -1,6 +1,7 @@
 // Command kindred-dev starts the PostgreSQL and Meilisearch that `make run`
-// and `make test` need (unless DATABASE_URL / MEILI_URL are given), runs a
-// command with them in its environment, and stops them afterwards.
+// and `make test` need (unless DATABASE_URL / MEILI_URL are given), and the
+// S3 server of the storage tests (or of `make run` with KINDRED_STORAGE=s3),
+// runs a command with them in its environment, and stops them afterwards.
 //
 //	kindred-dev run  -- CMD...   data kept under .data/
 //	kindred-dev test -- CMD...   throwaway data in a temporary directory
@@ -25,6 +26,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/credentials"
 
 	"kindred/app/search"
 )
@@ -37,6 +40,11 @@ const (
 	// it spent up to 2 s of CPU doing so for a one-document task here.
 	meiliIndexingMemory = "1GiB"
 	pgBinDir            = "/usr/lib/postgresql/15/bin"
+	// versityGWBinary is a real S3 server (an S3 gateway over a directory),
+	// built by scripts/deps.sh.
+	versityGWBinary = ".cache/versitygw/versitygw"
+	// runBucket holds `make run`'s documents when KINDRED_STORAGE=s3.
+	runBucket = "kindred"
 )
 
 func main() {
@@ -51,6 +59,7 @@ type services struct {
 	dataDir  string
 	env      []string
 	meiliPID int
+	s3PID    int
 	stops    []func()
 }
 
@@ -114,6 +123,18 @@ func run() error {
 		}
 	}
 	s.setDefault("KINDRED_DOCUMENT_DIR", filepath.Join(s.dataDir, "documents"))
+	switch {
+	case s.temp && os.Getenv("S3_TEST_ENDPOINT") == "":
+		if err := s.startS3(); err != nil {
+			return err
+		}
+	case s.temp:
+		fmt.Fprintln(os.Stderr, "kindred-dev: using S3_TEST_ENDPOINT from the environment")
+	case os.Getenv("KINDRED_STORAGE") == "s3" && os.Getenv("KINDRED_S3_ENDPOINT") == "":
+		if err := s.startS3(); err != nil {
+			return err
+		}
+	}
 	if !s.temp {
 		secret, err := s.persistentSecret("secret-key")
 		if err != nil {
@@ -379,4 +400,103 @@ func appKey(url, master string, temp bool) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	return search.EnsureAppKey(ctx, url, master, pattern)
+}
+
+// startS3 runs versitygw on a free loopback port over a directory of its
+// own. For tests it gets random credentials and the S3_TEST_* variables
+// name it (each test makes its own bucket); for `make run` the credentials
+// persist under .data/ and Kindred gets a bucket of its own.
+func (s *services) startS3() error {
+	bin, err := filepath.Abs(versityGWBinary)
+	if err != nil {
+		return err
+	}
+	if _, err := os.Stat(bin); err != nil {
+		return fmt.Errorf("%s is missing: run `scripts/deps.sh test`, or set S3_TEST_ENDPOINT (and S3_TEST_ACCESS_KEY, S3_TEST_SECRET_KEY)", versityGWBinary)
+	}
+	access, secret := "test"+randomHex(6), randomHex(24)
+	if !s.temp {
+		if access, err = s.persistentSecret("s3-access-key"); err != nil {
+			return err
+		}
+		if secret, err = s.persistentSecret("s3-secret-key"); err != nil {
+			return err
+		}
+	}
+	dir := filepath.Join(s.dataDir, "s3")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	port, err := freePort()
+	if err != nil {
+		return err
+	}
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	logf, err := os.Create(filepath.Join(s.dataDir, "s3.log"))
+	if err != nil {
+		return err
+	}
+	cmd := exec.Command(bin, versityGWArgs(addr, dir)...)
+	// The credentials go in its environment, never on its command line.
+	cmd.Env = append(os.Environ(), "ROOT_ACCESS_KEY_ID="+access, "ROOT_SECRET_ACCESS_KEY="+secret)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		logf.Close()
+		return err
+	}
+	s.stops = append(s.stops, func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+		}
+		logf.Close()
+	})
+	endpoint := "http://" + addr
+	client, err := minio.New(addr, &minio.Options{Creds: credentials.NewStaticV4(access, secret, ""), Region: "us-east-1", BucketLookup: minio.BucketLookupPath})
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for {
+		_, err := client.ListBuckets(ctx)
+		if err == nil {
+			break
+		}
+		if ctx.Err() != nil {
+			return fmt.Errorf("the S3 server did not start: %v; see %s", err, logf.Name())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	fmt.Fprintf(os.Stderr, "kindred-dev: S3 (versitygw) on %s\n", endpoint)
+	s.s3PID = cmd.Process.Pid
+	if s.temp {
+		s.env = append(s.env, "S3_TEST_ENDPOINT="+endpoint, "S3_TEST_REGION=us-east-1",
+			"S3_TEST_ACCESS_KEY="+access, "S3_TEST_SECRET_KEY="+secret)
+		return nil
+	}
+	ok, err := client.BucketExists(ctx, runBucket)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		if err := client.MakeBucket(ctx, runBucket, minio.MakeBucketOptions{Region: "us-east-1"}); err != nil {
+			return err
+		}
+	}
+	s.env = append(s.env, "KINDRED_S3_ENDPOINT="+endpoint, "KINDRED_S3_REGION=us-east-1", "KINDRED_S3_BUCKET="+runBucket,
+		"KINDRED_S3_ACCESS_KEY="+access, "KINDRED_S3_SECRET_KEY="+secret, "KINDRED_S3_USE_PATH_STYLE=true")
+	return nil
+}
+
+// versityGWArgs is versitygw's command line: listen on addr, keep buckets
+// as directories under dir, no request log.
+func versityGWArgs(addr, dir string) []string {
+	return []string{"--port", addr, "--quiet", "posix", dir}
 }

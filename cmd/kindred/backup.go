@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
 
-	"kindred/app/clinicians"
 	"kindred/app/config"
+	"kindred/app/server"
+	"kindred/app/storage"
 )
 
 // backupVerify checks that a Kindred restored from backups is whole: the
@@ -42,20 +44,23 @@ func backupVerify(ctx context.Context, getenv func(string) string, stdout, stder
 		WHERE document_file IS NOT NULL AND document_deleted_at IS NULL ORDER BY id`).Scan(&names).Error; err != nil {
 		return err
 	}
-	docs, err := clinicians.NewDocuments(cfg.DocumentDir)
+	docs, err := server.DocumentStore(cfg, cfg.Storage)
 	if err != nil {
 		return err
 	}
 	missing := 0
 	for _, name := range names {
-		f, err := docs.Open(name)
-		if err != nil {
+		obj, err := docs.Open(ctx, name)
+		switch {
+		case errors.Is(err, storage.ErrNotFound):
 			missing++
-			continue
+		case err != nil:
+			return fmt.Errorf("backup verify: the document store (%s) cannot be read: %w", docs, err)
+		default:
+			obj.Close()
 		}
-		f.Close()
 	}
-	fmt.Fprintf(stdout, "backup verify: proof documents: %d referenced, %d missing\n", len(names), missing)
+	fmt.Fprintf(stdout, "backup verify: proof documents (%s): %d referenced, %d missing\n", docs, len(names), missing)
 	if missing > 0 {
 		problems = append(problems, fmt.Sprintf("%d proof document(s) the database refers to are not in the document store: restore the documents from the same backup", missing))
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"os/exec"
@@ -10,6 +11,7 @@ import (
 
 	"kindred/app/clinicians"
 	"kindred/app/database"
+	"kindred/app/storage"
 	"kindred/app/testenv"
 )
 
@@ -37,12 +39,16 @@ func TestBackupRestoreDrill(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A proof document for the demo's pending application.
-	docs, err := clinicians.NewDocuments(env["KINDRED_DOCUMENT_DIR"])
+	docs, err := storage.NewDisk(env["KINDRED_DOCUMENT_DIR"], clinicians.MaxDocumentSize)
 	if err != nil {
 		t.Fatal(err)
 	}
-	name, err := docs.Save(append([]byte("%PDF-1.4\n"), []byte(strings.Repeat("licence scan ", 200))...))
+	name, err := storage.NewKey()
 	if err != nil {
+		t.Fatal(err)
+	}
+	pdf := append([]byte("%PDF-1.4\n"), []byte(strings.Repeat("licence scan ", 200))...)
+	if err := docs.Put(ctx, name, bytes.NewReader(pdf), int64(len(pdf)), "application/pdf"); err != nil {
 		t.Fatal(err)
 	}
 	src, err := database.Open(ctx, env["DATABASE_URL"], database.Options{})
@@ -68,7 +74,7 @@ func TestBackupRestoreDrill(t *testing.T) {
 	pgTool(t, "pg_restore", "--no-owner", "--exit-on-error", "--dbname", restored["DATABASE_URL"], dump)
 
 	out, err := runCmd(t, restored, "", "backup", "verify")
-	if err == nil || !strings.Contains(out, "proof documents: 1 referenced, 0 missing") || !strings.Contains(out, "0 migration(s) pending") ||
+	if err == nil || !strings.Contains(out, "1 referenced, 0 missing") || !strings.Contains(out, "0 migration(s) pending") ||
 		!strings.Contains(err.Error(), "run `kindred reindex`") {
 		t.Fatalf("backup verify before the reindex: %v\n%s", err, out)
 	}

@@ -61,6 +61,10 @@ commands:
                         leave each development file out of the model's training
                         in turn and read it (crisis, urgent)
   safety check          print what the safety engine finds in the text on stdin
+  storage copy local|s3 local|s3
+                        copy every proof document a credential names from one
+                        store to the other (checked byte for byte; run it again
+                        to catch up; deletes nothing)
 
 Settings come from the environment; see README.md.`
 
@@ -89,6 +93,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 			return fmt.Errorf("usage: kindred backup verify")
 		}
 		return backupVerify(ctx, getenv, stdout, stderr)
+	case "storage":
+		return storageCommand(ctx, args[1:], getenv, stdout, stderr)
 	case "search":
 		if len(args) < 2 || args[1] != "verify" {
 			return fmt.Errorf("usage: kindred search verify [--fix]")
@@ -157,6 +163,13 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 	}
 	if err := app.PrepareSearch(ctx); err != nil {
 		log.WarnContext(ctx, "search index not ready yet; the settings job will retry", "error", err.Error())
+	}
+	// A store that does not answer affects proof documents only: say so
+	// now rather than on the first upload, and serve the rest.
+	if err := app.CheckDocuments(ctx); err != nil {
+		log.WarnContext(ctx, "document store not reachable: proof documents cannot be uploaded or viewed until it is", "store", fmt.Sprint(app.Documents), "error", err.Error())
+	} else {
+		log.InfoContext(ctx, "proof documents", "store", fmt.Sprint(app.Documents))
 	}
 	stopWorkers, err := app.StartWorkers(ctx)
 	if err != nil {
