@@ -33,7 +33,13 @@ func TestIndexLoad(t *testing.T) {
 	if !long {
 		t.Parallel()
 	}
-	m := testenv.NewPrivateMeili(t)
+	threads := 1
+	if long {
+		// Measured alone on the machine: Meilisearch may use both cores,
+		// as `kindred-dev` and docker-compose let it.
+		threads = 2
+	}
+	m := testenv.NewPrivateMeiliWith(t, threads)
 	h := newHarness(t, harnessOpts{env: map[string]string{"MEILI_URL": m.URL, "MEILI_API_KEY": m.Key}})
 	ctx := context.Background()
 	f := h.forum("heart", nil)

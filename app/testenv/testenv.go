@@ -277,10 +277,19 @@ type PrivateMeili struct {
 	bin, dir string
 	addr     string
 	cmd      *exec.Cmd
+	threads  int
 }
 
-// NewPrivateMeili starts one on a free loopback port.
+// NewPrivateMeili starts one on a free loopback port, indexing on one
+// thread (tests share the machine).
 func NewPrivateMeili(t testing.TB) *PrivateMeili {
+	t.Helper()
+	return NewPrivateMeiliWith(t, 1)
+}
+
+// NewPrivateMeiliWith is NewPrivateMeili indexing on threads threads (load
+// measurements give it the machine).
+func NewPrivateMeiliWith(t testing.TB, threads int) *PrivateMeili {
 	t.Helper()
 	bin := filepath.Join(RepoRoot(t), ".cache", "meilisearch", "meilisearch")
 	if _, err := os.Stat(bin); err != nil {
@@ -290,7 +299,7 @@ func NewPrivateMeili(t testing.TB) *PrivateMeili {
 		t.Skipf("meilisearch binary missing at %s: run `make test` (CI=true makes this a failure)", bin)
 	}
 	addr := FixedPort(t)
-	m := &PrivateMeili{URL: "http://" + addr, Key: "private-test-master-key-" + randomName("")[:8], t: t, bin: bin, dir: t.TempDir(), addr: addr}
+	m := &PrivateMeili{threads: max(threads, 1), URL: "http://" + addr, Key: "private-test-master-key-" + randomName("")[:8], t: t, bin: bin, dir: t.TempDir(), addr: addr}
 	m.Start()
 	t.Cleanup(m.Stop)
 	return m
@@ -300,7 +309,7 @@ func NewPrivateMeili(t testing.TB) *PrivateMeili {
 func (m *PrivateMeili) Start() {
 	m.t.Helper()
 	m.cmd = exec.Command(m.bin, "--db-path", filepath.Join(m.dir, "db"), "--http-addr", m.addr, "--master-key", m.Key,
-		"--no-analytics", "--max-indexing-threads", "1", "--max-indexing-memory", "512MiB", "--env", "development")
+		"--no-analytics", "--max-indexing-threads", strconv.Itoa(m.threads), "--max-indexing-memory", "512MiB", "--env", "development")
 	m.cmd.Dir = m.dir
 	if err := m.cmd.Start(); err != nil {
 		m.t.Fatal(err)
