@@ -17,13 +17,16 @@ import (
 
 // Config is every setting Kindred reads. See the README for the table.
 type Config struct {
-	Addr           string
-	BaseURL        *url.URL
-	DatabaseURL    string
-	MeiliURL       string
-	MeiliAPIKey    string
-	MeiliMasterKey string // used once at start to make MeiliAPIKey, then dropped
-	MeiliPrefix    string
+	Addr        string
+	BaseURL     *url.URL
+	DatabaseURL string
+	// ReplicaDatabaseURL is a read-only standby that visitors' forum and
+	// thread pages read from ("" = none).
+	ReplicaDatabaseURL string
+	MeiliURL           string
+	MeiliAPIKey        string
+	MeiliMasterKey     string // used once at start to make MeiliAPIKey, then dropped
+	MeiliPrefix        string
 	// SearchTimeout bounds each request to Meilisearch (a search, a read,
 	// one step of an index write): a hung Meilisearch fails fast.
 	SearchTimeout  time.Duration
@@ -291,6 +294,7 @@ func Load(getenv func(string) string) (*Config, error) {
 	c.BaseURL = u
 
 	c.DatabaseURL = r.required("DATABASE_URL", "a PostgreSQL URL such as postgres://kindred@localhost:5432/kindred")
+	c.ReplicaDatabaseURL = r.str("KINDRED_REPLICA_DATABASE_URL", "")
 	c.MeiliURL = r.required("MEILI_URL", "the Meilisearch URL such as http://127.0.0.1:7700")
 	c.MeiliAPIKey = r.str("MEILI_API_KEY", "")
 	c.MeiliMasterKey = r.str("MEILI_MASTER_KEY", "")

@@ -29,14 +29,19 @@ type Options struct {
 	SlowQuery time.Duration
 	Logger    *slog.Logger
 	Now       func() time.Time
+	// ReplicaURL, when set, is a read-only copy of the database (a
+	// streaming standby) that visitors' pages read from (see Visitor).
+	ReplicaURL string
 }
 
 // DB bundles the pool and the two clients that share it.
 type DB struct {
-	Pool  *pgxpool.Pool
-	SQL   *sql.DB
-	Gorm  *gorm.DB
-	River *river.Client[pgx.Tx] // insert-only unless the caller starts workers on its own client
+	Pool *pgxpool.Pool
+	// Replica is the pool of Options.ReplicaURL (nil without one).
+	Replica *pgxpool.Pool
+	SQL     *sql.DB
+	Gorm    *gorm.DB
+	River   *river.Client[pgx.Tx] // insert-only unless the caller starts workers on its own client
 
 	statements atomic.Int64
 }
@@ -91,13 +96,52 @@ func Open(ctx context.Context, url string, o Options) (*DB, error) {
 		return nil, fmt.Errorf("database: river: %w", err)
 	}
 	d.Pool, d.SQL, d.Gorm, d.River = pool, sqlDB, gdb, rc
+	if o.ReplicaURL != "" {
+		rcfg, err := pgxpool.ParseConfig(o.ReplicaURL)
+		if err != nil {
+			pool.Close()
+			return nil, fmt.Errorf("database: KINDRED_REPLICA_DATABASE_URL: %w", err)
+		}
+		rcfg.MaxConns = pcfg.MaxConns
+		rcfg.MaxConnIdleTime = pcfg.MaxConnIdleTime
+		rcfg.ConnConfig.Tracer = statementCounter{&d.statements}
+		// Never a write by mistake: every transaction on it is read-only.
+		rcfg.ConnConfig.RuntimeParams["default_transaction_read_only"] = "on"
+		// A replica that is down at start is not fatal: visitors' reads
+		// fall back to the primary until it answers.
+		replica, err := pgxpool.NewWithConfig(ctx, rcfg)
+		if err != nil {
+			pool.Close()
+			return nil, fmt.Errorf("database: replica: %w", err)
+		}
+		d.Replica = replica
+	}
 	return d, nil
+}
+
+// Visitor runs a read for a signed-out visitor on the replica when there
+// is one, and on the primary when there is none or the replica cannot be
+// reached. Visitors see only public content, which may lag the primary by
+// the replica's delay (usually well under a second); everything that
+// writes, checks a permission for a member, or must see its own write
+// uses Pool.
+func (d *DB) Visitor(ctx context.Context, read func(*pgxpool.Pool) error) error {
+	if d.Replica != nil {
+		err := read(d.Replica)
+		if err == nil || !ConnectionLost(err) {
+			return err
+		}
+	}
+	return read(d.Pool)
 }
 
 // Close releases every connection.
 func (d *DB) Close() {
 	_ = d.SQL.Close()
 	d.Pool.Close()
+	if d.Replica != nil {
+		d.Replica.Close()
+	}
 }
 
 // Tx is a GORM transaction that can also enqueue River jobs atomically.

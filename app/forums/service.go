@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/lib/pq"
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
@@ -184,12 +185,14 @@ func (s *Service) Forum(ctx context.Context, v Viewer, slug string) (*ForumItem,
 	fi := &ForumItem{}
 	f := &fi.Forum
 	var specs []string
-	err := s.db.Pool.QueryRow(ctx, `SELECT f.id, f.slug, f.name, f.description, f.guidelines, f.guidelines_html, f.sensitive, f.clinician_only,
+	err := s.read(ctx, v, func(pool *pgxpool.Pool) error {
+		return pool.QueryRow(ctx, `SELECT f.id, f.slug, f.name, f.description, f.guidelines, f.guidelines_html, f.sensitive, f.clinician_only,
 		f.specialties, f.position, f.thread_count, f.archived_at, f.created_at, f.updated_at,
 		EXISTS (SELECT 1 FROM forum_members fm WHERE fm.forum_id = f.id AND fm.user_id = $1),
 		EXISTS (SELECT 1 FROM forum_follows ff WHERE ff.forum_id = f.id AND ff.user_id = $1)
 		FROM forums f WHERE f.slug = $2`, uid, slug).Scan(&f.ID, &f.Slug, &f.Name, &f.Description, &f.Guidelines, &f.GuidelinesHTML,
-		&f.Sensitive, &f.ClinicianOnly, &specs, &f.Position, &f.ThreadCount, &f.ArchivedAt, &f.CreatedAt, &f.UpdatedAt, &fi.Joined, &fi.Following)
+			&f.Sensitive, &f.ClinicianOnly, &specs, &f.Position, &f.ThreadCount, &f.ArchivedAt, &f.CreatedAt, &f.UpdatedAt, &fi.Joined, &fi.Following)
+	})
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, fmt.Errorf("forums: forum %q: %w", slug, models.ErrNotFound)
 	}
@@ -317,29 +320,35 @@ func (s *Service) Threads(ctx context.Context, v Viewer, f *models.Forum, cursor
 		      ORDER BY t.pinned DESC, t.last_post_at DESC, t.id DESC LIMIT 31) t
 		JOIN users u ON u.id = t.author_id
 		ORDER BY t.pinned DESC, t.last_post_at DESC, t.id DESC`
-	dbRows, err := s.db.Pool.Query(ctx, q, args...)
+	err = s.read(ctx, v, func(pool *pgxpool.Pool) error {
+		dbRows, err := pool.Query(ctx, q, args...)
+		if err != nil {
+			return fmt.Errorf("forums: threads: %w", err)
+		}
+		defer dbRows.Close()
+		rows = make([]ThreadRow, 0, ThreadsPerPage+1)
+		for dbRows.Next() {
+			var r ThreadRow
+			var state, vis, profile string
+			var authorID int64
+			if err := dbRows.Scan(&r.ID, &r.ForumID, &r.Title, &r.Anonymous, &r.AuthorHandle, &r.Pinned, &state, &vis,
+				&r.ReplyCount, &r.HasClinicianAnswer, &r.Tags, &r.CreatedAt, &r.LastPostAt, &profile, &authorID); err != nil {
+				return fmt.Errorf("forums: threads: %w", err)
+			}
+			r.profileLink = !r.Anonymous && profileVisible(v, models.ProfileVisibility(profile), v.uid() == authorID)
+			r.State, r.Visibility = models.ThreadState(state), models.Visibility(vis)
+			if r.Tags == nil {
+				r.Tags = []string{}
+			}
+			rows = append(rows, r)
+		}
+		if err := dbRows.Err(); err != nil {
+			return fmt.Errorf("forums: threads: %w", err)
+		}
+		return nil
+	})
 	if err != nil {
-		return nil, "", fmt.Errorf("forums: threads: %w", err)
-	}
-	defer dbRows.Close()
-	rows = make([]ThreadRow, 0, ThreadsPerPage+1)
-	for dbRows.Next() {
-		var r ThreadRow
-		var state, vis, profile string
-		var authorID int64
-		if err := dbRows.Scan(&r.ID, &r.ForumID, &r.Title, &r.Anonymous, &r.AuthorHandle, &r.Pinned, &state, &vis,
-			&r.ReplyCount, &r.HasClinicianAnswer, &r.Tags, &r.CreatedAt, &r.LastPostAt, &profile, &authorID); err != nil {
-			return nil, "", fmt.Errorf("forums: threads: %w", err)
-		}
-		r.profileLink = !r.Anonymous && profileVisible(v, models.ProfileVisibility(profile), v.uid() == authorID)
-		r.State, r.Visibility = models.ThreadState(state), models.Visibility(vis)
-		if r.Tags == nil {
-			r.Tags = []string{}
-		}
-		rows = append(rows, r)
-	}
-	if err := dbRows.Err(); err != nil {
-		return nil, "", fmt.Errorf("forums: threads: %w", err)
+		return nil, "", err
 	}
 	if len(rows) > ThreadsPerPage {
 		rows = rows[:ThreadsPerPage]
@@ -413,30 +422,46 @@ func (s *Service) checkThread(v Viewer, id int64, row pgx.Row) (*ThreadView, err
 // trip (a pgx batch). Posts fetched for a viewer the policy then refuses
 // are dropped unread.
 func (s *Service) ThreadPage(ctx context.Context, v Viewer, id, after, before int64) (*ThreadView, *PostPage, error) {
-	b := &pgx.Batch{}
-	b.Queue(threadSQL, v.uid(), id)
-	q, args := postsQuery(v, id, after, before)
-	b.Queue(q, args...)
-	br := s.db.Pool.SendBatch(ctx, b)
-	tv, err := s.checkThread(v, id, br.QueryRow())
-	if err != nil {
-		br.Close()
-		return nil, nil, err
-	}
-	dbRows, err := br.Query()
-	if err != nil {
-		br.Close()
-		return nil, nil, fmt.Errorf("forums: posts: %w", err)
-	}
-	rows, err := scanPosts(dbRows)
-	if cerr := br.Close(); err == nil && cerr != nil {
-		err = fmt.Errorf("forums: thread page: %w", cerr)
-	}
+	var tv *ThreadView
+	var rows []PostRow
+	err := s.read(ctx, v, func(pool *pgxpool.Pool) error {
+		b := &pgx.Batch{}
+		b.Queue(threadSQL, v.uid(), id)
+		q, args := postsQuery(v, id, after, before)
+		b.Queue(q, args...)
+		br := pool.SendBatch(ctx, b)
+		var err error
+		tv, err = s.checkThread(v, id, br.QueryRow())
+		if err != nil {
+			br.Close()
+			return err
+		}
+		dbRows, err := br.Query()
+		if err != nil {
+			br.Close()
+			return fmt.Errorf("forums: posts: %w", err)
+		}
+		rows, err = scanPosts(dbRows)
+		if cerr := br.Close(); err == nil && cerr != nil {
+			err = fmt.Errorf("forums: thread page: %w", cerr)
+		}
+		return err
+	})
 	if err != nil {
 		return nil, nil, err
 	}
 	page, err := s.finishPage(ctx, v, tv, rows, after, before)
 	return tv, page, err
+}
+
+// read runs a page's read: for a signed-out visitor on the replica when
+// there is one (database.DB.Visitor: the primary when it is down), for a
+// member always on the primary, which holds their own latest writes.
+func (s *Service) read(ctx context.Context, v Viewer, fn func(*pgxpool.Pool) error) error {
+	if v.User == nil {
+		return s.db.Visitor(ctx, fn)
+	}
+	return fn(s.db.Pool)
 }
 
 // PostRow is one post as a viewer sees it: anonymous posts carry no
@@ -553,11 +578,15 @@ var (
 // the hottest read in Kindred, so it scans with pgx directly.
 func (s *Service) Posts(ctx context.Context, v Viewer, tv *ThreadView, after, before int64) (*PostPage, error) {
 	q, args := postsQuery(v, tv.Thread.ID, after, before)
-	dbRows, err := s.db.Pool.Query(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("forums: posts: %w", err)
-	}
-	rows, err := scanPosts(dbRows)
+	var rows []PostRow
+	err := s.read(ctx, v, func(pool *pgxpool.Pool) error {
+		dbRows, err := pool.Query(ctx, q, args...)
+		if err != nil {
+			return fmt.Errorf("forums: posts: %w", err)
+		}
+		rows, err = scanPosts(dbRows)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}

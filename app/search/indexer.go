@@ -11,6 +11,7 @@ import (
 	"github.com/meilisearch/meilisearch-go"
 
 	"kindred/app/database"
+	"kindred/models"
 )
 
 // Indexer drains the search queue (table search_queue, filled by writes
@@ -31,11 +32,17 @@ type Indexer struct {
 	Log    *slog.Logger
 	// Batch is the most threads in one Meilisearch task (QueueBatch).
 	Batch int
-	// Loops drain at once in this instance (2): one prepares a batch
-	// while Meilisearch indexes the other's.
-	Loops int
+	// Loops drain at once in this instance (4): some prepare batches
+	// while Meilisearch indexes the others'. At most DBLoops of them use
+	// the database at a time (2), so a large backlog never takes more
+	// than two of the instance's connections from its pages.
+	Loops   int
+	DBLoops int
 	// Poll is how often an idle indexer looks at the queue (200 ms).
 	Poll time.Duration
+
+	dbOnce  sync.Once
+	dbSlots chan struct{}
 	// OnIndexed, if set, is told how long each thread written (ids[i])
 	// waited from its first queued write until its document was
 	// searchable (lags[i]).
@@ -152,36 +159,54 @@ const doneSQL = `DELETE FROM search_queue q USING unnest($1::bigint[], $2::bigin
 // meanwhile, or the batch failed) for the next round.
 const releaseSQL = `UPDATE search_queue SET claimed_until = NULL WHERE thread_id = ANY($1::bigint[])`
 
+// withDB runs fn holding one of the DBLoops database slots.
+func (ix *Indexer) withDB(ctx context.Context, fn func() error) error {
+	ix.dbOnce.Do(func() { ix.dbSlots = make(chan struct{}, max(ix.DBLoops, 1)) })
+	select {
+	case ix.dbSlots <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-ix.dbSlots }()
+	return fn()
+}
+
 // DrainOnce indexes one batch and returns how many threads it held.
 func (ix *Indexer) DrainOnce(ctx context.Context) (int, error) {
-	rows, err := ix.DB.Pool.Query(ctx, claimSQL, (ix.batch()+1)/2, leaseFor.Seconds())
-	if err != nil {
-		return 0, fmt.Errorf("search: claim queued threads: %w", err)
-	}
 	var ids, gens []int64
-	for rows.Next() {
-		var id, gen int64
-		if err := rows.Scan(&id, &gen); err != nil {
-			rows.Close()
-			return 0, err
+	var docs []models.ThreadDoc
+	var gone []int64
+	err := ix.withDB(ctx, func() error {
+		var err error
+		ids, gens, err = ix.claim(ctx)
+		if err != nil || len(ids) == 0 {
+			return err
 		}
-		ids, gens = append(ids, id), append(gens, gen)
+		// The queue entries were read before the threads: a write
+		// committed after this read bumps its entry, which then stays
+		// queued.
+		docs, gone, err = ix.Source.ThreadDocuments(ctx, ids)
+		return err
+	})
+	if err == nil && len(ids) > 0 {
+		err = ix.write(ctx, docs, gone)
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return 0, fmt.Errorf("search: claim queued threads: %w", err)
+	if err != nil {
+		if len(ids) > 0 {
+			_, _ = ix.DB.Pool.Exec(context.WithoutCancel(ctx), releaseSQL, ids)
+		}
+		return len(ids), err
 	}
 	if len(ids) == 0 {
 		return 0, nil
 	}
-	// The queue entries were read before the threads: a write committed
-	// after this read bumps its entry, which then stays queued.
-	if err := ix.index(ctx, ids); err != nil {
-		_, _ = ix.DB.Pool.Exec(context.WithoutCancel(ctx), releaseSQL, ids)
-		return len(ids), err
-	}
-	doneIDs, lags, err := ix.done(ctx, ids, gens)
-	if err != nil {
+	var doneIDs []int64
+	var lags []time.Duration
+	if err := ix.withDB(ctx, func() error {
+		var err error
+		doneIDs, lags, err = ix.done(ctx, ids, gens)
+		return err
+	}); err != nil {
 		return len(ids), err
 	}
 	if ix.OnIndexed != nil && len(lags) > 0 {
@@ -190,13 +215,29 @@ func (ix *Indexer) DrainOnce(ctx context.Context) (int, error) {
 	return len(ids), nil
 }
 
-// index writes the documents of ids and removes the ones that must go,
-// both in flight at once, and waits until Meilisearch has applied them.
-func (ix *Indexer) index(ctx context.Context, ids []int64) error {
-	docs, gone, err := ix.Source.ThreadDocuments(ctx, ids)
+// claim leases a batch of queued threads.
+func (ix *Indexer) claim(ctx context.Context) (ids, gens []int64, err error) {
+	rows, err := ix.DB.Pool.Query(ctx, claimSQL, (ix.batch()+1)/2, leaseFor.Seconds())
 	if err != nil {
-		return err
+		return nil, nil, fmt.Errorf("search: claim queued threads: %w", err)
 	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, gen int64
+		if err := rows.Scan(&id, &gen); err != nil {
+			return nil, nil, err
+		}
+		ids, gens = append(ids, id), append(gens, gen)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, fmt.Errorf("search: claim queued threads: %w", err)
+	}
+	return ids, gens, nil
+}
+
+// write sends the documents and the removals, both in flight at once, and
+// waits until Meilisearch has applied them.
+func (ix *Indexer) write(ctx context.Context, docs []models.ThreadDoc, gone []int64) error {
 	c := ix.Client
 	if err := c.EnsureThreads(ctx); err != nil {
 		return err

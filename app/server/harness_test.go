@@ -39,6 +39,9 @@ type harness struct {
 	mailbox *testenv.Mailbox
 	cfg     *config.Config
 	dbProxy *testenv.Proxy // with harnessOpts.dbProxy
+	// With harnessOpts.replica: the replica's URL and the proxy before it.
+	replicaURL   string
+	replicaProxy *testenv.Proxy
 }
 
 type harnessOpts struct {
@@ -49,6 +52,9 @@ type harnessOpts struct {
 	// dbProxy reaches PostgreSQL through a proxy the test can cut
 	// (h.dbProxy).
 	dbProxy bool
+	// replica gives visitors' pages a replica: another database, reached
+	// through h.replicaProxy, filled by the test (h.replicaURL).
+	replica bool
 	// s3, when set, keeps proof documents in this bucket instead of on
 	// local disk (the default: only the document tests care).
 	s3 *testenv.S3Bucket
@@ -59,9 +65,14 @@ func newHarness(t testing.TB, o harnessOpts) *harness {
 	clock := testenv.NewClock()
 	var db *database.DB
 	var proxy *testenv.Proxy
-	if o.dbProxy {
+	var replicaURL string
+	var replicaProxy *testenv.Proxy
+	switch {
+	case o.replica:
+		db, replicaURL, replicaProxy = testenv.DBWithReplica(t, clock.Now)
+	case o.dbProxy:
 		db, proxy = testenv.ProxiedDB(t, clock.Now)
-	} else {
+	default:
 		db = testenv.DB(t, clock.Now)
 	}
 	meiliURL, meiliKey, prefix := testenv.Meili(t)
@@ -126,7 +137,7 @@ func newHarness(t testing.TB, o harnessOpts) *harness {
 			cancel()
 		})
 	}
-	return &harness{t: t, app: app, srv: srv, clock: clock, mailbox: mb, cfg: cfg, dbProxy: proxy}
+	return &harness{t: t, app: app, srv: srv, clock: clock, mailbox: mb, cfg: cfg, dbProxy: proxy, replicaURL: replicaURL, replicaProxy: replicaProxy}
 }
 
 // browser is an HTTP client with its own cookie jar that does not follow

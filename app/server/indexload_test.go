@@ -58,7 +58,7 @@ func TestIndexLoad(t *testing.T) {
 	h.app.DB.Gorm.Raw(`SELECT id FROM threads ORDER BY id DESC LIMIT ?`, hotThreads).Scan(&hot)
 
 	rec := &lagRecorder{}
-	ix := &search.Indexer{DB: h.app.DB, Client: h.app.Search, Source: h.app.Forums, Loops: 2, OnIndexed: rec.add}
+	ix := &search.Indexer{DB: h.app.DB, Client: h.app.Search, Source: h.app.Forums, Loops: 4, DBLoops: 2, OnIndexed: rec.add}
 	ictx, stop := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() { ix.Run(ictx); close(done) }()

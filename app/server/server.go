@@ -181,7 +181,7 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 		Help:    "Time from a thread's first write not yet indexed until its document was searchable.",
 		Buckets: []float64{0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300}})
 	reg.MustRegister(indexLag)
-	indexer := &search.Indexer{DB: d.DB, Client: searchClient, Source: forumSvc, Log: d.Log, Loops: 2,
+	indexer := &search.Indexer{DB: d.DB, Client: searchClient, Source: forumSvc, Log: d.Log, Loops: 4, DBLoops: 2,
 		OnIndexed: func(_ []int64, lags []time.Duration) {
 			for _, l := range lags {
 				indexLag.Observe(l.Seconds())
@@ -403,6 +403,15 @@ func (a *App) Health(ctx context.Context) (map[string]any, bool) {
 	if err := a.DB.Pool.Ping(ctx); err != nil {
 		out["postgres"], ok = "unavailable", false
 		a.log.WarnContext(ctx, "health: postgres", "error", err.Error())
+	}
+	if a.DB.Replica != nil {
+		// Visitors' pages fall back to the primary without it: reported,
+		// not fatal.
+		out["postgres_replica"] = "ok"
+		if err := a.DB.Replica.Ping(ctx); err != nil {
+			out["postgres_replica"], ok = "unavailable", false
+			a.log.WarnContext(ctx, "health: postgres replica", "error", err.Error())
+		}
 	}
 	if err := a.Search.Ping(ctx); err != nil {
 		out["meilisearch"], ok = "unavailable", false

@@ -203,6 +203,25 @@ func ProxiedDB(t testing.TB, now func() time.Time) (*database.DB, *Proxy) {
 	return OpenDB(t, p.ProxiedURL(raw), now), p
 }
 
+// DBWithReplica is DB with a replica: a second migrated database (which
+// the test fills as a lagging copy would be) reached through a Proxy the
+// test can cut. It returns the replica's own URL for filling it.
+func DBWithReplica(t testing.TB, now func() time.Time) (*database.DB, string, *Proxy) {
+	t.Helper()
+	primary, replica := DatabaseURL(t), DatabaseURL(t)
+	u, err := url.Parse(replica)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := NewProxy(t, u.Host)
+	db, err := database.Open(context.Background(), primary, database.Options{MaxConns: 8, Logger: Logger(t), Now: now, ReplicaURL: p.ProxiedURL(replica)})
+	if err != nil {
+		t.Fatalf("testenv: open: %v", err)
+	}
+	t.Cleanup(db.Close)
+	return db, replica, p
+}
+
 // OpenDB opens the database at u for the test.
 func OpenDB(t testing.TB, u string, now func() time.Time) *database.DB {
 	t.Helper()

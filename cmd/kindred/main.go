@@ -115,7 +115,8 @@ func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
 }
 
 func openDB(ctx context.Context, cfg *config.Config, log *slog.Logger) (*database.DB, error) {
-	return database.Open(ctx, cfg.DatabaseURL, database.Options{MaxConns: cfg.DBMaxConns, SlowQuery: cfg.DBSlowQuery, Logger: log})
+	return database.Open(ctx, cfg.DatabaseURL, database.Options{MaxConns: cfg.DBMaxConns, SlowQuery: cfg.DBSlowQuery, Logger: log,
+		ReplicaURL: cfg.ReplicaDatabaseURL})
 }
 
 func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) error {
