@@ -434,17 +434,22 @@ func Load(getenv func(string) string) (*Config, error) {
 // (migrate, create-admin), so they work without Meilisearch settings.
 func LoadDatabaseOnly(getenv func(string) string) (*Config, error) {
 	r := &reader{getenv: getenv}
-	c := &Config{
+	c := r.databaseOnly()
+	if len(r.errs) > 0 {
+		return nil, errors.New("configuration problems:\n  " + strings.Join(r.errs, "\n  "))
+	}
+	return c, nil
+}
+
+// databaseOnly reads the database and logging settings every command needs.
+func (r *reader) databaseOnly() *Config {
+	return &Config{
 		DatabaseURL: r.required("DATABASE_URL", "a PostgreSQL URL such as postgres://kindred@localhost:5432/kindred"),
 		LogFormat:   r.oneOf("KINDRED_LOG_FORMAT", "json", "json", "text"),
 		LogLevel:    r.oneOf("KINDRED_LOG_LEVEL", "info", "debug", "info", "warn", "error"),
 		DBMaxConns:  int32(r.integer("KINDRED_DB_MAX_CONNS", 5, 2, 1000)),
 		DBSlowQuery: r.duration("KINDRED_DB_SLOW_QUERY", 200*time.Millisecond),
 	}
-	if len(r.errs) > 0 {
-		return nil, errors.New("configuration problems:\n  " + strings.Join(r.errs, "\n  "))
-	}
-	return c, nil
 }
 
 // LoadStorage reads what `kindred storage copy` needs: the database, the
@@ -452,16 +457,10 @@ func LoadDatabaseOnly(getenv func(string) string) (*Config, error) {
 // KINDRED_STORAGE says (documents move between the two).
 func LoadStorage(getenv func(string) string) (*Config, error) {
 	r := &reader{getenv: getenv}
-	c := &Config{
-		DatabaseURL: r.required("DATABASE_URL", "a PostgreSQL URL such as postgres://kindred@localhost:5432/kindred"),
-		LogFormat:   r.oneOf("KINDRED_LOG_FORMAT", "json", "json", "text"),
-		LogLevel:    r.oneOf("KINDRED_LOG_LEVEL", "info", "debug", "info", "warn", "error"),
-		DBMaxConns:  int32(r.integer("KINDRED_DB_MAX_CONNS", 5, 2, 1000)),
-		DBSlowQuery: r.duration("KINDRED_DB_SLOW_QUERY", 200*time.Millisecond),
-		DocumentDir: r.str("KINDRED_DOCUMENT_DIR", "data/documents"),
-		Storage:     r.oneOf("KINDRED_STORAGE", "local", "local", "s3"),
-		S3:          r.s3(),
-	}
+	c := r.databaseOnly()
+	c.DocumentDir = r.str("KINDRED_DOCUMENT_DIR", "data/documents")
+	c.Storage = r.oneOf("KINDRED_STORAGE", "local", "local", "s3")
+	c.S3 = r.s3()
 	if len(r.errs) > 0 {
 		return nil, errors.New("configuration problems:\n  " + strings.Join(r.errs, "\n  "))
 	}

@@ -2,7 +2,6 @@ package forums
 
 import (
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -310,11 +309,11 @@ func (a *API) Posts(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	after, err := apiInt64Query(c, "after")
+	after, err := web.CursorParam(c, "after")
 	if err != nil {
 		return err
 	}
-	before, err := apiInt64Query(c, "before")
+	before, err := web.CursorParam(c, "before")
 	if err != nil {
 		return err
 	}
@@ -329,22 +328,6 @@ func (a *API) Posts(c echo.Context) error {
 		page.Posts[i].withMaps()
 	}
 	return c.JSON(http.StatusOK, page)
-}
-
-// apiInt64Query reads an optional non-negative integer query parameter;
-// anything else is a 422 naming it.
-func apiInt64Query(c echo.Context, name string) (int64, error) {
-	raw := c.QueryParam(name)
-	if raw == "" {
-		return 0, nil
-	}
-	n, err := strconv.ParseInt(raw, 10, 64)
-	if err != nil || n < 0 {
-		v := models.NewValidationError()
-		v.Add(name, "Must be a post id (a whole number, 0 or more).")
-		return 0, v
-	}
-	return n, nil
 }
 
 // Reply adds a post; Idempotency-Key makes retries safe.

@@ -171,17 +171,7 @@ func TestStuckJobIsRescued(t *testing.T) {
 		attempted_by = ARRAY['a-machine-that-died'] WHERE id = ?`, id).Error; err != nil {
 		t.Fatal(err)
 	}
-	wctx, cancel := context.WithCancel(ctx)
-	stop, err := h.app.StartWorkers(wctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		sctx, scancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer scancel()
-		_ = stop(sctx)
-		cancel()
-	})
+	h.startWorkers()
 	deadline := time.Now().Add(45 * time.Second)
 	for {
 		var state string

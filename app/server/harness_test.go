@@ -120,24 +120,32 @@ func newHarness(t testing.TB, o harnessOpts) *harness {
 	srv.Config.Handler = app.Echo
 	srv.Start()
 	t.Cleanup(srv.Close)
+	h := &harness{t: t, app: app, srv: srv, clock: clock, mailbox: mb, cfg: cfg, dbProxy: proxy, replicaURL: replicaURL, replicaProxy: replicaProxy}
 	if o.workers {
-		ctx, cancel := context.WithCancel(context.Background())
 		// As `kindred serve` does before taking requests.
-		if err := app.PrepareSearch(ctx); err != nil {
+		if err := app.PrepareSearch(context.Background()); err != nil {
 			t.Logf("search not prepared: %v", err)
 		}
-		stop, err := app.StartWorkers(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			sctx, scancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer scancel()
-			_ = stop(sctx)
-			cancel()
-		})
+		h.startWorkers()
 	}
-	return &harness{t: t, app: app, srv: srv, clock: clock, mailbox: mb, cfg: cfg, dbProxy: proxy, replicaURL: replicaURL, replicaProxy: replicaProxy}
+	return h
+}
+
+// startWorkers runs River's workers and the search indexer until the test
+// ends.
+func (h *harness) startWorkers() {
+	h.t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	stop, err := h.app.StartWorkers(ctx)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	h.t.Cleanup(func() {
+		sctx, scancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer scancel()
+		_ = stop(sctx)
+		cancel()
+	})
 }
 
 // browser is an HTTP client with its own cookie jar that does not follow

@@ -99,13 +99,6 @@ func (p *PrivatePostgres) Stop() {
 	}
 }
 
-// Restart stops and starts it again, as an operator's restart does.
-func (p *PrivatePostgres) Restart() {
-	p.t.Helper()
-	p.Stop()
-	p.Start()
-}
-
 func (p *PrivatePostgres) pgctl(args ...string) error {
 	out, err := asPostgres("pg_ctl", append([]string{"-D", p.dir, "-w", "-t", "60"}, args...)...).CombinedOutput()
 	if err != nil {

@@ -334,17 +334,7 @@ func (s *services) startMeili() error {
 	if err := cmd.Start(); err != nil {
 		return err
 	}
-	s.stops = append(s.stops, func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-		}
-		logf.Close()
-	})
+	s.stopLater(cmd, logf)
 	url := fmt.Sprintf("http://127.0.0.1:%d", port)
 	deadline := time.Now().Add(30 * time.Second)
 	for {
@@ -445,18 +435,7 @@ func (s *services) startS3() error {
 		logf.Close()
 		return err
 	}
-	s.stops = append(s.stops, func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
-		}
-		logf.Close()
-	})
+	s.stopLater(cmd, logf)
 	endpoint := "http://" + addr
 	client, err := minio.New(addr, &minio.Options{Creds: credentials.NewStaticV4(access, secret, ""), Region: "us-east-1", BucketLookup: minio.BucketLookupPath})
 	if err != nil {
@@ -499,4 +478,21 @@ func (s *services) startS3() error {
 // as directories under dir, no request log.
 func versityGWArgs(addr, dir string) []string {
 	return []string{"--port", addr, "--quiet", "posix", dir}
+}
+
+// stopLater stops a service process with the others: SIGTERM, then
+// SIGKILL if it has not exited within 10 s; then closes its log.
+func (s *services) stopLater(cmd *exec.Cmd, logf *os.File) {
+	s.stops = append(s.stops, func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+		}
+		logf.Close()
+	})
 }
