@@ -123,15 +123,7 @@ func (h *harness) api(method, path, token string, body any, headers ...string) a
 		b, _ := json.Marshal(body)
 		rd = strings.NewReader(string(b))
 	}
-	req, _ := http.NewRequest(method, h.srv.URL+path, rd)
-	req.Header.Set("Content-Type", "application/json")
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
-	}
-	return h.send(req)
+	return h.apiRaw(method, path, token, rd, headers...)
 }
 
 // send makes an API request and decodes the JSON answer.

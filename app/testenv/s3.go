@@ -180,6 +180,7 @@ func (p *PrivateS3) Pause(t testing.TB) {
 	if err := p.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
 	}
+	waitStopped(t, p.cmd.Process.Pid)
 }
 
 // Resume lets it go on (SIGCONT).

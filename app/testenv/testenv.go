@@ -351,6 +351,37 @@ func (m *PrivateMeili) Start() {
 func (m *PrivateMeili) Pause() {
 	if m.cmd != nil && m.cmd.Process != nil {
 		_ = m.cmd.Process.Signal(syscall.SIGSTOP)
+		waitStopped(m.t, m.cmd.Process.Pid)
+	}
+}
+
+// waitStopped waits until every thread of process pid has stopped: a
+// SIGSTOP reaches the threads of a busy process one by one, and a request
+// sent in between would still be answered.
+func waitStopped(t testing.TB, pid int) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+		if err != nil {
+			return // not Linux, or gone: nothing to wait for
+		}
+		stopped := true
+		for _, task := range tasks {
+			stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/stat", pid, task.Name()))
+			// The state follows the command name in parentheses: "T" when stopped.
+			if i := strings.LastIndexByte(string(stat), ')'); err == nil && i >= 0 && i+2 < len(stat) && stat[i+2] != 'T' {
+				stopped = false
+				break
+			}
+		}
+		if stopped {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("process %d did not stop within 5 s of SIGSTOP", pid)
+		}
+		time.Sleep(time.Millisecond)
 	}
 }
 
