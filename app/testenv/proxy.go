@@ -82,8 +82,10 @@ func (p *Proxy) Down() {
 }
 
 // CutAtCommitAfter arms the proxy: the next connection that sends marker
-// (a piece of SQL) and then COMMIT has the COMMIT delivered and is then
-// closed before PostgreSQL's answer reaches the app.
+// and then COMMIT has the COMMIT delivered and is then closed before
+// PostgreSQL's answer reaches the app. The marker should be a value the
+// transaction sends (a parameter): SQL text is sent only the first time a
+// connection prepares a statement.
 func (p *Proxy) CutAtCommitAfter(marker string) {
 	p.mu.Lock()
 	p.marker = []byte(marker)
@@ -125,6 +127,7 @@ func (p *Proxy) forward(c, s net.Conn) {
 	defer s.Close()
 	buf := make([]byte, 64<<10)
 	tainted := false
+	var tail []byte // the end of the previous read: a marker may span two
 	for {
 		n, err := c.Read(buf)
 		if n > 0 {
@@ -132,9 +135,10 @@ func (p *Proxy) forward(c, s net.Conn) {
 			p.mu.Lock()
 			marker := p.marker
 			p.mu.Unlock()
-			if marker != nil && bytes.Contains(chunk, marker) {
+			if marker != nil && bytes.Contains(append(tail, chunk...), marker) {
 				tainted = true
 			}
+			tail = append(tail[:0], chunk[max(0, len(chunk)-len(marker)):]...)
 			if tainted && bytes.Contains(bytes.ToLower(chunk), commitMessage) {
 				// The app loses its connection first, so no answer can
 				// reach it; then PostgreSQL gets the COMMIT and saves.
