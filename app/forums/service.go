@@ -457,9 +457,15 @@ func (s *Service) ThreadPage(ctx context.Context, v Viewer, id, after, before in
 // read runs a page's read: for a signed-out visitor on the replica when
 // there is one (database.DB.Visitor: the primary when it is down), for a
 // member always on the primary, which holds their own latest writes.
+// A thread or forum the replica does not have yet (it lags) is read again
+// on the primary: a link to a brand-new thread must not answer 404.
 func (s *Service) read(ctx context.Context, v Viewer, fn func(*pgxpool.Pool) error) error {
 	if v.User == nil {
-		return s.db.Visitor(ctx, fn)
+		err := s.db.Visitor(ctx, fn)
+		if s.db.Replica != nil && (errors.Is(err, models.ErrNotFound) || errors.Is(err, pgx.ErrNoRows)) {
+			return fn(s.db.Pool)
+		}
+		return err
 	}
 	return fn(s.db.Pool)
 }

@@ -57,6 +57,21 @@ func TestVisitorPagesReadTheReplica(t *testing.T) {
 	if r := h.api("GET", "/api/v1/threads/"+strconv.FormatInt(th.ID, 10)+"/posts", "", nil); r.Status != http.StatusOK || strings.Contains(r.Raw, newTitle) {
 		t.Errorf("visitor API posts: %d %s", r.Status, r.Raw)
 	}
+	// A thread the replica has not received yet is read from the
+	// primary: a shared link to it never answers 404.
+	fresh := h.thread("writer", f, "Posted a second ago", "Not on the replica yet.", false)
+	if r := visitor.get("/t/" + strconv.FormatInt(fresh.ID, 10)); r.StatusCode != http.StatusOK || !strings.Contains(r.body, "Posted a second ago") {
+		t.Errorf("visitor on a thread the replica lacks: %d", r.StatusCode)
+	}
+	if err := h.app.DB.Gorm.Exec(`UPDATE forums SET slug = 'heart-new' WHERE slug = 'heart'`).Error; err != nil {
+		t.Fatal(err)
+	}
+	if r := visitor.get("/f/heart-new"); r.StatusCode != http.StatusOK {
+		t.Errorf("visitor on a forum address the replica lacks: %d", r.StatusCode)
+	}
+	if err := h.app.DB.Gorm.Exec(`UPDATE forums SET slug = 'heart' WHERE slug = 'heart-new'`).Error; err != nil {
+		t.Fatal(err)
+	}
 	member := h.member("reader")
 	for _, path := range []string{"/f/heart", threadPath} {
 		if r := member.get(path); r.StatusCode != http.StatusOK || !strings.Contains(r.body, newTitle) {
