@@ -137,7 +137,7 @@ func TestWriteWithUnknownOutcome(t *testing.T) {
 	h.dbProxy.CutAtCommitAfter("Beta blockers and running") // the title, a parameter of the thread's INSERT
 	r := h.api("POST", "/api/v1/forums/"+f.Slug+"/threads", tok, body, "Idempotency-Key", "run-42")
 	if h.dbProxy.Cuts() != 1 {
-		t.Fatalf("the proxy cut %d connections at COMMIT", h.dbProxy.Cuts())
+		t.Fatalf("the proxy cut %d connections at COMMIT; answer %d %s", h.dbProxy.Cuts(), r.Status, r.Raw)
 	}
 	if r.Status != http.StatusServiceUnavailable || errorCode(r) != "outcome_unknown" || !strings.Contains(r.Raw, "Idempotency-Key") {
 		t.Fatalf("write whose commit went unanswered: %d %s", r.Status, r.Raw)

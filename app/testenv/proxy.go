@@ -2,10 +2,10 @@ package testenv
 
 import (
 	"bytes"
-	"io"
 	"net"
 	"net/url"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -113,16 +113,44 @@ func (p *Proxy) accept(ln net.Listener) {
 		p.mu.Lock()
 		p.conns[c], p.conns[s] = true, true
 		p.mu.Unlock()
-		go func() { _, _ = io.Copy(c, s); c.Close(); s.Close() }()
-		go p.forward(c, s)
+		pr := &pair{answered: make(chan struct{})}
+		go pr.back(c, s)
+		go p.forward(c, s, pr)
 	}
 }
 
 var commitMessage = []byte("commit\x00")
 
+// pair is one proxied connection's state shared by its two directions.
+type pair struct {
+	muted    atomic.Bool   // PostgreSQL's answers are dropped, not delivered
+	answered chan struct{} // closed once an answer was dropped
+	once     sync.Once
+}
+
+// back copies PostgreSQL's answers to the app unless the pair is muted.
+func (pr *pair) back(c, s net.Conn) {
+	defer c.Close()
+	defer s.Close()
+	buf := make([]byte, 64<<10)
+	for {
+		n, err := s.Read(buf)
+		if n > 0 {
+			if pr.muted.Load() {
+				pr.once.Do(func() { close(pr.answered) })
+			} else if _, werr := c.Write(buf[:n]); werr != nil {
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
 // forward copies the app's messages to PostgreSQL, watching for the armed
 // marker and the COMMIT after it.
-func (p *Proxy) forward(c, s net.Conn) {
+func (p *Proxy) forward(c, s net.Conn, pr *pair) {
 	defer c.Close()
 	defer s.Close()
 	buf := make([]byte, 64<<10)
@@ -140,14 +168,21 @@ func (p *Proxy) forward(c, s net.Conn) {
 			}
 			tail = append(tail[:0], chunk[max(0, len(chunk)-len(marker)):]...)
 			if tainted && bytes.Contains(bytes.ToLower(chunk), commitMessage) {
-				// The app loses its connection first, so no answer can
-				// reach it; then PostgreSQL gets the COMMIT and saves.
-				c.Close()
-				_, _ = s.Write(chunk)
+				// PostgreSQL gets the COMMIT and saves, its answer is
+				// dropped, and only then does the app lose its connection:
+				// by the time the app answers its client, the cut is counted
+				// and the transaction is visible.
+				pr.muted.Store(true)
 				p.mu.Lock()
 				p.marker, p.cuts = nil, p.cuts+1
 				p.mu.Unlock()
-				time.Sleep(200 * time.Millisecond)
+				if _, werr := s.Write(chunk); werr == nil {
+					select {
+					case <-pr.answered:
+					case <-time.After(5 * time.Second):
+					}
+				}
+				c.Close()
 				return
 			}
 			if _, werr := s.Write(chunk); werr != nil {
