@@ -114,3 +114,12 @@ func (e *UnavailableError) RetryAfterSeconds() int {
 // the connection failed before PostgreSQL answered: it may or may not have
 // been saved.
 var ErrOutcomeUnknown = errors.New("the database connection failed while committing: the write may or may not have been saved")
+
+// ForbiddenError refuses an action with a reason the person can act on
+// (status 403, its own code), where ErrForbidden says only "not allowed".
+type ForbiddenError struct {
+	Code    string
+	Message string
+}
+
+func (e *ForbiddenError) Error() string { return "forbidden: " + e.Code }

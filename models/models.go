@@ -101,6 +101,9 @@ type User struct {
 	TimeZone string
 	// Reviewer may review clinician credentials (admins always may).
 	Reviewer bool
+	// SSOOnly accounts sign in only through their organisation's provider:
+	// no local password, no API tokens, unless an admin allows them.
+	SSOOnly bool `gorm:"column:sso_only"`
 	// Language ("fr") and Region ("CA-QC") choose the crisis resources the
 	// member sees; empty means the site's default.
 	Language  string
@@ -122,9 +125,12 @@ func (u *User) CanSignIn(now time.Time) bool {
 
 // Identity links a user to an external sign-in provider account.
 type Identity struct {
-	ID         int64
-	UserID     int64
-	Provider   string
+	ID       int64
+	UserID   int64
+	Provider string
+	// Issuer is whose subject this is: the same subject at another issuer
+	// is another person.
+	Issuer     string
 	Subject    string
 	CreatedAt  time.Time
 	LastUsedAt time.Time
@@ -140,6 +146,14 @@ type Session struct {
 	ExpiresAt  time.Time
 	IP         string
 	UserAgent  string
+	// AuthenticatedAt is when the owner last proved who they are (password
+	// or provider); sensitive actions ask again after a while.
+	AuthenticatedAt time.Time
+	// IdentityID, ProviderSid and IDTokenHint tie a provider sign-in to the
+	// provider's session, for back-channel and provider logout.
+	IdentityID  *int64
+	ProviderSid string `json:"-"`
+	IDTokenHint string `json:"-"`
 }
 
 // TokenScope limits what an API token may do.
@@ -170,6 +184,9 @@ type AccountTokenPurpose string
 const (
 	PurposeVerifyEmail   AccountTokenPurpose = "verify_email"
 	PurposeResetPassword AccountTokenPurpose = "reset_password"
+	// PurposeAppeal lets a suspended member who signed in at their
+	// provider appeal without a password (never e-mailed).
+	PurposeAppeal AccountTokenPurpose = "appeal"
 )
 
 // AccountToken is a single-use, expiring secret sent by e-mail.

@@ -258,6 +258,9 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email string, cl Cli
 	if err != nil {
 		return err
 	}
+	if u.SSOOnly { // no password to reset: the same answer, no e-mail
+		return nil
+	}
 	_, err = s.db.River.Insert(ctx, AccountEmailArgs{UserID: u.ID, Purpose: models.PurposeResetPassword}, nil)
 	return err
 }
@@ -270,6 +273,9 @@ func (s *Service) ResetPassword(ctx context.Context, secret, password string, cl
 	err := s.db.InTx(ctx, func(tx *database.Tx) error {
 		t, u, err := s.lookupAccountToken(ctx, tx.DB, models.PurposeResetPassword, secret)
 		if err != nil {
+			return err
+		}
+		if err := CheckLocalCredentials(u); err != nil {
 			return err
 		}
 		v := models.NewValidationError()

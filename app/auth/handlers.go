@@ -27,10 +27,12 @@ const (
 	TplSettings     = "pages/account/settings.html"
 	TplTokenCreated = "pages/account/token_created.html"
 	TplAdminUsers   = "pages/admin/users.html"
+	TplReauth       = "pages/auth/reauth.html"
+	TplUnlink       = "pages/account/unlink.html"
 )
 
 // Templates lists every page this package renders, checked at start-up.
-var Templates = []string{TplSignUp, TplSignIn, TplForgot, TplReset, TplVerify, TplChooseHandle, TplMessage, TplSettings, TplTokenCreated, TplAdminUsers}
+var Templates = []string{TplSignUp, TplSignIn, TplForgot, TplReset, TplVerify, TplChooseHandle, TplMessage, TplSettings, TplTokenCreated, TplAdminUsers, TplReauth, TplUnlink}
 
 const pendingCookie = "kindred_pending"
 
@@ -85,13 +87,25 @@ func (h *Handlers) rememberDevice(c echo.Context, u *models.User) {
 
 func (h *Handlers) page(c echo.Context, title string) *web.Page {
 	p := h.r.NewPage(c, title)
+	next := web.SafeNext(c.QueryParam("next"))
 	for _, e := range h.svc.Externals() {
-		p.Providers = append(p.Providers, web.Provider{Key: e.Key, Label: e.Label})
+		href := "/auth/" + e.Key
+		if next != "/" {
+			href += "?next=" + url.QueryEscape(next)
+		}
+		p.Providers = append(p.Providers, web.Provider{Key: e.Key, Label: e.Label, Href: href})
 	}
 	return p
 }
 
+// signIn gives the browser its new session. Any session it already had
+// ends first: signing in as someone else never leaves the old one alive.
 func (h *Handlers) signIn(c echo.Context, token string) {
+	if old := web.CurrentSession(c); old != nil {
+		if err := h.svc.SignOut(c.Request().Context(), old); err != nil {
+			h.svc.log.WarnContext(c.Request().Context(), "could not end the session signed in over", "error", err.Error())
+		}
+	}
 	h.cookies.Set(c, web.SessionCookie, token, 0)
 }
 
@@ -193,16 +207,25 @@ func minutesText(d time.Duration) string {
 	return strconv.Itoa(m) + " minutes"
 }
 
-// SignOut ends the session on the server and clears the cookie.
+// SignOut ends the session on the server and clears the cookie. A session
+// that began at a provider offering logout ends there too: the browser
+// goes to the provider and comes back to /signed-out.
 func (h *Handlers) SignOut(c echo.Context) error {
+	to := "/"
 	if s := web.CurrentSession(c); s != nil {
+		if u := h.svc.ProviderLogoutURL(c.Request().Context(), s, h.svc.opts.BaseURL+"/signed-out"); u != "" {
+			to = u
+		}
 		if err := h.svc.SignOut(c.Request().Context(), s); err != nil {
 			return err
 		}
 	}
 	h.cookies.Clear(c, web.SessionCookie)
 	h.cookies.SetFlash(c, "You are signed out.")
-	return web.Redirect(c, "/")
+	if to != "/" {
+		return c.Redirect(http.StatusSeeOther, to)
+	}
+	return web.Redirect(c, to)
 }
 
 type settingsData struct {
@@ -212,6 +235,9 @@ type settingsData struct {
 	Tokens         []models.APIToken
 	HasPassword    bool
 	TimeZones      []string // offered in the time-zone field (any IANA name is taken)
+	SSOOnly        bool
+	Methods        []SignInMethod // the providers the account signs in with
+	Linkable       []web.Provider // providers switched on that it could add
 }
 
 // commonTimeZones are offered first in the settings: where Kindred's
@@ -237,10 +263,24 @@ func (h *Handlers) settingsPage(c echo.Context) (*web.Page, error) {
 	if err != nil {
 		return nil, err
 	}
+	methods, err := h.svc.SignInMethods(ctx, u.ID)
+	if err != nil {
+		return nil, err
+	}
 	p := h.page(c, "Account settings")
 	p.Noindex = true
-	p.Data = settingsData{Languages: Languages, Sessions: sessions, CurrentSession: web.CurrentSession(c).ID, Tokens: tokens, HasPassword: u.PasswordHash != nil,
-		TimeZones: commonTimeZones}
+	d := settingsData{Languages: Languages, Sessions: sessions, CurrentSession: web.CurrentSession(c).ID, Tokens: tokens, HasPassword: u.PasswordHash != nil,
+		TimeZones: commonTimeZones, SSOOnly: u.SSOOnly, Methods: methods}
+	has := map[string]bool{}
+	for _, m := range methods {
+		has[m.Provider] = m.Configured
+	}
+	for _, e := range h.svc.Externals() {
+		if !has[e.Key] {
+			d.Linkable = append(d.Linkable, web.Provider{Key: e.Key, Label: e.Label})
+		}
+	}
+	p.Data = d
 	p.Form.Values["handle"] = u.Handle
 	p.Form.Values["language"], p.Form.Values["region"] = u.Language, u.Region
 	if e := u.ShownEmail(); e != "" {
@@ -260,8 +300,13 @@ func (h *Handlers) Settings(c echo.Context) error {
 
 // settingsError re-shows the settings page with one form's errors.
 func (h *Handlers) settingsError(c echo.Context, values map[string]string, err error) error {
+	status := http.StatusUnprocessableEntity
 	var verr *models.ValidationError
-	if !errors.As(err, &verr) {
+	var ferr *models.ForbiddenError
+	switch {
+	case errors.As(err, &ferr):
+		verr, status = &models.ValidationError{Message: ferr.Message}, http.StatusForbidden
+	case !errors.As(err, &verr):
 		return err
 	}
 	p, perr := h.settingsPage(c)
@@ -273,7 +318,7 @@ func (h *Handlers) settingsError(c echo.Context, values map[string]string, err e
 	}
 	p.Form.Errors = verr.Fields
 	p.Form.Message = verr.Message
-	return h.r.Render(c, http.StatusUnprocessableEntity, TplSettings, p)
+	return h.r.Render(c, status, TplSettings, p)
 }
 
 // ChangeHandle renames the account.
@@ -288,6 +333,11 @@ func (h *Handlers) ChangeHandle(c echo.Context) error {
 
 // ChangeEmail sets a new address and sends a verification link to it.
 func (h *Handlers) ChangeEmail(c echo.Context) error {
+	// The address receives password-reset links: whoever changes it must
+	// have proved who they are recently, not merely hold a session.
+	if !h.svc.Fresh(web.CurrentSession(c)) {
+		return web.Redirect(c, "/reauth?next="+url.QueryEscape("/account"))
+	}
 	email := c.FormValue("email")
 	if err := h.svc.ChangeEmail(c.Request().Context(), web.CurrentUser(c), email); err != nil {
 		return h.settingsError(c, map[string]string{"email": email}, err)
@@ -307,6 +357,11 @@ func (h *Handlers) ResendVerification(c echo.Context) error {
 
 // ChangePassword sets a new password and ends every other session.
 func (h *Handlers) ChangePassword(c echo.Context) error {
+	// Setting a first password has no current one to check: the member
+	// proves who they are another way first.
+	if u := web.CurrentUser(c); u.PasswordHash == nil && !u.SSOOnly && !h.svc.Fresh(web.CurrentSession(c)) {
+		return web.Redirect(c, "/reauth?next="+url.QueryEscape("/account#password"))
+	}
 	token, tokens, err := h.svc.ChangePassword(c.Request().Context(), web.CurrentUser(c), c.FormValue("current_password"), c.FormValue("new_password"), client(c))
 	if err != nil {
 		return h.settingsError(c, nil, err)
@@ -366,6 +421,9 @@ func (h *Handlers) CreateToken(c echo.Context) error {
 			n = -1 // refused by Validate with its message
 		}
 		f.ExpiresInDays = n
+	}
+	if u := web.CurrentUser(c); !u.SSOOnly && !h.svc.Fresh(web.CurrentSession(c)) {
+		return web.Redirect(c, "/reauth?next="+url.QueryEscape("/account#tokens"))
 	}
 	t, raw, err := h.svc.CreateAPIToken(c.Request().Context(), web.CurrentUser(c), f)
 	if err != nil {
@@ -487,92 +545,17 @@ func (h *Handlers) Reset(c echo.Context) error {
 	return web.Redirect(c, "/")
 }
 
-// BeginExternal sends the browser to a provider.
-func (h *Handlers) BeginExternal(c echo.Context) error {
-	to, err := h.svc.BeginExternal(c.Request().Context(), c.Param("provider"), web.BrowserID(c))
-	if errors.Is(err, ErrProviderUnavailable) {
-		return echo.NewHTTPError(http.StatusServiceUnavailable, "That sign-in service is not answering right now. Please try again later.")
-	}
-	if err != nil {
-		return err
-	}
-	return c.Redirect(http.StatusFound, to)
-}
-
-// ExternalCallback finishes a provider sign-in.
-func (h *Handlers) ExternalCallback(c echo.Context) error {
-	res, err := h.svc.CompleteExternal(c.Request().Context(), c.Param("provider"), web.BrowserID(c), c.QueryParams(), client(c))
-	switch {
-	case errors.Is(err, ErrExternalRefused):
-		return h.message(c, http.StatusForbidden, message{
-			Heading: "Sign-in did not work",
-			Text:    "The sign-in could not be confirmed. It may have expired or been started in another browser. Please try again.",
-			Link:    "/signin", LinkText: "Back to sign in",
-		})
-	case errors.Is(err, ErrAccountSuspended):
-		return h.message(c, http.StatusForbidden, message{Heading: "Account suspended", Text: "This account is suspended. You will be able to sign in again when the suspension ends."})
-	case errors.Is(err, ErrProviderUnavailable):
-		return echo.NewHTTPError(http.StatusServiceUnavailable, "That sign-in service is not answering right now. Please try again later.")
-	case err != nil:
-		return err
-	}
-	if res.User != nil {
-		h.signIn(c, res.SessionToken)
-		return web.Redirect(c, "/")
-	}
-	h.cookies.Set(c, pendingCookie, res.PendingToken, 30*time.Minute)
-	return web.Redirect(c, "/auth/complete")
-}
-
-// ChooseHandlePage asks a first-time external user for a handle.
-func (h *Handlers) ChooseHandlePage(c echo.Context) error {
-	if _, err := h.svc.PendingExternal(c.Request().Context(), h.cookies.Get(c, pendingCookie), web.BrowserID(c)); err != nil {
-		return h.pendingError(c, err)
-	}
-	p := h.page(c, "Choose your handle")
-	p.Noindex = true
-	return h.r.Render(c, http.StatusOK, TplChooseHandle, p)
-}
-
-// ChooseHandle creates the account for the external identity.
-func (h *Handlers) ChooseHandle(c echo.Context) error {
-	handle := c.FormValue("handle")
-	u, token, err := h.svc.FinishExternal(c.Request().Context(), h.cookies.Get(c, pendingCookie), web.BrowserID(c), handle, client(c))
-	var verr *models.ValidationError
-	if errors.As(err, &verr) {
-		p := h.page(c, "Choose your handle")
-		p.Noindex = true
-		return h.r.RenderForm(c, TplChooseHandle, p, map[string]string{"handle": handle}, verr)
-	}
-	if err != nil {
-		return h.pendingError(c, err)
-	}
-	h.cookies.Clear(c, pendingCookie)
-	h.signIn(c, token)
-	h.cookies.SetFlash(c, "Welcome to Kindred, "+u.Handle+".")
-	return web.Redirect(c, "/")
-}
-
-func (h *Handlers) pendingError(c echo.Context, err error) error {
-	if !errors.Is(err, ErrExternalRefused) {
-		return err
-	}
-	return h.message(c, http.StatusGone, message{
-		Heading: "Please sign in again",
-		Text:    "This step has expired or belongs to another browser.",
-		Link:    "/signin", LinkText: "Back to sign in",
-	})
-}
-
 type adminUsersData struct {
-	Users   []AdminUser
-	Query   string
-	Page    int
-	Pages   int
-	Total   int64
-	Roles   []models.Role
-	PrevURL string
-	NextURL string
+	Users     []AdminUser
+	Query     string
+	Provider  string         // the sign-in method filter ("" all, "password", or a provider key)
+	Providers []web.Provider // the providers switched on
+	Page      int
+	Pages     int
+	Total     int64
+	Roles     []models.Role
+	PrevURL   string
+	NextURL   string
 }
 
 const usersPerPage = 50
@@ -584,7 +567,8 @@ func (h *Handlers) AdminUsers(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	users, total, err := h.svc.Users(c.Request().Context(), q, page, usersPerPage)
+	provider := c.QueryParam("provider")
+	users, total, err := h.svc.Users(c.Request().Context(), q, provider, page, usersPerPage)
 	if err != nil {
 		return err
 	}
@@ -605,9 +589,12 @@ func (h *Handlers) AdminUsers(c echo.Context) error {
 		}
 	}
 	pages := int((total + usersPerPage - 1) / usersPerPage)
-	d := adminUsersData{Users: users, Query: q, Page: page, Pages: pages, Total: total, Roles: []models.Role{models.RoleMember, models.RoleModerator, models.RoleAdmin}}
+	d := adminUsersData{Users: users, Query: q, Provider: provider, Page: page, Pages: pages, Total: total, Roles: []models.Role{models.RoleMember, models.RoleModerator, models.RoleAdmin}}
+	for _, e := range h.svc.Externals() {
+		d.Providers = append(d.Providers, web.Provider{Key: e.Key, Label: e.Label})
+	}
 	link := func(n int) string {
-		return "/admin/users?" + url.Values{"q": {q}, "page": {strconv.Itoa(n)}}.Encode()
+		return "/admin/users?" + url.Values{"q": {q}, "provider": {provider}, "page": {strconv.Itoa(n)}}.Encode()
 	}
 	if page > 1 {
 		d.PrevURL = link(page - 1)
@@ -675,6 +662,25 @@ func (h *Handlers) AdminSetReviewer(c echo.Context) error {
 		h.cookies.SetFlash(c, "They may now review clinician credentials.")
 	} else {
 		h.cookies.SetFlash(c, "They may no longer review clinician credentials.")
+	}
+	return web.Redirect(c, "/admin/users")
+}
+
+// AdminSetSSOOnly allows, or forbids again, a local password and API
+// tokens on an account its provider made SSO-only.
+func (h *Handlers) AdminSetSSOOnly(c echo.Context) error {
+	id, err := idParam(c)
+	if err != nil {
+		return err
+	}
+	on := c.FormValue("sso_only") == "on"
+	if err := h.svc.SetSSOOnly(c.Request().Context(), web.CurrentUser(c), id, on); err != nil {
+		return err
+	}
+	if on {
+		h.cookies.SetFlash(c, "They now sign in only through their organisation: no password, no API tokens.")
+	} else {
+		h.cookies.SetFlash(c, "They may now set a password and create API tokens.")
 	}
 	return web.Redirect(c, "/admin/users")
 }

@@ -2,210 +2,222 @@ package auth
 
 import (
 	"context"
-	"encoding/json"
+	"crypto/subtle"
 	"errors"
 	"fmt"
-	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
-	"github.com/markbates/goth"
 	"github.com/markbates/goth/providers/github"
-	"github.com/markbates/goth/providers/google"
-	"github.com/markbates/goth/providers/openidConnect"
+	"golang.org/x/oauth2"
 	"gorm.io/gorm"
 
+	"kindred/app/audit"
 	"kindred/app/database"
+	"kindred/app/ratelimit"
+	"kindred/app/web"
 	"kindred/models"
 )
 
-// How long a sign-in at a provider, and the handle step after it, may take.
+// Purposes of a provider sign-in.
 const (
-	oauthAttemptTTL = 10 * time.Minute
-	oauthPendingTTL = 30 * time.Minute
+	PurposeSignIn = "signin" // sign in, or join with a new account
+	PurposeReauth = "reauth" // the signed-in member proves who they are again
+	PurposeLink   = "link"   // the signed-in member adds this provider
 )
 
-// External is one sign-in provider. goth speaks OAuth; where the provider
-// issues an id_token, go-oidc verifies its signature, issuer, audience and
-// expiry, which goth does not.
-type External struct {
-	Key   string // URL segment: oidc, google, github
-	Label string
+// ExternalErrorKind says why a provider sign-in failed, so the member is
+// told the cause and what to do.
+type ExternalErrorKind int
 
-	mu       sync.Mutex
-	init     func(ctx context.Context) (goth.Provider, *oidc.IDTokenVerifier, error)
-	provider goth.Provider
-	verifier *oidc.IDTokenVerifier
+// Why a provider sign-in can fail.
+const (
+	ExtExpired       ExternalErrorKind = iota + 1 // unknown, used, expired or foreign attempt
+	ExtDeclined                                   // the member cancelled or refused at the provider
+	ExtMisconfigured                              // the provider refused Kindred's client settings
+	ExtUnavailable                                // the provider did not answer
+	ExtRefused                                    // the answer failed verification
+	ExtNotAllowed                                 // the provider's policy keeps this person out
+	ExtNotFresh                                   // re-authentication did not happen at the provider
+	ExtNoMFA                                      // the stronger sign-in the provider requires was not used
+	ExtOtherPerson                                // re-authentication as someone else
+	ExtInUse                                      // linking an identity another account has
+)
+
+// ExternalError is a failed provider sign-in. Details go to the log; the
+// member sees a message for the cause.
+type ExternalError struct {
+	Kind     ExternalErrorKind
+	Provider string // the provider's label
 }
 
-// ready builds the provider on first use, so a provider that is down at
-// start-up does not stop Kindred; the next attempt tries again.
-func (e *External) ready(ctx context.Context) (goth.Provider, *oidc.IDTokenVerifier, error) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.provider == nil {
-		p, v, err := e.init(ctx)
-		if err != nil {
-			return nil, nil, err
-		}
-		e.provider, e.verifier = p, v
+func (e *ExternalError) Error() string {
+	return fmt.Sprintf("auth: external sign-in at %s failed (%d)", e.Provider, e.Kind)
+}
+
+// Is lets callers keep matching the older sentinels.
+func (e *ExternalError) Is(target error) bool {
+	switch target {
+	case ErrProviderUnavailable:
+		return e.Kind == ExtUnavailable
+	case ErrExternalRefused:
+		return e.Kind != ExtUnavailable
 	}
-	return e.provider, e.verifier, nil
-}
-
-// NewOIDC is a generic OpenID Connect provider found by discovery.
-func NewOIDC(issuer, clientID, secret, label, callbackURL string, client *http.Client) *External {
-	if client == nil {
-		client = &http.Client{Timeout: 15 * time.Second}
-	}
-	return &External{Key: "oidc", Label: label, init: func(context.Context) (goth.Provider, *oidc.IDTokenVerifier, error) {
-		// go-oidc keeps this context to refresh signing keys later, so it
-		// must outlive the request that first needed the provider.
-		keyCtx := oidc.ClientContext(context.Background(), client)
-		op, err := oidc.NewProvider(keyCtx, issuer)
-		if err != nil {
-			return nil, nil, fmt.Errorf("auth: OpenID Connect discovery for %s: %w", issuer, err)
-		}
-		p, err := openidConnect.New(clientID, secret, callbackURL, strings.TrimSuffix(issuer, "/")+"/.well-known/openid-configuration", "openid", "email", "profile")
-		if err != nil {
-			return nil, nil, fmt.Errorf("auth: OpenID Connect provider: %w", err)
-		}
-		// Identity comes from the verified id_token alone; an unverified
-		// userinfo answer must not override it.
-		p.SkipUserInfoRequest = true
-		p.HTTPClient = client
-		return p, op.Verifier(&oidc.Config{ClientID: clientID}), nil
-	}}
-}
-
-// NewGoogle signs in with Google; its id_token is verified with Google's keys.
-func NewGoogle(clientID, secret, callbackURL string) *External {
-	return &External{Key: "google", Label: "Google", init: func(ctx context.Context) (goth.Provider, *oidc.IDTokenVerifier, error) {
-		p := google.New(clientID, secret, callbackURL, "openid", "email")
-		keys := oidc.NewRemoteKeySet(context.Background(), "https://www.googleapis.com/oauth2/v3/certs")
-		return p, oidc.NewVerifier("https://accounts.google.com", keys, &oidc.Config{ClientID: clientID}), nil
-	}}
-}
-
-// NewGitHub signs in with GitHub, which speaks OAuth 2 without id_tokens;
-// the account comes from GitHub's API over TLS with the access token.
-func NewGitHub(clientID, secret, callbackURL string) *External {
-	return &External{Key: "github", Label: "GitHub", init: func(ctx context.Context) (goth.Provider, *oidc.IDTokenVerifier, error) {
-		return github.New(clientID, secret, callbackURL, "read:user"), nil, nil
-	}}
-}
-
-// AddExternal switches a provider on.
-func (s *Service) AddExternal(e *External) { s.externals[e.Key] = e }
-
-// Externals lists the providers that are switched on, in a fixed order.
-func (s *Service) Externals() []*External {
-	var out []*External
-	for _, k := range []string{"oidc", "google", "github"} {
-		if e, ok := s.externals[k]; ok {
-			out = append(out, e)
-		}
-	}
-	return out
-}
-
-func (s *Service) external(key string) (*External, error) {
-	e, ok := s.externals[key]
-	if !ok {
-		return nil, fmt.Errorf("auth: provider %q: %w", key, models.ErrNotFound)
-	}
-	return e, nil
+	return false
 }
 
 // ErrProviderUnavailable means the provider could not be reached.
 var ErrProviderUnavailable = errors.New("auth: sign-in provider unavailable")
 
-// ErrExternalRefused covers a bad state, a provider error, and an id_token
-// that fails verification. Details go to the log, not to the browser.
+// ErrExternalRefused covers every other failed provider sign-in.
 var ErrExternalRefused = errors.New("auth: external sign-in refused")
 
+// ErrSSOOnly refuses a local password or API token on an account that
+// signs in only through its organisation's provider.
+var ErrSSOOnly = &models.ForbiddenError{Code: "sso_only",
+	Message: "Your organisation manages how you sign in to Kindred, so this account cannot have a password or API tokens. An admin can allow them if you need them."}
+
 type oauthAttempt struct {
-	StateHash   []byte
-	BrowserHash []byte
-	Provider    string
-	SessionData string
-	ExpiresAt   time.Time
+	StateHash    []byte
+	BrowserHash  []byte
+	Provider     string
+	Purpose      string
+	UserID       *int64
+	CodeVerifier string
+	Nonce        string
+	NextPath     string
+	CreatedAt    time.Time
+	ExpiresAt    time.Time
 }
 
 type oauthPending struct {
 	TokenHash   []byte
 	BrowserHash []byte
 	Provider    string
+	Issuer      string
 	Subject     string
 	Email       string
+	Role        models.Role
+	SSOOnly     bool
+	ProviderSid string
+	IDTokenHint string
+	NextPath    string
 	ExpiresAt   time.Time
 }
 
 // TableName keeps GORM off its pluralising guess.
 func (oauthPending) TableName() string { return "oauth_pending" }
 
+// BeginOptions say what a provider sign-in is for.
+type BeginOptions struct {
+	Purpose string // PurposeSignIn when empty
+	UserID  int64  // the signed-in member, for reauth and link
+	Next    string // a same-origin path to return to
+}
+
 // BeginExternal starts a sign-in at a provider and returns where to send
-// the browser. The state is fresh randomness bound to this browser; any
-// state the client supplies is ignored.
-func (s *Service) BeginExternal(ctx context.Context, key, browserID string) (string, error) {
+// the browser. State, PKCE verifier and nonce are fresh randomness kept in
+// the attempt, bound to this browser; nothing the client sends is used.
+func (s *Service) BeginExternal(ctx context.Context, key, browserID string, o BeginOptions, cl Client) (string, error) {
 	e, err := s.external(key)
 	if err != nil {
 		return "", err
 	}
-	p, _, err := e.ready(ctx)
-	if err != nil {
-		s.log.WarnContext(ctx, "sign-in provider unavailable", "provider", key, "error", err.Error())
-		return "", ErrProviderUnavailable
-	}
-	state := newSecret()
-	sess, err := p.BeginAuth(state)
-	if err != nil {
-		return "", fmt.Errorf("auth: begin %s: %w", key, err)
-	}
-	authURL, err := sess.GetAuthURL()
-	if err != nil {
+	// Each click writes a row: limit them per address.
+	if err := s.limiter.Hit(ctx, ratelimit.Key("sso-begin", cl.IP), s.opts.Limits.ExternalPerIP); err != nil {
 		return "", err
 	}
-	a := &oauthAttempt{StateHash: sha(state), BrowserHash: sha(browserID), Provider: key, SessionData: sess.Marshal(), ExpiresAt: s.now().Add(oauthAttemptTTL)}
+	d, err := e.ready(ctx)
+	if err != nil {
+		s.log.WarnContext(ctx, "sign-in provider unavailable", "provider", key, "error", err.Error())
+		if unreachable(err) {
+			return "", &ExternalError{Kind: ExtUnavailable, Provider: e.Label}
+		}
+		return "", &ExternalError{Kind: ExtMisconfigured, Provider: e.Label}
+	}
+	if o.Purpose == "" {
+		o.Purpose = PurposeSignIn
+	}
+	state, nonce := newSecret(), newSecret()
+	verifier := ""
+	cfg := e.oauth
+	cfg.Endpoint = d.endpoint
+	var opts []oauth2.AuthCodeOption
+	if d.pkceS256 {
+		verifier = oauth2.GenerateVerifier()
+		opts = append(opts, oauth2.S256ChallengeOption(verifier))
+	}
+	if e.kind == kindOIDC {
+		opts = append(opts, oidc.Nonce(nonce))
+		if o.Purpose == PurposeReauth {
+			// Ask the person to sign in at the provider now, not to reuse a
+			// session there; the id_token's auth_time must show it.
+			opts = append(opts, oauth2.SetAuthURLParam("prompt", "login"), oauth2.SetAuthURLParam("max_age", "0"))
+			if len(e.policy.ReauthACR) > 0 {
+				opts = append(opts, oauth2.SetAuthURLParam("acr_values", strings.Join(e.policy.ReauthACR, " ")))
+			}
+		}
+	}
+	a := &oauthAttempt{StateHash: sha(state), BrowserHash: sha(browserID), Provider: key, Purpose: o.Purpose,
+		CodeVerifier: verifier, Nonce: nonce, NextPath: web.SafeNext(o.Next), ExpiresAt: s.now().Add(oauthAttemptTTL),
+		// Compared with the provider's auth_time, which is wall-clock time.
+		CreatedAt: time.Now().UTC()}
+	if o.UserID != 0 {
+		a.UserID = &o.UserID
+	}
 	if err := s.db.Gorm.WithContext(ctx).Create(a).Error; err != nil {
 		return "", fmt.Errorf("auth: save attempt: %w", err)
 	}
-	return authURL, nil
+	return cfg.AuthCodeURL(state, opts...), nil
 }
 
-// ExternalResult is either a signed-in user, or a pending identity that
-// still needs a handle.
+// ExternalResult is a signed-in member, a pending identity that still needs
+// a handle, a re-authenticated session or a linked provider.
 type ExternalResult struct {
 	User         *models.User
 	SessionToken string
 	PendingToken string
 	Email        string
+	Purpose      string
+	Next         string
+	Provider     string // label
+	// AppealToken lets a suspended member appeal without a password.
+	AppealToken string
 }
 
-// CompleteExternal handles the provider's redirect back.
-func (s *Service) CompleteExternal(ctx context.Context, key, browserID string, q url.Values, cl Client) (*ExternalResult, error) {
+// claims is what Kindred reads from a verified id_token.
+type claims struct {
+	Subject       string
+	Email         string
+	EmailVerified bool
+	Sid           string
+	AuthTime      time.Time
+	ACR           string
+	Groups        []string
+	IDToken       string
+}
+
+// CompleteExternal handles the provider's redirect back. Only state, code
+// and error are read from it. current is the session this browser already
+// has, if any (reauth and link need it).
+func (s *Service) CompleteExternal(ctx context.Context, key, browserID string, q url.Values, cl Client, current *models.Session) (*ExternalResult, error) {
 	e, err := s.external(key)
 	if err != nil {
 		return nil, err
 	}
-	p, verifier, err := e.ready(ctx)
-	if err != nil {
-		return nil, ErrProviderUnavailable
-	}
-	refuse := func(why string, err error) error {
+	fail := func(kind ExternalErrorKind, why string, err error) error {
 		attrs := []any{"provider", key, "reason", why}
 		if err != nil {
 			attrs = append(attrs, "error", err.Error())
 		}
-		s.log.WarnContext(ctx, "external sign-in refused", attrs...)
-		return ErrExternalRefused
+		s.log.WarnContext(ctx, "external sign-in failed", attrs...)
+		return &ExternalError{Kind: kind, Provider: e.Label}
 	}
 	state := q.Get("state")
 	if state == "" || len(state) > 200 {
-		return nil, refuse("missing state", nil)
+		return nil, fail(ExtExpired, "missing state", nil)
 	}
 	// Single use: the attempt is deleted whatever happens next.
 	var a oauthAttempt
@@ -215,77 +227,277 @@ func (s *Service) CompleteExternal(ctx context.Context, key, browserID string, q
 	}
 	switch {
 	case res.RowsAffected == 0:
-		return nil, refuse("unknown state", nil)
-	case string(a.BrowserHash) != string(sha(browserID)):
-		return nil, refuse("state from another browser", nil)
+		return nil, fail(ExtExpired, "unknown state", nil)
+	case subtle.ConstantTimeCompare(a.BrowserHash, sha(browserID)) != 1:
+		return nil, fail(ExtExpired, "state from another browser", nil)
 	case a.Provider != key:
-		return nil, refuse("state for another provider", nil)
+		return nil, fail(ExtExpired, "state for another provider", nil)
 	case !s.now().Before(a.ExpiresAt):
-		return nil, refuse("attempt expired", nil)
-	case q.Get("error") != "":
-		return nil, refuse("provider error", errors.New(clip(q.Get("error"), 100)))
+		return nil, fail(ExtExpired, "attempt expired", nil)
 	}
-	gs, err := p.UnmarshalSession(a.SessionData)
-	if err != nil {
-		return nil, refuse("bad stored session", err)
-	}
-	if _, err := gs.Authorize(p, q); err != nil {
-		return nil, refuse("code exchange failed", err)
-	}
-	// Verify the id_token (signature, issuer, audience, expiry) before goth
-	// reads anything from it: goth decodes it without checking the signature.
-	var subject, email string
-	if verifier != nil {
-		var raw struct{ IDToken string }
-		if err := json.Unmarshal([]byte(gs.Marshal()), &raw); err != nil || raw.IDToken == "" {
-			return nil, refuse("no id_token", err)
+	if perr := q.Get("error"); perr != "" {
+		switch perr {
+		case "access_denied", "consent_required", "interaction_required", "login_required", "account_selection_required":
+			return nil, fail(ExtDeclined, "declined at the provider", errors.New(clip(perr, 60)))
+		case "temporarily_unavailable", "server_error":
+			return nil, fail(ExtUnavailable, "provider error", errors.New(clip(perr, 60)))
+		default: // invalid_request, unauthorized_client, invalid_scope, ...
+			return nil, fail(ExtMisconfigured, "provider refused the request", errors.New(clip(perr, 60)))
 		}
-		idt, err := verifier.Verify(ctx, raw.IDToken)
+	}
+	code := q.Get("code")
+	if code == "" || len(code) > 4096 {
+		return nil, fail(ExtRefused, "no code", nil)
+	}
+	d, err := e.ready(ctx)
+	if err != nil {
+		return nil, fail(ExtUnavailable, "discovery", err)
+	}
+	c, err := s.exchange(ctx, e, d, code, &a)
+	if err != nil {
+		var ee *ExternalError
+		if errors.As(err, &ee) {
+			return nil, fail(ee.Kind, "code exchange", err)
+		}
+		return nil, fail(ExtRefused, "code exchange", err)
+	}
+	switch a.Purpose {
+	case PurposeReauth:
+		return s.completeReauth(ctx, e, &a, c, current, fail)
+	case PurposeLink:
+		return s.completeLink(ctx, e, &a, c, current, fail)
+	}
+	return s.completeSignIn(ctx, e, &a, c, browserID, cl, fail)
+}
+
+// exchange swaps the code for tokens with Kindred's own redirect address
+// and the attempt's PKCE verifier, then verifies the id_token and nonce.
+func (s *Service) exchange(ctx context.Context, e *External, d *discovered, code string, a *oauthAttempt) (*claims, error) {
+	cfg := e.oauth
+	cfg.Endpoint = d.endpoint
+	hctx := context.WithValue(ctx, oauth2.HTTPClient, e.client)
+	var opts []oauth2.AuthCodeOption
+	if a.CodeVerifier != "" {
+		opts = append(opts, oauth2.VerifierOption(a.CodeVerifier))
+	}
+	tok, err := cfg.Exchange(hctx, code, opts...)
+	if err != nil {
+		var re *oauth2.RetrieveError
+		switch {
+		case errors.As(err, &re) && (re.ErrorCode == "invalid_client" || re.ErrorCode == "unauthorized_client" || re.Response != nil && re.Response.StatusCode == 401):
+			return nil, &ExternalError{Kind: ExtMisconfigured}
+		case errors.As(err, &re) && re.Response != nil && re.Response.StatusCode >= 500:
+			return nil, &ExternalError{Kind: ExtUnavailable}
+		case errors.As(err, &re):
+			return nil, fmt.Errorf("token endpoint: %s", clip(re.ErrorCode, 60))
+		case unreachable(err):
+			return nil, &ExternalError{Kind: ExtUnavailable}
+		}
+		return nil, err
+	}
+	if e.kind == kindGitHub {
+		gu, err := d.github.FetchUser(&github.Session{AccessToken: tok.AccessToken})
 		if err != nil {
-			return nil, refuse("id_token verification failed", err)
+			if unreachable(err) {
+				return nil, &ExternalError{Kind: ExtUnavailable}
+			}
+			return nil, err
 		}
-		var claims struct {
-			Email string `json:"email"`
+		if gu.UserID == "" {
+			return nil, errors.New("no GitHub user id")
 		}
-		_ = idt.Claims(&claims)
-		subject, email = idt.Subject, claims.Email
+		return &claims{Subject: gu.UserID, Email: gu.Email, AuthTime: s.now()}, nil
 	}
-	gu, err := p.FetchUser(gs)
+	raw, _ := tok.Extra("id_token").(string)
+	if raw == "" {
+		return nil, errors.New("no id_token")
+	}
+	// Signature, issuer, audience and expiry first; then the nonce.
+	idt, err := d.verifier.Verify(ctx, raw)
 	if err != nil {
-		return nil, refuse("fetch user failed", err)
+		return nil, fmt.Errorf("id_token: %w", err)
 	}
-	if verifier == nil {
-		subject, email = gu.UserID, gu.Email
+	if subtle.ConstantTimeCompare([]byte(idt.Nonce), []byte(a.Nonce)) != 1 {
+		return nil, errors.New("id_token nonce does not match the attempt")
 	}
-	if subject == "" {
-		return nil, refuse("no subject", nil)
+	var cl map[string]any
+	if err := idt.Claims(&cl); err != nil {
+		return nil, err
+	}
+	c := &claims{Subject: idt.Subject, IDToken: raw}
+	c.Email, _ = cl["email"].(string)
+	c.EmailVerified = claimBool(cl["email_verified"])
+	c.Sid, _ = cl["sid"].(string)
+	c.ACR, _ = cl["acr"].(string)
+	if at, ok := cl["auth_time"].(float64); ok {
+		c.AuthTime = time.Unix(int64(at), 0)
+	}
+	c.Groups = claimStrings(cl[e.policy.GroupsClaim])
+	if c.Subject == "" || len(c.Subject) > 255 {
+		return nil, errors.New("no usable subject")
+	}
+	return c, nil
+}
+
+// claimBool reads a boolean claim some providers send as a string.
+func claimBool(v any) bool {
+	switch b := v.(type) {
+	case bool:
+		return b
+	case string:
+		return b == "true"
+	}
+	return false
+}
+
+// claimStrings reads a list claim: an array of strings, or one string.
+func claimStrings(v any) []string {
+	switch g := v.(type) {
+	case string:
+		return []string{g}
+	case []any:
+		out := make([]string, 0, len(g))
+		for _, x := range g {
+			if s, ok := x.(string); ok {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	return nil
+}
+
+// completeSignIn signs in an existing identity, or keeps a new one pending
+// until its owner chooses a handle.
+func (s *Service) completeSignIn(ctx context.Context, e *External, a *oauthAttempt, c *claims, browserID string, cl Client, fail func(ExternalErrorKind, string, error) error) (*ExternalResult, error) {
+	if why := e.refuses(c); why != "" {
+		return nil, fail(ExtNotAllowed, why, nil)
 	}
 	var ident models.Identity
-	err = s.db.Gorm.WithContext(ctx).Where("provider = ? AND subject = ?", key, subject).First(&ident).Error
-	if err == nil {
-		u, err := s.store.userByID(ctx, s.db.Gorm, ident.UserID)
-		if err != nil {
+	err := s.db.Gorm.WithContext(ctx).Where("provider = ? AND issuer = ? AND subject = ?", e.Key, e.Issuer, c.Subject).First(&ident).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		pending := newSecret()
+		row := &oauthPending{TokenHash: sha(pending), BrowserHash: sha(browserID), Provider: e.Key, Issuer: e.Issuer, Subject: c.Subject,
+			Email: clip(c.Email, EmailMax), Role: e.roleFor(c.Groups), SSOOnly: e.policy.SSOOnly, ProviderSid: clip(c.Sid, 255),
+			IDTokenHint: c.IDToken, NextPath: a.NextPath, ExpiresAt: s.now().Add(oauthPendingTTL)}
+		if err := s.db.Gorm.WithContext(ctx).Create(row).Error; err != nil {
 			return nil, err
+		}
+		return &ExternalResult{PendingToken: pending, Email: c.Email, Purpose: PurposeSignIn, Next: a.NextPath, Provider: e.Label}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var u *models.User
+	var token string
+	err = s.db.InTx(ctx, func(tx *database.Tx) error {
+		var err error
+		if u, err = s.store.userByID(ctx, tx.DB, ident.UserID); err != nil {
+			return err
 		}
 		if !u.CanSignIn(s.now()) {
-			return nil, ErrAccountSuspended
+			return ErrAccountSuspended
 		}
-		s.db.Gorm.WithContext(ctx).Model(&ident).Update("last_used_at", s.now())
-		token, err := s.startSession(ctx, s.db.Gorm, u, cl)
+		if err := s.syncRole(ctx, tx, e, u, c.Groups); err != nil {
+			return err
+		}
+		if err := tx.Model(&ident).Update("last_used_at", s.now()).Error; err != nil {
+			return err
+		}
+		token, err = s.startSessionWith(ctx, tx.DB, u, cl, sessionOrigin{identityID: ident.ID, sid: c.Sid, idToken: c.IDToken})
 		if err != nil {
-			return nil, err
+			return err
 		}
-		return &ExternalResult{User: u, SessionToken: token}, nil
+		return audit.Record(ctx, tx.DB, models.AuditEvent{ActorID: &u.ID, Action: "sso.sign_in", TargetKind: "user", TargetID: &u.ID, ToState: e.Key, IP: clip(cl.IP, 64)})
+	})
+	if errors.Is(err, ErrAccountSuspended) {
+		appeal, aerr := s.appealTicket(ctx, u)
+		if aerr != nil {
+			return nil, aerr
+		}
+		return &ExternalResult{User: u, AppealToken: appeal, Provider: e.Label}, ErrAccountSuspended
 	}
-	if !errors.Is(err, gorm.ErrRecordNotFound) {
+	if err != nil {
 		return nil, err
 	}
-	pending := newSecret()
-	row := &oauthPending{TokenHash: sha(pending), BrowserHash: sha(browserID), Provider: key, Subject: subject, Email: clip(email, EmailMax), ExpiresAt: s.now().Add(oauthPendingTTL)}
-	if err := s.db.Gorm.WithContext(ctx).Create(row).Error; err != nil {
+	return &ExternalResult{User: u, SessionToken: token, Purpose: PurposeSignIn, Next: a.NextPath, Provider: e.Label}, nil
+}
+
+// completeReauth marks the browser's session as freshly proven, when the
+// provider really asked the same person to sign in just now.
+func (s *Service) completeReauth(ctx context.Context, e *External, a *oauthAttempt, c *claims, current *models.Session, fail func(ExternalErrorKind, string, error) error) (*ExternalResult, error) {
+	if current == nil || a.UserID == nil || current.UserID != *a.UserID {
+		return nil, fail(ExtExpired, "reauth without the session that asked for it", nil)
+	}
+	var ident models.Identity
+	err := s.db.Gorm.WithContext(ctx).Where("provider = ? AND issuer = ? AND subject = ? AND user_id = ?", e.Key, e.Issuer, c.Subject, current.UserID).First(&ident).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, fail(ExtOtherPerson, "reauth as another person", nil)
+	}
+	if err != nil {
 		return nil, err
 	}
-	return &ExternalResult{PendingToken: pending, Email: email}, nil
+	if e.kind == kindOIDC && c.AuthTime.Before(a.CreatedAt.Add(-time.Minute)) {
+		return nil, fail(ExtNotFresh, "auth_time before the attempt", nil)
+	}
+	if len(e.policy.ReauthACR) > 0 && !contains(e.policy.ReauthACR, c.ACR) {
+		return nil, fail(ExtNoMFA, "acr not among the required values", nil)
+	}
+	err = s.db.Gorm.WithContext(ctx).Exec(`UPDATE sessions SET authenticated_at = ?, identity_id = ?, provider_sid = ?, id_token_hint = ? WHERE id = ?`,
+		s.now().UTC(), ident.ID, clip(c.Sid, 255), c.IDToken, current.ID).Error
+	if err != nil {
+		return nil, err
+	}
+	return &ExternalResult{Purpose: PurposeReauth, Next: a.NextPath, Provider: e.Label}, nil
+}
+
+// completeLink adds the provider's identity to the signed-in account.
+func (s *Service) completeLink(ctx context.Context, e *External, a *oauthAttempt, c *claims, current *models.Session, fail func(ExternalErrorKind, string, error) error) (*ExternalResult, error) {
+	if current == nil || a.UserID == nil || current.UserID != *a.UserID {
+		return nil, fail(ExtExpired, "link without the session that asked for it", nil)
+	}
+	if why := e.refuses(c); why != "" {
+		return nil, fail(ExtNotAllowed, why, nil)
+	}
+	uid := current.UserID
+	err := s.db.InTx(ctx, func(tx *database.Tx) error {
+		var owner int64
+		if err := tx.Raw(`SELECT user_id FROM identities WHERE provider = ? AND issuer = ? AND subject = ?`, e.Key, e.Issuer, c.Subject).Scan(&owner).Error; err != nil {
+			return err
+		}
+		switch {
+		case owner == uid:
+			return nil
+		case owner != 0:
+			return &ExternalError{Kind: ExtInUse, Provider: e.Label}
+		}
+		now := s.now()
+		ident := &models.Identity{UserID: uid, Provider: e.Key, Issuer: e.Issuer, Subject: c.Subject, CreatedAt: now, LastUsedAt: now}
+		if err := tx.Create(ident).Error; err != nil {
+			if errors.Is(err, gorm.ErrDuplicatedKey) {
+				return &ExternalError{Kind: ExtInUse, Provider: e.Label}
+			}
+			return err
+		}
+		return audit.Record(ctx, tx.DB, models.AuditEvent{ActorID: &uid, Action: "sso.link", TargetKind: "user", TargetID: &uid, ToState: e.Key})
+	})
+	var ee *ExternalError
+	if errors.As(err, &ee) {
+		return nil, fail(ee.Kind, "link", nil)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &ExternalResult{Purpose: PurposeLink, Next: a.NextPath, Provider: e.Label}, nil
+}
+
+func contains(list []string, v string) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
 }
 
 // PendingExternal reports whether a pending identity is still waiting.
@@ -293,7 +505,7 @@ func (s *Service) PendingExternal(ctx context.Context, pending, browserID string
 	var row oauthPending
 	err := s.db.Gorm.WithContext(ctx).Where("token_hash = ? AND browser_hash = ? AND expires_at > ?", sha(pending), sha(browserID), s.now()).First(&row).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return "", ErrExternalRefused
+		return "", &ExternalError{Kind: ExtExpired, Provider: row.Provider}
 	}
 	if err != nil {
 		return "", err
@@ -303,19 +515,19 @@ func (s *Service) PendingExternal(ctx context.Context, pending, browserID string
 
 // FinishExternal creates the account for a new external identity with the
 // chosen handle. No e-mail address is taken over from the provider: accounts
-// are never joined or filled by e-mail alone.
-func (s *Service) FinishExternal(ctx context.Context, pending, browserID, handle string, cl Client) (*models.User, string, error) {
+// are never joined or filled by e-mail alone. It returns where to go next.
+func (s *Service) FinishExternal(ctx context.Context, pending, browserID, handle string, cl Client) (*models.User, string, string, error) {
 	v := models.NewValidationError()
 	handle = strings.TrimSpace(handle)
 	validateHandle(v, "handle", handle)
 	if err := v.OrNil(); err != nil {
-		return nil, "", err
+		return nil, "", "", err
 	}
 	if err := s.checkUnique(ctx, handle, "", -1); err != nil {
-		return nil, "", err
+		return nil, "", "", err
 	}
 	var u *models.User
-	var token string
+	var token, next string
 	err := s.db.InTx(ctx, func(tx *database.Tx) error {
 		var row oauthPending
 		res := tx.Raw(`DELETE FROM oauth_pending WHERE token_hash = ? AND browser_hash = ? AND expires_at > ? RETURNING *`, sha(pending), sha(browserID), s.now()).Scan(&row)
@@ -323,27 +535,36 @@ func (s *Service) FinishExternal(ctx context.Context, pending, browserID, handle
 			return res.Error
 		}
 		if res.RowsAffected == 0 {
-			return ErrExternalRefused
+			return &ExternalError{Kind: ExtExpired}
 		}
-		u = &models.User{Handle: handle, Role: models.RoleMember, Status: models.StatusActive}
+		next = row.NextPath
+		u = &models.User{Handle: handle, Role: row.Role, Status: models.StatusActive, SSOOnly: row.SSOOnly}
 		if err := s.store.createUser(ctx, tx.DB, u); err != nil {
 			return err
 		}
 		now := s.now()
-		if err := tx.Create(&models.Identity{UserID: u.ID, Provider: row.Provider, Subject: row.Subject, CreatedAt: now, LastUsedAt: now}).Error; err != nil {
+		ident := &models.Identity{UserID: u.ID, Provider: row.Provider, Issuer: row.Issuer, Subject: row.Subject, CreatedAt: now, LastUsedAt: now}
+		if err := tx.Create(ident).Error; err != nil {
 			if errors.Is(err, gorm.ErrDuplicatedKey) {
-				return ErrExternalRefused
+				return &ExternalError{Kind: ExtExpired}
 			}
 			return err
 		}
 		var err error
-		token, err = s.startSession(ctx, tx.DB, u, cl)
-		return err
+		token, err = s.startSessionWith(ctx, tx.DB, u, cl, sessionOrigin{identityID: ident.ID, sid: row.ProviderSid, idToken: row.IDTokenHint})
+		if err != nil {
+			return err
+		}
+		ev := models.AuditEvent{ActorID: &u.ID, Action: "sso.account_created", TargetKind: "user", TargetID: &u.ID, ToState: row.Provider, IP: clip(cl.IP, 64)}
+		if row.Role != models.RoleMember {
+			ev.Reason = "role " + string(row.Role) + " from the provider's groups"
+		}
+		return audit.Record(ctx, tx.DB, ev)
 	})
 	if errors.Is(err, models.ErrConflict) {
-		return nil, "", s.raceConflict(ctx, handle, "", -1)
+		return nil, "", "", s.raceConflict(ctx, handle, "", -1)
 	}
-	return u, token, err
+	return u, token, next, err
 }
 
 // Prune deletes expired sessions, links, attempts and rate-limit windows.

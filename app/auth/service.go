@@ -33,6 +33,7 @@ type Limits struct {
 	SignInPerAccount ratelimit.Rule // failed attempts per account
 	SignUpPerIP      ratelimit.Rule
 	EmailPerIP       ratelimit.Rule // password-reset and verification requests
+	ExternalPerIP    ratelimit.Rule // provider sign-ins started (each writes a row)
 }
 
 // DefaultLimits suit a community where people share a clinic's Wi-Fi.
@@ -41,6 +42,7 @@ var DefaultLimits = Limits{
 	SignInPerAccount: ratelimit.Rule{Max: 8, Window: 15 * time.Minute},
 	SignUpPerIP:      ratelimit.Rule{Max: 10, Window: time.Hour},
 	EmailPerIP:       ratelimit.Rule{Max: 10, Window: time.Hour},
+	ExternalPerIP:    ratelimit.Rule{Max: 60, Window: 15 * time.Minute},
 }
 
 // Options configure the service.
@@ -75,7 +77,9 @@ type Service struct {
 	log       *slog.Logger
 	store     store
 	externals map[string]*External
-	dummy     func() string
+	// externalOrder is the order providers were added: their buttons' order.
+	externalOrder []string
+	dummy         func() string
 }
 
 // New builds the service. now is the clock (injected for tests).
@@ -85,6 +89,9 @@ func New(db *database.DB, now func() time.Time, log *slog.Logger, opts Options) 
 	}
 	if opts.Limits == (Limits{}) {
 		opts.Limits = DefaultLimits
+	}
+	if opts.Limits.ExternalPerIP.Max == 0 {
+		opts.Limits.ExternalPerIP = DefaultLimits.ExternalPerIP
 	}
 	s := &Service{db: db, now: now, opts: opts, limiter: ratelimit.New(db.Gorm, now), log: log, externals: map[string]*External{}}
 	s.dummy = sync.OnceValue(func() string {
@@ -336,17 +343,7 @@ func (s *Service) knownDevice(u *models.User, cl Client) bool {
 
 // startSession issues a fresh random token; only its hash is stored.
 func (s *Service) startSession(ctx context.Context, db *gorm.DB, u *models.User, cl Client) (string, error) {
-	token := newSecret()
-	now := s.now().UTC()
-	_, absolute := s.timeouts(u.Role)
-	sess := &models.Session{
-		TokenHash: sha(token), UserID: u.ID, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(absolute),
-		IP: clip(cl.IP, 64), UserAgent: clip(cl.UserAgent, 300),
-	}
-	if err := s.store.createSession(ctx, db, sess); err != nil {
-		return "", err
-	}
-	return token, nil
+	return s.startSessionWith(ctx, db, u, cl, sessionOrigin{})
 }
 
 func clip(s string, n int) string {
@@ -490,6 +487,9 @@ func (s *Service) ChangeEmail(ctx context.Context, u *models.User, email string)
 // A new password ends every other session and every API token: whoever
 // knew the old one may have made them. tokens says how many ended.
 func (s *Service) ChangePassword(ctx context.Context, u *models.User, current, next string, cl Client) (token string, tokens int64, err error) {
+	if err := CheckLocalCredentials(u); err != nil {
+		return "", 0, err
+	}
 	v := models.NewValidationError()
 	if u.PasswordHash != nil && !CheckPasswordWith(current, *u.PasswordHash) {
 		v.Add("current_password", "That is not your current password.")
@@ -619,10 +619,17 @@ func (s *Service) SetReviewer(ctx context.Context, actor *models.User, userID in
 
 // Users lists accounts for the admin page, newest first, filtered by a
 // handle prefix.
-func (s *Service) Users(ctx context.Context, handlePrefix string, page, perPage int) ([]AdminUser, int64, error) {
+func (s *Service) Users(ctx context.Context, handlePrefix, provider string, page, perPage int) ([]AdminUser, int64, error) {
 	q := s.db.Gorm.WithContext(ctx).Model(&models.User{})
 	if handlePrefix != "" {
 		q = q.Where("lower(handle) LIKE ?", strings.ToLower(escapeLike(handlePrefix))+"%")
+	}
+	switch provider {
+	case "":
+	case "password":
+		q = q.Where("password_hash IS NOT NULL")
+	default:
+		q = q.Where("EXISTS (SELECT 1 FROM identities i WHERE i.user_id = users.id AND i.provider = ?)", provider)
 	}
 	var total int64
 	if err := q.Count(&total).Error; err != nil {
@@ -650,10 +657,28 @@ func (s *Service) Users(ctx context.Context, handlePrefix string, page, perPage 
 	for _, r := range seen {
 		at[r.UserID] = r.LastSeen
 	}
+	var idents []struct {
+		UserID   int64
+		Provider string
+	}
+	if len(ids) > 0 {
+		if err := s.db.Gorm.WithContext(ctx).Raw(`SELECT user_id, provider FROM identities WHERE user_id IN ? ORDER BY id`, ids).Scan(&idents).Error; err != nil {
+			return nil, 0, err
+		}
+	}
+	via := map[int64][]string{}
+	for _, r := range idents {
+		label := r.Provider
+		if e, ok := s.externals[r.Provider]; ok {
+			label = e.Label
+		}
+		via[r.UserID] = append(via[r.UserID], label)
+	}
 	for i := range out {
 		if t, ok := at[out[i].ID]; ok {
 			out[i].LastSeen = &t
 		}
+		out[i].Providers = via[out[i].ID]
 	}
 	return out, total, nil
 }
@@ -663,6 +688,7 @@ type AdminUser struct {
 	models.User
 	LastSeen  *time.Time // the latest use of any of its sessions (nil: none open)
 	Clinician string     // the clinician status, filled by the handler ("" when none)
+	Providers []string   // the providers it signs in with, by label
 }
 
 func escapeLike(s string) string {

@@ -21,6 +21,9 @@ const MaxAPITokens = 50
 // CreateAPIToken makes a personal token. The secret is returned once and
 // only its hash is kept.
 func (s *Service) CreateAPIToken(ctx context.Context, u *models.User, f TokenForm) (*models.APIToken, string, error) {
+	if err := CheckLocalCredentials(u); err != nil {
+		return nil, "", err
+	}
 	if err := f.Validate(); err != nil {
 		return nil, "", err
 	}

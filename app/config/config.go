@@ -89,9 +89,10 @@ type Config struct {
 	// moderator (0: none).
 	NewMemberApprovals int
 
-	OIDC   OIDC
-	Google OAuth
-	GitHub OAuth
+	// OIDCProviders are the OpenID Connect providers, in button order.
+	OIDCProviders []OIDC
+	Google        OAuth
+	GitHub        OAuth
 }
 
 // SMTP configures outgoing mail. An empty Host means mail goes to the log.
@@ -115,17 +116,6 @@ type S3 struct {
 	PathStyle bool
 	Timeout   time.Duration
 }
-
-// OIDC configures a generic OpenID Connect provider found by discovery.
-type OIDC struct {
-	Issuer       string
-	ClientID     string
-	ClientSecret string
-	DisplayName  string
-}
-
-// Enabled reports whether the provider is configured.
-func (o OIDC) Enabled() bool { return o.Issuer != "" }
 
 // OAuth configures a fixed OAuth provider such as Google or GitHub.
 type OAuth struct {
@@ -406,15 +396,7 @@ func Load(getenv func(string) string) (*Config, error) {
 		}
 	}
 
-	c.OIDC = OIDC{
-		Issuer:       r.str("KINDRED_OIDC_ISSUER", ""),
-		ClientID:     r.str("KINDRED_OIDC_CLIENT_ID", ""),
-		ClientSecret: r.str("KINDRED_OIDC_CLIENT_SECRET", ""),
-		DisplayName:  r.str("KINDRED_OIDC_NAME", "single sign-on"),
-	}
-	if c.OIDC.Issuer != "" && (c.OIDC.ClientID == "" || c.OIDC.ClientSecret == "") {
-		r.fail("KINDRED_OIDC_CLIENT_ID", "KINDRED_OIDC_CLIENT_ID and KINDRED_OIDC_CLIENT_SECRET are required with KINDRED_OIDC_ISSUER")
-	}
+	c.OIDCProviders = r.oidcProviders()
 	c.Google = OAuth{ClientID: r.str("KINDRED_GOOGLE_CLIENT_ID", ""), ClientSecret: r.str("KINDRED_GOOGLE_CLIENT_SECRET", "")}
 	if c.Google.Enabled() && c.Google.ClientSecret == "" {
 		r.fail("KINDRED_GOOGLE_CLIENT_SECRET", "is required with KINDRED_GOOGLE_CLIENT_ID")

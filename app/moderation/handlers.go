@@ -403,8 +403,16 @@ const (
 	TplAppealSignIn = "pages/moderation/appeal_suspended.html"
 )
 
-// SuspendedAuth checks the password of a suspended account (app/auth).
-type SuspendedAuth func(c echo.Context, login, password string) (*models.User, error)
+// SuspendedAuth tells moderation who a suspended member is (app/auth): by
+// their password, or by the ticket their provider sign-in left in this
+// browser, for members who sign in through their organisation.
+type SuspendedAuth struct {
+	Password func(c echo.Context, login, password string) (*models.User, error)
+	// Ticket returns the member the browser's ticket names, or nil.
+	Ticket func(c echo.Context) *models.User
+	// Spend uses the ticket up once the appeal is filed.
+	Spend func(c echo.Context)
+}
 
 // SetSuspendedAuth wires the password check for suspension appeals.
 func (h *Handlers) SetSuspendedAuth(f SuspendedAuth) { h.suspended = f }
@@ -448,7 +456,23 @@ func (h *Handlers) AppealAction(c echo.Context) error {
 func (h *Handlers) AppealSuspendedPage(c echo.Context) error {
 	p := h.r.NewPage(c, "Appeal a suspension")
 	p.Noindex = true
+	p.Data = h.appealData(c)
 	return h.r.Render(c, http.StatusOK, TplAppealSignIn, p)
+}
+
+// appealSuspendedData says whose appeal it is when the member came from a
+// provider sign-in (no password asked), or nothing.
+type appealSuspendedData struct {
+	Handle string
+}
+
+func (h *Handlers) appealData(c echo.Context) appealSuspendedData {
+	if h.suspended.Ticket != nil {
+		if u := h.suspended.Ticket(c); u != nil {
+			return appealSuspendedData{Handle: u.Handle}
+		}
+	}
+	return appealSuspendedData{}
 }
 
 // AppealSuspended checks the member's password and files the appeal
@@ -458,11 +482,19 @@ func (h *Handlers) AppealSuspended(c echo.Context) error {
 	render := func(status int, field, msg string) error {
 		p := h.r.NewPage(c, "Appeal a suspension")
 		p.Noindex = true
+		p.Data = h.appealData(c)
 		p.Form.Values = map[string]string{"login": login, "text": text}
 		p.Form.Errors = map[string]string{field: msg}
 		return h.r.Render(c, status, TplAppealSignIn, p)
 	}
-	u, err := h.suspended(c, login, c.FormValue("password"))
+	var u *models.User
+	var err error
+	if h.suspended.Ticket != nil {
+		u = h.suspended.Ticket(c)
+	}
+	if u == nil {
+		u, err = h.suspended.Password(c, login, c.FormValue("password"))
+	}
 	if err != nil {
 		var rl *models.RateLimitedError
 		if errors.As(err, &rl) {
@@ -488,6 +520,9 @@ func (h *Handlers) AppealSuspended(c echo.Context) error {
 		return render(http.StatusConflict, "text", ce.Message)
 	case err != nil:
 		return err
+	}
+	if h.suspended.Spend != nil {
+		h.suspended.Spend(c)
 	}
 	h.cookies.SetFlash(c, "Your appeal is sent. A different moderator will decide; you will see the outcome when you sign in again.")
 	return web.Redirect(c, "/")

@@ -42,6 +42,9 @@ type harness struct {
 	// With harnessOpts.replica: the replica's URL and the proxy before it.
 	replicaURL   string
 	replicaProxy *testenv.Proxy
+	// env and deps built the app: restartWith builds another from them.
+	env  map[string]string
+	deps server.Deps
 }
 
 type harnessOpts struct {
@@ -113,14 +116,15 @@ func newHarness(t testing.TB, o harnessOpts) *harness {
 	if limits == (auth.Limits{}) {
 		limits = auth.DefaultLimits
 	}
-	app, err := server.New(cfg, server.Deps{DB: db, Log: testenv.Logger(t), Now: clock.Now, Mailer: mailer, HashParams: cheapHash, Limits: limits, HTTPClient: o.client})
+	deps := server.Deps{DB: db, Log: testenv.Logger(t), Now: clock.Now, Mailer: mailer, HashParams: cheapHash, Limits: limits, HTTPClient: o.client}
+	app, err := server.New(cfg, deps)
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv.Config.Handler = app.Echo
 	srv.Start()
 	t.Cleanup(srv.Close)
-	h := &harness{t: t, app: app, srv: srv, clock: clock, mailbox: mb, cfg: cfg, dbProxy: proxy, replicaURL: replicaURL, replicaProxy: replicaProxy}
+	h := &harness{t: t, app: app, srv: srv, clock: clock, mailbox: mb, cfg: cfg, dbProxy: proxy, replicaURL: replicaURL, replicaProxy: replicaProxy, env: env, deps: deps}
 	if o.workers {
 		// As `kindred serve` does before taking requests.
 		if err := app.PrepareSearch(context.Background()); err != nil {
@@ -129,6 +133,25 @@ func newHarness(t testing.TB, o harnessOpts) *harness {
 		h.startWorkers()
 	}
 	return h
+}
+
+// restartWith replaces the app by one built with changed settings on the
+// same database and address, as an operator's restart after editing the
+// configuration would.
+func (h *harness) restartWith(changes map[string]string) {
+	h.t.Helper()
+	env := maps.Clone(h.env)
+	maps.Copy(env, changes)
+	cfg, err := config.Load(func(k string) string { return env[k] })
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	app, err := server.New(cfg, h.deps)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	h.srv.Config.Handler = app.Echo
+	h.app, h.cfg, h.env = app, cfg, env
 }
 
 // startWorkers runs River's workers and the search indexer until the test

@@ -212,39 +212,45 @@ func TestOIDCRefusals(t *testing.T) {
 		t.Fatal(err)
 	}
 	own := p.m.Keypair.PrivateKey
+	// Each cause has its own answer: an attempt that cannot be this
+	// browser's is "expired" (400), a cancellation is "cancelled" (403), a
+	// forged or foreign token is "could not be confirmed" (403).
+	const expired, cancelled, unconfirmed = "Sign-in expired", "Sign-in cancelled", "Sign-in could not be confirmed"
 	cases := []struct {
 		name   string
 		tamper func(jwt.MapClaims) (jwt.MapClaims, *rsa.PrivateKey)
 		alter  func(back *url.URL, b *browser) *browser
+		status int
+		says   string
 	}{
 		{name: "tampered state", alter: func(back *url.URL, b *browser) *browser {
 			q := back.Query()
 			q.Set("state", q.Get("state")+"x")
 			back.RawQuery = q.Encode()
 			return b
-		}},
-		{name: "state from another browser", alter: func(back *url.URL, b *browser) *browser { return h.browser() }},
+		}, status: 400, says: expired},
+		{name: "state from another browser", alter: func(back *url.URL, b *browser) *browser { return h.browser() }, status: 400, says: expired},
 		{name: "provider error", alter: func(back *url.URL, b *browser) *browser {
 			q := back.Query()
 			q.Del("code")
 			q.Set("error", "access_denied")
 			back.RawQuery = q.Encode()
 			return b
-		}},
-		{name: "token signed with a foreign key", tamper: func(c jwt.MapClaims) (jwt.MapClaims, *rsa.PrivateKey) { return c, foreign }},
+		}, status: 403, says: cancelled},
+		{name: "token signed with a foreign key", tamper: func(c jwt.MapClaims) (jwt.MapClaims, *rsa.PrivateKey) { return c, foreign }, status: 403, says: unconfirmed},
 		{name: "wrong audience", tamper: func(c jwt.MapClaims) (jwt.MapClaims, *rsa.PrivateKey) {
 			c["aud"] = "some-other-app"
 			return c, own
-		}},
+		}, status: 403, says: unconfirmed},
 		{name: "expired token", tamper: func(c jwt.MapClaims) (jwt.MapClaims, *rsa.PrivateKey) {
 			c["iat"] = time.Now().Add(-2 * time.Hour).Unix()
 			c["exp"] = time.Now().Add(-time.Hour).Unix()
 			return c, own
-		}},
+		}, status: 403, says: unconfirmed},
 		{name: "wrong issuer", tamper: func(c jwt.MapClaims) (jwt.MapClaims, *rsa.PrivateKey) {
 			c["iss"] = "https://evil.example"
 			return c, own
-		}},
+		}, status: 403, says: unconfirmed},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -257,8 +263,8 @@ func TestOIDCRefusals(t *testing.T) {
 				target = tc.alter(back, b)
 			}
 			r := callback(target, back)
-			if r.StatusCode != http.StatusForbidden || !strings.Contains(r.body, "Sign-in did not work") {
-				t.Fatalf("status %d, want 403 refusal\n%s", r.StatusCode, r.body)
+			if r.StatusCode != tc.status || !strings.Contains(r.body, tc.says) {
+				t.Fatalf("status %d, want %d %q\n%s", r.StatusCode, tc.status, tc.says, r.body)
 			}
 			if target.cookie(web.SessionCookie) != "" || target.cookie("kindred_pending") != "" {
 				t.Fatal("a refused sign-in left a session or pending identity")
@@ -277,7 +283,7 @@ func TestOIDCRefusals(t *testing.T) {
 	b2 := h.browser()
 	back := startAt(t, b2, "/auth/oidc")
 	callback(b2, back)
-	if r := callback(b2, back); r.StatusCode != http.StatusForbidden {
+	if r := callback(b2, back); r.StatusCode != http.StatusBadRequest || !strings.Contains(r.body, expired) {
 		t.Fatalf("replayed callback: %d", r.StatusCode)
 	}
 }

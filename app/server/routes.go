@@ -35,11 +35,19 @@ func routes(e *echo.Echo, a *App, r *web.Renderer, st *web.Static, cookies web.C
 	qh := questions.NewHandlers(a.Questions, r, cookies)
 	qapi := questions.NewAPI(qh)
 	mh := moderation.NewHandlers(a.Moderation, r, cookies, markdown.New())
-	mh.SetSuspendedAuth(func(c echo.Context, login, password string) (*models.User, error) {
-		return a.Auth.SuspendedAccount(c.Request().Context(), auth.SignInForm{Login: login, Password: password}, auth.ClientOf(c))
+	mh.SetSuspendedAuth(moderation.SuspendedAuth{
+		Password: func(c echo.Context, login, password string) (*models.User, error) {
+			return a.Auth.SuspendedAccount(c.Request().Context(), auth.SignInForm{Login: login, Password: password}, auth.ClientOf(c))
+		},
+		Ticket: ah.AppealTicketUser,
+		Spend:  ah.SpendAppealTicket,
 	})
 	mapi := moderation.NewAPI(mh)
 	sh := search.NewHandlers(a.Synonyms, r, cookies)
+
+	// A provider ending Kindred sessions (back-channel logout): no session,
+	// no CSRF; the signed logout token is the proof.
+	e.POST("/auth/:provider/backchannel-logout", ah.BackChannelLogout)
 
 	// Operations: no session, no CSRF.
 	e.GET("/healthz", func(c echo.Context) error { return c.JSON(http.StatusOK, map[string]string{"status": "ok"}) })
@@ -168,6 +176,10 @@ func routes(e *echo.Echo, a *App, r *web.Renderer, st *web.Static, cookies web.C
 	b.POST("/auth/complete", ah.ChooseHandle)
 	b.GET("/auth/:provider", ah.BeginExternal)
 	b.GET("/auth/:provider/callback", ah.ExternalCallback)
+	b.GET("/signed-out", ah.SignedOut)
+	b.GET("/reauth", ah.ReauthPage, web.RequireUser)
+	b.POST("/reauth", ah.Reauth, web.RequireUser)
+	b.POST("/reauth/:provider", ah.BeginReauth, web.RequireUser)
 
 	acct := b.Group("/account", web.RequireUser)
 	acct.GET("", ah.Settings)
@@ -182,6 +194,9 @@ func routes(e *echo.Echo, a *App, r *web.Renderer, st *web.Static, cookies web.C
 	acct.POST("/sessions/revoke-others", ah.RevokeOtherSessions)
 	acct.POST("/tokens", ah.CreateToken)
 	acct.POST("/tokens/:id/revoke", ah.RevokeToken)
+	acct.POST("/sign-in/link/:provider", ah.BeginLink)
+	acct.GET("/sign-in/:id/unlink", ah.UnlinkPage)
+	acct.POST("/sign-in/:id/unlink", ah.Unlink)
 
 	ah.SetClinicianStatus(a.Clinicians.StatusByUser)
 	admin := b.Group("/admin", web.RequireRole(models.RoleAdmin))
@@ -192,6 +207,7 @@ func routes(e *echo.Echo, a *App, r *web.Renderer, st *web.Static, cookies web.C
 	admin.POST("/moderation-reasons/:id/delete", mh.DeleteReason)
 	admin.POST("/users/:id/role", ah.AdminSetRole)
 	admin.POST("/users/:id/reviewer", ah.AdminSetReviewer)
+	admin.POST("/users/:id/sso-only", ah.AdminSetSSOOnly)
 	admin.GET("/audit", mh.AuditPage)
 	admin.GET("/safety", mh.Safety)
 	admin.POST("/safety/words", mh.SaveWord)

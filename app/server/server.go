@@ -114,14 +114,25 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 		StaffSessionIdle: cfg.StaffSessionIdle, StaffSessionAbsolute: cfg.StaffSessionAbsolute,
 		Secret: cfg.SecretKey, BaseURL: base, Limits: d.Limits, HashParams: d.HashParams,
 	})
-	if cfg.OIDC.Enabled() {
-		authSvc.AddExternal(auth.NewOIDC(cfg.OIDC.Issuer, cfg.OIDC.ClientID, cfg.OIDC.ClientSecret, cfg.OIDC.DisplayName, base+"/auth/oidc/callback", d.HTTPClient))
+	for _, p := range cfg.OIDCProviders {
+		authSvc.AddExternal(auth.NewOIDC(p, base+"/auth/"+p.Key+"/callback", d.HTTPClient))
 	}
 	if cfg.Google.Enabled() {
-		authSvc.AddExternal(auth.NewGoogle(cfg.Google.ClientID, cfg.Google.ClientSecret, base+"/auth/google/callback"))
+		authSvc.AddExternal(auth.NewGoogle(cfg.Google.ClientID, cfg.Google.ClientSecret, base+"/auth/google/callback", d.HTTPClient))
 	}
 	if cfg.GitHub.Enabled() {
-		authSvc.AddExternal(auth.NewGitHub(cfg.GitHub.ClientID, cfg.GitHub.ClientSecret, base+"/auth/github/callback"))
+		authSvc.AddExternal(auth.NewGitHub(cfg.GitHub.ClientID, cfg.GitHub.ClientSecret, base+"/auth/github/callback", d.HTTPClient))
+	}
+	{
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		err := authSvc.CheckProviders(ctx)
+		if err == nil {
+			err = authSvc.BindLegacyIdentities(ctx)
+		}
+		cancel()
+		if err != nil {
+			return nil, err
+		}
 	}
 
 	mailWorker, err := auth.NewAccountEmailWorker(authSvc, d.Mailer, templates.FS)
@@ -228,7 +239,7 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 	metrics := web.NewMetrics(reg)
 
 	e.Use(middleware.RequestID())
-	e.Use(web.SecurityHeaders(cfg.TLS()))
+	e.Use(web.SecurityHeaders(cfg.TLS(), authSvc.FormActionSources))
 	e.Use(web.AccessLog(d.Log))
 	e.Use(metrics.Middleware)
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{LogErrorFunc: func(c echo.Context, err error, stack []byte) error {

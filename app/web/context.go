@@ -130,6 +130,10 @@ func SafeNext(next string) string {
 	if err != nil || u.Host != "" || u.Scheme != "" {
 		return "/"
 	}
+	// A fragment ("#sign-in") only scrolls the page: it is kept.
+	if u.Fragment != "" {
+		return u.RequestURI() + "#" + u.EscapedFragment()
+	}
 	return u.RequestURI()
 }
 

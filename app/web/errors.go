@@ -97,7 +97,10 @@ func classify(err error) (int, APIError) {
 	var ce *models.ConflictError
 	var tl *models.TooLargeError
 	var ue *models.UnavailableError
+	var fe *models.ForbiddenError
 	switch {
+	case errors.As(err, &fe):
+		return http.StatusForbidden, APIError{Code: fe.Code, Message: fe.Message}
 	case errors.Is(err, models.ErrOutcomeUnknown):
 		return http.StatusServiceUnavailable, APIError{Code: "outcome_unknown", Message: outcomeUnknownMessage}
 	case errors.As(err, &ue):
@@ -137,7 +140,9 @@ func classify(err error) (int, APIError) {
 		case http.StatusRequestEntityTooLarge:
 			msg = "What you sent is too large. A document can be at most 5 MB and a post 20,000 characters: go back and send something smaller."
 		}
-		if msg == "" || he.Code >= 500 {
+		// A handler's own message for "unavailable" is meant for people;
+		// any other 5xx text may be internal.
+		if msg == "" || he.Code >= 500 && he.Code != http.StatusServiceUnavailable && he.Code != http.StatusBadGateway {
 			msg = http.StatusText(he.Code)
 		}
 		return he.Code, APIError{Code: code, Message: msg}

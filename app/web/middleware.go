@@ -26,15 +26,24 @@ func RandomToken(n int) string {
 }
 
 // SecurityHeaders sets a per-response CSP nonce and the headers that keep
-// pages from being framed, sniffed or leaking their address.
-func SecurityHeaders(tls bool) echo.MiddlewareFunc {
+// pages from being framed, sniffed or leaking their address. formTargets,
+// when set, names the other origins a form may lead to through a redirect
+// (sign-in providers: linking, re-authentication, logout); browsers apply
+// form-action to the redirect's target too.
+func SecurityHeaders(tls bool, formTargets func() string) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			nonce := RandomToken(16)
 			c.Set(ctxNonce, nonce)
 			h := c.Response().Header()
+			formAction := "'self'"
+			if formTargets != nil {
+				if more := formTargets(); more != "" {
+					formAction += " " + more
+				}
+			}
 			h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self' 'nonce-"+nonce+"'; style-src 'self'; img-src 'self' data:; "+
-				"font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
+				"font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action "+formAction)
 			h.Set("X-Content-Type-Options", "nosniff")
 			h.Set("X-Frame-Options", "DENY")
 			h.Set("Referrer-Policy", "same-origin")

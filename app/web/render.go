@@ -86,6 +86,7 @@ func navFlags(path string) NavFlags {
 type Provider struct {
 	Key   string
 	Label string
+	Href  string // where its button leads (keeps the page to return to)
 }
 
 // Form keeps what the user typed and what was wrong with it.

@@ -65,6 +65,11 @@ commands:
                         copy every proof document a credential names from one
                         store to the other (checked byte for byte; run it again
                         to catch up; deletes nothing)
+  sso relink --provider KEY --from ISSUER --to ISSUER [--to-provider KEY]
+             [--map FILE.csv] [--apply]
+                        move sign-in identities to a new provider's issuer when
+                        the organisation changes provider (counts only without
+                        --apply; never automatic)
 
 Settings come from the environment; see README.md.`
 
@@ -95,6 +100,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return backupVerify(ctx, getenv, stdout, stderr)
 	case "storage":
 		return storageCommand(ctx, args[1:], getenv, stdout, stderr)
+	case "sso":
+		return ssoCommand(ctx, args[1:], getenv, stdout, stderr)
 	case "search":
 		if len(args) < 2 || args[1] != "verify" {
 			return fmt.Errorf("usage: kindred search verify [--fix]")
