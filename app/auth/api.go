@@ -58,6 +58,31 @@ func (a *API) Sessions(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{"sessions": out})
 }
 
+type signInMethodJSON struct {
+	ID         int64     `json:"id"`
+	Provider   string    `json:"provider"`
+	Label      string    `json:"label"`
+	Offered    bool      `json:"offered"` // the provider is still switched on here
+	CreatedAt  time.Time `json:"created_at"`
+	LastUsedAt time.Time `json:"last_used_at"`
+}
+
+// SignInMethods lists the providers the owner signs in with, and whether
+// the account has a password. Linking and unlinking happen in a browser,
+// where the provider can ask the person to sign in.
+func (a *API) SignInMethods(c echo.Context) error {
+	u := web.CurrentUser(c)
+	list, err := a.svc.SignInMethods(c.Request().Context(), u.ID)
+	if err != nil {
+		return err
+	}
+	out := make([]signInMethodJSON, 0, len(list))
+	for _, m := range list {
+		out = append(out, signInMethodJSON{ID: m.IdentityID, Provider: m.Provider, Label: m.Label, Offered: m.Configured, CreatedAt: m.CreatedAt.UTC(), LastUsedAt: m.LastUsedAt.UTC()})
+	}
+	return c.JSON(http.StatusOK, map[string]any{"password": u.PasswordHash != nil, "sso_only": u.SSOOnly, "providers": out})
+}
+
 // RevokeSession ends one of the owner's sessions.
 func (a *API) RevokeSession(c echo.Context) error {
 	id, err := idParam(c)

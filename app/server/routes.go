@@ -254,6 +254,7 @@ func routes(e *echo.Echo, a *App, r *web.Renderer, st *web.Static, cookies web.C
 	me := web.RequireUser
 	v1.GET("/me", api.Me, me)
 	v1.GET("/sessions", api.Sessions, me)
+	v1.GET("/sign-in-methods", api.SignInMethods, me)
 	v1.DELETE("/sessions/:id", api.RevokeSession, me)
 	v1.GET("/tokens", api.Tokens, me)
 	v1.POST("/tokens", api.CreateToken, me)

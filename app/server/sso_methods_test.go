@@ -108,8 +108,15 @@ func TestSSOSignInMethods(t *testing.T) {
 		t.Fatalf("reauth callback: %d %s\n%s", r.StatusCode, r.Header.Get("Location"), r.body)
 	}
 	wes.get("/account")
-	if r := wes.post("/account/tokens", url.Values{"name": {"export"}, "scope": {"read"}, "expires_in_days": {"30"}}); r.StatusCode != http.StatusCreated {
-		t.Errorf("token after reauth: %d", r.StatusCode)
+	tr := wes.post("/account/tokens", url.Values{"name": {"export"}, "scope": {"read"}, "expires_in_days": {"30"}})
+	if tr.StatusCode != http.StatusCreated {
+		t.Fatalf("token after reauth: %d", tr.StatusCode)
+	}
+	// The API lists the sign-in methods too.
+	api := h.api(http.MethodGet, "/api/v1/sign-in-methods", tokenRe.FindStringSubmatch(tr.body)[1], nil)
+	if providers, _ := api.Body["providers"].([]any); api.Status != http.StatusOK || len(providers) != 1 || api.Body["password"] != false ||
+		providers[0].(map[string]any)["provider"] != "hospital" || providers[0].(map[string]any)["offered"] != true {
+		t.Errorf("API sign-in methods: %d %s", api.Status, api.Raw)
 	}
 	// Val re-authenticating at the provider as Wes is refused.
 	h.clock.Advance(11 * time.Minute)
