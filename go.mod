@@ -1,4 +1,4 @@
-module kindred
+module github.com/kindred-health/kindred
 
 go 1.26.8
 

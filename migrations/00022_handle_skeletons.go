@@ -7,7 +7,7 @@ import (
 
 	"github.com/pressly/goose/v3"
 
-	"kindred/app/input"
+	"github.com/kindred-health/kindred/app/input"
 )
 
 // Go lists the migrations written in Go, for goose.WithGoMigrations;

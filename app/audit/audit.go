@@ -8,7 +8,7 @@ import (
 
 	"gorm.io/gorm"
 
-	"kindred/models"
+	"github.com/kindred-health/kindred/models"
 )
 
 // Record appends one event using db, which may be a transaction so that

@@ -14,8 +14,8 @@ import (
 	"github.com/riverqueue/river"
 	"gorm.io/gorm"
 
-	"kindred/app/database"
-	"kindred/models"
+	"github.com/kindred-health/kindred/app/database"
+	"github.com/kindred-health/kindred/models"
 )
 
 // How long e-mailed links work.

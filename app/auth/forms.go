@@ -6,8 +6,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"kindred/app/input"
-	"kindred/models"
+	"github.com/kindred-health/kindred/app/input"
+	"github.com/kindred-health/kindred/models"
 )
 
 // Limits on what people type.

@@ -7,8 +7,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"kindred/app/web"
-	"kindred/models"
+	"github.com/kindred-health/kindred/app/web"
+	"github.com/kindred-health/kindred/models"
 )
 
 // Languages are offered in the account settings (the API takes any

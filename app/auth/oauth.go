@@ -14,11 +14,11 @@ import (
 	"golang.org/x/oauth2"
 	"gorm.io/gorm"
 
-	"kindred/app/audit"
-	"kindred/app/database"
-	"kindred/app/ratelimit"
-	"kindred/app/web"
-	"kindred/models"
+	"github.com/kindred-health/kindred/app/audit"
+	"github.com/kindred-health/kindred/app/database"
+	"github.com/kindred-health/kindred/app/ratelimit"
+	"github.com/kindred-health/kindred/app/web"
+	"github.com/kindred-health/kindred/models"
 )
 
 // Purposes of a provider sign-in.
@@ -567,7 +567,8 @@ func (s *Service) FinishExternal(ctx context.Context, pending, browserID, handle
 	return u, token, next, err
 }
 
-// Prune deletes expired sessions, links, attempts and rate-limit windows.
+// Prune deletes expired sessions, links, attempts and (through the
+// limiter, which owns them) old rate-limit windows.
 func (s *Service) Prune(ctx context.Context) error {
 	now := s.now()
 	db := s.db.Gorm.WithContext(ctx)
@@ -579,11 +580,13 @@ func (s *Service) Prune(ctx context.Context) error {
 		{`DELETE FROM account_tokens WHERE expires_at < ?`, []any{now.Add(-24 * time.Hour)}},
 		{`DELETE FROM oauth_attempts WHERE expires_at < ?`, []any{now}},
 		{`DELETE FROM oauth_pending WHERE expires_at < ?`, []any{now}},
-		{`DELETE FROM rate_limits WHERE window_start < ?`, []any{now.Add(-48 * time.Hour)}},
 	} {
 		if err := db.Exec(q.sql, q.args...).Error; err != nil {
 			return fmt.Errorf("auth: prune: %w", err)
 		}
+	}
+	if _, err := s.limiter.Prune(ctx, now.Add(-48*time.Hour)); err != nil {
+		return fmt.Errorf("auth: prune: %w", err)
 	}
 	return nil
 }

@@ -5,9 +5,9 @@ import (
 	"errors"
 	"fmt"
 
-	"kindred/app/audit"
-	"kindred/app/database"
-	"kindred/models"
+	"github.com/kindred-health/kindred/app/audit"
+	"github.com/kindred-health/kindred/app/database"
+	"github.com/kindred-health/kindred/models"
 )
 
 // RelinkPlan moves identities from one issuer to another when an

@@ -20,11 +20,11 @@ import (
 	"github.com/alexedwards/argon2id"
 	"gorm.io/gorm"
 
-	"kindred/app/audit"
-	"kindred/app/database"
-	"kindred/app/ratelimit"
-	"kindred/app/web"
-	"kindred/models"
+	"github.com/kindred-health/kindred/app/audit"
+	"github.com/kindred-health/kindred/app/database"
+	"github.com/kindred-health/kindred/app/ratelimit"
+	"github.com/kindred-health/kindred/app/web"
+	"github.com/kindred-health/kindred/models"
 )
 
 // Limits are the rate limits on account endpoints.
@@ -554,6 +554,24 @@ func (s *Service) Restrict(ctx context.Context, tx *database.Tx, userID int64, u
 	}
 	_, err := s.store.deleteSessions(ctx, tx.DB, userID, 0)
 	return err
+}
+
+// LiftSuspension makes a suspended account active again, in the caller's
+// transaction (an appeal overturned the suspension).
+func (s *Service) LiftSuspension(ctx context.Context, tx *database.Tx, userID int64) error {
+	if err := tx.WithContext(ctx).Exec(`UPDATE users SET status = 'active', suspended_until = NULL WHERE id = ? AND status = 'suspended'`, userID).Error; err != nil {
+		return fmt.Errorf("auth: lift the suspension of %d: %w", userID, err)
+	}
+	return nil
+}
+
+// SetOnDuty turns a moderator's immediate crisis alerts on or off, in the
+// caller's transaction (app/moderation decides who may).
+func (s *Service) SetOnDuty(ctx context.Context, tx *database.Tx, userID int64, on bool) error {
+	if err := tx.WithContext(ctx).Exec(`UPDATE users SET on_duty = ? WHERE id = ?`, on, userID).Error; err != nil {
+		return fmt.Errorf("auth: set %d on duty: %w", userID, err)
+	}
+	return nil
 }
 
 // SetRole changes a user's role; admins only, audited. Sessions end so the

@@ -17,8 +17,8 @@ import (
 	"golang.org/x/oauth2/endpoints"
 	"golang.org/x/sync/singleflight"
 
-	"kindred/app/config"
-	"kindred/models"
+	"github.com/kindred-health/kindred/app/config"
+	"github.com/kindred-health/kindred/models"
 )
 
 // How long a sign-in at a provider, and the handle step after it, may take;

@@ -7,8 +7,8 @@ import (
 	"net/url"
 	"time"
 
-	"kindred/app/audit"
-	"kindred/models"
+	"github.com/kindred-health/kindred/app/audit"
+	"github.com/kindred-health/kindred/models"
 )
 
 const backChannelEvent = "http://schemas.openid.net/event/backchannel-logout"

@@ -9,9 +9,9 @@ import (
 
 	"gorm.io/gorm"
 
-	"kindred/app/audit"
-	"kindred/app/database"
-	"kindred/models"
+	"github.com/kindred-health/kindred/app/audit"
+	"github.com/kindred-health/kindred/app/database"
+	"github.com/kindred-health/kindred/models"
 )
 
 // refuses says why the provider's policy keeps this person out ("" lets

@@ -9,8 +9,8 @@ import (
 
 	"gorm.io/gorm"
 
-	"kindred/app/input"
-	"kindred/models"
+	"github.com/kindred-health/kindred/app/input"
+	"github.com/kindred-health/kindred/models"
 )
 
 // store holds auth's queries. Callers pass the *gorm.DB to use so that the

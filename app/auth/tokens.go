@@ -9,7 +9,7 @@ import (
 
 	"gorm.io/gorm"
 
-	"kindred/models"
+	"github.com/kindred-health/kindred/models"
 )
 
 // apiTokenPrefix makes leaked tokens easy to recognise in code and logs scanners.

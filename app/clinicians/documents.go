@@ -9,8 +9,8 @@ import (
 	"regexp"
 	"time"
 
-	"kindred/app/database"
-	"kindred/models"
+	"github.com/kindred-health/kindred/app/database"
+	"github.com/kindred-health/kindred/models"
 )
 
 // MaxDocumentSize is the largest proof document accepted (5 MB).

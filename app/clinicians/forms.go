@@ -6,7 +6,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"kindred/models"
+	"github.com/kindred-health/kindred/models"
 )
 
 // Limits of an application.

@@ -18,10 +18,10 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
-	"kindred/app/audit"
-	"kindred/app/database"
-	"kindred/app/storage"
-	"kindred/models"
+	"github.com/kindred-health/kindred/app/audit"
+	"github.com/kindred-health/kindred/app/database"
+	"github.com/kindred-health/kindred/app/storage"
+	"github.com/kindred-health/kindred/models"
 )
 
 // Notifier tells the applicant about a change, inside its transaction.

@@ -10,9 +10,9 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"kindred/app/audit"
-	"kindred/app/database"
-	"kindred/models"
+	"github.com/kindred-health/kindred/app/audit"
+	"github.com/kindred-health/kindred/app/database"
+	"github.com/kindred-health/kindred/models"
 )
 
 // PublicProfile is what anyone may know about a verified clinician. It has
@@ -273,9 +273,16 @@ func (s *Service) SaveVocabulary(ctx context.Context, admin *models.User, list s
 			v.Add("label", "That name is already in the list.")
 			return v
 		}
-		q := `INSERT INTO ` + table + ` (code, ` + labelCol + `) VALUES (?, ?) ON CONFLICT (code) DO UPDATE SET ` + labelCol + ` = excluded.` + labelCol
+		// Each table's write is spelled out, so a reader (and the
+		// ownership test) sees which table it changes.
+		var q string
 		args := []any{form.Code, form.Label}
-		if list == ListJurisdictions {
+		switch list {
+		case ListProfessions:
+			q = `INSERT INTO professions (code, label) VALUES (?, ?) ON CONFLICT (code) DO UPDATE SET label = excluded.label`
+		case ListSpecialties:
+			q = `INSERT INTO specialties (code, label) VALUES (?, ?) ON CONFLICT (code) DO UPDATE SET label = excluded.label`
+		case ListJurisdictions:
 			q = `INSERT INTO jurisdictions (code, name, register_url) VALUES (?, ?, ?)
 				ON CONFLICT (code) DO UPDATE SET name = excluded.name, register_url = excluded.register_url`
 			args = append(args, form.RegisterURL)

@@ -20,7 +20,7 @@ import (
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
 
-	"kindred/models"
+	"github.com/kindred-health/kindred/models"
 )
 
 // Options tune the pool and the query log.
@@ -155,6 +155,10 @@ type Tx struct {
 // client also sends at most one "new job" notification per queue in that
 // time, so it is kept short (River's default is 100 ms).
 const FetchCooldown = 20 * time.Millisecond
+
+// Pgx is the transaction's pgx handle, for a measured hot path (the search
+// queue) that skips GORM.
+func (t *Tx) Pgx() pgx.Tx { return t.pgxTx }
 
 // Enqueue inserts a River job inside the transaction: it exists only if
 // the transaction commits.

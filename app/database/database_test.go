@@ -10,8 +10,8 @@ import (
 
 	"github.com/riverqueue/river"
 
-	"kindred/app/database"
-	"kindred/app/testenv"
+	"github.com/kindred-health/kindred/app/database"
+	"github.com/kindred-health/kindred/app/testenv"
 )
 
 type pingArgs struct {

@@ -12,7 +12,7 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/rivermigrate"
 
-	"kindred/migrations"
+	"github.com/kindred-health/kindred/migrations"
 )
 
 func (d *DB) gooseProvider() (*goose.Provider, error) {

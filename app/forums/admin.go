@@ -9,9 +9,9 @@ import (
 	"github.com/lib/pq"
 	"gorm.io/gorm"
 
-	"kindred/app/audit"
-	"kindred/app/database"
-	"kindred/models"
+	"github.com/kindred-health/kindred/app/audit"
+	"github.com/kindred-health/kindred/app/database"
+	"github.com/kindred-health/kindred/models"
 )
 
 // ForumByID loads any forum, for admins.

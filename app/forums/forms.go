@@ -7,9 +7,9 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"kindred/app/input"
-	"kindred/app/markdown"
-	"kindred/models"
+	"github.com/kindred-health/kindred/app/input"
+	"github.com/kindred-health/kindred/app/markdown"
+	"github.com/kindred-health/kindred/models"
 )
 
 // Limits on what people write.

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"kindred/models"
+	"github.com/kindred-health/kindred/models"
 )
 
 func TestTags(t *testing.T) {

@@ -10,9 +10,9 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"kindred/app/safety"
-	"kindred/app/web"
-	"kindred/models"
+	"github.com/kindred-health/kindred/app/safety"
+	"github.com/kindred-health/kindred/app/web"
+	"github.com/kindred-health/kindred/models"
 )
 
 // Page templates, named by their paths under templates/.

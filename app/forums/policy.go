@@ -5,7 +5,7 @@ package forums
 import (
 	"time"
 
-	"kindred/models"
+	"github.com/kindred-health/kindred/models"
 )
 
 // Viewer is who is looking: a visitor (User nil) or a signed-in user with

@@ -8,7 +8,7 @@ import (
 
 	"gorm.io/gorm"
 
-	"kindred/models"
+	"github.com/kindred-health/kindred/models"
 )
 
 // Profile is what a member's page shows.

@@ -4,8 +4,8 @@ import (
 	"context"
 	"fmt"
 
-	"kindred/app/database"
-	"kindred/models"
+	"github.com/kindred-health/kindred/app/database"
+	"github.com/kindred-health/kindred/models"
 )
 
 // PublishAnonymised writes a private question, as its asker edited it, as

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"time"
 
-	"kindred/app/web"
-	"kindred/models"
+	"github.com/kindred-health/kindred/app/web"
+	"github.com/kindred-health/kindred/models"
 )
 
 // The thread and forum pages list up to 30 items each. Walking them in

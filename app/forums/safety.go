@@ -9,9 +9,9 @@ import (
 	"github.com/lib/pq"
 	"gorm.io/gorm"
 
-	"kindred/app/database"
-	"kindred/app/safety"
-	"kindred/models"
+	"github.com/kindred-health/kindred/app/database"
+	"github.com/kindred-health/kindred/app/safety"
+	"github.com/kindred-health/kindred/models"
 )
 
 // TextChecker runs the watched words and the safety engine, and gives the

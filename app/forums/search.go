@@ -11,9 +11,9 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"kindred/app/search"
-	"kindred/app/web"
-	"kindred/models"
+	"github.com/kindred-health/kindred/app/search"
+	"github.com/kindred-health/kindred/app/web"
+	"github.com/kindred-health/kindred/models"
 )
 
 // Searcher runs searches (app/search implements it).

@@ -7,9 +7,9 @@ import (
 
 	"github.com/lib/pq"
 
-	"kindred/app/database"
-	"kindred/app/search"
-	"kindred/models"
+	"github.com/kindred-health/kindred/app/database"
+	"github.com/kindred-health/kindred/app/search"
+	"github.com/kindred-health/kindred/models"
 )
 
 // MaxIndexedReplies bounds the reply text a thread's search document holds.
@@ -103,7 +103,7 @@ func nonNil(a []string) []string {
 // commits (the search queue, in the same transaction: the write never
 // waits on Meilisearch).
 func indexLater(ctx context.Context, tx *database.Tx, threadID int64) error {
-	return tx.QueueSearch(ctx, threadID)
+	return search.Enqueue(ctx, tx, threadID)
 }
 
 // ThreadIDs calls fn with batches of the ids of every thread of a forum

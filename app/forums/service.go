@@ -19,12 +19,12 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
-	"kindred/app/audit"
-	"kindred/app/database"
-	"kindred/app/input"
-	"kindred/app/markdown"
-	"kindred/app/ratelimit"
-	"kindred/models"
+	"github.com/kindred-health/kindred/app/audit"
+	"github.com/kindred-health/kindred/app/database"
+	"github.com/kindred-health/kindred/app/input"
+	"github.com/kindred-health/kindred/app/markdown"
+	"github.com/kindred-health/kindred/app/ratelimit"
+	"github.com/kindred-health/kindred/models"
 )
 
 // Page sizes. The queries below write these plus one into their SQL

@@ -10,7 +10,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"kindred/app/safety"
+	"github.com/kindred-health/kindred/app/safety"
 )
 
 // Guidance gives the admin-written emergency guidance (app/moderation

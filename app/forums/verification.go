@@ -4,9 +4,10 @@ import (
 	"context"
 	"fmt"
 
-	"kindred/app/audit"
-	"kindred/app/database"
-	"kindred/models"
+	"github.com/kindred-health/kindred/app/audit"
+	"github.com/kindred-health/kindred/app/database"
+	"github.com/kindred-health/kindred/app/search"
+	"github.com/kindred-health/kindred/models"
 )
 
 // VerificationEnded applies the end of a clinician's verification to the
@@ -43,7 +44,7 @@ func (s *Service) VerificationEnded(ctx context.Context, tx *database.Tx, userID
 			distinct = append(distinct, id)
 		}
 	}
-	if err := tx.QueueSearch(ctx, distinct...); err != nil {
+	if err := search.Enqueue(ctx, tx, distinct...); err != nil {
 		return err
 	}
 	return audit.Record(ctx, tx.DB, models.AuditEvent{Action: "post.clinician_label.remove", TargetKind: "user", TargetID: &userID,

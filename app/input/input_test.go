@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"kindred/models"
+	"github.com/kindred-health/kindred/models"
 )
 
 func TestCheck(t *testing.T) {

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"kindred/models"
+	"github.com/kindred-health/kindred/models"
 )
 
 // MaxJSONDepth bounds how deeply objects and arrays may nest in a request

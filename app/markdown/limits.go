@@ -4,7 +4,7 @@ import (
 	"strconv"
 	"strings"
 
-	"kindred/models"
+	"github.com/kindred-health/kindred/models"
 )
 
 // Limits on what the renderer takes. goldmark's time grows faster than

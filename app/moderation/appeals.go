@@ -7,9 +7,9 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"kindred/app/audit"
-	"kindred/app/database"
-	"kindred/models"
+	"github.com/kindred-health/kindred/app/audit"
+	"github.com/kindred-health/kindred/app/database"
+	"github.com/kindred-health/kindred/models"
 )
 
 // Appealable actions: a member may appeal each once.
@@ -178,11 +178,11 @@ func (s *Service) DecideAppeal(ctx context.Context, u *models.User, appealID int
 			status, msg = "overturned", "Your appeal was accepted: "+reason
 			switch a.Action {
 			case ActRemove, ActHide:
-				if err := s.apply(tx, t, ActRestore); err != nil {
+				if err := s.apply(ctx, tx, t, ActRestore); err != nil {
 					return err
 				}
 			case ActSuspend:
-				if err := tx.Exec(`UPDATE users SET status = 'active', suspended_until = NULL WHERE id = ? AND status = 'suspended'`, ap.MemberID).Error; err != nil {
+				if err := s.accounts.LiftSuspension(ctx, tx, ap.MemberID); err != nil {
 					return err
 				}
 			}

@@ -11,10 +11,10 @@ import (
 
 	"gorm.io/gorm"
 
-	"kindred/app/audit"
-	"kindred/app/database"
-	"kindred/app/safety"
-	"kindred/models"
+	"github.com/kindred-health/kindred/app/audit"
+	"github.com/kindred-health/kindred/app/database"
+	"github.com/kindred-health/kindred/app/safety"
+	"github.com/kindred-health/kindred/models"
 )
 
 // Report priorities: an imminent crisis goes above everything else.
@@ -86,10 +86,11 @@ func (s *Service) FileCrisis(ctx context.Context, tx *database.Tx, kind string, 
 // e-mail when mail is configured and their address is confirmed.
 func (s *Service) alertOnDuty(ctx context.Context, tx *database.Tx, forumID, reportID int64) error {
 	var ids []int64
-	if err := tx.WithContext(ctx).Raw(`INSERT INTO notifications (user_id, kind, report_id, created_at)
-		SELECT id, ?, ?, ? FROM users WHERE status = 'active' AND on_duty AND (role IN ('moderator', 'admin')
-		   OR id IN (SELECT user_id FROM forum_moderators WHERE forum_id = ?))
-		RETURNING user_id`, models.NotifyReportUrgent, reportID, s.now().UTC(), forumID).Scan(&ids).Error; err != nil {
+	if err := tx.WithContext(ctx).Raw(`SELECT id FROM users WHERE status = 'active' AND on_duty AND (role IN ('moderator', 'admin')
+		   OR id IN (SELECT user_id FROM forum_moderators WHERE forum_id = ?)) ORDER BY id`, forumID).Scan(&ids).Error; err != nil {
+		return fmt.Errorf("moderation: alert moderators: %w", err)
+	}
+	if err := s.notifier.NotifyReportTo(ctx, tx.DB, ids, models.NotifyReportUrgent, reportID); err != nil {
 		return fmt.Errorf("moderation: alert moderators: %w", err)
 	}
 	return s.mailAlerts(ctx, tx, ids, reportID, AlertUrgent)
@@ -380,9 +381,10 @@ func (s *Service) SweepCrisis(ctx context.Context) (int, error) {
 		n = len(ids)
 		for _, rid := range ids {
 			var admins []int64
-			if err := tx.Raw(`INSERT INTO notifications (user_id, kind, report_id, created_at)
-				SELECT id, ?, ?, ? FROM users WHERE status = 'active' AND role = 'admin' RETURNING user_id`,
-				models.NotifyCrisisUnacknowledged, rid, now).Scan(&admins).Error; err != nil {
+			if err := tx.Raw(`SELECT id FROM users WHERE status = 'active' AND role = 'admin' ORDER BY id`).Scan(&admins).Error; err != nil {
+				return err
+			}
+			if err := s.notifier.NotifyReportTo(ctx, tx.DB, admins, models.NotifyCrisisUnacknowledged, rid); err != nil {
 				return err
 			}
 			if err := s.mailAlerts(ctx, tx, admins, rid, AlertUnacknowledged); err != nil {
@@ -415,7 +417,7 @@ func (s *Service) SetOnDuty(ctx context.Context, u *models.User, on bool) error 
 		return models.ErrForbidden
 	}
 	return s.db.InTx(ctx, func(tx *database.Tx) error {
-		if err := tx.Exec(`UPDATE users SET on_duty = ? WHERE id = ?`, on, u.ID).Error; err != nil {
+		if err := s.accounts.SetOnDuty(ctx, tx, u.ID, on); err != nil {
 			return err
 		}
 		action := "moderation.off_duty"

@@ -10,10 +10,10 @@ import (
 
 	"gorm.io/gorm"
 
-	"kindred/app/audit"
-	"kindred/app/database"
-	"kindred/app/web"
-	"kindred/models"
+	"github.com/kindred-health/kindred/app/audit"
+	"github.com/kindred-health/kindred/app/database"
+	"github.com/kindred-health/kindred/app/web"
+	"github.com/kindred-health/kindred/models"
 )
 
 // CrisisResource is one version of the crisis resources: a Markdown text

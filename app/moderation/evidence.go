@@ -7,7 +7,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"kindred/app/safety"
+	"github.com/kindred-health/kindred/app/safety"
 )
 
 // Highlight shows where findings are in a text: the text around each span

@@ -3,7 +3,7 @@ package moderation
 import (
 	"testing"
 
-	"kindred/app/safety"
+	"github.com/kindred-health/kindred/app/safety"
 )
 
 func TestHighlight(t *testing.T) {

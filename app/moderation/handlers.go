@@ -10,9 +10,9 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"kindred/app/markdown"
-	"kindred/app/web"
-	"kindred/models"
+	"github.com/kindred-health/kindred/app/markdown"
+	"github.com/kindred-health/kindred/app/web"
+	"github.com/kindred-health/kindred/models"
 )
 
 // Page templates.

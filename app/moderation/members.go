@@ -9,14 +9,19 @@ import (
 
 	"gorm.io/gorm"
 
-	"kindred/app/audit"
-	"kindred/app/database"
-	"kindred/models"
+	"github.com/kindred-health/kindred/app/audit"
+	"github.com/kindred-health/kindred/app/database"
+	"github.com/kindred-health/kindred/models"
 )
 
-// Accounts restricts accounts (app/auth implements it).
+// Accounts changes accounts, which app/auth owns.
 type Accounts interface {
 	Restrict(ctx context.Context, tx *database.Tx, userID int64, until *time.Time) error
+	// LiftSuspension makes a suspended account active again (an appeal
+	// overturned the suspension).
+	LiftSuspension(ctx context.Context, tx *database.Tx, userID int64) error
+	// SetOnDuty turns a moderator's immediate crisis alerts on or off.
+	SetOnDuty(ctx context.Context, tx *database.Tx, userID int64, on bool) error
 }
 
 // Messenger tells a member what a moderator decided, with the moderator's
@@ -256,21 +261,12 @@ func (s *Service) MoveThread(ctx context.Context, u *models.User, kind string, i
 				return err
 			}
 		}
-		if err := tx.Exec(`UPDATE threads SET forum_id = ? WHERE id = ?`, to.ID, t.ThreadID).Error; err != nil {
-			return err
-		}
-		if err := tx.Exec(`UPDATE forums SET thread_count = thread_count - 1 WHERE id = ?`, *t.ForumID).Error; err != nil {
-			return err
-		}
-		if err := tx.Exec(`UPDATE forums SET thread_count = thread_count + 1 WHERE id = ?`, to.ID).Error; err != nil {
+		if err := s.content.MoveThread(ctx, tx, t.ThreadID, *t.ForumID, to.ID); err != nil {
 			return err
 		}
 		// Open reports follow the thread to its new forum's moderators.
 		if err := tx.Exec(`UPDATE reports SET forum_id = ? WHERE (target_kind = 'thread' AND target_id = ?)
 			OR (target_kind = 'post' AND target_id IN (SELECT id FROM posts WHERE thread_id = ?))`, to.ID, t.ThreadID, t.ThreadID).Error; err != nil {
-			return err
-		}
-		if err := tx.QueueSearch(ctx, t.ThreadID); err != nil {
 			return err
 		}
 		mod := u.ID

@@ -7,7 +7,7 @@ import (
 
 	"gorm.io/gorm"
 
-	"kindred/models"
+	"github.com/kindred-health/kindred/models"
 )
 
 // messageReport is an open report that lets staff read one message of a

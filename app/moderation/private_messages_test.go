@@ -3,7 +3,7 @@ package moderation
 import (
 	"testing"
 
-	"kindred/models"
+	"github.com/kindred-health/kindred/models"
 )
 
 // The asker reads these reasons in the list of who read their question.

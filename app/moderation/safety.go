@@ -5,10 +5,10 @@ import (
 	"fmt"
 	"strings"
 
-	"kindred/app/audit"
-	"kindred/app/database"
-	"kindred/app/safety"
-	"kindred/models"
+	"github.com/kindred-health/kindred/app/audit"
+	"github.com/kindred-health/kindred/app/database"
+	"github.com/kindred-health/kindred/app/safety"
+	"github.com/kindred-health/kindred/models"
 )
 
 // Words loads the watched words.

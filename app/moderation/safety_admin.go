@@ -8,10 +8,10 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"kindred/app/audit"
-	"kindred/app/database"
-	"kindred/app/safety"
-	"kindred/models"
+	"github.com/kindred-health/kindred/app/audit"
+	"github.com/kindred-health/kindred/app/database"
+	"github.com/kindred-health/kindred/app/safety"
+	"github.com/kindred-health/kindred/models"
 )
 
 // TryTextMax is the longest text the "try a text" box takes.

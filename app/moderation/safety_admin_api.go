@@ -5,8 +5,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"kindred/app/safety"
-	"kindred/app/web"
+	"github.com/kindred-health/kindred/app/safety"
+	"github.com/kindred-health/kindred/app/web"
 )
 
 type analyzedJSON struct {

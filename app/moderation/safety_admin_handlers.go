@@ -8,9 +8,9 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"kindred/app/safety"
-	"kindred/app/web"
-	"kindred/models"
+	"github.com/kindred-health/kindred/app/safety"
+	"github.com/kindred-health/kindred/app/web"
+	"github.com/kindred-health/kindred/models"
 )
 
 type safetyData struct {

@@ -14,15 +14,24 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"gorm.io/gorm"
 
-	"kindred/app/audit"
-	"kindred/app/database"
-	"kindred/models"
+	"github.com/kindred-health/kindred/app/audit"
+	"github.com/kindred-health/kindred/app/database"
+	"github.com/kindred-health/kindred/models"
 )
 
 // Notifier tells a reporter their report was decided, inside the decision's
-// transaction.
+// transaction, and moderators that a report needs them (app/notify).
 type Notifier interface {
 	NotifyReport(ctx context.Context, tx *gorm.DB, userID int64, reportID int64) error
+	NotifyReportTo(ctx context.Context, tx *gorm.DB, userIDs []int64, kind string, reportID int64) error
+}
+
+// Content changes threads and posts, which app/forums owns; each change
+// also queues the thread's search document.
+type Content interface {
+	SetVisibility(ctx context.Context, tx *database.Tx, kind string, id, threadID int64, to, from models.Visibility) (bool, error)
+	SetThreadState(ctx context.Context, tx *database.Tx, threadID int64, state models.ThreadState) error
+	MoveThread(ctx context.Context, tx *database.Tx, threadID, fromForumID, toForumID int64) error
 }
 
 // Options are the operator's settings.
@@ -42,6 +51,7 @@ type Service struct {
 	db        *database.DB
 	now       func() time.Time
 	notifier  Notifier
+	content   Content
 	accounts  Accounts
 	messenger Messenger
 	log       *slog.Logger
@@ -49,14 +59,18 @@ type Service struct {
 }
 
 // New builds the service.
-func New(db *database.DB, now func() time.Time, n Notifier, log *slog.Logger, opts Options) *Service {
+func New(db *database.DB, now func() time.Time, n Notifier, content Content, log *slog.Logger, opts Options) *Service {
+	if n == nil || content == nil {
+		// Wiring, not input: a service without them would fail later.
+		panic("moderation: New needs a Notifier and a Content")
+	}
 	if opts.HideThreshold <= 0 {
 		opts.HideThreshold = 3
 	}
 	if opts.AckWithin <= 0 {
 		opts.AckWithin = 15 * time.Minute
 	}
-	return &Service{db: db, now: now, notifier: n, log: log, opts: opts}
+	return &Service{db: db, now: now, notifier: n, content: content, log: log, opts: opts}
 }
 
 // Target is what a report is about, as a moderator sees it.
@@ -232,13 +246,9 @@ func (s *Service) Report(ctx context.Context, u *models.User, form ReportForm) (
 		if total < s.opts.HideThreshold {
 			return nil
 		}
-		table := "posts"
-		if t.Kind == models.TargetThread {
-			table = "threads"
-		}
-		res := tx.Exec(`UPDATE `+table+` SET visibility = 'hidden' WHERE id = ? AND visibility = 'visible'`, t.ID)
-		if res.Error != nil || res.RowsAffected == 0 {
-			return res.Error
+		hidden, err := s.content.SetVisibility(ctx, tx, t.Kind, t.ID, t.ThreadID, models.Hidden, models.Visible)
+		if err != nil || !hidden {
+			return err
 		}
 		if s.messenger != nil && t.AuthorID != 0 {
 			msg := "Your " + t.Kind
@@ -249,9 +259,6 @@ func (s *Service) Report(ctx context.Context, u *models.User, form ReportForm) (
 			if err := s.messenger.NotifyMember(ctx, tx.DB, t.AuthorID, models.NotifyModerationWarning, msg); err != nil {
 				return err
 			}
-		}
-		if err := tx.QueueSearch(ctx, t.ThreadID); err != nil {
-			return err
 		}
 		return s.record(ctx, tx, nil, "auto_hide", t, fmt.Sprintf("open reports weigh %.2f", total), "applied")
 	})
@@ -730,13 +737,8 @@ func (s *Service) Act(ctx context.Context, u *models.User, kind string, id int64
 				}
 			}
 		}
-		if err := s.apply(tx, t, action); err != nil {
+		if err := s.apply(ctx, tx, t, action); err != nil {
 			return err
-		}
-		if t.ThreadID != 0 {
-			if err := tx.QueueSearch(ctx, t.ThreadID); err != nil {
-				return err
-			}
 		}
 		if (action == ActRemove || action == ActHide) && s.messenger != nil && (t.Kind == models.TargetPost || t.Kind == models.TargetThread) {
 			// The author learns what happened and why; the notice links
@@ -763,32 +765,30 @@ func (s *Service) Act(ctx context.Context, u *models.User, kind string, id int64
 
 var errSuperseded = &models.ConflictError{Message: "Another moderator has already handled this. The item shows what they did."}
 
-// apply changes the content itself.
-func (s *Service) apply(tx *database.Tx, t *Target, action string) error {
-	table := ""
-	switch t.Kind {
-	case models.TargetPost:
-		table = "posts"
-	case models.TargetThread:
-		table = "threads"
-	default:
+// apply changes the content itself, through forums.
+func (s *Service) apply(ctx context.Context, tx *database.Tx, t *Target, action string) error {
+	if t.Kind != models.TargetPost && t.Kind != models.TargetThread {
 		return nil // reports on members and messages are decided, not applied
+	}
+	set := func(to models.Visibility) error {
+		_, err := s.content.SetVisibility(ctx, tx, t.Kind, t.ID, t.ThreadID, to, "")
+		return err
 	}
 	switch action {
 	case ActHide:
-		return tx.Exec(`UPDATE `+table+` SET visibility = 'hidden' WHERE id = ?`, t.ID).Error
+		return set(models.Hidden)
 	case ActRemove:
-		return tx.Exec(`UPDATE `+table+` SET visibility = 'removed' WHERE id = ?`, t.ID).Error
+		return set(models.Removed)
 	case ActRestore, ActDismiss:
 		if t.Visibility == string(models.Hidden) || t.Visibility == string(models.Pending) || (action == ActRestore && t.Visibility == string(models.Removed)) {
-			return tx.Exec(`UPDATE `+table+` SET visibility = 'visible' WHERE id = ?`, t.ID).Error
+			return set(models.Visible)
 		}
 	case ActLock, ActUnlock:
 		state := models.ThreadLocked
 		if action == ActUnlock {
 			state = models.ThreadOpen
 		}
-		return tx.Exec(`UPDATE threads SET state = ? WHERE id = ?`, state, t.ThreadID).Error
+		return s.content.SetThreadState(ctx, tx, t.ThreadID, state)
 	}
 	return nil
 }

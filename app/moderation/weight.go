@@ -2,7 +2,7 @@
 // auto-hiding, the review queue and moderators' actions.
 package moderation
 
-import "kindred/models"
+import "github.com/kindred-health/kindred/models"
 
 // ReporterStats is what a report's weight depends on.
 type ReporterStats struct {

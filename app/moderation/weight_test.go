@@ -3,7 +3,7 @@ package moderation
 import (
 	"testing"
 
-	"kindred/models"
+	"github.com/kindred-health/kindred/models"
 )
 
 func TestWeight(t *testing.T) {

@@ -6,7 +6,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"kindred/app/web"
+	"github.com/kindred-health/kindred/app/web"
 )
 
 // TplNotifications is the notifications page.

@@ -7,7 +7,7 @@ import (
 
 	"gorm.io/gorm"
 
-	"kindred/models"
+	"github.com/kindred-health/kindred/models"
 )
 
 // InApp stores and lists in-app notifications. Writers pass their own
@@ -75,6 +75,20 @@ func (n *InApp) NotifyReport(ctx context.Context, tx *gorm.DB, userID int64, rep
 		userID, models.NotifyReportResolved, reportID, n.now().UTC()).Error
 	if err != nil {
 		return fmt.Errorf("notify: report: %w", err)
+	}
+	return nil
+}
+
+// NotifyReportTo tells moderators or admins that a report needs them
+// (kind says why: an urgent report, a crisis nobody acknowledged).
+func (n *InApp) NotifyReportTo(ctx context.Context, tx *gorm.DB, userIDs []int64, kind string, reportID int64) error {
+	if len(userIDs) == 0 {
+		return nil
+	}
+	err := tx.WithContext(ctx).Exec(`INSERT INTO notifications (user_id, kind, report_id, created_at)
+		SELECT id, ?, ?, ? FROM users WHERE id IN ?`, kind, reportID, n.now().UTC(), userIDs).Error
+	if err != nil {
+		return fmt.Errorf("notify: %s: %w", kind, err)
 	}
 	return nil
 }

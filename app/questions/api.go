@@ -8,8 +8,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"kindred/app/web"
-	"kindred/models"
+	"github.com/kindred-health/kindred/app/web"
+	"github.com/kindred-health/kindred/models"
 )
 
 // API serves the private-question endpoints under /api/v1.

@@ -7,8 +7,8 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"kindred/app/database"
-	"kindred/models"
+	"github.com/kindred-health/kindred/app/database"
+	"github.com/kindred-health/kindred/models"
 )
 
 // setStatus moves q, records the timeline and tells notifyID (0: nobody).

@@ -7,9 +7,9 @@ import (
 
 	"github.com/lib/pq"
 
-	"kindred/app/audit"
-	"kindred/app/database"
-	"kindred/models"
+	"github.com/kindred-health/kindred/app/audit"
+	"github.com/kindred-health/kindred/app/database"
+	"github.com/kindred-health/kindred/models"
 )
 
 // View is a question as a participant sees it.

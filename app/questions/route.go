@@ -9,8 +9,8 @@ import (
 	"github.com/riverqueue/river"
 	"gorm.io/gorm"
 
-	"kindred/app/database"
-	"kindred/models"
+	"github.com/kindred-health/kindred/app/database"
+	"github.com/kindred-health/kindred/models"
 )
 
 // need is what a question asks for: its specialty and its forum's.

@@ -13,11 +13,11 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
-	"kindred/app/database"
-	"kindred/app/input"
-	"kindred/app/markdown"
-	"kindred/app/safety"
-	"kindred/models"
+	"github.com/kindred-health/kindred/app/database"
+	"github.com/kindred-health/kindred/app/input"
+	"github.com/kindred-health/kindred/app/markdown"
+	"github.com/kindred-health/kindred/app/safety"
+	"github.com/kindred-health/kindred/models"
 )
 
 // Notifier tells a participant about a change, inside its transaction.

@@ -8,8 +8,8 @@ import (
 
 	"github.com/riverqueue/river"
 
-	"kindred/app/database"
-	"kindred/models"
+	"github.com/kindred-health/kindred/app/database"
+	"github.com/kindred-health/kindred/models"
 )
 
 // SweepResult counts what one sweep did.

@@ -12,7 +12,7 @@ import (
 
 	"gorm.io/gorm"
 
-	"kindred/models"
+	"github.com/kindred-health/kindred/models"
 )
 
 // Rule is a limit of Max events per Window.

@@ -6,7 +6,7 @@ import (
 
 	"golang.org/x/text/unicode/norm"
 
-	"kindred/models"
+	"github.com/kindred-health/kindred/models"
 )
 
 // Watched-word actions.

@@ -7,7 +7,7 @@ import (
 
 	"github.com/meilisearch/meilisearch-go"
 
-	"kindred/app/testenv"
+	"github.com/kindred-health/kindred/app/testenv"
 )
 
 func TestAppKeyIsLimited(t *testing.T) {

@@ -17,8 +17,8 @@ import (
 	"github.com/meilisearch/meilisearch-go"
 	"github.com/riverqueue/river"
 
-	"kindred/app/database"
-	"kindred/models"
+	"github.com/kindred-health/kindred/app/database"
+	"github.com/kindred-health/kindred/models"
 )
 
 // threads is the name of the thread index (after the deployment prefix).
@@ -476,7 +476,7 @@ type IndexWorker struct {
 
 // Work queues the thread.
 func (w *IndexWorker) Work(ctx context.Context, job *river.Job[models.IndexThreadArgs]) error {
-	return w.DB.QueueSearch(ctx, job.Args.ThreadID)
+	return EnqueueNow(ctx, w.DB, job.Args.ThreadID)
 }
 
 func retryDelay(attempt int) time.Duration {
@@ -497,7 +497,7 @@ type IndexThreadsWorker struct {
 
 // Work queues the threads.
 func (w *IndexThreadsWorker) Work(ctx context.Context, job *river.Job[models.IndexThreadsArgs]) error {
-	return w.Source.ThreadIDs(ctx, job.Args, BatchSize, func(ids []int64) error { return w.DB.QueueSearch(ctx, ids...) })
+	return w.Source.ThreadIDs(ctx, job.Args, BatchSize, func(ids []int64) error { return EnqueueNow(ctx, w.DB, ids...) })
 }
 
 // SettingsWorker applies the index settings again.

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"kindred/models"
+	"github.com/kindred-health/kindred/models"
 )
 
 func TestHighlighted(t *testing.T) {

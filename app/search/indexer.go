@@ -10,12 +10,12 @@ import (
 
 	"github.com/meilisearch/meilisearch-go"
 
-	"kindred/app/database"
-	"kindred/models"
+	"github.com/kindred-health/kindred/app/database"
+	"github.com/kindred-health/kindred/models"
 )
 
 // Indexer drains the search queue (table search_queue, filled by writes
-// through database.Tx.QueueSearch): it takes up to Batch threads at a
+// through Enqueue): it takes up to Batch threads at a
 // time, writes their documents (and removes the threads that must go) in
 // one Meilisearch task each, and removes from the queue the threads no
 // write touched meanwhile. Every instance runs one; they share the queue

@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"kindred/app/testenv"
-	"kindred/models"
+	"github.com/kindred-health/kindred/app/testenv"
+	"github.com/kindred-health/kindred/models"
 )
 
 // versionedSource is a set of threads whose documents carry a version a
@@ -86,11 +86,11 @@ func TestIndexerCoalescesWrites(t *testing.T) {
 	ctx := context.Background()
 	for i := 0; i < 100; i++ {
 		src.bump(1)
-		if err := ix.DB.QueueSearch(ctx, 1); err != nil {
+		if err := EnqueueNow(ctx, ix.DB, 1); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := ix.DB.QueueSearch(ctx, 2, 1); err != nil {
+	if err := EnqueueNow(ctx, ix.DB, 2, 1); err != nil {
 		t.Fatal(err)
 	}
 	if n := queued(t, ix); n != 2 {
@@ -122,7 +122,7 @@ func TestIndexerKeepsWhatWasWrittenMeanwhile(t *testing.T) {
 	src := newVersionedSource()
 	ix := newTestIndexer(t, src)
 	ctx := context.Background()
-	if err := ix.DB.QueueSearch(ctx, 7, 8); err != nil {
+	if err := EnqueueNow(ctx, ix.DB, 7, 8); err != nil {
 		t.Fatal(err)
 	}
 	once := sync.Once{}
@@ -132,7 +132,7 @@ func TestIndexerKeepsWhatWasWrittenMeanwhile(t *testing.T) {
 			src.mu.Lock()
 			src.gone[8] = true
 			src.mu.Unlock()
-			if err := ix.DB.QueueSearch(ctx, 7, 8); err != nil {
+			if err := EnqueueNow(ctx, ix.DB, 7, 8); err != nil {
 				t.Error(err)
 			}
 		})
@@ -166,7 +166,7 @@ func TestIndexersShareTheQueue(t *testing.T) {
 	for i := range ids {
 		ids[i] = int64(i + 1)
 	}
-	if err := a.DB.QueueSearch(ctx, ids...); err != nil {
+	if err := EnqueueNow(ctx, a.DB, ids...); err != nil {
 		t.Fatal(err)
 	}
 	// Thread 2500 was written last, long after the others.
@@ -210,7 +210,7 @@ func TestIndexerDuringAnOutage(t *testing.T) {
 	ix := newTestIndexer(t, src)
 	ix.Client = New("http://127.0.0.1:1", "key", "none", 200*time.Millisecond)
 	ctx := context.Background()
-	if err := ix.DB.QueueSearch(ctx, 3); err != nil {
+	if err := EnqueueNow(ctx, ix.DB, 3); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := ix.DrainOnce(ctx); err == nil {

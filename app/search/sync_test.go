@@ -5,8 +5,8 @@ import (
 	"strings"
 	"testing"
 
-	"kindred/app/testenv"
-	"kindred/models"
+	"github.com/kindred-health/kindred/app/testenv"
+	"github.com/kindred-health/kindred/models"
 )
 
 // changingSource answers ThreadDocuments from a list of states, one per

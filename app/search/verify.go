@@ -3,7 +3,7 @@ package search
 import (
 	"context"
 
-	"kindred/models"
+	"github.com/kindred-health/kindred/models"
 )
 
 // Report is what Verify found: documents missing from the index, stale

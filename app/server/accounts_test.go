@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"kindred/app/web"
-	"kindred/models"
+	"github.com/kindred-health/kindred/app/web"
+	"github.com/kindred-health/kindred/models"
 )
 
 func TestSignUpValidation(t *testing.T) {

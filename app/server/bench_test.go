@@ -16,10 +16,10 @@ import (
 	"testing"
 	"time"
 
-	"kindred/app/forums"
-	"kindred/app/search"
-	"kindred/app/testenv"
-	"kindred/models"
+	"github.com/kindred-health/kindred/app/forums"
+	"github.com/kindred-health/kindred/app/search"
+	"github.com/kindred-health/kindred/app/testenv"
+	"github.com/kindred-health/kindred/models"
 )
 
 // benchHarness seeds 10,000 threads and 100,000 posts (scripts/bench-seed.sql).

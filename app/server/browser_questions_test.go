@@ -9,8 +9,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"kindred/app/clinicians"
-	"kindred/models"
+	"github.com/kindred-health/kindred/app/clinicians"
+	"github.com/kindred-health/kindred/models"
 )
 
 // TestBrowserUrgentQuestionReachesAGeneralist: an urgent question in a

@@ -6,7 +6,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
-	"kindred/models"
+	"github.com/kindred-health/kindred/models"
 )
 
 // TestBrowserSafetyAdmin: an admin tries a text and adds crisis resources

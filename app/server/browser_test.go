@@ -14,9 +14,9 @@ import (
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
-	"kindred/app/forums"
-	"kindred/app/testenv"
-	"kindred/models"
+	"github.com/kindred-health/kindred/app/forums"
+	"github.com/kindred-health/kindred/app/testenv"
+	"github.com/kindred-health/kindred/models"
 )
 
 // chromium finds Debian's Chromium; under CI=true its absence fails the test.

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"kindred/app/forums"
-	"kindred/models"
+	"github.com/kindred-health/kindred/app/forums"
+	"github.com/kindred-health/kindred/models"
 )
 
 // What a signed-in person sees is never kept by a cache: every answer to a

@@ -16,9 +16,9 @@ import (
 	"testing"
 	"time"
 
-	"kindred/app/clinicians"
-	"kindred/app/forums"
-	"kindred/models"
+	"github.com/kindred-health/kindred/app/clinicians"
+	"github.com/kindred-health/kindred/app/forums"
+	"github.com/kindred-health/kindred/models"
 )
 
 // TestCredentialStateMachine tries every action from every status: the

@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"kindred/app/clinicians"
-	"kindred/models"
+	"github.com/kindred-health/kindred/app/clinicians"
+	"github.com/kindred-health/kindred/models"
 )
 
 // Test documents: real magic numbers, so type detection sees them as such.

@@ -14,10 +14,10 @@ import (
 
 	"github.com/minio/minio-go/v7"
 
-	"kindred/app/clinicians"
-	"kindred/app/storage"
-	"kindred/app/testenv"
-	"kindred/models"
+	"github.com/kindred-health/kindred/app/clinicians"
+	"github.com/kindred-health/kindred/app/storage"
+	"github.com/kindred-health/kindred/app/testenv"
+	"github.com/kindred-health/kindred/models"
 )
 
 // objectKey is where a credential's document sits in the test bucket.

@@ -5,7 +5,7 @@ import (
 	"regexp"
 	"testing"
 
-	"kindred/app/forums"
+	"github.com/kindred-health/kindred/app/forums"
 )
 
 // A sensitive or clinician-only forum, and the threads and posts in it,

@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"kindred/app/auth"
-	"kindred/app/testenv"
-	"kindred/models"
+	"github.com/kindred-health/kindred/app/auth"
+	"github.com/kindred-health/kindred/app/testenv"
+	"github.com/kindred-health/kindred/models"
 )
 
 // errorCode is the code of a JSON error answer.

@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"kindred/app/forums"
-	"kindred/models"
+	"github.com/kindred-health/kindred/app/forums"
+	"github.com/kindred-health/kindred/models"
 )
 
 // viewer is the forum policy's view of a handle (nil user for "").

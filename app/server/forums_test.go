@@ -8,9 +8,9 @@ import (
 	"strings"
 	"testing"
 
-	"kindred/app/forums"
-	"kindred/app/moderation"
-	"kindred/models"
+	"github.com/kindred-health/kindred/app/forums"
+	"github.com/kindred-health/kindred/app/moderation"
+	"github.com/kindred-health/kindred/models"
 )
 
 func TestForumPermissionMatrix(t *testing.T) {

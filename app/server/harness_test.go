@@ -19,13 +19,13 @@ import (
 
 	"github.com/alexedwards/argon2id"
 
-	"kindred/app/auth"
-	"kindred/app/config"
-	"kindred/app/database"
-	"kindred/app/notify"
-	"kindred/app/server"
-	"kindred/app/testenv"
-	"kindred/models"
+	"github.com/kindred-health/kindred/app/auth"
+	"github.com/kindred-health/kindred/app/config"
+	"github.com/kindred-health/kindred/app/database"
+	"github.com/kindred-health/kindred/app/notify"
+	"github.com/kindred-health/kindred/app/server"
+	"github.com/kindred-health/kindred/app/testenv"
+	"github.com/kindred-health/kindred/models"
 )
 
 // cheapHash keeps argon2id but at a cost that suits hundreds of test sign-ups.

@@ -11,11 +11,11 @@ import (
 	"testing"
 	"time"
 
-	"kindred/app/forums"
-	"kindred/app/safety"
-	"kindred/app/search"
-	"kindred/app/testenv"
-	"kindred/models"
+	"github.com/kindred-health/kindred/app/forums"
+	"github.com/kindred-health/kindred/app/safety"
+	"github.com/kindred-health/kindred/app/search"
+	"github.com/kindred-health/kindred/app/testenv"
+	"github.com/kindred-health/kindred/models"
 )
 
 // TestIndexLoad drives the search queue as a busy community would and
@@ -66,7 +66,7 @@ func TestIndexLoad(t *testing.T) {
 
 	// The threads written to below are indexed first, so the backlog's
 	// threads are the only ones the first phase finds missing.
-	if err := h.app.DB.QueueSearch(ctx, hot...); err != nil {
+	if err := search.EnqueueNow(ctx, h.app.DB, hot...); err != nil {
 		t.Fatal(err)
 	}
 	waitQueueEmpty(t, h, 2*time.Minute)
@@ -80,7 +80,7 @@ func TestIndexLoad(t *testing.T) {
 		t.Fatal(err)
 	}
 	start := time.Now()
-	if err := h.app.DB.QueueSearch(ctx, backlog...); err != nil {
+	if err := search.EnqueueNow(ctx, h.app.DB, backlog...); err != nil {
 		t.Fatal(err)
 	}
 	w := startWriters(t, h, hot, 50)

@@ -11,11 +11,11 @@ import (
 	"testing"
 	"time"
 
-	"kindred/app/auth"
-	"kindred/app/forums"
-	"kindred/app/markdown"
-	"kindred/app/ratelimit"
-	"kindred/models"
+	"github.com/kindred-health/kindred/app/auth"
+	"github.com/kindred-health/kindred/app/forums"
+	"github.com/kindred-health/kindred/app/markdown"
+	"github.com/kindred-health/kindred/app/ratelimit"
+	"github.com/kindred-health/kindred/models"
 )
 
 // apiRaw sends body exactly as given (nil: none) with a JSON content type.

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"kindred/models"
+	"github.com/kindred-health/kindred/models"
 )
 
 // badTexts are what the review sent: a NUL byte and bytes that are not

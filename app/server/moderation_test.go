@@ -11,9 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"kindred/app/forums"
-	"kindred/app/moderation"
-	"kindred/models"
+	"github.com/kindred-health/kindred/app/forums"
+	"github.com/kindred-health/kindred/app/moderation"
+	"github.com/kindred-health/kindred/models"
 )
 
 func (h *harness) report(handle, kind string, id int64, reason models.ReportReason) (*models.Report, error) {

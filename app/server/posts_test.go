@@ -13,9 +13,9 @@ import (
 	"testing"
 	"time"
 
-	"kindred/app/forums"
-	"kindred/app/testenv"
-	"kindred/models"
+	"github.com/kindred-health/kindred/app/forums"
+	"github.com/kindred-health/kindred/app/testenv"
+	"github.com/kindred-health/kindred/models"
 )
 
 func TestPostsAreSanitisedOnThePage(t *testing.T) {

@@ -3,9 +3,9 @@ package server_test
 import (
 	"context"
 
-	"kindred/app/clinicians"
-	"kindred/app/questions"
-	"kindred/models"
+	"github.com/kindred-health/kindred/app/clinicians"
+	"github.com/kindred-health/kindred/app/questions"
+	"github.com/kindred-health/kindred/models"
 )
 
 // clinician makes a verified clinician in specs who takes private

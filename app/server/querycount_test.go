@@ -5,7 +5,7 @@ import (
 	"net/http"
 	"testing"
 
-	"kindred/models"
+	"github.com/kindred-health/kindred/models"
 )
 
 // statements counts the SQL statements one GET costs.

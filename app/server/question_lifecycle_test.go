@@ -9,10 +9,10 @@ import (
 	"testing"
 	"time"
 
-	"kindred/app/clinicians"
-	"kindred/app/forums"
-	"kindred/app/questions"
-	"kindred/models"
+	"github.com/kindred-health/kindred/app/clinicians"
+	"github.com/kindred-health/kindred/app/forums"
+	"github.com/kindred-health/kindred/app/questions"
+	"github.com/kindred-health/kindred/models"
 )
 
 // assignee is the handle offered or holding the question ("" for nobody).

@@ -14,9 +14,9 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
-	"kindred/app/forums"
-	"kindred/app/questions"
-	"kindred/models"
+	"github.com/kindred-health/kindred/app/forums"
+	"github.com/kindred-health/kindred/app/questions"
+	"github.com/kindred-health/kindred/models"
 )
 
 // TestQuestionFlow walks one question with a fake clock: offer → deadline

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"kindred/app/testenv"
-	"kindred/models"
+	"github.com/kindred-health/kindred/app/testenv"
+	"github.com/kindred-health/kindred/models"
 )
 
 // TestVisitorPagesReadTheReplica: with KINDRED_REPLICA_DATABASE_URL, a

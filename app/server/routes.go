@@ -9,17 +9,17 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"kindred/app/auth"
-	"kindred/app/clinicians"
-	"kindred/app/config"
-	"kindred/app/forums"
-	"kindred/app/markdown"
-	"kindred/app/moderation"
-	"kindred/app/notify"
-	"kindred/app/questions"
-	"kindred/app/search"
-	"kindred/app/web"
-	"kindred/models"
+	"github.com/kindred-health/kindred/app/auth"
+	"github.com/kindred-health/kindred/app/clinicians"
+	"github.com/kindred-health/kindred/app/config"
+	"github.com/kindred-health/kindred/app/forums"
+	"github.com/kindred-health/kindred/app/markdown"
+	"github.com/kindred-health/kindred/app/moderation"
+	"github.com/kindred-health/kindred/app/notify"
+	"github.com/kindred-health/kindred/app/questions"
+	"github.com/kindred-health/kindred/app/search"
+	"github.com/kindred-health/kindred/app/web"
+	"github.com/kindred-health/kindred/models"
 )
 
 // routes is the one route table. Every route says who may use it.

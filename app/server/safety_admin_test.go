@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"kindred/models"
+	"github.com/kindred-health/kindred/models"
 )
 
 const (

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"kindred/models"
+	"github.com/kindred-health/kindred/models"
 )
 
 // TestCanadianAndFrenchPersonalData: the personal-data check in every flow

@@ -13,11 +13,11 @@ import (
 	"testing"
 	"time"
 
-	"kindred/app/forums"
-	"kindred/app/moderation"
-	"kindred/app/questions"
-	"kindred/app/search"
-	"kindred/models"
+	"github.com/kindred-health/kindred/app/forums"
+	"github.com/kindred-health/kindred/app/moderation"
+	"github.com/kindred-health/kindred/app/questions"
+	"github.com/kindred-health/kindred/app/search"
+	"github.com/kindred-health/kindred/models"
 )
 
 // searchHits runs the search API and returns its hits.

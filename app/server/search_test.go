@@ -9,10 +9,10 @@ import (
 	"testing"
 	"time"
 
-	"kindred/app/forums"
-	"kindred/app/moderation"
-	"kindred/app/testenv"
-	"kindred/models"
+	"github.com/kindred-health/kindred/app/forums"
+	"github.com/kindred-health/kindred/app/moderation"
+	"github.com/kindred-health/kindred/app/testenv"
+	"github.com/kindred-health/kindred/models"
 )
 
 // searchIDs runs the search API as token's owner (or a visitor) and

@@ -19,21 +19,21 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
-	"kindred/app/auth"
-	"kindred/app/clinicians"
-	"kindred/app/config"
-	"kindred/app/database"
-	"kindred/app/forums"
-	"kindred/app/markdown"
-	"kindred/app/moderation"
-	"kindred/app/notify"
-	"kindred/app/questions"
-	"kindred/app/search"
-	"kindred/app/storage"
-	"kindred/app/web"
-	"kindred/models"
-	"kindred/static"
-	"kindred/templates"
+	"github.com/kindred-health/kindred/app/auth"
+	"github.com/kindred-health/kindred/app/clinicians"
+	"github.com/kindred-health/kindred/app/config"
+	"github.com/kindred-health/kindred/app/database"
+	"github.com/kindred-health/kindred/app/forums"
+	"github.com/kindred-health/kindred/app/markdown"
+	"github.com/kindred-health/kindred/app/moderation"
+	"github.com/kindred-health/kindred/app/notify"
+	"github.com/kindred-health/kindred/app/questions"
+	"github.com/kindred-health/kindred/app/search"
+	"github.com/kindred-health/kindred/app/storage"
+	"github.com/kindred-health/kindred/app/web"
+	"github.com/kindred-health/kindred/models"
+	"github.com/kindred-health/kindred/static"
+	"github.com/kindred-health/kindred/templates"
 )
 
 // Deps are what the caller provides; tests swap the clock, the mailer and
@@ -176,7 +176,7 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 	// A clinician whose verification ends loses their questions in the same
 	// transaction.
 	clinSvc.OnVerificationEnded(qSvc)
-	modSvc := moderation.New(d.DB, d.Now, inApp, d.Log, moderation.Options{HideThreshold: cfg.ReportHideThreshold,
+	modSvc := moderation.New(d.DB, d.Now, inApp, forumSvc, d.Log, moderation.Options{HideThreshold: cfg.ReportHideThreshold,
 		AckWithin: cfg.CrisisAck, Mail: cfg.SMTP.Host != ""})
 	river.AddWorker(workers, &moderation.AlertEmailWorker{Svc: modSvc, Mailer: d.Mailer, BaseURL: base})
 	river.AddWorker(workers, &moderation.SweepWorker{Svc: modSvc})
@@ -440,6 +440,16 @@ func (a *App) Health(ctx context.Context) (map[string]any, bool) {
 type restrictions struct {
 	auth      *auth.Service
 	questions *questions.Service
+}
+
+// LiftSuspension implements moderation.Accounts.
+func (r restrictions) LiftSuspension(ctx context.Context, tx *database.Tx, userID int64) error {
+	return r.auth.LiftSuspension(ctx, tx, userID)
+}
+
+// SetOnDuty implements moderation.Accounts.
+func (r restrictions) SetOnDuty(ctx context.Context, tx *database.Tx, userID int64, on bool) error {
+	return r.auth.SetOnDuty(ctx, tx, userID, on)
 }
 
 // Restrict implements moderation.Accounts.

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"kindred/app/forums"
-	"kindred/models"
+	"github.com/kindred-health/kindred/app/forums"
+	"github.com/kindred-health/kindred/models"
 )
 
 var badgeRe = regexp.MustCompile(`<span class="badge">(\d+)<`)

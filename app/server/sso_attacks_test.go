@@ -7,9 +7,9 @@ import (
 	"strings"
 	"testing"
 
-	"kindred/app/auth"
-	"kindred/app/testenv"
-	"kindred/app/web"
+	"github.com/kindred-health/kindred/app/auth"
+	"github.com/kindred-health/kindred/app/testenv"
+	"github.com/kindred-health/kindred/app/web"
 )
 
 // A victim's unused sign-in code, replayed by an attacker with the

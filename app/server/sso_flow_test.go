@@ -9,12 +9,12 @@ import (
 	"testing"
 	"time"
 
-	"kindred/app/auth"
-	"kindred/app/config"
-	"kindred/app/server"
-	"kindred/app/testenv"
-	"kindred/app/web"
-	"kindred/models"
+	"github.com/kindred-health/kindred/app/auth"
+	"github.com/kindred-health/kindred/app/config"
+	"github.com/kindred-health/kindred/app/server"
+	"github.com/kindred-health/kindred/app/testenv"
+	"github.com/kindred-health/kindred/app/web"
+	"github.com/kindred-health/kindred/models"
 )
 
 // Each cause of a failed provider sign-in has its own message, status and

@@ -7,9 +7,9 @@ import (
 	"strings"
 	"testing"
 
-	"kindred/app/testenv"
-	"kindred/app/web"
-	"kindred/models"
+	"github.com/kindred-health/kindred/app/testenv"
+	"github.com/kindred-health/kindred/app/web"
+	"github.com/kindred-health/kindred/models"
 )
 
 // joinAs signs username in at the provider and chooses a handle when it is

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"kindred/app/testenv"
+	"github.com/kindred-health/kindred/app/testenv"
 )
 
 // SSO tests run against a real OpenID Connect provider (zitadel/oidc's

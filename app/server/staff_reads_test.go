@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"kindred/app/forums"
-	"kindred/app/questions"
-	"kindred/models"
+	"github.com/kindred-health/kindred/app/forums"
+	"github.com/kindred-health/kindred/app/questions"
+	"github.com/kindred-health/kindred/models"
 )
 
 // The texts of one private question; none may reach anyone but its

@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"kindred/app/forums"
-	"kindred/app/questions"
-	"kindred/models"
+	"github.com/kindred-health/kindred/app/forums"
+	"github.com/kindred-health/kindred/app/questions"
+	"github.com/kindred-health/kindred/models"
 )
 
 const liveBadge = "Verified · Registered nurse · Cardiology"

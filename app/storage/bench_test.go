@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"kindred/app/storage"
-	"kindred/app/testenv"
+	"github.com/kindred-health/kindred/app/storage"
+	"github.com/kindred-health/kindred/app/testenv"
 )
 
 // BenchmarkStores puts and reads back a document of typical sizes on each

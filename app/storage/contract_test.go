@@ -14,8 +14,8 @@ import (
 
 	"github.com/minio/minio-go/v7"
 
-	"kindred/app/storage"
-	"kindred/app/testenv"
+	"github.com/kindred-health/kindred/app/storage"
+	"github.com/kindred-health/kindred/app/testenv"
 )
 
 const limit = 1 << 20 // the stores under test take at most 1 MiB
@@ -94,7 +94,7 @@ func TestStoreContract(t *testing.T) {
 			if _, err := b.Client.PutObject(context.Background(), b.Bucket, "someone-else", bytes.NewReader([]byte("x")), 1, minio.PutObjectOptions{}); err != nil {
 				t.Fatal(err)
 			}
-			return s3Store(t, b, "kindred/documents/", 10*time.Second)
+			return s3Store(t, b, "github.com/kindred-health/kindred/documents/", 10*time.Second)
 		},
 	}
 	for name, open := range stores {

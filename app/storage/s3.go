@@ -24,7 +24,7 @@ type S3Options struct {
 	Bucket    string
 	AccessKey string
 	SecretKey string
-	// Prefix is put before every key ("kindred/documents/"), so several
+	// Prefix is put before every key ("github.com/kindred-health/kindred/documents/"), so several
 	// stores can share a bucket without seeing each other's objects.
 	Prefix string
 	// PathStyle addresses the bucket in the path (endpoint/bucket/key),

@@ -31,8 +31,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"kindred/app/database"
-	"kindred/migrations"
+	"github.com/kindred-health/kindred/app/database"
+	"github.com/kindred-health/kindred/migrations"
 )
 
 // Require fails (CI) or skips (elsewhere) when a service setting is missing.

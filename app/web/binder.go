@@ -13,8 +13,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"kindred/app/input"
-	"kindred/models"
+	"github.com/kindred-health/kindred/app/input"
+	"github.com/kindred-health/kindred/models"
 )
 
 // Binder is the server's echo.Binder: every c.Bind of a JSON body reads

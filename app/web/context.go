@@ -13,7 +13,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"kindred/models"
+	"github.com/kindred-health/kindred/models"
 )
 
 const (

@@ -5,7 +5,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"kindred/models"
+	"github.com/kindred-health/kindred/models"
 )
 
 // PageParam reads the page number of a paged list: 1 when absent, else a

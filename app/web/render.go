@@ -15,7 +15,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"kindred/models"
+	"github.com/kindred-health/kindred/models"
 )
 
 // Page is the data every HTML page gets; Data holds the page's own part.

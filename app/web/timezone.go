@@ -6,7 +6,7 @@ import (
 	"time"
 	_ "time/tzdata" // zone names work without the system's zoneinfo (containers)
 
-	"kindred/models"
+	"github.com/kindred-health/kindred/models"
 )
 
 // Location is the user's time zone (UTC for visitors and for members who

@@ -11,8 +11,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"kindred/app/input"
-	"kindred/models"
+	"github.com/kindred-health/kindred/app/input"
+	"github.com/kindred-health/kindred/models"
 )
 
 // ValidText applies the input rules of app/input to every request before

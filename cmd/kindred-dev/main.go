@@ -29,7 +29,7 @@ import (
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
 
-	"kindred/app/search"
+	"github.com/kindred-health/kindred/app/search"
 )
 
 const (

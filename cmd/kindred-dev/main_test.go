@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"kindred/app/testenv"
+	"github.com/kindred-health/kindred/app/testenv"
 )
 
 // `make run` starts Meilisearch without its master key on the command

@@ -7,9 +7,9 @@ import (
 	"io"
 	"strings"
 
-	"kindred/app/config"
-	"kindred/app/server"
-	"kindred/app/storage"
+	"github.com/kindred-health/kindred/app/config"
+	"github.com/kindred-health/kindred/app/server"
+	"github.com/kindred-health/kindred/app/storage"
 )
 
 // backupVerify checks that a Kindred restored from backups is whole: the

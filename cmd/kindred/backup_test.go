@@ -9,10 +9,10 @@ import (
 	"strings"
 	"testing"
 
-	"kindred/app/clinicians"
-	"kindred/app/database"
-	"kindred/app/storage"
-	"kindred/app/testenv"
+	"github.com/kindred-health/kindred/app/clinicians"
+	"github.com/kindred-health/kindred/app/database"
+	"github.com/kindred-health/kindred/app/storage"
+	"github.com/kindred-health/kindred/app/testenv"
 )
 
 // TestBackupRestoreDrill is the restore drill of the README's Backups

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"kindred/app/safety"
+	"github.com/kindred-health/kindred/app/safety"
 )
 
 // TestDemoContentIsCalm: the demo forum is ordinary health talk (a

@@ -21,10 +21,10 @@ import (
 	"testing"
 	"time"
 
-	"kindred/app/auth"
-	"kindred/app/database"
-	"kindred/app/testenv"
-	"kindred/models"
+	"github.com/kindred-health/kindred/app/auth"
+	"github.com/kindred-health/kindred/app/database"
+	"github.com/kindred-health/kindred/app/testenv"
+	"github.com/kindred-health/kindred/models"
 )
 
 // TestFaults is the fault suite: real `kindred serve` processes (two

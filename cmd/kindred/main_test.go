@@ -15,10 +15,10 @@ import (
 
 	"github.com/meilisearch/meilisearch-go"
 
-	"kindred/app/database"
-	"kindred/app/search"
-	"kindred/app/testenv"
-	"kindred/models"
+	"github.com/kindred-health/kindred/app/database"
+	"github.com/kindred-health/kindred/app/search"
+	"github.com/kindred-health/kindred/app/testenv"
+	"github.com/kindred-health/kindred/models"
 )
 
 func envFrom(m map[string]string) func(string) string { return func(k string) string { return m[k] } }

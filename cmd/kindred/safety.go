@@ -8,7 +8,7 @@ import (
 	"os"
 	"strings"
 
-	"kindred/app/safety"
+	"github.com/kindred-health/kindred/app/safety"
 )
 
 // safetyCommand runs `kindred safety eval` and `kindred safety check`.

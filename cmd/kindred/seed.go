@@ -7,15 +7,15 @@ import (
 	"log/slog"
 	"time"
 
-	"kindred/app/clinicians"
-	"kindred/app/config"
-	"kindred/app/database"
-	"kindred/app/forums"
-	"kindred/app/markdown"
-	"kindred/app/moderation"
-	"kindred/app/notify"
-	"kindred/app/questions"
-	"kindred/models"
+	"github.com/kindred-health/kindred/app/clinicians"
+	"github.com/kindred-health/kindred/app/config"
+	"github.com/kindred-health/kindred/app/database"
+	"github.com/kindred-health/kindred/app/forums"
+	"github.com/kindred-health/kindred/app/markdown"
+	"github.com/kindred-health/kindred/app/moderation"
+	"github.com/kindred-health/kindred/app/notify"
+	"github.com/kindred-health/kindred/app/questions"
+	"github.com/kindred-health/kindred/models"
 )
 
 // DemoPassword is the password of every demo account. Demo data is for
@@ -280,7 +280,8 @@ func seedReport(ctx context.Context, db *database.DB, log *slog.Logger, users ma
 	if err := db.Gorm.WithContext(ctx).Raw(`SELECT id FROM threads WHERE title = 'Apps for tracking medicines for someone else'`).Scan(&threadID).Error; err != nil || threadID == 0 {
 		return fmt.Errorf("seed report: thread not found: %v", err)
 	}
-	svc := moderation.New(db, time.Now, notify.NewInApp(db.Gorm, time.Now), log, moderation.Options{})
+	inApp := notify.NewInApp(db.Gorm, time.Now)
+	svc := moderation.New(db, time.Now, inApp, forums.New(db, time.Now, markdown.New(), inApp, log), log, moderation.Options{})
 	_, err := svc.Report(ctx, users["grey_owl"], moderation.ReportForm{Kind: models.TargetThread, ID: threadID, Reason: models.ReasonOffTopic,
 		Note: "This asks members to recommend apps: could it turn into advertising?"})
 	return err

@@ -9,8 +9,8 @@ import (
 	"io"
 	"os"
 
-	"kindred/app/auth"
-	"kindred/app/config"
+	"github.com/kindred-health/kindred/app/auth"
+	"github.com/kindred-health/kindred/app/config"
 )
 
 const ssoUsage = `usage: kindred sso relink --provider KEY --from ISSUER --to ISSUER [--to-provider KEY] [--map FILE.csv] [--apply]`

@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"io"
 
-	"kindred/app/clinicians"
-	"kindred/app/config"
-	"kindred/app/server"
-	"kindred/app/storage"
+	"github.com/kindred-health/kindred/app/clinicians"
+	"github.com/kindred-health/kindred/app/config"
+	"github.com/kindred-health/kindred/app/server"
+	"github.com/kindred-health/kindred/app/storage"
 )
 
 const storageUsage = "usage: kindred storage copy local|s3 local|s3"

@@ -12,9 +12,9 @@ import (
 
 	"github.com/minio/minio-go/v7"
 
-	"kindred/app/database"
-	"kindred/app/storage"
-	"kindred/app/testenv"
+	"github.com/kindred-health/kindred/app/database"
+	"github.com/kindred-health/kindred/app/storage"
+	"github.com/kindred-health/kindred/app/testenv"
 )
 
 // TestStorageCopy: `kindred storage copy local s3` moves every document a
