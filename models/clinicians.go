@@ -63,6 +63,19 @@ type Credential struct {
 	DocumentDeletedAt *time.Time
 }
 
+// VerifiedAt reports whether the credential makes its owner a verified
+// clinician at t: the one Go spelling of the rule SQL spells as
+// clinician_verified(status, verified_until, t) (migration 00025).
+func VerifiedAt(status string, verifiedUntil *time.Time, t time.Time) bool {
+	return status == string(CredentialVerified) && verifiedUntil != nil && verifiedUntil.After(t)
+}
+
+// VerifiedAt reports whether the credential makes its owner a verified
+// clinician at t.
+func (c *Credential) VerifiedAt(t time.Time) bool {
+	return VerifiedAt(string(c.Status), c.VerifiedUntil, t)
+}
+
 // HasDocument reports whether a proof document is still stored.
 func (c *Credential) HasDocument() bool { return c.DocumentFile != nil && c.DocumentDeletedAt == nil }
 

@@ -370,7 +370,7 @@ func (s *Service) StatusByUser(ctx context.Context, userIDs []int64) (map[int64]
 	now := s.now()
 	for _, r := range rows {
 		switch {
-		case r.Status == string(models.CredentialVerified) && r.VerifiedUntil != nil && r.VerifiedUntil.After(now):
+		case models.VerifiedAt(r.Status, r.VerifiedUntil, now):
 			out[r.UserID] = "verified"
 		case r.Status == string(models.CredentialVerified) || r.Status == string(models.CredentialExpired):
 			out[r.UserID] = "verification expired"
@@ -504,7 +504,7 @@ func (s *Service) Sweep(ctx context.Context) (SweepResult, error) {
 	}
 	for _, id := range due {
 		_, err := s.move(ctx, id, nil, models.CredentialExpired, "Verification period ended", func(c *models.Credential) error {
-			if c.Status == models.CredentialVerified && c.VerifiedUntil.After(now) {
+			if c.VerifiedAt(now) {
 				return errNotDue
 			}
 			return nil
@@ -705,7 +705,7 @@ func (s *Service) PauseQuestions(ctx context.Context, tx *database.Tx, userID in
 // IsVerified reports whether the member holds a verification now.
 func (s *Service) IsVerified(ctx context.Context, userID int64) (bool, error) {
 	var n int64
-	err := s.db.Gorm.WithContext(ctx).Raw(`SELECT count(*) FROM credentials WHERE user_id = ? AND status = 'verified' AND verified_until > ?`,
+	err := s.db.Gorm.WithContext(ctx).Raw(`SELECT count(*) FROM credentials WHERE user_id = ? AND clinician_verified(status, verified_until, ?)`,
 		userID, s.now().UTC()).Scan(&n).Error
 	return n > 0, err
 }

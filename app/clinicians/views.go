@@ -42,7 +42,7 @@ func (s *Service) Public(ctx context.Context, handle string) (*PublicProfile, er
 	err := s.db.Pool.QueryRow(ctx, `SELECT u.handle, pr.label,
 		ARRAY(SELECT sp.label FROM specialties sp WHERE sp.code = ANY(c.specialties) ORDER BY array_position(c.specialties, sp.code)),
 		j.name, c.reviewed_at, c.verified_until
-		FROM users u JOIN credentials c ON c.user_id = u.id AND c.status = 'verified' AND c.verified_until > $2
+		FROM users u JOIN credentials c ON c.user_id = u.id AND clinician_verified(c.status, c.verified_until, $2)
 		JOIN professions pr ON pr.code = c.profession JOIN jurisdictions j ON j.code = c.jurisdiction
 		WHERE lower(u.handle) = lower($1) AND u.status <> 'banned'`, handle, s.now().UTC()).
 		Scan(&p.Handle, &p.Profession, &p.Specialties, &p.Jurisdiction, &p.VerifiedAt, &p.VerifiedUntil)

@@ -69,7 +69,7 @@ func (s *Service) Profile(ctx context.Context, v Viewer, handle string) (*Profil
 	}
 	if err := db.Raw(`SELECT `+badgeSQL+`
 		FROM credentials c JOIN professions pr ON pr.code = c.profession
-		WHERE c.user_id = ? AND c.status = 'verified' AND c.verified_until > ?`, u.ID, v.Now.UTC()).Scan(&p.ClinicianBadge).Error; err != nil {
+		WHERE c.user_id = ? AND clinician_verified(c.status, c.verified_until, ?)`, u.ID, v.Now.UTC()).Scan(&p.ClinicianBadge).Error; err != nil {
 		return nil, err
 	}
 	if err := db.Raw(`SELECT f.slug, f.name FROM forum_members m JOIN forums f ON f.id = m.forum_id

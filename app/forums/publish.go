@@ -40,7 +40,7 @@ func (s *Service) PublishAnonymised(ctx context.Context, tx *database.Tx, forumI
 	verified := make([]bool, len(answers))
 	answered := false
 	for i, a := range answers {
-		if err := tx.Raw(`SELECT EXISTS (SELECT 1 FROM credentials WHERE user_id = ? AND status = 'verified' AND verified_until > ?)`, a.AuthorID, now).
+		if err := tx.Raw(`SELECT EXISTS (SELECT 1 FROM credentials WHERE user_id = ? AND clinician_verified(status, verified_until, ?))`, a.AuthorID, now).
 			Scan(&verified[i]).Error; err != nil {
 			return 0, err
 		}

@@ -30,7 +30,7 @@ const docsSQL = `SELECT t.id, t.title, t.visibility, t.reply_count, t.has_clinic
 	LEFT JOIN LATERAL (SELECT string_agg(x.body, E'\n' ORDER BY x.id) AS replies FROM (SELECT p.id, p.body FROM posts p
 		WHERE p.thread_id = t.id AND p.id > fp.id AND p.visibility = 'visible' AND p.deleted_at IS NULL ORDER BY p.id LIMIT 200) x) r ON true
 	LEFT JOIN LATERAL (SELECT array_agg(DISTINCT pr.label ORDER BY pr.label) AS professions
-		FROM posts p JOIN credentials c ON c.user_id = p.author_id AND c.status = 'verified' AND c.verified_until > @now
+		FROM posts p JOIN credentials c ON c.user_id = p.author_id AND clinician_verified(c.status, c.verified_until, @now)
 		JOIN professions pr ON pr.code = c.profession
 		WHERE p.thread_id = t.id AND p.id > fp.id AND p.author_was_clinician AND NOT p.anonymous AND p.author_id <> t.author_id
 			AND p.visibility = 'visible' AND p.deleted_at IS NULL) cp ON true

@@ -102,7 +102,7 @@ func (s *Service) Viewer(ctx context.Context, u *models.User) (Viewer, error) {
 	}
 	var ids []int64
 	err := s.db.Pool.QueryRow(ctx, `SELECT ARRAY(SELECT forum_id FROM forum_moderators WHERE user_id = $1),
-		EXISTS (SELECT 1 FROM credentials WHERE user_id = $1 AND status = 'verified' AND verified_until > $2)`, u.ID, v.Now.UTC()).
+		EXISTS (SELECT 1 FROM credentials WHERE user_id = $1 AND clinician_verified(status, verified_until, $2))`, u.ID, v.Now.UTC()).
 		Scan(&ids, &v.Clinician)
 	if err != nil {
 		return v, fmt.Errorf("forums: viewer: %w", err)
@@ -571,7 +571,7 @@ const postsSQL = `SELECT p.id, p.thread_id, p.anonymous, (p.author_id = $1) AS m
 	             OR (p.visibility = 'pending' AND p.author_id = $1))
 	        AND %s LIMIT 31) p
 	JOIN users u ON u.id = p.author_id
-	LEFT JOIN credentials c ON c.user_id = p.author_id AND c.status = 'verified' AND c.verified_until > $6 AND NOT p.anonymous
+	LEFT JOIN credentials c ON c.user_id = p.author_id AND clinician_verified(c.status, c.verified_until, $6) AND NOT p.anonymous
 	LEFT JOIN professions pr ON pr.code = c.profession %s`
 
 var (

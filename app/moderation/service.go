@@ -172,7 +172,7 @@ func (s *Service) canSee(ctx context.Context, u *models.User, t *Target) (bool, 
 		return true, nil
 	}
 	var n int64
-	err := s.db.Gorm.WithContext(ctx).Raw(`SELECT count(*) FROM credentials WHERE user_id = ? AND status = 'verified' AND verified_until > ?`,
+	err := s.db.Gorm.WithContext(ctx).Raw(`SELECT count(*) FROM credentials WHERE user_id = ? AND clinician_verified(status, verified_until, ?)`,
 		u.ID, s.now().UTC()).Scan(&n).Error
 	if err != nil {
 		return false, err
@@ -187,7 +187,7 @@ func (s *Service) canSee(ctx context.Context, u *models.User, t *Target) (bool, 
 func (s *Service) stats(ctx context.Context, db *gorm.DB, userID int64) (ReporterStats, error) {
 	var st ReporterStats
 	err := db.WithContext(ctx).Raw(`SELECT
-		EXISTS (SELECT 1 FROM credentials WHERE user_id = ? AND status = 'verified' AND verified_until > ?) AS clinician,
+		EXISTS (SELECT 1 FROM credentials WHERE user_id = ? AND clinician_verified(status, verified_until, ?)) AS clinician,
 		(SELECT count(*) FROM reports WHERE reporter_id = ? AND status = 'upheld') AS upheld,
 		(SELECT count(*) FROM reports WHERE reporter_id = ? AND status = 'dismissed') AS dismissed`,
 		userID, s.now().UTC(), userID, userID).Scan(&st).Error

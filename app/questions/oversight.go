@@ -77,7 +77,7 @@ func (s *Service) Oversight(ctx context.Context) (*Oversight, error) {
 		return nil, err
 	}
 	if err := db.Raw(`SELECT count(*) FILTER (WHERE cs.accepting_questions) AS accepting, count(*) FILTER (WHERE cs.paused_at IS NOT NULL AND NOT cs.accepting_questions) AS paused
-		FROM clinician_settings cs JOIN credentials c ON c.user_id = cs.user_id AND c.status = 'verified' AND c.verified_until > ?`, now).Scan(&clinicianCounts).Error; err != nil {
+		FROM clinician_settings cs JOIN credentials c ON c.user_id = cs.user_id AND clinician_verified(c.status, c.verified_until, ?)`, now).Scan(&clinicianCounts).Error; err != nil {
 		return nil, err
 	}
 	o.Waiting, o.Offered, o.InPool, o.Held, o.Answered, o.Overdue, o.Urgent = counts.Waiting, counts.Offered, counts.InPool, counts.Held, counts.Answered, counts.Overdue, counts.Urgent

@@ -198,7 +198,7 @@ func (s *Service) loadMessages(ctx context.Context, v *View, viewerID int64, now
 	var rows []MessageView
 	if err := s.db.Gorm.WithContext(ctx).Raw(`SELECT m.*, (m.author_id = ?) AS from_asker, u.handle AS author_handle, (m.id <= ?) AS earlier,
 		CASE WHEN m.author_id = ? THEN ''
-		     WHEN EXISTS (SELECT 1 FROM credentials c WHERE c.user_id = m.author_id AND c.status = 'verified' AND c.verified_until > ?) THEN 'verified'
+		     WHEN EXISTS (SELECT 1 FROM credentials c WHERE c.user_id = m.author_id AND clinician_verified(c.status, c.verified_until, ?)) THEN 'verified'
 		     WHEN EXISTS (SELECT 1 FROM credentials c WHERE c.user_id = m.author_id AND c.status = 'revoked') THEN 'revoked'
 		     ELSE 'lapsed' END AS author_standing
 		FROM question_messages m JOIN users u ON u.id = m.author_id
@@ -220,7 +220,7 @@ func (s *Service) loadMessages(ctx context.Context, v *View, viewerID int64, now
 func (s *Service) standing(ctx context.Context, userID int64, now time.Time) (string, error) {
 	var st string
 	err := s.db.Gorm.WithContext(ctx).Raw(`SELECT CASE
-		WHEN EXISTS (SELECT 1 FROM credentials c WHERE c.user_id = ? AND c.status = 'verified' AND c.verified_until > ?) THEN 'verified'
+		WHEN EXISTS (SELECT 1 FROM credentials c WHERE c.user_id = ? AND clinician_verified(c.status, c.verified_until, ?)) THEN 'verified'
 		WHEN EXISTS (SELECT 1 FROM credentials c WHERE c.user_id = ? AND c.status = 'revoked') THEN 'revoked'
 		ELSE 'lapsed' END`, userID, now, userID).Scan(&st).Error
 	return st, err
@@ -532,7 +532,7 @@ func (s *Service) Choices(ctx context.Context) (*AskChoices, error) {
 	if err := db.Raw(`SELECT sp.code, sp.label FROM specialties sp WHERE EXISTS (
 		SELECT 1 FROM credentials c JOIN clinician_settings cs ON cs.user_id = c.user_id AND cs.accepting_questions
 		JOIN users u ON u.id = c.user_id AND `+usableAccount+`
-		WHERE c.status = 'verified' AND c.verified_until > ? AND sp.code = ANY (c.specialties))
+		WHERE clinician_verified(c.status, c.verified_until, ?) AND sp.code = ANY (c.specialties))
 		ORDER BY sp.label`, now, now).Scan(&out.Specialties).Error; err != nil {
 		return nil, err
 	}

@@ -31,7 +31,7 @@ const usableAccount = `(u.status = 'active' OR (u.status = 'suspended' AND u.sus
 // Any step a clinician takes checks it, so revocation, expiry, a lapse or
 // a suspension ends their access at once.
 const holderSQL = `SELECT EXISTS (SELECT 1 FROM credentials c JOIN users u ON u.id = c.user_id
-	WHERE c.user_id = ? AND c.status = 'verified' AND c.verified_until > ? AND ` + usableAccount + `)`
+	WHERE c.user_id = ? AND clinician_verified(c.status, c.verified_until, ?) AND ` + usableAccount + `)`
 
 // mayHold reports whether userID may hold a question now.
 func (s *Service) mayHold(ctx context.Context, db *gorm.DB, userID int64, now time.Time) (bool, error) {
@@ -71,7 +71,7 @@ const candidatesSQL = `SELECT c.user_id, c.verified_until, cs.accepting_question
 		GROUP BY q.assignee_id) oc ON oc.assignee_id = c.user_id
 	LEFT JOIN (SELECT o.clinician_id, bool_or(o.decided_at IS NULL OR o.decided_at > ?) AS cooling FROM question_offers o
 		WHERE o.question_id = ? GROUP BY o.clinician_id) mine ON mine.clinician_id = c.user_id
-	WHERE c.status = 'verified' AND c.verified_until > ? AND c.user_id <> ?`
+	WHERE clinician_verified(c.status, c.verified_until, ?) AND c.user_id <> ?`
 
 // candidates loads the clinicians for q (only userID when it is not 0).
 func (s *Service) candidates(ctx context.Context, db *gorm.DB, q *models.Question, now time.Time, userID int64) ([]Candidate, error) {

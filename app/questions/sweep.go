@@ -43,7 +43,7 @@ func (s *Service) Sweep(ctx context.Context) (SweepResult, error) {
 	// Holders who may no longer hold questions.
 	held, err := ids(`SELECT DISTINCT q.assignee_id AS id FROM questions q WHERE q.status IN ('offered', 'assigned', 'answered')
 		AND NOT EXISTS (SELECT 1 FROM credentials c JOIN users u ON u.id = c.user_id WHERE c.user_id = q.assignee_id
-			AND c.status = 'verified' AND c.verified_until > ? AND `+usableAccount+`)`, now, now)
+			AND clinician_verified(c.status, c.verified_until, ?) AND `+usableAccount+`)`, now, now)
 	if err != nil {
 		return res, err
 	}
