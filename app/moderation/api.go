@@ -54,12 +54,11 @@ func (a *API) Queue(c echo.Context) error {
 	ctx := c.Request().Context()
 	var forumID int64
 	if slug := c.QueryParam("forum"); slug != "" {
-		if err := a.h.svc.db.Gorm.WithContext(ctx).Raw(`SELECT id FROM forums WHERE slug = ?`, slug).Scan(&forumID).Error; err != nil {
+		id, err := a.h.svc.ForumID(ctx, slug)
+		if err != nil {
 			return err
 		}
-		if forumID == 0 {
-			return echo.ErrNotFound
-		}
+		forumID = id
 	}
 	items, err := a.h.svc.Queue(ctx, web.CurrentUser(c), forumID)
 	if err != nil {
@@ -103,26 +102,10 @@ func (a *API) Act(c echo.Context) error {
 		return err // the Binder names what is wrong
 	}
 	ctx, u, action := c.Request().Context(), web.CurrentUser(c), c.Param("action")
-	if action == ActHide || action == ActRemove {
-		if body.Reason, err = a.h.svc.reasonText(ctx, body.Canned, body.Reason); err != nil {
-			return err
-		}
-	}
-	switch action {
-	case ActNote, ActWarn, ActSuspend, ActBan:
-		err = a.h.svc.ActOnMember(ctx, u, kind, id, action, body.Reason, body.Until)
-	case ActMove:
-		err = a.h.svc.MoveThread(ctx, u, kind, id, body.Forum, body.Reason, body.Wider)
-	case ActAcknowledge, ActReachedOut, ActCloseCrisis:
-		err = a.h.svc.CrisisStep(ctx, u, kind, id, action, body.Note)
-	case "reveal":
-		handle, err := a.h.svc.Reveal(ctx, u, kind, id, body.Reason)
-		if err != nil {
-			return err
-		}
-		return c.JSON(http.StatusOK, map[string]string{"author": handle})
-	default:
-		err = a.h.svc.Act(ctx, u, kind, id, action, body.Reason, body.ExpectOpen)
+	out, err := a.h.svc.Do(ctx, u, kind, id, Command{Action: action, Reason: body.Reason, Canned: body.Canned, ExpectOpen: body.ExpectOpen,
+		Until: body.Until, Forum: body.Forum, Wider: body.Wider, Note: body.Note})
+	if err == nil && action == ActReveal {
+		return c.JSON(http.StatusOK, map[string]string{"author": out.Author})
 	}
 	if err != nil {
 		return err

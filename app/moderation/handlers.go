@@ -148,12 +148,11 @@ func (h *Handlers) Queue(c echo.Context) error {
 	var forumID int64
 	slug := c.QueryParam("forum")
 	if slug != "" {
-		if err := h.svc.db.Gorm.WithContext(ctx).Raw(`SELECT id FROM forums WHERE slug = ?`, slug).Scan(&forumID).Error; err != nil {
+		id, err := h.svc.ForumID(ctx, slug)
+		if err != nil {
 			return err
 		}
-		if forumID == 0 {
-			return models.ErrNotFound
-		}
+		forumID = id
 	}
 	items, err := h.svc.Queue(ctx, web.CurrentUser(c), forumID)
 	if err != nil {
@@ -224,46 +223,40 @@ func (h *Handlers) Act(c echo.Context) error {
 		return err
 	}
 	action, reason := c.Param("action"), c.FormValue("reason")
-	if action == ActHide || action == ActRemove {
-		canned, _ := strconv.ParseInt(c.FormValue("canned"), 10, 64)
-		text, err := h.svc.reasonText(c.Request().Context(), canned, reason)
-		if err != nil {
-			return h.renderItem(c, http.StatusUnprocessableEntity, map[string]string{"reason": reason, "action": action}, err)
+	cmd := Command{Action: action, Reason: reason, ExpectOpen: c.FormValue("expect_open") == "1", Forum: c.FormValue("forum"),
+		Wider: c.FormValue("confirm_wider") == "1", Note: c.FormValue("note")}
+	cmd.Canned, _ = strconv.ParseInt(c.FormValue("canned"), 10, 64) // not a number: no canned reason
+	if until := c.FormValue("until"); until != "" {
+		t, perr := time.Parse("2006-01-02", until)
+		if perr != nil {
+			v := models.NewValidationError()
+			v.Add("until", "Give the date the suspension ends, such as 2026-12-31.")
+			return h.renderItem(c, http.StatusUnprocessableEntity, map[string]string{"reason": reason, "action": action, "until": until}, v)
 		}
-		reason = text
+		cmd.Until = t
 	}
 	switch action {
-	case ActNote, ActWarn, ActSuspend, ActBan:
-		until, _ := time.Parse("2006-01-02", c.FormValue("until"))
-		err = h.svc.ActOnMember(c.Request().Context(), web.CurrentUser(c), kind, id, action, reason, until)
-	case ActMove:
-		err = h.svc.MoveThread(c.Request().Context(), web.CurrentUser(c), kind, id, c.FormValue("forum"), reason, c.FormValue("confirm_wider") == "1")
-	case ActAcknowledge, ActReachedOut, ActCloseCrisis:
-		if action == ActCloseCrisis && c.FormValue("confirm_close") != "1" {
+	case ActCloseCrisis:
+		if c.FormValue("confirm_close") != "1" {
 			v := models.NewValidationError()
 			v.Add("confirm_close", "Tick the box to confirm that someone has reached out and nothing more is needed now.")
 			return h.renderItem(c, http.StatusUnprocessableEntity, nil, v)
 		}
-		err = h.svc.CrisisStep(c.Request().Context(), web.CurrentUser(c), kind, id, action, c.FormValue("note"))
-		var ve *models.ValidationError
-		if errors.As(err, &ve) {
-			return h.renderItem(c, http.StatusUnprocessableEntity, map[string]string{"note": c.FormValue("note")}, err)
-		}
-	case "reveal":
-		_, rerr := h.svc.Reveal(c.Request().Context(), web.CurrentUser(c), kind, id, c.FormValue("reveal_reason"))
-		var ve *models.ValidationError
-		if errors.As(rerr, &ve) {
-			return h.renderItem(c, http.StatusUnprocessableEntity, map[string]string{"reveal_reason": c.FormValue("reveal_reason")}, rerr)
-		}
-		if rerr != nil {
-			return rerr
-		}
+	case ActReveal:
+		cmd.Reason = c.FormValue("reveal_reason")
+	}
+	_, err = h.svc.Do(c.Request().Context(), web.CurrentUser(c), kind, id, cmd)
+	var cve *models.ValidationError
+	switch {
+	case (action == ActAcknowledge || action == ActReachedOut || action == ActCloseCrisis) && errors.As(err, &cve):
+		return h.renderItem(c, http.StatusUnprocessableEntity, map[string]string{"note": c.FormValue("note")}, err)
+	case action == ActReveal && errors.As(err, &cve):
+		return h.renderItem(c, http.StatusUnprocessableEntity, map[string]string{"reveal_reason": c.FormValue("reveal_reason")}, err)
+	case action == ActReveal && err == nil:
 		// Post/redirect/get: a reload shows the author again (from the
 		// audit log) and never reveals, or records, a second time.
 		h.cookies.SetFlash(c, "The author is shown below to you for "+strconv.Itoa(int(RevealShownFor.Minutes()))+" minutes. The reveal is in the audit log.")
 		return web.Redirect(c, "/moderation/"+url.PathEscape(kind)+"/"+strconv.FormatInt(id, 10))
-	default:
-		err = h.svc.Act(c.Request().Context(), web.CurrentUser(c), kind, id, action, reason, c.FormValue("expect_open") == "1")
 	}
 	var ve *models.ValidationError
 	var ce *models.ConflictError
@@ -502,9 +495,8 @@ func (h *Handlers) AppealSuspended(c echo.Context) error {
 		}
 		return render(http.StatusUnprocessableEntity, "password", "That handle or e-mail and password do not match a suspended account.")
 	}
-	var actionID int64
-	if err := h.svc.db.Gorm.WithContext(c.Request().Context()).Raw(`SELECT id FROM moderation_actions WHERE author_id = ? AND action = 'suspend' AND outcome = 'applied' ORDER BY id DESC LIMIT 1`,
-		u.ID).Scan(&actionID).Error; err != nil {
+	actionID, err := h.svc.LatestSuspension(c.Request().Context(), u.ID)
+	if err != nil {
 		return err
 	}
 	if actionID == 0 {

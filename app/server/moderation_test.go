@@ -426,6 +426,11 @@ func TestMemberActions(t *testing.T) {
 	if r := gm.post(item+"/suspend", url.Values{"reason": {"Repeated abuse"}, "until": {"2020-01-01"}}); r.StatusCode != http.StatusUnprocessableEntity {
 		t.Errorf("suspension in the past: %d", r.StatusCode)
 	}
+	// A date the form cannot read is said so (it used to be read as "no date").
+	if r := gm.post(item+"/suspend", url.Values{"reason": {"Repeated abuse"}, "until": {"31/12/2027"}}); r.StatusCode != http.StatusUnprocessableEntity ||
+		!strings.Contains(r.body, "such as 2026-12-31") || !strings.Contains(r.body, "31/12/2027") {
+		t.Errorf("an unreadable end date: %d", r.StatusCode)
+	}
 	if r := gm.post(item+"/suspend", url.Values{"reason": {"Repeated abuse"}, "until": {"2027-01-01"}}); r.StatusCode != http.StatusSeeOther {
 		t.Fatalf("suspend: %d", r.StatusCode)
 	}
