@@ -2,6 +2,7 @@ package forums
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -120,10 +121,39 @@ func crisisActionList() string {
 }
 
 // SetSafety turns on the checks for new and edited posts, and holds a
-// member's first newMember posts for approval. Without it (the demo seeder,
-// for instance) posts are saved unchecked.
+// member's first newMember posts for approval. Without it no post is
+// saved (Wired says what is missing at start-up), unless Unchecked says so.
 func (s *Service) SetSafety(c TextChecker, r Reporter, newMember int) {
 	s.checker, s.reporter, s.newMember = c, r, newMember
+}
+
+// Unchecked lets the service save texts without safety checks: only for
+// the demo seeder, whose texts are Kindred's own.
+func (s *Service) Unchecked() *Service {
+	s.unchecked = true
+	return s
+}
+
+// errNoSafety refuses a write when the safety checks were never wired: a
+// post must never be saved unchecked by mistake.
+var errNoSafety = errors.New("forums: the safety checks are not wired (SetSafety)")
+
+// Wired reports what the service still lacks to run: start-up fails on it.
+func (s *Service) Wired() error {
+	var missing []string
+	if s.unchecked {
+		return nil
+	}
+	if s.checker == nil || s.reporter == nil {
+		missing = append(missing, "safety checks (SetSafety)")
+	}
+	if s.guidance == nil {
+		missing = append(missing, "emergency guidance (SetGuidance)")
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("forums: not wired: %s", strings.Join(missing, ", "))
+	}
+	return nil
 }
 
 // screenNew screens the text of a new thread or reply and decides its
@@ -180,7 +210,10 @@ func (sc screened) hold() bool { return sc.pending || sc.newMember }
 // approval make it pending.
 func (s *Service) screen(ctx context.Context, text string, confirmPersonal bool) (screened, error) {
 	if s.checker == nil {
-		return screened{}, nil
+		if s.unchecked {
+			return screened{}, nil
+		}
+		return screened{}, errNoSafety
 	}
 	r, err := s.checker.Check(ctx, text)
 	if err != nil {
@@ -198,7 +231,10 @@ func (s *Service) screen(ctx context.Context, text string, confirmPersonal bool)
 func (s *Service) afterWrite(ctx context.Context, tx *database.Tx, sc screened, kind string, id, forumID int64) (CrisisShown, error) {
 	var shown CrisisShown
 	if s.reporter == nil {
-		return shown, nil
+		if s.unchecked {
+			return shown, nil
+		}
+		return shown, errNoSafety
 	}
 	fid := forumID
 	if level := sc.result.CrisisLevel; level > safety.LevelNone {

@@ -2,6 +2,7 @@ package moderation
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -32,6 +33,14 @@ type Messenger interface {
 
 // SetAccounts wires the account and member-message services.
 func (s *Service) SetAccounts(a Accounts, m Messenger) { s.accounts, s.messenger = a, m }
+
+// Wired reports what the service still lacks to run: start-up fails on it.
+func (s *Service) Wired() error {
+	if s.accounts == nil || s.messenger == nil {
+		return errors.New("moderation: not wired: accounts and member messages (SetAccounts)")
+	}
+	return nil
+}
 
 // Member actions: on the author of a reported post or thread, on a
 // reported member, or on the author of a private-question message while an

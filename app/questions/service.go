@@ -45,11 +45,42 @@ type TextChecker interface {
 // crisis words lead the author to the crisis resources.
 func (s *Service) SetSafety(c TextChecker) { s.checker = c }
 
+// Unchecked lets the service save texts without safety checks: only for
+// the demo seeder, whose texts are Kindred's own.
+func (s *Service) Unchecked() *Service {
+	s.unchecked = true
+	return s
+}
+
+// errNoSafety refuses a write when the safety checks were never wired.
+var errNoSafety = errors.New("questions: the safety checks are not wired (SetSafety)")
+
+// Wired reports what the service still lacks to run: start-up fails on it.
+func (s *Service) Wired() error {
+	if s.unchecked {
+		return nil
+	}
+	var missing []string
+	if s.checker == nil {
+		missing = append(missing, "safety checks (SetSafety)")
+	}
+	if s.guidance == nil {
+		missing = append(missing, "emergency guidance (SetGuidance)")
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("questions: not wired: %s", strings.Join(missing, ", "))
+	}
+	return nil
+}
+
 // screen checks a private text before it is saved; crisis reports whether
 // to show the author the crisis resources.
 func (s *Service) screen(ctx context.Context, text string, confirmPersonal bool) (crisis bool, err error) {
 	if s.checker == nil {
-		return false, nil
+		if s.unchecked {
+			return false, nil
+		}
+		return false, errNoSafety
 	}
 	r, err := s.checker.Check(ctx, text)
 	if err != nil {
@@ -143,7 +174,8 @@ type Service struct {
 	notifier  Notifier
 	publisher Publisher
 	pauser    Pauser
-	checker   TextChecker // nil: no watched words or personal-data check
+	checker   TextChecker // nil: refuse to save (see Wired), unless unchecked
+	unchecked bool        // the demo seeder's own texts: saved without checks
 	guidance  Guidance    // nil: the ask form's built-in emergency guidance
 	log       *slog.Logger
 	opts      Options

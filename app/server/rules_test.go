@@ -1,9 +1,15 @@
 package server_test
 
 import (
+	"context"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/kindred-health/kindred/app/forums"
+	"github.com/kindred-health/kindred/app/markdown"
+	"github.com/kindred-health/kindred/app/notify"
+	"github.com/kindred-health/kindred/app/testenv"
 	"github.com/kindred-health/kindred/models"
 )
 
@@ -36,5 +42,28 @@ func TestClinicianVerifiedRuleAgreesInSQLAndGo(t *testing.T) {
 		if goSays := models.VerifiedAt(c.status, c.until, at); goSays != c.want || sqlSays != c.want {
 			t.Errorf("%s until %v: Go %v, SQL %v, want %v", c.status, c.until, goSays, sqlSays, c.want)
 		}
+	}
+}
+
+// A feature whose safety checks were never wired refuses to save rather
+// than saving unchecked, and start-up names what is missing.
+func TestHalfWiredFeaturesRefuseToSave(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{})
+	f := h.forum("heart", nil)
+	h.account("writer", models.RoleMember)
+	bare := forums.New(h.app.DB, h.clock.Now, markdown.New(), notify.NewInApp(h.app.DB.Gorm, h.clock.Now), testenv.Logger(t))
+	if err := bare.Wired(); err == nil || !strings.Contains(err.Error(), "safety checks") {
+		t.Errorf("Wired: %v", err)
+	}
+	_, err := bare.CreateThread(context.Background(), h.viewer("writer"), f, forums.ThreadForm{Title: "Saved without checks?", Body: "This must not be saved."}, "")
+	if err == nil {
+		t.Fatal("a thread was saved without safety checks")
+	}
+	if n := countWhere(t, h, `SELECT count(*) FROM threads WHERE title = 'Saved without checks?'`); n != 0 {
+		t.Fatalf("%d threads saved", n)
+	}
+	if err := h.app.Forums.Wired(); err != nil {
+		t.Errorf("the app's forums: %v", err)
 	}
 }

@@ -203,6 +203,13 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 	// A suspended or banned clinician's questions move on in the same
 	// transaction as the suspension.
 	modSvc.SetAccounts(restrictions{auth: authSvc, questions: qSvc}, inApp)
+	// The features wired above through setters (their dependencies run in
+	// a circle) say what is missing: Kindred does not start half-wired.
+	for _, w := range []interface{ Wired() error }{forumSvc, qSvc, modSvc} {
+		if err := w.Wired(); err != nil {
+			return nil, fmt.Errorf("server: %w", err)
+		}
+	}
 	a := &App{
 		Clinicians: clinSvc,
 		Questions:  qSvc,

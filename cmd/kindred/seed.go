@@ -128,7 +128,7 @@ func seedDemo(ctx context.Context, getenv func(string) string, stdout, stderr io
 func seedForums(ctx context.Context, db *database.DB, log *slog.Logger, users map[string]*models.User) (threads, posts int, err error) {
 	at := time.Now().UTC().Add(-21 * 24 * time.Hour)
 	clock := func() time.Time { return at }
-	fs := forums.New(db, clock, markdown.New(), notify.NewInApp(db.Gorm, clock), log)
+	fs := forums.New(db, clock, markdown.New(), notify.NewInApp(db.Gorm, clock), log).Unchecked()
 	viewer := func(handle string) (forums.Viewer, error) { return fs.Viewer(ctx, users[handle]) }
 
 	admin, err := viewer("demo_admin")
@@ -252,7 +252,7 @@ func seedQuestions(ctx context.Context, db *database.DB, log *slog.Logger, users
 	clock := func() time.Time { return time.Now().UTC().Add(-2 * time.Hour) }
 	inApp := notify.NewInApp(db.Gorm, clock)
 	md := markdown.New()
-	svc := questions.New(db, clock, md, inApp, forums.New(db, clock, md, inApp, log), nil, log, questions.Options{})
+	svc := questions.New(db, clock, md, inApp, forums.New(db, clock, md, inApp, log).Unchecked(), nil, log, questions.Options{}).Unchecked()
 	q, err := svc.Ask(ctx, users["tom_t2"], questions.AskForm{Forum: "type-2-diabetes", Specialty: "endocrinology",
 		Title: "Is my new tablet the reason I feel sick?",
 		Body:  "I started a new diabetes tablet two weeks ago and feel queasy most mornings. Is that common, and should it settle?"})
@@ -281,7 +281,7 @@ func seedReport(ctx context.Context, db *database.DB, log *slog.Logger, users ma
 		return fmt.Errorf("seed report: thread not found: %v", err)
 	}
 	inApp := notify.NewInApp(db.Gorm, time.Now)
-	svc := moderation.New(db, time.Now, inApp, forums.New(db, time.Now, markdown.New(), inApp, log), log, moderation.Options{})
+	svc := moderation.New(db, time.Now, inApp, forums.New(db, time.Now, markdown.New(), inApp, log).Unchecked(), log, moderation.Options{})
 	_, err := svc.Report(ctx, users["grey_owl"], moderation.ReportForm{Kind: models.TargetThread, ID: threadID, Reason: models.ReasonOffTopic,
 		Note: "This asks members to recommend apps: could it turn into advertising?"})
 	return err
