@@ -14,6 +14,7 @@ import (
 )
 
 func TestSignUpValidation(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	h.member("taken_name")
 	before := h.count("users")
@@ -73,6 +74,7 @@ func TestSignUpValidation(t *testing.T) {
 }
 
 func TestSignUpKeepsInputAndSignsIn(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	b := h.browser()
 	b.get("/signup")
@@ -95,6 +97,7 @@ func TestSignUpKeepsInputAndSignsIn(t *testing.T) {
 }
 
 func TestSignIn(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	h.member("maya")
 	h.confirmEmail("maya")
@@ -134,6 +137,7 @@ func TestSignIn(t *testing.T) {
 }
 
 func TestSignInRedirectsToNextButOnlyLocally(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	h.member("nina")
 	for next, want := range map[string]string{"/account": "/account", "https://evil.example/": "/", "//evil.example/": "/"} {
@@ -147,6 +151,7 @@ func TestSignInRedirectsToNextButOnlyLocally(t *testing.T) {
 }
 
 func TestSessionReplayAfterSignOutIsRefused(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	b := h.member("leo")
 	stolen := b.cookie(web.SessionCookie)
@@ -172,6 +177,7 @@ func TestSessionReplayAfterSignOutIsRefused(t *testing.T) {
 }
 
 func TestSessionTimeouts(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{env: map[string]string{
 		"KINDRED_SESSION_IDLE": "24h", "KINDRED_SESSION_ABSOLUTE": "72h",
 		"KINDRED_STAFF_SESSION_IDLE": "1h", "KINDRED_STAFF_SESSION_ABSOLUTE": "4h",
@@ -214,6 +220,7 @@ func TestSessionTimeouts(t *testing.T) {
 }
 
 func TestUsersSeeAndRevokeSessions(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	laptop := h.member("kai")
 	phone := h.browser()
@@ -256,6 +263,7 @@ func TestUsersSeeAndRevokeSessions(t *testing.T) {
 }
 
 func TestPasswordChangeEndsOtherSessions(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	a := h.member("pat")
 	other := h.browser()
@@ -281,6 +289,7 @@ func TestPasswordChangeEndsOtherSessions(t *testing.T) {
 }
 
 func TestSuspensionEndsSessionsAndBlocksSignIn(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	admin := h.withRole("the_admin", models.RoleAdmin)
 	_ = admin
@@ -309,6 +318,7 @@ func TestSuspensionEndsSessionsAndBlocksSignIn(t *testing.T) {
 }
 
 func TestCSRFRefusal(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	victim := h.member("vic")
 	attacker := h.member("eve")
@@ -355,6 +365,7 @@ func TestCSRFRefusal(t *testing.T) {
 }
 
 func TestRateLimits(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	h.member("target")
 	t.Run("per account", func(t *testing.T) {
@@ -417,6 +428,7 @@ func TestRateLimits(t *testing.T) {
 }
 
 func TestRoleChecks(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	member := h.member("plain")
 	mod := h.withRole("modest", models.RoleModerator)
@@ -462,6 +474,7 @@ func TestRoleChecks(t *testing.T) {
 }
 
 func TestAPITokens(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	b := h.member("scripter")
 	b.get("/account")
@@ -547,6 +560,7 @@ func TestAPITokens(t *testing.T) {
 }
 
 func TestSignedOutPagesAndErrors(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	b := h.browser()
 	for _, p := range []string{"/", "/signup", "/signin", "/password/forgot"} {

@@ -25,6 +25,7 @@ import (
 // allowed ones move the credential, audit (actor, from, to, reason) and
 // notify; every other one is refused and changes nothing.
 func TestCredentialStateMachine(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	h.licensing()
 	ctx := context.Background()
@@ -129,6 +130,7 @@ func TestCredentialStateMachine(t *testing.T) {
 // acting as reviewers, fields a member could smuggle into a form or JSON,
 // and who may apply again.
 func TestNobodyVerifiesThemselves(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	h.licensing()
 	ctx := context.Background()
@@ -266,6 +268,7 @@ func isConflict(err error) bool {
 // TestApprovalPeriod: verified_until is the earlier of the licence's end
 // and one year, and an application whose licence lapsed is not approved.
 func TestApprovalPeriod(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	h.licensing()
 	ctx := context.Background()
@@ -321,6 +324,7 @@ func TestApprovalPeriod(t *testing.T) {
 // from the upload, downloads only for the applicant and reviewers (404 for
 // everyone else), every view audited, deletion after the retention period.
 func TestCredentialDocuments(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{env: map[string]string{"KINDRED_DOCUMENT_RETENTION_DAYS": "10"}})
 	h.licensing()
 	ctx := context.Background()
@@ -453,6 +457,7 @@ func TestCredentialDocuments(t *testing.T) {
 // (written before or after approval, never anonymous ones), what posts
 // keep, "clinician answered" and its filter, clinician-only forums.
 func TestClinicianBadges(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	h.licensing()
 	ctx := context.Background()
@@ -559,6 +564,7 @@ func TestClinicianBadges(t *testing.T) {
 // 30 days before verified_until (once), the badge gone at verified_until,
 // the expiry job's transition, and a new application afterwards.
 func TestCredentialExpiry(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	h.licensing()
 	ctx := context.Background()
@@ -630,6 +636,7 @@ var updateGolden = flag.Bool("update", false, "rewrite the golden files under te
 // each role gets is compared with one golden file: every role sees exactly
 // the same public facts.
 func TestLicenceNumberStaysPrivate(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	h.licensing()
 	const licence = "ZX-81-SECRET"
@@ -717,6 +724,7 @@ func TestLicenceNumberStaysPrivate(t *testing.T) {
 // TestCredentialAPI walks the JSON API: options, apply, my applications,
 // the queue, a decision with its validation, withdrawal, settings.
 func TestCredentialAPI(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	h.licensing()
 	b := h.member("api_nurse")
@@ -823,6 +831,7 @@ func TestCredentialAPI(t *testing.T) {
 // TestClinicianLists: admins extend the professions, specialties and
 // licensing authorities; bad entries are explained; members are refused.
 func TestClinicianLists(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	admin := h.withRole("list_admin", models.RoleAdmin)
 	member := h.member("list_member")
@@ -876,6 +885,7 @@ func TestClinicianLists(t *testing.T) {
 // TestCredentialRenewal: a clinician renews in the last 30 days without
 // losing the badge; the approval ends the old verification.
 func TestCredentialRenewal(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	h.licensing()
 	ctx := context.Background()

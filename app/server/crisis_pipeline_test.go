@@ -540,6 +540,7 @@ func TestFindingsStoredWithoutText(t *testing.T) {
 // with the keyboard; the admin's forum form shows the mapping. Every page
 // passes axe.
 func TestBrowserCrisisJourney(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	h.forum("mind", func(f *forums.ForumForm) { f.Sensitive = true })
 	h.app.DB.Gorm.Exec(`DELETE FROM watched_words`)

@@ -21,6 +21,7 @@ func linkIn(t *testing.T, body string) string {
 }
 
 func TestEmailVerification(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{workers: true})
 	b := h.member("vera")
 	msg := h.mailbox.Wait(t, "vera@example.org", "Confirm your e-mail", 20*time.Second)
@@ -62,6 +63,7 @@ func tokenOf(link string) string {
 }
 
 func TestPasswordReset(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{workers: true})
 	old := h.member("rosa")
 	h.mailbox.Wait(t, "rosa@example.org", "Confirm", 20*time.Second)
@@ -133,6 +135,7 @@ func TestPasswordReset(t *testing.T) {
 }
 
 func TestSignUpSurvivesMailOutage(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{workers: true})
 	h.mailbox.FailNext(1)
 	h.member("patient_one")

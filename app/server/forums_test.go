@@ -14,6 +14,7 @@ import (
 )
 
 func TestForumPermissionMatrix(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	h.withRole("owner", models.RoleModerator) // writes the post others try to edit
 	kinds := map[string]*models.Forum{
@@ -174,6 +175,7 @@ func TestForumPermissionMatrix(t *testing.T) {
 }
 
 func TestVisitorsSeePublicForumsOnly(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	h.forum("open-forum", func(f *forums.ForumForm) { f.Name = "Open Forum" })
 	h.forum("quiet-forum", func(f *forums.ForumForm) { f.Name = "Quiet Forum"; f.Sensitive = true })

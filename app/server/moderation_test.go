@@ -25,6 +25,7 @@ func (h *harness) report(handle, kind string, id int64, reason models.ReportReas
 // threshold the post is hidden from pages, API and notifications until a
 // moderator decides, and a dismissal brings it back.
 func TestReportsHideAtTheThreshold(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	h.licensing()
 	ctx := context.Background()
@@ -113,6 +114,7 @@ func threadModel(h *harness, id int64) *models.Thread {
 // elsewhere, pages and API); the queue shows them only their forums;
 // self-harm comes first.
 func TestModerationScope(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	heart := h.forum("heart", nil)
 	lungs := h.forum("lungs", nil)
@@ -183,6 +185,7 @@ func TestModerationScope(t *testing.T) {
 // TestTwoModeratorsOneResolution: moderators acting on the same report at
 // once: exactly one resolution, every attempt recorded.
 func TestTwoModeratorsOneResolution(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	ctx := context.Background()
 	f := h.forum("heart", nil)
@@ -246,6 +249,7 @@ func TestTwoModeratorsOneResolution(t *testing.T) {
 // TestWatchedWordsOnPosts: each action's effect on threads, replies and
 // edits, through pages and the API.
 func TestWatchedWordsOnPosts(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	ctx := context.Background()
 	admin := h.withRole("safety_admin", models.RoleAdmin)
@@ -315,6 +319,7 @@ func TestWatchedWordsOnPosts(t *testing.T) {
 // published, its author sees the crisis resources in the same response,
 // and a self-harm report tops the queue with a notification to moderators.
 func TestCrisisWordsShowSupport(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	f := h.forum("mind", func(ff *forums.ForumForm) { ff.Sensitive = true })
 	h.account("mod_kai", models.RoleModerator)
@@ -356,6 +361,7 @@ func (h *harness) lastThreadID() int64 {
 // removes the personal data or confirms it; the API answers code
 // "personal_data".
 func TestPersonalDataNeedsConfirmation(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	h.forum("heart", nil)
 	b := h.member("oversharer")
@@ -393,6 +399,7 @@ func TestPersonalDataNeedsConfirmation(t *testing.T) {
 // are acted on unseen, and only an admin can reveal them, with a reason,
 // audited.
 func TestMemberActions(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	f := h.forum("mind", func(ff *forums.ForumForm) { ff.Sensitive = true })
 	troll := h.member("troll_tim")
@@ -479,6 +486,7 @@ func TestMemberActions(t *testing.T) {
 // first two posts wait for a moderator; the author sees them marked,
 // nobody else sees them; the third is published at once.
 func TestNewMembersFirstPostsWait(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{env: map[string]string{"KINDRED_NEW_MEMBER_APPROVALS": ""}}) // the default
 	ctx := context.Background()
 	f := h.forum("heart", nil)
@@ -528,6 +536,7 @@ func TestNewMembersFirstPostsWait(t *testing.T) {
 // TestAuditLogForAdmins: admins browse and filter the audit log, page and
 // API; nobody else can.
 func TestAuditLogForAdmins(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	ctx := context.Background()
 	f := h.forum("heart", nil)
@@ -561,6 +570,7 @@ func TestAuditLogForAdmins(t *testing.T) {
 // them no notifications; the muted member is not told, and anonymous posts
 // give nothing away.
 func TestMuting(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	f := h.forum("mind", func(ff *forums.ForumForm) { ff.Sensitive = true })
 	muter := h.member("quiet_q")
@@ -600,6 +610,7 @@ func TestMuting(t *testing.T) {
 // TestMoveThread: moderators move threads between forums they moderate;
 // open reports follow the thread to the new forum's moderators.
 func TestMoveThread(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	ctx := context.Background()
 	heart := h.forum("heart", nil)
@@ -635,6 +646,7 @@ func TestMoveThread(t *testing.T) {
 // it cannot decide; another one overturns it and the post is back. A
 // suspended member appeals without signing in.
 func TestAppeals(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	ctx := context.Background()
 	f := h.forum("heart", nil)

@@ -133,6 +133,7 @@ func callback(b *browser, back *url.URL) *resp {
 }
 
 func TestOIDCSignInCreatesAccountWithChosenHandle(t *testing.T) {
+	t.Parallel()
 	h, _ := oidcHarness(t)
 	b := h.browser()
 	if page := b.get("/signin"); !strings.Contains(page.body, `href="/auth/oidc"`) || !strings.Contains(page.body, "Hospital SSO") {
@@ -190,6 +191,7 @@ func TestOIDCSignInCreatesAccountWithChosenHandle(t *testing.T) {
 }
 
 func TestOIDCStateCannotBeChosenByTheClient(t *testing.T) {
+	t.Parallel()
 	h, _ := oidcHarness(t)
 	b := h.browser()
 	r := b.get("/auth/oidc?state=evil")
@@ -206,6 +208,7 @@ func TestOIDCStateCannotBeChosenByTheClient(t *testing.T) {
 }
 
 func TestOIDCRefusals(t *testing.T) {
+	t.Parallel()
 	h, p := oidcHarness(t)
 	foreign, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
@@ -289,6 +292,7 @@ func TestOIDCRefusals(t *testing.T) {
 }
 
 func TestExternalAccountsAreNeverJoinedByEmail(t *testing.T) {
+	t.Parallel()
 	h, _ := oidcHarness(t)
 	// A password account already uses the provider's e-mail address.
 	owner := h.browser()
@@ -301,6 +305,7 @@ func TestExternalAccountsAreNeverJoinedByEmail(t *testing.T) {
 }
 
 func TestGoogleAndGitHubAreSwitchedOnByConfiguration(t *testing.T) {
+	t.Parallel()
 	off := newHarness(t, harnessOpts{})
 	if r := off.browser().get("/auth/google"); r.StatusCode != http.StatusNotFound {
 		t.Fatalf("unconfigured provider: %d", r.StatusCode)

@@ -19,6 +19,7 @@ import (
 )
 
 func TestPostsAreSanitisedOnThePage(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	f := h.forum("safe-forum", nil)
 	b := h.member("writer")
@@ -74,6 +75,7 @@ func TestPostsAreSanitisedOnThePage(t *testing.T) {
 }
 
 func TestKeysetPaginationSeesEveryThreadOnce(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	f := h.forum("busy-forum", nil)
 	h.member("poster")
@@ -145,6 +147,7 @@ func TestKeysetPaginationSeesEveryThreadOnce(t *testing.T) {
 }
 
 func TestConcurrentRepliesCountRight(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	f := h.forum("lively", nil)
 	h.member("starter")
@@ -195,6 +198,7 @@ func TestConcurrentRepliesCountRight(t *testing.T) {
 }
 
 func TestAnonymousPostsNeverRevealTheirAuthor(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	h.forum("private-talk", func(f *forums.ForumForm) { f.Sensitive = true })
 	h.forum("open-talk", nil)
@@ -260,6 +264,7 @@ func TestAnonymousPostsNeverRevealTheirAuthor(t *testing.T) {
 }
 
 func TestEditsAndDeletionsKeepHistory(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	f := h.forum("history", nil)
 	author := h.member("reviser")
@@ -315,6 +320,7 @@ func TestEditsAndDeletionsKeepHistory(t *testing.T) {
 }
 
 func TestIdempotentWrites(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	f := h.forum("retry", nil)
 	b := h.member("double_clicker")
@@ -374,6 +380,7 @@ func TestIdempotentWrites(t *testing.T) {
 }
 
 func TestReactions(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	f := h.forum("kind-words", nil)
 	b := h.member("reactor")
@@ -413,6 +420,7 @@ func TestReactions(t *testing.T) {
 }
 
 func TestTitlesAndHandlesAreEscapedInLists(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	f := h.forum("escapes", nil)
 	h.member("plain_name")
@@ -430,6 +438,7 @@ func TestTitlesAndHandlesAreEscapedInLists(t *testing.T) {
 }
 
 func TestLockedThreadsTakeNoReplies(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	f := h.forum("locks", nil)
 	b := h.member("late_replier")

@@ -23,6 +23,7 @@ import (
 // → next clinician → decline → pool → claim → answer, with the asker's
 // timeline, notifications and the deadline jobs.
 func TestQuestionFlow(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{env: map[string]string{"KINDRED_QUESTION_MAX_OFFERS": "2", "KINDRED_QUESTION_RESPOND_WITHIN": "24h"}})
 	h.licensing()
 	ctx := context.Background()
@@ -171,6 +172,7 @@ func TestQuestionFlow(t *testing.T) {
 // TestUrgentQuestionsShowGuidanceFirst: a question mentioning urgent
 // symptoms is not queued until the member confirms it is not an emergency.
 func TestUrgentQuestionsShowGuidanceFirst(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	h.forum("heart", func(f *forums.ForumForm) { f.Specialties = []string{"cardiology"} })
 	b := h.member("worried")
@@ -225,6 +227,7 @@ func TestUrgentQuestionsShowGuidanceFirst(t *testing.T) {
 // once, 200 times: exactly one wins each time, the others find it gone
 // (404, as for a missing id). `make test` runs it again under -race.
 func TestPoolClaimHasOneWinner(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	h.licensing()
 	ctx := context.Background()
@@ -282,6 +285,7 @@ func TestPoolClaimHasOneWinner(t *testing.T) {
 // kinds of viewer: only the asker and the current assignee get anything
 // but 404, and every read by someone other than the asker is audited.
 func TestQuestionAccessMatrix(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	h.licensing()
 	ctx := context.Background()
@@ -417,6 +421,7 @@ func TestQuestionAccessMatrix(t *testing.T) {
 // messages appears in no forum page, API listing, search index, e-mail or
 // notification of anyone else.
 func TestPrivateQuestionsStayPrivate(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{workers: true})
 	h.licensing()
 	ctx := context.Background()
@@ -491,6 +496,7 @@ func TestPrivateQuestionsStayPrivate(t *testing.T) {
 // TestPublishAnsweredQuestion: with the clinician's consent the asker
 // publishes an edited, anonymous copy; the clinician's answer comes along.
 func TestPublishAnsweredQuestion(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	h.licensing()
 	ctx := context.Background()
@@ -548,6 +554,7 @@ func TestPublishAnsweredQuestion(t *testing.T) {
 // TestClinicianDashboardSettings: the dashboard shows and saves the
 // accepting/cap settings; a clinician who stops accepting gets no offers.
 func TestClinicianDashboardSettings(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	h.licensing()
 	h.forum("heart", func(f *forums.ForumForm) { f.Specialties = []string{"cardiology"} })
@@ -579,6 +586,7 @@ func TestClinicianDashboardSettings(t *testing.T) {
 // go through the blocked words and the personal-data check; crisis words
 // lead to the crisis resources, and nothing private is reported.
 func TestPrivateTextIsCheckedButNeverReported(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	h.licensing()
 	ctx := context.Background()
@@ -619,6 +627,7 @@ func TestPrivateTextIsCheckedButNeverReported(t *testing.T) {
 // moderators then see that message only (audited), forum moderators and
 // members nothing.
 func TestReportedPrivateMessage(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	h.licensing()
 	ctx := context.Background()

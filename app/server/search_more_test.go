@@ -72,6 +72,7 @@ func sorted(a []int64) []int64 {
 // date-range filters, the four orders, per-forum counts, bad parameters,
 // and pages that together hold every match once.
 func TestSearchFiltersSortsAndFacets(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{workers: true})
 	h.licensing()
 	ctx := context.Background()
@@ -210,6 +211,7 @@ func TestSearchFiltersSortsAndFacets(t *testing.T) {
 // leaves visitors' results; a clinician's revoked verification takes their
 // profession off the threads they answered; tags set later are found.
 func TestSearchFollowsSettingsAndCredentials(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{workers: true})
 	h.licensing()
 	ctx := context.Background()
@@ -320,6 +322,7 @@ func TestSearchFollowsSettingsAndCredentials(t *testing.T) {
 // TestIndexLag: after a write the thread is searchable within 2 seconds
 // (polled). Five writes, each measured on its own.
 func TestIndexLag(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{workers: true})
 	f := h.forum("heart", nil)
 	h.account("author", models.RoleMember)
@@ -355,6 +358,7 @@ func TestIndexLag(t *testing.T) {
 // TestReindexUnderReads: searches running while the index is rebuilt and
 // swapped never come back empty for a query that has matches.
 func TestReindexUnderReads(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	f := h.forum("heart", nil)
 	h.account("author", models.RoleMember)
@@ -423,6 +427,7 @@ func TestReindexUnderReads(t *testing.T) {
 // TestAdminSynonyms: an admin's synonym group reaches search; removing it
 // takes it away; bad groups and non-admins are refused.
 func TestAdminSynonyms(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{workers: true})
 	f := h.forum("mind", nil)
 	h.account("author", models.RoleMember)
@@ -493,6 +498,7 @@ func (d *duringRebuild) AllThreadDocuments(ctx context.Context, batch int, add f
 // reindex` builds the new index (its job cleans the old index) does not
 // come back with the swap.
 func TestRebuildCatchesUpChangesMadeDuringIt(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{workers: true})
 	ctx := context.Background()
 	f := h.forum("heart", nil)
@@ -525,6 +531,7 @@ func TestRebuildCatchesUpChangesMadeDuringIt(t *testing.T) {
 // order or page, and are in no document of the index; the clinicians'
 // lounge is found by clinicians and staff only.
 func TestSearchNeverShowsHiddenText(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{workers: true})
 	h.licensing()
 	ctx := context.Background()

@@ -57,6 +57,7 @@ func has(ids []int64, id int64) bool {
 // never enters; private questions are never in it; audiences follow the
 // viewer; request parameters never become filter syntax.
 func TestSearchFollowsVisibility(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{workers: true})
 	h.licensing()
 	ctx := context.Background()
@@ -136,6 +137,7 @@ func TestSearchFollowsVisibility(t *testing.T) {
 // TestSearchSynonymsAndTypos: lay words find clinical ones, and a typo
 // still finds the thread.
 func TestSearchSynonymsAndTypos(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{workers: true})
 	f := h.forum("heart", nil)
 	h.account("author", models.RoleMember)
@@ -170,6 +172,7 @@ func TestSearchSynonymsAndTypos(t *testing.T) {
 // written and all succeed; search says it is unavailable; once it is back
 // every thread becomes searchable and nothing is missing from the index.
 func TestWritesSurviveASearchOutage(t *testing.T) {
+	t.Parallel()
 	m := testenv.NewPrivateMeili(t)
 	h := newHarness(t, harnessOpts{workers: true, env: map[string]string{"MEILI_URL": m.URL, "MEILI_API_KEY": m.Key}})
 	f := h.forum("heart", nil)

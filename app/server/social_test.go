@@ -23,6 +23,7 @@ func unread(b *browser) string {
 }
 
 func TestFollowsAndNotifications(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	f := h.forum("gardening-for-health", nil)
 	starter := h.member("starter")
@@ -106,6 +107,7 @@ func TestFollowsAndNotifications(t *testing.T) {
 }
 
 func TestJoinLeaveAndMyForums(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	h.forum("walking-group", func(f *forums.ForumForm) { f.Name = "Walking group" })
 	h.forum("other-forum", func(f *forums.ForumForm) { f.Name = "Other forum" })
@@ -138,6 +140,7 @@ func TestJoinLeaveAndMyForums(t *testing.T) {
 }
 
 func TestProfiles(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	open := h.forum("open-chat", func(f *forums.ForumForm) { f.Name = "Open chat" })
 	sens := h.forum("hush", func(f *forums.ForumForm) { f.Name = "Hush"; f.Sensitive = true })
@@ -189,6 +192,7 @@ func TestProfiles(t *testing.T) {
 }
 
 func TestAdminManagesForums(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	admin := h.withRole("forum_admin", models.RoleAdmin)
 	member := h.member("not_admin")
@@ -266,6 +270,7 @@ func TestAdminManagesForums(t *testing.T) {
 }
 
 func TestPreviewAndValidation(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	h.forum("drafts", nil)
 	b := h.member("drafter")

@@ -133,6 +133,7 @@ func (h *harness) revoke(u *models.User) {
 // posts stay; a thread another, still verified, clinician answered keeps
 // the mark.
 func TestRevokedClinicianLosesLabels(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{workers: true})
 	h.licensing()
 	h.account("pat", models.RoleMember)
@@ -258,6 +259,7 @@ func TestRevokedClinicianLosesLabels(t *testing.T) {
 // and the post says its author was a clinician when writing it instead of
 // the live badge.
 func TestExpiredClinicianAnswersKeepTheirMark(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{workers: true})
 	h.licensing()
 	ctx := context.Background()
@@ -330,6 +332,7 @@ func TestExpiredClinicianAnswersKeepTheirMark(t *testing.T) {
 // question holds the clinician's answers as ordinary posts, so they lose
 // the label with the clinician's revocation.
 func TestPublishedAnswerLosesLabelOnRevocation(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	h.licensing()
 	ctx := context.Background()
