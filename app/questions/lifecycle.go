@@ -13,6 +13,9 @@ import (
 
 // setStatus moves q, records the timeline and tells notifyID (0: nobody).
 func (s *Service) setStatus(ctx context.Context, tx *database.Tx, q *models.Question, to models.QuestionStatus, kind string, now time.Time, notifyID int64, extra map[string]any) error {
+	if err := checkMove(q, to); err != nil {
+		return err
+	}
 	cols := map[string]any{"status": to, "updated_at": now}
 	for k, v := range extra {
 		cols[k] = v
@@ -441,6 +444,9 @@ func (s *Service) Message(ctx context.Context, u *models.User, id int64, form Me
 				return err
 			}
 		case !asker && q.Status == models.QuestionAssigned:
+			if err := checkMove(q, models.QuestionAnswered); err != nil {
+				return err
+			}
 			cols["status"] = models.QuestionAnswered
 			if q.AnsweredAt == nil {
 				cols["answered_at"] = now

@@ -190,6 +190,9 @@ func (s *Service) route(ctx context.Context, tx *database.Tx, q *models.Question
 // offer gives q to one clinician with a deadline and schedules the job
 // that moves it on at that deadline.
 func (s *Service) offer(ctx context.Context, tx *database.Tx, q *models.Question, clinicianID int64, now time.Time) error {
+	if err := checkMove(q, models.QuestionOffered); err != nil {
+		return err
+	}
 	due := now.Add(s.opts.RespondWithin)
 	o := models.QuestionOffer{QuestionID: q.ID, ClinicianID: clinicianID, OfferedAt: now, RespondBy: due, Outcome: models.OfferPending}
 	if err := tx.Omit("ID").Create(&o).Error; err != nil {
@@ -215,6 +218,9 @@ func (s *Service) offer(ctx context.Context, tx *database.Tx, q *models.Question
 // and admins are alerted when it waits too long). Those clinicians are
 // told.
 func (s *Service) pool(ctx context.Context, tx *database.Tx, q *models.Question, n Need, now time.Time) error {
+	if err := checkMove(q, models.QuestionPool); err != nil {
+		return err
+	}
 	level, cands, err := s.closest(ctx, tx.DB, q, n, now, Available)
 	if err != nil {
 		return err
