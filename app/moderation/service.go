@@ -32,6 +32,8 @@ type Content interface {
 	SetVisibility(ctx context.Context, tx *database.Tx, kind string, id, threadID int64, to, from models.Visibility) (bool, error)
 	SetThreadState(ctx context.Context, tx *database.Tx, threadID int64, state models.ThreadState) error
 	MoveThread(ctx context.Context, tx *database.Tx, threadID, fromForumID, toForumID int64) error
+	// MayRead is forums' one rule for who may read a forum.
+	MayRead(ctx context.Context, u *models.User, f *models.Forum) (bool, error)
 }
 
 // Options are the operator's settings.
@@ -168,19 +170,14 @@ func (s *Service) canSee(ctx context.Context, u *models.User, t *Target) (bool, 
 	if t.Visibility != string(models.Visible) {
 		return false, nil
 	}
-	if !t.ClinicianOnly || u.Role.IsStaff() {
-		return true, nil
+	// Forums' rule decides. Sensitive (members only) is passed for every
+	// forum: a reporter always has an account, so it narrows nothing, and
+	// the target does not carry the flag.
+	f := &models.Forum{ClinicianOnly: t.ClinicianOnly, Sensitive: true}
+	if t.ForumID != nil {
+		f.ID = *t.ForumID
 	}
-	var n int64
-	err := s.db.Gorm.WithContext(ctx).Raw(`SELECT count(*) FROM credentials WHERE user_id = ? AND clinician_verified(status, verified_until, ?)`,
-		u.ID, s.now().UTC()).Scan(&n).Error
-	if err != nil {
-		return false, err
-	}
-	if n == 0 {
-		err = s.db.Gorm.WithContext(ctx).Raw(`SELECT count(*) FROM forum_moderators WHERE user_id = ? AND forum_id = ?`, u.ID, *t.ForumID).Scan(&n).Error
-	}
-	return n > 0, err
+	return s.content.MayRead(ctx, u, f)
 }
 
 // stats reads what a reporter's weight depends on.

@@ -2,12 +2,14 @@ package server_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/kindred-health/kindred/app/forums"
 	"github.com/kindred-health/kindred/app/markdown"
+	"github.com/kindred-health/kindred/app/moderation"
 	"github.com/kindred-health/kindred/app/notify"
 	"github.com/kindred-health/kindred/app/testenv"
 	"github.com/kindred-health/kindred/models"
@@ -65,5 +67,27 @@ func TestHalfWiredFeaturesRefuseToSave(t *testing.T) {
 	}
 	if err := h.app.Forums.Wired(); err != nil {
 		t.Errorf("the app's forums: %v", err)
+	}
+}
+
+// Reporting uses forums' one rule for who may read a forum: content in a
+// clinician-only forum cannot be reported (or even found) by a member
+// who cannot read it, and can be by a verified clinician.
+func TestReportingFollowsTheForumReadRule(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{})
+	h.licensing()
+	f := h.forum("clinicians-lounge", func(ff *forums.ForumForm) { ff.ClinicianOnly = true })
+	h.clinician("nurse_ana", "cardiology")
+	th := h.thread("nurse_ana", f, "Handover notes for the night team", "Beds 3 and 4 need checks at midnight.", false)
+	h.account("curious_cal", models.RoleMember)
+	h.clinician("nurse_bo", "cardiology")
+	ctx := context.Background()
+	_, err := h.app.Moderation.Report(ctx, h.user("curious_cal"), moderation.ReportForm{Kind: models.TargetThread, ID: th.ID, Reason: models.ReasonOffTopic})
+	if !errors.Is(err, models.ErrNotFound) {
+		t.Errorf("a member reported in a clinician-only forum: %v", err)
+	}
+	if _, err := h.app.Moderation.Report(ctx, h.user("nurse_bo"), moderation.ReportForm{Kind: models.TargetThread, ID: th.ID, Reason: models.ReasonOffTopic}); err != nil {
+		t.Errorf("a verified clinician could not report: %v", err)
 	}
 }
