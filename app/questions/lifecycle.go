@@ -69,7 +69,8 @@ func (s *Service) take(ctx context.Context, tx *database.Tx, q *models.Question,
 // Accept takes an offered question: the clinician now holds it, with an
 // answer deadline. Anyone the question was not offered to gets
 // ErrNotFound, exactly like a missing id.
-func (s *Service) Accept(ctx context.Context, u *models.User, id int64) error {
+func (s *Service) Accept(ctx context.Context, u *models.User, id int64) (err error) {
+	defer wrap(&err, "questions: accept question %d", id)
 	now := s.now().UTC()
 	return s.db.InTx(ctx, func(tx *database.Tx) error {
 		q, err := s.holderLocked(ctx, tx, u, id, now)
@@ -91,7 +92,8 @@ func (s *Service) Accept(ctx context.Context, u *models.User, id int64) error {
 }
 
 // Decline hands an offer back: the question is routed again at once.
-func (s *Service) Decline(ctx context.Context, u *models.User, id int64) error {
+func (s *Service) Decline(ctx context.Context, u *models.User, id int64) (err error) {
+	defer wrap(&err, "questions: decline question %d", id)
 	now := s.now().UTC()
 	return s.db.InTx(ctx, func(tx *database.Tx) error {
 		q, err := s.holderLocked(ctx, tx, u, id, now)
@@ -184,7 +186,8 @@ func (s *Service) pauseAfterTimeouts(ctx context.Context, tx *database.Tx, clini
 // for whom the question is not (or no longer) theirs to take gets
 // ErrNotFound, exactly like a missing id, so claiming tells nobody which
 // questions exist.
-func (s *Service) Claim(ctx context.Context, u *models.User, id int64) error {
+func (s *Service) Claim(ctx context.Context, u *models.User, id int64) (err error) {
+	defer wrap(&err, "questions: claim question %d", id)
 	now := s.now().UTC()
 	return s.db.InTx(ctx, func(tx *database.Tx) error {
 		q, err := locked(tx, id)
@@ -244,7 +247,8 @@ const (
 // HandBack lets the clinician who holds a question give it back with a
 // reason (kept for the team, never shown to the asker); it goes to another
 // clinician at once.
-func (s *Service) HandBack(ctx context.Context, u *models.User, id int64, reason string) error {
+func (s *Service) HandBack(ctx context.Context, u *models.User, id int64, reason string) (err error) {
+	defer wrap(&err, "questions: hand back question %d", id)
 	reason = strings.TrimSpace(reason)
 	now := s.now().UTC()
 	return s.db.InTx(ctx, func(tx *database.Tx) error {
@@ -269,7 +273,8 @@ func (s *Service) HandBack(ctx context.Context, u *models.User, id int64, reason
 }
 
 // Withdraw takes a question back before it is answered.
-func (s *Service) Withdraw(ctx context.Context, u *models.User, id int64) error {
+func (s *Service) Withdraw(ctx context.Context, u *models.User, id int64) (err error) {
+	defer wrap(&err, "questions: withdraw question %d", id)
 	now := s.now().UTC()
 	return s.db.InTx(ctx, func(tx *database.Tx) error {
 		q, err := askerLocked(tx, u, id)
@@ -297,7 +302,8 @@ func (s *Service) Withdraw(ctx context.Context, u *models.User, id int64) error 
 }
 
 // Close ends an answered conversation (the asker).
-func (s *Service) Close(ctx context.Context, u *models.User, id int64) error {
+func (s *Service) Close(ctx context.Context, u *models.User, id int64) (err error) {
+	defer wrap(&err, "questions: close question %d", id)
 	now := s.now().UTC()
 	return s.db.InTx(ctx, func(tx *database.Tx) error {
 		q, err := askerLocked(tx, u, id)
@@ -314,7 +320,8 @@ func (s *Service) Close(ctx context.Context, u *models.User, id int64) error {
 // Reopen lets the asker go on with a closed question within
 // Options.ReopenWithin of its closing. The same clinician continues if they
 // still may; otherwise the question goes to another clinician.
-func (s *Service) Reopen(ctx context.Context, u *models.User, id int64) error {
+func (s *Service) Reopen(ctx context.Context, u *models.User, id int64) (err error) {
+	defer wrap(&err, "questions: reopen question %d", id)
 	now := s.now().UTC()
 	return s.db.InTx(ctx, func(tx *database.Tx) error {
 		if err := tx.Exec(`SELECT 1 FROM users WHERE id = ? FOR UPDATE`, u.ID).Error; err != nil {
@@ -347,7 +354,8 @@ func (s *Service) Reopen(ctx context.Context, u *models.User, id int64) error {
 
 // ShareHistory lets the asker give the clinician who now holds the
 // question the conversation they had with the previous one.
-func (s *Service) ShareHistory(ctx context.Context, u *models.User, id int64) error {
+func (s *Service) ShareHistory(ctx context.Context, u *models.User, id int64) (err error) {
+	defer wrap(&err, "questions: share the history of question %d", id)
 	now := s.now().UTC()
 	return s.db.InTx(ctx, func(tx *database.Tx) error {
 		q, err := askerLocked(tx, u, id)
@@ -368,7 +376,8 @@ func (s *Service) ShareHistory(ctx context.Context, u *models.User, id int64) er
 }
 
 // Rate records whether the answer helped (the asker, once answered).
-func (s *Service) Rate(ctx context.Context, u *models.User, id int64, rating string) error {
+func (s *Service) Rate(ctx context.Context, u *models.User, id int64, rating string) (err error) {
+	defer wrap(&err, "questions: rate question %d", id)
 	if rating != "helpful" && rating != "not_helpful" {
 		v := models.NewValidationError()
 		v.Add("rating", "Choose helpful or not helpful.")
@@ -396,7 +405,8 @@ type MessageForm struct {
 // Message adds to the conversation (asker or holder, once taken). The
 // clinician's first message that is not a request for information answers
 // the question.
-func (s *Service) Message(ctx context.Context, u *models.User, id int64, form MessageForm) (*models.QuestionMessage, error) {
+func (s *Service) Message(ctx context.Context, u *models.User, id int64, form MessageForm) (_ *models.QuestionMessage, err error) {
+	defer wrap(&err, "questions: message in question %d", id)
 	v := models.NewValidationError()
 	form.Body = checkText(v, "body", "Your message", form.Body, 1, BodyMax)
 	if err := v.OrNil(); err != nil {
@@ -469,7 +479,8 @@ func (s *Service) Message(ctx context.Context, u *models.User, id int64, form Me
 
 // SetConsent lets the clinician who answered allow (or stop) publishing an
 // anonymised copy.
-func (s *Service) SetConsent(ctx context.Context, u *models.User, id int64, consent bool) error {
+func (s *Service) SetConsent(ctx context.Context, u *models.User, id int64, consent bool) (err error) {
+	defer wrap(&err, "questions: publishing consent for question %d", id)
 	now := s.now().UTC()
 	return s.db.InTx(ctx, func(tx *database.Tx) error {
 		q, err := s.holderLocked(ctx, tx, u, id, now)

@@ -48,7 +48,8 @@ const overdueSQL = `((q.status IN ('offered', 'pool') AND q.waiting_since <= CAS
 	OR (q.status = 'assigned' AND q.answer_by <= ?))`
 
 // Oversight counts the questions for admins.
-func (s *Service) Oversight(ctx context.Context) (*Oversight, error) {
+func (s *Service) Oversight(ctx context.Context) (_ *Oversight, err error) {
+	defer wrap(&err, "questions: oversight")
 	now := s.now().UTC()
 	db := s.db.Gorm.WithContext(ctx)
 	o := &Oversight{At: now}

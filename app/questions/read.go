@@ -97,7 +97,8 @@ type Reader struct {
 // Get loads a question for the asker or the clinician who may hold it now;
 // everyone else gets ErrNotFound. A read by anyone but the asker is
 // audited, with why they read it.
-func (s *Service) Get(ctx context.Context, u *models.User, id int64, ip string) (*View, error) {
+func (s *Service) Get(ctx context.Context, u *models.User, id int64, ip string) (_ *View, err error) {
+	defer wrap(&err, "questions: read question %d", id)
 	if u == nil {
 		return nil, notFound(id)
 	}
@@ -330,9 +331,10 @@ const summarySQL = `SELECT q.id, q.title, q.status, f.name AS forum_name, coales
 	FROM questions q JOIN forums f ON f.id = q.forum_id LEFT JOIN specialties sp ON sp.code = q.specialty `
 
 // Asked lists the member's own questions, newest first.
-func (s *Service) Asked(ctx context.Context, u *models.User) ([]Summary, error) {
+func (s *Service) Asked(ctx context.Context, u *models.User) (_ []Summary, err error) {
+	defer wrap(&err, "questions: questions asked")
 	var out []Summary
-	err := s.db.Gorm.WithContext(ctx).Raw(summarySQL+`WHERE q.asker_id = ? ORDER BY q.id DESC LIMIT 100`, u.ID).Scan(&out).Error
+	err = s.db.Gorm.WithContext(ctx).Raw(summarySQL+`WHERE q.asker_id = ? ORDER BY q.id DESC LIMIT 100`, u.ID).Scan(&out).Error
 	return out, err
 }
 
@@ -364,7 +366,8 @@ func (d *Dashboard) Has(id int64) bool {
 // ClinicianDashboard lists a clinician's offers, questions and the pool
 // they may claim from. A clinician who may no longer hold questions sees
 // none of them.
-func (s *Service) ClinicianDashboard(ctx context.Context, u *models.User) (*Dashboard, error) {
+func (s *Service) ClinicianDashboard(ctx context.Context, u *models.User) (_ *Dashboard, err error) {
+	defer wrap(&err, "questions: clinician dashboard")
 	db := s.db.Gorm.WithContext(ctx)
 	now := s.now().UTC()
 	d := &Dashboard{}
@@ -401,7 +404,8 @@ func (s *Service) ClinicianDashboard(ctx context.Context, u *models.User) (*Dash
 // Pool lists the pooled questions this clinician may take, urgent ones
 // first, then oldest: title, condition and specialty only, and how the
 // question fits them; the text opens on taking it.
-func (s *Service) Pool(ctx context.Context, u *models.User) ([]Summary, error) {
+func (s *Service) Pool(ctx context.Context, u *models.User) (_ []Summary, err error) {
+	defer wrap(&err, "questions: the pool")
 	now := s.now().UTC()
 	self, err := s.candidates(ctx, s.db.Gorm, &models.Question{}, now, u.ID)
 	if err != nil || len(self) == 0 || !Available(self[0], Need{Now: now}) {
@@ -440,7 +444,8 @@ func (s *Service) Pool(ctx context.Context, u *models.User) ([]Summary, error) {
 
 // Decide makes one routing decision for a question without acting on it:
 // the candidates query and Route, as route does (the benchmark measures it).
-func (s *Service) Decide(ctx context.Context, id int64) (Candidate, bool, error) {
+func (s *Service) Decide(ctx context.Context, id int64) (_ Candidate, _ bool, err error) {
+	defer wrap(&err, "questions: decide on question %d", id)
 	var q models.Question
 	if err := s.db.Gorm.WithContext(ctx).First(&q, id).Error; err != nil {
 		return Candidate{}, false, err
@@ -470,10 +475,11 @@ type PublishForm struct {
 // edited text anonymously, the clinician's answers under their name. It
 // needs the consent of the clinician who answered, who must still be
 // verified, and happens once.
-func (s *Service) Publish(ctx context.Context, u *models.User, id int64, form PublishForm) (int64, error) {
+func (s *Service) Publish(ctx context.Context, u *models.User, id int64, form PublishForm) (_ int64, err error) {
+	defer wrap(&err, "questions: publish question %d", id)
 	var threadID int64
 	now := s.now().UTC()
-	err := s.db.InTx(ctx, func(tx *database.Tx) error {
+	err = s.db.InTx(ctx, func(tx *database.Tx) error {
 		q, err := askerLocked(tx, u, id)
 		if err != nil {
 			return err
@@ -525,7 +531,8 @@ type AskChoices struct {
 }
 
 // Choices reads the ask form's choices.
-func (s *Service) Choices(ctx context.Context) (*AskChoices, error) {
+func (s *Service) Choices(ctx context.Context) (_ *AskChoices, err error) {
+	defer wrap(&err, "questions: ask choices")
 	now := s.now().UTC()
 	db := s.db.Gorm.WithContext(ctx)
 	out := &AskChoices{}

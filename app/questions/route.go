@@ -346,7 +346,8 @@ func (s *Service) reroute(ctx context.Context, tx *database.Tx, q *models.Questi
 // expired or lapsed; account suspended or banned), and routes each again.
 // app/clinicians calls it when a verification ends; the server calls it
 // when an account is restricted; the sweep catches lapses.
-func (s *Service) ReleaseHeldBy(ctx context.Context, tx *database.Tx, userID int64) error {
+func (s *Service) ReleaseHeldBy(ctx context.Context, tx *database.Tx, userID int64) (err error) {
+	defer wrap(&err, "questions: release the questions held by %d", userID)
 	now := s.now().UTC()
 	ok, err := s.mayHold(ctx, tx.DB, userID, now)
 	if err != nil || ok {
@@ -374,6 +375,7 @@ func (s *Service) ReleaseHeldBy(ctx context.Context, tx *database.Tx, userID int
 
 // VerificationEnded implements clinicians.VerificationListener: a clinician
 // whose verification ended loses their questions in the same transaction.
-func (s *Service) VerificationEnded(ctx context.Context, tx *database.Tx, userID int64, _ bool) error {
+func (s *Service) VerificationEnded(ctx context.Context, tx *database.Tx, userID int64, _ bool) (err error) {
+	defer wrap(&err, "questions: end of verification of %d", userID)
 	return s.ReleaseHeldBy(ctx, tx, userID)
 }

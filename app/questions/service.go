@@ -278,7 +278,8 @@ type Asked struct {
 // the question, its first offer (or the pool), the timeline, the
 // notifications and the deadline job commit together. A member may have
 // Options.MaxOpenPerMember open questions at once.
-func (s *Service) Ask(ctx context.Context, u *models.User, form AskForm) (*Asked, error) {
+func (s *Service) Ask(ctx context.Context, u *models.User, form AskForm) (_ *Asked, err error) {
+	defer wrap(&err, "questions: ask")
 	now := s.now().UTC()
 	if u == nil || !u.CanSignIn(now) {
 		return nil, models.ErrForbidden
@@ -358,8 +359,9 @@ func (s *Service) Ask(ctx context.Context, u *models.User, form AskForm) (*Asked
 
 // AtLimit reports whether the member already has as many open questions
 // as one may (the ask form says so before they write).
-func (s *Service) AtLimit(ctx context.Context, u *models.User) (bool, error) {
-	err := s.checkOpenLimit(ctx, s.db.Gorm, u.ID)
+func (s *Service) AtLimit(ctx context.Context, u *models.User) (_ bool, err error) {
+	defer wrap(&err, "questions: open-question limit")
+	err = s.checkOpenLimit(ctx, s.db.Gorm, u.ID)
 	var ce *models.ConflictError
 	if errors.As(err, &ce) {
 		return true, nil
@@ -412,3 +414,12 @@ func askerLocked(tx *database.Tx, u *models.User, id int64) (*models.Question, e
 }
 
 func notFound(id int64) error { return fmt.Errorf("questions: %d: %w", id, models.ErrNotFound) }
+
+// wrap names the operation on an error on its way out of an exported
+// method ("questions: accept question 12: …"); errors.Is and errors.As
+// still see the cause.
+func wrap(err *error, format string, args ...any) {
+	if *err != nil {
+		*err = fmt.Errorf(format+": %w", append(args, *err)...)
+	}
+}

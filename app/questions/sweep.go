@@ -30,7 +30,8 @@ const sweepBatch = 200
 // pooled questions to the next level of the fallback chain when nobody at
 // theirs can take them, and alerts admins about questions that wait too
 // long for a clinician.
-func (s *Service) Sweep(ctx context.Context) (SweepResult, error) {
+func (s *Service) Sweep(ctx context.Context) (_ SweepResult, err error) {
+	defer wrap(&err, "questions: sweep")
 	var res SweepResult
 	now := s.now().UTC()
 	db := s.db.Gorm.WithContext(ctx)
