@@ -123,3 +123,23 @@ type ForbiddenError struct {
 }
 
 func (e *ForbiddenError) Error() string { return "forbidden: " + e.Code }
+
+// PublicError is a refusal or failure explained for people: its status,
+// code, heading and message are shown as they are (HTML and JSON), with a
+// link to go on from; the cause stays in the log. An error type that
+// knows how it should read implements Public.
+type PublicError struct {
+	Status     int
+	Code       string
+	Heading    string
+	Message    string
+	Link       string
+	LinkText   string
+	RetryAfter time.Duration // with 503
+}
+
+// Explained is an error that says how it should read (see PublicError).
+type Explained interface {
+	error
+	Public() PublicError
+}

@@ -17,13 +17,19 @@ import (
 // their provider, so the appeal form needs no password.
 const appealCookie = "kindred_appeal"
 
-// externalMessage is what the member reads for each cause of a failed
-// provider sign-in, with the HTTP status and the JSON error code.
-func externalMessage(err error) (int, string, message) {
-	var ee *ExternalError
-	if !errors.As(err, &ee) {
-		return http.StatusInternalServerError, "internal", message{}
+// Public is what the member reads for each cause of a failed provider
+// sign-in, with the HTTP status and the JSON error code; the one error
+// handler (app/web) shows it as a page or as JSON.
+func (ee *ExternalError) Public() models.PublicError {
+	status, code, m := ee.explain()
+	pe := models.PublicError{Status: status, Code: code, Heading: m.Heading, Message: m.Text, Link: m.Link, LinkText: m.LinkText}
+	if status == http.StatusServiceUnavailable {
+		pe.RetryAfter = time.Minute
 	}
+	return pe
+}
+
+func (ee *ExternalError) explain() (int, string, message) {
 	p := ee.Provider
 	if p == "" {
 		p = "the sign-in service"
@@ -67,28 +73,12 @@ func externalMessage(err error) (int, string, message) {
 		Text: "This sign-in attempt has expired, was already used, or was started in another browser or tab. Please start again from the sign-in page."})
 }
 
-// externalError answers a failed provider sign-in, as a page or as JSON.
-func (h *Handlers) externalError(c echo.Context, err error) error {
-	var ee *ExternalError
-	if !errors.As(err, &ee) {
-		return err
-	}
-	status, code, m := externalMessage(err)
-	if status == http.StatusServiceUnavailable {
-		c.Response().Header().Set("Retry-After", "60")
-	}
-	if web.WantsJSON(c) {
-		return c.JSON(status, map[string]web.APIError{"error": {Code: code, Message: m.Text}})
-	}
-	return h.message(c, status, m)
-}
-
 // BeginExternal sends the browser to a provider to sign in.
 func (h *Handlers) BeginExternal(c echo.Context) error {
 	to, err := h.svc.BeginExternal(c.Request().Context(), c.Param("provider"), web.BrowserID(c),
 		BeginOptions{Next: c.QueryParam("next")}, client(c))
 	if err != nil {
-		return h.externalError(c, err)
+		return err
 	}
 	return c.Redirect(http.StatusFound, to)
 }
@@ -103,7 +93,7 @@ func (h *Handlers) BeginLink(c echo.Context) error {
 	to, err := h.svc.BeginExternal(c.Request().Context(), c.Param("provider"), web.BrowserID(c),
 		BeginOptions{Purpose: PurposeLink, UserID: u.ID, Next: "/account#sign-in"}, client(c))
 	if err != nil {
-		return h.externalError(c, err)
+		return err
 	}
 	return c.Redirect(http.StatusSeeOther, to)
 }
@@ -115,7 +105,7 @@ func (h *Handlers) BeginReauth(c echo.Context) error {
 	to, err := h.svc.BeginExternal(c.Request().Context(), c.Param("provider"), web.BrowserID(c),
 		BeginOptions{Purpose: PurposeReauth, UserID: u.ID, Next: c.FormValue("next")}, client(c))
 	if err != nil {
-		return h.externalError(c, err)
+		return err
 	}
 	return c.Redirect(http.StatusSeeOther, to)
 }
@@ -130,7 +120,7 @@ func (h *Handlers) ExternalCallback(c echo.Context) error {
 			Link: "/appeal", LinkText: "Appeal the suspension"})
 	}
 	if err != nil {
-		return h.externalError(c, err)
+		return err
 	}
 	switch {
 	case res.Purpose == PurposeReauth:

@@ -28,10 +28,12 @@ type APIError struct {
 }
 
 type errorPage struct {
-	Code    int
-	Heading string
-	Message string
-	Fields  map[string]string
+	Code     int
+	Heading  string
+	Message  string
+	Fields   map[string]string
+	Link     string // where to go on from an explained error ("" : home)
+	LinkText string
 }
 
 // ErrorHandler is the one place where errors become responses.
@@ -50,7 +52,9 @@ func ErrorHandler(r *Renderer, log *slog.Logger) echo.HTTPErrorHandler {
 			return
 		}
 		status, body := classify(err)
-		if status >= 500 {
+		var ex models.Explained
+		explained := errors.As(err, &ex)
+		if status >= 500 && !explained { // an explained failure was logged where it happened
 			log.ErrorContext(c.Request().Context(), "request failed",
 				"error", err.Error(), "method", c.Request().Method, "path", c.Request().URL.Path,
 				"request_id", c.Response().Header().Get(echo.HeaderXRequestID))
@@ -62,6 +66,8 @@ func ErrorHandler(r *Renderer, log *slog.Logger) echo.HTTPErrorHandler {
 			c.Response().Header().Set("Retry-After", strconv.Itoa(rl.RetryAfterSeconds()))
 		case errors.As(err, &ue):
 			c.Response().Header().Set("Retry-After", strconv.Itoa(ue.RetryAfterSeconds()))
+		case explained && ex.Public().RetryAfter > 0:
+			c.Response().Header().Set("Retry-After", strconv.Itoa(int(ex.Public().RetryAfter/time.Second)))
 		case status == http.StatusServiceUnavailable:
 			c.Response().Header().Set("Retry-After", strconv.Itoa(int(DatabaseRetryAfter/time.Second)))
 		}
@@ -69,9 +75,14 @@ func ErrorHandler(r *Renderer, log *slog.Logger) echo.HTTPErrorHandler {
 			_ = c.JSON(status, map[string]APIError{"error": body})
 			return
 		}
-		p := r.NewPage(c, headingFor(status))
+		page := errorPage{Code: status, Heading: headingFor(status), Message: body.Message, Fields: body.Fields}
+		if explained {
+			pe := ex.Public()
+			page.Heading, page.Link, page.LinkText = pe.Heading, pe.Link, pe.LinkText
+		}
+		p := r.NewPage(c, page.Heading)
 		p.Noindex = true
-		p.Data = errorPage{Code: status, Heading: headingFor(status), Message: body.Message, Fields: body.Fields}
+		p.Data = page
 		if rerr := r.Render(c, status, TplError, p); rerr != nil {
 			log.Error("error page failed", "error", rerr.Error())
 			_ = c.String(status, body.Message)
@@ -98,7 +109,11 @@ func classify(err error) (int, APIError) {
 	var tl *models.TooLargeError
 	var ue *models.UnavailableError
 	var fe *models.ForbiddenError
+	var ex models.Explained
 	switch {
+	case errors.As(err, &ex):
+		pe := ex.Public()
+		return pe.Status, APIError{Code: pe.Code, Message: pe.Message}
 	case errors.As(err, &fe):
 		return http.StatusForbidden, APIError{Code: fe.Code, Message: fe.Message}
 	case errors.Is(err, models.ErrOutcomeUnknown):
