@@ -42,13 +42,17 @@ type Handlers struct {
 	r       *web.Renderer
 	cookies web.Cookies
 	// clinicianStatus reads members' clinician status for the admins'
-	// list (see SetClinicianStatus).
-	clinicianStatus func(ctx context.Context, userIDs []int64) (map[int64]string, error)
+	// list.
+	clinicianStatus ClinicianStatus
 }
 
+// ClinicianStatus reads members' clinician status for the admins' list
+// (app/clinicians owns it).
+type ClinicianStatus func(ctx context.Context, userIDs []int64) (map[int64]string, error)
+
 // NewHandlers wires the HTML handlers.
-func NewHandlers(svc *Service, r *web.Renderer, cookies web.Cookies) *Handlers {
-	return &Handlers{svc: svc, r: r, cookies: cookies}
+func NewHandlers(svc *Service, r *web.Renderer, cookies web.Cookies, clinicianStatus ClinicianStatus) *Handlers {
+	return &Handlers{svc: svc, r: r, cookies: cookies, clinicianStatus: clinicianStatus}
 }
 
 func client(c echo.Context) Client {
@@ -575,7 +579,7 @@ func (h *Handlers) AdminUsers(c echo.Context) error {
 	if last := int((total + usersPerPage - 1) / usersPerPage); page > max(last, 1) {
 		return web.PageError("page", max(last, 1))
 	}
-	if h.clinicianStatus != nil && len(users) > 0 {
+	if len(users) > 0 {
 		ids := make([]int64, len(users))
 		for i := range users {
 			ids[i] = users[i].ID
@@ -606,12 +610,6 @@ func (h *Handlers) AdminUsers(c echo.Context) error {
 	p.Noindex = true
 	p.Data = d
 	return h.r.Render(c, http.StatusOK, TplAdminUsers, p)
-}
-
-// SetClinicianStatus tells the admins' list how to read members'
-// clinician status (the clinicians package owns it).
-func (h *Handlers) SetClinicianStatus(f func(ctx context.Context, userIDs []int64) (map[int64]string, error)) {
-	h.clinicianStatus = f
 }
 
 // TplAdminHome is the admins' overview page.

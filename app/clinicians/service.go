@@ -62,15 +62,12 @@ type Service struct {
 	unnamed   map[string]time.Time
 }
 
-// OnVerificationEnded adds listeners told of every verification that ends.
-func (s *Service) OnVerificationEnded(l ...VerificationListener) {
-	s.listeners = append(s.listeners, l...)
-}
-
 // New builds the service. docs keeps the proof documents (local disk or
-// object storage).
-func New(db *database.DB, now func() time.Time, docs storage.Store, n Notifier, log *slog.Logger, opts Options) *Service {
-	return &Service{db: db, now: now, docs: docs, notifier: n, log: log, opts: opts, unnamed: map[string]time.Time{}}
+// object storage); ended are told of every verification that ends, inside
+// its transaction (forums relabels the clinician's posts, private
+// questions move on).
+func New(db *database.DB, now func() time.Time, docs storage.Store, n Notifier, log *slog.Logger, opts Options, ended ...VerificationListener) *Service {
+	return &Service{db: db, now: now, docs: docs, notifier: n, log: log, opts: opts, unnamed: map[string]time.Time{}, listeners: ended}
 }
 
 // VerifiedFor is how long one approval lasts at most.
@@ -689,11 +686,18 @@ func (s *Service) SaveSettings(ctx context.Context, u *models.User, form Setting
 		u.ID, form.AcceptingQuestions, form.MaxOpenQuestions, form.Generalist, s.now().UTC()).Error
 }
 
-// PauseQuestions stops offering private questions to a clinician whose
-// offers kept timing out, inside the caller's transaction; they turn
-// questions back on in their settings.
-func (s *Service) PauseQuestions(ctx context.Context, tx *database.Tx, userID int64) error {
-	now := s.now().UTC()
+// Pauser stops a clinician's offers after repeated time-outs. Private
+// questions call it; it needs nothing but the transaction, so it is built
+// before both features (clinicians' own service listens to questions).
+type Pauser struct{ now func() time.Time }
+
+// NewPauser builds the Pauser.
+func NewPauser(now func() time.Time) Pauser { return Pauser{now: now} }
+
+// PauseQuestions turns off a clinician's offers, inside the transaction
+// of the time-out that was one too many.
+func (p Pauser) PauseQuestions(ctx context.Context, tx *database.Tx, userID int64) error {
+	now := p.now().UTC()
 	if err := tx.Exec(`UPDATE clinician_settings SET accepting_questions = false, paused_at = ?, updated_at = ? WHERE user_id = ? AND accepting_questions`,
 		now, now, userID).Error; err != nil {
 		return err

@@ -66,14 +66,3 @@ func (s *Service) MoveThread(ctx context.Context, tx *database.Tx, threadID, fro
 	}
 	return search.Enqueue(ctx, tx, threadID)
 }
-
-// MayRead applies CanReadForum, the one rule for who may read a forum, for
-// features that show a forum's content elsewhere (the moderation queue).
-// f needs only its id and audience flags.
-func (s *Service) MayRead(ctx context.Context, u *models.User, f *models.Forum) (bool, error) {
-	v, err := s.Viewer(ctx, u)
-	if err != nil {
-		return false, err
-	}
-	return CanReadForum(v, f), nil
-}

@@ -41,13 +41,14 @@ type Handlers struct {
 	searcher Searcher
 }
 
-// NewHandlers wires the HTML handlers.
-func NewHandlers(svc *Service, r *web.Renderer, cookies web.Cookies) *Handlers {
-	return &Handlers{svc: svc, r: r, cookies: cookies}
+// NewHandlers wires the HTML handlers; searcher answers the search page
+// and API (app/search).
+func NewHandlers(svc *Service, r *web.Renderer, cookies web.Cookies, searcher Searcher) *Handlers {
+	return &Handlers{svc: svc, r: r, cookies: cookies, searcher: searcher}
 }
 
 func (h *Handlers) viewer(c echo.Context) (Viewer, error) {
-	return h.svc.Viewer(c.Request().Context(), web.CurrentUser(c))
+	return web.Actor(c), nil
 }
 
 // viewerAndForum loads the viewer and the :slug forum, if the viewer may read it.
@@ -149,7 +150,7 @@ func (h *Handlers) Forum(c echo.Context) error {
 	p := h.r.NewPage(c, f.Name)
 	p.Noindex = f.Sensitive || f.ClinicianOnly
 	p.Data = forumData{Forum: f, Threads: threads, ThreadsHTML: threadsHTML(threads, v.Now, web.Location(v.User)), Next: next, First: cursor == "", CanPost: CanPostIn(v, &f.Forum),
-		CanJoin: v.active() && !f.Archived(), Moderates: v.ModeratesForum(&f.Forum), Answered: answered}
+		CanJoin: v.Active() && !f.Archived(), Moderates: v.ModeratesForum(&f.Forum), Answered: answered}
 	return h.r.Render(c, http.StatusOK, TplForum, p)
 }
 

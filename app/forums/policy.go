@@ -3,53 +3,20 @@
 package forums
 
 import (
-	"time"
-
 	"github.com/kindred-health/kindred/models"
 )
 
-// Viewer is who is looking: a visitor (User nil) or a signed-in user with
-// the forums they moderate.
-type Viewer struct {
-	User      *models.User
-	Moderates map[int64]bool
-	// Clinician is true while the user holds a verified credential.
-	Clinician bool
-	Now       time.Time
-}
+// Viewer is who is looking: the request's models.Actor (a visitor has a
+// nil User), loaded once by the web middleware.
+type Viewer = models.Actor
 
-// SignedIn reports whether the viewer has an account.
-func (v Viewer) SignedIn() bool { return v.User != nil }
-
-// IsStaff is a global moderator or an admin.
-func (v Viewer) IsStaff() bool { return v.User != nil && v.User.Role.IsStaff() }
-
-// IsAdmin reports whether the viewer is an admin.
-func (v Viewer) IsAdmin() bool { return v.User != nil && v.User.Role == models.RoleAdmin }
-
-// ModeratesForum is true for staff and for the forum's own moderators.
-func (v Viewer) ModeratesForum(f *models.Forum) bool {
-	return v.IsStaff() || (v.User != nil && v.Moderates[f.ID])
-}
-
-// active is a signed-in user who may act (not suspended).
-func (v Viewer) active() bool { return v.User != nil && v.User.CanSignIn(v.Now) }
-
-// CanReadForum is the one rule for who may read a forum. Clinician-only
-// forums are open to verified clinicians, staff and their moderators.
-func CanReadForum(v Viewer, f *models.Forum) bool {
-	switch {
-	case f.ClinicianOnly:
-		return (v.Clinician && v.SignedIn()) || v.ModeratesForum(f)
-	case f.Sensitive:
-		return v.SignedIn()
-	}
-	return true
-}
+// CanReadForum is models.Actor.MayReadForum, the one rule for who may read
+// a forum (models/actor.go).
+func CanReadForum(v Viewer, f *models.Forum) bool { return v.MayReadForum(f) }
 
 // CanPostIn is the one rule for starting threads (and, with CanReply, replying).
 func CanPostIn(v Viewer, f *models.Forum) bool {
-	return v.active() && !f.Archived() && CanReadForum(v, f)
+	return v.Active() && !f.Archived() && CanReadForum(v, f)
 }
 
 // CanReply adds the thread's own state: locked threads take no replies.
@@ -70,7 +37,7 @@ func CanSeeThread(v Viewer, f *models.Forum, t *models.Thread) bool {
 // CanEditPost lets authors edit their own posts and moderators edit any
 // (the revision is kept either way).
 func CanEditPost(v Viewer, f *models.Forum, authorID int64, p *models.Post) bool {
-	if !v.active() || f.Archived() || p.DeletedAt != nil || !CanReadForum(v, f) {
+	if !v.Active() || f.Archived() || p.DeletedAt != nil || !CanReadForum(v, f) {
 		return false
 	}
 	return authorID == v.User.ID || v.ModeratesForum(f)
@@ -79,7 +46,7 @@ func CanEditPost(v Viewer, f *models.Forum, authorID int64, p *models.Post) bool
 // CanEditTags lets a thread's author and the forum's moderators change its
 // tags while the forum is open.
 func CanEditTags(v Viewer, f *models.Forum, t *models.Thread) bool {
-	if !v.active() || f.Archived() || !CanSeeThread(v, f, t) {
+	if !v.Active() || f.Archived() || !CanSeeThread(v, f, t) {
 		return false
 	}
 	return t.AuthorID == v.User.ID || v.ModeratesForum(f)
@@ -88,7 +55,7 @@ func CanEditTags(v Viewer, f *models.Forum, t *models.Thread) bool {
 // CanDeletePost is for authors only; moderators remove posts through
 // moderation instead.
 func CanDeletePost(v Viewer, f *models.Forum, authorID int64, p *models.Post) bool {
-	return v.active() && !f.Archived() && p.DeletedAt == nil && authorID == v.User.ID && CanReadForum(v, f)
+	return v.Active() && !f.Archived() && p.DeletedAt == nil && authorID == v.User.ID && CanReadForum(v, f)
 }
 
 // CanSeeRevisions is for the forum's moderators.

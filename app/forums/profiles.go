@@ -73,18 +73,22 @@ func (s *Service) Profile(ctx context.Context, v Viewer, handle string) (*Profil
 		return nil, err
 	}
 	if err := db.Raw(`SELECT f.slug, f.name FROM forum_members m JOIN forums f ON f.id = m.forum_id
-		WHERE m.user_id = ? AND NOT f.sensitive AND NOT f.clinician_only AND f.archived_at IS NULL ORDER BY f.position, f.name`, u.ID).Scan(&p.Forums).Error; err != nil {
+		WHERE m.user_id = ? AND `+publicForumSQL+` AND f.archived_at IS NULL ORDER BY f.position, f.name`, u.ID).Scan(&p.Forums).Error; err != nil {
 		return nil, err
 	}
 	if err := db.Raw(`SELECT p.id AS post_id, t.id AS thread_id, t.title AS thread_title, f.name AS forum_name, f.slug AS forum_slug, p.body_html, p.created_at
 		FROM posts p JOIN threads t ON t.id = p.thread_id JOIN forums f ON f.id = t.forum_id
 		WHERE p.author_id = ? AND NOT p.anonymous AND p.deleted_at IS NULL AND p.visibility = 'visible' AND t.visibility = 'visible'
-		  AND NOT f.sensitive AND NOT f.clinician_only
+		  AND `+publicForumSQL+`
 		ORDER BY p.id DESC LIMIT 10`, u.ID).Scan(&p.RecentPosts).Error; err != nil {
 		return nil, err
 	}
 	return p, nil
 }
+
+// publicForumSQL keeps forums f that everyone may read (models/actor.go
+// decides who reads what).
+var publicForumSQL = models.ForumAudienceSQL("f") + " = '" + models.AudiencePublic + "'"
 
 // SetMute mutes (on) or unmutes another member for v. Muting is private:
 // the muted member is never told.

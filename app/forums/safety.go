@@ -120,41 +120,42 @@ func crisisActionList() string {
 	return strings.Join(names, ", ")
 }
 
-// SetSafety turns on the checks for new and edited posts, and holds a
-// member's first newMember posts for approval. Without it no post is
-// saved (Wired says what is missing at start-up), unless Unchecked says so.
-func (s *Service) SetSafety(c TextChecker, r Reporter, newMember int) {
-	s.checker, s.reporter, s.newMember = c, r, newMember
+// Checks are what forums needs from moderation to save a text
+// (moderation.Safety provides the first three): without them no post is
+// saved, and New refuses to build the service.
+type Checks struct {
+	Text     TextChecker
+	Reporter Reporter
+	// Guidance is the admin-written emergency guidance shown after a post
+	// that describes urgent symptoms happening now.
+	Guidance Guidance
+	// NewMemberApprovals holds a member's first posts for approval.
+	NewMemberApprovals int
+	// UrgentTerms are the operator's own urgent words (KINDRED_URGENT_TERMS).
+	UrgentTerms []string
+	// Unchecked saves texts without any check: only for the demo seeder,
+	// whose texts are Kindred's own, and the search tools, which write
+	// nothing.
+	Unchecked bool
 }
 
-// Unchecked lets the service save texts without safety checks: only for
-// the demo seeder, whose texts are Kindred's own.
-func (s *Service) Unchecked() *Service {
-	s.unchecked = true
-	return s
-}
-
-// errNoSafety refuses a write when the safety checks were never wired: a
-// post must never be saved unchecked by mistake.
-var errNoSafety = errors.New("forums: the safety checks are not wired (SetSafety)")
-
-// Wired reports what the service still lacks to run: start-up fails on it.
-func (s *Service) Wired() error {
-	var missing []string
-	if s.unchecked {
+func (c Checks) missing() []string {
+	if c.Unchecked {
 		return nil
 	}
-	if s.checker == nil || s.reporter == nil {
-		missing = append(missing, "safety checks (SetSafety)")
+	var missing []string
+	if c.Text == nil || c.Reporter == nil {
+		missing = append(missing, "safety checks")
 	}
-	if s.guidance == nil {
-		missing = append(missing, "emergency guidance (SetGuidance)")
+	if c.Guidance == nil {
+		missing = append(missing, "emergency guidance")
 	}
-	if len(missing) > 0 {
-		return fmt.Errorf("forums: not wired: %s", strings.Join(missing, ", "))
-	}
-	return nil
+	return missing
 }
+
+// errNoSafety refuses a write when the service was built unchecked by
+// mistake: a post must never be saved unchecked.
+var errNoSafety = errors.New("forums: the safety checks are missing")
 
 // screenNew screens the text of a new thread or reply and decides its
 // visibility: pending when a watched word asks for approval or the author

@@ -22,22 +22,6 @@ type Searcher interface {
 	PopularTags(ctx context.Context, audiences []string, n int) ([]search.TagCount, error)
 }
 
-// SetSearcher wires the search client.
-func (h *Handlers) SetSearcher(s Searcher) { h.searcher = s }
-
-// Audiences are the search audiences a viewer may see: the server adds
-// them to every query, whatever the request says.
-func Audiences(v Viewer) []string {
-	a := []string{models.AudiencePublic}
-	if v.SignedIn() {
-		a = append(a, models.AudienceMembers)
-	}
-	if v.SignedIn() && (v.Clinician || v.IsStaff()) {
-		a = append(a, models.AudienceClinicians)
-	}
-	return a
-}
-
 // parseSearch reads a search request. Every parameter is checked against
 // what it may be; user input reaches Meilisearch only as the query text.
 func parseSearch(c echo.Context, v Viewer) (search.Query, error) {
@@ -47,7 +31,7 @@ func parseSearch(c echo.Context, v Viewer) (search.Query, error) {
 		page = 1
 		verr.Add("page", "Choose a page from 1 to "+strconv.Itoa(search.MaxPage)+": search shows the best "+strconv.Itoa(search.MaxPage*search.PerPage)+" results.")
 	}
-	q := search.Query{Text: strings.TrimSpace(c.QueryParam("q")), Audiences: Audiences(v), Forum: c.QueryParam("forum"),
+	q := search.Query{Text: strings.TrimSpace(c.QueryParam("q")), Audiences: v.Audiences(), Forum: c.QueryParam("forum"),
 		Tag: NormalizeTag(c.QueryParam("tag")), Answered: c.QueryParam("clinician_answered") == "true" || c.QueryParam("answered") == "1",
 		Sort: c.QueryParam("sort"), Page: page}
 	if utf8.RuneCountInString(q.Text) > 200 {

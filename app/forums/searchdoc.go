@@ -36,10 +36,23 @@ const docsSQL = `SELECT t.id, t.title, t.visibility, t.reply_count, t.has_clinic
 			AND p.visibility = 'visible' AND p.deleted_at IS NULL) cp ON true
 	WHERE t.id IN @ids`
 
+// Documents builds threads' search documents (search.Source): the
+// service's indexer uses it, and so do the search tools of cmd/kindred,
+// which need nothing else from forums.
+type Documents struct {
+	db  *database.DB
+	now func() time.Time
+}
+
+// NewDocuments builds the search documents' source.
+func NewDocuments(db *database.DB, now func() time.Time) *Documents {
+	return &Documents{db: db, now: now}
+}
+
 // ThreadDocuments builds the documents of the given threads. gone lists
 // the threads that must not be in the index (not visible, or no longer
 // there). Documents never name authors.
-func (s *Service) ThreadDocuments(ctx context.Context, ids []int64) (docs []models.ThreadDoc, gone []int64, err error) {
+func (s *Documents) ThreadDocuments(ctx context.Context, ids []int64) (docs []models.ThreadDoc, gone []int64, err error) {
 	if len(ids) == 0 {
 		return nil, nil, nil
 	}
@@ -71,13 +84,7 @@ func (s *Service) ThreadDocuments(ctx context.Context, ids []int64) (docs []mode
 			gone = append(gone, r.ID)
 			continue
 		}
-		aud := models.AudiencePublic
-		switch {
-		case r.ClinicianOnly:
-			aud = models.AudienceClinicians
-		case r.Sensitive:
-			aud = models.AudienceMembers
-		}
+		aud := models.ForumAudience(r.Sensitive, r.ClinicianOnly)
 		d := models.ThreadDoc{ID: r.ID, Title: search.Clean(r.Title), FirstPost: search.Clean(r.FirstPost), Replies: search.Clean(r.Replies),
 			Forum: r.Slug, ForumName: r.Name, Tags: nonNil(r.Tags), Audience: aud, HasClinicianAnswer: r.HasClinicianAnswer,
 			ClinicianProfessions: nonNil(r.Professions), ReplyCount: r.ReplyCount, CreatedAt: r.CreatedAt.Unix(), LastActivity: r.LastPostAt.Unix()}
@@ -110,7 +117,7 @@ func indexLater(ctx context.Context, tx *database.Tx, threadID int64) error {
 // or every thread a clinician replied to. After a revocation the latter
 // finds nothing (the posts no longer count as a clinician's):
 // VerificationEnded enqueues those threads itself.
-func (s *Service) ThreadIDs(ctx context.Context, args models.IndexThreadsArgs, batch int, fn func(ids []int64) error) error {
+func (s *Documents) ThreadIDs(ctx context.Context, args models.IndexThreadsArgs, batch int, fn func(ids []int64) error) error {
 	var q string
 	var arg int64
 	switch {
@@ -141,7 +148,7 @@ func (s *Service) ThreadIDs(ctx context.Context, args models.IndexThreadsArgs, b
 // AllThreadDocuments calls add with the documents of every visible
 // thread, in batches of batch (one query each), for a full reindex or a
 // verification.
-func (s *Service) AllThreadDocuments(ctx context.Context, batch int, add func([]models.ThreadDoc) error) error {
+func (s *Documents) AllThreadDocuments(ctx context.Context, batch int, add func([]models.ThreadDoc) error) error {
 	var after int64
 	for {
 		var ids []int64

@@ -49,12 +49,14 @@ type Notifier interface {
 
 // Service implements forums, threads and posts.
 type Service struct {
+	// Documents are the threads' search documents (searchdoc.go).
+	*Documents
 	db        *database.DB
 	now       func() time.Time
 	md        *markdown.Renderer
 	notifier  Notifier
 	log       *slog.Logger
-	checker   TextChecker // nil: refuse to save (see Wired), unless unchecked
+	checker   TextChecker // nil only when unchecked
 	unchecked bool        // the demo seeder's own texts: saved without checks
 	reporter  Reporter
 	newMember int // first posts of a member that wait for approval
@@ -64,9 +66,19 @@ type Service struct {
 	limiter     *ratelimit.Limiter
 }
 
-// New builds the service.
-func New(db *database.DB, now func() time.Time, md *markdown.Renderer, n Notifier, log *slog.Logger) *Service {
-	return &Service{db: db, now: now, md: md, notifier: n, log: log, limiter: ratelimit.New(db.Gorm, now)}
+// New builds the service. It fails when a collaborator is missing, so
+// Kindred never starts with posts saved unchecked.
+func New(db *database.DB, now func() time.Time, md *markdown.Renderer, n Notifier, log *slog.Logger, checks Checks) (*Service, error) {
+	missing := checks.missing()
+	if db == nil || now == nil || md == nil || n == nil || log == nil {
+		missing = append(missing, "database, clock, Markdown renderer, notifier and logger")
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("forums: New needs %s", strings.Join(missing, ", "))
+	}
+	return &Service{Documents: NewDocuments(db, now), db: db, now: now, md: md, notifier: n, log: log, limiter: ratelimit.New(db.Gorm, now),
+		checker: checks.Text, reporter: checks.Reporter, guidance: checks.Guidance, newMember: checks.NewMemberApprovals,
+		urgentTerms: checks.UrgentTerms, unchecked: checks.Unchecked}, nil
 }
 
 // PreviewLimit is how many previews a member may ask for: rendering costs
@@ -93,25 +105,6 @@ func (s *Service) Preview(ctx context.Context, u *models.User, body string) (str
 		return "", err
 	}
 	return s.md.Render(body)
-}
-
-// Viewer loads what the policy needs to know about u (nil for a visitor).
-func (s *Service) Viewer(ctx context.Context, u *models.User) (Viewer, error) {
-	v := Viewer{User: u, Now: s.now(), Moderates: map[int64]bool{}}
-	if u == nil {
-		return v, nil
-	}
-	var ids []int64
-	err := s.db.Pool.QueryRow(ctx, `SELECT ARRAY(SELECT forum_id FROM forum_moderators WHERE user_id = $1),
-		EXISTS (SELECT 1 FROM credentials WHERE user_id = $1 AND clinician_verified(status, verified_until, $2))`, u.ID, v.Now.UTC()).
-		Scan(&ids, &v.Clinician)
-	if err != nil {
-		return v, fmt.Errorf("forums: viewer: %w", err)
-	}
-	for _, id := range ids {
-		v.Moderates[id] = true
-	}
-	return v, nil
 }
 
 func wrapNotFound(err error, what string) error {
@@ -209,7 +202,7 @@ func (s *Service) Forum(ctx context.Context, v Viewer, slug string) (*ForumItem,
 
 // SetMembership joins or leaves a forum.
 func (s *Service) SetMembership(ctx context.Context, v Viewer, f *models.Forum, join bool) error {
-	if !v.active() || !CanReadForum(v, f) {
+	if !v.Active() || !CanReadForum(v, f) {
 		return actError(v, f)
 	}
 	db := s.db.Gorm.WithContext(ctx)
@@ -224,7 +217,7 @@ func (s *Service) SetMembership(ctx context.Context, v Viewer, f *models.Forum, 
 
 // SetForumFollow follows or unfollows a forum (notifications of new threads).
 func (s *Service) SetForumFollow(ctx context.Context, v Viewer, f *models.Forum, follow bool) error {
-	if !v.active() || !CanReadForum(v, f) {
+	if !v.Active() || !CanReadForum(v, f) {
 		return actError(v, f)
 	}
 	db := s.db.Gorm.WithContext(ctx)
@@ -336,7 +329,7 @@ func (s *Service) Threads(ctx context.Context, v Viewer, f *models.Forum, cursor
 				&r.ReplyCount, &r.HasClinicianAnswer, &r.Tags, &r.CreatedAt, &r.LastPostAt, &profile, &authorID); err != nil {
 				return fmt.Errorf("forums: threads: %w", err)
 			}
-			r.profileLink = !r.Anonymous && profileVisible(v, models.ProfileVisibility(profile), v.uid() == authorID)
+			r.profileLink = !r.Anonymous && profileVisible(v, models.ProfileVisibility(profile), v.ID() == authorID)
 			r.State, r.Visibility = models.ThreadState(state), models.Visibility(vis)
 			if r.Tags == nil {
 				r.Tags = []string{}
@@ -382,14 +375,7 @@ const threadSQL = `SELECT t.id, t.forum_id, t.author_id, t.title, t.anonymous, t
 // Thread loads a thread v may see, with its forum and whether v follows
 // it, in one query (pgx directly: this is on every thread page).
 func (s *Service) Thread(ctx context.Context, v Viewer, id int64) (*ThreadView, error) {
-	return s.checkThread(v, id, s.db.Pool.QueryRow(ctx, threadSQL, v.uid(), id))
-}
-
-func (v Viewer) uid() int64 {
-	if v.User == nil {
-		return 0
-	}
-	return v.User.ID
+	return s.checkThread(v, id, s.db.Pool.QueryRow(ctx, threadSQL, v.ID(), id))
 }
 
 // checkThread scans a threadSQL row and applies the policy.
@@ -415,7 +401,7 @@ func (s *Service) checkThread(v Viewer, id int64, row pgx.Row) (*ThreadView, err
 	if !CanSeeThread(v, f, t) {
 		return nil, fmt.Errorf("forums: thread %d: %w", id, models.ErrNotFound)
 	}
-	tv.ProfileLink = !t.Anonymous && profileVisible(v, models.ProfileVisibility(tv.profileVis), v.uid() == t.AuthorID)
+	tv.ProfileLink = !t.Anonymous && profileVisible(v, models.ProfileVisibility(tv.profileVis), v.ID() == t.AuthorID)
 	return tv, nil
 }
 
@@ -427,7 +413,7 @@ func (s *Service) ThreadPage(ctx context.Context, v Viewer, id, after, before in
 	var rows []PostRow
 	err := s.read(ctx, v, func(pool *pgxpool.Pool) error {
 		b := &pgx.Batch{}
-		b.Queue(threadSQL, v.uid(), id)
+		b.Queue(threadSQL, v.ID(), id)
 		q, args := postsQuery(v, id, after, before)
 		b.Queue(q, args...)
 		br := pool.SendBatch(ctx, b)
@@ -604,14 +590,14 @@ func (s *Service) Posts(ctx context.Context, v Viewer, tv *ThreadView, after, be
 // id its page comes after; 0 for the first page): pages hold
 // PostsPerPage posts from the start, counting only posts v can see.
 func (s *Service) PageStart(ctx context.Context, v Viewer, threadID, postID int64) (int64, error) {
-	mods := make([]int64, 0, len(v.Moderates))
-	for id := range v.Moderates {
+	mods := make([]int64, 0, len(v.ModeratedForums))
+	for id := range v.ModeratedForums {
 		mods = append(mods, id)
 	}
 	const seen = `FROM posts p WHERE p.thread_id = $2 AND p.id < $3
 		AND (p.visibility = 'visible' OR $4 OR (SELECT forum_id FROM threads WHERE id = $2) = ANY($5::bigint[])
 		     OR (p.visibility = 'pending' AND p.author_id = $1))`
-	args := []any{v.uid(), threadID, postID, v.IsStaff(), mods}
+	args := []any{v.ID(), threadID, postID, v.IsStaff(), mods}
 	var before int64
 	if err := s.db.Pool.QueryRow(ctx, `SELECT count(*) `+seen, args...).Scan(&before); err != nil {
 		return 0, fmt.Errorf("forums: page of post %d: %w", postID, err)
@@ -632,10 +618,10 @@ func (s *Service) PageStart(ctx context.Context, v Viewer, threadID, postID int6
 // of every visibility in the forums they moderate.
 func postsQuery(v Viewer, threadID, after, before int64) (string, []any) {
 	uid := int64(0)
-	mods := make([]int64, 0, len(v.Moderates))
+	mods := make([]int64, 0, len(v.ModeratedForums))
 	if v.User != nil {
 		uid = v.User.ID
-		for id := range v.Moderates {
+		for id := range v.ModeratedForums {
 			mods = append(mods, id)
 		}
 	}
@@ -1224,7 +1210,7 @@ func (s *Service) HasReacted(ctx context.Context, v Viewer, postID int64, kind m
 
 // SetThreadFollow follows or unfollows a thread.
 func (s *Service) SetThreadFollow(ctx context.Context, v Viewer, tv *ThreadView, follow bool) error {
-	if !v.active() {
+	if !v.Active() {
 		return models.ErrSignInRequired
 	}
 	db := s.db.Gorm.WithContext(ctx)

@@ -19,14 +19,6 @@ type Guidance interface {
 	UrgentGuidance(ctx context.Context) (string, error)
 }
 
-// SetGuidance turns on the emergency guidance shown to the author of a
-// post that describes urgent symptoms happening now; extra are the
-// operator's own urgent words (KINDRED_URGENT_TERMS). Without it no
-// guidance is shown.
-func (s *Service) SetGuidance(g Guidance, extra []string) {
-	s.guidance, s.urgentTerms = g, extra
-}
-
 // UrgentNotice is the emergency guidance for the author of a post that
 // describes urgent symptoms happening now, with the words that led to it.
 // The post is published as usual.

@@ -24,7 +24,7 @@ func (a *API) Report(c echo.Context) error {
 	if err := c.Bind(&form); err != nil {
 		return err // the Binder names what is wrong
 	}
-	r, err := a.h.svc.Report(c.Request().Context(), web.CurrentUser(c), form)
+	r, err := a.h.svc.Report(c.Request().Context(), web.Actor(c), form)
 	if err != nil {
 		return err
 	}
@@ -38,7 +38,7 @@ type myReportJSON struct {
 
 // MyReports lists the caller's reports with their outcomes.
 func (a *API) MyReports(c echo.Context) error {
-	items, err := a.h.svc.MyReports(c.Request().Context(), web.CurrentUser(c))
+	items, err := a.h.svc.MyReports(c.Request().Context(), web.Actor(c))
 	if err != nil {
 		return err
 	}
@@ -60,7 +60,7 @@ func (a *API) Queue(c echo.Context) error {
 		}
 		forumID = id
 	}
-	items, err := a.h.svc.Queue(ctx, web.CurrentUser(c), forumID)
+	items, err := a.h.svc.Queue(ctx, web.Actor(c), forumID)
 	if err != nil {
 		return err
 	}
@@ -76,7 +76,7 @@ func (a *API) Item(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	it, err := a.h.svc.Item(c.Request().Context(), web.CurrentUser(c), kind, id)
+	it, err := a.h.svc.Item(c.Request().Context(), web.Actor(c), kind, id)
 	if err != nil {
 		return err
 	}
@@ -101,8 +101,8 @@ func (a *API) Act(c echo.Context) error {
 	if err := c.Bind(&body); err != nil {
 		return err // the Binder names what is wrong
 	}
-	ctx, u, action := c.Request().Context(), web.CurrentUser(c), c.Param("action")
-	out, err := a.h.svc.Do(ctx, u, kind, id, Command{Action: action, Reason: body.Reason, Canned: body.Canned, ExpectOpen: body.ExpectOpen,
+	ctx, action := c.Request().Context(), c.Param("action")
+	out, err := a.h.svc.Do(ctx, web.Actor(c), kind, id, Command{Action: action, Reason: body.Reason, Canned: body.Canned, ExpectOpen: body.ExpectOpen,
 		Until: body.Until, Forum: body.Forum, Wider: body.Wider, Note: body.Note})
 	if err == nil && action == ActReveal {
 		return c.JSON(http.StatusOK, map[string]string{"author": out.Author})
@@ -130,20 +130,20 @@ type messageDecided struct {
 // Duty says whether the caller is on duty (alerted at once about imminent
 // crisis): GET, PUT (on duty) and DELETE (off duty) /api/v1/moderation/duty.
 func (a *API) Duty(c echo.Context) error {
-	ctx, u := c.Request().Context(), web.CurrentUser(c)
+	ctx, actor := c.Request().Context(), web.Actor(c)
 	switch c.Request().Method {
 	case http.MethodPut, http.MethodDelete:
-		if err := a.h.svc.SetOnDuty(ctx, u, c.Request().Method == http.MethodPut); err != nil {
+		if err := a.h.svc.SetOnDuty(ctx, actor, c.Request().Method == http.MethodPut); err != nil {
 			return err
 		}
 	default:
-		if _, ok, err := a.h.svc.ScopeOf(ctx, u); err != nil {
+		if _, ok, err := a.h.svc.ScopeOf(ctx, actor); err != nil {
 			return err
 		} else if !ok {
 			return models.ErrForbidden
 		}
 	}
-	on, err := a.h.svc.OnDuty(ctx, u)
+	on, err := a.h.svc.OnDuty(ctx, actor)
 	if err != nil {
 		return err
 	}

@@ -86,8 +86,9 @@ type AppealItem struct {
 // Appeals lists open appeals a moderator may see: suspensions for global
 // moderators, removals in their scope. Their own decisions are marked: a
 // different moderator decides.
-func (s *Service) Appeals(ctx context.Context, u *models.User) ([]AppealItem, error) {
-	sc, ok, err := s.ScopeOf(ctx, u)
+func (s *Service) Appeals(ctx context.Context, actor models.Actor) ([]AppealItem, error) {
+	u := actor.User
+	sc, ok, err := s.ScopeOf(ctx, actor)
 	if err != nil {
 		return nil, err
 	}
@@ -125,8 +126,9 @@ func (s *Service) Appeals(ctx context.Context, u *models.User) ([]AppealItem, er
 // DecideAppeal upholds or overturns a decision. The moderator who made it
 // may not decide its appeal. Overturning restores the content or lifts the
 // suspension.
-func (s *Service) DecideAppeal(ctx context.Context, u *models.User, appealID int64, overturn bool, reason string) error {
-	sc, ok, err := s.ScopeOf(ctx, u)
+func (s *Service) DecideAppeal(ctx context.Context, actor models.Actor, appealID int64, overturn bool, reason string) error {
+	u := actor.User
+	sc, ok, err := s.ScopeOf(ctx, actor)
 	if err != nil {
 		return err
 	}

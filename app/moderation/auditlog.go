@@ -42,7 +42,8 @@ type AuditRow struct {
 const AuditPerPage = 50
 
 // Audit lists audit events, newest first (admins).
-func (s *Service) Audit(ctx context.Context, admin *models.User, f AuditFilter) ([]AuditRow, int64, error) {
+func (s *Service) Audit(ctx context.Context, actor models.Actor, f AuditFilter) ([]AuditRow, int64, error) {
+	admin := actor.User
 	if admin == nil || admin.Role != models.RoleAdmin {
 		return nil, 0, models.ErrForbidden
 	}
@@ -96,7 +97,7 @@ func (h *Handlers) AuditPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	rows, next, err := h.svc.Audit(c.Request().Context(), web.CurrentUser(c), f)
+	rows, next, err := h.svc.Audit(c.Request().Context(), web.Actor(c), f)
 	if err != nil {
 		return err
 	}
@@ -116,7 +117,7 @@ func (a *API) Audit(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	rows, next, err := a.h.svc.Audit(c.Request().Context(), web.CurrentUser(c), f)
+	rows, next, err := a.h.svc.Audit(c.Request().Context(), web.Actor(c), f)
 	if err != nil {
 		return err
 	}

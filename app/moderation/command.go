@@ -31,7 +31,7 @@ type Outcome struct {
 
 // Do runs a command: the one place an action's name decides what happens,
 // for pages and API alike.
-func (s *Service) Do(ctx context.Context, u *models.User, kind string, id int64, cmd Command) (Outcome, error) {
+func (s *Service) Do(ctx context.Context, actor models.Actor, kind string, id int64, cmd Command) (Outcome, error) {
 	if cmd.Action == ActHide || cmd.Action == ActRemove {
 		text, err := s.reasonText(ctx, cmd.Canned, cmd.Reason)
 		if err != nil {
@@ -41,16 +41,16 @@ func (s *Service) Do(ctx context.Context, u *models.User, kind string, id int64,
 	}
 	switch cmd.Action {
 	case ActNote, ActWarn, ActSuspend, ActBan:
-		return Outcome{}, s.ActOnMember(ctx, u, kind, id, cmd.Action, cmd.Reason, cmd.Until)
+		return Outcome{}, s.ActOnMember(ctx, actor, kind, id, cmd.Action, cmd.Reason, cmd.Until)
 	case ActMove:
-		return Outcome{}, s.MoveThread(ctx, u, kind, id, cmd.Forum, cmd.Reason, cmd.Wider)
+		return Outcome{}, s.MoveThread(ctx, actor, kind, id, cmd.Forum, cmd.Reason, cmd.Wider)
 	case ActAcknowledge, ActReachedOut, ActCloseCrisis:
-		return Outcome{}, s.CrisisStep(ctx, u, kind, id, cmd.Action, cmd.Note)
+		return Outcome{}, s.CrisisStep(ctx, actor, kind, id, cmd.Action, cmd.Note)
 	case ActReveal:
-		handle, err := s.Reveal(ctx, u, kind, id, cmd.Reason)
+		handle, err := s.Reveal(ctx, actor, kind, id, cmd.Reason)
 		return Outcome{Author: handle}, err
 	}
-	return Outcome{}, s.Act(ctx, u, kind, id, cmd.Action, cmd.Reason, cmd.ExpectOpen)
+	return Outcome{}, s.Act(ctx, actor, kind, id, cmd.Action, cmd.Reason, cmd.ExpectOpen)
 }
 
 // ForumID finds a forum by its slug for the queue's filter.

@@ -38,7 +38,7 @@ const (
 // the engine's findings (never the text) in every case; textLen is the
 // length of the text their spans point into. Alerting needs an item to
 // open, so alert_on_duty without a report files a priority report.
-func (s *Service) FileCrisis(ctx context.Context, tx *database.Tx, kind string, id, forumID int64, level safety.Level, actions []string, r safety.Result, textLen int) error {
+func (s *Safety) FileCrisis(ctx context.Context, tx *database.Tx, kind string, id, forumID int64, level safety.Level, actions []string, r safety.Result, textLen int) error {
 	has := map[string]bool{}
 	for _, a := range actions {
 		has[a] = true
@@ -84,7 +84,7 @@ func (s *Service) FileCrisis(ctx context.Context, tx *database.Tx, kind string, 
 // alertOnDuty tells every moderator on duty who may act on the forum
 // (global moderators, admins and the forum's own) at once: in-app, and by
 // e-mail when mail is configured and their address is confirmed.
-func (s *Service) alertOnDuty(ctx context.Context, tx *database.Tx, forumID, reportID int64) error {
+func (s *Safety) alertOnDuty(ctx context.Context, tx *database.Tx, forumID, reportID int64) error {
 	var ids []int64
 	if err := tx.WithContext(ctx).Raw(`SELECT id FROM users WHERE status = 'active' AND on_duty AND (role IN ('moderator', 'admin')
 		   OR id IN (SELECT user_id FROM forum_moderators WHERE forum_id = ?)) ORDER BY id`, forumID).Scan(&ids).Error; err != nil {
@@ -97,7 +97,7 @@ func (s *Service) alertOnDuty(ctx context.Context, tx *database.Tx, forumID, rep
 }
 
 // mailAlerts enqueues one alert e-mail per user with a confirmed address.
-func (s *Service) mailAlerts(ctx context.Context, tx *database.Tx, userIDs []int64, reportID int64, why string) error {
+func (s *Safety) mailAlerts(ctx context.Context, tx *database.Tx, userIDs []int64, reportID int64, why string) error {
 	if !s.opts.Mail || len(userIDs) == 0 {
 		return nil
 	}
@@ -117,7 +117,7 @@ func (s *Service) mailAlerts(ctx context.Context, tx *database.Tx, userIDs []int
 // category, level, spans, rule, context and engine version, never the text.
 // Each write adds its own rows, so an edit's findings come with the new
 // version; watched crisis words are recorded as findings of their own.
-func (s *Service) recordFindings(ctx context.Context, tx *database.Tx, kind string, id int64, reportID *int64, r safety.Result, textLen int, now time.Time) error {
+func (s *Safety) recordFindings(ctx context.Context, tx *database.Tx, kind string, id int64, reportID *int64, r safety.Result, textLen int, now time.Time) error {
 	type row struct {
 		Detector, Category, Level, Rule, Context string
 		Spans                                    []safety.Span
@@ -263,8 +263,9 @@ var errNoCrisisItem = fmt.Errorf("moderation: no crisis item: %w", models.ErrNot
 // acknowledge (one moderator wins; the others are told who did), note how
 // a moderator reached out, or close (which resolves the crisis reports).
 // Each step is a moderation action and an audit event.
-func (s *Service) CrisisStep(ctx context.Context, u *models.User, kind string, id int64, step, note string) error {
-	sc, err := s.scopeFor(ctx, u, kind)
+func (s *Service) CrisisStep(ctx context.Context, actor models.Actor, kind string, id int64, step, note string) error {
+	u := actor.User
+	sc, err := s.scopeFor(ctx, actor, kind)
 	if err != nil {
 		return err
 	}
@@ -402,7 +403,8 @@ func (s *Service) SweepCrisis(ctx context.Context) (int, error) {
 }
 
 // OnDuty reports whether a moderator is on duty (alerted at once).
-func (s *Service) OnDuty(ctx context.Context, u *models.User) (bool, error) {
+func (s *Service) OnDuty(ctx context.Context, actor models.Actor) (bool, error) {
+	u := actor.User
 	var on bool
 	err := s.db.Gorm.WithContext(ctx).Raw(`SELECT on_duty FROM users WHERE id = ?`, u.ID).Scan(&on).Error
 	return on, err
@@ -410,8 +412,9 @@ func (s *Service) OnDuty(ctx context.Context, u *models.User) (bool, error) {
 
 // SetOnDuty turns a moderator's immediate crisis alerts on or off
 // (moderators of any scope; audited).
-func (s *Service) SetOnDuty(ctx context.Context, u *models.User, on bool) error {
-	if _, ok, err := s.ScopeOf(ctx, u); err != nil {
+func (s *Service) SetOnDuty(ctx context.Context, actor models.Actor, on bool) error {
+	u := actor.User
+	if _, ok, err := s.ScopeOf(ctx, actor); err != nil {
 		return err
 	} else if !ok {
 		return models.ErrForbidden

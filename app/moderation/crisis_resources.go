@@ -76,7 +76,7 @@ func MatchCrisisResource(list []CrisisResource, language, region string) *Crisis
 }
 
 // CrisisResourceList lists every version, the default first.
-func (s *Service) CrisisResourceList(ctx context.Context) ([]CrisisResource, error) {
+func (s *Safety) CrisisResourceList(ctx context.Context) ([]CrisisResource, error) {
 	var out []CrisisResource
 	err := s.db.Gorm.WithContext(ctx).Raw(`SELECT id, language, region, is_default, body, updated_at FROM crisis_resources
 		ORDER BY is_default DESC, language, region`).Scan(&out).Error
@@ -101,14 +101,14 @@ func (s *Service) CrisisResource(ctx context.Context, id int64) (*CrisisResource
 
 // CrisisResources is the default version of the crisis resources
 // (Markdown), for when nothing is known of the reader.
-func (s *Service) CrisisResources(ctx context.Context) (string, error) {
+func (s *Safety) CrisisResources(ctx context.Context) (string, error) {
 	return s.CrisisResourcesIn(ctx, "", "")
 }
 
 // CrisisResourcesFor is the version of the crisis resources for a member's
 // language and region settings (the default for visitors and members who
 // chose none).
-func (s *Service) CrisisResourcesFor(ctx context.Context, u *models.User) (string, error) {
+func (s *Safety) CrisisResourcesFor(ctx context.Context, u *models.User) (string, error) {
 	if u == nil {
 		return s.CrisisResources(ctx)
 	}
@@ -117,7 +117,7 @@ func (s *Service) CrisisResourcesFor(ctx context.Context, u *models.User) (strin
 
 // CrisisResourcesIn is the version for a language and region (see
 // MatchCrisisResource).
-func (s *Service) CrisisResourcesIn(ctx context.Context, language, region string) (string, error) {
+func (s *Safety) CrisisResourcesIn(ctx context.Context, language, region string) (string, error) {
 	list, err := s.CrisisResourceList(ctx)
 	if err != nil {
 		return "", err
@@ -151,7 +151,8 @@ func (f *CrisisResourceForm) validate() error {
 // SaveCrisisResource adds a version (id 0) or changes one (admins). Making
 // a version the default takes the mark from the previous default; the
 // default cannot give it up except to another version.
-func (s *Service) SaveCrisisResource(ctx context.Context, admin *models.User, id int64, f CrisisResourceForm) (*CrisisResource, error) {
+func (s *Service) SaveCrisisResource(ctx context.Context, actor models.Actor, id int64, f CrisisResourceForm) (*CrisisResource, error) {
+	admin := actor.User
 	if admin == nil || admin.Role != models.RoleAdmin {
 		return nil, models.ErrForbidden
 	}
@@ -219,7 +220,8 @@ func (s *Service) SaveCrisisResource(ctx context.Context, admin *models.User, id
 var ErrDeleteDefault = &models.ConflictError{Message: "The default version cannot be deleted: make another version the default first."}
 
 // DeleteCrisisResource removes a version that is not the default (admins).
-func (s *Service) DeleteCrisisResource(ctx context.Context, admin *models.User, id int64) error {
+func (s *Service) DeleteCrisisResource(ctx context.Context, actor models.Actor, id int64) error {
+	admin := actor.User
 	if admin == nil || admin.Role != models.RoleAdmin {
 		return models.ErrForbidden
 	}

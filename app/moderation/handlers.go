@@ -40,8 +40,9 @@ type Handlers struct {
 }
 
 // NewHandlers wires the HTML handlers.
-func NewHandlers(svc *Service, r *web.Renderer, cookies web.Cookies, md *markdown.Renderer) *Handlers {
-	return &Handlers{svc: svc, r: r, cookies: cookies, md: md}
+// suspended tells who a suspended member is, for their appeal.
+func NewHandlers(svc *Service, r *web.Renderer, cookies web.Cookies, md *markdown.Renderer, suspended SuspendedAuth) *Handlers {
+	return &Handlers{svc: svc, r: r, cookies: cookies, md: md, suspended: suspended}
 }
 
 func target(c echo.Context, kindName, idName string, query bool) (string, int64, error) {
@@ -87,7 +88,7 @@ func (h *Handlers) ReportPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	t, err := h.svc.LoadTarget(c.Request().Context(), web.CurrentUser(c), kind, id)
+	t, err := h.svc.LoadTarget(c.Request().Context(), web.Actor(c), kind, id)
 	if err != nil {
 		return err
 	}
@@ -101,13 +102,12 @@ func (h *Handlers) Report(c echo.Context) error {
 		return err
 	}
 	form := ReportForm{Kind: kind, ID: id, Reason: models.ReportReason(c.FormValue("reason")), Note: c.FormValue("note")}
-	u := web.CurrentUser(c)
-	_, err = h.svc.Report(c.Request().Context(), u, form)
+	_, err = h.svc.Report(c.Request().Context(), web.Actor(c), form)
 	var ve *models.ValidationError
 	var ce *models.ConflictError
 	switch {
 	case errors.As(err, &ve):
-		t, lerr := h.svc.LoadTarget(c.Request().Context(), u, kind, id)
+		t, lerr := h.svc.LoadTarget(c.Request().Context(), web.Actor(c), kind, id)
 		if lerr != nil {
 			return lerr
 		}
@@ -126,7 +126,7 @@ func (h *Handlers) Report(c echo.Context) error {
 
 // MyReports lists the member's reports and their outcomes.
 func (h *Handlers) MyReports(c echo.Context) error {
-	items, err := h.svc.MyReports(c.Request().Context(), web.CurrentUser(c))
+	items, err := h.svc.MyReports(c.Request().Context(), web.Actor(c))
 	if err != nil {
 		return err
 	}
@@ -154,11 +154,11 @@ func (h *Handlers) Queue(c echo.Context) error {
 		}
 		forumID = id
 	}
-	items, err := h.svc.Queue(ctx, web.CurrentUser(c), forumID)
+	items, err := h.svc.Queue(ctx, web.Actor(c), forumID)
 	if err != nil {
 		return err
 	}
-	onDuty, err := h.svc.OnDuty(ctx, web.CurrentUser(c))
+	onDuty, err := h.svc.OnDuty(ctx, web.Actor(c))
 	if err != nil {
 		return err
 	}
@@ -178,7 +178,7 @@ func (h *Handlers) ReportItem(c echo.Context) error {
 	if err != nil || id <= 0 {
 		return models.ErrNotFound
 	}
-	kind, target, err := h.svc.ReportTarget(c.Request().Context(), web.CurrentUser(c), id)
+	kind, target, err := h.svc.ReportTarget(c.Request().Context(), web.Actor(c), id)
 	if err != nil {
 		return err
 	}
@@ -190,7 +190,7 @@ func (h *Handlers) renderItem(c echo.Context, status int, values map[string]stri
 	if kerr != nil {
 		return kerr
 	}
-	it, ierr := h.svc.Item(c.Request().Context(), web.CurrentUser(c), kind, id)
+	it, ierr := h.svc.Item(c.Request().Context(), web.Actor(c), kind, id)
 	if ierr != nil {
 		return ierr
 	}
@@ -245,7 +245,7 @@ func (h *Handlers) Act(c echo.Context) error {
 	case ActReveal:
 		cmd.Reason = c.FormValue("reveal_reason")
 	}
-	_, err = h.svc.Do(c.Request().Context(), web.CurrentUser(c), kind, id, cmd)
+	_, err = h.svc.Do(c.Request().Context(), web.Actor(c), kind, id, cmd)
 	var cve *models.ValidationError
 	switch {
 	case (action == ActAcknowledge || action == ActReachedOut || action == ActCloseCrisis) && errors.As(err, &cve):
@@ -271,7 +271,7 @@ func (h *Handlers) Act(c echo.Context) error {
 		h.cookies.SetFlash(c, actionDone[action])
 		// A decision closes the item: on to the next one in the queue.
 		if decides[action] {
-			next, nerr := h.svc.NextItem(c.Request().Context(), web.CurrentUser(c), kind, id)
+			next, nerr := h.svc.NextItem(c.Request().Context(), web.Actor(c), kind, id)
 			if nerr != nil {
 				return nerr
 			}
@@ -292,7 +292,7 @@ func (h *Handlers) Act(c echo.Context) error {
 // Duty turns the moderator's immediate crisis alerts on (on=1) or off.
 func (h *Handlers) Duty(c echo.Context) error {
 	on := c.FormValue("on") == "1"
-	if err := h.svc.SetOnDuty(c.Request().Context(), web.CurrentUser(c), on); err != nil {
+	if err := h.svc.SetOnDuty(c.Request().Context(), web.Actor(c), on); err != nil {
 		return err
 	}
 	if on {
@@ -364,7 +364,7 @@ func (h *Handlers) renderSafety(c echo.Context, status int, err error) error {
 
 // SaveWord adds a watched word.
 func (h *Handlers) SaveWord(c echo.Context) error {
-	err := h.svc.SaveWord(c.Request().Context(), web.CurrentUser(c), c.FormValue("pattern"), c.FormValue("action"))
+	err := h.svc.SaveWord(c.Request().Context(), web.Actor(c), c.FormValue("pattern"), c.FormValue("action"))
 	var ve *models.ValidationError
 	if errors.As(err, &ve) {
 		return h.renderSafety(c, http.StatusUnprocessableEntity, err)
@@ -382,7 +382,7 @@ func (h *Handlers) DeleteWord(c echo.Context) error {
 	if err != nil {
 		return models.ErrNotFound
 	}
-	if err := h.svc.DeleteWord(c.Request().Context(), web.CurrentUser(c), id); err != nil {
+	if err := h.svc.DeleteWord(c.Request().Context(), web.Actor(c), id); err != nil {
 		return err
 	}
 	h.cookies.SetFlash(c, "Removed from the list.")
@@ -406,9 +406,6 @@ type SuspendedAuth struct {
 	// Spend uses the ticket up once the appeal is filed.
 	Spend func(c echo.Context)
 }
-
-// SetSuspendedAuth wires the password check for suspension appeals.
-func (h *Handlers) SetSuspendedAuth(f SuspendedAuth) { h.suspended = f }
 
 // MyModeration lists decisions about the member, with appeal forms.
 func (h *Handlers) MyModeration(c echo.Context) error {
@@ -522,7 +519,7 @@ func (h *Handlers) AppealSuspended(c echo.Context) error {
 
 // Appeals lists open appeals for moderators.
 func (h *Handlers) Appeals(c echo.Context) error {
-	items, err := h.svc.Appeals(c.Request().Context(), web.CurrentUser(c))
+	items, err := h.svc.Appeals(c.Request().Context(), web.Actor(c))
 	if err != nil {
 		return err
 	}
@@ -538,7 +535,7 @@ func (h *Handlers) DecideAppeal(c echo.Context) error {
 	if err != nil {
 		return models.ErrNotFound
 	}
-	err = h.svc.DecideAppeal(c.Request().Context(), web.CurrentUser(c), id, c.FormValue("decision") == "overturn", c.FormValue("reason"))
+	err = h.svc.DecideAppeal(c.Request().Context(), web.Actor(c), id, c.FormValue("decision") == "overturn", c.FormValue("reason"))
 	var ve *models.ValidationError
 	var ce *models.ConflictError
 	switch {

@@ -2,7 +2,6 @@ package moderation
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -31,17 +30,6 @@ type Messenger interface {
 	NotifyMember(ctx context.Context, tx *gorm.DB, userID int64, kind, message string) error
 }
 
-// SetAccounts wires the account and member-message services.
-func (s *Service) SetAccounts(a Accounts, m Messenger) { s.accounts, s.messenger = a, m }
-
-// Wired reports what the service still lacks to run: start-up fails on it.
-func (s *Service) Wired() error {
-	if s.accounts == nil || s.messenger == nil {
-		return errors.New("moderation: not wired: accounts and member messages (SetAccounts)")
-	}
-	return nil
-}
-
 // Member actions: on the author of a reported post or thread, on a
 // reported member, or on the author of a private-question message while an
 // open report names it. The author of anonymous content is acted on without
@@ -60,8 +48,9 @@ var MemberActions = []string{ActNote, ActWarn, ActSuspend, ActBan}
 // the member behind a target. Forum moderators may note and warn within
 // their forums; suspension and ban are for global moderators. Suspension
 // and ban end the member's sessions at once.
-func (s *Service) ActOnMember(ctx context.Context, u *models.User, kind string, id int64, action, reason string, until time.Time) error {
-	sc, err := s.scopeFor(ctx, u, kind)
+func (s *Service) ActOnMember(ctx context.Context, actor models.Actor, kind string, id int64, action, reason string, until time.Time) error {
+	u := actor.User
+	sc, err := s.scopeFor(ctx, actor, kind)
 	if err != nil {
 		return err
 	}
@@ -136,7 +125,8 @@ func (s *Service) ActOnMember(ctx context.Context, u *models.User, kind string, 
 // is required and the reveal audited. Messages of private questions are
 // never anonymous: for them there is nothing to reveal, and the answer is
 // not found for everyone, as for a message that does not exist.
-func (s *Service) Reveal(ctx context.Context, admin *models.User, kind string, id int64, reason string) (string, error) {
+func (s *Service) Reveal(ctx context.Context, actor models.Actor, kind string, id int64, reason string) (string, error) {
+	admin := actor.User
 	if kind == models.TargetQuestionMessage {
 		return "", fmt.Errorf("moderation: reveal %s %d: %w", kind, id, models.ErrNotFound)
 	}
@@ -185,18 +175,6 @@ func revealedTo(ctx context.Context, db *gorm.DB, admin *models.User, t *Target)
 // ActMove is the move action: a thread (or a post's thread) to another forum.
 const ActMove = "move"
 
-// audienceRank orders who can read a forum: clinicians (0), members (1),
-// everyone and search engines (2).
-func audienceRank(sensitive, clinicianOnly bool) int {
-	switch {
-	case clinicianOnly:
-		return 0
-	case sensitive:
-		return 1
-	}
-	return 2
-}
-
 // MoveThread moves the thread behind a target to the forum toSlug. Global
 // moderators may move anywhere; forum moderators between forums they
 // moderate.
@@ -205,12 +183,13 @@ func audienceRank(sensitive, clinicianOnly bool) int {
 // only, then everyone and search engines): only an admin may, after
 // confirming (confirmWider), and never for a thread with anonymous posts;
 // the thread's authors are told.
-func (s *Service) MoveThread(ctx context.Context, u *models.User, kind string, id int64, toSlug, reason string, confirmWider bool) error {
+func (s *Service) MoveThread(ctx context.Context, actor models.Actor, kind string, id int64, toSlug, reason string, confirmWider bool) error {
+	u := actor.User
 	if kind == models.TargetQuestionMessage {
 		// No thread behind it; answered like a message that does not exist.
 		return fmt.Errorf("moderation: move %s %d: %w", kind, id, models.ErrNotFound)
 	}
-	sc, ok, err := s.ScopeOf(ctx, u)
+	sc, ok, err := s.ScopeOf(ctx, actor)
 	if err != nil {
 		return err
 	}
@@ -251,7 +230,7 @@ func (s *Service) MoveThread(ctx context.Context, u *models.User, kind string, i
 		if t.ForumID != nil && *t.ForumID == to.ID {
 			return &models.ConflictError{Message: "The thread is already in that forum."}
 		}
-		wider := audienceRank(to.Sensitive, to.ClinicianOnly) > audienceRank(from.Sensitive, from.ClinicianOnly)
+		wider := models.AudienceWider(models.ForumAudience(to.Sensitive, to.ClinicianOnly), models.ForumAudience(from.Sensitive, from.ClinicianOnly))
 		if wider {
 			v := models.NewValidationError()
 			var anonymous bool

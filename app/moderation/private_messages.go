@@ -75,8 +75,8 @@ func (s *Service) reportedMessage(ctx context.Context, db *gorm.DB, u *models.Us
 // scopeFor is ScopeOf for a moderation route: a non-moderator is refused
 // with ErrForbidden, but with ErrNotFound for a private-question message,
 // where even a refusal would say the message exists.
-func (s *Service) scopeFor(ctx context.Context, u *models.User, kind string) (Scope, error) {
-	sc, ok, err := s.ScopeOf(ctx, u)
+func (s *Service) scopeFor(ctx context.Context, actor models.Actor, kind string) (Scope, error) {
+	sc, ok, err := s.ScopeOf(ctx, actor)
 	switch {
 	case err != nil:
 		return sc, err

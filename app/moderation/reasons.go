@@ -39,7 +39,8 @@ func (s *Service) CannedReasons(ctx context.Context) ([]CannedReason, error) {
 }
 
 // SaveCannedReason adds a reason at the end of the list (admins only).
-func (s *Service) SaveCannedReason(ctx context.Context, admin *models.User, label, body string) error {
+func (s *Service) SaveCannedReason(ctx context.Context, actor models.Actor, label, body string) error {
+	admin := actor.User
 	if admin == nil || admin.Role != models.RoleAdmin {
 		return models.ErrForbidden
 	}
@@ -74,7 +75,8 @@ func (s *Service) SaveCannedReason(ctx context.Context, admin *models.User, labe
 
 // DeleteCannedReason removes a reason from the list (decisions already
 // made keep their text).
-func (s *Service) DeleteCannedReason(ctx context.Context, admin *models.User, id int64) error {
+func (s *Service) DeleteCannedReason(ctx context.Context, actor models.Actor, id int64) error {
+	admin := actor.User
 	if admin == nil || admin.Role != models.RoleAdmin {
 		return models.ErrForbidden
 	}
@@ -135,7 +137,7 @@ func (h *Handlers) renderReasons(c echo.Context, status int, values map[string]s
 // SaveReason adds a canned reason.
 func (h *Handlers) SaveReason(c echo.Context) error {
 	label, body := c.FormValue("label"), c.FormValue("body")
-	err := h.svc.SaveCannedReason(c.Request().Context(), web.CurrentUser(c), label, body)
+	err := h.svc.SaveCannedReason(c.Request().Context(), web.Actor(c), label, body)
 	var verr *models.ValidationError
 	if errors.As(err, &verr) {
 		return h.renderReasons(c, http.StatusUnprocessableEntity, map[string]string{"label": label, "body": body}, err)
@@ -153,7 +155,7 @@ func (h *Handlers) DeleteReason(c echo.Context) error {
 	if err != nil || id <= 0 {
 		return models.ErrNotFound
 	}
-	if err := h.svc.DeleteCannedReason(c.Request().Context(), web.CurrentUser(c), id); err != nil {
+	if err := h.svc.DeleteCannedReason(c.Request().Context(), web.Actor(c), id); err != nil {
 		return err
 	}
 	h.cookies.SetFlash(c, "The reason is deleted. Decisions already made keep their text.")

@@ -12,14 +12,14 @@ import (
 )
 
 // Words loads the watched words.
-func (s *Service) Words(ctx context.Context) ([]safety.Word, error) {
+func (s *Safety) Words(ctx context.Context) ([]safety.Word, error) {
 	var out []safety.Word
 	err := s.db.Gorm.WithContext(ctx).Raw(`SELECT id, pattern, action FROM watched_words ORDER BY action, lower(pattern)`).Scan(&out).Error
 	return out, err
 }
 
 // Check runs the watched words and the personal-data check over text.
-func (s *Service) Check(ctx context.Context, text string) (safety.Result, error) {
+func (s *Safety) Check(ctx context.Context, text string) (safety.Result, error) {
 	words, err := s.Words(ctx)
 	if err != nil {
 		return safety.Result{}, fmt.Errorf("moderation: watched words: %w", err)
@@ -30,7 +30,7 @@ func (s *Service) Check(ctx context.Context, text string) (safety.Result, error)
 // SystemReport files a report by Kindred itself inside the write's
 // transaction: a flagged word or content waiting for approval (crisis
 // language goes through FileCrisis). System reports never hide content.
-func (s *Service) SystemReport(ctx context.Context, tx *database.Tx, kind string, id int64, forumID *int64, reason models.ReportReason, note string) error {
+func (s *Safety) SystemReport(ctx context.Context, tx *database.Tx, kind string, id int64, forumID *int64, reason models.ReportReason, note string) error {
 	r := &models.Report{TargetKind: kind, TargetID: id, ForumID: forumID, Reason: reason, Note: note, Weight: 0, Status: models.ReportOpen, CreatedAt: s.now().UTC()}
 	if err := tx.Omit("ID", "ReporterID").Create(r).Error; err != nil {
 		return fmt.Errorf("moderation: system report: %w", err)
@@ -39,7 +39,8 @@ func (s *Service) SystemReport(ctx context.Context, tx *database.Tx, kind string
 }
 
 // SaveWord adds a watched word (admins).
-func (s *Service) SaveWord(ctx context.Context, admin *models.User, pattern, action string) error {
+func (s *Service) SaveWord(ctx context.Context, actor models.Actor, pattern, action string) error {
+	admin := actor.User
 	if admin == nil || admin.Role != models.RoleAdmin {
 		return models.ErrForbidden
 	}
@@ -69,7 +70,8 @@ func (s *Service) SaveWord(ctx context.Context, admin *models.User, pattern, act
 }
 
 // DeleteWord removes a watched word (admins).
-func (s *Service) DeleteWord(ctx context.Context, admin *models.User, id int64) error {
+func (s *Service) DeleteWord(ctx context.Context, actor models.Actor, id int64) error {
+	admin := actor.User
 	if admin == nil || admin.Role != models.RoleAdmin {
 		return models.ErrForbidden
 	}

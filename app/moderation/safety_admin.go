@@ -53,7 +53,8 @@ func (t *Tried) Fired() bool { return t != nil && len(t.Report.Findings) > 0 }
 
 // TryText runs the safety engine over text for an admin, to see what fires
 // and why. Nothing is stored or logged.
-func (s *Service) TryText(ctx context.Context, admin *models.User, text string) (*Tried, error) {
+func (s *Service) TryText(ctx context.Context, actor models.Actor, text string) (*Tried, error) {
+	admin := actor.User
 	if admin == nil || admin.Role != models.RoleAdmin {
 		return nil, models.ErrForbidden
 	}
@@ -119,14 +120,15 @@ func commaInt(n int) string {
 // UrgentGuidance is the admin-written emergency guidance (Markdown) shown
 // before a private question with urgent symptoms is sent and at once after
 // a post with them.
-func (s *Service) UrgentGuidance(ctx context.Context) (string, error) {
+func (s *Safety) UrgentGuidance(ctx context.Context) (string, error) {
 	var v string
 	err := s.db.Gorm.WithContext(ctx).Raw(`SELECT value FROM site_settings WHERE key = 'urgent_guidance'`).Scan(&v).Error
 	return v, err
 }
 
 // SaveUrgentGuidance replaces that text (admins).
-func (s *Service) SaveUrgentGuidance(ctx context.Context, admin *models.User, text string) error {
+func (s *Service) SaveUrgentGuidance(ctx context.Context, actor models.Actor, text string) error {
+	admin := actor.User
 	if admin == nil || admin.Role != models.RoleAdmin {
 		return models.ErrForbidden
 	}

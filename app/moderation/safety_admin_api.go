@@ -24,7 +24,7 @@ func (a *API) Analyze(c echo.Context) error {
 	if err := c.Bind(&in); err != nil {
 		return err // the Binder names what is wrong
 	}
-	t, err := a.h.svc.TryText(c.Request().Context(), web.CurrentUser(c), in.Text)
+	t, err := a.h.svc.TryText(c.Request().Context(), web.Actor(c), in.Text)
 	if err != nil {
 		return err
 	}
@@ -62,7 +62,7 @@ func (a *API) SaveCrisisResource(c echo.Context) error {
 	if err := c.Bind(&f); err != nil {
 		return err // the Binder names what is wrong
 	}
-	r, err := a.h.svc.SaveCrisisResource(c.Request().Context(), web.CurrentUser(c), id, f)
+	r, err := a.h.svc.SaveCrisisResource(c.Request().Context(), web.Actor(c), id, f)
 	if err != nil {
 		return err
 	}
@@ -76,7 +76,7 @@ func (a *API) DeleteCrisisResource(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := a.h.svc.DeleteCrisisResource(c.Request().Context(), web.CurrentUser(c), id); err != nil {
+	if err := a.h.svc.DeleteCrisisResource(c.Request().Context(), web.Actor(c), id); err != nil {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)
@@ -113,7 +113,7 @@ func (a *API) SaveUrgentGuidance(c echo.Context) error {
 	if err := c.Bind(&in); err != nil {
 		return err // the Binder names what is wrong
 	}
-	if err := a.h.svc.SaveUrgentGuidance(c.Request().Context(), web.CurrentUser(c), in.Text); err != nil {
+	if err := a.h.svc.SaveUrgentGuidance(c.Request().Context(), web.Actor(c), in.Text); err != nil {
 		return err
 	}
 	return a.UrgentGuidance(c)

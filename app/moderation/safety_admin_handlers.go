@@ -55,7 +55,7 @@ func (h *Handlers) renderSafetyPage(c echo.Context, status int, err error, tried
 
 // TryText shows what the safety engine finds in a pasted text, and why.
 func (h *Handlers) TryText(c echo.Context) error {
-	tried, err := h.svc.TryText(c.Request().Context(), web.CurrentUser(c), c.FormValue("text"))
+	tried, err := h.svc.TryText(c.Request().Context(), web.Actor(c), c.FormValue("text"))
 	var ve *models.ValidationError
 	if errors.As(err, &ve) {
 		return h.renderSafetyPage(c, http.StatusUnprocessableEntity, err, nil)
@@ -68,7 +68,7 @@ func (h *Handlers) TryText(c echo.Context) error {
 
 // SaveUrgentGuidance replaces the emergency guidance.
 func (h *Handlers) SaveUrgentGuidance(c echo.Context) error {
-	err := h.svc.SaveUrgentGuidance(c.Request().Context(), web.CurrentUser(c), c.FormValue("urgent_guidance"))
+	err := h.svc.SaveUrgentGuidance(c.Request().Context(), web.Actor(c), c.FormValue("urgent_guidance"))
 	var ve *models.ValidationError
 	if errors.As(err, &ve) {
 		return h.renderSafetyPage(c, http.StatusUnprocessableEntity, err, nil)
@@ -161,7 +161,7 @@ func (h *Handlers) SaveResource(c echo.Context) error {
 		}
 	}
 	f := resourceForm(c)
-	r, err := h.svc.SaveCrisisResource(ctx, web.CurrentUser(c), id, f)
+	r, err := h.svc.SaveCrisisResource(ctx, web.Actor(c), id, f)
 	var ve *models.ValidationError
 	if errors.As(err, &ve) {
 		return h.renderResource(c, http.StatusUnprocessableEntity, cur, f, err)
@@ -198,7 +198,7 @@ func (h *Handlers) DeleteResource(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	err = h.svc.DeleteCrisisResource(c.Request().Context(), web.CurrentUser(c), id)
+	err = h.svc.DeleteCrisisResource(c.Request().Context(), web.Actor(c), id)
 	var ce *models.ConflictError
 	if errors.As(err, &ce) {
 		h.cookies.SetFlash(c, ce.Message)

@@ -32,8 +32,6 @@ type Content interface {
 	SetVisibility(ctx context.Context, tx *database.Tx, kind string, id, threadID int64, to, from models.Visibility) (bool, error)
 	SetThreadState(ctx context.Context, tx *database.Tx, threadID int64, state models.ThreadState) error
 	MoveThread(ctx context.Context, tx *database.Tx, threadID, fromForumID, toForumID int64) error
-	// MayRead is forums' one rule for who may read a forum.
-	MayRead(ctx context.Context, u *models.User, f *models.Forum) (bool, error)
 }
 
 // Options are the operator's settings.
@@ -48,23 +46,24 @@ type Options struct {
 	Mail bool
 }
 
-// Service implements reports and moderation.
-type Service struct {
-	db        *database.DB
-	now       func() time.Time
-	notifier  Notifier
-	content   Content
-	accounts  Accounts
-	messenger Messenger
-	log       *slog.Logger
-	opts      Options
+// Safety is the part of moderation that the writing features call while
+// they save a text: the watched words, Kindred's own reports, crisis
+// filing and alerts, the crisis resources and the emergency guidance. It
+// needs no other feature, so it is built first and handed to forums and
+// private questions; the Service that acts on their content comes after
+// them.
+type Safety struct {
+	db       *database.DB
+	now      func() time.Time
+	notifier Notifier
+	log      *slog.Logger
+	opts     Options
 }
 
-// New builds the service.
-func New(db *database.DB, now func() time.Time, n Notifier, content Content, log *slog.Logger, opts Options) *Service {
-	if n == nil || content == nil {
-		// Wiring, not input: a service without them would fail later.
-		panic("moderation: New needs a Notifier and a Content")
+// NewSafety builds the safety checks.
+func NewSafety(db *database.DB, now func() time.Time, n Notifier, log *slog.Logger, opts Options) (*Safety, error) {
+	if db == nil || now == nil || n == nil || log == nil {
+		return nil, errors.New("moderation: NewSafety needs a database, a clock, a notifier and a logger")
 	}
 	if opts.HideThreshold <= 0 {
 		opts.HideThreshold = 3
@@ -72,7 +71,40 @@ func New(db *database.DB, now func() time.Time, n Notifier, content Content, log
 	if opts.AckWithin <= 0 {
 		opts.AckWithin = 15 * time.Minute
 	}
-	return &Service{db: db, now: now, notifier: n, content: content, log: log, opts: opts}
+	return &Safety{db: db, now: now, notifier: n, log: log, opts: opts}, nil
+}
+
+// Service implements reports and moderation. It shares the Safety's
+// database, clock, notifier and settings.
+type Service struct {
+	*Safety
+	content   Content
+	accounts  Accounts
+	messenger Messenger
+}
+
+// New builds the service on the safety checks, with the features whose
+// tables moderation changes: forums' content (threads and posts) and
+// accounts (app/auth, with private questions for a restricted clinician),
+// and the member messages that tell people what was decided.
+func New(safety *Safety, content Content, accounts Accounts, messenger Messenger) (*Service, error) {
+	var missing []string
+	if safety == nil {
+		missing = append(missing, "safety checks")
+	}
+	if content == nil {
+		missing = append(missing, "forum content")
+	}
+	if accounts == nil {
+		missing = append(missing, "accounts")
+	}
+	if messenger == nil {
+		missing = append(missing, "member messages")
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("moderation: New needs %s", strings.Join(missing, ", "))
+	}
+	return &Service{Safety: safety, content: content, accounts: accounts, messenger: messenger}, nil
 }
 
 // Target is what a report is about, as a moderator sees it.
@@ -157,27 +189,28 @@ type ReportForm struct {
 // MaxNote is the longest note a reporter may add.
 const MaxNote = 1000
 
-// canSee reports whether u may see the target (and so report it): visible
-// forum content they can read, another member, or a message in one of
-// their own private questions.
-func (s *Service) canSee(ctx context.Context, u *models.User, t *Target) (bool, error) {
+// canSee reports whether the actor may see the target (and so report it):
+// visible forum content they can read, another member, or a message in
+// one of their own private questions.
+func (s *Service) canSee(actor models.Actor, t *Target) (bool, error) {
 	switch t.Kind {
 	case models.TargetUser:
 		return true, nil
 	case models.TargetQuestionMessage:
-		return t.QuestionAsker == u.ID || t.QuestionHeld == u.ID, nil
+		return t.QuestionAsker == actor.ID() || t.QuestionHeld == actor.ID(), nil
 	}
 	if t.Visibility != string(models.Visible) {
 		return false, nil
 	}
-	// Forums' rule decides. Sensitive (members only) is passed for every
-	// forum: a reporter always has an account, so it narrows nothing, and
-	// the target does not carry the flag.
+	// The one rule for reading a forum decides (models.Actor.MayReadForum).
+	// Sensitive (members only) is passed for every forum: a reporter always
+	// has an account, so it narrows nothing, and the target does not carry
+	// the flag.
 	f := &models.Forum{ClinicianOnly: t.ClinicianOnly, Sensitive: true}
 	if t.ForumID != nil {
 		f.ID = *t.ForumID
 	}
-	return s.content.MayRead(ctx, u, f)
+	return actor.MayReadForum(f), nil
 }
 
 // stats reads what a reporter's weight depends on.
@@ -193,7 +226,8 @@ func (s *Service) stats(ctx context.Context, db *gorm.DB, userID int64) (Reporte
 
 // Report files a report. Content whose open reports together weigh at
 // least the threshold is hidden until a moderator decides.
-func (s *Service) Report(ctx context.Context, u *models.User, form ReportForm) (*models.Report, error) {
+func (s *Service) Report(ctx context.Context, actor models.Actor, form ReportForm) (*models.Report, error) {
+	u := actor.User
 	now := s.now().UTC()
 	if u == nil || !u.CanSignIn(now) {
 		return nil, models.ErrForbidden
@@ -202,7 +236,7 @@ func (s *Service) Report(ctx context.Context, u *models.User, form ReportForm) (
 	if err != nil {
 		return nil, err
 	}
-	ok, err := s.canSee(ctx, u, t)
+	ok, err := s.canSee(actor, t)
 	if err != nil {
 		return nil, err
 	}
@@ -293,8 +327,8 @@ type Scope struct {
 // ReportTarget is what a report is about, for a moderator; anyone else,
 // and a report that does not exist, get ErrNotFound (the item page itself
 // checks the moderator's scope).
-func (s *Service) ReportTarget(ctx context.Context, u *models.User, reportID int64) (string, int64, error) {
-	if _, ok, err := s.ScopeOf(ctx, u); err != nil || !ok {
+func (s *Service) ReportTarget(ctx context.Context, actor models.Actor, reportID int64) (string, int64, error) {
+	if _, ok, err := s.ScopeOf(ctx, actor); err != nil || !ok {
 		if err == nil {
 			err = models.ErrNotFound
 		}
@@ -313,23 +347,15 @@ func (s *Service) ReportTarget(ctx context.Context, u *models.User, reportID int
 	return r.TargetKind, r.TargetID, nil
 }
 
-func (s *Service) ScopeOf(ctx context.Context, u *models.User) (Scope, bool, error) {
-	sc := Scope{Forums: map[int64]bool{}}
-	if u == nil {
+func (s *Service) ScopeOf(_ context.Context, actor models.Actor) (Scope, bool, error) {
+	sc := Scope{Forums: map[int64]bool{}, Global: actor.IsStaff()}
+	if !actor.SignedIn() {
 		return sc, false, nil
 	}
-	if u.Role.IsStaff() {
-		sc.Global = true
-		return sc, true, nil
-	}
-	var ids []int64
-	if err := s.db.Gorm.WithContext(ctx).Raw(`SELECT forum_id FROM forum_moderators WHERE user_id = ?`, u.ID).Scan(&ids).Error; err != nil {
-		return sc, false, err
-	}
-	for _, id := range ids {
+	for id := range actor.ModeratedForums {
 		sc.Forums[id] = true
 	}
-	return sc, len(ids) > 0, nil
+	return sc, actor.IsModerator(), nil
 }
 
 // Covers reports whether the scope includes the target.
@@ -365,8 +391,8 @@ func (q QueueItem) AwaitingApproval() bool { return q.TargetVisibility == string
 // Queue lists open reports grouped by target for a moderator: imminent
 // danger first, then self-harm, then weight, then age. forumID narrows it
 // to one forum.
-func (s *Service) Queue(ctx context.Context, u *models.User, forumID int64) ([]QueueItem, error) {
-	sc, ok, err := s.ScopeOf(ctx, u)
+func (s *Service) Queue(ctx context.Context, actor models.Actor, forumID int64) ([]QueueItem, error) {
+	sc, ok, err := s.ScopeOf(ctx, actor)
 	if err != nil {
 		return nil, err
 	}
@@ -404,8 +430,8 @@ func (s *Service) Queue(ctx context.Context, u *models.User, forumID int64) ([]Q
 
 // NextItem is the address of the first item in u's queue other than the
 // one just decided, or "".
-func (s *Service) NextItem(ctx context.Context, u *models.User, kind string, id int64) (string, error) {
-	items, err := s.Queue(ctx, u, 0)
+func (s *Service) NextItem(ctx context.Context, actor models.Actor, kind string, id int64) (string, error) {
+	items, err := s.Queue(ctx, actor, 0)
 	if err != nil {
 		return "", err
 	}
@@ -507,8 +533,9 @@ type HistoryView struct {
 // Item loads one target for a moderator whose scope covers it. A message
 // of a private question is found only through reportedMessage, and each
 // such read is audited for the asker in the same transaction.
-func (s *Service) Item(ctx context.Context, u *models.User, kind string, id int64) (*Item, error) {
-	sc, err := s.scopeFor(ctx, u, kind)
+func (s *Service) Item(ctx context.Context, actor models.Actor, kind string, id int64) (*Item, error) {
+	u := actor.User
+	sc, err := s.scopeFor(ctx, actor, kind)
 	if err != nil {
 		return nil, err
 	}
@@ -577,15 +604,15 @@ func (s *Service) item(ctx context.Context, tx *gorm.DB, u *models.User, sc Scop
 		if err := db.Raw(`SELECT id, slug, name, sensitive, clinician_only FROM forums WHERE archived_at IS NULL ORDER BY position, name`).Scan(&all).Error; err != nil {
 			return nil, err
 		}
-		here := 2
+		here := models.AudiencePublic
 		for _, f := range all {
 			if t.ForumID != nil && *t.ForumID == f.ID {
-				here = audienceRank(f.Sensitive, f.ClinicianOnly)
+				here = models.ForumAudience(f.Sensitive, f.ClinicianOnly)
 			}
 		}
 		for _, f := range all {
 			if (sc.Global || sc.Forums[f.ID]) && (t.ForumID == nil || *t.ForumID != f.ID) {
-				wider := audienceRank(f.Sensitive, f.ClinicianOnly) > here
+				wider := models.AudienceWider(models.ForumAudience(f.Sensitive, f.ClinicianOnly), here)
 				if wider && !it.Admin {
 					continue // only an admin may widen a thread's audience
 				}
@@ -650,8 +677,9 @@ var resolving = map[string]string{ActDismiss: models.ReportDismissed, ActHide: m
 // another moderator resolved them meanwhile, or the action no longer fits
 // the content, the attempt is recorded as superseded and answered with a
 // ConflictError, so one item gets one resolution.
-func (s *Service) Act(ctx context.Context, u *models.User, kind string, id int64, action, reason string, expectOpen bool) error {
-	sc, err := s.scopeFor(ctx, u, kind)
+func (s *Service) Act(ctx context.Context, actor models.Actor, kind string, id int64, action, reason string, expectOpen bool) error {
+	u := actor.User
+	sc, err := s.scopeFor(ctx, actor, kind)
 	if err != nil {
 		return err
 	}
@@ -818,7 +846,8 @@ func (r MyReport) Outcome() string {
 }
 
 // MyReports lists the member's reports, newest first.
-func (s *Service) MyReports(ctx context.Context, u *models.User) ([]MyReport, error) {
+func (s *Service) MyReports(ctx context.Context, actor models.Actor) ([]MyReport, error) {
+	u := actor.User
 	var out []MyReport
 	err := s.db.Gorm.WithContext(ctx).Raw(`SELECT id, target_kind, target_id, reason, status, resolution, created_at, resolved_at
 		FROM reports WHERE reporter_id = ? ORDER BY id DESC LIMIT 100`, u.ID).Scan(&out).Error
@@ -827,12 +856,12 @@ func (s *Service) MyReports(ctx context.Context, u *models.User) ([]MyReport, er
 
 // LoadTarget is load for handlers that show a report form: only targets u
 // may see are found.
-func (s *Service) LoadTarget(ctx context.Context, u *models.User, kind string, id int64) (*Target, error) {
+func (s *Service) LoadTarget(ctx context.Context, actor models.Actor, kind string, id int64) (*Target, error) {
 	t, err := s.load(ctx, s.db.Gorm, kind, id)
 	if err != nil {
 		return nil, err
 	}
-	ok, err := s.canSee(ctx, u, t)
+	ok, err := s.canSee(actor, t)
 	if err != nil {
 		return nil, err
 	}

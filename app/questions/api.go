@@ -80,7 +80,7 @@ func toJSON(v *View) questionJSON {
 }
 
 func (a *API) show(c echo.Context, id int64, status int) error {
-	v, err := a.h.svc.Get(c.Request().Context(), web.CurrentUser(c), id, c.RealIP())
+	v, err := a.h.svc.Get(c.Request().Context(), web.Actor(c), id, c.RealIP())
 	if err != nil {
 		return err
 	}
@@ -89,7 +89,7 @@ func (a *API) show(c echo.Context, id int64, status int) error {
 
 // Mine lists the caller's questions.
 func (a *API) Mine(c echo.Context) error {
-	items, err := a.h.svc.Asked(c.Request().Context(), web.CurrentUser(c))
+	items, err := a.h.svc.Asked(c.Request().Context(), web.Actor(c))
 	if err != nil {
 		return err
 	}
@@ -106,7 +106,7 @@ func (a *API) Ask(c echo.Context) error {
 	if err := c.Bind(&form); err != nil {
 		return err // the Binder names what is wrong
 	}
-	q, err := a.h.svc.Ask(c.Request().Context(), web.CurrentUser(c), form)
+	q, err := a.h.svc.Ask(c.Request().Context(), web.Actor(c), form)
 	var ue *UrgentError
 	if errors.As(err, &ue) {
 		guidance, _, gerr := a.h.svc.urgentGuidance(c.Request().Context())
@@ -121,7 +121,7 @@ func (a *API) Ask(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v, err := a.h.svc.Get(c.Request().Context(), web.CurrentUser(c), q.ID, c.RealIP())
+	v, err := a.h.svc.Get(c.Request().Context(), web.Actor(c), q.ID, c.RealIP())
 	if err != nil {
 		return err
 	}
@@ -160,16 +160,15 @@ func (a *API) Get(c echo.Context) error {
 	return a.show(c, id, http.StatusOK)
 }
 
-func (a *API) act(c echo.Context, do func(u *models.User, id int64) error) error {
+func (a *API) act(c echo.Context, do func(actor models.Actor, id int64) error) error {
 	id, err := idParam(c)
 	if err != nil {
 		return err
 	}
-	u := web.CurrentUser(c)
-	if err := do(u, id); err != nil {
+	if err := do(web.Actor(c), id); err != nil {
 		return err
 	}
-	v, err := a.h.svc.Get(c.Request().Context(), u, id, c.RealIP())
+	v, err := a.h.svc.Get(c.Request().Context(), web.Actor(c), id, c.RealIP())
 	if err != nil {
 		return c.NoContent(http.StatusNoContent) // the actor no longer reads it (declined)
 	}
@@ -178,17 +177,17 @@ func (a *API) act(c echo.Context, do func(u *models.User, id int64) error) error
 
 // Accept an offer.
 func (a *API) Accept(c echo.Context) error {
-	return a.act(c, func(u *models.User, id int64) error { return a.h.svc.Accept(c.Request().Context(), u, id) })
+	return a.act(c, func(actor models.Actor, id int64) error { return a.h.svc.Accept(c.Request().Context(), actor, id) })
 }
 
 // Decline an offer.
 func (a *API) Decline(c echo.Context) error {
-	return a.act(c, func(u *models.User, id int64) error { return a.h.svc.Decline(c.Request().Context(), u, id) })
+	return a.act(c, func(actor models.Actor, id int64) error { return a.h.svc.Decline(c.Request().Context(), actor, id) })
 }
 
 // Claim from the pool.
 func (a *API) Claim(c echo.Context) error {
-	return a.act(c, func(u *models.User, id int64) error { return a.h.svc.Claim(c.Request().Context(), u, id) })
+	return a.act(c, func(actor models.Actor, id int64) error { return a.h.svc.Claim(c.Request().Context(), actor, id) })
 }
 
 // HandBack gives a held question back: {"reason"} (never shown to the asker).
@@ -199,29 +198,31 @@ func (a *API) HandBack(c echo.Context) error {
 	if err := c.Bind(&body); err != nil {
 		return err // the Binder names what is wrong
 	}
-	return a.act(c, func(u *models.User, id int64) error {
-		return a.h.svc.HandBack(c.Request().Context(), u, id, body.Reason)
+	return a.act(c, func(actor models.Actor, id int64) error {
+		return a.h.svc.HandBack(c.Request().Context(), actor, id, body.Reason)
 	})
 }
 
 // Reopen a closed question.
 func (a *API) Reopen(c echo.Context) error {
-	return a.act(c, func(u *models.User, id int64) error { return a.h.svc.Reopen(c.Request().Context(), u, id) })
+	return a.act(c, func(actor models.Actor, id int64) error { return a.h.svc.Reopen(c.Request().Context(), actor, id) })
 }
 
 // ShareHistory gives the new clinician the earlier conversation.
 func (a *API) ShareHistory(c echo.Context) error {
-	return a.act(c, func(u *models.User, id int64) error { return a.h.svc.ShareHistory(c.Request().Context(), u, id) })
+	return a.act(c, func(actor models.Actor, id int64) error {
+		return a.h.svc.ShareHistory(c.Request().Context(), actor, id)
+	})
 }
 
 // Withdraw a question.
 func (a *API) Withdraw(c echo.Context) error {
-	return a.act(c, func(u *models.User, id int64) error { return a.h.svc.Withdraw(c.Request().Context(), u, id) })
+	return a.act(c, func(actor models.Actor, id int64) error { return a.h.svc.Withdraw(c.Request().Context(), actor, id) })
 }
 
 // Close a question.
 func (a *API) Close(c echo.Context) error {
-	return a.act(c, func(u *models.User, id int64) error { return a.h.svc.Close(c.Request().Context(), u, id) })
+	return a.act(c, func(actor models.Actor, id int64) error { return a.h.svc.Close(c.Request().Context(), actor, id) })
 }
 
 // Rate an answer: {"rating": "helpful" | "not_helpful"}.
@@ -232,7 +233,9 @@ func (a *API) Rate(c echo.Context) error {
 	if err := c.Bind(&body); err != nil {
 		return err // the Binder names what is wrong
 	}
-	return a.act(c, func(u *models.User, id int64) error { return a.h.svc.Rate(c.Request().Context(), u, id, body.Rating) })
+	return a.act(c, func(actor models.Actor, id int64) error {
+		return a.h.svc.Rate(c.Request().Context(), actor, id, body.Rating)
+	})
 }
 
 // Consent to publishing: {"consent": true}.
@@ -243,8 +246,8 @@ func (a *API) Consent(c echo.Context) error {
 	if err := c.Bind(&body); err != nil {
 		return err // the Binder names what is wrong
 	}
-	return a.act(c, func(u *models.User, id int64) error {
-		return a.h.svc.SetConsent(c.Request().Context(), u, id, body.Consent)
+	return a.act(c, func(actor models.Actor, id int64) error {
+		return a.h.svc.SetConsent(c.Request().Context(), actor, id, body.Consent)
 	})
 }
 
@@ -254,15 +257,15 @@ func (a *API) Message(c echo.Context) error {
 	if err := c.Bind(&form); err != nil {
 		return err // the Binder names what is wrong
 	}
-	return a.act(c, func(u *models.User, id int64) error {
-		_, err := a.h.svc.Message(c.Request().Context(), u, id, form)
+	return a.act(c, func(actor models.Actor, id int64) error {
+		_, err := a.h.svc.Message(c.Request().Context(), actor, id, form)
 		return err
 	})
 }
 
 // Dashboard returns the clinician's offers, questions and pool.
 func (a *API) Dashboard(c echo.Context) error {
-	d, err := a.h.svc.ClinicianDashboard(c.Request().Context(), web.CurrentUser(c))
+	d, err := a.h.svc.ClinicianDashboard(c.Request().Context(), web.Actor(c))
 	if err != nil {
 		return err
 	}
@@ -285,7 +288,7 @@ func (a *API) Publish(c echo.Context) error {
 	if err := c.Bind(&form); err != nil {
 		return err // the Binder names what is wrong
 	}
-	threadID, err := a.h.svc.Publish(c.Request().Context(), web.CurrentUser(c), id, form)
+	threadID, err := a.h.svc.Publish(c.Request().Context(), web.Actor(c), id, form)
 	if err != nil {
 		return err
 	}

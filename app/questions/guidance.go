@@ -12,10 +12,6 @@ type Guidance interface {
 	UrgentGuidance(ctx context.Context) (string, error)
 }
 
-// SetGuidance makes the ask form show the admins' emergency guidance when
-// a question mentions urgent symptoms. Without it a built-in text is shown.
-func (s *Service) SetGuidance(g Guidance) { s.guidance = g }
-
 // urgentGuidance is that guidance as Markdown and sanitised HTML ("" when
 // none is set).
 func (s *Service) urgentGuidance(ctx context.Context) (string, template.HTML, error) {

@@ -50,7 +50,7 @@ func idParam(c echo.Context) (int64, error) {
 
 // Mine lists the member's questions.
 func (h *Handlers) Mine(c echo.Context) error {
-	items, err := h.svc.Asked(c.Request().Context(), web.CurrentUser(c))
+	items, err := h.svc.Asked(c.Request().Context(), web.Actor(c))
 	if err != nil {
 		return err
 	}
@@ -81,7 +81,7 @@ func (h *Handlers) renderAsk(c echo.Context, status int, form AskForm, err error
 		return ferr
 	}
 	d := askData{Forums: forums, Specialties: choices.Specialties, UsualWait: Wait(choices.UsualWait)}
-	if d.AtLimit, ferr = h.svc.AtLimit(ctx, web.CurrentUser(c)); ferr != nil {
+	if d.AtLimit, ferr = h.svc.AtLimit(ctx, web.Actor(c)); ferr != nil {
 		return ferr
 	}
 	p := h.r.NewPage(c, "Ask a clinician privately")
@@ -121,7 +121,7 @@ var KeepInputPaths = []string{"/questions", "/questions/:id/messages"}
 func (h *Handlers) Ask(c echo.Context) error {
 	form := AskForm{Forum: c.FormValue("forum"), Specialty: c.FormValue("specialty"), Title: c.FormValue("title"), Body: c.FormValue("body"),
 		NotEmergency: c.FormValue("not_emergency") == "on", ConfirmPersonal: c.FormValue("confirm_personal_data") == "on"}
-	q, err := h.svc.Ask(c.Request().Context(), web.CurrentUser(c), form)
+	q, err := h.svc.Ask(c.Request().Context(), web.Actor(c), form)
 	var ve *models.ValidationError
 	var ue *UrgentError
 	var ce *models.ConflictError
@@ -148,7 +148,7 @@ type questionData struct {
 }
 
 func (h *Handlers) renderQuestion(c echo.Context, status int, id int64, values map[string]string, err error) error {
-	v, gerr := h.svc.Get(c.Request().Context(), web.CurrentUser(c), id, c.RealIP())
+	v, gerr := h.svc.Get(c.Request().Context(), web.Actor(c), id, c.RealIP())
 	if gerr != nil {
 		return gerr
 	}
@@ -188,12 +188,12 @@ func (h *Handlers) movedOn(c echo.Context) error {
 
 // act runs a question action and goes back to the question (or, when the
 // actor lost access by it, to where they came from).
-func (h *Handlers) act(c echo.Context, do func(u *models.User, id int64) error, done, after string) error {
+func (h *Handlers) act(c echo.Context, do func(actor models.Actor, id int64) error, done, after string) error {
 	id, err := idParam(c)
 	if err != nil {
 		return h.movedOn(c)
 	}
-	err = do(web.CurrentUser(c), id)
+	err = do(web.Actor(c), id)
 	var ce *models.ConflictError
 	var ve *models.ValidationError
 	to := "/questions/" + strconv.FormatInt(id, 10)
@@ -221,19 +221,19 @@ func (h *Handlers) act(c echo.Context, do func(u *models.User, id int64) error, 
 
 // Accept, Decline and Claim are the clinician's; Withdraw, Close and Rate the asker's.
 func (h *Handlers) Accept(c echo.Context) error {
-	return h.act(c, func(u *models.User, id int64) error { return h.svc.Accept(c.Request().Context(), u, id) },
+	return h.act(c, func(actor models.Actor, id int64) error { return h.svc.Accept(c.Request().Context(), actor, id) },
 		"You have taken this question. The member sees that a clinician is working on it.", "")
 }
 
 // Decline hands an offer back.
 func (h *Handlers) Decline(c echo.Context) error {
-	return h.act(c, func(u *models.User, id int64) error { return h.svc.Decline(c.Request().Context(), u, id) },
+	return h.act(c, func(actor models.Actor, id int64) error { return h.svc.Decline(c.Request().Context(), actor, id) },
 		"Declined. The question goes to the next suitable clinician, or waits in the pool for one.", "/clinician/questions")
 }
 
 // Claim takes a question from the pool.
 func (h *Handlers) Claim(c echo.Context) error {
-	return h.act(c, func(u *models.User, id int64) error { return h.svc.Claim(c.Request().Context(), u, id) },
+	return h.act(c, func(actor models.Actor, id int64) error { return h.svc.Claim(c.Request().Context(), actor, id) },
 		"The question is yours. The member sees that a clinician is working on it.", "")
 }
 
@@ -244,7 +244,7 @@ func (h *Handlers) HandBack(c echo.Context) error {
 		return err
 	}
 	reason := c.FormValue("reason")
-	err = h.svc.HandBack(c.Request().Context(), web.CurrentUser(c), id, reason)
+	err = h.svc.HandBack(c.Request().Context(), web.Actor(c), id, reason)
 	var ve *models.ValidationError
 	switch {
 	case errors.As(err, &ve):
@@ -258,32 +258,32 @@ func (h *Handlers) HandBack(c echo.Context) error {
 
 // Reopen continues a closed question.
 func (h *Handlers) Reopen(c echo.Context) error {
-	return h.act(c, func(u *models.User, id int64) error { return h.svc.Reopen(c.Request().Context(), u, id) },
+	return h.act(c, func(actor models.Actor, id int64) error { return h.svc.Reopen(c.Request().Context(), actor, id) },
 		"Reopened. Write what you would like to add.", "")
 }
 
 // ShareHistory gives the new clinician the earlier conversation.
 func (h *Handlers) ShareHistory(c echo.Context) error {
-	return h.act(c, func(u *models.User, id int64) error { return h.svc.ShareHistory(c.Request().Context(), u, id) },
+	return h.act(c, func(actor models.Actor, id int64) error { return h.svc.ShareHistory(c.Request().Context(), actor, id) },
 		"The clinician who takes your question now can read your earlier conversation.", "")
 }
 
 // Withdraw takes a question back.
 func (h *Handlers) Withdraw(c echo.Context) error {
-	return h.act(c, func(u *models.User, id int64) error { return h.svc.Withdraw(c.Request().Context(), u, id) },
+	return h.act(c, func(actor models.Actor, id int64) error { return h.svc.Withdraw(c.Request().Context(), actor, id) },
 		"Your question is withdrawn.", "")
 }
 
 // Close ends the conversation.
 func (h *Handlers) Close(c echo.Context) error {
-	return h.act(c, func(u *models.User, id int64) error { return h.svc.Close(c.Request().Context(), u, id) },
+	return h.act(c, func(actor models.Actor, id int64) error { return h.svc.Close(c.Request().Context(), actor, id) },
 		"Closed. Thank you for letting the clinician know.", "")
 }
 
 // Rate records whether the answer helped.
 func (h *Handlers) Rate(c echo.Context) error {
-	return h.act(c, func(u *models.User, id int64) error {
-		return h.svc.Rate(c.Request().Context(), u, id, c.FormValue("rating"))
+	return h.act(c, func(actor models.Actor, id int64) error {
+		return h.svc.Rate(c.Request().Context(), actor, id, c.FormValue("rating"))
 	},
 		"Thank you for rating the answer.", "")
 }
@@ -295,7 +295,9 @@ func (h *Handlers) Consent(c echo.Context) error {
 	if !on {
 		msg = "You took back your agreement to publishing."
 	}
-	return h.act(c, func(u *models.User, id int64) error { return h.svc.SetConsent(c.Request().Context(), u, id, on) }, msg, "")
+	return h.act(c, func(actor models.Actor, id int64) error {
+		return h.svc.SetConsent(c.Request().Context(), actor, id, on)
+	}, msg, "")
 }
 
 // Message adds to the conversation.
@@ -305,7 +307,7 @@ func (h *Handlers) Message(c echo.Context) error {
 		return err
 	}
 	form := MessageForm{Body: c.FormValue("body"), InfoRequest: c.FormValue("info_request") == "on", ConfirmPersonal: c.FormValue("confirm_personal_data") == "on"}
-	m, err := h.svc.Message(c.Request().Context(), web.CurrentUser(c), id, form)
+	m, err := h.svc.Message(c.Request().Context(), web.Actor(c), id, form)
 	var ve *models.ValidationError
 	var ce *models.ConflictError
 	switch {
@@ -331,7 +333,7 @@ type dashboardData struct {
 
 // Dashboard is the clinician's view of offers, their questions and the pool.
 func (h *Handlers) Dashboard(c echo.Context) error {
-	d, err := h.svc.ClinicianDashboard(c.Request().Context(), web.CurrentUser(c))
+	d, err := h.svc.ClinicianDashboard(c.Request().Context(), web.Actor(c))
 	if err != nil {
 		return err
 	}
@@ -374,7 +376,7 @@ func (h *Handlers) Publish(c echo.Context) error {
 		return err
 	}
 	form := PublishForm{Title: c.FormValue("title"), Body: c.FormValue("body")}
-	threadID, err := h.svc.Publish(c.Request().Context(), web.CurrentUser(c), id, form)
+	threadID, err := h.svc.Publish(c.Request().Context(), web.Actor(c), id, form)
 	var ve *models.ValidationError
 	var ce *models.ConflictError
 	switch {

@@ -40,19 +40,19 @@ func (s *Service) setStatus(ctx context.Context, tx *database.Tx, q *models.Ques
 // holderLocked loads q for an action of the clinician who holds it (or is
 // offered it): anyone else, and a clinician who may no longer hold
 // questions, finds nothing.
-func (s *Service) holderLocked(ctx context.Context, tx *database.Tx, u *models.User, id int64, now time.Time) (*models.Question, error) {
+func (s *Service) holderLocked(ctx context.Context, tx *database.Tx, actor models.Actor, id int64, now time.Time) (*models.Question, error) {
 	q, err := locked(tx, id)
 	if err != nil {
 		return nil, err
 	}
-	if u == nil || q.AssigneeID == nil || *q.AssigneeID != u.ID || q.AskerID == u.ID {
+	if !assignedTo(actor, q) {
 		return nil, notFound(id)
 	}
-	ok, err := s.mayHold(ctx, tx.DB, u.ID, now)
+	holds, err := s.mayHold(ctx, tx.DB, actor.ID(), now)
 	if err != nil {
 		return nil, err
 	}
-	if !ok {
+	if !mayActAsHolder(partyOf(actor, q, holds)) {
 		return nil, notFound(id)
 	}
 	return q, nil
@@ -69,11 +69,12 @@ func (s *Service) take(ctx context.Context, tx *database.Tx, q *models.Question,
 // Accept takes an offered question: the clinician now holds it, with an
 // answer deadline. Anyone the question was not offered to gets
 // ErrNotFound, exactly like a missing id.
-func (s *Service) Accept(ctx context.Context, u *models.User, id int64) (err error) {
+func (s *Service) Accept(ctx context.Context, actor models.Actor, id int64) (err error) {
+	u := actor.User
 	defer wrap(&err, "questions: accept question %d", id)
 	now := s.now().UTC()
 	return s.db.InTx(ctx, func(tx *database.Tx) error {
-		q, err := s.holderLocked(ctx, tx, u, id, now)
+		q, err := s.holderLocked(ctx, tx, actor, id, now)
 		if err != nil {
 			return err
 		}
@@ -92,11 +93,11 @@ func (s *Service) Accept(ctx context.Context, u *models.User, id int64) (err err
 }
 
 // Decline hands an offer back: the question is routed again at once.
-func (s *Service) Decline(ctx context.Context, u *models.User, id int64) (err error) {
+func (s *Service) Decline(ctx context.Context, actor models.Actor, id int64) (err error) {
 	defer wrap(&err, "questions: decline question %d", id)
 	now := s.now().UTC()
 	return s.db.InTx(ctx, func(tx *database.Tx) error {
-		q, err := s.holderLocked(ctx, tx, u, id, now)
+		q, err := s.holderLocked(ctx, tx, actor, id, now)
 		if err != nil {
 			return err
 		}
@@ -186,7 +187,8 @@ func (s *Service) pauseAfterTimeouts(ctx context.Context, tx *database.Tx, clini
 // for whom the question is not (or no longer) theirs to take gets
 // ErrNotFound, exactly like a missing id, so claiming tells nobody which
 // questions exist.
-func (s *Service) Claim(ctx context.Context, u *models.User, id int64) (err error) {
+func (s *Service) Claim(ctx context.Context, actor models.Actor, id int64) (err error) {
+	u := actor.User
 	defer wrap(&err, "questions: claim question %d", id)
 	now := s.now().UTC()
 	return s.db.InTx(ctx, func(tx *database.Tx) error {
@@ -194,7 +196,7 @@ func (s *Service) Claim(ctx context.Context, u *models.User, id int64) (err erro
 		if err != nil {
 			return err
 		}
-		if u != nil && q.AssigneeID != nil && *q.AssigneeID == u.ID && (q.Status == models.QuestionAssigned || q.Status == models.QuestionAnswered) {
+		if assignedTo(actor, q) && conversationOpen(q.Status) {
 			if ok, err := s.mayHold(ctx, tx.DB, u.ID, now); err != nil || ok {
 				if err != nil {
 					return err
@@ -247,14 +249,14 @@ const (
 // HandBack lets the clinician who holds a question give it back with a
 // reason (kept for the team, never shown to the asker); it goes to another
 // clinician at once.
-func (s *Service) HandBack(ctx context.Context, u *models.User, id int64, reason string) (err error) {
+func (s *Service) HandBack(ctx context.Context, actor models.Actor, id int64, reason string) (err error) {
 	defer wrap(&err, "questions: hand back question %d", id)
 	reason = strings.TrimSpace(reason)
 	now := s.now().UTC()
 	return s.db.InTx(ctx, func(tx *database.Tx) error {
 		// Who may hand it back is decided before the reason is read, so
 		// anyone else gets 404 whatever they send.
-		q, err := s.holderLocked(ctx, tx, u, id, now)
+		q, err := s.holderLocked(ctx, tx, actor, id, now)
 		if err != nil {
 			return err
 		}
@@ -273,11 +275,11 @@ func (s *Service) HandBack(ctx context.Context, u *models.User, id int64, reason
 }
 
 // Withdraw takes a question back before it is answered.
-func (s *Service) Withdraw(ctx context.Context, u *models.User, id int64) (err error) {
+func (s *Service) Withdraw(ctx context.Context, actor models.Actor, id int64) (err error) {
 	defer wrap(&err, "questions: withdraw question %d", id)
 	now := s.now().UTC()
 	return s.db.InTx(ctx, func(tx *database.Tx) error {
-		q, err := askerLocked(tx, u, id)
+		q, err := askerLocked(tx, actor, id)
 		if err != nil {
 			return err
 		}
@@ -302,11 +304,11 @@ func (s *Service) Withdraw(ctx context.Context, u *models.User, id int64) (err e
 }
 
 // Close ends an answered conversation (the asker).
-func (s *Service) Close(ctx context.Context, u *models.User, id int64) (err error) {
+func (s *Service) Close(ctx context.Context, actor models.Actor, id int64) (err error) {
 	defer wrap(&err, "questions: close question %d", id)
 	now := s.now().UTC()
 	return s.db.InTx(ctx, func(tx *database.Tx) error {
-		q, err := askerLocked(tx, u, id)
+		q, err := askerLocked(tx, actor, id)
 		if err != nil {
 			return err
 		}
@@ -320,14 +322,15 @@ func (s *Service) Close(ctx context.Context, u *models.User, id int64) (err erro
 // Reopen lets the asker go on with a closed question within
 // Options.ReopenWithin of its closing. The same clinician continues if they
 // still may; otherwise the question goes to another clinician.
-func (s *Service) Reopen(ctx context.Context, u *models.User, id int64) (err error) {
+func (s *Service) Reopen(ctx context.Context, actor models.Actor, id int64) (err error) {
+	u := actor.User
 	defer wrap(&err, "questions: reopen question %d", id)
 	now := s.now().UTC()
 	return s.db.InTx(ctx, func(tx *database.Tx) error {
 		if err := tx.Exec(`SELECT 1 FROM users WHERE id = ? FOR UPDATE`, u.ID).Error; err != nil {
 			return err
 		}
-		q, err := askerLocked(tx, u, id)
+		q, err := askerLocked(tx, actor, id)
 		if err != nil {
 			return err
 		}
@@ -354,11 +357,11 @@ func (s *Service) Reopen(ctx context.Context, u *models.User, id int64) (err err
 
 // ShareHistory lets the asker give the clinician who now holds the
 // question the conversation they had with the previous one.
-func (s *Service) ShareHistory(ctx context.Context, u *models.User, id int64) (err error) {
+func (s *Service) ShareHistory(ctx context.Context, actor models.Actor, id int64) (err error) {
 	defer wrap(&err, "questions: share the history of question %d", id)
 	now := s.now().UTC()
 	return s.db.InTx(ctx, func(tx *database.Tx) error {
-		q, err := askerLocked(tx, u, id)
+		q, err := askerLocked(tx, actor, id)
 		if err != nil {
 			return err
 		}
@@ -376,7 +379,7 @@ func (s *Service) ShareHistory(ctx context.Context, u *models.User, id int64) (e
 }
 
 // Rate records whether the answer helped (the asker, once answered).
-func (s *Service) Rate(ctx context.Context, u *models.User, id int64, rating string) (err error) {
+func (s *Service) Rate(ctx context.Context, actor models.Actor, id int64, rating string) (err error) {
 	defer wrap(&err, "questions: rate question %d", id)
 	if rating != "helpful" && rating != "not_helpful" {
 		v := models.NewValidationError()
@@ -384,7 +387,7 @@ func (s *Service) Rate(ctx context.Context, u *models.User, id int64, rating str
 		return v
 	}
 	return s.db.InTx(ctx, func(tx *database.Tx) error {
-		q, err := askerLocked(tx, u, id)
+		q, err := askerLocked(tx, actor, id)
 		if err != nil {
 			return err
 		}
@@ -405,7 +408,8 @@ type MessageForm struct {
 // Message adds to the conversation (asker or holder, once taken). The
 // clinician's first message that is not a request for information answers
 // the question.
-func (s *Service) Message(ctx context.Context, u *models.User, id int64, form MessageForm) (_ *models.QuestionMessage, err error) {
+func (s *Service) Message(ctx context.Context, actor models.Actor, id int64, form MessageForm) (_ *models.QuestionMessage, err error) {
+	u := actor.User
 	defer wrap(&err, "questions: message in question %d", id)
 	v := models.NewValidationError()
 	form.Body = checkText(v, "body", "Your message", form.Body, 1, BodyMax)
@@ -427,33 +431,34 @@ func (s *Service) Message(ctx context.Context, u *models.User, id int64, form Me
 		if err != nil {
 			return err
 		}
-		asker := q.AskerID == u.ID
-		if !asker {
-			if q, err = s.holderLocked(ctx, tx, u, id, now); err != nil {
+		p := asker
+		if q.AskerID != u.ID {
+			if q, err = s.holderLocked(ctx, tx, actor, id, now); err != nil {
 				return err
 			}
-			if q.Status == models.QuestionOffered {
-				return notFound(id)
-			}
+			p = holder
 		}
-		if q.Status != models.QuestionAssigned && q.Status != models.QuestionAnswered {
+		if !mayJoinConversation(p, q.Status) {
+			return notFound(id)
+		}
+		if !conversationOpen(q.Status) {
 			return &models.ConflictError{Message: "The conversation is open once a clinician has taken the question, until it is closed."}
 		}
-		m = models.QuestionMessage{QuestionID: id, AuthorID: u.ID, Body: form.Body, BodyHTML: html, InfoRequest: !asker && form.InfoRequest, CreatedAt: now}
+		m = models.QuestionMessage{QuestionID: id, AuthorID: u.ID, Body: form.Body, BodyHTML: html, InfoRequest: p == holder && form.InfoRequest, CreatedAt: now}
 		if err := tx.Omit("ID").Create(&m).Error; err != nil {
 			return err
 		}
 		to := q.AskerID
-		if asker {
+		if p == asker {
 			to = *q.AssigneeID
 		}
 		cols := map[string]any{"last_message_at": now, "updated_at": now}
 		switch {
-		case !asker && m.InfoRequest:
+		case p == holder && m.InfoRequest:
 			if err := s.event(tx, id, "more information requested", q.Status, now); err != nil {
 				return err
 			}
-		case !asker && q.Status == models.QuestionAssigned:
+		case p == holder && q.Status == models.QuestionAssigned:
 			if err := checkMove(q, models.QuestionAnswered); err != nil {
 				return err
 			}
@@ -479,11 +484,11 @@ func (s *Service) Message(ctx context.Context, u *models.User, id int64, form Me
 
 // SetConsent lets the clinician who answered allow (or stop) publishing an
 // anonymised copy.
-func (s *Service) SetConsent(ctx context.Context, u *models.User, id int64, consent bool) (err error) {
+func (s *Service) SetConsent(ctx context.Context, actor models.Actor, id int64, consent bool) (err error) {
 	defer wrap(&err, "questions: publishing consent for question %d", id)
 	now := s.now().UTC()
 	return s.db.InTx(ctx, func(tx *database.Tx) error {
-		q, err := s.holderLocked(ctx, tx, u, id, now)
+		q, err := s.holderLocked(ctx, tx, actor, id, now)
 		if err != nil {
 			return err
 		}

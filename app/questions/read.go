@@ -97,7 +97,8 @@ type Reader struct {
 // Get loads a question for the asker or the clinician who may hold it now;
 // everyone else gets ErrNotFound. A read by anyone but the asker is
 // audited, with why they read it.
-func (s *Service) Get(ctx context.Context, u *models.User, id int64, ip string) (_ *View, err error) {
+func (s *Service) Get(ctx context.Context, actor models.Actor, id int64, ip string) (_ *View, err error) {
+	u := actor.User
 	defer wrap(&err, "questions: read question %d", id)
 	if u == nil {
 		return nil, notFound(id)
@@ -111,19 +112,18 @@ func (s *Service) Get(ctx context.Context, u *models.User, id int64, ip string) 
 	if q.ID == 0 {
 		return nil, notFound(id)
 	}
-	v := &View{Question: q, Asker: q.AskerID == u.ID}
-	if !v.Asker {
-		if q.AssigneeID == nil || *q.AssigneeID != u.ID {
-			return nil, notFound(id)
-		}
-		ok, err := s.mayHold(ctx, s.db.Gorm, u.ID, now)
-		if err != nil {
+	holds := false
+	if assignedTo(actor, &q) {
+		if holds, err = s.mayHold(ctx, s.db.Gorm, u.ID, now); err != nil {
 			return nil, err
 		}
-		if !ok || !q.Status.Open() && q.Status != models.QuestionClosed {
-			return nil, notFound(id)
-		}
-		v.Assignee = true
+	}
+	p := partyOf(actor, &q, holds)
+	if !mayRead(p, q.Status) {
+		return nil, notFound(id)
+	}
+	v := &View{Question: q, Asker: p == asker, Assignee: p == holder}
+	if v.Assignee {
 		reason := "answering it"
 		if q.Status == models.QuestionOffered {
 			reason = "offered it to answer"
@@ -331,7 +331,8 @@ const summarySQL = `SELECT q.id, q.title, q.status, f.name AS forum_name, coales
 	FROM questions q JOIN forums f ON f.id = q.forum_id LEFT JOIN specialties sp ON sp.code = q.specialty `
 
 // Asked lists the member's own questions, newest first.
-func (s *Service) Asked(ctx context.Context, u *models.User) (_ []Summary, err error) {
+func (s *Service) Asked(ctx context.Context, actor models.Actor) (_ []Summary, err error) {
+	u := actor.User
 	defer wrap(&err, "questions: questions asked")
 	var out []Summary
 	err = s.db.Gorm.WithContext(ctx).Raw(summarySQL+`WHERE q.asker_id = ? ORDER BY q.id DESC LIMIT 100`, u.ID).Scan(&out).Error
@@ -366,7 +367,8 @@ func (d *Dashboard) Has(id int64) bool {
 // ClinicianDashboard lists a clinician's offers, questions and the pool
 // they may claim from. A clinician who may no longer hold questions sees
 // none of them.
-func (s *Service) ClinicianDashboard(ctx context.Context, u *models.User) (_ *Dashboard, err error) {
+func (s *Service) ClinicianDashboard(ctx context.Context, actor models.Actor) (_ *Dashboard, err error) {
+	u := actor.User
 	defer wrap(&err, "questions: clinician dashboard")
 	db := s.db.Gorm.WithContext(ctx)
 	now := s.now().UTC()
@@ -386,7 +388,7 @@ func (s *Service) ClinicianDashboard(ctx context.Context, u *models.User) (_ *Da
 		if err := db.Raw(summarySQL+`WHERE q.assignee_id = ? AND q.status IN ('closed', 'withdrawn') ORDER BY q.updated_at DESC LIMIT 50`, u.ID).Scan(&d.Finished).Error; err != nil {
 			return nil, err
 		}
-		pool, err := s.Pool(ctx, u)
+		pool, err := s.Pool(ctx, actor)
 		if err != nil {
 			return nil, err
 		}
@@ -404,7 +406,8 @@ func (s *Service) ClinicianDashboard(ctx context.Context, u *models.User) (_ *Da
 // Pool lists the pooled questions this clinician may take, urgent ones
 // first, then oldest: title, condition and specialty only, and how the
 // question fits them; the text opens on taking it.
-func (s *Service) Pool(ctx context.Context, u *models.User) (_ []Summary, err error) {
+func (s *Service) Pool(ctx context.Context, actor models.Actor) (_ []Summary, err error) {
+	u := actor.User
 	defer wrap(&err, "questions: the pool")
 	now := s.now().UTC()
 	self, err := s.candidates(ctx, s.db.Gorm, &models.Question{}, now, u.ID)
@@ -475,12 +478,12 @@ type PublishForm struct {
 // edited text anonymously, the clinician's answers under their name. It
 // needs the consent of the clinician who answered, who must still be
 // verified, and happens once.
-func (s *Service) Publish(ctx context.Context, u *models.User, id int64, form PublishForm) (_ int64, err error) {
+func (s *Service) Publish(ctx context.Context, actor models.Actor, id int64, form PublishForm) (_ int64, err error) {
 	defer wrap(&err, "questions: publish question %d", id)
 	var threadID int64
 	now := s.now().UTC()
 	err = s.db.InTx(ctx, func(tx *database.Tx) error {
-		q, err := askerLocked(tx, u, id)
+		q, err := askerLocked(tx, actor, id)
 		if err != nil {
 			return err
 		}

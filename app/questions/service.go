@@ -39,39 +39,23 @@ type TextChecker interface {
 	Check(ctx context.Context, text string) (safety.Result, error)
 }
 
-// SetSafety turns on the checks for questions and messages. Private text
-// is never held for approval or reported automatically (moderators may not
-// read it); blocked words refuse it, personal data must be confirmed, and
-// crisis words lead the author to the crisis resources.
-func (s *Service) SetSafety(c TextChecker) { s.checker = c }
-
-// Unchecked lets the service save texts without safety checks: only for
-// the demo seeder, whose texts are Kindred's own.
-func (s *Service) Unchecked() *Service {
-	s.unchecked = true
-	return s
+// Checks are what private questions need from moderation to save a text
+// (moderation.Safety provides both). Private text is never held for
+// approval or reported automatically (moderators may not read it); blocked
+// words refuse it, personal data must be confirmed, crisis words lead the
+// author to the crisis resources, and the ask form shows the admins'
+// emergency guidance when a question mentions urgent symptoms.
+type Checks struct {
+	Text     TextChecker
+	Guidance Guidance
+	// Unchecked saves texts without checks: only for the demo seeder,
+	// whose texts are Kindred's own.
+	Unchecked bool
 }
 
-// errNoSafety refuses a write when the safety checks were never wired.
-var errNoSafety = errors.New("questions: the safety checks are not wired (SetSafety)")
-
-// Wired reports what the service still lacks to run: start-up fails on it.
-func (s *Service) Wired() error {
-	if s.unchecked {
-		return nil
-	}
-	var missing []string
-	if s.checker == nil {
-		missing = append(missing, "safety checks (SetSafety)")
-	}
-	if s.guidance == nil {
-		missing = append(missing, "emergency guidance (SetGuidance)")
-	}
-	if len(missing) > 0 {
-		return fmt.Errorf("questions: not wired: %s", strings.Join(missing, ", "))
-	}
-	return nil
-}
+// errNoSafety refuses a write when the service was built unchecked by
+// mistake.
+var errNoSafety = errors.New("questions: the safety checks are missing")
 
 // screen checks a private text before it is saved; crisis reports whether
 // to show the author the crisis resources.
@@ -174,16 +158,35 @@ type Service struct {
 	notifier  Notifier
 	publisher Publisher
 	pauser    Pauser
-	checker   TextChecker // nil: refuse to save (see Wired), unless unchecked
+	checker   TextChecker // nil only when unchecked
 	unchecked bool        // the demo seeder's own texts: saved without checks
 	guidance  Guidance    // nil: the ask form's built-in emergency guidance
 	log       *slog.Logger
 	opts      Options
 }
 
-// New builds the service.
-func New(db *database.DB, now func() time.Time, md *markdown.Renderer, n Notifier, p Publisher, pauser Pauser, log *slog.Logger, opts Options) *Service {
-	return &Service{db: db, now: now, md: md, notifier: n, publisher: p, pauser: pauser, log: log, opts: opts.withDefaults()}
+// New builds the service; it fails when a collaborator is missing, so
+// Kindred never starts with questions saved unchecked or a clinician's
+// time-outs going unnoticed.
+func New(db *database.DB, now func() time.Time, md *markdown.Renderer, n Notifier, p Publisher, pauser Pauser, log *slog.Logger, opts Options, checks Checks) (*Service, error) {
+	var missing []string
+	if !checks.Unchecked && checks.Text == nil {
+		missing = append(missing, "safety checks")
+	}
+	if !checks.Unchecked && checks.Guidance == nil {
+		missing = append(missing, "emergency guidance")
+	}
+	if db == nil || now == nil || md == nil || n == nil || p == nil || log == nil {
+		missing = append(missing, "database, clock, Markdown renderer, notifier, publisher and logger")
+	}
+	if pauser == nil && !checks.Unchecked {
+		missing = append(missing, "clinicians' settings (Pauser)")
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("questions: New needs %s", strings.Join(missing, ", "))
+	}
+	return &Service{db: db, now: now, md: md, notifier: n, publisher: p, pauser: pauser, log: log, opts: opts.withDefaults(),
+		checker: checks.Text, guidance: checks.Guidance, unchecked: checks.Unchecked}, nil
 }
 
 // Options returns the settings in force (pages quote the deadlines).
@@ -278,7 +281,8 @@ type Asked struct {
 // the question, its first offer (or the pool), the timeline, the
 // notifications and the deadline job commit together. A member may have
 // Options.MaxOpenPerMember open questions at once.
-func (s *Service) Ask(ctx context.Context, u *models.User, form AskForm) (_ *Asked, err error) {
+func (s *Service) Ask(ctx context.Context, actor models.Actor, form AskForm) (_ *Asked, err error) {
+	u := actor.User
 	defer wrap(&err, "questions: ask")
 	now := s.now().UTC()
 	if u == nil || !u.CanSignIn(now) {
@@ -359,7 +363,8 @@ func (s *Service) Ask(ctx context.Context, u *models.User, form AskForm) (_ *Ask
 
 // AtLimit reports whether the member already has as many open questions
 // as one may (the ask form says so before they write).
-func (s *Service) AtLimit(ctx context.Context, u *models.User) (_ bool, err error) {
+func (s *Service) AtLimit(ctx context.Context, actor models.Actor) (_ bool, err error) {
+	u := actor.User
 	defer wrap(&err, "questions: open-question limit")
 	err = s.checkOpenLimit(ctx, s.db.Gorm, u.ID)
 	var ce *models.ConflictError
@@ -402,12 +407,12 @@ func locked(tx *database.Tx, id int64) (*models.Question, error) {
 
 // askerLocked is locked for actions only the asker may take: anyone else
 // finds nothing.
-func askerLocked(tx *database.Tx, u *models.User, id int64) (*models.Question, error) {
+func askerLocked(tx *database.Tx, actor models.Actor, id int64) (*models.Question, error) {
 	q, err := locked(tx, id)
 	if err != nil {
 		return nil, err
 	}
-	if q.AskerID != u.ID {
+	if !mayActAsAsker(partyOf(actor, q, false)) {
 		return nil, notFound(id)
 	}
 	return q, nil

@@ -32,8 +32,10 @@ const DefaultTimeout = 2 * time.Second
 // Meilisearch is bounded by timeout (DefaultTimeout when 0): connecting,
 // and waiting for the answer's headers once the request is sent; searches
 // are bounded as a whole. Without it a hung (stopped, not dead) Meilisearch
-// held every search until the browser gave up.
-func New(url, apiKey, prefix string, timeout time.Duration) *Client {
+// held every search until the browser gave up. synonyms are the admins'
+// synonym groups, applied with the index settings (nil only where no
+// settings are applied: tests and tools that read).
+func New(url, apiKey, prefix string, timeout time.Duration, synonyms SynonymSource) *Client {
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}
@@ -52,7 +54,7 @@ func New(url, apiKey, prefix string, timeout time.Duration) *Client {
 		// A 502-504 is retried after 1 s by default: within the deadline
 		// at most once, so an outage answers at once.
 		meilisearch.WithCustomRetries([]int{502, 503, 504}, 1))
-	return &Client{ms: ms, prefix: prefix, timeout: timeout}
+	return &Client{ms: ms, prefix: prefix, timeout: timeout, synonyms: synonyms}
 }
 
 // bounded is ctx limited to the client's timeout, for one request.

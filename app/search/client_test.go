@@ -25,7 +25,7 @@ func TestAppKeyIsLimited(t *testing.T) {
 	if key == master {
 		t.Fatal("the app key is the master key")
 	}
-	c := New(url, key, "kindred", 0)
+	c := New(url, key, "kindred", 0, nil)
 	if err := c.Ping(ctx); err != nil {
 		t.Fatalf("app key cannot reach Meilisearch: %v", err)
 	}
@@ -33,7 +33,7 @@ func TestAppKeyIsLimited(t *testing.T) {
 	if _, err := meilisearch.New(url, meilisearch.WithAPIKey(key)).GetKeysWithContext(ctx, nil); err == nil {
 		t.Fatal("the app key can list API keys")
 	}
-	if err := New(url, "wrong", "kindred", 0).Ping(ctx); err == nil {
+	if err := New(url, "wrong", "kindred", 0, nil).Ping(ctx); err == nil {
 		t.Fatal("a wrong key passed Ping")
 	}
 }

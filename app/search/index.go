@@ -79,9 +79,6 @@ func (c *Client) applySettings(ctx context.Context, uid string) error {
 // Synonyms service, from PostgreSQL).
 type SynonymSource func(ctx context.Context) ([][]string, error)
 
-// SetSynonymSource wires the admins' synonyms.
-func (c *Client) SetSynonymSource(f SynonymSource) { c.synonyms = f }
-
 func (c *Client) extraSynonyms(ctx context.Context) ([][]string, error) {
 	if c.synonyms == nil {
 		return nil, nil

@@ -73,7 +73,7 @@ func queued(t *testing.T, ix *Indexer) int64 {
 func newTestIndexer(t *testing.T, src Source) *Indexer {
 	t.Helper()
 	url, key, prefix := testenv.Meili(t)
-	return &Indexer{DB: testenv.DB(t, time.Now), Client: New(url, key, prefix, 0), Source: src}
+	return &Indexer{DB: testenv.DB(t, time.Now), Client: New(url, key, prefix, 0, nil), Source: src}
 }
 
 // TestIndexerCoalescesWrites: a hundred writes to one thread and one to
@@ -208,7 +208,7 @@ func TestIndexerDuringAnOutage(t *testing.T) {
 	t.Parallel()
 	src := newVersionedSource()
 	ix := newTestIndexer(t, src)
-	ix.Client = New("http://127.0.0.1:1", "key", "none", 200*time.Millisecond)
+	ix.Client = New("http://127.0.0.1:1", "key", "none", 200*time.Millisecond, nil)
 	ctx := context.Background()
 	if err := EnqueueNow(ctx, ix.DB, 3); err != nil {
 		t.Fatal(err)

@@ -42,7 +42,7 @@ func doc(id int64, title string) models.ThreadDoc {
 // older state (here: a reply that was hidden, then a thread that was).
 func TestSyncRewritesWhatChangedMeanwhile(t *testing.T) {
 	url, key, prefix := testenv.Meili(t)
-	c := New(url, key, prefix, 0)
+	c := New(url, key, prefix, 0, nil)
 	ctx := context.Background()
 	before, after := doc(1, "with the reply"), doc(1, "reply hidden")
 	src := &changingSource{states: []func() ([]models.ThreadDoc, []int64){
@@ -85,7 +85,7 @@ func TestSyncRewritesWhatChangedMeanwhile(t *testing.T) {
 // the wait turns the failed task into an error (so River retries the job).
 func TestFailedTaskIsAnError(t *testing.T) {
 	url, key, prefix := testenv.Meili(t)
-	c := New(url, key, prefix, 0)
+	c := New(url, key, prefix, 0, nil)
 	ctx := context.Background()
 	if err := c.EnsureThreads(ctx); err != nil {
 		t.Fatal(err)
@@ -101,7 +101,7 @@ func TestFailedTaskIsAnError(t *testing.T) {
 // search finds nothing (it is not "unavailable") and creates nothing.
 func TestSearchBeforeAnyIndexing(t *testing.T) {
 	url, key, prefix := testenv.Meili(t)
-	c := New(url, key, prefix, 0)
+	c := New(url, key, prefix, 0, nil)
 	ctx := context.Background()
 	res, err := c.Search(ctx, Query{Text: "anything", Audiences: []string{models.AudiencePublic}, Forum: "heart"})
 	if err != nil || len(res.Hits) != 0 || res.Total != 0 {

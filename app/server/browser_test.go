@@ -705,7 +705,7 @@ func TestBrowserNewMemberJourney(t *testing.T) {
 	p.checkA11y("own thread awaiting review")
 	var th models.Thread
 	h.app.DB.Gorm.Where("title = ?", "Newly diagnosed and scared").First(&th)
-	if err := h.app.Moderation.Act(context.Background(), h.user("journey_mod"), models.TargetThread, th.ID, "restore", "", false); err != nil {
+	if err := h.app.Moderation.Act(context.Background(), h.actor(h.user("journey_mod")), models.TargetThread, th.ID, "restore", "", false); err != nil {
 		t.Fatal(err)
 	}
 	p.do(chromedp.Navigate(p.url + "/t/" + itoa(th.ID)))
@@ -725,10 +725,10 @@ func TestBrowserNewMemberJourney(t *testing.T) {
 
 	var reply models.Post
 	h.app.DB.Gorm.Where("thread_id = ? AND body LIKE ?", th.ID, "Thank you for reading%").First(&reply)
-	if err := h.app.Moderation.Act(context.Background(), h.user("journey_mod"), models.TargetPost, reply.ID, "restore", "", false); err != nil {
+	if err := h.app.Moderation.Act(context.Background(), h.actor(h.user("journey_mod")), models.TargetPost, reply.ID, "restore", "", false); err != nil {
 		t.Fatal(err) // the second first post waits too
 	}
-	if err := h.app.Moderation.Act(context.Background(), h.user("journey_mod"), models.TargetPost, reply.ID, "hide", "Please keep personal details out of posts.", false); err != nil {
+	if err := h.app.Moderation.Act(context.Background(), h.actor(h.user("journey_mod")), models.TargetPost, reply.ID, "hide", "Please keep personal details out of posts.", false); err != nil {
 		t.Fatal(err)
 	}
 	p.do(chromedp.Navigate(p.url + "/notifications"))

@@ -20,11 +20,7 @@ func (h *harness) viewer(handle string) forums.Viewer {
 	if handle != "" {
 		u = h.user(handle)
 	}
-	v, err := h.app.Forums.Viewer(context.Background(), u)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	return v
+	return h.actor(u)
 }
 
 // ensureAdmin makes the fixture admin that creates forums.

@@ -253,7 +253,7 @@ func TestAuthorLinksAndReportLinks(t *testing.T) {
 			t.Errorf("%s: the forum list links members_author: %v", c.who, linked(list, "members_author"))
 		}
 	}
-	if err := h.app.Moderation.Act(context.Background(), h.user("links_mod"), models.TargetPost, hidden.ID, moderation.ActHide, "Checking", false); err != nil {
+	if err := h.app.Moderation.Act(context.Background(), h.actor(h.user("links_mod")), models.TargetPost, hidden.ID, moderation.ActHide, "Checking", false); err != nil {
 		t.Fatal(err)
 	}
 	page := mod.get("/t/" + itoa(th.ID)).body

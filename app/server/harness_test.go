@@ -316,3 +316,14 @@ func (h *harness) user(handle string) *models.User {
 	}
 	return &u
 }
+
+// actor is u as web.LoadActor finds them on a request now: for calling
+// services directly as that person.
+func (h *harness) actor(u *models.User) models.Actor {
+	h.t.Helper()
+	a, err := h.app.Auth.Actor(context.Background(), u)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return a
+}

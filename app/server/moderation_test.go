@@ -18,7 +18,7 @@ import (
 
 func (h *harness) report(handle, kind string, id int64, reason models.ReportReason) (*models.Report, error) {
 	h.t.Helper()
-	return h.app.Moderation.Report(context.Background(), h.user(handle), moderation.ReportForm{Kind: kind, ID: id, Reason: reason})
+	return h.app.Moderation.Report(context.Background(), h.actor(h.user(handle)), moderation.ReportForm{Kind: kind, ID: id, Reason: reason})
 }
 
 // TestReportsHideAtTheThreshold: open reports add up by weight; at the
@@ -81,7 +81,7 @@ func TestReportsHideAtTheThreshold(t *testing.T) {
 	}
 	// A moderator dismisses: the post is back, reporters are told.
 	mod := h.user(h.ensureAdmin())
-	if err := h.app.Moderation.Act(ctx, mod, models.TargetPost, bad.ID, moderation.ActDismiss, "", true); err != nil {
+	if err := h.app.Moderation.Act(ctx, h.actor(mod), models.TargetPost, bad.ID, moderation.ActDismiss, "", true); err != nil {
 		t.Fatal(err)
 	}
 	if !visible() {
@@ -209,7 +209,7 @@ func TestTwoModeratorsOneResolution(t *testing.T) {
 			wg.Add(1)
 			go func(i int, m *models.User) {
 				defer wg.Done()
-				errs[i] = h.app.Moderation.Act(ctx, m, models.TargetThread, th.ID, actions[i], "Spam links in the text", true)
+				errs[i] = h.app.Moderation.Act(ctx, h.actor(m), models.TargetThread, th.ID, actions[i], "Spam links in the text", true)
 			}(i, m)
 		}
 		wg.Wait()
@@ -292,7 +292,7 @@ func TestWatchedWordsOnPosts(t *testing.T) {
 	}
 	var pendingID int64
 	h.app.DB.Gorm.Raw(`SELECT id FROM posts WHERE body LIKE '%HEART10%'`).Scan(&pendingID)
-	if err := h.app.Moderation.Act(ctx, h.user("mod_wes"), models.TargetPost, pendingID, moderation.ActRestore, "", true); err != nil {
+	if err := h.app.Moderation.Act(ctx, h.actor(h.user("mod_wes")), models.TargetPost, pendingID, moderation.ActRestore, "", true); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(other.get("/t/"+itoa(th.ID)).body, "HEART10") {
@@ -519,12 +519,12 @@ func TestNewMembersFirstPostsWait(t *testing.T) {
 	}
 	// The queue lists both; approving publishes.
 	mod := h.user("old_hand")
-	items, err := h.app.Moderation.Queue(ctx, mod, 0)
+	items, err := h.app.Moderation.Queue(ctx, h.actor(mod), 0)
 	if err != nil || len(items) != 2 {
 		t.Fatalf("queue: %v %+v", err, items)
 	}
 	for _, it := range items {
-		if err := h.app.Moderation.Act(ctx, mod, it.Kind, it.ID, moderation.ActRestore, "", true); err != nil {
+		if err := h.app.Moderation.Act(ctx, h.actor(mod), it.Kind, it.ID, moderation.ActRestore, "", true); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -545,7 +545,7 @@ func TestAuditLogForAdmins(t *testing.T) {
 	admin := h.withRole("auditor", models.RoleAdmin)
 	th := h.thread("author", f, "Spammy", "Buy things", false)
 	h.report("rep_one", models.TargetThread, th.ID, models.ReasonSpam)
-	if err := h.app.Moderation.Act(ctx, h.user("auditor"), models.TargetThread, th.ID, moderation.ActRemove, "Advertising is not allowed", true); err != nil {
+	if err := h.app.Moderation.Act(ctx, h.actor(h.user("auditor")), models.TargetThread, th.ID, moderation.ActRemove, "Advertising is not allowed", true); err != nil {
 		t.Fatal(err)
 	}
 	page := admin.get("/admin/audit?action=moderation.&actor=auditor")
@@ -624,16 +624,16 @@ func TestMoveThread(t *testing.T) {
 	th := h.thread("author", heart, "Asthma inhaler question", "Posted in the wrong forum.", false)
 	h.report("rep_one", models.TargetThread, th.ID, models.ReasonOffTopic)
 	mod := h.user("two_forums")
-	if err := h.app.Moderation.MoveThread(ctx, mod, models.TargetThread, th.ID, "bones", "", false); !errors.Is(err, models.ErrForbidden) {
+	if err := h.app.Moderation.MoveThread(ctx, h.actor(mod), models.TargetThread, th.ID, "bones", "", false); !errors.Is(err, models.ErrForbidden) {
 		t.Errorf("move to a forum they do not moderate: %v", err)
 	}
-	if err := h.app.Moderation.MoveThread(ctx, mod, models.TargetThread, th.ID, "lungs", "About asthma", false); err != nil {
+	if err := h.app.Moderation.MoveThread(ctx, h.actor(mod), models.TargetThread, th.ID, "lungs", "About asthma", false); err != nil {
 		t.Fatal(err)
 	}
 	if got := threadModel(h, th.ID); got.ForumID != lungs.ID {
 		t.Fatalf("thread in forum %d", got.ForumID)
 	}
-	items, _ := h.app.Moderation.Queue(ctx, mod, lungs.ID)
+	items, _ := h.app.Moderation.Queue(ctx, h.actor(mod), lungs.ID)
 	if len(items) != 1 || items[0].ForumSlug != "lungs" {
 		t.Errorf("the report did not follow: %+v", items)
 	}
@@ -656,7 +656,7 @@ func TestAppeals(t *testing.T) {
 	mod2 := h.withRole("mod_two", models.RoleModerator)
 	th := h.thread("appellant", f, "My honest experience", "Beta blockers made me tired.", false)
 	h.report("rep_one", models.TargetThread, th.ID, models.ReasonMisinformation)
-	if err := h.app.Moderation.Act(ctx, h.user("mod_one"), models.TargetThread, th.ID, moderation.ActRemove, "Looks like medical advice", true); err != nil {
+	if err := h.app.Moderation.Act(ctx, h.actor(h.user("mod_one")), models.TargetThread, th.ID, moderation.ActRemove, "Looks like medical advice", true); err != nil {
 		t.Fatal(err)
 	}
 	page := author.get("/my/moderation")
@@ -673,7 +673,7 @@ func TestAppeals(t *testing.T) {
 	}
 	var appealID int64
 	h.app.DB.Gorm.Raw(`SELECT id FROM appeals`).Scan(&appealID)
-	if err := h.app.Moderation.DecideAppeal(ctx, h.user("mod_one"), appealID, true, "I changed my mind"); !isConflict(err) {
+	if err := h.app.Moderation.DecideAppeal(ctx, h.actor(h.user("mod_one")), appealID, true, "I changed my mind"); !isConflict(err) {
 		t.Errorf("the original moderator decides: %v", err)
 	}
 	mod2.get("/moderation/appeals")
@@ -688,7 +688,7 @@ func TestAppeals(t *testing.T) {
 	}
 	// A suspended member appeals with their password.
 	gm := h.user("mod_one")
-	if err := h.app.Moderation.ActOnMember(ctx, gm, models.TargetThread, th.ID, moderation.ActSuspend, "Arguing with moderators", h.clock.Now().Add(30*24*time.Hour)); err != nil {
+	if err := h.app.Moderation.ActOnMember(ctx, h.actor(gm), models.TargetThread, th.ID, moderation.ActSuspend, "Arguing with moderators", h.clock.Now().Add(30*24*time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	visitor := h.browser()
@@ -699,11 +699,11 @@ func TestAppeals(t *testing.T) {
 	if r := visitor.post("/appeal", url.Values{"login": {"appellant"}, "password": {goodPassword}, "text": {"Please reconsider this."}}); r.StatusCode != http.StatusSeeOther {
 		t.Fatalf("suspension appeal: %d", r.StatusCode)
 	}
-	items, err := h.app.Moderation.Appeals(ctx, h.user("mod_two"))
+	items, err := h.app.Moderation.Appeals(ctx, h.actor(h.user("mod_two")))
 	if err != nil || len(items) != 1 || items[0].Action != "suspend" {
 		t.Fatalf("appeals: %v %+v", err, items)
 	}
-	if err := h.app.Moderation.DecideAppeal(ctx, h.user("mod_two"), items[0].ID, true, "Suspension lifted after review"); err != nil {
+	if err := h.app.Moderation.DecideAppeal(ctx, h.actor(h.user("mod_two")), items[0].ID, true, "Suspension lifted after review"); err != nil {
 		t.Fatal(err)
 	}
 	if r := h.browser().signIn("appellant", goodPassword); r.StatusCode != http.StatusSeeOther {
@@ -824,15 +824,15 @@ func TestReplyCountsCountWhatReadersSee(t *testing.T) {
 		}
 	}
 	state("two replies", 2, second.CreatedAt)
-	if err := h.app.Moderation.Act(ctx, mod, models.TargetPost, second.ID, moderation.ActHide, "Checking", false); err != nil {
+	if err := h.app.Moderation.Act(ctx, h.actor(mod), models.TargetPost, second.ID, moderation.ActHide, "Checking", false); err != nil {
 		t.Fatal(err)
 	}
 	state("the second hidden", 1, first.CreatedAt)
-	if err := h.app.Moderation.Act(ctx, mod, models.TargetPost, second.ID, moderation.ActRestore, "", false); err != nil {
+	if err := h.app.Moderation.Act(ctx, h.actor(mod), models.TargetPost, second.ID, moderation.ActRestore, "", false); err != nil {
 		t.Fatal(err)
 	}
 	state("the second restored", 2, second.CreatedAt)
-	if err := h.app.Moderation.Act(ctx, mod, models.TargetPost, first.ID, moderation.ActRemove, "Off topic", false); err != nil {
+	if err := h.app.Moderation.Act(ctx, h.actor(mod), models.TargetPost, first.ID, moderation.ActRemove, "Off topic", false); err != nil {
 		t.Fatal(err)
 	}
 	state("the first removed", 1, second.CreatedAt)
@@ -856,7 +856,7 @@ func TestReplyCountsCountWhatReadersSee(t *testing.T) {
 		t.Fatal("the new member's reply was not held")
 	}
 	state("a reply held", 0, opened)
-	if err := h.app.Moderation.Act(ctx, mod, models.TargetPost, held.ID, moderation.ActRestore, "", false); err != nil {
+	if err := h.app.Moderation.Act(ctx, h.actor(mod), models.TargetPost, held.ID, moderation.ActRestore, "", false); err != nil {
 		t.Fatal(err)
 	}
 	state("the held reply approved", 1, held.CreatedAt)
@@ -903,7 +903,7 @@ func TestHiddenAuthorsAreToldAndCanAppeal(t *testing.T) {
 	}
 	var appealID int64
 	h.app.DB.Gorm.Raw(`SELECT id FROM appeals WHERE action_id = ?`, actionID).Scan(&appealID)
-	if err := h.app.Moderation.DecideAppeal(ctx, h.user("hide_mod_two"), appealID, true, "You are right, it is your own dog"); err != nil {
+	if err := h.app.Moderation.DecideAppeal(ctx, h.actor(h.user("hide_mod_two")), appealID, true, "You are right, it is your own dog"); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(h.browser().get("/t/"+itoa(th.ID)).body, "Walking the dog helps me a lot.") {
@@ -928,7 +928,7 @@ func TestHiddenAuthorsAreToldAndCanAppeal(t *testing.T) {
 	}
 
 	// A suspended member's sign-in page links to the appeal.
-	if err := h.app.Moderation.ActOnMember(ctx, h.user("hide_mod"), models.TargetPost, post.ID, moderation.ActSuspend, "Cooling off after an argument", h.clock.Now().Add(7*24*time.Hour)); err != nil {
+	if err := h.app.Moderation.ActOnMember(ctx, h.actor(h.user("hide_mod")), models.TargetPost, post.ID, moderation.ActSuspend, "Cooling off after an argument", h.clock.Now().Add(7*24*time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	r := h.browser().signIn("hidden_author", goodPassword)
@@ -989,13 +989,13 @@ func TestHeldPostsForNewMembers(t *testing.T) {
 	if !strings.Contains(queue, "Hello from a newcomer") || !strings.Contains(queue, "Awaiting approval") || strings.Contains(queue, "<td>other</td>") {
 		t.Error("the queue does not show the held thread as awaiting approval")
 	}
-	if err := h.app.Moderation.Act(context.Background(), h.user("held_mod"), models.TargetThread, th.ID, moderation.ActRestore, "", false); err != nil {
+	if err := h.app.Moderation.Act(context.Background(), h.actor(h.user("held_mod")), models.TargetThread, th.ID, moderation.ActRestore, "", false); err != nil {
 		t.Fatal(err)
 	}
 	// Approval is not a sanction: a later item about the member does not
 	// list it in their history.
 	second := h.reply("held_newbie", th.ID, "Thanks for approving me.", false) // the second first post: held too
-	if err := h.app.Moderation.Act(context.Background(), h.user("held_mod"), models.TargetPost, second.ID, moderation.ActRestore, "", false); err != nil {
+	if err := h.app.Moderation.Act(context.Background(), h.actor(h.user("held_mod")), models.TargetPost, second.ID, moderation.ActRestore, "", false); err != nil {
 		t.Fatal(err)
 	}
 	post := h.reply("held_newbie", th.ID, "Now I can post freely.", false)

@@ -32,7 +32,7 @@ func (h *harness) clinician(handle string, specs ...string) *models.User {
 // ask queues a question for handle through the service.
 func (h *harness) ask(handle, forum, title, body string) *models.Question {
 	h.t.Helper()
-	q, err := h.app.Questions.Ask(context.Background(), h.user(handle), questions.AskForm{Forum: forum, Title: title, Body: body})
+	q, err := h.app.Questions.Ask(context.Background(), h.actor(h.user(handle)), questions.AskForm{Forum: forum, Title: title, Body: body})
 	if err != nil {
 		h.t.Fatal(err)
 	}

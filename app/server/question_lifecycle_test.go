@@ -92,7 +92,7 @@ func TestLosingVerificationEndsAccess(t *testing.T) {
 	if r := aB.get("/questions/" + id); r.StatusCode != http.StatusNotFound {
 		t.Errorf("the revoked offeree reads the question: %d", r.StatusCode)
 	}
-	if err := h.app.Questions.Accept(ctx, docA, q.ID); !errors.Is(err, models.ErrNotFound) {
+	if err := h.app.Questions.Accept(ctx, h.actor(docA), q.ID); !errors.Is(err, models.ErrNotFound) {
 		t.Errorf("the revoked offeree accepts: %v", err)
 	}
 	if notifCount(t, h, "pat", models.NotifyQuestionStatus) != status+1 || notifCount(t, h, "dr_a", models.NotifyQuestionMoved) != 1 {
@@ -104,30 +104,30 @@ func TestLosingVerificationEndsAccess(t *testing.T) {
 
 	// After accepting: suspended → gone, and the next clinician reads the
 	// earlier conversation only once the asker shares it.
-	if err := h.app.Questions.Accept(ctx, docB, q.ID); err != nil {
+	if err := h.app.Questions.Accept(ctx, h.actor(docB), q.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.app.Questions.Message(ctx, docB, q.ID, questions.MessageForm{Body: "Do both ankles swell, or one? SWELL-QUESTION", InfoRequest: true}); err != nil {
+	if _, err := h.app.Questions.Message(ctx, h.actor(docB), q.ID, questions.MessageForm{Body: "Do both ankles swell, or one? SWELL-QUESTION", InfoRequest: true}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.app.Questions.Message(ctx, h.user("pat"), q.ID, questions.MessageForm{Body: "Both, equally. BOTH-ANKLES"}); err != nil {
+	if _, err := h.app.Questions.Message(ctx, h.actor(h.user("pat")), q.ID, questions.MessageForm{Body: "Both, equally. BOTH-ANKLES"}); err != nil {
 		t.Fatal(err)
 	}
 	gm := h.user(h.ensureAdmin())
-	if err := h.app.Moderation.ActOnMember(ctx, gm, models.TargetUser, docB.ID, "suspend", "Abusive messages to members", h.clock.Now().Add(30*24*time.Hour)); err != nil {
+	if err := h.app.Moderation.ActOnMember(ctx, h.actor(gm), models.TargetUser, docB.ID, "suspend", "Abusive messages to members", h.clock.Now().Add(30*24*time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	if h.assignee(q.ID) != "dr_c" || h.question(q.ID).Status != models.QuestionOffered {
 		t.Fatalf("after suspending the holder: %s %s", h.question(q.ID).Status, h.assignee(q.ID))
 	}
-	if _, err := h.app.Questions.Get(ctx, docB, q.ID, ""); !errors.Is(err, models.ErrNotFound) {
+	if _, err := h.app.Questions.Get(ctx, h.actor(docB), q.ID, ""); !errors.Is(err, models.ErrNotFound) {
 		t.Errorf("the suspended clinician reads it: %v", err)
 	}
 	page := asker.get("/questions/" + id).body
 	if !strings.Contains(page, "Your question changed hands") || !strings.Contains(page, "BOTH-ANKLES") {
 		t.Error("the asker is not asked whether to share the earlier conversation")
 	}
-	if err := h.app.Questions.Accept(ctx, docC, q.ID); err != nil {
+	if err := h.app.Questions.Accept(ctx, h.actor(docC), q.ID); err != nil {
 		t.Fatal(err)
 	}
 	cB := signedIn(h, "dr_c")
@@ -149,12 +149,12 @@ func TestLosingVerificationEndsAccess(t *testing.T) {
 
 	// After answering: a lapse (verification ran out, the credentials
 	// sweep has not run) is caught by the questions sweep.
-	if _, err := h.app.Questions.Message(ctx, docC, q.ID, questions.MessageForm{Body: "Ankle swelling is a known effect of amlodipine. LAPSED-ANSWER"}); err != nil {
+	if _, err := h.app.Questions.Message(ctx, h.actor(docC), q.ID, questions.MessageForm{Body: "Ankle swelling is a known effect of amlodipine. LAPSED-ANSWER"}); err != nil {
 		t.Fatal(err)
 	}
 	h.app.DB.Gorm.Exec(`UPDATE credentials SET verified_until = ? WHERE user_id = ? AND status = 'verified'`, h.clock.Now().Add(time.Hour), docC.ID)
 	h.clock.Advance(2 * time.Hour)
-	if _, err := h.app.Questions.Get(ctx, docC, q.ID, ""); !errors.Is(err, models.ErrNotFound) {
+	if _, err := h.app.Questions.Get(ctx, h.actor(docC), q.ID, ""); !errors.Is(err, models.ErrNotFound) {
 		t.Errorf("a lapsed clinician reads it before any sweep: %v", err)
 	}
 	if res := h.sweep(); res.Released != 1 {
@@ -169,10 +169,10 @@ func TestLosingVerificationEndsAccess(t *testing.T) {
 	}
 
 	// A revoked clinician's answers lose the label, on the page and in the API.
-	if err := h.app.Questions.Accept(ctx, h.user("dr_d"), q.ID); err != nil {
+	if err := h.app.Questions.Accept(ctx, h.actor(h.user("dr_d")), q.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.app.Questions.Message(ctx, h.user("dr_d"), q.ID, questions.MessageForm{Body: "Raise your legs in the evening. REVOKED-ANSWER"}); err != nil {
+	if _, err := h.app.Questions.Message(ctx, h.actor(h.user("dr_d")), q.ID, questions.MessageForm{Body: "Raise your legs in the evening. REVOKED-ANSWER"}); err != nil {
 		t.Fatal(err)
 	}
 	h.revoke(h.user("dr_d"))
@@ -207,7 +207,7 @@ func TestExpiryByTheSweepEndsAccess(t *testing.T) {
 	first := h.clinician("dr_first", "cardiology")
 	h.account("pat_y", models.RoleMember)
 	q := h.ask("pat_y", "heart", "Palpitations after coffee", "Is one cup a day fine?")
-	if err := h.app.Questions.Accept(ctx, first, q.ID); err != nil {
+	if err := h.app.Questions.Accept(ctx, h.actor(first), q.ID); err != nil {
 		t.Fatal(err)
 	}
 	h.clinician("dr_next", "cardiology") // verified later: their licence runs longer
@@ -254,13 +254,13 @@ func TestNoQuestionStrands(t *testing.T) {
 	if h.assignee(skin.ID) != "dr_gen" {
 		t.Errorf("a dermatology question went to %q, want the generalist", h.assignee(skin.ID))
 	}
-	if err := h.app.Questions.Decline(ctx, gen, skin.ID); err != nil {
+	if err := h.app.Questions.Decline(ctx, h.actor(gen), skin.ID); err != nil {
 		t.Fatal(err)
 	}
 	if a := h.assignee(skin.ID); a != "dr_x" {
 		t.Errorf("after the generalist declined: %q, want anyone taking questions (dr_x)", a)
 	}
-	h.app.Questions.Withdraw(ctx, h.user("pat"), skin.ID)
+	h.app.Questions.Withdraw(ctx, h.actor(h.user("pat")), skin.ID)
 
 	// Declined everywhere: into the pool, seen by nobody cooling down.
 	if err := h.app.Clinicians.SaveSettings(ctx, gen, clinicians.SettingsForm{AcceptingQuestions: false, MaxOpenQuestions: 5}); err != nil {
@@ -270,7 +270,7 @@ func TestNoQuestionStrands(t *testing.T) {
 	asked := h.clock.Now()
 	for i := 0; i < 2; i++ {
 		d := h.user(h.assignee(q.ID))
-		if err := h.app.Questions.Decline(ctx, d, q.ID); err != nil {
+		if err := h.app.Questions.Decline(ctx, h.actor(d), q.ID); err != nil {
 			t.Fatalf("%s declines: %v", d.Handle, err)
 		}
 	}
@@ -278,7 +278,7 @@ func TestNoQuestionStrands(t *testing.T) {
 		t.Fatalf("declined everywhere: %+v", got)
 	}
 	for _, d := range []*models.User{x, y} {
-		if pool, _ := h.app.Questions.Pool(ctx, d); len(pool) != 0 {
+		if pool, _ := h.app.Questions.Pool(ctx, h.actor(d)); len(pool) != 0 {
 			t.Errorf("%s sees the pool while cooling down", d.Handle)
 		}
 	}
@@ -288,7 +288,7 @@ func TestNoQuestionStrands(t *testing.T) {
 	// After the cooling period the earlier offerees see it again.
 	h.clock.Advance(2*time.Hour + time.Minute)
 	for _, d := range []*models.User{x, y} {
-		if pool, _ := h.app.Questions.Pool(ctx, d); len(pool) != 1 {
+		if pool, _ := h.app.Questions.Pool(ctx, h.actor(d)); len(pool) != 1 {
 			t.Errorf("%s does not see the pool after cooling down: %v", d.Handle, pool)
 		}
 	}
@@ -317,7 +317,7 @@ func TestNoQuestionStrands(t *testing.T) {
 	if !strings.Contains(over, "<dt>Overdue</dt><dd class=\"alert\">1</dd>") || strings.Contains(over, "Chest flutter") {
 		t.Errorf("the overview does not show it as overdue, or shows its title")
 	}
-	if err := h.app.Questions.Claim(ctx, x, q.ID); err != nil {
+	if err := h.app.Questions.Claim(ctx, h.actor(x), q.ID); err != nil {
 		t.Fatalf("an earlier offeree takes it after cooling down: %v", err)
 	}
 }
@@ -382,11 +382,11 @@ func TestTimedOutEverywhere(t *testing.T) {
 		t.Error("still paused after turning questions back on")
 	}
 	// The question whose offer to them just timed out cools down first.
-	if pool, _ := h.app.Questions.Pool(context.Background(), h.user("dr_x")); len(pool) != 1 {
+	if pool, _ := h.app.Questions.Pool(context.Background(), h.actor(h.user("dr_x"))); len(pool) != 1 {
 		t.Errorf("the unpaused clinician sees %d pooled questions, want 1", len(pool))
 	}
 	h.clock.Advance(2*time.Hour + time.Minute)
-	if pool, _ := h.app.Questions.Pool(context.Background(), h.user("dr_x")); len(pool) != 2 {
+	if pool, _ := h.app.Questions.Pool(context.Background(), h.actor(h.user("dr_x"))); len(pool) != 2 {
 		t.Errorf("after cooling down the clinician sees %d pooled questions, want 2", len(pool))
 	}
 }
@@ -408,7 +408,7 @@ func TestAnswerDeadlineHandBackAndAutoClose(t *testing.T) {
 	asker := h.member("pat")
 	q := h.ask("pat", "heart", "Dizzy when I stand up", "Mostly in the morning.")
 	id := itoa(q.ID)
-	if err := h.app.Questions.Accept(ctx, one, q.ID); err != nil {
+	if err := h.app.Questions.Accept(ctx, h.actor(one), q.ID); err != nil {
 		t.Fatal(err)
 	}
 	if got := h.question(q.ID); got.AnswerBy == nil || !got.AnswerBy.Equal(h.clock.Now().Add(48*time.Hour)) {
@@ -439,7 +439,7 @@ func TestAnswerDeadlineHandBackAndAutoClose(t *testing.T) {
 	}
 
 	// Hand-back: a reason is needed; the asker never reads it.
-	if err := h.app.Questions.Accept(ctx, two, q.ID); err != nil {
+	if err := h.app.Questions.Accept(ctx, h.actor(two), q.ID); err != nil {
 		t.Fatal(err)
 	}
 	tb := signedIn(h, "dr_two")
@@ -465,10 +465,10 @@ func TestAnswerDeadlineHandBackAndAutoClose(t *testing.T) {
 	}
 
 	// Answered, then quiet for a week: closed, and the cap frees up.
-	if err := h.app.Questions.Accept(ctx, three, q.ID); err != nil {
+	if err := h.app.Questions.Accept(ctx, h.actor(three), q.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.app.Questions.Message(ctx, three, q.ID, questions.MessageForm{Body: "Stand up slowly and drink more water."}); err != nil {
+	if _, err := h.app.Questions.Message(ctx, h.actor(three), q.ID, questions.MessageForm{Body: "Stand up slowly and drink more water."}); err != nil {
 		t.Fatal(err)
 	}
 	h.clock.Advance(7*24*time.Hour - time.Minute)
@@ -492,7 +492,7 @@ func TestAnswerDeadlineHandBackAndAutoClose(t *testing.T) {
 	if notifCount(t, h, "dr_three", models.NotifyQuestionReopened) != 1 {
 		t.Error("the clinician was not told the question was reopened")
 	}
-	if err := h.app.Questions.Close(ctx, h.user("pat"), q.ID); err != nil {
+	if err := h.app.Questions.Close(ctx, h.actor(h.user("pat")), q.ID); err != nil {
 		t.Fatal(err)
 	}
 	h.clock.Advance(14*24*time.Hour + time.Minute)
@@ -532,13 +532,13 @@ func TestAnswerDeadlineHandBackAndAutoClose(t *testing.T) {
 	}
 	var last int64
 	h.app.DB.Gorm.Raw(`SELECT max(id) FROM questions WHERE NOT crisis AND NOT not_emergency`).Scan(&last)
-	if err := h.app.Questions.Withdraw(ctx, h.user("pat"), last); err != nil {
+	if err := h.app.Questions.Withdraw(ctx, h.actor(h.user("pat")), last); err != nil {
 		t.Fatal(err)
 	}
 	for _, id := range []string{"Chest pain again", "I cannot go on"} {
 		var qid int64
 		h.app.DB.Gorm.Raw(`SELECT id FROM questions WHERE title = ?`, id).Scan(&qid)
-		h.app.Questions.Withdraw(ctx, h.user("pat"), qid)
+		h.app.Questions.Withdraw(ctx, h.actor(h.user("pat")), qid)
 	}
 	if a := h.api("POST", "/api/v1/questions", tok, map[string]any{"forum": "heart", "title": "Now it fits", "body": "Text."}); a.Status != http.StatusCreated {
 		t.Errorf("after withdrawing one: %d", a.Status)
@@ -617,7 +617,7 @@ func TestUrgentAndCrisisQuestions(t *testing.T) {
 		if notifCount(t, h, d.Handle, models.NotifyQuestionUrgent) != 1 {
 			t.Errorf("%s was not told of the urgent question", d.Handle)
 		}
-		pool, _ := h.app.Questions.Pool(ctx, d)
+		pool, _ := h.app.Questions.Pool(ctx, h.actor(d))
 		if len(pool) != 1 || !pool[0].Urgent {
 			t.Errorf("%s's pool: %v", d.Handle, pool)
 		}
@@ -648,7 +648,7 @@ func TestUrgentAndCrisisQuestions(t *testing.T) {
 	if res := h.sweep(); res.Alerted != 1 {
 		t.Errorf("an urgent question waiting an hour alerted %d admins' rounds", res.Alerted)
 	}
-	if err := h.app.Questions.Claim(ctx, docs[1], q.ID); err != nil {
+	if err := h.app.Questions.Claim(ctx, h.actor(docs[1]), q.ID); err != nil {
 		t.Fatal(err)
 	}
 	if got := h.question(q.ID); got.AnswerBy == nil || !got.AnswerBy.Equal(h.clock.Now().Add(4*time.Hour)) {
@@ -716,7 +716,7 @@ func TestQuestionActionsAnswerUniformly(t *testing.T) {
 		t.Errorf("opening another's question: %d, a missing one: %d", mine.StatusCode, missing.StatusCode)
 	}
 	// The offer moves on: the notification leads to the dashboard, which says so.
-	if err := h.app.Questions.Decline(ctx, first, q.ID); err != nil {
+	if err := h.app.Questions.Decline(ctx, h.actor(first), q.ID); err != nil {
 		t.Fatal(err)
 	}
 	fb := signedIn(h, "dr_first")
@@ -737,10 +737,10 @@ func TestQuestionActionsAnswerUniformly(t *testing.T) {
 		t.Error("the clinician now offered it is told it moved on")
 	}
 	// What the clinician sees of the asker: "the member", page and API alike.
-	if err := h.app.Questions.Accept(ctx, h.user("dr_other"), q.ID); err != nil {
+	if err := h.app.Questions.Accept(ctx, h.actor(h.user("dr_other")), q.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.app.Questions.Message(ctx, h.user("asker_handle_zq"), q.ID, questions.MessageForm{Body: "My fingers go white."}); err != nil {
+	if _, err := h.app.Questions.Message(ctx, h.actor(h.user("asker_handle_zq")), q.ID, questions.MessageForm{Body: "My fingers go white."}); err != nil {
 		t.Fatal(err)
 	}
 	page := other.get("/questions/" + itoa(q.ID)).body
@@ -761,10 +761,10 @@ func TestStaffReadsAppearToTheAsker(t *testing.T) {
 	doc := h.clinician("dr_rude", "cardiology")
 	asker := h.member("asker_a")
 	q := h.ask("asker_a", "heart", "Chest flutter", "Is it normal?")
-	if err := h.app.Questions.Accept(ctx, doc, q.ID); err != nil {
+	if err := h.app.Questions.Accept(ctx, h.actor(doc), q.ID); err != nil {
 		t.Fatal(err)
 	}
-	m, err := h.app.Questions.Message(ctx, doc, q.ID, questions.MessageForm{Body: "Stop wasting my time."})
+	m, err := h.app.Questions.Message(ctx, h.actor(doc), q.ID, questions.MessageForm{Body: "Stop wasting my time."})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -804,7 +804,7 @@ func TestQuestionOversight(t *testing.T) {
 	h.account("pat_two", models.RoleMember)
 	q1 := h.ask("pat_one", "heart", "OVERSIGHT-TITLE-ONE", "OVERSIGHT-BODY")
 	h.ask("pat_two", "heart", "OVERSIGHT-TITLE-TWO", "OVERSIGHT-BODY")
-	if err := h.app.Questions.Accept(ctx, doc, q1.ID); err != nil {
+	if err := h.app.Questions.Accept(ctx, h.actor(doc), q1.ID); err != nil {
 		t.Fatal(err)
 	}
 	admin := signedIn(h, h.ensureAdmin())
@@ -852,7 +852,7 @@ func TestAskFormSaysTheUsualWait(t *testing.T) {
 		h.account(handle, models.RoleMember)
 		q := h.ask(handle, "heart", "Question number "+itoa(int64(i)), "Text.")
 		h.clock.Advance(3 * time.Hour)
-		if err := h.app.Questions.Accept(ctx, doc, q.ID); err != nil {
+		if err := h.app.Questions.Accept(ctx, h.actor(doc), q.ID); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -67,7 +67,7 @@ func TestQuestionFlow(t *testing.T) {
 	if got.Status != models.QuestionOffered || *got.AssigneeID != second.ID || got.Attempts != 2 {
 		t.Fatalf("after the deadline: %+v", got)
 	}
-	if _, err := h.app.Questions.Get(ctx, first, q.ID, ""); !errors.Is(err, models.ErrNotFound) {
+	if _, err := h.app.Questions.Get(ctx, h.actor(first), q.ID, ""); !errors.Is(err, models.ErrNotFound) {
 		t.Errorf("earlier offeree still reads it: %v", err)
 	}
 	// A second run of the same job is a no-op.
@@ -76,7 +76,7 @@ func TestQuestionFlow(t *testing.T) {
 	}
 
 	// The second declines: two offers made, so the question goes to the pool.
-	if err := h.app.Questions.Decline(ctx, second, q.ID); err != nil {
+	if err := h.app.Questions.Decline(ctx, h.actor(second), q.ID); err != nil {
 		t.Fatal(err)
 	}
 	if got = h.question(q.ID); got.Status != models.QuestionPool || got.AssigneeID != nil {
@@ -88,56 +88,56 @@ func TestQuestionFlow(t *testing.T) {
 	// their specialty and takes it; the others then find nothing.
 	third := h.clinician("dr_third", "cardiology")
 	for _, u := range []*models.User{first, second} {
-		if pool, _ := h.app.Questions.Pool(ctx, u); len(pool) != 0 {
+		if pool, _ := h.app.Questions.Pool(ctx, h.actor(u)); len(pool) != 0 {
 			t.Errorf("%s sees the pool while cooling down: %v", u.Handle, pool)
 		}
-		if err := h.app.Questions.Claim(ctx, u, q.ID); !errors.Is(err, models.ErrNotFound) {
+		if err := h.app.Questions.Claim(ctx, h.actor(u), q.ID); !errors.Is(err, models.ErrNotFound) {
 			t.Errorf("%s claims: %v", u.Handle, err)
 		}
 	}
-	if pool, _ := h.app.Questions.Pool(ctx, h.user("dr_skin")); len(pool) != 1 || pool[0].Match != "outside your specialties" {
+	if pool, _ := h.app.Questions.Pool(ctx, h.actor(h.user("dr_skin"))); len(pool) != 1 || pool[0].Match != "outside your specialties" {
 		t.Errorf("pool for the dermatologist: %v", pool)
 	}
-	if pool, _ := h.app.Questions.Pool(ctx, third); len(pool) != 1 || pool[0].Title != "Palpitations at night" || pool[0].Match != "a specialty of the condition" {
+	if pool, _ := h.app.Questions.Pool(ctx, h.actor(third)); len(pool) != 1 || pool[0].Title != "Palpitations at night" || pool[0].Match != "a specialty of the condition" {
 		t.Fatalf("pool for the new clinician: %v", pool)
 	}
-	if err := h.app.Questions.Claim(ctx, third, q.ID); err != nil {
+	if err := h.app.Questions.Claim(ctx, h.actor(third), q.ID); err != nil {
 		t.Fatal(err)
 	}
-	if err := h.app.Questions.Claim(ctx, third, q.ID); !isConflict(err) {
+	if err := h.app.Questions.Claim(ctx, h.actor(third), q.ID); !isConflict(err) {
 		t.Errorf("claimed twice: %v, want 'you already hold it'", err)
 	}
-	if err := h.app.Questions.Claim(ctx, h.user("dr_skin"), q.ID); !errors.Is(err, models.ErrNotFound) {
+	if err := h.app.Questions.Claim(ctx, h.actor(h.user("dr_skin")), q.ID); !errors.Is(err, models.ErrNotFound) {
 		t.Errorf("a late claimant: %v, want not found like a missing id", err)
 	}
-	if pool, _ := h.app.Questions.Pool(ctx, h.user("dr_skin")); len(pool) != 0 {
+	if pool, _ := h.app.Questions.Pool(ctx, h.actor(h.user("dr_skin"))); len(pool) != 0 {
 		t.Errorf("the pool still shows a taken question: %v", pool)
 	}
 
 	// The conversation: a request for information, the answer, close, rating.
-	if _, err := h.app.Questions.Message(ctx, third, q.ID, questions.MessageForm{Body: "Any chest pain or fainting?", InfoRequest: true}); err != nil {
+	if _, err := h.app.Questions.Message(ctx, h.actor(third), q.ID, questions.MessageForm{Body: "Any chest pain or fainting?", InfoRequest: true}); err != nil {
 		t.Fatal(err)
 	}
 	if h.question(q.ID).Status != models.QuestionAssigned {
 		t.Error("an information request is not an answer")
 	}
-	if _, err := h.app.Questions.Message(ctx, h.user("pat"), q.ID, questions.MessageForm{Body: "No, neither."}); err != nil {
+	if _, err := h.app.Questions.Message(ctx, h.actor(h.user("pat")), q.ID, questions.MessageForm{Body: "No, neither."}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.app.Questions.Message(ctx, third, q.ID, questions.MessageForm{Body: "Then it is very likely harmless; mention it at your next check-up."}); err != nil {
+	if _, err := h.app.Questions.Message(ctx, h.actor(third), q.ID, questions.MessageForm{Body: "Then it is very likely harmless; mention it at your next check-up."}); err != nil {
 		t.Fatal(err)
 	}
 	if h.question(q.ID).Status != models.QuestionAnswered {
 		t.Fatal("not answered")
 	}
-	if err := h.app.Questions.Rate(ctx, h.user("pat"), q.ID, "helpful"); err != nil {
+	if err := h.app.Questions.Rate(ctx, h.actor(h.user("pat")), q.ID, "helpful"); err != nil {
 		t.Fatal(err)
 	}
-	if err := h.app.Questions.Close(ctx, h.user("pat"), q.ID); err != nil {
+	if err := h.app.Questions.Close(ctx, h.actor(h.user("pat")), q.ID); err != nil {
 		t.Fatal(err)
 	}
 
-	v, err := h.app.Questions.Get(ctx, h.user("pat"), q.ID, "")
+	v, err := h.app.Questions.Get(ctx, h.actor(h.user("pat")), q.ID, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,10 +160,10 @@ func TestQuestionFlow(t *testing.T) {
 		t.Error("message or close notifications missing")
 	}
 	// Who read it: the clinicians' reads, listed for the asker.
-	if _, err := h.app.Questions.Get(ctx, third, q.ID, ""); err != nil {
+	if _, err := h.app.Questions.Get(ctx, h.actor(third), q.ID, ""); err != nil {
 		t.Fatal(err)
 	}
-	v, _ = h.app.Questions.Get(ctx, h.user("pat"), q.ID, "")
+	v, _ = h.app.Questions.Get(ctx, h.actor(h.user("pat")), q.ID, "")
 	if len(v.Readers) == 0 || v.Readers[0].Handle != "dr_third" {
 		t.Errorf("readers %v", v.Readers)
 	}
@@ -254,7 +254,7 @@ func TestPoolClaimHasOneWinner(t *testing.T) {
 			go func(d *models.User) {
 				defer wg.Done()
 				<-start
-				err := h.app.Questions.Claim(ctx, d, id)
+				err := h.app.Questions.Claim(ctx, h.actor(d), id)
 				mu.Lock()
 				defer mu.Unlock()
 				switch {
@@ -299,10 +299,10 @@ func TestQuestionAccessMatrix(t *testing.T) {
 	if _, err := h.app.Questions.Deadline(ctx, q.ID, h.pendingOffer(q.ID)); err != nil {
 		t.Fatal(err)
 	}
-	if err := h.app.Questions.Accept(ctx, assignee, q.ID); err != nil {
+	if err := h.app.Questions.Accept(ctx, h.actor(assignee), q.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.app.Questions.Message(ctx, assignee, q.ID, questions.MessageForm{Body: "Yes, with a heart-rate plan."}); err != nil {
+	if _, err := h.app.Questions.Message(ctx, h.actor(assignee), q.ID, questions.MessageForm{Body: "Yes, with a heart-rate plan."}); err != nil {
 		t.Fatal(err)
 	}
 	_ = early
@@ -431,13 +431,13 @@ func TestPrivateQuestionsStayPrivate(t *testing.T) {
 	asker := h.member("canary_asker")
 	h.thread("canary_asker", f, "A public thread", "Public text.", false)
 	q := h.ask("canary_asker", "heart", "Title "+canary, "Body "+canary)
-	if err := h.app.Questions.Accept(ctx, doc, q.ID); err != nil {
+	if err := h.app.Questions.Accept(ctx, h.actor(doc), q.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.app.Questions.Message(ctx, doc, q.ID, questions.MessageForm{Body: "Answer " + canary}); err != nil {
+	if _, err := h.app.Questions.Message(ctx, h.actor(doc), q.ID, questions.MessageForm{Body: "Answer " + canary}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.app.Questions.Message(ctx, h.user("canary_asker"), q.ID, questions.MessageForm{Body: "Thanks " + canary}); err != nil {
+	if _, err := h.app.Questions.Message(ctx, h.actor(h.user("canary_asker")), q.ID, questions.MessageForm{Body: "Thanks " + canary}); err != nil {
 		t.Fatal(err)
 	}
 	// The participants do see it (so the checks below can fail).
@@ -504,26 +504,26 @@ func TestPublishAnsweredQuestion(t *testing.T) {
 	doc := h.clinician("dr_pub", "cardiology")
 	asker := h.member("shy_asker")
 	q := h.ask("shy_asker", "heart", "My name is Jo Bloggs: statins and cramps", "I am Jo from Leeds. Do statins cause cramps?")
-	if err := h.app.Questions.Accept(ctx, doc, q.ID); err != nil {
+	if err := h.app.Questions.Accept(ctx, h.actor(doc), q.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.app.Questions.Message(ctx, doc, q.ID, questions.MessageForm{Body: "Was that in both legs?", InfoRequest: true}); err != nil {
+	if _, err := h.app.Questions.Message(ctx, h.actor(doc), q.ID, questions.MessageForm{Body: "Was that in both legs?", InfoRequest: true}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.app.Questions.Message(ctx, doc, q.ID, questions.MessageForm{Body: "Muscle aches are a known side effect; tell your prescriber."}); err != nil {
+	if _, err := h.app.Questions.Message(ctx, h.actor(doc), q.ID, questions.MessageForm{Body: "Muscle aches are a known side effect; tell your prescriber."}); err != nil {
 		t.Fatal(err)
 	}
 	form := questions.PublishForm{Title: "Statins and cramps", Body: "Do statins cause cramps?"}
-	if _, err := h.app.Questions.Publish(ctx, h.user("shy_asker"), q.ID, form); !isConflict(err) {
+	if _, err := h.app.Questions.Publish(ctx, h.actor(h.user("shy_asker")), q.ID, form); !isConflict(err) {
 		t.Fatalf("publish without consent: %v", err)
 	}
-	if err := h.app.Questions.SetConsent(ctx, h.user("shy_asker"), q.ID, true); !errors.Is(err, models.ErrNotFound) {
+	if err := h.app.Questions.SetConsent(ctx, h.actor(h.user("shy_asker")), q.ID, true); !errors.Is(err, models.ErrNotFound) {
 		t.Errorf("the asker consents for the clinician: %v", err)
 	}
-	if err := h.app.Questions.SetConsent(ctx, doc, q.ID, true); err != nil {
+	if err := h.app.Questions.SetConsent(ctx, h.actor(doc), q.ID, true); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.app.Questions.Publish(ctx, doc, q.ID, form); !errors.Is(err, models.ErrNotFound) {
+	if _, err := h.app.Questions.Publish(ctx, h.actor(doc), q.ID, form); !errors.Is(err, models.ErrNotFound) {
 		t.Errorf("the clinician publishes: %v", err)
 	}
 	page := asker.get("/questions/" + itoa(q.ID))
@@ -593,7 +593,7 @@ func TestPrivateTextIsCheckedButNeverReported(t *testing.T) {
 	h.forum("heart", func(f *forums.ForumForm) { f.Specialties = []string{"cardiology"} })
 	doc := h.clinician("dr_chk", "cardiology")
 	admin := h.user(h.ensureAdmin())
-	if err := h.app.Moderation.SaveWord(ctx, admin, "miracle cure", "block"); err != nil {
+	if err := h.app.Moderation.SaveWord(ctx, h.actor(admin), "miracle cure", "block"); err != nil {
 		t.Fatal(err)
 	}
 	b := h.member("private_pat")
@@ -606,14 +606,14 @@ func TestPrivateTextIsCheckedButNeverReported(t *testing.T) {
 		t.Fatal("saved before confirmation")
 	}
 	q := h.ask("private_pat", "heart", "Palpitations", "They come and go.")
-	if err := h.app.Questions.Accept(ctx, doc, q.ID); err != nil {
+	if err := h.app.Questions.Accept(ctx, h.actor(doc), q.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.app.Questions.Message(ctx, h.user("private_pat"), q.ID, questions.MessageForm{Body: "Is a miracle cure real?"}); err == nil {
+	if _, err := h.app.Questions.Message(ctx, h.actor(h.user("private_pat")), q.ID, questions.MessageForm{Body: "Is a miracle cure real?"}); err == nil {
 		t.Error("blocked word in a message was saved")
 	}
 	b.get("/questions/" + itoa(q.ID))
-	h.app.Questions.Message(ctx, doc, q.ID, questions.MessageForm{Body: "How long do they last?", InfoRequest: true})
+	h.app.Questions.Message(ctx, h.actor(doc), q.ID, questions.MessageForm{Body: "How long do they last?", InfoRequest: true})
 	r := b.post("/questions/"+itoa(q.ID)+"/messages", url.Values{"body": {"Honestly some days I want to die."}})
 	if r.StatusCode != http.StatusSeeOther || !strings.HasPrefix(r.Header.Get("Location"), "/support?next=") {
 		t.Fatalf("crisis message: %d %s", r.StatusCode, r.Header.Get("Location"))
@@ -635,10 +635,10 @@ func TestReportedPrivateMessage(t *testing.T) {
 	doc := h.clinician("dr_rude", "cardiology")
 	h.account("asker_a", models.RoleMember)
 	q := h.ask("asker_a", "heart", "Chest flutter", "Is it normal? SECRET-QUESTION-TEXT")
-	if err := h.app.Questions.Accept(ctx, doc, q.ID); err != nil {
+	if err := h.app.Questions.Accept(ctx, h.actor(doc), q.ID); err != nil {
 		t.Fatal(err)
 	}
-	m, err := h.app.Questions.Message(ctx, doc, q.ID, questions.MessageForm{Body: "Stop wasting my time."})
+	m, err := h.app.Questions.Message(ctx, h.actor(doc), q.ID, questions.MessageForm{Body: "Stop wasting my time."})
 	if err != nil {
 		t.Fatal(err)
 	}

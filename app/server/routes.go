@@ -24,18 +24,16 @@ import (
 
 // routes is the one route table. Every route says who may use it.
 func routes(e *echo.Echo, a *App, r *web.Renderer, st *web.Static, cookies web.Cookies, cfg *config.Config) {
-	ah := auth.NewHandlers(a.Auth, r, cookies)
+	ah := auth.NewHandlers(a.Auth, r, cookies, a.Clinicians.StatusByUser)
 	api := auth.NewAPI(a.Auth)
-	fh := forums.NewHandlers(a.Forums, r, cookies)
-	fh.SetSearcher(a.Search)
+	fh := forums.NewHandlers(a.Forums, r, cookies, a.Search)
 	fapi := forums.NewAPI(fh)
 	nh := notify.NewHandlers(a.Notify, r, cookies)
 	ch := clinicians.NewHandlers(a.Clinicians, r, cookies)
 	capi := clinicians.NewAPI(ch)
 	qh := questions.NewHandlers(a.Questions, r, cookies)
 	qapi := questions.NewAPI(qh)
-	mh := moderation.NewHandlers(a.Moderation, r, cookies, markdown.New())
-	mh.SetSuspendedAuth(moderation.SuspendedAuth{
+	mh := moderation.NewHandlers(a.Moderation, r, cookies, markdown.New(), moderation.SuspendedAuth{
 		Password: func(c echo.Context, login, password string) (*models.User, error) {
 			return a.Auth.SuspendedAccount(c.Request().Context(), auth.SignInForm{Login: login, Password: password}, auth.ClientOf(c))
 		},
@@ -83,7 +81,7 @@ func routes(e *echo.Echo, a *App, r *web.Renderer, st *web.Static, cookies web.C
 	})
 
 	// Browser pages: session cookie and CSRF on every state change.
-	b := e.Group("", web.NoStoreWithCredentials(cookies, "Cookie"), web.LoadSession(a.Auth, cookies), web.CSRF(cfg.SecretKey), web.LoadUnread(a.Notify), web.LoadAppeals(a.Moderation))
+	b := e.Group("", web.NoStoreWithCredentials(cookies, "Cookie"), web.LoadSession(a.Auth, cookies), web.LoadActor(a.Auth), web.CSRF(cfg.SecretKey), web.LoadUnread(a.Notify), web.LoadAppeals(a.Moderation))
 	b.GET("/", fh.Index)
 	b.GET("/search", fh.SearchPage)
 	b.GET("/my/forums", fh.MyForums, web.RequireUser)
@@ -198,7 +196,6 @@ func routes(e *echo.Echo, a *App, r *web.Renderer, st *web.Static, cookies web.C
 	acct.GET("/sign-in/:id/unlink", ah.UnlinkPage)
 	acct.POST("/sign-in/:id/unlink", ah.Unlink)
 
-	ah.SetClinicianStatus(a.Clinicians.StatusByUser)
 	admin := b.Group("/admin", web.RequireRole(models.RoleAdmin))
 	admin.GET("", ah.AdminHome)
 	admin.GET("/users", ah.AdminUsers)
@@ -250,7 +247,7 @@ func routes(e *echo.Echo, a *App, r *web.Renderer, st *web.Static, cookies web.C
 			return next(c)
 		}
 	}
-	v1 := e.Group("/api/v1", methodNotAllowed, web.NoStoreWithCredentials(cookies, "Authorization"), web.BearerAuth(a.Auth), web.RequireScope)
+	v1 := e.Group("/api/v1", methodNotAllowed, web.NoStoreWithCredentials(cookies, "Authorization"), web.BearerAuth(a.Auth), web.LoadActor(a.Auth), web.RequireScope)
 	me := web.RequireUser
 	v1.GET("/me", api.Me, me)
 	v1.GET("/sessions", api.Sessions, me)

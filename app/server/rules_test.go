@@ -7,10 +7,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kindred-health/kindred/app/clinicians"
+	"github.com/kindred-health/kindred/app/database"
 	"github.com/kindred-health/kindred/app/forums"
 	"github.com/kindred-health/kindred/app/markdown"
 	"github.com/kindred-health/kindred/app/moderation"
 	"github.com/kindred-health/kindred/app/notify"
+	"github.com/kindred-health/kindred/app/questions"
 	"github.com/kindred-health/kindred/app/testenv"
 	"github.com/kindred-health/kindred/models"
 )
@@ -47,26 +50,39 @@ func TestClinicianVerifiedRuleAgreesInSQLAndGo(t *testing.T) {
 	}
 }
 
-// A feature whose safety checks were never wired refuses to save rather
-// than saving unchecked, and start-up names what is missing.
-func TestHalfWiredFeaturesRefuseToSave(t *testing.T) {
+// A feature is built with everything it needs or not at all: a
+// constructor without the safety checks (or another collaborator) refuses
+// and names what is missing, so Kindred never starts saving posts
+// unchecked; only the demo seeder may ask for unchecked texts.
+func TestConstructorsRefuseMissingCollaborators(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, harnessOpts{})
-	f := h.forum("heart", nil)
-	h.account("writer", models.RoleMember)
-	bare := forums.New(h.app.DB, h.clock.Now, markdown.New(), notify.NewInApp(h.app.DB.Gorm, h.clock.Now), testenv.Logger(t))
-	if err := bare.Wired(); err == nil || !strings.Contains(err.Error(), "safety checks") {
-		t.Errorf("Wired: %v", err)
+	db, now, md, log := &database.DB{}, time.Now, markdown.New(), testenv.Logger(t)
+	inApp := notify.NewInApp(nil, now)
+	if _, err := forums.New(db, now, md, inApp, log, forums.Checks{}); err == nil || !strings.Contains(err.Error(), "safety checks") {
+		t.Errorf("forums without checks: %v", err)
 	}
-	_, err := bare.CreateThread(context.Background(), h.viewer("writer"), f, forums.ThreadForm{Title: "Saved without checks?", Body: "This must not be saved."}, "")
-	if err == nil {
-		t.Fatal("a thread was saved without safety checks")
+	safety, err := moderation.NewSafety(db, now, inApp, log, moderation.Options{})
+	if err != nil {
+		t.Fatal(err)
 	}
-	if n := countWhere(t, h, `SELECT count(*) FROM threads WHERE title = 'Saved without checks?'`); n != 0 {
-		t.Fatalf("%d threads saved", n)
+	if _, err := forums.New(db, now, md, inApp, log, forums.Checks{Text: safety, Reporter: safety}); err == nil || !strings.Contains(err.Error(), "emergency guidance") {
+		t.Errorf("forums without guidance: %v", err)
 	}
-	if err := h.app.Forums.Wired(); err != nil {
-		t.Errorf("the app's forums: %v", err)
+	fs, err := forums.New(db, now, md, inApp, log, forums.Checks{Text: safety, Reporter: safety, Guidance: safety})
+	if err != nil {
+		t.Fatalf("forums with everything: %v", err)
+	}
+	if _, err := questions.New(db, now, md, inApp, fs, clinicians.NewPauser(now), log, questions.Options{}, questions.Checks{}); err == nil || !strings.Contains(err.Error(), "safety checks") {
+		t.Errorf("questions without checks: %v", err)
+	}
+	if _, err := questions.New(db, now, md, inApp, fs, nil, log, questions.Options{}, questions.Checks{Text: safety, Guidance: safety}); err == nil || !strings.Contains(err.Error(), "Pauser") {
+		t.Errorf("questions without clinicians' settings: %v", err)
+	}
+	if _, err := moderation.New(safety, nil, nil, inApp); err == nil || !strings.Contains(err.Error(), "forum content, accounts") {
+		t.Errorf("moderation without content and accounts: %v", err)
+	}
+	if _, err := moderation.NewSafety(db, now, nil, log, moderation.Options{}); err == nil {
+		t.Error("moderation's safety checks without a notifier were built")
 	}
 }
 
@@ -83,11 +99,11 @@ func TestReportingFollowsTheForumReadRule(t *testing.T) {
 	h.account("curious_cal", models.RoleMember)
 	h.clinician("nurse_bo", "cardiology")
 	ctx := context.Background()
-	_, err := h.app.Moderation.Report(ctx, h.user("curious_cal"), moderation.ReportForm{Kind: models.TargetThread, ID: th.ID, Reason: models.ReasonOffTopic})
+	_, err := h.app.Moderation.Report(ctx, h.actor(h.user("curious_cal")), moderation.ReportForm{Kind: models.TargetThread, ID: th.ID, Reason: models.ReasonOffTopic})
 	if !errors.Is(err, models.ErrNotFound) {
 		t.Errorf("a member reported in a clinician-only forum: %v", err)
 	}
-	if _, err := h.app.Moderation.Report(ctx, h.user("nurse_bo"), moderation.ReportForm{Kind: models.TargetThread, ID: th.ID, Reason: models.ReasonOffTopic}); err != nil {
+	if _, err := h.app.Moderation.Report(ctx, h.actor(h.user("nurse_bo")), moderation.ReportForm{Kind: models.TargetThread, ID: th.ID, Reason: models.ReasonOffTopic}); err != nil {
 		t.Errorf("a verified clinician could not report: %v", err)
 	}
 }

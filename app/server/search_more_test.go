@@ -508,7 +508,7 @@ func TestRebuildCatchesUpChangesMadeDuringIt(t *testing.T) {
 	hide := h.thread("author", f, "Hidden during the rebuild", "zebrarebuild", false)
 	eventually(t, "both indexed", func() bool { return len(h.searchIDs("", "q=zebrarebuild")) == 2 })
 	src := &duringRebuild{Service: h.app.Forums, hook: func() {
-		if err := h.app.Moderation.Act(ctx, h.user("mod_ria"), models.TargetThread, hide.ID, moderation.ActHide, "Checking the reports", false); err != nil {
+		if err := h.app.Moderation.Act(ctx, h.actor(h.user("mod_ria")), models.TargetThread, hide.ID, moderation.ActHide, "Checking the reports", false); err != nil {
 			t.Fatal(err)
 		}
 		eventually(t, "the job took it out of the old index", func() bool { return !has(h.searchIDs("", "q=zebrarebuild"), hide.ID) })
@@ -552,19 +552,19 @@ func TestSearchNeverShowsHiddenText(t *testing.T) {
 		id     int64
 		action string
 	}{{hidden.ID, moderation.ActHide}, {removed.ID, moderation.ActRemove}} {
-		if err := h.app.Moderation.Act(ctx, h.user("mod_kai"), models.TargetPost, a.id, a.action, "Not for this forum", false); err != nil {
+		if err := h.app.Moderation.Act(ctx, h.actor(h.user("mod_kai")), models.TargetPost, a.id, a.action, "Not for this forum", false); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := h.app.Moderation.SaveWord(ctx, h.user(h.ensureAdmin()), "discount code", "require_approval"); err != nil {
+	if err := h.app.Moderation.SaveWord(ctx, h.actor(h.user(h.ensureAdmin())), "discount code", "require_approval"); err != nil {
 		t.Fatal(err)
 	}
 	h.reply("author", host.ID, "My discount code zebracanarypending", false)
 	q := h.ask("author", "heart", "Private zebracanaryprivate", "zebracanaryprivate text")
-	if err := h.app.Questions.Accept(ctx, doc, q.ID); err != nil {
+	if err := h.app.Questions.Accept(ctx, h.actor(doc), q.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.app.Questions.Message(ctx, doc, q.ID, questions.MessageForm{Body: "zebracanarymessage reply"}); err != nil {
+	if _, err := h.app.Questions.Message(ctx, h.actor(doc), q.ID, questions.MessageForm{Body: "zebracanarymessage reply"}); err != nil {
 		t.Fatal(err)
 	}
 	loungeThread := h.thread("dr_canary", lounge, "Lounge notes", "zebralounge", false)

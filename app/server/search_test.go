@@ -101,25 +101,25 @@ func TestSearchFollowsVisibility(t *testing.T) {
 	// A reply's text becomes searchable; hiding takes the thread out.
 	h.reply("author", a.ID, "Reply text zebrareply", false)
 	eventually(t, "the reply is searchable", func() bool { return has(h.searchIDs("", "q=zebrareply"), a.ID) })
-	if err := h.app.Moderation.Act(ctx, h.user("mod_sam"), models.TargetThread, a.ID, moderation.ActHide, "Checking the reports", false); err != nil {
+	if err := h.app.Moderation.Act(ctx, h.actor(h.user("mod_sam")), models.TargetThread, a.ID, moderation.ActHide, "Checking the reports", false); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, "the hidden thread leaves the index", func() bool { return !has(h.searchIDs(memberTok, "q=zebrapublic"), a.ID) })
-	if err := h.app.Moderation.Act(ctx, h.user("mod_sam"), models.TargetThread, a.ID, moderation.ActRestore, "", false); err != nil {
+	if err := h.app.Moderation.Act(ctx, h.actor(h.user("mod_sam")), models.TargetThread, a.ID, moderation.ActRestore, "", false); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, "the restored thread comes back", func() bool { return has(h.searchIDs("", "q=zebrapublic"), a.ID) })
-	if err := h.app.Moderation.Act(ctx, h.user("mod_sam"), models.TargetThread, a.ID, moderation.ActRemove, "Off topic for this forum", false); err != nil {
+	if err := h.app.Moderation.Act(ctx, h.actor(h.user("mod_sam")), models.TargetThread, a.ID, moderation.ActRemove, "Off topic for this forum", false); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, "the removed thread leaves the index", func() bool { return !has(h.searchIDs("", "q=zebrapublic"), a.ID) })
 	// Pending content and private questions never enter it.
-	if err := h.app.Moderation.SaveWord(ctx, h.user(h.ensureAdmin()), "discount code", "require_approval"); err != nil {
+	if err := h.app.Moderation.SaveWord(ctx, h.actor(h.user(h.ensureAdmin())), "discount code", "require_approval"); err != nil {
 		t.Fatal(err)
 	}
 	pending := h.thread("author", pub, "Use my discount code", "zebrapending", false)
 	q := h.ask("author", "heart", "Private zebraprivate", "zebraprivate text")
-	if err := h.app.Questions.Accept(ctx, doc, q.ID); err != nil {
+	if err := h.app.Questions.Accept(ctx, h.actor(doc), q.ID); err != nil {
 		t.Fatal(err)
 	}
 	control := h.thread("author", pub, "A control thread", "zebracontrol", false)

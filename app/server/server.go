@@ -161,31 +161,48 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	clinSvc := clinicians.New(d.DB, d.Now, docs, inApp, d.Log, clinicians.Options{
-		DocumentRetention: time.Duration(cfg.DocumentRetentionDays) * 24 * time.Hour})
-	river.AddWorker(workers, &clinicians.SweepWorker{Svc: clinSvc})
-	forumSvc := forums.New(d.DB, d.Now, markdown.New(), inApp, d.Log)
-	clinSvc.OnVerificationEnded(forumSvc)
-	qSvc := questions.New(d.DB, d.Now, markdown.New(), inApp, forumSvc, clinSvc, d.Log, questions.Options{
+	// Each feature gets what it needs in its constructor, built in this
+	// order so that nothing waits for a setter: moderation's safety checks
+	// first (they need no other feature), then forums and private
+	// questions on them, then clinicians (who tell both when a
+	// verification ends), then the moderation service that acts on forums'
+	// content and on accounts. A missing collaborator stops start-up.
+	modSafety, err := moderation.NewSafety(d.DB, d.Now, inApp, d.Log, moderation.Options{HideThreshold: cfg.ReportHideThreshold,
+		AckWithin: cfg.CrisisAck, Mail: cfg.SMTP.Host != ""})
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	forumSvc, err := forums.New(d.DB, d.Now, markdown.New(), inApp, d.Log, forums.Checks{Text: modSafety, Reporter: modSafety,
+		Guidance: modSafety, NewMemberApprovals: cfg.NewMemberApprovals, UrgentTerms: cfg.UrgentTerms})
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	qSvc, err := questions.New(d.DB, d.Now, markdown.New(), inApp, forumSvc, clinicians.NewPauser(d.Now), d.Log, questions.Options{
 		RespondWithin: cfg.QuestionRespondWithin, MaxOffers: cfg.QuestionMaxOffers, UrgentTerms: cfg.UrgentTerms,
 		AnswerWithin: cfg.QuestionAnswerWithin, UrgentAnswerWithin: cfg.QuestionUrgentAnswerWithin, QuietClose: cfg.QuestionAutoClose,
 		ReopenWithin: cfg.QuestionReopenWithin, WaitAlert: cfg.QuestionWaitAlert, UrgentWaitAlert: cfg.QuestionUrgentWaitAlert,
-		PoolCooling: cfg.QuestionPoolCooling, PauseAfterTimeouts: cfg.QuestionPauseAfter, MaxOpenPerMember: cfg.QuestionMaxOpenPerMember})
+		PoolCooling: cfg.QuestionPoolCooling, PauseAfterTimeouts: cfg.QuestionPauseAfter, MaxOpenPerMember: cfg.QuestionMaxOpenPerMember},
+		questions.Checks{Text: modSafety, Guidance: modSafety})
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
 	river.AddWorker(workers, &questions.OfferDeadlineWorker{Svc: qSvc})
 	river.AddWorker(workers, &questions.SweepWorker{Svc: qSvc})
 	// A clinician whose verification ends loses their questions in the same
-	// transaction.
-	clinSvc.OnVerificationEnded(qSvc)
-	modSvc := moderation.New(d.DB, d.Now, inApp, forumSvc, d.Log, moderation.Options{HideThreshold: cfg.ReportHideThreshold,
-		AckWithin: cfg.CrisisAck, Mail: cfg.SMTP.Host != ""})
+	// transaction, and their posts lose the clinician label.
+	clinSvc := clinicians.New(d.DB, d.Now, docs, inApp, d.Log, clinicians.Options{
+		DocumentRetention: time.Duration(cfg.DocumentRetentionDays) * 24 * time.Hour}, forumSvc, qSvc)
+	river.AddWorker(workers, &clinicians.SweepWorker{Svc: clinSvc})
+	// A suspended or banned clinician's questions move on in the same
+	// transaction as the suspension.
+	modSvc, err := moderation.New(modSafety, forumSvc, restrictions{auth: authSvc, questions: qSvc}, inApp)
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
 	river.AddWorker(workers, &moderation.AlertEmailWorker{Svc: modSvc, Mailer: d.Mailer, BaseURL: base})
 	river.AddWorker(workers, &moderation.SweepWorker{Svc: modSvc})
-	forumSvc.SetSafety(modSvc, modSvc, cfg.NewMemberApprovals)
-	forumSvc.SetGuidance(modSvc, cfg.UrgentTerms)
-	qSvc.SetGuidance(modSvc)
-	searchClient := search.New(cfg.MeiliURL, cfg.MeiliAPIKey, cfg.MeiliPrefix, cfg.SearchTimeout)
 	synonyms := search.NewSynonyms(d.DB)
-	searchClient.SetSynonymSource(synonyms.Groups)
+	searchClient := search.New(cfg.MeiliURL, cfg.MeiliAPIKey, cfg.MeiliPrefix, cfg.SearchTimeout, synonyms.Groups)
 	river.AddWorker(workers, &search.IndexWorker{DB: d.DB})
 	river.AddWorker(workers, &search.IndexThreadsWorker{DB: d.DB, Source: forumSvc})
 	indexLag := prometheus.NewHistogram(prometheus.HistogramOpts{Name: "kindred_search_index_lag_seconds",
@@ -199,17 +216,6 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 			}
 		}}
 	river.AddWorker(workers, &search.SettingsWorker{Client: searchClient})
-	qSvc.SetSafety(modSvc)
-	// A suspended or banned clinician's questions move on in the same
-	// transaction as the suspension.
-	modSvc.SetAccounts(restrictions{auth: authSvc, questions: qSvc}, inApp)
-	// The features wired above through setters (their dependencies run in
-	// a circle) say what is missing: Kindred does not start half-wired.
-	for _, w := range []interface{ Wired() error }{forumSvc, qSvc, modSvc} {
-		if err := w.Wired(); err != nil {
-			return nil, fmt.Errorf("server: %w", err)
-		}
-	}
 	a := &App{
 		Clinicians: clinSvc,
 		Questions:  qSvc,

@@ -219,7 +219,7 @@ func TestSSOSignInOverAnotherAndSuspendedAppeal(t *testing.T) {
 	f := h.forum("heart", nil)
 	th := h.thread("rae_m", f, "Arguing again", "This is a thread.", false)
 	h.account("mod_one", models.RoleModerator)
-	if err := h.app.Moderation.ActOnMember(t.Context(), h.user("mod_one"), models.TargetThread, th.ID, "suspend", "Repeated personal attacks", h.clock.Now().Add(7*24*time.Hour)); err != nil {
+	if err := h.app.Moderation.ActOnMember(t.Context(), h.actor(h.user("mod_one")), models.TargetThread, th.ID, "suspend", "Repeated personal attacks", h.clock.Now().Add(7*24*time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	b := h.browser()

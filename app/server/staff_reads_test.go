@@ -93,14 +93,14 @@ func TestStaffReadsOfPrivateMessages(t *testing.T) {
 	doc := h.clinician("dr_sharp", "cardiology")
 	h.account("asker", models.RoleMember)
 	q := h.ask("asker", "heart", srTitle, srBody)
-	if err := h.app.Questions.Accept(ctx, doc, q.ID); err != nil {
+	if err := h.app.Questions.Accept(ctx, h.actor(doc), q.ID); err != nil {
 		t.Fatal(err)
 	}
-	other, err := h.app.Questions.Message(ctx, h.user("asker"), q.ID, questions.MessageForm{Body: srOther})
+	other, err := h.app.Questions.Message(ctx, h.actor(h.user("asker")), q.ID, questions.MessageForm{Body: srOther})
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := h.app.Questions.Message(ctx, doc, q.ID, questions.MessageForm{Body: srReported})
+	m, err := h.app.Questions.Message(ctx, h.actor(doc), q.ID, questions.MessageForm{Body: srReported})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -392,10 +392,10 @@ func TestStaffReadWaitsForAResolution(t *testing.T) {
 	doc := h.clinician("dr_slow", "cardiology")
 	h.account("asker", models.RoleMember)
 	q := h.ask("asker", "heart", srTitle, srBody)
-	if err := h.app.Questions.Accept(ctx, doc, q.ID); err != nil {
+	if err := h.app.Questions.Accept(ctx, h.actor(doc), q.ID); err != nil {
 		t.Fatal(err)
 	}
-	m, err := h.app.Questions.Message(ctx, doc, q.ID, questions.MessageForm{Body: srReported})
+	m, err := h.app.Questions.Message(ctx, h.actor(doc), q.ID, questions.MessageForm{Body: srReported})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -418,7 +418,7 @@ func TestStaffReadWaitsForAResolution(t *testing.T) {
 	}
 	read, warn := make(chan result, 1), make(chan error, 1)
 	go func() {
-		it, err := h.app.Moderation.Item(ctx, mod, models.TargetQuestionMessage, m.ID)
+		it, err := h.app.Moderation.Item(ctx, h.actor(mod), models.TargetQuestionMessage, m.ID)
 		r := result{err: err}
 		if it != nil {
 			r.text = it.Target.BodyHTML
@@ -426,7 +426,7 @@ func TestStaffReadWaitsForAResolution(t *testing.T) {
 		read <- r
 	}()
 	go func() {
-		warn <- h.app.Moderation.ActOnMember(ctx, mod, models.TargetQuestionMessage, m.ID, "warn", "Please keep this civil.", time.Time{})
+		warn <- h.app.Moderation.ActOnMember(ctx, h.actor(mod), models.TargetQuestionMessage, m.ID, "warn", "Please keep this civil.", time.Time{})
 	}()
 	eventually(t, "the read and the warning wait for the dismissal", func() bool {
 		var n int64

@@ -340,16 +340,16 @@ func TestPublishedAnswerLosesLabelOnRevocation(t *testing.T) {
 	doc := h.clinician("dr_pub", "cardiology")
 	h.account("shy_asker", models.RoleMember)
 	q := h.ask("shy_asker", "heart", "Statins and cramps", "Do statins cause cramps?")
-	if err := h.app.Questions.Accept(ctx, doc, q.ID); err != nil {
+	if err := h.app.Questions.Accept(ctx, h.actor(doc), q.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.app.Questions.Message(ctx, doc, q.ID, questions.MessageForm{Body: "Muscle aches are a known side effect; tell your prescriber."}); err != nil {
+	if _, err := h.app.Questions.Message(ctx, h.actor(doc), q.ID, questions.MessageForm{Body: "Muscle aches are a known side effect; tell your prescriber."}); err != nil {
 		t.Fatal(err)
 	}
-	if err := h.app.Questions.SetConsent(ctx, doc, q.ID, true); err != nil {
+	if err := h.app.Questions.SetConsent(ctx, h.actor(doc), q.ID, true); err != nil {
 		t.Fatal(err)
 	}
-	threadID, err := h.app.Questions.Publish(ctx, h.user("shy_asker"), q.ID, questions.PublishForm{Title: "Statins and cramps", Body: "Do statins cause cramps?"})
+	threadID, err := h.app.Questions.Publish(ctx, h.actor(h.user("shy_asker")), q.ID, questions.PublishForm{Title: "Statins and cramps", Body: "Do statins cause cramps?"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,8 +21,6 @@ import (
 	"github.com/kindred-health/kindred/app/config"
 	"github.com/kindred-health/kindred/app/database"
 	"github.com/kindred-health/kindred/app/forums"
-	"github.com/kindred-health/kindred/app/markdown"
-	"github.com/kindred-health/kindred/app/notify"
 	"github.com/kindred-health/kindred/app/search"
 	"github.com/kindred-health/kindred/app/server"
 	"github.com/kindred-health/kindred/models"
@@ -340,7 +338,7 @@ func createAdmin(ctx context.Context, args []string, getenv func(string) string,
 }
 
 // searchTools opens what reindex and verify need.
-func searchTools(ctx context.Context, getenv func(string) string, stderr io.Writer) (*database.DB, *forums.Service, *search.Client, error) {
+func searchTools(ctx context.Context, getenv func(string) string, stderr io.Writer) (*database.DB, *forums.Documents, *search.Client, error) {
 	cfg, err := config.Load(getenv)
 	if err != nil {
 		return nil, nil, nil, err
@@ -357,9 +355,8 @@ func searchTools(ctx context.Context, getenv func(string) string, stderr io.Writ
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	fs := forums.New(db, time.Now, markdown.New(), notify.NewInApp(db.Gorm, time.Now), log)
-	client := search.New(cfg.MeiliURL, cfg.MeiliAPIKey, cfg.MeiliPrefix, cfg.SearchTimeout)
-	client.SetSynonymSource(search.NewSynonyms(db).Groups)
+	fs := forums.NewDocuments(db, time.Now)
+	client := search.New(cfg.MeiliURL, cfg.MeiliAPIKey, cfg.MeiliPrefix, cfg.SearchTimeout, search.NewSynonyms(db).Groups)
 	return db, fs, client, nil
 }
 

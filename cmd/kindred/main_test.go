@@ -240,7 +240,7 @@ func TestReindexWithTheMasterKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := search.New(env["MEILI_URL"], key, env["KINDRED_MEILI_INDEX_PREFIX"], 0)
+	c := search.New(env["MEILI_URL"], key, env["KINDRED_MEILI_INDEX_PREFIX"], 0, nil)
 	all := []string{models.AudiencePublic, models.AudienceMembers, models.AudienceClinicians}
 	if res, err := c.Search(context.Background(), search.Query{Text: "", Audiences: all}); err != nil || res.Total != 33 {
 		t.Fatalf("search with the limited key after reindex: %v %+v", err, res)
@@ -266,7 +266,7 @@ func TestReindex(t *testing.T) {
 			t.Fatalf("reindex: %v %q", err, out)
 		}
 	}
-	c := search.New(env["MEILI_URL"], env["MEILI_API_KEY"], env["KINDRED_MEILI_INDEX_PREFIX"], 0)
+	c := search.New(env["MEILI_URL"], env["MEILI_API_KEY"], env["KINDRED_MEILI_INDEX_PREFIX"], 0, nil)
 	all := []string{models.AudiencePublic, models.AudienceMembers, models.AudienceClinicians}
 	res, err := c.Search(context.Background(), search.Query{Text: "sensor", Audiences: all})
 	if err != nil || res.Total != 1 || len(res.Hits) != 1 || res.Hits[0].Title != "First week on a sensor: the beeping at night" {

@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"time"
 
+	"github.com/kindred-health/kindred/app/auth"
 	"github.com/kindred-health/kindred/app/clinicians"
 	"github.com/kindred-health/kindred/app/config"
 	"github.com/kindred-health/kindred/app/database"
@@ -128,8 +130,11 @@ func seedDemo(ctx context.Context, getenv func(string) string, stdout, stderr io
 func seedForums(ctx context.Context, db *database.DB, log *slog.Logger, users map[string]*models.User) (threads, posts int, err error) {
 	at := time.Now().UTC().Add(-21 * 24 * time.Hour)
 	clock := func() time.Time { return at }
-	fs := forums.New(db, clock, markdown.New(), notify.NewInApp(db.Gorm, clock), log).Unchecked()
-	viewer := func(handle string) (forums.Viewer, error) { return fs.Viewer(ctx, users[handle]) }
+	fs, err := forums.New(db, clock, markdown.New(), notify.NewInApp(db.Gorm, clock), log, forums.Checks{Unchecked: true})
+	if err != nil {
+		return 0, 0, err
+	}
+	viewer := func(handle string) (forums.Viewer, error) { return auth.LoadActor(ctx, db, clock(), users[handle]) }
 
 	admin, err := viewer("demo_admin")
 	if err != nil {
@@ -252,21 +257,37 @@ func seedQuestions(ctx context.Context, db *database.DB, log *slog.Logger, users
 	clock := func() time.Time { return time.Now().UTC().Add(-2 * time.Hour) }
 	inApp := notify.NewInApp(db.Gorm, clock)
 	md := markdown.New()
-	svc := questions.New(db, clock, md, inApp, forums.New(db, clock, md, inApp, log).Unchecked(), nil, log, questions.Options{}).Unchecked()
-	q, err := svc.Ask(ctx, users["tom_t2"], questions.AskForm{Forum: "type-2-diabetes", Specialty: "endocrinology",
+	fs, err := forums.New(db, clock, md, inApp, log, forums.Checks{Unchecked: true})
+	if err != nil {
+		return err
+	}
+	svc, err := questions.New(db, clock, md, inApp, fs, clinicians.NewPauser(clock), log, questions.Options{}, questions.Checks{Unchecked: true})
+	if err != nil {
+		return err
+	}
+	actors := map[string]models.Actor{}
+	for _, handle := range []string{"tom_t2", "nurse_rosa", "amira_heart"} {
+		a, err := auth.LoadActor(ctx, db, clock(), users[handle])
+		if err != nil {
+			return err
+		}
+		actors[handle] = a
+	}
+	as := func(handle string) models.Actor { return actors[handle] }
+	q, err := svc.Ask(ctx, as("tom_t2"), questions.AskForm{Forum: "type-2-diabetes", Specialty: "endocrinology",
 		Title: "Is my new tablet the reason I feel sick?",
 		Body:  "I started a new diabetes tablet two weeks ago and feel queasy most mornings. Is that common, and should it settle?"})
 	if err != nil {
 		return fmt.Errorf("seed question: %w", err)
 	}
-	rosa := users["nurse_rosa"]
+	rosa := as("nurse_rosa")
 	if err := svc.Accept(ctx, rosa, q.ID); err != nil {
 		return fmt.Errorf("seed question accept: %w", err)
 	}
 	if _, err := svc.Message(ctx, rosa, q.ID, questions.MessageForm{Body: "Stomach upset is one of the most common side effects when starting many diabetes tablets, and for a lot of people it eases over a few weeks. Taking it with food often helps. If you are being sick, can't keep fluids down or it isn't settling, contact the team who prescribed it: there are other options."}); err != nil {
 		return fmt.Errorf("seed question answer: %w", err)
 	}
-	if _, err := svc.Ask(ctx, users["amira_heart"], questions.AskForm{Forum: "heart-health", Specialty: "cardiology",
+	if _, err := svc.Ask(ctx, as("amira_heart"), questions.AskForm{Forum: "heart-health", Specialty: "cardiology",
 		Title: "Can I fly three months after my stent?",
 		Body:  "We'd like to visit family abroad in the spring. I had a stent fitted in the autumn. Is flying safe, and is there anything I should ask my cardiologist first?"}); err != nil {
 		return fmt.Errorf("seed question: %w", err)
@@ -281,8 +302,37 @@ func seedReport(ctx context.Context, db *database.DB, log *slog.Logger, users ma
 		return fmt.Errorf("seed report: thread not found: %v", err)
 	}
 	inApp := notify.NewInApp(db.Gorm, time.Now)
-	svc := moderation.New(db, time.Now, inApp, forums.New(db, time.Now, markdown.New(), inApp, log).Unchecked(), log, moderation.Options{})
-	_, err := svc.Report(ctx, users["grey_owl"], moderation.ReportForm{Kind: models.TargetThread, ID: threadID, Reason: models.ReasonOffTopic,
+	fs, err := forums.New(db, time.Now, markdown.New(), inApp, log, forums.Checks{Unchecked: true})
+	if err != nil {
+		return err
+	}
+	safety, err := moderation.NewSafety(db, time.Now, inApp, log, moderation.Options{})
+	if err != nil {
+		return err
+	}
+	// Filing a report changes no account: the seeder has no account service.
+	svc, err := moderation.New(safety, fs, noAccounts{}, inApp)
+	if err != nil {
+		return err
+	}
+	reporter, err := auth.LoadActor(ctx, db, time.Now(), users["grey_owl"])
+	if err != nil {
+		return err
+	}
+	_, err = svc.Report(ctx, reporter, moderation.ReportForm{Kind: models.TargetThread, ID: threadID, Reason: models.ReasonOffTopic,
 		Note: "This asks members to recommend apps: could it turn into advertising?"})
 	return err
+}
+
+// noAccounts refuses every account change: the demo report changes none.
+type noAccounts struct{}
+
+func (noAccounts) Restrict(context.Context, *database.Tx, int64, *time.Time) error {
+	return errors.New("seed: no account changes")
+}
+func (noAccounts) LiftSuspension(context.Context, *database.Tx, int64) error {
+	return errors.New("seed: no account changes")
+}
+func (noAccounts) SetOnDuty(context.Context, *database.Tx, int64, bool) error {
+	return errors.New("seed: no account changes")
 }
