@@ -29,7 +29,8 @@ func (s *Service) ForumByID(ctx context.Context, v Viewer, id int64) (*models.Fo
 }
 
 // SaveForum creates (id 0) or updates a forum and its moderators. Admins only; audited.
-func (s *Service) SaveForum(ctx context.Context, v Viewer, id int64, form ForumForm) (*models.Forum, error) {
+func (s *Service) SaveForum(ctx context.Context, v Viewer, id int64, form ForumForm) (_ *models.Forum, err error) {
+	defer wrap(&err, "forums: save forum %d", id)
 	if !v.IsAdmin() {
 		return nil, models.ErrForbidden
 	}
@@ -136,7 +137,8 @@ func (s *Service) SaveForum(ctx context.Context, v Viewer, id int64, form ForumF
 }
 
 // SetArchived archives (read-only) or restores a forum. Admins only; audited.
-func (s *Service) SetArchived(ctx context.Context, v Viewer, id int64, archived bool) error {
+func (s *Service) SetArchived(ctx context.Context, v Viewer, id int64, archived bool) (err error) {
+	defer wrap(&err, "forums: archive forum %d", id)
 	if !v.IsAdmin() {
 		return models.ErrForbidden
 	}

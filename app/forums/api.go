@@ -321,13 +321,7 @@ func (a *API) Posts(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if page.Posts == nil {
-		page.Posts = []PostRow{}
-	}
-	for i := range page.Posts {
-		page.Posts[i].withMaps()
-	}
-	return c.JSON(http.StatusOK, page)
+	return c.JSON(http.StatusOK, toPostPageJSON(page))
 }
 
 // Reply adds a post; Idempotency-Key makes retries safe.
@@ -378,15 +372,15 @@ func (a *API) postJSONWith(c echo.Context, v Viewer, id int64, status int, crisi
 	if len(page.Posts) == 0 || page.Posts[0].ID != id {
 		return models.ErrNotFound
 	}
-	page.Posts[0].withMaps()
+	post := toPostJSON(&page.Posts[0])
 	if crisis != nil || urgent != nil {
 		return c.JSON(status, struct {
-			PostRow
+			postJSON
 			Crisis *CrisisJSON   `json:"crisis,omitempty"`
 			Urgent *UrgentNotice `json:"urgent,omitempty"`
-		}{page.Posts[0], crisis, urgent})
+		}{post, crisis, urgent})
 	}
-	return c.JSON(status, page.Posts[0])
+	return c.JSON(status, post)
 }
 
 // Post returns one post.
@@ -555,4 +549,55 @@ func (a *API) Mute(c echo.Context) error {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)
+}
+
+// postJSON is a post in the JSON API: PostRow's public fields, with the
+// reaction counts and the caller's own reactions as maps.
+type postJSON struct {
+	ID                 int64                        `json:"id"`
+	ThreadID           int64                        `json:"thread_id"`
+	AuthorHandle       string                       `json:"author_handle"` // "" when anonymous
+	AuthorRole         string                       `json:"author_role"`   // "" when anonymous
+	Anonymous          bool                         `json:"anonymous"`
+	Mine               bool                         `json:"mine"`
+	Body               string                       `json:"body,omitempty"` // markdown, only for the author
+	BodyHTML           string                       `json:"body_html"`
+	AuthorWasClinician bool                         `json:"author_was_clinician"`
+	ClinicianBadge     string                       `json:"clinician_badge"`
+	Reactions          map[models.ReactionKind]int  `json:"reactions"`
+	MyReactions        map[models.ReactionKind]bool `json:"my_reactions,omitempty"`
+	CreatedAt          time.Time                    `json:"created_at"`
+	EditedAt           *time.Time                   `json:"edited_at"`
+	DeletedAt          *time.Time                   `json:"deleted_at"`
+	ClinicianStatus    string                       `json:"clinician_status"`
+}
+
+func toPostJSON(r *PostRow) postJSON {
+	out := postJSON{ID: r.ID, ThreadID: r.ThreadID, AuthorHandle: r.AuthorHandle, AuthorRole: r.AuthorRole, Anonymous: r.Anonymous,
+		Mine: r.Mine, Body: r.Body, BodyHTML: r.BodyHTML, AuthorWasClinician: r.AuthorWasClinician, ClinicianBadge: r.ClinicianBadge,
+		Reactions: make(map[models.ReactionKind]int, 4), MyReactions: map[models.ReactionKind]bool{},
+		CreatedAt: r.CreatedAt, EditedAt: r.EditedAt, DeletedAt: r.DeletedAt, ClinicianStatus: r.ClinicianStatus}
+	c := r.counts()
+	for i, k := range models.ReactionKinds {
+		out.Reactions[k] = c[i]
+		if r.mine[i] {
+			out.MyReactions[k] = true
+		}
+	}
+	return out
+}
+
+// postPageJSON is a page of posts in the JSON API.
+type postPageJSON struct {
+	Posts  []postJSON `json:"posts"`
+	Before int64      `json:"before,omitempty"` // pass as ?before= for the previous page
+	After  int64      `json:"after,omitempty"`  // pass as ?after= for the next page
+}
+
+func toPostPageJSON(p *PostPage) postPageJSON {
+	out := postPageJSON{Posts: make([]postJSON, len(p.Posts)), Before: p.Before, After: p.After}
+	for i := range p.Posts {
+		out.Posts[i] = toPostJSON(&p.Posts[i])
+	}
+	return out
 }

@@ -44,9 +44,10 @@ type ProfilePostRow struct {
 // Profile loads a member's page. Sensitive and clinician-only forums, and
 // anonymous posts, never appear on it: membership of a sensitive forum is
 // itself health information.
-func (s *Service) Profile(ctx context.Context, v Viewer, handle string) (*Profile, error) {
+func (s *Service) Profile(ctx context.Context, v Viewer, handle string) (_ *Profile, err error) {
+	defer wrap(&err, "forums: profile")
 	var u models.User
-	err := s.db.Gorm.WithContext(ctx).Where("lower(handle) = lower(?)", handle).First(&u).Error
+	err = s.db.Gorm.WithContext(ctx).Where("lower(handle) = lower(?)", handle).First(&u).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return nil, fmt.Errorf("forums: member %q: %w", handle, models.ErrNotFound)
 	}
@@ -92,7 +93,8 @@ var publicForumSQL = models.ForumAudienceSQL("f") + " = '" + models.AudiencePubl
 
 // SetMute mutes (on) or unmutes another member for v. Muting is private:
 // the muted member is never told.
-func (s *Service) SetMute(ctx context.Context, v Viewer, handle string, on bool) error {
+func (s *Service) SetMute(ctx context.Context, v Viewer, handle string, on bool) (err error) {
+	defer wrap(&err, "forums: mute a member")
 	if !v.SignedIn() {
 		return models.ErrSignInRequired
 	}

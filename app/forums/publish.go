@@ -13,7 +13,8 @@ import (
 // publishing is how the asker shares without being known), the clinician's
 // answers follow under their own name. The question's transaction commits
 // it, so it is published exactly once.
-func (s *Service) PublishAnonymised(ctx context.Context, tx *database.Tx, forumID, askerID int64, title, body string, answers []models.PublishedAnswer) (int64, error) {
+func (s *Service) PublishAnonymised(ctx context.Context, tx *database.Tx, forumID, askerID int64, title, body string, answers []models.PublishedAnswer) (_ int64, err error) {
+	defer wrap(&err, "forums: publish question as a thread in forum %d", forumID)
 	form := ThreadForm{Title: title, Body: body}
 	if err := form.Validate(); err != nil {
 		return 0, err

@@ -1,0 +1,372 @@
+package forums
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/lib/pq"
+	"gorm.io/gorm/clause"
+
+	"github.com/kindred-health/kindred/app/audit"
+	"github.com/kindred-health/kindred/app/database"
+	"github.com/kindred-health/kindred/models"
+)
+
+// prepareWrite checks what a new thread or reply needs beyond its form
+// and renders its markdown: anonymity only where allowed, a well-formed
+// idempotency key.
+func (s *Service) prepareWrite(f *models.Forum, anonymous bool, key, body string) (string, string, error) {
+	if anonymous && !CanPostAnonymously(f) {
+		v := models.NewValidationError()
+		v.Add("anonymous", "Anonymous posting is only for sensitive forums.")
+		return "", "", v
+	}
+	key, err := checkKey(key)
+	if err != nil {
+		return "", "", err
+	}
+	html, err := s.md.Render(body)
+	if err != nil {
+		return "", "", fmt.Errorf("forums: render: %w", err)
+	}
+	return key, html, nil
+}
+
+func actorOf(u *models.User, anonymous bool) *int64 {
+	if anonymous {
+		return nil
+	}
+	id := u.ID
+	return &id
+}
+
+// CreateThread starts a thread with its first post. The thread, post,
+// follow and notifications commit together; a repeated idempotency key
+// returns the thread the first request made.
+func (s *Service) CreateThread(ctx context.Context, v Viewer, f *models.Forum, form ThreadForm, key string) (_ *models.Thread, err error) {
+	defer wrap(&err, "forums: new thread in forum %d", f.ID)
+	if !CanPostIn(v, f) {
+		return nil, actError(v, f)
+	}
+	if err := form.Validate(); err != nil {
+		return nil, err
+	}
+	key, html, err := s.prepareWrite(f, form.Anonymous, key, form.Body)
+	if err != nil {
+		return nil, err
+	}
+	sc, vis, err := s.screenNew(ctx, v, form.Title+"\n"+form.Body+"\n"+strings.Join(form.Tags, " "), form.ConfirmPersonal)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now().UTC()
+	var t models.Thread
+	var shown CrisisShown
+	err = s.db.InTx(ctx, func(tx *database.Tx) error {
+		existing, err := claimKey(ctx, tx.DB, v.User.ID, key, "thread", requestFingerprint("thread", f.ID, fingerprintThread(form)), now)
+		if err != nil {
+			return err
+		}
+		if existing > 0 {
+			return tx.First(&t, existing).Error
+		}
+		t = models.Thread{ForumID: f.ID, AuthorID: v.User.ID, Title: form.Title, Anonymous: form.Anonymous, State: models.ThreadOpen,
+			Visibility: vis, Tags: pq.StringArray(form.Tags), CreatedAt: now, LastPostAt: now}
+		if err := tx.Create(&t).Error; err != nil {
+			return err
+		}
+		p := models.Post{ThreadID: t.ID, AuthorID: v.User.ID, Body: form.Body, BodyHTML: html, Anonymous: form.Anonymous, Visibility: models.Visible,
+			AuthorWasClinician: v.Clinician && !form.Anonymous, CreatedAt: now}
+		if err := tx.Create(&p).Error; err != nil {
+			return err
+		}
+		if err := tx.Exec(`UPDATE forums SET thread_count = thread_count + 1 WHERE id = ?`, f.ID).Error; err != nil {
+			return err
+		}
+		if err := tx.Exec(`INSERT INTO thread_follows (thread_id, user_id, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`, t.ID, v.User.ID, now).Error; err != nil {
+			return err
+		}
+		if err := s.notifier.NotifyForumFollowers(ctx, tx.DB, models.NotificationEvent{Kind: models.NotifyNewThread, ActorID: actorOf(v.User, form.Anonymous),
+			ForumID: f.ID, ThreadID: t.ID, PostID: p.ID, Exclude: v.User.ID}); err != nil {
+			return err
+		}
+		if shown, err = s.afterWrite(ctx, tx, sc, models.TargetThread, t.ID, f.ID); err != nil {
+			return err
+		}
+		if err := indexLater(ctx, tx, t.ID); err != nil {
+			return err
+		}
+		return recordKey(ctx, tx.DB, v.User.ID, key, t.ID)
+	})
+	if err != nil {
+		return nil, err
+	}
+	t.Crisis, t.CrisisLevel, t.CrisisPanel, t.CrisisTold = shown.Panel != "", shown.Level.String(), shown.Panel, shown.Told
+	return &t, nil
+}
+
+// Reply adds a post to a thread. Counters are updated under the thread's
+// row lock, so concurrent replies all count.
+func (s *Service) Reply(ctx context.Context, v Viewer, tv *ThreadView, form PostForm, key string) (_ *models.Post, err error) {
+	defer wrap(&err, "forums: reply to thread %d", tv.Thread.ID)
+	if !CanReply(v, &tv.Forum, &tv.Thread) {
+		if tv.Thread.State == models.ThreadLocked && CanPostIn(v, &tv.Forum) {
+			v := models.NewValidationError()
+			v.Message = "This thread is locked: it takes no more replies."
+			v.Add("body", "The thread is locked.")
+			return nil, v
+		}
+		if !v.SignedIn() {
+			return nil, models.ErrSignInRequired
+		}
+		return nil, models.ErrForbidden
+	}
+	if err := form.Validate(); err != nil {
+		return nil, err
+	}
+	key, html, err := s.prepareWrite(&tv.Forum, form.Anonymous, key, form.Body)
+	if err != nil {
+		return nil, err
+	}
+	sc, vis, err := s.screenNew(ctx, v, form.Body, form.ConfirmPersonal)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now().UTC()
+	var p models.Post
+	var shown CrisisShown
+	err = s.db.InTx(ctx, func(tx *database.Tx) error {
+		existing, err := claimKey(ctx, tx.DB, v.User.ID, key, "post", requestFingerprint("post", tv.Thread.ID, fingerprintPost(form)), now)
+		if err != nil {
+			return err
+		}
+		if existing > 0 {
+			return tx.First(&p, existing).Error
+		}
+		var t models.Thread
+		if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).First(&t, tv.Thread.ID).Error; err != nil {
+			return wrapNotFound(err, "thread")
+		}
+		if t.Visibility == models.Pending {
+			v := models.NewValidationError()
+			v.Message = "This thread is waiting for a moderator's approval: replies can be added once it is published."
+			v.Add("body", "The thread awaits review.")
+			return v
+		}
+		if t.State != models.ThreadOpen || t.Visibility != models.Visible {
+			v := models.NewValidationError()
+			v.Message = "This thread no longer takes replies."
+			v.Add("body", "The thread is locked.")
+			return v
+		}
+		// A verified clinician's reply, under their name, to someone else's
+		// thread answers it.
+		clinician := v.Clinician && !form.Anonymous
+		p = models.Post{ThreadID: t.ID, AuthorID: v.User.ID, Body: form.Body, BodyHTML: html, Anonymous: form.Anonymous, Visibility: vis,
+			AuthorWasClinician: clinician, CreatedAt: now}
+		if err := tx.Create(&p).Error; err != nil {
+			return err
+		}
+		// The reply count and last activity follow the post's visibility
+		// (trigger posts_thread_counts): a held reply does not count yet.
+		if err := tx.Exec(`UPDATE threads SET has_clinician_answer = has_clinician_answer OR ? WHERE id = ?`,
+			clinician && t.AuthorID != v.User.ID && vis == models.Visible, t.ID).Error; err != nil {
+			return err
+		}
+		if err := tx.Exec(`INSERT INTO thread_follows (thread_id, user_id, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`, t.ID, v.User.ID, now).Error; err != nil {
+			return err
+		}
+		if err := s.notifier.NotifyThreadFollowers(ctx, tx.DB, models.NotificationEvent{Kind: models.NotifyReply, ActorID: actorOf(v.User, form.Anonymous),
+			ForumID: tv.Forum.ID, ThreadID: t.ID, PostID: p.ID, Exclude: v.User.ID}); err != nil {
+			return err
+		}
+		if shown, err = s.afterWrite(ctx, tx, sc, models.TargetPost, p.ID, tv.Forum.ID); err != nil {
+			return err
+		}
+		if err := indexLater(ctx, tx, t.ID); err != nil {
+			return err
+		}
+		return recordKey(ctx, tx.DB, v.User.ID, key, p.ID)
+	})
+	if err != nil {
+		return nil, err
+	}
+	p.Crisis, p.CrisisLevel, p.CrisisPanel, p.CrisisTold = shown.Panel != "", shown.Level.String(), shown.Panel, shown.Told
+	return &p, nil
+}
+
+// PostContext is a post with its thread and forum, for permission checks.
+type PostContext struct {
+	Post   models.Post
+	Thread models.Thread
+	Forum  models.Forum
+}
+
+// PostContext loads a post v may see.
+func (s *Service) PostContext(ctx context.Context, v Viewer, id int64) (_ *PostContext, err error) {
+	defer wrap(&err, "forums: post %d", id)
+	var pc PostContext
+	db := s.db.Gorm.WithContext(ctx)
+	if err := db.First(&pc.Post, id).Error; err != nil {
+		return nil, wrapNotFound(err, fmt.Sprintf("post %d", id))
+	}
+	if err := db.First(&pc.Thread, pc.Post.ThreadID).Error; err != nil {
+		return nil, wrapNotFound(err, "thread")
+	}
+	if err := db.First(&pc.Forum, pc.Thread.ForumID).Error; err != nil {
+		return nil, wrapNotFound(err, "forum")
+	}
+	if !CanReadForum(v, &pc.Forum) {
+		return nil, readError(v)
+	}
+	ownHeld := pc.Post.Visibility == models.Pending && v.User != nil && pc.Post.AuthorID == v.User.ID
+	if !CanSeeThread(v, &pc.Forum, &pc.Thread) || (pc.Post.Visibility != models.Visible && !ownHeld && !v.ModeratesForum(&pc.Forum)) {
+		return nil, fmt.Errorf("forums: post %d: %w", id, models.ErrNotFound)
+	}
+	return &pc, nil
+}
+
+// EditPost replaces a post's text, keeping the old text as a revision.
+// Edits by moderators of someone else's post are audited. It returns what
+// the author is to be shown about the new text's crisis level (nothing when
+// someone else edited it).
+func (s *Service) EditPost(ctx context.Context, v Viewer, pc *PostContext, form PostForm) (_ CrisisShown, err error) {
+	defer wrap(&err, "forums: edit post %d", pc.Post.ID)
+	var shown CrisisShown
+	if !CanEditPost(v, &pc.Forum, pc.Post.AuthorID, &pc.Post) {
+		return shown, models.ErrForbidden
+	}
+	if err := form.Validate(); err != nil {
+		return shown, err
+	}
+	sc, err := s.screen(ctx, form.Body, form.ConfirmPersonal)
+	if err != nil {
+		return shown, err
+	}
+	html, err := s.md.Render(form.Body)
+	if err != nil {
+		return shown, err
+	}
+	now := s.now().UTC()
+	err = s.db.InTx(ctx, func(tx *database.Tx) error {
+		var p models.Post
+		if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).First(&p, pc.Post.ID).Error; err != nil {
+			return wrapNotFound(err, "post")
+		}
+		if p.DeletedAt != nil {
+			return models.ErrForbidden
+		}
+		if p.Body == form.Body {
+			return nil
+		}
+		if err := tx.Create(&models.PostRevision{PostID: p.ID, EditorID: v.User.ID, Body: p.Body, Reason: "edit", CreatedAt: now}).Error; err != nil {
+			return err
+		}
+		cols := map[string]any{"body": form.Body, "body_html": html, "edited_at": now}
+		if sc.pending && p.Visibility == models.Visible {
+			cols["visibility"] = models.Pending
+		}
+		if err := tx.Model(&models.Post{}).Where("id = ?", p.ID).Updates(cols).Error; err != nil {
+			return err
+		}
+		if shown, err = s.afterWrite(ctx, tx, sc, models.TargetPost, p.ID, pc.Forum.ID); err != nil {
+			return err
+		}
+		if err := indexLater(ctx, tx, pc.Thread.ID); err != nil {
+			return err
+		}
+		if p.AuthorID != v.User.ID {
+			shown = CrisisShown{} // the author is not the one reading the answer
+			return audit.Record(ctx, tx.DB, models.AuditEvent{ActorID: &v.User.ID, Action: "post.edit", TargetKind: "post", TargetID: &p.ID})
+		}
+		return nil
+	})
+	return shown, err
+}
+
+// SetTags replaces a thread's tags (its author or the forum's moderators;
+// a moderator's change is audited) and re-indexes it.
+func (s *Service) SetTags(ctx context.Context, v Viewer, tv *ThreadView, tags []string) (_ []string, err error) {
+	defer wrap(&err, "forums: tags of thread %d", tv.Thread.ID)
+	if !CanEditTags(v, &tv.Forum, &tv.Thread) {
+		return nil, models.ErrForbidden
+	}
+	verr := models.NewValidationError()
+	tags = checkTags(verr, tags)
+	if err := verr.OrNil(); err != nil {
+		return nil, err
+	}
+	sc, err := s.screen(ctx, strings.Join(tags, " "), true)
+	if err != nil {
+		return nil, err
+	}
+	if sc.pending || sc.result.Crisis || len(sc.result.Flagged) > 0 {
+		verr.Add("tags", "One of these tags is on the forum's watched list. Please choose other words.")
+		return nil, verr
+	}
+	err = s.db.InTx(ctx, func(tx *database.Tx) error {
+		if err := tx.Exec(`UPDATE threads SET tags = ? WHERE id = ?`, pq.StringArray(tags), tv.Thread.ID).Error; err != nil {
+			return err
+		}
+		if err := indexLater(ctx, tx, tv.Thread.ID); err != nil {
+			return err
+		}
+		if tv.Thread.AuthorID != v.User.ID {
+			return audit.Record(ctx, tx.DB, models.AuditEvent{ActorID: &v.User.ID, Action: "thread.tags", TargetKind: "thread", TargetID: &tv.Thread.ID,
+				Reason: strings.Join(tags, ", ")})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return tags, nil
+}
+
+// DeletePost removes a post's text from view; the text stays in a revision.
+func (s *Service) DeletePost(ctx context.Context, v Viewer, pc *PostContext) (err error) {
+	defer wrap(&err, "forums: delete post %d", pc.Post.ID)
+	if !CanDeletePost(v, &pc.Forum, pc.Post.AuthorID, &pc.Post) {
+		return models.ErrForbidden
+	}
+	now := s.now().UTC()
+	return s.db.InTx(ctx, func(tx *database.Tx) error {
+		var p models.Post
+		if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).First(&p, pc.Post.ID).Error; err != nil {
+			return wrapNotFound(err, "post")
+		}
+		if p.DeletedAt != nil {
+			return nil
+		}
+		if err := tx.Create(&models.PostRevision{PostID: p.ID, EditorID: v.User.ID, Body: p.Body, Reason: "delete", CreatedAt: now}).Error; err != nil {
+			return err
+		}
+		if err := tx.Model(&models.Post{}).Where("id = ?", p.ID).Updates(map[string]any{"body": "", "body_html": "", "deleted_at": now}).Error; err != nil {
+			return err
+		}
+		return indexLater(ctx, tx, pc.Thread.ID)
+	})
+}
+
+// RevisionRow is an earlier text of a post, for moderators.
+type RevisionRow struct {
+	ID           int64     `json:"id"`
+	EditorHandle string    `json:"editor_handle"`
+	Body         string    `json:"body"`
+	Reason       string    `json:"reason"`
+	CreatedAt    time.Time `json:"created_at"`
+}
+
+// Revisions lists a post's earlier texts, oldest first.
+func (s *Service) Revisions(ctx context.Context, v Viewer, pc *PostContext) (_ []RevisionRow, err error) {
+	defer wrap(&err, "forums: revisions of post %d", pc.Post.ID)
+	if !CanSeeRevisions(v, &pc.Forum) {
+		return nil, models.ErrForbidden
+	}
+	var out []RevisionRow
+	err = s.db.Gorm.WithContext(ctx).Raw(`SELECT r.id, u.handle AS editor_handle, r.body, r.reason, r.created_at
+		FROM post_revisions r JOIN users u ON u.id = r.editor_id WHERE r.post_id = ? ORDER BY r.id`, pc.Post.ID).Scan(&out).Error
+	return out, err
+}
