@@ -3,13 +3,16 @@ package clinicians
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"regexp"
 	"time"
 
+	"github.com/kindred-health/kindred/app/audit"
 	"github.com/kindred-health/kindred/app/database"
+	"github.com/kindred-health/kindred/app/storage"
 	"github.com/kindred-health/kindred/models"
 )
 
@@ -95,4 +98,37 @@ func StoredDocuments(ctx context.Context, db *database.DB) ([]StoredDocument, er
 		return nil, fmt.Errorf("clinicians: stored documents: %w", err)
 	}
 	return out, nil
+}
+
+// Document opens a credential's proof document for the applicant or a
+// reviewer; everyone else gets ErrNotFound (the document's existence is
+// not revealed). Every successful open is audited. A store that does not
+// answer in time is a 503 (models.UnavailableError), never a wait without end.
+func (s *Service) Document(ctx context.Context, u *models.User, id int64, ip string) (*storage.Object, *models.Credential, error) {
+	notFound := fmt.Errorf("clinicians: document %d: %w", id, models.ErrNotFound)
+	if u == nil {
+		return nil, nil, notFound
+	}
+	var c models.Credential
+	if err := s.db.Gorm.WithContext(ctx).Limit(1).Find(&c, id).Error; err != nil {
+		return nil, nil, err
+	}
+	if c.ID == 0 || !c.HasDocument() || c.DocumentType == nil || (c.UserID != u.ID && !u.CanReviewCredentials()) {
+		return nil, nil, notFound
+	}
+	obj, err := s.docs.Open(ctx, *c.DocumentFile)
+	switch {
+	case errors.Is(err, storage.ErrNotFound) || errors.Is(err, storage.ErrBadKey):
+		return nil, nil, notFound
+	case err != nil && ctx.Err() != nil:
+		return nil, nil, err
+	case err != nil:
+		return nil, nil, unavailable("The document store is not answering just now, so this document cannot be shown. Please try again in a minute.",
+			fmt.Errorf("clinicians: document %d: %w", id, err))
+	}
+	if err := audit.Record(ctx, s.db.Gorm, models.AuditEvent{ActorID: &u.ID, Action: "credential.document.view", TargetKind: "credential", TargetID: &c.ID, IP: ip}); err != nil {
+		obj.Close()
+		return nil, nil, err
+	}
+	return obj, &c, nil
 }
