@@ -12,6 +12,7 @@ import (
 )
 
 func TestHealthAndReadiness(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	b := h.browser()
 	if r := b.get("/healthz"); r.StatusCode != http.StatusOK {
@@ -54,6 +55,7 @@ func TestHealthAndReadiness(t *testing.T) {
 }
 
 func TestMetrics(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{env: map[string]string{"KINDRED_METRICS_TOKEN": "scrape-secret"}})
 	b := h.browser()
 	b.get("/signin")
@@ -79,6 +81,7 @@ func TestMetrics(t *testing.T) {
 }
 
 func TestSecurityHeaders(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	b := h.browser()
 	r1, r2 := b.get("/signin"), b.get("/signin")
@@ -137,6 +140,7 @@ func TestSecurityHeaders(t *testing.T) {
 }
 
 func TestSessionCookieFlags(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	h.member("flags")
 	b := h.browser()
@@ -160,6 +164,7 @@ func TestSessionCookieFlags(t *testing.T) {
 }
 
 func TestStaticAssets(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	b := h.browser()
 	page := b.get("/")
@@ -179,6 +184,7 @@ func TestStaticAssets(t *testing.T) {
 }
 
 func TestBodyLimitAndGzip(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{env: map[string]string{"KINDRED_BODY_LIMIT": "10K"}})
 	b := h.browser()
 	b.get("/signup")
@@ -199,6 +205,7 @@ func TestBodyLimitAndGzip(t *testing.T) {
 }
 
 func TestTrustedProxyClientIP(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{env: map[string]string{"KINDRED_TRUSTED_PROXIES": "127.0.0.1"}})
 	h.member("proxied")
 	b := h.browser()
@@ -217,6 +224,7 @@ func TestTrustedProxyClientIP(t *testing.T) {
 }
 
 func TestPanicsBecomeErrorPages(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	h.app.Echo.GET("/test-panic", func(echo.Context) error { panic("boom") })
 	b := h.browser()

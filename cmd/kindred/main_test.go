@@ -31,6 +31,7 @@ func runCmd(t *testing.T, env map[string]string, stdin string, args ...string) (
 }
 
 func TestHelpAndUnknownCommand(t *testing.T) {
+	t.Parallel()
 	out, err := runCmd(t, nil, "", "help")
 	if err != nil || !strings.Contains(out, "create-admin") || !strings.Contains(out, "seed-demo") {
 		t.Fatalf("help: %v %q", err, out)
@@ -41,6 +42,7 @@ func TestHelpAndUnknownCommand(t *testing.T) {
 }
 
 func TestServeNamesMissingSettings(t *testing.T) {
+	t.Parallel()
 	_, err := runCmd(t, map[string]string{}, "", "serve")
 	if err == nil {
 		t.Fatal("serve started without configuration")
@@ -53,6 +55,7 @@ func TestServeNamesMissingSettings(t *testing.T) {
 }
 
 func TestMigrateCommands(t *testing.T) {
+	t.Parallel()
 	env := map[string]string{"DATABASE_URL": testenv.EmptyDatabaseURL(t)}
 	out, err := runCmd(t, env, "", "migrate", "status")
 	if err != nil || !strings.Contains(out, "pending  00001_accounts.sql") || !strings.Contains(out, "pending  river") {
@@ -93,6 +96,7 @@ func serveEnv(t *testing.T, dbURL string) map[string]string {
 }
 
 func TestServeRefusesPendingMigrations(t *testing.T) {
+	t.Parallel()
 	env := serveEnv(t, testenv.EmptyDatabaseURL(t))
 	_, err := runCmd(t, env, "", "serve")
 	if err == nil || !strings.Contains(err.Error(), "migration(s) pending") || !strings.Contains(err.Error(), "KINDRED_MIGRATE_ON_START") {
@@ -101,6 +105,7 @@ func TestServeRefusesPendingMigrations(t *testing.T) {
 }
 
 func TestServeMigratesOnStartAndShutsDownGracefully(t *testing.T) {
+	t.Parallel()
 	env := serveEnv(t, testenv.EmptyDatabaseURL(t))
 	env["KINDRED_MIGRATE_ON_START"] = "true"
 	// Given only the master key, serve makes and uses a limited key.
@@ -145,6 +150,7 @@ func TestServeMigratesOnStartAndShutsDownGracefully(t *testing.T) {
 }
 
 func TestCreateAdminAndSeedDemo(t *testing.T) {
+	t.Parallel()
 	env := map[string]string{"DATABASE_URL": testenv.DatabaseURL(t)}
 	if _, err := runCmd(t, env, "short\n", "create-admin", "--handle", "head_nurse"); err == nil || !strings.Contains(err.Error(), "at least 10") {
 		t.Fatalf("weak password: %v", err)
@@ -256,6 +262,7 @@ func TestReindexWithTheMasterKey(t *testing.T) {
 // (demo data here) and swaps it in; a search then finds the threads, and a
 // second run replaces the index again without duplicates.
 func TestReindex(t *testing.T) {
+	t.Parallel()
 	env := serveEnv(t, testenv.DatabaseURL(t))
 	if _, err := runCmd(t, env, "", "seed-demo"); err != nil {
 		t.Fatal(err)
@@ -309,6 +316,7 @@ func TestReindex(t *testing.T) {
 // TestReadyCommand: `kindred ready` (the container health check) exits 0
 // only when /readyz answers 200.
 func TestReadyCommand(t *testing.T) {
+	t.Parallel()
 	status := http.StatusOK
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/readyz" {
