@@ -21,111 +21,6 @@ import (
 	"github.com/kindred-health/kindred/models"
 )
 
-// TestCredentialStateMachine tries every action from every status: the
-// allowed ones move the credential, audit (actor, from, to, reason) and
-// notify; every other one is refused and changes nothing.
-func TestCredentialStateMachine(t *testing.T) {
-	t.Parallel()
-	h := newHarness(t, harnessOpts{})
-	h.licensing()
-	ctx := context.Background()
-	admin := h.user(h.ensureAdmin())
-	statuses := []models.CredentialStatus{models.CredentialPending, models.CredentialVerified, models.CredentialRejected,
-		models.CredentialWithdrawn, models.CredentialRevoked, models.CredentialExpired}
-	type action struct {
-		name string
-		to   models.CredentialStatus
-		do   func(owner *models.User, id int64) error
-	}
-	actions := []action{
-		{"approve", models.CredentialVerified, func(_ *models.User, id int64) error {
-			_, err := h.app.Clinicians.Approve(ctx, admin, id, "Checked on the register")
-			return err
-		}},
-		{"reject", models.CredentialRejected, func(_ *models.User, id int64) error {
-			_, err := h.app.Clinicians.Reject(ctx, admin, id, "The register shows a different name")
-			return err
-		}},
-		{"withdraw", models.CredentialWithdrawn, func(owner *models.User, id int64) error {
-			_, err := h.app.Clinicians.Withdraw(ctx, owner, id)
-			return err
-		}},
-		{"revoke", models.CredentialRevoked, func(_ *models.User, id int64) error {
-			_, err := h.app.Clinicians.Revoke(ctx, admin, id, "Licence suspended by the board")
-			return err
-		}},
-	}
-	allowed := map[[2]string]bool{
-		{"pending", "approve"}: true, {"pending", "reject"}: true, {"pending", "withdraw"}: true, {"verified", "revoke"}: true,
-	}
-	now := h.clock.Now()
-	for i, st := range statuses {
-		for j, a := range actions {
-			handle := fmt.Sprintf("sm_%d_%d", i, j)
-			h.account(handle, models.RoleMember)
-			owner := h.user(handle)
-			var id int64
-			err := h.app.DB.Gorm.Raw(`INSERT INTO credentials (user_id, profession, specialties, licence_number, jurisdiction, licence_expires, status, submitted_at, verified_until)
-				VALUES (?, 'registered-nurse', '{cardiology}', 'RN-1', 'test-board', ?, ?, ?, ?) RETURNING id`,
-				owner.ID, now.AddDate(2, 0, 0), st, now, now.Add(day(100))).Scan(&id).Error
-			if err != nil {
-				t.Fatal(err)
-			}
-			err = a.do(owner, id)
-			got := h.credential(id)
-			events := auditCount(t, h, "credential."+a.name, id)
-			if allowed[[2]string{string(st), a.name}] {
-				if err != nil || got.Status != a.to || events != 1 {
-					t.Errorf("%s from %s: err %v, status %s, %d audit events", a.name, st, err, got.Status, events)
-				}
-				var e models.AuditEvent
-				h.app.DB.Gorm.Where("target_kind = 'credential' AND target_id = ?", id).Order("id DESC").First(&e)
-				if e.FromState != string(st) || e.ToState != string(a.to) || e.ActorID == nil || e.CreatedAt.IsZero() {
-					t.Errorf("%s from %s: audit event %+v", a.name, st, e)
-				}
-				if a.name != "withdraw" && countWhere(t, h, `SELECT count(*) FROM notifications WHERE user_id = ? AND credential_id = ?`, owner.ID, id) != 1 {
-					t.Errorf("%s from %s: applicant not notified", a.name, st)
-				}
-				continue
-			}
-			var ce *models.ConflictError
-			if !errors.As(err, &ce) || got.Status != st || events != 0 {
-				t.Errorf("%s from %s should be refused: err %v, status %s, %d audit events", a.name, st, err, got.Status, events)
-			}
-		}
-	}
-
-	// Expiry is the sweep's: it moves verified credentials whose time is up
-	// and leaves every other status alone, even with a past verified_until.
-	var before []models.Credential
-	h.app.DB.Gorm.Find(&before)
-	status := map[int64]models.CredentialStatus{}
-	for _, c := range before {
-		status[c.ID] = c.Status
-		if c.Status == models.CredentialVerified && c.VerifiedUntil.After(h.clock.Now().Add(day(101))) {
-			status[c.ID] = "verified, not due"
-		}
-	}
-	h.clock.Advance(day(101))
-	if _, err := h.app.Clinicians.Sweep(ctx); err != nil {
-		t.Fatal(err)
-	}
-	var rows []models.Credential
-	h.app.DB.Gorm.Order("id").Find(&rows)
-	for _, c := range rows {
-		was := status[c.ID]
-		if was == models.CredentialVerified && c.Status != models.CredentialExpired {
-			t.Errorf("credential %d: verified and due, but %s after the sweep", c.ID, c.Status)
-		}
-		if was == "verified, not due" && c.Status != models.CredentialVerified {
-			t.Errorf("credential %d: expired before its time", c.ID)
-		}
-		if was != models.CredentialVerified && was != "verified, not due" && c.Status != was {
-			t.Errorf("credential %d: %s changed to %s by the sweep", c.ID, was, c.Status)
-		}
-	}
-}
-
 // TestNobodyVerifiesThemselves covers self-review, members and moderators
 // acting as reviewers, fields a member could smuggle into a form or JSON,
 // and who may apply again.
@@ -265,39 +160,13 @@ func isConflict(err error) bool {
 	return errors.As(err, &ce)
 }
 
-// TestApprovalPeriod: verified_until is the earlier of the licence's end
-// and one year, and an application whose licence lapsed is not approved.
-func TestApprovalPeriod(t *testing.T) {
+// TestApplicationFormNamesEveryField: an application with bad input on
+// every field comes back with each one named, the input escaped, nothing
+// stored. (app/clinicians' TestApprovalPeriod has the approval period.)
+func TestApplicationFormNamesEveryField(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	h.licensing()
-	ctx := context.Background()
-	admin := h.user(h.ensureAdmin())
-	now := h.clock.Now()
-	for _, tc := range []struct {
-		days int
-		want time.Time
-	}{
-		{60, clinicians.LicenceEnds(now.AddDate(0, 0, 60))},
-		{800, now.Add(clinicians.VerifiedFor)},
-	} {
-		handle := fmt.Sprintf("period_%d", tc.days)
-		h.account(handle, models.RoleMember)
-		c := h.apply(handle, fmt.Sprintf("RN-%d", tc.days), tc.days, nil)
-		c, err := h.app.Clinicians.Approve(ctx, admin, c.ID, "")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !c.VerifiedUntil.Equal(tc.want) {
-			t.Errorf("licence for %d days: verified until %s, want %s", tc.days, c.VerifiedUntil, tc.want)
-		}
-	}
-	h.account("lapsed", models.RoleMember)
-	c := h.apply("lapsed", "RN-LAPSED", 3, nil)
-	h.clock.Advance(day(5))
-	if _, err := h.app.Clinicians.Approve(ctx, admin, c.ID, ""); !isConflict(err) {
-		t.Errorf("approving a lapsed licence: %v", err)
-	}
 
 	// Bad input on the form: every field named, nothing stored.
 	b := h.member("careless")
@@ -560,10 +429,12 @@ func TestClinicianBadges(t *testing.T) {
 	}
 }
 
-// TestCredentialExpiry runs the lifecycle on a fake clock: the reminder
-// 30 days before verified_until (once), the badge gone at verified_until,
-// the expiry job's transition, and a new application afterwards.
-func TestCredentialExpiry(t *testing.T) {
+// TestCredentialExpiryOnThePages: what a clinician and their readers see
+// as a verification ends (app/clinicians' TestCredentialExpiry has the
+// sweep): the reminder on the notifications page, the badge on their posts
+// until verified_until and not a second after, even before the expiry job
+// ran, and the application form open to them again.
+func TestCredentialExpiryOnThePages(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	h.licensing()
@@ -577,24 +448,14 @@ func TestCredentialExpiry(t *testing.T) {
 	hasBadge := func() bool {
 		return strings.Contains(visitor.get("/t/"+itoa(th.ID)).body, "Verified · Registered nurse")
 	}
-	sweep := func() clinicians.SweepResult {
-		res, err := h.app.Clinicians.Sweep(ctx)
-		if err != nil {
+	sweep := func() {
+		if _, err := h.app.Clinicians.Sweep(ctx); err != nil {
 			t.Fatal(err)
 		}
-		return res
 	}
 
-	h.clock.Advance(until.Sub(h.clock.Now()) - clinicians.ReminderBefore - time.Hour)
-	if res := sweep(); res.Reminded != 0 || notifCount(t, h, "dr_kim", models.NotifyCredentialExpiring) != 0 {
-		t.Fatalf("reminder too early: %+v", res)
-	}
-	h.clock.Advance(2 * time.Hour)
+	h.clock.Advance(until.Sub(h.clock.Now()) - clinicians.ReminderBefore + time.Hour)
 	sweep()
-	sweep()
-	if n := notifCount(t, h, "dr_kim", models.NotifyCredentialExpiring); n != 1 {
-		t.Fatalf("%d reminders 30 days before", n)
-	}
 	b := h.browser()
 	b.signIn("dr_kim", goodPassword)
 	if !strings.Contains(b.get("/notifications").body, "Your clinician verification ends within 30 days") {
@@ -609,19 +470,9 @@ func TestCredentialExpiry(t *testing.T) {
 	if hasBadge() {
 		t.Fatal("badge still shown at verified_until (before the job ran)")
 	}
-	if res := sweep(); res.Expired != 1 {
-		t.Fatalf("sweep: %+v", res)
-	}
-	var e models.AuditEvent
-	h.app.DB.Gorm.Where("action = 'credential.expire' AND target_id = ?", cred.ID).First(&e)
-	if e.ActorID != nil || e.FromState != "verified" || e.ToState != "expired" || e.Reason == "" {
-		t.Errorf("expiry audit event %+v", e)
-	}
-	if h.credential(cred.ID).Status != models.CredentialExpired || notifCount(t, h, "dr_kim", models.NotifyCredentialExpired) != 1 {
-		t.Error("not expired or not notified")
-	}
-	if res := sweep(); res.Expired != 0 {
-		t.Error("expired twice")
+	sweep()
+	if h.credential(cred.ID).Status != models.CredentialExpired {
+		t.Fatal("the sweep did not expire the verification")
 	}
 	b.signIn("dr_kim", goodPassword)
 	if r := b.get("/clinician/apply"); r.StatusCode != http.StatusOK {
@@ -882,9 +733,11 @@ func TestClinicianLists(t *testing.T) {
 	}
 }
 
-// TestCredentialRenewal: a clinician renews in the last 30 days without
-// losing the badge; the approval ends the old verification.
-func TestCredentialRenewal(t *testing.T) {
+// TestRenewalOnThePages: in the last 30 days the clinician's page offers
+// renewal and then shows it beside the verification, and their badge stays
+// on their posts while it waits and after it is approved. (app/clinicians'
+// TestCredentialRenewal has the rules.)
+func TestRenewalOnThePages(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	h.licensing()
@@ -898,9 +751,6 @@ func TestCredentialRenewal(t *testing.T) {
 		return strings.Contains(visitor.get("/t/"+itoa(th.ID)).body, "Verified · Registered nurse")
 	}
 
-	if _, err := h.app.Clinicians.Apply(ctx, h.user("dr_ren"), h.applicationForm("RN-REN-2", 800), nil); !isConflict(err) {
-		t.Fatalf("renewal a year early: %v", err)
-	}
 	h.clock.Advance(old.VerifiedUntil.Sub(h.clock.Now()) - clinicians.ReminderBefore + time.Hour)
 	b := h.browser()
 	b.signIn("dr_ren", goodPassword)
@@ -915,36 +765,13 @@ func TestCredentialRenewal(t *testing.T) {
 	if !strings.Contains(page, "Your renewal") || !strings.Contains(page, "Your current badge stays until then") {
 		t.Error("status page does not show the renewal beside the verification")
 	}
-	renewed, err := h.app.Clinicians.Approve(ctx, h.user(h.ensureAdmin()), renewal.ID, "")
-	if err != nil {
+	if _, err := h.app.Clinicians.Approve(ctx, h.user(h.ensureAdmin()), renewal.ID, ""); err != nil {
 		t.Fatal(err)
 	}
-	if got := h.credential(old.ID); got.Status != models.CredentialExpired || !strings.Contains(got.Reason, "Renewed by application") {
-		t.Errorf("old verification after renewal: %s %q", got.Status, got.Reason)
+	if got := h.credential(old.ID); got.Status != models.CredentialExpired {
+		t.Fatalf("old verification after renewal: %s", got.Status)
 	}
-	if n := countWhere(t, h, `SELECT count(*) FROM credentials WHERE status = 'verified'`); n != 1 || !renewed.VerifiedUntil.After(*old.VerifiedUntil) {
-		t.Errorf("%d verifications, renewed until %s", n, renewed.VerifiedUntil)
-	}
-	if !hasBadge() || auditCount(t, h, "credential.expire", old.ID) != 1 {
-		t.Error("badge lost or supersession not audited")
-	}
-}
-
-// A licence is valid through the day it expires: one that expires today
-// can be applied with (and approved) today; yesterday's cannot.
-func TestLicenceExpiringTodayIsValidToday(t *testing.T) {
-	t.Parallel()
-	h := newHarness(t, harnessOpts{})
-	h.licensing()
-	h.member("today_nurse")
-	cred := h.apply("today_nurse", "RN-2026-0001", 0, nil)
-	if _, err := h.app.Clinicians.Approve(context.Background(), h.user(h.ensureAdmin()), cred.ID, ""); err != nil {
-		t.Fatalf("approve a licence that expires today: %v", err)
-	}
-	h.member("late_nurse")
-	_, err := h.app.Clinicians.Apply(context.Background(), h.user("late_nurse"), h.applicationForm("RN-2026-0002", -1), nil)
-	var ve *models.ValidationError
-	if !errors.As(err, &ve) || ve.Fields["licence_expires"] == "" {
-		t.Fatalf("a licence that expired yesterday: %v, want a field error", err)
+	if !hasBadge() {
+		t.Error("badge lost with the renewal")
 	}
 }

@@ -25,14 +25,6 @@ func (h *harness) assignee(id int64) string {
 	return h.userByID(*q.AssigneeID).Handle
 }
 
-// timeline is the asker's timeline as event kinds.
-func (h *harness) timeline(id int64) string {
-	h.t.Helper()
-	var kinds []string
-	h.app.DB.Gorm.Raw(`SELECT kind FROM question_events WHERE question_id = ? ORDER BY id`, id).Scan(&kinds)
-	return strings.Join(kinds, ", ")
-}
-
 func (h *harness) sweep() questions.SweepResult {
 	h.t.Helper()
 	res, err := h.app.Questions.Sweep(context.Background())
@@ -196,251 +188,30 @@ func TestLosingVerificationEndsAccess(t *testing.T) {
 	}
 }
 
-// TestExpiryByTheSweepEndsAccess: the credentials sweep expiring a
-// verification moves the clinician's questions on in its transaction.
-func TestExpiryByTheSweepEndsAccess(t *testing.T) {
+// TestHandBackAutoCloseAndOpenLimit: the asker is told the answer
+// deadline; a clinician hands a question back with a reason the asker
+// never sees; answered questions close after a quiet week and reopen
+// within 14 days; a member may have three open questions, pages and API
+// alike. (app/questions' TestAnswerDeadlineAndReminder has the reminder
+// and the answer deadline.)
+func TestHandBackAutoCloseAndOpenLimit(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	h.licensing()
 	ctx := context.Background()
 	h.forum("heart", func(f *forums.ForumForm) { f.Specialties = []string{"cardiology"} })
-	first := h.clinician("dr_first", "cardiology")
-	h.account("pat_y", models.RoleMember)
-	q := h.ask("pat_y", "heart", "Palpitations after coffee", "Is one cup a day fine?")
-	if err := h.app.Questions.Accept(ctx, h.actor(first), q.ID); err != nil {
-		t.Fatal(err)
-	}
-	h.clinician("dr_next", "cardiology") // verified later: their licence runs longer
-	h.app.DB.Gorm.Exec(`UPDATE credentials SET verified_until = ? WHERE user_id = ?`, h.clock.Now().Add(time.Minute), first.ID)
-	h.clock.Advance(2 * time.Minute)
-	if _, err := h.app.Clinicians.Sweep(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if h.assignee(q.ID) != "dr_next" {
-		t.Fatalf("after expiry: %s (%s)", h.assignee(q.ID), h.timeline(q.ID))
-	}
-	if !strings.Contains(h.timeline(q.ID), "released") {
-		t.Errorf("timeline %s", h.timeline(q.ID))
-	}
-}
-
-// TestNoQuestionStrands: a question whose specialty nobody covers reaches
-// a generalist, then anyone taking questions; one declined or timed out
-// everywhere waits in the pool, where earlier offerees see it again after
-// the cooling period, and admins are alerted once when it waits too long.
-func TestNoQuestionStrands(t *testing.T) {
-	t.Parallel()
-	h := newHarness(t, harnessOpts{env: map[string]string{"KINDRED_QUESTION_MAX_OFFERS": "2"}})
-	h.licensing()
-	ctx := context.Background()
-	h.forum("skin", func(f *forums.ForumForm) { f.Specialties = []string{"dermatology"} })
-	h.forum("heart", func(f *forums.ForumForm) { f.Specialties = []string{"cardiology"} })
-	x := h.clinician("dr_x", "cardiology")
-	y := h.clinician("dr_y", "cardiology")
-	asker := h.member("pat")
-
-	// The ask form lists only specialties somebody covers.
-	form := asker.get("/questions/new").body
-	if !strings.Contains(form, `value="cardiology"`) || strings.Contains(form, `value="dermatology"`) {
-		t.Error("the ask form offers specialties nobody covers")
-	}
-
-	// Nobody covers dermatology: a generalist first, else anyone.
-	gen := h.clinician("dr_gen", "oncology")
-	if err := h.app.Clinicians.SaveSettings(ctx, gen, clinicians.SettingsForm{AcceptingQuestions: true, MaxOpenQuestions: 5, Generalist: true}); err != nil {
-		t.Fatal(err)
-	}
-	skin := h.ask("pat", "skin", "A rash that will not settle", "Red patches on both elbows for a month.")
-	if h.assignee(skin.ID) != "dr_gen" {
-		t.Errorf("a dermatology question went to %q, want the generalist", h.assignee(skin.ID))
-	}
-	if err := h.app.Questions.Decline(ctx, h.actor(gen), skin.ID); err != nil {
-		t.Fatal(err)
-	}
-	if a := h.assignee(skin.ID); a != "dr_x" {
-		t.Errorf("after the generalist declined: %q, want anyone taking questions (dr_x)", a)
-	}
-	h.app.Questions.Withdraw(ctx, h.actor(h.user("pat")), skin.ID)
-
-	// Declined everywhere: into the pool, seen by nobody cooling down.
-	if err := h.app.Clinicians.SaveSettings(ctx, gen, clinicians.SettingsForm{AcceptingQuestions: false, MaxOpenQuestions: 5}); err != nil {
-		t.Fatal(err)
-	}
-	q := h.ask("pat", "heart", "Chest flutter when lying down", "It lasts a few seconds.")
-	asked := h.clock.Now()
-	for i := 0; i < 2; i++ {
-		d := h.user(h.assignee(q.ID))
-		if err := h.app.Questions.Decline(ctx, h.actor(d), q.ID); err != nil {
-			t.Fatalf("%s declines: %v", d.Handle, err)
-		}
-	}
-	if got := h.question(q.ID); got.Status != models.QuestionPool {
-		t.Fatalf("declined everywhere: %+v", got)
-	}
-	for _, d := range []*models.User{x, y} {
-		if pool, _ := h.app.Questions.Pool(ctx, h.actor(d)); len(pool) != 0 {
-			t.Errorf("%s sees the pool while cooling down", d.Handle)
-		}
-	}
-	if !strings.Contains(asker.get("/questions/"+itoa(q.ID)).body, "No clinician is taking questions in this area right now") {
-		t.Error("the asker is not told that nobody can take it now")
-	}
-	// After the cooling period the earlier offerees see it again.
-	h.clock.Advance(2*time.Hour + time.Minute)
-	for _, d := range []*models.User{x, y} {
-		if pool, _ := h.app.Questions.Pool(ctx, h.actor(d)); len(pool) != 1 {
-			t.Errorf("%s does not see the pool after cooling down: %v", d.Handle, pool)
-		}
-	}
-	if !strings.Contains(asker.get("/questions/"+itoa(q.ID)).body, "Waiting for the first suitable clinician") {
-		t.Error("the asker's status does not follow")
-	}
-	// Waiting too long: the admins hear once, without the title.
-	h.clock.Advance(asked.Add(12*time.Hour - time.Minute).Sub(h.clock.Now()))
-	if res := h.sweep(); res.Alerted != 0 {
-		t.Fatal("alerted early")
-	}
-	h.clock.Advance(2 * time.Minute)
-	if res := h.sweep(); res.Alerted != 1 {
-		t.Fatalf("alerted %d", res.Alerted)
-	}
-	h.sweep()
-	if n := notifCount(t, h, h.ensureAdmin(), models.NotifyQuestionWaiting); n != 1 {
-		t.Errorf("%d admin alerts, want 1", n)
-	}
-	admin := signedIn(h, h.ensureAdmin())
-	notes := admin.get("/notifications").body
-	if !strings.Contains(notes, "waited too long for a clinician") || strings.Contains(notes, "Chest flutter") {
-		t.Error("the admin alert is missing or shows the title")
-	}
-	over := admin.get("/admin/questions").body
-	if !strings.Contains(over, "<dt>Overdue</dt><dd class=\"alert\">1</dd>") || strings.Contains(over, "Chest flutter") {
-		t.Errorf("the overview does not show it as overdue, or shows its title")
-	}
-	if err := h.app.Questions.Claim(ctx, h.actor(x), q.ID); err != nil {
-		t.Fatalf("an earlier offeree takes it after cooling down: %v", err)
-	}
-}
-
-// TestTimedOutEverywhere: offers whose deadline job never ran time out in
-// the sweep; a clinician whose offers keep timing out is paused and told;
-// saving their settings ends the pause.
-func TestTimedOutEverywhere(t *testing.T) {
-	t.Parallel()
-	h := newHarness(t, harnessOpts{env: map[string]string{"KINDRED_QUESTION_MAX_OFFERS": "2", "KINDRED_QUESTION_PAUSE_AFTER_TIMEOUTS": "2"}})
-	h.licensing()
-	h.forum("heart", func(f *forums.ForumForm) { f.Specialties = []string{"cardiology"} })
-	h.clinician("dr_x", "cardiology")
-	h.clinician("dr_y", "cardiology")
-	h.account("pat", models.RoleMember)
-	h.account("sam", models.RoleMember)
-	q1 := h.ask("pat", "heart", "Blood pressure at night", "Readings are higher after dinner.")
-	q2 := h.ask("sam", "heart", "Statin and grapefruit", "Is a glass of juice a problem?")
-	if h.assignee(q1.ID) != "dr_x" || h.assignee(q2.ID) != "dr_y" {
-		t.Fatalf("offers: %s %s", h.assignee(q1.ID), h.assignee(q2.ID))
-	}
-	h.clock.Advance(24*time.Hour + time.Minute)
-	if res := h.sweep(); res.OffersTimedOut != 2 {
-		t.Fatalf("timed out %d", res.OffersTimedOut)
-	}
-	if h.assignee(q1.ID) != "dr_y" || h.assignee(q2.ID) != "dr_x" {
-		t.Fatalf("second offers: %s %s", h.assignee(q1.ID), h.assignee(q2.ID))
-	}
-	h.clock.Advance(24*time.Hour + time.Minute)
-	h.sweep()
-	for _, q := range []*models.Question{q1, q2} {
-		if got := h.question(q.ID); got.Status != models.QuestionPool {
-			t.Errorf("question %d after timing out everywhere: %s", q.ID, got.Status)
-		}
-	}
-	// Nobody took them for more than 12 hours: the admins heard, once each.
-	if n := notifCount(t, h, h.ensureAdmin(), models.NotifyQuestionWaiting); n != 2 {
-		t.Errorf("%d admin alerts, want one per question", n)
-	}
-	// Both clinicians timed out twice in a row: paused and told.
-	for _, d := range []string{"dr_x", "dr_y"} {
-		var st models.ClinicianSettings
-		h.app.DB.Gorm.Where("user_id = ?", h.user(d).ID).First(&st)
-		if st.AcceptingQuestions || st.PausedAt == nil {
-			t.Errorf("%s not paused: %+v", d, st)
-		}
-		if notifCount(t, h, d, models.NotifyQuestionsPaused) != 1 {
-			t.Errorf("%s not told of the pause", d)
-		}
-	}
-	b := signedIn(h, "dr_x")
-	if notes := b.get("/notifications").body; !strings.Contains(notes, "Private questions:</strong> Your last offers of private questions timed out") || strings.Contains(notes, "From the moderators") {
-		t.Error("the pause notice is missing or reads as a moderator's message")
-	}
-	if !strings.Contains(b.get("/clinician/questions").body, "Your offers are paused") {
-		t.Error("the dashboard does not say the offers are paused")
-	}
-	if r := b.post("/clinician/settings", url.Values{"next": {"/clinician/questions"}, "accepting_questions": {"on"}, "max_open_questions": {"5"}}); r.StatusCode != http.StatusSeeOther {
-		t.Fatalf("save settings: %d", r.StatusCode)
-	}
-	if strings.Contains(b.get("/clinician/questions").body, "Your offers are paused") {
-		t.Error("still paused after turning questions back on")
-	}
-	// The question whose offer to them just timed out cools down first.
-	if pool, _ := h.app.Questions.Pool(context.Background(), h.actor(h.user("dr_x"))); len(pool) != 1 {
-		t.Errorf("the unpaused clinician sees %d pooled questions, want 1", len(pool))
-	}
-	h.clock.Advance(2*time.Hour + time.Minute)
-	if pool, _ := h.app.Questions.Pool(context.Background(), h.actor(h.user("dr_x"))); len(pool) != 2 {
-		t.Errorf("after cooling down the clinician sees %d pooled questions, want 2", len(pool))
-	}
-}
-
-// TestAnswerDeadlineHandBackAndAutoClose: after accepting, a reminder and
-// then the answer deadline move the question on; a clinician hands one
-// back with a reason the asker never sees; answered questions close after
-// a quiet week and reopen within 14 days; a member may have three open
-// questions.
-func TestAnswerDeadlineHandBackAndAutoClose(t *testing.T) {
-	t.Parallel()
-	h := newHarness(t, harnessOpts{})
-	h.licensing()
-	ctx := context.Background()
-	h.forum("heart", func(f *forums.ForumForm) { f.Specialties = []string{"cardiology"} })
-	one := h.clinician("dr_one", "cardiology")
 	two := h.clinician("dr_two", "cardiology")
 	three := h.clinician("dr_three", "cardiology")
 	asker := h.member("pat")
 	q := h.ask("pat", "heart", "Dizzy when I stand up", "Mostly in the morning.")
 	id := itoa(q.ID)
-	if err := h.app.Questions.Accept(ctx, h.actor(one), q.ID); err != nil {
-		t.Fatal(err)
-	}
-	if got := h.question(q.ID); got.AnswerBy == nil || !got.AnswerBy.Equal(h.clock.Now().Add(48*time.Hour)) {
-		t.Fatalf("answer_by %v", got.AnswerBy)
-	}
-	if !strings.Contains(asker.get("/questions/"+id).body, "aims to answer by") {
-		t.Error("the asker is not told the answer deadline")
-	}
-	h.clock.Advance(35 * time.Hour)
-	if res := h.sweep(); res.Reminded != 0 {
-		t.Error("reminded too early")
-	}
-	h.clock.Advance(time.Hour + time.Minute)
-	h.sweep()
-	h.sweep()
-	if n := notifCount(t, h, "dr_one", models.NotifyQuestionRemind); n != 1 {
-		t.Errorf("%d reminders, want 1", n)
-	}
-	h.clock.Advance(12 * time.Hour)
-	if res := h.sweep(); res.AnswersTimedOut != 1 {
-		t.Fatalf("answers timed out: %d", res.AnswersTimedOut)
-	}
-	if h.assignee(q.ID) != "dr_two" || notifCount(t, h, "dr_one", models.NotifyQuestionMoved) != 1 {
-		t.Fatalf("after the answer deadline: %s", h.assignee(q.ID))
-	}
-	if !strings.Contains(h.timeline(q.ID), "answer timed out") {
-		t.Errorf("timeline %s", h.timeline(q.ID))
-	}
 
 	// Hand-back: a reason is needed; the asker never reads it.
 	if err := h.app.Questions.Accept(ctx, h.actor(two), q.ID); err != nil {
 		t.Fatal(err)
+	}
+	if !strings.Contains(asker.get("/questions/"+id).body, "aims to answer by") {
+		t.Error("the asker is not told the answer deadline")
 	}
 	tb := signedIn(h, "dr_two")
 	if r := tb.post("/questions/"+id+"/hand-back", url.Values{"reason": {""}}); r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(r.body, `id="reason-error"`) {
@@ -859,5 +630,88 @@ func TestAskFormSaysTheUsualWait(t *testing.T) {
 	b = signedIn(h, "waiting_pat")
 	if page := b.get("/questions/new").body; !strings.Contains(page, "clinicians usually take a question within about 3 hours") {
 		t.Error("the ask form does not say the usual wait")
+	}
+}
+
+// TestLongWaitOnTheAskFormAndAdminPages: what members and admins read
+// while a question finds nobody (app/questions' TestNoQuestionStrands has
+// the routing and the pool): the ask form offers only specialties somebody
+// covers; the asker reads that nobody can take it while the only
+// clinician cools down, then that it waits for the first one; when it
+// waits too long the admins' notification and overview say so without its
+// title.
+func TestLongWaitOnTheAskFormAndAdminPages(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{env: map[string]string{"KINDRED_QUESTION_MAX_OFFERS": "1"}})
+	h.licensing()
+	ctx := context.Background()
+	h.forum("skin", func(f *forums.ForumForm) { f.Specialties = []string{"dermatology"} })
+	h.forum("heart", func(f *forums.ForumForm) { f.Specialties = []string{"cardiology"} })
+	x := h.clinician("dr_x", "cardiology")
+	asker := h.member("pat")
+
+	form := asker.get("/questions/new").body
+	if !strings.Contains(form, `value="cardiology"`) || strings.Contains(form, `value="dermatology"`) {
+		t.Error("the ask form offers specialties nobody covers")
+	}
+	q := h.ask("pat", "heart", "Chest flutter when lying down", "It lasts a few seconds.")
+	asked := h.clock.Now()
+	if err := h.app.Questions.Decline(ctx, h.actor(x), q.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got := h.question(q.ID); got.Status != models.QuestionPool {
+		t.Fatalf("declined by the only clinician: %+v", got)
+	}
+	if !strings.Contains(asker.get("/questions/"+itoa(q.ID)).body, "No clinician is taking questions in this area right now") {
+		t.Error("the asker is not told that nobody can take it now")
+	}
+	h.clock.Advance(2*time.Hour + time.Minute)
+	if !strings.Contains(asker.get("/questions/"+itoa(q.ID)).body, "Waiting for the first suitable clinician") {
+		t.Error("the asker's status does not follow")
+	}
+	h.clock.Advance(asked.Add(12*time.Hour + time.Minute).Sub(h.clock.Now()))
+	if res := h.sweep(); res.Alerted != 1 {
+		t.Fatalf("alerted %d", res.Alerted)
+	}
+	admin := signedIn(h, h.ensureAdmin())
+	notes := admin.get("/notifications").body
+	if !strings.Contains(notes, "waited too long for a clinician") || strings.Contains(notes, "Chest flutter") {
+		t.Error("the admin alert is missing or shows the title")
+	}
+	over := admin.get("/admin/questions").body
+	if !strings.Contains(over, "<dt>Overdue</dt><dd class=\"alert\">1</dd>") || strings.Contains(over, "Chest flutter") {
+		t.Errorf("the overview does not show it as overdue, or shows its title")
+	}
+}
+
+// TestPausedOffersOnTheClinicianPages: a clinician whose offers Kindred
+// paused reads why in their notifications (from private questions, not
+// from the moderators) and on their dashboard; turning questions back on
+// there ends the pause. (app/questions' TestTimedOutEverywhere has the
+// time-outs and the pause.)
+func TestPausedOffersOnTheClinicianPages(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{env: map[string]string{"KINDRED_QUESTION_MAX_OFFERS": "1", "KINDRED_QUESTION_PAUSE_AFTER_TIMEOUTS": "1"}})
+	h.licensing()
+	h.forum("heart", func(f *forums.ForumForm) { f.Specialties = []string{"cardiology"} })
+	h.clinician("dr_x", "cardiology")
+	h.account("pat", models.RoleMember)
+	h.ask("pat", "heart", "Blood pressure at night", "Readings are higher after dinner.")
+	h.clock.Advance(24*time.Hour + time.Minute)
+	if res := h.sweep(); res.OffersTimedOut != 1 {
+		t.Fatalf("timed out %d", res.OffersTimedOut)
+	}
+	b := signedIn(h, "dr_x")
+	if notes := b.get("/notifications").body; !strings.Contains(notes, "Private questions:</strong> Your last offers of private questions timed out") || strings.Contains(notes, "From the moderators") {
+		t.Error("the pause notice is missing or reads as a moderator's message")
+	}
+	if !strings.Contains(b.get("/clinician/questions").body, "Your offers are paused") {
+		t.Error("the dashboard does not say the offers are paused")
+	}
+	if r := b.post("/clinician/settings", url.Values{"next": {"/clinician/questions"}, "accepting_questions": {"on"}, "max_open_questions": {"5"}}); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("save settings: %d", r.StatusCode)
+	}
+	if strings.Contains(b.get("/clinician/questions").body, "Your offers are paused") {
+		t.Error("still paused after turning questions back on")
 	}
 }
