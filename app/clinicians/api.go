@@ -74,7 +74,7 @@ func (a *API) Options(c echo.Context) error {
 
 // Mine lists the caller's applications, newest first.
 func (a *API) Mine(c echo.Context) error {
-	apps, err := a.h.svc.MyApplications(c.Request().Context(), web.CurrentUser(c))
+	apps, err := a.h.svc.MyApplications(c.Request().Context(), web.Actor(c))
 	if err != nil {
 		return err
 	}
@@ -99,12 +99,11 @@ func (a *API) Apply(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	u := web.CurrentUser(c)
 	cred, err := a.h.apply(c, form, fh)
 	if err != nil {
 		return err
 	}
-	app, err := a.h.svc.Application(c.Request().Context(), u, cred.ID)
+	app, err := a.h.svc.Application(c.Request().Context(), web.Actor(c), cred.ID)
 	if err != nil {
 		return err
 	}
@@ -117,11 +116,10 @@ func (a *API) Withdraw(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	u := web.CurrentUser(c)
-	if _, err := a.h.svc.Withdraw(c.Request().Context(), u, id); err != nil {
+	if _, err := a.h.svc.Withdraw(c.Request().Context(), web.Actor(c), id); err != nil {
 		return err
 	}
-	app, err := a.h.svc.Application(c.Request().Context(), u, id)
+	app, err := a.h.svc.Application(c.Request().Context(), web.Actor(c), id)
 	if err != nil {
 		return err
 	}
@@ -150,7 +148,7 @@ func (a *API) SaveSettings(c echo.Context) error {
 	if err := c.Bind(&form); err != nil {
 		return err // the Binder names what is wrong
 	}
-	if err := a.h.svc.SaveSettings(c.Request().Context(), web.CurrentUser(c), form); err != nil {
+	if err := a.h.svc.SaveSettings(c.Request().Context(), web.Actor(c), form); err != nil {
 		return err
 	}
 	return a.Settings(c)
@@ -171,7 +169,7 @@ func (a *API) Queue(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	items, next, err := a.h.svc.Queue(c.Request().Context(), web.CurrentUser(c), status, after)
+	items, next, err := a.h.svc.Queue(c.Request().Context(), web.Actor(c), status, after)
 	if err != nil {
 		return err
 	}
@@ -196,13 +194,12 @@ func (a *API) Get(c echo.Context) error {
 }
 
 func (a *API) reviewed(c echo.Context, id int64, status int) error {
-	u := web.CurrentUser(c)
 	ctx := c.Request().Context()
-	app, err := a.h.svc.Application(ctx, u, id)
+	app, err := a.h.svc.Application(ctx, web.Actor(c), id)
 	if err != nil {
 		return err
 	}
-	hist, err := a.h.svc.History(ctx, u, id)
+	hist, err := a.h.svc.History(ctx, web.Actor(c), id)
 	if err != nil {
 		return err
 	}
@@ -215,7 +212,7 @@ type decisionJSON struct {
 	Reason string `json:"reason"`
 }
 
-func (a *API) decide(c echo.Context, act func(u *models.User, id int64, reason string) (*models.Credential, error)) error {
+func (a *API) decide(c echo.Context, act func(actor models.Actor, id int64, reason string) (*models.Credential, error)) error {
 	id, err := idParam(c)
 	if err != nil {
 		return err
@@ -224,7 +221,7 @@ func (a *API) decide(c echo.Context, act func(u *models.User, id int64, reason s
 	if err := c.Bind(&d); err != nil {
 		return err // the Binder names what is wrong
 	}
-	if _, err := act(web.CurrentUser(c), id, d.Reason); err != nil {
+	if _, err := act(web.Actor(c), id, d.Reason); err != nil {
 		return err
 	}
 	return a.reviewed(c, id, http.StatusOK)
@@ -232,21 +229,21 @@ func (a *API) decide(c echo.Context, act func(u *models.User, id int64, reason s
 
 // Approve, Reject and Revoke decide on an application.
 func (a *API) Approve(c echo.Context) error {
-	return a.decide(c, func(u *models.User, id int64, r string) (*models.Credential, error) {
-		return a.h.svc.Approve(c.Request().Context(), u, id, r)
+	return a.decide(c, func(actor models.Actor, id int64, r string) (*models.Credential, error) {
+		return a.h.svc.Approve(c.Request().Context(), actor, id, r)
 	})
 }
 
 // Reject refuses a pending application with a reason.
 func (a *API) Reject(c echo.Context) error {
-	return a.decide(c, func(u *models.User, id int64, r string) (*models.Credential, error) {
-		return a.h.svc.Reject(c.Request().Context(), u, id, r)
+	return a.decide(c, func(actor models.Actor, id int64, r string) (*models.Credential, error) {
+		return a.h.svc.Reject(c.Request().Context(), actor, id, r)
 	})
 }
 
 // Revoke ends a verification (admins).
 func (a *API) Revoke(c echo.Context) error {
-	return a.decide(c, func(u *models.User, id int64, r string) (*models.Credential, error) {
-		return a.h.svc.Revoke(c.Request().Context(), u, id, r)
+	return a.decide(c, func(actor models.Actor, id int64, r string) (*models.Credential, error) {
+		return a.h.svc.Revoke(c.Request().Context(), actor, id, r)
 	})
 }

@@ -22,7 +22,8 @@ import (
 // should that fail too, the sweep removes it later), so no credential ever
 // names a document that is not there. A store that does not answer is a
 // 503 (models.UnavailableError) and nothing is recorded.
-func (s *Service) Apply(ctx context.Context, u *models.User, form ApplicationForm, doc *Upload) (*models.Credential, error) {
+func (s *Service) Apply(ctx context.Context, actor models.Actor, form ApplicationForm, doc *Upload) (*models.Credential, error) {
+	u := actor.User
 	now := s.now().UTC()
 	if u == nil || !u.CanSignIn(now) {
 		return nil, models.ErrForbidden

@@ -104,7 +104,8 @@ func StoredDocuments(ctx context.Context, db *database.DB) ([]StoredDocument, er
 // reviewer; everyone else gets ErrNotFound (the document's existence is
 // not revealed). Every successful open is audited. A store that does not
 // answer in time is a 503 (models.UnavailableError), never a wait without end.
-func (s *Service) Document(ctx context.Context, u *models.User, id int64, ip string) (*storage.Object, *models.Credential, error) {
+func (s *Service) Document(ctx context.Context, actor models.Actor, id int64, ip string) (*storage.Object, *models.Credential, error) {
+	u := actor.User
 	notFound := fmt.Errorf("clinicians: document %d: %w", id, models.ErrNotFound)
 	if u == nil {
 		return nil, nil, notFound

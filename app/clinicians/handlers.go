@@ -76,7 +76,7 @@ type statusData struct {
 func (h *Handlers) Status(c echo.Context) error {
 	u := web.CurrentUser(c)
 	ctx := c.Request().Context()
-	apps, err := h.svc.MyApplications(ctx, u)
+	apps, err := h.svc.MyApplications(ctx, web.Actor(c))
 	if err != nil {
 		return err
 	}
@@ -225,7 +225,7 @@ func (h *Handlers) apply(c echo.Context, form ApplicationForm, fh *multipart.Fil
 		defer f.Close()
 		doc = &Upload{Size: fh.Size, Content: f}
 	}
-	return h.svc.Apply(c.Request().Context(), web.CurrentUser(c), form, doc)
+	return h.svc.Apply(c.Request().Context(), web.Actor(c), form, doc)
 }
 
 // Apply submits an application.
@@ -264,7 +264,7 @@ func (h *Handlers) Withdraw(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if _, err := h.svc.Withdraw(c.Request().Context(), web.CurrentUser(c), id); err != nil {
+	if _, err := h.svc.Withdraw(c.Request().Context(), web.Actor(c), id); err != nil {
 		var ce *models.ConflictError
 		if errors.As(err, &ce) {
 			h.cookies.SetFlash(c, ce.Message)
@@ -292,7 +292,7 @@ func (h *Handlers) SaveSettings(c echo.Context) error {
 		n = 0
 	}
 	form := SettingsForm{AcceptingQuestions: c.FormValue("accepting_questions") == "on", MaxOpenQuestions: n, Generalist: c.FormValue("generalist") == "on"}
-	if err := h.svc.SaveSettings(c.Request().Context(), web.CurrentUser(c), form); err != nil {
+	if err := h.svc.SaveSettings(c.Request().Context(), web.Actor(c), form); err != nil {
 		var ve *models.ValidationError
 		var ce *models.ConflictError
 		switch {
@@ -317,7 +317,7 @@ func (h *Handlers) Document(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	obj, cred, err := h.svc.Document(c.Request().Context(), web.CurrentUser(c), id, c.RealIP())
+	obj, cred, err := h.svc.Document(c.Request().Context(), web.Actor(c), id, c.RealIP())
 	if err != nil {
 		return err
 	}
@@ -371,7 +371,7 @@ func (h *Handlers) Queue(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	items, next, err := h.svc.Queue(c.Request().Context(), web.CurrentUser(c), status, after)
+	items, next, err := h.svc.Queue(c.Request().Context(), web.Actor(c), status, after)
 	if err != nil {
 		return err
 	}
@@ -389,13 +389,12 @@ type reviewData struct {
 }
 
 func (h *Handlers) renderReview(c echo.Context, status int, id int64, values map[string]string, err error) error {
-	u := web.CurrentUser(c)
 	ctx := c.Request().Context()
-	a, aerr := h.svc.Application(ctx, u, id)
+	a, aerr := h.svc.Application(ctx, web.Actor(c), id)
 	if aerr != nil {
 		return aerr
 	}
-	hist, herr := h.svc.History(ctx, u, id)
+	hist, herr := h.svc.History(ctx, web.Actor(c), id)
 	if herr != nil {
 		return herr
 	}
@@ -415,13 +414,13 @@ func (h *Handlers) Review(c echo.Context) error {
 	return h.renderReview(c, http.StatusOK, id, nil, nil) // the route requires a reviewer (web.RequireReviewer)
 }
 
-func (h *Handlers) decide(c echo.Context, act func(u *models.User, id int64, reason string) (*models.Credential, error), done string) error {
+func (h *Handlers) decide(c echo.Context, act func(actor models.Actor, id int64, reason string) (*models.Credential, error), done string) error {
 	id, err := idParam(c)
 	if err != nil {
 		return err
 	}
 	reason := c.FormValue("reason")
-	_, err = act(web.CurrentUser(c), id, reason)
+	_, err = act(web.Actor(c), id, reason)
 	var ve *models.ValidationError
 	var ce *models.ConflictError
 	switch {
@@ -439,22 +438,22 @@ func (h *Handlers) decide(c echo.Context, act func(u *models.User, id int64, rea
 
 // Approve verifies an application.
 func (h *Handlers) Approve(c echo.Context) error {
-	return h.decide(c, func(u *models.User, id int64, r string) (*models.Credential, error) {
-		return h.svc.Approve(c.Request().Context(), u, id, r)
+	return h.decide(c, func(actor models.Actor, id int64, r string) (*models.Credential, error) {
+		return h.svc.Approve(c.Request().Context(), actor, id, r)
 	}, "Approved. The member's posts now show the badge.")
 }
 
 // Reject refuses an application with a reason.
 func (h *Handlers) Reject(c echo.Context) error {
-	return h.decide(c, func(u *models.User, id int64, r string) (*models.Credential, error) {
-		return h.svc.Reject(c.Request().Context(), u, id, r)
+	return h.decide(c, func(actor models.Actor, id int64, r string) (*models.Credential, error) {
+		return h.svc.Reject(c.Request().Context(), actor, id, r)
 	}, "Rejected. The member has been told why.")
 }
 
 // Revoke ends a verification (admins).
 func (h *Handlers) Revoke(c echo.Context) error {
-	return h.decide(c, func(u *models.User, id int64, r string) (*models.Credential, error) {
-		return h.svc.Revoke(c.Request().Context(), u, id, r)
+	return h.decide(c, func(actor models.Actor, id int64, r string) (*models.Credential, error) {
+		return h.svc.Revoke(c.Request().Context(), actor, id, r)
 	}, "Revoked. The badge is gone from the member's posts.")
 }
 
@@ -486,7 +485,7 @@ func (h *Handlers) renderLists(c echo.Context, status int, list string, err erro
 func (h *Handlers) SaveList(c echo.Context) error {
 	list := c.Param("list")
 	form := VocabularyForm{Code: c.FormValue("code"), Label: c.FormValue("label"), RegisterURL: c.FormValue("register_url")}
-	code, err := h.svc.SaveVocabulary(c.Request().Context(), web.CurrentUser(c), list, form)
+	code, err := h.svc.SaveVocabulary(c.Request().Context(), web.Actor(c), list, form)
 	var ve *models.ValidationError
 	if errors.As(err, &ve) {
 		return h.renderLists(c, http.StatusUnprocessableEntity, list, err)

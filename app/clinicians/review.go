@@ -97,7 +97,8 @@ func LicenceEnds(expires time.Time) time.Time {
 
 // Approve verifies a pending application. verified_until is the earlier of
 // the licence's expiry and one year from now.
-func (s *Service) Approve(ctx context.Context, reviewer *models.User, id int64, note string) (*models.Credential, error) {
+func (s *Service) Approve(ctx context.Context, actor models.Actor, id int64, note string) (*models.Credential, error) {
+	reviewer := actor.User
 	if !reviewer.CanReviewCredentials() {
 		return nil, models.ErrForbidden
 	}
@@ -149,7 +150,8 @@ func (s *Service) supersede(ctx context.Context, tx *database.Tx, renewal *model
 }
 
 // Reject refuses a pending application with a reason the applicant reads.
-func (s *Service) Reject(ctx context.Context, reviewer *models.User, id int64, reason string) (*models.Credential, error) {
+func (s *Service) Reject(ctx context.Context, actor models.Actor, id int64, reason string) (*models.Credential, error) {
+	reviewer := actor.User
 	if !reviewer.CanReviewCredentials() {
 		return nil, models.ErrForbidden
 	}
@@ -164,7 +166,8 @@ func (s *Service) Reject(ctx context.Context, reviewer *models.User, id int64, r
 }
 
 // Withdraw lets applicants take back their pending application.
-func (s *Service) Withdraw(ctx context.Context, u *models.User, id int64) (*models.Credential, error) {
+func (s *Service) Withdraw(ctx context.Context, actor models.Actor, id int64) (*models.Credential, error) {
+	u := actor.User
 	return s.move(ctx, id, &u.ID, models.CredentialWithdrawn, "", func(c *models.Credential) error {
 		if c.UserID != u.ID {
 			return fmt.Errorf("clinicians: credential %d: %w", id, models.ErrNotFound)
@@ -177,7 +180,8 @@ func (s *Service) Withdraw(ctx context.Context, u *models.User, id int64) (*mode
 }
 
 // Revoke ends a verification (admins only, with a reason).
-func (s *Service) Revoke(ctx context.Context, admin *models.User, id int64, reason string) (*models.Credential, error) {
+func (s *Service) Revoke(ctx context.Context, actor models.Actor, id int64, reason string) (*models.Credential, error) {
+	admin := actor.User
 	if admin == nil || admin.Role != models.RoleAdmin {
 		return nil, models.ErrForbidden
 	}

@@ -52,11 +52,11 @@ func credentialIn(w *world.World, owner *models.User, st models.CredentialStatus
 	case models.CredentialVerified:
 		c = w.Approve(apply(100))
 	case models.CredentialRejected:
-		c, err = w.App.Clinicians.Reject(ctx, w.Admin(), apply(730).ID, "The register lists a different name")
+		c, err = w.App.Clinicians.Reject(ctx, w.Actor(w.Admin()), apply(730).ID, "The register lists a different name")
 	case models.CredentialWithdrawn:
-		c, err = w.App.Clinicians.Withdraw(ctx, owner, apply(730).ID)
+		c, err = w.App.Clinicians.Withdraw(ctx, w.Actor(owner), apply(730).ID)
 	case models.CredentialRevoked:
-		c, err = w.App.Clinicians.Revoke(ctx, w.Admin(), w.Approve(apply(100)).ID, "The board suspended the licence")
+		c, err = w.App.Clinicians.Revoke(ctx, w.Actor(w.Admin()), w.Approve(apply(100)).ID, "The board suspended the licence")
 	case models.CredentialExpired:
 		// Verified for 20 more days, so already in the renewal window:
 		// approving the renewal ends the old verification.
@@ -89,19 +89,19 @@ func TestCredentialStateMachine(t *testing.T) {
 	}
 	actions := []action{
 		{"approve", models.CredentialVerified, func(_ *models.User, id int64) error {
-			_, err := w.App.Clinicians.Approve(ctx, admin, id, "Checked on the register")
+			_, err := w.App.Clinicians.Approve(ctx, w.Actor(admin), id, "Checked on the register")
 			return err
 		}},
 		{"reject", models.CredentialRejected, func(_ *models.User, id int64) error {
-			_, err := w.App.Clinicians.Reject(ctx, admin, id, "The register shows a different name")
+			_, err := w.App.Clinicians.Reject(ctx, w.Actor(admin), id, "The register shows a different name")
 			return err
 		}},
 		{"withdraw", models.CredentialWithdrawn, func(owner *models.User, id int64) error {
-			_, err := w.App.Clinicians.Withdraw(ctx, owner, id)
+			_, err := w.App.Clinicians.Withdraw(ctx, w.Actor(owner), id)
 			return err
 		}},
 		{"revoke", models.CredentialRevoked, func(_ *models.User, id int64) error {
-			_, err := w.App.Clinicians.Revoke(ctx, admin, id, "Licence suspended by the board")
+			_, err := w.App.Clinicians.Revoke(ctx, w.Actor(admin), id, "Licence suspended by the board")
 			return err
 		}},
 	}
@@ -210,7 +210,7 @@ func TestApprovalPeriod(t *testing.T) {
 	} {
 		u := w.Member(fmt.Sprintf("period_%d", tc.days))
 		c := w.Apply(u, w.ApplicationForm(fmt.Sprintf("RN-%d", tc.days), tc.days))
-		c, err := w.App.Clinicians.Approve(ctx, admin, c.ID, "")
+		c, err := w.App.Clinicians.Approve(ctx, w.Actor(admin), c.ID, "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -220,7 +220,7 @@ func TestApprovalPeriod(t *testing.T) {
 	}
 	c := w.Apply(w.Member("lapsed"), w.ApplicationForm("RN-LAPSED", 3))
 	w.Clock.Advance(day(5))
-	if _, err := w.App.Clinicians.Approve(ctx, admin, c.ID, ""); !isConflict(err) {
+	if _, err := w.App.Clinicians.Approve(ctx, w.Actor(admin), c.ID, ""); !isConflict(err) {
 		t.Errorf("approving a lapsed licence: %v", err)
 	}
 }
@@ -287,7 +287,7 @@ func TestCredentialExpiry(t *testing.T) {
 	if res := sweep(); res.Expired != 0 {
 		t.Error("expired twice")
 	}
-	if _, err := w.App.Clinicians.Apply(ctx, kim, w.ApplicationForm("RN-KIM-2", 300), nil); err != nil {
+	if _, err := w.App.Clinicians.Apply(ctx, w.Actor(kim), w.ApplicationForm("RN-KIM-2", 300), nil); err != nil {
 		t.Errorf("an expired clinician applies again: %v", err)
 	}
 }
@@ -310,7 +310,7 @@ func TestCredentialRenewal(t *testing.T) {
 		return ok
 	}
 
-	if _, err := w.App.Clinicians.Apply(ctx, ren, w.ApplicationForm("RN-REN-2", 800), nil); !isConflict(err) {
+	if _, err := w.App.Clinicians.Apply(ctx, w.Actor(ren), w.ApplicationForm("RN-REN-2", 800), nil); !isConflict(err) {
 		t.Fatalf("renewal a year early: %v", err)
 	}
 	w.Clock.Advance(old.VerifiedUntil.Sub(w.Clock.Now()) - clinicians.ReminderBefore + time.Hour)
@@ -325,7 +325,7 @@ func TestCredentialRenewal(t *testing.T) {
 	if latest == nil || latest.ID != renewal.ID || current == nil || current.ID != old.ID {
 		t.Errorf("standing while the renewal waits: latest %+v, verified %+v", latest, current)
 	}
-	renewed, err := w.App.Clinicians.Approve(ctx, w.Admin(), renewal.ID, "")
+	renewed, err := w.App.Clinicians.Approve(ctx, w.Actor(w.Admin()), renewal.ID, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -347,10 +347,10 @@ func TestLicenceExpiringTodayIsValidToday(t *testing.T) {
 	w := world.New(t, nil)
 	ctx := context.Background()
 	cred := w.Apply(w.Member("today_nurse"), w.ApplicationForm("RN-2026-0001", 0))
-	if _, err := w.App.Clinicians.Approve(ctx, w.Admin(), cred.ID, ""); err != nil {
+	if _, err := w.App.Clinicians.Approve(ctx, w.Actor(w.Admin()), cred.ID, ""); err != nil {
 		t.Fatalf("approve a licence that expires today: %v", err)
 	}
-	_, err := w.App.Clinicians.Apply(ctx, w.Member("late_nurse"), w.ApplicationForm("RN-2026-0002", -1), nil)
+	_, err := w.App.Clinicians.Apply(ctx, w.Actor(w.Member("late_nurse")), w.ApplicationForm("RN-2026-0002", -1), nil)
 	var ve *models.ValidationError
 	if !errors.As(err, &ve) || ve.Fields["licence_expires"] == "" {
 		t.Fatalf("a licence that expired yesterday: %v, want a field error", err)

@@ -17,7 +17,8 @@ func (s *Service) Settings(ctx context.Context, userID int64) (models.ClinicianS
 }
 
 // SaveSettings stores the preferences of a verified clinician.
-func (s *Service) SaveSettings(ctx context.Context, u *models.User, form SettingsForm) error {
+func (s *Service) SaveSettings(ctx context.Context, actor models.Actor, form SettingsForm) error {
+	u := actor.User
 	if err := form.Validate(); err != nil {
 		return err
 	}

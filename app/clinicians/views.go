@@ -107,7 +107,8 @@ func RegisterLink(tmpl, licence string) string {
 }
 
 // Application loads one application for the applicant or a reviewer.
-func (s *Service) Application(ctx context.Context, u *models.User, id int64) (*Application, error) {
+func (s *Service) Application(ctx context.Context, actor models.Actor, id int64) (*Application, error) {
+	u := actor.User
 	a, err := scanApplication(s.db.Pool.QueryRow(ctx, applicationSQL+` WHERE c.id = $1`, id), u.ID)
 	if errors.Is(err, pgx.ErrNoRows) || (err == nil && a.UserID != u.ID && !u.CanReviewCredentials()) {
 		return nil, fmt.Errorf("clinicians: application %d: %w", id, models.ErrNotFound)
@@ -119,7 +120,8 @@ func (s *Service) Application(ctx context.Context, u *models.User, id int64) (*A
 }
 
 // MyApplications lists the member's applications with their labels.
-func (s *Service) MyApplications(ctx context.Context, u *models.User) ([]Application, error) {
+func (s *Service) MyApplications(ctx context.Context, actor models.Actor) ([]Application, error) {
+	u := actor.User
 	rows, err := s.db.Pool.Query(ctx, applicationSQL+` WHERE c.user_id = $1 ORDER BY c.id DESC LIMIT 50`, u.ID)
 	if err != nil {
 		return nil, fmt.Errorf("clinicians: my applications: %w", err)
@@ -142,7 +144,8 @@ const QueuePerPage = 25
 // Queue lists applications in one status for reviewers: pending ones
 // oldest first (fair order), the others newest first. after is the last id
 // of the previous page.
-func (s *Service) Queue(ctx context.Context, reviewer *models.User, status models.CredentialStatus, after int64) ([]Application, int64, error) {
+func (s *Service) Queue(ctx context.Context, actor models.Actor, status models.CredentialStatus, after int64) ([]Application, int64, error) {
+	reviewer := actor.User
 	if !reviewer.CanReviewCredentials() {
 		return nil, 0, models.ErrForbidden
 	}
@@ -200,7 +203,8 @@ type HistoryItem struct {
 }
 
 // History returns the credential's transitions and document views (reviewers).
-func (s *Service) History(ctx context.Context, reviewer *models.User, id int64) ([]HistoryItem, error) {
+func (s *Service) History(ctx context.Context, actor models.Actor, id int64) ([]HistoryItem, error) {
+	reviewer := actor.User
 	if !reviewer.CanReviewCredentials() {
 		return nil, models.ErrForbidden
 	}
@@ -227,7 +231,8 @@ const (
 
 // SaveVocabulary adds an entry (code "" or new) or renames an existing one.
 // Codes never change once made: credentials and forums refer to them.
-func (s *Service) SaveVocabulary(ctx context.Context, admin *models.User, list string, form VocabularyForm) (string, error) {
+func (s *Service) SaveVocabulary(ctx context.Context, actor models.Actor, list string, form VocabularyForm) (string, error) {
+	admin := actor.User
 	if admin == nil || admin.Role != models.RoleAdmin {
 		return "", models.ErrForbidden
 	}

@@ -43,7 +43,7 @@ func TestNoQuestionStrands(t *testing.T) {
 
 	// Nobody covers dermatology: a generalist first, else anyone.
 	gen := w.Clinician("dr_gen", "oncology")
-	if err := w.App.Clinicians.SaveSettings(ctx, gen, clinicians.SettingsForm{AcceptingQuestions: true, MaxOpenQuestions: 5, Generalist: true}); err != nil {
+	if err := w.App.Clinicians.SaveSettings(ctx, w.Actor(gen), clinicians.SettingsForm{AcceptingQuestions: true, MaxOpenQuestions: 5, Generalist: true}); err != nil {
 		t.Fatal(err)
 	}
 	skin := w.Ask(pat, "skin", "A rash that will not settle", "Red patches on both elbows for a month.")
@@ -61,7 +61,7 @@ func TestNoQuestionStrands(t *testing.T) {
 	}
 
 	// Declined everywhere: into the pool, seen by nobody cooling down.
-	if err := w.App.Clinicians.SaveSettings(ctx, gen, clinicians.SettingsForm{AcceptingQuestions: false, MaxOpenQuestions: 5}); err != nil {
+	if err := w.App.Clinicians.SaveSettings(ctx, w.Actor(gen), clinicians.SettingsForm{AcceptingQuestions: false, MaxOpenQuestions: 5}); err != nil {
 		t.Fatal(err)
 	}
 	q := w.Ask(pat, "heart", "Chest flutter when lying down", "It lasts a few seconds.")

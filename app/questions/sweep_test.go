@@ -66,7 +66,7 @@ func TestTimedOutEverywhere(t *testing.T) {
 	if !paused() {
 		t.Error("the dashboard does not say the offers are paused")
 	}
-	if err := w.App.Clinicians.SaveSettings(ctx, x, clinicians.SettingsForm{AcceptingQuestions: true, MaxOpenQuestions: 5}); err != nil {
+	if err := w.App.Clinicians.SaveSettings(ctx, w.Actor(x), clinicians.SettingsForm{AcceptingQuestions: true, MaxOpenQuestions: 5}); err != nil {
 		t.Fatalf("save settings: %v", err)
 	}
 	if paused() {

@@ -32,7 +32,7 @@ func TestBrowserUrgentQuestionReachesAGeneralist(t *testing.T) {
 	h.clinician("dr_gen", "family-medicine")
 	h.clinician("dr_heart", "cardiology")
 	for _, handle := range []string{"dr_gen", "dr_heart"} {
-		if err := h.app.Clinicians.SaveSettings(ctx, h.user(handle), clinicians.SettingsForm{AcceptingQuestions: false, MaxOpenQuestions: 5}); err != nil {
+		if err := h.app.Clinicians.SaveSettings(ctx, h.actor(h.user(handle)), clinicians.SettingsForm{AcceptingQuestions: false, MaxOpenQuestions: 5}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -164,7 +164,7 @@ func TestBrowserUrgentQuestionReachesAGeneralist(t *testing.T) {
 
 	// 3. Another clinician, no generalist, starts taking questions and has
 	// the pool open; the question is "outside your specialties" for them.
-	if err := h.app.Clinicians.SaveSettings(ctx, h.user("dr_heart"), clinicians.SettingsForm{AcceptingQuestions: true, MaxOpenQuestions: 5}); err != nil {
+	if err := h.app.Clinicians.SaveSettings(ctx, h.actor(h.user("dr_heart")), clinicians.SettingsForm{AcceptingQuestions: true, MaxOpenQuestions: 5}); err != nil {
 		t.Fatal(err)
 	}
 	other := newPage(t, h)

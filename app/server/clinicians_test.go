@@ -144,13 +144,13 @@ func TestNobodyVerifiesThemselves(t *testing.T) {
 	if r := member.get("/clinician/apply"); r.StatusCode != http.StatusSeeOther {
 		t.Errorf("verified member offered the form: %d", r.StatusCode)
 	}
-	if _, err := h.app.Clinicians.Apply(ctx, h.user("sly"), h.applicationForm("MD-2", 300), nil); !isConflict(err) {
+	if _, err := h.app.Clinicians.Apply(ctx, h.actor(h.user("sly")), h.applicationForm("MD-2", 300), nil); !isConflict(err) {
 		t.Errorf("second pending application: %v", err)
 	}
-	if _, err := h.app.Clinicians.Revoke(ctx, h.user("boss"), c.ID, "Board reported misconduct"); err != nil {
+	if _, err := h.app.Clinicians.Revoke(ctx, h.actor(h.user("boss")), c.ID, "Board reported misconduct"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.app.Clinicians.Apply(ctx, h.user("eager"), h.applicationForm("RN-EAGER", 300), nil); !isConflict(err) {
+	if _, err := h.app.Clinicians.Apply(ctx, h.actor(h.user("eager")), h.applicationForm("RN-EAGER", 300), nil); !isConflict(err) {
 		t.Errorf("revoked member applies again: %v", err)
 	}
 }
@@ -305,7 +305,7 @@ func TestCredentialDocuments(t *testing.T) {
 	}
 
 	// Retention: the document goes 10 days after the decision, not before.
-	if _, err := h.app.Clinicians.Approve(ctx, h.user("fixture_admin"), cred.ID, ""); err != nil {
+	if _, err := h.app.Clinicians.Approve(ctx, h.actor(h.user("fixture_admin")), cred.ID, ""); err != nil {
 		t.Fatal(err)
 	}
 	h.clock.Advance(day(9))
@@ -412,7 +412,7 @@ func TestClinicianBadges(t *testing.T) {
 
 	// Revoked: the badge leaves every post, and the posts no longer count
 	// as a clinician's (verification_labels_test.go has the rest).
-	if _, err := h.app.Clinicians.Revoke(ctx, h.user(h.ensureAdmin()), cred.ID, "Licence suspended"); err != nil {
+	if _, err := h.app.Clinicians.Revoke(ctx, h.actor(h.user(h.ensureAdmin())), cred.ID, "Licence suspended"); err != nil {
 		t.Fatal(err)
 	}
 	if strings.Contains(visitor.get("/t/"+itoa(asked.ID)).body, badge) {
@@ -494,7 +494,7 @@ func TestLicenceNumberStaysPrivate(t *testing.T) {
 	h.account("dr_lee", models.RoleMember)
 	f := h.forum("heart", nil)
 	c := h.apply("dr_lee", licence, 300, pdfDoc)
-	if _, err := h.app.Clinicians.Approve(context.Background(), h.user(h.ensureAdmin()), c.ID, "Checked"); err != nil {
+	if _, err := h.app.Clinicians.Approve(context.Background(), h.actor(h.user(h.ensureAdmin())), c.ID, "Checked"); err != nil {
 		t.Fatal(err)
 	}
 	th := h.thread("dr_lee", f, "Beta blockers and exercise", "Heart rate targets change; ask your team.", false)
@@ -765,7 +765,7 @@ func TestRenewalOnThePages(t *testing.T) {
 	if !strings.Contains(page, "Your renewal") || !strings.Contains(page, "Your current badge stays until then") {
 		t.Error("status page does not show the renewal beside the verification")
 	}
-	if _, err := h.app.Clinicians.Approve(ctx, h.user(h.ensureAdmin()), renewal.ID, ""); err != nil {
+	if _, err := h.app.Clinicians.Approve(ctx, h.actor(h.user(h.ensureAdmin())), renewal.ID, ""); err != nil {
 		t.Fatal(err)
 	}
 	if got := h.credential(old.ID); got.Status != models.CredentialExpired {

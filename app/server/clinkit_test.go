@@ -37,7 +37,7 @@ func bigDoc(n int) []byte {
 func (h *harness) licensing() {
 	h.t.Helper()
 	admin := h.user(h.ensureAdmin())
-	_, err := h.app.Clinicians.SaveVocabulary(context.Background(), admin, clinicians.ListJurisdictions, clinicians.VocabularyForm{
+	_, err := h.app.Clinicians.SaveVocabulary(context.Background(), h.actor(admin), clinicians.ListJurisdictions, clinicians.VocabularyForm{
 		Code: "test-board", Label: "Test Nursing Board", RegisterURL: "https://register.example.org/lookup?number={licence}"})
 	if err != nil {
 		h.t.Fatal(err)
@@ -62,7 +62,7 @@ func (h *harness) applicationForm(licence string, days int) clinicians.Applicati
 // apply submits an application for handle through the service.
 func (h *harness) apply(handle, licence string, days int, doc []byte) *models.Credential {
 	h.t.Helper()
-	c, err := h.app.Clinicians.Apply(context.Background(), h.user(handle), h.applicationForm(licence, days), clinicians.UploadOf(doc))
+	c, err := h.app.Clinicians.Apply(context.Background(), h.actor(h.user(handle)), h.applicationForm(licence, days), clinicians.UploadOf(doc))
 	if err != nil {
 		h.t.Fatalf("apply as %s: %v", handle, err)
 	}
@@ -73,7 +73,7 @@ func (h *harness) apply(handle, licence string, days int, doc []byte) *models.Cr
 func (h *harness) verify(handle string, days int) *models.Credential {
 	h.t.Helper()
 	c := h.apply(handle, "RN-"+strings.ReplaceAll(handle, "_", "-"), days, nil)
-	c, err := h.app.Clinicians.Approve(context.Background(), h.user(h.ensureAdmin()), c.ID, "")
+	c, err := h.app.Clinicians.Approve(context.Background(), h.actor(h.user(h.ensureAdmin())), c.ID, "")
 	if err != nil {
 		h.t.Fatalf("approve %s: %v", handle, err)
 	}

@@ -154,7 +154,7 @@ func TestCredentialDocumentsInObjectStorage(t *testing.T) {
 
 	// Retention: 10 days after the decision the document leaves the bucket.
 	h.ensureAdmin()
-	if _, err := h.app.Clinicians.Approve(ctx, h.user("fixture_admin"), cred.ID, ""); err != nil {
+	if _, err := h.app.Clinicians.Approve(ctx, h.actor(h.user("fixture_admin")), cred.ID, ""); err != nil {
 		t.Fatal(err)
 	}
 	h.clock.Advance(day(9))

@@ -16,14 +16,14 @@ func (h *harness) clinician(handle string, specs ...string) *models.User {
 	u := h.user(handle)
 	form := h.applicationForm("RN-1000", 300)
 	form.Specialties = specs
-	c, err := h.app.Clinicians.Apply(context.Background(), u, form, nil)
+	c, err := h.app.Clinicians.Apply(context.Background(), h.actor(u), form, nil)
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	if _, err := h.app.Clinicians.Approve(context.Background(), h.user(h.ensureAdmin()), c.ID, ""); err != nil {
+	if _, err := h.app.Clinicians.Approve(context.Background(), h.actor(h.user(h.ensureAdmin())), c.ID, ""); err != nil {
 		h.t.Fatal(err)
 	}
-	if err := h.app.Clinicians.SaveSettings(context.Background(), u, clinicians.SettingsForm{AcceptingQuestions: true, MaxOpenQuestions: 5}); err != nil {
+	if err := h.app.Clinicians.SaveSettings(context.Background(), h.actor(u), clinicians.SettingsForm{AcceptingQuestions: true, MaxOpenQuestions: 5}); err != nil {
 		h.t.Fatal(err)
 	}
 	return u

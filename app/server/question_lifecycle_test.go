@@ -398,12 +398,12 @@ func TestUrgentAndCrisisQuestions(t *testing.T) {
 	}
 	// A cardiologist who turns questions on later is told at the next sweep, once.
 	late := h.clinician("dr_late", "cardiology")
-	h.app.Clinicians.SaveSettings(ctx, late, clinicians.SettingsForm{AcceptingQuestions: false, MaxOpenQuestions: 5})
+	h.app.Clinicians.SaveSettings(ctx, h.actor(late), clinicians.SettingsForm{AcceptingQuestions: false, MaxOpenQuestions: 5})
 	h.sweep()
 	if notifCount(t, h, "dr_late", models.NotifyQuestionUrgent) != 0 {
 		t.Error("a clinician not taking questions was told")
 	}
-	h.app.Clinicians.SaveSettings(ctx, late, clinicians.SettingsForm{AcceptingQuestions: true, MaxOpenQuestions: 5})
+	h.app.Clinicians.SaveSettings(ctx, h.actor(late), clinicians.SettingsForm{AcceptingQuestions: true, MaxOpenQuestions: 5})
 	if res := h.sweep(); res.Told != 1 {
 		t.Errorf("the sweep told %d clinicians, want the one who became available", res.Told)
 	}
@@ -611,7 +611,7 @@ func TestAskFormSaysTheUsualWait(t *testing.T) {
 	ctx := context.Background()
 	h.forum("heart", func(f *forums.ForumForm) { f.Specialties = []string{"cardiology"} })
 	doc := h.clinician("dr_wait", "cardiology")
-	if err := h.app.Clinicians.SaveSettings(ctx, doc, clinicians.SettingsForm{AcceptingQuestions: true, MaxOpenQuestions: 50}); err != nil {
+	if err := h.app.Clinicians.SaveSettings(ctx, h.actor(doc), clinicians.SettingsForm{AcceptingQuestions: true, MaxOpenQuestions: 50}); err != nil {
 		t.Fatal(err)
 	}
 	b := h.member("waiting_pat")

@@ -250,7 +250,7 @@ func TestSearchFollowsSettingsAndCredentials(t *testing.T) {
 	if err != nil || cred == nil {
 		t.Fatal("no verified credential", err)
 	}
-	if _, err := h.app.Clinicians.Revoke(ctx, h.user(h.ensureAdmin()), cred.ID, "Licence lapsed"); err != nil {
+	if _, err := h.app.Clinicians.Revoke(ctx, h.actor(h.user(h.ensureAdmin())), cred.ID, "Licence lapsed"); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, "the profession leaves the document", func() bool {

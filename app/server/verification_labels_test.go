@@ -122,7 +122,7 @@ func (h *harness) revoke(u *models.User) {
 	if err != nil || cred == nil {
 		h.t.Fatalf("no verified credential for %s: %v", u.Handle, err)
 	}
-	if _, err := h.app.Clinicians.Revoke(ctx, h.user(h.ensureAdmin()), cred.ID, "Licence suspended by the board"); err != nil {
+	if _, err := h.app.Clinicians.Revoke(ctx, h.actor(h.user(h.ensureAdmin())), cred.ID, "Licence suspended by the board"); err != nil {
 		h.t.Fatal(err)
 	}
 }

@@ -227,7 +227,11 @@ func seedCredentials(ctx context.Context, db *database.DB, log *slog.Logger, use
 	monthAgo := time.Now().UTC().Add(-30 * 24 * time.Hour)
 	clock := func() time.Time { return monthAgo }
 	svc := clinicians.New(db, clock, nil, notify.NewInApp(db.Gorm, clock), log, clinicians.Options{})
-	admin := users["demo_admin"]
+	as := func(handle string) (models.Actor, error) { return auth.LoadActor(ctx, db, clock(), users[handle]) }
+	admin, err := as("demo_admin")
+	if err != nil {
+		return err
+	}
 	if _, err := svc.SaveVocabulary(ctx, admin, clinicians.ListJurisdictions, clinicians.VocabularyForm{Code: "demo-board",
 		Label: "Demo Health Professions Board", RegisterURL: "https://register.example.org/search?licence={licence}"}); err != nil {
 		return fmt.Errorf("seed jurisdiction: %w", err)
@@ -235,7 +239,11 @@ func seedCredentials(ctx context.Context, db *database.DB, log *slog.Logger, use
 	for _, dc := range demoCredentials {
 		form := clinicians.ApplicationForm{Profession: dc.Profession, Specialties: dc.Specialties, LicenceNumber: dc.Licence,
 			Jurisdiction: "demo-board", LicenceExpires: monthAgo.AddDate(2, 0, 0).Format("2006-01-02")}
-		c, err := svc.Apply(ctx, users[dc.Handle], form, nil)
+		applicant, err := as(dc.Handle)
+		if err != nil {
+			return err
+		}
+		c, err := svc.Apply(ctx, applicant, form, nil)
 		if err != nil {
 			return fmt.Errorf("seed credential of %s: %w", dc.Handle, err)
 		}
@@ -243,7 +251,11 @@ func seedCredentials(ctx context.Context, db *database.DB, log *slog.Logger, use
 			if _, err := svc.Approve(ctx, admin, c.ID, "Checked on the demo register."); err != nil {
 				return fmt.Errorf("seed approval of %s: %w", dc.Handle, err)
 			}
-			if err := svc.SaveSettings(ctx, users[dc.Handle], clinicians.SettingsForm{AcceptingQuestions: true, MaxOpenQuestions: 5}); err != nil {
+			// Approved: the clinician's actor is loaded again, verified now.
+			if applicant, err = as(dc.Handle); err != nil {
+				return err
+			}
+			if err := svc.SaveSettings(ctx, applicant, clinicians.SettingsForm{AcceptingQuestions: true, MaxOpenQuestions: 5}); err != nil {
 				return fmt.Errorf("seed settings of %s: %w", dc.Handle, err)
 			}
 		}

@@ -91,7 +91,7 @@ func (w *World) ensureJurisdiction() {
 	if w.jurisdiction {
 		return
 	}
-	_, err := w.App.Clinicians.SaveVocabulary(context.Background(), w.Admin(), clinicians.ListJurisdictions, clinicians.VocabularyForm{
+	_, err := w.App.Clinicians.SaveVocabulary(context.Background(), w.Actor(w.Admin()), clinicians.ListJurisdictions, clinicians.VocabularyForm{
 		Code: Jurisdiction, Label: "Test Nursing Board", RegisterURL: "https://register.example.org/lookup?number={licence}"})
 	if err != nil {
 		w.T.Fatal(err)
@@ -115,7 +115,7 @@ func (w *World) ApplicationForm(licence string, days int, specs ...string) clini
 // Apply sends u's application, without a proof document.
 func (w *World) Apply(u *models.User, form clinicians.ApplicationForm) *models.Credential {
 	w.T.Helper()
-	c, err := w.App.Clinicians.Apply(context.Background(), u, form, nil)
+	c, err := w.App.Clinicians.Apply(context.Background(), w.Actor(u), form, nil)
 	if err != nil {
 		w.T.Fatalf("world: %s applies: %v", u.Handle, err)
 	}
@@ -125,7 +125,7 @@ func (w *World) Apply(u *models.User, form clinicians.ApplicationForm) *models.C
 // Approve has the admin approve an application.
 func (w *World) Approve(c *models.Credential) *models.Credential {
 	w.T.Helper()
-	approved, err := w.App.Clinicians.Approve(context.Background(), w.Admin(), c.ID, "")
+	approved, err := w.App.Clinicians.Approve(context.Background(), w.Actor(w.Admin()), c.ID, "")
 	if err != nil {
 		w.T.Fatalf("world: approve credential %d: %v", c.ID, err)
 	}
@@ -156,7 +156,7 @@ func (w *World) ClinicianLicensedFor(handle string, days int, specs ...string) *
 	w.T.Helper()
 	u := w.Member(handle)
 	w.Approve(w.Apply(u, w.ApplicationForm(licenceOf(handle), days, specs...)))
-	if err := w.App.Clinicians.SaveSettings(context.Background(), u, clinicians.SettingsForm{AcceptingQuestions: true, MaxOpenQuestions: 5}); err != nil {
+	if err := w.App.Clinicians.SaveSettings(context.Background(), w.Actor(u), clinicians.SettingsForm{AcceptingQuestions: true, MaxOpenQuestions: 5}); err != nil {
 		w.T.Fatal(err)
 	}
 	return u
