@@ -21,19 +21,6 @@ const (
 	ActUnlock  = "unlock"
 )
 
-// allowedActions lists what fits the target.
-func allowedActions(t *Target) map[string]bool {
-	a := map[string]bool{ActDismiss: true}
-	if t.Kind == models.TargetPost || t.Kind == models.TargetThread {
-		a[ActHide] = t.Visibility == string(models.Visible)
-		a[ActRestore] = t.Visibility == string(models.Hidden) || t.Visibility == string(models.Removed) || t.Visibility == string(models.Pending)
-		a[ActRemove] = t.Visibility != string(models.Removed)
-		a[ActLock] = t.ThreadState == string(models.ThreadOpen)
-		a[ActUnlock] = t.ThreadState == string(models.ThreadLocked)
-	}
-	return a
-}
-
 // resolving actions close the target's open reports: exactly one of
 // several moderators acting at once does.
 var resolving = map[string]string{ActDismiss: models.ReportDismissed, ActHide: models.ReportUpheld, ActRestore: models.ReportDismissed, ActRemove: models.ReportUpheld}

@@ -108,14 +108,12 @@ func (s *Service) Appeals(ctx context.Context, actor models.Actor) ([]AppealItem
 	}
 	out := rows[:0]
 	for _, r := range rows {
-		if r.Action == ActSuspend && !sc.Global {
-			continue
-		}
-		if r.Action == ActRemove && !sc.Global {
+		covers := func() bool {
 			t, err := s.load(ctx, s.db.Gorm, r.TargetKind, r.TargetID)
-			if err != nil || !sc.Covers(t) {
-				continue
-			}
+			return err == nil && sc.Covers(t)
+		}
+		if !mayDecideAppealOf(sc, r.Action, covers) {
+			continue
 		}
 		r.Mine = r.ModeratorID == u.ID
 		out = append(out, r)
@@ -163,17 +161,14 @@ func (s *Service) DecideAppeal(ctx context.Context, actor models.Actor, appealID
 		if a.ModeratorID != nil && *a.ModeratorID == u.ID {
 			return &models.ConflictError{Message: "You made this decision; a different moderator decides its appeal."}
 		}
-		if a.Action == ActSuspend && !sc.Global {
-			return models.ErrForbidden
-		}
 		t := &Target{Kind: a.TargetKind, ID: a.TargetID, AuthorID: ap.MemberID}
 		if a.Action == ActRemove || a.Action == ActHide {
 			if t, err = s.load(ctx, tx.DB, a.TargetKind, a.TargetID); err != nil {
 				return err
 			}
-			if !sc.Covers(t) {
-				return models.ErrForbidden
-			}
+		}
+		if !mayDecideAppealOf(sc, a.Action, func() bool { return sc.Covers(t) }) {
+			return models.ErrForbidden
 		}
 		status, msg := "upheld", "Your appeal was reviewed by another moderator, who kept the decision: "+reason
 		if overturn {

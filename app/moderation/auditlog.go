@@ -43,9 +43,8 @@ const AuditPerPage = 50
 
 // Audit lists audit events, newest first (admins).
 func (s *Service) Audit(ctx context.Context, actor models.Actor, f AuditFilter) ([]AuditRow, int64, error) {
-	admin := actor.User
-	if admin == nil || admin.Role != models.RoleAdmin {
-		return nil, 0, models.ErrForbidden
+	if err := adminOnly(actor); err != nil {
+		return nil, 0, err
 	}
 	q := `SELECT e.id, coalesce(u.handle, '') AS actor, e.action, e.target_kind, e.target_id, e.from_state, e.to_state, e.reason, e.created_at
 		FROM audit_events e LEFT JOIN users u ON u.id = e.actor_id WHERE true`

@@ -153,8 +153,8 @@ func (f *CrisisResourceForm) validate() error {
 // default cannot give it up except to another version.
 func (s *Service) SaveCrisisResource(ctx context.Context, actor models.Actor, id int64, f CrisisResourceForm) (*CrisisResource, error) {
 	admin := actor.User
-	if admin == nil || admin.Role != models.RoleAdmin {
-		return nil, models.ErrForbidden
+	if err := adminOnly(actor); err != nil {
+		return nil, err
 	}
 	if err := f.validate(); err != nil {
 		return nil, err
@@ -222,8 +222,8 @@ var ErrDeleteDefault = &models.ConflictError{Message: "The default version canno
 // DeleteCrisisResource removes a version that is not the default (admins).
 func (s *Service) DeleteCrisisResource(ctx context.Context, actor models.Actor, id int64) error {
 	admin := actor.User
-	if admin == nil || admin.Role != models.RoleAdmin {
-		return models.ErrForbidden
+	if err := adminOnly(actor); err != nil {
+		return err
 	}
 	return s.db.InTx(ctx, func(tx *database.Tx) error {
 		var cur CrisisResource

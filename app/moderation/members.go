@@ -74,14 +74,14 @@ func (s *Service) ActOnMember(ctx context.Context, actor models.Actor, kind stri
 			return err
 		}
 		if (action == ActSuspend || action == ActBan) && !sc.Global {
-			return models.ErrForbidden
+			return models.ErrForbidden // before the member is even read
 		}
 		var target models.User
 		if err := tx.First(&target, t.AuthorID).Error; err != nil {
 			return err
 		}
-		if target.ID == u.ID || (target.Role.IsStaff() && u.Role != models.RoleAdmin) {
-			return &models.ConflictError{Message: "Staff accounts are handled by an admin, and nobody acts on their own account."}
+		if err := mayActOnMember(actor, sc, action, &target); err != nil {
+			return err
 		}
 		mod := u.ID
 		switch action {
@@ -130,8 +130,8 @@ func (s *Service) Reveal(ctx context.Context, actor models.Actor, kind string, i
 	if kind == models.TargetQuestionMessage {
 		return "", fmt.Errorf("moderation: reveal %s %d: %w", kind, id, models.ErrNotFound)
 	}
-	if admin == nil || admin.Role != models.RoleAdmin {
-		return "", models.ErrForbidden
+	if err := adminOnly(actor); err != nil {
+		return "", err
 	}
 	reason = strings.TrimSpace(reason)
 	if utf8.RuneCountInString(reason) < 5 {
@@ -224,7 +224,7 @@ func (s *Service) MoveThread(ctx context.Context, actor models.Actor, kind strin
 			v.Add("forum", "Choose a forum that takes threads.")
 			return v
 		}
-		if !sc.Global && !sc.Forums[to.ID] {
+		if !mayMoveTo(sc, to.ID) {
 			return models.ErrForbidden
 		}
 		if t.ForumID != nil && *t.ForumID == to.ID {
@@ -238,7 +238,7 @@ func (s *Service) MoveThread(ctx context.Context, actor models.Actor, kind strin
 				return err
 			}
 			switch {
-			case u.Role != models.RoleAdmin:
+			case !mayWiden(actor):
 				v.Add("forum", "More people can read "+to.Name+" than "+from.Name+": only an admin can move a thread to a wider audience.")
 			case anonymous:
 				v.Add("forum", "This thread has anonymous posts: it can never be moved to a forum more people can read than "+from.Name+".")

@@ -41,8 +41,8 @@ func (s *Service) CannedReasons(ctx context.Context) ([]CannedReason, error) {
 // SaveCannedReason adds a reason at the end of the list (admins only).
 func (s *Service) SaveCannedReason(ctx context.Context, actor models.Actor, label, body string) error {
 	admin := actor.User
-	if admin == nil || admin.Role != models.RoleAdmin {
-		return models.ErrForbidden
+	if err := adminOnly(actor); err != nil {
+		return err
 	}
 	label, body = strings.TrimSpace(label), strings.TrimSpace(body)
 	v := models.NewValidationError()
@@ -77,8 +77,8 @@ func (s *Service) SaveCannedReason(ctx context.Context, actor models.Actor, labe
 // made keep their text).
 func (s *Service) DeleteCannedReason(ctx context.Context, actor models.Actor, id int64) error {
 	admin := actor.User
-	if admin == nil || admin.Role != models.RoleAdmin {
-		return models.ErrForbidden
+	if err := adminOnly(actor); err != nil {
+		return err
 	}
 	return s.db.InTx(ctx, func(tx *database.Tx) error {
 		res := tx.Exec(`DELETE FROM moderation_reasons WHERE id = ?`, id)

@@ -41,8 +41,8 @@ func (s *Safety) SystemReport(ctx context.Context, tx *database.Tx, kind string,
 // SaveWord adds a watched word (admins).
 func (s *Service) SaveWord(ctx context.Context, actor models.Actor, pattern, action string) error {
 	admin := actor.User
-	if admin == nil || admin.Role != models.RoleAdmin {
-		return models.ErrForbidden
+	if err := adminOnly(actor); err != nil {
+		return err
 	}
 	pattern = strings.Join(strings.Fields(pattern), " ")
 	v := models.NewValidationError()
@@ -72,8 +72,8 @@ func (s *Service) SaveWord(ctx context.Context, actor models.Actor, pattern, act
 // DeleteWord removes a watched word (admins).
 func (s *Service) DeleteWord(ctx context.Context, actor models.Actor, id int64) error {
 	admin := actor.User
-	if admin == nil || admin.Role != models.RoleAdmin {
-		return models.ErrForbidden
+	if err := adminOnly(actor); err != nil {
+		return err
 	}
 	return s.db.InTx(ctx, func(tx *database.Tx) error {
 		var w safety.Word

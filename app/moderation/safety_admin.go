@@ -54,9 +54,8 @@ func (t *Tried) Fired() bool { return t != nil && len(t.Report.Findings) > 0 }
 // TryText runs the safety engine over text for an admin, to see what fires
 // and why. Nothing is stored or logged.
 func (s *Service) TryText(ctx context.Context, actor models.Actor, text string) (*Tried, error) {
-	admin := actor.User
-	if admin == nil || admin.Role != models.RoleAdmin {
-		return nil, models.ErrForbidden
+	if err := adminOnly(actor); err != nil {
+		return nil, err
 	}
 	v := models.NewValidationError()
 	switch n := utf8.RuneCountInString(text); {
@@ -129,8 +128,8 @@ func (s *Safety) UrgentGuidance(ctx context.Context) (string, error) {
 // SaveUrgentGuidance replaces that text (admins).
 func (s *Service) SaveUrgentGuidance(ctx context.Context, actor models.Actor, text string) error {
 	admin := actor.User
-	if admin == nil || admin.Role != models.RoleAdmin {
-		return models.ErrForbidden
+	if err := adminOnly(actor); err != nil {
+		return err
 	}
 	text = strings.TrimSpace(text)
 	if n := utf8.RuneCountInString(text); !utf8.ValidString(text) || n < 20 || n > 5000 {
