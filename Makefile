@@ -26,9 +26,7 @@ test: deps-test build lint
 	@echo "The safety engine on its frozen test split:"
 	$(GO) test -count=1 -run '^TestFrozenTestSplit$$' -v ./app/safety
 	bin/kindred-dev test -- sh -c '$(GO) test -count=1 -p 2 -timeout 15m ./... && \
-	  $(GO) test -race -count=1 -timeout 10m -run "TestConcurrentReplies" ./app/server && \
-	  $(GO) test -race -count=1 -timeout 10m -run "TestPoolClaimHasOneWinner" ./app/questions && \
-	  $(GO) test -race -count=1 -timeout 5m -run "TestAnalyzeConcurrently" ./app/safety'
+	  $(GO) test -race -count=1 -p 2 -timeout 10m -run "TestConcurrentReplies|TestPoolClaimHasOneWinner|TestAnalyzeConcurrently" ./app/server ./app/questions ./app/safety'
 	@echo "make test: the tests took $$(( $$(date +%s) - $$(cat .test-started) )) s (set-up, build and lint before them not counted)"; rm -f .test-started
 
 lint: check-format vet staticcheck
