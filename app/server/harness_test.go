@@ -25,6 +25,7 @@ import (
 	"github.com/kindred-health/kindred/app/notify"
 	"github.com/kindred-health/kindred/app/server"
 	"github.com/kindred-health/kindred/app/testenv"
+	"github.com/kindred-health/kindred/app/testenv/world"
 	"github.com/kindred-health/kindred/models"
 )
 
@@ -310,20 +311,12 @@ func (h *harness) count(table string) int64 {
 
 func (h *harness) user(handle string) *models.User {
 	h.t.Helper()
-	var u models.User
-	if err := h.app.DB.Gorm.Where("lower(handle) = lower(?)", handle).First(&u).Error; err != nil {
-		h.t.Fatalf("user %s: %v", handle, err)
-	}
-	return &u
+	return world.UserByHandle(h.t, h.app, handle)
 }
 
 // actor is u as web.LoadActor finds them on a request now: for calling
 // services directly as that person.
 func (h *harness) actor(u *models.User) models.Actor {
 	h.t.Helper()
-	a, err := h.app.Auth.Actor(context.Background(), u)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	return a
+	return world.ActorOf(h.t, h.app, u)
 }

@@ -94,11 +94,7 @@ func New(t testing.TB, settings Settings) *World {
 // User reads the account with this handle as it is now.
 func (w *World) User(handle string) *models.User {
 	w.T.Helper()
-	var u models.User
-	if err := w.App.DB.Gorm.Where("lower(handle) = lower(?)", handle).First(&u).Error; err != nil {
-		w.T.Fatalf("world: user %s: %v", handle, err)
-	}
-	return &u
+	return UserByHandle(w.T, w.App, handle)
 }
 
 // Actor is u as a request of theirs would find them now (their account
@@ -106,14 +102,32 @@ func (w *World) User(handle string) *models.User {
 // service takes.
 func (w *World) Actor(u *models.User) models.Actor {
 	w.T.Helper()
-	ctx := context.Background()
-	fresh, err := w.App.Auth.User(ctx, u.ID)
-	if err != nil {
-		w.T.Fatalf("world: user %d: %v", u.ID, err)
+	return ActorOf(w.T, w.App, u)
+}
+
+// UserByHandle reads the account with this handle from app's database,
+// for app/server's harness as for World.
+func UserByHandle(t testing.TB, app *server.App, handle string) *models.User {
+	t.Helper()
+	var u models.User
+	if err := app.DB.Gorm.Where("lower(handle) = lower(?)", handle).First(&u).Error; err != nil {
+		t.Fatalf("world: user %s: %v", handle, err)
 	}
-	a, err := w.App.Auth.Actor(ctx, fresh)
+	return &u
+}
+
+// ActorOf reads u's account again and loads the models.Actor a request
+// of theirs would carry (web.LoadActor does the same).
+func ActorOf(t testing.TB, app *server.App, u *models.User) models.Actor {
+	t.Helper()
+	ctx := context.Background()
+	fresh, err := app.Auth.User(ctx, u.ID)
 	if err != nil {
-		w.T.Fatal(err)
+		t.Fatalf("world: user %d: %v", u.ID, err)
+	}
+	a, err := app.Auth.Actor(ctx, fresh)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return a
 }
