@@ -46,7 +46,12 @@ func Check(field, src string) error {
 // block quotes, found without parsing: on each line, the container
 // markers (>, -, *, +, 1. or 1)) it opens, plus one level for every two
 // columns of indentation before them (a nested list item is indented at
-// least that much). Lines inside fenced code blocks are skipped.
+// least that much). On lines that look fenced as code, only the markers
+// count: this scan cannot tell for sure where goldmark opens and closes a
+// fence (an indented fence, one inside a quote or a list, one after an HTML
+// block), so a look-alike fence must never hide a deep list. Indentation
+// alone, as deep code has it, nests nothing: deep nesting across lines needs
+// a line per level, and the size limit bounds those to a cheap depth.
 func Depth(src string) int {
 	deepest := 0
 	fenced := false
@@ -62,17 +67,14 @@ func Depth(src string) int {
 			fenced = !fenced
 			continue
 		}
-		if fenced {
-			continue
-		}
-		if d := lineDepth(line); d > deepest {
+		if d := lineDepth(line, !fenced); d > deepest {
 			deepest = d
 		}
 	}
 	return deepest
 }
 
-func lineDepth(line string) int {
+func lineDepth(line string, countIndent bool) int {
 	markers, indent, i := 0, 0, 0
 	leading := true
 	for i < len(line) {
@@ -97,6 +99,9 @@ func lineDepth(line string) int {
 	}
 	if markers == 0 {
 		return 0
+	}
+	if !countIndent {
+		return markers
 	}
 	return markers + indent/2
 }
