@@ -103,6 +103,10 @@ func ScanJSON(body []byte) error {
 		case string:
 			if len(stack) > 0 && stack[len(stack)-1].object && stack[len(stack)-1].wantKey {
 				top := &stack[len(stack)-1]
+				// encoding/json matches keys to fields without regard to
+				// case, so "Name" and "NAME" are both the field name: fold
+				// them before the duplicate check and the field's text rule.
+				t = foldKey(t)
 				if msg := Check("", t); msg != "" {
 					verr.Add(orBody(top.path), msg)
 					textCode = "invalid_text"
@@ -143,6 +147,12 @@ func ScanJSON(body []byte) error {
 		verr.Code = textCode
 	}
 	return verr
+}
+
+// foldKey is key as encoding/json matches it: case folded, so that the
+// Kelvin sign and the long s fold too.
+func foldKey(key string) string {
+	return strings.ToLower(strings.ToUpper(key))
 }
 
 func join(path, key string) string {
