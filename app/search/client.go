@@ -4,8 +4,10 @@ package search
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net/http"
 	"sync/atomic"
@@ -95,16 +97,33 @@ func appKeyUID(indexPattern string) string {
 	return x[:8] + "-" + x[8:12] + "-" + x[12:16] + "-" + x[16:20] + "-" + x[20:32]
 }
 
+// AppKey is the value of the application key for indexPattern, worked out
+// without asking Meilisearch: Meilisearch derives a key's value from its
+// uid as HMAC-SHA256(master key, uid) in hex, so Kindred can start with
+// the right key while Meilisearch is unreachable and create it (same uid,
+// same value) once Meilisearch answers. TestAppKeyIsDerivedLocally checks
+// the derivation against a real Meilisearch.
+func AppKey(masterKey, indexPattern string) string {
+	m := hmac.New(sha256.New, []byte(masterKey))
+	m.Write([]byte(appKeyUID(indexPattern)))
+	return hex.EncodeToString(m.Sum(nil))
+}
+
 // EnsureAppKey uses the master key once to find or create the key Kindred
 // runs with: it may manage and search the indexes matching indexPattern and
-// nothing else (no key management, no dumps, no snapshots).
+// nothing else (no key management, no dumps, no snapshots). Give ctx a
+// deadline: the Meilisearch client has none of its own.
 func EnsureAppKey(ctx context.Context, url, masterKey, indexPattern string) (string, error) {
 	ms := meilisearch.New(url, meilisearch.WithAPIKey(masterKey))
 	uid := appKeyUID(indexPattern)
-	if k, err := ms.GetKeyWithContext(ctx, uid); err == nil {
+	k, err := ms.GetKeyWithContext(ctx, uid)
+	if err == nil {
 		return k.Key, nil
 	}
-	k, err := ms.CreateKeyWithContext(ctx, &meilisearch.Key{
+	if !IsNotFound(err) {
+		return "", fmt.Errorf("search: read the application key: %w", err)
+	}
+	k, err = ms.CreateKeyWithContext(ctx, &meilisearch.Key{
 		UID:         uid,
 		Name:        "kindred-app",
 		Description: "Kindred application key",
@@ -115,4 +134,17 @@ func EnsureAppKey(ctx context.Context, url, masterKey, indexPattern string) (str
 		return "", fmt.Errorf("search: create the application key: %w", err)
 	}
 	return k.Key, nil
+}
+
+// IsNotFound reports whether Meilisearch answered 404.
+func IsNotFound(err error) bool {
+	var me *meilisearch.Error
+	return errors.As(err, &me) && me.StatusCode == http.StatusNotFound
+}
+
+// IsRefused reports whether Meilisearch answered and refused the key (401
+// or 403): a setting to fix, not an outage to wait out.
+func IsRefused(err error) bool {
+	var me *meilisearch.Error
+	return errors.As(err, &me) && (me.StatusCode == http.StatusUnauthorized || me.StatusCode == http.StatusForbidden)
 }

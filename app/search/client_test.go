@@ -22,6 +22,12 @@ func TestAppKeyIsLimited(t *testing.T) {
 	if err != nil || again != key {
 		t.Fatalf("second call made another key: %v", err)
 	}
+	if AppKey(master, "*") != key {
+		t.Fatal("AppKey does not work out the value Meilisearch gave the key")
+	}
+	if AppKey(master, "other_*") == key || AppKey("another-master", "*") == key {
+		t.Fatal("AppKey gives the same value for another pattern or master key")
+	}
 	if key == master {
 		t.Fatal("the app key is the master key")
 	}

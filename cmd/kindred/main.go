@@ -135,7 +135,7 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 	go safety.Warm()
 	if cfg.MeiliAPIKey == "" {
 		// Run with a key limited to our own indexes, never the master key.
-		key, err := search.EnsureAppKey(ctx, cfg.MeiliURL, cfg.MeiliMasterKey, cfg.MeiliPrefix+"*")
+		key, err := appKey(ctx, cfg, log)
 		if err != nil {
 			return err
 		}
@@ -337,6 +337,50 @@ func createAdmin(ctx context.Context, args []string, getenv func(string) string,
 	return nil
 }
 
+// appKey finds or creates the Meilisearch key serve runs with. Search is
+// not needed to serve (readiness is PostgreSQL's), so an unreachable or hung
+// Meilisearch does not stop the start: the key's value is worked out from
+// the master key, and the key is created in the background once
+// Meilisearch answers; until then search answers 503 and index jobs wait.
+// A master key Meilisearch refuses is a setting to fix and stops the start.
+func appKey(ctx context.Context, cfg *config.Config, log *slog.Logger) (string, error) {
+	url, master, pattern, timeout := cfg.MeiliURL, cfg.MeiliMasterKey, cfg.MeiliPrefix+"*", cfg.SearchTimeout
+	ensure := func() (string, error) {
+		bounded, cancel := context.WithTimeout(ctx, timeout)
+		defer cancel()
+		return search.EnsureAppKey(bounded, url, master, pattern)
+	}
+	key, err := ensure()
+	if err == nil {
+		return key, nil
+	}
+	if search.IsRefused(err) {
+		return "", fmt.Errorf("%w (check MEILI_MASTER_KEY)", err)
+	}
+	log.WarnContext(ctx, "Meilisearch does not answer: serving without search until it does", "error", err.Error())
+	go func() {
+		wait := time.Second
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(wait):
+			}
+			_, err := ensure()
+			if err == nil {
+				log.InfoContext(ctx, "Meilisearch answers: the application key is ready")
+				return
+			}
+			if search.IsRefused(err) {
+				log.ErrorContext(ctx, "Meilisearch refuses MEILI_MASTER_KEY: search stays off until the setting is fixed and Kindred restarted", "error", err.Error())
+				return
+			}
+			wait = min(2*wait, 10*time.Second)
+		}
+	}()
+	return search.AppKey(master, pattern), nil
+}
+
 // searchTools opens what reindex and verify need.
 func searchTools(ctx context.Context, getenv func(string) string, stderr io.Writer) (*database.DB, *forums.Documents, *search.Client, error) {
 	cfg, err := config.Load(getenv)
@@ -345,7 +389,9 @@ func searchTools(ctx context.Context, getenv func(string) string, stderr io.Writ
 	}
 	log := newLogger(cfg, stderr)
 	if cfg.MeiliAPIKey == "" {
-		key, err := search.EnsureAppKey(ctx, cfg.MeiliURL, cfg.MeiliMasterKey, cfg.MeiliPrefix+"*")
+		bounded, cancel := context.WithTimeout(ctx, cfg.SearchTimeout)
+		key, err := search.EnsureAppKey(bounded, cfg.MeiliURL, cfg.MeiliMasterKey, cfg.MeiliPrefix+"*")
+		cancel()
 		if err != nil {
 			return nil, nil, nil, err
 		}

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -342,4 +343,110 @@ func TestReadyCommand(t *testing.T) {
 	if _, err := runCmd(t, nil, "", "ready", srv.URL); err == nil {
 		t.Fatal("ready with nothing listening succeeded")
 	}
+}
+
+// TestServeStartsWhileMeilisearchHangs: given only the master key, serve
+// must not wait on Meilisearch to make its application key. It starts and
+// is ready (readiness is PostgreSQL's), search answers 503 while
+// Meilisearch hangs, and once Meilisearch answers again the key is created
+// in the background and search works, without a restart.
+func TestServeStartsWhileMeilisearchHangs(t *testing.T) {
+	t.Parallel()
+	m := testenv.NewPrivateMeili(t)
+	env := serveEnv(t, testenv.EmptyDatabaseURL(t))
+	env["KINDRED_MIGRATE_ON_START"] = "true"
+	env["MEILI_URL"], env["MEILI_API_KEY"], env["MEILI_MASTER_KEY"] = m.URL, "", m.Key
+	env["KINDRED_SEARCH_TIMEOUT"] = "500ms"
+	m.Pause()
+	paused := true
+	defer func() {
+		if paused {
+			m.Resume()
+		}
+	}()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	var logs syncBuffer
+	go func() {
+		var out bytes.Buffer
+		done <- run(ctx, []string{"serve"}, envFrom(env), strings.NewReader(""), &out, &logs)
+	}()
+	defer func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			t.Error("serve did not stop")
+		}
+	}()
+	base := "http://" + env["KINDRED_ADDR"]
+	status := func(path string) int {
+		c := http.Client{Timeout: 10 * time.Second}
+		res, err := c.Get(base + path)
+		if err != nil {
+			return 0
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	waitFor := func(what, path string, want int, limit time.Duration) {
+		t.Helper()
+		deadline := time.Now().Add(limit)
+		for status(path) != want {
+			select {
+			case err := <-done:
+				t.Fatalf("serve exited: %v\n%s", err, logs.String())
+			default:
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: %s did not answer %d within %s\n%s", what, path, want, limit, logs.String())
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	waitFor("start while Meilisearch hangs", "/readyz", http.StatusOK, 30*time.Second)
+	if got := status("/api/v1/search?q=insulin"); got != http.StatusServiceUnavailable {
+		t.Errorf("search while Meilisearch hangs: %d, want 503", got)
+	}
+	if !strings.Contains(logs.String(), "Meilisearch does not answer") {
+		t.Errorf("serve did not say it started without search:\n%s", logs.String())
+	}
+	m.Resume()
+	paused = false
+	waitFor("after Meilisearch came back", "/api/v1/search?q=insulin", http.StatusOK, 60*time.Second)
+	if !strings.Contains(logs.String(), "the application key is ready") {
+		t.Errorf("the key was not reported created:\n%s", logs.String())
+	}
+}
+
+// TestServeRefusesAWrongMasterKey: a master key Meilisearch refuses is a
+// setting to fix, said at start, not an outage to wait out.
+func TestServeRefusesAWrongMasterKey(t *testing.T) {
+	t.Parallel()
+	m := testenv.NewPrivateMeili(t)
+	env := serveEnv(t, testenv.DatabaseURL(t))
+	env["MEILI_URL"], env["MEILI_API_KEY"], env["MEILI_MASTER_KEY"] = m.URL, "", "not-the-master-key"
+	_, err := runCmd(t, env, "", "serve")
+	if err == nil || !strings.Contains(err.Error(), "check MEILI_MASTER_KEY") {
+		t.Fatalf("serve with a wrong master key: %v", err)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe to write from serve's goroutines while
+// the test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
