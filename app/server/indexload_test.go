@@ -26,8 +26,12 @@ import (
 // version (KINDRED_INDEX_LOAD=1: 60 s at 50, 200 and 1,000 writes/s, a
 // backlog of 100,000 threads, a 3-minute outage), whose figures are in
 // docs/performance.md; `make test` runs a short one. Either way it fails
-// only if a write is lost: at the end every thread's document must be the
-// one PostgreSQL gives (search verify finds nothing missing or stale).
+// if a write is lost (at the end every thread's document must be the one
+// PostgreSQL gives: search verify finds nothing missing or stale) or if a
+// figure misses its bound: the issue's targets in the long version, and
+// bounds several times looser in the short one, which shares the machine
+// with the rest of the suite (they catch a queue that stalls or crawls,
+// not a few percent).
 func TestIndexLoad(t *testing.T) {
 	long := os.Getenv("KINDRED_INDEX_LOAD") != ""
 	if !long {
@@ -48,9 +52,20 @@ func TestIndexLoad(t *testing.T) {
 	}
 	backlogThreads, hotThreads := 2000, 500
 	rates, phase, outage := []int{50, 200}, 5*time.Second, 10*time.Second
+	// Bounds: the backlog's drain rate, the p95 wait of threads written
+	// meanwhile, the p95 wait at a steady rate up to 200 writes/s, and the
+	// catch-up after the outage.
+	minDrain, maxBacklogP95, maxP95, maxCatchUp := 200.0, 20*time.Second, 10*time.Second, 30*time.Second
 	if long {
 		backlogThreads, hotThreads = 100000, 2000
 		rates, phase, outage = []int{50, 200, 1000}, 60*time.Second, 3*time.Minute
+		minDrain, maxBacklogP95, maxP95 = 2000, 10*time.Second, 2*time.Second
+	}
+	var missed []string
+	bound := func(ok bool, format string, args ...any) {
+		if !ok {
+			missed = append(missed, fmt.Sprintf(format, args...))
+		}
 	}
 	seedThreads(t, h, f, backlogThreads+hotThreads)
 	safety.Warm() // as serve does at start: the first post would train the models
@@ -100,6 +115,9 @@ func TestIndexLoad(t *testing.T) {
 	w.stop()
 	waitQueueEmpty(t, h, 2*time.Minute)
 	fresh := rec.lagsOf(w.threads())
+	drainRate := float64(len(backlog)) / drained.Seconds()
+	bound(drainRate >= minDrain, "the backlog drained at %.0f documents/s, below %.0f", drainRate, minDrain)
+	bound(pctOf(fresh, 95) <= maxBacklogP95, "threads written while the backlog drained waited p95 %s, above %s", pctOf(fresh, 95), maxBacklogP95)
 	report = append(report, fmt.Sprintf("backlog of %d threads drained in %s (%.0f documents/s); meanwhile %d writes at 50/s to %d other threads (slowest write %s), their wait p50 %s p95 %s max %s",
 		len(backlog), drained.Round(time.Millisecond), float64(len(backlog))/drained.Seconds(), w.made.Load(), len(hot),
 		time.Duration(w.slowest.Load()).Round(time.Millisecond), pct(fresh, 50), pct(fresh, 95), pct(fresh, 100)))
@@ -114,6 +132,9 @@ func TestIndexLoad(t *testing.T) {
 		t0 := time.Now()
 		waitQueueEmpty(t, h, 5*time.Minute)
 		lags := rec.all()
+		if rate <= 200 {
+			bound(pctOf(lags, 95) <= maxP95, "at %d writes/s threads waited p95 %s, above %s", rate, pctOf(lags, 95), maxP95)
+		}
 		report = append(report, fmt.Sprintf("%d writes/s offered for %s: %d made (%.0f/s), %d errors; %d threads indexed, wait p50 %s p95 %s max %s; %d queued at the end, empty %s later",
 			rate, phase, w.made.Load(), float64(w.made.Load())/phase.Seconds(), w.errors.Load(), len(lags), pct(lags, 50), pct(lags, 95), pct(lags, 100),
 			left, time.Since(t0).Round(time.Millisecond)))
@@ -128,8 +149,10 @@ func TestIndexLoad(t *testing.T) {
 	m.Start()
 	t0 := time.Now()
 	waitQueueEmpty(t, h, 10*time.Minute)
+	caughtUp := time.Since(t0)
+	bound(caughtUp <= maxCatchUp, "the index caught up %s after the outage, above %s", caughtUp, maxCatchUp)
 	report = append(report, fmt.Sprintf("Meilisearch down for %s at 20 writes/s: %d writes made, %d errors; %d threads queued; caught up %s after it returned",
-		outage, w.made.Load(), w.errors.Load(), left, time.Since(t0).Round(time.Millisecond)))
+		outage, w.made.Load(), w.errors.Load(), left, caughtUp.Round(time.Millisecond)))
 
 	// Nothing lost: the index holds exactly what PostgreSQL says.
 	r, err := h.app.Search.Verify(ctx, h.app.Forums, false)
@@ -142,6 +165,9 @@ func TestIndexLoad(t *testing.T) {
 	report = append(report, fmt.Sprintf("verify: %d threads, %d documents, 0 missing, 0 stale, 0 forbidden", r.Threads, r.Documents))
 	for _, line := range report {
 		t.Log(line)
+	}
+	for _, m := range missed {
+		t.Error(m)
 	}
 }
 
@@ -294,8 +320,15 @@ func pct(d []time.Duration, p int) string {
 	if len(d) == 0 {
 		return "–"
 	}
+	return pctOf(d, p).Round(time.Millisecond).String()
+}
+
+// pctOf is the p-th percentile of d (0 for none).
+func pctOf(d []time.Duration, p int) time.Duration {
+	if len(d) == 0 {
+		return 0
+	}
 	s := append([]time.Duration(nil), d...)
 	sort.Slice(s, func(a, b int) bool { return s[a] < s[b] })
-	i := min(len(s)*p/100, len(s)-1)
-	return s[i].Round(time.Millisecond).String()
+	return s[min(len(s)*p/100, len(s)-1)]
 }
