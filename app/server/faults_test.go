@@ -34,6 +34,9 @@ func TestSearchAgainstAHungMeilisearch(t *testing.T) {
 	h.account("writer", models.RoleMember)
 	h.thread("writer", f, "Palpitations after coffee", "Is it the caffeine?", false)
 
+	if up, pg := metricValue(h, "kindred_meilisearch_up"), metricValue(h, "kindred_postgres_up"); up != "1" || pg != "1" {
+		t.Errorf("metrics before the fault: kindred_meilisearch_up %s, kindred_postgres_up %s", up, pg)
+	}
 	m.Pause()
 	start := time.Now()
 	r := h.api("GET", "/api/v1/search?q=palpitations", "", nil)
@@ -61,6 +64,9 @@ func TestSearchAgainstAHungMeilisearch(t *testing.T) {
 	if d.StatusCode != http.StatusServiceUnavailable || details["meilisearch"] != "unavailable" || details["postgres"] != "ok" {
 		t.Errorf("healthz/details while Meilisearch hangs: %d %s", d.StatusCode, d.body)
 	}
+	if up, pg := metricValue(h, "kindred_meilisearch_up"), metricValue(h, "kindred_postgres_up"); up != "0" || pg != "1" {
+		t.Errorf("metrics while Meilisearch hangs: kindred_meilisearch_up %s, kindred_postgres_up %s", up, pg)
+	}
 	// Writing does not wait on search.
 	start = time.Now()
 	h.thread("writer", f, "Written while search hangs", "Still saved", false)
@@ -72,6 +78,20 @@ func TestSearchAgainstAHungMeilisearch(t *testing.T) {
 	eventually(t, "search answers again", func() bool {
 		return h.api("GET", "/api/v1/search?q=palpitations", "", nil).Status == http.StatusOK
 	})
+	if up := metricValue(h, "kindred_meilisearch_up"); up != "1" {
+		t.Errorf("kindred_meilisearch_up after Meilisearch came back: %s", up)
+	}
+}
+
+// metricValue is the value of an unlabelled metric at /metrics, or
+// "missing".
+func metricValue(h *harness, name string) string {
+	for _, line := range strings.Split(h.browser().get("/metrics").body, "\n") {
+		if v, ok := strings.CutPrefix(line, name+" "); ok {
+			return v
+		}
+	}
+	return "missing"
 }
 
 // TestDatabaseOutageAnswers503: while PostgreSQL cannot be reached, pages

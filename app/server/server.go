@@ -209,6 +209,25 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 		Help:    "Time from a thread's first write not yet indexed until its document was searchable.",
 		Buckets: []float64{0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300}})
 	reg.MustRegister(indexLag)
+	// Up or down, asked at each scrape (within the search timeout), so an
+	// alert can say which part is away rather than only that the backlog
+	// grows.
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "kindred_meilisearch_up",
+		Help: "1 when Meilisearch answered and accepted Kindred's key at this scrape, 0 otherwise."}, func() float64 {
+		if searchClient.Ping(context.Background()) != nil {
+			return 0
+		}
+		return 1
+	}))
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "kindred_postgres_up",
+		Help: "1 when the PostgreSQL primary answered a ping at this scrape, 0 otherwise."}, func() float64 {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		if d.DB.Pool.Ping(ctx) != nil {
+			return 0
+		}
+		return 1
+	}))
 	indexer := &search.Indexer{DB: d.DB, Client: searchClient, Source: forumSvc, Log: d.Log, Loops: 4, DBLoops: 2,
 		OnIndexed: func(_ []int64, lags []time.Duration) {
 			for _, l := range lags {
