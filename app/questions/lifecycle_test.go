@@ -273,3 +273,86 @@ func TestAnswerDeadlineAndReminder(t *testing.T) {
 		t.Errorf("timeline %s", timeline(w, q.ID))
 	}
 }
+
+// TestRescuedDeadlineJobChangesNothing: a deadline job whose work was done
+// (the offer timed out, the next clinician was offered the question and
+// told) by a process that died before River recorded it is run again by
+// River's rescue. The second run must change nothing: no third offer, no
+// second notice, the same clinician holding the offer.
+func TestRescuedDeadlineJobChangesNothing(t *testing.T) {
+	t.Parallel()
+	w := world.New(t, world.Settings{"KINDRED_QUESTION_MAX_OFFERS": "3", "KINDRED_QUESTION_RESPOND_WITHIN": "24h"})
+	ctx := context.Background()
+	w.Forum("heart", cardiology)
+	first := w.Clinician("dr_first", "cardiology")
+	second := w.Clinician("dr_second", "cardiology")
+	w.Clinician("dr_third", "cardiology")
+	pat := w.Member("pat")
+	q := w.Ask(pat, "heart", "Chest tightness when climbing stairs", "It passes after a minute of rest. Is that angina?")
+	if assignee(w, q.ID) != first.Handle {
+		t.Fatalf("first offer went to %q", assignee(w, q.ID))
+	}
+	offer := pendingOffer(w, q.ID)
+	jobID := w.Count(`SELECT id FROM river_job WHERE kind = 'question_offer_deadline' AND (args->>'offer_id')::bigint = ?`, offer)
+	if jobID == 0 {
+		t.Fatal("no deadline job for the first offer")
+	}
+
+	// The first run, on a process that dies right after its work.
+	w.Clock.Advance(25 * time.Hour)
+	worker := &questions.OfferDeadlineWorker{Svc: w.App.Questions}
+	if err := worker.Work(ctx, &river.Job[questions.OfferDeadlineArgs]{JobRow: &rivertype.JobRow{},
+		Args: questions.OfferDeadlineArgs{QuestionID: q.ID, OfferID: offer}}); err != nil {
+		t.Fatal(err)
+	}
+	after := question(w, q.ID)
+	if after.Status != models.QuestionOffered || *after.AssigneeID != second.ID || after.Attempts != 2 {
+		t.Fatalf("after the deadline: %+v", after)
+	}
+	snapshot := func() [3]int64 {
+		return [3]int64{
+			w.Count(`SELECT count(*) FROM question_offers WHERE question_id = ?`, q.ID),
+			w.Notifications(second, models.NotifyQuestionOffered),
+			w.Count(`SELECT count(*) FROM question_offers WHERE question_id = ? AND outcome = 'pending'`, q.ID),
+		}
+	}
+	before := snapshot()
+	if before != [3]int64{2, 1, 1} {
+		t.Fatalf("offers, notices to the second clinician, pending offers: %v, want [2 1 1]", before)
+	}
+	// River still sees the job running, on a machine that is gone.
+	if err := w.App.DB.Gorm.Exec(`UPDATE river_job SET state = 'running', attempt = 1, scheduled_at = now() - interval '10 minutes',
+		attempted_at = now() - interval '10 minutes', attempted_by = ARRAY['a-machine-that-died'] WHERE id = ?`, jobID).Error; err != nil {
+		t.Fatal(err)
+	}
+	wctx, cancel := context.WithCancel(ctx)
+	stop, err := w.App.StartWorkers(wctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		sctx, scancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer scancel()
+		_ = stop(sctx)
+		cancel()
+	}()
+	deadline := time.Now().Add(45 * time.Second)
+	for {
+		var state string
+		var attempt int
+		w.App.DB.Gorm.Raw(`SELECT state, attempt FROM river_job WHERE id = ?`, jobID).Row().Scan(&state, &attempt)
+		if state == "completed" && attempt >= 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the rescued job is %q (attempt %d) after 45 s", state, attempt)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if got := snapshot(); got != before {
+		t.Errorf("the second run changed offers, notices or pending offers: %v, was %v", got, before)
+	}
+	if got := question(w, q.ID); got.Status != models.QuestionOffered || *got.AssigneeID != second.ID || got.Attempts != 2 {
+		t.Errorf("the second run moved the question: %+v", got)
+	}
+}
