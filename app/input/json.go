@@ -41,15 +41,22 @@ const CodeInvalidJSON = "invalid_json"
 // *MalformedError; the rest is a *models.ValidationError naming the fields.
 func ScanJSON(body []byte) error {
 	verr := models.NewValidationError()
+	// Text that cannot be stored is marked with a NUL escape, which Check
+	// refuses, so the field that holds it is the one named: bytes that are
+	// not UTF-8, and escapes of unpaired surrogates (six bytes, as long as
+	// the NUL escape, replaced in place). Outside a string the mark makes
+	// the body malformed, as the bytes did.
+	notText := false
 	if !utf8.Valid(body) {
-		verr.Code = "invalid_text"
-		verr.Add("body", MsgNotText)
-		return verr
+		body = []byte(strings.ToValidUTF8(string(body), `\u0000`))
+		notText = true
 	}
-	if !pairedSurrogates(body) {
-		verr.Code = "invalid_text"
-		verr.Add("body", MsgNotText)
-		return verr
+	if at := unpairedSurrogates(body); len(at) > 0 {
+		body = bytes.Clone(body)
+		for _, i := range at {
+			copy(body[i:], `\u0000`)
+		}
+		notText = true
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
@@ -140,6 +147,12 @@ func ScanJSON(body []byte) error {
 	if len(stack) > 0 {
 		return &MalformedError{Offset: dec.InputOffset(), Reason: "it ends too early"}
 	}
+	if notText && len(verr.Fields) == 0 {
+		// The mark landed where Check does not see it (after a
+		// backslash): the body as a whole is refused.
+		verr.Add("body", MsgNotText)
+		textCode = "invalid_text"
+	}
 	if len(verr.Fields) == 0 {
 		return nil
 	}
@@ -181,13 +194,14 @@ func malformed(dec *json.Decoder, err error) error {
 	return &MalformedError{Offset: dec.InputOffset(), Reason: reason}
 }
 
-// pairedSurrogates reports whether every \uD800–\uDFFF escape in b is a
-// high surrogate followed by a low one (encoding/json turns any other
+// unpairedSurrogates gives the offsets in b of \uXXXX escapes of
+// surrogates that are not part of a pair (encoding/json would turn each
 // into U+FFFD).
-func pairedSurrogates(b []byte) bool {
+func unpairedSurrogates(b []byte) []int {
 	if !bytes.Contains(b, []byte(`\u`)) {
-		return true
+		return nil
 	}
+	var at []int
 	for i := 0; i < len(b); i++ {
 		if b[i] != '\\' || i+1 >= len(b) {
 			continue
@@ -209,13 +223,13 @@ func pairedSurrogates(b []byte) bool {
 					continue
 				}
 			}
-			return false
+			at = append(at, i)
 		case r >= 0xdc00 && r <= 0xdfff:
-			return false
+			at = append(at, i)
 		}
 		i += 5
 	}
-	return true
+	return at
 }
 
 func hex4(b []byte, at int) (rune, bool) {
