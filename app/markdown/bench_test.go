@@ -57,6 +57,10 @@ func TestDepthLimit(t *testing.T) {
 		{"deep list after a fence inside an HTML block", "<div>\n```\n\n" + strings.Repeat("- ", 9990) + "x\n", false},
 		{"deep list after a fence in a list item", "- a\n  ```\n" + strings.Repeat("- ", 9990) + "x\n", false},
 		{"a thematic break", "- - -\n\ntext", true},
+		{"a long spaced divider", "Part one\n\n" + strings.Repeat("- ", 40) + "\n\nPart two", true},
+		{"a long starred divider in a quote", "> " + strings.Repeat("* ", 60) + "\n", true},
+		{"a divider in a list item", "* " + strings.Repeat("_ ", 30) + "\n", true},
+		{"mixed markers are lists, not a divider", strings.Repeat("- * ", MaxDepth) + "x", false},
 		{"numbers that are not markers", strings.Repeat("1.5 ", 100), true},
 		{"too long", strings.Repeat("a", MaxSourceBytes+1), false},
 	}

@@ -90,6 +90,11 @@ func lineDepth(line string, countIndent bool) int {
 		if leading {
 			indent, leading = cols, false
 		}
+		if isThematicBreak(line[i:]) {
+			// "- - - -" is a divider, not lists in lists (CommonMark
+			// prefers the break), however many dashes it has.
+			break
+		}
 		n := markerLen(line[i:])
 		if n == 0 {
 			break
@@ -104,6 +109,27 @@ func lineDepth(line string, countIndent bool) int {
 		return markers
 	}
 	return markers + indent/2
+}
+
+// isThematicBreak reports whether s is a divider: three or more of one of
+// '-', '*' or '_', with nothing else but spaces and tabs.
+func isThematicBreak(s string) bool {
+	var c byte
+	n := 0
+	for i := 0; i < len(s); i++ {
+		switch b := s[i]; b {
+		case ' ', '\t', '\r':
+		case '-', '*', '_':
+			if c != 0 && b != c {
+				return false
+			}
+			c = b
+			n++
+		default:
+			return false
+		}
+	}
+	return n >= 3
 }
 
 // markerLen is the length of the container marker s starts with, or 0.
