@@ -1,8 +1,11 @@
 package markdown
 
 import (
+	"errors"
 	"strings"
 	"testing"
+
+	"github.com/kindred-health/kindred/models"
 )
 
 // pathological are bodies that fit a post's 20,000 characters and nest
@@ -78,5 +81,42 @@ func TestDepthLimit(t *testing.T) {
 		if _, err := r.Render(src); err == nil {
 			t.Errorf("%s: rendered, want refused", name)
 		}
+	}
+}
+
+// staircase is a list that the line scan cannot see in full: after a
+// look-alike fence (an indented one, which is code, not a fence) only the
+// 24 markers of each line count, but each line, indented to the content of
+// the one before, nests 24 levels deeper.
+func staircase(steps int) string {
+	var b strings.Builder
+	b.WriteString("    ```\n")
+	for k := 0; k < steps; k++ {
+		b.WriteString(strings.Repeat(" ", 48*k) + strings.Repeat("- ", MaxDepth) + "x\n")
+	}
+	return b.String()
+}
+
+// TestRenderMeasuresTheParsedDepth: what the line scan lets through is
+// parsed (its cost bounded by the scan) and refused if the parsed tree
+// nests deeper than MaxDepth, with the same field error.
+func TestRenderMeasuresTheParsedDepth(t *testing.T) {
+	r := New()
+	if err := Check("body", staircase(28)); err != nil {
+		t.Fatalf("the line scan now refuses the staircase (%v): this test no longer covers the parsed check", err)
+	}
+	if _, err := r.Render(staircase(1)); err != nil {
+		t.Errorf("24 levels: %v", err)
+	}
+	for _, steps := range []int{2, 28} {
+		_, err := r.Render(staircase(steps))
+		var v *models.ValidationError
+		if !errors.As(err, &v) || v.Code != "too_deep" || v.Fields["body"] == "" {
+			t.Errorf("a staircase %d levels deep: %v, want too_deep on body", steps*MaxDepth, err)
+		}
+	}
+	// Deep code in a real fence nests nothing.
+	if _, err := r.Render("```yaml\n" + strings.Repeat("  ", 60) + "- item\n```\n"); err != nil {
+		t.Errorf("deep code in a fence: %v", err)
 	}
 }

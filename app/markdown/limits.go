@@ -23,22 +23,22 @@ const (
 // the renderer or nests lists and quotes more than MaxDepth deep. It is
 // one linear pass over the text, done before goldmark sees it.
 func Check(field, src string) error {
-	msg := ""
 	switch {
 	case len(src) > MaxSourceBytes:
-		msg = "This text is too long to show: keep it under " + strconv.Itoa(MaxSourceBytes/1000) + " KB."
+		v := models.NewValidationError()
+		v.Code = "too_long"
+		v.Add(field, "This text is too long to show: keep it under "+strconv.Itoa(MaxSourceBytes/1000)+" KB.")
+		return v
 	case Depth(src) > MaxDepth:
-		msg = "Lists or quotes are nested more than " + strconv.Itoa(MaxDepth) + " levels deep here. Please flatten them."
+		return tooDeep(field)
 	}
-	if msg == "" {
-		return nil
-	}
+	return nil
+}
+
+func tooDeep(field string) error {
 	v := models.NewValidationError()
 	v.Code = "too_deep"
-	if len(src) > MaxSourceBytes {
-		v.Code = "too_long"
-	}
-	v.Add(field, msg)
+	v.Add(field, "Lists or quotes are nested more than "+strconv.Itoa(MaxDepth)+" levels deep here. Please flatten them.")
 	return v
 }
 
@@ -77,6 +77,9 @@ func Depth(src string) int {
 func lineDepth(line string, countIndent bool) int {
 	markers, indent, i := 0, 0, 0
 	leading := true
+	// Only the line's tail can be a divider: found once, from the end, so
+	// the scan stays linear however many markers the line has.
+	breakFrom := dividerTail(line)
 	for i < len(line) {
 		cols := 0
 		for i < len(line) && (line[i] == ' ' || line[i] == '\t') {
@@ -90,7 +93,7 @@ func lineDepth(line string, countIndent bool) int {
 		if leading {
 			indent, leading = cols, false
 		}
-		if isThematicBreak(line[i:]) {
+		if i >= breakFrom && isThematicBreak(line[i:]) {
 			// "- - - -" is a divider, not lists in lists (CommonMark
 			// prefers the break), however many dashes it has.
 			break
@@ -130,6 +133,27 @@ func isThematicBreak(s string) bool {
 		}
 	}
 	return n >= 3
+}
+
+// dividerTail is where the longest tail of line made only of spaces, tabs
+// and one of '-', '*' or '_' begins (len(line) when there is none).
+func dividerTail(line string) int {
+	var c byte
+	j := len(line)
+	for j > 0 {
+		switch b := line[j-1]; b {
+		case ' ', '\t', '\r':
+		case '-', '*', '_':
+			if c != 0 && b != c {
+				return j
+			}
+			c = b
+		default:
+			return j
+		}
+		j--
+	}
+	return j
 }
 
 // markerLen is the length of the container marker s starts with, or 0.

@@ -41,16 +41,48 @@ func New() *Renderer {
 }
 
 // Render returns sanitised HTML for src. Text over the limits of Check is
-// refused (a *models.ValidationError on "body") before goldmark parses it.
+// refused (a *models.ValidationError on "body") before goldmark parses it;
+// what passes that bound is parsed, and refused the same way if the
+// parsed text nests lists and quotes deeper than MaxDepth after all (the
+// line scan bounds the parse's cost; the tree gives the exact depth).
 func (r *Renderer) Render(src string) (string, error) {
 	if err := Check("body", src); err != nil {
 		return "", err
 	}
+	b := []byte(src)
+	doc := r.md.Parser().Parse(text.NewReader(b))
+	if treeDepth(doc) > MaxDepth {
+		return "", tooDeep("body")
+	}
 	var buf bytes.Buffer
-	if err := r.md.Convert([]byte(src), &buf); err != nil {
+	if err := r.md.Renderer().Render(&buf, b, doc); err != nil {
 		return "", err
 	}
 	return r.policy.Sanitize(buf.String()), nil
+}
+
+// treeDepth is how many list items and block quotes the most deeply
+// nested block of doc is inside.
+func treeDepth(doc ast.Node) int {
+	deepest, depth := 0, 0
+	_ = ast.Walk(doc, func(n ast.Node, entering bool) (ast.WalkStatus, error) {
+		switch n.Kind() {
+		case ast.KindListItem, ast.KindBlockquote:
+		default:
+			if n.Type() == ast.TypeInline {
+				return ast.WalkSkipChildren, nil
+			}
+			return ast.WalkContinue, nil
+		}
+		if entering {
+			depth++
+			deepest = max(deepest, depth)
+		} else {
+			depth--
+		}
+		return ast.WalkContinue, nil
+	})
+	return deepest
 }
 
 type relTransformer struct{}
