@@ -21,11 +21,14 @@ run: deps-run build
 	bin/kindred-dev run -- sh -c '{ [ -f .data/demo-seeded ] || { bin/kindred migrate up >/dev/null && bin/kindred seed-demo && touch .data/demo-seeded; }; } && exec bin/kindred serve'
 
 # Throwaway PostgreSQL and Meilisearch on free loopback ports, then every test.
+# -parallel 6: most tests wait on PostgreSQL, Meilisearch, River or a browser
+# rather than compute, so six at a time per package keep two cores busy
+# (430–446 s with the default of two, 345–387 s with six; docs/performance.md).
 test: deps-test build lint
 	@date +%s > .test-started
 	@echo "The safety engine on its frozen test split:"
 	$(GO) test -count=1 -run '^TestFrozenTestSplit$$' -v ./app/safety
-	bin/kindred-dev test -- sh -c '$(GO) test -count=1 -p 2 -timeout 15m ./... && \
+	bin/kindred-dev test -- sh -c '$(GO) test -count=1 -p 2 -parallel 6 -timeout 15m ./... && \
 	  $(GO) test -race -count=1 -p 2 -timeout 10m -run "TestConcurrentReplies|TestPoolClaimHasOneWinner|TestAnalyzeConcurrently" ./app/server ./app/questions ./app/safety'
 	@echo "make test: the tests took $$(( $$(date +%s) - $$(cat .test-started) )) s (set-up, build and lint before them not counted)"; rm -f .test-started
 

@@ -55,7 +55,11 @@ func TestIndexLoad(t *testing.T) {
 	// Bounds: the backlog's drain rate, the p95 wait of threads written
 	// meanwhile, the p95 wait at a steady rate up to 200 writes/s, and the
 	// catch-up after the outage.
-	minDrain, maxBacklogP95, maxP95, maxCatchUp := 200.0, 20*time.Second, 10*time.Second, 30*time.Second
+	// In make test the machine is shared with every other test, so the
+	// short run's bounds are loose: they catch a queue that stalls or
+	// indexes one document per task (~17 documents/s), not a slow day
+	// (159 documents/s was seen with twelve tests at once on two cores).
+	minDrain, maxBacklogP95, maxP95, maxCatchUp := 50.0, 30*time.Second, 10*time.Second, 30*time.Second
 	if long {
 		backlogThreads, hotThreads = 100000, 2000
 		rates, phase, outage = []int{50, 200, 1000}, 60*time.Second, 3*time.Minute
