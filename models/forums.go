@@ -178,6 +178,8 @@ type Notification struct {
 const (
 	NotifyReply     = "reply"
 	NotifyNewThread = "new_thread"
+	// NotifyBookmarkReminder is a member's own reminder on a bookmark.
+	NotifyBookmarkReminder = "bookmark_reminder"
 )
 
 // NotificationEvent is what a write tells the notifier, inside its transaction.

@@ -570,13 +570,14 @@ type postJSON struct {
 	EditedAt           *time.Time                   `json:"edited_at"`
 	DeletedAt          *time.Time                   `json:"deleted_at"`
 	ClinicianStatus    string                       `json:"clinician_status"`
+	Bookmarked         bool                         `json:"bookmarked"` // by the caller
 }
 
 func toPostJSON(r *PostRow) postJSON {
 	out := postJSON{ID: r.ID, ThreadID: r.ThreadID, AuthorHandle: r.AuthorHandle, AuthorRole: r.AuthorRole, Anonymous: r.Anonymous,
 		Mine: r.Mine, Body: r.Body, BodyHTML: r.BodyHTML, AuthorWasClinician: r.AuthorWasClinician, ClinicianBadge: r.ClinicianBadge,
 		Reactions: make(map[models.ReactionKind]int, 4), MyReactions: map[models.ReactionKind]bool{},
-		CreatedAt: r.CreatedAt, EditedAt: r.EditedAt, DeletedAt: r.DeletedAt, ClinicianStatus: r.ClinicianStatus}
+		CreatedAt: r.CreatedAt, EditedAt: r.EditedAt, DeletedAt: r.DeletedAt, ClinicianStatus: r.ClinicianStatus, Bookmarked: r.bookmarked}
 	c := r.counts()
 	for i, k := range models.ReactionKinds {
 		out.Reactions[k] = c[i]
@@ -601,3 +602,22 @@ func toPostPageJSON(p *PostPage) postPageJSON {
 	}
 	return out
 }
+
+// bookmarkJSON is a bookmark in the JSON API: of a post the caller may no
+// longer read, only its id, the caller's note and dates.
+type bookmarkJSON struct {
+	ID         int64      `json:"id"`
+	PostID     int64      `json:"post_id"`
+	Available  bool       `json:"available"`
+	ThreadID   int64      `json:"thread_id,omitempty"`
+	Title      string     `json:"thread_title,omitempty"`
+	ForumSlug  string     `json:"forum_slug,omitempty"`
+	ForumName  string     `json:"forum_name,omitempty"`
+	FirstPost  bool       `json:"first_post,omitempty"`
+	Note       string     `json:"note"`
+	RemindAt   *time.Time `json:"remind_at"`
+	RemindedAt *time.Time `json:"reminded_at"`
+	CreatedAt  time.Time  `json:"created_at"`
+}
+
+func toBookmarkJSON(b *Bookmark) bookmarkJSON { return bookmarkJSON(*b) }

@@ -31,7 +31,8 @@ const (
 )
 
 // Templates lists every page this package renders, checked at start-up.
-var Templates = []string{TplSearch, TplIndex, TplForum, TplNewThread, TplThread, TplEditPost, TplDeletePost, TplRevisions, TplProfile, TplAdminForums, TplAdminForumForm, TplCrisis}
+var Templates = []string{TplSearch, TplIndex, TplForum, TplNewThread, TplThread, TplEditPost, TplDeletePost, TplRevisions, TplProfile, TplAdminForums, TplAdminForumForm, TplCrisis,
+	TplBookmarks, TplBookmarkEdit, TplBookmarkRemove}
 
 // Handlers serves the forum pages.
 type Handlers struct {

@@ -83,3 +83,15 @@ func profileVisible(v Viewer, vis models.ProfileVisibility, own bool) bool {
 	}
 	return v.SignedIn()
 }
+
+// CanSeePost is who may open a post: readers of its thread see visible
+// posts; a post held for review is seen by its author; hidden and removed
+// ones by the forum's moderators. (A post its author deleted stays in the
+// thread as "removed by its author".)
+func CanSeePost(v Viewer, f *models.Forum, t *models.Thread, p *models.Post) bool {
+	if !CanReadForum(v, f) || !CanSeeThread(v, f, t) {
+		return false
+	}
+	ownHeld := p.Visibility == models.Pending && v.User != nil && p.AuthorID == v.User.ID
+	return p.Visibility == models.Visible || ownHeld || v.ModeratesForum(f)
+}

@@ -44,6 +44,7 @@ type PostRow struct {
 	// Display fields, computed once in Go so the page template stays a
 	// plain walk over values (template function calls are costly).
 	mine       [4]bool // the viewer's reactions, in models.ReactionKinds order
+	bookmarked bool    // by the viewer
 	visibility string  // shown to moderators and, while pending, to the author
 	muted      bool    // the viewer muted the author: the post is collapsed
 	profileVis string  // the author's profile setting ("" when anonymous)
@@ -221,7 +222,9 @@ func (s *Service) fillReactions(ctx context.Context, uid int64, rows []PostRow) 
 	for i := range rows {
 		byID[rows[i].ID] = &rows[i]
 	}
-	mine, err := s.db.Pool.Query(ctx, `SELECT post_id, kind FROM reactions WHERE user_id = $1 AND post_id = ANY($2)`, uid, ids)
+	// The viewer's bookmarks ride along in the same round trip.
+	mine, err := s.db.Pool.Query(ctx, `SELECT post_id, kind FROM reactions WHERE user_id = $1 AND post_id = ANY($2)
+		UNION ALL SELECT post_id, 'bookmark' FROM bookmarks WHERE user_id = $1 AND post_id = ANY($2)`, uid, ids)
 	if err != nil {
 		return fmt.Errorf("forums: reactions: %w", err)
 	}
@@ -233,6 +236,10 @@ func (s *Service) fillReactions(ctx context.Context, uid int64, rows []PostRow) 
 			return fmt.Errorf("forums: reactions: %w", err)
 		}
 		if r := byID[id]; r != nil {
+			if kind == "bookmark" {
+				r.bookmarked = true
+				continue
+			}
 			for i, k := range models.ReactionKinds {
 				if string(k) == kind {
 					r.mine[i] = true

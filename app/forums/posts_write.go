@@ -221,8 +221,7 @@ func (s *Service) PostContext(ctx context.Context, v Viewer, id int64) (_ *PostC
 	if !CanReadForum(v, &pc.Forum) {
 		return nil, readError(v)
 	}
-	ownHeld := pc.Post.Visibility == models.Pending && v.User != nil && pc.Post.AuthorID == v.User.ID
-	if !CanSeeThread(v, &pc.Forum, &pc.Thread) || (pc.Post.Visibility != models.Visible && !ownHeld && !v.ModeratesForum(&pc.Forum)) {
+	if !CanSeePost(v, &pc.Forum, &pc.Thread, &pc.Post) {
 		return nil, fmt.Errorf("forums: post %d: %w", id, models.ErrNotFound)
 	}
 	return &pc, nil

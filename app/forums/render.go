@@ -209,8 +209,26 @@ func postsHTML(d *threadData, csrfToken func() string) template.HTML {
 		// Only what everyone sees can be reported: a held, hidden or
 		// removed post is already with the moderators.
 		report := d.SignedIn && !p.Mine && p.visibility == string(models.Visible)
-		if edit != "" || revisions || report {
+		if edit != "" || revisions || report || d.SignedIn {
 			b.s(`<p class="post-tools">`)
+			if d.SignedIn {
+				// Private to the viewer; a toggle, like the reactions.
+				b.s(`<form method="post" action="/posts/`)
+				b.n(p.ID)
+				b.s(`/bookmark" class="inline-form"><input type="hidden" name="csrf_token" value="`)
+				b.t(csrf)
+				b.s(`"><button type="submit" class="link-button" aria-pressed="`)
+				b.s(strconv.FormatBool(p.bookmarked))
+				b.s(`">`)
+				if p.bookmarked {
+					b.s(`Bookmarked`)
+				} else {
+					b.s(`Bookmark`)
+				}
+				b.s(`<span class="visually-hidden"> the post from `)
+				b.t(web.ExactTime(p.CreatedAt, d.loc))
+				b.s(`</span></button></form> `)
+			}
 			if edit == "mine" {
 				b.s(`<a href="/posts/`)
 				b.n(p.ID)

@@ -36,6 +36,7 @@ var (
 type Notifier interface {
 	NotifyThreadFollowers(ctx context.Context, tx *gorm.DB, e models.NotificationEvent) error
 	NotifyForumFollowers(ctx context.Context, tx *gorm.DB, e models.NotificationEvent) error
+	NotifyBookmarkReminders(ctx context.Context, tx *gorm.DB, bookmarkIDs []int64) error
 }
 
 // Service implements forums, threads and posts.

@@ -103,6 +103,20 @@ func (n *InApp) NotifyMember(ctx context.Context, tx *gorm.DB, userID int64, kin
 	return nil
 }
 
+// NotifyBookmarkReminders tells each member whose bookmark reminder is
+// due, for the bookmarks given (the caller's transaction marks them
+// reminded). The notification names no thread: it links to the post, whose
+// page checks again that the member may read it.
+func (n *InApp) NotifyBookmarkReminders(ctx context.Context, tx *gorm.DB, bookmarkIDs []int64) error {
+	err := tx.WithContext(ctx).Exec(`INSERT INTO notifications (user_id, kind, thread_id, post_id, created_at)
+		SELECT b.user_id, ?, p.thread_id, b.post_id, ? FROM bookmarks b JOIN posts p ON p.id = b.post_id WHERE b.id IN ?`,
+		models.NotifyBookmarkReminder, n.now().UTC(), bookmarkIDs).Error
+	if err != nil {
+		return fmt.Errorf("notify: bookmark reminders: %w", err)
+	}
+	return nil
+}
+
 // NotifyReviewers tells every admin and reviewer (except the applicant)
 // that an application is waiting.
 func (n *InApp) NotifyReviewers(ctx context.Context, tx *gorm.DB, credentialID, applicantID int64) error {

@@ -186,6 +186,7 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
+	river.AddWorker(workers, &forums.BookmarkSweepWorker{Svc: forumSvc})
 	river.AddWorker(workers, &questions.OfferDeadlineWorker{Svc: qSvc})
 	river.AddWorker(workers, &questions.SweepWorker{Svc: qSvc})
 	// A clinician whose verification ends loses their questions in the same
@@ -254,6 +255,8 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 			river.NewPeriodicJob(river.PeriodicInterval(10*time.Minute), func() (river.JobArgs, *river.InsertOpts) { return clinicians.SweepArgs{}, nil }, &river.PeriodicJobOpts{RunOnStart: true}),
 			// Private questions: deadlines, reminders, auto-close, the pool and wait alerts.
 			river.NewPeriodicJob(river.PeriodicInterval(time.Minute), func() (river.JobArgs, *river.InsertOpts) { return questions.SweepArgs{}, nil }, &river.PeriodicJobOpts{RunOnStart: true}),
+			// Bookmark reminders that are due, once each.
+			river.NewPeriodicJob(river.PeriodicInterval(time.Minute), func() (river.JobArgs, *river.InsertOpts) { return forums.BookmarkSweepArgs{}, nil }, &river.PeriodicJobOpts{RunOnStart: true}),
 			// Crisis items nobody acknowledged in time: the admins are alerted, once each.
 			river.NewPeriodicJob(river.PeriodicInterval(time.Minute), func() (river.JobArgs, *river.InsertOpts) { return moderation.SweepArgs{}, nil }, &river.PeriodicJobOpts{RunOnStart: true}),
 			// The search index's settings, at every start (retried while

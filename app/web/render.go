@@ -50,7 +50,7 @@ type Assets struct {
 
 // NavFlags mark the current section in the header (aria-current).
 type NavFlags struct {
-	Home, Search, MyForums, Questions, Notifications, Account, Admin, Review, Moderation, SignIn, SignUp bool
+	Home, Search, MyForums, Questions, Notifications, Bookmarks, Account, Admin, Review, Moderation, SignIn, SignUp bool
 }
 
 func navFlags(path string) NavFlags {
@@ -66,6 +66,8 @@ func navFlags(path string) NavFlags {
 		n.Questions = true
 	case "/notifications":
 		n.Notifications = true
+	case "/bookmarks":
+		n.Bookmarks = true
 	case "/account":
 		n.Account = true
 	case "/admin/forums":
