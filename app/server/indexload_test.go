@@ -58,8 +58,11 @@ func TestIndexLoad(t *testing.T) {
 	// In make test the machine is shared with every other test, so the
 	// short run's bounds are loose: they catch a queue that stalls or
 	// indexes one document per task (~17 documents/s), not a slow day
-	// (159 documents/s was seen with twelve tests at once on two cores).
-	minDrain, maxBacklogP95, maxP95, maxCatchUp := 50.0, 30*time.Second, 10*time.Second, 30*time.Second
+	// (159 documents/s was seen with twelve tests at once on two cores, and
+	// a p95 of 10.3 s at 50 writes/s in a CI run beside other builds: the
+	// threads the backlog phase left queued are timed from their first
+	// write). The queue before batching drained about 17 documents/s.
+	minDrain, maxBacklogP95, maxP95, maxCatchUp := 50.0, 30*time.Second, 30*time.Second, 30*time.Second
 	if long {
 		backlogThreads, hotThreads = 100000, 2000
 		rates, phase, outage = []int{50, 200, 1000}, 60*time.Second, 3*time.Minute
