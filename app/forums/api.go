@@ -621,3 +621,14 @@ type bookmarkJSON struct {
 }
 
 func toBookmarkJSON(b *Bookmark) bookmarkJSON { return bookmarkJSON(*b) }
+
+// draftJSON is a draft in the JSON API.
+type draftJSON struct {
+	ThreadID  int64     `json:"thread_id,omitempty"`
+	ForumID   int64     `json:"forum_id,omitempty"`
+	Title     string    `json:"title,omitempty"`
+	Body      string    `json:"body"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+func toDraftJSON(d *Draft) draftJSON { return draftJSON(*d) }

@@ -59,7 +59,7 @@ func (h *Handlers) ToggleBookmark(c echo.Context) error {
 		if err := h.svc.SetBookmark(ctx, v, pc, BookmarkForm{}); err != nil {
 			return err
 		}
-		h.cookies.SetFlash(c, "Bookmarked. Your bookmarks are under your name in the menu; only you see them.")
+		h.cookies.SetFlash(c, "Bookmarked. Find it under Bookmarks at the top of any page; only you see it.")
 	case b.Note != "" || (b.RemindAt != nil && b.RemindedAt == nil):
 		return web.Redirect(c, "/bookmarks/"+strconv.FormatInt(b.ID, 10)+"/remove")
 	default:
@@ -133,8 +133,9 @@ func (h *Handlers) BookmarkEdit(c echo.Context) error {
 	values := map[string]string{"note": c.FormValue("note"), "remind": c.FormValue("remind")}
 	form := BookmarkForm{Note: values["note"], RemindAt: b.RemindAt}
 	switch r := values["remind"]; {
-	case r == "keep" && b.RemindedAt == nil:
+	case r == "keep" && b.RemindedAt == nil && b.RemindAt != nil && b.RemindAt.After(h.svc.now()):
 	case r == "keep" || r == "":
+		// Nothing to keep (or a reminder that is going out now): none.
 		form.RemindAt = nil
 	default:
 		d, ok := reminderAfter[r]

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -202,6 +203,8 @@ type composeData struct {
 	IdemKey   string
 	Preview   template.HTML
 	Post      *PostContext
+	// DraftSaved is when the viewer's draft shown in the form was saved.
+	DraftSaved *time.Time
 }
 
 // NewThreadPage shows the new-thread form.
@@ -215,13 +218,30 @@ func (h *Handlers) NewThreadPage(c echo.Context) error {
 	}
 	p := h.r.NewPage(c, "New thread in "+f.Name)
 	p.Noindex = true
-	p.Data = composeData{Forum: f, Anonymity: CanPostAnonymously(&f.Forum), IdemKey: web.RandomToken(16), Reviewed: h.svc.FirstPostsReviewed(c.Request().Context(), v)}
+	d := composeData{Forum: f, Anonymity: CanPostAnonymously(&f.Forum), IdemKey: web.RandomToken(16), Reviewed: h.svc.FirstPostsReviewed(c.Request().Context(), v)}
+	draft, err := h.svc.ThreadDraft(c.Request().Context(), v, f.ID)
+	if err != nil {
+		return err
+	}
+	if draft != nil {
+		p.Form.Values = map[string]string{"title": draft.Title, "body": draft.Body}
+		d.DraftSaved = &draft.UpdatedAt
+	}
+	p.Data = d
 	return h.r.Render(c, http.StatusOK, TplNewThread, p)
 }
 
 func checked(c echo.Context, name string) bool {
 	v := c.FormValue(name)
 	return v == "on" || v == "true" || v == "1"
+}
+
+// draftSaved is the flash after saving a draft (or discarding an empty one).
+func draftSaved(text string) string {
+	if strings.TrimSpace(text) == "" {
+		return "Draft discarded."
+	}
+	return "Draft saved. It waits here for you, on any device, until you post it."
 }
 
 // KeepInputPaths are the compose forms whose handlers check every field
@@ -250,8 +270,20 @@ func (h *Handlers) CreateThread(c echo.Context) error {
 		p.Data = composeData{Forum: f, Anonymity: CanPostAnonymously(&f.Forum), IdemKey: key, Reviewed: h.svc.FirstPostsReviewed(c.Request().Context(), v)}
 		return p
 	}
-	if c.FormValue("action") == "preview" {
+	switch c.FormValue("action") {
+	case "preview":
 		return h.preview(c, TplNewThread, page(), values, form.Body)
+	case "draft":
+		err := h.svc.SaveThreadDraft(ctx, v, &f.Forum, form.Title, form.Body)
+		var verr *models.ValidationError
+		if errors.As(err, &verr) {
+			return h.r.RenderForm(c, TplNewThread, page(), values, verr)
+		}
+		if err != nil {
+			return err
+		}
+		h.cookies.SetFlash(c, draftSaved(form.Title+form.Body))
+		return web.Redirect(c, "/f/"+f.Slug+"/new")
 	}
 	t, err := h.svc.CreateThread(ctx, v, &f.Forum, form, key)
 	var verr *models.ValidationError
@@ -300,7 +332,9 @@ type threadData struct {
 	Handle      string // the viewer's handle, for "you reply as …"
 	// Reviewed is how many first posts of the viewer wait for approval
 	// (said before they post); AwaitingReview: the thread itself waits.
-	Reviewed       int
+	Reviewed int
+	// DraftSaved is when the viewer's draft in the reply form was saved.
+	DraftSaved     *time.Time
 	AwaitingReview bool
 	Locked         bool
 	IdemKey        string
@@ -389,6 +423,15 @@ func (h *Handlers) renderThread(c echo.Context, v Viewer, tv *ThreadView, page *
 		p.Form.Values = values
 		d.IdemKey = values["idempotency_key"]
 		d.AnonChecked = values["anonymous"] != ""
+	} else if d.CanReply {
+		draft, err := h.svc.ReplyDraft(c.Request().Context(), v, tv.Thread.ID)
+		if err != nil {
+			return err
+		}
+		if draft != nil {
+			p.Form.Values = map[string]string{"body": draft.Body}
+			d.DraftSaved = &draft.UpdatedAt
+		}
 	}
 	if verr != nil {
 		p.Form.Errors, p.Form.Message = verr.Fields, verr.Message
@@ -420,6 +463,18 @@ func (h *Handlers) Reply(c echo.Context) error {
 	values := map[string]string{"body": form.Body, "idempotency_key": key}
 	if form.Anonymous {
 		values["anonymous"] = "on"
+	}
+	if c.FormValue("action") == "draft" {
+		err := h.svc.SaveReplyDraft(ctx, v, tv, form.Body)
+		var verr *models.ValidationError
+		if errors.As(err, &verr) {
+			return h.renderLast(c, v, tv, http.StatusUnprocessableEntity, values, verr, "")
+		}
+		if err != nil {
+			return err
+		}
+		h.cookies.SetFlash(c, draftSaved(form.Body))
+		return web.Redirect(c, "/t/"+strconv.FormatInt(tv.Thread.ID, 10)+"?page=last#body")
 	}
 	if c.FormValue("action") == "preview" {
 		html, err := h.svc.Render(form.Body)

@@ -88,6 +88,10 @@ func (s *Service) CreateThread(ctx context.Context, v Viewer, f *models.Forum, f
 		if err := tx.Exec(`INSERT INTO thread_follows (thread_id, user_id, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`, t.ID, v.User.ID, now).Error; err != nil {
 			return err
 		}
+		// The draft it was written from is sent now.
+		if err := tx.Exec(`DELETE FROM drafts WHERE user_id = ? AND forum_id = ?`, v.User.ID, f.ID).Error; err != nil {
+			return err
+		}
 		if err := s.notifier.NotifyForumFollowers(ctx, tx.DB, models.NotificationEvent{Kind: models.NotifyNewThread, ActorID: actorOf(v.User, form.Anonymous),
 			ForumID: f.ID, ThreadID: t.ID, PostID: p.ID, Exclude: v.User.ID}); err != nil {
 			return err
@@ -167,6 +171,10 @@ func (s *Service) Reply(ctx context.Context, v Viewer, tv *ThreadView, form Post
 		p = models.Post{ThreadID: t.ID, AuthorID: v.User.ID, Body: form.Body, BodyHTML: html, Anonymous: form.Anonymous, Visibility: vis,
 			AuthorWasClinician: clinician, CreatedAt: now}
 		if err := tx.Create(&p).Error; err != nil {
+			return err
+		}
+		// The draft it was written from is sent now.
+		if err := tx.Exec(`DELETE FROM drafts WHERE user_id = ? AND thread_id = ?`, v.User.ID, t.ID).Error; err != nil {
 			return err
 		}
 		// The reply count and last activity follow the post's visibility

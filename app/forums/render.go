@@ -210,7 +210,8 @@ func postsHTML(d *threadData, csrfToken func() string) template.HTML {
 		// removed post is already with the moderators.
 		report := d.SignedIn && !p.Mine && p.visibility == string(models.Visible)
 		if edit != "" || revisions || report || d.SignedIn {
-			b.s(`<p class="post-tools">`)
+			// A div, not a p: the bookmark button is a form.
+			b.s(`<div class="post-tools">`)
 			if d.SignedIn {
 				// Private to the viewer; a toggle, like the reactions.
 				b.s(`<form method="post" action="/posts/`)
@@ -260,7 +261,7 @@ func postsHTML(d *threadData, csrfToken func() string) template.HTML {
 				b.t(web.ExactTime(p.CreatedAt, d.loc))
 				b.s(`</span></a>`)
 			}
-			b.s(`</p>`)
+			b.s(`</div>`)
 		}
 		if p.muted {
 			b.s(`</details>`)

@@ -193,6 +193,32 @@ func TestBookmarksAPI(t *testing.T) {
 		t.Errorf("bookmark a post in the clinicians' lounge as a member: %d %s", r.Status, r.Raw)
 	}
 
+	// The most a member keeps: a new bookmark past it is refused, saying
+	// why; changing one already kept still works.
+	reader := h.user("reader")
+	more := h.thread("writer", f, "Night-time lows", "Waking at 3 am shaky.", false)
+	// 999 more replies and their bookmarks, written straight in: the
+	// service would take a minute for them.
+	var ids []int64
+	if err := h.app.DB.Gorm.Raw(`INSERT INTO posts (thread_id, author_id, body, body_html, created_at)
+		SELECT ?, ?, 'Same here.', '<p>Same here.</p>', now() FROM generate_series(1, ?) RETURNING id`,
+		more.ID, h.user("writer").ID, forums.MaxBookmarks-1).Scan(&ids).Error; err != nil {
+		t.Fatal(err)
+	}
+	if err := h.app.DB.Gorm.Exec(`INSERT INTO bookmarks (user_id, post_id, created_at) SELECT ?, id, now() FROM posts WHERE id IN ?`, reader.ID, ids).Error; err != nil {
+		t.Fatal(err)
+	}
+	full := h.api("PUT", "/api/v1/posts/"+itoa(h.firstPost(more.ID).ID)+"/bookmark", tok, map[string]any{})
+	if full.Status != http.StatusConflict || !strings.Contains(full.Raw, "1000 bookmarks") {
+		t.Errorf("bookmark number 1,001: %d %s", full.Status, full.Raw)
+	}
+	if r := h.api("PUT", path, tok, map[string]any{"note": "still changeable"}); r.Status != http.StatusOK {
+		t.Errorf("changing a kept bookmark at the limit: %d %s", r.Status, r.Raw)
+	}
+	if err := h.app.DB.Gorm.Exec(`DELETE FROM bookmarks WHERE post_id IN ?`, ids).Error; err != nil {
+		t.Fatal(err)
+	}
+
 	if r := h.api("DELETE", path, tok, nil); r.Status != http.StatusNoContent {
 		t.Errorf("DELETE: %d", r.Status)
 	}
@@ -317,10 +343,11 @@ func TestBookmarkReminders(t *testing.T) {
 	}
 }
 
-// TestBrowserBookmarks: in a real browser, a member bookmarks a post from
-// the thread page, finds it under Bookmarks, writes a note, and is asked
-// before removing it; every page passes axe.
-func TestBrowserBookmarks(t *testing.T) {
+// TestBrowserBookmarksAndDrafts: in a real browser, a member bookmarks a
+// post from the thread page, finds it under Bookmarks, writes a note, and
+// is asked before removing it; then saves a half-written reply as a draft
+// and finds it in the form again. Every page passes axe.
+func TestBrowserBookmarksAndDrafts(t *testing.T) {
 	h := newHarness(t, harnessOpts{})
 	f := h.forum("bm-heart", func(f *forums.ForumForm) { f.Name = "Heart health" })
 	h.account("bm_writer", models.RoleMember)
@@ -331,7 +358,7 @@ func TestBrowserBookmarks(t *testing.T) {
 	p.signIn("bm_reader")
 	p.visit("/t/"+itoa(th.ID), "Walking after a stent")
 	p.do(chromedp.Click(chromedp.CSS(`form[action="/posts/` + itoa(h.firstPost(th.ID).ID) + `/bookmark"] button`)))
-	p.waitText("Bookmarked. Your bookmarks")
+	p.waitText("Bookmarked. Find it under Bookmarks")
 	p.checkA11y("thread page with a bookmark")
 	p.visit("/bookmarks", "Walking after a stent")
 	p.checkA11yAll("bookmarks")
@@ -346,4 +373,14 @@ func TestBrowserBookmarks(t *testing.T) {
 	p.checkA11yAll("remove a bookmark")
 	p.do(chromedp.Click(chromedp.CSS(`form[action$="/remove"] button`)))
 	p.waitText("No bookmarks yet")
+
+	p.visit("/t/"+itoa(th.ID), "Walking after a stent")
+	p.do(chromedp.SendKeys(chromedp.ID("body"), "I managed the park loop by week two, but"))
+	p.do(chromedp.Click(chromedp.CSS(`button[value="draft"]`)))
+	p.waitText("Draft saved. It waits here for you")
+	p.visit("/t/"+itoa(th.ID), "Walking after a stent")
+	if got := p.eval(`document.getElementById("body").value`); got != "I managed the park loop by week two, but" {
+		t.Errorf("the reply form after reloading holds %q", got)
+	}
+	p.checkA11y("thread page with a saved draft")
 }
