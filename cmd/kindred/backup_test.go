@@ -26,15 +26,7 @@ import (
 // before. A document lost on the way is caught.
 func TestBackupRestoreDrill(t *testing.T) {
 	t.Parallel()
-	testenv.Require(t, "DATABASE_URL")
-	for _, tool := range []string{"pg_dump", "pg_restore"} {
-		if _, err := os.Stat(filepath.Join(testenv.PostgresBin, tool)); err != nil {
-			if os.Getenv("CI") == "true" {
-				t.Fatalf("%s missing: %v", tool, err)
-			}
-			t.Skipf("%s missing (CI=true makes this a failure)", tool)
-		}
-	}
+	requirePgTools(t)
 	ctx := context.Background()
 	env := serveEnv(t, testenv.DatabaseURL(t))
 	if _, err := runCmd(t, env, "", "seed-demo"); err != nil {
@@ -117,6 +109,21 @@ func TestBackupRestoreDrill(t *testing.T) {
 	}
 }
 
+// requirePgTools needs a database and PostgreSQL's dump and restore
+// tools: a skip without them, a failure under CI=true.
+func requirePgTools(t *testing.T) {
+	t.Helper()
+	testenv.Require(t, "DATABASE_URL")
+	for _, tool := range []string{"pg_dump", "pg_restore"} {
+		if _, err := os.Stat(filepath.Join(testenv.PostgresBin, tool)); err != nil {
+			if os.Getenv("CI") == "true" {
+				t.Fatalf("%s missing: %v", tool, err)
+			}
+			t.Skipf("%s missing (CI=true makes this a failure)", tool)
+		}
+	}
+}
+
 func pgTool(t *testing.T, name string, args ...string) {
 	t.Helper()
 	if out, err := exec.Command(filepath.Join(testenv.PostgresBin, name), args...).CombinedOutput(); err != nil {
@@ -142,15 +149,7 @@ func copyDir(t *testing.T, from, to string) {
 // way is caught there too.
 func TestBackupRestoreDrillWithS3(t *testing.T) {
 	t.Parallel()
-	testenv.Require(t, "DATABASE_URL")
-	for _, tool := range []string{"pg_dump", "pg_restore"} {
-		if _, err := os.Stat(filepath.Join(testenv.PostgresBin, tool)); err != nil {
-			if os.Getenv("CI") == "true" {
-				t.Fatalf("%s missing: %v", tool, err)
-			}
-			t.Skipf("%s missing (CI=true makes this a failure)", tool)
-		}
-	}
+	requirePgTools(t)
 	ctx := context.Background()
 	env := serveEnv(t, testenv.DatabaseURL(t))
 	bucket := testenv.NewS3Bucket(t)
