@@ -43,8 +43,8 @@ func TestFaults(t *testing.T) {
 		t.Parallel()
 	}
 	outage := 3 * time.Second
-	// Bounds on the figures: writes work again this soon after a repair
-	// (the issue's 1 s in the long version; looser in the short one, which
+	// Bounds on the figures: writes work again this soon after PostgreSQL
+	// returns (the issue's 1 s in the long version; looser in the short one, which
 	// shares the machine with the rest of the suite), the index catches up
 	// this soon, and a search while Meilisearch is broken answers within its
 	// 1 s deadline plus this much.
@@ -82,12 +82,15 @@ func TestFaults(t *testing.T) {
 		search bool
 		// instant: repaired at once (a restart), not after the outage.
 		instant bool
+		// postgres: the fault is PostgreSQL's; writes must work again
+		// within maxRecovery of its return.
+		postgres bool
 	}
 	scenarios := []scenario{
 		{name: "Meilisearch killed (SIGKILL)", fault: meili.Stop, fix: meili.Start, search: true},
 		{name: "Meilisearch hung (SIGSTOP)", fault: meili.Pause, fix: meili.Resume, search: true},
-		{name: "PostgreSQL restarted (pg_ctl stop -m fast, then start)", fault: pg.Stop, fix: pg.Start, instant: true},
-		{name: "PostgreSQL stopped for the outage", fault: pg.Stop, fix: pg.Start},
+		{name: "PostgreSQL restarted (pg_ctl stop -m fast, then start)", fault: pg.Stop, fix: pg.Start, instant: true, postgres: true},
+		{name: "PostgreSQL stopped for the outage", fault: pg.Stop, fix: pg.Start, postgres: true},
 		{name: "one app instance killed (kill -9)", fault: apps[0].kill, fix: func() { apps[0].start(t) }},
 	}
 	var report, missed []string
@@ -115,7 +118,10 @@ func TestFaults(t *testing.T) {
 		res.lost, res.duplicates = res.check(t, env["DATABASE_URL"], i)
 		failed = failed || res.lost > 0 || res.duplicates > 0
 		report = append(report, s.name+": "+res.String())
-		if res.recovery > maxRecovery {
+		// The issue bounds recovery after PostgreSQL returns; after the
+		// other faults writes never stopped (Meilisearch) or went on at
+		// the other instance (kill -9), and their figure is reported only.
+		if s.postgres && res.recovery > maxRecovery {
 			missed = append(missed, fmt.Sprintf("%s: writes worked again %s after the repair, above %s", s.name, res.recovery, maxRecovery))
 		}
 		if s.search && res.searchCaughtUp > maxCaughtUp {
