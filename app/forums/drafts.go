@@ -54,6 +54,14 @@ func checkDraft(title, body string, withTitle bool) (string, string, error) {
 func (s *Service) SaveReplyDraft(ctx context.Context, v Viewer, tv *ThreadView, body string) (err error) {
 	defer wrap(&err, "forums: reply draft in thread %d", tv.Thread.ID)
 	if !CanReply(v, &tv.Forum, &tv.Thread) {
+		if v.Active() && CanReadForum(v, &tv.Forum) {
+			// Locked or archived while they wrote: the form comes back
+			// with their text, as when posting it.
+			verr := models.NewValidationError()
+			verr.Message = "This thread no longer takes replies, so a draft cannot be kept here. Copy your text if you want to keep it."
+			verr.Add("body", "The thread no longer takes replies.")
+			return verr
+		}
 		return actError(v, &tv.Forum)
 	}
 	_, body, err = checkDraft("", body, false)

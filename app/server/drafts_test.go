@@ -130,6 +130,12 @@ func TestDraftsAPI(t *testing.T) {
 	if r := h.api("GET", path, tok, nil); !strings.Contains(r.Raw, "sternum") {
 		t.Errorf("a refused PUT changed the draft: %s", r.Raw)
 	}
+	// Locked while they write: told so with the field named, the draft kept.
+	h.app.DB.Gorm.Exec(`UPDATE threads SET state = 'locked' WHERE id = ?`, th.ID)
+	if r := h.api("PUT", path, tok, map[string]any{"body": "more words"}); r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Raw, "no longer takes replies") {
+		t.Errorf("a draft in a locked thread: %d %s", r.Status, r.Raw)
+	}
+	h.app.DB.Gorm.Exec(`UPDATE threads SET state = 'open' WHERE id = ?`, th.ID)
 	// Posting sends it.
 	if r := h.api("POST", "/api/v1/threads/"+itoa(th.ID)+"/posts", tok, map[string]any{"body": "The sternum pain eased for me around week six."}); r.Status != http.StatusCreated {
 		t.Fatalf("reply: %d %s", r.Status, r.Raw)
