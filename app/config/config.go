@@ -39,6 +39,9 @@ type Config struct {
 	TrustedProxies []netip.Prefix
 	BodyLimit      string
 	MetricsToken   string
+	// MailWebhookToken, when set, lets a mail provider report bounces and
+	// complaints to POST /hooks/email (Authorization: Bearer <token>).
+	MailWebhookToken string
 
 	DBMaxConns  int32
 	DBSlowQuery time.Duration
@@ -321,6 +324,7 @@ func Load(getenv func(string) string) (*Config, error) {
 	}
 	c.BodyLimit = r.str("KINDRED_BODY_LIMIT", "1M")
 	c.MetricsToken = r.str("KINDRED_METRICS_TOKEN", "")
+	c.MailWebhookToken = r.str("KINDRED_MAIL_WEBHOOK_TOKEN", "")
 
 	// Default: pgx's own choice, max(4, CPUs). More connections than the
 	// database host has cores only adds contention (measured in docs/performance.md).

@@ -129,7 +129,7 @@ func (s *Service) Act(ctx context.Context, actor models.Actor, kind string, id i
 			if t.Title != "" {
 				msg += " in “" + t.Title + "”"
 			}
-			if err := s.messenger.NotifyMember(ctx, tx.DB, t.AuthorID, models.NotifyModerationWarning, msg+": "+reason+" You can appeal this decision."); err != nil {
+			if err := s.messenger.NotifyMemberAbout(ctx, tx.DB, t.AuthorID, models.NotifyModerationWarning, msg+": "+reason+" You can appeal this decision.", forumOf(t)); err != nil {
 				return err
 			}
 		}

@@ -187,7 +187,7 @@ func (s *Service) DecideAppeal(ctx context.Context, actor models.Actor, appealID
 		if err := tx.Exec(`UPDATE appeals SET status = ?, handler_id = ?, decision_reason = ?, decided_at = ? WHERE id = ?`, status, u.ID, reason, now, ap.ID).Error; err != nil {
 			return err
 		}
-		if err := s.messenger.NotifyMember(ctx, tx.DB, ap.MemberID, models.NotifyModerationWarning, msg); err != nil {
+		if err := s.messenger.NotifyMemberAbout(ctx, tx.DB, ap.MemberID, models.NotifyModerationWarning, msg, forumOf(t)); err != nil {
 			return err
 		}
 		mod := u.ID

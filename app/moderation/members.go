@@ -28,6 +28,17 @@ type Accounts interface {
 // words (app/notify implements it).
 type Messenger interface {
 	NotifyMember(ctx context.Context, tx *gorm.DB, userID int64, kind, message string) error
+	// NotifyMemberAbout is for words about content in a forum, which
+	// may name a thread: e-mail quotes them only from public forums.
+	NotifyMemberAbout(ctx context.Context, tx *gorm.DB, userID int64, kind, message string, forumID int64) error
+}
+
+// forumOf is a target's forum id, 0 for none.
+func forumOf(t *Target) int64 {
+	if t == nil || t.ForumID == nil {
+		return 0
+	}
+	return *t.ForumID
 }
 
 // Member actions: on the author of a reported post or thread, on a
@@ -274,7 +285,7 @@ func (s *Service) MoveThread(ctx context.Context, actor models.Actor, kind strin
 			}
 			msg := "An admin moved the thread “" + title + "”, where you posted, from " + from.Name + " to " + to.Name + ", which more people can read" + why + "."
 			for _, a := range authors {
-				if err := s.messenger.NotifyMember(ctx, tx.DB, a, models.NotifyModerationWarning, msg); err != nil {
+				if err := s.messenger.NotifyMemberAbout(ctx, tx.DB, a, models.NotifyModerationWarning, msg, from.ID); err != nil {
 					return err
 				}
 			}

@@ -124,7 +124,7 @@ func (s *Service) Report(ctx context.Context, actor models.Actor, form ReportFor
 				msg += " in “" + t.Title + "”"
 			}
 			msg += " is hidden while a moderator looks at reports about it. You will hear what they decide."
-			if err := s.messenger.NotifyMember(ctx, tx.DB, t.AuthorID, models.NotifyModerationWarning, msg); err != nil {
+			if err := s.messenger.NotifyMemberAbout(ctx, tx.DB, t.AuthorID, models.NotifyModerationWarning, msg, forumOf(t)); err != nil {
 				return err
 			}
 		}

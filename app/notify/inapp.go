@@ -103,6 +103,22 @@ func (n *InApp) NotifyMember(ctx context.Context, tx *gorm.DB, userID int64, kin
 	return nil
 }
 
+// NotifyMemberAbout is NotifyMember for words about content in a forum
+// (they may name a thread): e-mail quotes them only when the forum is
+// public.
+func (n *InApp) NotifyMemberAbout(ctx context.Context, tx *gorm.DB, userID int64, kind, message string, forumID int64) error {
+	var forum *int64
+	if forumID != 0 {
+		forum = &forumID
+	}
+	err := tx.WithContext(ctx).Exec(`INSERT INTO notifications (user_id, kind, message, forum_id, created_at) VALUES (?, ?, ?, ?, ?)`,
+		userID, kind, message, forum, n.now().UTC()).Error
+	if err != nil {
+		return fmt.Errorf("notify: %s: %w", kind, err)
+	}
+	return nil
+}
+
 // NotifyBookmarkReminders tells each member whose bookmark reminder is
 // due, for the bookmarks given (the caller's transaction marks them
 // reminded). The notification names no thread: it links to the post, whose

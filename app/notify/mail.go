@@ -78,6 +78,33 @@ func (s *SMTPMailer) Send(ctx context.Context, to, subject, text string) error {
 	return nil
 }
 
+// SendMessage delivers a message with its HTML alternative and headers.
+func (s *SMTPMailer) SendMessage(ctx context.Context, msg Message) error {
+	m := mail.NewMsg()
+	if err := m.From(s.cfg.From); err != nil {
+		return err
+	}
+	if err := m.To(msg.To); err != nil {
+		return errors.New("notify: the recipient address is not valid")
+	}
+	m.Subject(msg.Subject)
+	for k, v := range msg.Headers {
+		m.SetGenHeader(mail.Header(k), v)
+	}
+	m.SetBodyString(mail.TypeTextPlain, msg.Text)
+	if msg.HTML != "" {
+		m.AddAlternativeString(mail.TypeTextHTML, msg.HTML)
+	}
+	c, err := s.client()
+	if err != nil {
+		return fmt.Errorf("notify: smtp client: %w", err)
+	}
+	if err := c.DialAndSendWithContext(ctx, m); err != nil {
+		return fmt.Errorf("notify: send: %s", redactAddresses(err.Error()))
+	}
+	return nil
+}
+
 var addressRe = regexp.MustCompile(`[^\s<>"'(),;:]+@[^\s<>"'(),;:]+`)
 
 // redactAddresses hides e-mail addresses in text bound for the log.
@@ -93,6 +120,13 @@ type LogMailer struct {
 // Send logs the message.
 func (l *LogMailer) Send(ctx context.Context, to, subject, text string) error {
 	l.Log.InfoContext(ctx, "e-mail not sent: no SMTP server configured (development)", "to", MaskEmail(to), "subject", subject, "text", text)
+	return nil
+}
+
+// SendMessage logs that a notification e-mail would have gone, without its
+// text: notification mail can quote members' posts.
+func (l *LogMailer) SendMessage(ctx context.Context, m Message) error {
+	l.Log.InfoContext(ctx, "notification e-mail not sent: no SMTP server configured (development)", "to", MaskEmail(m.To), "subject", m.Subject)
 	return nil
 }
 

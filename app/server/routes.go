@@ -29,6 +29,7 @@ func routes(e *echo.Echo, a *App, r *web.Renderer, st *web.Static, cookies web.C
 	fh := forums.NewHandlers(a.Forums, r, cookies, a.Search)
 	fapi := forums.NewAPI(fh)
 	nh := notify.NewHandlers(a.Notify, r, cookies)
+	mailh := notify.NewMailHandlers(a.Mail, r, cookies, cfg.MailWebhookToken)
 	ch := clinicians.NewHandlers(a.Clinicians, r, cookies)
 	capi := clinicians.NewAPI(ch)
 	qh := questions.NewHandlers(a.Questions, r, cookies)
@@ -46,6 +47,12 @@ func routes(e *echo.Echo, a *App, r *web.Renderer, st *web.Static, cookies web.C
 	// A provider ending Kindred sessions (back-channel logout): no session,
 	// no CSRF; the signed logout token is the proof.
 	e.POST("/auth/:provider/backchannel-logout", ah.BackChannelLogout)
+
+	// E-mail: one-click unsubscribe (RFC 8058: the mail client POSTs with no
+	// cookie; the signed link is the proof) and the provider's bounce and
+	// complaint reports (a bearer token). No session, no CSRF.
+	e.POST("/email/unsubscribe", mailh.Unsubscribe, web.NoStoreWithCredentials(cookies, "Cookie"))
+	e.POST("/hooks/email", mailh.Webhook)
 
 	// Operations: no session, no CSRF.
 	e.GET("/healthz", func(c echo.Context) error { return c.JSON(http.StatusOK, map[string]string{"status": "ok"}) })
@@ -174,6 +181,7 @@ func routes(e *echo.Echo, a *App, r *web.Renderer, st *web.Static, cookies web.C
 	b.POST("/password/forgot", ah.Forgot)
 	b.GET("/password/reset", ah.ResetPage)
 	b.POST("/password/reset", ah.Reset)
+	b.GET("/email/unsubscribe", mailh.UnsubscribePage)
 	b.GET("/account/verify", ah.VerifyPage)
 	b.POST("/account/verify", ah.Verify)
 	b.GET("/auth/complete", ah.ChooseHandlePage)
@@ -187,6 +195,9 @@ func routes(e *echo.Echo, a *App, r *web.Renderer, st *web.Static, cookies web.C
 
 	acct := b.Group("/account", web.RequireUser)
 	acct.GET("", ah.Settings)
+	acct.GET("/notifications", mailh.SettingsPage)
+	acct.POST("/notifications", mailh.SaveSettings)
+	acct.POST("/notifications/resume", mailh.Resume)
 	acct.POST("/handle", ah.ChangeHandle)
 	acct.POST("/email", ah.ChangeEmail)
 	acct.POST("/verify/resend", ah.ResendVerification)
@@ -263,6 +274,9 @@ func routes(e *echo.Echo, a *App, r *web.Renderer, st *web.Static, cookies web.C
 	v1.POST("/tokens", api.CreateToken, me)
 	v1.DELETE("/tokens/:id", api.RevokeToken, me)
 	v1.GET("/me/forums", fapi.MyForums, me)
+	v1.GET("/me/email-preferences", mailh.APIPreferences, me)
+	v1.PUT("/me/email-preferences", mailh.APISetPreferences, me)
+	v1.DELETE("/me/email-suppression", mailh.APIResume, me)
 	v1.GET("/me/locale", api.Locale, me)
 	v1.PUT("/me/locale", api.SetLocale, me)
 	v1.GET("/search", fapi.Search)

@@ -57,10 +57,12 @@ type App struct {
 	Questions  *questions.Service
 	Moderation *moderation.Service
 	Notify     *notify.InApp
-	Search     *search.Client
-	Synonyms   *search.Synonyms
-	DB         *database.DB
-	Registry   *prometheus.Registry
+	// Mail e-mails notifications by each member's preferences.
+	Mail     *notify.Mail
+	Search   *search.Client
+	Synonyms *search.Synonyms
+	DB       *database.DB
+	Registry *prometheus.Registry
 	// Documents keeps clinicians' proof documents (local disk or S3).
 	Documents storage.Store
 	workers   *river.Workers
@@ -98,7 +100,7 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 		return nil, err
 	}
 	renderer.SetClock(d.Now)
-	names := append([]string{web.TplError, notify.TplNotifications}, auth.Templates...)
+	names := append([]string{web.TplError, notify.TplNotifications, notify.TplEmailSettings, notify.TplUnsubscribe}, auth.Templates...)
 	names = append(names, clinicians.Templates...)
 	names = append(names, questions.Templates...)
 	names = append(names, moderation.Templates...)
@@ -201,6 +203,22 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 		return nil, fmt.Errorf("server: %w", err)
 	}
 	river.AddWorker(workers, &moderation.AlertEmailWorker{Svc: modSvc, Mailer: d.Mailer, BaseURL: base})
+	// E-mail about notifications reads what every feature wrote to the
+	// notifications table; it checks the recipient's access when it sends.
+	notifyMail, err := notify.NewMail(d.DB, d.Now, notify.AsMessageSender(d.Mailer), templates.FS, notify.MailOptions{
+		BaseURL: base, Secret: cfg.SecretKey, Log: d.Log,
+		Actor: func(ctx context.Context, userID int64) (models.Actor, error) {
+			var u models.User
+			if err := d.DB.Gorm.WithContext(ctx).First(&u, userID).Error; err != nil {
+				return models.Actor{}, err
+			}
+			return auth.LoadActor(ctx, d.DB, d.Now(), &u)
+		}})
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	river.AddWorker(workers, &notify.MailSweepWorker{Mail: notifyMail})
+	river.AddWorker(workers, &notify.MailWorker{Mail: notifyMail})
 	river.AddWorker(workers, &moderation.SweepWorker{Svc: modSvc})
 	synonyms := search.NewSynonyms(d.DB)
 	searchClient := search.New(cfg.MeiliURL, cfg.MeiliAPIKey, cfg.MeiliPrefix, cfg.SearchTimeout, synonyms.Groups)
@@ -243,6 +261,7 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 		Auth:       authSvc,
 		Forums:     forumSvc,
 		Notify:     inApp,
+		Mail:       notifyMail,
 		Search:     searchClient,
 		Synonyms:   synonyms,
 		indexer:    indexer,
@@ -257,6 +276,8 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 			river.NewPeriodicJob(river.PeriodicInterval(time.Minute), func() (river.JobArgs, *river.InsertOpts) { return questions.SweepArgs{}, nil }, &river.PeriodicJobOpts{RunOnStart: true}),
 			// Bookmark reminders that are due, once each.
 			river.NewPeriodicJob(river.PeriodicInterval(time.Minute), func() (river.JobArgs, *river.InsertOpts) { return forums.BookmarkSweepArgs{}, nil }, &river.PeriodicJobOpts{RunOnStart: true}),
+			// Notification e-mail: new notifications routed, digests that are due queued.
+			river.NewPeriodicJob(river.PeriodicInterval(time.Minute), func() (river.JobArgs, *river.InsertOpts) { return notify.MailSweepArgs{}, nil }, &river.PeriodicJobOpts{RunOnStart: true}),
 			// Crisis items nobody acknowledged in time: the admins are alerted, once each.
 			river.NewPeriodicJob(river.PeriodicInterval(time.Minute), func() (river.JobArgs, *river.InsertOpts) { return moderation.SweepArgs{}, nil }, &river.PeriodicJobOpts{RunOnStart: true}),
 			// The search index's settings, at every start (retried while

@@ -2,8 +2,10 @@ package testenv
 
 import (
 	"bytes"
+	"encoding/base64"
 	"io"
 	"mime"
+	"mime/multipart"
 	"mime/quotedprintable"
 	"net"
 	"net/mail"
@@ -20,7 +22,10 @@ type Message struct {
 	From    string
 	To      []string
 	Subject string
-	Body    string
+	Body    string // the plain-text part (the whole body of a one-part message)
+	HTML    string // the HTML part of a multipart/alternative message
+	Header  mail.Header
+	Raw     string // the message as it arrived
 }
 
 // Mailbox is a real SMTP server on loopback that keeps what it receives.
@@ -125,19 +130,61 @@ func (s *mailSession) Data(r io.Reader) error {
 	if err != nil {
 		return err
 	}
-	body, _ := io.ReadAll(msg.Body)
-	if strings.EqualFold(msg.Header.Get("Content-Transfer-Encoding"), "quoted-printable") {
-		body, _ = io.ReadAll(quotedprintable.NewReader(bytes.NewReader(body)))
+	text, html, err := readParts(msg.Header.Get("Content-Type"), msg.Header.Get("Content-Transfer-Encoding"), msg.Body)
+	if err != nil {
+		return err
 	}
 	subject, _ := new(mimeDecoder).DecodeHeader(msg.Header.Get("Subject"))
 	s.mb.mu.Lock()
-	s.mb.messages = append(s.mb.messages, Message{From: s.from, To: s.to, Subject: subject, Body: string(body)})
+	s.mb.messages = append(s.mb.messages, Message{From: s.from, To: s.to, Subject: subject, Body: text, HTML: html, Header: msg.Header, Raw: string(raw)})
 	s.mb.mu.Unlock()
 	s.mb.arrived <- struct{}{}
 	return nil
 }
 
 type mimeDecoder = mime.WordDecoder
+
+// readParts decodes a body: one part, or the text/plain and text/html
+// parts of a multipart message (nested ones included).
+func readParts(contentType, encoding string, r io.Reader) (text, html string, err error) {
+	mt, params, _ := mime.ParseMediaType(contentType)
+	if strings.HasPrefix(mt, "multipart/") {
+		mr := multipart.NewReader(r, params["boundary"])
+		for {
+			p, err := mr.NextPart()
+			if err == io.EOF {
+				return text, html, nil
+			}
+			if err != nil {
+				return "", "", err
+			}
+			t, h, err := readParts(p.Header.Get("Content-Type"), p.Header.Get("Content-Transfer-Encoding"), p)
+			if err != nil {
+				return "", "", err
+			}
+			if text == "" {
+				text = t
+			}
+			if html == "" {
+				html = h
+			}
+		}
+	}
+	body, err := io.ReadAll(r)
+	if err != nil {
+		return "", "", err
+	}
+	switch strings.ToLower(encoding) {
+	case "quoted-printable":
+		body, _ = io.ReadAll(quotedprintable.NewReader(bytes.NewReader(body)))
+	case "base64":
+		body, _ = io.ReadAll(base64.NewDecoder(base64.StdEncoding, bytes.NewReader(bytes.ReplaceAll(bytes.ReplaceAll(body, []byte("\r"), nil), []byte("\n"), nil))))
+	}
+	if mt == "text/html" {
+		return "", string(body), nil
+	}
+	return string(body), "", nil
+}
 
 // Last returns the newest message.
 func (mb *Mailbox) Last(t testing.TB) Message {

@@ -68,6 +68,11 @@ commands:
                         move sign-in identities to a new provider's issuer when
                         the organisation changes provider (counts only without
                         --apply; never automatic)
+  mail suppress ADDRESS [bounce|complaint|manual]
+  mail unsuppress ADDRESS
+                        stop (or resume) notification e-mail to an address that
+                        bounced or complained, when the mail provider cannot
+                        call POST /hooks/email
 
 Settings come from the environment; see README.md.`
 
@@ -100,6 +105,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return storageCommand(ctx, args[1:], getenv, stdout, stderr)
 	case "sso":
 		return ssoCommand(ctx, args[1:], getenv, stdout, stderr)
+	case "mail":
+		return mailCommand(ctx, args[1:], getenv, stdout, stderr)
 	case "search":
 		if len(args) < 2 || args[1] != "verify" {
 			return fmt.Errorf("usage: kindred search verify [--fix]")
