@@ -2,7 +2,7 @@
 GO ?= go
 STATICCHECK_VERSION ?= v0.8.2
 
-.PHONY: run test build deps-run deps-test lint check-format vet staticcheck clean bench loadtest index-load faults
+.PHONY: run test build deps-run deps-test lint check-format vet staticcheck clean bench loadtest index-load faults live-load
 
 build:
 	$(GO) build -o bin/kindred ./cmd/kindred
@@ -58,6 +58,12 @@ loadtest: build
 # The search queue under load: 60 s at 50, 200 and 1,000 writes/s, a backlog
 # of 100,000 threads, a 3-minute Meilisearch outage (about 15 minutes; make
 # test runs a short version). Figures in docs/performance.md.
+# Live updates at the issue's size: 10,000 open event streams on one
+# instance, a reply fanned out to 1,000 of them; prints delivery p50/p95
+# and the server's extra memory (make test runs 1,000 and 200).
+live-load: build
+	bin/kindred-dev test -- env KINDRED_LIVE_LOAD=1 $(GO) test -count=1 -v -timeout 10m -run '^TestLiveLoad$$' ./app/server
+
 index-load: build
 	bin/kindred-dev test -- env KINDRED_INDEX_LOAD=1 $(GO) test -count=1 -v -timeout 60m -run '^TestIndexLoad$$' ./app/server
 

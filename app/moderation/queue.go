@@ -120,6 +120,29 @@ func (s *Service) Queue(ctx context.Context, actor models.Actor, forumID int64) 
 	return out, err
 }
 
+// OpenCount counts the items waiting in the actor's queue (what Queue
+// lists, without the 200 limit); 0 for a non-moderator. Live updates send
+// it to moderators' open pages.
+func (s *Service) OpenCount(ctx context.Context, actor models.Actor) (int64, error) {
+	sc, ok, err := s.ScopeOf(ctx, actor)
+	if err != nil || !ok {
+		return 0, err
+	}
+	q := `SELECT count(DISTINCT (r.target_kind, r.target_id)) FROM reports r WHERE r.status = 'open'`
+	var args []any
+	if !sc.Global {
+		ids := make([]int64, 0, len(sc.Forums))
+		for id := range sc.Forums {
+			ids = append(ids, id)
+		}
+		q += ` AND r.forum_id IN ?`
+		args = append(args, ids)
+	}
+	var n int64
+	err = s.db.Gorm.WithContext(ctx).Raw(q, args...).Scan(&n).Error
+	return n, err
+}
+
 // NextItem is the address of the first item in u's queue other than the
 // one just decided, or "".
 func (s *Service) NextItem(ctx context.Context, actor models.Actor, kind string, id int64) (string, error) {

@@ -574,3 +574,12 @@ func Wait(d time.Duration) string {
 	}
 	return fmt.Sprintf("about %d days", int(d.Hours()/24+0.5))
 }
+
+// PendingOffers counts the questions offered to the clinician now and
+// waiting for their answer (live updates show it on their pages).
+func (s *Service) PendingOffers(ctx context.Context, clinicianID int64) (int64, error) {
+	var n int64
+	err := s.db.Gorm.WithContext(ctx).Raw(`SELECT count(*) FROM question_offers o JOIN questions q ON q.id = o.question_id
+		WHERE o.clinician_id = ? AND o.outcome = 'pending' AND q.status = 'offered' AND q.assignee_id = o.clinician_id`, clinicianID).Scan(&n).Error
+	return n, err
+}

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"net/url"
@@ -101,6 +102,28 @@ func TestPrivateAnswersAreNeverCached(t *testing.T) {
 			continue
 		}
 		path := fillParams(rt.Path, params)
+		if rt.Path == "/events" || rt.Path == "/api/v1/events" {
+			// An event stream does not end: its headers are checked, then
+			// it is closed.
+			for _, role := range roles {
+				ctx, cancel := context.WithCancel(context.Background())
+				req, _ := http.NewRequestWithContext(ctx, http.MethodGet, h.srv.URL+path, nil)
+				client, vary := role.b.c, "Cookie"
+				if rt.Path == "/api/v1/events" {
+					client, vary = http.DefaultClient, "Authorization"
+					req.Header.Set("Authorization", "Bearer "+tokens[role.name])
+				}
+				res, err := client.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				noStore(t, role.name+" GET "+rt.Path, res, vary)
+				res.Body.Close()
+				cancel()
+				n++
+			}
+			continue
+		}
 		switch {
 		case strings.HasPrefix(rt.Path, "/api/v1/"):
 			for _, role := range roles {

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"crypto/subtle"
 	"net/http"
 	"slices"
@@ -13,6 +14,7 @@ import (
 	"github.com/kindred-health/kindred/app/clinicians"
 	"github.com/kindred-health/kindred/app/config"
 	"github.com/kindred-health/kindred/app/forums"
+	"github.com/kindred-health/kindred/app/live"
 	"github.com/kindred-health/kindred/app/markdown"
 	"github.com/kindred-health/kindred/app/moderation"
 	"github.com/kindred-health/kindred/app/notify"
@@ -30,6 +32,24 @@ func routes(e *echo.Echo, a *App, r *web.Renderer, st *web.Static, cookies web.C
 	fapi := forums.NewAPI(fh)
 	nh := notify.NewHandlers(a.Notify, r, cookies)
 	mailh := notify.NewMailHandlers(a.Mail, r, cookies, cfg.MailWebhookToken)
+	lh := live.NewHandlers(a.Live, live.Access{
+		Thread: func(ctx context.Context, actor models.Actor, id int64) error {
+			_, err := a.Forums.Thread(ctx, actor, id)
+			return err
+		},
+		// The asker and the clinician holding it; the answer for anyone
+		// else is the 404 its page gives.
+		Question: func(ctx context.Context, actor models.Actor, id int64) error {
+			var n int64
+			if err := a.DB.Gorm.WithContext(ctx).Raw(`SELECT count(*) FROM questions WHERE id = ? AND ? <> 0 AND (asker_id = ? OR assignee_id = ?)`,
+				id, actor.ID(), actor.ID(), actor.ID()).Scan(&n).Error; err != nil {
+				return err
+			}
+			if n == 0 {
+				return models.ErrNotFound
+			}
+			return nil
+		}})
 	ch := clinicians.NewHandlers(a.Clinicians, r, cookies)
 	capi := clinicians.NewAPI(ch)
 	qh := questions.NewHandlers(a.Questions, r, cookies)
@@ -90,6 +110,7 @@ func routes(e *echo.Echo, a *App, r *web.Renderer, st *web.Static, cookies web.C
 	// Browser pages: session cookie and CSRF on every state change.
 	b := e.Group("", web.NoStoreWithCredentials(cookies, "Cookie"), web.LoadSession(a.Auth, cookies), web.LoadActor(a.Auth), web.CSRF(cfg.SecretKey), web.LoadUnread(a.Notify), web.LoadAppeals(a.Moderation))
 	b.GET("/", fh.Index)
+	b.GET("/events", lh.Stream)
 	b.GET("/search", fh.SearchPage)
 	b.GET("/my/forums", fh.MyForums, web.RequireUser)
 	b.GET("/f/:slug", fh.Forum)
@@ -267,6 +288,7 @@ func routes(e *echo.Echo, a *App, r *web.Renderer, st *web.Static, cookies web.C
 	v1 := e.Group("/api/v1", methodNotAllowed, web.NoStoreWithCredentials(cookies, "Authorization"), web.BearerAuth(a.Auth), web.LoadActor(a.Auth), web.RequireScope)
 	me := web.RequireUser
 	v1.GET("/me", api.Me, me)
+	v1.GET("/events", lh.Stream)
 	v1.GET("/sessions", api.Sessions, me)
 	v1.GET("/sign-in-methods", api.SignInMethods, me)
 	v1.DELETE("/sessions/:id", api.RevokeSession, me)

@@ -24,6 +24,7 @@ import (
 	"github.com/kindred-health/kindred/app/config"
 	"github.com/kindred-health/kindred/app/database"
 	"github.com/kindred-health/kindred/app/forums"
+	"github.com/kindred-health/kindred/app/live"
 	"github.com/kindred-health/kindred/app/markdown"
 	"github.com/kindred-health/kindred/app/moderation"
 	"github.com/kindred-health/kindred/app/notify"
@@ -58,7 +59,9 @@ type App struct {
 	Moderation *moderation.Service
 	Notify     *notify.InApp
 	// Mail e-mails notifications by each member's preferences.
-	Mail     *notify.Mail
+	Mail *notify.Mail
+	// Live sends open pages what changed (Server-Sent Events).
+	Live     *live.Hub
 	Search   *search.Client
 	Synonyms *search.Synonyms
 	DB       *database.DB
@@ -217,6 +220,8 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
+	liveHub := live.NewHub(d.DB.Pool, liveCounts{inApp: inApp, mod: modSvc, q: qSvc}, d.Log)
+	river.AddWorker(workers, &live.PruneWorker{Hub: liveHub})
 	river.AddWorker(workers, &notify.MailSweepWorker{Mail: notifyMail})
 	river.AddWorker(workers, &notify.MailWorker{Mail: notifyMail})
 	river.AddWorker(workers, &moderation.SweepWorker{Svc: modSvc})
@@ -262,6 +267,7 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 		Forums:     forumSvc,
 		Notify:     inApp,
 		Mail:       notifyMail,
+		Live:       liveHub,
 		Search:     searchClient,
 		Synonyms:   synonyms,
 		indexer:    indexer,
@@ -278,6 +284,8 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 			river.NewPeriodicJob(river.PeriodicInterval(time.Minute), func() (river.JobArgs, *river.InsertOpts) { return forums.BookmarkSweepArgs{}, nil }, &river.PeriodicJobOpts{RunOnStart: true}),
 			// Notification e-mail: new notifications routed, digests that are due queued.
 			river.NewPeriodicJob(river.PeriodicInterval(time.Minute), func() (river.JobArgs, *river.InsertOpts) { return notify.MailSweepArgs{}, nil }, &river.PeriodicJobOpts{RunOnStart: true}),
+			// Live events older than an hour (kept for reconnecting pages).
+			river.NewPeriodicJob(river.PeriodicInterval(10*time.Minute), func() (river.JobArgs, *river.InsertOpts) { return live.PruneArgs{}, nil }, &river.PeriodicJobOpts{RunOnStart: true}),
 			// Crisis items nobody acknowledged in time: the admins are alerted, once each.
 			river.NewPeriodicJob(river.PeriodicInterval(time.Minute), func() (river.JobArgs, *river.InsertOpts) { return moderation.SweepArgs{}, nil }, &river.PeriodicJobOpts{RunOnStart: true}),
 			// The search index's settings, at every start (retried while
@@ -321,11 +329,32 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 	// compose forms listed check the same rules themselves and show the
 	// form again with what the member typed.
 	e.Use(web.ValidText(append(slices.Clone(forums.KeepInputPaths), questions.KeepInputPaths...)...))
-	e.Use(middleware.GzipWithConfig(middleware.GzipConfig{Level: 5, MinLength: 1024}))
+	// Event streams are not compressed: gzip would hold events back.
+	e.Use(middleware.GzipWithConfig(middleware.GzipConfig{Level: 5, MinLength: 1024, Skipper: func(c echo.Context) bool {
+		p := c.Request().URL.Path
+		return p == "/events" || p == "/api/v1/events"
+	}}))
 
 	routes(e, a, renderer, st, cookies, cfg)
 	a.Echo = e
 	return a, nil
+}
+
+// liveCounts gives live updates the counts they carry.
+type liveCounts struct {
+	inApp *notify.InApp
+	mod   *moderation.Service
+	q     *questions.Service
+}
+
+func (l liveCounts) Unread(ctx context.Context, userID int64) (int64, error) {
+	return l.inApp.Unread(ctx, userID)
+}
+func (l liveCounts) OpenQueue(ctx context.Context, a models.Actor) (int64, error) {
+	return l.mod.OpenCount(ctx, a)
+}
+func (l liveCounts) PendingOffers(ctx context.Context, userID int64) (int64, error) {
+	return l.q.PendingOffers(ctx, userID)
 }
 
 // CheckDocuments tells whether the document store answers (an S3 bucket
@@ -412,6 +441,17 @@ func (a *App) StartWorkers(ctx context.Context) (stop func(context.Context) erro
 	if err := rc.Start(ctx); err != nil {
 		return nil, fmt.Errorf("server: river start: %w", err)
 	}
+	// Live updates listen beside the workers, on every instance.
+	lctx, stopLive := context.WithCancel(context.WithoutCancel(ctx))
+	go func() {
+		select {
+		case <-ctx.Done():
+			stopLive()
+		case <-lctx.Done():
+		}
+	}()
+	go a.Live.Run(lctx)
+	go a.Live.KeepAlive(lctx, live.Heartbeat, live.Lifetime)
 	ictx, stopIndexer := context.WithCancel(context.WithoutCancel(ctx))
 	indexed := make(chan struct{})
 	go func() {
@@ -428,6 +468,8 @@ func (a *App) StartWorkers(ctx context.Context) (stop func(context.Context) erro
 	return func(sctx context.Context) error {
 		err := rc.Stop(sctx)
 		stopIndexer()
+		stopLive()
+		a.Live.Close()
 		select {
 		case <-indexed:
 		case <-sctx.Done():

@@ -197,6 +197,8 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 	}
+	// Event streams never end by themselves: Shutdown would wait for them.
+	srv.RegisterOnShutdown(app.Live.Close)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
 	log.Info("kindred listening", "addr", cfg.Addr, "base_url", cfg.BaseURL.String())

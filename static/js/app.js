@@ -27,6 +27,60 @@ document.addEventListener("DOMContentLoaded", function () {
       fetch("/account/time-zone", {method: "POST", body: form, credentials: "same-origin"});
     }
   }
+  // Live updates (Server-Sent Events): new replies in this thread, news
+  // in this private question, and the counts in the navigation. Without
+  // JavaScript the page is the same, only reloaded by hand.
+  var repliesBar = document.getElementById("live-replies");
+  var questionBar = document.getElementById("live-question");
+  if (window.EventSource && (body.getAttribute("data-live") === "1" || repliesBar)) {
+    var params = new URLSearchParams();
+    if (repliesBar) { params.set("thread", repliesBar.getAttribute("data-thread")); }
+    if (questionBar) { params.set("question", questionBar.getAttribute("data-question")); }
+    var query = params.toString();
+    var stream = new EventSource("/events" + (query ? "?" + query : ""));
+    var showLink = function (bar, href, text) {
+      bar.textContent = "";
+      var a = document.createElement("a");
+      a.href = href;
+      a.textContent = text;
+      bar.appendChild(a);
+    };
+    var fresh = [];
+    stream.addEventListener("reply", function (e) {
+      var d = JSON.parse(e.data);
+      if (!repliesBar || document.getElementById("post-" + d.post) || fresh.indexOf(d.post) >= 0) { return; }
+      fresh.push(d.post);
+      showLink(repliesBar, "/posts/" + fresh[0], fresh.length + (fresh.length === 1 ? " new reply" : " new replies") + " — show");
+    });
+    stream.addEventListener("question", function () {
+      if (questionBar) { showLink(questionBar, window.location.pathname + "#messages", "There is news in this conversation — show"); }
+    });
+    stream.addEventListener("reload", function () {
+      var bar = repliesBar || questionBar;
+      if (bar) { showLink(bar, window.location.pathname + window.location.search, "This page may be out of date — reload"); }
+    });
+    var setBadge = function (link, n, label) {
+      if (!link) { return; }
+      var badge = link.querySelector(".badge");
+      if (n > 0) {
+        if (!badge) { badge = document.createElement("span"); badge.className = "badge"; link.appendChild(document.createTextNode(" ")); link.appendChild(badge); }
+        badge.textContent = n > 99 ? "99+" : String(n);
+        var hidden = document.createElement("span");
+        hidden.className = "visually-hidden";
+        hidden.textContent = label;
+        badge.appendChild(hidden);
+      } else if (badge) { badge.remove(); }
+    };
+    stream.addEventListener("notifications", function (e) {
+      setBadge(document.querySelector("a.bell"), JSON.parse(e.data).unread, " unread");
+    });
+    stream.addEventListener("queue", function (e) {
+      setBadge(document.querySelector('nav a[href="/moderation"]'), JSON.parse(e.data).open, " waiting");
+    });
+    stream.addEventListener("offers", function (e) {
+      setBadge(document.querySelector('nav a[href="/questions"]'), JSON.parse(e.data).pending, " offered to you");
+    });
+  }
   // Refuse an oversized upload before sending it (the server checks too).
   document.querySelectorAll("input[type=file][data-max-bytes]").forEach(function (input) {
     input.addEventListener("change", function () {
