@@ -32,6 +32,7 @@ type forumJSON struct {
 	ArchivedAt     *time.Time `json:"archived_at"`
 	Joined         bool       `json:"joined"`
 	Following      bool       `json:"following"`
+	UnreadThreads  int        `json:"unread_threads"`
 }
 
 func toForumJSON(f *ForumItem) forumJSON {
@@ -40,7 +41,7 @@ func toForumJSON(f *ForumItem) forumJSON {
 		specs = []string{}
 	}
 	return forumJSON{Slug: f.Slug, Name: f.Name, Description: f.Description, GuidelinesHTML: f.GuidelinesHTML, Sensitive: f.Sensitive,
-		ClinicianOnly: f.ClinicianOnly, Specialties: specs, ThreadCount: f.ThreadCount, ArchivedAt: f.ArchivedAt, Joined: f.Joined, Following: f.Following}
+		ClinicianOnly: f.ClinicianOnly, Specialties: specs, ThreadCount: f.ThreadCount, ArchivedAt: f.ArchivedAt, Joined: f.Joined, Following: f.Following, UnreadThreads: f.Unread}
 }
 
 func (a *API) forums(c echo.Context, mine bool) error {
@@ -241,7 +242,10 @@ type threadJSON struct {
 	LastPostAt         time.Time          `json:"last_post_at"`
 	Following          bool               `json:"following"`
 	Tags               []string           `json:"tags"`
-	Crisis             *CrisisJSON        `json:"crisis,omitempty"`
+	// LastReadPostID is the newest post the member was shown (0: never
+	// opened, and for visitors); PUT …/read moves it.
+	LastReadPostID int64       `json:"last_read_post_id"`
+	Crisis         *CrisisJSON `json:"crisis,omitempty"`
 	// Urgent is the emergency guidance for the author of a new thread
 	// describing urgent symptoms (urgent.go); clients show it first.
 	Urgent *UrgentNotice `json:"urgent,omitempty"`
@@ -260,7 +264,11 @@ func (a *API) threadJSONWith(c echo.Context, v Viewer, id int64, status int, cri
 		return err
 	}
 	t := tv.Thread
-	return c.JSON(status, threadJSON{Crisis: crisis, ID: t.ID, Forum: tv.Forum.Slug, Title: t.Title, Anonymous: t.Anonymous, AuthorHandle: tv.AuthorHandle,
+	lastRead, err := a.h.svc.LastRead(c.Request().Context(), v, id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(status, threadJSON{LastReadPostID: lastRead, Crisis: crisis, ID: t.ID, Forum: tv.Forum.Slug, Title: t.Title, Anonymous: t.Anonymous, AuthorHandle: tv.AuthorHandle,
 		State: t.State, Pinned: t.Pinned, ReplyCount: t.ReplyCount, HasClinicianAnswer: t.HasClinicianAnswer, CreatedAt: t.CreatedAt, LastPostAt: t.LastPostAt, Following: tv.Following, Tags: tagsOrEmpty(t.Tags), Urgent: urgent})
 }
 
@@ -632,3 +640,52 @@ type draftJSON struct {
 }
 
 func toDraftJSON(d *Draft) draftJSON { return draftJSON(*d) }
+
+// Latest lists threads with new activity in every forum the caller may
+// read: GET /api/v1/latest?cursor=.
+func (a *API) Latest(c echo.Context) error {
+	v, err := a.h.viewer(c)
+	if err != nil {
+		return err
+	}
+	rows, next, err := a.h.svc.Latest(c.Request().Context(), v, c.QueryParam("cursor"), 0)
+	if err != nil {
+		return err
+	}
+	if rows == nil {
+		rows = []ThreadRow{}
+	}
+	out := map[string]any{"threads": rows}
+	if next != "" {
+		out["next_cursor"] = next
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// MarkRead moves the caller's read mark: PUT /api/v1/threads/:id/read
+// {"post_id": N}, N a post of the thread (the mark never goes back).
+func (a *API) MarkRead(c echo.Context) error {
+	v, id, err := a.h.viewerAndID(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	tv, err := a.h.svc.Thread(ctx, v, id)
+	if err != nil {
+		return err
+	}
+	var body struct {
+		PostID int64 `json:"post_id"`
+	}
+	if err := c.Bind(&body); err != nil {
+		return err
+	}
+	if err := a.h.svc.MarkReadTo(ctx, v, tv, body.PostID); err != nil {
+		return err
+	}
+	last, err := a.h.svc.LastRead(ctx, v, id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]int64{"last_read_post_id": last})
+}

@@ -16,6 +16,9 @@ type ForumItem struct {
 	models.Forum
 	Joined    bool `json:"joined"`
 	Following bool `json:"following"`
+	// Unread counts threads with posts the member has not read, and new
+	// threads they never opened (0 for visitors).
+	Unread int `json:"unread_threads"`
 }
 
 // Forums lists the forums v may read: active ones first by position, then archived.
@@ -37,9 +40,14 @@ func (s *Service) Forums(ctx context.Context, v Viewer, onlyJoined bool) (_ []Fo
 	if err := s.db.Gorm.WithContext(ctx).Raw(q, uid, uid).Scan(&rows).Error; err != nil {
 		return nil, fmt.Errorf("forums: list: %w", err)
 	}
+	unread, err := s.unreadByForum(ctx, v)
+	if err != nil {
+		return nil, err
+	}
 	out := rows[:0]
 	for _, r := range rows {
 		if CanReadForum(v, &r.Forum) {
+			r.Unread = unread[r.ID]
 			out = append(out, r)
 		}
 	}

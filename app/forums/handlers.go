@@ -20,6 +20,7 @@ import (
 const (
 	TplIndex          = "pages/forums/index.html"
 	TplForum          = "pages/forums/forum.html"
+	TplLatest         = "pages/forums/latest.html"
 	TplNewThread      = "pages/forums/new_thread.html"
 	TplThread         = "pages/forums/thread.html"
 	TplEditPost       = "pages/forums/edit_post.html"
@@ -32,7 +33,7 @@ const (
 )
 
 // Templates lists every page this package renders, checked at start-up.
-var Templates = []string{TplSearch, TplIndex, TplForum, TplNewThread, TplThread, TplEditPost, TplDeletePost, TplRevisions, TplProfile, TplAdminForums, TplAdminForumForm, TplCrisis,
+var Templates = []string{TplSearch, TplIndex, TplForum, TplLatest, TplNewThread, TplThread, TplEditPost, TplDeletePost, TplRevisions, TplProfile, TplAdminForums, TplAdminForumForm, TplCrisis,
 	TplBookmarks, TplBookmarkEdit, TplBookmarkRemove}
 
 // Handlers serves the forum pages.
@@ -85,7 +86,14 @@ type indexData struct {
 	Active   []ForumItem
 	Archived []ForumItem
 	Mine     bool
+	// Latest is the start of the Latest page, on the home page.
+	Latest     template.HTML
+	HasLatest  bool
+	MoreLatest bool
 }
+
+// homeLatest is how many threads with recent activity the home page lists.
+const homeLatest = 5
 
 func splitArchived(items []ForumItem) (active, archived []ForumItem) {
 	for _, f := range items {
@@ -120,8 +128,39 @@ func (h *Handlers) index(c echo.Context, mine bool) error {
 	p := h.r.NewPage(c, title)
 	d := indexData{Mine: mine}
 	d.Active, d.Archived = splitArchived(items)
+	if !mine && len(items) > 0 {
+		rows, next, err := h.svc.Latest(c.Request().Context(), v, "", homeLatest)
+		if err != nil {
+			return err
+		}
+		d.Latest, d.HasLatest, d.MoreLatest = threadsHTML(rows, v.Now, web.Location(v.User)), len(rows) > 0, next != ""
+	}
 	p.Data = d
 	return h.r.Render(c, http.StatusOK, TplIndex, p)
+}
+
+type latestData struct {
+	ThreadsHTML template.HTML
+	Empty       bool
+	Next        string
+	First       bool
+}
+
+// LatestPage lists threads with recent activity across the forums the
+// viewer may read, with a member's unread marks.
+func (h *Handlers) LatestPage(c echo.Context) error {
+	v, err := h.viewer(c)
+	if err != nil {
+		return err
+	}
+	cursor := c.QueryParam("cursor")
+	rows, next, err := h.svc.Latest(c.Request().Context(), v, cursor, 0)
+	if err != nil {
+		return err
+	}
+	p := h.r.NewPage(c, "Latest activity")
+	p.Data = latestData{ThreadsHTML: threadsHTML(rows, v.Now, web.Location(v.User)), Empty: len(rows) == 0, Next: next, First: cursor == ""}
+	return h.r.Render(c, http.StatusOK, TplLatest, p)
 }
 
 type forumData struct {
@@ -344,9 +383,12 @@ type threadData struct {
 	SignedIn       bool // the viewer may report posts
 	// CanEditTags shows the tag form (the thread's author and moderators).
 	CanEditTags bool
-	PostsHTML   template.HTML  // the rendered posts (see render.go)
-	now         time.Time      // the request's clock, for "3 hours ago"
-	loc         *time.Location // the viewer's time zone
+	PostsHTML   template.HTML // the rendered posts (see render.go)
+	// NewAfter is the member's last-read post before this visit: later
+	// posts are marked new (0: none, or first visit).
+	NewAfter int64
+	now      time.Time      // the request's clock, for "3 hours ago"
+	loc      *time.Location // the viewer's time zone
 	// Urgent is the emergency guidance for the viewer's post that was just
 	// written (urgent.go), shown above the thread.
 	Urgent *UrgentNotice
@@ -362,11 +404,46 @@ func (h *Handlers) Thread(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	tv, page, err := h.svc.ThreadPage(c.Request().Context(), v, id, after, before)
+	ctx := c.Request().Context()
+	tv, page, err := h.svc.ThreadPage(ctx, v, id, after, before)
 	if err != nil {
 		return err
 	}
-	return h.renderThread(c, v, tv, page, http.StatusOK, nil, nil, "")
+	// A member's visit moves their read mark to the last post shown, and
+	// their notifications about the thread are read.
+	var newAfter int64
+	if v.User != nil && len(page.Posts) > 0 {
+		if newAfter, err = h.svc.MarkRead(ctx, v, id, page.Posts[len(page.Posts)-1].ID); err != nil {
+			return err
+		}
+		if web.UnreadCount(c) > 0 {
+			if err := h.svc.notifier.MarkThreadRead(ctx, v.User.ID, id); err != nil {
+				return err
+			}
+		}
+	}
+	return h.renderThreadNew(c, v, tv, page, newAfter)
+}
+
+// ThreadNew goes to the member's first unread post of a thread (its page,
+// anchored), or to the last page when everything is read.
+func (h *Handlers) ThreadNew(c echo.Context) error {
+	v, id, err := h.viewerAndID(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	if _, err := h.svc.Thread(ctx, v, id); err != nil {
+		return err
+	}
+	first, err := h.svc.FirstUnread(ctx, v, id)
+	if err != nil {
+		return err
+	}
+	if first == 0 {
+		return web.Redirect(c, "/t/"+strconv.FormatInt(id, 10)+"?page=last")
+	}
+	return web.Redirect(c, "/posts/"+strconv.FormatInt(first, 10))
 }
 
 // pageParams reads ?after=, ?before= and ?page=last (or forces the last page).
@@ -401,7 +478,15 @@ func (h *Handlers) renderLast(c echo.Context, v Viewer, tv *ThreadView, status i
 	return h.renderThread(c, v, tv, page, status, values, verr, preview)
 }
 
+func (h *Handlers) renderThreadNew(c echo.Context, v Viewer, tv *ThreadView, page *PostPage, newAfter int64) error {
+	return h.renderThreadWith(c, v, tv, page, http.StatusOK, nil, nil, "", newAfter)
+}
+
 func (h *Handlers) renderThread(c echo.Context, v Viewer, tv *ThreadView, page *PostPage, status int, values map[string]string, verr *models.ValidationError, preview template.HTML) error {
+	return h.renderThreadWith(c, v, tv, page, status, values, verr, preview, 0)
+}
+
+func (h *Handlers) renderThreadWith(c echo.Context, v Viewer, tv *ThreadView, page *PostPage, status int, values map[string]string, verr *models.ValidationError, preview template.HTML, newAfter int64) error {
 	p := h.r.NewPage(c, tv.Thread.Title)
 	p.Noindex = tv.Forum.Sensitive || tv.Forum.ClinicianOnly
 	d := threadData{T: tv, Posts: page, CanReply: CanReply(v, &tv.Forum, &tv.Thread), CanReact: CanReact(v, &tv.Forum),
@@ -437,6 +522,7 @@ func (h *Handlers) renderThread(c echo.Context, v Viewer, tv *ThreadView, page *
 		p.Form.Errors, p.Form.Message = verr.Fields, verr.Message
 	}
 	d.now, d.loc = v.Now, web.Location(v.User)
+	d.NewAfter = newAfter
 	d.PostsHTML = postsHTML(&d, p.CSRF)
 	urgent, err := h.takeUrgent(c, v, tv.Thread.ID)
 	if err != nil {

@@ -85,7 +85,9 @@ func (s *Service) CreateThread(ctx context.Context, v Viewer, f *models.Forum, f
 		if err := tx.Exec(`UPDATE forums SET thread_count = thread_count + 1 WHERE id = ?`, f.ID).Error; err != nil {
 			return err
 		}
-		if err := tx.Exec(`INSERT INTO thread_follows (thread_id, user_id, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`, t.ID, v.User.ID, now).Error; err != nil {
+		if err := tx.Exec(`WITH fl AS (INSERT INTO thread_follows (thread_id, user_id, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING)
+			INSERT INTO thread_reads (user_id, thread_id, last_read_post_id, read_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+			t.ID, v.User.ID, now, v.User.ID, t.ID, p.ID, now).Error; err != nil {
 			return err
 		}
 		// The draft it was written from is sent now.
@@ -183,7 +185,11 @@ func (s *Service) Reply(ctx context.Context, v Viewer, tv *ThreadView, form Post
 			clinician && t.AuthorID != v.User.ID && vis == models.Visible, t.ID).Error; err != nil {
 			return err
 		}
-		if err := tx.Exec(`INSERT INTO thread_follows (thread_id, user_id, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`, t.ID, v.User.ID, now).Error; err != nil {
+		// The writer follows the thread and has read it up to their reply.
+		if err := tx.Exec(`WITH fl AS (INSERT INTO thread_follows (thread_id, user_id, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING)
+			INSERT INTO thread_reads (user_id, thread_id, last_read_post_id, read_at) VALUES (?, ?, ?, ?)
+			ON CONFLICT (user_id, thread_id) DO UPDATE SET last_read_post_id = greatest(thread_reads.last_read_post_id, excluded.last_read_post_id), read_at = excluded.read_at`,
+			t.ID, v.User.ID, now, v.User.ID, t.ID, p.ID, now).Error; err != nil {
 			return err
 		}
 		if err := s.notifier.NotifyThreadFollowers(ctx, tx.DB, models.NotificationEvent{Kind: models.NotifyReply, ActorID: actorOf(v.User, form.Anonymous),

@@ -94,11 +94,22 @@ func postsHTML(d *threadData, csrfToken func() string) template.HTML {
 	}
 	var b htmlBuf
 	b.Grow(1400 * len(d.Posts.Posts))
+	marked := false
 	for i := range d.Posts.Posts {
 		p := &d.Posts.Posts[i]
-		b.s(`<li class="post" id="post-`)
+		fresh := d.NewAfter > 0 && p.ID > d.NewAfter
+		b.s(`<li class="post`)
+		if fresh {
+			b.s(` post-new`)
+		}
+		b.s(`" id="post-`)
 		b.n(p.ID)
-		b.s(`"><article aria-labelledby="post-`)
+		b.s(`">`)
+		if fresh && !marked {
+			marked = true
+			b.s(`<p class="new-since" id="new">New since your last visit</p>`)
+		}
+		b.s(`<article aria-labelledby="post-`)
 		b.n(p.ID)
 		b.s(`-by"><header class="post-head"><p id="post-`)
 		b.n(p.ID)
@@ -282,6 +293,23 @@ func threadsHTML(rows []ThreadRow, now time.Time, loc *time.Location) template.H
 		b.s(`">`)
 		b.t(r.Title)
 		b.s(`</a></h3><p class="meta">`)
+		if r.New {
+			b.s(`<span class="tag tag-new">New</span> `)
+		} else if r.Unread > 0 {
+			b.s(`<a class="tag tag-new" href="/t/`)
+			b.n(r.ID)
+			b.s(`/new">`)
+			b.n(int64(r.Unread))
+			b.s(` new<span class="visually-hidden"> `)
+			if r.Unread == 1 {
+				b.s(`reply`)
+			} else {
+				b.s(`replies`)
+			}
+			b.s(` in “`)
+			b.t(r.Title)
+			b.s(`”</span></a> `)
+		}
 		if r.Pinned {
 			b.s(`<span class="tag">Pinned</span> `)
 		}
@@ -309,6 +337,13 @@ func threadsHTML(rows []ThreadRow, now time.Time, loc *time.Location) template.H
 			b.s(` reply`)
 		} else {
 			b.s(` replies`)
+		}
+		if r.ForumName != "" {
+			b.s(` in <a href="/f/`)
+			b.t(r.ForumSlug)
+			b.s(`">`)
+			b.t(r.ForumName)
+			b.s(`</a>`)
 		}
 		b.s(` · last activity `)
 		b.when(r.LastPostAt, now, loc)

@@ -37,6 +37,9 @@ type Notifier interface {
 	NotifyThreadFollowers(ctx context.Context, tx *gorm.DB, e models.NotificationEvent) error
 	NotifyForumFollowers(ctx context.Context, tx *gorm.DB, e models.NotificationEvent) error
 	NotifyBookmarkReminders(ctx context.Context, tx *gorm.DB, bookmarkIDs []int64) error
+	// MarkThreadRead marks the member's notifications about a thread read
+	// (they opened it).
+	MarkThreadRead(ctx context.Context, userID, threadID int64) error
 }
 
 // Service implements forums, threads and posts.

@@ -30,8 +30,17 @@ type ThreadRow struct {
 	Tags               []string           `json:"tags"`
 	CreatedAt          time.Time          `json:"created_at"`
 	LastPostAt         time.Time          `json:"last_post_at"`
+	// ForumSlug and ForumName are set in lists across forums (Latest).
+	ForumSlug string `json:"forum,omitempty"`
+	ForumName string `json:"forum_name,omitempty"`
+	// Unread counts the posts after the member's last visit, for a
+	// thread they opened; New marks a recent thread they never opened.
+	// Both stay zero for visitors.
+	Unread int  `json:"unread_replies"`
+	New    bool `json:"new"`
 	// profileLink: the viewer may open the author's profile.
 	profileLink bool
+	authorID    int64
 }
 
 // threadCursor is the keyset position (pinned, last_post_at, id).
@@ -112,12 +121,11 @@ func (s *Service) Threads(ctx context.Context, v Viewer, f *models.Forum, cursor
 		for dbRows.Next() {
 			var r ThreadRow
 			var state, vis, profile string
-			var authorID int64
 			if err := dbRows.Scan(&r.ID, &r.ForumID, &r.Title, &r.Anonymous, &r.AuthorHandle, &r.Pinned, &state, &vis,
-				&r.ReplyCount, &r.HasClinicianAnswer, &r.Tags, &r.CreatedAt, &r.LastPostAt, &profile, &authorID); err != nil {
+				&r.ReplyCount, &r.HasClinicianAnswer, &r.Tags, &r.CreatedAt, &r.LastPostAt, &profile, &r.authorID); err != nil {
 				return fmt.Errorf("forums: threads: %w", err)
 			}
-			r.profileLink = !r.Anonymous && profileVisible(v, models.ProfileVisibility(profile), v.ID() == authorID)
+			r.profileLink = !r.Anonymous && profileVisible(v, models.ProfileVisibility(profile), v.ID() == r.authorID)
 			r.State, r.Visibility = models.ThreadState(state), models.Visibility(vis)
 			if r.Tags == nil {
 				r.Tags = []string{}
@@ -136,6 +144,9 @@ func (s *Service) Threads(ctx context.Context, v Viewer, f *models.Forum, cursor
 		rows = rows[:ThreadsPerPage]
 		last := rows[len(rows)-1]
 		next = threadCursor{Pinned: last.Pinned, At: last.LastPostAt, ID: last.ID}.encode()
+	}
+	if err := s.markUnread(ctx, v, rows); err != nil {
+		return nil, "", err
 	}
 	return rows, next, nil
 }

@@ -161,6 +161,11 @@ type Item struct {
 	QuestionID int64 `json:"question_id,omitempty"`
 	// ReportID is set when one of the member's reports was decided.
 	ReportID int64 `json:"report_id,omitempty"`
+	// Count is how many unread replies in the thread this item stands for
+	// ("5 new replies in …"); FirstPostID the oldest of them, where
+	// reading starts. 1 and PostID for everything else.
+	Count       int   `json:"count"`
+	FirstPostID int64 `json:"first_post_id"`
 	// Message is a moderator's words to the member, if any.
 	Message   string     `json:"message,omitempty"`
 	CreatedAt time.Time  `json:"created_at"`
@@ -178,10 +183,16 @@ const visibleNotifications = `FROM notifications n
 	WHERE n.user_id = ? AND (n.thread_id IS NULL OR t.visibility = 'visible')
 	AND (p.id IS NULL OR (p.visibility = 'visible' AND p.deleted_at IS NULL))`
 
-// Unread counts unread notifications for the bell.
+// groupedReply is true for an unread reply notification: those of one
+// thread are shown, counted and read as one item.
+const groupedReply = `(n.kind = 'reply' AND n.read_at IS NULL AND n.thread_id IS NOT NULL)`
+
+// Unread counts unread notifications for the bell, the replies of one
+// thread as one.
 func (n *InApp) Unread(ctx context.Context, userID int64) (int64, error) {
 	var c int64
-	err := n.db.WithContext(ctx).Raw(`SELECT count(*) `+visibleNotifications+` AND n.read_at IS NULL`, userID).Scan(&c).Error
+	err := n.db.WithContext(ctx).Raw(`SELECT count(*) FILTER (WHERE NOT `+groupedReply+`) + count(DISTINCT n.thread_id) FILTER (WHERE `+groupedReply+`) `+
+		visibleNotifications+` AND n.read_at IS NULL`, userID).Scan(&c).Error
 	return c, err
 }
 
@@ -189,7 +200,13 @@ func (n *InApp) Unread(ctx context.Context, userID int64) (int64, error) {
 func (n *InApp) List(ctx context.Context, userID, before int64, limit int) ([]Item, error) {
 	q := `SELECT n.id, n.kind, coalesce(a.handle, '') AS actor_handle, coalesce(f.slug, '') AS forum_slug, coalesce(f.name, '') AS forum_name,
 		coalesce(t.id, 0) AS thread_id, coalesce(t.title, '') AS thread_title, coalesce(n.post_id, 0) AS post_id,
-		coalesce(n.credential_id, 0) AS credential_id, coalesce(n.question_id, 0) AS question_id, coalesce(n.report_id, 0) AS report_id, n.message, n.created_at, n.read_at ` + visibleNotifications
+		coalesce(n.credential_id, 0) AS credential_id, coalesce(n.question_id, 0) AS question_id, coalesce(n.report_id, 0) AS report_id, n.message, n.created_at, n.read_at,
+		CASE WHEN ` + groupedReply + ` THEN (SELECT count(*) FROM notifications g WHERE g.user_id = n.user_id AND g.thread_id = n.thread_id
+			AND g.kind = 'reply' AND g.read_at IS NULL) ELSE 1 END AS count,
+		CASE WHEN ` + groupedReply + ` THEN (SELECT min(g.post_id) FROM notifications g WHERE g.user_id = n.user_id AND g.thread_id = n.thread_id
+			AND g.kind = 'reply' AND g.read_at IS NULL) ELSE coalesce(n.post_id, 0) END AS first_post_id ` + visibleNotifications + `
+		AND NOT (` + groupedReply + ` AND EXISTS (SELECT 1 FROM notifications g WHERE g.user_id = n.user_id AND g.thread_id = n.thread_id
+			AND g.kind = 'reply' AND g.read_at IS NULL AND g.id > n.id))`
 	args := []any{userID}
 	if before > 0 {
 		q += ` AND n.id < ?`
@@ -202,9 +219,12 @@ func (n *InApp) List(ctx context.Context, userID, before int64, limit int) ([]It
 	return out, err
 }
 
-// MarkRead marks one of the user's notifications read.
+// MarkRead marks one of the user's notifications read; for a reply, the
+// other unread replies of its thread too (they are one item).
 func (n *InApp) MarkRead(ctx context.Context, userID, id int64) error {
-	res := n.db.WithContext(ctx).Exec(`UPDATE notifications SET read_at = coalesce(read_at, ?) WHERE id = ? AND user_id = ?`, n.now().UTC(), id, userID)
+	res := n.db.WithContext(ctx).Exec(`UPDATE notifications SET read_at = coalesce(read_at, ?) WHERE user_id = ? AND (id = ?
+		OR (kind = 'reply' AND read_at IS NULL AND thread_id = (SELECT thread_id FROM notifications WHERE id = ? AND user_id = ? AND kind = 'reply')))`,
+		n.now().UTC(), userID, id, id, userID)
 	if res.Error != nil {
 		return res.Error
 	}
@@ -212,6 +232,13 @@ func (n *InApp) MarkRead(ctx context.Context, userID, id int64) error {
 		return fmt.Errorf("notify: notification %d: %w", id, models.ErrNotFound)
 	}
 	return nil
+}
+
+// MarkThreadRead marks the user's unread notifications about a thread read:
+// they opened it.
+func (n *InApp) MarkThreadRead(ctx context.Context, userID, threadID int64) error {
+	return n.db.WithContext(ctx).Exec(`UPDATE notifications SET read_at = ? WHERE user_id = ? AND thread_id = ? AND read_at IS NULL`,
+		n.now().UTC(), userID, threadID).Error
 }
 
 // MarkAllRead marks every notification of the user read.

@@ -50,7 +50,7 @@ type Assets struct {
 
 // NavFlags mark the current section in the header (aria-current).
 type NavFlags struct {
-	Home, Search, MyForums, Questions, Notifications, Bookmarks, Account, Admin, Review, Moderation, SignIn, SignUp bool
+	Home, Latest, Search, MyForums, Questions, Notifications, Bookmarks, Account, Admin, Review, Moderation, SignIn, SignUp bool
 }
 
 func navFlags(path string) NavFlags {
@@ -58,6 +58,8 @@ func navFlags(path string) NavFlags {
 	switch path {
 	case "/":
 		n.Home = true
+	case "/latest":
+		n.Latest = true
 	case "/search":
 		n.Search = true
 	case "/my/forums":
