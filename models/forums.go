@@ -180,6 +180,8 @@ const (
 	NotifyNewThread = "new_thread"
 	// NotifyBookmarkReminder is a member's own reminder on a bookmark.
 	NotifyBookmarkReminder = "bookmark_reminder"
+	// NotifyMention: someone mentioned the member (@handle) in a post they may read.
+	NotifyMention = "mention"
 )
 
 // NotificationEvent is what a write tells the notifier, inside its transaction.
@@ -190,4 +192,7 @@ type NotificationEvent struct {
 	ThreadID int64
 	PostID   int64
 	Exclude  int64 // the actor: nobody is notified of their own post
+	// Told are members already notified of this post (mentioned): the
+	// followers' fan-out skips them.
+	Told []int64
 }

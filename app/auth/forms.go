@@ -29,7 +29,7 @@ var handlePattern = regexp.MustCompile(handlePatternS)
 var reservedHandles = map[string]bool{
 	"admin": true, "administrator": true, "moderator": true, "mod": true, "kindred": true,
 	"support": true, "system": true, "anonymous": true, "deleted": true, "staff": true,
-	"clinician": true, "doctor": true, "nurse": true, "root": true, "help": true, "security": true,
+	"clinician": true, "doctor": true, "nurse": true, "root": true, "help": true, "security": true, "suggest": true,
 }
 
 // SignUpForm is what the sign-up page posts.

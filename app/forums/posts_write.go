@@ -3,6 +3,7 @@ package forums
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -17,21 +18,42 @@ import (
 // prepareWrite checks what a new thread or reply needs beyond its form
 // and renders its markdown: anonymity only where allowed, a well-formed
 // idempotency key.
-func (s *Service) prepareWrite(f *models.Forum, anonymous bool, key, body string) (string, string, error) {
+func (s *Service) prepareWrite(ctx context.Context, f *models.Forum, anonymous bool, key, body string) (string, string, []string, error) {
 	if anonymous && !CanPostAnonymously(f) {
 		v := models.NewValidationError()
 		v.Add("anonymous", "Anonymous posting is only for sensitive forums.")
-		return "", "", v
+		return "", "", nil, v
 	}
 	key, err := checkKey(key)
 	if err != nil {
-		return "", "", err
+		return "", "", nil, err
 	}
-	html, err := s.md.Render(body)
+	html, mentioned, err := s.renderMentions(ctx, body)
 	if err != nil {
-		return "", "", fmt.Errorf("forums: render: %w", err)
+		return "", "", nil, fmt.Errorf("forums: render: %w", err)
 	}
-	return key, html, nil
+	return key, html, mentioned, nil
+}
+
+// renderMentions renders body with its @mentions of members linked, and
+// returns those members' handles.
+func (s *Service) renderMentions(ctx context.Context, body string) (string, []string, error) {
+	return s.md.RenderMentions(body, func(lower []string) (map[string]string, error) {
+		rows, err := s.db.Pool.Query(ctx, `SELECT handle FROM users WHERE lower(handle) = ANY($1)`, lower)
+		if err != nil {
+			return nil, err
+		}
+		defer rows.Close()
+		out := map[string]string{}
+		for rows.Next() {
+			var h string
+			if err := rows.Scan(&h); err != nil {
+				return nil, err
+			}
+			out[strings.ToLower(h)] = h
+		}
+		return out, rows.Err()
+	})
 }
 
 func actorOf(u *models.User, anonymous bool) *int64 {
@@ -53,7 +75,7 @@ func (s *Service) CreateThread(ctx context.Context, v Viewer, f *models.Forum, f
 	if err := form.Validate(); err != nil {
 		return nil, err
 	}
-	key, html, err := s.prepareWrite(f, form.Anonymous, key, form.Body)
+	key, html, mentioned, err := s.prepareWrite(ctx, f, form.Anonymous, key, form.Body)
 	if err != nil {
 		return nil, err
 	}
@@ -94,8 +116,13 @@ func (s *Service) CreateThread(ctx context.Context, v Viewer, f *models.Forum, f
 		if err := tx.Exec(`DELETE FROM drafts WHERE user_id = ? AND forum_id = ?`, v.User.ID, f.ID).Error; err != nil {
 			return err
 		}
+		told, err := s.notifier.NotifyMentions(ctx, tx.DB, models.NotificationEvent{Kind: models.NotifyMention, ActorID: actorOf(v.User, form.Anonymous),
+			ForumID: f.ID, ThreadID: t.ID, PostID: p.ID, Exclude: v.User.ID}, mentioned, f.Audience())
+		if err != nil {
+			return err
+		}
 		if err := s.notifier.NotifyForumFollowers(ctx, tx.DB, models.NotificationEvent{Kind: models.NotifyNewThread, ActorID: actorOf(v.User, form.Anonymous),
-			ForumID: f.ID, ThreadID: t.ID, PostID: p.ID, Exclude: v.User.ID}); err != nil {
+			ForumID: f.ID, ThreadID: t.ID, PostID: p.ID, Exclude: v.User.ID, Told: told}); err != nil {
 			return err
 		}
 		if shown, err = s.afterWrite(ctx, tx, sc, models.TargetThread, t.ID, f.ID); err != nil {
@@ -132,7 +159,7 @@ func (s *Service) Reply(ctx context.Context, v Viewer, tv *ThreadView, form Post
 	if err := form.Validate(); err != nil {
 		return nil, err
 	}
-	key, html, err := s.prepareWrite(&tv.Forum, form.Anonymous, key, form.Body)
+	key, html, mentioned, err := s.prepareWrite(ctx, &tv.Forum, form.Anonymous, key, form.Body)
 	if err != nil {
 		return nil, err
 	}
@@ -192,8 +219,13 @@ func (s *Service) Reply(ctx context.Context, v Viewer, tv *ThreadView, form Post
 			t.ID, v.User.ID, now, v.User.ID, t.ID, p.ID, now).Error; err != nil {
 			return err
 		}
+		told, err := s.notifier.NotifyMentions(ctx, tx.DB, models.NotificationEvent{Kind: models.NotifyMention, ActorID: actorOf(v.User, form.Anonymous),
+			ForumID: tv.Forum.ID, ThreadID: t.ID, PostID: p.ID, Exclude: v.User.ID}, mentioned, tv.Forum.Audience())
+		if err != nil {
+			return err
+		}
 		if err := s.notifier.NotifyThreadFollowers(ctx, tx.DB, models.NotificationEvent{Kind: models.NotifyReply, ActorID: actorOf(v.User, form.Anonymous),
-			ForumID: tv.Forum.ID, ThreadID: t.ID, PostID: p.ID, Exclude: v.User.ID}); err != nil {
+			ForumID: tv.Forum.ID, ThreadID: t.ID, PostID: p.ID, Exclude: v.User.ID, Told: told}); err != nil {
 			return err
 		}
 		if shown, err = s.afterWrite(ctx, tx, sc, models.TargetPost, p.ID, tv.Forum.ID); err != nil {
@@ -258,7 +290,7 @@ func (s *Service) EditPost(ctx context.Context, v Viewer, pc *PostContext, form 
 	if err != nil {
 		return shown, err
 	}
-	html, err := s.md.Render(form.Body)
+	html, mentioned, err := s.renderMentions(ctx, form.Body)
 	if err != nil {
 		return shown, err
 	}
@@ -289,6 +321,19 @@ func (s *Service) EditPost(ctx context.Context, v Viewer, pc *PostContext, form 
 		}
 		if err := indexLater(ctx, tx, pc.Thread.ID); err != nil {
 			return err
+		}
+		// Members mentioned by the edit who were not before are told once.
+		if fresh := newMentions(mentioned, p.Body); len(fresh) > 0 && p.AuthorID == v.User.ID {
+			var already []string
+			if err := tx.Raw(`SELECT lower(u.handle) FROM notifications n JOIN users u ON u.id = n.user_id WHERE n.post_id = ? AND n.kind = ?`,
+				p.ID, models.NotifyMention).Scan(&already).Error; err != nil {
+				return err
+			}
+			fresh = slices.DeleteFunc(fresh, func(h string) bool { return slices.Contains(already, strings.ToLower(h)) })
+			if _, err := s.notifier.NotifyMentions(ctx, tx.DB, models.NotificationEvent{Kind: models.NotifyMention, ActorID: actorOf(v.User, p.Anonymous),
+				ForumID: pc.Forum.ID, ThreadID: pc.Thread.ID, PostID: p.ID, Exclude: p.AuthorID}, fresh, pc.Forum.Audience()); err != nil {
+				return err
+			}
 		}
 		if p.AuthorID != v.User.ID {
 			shown = CrisisShown{} // the author is not the one reading the answer
@@ -382,4 +427,17 @@ func (s *Service) Revisions(ctx context.Context, v Viewer, pc *PostContext) (_ [
 	err = s.db.Gorm.WithContext(ctx).Raw(`SELECT r.id, u.handle AS editor_handle, r.body, r.reason, r.created_at
 		FROM post_revisions r JOIN users u ON u.id = r.editor_id WHERE r.post_id = ? ORDER BY r.id`, pc.Post.ID).Scan(&out).Error
 	return out, err
+}
+
+// newMentions are the handles of mentioned that the old text did not
+// mention (written as @handle, in any case).
+func newMentions(mentioned []string, old string) []string {
+	lowerOld := strings.ToLower(old)
+	var out []string
+	for _, h := range mentioned {
+		if !strings.Contains(lowerOld, "@"+strings.ToLower(h)) {
+			out = append(out, h)
+		}
+	}
+	return out
 }

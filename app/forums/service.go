@@ -37,6 +37,9 @@ type Notifier interface {
 	NotifyThreadFollowers(ctx context.Context, tx *gorm.DB, e models.NotificationEvent) error
 	NotifyForumFollowers(ctx context.Context, tx *gorm.DB, e models.NotificationEvent) error
 	NotifyBookmarkReminders(ctx context.Context, tx *gorm.DB, bookmarkIDs []int64) error
+	// NotifyMentions tells the members mentioned in a post who may read it
+	// (audience is the forum's); it returns who was told.
+	NotifyMentions(ctx context.Context, tx *gorm.DB, e models.NotificationEvent, handles []string, audience string) ([]int64, error)
 	// MarkThreadRead marks the member's notifications about a thread read
 	// (they opened it).
 	MarkThreadRead(ctx context.Context, userID, threadID int64) error
@@ -99,7 +102,8 @@ func (s *Service) Preview(ctx context.Context, u *models.User, body string) (str
 	if err := s.limiter.Hit(ctx, "preview:user:"+strconv.FormatInt(u.ID, 10), PreviewLimit); err != nil {
 		return "", err
 	}
-	return s.md.Render(body)
+	html, _, err := s.renderMentions(ctx, body)
+	return html, err
 }
 
 // wrap names the operation on an error on its way out of an exported

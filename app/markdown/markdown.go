@@ -37,6 +37,8 @@ func New() *Renderer {
 	// GFM task lists render checkboxes; keep them, disabled.
 	p.AllowAttrs("type").Matching(regexp.MustCompile(`^checkbox$`)).OnElements("input")
 	p.AllowAttrs("checked", "disabled").OnElements("input")
+	// Mentions of members link to their profile (mentions.go).
+	p.AllowAttrs("class").Matching(regexp.MustCompile(`^mention$`)).OnElements("a")
 	return &Renderer{md: md, policy: p}
 }
 

@@ -40,6 +40,7 @@ type Category struct {
 // happen and are not listed: nobody can turn them off here.
 var Categories = []Category{
 	{Key: "my_threads", Label: "Replies to threads you started", Subject: "You have a new reply to your thread", Default: ModeImmediately},
+	{Key: "mentions", Label: "Someone mentions you (@your-handle)", Subject: "Someone mentioned you on Kindred", Default: ModeImmediately},
 	{Key: "followed", Label: "Replies in threads you follow, and new threads in forums you follow", Subject: "New activity in what you follow", Default: ModeDaily},
 	{Key: "moderation", Label: "Moderators' decisions about you or your posts, and the outcome of your reports", Subject: "A message from the Kindred moderators", Default: ModeImmediately},
 	{Key: "questions", Label: "Your private questions: answers, messages and changes", Subject: "News about your private question", Default: ModeImmediately},
@@ -81,6 +82,8 @@ func categoryOf(kind string, recipient, threadAuthor, asker int64) string {
 		return "followed"
 	case models.NotifyNewThread:
 		return "followed"
+	case models.NotifyMention:
+		return "mentions"
 	case models.NotifyModerationWarning, models.NotifyReportResolved:
 		return "moderation"
 	case models.NotifyBookmarkReminder:

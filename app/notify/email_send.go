@@ -235,6 +235,11 @@ func (m *Mail) line(it mailItem, recipient int64, public, active bool) Line {
 			return Line{Text: "Someone replied.", Link: post, LinkText: "Read the reply"}
 		}
 		return Line{Text: who + " replied.", Quote: excerpt(it.PostBody), Link: post, LinkText: "Read the reply"}
+	case models.NotifyMention:
+		if !public {
+			return Line{Text: "Someone mentioned you in a thread.", Link: post, LinkText: "Read the post"}
+		}
+		return Line{Text: who + " mentioned you in “" + it.ThreadTitle + "”.", Quote: excerpt(it.PostBody), Link: post, LinkText: "Read the post"}
 	case models.NotifyNewThread:
 		if !public {
 			return Line{Text: "A new thread was started in a forum you follow.", Link: post, LinkText: "Read the thread"}

@@ -39,7 +39,7 @@ func TestLastSlot(t *testing.T) {
 
 func TestEveryNotificationKindHasACategoryOrIsMailedElsewhere(t *testing.T) {
 	elsewhere := map[string]bool{models.NotifyReportUrgent: true, models.NotifyCrisisUnacknowledged: true}
-	for _, k := range []string{models.NotifyReply, models.NotifyNewThread, models.NotifyBookmarkReminder, models.NotifyModerationWarning,
+	for _, k := range []string{models.NotifyReply, models.NotifyMention, models.NotifyNewThread, models.NotifyBookmarkReminder, models.NotifyModerationWarning,
 		models.NotifyReportResolved, models.NotifyReportUrgent, models.NotifyCrisisUnacknowledged, models.NotifyQuestionOffered,
 		models.NotifyQuestionStatus, models.NotifyQuestionMessage, models.NotifyQuestionClosed, models.NotifyQuestionConsent,
 		models.NotifyQuestionPool, models.NotifyQuestionUrgent, models.NotifyQuestionRemind, models.NotifyQuestionMoved,

@@ -37,11 +37,16 @@ func (n *InApp) NotifyForumFollowers(ctx context.Context, tx *gorm.DB, e Event) 
 func (n *InApp) fanOut(ctx context.Context, tx *gorm.DB, e Event, followers string, target int64) error {
 	// Members who muted the author hear nothing of them (e.Exclude is the
 	// author, even of an anonymous post: the mute works without revealing).
+	args := []any{e.Kind, e.ActorID, e.ForumID, e.ThreadID, e.PostID, n.now().UTC(), target, e.Exclude, e.Exclude}
+	told := ``
+	if len(e.Told) > 0 { // mentioned in this post: already told
+		told = ` AND f.user_id NOT IN ?`
+		args = append(args, e.Told)
+	}
 	err := tx.WithContext(ctx).Exec(`INSERT INTO notifications (user_id, kind, actor_id, forum_id, thread_id, post_id, created_at)
 		SELECT f.user_id, ?, ?, ?, ?, ?, ? FROM (`+followers+`) f
 		JOIN users u ON u.id = f.user_id AND u.status = 'active'
-		WHERE NOT EXISTS (SELECT 1 FROM mutes m WHERE m.user_id = f.user_id AND m.muted_id = ?)`,
-		e.Kind, e.ActorID, e.ForumID, e.ThreadID, e.PostID, n.now().UTC(), target, e.Exclude, e.Exclude).Error
+		WHERE NOT EXISTS (SELECT 1 FROM mutes m WHERE m.user_id = f.user_id AND m.muted_id = ?)`+told, args...).Error
 	if err != nil {
 		return fmt.Errorf("notify: %s: %w", e.Kind, err)
 	}

@@ -200,7 +200,7 @@ func TestNotificationEmailNeverCarriesPrivateText(t *testing.T) {
 
 	// Every kind, to ana (and the clinician for clinician kinds), about
 	// the sensitive thread, reply and question.
-	kinds := []string{models.NotifyReply, models.NotifyNewThread, models.NotifyBookmarkReminder, models.NotifyModerationWarning,
+	kinds := []string{models.NotifyReply, models.NotifyMention, models.NotifyNewThread, models.NotifyBookmarkReminder, models.NotifyModerationWarning,
 		models.NotifyReportResolved, models.NotifyQuestionOffered, models.NotifyQuestionStatus, models.NotifyQuestionMessage,
 		models.NotifyQuestionClosed, models.NotifyQuestionConsent, models.NotifyQuestionPool, models.NotifyQuestionUrgent,
 		models.NotifyQuestionRemind, models.NotifyQuestionMoved, models.NotifyQuestionWaiting, models.NotifyQuestionReopened,

@@ -81,6 +81,129 @@ document.addEventListener("DOMContentLoaded", function () {
       setBadge(document.querySelector('nav a[href="/questions"]'), JSON.parse(e.data).pending, " offered to you");
     });
   }
+  // Mentions: typing "@ma" in a post offers members' handles (a listbox:
+  // arrows to choose, Enter or Tab to take, Escape to close).
+  var composer = document.getElementById("body");
+  if (composer && composer.tagName === "TEXTAREA" && window.fetch) {
+    var list = document.createElement("ul");
+    list.id = "mention-list";
+    list.className = "mention-list";
+    list.setAttribute("role", "listbox");
+    list.setAttribute("aria-label", "Members to mention");
+    list.hidden = true;
+    composer.parentNode.insertBefore(list, composer.nextSibling);
+    var status = document.createElement("p");
+    status.className = "visually-hidden";
+    status.setAttribute("role", "status");
+    list.parentNode.insertBefore(status, list.nextSibling);
+    composer.setAttribute("aria-autocomplete", "list");
+    composer.setAttribute("aria-controls", "mention-list");
+    var options = [], active = -1, timer = null, asked = "", swallow = false;
+    var partial = function () {
+      var before = composer.value.slice(0, composer.selectionStart);
+      var m = /(^|[^A-Za-z0-9_.@\/])@([A-Za-z0-9][A-Za-z0-9_.-]{0,29})$/.exec(before);
+      return m ? m[2] : "";
+    };
+    var close = function () {
+      list.hidden = true; list.textContent = ""; options = []; active = -1;
+      status.textContent = "";
+      composer.removeAttribute("aria-activedescendant");
+    };
+    var highlight = function (i) {
+      options.forEach(function (o, j) { o.setAttribute("aria-selected", j === i ? "true" : "false"); });
+      active = i;
+      if (i >= 0) { composer.setAttribute("aria-activedescendant", options[i].id); }
+    };
+    var take = function (handle) {
+      var pos = composer.selectionStart, before = composer.value.slice(0, pos), after = composer.value.slice(pos);
+      var start = before.length - partial().length;
+      composer.value = before.slice(0, start) + handle + " " + after;
+      var caret = start + handle.length + 1;
+      composer.setSelectionRange(caret, caret);
+      close();
+      composer.focus();
+    };
+    var show = function (handles) {
+      close();
+      if (!handles.length) { return; }
+      handles.forEach(function (h, i) {
+        var li = document.createElement("li");
+        li.id = "mention-opt-" + i;
+        li.setAttribute("role", "option");
+        li.textContent = "@" + h;
+        li.addEventListener("mousedown", function (e) { e.preventDefault(); take(h); });
+        list.appendChild(li);
+        options.push(li);
+      });
+      list.hidden = false;
+      status.textContent = handles.length + (handles.length === 1 ? " member" : " members") + " to mention: up and down arrows to choose, Enter to take, Escape to close.";
+      highlight(0);
+    };
+    composer.addEventListener("input", function () {
+      var q = partial();
+      if (q.length < 1) { close(); return; }
+      if (timer) { clearTimeout(timer); }
+      timer = setTimeout(function () {
+        asked = q;
+        var url = "/members/suggest?q=" + encodeURIComponent(q);
+        var t = document.getElementById("live-replies");
+        if (t) { url += "&thread=" + t.getAttribute("data-thread"); }
+        fetch(url, {credentials: "same-origin", headers: {"Accept": "application/json"}}).then(function (r) {
+          return r.ok ? r.json() : {members: []};
+        }).then(function (d) {
+          if (asked === partial()) { show(d.members.map(function (m) { return m.handle; })); }
+        }).catch(close);
+      }, 120);
+    });
+    composer.addEventListener("keydown", function (e) {
+      if (list.hidden) { return; }
+      if (e.key === "ArrowDown") { e.preventDefault(); highlight((active + 1) % options.length); }
+      else if (e.key === "ArrowUp") { e.preventDefault(); highlight((active - 1 + options.length) % options.length); }
+      else if (e.key === "Enter" || e.key === "Tab") { e.preventDefault(); swallow = true; take(options[active].textContent.slice(1)); }
+      else if (e.key === "Escape") { e.preventDefault(); close(); }
+    });
+    // The Enter that took a handle must not also start a new line.
+    var eat = function (e) { if (swallow) { e.preventDefault(); } };
+    composer.addEventListener("keypress", eat);
+    composer.addEventListener("beforeinput", function (e) { if (e.inputType === "insertLineBreak" || e.inputType === "insertParagraph") { eat(e); } });
+    composer.addEventListener("keyup", function () { swallow = false; });
+    composer.addEventListener("blur", function () { setTimeout(close, 150); });
+  }
+  // Quote: under each post, a button that puts the selected passage (or
+  // the post's opening) into the reply as a quote linked to the post.
+  if (composer && document.getElementById("live-replies")) {
+    document.querySelectorAll("li.post").forEach(function (post) {
+      var prose = post.querySelector(".prose");
+      if (!prose) { return; }
+      var id = post.id.replace("post-", "");
+      var by = post.querySelector(".post-author");
+      var who = by ? (by.querySelector("a, .author, .anon") || by).textContent.trim() : "a member";
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "link-button quote-button";
+      button.textContent = "Quote";
+      var hidden = document.createElement("span");
+      hidden.className = "visually-hidden";
+      hidden.textContent = " " + who + "’s post in your reply";
+      button.appendChild(hidden);
+      button.addEventListener("mousedown", function (e) { e.preventDefault(); }); // keep the selection
+      button.addEventListener("click", function () {
+        var sel = window.getSelection(), text = "";
+        if (sel && sel.rangeCount && prose.contains(sel.anchorNode) && prose.contains(sel.focusNode)) { text = sel.toString(); }
+        if (!text.trim()) { text = prose.innerText.slice(0, 600); }
+        var lines = text.trim().split(/\n+/).map(function (l) { return "> " + l; });
+        var quote = lines.join("\n") + "\n>\n> — [" + who.replace(/[\[\]]/g, "") + "](/posts/" + id + ")\n\n";
+        var pos = composer.selectionStart || composer.value.length;
+        var lead = pos > 0 && composer.value[pos - 1] !== "\n" ? "\n\n" : "";
+        composer.value = composer.value.slice(0, pos) + lead + quote + composer.value.slice(pos);
+        composer.focus();
+        var caret = pos + lead.length + quote.length;
+        composer.setSelectionRange(caret, caret);
+      });
+      var article = post.querySelector("article");
+      (article || post).appendChild(button);
+    });
+  }
   // Refuse an oversized upload before sending it (the server checks too).
   document.querySelectorAll("input[type=file][data-max-bytes]").forEach(function (input) {
     input.addEventListener("change", function () {
