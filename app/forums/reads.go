@@ -24,8 +24,11 @@ func (s *Service) MarkRead(ctx context.Context, v Viewer, threadID, postID int64
 	if v.User == nil || postID <= 0 {
 		return 0, nil
 	}
+	// Seeing nothing new writes nothing: the INSERT gets no row, so no
+	// conflict is handled and no row is locked (a page view stays a read).
 	err = s.db.Pool.QueryRow(ctx, `WITH old AS (SELECT last_read_post_id FROM thread_reads WHERE user_id = $1 AND thread_id = $2),
-		up AS (INSERT INTO thread_reads (user_id, thread_id, last_read_post_id, read_at) VALUES ($1, $2, $3, $4)
+		up AS (INSERT INTO thread_reads (user_id, thread_id, last_read_post_id, read_at)
+			SELECT $1, $2, $3, $4 WHERE coalesce((SELECT last_read_post_id FROM old), 0) < $3
 			ON CONFLICT (user_id, thread_id) DO UPDATE SET last_read_post_id = excluded.last_read_post_id, read_at = excluded.read_at
 			WHERE thread_reads.last_read_post_id < excluded.last_read_post_id)
 		SELECT coalesce((SELECT last_read_post_id FROM old), 0)`, v.User.ID, threadID, postID, s.now().UTC()).Scan(&prev)

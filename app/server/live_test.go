@@ -392,3 +392,50 @@ func TestLiveStreamOverHTTP2(t *testing.T) {
 		t.Fatalf("a closed HTTP/2 stream stayed subscribed (%d)", n)
 	}
 }
+
+// TestLiveSurvivesALostConnection: when the hub's LISTEN connection is
+// cut (a PostgreSQL restart, a proxy), it reconnects and delivers what
+// was written meanwhile; streams past their lifetime are ended so that
+// browsers reconnect and are checked again.
+func TestLiveSurvivesALostConnection(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{})
+	f := h.forum("ll-walk", nil)
+	h.account("ll_ana", models.RoleMember)
+	th := h.thread("ll_ana", f, "Frost on the path", "Careful this week.", false)
+	app, url := h.secondInstance(t)
+	s := openStream(t, url+"/events?thread="+itoa(th.ID), "", 0)
+	p1 := h.reply("ll_ana", th.ID, "Grit bins are full again.", false)
+	if ev := s.next("reply"); ev.Data["post"] != float64(p1.ID) {
+		t.Fatalf("before the cut: %+v", ev)
+	}
+	// Cut every LISTENing connection of this database, then write.
+	var cut int64
+	if err := h.app.DB.Gorm.Raw(`SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+		WHERE datname = current_database() AND pid <> pg_backend_pid()
+		AND (query = 'LISTEN kindred_live' OR query = 'SELECT coalesce(max(id), 0) FROM live_events')`).Scan(&cut).Error; err != nil || cut == 0 {
+		t.Fatalf("no listening connection cut (%d): %v", cut, err)
+	}
+	p2 := h.reply("ll_ana", th.ID, "Written while the hub was away.", false)
+	if ev := s.next("reply"); ev.Data["post"] != float64(p2.ID) {
+		t.Fatalf("after the cut: %+v", ev)
+	}
+	// Lifetime over: the stream ends, the hub forgets it.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go app.Live.KeepAlive(ctx, 20*time.Millisecond, 0)
+	deadline := time.After(5 * time.Second)
+	for {
+		select {
+		case _, ok := <-s.events:
+			if !ok {
+				if n := app.Live.Subscribers(); n != 0 {
+					t.Fatalf("%d subscribers after the stream ended", n)
+				}
+				return
+			}
+		case <-deadline:
+			t.Fatal("the stream outlived its lifetime")
+		}
+	}
+}

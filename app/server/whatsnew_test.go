@@ -61,6 +61,19 @@ func TestWhatsNewInPages(t *testing.T) {
 	if r := b.get("/t/" + itoa(th.ID)); strings.Contains(r.body, "New since your last visit") {
 		t.Fatal("the marker stays after reading")
 	}
+	// Seeing nothing new writes nothing: the row is not even locked (a
+	// lock or an update changes its xmin or xmax), so a busy thread's
+	// readers do not queue behind each other.
+	tuple := func() string {
+		var v string
+		h.app.DB.Gorm.Raw(`SELECT xmin::text || '/' || xmax::text FROM thread_reads WHERE thread_id = ? AND user_id = ?`, th.ID, h.user("wn_ben").ID).Scan(&v)
+		return v
+	}
+	before := tuple()
+	b.get("/t/" + itoa(th.ID))
+	if after := tuple(); after != before {
+		t.Fatalf("a view with nothing new touched the read mark: %s → %s", before, after)
+	}
 	// His own reply does not make the thread unread for him.
 	h.reply("wn_ben", th.ID, "Evenings for me: my legs are stiff early.", false)
 	if r := b.get("/f/wn-walk"); strings.Contains(r.body, "tag-new") {
