@@ -193,6 +193,11 @@ func (a *API) Threads(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	return threadList(c, rows, next)
+}
+
+// threadList answers {"threads": [...], "next_cursor": "…"}.
+func threadList(c echo.Context, rows []ThreadRow, next string) error {
 	if rows == nil {
 		rows = []ThreadRow{}
 	}
@@ -652,14 +657,7 @@ func (a *API) Latest(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if rows == nil {
-		rows = []ThreadRow{}
-	}
-	out := map[string]any{"threads": rows}
-	if next != "" {
-		out["next_cursor"] = next
-	}
-	return c.JSON(http.StatusOK, out)
+	return threadList(c, rows, next)
 }
 
 // MarkRead moves the caller's read mark: PUT /api/v1/threads/:id/read

@@ -99,26 +99,11 @@ func (r *Renderer) RenderMentions(src string, resolve Resolver) (string, []strin
 // mentionTexts returns the text of html outside <a>, <code> and <pre>.
 func mentionTexts(doc string) []string {
 	var out []string
-	z := html.NewTokenizer(strings.NewReader(doc))
-	skip := 0
-	for {
-		switch z.Next() {
-		case html.ErrorToken:
-			return out
-		case html.StartTagToken:
-			if skipTag(z) {
-				skip++
-			}
-		case html.EndTagToken:
-			if skipTag(z) && skip > 0 {
-				skip--
-			}
-		case html.TextToken:
-			if skip == 0 {
-				out = append(out, string(z.Text()))
-			}
-		}
-	}
+	rewriteText(doc, func(t string) string {
+		out = append(out, t)
+		return ""
+	})
+	return out
 }
 
 func skipTag(z *html.Tokenizer) bool {

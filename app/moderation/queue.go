@@ -15,6 +15,15 @@ type Scope struct {
 	Forums map[int64]bool
 }
 
+// forumIDs lists the forums of a scope that is not global.
+func (sc Scope) forumIDs() []int64 {
+	ids := make([]int64, 0, len(sc.Forums))
+	for id := range sc.Forums {
+		ids = append(ids, id)
+	}
+	return ids
+}
+
 // ScopeOf loads u's moderation scope; ok is false for non-moderators.
 // ReportTarget is what a report is about, for a moderator; anyone else,
 // and a report that does not exist, get ErrNotFound (the item page itself
@@ -103,12 +112,8 @@ func (s *Service) Queue(ctx context.Context, actor models.Actor, forumID int64) 
 		WHERE r.status = 'open'`
 	var args []any
 	if !sc.Global {
-		ids := make([]int64, 0, len(sc.Forums))
-		for id := range sc.Forums {
-			ids = append(ids, id)
-		}
 		q += ` AND r.forum_id IN ?`
-		args = append(args, ids)
+		args = append(args, sc.forumIDs())
 	}
 	if forumID > 0 {
 		q += ` AND r.forum_id = ?`
@@ -131,12 +136,8 @@ func (s *Service) OpenCount(ctx context.Context, actor models.Actor) (int64, err
 	q := `SELECT count(DISTINCT (r.target_kind, r.target_id)) FROM reports r WHERE r.status = 'open'`
 	var args []any
 	if !sc.Global {
-		ids := make([]int64, 0, len(sc.Forums))
-		for id := range sc.Forums {
-			ids = append(ids, id)
-		}
 		q += ` AND r.forum_id IN ?`
-		args = append(args, ids)
+		args = append(args, sc.forumIDs())
 	}
 	var n int64
 	err = s.db.Gorm.WithContext(ctx).Raw(q, args...).Scan(&n).Error

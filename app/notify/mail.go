@@ -56,26 +56,9 @@ func (s *SMTPMailer) client() (*mail.Client, error) {
 	return mail.NewClient(s.cfg.Host, opts...)
 }
 
-// Send delivers one message.
+// Send delivers one plain-text message.
 func (s *SMTPMailer) Send(ctx context.Context, to, subject, text string) error {
-	m := mail.NewMsg()
-	if err := m.From(s.cfg.From); err != nil {
-		return err
-	}
-	if err := m.To(to); err != nil {
-		return errors.New("notify: the recipient address is not valid")
-	}
-	m.Subject(subject)
-	m.SetBodyString(mail.TypeTextPlain, text)
-	c, err := s.client()
-	if err != nil {
-		return fmt.Errorf("notify: smtp client: %w", err)
-	}
-	if err := c.DialAndSendWithContext(ctx, m); err != nil {
-		// SMTP replies often quote the recipient; errors end up in logs.
-		return fmt.Errorf("notify: send: %s", redactAddresses(err.Error()))
-	}
-	return nil
+	return s.SendMessage(ctx, Message{To: to, Subject: subject, Text: text})
 }
 
 // SendMessage delivers a message with its HTML alternative and headers.
@@ -100,6 +83,7 @@ func (s *SMTPMailer) SendMessage(ctx context.Context, msg Message) error {
 		return fmt.Errorf("notify: smtp client: %w", err)
 	}
 	if err := c.DialAndSendWithContext(ctx, m); err != nil {
+		// SMTP replies often quote the recipient; errors end up in logs.
 		return fmt.Errorf("notify: send: %s", redactAddresses(err.Error()))
 	}
 	return nil
