@@ -193,7 +193,11 @@ func (m *Mail) routeBatch(ctx context.Context) (rows, queued int, err error) {
 			(u.email IS NOT NULL AND u.email_verified_at IS NOT NULL) AS mailable
 			FROM notifications n JOIN users u ON u.id = n.user_id
 			LEFT JOIN threads t ON t.id = n.thread_id LEFT JOIN questions q ON q.id = n.question_id
-			WHERE n.mail_pending ORDER BY n.id LIMIT ? FOR UPDATE OF n SKIP LOCKED`, sweepBatch).Scan(&pending).Error; err != nil {
+			WHERE n.mail_pending
+			-- About a post held for a moderator's approval: it waits, and is
+			-- mailed once approved (or skipped when the post is removed).
+			AND NOT EXISTS (SELECT 1 FROM posts hp WHERE hp.id = n.post_id AND hp.visibility = 'pending')
+			ORDER BY n.id LIMIT ? FOR UPDATE OF n SKIP LOCKED`, sweepBatch).Scan(&pending).Error; err != nil {
 			return err
 		}
 		rows = len(pending)

@@ -523,3 +523,33 @@ func TestBrowserEmailSettings(t *testing.T) {
 	p.do(chromedp.Click(chromedp.CSS(`main form button`)))
 	p.waitText("You will not get these e-mails any more")
 }
+
+// A reply held for a moderator's approval is not mailed while held, and is
+// mailed once approved; followers hear of nothing a moderator removed.
+func TestHeldPostIsMailedOnceApproved(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{env: map[string]string{"KINDRED_NEW_MEMBER_APPROVALS": "1"}})
+	ctx := context.Background()
+	pub := h.forum("hp-walk", nil)
+	h.account("hp_ana", models.RoleMember)
+	h.account("hp_ben", models.RoleMember)
+	h.account("hp_mod", models.RoleModerator)
+	th := h.thread("hp_ana", pub, "Cold hands on walks", "Gloves or mittens?", false)
+	mod := h.actor(h.user("hp_mod"))
+	if err := h.app.Moderation.Act(ctx, mod, models.TargetThread, th.ID, moderation.ActRestore, "", false); err != nil {
+		t.Fatal(err)
+	}
+	held := h.reply("hp_ben", th.ID, "Mittens with a liner, always.", false)
+	if held.Visibility != models.Pending {
+		t.Fatalf("ben's first reply is %s, want held", held.Visibility)
+	}
+	h.mailNow()
+	onlyMail(t, h.mailbox, "hp_ana@example.org", 0)
+	if err := h.app.Moderation.Act(ctx, mod, models.TargetPost, held.ID, moderation.ActRestore, "", false); err != nil {
+		t.Fatal(err)
+	}
+	h.mailNow()
+	if m := onlyMail(t, h.mailbox, "hp_ana@example.org", 1)[0]; !strings.Contains(m.Body, "Mittens with a liner") {
+		t.Fatalf("after approval:\n%s", m.Body)
+	}
+}
