@@ -91,6 +91,9 @@ type Config struct {
 	// NewMemberApprovals is how many of a member's first posts wait for a
 	// moderator (0: none).
 	NewMemberApprovals int
+	// MessagesMinPosts is how many visible posts a member needs before
+	// starting private conversations (0: no threshold).
+	MessagesMinPosts int
 
 	// OIDCProviders are the OpenID Connect providers, in button order.
 	OIDCProviders []OIDC
@@ -386,6 +389,7 @@ func Load(getenv func(string) string) (*Config, error) {
 	c.QuestionPauseAfter = r.integer("KINDRED_QUESTION_PAUSE_AFTER_TIMEOUTS", 3, 1, 100)
 	c.QuestionMaxOpenPerMember = r.integer("KINDRED_QUESTION_MAX_OPEN_PER_MEMBER", 3, 1, 100)
 	c.NewMemberApprovals = r.integer("KINDRED_NEW_MEMBER_APPROVALS", 2, 0, 100)
+	c.MessagesMinPosts = r.integer("KINDRED_MESSAGES_MIN_POSTS", 3, 0, 1000)
 	c.CrisisAck = time.Duration(r.integer("KINDRED_CRISIS_ACK_MINUTES", 15, 1, 1440)) * time.Minute
 	if v := r.str("KINDRED_REPORT_HIDE_THRESHOLD", "3"); v != "" {
 		f, err := strconv.ParseFloat(v, 64)

@@ -564,6 +564,18 @@ func (a *API) Mute(c echo.Context) error {
 	return c.NoContent(http.StatusNoContent)
 }
 
+// FollowMember follows a member for the caller (PUT) or stops (DELETE).
+func (a *API) FollowMember(c echo.Context) error {
+	v, err := a.h.viewer(c)
+	if err != nil {
+		return err
+	}
+	if err := a.h.svc.SetFollowMember(c.Request().Context(), v, c.Param("handle"), c.Request().Method == http.MethodPut); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
 // postJSON is a post in the JSON API: PostRow's public fields, with the
 // reaction counts and the caller's own reactions as maps.
 type postJSON struct {

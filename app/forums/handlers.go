@@ -811,6 +811,34 @@ func (h *Handlers) Profile(c echo.Context) error {
 	return h.r.Render(c, http.StatusOK, TplProfile, p)
 }
 
+// FollowMember and UnfollowMember change whether the viewer follows a member.
+func (h *Handlers) FollowMember(c echo.Context) error { return h.setFollowMember(c, true) }
+
+// UnfollowMember stops following a member.
+func (h *Handlers) UnfollowMember(c echo.Context) error { return h.setFollowMember(c, false) }
+
+func (h *Handlers) setFollowMember(c echo.Context, on bool) error {
+	v, err := h.viewer(c)
+	if err != nil {
+		return err
+	}
+	handle := c.Param("handle")
+	if err := h.svc.SetFollowMember(c.Request().Context(), v, handle, on); err != nil {
+		var verr *models.ValidationError
+		if errors.As(err, &verr) {
+			h.cookies.SetFlash(c, verr.Fields["follow"])
+			return web.Redirect(c, "/members/"+url.PathEscape(handle))
+		}
+		return err
+	}
+	if on {
+		h.cookies.SetFlash(c, "You follow "+handle+". They are not told; if you accept messages only from people you follow, they can now write to you.")
+	} else {
+		h.cookies.SetFlash(c, "You no longer follow "+handle+".")
+	}
+	return web.Redirect(c, "/members/"+url.PathEscape(handle))
+}
+
 // Mute and Unmute change the viewer's mute of a member.
 func (h *Handlers) Mute(c echo.Context) error { return h.setMute(c, true) }
 

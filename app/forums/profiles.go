@@ -19,7 +19,8 @@ type Profile struct {
 	JoinedAt time.Time   `json:"joined_at"`
 	// ClinicianBadge is "Registered nurse · Cardiology" while verified.
 	ClinicianBadge string           `json:"clinician_badge"`
-	Muted          bool             `json:"muted"` // by the viewer
+	Muted          bool             `json:"muted"`     // by the viewer
+	Following      bool             `json:"following"` // the viewer follows them
 	Forums         []ProfileForum   `json:"forums"`
 	RecentPosts    []ProfilePostRow `json:"recent_posts"`
 }
@@ -65,6 +66,9 @@ func (s *Service) Profile(ctx context.Context, v Viewer, handle string) (_ *Prof
 	db := s.db.Gorm.WithContext(ctx)
 	if v.User != nil {
 		if err := db.Raw(`SELECT EXISTS (SELECT 1 FROM mutes WHERE user_id = ? AND muted_id = ?)`, v.User.ID, u.ID).Scan(&p.Muted).Error; err != nil {
+			return nil, err
+		}
+		if err := db.Raw(`SELECT EXISTS (SELECT 1 FROM member_follows WHERE user_id = ? AND followed_id = ?)`, v.User.ID, u.ID).Scan(&p.Following).Error; err != nil {
 			return nil, err
 		}
 	}
@@ -115,4 +119,31 @@ func (s *Service) SetMute(ctx context.Context, v Viewer, handle string, on bool)
 		return db.Exec(`INSERT INTO mutes (user_id, muted_id, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`, v.User.ID, id, s.now().UTC()).Error
 	}
 	return db.Exec(`DELETE FROM mutes WHERE user_id = ? AND muted_id = ?`, v.User.ID, id).Error
+}
+
+// SetFollowMember follows or unfollows a member. Following is private (the
+// member is not told) and, for now, decides who may write to a member who
+// accepts messages only from people they follow.
+func (s *Service) SetFollowMember(ctx context.Context, v Viewer, handle string, on bool) (err error) {
+	defer wrap(&err, "forums: follow a member")
+	if !v.SignedIn() {
+		return models.ErrSignInRequired
+	}
+	var u models.User
+	if err := s.db.Gorm.WithContext(ctx).Where("lower(handle) = lower(?)", handle).Limit(1).Find(&u).Error; err != nil {
+		return err
+	}
+	if u.ID == 0 || !CanSeeProfile(v, &u) {
+		return fmt.Errorf("forums: member %q: %w", handle, models.ErrNotFound)
+	}
+	if u.ID == v.User.ID {
+		verr := models.NewValidationError()
+		verr.Add("follow", "You cannot follow yourself.")
+		return verr
+	}
+	db := s.db.Gorm.WithContext(ctx)
+	if on {
+		return db.Exec(`INSERT INTO member_follows (user_id, followed_id, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`, v.User.ID, u.ID, s.now().UTC()).Error
+	}
+	return db.Exec(`DELETE FROM member_follows WHERE user_id = ? AND followed_id = ?`, v.User.ID, u.ID).Error
 }

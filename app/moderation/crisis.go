@@ -430,3 +430,43 @@ func (s *Service) SetOnDuty(ctx context.Context, actor models.Actor, on bool) er
 		return audit.Record(ctx, tx.DB, models.AuditEvent{ActorID: &u.ID, Action: action, TargetKind: "user", TargetID: &u.ID})
 	})
 }
+
+// MessageCrisis tells the moderators, inside a private message's
+// transaction, that its writer may be at risk. The report names the member,
+// never the message: private text stays private (only a participant's
+// report opens one message to staff). Medium is a self-harm report above
+// ordinary ones; high is at the very top of the queue with the moderators
+// on duty alerted at once, as the default mapping does for posts. While
+// such a report on the member is still open, another one is not filed: a
+// member in distress writing many messages must not bury the queue.
+func (s *Safety) MessageCrisis(ctx context.Context, tx *database.Tx, authorID int64, level safety.Level) error {
+	if level < safety.LevelMedium {
+		return nil
+	}
+	var open int64
+	if err := tx.WithContext(ctx).Raw(`SELECT count(*) FROM reports WHERE target_kind = ? AND target_id = ? AND status = ? AND reason = ? AND reporter_id IS NULL`,
+		models.TargetUser, authorID, models.ReportOpen, models.ReasonSelfHarm).Scan(&open).Error; err != nil {
+		return fmt.Errorf("moderation: message crisis: %w", err)
+	}
+	if open > 0 {
+		return nil
+	}
+	now := s.now().UTC()
+	prio := PriorityNormal
+	note := "Crisis language in a private message (level " + level.String() + "): this member may be at risk. The message stays private; send them a check-in."
+	if level >= safety.LevelHigh {
+		prio = PriorityCrisis
+		note = "Signs of imminent danger in a private message (level high): reach out to this member now. The message stays private; send them a check-in."
+	}
+	rep := &models.Report{TargetKind: models.TargetUser, TargetID: authorID, Reason: models.ReasonSelfHarm, Note: note, Status: models.ReportOpen, CreatedAt: now, Priority: prio}
+	if err := tx.Omit("ID", "ReporterID").Create(rep).Error; err != nil {
+		return fmt.Errorf("moderation: message crisis: %w", err)
+	}
+	if err := tx.Exec(`INSERT INTO crisis_followups (report_id, level, created_at) VALUES (?, ?, ?)`, rep.ID, level.String(), now).Error; err != nil {
+		return fmt.Errorf("moderation: message crisis follow-up: %w", err)
+	}
+	if prio == PriorityCrisis {
+		return s.alertOnDuty(ctx, tx, 0, rep.ID)
+	}
+	return nil
+}

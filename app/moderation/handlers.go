@@ -58,7 +58,7 @@ func target(c echo.Context, kindName, idName string, query bool) (string, int64,
 		return "", 0, models.ErrNotFound
 	}
 	switch kind {
-	case models.TargetPost, models.TargetThread, models.TargetUser, models.TargetQuestionMessage:
+	case models.TargetPost, models.TargetThread, models.TargetUser, models.TargetQuestionMessage, models.TargetMessage:
 		return kind, id, nil
 	}
 	return "", 0, models.ErrNotFound
@@ -74,7 +74,11 @@ func (h *Handlers) renderReport(c echo.Context, status int, t *Target, values ma
 	p := h.r.NewPage(c, "Report")
 	p.Noindex = true
 	back := t.Link()
-	if back == "" {
+	switch {
+	case back != "":
+	case t.Kind == models.TargetMessage:
+		back = "/messages"
+	default:
 		back = "/questions"
 	}
 	p.Data = reportData{Target: t, Reasons: models.ReportReasons, Back: back}
@@ -308,7 +312,7 @@ func (h *Handlers) Duty(c echo.Context) error {
 // no longer open it: the decision closed its reports, or another moderator's
 // had (a conflict).
 func closesMessage(kind, action string, err error) bool {
-	if kind != models.TargetQuestionMessage {
+	if !models.PrivateTarget(kind) {
 		return false
 	}
 	var ce *models.ConflictError
@@ -347,6 +351,8 @@ func (h *Handlers) Support(c echo.Context) error {
 		about = "message"
 	case strings.HasPrefix(next, "/questions/"):
 		about = "question"
+	case strings.HasPrefix(next, "/messages/"):
+		about = "private_message"
 	case next == "":
 		about = ""
 	}

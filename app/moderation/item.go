@@ -106,8 +106,10 @@ func (s *Service) Item(ctx context.Context, actor models.Actor, kind string, id 
 		if err != nil {
 			return err
 		}
-		if kind == models.TargetQuestionMessage {
-			if err := audit.Record(ctx, tx.DB, models.AuditEvent{ActorID: &u.ID, Action: "question_message.read", TargetKind: kind, TargetID: &id,
+		if models.PrivateTarget(kind) {
+			// Read back by the participants: the asker's list of readers,
+			// the conversation's "a moderator read a reported message".
+			if err := audit.Record(ctx, tx.DB, models.AuditEvent{ActorID: &u.ID, Action: kind + ".read", TargetKind: kind, TargetID: &id,
 				Reason: readReason(open)}); err != nil {
 				return err
 			}
@@ -139,9 +141,10 @@ func (s *Service) item(ctx context.Context, tx *gorm.DB, u *models.User, sc Scop
 		FROM reports r LEFT JOIN users u ON u.id = r.reporter_id WHERE r.target_kind = ? AND r.target_id = ? ORDER BY r.id DESC LIMIT 100`, kind, id).Scan(&it.Reports).Error; err != nil {
 		return nil, err
 	}
-	if kind == models.TargetQuestionMessage {
+	if models.PrivateTarget(kind) {
 		// Naming the reporter would tell the moderator who asked a private
-		// medical question: only that one of the two participants reported.
+		// medical question, or who writes to whom: only that one of the
+		// participants reported.
 		for i := range it.Reports {
 			it.Reports[i].Reporter = "a participant in the conversation"
 		}

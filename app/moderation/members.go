@@ -138,7 +138,7 @@ func (s *Service) ActOnMember(ctx context.Context, actor models.Actor, kind stri
 // not found for everyone, as for a message that does not exist.
 func (s *Service) Reveal(ctx context.Context, actor models.Actor, kind string, id int64, reason string) (string, error) {
 	admin := actor.User
-	if kind == models.TargetQuestionMessage {
+	if models.PrivateTarget(kind) {
 		return "", fmt.Errorf("moderation: reveal %s %d: %w", kind, id, models.ErrNotFound)
 	}
 	if err := adminOnly(actor); err != nil {
@@ -196,7 +196,7 @@ const ActMove = "move"
 // the thread's authors are told.
 func (s *Service) MoveThread(ctx context.Context, actor models.Actor, kind string, id int64, toSlug, reason string, confirmWider bool) error {
 	u := actor.User
-	if kind == models.TargetQuestionMessage {
+	if models.PrivateTarget(kind) {
 		// No thread behind it; answered like a message that does not exist.
 		return fmt.Errorf("moderation: move %s %d: %w", kind, id, models.ErrNotFound)
 	}

@@ -23,20 +23,28 @@ type messageReport struct {
 // too late as superseded.
 var errReportsClosed = fmt.Errorf("moderation: no open report names this question_message: %w", models.ErrNotFound)
 
-// reportedMessage is the one rule for staff and private questions (DESIGN.md
+// privateTables names the table of each kind of private text.
+var privateTables = map[string]string{
+	models.TargetQuestionMessage: "question_messages",
+	models.TargetMessage:         "messages",
+}
+
+// reportedMessage is the one rule for staff and private text (DESIGN.md
 // invariant 9): a global moderator or admin may read, or act on, a
-// private-question message only while an open report names that message.
-// Anyone else, forum moderators included, and anyone at all for a message no
-// open report names, gets ErrNotFound, like a message that does not exist.
+// private-question message or a private message only while an open report
+// names that message. Anyone else, forum moderators included, and anyone
+// at all for a message no open report names, gets ErrNotFound, like a
+// message that does not exist.
 //
 // db must be a transaction. The check, the read of the text and a lock on the
 // open reports are one statement, so a report resolved meanwhile is either no
 // longer seen as open or waits until the caller's transaction (with its audit
 // record) commits. When the message has reports but none is open, a target
 // without text (kind, id, author) comes back with errReportsClosed.
-func (s *Service) reportedMessage(ctx context.Context, db *gorm.DB, u *models.User, id int64) (*Target, []messageReport, error) {
-	notFound := fmt.Errorf("moderation: %s %d: %w", models.TargetQuestionMessage, id, models.ErrNotFound)
-	if u == nil || !u.Role.IsStaff() || id <= 0 {
+func (s *Service) reportedMessage(ctx context.Context, db *gorm.DB, u *models.User, kind string, id int64) (*Target, []messageReport, error) {
+	notFound := fmt.Errorf("moderation: %s %d: %w", kind, id, models.ErrNotFound)
+	table, ok := privateTables[kind]
+	if !ok || u == nil || !u.Role.IsStaff() || id <= 0 {
 		return nil, nil, notFound
 	}
 	var rows []struct {
@@ -47,24 +55,24 @@ func (s *Service) reportedMessage(ctx context.Context, db *gorm.DB, u *models.Us
 		AuthorHandle string
 	}
 	if err := db.WithContext(ctx).Raw(`SELECT r.id AS report_id, r.reason, m.body_html, m.author_id, u.handle AS author_handle
-		FROM reports r JOIN question_messages m ON m.id = r.target_id JOIN users u ON u.id = m.author_id
+		FROM reports r JOIN `+table+` m ON m.id = r.target_id JOIN users u ON u.id = m.author_id
 		WHERE r.target_kind = ? AND r.target_id = ? AND r.status = ?
-		ORDER BY r.id FOR UPDATE OF r`, models.TargetQuestionMessage, id, models.ReportOpen).Scan(&rows).Error; err != nil {
-		return nil, nil, fmt.Errorf("moderation: %s %d: %w", models.TargetQuestionMessage, id, err)
+		ORDER BY r.id FOR UPDATE OF r`, kind, id, models.ReportOpen).Scan(&rows).Error; err != nil {
+		return nil, nil, fmt.Errorf("moderation: %s %d: %w", kind, id, err)
 	}
 	if len(rows) == 0 {
 		var author int64
-		if err := db.WithContext(ctx).Raw(`SELECT m.author_id FROM question_messages m
+		if err := db.WithContext(ctx).Raw(`SELECT coalesce(m.author_id, 0) FROM `+table+` m
 			WHERE m.id = ? AND EXISTS (SELECT 1 FROM reports r WHERE r.target_kind = ? AND r.target_id = m.id)`,
-			id, models.TargetQuestionMessage).Scan(&author).Error; err != nil {
-			return nil, nil, fmt.Errorf("moderation: %s %d: %w", models.TargetQuestionMessage, id, err)
+			id, kind).Scan(&author).Error; err != nil {
+			return nil, nil, fmt.Errorf("moderation: %s %d: %w", kind, id, err)
 		}
 		if author == 0 {
 			return nil, nil, notFound
 		}
-		return &Target{Kind: models.TargetQuestionMessage, ID: id, AuthorID: author}, nil, errReportsClosed
+		return &Target{Kind: kind, ID: id, AuthorID: author}, nil, errReportsClosed
 	}
-	t := &Target{Kind: models.TargetQuestionMessage, ID: id, BodyHTML: rows[0].BodyHTML, AuthorID: rows[0].AuthorID, AuthorHandle: rows[0].AuthorHandle}
+	t := &Target{Kind: kind, ID: id, BodyHTML: rows[0].BodyHTML, AuthorID: rows[0].AuthorID, AuthorHandle: rows[0].AuthorHandle}
 	open := make([]messageReport, len(rows))
 	for i, r := range rows {
 		open[i] = messageReport{ID: r.ReportID, Reason: r.Reason}
@@ -82,7 +90,7 @@ func (s *Service) scopeFor(ctx context.Context, actor models.Actor, kind string)
 		return sc, err
 	case ok:
 		return sc, nil
-	case kind == models.TargetQuestionMessage:
+	case models.PrivateTarget(kind):
 		return sc, fmt.Errorf("moderation: %s: %w", kind, models.ErrNotFound)
 	}
 	return sc, models.ErrForbidden
@@ -93,8 +101,8 @@ func (s *Service) scopeFor(ctx context.Context, actor models.Actor, kind string)
 // reportedMessage, everything else when the scope covers it. open lists the
 // open reports that allow a message to be read (nil for other kinds).
 func (s *Service) moderated(ctx context.Context, db *gorm.DB, u *models.User, sc Scope, kind string, id int64) (t *Target, open []messageReport, err error) {
-	if kind == models.TargetQuestionMessage {
-		return s.reportedMessage(ctx, db, u, id)
+	if models.PrivateTarget(kind) {
+		return s.reportedMessage(ctx, db, u, kind, id)
 	}
 	if t, err = s.load(ctx, db, kind, id); err != nil {
 		return nil, nil, err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -35,6 +36,10 @@ func (s *Service) canSee(actor models.Actor, t *Target) (bool, error) {
 		return true, nil
 	case models.TargetQuestionMessage:
 		return t.QuestionAsker == actor.ID() || t.QuestionHeld == actor.ID(), nil
+	case models.TargetMessage:
+		// Someone in the conversation (their own messages are refused
+		// with a reason, as for posts).
+		return slices.Contains(t.Participants, actor.ID()), nil
 	}
 	if t.Visibility != string(models.Visible) {
 		return false, nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/lib/pq"
 	"gorm.io/gorm"
 
 	"github.com/kindred-health/kindred/models"
@@ -26,6 +27,8 @@ type Target struct {
 	ClinicianOnly bool   `json:"-"`
 	QuestionAsker int64  `json:"-"`
 	QuestionHeld  int64  `json:"-"`
+	// Participants are the members of a private message's conversation.
+	Participants pq.Int64Array `json:"-" gorm:"type:bigint[]"`
 }
 
 // Link is where the target is shown on the site ("" for private content).
@@ -66,6 +69,11 @@ func (s *Service) load(ctx context.Context, db *gorm.DB, kind string, id int64) 
 		err = db.WithContext(ctx).Raw(`SELECT m.body_html, m.author_id, u.handle AS author_handle, q.asker_id AS question_asker,
 			coalesce(q.assignee_id, 0) AS question_held
 			FROM question_messages m JOIN questions q ON q.id = m.question_id JOIN users u ON u.id = m.author_id
+			WHERE m.id = ?`, id).Scan(t).Error
+	case models.TargetMessage:
+		err = db.WithContext(ctx).Raw(`SELECT m.body_html, coalesce(m.author_id, 0) AS author_id, coalesce(u.handle, '') AS author_handle,
+			(SELECT array_agg(cm.user_id) FROM conversation_members cm WHERE cm.conversation_id = m.conversation_id) AS participants
+			FROM messages m LEFT JOIN users u ON u.id = m.author_id
 			WHERE m.id = ?`, id).Scan(t).Error
 	default:
 		return nil, fmt.Errorf("moderation: target kind %q: %w", kind, models.ErrNotFound)

@@ -42,6 +42,7 @@ var Categories = []Category{
 	{Key: "my_threads", Label: "Replies to threads you started", Subject: "You have a new reply to your thread", Default: ModeImmediately},
 	{Key: "mentions", Label: "Someone mentions you (@your-handle)", Subject: "Someone mentioned you on Kindred", Default: ModeImmediately},
 	{Key: "followed", Label: "Replies in threads you follow, and new threads in forums you follow", Subject: "New activity in what you follow", Default: ModeDaily},
+	{Key: "messages", Label: "Private messages to you (the e-mail never contains them)", Subject: "You have a new message on Kindred", Default: ModeImmediately},
 	{Key: "moderation", Label: "Moderators' decisions about you or your posts, and the outcome of your reports", Subject: "A message from the Kindred moderators", Default: ModeImmediately},
 	{Key: "questions", Label: "Your private questions: answers, messages and changes", Subject: "News about your private question", Default: ModeImmediately},
 	{Key: "reminders", Label: "Reminders you set on bookmarks", Subject: "Your bookmark reminder", Default: ModeImmediately},
@@ -86,6 +87,8 @@ func categoryOf(kind string, recipient, threadAuthor, asker int64) string {
 		return "mentions"
 	case models.NotifyModerationWarning, models.NotifyReportResolved:
 		return "moderation"
+	case models.NotifyMessage:
+		return "messages"
 	case models.NotifyBookmarkReminder:
 		return "reminders"
 	case models.NotifyQuestionStatus, models.NotifyQuestionConsent:

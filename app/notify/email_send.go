@@ -18,24 +18,27 @@ import (
 
 // mailItem is a notification as the sender reads it.
 type mailItem struct {
-	ID            int64
-	Kind          string
-	Message       string
-	CreatedAt     time.Time
-	ThreadID      int64
-	PostID        int64
-	QuestionID    int64
-	CredentialID  int64
-	ReportID      int64
-	ActorHandle   string
-	ThreadTitle   string
-	ThreadAuthor  int64
-	ForumID       int64
-	ForumName     string
-	Sensitive     bool
-	ClinicianOnly bool
-	PostBody      string
-	Asker         int64
+	ID           int64
+	Kind         string
+	Message      string
+	CreatedAt    time.Time
+	ThreadID     int64
+	PostID       int64
+	QuestionID   int64
+	CredentialID int64
+	ReportID     int64
+	// ConversationID: news in a private conversation. The e-mail says
+	// only that a message arrived, never who wrote it or what.
+	ConversationID int64
+	ActorHandle    string
+	ThreadTitle    string
+	ThreadAuthor   int64
+	ForumID        int64
+	ForumName      string
+	Sensitive      bool
+	ClinicianOnly  bool
+	PostBody       string
+	Asker          int64
 }
 
 // Line is one notification in an e-mail.
@@ -95,7 +98,7 @@ func (m *Mail) Send(ctx context.Context, a MailArgs) error {
 	var items []mailItem
 	err = m.db.Gorm.WithContext(ctx).Raw(`SELECT n.id, n.kind, n.message, n.created_at, coalesce(n.thread_id, 0) AS thread_id, coalesce(n.post_id, 0) AS post_id,
 		coalesce(n.question_id, 0) AS question_id, coalesce(n.credential_id, 0) AS credential_id, coalesce(n.report_id, 0) AS report_id,
-		coalesce(a.handle, '') AS actor_handle, coalesce(t.title, '') AS thread_title, coalesce(t.author_id, 0) AS thread_author,
+		coalesce(n.conversation_id, 0) AS conversation_id, coalesce(a.handle, '') AS actor_handle, coalesce(t.title, '') AS thread_title, coalesce(t.author_id, 0) AS thread_author,
 		coalesce(f.id, 0) AS forum_id, coalesce(f.name, '') AS forum_name, coalesce(f.sensitive, false) AS sensitive,
 		coalesce(f.clinician_only, false) AS clinician_only, coalesce(p.body, '') AS post_body, coalesce(q.asker_id, 0) AS asker
 		FROM notifications n
@@ -259,6 +262,8 @@ func (m *Mail) line(it mailItem, recipient int64, public, active bool) Line {
 			return Line{Text: "A moderator made a decision about something you posted in a members-only forum. The details stay on Kindred.", Link: link, LinkText: linkText}
 		}
 		return Line{Text: "From the moderators: " + it.Message, Link: link, LinkText: linkText}
+	case models.NotifyMessage:
+		return Line{Text: "You have a new private message. It stays on Kindred: sign in to read it.", Link: m.base + "/messages/" + strconv.FormatInt(it.ConversationID, 10), LinkText: "Read the message"}
 	case models.NotifyReportResolved:
 		return Line{Text: "A moderator decided on something you reported.", Link: m.base + "/my/reports", LinkText: "See the outcome"}
 	case models.NotifyQuestionsPaused:

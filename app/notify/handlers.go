@@ -100,6 +100,9 @@ func (h *Handlers) Open(c echo.Context) error {
 	} else if c.FormValue("to") == "clinician" {
 		to = "/clinician/questions"
 	}
+	if cid, err := strconv.ParseInt(c.FormValue("conversation"), 10, 64); err == nil && cid > 0 {
+		to = "/messages/" + strconv.FormatInt(cid, 10)
+	}
 	if cid, err := strconv.ParseInt(c.FormValue("credential"), 10, 64); err == nil && cid > 0 {
 		to = "/clinician"
 		if c.FormValue("review") != "" {

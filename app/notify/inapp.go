@@ -124,6 +124,32 @@ func (n *InApp) NotifyMemberAbout(ctx context.Context, tx *gorm.DB, userID int64
 	return nil
 }
 
+// NotifyMessage tells each member of userIDs that a private conversation
+// has news. One unread notification stands for the whole conversation:
+// while one is unread, nothing more is written (so no e-mail either), and
+// it never carries the text. Muted writers are skipped, as everywhere.
+func (n *InApp) NotifyMessage(ctx context.Context, tx *gorm.DB, userIDs []int64, conversationID, actorID int64) error {
+	if len(userIDs) == 0 {
+		return nil
+	}
+	err := tx.WithContext(ctx).Exec(`INSERT INTO notifications (user_id, kind, actor_id, conversation_id, created_at)
+		SELECT u.id, ?, ?, ?, ? FROM users u WHERE u.id IN ?
+		AND NOT EXISTS (SELECT 1 FROM mutes m WHERE m.user_id = u.id AND m.muted_id = ?)
+		AND NOT EXISTS (SELECT 1 FROM notifications x WHERE x.user_id = u.id AND x.conversation_id = ? AND x.read_at IS NULL)`,
+		models.NotifyMessage, actorID, conversationID, n.now().UTC(), userIDs, actorID, conversationID).Error
+	if err != nil {
+		return fmt.Errorf("notify: message: %w", err)
+	}
+	return nil
+}
+
+// MarkConversationRead marks the member's notifications about a
+// conversation read: they opened it.
+func (n *InApp) MarkConversationRead(ctx context.Context, userID, conversationID int64) error {
+	return n.db.WithContext(ctx).Exec(`UPDATE notifications SET read_at = ? WHERE user_id = ? AND conversation_id = ? AND read_at IS NULL`,
+		n.now().UTC(), userID, conversationID).Error
+}
+
 // NotifyBookmarkReminders tells each member whose bookmark reminder is
 // due, for the bookmarks given (the caller's transaction marks them
 // reminded). The notification names no thread: it links to the post, whose
@@ -166,6 +192,9 @@ type Item struct {
 	QuestionID int64 `json:"question_id,omitempty"`
 	// ReportID is set when one of the member's reports was decided.
 	ReportID int64 `json:"report_id,omitempty"`
+	// ConversationID is set for news in a private conversation (never
+	// its text).
+	ConversationID int64 `json:"conversation_id,omitempty"`
 	// Count is how many unread replies in the thread this item stands for
 	// ("5 new replies in …"); FirstPostID the oldest of them, where
 	// reading starts. 1 and PostID for everything else.
@@ -205,7 +234,7 @@ func (n *InApp) Unread(ctx context.Context, userID int64) (int64, error) {
 func (n *InApp) List(ctx context.Context, userID, before int64, limit int) ([]Item, error) {
 	q := `SELECT n.id, n.kind, coalesce(a.handle, '') AS actor_handle, coalesce(f.slug, '') AS forum_slug, coalesce(f.name, '') AS forum_name,
 		coalesce(t.id, 0) AS thread_id, coalesce(t.title, '') AS thread_title, coalesce(n.post_id, 0) AS post_id,
-		coalesce(n.credential_id, 0) AS credential_id, coalesce(n.question_id, 0) AS question_id, coalesce(n.report_id, 0) AS report_id, n.message, n.created_at, n.read_at,
+		coalesce(n.credential_id, 0) AS credential_id, coalesce(n.question_id, 0) AS question_id, coalesce(n.report_id, 0) AS report_id, coalesce(n.conversation_id, 0) AS conversation_id, n.message, n.created_at, n.read_at,
 		CASE WHEN ` + groupedReply + ` THEN (SELECT count(*) FROM notifications g WHERE g.user_id = n.user_id AND g.thread_id = n.thread_id
 			AND g.kind = 'reply' AND g.read_at IS NULL) ELSE 1 END AS count,
 		CASE WHEN ` + groupedReply + ` THEN (SELECT min(g.post_id) FROM notifications g WHERE g.user_id = n.user_id AND g.thread_id = n.thread_id

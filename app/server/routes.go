@@ -16,6 +16,7 @@ import (
 	"github.com/kindred-health/kindred/app/forums"
 	"github.com/kindred-health/kindred/app/live"
 	"github.com/kindred-health/kindred/app/markdown"
+	"github.com/kindred-health/kindred/app/messages"
 	"github.com/kindred-health/kindred/app/moderation"
 	"github.com/kindred-health/kindred/app/notify"
 	"github.com/kindred-health/kindred/app/questions"
@@ -52,6 +53,8 @@ func routes(e *echo.Echo, a *App, r *web.Renderer, st *web.Static, cookies web.C
 		}})
 	ch := clinicians.NewHandlers(a.Clinicians, r, cookies)
 	capi := clinicians.NewAPI(ch)
+	msgh := messages.NewHandlers(a.Messages, r, cookies)
+	msgapi := messages.NewAPI(msgh)
 	qh := questions.NewHandlers(a.Questions, r, cookies)
 	qapi := questions.NewAPI(qh)
 	mh := moderation.NewHandlers(a.Moderation, r, cookies, markdown.New(), moderation.SuspendedAuth{
@@ -104,7 +107,7 @@ func routes(e *echo.Echo, a *App, r *web.Renderer, st *web.Static, cookies web.C
 	})
 	e.GET("/static/:hash/*", st.Handler)
 	e.GET("/robots.txt", func(c echo.Context) error {
-		return c.String(http.StatusOK, "User-agent: *\nDisallow: /account\nDisallow: /admin\nDisallow: /auth\nDisallow: /api\nDisallow: /credentials\nDisallow: /questions\nDisallow: /review\nDisallow: /moderation\nDisallow: /report\n")
+		return c.String(http.StatusOK, "User-agent: *\nDisallow: /account\nDisallow: /admin\nDisallow: /auth\nDisallow: /api\nDisallow: /credentials\nDisallow: /questions\nDisallow: /messages\nDisallow: /review\nDisallow: /moderation\nDisallow: /report\n")
 	})
 
 	// Browser pages: session cookie and CSRF on every state change.
@@ -144,6 +147,15 @@ func routes(e *echo.Echo, a *App, r *web.Renderer, st *web.Static, cookies web.C
 	b.GET("/members/:handle", fh.Profile)
 	b.POST("/members/:handle/mute", fh.Mute, web.RequireUser)
 	b.POST("/members/:handle/unmute", fh.Unmute, web.RequireUser)
+	b.POST("/members/:handle/follow", fh.FollowMember, web.RequireUser)
+	b.POST("/members/:handle/unfollow", fh.UnfollowMember, web.RequireUser)
+	b.GET("/messages", msgh.Inbox, web.RequireUser)
+	b.GET("/messages/new", msgh.NewPage, web.RequireUser)
+	b.POST("/messages", msgh.Start, web.RequireUser)
+	b.GET("/messages/:id", msgh.Conversation, web.NotFoundForVisitors)
+	b.POST("/messages/:id", msgh.Reply, web.NotFoundForVisitors)
+	b.GET("/account/messages", msgh.SettingsPage, web.RequireUser)
+	b.POST("/account/messages", msgh.SaveSettings, web.RequireUser)
 	b.GET("/clinicians/:handle", ch.Public)
 	b.GET("/clinician", ch.Status, web.RequireUser)
 	b.GET("/clinician/apply", ch.ApplyPage, web.RequireUser)
@@ -346,6 +358,16 @@ func routes(e *echo.Echo, a *App, r *web.Renderer, st *web.Static, cookies web.C
 	v1.GET("/members/:handle", fapi.Profile)
 	v1.PUT("/members/:handle/mute", fapi.Mute, me)
 	v1.DELETE("/members/:handle/mute", fapi.Mute, me)
+	v1.PUT("/members/:handle/follow", fapi.FollowMember, me)
+	v1.DELETE("/members/:handle/follow", fapi.FollowMember, me)
+	// Private messages: every :id route answers 404 to anyone outside the
+	// conversation (the service decides).
+	v1.GET("/messages", msgapi.List, me)
+	v1.POST("/messages", msgapi.Start, me)
+	v1.GET("/messages/:id", msgapi.Get, me)
+	v1.POST("/messages/:id", msgapi.Reply, me)
+	v1.GET("/me/message-settings", msgapi.GetSettings, me)
+	v1.PUT("/me/message-settings", msgapi.PutSettings, me)
 	v1.GET("/clinician/options", capi.Options)
 	v1.GET("/clinicians/:handle", capi.Public)
 	v1.GET("/me/credentials", capi.Mine, me)

@@ -26,6 +26,7 @@ import (
 	"github.com/kindred-health/kindred/app/forums"
 	"github.com/kindred-health/kindred/app/live"
 	"github.com/kindred-health/kindred/app/markdown"
+	"github.com/kindred-health/kindred/app/messages"
 	"github.com/kindred-health/kindred/app/moderation"
 	"github.com/kindred-health/kindred/app/notify"
 	"github.com/kindred-health/kindred/app/questions"
@@ -56,6 +57,7 @@ type App struct {
 	Forums     *forums.Service
 	Clinicians *clinicians.Service
 	Questions  *questions.Service
+	Messages   *messages.Service
 	Moderation *moderation.Service
 	Notify     *notify.InApp
 	// Mail e-mails notifications by each member's preferences.
@@ -106,6 +108,7 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 	names := append([]string{web.TplError, notify.TplNotifications, notify.TplEmailSettings, notify.TplUnsubscribe}, auth.Templates...)
 	names = append(names, clinicians.Templates...)
 	names = append(names, questions.Templates...)
+	names = append(names, messages.Templates...)
 	names = append(names, moderation.Templates...)
 	for _, name := range append(names, forums.Templates...) {
 		if !renderer.Has(name) {
@@ -191,6 +194,10 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
+	msgSvc, err := messages.New(d.DB, d.Now, markdown.New(), modSafety, modSafety, inApp, messages.Options{MinPosts: cfg.MessagesMinPosts})
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
 	river.AddWorker(workers, &forums.BookmarkSweepWorker{Svc: forumSvc})
 	river.AddWorker(workers, &questions.OfferDeadlineWorker{Svc: qSvc})
 	river.AddWorker(workers, &questions.SweepWorker{Svc: qSvc})
@@ -262,6 +269,7 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 	a := &App{
 		Clinicians: clinSvc,
 		Questions:  qSvc,
+		Messages:   msgSvc,
 		Moderation: modSvc,
 		Auth:       authSvc,
 		Forums:     forumSvc,
@@ -328,7 +336,7 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 	// sees a request: text, JSON structure, the body limit as a 413. The
 	// compose forms listed check the same rules themselves and show the
 	// form again with what the member typed.
-	e.Use(web.ValidText(append(slices.Clone(forums.KeepInputPaths), questions.KeepInputPaths...)...))
+	e.Use(web.ValidText(append(append(slices.Clone(forums.KeepInputPaths), questions.KeepInputPaths...), messages.KeepInputPaths...)...))
 	// Event streams are not compressed: gzip would hold events back.
 	e.Use(middleware.GzipWithConfig(middleware.GzipConfig{Level: 5, MinLength: 1024, Skipper: func(c echo.Context) bool {
 		p := c.Request().URL.Path

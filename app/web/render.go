@@ -50,7 +50,7 @@ type Assets struct {
 
 // NavFlags mark the current section in the header (aria-current).
 type NavFlags struct {
-	Home, Latest, Search, MyForums, Questions, Notifications, Bookmarks, Account, Admin, Review, Moderation, SignIn, SignUp bool
+	Home, Latest, Search, MyForums, Questions, Messages, Notifications, Bookmarks, Account, Admin, Review, Moderation, SignIn, SignUp bool
 }
 
 func navFlags(path string) NavFlags {
@@ -66,6 +66,8 @@ func navFlags(path string) NavFlags {
 		n.MyForums = true
 	case "/questions":
 		n.Questions = true
+	case "/messages":
+		n.Messages = true
 	case "/notifications":
 		n.Notifications = true
 	case "/bookmarks":
