@@ -76,7 +76,31 @@ CREATE INDEX notifications_conversation_idx ON notifications (user_id, conversat
 ALTER TABLE reports DROP CONSTRAINT reports_target_kind_check;
 ALTER TABLE reports ADD CONSTRAINT reports_target_kind_check CHECK (target_kind IN ('post', 'thread', 'user', 'question_message', 'message'));
 
+-- Live updates (app/live): a new message tells the open conversation
+-- pages; ids only, the hub checks who is in the conversation now.
+ALTER TABLE live_events ADD COLUMN conversation_id bigint;
+ALTER TABLE live_events DROP CONSTRAINT live_events_kind_check;
+ALTER TABLE live_events ADD CONSTRAINT live_events_kind_check CHECK (kind IN ('reply', 'question', 'message'));
+CREATE INDEX live_events_conversation_idx ON live_events (conversation_id, id) WHERE conversation_id IS NOT NULL;
+-- +goose StatementBegin
+CREATE FUNCTION live_message() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO live_events (kind, conversation_id) VALUES ('message', NEW.conversation_id);
+    PERFORM pg_notify('kindred_live', 'e');
+    RETURN NULL;
+END $$;
+-- +goose StatementEnd
+CREATE TRIGGER messages_live AFTER INSERT ON messages
+    FOR EACH ROW EXECUTE FUNCTION live_message();
+
 -- +goose Down
+DROP TRIGGER messages_live ON messages;
+DROP FUNCTION live_message();
+DELETE FROM live_events WHERE kind = 'message';
+ALTER TABLE live_events DROP CONSTRAINT live_events_kind_check;
+ALTER TABLE live_events ADD CONSTRAINT live_events_kind_check CHECK (kind IN ('reply', 'question'));
+DROP INDEX live_events_conversation_idx;
+ALTER TABLE live_events DROP COLUMN conversation_id;
 DELETE FROM reports WHERE target_kind = 'message';
 ALTER TABLE reports DROP CONSTRAINT reports_target_kind_check;
 ALTER TABLE reports ADD CONSTRAINT reports_target_kind_check CHECK (target_kind IN ('post', 'thread', 'user', 'question_message'));

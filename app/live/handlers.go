@@ -21,6 +21,9 @@ import (
 type Access struct {
 	Thread   func(ctx context.Context, a models.Actor, threadID int64) error
 	Question func(ctx context.Context, a models.Actor, questionID int64) error
+	// Conversation answers nil for someone who may read a private
+	// conversation (its people; staff for the moderators' ones).
+	Conversation func(ctx context.Context, a models.Actor, conversationID int64) error
 }
 
 // Handlers serve the event stream.
@@ -58,7 +61,8 @@ func idParam(c echo.Context, name string) (int64, error) {
 
 // Stream is GET /events (browsers) and GET /api/v1/events (tokens):
 // text/event-stream with the member's counts, and the replies of
-// ?thread= and the news of ?question= when given. Last-Event-ID (the
+// ?thread=, the news of ?question= and the new messages of ?conversation=
+// when given. Last-Event-ID (the
 // header EventSource sends, or ?last_event_id=) replays what was missed.
 func (h *Handlers) Stream(c echo.Context) error {
 	ctx := c.Request().Context()
@@ -71,7 +75,15 @@ func (h *Handlers) Stream(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if thread == 0 && question == 0 && !a.SignedIn() {
+	conversation, err := idParam(c, "conversation")
+	if err != nil {
+		return err
+	}
+	topic := Topic{Thread: thread, Question: question, Conversation: conversation}
+	if (question == 0 && conversation == 0 && thread == 0 && !a.SignedIn()) || ((question != 0 || conversation != 0) && !a.SignedIn()) {
+		if question != 0 || conversation != 0 {
+			return models.ErrNotFound
+		}
 		return web.ErrUnauthorized
 	}
 	if thread != 0 {
@@ -81,6 +93,11 @@ func (h *Handlers) Stream(c echo.Context) error {
 	}
 	if question != 0 {
 		if err := h.access.Question(ctx, a, question); err != nil {
+			return err
+		}
+	}
+	if conversation != 0 {
+		if err := h.access.Conversation(ctx, a, conversation); err != nil {
 			return err
 		}
 	}
@@ -102,9 +119,9 @@ func (h *Handlers) Stream(c echo.Context) error {
 		return err
 	}
 	var missed []Message
-	if lastID > 0 && (thread != 0 || question != 0) {
+	if lastID > 0 && !topic.Zero() {
 		var complete bool
-		missed, complete, err = h.hub.Replay(ctx, a, thread, question, lastID)
+		missed, complete, err = h.hub.Replay(ctx, a, topic, lastID)
 		if err != nil {
 			return err
 		}
@@ -136,12 +153,12 @@ func (h *Handlers) Stream(c echo.Context) error {
 				_ = conn.Close()
 				return nil
 			}
-			sub = h.hub.Subscribe(a, thread, question, conn, nil, conn)
+			sub = h.hub.Subscribe(a, topic, conn, nil, conn)
 		}
 	}
 	if sub == nil { // HTTP/2, or a writer that cannot be taken over: wait here
 		w.WriteHeader(http.StatusOK)
-		sub = h.hub.Subscribe(a, thread, question, w, rc.Flush, nil)
+		sub = h.hub.Subscribe(a, topic, w, rc.Flush, nil)
 		defer h.hub.Unsubscribe(sub)
 	}
 	// Subscribed before the replay is written, so nothing falls between;

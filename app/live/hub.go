@@ -15,6 +15,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -50,12 +51,11 @@ type Message struct {
 // no goroutine of its own when its connection could be taken over from
 // net/http (HTTP/1.1), which is what lets one instance hold ten thousand.
 type Sub struct {
-	actor    models.Actor
-	thread   int64
-	question int64
-	born     time.Time
-	closed   chan struct{}
-	once     sync.Once
+	actor  models.Actor
+	topic  Topic
+	born   time.Time
+	closed chan struct{}
+	once   sync.Once
 
 	mu      sync.Mutex
 	w       io.Writer
@@ -166,6 +166,7 @@ type Hub struct {
 	all        map[*Sub]struct{}
 	byThread   map[int64]map[*Sub]struct{}
 	byQuestion map[int64]map[*Sub]struct{}
+	byConv     map[int64]map[*Sub]struct{}
 	byUser     map[int64]map[*Sub]struct{}
 	lastID     int64
 	floor      int64 // events up to this id happened before the hub started
@@ -183,7 +184,7 @@ func (h *Hub) Ready() <-chan struct{} { return h.ready }
 // NewHub builds a hub; Run starts it.
 func NewHub(pool *pgxpool.Pool, counts Counts, log *slog.Logger) *Hub {
 	return &Hub{pool: pool, counts: counts, log: log, all: map[*Sub]struct{}{}, byThread: map[int64]map[*Sub]struct{}{},
-		byQuestion: map[int64]map[*Sub]struct{}{}, byUser: map[int64]map[*Sub]struct{}{}, seen: map[int64]bool{}, ready: make(chan struct{})}
+		byQuestion: map[int64]map[*Sub]struct{}{}, byConv: map[int64]map[*Sub]struct{}{}, byUser: map[int64]map[*Sub]struct{}{}, seen: map[int64]bool{}, ready: make(chan struct{})}
 }
 
 // Subscribers counts open streams.
@@ -193,12 +194,21 @@ func (h *Hub) Subscribers() int {
 	return len(h.all)
 }
 
+// Topic is what a stream follows besides the actor's counts: a thread, a
+// private question, a private conversation (0: none), each one the caller
+// already checked the actor may read.
+type Topic struct {
+	Thread, Question, Conversation int64
+}
+
+// Zero reports whether the stream follows nothing but counts.
+func (t Topic) Zero() bool { return t == Topic{} }
+
 // Subscribe registers a stream writing to w (flushed by flush; conn, when
 // the connection was taken over, is closed with the stream) for the actor
-// and, optionally, a thread and a question the caller already checked the
-// actor may read. Messages wait until Activate.
-func (h *Hub) Subscribe(a models.Actor, thread, question int64, w io.Writer, flush func() error, conn net.Conn) *Sub {
-	s := &Sub{actor: a, thread: thread, question: question, born: time.Now(), closed: make(chan struct{}), w: w, flush: flush, conn: conn}
+// and topic. Messages wait until Activate.
+func (h *Hub) Subscribe(a models.Actor, topic Topic, w io.Writer, flush func() error, conn net.Conn) *Sub {
+	s := &Sub{actor: a, topic: topic, born: time.Now(), closed: make(chan struct{}), w: w, flush: flush, conn: conn}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.stopped {
@@ -215,8 +225,9 @@ func (h *Hub) Subscribe(a models.Actor, thread, question int64, w io.Writer, flu
 		}
 		m[k][s] = struct{}{}
 	}
-	add(h.byThread, thread)
-	add(h.byQuestion, question)
+	add(h.byThread, topic.Thread)
+	add(h.byQuestion, topic.Question)
+	add(h.byConv, topic.Conversation)
 	add(h.byUser, a.ID())
 	return s
 }
@@ -238,8 +249,9 @@ func (h *Hub) remove(s *Sub) {
 			}
 		}
 	}
-	del(h.byThread, s.thread)
-	del(h.byQuestion, s.question)
+	del(h.byThread, s.topic.Thread)
+	del(h.byQuestion, s.topic.Question)
+	del(h.byConv, s.topic.Conversation)
 	del(h.byUser, s.actor.ID())
 	s.close()
 }
@@ -391,6 +403,11 @@ type Event struct {
 	Anonymous     bool
 	AskerID       int64
 	AssigneeID    int64
+	// ConversationID, for a new private message: who is in it now, and
+	// whether it is the moderators' (every global moderator may follow it).
+	ConversationID int64
+	Members        []int64
+	TeamVisible    bool
 }
 
 // eventSQL reads events with their thread's forum and visibility and the
@@ -398,8 +415,11 @@ type Event struct {
 const eventSQL = `SELECT e.id, e.kind, coalesce(e.thread_id, 0), coalesce(e.post_id, 0), coalesce(e.question_id, 0),
 	coalesce(f.id, 0), coalesce(f.sensitive, false), coalesce(f.clinician_only, false),
 	coalesce(t.visibility = 'visible' AND p.visibility = 'visible' AND p.deleted_at IS NULL, false),
-	coalesce(p.author_id, 0), coalesce(p.anonymous, false), coalesce(q.asker_id, 0), coalesce(q.assignee_id, 0)
+	coalesce(p.author_id, 0), coalesce(p.anonymous, false), coalesce(q.asker_id, 0), coalesce(q.assignee_id, 0),
+	coalesce(e.conversation_id, 0), coalesce((SELECT array_agg(cm.user_id) FROM conversation_members cm WHERE cm.conversation_id = e.conversation_id), '{}'),
+	coalesce(c.kind = 'moderators', false)
 	FROM live_events e
+	LEFT JOIN conversations c ON c.id = e.conversation_id
 	LEFT JOIN threads t ON t.id = e.thread_id LEFT JOIN forums f ON f.id = t.forum_id
 	LEFT JOIN posts p ON p.id = e.post_id
 	LEFT JOIN questions q ON q.id = e.question_id `
@@ -410,7 +430,7 @@ func scanEvents(rows pgx.Rows) ([]Event, error) {
 	for rows.Next() {
 		var e Event
 		if err := rows.Scan(&e.ID, &e.Kind, &e.ThreadID, &e.PostID, &e.QuestionID, &e.ForumID, &e.Sensitive, &e.ClinicianOnly,
-			&e.Visible, &e.AuthorID, &e.Anonymous, &e.AskerID, &e.AssigneeID); err != nil {
+			&e.Visible, &e.AuthorID, &e.Anonymous, &e.AskerID, &e.AssigneeID, &e.ConversationID, &e.Members, &e.TeamVisible); err != nil {
 			return nil, err
 		}
 		out = append(out, e)
@@ -451,11 +471,11 @@ func (h *Hub) events(ctx context.Context) error {
 }
 
 // Allowed is the one permission check: may this actor, subscribed to
-// thread and question, know of the event now?
-func Allowed(a models.Actor, thread, question int64, e Event) bool {
+// topic, know of the event now?
+func Allowed(a models.Actor, topic Topic, e Event) bool {
 	switch e.Kind {
 	case "reply":
-		if e.ThreadID == 0 || e.ThreadID != thread || !e.Visible {
+		if e.ThreadID == 0 || e.ThreadID != topic.Thread || !e.Visible {
 			return false
 		}
 		f := models.Forum{ID: e.ForumID, Sensitive: e.Sensitive, ClinicianOnly: e.ClinicianOnly}
@@ -465,7 +485,13 @@ func Allowed(a models.Actor, thread, question int64, e Event) bool {
 		return !a.HasMuted(e.AuthorID) // muted even when anonymous, without saying who
 	case "question":
 		id := a.ID()
-		return id != 0 && e.QuestionID == question && (id == e.AskerID || id == e.AssigneeID)
+		return id != 0 && e.QuestionID == topic.Question && (id == e.AskerID || id == e.AssigneeID)
+	case "message":
+		// As the conversation page: the people in it, and for the
+		// moderators' conversations every global moderator and admin.
+		id := a.ID()
+		return id != 0 && e.ConversationID == topic.Conversation &&
+			(slices.Contains(e.Members, id) || (e.TeamVisible && a.IsStaff() && a.Active()))
 	}
 	return false
 }
@@ -478,6 +504,11 @@ func Payload(e Event) Message {
 		data, _ = json.Marshal(map[string]int64{"thread": e.ThreadID, "post": e.PostID})
 	case "question":
 		data, _ = json.Marshal(map[string]int64{"question": e.QuestionID})
+	case "message":
+		// Named "conversation": an unnamed SSE event is a "message" event
+		// to EventSource, so the name would catch anything unnamed.
+		data, _ = json.Marshal(map[string]int64{"conversation": e.ConversationID})
+		return Message{ID: e.ID, Event: "conversation", Data: string(data)}
 	}
 	return Message{ID: e.ID, Event: e.Kind, Data: string(data)}
 }
@@ -491,28 +522,31 @@ func (h *Hub) deliver(e Event) {
 		set = h.byThread[e.ThreadID]
 	case "question":
 		set = h.byQuestion[e.QuestionID]
+	case "message":
+		set = h.byConv[e.ConversationID]
 	}
 	if len(set) == 0 {
 		return
 	}
 	m := Payload(e)
 	for s := range set {
-		if Allowed(s.actor, s.thread, s.question, e) {
+		if Allowed(s.actor, s.topic, e) {
 			h.send(s, m)
 		}
 	}
 }
 
-// Replay returns the events after lastID about the subscriber's thread or
-// question that it may know of, and whether lastID is still within what
-// is kept (if not, the page should reload).
-func (h *Hub) Replay(ctx context.Context, a models.Actor, thread, question, lastID int64) ([]Message, bool, error) {
+// Replay returns the events after lastID about the subscriber's topic
+// that it may know of, and whether lastID is still within what is kept
+// (if not, the page should reload).
+func (h *Hub) Replay(ctx context.Context, a models.Actor, topic Topic, lastID int64) ([]Message, bool, error) {
 	var oldest int64
 	if err := h.pool.QueryRow(ctx, `SELECT coalesce(min(id), 0) FROM live_events`).Scan(&oldest); err != nil {
 		return nil, false, err
 	}
 	complete := oldest == 0 || lastID >= oldest-1
-	rows, err := h.pool.Query(ctx, eventSQL+`WHERE e.id > $1 AND (e.thread_id = $2 OR e.question_id = $3) ORDER BY e.id LIMIT 500`, lastID, thread, question)
+	rows, err := h.pool.Query(ctx, eventSQL+`WHERE e.id > $1 AND (e.thread_id = $2 OR e.question_id = $3 OR e.conversation_id = $4) ORDER BY e.id LIMIT 500`,
+		lastID, topic.Thread, topic.Question, topic.Conversation)
 	if err != nil {
 		return nil, false, err
 	}
@@ -522,7 +556,7 @@ func (h *Hub) Replay(ctx context.Context, a models.Actor, thread, question, last
 	}
 	var out []Message
 	for _, e := range evs {
-		if Allowed(a, thread, question, e) {
+		if Allowed(a, topic, e) {
 			out = append(out, Payload(e))
 		}
 	}

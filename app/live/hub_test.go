@@ -29,16 +29,26 @@ func TestAllowed(t *testing.T) {
 		{"clinicians-only, clinician", clinician, func(e Event) Event { e.ClinicianOnly = true; return e }, 1, true},
 		{"muted author, even anonymous", member, func(e Event) Event { e.AuthorID, e.Anonymous = 9, true; return e }, 1, false},
 	} {
-		if got := Allowed(c.a, c.topic, 0, c.e(reply)); got != c.want {
+		if got := Allowed(c.a, Topic{Thread: c.topic}, c.e(reply)); got != c.want {
 			t.Errorf("%s: %v, want %v", c.name, got, c.want)
 		}
 	}
 	q := Event{Kind: "question", QuestionID: 4, AskerID: 7, AssigneeID: 8}
-	if !Allowed(member, 0, 4, q) || !Allowed(clinician, 0, 4, q) {
+	if !Allowed(member, Topic{Question: 4}, q) || !Allowed(clinician, Topic{Question: 4}, q) {
 		t.Error("asker or assignee refused")
 	}
-	if Allowed(models.Actor{User: &models.User{ID: 10}}, 0, 4, q) || Allowed(visitor, 0, 4, q) || Allowed(member, 0, 5, q) {
+	if Allowed(models.Actor{User: &models.User{ID: 10}}, Topic{Question: 4}, q) || Allowed(visitor, Topic{Question: 4}, q) || Allowed(member, Topic{Question: 5}, q) {
 		t.Error("someone else heard of a private question")
+	}
+	m := Event{Kind: "message", ConversationID: 6, Members: []int64{7, 10}}
+	staff := models.Actor{User: &models.User{ID: 11, Role: models.RoleModerator, Status: models.StatusActive}}
+	if !Allowed(member, Topic{Conversation: 6}, m) || Allowed(member, Topic{Conversation: 5}, m) || Allowed(clinician, Topic{Conversation: 6}, m) ||
+		Allowed(visitor, Topic{Conversation: 6}, m) || Allowed(staff, Topic{Conversation: 6}, m) {
+		t.Error("a private conversation's event reached someone outside it")
+	}
+	m.TeamVisible = true
+	if !Allowed(staff, Topic{Conversation: 6}, m) || Allowed(clinician, Topic{Conversation: 6}, m) {
+		t.Error("the moderators' conversation: staff refused or a member let in")
 	}
 	if p := Payload(reply); p.Data != `{"post":2,"thread":1}` || p.ID != 0 && p.Event != "reply" {
 		t.Errorf("payload %+v", p)

@@ -71,6 +71,13 @@ func (s *Service) List(ctx context.Context, actor models.Actor, before time.Time
 	return in, nil
 }
 
+// MayRead answers nil when the actor may read the conversation, else
+// ErrNotFound (for live updates; the page itself uses Conversation).
+func (s *Service) MayRead(ctx context.Context, actor models.Actor, id int64) error {
+	_, _, err := s.access(ctx, s.db.Gorm, actor, id)
+	return err
+}
+
 // MessageView is one message as its readers see it.
 type MessageView struct {
 	ID          int64  `json:"id"`

@@ -478,3 +478,46 @@ func TestNewConversationsAreRateLimited(t *testing.T) {
 		t.Fatalf("answering in an existing conversation: %d %s", r.Status, r.Raw)
 	}
 }
+
+// A conversation page hears of a new message without a reload: through
+// another instance, ids only, and only for the people in it.
+func TestLiveConversationEvents(t *testing.T) {
+	t.Parallel()
+	h := messagesHarness(t)
+	for _, m := range []string{"lc_ana", "lc_ben", "lc_cal"} {
+		h.account(m, models.RoleMember)
+	}
+	h.account("lc_mod", models.RoleModerator)
+	h.posts("lc_ana", 2)
+	ctx := context.Background()
+	sent, err := h.app.Messages.Start(ctx, h.actor(h.user("lc_ana")), messages.StartForm{To: "lc_ben", Body: "Hello Ben"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, b := h.secondInstance(t)
+	topic := b + "/api/v1/events?conversation=" + itoa(sent.ConversationID)
+	ben := openStream(t, topic, h.tokenFor("lc_ben", "read"), 0)
+	if ben.status != http.StatusOK {
+		t.Fatalf("ben's stream: %d", ben.status)
+	}
+	for who, tok := range map[string]string{"lc_cal": h.tokenFor("lc_cal", "read"), "lc_mod": h.tokenFor("lc_mod", "read"), "visitor": ""} {
+		if r := openStream(t, topic, tok, 0); r.status != http.StatusNotFound {
+			t.Errorf("%s opening the conversation's stream: %d", who, r.status)
+		}
+	}
+	if _, err := h.app.Messages.Reply(ctx, h.actor(h.user("lc_ana")), sent.ConversationID, messages.ReplyForm{Body: "canarylive are you there?"}); err != nil {
+		t.Fatal(err)
+	}
+	e := ben.next("conversation")
+	if e.Data["conversation"] != float64(sent.ConversationID) || len(e.Data) != 1 || strings.Contains(fmt.Sprint(e.Data), "canary") {
+		t.Fatalf("conversation event %+v", e)
+	}
+	// Reconnecting with Last-Event-ID replays what was missed.
+	if _, err := h.app.Messages.Reply(ctx, h.actor(h.user("lc_ana")), sent.ConversationID, messages.ReplyForm{Body: "second"}); err != nil {
+		t.Fatal(err)
+	}
+	again := openStream(t, topic, h.tokenFor("lc_ben", "read"), e.ID)
+	if r := again.next("conversation"); r.Data["conversation"] != float64(sent.ConversationID) {
+		t.Fatalf("replay %+v", r)
+	}
+}

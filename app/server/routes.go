@@ -50,6 +50,10 @@ func routes(e *echo.Echo, a *App, r *web.Renderer, st *web.Static, cookies web.C
 				return models.ErrNotFound
 			}
 			return nil
+		},
+		// As the conversation page decides (404 for anyone else).
+		Conversation: func(ctx context.Context, actor models.Actor, id int64) error {
+			return a.Messages.MayRead(ctx, actor, id)
 		}})
 	ch := clinicians.NewHandlers(a.Clinicians, r, cookies)
 	capi := clinicians.NewAPI(ch)

@@ -28,14 +28,16 @@ document.addEventListener("DOMContentLoaded", function () {
     }
   }
   // Live updates (Server-Sent Events): new replies in this thread, news
-  // in this private question, and the counts in the navigation. Without
+  // in this private question or conversation, and the counts in the navigation. Without
   // JavaScript the page is the same, only reloaded by hand.
   var repliesBar = document.getElementById("live-replies");
   var questionBar = document.getElementById("live-question");
+  var conversationBar = document.getElementById("live-conversation");
   if (window.EventSource && (body.getAttribute("data-live") === "1" || repliesBar)) {
     var params = new URLSearchParams();
     if (repliesBar) { params.set("thread", repliesBar.getAttribute("data-thread")); }
     if (questionBar) { params.set("question", questionBar.getAttribute("data-question")); }
+    if (conversationBar) { params.set("conversation", conversationBar.getAttribute("data-conversation")); }
     var query = params.toString();
     var stream = new EventSource("/events" + (query ? "?" + query : ""));
     var showLink = function (bar, href, text) {
@@ -55,8 +57,11 @@ document.addEventListener("DOMContentLoaded", function () {
     stream.addEventListener("question", function () {
       if (questionBar) { showLink(questionBar, window.location.pathname + "#messages", "There is news in this conversation — show"); }
     });
+    stream.addEventListener("conversation", function () {
+      if (conversationBar) { showLink(conversationBar, window.location.pathname + "#messages-end", "New message in this conversation — show"); }
+    });
     stream.addEventListener("reload", function () {
-      var bar = repliesBar || questionBar;
+      var bar = repliesBar || questionBar || conversationBar;
       if (bar) { showLink(bar, window.location.pathname + window.location.search, "This page may be out of date — reload"); }
     });
     var setBadge = function (link, n, label) {
