@@ -17,6 +17,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+
 	"github.com/kindred-health/kindred/app/forums"
 	"github.com/kindred-health/kindred/app/testenv"
 	"github.com/kindred-health/kindred/models"
@@ -569,5 +572,46 @@ func TestImageSweepRemovesOrphans(t *testing.T) {
 	}
 	if n := len(storedKeys(t, h)); n != 0 || h.count("images") != 0 || h.count("post_images") != 0 {
 		t.Errorf("after erasing: %d objects, %d rows", n, h.count("images"))
+	}
+}
+
+// A member adds an image to a reply with the keyboard: chooses the file,
+// describes it and presses Enter; the composer gets the Markdown at the
+// cursor, and the posted reply shows the picture with that description.
+// The thread page with the composer passes axe.
+func TestImageBrowserReplyComposer(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	f := h.forum("pumps", func(f *forums.ForumForm) { f.Name = "Insulin pumps" })
+	h.account("maya", models.RoleMember)
+	h.account("sam", models.RoleMember)
+	th := h.thread("sam", f, "Show us your pump set-up", "How do you wear yours?", false)
+	file := t.TempDir() + "/pump.png"
+	if err := os.WriteFile(file, testenv.PNG(t, testenv.Gradient(120, 90)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p := newPage(t, h)
+	p.signIn("maya")
+	p.visit("/t/"+itoa(th.ID), "Show us your pump set-up")
+	if p.eval(`String(document.querySelector(".image-attach-controls").hidden) + " " + String(document.querySelector(".image-attach-link").hidden)`) != "false true" {
+		t.Fatal("the script did not switch the composer to in-page uploads")
+	}
+	p.checkA11y("thread page with the image composer")
+	const alt = "My pump clipped to a belt"
+	p.do(
+		chromedp.SendKeys(chromedp.ID("body"), "Mine sits here:"),
+		chromedp.SetUploadFiles(chromedp.ID("image-file"), []string{file}),
+		chromedp.SendKeys(chromedp.ID("image-alt"), alt),
+		chromedp.SendKeys(chromedp.ID("image-alt"), kb.Enter),
+	)
+	p.waitJS(`/!\[My pump clipped to a belt\]\(\/images\/[0-9a-f]{32}\)/.test(document.getElementById("body").value)`, "the Markdown is in the composer")
+	p.waitText("Image added to your message.")
+	if v := p.eval(`document.getElementById("body").value`); !strings.HasPrefix(v, "Mine sits here:\n\n![") {
+		t.Errorf("composer holds %q", v)
+	}
+	p.do(chromedp.Click(chromedp.CSS(`form[action$="/replies"] button[value=post]`)))
+	p.waitJS(`(function () { var i = document.querySelector('.prose img[alt="`+alt+`"]'); return !!i && i.complete && i.naturalWidth === 120; })()`, "the reply shows the image")
+	p.checkA11y("thread page with an image")
+	if n := h.count("post_images"); n != 1 {
+		t.Errorf("post_images: %d", n)
 	}
 }

@@ -271,9 +271,13 @@ document.addEventListener("DOMContentLoaded", function () {
         .catch(function () { button.disabled = false; say("The image could not be uploaded. Check your connection and try again."); });
     }
     button.addEventListener("click", upload);
-    // Enter in the description uploads, instead of sending the post.
+    // Enter in the description uploads, instead of sending the post (some
+    // browsers submit on the keypress that follows the keydown).
     alt.addEventListener("keydown", function (e) {
       if (e.key === "Enter") { e.preventDefault(); upload(); }
+    });
+    alt.addEventListener("keypress", function (e) {
+      if (e.key === "Enter") { e.preventDefault(); }
     });
   });
 });
