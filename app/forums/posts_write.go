@@ -20,8 +20,9 @@ import (
 // implements it.
 type Images interface {
 	// Sizes checks that authorID uploaded every image refs names for forum
-	// forumID (0: any) and described it (alt text): a field error on
-	// "body" otherwise. It returns each image's size by key.
+	// forumID and described it (alt text): a field error on "body"
+	// otherwise. It returns each image's size by key. forumID 0 is a
+	// preview: the author's own images, the rest left out, no error.
 	Sizes(ctx context.Context, authorID, forumID int64, refs []markdown.ImageRef) (map[string]markdown.ImageSize, error)
 	// Link records, in the post's transaction, the images post postID shows.
 	Link(ctx context.Context, tx *database.Tx, postID int64, keys []string) error

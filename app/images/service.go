@@ -226,17 +226,19 @@ func (s *Service) Open(ctx context.Context, actor models.Actor, key string, show
 }
 
 // Sizes returns the size of each image refs names, for a post by
-// authorID in forum forumID (0: any forum, for previews); an image that does not exist, that someone
+// authorID in forum forumID. An image that does not exist, that someone
 // else uploaded or that was uploaded for another forum is a field error
-// on "body". Alt text must be given for each.
+// on "body"; so is one without alt text. forumID 0 is a preview: the
+// author's own images of any forum, the rest left out, nothing refused.
 func (s *Service) Sizes(ctx context.Context, authorID, forumID int64, refs []markdown.ImageRef) (map[string]markdown.ImageSize, error) {
 	if len(refs) == 0 {
 		return nil, nil
 	}
+	preview := forumID == 0
 	verr := models.NewValidationError()
 	keys := make([]string, 0, len(refs))
 	for _, r := range refs {
-		if r.Alt == "" {
+		if r.Alt == "" && !preview {
 			verr.Add("body", "Describe the image for people who can't see it (alt text): write it between the brackets, ![like this](/images/…).")
 		}
 		keys = append(keys, r.Key)
@@ -259,9 +261,11 @@ func (s *Service) Sizes(ctx context.Context, authorID, forumID int64, refs []mar
 	for _, k := range keys {
 		img, ok := found[k]
 		switch {
+		case preview && (!ok || img.UploaderID != authorID):
+			// A preview shows the author's own images and leaves the rest links.
 		case !ok || img.UploaderID != authorID:
 			verr.Add("body", "One of the images is not one you uploaded (or it was removed). Upload your own copy with \"Add image\".")
-		case forumID != 0 && img.ForumID != forumID:
+		case !preview && img.ForumID != forumID:
 			verr.Add("body", "One of the images was uploaded for another forum. Upload it again here with \"Add image\".")
 		default:
 			out[k] = markdown.ImageSize{Width: img.Width, Height: img.Height}

@@ -476,6 +476,11 @@ func TestImagePostingRules(t *testing.T) {
 			t.Errorf("%q: %d %s, want 422 with %q", body, r.Status, r.Raw, want)
 		}
 	}
+	// The preview shows the member's own image, and only theirs.
+	pv := h.api(http.MethodPost, "/api/v1/preview", mayaToken, map[string]any{"body": "![Mine](/images/" + mine + ") ![Sam's](/images/" + sams + ")"})
+	if html, _ := pv.Body["body_html"].(string); pv.Status != http.StatusOK || !strings.Contains(html, `<img src="/images/`+mine+`"`) || strings.Contains(html, `<img src="/images/`+sams+`"`) {
+		t.Errorf("preview: %d %s", pv.Status, pv.Raw)
+	}
 	// The page shows the form again, the text kept.
 	maya.get("/f/pumps/new")
 	r := maya.post("/f/pumps/threads", url.Values{"title": {"My pump and me"}, "body": {"Here ![](/images/" + mine + ")"}, "action": {"post"}})
