@@ -23,7 +23,9 @@ CREATE TABLE post_images (
     image_id bigint NOT NULL REFERENCES images (id) ON DELETE CASCADE,
     PRIMARY KEY (post_id, image_id)
 );
-CREATE INDEX post_images_image_idx ON post_images (image_id);
+-- An image is in one post at most: the same picture in an anonymous post
+-- and a signed one would tell who wrote the anonymous one.
+CREATE UNIQUE INDEX post_images_image_idx ON post_images (image_id);
 
 -- +goose Down
 DROP TABLE post_images;

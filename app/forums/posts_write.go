@@ -20,10 +20,10 @@ import (
 // implements it.
 type Images interface {
 	// Sizes checks that authorID uploaded every image refs names for forum
-	// forumID and described it (alt text): a field error on "body"
-	// otherwise. It returns each image's size by key. forumID 0 is a
+	// forumID, that no post but postID (0: a new post) shows it, and that
+	// it is described (alt text): a field error on "body" otherwise. It returns each image's size by key. forumID 0 is a
 	// preview: the author's own images, the rest left out, no error.
-	Sizes(ctx context.Context, authorID, forumID int64, refs []markdown.ImageRef) (map[string]markdown.ImageSize, error)
+	Sizes(ctx context.Context, authorID, forumID, postID int64, refs []markdown.ImageRef) (map[string]markdown.ImageSize, error)
 	// Link records, in the post's transaction, the images post postID shows.
 	Link(ctx context.Context, tx *database.Tx, postID int64, keys []string) error
 }
@@ -51,22 +51,22 @@ func (s *Service) prepareWrite(ctx context.Context, f *models.Forum, authorID in
 	if err != nil {
 		return out, err
 	}
-	html, mentioned, images, err := s.renderBody(ctx, authorID, f.ID, body)
+	html, mentioned, images, err := s.renderBody(ctx, authorID, f.ID, 0, body)
 	if err != nil {
 		return out, err
 	}
 	return prepared{key: key, html: html, mentioned: mentioned, images: images}, nil
 }
 
-// renderBody renders a post's body by authorID in forum forumID, with its
-// images checked (Images.Sizes); it returns the HTML, the members
-// mentioned and the keys of the images shown.
-func (s *Service) renderBody(ctx context.Context, authorID, forumID int64, body string) (string, []string, []string, error) {
+// renderBody renders the body of post postID (0: a new one) by authorID
+// in forum forumID, with its images checked (Images.Sizes); it returns
+// the HTML, the members mentioned and the keys of the images shown.
+func (s *Service) renderBody(ctx context.Context, authorID, forumID, postID int64, body string) (string, []string, []string, error) {
 	var sizes map[string]markdown.ImageSize
 	var keys []string
 	if refs := markdown.ImageRefs(body); len(refs) > 0 && s.images != nil {
 		var err error
-		if sizes, err = s.images.Sizes(ctx, authorID, forumID, refs); err != nil {
+		if sizes, err = s.images.Sizes(ctx, authorID, forumID, postID, refs); err != nil {
 			return "", nil, nil, err
 		}
 		for _, r := range refs {
@@ -352,7 +352,7 @@ func (s *Service) EditPost(ctx context.Context, v Viewer, pc *PostContext, form 
 		return shown, err
 	}
 	// The images are the author's, whoever edits (a moderator may).
-	html, mentioned, images, err := s.renderBody(ctx, pc.Post.AuthorID, pc.Forum.ID, form.Body)
+	html, mentioned, images, err := s.renderBody(ctx, pc.Post.AuthorID, pc.Forum.ID, pc.Post.ID, form.Body)
 	if err != nil {
 		return shown, err
 	}

@@ -109,7 +109,7 @@ func (s *Service) Preview(ctx context.Context, u *models.User, body string) (str
 	// were uploaded for; the post itself is checked when it is sent.
 	var sizes map[string]markdown.ImageSize
 	if refs := markdown.ImageRefs(body); len(refs) > 0 && s.images != nil {
-		if got, err := s.images.Sizes(ctx, u.ID, 0, refs); err == nil {
+		if got, err := s.images.Sizes(ctx, u.ID, 0, 0, refs); err == nil {
 			sizes = got
 		}
 	}

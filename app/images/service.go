@@ -13,6 +13,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/jackc/pgx/v5/pgconn"
+
 	"github.com/kindred-health/kindred/app/database"
 	"github.com/kindred-health/kindred/app/input"
 	"github.com/kindred-health/kindred/app/markdown"
@@ -225,12 +227,13 @@ func (s *Service) Open(ctx context.Context, actor models.Actor, key string, show
 	return &Served{Object: obj, Image: img, Public: public}, nil
 }
 
-// Sizes returns the size of each image refs names, for a post by
-// authorID in forum forumID. An image that does not exist, that someone
-// else uploaded or that was uploaded for another forum is a field error
-// on "body"; so is one without alt text. forumID 0 is a preview: the
+// Sizes returns the size of each image refs names, for post postID (0:
+// a new one) by authorID in forum forumID. An image that does not exist,
+// that someone else uploaded, that was uploaded for another forum or
+// that another post shows is a field error on "body"; so is one without
+// alt text. forumID 0 is a preview: the
 // author's own images of any forum, the rest left out, nothing refused.
-func (s *Service) Sizes(ctx context.Context, authorID, forumID int64, refs []markdown.ImageRef) (map[string]markdown.ImageSize, error) {
+func (s *Service) Sizes(ctx context.Context, authorID, forumID, postID int64, refs []markdown.ImageRef) (map[string]markdown.ImageSize, error) {
 	if len(refs) == 0 {
 		return nil, nil
 	}
@@ -249,13 +252,19 @@ func (s *Service) Sizes(ctx context.Context, authorID, forumID int64, refs []mar
 	if err := verr.OrNil(); err != nil {
 		return nil, err
 	}
-	var rows []models.Image
-	if err := s.db.Gorm.WithContext(ctx).Where("key IN ?", keys).Find(&rows).Error; err != nil {
+	var rows []struct {
+		models.Image
+		InPost int64 // another post that shows it, or 0
+	}
+	if err := s.db.Gorm.WithContext(ctx).Raw(`SELECT i.*, coalesce((SELECT pi.post_id FROM post_images pi WHERE pi.image_id = i.id AND pi.post_id <> ?), 0) AS in_post
+		FROM images i WHERE i.key IN ?`, postID, keys).Scan(&rows).Error; err != nil {
 		return nil, fmt.Errorf("images: sizes: %w", err)
 	}
 	found := map[string]models.Image{}
+	elsewhere := map[string]bool{}
 	for _, r := range rows {
-		found[r.Key] = r
+		found[r.Key] = r.Image
+		elsewhere[r.Key] = r.InPost != 0
 	}
 	out := map[string]markdown.ImageSize{}
 	for _, k := range keys {
@@ -267,6 +276,8 @@ func (s *Service) Sizes(ctx context.Context, authorID, forumID int64, refs []mar
 			verr.Add("body", "One of the images is not one you uploaded (or it was removed). Upload your own copy with \"Add image\".")
 		case !preview && img.ForumID != forumID:
 			verr.Add("body", "One of the images was uploaded for another forum. Upload it again here with \"Add image\".")
+		case !preview && elsewhere[k]:
+			verr.Add("body", errInAnotherPost)
 		default:
 			out[k] = markdown.ImageSize{Width: img.Width, Height: img.Height}
 		}
@@ -276,6 +287,10 @@ func (s *Service) Sizes(ctx context.Context, authorID, forumID int64, refs []mar
 	}
 	return out, nil
 }
+
+// errInAnotherPost: an image shows in one post only, so that the same
+// picture cannot tie an anonymous post to its author's signed ones.
+const errInAnotherPost = "One of the images is already in another post. Upload it again with \"Add image\" to show it here too."
 
 // MaxPerPost is how many images one post may show.
 const MaxPerPost = 20
@@ -289,8 +304,16 @@ func (s *Service) Link(ctx context.Context, tx *database.Tx, postID int64, keys 
 	if len(keys) == 0 {
 		return nil
 	}
-	if err := tx.WithContext(ctx).Exec(`INSERT INTO post_images (post_id, image_id) SELECT ?, id FROM images WHERE key IN ? ON CONFLICT DO NOTHING`,
-		postID, keys).Error; err != nil {
+	// Another post that took the image since Sizes looked breaks the
+	// unique index: the post's transaction fails and the author is told.
+	err := tx.WithContext(ctx).Exec(`INSERT INTO post_images (post_id, image_id) SELECT ?, id FROM images WHERE key IN ?`, postID, keys).Error
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "23505" {
+		v := models.NewValidationError()
+		v.Add("body", errInAnotherPost)
+		return v
+	}
+	if err != nil {
 		return fmt.Errorf("images: link post %d: %w", postID, err)
 	}
 	return nil

@@ -508,8 +508,18 @@ func TestImagePostingRules(t *testing.T) {
 	if n := countWhere(t, h, `SELECT count(*) FROM post_images pi JOIN images i ON i.id = pi.image_id WHERE i.key = ?`, mine); n != 1 {
 		t.Errorf("post_images rows: %d", n)
 	}
-	// Edited out: the link goes; someone else's image in an edit is refused.
+	// One post per image: the same picture in a second post (here an
+	// anonymous one would be tied to the signed first) is refused; the
+	// post that has it may keep it through edits.
+	r2 := h.api(http.MethodPost, "/api/v1/threads/"+itoa(id)+"/posts", mayaToken, map[string]any{"body": "Again ![My pump](/images/" + mine + ")"})
+	if e, _ := r2.Body["error"].(map[string]any); r2.Status != http.StatusUnprocessableEntity || !strings.Contains(r2.Raw, "already in another post") || e == nil {
+		t.Errorf("the same image in a second post: %d %s", r2.Status, r2.Raw)
+	}
 	p := h.firstPost(id)
+	if r := h.api(http.MethodPatch, "/api/v1/posts/"+itoa(p.ID), mayaToken, map[string]any{"body": "Still: ![My pump, clipped to a belt](/images/" + mine + ")"}); r.Status != http.StatusOK {
+		t.Errorf("edit keeping the image: %d %s", r.Status, r.Raw)
+	}
+	// Edited out: the link goes; someone else's image in an edit is refused.
 	if r := h.api(http.MethodPatch, "/api/v1/posts/"+itoa(p.ID), mayaToken, map[string]any{"body": "Sam's: ![Sam's](/images/" + sams + ")"}); r.Status != http.StatusUnprocessableEntity {
 		t.Errorf("edit with someone else's image: %d %s", r.Status, r.Raw)
 	}
@@ -618,5 +628,66 @@ func TestImageBrowserReplyComposer(t *testing.T) {
 	p.checkA11y("thread page with an image")
 	if n := h.count("post_images"); n != 1 {
 		t.Errorf("post_images: %d", n)
+	}
+}
+
+// With KINDRED_STORAGE=s3 images live in the bucket under images/, apart
+// from proof documents, as Kindred encoded them (EXIF gone, uploaded
+// through the API this time) and private: the bucket does not hand them
+// out, Kindred does. The sweep removes them from the bucket.
+func TestImageS3Storage(t *testing.T) {
+	t.Parallel()
+	bucket := testenv.NewS3Bucket(t)
+	h := newHarness(t, harnessOpts{s3: bucket})
+	h.forum("pumps", nil)
+	h.member("maya")
+	token := h.tokenFor("maya", "write")
+	serial := "SN-S3-CAMERA-0042"
+	key := imageKey(t, h.apiUpload(token, "pumps", "A photo", "IMG_2.JPG", testenv.JPEG(t, testenv.Gradient(64, 48), testenv.EXIFSegment(1, serial))))
+	if keys := bucket.Keys(t); len(keys) != 1 || keys[0] != "images/"+key {
+		t.Fatalf("bucket holds %v, want images/%s", keys, key)
+	}
+	got := h.imageWithToken(key, token)
+	if got.status != http.StatusOK || bytes.Contains(got.body, []byte("Exif")) || bytes.Contains(got.body, []byte(serial)) || bytes.Contains(got.body, testenv.GPSLatitude) {
+		t.Errorf("served from S3: %d, %d bytes, metadata left: %v", got.status, len(got.body), bytes.Contains(got.body, []byte(serial)))
+	}
+	decodeImage(t, got.body)
+	res, err := http.Get(bucket.Endpoint + "/" + bucket.Bucket + "/images/" + key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusForbidden {
+		t.Errorf("anonymous GET from the bucket: %d", res.StatusCode)
+	}
+	h.clock.Advance(25 * time.Hour)
+	if res, err := h.app.Images.Sweep(context.Background()); err != nil || res.Unused != 1 {
+		t.Errorf("sweep: %+v %v", res, err)
+	}
+	if keys := bucket.Keys(t); len(keys) != 0 {
+		t.Errorf("after the sweep the bucket holds %v", keys)
+	}
+}
+
+// Uploads cost CPU every page shares: 60 an hour per member, then 429
+// with Retry-After.
+func TestImageUploadRateLimit(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{})
+	h.forum("pumps", nil)
+	h.member("maya")
+	token := h.tokenFor("maya", "write")
+	png := testenv.PNG(t, testenv.Gradient(8, 8))
+	for i := range 60 {
+		if r := h.apiUpload(token, "pumps", "x", "a.png", png); r.Status != http.StatusCreated {
+			t.Fatalf("upload %d: %d %s", i+1, r.Status, r.Raw)
+		}
+	}
+	r := h.apiUpload(token, "pumps", "x", "a.png", png)
+	if r.Status != http.StatusTooManyRequests || r.Header.Get("Retry-After") == "" {
+		t.Errorf("upload 61: %d, Retry-After %q", r.Status, r.Header.Get("Retry-After"))
+	}
+	if n := h.count("images"); n != 60 {
+		t.Errorf("%d images stored", n)
 	}
 }
