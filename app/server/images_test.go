@@ -519,6 +519,13 @@ func TestImagePostingRules(t *testing.T) {
 	if r := h.api(http.MethodPatch, "/api/v1/posts/"+itoa(p.ID), mayaToken, map[string]any{"body": "Still: ![My pump, clipped to a belt](/images/" + mine + ")"}); r.Status != http.StatusOK {
 		t.Errorf("edit keeping the image: %d %s", r.Status, r.Raw)
 	}
+	// The compose pages offer Add image, with the no-JavaScript link for this forum.
+	for _, path := range []string{"/f/pumps/new", "/t/" + itoa(id), "/posts/" + itoa(p.ID) + "/edit"} {
+		if page := maya.get(path); !strings.Contains(page.body, `<input id="image-file" type="file" accept="image/png,image/jpeg,image/webp,image/heic,image/heif">`) ||
+			!strings.Contains(page.body, `href="/images/new?forum=pumps"`) {
+			t.Errorf("%s lacks the Add image control", path)
+		}
+	}
 	// Edited out: the link goes; someone else's image in an edit is refused.
 	if r := h.api(http.MethodPatch, "/api/v1/posts/"+itoa(p.ID), mayaToken, map[string]any{"body": "Sam's: ![Sam's](/images/" + sams + ")"}); r.Status != http.StatusUnprocessableEntity {
 		t.Errorf("edit with someone else's image: %d %s", r.Status, r.Raw)
