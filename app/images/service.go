@@ -318,3 +318,19 @@ func (s *Service) Link(ctx context.Context, tx *database.Tx, postID int64, keys 
 	}
 	return nil
 }
+
+// StoredImage is an image row's object, for copying between stores and
+// checking backups.
+type StoredImage struct {
+	Key         string
+	ContentType string
+}
+
+// StoredImages lists every image the database names, oldest first.
+func StoredImages(ctx context.Context, db *database.DB) ([]StoredImage, error) {
+	var out []StoredImage
+	if err := db.Gorm.WithContext(ctx).Raw(`SELECT key, content_type FROM images ORDER BY id`).Scan(&out).Error; err != nil {
+		return nil, fmt.Errorf("images: stored images: %w", err)
+	}
+	return out, nil
+}
