@@ -192,9 +192,14 @@ func TestProcessRefusesABombWithoutAllocating(t *testing.T) {
 
 // BenchmarkProcess12MP re-encodes a 12-megapixel phone photo (4000×3000,
 // scaled to 2560×1920): go test -run '^$' -bench Process -benchmem ./app/images
-func BenchmarkProcess12MP(b *testing.B) {
+func BenchmarkProcess12MP(b *testing.B) { benchmarkProcess(b, 4000, 3000) }
+
+// BenchmarkProcess40MP is the largest image taken (7300×5470).
+func BenchmarkProcess40MP(b *testing.B) { benchmarkProcess(b, 7300, 5470) }
+
+func benchmarkProcess(b *testing.B, w, h int) {
 	var buf bytes.Buffer
-	if err := jpeg.Encode(&buf, testenv.Gradient(4000, 3000), &jpeg.Options{Quality: 90}); err != nil {
+	if err := jpeg.Encode(&buf, testenv.Gradient(w, h), &jpeg.Options{Quality: 90}); err != nil {
 		b.Fatal(err)
 	}
 	in := buf.Bytes()
