@@ -40,8 +40,9 @@ var UploadLimit = ratelimit.Rule{Max: 60, Window: time.Hour}
 // AltMax is the longest alt text the upload form takes.
 const AltMax = 500
 
-// MaxStored bounds one stored image: a 2,560 px square PNG of noise.
-const MaxStored = 32 << 20
+// MaxStored bounds one stored image: a 2,560 px square 16-bit PNG of
+// noise is about 52 MB.
+const MaxStored = 64 << 20
 
 // Service uploads, serves and sweeps images.
 type Service struct {
@@ -152,8 +153,12 @@ func (s *Service) Upload(ctx context.Context, actor models.Actor, form UploadFor
 		return nil, err
 	}
 	if err := s.store.Put(ctx, key, bytes.NewReader(p.Data), int64(len(p.Data)), p.ContentType); err != nil {
-		if ctx.Err() != nil {
+		switch {
+		case ctx.Err() != nil:
 			return nil, err
+		case errors.Is(err, storage.ErrTooLarge):
+			verr.Add("file", "This image is too detailed to keep, even made smaller. Save it as a JPEG and retry.")
+			return nil, verr
 		}
 		return nil, &models.UnavailableError{Message: "We could not store your image just now. Please try again in a minute.", RetryAfter: 30 * time.Second, Err: err}
 	}
