@@ -259,17 +259,18 @@ func (s *Service) Sizes(ctx context.Context, authorID, forumID, postID int64, re
 	}
 	var rows []struct {
 		models.Image
-		InPost int64 // another post that shows it, or 0
+		InPost int64 // the post that shows it, or 0
 	}
-	if err := s.db.Gorm.WithContext(ctx).Raw(`SELECT i.*, coalesce((SELECT pi.post_id FROM post_images pi WHERE pi.image_id = i.id AND pi.post_id <> ?), 0) AS in_post
-		FROM images i WHERE i.key IN ?`, postID, keys).Scan(&rows).Error; err != nil {
+	if err := s.db.Gorm.WithContext(ctx).Raw(`SELECT i.*, coalesce((SELECT pi.post_id FROM post_images pi WHERE pi.image_id = i.id), 0) AS in_post
+		FROM images i WHERE i.key IN ?`, keys).Scan(&rows).Error; err != nil {
 		return nil, fmt.Errorf("images: sizes: %w", err)
 	}
 	found := map[string]models.Image{}
-	elsewhere := map[string]bool{}
+	elsewhere, here := map[string]bool{}, map[string]bool{}
 	for _, r := range rows {
 		found[r.Key] = r.Image
-		elsewhere[r.Key] = r.InPost != 0
+		elsewhere[r.Key] = r.InPost != 0 && r.InPost != postID
+		here[r.Key] = postID != 0 && r.InPost == postID
 	}
 	out := map[string]markdown.ImageSize{}
 	for _, k := range keys {
@@ -279,7 +280,7 @@ func (s *Service) Sizes(ctx context.Context, authorID, forumID, postID int64, re
 			// A preview shows the author's own images and leaves the rest links.
 		case !ok || img.UploaderID != authorID:
 			verr.Add("body", "One of the images is not one you uploaded (or it was removed). Upload your own copy with \"Add image\".")
-		case !preview && img.ForumID != forumID:
+		case !preview && img.ForumID != forumID && !here[k]: // a post moved to another forum keeps its images
 			verr.Add("body", "One of the images was uploaded for another forum. Upload it again here with \"Add image\".")
 		case !preview && elsewhere[k]:
 			verr.Add("body", errInAnotherPost)

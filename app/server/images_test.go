@@ -519,6 +519,17 @@ func TestImagePostingRules(t *testing.T) {
 	if r := h.api(http.MethodPatch, "/api/v1/posts/"+itoa(p.ID), mayaToken, map[string]any{"body": "Still: ![My pump, clipped to a belt](/images/" + mine + ")"}); r.Status != http.StatusOK {
 		t.Errorf("edit keeping the image: %d %s", r.Status, r.Raw)
 	}
+	// A thread moved to another forum keeps its images through edits.
+	diet := h.forum("diet-and-pumps", nil)
+	if err := h.app.DB.Gorm.Exec(`UPDATE threads SET forum_id = ? WHERE id = ?`, diet.ID, id).Error; err != nil {
+		t.Fatal(err)
+	}
+	if r := h.api(http.MethodPatch, "/api/v1/posts/"+itoa(p.ID), mayaToken, map[string]any{"body": "Moved: ![My pump, clipped to a belt](/images/" + mine + ")"}); r.Status != http.StatusOK {
+		t.Errorf("edit after a move, keeping the image: %d %s", r.Status, r.Raw)
+	}
+	if err := h.app.DB.Gorm.Exec(`UPDATE threads SET forum_id = (SELECT id FROM forums WHERE slug = 'pumps') WHERE id = ?`, id).Error; err != nil {
+		t.Fatal(err)
+	}
 	// The compose pages offer Add image, with the no-JavaScript link for this forum.
 	for _, path := range []string{"/f/pumps/new", "/t/" + itoa(id), "/posts/" + itoa(p.ID) + "/edit"} {
 		if page := maya.get(path); !strings.Contains(page.body, `<input id="image-file" type="file" accept="image/png,image/jpeg,image/webp,image/heic,image/heif">`) ||
