@@ -246,9 +246,13 @@ document.addEventListener("DOMContentLoaded", function () {
       button.disabled = true;
       say("Uploading…");
       fetch("/images", {method: "POST", body: data, credentials: "same-origin", headers: {"Accept": "application/json"}})
-        .then(function (r) { return r.json().then(function (j) { return {ok: r.ok, body: j}; }, function () { return {ok: false, body: null}; }); })
+        .then(function (r) { return r.json().then(function (j) { return {ok: r.ok, status: r.status, body: j}; }, function () { return {ok: false, status: r.status, body: null}; }); })
         .then(function (res) {
           button.disabled = false;
+          if (res.status === 413) {
+            say("This image is larger than Kindred takes. Save a smaller copy (or a JPEG) and try again.");
+            return;
+          }
           if (!res.ok || !res.body || !res.body.image) {
             var e = res.body && res.body.error, f = e && e.fields;
             say((f && (f.file || f.alt || f.forum)) || (e && e.message) || "The image could not be uploaded. Please try again.");
