@@ -249,7 +249,8 @@ document.addEventListener("DOMContentLoaded", function () {
         .then(function (r) { return r.json().then(function (j) { return {ok: r.ok, status: r.status, body: j}; }, function () { return {ok: false, status: r.status, body: null}; }); })
         .then(function (res) {
           button.disabled = false;
-          if (res.status === 413) {
+          var fields = res.body && res.body.error && res.body.error.fields;
+          if (res.status === 413 && !(fields && fields.file)) {
             say("This image is larger than Kindred takes. Save a smaller copy (or a JPEG) and try again.");
             return;
           }
