@@ -101,6 +101,14 @@ func TestProcessFormats(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	progressive, err := os.ReadFile("testdata/progressive.jpg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	restart, err := os.ReadFile("testdata/restart.jpg")
+	if err != nil {
+		t.Fatal(err)
+	}
 	cases := []struct {
 		name          string
 		in            []byte
@@ -112,6 +120,10 @@ func TestProcessFormats(t *testing.T) {
 		{"JPEG", testenv.JPEG(t, testenv.Gradient(50, 40), nil), "jpeg", "image/jpeg", 50, 40},
 		{"WebP", webp, "webp", "image/jpeg", 64, 48},
 		{"HEIC", heic, "heic", "image/jpeg", 64, 48},
+		{"progressive JPEG (ten scans)", progressive, "jpeg", "image/jpeg", 64, 48},
+		{"JPEG with restart markers", restart, "jpeg", "image/jpeg", 64, 48},
+		{"JPEG with a second image after it (Multi-Picture Format)", append(append([]byte{}, restart...), progressive...), "jpeg", "image/jpeg", 64, 48},
+		{"JPEG with zero padding", append(append([]byte{}, progressive...), make([]byte, 64)...), "jpeg", "image/jpeg", 64, 48},
 		{"large photo", testenv.JPEG(t, testenv.Gradient(3000, 1200), nil), "jpeg", "image/jpeg", 2560, 1024},
 	}
 	for _, c := range cases {
@@ -137,31 +149,35 @@ func TestProcessRefuses(t *testing.T) {
 	jpg := testenv.JPEG(t, testenv.Gradient(20, 20), nil)
 	webp, _ := os.ReadFile("testdata/gradient.webp")
 	heic, _ := os.ReadFile("testdata/gradient.heic")
+	progressive, _ := os.ReadFile("testdata/progressive.jpg")
 	cat := func(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
 	const notImage, polyglot, unreadable, tooMany = "Choose a photo", "not a plain image", "could not be read", "too many pixels"
 	cases := map[string]struct {
 		in   []byte
 		want string
 	}{
-		"HTML named x.png":         {[]byte("<!doctype html><script>alert(1)</script>"), notImage},
-		"plain text":               {[]byte("just some words"), notImage},
-		"PDF":                      {[]byte("%PDF-1.4\n%âãÏÓ\n"), notImage},
-		"GIF":                      {[]byte("GIF89a\x01\x00\x01\x00\x00\x00\x00;"), notImage},
-		"SVG":                      {[]byte(`<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>`), notImage},
-		"ZIP":                      {testenv.ZIP(), notImage},
-		"PNG then HTML":            {cat(png, []byte("<html><script>alert(document.cookie)</script></html>")), polyglot},
-		"PNG then bytes":           {cat(png, []byte("xx")), polyglot},
-		"JPEG then ZIP":            {cat(jpg, testenv.ZIP()), polyglot},
-		"JPEG then HTML":           {cat(jpg, []byte("<script>alert(1)</script>")), polyglot},
-		"PNG with HTML in a chunk": {cat(png[:33], []byte("\x00\x00\x00\x1atEXt<html><script>x</script>\x00\x00\x00\x00"), png[33:]), polyglot},
-		"WebP past its RIFF size":  {cat(webp, []byte("PK\x03\x04trailing")), polyglot},
-		"HEIC then PHP":            {cat(heic, []byte("<?php system($_GET['c']); ?>")), polyglot},
-		"HEIC then a stray byte":   {cat(heic, []byte("x")), unreadable},
-		"PNG cut short":            {png[:len(png)-20], unreadable},
-		"JPEG cut short":           {jpg[:len(jpg)/2], unreadable},
-		"100000 x 100000 PNG":      {testenv.PNGBomb(100_000, 100_000), tooMany},
-		"13000 x 10 PNG":           {testenv.PNGBomb(13_000, 10), tooMany},
-		"empty":                    {nil, notImage},
+		"HTML named x.png":          {[]byte("<!doctype html><script>alert(1)</script>"), notImage},
+		"plain text":                {[]byte("just some words"), notImage},
+		"PDF":                       {[]byte("%PDF-1.4\n%âãÏÓ\n"), notImage},
+		"GIF":                       {[]byte("GIF89a\x01\x00\x01\x00\x00\x00\x00;"), notImage},
+		"SVG":                       {[]byte(`<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>`), notImage},
+		"ZIP":                       {testenv.ZIP(), notImage},
+		"PNG then HTML":             {cat(png, []byte("<html><script>alert(document.cookie)</script></html>")), polyglot},
+		"PNG then bytes":            {cat(png, []byte("xx")), polyglot},
+		"JPEG then ZIP":             {cat(jpg, testenv.ZIP()), polyglot},
+		"JPEG then HTML":            {cat(jpg, []byte("<script>alert(1)</script>")), polyglot},
+		"progressive JPEG then ZIP": {cat(progressive, testenv.ZIP()), polyglot},
+		"JPEG, padding, then ZIP":   {cat(jpg, make([]byte, 16), testenv.ZIP()), polyglot},
+		"JPEG then a fake JPEG":     {cat(jpg, []byte{0xFF, 0xD8, 0xFF, 0xE0}, []byte("<html>")), polyglot},
+		"PNG with HTML in a chunk":  {cat(png[:33], []byte("\x00\x00\x00\x1atEXt<html><script>x</script>\x00\x00\x00\x00"), png[33:]), polyglot},
+		"WebP past its RIFF size":   {cat(webp, []byte("PK\x03\x04trailing")), polyglot},
+		"HEIC then PHP":             {cat(heic, []byte("<?php system($_GET['c']); ?>")), polyglot},
+		"HEIC then a stray byte":    {cat(heic, []byte("x")), unreadable},
+		"PNG cut short":             {png[:len(png)-20], unreadable},
+		"JPEG cut short":            {jpg[:len(jpg)/2], unreadable},
+		"100000 x 100000 PNG":       {testenv.PNGBomb(100_000, 100_000), tooMany},
+		"13000 x 10 PNG":            {testenv.PNGBomb(13_000, 10), tooMany},
+		"empty":                     {nil, notImage},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
