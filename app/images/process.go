@@ -182,10 +182,13 @@ func heifBrand(b []byte) bool {
 
 // looksLikeOtherType reports whether the start of a file would also be
 // taken for a web page, a script, a PDF or an archive by a browser or a
-// tool that sniffs: such a file is made to be two things at once.
+// tool that sniffs (old browsers looked for HTML tags in the first 256
+// bytes, PDF readers for %PDF- in the first 1,024): such a file is made
+// to be two things at once.
 func looksLikeOtherType(b []byte) bool {
 	head := bytes.ToLower(b[:min(len(b), 1024)])
-	for _, marker := range []string{"<html", "<!doctype", "<script", "<body", "<svg", "<?xml", "<?php", "%pdf-", "pk\x03\x04", "pk\x05\x06"} {
+	// Not "<?xml": photos' XMP metadata may start so, and it is dropped anyway.
+	for _, marker := range []string{"<html", "<!doctype", "<script", "<body", "<svg", "<iframe", "<?php", "%pdf-", "pk\x03\x04", "pk\x05\x06"} {
 		if bytes.Contains(head, []byte(marker)) {
 			return true
 		}

@@ -39,12 +39,23 @@ func decoded(t *testing.T, p *images.Processed) image.Image {
 }
 
 // The bytes that come out carry nothing of the camera's metadata: no
-// EXIF segment, no GPS position, no serial number.
+// EXIF segment, GPS position or serial number, no XMP, ICC profile or
+// comment.
 func TestProcessStripsMetadata(t *testing.T) {
 	t.Parallel()
 	serial := "SN-4242-KINDRED-CAM"
-	in := testenv.JPEG(t, testenv.Gradient(64, 48), testenv.EXIFSegment(1, serial))
-	for _, want := range [][]byte{[]byte("Exif"), []byte(serial), testenv.GPSLatitude} {
+	seg := func(marker byte, payload string) []byte {
+		return append([]byte{0xFF, marker, byte((len(payload) + 2) >> 8), byte(len(payload) + 2)}, payload...)
+	}
+	// EXIF, then XMP, an ICC profile and a comment, as editors leave them.
+	meta := bytes.Join([][]byte{
+		testenv.EXIFSegment(1, serial),
+		seg(0xE1, "http://ns.adobe.com/xap/1.0/\x00"+testenv.XMP("XMP-"+serial)),
+		seg(0xE2, "ICC_PROFILE\x00\x01\x01fake profile bytes"),
+		seg(0xFE, "taken at 12 Rose Street by Maya"),
+	}, nil)
+	in := testenv.JPEG(t, testenv.Gradient(64, 48), meta)
+	for _, want := range [][]byte{[]byte("Exif"), []byte(serial), testenv.GPSLatitude, []byte("xmpmeta"), []byte("ICC_PROFILE"), []byte("Rose Street")} {
 		if !bytes.Contains(in, want) {
 			t.Fatalf("the fixture lacks %q", want)
 		}
@@ -53,7 +64,8 @@ func TestProcessStripsMetadata(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, gone := range [][]byte{[]byte("Exif"), []byte(serial), testenv.GPSLatitude, []byte("KindredCam"), {0xFF, 0xE1}} {
+	for _, gone := range [][]byte{[]byte("Exif"), []byte(serial), testenv.GPSLatitude, []byte("KindredCam"), {0xFF, 0xE1},
+		[]byte("xmpmeta"), []byte("ICC_PROFILE"), []byte("Rose Street"), {0xFF, 0xFE}, {0xFF, 0xE2}} {
 		if bytes.Contains(p.Data, gone) {
 			t.Errorf("output still holds %q", gone)
 		}
@@ -67,6 +79,26 @@ func TestProcessStripsMetadata(t *testing.T) {
 func isRed(c color.Color) bool {
 	r, _, b, _ := c.RGBA()
 	return r > 0x9000 && b < 0x6000
+}
+
+// A PNG whose XMP packet (an iTXt chunk, as editors and screenshot tools
+// write it) holds a position and a serial is taken, and none of it is
+// left.
+func TestProcessStripsXMP(t *testing.T) {
+	t.Parallel()
+	serial := "XMP-SERIAL-9931"
+	xmp := append([]byte("XML:com.adobe.xmp\x00\x00\x00\x00\x00"), testenv.XMP(serial)...)
+	in := testenv.PNGWithChunk(testenv.PNG(t, testenv.Gradient(30, 20)), "iTXt", xmp)
+	p, err := images.Process(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, gone := range []string{serial, "xmpmeta", "GPSLatitude", "iTXt", "51,30"} {
+		if bytes.Contains(p.Data, []byte(gone)) {
+			t.Errorf("output still holds %q", gone)
+		}
+	}
+	decoded(t, p)
 }
 
 // A phone's portrait photo is stored sideways with orientation 6: it

@@ -126,15 +126,34 @@ func EXIFSegment(orientation uint16, serial string) []byte {
 	return append(seg, payload...)
 }
 
+// PNGWithChunk inserts a chunk (type and data, CRC computed) right after
+// a PNG's IHDR, where tools put metadata.
+func PNGWithChunk(png []byte, typ string, data []byte) []byte {
+	const afterIHDR = 8 + 25
+	out := append([]byte{}, png[:afterIHDR]...)
+	out = append(out, pngChunk(typ, data)...)
+	return append(out, png[afterIHDR:]...)
+}
+
+// XMP is an XMP packet as cameras and editors embed it, with a GPS
+// position and a camera serial number.
+func XMP(serial string) string {
+	return `<?xpacket begin="` + "\ufeff" + `" id="W5M0MpCehiHzreSzNTczkc9d"?><x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">` +
+		`<rdf:Description xmlns:exif="http://ns.adobe.com/exif/1.0/" xmlns:aux="http://ns.adobe.com/exif/1.0/aux/" exif:GPSLatitude="51,30.2057N" exif:GPSLongitude="0,7.5W" aux:SerialNumber="` + serial + `"/>` +
+		`</rdf:RDF></x:xmpmeta><?xpacket end="w"?>`
+}
+
+func pngChunk(typ string, data []byte) []byte {
+	out := binary.BigEndian.AppendUint32(nil, uint32(len(data)))
+	out = append(out, typ...)
+	out = append(out, data...)
+	return binary.BigEndian.AppendUint32(out, crc32.ChecksumIEEE(append([]byte(typ), data...)))
+}
+
 // PNGBomb is a small, valid-looking PNG header claiming w×h pixels: the
 // signature, an IHDR chunk, a tiny IDAT and IEND.
 func PNGBomb(w, h uint32) []byte {
-	chunk := func(typ string, data []byte) []byte {
-		out := binary.BigEndian.AppendUint32(nil, uint32(len(data)))
-		out = append(out, typ...)
-		out = append(out, data...)
-		return binary.BigEndian.AppendUint32(out, crc32.ChecksumIEEE(append([]byte(typ), data...)))
-	}
+	chunk := pngChunk
 	ihdr := binary.BigEndian.AppendUint32(nil, w)
 	ihdr = binary.BigEndian.AppendUint32(ihdr, h)
 	ihdr = append(ihdr, 8, 2, 0, 0, 0)
