@@ -5,7 +5,7 @@ STATICCHECK_VERSION ?= v0.8.2
 .PHONY: run test build deps-run deps-test lint check-format vet staticcheck clean bench loadtest index-load faults live-load
 
 build:
-	$(GO) build -o bin/kindred ./cmd/kindred
+	$(GO) build -tags nodynamic -o bin/kindred ./cmd/kindred
 	$(GO) build -o bin/kindred-dev ./cmd/kindred-dev
 
 deps-run:

@@ -57,7 +57,11 @@ type Config struct {
 	// directory; DocumentRetentionDays is how long they stay after the decision.
 	DocumentDir           string
 	DocumentRetentionDays int
-	// Storage is where proof documents live: "local" (DocumentDir, one
+	// ImageDir holds the images members put in posts (Storage "local");
+	// ImageMaxBytes is the largest upload taken.
+	ImageDir      string
+	ImageMaxBytes int64
+	// Storage is where proof documents and images live: "local" (DocumentDir and ImageDir, one
 	// machine) or "s3" (an S3-compatible bucket, any number of instances).
 	Storage string
 	S3      S3
@@ -356,6 +360,8 @@ func Load(getenv func(string) string) (*Config, error) {
 
 	c.DocumentDir = r.str("KINDRED_DOCUMENT_DIR", "data/documents")
 	c.DocumentRetentionDays = r.integer("KINDRED_DOCUMENT_RETENTION_DAYS", 30, 0, 3650)
+	c.ImageDir = r.str("KINDRED_IMAGE_DIR", "data/images")
+	c.ImageMaxBytes = int64(r.integer("KINDRED_IMAGE_MAX_BYTES", 10<<20, 64<<10, 50<<20))
 	c.Storage = r.oneOf("KINDRED_STORAGE", "local", "local", "s3")
 	if c.Storage == "s3" {
 		c.S3 = r.s3()
@@ -449,6 +455,8 @@ func LoadStorage(getenv func(string) string) (*Config, error) {
 	r := &reader{getenv: getenv}
 	c := r.databaseOnly()
 	c.DocumentDir = r.str("KINDRED_DOCUMENT_DIR", "data/documents")
+	c.ImageDir = r.str("KINDRED_IMAGE_DIR", "data/images")
+	c.ImageMaxBytes = int64(r.integer("KINDRED_IMAGE_MAX_BYTES", 10<<20, 64<<10, 50<<20))
 	c.Storage = r.oneOf("KINDRED_STORAGE", "local", "local", "s3")
 	c.S3 = r.s3()
 	if len(r.errs) > 0 {

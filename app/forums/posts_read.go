@@ -269,3 +269,33 @@ func decorate(rows []PostRow) {
 		}
 	}
 }
+
+// ForumForPosting returns the id of the forum slug names when v may post
+// there (CanPostIn): the forum an image is uploaded for. A forum v may not
+// read is ErrNotFound, as everywhere.
+func (s *Service) ForumForPosting(ctx context.Context, v Viewer, slug string) (int64, error) {
+	fi, err := s.Forum(ctx, v, slug)
+	if err != nil {
+		return 0, err
+	}
+	if !CanPostIn(v, &fi.Forum) {
+		return 0, actError(v, &fi.Forum)
+	}
+	return fi.ID, nil
+}
+
+// PostShown reports whether v may see post id (PostContext: the forum's
+// audience, held, hidden and removed posts) and it is not deleted: an
+// image a post shows is exactly as visible as the post. public is true
+// when anyone may see it: a visible post of a visible thread in a public
+// forum.
+func (s *Service) PostShown(ctx context.Context, v Viewer, id int64) (public bool, err error) {
+	pc, err := s.PostContext(ctx, v, id)
+	if err != nil {
+		return false, err
+	}
+	if pc.Post.DeletedAt != nil {
+		return false, fmt.Errorf("forums: post %d: %w", id, models.ErrNotFound)
+	}
+	return pc.Forum.Audience() == models.AudiencePublic && pc.Post.Visibility == models.Visible && pc.Thread.Visibility == models.Visible, nil
+}

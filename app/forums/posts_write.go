@@ -12,33 +12,86 @@ import (
 
 	"github.com/kindred-health/kindred/app/audit"
 	"github.com/kindred-health/kindred/app/database"
+	"github.com/kindred-health/kindred/app/markdown"
 	"github.com/kindred-health/kindred/models"
 )
 
+// Images checks and links the pictures a post shows; app/images
+// implements it.
+type Images interface {
+	// Sizes checks that authorID uploaded every image refs names for forum
+	// forumID, that no post but postID (0: a new post) shows it, and that
+	// it is described (alt text): a field error on "body" otherwise. It returns each image's size by key. forumID 0 is a
+	// preview: the author's own images, the rest left out, no error.
+	Sizes(ctx context.Context, authorID, forumID, postID int64, refs []markdown.ImageRef) (map[string]markdown.ImageSize, error)
+	// Link records, in the post's transaction, the images post postID shows.
+	Link(ctx context.Context, tx *database.Tx, postID int64, keys []string) error
+}
+
+// prepared is a new post's text made ready: its idempotency key, HTML,
+// the members it mentions and the images it shows.
+type prepared struct {
+	key       string
+	html      string
+	mentioned []string
+	images    []string
+}
+
 // prepareWrite checks what a new thread or reply needs beyond its form
 // and renders its markdown: anonymity only where allowed, a well-formed
-// idempotency key.
-func (s *Service) prepareWrite(ctx context.Context, f *models.Forum, anonymous bool, key, body string) (string, string, []string, error) {
+// idempotency key, images of the author's own for this forum, described.
+func (s *Service) prepareWrite(ctx context.Context, f *models.Forum, authorID int64, anonymous bool, key, body string) (prepared, error) {
+	var out prepared
 	if anonymous && !CanPostAnonymously(f) {
 		v := models.NewValidationError()
 		v.Add("anonymous", "Anonymous posting is only for sensitive forums.")
-		return "", "", nil, v
+		return out, v
 	}
 	key, err := checkKey(key)
 	if err != nil {
-		return "", "", nil, err
+		return out, err
 	}
-	html, mentioned, err := s.renderMentions(ctx, body)
+	html, mentioned, images, err := s.renderBody(ctx, authorID, f.ID, 0, body)
 	if err != nil {
-		return "", "", nil, fmt.Errorf("forums: render: %w", err)
+		return out, err
 	}
-	return key, html, mentioned, nil
+	return prepared{key: key, html: html, mentioned: mentioned, images: images}, nil
 }
 
-// renderMentions renders body with its @mentions of members linked, and
-// returns those members' handles.
-func (s *Service) renderMentions(ctx context.Context, body string) (string, []string, error) {
-	return s.md.RenderMentions(body, func(lower []string) (map[string]string, error) {
+// renderBody renders the body of post postID (0: a new one) by authorID
+// in forum forumID, with its images checked (Images.Sizes); it returns
+// the HTML, the members mentioned and the keys of the images shown.
+func (s *Service) renderBody(ctx context.Context, authorID, forumID, postID int64, body string) (string, []string, []string, error) {
+	var sizes map[string]markdown.ImageSize
+	var keys []string
+	if refs := markdown.ImageRefs(body); len(refs) > 0 && s.images != nil {
+		var err error
+		if sizes, err = s.images.Sizes(ctx, authorID, forumID, postID, refs); err != nil {
+			return "", nil, nil, err
+		}
+		for _, r := range refs {
+			keys = append(keys, r.Key)
+		}
+	}
+	html, mentioned, err := s.renderPost(ctx, body, sizes)
+	if err != nil {
+		return "", nil, nil, fmt.Errorf("forums: render: %w", err)
+	}
+	return html, mentioned, keys, nil
+}
+
+// linkImages records the images a saved post shows.
+func (s *Service) linkImages(ctx context.Context, tx *database.Tx, postID int64, keys []string) error {
+	if s.images == nil {
+		return nil
+	}
+	return s.images.Link(ctx, tx, postID, keys)
+}
+
+// renderPost renders body with its @mentions of members linked and the
+// Kindred images in sizes shown, and returns the members' handles.
+func (s *Service) renderPost(ctx context.Context, body string, sizes map[string]markdown.ImageSize) (string, []string, error) {
+	return s.md.RenderPost(body, sizes, func(lower []string) (map[string]string, error) {
 		rows, err := s.db.Pool.Query(ctx, `SELECT handle FROM users WHERE lower(handle) = ANY($1)`, lower)
 		if err != nil {
 			return nil, err
@@ -75,10 +128,11 @@ func (s *Service) CreateThread(ctx context.Context, v Viewer, f *models.Forum, f
 	if err := form.Validate(); err != nil {
 		return nil, err
 	}
-	key, html, mentioned, err := s.prepareWrite(ctx, f, form.Anonymous, key, form.Body)
+	prep, err := s.prepareWrite(ctx, f, v.User.ID, form.Anonymous, key, form.Body)
 	if err != nil {
 		return nil, err
 	}
+	key, html, mentioned := prep.key, prep.html, prep.mentioned
 	sc, vis, err := s.screenNew(ctx, v, form.Title+"\n"+form.Body+"\n"+strings.Join(form.Tags, " "), form.ConfirmPersonal)
 	if err != nil {
 		return nil, err
@@ -105,6 +159,9 @@ func (s *Service) CreateThread(ctx context.Context, v Viewer, f *models.Forum, f
 			return err
 		}
 		if err := tx.Exec(`UPDATE forums SET thread_count = thread_count + 1 WHERE id = ?`, f.ID).Error; err != nil {
+			return err
+		}
+		if err := s.linkImages(ctx, tx, p.ID, prep.images); err != nil {
 			return err
 		}
 		if err := tx.Exec(`WITH fl AS (INSERT INTO thread_follows (thread_id, user_id, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING)
@@ -159,10 +216,11 @@ func (s *Service) Reply(ctx context.Context, v Viewer, tv *ThreadView, form Post
 	if err := form.Validate(); err != nil {
 		return nil, err
 	}
-	key, html, mentioned, err := s.prepareWrite(ctx, &tv.Forum, form.Anonymous, key, form.Body)
+	prep, err := s.prepareWrite(ctx, &tv.Forum, v.User.ID, form.Anonymous, key, form.Body)
 	if err != nil {
 		return nil, err
 	}
+	key, html, mentioned := prep.key, prep.html, prep.mentioned
 	sc, vis, err := s.screenNew(ctx, v, form.Body, form.ConfirmPersonal)
 	if err != nil {
 		return nil, err
@@ -200,6 +258,9 @@ func (s *Service) Reply(ctx context.Context, v Viewer, tv *ThreadView, form Post
 		p = models.Post{ThreadID: t.ID, AuthorID: v.User.ID, Body: form.Body, BodyHTML: html, Anonymous: form.Anonymous, Visibility: vis,
 			AuthorWasClinician: clinician, CreatedAt: now}
 		if err := tx.Create(&p).Error; err != nil {
+			return err
+		}
+		if err := s.linkImages(ctx, tx, p.ID, prep.images); err != nil {
 			return err
 		}
 		// The draft it was written from is sent now.
@@ -290,7 +351,8 @@ func (s *Service) EditPost(ctx context.Context, v Viewer, pc *PostContext, form 
 	if err != nil {
 		return shown, err
 	}
-	html, mentioned, err := s.renderMentions(ctx, form.Body)
+	// The images are the author's, whoever edits (a moderator may).
+	html, mentioned, images, err := s.renderBody(ctx, pc.Post.AuthorID, pc.Forum.ID, pc.Post.ID, form.Body)
 	if err != nil {
 		return shown, err
 	}
@@ -314,6 +376,9 @@ func (s *Service) EditPost(ctx context.Context, v Viewer, pc *PostContext, form 
 			cols["visibility"] = models.Pending
 		}
 		if err := tx.Model(&models.Post{}).Where("id = ?", p.ID).Updates(cols).Error; err != nil {
+			return err
+		}
+		if err := s.linkImages(ctx, tx, p.ID, images); err != nil {
 			return err
 		}
 		if shown, err = s.afterWrite(ctx, tx, sc, models.TargetPost, p.ID, pc.Forum.ID); err != nil {

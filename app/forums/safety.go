@@ -133,6 +133,8 @@ type Checks struct {
 	NewMemberApprovals int
 	// UrgentTerms are the operator's own urgent words (KINDRED_URGENT_TERMS).
 	UrgentTerms []string
+	// Images checks and links the pictures posts show (app/images).
+	Images Images
 	// Unchecked saves texts without any check: only for the demo seeder,
 	// whose texts are Kindred's own, and the search tools, which write
 	// nothing.
@@ -149,6 +151,9 @@ func (c Checks) missing() []string {
 	}
 	if c.Guidance == nil {
 		missing = append(missing, "emergency guidance")
+	}
+	if c.Images == nil {
+		missing = append(missing, "images")
 	}
 	return missing
 }

@@ -62,6 +62,9 @@ type Service struct {
 	guidance    Guidance
 	urgentTerms []string
 	limiter     *ratelimit.Limiter
+	// images checks and links the Kindred images a post shows (nil only
+	// when unchecked: they then stay links).
+	images Images
 }
 
 // New builds the service. It fails when a collaborator is missing, so
@@ -76,7 +79,7 @@ func New(db *database.DB, now func() time.Time, md *markdown.Renderer, n Notifie
 	}
 	return &Service{Documents: NewDocuments(db, now), db: db, now: now, md: md, notifier: n, log: log, limiter: ratelimit.New(db.Gorm, now),
 		checker: checks.Text, reporter: checks.Reporter, guidance: checks.Guidance, newMember: checks.NewMemberApprovals,
-		urgentTerms: checks.UrgentTerms, unchecked: checks.Unchecked}, nil
+		urgentTerms: checks.UrgentTerms, unchecked: checks.Unchecked, images: checks.Images}, nil
 }
 
 // PreviewLimit is how many previews a member may ask for: rendering costs
@@ -102,7 +105,15 @@ func (s *Service) Preview(ctx context.Context, u *models.User, body string) (str
 	if err := s.limiter.Hit(ctx, "preview:user:"+strconv.FormatInt(u.ID, 10), PreviewLimit); err != nil {
 		return "", err
 	}
-	html, _, err := s.renderMentions(ctx, body)
+	// The member's own images show in the preview, whichever forum they
+	// were uploaded for; the post itself is checked when it is sent.
+	var sizes map[string]markdown.ImageSize
+	if refs := markdown.ImageRefs(body); len(refs) > 0 && s.images != nil {
+		if got, err := s.images.Sizes(ctx, u.ID, 0, 0, refs); err == nil {
+			sizes = got
+		}
+	}
+	html, _, err := s.renderPost(ctx, body, sizes)
 	return html, err
 }
 

@@ -5,6 +5,7 @@ package markdown
 import (
 	"bytes"
 	"regexp"
+	"strconv"
 
 	"github.com/microcosm-cc/bluemonday"
 	"github.com/yuin/goldmark"
@@ -32,7 +33,12 @@ func New() *Renderer {
 		goldmark.WithParserOptions(parser.WithASTTransformers(util.Prioritized(relTransformer{}, 100))),
 		// No WithUnsafe: raw HTML in the source is dropped, never passed on.
 	)
-	p := bluemonday.UGCPolicy()
+	p := ugcPolicy()
+	// Images: only Kindred's own, by their exact address (images.go).
+	p.AllowAttrs("src").Matching(imageSrc).OnElements("img")
+	p.AllowAttrs("alt").OnElements("img")
+	p.AllowAttrs("width", "height").Matching(regexp.MustCompile(`^[1-9][0-9]{0,4}$`)).OnElements("img")
+	p.AllowAttrs("loading").Matching(regexp.MustCompile(`^lazy$`)).OnElements("img")
 	p.AllowAttrs("rel").Matching(regexp.MustCompile(`^` + linkRel + `$`)).OnElements("a")
 	// GFM task lists render checkboxes; keep them, disabled.
 	p.AllowAttrs("type").Matching(regexp.MustCompile(`^checkbox$`)).OnElements("input")
@@ -48,11 +54,23 @@ func New() *Renderer {
 // parsed text nests lists and quotes deeper than MaxDepth after all (the
 // line scan bounds the parse's cost; the tree gives the exact depth).
 func (r *Renderer) Render(src string) (string, error) {
+	return r.render(src, nil)
+}
+
+// RenderImages is Render that shows the Kindred images named in images
+// (by key) as pictures of that size; every other image stays a link.
+func (r *Renderer) RenderImages(src string, images map[string]ImageSize) (string, error) {
+	return r.render(src, images)
+}
+
+func (r *Renderer) render(src string, images map[string]ImageSize) (string, error) {
 	if err := Check("body", src); err != nil {
 		return "", err
 	}
 	b := []byte(src)
-	doc := r.md.Parser().Parse(text.NewReader(b))
+	pc := parser.NewContext()
+	pc.Set(imagesKey, images)
+	doc := r.md.Parser().Parse(text.NewReader(b), parser.WithContext(pc))
 	if treeDepth(doc) > MaxDepth {
 		return "", tooDeep("body")
 	}
@@ -89,10 +107,13 @@ func treeDepth(doc ast.Node) int {
 
 type relTransformer struct{}
 
-// Transform turns every image into a link to it, named by its alt text
-// (pages may only show Kindred's own images, so an outside one would be
-// broken), and sets rel on every link and autolink.
-func (relTransformer) Transform(doc *ast.Document, _ text.Reader, _ parser.Context) {
+// Transform turns every image into a link to it, named by its alt text,
+// except Kindred's own images that the caller vouched for (by key, with
+// their size): pages never fetch anything from elsewhere, and an address
+// such as data: or a relative path is never shown as a picture. It sets
+// rel on every link and autolink.
+func (relTransformer) Transform(doc *ast.Document, _ text.Reader, pc parser.Context) {
+	known, _ := pc.Get(imagesKey).(map[string]ImageSize)
 	var images []*ast.Image
 	_ = ast.Walk(doc, func(n ast.Node, entering bool) (ast.WalkStatus, error) {
 		if img, ok := n.(*ast.Image); ok && entering {
@@ -101,6 +122,12 @@ func (relTransformer) Transform(doc *ast.Document, _ text.Reader, _ parser.Conte
 		return ast.WalkContinue, nil
 	})
 	for _, img := range images {
+		if size, ok := known[ImageKey(string(img.Destination))]; ok && img.ChildCount() > 0 {
+			img.SetAttributeString("loading", []byte("lazy"))
+			img.SetAttributeString("width", []byte(strconv.Itoa(size.Width)))
+			img.SetAttributeString("height", []byte(strconv.Itoa(size.Height)))
+			continue
+		}
 		link := ast.NewLink()
 		link.Destination, link.Title = img.Destination, img.Title
 		for c := img.FirstChild(); c != nil; {

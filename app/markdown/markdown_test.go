@@ -104,3 +104,56 @@ func TestImagesBecomeLinks(t *testing.T) {
 		}
 	}
 }
+
+// A Kindred image the caller vouched for is a picture with its size and
+// alt text; any other image, even a Kindred address not vouched for, a
+// data: address or a relative path, stays a link and is never fetched.
+func TestKindredImagesShowOthersStayLinks(t *testing.T) {
+	r := New()
+	key := strings.Repeat("ab", 16)
+	other := strings.Repeat("cd", 16)
+	known := map[string]ImageSize{key: {Width: 640, Height: 480}}
+	got, err := r.RenderImages("Here: ![my pump, on the belt](/images/"+key+")\n\n![x](/images/"+other+") ![y](https://example.org/p.png) ![z](data:image/png;base64,iVBORw0KGgo=) ![w](images/"+key+") ![v](/images/"+key+"?x=1)", known)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `<img src="/images/` + key + `" alt="my pump, on the belt" loading="lazy" width="640" height="480">`
+	if !strings.Contains(got, want) {
+		t.Errorf("missing %s in\n%s", want, got)
+	}
+	if n := strings.Count(got, "<img"); n != 1 {
+		t.Errorf("%d <img> in\n%s", n, got)
+	}
+	for _, link := range []string{`<a href="/images/` + other + `"`, `<a href="https://example.org/p.png"`, `<a href="images/` + key + `"`} {
+		if !strings.Contains(got, link) {
+			t.Errorf("missing link %s in\n%s", link, got)
+		}
+	}
+	// Without the caller's word, the same Markdown shows no picture.
+	plain, _ := r.Render("![my pump](/images/" + key + ")")
+	if strings.Contains(plain, "<img") {
+		t.Errorf("unvouched image shown: %s", plain)
+	}
+	// Raw HTML cannot smuggle an <img> in, whatever its address.
+	raw, _ := r.RenderImages(`<img src="/images/`+key+`" alt="x">`, known)
+	if strings.Contains(raw, "<img") {
+		t.Errorf("raw <img> survived: %s", raw)
+	}
+	// No description: a link, never a picture without alt text.
+	empty, _ := r.RenderImages("![](/images/"+key+")", known)
+	if strings.Contains(empty, "<img") {
+		t.Errorf("image without alt text shown: %s", empty)
+	}
+}
+
+func TestImageRefs(t *testing.T) {
+	k1, k2 := strings.Repeat("1", 32), strings.Repeat("2", 32)
+	src := "![first *one*](/images/" + k1 + ") and `![code](/images/" + k2 + ")`\n\n![](/images/" + k2 + ") ![again](/images/" + k1 + ") ![out](https://x.example/a.png)\n\n    ![indented code](/images/" + k1 + ")"
+	got := ImageRefs(src)
+	if len(got) != 2 || got[0] != (ImageRef{Key: k1, Alt: "first one"}) || got[1] != (ImageRef{Key: k2, Alt: ""}) {
+		t.Errorf("ImageRefs = %+v", got)
+	}
+	if alt := EscapeAlt(`a [b] \c`); alt != `a \[b\] \\c` {
+		t.Errorf("EscapeAlt = %q", alt)
+	}
+}

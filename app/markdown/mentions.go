@@ -35,7 +35,13 @@ func candidates(written string) []string {
 // their profile (outside code and links) and returns the members
 // mentioned, at most MaxMentions, in the order first written.
 func (r *Renderer) RenderMentions(src string, resolve Resolver) (string, []string, error) {
-	out, err := r.Render(src)
+	return r.RenderPost(src, nil, resolve)
+}
+
+// RenderPost is RenderMentions that also shows the Kindred images named
+// in images as pictures (RenderImages).
+func (r *Renderer) RenderPost(src string, images map[string]ImageSize, resolve Resolver) (string, []string, error) {
+	out, err := r.render(src, images)
 	if err != nil || !strings.Contains(src, "@") {
 		return out, nil, err
 	}

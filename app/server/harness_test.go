@@ -96,6 +96,7 @@ func newHarness(t testing.TB, o harnessOpts) *harness {
 		"KINDRED_SMTP_TLS":           "none",
 		"KINDRED_SMTP_FROM":          "Kindred <no-reply@kindred.test>",
 		"KINDRED_DOCUMENT_DIR":       filepath.Join(t.TempDir(), "documents"),
+		"KINDRED_IMAGE_DIR":          filepath.Join(t.TempDir(), "images"),
 		// New members' first posts wait for approval by default; the tests
 		// of other features post as established members (moderation_test
 		// covers the default).

@@ -14,6 +14,7 @@ import (
 	"github.com/kindred-health/kindred/app/clinicians"
 	"github.com/kindred-health/kindred/app/config"
 	"github.com/kindred-health/kindred/app/forums"
+	"github.com/kindred-health/kindred/app/images"
 	"github.com/kindred-health/kindred/app/live"
 	"github.com/kindred-health/kindred/app/markdown"
 	"github.com/kindred-health/kindred/app/messages"
@@ -70,6 +71,7 @@ func routes(e *echo.Echo, a *App, r *web.Renderer, st *web.Static, cookies web.C
 	})
 	mapi := moderation.NewAPI(mh)
 	sh := search.NewHandlers(a.Synonyms, r, cookies)
+	imgh := images.NewHandlers(a.Images, r, cookies, images.Rules{Forum: a.Forums.ForumForPosting, Shown: a.Forums.PostShown})
 
 	// A provider ending Kindred sessions (back-channel logout): no session,
 	// no CSRF; the signed logout token is the proof.
@@ -110,6 +112,9 @@ func routes(e *echo.Echo, a *App, r *web.Renderer, st *web.Static, cookies web.C
 		return metrics(c)
 	})
 	e.GET("/static/:hash/*", st.Handler)
+	// Images in posts: a session cookie (pages) or a bearer token (API
+	// clients) says who asks; the image sets its own caching and CSP.
+	e.GET("/images/:key", imgh.Serve, web.LoadSession(a.Auth, cookies), web.BearerAuth(a.Auth), web.LoadActor(a.Auth))
 	e.GET("/robots.txt", func(c echo.Context) error {
 		return c.String(http.StatusOK, "User-agent: *\nDisallow: /account\nDisallow: /admin\nDisallow: /auth\nDisallow: /api\nDisallow: /credentials\nDisallow: /questions\nDisallow: /messages\nDisallow: /review\nDisallow: /moderation\nDisallow: /report\n")
 	})
@@ -134,6 +139,8 @@ func routes(e *echo.Echo, a *App, r *web.Renderer, st *web.Static, cookies web.C
 	b.POST("/t/:id/tags", fh.SaveTags, web.RequireUser)
 	b.POST("/t/:id/follow", fh.FollowThread, web.RequireUser)
 	b.POST("/t/:id/unfollow", fh.UnfollowThread, web.RequireUser)
+	b.GET("/images/new", imgh.NewPage, web.RequireUser)
+	b.POST("/images", imgh.Upload, web.RequireUser)
 	b.GET("/posts/:id", fh.GoToPost)
 	b.GET("/posts/:id/edit", fh.EditPage, web.RequireUser)
 	b.POST("/posts/:id/edit", fh.Edit, web.RequireUser)
@@ -329,6 +336,7 @@ func routes(e *echo.Echo, a *App, r *web.Renderer, st *web.Static, cookies web.C
 	v1.PUT("/forums/:slug/archive", fapi.ArchiveForum, web.RequireRole(models.RoleAdmin))
 	v1.DELETE("/forums/:slug/archive", fapi.RestoreForum, web.RequireRole(models.RoleAdmin))
 	v1.POST("/preview", fapi.Preview, me)
+	v1.POST("/images", imgh.APIUpload, me)
 	v1.PUT("/forums/:slug/membership", fapi.Join, me)
 	v1.DELETE("/forums/:slug/membership", fapi.Leave, me)
 	v1.PUT("/forums/:slug/follow", fapi.FollowForum, me)

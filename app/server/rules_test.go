@@ -10,10 +10,12 @@ import (
 	"github.com/kindred-health/kindred/app/clinicians"
 	"github.com/kindred-health/kindred/app/database"
 	"github.com/kindred-health/kindred/app/forums"
+	"github.com/kindred-health/kindred/app/images"
 	"github.com/kindred-health/kindred/app/markdown"
 	"github.com/kindred-health/kindred/app/moderation"
 	"github.com/kindred-health/kindred/app/notify"
 	"github.com/kindred-health/kindred/app/questions"
+	"github.com/kindred-health/kindred/app/storage"
 	"github.com/kindred-health/kindred/app/testenv"
 	"github.com/kindred-health/kindred/models"
 )
@@ -68,7 +70,18 @@ func TestConstructorsRefuseMissingCollaborators(t *testing.T) {
 	if _, err := forums.New(db, now, md, inApp, log, forums.Checks{Text: safety, Reporter: safety}); err == nil || !strings.Contains(err.Error(), "emergency guidance") {
 		t.Errorf("forums without guidance: %v", err)
 	}
-	fs, err := forums.New(db, now, md, inApp, log, forums.Checks{Text: safety, Reporter: safety, Guidance: safety})
+	if _, err := forums.New(db, now, md, inApp, log, forums.Checks{Text: safety, Reporter: safety, Guidance: safety}); err == nil || !strings.Contains(err.Error(), "images") {
+		t.Errorf("forums without images: %v", err)
+	}
+	store, err := storage.NewDisk(t.TempDir(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	imgs, err := images.New(db, store, now, log, images.DefaultMaxBytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs, err := forums.New(db, now, md, inApp, log, forums.Checks{Text: safety, Reporter: safety, Guidance: safety, Images: imgs})
 	if err != nil {
 		t.Fatalf("forums with everything: %v", err)
 	}

@@ -24,6 +24,7 @@ import (
 	"github.com/kindred-health/kindred/app/config"
 	"github.com/kindred-health/kindred/app/database"
 	"github.com/kindred-health/kindred/app/forums"
+	"github.com/kindred-health/kindred/app/images"
 	"github.com/kindred-health/kindred/app/live"
 	"github.com/kindred-health/kindred/app/markdown"
 	"github.com/kindred-health/kindred/app/messages"
@@ -70,10 +71,14 @@ type App struct {
 	Registry *prometheus.Registry
 	// Documents keeps clinicians' proof documents (local disk or S3).
 	Documents storage.Store
-	workers   *river.Workers
-	periodic  []*river.PeriodicJob
-	indexer   *search.Indexer // drains the search queue beside River's workers
-	log       *slog.Logger
+	// Images takes, serves and sweeps the pictures members put in posts;
+	// ImageStore keeps their bytes (local disk or S3).
+	Images     *images.Service
+	ImageStore storage.Store
+	workers    *river.Workers
+	periodic   []*river.PeriodicJob
+	indexer    *search.Indexer // drains the search queue beside River's workers
+	log        *slog.Logger
 }
 
 // New builds the app from configuration.
@@ -110,6 +115,7 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 	names = append(names, questions.Templates...)
 	names = append(names, messages.Templates...)
 	names = append(names, moderation.Templates...)
+	names = append(names, images.Templates...)
 	for _, name := range append(names, forums.Templates...) {
 		if !renderer.Has(name) {
 			return nil, fmt.Errorf("server: missing template %s", name)
@@ -180,8 +186,17 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
+	imgStore, err := ImageStore(cfg, cfg.Storage)
+	if err != nil {
+		return nil, err
+	}
+	imgSvc, err := images.New(d.DB, imgStore, d.Now, d.Log, cfg.ImageMaxBytes)
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	river.AddWorker(workers, &images.SweepWorker{Svc: imgSvc})
 	forumSvc, err := forums.New(d.DB, d.Now, markdown.New(), inApp, d.Log, forums.Checks{Text: modSafety, Reporter: modSafety,
-		Guidance: modSafety, NewMemberApprovals: cfg.NewMemberApprovals, UrgentTerms: cfg.UrgentTerms})
+		Guidance: modSafety, NewMemberApprovals: cfg.NewMemberApprovals, UrgentTerms: cfg.UrgentTerms, Images: imgSvc})
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
@@ -282,6 +297,8 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 		DB:         d.DB,
 		Registry:   reg,
 		Documents:  docs,
+		Images:     imgSvc,
+		ImageStore: imgStore,
 		workers:    workers,
 		periodic: []*river.PeriodicJob{
 			river.NewPeriodicJob(river.PeriodicInterval(time.Hour), func() (river.JobArgs, *river.InsertOpts) { return auth.PruneArgs{}, nil }, &river.PeriodicJobOpts{RunOnStart: true}),
@@ -294,6 +311,9 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 			river.NewPeriodicJob(river.PeriodicInterval(time.Minute), func() (river.JobArgs, *river.InsertOpts) { return notify.MailSweepArgs{}, nil }, &river.PeriodicJobOpts{RunOnStart: true}),
 			// Live events older than an hour (kept for reconnecting pages).
 			river.NewPeriodicJob(river.PeriodicInterval(10*time.Minute), func() (river.JobArgs, *river.InsertOpts) { return live.PruneArgs{}, nil }, &river.PeriodicJobOpts{RunOnStart: true}),
+			// Images no post shows (after a day's grace for unsent posts) and
+			// stored objects no image row names.
+			river.NewPeriodicJob(river.PeriodicInterval(time.Hour), func() (river.JobArgs, *river.InsertOpts) { return images.SweepArgs{}, nil }, &river.PeriodicJobOpts{RunOnStart: true}),
 			// Crisis items nobody acknowledged in time: the admins are alerted, once each.
 			river.NewPeriodicJob(river.PeriodicInterval(time.Minute), func() (river.JobArgs, *river.InsertOpts) { return moderation.SweepArgs{}, nil }, &river.PeriodicJobOpts{RunOnStart: true}),
 			// The search index's settings, at every start (retried while
@@ -318,20 +338,17 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 		d.Log.ErrorContext(c.Request().Context(), "panic", "error", err.Error(), "path", c.Request().URL.Path, "stack", string(stack))
 		return err
 	}}))
-	// Proof-document uploads get room for 5 MB; everything else the general limit.
-	isUpload := func(c echo.Context) bool {
-		if c.Request().Method != http.MethodPost {
-			return false
+	// Proof-document uploads get room for 5 MB, image uploads for the image
+	// limit; everything else the general limit.
+	postTo := func(paths []string) func(echo.Context) bool {
+		return func(c echo.Context) bool {
+			return c.Request().Method == http.MethodPost && slices.Contains(paths, c.Request().URL.Path)
 		}
-		for _, p := range clinicians.UploadPaths {
-			if c.Request().URL.Path == p {
-				return true
-			}
-		}
-		return false
 	}
-	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: cfg.BodyLimit, Skipper: isUpload}))
-	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: clinicians.UploadBodyLimit, Skipper: func(c echo.Context) bool { return !isUpload(c) }}))
+	isDocument, isImage := postTo(clinicians.UploadPaths), postTo(images.UploadPaths)
+	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: cfg.BodyLimit, Skipper: func(c echo.Context) bool { return isDocument(c) || isImage(c) }}))
+	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: clinicians.UploadBodyLimit, Skipper: func(c echo.Context) bool { return !isDocument(c) }}))
+	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: images.BodyLimit(cfg.ImageMaxBytes), Skipper: func(c echo.Context) bool { return !isImage(c) }}))
 	// The input rules (app/input) at the edge, before any handler or query
 	// sees a request: text, JSON structure, the body limit as a 413. The
 	// compose forms listed check the same rules themselves and show the
@@ -395,6 +412,28 @@ func DocumentStore(cfg *config.Config, backend string) (storage.Store, error) {
 		})
 	}
 	return nil, fmt.Errorf("server: unknown document storage %q", backend)
+}
+
+// imagesPrefix is where images live inside the configured S3 prefix,
+// beside documents/ and apart from them.
+const imagesPrefix = "images/"
+
+// ImageStore opens the store of the images members put in posts: backend
+// "local" is KINDRED_IMAGE_DIR, "s3" the configured bucket under images/.
+// It makes no network request.
+func ImageStore(cfg *config.Config, backend string) (storage.Store, error) {
+	switch backend {
+	case "local":
+		return storage.NewDisk(cfg.ImageDir, images.MaxStored)
+	case "s3":
+		return storage.NewS3(storage.S3Options{
+			Endpoint: cfg.S3.Endpoint, Region: cfg.S3.Region, Bucket: cfg.S3.Bucket,
+			AccessKey: cfg.S3.AccessKey, SecretKey: cfg.S3.SecretKey,
+			Prefix: cfg.S3.Prefix + imagesPrefix, PathStyle: cfg.S3.PathStyle,
+			Timeout: cfg.S3.Timeout, MaxSize: images.MaxStored,
+		})
+	}
+	return nil, fmt.Errorf("server: unknown image storage %q", backend)
 }
 
 // ipExtractor trusts X-Forwarded-For only from configured proxies; with

@@ -123,6 +123,7 @@ func run() error {
 		}
 	}
 	s.setDefault("KINDRED_DOCUMENT_DIR", filepath.Join(s.dataDir, "documents"))
+	s.setDefault("KINDRED_IMAGE_DIR", filepath.Join(s.dataDir, "images"))
 	switch {
 	case s.temp && os.Getenv("S3_TEST_ENDPOINT") == "":
 		if err := s.startS3(); err != nil {

@@ -8,13 +8,14 @@ import (
 	"strings"
 
 	"github.com/kindred-health/kindred/app/config"
+	"github.com/kindred-health/kindred/app/images"
 	"github.com/kindred-health/kindred/app/server"
 	"github.com/kindred-health/kindred/app/storage"
 )
 
 // backupVerify checks that a Kindred restored from backups is whole: the
-// schema is the one this build expects, every proof document the database
-// refers to is in the document store, and the search index holds what
+// schema is the one this build expects, every proof document and image
+// the database refers to is in its store, and the search index holds what
 // PostgreSQL says (after a restore, run `kindred reindex` first: the index
 // is rebuilt, never restored). It prints what it found and fails if
 // anything is missing.
@@ -63,6 +64,31 @@ func backupVerify(ctx context.Context, getenv func(string) string, stdout, stder
 	fmt.Fprintf(stdout, "backup verify: proof documents (%s): %d referenced, %d missing\n", docs, len(names), missing)
 	if missing > 0 {
 		problems = append(problems, fmt.Sprintf("%d proof document(s) the database refers to are not in the document store: restore the documents from the same backup", missing))
+	}
+
+	imgs, err := images.StoredImages(ctx, db)
+	if err != nil {
+		return err
+	}
+	imgStore, err := server.ImageStore(cfg, cfg.Storage)
+	if err != nil {
+		return err
+	}
+	missing = 0
+	for _, im := range imgs {
+		obj, err := imgStore.Open(ctx, im.Key)
+		switch {
+		case errors.Is(err, storage.ErrNotFound):
+			missing++
+		case err != nil:
+			return fmt.Errorf("backup verify: the image store (%s) cannot be read: %w", imgStore, err)
+		default:
+			obj.Close()
+		}
+	}
+	fmt.Fprintf(stdout, "backup verify: images in posts (%s): %d referenced, %d missing\n", imgStore, len(imgs), missing)
+	if missing > 0 {
+		problems = append(problems, fmt.Sprintf("%d image(s) the database refers to are not in the image store: restore the images from the same backup", missing))
 	}
 
 	r, err := client.Verify(ctx, fs, false)

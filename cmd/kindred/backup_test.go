@@ -13,6 +13,7 @@ import (
 
 	"github.com/kindred-health/kindred/app/clinicians"
 	"github.com/kindred-health/kindred/app/database"
+	"github.com/kindred-health/kindred/app/images"
 	"github.com/kindred-health/kindred/app/storage"
 	"github.com/kindred-health/kindred/app/testenv"
 )
@@ -55,20 +56,42 @@ func TestBackupRestoreDrill(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// Back up: the database, and the document store.
+	// An image in a post, on disk.
+	imgs, err := storage.NewDisk(env["KINDRED_IMAGE_DIR"], images.MaxStored)
+	if err != nil {
+		t.Fatal(err)
+	}
+	imgKey, err := storage.NewKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	png := testenv.PNG(t, testenv.Gradient(4, 4))
+	if err := imgs.Put(ctx, imgKey, bytes.NewReader(png), int64(len(png)), "image/png"); err != nil {
+		t.Fatal(err)
+	}
+	if err := src.Gorm.Exec(`INSERT INTO images (key, uploader_id, forum_id, width, height, bytes, content_type, created_at)
+		SELECT ?, (SELECT min(id) FROM users), (SELECT min(id) FROM forums), 4, 4, ?, 'image/png', now()`, imgKey, len(png)).Error; err != nil {
+		t.Fatal(err)
+	}
+
+	// Back up: the database, the document store and the image store.
 	dump := filepath.Join(t.TempDir(), "kindred.dump")
 	pgTool(t, "pg_dump", "--format=custom", "--no-owner", "--file", dump, "--dbname", env["DATABASE_URL"])
 	restoredDocs := filepath.Join(t.TempDir(), "documents")
 	copyDir(t, env["KINDRED_DOCUMENT_DIR"], restoredDocs)
+	restoredImages := filepath.Join(t.TempDir(), "images")
+	copyDir(t, env["KINDRED_IMAGE_DIR"], restoredImages)
 
 	// Restore on another machine: an empty database, the copied
-	// documents, a search index of its own.
+	// documents and images, a search index of its own.
 	restored := serveEnv(t, testenv.EmptyDatabaseURL(t))
 	restored["KINDRED_DOCUMENT_DIR"] = restoredDocs
+	restored["KINDRED_IMAGE_DIR"] = restoredImages
 	pgTool(t, "pg_restore", "--no-owner", "--exit-on-error", "--dbname", restored["DATABASE_URL"], dump)
 
 	out, err := runCmd(t, restored, "", "backup", "verify")
 	if err == nil || !strings.Contains(out, "1 referenced, 0 missing") || !strings.Contains(out, "0 migration(s) pending") ||
+		!strings.Contains(out, "images in posts (local disk "+restoredImages+"): 1 referenced, 0 missing") ||
 		!strings.Contains(err.Error(), "run `kindred reindex`") {
 		t.Fatalf("backup verify before the reindex: %v\n%s", err, out)
 	}
@@ -106,6 +129,15 @@ func TestBackupRestoreDrill(t *testing.T) {
 	out, err = runCmd(t, restored, "", "backup", "verify")
 	if err == nil || !strings.Contains(out, "1 referenced, 1 missing") {
 		t.Fatalf("backup verify with a document missing: %v\n%s", err, out)
+	}
+	// So is an image.
+	if err := os.Remove(filepath.Join(restoredImages, imgKey)); err != nil {
+		t.Fatal(err)
+	}
+	out, err = runCmd(t, restored, "", "backup", "verify")
+	if err == nil || !strings.Contains(out, "images in posts (local disk "+restoredImages+"): 1 referenced, 1 missing") ||
+		!strings.Contains(err.Error(), "restore the images from the same backup") {
+		t.Fatalf("backup verify with an image missing: %v\n%s", err, out)
 	}
 }
 
@@ -182,14 +214,29 @@ func TestBackupRestoreDrillWithS3(t *testing.T) {
 	exec(`INSERT INTO credentials (user_id, profession, licence_number, jurisdiction, licence_expires, submitted_at, document_file, document_type, document_size)
 		SELECT id, 'registered-nurse', 'RN-2207', 'test-board', now() + interval '1 year', now(), ?, 'application/pdf', ? FROM users WHERE handle = 'nurse_amara'`,
 		name, len(pdf))
+	// And an image in a post, in the bucket under images/.
+	imgKey, err := storage.NewKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	png := testenv.PNG(t, testenv.Gradient(4, 4))
+	if _, err := bucket.Client.PutObject(ctx, bucket.Bucket, "images/"+imgKey, bytes.NewReader(png), int64(len(png)),
+		minio.PutObjectOptions{ContentType: "image/png"}); err != nil {
+		t.Fatal(err)
+	}
+	exec(`INSERT INTO forums (slug, name, created_at, updated_at) VALUES ('wound-care', 'Wound care', now(), now())`)
+	exec(`INSERT INTO images (key, uploader_id, forum_id, width, height, bytes, content_type, created_at)
+		SELECT ?, u.id, f.id, 4, 4, ?, 'image/png', now() FROM users u, forums f WHERE u.handle = 'nurse_amara' AND f.slug = 'wound-care'`, imgKey, len(png))
 
 	// Back up: the database, and the documents out of the bucket.
 	backup := t.TempDir()
 	dump := filepath.Join(backup, "kindred.dump")
 	pgTool(t, "pg_dump", "--format=custom", "--no-owner", "--file", dump, "--dbname", env["DATABASE_URL"])
 	env["KINDRED_DOCUMENT_DIR"] = filepath.Join(backup, "documents")
-	if out, err := runCmd(t, env, "", "storage", "copy", "s3", "local"); err != nil || !strings.Contains(out, "copied 1, already there 0, missing 0, failed 0") {
-		t.Fatalf("backing up the documents: %v\n%s", err, out)
+	env["KINDRED_IMAGE_DIR"] = filepath.Join(backup, "images")
+	if out, err := runCmd(t, env, "", "storage", "copy", "s3", "local"); err != nil || !strings.Contains(out, "\ncopied 1, already there 0, missing 0, failed 0") ||
+		!strings.Contains(out, "images: copied 1, already there 0, missing 0, failed 0") {
+		t.Fatalf("backing up the documents and images: %v\n%s", err, out)
 	}
 
 	// Restore on another machine with a bucket of its own.
@@ -200,14 +247,17 @@ func TestBackupRestoreDrillWithS3(t *testing.T) {
 	}
 	pgTool(t, "pg_restore", "--no-owner", "--exit-on-error", "--dbname", restored["DATABASE_URL"], dump)
 	restored["KINDRED_DOCUMENT_DIR"] = env["KINDRED_DOCUMENT_DIR"]
-	if out, err := runCmd(t, restored, "", "storage", "copy", "local", "s3"); err != nil || !strings.Contains(out, "copied 1, already there 0, missing 0, failed 0") {
-		t.Fatalf("restoring the documents: %v\n%s", err, out)
+	restored["KINDRED_IMAGE_DIR"] = env["KINDRED_IMAGE_DIR"]
+	if out, err := runCmd(t, restored, "", "storage", "copy", "local", "s3"); err != nil || !strings.Contains(out, "\ncopied 1, already there 0, missing 0, failed 0") ||
+		!strings.Contains(out, "images: copied 1, already there 0, missing 0, failed 0") {
+		t.Fatalf("restoring the documents and images: %v\n%s", err, out)
 	}
 	if out, err := runCmd(t, restored, "", "reindex"); err != nil {
 		t.Fatalf("reindex: %v\n%s", err, out)
 	}
 	out, err := runCmd(t, restored, "", "backup", "verify")
-	if err != nil || !strings.Contains(out, "1 referenced, 0 missing") || !strings.Contains(out, "S3 bucket "+newBucket.Bucket) || !strings.Contains(out, "backup verify: ok") {
+	if err != nil || !strings.Contains(out, "1 referenced, 0 missing") || !strings.Contains(out, "S3 bucket "+newBucket.Bucket) || !strings.Contains(out, "backup verify: ok") ||
+		!strings.Contains(out, "images in posts (S3 bucket "+newBucket.Bucket) {
 		t.Fatalf("backup verify against the new bucket: %v\n%s", err, out)
 	}
 	obj, err := newBucket.Client.GetObject(ctx, newBucket.Bucket, "documents/"+name, minio.GetObjectOptions{})

@@ -92,7 +92,7 @@ func serveEnv(t *testing.T, dbURL string) map[string]string {
 	return map[string]string{
 		"DATABASE_URL": dbURL, "MEILI_URL": meiliURL, "MEILI_API_KEY": key, "KINDRED_MEILI_INDEX_PREFIX": prefix,
 		"KINDRED_SECRET_KEY": hex.EncodeToString(secret), "KINDRED_ADDR": addr, "KINDRED_BASE_URL": "http://" + addr,
-		"KINDRED_DOCUMENT_DIR": t.TempDir(),
+		"KINDRED_DOCUMENT_DIR": t.TempDir(), "KINDRED_IMAGE_DIR": t.TempDir(),
 	}
 }
 

@@ -219,3 +219,75 @@ document.addEventListener("DOMContentLoaded", function () {
     });
   });
 });
+
+// Images in posts: the composer's "Add image" uploads the chosen file with
+// its description and puts ![description](/images/key) at the cursor.
+// Without JavaScript the link to the upload page stays instead.
+document.addEventListener("DOMContentLoaded", function () {
+  if (!window.fetch || !window.FormData) { return; }
+  document.querySelectorAll(".image-attach").forEach(function (box) {
+    var form = box.closest("form");
+    var composer = form && form.querySelector("textarea[name=body]");
+    var controls = box.querySelector(".image-attach-controls");
+    var token = form && form.querySelector("input[name=csrf_token]");
+    if (!composer || !controls || !token) { return; }
+    var file = controls.querySelector("input[type=file]");
+    var alt = controls.querySelector("input[type=text]");
+    var button = controls.querySelector(".image-attach-button");
+    var status = controls.querySelector(".image-attach-status");
+    var link = box.querySelector(".image-attach-link");
+    controls.hidden = false;
+    if (link) { link.hidden = true; }
+    function say(text) { status.textContent = text; }
+    function upload() {
+      var chosen = file.files && file.files[0];
+      if (!chosen) { say("Choose an image first."); file.focus(); return; }
+      if (!alt.value.trim()) { say("Describe the image first: people who can't see it rely on the description."); alt.focus(); return; }
+      var data = new FormData();
+      data.append("csrf_token", token.value);
+      data.append("forum", box.getAttribute("data-forum"));
+      data.append("alt", alt.value.trim());
+      data.append("file", chosen);
+      button.disabled = true;
+      say("Uploading…");
+      fetch("/images", {method: "POST", body: data, credentials: "same-origin", headers: {"Accept": "application/json"}})
+        .then(function (r) { return r.json().then(function (j) { return {ok: r.ok, status: r.status, body: j}; }, function () { return {ok: false, status: r.status, body: null}; }); })
+        .then(function (res) {
+          button.disabled = false;
+          var fields = res.body && res.body.error && res.body.error.fields;
+          if (res.status === 413 && !(fields && fields.file)) {
+            say("This image is larger than Kindred takes. Save a smaller copy (or a JPEG) and try again.");
+            return;
+          }
+          if (!res.ok || !res.body || !res.body.image) {
+            var e = res.body && res.body.error, f = e && e.fields;
+            say((f && (f.file || f.alt || f.forum)) || (e && e.message) || "The image could not be uploaded. Please try again.");
+            return;
+          }
+          var md = res.body.image.markdown;
+          var pos = composer.selectionStart != null ? composer.selectionStart : composer.value.length;
+          var end = composer.selectionEnd != null ? composer.selectionEnd : pos;
+          var before = composer.value.slice(0, pos), after = composer.value.slice(end);
+          var lead = before && !/\n$/.test(before) ? "\n\n" : "";
+          var trail = after && !/^\n/.test(after) ? "\n\n" : "\n";
+          composer.value = before + lead + md + trail + after;
+          var caret = (before + lead + md + trail).length;
+          file.value = "";
+          alt.value = "";
+          say("Image added to your message.");
+          composer.focus();
+          composer.setSelectionRange(caret, caret);
+        })
+        .catch(function () { button.disabled = false; say("The image could not be uploaded. Check your connection and try again."); });
+    }
+    button.addEventListener("click", upload);
+    // Enter in the description uploads, instead of sending the post (some
+    // browsers submit on the keypress that follows the keydown).
+    alt.addEventListener("keydown", function (e) {
+      if (e.key === "Enter") { e.preventDefault(); upload(); }
+    });
+    alt.addEventListener("keypress", function (e) {
+      if (e.key === "Enter") { e.preventDefault(); }
+    });
+  });
+});

@@ -73,6 +73,7 @@ func New(t testing.TB, settings Settings) *World {
 		"KINDRED_SMTP_TLS":             "none",
 		"KINDRED_SMTP_FROM":            "Kindred <no-reply@kindred.test>",
 		"KINDRED_DOCUMENT_DIR":         filepath.Join(t.TempDir(), "documents"),
+		"KINDRED_IMAGE_DIR":            filepath.Join(t.TempDir(), "images"),
 		"KINDRED_NEW_MEMBER_APPROVALS": "0",
 	}
 	maps.Copy(env, settings)
