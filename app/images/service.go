@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"image"
 	"io"
 	"log/slog"
 	"strconv"
@@ -59,7 +60,14 @@ type Service struct {
 	// first did (sweep.go).
 	unnamedMu sync.Mutex
 	unnamed   map[string]time.Time
+	// heic decodes HEIC photos: in this process unless IsolateHEIC.
+	heic func(context.Context, []byte) (image.Image, error)
 }
+
+// IsolateHEIC makes the service decode HEIC photos in a child process of
+// this executable, killed after timeout (heic_child.go). The program must
+// call ServeHEICChild first thing in main (and TestMain).
+func (s *Service) IsolateHEIC(timeout time.Duration) { s.heic = isolatedHEIC(timeout) }
 
 // New builds the service; every collaborator is needed. The forum rules
 // (PostingForum, PostShown) come with each call: app/forums, which
@@ -69,7 +77,8 @@ func New(db *database.DB, store storage.Store, now func() time.Time, log *slog.L
 		return nil, errors.New("images: New needs a database, store, clock, logger and upload limit")
 	}
 	return &Service{db: db, store: store, now: now, log: log, maxBytes: maxBytes,
-		limiter: ratelimit.New(db.Gorm, now), work: make(chan struct{}, 2), unnamed: map[string]time.Time{}}, nil
+		limiter: ratelimit.New(db.Gorm, now), work: make(chan struct{}, 2), unnamed: map[string]time.Time{},
+		heic: func(_ context.Context, b []byte) (image.Image, error) { return decodeHEICHere(b) }}, nil
 }
 
 // MaxBytes is the upload limit.
@@ -143,7 +152,7 @@ func (s *Service) Upload(ctx context.Context, actor models.Actor, form UploadFor
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
-	p, err := Process(data)
+	p, err := process(ctx, data, s.heic)
 	<-s.work
 	if err != nil {
 		return nil, err
@@ -208,8 +217,12 @@ func (s *Service) Open(ctx context.Context, actor models.Actor, key string, show
 	}
 	for _, id := range posts {
 		pub, err := shown(ctx, actor, id)
-		if err != nil {
-			continue
+		switch {
+		case errors.Is(err, models.ErrNotFound), errors.Is(err, models.ErrForbidden), errors.Is(err, models.ErrSignInRequired):
+			continue // not this post: another may show it
+		case err != nil:
+			// A database that cannot answer is a 503, not a missing image.
+			return nil, fmt.Errorf("images: %s: %w", key, err)
 		}
 		allowed = true
 		if pub {
