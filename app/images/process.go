@@ -8,6 +8,7 @@ package images
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -18,7 +19,6 @@ import (
 	"io"
 
 	"github.com/disintegration/imaging"
-	"github.com/gen2brain/heic"
 	"golang.org/x/image/webp"
 
 	"github.com/kindred-health/kindred/models"
@@ -81,6 +81,20 @@ func refused(msg string) error {
 // without any of the original's metadata. Refusals are
 // *models.ValidationError on "file".
 func Process(data []byte) (*Processed, error) {
+	return process(context.Background(), data, func(_ context.Context, b []byte) (image.Image, error) { return decodeHEICHere(b) })
+}
+
+// checkSize refuses images too large to decode, from their header.
+func checkSize(cfg image.Config) error {
+	if cfg.Width <= 0 || cfg.Height <= 0 || cfg.Width > MaxSide || cfg.Height > MaxSide || int64(cfg.Width)*int64(cfg.Height) > MaxPixels {
+		return refused(msgTooManyPx)
+	}
+	return nil
+}
+
+// process is Process with HEIC decoded by decodeHEIC (in a child process
+// on a server: heic_child.go).
+func process(ctx context.Context, data []byte, decodeHEIC func(context.Context, []byte) (image.Image, error)) (*Processed, error) {
 	format := sniff(data)
 	if format == "" {
 		return nil, refused(msgNotImage)
@@ -106,16 +120,22 @@ func Process(data []byte) (*Processed, error) {
 	if end < len(data) {
 		return nil, refused(msgPolyglot)
 	}
-	cfg, err := decodeConfig(format, data)
-	if err != nil {
-		return nil, refused(msgUnreadable)
-	}
-	if cfg.Width <= 0 || cfg.Height <= 0 || cfg.Width > MaxSide || cfg.Height > MaxSide || int64(cfg.Width)*int64(cfg.Height) > MaxPixels {
-		return nil, refused(msgTooManyPx)
-	}
-	img, err := decode(format, data)
-	if err != nil {
-		return nil, refused(msgUnreadable)
+	var img image.Image
+	if format == "heic" {
+		if img, err = decodeHEIC(ctx, data); err != nil {
+			return nil, err
+		}
+	} else {
+		cfg, err := decodeConfig(format, data)
+		if err != nil {
+			return nil, refused(msgUnreadable)
+		}
+		if err := checkSize(cfg); err != nil {
+			return nil, err
+		}
+		if img, err = decode(format, data); err != nil {
+			return nil, refused(msgUnreadable)
+		}
 	}
 	// Orientation first: it lives in the metadata that is dropped next.
 	if format == "jpeg" {
@@ -338,8 +358,6 @@ func decodeConfig(format string, b []byte) (image.Config, error) {
 		return jpeg.DecodeConfig(r)
 	case "webp":
 		return webp.DecodeConfig(r)
-	case "heic":
-		return heic.DecodeConfig(r)
 	}
 	return image.Config{}, errTruncated
 }
@@ -353,8 +371,6 @@ func decode(format string, b []byte) (image.Image, error) {
 		return jpeg.Decode(r)
 	case "webp":
 		return webp.Decode(r)
-	case "heic":
-		return heic.Decode(r)
 	}
 	return nil, errTruncated
 }

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/kindred-health/kindred/app/forums"
+	"github.com/kindred-health/kindred/app/images"
 	"github.com/kindred-health/kindred/models"
 )
 
@@ -27,6 +28,7 @@ import (
 // TestLiveLoad: run as a child process, its memory stays out of the
 // server's figures.
 func TestMain(m *testing.M) {
+	images.ServeHEICChild() // the child that decodes HEIC uploads
 	if os.Getenv("KINDRED_LIVE_CLIENT") != "" {
 		liveClient()
 		os.Exit(0)

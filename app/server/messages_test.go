@@ -66,6 +66,15 @@ func TestMessagesBetweenMembersFollowTheSafetyRules(t *testing.T) {
 	if h.messageCount() != 0 || h.count("conversations") != 0 {
 		t.Fatal("a refused message left rows behind")
 	}
+	// The page says so before ben writes anything, and the form refuses too.
+	bn := h.browser()
+	bn.signIn("ben", goodPassword)
+	if page := bn.get("/messages/new?to=ana"); page.StatusCode != http.StatusOK || !strings.Contains(page.body, "once you have 2 posts") || strings.Contains(page.body, `<textarea id="body"`) {
+		t.Fatalf("new-message page for a new member: %d", page.StatusCode)
+	}
+	if page := bn.post("/messages", url.Values{"to": {"ana"}, "body": {"Hi there"}}); page.StatusCode != http.StatusUnprocessableEntity || h.messageCount() != 0 {
+		t.Fatalf("new member through the form: %d", page.StatusCode)
+	}
 	// Bad input: unknown member, empty body, oneself, an unknown field.
 	for _, c := range []struct {
 		body  map[string]any

@@ -191,6 +191,11 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 		return nil, err
 	}
 	imgSvc, err := images.New(d.DB, imgStore, d.Now, d.Log, cfg.ImageMaxBytes)
+	if err == nil {
+		// HEIC is decoded in a child process that can be killed
+		// (heic_child.go): main and TestMain call images.ServeHEICChild.
+		imgSvc.IsolateHEIC(images.HEICTimeout)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}

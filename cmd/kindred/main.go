@@ -21,12 +21,14 @@ import (
 	"github.com/kindred-health/kindred/app/config"
 	"github.com/kindred-health/kindred/app/database"
 	"github.com/kindred-health/kindred/app/forums"
+	"github.com/kindred-health/kindred/app/images"
 	"github.com/kindred-health/kindred/app/search"
 	"github.com/kindred-health/kindred/app/server"
 	"github.com/kindred-health/kindred/models"
 )
 
 func main() {
+	images.ServeHEICChild() // in the HEIC-decoding child, decodes and exits
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr); err != nil {
