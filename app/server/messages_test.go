@@ -530,3 +530,27 @@ func TestLiveConversationEvents(t *testing.T) {
 		t.Fatalf("replay %+v", r)
 	}
 }
+
+// Messages are never searchable: the same rare word in a thread and in a
+// message finds the thread only, for the writer, the reader and visitors.
+func TestMessagesAreNeverSearchable(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{workers: true, env: map[string]string{"KINDRED_NEW_MEMBER_APPROVALS": "0", "KINDRED_MESSAGES_MIN_POSTS": "1"}})
+	f := h.forum("heart", nil)
+	h.account("ns_ana", models.RoleMember)
+	h.account("ns_ben", models.RoleMember)
+	th := h.thread("ns_ana", f, "Walking after a stent", "zebrastent is what my nurse called the first week.", false)
+	if _, err := h.app.Messages.Start(context.Background(), h.actor(h.user("ns_ana")), messages.StartForm{To: "ns_ben",
+		Body: "zebrastent secretword my cardiologist is Dr Okafor at St Mary's"}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the thread searchable", func() bool { return has(h.searchIDs("", "q=zebrastent"), th.ID) })
+	for _, tok := range []string{"", h.tokenFor("ns_ana", "read"), h.tokenFor("ns_ben", "read")} {
+		if ids := h.searchIDs(tok, "q=zebrastent"); len(ids) != 1 || ids[0] != th.ID {
+			t.Errorf("search for the shared word: %v, want only thread %d", ids, th.ID)
+		}
+		if ids := h.searchIDs(tok, "q=secretword"); len(ids) != 0 {
+			t.Errorf("a word only in a message was found: %v", ids)
+		}
+	}
+}

@@ -186,6 +186,12 @@ func TestCreateAdminAndSeedDemo(t *testing.T) {
 	if users != 14 {
 		t.Fatalf("%d users, want head_nurse and thirteen demo accounts", users)
 	}
+	var convs, msgs int64
+	db.Gorm.Raw(`SELECT count(*) FROM conversations`).Scan(&convs)
+	db.Gorm.Raw(`SELECT count(*) FROM messages`).Scan(&msgs)
+	if convs != 2 || msgs != 3 {
+		t.Errorf("%d demo conversations with %d messages, want 2 with 3", convs, msgs)
+	}
 	var sensitiveAnon, threads int64
 	db.Gorm.Model(&models.Thread{}).Count(&threads)
 	db.Gorm.Raw(`SELECT count(*) FROM posts p JOIN threads t ON t.id = p.thread_id JOIN forums f ON f.id = t.forum_id WHERE p.anonymous AND NOT f.sensitive`).Scan(&sensitiveAnon)

@@ -14,6 +14,7 @@ import (
 	"github.com/kindred-health/kindred/app/database"
 	"github.com/kindred-health/kindred/app/forums"
 	"github.com/kindred-health/kindred/app/markdown"
+	"github.com/kindred-health/kindred/app/messages"
 	"github.com/kindred-health/kindred/app/moderation"
 	"github.com/kindred-health/kindred/app/notify"
 	"github.com/kindred-health/kindred/app/questions"
@@ -121,6 +122,45 @@ func seedDemo(ctx context.Context, getenv func(string) string, stdout, stderr io
 		return err
 	}
 	fmt.Fprintln(stdout, "demo data: 1 report waiting in the review queue")
+	if err := seedMessages(ctx, db, log, users); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, "demo data: 2 private conversations (maya_t1d and sam_cares; the moderators and quiet_heart)")
+	return nil
+}
+
+// seedMessages writes two conversations through the messages service with
+// the real safety checks: two members comparing notes, and a moderator's
+// check-in.
+func seedMessages(ctx context.Context, db *database.DB, log *slog.Logger, users map[string]*models.User) error {
+	clock := func() time.Time { return time.Now().UTC().Add(-3 * time.Hour) }
+	inApp := notify.NewInApp(db.Gorm, clock)
+	safety, err := moderation.NewSafety(db, clock, inApp, log, moderation.Options{})
+	if err != nil {
+		return err
+	}
+	svc, err := messages.New(db, clock, markdown.New(), safety, safety, inApp, messages.Options{})
+	if err != nil {
+		return err
+	}
+	as := func(handle string) (models.Actor, error) { return auth.LoadActor(ctx, db, clock(), users[handle]) }
+	steps := []struct {
+		from string
+		form messages.StartForm
+	}{
+		{"maya_t1d", messages.StartForm{To: "sam_cares", Body: "Hi Sam, I read your thread about the birthday parties. We have the same worry with type 1: I ask the host about the food a day before and send a small box of treats my daughter can have, so she never has to sit out. Happy to share the note we give hosts if it helps."}},
+		{"sam_cares", messages.StartForm{To: "maya_t1d", Body: "That would really help, thank you. I could adapt it for nuts. Did the other parents mind being asked?"}},
+		{"demo_moderator", messages.StartForm{To: "quiet_heart", AsModerator: true, Subject: "Checking in", Body: "Hi, I'm one of Kindred's moderators. I read your recent post and wanted to check in: how are you doing today? You can answer here; only you and the moderators can read it."}},
+	}
+	for _, st := range steps {
+		a, err := as(st.from)
+		if err != nil {
+			return err
+		}
+		if _, err := svc.Start(ctx, a, st.form); err != nil {
+			return fmt.Errorf("seed message from %s: %w", st.from, err)
+		}
+	}
 	return nil
 }
 
