@@ -57,6 +57,9 @@ const (
 	StatusActive    UserStatus = "active"
 	StatusSuspended UserStatus = "suspended"
 	StatusBanned    UserStatus = "banned"
+	// StatusErased is the pseudonymous tombstone of an erased account
+	// (app/privacy): no handle of theirs, no e-mail, no way in.
+	StatusErased UserStatus = "erased"
 )
 
 // ShownEmail is the address the account's owner sees in their settings.

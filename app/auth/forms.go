@@ -59,6 +59,8 @@ func validateHandle(v *models.ValidationError, field, h string) string {
 		v.Add(field, "Handle must be at least 3 characters.")
 	case !handlePattern.MatchString(h):
 		v.Add(field, "Handle may use letters, digits, dots, dashes and underscores, and must start with a letter or digit.")
+	case models.IsFormerMember(strings.ToLower(h)):
+		v.Add(field, "That handle is reserved. Please choose another.")
 	case reservedSkeletons[input.Skeleton(h)]:
 		v.Add(field, "That handle is reserved. Please choose another.")
 	}

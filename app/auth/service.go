@@ -3,6 +3,7 @@
 package auth
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/alexedwards/argon2id"
+	"gorm.io/gorm"
 
 	"github.com/kindred-health/kindred/app/database"
 	"github.com/kindred-health/kindred/app/ratelimit"
@@ -71,6 +73,15 @@ type Service struct {
 	// externalOrder is the order providers were added: their buttons' order.
 	externalOrder []string
 	dummy         func() string
+	// onSignIn runs inside every new session's transaction (app/privacy:
+	// signing in cancels a pending erasure).
+	onSignIn func(ctx context.Context, db *gorm.DB, userID int64) error
+}
+
+// OnSignIn sets what runs, inside the transaction, whenever a session
+// starts (a password, an external provider, a sign-up).
+func (s *Service) OnSignIn(f func(ctx context.Context, db *gorm.DB, userID int64) error) {
+	s.onSignIn = f
 }
 
 // New builds the service. now is the clock (injected for tests).

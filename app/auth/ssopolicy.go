@@ -97,6 +97,11 @@ func (s *Service) startSessionWith(ctx context.Context, db *gorm.DB, u *models.U
 	if err := s.store.createSession(ctx, db, sess); err != nil {
 		return "", err
 	}
+	if s.onSignIn != nil {
+		if err := s.onSignIn(ctx, db, u.ID); err != nil {
+			return "", err
+		}
+	}
 	return token, nil
 }
 

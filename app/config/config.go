@@ -57,6 +57,16 @@ type Config struct {
 	// directory; DocumentRetentionDays is how long they stay after the decision.
 	DocumentDir           string
 	DocumentRetentionDays int
+	// ErasureGraceDays is how long a member's account deletion waits
+	// (signing in cancels it); ErasureKeepQuestions keeps a minimal record
+	// of an erased member's private questions for the clinicians.
+	ErasureGraceDays     int
+	ErasureKeepQuestions bool
+	// Retention limits in days (0: keep): sessions' and the audit log's IP
+	// addresses and browser names, read notifications, audit events.
+	RetainIPDays                int
+	RetainReadNotificationsDays int
+	RetainAuditDays             int
 	// ImageDir holds the images members put in posts (Storage "local");
 	// ImageMaxBytes is the largest upload taken.
 	ImageDir      string
@@ -360,6 +370,11 @@ func Load(getenv func(string) string) (*Config, error) {
 
 	c.DocumentDir = r.str("KINDRED_DOCUMENT_DIR", "data/documents")
 	c.DocumentRetentionDays = r.integer("KINDRED_DOCUMENT_RETENTION_DAYS", 30, 0, 3650)
+	c.ErasureGraceDays = r.integer("KINDRED_ERASURE_GRACE_DAYS", 7, 0, 90)
+	c.ErasureKeepQuestions = r.boolean("KINDRED_ERASURE_KEEP_QUESTIONS", false)
+	c.RetainIPDays = r.integer("KINDRED_RETAIN_IP_DAYS", 30, 0, 3650)
+	c.RetainReadNotificationsDays = r.integer("KINDRED_RETAIN_READ_NOTIFICATIONS_DAYS", 90, 0, 3650)
+	c.RetainAuditDays = r.integer("KINDRED_RETAIN_AUDIT_DAYS", 2190, 0, 36500)
 	c.ImageDir = r.str("KINDRED_IMAGE_DIR", "data/images")
 	c.ImageMaxBytes = int64(r.integer("KINDRED_IMAGE_MAX_BYTES", 10<<20, 64<<10, 50<<20))
 	c.Storage = r.oneOf("KINDRED_STORAGE", "local", "local", "s3")

@@ -20,6 +20,7 @@ import (
 	"github.com/kindred-health/kindred/app/messages"
 	"github.com/kindred-health/kindred/app/moderation"
 	"github.com/kindred-health/kindred/app/notify"
+	"github.com/kindred-health/kindred/app/privacy"
 	"github.com/kindred-health/kindred/app/questions"
 	"github.com/kindred-health/kindred/app/search"
 	"github.com/kindred-health/kindred/app/web"
@@ -59,6 +60,7 @@ func routes(e *echo.Echo, a *App, r *web.Renderer, st *web.Static, cookies web.C
 	ch := clinicians.NewHandlers(a.Clinicians, r, cookies)
 	capi := clinicians.NewAPI(ch)
 	msgh := messages.NewHandlers(a.Messages, r, cookies)
+	privh := privacy.NewHandlers(a.Privacy, r, cookies, func(c echo.Context) bool { return a.Auth.Fresh(web.CurrentSession(c)) })
 	msgapi := messages.NewAPI(msgh)
 	qh := questions.NewHandlers(a.Questions, r, cookies)
 	qapi := questions.NewAPI(qh)
@@ -165,6 +167,8 @@ func routes(e *echo.Echo, a *App, r *web.Renderer, st *web.Static, cookies web.C
 	b.POST("/messages", msgh.Start, web.RequireUser)
 	b.GET("/messages/:id", msgh.Conversation, web.NotFoundForVisitors)
 	b.POST("/messages/:id", msgh.Reply, web.NotFoundForVisitors)
+	b.GET("/account/delete", privh.DeletePage, web.RequireUser)
+	b.POST("/account/delete", privh.Delete, web.RequireUser)
 	b.GET("/account/messages", msgh.SettingsPage, web.RequireUser)
 	b.POST("/account/messages", msgh.SaveSettings, web.RequireUser)
 	b.GET("/clinicians/:handle", ch.Public)
@@ -269,6 +273,8 @@ func routes(e *echo.Echo, a *App, r *web.Renderer, st *web.Static, cookies web.C
 	admin.POST("/users/:id/role", ah.AdminSetRole)
 	admin.POST("/users/:id/reviewer", ah.AdminSetReviewer)
 	admin.POST("/users/:id/sso-only", ah.AdminSetSSOOnly)
+	admin.GET("/users/:id/erase", privh.AdminErasePage)
+	admin.POST("/users/:id/erase", privh.AdminErase)
 	admin.GET("/audit", mh.AuditPage)
 	admin.GET("/safety", mh.Safety)
 	admin.POST("/safety/words", mh.SaveWord)
@@ -378,6 +384,7 @@ func routes(e *echo.Echo, a *App, r *web.Renderer, st *web.Static, cookies web.C
 	v1.POST("/messages", msgapi.Start, me)
 	v1.GET("/messages/:id", msgapi.Get, me)
 	v1.POST("/messages/:id", msgapi.Reply, me)
+	v1.GET("/me/erasure", privh.APIStatus, me)
 	v1.GET("/me/message-settings", msgapi.GetSettings, me)
 	v1.PUT("/me/message-settings", msgapi.PutSettings, me)
 	v1.GET("/clinician/options", capi.Options)

@@ -30,6 +30,7 @@ import (
 	"github.com/kindred-health/kindred/app/messages"
 	"github.com/kindred-health/kindred/app/moderation"
 	"github.com/kindred-health/kindred/app/notify"
+	"github.com/kindred-health/kindred/app/privacy"
 	"github.com/kindred-health/kindred/app/questions"
 	"github.com/kindred-health/kindred/app/search"
 	"github.com/kindred-health/kindred/app/storage"
@@ -59,6 +60,7 @@ type App struct {
 	Clinicians *clinicians.Service
 	Questions  *questions.Service
 	Messages   *messages.Service
+	Privacy    *privacy.Service
 	Moderation *moderation.Service
 	Notify     *notify.InApp
 	// Mail e-mails notifications by each member's preferences.
@@ -114,6 +116,7 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 	names = append(names, clinicians.Templates...)
 	names = append(names, questions.Templates...)
 	names = append(names, messages.Templates...)
+	names = append(names, privacy.Templates...)
 	names = append(names, moderation.Templates...)
 	names = append(names, images.Templates...)
 	for _, name := range append(names, forums.Templates...) {
@@ -252,6 +255,27 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 	river.AddWorker(workers, &notify.MailSweepWorker{Mail: notifyMail})
 	river.AddWorker(workers, &notify.MailWorker{Mail: notifyMail})
 	river.AddWorker(workers, &moderation.SweepWorker{Svc: modSvc})
+	// Erasure: each owner erases what it holds, in this order, in one
+	// transaction; the account's tombstone comes last.
+	day := 24 * time.Hour
+	privSvc, err := privacy.New(d.DB, d.Now, d.Log, authSvc, inApp, privacy.Options{
+		Grace: time.Duration(cfg.ErasureGraceDays) * day, KeepQuestionRecords: cfg.ErasureKeepQuestions,
+		Retention: privacy.Retention{IPs: time.Duration(cfg.RetainIPDays) * day,
+			ReadNotifications: time.Duration(cfg.RetainReadNotificationsDays) * day, Audit: time.Duration(cfg.RetainAuditDays) * day}},
+		privacy.InTx("messages", messages.EraseMember),
+		privacy.InTx("forums", forumSvc.EraseMember),
+		privacy.InTx("notifications", notify.EraseMember),
+		privacy.Step{Name: "images", Erase: imgSvc.EraseMember},
+		privacy.Step{Name: "clinicians", Erase: clinSvc.EraseMember},
+		privacy.InTx("questions", qSvc.EraseMember),
+		privacy.InTx("moderation", moderation.EraseMember),
+		privacy.InTx("account", authSvc.EraseMember))
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	privSvc.SetPruners(privacy.Pruners{ForgetDevices: authSvc.ForgetDevices, PruneNotifications: inApp.PruneRead})
+	authSvc.OnSignIn(privSvc.CancelOnSignIn)
+	river.AddWorker(workers, &privacy.Worker{Svc: privSvc})
 	synonyms := search.NewSynonyms(d.DB)
 	searchClient := search.New(cfg.MeiliURL, cfg.MeiliAPIKey, cfg.MeiliPrefix, cfg.SearchTimeout, synonyms.Groups)
 	river.AddWorker(workers, &search.IndexWorker{DB: d.DB})
@@ -290,6 +314,7 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 		Clinicians: clinSvc,
 		Questions:  qSvc,
 		Messages:   msgSvc,
+		Privacy:    privSvc,
 		Moderation: modSvc,
 		Auth:       authSvc,
 		Forums:     forumSvc,
@@ -307,6 +332,9 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 		workers:    workers,
 		periodic: []*river.PeriodicJob{
 			river.NewPeriodicJob(river.PeriodicInterval(time.Hour), func() (river.JobArgs, *river.InsertOpts) { return auth.PruneArgs{}, nil }, &river.PeriodicJobOpts{RunOnStart: true}),
+			// Due erasures and the retention limits, hourly (a limit in
+			// days is then never more than an hour late).
+			river.NewPeriodicJob(river.PeriodicInterval(time.Hour), func() (river.JobArgs, *river.InsertOpts) { return privacy.EraseArgs{}, nil }, &river.PeriodicJobOpts{RunOnStart: true}),
 			river.NewPeriodicJob(river.PeriodicInterval(10*time.Minute), func() (river.JobArgs, *river.InsertOpts) { return clinicians.SweepArgs{}, nil }, &river.PeriodicJobOpts{RunOnStart: true}),
 			// Private questions: deadlines, reminders, auto-close, the pool and wait alerts.
 			river.NewPeriodicJob(river.PeriodicInterval(time.Minute), func() (river.JobArgs, *river.InsertOpts) { return questions.SweepArgs{}, nil }, &river.PeriodicJobOpts{RunOnStart: true}),

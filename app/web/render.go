@@ -154,6 +154,8 @@ func NewRenderer(tfs fs.FS, static *Static, cookies Cookies) (*Renderer, error) 
 		// sanitized marks HTML that app/markdown produced (goldmark, then
 		// bluemonday). Never use it on anything else.
 		"sanitized": func(s string) template.HTML { return template.HTML(s) },
+		// formerMember: an erased account's tombstone, shown as "a former member".
+		"formerMember": models.IsFormerMember,
 		"dict": func(kv ...any) (map[string]any, error) {
 			if len(kv)%2 != 0 {
 				return nil, fmt.Errorf("dict: odd number of arguments")
