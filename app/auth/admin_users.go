@@ -152,9 +152,11 @@ func escapeLike(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
 
-// SeedAccount creates a confirmed account with a role, for demo data.
+// SeedAccount creates a confirmed account with a role, for demo data and
+// the command line. It records no consent: its owner is asked at their
+// first page after signing in.
 func (s *Service) SeedAccount(ctx context.Context, handle, email, password string, role models.Role) (*models.User, error) {
-	f := SignUpForm{Handle: handle, Email: email, Password: password}
+	f := SignUpForm{Handle: handle, Email: email, Password: password, Agree: true, HealthConsent: true}
 	if err := f.Validate(); err != nil {
 		return nil, err
 	}

@@ -40,11 +40,20 @@ type SignUpForm struct {
 	// Language and Region come from the browser's Accept-Language (empty,
 	// or ignored when malformed: the site's default).
 	Language, Region string
+	// Agree: to the terms and privacy notice; HealthConsent: to processing
+	// health information. Both are required, and recorded (OnSignUp).
+	Agree, HealthConsent bool
 }
 
 // Values returns what to show again in the form (never the password).
 func (f SignUpForm) Values() map[string]string {
-	return map[string]string{"handle": f.Handle, "email": f.Email}
+	on := func(b bool) string {
+		if b {
+			return "on"
+		}
+		return ""
+	}
+	return map[string]string{"handle": f.Handle, "email": f.Email, "agree": on(f.Agree), "health_consent": on(f.HealthConsent)}
 }
 
 func validateHandle(v *models.ValidationError, field, h string) string {
@@ -127,6 +136,12 @@ func (f *SignUpForm) Validate() error {
 	validateHandle(v, "handle", f.Handle)
 	f.Email = validateEmail(v, "email", f.Email)
 	validatePassword(v, "password", f.Password, f.Handle, f.Email)
+	if !f.Agree {
+		v.Add("agree", "Tick this box to agree to the terms and the privacy notice.")
+	}
+	if !f.HealthConsent {
+		v.Add("health_consent", "Tick this box: Kindred can only hold what you write about your health with your consent.")
+	}
 	return v.OrNil()
 }
 

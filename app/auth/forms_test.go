@@ -19,7 +19,7 @@ func TestCommonPasswords(t *testing.T) {
 }
 
 func TestSignUpFormTrimsAndValidates(t *testing.T) {
-	f := SignUpForm{Handle: "  sunny_day ", Email: " sun@example.org ", Password: "a long enough passphrase"}
+	f := SignUpForm{Handle: "  sunny_day ", Email: " sun@example.org ", Password: "a long enough passphrase", Agree: true, HealthConsent: true}
 	if err := f.Validate(); err != nil {
 		t.Fatal(err)
 	}

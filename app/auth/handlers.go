@@ -138,7 +138,8 @@ func (h *Handlers) SignUpPage(c echo.Context) error {
 
 // SignUp creates the account and signs it in.
 func (h *Handlers) SignUp(c echo.Context) error {
-	f := SignUpForm{Handle: c.FormValue("handle"), Email: c.FormValue("email"), Password: c.FormValue("password")}
+	f := SignUpForm{Handle: c.FormValue("handle"), Email: c.FormValue("email"), Password: c.FormValue("password"),
+		Agree: c.FormValue("agree") == "on", HealthConsent: c.FormValue("health_consent") == "on"}
 	f.Language, f.Region = localeFromBrowser(c)
 	u, token, err := h.svc.SignUp(c.Request().Context(), f, client(c))
 	var verr *models.ValidationError

@@ -516,10 +516,13 @@ func (s *Service) PendingExternal(ctx context.Context, pending, browserID string
 // FinishExternal creates the account for a new external identity with the
 // chosen handle. No e-mail address is taken over from the provider: accounts
 // are never joined or filled by e-mail alone. It returns where to go next.
-func (s *Service) FinishExternal(ctx context.Context, pending, browserID, handle string, cl Client) (*models.User, string, string, error) {
+func (s *Service) FinishExternal(ctx context.Context, pending, browserID, handle string, consented bool, cl Client) (*models.User, string, string, error) {
 	v := models.NewValidationError()
 	handle = strings.TrimSpace(handle)
 	validateHandle(v, "handle", handle)
+	if !consented {
+		v.Add("agree", "Tick both boxes: agree to the terms and privacy notice, and consent to Kindred processing your health information.")
+	}
 	if err := v.OrNil(); err != nil {
 		return nil, "", "", err
 	}
@@ -549,6 +552,11 @@ func (s *Service) FinishExternal(ctx context.Context, pending, browserID, handle
 				return &ExternalError{Kind: ExtExpired}
 			}
 			return err
+		}
+		if s.onSignUp != nil {
+			if err := s.onSignUp(ctx, tx.DB, u.ID); err != nil {
+				return err
+			}
 		}
 		var err error
 		token, err = s.startSessionWith(ctx, tx.DB, u, cl, sessionOrigin{identityID: ident.ID, sid: row.ProviderSid, idToken: row.IDTokenHint})

@@ -76,6 +76,14 @@ type Service struct {
 	// onSignIn runs inside every new session's transaction (app/privacy:
 	// signing in cancels a pending erasure).
 	onSignIn func(ctx context.Context, db *gorm.DB, userID int64) error
+	// onSignUp records the consents a sign-up form gave (app/privacy).
+	onSignUp func(ctx context.Context, db *gorm.DB, userID int64) error
+}
+
+// OnSignUp sets what records, inside the sign-up's transaction, the
+// agreement and consent the form required.
+func (s *Service) OnSignUp(f func(ctx context.Context, db *gorm.DB, userID int64) error) {
+	s.onSignUp = f
 }
 
 // OnSignIn sets what runs, inside the transaction, whenever a session

@@ -58,6 +58,12 @@ func (s *Service) SignUp(ctx context.Context, f SignUpForm, cl Client) (*models.
 		if err := tx.Enqueue(ctx, notice, nil); err != nil {
 			return err
 		}
+		if s.onSignUp != nil {
+			// The agreement is recorded with the account it was given for.
+			if err := s.onSignUp(ctx, tx.DB, u.ID); err != nil {
+				return err
+			}
+		}
 		token, err = s.startSession(ctx, tx.DB, u, cl)
 		return err
 	})

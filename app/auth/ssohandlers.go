@@ -151,12 +151,14 @@ func (h *Handlers) ChooseHandlePage(c echo.Context) error {
 // ChooseHandle creates the account for the external identity.
 func (h *Handlers) ChooseHandle(c echo.Context) error {
 	handle := c.FormValue("handle")
-	u, token, next, err := h.svc.FinishExternal(c.Request().Context(), h.cookies.Get(c, pendingCookie), web.BrowserID(c), handle, client(c))
+	agree, health := c.FormValue("agree") == "on", c.FormValue("health_consent") == "on"
+	u, token, next, err := h.svc.FinishExternal(c.Request().Context(), h.cookies.Get(c, pendingCookie), web.BrowserID(c), handle, agree && health, client(c))
 	var verr *models.ValidationError
 	if errors.As(err, &verr) {
 		p := h.page(c, "Choose your handle")
 		p.Noindex = true
-		return h.r.RenderForm(c, TplChooseHandle, p, map[string]string{"handle": handle}, verr)
+		on := map[bool]string{true: "on"}
+		return h.r.RenderForm(c, TplChooseHandle, p, map[string]string{"handle": handle, "agree": on[agree], "health_consent": on[health]}, verr)
 	}
 	if err != nil {
 		return h.pendingError(c, err)

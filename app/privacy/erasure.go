@@ -263,6 +263,9 @@ func (s *Service) execute(ctx context.Context, userID int64, mode string, record
 		if err := tx.Exec(`DELETE FROM erasure_requests WHERE user_id = ?`, userID).Error; err != nil {
 			return err
 		}
+		if err := tx.Exec(`DELETE FROM consents WHERE user_id = ?`, userID).Error; err != nil {
+			return err
+		}
 		return record(tx)
 	})
 	if err != nil {

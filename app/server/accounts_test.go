@@ -47,7 +47,7 @@ func TestSignUpValidation(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			b := h.browser()
 			b.get("/signup")
-			r := b.post("/signup", url.Values{"handle": {tc.handle}, "email": {tc.email}, "password": {tc.password}})
+			r := b.post("/signup", url.Values{"agree": {"on"}, "health_consent": {"on"}, "handle": {tc.handle}, "email": {tc.email}, "password": {tc.password}})
 			if r.StatusCode != http.StatusUnprocessableEntity {
 				t.Fatalf("status %d, want 422", r.StatusCode)
 			}
@@ -78,11 +78,11 @@ func TestSignUpKeepsInputAndSignsIn(t *testing.T) {
 	h := newHarness(t, harnessOpts{})
 	b := h.browser()
 	b.get("/signup")
-	r := b.post("/signup", url.Values{"handle": {"river_walker"}, "email": {"rw@example.org"}, "password": {"short"}})
+	r := b.post("/signup", url.Values{"agree": {"on"}, "health_consent": {"on"}, "handle": {"river_walker"}, "email": {"rw@example.org"}, "password": {"short"}})
 	if r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(r.body, `value="river_walker"`) || !strings.Contains(r.body, `value="rw@example.org"`) {
 		t.Fatalf("the form did not keep the handle and e-mail: %d", r.StatusCode)
 	}
-	r = b.post("/signup", url.Values{"handle": {"river_walker"}, "email": {"rw@example.org"}, "password": {goodPassword}})
+	r = b.post("/signup", url.Values{"agree": {"on"}, "health_consent": {"on"}, "handle": {"river_walker"}, "email": {"rw@example.org"}, "password": {goodPassword}})
 	if r.StatusCode != http.StatusSeeOther || r.Header.Get("Location") != "/" {
 		t.Fatalf("sign-up: %d %s", r.StatusCode, r.Header.Get("Location"))
 	}
@@ -406,7 +406,7 @@ func TestRateLimits(t *testing.T) {
 		for i := 0; i < 11; i++ {
 			b := h.browser()
 			b.get("/signup")
-			last = b.post("/signup", url.Values{"handle": {"bot" + itoa(int64(i))}, "email": {"bot" + itoa(int64(i)) + "@example.org"}, "password": {goodPassword}})
+			last = b.post("/signup", url.Values{"agree": {"on"}, "health_consent": {"on"}, "handle": {"bot" + itoa(int64(i))}, "email": {"bot" + itoa(int64(i)) + "@example.org"}, "password": {goodPassword}})
 		}
 		if last.StatusCode != http.StatusTooManyRequests {
 			t.Fatalf("11th sign-up from one address: %d, want 429", last.StatusCode)
@@ -418,7 +418,7 @@ func TestRateLimits(t *testing.T) {
 	t.Run("X-Forwarded-For is ignored without trusted proxies", func(t *testing.T) {
 		b := h.browser()
 		b.get("/signup")
-		req, _ := http.NewRequest(http.MethodPost, h.srv.URL+"/signup", strings.NewReader(url.Values{"handle": {"spoofer"}, "email": {"s@example.org"}, "password": {goodPassword}, "csrf_token": {b.csrf}}.Encode()))
+		req, _ := http.NewRequest(http.MethodPost, h.srv.URL+"/signup", strings.NewReader(url.Values{"agree": {"on"}, "health_consent": {"on"}, "handle": {"spoofer"}, "email": {"s@example.org"}, "password": {goodPassword}, "csrf_token": {b.csrf}}.Encode()))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		req.Header.Set("X-Forwarded-For", "203.0.113.9")
 		if r := b.do(req); r.StatusCode != http.StatusTooManyRequests {
@@ -818,7 +818,7 @@ func TestSignUpDoesNotRevealMembers(t *testing.T) {
 	answer := func(handle, email string) (*resp, string) {
 		b := h.browser()
 		b.get("/signup")
-		r := b.post("/signup", url.Values{"handle": {handle}, "email": {email}, "password": {"a newcomer's own passphrase"}})
+		r := b.post("/signup", url.Values{"agree": {"on"}, "health_consent": {"on"}, "handle": {handle}, "email": {email}, "password": {"a newcomer's own passphrase"}})
 		return r, b.get("/").body + b.get("/account").body
 	}
 	fresh, freshPages := answer("curious_one", "brand.new@example.org")

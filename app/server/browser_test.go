@@ -207,6 +207,10 @@ func (p *page) submit(form string, fields ...string) {
 	for i := 0; i+1 < len(fields); i += 2 {
 		steps = append(steps, chromedp.SendKeys(chromedp.ID(fields[i]), fields[i+1]))
 	}
+	if form == `form[action="/signup"]` || form == `form[action="/auth/complete"]` {
+		// The sign-up form's two required consents.
+		steps = append(steps, chromedp.Click(chromedp.ID("agree")), chromedp.Click(chromedp.ID("health_consent")))
+	}
 	steps = append(steps, chromedp.Click(chromedp.CSS(form+` button[type=submit]`)))
 	p.do(steps...)
 }
@@ -239,8 +243,14 @@ func TestBrowserSignUpSignOutSignIn(t *testing.T) {
 	if got := p.eval(`document.activeElement.className`); got != "error-summary" {
 		t.Errorf("focus is on %q, not the error summary", got)
 	}
+	// The consents were not ticked: the form says so, and keeps nothing
+	// ticked for the member.
+	if got := p.eval(`String(document.body.innerText.includes("Tick this box to agree to the terms"))`); got != "true" {
+		t.Errorf("the form did not ask for the agreement")
+	}
 	p.do(
 		chromedp.SendKeys(chromedp.ID("password"), goodPassword),
+		chromedp.Click(chromedp.ID("agree")), chromedp.Click(chromedp.ID("health_consent")),
 		chromedp.Click(chromedp.CSS(`form[action="/signup"] button[type=submit]`)),
 	)
 	p.waitText("Welcome to Kindred, hope_rising")

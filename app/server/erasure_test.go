@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kindred-health/kindred/app/auth"
 	"github.com/kindred-health/kindred/app/forums"
 	"github.com/kindred-health/kindred/app/messages"
 	"github.com/kindred-health/kindred/app/testenv"
@@ -287,5 +288,104 @@ func TestRetentionLimits(t *testing.T) {
 	}
 	if err := h.app.DB.Gorm.Exec(`DELETE FROM audit_events`).Error; err == nil {
 		t.Fatal("the audit log took an ordinary delete")
+	}
+}
+
+// Sign-up asks for the agreement and the health-data consent and records
+// them; accounts without them (made on the command line), and everyone
+// after an admin publishes a new version, are asked before anything else,
+// in pages and the API; withdrawing the health consent schedules erasure.
+func TestConsentAtSignUpNewVersionsAndWithdrawal(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{})
+	ctx := context.Background()
+	users := h.count("users")
+	b := h.browser()
+	b.get("/signup")
+	r := b.post("/signup", url.Values{"handle": {"cs_new"}, "email": {"cs_new@example.org"}, "password": {goodPassword}})
+	if r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(r.body, "Tick this box to agree") || !strings.Contains(r.body, "health information") || h.count("users") != users {
+		t.Fatalf("sign-up without consent: %d", r.StatusCode)
+	}
+	if r := b.post("/signup", url.Values{"handle": {"cs_new"}, "email": {"cs_new@example.org"}, "password": {goodPassword}, "agree": {"on"}, "health_consent": {"on"}}); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign-up: %d", r.StatusCode)
+	}
+	recs, _ := h.app.Privacy.Records(ctx, h.user("cs_new").ID)
+	if len(recs) != 3 {
+		t.Fatalf("consents recorded at sign-up: %+v", recs)
+	}
+	if r := b.get("/latest"); r.StatusCode != http.StatusOK {
+		t.Fatalf("a member who agreed is asked again: %d", r.StatusCode)
+	}
+	// Visitors read the documents.
+	if r := h.browser().get("/privacy"); r.StatusCode != http.StatusOK || !strings.Contains(r.body, "Privacy notice") {
+		t.Fatalf("privacy notice: %d", r.StatusCode)
+	}
+
+	// An account made on the command line is asked at its first page, and
+	// its API token is refused until then.
+	u, err := h.app.Auth.SeedAccount(ctx, "cs_cli", "cs_cli@example.org", goodPassword, models.RoleMember)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cli := h.browser()
+	cli.signIn("cs_cli", goodPassword)
+	if r := cli.get("/latest"); r.StatusCode != http.StatusSeeOther || r.Header.Get("Location") != "/consent?next=%2Flatest" {
+		t.Fatalf("no consent yet: %d %q", r.StatusCode, r.Header.Get("Location"))
+	}
+	_, tok, err := h.app.Auth.CreateAPIToken(ctx, u, auth.TokenForm{Name: "cli", Scope: "write"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := h.api("GET", "/api/v1/me", tok, nil); r.Status != http.StatusForbidden || errCode(r) != "consent_required" {
+		t.Fatalf("API without consent: %d %s", r.Status, r.Raw)
+	}
+	if r := h.api("POST", "/api/v1/me/consent", tok, map[string]any{"agree_terms_and_privacy": true, "health_data": false}); r.Status != http.StatusUnprocessableEntity || errField(r, "health_data") == "" {
+		t.Fatalf("half a consent: %d %s", r.Status, r.Raw)
+	}
+	if r := h.api("POST", "/api/v1/me/consent", tok, map[string]any{"agree_terms_and_privacy": true, "health_data": true}); r.Status != http.StatusOK || r.Body["required"] != false {
+		t.Fatalf("consent through the API: %d %s", r.Status, r.Raw)
+	}
+	if r := h.api("GET", "/api/v1/me", tok, nil); r.Status != http.StatusOK {
+		t.Fatalf("API after consent: %d", r.Status)
+	}
+
+	// A new privacy notice: everyone is asked again, and the page sends
+	// them back where they were going.
+	admin := h.browser()
+	admin.signIn(h.ensureAdmin(), goodPassword)
+	if r := admin.post("/admin/policies/privacy", url.Values{"body": {"# Privacy notice\n\nWe now also keep the time zone you choose, to send digests at 8 am."}}); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("publish: %d %s", r.StatusCode, r.body)
+	}
+	if r := b.get("/bookmarks"); r.StatusCode != http.StatusSeeOther || !strings.HasPrefix(r.Header.Get("Location"), "/consent") {
+		t.Fatalf("after a new version: %d %q", r.StatusCode, r.Header.Get("Location"))
+	}
+	page := b.get("/consent?next=%2Fbookmarks")
+	if !strings.Contains(page.body, "version 2") {
+		t.Fatalf("the consent page does not name the new version")
+	}
+	if r := b.post("/consent", url.Values{"next": {"/bookmarks"}, "agree": {"on"}}); r.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("agreement without the health consent: %d", r.StatusCode)
+	}
+	if r := b.post("/consent", url.Values{"next": {"/bookmarks"}, "agree": {"on"}, "health_consent": {"on"}}); r.StatusCode != http.StatusSeeOther || r.Header.Get("Location") != "/bookmarks" {
+		t.Fatalf("agree: %d %q", r.StatusCode, r.Header.Get("Location"))
+	}
+
+	// Withdrawing the health consent schedules the erasure and signs out.
+	if r := b.post("/account/consent/withdraw", url.Values{"mode": {"anonymise"}, "confirm": {"on"}}); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("withdraw: %d %s", r.StatusCode, r.body)
+	}
+	if p, _ := h.app.Privacy.PendingFor(ctx, h.user("cs_new").ID); p == nil || p.Mode != "anonymise" {
+		t.Fatalf("no erasure after withdrawal: %+v", p)
+	}
+	if r := b.get("/account"); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("still signed in after withdrawing: %d", r.StatusCode)
+	}
+	// Signing in again cancels the erasure, and asks for the consent again.
+	b.signIn("cs_new", goodPassword)
+	if p, _ := h.app.Privacy.PendingFor(ctx, h.user("cs_new").ID); p != nil {
+		t.Fatal("signing in did not cancel the erasure")
+	}
+	if r := b.get("/latest"); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("withdrawn consent not asked again: %d", r.StatusCode)
 	}
 }

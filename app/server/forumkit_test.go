@@ -29,7 +29,11 @@ func (h *harness) ensureAdmin() string {
 	var n int64
 	h.app.DB.Gorm.Model(&models.User{}).Where("handle = 'fixture_admin'").Count(&n)
 	if n == 0 {
-		if _, err := h.app.Auth.SeedAccount(context.Background(), "fixture_admin", "fixture_admin@example.org", goodPassword, models.RoleAdmin); err != nil {
+		u, err := h.app.Auth.SeedAccount(context.Background(), "fixture_admin", "fixture_admin@example.org", goodPassword, models.RoleAdmin)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		if err := h.app.Privacy.Agree(context.Background(), h.app.DB.Gorm, u.ID); err != nil {
 			h.t.Fatal(err)
 		}
 	}
@@ -39,7 +43,13 @@ func (h *harness) ensureAdmin() string {
 // account creates a confirmed account directly (no browser, no rate limit).
 func (h *harness) account(handle string, role models.Role) {
 	h.t.Helper()
-	if _, err := h.app.Auth.SeedAccount(context.Background(), handle, handle+"@example.org", goodPassword, role); err != nil {
+	u, err := h.app.Auth.SeedAccount(context.Background(), handle, handle+"@example.org", goodPassword, role)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	// As if they had agreed at sign-up (seeded accounts are asked at
+	// their first page otherwise: TestConsent…).
+	if err := h.app.Privacy.Agree(context.Background(), h.app.DB.Gorm, u.ID); err != nil {
 		h.t.Fatal(err)
 	}
 }

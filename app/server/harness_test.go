@@ -249,7 +249,7 @@ func (b *browser) cookie(name string) string {
 func (b *browser) signUp(handle, email, password string) *resp {
 	b.h.t.Helper()
 	b.get("/signup")
-	r := b.post("/signup", url.Values{"handle": {handle}, "email": {email}, "password": {password}})
+	r := b.post("/signup", url.Values{"agree": {"on"}, "health_consent": {"on"}, "handle": {handle}, "email": {email}, "password": {password}})
 	if r.StatusCode != http.StatusSeeOther {
 		b.h.t.Fatalf("sign-up of %s: status %d\n%s", handle, r.StatusCode, r.body)
 	}

@@ -417,7 +417,7 @@ func TestConfusableHandles(t *testing.T) {
 	for _, handle := range []string{"dr.okafor", "dr-okafor", "dr_0kafor", "dr__okafor", "DR_OKAFOR", "dr_okaf0r", "Dr.0kafor"} {
 		b := h.browser()
 		b.get("/signup")
-		r := b.post("/signup", url.Values{"handle": {handle}, "email": {"x" + strings.ToLower(strings.NewReplacer(".", "", "-", "", "_", "").Replace(handle)) + "@example.org"}, "password": {goodPassword}})
+		r := b.post("/signup", url.Values{"agree": {"on"}, "health_consent": {"on"}, "handle": {handle}, "email": {"x" + strings.ToLower(strings.NewReplacer(".", "", "-", "", "_", "").Replace(handle)) + "@example.org"}, "password": {goodPassword}})
 		if r.StatusCode != http.StatusUnprocessableEntity || !(strings.Contains(r.body, "too close to an existing member") || strings.Contains(r.body, "handle is taken")) {
 			t.Errorf("sign-up as %s beside dr_okafor: %d", handle, r.StatusCode)
 		}
@@ -453,7 +453,7 @@ func TestConfusableHandles(t *testing.T) {
 		t.Fatalf("external sign-in: %d %s", r.StatusCode, r.Header.Get("Location"))
 	}
 	ext.get("/auth/complete")
-	if r := ext.post("/auth/complete", url.Values{"handle": {"dr_okaf0r"}}); r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(r.body, "too close") {
+	if r := ext.post("/auth/complete", url.Values{"agree": {"on"}, "health_consent": {"on"}, "handle": {"dr_okaf0r"}}); r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(r.body, "too close") {
 		t.Errorf("external sign-in with a lookalike: %d", r.StatusCode)
 	}
 	if n := h.count("users"); n != before+1 {
@@ -482,7 +482,7 @@ func TestConcurrentLookalikeSignUps(t *testing.T) {
 				defer wg.Done()
 				b := h.browser()
 				b.get("/signup")
-				form := url.Values{"handle": {handle}, "email": {"r" + itoa(int64(round)) + "_" + itoa(int64(i)) + "@example.org"}, "password": {goodPassword}, "csrf_token": {b.csrf}}
+				form := url.Values{"agree": {"on"}, "health_consent": {"on"}, "handle": {handle}, "email": {"r" + itoa(int64(round)) + "_" + itoa(int64(i)) + "@example.org"}, "password": {goodPassword}, "csrf_token": {b.csrf}}
 				req, _ := http.NewRequest(http.MethodPost, h.srv.URL+"/signup", bytes.NewBufferString(form.Encode()))
 				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 				<-start

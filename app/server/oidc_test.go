@@ -150,19 +150,19 @@ func TestOIDCSignInCreatesAccountWithChosenHandle(t *testing.T) {
 	if page.StatusCode != http.StatusOK || !strings.Contains(page.body, "Choose your handle") {
 		t.Fatalf("choose handle page: %d", page.StatusCode)
 	}
-	if r := b.post("/auth/complete", url.Values{"handle": {"x"}}); r.StatusCode != http.StatusUnprocessableEntity {
+	if r := b.post("/auth/complete", url.Values{"agree": {"on"}, "health_consent": {"on"}, "handle": {"x"}}); r.StatusCode != http.StatusUnprocessableEntity {
 		t.Fatalf("too-short handle: %d", r.StatusCode)
 	}
 	// Another browser cannot finish this browser's sign-in.
 	thief := h.browser()
 	thief.get("/signin")
-	req, _ := http.NewRequest(http.MethodPost, h.srv.URL+"/auth/complete", strings.NewReader(url.Values{"handle": {"thief"}, "csrf_token": {thief.csrf}}.Encode()))
+	req, _ := http.NewRequest(http.MethodPost, h.srv.URL+"/auth/complete", strings.NewReader(url.Values{"agree": {"on"}, "health_consent": {"on"}, "handle": {"thief"}, "csrf_token": {thief.csrf}}.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.AddCookie(&http.Cookie{Name: "kindred_pending", Value: b.cookie("kindred_pending")})
 	if r := thief.do(req); r.StatusCode != http.StatusGone {
 		t.Fatalf("pending identity used from another browser: %d", r.StatusCode)
 	}
-	r = b.post("/auth/complete", url.Values{"handle": {"ward_seven"}})
+	r = b.post("/auth/complete", url.Values{"agree": {"on"}, "health_consent": {"on"}, "handle": {"ward_seven"}})
 	if r.StatusCode != http.StatusSeeOther {
 		t.Fatalf("finish: %d", r.StatusCode)
 	}

@@ -188,7 +188,7 @@ func TestBodyLimitAndGzip(t *testing.T) {
 	h := newHarness(t, harnessOpts{env: map[string]string{"KINDRED_BODY_LIMIT": "10K"}})
 	b := h.browser()
 	b.get("/signup")
-	r := b.post("/signup", url.Values{"handle": {strings.Repeat("a", 20_000)}})
+	r := b.post("/signup", url.Values{"agree": {"on"}, "health_consent": {"on"}, "handle": {strings.Repeat("a", 20_000)}})
 	if r.StatusCode != http.StatusRequestEntityTooLarge {
 		t.Fatalf("oversized body: %d, want 413", r.StatusCode)
 	}

@@ -122,7 +122,8 @@ func routes(e *echo.Echo, a *App, r *web.Renderer, st *web.Static, cookies web.C
 	})
 
 	// Browser pages: session cookie and CSRF on every state change.
-	b := e.Group("", web.NoStoreWithCredentials(cookies, "Cookie"), web.LoadSession(a.Auth, cookies), web.LoadActor(a.Auth), web.CSRF(cfg.SecretKey), web.LoadUnread(a.Notify), web.LoadAppeals(a.Moderation))
+	b := e.Group("", web.NoStoreWithCredentials(cookies, "Cookie"), web.LoadSession(a.Auth, cookies), web.LoadActor(a.Auth), web.CSRF(cfg.SecretKey), web.LoadUnread(a.Notify), web.LoadAppeals(a.Moderation),
+		privacy.RequireConsent(a.Privacy))
 	b.GET("/", fh.Index)
 	b.GET("/events", lh.Stream)
 	b.GET("/search", fh.SearchPage)
@@ -167,6 +168,12 @@ func routes(e *echo.Echo, a *App, r *web.Renderer, st *web.Static, cookies web.C
 	b.POST("/messages", msgh.Start, web.RequireUser)
 	b.GET("/messages/:id", msgh.Conversation, web.NotFoundForVisitors)
 	b.POST("/messages/:id", msgh.Reply, web.NotFoundForVisitors)
+	b.GET("/consent", privh.ConsentPage, web.RequireUser)
+	b.POST("/consent", privh.Consent, web.RequireUser)
+	b.GET("/terms", privh.DocumentPage(privacy.ConsentTerms))
+	b.GET("/privacy", privh.DocumentPage(privacy.ConsentPrivacy))
+	b.GET("/account/consent", privh.MyConsentPage, web.RequireUser)
+	b.POST("/account/consent/withdraw", privh.Withdraw, web.RequireUser)
 	b.GET("/account/delete", privh.DeletePage, web.RequireUser)
 	b.POST("/account/delete", privh.Delete, web.RequireUser)
 	b.GET("/account/messages", msgh.SettingsPage, web.RequireUser)
@@ -274,6 +281,8 @@ func routes(e *echo.Echo, a *App, r *web.Renderer, st *web.Static, cookies web.C
 	admin.POST("/users/:id/reviewer", ah.AdminSetReviewer)
 	admin.POST("/users/:id/sso-only", ah.AdminSetSSOOnly)
 	admin.GET("/users/:id/erase", privh.AdminErasePage)
+	admin.GET("/policies", privh.PoliciesPage)
+	admin.POST("/policies/:kind", privh.Publish)
 	admin.POST("/users/:id/erase", privh.AdminErase)
 	admin.GET("/audit", mh.AuditPage)
 	admin.GET("/safety", mh.Safety)
@@ -317,7 +326,8 @@ func routes(e *echo.Echo, a *App, r *web.Renderer, st *web.Static, cookies web.C
 			return next(c)
 		}
 	}
-	v1 := e.Group("/api/v1", methodNotAllowed, web.NoStoreWithCredentials(cookies, "Authorization"), web.BearerAuth(a.Auth), web.LoadActor(a.Auth), web.RequireScope)
+	v1 := e.Group("/api/v1", methodNotAllowed, web.NoStoreWithCredentials(cookies, "Authorization"), web.BearerAuth(a.Auth), web.LoadActor(a.Auth), web.RequireScope,
+		privacy.RequireConsent(a.Privacy))
 	me := web.RequireUser
 	v1.GET("/me", api.Me, me)
 	v1.GET("/events", lh.Stream)
@@ -385,6 +395,8 @@ func routes(e *echo.Echo, a *App, r *web.Renderer, st *web.Static, cookies web.C
 	v1.GET("/messages/:id", msgapi.Get, me)
 	v1.POST("/messages/:id", msgapi.Reply, me)
 	v1.GET("/me/erasure", privh.APIStatus, me)
+	v1.GET("/me/consent", privh.APIConsent, me)
+	v1.POST("/me/consent", privh.APIAgree, me)
 	v1.GET("/me/message-settings", msgapi.GetSettings, me)
 	v1.PUT("/me/message-settings", msgapi.PutSettings, me)
 	v1.GET("/clinician/options", capi.Options)

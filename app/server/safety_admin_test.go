@@ -172,7 +172,7 @@ func TestCrisisResourcesPerLanguageAndRegion(t *testing.T) {
 	// Sign-up takes the browser's language; visitors get theirs too.
 	b := h.browser()
 	b.get("/signup")
-	req, _ := http.NewRequest(http.MethodPost, h.srv.URL+"/signup", strings.NewReader(url.Values{"handle": {"quebecoise"}, "email": {"q@example.org"}, "password": {goodPassword}, "csrf_token": {b.csrf}}.Encode()))
+	req, _ := http.NewRequest(http.MethodPost, h.srv.URL+"/signup", strings.NewReader(url.Values{"agree": {"on"}, "health_consent": {"on"}, "handle": {"quebecoise"}, "email": {"q@example.org"}, "password": {goodPassword}, "csrf_token": {b.csrf}}.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept-Language", "fr-CA,fr;q=0.9,en;q=0.5")
 	if r := b.do(req); r.StatusCode != http.StatusSeeOther {

@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"gorm.io/gorm"
 
 	"github.com/kindred-health/kindred/app/auth"
 	"github.com/kindred-health/kindred/app/clinicians"
@@ -275,6 +276,7 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 	}
 	privSvc.SetPruners(privacy.Pruners{ForgetDevices: authSvc.ForgetDevices, PruneNotifications: inApp.PruneRead})
 	authSvc.OnSignIn(privSvc.CancelOnSignIn)
+	authSvc.OnSignUp(func(ctx context.Context, db *gorm.DB, userID int64) error { return privSvc.Agree(ctx, db, userID) })
 	river.AddWorker(workers, &privacy.Worker{Svc: privSvc})
 	synonyms := search.NewSynonyms(d.DB)
 	searchClient := search.New(cfg.MeiliURL, cfg.MeiliAPIKey, cfg.MeiliPrefix, cfg.SearchTimeout, synonyms.Groups)

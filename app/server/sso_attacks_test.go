@@ -25,7 +25,7 @@ func TestSSOStolenCodeDoesNotWorkInAnotherBrowser(t *testing.T) {
 		t.Fatalf("first sign-in: %d %s", r.StatusCode, r.Header.Get("Location"))
 	}
 	dana.get("/auth/complete")
-	if r := dana.post("/auth/complete", url.Values{"handle": {"dana_r"}}); r.StatusCode != http.StatusSeeOther {
+	if r := dana.post("/auth/complete", url.Values{"agree": {"on"}, "health_consent": {"on"}, "handle": {"dana_r"}}); r.StatusCode != http.StatusSeeOther {
 		t.Fatalf("choose handle: %d", r.StatusCode)
 	}
 	// Dana starts again; the code leaks before her browser uses it.
@@ -98,7 +98,7 @@ func TestSSOSubjectsAreBoundToTheirIssuer(t *testing.T) {
 	b := h.browser()
 	ssoSignIn(t, b, newAtProvider(t, first), "/auth/hospital", "fatima")
 	b.get("/auth/complete")
-	if r := b.post("/auth/complete", url.Values{"handle": {"fatima_k"}}); r.StatusCode != http.StatusSeeOther {
+	if r := b.post("/auth/complete", url.Values{"agree": {"on"}, "health_consent": {"on"}, "handle": {"fatima_k"}}); r.StatusCode != http.StatusSeeOther {
 		t.Fatalf("choose handle: %d", r.StatusCode)
 	}
 

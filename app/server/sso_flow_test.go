@@ -179,7 +179,7 @@ func TestSSORateLimitAndNextPage(t *testing.T) {
 		t.Fatalf("callback: %s", r.Header.Get("Location"))
 	}
 	b.get("/auth/complete")
-	if r := b.post("/auth/complete", url.Values{"handle": {"ivy_w"}}); r.Header.Get("Location") != "/f/"+f.Slug {
+	if r := b.post("/auth/complete", url.Values{"agree": {"on"}, "health_consent": {"on"}, "handle": {"ivy_w"}}); r.Header.Get("Location") != "/f/"+f.Slug {
 		t.Errorf("after choosing a handle: %s", r.Header.Get("Location"))
 	}
 	// Only same-site paths are kept.

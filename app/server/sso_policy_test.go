@@ -20,7 +20,7 @@ func joinAs(t *testing.T, h *harness, op *testenv.OpenIDProvider, username, hand
 	r := ssoSignIn(t, b, newAtProvider(t, op), "/auth/hospital", username)
 	if r.Header.Get("Location") == "/auth/complete" {
 		b.get("/auth/complete")
-		r = b.post("/auth/complete", url.Values{"handle": {handle}})
+		r = b.post("/auth/complete", url.Values{"agree": {"on"}, "health_consent": {"on"}, "handle": {handle}})
 	}
 	if r.StatusCode != http.StatusSeeOther || b.cookie(web.SessionCookie) == "" {
 		t.Fatalf("%s did not get in: %d %s\n%s", username, r.StatusCode, r.Header.Get("Location"), r.body)

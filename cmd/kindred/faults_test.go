@@ -174,6 +174,12 @@ func faultWriter(t *testing.T, env map[string]string) (string, []int64) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The writer agreed to the terms, as at sign-up (else the API answers
+	// consent_required).
+	if err := db.Gorm.Exec(`INSERT INTO consents (user_id, kind, version, agreed_at)
+		SELECT ?, k, (SELECT max(version) FROM policy_documents WHERE kind = 'privacy'), now() FROM unnest(ARRAY['terms', 'privacy', 'health_data']) k`, u.ID).Error; err != nil {
+		t.Fatal(err)
+	}
 	_, raw, err := svc.CreateAPIToken(ctx, u, auth.TokenForm{Name: "faults", Scope: string(models.ScopeWrite)})
 	if err != nil {
 		t.Fatal(err)
