@@ -13,6 +13,7 @@ import (
 	"github.com/kindred-health/kindred/app/auth"
 	"github.com/kindred-health/kindred/app/clinicians"
 	"github.com/kindred-health/kindred/app/config"
+	"github.com/kindred-health/kindred/app/export"
 	"github.com/kindred-health/kindred/app/forums"
 	"github.com/kindred-health/kindred/app/images"
 	"github.com/kindred-health/kindred/app/live"
@@ -71,6 +72,12 @@ func routes(e *echo.Echo, a *App, r *web.Renderer, st *web.Static, cookies web.C
 	})
 	mapi := moderation.NewAPI(mh)
 	sh := search.NewHandlers(a.Synonyms, r, cookies)
+	exph := export.NewHandlers(a.Export, r, cookies, func(c echo.Context) bool {
+		// As for API tokens (auth.Handlers.CreateToken): organisation-only
+		// accounts confirm at their provider, not here.
+		u := web.CurrentUser(c)
+		return u != nil && (u.SSOOnly || a.Auth.Fresh(web.CurrentSession(c)))
+	})
 	imgh := images.NewHandlers(a.Images, r, cookies, images.Rules{Forum: a.Forums.ForumForPosting, Shown: a.Forums.PostShown})
 
 	// A provider ending Kindred sessions (back-channel logout): no session,
@@ -258,6 +265,14 @@ func routes(e *echo.Echo, a *App, r *web.Renderer, st *web.Static, cookies web.C
 	acct.POST("/tokens/:id/revoke", ah.RevokeToken)
 	acct.POST("/sign-in/link/:provider", ah.BeginLink)
 	acct.GET("/sign-in/:id/unlink", ah.UnlinkPage)
+	// Data rights: a copy of the member's data (asked for after a fresh
+	// sign-in, fetched once through the e-mailed link while signed in as
+	// its owner) and who saw their data.
+	acct.GET("/export", exph.Page)
+	acct.POST("/export", exph.Request)
+	acct.GET("/export/download", exph.DownloadPage)
+	acct.POST("/export/download", exph.Download)
+	acct.GET("/who-saw", exph.WhoSaw)
 	acct.POST("/sign-in/:id/unlink", ah.Unlink)
 
 	admin := b.Group("/admin", web.RequireRole(models.RoleAdmin))
@@ -326,6 +341,9 @@ func routes(e *echo.Echo, a *App, r *web.Renderer, st *web.Static, cookies web.C
 	v1.PUT("/me/email-preferences", mailh.APISetPreferences, me)
 	v1.DELETE("/me/email-suppression", mailh.APIResume, me)
 	v1.GET("/me/locale", api.Locale, me)
+	v1.POST("/me/export", exph.APIRequest, me)
+	v1.GET("/me/exports", exph.APIList, me)
+	v1.GET("/me/who-saw", exph.APIWhoSaw, me)
 	v1.PUT("/me/locale", api.SetLocale, me)
 	v1.GET("/search", fapi.Search)
 	v1.GET("/forums", fapi.Forums)

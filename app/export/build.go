@@ -1,0 +1,169 @@
+package export
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/kindred-health/kindred/app/database"
+	"github.com/kindred-health/kindred/app/storage"
+	"github.com/kindred-health/kindred/models"
+)
+
+// Build makes the archive of an export: in a temporary file (the store
+// needs the size before it takes the bytes), then into the store, then
+// the row says ready and the e-mail job is queued in the same
+// transaction. A build that finds its export no longer queued or building
+// does nothing; of two builds at once (a rescued job) only the first
+// result is kept. last marks the export failed instead of retrying.
+func (s *Service) Build(ctx context.Context, id int64, last bool) (err error) {
+	db := s.db.Gorm.WithContext(ctx)
+	var e models.Export
+	if err := db.Limit(1).Find(&e, id).Error; err != nil {
+		return err
+	}
+	if e.ID == 0 || (e.Status != models.ExportQueued && e.Status != models.ExportBuilding) {
+		return nil
+	}
+	if err := db.Exec(`UPDATE exports SET status = 'building', progress = greatest(progress, 1) WHERE id = ? AND status IN ('queued', 'building')`, id).Error; err != nil {
+		return err
+	}
+	defer func() {
+		if err == nil {
+			return
+		}
+		s.log.ErrorContext(ctx, "export: build failed", "export_id", id, "error", err.Error(), "last_attempt", last)
+		status := "queued"
+		msg := ""
+		if last {
+			status, msg = "failed", "We could not build your copy. Our team has been told; you can ask again now."
+		}
+		if uerr := s.db.Gorm.WithContext(context.WithoutCancel(ctx)).Exec(`UPDATE exports SET status = ?, error = ? WHERE id = ? AND status = 'building'`, status, msg, id).Error; uerr != nil {
+			s.log.ErrorContext(ctx, "export: mark failed", "export_id", id, "error", uerr.Error())
+		}
+		if last {
+			err = nil // recorded for the member; River need not retry
+		}
+	}()
+	f, err := os.CreateTemp("", "kindred-export-*.zip")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		f.Close()
+		os.Remove(f.Name())
+	}()
+	progress := func(p int) {
+		if err := s.db.Gorm.WithContext(ctx).Exec(`UPDATE exports SET progress = ? WHERE id = ? AND status = 'building' AND progress < ?`, p, id, p).Error; err != nil {
+			s.log.WarnContext(ctx, "export: progress", "export_id", id, "error", err.Error())
+		}
+	}
+	if err := s.writeArchive(ctx, f, e.UserID, progress); err != nil {
+		return err
+	}
+	size, err := f.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	key, err := storage.NewKey()
+	if err != nil {
+		return err
+	}
+	if err := s.store.Put(ctx, key, f, size, "application/zip"); err != nil {
+		return err
+	}
+	now := s.now().UTC()
+	kept := false
+	err = s.db.InTx(ctx, func(tx *database.Tx) error {
+		res := tx.Exec(`UPDATE exports SET status = 'ready', progress = 100, object_key = ?, bytes = ?, ready_at = ?, expires_at = ?
+			WHERE id = ? AND status = 'building'`, key, size, now, now.Add(s.opts.LinkTTL), id)
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return nil // another build finished first
+		}
+		kept = true
+		return tx.Enqueue(ctx, MailArgs{ExportID: id}, nil)
+	})
+	if err != nil || !kept {
+		if derr := s.store.Delete(context.WithoutCancel(ctx), key); derr != nil {
+			s.log.WarnContext(ctx, "export: delete unkept archive", "export_id", id, "error", derr.Error())
+		}
+	}
+	return err
+}
+
+// MailReady makes the download link and e-mails it. Each run makes a new
+// secret, so a retried mail leaves only the last link working.
+func (s *Service) MailReady(ctx context.Context, id int64) error {
+	var row struct {
+		Status    models.ExportStatus
+		ExpiresAt *time.Time
+		Handle    string
+		Email     *string
+	}
+	if err := s.db.Gorm.WithContext(ctx).Raw(`SELECT e.status, e.expires_at, u.handle, u.email FROM exports e JOIN users u ON u.id = e.user_id
+		WHERE e.id = ? AND e.downloaded_at IS NULL AND e.deleted_at IS NULL`, id).Scan(&row).Error; err != nil {
+		return err
+	}
+	if row.Status != models.ExportReady || row.Email == nil || row.ExpiresAt == nil || !row.ExpiresAt.After(s.now()) {
+		return nil // nothing to send: gone, used, or no address (the page still offers it)
+	}
+	secret := newSecret()
+	if err := s.db.Gorm.WithContext(ctx).Exec(`UPDATE exports SET token_hash = ? WHERE id = ?`, s.keyed(secret), id).Error; err != nil {
+		return err
+	}
+	link := strings.TrimRight(s.opts.BaseURL, "/") + "/account/export/download?token=" + url.QueryEscape(secret)
+	body := fmt.Sprintf(`Hello %s,
+
+The copy of your Kindred data you asked for is ready:
+
+%s
+
+For your privacy:
+- the link works once, and only while you are signed in to Kindred as %s;
+- it expires on %s, and the archive is then deleted;
+- the archive holds your private messages and questions: keep it somewhere safe.
+
+If you did not ask for this, sign in, change your password and look at "Who saw my data" on your account page.
+
+Kindred
+`, row.Handle, link, row.Handle, row.ExpiresAt.UTC().Format("2 Jan 2006 at 15:04 UTC"))
+	return s.mailer.Send(ctx, *row.Email, "Your Kindred data is ready to download", body)
+}
+
+// Sweep deletes archives that were downloaded or whose link expired, and
+// marks expired exports. It returns how many archives it deleted; it
+// stops at the first delete that fails (the next run retries).
+func (s *Service) Sweep(ctx context.Context) (int, error) {
+	now := s.now().UTC()
+	var rows []struct {
+		ID        int64
+		ObjectKey string
+	}
+	if err := s.db.Gorm.WithContext(ctx).Raw(`SELECT id, object_key FROM exports WHERE object_key IS NOT NULL AND deleted_at IS NULL
+		AND (expires_at <= ? OR downloaded_at IS NOT NULL) ORDER BY id LIMIT 500`, now).Scan(&rows).Error; err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, r := range rows {
+		if err := s.store.Delete(ctx, r.ObjectKey); err != nil && !errors.Is(err, storage.ErrNotFound) {
+			return n, fmt.Errorf("export: sweep %d: %w", r.ID, err)
+		}
+		if err := s.db.Gorm.WithContext(ctx).Exec(`UPDATE exports SET deleted_at = ?,
+			status = CASE WHEN downloaded_at IS NULL THEN 'expired' ELSE status END WHERE id = ?`, now, r.ID).Error; err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}
