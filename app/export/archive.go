@@ -343,7 +343,7 @@ func writeReadme(w io.Writer, tables []*table, at time.Time) error {
 <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Your Kindred data</title>
 <style>body{font:16px/1.5 system-ui,sans-serif;margin:1rem auto;max-width:70rem;padding:0 1rem;color:#1a1a1a}
-table{border-collapse:collapse;margin:0 0 2rem;display:block;overflow-x:auto}th,td{border:1px solid #767676;padding:.25rem .5rem;text-align:left;vertical-align:top;white-space:pre-wrap}
+.wrap{overflow-x:auto;margin:0 0 2rem}table{border-collapse:collapse}th,td{border:1px solid #767676;padding:.25rem .5rem;text-align:left;vertical-align:top;white-space:pre-wrap}
 th{background:#f0f0f0}caption{text-align:left;font-weight:bold}</style></head>
 <body>
 <main>
@@ -367,7 +367,9 @@ reports others made about you and who made them, and the moderators' own notes.<
 			b.WriteString("<p>Nothing.</p>\n</section>\n")
 			continue
 		}
-		fmt.Fprintf(&b, "<table>\n<caption>%s (json/%s.json)</caption>\n<thead><tr>", e(t.Title), e(t.File))
+		// A wide table scrolls inside a region the keyboard can reach.
+		fmt.Fprintf(&b, "<div class=\"wrap\" role=\"region\" tabindex=\"0\" aria-labelledby=\"%s-caption\">\n<table>\n<caption id=\"%s-caption\">%s (json/%s.json)</caption>\n<thead><tr>",
+			e(t.File), e(t.File), e(t.Title), e(t.File))
 		for _, c := range t.Columns {
 			fmt.Fprintf(&b, "<th scope=\"col\">%s</th>", e(strings.ReplaceAll(c, "_", " ")))
 		}
@@ -379,7 +381,7 @@ reports others made about you and who made them, and the moderators' own notes.<
 			}
 			b.WriteString("</tr>\n")
 		}
-		b.WriteString("</tbody>\n</table>\n</section>\n")
+		b.WriteString("</tbody>\n</table>\n</div>\n</section>\n")
 		if b.Len() > 1<<20 {
 			if _, err := io.WriteString(w, b.String()); err != nil {
 				return err

@@ -13,10 +13,14 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/chromedp/chromedp"
 
 	"github.com/kindred-health/kindred/app/export"
 	"github.com/kindred-health/kindred/app/forums"
@@ -513,4 +517,43 @@ func TestWhoSawMyData(t *testing.T) {
 	if a := h.api("GET", "/api/v1/me/who-saw", "", nil); a.Status != http.StatusUnauthorized {
 		t.Errorf("who-saw without a token: %d", a.Status)
 	}
+}
+
+// TestExportPagesAreAccessible: the export and who-saw pages and the
+// archive's README.html pass axe-core (WCAG 2.1 AA and best practices) on
+// a phone-sized screen.
+func TestExportPagesAreAccessible(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{})
+	h.account("ada", models.RoleMember)
+	h.account("mod_max", models.RoleModerator)
+	f := h.forum("heart", nil)
+	h.thread("ada", f, "A <b>title</b> & more", "Some text with <script>alert(1)</script> in it.", false)
+	if err := h.app.Moderation.ActOnMember(context.Background(), h.actor(h.user("mod_max")), "user", h.user("ada").ID, moderation.ActWarn, "Please be kind to others", time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	b := h.browser()
+	b.signIn("ada", goodPassword)
+	b.get("/account/export")
+	b.post("/account/export", nil)
+	h.exportNow()
+	got := b.downloadExport(h.exportLink("ada@example.org"))
+	files := unzipAll(t, got.body)
+	readme := files["README.html"]
+	if !bytes.Contains(readme, []byte("A &lt;b&gt;title&lt;/b&gt; &amp; more")) || bytes.Contains(readme, []byte("<script>")) {
+		t.Fatalf("README.html does not escape the member's text")
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "README.html"), readme, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := newPage(t, h)
+	p.do(chromedp.Navigate("file://" + filepath.Join(dir, "README.html")))
+	p.waitText("Your Kindred data")
+	p.checkA11yAll("export README")
+	p.signIn("ada")
+	p.visit("/account/export", "A copy of your data")
+	p.checkA11yAll("export page")
+	p.visit("/account/who-saw", "Warned you")
+	p.checkA11yAll("who saw page")
 }
