@@ -484,6 +484,9 @@ func TestWhoSawMyData(t *testing.T) {
 
 	b := h.browser()
 	b.signIn("ben", goodPassword)
+	if acct := b.get("/account"); !strings.Contains(acct.body, `href="/account/who-saw"`) || !strings.Contains(acct.body, `href="/account/export"`) {
+		t.Error("the account page does not lead to the data pages")
+	}
 	page := b.get("/account/who-saw")
 	for _, want := range []string{"mod_mo (moderator)", "Read a reported message in one of your private conversations",
 		"fixture_admin (admin)", "Viewed the proof document of your clinician application", "Warned you", "WARN-REASON mind your words"} {

@@ -72,11 +72,10 @@ func routes(e *echo.Echo, a *App, r *web.Renderer, st *web.Static, cookies web.C
 	})
 	mapi := moderation.NewAPI(mh)
 	sh := search.NewHandlers(a.Synonyms, r, cookies)
+	// Asking for a copy of one's data needs a recent sign-in (password or
+	// provider, through /reauth), as API tokens do.
 	exph := export.NewHandlers(a.Export, r, cookies, func(c echo.Context) bool {
-		// As for API tokens (auth.Handlers.CreateToken): organisation-only
-		// accounts confirm at their provider, not here.
-		u := web.CurrentUser(c)
-		return u != nil && (u.SSOOnly || a.Auth.Fresh(web.CurrentSession(c)))
+		return a.Auth.Fresh(web.CurrentSession(c))
 	})
 	imgh := images.NewHandlers(a.Images, r, cookies, images.Rules{Forum: a.Forums.ForumForPosting, Shown: a.Forums.PostShown})
 
