@@ -165,5 +165,78 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 		}
 		n++
 	}
+	if err := s.sweepUnnamed(ctx, now); err != nil {
+		return n, err
+	}
 	return n, nil
+}
+
+// orphanGrace is how long an object no export names may stay: a build
+// writes its object a moment before its row names it.
+const orphanGrace = time.Hour
+
+// sweepUnnamed deletes objects no export names (an account deleted with
+// its rows, a build whose row update failed) once an earlier sweep at
+// least orphanGrace before also found them unnamed. The first sightings
+// live in the process: a restart only delays a removal.
+func (s *Service) sweepUnnamed(ctx context.Context, now time.Time) error {
+	var stored []string
+	if err := s.store.List(ctx, func(key string) error {
+		if storage.ValidKey(key) {
+			stored = append(stored, key)
+		}
+		return nil
+	}); err != nil {
+		return fmt.Errorf("export: list store: %w", err)
+	}
+	var named []string
+	if err := s.db.Gorm.WithContext(ctx).Raw(`SELECT object_key FROM exports WHERE object_key IS NOT NULL AND deleted_at IS NULL`).Scan(&named).Error; err != nil {
+		return err
+	}
+	isNamed := make(map[string]bool, len(named))
+	for _, k := range named {
+		isNamed[k] = true
+	}
+	s.unnamedMu.Lock()
+	defer s.unnamedMu.Unlock()
+	next := map[string]time.Time{}
+	var failed error
+	for _, key := range stored {
+		if isNamed[key] {
+			continue
+		}
+		first, seen := s.unnamed[key]
+		if !seen {
+			first = now
+		}
+		if failed != nil || now.Sub(first) < orphanGrace {
+			next[key] = first
+			continue
+		}
+		if err := s.store.Delete(ctx, key); err != nil {
+			failed = fmt.Errorf("export: delete unnamed object: %w", err)
+			next[key] = first
+		}
+	}
+	s.unnamed = next
+	return failed
+}
+
+// DeleteExportsOf removes every export of userID, rows and archives: for
+// erasing an account. An archive whose delete fails is removed by the
+// sweep, as no row names it any more.
+func (s *Service) DeleteExportsOf(ctx context.Context, userID int64) (int, error) {
+	var keys []*string
+	if err := s.db.Gorm.WithContext(ctx).Raw(`DELETE FROM exports WHERE user_id = ? RETURNING object_key`, userID).Scan(&keys).Error; err != nil {
+		return 0, fmt.Errorf("export: delete exports of %d: %w", userID, err)
+	}
+	for _, k := range keys {
+		if k == nil {
+			continue
+		}
+		if err := s.store.Delete(ctx, *k); err != nil {
+			s.log.ErrorContext(ctx, "export: delete archive (the sweep will)", "error", err.Error())
+		}
+	}
+	return len(keys), nil
 }

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/kindred-health/kindred/app/audit"
@@ -53,6 +54,11 @@ type Service struct {
 	mailer Mailer
 	log    *slog.Logger
 	opts   Options
+
+	// unnamed holds objects the sweep found with no row, and when it
+	// first did (sweepUnnamed).
+	unnamedMu sync.Mutex
+	unnamed   map[string]time.Time
 }
 
 // New builds the service; every collaborator is required.
@@ -79,7 +85,7 @@ func New(db *database.DB, now func() time.Time, store, docs, images storage.Stor
 	if o.Every <= 0 {
 		o.Every = DefaultEvery
 	}
-	return &Service{db: db, now: now, store: store, docs: docs, images: images, mailer: mailer, log: log, opts: o}, nil
+	return &Service{db: db, now: now, store: store, docs: docs, images: images, mailer: mailer, log: log, opts: o, unnamed: map[string]time.Time{}}, nil
 }
 
 // LimitError says the member already asked within the limit: 429 with

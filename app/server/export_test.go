@@ -439,6 +439,30 @@ func TestExportLinkIsSingleUseAndExpires(t *testing.T) {
 	if page := late.get("/account/export"); !strings.Contains(page.body, "Expired") || !strings.Contains(page.body, "Downloaded") {
 		t.Fatalf("the history does not show both exports:\n%s", page.body)
 	}
+
+	// An archive no export names (its account was erased, its row update
+	// failed) goes an hour after the sweep first saw it.
+	stray, _ := storage.NewKey()
+	if err := h.app.ExportStore.Put(ctx, stray, strings.NewReader("PK stray"), 8, "application/zip"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.app.Export.Sweep(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.app.ExportStore.Open(ctx, stray); err != nil {
+		t.Fatalf("an unnamed archive went at first sight: %v", err)
+	}
+	h.clock.Advance(61 * time.Minute)
+	if _, err := h.app.Export.Sweep(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.app.ExportStore.Open(ctx, stray); !errors.Is(err, storage.ErrNotFound) {
+		t.Fatalf("an unnamed archive is still stored an hour later: %v", err)
+	}
+	// Erasing an account takes its exports with it.
+	if n, err := h.app.Export.DeleteExportsOf(ctx, h.user("ada").ID); err != nil || n != 2 || h.count("exports") != 0 {
+		t.Fatalf("deleting ada's exports: %d %v", n, err)
+	}
 }
 
 // TestWhoSawMyData: a moderator reading a reported private message, a
