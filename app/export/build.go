@@ -106,17 +106,19 @@ func (s *Service) Build(ctx context.Context, id int64, last bool) (err error) {
 // secret, so a retried mail leaves only the last link working.
 func (s *Service) MailReady(ctx context.Context, id int64) error {
 	var row struct {
-		Status    models.ExportStatus
-		ExpiresAt *time.Time
-		Handle    string
-		Email     *string
+		Status          models.ExportStatus
+		ExpiresAt       *time.Time
+		Handle          string
+		Email           *string
+		EmailVerifiedAt *time.Time
 	}
-	if err := s.db.Gorm.WithContext(ctx).Raw(`SELECT e.status, e.expires_at, u.handle, u.email FROM exports e JOIN users u ON u.id = e.user_id
+	if err := s.db.Gorm.WithContext(ctx).Raw(`SELECT e.status, e.expires_at, u.handle, u.email, u.email_verified_at FROM exports e JOIN users u ON u.id = e.user_id
 		WHERE e.id = ? AND e.downloaded_at IS NULL AND e.deleted_at IS NULL`, id).Scan(&row).Error; err != nil {
 		return err
 	}
-	if row.Status != models.ExportReady || row.Email == nil || row.ExpiresAt == nil || !row.ExpiresAt.After(s.now()) {
-		return nil // nothing to send: gone, used, or no address (the page still offers it)
+	if row.Status != models.ExportReady || !Mailable(&models.User{Email: row.Email, EmailVerifiedAt: row.EmailVerifiedAt}) ||
+		row.ExpiresAt == nil || !row.ExpiresAt.After(s.now()) {
+		return nil // nothing to send: gone, used, or no confirmed address (the page offers it then)
 	}
 	secret := newSecret()
 	if err := s.db.Gorm.WithContext(ctx).Exec(`UPDATE exports SET token_hash = ? WHERE id = ?`, s.keyed(secret), id).Error; err != nil {

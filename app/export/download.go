@@ -23,14 +23,8 @@ func (s *Service) find(ctx context.Context, me int64, secret string) (*models.Ex
 	if err := s.db.Gorm.WithContext(ctx).Where("token_hash = ? AND user_id = ?", s.keyed(secret), me).Limit(1).Find(&e).Error; err != nil {
 		return nil, err
 	}
-	if e.ID == 0 {
-		return nil, models.ErrNotFound
-	}
-	switch {
-	case e.DownloadedAt != nil:
-		return nil, &GoneError{Used: true}
-	case e.Status != models.ExportReady || e.DeletedAt != nil || e.ExpiresAt == nil || !e.ExpiresAt.After(s.now()):
-		return nil, &GoneError{}
+	if err := s.usable(&e); err != nil {
+		return nil, err
 	}
 	return &e, nil
 }
@@ -50,6 +44,47 @@ func (s *Service) Download(ctx context.Context, me int64, secret, ip string, beg
 	if err != nil {
 		return err
 	}
+	return s.send(ctx, e, me, ip, begin)
+}
+
+// DownloadWithoutEmail is Download for a member with no confirmed e-mail
+// address (an organisation account, an address never confirmed): no link
+// can reach them, so the export page offers the archive itself, once,
+// after a fresh sign-in (the handler checks it). Members with an address
+// use the link.
+func (s *Service) DownloadWithoutEmail(ctx context.Context, u *models.User, id int64, ip string, begin func(size int64) io.Writer) error {
+	if u == nil || Mailable(u) {
+		return models.ErrNotFound
+	}
+	var e models.Export
+	if err := s.db.Gorm.WithContext(ctx).Where("id = ? AND user_id = ?", id, u.ID).Limit(1).Find(&e).Error; err != nil {
+		return err
+	}
+	if err := s.usable(&e); err != nil {
+		return err
+	}
+	return s.send(ctx, &e, u.ID, ip, begin)
+}
+
+// Mailable tells whether the ready link is e-mailed to u: only to a
+// confirmed address.
+func Mailable(u *models.User) bool { return u.Email != nil && u.EmailVerifiedAt != nil }
+
+// usable says why an export cannot be downloaded now, if it cannot.
+func (s *Service) usable(e *models.Export) error {
+	switch {
+	case e.ID == 0:
+		return models.ErrNotFound
+	case e.DownloadedAt != nil:
+		return &GoneError{Used: true}
+	case e.Status != models.ExportReady || e.DeletedAt != nil || e.ExpiresAt == nil || !e.ExpiresAt.After(s.now()):
+		return &GoneError{}
+	}
+	return nil
+}
+
+// send uses the export up and streams its archive.
+func (s *Service) send(ctx context.Context, e *models.Export, me int64, ip string, begin func(size int64) io.Writer) error {
 	now := s.now().UTC()
 	res := s.db.Gorm.WithContext(ctx).Exec(`UPDATE exports SET downloaded_at = ? WHERE id = ? AND downloaded_at IS NULL AND status = 'ready'`, now, e.ID)
 	if res.Error != nil {

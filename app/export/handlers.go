@@ -64,7 +64,7 @@ func (h *Handlers) render(c echo.Context, status int, limited string) error {
 	if err != nil {
 		return err
 	}
-	d := exportPage{Exports: list, NextAt: next, Limited: limited, HasEmail: u.Email != nil && u.EmailVerifiedAt != nil, LinkHours: int(h.svc.opts.LinkTTL / time.Hour)}
+	d := exportPage{Exports: list, NextAt: next, Limited: limited, HasEmail: Mailable(u), LinkHours: int(h.svc.opts.LinkTTL / time.Hour)}
 	for _, e := range list {
 		if e.Status == models.ExportQueued || e.Status == models.ExportBuilding {
 			d.Working = true
@@ -119,9 +119,26 @@ func (h *Handlers) DownloadPage(c echo.Context) error {
 
 // Download sends the archive, once.
 func (h *Handlers) Download(c echo.Context) error {
-	u := web.CurrentUser(c)
-	name := fmt.Sprintf("kindred-data-%s-%s.zip", u.Handle, h.svc.now().UTC().Format("2006-01-02"))
-	return h.svc.Download(c.Request().Context(), u.ID, c.FormValue("token"), c.RealIP(), func(size int64) io.Writer {
+	return h.svc.Download(c.Request().Context(), web.CurrentUser(c).ID, c.FormValue("token"), c.RealIP(), h.begin(c))
+}
+
+// DownloadOwn sends the archive, once, to a member no link can reach (no
+// confirmed e-mail address), after a fresh sign-in.
+func (h *Handlers) DownloadOwn(c echo.Context) error {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return models.ErrNotFound
+	}
+	if !h.fresh(c) {
+		return web.Redirect(c, "/reauth?next="+url.QueryEscape("/account/export"))
+	}
+	return h.svc.DownloadWithoutEmail(c.Request().Context(), web.CurrentUser(c), id, c.RealIP(), h.begin(c))
+}
+
+// begin sets the download's headers once the archive is open.
+func (h *Handlers) begin(c echo.Context) func(size int64) io.Writer {
+	name := fmt.Sprintf("kindred-data-%s-%s.zip", web.CurrentUser(c).Handle, h.svc.now().UTC().Format("2006-01-02"))
+	return func(size int64) io.Writer {
 		hd := c.Response().Header()
 		hd.Set(echo.HeaderContentType, "application/zip")
 		hd.Set(echo.HeaderContentDisposition, "attachment; filename=\""+url.PathEscape(name)+"\"")
@@ -130,7 +147,7 @@ func (h *Handlers) Download(c echo.Context) error {
 		private(c)
 		c.Response().WriteHeader(http.StatusOK)
 		return c.Response()
-	})
+	}
 }
 
 type whoSawPage struct {

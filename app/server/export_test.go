@@ -584,3 +584,58 @@ func TestExportPagesAreAccessible(t *testing.T) {
 	p.visit("/account/who-saw", "Warned you")
 	p.checkA11yAll("who saw page")
 }
+
+// TestExportWithoutConfirmedEmail: a member no link can reach (no
+// confirmed address) is e-mailed nothing and downloads from the export
+// page, once, after a fresh sign-in; a member with an address cannot
+// skip the link that way.
+func TestExportWithoutConfirmedEmail(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{})
+	h.account("ada", models.RoleMember)
+	h.account("bob", models.RoleMember)
+	b := h.browser()
+	b.signIn("ada", goodPassword)
+	if err := h.app.DB.Gorm.Exec(`UPDATE users SET email_verified_at = NULL WHERE handle = 'ada'`).Error; err != nil {
+		t.Fatal(err)
+	}
+	b.get("/account/export")
+	if r := b.post("/account/export", nil); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("asking: %d", r.StatusCode)
+	}
+	h.exportNow()
+	if got := mailTo(h.mailbox, "ada@example.org"); len(got) != 0 {
+		t.Fatalf("an unconfirmed address was e-mailed: %q", got[0].Subject)
+	}
+	var id int64
+	h.app.DB.Gorm.Raw(`SELECT id FROM exports`).Scan(&id)
+	path := fmt.Sprintf("/account/export/%d/download", id)
+	if page := b.get("/account/export"); !strings.Contains(page.body, `action="`+path+`"`) {
+		t.Fatalf("the page offers no download:\n%s", page.body)
+	}
+	bob := h.browser()
+	bob.signIn("bob", goodPassword)
+	bob.get("/account/export")
+	if r := bob.post(path, nil); r.StatusCode != http.StatusNotFound {
+		t.Fatalf("another member downloading by id: %d", r.StatusCode)
+	}
+	h.clock.Advance(11 * time.Minute)
+	if r := b.post(path, nil); r.StatusCode != http.StatusSeeOther || !strings.HasPrefix(r.Header.Get("Location"), "/reauth") {
+		t.Fatalf("downloading without a fresh sign-in: %d %q", r.StatusCode, r.Header.Get("Location"))
+	}
+	fresh := h.browser()
+	fresh.signIn("ada", goodPassword)
+	fresh.get("/account/export")
+	if r := fresh.post(path, nil); r.StatusCode != http.StatusOK || !strings.HasPrefix(r.body, "PK") {
+		t.Fatalf("downloading from the page: %d", r.StatusCode)
+	}
+	if r := fresh.post(path, nil); r.StatusCode != http.StatusGone {
+		t.Fatalf("a second download from the page: %d", r.StatusCode)
+	}
+	// With a confirmed address the link is the only way.
+	h.confirmEmail("ada")
+	h.app.DB.Gorm.Exec(`UPDATE exports SET downloaded_at = NULL`)
+	if r := fresh.post(path, nil); r.StatusCode != http.StatusNotFound {
+		t.Fatalf("a member with an address skipping the link: %d", r.StatusCode)
+	}
+}

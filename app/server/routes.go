@@ -271,6 +271,7 @@ func routes(e *echo.Echo, a *App, r *web.Renderer, st *web.Static, cookies web.C
 	acct.POST("/export", exph.Request)
 	acct.GET("/export/download", exph.DownloadPage)
 	acct.POST("/export/download", exph.Download)
+	acct.POST("/export/:id/download", exph.DownloadOwn) // members without a confirmed e-mail address
 	acct.GET("/who-saw", exph.WhoSaw)
 	acct.POST("/sign-in/:id/unlink", ah.Unlink)
 
