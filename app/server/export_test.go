@@ -529,6 +529,18 @@ func TestWhoSawMyData(t *testing.T) {
 	if first := events[0].(map[string]any); first["action"] != "moderation.warn" || first["who"] != "mod_mo" {
 		t.Errorf("not newest first: %v", first)
 	}
+	// Pages: newest first, each page's cursor the last one shown.
+	p1, next, err := h.app.Export.WhoSaw(ctx, benID, 0, 2)
+	if err != nil || len(p1) != 2 || next != p1[1].ID {
+		t.Fatalf("first page of two: %v %d %v", p1, next, err)
+	}
+	p2, next2, err := h.app.Export.WhoSaw(ctx, benID, next, 2)
+	if err != nil || len(p2) != 1 || next2 != 0 || p2[0].ID >= p1[1].ID || p2[0].Action != "message.read" {
+		t.Fatalf("second page: %v %d %v", p2, next2, err)
+	}
+	if r := b.get("/account/who-saw?before=x"); r.StatusCode != http.StatusUnprocessableEntity {
+		t.Errorf("a broken cursor: %d", r.StatusCode)
+	}
 	// The writer of the reported message is in the conversation too.
 	if a := h.api("GET", "/api/v1/me/who-saw", ana, nil); !strings.Contains(a.Raw, "message.read") || strings.Contains(a.Raw, "WARN-REASON") || strings.Contains(a.Raw, "credential") {
 		t.Errorf("ana's who-saw: %s", a.Raw)
