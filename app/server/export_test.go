@@ -27,6 +27,7 @@ import (
 	"github.com/kindred-health/kindred/app/moderation"
 	"github.com/kindred-health/kindred/app/questions"
 	"github.com/kindred-health/kindred/app/storage"
+	"github.com/kindred-health/kindred/app/testenv"
 	"github.com/kindred-health/kindred/models"
 )
 
@@ -649,5 +650,43 @@ func TestExportWithoutConfirmedEmail(t *testing.T) {
 	h.app.DB.Gorm.Exec(`UPDATE exports SET downloaded_at = NULL`)
 	if r := fresh.post(path, nil); r.StatusCode != http.StatusNotFound {
 		t.Fatalf("a member with an address skipping the link: %d", r.StatusCode)
+	}
+}
+
+// TestExportInObjectStorage: with KINDRED_STORAGE=s3 the archive is an
+// object under exports/ (apart from documents/), holds the proof document
+// read from documents/, and is deleted from the bucket after its download.
+func TestExportInObjectStorage(t *testing.T) {
+	t.Parallel()
+	bucket := testenv.NewS3Bucket(t)
+	h := newHarness(t, harnessOpts{s3: bucket})
+	h.licensing()
+	h.account("ada", models.RoleMember)
+	cred := h.apply("ada", "RN-S3", 300, pdfDoc)
+	b := h.browser()
+	b.signIn("ada", goodPassword)
+	b.get("/account/export")
+	b.post("/account/export", nil)
+	h.exportNow()
+	var exportsKeys []string
+	for _, k := range bucket.Keys(t) {
+		if strings.HasPrefix(k, "exports/") {
+			exportsKeys = append(exportsKeys, k)
+		}
+	}
+	if len(exportsKeys) != 1 || !regexp.MustCompile(`^exports/[0-9a-f]{32}$`).MatchString(exportsKeys[0]) {
+		t.Fatalf("archives in the bucket: %v", bucket.Keys(t))
+	}
+	got := b.downloadExport(h.exportLink("ada@example.org"))
+	if got.StatusCode != http.StatusOK {
+		t.Fatalf("download: %d", got.StatusCode)
+	}
+	if files := unzipAll(t, got.body); !bytes.Equal(files[fmt.Sprintf("documents/credential-%d.pdf", cred.ID)], pdfDoc) {
+		t.Fatal("the proof document is missing from the archive")
+	}
+	for _, k := range bucket.Keys(t) {
+		if strings.HasPrefix(k, "exports/") {
+			t.Fatalf("the archive %s is still in the bucket after its download", k)
+		}
 	}
 }
