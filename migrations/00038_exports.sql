@@ -19,7 +19,8 @@ CREATE TABLE exports (
     ready_at      timestamptz,
     downloaded_at timestamptz,
     expires_at    timestamptz,
-    deleted_at    timestamptz  -- the object is gone from the store
+    deleted_at    timestamptz, -- the object is gone from the store
+    building_until timestamptz -- a builder's lease, extended as it goes: a rescued job waits while it is live
 );
 CREATE INDEX exports_user_idx ON exports (user_id, created_at DESC);
 CREATE INDEX exports_live_idx ON exports (expires_at) WHERE deleted_at IS NULL AND object_key IS NOT NULL;

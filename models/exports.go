@@ -31,4 +31,6 @@ type Export struct {
 	DownloadedAt *time.Time
 	ExpiresAt    *time.Time
 	DeletedAt    *time.Time
+	// BuildingUntil is the builder's lease (see export.Build).
+	BuildingUntil *time.Time `json:"-"`
 }

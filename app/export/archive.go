@@ -242,6 +242,7 @@ func (s *Service) writeArchive(ctx context.Context, w io.Writer, me int64, progr
 		if err := copyObject(ctx, z, s.docs, d.DocumentFile, fmt.Sprintf("documents/credential-%d%s", d.ID, extension(d.DocumentType))); err != nil {
 			return err
 		}
+		step(len(sections) + 1) // keeps the builder's lease while files copy
 	}
 	step(len(sections) + 2)
 	var imgs []struct{ Key string }
@@ -252,6 +253,7 @@ func (s *Service) writeArchive(ctx context.Context, w io.Writer, me int64, progr
 		if err := copyObject(ctx, z, s.images, im.Key, "images/"+im.Key); err != nil {
 			return err
 		}
+		step(len(sections) + 2)
 	}
 	step(len(sections) + 3)
 	fw, err := z.Create("README.html")

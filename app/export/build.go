@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/riverqueue/river"
+
 	"github.com/kindred-health/kindred/app/database"
 	"github.com/kindred-health/kindred/app/storage"
 	"github.com/kindred-health/kindred/models"
@@ -30,20 +32,30 @@ func (s *Service) Build(ctx context.Context, id int64, last bool) (err error) {
 	if e.ID == 0 || (e.Status != models.ExportQueued && e.Status != models.ExportBuilding) {
 		return nil
 	}
-	if err := db.Exec(`UPDATE exports SET status = 'building', progress = greatest(progress, 1) WHERE id = ? AND status IN ('queued', 'building')`, id).Error; err != nil {
-		return err
+	// The lease: a job River rescued while its first run still builds
+	// (long exports outlive the rescue delay) waits instead of building
+	// a second copy; a builder whose process died lets it go by not
+	// extending it.
+	claim := db.Exec(`UPDATE exports SET status = 'building', progress = greatest(progress, 1), building_until = ?
+		WHERE id = ? AND (status = 'queued' OR (status = 'building' AND (building_until IS NULL OR building_until < ?)))`,
+		s.now().Add(buildLease), id, s.now())
+	if claim.Error != nil {
+		return claim.Error
+	}
+	if claim.RowsAffected == 0 {
+		return river.JobSnooze(time.Minute)
 	}
 	defer func() {
 		if err == nil {
 			return
 		}
 		s.log.ErrorContext(ctx, "export: build failed", "export_id", id, "error", err.Error(), "last_attempt", last)
-		status := "queued"
+		status := "queued" // and the lease goes with it
 		msg := ""
 		if last {
 			status, msg = "failed", "We could not build your copy. Our team has been told; you can ask again now."
 		}
-		if uerr := s.db.Gorm.WithContext(context.WithoutCancel(ctx)).Exec(`UPDATE exports SET status = ?, error = ? WHERE id = ? AND status = 'building'`, status, msg, id).Error; uerr != nil {
+		if uerr := s.db.Gorm.WithContext(context.WithoutCancel(ctx)).Exec(`UPDATE exports SET status = ?, error = ?, building_until = NULL WHERE id = ? AND status = 'building'`, status, msg, id).Error; uerr != nil {
 			s.log.ErrorContext(ctx, "export: mark failed", "export_id", id, "error", uerr.Error())
 		}
 		if last {
@@ -59,7 +71,8 @@ func (s *Service) Build(ctx context.Context, id int64, last bool) (err error) {
 		os.Remove(f.Name())
 	}()
 	progress := func(p int) {
-		if err := s.db.Gorm.WithContext(ctx).Exec(`UPDATE exports SET progress = ? WHERE id = ? AND status = 'building' AND progress < ?`, p, id, p).Error; err != nil {
+		if err := s.db.Gorm.WithContext(ctx).Exec(`UPDATE exports SET progress = greatest(progress, ?), building_until = ? WHERE id = ? AND status = 'building'`,
+			p, s.now().Add(buildLease), id).Error; err != nil {
 			s.log.WarnContext(ctx, "export: progress", "export_id", id, "error", err.Error())
 		}
 	}
@@ -83,7 +96,7 @@ func (s *Service) Build(ctx context.Context, id int64, last bool) (err error) {
 	now := s.now().UTC()
 	kept := false
 	err = s.db.InTx(ctx, func(tx *database.Tx) error {
-		res := tx.Exec(`UPDATE exports SET status = 'ready', progress = 100, object_key = ?, bytes = ?, ready_at = ?, expires_at = ?
+		res := tx.Exec(`UPDATE exports SET status = 'ready', progress = 100, building_until = NULL, object_key = ?, bytes = ?, ready_at = ?, expires_at = ?
 			WHERE id = ? AND status = 'building'`, key, size, now, now.Add(s.opts.LinkTTL), id)
 		if res.Error != nil {
 			return res.Error
@@ -101,6 +114,10 @@ func (s *Service) Build(ctx context.Context, id int64, last bool) (err error) {
 	}
 	return err
 }
+
+// buildLease is how long a builder holds an export without showing
+// progress; longer than River's rescue delay (server.RescueStuckJobsAfter).
+const buildLease = 5 * time.Minute
 
 // MailReady makes the download link and e-mails it. Each run makes a new
 // secret, so a retried mail leaves only the last link working.

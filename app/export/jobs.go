@@ -16,7 +16,13 @@ type BuildArgs struct {
 func (BuildArgs) Kind() string { return "export_build" }
 
 // InsertOpts: a few tries; the last failure marks the export failed.
-func (BuildArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{MaxAttempts: buildAttempts} }
+func (BuildArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{MaxAttempts: buildAttempts, Queue: Queue}
+}
+
+// Queue is River's queue for builds, with few workers of its own so that
+// many exports at once never hold back e-mail, indexing or deadlines.
+const Queue = "exports"
 
 const buildAttempts = 5
 

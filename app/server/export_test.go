@@ -690,3 +690,48 @@ func TestExportInObjectStorage(t *testing.T) {
 		}
 	}
 }
+
+// TestExportThroughRiver: with River's workers running (the exports queue
+// configured), an export asked for through the API is built and mailed
+// on its own, its progress visible in the API; a job River runs again
+// while the first run still holds its lease waits instead of building a
+// second copy.
+func TestExportThroughRiver(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{workers: true})
+	h.account("ada", models.RoleMember)
+	tok := h.tokenFor("ada", "write")
+	r := h.api("POST", "/api/v1/me/export", tok, nil)
+	if r.Status != http.StatusAccepted {
+		t.Fatalf("asking: %d %s", r.Status, r.Raw)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		l := h.api("GET", "/api/v1/me/exports", tok, nil)
+		if strings.Contains(l.Raw, `"status":"ready"`) && strings.Contains(l.Raw, `"progress":100`) && len(mailTo(h.mailbox, "ada@example.org")) == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("never built and mailed: %s", l.Raw)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+
+	// A lease held by a running build: a second run snoozes.
+	ctx := context.Background()
+	var id int64
+	h.app.DB.Gorm.Raw(`INSERT INTO exports (user_id, status, progress, created_at, building_until) VALUES (?, 'building', 40, ?, ?) RETURNING id`,
+		h.user("ada").ID, h.clock.Now(), h.clock.Now().Add(5*time.Minute)).Scan(&id)
+	if err := h.app.Export.Build(ctx, id, false); err == nil || !strings.Contains(strings.ToLower(err.Error()), "snooze") {
+		t.Fatalf("a second build while the lease holds: %v", err)
+	}
+	h.clock.Advance(6 * time.Minute)
+	if err := h.app.Export.Build(ctx, id, false); err != nil {
+		t.Fatalf("a build after the lease lapsed: %v", err)
+	}
+	var st string
+	h.app.DB.Gorm.Raw(`SELECT status FROM exports WHERE id = ?`, id).Scan(&st)
+	if st != "ready" {
+		t.Fatalf("status after the rescued build: %s", st)
+	}
+}

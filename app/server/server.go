@@ -515,7 +515,7 @@ func (a *App) PrepareSearch(ctx context.Context) error {
 func (a *App) StartWorkers(ctx context.Context) (stop func(context.Context) error, err error) {
 	rc, err := river.NewClient(riverpgxv5.New(a.DB.Pool), &river.Config{
 		Logger:       a.log,
-		Queues:       map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 10}},
+		Queues:       map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 10}, export.Queue: {MaxWorkers: 2}},
 		Workers:      a.workers,
 		PeriodicJobs: a.periodic,
 		// Index jobs should start at once: a job whose insert notification
