@@ -71,6 +71,9 @@ type Config struct {
 	// ImageMaxBytes is the largest upload taken.
 	ImageDir      string
 	ImageMaxBytes int64
+	// ExportDir holds members' data exports until downloaded or expired
+	// (Storage "local"; in S3 they live under <prefix>exports/).
+	ExportDir string
 	// Storage is where proof documents and images live: "local" (DocumentDir and ImageDir, one
 	// machine) or "s3" (an S3-compatible bucket, any number of instances).
 	Storage string
@@ -377,6 +380,7 @@ func Load(getenv func(string) string) (*Config, error) {
 	c.RetainAuditDays = r.integer("KINDRED_RETAIN_AUDIT_DAYS", 2190, 0, 36500)
 	c.ImageDir = r.str("KINDRED_IMAGE_DIR", "data/images")
 	c.ImageMaxBytes = int64(r.integer("KINDRED_IMAGE_MAX_BYTES", 10<<20, 64<<10, 50<<20))
+	c.ExportDir = r.str("KINDRED_EXPORT_DIR", "data/exports")
 	c.Storage = r.oneOf("KINDRED_STORAGE", "local", "local", "s3")
 	if c.Storage == "s3" {
 		c.S3 = r.s3()

@@ -97,6 +97,7 @@ func newHarness(t testing.TB, o harnessOpts) *harness {
 		"KINDRED_SMTP_FROM":          "Kindred <no-reply@kindred.test>",
 		"KINDRED_DOCUMENT_DIR":       filepath.Join(t.TempDir(), "documents"),
 		"KINDRED_IMAGE_DIR":          filepath.Join(t.TempDir(), "images"),
+		"KINDRED_EXPORT_DIR":         filepath.Join(t.TempDir(), "exports"),
 		// New members' first posts wait for approval by default; the tests
 		// of other features post as established members (moderation_test
 		// covers the default).

@@ -13,6 +13,7 @@ import (
 	"github.com/kindred-health/kindred/app/auth"
 	"github.com/kindred-health/kindred/app/clinicians"
 	"github.com/kindred-health/kindred/app/config"
+	"github.com/kindred-health/kindred/app/export"
 	"github.com/kindred-health/kindred/app/forums"
 	"github.com/kindred-health/kindred/app/images"
 	"github.com/kindred-health/kindred/app/live"
@@ -73,6 +74,11 @@ func routes(e *echo.Echo, a *App, r *web.Renderer, st *web.Static, cookies web.C
 	})
 	mapi := moderation.NewAPI(mh)
 	sh := search.NewHandlers(a.Synonyms, r, cookies)
+	// Asking for a copy of one's data needs a recent sign-in (password or
+	// provider, through /reauth), as API tokens do.
+	exph := export.NewHandlers(a.Export, r, cookies, func(c echo.Context) bool {
+		return a.Auth.Fresh(web.CurrentSession(c))
+	})
 	imgh := images.NewHandlers(a.Images, r, cookies, images.Rules{Forum: a.Forums.ForumForPosting, Shown: a.Forums.PostShown})
 
 	// A provider ending Kindred sessions (back-channel logout): no session,
@@ -269,6 +275,15 @@ func routes(e *echo.Echo, a *App, r *web.Renderer, st *web.Static, cookies web.C
 	acct.POST("/tokens/:id/revoke", ah.RevokeToken)
 	acct.POST("/sign-in/link/:provider", ah.BeginLink)
 	acct.GET("/sign-in/:id/unlink", ah.UnlinkPage)
+	// Data rights: a copy of the member's data (asked for after a fresh
+	// sign-in, fetched once through the e-mailed link while signed in as
+	// its owner) and who saw their data.
+	acct.GET("/export", exph.Page)
+	acct.POST("/export", exph.Request)
+	acct.GET("/export/download", exph.DownloadPage)
+	acct.POST("/export/download", exph.Download)
+	acct.POST("/export/:id/download", exph.DownloadOwn) // members without a confirmed e-mail address
+	acct.GET("/who-saw", exph.WhoSaw)
 	acct.POST("/sign-in/:id/unlink", ah.Unlink)
 
 	admin := b.Group("/admin", web.RequireRole(models.RoleAdmin))
@@ -342,6 +357,9 @@ func routes(e *echo.Echo, a *App, r *web.Renderer, st *web.Static, cookies web.C
 	v1.PUT("/me/email-preferences", mailh.APISetPreferences, me)
 	v1.DELETE("/me/email-suppression", mailh.APIResume, me)
 	v1.GET("/me/locale", api.Locale, me)
+	v1.POST("/me/export", exph.APIRequest, me)
+	v1.GET("/me/exports", exph.APIList, me)
+	v1.GET("/me/who-saw", exph.APIWhoSaw, me)
 	v1.PUT("/me/locale", api.SetLocale, me)
 	v1.GET("/search", fapi.Search)
 	v1.GET("/forums", fapi.Forums)

@@ -24,6 +24,7 @@ import (
 	"github.com/kindred-health/kindred/app/clinicians"
 	"github.com/kindred-health/kindred/app/config"
 	"github.com/kindred-health/kindred/app/database"
+	"github.com/kindred-health/kindred/app/export"
 	"github.com/kindred-health/kindred/app/forums"
 	"github.com/kindred-health/kindred/app/images"
 	"github.com/kindred-health/kindred/app/live"
@@ -82,6 +83,11 @@ type App struct {
 	periodic   []*river.PeriodicJob
 	indexer    *search.Indexer // drains the search queue beside River's workers
 	log        *slog.Logger
+
+	// Export builds members' copies of their data and lists who saw it;
+	// ExportStore keeps the archives until downloaded or expired.
+	Export      *export.Service
+	ExportStore storage.Store
 }
 
 // New builds the app from configuration.
@@ -120,6 +126,7 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 	names = append(names, privacy.Templates...)
 	names = append(names, moderation.Templates...)
 	names = append(names, images.Templates...)
+	names = append(names, export.Templates...)
 	for _, name := range append(names, forums.Templates...) {
 		if !renderer.Has(name) {
 			return nil, fmt.Errorf("server: missing template %s", name)
@@ -256,28 +263,6 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 	river.AddWorker(workers, &notify.MailSweepWorker{Mail: notifyMail})
 	river.AddWorker(workers, &notify.MailWorker{Mail: notifyMail})
 	river.AddWorker(workers, &moderation.SweepWorker{Svc: modSvc})
-	// Erasure: each owner erases what it holds, in this order, in one
-	// transaction; the account's tombstone comes last.
-	day := 24 * time.Hour
-	privSvc, err := privacy.New(d.DB, d.Now, d.Log, authSvc, inApp, privacy.Options{
-		Grace: time.Duration(cfg.ErasureGraceDays) * day, KeepQuestionRecords: cfg.ErasureKeepQuestions,
-		Retention: privacy.Retention{IPs: time.Duration(cfg.RetainIPDays) * day,
-			ReadNotifications: time.Duration(cfg.RetainReadNotificationsDays) * day, Audit: time.Duration(cfg.RetainAuditDays) * day}},
-		privacy.InTx("messages", messages.EraseMember),
-		privacy.InTx("forums", forumSvc.EraseMember),
-		privacy.InTx("notifications", notify.EraseMember),
-		privacy.Step{Name: "images", Erase: imgSvc.EraseMember},
-		privacy.Step{Name: "clinicians", Erase: clinSvc.EraseMember},
-		privacy.InTx("questions", qSvc.EraseMember),
-		privacy.InTx("moderation", moderation.EraseMember),
-		privacy.InTx("account", authSvc.EraseMember))
-	if err != nil {
-		return nil, fmt.Errorf("server: %w", err)
-	}
-	privSvc.SetPruners(privacy.Pruners{ForgetDevices: authSvc.ForgetDevices, PruneNotifications: inApp.PruneRead})
-	authSvc.OnSignIn(privSvc.CancelOnSignIn)
-	authSvc.OnSignUp(func(ctx context.Context, db *gorm.DB, userID int64) error { return privSvc.Agree(ctx, db, userID) })
-	river.AddWorker(workers, &privacy.Worker{Svc: privSvc})
 	synonyms := search.NewSynonyms(d.DB)
 	searchClient := search.New(cfg.MeiliURL, cfg.MeiliAPIKey, cfg.MeiliPrefix, cfg.SearchTimeout, synonyms.Groups)
 	river.AddWorker(workers, &search.IndexWorker{DB: d.DB})
@@ -312,6 +297,40 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 			}
 		}}
 	river.AddWorker(workers, &search.SettingsWorker{Client: searchClient})
+	expStore, err := ExportStore(cfg, cfg.Storage)
+	if err != nil {
+		return nil, err
+	}
+	expSvc, err := export.New(d.DB, d.Now, expStore, docs, imgStore, d.Mailer, d.Log, export.Options{Secret: cfg.SecretKey, BaseURL: base})
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	river.AddWorker(workers, &export.BuildWorker{Svc: expSvc})
+	river.AddWorker(workers, &export.MailWorker{Svc: expSvc})
+	river.AddWorker(workers, &export.SweepWorker{Svc: expSvc})
+	// Erasure: each owner erases what it holds, in this order, in one
+	// transaction; the account's tombstone comes last.
+	day := 24 * time.Hour
+	privSvc, err := privacy.New(d.DB, d.Now, d.Log, authSvc, inApp, privacy.Options{
+		Grace: time.Duration(cfg.ErasureGraceDays) * day, KeepQuestionRecords: cfg.ErasureKeepQuestions,
+		Retention: privacy.Retention{IPs: time.Duration(cfg.RetainIPDays) * day,
+			ReadNotifications: time.Duration(cfg.RetainReadNotificationsDays) * day, Audit: time.Duration(cfg.RetainAuditDays) * day}},
+		privacy.Step{Name: "exports", Erase: expSvc.EraseMember},
+		privacy.InTx("messages", messages.EraseMember),
+		privacy.InTx("forums", forumSvc.EraseMember),
+		privacy.InTx("notifications", notify.EraseMember),
+		privacy.Step{Name: "images", Erase: imgSvc.EraseMember},
+		privacy.Step{Name: "clinicians", Erase: clinSvc.EraseMember},
+		privacy.InTx("questions", qSvc.EraseMember),
+		privacy.InTx("moderation", moderation.EraseMember),
+		privacy.InTx("account", authSvc.EraseMember))
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	privSvc.SetPruners(privacy.Pruners{ForgetDevices: authSvc.ForgetDevices, PruneNotifications: inApp.PruneRead})
+	authSvc.OnSignIn(privSvc.CancelOnSignIn)
+	authSvc.OnSignUp(func(ctx context.Context, db *gorm.DB, userID int64) error { return privSvc.Agree(ctx, db, userID) })
+	river.AddWorker(workers, &privacy.Worker{Svc: privSvc})
 	a := &App{
 		Clinicians: clinSvc,
 		Questions:  qSvc,
@@ -354,9 +373,12 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 			// The search index's settings, at every start (retried while
 			// Meilisearch is away) and every six hours: applying them is idempotent.
 			river.NewPeriodicJob(river.PeriodicInterval(6*time.Hour), func() (river.JobArgs, *river.InsertOpts) { return models.SearchSettingsArgs{}, nil }, &river.PeriodicJobOpts{RunOnStart: true}),
+			// Data exports downloaded or past their link's 48 hours: the archive is deleted.
+			river.NewPeriodicJob(river.PeriodicInterval(10*time.Minute), func() (river.JobArgs, *river.InsertOpts) { return export.SweepArgs{}, nil }, &river.PeriodicJobOpts{RunOnStart: true}),
 		},
 		log: d.Log,
 	}
+	a.Export, a.ExportStore = expSvc, expStore
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.IPExtractor = ipExtractor(cfg)
@@ -471,6 +493,28 @@ func ImageStore(cfg *config.Config, backend string) (storage.Store, error) {
 	return nil, fmt.Errorf("server: unknown image storage %q", backend)
 }
 
+// exportsPrefix is where data exports live inside the configured S3
+// prefix, apart from documents and images.
+const exportsPrefix = "exports/"
+
+// ExportStore opens the store of members' data exports: backend "local"
+// is KINDRED_EXPORT_DIR, "s3" the configured bucket under exports/. It
+// makes no network request.
+func ExportStore(cfg *config.Config, backend string) (storage.Store, error) {
+	switch backend {
+	case "local":
+		return storage.NewDisk(cfg.ExportDir, export.MaxArchive)
+	case "s3":
+		return storage.NewS3(storage.S3Options{
+			Endpoint: cfg.S3.Endpoint, Region: cfg.S3.Region, Bucket: cfg.S3.Bucket,
+			AccessKey: cfg.S3.AccessKey, SecretKey: cfg.S3.SecretKey,
+			Prefix: cfg.S3.Prefix + exportsPrefix, PathStyle: cfg.S3.PathStyle,
+			Timeout: cfg.S3.Timeout, MaxSize: export.MaxArchive,
+		})
+	}
+	return nil, fmt.Errorf("server: unknown export storage %q", backend)
+}
+
 // ipExtractor trusts X-Forwarded-For only from configured proxies; with
 // none configured it uses the connection's address, so rate limits cannot
 // be dodged by sending the header.
@@ -502,7 +546,7 @@ func (a *App) PrepareSearch(ctx context.Context) error {
 func (a *App) StartWorkers(ctx context.Context) (stop func(context.Context) error, err error) {
 	rc, err := river.NewClient(riverpgxv5.New(a.DB.Pool), &river.Config{
 		Logger:       a.log,
-		Queues:       map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 10}},
+		Queues:       map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 10}, export.Queue: {MaxWorkers: 2}},
 		Workers:      a.workers,
 		PeriodicJobs: a.periodic,
 		// Index jobs should start at once: a job whose insert notification
