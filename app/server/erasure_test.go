@@ -389,3 +389,26 @@ func TestConsentAtSignUpNewVersionsAndWithdrawal(t *testing.T) {
 		t.Fatalf("withdrawn consent not asked again: %d", r.StatusCode)
 	}
 }
+
+// An erasure while Meilisearch hangs completes at once, and search forgets
+// the member's words once Meilisearch answers again.
+func TestErasureWhileMeilisearchIsDown(t *testing.T) {
+	t.Parallel()
+	m := testenv.NewPrivateMeili(t)
+	h := newHarness(t, harnessOpts{workers: true, env: map[string]string{"MEILI_URL": m.URL, "MEILI_API_KEY": m.Key, "KINDRED_SEARCH_TIMEOUT": "500ms",
+		"KINDRED_NEW_MEMBER_APPROVALS": "0"}})
+	ctx := context.Background()
+	f := h.forum("md-heart", nil)
+	h.account("md_member", models.RoleMember)
+	th := h.thread("md_member", f, "Beta blockers and tiredness", "mdcanary I sleep ten hours and still wake up tired.", false)
+	eventually(t, "the thread searchable", func() bool { return has(h.searchIDs("", "q=mdcanary"), th.ID) })
+	m.Pause()
+	if err := h.app.Privacy.EraseNow(ctx, h.actor(h.user(h.ensureAdmin())), h.user("md_member").ID, "delete", "Asked by phone, confirmed by letter"); err != nil {
+		t.Fatalf("erasure while Meilisearch hangs: %v", err)
+	}
+	m.Resume()
+	eventually(t, "search forgot the erased member's thread", func() bool {
+		r := h.api("GET", "/api/v1/search?q=mdcanary", "", nil)
+		return r.Status == http.StatusOK && len(r.Body["hits"].([]any)) == 0
+	})
+}
