@@ -12,6 +12,7 @@ import (
 	"github.com/kindred-health/kindred/app/auth"
 	"github.com/kindred-health/kindred/app/forums"
 	"github.com/kindred-health/kindred/app/messages"
+	"github.com/kindred-health/kindred/app/questions"
 	"github.com/kindred-health/kindred/app/testenv"
 	"github.com/kindred-health/kindred/models"
 )
@@ -411,4 +412,38 @@ func TestErasureWhileMeilisearchIsDown(t *testing.T) {
 		r := h.api("GET", "/api/v1/search?q=mdcanary", "", nil)
 		return r.Status == http.StatusOK && len(r.Body["hits"].([]any)) == 0
 	})
+}
+
+// With KINDRED_ERASURE_KEEP_QUESTIONS the clinician keeps a minimal record
+// of an erased member's question: no words of the member's, their own
+// answer, the dates. Without it (the other tests) the question is gone.
+func TestErasureKeepsAMinimalQuestionRecordWhenAsked(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{env: map[string]string{"KINDRED_ERASURE_KEEP_QUESTIONS": "true"}})
+	h.licensing()
+	ctx := context.Background()
+	h.forum("kq-heart", func(f *forums.ForumForm) { f.Name = "Heart health"; f.Specialties = []string{"cardiology"} })
+	h.account("kq_member", models.RoleMember)
+	dr := h.clinician("kq_dr", "cardiology")
+	q := h.ask("kq_member", "kq-heart", "kqcanary my new pills and dizziness", "kqcanary I feel dizzy when I stand up.")
+	if err := h.app.Questions.Accept(ctx, h.actor(dr), q.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.app.Questions.Message(ctx, h.actor(dr), q.ID, questions.MessageForm{Body: "Stand up slowly and tell your prescriber; a dose change may help."}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.app.Questions.Message(ctx, h.actor(h.user("kq_member")), q.ID, questions.MessageForm{Body: "kqcanary thank you, I will."}); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.app.Privacy.EraseNow(ctx, h.actor(h.user(h.ensureAdmin())), h.user("kq_member").ID, "delete", "Asked in person at the clinic"); err != nil {
+		t.Fatal(err)
+	}
+	if left := h.traces(0, "kqcanary"); len(left) != 0 {
+		t.Errorf("the member's words are left: %v", left)
+	}
+	var answers int64
+	h.app.DB.Gorm.Raw(`SELECT count(*) FROM question_messages WHERE question_id = ? AND author_id = ?`, q.ID, dr.ID).Scan(&answers)
+	if h.question(q.ID).ID == 0 || answers != 1 {
+		t.Fatalf("the clinician's record: question kept %v, their answers %d", h.question(q.ID).ID != 0, answers)
+	}
 }
