@@ -160,9 +160,20 @@ func (s *Service) Publish(ctx context.Context, actor models.Actor, kind, body st
 	return d, nil
 }
 
-// consentFree are the pages a member who has not agreed may still use:
-// reading what they are asked to agree to, agreeing, leaving.
-var consentFree = []string{"/consent", "/terms", "/privacy", "/signout", "/static/", "/account/delete", "/reauth", "/appeal", "/events", "/robots.txt"}
+// consentFree are the pages (and everything under them) a member who has
+// not agreed may still use: reading what they are asked to agree to,
+// agreeing, unsubscribing, taking their data and leaving.
+var consentFree = []string{"/consent", "/terms", "/privacy", "/signout", "/static", "/account/delete", "/account/export", "/reauth", "/appeal",
+	"/events", "/robots.txt", "/email", "/api/v1/me/consent", "/api/v1/me/export", "/api/v1/me/exports", "/api/v1/me/erasure"}
+
+func consentFreePath(path string) bool {
+	for _, p := range consentFree {
+		if path == p || strings.HasPrefix(path, p+"/") {
+			return true
+		}
+	}
+	return false
+}
 
 // RequireConsent sends a signed-in member who has not agreed to the newest
 // terms and privacy notice, or has withdrawn their health-data consent, to
@@ -173,13 +184,8 @@ func RequireConsent(s *Service) echo.MiddlewareFunc {
 		return func(c echo.Context) error {
 			u := web.CurrentUser(c)
 			path := c.Request().URL.Path
-			if u == nil || strings.HasPrefix(path, "/api/v1/me/consent") {
+			if u == nil || consentFreePath(path) {
 				return next(c)
-			}
-			for _, p := range consentFree {
-				if path == p || (strings.HasSuffix(p, "/") && strings.HasPrefix(path, p)) {
-					return next(c)
-				}
 			}
 			needs, err := s.Needs(c.Request().Context(), u.ID)
 			if err != nil {
