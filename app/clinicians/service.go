@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"time"
 
 	"gorm.io/gorm"
@@ -49,11 +48,8 @@ type Service struct {
 	opts      Options
 	listeners []VerificationListener
 
-	// unnamed holds documents the sweep found in the store with no
-	// credential naming them, and when it first saw each (this process
-	// only: a restart starts the wait again, never shortens it).
-	unnamedMu sync.Mutex
-	unnamed   map[string]time.Time
+	// orphans removes documents no credential names (sweep.go).
+	orphans *storage.Orphans
 }
 
 // New builds the service. docs keeps the proof documents (local disk or
@@ -61,7 +57,7 @@ type Service struct {
 // its transaction (forums relabels the clinician's posts, private
 // questions move on).
 func New(db *database.DB, now func() time.Time, docs storage.Store, n Notifier, log *slog.Logger, opts Options, ended ...VerificationListener) *Service {
-	return &Service{db: db, now: now, docs: docs, notifier: n, log: log, opts: opts, unnamed: map[string]time.Time{}, listeners: ended}
+	return &Service{db: db, now: now, docs: docs, notifier: n, log: log, opts: opts, orphans: &storage.Orphans{Grace: orphanGrace, Max: 500}, listeners: ended}
 }
 
 // VerifiedFor is how long one approval lasts at most.

@@ -109,50 +109,12 @@ func (s *Service) Sweep(ctx context.Context) (SweepResult, error) {
 // two sweeps at least orphanGrace apart both found it unnamed, so an upload
 // between writing its object and committing its row is never touched.
 func (s *Service) sweepUnnamed(ctx context.Context, now time.Time) (int, error) {
-	var stored []string
-	if err := s.docs.List(ctx, func(key string) error {
-		if documentKey.MatchString(key) {
-			stored = append(stored, key)
-		}
-		return nil
-	}); err != nil {
-		return 0, err
-	}
-	var named []string
-	if err := s.db.Gorm.WithContext(ctx).Model(&models.Credential{}).Where("document_file IS NOT NULL AND document_deleted_at IS NULL").
-		Pluck("document_file", &named).Error; err != nil {
-		return 0, fmt.Errorf("clinicians: named documents: %w", err)
-	}
-	isNamed := make(map[string]bool, len(named))
-	for _, k := range named {
-		isNamed[k] = true
-	}
-	s.unnamedMu.Lock()
-	defer s.unnamedMu.Unlock()
-	next := map[string]time.Time{}
-	deleted := 0
-	var failed error
-	for _, key := range stored {
-		if isNamed[key] {
-			continue
-		}
-		first, seen := s.unnamed[key]
-		if !seen {
-			first = now
-		}
-		if failed != nil || now.Sub(first) < orphanGrace || deleted >= 500 {
-			next[key] = first
-			continue
-		}
-		if err := s.docs.Delete(ctx, key); err != nil {
-			failed = err
-			next[key] = first
-			continue
-		}
-		deleted++
-	}
-	s.unnamed = next
-	return deleted, failed
+	return s.orphans.Sweep(ctx, s.docs, now, documentKey.MatchString, func(ctx context.Context) ([]string, error) {
+		var named []string
+		err := s.db.Gorm.WithContext(ctx).Model(&models.Credential{}).Where("document_file IS NOT NULL AND document_deleted_at IS NULL").
+			Pluck("document_file", &named).Error
+		return named, err
+	})
 }
 
 var errNotDue = errors.New("not due")

@@ -199,46 +199,12 @@ const orphanGrace = time.Hour
 // least orphanGrace before also found them unnamed. The first sightings
 // live in the process: a restart only delays a removal.
 func (s *Service) sweepUnnamed(ctx context.Context, now time.Time) error {
-	var stored []string
-	if err := s.store.List(ctx, func(key string) error {
-		if storage.ValidKey(key) {
-			stored = append(stored, key)
-		}
-		return nil
-	}); err != nil {
-		return fmt.Errorf("export: list store: %w", err)
-	}
-	var named []string
-	if err := s.db.Gorm.WithContext(ctx).Raw(`SELECT object_key FROM exports WHERE object_key IS NOT NULL AND deleted_at IS NULL`).Scan(&named).Error; err != nil {
-		return err
-	}
-	isNamed := make(map[string]bool, len(named))
-	for _, k := range named {
-		isNamed[k] = true
-	}
-	s.unnamedMu.Lock()
-	defer s.unnamedMu.Unlock()
-	next := map[string]time.Time{}
-	var failed error
-	for _, key := range stored {
-		if isNamed[key] {
-			continue
-		}
-		first, seen := s.unnamed[key]
-		if !seen {
-			first = now
-		}
-		if failed != nil || now.Sub(first) < orphanGrace {
-			next[key] = first
-			continue
-		}
-		if err := s.store.Delete(ctx, key); err != nil {
-			failed = fmt.Errorf("export: delete unnamed object: %w", err)
-			next[key] = first
-		}
-	}
-	s.unnamed = next
-	return failed
+	_, err := s.orphans.Sweep(ctx, s.store, now, storage.ValidKey, func(ctx context.Context) ([]string, error) {
+		var named []string
+		err := s.db.Gorm.WithContext(ctx).Raw(`SELECT object_key FROM exports WHERE object_key IS NOT NULL AND deleted_at IS NULL`).Scan(&named).Error
+		return named, err
+	})
+	return err
 }
 
 // DeleteExportsOf removes every export of userID, rows and archives: for

@@ -14,7 +14,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/kindred-health/kindred/app/audit"
@@ -55,10 +54,8 @@ type Service struct {
 	log    *slog.Logger
 	opts   Options
 
-	// unnamed holds objects the sweep found with no row, and when it
-	// first did (sweepUnnamed).
-	unnamedMu sync.Mutex
-	unnamed   map[string]time.Time
+	// orphans removes archives no export names (build.go).
+	orphans *storage.Orphans
 }
 
 // New builds the service; every collaborator is required.
@@ -85,7 +82,7 @@ func New(db *database.DB, now func() time.Time, store, docs, images storage.Stor
 	if o.Every <= 0 {
 		o.Every = DefaultEvery
 	}
-	return &Service{db: db, now: now, store: store, docs: docs, images: images, mailer: mailer, log: log, opts: o, unnamed: map[string]time.Time{}}, nil
+	return &Service{db: db, now: now, store: store, docs: docs, images: images, mailer: mailer, log: log, opts: o, orphans: &storage.Orphans{Grace: orphanGrace}}, nil
 }
 
 // LimitError says the member already asked within the limit: 429 with

@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -56,10 +55,8 @@ type Service struct {
 	// work bounds how many images are decoded at once: a 40-megapixel
 	// photo needs some 160 MB while it is turned into a smaller one.
 	work chan struct{}
-	// unnamed holds objects the sweep found with no row, and when it
-	// first did (sweep.go).
-	unnamedMu sync.Mutex
-	unnamed   map[string]time.Time
+	// orphans removes objects no row names (sweep.go).
+	orphans *storage.Orphans
 	// heic decodes HEIC photos: in this process unless IsolateHEIC.
 	heic func(context.Context, []byte) (image.Image, error)
 }
@@ -77,7 +74,7 @@ func New(db *database.DB, store storage.Store, now func() time.Time, log *slog.L
 		return nil, errors.New("images: New needs a database, store, clock, logger and upload limit")
 	}
 	return &Service{db: db, store: store, now: now, log: log, maxBytes: maxBytes,
-		limiter: ratelimit.New(db.Gorm, now), work: make(chan struct{}, 2), unnamed: map[string]time.Time{},
+		limiter: ratelimit.New(db.Gorm, now), work: make(chan struct{}, 2), orphans: &storage.Orphans{Grace: orphanGrace, Max: 500},
 		heic: func(_ context.Context, b []byte) (image.Image, error) { return decodeHEICHere(b) }}, nil
 }
 

@@ -64,49 +64,12 @@ func (s *Service) Sweep(ctx context.Context) (SweepResult, error) {
 }
 
 func (s *Service) sweepUnnamed(ctx context.Context, now time.Time) (int, error) {
-	var stored []string
-	if err := s.store.List(ctx, func(key string) error {
-		if markdown.ImageKey("/images/"+key) != "" {
-			stored = append(stored, key)
-		}
-		return nil
-	}); err != nil {
-		return 0, fmt.Errorf("images: list store: %w", err)
-	}
-	var named []string
-	if err := s.db.Gorm.WithContext(ctx).Raw(`SELECT key FROM images`).Scan(&named).Error; err != nil {
-		return 0, fmt.Errorf("images: named: %w", err)
-	}
-	isNamed := make(map[string]bool, len(named))
-	for _, k := range named {
-		isNamed[k] = true
-	}
-	s.unnamedMu.Lock()
-	defer s.unnamedMu.Unlock()
-	next := map[string]time.Time{}
-	deleted := 0
-	var failed error
-	for _, key := range stored {
-		if isNamed[key] {
-			continue
-		}
-		first, seen := s.unnamed[key]
-		if !seen {
-			first = now
-		}
-		if failed != nil || now.Sub(first) < orphanGrace || deleted >= 500 {
-			next[key] = first
-			continue
-		}
-		if err := s.store.Delete(ctx, key); err != nil {
-			failed = err
-			next[key] = first
-			continue
-		}
-		deleted++
-	}
-	s.unnamed = next
-	return deleted, failed
+	return s.orphans.Sweep(ctx, s.store, now, func(key string) bool { return markdown.ImageKey("/images/"+key) != "" },
+		func(ctx context.Context) ([]string, error) {
+			var named []string
+			err := s.db.Gorm.WithContext(ctx).Raw(`SELECT key FROM images`).Scan(&named).Error
+			return named, err
+		})
 }
 
 // DeleteUploadsOf removes every image userID uploaded, rows and objects:

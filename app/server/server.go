@@ -453,66 +453,48 @@ func (a *App) CheckDocuments(ctx context.Context) error {
 // sweep's listing sees documents only.
 const documentsPrefix = "documents/"
 
-// DocumentStore opens the store of clinicians' proof documents: backend
-// "local" is KINDRED_DOCUMENT_DIR, "s3" the configured bucket. It makes no
-// network request.
-func DocumentStore(cfg *config.Config, backend string) (storage.Store, error) {
+// objectStore opens one kind of upload's store: backend "local" is dir,
+// "s3" the configured bucket under prefix (inside KINDRED_S3_PREFIX), each
+// with its own size limit. It makes no network request.
+func objectStore(cfg *config.Config, backend, what, dir, prefix string, maxSize int64) (storage.Store, error) {
 	switch backend {
 	case "local":
-		return storage.NewDisk(cfg.DocumentDir, clinicians.MaxDocumentSize)
+		return storage.NewDisk(dir, maxSize)
 	case "s3":
 		return storage.NewS3(storage.S3Options{
 			Endpoint: cfg.S3.Endpoint, Region: cfg.S3.Region, Bucket: cfg.S3.Bucket,
 			AccessKey: cfg.S3.AccessKey, SecretKey: cfg.S3.SecretKey,
-			Prefix: cfg.S3.Prefix + documentsPrefix, PathStyle: cfg.S3.PathStyle,
-			Timeout: cfg.S3.Timeout, MaxSize: clinicians.MaxDocumentSize,
+			Prefix: cfg.S3.Prefix + prefix, PathStyle: cfg.S3.PathStyle,
+			Timeout: cfg.S3.Timeout, MaxSize: maxSize,
 		})
 	}
-	return nil, fmt.Errorf("server: unknown document storage %q", backend)
+	return nil, fmt.Errorf("server: unknown %s storage %q", what, backend)
+}
+
+// DocumentStore opens the store of clinicians' proof documents
+// (KINDRED_DOCUMENT_DIR, or documents/ in the bucket).
+func DocumentStore(cfg *config.Config, backend string) (storage.Store, error) {
+	return objectStore(cfg, backend, "document", cfg.DocumentDir, documentsPrefix, clinicians.MaxDocumentSize)
 }
 
 // imagesPrefix is where images live inside the configured S3 prefix,
 // beside documents/ and apart from them.
 const imagesPrefix = "images/"
 
-// ImageStore opens the store of the images members put in posts: backend
-// "local" is KINDRED_IMAGE_DIR, "s3" the configured bucket under images/.
-// It makes no network request.
+// ImageStore opens the store of the images members put in posts
+// (KINDRED_IMAGE_DIR, or images/ in the bucket).
 func ImageStore(cfg *config.Config, backend string) (storage.Store, error) {
-	switch backend {
-	case "local":
-		return storage.NewDisk(cfg.ImageDir, images.MaxStored)
-	case "s3":
-		return storage.NewS3(storage.S3Options{
-			Endpoint: cfg.S3.Endpoint, Region: cfg.S3.Region, Bucket: cfg.S3.Bucket,
-			AccessKey: cfg.S3.AccessKey, SecretKey: cfg.S3.SecretKey,
-			Prefix: cfg.S3.Prefix + imagesPrefix, PathStyle: cfg.S3.PathStyle,
-			Timeout: cfg.S3.Timeout, MaxSize: images.MaxStored,
-		})
-	}
-	return nil, fmt.Errorf("server: unknown image storage %q", backend)
+	return objectStore(cfg, backend, "image", cfg.ImageDir, imagesPrefix, images.MaxStored)
 }
 
 // exportsPrefix is where data exports live inside the configured S3
 // prefix, apart from documents and images.
 const exportsPrefix = "exports/"
 
-// ExportStore opens the store of members' data exports: backend "local"
-// is KINDRED_EXPORT_DIR, "s3" the configured bucket under exports/. It
-// makes no network request.
+// ExportStore opens the store of members' data exports
+// (KINDRED_EXPORT_DIR, or exports/ in the bucket).
 func ExportStore(cfg *config.Config, backend string) (storage.Store, error) {
-	switch backend {
-	case "local":
-		return storage.NewDisk(cfg.ExportDir, export.MaxArchive)
-	case "s3":
-		return storage.NewS3(storage.S3Options{
-			Endpoint: cfg.S3.Endpoint, Region: cfg.S3.Region, Bucket: cfg.S3.Bucket,
-			AccessKey: cfg.S3.AccessKey, SecretKey: cfg.S3.SecretKey,
-			Prefix: cfg.S3.Prefix + exportsPrefix, PathStyle: cfg.S3.PathStyle,
-			Timeout: cfg.S3.Timeout, MaxSize: export.MaxArchive,
-		})
-	}
-	return nil, fmt.Errorf("server: unknown export storage %q", backend)
+	return objectStore(cfg, backend, "export", cfg.ExportDir, exportsPrefix, export.MaxArchive)
 }
 
 // ipExtractor trusts X-Forwarded-For only from configured proxies; with
