@@ -62,6 +62,12 @@ type harnessOpts struct {
 	// s3, when set, keeps proof documents in this bucket instead of on
 	// local disk (the default: only the document tests care).
 	s3 *testenv.S3Bucket
+	// mfa holds staff to the strong sign-in rule: without a second factor
+	// they are refused staff pages and API endpoints. Off by default, so
+	// the tests of other features can make staff with a password only;
+	// the strong sign-in tests (mfa_test.go) turn it on. Sudo mode and the
+	// second step for accounts that have a factor apply either way.
+	mfa bool
 }
 
 func newHarness(t testing.TB, o harnessOpts) *harness {
@@ -118,7 +124,8 @@ func newHarness(t testing.TB, o harnessOpts) *harness {
 	if limits == (auth.Limits{}) {
 		limits = auth.DefaultLimits
 	}
-	deps := server.Deps{DB: db, Log: testenv.Logger(t), Now: clock.Now, Mailer: mailer, HashParams: cheapHash, Limits: limits, HTTPClient: o.client}
+	deps := server.Deps{DB: db, Log: testenv.Logger(t), Now: clock.Now, Mailer: mailer, HashParams: cheapHash, Limits: limits, HTTPClient: o.client,
+		StaffMFAOptional: !o.mfa}
 	app, err := server.New(cfg, deps)
 	if err != nil {
 		t.Fatal(err)
