@@ -7,6 +7,9 @@
 -- proved a second factor.
 ALTER TABLE sessions ADD COLUMN mfa_pending boolean NOT NULL DEFAULT false;
 ALTER TABLE sessions ADD COLUMN mfa_at timestamptz;
+-- The challenge of a passkey ceremony in progress (go-webauthn's session
+-- data), kept server-side with the session that began it.
+ALTER TABLE sessions ADD COLUMN webauthn_state jsonb;
 
 -- One authenticator app per account. The secret is sealed with AES-GCM
 -- under a key derived from KINDRED_SECRET_KEY, so a copy of the database
@@ -30,8 +33,9 @@ CREATE TABLE mfa_recovery_codes (
     UNIQUE (user_id, code_hash)
 );
 
--- Passkeys and security keys (WebAuthn). Not yet used by the code: the
--- table is here so that the ceremonies need no further migration.
+-- Passkeys and security keys (WebAuthn), used as a second factor. record is
+-- go-webauthn's credential (public key, flags, authenticator data): nothing
+-- in it signs anything in.
 CREATE TABLE webauthn_credentials (
     id            bigserial   PRIMARY KEY,
     user_id       bigint      NOT NULL REFERENCES users (id) ON DELETE CASCADE,
@@ -40,6 +44,7 @@ CREATE TABLE webauthn_credentials (
     sign_count    bigint      NOT NULL DEFAULT 0,
     transports    text[]      NOT NULL DEFAULT '{}',
     name          text        NOT NULL,
+    record        jsonb       NOT NULL,
     created_at    timestamptz NOT NULL,
     last_used_at  timestamptz
 );
@@ -49,5 +54,6 @@ CREATE INDEX webauthn_credentials_user_idx ON webauthn_credentials (user_id);
 DROP TABLE webauthn_credentials;
 DROP TABLE mfa_recovery_codes;
 DROP TABLE mfa_totp;
+ALTER TABLE sessions DROP COLUMN webauthn_state;
 ALTER TABLE sessions DROP COLUMN mfa_at;
 ALTER TABLE sessions DROP COLUMN mfa_pending;

@@ -59,10 +59,11 @@ type MFAStatus struct {
 	TOTPAddedAt   *time.Time `json:"totp_added_at,omitempty"`
 	TOTPPending   bool       `json:"totp_pending"` // enrolment begun, not confirmed
 	RecoveryCodes int        `json:"recovery_codes_left"`
+	Passkeys      []Passkey  `json:"passkeys"`
 }
 
 // Enabled reports whether the account has a second factor.
-func (m MFAStatus) Enabled() bool { return m.TOTP }
+func (m MFAStatus) Enabled() bool { return m.TOTP || len(m.Passkeys) > 0 }
 
 type totpRow struct {
 	UserID      int64
@@ -134,10 +135,17 @@ func (s *Service) MFA(ctx context.Context, userID int64) (MFAStatus, error) {
 		}
 	}
 	var n int64
-	if err := s.db.Gorm.WithContext(ctx).Table("mfa_recovery_codes").Where("user_id = ? AND used_at IS NULL", userID).Count(&n).Error; err != nil {
+	var err error
+	if err = s.db.Gorm.WithContext(ctx).Table("mfa_recovery_codes").Where("user_id = ? AND used_at IS NULL", userID).Count(&n).Error; err != nil {
 		return st, fmt.Errorf("auth: mfa of %d: %w", userID, err)
 	}
 	st.RecoveryCodes = int(n)
+	if st.Passkeys, err = s.Passkeys(ctx, userID); err != nil {
+		return st, fmt.Errorf("auth: mfa of %d: %w", userID, err)
+	}
+	if st.Passkeys == nil {
+		st.Passkeys = []Passkey{}
+	}
 	return st, nil
 }
 

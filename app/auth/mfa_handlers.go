@@ -66,20 +66,29 @@ func (h *Handlers) afterFirstFactor(c echo.Context, u *models.User, token, next 
 // the browser is remembered, and someone whose role requires a second
 // factor without one is sent to set it up.
 func (h *Handlers) finishSignIn(c echo.Context, u *models.User, next string, cl Client) error {
+	to, err := h.signInTarget(c, u, next, cl)
+	if err != nil {
+		return err
+	}
+	return web.Redirect(c, to)
+}
+
+// signInTarget does finishSignIn's work and says where to go.
+func (h *Handlers) signInTarget(c echo.Context, u *models.User, next string, cl Client) (string, error) {
 	ctx := c.Request().Context()
 	h.svc.NoticeNewDevice(ctx, u, cl)
 	h.rememberDevice(c, u)
 	if !h.svc.opts.StaffMFAOptional {
 		a, err := h.svc.Actor(ctx, u)
 		if err != nil {
-			return err
+			return "", err
 		}
 		if a.MFARequired() && !a.MFA {
 			h.cookies.SetFlash(c, "Your role needs a second way to confirm it is you. Please set up an authenticator app now: staff pages open once it is done.")
-			return web.Redirect(c, web.MFASetupPath+"?next="+url.QueryEscape(next))
+			return web.MFASetupPath + "?next=" + url.QueryEscape(next), nil
 		}
 	}
-	return web.Redirect(c, next)
+	return next, nil
 }
 
 // SecondFactorPage asks a half-signed browser for a code.
@@ -100,6 +109,13 @@ func (h *Handlers) secondFactorPage(c echo.Context, status int, verr *models.Val
 	p.Form.Values["next"] = next
 	if verr != nil {
 		p.Form.Errors, p.Form.Message = verr.Fields, verr.Message
+	}
+	if u, _ := web.PendingSignIn(c); u != nil {
+		keys, err := h.svc.Passkeys(c.Request().Context(), u.ID)
+		if err != nil {
+			return err
+		}
+		p.Data = struct{ HasPasskey bool }{len(keys) > 0}
 	}
 	return h.r.Render(c, status, TplSecondFactor, p)
 }
@@ -177,7 +193,7 @@ func (h *Handlers) BeginTOTP(c echo.Context) error {
 	if _, err := h.svc.BeginTOTP(c.Request().Context(), web.CurrentUser(c)); err != nil {
 		var cerr *models.ConflictError
 		if errors.As(err, &cerr) {
-			return h.securityPage(c, http.StatusConflict, &models.ValidationError{Message: cerr.Message})
+			return h.securityPage(c, http.StatusConflict, sectionError("totp", cerr.Message))
 		}
 		return err
 	}
@@ -229,7 +245,7 @@ func (h *Handlers) RemoveTOTP(c echo.Context) error {
 	err := h.svc.RemoveTOTP(c.Request().Context(), web.CurrentUser(c), web.Actor(c).MFARequired() && !h.svc.opts.StaffMFAOptional, client(c))
 	var ferr *models.ForbiddenError
 	if errors.As(err, &ferr) {
-		return h.securityPage(c, http.StatusForbidden, &models.ValidationError{Message: ferr.Message})
+		return h.securityPage(c, http.StatusForbidden, sectionError("totp", ferr.Message))
 	}
 	if err != nil {
 		return err
@@ -243,7 +259,7 @@ func (h *Handlers) RegenerateRecoveryCodes(c echo.Context) error {
 	codes, err := h.svc.RegenerateRecoveryCodes(c.Request().Context(), web.CurrentUser(c), client(c))
 	var cerr *models.ConflictError
 	if errors.As(err, &cerr) {
-		return h.securityPage(c, http.StatusConflict, &models.ValidationError{Message: cerr.Message})
+		return h.securityPage(c, http.StatusConflict, sectionError("recovery", cerr.Message))
 	}
 	if err != nil {
 		return err
@@ -254,3 +270,12 @@ func (h *Handlers) RegenerateRecoveryCodes(c echo.Context) error {
 // StaffMFAOptional reports whether the second-factor rule for staff is
 // switched off (tests of other features only; see Options).
 func (s *Service) StaffMFAOptional() bool { return s.opts.StaffMFAOptional }
+
+// sectionError is a refusal shown at the top of the security page, linking
+// to the section it is about.
+func sectionError(section, msg string) *models.ValidationError {
+	v := models.NewValidationError()
+	v.Message = msg
+	v.Add(section, msg)
+	return v
+}

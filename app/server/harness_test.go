@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"io"
 	"maps"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -68,6 +69,9 @@ type harnessOpts struct {
 	// the strong sign-in tests (mfa_test.go) turn it on. Sudo mode and the
 	// second step for accounts that have a factor apply either way.
 	mfa bool
+	// localhost names the server http://localhost:PORT rather than
+	// 127.0.0.1: WebAuthn refuses IP addresses as relying party ids.
+	localhost bool
 }
 
 func newHarness(t testing.TB, o harnessOpts) *harness {
@@ -110,6 +114,9 @@ func newHarness(t testing.TB, o harnessOpts) *harness {
 	}
 	if o.s3 != nil {
 		maps.Copy(env, o.s3.Env())
+	}
+	if o.localhost {
+		env["KINDRED_BASE_URL"] = "http://localhost:" + strconv.Itoa(srv.Listener.Addr().(*net.TCPAddr).Port)
 	}
 	maps.Copy(env, o.env)
 	cfg, err := config.Load(func(k string) string { return env[k] })
