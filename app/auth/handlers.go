@@ -106,7 +106,11 @@ func (h *Handlers) page(c echo.Context, title string) *web.Page {
 // signIn gives the browser its new session. Any session it already had
 // ends first: signing in as someone else never leaves the old one alive.
 func (h *Handlers) signIn(c echo.Context, token string) {
-	if old := web.CurrentSession(c); old != nil {
+	old := web.CurrentSession(c)
+	if _, pending := web.PendingSignIn(c); pending != nil {
+		old = pending // a half-signed one, left by a sign-in not finished
+	}
+	if old != nil {
 		if err := h.svc.SignOut(c.Request().Context(), old); err != nil {
 			h.svc.log.WarnContext(c.Request().Context(), "could not end the session signed in over", "error", err.Error())
 		}
