@@ -87,12 +87,15 @@ func routes(e *echo.Echo, a *App, r *web.Renderer, st *web.Static, cookies web.C
 			return next(c)
 		}
 	}
-	// Moderation's one action route: only revealing an anonymous author
-	// asks for sudo mode.
+	// Moderation's one action route: only an admin revealing the author
+	// of a thread or post (the only things with anonymous authors) asks
+	// for sudo mode. Anyone else, and any other target, gets the
+	// service's own answer (a private message's existence stays a 404).
 	sudoToReveal := func(next echo.HandlerFunc) echo.HandlerFunc {
 		guarded := sudo(next)
 		return func(c echo.Context) error {
-			if c.Param("action") == moderation.ActReveal {
+			kind := c.Param("kind")
+			if c.Param("action") == moderation.ActReveal && web.Actor(c).IsAdmin() && (kind == models.TargetThread || kind == models.TargetPost) {
 				return guarded(c)
 			}
 			return next(c)
