@@ -29,6 +29,16 @@ type Actor struct {
 	Muted map[int64]bool
 	// Now is the request's time, for suspensions and expiries.
 	Now time.Time
+	// MFA is true when the user has a confirmed second factor.
+	MFA bool
+}
+
+// MFARequired is the one rule for who must sign in with a second factor:
+// admins, global and forum moderators, credential reviewers and verified
+// clinicians. They may use no staff page or API until they enrol.
+func (a Actor) MFARequired() bool {
+	u := a.User
+	return u != nil && (u.Role.IsStaff() || u.Reviewer || len(a.ModeratedForums) > 0 || a.Clinician)
 }
 
 // SignedIn reports whether the actor has an account.

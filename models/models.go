@@ -157,6 +157,11 @@ type Session struct {
 	IdentityID  *int64
 	ProviderSid string `json:"-"`
 	IDTokenHint string `json:"-"`
+	// MFAPending: the password (or provider) was right, the second factor
+	// is still to come; such a session is good for nothing else.
+	MFAPending bool `gorm:"column:mfa_pending"`
+	// MFAAt is when the owner last proved a second factor in this session.
+	MFAAt *time.Time `gorm:"column:mfa_at"`
 }
 
 // TokenScope limits what an API token may do.

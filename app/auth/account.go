@@ -101,8 +101,12 @@ func (s *Service) ChangePassword(ctx context.Context, u *models.User, current, n
 		if tokens, err = revokeAPITokens(ctx, tx.DB, u.ID); err != nil {
 			return err
 		}
-		token, err = s.startSession(ctx, tx.DB, u, cl)
-		return err
+		// The member was fully signed in to change it: the new session
+		// keeps the second factor this one passed.
+		if token, err = s.startSessionWith(ctx, tx.DB, u, cl, sessionOrigin{mfaProven: true}); err != nil {
+			return err
+		}
+		return s.factorChanged(ctx, tx, u, "user.password.changed", changePassword, cl)
 	})
 	return token, tokens, err
 }

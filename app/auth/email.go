@@ -34,7 +34,44 @@ type Mailer interface {
 type AccountEmailArgs struct {
 	UserID  int64                      `json:"user_id"`
 	Purpose models.AccountTokenPurpose `json:"purpose"`
+	// Change says which sign-in method changed (noticeSignInMethods);
+	// Device describes the browser of a new-device sign-in. Neither ever
+	// holds a code or a secret.
+	Change SignInChange `json:"change,omitempty"`
+	Device string       `json:"device,omitempty"`
 }
+
+// SignInChange names a change to an account's sign-in methods, for the
+// e-mail that tells its owner.
+type SignInChange string
+
+// The changes the owner hears about.
+const (
+	changeTOTPAdded     SignInChange = "totp_added"
+	changeTOTPRemoved   SignInChange = "totp_removed"
+	changeRecoveryCodes SignInChange = "recovery_codes"
+	changePassword      SignInChange = "password"
+	changePasskeyAdded  SignInChange = "passkey_added"
+	changePasskeyGone   SignInChange = "passkey_removed"
+)
+
+// changeText is what the e-mail says happened.
+var changeText = map[SignInChange]string{
+	changeTOTPAdded:     "An authenticator app was added as a second way to confirm it is you.",
+	changeTOTPRemoved:   "The authenticator app was removed from your account.",
+	changeRecoveryCodes: "New recovery codes were made; the old ones no longer work.",
+	changePassword:      "Your password was changed.",
+	changePasskeyAdded:  "A passkey or security key was added.",
+	changePasskeyGone:   "A passkey or security key was removed.",
+}
+
+// noticeSignInMethods tells the owner that a sign-in method changed, and
+// noticeNewDevice that someone signed in from a browser new to the
+// account.
+const (
+	noticeSignInMethods models.AccountTokenPurpose = "notice_sign_in_methods"
+	noticeNewDevice     models.AccountTokenPurpose = "notice_new_device"
+)
 
 // noticeSignInPaused asks for the notice that sign-ins from new browsers
 // are paused after many wrong passwords; it carries no link secret.
@@ -73,6 +110,8 @@ type emailData struct {
 	Handle  string
 	Link    string
 	Expires string
+	What    string // what changed, or the new browser
+	When    string
 }
 
 // Work sends the e-mail. An account whose address has gone or is already
@@ -119,6 +158,24 @@ func (w *AccountEmailWorker) Work(ctx context.Context, job *river.Job[AccountEma
 			return fmt.Errorf("auth: render signin_paused.txt: %w", err)
 		}
 		return w.mailer.Send(ctx, *u.Email, "Sign-ins to your Kindred account are paused", body.String())
+	case noticeSignInMethods, noticeNewDevice:
+		tpl, subject, what := "sign_in_methods.txt", "A sign-in method of your Kindred account changed", changeText[job.Args.Change]
+		if job.Args.Purpose == noticeNewDevice {
+			tpl, subject, what = "new_device.txt", "New sign-in to your Kindred account", job.Args.Device
+		} else if what == "" {
+			return river.JobCancel(fmt.Errorf("auth: unknown sign-in change %q", job.Args.Change))
+		}
+		var body bytes.Buffer
+		err := w.tpl.ExecuteTemplate(&body, tpl, emailData{
+			Handle: u.Handle,
+			Link:   strings.TrimRight(w.svc.opts.BaseURL, "/") + "/account/security",
+			What:   what,
+			When:   job.CreatedAt.UTC().Format("2 January 2006 at 15:04 UTC"),
+		})
+		if err != nil {
+			return fmt.Errorf("auth: render %s: %w", tpl, err)
+		}
+		return w.mailer.Send(ctx, *u.Email, subject, body.String())
 	default:
 		return river.JobCancel(fmt.Errorf("auth: unknown e-mail purpose %q", job.Args.Purpose))
 	}

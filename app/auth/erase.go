@@ -14,7 +14,7 @@ import (
 // EraseMember erases the account's own data inside the erasure's
 // transaction (app/privacy runs it after the other owners): every way in
 // (sessions, tokens, identities, e-mailed links, sign-in attempts) is
-// deleted and the users row becomes a tombstone: a random handle, no
+// deleted, second factors too, and the users row becomes a tombstone: a random handle, no
 // e-mail, no password, no settings, status erased. Its id stays, as the
 // pseudonym moderation records and the audit log keep.
 func (s *Service) EraseMember(ctx context.Context, tx *database.Tx, e models.Erasure) error {
@@ -25,6 +25,9 @@ func (s *Service) EraseMember(ctx context.Context, tx *database.Tx, e models.Era
 		`DELETE FROM identities WHERE user_id = ?`,
 		`DELETE FROM account_tokens WHERE user_id = ?`,
 		`DELETE FROM oauth_attempts WHERE user_id = ?`,
+		`DELETE FROM mfa_totp WHERE user_id = ?`,
+		`DELETE FROM mfa_recovery_codes WHERE user_id = ?`,
+		`DELETE FROM webauthn_credentials WHERE user_id = ?`,
 	} {
 		if err := db.Exec(q, e.UserID).Error; err != nil {
 			return fmt.Errorf("auth: erase %d: %w", e.UserID, err)

@@ -32,7 +32,8 @@ const (
 )
 
 // Templates lists every page this package renders, checked at start-up.
-var Templates = []string{TplSignUp, TplSignIn, TplForgot, TplReset, TplVerify, TplChooseHandle, TplMessage, TplSettings, TplTokenCreated, TplAdminUsers, TplReauth, TplUnlink}
+var Templates = []string{TplSignUp, TplSignIn, TplForgot, TplReset, TplVerify, TplChooseHandle, TplMessage, TplSettings, TplTokenCreated, TplAdminUsers, TplReauth, TplUnlink,
+	TplSecondFactor, TplSecurity, TplRecoveryCodes}
 
 const pendingCookie = "kindred_pending"
 
@@ -105,7 +106,11 @@ func (h *Handlers) page(c echo.Context, title string) *web.Page {
 // signIn gives the browser its new session. Any session it already had
 // ends first: signing in as someone else never leaves the old one alive.
 func (h *Handlers) signIn(c echo.Context, token string) {
-	if old := web.CurrentSession(c); old != nil {
+	old := web.CurrentSession(c)
+	if _, pending := web.PendingSignIn(c); pending != nil {
+		old = pending // a half-signed one, left by a sign-in not finished
+	}
+	if old != nil {
 		if err := h.svc.SignOut(c.Request().Context(), old); err != nil {
 			h.svc.log.WarnContext(c.Request().Context(), "could not end the session signed in over", "error", err.Error())
 		}
@@ -159,6 +164,9 @@ func (h *Handlers) SignInPage(c echo.Context) error {
 	if web.CurrentUser(c) != nil {
 		return web.Redirect(c, web.SafeNext(c.QueryParam("next")))
 	}
+	if u, _ := web.PendingSignIn(c); u != nil {
+		return web.Redirect(c, SecondFactorPath+"?next="+url.QueryEscape(web.SafeNext(c.QueryParam("next"))))
+	}
 	p := h.page(c, "Sign in")
 	p.Form.Values["next"] = web.SafeNext(c.QueryParam("next"))
 	return h.r.Render(c, http.StatusOK, TplSignIn, p)
@@ -169,7 +177,8 @@ func (h *Handlers) SignIn(c echo.Context) error {
 	f := SignInForm{Login: c.FormValue("login"), Password: c.FormValue("password")}
 	next := web.SafeNext(c.FormValue("next"))
 	values := map[string]string{"login": f.Login, "next": next}
-	u, token, err := h.svc.SignIn(c.Request().Context(), f, client(c))
+	cl := client(c)
+	u, token, err := h.svc.SignIn(c.Request().Context(), f, cl)
 	var verr *models.ValidationError
 	var rl *models.RateLimitedError
 	switch {
@@ -198,9 +207,7 @@ func (h *Handlers) SignIn(c echo.Context) error {
 	case err != nil:
 		return err
 	}
-	h.signIn(c, token)
-	h.rememberDevice(c, u)
-	return web.Redirect(c, next)
+	return h.afterFirstFactor(c, u, token, next, cl)
 }
 
 // minutesText says how long d is, in whole minutes (at least one).
@@ -533,7 +540,8 @@ func (h *Handlers) ResetPage(c echo.Context) error {
 // Reset sets the new password and signs in.
 func (h *Handlers) Reset(c echo.Context) error {
 	token := c.FormValue("token")
-	_, session, err := h.svc.ResetPassword(c.Request().Context(), token, c.FormValue("password"), client(c))
+	cl := client(c)
+	u, session, err := h.svc.ResetPassword(c.Request().Context(), token, c.FormValue("password"), cl)
 	var verr *models.ValidationError
 	if errors.As(err, &verr) {
 		p := h.page(c, "Choose a new password")
@@ -543,10 +551,10 @@ func (h *Handlers) Reset(c echo.Context) error {
 	if err != nil {
 		return h.linkError(c, err)
 	}
-	if session != "" {
-		h.signIn(c, session)
-	}
 	h.cookies.SetFlash(c, "Your password is changed, and every other session is signed out.")
+	if session != "" {
+		return h.afterFirstFactor(c, u, session, "/", cl)
+	}
 	return web.Redirect(c, "/")
 }
 

@@ -27,6 +27,7 @@ type Limits struct {
 	SignUpPerIP      ratelimit.Rule
 	EmailPerIP       ratelimit.Rule // password-reset and verification requests
 	ExternalPerIP    ratelimit.Rule // provider sign-ins started (each writes a row)
+	SecondFactor     ratelimit.Rule // wrong second-factor codes per account
 }
 
 // DefaultLimits suit a community where people share a clinic's Wi-Fi.
@@ -36,6 +37,7 @@ var DefaultLimits = Limits{
 	SignUpPerIP:      ratelimit.Rule{Max: 10, Window: time.Hour},
 	EmailPerIP:       ratelimit.Rule{Max: 10, Window: time.Hour},
 	ExternalPerIP:    ratelimit.Rule{Max: 60, Window: 15 * time.Minute},
+	SecondFactor:     ratelimit.Rule{Max: 6, Window: 15 * time.Minute},
 }
 
 // Options configure the service.
@@ -49,6 +51,10 @@ type Options struct {
 	Limits               Limits
 	// HashParams override argon2id's cost; tests use a cheaper setting.
 	HashParams *argon2id.Params
+	// StaffMFAOptional lets people whose role requires a second factor
+	// work without one. Only tests set it (server.Deps); no environment
+	// setting reaches it.
+	StaffMFAOptional bool
 }
 
 // Client is who is asking: recorded on sessions and used for rate limits.
@@ -102,6 +108,9 @@ func New(db *database.DB, now func() time.Time, log *slog.Logger, opts Options) 
 	}
 	if opts.Limits.ExternalPerIP.Max == 0 {
 		opts.Limits.ExternalPerIP = DefaultLimits.ExternalPerIP
+	}
+	if opts.Limits.SecondFactor.Max == 0 {
+		opts.Limits.SecondFactor = DefaultLimits.SecondFactor
 	}
 	s := &Service{db: db, now: now, opts: opts, limiter: ratelimit.New(db.Gorm, now), log: log, externals: map[string]*External{}}
 	s.dummy = sync.OnceValue(func() string {

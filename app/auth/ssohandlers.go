@@ -130,9 +130,10 @@ func (h *Handlers) ExternalCallback(c echo.Context) error {
 		h.cookies.SetFlash(c, "You can now sign in with "+res.Provider+".")
 		return web.Redirect(c, res.Next)
 	case res.User != nil:
-		h.signIn(c, res.SessionToken)
-		h.rememberDevice(c, res.User)
-		return web.Redirect(c, res.Next)
+		// A GET from the provider: the browser's id is its cookie's.
+		cl := client(c)
+		cl.Browser = web.BrowserID(c)
+		return h.afterFirstFactor(c, res.User, res.SessionToken, res.Next, cl)
 	}
 	h.cookies.Set(c, pendingCookie, res.PendingToken, oauthPendingTTL)
 	return web.Redirect(c, "/auth/complete")
@@ -202,6 +203,7 @@ func (h *Handlers) BackChannelLogout(c echo.Context) error {
 type reauthData struct {
 	Next        string
 	HasPassword bool
+	HasCode     bool // a second factor: a code from the app or a recovery code also does
 	Providers   []SignInMethod
 }
 
@@ -229,15 +231,32 @@ func (h *Handlers) reauthPage(c echo.Context, status int, verr *models.Validatio
 	if c.Request().Method == http.MethodPost {
 		next = web.SafeNext(c.FormValue("next"))
 	}
-	p.Data = reauthData{Next: next, HasPassword: u.PasswordHash != nil, Providers: usable}
+	hasCode, err := h.svc.HasSecondFactor(c.Request().Context(), u.ID)
+	if err != nil {
+		return err
+	}
+	p.Data = reauthData{Next: next, HasPassword: u.PasswordHash != nil, HasCode: hasCode, Providers: usable}
 	if verr != nil {
 		p.Form = web.Form{Values: map[string]string{}, Errors: verr.Fields, Message: verr.Message}
 	}
 	return h.r.Render(c, status, TplReauth, p)
 }
 
-// Reauth checks the member's password again.
+// Reauth checks the member's password again, or a second-factor code.
 func (h *Handlers) Reauth(c echo.Context) error {
+	if code := c.FormValue("code"); code != "" {
+		err := h.svc.ConfirmSecondFactor(c.Request().Context(), web.CurrentUser(c), web.CurrentSession(c), code)
+		switch {
+		case errors.Is(err, ErrBadSecondFactor):
+			v := models.NewValidationError()
+			v.Message = "That code is not right, or was already used."
+			v.Add("code", "Type the current 6-digit code from your app, or one of your recovery codes.")
+			return h.reauthPage(c, http.StatusUnprocessableEntity, v)
+		case err != nil:
+			return err
+		}
+		return web.Redirect(c, web.SafeNext(c.FormValue("next")))
+	}
 	err := h.svc.ConfirmPassword(c.Request().Context(), web.CurrentUser(c), web.CurrentSession(c), c.FormValue("password"), client(c))
 	var rl *models.RateLimitedError
 	switch {

@@ -80,6 +80,10 @@ type sessionOrigin struct {
 	identityID int64
 	sid        string
 	idToken    string
+	// mfaProven: the second factor was just checked (or the session
+	// replaces one that had passed it). Otherwise an account with a
+	// second factor gets a half-signed session.
+	mfaProven bool
 }
 
 // startSessionWith starts a session that remembers its provider sign-in.
@@ -94,10 +98,23 @@ func (s *Service) startSessionWith(ctx context.Context, db *gorm.DB, u *models.U
 	if o.identityID != 0 {
 		sess.IdentityID = &o.identityID
 	}
+	if o.mfaProven {
+		sess.MFAAt = &now
+	} else {
+		pending, err := hasSecondFactor(ctx, db, u.ID)
+		if err != nil {
+			return "", err
+		}
+		if pending {
+			sess.MFAPending, sess.ExpiresAt = true, now.Add(PendingSecondFactorTTL)
+		}
+	}
 	if err := s.store.createSession(ctx, db, sess); err != nil {
 		return "", err
 	}
-	if s.onSignIn != nil {
+	// A half-signed session (second factor still to come) is not a
+	// sign-in yet: the hook runs when the full session starts.
+	if s.onSignIn != nil && !sess.MFAPending {
 		if err := s.onSignIn(ctx, db, u.ID); err != nil {
 			return "", err
 		}

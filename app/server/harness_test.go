@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"io"
 	"maps"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -62,6 +63,15 @@ type harnessOpts struct {
 	// s3, when set, keeps proof documents in this bucket instead of on
 	// local disk (the default: only the document tests care).
 	s3 *testenv.S3Bucket
+	// mfa holds staff to the strong sign-in rule: without a second factor
+	// they are refused staff pages and API endpoints. Off by default, so
+	// the tests of other features can make staff with a password only;
+	// the strong sign-in tests (mfa_test.go) turn it on. Sudo mode and the
+	// second step for accounts that have a factor apply either way.
+	mfa bool
+	// localhost names the server http://localhost:PORT rather than
+	// 127.0.0.1: WebAuthn refuses IP addresses as relying party ids.
+	localhost bool
 }
 
 func newHarness(t testing.TB, o harnessOpts) *harness {
@@ -106,6 +116,9 @@ func newHarness(t testing.TB, o harnessOpts) *harness {
 	if o.s3 != nil {
 		maps.Copy(env, o.s3.Env())
 	}
+	if o.localhost {
+		env["KINDRED_BASE_URL"] = "http://localhost:" + strconv.Itoa(srv.Listener.Addr().(*net.TCPAddr).Port)
+	}
 	maps.Copy(env, o.env)
 	cfg, err := config.Load(func(k string) string { return env[k] })
 	if err != nil {
@@ -119,7 +132,8 @@ func newHarness(t testing.TB, o harnessOpts) *harness {
 	if limits == (auth.Limits{}) {
 		limits = auth.DefaultLimits
 	}
-	deps := server.Deps{DB: db, Log: testenv.Logger(t), Now: clock.Now, Mailer: mailer, HashParams: cheapHash, Limits: limits, HTTPClient: o.client}
+	deps := server.Deps{DB: db, Log: testenv.Logger(t), Now: clock.Now, Mailer: mailer, HashParams: cheapHash, Limits: limits, HTTPClient: o.client,
+		StaffMFAOptional: !o.mfa}
 	app, err := server.New(cfg, deps)
 	if err != nil {
 		t.Fatal(err)

@@ -52,6 +52,9 @@ type Deps struct {
 	HTTPClient *http.Client
 	HashParams *argon2id.Params
 	Limits     auth.Limits
+	// StaffMFAOptional lets staff work without a second factor. For tests
+	// of other features only: no setting of `kindred serve` reaches it.
+	StaffMFAOptional bool
 }
 
 // App is a built Kindred.
@@ -138,6 +141,7 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 		SessionIdle: cfg.SessionIdle, SessionAbsolute: cfg.SessionAbsolute,
 		StaffSessionIdle: cfg.StaffSessionIdle, StaffSessionAbsolute: cfg.StaffSessionAbsolute,
 		Secret: cfg.SecretKey, BaseURL: base, Limits: d.Limits, HashParams: d.HashParams,
+		StaffMFAOptional: d.StaffMFAOptional,
 	})
 	for _, p := range cfg.OIDCProviders {
 		authSvc.AddExternal(auth.NewOIDC(p, base+"/auth/"+p.Key+"/callback", d.HTTPClient))

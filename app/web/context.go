@@ -27,6 +27,9 @@ const (
 	ctxSecret  = "kindred.csrfsecret"
 	ctxUnread  = "kindred.unread"
 	ctxAppeals = "kindred.appeals"
+
+	ctxPendingUser    = "kindred.pendinguser"
+	ctxPendingSession = "kindred.pendingsession"
 )
 
 // UnreadCount is the signed-in user's unread notification count.

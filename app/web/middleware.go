@@ -129,9 +129,15 @@ func LoadSession(res SessionResolver, cookies Cookies) echo.MiddlewareFunc {
 				if err != nil {
 					return err
 				}
-				if u == nil {
+				switch {
+				case u == nil:
 					cookies.Clear(c, SessionCookie)
-				} else {
+				case s.MFAPending:
+					// Half signed in: only the second step sees it
+					// (PendingSignIn); everything else sees a visitor.
+					c.Set(ctxPendingUser, u)
+					c.Set(ctxPendingSession, s)
+				default:
 					c.Set(ctxUser, u)
 					c.Set(ctxSession, s)
 				}

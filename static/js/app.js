@@ -291,3 +291,83 @@ document.addEventListener("DOMContentLoaded", function () {
     });
   });
 });
+
+// Passkeys and security keys (WebAuthn): adding one on the security page
+// and using one at the sign-in's second step. The browser's own JSON
+// helpers turn the server's options (base64url) into what
+// navigator.credentials wants, and the answer back into JSON.
+document.addEventListener("DOMContentLoaded", function () {
+  var PKC = window.PublicKeyCredential;
+  if (!PKC || !PKC.parseCreationOptionsFromJSON || !navigator.credentials) { return; }
+  // The page's own forms carry the CSRF token.
+  var tokenInput = document.querySelector("input[name=csrf_token]");
+  var csrf = tokenInput ? tokenInput.value : "";
+  function post(url, body) {
+    return fetch(url, {
+      method: "POST", credentials: "same-origin",
+      headers: {"X-CSRF-Token": csrf, "Accept": "application/json", "Content-Type": "application/json"},
+      body: body ? JSON.stringify(body) : "{}"
+    }).then(function (r) {
+      return r.json().then(function (d) { return {status: r.status, data: d}; });
+    });
+  }
+  function show(el, msg) { el.textContent = msg; el.hidden = false; }
+  // Go on to next; the same page (perhaps another #part) is reloaded.
+  function go(next) {
+    var u = new URL(next, window.location.href);
+    if (u.pathname === window.location.pathname && u.search === window.location.search) {
+      window.location.hash = u.hash;
+      window.location.reload();
+      return;
+    }
+    window.location = u.href;
+  }
+  function failed(el, res) {
+    if (res.data && res.data.error && res.data.error.code === "reauth_required") {
+      window.location = "/reauth?next=" + encodeURIComponent(window.location.pathname);
+      return;
+    }
+    show(el, (res.data && res.data.error && res.data.error.message) || "Something went wrong. Please try again.");
+  }
+  var add = document.querySelector("[data-passkey-add]");
+  if (add) {
+    add.hidden = false;
+    var addError = document.getElementById("passkey-add-error");
+    add.addEventListener("submit", function (e) {
+      e.preventDefault();
+      addError.hidden = true;
+      var name = document.getElementById("passkey_name").value.trim();
+      if (!name) { show(addError, "Give the passkey a name first."); return; }
+      post("/account/security/passkeys/begin").then(function (res) {
+        if (res.status !== 200) { failed(addError, res); return null; }
+        return navigator.credentials.create({publicKey: PKC.parseCreationOptionsFromJSON(res.data.publicKey)});
+      }).then(function (cred) {
+        if (!cred) { return null; }
+        return post("/account/security/passkeys/finish?name=" + encodeURIComponent(name), cred.toJSON());
+      }).then(function (res) {
+        if (!res) { return; }
+        if (res.status !== 200) { failed(addError, res); return; }
+        go(res.data.next);
+      }).catch(function () { show(addError, "The passkey was not added (cancelled or not available)."); });
+    });
+  }
+  var step = document.querySelector("[data-passkey-signin]");
+  if (step) {
+    step.hidden = false;
+    var stepError = document.getElementById("passkey-signin-error");
+    document.getElementById("passkey-signin").addEventListener("click", function () {
+      stepError.hidden = true;
+      post("/signin/second-factor/passkey/begin").then(function (res) {
+        if (res.status !== 200) { failed(stepError, res); return null; }
+        return navigator.credentials.get({publicKey: PKC.parseRequestOptionsFromJSON(res.data.publicKey)});
+      }).then(function (cred) {
+        if (!cred) { return null; }
+        return post("/signin/second-factor/passkey/finish?next=" + encodeURIComponent(step.getAttribute("data-next") || "/"), cred.toJSON());
+      }).then(function (res) {
+        if (!res) { return; }
+        if (res.status !== 200) { failed(stepError, res); return; }
+        go(res.data.next);
+      }).catch(function () { show(stepError, "The passkey was not used (cancelled or not available). You can type a code instead."); });
+    });
+  }
+});
