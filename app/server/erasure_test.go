@@ -178,6 +178,11 @@ func TestErasureLeavesNothingOfTheMember(t *testing.T) {
 		t.Errorf("images in the store: %d, want %d", n, imagesBefore-1)
 	}
 	eventually(t, "search forgot", func() bool { return len(h.searchIDs("", "q="+canary)) == 0 })
+	// What `kindred search verify` checks: the index matches PostgreSQL.
+	eventually(t, "the index matches the database", func() bool {
+		rep, err := h.app.Search.Verify(ctx, h.app.Forums, false)
+		return err == nil && rep.Clean()
+	})
 	// ben's reply stays, in a thread with nothing of the member's.
 	page := h.browser().get(fmt.Sprintf("/t/%d", threadID))
 	if strings.Contains(page.body, canary) || strings.Contains(page.body, "zq_member") {
