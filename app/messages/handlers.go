@@ -33,11 +33,35 @@ type Handlers struct {
 	svc     *Service
 	r       *web.Renderer
 	cookies web.Cookies
+	// asTeam guards writing as the moderators as staff pages are guarded
+	// (a second factor for the roles that need one); nil: no guard.
+	asTeam echo.MiddlewareFunc
 }
 
-// NewHandlers wires the HTML handlers.
-func NewHandlers(svc *Service, r *web.Renderer, cookies web.Cookies) *Handlers {
-	return &Handlers{svc: svc, r: r, cookies: cookies}
+// NewHandlers wires the HTML handlers; asTeam is the staff pages' guard.
+func NewHandlers(svc *Service, r *web.Renderer, cookies web.Cookies, asTeam echo.MiddlewareFunc) *Handlers {
+	return &Handlers{svc: svc, r: r, cookies: cookies, asTeam: asTeam}
+}
+
+// replyGuard is teamGuard for an answer in the moderators' conversation.
+func (h *Handlers) replyGuard(c echo.Context, id int64) (bool, error) {
+	team, err := h.svc.WritesAsTeam(c.Request().Context(), web.Actor(c), id)
+	if err != nil || !team {
+		return err == nil, err
+	}
+	return h.teamGuard(c)
+}
+
+// teamGuard runs the staff guard before a message written as the
+// moderators; it reports whether the request may go on (when not, the
+// guard answered, or err says why).
+func (h *Handlers) teamGuard(c echo.Context) (bool, error) {
+	if h.asTeam == nil {
+		return true, nil
+	}
+	passed := false
+	err := h.asTeam(func(echo.Context) error { passed = true; return nil })(c)
+	return passed && err == nil, err
 }
 
 func idParam(c echo.Context) (int64, error) {
@@ -114,6 +138,11 @@ func (h *Handlers) NewPage(c echo.Context) error {
 func (h *Handlers) Start(c echo.Context) error {
 	form := StartForm{To: c.FormValue("to"), Subject: c.FormValue("subject"), Body: c.FormValue("body"),
 		AsModerator: c.FormValue("as_moderator") == "on", ConfirmPersonal: c.FormValue("confirm_personal_data") == "on"}
+	if form.AsModerator {
+		if ok, err := h.teamGuard(c); !ok {
+			return err
+		}
+	}
 	sent, err := h.svc.Start(c.Request().Context(), web.Actor(c), form)
 	var ve *models.ValidationError
 	if errors.As(err, &ve) {
@@ -185,6 +214,9 @@ func (h *Handlers) Reply(c echo.Context) error {
 		return err
 	}
 	form := ReplyForm{Body: c.FormValue("body"), ConfirmPersonal: c.FormValue("confirm_personal_data") == "on"}
+	if ok, err := h.replyGuard(c, id); !ok {
+		return err
+	}
 	sent, err := h.svc.Reply(c.Request().Context(), web.Actor(c), id, form)
 	var ve *models.ValidationError
 	var ce *models.ConflictError
@@ -308,6 +340,11 @@ func (a *API) Start(c echo.Context) error {
 	if err := c.Bind(&form); err != nil {
 		return err
 	}
+	if form.AsModerator {
+		if ok, err := a.h.teamGuard(c); !ok {
+			return err
+		}
+	}
 	sent, err := a.h.svc.Start(c.Request().Context(), web.Actor(c), form)
 	if err != nil {
 		return err
@@ -323,6 +360,9 @@ func (a *API) Reply(c echo.Context) error {
 	}
 	var form ReplyForm
 	if err := c.Bind(&form); err != nil {
+		return err
+	}
+	if ok, err := a.h.replyGuard(c, id); !ok {
 		return err
 	}
 	sent, err := a.h.svc.Reply(c.Request().Context(), web.Actor(c), id, form)

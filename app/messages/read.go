@@ -71,6 +71,16 @@ func (s *Service) List(ctx context.Context, actor models.Actor, before time.Time
 	return in, nil
 }
 
+// WritesAsTeam reports whether the actor would write in the conversation
+// as the moderators (it is the moderators' conversation, and not with
+// them).
+func (s *Service) WritesAsTeam(ctx context.Context, actor models.Actor, id int64) (bool, error) {
+	var team bool
+	err := s.db.Gorm.WithContext(ctx).Raw(`SELECT EXISTS (SELECT 1 FROM conversations WHERE id = ? AND kind = 'moderators' AND member_id IS DISTINCT FROM ?)`,
+		id, actor.ID()).Scan(&team).Error
+	return team, err
+}
+
 // MayRead answers nil when the actor may read the conversation, else
 // ErrNotFound (for live updates; the page itself uses Conversation).
 func (s *Service) MayRead(ctx context.Context, actor models.Actor, id int64) error {

@@ -554,3 +554,18 @@ func TestMessagesAreNeverSearchable(t *testing.T) {
 		}
 	}
 }
+
+// Writing as the moderators is staff work: a moderator without the second
+// factor their role needs is sent to set one up, page and API alike.
+func TestWritingAsTheModeratorsNeedsTheSecondFactor(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{mfa: true})
+	h.account("tm_mod", models.RoleModerator)
+	h.account("tm_ana", models.RoleMember)
+	b := h.browser()
+	b.signIn("tm_mod", goodPassword)
+	r := b.post("/messages", url.Values{"to": {"tm_ana"}, "as_moderator": {"on"}, "body": {"Checking in after your last post."}})
+	if r.StatusCode != http.StatusSeeOther || !strings.HasPrefix(r.Header.Get("Location"), "/account/security") || h.messageCount() != 0 {
+		t.Fatalf("as the moderators without MFA: %d %q", r.StatusCode, r.Header.Get("Location"))
+	}
+}

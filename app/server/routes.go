@@ -60,7 +60,7 @@ func routes(e *echo.Echo, a *App, r *web.Renderer, st *web.Static, cookies web.C
 		}})
 	ch := clinicians.NewHandlers(a.Clinicians, r, cookies)
 	capi := clinicians.NewAPI(ch)
-	msgh := messages.NewHandlers(a.Messages, r, cookies)
+	msgh := messages.NewHandlers(a.Messages, r, cookies, web.RequireMFA(a.Auth.StaffMFAOptional()))
 	privh := privacy.NewHandlers(a.Privacy, r, cookies, func(c echo.Context) bool { return a.Auth.Fresh(web.CurrentSession(c)) })
 	msgapi := messages.NewAPI(msgh)
 	qh := questions.NewHandlers(a.Questions, r, cookies)
