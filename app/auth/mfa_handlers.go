@@ -132,10 +132,7 @@ func (h *Handlers) SecondFactor(c echo.Context) error {
 	var rl *models.RateLimitedError
 	switch {
 	case errors.As(err, &rl):
-		c.Response().Header().Set("Retry-After", strconv.Itoa(rl.RetryAfterSeconds()))
-		v := models.NewValidationError()
-		v.Message = "Too many wrong codes. Please wait " + minutesText(rl.RetryAfter) + " and try again."
-		v.Add("code", "Too many wrong codes for now.")
+		v := tooManyCodes(c, rl)
 		return h.secondFactorPage(c, http.StatusTooManyRequests, v)
 	case errors.Is(err, ErrBadSecondFactor):
 		v := models.NewValidationError()
@@ -207,10 +204,7 @@ func (h *Handlers) ConfirmTOTP(c echo.Context) error {
 	var rl *models.RateLimitedError
 	switch {
 	case errors.As(err, &rl):
-		c.Response().Header().Set("Retry-After", strconv.Itoa(rl.RetryAfterSeconds()))
-		v := models.NewValidationError()
-		v.Message = "Too many wrong codes. Please wait " + minutesText(rl.RetryAfter) + " and try again."
-		v.Add("code", "Too many wrong codes for now.")
+		v := tooManyCodes(c, rl)
 		return h.securityPage(c, http.StatusTooManyRequests, v)
 	case errors.Is(err, ErrBadSecondFactor):
 		v := models.NewValidationError()
@@ -277,5 +271,15 @@ func sectionError(section, msg string) *models.ValidationError {
 	v := models.NewValidationError()
 	v.Message = msg
 	v.Add(section, msg)
+	return v
+}
+
+// tooManyCodes is the answer to a second-factor code past the rate limit:
+// Retry-After set, and the form's error.
+func tooManyCodes(c echo.Context, rl *models.RateLimitedError) *models.ValidationError {
+	c.Response().Header().Set("Retry-After", strconv.Itoa(rl.RetryAfterSeconds()))
+	v := models.NewValidationError()
+	v.Message = "Too many wrong codes. Please wait " + minutesText(rl.RetryAfter) + " and try again."
+	v.Add("code", "Too many wrong codes for now.")
 	return v
 }
