@@ -234,7 +234,7 @@ func TestBackupRestoreDrillWithS3(t *testing.T) {
 	pgTool(t, "pg_dump", "--format=custom", "--no-owner", "--file", dump, "--dbname", env["DATABASE_URL"])
 	env["KINDRED_DOCUMENT_DIR"] = filepath.Join(backup, "documents")
 	env["KINDRED_IMAGE_DIR"] = filepath.Join(backup, "images")
-	if out, err := runCmd(t, env, "", "storage", "copy", "s3", "local"); err != nil || !strings.Contains(out, "\ncopied 1, already there 0, missing 0, failed 0") ||
+	if out, err := runCmd(t, env, "", "storage", "copy", "s3", "local"); err != nil || !strings.Contains(out, "documents: copied 1, already there 0, missing 0, failed 0") ||
 		!strings.Contains(out, "images: copied 1, already there 0, missing 0, failed 0") {
 		t.Fatalf("backing up the documents and images: %v\n%s", err, out)
 	}
@@ -248,7 +248,7 @@ func TestBackupRestoreDrillWithS3(t *testing.T) {
 	pgTool(t, "pg_restore", "--no-owner", "--exit-on-error", "--dbname", restored["DATABASE_URL"], dump)
 	restored["KINDRED_DOCUMENT_DIR"] = env["KINDRED_DOCUMENT_DIR"]
 	restored["KINDRED_IMAGE_DIR"] = env["KINDRED_IMAGE_DIR"]
-	if out, err := runCmd(t, restored, "", "storage", "copy", "local", "s3"); err != nil || !strings.Contains(out, "\ncopied 1, already there 0, missing 0, failed 0") ||
+	if out, err := runCmd(t, restored, "", "storage", "copy", "local", "s3"); err != nil || !strings.Contains(out, "documents: copied 1, already there 0, missing 0, failed 0") ||
 		!strings.Contains(out, "images: copied 1, already there 0, missing 0, failed 0") {
 		t.Fatalf("restoring the documents and images: %v\n%s", err, out)
 	}

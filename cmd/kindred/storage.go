@@ -55,27 +55,14 @@ func storageCommand(ctx context.Context, args []string, getenv func(string) stri
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "copying %d documents from %s to %s\n", len(docs), from, to)
-	var copied, present, missing, failed int
-	for _, d := range docs {
-		done, err := storage.Copy(ctx, from, to, d.Key, d.Type)
-		switch {
-		case errors.Is(err, storage.ErrNotFound):
-			missing++
-			fmt.Fprintf(stdout, "credential %d: its document is missing from %s\n", d.CredentialID, from)
-		case err != nil:
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			failed++
-			fmt.Fprintf(stdout, "credential %d: %v\n", d.CredentialID, err)
-		case done:
-			copied++
-		default:
-			present++
-		}
+	objs := make([]storedObject, len(docs))
+	for i, d := range docs {
+		objs[i] = storedObject{Key: d.Key, Type: d.Type, Name: fmt.Sprintf("credential %d: its document", d.CredentialID)}
 	}
-	fmt.Fprintf(stdout, "copied %d, already there %d, missing %d, failed %d\n", copied, present, missing, failed)
+	failed, err := copyObjects(ctx, "documents", from, to, objs, stdout)
+	if err != nil {
+		return err
+	}
 	imgFailed, err := copyImages(ctx, cfg, db, args[1], args[2], stdout)
 	if err != nil {
 		return err
@@ -101,27 +88,43 @@ func copyImages(ctx context.Context, cfg *config.Config, db *database.DB, fromNa
 	if err != nil {
 		return 0, err
 	}
-	fmt.Fprintf(stdout, "copying %d images from %s to %s\n", len(imgs), from, to)
+	objs := make([]storedObject, len(imgs))
+	for i, im := range imgs {
+		objs[i] = storedObject{Key: im.Key, Type: im.ContentType, Name: "image " + im.Key}
+	}
+	return copyObjects(ctx, "images", from, to, objs, stdout)
+}
+
+// storedObject is one object a row names, for copying between stores.
+type storedObject struct {
+	Key, Type string
+	Name      string // how the output names it
+}
+
+// copyObjects copies objs from one store to the other, skipping those
+// already there, says what happened, and returns how many failed.
+func copyObjects(ctx context.Context, what string, from, to storage.Store, objs []storedObject, stdout io.Writer) (int, error) {
+	fmt.Fprintf(stdout, "copying %d %s from %s to %s\n", len(objs), what, from, to)
 	var copied, present, missing, failed int
-	for _, im := range imgs {
-		done, err := storage.Copy(ctx, from, to, im.Key, im.ContentType)
+	for _, o := range objs {
+		done, err := storage.Copy(ctx, from, to, o.Key, o.Type)
 		switch {
 		case errors.Is(err, storage.ErrNotFound):
 			missing++
-			fmt.Fprintf(stdout, "image %s: missing from %s\n", im.Key, from)
+			fmt.Fprintf(stdout, "%s is missing from %s\n", o.Name, from)
 		case err != nil:
 			if ctx.Err() != nil {
 				return 0, ctx.Err()
 			}
 			failed++
-			fmt.Fprintf(stdout, "image %s: %v\n", im.Key, err)
+			fmt.Fprintf(stdout, "%s: %v\n", o.Name, err)
 		case done:
 			copied++
 		default:
 			present++
 		}
 	}
-	fmt.Fprintf(stdout, "images: copied %d, already there %d, missing %d, failed %d\n", copied, present, missing, failed)
+	fmt.Fprintf(stdout, "%s: copied %d, already there %d, missing %d, failed %d\n", what, copied, present, missing, failed)
 	return failed, nil
 }
 
