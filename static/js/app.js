@@ -27,6 +27,26 @@ document.addEventListener("DOMContentLoaded", function () {
       fetch("/account/time-zone", {method: "POST", body: form, credentials: "same-origin"});
     }
   }
+  // Charts: show a point's value beside the pointer (the SVG's own <title>
+  // tooltips and the data table work without this).
+  document.querySelectorAll("svg[data-chart]").forEach(function (svg) {
+    var fig = svg.parentNode, tip = document.createElement("div");
+    tip.className = "chart-tip";
+    tip.hidden = true;
+    tip.setAttribute("aria-hidden", "true");
+    fig.appendChild(tip);
+    svg.querySelectorAll("[data-tip] > title").forEach(function (t) { t.parentNode.removeChild(t); });
+    svg.addEventListener("mousemove", function (e) {
+      var mark = e.target.closest ? e.target.closest("[data-tip]") : null;
+      if (!mark) { tip.hidden = true; return; }
+      var box = fig.getBoundingClientRect();
+      tip.textContent = mark.getAttribute("data-tip");
+      tip.style.left = (e.clientX - box.left + 12) + "px";
+      tip.style.top = (e.clientY - box.top - 28) + "px";
+      tip.hidden = false;
+    });
+    svg.addEventListener("mouseleave", function () { tip.hidden = true; });
+  });
   // Live updates (Server-Sent Events): new replies in this thread, news
   // in this private question or conversation, and the counts in the navigation. Without
   // JavaScript the page is the same, only reloaded by hand.

@@ -1,0 +1,159 @@
+package charts
+
+import (
+	"encoding/xml"
+	"io"
+	"strings"
+	"testing"
+)
+
+// wellFormed parses s as XML and returns the element names in order.
+func wellFormed(t *testing.T, s string) []string {
+	t.Helper()
+	dec := xml.NewDecoder(strings.NewReader(s))
+	var names []string
+	for {
+		tok, err := dec.Token()
+		if err == io.EOF {
+			return names
+		}
+		if err != nil {
+			t.Fatalf("not well-formed XML: %v (%d bytes)", err, len(s))
+		}
+		if se, ok := tok.(xml.StartElement); ok {
+			names = append(names, se.Name.Local)
+		}
+	}
+}
+
+func days(n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = "Nov " + strings.Repeat("I", i%3+1)
+	}
+	return out
+}
+
+func TestChartsAreWellFormedAndLabelled(t *testing.T) {
+	hostile := `<script>alert("x")</script> & "quotes"`
+	cases := map[string]Chart{
+		"line": {ID: "new members", Title: "New members " + hostile, Kind: Line, Labels: days(30),
+			Series: []Series{{Name: "This period", Values: ramp(30)}, {Name: hostile, Values: ramp(30)}}},
+		"bar": {ID: "by-forum", Title: "Replies per forum", Kind: Bar, Labels: []string{"Diabetes", hostile, "Heart"},
+			Series: []Series{{Name: "Replies", Values: []Value{V(12), Hidden("fewer than 5"), V(40)}}}},
+		"empty":    {ID: "e", Title: "Nothing yet", Kind: Line},
+		"dense":    {ID: "year", Title: "A year", Kind: Line, Labels: days(365), Series: []Series{{Name: "Searches", Values: ramp(365)}}},
+		"negative": {ID: "chg", Title: "Change", Kind: Bar, Labels: []string{"a", "b"}, Series: []Series{{Name: "Change", Values: []Value{V(-3.5), V(7)}}}},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			for _, doc := range []string{string(SVG(c)), string(HTML(c))} {
+				names := wellFormed(t, doc)
+				if !contains(names, "title") || !contains(names, "desc") {
+					t.Fatalf("no <title>/<desc>: %v", names)
+				}
+				if strings.Contains(doc, "<script>") {
+					t.Fatal("a label was not escaped")
+				}
+			}
+			html := string(HTML(c))
+			for _, want := range []string{`role="img"`, `aria-labelledby="` + elementID(c.ID) + `-title ` + elementID(c.ID) + `-desc"`, "<table", "<caption>", "<details"} {
+				if !strings.Contains(html, want) {
+					t.Fatalf("the page form lacks %q", want)
+				}
+			}
+			if !strings.HasPrefix(string(SVG(c)), "<?xml") || !strings.Contains(string(SVG(c)), `xmlns="http://www.w3.org/2000/svg"`) {
+				t.Fatal("the standalone SVG lacks its declaration or namespace")
+			}
+		})
+	}
+}
+
+func ramp(n int) []Value {
+	out := make([]Value, n)
+	for i := range out {
+		out[i] = V(float64(i * 3))
+	}
+	return out
+}
+
+func contains(xs []string, x string) bool {
+	for _, v := range xs {
+		if v == x {
+			return true
+		}
+	}
+	return false
+}
+
+func TestSuppressedValuesAreNeverDrawnOrPrinted(t *testing.T) {
+	c := Chart{ID: "s", Title: "Members by forum", Kind: Bar, Labels: []string{"Open", "Sensitive"},
+		Series: []Series{{Name: "Members", Values: []Value{V(120), {N: 3, Missing: true, Text: "fewer than 5"}}}}}
+	html := string(HTML(c))
+	if !strings.Contains(html, "<td>fewer than 5</td>") {
+		t.Fatalf("the table does not say the cell is suppressed:\n%s", Table(c))
+	}
+	if strings.Contains(html, ">3<") || strings.Contains(html, ": 3") {
+		t.Fatal("the suppressed count appears somewhere")
+	}
+	// The line form leaves a gap: two points, not three, and two moves.
+	l := Chart{ID: "g", Title: "Gap", Kind: Line, Labels: []string{"1", "2", "3"},
+		Series: []Series{{Name: "x", Values: []Value{V(1), Hidden("fewer than 5"), V(2)}}}}
+	svg := string(SVG(l))
+	if strings.Count(svg, "<circle") != 2 || !strings.Contains(svg, "M") || strings.Count(pathOf(svg), "M") != 2 {
+		t.Fatalf("a hidden value was drawn or the line was not broken:\n%s", svg)
+	}
+}
+
+func pathOf(svg string) string {
+	i := strings.Index(svg, `<g class="chart-series"><path d="`)
+	if i < 0 {
+		return ""
+	}
+	rest := svg[i+len(`<g class="chart-series"><path d="`):]
+	return rest[:strings.IndexByte(rest, '"')]
+}
+
+func TestTablesAndDescriptions(t *testing.T) {
+	c := Chart{ID: "q", Title: "Questions", Kind: Line, Unit: "%", XTitle: "Day", Labels: []string{"1 Nov", "2 Nov"},
+		Series: []Series{{Name: "Answered in 24 h", Values: []Value{V(50), V(62.54)}}}}
+	tab := string(Table(c))
+	for _, want := range []string{`<th scope="col">Day</th>`, `<th scope="row">2 Nov</th>`, "<td>62.5%</td>", "<td>50%</td>"} {
+		if !strings.Contains(tab, want) {
+			t.Fatalf("table lacks %q:\n%s", want, tab)
+		}
+	}
+	if !strings.Contains(string(SVG(c)), "highest 62.5% at 2 Nov") {
+		t.Fatal("the written description does not name the highest value")
+	}
+	c.Description = "Share answered within a day rose."
+	if !strings.Contains(string(SVG(c)), "<desc id=\"chart-q-desc\">Share answered within a day rose.</desc>") {
+		t.Fatal("the caller's description is not used")
+	}
+	if got := string(Table(Chart{Title: "None", Series: []Series{{Name: "x"}}})); !strings.Contains(got, "No figures for this period.") {
+		t.Fatalf("no empty state: %s", got)
+	}
+}
+
+func TestSeriesAreTellableApartWithoutColour(t *testing.T) {
+	c := Chart{ID: "m", Title: "Two", Kind: Line, Labels: []string{"a", "b"},
+		Series: []Series{{Name: "This period", Values: ramp(2)}, {Name: "Previous period", Values: ramp(2)}}}
+	svg := string(SVG(c))
+	if !strings.Contains(svg, "stroke-dasharray") || !strings.Contains(svg, "<rect x=") {
+		t.Fatal("the second series has neither a dash nor another marker")
+	}
+	if !strings.Contains(svg, "Previous period") {
+		t.Fatal("no legend")
+	}
+}
+
+func TestNumbers(t *testing.T) {
+	for in, want := range map[float64]string{0: "0", 1234567: "1,234,567", 12.34: "12.3", -1500: "-1,500", 0.04: "0", 999.96: "1,000"} {
+		if got := number(in); got != want {
+			t.Errorf("number(%v) = %q, want %q", in, got, want)
+		}
+	}
+	if got := axisTick(25000, ""); got != "25k" {
+		t.Errorf("axisTick = %q", got)
+	}
+}
