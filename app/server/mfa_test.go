@@ -150,6 +150,10 @@ func mfaGatedRoute(method, path string) bool {
 			return true
 		}
 	}
+	// A private question's page and actions (clinicians act on them).
+	if strings.HasPrefix(path, "/questions/:id") || strings.HasPrefix(path, "/api/v1/questions/:id") {
+		return true
+	}
 	// Creating and changing forums through the API is the admins'.
 	switch method + " " + path {
 	case "POST /api/v1/forums", "PATCH /api/v1/forums/:slug", "PUT /api/v1/forums/:slug/archive", "DELETE /api/v1/forums/:slug/archive":
@@ -487,5 +491,57 @@ func TestMFAAPI(t *testing.T) {
 	}
 	if res := h.api(http.MethodGet, "/api/v1/me/mfa", token, nil); !strings.Contains(res.Raw, `"totp":false`) || !strings.Contains(res.Raw, `"recovery_codes_left":0`) {
 		t.Fatalf("after removal: %s", res.Raw)
+	}
+}
+
+// A clinician holds patients' private questions: without a second factor
+// they can neither open one nor act on it (page or API), while the member
+// who asked is not asked for one. With the factor the same offer is taken.
+func TestClinicianQuestionActionsNeedTheSecondFactor(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{mfa: true})
+	h.licensing()
+	h.forum("heart-health", func(f *forums.ForumForm) { f.Specialties = []string{"cardiology"} })
+	h.account("qm_asker", models.RoleMember)
+	h.clinician("qm_doc", "cardiology")
+	q := h.ask("qm_asker", "heart-health", "Racing heart after my new tablets", "Since I started the new tablets my heart races at night. Should I stop them?")
+	offer := h.pendingOffer(q.ID)
+	if offer == 0 {
+		t.Fatal("the question was not offered to the clinician")
+	}
+	id := itoa(q.ID)
+	doc := h.browser()
+	doc.signIn("qm_doc", goodPassword)
+	for _, r := range []*resp{doc.get("/questions/" + id), func() *resp { doc.get("/account"); return doc.post("/questions/"+id+"/accept", nil) }()} {
+		if r.StatusCode != http.StatusSeeOther || !strings.HasPrefix(r.Header.Get("Location"), "/account/security") {
+			t.Fatalf("a clinician without a second factor: %d to %q, want the set-up page", r.StatusCode, r.Header.Get("Location"))
+		}
+	}
+	_, token, err := h.app.Auth.CreateAPIToken(context.Background(), h.user("qm_doc"), auth.TokenForm{Name: "before", Scope: "write"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res := h.api(http.MethodPost, "/api/v1/questions/"+id+"/accept", token, map[string]any{}); res.Status != http.StatusForbidden || !strings.Contains(res.Raw, `"mfa_required"`) {
+		t.Fatalf("API accept without a second factor: %d %s", res.Status, res.Raw)
+	}
+	if got := h.question(q.ID); got.Status != models.QuestionOffered || got.AcceptedAt != nil {
+		t.Fatalf("the question was taken without a second factor: %s", got.Status)
+	}
+	asker := h.browser()
+	asker.signIn("qm_asker", goodPassword)
+	if r := asker.get("/questions/" + id); r.StatusCode != http.StatusOK || !strings.Contains(r.body, "Racing heart") {
+		t.Fatalf("the asker cannot open their question: %d", r.StatusCode)
+	}
+	secret, _ := h.enrolTOTP("qm_doc")
+	doc = h.browser()
+	doc.signInWithCode("qm_doc", goodPassword, secret)
+	if r := doc.get("/questions/" + id); r.StatusCode != http.StatusOK {
+		t.Fatalf("the enrolled clinician cannot open the offered question: %d", r.StatusCode)
+	}
+	if r := doc.post("/questions/"+id+"/accept", nil); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("the enrolled clinician cannot accept: %d", r.StatusCode)
+	}
+	if got := h.question(q.ID); got.Status != models.QuestionAssigned || got.AssigneeID == nil || *got.AssigneeID != h.user("qm_doc").ID {
+		t.Fatal("the enrolled clinician's acceptance did not take the question")
 	}
 }
