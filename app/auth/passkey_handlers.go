@@ -130,3 +130,38 @@ func (h *Handlers) FinishPasskeySignIn(c echo.Context) error {
 	}
 	return c.JSON(http.StatusOK, map[string]string{"next": to})
 }
+
+// BeginPasskeyReauth starts /reauth with a passkey (JSON: the request
+// options), for a signed-in browser.
+func (h *Handlers) BeginPasskeyReauth(c echo.Context) error {
+	opts, err := h.svc.BeginPasskeySignIn(c.Request().Context(), PendingSession{User: web.CurrentUser(c), Session: web.CurrentSession(c)})
+	if errors.Is(err, ErrBadPasskey) {
+		return passkeyRefused(c, http.StatusUnprocessableEntity, "no_passkey", "Your account has no passkey: use your password or a code instead.")
+	}
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.JSON(http.StatusOK, opts)
+}
+
+// FinishPasskeyReauth checks the passkey and confirms it is the member for
+// the next ten minutes (JSON: where to go next).
+func (h *Handlers) FinishPasskeyReauth(c echo.Context) error {
+	body, err := readBody(c)
+	if err != nil {
+		return err
+	}
+	err = h.svc.ConfirmPasskey(c.Request().Context(), web.CurrentUser(c), web.CurrentSession(c), body)
+	var rl *models.RateLimitedError
+	switch {
+	case errors.As(err, &rl):
+		return err
+	case errors.Is(err, ErrBadPasskey):
+		return passkeyRefused(c, http.StatusUnprocessableEntity, "passkey_refused", "That passkey could not be checked. Please try again, or use your password or a code.")
+	case err != nil:
+		return err
+	}
+	h.cookies.SetFlash(c, "Thank you: it is confirmed that it is you.")
+	return c.JSON(http.StatusOK, map[string]string{"next": web.SafeNext(c.QueryParam("next"))})
+}

@@ -231,16 +231,16 @@ func (s *Service) FinishPasskeyRegistration(ctx context.Context, u *models.User,
 // BeginPasskeySignIn starts the second step with a passkey, for a
 // half-signed session; the options go to navigator.credentials.get.
 func (s *Service) BeginPasskeySignIn(ctx context.Context, p PendingSession) (*protocol.CredentialAssertion, error) {
-	w, err := s.webAuthn()
-	if err != nil {
-		return nil, err
-	}
 	wu, _, err := s.waUser(ctx, s.db.Gorm, p.User)
 	if err != nil {
 		return nil, err
 	}
 	if len(wu.credentials) == 0 {
 		return nil, ErrBadPasskey
+	}
+	w, err := s.webAuthn()
+	if err != nil {
+		return nil, err
 	}
 	assertion, sd, err := w.BeginLogin(wu)
 	if err != nil {
@@ -264,44 +264,8 @@ func (s *Service) CompletePasskeySignIn(ctx context.Context, p PendingSession, b
 	}
 	var token string
 	err = s.db.InTx(ctx, func(tx *database.Tx) error {
-		sd, err := s.takeCeremony(ctx, tx.DB, p.Session)
-		if err != nil {
+		if err := s.usePasskey(ctx, tx, w, p.User, p.Session, body); err != nil {
 			return err
-		}
-		parsed, err := protocol.ParseCredentialRequestResponseBody(bytes.NewReader(body))
-		if err != nil {
-			s.log.InfoContext(ctx, "passkey sign-in unreadable", "user_id", p.User.ID, "error", describe(err))
-			return ErrBadPasskey
-		}
-		wu, rows, err := s.waUser(ctx, tx.DB, p.User)
-		if err != nil {
-			return err
-		}
-		cred, err := w.ValidateLogin(wu, *sd, parsed)
-		if err != nil {
-			s.log.InfoContext(ctx, "passkey sign-in refused", "user_id", p.User.ID, "error", describe(err))
-			return ErrBadPasskey
-		}
-		if cred.Authenticator.CloneWarning {
-			s.log.WarnContext(ctx, "passkey sign count went backwards: a cloned authenticator?", "user_id", p.User.ID)
-			return ErrBadPasskey
-		}
-		record, err := json.Marshal(cred)
-		if err != nil {
-			return err
-		}
-		found := false
-		for _, r := range rows {
-			if bytes.Equal(r.CredentialID, cred.ID) {
-				found = true
-				if err := tx.Exec(`UPDATE webauthn_credentials SET sign_count = ?, record = ?, last_used_at = ? WHERE id = ?`,
-					cred.Authenticator.SignCount, string(record), s.now().UTC(), r.ID).Error; err != nil {
-					return err
-				}
-			}
-		}
-		if !found {
-			return ErrBadPasskey
 		}
 		ok, err := s.store.deleteSession(ctx, tx.DB, p.User.ID, p.Session.ID)
 		if err != nil {
@@ -323,6 +287,69 @@ func (s *Service) CompletePasskeySignIn(ctx context.Context, p PendingSession, b
 		}
 	}
 	return token, err
+}
+
+// usePasskey checks a passkey's answer to the ceremony saved on sess (used
+// up here) and records the authenticator's new sign count.
+func (s *Service) usePasskey(ctx context.Context, tx *database.Tx, w *webauthn.WebAuthn, u *models.User, sess *models.Session, body []byte) error {
+	sd, err := s.takeCeremony(ctx, tx.DB, sess)
+	if err != nil {
+		return err
+	}
+	parsed, err := protocol.ParseCredentialRequestResponseBody(bytes.NewReader(body))
+	if err != nil {
+		s.log.InfoContext(ctx, "passkey answer unreadable", "user_id", u.ID, "error", describe(err))
+		return ErrBadPasskey
+	}
+	wu, rows, err := s.waUser(ctx, tx.DB, u)
+	if err != nil {
+		return err
+	}
+	cred, err := w.ValidateLogin(wu, *sd, parsed)
+	if err != nil {
+		s.log.InfoContext(ctx, "passkey refused", "user_id", u.ID, "error", describe(err))
+		return ErrBadPasskey
+	}
+	if cred.Authenticator.CloneWarning {
+		s.log.WarnContext(ctx, "passkey sign count went backwards: a cloned authenticator?", "user_id", u.ID)
+		return ErrBadPasskey
+	}
+	record, err := json.Marshal(cred)
+	if err != nil {
+		return err
+	}
+	for _, r := range rows {
+		if bytes.Equal(r.CredentialID, cred.ID) {
+			return tx.Exec(`UPDATE webauthn_credentials SET sign_count = ?, record = ?, last_used_at = ? WHERE id = ?`,
+				cred.Authenticator.SignCount, string(record), s.now().UTC(), r.ID).Error
+		}
+	}
+	return ErrBadPasskey
+}
+
+// ConfirmPasskey is sudo mode with a passkey: as a right code at /reauth
+// does, it marks the signed-in session as freshly proven.
+func (s *Service) ConfirmPasskey(ctx context.Context, u *models.User, sess *models.Session, body []byte) error {
+	if err := s.checkSecondFactorLimit(ctx, u.ID); err != nil {
+		return err
+	}
+	w, err := s.webAuthn()
+	if err != nil {
+		return err
+	}
+	err = s.db.InTx(ctx, func(tx *database.Tx) error {
+		if err := s.usePasskey(ctx, tx, w, u, sess, body); err != nil {
+			return err
+		}
+		now := s.now().UTC()
+		return tx.Exec(`UPDATE sessions SET authenticated_at = ?, mfa_at = ? WHERE id = ? AND user_id = ?`, now, now, sess.ID, u.ID).Error
+	})
+	if errors.Is(err, ErrBadPasskey) {
+		if rerr := s.recordSecondFactorFailure(ctx, u.ID); rerr != nil {
+			return rerr
+		}
+	}
+	return err
 }
 
 // RemovePasskey removes one of the account's passkeys. required: the

@@ -204,6 +204,7 @@ type reauthData struct {
 	Next        string
 	HasPassword bool
 	HasCode     bool // a second factor: a code from the app or a recovery code also does
+	HasPasskey  bool
 	Providers   []SignInMethod
 }
 
@@ -235,7 +236,11 @@ func (h *Handlers) reauthPage(c echo.Context, status int, verr *models.Validatio
 	if err != nil {
 		return err
 	}
-	p.Data = reauthData{Next: next, HasPassword: u.PasswordHash != nil, HasCode: hasCode, Providers: usable}
+	keys, err := h.svc.Passkeys(c.Request().Context(), u.ID)
+	if err != nil {
+		return err
+	}
+	p.Data = reauthData{Next: next, HasPassword: u.PasswordHash != nil, HasCode: hasCode, HasPasskey: len(keys) > 0, Providers: usable}
 	if verr != nil {
 		p.Form = web.Form{Values: map[string]string{}, Errors: verr.Fields, Message: verr.Message}
 	}

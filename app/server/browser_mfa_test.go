@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/webauthn"
@@ -76,8 +77,18 @@ func TestMFABrowserPasskey(t *testing.T) {
 	}
 
 	// Removing the passkey is allowed (the app is left); removing the
-	// app then is not: a moderator keeps one second factor.
+	// app then is not: a moderator keeps one second factor. Eleven minutes
+	// on, removing it first asks who it is: the passkey answers at /reauth.
+	h.clock.Advance(11 * time.Minute)
 	p.visit("/account/security", "test key")
+	p.do(chromedp.Click(chromedp.CSS(`form[action$="/delete"][action^="/account/security/passkeys/"] button`)))
+	p.waitText("Confirm with a passkey or security key")
+	p.checkA11yAll("reauth with a passkey")
+	p.do(chromedp.Click(chromedp.ID("passkey-reauth")))
+	p.waitText("it is confirmed that it is you")
+	if n := countWhere(t, h, `SELECT count(*) FROM webauthn_credentials`); n != 1 {
+		t.Fatal("confirming who it is removed the passkey by itself")
+	}
 	p.do(chromedp.Click(chromedp.CSS(`form[action$="/delete"][action^="/account/security/passkeys/"] button`)))
 	p.waitText("The passkey is removed.")
 	p.do(chromedp.Click(chromedp.CSS(`form[action="/account/security/totp/delete"] button`)))

@@ -545,3 +545,42 @@ func TestClinicianQuestionActionsNeedTheSecondFactor(t *testing.T) {
 		t.Fatal("the enrolled clinician's acceptance did not take the question")
 	}
 }
+
+// The passkey endpoints of /reauth refuse what they should: no CSRF token,
+// an account without a passkey, and an answer to no challenge, which counts
+// against the second step's limit and leaves the session unconfirmed.
+func TestReauthPasskeyRefusals(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{mfa: true, localhost: true})
+	h.account("rp_ana", models.RoleMember)
+	b := h.browser()
+	b.signIn("rp_ana", goodPassword)
+	b.get("/reauth")
+	jsonPost := func(path, csrf, body string) *resp {
+		req, _ := http.NewRequest(http.MethodPost, h.srv.URL+path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "application/json")
+		if csrf != "" {
+			req.Header.Set("X-CSRF-Token", csrf)
+		}
+		return b.do(req)
+	}
+	if r := jsonPost("/reauth/passkey/begin", "", "{}"); r.StatusCode != http.StatusForbidden {
+		t.Fatalf("begin without a CSRF token: %d", r.StatusCode)
+	}
+	if r := jsonPost("/reauth/passkey/begin", b.csrf, "{}"); r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(r.body, `"no_passkey"`) {
+		t.Fatalf("begin without a passkey: %d %s", r.StatusCode, r.body)
+	}
+	h.clock.Advance(11 * time.Minute)
+	if r := jsonPost("/reauth/passkey/finish?next=/account", b.csrf, `{"id":"x","type":"public-key","response":{}}`); r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(r.body, `"passkey_refused"`) {
+		t.Fatalf("an answer to no challenge: %d %s", r.StatusCode, r.body)
+	}
+	if n := countWhere(t, h, `SELECT count(*) FROM rate_limits WHERE key = 'mfa:user:`+itoa(h.user("rp_ana").ID)+`'`); n != 1 {
+		t.Fatal("the refused passkey was not counted")
+	}
+	// Still not confirmed: a sudo action sends the member to /reauth.
+	b.get("/account")
+	if r := b.post("/account/tokens", url.Values{"name": {"after"}, "scope": {"read"}}); r.StatusCode != http.StatusSeeOther || !strings.HasPrefix(r.Header.Get("Location"), "/reauth") {
+		t.Fatalf("after a refused passkey the session counts as confirmed: %d %q", r.StatusCode, r.Header.Get("Location"))
+	}
+}

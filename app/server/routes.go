@@ -294,6 +294,8 @@ func routes(e *echo.Echo, a *App, r *web.Renderer, st *web.Static, cookies web.C
 	b.GET("/reauth", ah.ReauthPage, web.RequireUser)
 	b.POST("/reauth", ah.Reauth, web.RequireUser)
 	b.POST("/reauth/:provider", ah.BeginReauth, web.RequireUser)
+	b.POST("/reauth/passkey/begin", ah.BeginPasskeyReauth, web.RequireUser)
+	b.POST("/reauth/passkey/finish", ah.FinishPasskeyReauth, web.RequireUser)
 
 	acct := b.Group("/account", web.RequireUser)
 	acct.GET("", ah.Settings)

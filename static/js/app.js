@@ -371,23 +371,32 @@ document.addEventListener("DOMContentLoaded", function () {
       }).catch(function () { show(addError, "The passkey was not added (cancelled or not available)."); });
     });
   }
-  var step = document.querySelector("[data-passkey-signin]");
-  if (step) {
-    step.hidden = false;
-    var stepError = document.getElementById("passkey-signin-error");
-    document.getElementById("passkey-signin").addEventListener("click", function () {
-      stepError.hidden = true;
-      post("/signin/second-factor/passkey/begin").then(function (res) {
-        if (res.status !== 200) { failed(stepError, res); return null; }
+  // Using a passkey: at the second step of signing in, and at /reauth.
+  function usePasskey(box, button, errorEl, base, fallback) {
+    box.hidden = false;
+    button.addEventListener("click", function () {
+      errorEl.hidden = true;
+      post(base + "/begin").then(function (res) {
+        if (res.status !== 200) { failed(errorEl, res); return null; }
         return navigator.credentials.get({publicKey: PKC.parseRequestOptionsFromJSON(res.data.publicKey)});
       }).then(function (cred) {
         if (!cred) { return null; }
-        return post("/signin/second-factor/passkey/finish?next=" + encodeURIComponent(step.getAttribute("data-next") || "/"), cred.toJSON());
+        return post(base + "/finish?next=" + encodeURIComponent(box.getAttribute("data-next") || "/"), cred.toJSON());
       }).then(function (res) {
         if (!res) { return; }
-        if (res.status !== 200) { failed(stepError, res); return; }
+        if (res.status !== 200) { failed(errorEl, res); return; }
         go(res.data.next);
-      }).catch(function () { show(stepError, "The passkey was not used (cancelled or not available). You can type a code instead."); });
+      }).catch(function () { show(errorEl, fallback); });
     });
+  }
+  var step = document.querySelector("[data-passkey-signin]");
+  if (step) {
+    usePasskey(step, document.getElementById("passkey-signin"), document.getElementById("passkey-signin-error"),
+      "/signin/second-factor/passkey", "The passkey was not used (cancelled or not available). You can type a code instead.");
+  }
+  var again = document.querySelector("[data-passkey-reauth]");
+  if (again) {
+    usePasskey(again, document.getElementById("passkey-reauth"), document.getElementById("passkey-reauth-error"),
+      "/reauth/passkey", "The passkey was not used (cancelled or not available). You can use your password or a code instead.");
   }
 });
