@@ -90,6 +90,10 @@ type indexData struct {
 	Latest     template.HTML
 	HasLatest  bool
 	MoreLatest bool
+	// Pins are the threads admins pinned on the home page that the
+	// viewer may read (pins.go).
+	Pins    template.HTML
+	HasPins bool
 }
 
 // homeLatest is how many threads with recent activity the home page lists.
@@ -134,6 +138,11 @@ func (h *Handlers) index(c echo.Context, mine bool) error {
 			return err
 		}
 		d.Latest, d.HasLatest, d.MoreLatest = threadsHTML(rows, v.Now, web.Location(v.User)), len(rows) > 0, next != ""
+		pins, err := h.svc.GlobalPins(c.Request().Context(), v)
+		if err != nil {
+			return err
+		}
+		d.Pins, d.HasPins = threadsHTML(pins, v.Now, web.Location(v.User)), len(pins) > 0
 	}
 	p.Data = d
 	return h.r.Render(c, http.StatusOK, TplIndex, p)
@@ -383,7 +392,9 @@ type threadData struct {
 	SignedIn       bool // the viewer may report posts
 	// CanEditTags shows the tag form (the thread's author and moderators).
 	CanEditTags bool
-	PostsHTML   template.HTML // the rendered posts (see render.go)
+	// CanPin and CanPinGlobally show the pin buttons (pins.go).
+	CanPin, CanPinGlobally bool
+	PostsHTML              template.HTML // the rendered posts (see render.go)
 	// NewAfter is the member's last-read post before this visit: later
 	// posts are marked new (0: none, or first visit).
 	NewAfter int64
@@ -494,6 +505,9 @@ func (h *Handlers) renderThreadWith(c echo.Context, v Viewer, tv *ThreadView, pa
 		IdemKey: web.RandomToken(16), Preview: preview, LastPage: page.After == 0, Open: !tv.Forum.Archived(), SignedIn: v.SignedIn(),
 		CanEditTags: CanEditTags(v, &tv.Forum, &tv.Thread)}
 	d.AnonChecked = tv.Thread.Anonymous && v.User != nil && tv.Thread.AuthorID == v.User.ID
+	if tv.Thread.Visibility == models.Visible {
+		d.CanPin, d.CanPinGlobally = CanPin(v, &tv.Forum), CanPinGlobally(v)
+	}
 	d.AwaitingReview = tv.Thread.Visibility == models.Pending
 	if d.AwaitingReview {
 		d.CanReply = false
