@@ -34,7 +34,7 @@ const (
 
 // Templates lists every page this package renders, checked at start-up.
 var Templates = []string{TplSearch, TplIndex, TplForum, TplLatest, TplNewThread, TplThread, TplEditPost, TplDeletePost, TplRevisions, TplProfile, TplAdminForums, TplAdminForumForm, TplCrisis,
-	TplBookmarks, TplBookmarkEdit, TplBookmarkRemove}
+	TplBookmarks, TplBookmarkEdit, TplBookmarkRemove, TplResources, TplResourceEdit, TplResourceQueue}
 
 // Handlers serves the forum pages.
 type Handlers struct {
@@ -182,6 +182,10 @@ type forumData struct {
 	CanJoin     bool
 	Moderates   bool
 	Answered    bool // only threads a clinician answered
+	// Resources are the approved links (resources.go); ManageResources
+	// links the forum's moderators to their list.
+	Resources       []ResourceVersionOf
+	ManageResources bool
 }
 
 // Forum shows a forum's threads.
@@ -201,6 +205,14 @@ func (h *Handlers) Forum(c echo.Context) error {
 	p.Noindex = f.Sensitive || f.ClinicianOnly
 	p.Data = forumData{Forum: f, Threads: threads, ThreadsHTML: threadsHTML(threads, v.Now, web.Location(v.User)), Next: next, First: cursor == "", CanPost: CanPostIn(v, &f.Forum),
 		CanJoin: v.Active() && !f.Archived(), Moderates: v.ModeratesForum(&f.Forum), Answered: answered}
+	if cursor == "" {
+		d := p.Data.(forumData)
+		if d.Resources, _, err = h.svc.Resources(ctx, v, &f.Forum); err != nil {
+			return err
+		}
+		d.ManageResources = CanManageResources(v, &f.Forum)
+		p.Data = d
+	}
 	return h.r.Render(c, http.StatusOK, TplForum, p)
 }
 
