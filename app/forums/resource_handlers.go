@@ -203,7 +203,7 @@ func (h *Handlers) ReviewResource(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	form := ReviewForm{Decision: c.FormValue("decision"), Reason: c.FormValue("reason")}
+	form := ReviewForm{Decision: c.FormValue("decision"), Reason: c.FormValue("reason"), Version: c.FormValue("version")}
 	r, err := h.svc.ReviewResource(c.Request().Context(), v, id, form)
 	if err != nil {
 		var verr *models.ValidationError

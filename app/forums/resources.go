@@ -417,7 +417,17 @@ func (s *Service) RemoveResource(ctx context.Context, v Viewer, f *models.Forum,
 type ReviewForm struct {
 	Decision string `json:"decision" form:"decision"` // approve or return
 	Reason   string `json:"reason" form:"reason"`     // why it goes back (required then)
+	// Version is the proposed_at of the version the reviewer read; when
+	// given and the resource changed since, the review is refused (409),
+	// so nobody approves a version they did not see.
+	Version string `json:"version" form:"version"`
 }
+
+// resourceVersion is a resource's Version for review forms.
+func resourceVersion(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+
+// Version identifies the proposal a review form was shown.
+func (r Resource) Version() string { return resourceVersion(r.ProposedAt) }
 
 // Review decisions.
 const (
@@ -462,13 +472,16 @@ func (s *Service) ReviewResource(ctx context.Context, v Viewer, id int64, form R
 	if err := verr.OrNil(); err != nil {
 		return nil, err
 	}
+	if form.Version != "" && form.Version != r.Version() {
+		return nil, &models.ConflictError{Message: "This resource was edited after you opened it. Read it again before you review it."}
+	}
 	err = s.db.InTx(ctx, func(tx *database.Tx) error {
 		var cur struct {
-			Status     string
-			ProposedBy *int64
-			Title, URL string
+			Status           string
+			ProposedBy       *int64
+			Title, URL, Note string
 		}
-		res := tx.Raw(`SELECT status, proposed_by, title, url FROM forum_resources WHERE id = ? FOR UPDATE`, id).Scan(&cur)
+		res := tx.Raw(`SELECT status, proposed_by, title, url, note FROM forum_resources WHERE id = ? FOR UPDATE`, id).Scan(&cur)
 		if res.Error != nil {
 			return res.Error
 		}
@@ -479,7 +492,7 @@ func (s *Service) ReviewResource(ctx context.Context, v Viewer, id int64, form R
 		if cur.ProposedBy != nil && *cur.ProposedBy == v.ID() {
 			return &models.ForbiddenError{Code: "own_proposal", Message: "You proposed this version: another clinician reviews it."}
 		}
-		if cur.Status != r.Status || cur.Title != r.Title || cur.URL != r.URL || !r.NeedsReview {
+		if cur.Status != r.Status || cur.Title != r.Title || cur.URL != r.URL || cur.Note != r.Note || !r.NeedsReview {
 			return &models.ConflictError{Message: "This resource changed or was reviewed meanwhile. Open the list again."}
 		}
 		now := s.now().UTC()

@@ -141,6 +141,14 @@ func TestForumPins(t *testing.T) {
 		t.Errorf("pin after the hidden one freed its place: %d %s", res.Status, res.Raw)
 	}
 
+	// A pinned thread moved to another forum leaves its pin behind.
+	if err := h.app.Moderation.MoveThread(context.Background(), h.actor(h.user(h.ensureAdmin())), models.TargetThread, ids[4], "pin-other", "Belongs in the other forum", false); err != nil {
+		t.Fatal(err)
+	}
+	if res := h.api(http.MethodGet, "/api/v1/threads/"+itoa(ids[4]), tok, nil); res.Body["pinned"] != false || res.Body["forum"] != "pin-other" {
+		t.Errorf("moved thread: %s", res.Raw)
+	}
+
 	// Unpin: the API answers the thread, the audit log has the actor.
 	if res := h.api(http.MethodDelete, "/api/v1/threads/"+itoa(ids[1])+"/pin", tok, nil); res.Status != http.StatusOK || res.Body["pinned"] != false {
 		t.Errorf("unpin: %d %s", res.Status, res.Raw)

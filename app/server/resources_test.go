@@ -208,8 +208,12 @@ func TestForumResourcesReview(t *testing.T) {
 	if !strings.Contains(sec, "Living with heart failure") || strings.Contains(sec, "new.example.org") {
 		t.Errorf("after the edit the page should keep the approved version only:\n%s", sec)
 	}
-	// Sent back with a reason: the moderators read it, the page is unchanged.
+	// A review of a version the clinician did not see is refused.
 	doc2Tok := h.tokenFor("res_doc2", "write")
+	if res := h.api(http.MethodPost, review, doc2Tok, map[string]string{"decision": "approve", "version": "2026-01-01T00:00:00Z"}); res.Status != http.StatusConflict {
+		t.Errorf("approving an older version: %d %s", res.Status, res.Raw)
+	}
+	// Sent back with a reason: the moderators read it, the page is unchanged.
 	if res := h.api(http.MethodPost, review, doc2Tok, map[string]string{"decision": "return", "reason": "The new site asks for payment first."}); res.Status != http.StatusOK || res.Body["status"] != "returned" {
 		t.Fatalf("send back: %d %s", res.Status, res.Raw)
 	}
