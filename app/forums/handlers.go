@@ -207,8 +207,10 @@ func (h *Handlers) Forum(c echo.Context) error {
 		CanJoin: v.Active() && !f.Archived(), Moderates: v.ModeratesForum(&f.Forum), Answered: answered}
 	if cursor == "" {
 		d := p.Data.(forumData)
-		if d.Resources, _, err = h.svc.Resources(ctx, v, &f.Forum); err != nil {
-			return err
+		if f.hasResources {
+			if d.Resources, _, err = h.svc.Resources(ctx, v, &f.Forum); err != nil {
+				return err
+			}
 		}
 		d.ManageResources = CanManageResources(v, &f.Forum)
 		p.Data = d

@@ -48,6 +48,10 @@ func TestBrowserPinsAndResources(t *testing.T) {
 	p.signIn("br_doc")
 	p.visit("/clinician/resources", "Heart failure guide")
 	p.checkA11yAll("resource review queue")
+	p.do(chromedp.Click(chromedp.CSS(`input[name="decision"][value="return"]`)),
+		chromedp.Click(chromedp.CSS(`form[action$="/review"] button[type=submit]`)))
+	p.waitText("The reason is required.")
+	p.checkA11y("resource review with errors")
 	p.do(chromedp.Click(chromedp.CSS(`input[name="decision"][value="approve"]`)),
 		chromedp.Click(chromedp.CSS(`form[action$="/review"] button[type=submit]`)))
 	p.waitText("Approved:")

@@ -296,6 +296,10 @@ func TestForumResourcesReview(t *testing.T) {
 	if n := countWhere(t, h, `SELECT count(*) FROM audit_events WHERE action = 'resource.remove' AND target_id = ?`, ownID); n != 1 {
 		t.Errorf("audit rows for the removal: %d", n)
 	}
+	// The list costs the forum page one statement, whatever its length.
+	if with, without := statements(t, h, visitor, "/f/res-heart"), statements(t, h, visitor, "/f/res-other"); with > without+1 {
+		t.Errorf("forum page with resources: %d statements, without: %d", with, without)
+	}
 }
 
 // A review is due again after twelve months: still shown, marked for the
