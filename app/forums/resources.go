@@ -24,6 +24,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"golang.org/x/net/idna"
 	"gorm.io/gorm"
 
 	"github.com/kindred-health/kindred/app/audit"
@@ -105,12 +106,19 @@ type Resource struct {
 // Domain is the host of the proposed link.
 func (r Resource) Domain() string { return urlDomain(r.URL) }
 
+// urlDomain is the host a link leads to, in its ASCII form: a name
+// written with lookalike letters ("pаypal.com" with a Cyrillic а) shows
+// as the xn-- name it really is.
 func urlDomain(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return ""
 	}
-	return strings.ToLower(u.Hostname())
+	host := strings.ToLower(u.Hostname())
+	if ascii, err := idna.ToASCII(host); err == nil {
+		return ascii
+	}
+	return host
 }
 
 // ResourceForm proposes or edits a resource.

@@ -62,6 +62,13 @@ func TestForumResourcesReview(t *testing.T) {
 	modTok := h.tokenFor("res_mod", "write")
 	base := "/api/v1/forums/res-heart/resources"
 
+	// A name written with lookalike letters shows as what it really is.
+	if res := h.api(http.MethodPost, base, modTok, map[string]string{"title": "Payment help", "url": "https://pаypal.example/"}); res.Status != http.StatusCreated || res.Body["domain"] != "xn--pypal-4ve.example" {
+		t.Errorf("lookalike domain: %d %v", res.Status, res.Body["domain"])
+	} else if res := h.api(http.MethodDelete, base+"/"+itoa(int64(res.Body["id"].(float64))), modTok, nil); res.Status != http.StatusNoContent {
+		t.Fatalf("remove: %d", res.Status)
+	}
+
 	// Bad links and texts are refused, naming the field.
 	long := "https://example.org/" + strings.Repeat("a", 2000)
 	for _, c := range []struct{ title, url, note, field string }{
@@ -89,7 +96,7 @@ func TestForumResourcesReview(t *testing.T) {
 		t.Errorf("control character in the title: %d", res.Status)
 	}
 	if n := h.count("forum_resources"); n != 0 {
-		t.Fatalf("refused proposals left %d rows", n)
+		t.Fatalf("refused (or removed) proposals left %d rows", n)
 	}
 
 	// Who may propose: the forum's moderators; others are refused.
