@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -266,5 +267,35 @@ func TestGlobalPinsFollowTheForumsAudience(t *testing.T) {
 	}
 	if n := countWhere(t, h, `SELECT count(*) FROM audit_events WHERE action = 'thread.unpin_global' AND target_id = ?`, tPub.ID); n != 1 {
 		t.Errorf("audit rows for the global unpin: %d", n)
+	}
+}
+
+// Moderators pinning at the same moment never get past the limit: the
+// forum's row is locked while the pins are counted.
+func TestConcurrentPinsKeepTheLimit(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{env: map[string]string{"KINDRED_NEW_MEMBER_APPROVALS": "0"}})
+	f := h.forum("pin-race", nil)
+	h.account("race_author", models.RoleMember)
+	var ids []int64
+	for i := 0; i < 40; i++ {
+		ids = append(ids, h.thread("race_author", f, fmt.Sprintf("Race thread %d", i), "Words.", false).ID)
+	}
+	admin := h.actor(h.user(h.ensureAdmin()))
+	errs := make(chan error, len(ids))
+	for _, id := range ids {
+		go func() { errs <- h.app.Forums.SetPin(context.Background(), admin, id, false, true) }()
+	}
+	limited := 0
+	for range ids {
+		var pe *forums.PinLimitError
+		if err := <-errs; errors.As(err, &pe) {
+			limited++
+		} else if err != nil {
+			t.Error(err)
+		}
+	}
+	if n := countWhere(t, h, `SELECT count(*) FROM threads WHERE forum_id = ? AND pinned`, f.ID); n != forums.MaxForumPins || limited != len(ids)-forums.MaxForumPins {
+		t.Errorf("%d pinned, %d refused; want %d and %d", n, limited, forums.MaxForumPins, len(ids)-forums.MaxForumPins)
 	}
 }
