@@ -185,6 +185,7 @@ type forumData struct {
 	// Resources are the approved links (resources.go); ManageResources
 	// links the forum's moderators to their list.
 	Resources       []ResourceVersionOf
+	ResourcesHTML   template.HTML
 	ManageResources bool
 }
 
@@ -211,6 +212,7 @@ func (h *Handlers) Forum(c echo.Context) error {
 			if d.Resources, _, err = h.svc.Resources(ctx, v, &f.Forum); err != nil {
 				return err
 			}
+			d.ResourcesHTML = resourcesHTML(d.Resources)
 		}
 		d.ManageResources = CanManageResources(v, &f.Forum)
 		p.Data = d

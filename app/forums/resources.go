@@ -18,6 +18,7 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -67,14 +68,13 @@ func CanReviewResource(v Viewer, f *models.Forum, proposedBy *int64) bool {
 // ResourceVersion is an approved version, as shown on the forum page.
 type ResourceVersion struct {
 	Title, URL, Note string
+	// Domain is the host the link leads to, shown beside it.
+	Domain string
 	// Reviewer and Profession name the clinician who approved it.
 	Reviewer   string
 	Profession string
 	ReviewedAt time.Time
 }
-
-// Domain is the host the link leads to, shown beside it.
-func (r ResourceVersion) Domain() string { return urlDomain(r.URL) }
 
 // Resource is one entry of a forum's list with its review state.
 type Resource struct {
@@ -82,8 +82,9 @@ type Resource struct {
 	ForumID   int64
 	ForumSlug string
 	ForumName string
-	// Title, URL and Note are the latest proposal.
+	// Title, URL and Note are the latest proposal; Domain is URL's host.
 	Title, URL, Note string
+	Domain           string
 	Status           string
 	ProposedBy       string // handle; "" when the account is gone
 	proposedByID     *int64
@@ -98,13 +99,8 @@ type Resource struct {
 	NeedsReview bool
 	// Lapsed: approved, but the approving clinician is no longer verified.
 	Lapsed bool
-	// specialtyMatch orders a clinician's queue: their specialty first.
-	specialtyMatch bool
-	forum          models.Forum
+	forum  models.Forum
 }
-
-// Domain is the host of the proposed link.
-func (r Resource) Domain() string { return urlDomain(r.URL) }
 
 // urlDomain is the host a link leads to, in its ASCII form: a name
 // written with lookalike letters ("pаypal.com" with a Cyrillic а) shows
@@ -174,24 +170,24 @@ func CheckResourceURL(raw string) string {
 }
 
 // resourceSQL reads resources with their proposer, reviewer and whether
-// the reviewer is verified now ($1 the clock); %s is the condition.
-const resourceSQL = `SELECT r.id, r.forum_id, f.slug, f.name, f.sensitive, f.clinician_only, f.archived_at,
+// the reviewer is verified now ($1 the clock; one verified credential per
+// member at most, by a unique index); %s is the condition, whose
+// parameters start at $2.
+const resourceSQL = `SELECT r.id, r.forum_id, f.slug, f.name, f.sensitive, f.clinician_only, f.archived_at, f.specialties,
 	r.title, r.url, r.note, r.status, coalesce(pu.handle, ''), r.proposed_by, r.proposed_at, r.return_reason,
-	r.shown_title, r.shown_url, r.shown_note, r.reviewed_at, coalesce(ru.handle, ''), coalesce(rc.label, ''), rc.label IS NOT NULL,
-	coalesce(f.specialties && (SELECT array_agg(DISTINCT sp) FROM credentials c2, unnest(c2.specialties) sp
-		WHERE c2.user_id = $2 AND clinician_verified(c2.status, c2.verified_until, $1)), false)
+	r.shown_title, r.shown_url, r.shown_note, r.reviewed_at, coalesce(ru.handle, ''), coalesce(pr.label, ''), rc.id IS NOT NULL
 	FROM forum_resources r JOIN forums f ON f.id = r.forum_id
 	LEFT JOIN users pu ON pu.id = r.proposed_by
 	LEFT JOIN users ru ON ru.id = r.reviewed_by
-	LEFT JOIN LATERAL (SELECT pr.label FROM credentials c JOIN professions pr ON pr.code = c.profession
-		WHERE c.user_id = r.reviewed_by AND clinician_verified(c.status, c.verified_until, $1) ORDER BY c.id LIMIT 1) rc ON true
+	LEFT JOIN credentials rc ON rc.user_id = r.reviewed_by AND clinician_verified(rc.status, rc.verified_until, $1)
+	LEFT JOIN professions pr ON pr.code = rc.profession
 	WHERE %s`
 
 func (s *Service) queryResources(ctx context.Context, v Viewer, cond string, args ...any) ([]Resource, error) {
 	now := s.now().UTC()
 	var out []Resource
 	err := s.read(ctx, v, func(pool *pgxpool.Pool) error {
-		rows, err := pool.Query(ctx, fmt.Sprintf(resourceSQL, cond), append([]any{now, v.ID()}, args...)...)
+		rows, err := pool.Query(ctx, fmt.Sprintf(resourceSQL, cond), append([]any{now}, args...)...)
 		if err != nil {
 			return err
 		}
@@ -202,14 +198,17 @@ func (s *Service) queryResources(ctx context.Context, v Viewer, cond string, arg
 			var reviewedAt *time.Time
 			var reviewer, profession string
 			var verified bool
-			if err := rows.Scan(&r.ID, &r.ForumID, &r.ForumSlug, &r.ForumName, &r.forum.Sensitive, &r.forum.ClinicianOnly, &r.forum.ArchivedAt,
+			var specialties []string
+			if err := rows.Scan(&r.ID, &r.ForumID, &r.ForumSlug, &r.ForumName, &r.forum.Sensitive, &r.forum.ClinicianOnly, &r.forum.ArchivedAt, &specialties,
 				&r.Title, &r.URL, &r.Note, &r.Status, &r.ProposedBy, &r.proposedByID, &r.ProposedAt, &r.ReturnReason,
-				&sTitle, &sURL, &sNote, &reviewedAt, &reviewer, &profession, &verified, &r.specialtyMatch); err != nil {
+				&sTitle, &sURL, &sNote, &reviewedAt, &reviewer, &profession, &verified); err != nil {
 				return err
 			}
+			r.forum.Specialties = specialties
 			r.forum.ID, r.forum.Slug, r.forum.Name = r.ForumID, r.ForumSlug, r.ForumName
+			r.Domain = urlDomain(r.URL)
 			if sTitle != nil && reviewedAt != nil && verified {
-				r.Shown = &ResourceVersion{Title: *sTitle, URL: *sURL, Note: *sNote, Reviewer: reviewer, Profession: profession, ReviewedAt: *reviewedAt}
+				r.Shown = &ResourceVersion{Title: *sTitle, URL: *sURL, Note: *sNote, Domain: urlDomain(*sURL), Reviewer: reviewer, Profession: profession, ReviewedAt: *reviewedAt}
 				r.ReviewDue = now.Sub(*reviewedAt) >= ResourceReviewPeriod
 			}
 			r.Lapsed = r.Status == ResourceApproved && r.Shown == nil
@@ -230,7 +229,7 @@ func (s *Service) Resources(ctx context.Context, v Viewer, f *models.Forum) (sho
 	if !CanReadForum(v, f) {
 		return nil, nil, readError(v)
 	}
-	rows, err := s.queryResources(ctx, v, `r.forum_id = $3 ORDER BY r.position, r.id`, f.ID)
+	rows, err := s.queryResources(ctx, v, `r.forum_id = $2 ORDER BY r.position, r.id`, f.ID)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -260,7 +259,7 @@ func (s *Service) Resource(ctx context.Context, v Viewer, f *models.Forum, id in
 	if !CanManageResources(v, f) {
 		return nil, models.ErrForbidden
 	}
-	rows, err := s.queryResources(ctx, v, `r.forum_id = $3 AND r.id = $4`, f.ID, id)
+	rows, err := s.queryResources(ctx, v, `r.forum_id = $2 AND r.id = $3`, f.ID, id)
 	if err != nil {
 		return nil, err
 	}
@@ -279,16 +278,21 @@ func (s *Service) ResourceQueue(ctx context.Context, v Viewer) ([]Resource, erro
 	}
 	rows, err := s.queryResources(ctx, v, `r.proposed_by IS DISTINCT FROM $2 AND r.status <> 'returned'
 		AND (`+models.ForumAudienceSQL("f")+` = ANY($3) OR f.id = ANY($4))
-		ORDER BY r.proposed_at, r.id`, v.Audiences(), moderatedIDs(v))
+		ORDER BY r.proposed_at, r.id`, v.ID(), v.Audiences(), moderatedIDs(v))
 	if err != nil {
 		return nil, err
+	}
+	var mine []string
+	if err := s.db.Pool.QueryRow(ctx, `SELECT coalesce(array_agg(DISTINCT sp), '{}') FROM credentials c, unnest(c.specialties) sp
+		WHERE c.user_id = $1 AND clinician_verified(c.status, c.verified_until, $2)`, v.ID(), s.now().UTC()).Scan(&mine); err != nil {
+		return nil, fmt.Errorf("forums: resource queue: %w", err)
 	}
 	var matched, rest []Resource
 	for _, r := range rows {
 		if !r.NeedsReview || !CanReviewResource(v, &r.forum, r.proposedByID) {
 			continue
 		}
-		if r.specialtyMatch {
+		if slices.ContainsFunc(r.forum.Specialties, func(sp string) bool { return slices.Contains(mine, sp) }) {
 			matched = append(matched, r)
 		} else {
 			rest = append(rest, r)
@@ -463,7 +467,7 @@ func (s *Service) ReviewResource(ctx context.Context, v Viewer, id int64, form R
 	default:
 		verr.Add("decision", "Choose whether to approve the resource or send it back.")
 	}
-	rows, err := s.queryResources(ctx, v, `r.id = $3`, id)
+	rows, err := s.queryResources(ctx, v, `r.id = $2`, id)
 	if err != nil {
 		return nil, err
 	}
@@ -529,7 +533,7 @@ func (s *Service) ReviewResource(ctx context.Context, v Viewer, id int64, form R
 	if err != nil {
 		return nil, err
 	}
-	rows, err = s.queryResources(ctx, v, `r.id = $3`, id)
+	rows, err = s.queryResources(ctx, v, `r.id = $2`, id)
 	if err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kindred-health/kindred/app/forums"
 	"github.com/kindred-health/kindred/models"
@@ -109,6 +110,13 @@ func TestForumResourcesReview(t *testing.T) {
 		t.Errorf("proposing without a token: %d", res.Status)
 	}
 
+	// A proposal in a forum of no specialty, older than the ones below: the
+	// cardiology nurse's queue still lists her specialty's forum first.
+	if res := h.api(http.MethodPost, "/api/v1/forums/res-other/resources", h.tokenFor("res_othermod", "write"), map[string]string{"title": "General wellbeing links", "url": "https://wellbeing.example.org/"}); res.Status != http.StatusCreated {
+		t.Fatalf("propose in the other forum: %d %s", res.Status, res.Raw)
+	}
+	h.clock.Advance(time.Minute)
+
 	// The page form: CSRF, 422 keeping what was typed, then a proposal.
 	mod := h.browser()
 	mod.signIn("res_mod", goodPassword)
@@ -175,6 +183,9 @@ func TestForumResourcesReview(t *testing.T) {
 	q := doc.get("/clinician/resources")
 	if q.StatusCode != http.StatusOK || !strings.Contains(q.body, "Living with heart failure") || !strings.Contains(q.body, "Cardiac rehab explained") {
 		t.Fatalf("review queue: %d", q.StatusCode)
+	}
+	if i, j := strings.Index(q.body, "Living with heart failure"), strings.Index(q.body, "General wellbeing links"); j < 0 || i > j {
+		t.Errorf("the queue does not put the clinician's specialty first (%d, %d)", i, j)
 	}
 	if r := doc.post("/clinician/resources/"+rid+"/review", url.Values{"decision": {"return"}, "reason": {"no"}}); r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(r.body, "at least 5") {
 		t.Errorf("sending back with a too short reason: %d", r.StatusCode)
@@ -288,7 +299,7 @@ func TestForumResourcesReview(t *testing.T) {
 	}
 
 	// At most ten per forum.
-	for i := h.count("forum_resources"); i < forums.MaxResources; i++ {
+	for i := countWhere(t, h, `SELECT count(*) FROM forum_resources WHERE forum_id = ?`, f.ID); i < forums.MaxResources; i++ {
 		if res := h.api(http.MethodPost, base, modTok, map[string]string{"title": fmt.Sprintf("Leaflet %d", i), "url": "https://example.org/" + itoa(i)}); res.Status != http.StatusCreated {
 			t.Fatalf("proposal %d: %d %s", i, res.Status, res.Raw)
 		}
