@@ -104,15 +104,15 @@ func (s *Service) SetPin(ctx context.Context, v Viewer, id int64, global, on boo
 		}
 		if on {
 			var n int64
-			q, arg, max := `SELECT count(*) FROM threads WHERE forum_id = ? AND pinned AND visibility = 'visible'`, any(tv.Forum.ID), MaxForumPins
+			q, arg, limit := `SELECT count(*) FROM threads WHERE forum_id = ? AND pinned AND visibility = 'visible'`, any(tv.Forum.ID), MaxForumPins
 			if global {
-				q, arg, max = `SELECT count(*) FROM threads WHERE pinned_globally_at IS NOT NULL AND visibility = 'visible' AND id <> ?`, id, MaxGlobalPins
+				q, arg, limit = `SELECT count(*) FROM threads WHERE pinned_globally_at IS NOT NULL AND visibility = 'visible' AND id <> ?`, id, MaxGlobalPins
 			}
 			if err := tx.Raw(q, arg).Scan(&n).Error; err != nil {
 				return err
 			}
-			if n >= int64(max) {
-				return &PinLimitError{Global: global, Max: max, ThreadID: id}
+			if n >= int64(limit) {
+				return &PinLimitError{Global: global, Max: limit, ThreadID: id}
 			}
 		}
 		upd, val := `UPDATE threads SET pinned = ? WHERE id = ?`, any(on)
