@@ -241,6 +241,7 @@ type threadJSON struct {
 	AuthorHandle       string             `json:"author_handle"`
 	State              models.ThreadState `json:"state"`
 	Pinned             bool               `json:"pinned"`
+	PinnedGlobally     bool               `json:"pinned_globally"`
 	ReplyCount         int                `json:"reply_count"`
 	HasClinicianAnswer bool               `json:"has_clinician_answer"`
 	CreatedAt          time.Time          `json:"created_at"`
@@ -274,7 +275,7 @@ func (a *API) threadJSONWith(c echo.Context, v Viewer, id int64, status int, cri
 		return err
 	}
 	return c.JSON(status, threadJSON{LastReadPostID: lastRead, Crisis: crisis, ID: t.ID, Forum: tv.Forum.Slug, Title: t.Title, Anonymous: t.Anonymous, AuthorHandle: tv.AuthorHandle,
-		State: t.State, Pinned: t.Pinned, ReplyCount: t.ReplyCount, HasClinicianAnswer: t.HasClinicianAnswer, CreatedAt: t.CreatedAt, LastPostAt: t.LastPostAt, Following: tv.Following, Tags: tagsOrEmpty(t.Tags), Urgent: urgent})
+		State: t.State, Pinned: t.Pinned, PinnedGlobally: tv.PinnedGlobally, ReplyCount: t.ReplyCount, HasClinicianAnswer: t.HasClinicianAnswer, CreatedAt: t.CreatedAt, LastPostAt: t.LastPostAt, Following: tv.Following, Tags: tagsOrEmpty(t.Tags), Urgent: urgent})
 }
 
 func tagsOrEmpty(t []string) []string {

@@ -50,13 +50,15 @@ func (s *Service) SetThreadState(ctx context.Context, tx *database.Tx, threadID 
 }
 
 // MoveThread moves a thread to another forum, keeping both forums' thread
-// counts. Who may move it where is the caller's decision.
+// counts. Who may move it where is the caller's decision. A forum pin stays
+// behind (it was the old forum's moderators' choice, and counts against
+// the new forum's limit otherwise).
 func (s *Service) MoveThread(ctx context.Context, tx *database.Tx, threadID, fromForumID, toForumID int64) error {
 	for _, q := range []struct {
 		sql  string
 		args []any
 	}{
-		{`UPDATE threads SET forum_id = ? WHERE id = ?`, []any{toForumID, threadID}},
+		{`UPDATE threads SET forum_id = ?, pinned = false WHERE id = ?`, []any{toForumID, threadID}},
 		{`UPDATE forums SET thread_count = thread_count - 1 WHERE id = ?`, []any{fromForumID}},
 		{`UPDATE forums SET thread_count = thread_count + 1 WHERE id = ?`, []any{toForumID}},
 	} {

@@ -48,6 +48,9 @@ func (s *Service) EraseMember(ctx context.Context, tx *database.Tx, e models.Era
 			return fmt.Errorf("forums: erase %d: %w", e.UserID, err)
 		}
 	}
+	if err := eraseResources(db, e.UserID); err != nil {
+		return fmt.Errorf("forums: erase %d: %w", e.UserID, err)
+	}
 	if e.Mode == models.EraseDelete {
 		now := s.now().UTC()
 		html, err := s.md.Render(RemovedByAuthor)

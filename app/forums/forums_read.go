@@ -19,6 +19,9 @@ type ForumItem struct {
 	// Unread counts threads with posts the member has not read, and new
 	// threads they never opened (0 for visitors).
 	Unread int `json:"unread_threads"`
+	// hasResources: the forum lists resources (resources.go), so its page
+	// asks for them; the others cost no extra statement.
+	hasResources bool
 }
 
 // Forums lists the forums v may read: active ones first by position, then archived.
@@ -72,9 +75,10 @@ func (s *Service) Forum(ctx context.Context, v Viewer, slug string) (_ *ForumIte
 		return pool.QueryRow(ctx, `SELECT f.id, f.slug, f.name, f.description, f.guidelines, f.guidelines_html, f.sensitive, f.clinician_only,
 		f.specialties, f.position, f.thread_count, f.archived_at, f.created_at, f.updated_at,
 		EXISTS (SELECT 1 FROM forum_members fm WHERE fm.forum_id = f.id AND fm.user_id = $1),
-		EXISTS (SELECT 1 FROM forum_follows ff WHERE ff.forum_id = f.id AND ff.user_id = $1)
+		EXISTS (SELECT 1 FROM forum_follows ff WHERE ff.forum_id = f.id AND ff.user_id = $1),
+		EXISTS (SELECT 1 FROM forum_resources fr WHERE fr.forum_id = f.id AND fr.shown_title IS NOT NULL)
 		FROM forums f WHERE f.slug = $2`, uid, slug).Scan(&f.ID, &f.Slug, &f.Name, &f.Description, &f.Guidelines, &f.GuidelinesHTML,
-			&f.Sensitive, &f.ClinicianOnly, &specs, &f.Position, &f.ThreadCount, &f.ArchivedAt, &f.CreatedAt, &f.UpdatedAt, &fi.Joined, &fi.Following)
+			&f.Sensitive, &f.ClinicianOnly, &specs, &f.Position, &f.ThreadCount, &f.ArchivedAt, &f.CreatedAt, &f.UpdatedAt, &fi.Joined, &fi.Following, &fi.hasResources)
 	})
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, fmt.Errorf("forums: forum %q: %w", slug, models.ErrNotFound)

@@ -34,7 +34,7 @@ const (
 
 // Templates lists every page this package renders, checked at start-up.
 var Templates = []string{TplSearch, TplIndex, TplForum, TplLatest, TplNewThread, TplThread, TplEditPost, TplDeletePost, TplRevisions, TplProfile, TplAdminForums, TplAdminForumForm, TplCrisis,
-	TplBookmarks, TplBookmarkEdit, TplBookmarkRemove}
+	TplBookmarks, TplBookmarkEdit, TplBookmarkRemove, TplResources, TplResourceEdit, TplResourceQueue}
 
 // Handlers serves the forum pages.
 type Handlers struct {
@@ -90,6 +90,10 @@ type indexData struct {
 	Latest     template.HTML
 	HasLatest  bool
 	MoreLatest bool
+	// Pins are the threads admins pinned on the home page that the
+	// viewer may read (pins.go).
+	Pins    template.HTML
+	HasPins bool
 }
 
 // homeLatest is how many threads with recent activity the home page lists.
@@ -134,6 +138,11 @@ func (h *Handlers) index(c echo.Context, mine bool) error {
 			return err
 		}
 		d.Latest, d.HasLatest, d.MoreLatest = threadsHTML(rows, v.Now, web.Location(v.User)), len(rows) > 0, next != ""
+		pins, err := h.svc.GlobalPins(c.Request().Context(), v)
+		if err != nil {
+			return err
+		}
+		d.Pins, d.HasPins = threadsHTML(pins, v.Now, web.Location(v.User)), len(pins) > 0
 	}
 	p.Data = d
 	return h.r.Render(c, http.StatusOK, TplIndex, p)
@@ -173,6 +182,11 @@ type forumData struct {
 	CanJoin     bool
 	Moderates   bool
 	Answered    bool // only threads a clinician answered
+	// Resources are the approved links (resources.go); ManageResources
+	// links the forum's moderators to their list.
+	Resources       []ResourceVersionOf
+	ResourcesHTML   template.HTML
+	ManageResources bool
 }
 
 // Forum shows a forum's threads.
@@ -192,6 +206,17 @@ func (h *Handlers) Forum(c echo.Context) error {
 	p.Noindex = f.Sensitive || f.ClinicianOnly
 	p.Data = forumData{Forum: f, Threads: threads, ThreadsHTML: threadsHTML(threads, v.Now, web.Location(v.User)), Next: next, First: cursor == "", CanPost: CanPostIn(v, &f.Forum),
 		CanJoin: v.Active() && !f.Archived(), Moderates: v.ModeratesForum(&f.Forum), Answered: answered}
+	if cursor == "" {
+		d := p.Data.(forumData)
+		if f.hasResources {
+			if d.Resources, _, err = h.svc.Resources(ctx, v, &f.Forum); err != nil {
+				return err
+			}
+			d.ResourcesHTML = resourcesHTML(d.Resources)
+		}
+		d.ManageResources = CanManageResources(v, &f.Forum)
+		p.Data = d
+	}
 	return h.r.Render(c, http.StatusOK, TplForum, p)
 }
 
@@ -383,7 +408,9 @@ type threadData struct {
 	SignedIn       bool // the viewer may report posts
 	// CanEditTags shows the tag form (the thread's author and moderators).
 	CanEditTags bool
-	PostsHTML   template.HTML // the rendered posts (see render.go)
+	// CanPin and CanPinGlobally show the pin buttons (pins.go).
+	CanPin, CanPinGlobally bool
+	PostsHTML              template.HTML // the rendered posts (see render.go)
 	// NewAfter is the member's last-read post before this visit: later
 	// posts are marked new (0: none, or first visit).
 	NewAfter int64
@@ -494,6 +521,9 @@ func (h *Handlers) renderThreadWith(c echo.Context, v Viewer, tv *ThreadView, pa
 		IdemKey: web.RandomToken(16), Preview: preview, LastPage: page.After == 0, Open: !tv.Forum.Archived(), SignedIn: v.SignedIn(),
 		CanEditTags: CanEditTags(v, &tv.Forum, &tv.Thread)}
 	d.AnonChecked = tv.Thread.Anonymous && v.User != nil && tv.Thread.AuthorID == v.User.ID
+	if tv.Thread.Visibility == models.Visible {
+		d.CanPin, d.CanPinGlobally = CanPin(v, &tv.Forum), CanPinGlobally(v)
+	}
 	d.AwaitingReview = tv.Thread.Visibility == models.Pending
 	if d.AwaitingReview {
 		d.CanReply = false

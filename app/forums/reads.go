@@ -182,7 +182,7 @@ func (s *Service) Latest(ctx context.Context, v Viewer, cursor string, limit int
 	// Staff moderate every forum: their audiences already include all.
 	q := `SELECT t.id, t.forum_id, t.title, t.anonymous, CASE WHEN t.anonymous THEN '' ELSE u.handle END,
 		t.pinned, t.state, t.visibility, t.reply_count, t.has_clinician_answer, t.tags, t.created_at, t.last_post_at,
-		CASE WHEN t.anonymous THEN '' ELSE u.profile_visibility END, t.author_id, f.slug, f.name
+		CASE WHEN t.anonymous THEN '' ELSE u.profile_visibility END, t.author_id, f.slug, f.name, t.pinned_globally_at IS NOT NULL
 		FROM (SELECT t.* FROM threads t JOIN forums f ON f.id = t.forum_id
 		      WHERE t.visibility = 'visible' AND (` + models.ForumAudienceSQL("f") + ` = ANY($1) OR f.id = ANY($2))` + cond + `
 		      ORDER BY t.last_post_at DESC, t.id DESC LIMIT ` + fmt.Sprint(limit+1) + `) t
@@ -198,7 +198,7 @@ func (s *Service) Latest(ctx context.Context, v Viewer, cursor string, limit int
 			var r ThreadRow
 			var state, vis, profile string
 			if err := dbRows.Scan(&r.ID, &r.ForumID, &r.Title, &r.Anonymous, &r.AuthorHandle, &r.Pinned, &state, &vis,
-				&r.ReplyCount, &r.HasClinicianAnswer, &r.Tags, &r.CreatedAt, &r.LastPostAt, &profile, &r.authorID, &r.ForumSlug, &r.ForumName); err != nil {
+				&r.ReplyCount, &r.HasClinicianAnswer, &r.Tags, &r.CreatedAt, &r.LastPostAt, &profile, &r.authorID, &r.ForumSlug, &r.ForumName, &r.PinnedGlobally); err != nil {
 				return fmt.Errorf("forums: latest: %w", err)
 			}
 			r.profileLink = !r.Anonymous && profileVisible(v, models.ProfileVisibility(profile), v.ID() == r.authorID)

@@ -22,7 +22,8 @@ const threadSQL = `SELECT t.id, t.forum_id, t.author_id, t.title, t.anonymous, t
 	f.slug, f.name, f.description, f.guidelines_html, f.sensitive, f.clinician_only, f.archived_at,
 	CASE WHEN t.anonymous THEN '' ELSE u.handle END,
 	EXISTS (SELECT 1 FROM thread_follows tf WHERE tf.thread_id = t.id AND tf.user_id = $1),
-	CASE WHEN t.anonymous THEN '' ELSE u.profile_visibility END
+	CASE WHEN t.anonymous THEN '' ELSE u.profile_visibility END,
+	t.pinned_globally_at IS NOT NULL
 	FROM threads t JOIN forums f ON f.id = t.forum_id JOIN users u ON u.id = t.author_id
 	WHERE t.id = $2`
 

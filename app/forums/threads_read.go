@@ -17,12 +17,14 @@ import (
 
 // ThreadRow is one line of a forum page.
 type ThreadRow struct {
-	ID                 int64              `json:"id"`
-	ForumID            int64              `json:"forum_id"`
-	Title              string             `json:"title"`
-	Anonymous          bool               `json:"anonymous"`
-	AuthorHandle       string             `json:"author_handle"` // "" when anonymous
-	Pinned             bool               `json:"pinned"`
+	ID           int64  `json:"id"`
+	ForumID      int64  `json:"forum_id"`
+	Title        string `json:"title"`
+	Anonymous    bool   `json:"anonymous"`
+	AuthorHandle string `json:"author_handle"` // "" when anonymous
+	Pinned       bool   `json:"pinned"`
+	// PinnedGlobally: an admin pinned it on the home page.
+	PinnedGlobally     bool               `json:"pinned_globally"`
 	State              models.ThreadState `json:"state"`
 	Visibility         models.Visibility  `json:"-"`
 	ReplyCount         int                `json:"reply_count"`
@@ -106,7 +108,7 @@ func (s *Service) Threads(ctx context.Context, v Viewer, f *models.Forum, cursor
 	}
 	q := `SELECT t.id, t.forum_id, t.title, t.anonymous, CASE WHEN t.anonymous THEN '' ELSE u.handle END,
 		t.pinned, t.state, t.visibility, t.reply_count, t.has_clinician_answer, t.tags, t.created_at, t.last_post_at,
-		CASE WHEN t.anonymous THEN '' ELSE u.profile_visibility END, t.author_id
+		CASE WHEN t.anonymous THEN '' ELSE u.profile_visibility END, t.author_id, t.pinned_globally_at IS NOT NULL
 		FROM (SELECT * FROM threads t WHERE t.forum_id = $1 AND t.visibility = 'visible'` + cond + `
 		      ORDER BY t.pinned DESC, t.last_post_at DESC, t.id DESC LIMIT 31) t
 		JOIN users u ON u.id = t.author_id
@@ -122,7 +124,7 @@ func (s *Service) Threads(ctx context.Context, v Viewer, f *models.Forum, cursor
 			var r ThreadRow
 			var state, vis, profile string
 			if err := dbRows.Scan(&r.ID, &r.ForumID, &r.Title, &r.Anonymous, &r.AuthorHandle, &r.Pinned, &state, &vis,
-				&r.ReplyCount, &r.HasClinicianAnswer, &r.Tags, &r.CreatedAt, &r.LastPostAt, &profile, &r.authorID); err != nil {
+				&r.ReplyCount, &r.HasClinicianAnswer, &r.Tags, &r.CreatedAt, &r.LastPostAt, &profile, &r.authorID, &r.PinnedGlobally); err != nil {
 				return fmt.Errorf("forums: threads: %w", err)
 			}
 			r.profileLink = !r.Anonymous && profileVisible(v, models.ProfileVisibility(profile), v.ID() == r.authorID)
@@ -160,6 +162,9 @@ type ThreadView struct {
 	// ProfileLink: the viewer may open the author's profile.
 	ProfileLink bool `json:"-"`
 	profileVis  string
+	// PinnedGlobally: an admin pinned it on the home page (shown, like
+	// Thread.Pinned, only while the thread is visible).
+	PinnedGlobally bool
 }
 
 // Thread loads a thread v may see, with its forum and whether v follows
@@ -178,7 +183,7 @@ func (s *Service) checkThread(v Viewer, id int64, row pgx.Row) (*ThreadView, err
 	err := row.Scan(&t.ID, &t.ForumID, &t.AuthorID, &t.Title, &t.Anonymous, &state, &vis, &t.Pinned,
 		&t.ReplyCount, &t.HasClinicianAnswer, &tags, &t.CreatedAt, &t.LastPostAt,
 		&f.Slug, &f.Name, &f.Description, &f.GuidelinesHTML, &f.Sensitive, &f.ClinicianOnly, &f.ArchivedAt,
-		&tv.AuthorHandle, &tv.Following, &tv.profileVis)
+		&tv.AuthorHandle, &tv.Following, &tv.profileVis, &tv.PinnedGlobally)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, fmt.Errorf("forums: thread %d: %w", id, models.ErrNotFound)
 	}
@@ -186,6 +191,10 @@ func (s *Service) checkThread(v Viewer, id int64, row pgx.Row) (*ThreadView, err
 		return nil, fmt.Errorf("forums: thread %d: %w", id, err)
 	}
 	t.State, t.Visibility, f.ID, t.Tags = models.ThreadState(state), models.Visibility(vis), t.ForumID, tags
+	if t.Visibility != models.Visible {
+		// A hidden thread keeps its marks but is not shown as pinned.
+		t.Pinned, tv.PinnedGlobally = false, false
+	}
 	if !CanReadForum(v, f) {
 		return nil, readError(v)
 	}

@@ -178,6 +178,21 @@ func routes(e *echo.Echo, a *App, r *web.Renderer, st *web.Static, cookies web.C
 	b.POST("/t/:id/tags", fh.SaveTags, web.RequireUser)
 	b.POST("/t/:id/follow", fh.FollowThread, web.RequireUser)
 	b.POST("/t/:id/unfollow", fh.UnfollowThread, web.RequireUser)
+	// Pinned threads: the forum's moderators and staff (in the forum), admins
+	// (on the home page); the service checks the forum, 403 for others.
+	b.POST("/t/:id/pin", fh.Pin(false, true), web.RequireUser, mfa)
+	b.POST("/t/:id/unpin", fh.Pin(false, false), web.RequireUser, mfa)
+	b.POST("/t/:id/pin-global", fh.Pin(true, true), web.RequireRole(models.RoleAdmin), mfa)
+	b.POST("/t/:id/unpin-global", fh.Pin(true, false), web.RequireRole(models.RoleAdmin), mfa)
+	// Forum resources: the forum's moderators and staff manage them, verified
+	// clinicians review them (the service checks forum and verification).
+	b.GET("/f/:slug/resources", fh.ResourcesPage, web.RequireUser, mfa)
+	b.POST("/f/:slug/resources", fh.ProposeResource, web.RequireUser, mfa)
+	b.GET("/f/:slug/resources/:id/edit", fh.EditResourcePage, web.RequireUser, mfa)
+	b.POST("/f/:slug/resources/:id", fh.EditResource, web.RequireUser, mfa)
+	b.POST("/f/:slug/resources/:id/remove", fh.RemoveResource, web.RequireUser, mfa)
+	b.GET("/clinician/resources", fh.ResourceQueuePage, web.RequireUser, mfa)
+	b.POST("/clinician/resources/:id/review", fh.ReviewResource, web.RequireUser, mfa)
 	b.GET("/images/new", imgh.NewPage, web.RequireUser)
 	b.POST("/images", imgh.Upload, web.RequireUser)
 	b.GET("/posts/:id", fh.GoToPost)
@@ -437,6 +452,19 @@ func routes(e *echo.Echo, a *App, r *web.Renderer, st *web.Static, cookies web.C
 	v1.PUT("/threads/:id/follow", fapi.FollowThread, me)
 	v1.PUT("/threads/:id/read", fapi.MarkRead, me)
 	v1.DELETE("/threads/:id/follow", fapi.UnfollowThread, me)
+	// Pinned threads (as the pages above).
+	v1.GET("/pinned", fapi.GlobalPins)
+	v1.PUT("/threads/:id/pin", fapi.Pin(false, true), me, mfa)
+	v1.DELETE("/threads/:id/pin", fapi.Pin(false, false), me, mfa)
+	v1.PUT("/threads/:id/pin/global", fapi.Pin(true, true), web.RequireRole(models.RoleAdmin), mfa)
+	v1.DELETE("/threads/:id/pin/global", fapi.Pin(true, false), web.RequireRole(models.RoleAdmin), mfa)
+	// Forum resources (as the pages above); reading the approved list is open.
+	v1.GET("/forums/:slug/resources", fapi.Resources)
+	v1.POST("/forums/:slug/resources", fapi.ProposeResource, me, mfa)
+	v1.PATCH("/forums/:slug/resources/:id", fapi.EditResource, me, mfa)
+	v1.DELETE("/forums/:slug/resources/:id", fapi.RemoveResource, me, mfa)
+	v1.GET("/clinician/resources", fapi.ResourceQueue, me, mfa)
+	v1.POST("/clinician/resources/:id/review", fapi.ReviewResource, me, mfa)
 	v1.GET("/posts/:id", fapi.Post)
 	v1.PATCH("/posts/:id", fapi.EditPost, me)
 	v1.DELETE("/posts/:id", fapi.DeletePost, me)
