@@ -150,6 +150,16 @@ func mfaGatedRoute(method, path string) bool {
 			return true
 		}
 	}
+	// Pins, forum resources and their review.
+	for _, p := range []string{"/t/:id/pin", "/t/:id/unpin", "/t/:id/pin-global", "/t/:id/unpin-global", "/f/:slug/resources",
+		"/clinician/resources", "/api/v1/threads/:id/pin", "/api/v1/clinician/resources"} {
+		if path == p || strings.HasPrefix(path, p+"/") {
+			return true
+		}
+	}
+	if strings.HasPrefix(path, "/api/v1/forums/:slug/resources") && method != http.MethodGet {
+		return true
+	}
 	// A private question's page and actions (clinicians act on them).
 	if strings.HasPrefix(path, "/questions/:id") || strings.HasPrefix(path, "/api/v1/questions/:id") {
 		return true
