@@ -41,13 +41,13 @@ CREATE TABLE analytics_search_days (
     no_result bigint NOT NULL DEFAULT 0
 );
 
--- Queries that found nothing, normalised, without personal data (checked
--- by app/safety before anything is stored).
+-- Members' queries that found nothing, normalised, without personal data
+-- (checked by app/safety before anything is stored); visitors' searches
+-- count in analytics_search_days only.
 CREATE TABLE analytics_search_queries (
-    day              date   NOT NULL,
-    query            text   NOT NULL CHECK (length(query) <= 100),
-    searches         bigint NOT NULL DEFAULT 0,
-    visitor_searches bigint NOT NULL DEFAULT 0,
+    day      date   NOT NULL,
+    query    text   NOT NULL CHECK (length(query) <= 100),
+    searches bigint NOT NULL DEFAULT 0,
     PRIMARY KEY (day, query)
 );
 

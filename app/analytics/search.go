@@ -38,41 +38,36 @@ func NormalizeQuery(text string) string {
 }
 
 // RecordSearch counts one search (forums.SearchRecorder): the day's
-// searches and those that found nothing; for a query that found nothing,
-// the query (normalised, without personal data) and, for a signed-in
-// member, their token for it. It never fails the search: errors are
+// searches and those that found nothing; for a signed-in member's query
+// that found nothing, the query (normalised, without personal data) and
+// the member's token for it. A visitor's search counts in the totals
+// only: its text is not kept (no member could ask for it to be erased). It never fails the search: errors are
 // logged without the query, and it gives up after recordTimeout.
 func (s *Service) RecordSearch(ctx context.Context, actor models.Actor, text string, found int64) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
 	defer cancel()
 	q := ""
 	noResult := found == 0
-	if noResult {
-		q = NormalizeQuery(text)
-	}
-	visitor := actor.User == nil
 	var token []byte
-	if !visitor && q != "" {
-		token = s.token(q, actor.User.ID)
+	if noResult && actor.User != nil {
+		if q = NormalizeQuery(text); q != "" {
+			token = s.token(q, actor.User.ID)
+		}
 	}
 	nr := 0
 	if noResult {
 		nr = 1
 	}
-	vs := 0
-	if visitor {
-		vs = 1
-	}
 	err := s.db.Gorm.WithContext(ctx).Exec(`WITH d AS (
 		  INSERT INTO analytics_search_days AS s (day, searches, no_result) VALUES ( @day ::date, 1, @nr)
 		  ON CONFLICT (day) DO UPDATE SET searches = s.searches + 1, no_result = s.no_result + excluded.no_result RETURNING 1
 		), q AS (
-		  INSERT INTO analytics_search_queries AS s (day, query, searches, visitor_searches) SELECT @day ::date, @q, 1, @vs WHERE @q <> ''
-		  ON CONFLICT (day, query) DO UPDATE SET searches = s.searches + 1, visitor_searches = s.visitor_searches + excluded.visitor_searches RETURNING 1
+		  INSERT INTO analytics_search_queries AS s (day, query, searches) SELECT @day ::date, @q, 1 WHERE @q <> ''
+		  ON CONFLICT (day, query) DO UPDATE SET searches = s.searches + 1 RETURNING 1
 		)
-		INSERT INTO analytics_search_members (day, query, token) SELECT @day ::date, @q, @token WHERE @q <> '' AND @member
+		INSERT INTO analytics_search_members (day, query, token) SELECT @day ::date, @q, @token WHERE @q <> ''
 		ON CONFLICT DO NOTHING`,
-		map[string]any{"day": Day(s.now()).Format(time.DateOnly), "nr": nr, "q": q, "vs": vs, "token": token, "member": token != nil}).Error
+		map[string]any{"day": Day(s.now()).Format(time.DateOnly), "nr": nr, "q": q, "token": token}).Error
 	if err != nil {
 		s.log.WarnContext(ctx, "analytics: a search was not counted", "error", err.Error())
 	}
@@ -133,7 +128,7 @@ func (b *builder) search() error {
 	}
 	b.r.NoResult = top
 	b.r.Notes = append(b.r.Notes,
-		"A query that found nothing is listed only once at least 5 different signed-in members searched it in the period; visitors' searches count in the totals but not towards the 5. Who searched is never shown or stored: members are counted through a keyed hash of the query and the member that cannot be turned back into either.",
+		"A query that found nothing is listed only once at least 5 different signed-in members searched it in the period, with members' searches of it; visitors' searches count in the totals only, and their text is not kept. Who searched is never shown or stored: members are counted through a keyed hash of the query and the member that cannot be turned back into either.",
 		"Queries are stored lower-case, at most 100 characters, and never when they contain personal data such as an e-mail address or a phone number (those searches are counted without their text).")
 	return nil
 }

@@ -17,6 +17,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/lib/pq"
+
 	"github.com/kindred-health/kindred/app/database"
 	"github.com/kindred-health/kindred/models"
 )
@@ -155,8 +157,10 @@ func wrap(op string, err *error) {
 }
 
 // EraseMember removes what analytics holds about one member: the
-// clinicians' load rows keyed by them and their search tokens (found by
-// computing the member's token for every stored query).
+// clinicians' load rows keyed by them, their search tokens (found by
+// computing the member's token for every stored query), and a query that
+// found nothing when no other member searched it that day (its text may
+// be theirs alone).
 func (s *Service) EraseMember(ctx context.Context, tx *database.Tx, e models.Erasure) (err error) {
 	defer wrap("erase member", &err)
 	db := tx.WithContext(ctx)
@@ -167,10 +171,18 @@ func (s *Service) EraseMember(ctx context.Context, tx *database.Tx, e models.Era
 	if err := db.Raw(`SELECT DISTINCT query FROM analytics_search_members`).Scan(&queries).Error; err != nil {
 		return err
 	}
-	for _, q := range queries {
-		if err := db.Exec(`DELETE FROM analytics_search_members WHERE query = ? AND token = ?`, q, s.token(q, e.UserID)).Error; err != nil {
-			return err
-		}
+	if len(queries) == 0 {
+		return nil
 	}
-	return nil
+	tokens := make([][]byte, len(queries))
+	for i, q := range queries {
+		tokens[i] = s.token(q, e.UserID)
+	}
+	// The statement's parts see the table as it was before the DELETE:
+	// "another member's token" is a token other than this member's.
+	return db.Exec(`WITH mine AS (SELECT unnest(?::text[]) AS query, unnest(?::bytea[]) AS token),
+		gone AS (DELETE FROM analytics_search_members m USING mine WHERE m.query = mine.query AND m.token = mine.token RETURNING m.day, m.query, m.token)
+		DELETE FROM analytics_search_queries q USING gone WHERE q.day = gone.day AND q.query = gone.query
+		  AND NOT EXISTS (SELECT 1 FROM analytics_search_members o WHERE o.day = gone.day AND o.query = gone.query AND o.token <> gone.token)`,
+		pq.StringArray(queries), pq.ByteaArray(tokens)).Error
 }

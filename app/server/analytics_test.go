@@ -535,7 +535,7 @@ func TestAnalyticsNoResultQueries(t *testing.T) {
 	if n := countWhere(t, h, `SELECT count(DISTINCT token) FROM analytics_search_members WHERE query = 'zebra fatigue'`); n != 4 {
 		t.Errorf("zebra fatigue tokens: %d, want 4", n)
 	}
-	if n := countWhere(t, h, `SELECT count(*) FROM information_schema.columns WHERE table_name LIKE 'analytics_search%' AND column_name NOT IN ('day', 'query', 'token', 'searches', 'no_result', 'visitor_searches')`); n != 0 {
+	if n := countWhere(t, h, `SELECT count(*) FROM information_schema.columns WHERE table_name LIKE 'analytics_search%' AND column_name NOT IN ('day', 'query', 'token', 'searches', 'no_result')`); n != 0 {
 		t.Errorf("the search tables have %d other columns", n)
 	}
 	if n := countWhere(t, h, `SELECT count(*) FROM analytics_search_members WHERE length(token) <> 16`); n != 0 {
@@ -578,13 +578,21 @@ func TestAnalyticsNoResultQueries(t *testing.T) {
 	if !escaped {
 		t.Errorf("the formula query is missing from the CSV:\n%s", csvRes.body)
 	}
-	// Erasing a member removes their tokens.
+	// Erasing a member removes their tokens, and a query only they
+	// searched.
+	search(tokens[0], "quiet question only mine")
 	before := countWhere(t, h, `SELECT count(*) FROM analytics_search_members`)
 	if err := h.app.Privacy.EraseNow(context.Background(), h.actor(h.user("as_boss")), h.user("as_m1").ID, "anonymise", "The member asked by e-mail"); err != nil {
 		t.Fatal(err)
 	}
-	if after := countWhere(t, h, `SELECT count(*) FROM analytics_search_members`); after != before-3 {
-		t.Errorf("tokens %d → %d after erasing a member who searched 3 no-result queries", before, after)
+	if after := countWhere(t, h, `SELECT count(*) FROM analytics_search_members`); after != before-4 {
+		t.Errorf("tokens %d → %d after erasing a member who searched 4 no-result queries", before, after)
+	}
+	if n := countWhere(t, h, `SELECT count(*) FROM analytics_search_queries WHERE query = 'quiet question only mine'`); n != 0 {
+		t.Error("the erased member's own query is still stored")
+	}
+	if n := countWhere(t, h, `SELECT count(*) FROM analytics_search_queries WHERE query = 'brain fogginess'`); n != 1 {
+		t.Error("a query others searched too was erased")
 	}
 }
 
