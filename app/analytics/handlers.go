@@ -73,7 +73,6 @@ type areaData struct {
 	Report   *Report
 	Period   Period
 	Presets  []int
-	Custom   bool
 	Charts   []template.HTML
 	Query    string // the period as URL parameters
 	Figures  []figureView
@@ -188,20 +187,18 @@ func (h *Handlers) Area(c echo.Context) error {
 	p := h.r.NewPage(c, "Analytics: "+info.Title)
 	p.Noindex = true
 	p.Form.Values = map[string]string{"period": c.QueryParam("period"), "from": c.QueryParam("from"), "to": c.QueryParam("to")}
-	d.Custom = c.QueryParam("from") != "" || c.QueryParam("to") != "" || c.QueryParam("period") == "custom"
-	if !d.Custom && p.Form.Values["period"] == "" {
+	if p.Form.Values["period"] == "" {
 		p.Form.Values["period"] = strconv.Itoa(DefaultPreset)
+		if c.QueryParam("from") != "" || c.QueryParam("to") != "" {
+			p.Form.Values["period"] = "custom"
+		}
 	}
 	status := http.StatusOK
 	if verr != nil {
 		status = http.StatusUnprocessableEntity
 		p.Form.Errors, p.Form.Message = verr.Fields, verr.Message
-		d.Custom = true
 	} else {
-		if per.Preset == 0 {
-			p.Form.Values["period"] = "custom"
-		}
-		if p.Form.Values["from"] == "" {
+		if per.Preset > 0 || p.Form.Values["from"] == "" {
 			p.Form.Values["from"], p.Form.Values["to"] = per.From.Format(time.DateOnly), per.To.Format(time.DateOnly)
 		}
 		for _, f := range r.Figures {

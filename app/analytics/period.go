@@ -47,15 +47,16 @@ func (p Period) Query() string {
 	return "from=" + p.From.Format(time.DateOnly) + "&to=" + p.To.Format(time.DateOnly)
 }
 
-// ParsePeriod reads period (a preset), or from and to (YYYY-MM-DD, UTC
-// days), through get. Periods end yesterday at the latest: today is not
-// rolled up yet. Errors name the field.
+// ParsePeriod reads period (a preset, which wins over dates: the page's
+// form sends both), or from and to (YYYY-MM-DD, UTC days) with period
+// empty or "custom", through get. Periods end yesterday at the latest:
+// today is not rolled up yet. Errors name the field.
 func ParsePeriod(get func(string) string, yesterday time.Time) (Period, error) {
 	verr := models.NewValidationError()
 	verr.Message = "Please correct the period."
 	rawFrom, rawTo := strings.TrimSpace(get("from")), strings.TrimSpace(get("to"))
 	preset := strings.TrimSpace(get("period"))
-	if rawFrom == "" && rawTo == "" {
+	if (rawFrom == "" && rawTo == "") || (preset != "" && preset != "custom") {
 		n := DefaultPreset
 		if preset != "" && preset != "custom" {
 			v, err := strconv.Atoi(preset)
