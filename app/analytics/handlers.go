@@ -267,6 +267,9 @@ func (h *Handlers) CSV(c echo.Context) error {
 		}
 	}
 	w.Flush()
+	if err := h.svc.RecordDownload(c.Request().Context(), web.Actor(c), r, c.RealIP()); err != nil {
+		return err
+	}
 	noStore(c)
 	c.Response().Header().Set(echo.HeaderContentDisposition, `attachment; filename="kindred-`+r.Area+`-`+r.From+`-`+r.To+`.csv"`)
 	return c.Blob(http.StatusOK, "text/csv; charset=utf-8", buf.Bytes())

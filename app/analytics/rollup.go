@@ -142,20 +142,29 @@ var rollupCounts = []string{
 	  WHERE reviewed_at >= @lo AND reviewed_at < @hi AND status IN ('verified', 'revoked', 'expired', 'rejected') GROUP BY 1, 4`,
 }
 
-// activeCounts counts active members per day into forum (a column or 0)
-// from the contributions passing where.
+// activeCounts counts active members per day into forum (a column of
+// the contributions, or 0) from the contributions passing where: on the
+// day (dau), and in the 7 (wau) and 30 (mau) days ending on it. Each
+// contribution day d makes its member active on days d..d+len-1; one
+// member's overlapping runs are merged (gaps and islands), and a running
+// sum of +1 at each run's start and -1 after its end counts the distinct
+// members of every day in one pass, instead of a join of each day with
+// its 30 days of contributions.
 func activeCounts(forum, where string) string {
-	return `SELECT x.day, x.forum_id, m.metric, '', m.n FROM (
-	   SELECT ds.day, ` + forum + ` AS forum_id,
-	          count(DISTINCT c.u) FILTER (WHERE c.d = ds.day) AS dau,
-	          count(DISTINCT c.u) FILTER (WHERE c.d > ds.day - 7) AS wau,
-	          count(DISTINCT c.u) AS mau
-	     FROM (SELECT generate_series( @from ::date, @to ::date, interval '1 day')::date AS day) ds
-	     JOIN (` + contributions("true") + `) c ON c.d > ds.day - 30 AND c.d <= ds.day
-	    WHERE ` + where + `
-	    GROUP BY 1, 2) x
-	  CROSS JOIN LATERAL (VALUES ('dau', x.dau), ('wau', x.wau), ('mau', x.mau)) m(metric, n)
-	  WHERE m.n > 0`
+	return `WITH c AS (SELECT DISTINCT c.u, ` + forum + ` AS f, c.d FROM (` + contributions("true") + `) c WHERE ` + where + `),
+	iv AS (SELECT u, f, d, lag(d) OVER (PARTITION BY u, f ORDER BY d) AS prev FROM c),
+	isl AS (SELECT iv.u, iv.f, g.len, iv.d,
+	               sum(CASE WHEN iv.prev IS NULL OR iv.d > iv.prev + g.len THEN 1 ELSE 0 END) OVER (PARTITION BY iv.u, iv.f, g.len ORDER BY iv.d) AS grp
+	          FROM iv CROSS JOIN (VALUES (7), (30)) g(len)),
+	runs AS (SELECT f, len, min(d) AS a, max(d) + len AS b FROM isl GROUP BY u, f, len, grp),
+	ev AS (SELECT f, len, a AS day, 1 AS delta FROM runs
+	       UNION ALL SELECT f, len, b, -1 FROM runs
+	       UNION ALL SELECT fs.f, g.len, ds.day::date, 0 FROM (SELECT DISTINCT f FROM c) fs CROSS JOIN (VALUES (7), (30)) g(len)
+	                 CROSS JOIN generate_series( @from ::date, @to ::date, interval '1 day') ds(day)),
+	running AS (SELECT f, len, day, sum(sum(delta)) OVER (PARTITION BY f, len ORDER BY day) AS n FROM ev GROUP BY f, len, day)
+	SELECT day, f, CASE len WHEN 7 THEN 'wau' ELSE 'mau' END, '', n FROM running WHERE day BETWEEN @from ::date AND @to ::date AND n > 0
+	UNION ALL
+	SELECT d, f, 'dau', '', count(*) FROM c WHERE d BETWEEN @from ::date AND @to ::date GROUP BY d, f`
 }
 
 // forumOfA is the forum of the moderation action a's target (a post or a

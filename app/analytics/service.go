@@ -19,6 +19,7 @@ import (
 
 	"github.com/lib/pq"
 
+	"github.com/kindred-health/kindred/app/audit"
 	"github.com/kindred-health/kindred/app/database"
 	"github.com/kindred-health/kindred/models"
 )
@@ -154,6 +155,14 @@ func wrap(op string, err *error) {
 	if *err != nil {
 		*err = fmt.Errorf("analytics: %s: %w", op, *err)
 	}
+}
+
+// RecordDownload puts a CSV download in the audit log: figures leaving
+// Kindred (aggregates, but the questions area names clinicians).
+func (s *Service) RecordDownload(ctx context.Context, actor models.Actor, r *Report, ip string) error {
+	id := actor.ID()
+	return audit.Record(ctx, s.db.Gorm, models.AuditEvent{ActorID: &id, Action: "analytics.csv", TargetKind: "analytics",
+		Reason: r.Area + " " + r.From + " to " + r.To, IP: ip})
 }
 
 // EraseMember removes what analytics holds about one member: the

@@ -84,6 +84,27 @@ func TestAnalyticsLoad(t *testing.T) {
 		WHERE p.created_at >= ? AND p.created_at < ? AND t.`+open+` AND p.id <> (SELECT min(id) FROM posts f WHERE f.thread_id = t.id)`, lo, hi)) {
 		t.Errorf("replies over 365 days: %v", got)
 	}
+	// Members active in the 30 and 7 days ending yesterday, counted
+	// again from the source tables: in one open forum, and over the site
+	// outside restricted forums.
+	active := func(forumCond string, days int) int64 {
+		since := y.AddDate(0, 0, 1-days)
+		return countWhere(t, h, `SELECT count(DISTINCT u) FROM (
+			SELECT p.author_id AS u FROM posts p JOIN threads t ON t.id = p.thread_id WHERE p.created_at >= ? AND p.created_at < ? AND t.`+forumCond+`
+			UNION SELECT r.user_id FROM reactions r JOIN posts p ON p.id = r.post_id JOIN threads t ON t.id = p.thread_id WHERE r.created_at >= ? AND r.created_at < ? AND t.`+forumCond+`
+			UNION SELECT q.asker_id FROM questions q WHERE q.created_at >= ? AND q.created_at < ? AND q.`+forumCond+`) x`, since, hi, since, hi, since, hi)
+	}
+	if got, _ := fig(t, res, "monthly_active"); got != float64(active(open, 30)) {
+		t.Errorf("monthly active members: %v, want %d", got, active(open, 30))
+	}
+	if got, _ := fig(t, res, "weekly_active"); got != float64(active(open, 7)) {
+		t.Errorf("weekly active members: %v, want %d", got, active(open, 7))
+	}
+	var first int64
+	h.app.DB.Gorm.Raw(`SELECT min(id) FROM forums WHERE slug = 'bench-00'`).Scan(&first)
+	if r := row(t, res, "forums", "Forum bench-00"); r == nil || r[7] != float64(active(fmt.Sprintf("forum_id = %d", first), 30)) {
+		t.Errorf("monthly active in bench-00: %v, want %d", r, active(fmt.Sprintf("forum_id = %d", first), 30))
+	}
 	res = h.analyticsAPI(token, "moderation", "period=365")
 	if got, _ := fig(t, res, "reports"); got != float64(countWhere(t, h, `SELECT count(*) FROM reports WHERE reporter_id IS NOT NULL AND created_at >= ? AND created_at < ?
 		AND (forum_id IS NULL OR `+open+`)`, lo, hi)) {
@@ -162,12 +183,12 @@ func loadHistory(t *testing.T, h *harness, s benchSize) {
 	}
 	steps := []string{
 		`INSERT INTO users (handle, role, status, created_at, updated_at)
-		 SELECT 'bench_m' || i, 'member', 'active', CAST(@ustart AS timestamptz) + (i::float / @members) * interval '395 days', CAST(@now AS timestamptz) FROM generate_series(1, @members) i`,
+		 SELECT 'bench_m' || i, 'member', 'active', CAST(@ustart AS timestamptz) + (i::float / @members) * interval '395 days', CAST(@now AS timestamptz) FROM generate_series(1::bigint, @members) i`,
 		`CREATE TEMP TABLE bench_ids ON COMMIT DROP AS SELECT (SELECT min(id) FROM users WHERE handle LIKE 'bench_m%') AS u0,
 		   (SELECT array_agg(id ORDER BY id) FROM forums) AS forums`,
 		`INSERT INTO threads (forum_id, author_id, title, visibility, created_at, last_post_at)
 		 SELECT b.forums[1 + i % array_length(b.forums, 1)], b.u0 + (i * 7919) % @members, 'Bench thread ' || i, 'visible', x.ts, x.ts
-		 FROM generate_series(1, @threads) i CROSS JOIN bench_ids b
+		 FROM generate_series(1::bigint, @threads) i CROSS JOIN bench_ids b
 		 CROSS JOIN LATERAL (SELECT CAST(@tstart AS timestamptz) + ((i * 104729) % 1000003)::float / 1000003 * interval '365 days' + i * interval '0 s' AS ts) x`,
 		`ALTER TABLE bench_ids ADD COLUMN t0 bigint`,
 		`UPDATE bench_ids SET t0 = (SELECT min(id) FROM threads WHERE title LIKE 'Bench thread %')`,
@@ -176,12 +197,12 @@ func loadHistory(t *testing.T, h *harness, s benchSize) {
 		`INSERT INTO posts (thread_id, author_id, body, body_html, visibility, author_was_clinician, created_at)
 		 SELECT t.id, b.u0 + (i * 15485863::bigint) % @members, 'A reply', '<p>A reply</p>', 'visible', i % 37 = 0,
 		        least(t.created_at + ((i * 7) % 96) * interval '1 hour' + interval '1 minute', CAST(@now AS timestamptz))
-		 FROM generate_series(1, @replies) i CROSS JOIN bench_ids b JOIN threads t ON t.id = b.t0 + (i * 2654435761::bigint) % @threads`,
+		 FROM generate_series(1::bigint, @replies) i CROSS JOIN bench_ids b JOIN threads t ON t.id = b.t0 + (i * 2654435761::bigint) % @threads`,
 		`ALTER TABLE bench_ids ADD COLUMN p0 bigint, ADD COLUMN np bigint`,
 		`UPDATE bench_ids SET p0 = (SELECT min(p.id) FROM posts p WHERE p.thread_id >= bench_ids.t0), np = (SELECT count(*) FROM posts p WHERE p.thread_id >= bench_ids.t0)`,
 		`INSERT INTO reactions (post_id, user_id, kind, created_at)
 		 SELECT p.id, b.u0 + (i * 31337) % @members, (ARRAY['support', 'hug', 'me_too', 'helpful'])[1 + i % 4], least(p.created_at + interval '2 hours', CAST(@now AS timestamptz))
-		 FROM generate_series(1, @reactions) i CROSS JOIN bench_ids b JOIN posts p ON p.id = b.p0 + (i * 7727) % b.np
+		 FROM generate_series(1::bigint, @reactions) i CROSS JOIN bench_ids b JOIN posts p ON p.id = b.p0 + (i * 7727) % b.np
 		 ON CONFLICT DO NOTHING`,
 		`INSERT INTO reports (reporter_id, target_kind, target_id, forum_id, reason, weight, status, resolved_at, created_at)
 		 SELECT b.u0 + (i * 92821) % @members, 'post', p.id, t.forum_id,
@@ -189,25 +210,25 @@ func loadHistory(t *testing.T, h *harness, s benchSize) {
 		        CASE WHEN i % 5 = 0 THEN 'open' WHEN i % 3 = 0 THEN 'upheld' ELSE 'dismissed' END,
 		        CASE WHEN i % 5 = 0 THEN NULL ELSE least(p.created_at + ((i * 13) % 4000) * interval '1 minute' + interval '31 minutes', CAST(@now AS timestamptz)) END,
 		        least(p.created_at + interval '30 minutes', CAST(@now AS timestamptz))
-		 FROM generate_series(1, @reports) i CROSS JOIN bench_ids b JOIN posts p ON p.id = b.p0 + (i * 9973) % b.np JOIN threads t ON t.id = p.thread_id
+		 FROM generate_series(1::bigint, @reports) i CROSS JOIN bench_ids b JOIN posts p ON p.id = b.p0 + (i * 9973) % b.np JOIN threads t ON t.id = p.thread_id
 		 ON CONFLICT DO NOTHING`,
 		`INSERT INTO reports (reporter_id, target_kind, target_id, forum_id, reason, note, weight, status, resolved_at, created_at)
 		 SELECT NULL, 'post', p.id, t.forum_id, 'other', 'Waiting for approval (watched words).', 1, 'dismissed', least(p.created_at + ((i % 9) + 1) * interval '1 hour', CAST(@now AS timestamptz)), p.created_at
-		 FROM generate_series(1, @reports / 10) i CROSS JOIN bench_ids b JOIN posts p ON p.id = b.p0 + (i * 4421) % b.np JOIN threads t ON t.id = p.thread_id`,
+		 FROM generate_series(1::bigint, @reports / 10) i CROSS JOIN bench_ids b JOIN posts p ON p.id = b.p0 + (i * 4421) % b.np JOIN threads t ON t.id = p.thread_id`,
 		`WITH r AS (INSERT INTO reports (reporter_id, target_kind, target_id, forum_id, reason, note, weight, status, created_at)
 		   SELECT NULL, 'post', p.id, t.forum_id, 'self_harm', 'Crisis language', 1, 'open', p.created_at
-		   FROM generate_series(1, @reports / 20) i CROSS JOIN bench_ids b JOIN posts p ON p.id = b.p0 + (i * 3571) % b.np JOIN threads t ON t.id = p.thread_id
+		   FROM generate_series(1::bigint, @reports / 20) i CROSS JOIN bench_ids b JOIN posts p ON p.id = b.p0 + (i * 3571) % b.np JOIN threads t ON t.id = p.thread_id
 		   RETURNING id, created_at)
 		 INSERT INTO crisis_followups (report_id, level, acknowledged_at, ack_seconds, created_at)
 		 SELECT id, (ARRAY['low', 'medium', 'high'])[1 + id % 3], least(created_at + (id % 50) * interval '1 minute', CAST(@now AS timestamptz)), (id % 50) * 60, created_at FROM r`,
 		`INSERT INTO moderation_actions (moderator_id, action, target_kind, target_id, author_id, reason, created_at)
 		 SELECT NULL, 'auto_hide', 'post', p.id, p.author_id, 'open reports weigh 3', least(p.created_at + interval '3 hours', CAST(@now AS timestamptz))
-		 FROM generate_series(1, @reports / 10) i CROSS JOIN bench_ids b JOIN posts p ON p.id = b.p0 + (i * 6007) % b.np`,
+		 FROM generate_series(1::bigint, @reports / 10) i CROSS JOIN bench_ids b JOIN posts p ON p.id = b.p0 + (i * 6007) % b.np`,
 		`INSERT INTO questions (asker_id, forum_id, specialty, title, body, body_html, status, assignee_id, rating, created_at, updated_at, accepted_at, answered_at)
 		 SELECT b.u0 + 500 + (i * 613) % (@members - 500), b.forums[1 + i % array_length(b.forums, 1)], (SELECT array_agg(code ORDER BY code) FROM specialties)[1 + i % 10],
 		        'Bench question ' || i, 'Text', '<p>Text</p>', 'answered', b.u0 + i % 200, CASE i % 4 WHEN 0 THEN 'helpful' WHEN 1 THEN 'not_helpful' END,
 		        x.ts, x.ts, x.ts + interval '1 hour', x.ts + ((i % 60) + 2) * interval '1 hour'
-		 FROM generate_series(1, @questions) i CROSS JOIN bench_ids b
+		 FROM generate_series(1::bigint, @questions) i CROSS JOIN bench_ids b
 		 CROSS JOIN LATERAL (SELECT CAST(@tstart AS timestamptz) + ((i * 7901) % 1000003)::float / 1000003 * interval '360 days' AS ts) x`,
 		`INSERT INTO question_offers (question_id, clinician_id, offered_at, respond_by, outcome, decided_at)
 		 SELECT id, assignee_id, created_at, created_at + interval '24 hours', 'accepted', accepted_at FROM questions WHERE title LIKE 'Bench question %'`,
@@ -217,14 +238,14 @@ func loadHistory(t *testing.T, h *harness, s benchSize) {
 		 SELECT b.u0 + 200 + i, (SELECT array_agg(code ORDER BY code) FROM professions)[1 + i % 3], '{}', 'B-' || i, 'test-board', (CAST(@now AS timestamptz) + interval '400 days')::date,
 		        CASE WHEN i % 6 = 0 THEN 'rejected' ELSE 'verified' END, x.ts, NULL, x.ts + ((i % 90) + 1) * interval '1 hour',
 		        CASE WHEN i % 6 = 0 THEN NULL ELSE x.ts + interval '365 days' END
-		 FROM generate_series(1, @credentials) i CROSS JOIN bench_ids b
+		 FROM generate_series(1::bigint, @credentials) i CROSS JOIN bench_ids b
 		 CROSS JOIN LATERAL (SELECT CAST(@tstart AS timestamptz) + (i::float / @credentials) * interval '360 days' AS ts) x`,
 		`INSERT INTO analytics_search_days (day, searches, no_result)
 		 SELECT d::date, 30 * @queries + (extract(doy FROM d)::int % 17) * 10, 4 * @queries FROM generate_series(CAST(@tstart AS timestamptz), CAST(@now AS timestamptz), interval '1 day') d`,
 		`INSERT INTO analytics_search_queries (day, query, searches)
-		 SELECT d::date, 'bench query ' || q, 1 + q % 7 FROM generate_series(CAST(@tstart AS timestamptz), CAST(@now AS timestamptz), interval '1 day') d, generate_series(1, @queries) q`,
+		 SELECT d::date, 'bench query ' || q, 1 + q % 7 FROM generate_series(CAST(@tstart AS timestamptz), CAST(@now AS timestamptz), interval '1 day') d, generate_series(1::bigint, @queries) q`,
 		`INSERT INTO analytics_search_members (day, query, token)
-		 SELECT d::date, 'bench query ' || q, decode(md5(q || '/' || m), 'hex') FROM generate_series(CAST(@tstart AS timestamptz), CAST(@now AS timestamptz), interval '3 days') d, generate_series(1, @queries) q, generate_series(1, 1 + q % 9) m
+		 SELECT d::date, 'bench query ' || q, decode(md5(q || '/' || m), 'hex') FROM generate_series(CAST(@tstart AS timestamptz), CAST(@now AS timestamptz), interval '3 days') d, generate_series(1::bigint, @queries) q, generate_series(1, 1 + q % 9) m
 		 ON CONFLICT DO NOTHING`,
 	}
 	err := h.app.DB.Gorm.Transaction(func(tx *gorm.DB) error {

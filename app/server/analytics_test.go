@@ -215,6 +215,9 @@ func TestAnalyticsCommunityFiguresSuppressionAndScope(t *testing.T) {
 	if err != nil {
 		t.Fatalf("csv does not parse: %v", err)
 	}
+	if n := countWhere(t, h, `SELECT count(*) FROM audit_events WHERE action = 'analytics.csv' AND actor_id = ? AND reason = ?`, h.user("an_boss").ID, "community "+day0+" to "+day0); n != 1 {
+		t.Errorf("CSV download audited %d times", n)
+	}
 	found := false
 	for _, r := range recs {
 		if len(r) > 1 && r[0] == "Forum an-mind (restricted)" {
