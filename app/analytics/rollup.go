@@ -177,15 +177,21 @@ var forumOfA = `CASE a.target_kind
 // retentionCounts: new members of a day who contributed again in days
 // 7–13 (retained_7) or 30–36 (retained_30) after it; the base counts only
 // days whose window has ended by @y. It needs the CTEs nm (new members)
-// and c (their contributions).
-var retentionCounts = `SELECT nm.d, 0, m.metric, '', m.n FROM (
-	   SELECT nm.d,
-	          count(*) FILTER (WHERE nm.d + 13 <= @y ::date) AS base7,
-	          count(*) FILTER (WHERE nm.d + 13 <= @y ::date AND EXISTS (SELECT 1 FROM c WHERE c.u = nm.id AND c.d BETWEEN nm.d + 7 AND nm.d + 13)) AS r7,
-	          count(*) FILTER (WHERE nm.d + 36 <= @y ::date) AS base30,
-	          count(*) FILTER (WHERE nm.d + 36 <= @y ::date AND EXISTS (SELECT 1 FROM c WHERE c.u = nm.id AND c.d BETWEEN nm.d + 30 AND nm.d + 36)) AS r30
-	     FROM nm GROUP BY nm.d) nm
-	  CROSS JOIN LATERAL (VALUES ('retention_base_7', nm.base7), ('retained_7', nm.r7), ('retention_base_30', nm.base30), ('retained_30', nm.r30)) m(metric, n)
+// and c (their contributions), joined once (a hash join), not probed per
+// member.
+var retentionCounts = `, flags AS (
+	   SELECT nm.id, nm.d,
+	          coalesce(bool_or(c.d BETWEEN nm.d + 7 AND nm.d + 13), false) AS back7,
+	          coalesce(bool_or(c.d BETWEEN nm.d + 30 AND nm.d + 36), false) AS back30
+	     FROM nm LEFT JOIN c ON c.u = nm.id GROUP BY nm.id, nm.d)
+	SELECT x.d, 0, m.metric, '', m.n FROM (
+	   SELECT d,
+	          count(*) FILTER (WHERE d + 13 <= @y ::date) AS base7,
+	          count(*) FILTER (WHERE d + 13 <= @y ::date AND back7) AS r7,
+	          count(*) FILTER (WHERE d + 36 <= @y ::date) AS base30,
+	          count(*) FILTER (WHERE d + 36 <= @y ::date AND back30) AS r30
+	     FROM flags GROUP BY d) x
+	  CROSS JOIN LATERAL (VALUES ('retention_base_7', x.base7), ('retained_7', x.r7), ('retention_base_30', x.base30), ('retained_30', x.r30)) m(metric, n)
 	  WHERE m.n > 0`
 
 // rollupDurations yield (day, forum_id, metric, seconds) rows, one per
@@ -241,7 +247,7 @@ func (s *Service) Rollup(ctx context.Context, from, to time.Time) (err error) {
 		rargs["clo"], rargs["chi"] = from.AddDate(0, 0, 7), to.AddDate(0, 0, 37)
 		if err := tx.Exec(`INSERT INTO analytics_counts (day, forum_id, metric, key, n)
 			WITH nm AS (SELECT id, `+dayOf("created_at")+` AS d FROM users WHERE created_at >= @lo AND created_at < @hi),
-			     c AS (`+contributions("IN (SELECT id FROM nm)")+`) `+retentionCounts, rargs).Error; err != nil {
+			     c AS (`+contributions("IN (SELECT id FROM nm)")+`)`+retentionCounts, rargs).Error; err != nil {
 			return err
 		}
 		for _, q := range rollupDurations {
