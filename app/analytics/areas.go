@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"sort"
+	"strconv"
 	"time"
 
 	"github.com/kindred-health/kindred/models"
@@ -358,25 +359,32 @@ func (b *builder) questions() error {
 	}
 	// The clinicians' load names clinicians at work: admins only (the
 	// area is theirs).
-	handles, err := b.s.labels(b.ctx, `SELECT id::text, handle FROM users WHERE id::text IN (SELECT key FROM analytics_counts WHERE metric IN ('q_load_offers', 'q_load_accepted', 'q_load_answered') AND day BETWEEN ?::date AND ?::date)`,
-		b.p.From.Format(time.DateOnly), b.p.To.Format(time.DateOnly))
+	var ids []int64
+	for _, m := range []string{"q_load_offers", "q_load_accepted", "q_load_answered"} {
+		for k, v := range c[m][0] {
+			if id, err := strconv.ParseInt(k, 10, 64); err == nil && v[0] > 0 {
+				ids = append(ids, id)
+			}
+		}
+	}
+	handles, err := b.s.labels(b.ctx, `SELECT id::text, handle FROM users WHERE id IN ?`, append(ids, -1))
 	if err != nil {
 		return err
 	}
 	lt := Table{Key: "clinician_load", Title: "Clinicians' load", Columns: []string{"Clinician", "Offers received", "Accepted", "Answered"}, Units: []string{"", "", ""},
 		Note: "Shown to admins only: these are counts about clinicians at work."}
-	ids := make([]string, 0, len(handles))
+	keys := make([]string, 0, len(handles))
 	for id := range handles {
-		ids = append(ids, id)
+		keys = append(keys, id)
 	}
-	sort.Slice(ids, func(i, j int) bool {
-		a, z := c.get("q_load_offers", 0, ids[i], 0), c.get("q_load_offers", 0, ids[j], 0)
+	sort.Slice(keys, func(i, j int) bool {
+		a, z := c.get("q_load_offers", 0, keys[i], 0), c.get("q_load_offers", 0, keys[j], 0)
 		if a != z {
 			return a > z
 		}
-		return handles[ids[i]] < handles[ids[j]]
+		return handles[keys[i]] < handles[keys[j]]
 	})
-	for _, id := range ids {
+	for _, id := range keys {
 		lt.Rows = append(lt.Rows, Row{Label: handles[id], Cells: []Cell{num(float64(c.get("q_load_offers", 0, id, 0))),
 			num(float64(c.get("q_load_accepted", 0, id, 0))), num(float64(c.get("q_load_answered", 0, id, 0)))}})
 	}
