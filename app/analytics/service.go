@@ -116,19 +116,6 @@ func (s Scope) MayOpen(area string) bool {
 	return ok && (s.Admin || !info.AdminOnly)
 }
 
-// sees tells whether the scope covers a forum (0: figures tied to no forum).
-func (s Scope) sees(forumID int64) bool {
-	if s.All {
-		return true
-	}
-	for _, id := range s.Forums {
-		if id == forumID && id != 0 {
-			return true
-		}
-	}
-	return false
-}
-
 // Day is a UTC calendar day at midnight.
 func Day(t time.Time) time.Time {
 	t = t.UTC()
