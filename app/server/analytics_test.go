@@ -256,6 +256,16 @@ func TestAnalyticsCommunityFiguresSuppressionAndScope(t *testing.T) {
 		t.Errorf("moderator's index: %d", r.StatusCode)
 	}
 
+	// A global moderator: every forum, community and moderation only.
+	h.account("an_global", models.RoleModerator)
+	gmod := h.tokenFor("an_global", "read")
+	if r := h.analyticsAPI(gmod, "moderation", "from="+day0+"&to="+day0); r.Status != http.StatusOK || !strings.Contains(r.Raw, "an-heart") || !strings.Contains(r.Raw, "an-mind") {
+		t.Errorf("global moderator, moderation: %d", r.Status)
+	}
+	if r := h.analyticsAPI(gmod, "search", ""); r.Status != http.StatusForbidden {
+		t.Errorf("global moderator opens the search area: %d", r.Status)
+	}
+
 	// Members and visitors: nothing is there.
 	member := h.tokenFor("an_m1", "read")
 	if r := h.analyticsAPI(member, "community", ""); r.Status != http.StatusNotFound {
