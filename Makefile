@@ -2,7 +2,7 @@
 GO ?= go
 STATICCHECK_VERSION ?= v0.8.2
 
-.PHONY: run test build deps-run deps-test lint check-format vet staticcheck clean bench loadtest index-load faults live-load
+.PHONY: run test build deps-run deps-test lint check-format vet staticcheck clean bench loadtest index-load faults live-load analytics-bench
 
 build:
 	$(GO) build -tags nodynamic -o bin/kindred ./cmd/kindred
@@ -73,3 +73,10 @@ index-load: build
 # lost and duplicated writes, answers by status and recovery times.
 faults: build
 	bin/kindred-dev test -- env KINDRED_FAULTS=1 $(GO) test -count=1 -v -timeout 30m -run '^TestFaults$$' ./cmd/kindred
+
+# Analytics at the issue's size: a year of 100,000 members and 1,000,000
+# posts (bulk SQL), the rollup's backfill timed, then every analytics page
+# (HTML and JSON) over 365 days, p50/p95 of 30 requests each (about 10–20
+# minutes; make test runs a small history and checks the figures only).
+analytics-bench: build
+	bin/kindred-dev test -- env KINDRED_ANALYTICS_BENCH=1 $(GO) test -count=1 -v -timeout 60m -run '^TestAnalyticsLoad$$' ./app/server

@@ -42,12 +42,13 @@ type Handlers struct {
 	r        *web.Renderer
 	cookies  web.Cookies
 	searcher Searcher
+	recorder SearchRecorder
 }
 
 // NewHandlers wires the HTML handlers; searcher answers the search page
-// and API (app/search).
-func NewHandlers(svc *Service, r *web.Renderer, cookies web.Cookies, searcher Searcher) *Handlers {
-	return &Handlers{svc: svc, r: r, cookies: cookies, searcher: searcher}
+// and API (app/search), recorder counts the searches (app/analytics).
+func NewHandlers(svc *Service, r *web.Renderer, cookies web.Cookies, searcher Searcher, recorder SearchRecorder) *Handlers {
+	return &Handlers{svc: svc, r: r, cookies: cookies, searcher: searcher, recorder: recorder}
 }
 
 func (h *Handlers) viewer(c echo.Context) (Viewer, error) {

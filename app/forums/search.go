@@ -22,6 +22,21 @@ type Searcher interface {
 	PopularTags(ctx context.Context, audiences []string, n int) ([]search.TagCount, error)
 }
 
+// SearchRecorder counts searches for the staff's analytics (app/analytics
+// implements it): called after a search's first page, with what was
+// searched and how many threads it found. It must not fail or hold up the
+// search.
+type SearchRecorder interface {
+	RecordSearch(ctx context.Context, actor models.Actor, text string, found int64)
+}
+
+// record counts a search's first page.
+func (h *Handlers) record(c echo.Context, v Viewer, q search.Query, res *search.Result) {
+	if h.recorder != nil && res != nil && q.Page == 1 {
+		h.recorder.RecordSearch(c.Request().Context(), v, q.Text, res.Total)
+	}
+}
+
 // parseSearch reads a search request. Every parameter is checked against
 // what it may be; user input reaches Meilisearch only as the query text.
 func parseSearch(c echo.Context, v Viewer) (search.Query, error) {
@@ -87,6 +102,7 @@ func (a *API) Search(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	a.h.record(c, v, q, res)
 	return c.JSON(http.StatusOK, map[string]any{"hits": res.Hits, "estimated_total": res.Total, "forum_counts": res.Forums,
 		"page": q.Page, "per_page": search.PerPage})
 }
@@ -146,6 +162,7 @@ func (h *Handlers) SearchPage(c echo.Context) error {
 		case err != nil:
 			return err
 		}
+		h.record(c, v, q, d.Result)
 		link := func(p int) string {
 			vals := c.QueryParams()
 			vals.Set("page", strconv.Itoa(p))

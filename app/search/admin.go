@@ -176,6 +176,9 @@ func (h *Handlers) render(c echo.Context, status int, verr *models.ValidationErr
 	if verr != nil {
 		p.Form.Values = map[string]string{"terms": c.FormValue("terms")}
 		p.Form.Errors, p.Form.Message = verr.Fields, verr.Message
+	} else if terms := c.QueryParam("terms"); terms != "" {
+		// Prefilled from analytics' queries that found nothing.
+		p.Form.Values = map[string]string{"terms": terms}
 	}
 	return h.r.Render(c, status, TplSynonyms, p)
 }

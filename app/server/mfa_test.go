@@ -145,7 +145,7 @@ func routeParam(path string) string {
 // clinicians use.
 func mfaGatedRoute(method, path string) bool {
 	for _, p := range []string{"/admin", "/review", "/moderation", "/clinician/questions",
-		"/api/v1/admin", "/api/v1/review", "/api/v1/moderation", "/api/v1/clinician/questions"} {
+		"/api/v1/admin", "/api/v1/review", "/api/v1/moderation", "/api/v1/clinician/questions", "/api/v1/analytics"} {
 		if path == p || strings.HasPrefix(path, p+"/") {
 			return true
 		}

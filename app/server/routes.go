@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/kindred-health/kindred/app/analytics"
 	"github.com/kindred-health/kindred/app/auth"
 	"github.com/kindred-health/kindred/app/clinicians"
 	"github.com/kindred-health/kindred/app/config"
@@ -32,7 +33,7 @@ import (
 func routes(e *echo.Echo, a *App, r *web.Renderer, st *web.Static, cookies web.Cookies, cfg *config.Config) {
 	ah := auth.NewHandlers(a.Auth, r, cookies, a.Clinicians.StatusByUser)
 	api := auth.NewAPI(a.Auth)
-	fh := forums.NewHandlers(a.Forums, r, cookies, a.Search)
+	fh := forums.NewHandlers(a.Forums, r, cookies, a.Search, a.Analytics)
 	fapi := forums.NewAPI(fh)
 	nh := notify.NewHandlers(a.Notify, r, cookies)
 	mailh := notify.NewMailHandlers(a.Mail, r, cookies, cfg.MailWebhookToken)
@@ -349,6 +350,13 @@ func routes(e *echo.Echo, a *App, r *web.Renderer, st *web.Static, cookies web.C
 	acct.GET("/who-saw", exph.WhoSaw)
 	acct.POST("/sign-in/:id/unlink", ah.Unlink)
 
+	// Analytics: admins and moderators (a forum's moderators see their
+	// forums only: analytics.ScopeOf); anyone else is answered 404.
+	anh := analytics.NewHandlers(a.Analytics, r)
+	b.GET("/admin/analytics", anh.Index, web.NotFoundForVisitors, mfa)
+	b.GET("/admin/analytics/:area", anh.Area, web.NotFoundForVisitors, mfa)
+	b.GET("/admin/analytics/:area/csv", anh.CSV, web.NotFoundForVisitors, mfa)
+
 	admin := b.Group("/admin", web.RequireRole(models.RoleAdmin), mfa)
 	admin.GET("", ah.AdminHome)
 	admin.GET("/users", ah.AdminUsers)
@@ -527,6 +535,7 @@ func routes(e *echo.Echo, a *App, r *web.Renderer, st *web.Static, cookies web.C
 	v1.POST("/questions/:id/hand-back", qapi.HandBack, hidden, mfa)
 	v1.POST("/questions/:id/reopen", qapi.Reopen, hidden, mfa)
 	v1.POST("/questions/:id/share-history", qapi.ShareHistory, hidden, mfa)
+	v1.GET("/analytics/:area", anh.API, web.NotFoundForVisitors, mfa) // admins and moderators, scoped as the pages
 	v1.GET("/admin/questions", qapi.Oversight, web.RequireRole(models.RoleAdmin), mfa)
 	v1.GET("/clinician/questions", qapi.Dashboard, me, mfa)
 	v1.GET("/admin/audit", mapi.Audit, web.RequireRole(models.RoleAdmin), mfa)

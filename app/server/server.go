@@ -20,6 +20,7 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"gorm.io/gorm"
 
+	"github.com/kindred-health/kindred/app/analytics"
 	"github.com/kindred-health/kindred/app/auth"
 	"github.com/kindred-health/kindred/app/clinicians"
 	"github.com/kindred-health/kindred/app/config"
@@ -91,6 +92,9 @@ type App struct {
 	// ExportStore keeps the archives until downloaded or expired.
 	Export      *export.Service
 	ExportStore storage.Store
+
+	// Analytics rolls up daily figures and serves the staff's pages.
+	Analytics *analytics.Service
 }
 
 // New builds the app from configuration.
@@ -130,6 +134,7 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 	names = append(names, moderation.Templates...)
 	names = append(names, images.Templates...)
 	names = append(names, export.Templates...)
+	names = append(names, analytics.Templates...)
 	for _, name := range append(names, forums.Templates...) {
 		if !renderer.Has(name) {
 			return nil, fmt.Errorf("server: missing template %s", name)
@@ -312,6 +317,13 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 	river.AddWorker(workers, &export.BuildWorker{Svc: expSvc})
 	river.AddWorker(workers, &export.MailWorker{Svc: expSvc})
 	river.AddWorker(workers, &export.SweepWorker{Svc: expSvc})
+	// Analytics: the nightly rollup (and backfill) of daily figures, and
+	// the search counts forums' search page and API record.
+	analyticsSvc, err := analytics.New(d.DB, d.Now, d.Log, cfg.SecretKey)
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	river.AddWorker(workers, &analytics.RollupWorker{Svc: analyticsSvc})
 	// Erasure: each owner erases what it holds, in this order, in one
 	// transaction; the account's tombstone comes last.
 	day := 24 * time.Hour
@@ -327,6 +339,7 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 		privacy.Step{Name: "clinicians", Erase: clinSvc.EraseMember},
 		privacy.InTx("questions", qSvc.EraseMember),
 		privacy.InTx("moderation", moderation.EraseMember),
+		privacy.InTx("analytics", analyticsSvc.EraseMember),
 		privacy.InTx("account", authSvc.EraseMember))
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
@@ -379,10 +392,14 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 			river.NewPeriodicJob(river.PeriodicInterval(6*time.Hour), func() (river.JobArgs, *river.InsertOpts) { return models.SearchSettingsArgs{}, nil }, &river.PeriodicJobOpts{RunOnStart: true}),
 			// Data exports downloaded or past their link's 48 hours: the archive is deleted.
 			river.NewPeriodicJob(river.PeriodicInterval(10*time.Minute), func() (river.JobArgs, *river.InsertOpts) { return export.SweepArgs{}, nil }, &river.PeriodicJobOpts{RunOnStart: true}),
+			// Analytics: every night at 00:15 UTC and at start (which fills
+			// the days a stopped server missed).
+			analytics.PeriodicJob(),
 		},
 		log: d.Log,
 	}
 	a.Export, a.ExportStore = expSvc, expStore
+	a.Analytics = analyticsSvc
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.IPExtractor = ipExtractor(cfg)
