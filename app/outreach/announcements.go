@@ -108,6 +108,9 @@ func (s *Service) check(ctx context.Context, actor models.Actor, f AnnouncementF
 		verr.Add("priority", "Choose a banner or a card.")
 	}
 	var forum *forumRow
+	if a.Scope == ScopeSite && a.Audience != AudienceForumMembers {
+		f.Forum = "" // a site-wide announcement names a forum only for its members
+	}
 	if slug := strings.TrimSpace(f.Forum); slug != "" {
 		if msg := input.Check("slug", slug); msg != "" {
 			verr.Add("forum", msg)

@@ -49,29 +49,37 @@ type linkRow struct {
 	Title      string
 }
 
-// maxRunning bounds what one instance keeps: far more than a site runs.
+// maxRunning bounds what one instance keeps: far more than a site runs
+// (running ones first, should it ever be reached).
 const maxRunning = 200
+
+// lookAhead: the cached list also holds announcements starting this soon,
+// so a start needs no query of its own.
+const lookAhead = 10 * time.Minute
 
 // running returns the announcements not ended (scheduled ones too, so a
 // start on the clock needs no new query), from the cache when it is
 // fresh: one indexed query per instance every CacheTTL at most.
 func (s *Service) running(ctx context.Context) ([]running, map[int64][]linkRow, error) {
 	s.cache.mu.Lock()
-	if !s.cache.fetched.IsZero() && time.Since(s.cache.fetched) < s.opts.CacheTTL && s.cache.list != nil {
+	now := s.now()
+	if !s.cache.fetched.IsZero() && time.Since(s.cache.fetched) < s.opts.CacheTTL && s.cache.list != nil && now.Before(s.cache.clockAt.Add(lookAhead)) {
 		list, links := s.cache.list, s.cache.links
 		s.cache.mu.Unlock()
 		return list, links, nil
 	}
 	gen := s.cache.gen
 	s.cache.mu.Unlock()
-	// Everything ending after the clock's now minus the TTL: an
-	// announcement that ends while cached drops out by its own end time.
+	// Running, and starting within lookAhead: an announcement that starts
+	// or ends while cached shows or drops out by its own times.
 	var list []running
 	err := s.db.Gorm.WithContext(ctx).Raw(`SELECT a.id, a.title, a.body_html, a.scope, a.audience, coalesce(a.forum_id, 0) AS forum_id,
 		coalesce(f.slug, '') AS forum_slug, coalesce(f.name, '') AS forum_name, coalesce(f.sensitive, false) AS forum_sensitive,
 		coalesce(f.clinician_only, false) AS forum_clinician_only, a.priority, a.health_alert, a.starts_at, a.ends_at, coalesce(a.campaign_id, 0) AS campaign_id
 		FROM announcements a LEFT JOIN forums f ON f.id = a.forum_id
-		WHERE a.ends_at > ? ORDER BY (a.priority = 'banner') DESC, a.health_alert DESC, a.starts_at DESC, a.id DESC LIMIT ?`, s.now().UTC(), maxRunning).Scan(&list).Error
+		WHERE a.ends_at > ? AND a.starts_at <= ?
+		ORDER BY (a.starts_at <= ?) DESC, (a.priority = 'banner') DESC, a.health_alert DESC, a.starts_at DESC, a.id DESC LIMIT ?`,
+		now.UTC(), now.Add(lookAhead).UTC(), now.UTC(), maxRunning).Scan(&list).Error
 	if err != nil {
 		return nil, nil, err
 	}
@@ -96,7 +104,7 @@ func (s *Service) running(ctx context.Context) ([]running, map[int64][]linkRow, 
 	}
 	s.cache.mu.Lock()
 	if s.cache.gen == gen { // no change on this instance while reading
-		s.cache.list, s.cache.links, s.cache.fetched = list, links, time.Now()
+		s.cache.list, s.cache.links, s.cache.fetched, s.cache.clockAt = list, links, time.Now(), now
 	}
 	s.cache.mu.Unlock()
 	return list, links, nil

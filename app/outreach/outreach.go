@@ -163,6 +163,7 @@ type noticeCache struct {
 	list    []running
 	links   map[int64][]linkRow
 	fetched time.Time // wall clock: the TTL is real time, whatever the app's clock says
+	clockAt time.Time // the app's clock at the fetch: the list holds what starts within lookAhead of it
 	gen     uint64
 }
 
