@@ -371,6 +371,7 @@ func minStatements(t *testing.T, h *harness, b *browser, path string) int64 {
 // seeing only public ones), and a member already counted for a
 // campaign's reach costs no write on later pages.
 func TestAnnouncementsCostAtMostOneQuery(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	h.account("boss", models.RoleAdmin)
 	h.account("counted", models.RoleMember)
