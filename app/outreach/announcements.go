@@ -271,7 +271,9 @@ func (s *Service) Update(ctx context.Context, actor models.Actor, id int64, f An
 			"campaign_id": a.CampaignID, "updated_at": a.UpdatedAt}).Error; err != nil {
 			return err
 		}
-		if a.Email && !old.Email {
+		// Newly e-mailed, or moved: a job for the (new) start. One queued
+		// before finds the work done, or waits for the new start itself.
+		if a.Email && (!old.Email || !a.StartsAt.Equal(old.StartsAt)) {
 			if err := s.queueMail(ctx, tx, a); err != nil {
 				return err
 			}

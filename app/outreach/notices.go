@@ -307,8 +307,8 @@ func (s *Service) countImpression(ctx context.Context, campaignID, userID int64)
 	if done {
 		return
 	}
-	err := s.db.Gorm.WithContext(ctx).Exec(`INSERT INTO campaign_reach (campaign_id, marker, first_day) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
-		campaignID, k.marker[:], s.now().UTC().Format(time.DateOnly)).Error
+	err := s.db.Gorm.WithContext(ctx).Exec(`INSERT INTO campaign_reach (campaign_id, marker, first_day) SELECT id, ?, ? FROM campaigns WHERE id = ?
+		ON CONFLICT DO NOTHING`, k.marker[:], s.now().UTC().Format(time.DateOnly), campaignID).Error
 	if err != nil {
 		s.log.WarnContext(ctx, "outreach: reach", "error", err.Error())
 		return
@@ -329,8 +329,9 @@ func (s *Service) FlushVisitors(ctx context.Context) error {
 	s.visits.flushed = time.Now()
 	s.visits.mu.Unlock()
 	for k, n := range counts {
-		err := s.db.Gorm.WithContext(ctx).Exec(`INSERT INTO campaign_visitor_views (campaign_id, day, views) VALUES (?, ?, ?)
-			ON CONFLICT (campaign_id, day) DO UPDATE SET views = campaign_visitor_views.views + excluded.views`, k.campaign, k.day, n).Error
+		// A campaign deleted meanwhile takes its counts with it.
+		err := s.db.Gorm.WithContext(ctx).Exec(`INSERT INTO campaign_visitor_views (campaign_id, day, views) SELECT id, ?, ? FROM campaigns WHERE id = ?
+			ON CONFLICT (campaign_id, day) DO UPDATE SET views = campaign_visitor_views.views + excluded.views`, k.day, n, k.campaign).Error
 		if err != nil {
 			// Put back what was not written, for the next flush.
 			s.visits.mu.Lock()
