@@ -493,3 +493,28 @@ func (h *Handlers) DeleteCampaign(c echo.Context) error {
 	h.cookies.SetFlash(c, "Campaign deleted; its announcements stay, without a campaign.")
 	return web.Redirect(c, "/admin/campaigns")
 }
+
+// CampaignCSV is the campaign's figures per day as CSV (dates and counts
+// only, so nothing in it can act as a spreadsheet formula).
+func (h *Handlers) CampaignCSV(c echo.Context) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	_, st, err := h.svc.Stats(c.Request().Context(), web.Actor(c), id)
+	if err != nil {
+		return err
+	}
+	var b strings.Builder
+	b.WriteString("day,members_reached,visitor_views,cards_hidden,link_clicks,replies\r\n")
+	for i, d := range st.Days {
+		b.WriteString(d)
+		for _, xs := range [][]int64{st.Reach, st.VisitorViews, st.Dismissals, st.Clicks, st.Replies} {
+			b.WriteString("," + strconv.FormatInt(xs[i], 10))
+		}
+		b.WriteString("\r\n")
+	}
+	private(c)
+	c.Response().Header().Set(echo.HeaderContentDisposition, `attachment; filename="campaign-`+strconv.FormatInt(id, 10)+`.csv"`)
+	return c.Blob(http.StatusOK, "text/csv; charset=utf-8", []byte(b.String()))
+}

@@ -126,6 +126,11 @@ func TestCampaignReachAndClicks(t *testing.T) {
 			t.Errorf("campaign page names %s", who)
 		}
 	}
+	csv := admin.get(fmt.Sprintf("/admin/campaigns/%d/stats.csv", campaign))
+	today := h.clock.Now().UTC().Format("2006-01-02")
+	if csv.StatusCode != http.StatusOK || !strings.HasPrefix(csv.body, "day,members_reached,") || !strings.Contains(csv.body, today+",2,3,1,3,1\r\n") {
+		t.Errorf("CSV: %d\n%s", csv.StatusCode, csv.body)
+	}
 	tok := admin.token("read")
 	res := h.api(http.MethodGet, fmt.Sprintf("/api/v1/admin/campaigns/%d/stats", campaign), tok, nil)
 	totals, _ := res.Body["totals"].(map[string]any)

@@ -355,6 +355,7 @@ func routes(e *echo.Echo, a *App, r *web.Renderer, st *web.Static, cookies web.C
 	camp.GET("/new", outh.NewCampaignPage)
 	camp.POST("", outh.SaveCampaign)
 	camp.GET("/:id", outh.Campaign)
+	camp.GET("/:id/stats.csv", outh.CampaignCSV)
 	camp.GET("/:id/edit", outh.EditCampaignPage)
 	camp.POST("/:id", outh.SaveCampaign)
 	camp.GET("/:id/delete", outh.DeleteCampaignPage)
