@@ -118,6 +118,9 @@ var sections = []section{
 	{"images", "Images you uploaded", "Each image is in images/.",
 		`SELECT i.id, f.name AS forum, i.width, i.height, i.bytes, i.content_type, i.created_at, 'images/' || i.key AS file_in_archive
 		 FROM images i JOIN forums f ON f.id = i.forum_id WHERE i.uploader_id = @me ORDER BY i.id`},
+	{"announcement_dismissals", "Announcements you hid", "Announcements you chose not to see again on your pages.",
+		`SELECT d.announcement_id, a.title, d.created_at FROM announcement_dismissals d JOIN announcements a ON a.id = d.announcement_id
+		 WHERE d.user_id = @me ORDER BY d.created_at, d.announcement_id`},
 	{"exports", "Your earlier data exports", "",
 		`SELECT id, status, created_at, ready_at, downloaded_at, expires_at FROM exports WHERE user_id = @me ORDER BY id`},
 }

@@ -229,7 +229,13 @@ func (m *Mail) routeBatch(ctx context.Context) (rows, queued int, err error) {
 			if cat == "" || !p.Mailable {
 				continue
 			}
-			switch mode := modes[p.UserID][cat]; mode {
+			mode := modes[p.UserID][cat]
+			if p.Kind == models.NotifyAnnouncementUrgent && (mode == ModeDaily || mode == ModeWeekly) {
+				// An urgent health alert does not wait for a summary; a
+				// member who chose "never" still gets no e-mail.
+				mode = ModeImmediately
+			}
+			switch mode {
 			case ModeImmediately:
 				k := key{p.UserID, cat}
 				if now[k] == nil {

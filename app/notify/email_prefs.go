@@ -45,6 +45,7 @@ var Categories = []Category{
 	{Key: "messages", Label: "Private messages to you (the e-mail never contains them)", Subject: "You have a new message on Kindred", Default: ModeImmediately},
 	{Key: "moderation", Label: "Moderators' decisions about you or your posts, and the outcome of your reports", Subject: "A message from the Kindred moderators", Default: ModeImmediately},
 	{Key: "questions", Label: "Your private questions: answers, messages and changes", Subject: "News about your private question", Default: ModeImmediately},
+	{Key: "announcements", Label: "Announcements from the Kindred team and your forums' moderators (urgent health alerts come at once even if you chose a summary)", Subject: "An announcement from Kindred", Default: ModeImmediately},
 	{Key: "reminders", Label: "Reminders you set on bookmarks", Subject: "Your bookmark reminder", Default: ModeImmediately},
 	{Key: "clinician_questions", Label: "As a clinician: questions offered to you, waiting in the pool, messages and deadlines", Subject: "A private question needs you", Default: ModeImmediately, For: "clinician"},
 	{Key: "credentials", Label: "Your clinician verification: decisions and expiry", Subject: "News about your clinician verification", Default: ModeImmediately, For: "clinician"},
@@ -106,6 +107,8 @@ func categoryOf(kind string, recipient, threadAuthor, asker int64) string {
 		return "credentials"
 	case models.NotifyCredentialSubmitted, models.NotifyQuestionWaiting:
 		return "staff"
+	case models.NotifyAnnouncement, models.NotifyAnnouncementUrgent:
+		return "announcements"
 	}
 	return ""
 }

@@ -39,6 +39,11 @@ type mailItem struct {
 	ClinicianOnly  bool
 	PostBody       string
 	Asker          int64
+	// An e-mailed announcement (app/outreach): its current title and
+	// Markdown text.
+	AnnouncementID int64
+	AnnTitle       string
+	AnnBody        string
 }
 
 // Line is one notification in an e-mail.
@@ -100,8 +105,10 @@ func (m *Mail) Send(ctx context.Context, a MailArgs) error {
 		coalesce(n.question_id, 0) AS question_id, coalesce(n.credential_id, 0) AS credential_id, coalesce(n.report_id, 0) AS report_id,
 		coalesce(n.conversation_id, 0) AS conversation_id, coalesce(a.handle, '') AS actor_handle, coalesce(t.title, '') AS thread_title, coalesce(t.author_id, 0) AS thread_author,
 		coalesce(f.id, 0) AS forum_id, coalesce(f.name, '') AS forum_name, coalesce(f.sensitive, false) AS sensitive,
-		coalesce(f.clinician_only, false) AS clinician_only, coalesce(p.body, '') AS post_body, coalesce(q.asker_id, 0) AS asker
+		coalesce(f.clinician_only, false) AS clinician_only, coalesce(p.body, '') AS post_body, coalesce(q.asker_id, 0) AS asker,
+		coalesce(n.announcement_id, 0) AS announcement_id, coalesce(an.title, '') AS ann_title, coalesce(an.body, '') AS ann_body
 		FROM notifications n
+		LEFT JOIN announcements an ON an.id = n.announcement_id
 		LEFT JOIN threads t ON t.id = n.thread_id
 		LEFT JOIN forums f ON f.id = coalesce(t.forum_id, n.forum_id)
 		LEFT JOIN posts p ON p.id = n.post_id
@@ -126,7 +133,7 @@ func (m *Mail) Send(ctx context.Context, a MailArgs) error {
 			continue
 		}
 		public := it.ForumID == 0 || (!it.Sensitive && !it.ClinicianOnly)
-		if it.ForumID != 0 && it.ThreadID != 0 {
+		if it.ForumID != 0 && (it.ThreadID != 0 || it.AnnouncementID != 0) {
 			f := models.Forum{ID: it.ForumID, Sensitive: it.Sensitive, ClinicianOnly: it.ClinicianOnly}
 			if !actor.MayReadForum(&f) {
 				continue // they lost access since: not even that something happened
@@ -164,6 +171,10 @@ func (m *Mail) Send(ctx context.Context, a MailArgs) error {
 	if n == 0 {
 		return nil
 	}
+	urgent := false
+	for _, it := range items {
+		urgent = urgent || it.Kind == models.NotifyAnnouncementUrgent
+	}
 	v := mailView{Handle: u.Handle, Lines: lines, Groups: groups, Settings: m.base + "/account/notifications", Site: m.base}
 	var subject, stop string
 	if a.Digest != "" {
@@ -182,6 +193,12 @@ func (m *Mail) Send(ctx context.Context, a MailArgs) error {
 			subject += fmt.Sprintf(" (%d)", n)
 		}
 		v.Intro = "Something happened on Kindred that you asked to hear about."
+		if urgent {
+			// Labelled in the subject and the first line: it came at once,
+			// past the member's summary setting.
+			subject = "URGENT HEALTH ALERT from Kindred"
+			v.Intro = "This is an urgent health alert. Kindred sends these at once, even when you chose a summary for announcements."
+		}
 		stop = a.Category
 		v.StopWhat = "e-mails about: " + strings.ToLower(c.Label[:1]) + c.Label[1:]
 	}
@@ -264,6 +281,17 @@ func (m *Mail) line(it mailItem, recipient int64, public, active bool) Line {
 		return Line{Text: "From the moderators: " + it.Message, Link: link, LinkText: linkText}
 	case models.NotifyMessage:
 		return Line{Text: "You have a new private message. It stays on Kindred: sign in to read it.", Link: m.base + "/messages/" + strconv.FormatInt(it.ConversationID, 10), LinkText: "Read the message"}
+	case models.NotifyAnnouncement, models.NotifyAnnouncementUrgent:
+		link := m.base + "/announcements/" + strconv.FormatInt(it.AnnouncementID, 10)
+		label := "Announcement: "
+		if it.Kind == models.NotifyAnnouncementUrgent {
+			label = "URGENT HEALTH ALERT: "
+		}
+		if !public {
+			// Written for a members-only or clinicians' forum: said on the site only.
+			return Line{Text: label + "there is a new announcement in a forum you belong to.", Link: link, LinkText: "Read the announcement"}
+		}
+		return Line{Text: label + it.AnnTitle, Quote: excerpt(it.AnnBody), Link: link, LinkText: "Read the announcement"}
 	case models.NotifyReportResolved:
 		return Line{Text: "A moderator decided on something you reported.", Link: m.base + "/my/reports", LinkText: "See the outcome"}
 	case models.NotifyQuestionsPaused:

@@ -100,6 +100,9 @@ func (h *Handlers) Open(c echo.Context) error {
 	} else if c.FormValue("to") == "clinician" {
 		to = "/clinician/questions"
 	}
+	if aid, err := strconv.ParseInt(c.FormValue("announcement"), 10, 64); err == nil && aid > 0 {
+		to = "/announcements/" + strconv.FormatInt(aid, 10)
+	}
 	if cid, err := strconv.ParseInt(c.FormValue("conversation"), 10, 64); err == nil && cid > 0 {
 		to = "/messages/" + strconv.FormatInt(cid, 10)
 	}

@@ -200,10 +200,13 @@ type Item struct {
 	// reading starts. 1 and PostID for everything else.
 	Count       int   `json:"count"`
 	FirstPostID int64 `json:"first_post_id"`
-	// Message is a moderator's words to the member, if any.
-	Message   string     `json:"message,omitempty"`
-	CreatedAt time.Time  `json:"created_at"`
-	ReadAt    *time.Time `json:"read_at"`
+	// Message is a moderator's words to the member, if any (for an
+	// announcement: its title when it was sent).
+	Message string `json:"message,omitempty"`
+	// AnnouncementID is set for an e-mailed announcement.
+	AnnouncementID int64      `json:"announcement_id,omitempty"`
+	CreatedAt      time.Time  `json:"created_at"`
+	ReadAt         *time.Time `json:"read_at"`
 }
 
 // Only notifications about content that is still visible are shown: hidden,
@@ -234,7 +237,7 @@ func (n *InApp) Unread(ctx context.Context, userID int64) (int64, error) {
 func (n *InApp) List(ctx context.Context, userID, before int64, limit int) ([]Item, error) {
 	q := `SELECT n.id, n.kind, coalesce(a.handle, '') AS actor_handle, coalesce(f.slug, '') AS forum_slug, coalesce(f.name, '') AS forum_name,
 		coalesce(t.id, 0) AS thread_id, coalesce(t.title, '') AS thread_title, coalesce(n.post_id, 0) AS post_id,
-		coalesce(n.credential_id, 0) AS credential_id, coalesce(n.question_id, 0) AS question_id, coalesce(n.report_id, 0) AS report_id, coalesce(n.conversation_id, 0) AS conversation_id, n.message, n.created_at, n.read_at,
+		coalesce(n.credential_id, 0) AS credential_id, coalesce(n.question_id, 0) AS question_id, coalesce(n.report_id, 0) AS report_id, coalesce(n.conversation_id, 0) AS conversation_id, n.message, coalesce(n.announcement_id, 0) AS announcement_id, n.created_at, n.read_at,
 		CASE WHEN ` + groupedReply + ` THEN (SELECT count(*) FROM notifications g WHERE g.user_id = n.user_id AND g.thread_id = n.thread_id
 			AND g.kind = 'reply' AND g.read_at IS NULL) ELSE 1 END AS count,
 		CASE WHEN ` + groupedReply + ` THEN (SELECT min(g.post_id) FROM notifications g WHERE g.user_id = n.user_id AND g.thread_id = n.thread_id

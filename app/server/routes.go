@@ -22,6 +22,7 @@ import (
 	"github.com/kindred-health/kindred/app/messages"
 	"github.com/kindred-health/kindred/app/moderation"
 	"github.com/kindred-health/kindred/app/notify"
+	"github.com/kindred-health/kindred/app/outreach"
 	"github.com/kindred-health/kindred/app/privacy"
 	"github.com/kindred-health/kindred/app/questions"
 	"github.com/kindred-health/kindred/app/search"
@@ -110,6 +111,8 @@ func routes(e *echo.Echo, a *App, r *web.Renderer, st *web.Static, cookies web.C
 			return next(c)
 		}
 	}
+	outh := outreach.NewHandlers(a.Outreach, r, cookies)
+	outapi := outreach.NewAPI(outh)
 	imgh := images.NewHandlers(a.Images, r, cookies, images.Rules{Forum: a.Forums.ForumForPosting, Shown: a.Forums.PostShown})
 
 	// A provider ending Kindred sessions (back-channel logout): no session,
@@ -356,6 +359,33 @@ func routes(e *echo.Echo, a *App, r *web.Renderer, st *web.Static, cookies web.C
 	b.GET("/admin/analytics", anh.Index, web.NotFoundForVisitors, mfa)
 	b.GET("/admin/analytics/:area", anh.Area, web.NotFoundForVisitors, mfa)
 	b.GET("/admin/analytics/:area/csv", anh.CSV, web.NotFoundForVisitors, mfa)
+	// Announcements and campaigns (app/outreach). Anyone reads an
+	// announcement of their audience; members hide cards; the counting
+	// redirect of campaign links keeps no one's identity. Admins and
+	// moderators manage announcements (the service keeps moderators to
+	// their forums: others' are 404); campaigns are the admins'.
+	b.GET("/announcements/:id", outh.Show)
+	b.POST("/announcements/:id/dismiss", outh.Dismiss, web.RequireUser)
+	b.GET("/go/:id", outh.Go)
+	ann := b.Group("/moderation/announcements", web.RequireUser, mfa)
+	ann.GET("", outh.Manage)
+	ann.GET("/new", outh.NewPage)
+	ann.POST("", outh.Create)
+	ann.GET("/:id/edit", outh.EditPage)
+	ann.POST("/:id", outh.Update)
+	ann.POST("/:id/end", outh.End)
+	ann.GET("/:id/delete", outh.DeletePage)
+	ann.POST("/:id/delete", outh.Delete)
+	camp := b.Group("/admin/campaigns", web.RequireRole(models.RoleAdmin), mfa)
+	camp.GET("", outh.Campaigns)
+	camp.GET("/new", outh.NewCampaignPage)
+	camp.POST("", outh.SaveCampaign)
+	camp.GET("/:id", outh.Campaign)
+	camp.GET("/:id/stats.csv", outh.CampaignCSV)
+	camp.GET("/:id/edit", outh.EditCampaignPage)
+	camp.POST("/:id", outh.SaveCampaign)
+	camp.GET("/:id/delete", outh.DeleteCampaignPage)
+	camp.POST("/:id/delete", outh.DeleteCampaign)
 
 	admin := b.Group("/admin", web.RequireRole(models.RoleAdmin), mfa)
 	admin.GET("", ah.AdminHome)
@@ -561,6 +591,22 @@ func routes(e *echo.Echo, a *App, r *web.Renderer, st *web.Static, cookies web.C
 	v1.GET("/notifications", nh.APIList, me)
 	v1.POST("/notifications/:id/read", nh.APIMarkRead, me)
 	v1.POST("/notifications/read-all", nh.APIMarkAllRead, me)
+	// Announcements and campaigns (app/outreach).
+	v1.GET("/announcements", outapi.List)
+	v1.GET("/announcements/:id", outapi.Get)
+	v1.POST("/announcements/:id/dismiss", outapi.Dismiss, me)
+	v1.GET("/moderation/announcements", outapi.Managed, me, mfa)
+	v1.POST("/moderation/announcements", outapi.Create, me, mfa)
+	v1.GET("/moderation/announcements/:id", outapi.ManagedOne, me, mfa)
+	v1.PUT("/moderation/announcements/:id", outapi.Update, me, mfa)
+	v1.POST("/moderation/announcements/:id/end", outapi.End, me, mfa)
+	v1.DELETE("/moderation/announcements/:id", outapi.Delete, me, mfa)
+	v1.GET("/admin/campaigns", outapi.Campaigns, web.RequireRole(models.RoleAdmin), mfa)
+	v1.POST("/admin/campaigns", outapi.CreateCampaign, web.RequireRole(models.RoleAdmin), mfa)
+	v1.GET("/admin/campaigns/:id", outapi.Campaign, web.RequireRole(models.RoleAdmin), mfa)
+	v1.PUT("/admin/campaigns/:id", outapi.UpdateCampaign, web.RequireRole(models.RoleAdmin), mfa)
+	v1.DELETE("/admin/campaigns/:id", outapi.DeleteCampaign, web.RequireRole(models.RoleAdmin), mfa)
+	v1.GET("/admin/campaigns/:id/stats", outapi.Stats, web.RequireRole(models.RoleAdmin), mfa)
 	// Anything else under /api: 405 with Allow when the address exists
 	// for other methods, else 404 (JSON either way).
 	allowed = apiMethods(e.Routes())

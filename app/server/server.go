@@ -33,6 +33,7 @@ import (
 	"github.com/kindred-health/kindred/app/messages"
 	"github.com/kindred-health/kindred/app/moderation"
 	"github.com/kindred-health/kindred/app/notify"
+	"github.com/kindred-health/kindred/app/outreach"
 	"github.com/kindred-health/kindred/app/privacy"
 	"github.com/kindred-health/kindred/app/questions"
 	"github.com/kindred-health/kindred/app/search"
@@ -95,6 +96,8 @@ type App struct {
 
 	// Analytics rolls up daily figures and serves the staff's pages.
 	Analytics *analytics.Service
+	// Outreach is announcements and campaigns.
+	Outreach *outreach.Service
 }
 
 // New builds the app from configuration.
@@ -135,6 +138,7 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 	names = append(names, images.Templates...)
 	names = append(names, export.Templates...)
 	names = append(names, analytics.Templates...)
+	names = append(names, outreach.Templates...)
 	for _, name := range append(names, forums.Templates...) {
 		if !renderer.Has(name) {
 			return nil, fmt.Errorf("server: missing template %s", name)
@@ -324,6 +328,20 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 		return nil, fmt.Errorf("server: %w", err)
 	}
 	river.AddWorker(workers, &analytics.RollupWorker{Svc: analyticsSvc})
+	// Announcements and campaigns: pages find theirs through the
+	// renderer; campaigns attach only threads the admin may read.
+	outSvc, err := outreach.New(d.DB, d.Now, markdown.New(), func(ctx context.Context, actor models.Actor, id int64) (string, error) {
+		tv, err := forumSvc.Thread(ctx, actor, id)
+		if err != nil {
+			return "", err
+		}
+		return tv.Thread.Title, nil
+	}, inApp, outreach.Options{Secret: cfg.SecretKey, Log: d.Log})
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	renderer.SetNotices(outSvc)
+	river.AddWorker(workers, &outreach.MailWorker{Svc: outSvc})
 	// Erasure: each owner erases what it holds, in this order, in one
 	// transaction; the account's tombstone comes last.
 	day := 24 * time.Hour
@@ -340,6 +358,7 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 		privacy.InTx("questions", qSvc.EraseMember),
 		privacy.InTx("moderation", moderation.EraseMember),
 		privacy.InTx("analytics", analyticsSvc.EraseMember),
+		privacy.InTx("outreach", outSvc.EraseMember),
 		privacy.InTx("account", authSvc.EraseMember))
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
@@ -400,6 +419,7 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 	}
 	a.Export, a.ExportStore = expSvc, expStore
 	a.Analytics = analyticsSvc
+	a.Outreach = outSvc
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.IPExtractor = ipExtractor(cfg)
@@ -431,7 +451,7 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 	// sees a request: text, JSON structure, the body limit as a 413. The
 	// compose forms listed check the same rules themselves and show the
 	// form again with what the member typed.
-	e.Use(web.ValidText(append(append(slices.Clone(forums.KeepInputPaths), questions.KeepInputPaths...), messages.KeepInputPaths...)...))
+	e.Use(web.ValidText(append(append(append(slices.Clone(forums.KeepInputPaths), questions.KeepInputPaths...), messages.KeepInputPaths...), outreach.KeepInputPaths...)...))
 	// Event streams are not compressed: gzip would hold events back.
 	e.Use(middleware.GzipWithConfig(middleware.GzipConfig{Level: 5, MinLength: 1024, Skipper: func(c echo.Context) bool {
 		p := c.Request().URL.Path

@@ -37,6 +37,11 @@ type Page struct {
 	now       func() time.Time
 	Assets    *Assets
 	On        NavFlags
+
+	// Announcements (notices.go), found when the layout first asks.
+	noticeSource NoticeSource
+	notices      Notices
+	noticesDone  bool
 }
 
 // CSRF is the form token; pages without forms never compute it (and never
@@ -134,6 +139,7 @@ type Renderer struct {
 	cookies  Cookies
 	siteName string
 	now      func() time.Time // the clock relative times are read against
+	notices  NoticeSource     // announcements (nil: none)
 }
 
 // SetClock sets the clock pages read "3 hours ago" against (tests use a
@@ -247,6 +253,8 @@ func (r *Renderer) NewPage(c echo.Context, title string) *Page {
 		Assets:   r.assets,
 		On:       navFlags(c.Request().URL.Path),
 		Form:     Form{Values: map[string]string{}, Errors: map[string]string{}},
+
+		noticeSource: r.notices,
 	}
 }
 

@@ -1,0 +1,206 @@
+package outreach
+
+import (
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/kindred-health/kindred/app/input"
+	"github.com/kindred-health/kindred/models"
+)
+
+// AnnouncementForm is what staff send (page form or JSON).
+type AnnouncementForm struct {
+	Title       string `json:"title"`
+	Body        string `json:"body"`
+	Scope       string `json:"scope"`
+	Audience    string `json:"audience"`
+	Forum       string `json:"forum"` // the forum's slug: the scope "forum" and the audience "forum_members" need one
+	Priority    string `json:"priority"`
+	HealthAlert bool   `json:"health_alert"`
+	Email       bool   `json:"email"`
+	StartsAt    string `json:"starts_at"` // RFC 3339; pages send the author's local time (datetime-local)
+	EndsAt      string `json:"ends_at"`
+	CampaignID  int64  `json:"campaign_id"`
+}
+
+// Values is the form as page fields, to show it again.
+func (f AnnouncementForm) Values() map[string]string {
+	b := func(v bool) string {
+		if v {
+			return "on"
+		}
+		return ""
+	}
+	c := ""
+	if f.CampaignID != 0 {
+		c = strconv.FormatInt(f.CampaignID, 10)
+	}
+	return map[string]string{"title": f.Title, "body": f.Body, "scope": f.Scope, "audience": f.Audience, "forum": f.Forum,
+		"priority": f.Priority, "health_alert": b(f.HealthAlert), "email": b(f.Email), "starts_at": f.StartsAt, "ends_at": f.EndsAt, "campaign_id": c}
+}
+
+// LocalLayout is how pages send times (input type=datetime-local), read
+// in the author's time zone.
+const LocalLayout = "2006-01-02T15:04"
+
+// parseTime reads RFC 3339, or a page's local time in loc.
+func parseTime(v string, loc *time.Location) (time.Time, bool) {
+	v = strings.TrimSpace(v)
+	if t, err := time.Parse(time.RFC3339, v); err == nil {
+		return t, true
+	}
+	if loc != nil {
+		for _, layout := range []string{LocalLayout, "2006-01-02T15:04:05"} {
+			if t, err := time.ParseInLocation(layout, v, loc); err == nil {
+				return t, true
+			}
+		}
+	}
+	return time.Time{}, false
+}
+
+// checkLine checks a one-line field: the input rules, then the length.
+func checkLine(verr *models.ValidationError, field, v string, max int, what string) string {
+	v = strings.TrimSpace(v)
+	if msg := input.Check(field, v); msg != "" {
+		verr.Add(field, msg)
+		return v
+	}
+	switch n := utf8.RuneCountInString(v); {
+	case n == 0:
+		verr.Add(field, "Write "+what+".")
+	case n > max:
+		verr.Add(field, "Keep "+what+" to "+strconv.Itoa(max)+" characters (this has "+strconv.Itoa(n)+").")
+	}
+	return v
+}
+
+// checkPeriod reads a start and an end: both given, the end after the
+// start, within limits.
+func checkPeriod(verr *models.ValidationError, startV, endV string, loc *time.Location, now time.Time, maxLen time.Duration, what string) (time.Time, time.Time) {
+	start, okS := parseTime(startV, loc)
+	end, okE := parseTime(endV, loc)
+	inRange := func(t time.Time) bool { return t.Year() >= 2000 && t.Year() <= 9999 }
+	if !okS || !inRange(start) {
+		verr.Add("starts_at", "Give the start as a date and time (for example 2026-03-01T09:00).")
+	}
+	if !okE || !inRange(end) {
+		verr.Add("ends_at", "Give the end as a date and time (for example 2026-03-08T18:00).")
+	}
+	if !okS || !okE || !inRange(start) || !inRange(end) {
+		return start, end
+	}
+	switch {
+	case !end.After(start):
+		verr.Add("ends_at", "The end must come after the start.")
+	case end.Sub(start) > maxLen:
+		verr.Add("ends_at", "A "+what+" runs at most "+strconv.Itoa(int(maxLen/(24*time.Hour)))+" days.")
+	case start.After(now.Add(MaxAhead)):
+		verr.Add("starts_at", "The start can be at most a year from now.")
+	}
+	return start.UTC(), end.UTC()
+}
+
+// CampaignForm is what admins send for a campaign.
+type CampaignForm struct {
+	Name        string     `json:"name"`
+	Description string     `json:"description"`
+	StartsAt    string     `json:"starts_at"`
+	EndsAt      string     `json:"ends_at"`
+	Links       []LinkForm `json:"links"`
+	// Threads are thread ids or their addresses (https://…/t/12, /t/12).
+	Threads []string `json:"threads"`
+}
+
+// LinkForm is one link of a campaign.
+type LinkForm struct {
+	Title string `json:"title"`
+	URL   string `json:"url"`
+}
+
+// Values is the form as page fields ("links": one "title | url" a line,
+// "threads": one a line).
+func (f CampaignForm) Values() map[string]string {
+	var links []string
+	for _, l := range f.Links {
+		links = append(links, l.Title+" | "+l.URL)
+	}
+	return map[string]string{"name": f.Name, "description": f.Description, "starts_at": f.StartsAt, "ends_at": f.EndsAt,
+		"links": strings.Join(links, "\n"), "threads": strings.Join(f.Threads, "\n")}
+}
+
+// ParseLinkLines reads the page's "title | https://…" lines.
+func ParseLinkLines(s string) []LinkForm {
+	var out []LinkForm
+	for _, line := range strings.Split(s, "\n") {
+		if strings.TrimSpace(line) == "" {
+			continue
+		}
+		title, u, ok := strings.Cut(line, "|")
+		if !ok {
+			out = append(out, LinkForm{URL: strings.TrimSpace(line)})
+			continue
+		}
+		out = append(out, LinkForm{Title: strings.TrimSpace(title), URL: strings.TrimSpace(u)})
+	}
+	return out
+}
+
+// ParseThreadLines reads the page's one-a-line thread references.
+func ParseThreadLines(s string) []string {
+	var out []string
+	for _, line := range strings.Split(s, "\n") {
+		if line = strings.TrimSpace(line); line != "" {
+			out = append(out, line)
+		}
+	}
+	return out
+}
+
+// CheckURL accepts absolute https and http addresses with a host, and
+// nothing else (no javascript:, data:, relative or protocol-relative
+// links). It returns the address as it will be stored and followed.
+func CheckURL(v string) (string, string) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return "", "Give the link's address."
+	}
+	if len(v) > MaxURL {
+		return "", "Keep the address to " + strconv.Itoa(MaxURL) + " characters."
+	}
+	if msg := input.Check("url", v); msg != "" {
+		return "", msg
+	}
+	for _, r := range v {
+		if r <= ' ' || r == 0x7f {
+			return "", "An address cannot hold spaces or control characters."
+		}
+	}
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil || u.Opaque != "" {
+		return "", "Give a full https:// (or http://) address."
+	}
+	return u.String(), ""
+}
+
+var threadPath = regexp.MustCompile(`^/t/([0-9]{1,18})(?:[/?#].*)?$`)
+
+// ThreadRef reads a thread id from an id or a thread's address; 0 when it
+// is neither.
+func ThreadRef(v string) int64 {
+	v = strings.TrimSpace(v)
+	if id, err := strconv.ParseInt(v, 10, 64); err == nil && id > 0 {
+		return id
+	}
+	if u, err := url.Parse(v); err == nil {
+		if m := threadPath.FindStringSubmatch(u.Path); m != nil {
+			id, _ := strconv.ParseInt(m[1], 10, 64)
+			return id
+		}
+	}
+	return 0
+}
