@@ -43,8 +43,9 @@ func noStore(c echo.Context) { c.Response().Header().Set("Cache-Control", "priva
 func scope(c echo.Context) (Scope, error) { return ScopeOf(web.Actor(c)) }
 
 type indexData struct {
-	Areas []AreaInfo
-	All   bool
+	Areas  []AreaInfo
+	All    bool
+	Weekly bool // the member asked for the weekly summary by e-mail
 }
 
 // Index lists the areas the actor may open.
@@ -53,7 +54,11 @@ func (h *Handlers) Index(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	d := indexData{All: sc.All}
+	weekly, err := h.svc.WeeklySubscribed(c.Request().Context(), web.Actor(c).ID())
+	if err != nil {
+		return err
+	}
+	d := indexData{All: sc.All, Weekly: weekly}
 	for _, a := range Areas {
 		if sc.MayOpen(a.Key) {
 			d.Areas = append(d.Areas, a)
@@ -64,6 +69,28 @@ func (h *Handlers) Index(c echo.Context) error {
 	p.Data = d
 	noStore(c)
 	return h.r.Render(c, http.StatusOK, TplIndex, p)
+}
+
+// SetWeekly turns the weekly summary e-mail on or off (the index page's
+// form: weekly=on or off).
+func (h *Handlers) SetWeekly(c echo.Context) error {
+	on := c.FormValue("weekly") == "on"
+	if v := c.FormValue("weekly"); v != "on" && v != "off" {
+		verr := models.NewValidationError()
+		verr.Add("weekly", "Choose whether to get the weekly summary.")
+		return verr
+	}
+	if err := h.svc.SetWeekly(c.Request().Context(), web.Actor(c), on); err != nil {
+		return err
+	}
+	if cookies, ok := web.CookiesOf(c); ok {
+		msg := "You will not get the weekly summary any more."
+		if on {
+			msg = "You will get a summary of last week's figures by e-mail each Monday."
+		}
+		cookies.SetFlash(c, msg)
+	}
+	return web.Redirect(c, "/admin/analytics#weekly")
 }
 
 // areaData is the area page's model.

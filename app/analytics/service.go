@@ -163,6 +163,9 @@ func (s *Service) EraseMember(ctx context.Context, tx *database.Tx, e models.Era
 	if err := db.Exec(`DELETE FROM analytics_counts WHERE metric LIKE 'q_load_%' AND key = ?`, strconv.FormatInt(e.UserID, 10)).Error; err != nil {
 		return err
 	}
+	if err := db.Exec(`DELETE FROM analytics_weekly_subscribers WHERE user_id = ?`, e.UserID).Error; err != nil {
+		return err
+	}
 	var queries []string
 	if err := db.Raw(`SELECT DISTINCT query FROM analytics_search_members`).Scan(&queries).Error; err != nil {
 		return err

@@ -276,8 +276,7 @@ func (c Chart) svg(standalone bool) string {
 
 	var b strings.Builder
 	if standalone {
-		b.WriteString(`<?xml version="1.0" encoding="UTF-8"?>` + "\n")
-		fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %g %g" width="%g" height="%g" role="img" aria-labelledby="%s-title %s-desc" font-family="system-ui, sans-serif" font-size="12">`, width, h, width, h, id, id)
+		fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %g %g" width="%g" height="%g" style="max-width:100%%;height:auto" role="img" aria-labelledby="%s-title %s-desc" font-family="system-ui, sans-serif" font-size="12">`, width, h, width, h, id, id)
 		fmt.Fprintf(&b, `<rect width="%g" height="%g" fill="#ffffff"/>`, width, h)
 	} else {
 		fmt.Fprintf(&b, `<svg class="chart-svg" viewBox="0 0 %g %g" role="img" aria-labelledby="%s-title %s-desc" font-size="12" data-chart="1">`, width, h, id, id)
@@ -462,7 +461,82 @@ func clip(s string, n int) string {
 }
 
 // SVG is the chart as a standalone SVG document.
-func SVG(c Chart) []byte { return []byte(c.svg(true)) }
+func SVG(c Chart) []byte {
+	return []byte(`<?xml version="1.0" encoding="UTF-8"?>` + "\n" + c.svg(true))
+}
+
+// Inline is the chart's SVG for an HTML e-mail: sized, with its own
+// namespace, fonts and background, and nothing that needs the page's
+// stylesheet or script. Clients that do not draw SVG show nothing in its
+// place, so send Table (or Text) with it.
+func Inline(c Chart) template.HTML { return template.HTML(c.svg(true)) }
+
+// Text is the chart for a plain-text e-mail: one line per label with each
+// series' figure, and a bar of block characters for the first series.
+func Text(c Chart) string {
+	var b strings.Builder
+	b.WriteString(c.Title + "\n")
+	if len(c.Labels) == 0 || len(c.Series) == 0 {
+		b.WriteString("  No figures for this period.\n")
+		return b.String()
+	}
+	wl := 0
+	for _, l := range c.Labels {
+		wl = max(wl, len([]rune(l)))
+	}
+	cols := make([][]string, len(c.Series))
+	wc := make([]int, len(c.Series))
+	for s, se := range c.Series {
+		wc[s] = len([]rune(se.Name))
+		for i := range c.Labels {
+			t := c.shown(c.value(s, i))
+			cols[s] = append(cols[s], t)
+			wc[s] = max(wc[s], len([]rune(t)))
+		}
+	}
+	top := 0.0
+	for i := range c.Labels {
+		if v := c.value(0, i); !v.Missing && v.N > top {
+			top = v.N
+		}
+	}
+	pad := func(s string, w int, right bool) string {
+		n := w - len([]rune(s))
+		if n <= 0 {
+			return s
+		}
+		if right {
+			return strings.Repeat(" ", n) + s
+		}
+		return s + strings.Repeat(" ", n)
+	}
+	b.WriteString("  " + pad("", wl, false))
+	for s, se := range c.Series {
+		b.WriteString("  " + pad(se.Name, wc[s], true))
+	}
+	b.WriteString("\n")
+	for i, l := range c.Labels {
+		b.WriteString("  " + pad(l, wl, false))
+		for s := range c.Series {
+			b.WriteString("  " + pad(cols[s][i], wc[s], true))
+		}
+		if v := c.value(0, i); !v.Missing && top > 0 && v.N > 0 {
+			b.WriteString("  " + bar(v.N/top*20))
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+// bar draws n (0–20) eighths-precise block characters.
+func bar(n float64) string {
+	eighths := int(math.Round(n * 8))
+	out := strings.Repeat("█", eighths/8)
+	if r := eighths % 8; r > 0 {
+		out += string([]rune("▏▎▍▌▋▊▉")[r-1])
+	}
+	return out
+}
 
 // Table is the chart's figures as an HTML table, for e-mail and for readers
 // who prefer numbers.

@@ -157,3 +157,29 @@ func TestNumbers(t *testing.T) {
 		t.Errorf("axisTick = %q", got)
 	}
 }
+
+func TestEmailForms(t *testing.T) {
+	c := Chart{ID: "w", Title: "Replies per forum", Kind: Bar, Labels: []string{"Diabetes", "Sensitive"},
+		Series: []Series{{Name: "This week", Values: []Value{V(40), Hidden("fewer than 5")}}, {Name: "Week before", Values: []Value{V(20), V(9)}}}}
+	inline := string(Inline(c))
+	if strings.HasPrefix(inline, "<?xml") || !strings.Contains(inline, `xmlns="http://www.w3.org/2000/svg"`) || strings.Contains(inline, "data-chart") {
+		t.Fatalf("the e-mail SVG is not a self-contained inline element: %.120s", inline)
+	}
+	wellFormed(t, inline)
+	text := Text(c)
+	for _, want := range []string{"Replies per forum\n", "This week", "Week before", "fewer than 5", "████████████████████"} {
+		if !strings.Contains(text, want) {
+			t.Fatalf("the text form lacks %q:\n%s", want, text)
+		}
+	}
+	if strings.Contains(text, " 3 ") {
+		t.Fatal("a hidden figure is printed")
+	}
+	lines := strings.Split(strings.TrimRight(text, "\n"), "\n")
+	if len(lines) != 4 || len([]rune(lines[2])) < len([]rune("  Diabetes  40  20")) {
+		t.Fatalf("want a title, a header and two rows:\n%s", text)
+	}
+	if got := Text(Chart{Title: "Empty"}); !strings.Contains(got, "No figures") {
+		t.Fatalf("no empty state: %q", got)
+	}
+}

@@ -359,6 +359,7 @@ func routes(e *echo.Echo, a *App, r *web.Renderer, st *web.Static, cookies web.C
 	b.GET("/admin/analytics", anh.Index, web.NotFoundForVisitors, mfa)
 	b.GET("/admin/analytics/:area", anh.Area, web.NotFoundForVisitors, mfa)
 	b.GET("/admin/analytics/:area/csv", anh.CSV, web.NotFoundForVisitors, mfa)
+	b.POST("/admin/analytics/weekly", anh.SetWeekly, web.NotFoundForVisitors, mfa)
 	// Announcements and campaigns (app/outreach). Anyone reads an
 	// announcement of their audience; members hide cards; the counting
 	// redirect of campaign links keeps no one's identity. Admins and

@@ -96,6 +96,8 @@ type App struct {
 
 	// Analytics rolls up daily figures and serves the staff's pages.
 	Analytics *analytics.Service
+	// AnalyticsWeekly sends the weekly summary e-mails.
+	AnalyticsWeekly *analytics.Weekly
 	// Outreach is announcements and campaigns.
 	Outreach *outreach.Service
 }
@@ -328,6 +330,19 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 		return nil, fmt.Errorf("server: %w", err)
 	}
 	river.AddWorker(workers, &analytics.RollupWorker{Svc: analyticsSvc})
+	// The weekly summary e-mail, scoped by each recipient's role when sent.
+	weekly, err := analytics.NewWeekly(analyticsSvc, analyticsMail{notify.AsMessageSender(d.Mailer)},
+		func(ctx context.Context, userID int64) (models.Actor, error) {
+			var u models.User
+			if err := d.DB.Gorm.WithContext(ctx).First(&u, userID).Error; err != nil {
+				return models.Actor{}, err
+			}
+			return auth.LoadActor(ctx, d.DB, d.Now(), &u)
+		}, templates.FS, base)
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	river.AddWorker(workers, &analytics.WeeklyWorker{Weekly: weekly})
 	// Announcements and campaigns: pages find theirs through the
 	// renderer; campaigns attach only threads the admin may read.
 	outSvc, err := outreach.New(d.DB, d.Now, markdown.New(), func(ctx context.Context, actor models.Actor, id int64) (string, error) {
@@ -414,11 +429,13 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 			// Analytics: every night at 00:15 UTC and at start (which fills
 			// the days a stopped server missed).
 			analytics.PeriodicJob(),
+			// The weekly summary e-mail: Mondays at 07:00 UTC.
+			analytics.WeeklyJob(),
 		},
 		log: d.Log,
 	}
 	a.Export, a.ExportStore = expSvc, expStore
-	a.Analytics = analyticsSvc
+	a.Analytics, a.AnalyticsWeekly = analyticsSvc, weekly
 	a.Outreach = outSvc
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
@@ -705,4 +722,11 @@ func (r restrictions) Restrict(ctx context.Context, tx *database.Tx, userID int6
 		return err
 	}
 	return r.questions.ReleaseHeldBy(ctx, tx, userID)
+}
+
+// analyticsMail hands analytics' weekly summary to the mailer.
+type analyticsMail struct{ s notify.MessageSender }
+
+func (m analyticsMail) SendMail(ctx context.Context, x analytics.Mail) error {
+	return m.s.SendMessage(ctx, notify.Message{To: x.To, Subject: x.Subject, Text: x.Text, HTML: x.HTML, Headers: x.Headers})
 }
