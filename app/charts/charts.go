@@ -265,9 +265,9 @@ func (c Chart) description() string {
 func (c Chart) svg(standalone bool) string {
 	id := elementID(c.ID)
 	lo, hi, step, any := c.scale()
-	rows := 0
+	rows, perRow := 0, c.legendColumns()
 	if len(c.Series) > 1 {
-		rows = (len(c.Series) + 3) / 4
+		rows = (len(c.Series) + perRow - 1) / perRow
 	}
 	h := height + float64(rows)*legendH
 	plotW := width - padL - padR
@@ -328,8 +328,8 @@ func (c Chart) svg(standalone bool) string {
 	if rows > 0 {
 		b.WriteString(`<g class="chart-legend" fill="#1d2433">`)
 		for s, se := range c.Series {
-			lx := padL + float64(s%4)*((width-padL-padR)/4)
-			ly := height - 6 + float64(s/4)*legendH
+			lx := padL + float64(s%perRow)*((width-padL-padR)/float64(perRow))
+			ly := height - 6 + float64(s/perRow)*legendH
 			col := palette[s%len(palette)]
 			if c.Kind == Bar {
 				fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="14" height="10" fill="%s"/>`, lx, ly-9, col)
@@ -343,6 +343,17 @@ func (c Chart) svg(standalone bool) string {
 	}
 	b.WriteString(`</svg>`)
 	return b.String()
+}
+
+// legendColumns is how many legend entries share a row: as many as fit
+// the longest name (about 7 units a character at this size), one to four.
+func (c Chart) legendColumns() int {
+	longest := 0
+	for _, se := range c.Series {
+		longest = max(longest, len([]rune(clip(se.Name, 22))))
+	}
+	n := int((width - padL - padR) / (36 + 7*float64(longest)))
+	return min(max(n, 1), 4)
 }
 
 func dashAttr(s int) string {

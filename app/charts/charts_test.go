@@ -183,3 +183,17 @@ func TestEmailForms(t *testing.T) {
 		t.Fatalf("no empty state: %q", got)
 	}
 }
+
+func TestLegendEntriesDoNotOverlap(t *testing.T) {
+	long := Chart{ID: "l", Title: "Campaign", Kind: Line, Labels: []string{"a", "b"}, Series: []Series{
+		{Name: "Members reached", Values: ramp(2)}, {Name: "Visitors' views", Values: ramp(2)}, {Name: "Cards hidden", Values: ramp(2)},
+		{Name: "Link clicks", Values: ramp(2)}, {Name: "Replies in its threads", Values: ramp(2)}}}
+	if n := long.legendColumns(); n*(36+7*22) > int(width-padL-padR) {
+		t.Fatalf("%d legend columns of 22-character names do not fit", n)
+	}
+	short := Chart{Series: []Series{{Name: "A"}, {Name: "B"}, {Name: "C"}}}
+	if n := short.legendColumns(); n != 4 {
+		t.Fatalf("short names get %d columns, want 4", n)
+	}
+	wellFormed(t, string(SVG(long)))
+}

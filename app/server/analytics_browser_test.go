@@ -66,6 +66,7 @@ func TestBrowserAnalytics(t *testing.T) {
 		t.Errorf("screenshot is not a PNG (%d bytes)", len(png))
 	}
 	t.Logf("screenshot: %s", shot)
+	p.shot("analytics community")
 	// A bad period comes back with its error, accessible too.
 	p.visit("/admin/analytics/moderation?from=2026-11-05&to=2026-11-01", "must not be after")
 	p.checkA11yAll("analytics period error")
