@@ -82,6 +82,8 @@ const (
 	padT    = 16.0
 	padB    = 44.0 // x labels
 	legendH = 22.0 // one legend row
+	// labelMax is how much of a slanted category label shows.
+	labelMax = 18
 )
 
 func (c Chart) value(s, i int) Value {
@@ -269,9 +271,30 @@ func (c Chart) svg(standalone bool) string {
 	if len(c.Series) > 1 {
 		rows = (len(c.Series) + perRow - 1) / perRow
 	}
-	h := height + float64(rows)*legendH
 	plotW := width - padL - padR
 	plotH := height - padT - padB
+	n := len(c.Labels)
+	band := plotW
+	if n > 0 {
+		band = plotW / float64(n)
+	}
+	// Category labels that would run into each other are written at a
+	// slant, each one shown; days are thinned instead (at most about eight).
+	every, slant, longest := 1, false, 0
+	for _, l := range c.Labels {
+		longest = max(longest, len([]rune(clip(l, labelMax))))
+	}
+	switch {
+	case c.Kind == Bar && n <= 24 && 7*float64(longest) > band*0.95:
+		slant = true
+	case n > 8:
+		every = (n + 7) / 8
+	}
+	labelsBottom := padT + plotH + 26
+	if slant {
+		labelsBottom = padT + plotH + 12 + 4.1*float64(longest) + 6
+	}
+	h := labelsBottom + float64(rows)*legendH + 18
 	y := func(n float64) float64 { return padT + plotH*(hi-n)/(hi-lo) }
 
 	var b strings.Builder
@@ -293,25 +316,19 @@ func (c Chart) svg(standalone bool) string {
 	fmt.Fprintf(&b, `<line x1="%g" x2="%g" y1="%.1f" y2="%.1f" stroke="#1d2433" stroke-width="1"/>`, padL, width-padR, y(0), y(0))
 	b.WriteString(`</g>`)
 
-	n := len(c.Labels)
 	if !any {
 		fmt.Fprintf(&b, `<text x="%g" y="%g" text-anchor="middle" fill="#4a5468">No figures to show</text>`, padL+plotW/2, padT+plotH/2)
 	}
 	// x positions: bars fill a band per label; lines put points at band centres.
-	band := plotW
-	if n > 0 {
-		band = plotW / float64(n)
-	}
 	cx := func(i int) float64 { return padL + band*(float64(i)+0.5) }
-
-	// x labels, thinned so at most about eight show.
-	every := 1
-	if n > 8 {
-		every = (n + 7) / 8
-	}
 	b.WriteString(`<g class="chart-labels" fill="#4a5468">`)
 	for i, l := range c.Labels {
 		if i%every != 0 {
+			continue
+		}
+		if slant {
+			lx, ly := cx(i)+4, padT+plotH+12
+			fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" text-anchor="end" transform="rotate(-35 %.1f %.1f)">%s</text>`, lx, ly, lx, ly, esc(clip(l, labelMax)))
 			continue
 		}
 		fmt.Fprintf(&b, `<text x="%.1f" y="%g" text-anchor="middle">%s</text>`, cx(i), padT+plotH+18, esc(clip(l, 14)))
@@ -329,7 +346,7 @@ func (c Chart) svg(standalone bool) string {
 		b.WriteString(`<g class="chart-legend" fill="#1d2433">`)
 		for s, se := range c.Series {
 			lx := padL + float64(s%perRow)*((width-padL-padR)/float64(perRow))
-			ly := height - 6 + float64(s/perRow)*legendH
+			ly := labelsBottom + 12 + float64(s/perRow)*legendH
 			col := palette[s%len(palette)]
 			if c.Kind == Bar {
 				fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="14" height="10" fill="%s"/>`, lx, ly-9, col)
@@ -448,8 +465,12 @@ func (c Chart) bars(b *strings.Builder, cx func(int) float64, band float64, y fu
 			tip := esc(c.tip(s, i))
 			if v.Missing {
 				if v.Text != "" {
-					// A suppressed cell: a dashed outline, never a height.
-					fmt.Fprintf(b, `<rect x="%.1f" y="%.1f" width="%.1f" height="6" fill="none" stroke="#4a5468" stroke-dasharray="2 2" data-tip="%s"><title>%s</title></rect>`, x, base-6, math.Max(w-1, 1), tip, tip)
+					// A suppressed cell: a dashed outline, never a height,
+					// marked in words where the bar has room.
+					fmt.Fprintf(b, `<rect x="%.1f" y="%.1f" width="%.1f" height="14" fill="none" stroke="#4a5468" stroke-dasharray="3 2" data-tip="%s"><title>%s</title></rect>`, x, base-14, math.Max(w-1, 1), tip, tip)
+					if w >= 34 {
+						fmt.Fprintf(b, `<text x="%.1f" y="%.1f" text-anchor="middle" font-size="10" fill="#4a5468">hidden</text>`, x+(w-1)/2, base-18)
+					}
 				}
 				continue
 			}
@@ -582,8 +603,8 @@ func HTML(c Chart) template.HTML {
 	id := elementID(c.ID)
 	var b strings.Builder
 	fmt.Fprintf(&b, `<figure class="chart" id="%s">`, id)
-	b.WriteString(c.svg(false))
 	fmt.Fprintf(&b, `<figcaption>%s</figcaption>`, esc(c.Title))
+	b.WriteString(c.svg(false))
 	fmt.Fprintf(&b, `<details class="chart-data"><summary>Show the figures as a table</summary>%s</details>`, Table(c))
 	b.WriteString(`</figure>`)
 	return template.HTML(b.String())

@@ -197,3 +197,27 @@ func TestLegendEntriesDoNotOverlap(t *testing.T) {
 	}
 	wellFormed(t, string(SVG(long)))
 }
+
+func TestEveryCategoryIsLabelled(t *testing.T) {
+	var names []string
+	var vals []Value
+	for i := 0; i < 15; i++ {
+		names = append(names, "Forum number "+string(rune('A'+i))+" about caregiving")
+		vals = append(vals, V(float64(i)))
+	}
+	bar := Chart{ID: "f", Title: "Threads per forum", Kind: Bar, Labels: names, Series: []Series{{Name: "Threads", Values: vals}}}
+	svg := string(SVG(bar))
+	wellFormed(t, svg)
+	if got := strings.Count(svg, `transform="rotate(-35`); got != 15 {
+		t.Fatalf("%d of 15 forum names are written (slanted)", got)
+	}
+	days := Chart{ID: "d", Title: "Per day", Kind: Line, Labels: days(30), Series: []Series{{Name: "x", Values: ramp(30)}}}
+	if got := strings.Count(string(SVG(days)), `<text x=`); strings.Contains(string(SVG(days)), "rotate(") || got > 8+10 {
+		t.Fatalf("30 days are not thinned: %d texts", got)
+	}
+	// Few short categories stay level.
+	few := Chart{ID: "s", Title: "Two", Kind: Bar, Labels: []string{"Heart", "Lungs"}, Series: []Series{{Name: "x", Values: ramp(2)}}}
+	if strings.Contains(string(SVG(few)), "rotate(") {
+		t.Fatal("two short labels are slanted")
+	}
+}
