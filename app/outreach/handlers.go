@@ -546,7 +546,7 @@ func (h *Handlers) DeleteCampaign(c echo.Context) error {
 	if err := h.svc.DeleteCampaign(c.Request().Context(), web.Actor(c), id, c.RealIP()); err != nil {
 		return err
 	}
-	h.cookies.SetFlash(c, "Campaign deleted; its announcements stay, without a campaign.")
+	h.cookies.SetFlash(c, "Campaign deleted; its announcements stay, without a campaign, and its links now answer that they were withdrawn.")
 	return web.Redirect(c, "/admin/campaigns")
 }
 
