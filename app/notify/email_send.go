@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
+	"html/template"
 	"net/url"
 	"strconv"
 	"strings"
@@ -44,12 +45,19 @@ type mailItem struct {
 	AnnouncementID int64
 	AnnTitle       string
 	AnnBody        string
+	AnnHTML        string
+	AnnLinks       string // "id<TAB>title" lines of its campaign's links
 }
 
 // Line is one notification in an e-mail.
 type Line struct {
-	Text     string // what happened, in a sentence
-	Quote    string // the post's opening words, only from public forums
+	Text  string // what happened, in a sentence
+	Quote string // the post's opening words, only from public forums
+	// An announcement's whole text (plain, for the text part; its
+	// sanitised HTML for the HTML part) and its campaign's links.
+	Full     string
+	FullHTML template.HTML
+	Links    []LineLink
 	Link     string // where to read it (after signing in)
 	LinkText string
 }
@@ -106,7 +114,9 @@ func (m *Mail) Send(ctx context.Context, a MailArgs) error {
 		coalesce(n.conversation_id, 0) AS conversation_id, coalesce(a.handle, '') AS actor_handle, coalesce(t.title, '') AS thread_title, coalesce(t.author_id, 0) AS thread_author,
 		coalesce(f.id, 0) AS forum_id, coalesce(f.name, '') AS forum_name, coalesce(f.sensitive, false) AS sensitive,
 		coalesce(f.clinician_only, false) AS clinician_only, coalesce(p.body, '') AS post_body, coalesce(q.asker_id, 0) AS asker,
-		coalesce(n.announcement_id, 0) AS announcement_id, coalesce(an.title, '') AS ann_title, coalesce(an.body, '') AS ann_body
+		coalesce(n.announcement_id, 0) AS announcement_id, coalesce(an.title, '') AS ann_title, coalesce(an.body, '') AS ann_body,
+		coalesce(an.body_html, '') AS ann_html, coalesce((SELECT string_agg(cl.id::text || E'\t' || cl.title, E'\n' ORDER BY cl.position, cl.id)
+			FROM campaign_links cl WHERE cl.campaign_id = an.campaign_id), '') AS ann_links
 		FROM notifications n
 		LEFT JOIN announcements an ON an.id = n.announcement_id
 		LEFT JOIN threads t ON t.id = n.thread_id
@@ -291,7 +301,8 @@ func (m *Mail) line(it mailItem, recipient int64, public, active bool) Line {
 			// Written for a members-only or clinicians' forum: said on the site only.
 			return Line{Text: label + "there is a new announcement in a forum you belong to.", Link: link, LinkText: "Read the announcement"}
 		}
-		return Line{Text: label + it.AnnTitle, Quote: excerpt(it.AnnBody), Link: link, LinkText: "Read the announcement"}
+		return Line{Text: label + it.AnnTitle, Full: HTMLText(it.AnnHTML), FullHTML: annHTML(it.AnnHTML), Links: m.annLinks(it.AnnLinks),
+			Link: link, LinkText: "Read the announcement on Kindred"}
 	case models.NotifyReportResolved:
 		return Line{Text: "A moderator decided on something you reported.", Link: m.base + "/my/reports", LinkText: "See the outcome"}
 	case models.NotifyQuestionsPaused:

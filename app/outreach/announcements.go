@@ -26,6 +26,7 @@ type forumRow struct {
 	Name          string
 	Sensitive     bool
 	ClinicianOnly bool
+	Archived      bool
 }
 
 func (f forumRow) model() *models.Forum {
@@ -34,7 +35,7 @@ func (f forumRow) model() *models.Forum {
 
 func (s *Service) forumBySlug(ctx context.Context, slug string) (*forumRow, error) {
 	var f []forumRow
-	if err := s.db.Gorm.WithContext(ctx).Raw(`SELECT id, slug, name, sensitive, clinician_only FROM forums WHERE slug = ?`, slug).Scan(&f).Error; err != nil {
+	if err := s.db.Gorm.WithContext(ctx).Raw(`SELECT id, slug, name, sensitive, clinician_only, archived_at IS NOT NULL AS archived FROM forums WHERE slug = ?`, slug).Scan(&f).Error; err != nil {
 		return nil, err
 	}
 	if len(f) == 0 {
@@ -121,6 +122,8 @@ func (s *Service) check(ctx context.Context, actor models.Actor, f AnnouncementF
 			}
 			if fr == nil {
 				verr.Add("forum", "There is no forum with this address.")
+			} else if fr.Archived {
+				verr.Add("forum", "The forum “"+fr.Name+"” is archived: announcements are no longer posted there.")
 			} else {
 				forum = fr
 				a.ForumID = &fr.ID
@@ -236,7 +239,8 @@ func (s *Service) Manageable(ctx context.Context, actor models.Actor, id int64) 
 }
 
 const annColumns = `a.id, a.title, a.body, a.body_html, a.scope, a.audience, a.forum_id, a.priority, a.health_alert, a.email, a.starts_at, a.ends_at,
-	a.campaign_id, a.author_id, a.created_at, a.updated_at, a.mail_cursor, a.mailed_at, coalesce(f.slug, '') AS forum_slug, coalesce(f.name, '') AS forum_name`
+	a.campaign_id, a.author_id, a.created_at, a.updated_at, a.mail_cursor, a.mailed_at, coalesce(f.slug, '') AS forum_slug, coalesce(f.name, '') AS forum_name,
+	coalesce(f.sensitive, false) AS forum_sensitive, coalesce(f.clinician_only, false) AS forum_clinician_only`
 
 func (s *Service) load(ctx context.Context, db *gorm.DB, id int64) (*Announcement, error) {
 	var out []Announcement
@@ -366,7 +370,7 @@ func (s *Service) Managed(ctx context.Context, actor models.Actor) ([]Announceme
 // ModeratedForums are the forums the actor may announce in (all for staff).
 func (s *Service) ModeratedForums(ctx context.Context, actor models.Actor) ([]forumRow, error) {
 	var out []forumRow
-	q := `SELECT id, slug, name, sensitive, clinician_only FROM forums`
+	q := `SELECT id, slug, name, sensitive, clinician_only FROM forums WHERE archived_at IS NULL`
 	var args []any
 	if !actor.IsStaff() {
 		ids := []int64{0}
@@ -375,7 +379,7 @@ func (s *Service) ModeratedForums(ctx context.Context, actor models.Actor) ([]fo
 				ids = append(ids, id)
 			}
 		}
-		q += ` WHERE id IN ?`
+		q += ` AND id IN ?`
 		args = append(args, ids)
 	}
 	err := s.db.Gorm.WithContext(ctx).Raw(q+` ORDER BY name`, args...).Scan(&out).Error
@@ -451,12 +455,57 @@ func (s *Service) Dismiss(ctx context.Context, actor models.Actor, id int64) err
 	if a.Priority == PriorityBanner {
 		return &models.ConflictError{Message: "Urgent announcements stay until they end: they cannot be hidden."}
 	}
+	if !a.Dismissible() {
+		return &models.ConflictError{Message: "Urgent health alerts stay until they end: they cannot be hidden."}
+	}
 	err = s.db.Gorm.WithContext(ctx).Exec(`INSERT INTO announcement_dismissals (user_id, announcement_id, created_at) VALUES (?, ?, ?)
 		ON CONFLICT DO NOTHING`, actor.ID(), id, s.now().UTC()).Error
 	if err != nil {
 		return fmt.Errorf("outreach: dismiss %d: %w", id, err)
 	}
 	return nil
+}
+
+// Undismiss shows a hidden card again on the member's pages (what they
+// hid stays listed on /announcements while it runs).
+func (s *Service) Undismiss(ctx context.Context, actor models.Actor, id int64) error {
+	if !actor.SignedIn() {
+		return models.ErrSignInRequired
+	}
+	if _, err := s.Visible(ctx, actor, id); err != nil {
+		return err
+	}
+	if err := s.db.Gorm.WithContext(ctx).Exec(`DELETE FROM announcement_dismissals WHERE user_id = ? AND announcement_id = ?`, actor.ID(), id).Error; err != nil {
+		return fmt.Errorf("outreach: undismiss %d: %w", id, err)
+	}
+	return nil
+}
+
+// ListedOne is one announcement the actor is the audience of, in the
+// same shape as ForActor lists them.
+func (s *Service) ListedOne(ctx context.Context, actor models.Actor, id int64) (*Listed, error) {
+	a, err := s.Visible(ctx, actor, id)
+	if err != nil {
+		return nil, err
+	}
+	links, err := s.publicLinks(ctx, a.CampaignID)
+	if err != nil {
+		return nil, err
+	}
+	st, err := s.memberState(ctx, actor.ID(), 0, []int64{a.ID}, nil)
+	if err != nil {
+		return nil, err
+	}
+	l := Listed{ID: a.ID, Title: a.Title, BodyHTML: a.BodyHTML, Scope: a.Scope, Audience: a.Audience, Priority: a.Priority,
+		HealthAlert: a.HealthAlert, StartsAt: a.StartsAt, EndsAt: a.EndsAt, Dismissed: st.dismissed[a.ID] && a.Dismissible(),
+		Dismissible: actor.SignedIn() && a.Dismissible(), Links: []ListedLink{}}
+	if a.ForumID != nil {
+		l.Forum = a.ForumSlug
+	}
+	for _, lk := range links {
+		l.Links = append(l.Links, ListedLink{Title: lk.Title, URL: lk.Href})
+	}
+	return &l, nil
 }
 
 // ForActor lists the running announcements the actor is the audience of
@@ -486,8 +535,8 @@ func (s *Service) ForActor(ctx context.Context, actor models.Actor) ([]Listed, e
 			continue
 		}
 		l := Listed{ID: r.ID, Title: r.Title, BodyHTML: r.BodyHTML, Scope: r.Scope, Audience: r.Audience, Priority: r.Priority,
-			HealthAlert: r.HealthAlert, StartsAt: r.StartsAt, EndsAt: r.EndsAt, Dismissed: st.dismissed[r.ID],
-			Dismissible: actor.SignedIn() && r.Priority == PriorityCard, Links: []ListedLink{}}
+			HealthAlert: r.HealthAlert, StartsAt: r.StartsAt, EndsAt: r.EndsAt, Dismissed: st.dismissed[r.ID] && dismissible(r.Priority, r.HealthAlert),
+			Dismissible: actor.SignedIn() && dismissible(r.Priority, r.HealthAlert), Links: []ListedLink{}}
 		if r.ForumID != 0 {
 			l.Forum = r.ForumSlug
 		}

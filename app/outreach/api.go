@@ -31,16 +31,11 @@ func (a *API) Get(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	x, err := a.h.svc.Visible(c.Request().Context(), web.Actor(c), id)
+	x, err := a.h.svc.ListedOne(c.Request().Context(), web.Actor(c), id)
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, publicView(x))
-}
-
-func publicView(x *Announcement) map[string]any {
-	return map[string]any{"id": x.ID, "title": x.Title, "body_html": x.BodyHTML, "scope": x.Scope, "audience": x.Audience,
-		"forum": x.ForumSlug, "priority": x.Priority, "health_alert": x.HealthAlert, "starts_at": x.StartsAt, "ends_at": x.EndsAt}
+	return c.JSON(http.StatusOK, x)
 }
 
 // Dismiss is POST /api/v1/announcements/:id/dismiss.
@@ -50,6 +45,19 @@ func (a *API) Dismiss(c echo.Context) error {
 		return err
 	}
 	if err := a.h.svc.Dismiss(c.Request().Context(), web.Actor(c), id); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+// Undismiss is DELETE /api/v1/announcements/:id/dismiss: the card shows
+// again.
+func (a *API) Undismiss(c echo.Context) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	if err := a.h.svc.Undismiss(c.Request().Context(), web.Actor(c), id); err != nil {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)

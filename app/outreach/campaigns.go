@@ -2,10 +2,13 @@ package outreach
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -104,7 +107,7 @@ func (s *Service) checkCampaign(ctx context.Context, actor models.Actor, f Campa
 			continue
 		}
 		seen[u] = true
-		out.links = append(out.links, LinkForm{Title: title, URL: u})
+		out.links = append(out.links, LinkForm{ID: l.ID, Title: title, URL: u})
 	}
 	if len(f.Threads) > MaxThreads {
 		verr.Add("threads", "A campaign has at most "+strconv.Itoa(MaxThreads)+" threads.")
@@ -150,7 +153,7 @@ func campaignEvent(actor models.Actor, action string, id int64, ip string) model
 }
 
 // SaveCampaign creates (id 0) or changes a campaign with its links and
-// threads. A link kept (same address) keeps its clicks.
+// threads. A link kept (same id, address or title) keeps its id and clicks.
 func (s *Service) SaveCampaign(ctx context.Context, actor models.Actor, id int64, f CampaignForm, loc *time.Location, ip string) (*Campaign, error) {
 	if id != 0 {
 		if _, err := s.Campaign(ctx, actor, id); err != nil {
@@ -180,23 +183,8 @@ func (s *Service) SaveCampaign(ctx context.Context, actor models.Actor, id int64
 				return err
 			}
 		}
-		urls := []string{""}
-		for _, l := range cc.links {
-			urls = append(urls, l.URL)
-		}
-		if err := tx.Exec(`DELETE FROM campaign_links WHERE campaign_id = ? AND url NOT IN ?`, c.ID, urls).Error; err != nil {
+		if err := saveLinks(tx, c.ID, cc.links, now); err != nil {
 			return err
-		}
-		for i, l := range cc.links {
-			res := tx.Exec(`UPDATE campaign_links SET title = ?, position = ? WHERE campaign_id = ? AND url = ?`, l.Title, i, c.ID, l.URL)
-			if res.Error != nil {
-				return res.Error
-			}
-			if res.RowsAffected == 0 {
-				if err := tx.Exec(`INSERT INTO campaign_links (campaign_id, title, url, position) VALUES (?, ?, ?, ?)`, c.ID, l.Title, l.URL, i).Error; err != nil {
-					return err
-				}
-			}
 		}
 		if err := tx.Exec(`DELETE FROM campaign_threads WHERE campaign_id = ?`, c.ID).Error; err != nil {
 			return err
@@ -215,6 +203,63 @@ func (s *Service) SaveCampaign(ctx context.Context, actor models.Actor, id int64
 	return &c, nil
 }
 
+// saveLinks makes the campaign's links the given ones, keeping each old
+// link's id (so its /go/{id} address and its click history) when it is
+// matched: first the id the API sent, then the same address, then the
+// same title (the address changed). A link matched by nothing is new; an
+// old link left unmatched is removed, and /go/{id} answers 410 Gone.
+func saveLinks(tx *database.Tx, campaignID int64, links []LinkForm, now time.Time) error {
+	type oldLink struct {
+		ID         int64
+		Title, URL string
+	}
+	var old []oldLink
+	if err := tx.Raw(`SELECT id, title, url FROM campaign_links WHERE campaign_id = ? ORDER BY position, id FOR UPDATE`, campaignID).Scan(&old).Error; err != nil {
+		return err
+	}
+	used := map[int64]bool{}
+	ids := make([]int64, len(links))
+	match := func(same func(o oldLink, l LinkForm) bool) {
+		for i, l := range links {
+			if ids[i] != 0 {
+				continue
+			}
+			for _, o := range old {
+				if !used[o.ID] && same(o, l) {
+					ids[i], used[o.ID] = o.ID, true
+					break
+				}
+			}
+		}
+	}
+	match(func(o oldLink, l LinkForm) bool { return l.ID != 0 && o.ID == l.ID })
+	match(func(o oldLink, l LinkForm) bool { return o.URL == l.URL })
+	match(func(o oldLink, l LinkForm) bool { return o.Title == l.Title })
+	for _, o := range old {
+		if used[o.ID] {
+			continue
+		}
+		if err := tx.Exec(`INSERT INTO campaign_links_gone (link_id, removed_at) VALUES (?, ?) ON CONFLICT DO NOTHING`, o.ID, now).Error; err != nil {
+			return err
+		}
+		if err := tx.Exec(`DELETE FROM campaign_links WHERE id = ?`, o.ID).Error; err != nil {
+			return err
+		}
+	}
+	for i, l := range links {
+		if ids[i] != 0 {
+			if err := tx.Exec(`UPDATE campaign_links SET title = ?, url = ?, position = ? WHERE id = ?`, l.Title, l.URL, i, ids[i]).Error; err != nil {
+				return err
+			}
+			continue
+		}
+		if err := tx.Exec(`INSERT INTO campaign_links (campaign_id, title, url, position) VALUES (?, ?, ?, ?)`, campaignID, l.Title, l.URL, i).Error; err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // int64Array spells ids as a PostgreSQL array literal.
 func int64Array(ids []int64) string {
 	parts := make([]string, len(ids))
@@ -231,6 +276,12 @@ func (s *Service) DeleteCampaign(ctx context.Context, actor models.Actor, id int
 		return err
 	}
 	err := s.db.InTx(ctx, func(tx *database.Tx) error {
+		// Its links' /go addresses (perhaps in e-mails already sent) then
+		// answer 410 Gone, not 404.
+		if err := tx.Exec(`INSERT INTO campaign_links_gone (link_id, removed_at) SELECT id, ? FROM campaign_links WHERE campaign_id = ?
+			ON CONFLICT DO NOTHING`, s.now().UTC(), id).Error; err != nil {
+			return err
+		}
 		if err := tx.Exec(`DELETE FROM campaigns WHERE id = ?`, id).Error; err != nil {
 			return err
 		}
@@ -282,23 +333,98 @@ func (s *Service) Campaign(ctx context.Context, actor models.Actor, id int64) (*
 	return v, nil
 }
 
-// Follow counts a click on a campaign link and returns its stored
-// address: the only place /go/{id} ever sends anyone. Nothing about the
-// person is kept, only the day's count.
-func (s *Service) Follow(ctx context.Context, id int64) (string, error) {
+// ErrLinkGone is a campaign link that was removed (with its campaign or
+// from its form): /go/{id} answers 410 Gone.
+var ErrLinkGone = errors.New("outreach: campaign link removed")
+
+// Follow returns a campaign link's stored address, the only place
+// /go/{id} ever sends anyone, and counts the click when count is true and
+// the client (its address and browser, only ever held as an HMAC in this
+// instance's memory) did not follow the same link within the last ten
+// minutes or so. Nothing about the person is written: only the day's count.
+func (s *Service) Follow(ctx context.Context, id int64, clientIP, userAgent string, count bool) (string, error) {
+	db := s.db.Gorm.WithContext(ctx)
 	var urls []string
-	day := s.now().UTC().Format(time.DateOnly)
-	err := s.db.Gorm.WithContext(ctx).Raw(`WITH l AS (SELECT id, url FROM campaign_links WHERE id = ?),
-		c AS (INSERT INTO campaign_link_clicks (link_id, day, clicks) SELECT id, ?, 1 FROM l
-			ON CONFLICT (link_id, day) DO UPDATE SET clicks = campaign_link_clicks.clicks + 1)
-		SELECT url FROM l`, id, day).Scan(&urls).Error
-	if err != nil {
+	if err := db.Raw(`SELECT url FROM campaign_links WHERE id = ?`, id).Scan(&urls).Error; err != nil {
 		return "", fmt.Errorf("outreach: link %d: %w", id, err)
 	}
 	if len(urls) == 0 {
+		var gone int64
+		if err := db.Raw(`SELECT count(*) FROM campaign_links_gone WHERE link_id = ?`, id).Scan(&gone).Error; err != nil {
+			return "", fmt.Errorf("outreach: link %d: %w", id, err)
+		}
+		if gone > 0 {
+			return "", ErrLinkGone
+		}
 		return "", models.ErrNotFound
 	}
+	if count && !IsBot(userAgent) && s.clicks.first(s.opts.Secret, id, clientIP, userAgent, s.now()) {
+		day := s.now().UTC().Format(time.DateOnly)
+		if err := db.Exec(`INSERT INTO campaign_link_clicks (link_id, day, clicks) SELECT id, ?, 1 FROM campaign_links WHERE id = ?
+			ON CONFLICT (link_id, day) DO UPDATE SET clicks = campaign_link_clicks.clicks + 1`, day, id).Error; err != nil {
+			return "", fmt.Errorf("outreach: link %d: %w", id, err)
+		}
+	}
 	return urls[0], nil
+}
+
+// IsBot reports a User-Agent that announces a robot or a link preview (or
+// none at all): such requests are redirected but not counted.
+func IsBot(ua string) bool {
+	ua = strings.ToLower(strings.TrimSpace(ua))
+	if ua == "" {
+		return true
+	}
+	for _, w := range []string{"bot", "crawler", "spider", "preview"} {
+		if strings.Contains(ua, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// clickWindow is how long a client's click on a link counts once: the
+// window is a fixed 10-minute bucket of the clock, so two clicks either
+// side of a bucket's edge both count.
+const clickWindow = 10 * time.Minute
+
+// maxClickKeys bounds the remembered clicks; past it the set starts again.
+const maxClickKeys = 200_000
+
+// clickGuard remembers, per instance and in memory only, an HMAC of (link,
+// client address, browser, 10-minute bucket) for each counted click. The
+// key cannot be turned back into an address without the server key, it is
+// never written anywhere, and entries of past buckets are dropped.
+type clickGuard struct {
+	mu     sync.Mutex
+	seen   map[[16]byte]int64 // marker -> bucket
+	bucket int64              // the latest bucket seen: older entries are swept
+}
+
+func (g *clickGuard) first(secret []byte, link int64, ip, ua string, now time.Time) bool {
+	bucket := now.Unix() / int64(clickWindow/time.Second)
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte("kindred-link-click\x00" + strconv.FormatInt(link, 10) + "\x00" + ip + "\x00" + ua + "\x00" + strconv.FormatInt(bucket, 10)))
+	var k [16]byte
+	copy(k[:], m.Sum(nil))
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.seen == nil || len(g.seen) >= maxClickKeys {
+		g.seen = map[[16]byte]int64{}
+	}
+	if bucket != g.bucket {
+		for key, b := range g.seen {
+			if b < bucket {
+				delete(g.seen, key)
+			}
+		}
+		g.bucket = bucket
+	}
+	if _, ok := g.seen[k]; ok {
+		return false
+	}
+	g.seen[k] = bucket
+	return true
 }
 
 // Stats are a campaign's figures per day (UTC) and in total. Counts

@@ -47,20 +47,35 @@ func (f AnnouncementForm) Values() map[string]string {
 // in the author's time zone.
 const LocalLayout = "2006-01-02T15:04"
 
-// parseTime reads RFC 3339, or a page's local time in loc.
-func parseTime(v string, loc *time.Location) (time.Time, bool) {
+// localLayouts are the local times accepted: the page's datetime-local
+// value, with seconds, and the same with a space instead of the "T".
+var localLayouts = []string{LocalLayout, "2006-01-02T15:04:05", "2006-01-02 15:04", "2006-01-02 15:04:05"}
+
+// parseTime reads RFC 3339, or a local time in loc. gap is set (and ok
+// false) for a local time that does not exist in loc, such as 02:30 on
+// the night the clocks go forward: it is refused, never moved.
+func parseTime(v string, loc *time.Location) (t time.Time, ok, gap bool) {
 	v = strings.TrimSpace(v)
 	if t, err := time.Parse(time.RFC3339, v); err == nil {
-		return t, true
+		return t, true, false
 	}
 	if loc != nil {
-		for _, layout := range []string{LocalLayout, "2006-01-02T15:04:05"} {
+		for _, layout := range localLayouts {
 			if t, err := time.ParseInLocation(layout, v, loc); err == nil {
-				return t, true
+				// Go moves a time in a gap; it then reads differently.
+				if t.Format(layout) != v {
+					return time.Time{}, false, true
+				}
+				return t, true, false
 			}
 		}
 	}
-	return time.Time{}, false
+	return time.Time{}, false, false
+}
+
+// gapMessage says a local time falls in the hour the clocks skip.
+func gapMessage(v string, loc *time.Location) string {
+	return strings.TrimSpace(v) + " does not exist in " + loc.String() + ": the clocks go forward then. Choose a time before or after the jump."
 }
 
 // checkLine checks a one-line field: the input rules, then the length.
@@ -82,14 +97,20 @@ func checkLine(verr *models.ValidationError, field, v string, max int, what stri
 // checkPeriod reads a start and an end: both given, the end after the
 // start, within limits.
 func checkPeriod(verr *models.ValidationError, startV, endV string, loc *time.Location, now time.Time, maxLen time.Duration, what string) (time.Time, time.Time) {
-	start, okS := parseTime(startV, loc)
-	end, okE := parseTime(endV, loc)
+	start, okS, gapS := parseTime(startV, loc)
+	end, okE, gapE := parseTime(endV, loc)
 	inRange := func(t time.Time) bool { return t.Year() >= 2000 && t.Year() <= 9999 }
-	if !okS || !inRange(start) {
-		verr.Add("starts_at", "Give the start as a date and time (for example 2026-03-01T09:00).")
+	switch {
+	case gapS:
+		verr.Add("starts_at", "The start "+gapMessage(startV, loc))
+	case !okS || !inRange(start):
+		verr.Add("starts_at", "Give the start as a date and time (for example 2026-03-01 09:00).")
 	}
-	if !okE || !inRange(end) {
-		verr.Add("ends_at", "Give the end as a date and time (for example 2026-03-08T18:00).")
+	switch {
+	case gapE:
+		verr.Add("ends_at", "The end "+gapMessage(endV, loc))
+	case !okE || !inRange(end):
+		verr.Add("ends_at", "Give the end as a date and time (for example 2026-03-08 18:00).")
 	}
 	if !okS || !okE || !inRange(start) || !inRange(end) {
 		return start, end
@@ -98,7 +119,11 @@ func checkPeriod(verr *models.ValidationError, startV, endV string, loc *time.Lo
 	case !end.After(start):
 		verr.Add("ends_at", "The end must come after the start.")
 	case end.Sub(start) > maxLen:
-		verr.Add("ends_at", "A "+what+" runs at most "+strconv.Itoa(int(maxLen/(24*time.Hour)))+" days.")
+		article := "A "
+		if strings.ContainsAny(what[:1], "aeiou") {
+			article = "An "
+		}
+		verr.Add("ends_at", article+what+" runs at most "+strconv.Itoa(int(maxLen/(24*time.Hour)))+" days.")
 	case start.After(now.Add(MaxAhead)):
 		verr.Add("starts_at", "The start can be at most a year from now.")
 	}
@@ -118,6 +143,7 @@ type CampaignForm struct {
 
 // LinkForm is one link of a campaign.
 type LinkForm struct {
+	ID    int64  `json:"id,omitempty"` // an existing link's id (API): it keeps its id and clicks whatever changes
 	Title string `json:"title"`
 	URL   string `json:"url"`
 }
@@ -133,19 +159,21 @@ func (f CampaignForm) Values() map[string]string {
 		"links": strings.Join(links, "\n"), "threads": strings.Join(f.Threads, "\n")}
 }
 
-// ParseLinkLines reads the page's "title | https://…" lines.
+// ParseLinkLines reads the page's "title | https://…" lines; the address
+// is what follows the last "|", so a title may hold "|" itself.
 func ParseLinkLines(s string) []LinkForm {
 	var out []LinkForm
 	for _, line := range strings.Split(s, "\n") {
 		if strings.TrimSpace(line) == "" {
 			continue
 		}
-		title, u, ok := strings.Cut(line, "|")
-		if !ok {
+		// The address is after the last "|": a title may hold one.
+		i := strings.LastIndex(line, "|")
+		if i < 0 {
 			out = append(out, LinkForm{URL: strings.TrimSpace(line)})
 			continue
 		}
-		out = append(out, LinkForm{Title: strings.TrimSpace(title), URL: strings.TrimSpace(u)})
+		out = append(out, LinkForm{Title: strings.TrimSpace(line[:i]), URL: strings.TrimSpace(line[i+1:])})
 	}
 	return out
 }
@@ -181,6 +209,9 @@ func CheckURL(v string) (string, string) {
 		}
 	}
 	u, err := url.Parse(v)
+	if err == nil && u.User != nil {
+		return "", "The address may not hold a user name or password."
+	}
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil || u.Opaque != "" {
 		return "", "Give a full https:// (or http://) address."
 	}

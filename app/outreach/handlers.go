@@ -18,6 +18,8 @@ import (
 // Templates.
 const (
 	TplShow           = "pages/announcements/show.html"
+	TplIndex          = "pages/announcements/index.html"
+	TplLinkGone       = "pages/campaigns/gone.html"
 	TplManage         = "pages/announcements/manage.html"
 	TplForm           = "pages/announcements/form.html"
 	TplDelete         = "pages/announcements/delete.html"
@@ -28,7 +30,7 @@ const (
 )
 
 // Templates lists the pages for the renderer.
-var Templates = []string{TplShow, TplManage, TplForm, TplDelete, TplCampaigns, TplCampaignForm, TplCampaign, TplCampaignDelete}
+var Templates = []string{TplShow, TplIndex, TplLinkGone, TplManage, TplForm, TplDelete, TplCampaigns, TplCampaignForm, TplCampaign, TplCampaignDelete}
 
 // KeepInputPaths are the forms whose handlers check every field with the
 // input rules and show the form again with what was typed (web.ValidText
@@ -84,10 +86,10 @@ func (h *Handlers) Show(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		dismissed = st.dismissed[a.ID]
+		dismissed = st.dismissed[a.ID] && a.Dismissible()
 	}
 	p.Data = map[string]any{"A": a, "Links": links, "Ends": web.ExactTime(a.EndsAt, web.Location(actor.User)),
-		"Dismissible": actor.SignedIn() && a.Priority == PriorityCard && !dismissed, "Dismissed": dismissed}
+		"Dismissible": actor.SignedIn() && a.Dismissible() && !dismissed, "Dismissed": dismissed}
 	return h.r.Render(c, http.StatusOK, TplShow, p)
 }
 
@@ -116,18 +118,72 @@ func (h *Handlers) Dismiss(c echo.Context) error {
 	if err := h.svc.Dismiss(c.Request().Context(), web.Actor(c), id); err != nil {
 		return err
 	}
-	h.cookies.SetFlash(c, "Announcement hidden. You can still read it from its own page while it runs.")
+	h.cookies.SetFlash(c, "Announcement hidden. While it runs it stays listed under “All announcements” (/announcements), where you can show it again.")
 	return web.Redirect(c, web.SafeNext(c.FormValue("next")))
 }
 
-// Go counts a click on a campaign link and sends the browser to the
-// link's stored address (and nowhere else).
-func (h *Handlers) Go(c echo.Context) error {
+// Index lists every announcement running now for the viewer, the cards
+// they hid too (marked, with a button to show them again).
+func (h *Handlers) Index(c echo.Context) error {
+	actor := web.Actor(c)
+	list, err := h.svc.ForActor(c.Request().Context(), actor)
+	if err != nil {
+		return err
+	}
+	loc := web.Location(actor.User)
+	type item struct {
+		Listed
+		Ends string
+	}
+	items := make([]item, 0, len(list))
+	for _, l := range list {
+		items = append(items, item{Listed: l, Ends: web.ExactTime(l.EndsAt, loc)})
+	}
+	p := h.r.NewPage(c, "Announcements")
+	p.Noindex = actor.SignedIn()
+	p.Data = map[string]any{"Items": items, "SignedIn": actor.SignedIn()}
+	if actor.SignedIn() {
+		private(c)
+	}
+	return h.r.Render(c, http.StatusOK, TplIndex, p)
+}
+
+// Undismiss shows a hidden card again and goes back to the page it was on.
+func (h *Handlers) Undismiss(c echo.Context) error {
 	id, err := pathID(c)
 	if err != nil {
 		return err
 	}
-	to, err := h.svc.Follow(c.Request().Context(), id)
+	if err := h.svc.Undismiss(c.Request().Context(), web.Actor(c), id); err != nil {
+		return err
+	}
+	h.cookies.SetFlash(c, "The announcement shows on your pages again.")
+	next := c.FormValue("next")
+	if next == "" {
+		next = "/announcements"
+	}
+	return web.Redirect(c, web.SafeNext(next))
+}
+
+// Go counts a click on a campaign link and sends the browser to the
+// link's stored address (and nowhere else); a removed link is 410 Gone.
+func (h *Handlers) Go(c echo.Context) error { return h.follow(c, true) }
+
+// GoHead answers HEAD /go/{id} with the same redirect, counting nothing.
+func (h *Handlers) GoHead(c echo.Context) error { return h.follow(c, false) }
+
+func (h *Handlers) follow(c echo.Context, count bool) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	to, err := h.svc.Follow(c.Request().Context(), id, c.RealIP(), c.Request().UserAgent(), count)
+	if errors.Is(err, ErrLinkGone) {
+		p := h.r.NewPage(c, "This link was withdrawn")
+		p.Noindex = true
+		c.Response().Header().Set("Cache-Control", "no-store")
+		return h.r.Render(c, http.StatusGone, TplLinkGone, p)
+	}
 	if err != nil {
 		return err
 	}
@@ -490,7 +546,7 @@ func (h *Handlers) DeleteCampaign(c echo.Context) error {
 	if err := h.svc.DeleteCampaign(c.Request().Context(), web.Actor(c), id, c.RealIP()); err != nil {
 		return err
 	}
-	h.cookies.SetFlash(c, "Campaign deleted; its announcements stay, without a campaign.")
+	h.cookies.SetFlash(c, "Campaign deleted; its announcements stay, without a campaign, and its links now answer that they were withdrawn.")
 	return web.Redirect(c, "/admin/campaigns")
 }
 

@@ -49,6 +49,12 @@ type linkRow struct {
 	Title      string
 }
 
+// What one page shows at most; the rest are listed on /announcements.
+const (
+	MaxBannersShown = 2
+	MaxCardsShown   = 3
+)
+
 // maxRunning bounds what one instance keeps: far more than a site runs
 // (running ones first, should it ever be reached).
 const maxRunning = 200
@@ -222,20 +228,31 @@ func (s *Service) Notices(c echo.Context) web.Notices {
 		if !InAudience(actor, r.Audience, r.forum(), st.memberOf[r.ForumID]) {
 			continue
 		}
-		if r.Priority == PriorityCard && st.dismissed[r.ID] {
+		if r.Priority == PriorityCard && st.dismissed[r.ID] && dismissible(r.Priority, r.HealthAlert) {
+			out.Hidden++
 			continue
 		}
 		n := web.Notice{ID: r.ID, Title: r.Title, BodyHTML: template.HTML(r.BodyHTML), // rendered by app/markdown at write time
-			Banner: r.Priority == PriorityBanner, HealthAlert: r.HealthAlert, Dismissible: r.Priority == PriorityCard && actor.SignedIn(), Ends: r.EndsAt}
+			Banner: r.Priority == PriorityBanner, HealthAlert: r.HealthAlert, Dismissible: dismissible(r.Priority, r.HealthAlert) && actor.SignedIn(), Ends: r.EndsAt}
 		if r.Scope == ScopeForum {
 			n.Forum = r.ForumName
 		}
 		for _, l := range links[r.CampaignID] {
 			n.Links = append(n.Links, web.NoticeLink{Title: l.Title, Href: "/go/" + strconv.FormatInt(l.ID, 10)})
 		}
+		// A page shows a few (the list is in order: health alerts, then
+		// the latest); the rest are on /announcements.
 		if n.Banner {
+			if len(out.Banners) >= MaxBannersShown {
+				out.MoreBanners++
+				continue
+			}
 			out.Banners = append(out.Banners, n)
 		} else {
+			if len(out.Cards) >= MaxCardsShown {
+				out.MoreCards++
+				continue
+			}
 			out.Cards = append(out.Cards, n)
 		}
 		if r.CampaignID != 0 {

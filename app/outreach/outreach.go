@@ -74,8 +74,35 @@ type Announcement struct {
 	MailCursor  int64      `json:"-"`
 	MailedAt    *time.Time `json:"mailed_at"`
 	// Read with it, never written.
-	ForumSlug string `json:"forum,omitempty" gorm:"->;-:migration"`
-	ForumName string `json:"-" gorm:"->;-:migration"`
+	ForumSlug          string `json:"forum,omitempty" gorm:"->;-:migration"`
+	ForumName          string `json:"-" gorm:"->;-:migration"`
+	ForumSensitive     bool   `json:"-" gorm:"->;-:migration"`
+	ForumClinicianOnly bool   `json:"-" gorm:"->;-:migration"`
+}
+
+// Reaches describes who actually sees it, for staff: its audience narrowed
+// by who may read its forum (a sensitive forum's notice never reaches a
+// visitor, a clinicians' forum's one only verified clinicians).
+func (a Announcement) Reaches() string {
+	forum := a.ForumID != nil
+	switch {
+	case forum && a.ForumClinicianOnly && a.Audience == AudienceForumMembers:
+		return "members of " + a.ForumName + " who are verified clinicians (clinicians' forum)"
+	case forum && a.ForumClinicianOnly:
+		return "verified clinicians (clinicians' forum)"
+	}
+	switch a.Audience {
+	case AudienceEveryone:
+		if forum && a.ForumSensitive {
+			return "signed-in members (sensitive forum: never visitors)"
+		}
+		return "everyone, visitors too"
+	case AudienceMembers:
+		return "signed-in members"
+	case AudienceForumMembers:
+		return "members of " + a.ForumName
+	}
+	return "verified clinicians"
 }
 
 // TableName is the table.
@@ -83,6 +110,14 @@ func (Announcement) TableName() string { return "announcements" }
 
 // Shown reports whether it is on the site at t.
 func (a *Announcement) Shown(t time.Time) bool { return !t.Before(a.StartsAt) && t.Before(a.EndsAt) }
+
+// Dismissible reports whether a member may hide it: cards only, and
+// never an urgent health alert (nor a banner).
+func (a *Announcement) Dismissible() bool { return dismissible(a.Priority, a.HealthAlert) }
+
+func dismissible(priority string, healthAlert bool) bool {
+	return priority == PriorityCard && !healthAlert
+}
 
 // State says where it stands at t: "scheduled", "running" or "ended".
 func (a *Announcement) State(t time.Time) string {
@@ -126,6 +161,7 @@ type Service struct {
 	cache  noticeCache
 	reach  reachCounter
 	visits visitorCounter
+	clicks clickGuard
 }
 
 // New builds the service; every collaborator is required.

@@ -368,6 +368,11 @@ func routes(e *echo.Echo, a *App, r *web.Renderer, st *web.Static, cookies web.C
 	b.GET("/announcements/:id", outh.Show)
 	b.POST("/announcements/:id/dismiss", outh.Dismiss, web.RequireUser)
 	b.GET("/go/:id", outh.Go)
+	// Outreach fixes (issue 20): the list of running announcements, a
+	// hidden card shown again, and HEAD on the counting redirect.
+	b.GET("/announcements", outh.Index)
+	b.POST("/announcements/:id/undismiss", outh.Undismiss, web.RequireUser)
+	b.HEAD("/go/:id", outh.GoHead)
 	ann := b.Group("/moderation/announcements", web.RequireUser, mfa)
 	ann.GET("", outh.Manage)
 	ann.GET("/new", outh.NewPage)
@@ -596,6 +601,7 @@ func routes(e *echo.Echo, a *App, r *web.Renderer, st *web.Static, cookies web.C
 	v1.GET("/announcements", outapi.List)
 	v1.GET("/announcements/:id", outapi.Get)
 	v1.POST("/announcements/:id/dismiss", outapi.Dismiss, me)
+	v1.DELETE("/announcements/:id/dismiss", outapi.Undismiss, me)
 	v1.GET("/moderation/announcements", outapi.Managed, me, mfa)
 	v1.POST("/moderation/announcements", outapi.Create, me, mfa)
 	v1.GET("/moderation/announcements/:id", outapi.ManagedOne, me, mfa)

@@ -30,6 +30,9 @@ type NoticeLink struct {
 // cards on the home and forum pages.
 type Notices struct {
 	Banners, Cards []Notice
+	// More running for the viewer than the page shows (a page shows a
+	// few; /announcements lists them all), and cards the viewer hid.
+	MoreBanners, MoreCards, Hidden int
 }
 
 // Any reports whether the page shows an announcement.
