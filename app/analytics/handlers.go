@@ -142,7 +142,6 @@ type areaData struct {
 	Period  Period
 	Presets []int
 	Charts  []template.HTML
-	Query   string // the period as URL parameters
 	// Links are the areas' addresses and IndexHref the index's, keeping
 	// the period on screen; CSVHref downloads it, JSONPath reads it.
 	Links     []areaLink
@@ -251,7 +250,7 @@ func (h *Handlers) Area(c echo.Context) error {
 		return err
 	}
 	info, _ := areaInfo(c.Param("area"))
-	d := areaData{Area: info, Presets: Presets, Report: r, Period: per, Query: per.Query(),
+	d := areaData{Area: info, Presets: Presets, Report: r, Period: per,
 		Synonyms: func(q string) string { return "/admin/search?terms=" + url.QueryEscape(q+", ") }}
 	for _, a := range Areas {
 		if sc.MayOpen(a.Key) {
