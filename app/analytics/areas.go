@@ -37,6 +37,18 @@ func (s *Service) Report(ctx context.Context, scope Scope, area string, p Period
 		restricted[f.ID] = f.Restricted
 	}
 	b := builder{s: s, ctx: ctx, scope: scope, p: p, forums: fs, restricted: restricted, r: r}
+	// A forum's moderator whose forums are all sensitive or clinician-only
+	// has no open figure: every total and daily chart would read 0. They
+	// get the per-forum rows alone, and are told why.
+	if !scope.All && len(fs) > 0 {
+		r.OnlyRestricted = true
+		for _, f := range fs {
+			r.OnlyRestricted = r.OnlyRestricted && f.Restricted
+		}
+	}
+	if r.OnlyRestricted && (area == AreaCommunity || area == AreaModeration) {
+		r.Notes = append(r.Notes, OnlyRestrictedNote)
+	}
 	switch area {
 	case AreaCommunity:
 		err = b.community()
@@ -52,8 +64,13 @@ func (s *Service) Report(ctx context.Context, scope Scope, area string, p Period
 	if err != nil {
 		return nil, err
 	}
+	r.fillLists()
 	return r, nil
 }
+
+// OnlyRestrictedNote explains the pages of a moderator whose forums are
+// all restricted.
+const OnlyRestrictedNote = "The forums you moderate are all sensitive or clinician-only. To keep small counts from pointing at anyone, those forums are never added into headline figures or drawn per day, so this page has no totals or daily charts: their figures are in the per-forum table, where a count of 1 to 4 reads “fewer than 5”."
 
 type builder struct {
 	s          *Service
@@ -65,8 +82,15 @@ type builder struct {
 	r          *Report
 }
 
+// open tells whether the scope has open figures to total (see
+// Report.OnlyRestricted).
+func (b *builder) open() bool { return !b.r.OnlyRestricted }
+
 // total is a headline count over the open figures.
 func (b *builder) total(c counts, key, label, metric string, k *string) {
+	if !b.open() {
+		return
+	}
 	b.r.Figures = append(b.r.Figures, figure(key, label, "", num(float64(c.open(metric, b.restricted, k, 0))), num(float64(c.open(metric, b.restricted, k, 1)))))
 }
 
@@ -130,9 +154,11 @@ func (b *builder) community() error {
 	openShare := func(part, whole string, i int) Cell {
 		return share(c.open(part, b.restricted, nil, i), c.open(whole, b.restricted, nil, i), false)
 	}
-	b.r.Figures = append(b.r.Figures,
-		figure("replied_24h", "Threads with a reply from someone else within 24 hours (open forums)", "%", openShare("threads_replied_24h", "threads", 0), openShare("threads_replied_24h", "threads", 1)),
-		figure("clinician_7d", "Threads a verified clinician answered within 7 days (open forums)", "%", openShare("threads_clinician_7d", "threads", 0), openShare("threads_clinician_7d", "threads", 1)))
+	if b.open() {
+		b.r.Figures = append(b.r.Figures,
+			figure("replied_24h", "Threads with a reply from someone else within 24 hours (open forums)", "%", openShare("threads_replied_24h", "threads", 0), openShare("threads_replied_24h", "threads", 1)),
+			figure("clinician_7d", "Threads a verified clinician answered within 7 days (open forums)", "%", openShare("threads_clinician_7d", "threads", 0), openShare("threads_clinician_7d", "threads", 1)))
+	}
 
 	t := Table{Key: "forums", Title: "Per forum", Columns: []string{"Forum", "Threads", "Previous", "Replies", "Previous", "Replied within 24 h", "Clinician within 7 days", "Daily active (average)", "Monthly active (last day)"},
 		Units: []string{"", "", "", "", "%", "%", "", ""}, Note: restrictedNote}
@@ -145,19 +171,23 @@ func (b *builder) community() error {
 			avg("dau", f.ID, 0, f.Restricted), count(end.get("mau", f.ID, "", 0), f.Restricted),
 		}})
 	}
-	t.Rows = append(t.Rows, Row{Label: "All open forums", Cells: []Cell{
-		num(float64(c.open("threads", b.restricted, nil, 0))), num(float64(c.open("threads", b.restricted, nil, 1))),
-		num(float64(c.open("replies", b.restricted, nil, 0))), num(float64(c.open("replies", b.restricted, nil, 1))),
-		openShare("threads_replied_24h", "threads", 0), openShare("threads_clinician_7d", "threads", 0), {}, {},
-	}})
+	if b.open() {
+		t.Rows = append(t.Rows, Row{Label: "All open forums", Cells: []Cell{
+			num(float64(c.open("threads", b.restricted, nil, 0))), num(float64(c.open("threads", b.restricted, nil, 1))),
+			num(float64(c.open("replies", b.restricted, nil, 0))), num(float64(c.open("replies", b.restricted, nil, 1))),
+			openShare("threads_replied_24h", "threads", 0), openShare("threads_clinician_7d", "threads", 0), {}, {},
+		}})
+	}
 	b.r.Tables = append(b.r.Tables, t)
 
-	d, err := b.s.daily(b.ctx, b.scope, b.p, "threads", "replies", "dau")
-	if err != nil {
-		return err
+	if b.open() {
+		d, err := b.s.daily(b.ctx, b.scope, b.p, "threads", "replies")
+		if err != nil {
+			return err
+		}
+		b.r.Charts = append(b.r.Charts, Series{Key: "posts_per_day", Title: "Threads and replies per day (open forums)", Kind: "line", XTitle: "Day (UTC)",
+			Labels: dayLabels(b.p), Lines: []Line{{Name: "Threads", Values: cells(d["threads"])}, {Name: "Replies", Values: cells(d["replies"])}}})
 	}
-	b.r.Charts = append(b.r.Charts, Series{Key: "posts_per_day", Title: "Threads and replies per day (open forums)", Kind: "line", XTitle: "Day (UTC)",
-		Labels: dayLabels(b.p), Lines: []Line{{Name: "Threads", Values: cells(d["threads"])}, {Name: "Replies", Values: cells(d["replies"])}}})
 	if b.scope.All {
 		// forum 0 holds the site's count; per-forum rows would count a
 		// member once per forum.
@@ -257,56 +287,79 @@ func (b *builder) moderation() error {
 	if err != nil {
 		return err
 	}
-	b.total(c, "reports", "Reports by members", "reports", nil)
-	b.total(c, "reports_upheld", "Reports upheld", "report_outcomes", str(models.ReportUpheld))
-	b.total(c, "reports_dismissed", "Reports dismissed", "report_outcomes", str(models.ReportDismissed))
-	b.pctFigures(ps, "first_action", "first_action", "Time from a report to the moderator's decision")
-	b.total(c, "auto_hidden", "Hidden automatically (reports past the threshold)", "auto_hidden", nil)
-	b.total(c, "crisis_items", "Crisis items", "crisis_items", nil)
-	b.total(c, "crisis_acknowledged", "Crisis items acknowledged", "crisis_acknowledged", nil)
-	b.pctFigures(ps, "crisis_ack", "crisis_ack", "Time to acknowledge a crisis item")
-	b.total(c, "appeals", "Appeals", "appeals", nil)
-	b.total(c, "appeals_upheld", "Appeals upheld (the decision stood)", "appeal_decisions", str("upheld"))
-	b.total(c, "appeals_overturned", "Appeals overturned", "appeal_decisions", str("overturned"))
-	b.total(c, "held", "Posts held for approval", "held", nil)
-	b.total(c, "held_approved", "Held posts approved", "held_outcomes", str("approved"))
-	b.pctFigures(ps, "held_approval", "held_approval", "Time to approve a held post")
-	b.total(c, "watched_word_hits", "Watched-word hits", "watched_word_hits", nil)
+	// Counts leave restricted forums out ("open forums"); durations come
+	// from every case in scope and are hidden below five cases.
+	b.total(c, "reports", "Reports by members (open forums)", "reports", nil)
+	b.total(c, "reports_upheld", "Reports upheld (open forums)", "report_outcomes", str(models.ReportUpheld))
+	b.total(c, "reports_dismissed", "Reports dismissed (open forums)", "report_outcomes", str(models.ReportDismissed))
+	if b.open() {
+		b.pctFigures(ps, "first_action", "first_action", "Time from a report to the moderator's decision")
+	}
+	b.total(c, "auto_hidden", "Hidden automatically, reports past the threshold (open forums)", "auto_hidden", nil)
+	b.total(c, "crisis_items", "Crisis items (open forums)", "crisis_items", nil)
+	b.total(c, "crisis_acknowledged", "Crisis items acknowledged (open forums)", "crisis_acknowledged", nil)
+	if b.open() {
+		b.pctFigures(ps, "crisis_ack", "crisis_ack", "Time to acknowledge a crisis item")
+	}
+	b.total(c, "appeals", "Appeals (open forums)", "appeals", nil)
+	b.total(c, "appeals_upheld", "Appeals upheld, the decision stood (open forums)", "appeal_decisions", str("upheld"))
+	b.total(c, "appeals_overturned", "Appeals overturned (open forums)", "appeal_decisions", str("overturned"))
+	b.total(c, "held", "Posts held for approval (open forums)", "held", nil)
+	b.total(c, "held_approved", "Held posts approved (open forums)", "held_outcomes", str("approved"))
+	if b.open() {
+		b.pctFigures(ps, "held_approval", "held_approval", "Time to approve a held post")
+	}
+	b.total(c, "watched_word_hits", "Watched-word hits (open forums)", "watched_word_hits", nil)
 
-	b.r.Tables = append(b.r.Tables,
-		b.keyTable(c, "reasons", "Reports by reason", "Reason", "reports", reasonLabels),
-		b.keyTable(c, "outcomes", "Reports decided, by outcome", "Outcome", "report_outcomes", map[string]string{"upheld": "Upheld", "dismissed": "Dismissed"}),
-		b.keyTable(c, "crisis_levels", "Crisis items by level", "Level", "crisis_items", map[string]string{"low": "Low", "medium": "Medium", "high": "High"}),
-		b.keyTable(c, "watched_words", "Watched-word hits by action", "Action", "watched_word_hits", map[string]string{"flag": "Flagged for review", "require_approval": "Held for approval"}))
-	t := Table{Key: "forums", Title: "Per forum", Columns: []string{"Forum", "Reports", "Previous", "Hidden automatically", "Crisis items", "Held for approval", "Watched-word hits"},
-		Units: []string{"", "", "", "", "", ""}, Note: restrictedNote}
+	if b.open() {
+		b.r.Tables = append(b.r.Tables,
+			b.keyTable(c, "reasons", "Reports by reason (open forums)", "Reason", "reports", reasonLabels),
+			b.keyTable(c, "outcomes", "Reports decided, by outcome (open forums)", "Outcome", "report_outcomes", map[string]string{"upheld": "Upheld", "dismissed": "Dismissed"}),
+			b.keyTable(c, "crisis_levels", "Crisis items by level (open forums)", "Level", "crisis_items", map[string]string{"low": "Low", "medium": "Medium", "high": "High"}),
+			b.keyTable(c, "watched_words", "Watched-word hits by action (open forums)", "Action", "watched_word_hits", map[string]string{"flag": "Flagged for review", "require_approval": "Held for approval"}))
+	}
+	// Each forum's crisis handling, sensitive ones included (where crisis
+	// items mostly are), with the usual suppression.
+	ack, err := b.s.forumPercentiles(b.ctx, b.scope, b.p, "crisis_ack")
+	if err != nil {
+		return err
+	}
+	t := Table{Key: "forums", Title: "Per forum", Columns: []string{"Forum", "Reports", "Previous", "Hidden automatically", "Crisis items", "Crisis items acknowledged",
+		"Time to acknowledge (p50)", "Held for approval", "Watched-word hits"},
+		Units: []string{"", "", "", "", "", " h", "", ""}, Note: restrictedNote + " A time is shown once it comes from 5 cases or more."}
 	for _, f := range b.forums {
 		row := Row{Label: forumLabel(f)}
 		for _, m := range []struct {
 			metric string
 			i      int
-		}{{"reports", 0}, {"reports", 1}, {"auto_hidden", 0}, {"crisis_items", 0}, {"held", 0}, {"watched_word_hits", 0}} {
+		}{{"reports", 0}, {"reports", 1}, {"auto_hidden", 0}, {"crisis_items", 0}, {"crisis_acknowledged", 0}, {"", 0}, {"held", 0}, {"watched_word_hits", 0}} {
+			if m.metric == "" {
+				row.Cells = append(row.Cells, hours(ack[f.ID], "p50"))
+				continue
+			}
 			row.Cells = append(row.Cells, count(c.forumTotal(m.metric, f.ID, m.i), f.Restricted))
 		}
 		t.Rows = append(t.Rows, row)
 	}
 	b.r.Tables = append(b.r.Tables, t)
 
-	d, err := b.s.daily(b.ctx, b.scope, b.p, "reports", "crisis_items", "held")
-	if err != nil {
-		return err
-	}
-	b.r.Charts = append(b.r.Charts, Series{Key: "reports_per_day", Title: "Reports, crisis items and held posts per day (open forums)", Kind: "line", XTitle: "Day (UTC)",
-		Labels: dayLabels(b.p), Lines: []Line{{Name: "Reports", Values: cells(d["reports"])}, {Name: "Crisis items", Values: cells(d["crisis_items"])}, {Name: "Held posts", Values: cells(d["held"])}}})
-	reasons := b.r.Tables[0]
-	bar := Series{Key: "reports_by_reason", Title: "Reports by reason", Kind: "bar", XTitle: "Reason", Lines: []Line{{Name: "This period"}, {Name: "Previous period"}}}
-	for _, row := range reasons.Rows {
-		bar.Labels = append(bar.Labels, row.Label)
-		bar.Lines[0].Values = append(bar.Lines[0].Values, row.Cells[0])
-		bar.Lines[1].Values = append(bar.Lines[1].Values, row.Cells[1])
-	}
-	if len(bar.Labels) > 0 {
-		b.r.Charts = append(b.r.Charts, bar)
+	if b.open() {
+		d, err := b.s.daily(b.ctx, b.scope, b.p, "reports", "crisis_items", "held")
+		if err != nil {
+			return err
+		}
+		b.r.Charts = append(b.r.Charts, Series{Key: "reports_per_day", Title: "Reports, crisis items and held posts per day (open forums)", Kind: "line", XTitle: "Day (UTC)",
+			Labels: dayLabels(b.p), Lines: []Line{{Name: "Reports", Values: cells(d["reports"])}, {Name: "Crisis items", Values: cells(d["crisis_items"])}, {Name: "Held posts", Values: cells(d["held"])}}})
+		reasons := b.r.Tables[0]
+		bar := Series{Key: "reports_by_reason", Title: "Reports by reason (open forums)", Kind: "bar", XTitle: "Reason", Lines: []Line{{Name: "This period"}, {Name: "Previous period"}}}
+		for _, row := range reasons.Rows {
+			bar.Labels = append(bar.Labels, row.Label)
+			bar.Lines[0].Values = append(bar.Lines[0].Values, row.Cells[0])
+			bar.Lines[1].Values = append(bar.Lines[1].Values, row.Cells[1])
+		}
+		if len(bar.Labels) > 0 {
+			b.r.Charts = append(b.r.Charts, bar)
+		}
 	}
 	b.r.Notes = append(b.r.Notes,
 		"Reports are members' reports; Kindred's own (watched words, crisis language, held posts) are counted in their own figures. Time to decision runs from a report to the moderator's action that closed it; the times are computed from every case in the period, not from daily figures.",

@@ -44,8 +44,47 @@ func scope(c echo.Context) (Scope, error) { return ScopeOf(web.Actor(c)) }
 
 type indexData struct {
 	Areas  []AreaInfo
+	Links  []areaLink // the areas, with the period the request carried
 	All    bool
 	Weekly bool // the member asked for the weekly summary by e-mail
+	// IndexHref is this page with the period (the admin menu's link).
+	IndexHref template.URL
+}
+
+// areaLink is a link to an area that keeps the period chosen.
+type areaLink struct {
+	AreaInfo
+	Href    template.URL
+	Current bool
+}
+
+// periodLinks are the index's and the areas' addresses carrying the
+// period when one was chosen (a valid one; the default otherwise, so the
+// links stay short).
+func periodLinks(sc Scope, per Period, chosen bool, current string) (template.URL, []areaLink) {
+	href := func(path string) template.URL {
+		if !chosen {
+			return template.URL(path)
+		}
+		return per.Href(path)
+	}
+	var links []areaLink
+	for _, a := range Areas {
+		if sc.MayOpen(a.Key) {
+			links = append(links, areaLink{AreaInfo: a, Href: href("/admin/analytics/" + a.Key), Current: a.Key == current})
+		}
+	}
+	return href("/admin/analytics"), links
+}
+
+// chosenPeriod is the request's period when it names one and it is
+// valid.
+func (h *Handlers) chosenPeriod(c echo.Context) (Period, bool) {
+	if c.QueryParam("period") == "" && c.QueryParam("from") == "" && c.QueryParam("to") == "" {
+		return Period{}, false
+	}
+	p, err := ParsePeriod(c.QueryParam, h.svc.Yesterday())
+	return p, err == nil
 }
 
 // Index lists the areas the actor may open.
@@ -64,6 +103,8 @@ func (h *Handlers) Index(c echo.Context) error {
 			d.Areas = append(d.Areas, a)
 		}
 	}
+	per, chosen := h.chosenPeriod(c)
+	d.IndexHref, d.Links = periodLinks(sc, per, chosen, "")
 	p := h.r.NewPage(c, "Analytics")
 	p.Noindex = true
 	p.Data = d
@@ -95,16 +136,21 @@ func (h *Handlers) SetWeekly(c echo.Context) error {
 
 // areaData is the area page's model.
 type areaData struct {
-	Area     AreaInfo
-	Areas    []AreaInfo
-	Report   *Report
-	Period   Period
-	Presets  []int
-	Charts   []template.HTML
-	Query    string // the period as URL parameters
-	Figures  []figureView
-	Tables   []tableView
-	Synonyms func(string) string
+	Area    AreaInfo
+	Areas   []AreaInfo
+	Report  *Report
+	Period  Period
+	Presets []int
+	Charts  []template.HTML
+	// Links are the areas' addresses and IndexHref the index's, keeping
+	// the period on screen; CSVHref downloads it, JSONPath reads it.
+	Links     []areaLink
+	IndexHref template.URL
+	CSVHref   template.URL
+	JSONPath  string
+	Figures   []figureView
+	Tables    []tableView
+	Synonyms  func(string) string
 }
 
 type figureView struct {
@@ -204,12 +250,17 @@ func (h *Handlers) Area(c echo.Context) error {
 		return err
 	}
 	info, _ := areaInfo(c.Param("area"))
-	d := areaData{Area: info, Presets: Presets, Report: r, Period: per, Query: per.Query(),
+	d := areaData{Area: info, Presets: Presets, Report: r, Period: per,
 		Synonyms: func(q string) string { return "/admin/search?terms=" + url.QueryEscape(q+", ") }}
 	for _, a := range Areas {
 		if sc.MayOpen(a.Key) {
 			d.Areas = append(d.Areas, a)
 		}
+	}
+	d.IndexHref, d.Links = periodLinks(sc, per, verr == nil && (c.QueryParam("period") != "" || c.QueryParam("from") != "" || c.QueryParam("to") != ""), info.Key)
+	if verr == nil {
+		d.CSVHref = per.Href("/admin/analytics/" + info.Key + "/csv")
+		d.JSONPath = "/api/v1/analytics/" + info.Key + "?" + per.Query()
 	}
 	p := h.r.NewPage(c, "Analytics: "+info.Title)
 	p.Noindex = true
@@ -261,7 +312,11 @@ func (h *Handlers) CSV(c echo.Context) error {
 		return err
 	}
 	var buf bytes.Buffer
+	// A byte-order mark and CRLF line ends: Excel on Windows reads the
+	// file as UTF-8 only with the mark, and "–" stays "–".
+	buf.WriteString("\ufeff")
 	w := csv.NewWriter(&buf)
+	w.UseCRLF = true
 	put := func(cells ...string) {
 		for i, v := range cells {
 			cells[i] = CSVSafe(v)

@@ -153,9 +153,13 @@ type Report struct {
 	Figures        []Figure   `json:"figures"`
 	Tables         []Table    `json:"tables"`
 	Charts         []Series   `json:"charts"`
-	NoResult       []NoResult `json:"no_result_queries,omitempty"`
+	NoResult       []NoResult `json:"no_result_queries"` // search; empty elsewhere
 	Notes          []string   `json:"notes"`
 	ScopedToForums bool       `json:"scoped_to_forums"`
+	// OnlyRestricted: the viewer moderates only sensitive or
+	// clinician-only forums, so figures and daily charts are empty (never
+	// zeros that are not true) and the per-forum table holds their figures.
+	OnlyRestricted bool `json:"only_restricted_forums"`
 }
 
 // forumInfo is what a report needs of a forum.
@@ -368,6 +372,25 @@ func (s *Service) percentiles(ctx context.Context, scope Scope, p Period, metric
 	return out, err
 }
 
+// forumPercentiles is a duration's p50 and p90 per forum in the period.
+func (s *Service) forumPercentiles(ctx context.Context, scope Scope, p Period, metric string) (map[int64]pct, error) {
+	args := map[string]any{"m": metric, "from": p.From.Format(time.DateOnly), "to": p.To.Format(time.DateOnly)}
+	var rows []struct {
+		ForumID  int64
+		P50, P90 float64
+		N        int64
+	}
+	err := s.db.Gorm.WithContext(ctx).Raw(`SELECT forum_id,
+		percentile_cont(0.5) WITHIN GROUP (ORDER BY v) AS p50, percentile_cont(0.9) WITHIN GROUP (ORDER BY v) AS p90, count(*) AS n
+		FROM analytics_durations, unnest(seconds) v
+		WHERE metric = @m AND day BETWEEN @from ::date AND @to ::date`+scopeFilter(scope, args)+` GROUP BY 1`, args).Scan(&rows).Error
+	out := map[int64]pct{}
+	for _, r := range rows {
+		out[r.ForumID] = pct{P50: r.P50, P90: r.P90, N: r.N}
+	}
+	return out, err
+}
+
 // hours is a duration percentile in hours; suppressed below five values
 // (a time computed from one or two people's cases describes them).
 func hours(p pct, which string) Cell {
@@ -384,11 +407,14 @@ func hours(p pct, which string) Cell {
 	return num(math.Round(v/360) / 10)
 }
 
-// notRolled counts the period's days the rollup has not computed yet.
+// notRolled counts the period's days the rollup has not computed yet,
+// from the first account's day (or the first day rolled up, if earlier)
+// on: before it the site did not exist, and there is nothing to roll up.
 func (s *Service) notRolled(ctx context.Context, p Period) (int, error) {
 	var n int
 	err := s.db.Gorm.WithContext(ctx).Raw(`SELECT count(*) FROM generate_series(?::date, ?::date, interval '1 day') d
-		WHERE NOT EXISTS (SELECT 1 FROM analytics_days a WHERE a.day = d::date)`, p.From.Format(time.DateOnly), p.To.Format(time.DateOnly)).Scan(&n).Error
+		WHERE d::date >= (SELECT coalesce(least((SELECT min(day) FROM analytics_days), (SELECT `+dayOf("min(created_at)")+` FROM users)), 'infinity'::date))
+		  AND NOT EXISTS (SELECT 1 FROM analytics_days a WHERE a.day = d::date)`, p.From.Format(time.DateOnly), p.To.Format(time.DateOnly)).Scan(&n).Error
 	return n, err
 }
 
@@ -407,4 +433,33 @@ func cells(xs []float64) []Cell {
 		out[i] = num(x)
 	}
 	return out
+}
+
+// nonNil is xs, or an empty slice: JSON lists are [] when empty, never
+// null.
+func nonNil[T any](xs []T) []T {
+	if xs == nil {
+		return []T{}
+	}
+	return xs
+}
+
+// fillLists makes every list of the report an empty one rather than nil,
+// so the JSON shape is the same whatever the figures.
+func (r *Report) fillLists() {
+	r.Figures, r.Tables, r.Charts, r.Notes, r.NoResult = nonNil(r.Figures), nonNil(r.Tables), nonNil(r.Charts), nonNil(r.Notes), nonNil(r.NoResult)
+	for i := range r.Tables {
+		t := &r.Tables[i]
+		t.Columns, t.Rows = nonNil(t.Columns), nonNil(t.Rows)
+		for j := range t.Rows {
+			t.Rows[j].Cells = nonNil(t.Rows[j].Cells)
+		}
+	}
+	for i := range r.Charts {
+		c := &r.Charts[i]
+		c.Labels, c.Lines = nonNil(c.Labels), nonNil(c.Lines)
+		for j := range c.Lines {
+			c.Lines[j].Values = nonNil(c.Lines[j].Values)
+		}
+	}
 }

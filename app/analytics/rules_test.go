@@ -2,6 +2,8 @@ package analytics
 
 import (
 	"errors"
+	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -52,6 +54,53 @@ func TestParsePeriod(t *testing.T) {
 		}
 		if prev := p.Previous(); c.prevStart != "" && (prev.From.Format(time.DateOnly) != c.prevStart || prev.Days() != p.Days() || !prev.To.AddDate(0, 0, 1).Equal(p.From)) {
 			t.Errorf("%v: previous %s..%s", c.q, prev.From.Format(time.DateOnly), prev.To.Format(time.DateOnly))
+		}
+	}
+}
+
+// Every refusal says what is wrong with the value, not only where.
+func TestParsePeriodMessages(t *testing.T) {
+	y := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		from, to, field, want string
+	}{
+		{"1900-01-01", "2026-11-01", "from", "too far back: periods start on 2000-01-01 or later"},
+		{"1999-12-31", "2000-01-01", "from", "too far back"},
+		{"2000-01-01", "1990-01-01", "to", "too far back"},
+		{"2025-10-31", "2026-11-01", "from", "at most 366 days: to end on 2026-11-01, start on 2025-11-01 or later"},
+		{"2026-02-30", "2026-10-01", "from", "2026-02-30 is not a day of the calendar"},
+		{"01/10/2026", "2026-10-01", "from", "year-month-day"},
+		{"", "2026-10-01", "from", "Enter the first day"},
+		{"2026-10-01", "", "to", "Enter the last day"},
+		{"2026-10-05", "2026-10-01", "from", "must not be after"},
+		{"2026-10-05", "2026-11-02", "to", "up to yesterday"},
+	} {
+		q := map[string]string{"from": c.from, "to": c.to}
+		_, err := ParsePeriod(func(k string) string { return q[k] }, y)
+		var verr *models.ValidationError
+		if !errors.As(err, &verr) || !strings.Contains(verr.Fields[c.field], c.want) {
+			t.Errorf("%s..%s: %v, want %q on %s", c.from, c.to, err, c.want, c.field)
+		}
+	}
+}
+
+// Links carry the period as the form sends it.
+func TestPeriodHref(t *testing.T) {
+	y := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	for q, want := range map[string]string{
+		"period=7":                      "/x?period=7",
+		"from=2026-10-01&to=2026-10-03": "/x?from=2026-10-01&period=custom&to=2026-10-03",
+		"period=custom&from=2026-10-01&to=2026-10-03": "/x?from=2026-10-01&period=custom&to=2026-10-03",
+	} {
+		v, _ := url.ParseQuery(q)
+		p, err := ParsePeriod(v.Get, y)
+		if err != nil || string(p.Href("/x")) != want {
+			t.Errorf("%s: %s %v, want %s", q, p.Href("/x"), err, want)
+		}
+		// And read back, they are the same period.
+		back, _ := url.Parse(string(p.Href("/x")))
+		if p2, err := ParsePeriod(back.Query().Get, y); err != nil || !p2.From.Equal(p.From) || !p2.To.Equal(p.To) {
+			t.Errorf("%s: read back as %v %v", q, p2, err)
 		}
 	}
 }

@@ -133,6 +133,7 @@ func (r weeklyRow) Line(columns []string) string {
 type weeklySection struct {
 	Title   string
 	URL     string
+	Note    string // why there are no totals (sensitive forums only)
 	Figures []weeklyFigure
 	Tables  []weeklyTable
 	Charts  []weeklyChart
@@ -194,6 +195,10 @@ func (w *Weekly) Send(ctx context.Context) (sent int, err error) {
 	return sent, nil
 }
 
+// weeklyOnlyRestricted stands for the totals of a moderator whose forums
+// are all sensitive or clinician-only (see OnlyRestrictedNote).
+const weeklyOnlyRestricted = "Your forums are all sensitive or clinician-only: they are never added into totals or drawn per day, so their figures are in the per-forum table, where a count of 1 to 4 reads “fewer than 5”."
+
 // SetWeeklyOff takes a member off the list.
 func (s *Service) SetWeeklyOff(ctx context.Context, userID int64) error {
 	return s.db.Gorm.WithContext(ctx).Exec(`DELETE FROM analytics_weekly_subscribers WHERE user_id = ?`, userID).Error
@@ -214,6 +219,9 @@ func (w *Weekly) compose(ctx context.Context, scope Scope, week Period, handle s
 			return Mail{}, err
 		}
 		sec := weeklySection{Title: r.Title, URL: w.baseURL + "/admin/analytics/" + area + "?" + week.Query()}
+		if r.OnlyRestricted {
+			sec.Note = weeklyOnlyRestricted
+		}
 		for _, f := range r.Figures {
 			fv := textOf(f)
 			sec.Figures = append(sec.Figures, weeklyFigure(fv))

@@ -74,4 +74,17 @@ func TestBrowserAnalytics(t *testing.T) {
 		p.visit("/admin/analytics/"+area+"?period=7", "What the figures mean")
 		p.checkA11yAll("analytics " + area)
 	}
+	// Switching areas by keyboard keeps the period.
+	p.do(chromedp.Focus(chromedp.CSS(`nav[aria-label="Analytics areas"] a[href="/admin/analytics/community?period=7"]`)))
+	p.do(chromedp.KeyEvent("\r"))
+	p.waitJS(`location.pathname === "/admin/analytics/community" && location.search === "?period=7"`, "the community area, still 7 days")
+
+	// A moderator of the sensitive forum alone: told why there are no
+	// totals, and the page is still accessible.
+	h.account("ab_night_mod", models.RoleMember)
+	h.makeForumModerator("ab_night_mod", night)
+	mp := newPage(t, h)
+	mp.signIn("ab_night_mod")
+	mp.visit("/admin/analytics/moderation?period=7", "Your forums are all sensitive")
+	mp.checkA11yAll("analytics, sensitive forums only")
 }

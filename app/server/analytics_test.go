@@ -625,3 +625,284 @@ func TestAnalyticsCSVSafe(t *testing.T) {
 		}
 	}
 }
+
+// csvLink is the page's "Download as CSV" address, as a browser reads it.
+var csvLink = regexp.MustCompile(`<a href="([^"]*)">Download as CSV`)
+
+// The period on screen is the period everywhere: the CSV link downloads
+// it (preset or typed dates, checked by the file's own first line and
+// its name), the area links and the admin menu keep it, the index passes
+// it on. The file opens in Excel: a byte-order mark, CRLF line ends, and
+// a cell that would be a formula is still defused.
+func TestAnalyticsPeriodKeptByLinksAndCSV(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{})
+	h.forum("ap-heart", func(f *forums.ForumForm) { f.Name = "=HYPERLINK(\"https://example.org\") – heart" })
+	h.account("ap_boss", models.RoleAdmin)
+	h.clock.Advance(40 * 24 * time.Hour)
+	h.rollup()
+	y := h.app.Analytics.Yesterday()
+	b := h.browser()
+	b.signIn("ap_boss", goodPassword)
+
+	follow := func(page string) (string, *http.Response, string) {
+		t.Helper()
+		r := b.get(page)
+		if r.StatusCode != http.StatusOK {
+			t.Fatalf("%s: %d", page, r.StatusCode)
+		}
+		m := csvLink.FindStringSubmatch(r.body)
+		if m == nil {
+			t.Fatalf("%s: no CSV link", page)
+		}
+		href := html.UnescapeString(m[1])
+		c := b.get(href)
+		if c.StatusCode != http.StatusOK {
+			t.Fatalf("%s → %s: %d", page, href, c.StatusCode)
+		}
+		return href, c.Response, c.body
+	}
+	for _, c := range []struct{ page, from, to string }{
+		{"/admin/analytics/community?period=7", y.AddDate(0, 0, -6).Format(time.DateOnly), y.Format(time.DateOnly)},
+		{"/admin/analytics/moderation?period=90", y.AddDate(0, 0, -89).Format(time.DateOnly), y.Format(time.DateOnly)},
+		{"/admin/analytics/community?period=custom&from=" + day0 + "&to=2026-11-05", day0, "2026-11-05"},
+		{"/admin/analytics/community?from=2026-11-03&to=2026-11-04", "2026-11-03", "2026-11-04"},
+	} {
+		href, res, body := follow(c.page)
+		if !strings.HasPrefix(body, "\uFEFF") {
+			t.Errorf("%s: the CSV has no byte-order mark", href)
+		}
+		if strings.Count(body, "\n") < 3 || strings.Count(body, "\n") != strings.Count(body, "\r\n") {
+			t.Errorf("%s: lines do not all end in CRLF", href)
+		}
+		recs, err := readCSV(strings.TrimPrefix(body, "\uFEFF"))
+		if err != nil || len(recs) == 0 || len(recs[0]) < 4 {
+			t.Fatalf("%s: %v", href, err)
+		}
+		if recs[0][2] != "from "+c.from || recs[0][3] != "to "+c.to {
+			t.Errorf("%s (from %s): the CSV covers %s %s, want %s to %s", href, c.page, recs[0][2], recs[0][3], c.from, c.to)
+		}
+		area := strings.Split(strings.TrimPrefix(c.page, "/admin/analytics/"), "?")[0]
+		if want := `filename="kindred-` + area + `-` + c.from + `-` + c.to + `.csv"`; !strings.Contains(res.Header.Get("Content-Disposition"), want) {
+			t.Errorf("%s: %s, want %s", href, res.Header.Get("Content-Disposition"), want)
+		}
+		if area == "community" {
+			found := false
+			for _, r := range recs {
+				if len(r) > 1 && strings.Contains(r[0], "HYPERLINK") {
+					found = strings.HasPrefix(r[0], "'=") && strings.HasSuffix(r[0], "– heart")
+				}
+			}
+			if !found {
+				t.Errorf("%s: the forum named like a formula is not defused (or its dash is lost):\n%s", href, body)
+			}
+		}
+	}
+
+	// Switching areas keeps the period; so do the admin menu and the
+	// index.
+	page := b.get("/admin/analytics/community?period=7").body
+	for _, want := range []string{`href="/admin/analytics/moderation?period=7"`, `href="/admin/analytics/search?period=7"`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("community page misses %s", want)
+		}
+	}
+	if n := strings.Count(page, `href="/admin/analytics?period=7"`); n < 2 {
+		t.Errorf("the index is linked with the period %d times (area bar and admin menu), want 2", n)
+	}
+	page = b.get("/admin/analytics/moderation?period=custom&from=2026-11-03&to=2026-11-04").body
+	if !strings.Contains(page, `href="/admin/analytics/community?from=2026-11-03&amp;period=custom&amp;to=2026-11-04"`) {
+		t.Error("the custom period is dropped when switching areas")
+	}
+	index := b.get("/admin/analytics?period=90").body
+	if !strings.Contains(index, `href="/admin/analytics/clinicians?period=90"`) {
+		t.Error("the index drops the period")
+	}
+	if index := b.get("/admin/analytics?period=12"); index.StatusCode != http.StatusOK || !strings.Contains(index.body, `href="/admin/analytics/community"`) {
+		t.Errorf("the index with a bad period: %d", index.StatusCode)
+	}
+	// The date fields' hint does not contradict the browser's own date
+	// picker.
+	if strings.Contains(page, "YYYY-MM-DD") {
+		t.Error("the page asks for YYYY-MM-DD next to date inputs")
+	}
+	// Refusals say what is wrong, on the page and in JSON.
+	token := h.tokenFor("ap_boss", "read")
+	for q, want := range map[string]string{
+		"from=1900-01-01&to=" + y.Format(time.DateOnly): "too far back",
+		"from=2025-01-01&to=" + y.Format(time.DateOnly): "at most 366 days",
+		"from=2026-02-30&to=2026-11-04":                 "not a day of the calendar",
+		"from=04/11/2026&to=2026-11-04":                 "year-month-day",
+	} {
+		r := h.analyticsAPI(token, "community", q)
+		if r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Raw, want) {
+			t.Errorf("%s: %d %s, want %q", q, r.Status, r.Raw, want)
+		}
+		p := b.get("/admin/analytics/community?" + q)
+		if p.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(p.body, want) {
+			t.Errorf("page %s: %d, want %q", q, p.StatusCode, want)
+		}
+	}
+}
+
+// JSON lists are never null: an area with nothing in it has [] for its
+// rows, figures, charts and notes.
+func TestAnalyticsEmptyListsAreEmpty(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{})
+	h.account("ae_boss", models.RoleAdmin)
+	h.clock.Advance(24 * time.Hour)
+	h.rollup()
+	token := h.tokenFor("ae_boss", "read")
+	nulls := regexp.MustCompile(`"([a-z_]+)":null`)
+	for _, area := range []string{"community", "moderation", "questions", "clinicians", "search"} {
+		res := h.analyticsAPI(token, area, "period=7")
+		if res.Status != http.StatusOK {
+			t.Fatalf("%s: %d %s", area, res.Status, res.Raw)
+		}
+		for _, m := range nulls.FindAllStringSubmatch(res.Raw, -1) {
+			if m[1] != "value" {
+				t.Errorf("%s: %q is null", area, m[1])
+			}
+		}
+		for _, key := range []string{"figures", "tables", "charts", "notes", "no_result_queries"} {
+			if _, ok := res.Body[key].([]any); !ok {
+				t.Errorf("%s: %s is %v, want a list", area, key, res.Body[key])
+			}
+		}
+	}
+	if res := h.analyticsAPI(token, "moderation", "period=7"); !strings.Contains(res.Raw, `"rows":[]`) {
+		t.Errorf("an empty table: %s", res.Raw)
+	}
+}
+
+// A young site's 365 days: the days before its first account are not
+// "not rolled up"; a day after it that was never rolled up is.
+func TestAnalyticsDaysNotRolledUpOnAYoungSite(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{})
+	h.account("ay_boss", models.RoleAdmin)
+	h.clock.Advance(60 * 24 * time.Hour)
+	h.rollup()
+	token := h.tokenFor("ay_boss", "read")
+	res := h.analyticsAPI(token, "community", "period=365")
+	if n, ok := res.Body["days_not_rolled_up"].(float64); !ok || n != 0 {
+		t.Errorf("a young site rolled up every night: %v day(s) not rolled up", res.Body["days_not_rolled_up"])
+	}
+	b := h.browser()
+	b.signIn("ay_boss", goodPassword)
+	if p := b.get("/admin/analytics/community?period=365"); strings.Contains(p.body, "not been rolled up") {
+		t.Error("the page says days before the site existed were not rolled up")
+	}
+	// A night the server was down, after the site began.
+	h.app.DB.Gorm.Exec(`DELETE FROM analytics_days WHERE day = ?::date`, "2026-11-20")
+	res = h.analyticsAPI(token, "community", "period=365")
+	if n, _ := res.Body["days_not_rolled_up"].(float64); n != 1 {
+		t.Errorf("one missing night: %v", res.Body["days_not_rolled_up"])
+	}
+	if p := b.get("/admin/analytics/community?period=365"); !strings.Contains(p.body, "1 day(s) of this period have not been rolled up") {
+		t.Error("the page does not tell of the missing night")
+	}
+}
+
+// Totals that leave restricted forums out say "(open forums)"; the
+// moderation table shows each forum's crisis handling (items,
+// acknowledged, time to acknowledge), sensitive forums included; a
+// moderator of sensitive forums only is told why there are no totals and
+// gets no all-zero figures or charts, on the page and in JSON.
+func TestAnalyticsOpenForumLabelsAndCrisisPerForum(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{})
+	ctx := context.Background()
+	open := h.forum("ao-heart", nil)
+	mind := h.forum("ao-mind", func(f *forums.ForumForm) { f.Sensitive = true })
+	h.app.DB.Gorm.Exec(`DELETE FROM watched_words`) // only the crisis engine
+	h.account("ao_boss", models.RoleAdmin)
+	h.account("ao_mod", models.RoleMember)
+	h.makeForumModerator("ao_mod", mind)
+	boss := h.actor(h.user("ao_boss"))
+	var threads []int64
+	for i := 1; i <= 6; i++ {
+		h.account(fmt.Sprintf("ao_m%d", i), models.RoleMember)
+		f := mind
+		if i == 6 {
+			f = open
+		}
+		threads = append(threads, h.thread(fmt.Sprintf("ao_m%d", i), f, fmt.Sprintf("Tonight %d", i), highText, false).ID)
+	}
+	if n := countWhere(t, h, `SELECT count(*) FROM crisis_followups`); n != 6 {
+		t.Fatalf("%d crisis items, want 6", n)
+	}
+	// Each acknowledged an hour after it was posted.
+	h.clock.Advance(time.Hour)
+	for _, id := range threads {
+		if err := h.app.Moderation.CrisisStep(ctx, boss, "thread", id, moderation.ActAcknowledge, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h.clock.Advance(24 * time.Hour)
+	h.rollup()
+
+	admin := h.tokenFor("ao_boss", "read")
+	res := h.analyticsAPI(admin, "moderation", "from="+day0+"&to="+day0)
+	if res.Status != http.StatusOK {
+		t.Fatalf("moderation: %d %s", res.Status, res.Raw)
+	}
+	if got, _ := fig(t, res, "crisis_items"); got != 1 {
+		t.Errorf("crisis items (open forums) = %v, want 1", got)
+	}
+	for _, x := range res.Body["figures"].([]any) {
+		f := x.(map[string]any)
+		if key := f["key"].(string); !strings.Contains(key, "_p") && !strings.Contains(f["label"].(string), "(open forums)") {
+			t.Errorf("figure %s is a total without restricted forums but reads %q", key, f["label"])
+		}
+	}
+	if r := row(t, res, "forums", "Forum ao-mind (restricted)"); len(r) < 6 || r[3] != 5 || r[4] != 5 || r[5] != 1 {
+		t.Errorf("sensitive forum's crisis items, acknowledged, p50 hours: %v, want 5, 5, 1", r)
+	}
+	if r := row(t, res, "forums", "Forum ao-heart"); len(r) < 6 || r[3] != 1 || r[4] != 1 || r[5] != -2 {
+		t.Errorf("open forum's crisis items, acknowledged, p50 (one case: hidden): %v", r)
+	}
+	if res.Body["only_restricted_forums"] != false {
+		t.Errorf("admin: only_restricted_forums = %v", res.Body["only_restricted_forums"])
+	}
+	b := h.browser()
+	b.signIn("ao_boss", goodPassword)
+	if p := b.get("/admin/analytics/moderation?from=" + day0 + "&to=" + day0); !strings.Contains(p.body, "Crisis items (open forums)") ||
+		!strings.Contains(p.body, "Time to acknowledge (p50)") || !strings.Contains(p.body, "1.0 h") {
+		t.Error("the moderation page misses its open-forum label or the per-forum crisis columns")
+	}
+
+	// The moderator of the sensitive forum only.
+	mod := h.tokenFor("ao_mod", "read")
+	for _, area := range []string{"moderation", "community"} {
+		res := h.analyticsAPI(mod, area, "from="+day0+"&to="+day0)
+		if res.Status != http.StatusOK {
+			t.Fatalf("%s: %d", area, res.Status)
+		}
+		if figs, ok := res.Body["figures"].([]any); !ok || len(figs) != 0 {
+			t.Errorf("%s: figures %v, want []", area, res.Body["figures"])
+		}
+		if res.Body["only_restricted_forums"] != true || !strings.Contains(res.Raw, "all sensitive or clinician-only") {
+			t.Errorf("%s: the JSON does not say the forums are all restricted", area)
+		}
+		for _, c := range res.Body["charts"].([]any) {
+			if k := c.(map[string]any)["kind"]; k == "line" {
+				t.Errorf("%s: an open-forum daily chart: %v", area, c.(map[string]any)["key"])
+			}
+		}
+		if strings.Contains(res.Raw, "All open forums") {
+			t.Errorf("%s: an all-zero open-forum total", area)
+		}
+	}
+	if r := row(t, h.analyticsAPI(mod, "moderation", "from="+day0+"&to="+day0), "forums", "Forum ao-mind (restricted)"); len(r) < 6 || r[3] != 5 {
+		t.Errorf("moderator's per-forum crisis items: %v", r)
+	}
+	mb := h.browser()
+	mb.signIn("ao_mod", goodPassword)
+	p := mb.get("/admin/analytics/moderation?from=" + day0 + "&to=" + day0)
+	if p.StatusCode != http.StatusOK || !strings.Contains(p.body, "Your forums are all sensitive or clinician-only") ||
+		strings.Contains(p.body, "<h2>Summary</h2>") || strings.Contains(p.body, "per day (open forums)") || !strings.Contains(p.body, "Crisis items acknowledged") {
+		t.Errorf("moderator's page: %d", p.StatusCode)
+	}
+}

@@ -122,6 +122,11 @@ func TestAnalyticsWeeklySummaryEmail(t *testing.T) {
 	if !strings.Contains(mm.Body, "the forums you moderate") || !strings.Contains(mm.Body, "Forum wk-mind (restricted)") || !strings.Contains(mm.Body, "fewer than 5") {
 		t.Errorf("the moderator's summary:\n%s", mm.Body)
 	}
+	// Their only forum is sensitive: no all-zero totals, and a word why.
+	if !strings.Contains(mm.Body, "Your forums are all sensitive") || !strings.Contains(mm.HTML, "Your forums are all sensitive") ||
+		strings.Contains(mm.Body, "Threads started (open forums): 0") || strings.Contains(mm.HTML, "this week and the week before") {
+		t.Errorf("the sensitive forum's moderator gets open-forum totals:\n%s", mm.Body)
+	}
 
 	// A second run the same week sends nothing again.
 	h.sendWeekly(0)
