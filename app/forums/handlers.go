@@ -188,6 +188,9 @@ type forumData struct {
 	Resources       []ResourceVersionOf
 	ResourcesHTML   template.HTML
 	ManageResources bool
+	// ReviewResources links verified clinicians to the review queue from
+	// a forum that has resources.
+	ReviewResources bool
 }
 
 // Forum shows a forum's threads.
@@ -216,6 +219,7 @@ func (h *Handlers) Forum(c echo.Context) error {
 			d.ResourcesHTML = resourcesHTML(d.Resources)
 		}
 		d.ManageResources = CanManageResources(v, &f.Forum)
+		d.ReviewResources = f.hasResources && v.Active() && v.Clinician
 		p.Data = d
 	}
 	return h.r.Render(c, http.StatusOK, TplForum, p)

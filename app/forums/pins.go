@@ -55,8 +55,21 @@ func (e *PinLimitError) Public() models.PublicError {
 }
 
 // notPinnable refuses pinning a thread that is not visible.
-func notPinnable(id int64) error {
-	return &models.ConflictError{Message: fmt.Sprintf("Thread %d is hidden, removed or waiting for review: only visible threads can be pinned.", id)}
+func notPinnable(id int64) error { return &NotPinnableError{ThreadID: id} }
+
+// NotPinnableError says a thread cannot be pinned because it is not
+// visible (409), with the way back to the thread.
+type NotPinnableError struct{ ThreadID int64 }
+
+func (e *NotPinnableError) Error() string {
+	return fmt.Sprintf("forums: thread %d is not visible", e.ThreadID)
+}
+
+// Public explains the refusal (pages and API).
+func (e *NotPinnableError) Public() models.PublicError {
+	return models.PublicError{Status: http.StatusConflict, Code: "conflict", Heading: "This thread cannot be pinned",
+		Message: fmt.Sprintf("Thread %d is hidden, removed or waiting for review: only visible threads can be pinned.", e.ThreadID),
+		Link:    "/t/" + strconv.FormatInt(e.ThreadID, 10), LinkText: "Back to the thread"}
 }
 
 // SetPin pins (on) or unpins thread id in its forum, or on the home page

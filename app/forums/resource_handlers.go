@@ -14,9 +14,10 @@ import (
 
 // Resource pages, named by their paths under templates/.
 const (
-	TplResources     = "pages/forums/resources.html"
-	TplResourceEdit  = "pages/forums/resource_edit.html"
-	TplResourceQueue = "pages/forums/resource_queue.html"
+	TplResources      = "pages/forums/resources.html"
+	TplResourceEdit   = "pages/forums/resource_edit.html"
+	TplResourceQueue  = "pages/forums/resource_queue.html"
+	TplResourceRemove = "pages/forums/resource_remove.html"
 )
 
 // ReviewedOn is the review's date, as the forum page prints it.
@@ -25,6 +26,14 @@ func (r ResourceVersion) ReviewedOn() string { return r.ReviewedAt.UTC().Format(
 // ProposedOn is the proposal's date.
 func (r Resource) ProposedOn() string { return r.ProposedAt.UTC().Format("2 January 2006") }
 
+// EditedOn is the latest edit's date, "" when it was never edited.
+func (r Resource) EditedOn() string {
+	if r.EditedAt == nil {
+		return ""
+	}
+	return r.EditedAt.UTC().Format("2 January 2006")
+}
+
 // ResourceRel is the rel of every resource link: no referrer, no opener,
 // no ranking credit.
 const ResourceRel = "noopener noreferrer nofollow ugc"
@@ -32,7 +41,7 @@ const ResourceRel = "noopener noreferrer nofollow ugc"
 // resourcesHTML renders the forum page's list items (as threadsHTML does
 // for threads: a template's range costs over a hundred allocations a
 // resource). Every part is escaped or constant; the addresses passed
-// CheckResourceURL, so they are http(s) links.
+// input.WebAddress, so they are http(s) links.
 func resourcesHTML(list []ResourceVersionOf) template.HTML {
 	var b htmlBuf
 	b.Grow(400 * len(list))
@@ -67,6 +76,8 @@ type resourcesData struct {
 	Max    int
 	Shown  int
 	Queued int
+	// Reviewer: a verified clinician, shown the way to the review queue.
+	Reviewer bool
 }
 
 func (h *Handlers) resourcesPage(c echo.Context, v Viewer, f *ForumItem, status int, form *ResourceForm, verr *models.ValidationError) error {
@@ -79,7 +90,7 @@ func (h *Handlers) resourcesPage(c echo.Context, v Viewer, f *ForumItem, status 
 	}
 	p := h.r.NewPage(c, "Resources of "+f.Name)
 	p.Noindex = true
-	d := resourcesData{Forum: f, All: all, Full: len(all) >= MaxResources, Max: MaxResources}
+	d := resourcesData{Forum: f, All: all, Full: len(all) >= MaxResources, Max: MaxResources, Reviewer: v.Active() && v.Clinician}
 	for _, r := range all {
 		if r.Shown != nil {
 			d.Shown++
@@ -186,7 +197,20 @@ func (h *Handlers) EditResource(c echo.Context) error {
 	return web.Redirect(c, "/f/"+f.Slug+"/resources")
 }
 
-// RemoveResource takes a resource off the list.
+// RemoveResourcePage asks to confirm a removal, saying what goes and that
+// it needs a new review to come back.
+func (h *Handlers) RemoveResourcePage(c echo.Context) error {
+	_, f, r, err := h.forumAndResource(c)
+	if err != nil {
+		return err
+	}
+	p := h.r.NewPage(c, "Remove a resource")
+	p.Noindex = true
+	p.Data = resourceEditData{Forum: f, Resource: r}
+	return h.r.Render(c, http.StatusOK, TplResourceRemove, p)
+}
+
+// RemoveResource takes a resource off the list (the confirmation's form).
 func (h *Handlers) RemoveResource(c echo.Context) error {
 	v, f, r, err := h.forumAndResource(c)
 	if err != nil {
@@ -195,7 +219,7 @@ func (h *Handlers) RemoveResource(c echo.Context) error {
 	if err := h.svc.RemoveResource(c.Request().Context(), v, &f.Forum, r.ID); err != nil {
 		return err
 	}
-	h.cookies.SetFlash(c, "Resource removed.")
+	h.cookies.SetFlash(c, "Resource removed: “"+r.Title+"” no longer shows on the forum page.")
 	return web.Redirect(c, "/f/"+f.Slug+"/resources")
 }
 
@@ -284,13 +308,37 @@ type managedResourceJSON struct {
 	ReviewDue    bool          `json:"review_due"`
 	ProposedBy   string        `json:"proposed_by"`
 	ProposedAt   time.Time     `json:"proposed_at"`
+	EditedBy     *string       `json:"edited_by"`
+	EditedAt     *time.Time    `json:"edited_at"`
 	ReturnReason string        `json:"return_reason"`
 	Shown        *resourceJSON `json:"shown"`
+	// Version is what a review sends back (required there).
+	Version string `json:"version"`
+	// Edit: the latest proposal changes a version approved before;
+	// Changes says what, old and new.
+	Edit    bool                 `json:"edit"`
+	Changes []resourceChangeJSON `json:"changes"`
+}
+
+type resourceChangeJSON struct {
+	Field     string `json:"field"`
+	Old       string `json:"old"`
+	New       string `json:"new"`
+	OldDomain string `json:"old_domain,omitempty"`
+	NewDomain string `json:"new_domain,omitempty"`
 }
 
 func toManagedJSON(r *Resource) managedResourceJSON {
 	out := managedResourceJSON{ID: r.ID, Forum: r.ForumSlug, Title: r.Title, URL: r.URL, Domain: r.Domain, Note: r.Note, Status: r.Status,
-		NeedsReview: r.NeedsReview, ReviewDue: r.ReviewDue, ProposedBy: r.ProposedBy, ProposedAt: r.ProposedAt, ReturnReason: r.ReturnReason}
+		NeedsReview: r.NeedsReview, ReviewDue: r.ReviewDue, ProposedBy: r.ProposedBy, ProposedAt: r.ProposedAt, ReturnReason: r.ReturnReason,
+		EditedAt: r.EditedAt, Version: r.Version(), Edit: r.IsEdit(), Changes: make([]resourceChangeJSON, 0, len(r.Changes))}
+	if r.EditedAt != nil {
+		by := r.EditedBy
+		out.EditedBy = &by
+	}
+	for _, ch := range r.Changes {
+		out.Changes = append(out.Changes, resourceChangeJSON{Field: ch.Field, Old: ch.Old, New: ch.New, OldDomain: ch.OldDomain, NewDomain: ch.NewDomain})
+	}
 	if r.Shown != nil {
 		j := toResourceJSON(r.ID, *r.Shown, r.ReviewDue)
 		out.Shown = &j
@@ -404,7 +452,8 @@ func (a *API) ResourceQueue(c echo.Context) error {
 }
 
 // ReviewResource is POST /api/v1/clinician/resources/:id/review
-// {"decision": "approve"|"return", "reason": "…"}.
+// {"decision": "approve"|"return", "reason": "…", "version": "…"}; the
+// version (from the queue) is required.
 func (a *API) ReviewResource(c echo.Context) error {
 	v, id, err := a.h.viewerAndID(c)
 	if err != nil {

@@ -17,19 +17,17 @@ package forums
 import (
 	"context"
 	"fmt"
-	"net/url"
+	"net/http"
 	"slices"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5/pgxpool"
-	"golang.org/x/net/idna"
 	"gorm.io/gorm"
 
 	"github.com/kindred-health/kindred/app/audit"
 	"github.com/kindred-health/kindred/app/database"
+	"github.com/kindred-health/kindred/app/input"
 	"github.com/kindred-health/kindred/models"
 )
 
@@ -60,10 +58,15 @@ func CanManageResources(v Viewer, f *models.Forum) bool { return v.Active() && v
 
 // CanReviewResource is who may approve or send back a resource: a
 // clinician verified now (Actor.Clinician, loaded with clinician_verified),
-// who may read its forum and did not propose the version under review.
-func CanReviewResource(v Viewer, f *models.Forum, proposedBy *int64) bool {
-	return v.Active() && v.Clinician && v.MayReadForum(f) && (proposedBy == nil || *proposedBy != v.ID())
+// who may read its forum and proposed or edited no version of it since its
+// last approval (authors).
+func CanReviewResource(v Viewer, f *models.Forum, authors []int64) bool {
+	return v.Active() && v.Clinician && v.MayReadForum(f) && !slices.Contains(authors, v.ID())
 }
+
+// ownVersion refuses a review by one of the version's authors.
+var ownVersion = &models.ForbiddenError{Code: "own_proposal",
+	Message: "You proposed or edited this resource since it was last approved: another clinician reviews it."}
 
 // ResourceVersion is an approved version, as shown on the forum page.
 type ResourceVersion struct {
@@ -86,10 +89,19 @@ type Resource struct {
 	Title, URL, Note string
 	Domain           string
 	Status           string
-	ProposedBy       string // handle; "" when the account is gone
-	proposedByID     *int64
-	ProposedAt       time.Time
-	ReturnReason     string
+	// ProposedBy and ProposedAt are the first proposal, kept through edits.
+	ProposedBy string // handle; "" when the account is gone
+	ProposedAt time.Time
+	// EditedBy and EditedAt are the latest edit, when there was one.
+	EditedBy     string
+	EditedAt     *time.Time
+	authors      []int64 // proposed or edited it since the last approval
+	ReturnReason string
+	// Previous is the version a clinician approved before, whether or not
+	// the approval still holds; nil for a resource never approved.
+	Previous *ResourceVersion
+	// Changes are what the latest proposal changes in Previous (an edit).
+	Changes []ResourceChange
 	// Shown is the version on the forum page, nil when none holds.
 	Shown *ResourceVersion
 	// ReviewDue: the shown version was reviewed over a year ago.
@@ -102,20 +114,39 @@ type Resource struct {
 	forum  models.Forum
 }
 
+// ResourceChange is one field an edit changes: its old and new value
+// (and, for the address, the old and new site name).
+type ResourceChange struct {
+	Field, Label         string
+	Old, New             string
+	OldDomain, NewDomain string
+}
+
+// IsEdit: the latest proposal changes a version approved before.
+func (r Resource) IsEdit() bool { return len(r.Changes) > 0 }
+
+func resourceChanges(prev *ResourceVersion, r *Resource) []ResourceChange {
+	if prev == nil {
+		return nil
+	}
+	var out []ResourceChange
+	if prev.Title != r.Title {
+		out = append(out, ResourceChange{Field: "title", Label: "Title", Old: prev.Title, New: r.Title})
+	}
+	if prev.URL != r.URL {
+		out = append(out, ResourceChange{Field: "url", Label: "Web address", Old: prev.URL, New: r.URL, OldDomain: prev.Domain, NewDomain: r.Domain})
+	}
+	if prev.Note != r.Note {
+		out = append(out, ResourceChange{Field: "note", Label: "Note", Old: prev.Note, New: r.Note})
+	}
+	return out
+}
+
 // urlDomain is the host a link leads to, in its ASCII form: a name
 // written with lookalike letters ("pаypal.com" with a Cyrillic а) shows
-// as the xn-- name it really is.
-func urlDomain(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return ""
-	}
-	host := strings.ToLower(u.Hostname())
-	if ascii, err := idna.ToASCII(host); err == nil {
-		return ascii
-	}
-	return host
-}
+// as the xn-- name it really is; full-width letters show as the ASCII
+// name they map to.
+func urlDomain(raw string) string { return input.WebHost(raw) }
 
 // ResourceForm proposes or edits a resource.
 type ResourceForm struct {
@@ -134,39 +165,15 @@ func (f *ResourceForm) Validate() error {
 	v := models.NewValidationError()
 	f.Title = checkText(v, "title", "The title", f.Title, 3, ResourceTitleMax)
 	f.Note = checkText(v, "note", "The note", f.Note, 0, ResourceNoteMax)
-	f.URL = strings.TrimSpace(f.URL)
-	if msg := CheckResourceURL(f.URL); msg != "" {
+	// One check for every address people click (app/input): it also
+	// normalises the site name, so what is stored is what browsers open.
+	url, msg := input.WebAddress(f.URL)
+	if msg != "" {
 		v.Add("url", msg)
+	} else {
+		f.URL = url
 	}
 	return v.OrNil()
-}
-
-// CheckResourceURL says what is wrong with a resource's link, or "": an
-// absolute http or https address with a host, no user name or password,
-// no spaces, control characters or backslashes, at most ResourceURLMax.
-func CheckResourceURL(raw string) string {
-	switch {
-	case raw == "":
-		return "Give the address of the resource, starting with https://."
-	case len(raw) > ResourceURLMax:
-		return fmt.Sprintf("The address must be at most %d characters.", ResourceURLMax)
-	case !utf8.ValidString(raw) || strings.ContainsFunc(raw, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) || r == '\\' }):
-		return "The address may not hold spaces, control characters or backslashes."
-	}
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "That is not a web address."
-	}
-	if s := strings.ToLower(u.Scheme); s != "https" && s != "http" {
-		return "Only web addresses (https:// or http://) can be resources."
-	}
-	if u.User != nil {
-		return "The address may not hold a user name or password."
-	}
-	if u.Hostname() == "" || u.Opaque != "" {
-		return "The address needs a site name, such as https://www.example.org/page."
-	}
-	return ""
 }
 
 // resourceSQL reads resources with their proposer, reviewer and whether
@@ -174,10 +181,11 @@ func CheckResourceURL(raw string) string {
 // member at most, by a unique index); %s is the condition, whose
 // parameters start at $2.
 const resourceSQL = `SELECT r.id, r.forum_id, f.slug, f.name, f.sensitive, f.clinician_only, f.archived_at, f.specialties,
-	r.title, r.url, r.note, r.status, coalesce(pu.handle, ''), r.proposed_by, r.proposed_at, r.return_reason,
+	r.title, r.url, r.note, r.status, coalesce(pu.handle, ''), r.proposed_at, coalesce(eu.handle, ''), r.edited_at, r.authors, r.return_reason,
 	r.shown_title, r.shown_url, r.shown_note, r.reviewed_at, coalesce(ru.handle, ''), coalesce(pr.label, ''), rc.id IS NOT NULL
 	FROM forum_resources r JOIN forums f ON f.id = r.forum_id
 	LEFT JOIN users pu ON pu.id = r.proposed_by
+	LEFT JOIN users eu ON eu.id = r.edited_by
 	LEFT JOIN users ru ON ru.id = r.reviewed_by
 	LEFT JOIN credentials rc ON rc.user_id = r.reviewed_by AND clinician_verified(rc.status, rc.verified_until, $1)
 	LEFT JOIN professions pr ON pr.code = rc.profession
@@ -200,15 +208,21 @@ func (s *Service) queryResources(ctx context.Context, v Viewer, cond string, arg
 			var verified bool
 			var specialties []string
 			if err := rows.Scan(&r.ID, &r.ForumID, &r.ForumSlug, &r.ForumName, &r.forum.Sensitive, &r.forum.ClinicianOnly, &r.forum.ArchivedAt, &specialties,
-				&r.Title, &r.URL, &r.Note, &r.Status, &r.ProposedBy, &r.proposedByID, &r.ProposedAt, &r.ReturnReason,
+				&r.Title, &r.URL, &r.Note, &r.Status, &r.ProposedBy, &r.ProposedAt, &r.EditedBy, &r.EditedAt, &r.authors, &r.ReturnReason,
 				&sTitle, &sURL, &sNote, &reviewedAt, &reviewer, &profession, &verified); err != nil {
 				return err
 			}
 			r.forum.Specialties = specialties
 			r.forum.ID, r.forum.Slug, r.forum.Name = r.ForumID, r.ForumSlug, r.ForumName
 			r.Domain = urlDomain(r.URL)
+			if sTitle != nil {
+				r.Previous = &ResourceVersion{Title: *sTitle, URL: *sURL, Note: *sNote, Domain: urlDomain(*sURL)}
+				r.Changes = resourceChanges(r.Previous, &r)
+			}
 			if sTitle != nil && reviewedAt != nil && verified {
-				r.Shown = &ResourceVersion{Title: *sTitle, URL: *sURL, Note: *sNote, Domain: urlDomain(*sURL), Reviewer: reviewer, Profession: profession, ReviewedAt: *reviewedAt}
+				shown := *r.Previous
+				shown.Reviewer, shown.Profession, shown.ReviewedAt = reviewer, profession, *reviewedAt
+				r.Shown = &shown
 				r.ReviewDue = now.Sub(*reviewedAt) >= ResourceReviewPeriod
 			}
 			r.Lapsed = r.Status == ResourceApproved && r.Shown == nil
@@ -271,14 +285,15 @@ func (s *Service) Resource(ctx context.Context, v Viewer, f *models.Forum, id in
 
 // ResourceQueue lists the resources v may review now: proposals waiting,
 // approvals that no longer hold and reviews due, in forums v may read,
-// not proposed by v; forums of v's specialties first, then oldest first.
+// not proposed or edited by v since the last approval; forums of v's
+// specialties first, then oldest first.
 func (s *Service) ResourceQueue(ctx context.Context, v Viewer) ([]Resource, error) {
 	if !v.Active() || !v.Clinician {
 		return nil, models.ErrForbidden
 	}
-	rows, err := s.queryResources(ctx, v, `r.proposed_by IS DISTINCT FROM $2 AND r.status <> 'returned'
+	rows, err := s.queryResources(ctx, v, `NOT ($2 = ANY(r.authors)) AND r.status <> 'returned'
 		AND (`+models.ForumAudienceSQL("f")+` = ANY($3) OR f.id = ANY($4))
-		ORDER BY r.proposed_at, r.id`, v.ID(), v.Audiences(), moderatedIDs(v))
+		ORDER BY coalesce(r.edited_at, r.proposed_at), r.id`, v.ID(), v.Audiences(), moderatedIDs(v))
 	if err != nil {
 		return nil, err
 	}
@@ -289,7 +304,7 @@ func (s *Service) ResourceQueue(ctx context.Context, v Viewer) ([]Resource, erro
 	}
 	var matched, rest []Resource
 	for _, r := range rows {
-		if !r.NeedsReview || !CanReviewResource(v, &r.forum, r.proposedByID) {
+		if !r.NeedsReview || !CanReviewResource(v, &r.forum, r.authors) {
 			continue
 		}
 		if slices.ContainsFunc(r.forum.Specialties, func(sp string) bool { return slices.Contains(mine, sp) }) {
@@ -355,9 +370,9 @@ func (s *Service) ProposeResource(ctx context.Context, v Viewer, f *models.Forum
 			return verr
 		}
 		now := s.now().UTC()
-		if err := tx.Raw(`INSERT INTO forum_resources (forum_id, title, url, note, status, proposed_by, proposed_at, position, created_at, updated_at)
-			VALUES (?, ?, ?, ?, 'pending', ?, ?, (SELECT coalesce(max(position), 0) + 1 FROM forum_resources WHERE forum_id = ?), ?, ?) RETURNING id`,
-			f.ID, form.Title, form.URL, form.Note, v.ID(), now, f.ID, now, now).Scan(&id).Error; err != nil {
+		if err := tx.Raw(`INSERT INTO forum_resources (forum_id, title, url, note, status, proposed_by, proposed_at, authors, position, created_at, updated_at)
+			VALUES (?, ?, ?, ?, 'pending', ?, ?, ARRAY[?::bigint], (SELECT coalesce(max(position), 0) + 1 FROM forum_resources WHERE forum_id = ?), ?, ?) RETURNING id`,
+			f.ID, form.Title, form.URL, form.Note, v.ID(), now, v.ID(), f.ID, now, now).Scan(&id).Error; err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx.DB, models.AuditEvent{ActorID: &v.User.ID, Action: "resource.propose", TargetKind: TargetResource, TargetID: &id,
@@ -371,7 +386,8 @@ func (s *Service) ProposeResource(ctx context.Context, v Viewer, f *models.Forum
 
 // EditResource changes a resource's title, link or note. A change sends it
 // back to review; the version a clinician approved stays on the page
-// until the new one is approved. Audited.
+// until the new one is approved. The proposer stays; the editor joins the
+// authors who may not approve it. Audited.
 func (s *Service) EditResource(ctx context.Context, v Viewer, f *models.Forum, id int64, form ResourceForm) (_ *Resource, err error) {
 	defer wrap(&err, "forums: edit resource %d", id)
 	if err := s.manageCheck(v, f); err != nil {
@@ -392,9 +408,11 @@ func (s *Service) EditResource(ctx context.Context, v Viewer, f *models.Forum, i
 		if cur.Title == form.Title && cur.URL == form.URL && cur.Note == form.Note {
 			return nil // nothing changed: the review stands
 		}
-		if err := tx.Exec(`UPDATE forum_resources SET title = ?, url = ?, note = ?, status = 'pending', proposed_by = ?, proposed_at = ?,
+		now := s.now().UTC()
+		if err := tx.Exec(`UPDATE forum_resources SET title = ?, url = ?, note = ?, status = 'pending', edited_by = ?, edited_at = ?,
+			authors = CASE WHEN ?::bigint = ANY(authors) THEN authors ELSE array_append(authors, ?::bigint) END,
 			return_reason = '', returned_by = NULL, updated_at = ? WHERE id = ?`,
-			form.Title, form.URL, form.Note, v.ID(), s.now().UTC(), s.now().UTC(), id).Error; err != nil {
+			form.Title, form.URL, form.Note, v.ID(), now, v.ID(), v.ID(), now, id).Error; err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx.DB, models.AuditEvent{ActorID: &v.User.ID, Action: "resource.edit", TargetKind: TargetResource, TargetID: &id,
@@ -429,17 +447,35 @@ func (s *Service) RemoveResource(ctx context.Context, v Viewer, f *models.Forum,
 type ReviewForm struct {
 	Decision string `json:"decision" form:"decision"` // approve or return
 	Reason   string `json:"reason" form:"reason"`     // why it goes back (required then)
-	// Version is the proposed_at of the version the reviewer read; when
-	// given and the resource changed since, the review is refused (409),
-	// so nobody approves a version they did not see.
+	// Version names the version the reviewer read (Resource.Version, in
+	// the queue); required: when the resource changed since, the review is
+	// refused (409), so nobody approves a version they did not see.
 	Version string `json:"version" form:"version"`
 }
 
 // resourceVersion is a resource's Version for review forms.
 func resourceVersion(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 
-// Version identifies the proposal a review form was shown.
-func (r Resource) Version() string { return resourceVersion(r.ProposedAt) }
+// Version identifies the proposal a review form was shown: the time of
+// the latest edit, or of the proposal.
+func (r Resource) Version() string {
+	if r.EditedAt != nil {
+		return resourceVersion(*r.EditedAt)
+	}
+	return resourceVersion(r.ProposedAt)
+}
+
+// StaleReviewError refuses a review of a version that is no longer the
+// latest (409), with the way back to the queue.
+type StaleReviewError struct{ Message string }
+
+func (e *StaleReviewError) Error() string { return "forums: stale resource review" }
+
+// Public explains the refusal (pages and API).
+func (e *StaleReviewError) Public() models.PublicError {
+	return models.PublicError{Status: http.StatusConflict, Code: "conflict", Heading: "This resource changed", Message: e.Message,
+		Link: "/clinician/resources", LinkText: "Back to the resources to review"}
+}
 
 // Review decisions.
 const (
@@ -467,6 +503,10 @@ func (s *Service) ReviewResource(ctx context.Context, v Viewer, id int64, form R
 	default:
 		verr.Add("decision", "Choose whether to approve the resource or send it back.")
 	}
+	form.Version = strings.TrimSpace(form.Version)
+	if form.Version == "" {
+		verr.Add("version", "Give the version of the resource you reviewed (its \"version\" in the review queue), so that an edit made since is not approved by mistake.")
+	}
 	rows, err := s.queryResources(ctx, v, `r.id = $2`, id)
 	if err != nil {
 		return nil, err
@@ -478,22 +518,22 @@ func (s *Service) ReviewResource(ctx context.Context, v Viewer, id int64, form R
 	if !v.Clinician {
 		return nil, &models.ForbiddenError{Code: "not_verified_clinician", Message: "Only clinicians whose verification is current review resources."}
 	}
-	if !CanReviewResource(v, &r.forum, r.proposedByID) {
-		return nil, &models.ForbiddenError{Code: "own_proposal", Message: "You proposed this version: another clinician reviews it."}
+	if !CanReviewResource(v, &r.forum, r.authors) {
+		return nil, ownVersion
 	}
 	if err := verr.OrNil(); err != nil {
 		return nil, err
 	}
-	if form.Version != "" && form.Version != r.Version() {
-		return nil, &models.ConflictError{Message: "This resource was edited after you opened it. Read it again before you review it."}
+	if form.Version != r.Version() {
+		return nil, &StaleReviewError{Message: "This resource was edited after you opened it. Read it again before you review it."}
 	}
 	err = s.db.InTx(ctx, func(tx *database.Tx) error {
 		var cur struct {
 			Status           string
-			ProposedBy       *int64
+			Own              bool
 			Title, URL, Note string
 		}
-		res := tx.Raw(`SELECT status, proposed_by, title, url, note FROM forum_resources WHERE id = ? FOR UPDATE`, id).Scan(&cur)
+		res := tx.Raw(`SELECT status, ?::bigint = ANY(authors) AS own, title, url, note FROM forum_resources WHERE id = ? FOR UPDATE`, v.ID(), id).Scan(&cur)
 		if res.Error != nil {
 			return res.Error
 		}
@@ -501,18 +541,18 @@ func (s *Service) ReviewResource(ctx context.Context, v Viewer, id int64, form R
 		if res.RowsAffected == 0 {
 			return fmt.Errorf("forums: resource %d: %w", id, models.ErrNotFound)
 		}
-		if cur.ProposedBy != nil && *cur.ProposedBy == v.ID() {
-			return &models.ForbiddenError{Code: "own_proposal", Message: "You proposed this version: another clinician reviews it."}
+		if cur.Own {
+			return ownVersion
 		}
 		if cur.Status != r.Status || cur.Title != r.Title || cur.URL != r.URL || cur.Note != r.Note || !r.NeedsReview {
-			return &models.ConflictError{Message: "This resource changed or was reviewed meanwhile. Open the list again."}
+			return &StaleReviewError{Message: "This resource changed or was reviewed meanwhile. Open the list again."}
 		}
 		now := s.now().UTC()
 		var q string
 		var args []any
 		if form.Decision == ReviewApprove {
 			q = `UPDATE forum_resources SET status = 'approved', shown_title = title, shown_url = url, shown_note = note,
-				reviewed_by = ?, reviewed_at = ?, return_reason = '', returned_by = NULL, updated_at = ? WHERE id = ?`
+				reviewed_by = ?, reviewed_at = ?, return_reason = '', returned_by = NULL, authors = '{}', updated_at = ? WHERE id = ?`
 			args = []any{v.ID(), now, now, id}
 		} else {
 			q = `UPDATE forum_resources SET status = 'returned', return_reason = ?, returned_by = ?, updated_at = ? WHERE id = ?`
@@ -550,6 +590,8 @@ func (s *Service) ReviewResource(ctx context.Context, v Viewer, id int64, form R
 func eraseResources(db *gorm.DB, userID int64) error {
 	for _, q := range []string{
 		`UPDATE forum_resources SET proposed_by = NULL WHERE proposed_by = @u`,
+		`UPDATE forum_resources SET edited_by = NULL WHERE edited_by = @u`,
+		`UPDATE forum_resources SET authors = array_remove(authors, CAST(@u AS bigint)) WHERE CAST(@u AS bigint) = ANY(authors)`,
 		`UPDATE forum_resources SET returned_by = NULL, return_reason = '' WHERE returned_by = @u`,
 		`UPDATE forum_resources SET reviewed_by = NULL, status = CASE WHEN status = 'approved' THEN 'pending' ELSE status END WHERE reviewed_by = @u`,
 	} {

@@ -22,7 +22,7 @@ func BenchmarkForumPageWithResources(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, err := h.app.Forums.ReviewResource(ctx, doc, r.ID, forums.ReviewForm{Decision: forums.ReviewApprove}); err != nil {
+		if _, err := h.app.Forums.ReviewResource(ctx, doc, r.ID, forums.ReviewForm{Decision: forums.ReviewApprove, Version: r.Version()}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -138,6 +138,12 @@ func TestForumPins(t *testing.T) {
 	if res := h.api(http.MethodPut, "/api/v1/threads/"+itoa(first)+"/pin", tok, nil); res.Status != http.StatusConflict || !strings.Contains(res.Raw, "only visible threads") {
 		t.Errorf("pinning a hidden thread: %d %s", res.Status, res.Raw)
 	}
+	// From the page (a form opened before the thread was hidden), the
+	// refusal leads back to the thread, not only to the home page.
+	if r := mod.post("/t/"+itoa(first)+"/pin", nil); r.StatusCode != http.StatusConflict || !strings.Contains(r.body, "only visible threads") ||
+		!strings.Contains(r.body, `<a href="/t/`+itoa(first)+`">Back to the thread</a>`) {
+		t.Errorf("pinning a hidden thread from the page: %d, no way back to the thread:\n%s", r.StatusCode, r.body)
+	}
 	if res := h.api(http.MethodPut, "/api/v1/threads/"+itoa(ids[5])+"/pin", tok, nil); res.Status != http.StatusOK {
 		t.Errorf("pin after the hidden one freed its place: %d %s", res.Status, res.Raw)
 	}

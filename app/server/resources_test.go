@@ -36,6 +36,47 @@ func resourcesSection(page string) string {
 	return page
 }
 
+// reviewResource reviews resource id through the API with the version
+// the clinician's queue shows for it (none when it is not there).
+func (h *harness) reviewResource(tok, id string, body map[string]string) apiResp {
+	h.t.Helper()
+	out := map[string]string{"version": queuedVersion(h, tok, id)}
+	for k, v := range body {
+		out[k] = v
+	}
+	return h.api(http.MethodPost, "/api/v1/clinician/resources/"+id+"/review", tok, out)
+}
+
+// queuedVersion is the version of resource id in tok's review queue, or "".
+func queuedVersion(h *harness, tok, id string) string {
+	h.t.Helper()
+	q := h.api(http.MethodGet, "/api/v1/clinician/resources", tok, nil)
+	list, _ := q.Body["resources"].([]any)
+	for _, e := range list {
+		if m, _ := e.(map[string]any); m != nil && itoa(int64(m["id"].(float64))) == id {
+			return m["version"].(string)
+		}
+	}
+	return ""
+}
+
+// pageVersion is the version the review form of resource id carries on
+// the queue page.
+func pageVersion(t *testing.T, page, id string) string {
+	t.Helper()
+	i := strings.Index(page, `action="/clinician/resources/`+id+`/review"`)
+	if i < 0 {
+		t.Fatalf("no review form for resource %s", id)
+	}
+	rest := page[i:]
+	j := strings.Index(rest, `name="version" value="`)
+	if j < 0 {
+		t.Fatalf("the review form of resource %s carries no version", id)
+	}
+	rest = rest[j+len(`name="version" value="`):]
+	return rest[:strings.IndexByte(rest, '"')]
+}
+
 // The life of a forum resource: proposed by a moderator, shown only once
 // a verified clinician other than the proposer approves it, edits back to
 // review with the approved version still shown, sent back with a reason,
@@ -83,6 +124,11 @@ func TestForumResourcesReview(t *testing.T) {
 		{"Heart failure basics", "https://exa mple.org/", "", "url"},
 		{"Heart failure basics", "//example.org/", "", "url"},
 		{"Heart failure basics", long, "", "url"},
+		{"Heart failure basics", "http://localhost:8080/", "", "url"},
+		{"Heart failure basics", "http://192.168.1.1/", "", "url"},
+		{"Heart failure basics", "https://example.org:99999/", "", "url"},
+		{"Heart failure basics", "https://exa\u202emple.org/", "", "url"},
+		{"Heart failure basics", "https://intranet/", "", "url"},
 		{"Heart failure basics", "", "", "url"},
 		{strings.Repeat("t", 121), "https://example.org/", "", "title"},
 		{"", "https://example.org/", "", "title"},
@@ -98,6 +144,13 @@ func TestForumResourcesReview(t *testing.T) {
 	}
 	if n := h.count("forum_resources"); n != 0 {
 		t.Fatalf("refused (or removed) proposals left %d rows", n)
+	}
+	// Full-width letters are the ASCII name they stand for, not xn--.
+	if res := h.api(http.MethodPost, base, modTok, map[string]string{"title": "Full-width", "url": "https://ｅｘａｍｐｌｅ.com/guide"}); res.Status != http.StatusCreated ||
+		res.Body["url"] != "https://example.com/guide" || res.Body["domain"] != "example.com" {
+		t.Errorf("full-width address: %d %v %v", res.Status, res.Body["url"], res.Body["domain"])
+	} else if res := h.api(http.MethodDelete, base+"/"+itoa(int64(res.Body["id"].(float64))), modTok, nil); res.Status != http.StatusNoContent {
+		t.Fatalf("remove: %d", res.Status)
 	}
 
 	// Who may propose: the forum's moderators; others are refused.
@@ -191,7 +244,7 @@ func TestForumResourcesReview(t *testing.T) {
 		t.Errorf("sending back with a too short reason: %d", r.StatusCode)
 	}
 	doc.get("/clinician/resources")
-	if r := doc.post("/clinician/resources/"+rid+"/review", url.Values{"decision": {"approve"}}); r.StatusCode != http.StatusSeeOther {
+	if r := doc.post("/clinician/resources/"+rid+"/review", url.Values{"decision": {"approve"}, "version": {pageVersion(t, q.body, rid)}}); r.StatusCode != http.StatusSeeOther {
 		t.Fatalf("approve: %d %s", r.StatusCode, r.body)
 	}
 	sec := resourcesSection(visitor.get("/f/res-heart").body)
@@ -213,7 +266,13 @@ func TestForumResourcesReview(t *testing.T) {
 		t.Errorf("API list after approval: %s", res.Raw)
 	}
 	// Approving twice is a conflict, not a second approval.
-	if res := h.api(http.MethodPost, review, h.tokenFor("res_doc2", "write"), approve); res.Status != http.StatusConflict {
+	approvedVersion := ""
+	for _, m := range h.api(http.MethodGet, base, modTok, nil).Body["managed"].([]any) {
+		if m := m.(map[string]any); itoa(int64(m["id"].(float64))) == rid {
+			approvedVersion = m["version"].(string)
+		}
+	}
+	if res := h.api(http.MethodPost, review, h.tokenFor("res_doc2", "write"), map[string]string{"decision": "approve", "version": approvedVersion}); res.Status != http.StatusConflict {
 		t.Errorf("approving an approved resource: %d %s", res.Status, res.Raw)
 	}
 
@@ -232,7 +291,10 @@ func TestForumResourcesReview(t *testing.T) {
 		t.Errorf("approving an older version: %d %s", res.Status, res.Raw)
 	}
 	// Sent back with a reason: the moderators read it, the page is unchanged.
-	if res := h.api(http.MethodPost, review, doc2Tok, map[string]string{"decision": "return", "reason": "The new site asks for payment first."}); res.Status != http.StatusOK || res.Body["status"] != "returned" {
+	if res := h.api(http.MethodPost, review, doc2Tok, map[string]string{"decision": "approve"}); res.Status != http.StatusUnprocessableEntity || !strings.Contains(res.Raw, `"version"`) {
+		t.Errorf("a review without the version it read: %d %s, want 422 naming version", res.Status, res.Raw)
+	}
+	if res := h.reviewResource(doc2Tok, rid, map[string]string{"decision": "return", "reason": "The new site asks for payment first."}); res.Status != http.StatusOK || res.Body["status"] != "returned" {
 		t.Fatalf("send back: %d %s", res.Status, res.Raw)
 	}
 	if r := mod.get("/f/res-heart/resources"); !strings.Contains(r.body, "The new site asks for payment first.") || !strings.Contains(r.body, "Sent back") {
@@ -242,7 +304,7 @@ func TestForumResourcesReview(t *testing.T) {
 	if res := h.api(http.MethodPatch, base+"/"+rid, modTok, map[string]string{"url": "https://free.example.org/guide"}); res.Status != http.StatusOK {
 		t.Fatalf("second edit: %d %s", res.Status, res.Raw)
 	}
-	if res := h.api(http.MethodPost, review, doc2Tok, approve); res.Status != http.StatusOK || res.Body["status"] != "approved" {
+	if res := h.reviewResource(doc2Tok, rid, approve); res.Status != http.StatusOK || res.Body["status"] != "approved" {
 		t.Fatalf("approve the edit: %d %s", res.Status, res.Raw)
 	}
 	sec = resourcesSection(visitor.get("/f/res-heart").body)
@@ -268,7 +330,7 @@ func TestForumResourcesReview(t *testing.T) {
 	if q := doc.get("/clinician/resources"); !strings.Contains(q.body, "Heart failure: a guide") {
 		t.Error("the lapsed resource is not in the other clinician's queue")
 	}
-	if res := h.api(http.MethodPost, review, h.tokenFor("res_doc", "write"), approve); res.Status != http.StatusOK {
+	if res := h.reviewResource(h.tokenFor("res_doc", "write"), rid, approve); res.Status != http.StatusOK {
 		t.Errorf("re-approval by a verified clinician: %d %s", res.Status, res.Raw)
 	}
 	if sec := resourcesSection(visitor.get("/f/res-heart").body); !strings.Contains(sec, "Reviewed by res_doc,") {
@@ -338,7 +400,7 @@ func TestForumResourceReviewDueAfterAYear(t *testing.T) {
 		t.Fatalf("propose: %d %s", res.Status, res.Raw)
 	}
 	id := itoa(int64(res.Body["id"].(float64)))
-	if res := h.api(http.MethodPost, "/api/v1/clinician/resources/"+id+"/review", h.tokenFor("due_doc", "write"), map[string]string{"decision": "approve"}); res.Status != http.StatusOK {
+	if res := h.reviewResource(h.tokenFor("due_doc", "write"), id, map[string]string{"decision": "approve"}); res.Status != http.StatusOK {
 		t.Fatalf("approve: %d %s", res.Status, res.Raw)
 	}
 	doc2 := h.tokenFor("due_doc2", "write")
@@ -382,11 +444,16 @@ func TestErasingResourcePeople(t *testing.T) {
 	b := h.api(http.MethodPost, base, modTok, map[string]string{"title": "A leaflet sent back", "url": "https://leaflet.example.org/"})
 	aID, bID := itoa(int64(a.Body["id"].(float64))), itoa(int64(b.Body["id"].(float64)))
 	docTok := h.tokenFor("er_resdoc", "write")
-	if res := h.api(http.MethodPost, "/api/v1/clinician/resources/"+aID+"/review", docTok, map[string]string{"decision": "approve"}); res.Status != http.StatusOK {
+	if res := h.reviewResource(docTok, aID, map[string]string{"decision": "approve"}); res.Status != http.StatusOK {
 		t.Fatalf("approve: %d %s", res.Status, res.Raw)
 	}
-	if res := h.api(http.MethodPost, "/api/v1/clinician/resources/"+bID+"/review", docTok, map[string]string{"decision": "return", "reason": "zqreason the page is gone"}); res.Status != http.StatusOK {
+	if res := h.reviewResource(docTok, bID, map[string]string{"decision": "return", "reason": "zqreason the page is gone"}); res.Status != http.StatusOK {
 		t.Fatalf("send back: %d %s", res.Status, res.Raw)
+	}
+	// The moderator edits the approved one: its editor, and an author of
+	// the version waiting.
+	if res := h.api(http.MethodPatch, base+"/"+aID, modTok, map[string]string{"note": "Meetings every Tuesday."}); res.Status != http.StatusOK {
+		t.Fatalf("edit: %d %s", res.Status, res.Raw)
 	}
 	ctx := context.Background()
 	admin := h.actor(h.user(h.ensureAdmin()))
@@ -410,8 +477,201 @@ func TestErasingResourcePeople(t *testing.T) {
 			}
 		}
 	}
+	if n := countWhere(t, h, `SELECT count(*) FROM forum_resources WHERE ? = ANY(authors) OR edited_by = ? OR proposed_by = ?`, modID, modID, modID); n != 0 {
+		t.Errorf("%d resources still name the erased moderator as an author or editor", n)
+	}
 	// The list itself stays, for the forum.
 	if n := h.count("forum_resources"); n != 2 {
 		t.Errorf("resources after the erasures: %d, want 2", n)
+	}
+}
+
+// Nobody who proposed or edited a resource since its last approval
+// approves it: a clinician-moderator's proposal edited by another
+// moderator stays hers (and the editor's), the page names both, and the
+// queue shows an edit of an approved resource as an edit, old and new.
+func TestResourceAuthorsMayNotApprove(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{})
+	h.licensing()
+	f := h.forum("sa-forum", func(f *forums.ForumForm) { f.Specialties = []string{"cardiology"} })
+	h.clinician("sa_rosa", "cardiology")
+	h.makeForumModerator("sa_rosa", f)
+	h.account("sa_mod", models.RoleMember)
+	h.makeForumModerator("sa_mod", f)
+	h.clinician("sa_docmod", "cardiology")
+	h.makeForumModerator("sa_docmod", f)
+	h.clinician("sa_doc", "cardiology")
+	base := "/api/v1/forums/sa-forum/resources"
+	rosaTok, modTok, docmodTok := h.tokenFor("sa_rosa", "write"), h.tokenFor("sa_mod", "write"), h.tokenFor("sa_docmod", "write")
+
+	res := h.api(http.MethodPost, base, rosaTok, map[string]string{"title": "Cardiac rehab at home", "url": "https://rehab.example.org/home", "note": "Exercises."})
+	if res.Status != http.StatusCreated {
+		t.Fatalf("propose: %d %s", res.Status, res.Raw)
+	}
+	id := itoa(int64(res.Body["id"].(float64)))
+	ownRefused := func(who, tok string) {
+		t.Helper()
+		if res := h.api(http.MethodPost, "/api/v1/clinician/resources/"+id+"/review", tok, map[string]string{"decision": "approve", "version": res.Body["version"].(string)}); res.Status != http.StatusForbidden || !strings.Contains(res.Raw, "own_proposal") {
+			t.Errorf("%s approves a version they wrote: %d %s", who, res.Status, res.Raw)
+		}
+		if v := queuedVersion(h, tok, id); v != "" {
+			t.Errorf("%s's queue lists a resource they wrote", who)
+		}
+	}
+	ownRefused("the proposer", rosaTok)
+
+	// Another moderator changes only the note: still rosa's proposal.
+	h.clock.Advance(time.Minute)
+	if res := h.api(http.MethodPatch, base+"/"+id, modTok, map[string]string{"note": "Exercises, with videos."}); res.Status != http.StatusOK ||
+		res.Body["proposed_by"] != "sa_rosa" || res.Body["edited_by"] != "sa_mod" || res.Body["edit"] != false {
+		t.Fatalf("note edit: %d %s", res.Status, res.Raw)
+	}
+	ownRefused("the proposer after another's edit", rosaTok)
+	// A clinician-moderator who edits the title is an author too.
+	h.clock.Advance(time.Minute)
+	if res := h.api(http.MethodPatch, base+"/"+id, docmodTok, map[string]string{"title": "Cardiac rehabilitation at home"}); res.Status != http.StatusOK {
+		t.Fatalf("title edit: %d %s", res.Status, res.Raw)
+	}
+	ownRefused("the proposer after two edits", rosaTok)
+	ownRefused("the clinician who edited it", docmodTok)
+	mod := h.browser()
+	mod.signIn("sa_mod", goodPassword)
+	if r := mod.get("/f/sa-forum/resources"); !strings.Contains(r.body, "Proposed by sa_rosa") || !strings.Contains(r.body, "last edited by sa_docmod") {
+		t.Errorf("the moderators' page does not keep the proposer and name the editor")
+	}
+
+	// An uninvolved clinician approves, from the page.
+	doc := h.browser()
+	doc.signIn("sa_doc", goodPassword)
+	q := doc.get("/clinician/resources")
+	if strings.Contains(q.body, `<span class="tag">Edit</span>`) {
+		t.Error("a first proposal is shown as an edit")
+	}
+	if r := doc.post("/clinician/resources/"+id+"/review", url.Values{"decision": {"approve"}, "version": {pageVersion(t, q.body, id)}}); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("approve: %d %s", r.StatusCode, r.body)
+	}
+
+	// Since that approval rosa wrote nothing: she may review the next
+	// edit, which the queue shows as an edit, field by field.
+	h.clock.Advance(time.Minute)
+	if res := h.api(http.MethodPatch, base+"/"+id, modTok, map[string]string{"url": "https://rehab.other.example/home", "note": ""}); res.Status != http.StatusOK || res.Body["edit"] != true {
+		t.Fatalf("edit after approval: %d %s", res.Status, res.Raw)
+	}
+	queue := h.api(http.MethodGet, "/api/v1/clinician/resources", rosaTok, nil)
+	if !strings.Contains(queue.Raw, `"edit":true`) ||
+		!strings.Contains(queue.Raw, `{"field":"url","old":"https://rehab.example.org/home","new":"https://rehab.other.example/home","old_domain":"rehab.example.org","new_domain":"rehab.other.example"}`) ||
+		!strings.Contains(queue.Raw, `{"field":"note","old":"Exercises, with videos.","new":""}`) || strings.Contains(queue.Raw, `"field":"title"`) {
+		t.Errorf("the queue API does not say what the edit changes: %s", queue.Raw)
+	}
+	rosa := h.browser()
+	rosa.signIn("sa_rosa", goodPassword)
+	page := rosa.get("/clinician/resources").body
+	for _, want := range []string{`<span class="tag">Edit</span> Cardiac rehabilitation at home`, "This is an edit of a resource a clinician approved before",
+		"https://rehab.example.org/home (<strong>rehab.example.org</strong>)", "(<strong>rehab.other.example</strong>)", "Exercises, with videos.", "<em>(none)</em>"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the review queue page lacks %q", want)
+		}
+	}
+	// A form opened before a further edit: 409 with the way back.
+	stale := pageVersion(t, page, id)
+	h.clock.Advance(time.Minute)
+	if res := h.api(http.MethodPatch, base+"/"+id, modTok, map[string]string{"title": "Rehab at home"}); res.Status != http.StatusOK {
+		t.Fatalf("third edit: %d %s", res.Status, res.Raw)
+	}
+	if r := rosa.post("/clinician/resources/"+id+"/review", url.Values{"decision": {"approve"}, "version": {stale}}); r.StatusCode != http.StatusConflict ||
+		!strings.Contains(r.body, `<a href="/clinician/resources">Back to the resources to review</a>`) {
+		t.Errorf("stale review from the page: %d, no way back to the queue:\n%s", r.StatusCode, r.body)
+	}
+	if res := h.reviewResource(rosaTok, id, map[string]string{"decision": "approve"}); res.Status != http.StatusOK || res.Body["status"] != "approved" {
+		t.Errorf("a clinician who wrote nothing since the last approval approves: %d %s", res.Status, res.Raw)
+	}
+	if sec := resourcesSection(h.browser().get("/f/sa-forum").body); !strings.Contains(sec, "Rehab at home") || !strings.Contains(sec, "Reviewed by sa_rosa") {
+		t.Errorf("forum page after the approval:\n%s", sec)
+	}
+}
+
+// Removing a resource from the page asks first, saying what goes and
+// that it needs a new review to come back; the header and the resources
+// areas lead moderators and clinicians to their work, and nobody else.
+func TestResourceRemovalAndWayfinding(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{})
+	h.licensing()
+	f := h.forum("wf-forum", nil)
+	h.forum("wf-empty", nil)
+	h.account("wf_mod", models.RoleMember)
+	h.makeForumModerator("wf_mod", f)
+	h.account("wf_member", models.RoleMember)
+	h.clinician("wf_doc", "cardiology")
+	base := "/api/v1/forums/wf-forum/resources"
+	res := h.api(http.MethodPost, base, h.tokenFor("wf_mod", "write"), map[string]string{"title": "Heart leaflet", "url": "https://leaflet.example.org/heart", "note": "Printable."})
+	if res.Status != http.StatusCreated {
+		t.Fatalf("propose: %d %s", res.Status, res.Raw)
+	}
+	id := itoa(int64(res.Body["id"].(float64)))
+	if res := h.reviewResource(h.tokenFor("wf_doc", "write"), id, map[string]string{"decision": "approve"}); res.Status != http.StatusOK {
+		t.Fatalf("approve: %d %s", res.Status, res.Raw)
+	}
+
+	mod := h.browser()
+	mod.signIn("wf_mod", goodPassword)
+	// The header leads a forum's moderator (a member by role) to moderation,
+	// whose page links announcements and analytics.
+	home := mod.get("/").body
+	if !strings.Contains(home, `<a href="/moderation"`) {
+		t.Error("a forum moderator has no Moderation link in the header")
+	}
+	if q := mod.get("/moderation").body; !strings.Contains(q, `href="/moderation/announcements"`) || !strings.Contains(q, `href="/admin/analytics"`) {
+		t.Error("the moderation page does not lead to announcements and analytics")
+	}
+	member := h.browser()
+	member.signIn("wf_member", goodPassword)
+	if strings.Contains(member.get("/").body, `<a href="/moderation"`) {
+		t.Error("a member who moderates nothing sees the Moderation link")
+	}
+	// Clinicians find the review queue from a forum's resources and from
+	// their clinician page; members do not see it.
+	doc := h.browser()
+	doc.signIn("wf_doc", goodPassword)
+	if sec := resourcesSection(doc.get("/f/wf-forum").body); !strings.Contains(sec, `href="/clinician/resources"`) {
+		t.Errorf("a clinician's view of the forum's resources does not link the review queue:\n%s", sec)
+	}
+	if page := doc.get("/f/wf-empty").body; strings.Contains(page, `href="/clinician/resources"`) {
+		t.Error("a forum without resources shows the review link")
+	}
+	if page := doc.get("/clinician").body; !strings.Contains(page, `href="/clinician/resources"`) {
+		t.Error("the clinician page does not link the review queue")
+	}
+	if sec := resourcesSection(member.get("/f/wf-forum").body); sec == "" || strings.Contains(sec, `/clinician/resources`) || strings.Contains(sec, "Manage resources") {
+		t.Errorf("a member's resources section:\n%s", sec)
+	}
+
+	// Removal: the list links to a confirmation, which says what goes.
+	list := mod.get("/f/wf-forum/resources").body
+	if !strings.Contains(list, `href="/f/wf-forum/resources/`+id+`/remove"`) || strings.Contains(list, `action="/f/wf-forum/resources/`+id+`/remove"`) {
+		t.Error("the resources list removes without asking")
+	}
+	c := mod.get("/f/wf-forum/resources/" + id + "/remove")
+	for _, want := range []string{"Remove “Heart leaflet”?", "https://leaflet.example.org/heart (leaflet.example.org)", "Printable.", "reviewed by wf_doc",
+		"new review by a verified clinician", `action="/f/wf-forum/resources/` + id + `/remove"`, "Keep it"} {
+		if c.StatusCode != http.StatusOK || !strings.Contains(c.body, want) {
+			t.Errorf("confirmation page (%d) lacks %q", c.StatusCode, want)
+		}
+	}
+	if n := h.count("forum_resources"); n != 1 {
+		t.Fatalf("opening the confirmation removed it: %d rows", n)
+	}
+	if r := member.get("/f/wf-forum/resources/" + id + "/remove"); r.StatusCode != http.StatusForbidden {
+		t.Errorf("a member opens the confirmation: %d", r.StatusCode)
+	}
+	if r := mod.post("/f/wf-forum/resources/"+id+"/remove", nil); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("confirm removal: %d %s", r.StatusCode, r.body)
+	}
+	if n := h.count("forum_resources"); n != 0 {
+		t.Errorf("after confirming: %d rows", n)
+	}
+	if sec := resourcesSection(h.browser().get("/f/wf-forum").body); strings.Contains(sec, "Heart leaflet") {
+		t.Error("the removed resource still shows")
 	}
 }

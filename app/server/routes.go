@@ -194,6 +194,7 @@ func routes(e *echo.Echo, a *App, r *web.Renderer, st *web.Static, cookies web.C
 	b.POST("/f/:slug/resources", fh.ProposeResource, web.RequireUser, mfa)
 	b.GET("/f/:slug/resources/:id/edit", fh.EditResourcePage, web.RequireUser, mfa)
 	b.POST("/f/:slug/resources/:id", fh.EditResource, web.RequireUser, mfa)
+	b.GET("/f/:slug/resources/:id/remove", fh.RemoveResourcePage, web.RequireUser, mfa)
 	b.POST("/f/:slug/resources/:id/remove", fh.RemoveResource, web.RequireUser, mfa)
 	b.GET("/clinician/resources", fh.ResourceQueuePage, web.RequireUser, mfa)
 	b.POST("/clinician/resources/:id/review", fh.ReviewResource, web.RequireUser, mfa)

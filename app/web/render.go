@@ -48,6 +48,11 @@ type Page struct {
 // give a visitor a cookie).
 func (p *Page) CSRF() string { return CSRFToken(p.ctx) }
 
+// Moderates: the header links to moderation for staff and for anyone who
+// moderates at least one forum (the request's Actor, loaded once: no
+// query of its own).
+func (p *Page) Moderates() bool { return p.ctx != nil && Actor(p.ctx).IsModerator() }
+
 // Assets are the cacheable URLs of the layout's files, computed once.
 type Assets struct {
 	CSS, JS, Icon string
