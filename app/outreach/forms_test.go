@@ -20,10 +20,16 @@ func TestParseLinkLinesTakesTheAddressAfterTheLastBar(t *testing.T) {
 
 func TestCheckURLMessages(t *testing.T) {
 	cases := []struct{ in, msg string }{
-		{"https://user:pass@example.org/", "The address may not hold a user name or password."},
-		{"https://user@example.org/", "The address may not hold a user name or password."},
-		{"javascript:alert(1)", "Give a full https:// (or http://) address."},
+		{"https://user:pass@example.org/", "The address may not hold a user name or password (the part before @): remove it."},
+		{"https://user@example.org/", "The address may not hold a user name or password (the part before @): remove it."},
+		{"javascript:alert(1)", "Only web addresses starting with https:// or http:// can be linked."},
+		{"https://bhf.org.uk:99999/", "The port after the site name (the number after the colon) must be a number from 1 to 65535."},
+		{"http://localhost/", "The address leads to this computer or to a private network, which readers cannot open: give the public address of the site."},
 		{"https://example.org/ok", ""},
+	}
+	// Lookalike letters become the name a browser would visit.
+	if got, msg := CheckURL("https://ｅｘａｍｐｌｅ.com/"); msg != "" || got != "https://example.com/" {
+		t.Errorf("full-width letters: %q %q", got, msg)
 	}
 	for _, c := range cases {
 		if _, msg := CheckURL(c.in); msg != c.msg {
