@@ -128,12 +128,15 @@ var rollupCounts = []string{
 	  WHERE kind IN ('pooled', 'wait alert') AND created_at >= @lo AND created_at < @hi GROUP BY 1, 3`,
 	`SELECT ` + dayOf("created_at") + `, 0, 'q_ratings', rating, count(*) FROM questions
 	  WHERE rating IS NOT NULL AND created_at >= @lo AND created_at < @hi GROUP BY 1, 4`,
+	// Per clinician: never an erased one (their rows were deleted with
+	// them; the offers and questions that still point at the tombstone
+	// must not bring them back at the next run).
 	`SELECT ` + dayOf("offered_at") + `, 0, 'q_load_offers', clinician_id::text, count(*) FROM question_offers
-	  WHERE offered_at >= @lo AND offered_at < @hi GROUP BY 1, 4`,
+	  WHERE offered_at >= @lo AND offered_at < @hi AND NOT EXISTS (SELECT 1 FROM users e WHERE e.id = clinician_id AND e.status = 'erased') GROUP BY 1, 4`,
 	`SELECT ` + dayOf("decided_at") + `, 0, 'q_load_accepted', clinician_id::text, count(*) FROM question_offers
-	  WHERE outcome = 'accepted' AND decided_at >= @lo AND decided_at < @hi GROUP BY 1, 4`,
+	  WHERE outcome = 'accepted' AND decided_at >= @lo AND decided_at < @hi AND NOT EXISTS (SELECT 1 FROM users e WHERE e.id = clinician_id AND e.status = 'erased') GROUP BY 1, 4`,
 	`SELECT ` + dayOf("answered_at") + `, 0, 'q_load_answered', assignee_id::text, count(*) FROM questions
-	  WHERE answered_at >= @lo AND answered_at < @hi AND assignee_id IS NOT NULL GROUP BY 1, 4`,
+	  WHERE answered_at >= @lo AND answered_at < @hi AND assignee_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM users e WHERE e.id = assignee_id AND e.status = 'erased') GROUP BY 1, 4`,
 
 	// Clinicians.
 	`SELECT ` + dayOf("submitted_at") + `, 0, 'applications', profession, count(*) FROM credentials

@@ -144,8 +144,8 @@ func TestHandleSkeletonBackfill(t *testing.T) {
 		if !applied {
 			break
 		}
-		if i == 20 {
-			t.Fatal("00022 still applied after 20 roll-backs")
+		if i == 100 {
+			t.Fatal("00022 still applied after 100 roll-backs")
 		}
 		if err := db.MigrateDown(ctx, io.Discard); err != nil {
 			t.Fatal(err)

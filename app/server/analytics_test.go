@@ -469,6 +469,12 @@ func TestAnalyticsModerationQuestionsClinicians(t *testing.T) {
 	if n := countWhere(t, h, `SELECT count(*) FROM analytics_counts WHERE metric LIKE 'q_load_%' AND key = ?`, itoa(docID)); n != 0 {
 		t.Errorf("load rows after erasure: %d", n)
 	}
+	// The next night's run recounts those days: the offers still point at
+	// the tombstone, and must not bring the load back.
+	h.rollup()
+	if n := countWhere(t, h, `SELECT count(*) FROM analytics_counts WHERE metric LIKE 'q_load_%' AND key = ?`, itoa(docID)); n != 0 {
+		t.Errorf("load rows after the rollup following erasure: %d", n)
+	}
 }
 
 // Queries that found nothing: shown once 5 different members searched

@@ -344,7 +344,7 @@ func TestAnnouncementFormFixes(t *testing.T) {
 		"ends_at": {h.clock.Now().In(nyLoc(t)).Add(48 * time.Hour).Format("2006-01-02 15:04")}}
 	base.Set("links", "Secret | https://user:pass@example.org/x")
 	admin.get("/admin/campaigns/new")
-	if r := admin.post("/admin/campaigns", base); r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(r.body, "The address may not hold a user name or password.") {
+	if r := admin.post("/admin/campaigns", base); r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(r.body, "The address may not hold a user name or password") {
 		t.Errorf("credentials in a link: %d", r.StatusCode)
 	}
 	base.Set("links", "Heart | lungs | https://example.org/both")

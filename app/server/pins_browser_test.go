@@ -110,7 +110,7 @@ func TestPinAndResourceRoutesNeedTheSecondFactor(t *testing.T) {
 			t.Errorf("page %s %s: %d to %q", rt.Method, rt.Path, r.StatusCode, r.Header.Get("Location"))
 		}
 	}
-	if walked != 20 {
+	if walked != 21 {
 		t.Errorf("walked %d pin and resource routes", walked)
 	}
 }
