@@ -675,3 +675,35 @@ func TestResourceRemovalAndWayfinding(t *testing.T) {
 		t.Error("the removed resource still shows")
 	}
 }
+
+// The edit page of a resource opens with its fields, shows a bad address
+// again with its message (422, what was typed kept), and saves a good one.
+func TestResourceEditPage(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{})
+	f := h.forum("ed-forum", nil)
+	h.account("ed_mod", models.RoleMember)
+	h.makeForumModerator("ed_mod", f)
+	res := h.api(http.MethodPost, "/api/v1/forums/ed-forum/resources", h.tokenFor("ed_mod", "write"), map[string]string{"title": "Carers' allowance guide", "url": "https://carers.example.org/allowance", "note": "Who can claim."})
+	if res.Status != http.StatusCreated {
+		t.Fatalf("propose: %d %s", res.Status, res.Raw)
+	}
+	id := itoa(int64(res.Body["id"].(float64)))
+	mod := h.browser()
+	mod.signIn("ed_mod", goodPassword)
+	page := mod.get("/f/ed-forum/resources/" + id + "/edit")
+	if page.StatusCode != http.StatusOK || !strings.Contains(page.body, "Edit a resource") || !strings.Contains(page.body, `value="https://carers.example.org/allowance"`) {
+		t.Fatalf("edit page: %d", page.StatusCode)
+	}
+	r := mod.post("/f/ed-forum/resources/"+id, url.Values{"title": {"Carers' allowance guide"}, "url": {"javascript:alert(1)"}, "note": {"Who can claim."}})
+	if r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(r.body, `id="url-error"`) || !strings.Contains(r.body, "javascript:alert(1)") {
+		t.Fatalf("a bad address on the edit page: %d", r.StatusCode)
+	}
+	r = mod.post("/f/ed-forum/resources/"+id, url.Values{"title": {"Carers' allowance: a guide"}, "url": {"https://carers.example.org/allowance"}, "note": {"Who can claim."}})
+	if r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("a good edit: %d", r.StatusCode)
+	}
+	if n := countWhere(t, h, `SELECT count(*) FROM forum_resources WHERE title = 'Carers'' allowance: a guide'`); n != 1 {
+		t.Fatal("the edit was not saved")
+	}
+}
