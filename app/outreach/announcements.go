@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -235,7 +236,27 @@ func (s *Service) Manageable(ctx context.Context, actor models.Actor, id int64) 
 	if !MayManage(actor, a.Scope, forum) {
 		return nil, models.ErrNotFound
 	}
+	if (a.HealthAlert || a.Priority == PriorityBanner) && !MayFlagHealthAlert(actor) {
+		// An admin's urgent health alert or banner in a moderator's
+		// forum: the moderator reads it, only admins change it.
+		return nil, adminOnlyError{}
+	}
 	return a, nil
+}
+
+// adminOnlyError refuses a moderator changing an admin's urgent health
+// alert or banner (403 admin_only).
+type adminOnlyError struct{}
+
+func (adminOnlyError) Error() string {
+	return "outreach: only admins change urgent health alerts and banners"
+}
+
+// Public explains the refusal (pages and API).
+func (adminOnlyError) Public() models.PublicError {
+	return models.PublicError{Status: http.StatusForbidden, Code: "admin_only", Heading: "Only admins change this announcement",
+		Message: "Urgent health alerts and banners are the admins'. Ask an admin if it needs changing or ending.",
+		Link:    "/moderation/announcements", LinkText: "Back to the announcements"}
 }
 
 const annColumns = `a.id, a.title, a.body, a.body_html, a.scope, a.audience, a.forum_id, a.priority, a.health_alert, a.email, a.starts_at, a.ends_at,
@@ -258,6 +279,9 @@ func (s *Service) Update(ctx context.Context, actor models.Actor, id int64, f An
 	old, err := s.Manageable(ctx, actor, id)
 	if err != nil {
 		return nil, err
+	}
+	if !actor.IsAdmin() && old.CampaignID != nil && f.CampaignID == *old.CampaignID {
+		f.CampaignID = 0 // sent back as read: kept below, not a change
 	}
 	a, err := s.check(ctx, actor, f, loc, false)
 	if err != nil {

@@ -403,3 +403,63 @@ func TestAnnouncementEmailCarriesTheWholeText(t *testing.T) {
 		}
 	}
 }
+
+// A forum's moderator reads an admin's urgent health alert (or banner) in
+// their forum but cannot change, end or delete it: page or API, they get
+// 403 admin_only and the alert stays urgent and un-hideable. Their own
+// cards stay theirs to edit, and sending back the campaign an admin set
+// is not a change.
+func TestModeratorsCannotChangeAdminsHealthAlerts(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{})
+	f := h.forum("care-ha", nil)
+	h.account("boss", models.RoleAdmin)
+	h.account("ha_mod", models.RoleMember)
+	h.makeForumModerator("ha_mod", f)
+	admin := h.signedIn("boss")
+	v := h.annForm("FLOOD-WATER-ALERT", "forum", "everyone", "care-ha", "card")
+	v.Set("health_alert", "on")
+	v.Set("email", "on")
+	alert := h.announce(admin, v)
+	mod := h.signedIn("ha_mod")
+	id := fmt.Sprint(alert)
+	if r := mod.get("/moderation/announcements"); !strings.Contains(r.body, "FLOOD-WATER-ALERT") || strings.Contains(r.body, "/moderation/announcements/"+id+"/edit") {
+		t.Error("the moderator's list hides the alert or offers to edit it")
+	}
+	if r := mod.get("/moderation/announcements/" + id + "/edit"); r.StatusCode != http.StatusForbidden {
+		t.Errorf("edit page: %d", r.StatusCode)
+	}
+	edit := h.annForm("FLOOD-WATER-ALERT (typo fixed)", "forum", "everyone", "care-ha", "card")
+	mod.get("/moderation/announcements")
+	for _, path := range []string{"/moderation/announcements/" + id, "/moderation/announcements/" + id + "/end", "/moderation/announcements/" + id + "/delete"} {
+		if r := mod.post(path, edit); r.StatusCode != http.StatusForbidden {
+			t.Errorf("POST %s by the moderator: %d", path, r.StatusCode)
+		}
+	}
+	tok := h.tokenFor("ha_mod", "write")
+	body := map[string]any{"title": "FLOOD-WATER-ALERT", "body": "Boil water.", "scope": "forum", "forum": "care-ha", "audience": "everyone",
+		"priority": "card", "health_alert": false, "email": true, "starts_at": h.clock.Now().UTC().Format(time.RFC3339), "ends_at": h.clock.Now().UTC().Add(48 * time.Hour).Format(time.RFC3339)}
+	if res := h.api(http.MethodPut, "/api/v1/moderation/announcements/"+id, tok, body); res.Status != http.StatusForbidden || !strings.Contains(res.Raw, `"admin_only"`) {
+		t.Errorf("API PUT turning the alert off: %d %s", res.Status, res.Raw)
+	}
+	if res := h.api(http.MethodDelete, "/api/v1/moderation/announcements/"+id, tok, nil); res.Status != http.StatusForbidden {
+		t.Errorf("API DELETE: %d %s", res.Status, res.Raw)
+	}
+	if n := countWhere(t, h, `SELECT count(*) FROM announcements WHERE id = ? AND health_alert AND ends_at > ?`, alert, h.clock.Now()); n != 1 {
+		t.Fatal("the moderator changed or ended the admin's health alert")
+	}
+	// The moderator's own card, put by an admin into a campaign: sending
+	// the campaign back unchanged is allowed.
+	own := h.announce(mod, h.annForm("CARERS-CAFE", "forum", "everyone", "care-ha", "card"))
+	h.app.DB.Gorm.Exec(`INSERT INTO campaigns (name, starts_at, ends_at, created_at, updated_at) VALUES ('Carers week', now(), now() + interval '7 days', now(), now())`)
+	h.app.DB.Gorm.Exec(`UPDATE announcements SET campaign_id = (SELECT id FROM campaigns LIMIT 1) WHERE id = ?`, own)
+	var campaign int64
+	h.app.DB.Gorm.Raw(`SELECT id FROM campaigns LIMIT 1`).Scan(&campaign)
+	body["title"], body["health_alert"], body["email"], body["campaign_id"] = "CARERS-CAFE moved to Thursday", false, false, campaign
+	if res := h.api(http.MethodPut, fmt.Sprintf("/api/v1/moderation/announcements/%d", own), tok, body); res.Status != http.StatusOK {
+		t.Errorf("the moderator's PUT of their own card with its campaign: %d %s", res.Status, res.Raw)
+	}
+	if n := countWhere(t, h, `SELECT count(*) FROM announcements WHERE id = ? AND campaign_id = ?`, own, campaign); n != 1 {
+		t.Error("the campaign was dropped")
+	}
+}
