@@ -283,23 +283,23 @@ func (b *builder) moderation() error {
 	if err != nil {
 		return err
 	}
-	ps, err := b.s.percentiles(b.ctx, b.scope, b.p, "first_action", "crisis_ack", "held_approval")
+	ps, err := b.s.percentilesOutside(b.ctx, b.scope, b.p, b.restricted, "first_action", "crisis_ack", "held_approval")
 	if err != nil {
 		return err
 	}
-	// Counts leave restricted forums out ("open forums"); durations come
-	// from every case in scope and are hidden below five cases.
+	// Counts and durations leave restricted forums out ("open forums"):
+	// their own rows below carry their figures, suppressed as counts are.
 	b.total(c, "reports", "Reports by members (open forums)", "reports", nil)
 	b.total(c, "reports_upheld", "Reports upheld (open forums)", "report_outcomes", str(models.ReportUpheld))
 	b.total(c, "reports_dismissed", "Reports dismissed (open forums)", "report_outcomes", str(models.ReportDismissed))
 	if b.open() {
-		b.pctFigures(ps, "first_action", "first_action", "Time from a report to the moderator's decision")
+		b.pctFigures(ps, "first_action", "first_action", "Time from a report to the moderator's decision (open forums)")
 	}
 	b.total(c, "auto_hidden", "Hidden automatically, reports past the threshold (open forums)", "auto_hidden", nil)
 	b.total(c, "crisis_items", "Crisis items (open forums)", "crisis_items", nil)
 	b.total(c, "crisis_acknowledged", "Crisis items acknowledged (open forums)", "crisis_acknowledged", nil)
 	if b.open() {
-		b.pctFigures(ps, "crisis_ack", "crisis_ack", "Time to acknowledge a crisis item")
+		b.pctFigures(ps, "crisis_ack", "crisis_ack", "Time to acknowledge a crisis item (open forums)")
 	}
 	b.total(c, "appeals", "Appeals (open forums)", "appeals", nil)
 	b.total(c, "appeals_upheld", "Appeals upheld, the decision stood (open forums)", "appeal_decisions", str("upheld"))
@@ -307,7 +307,7 @@ func (b *builder) moderation() error {
 	b.total(c, "held", "Posts held for approval (open forums)", "held", nil)
 	b.total(c, "held_approved", "Held posts approved (open forums)", "held_outcomes", str("approved"))
 	if b.open() {
-		b.pctFigures(ps, "held_approval", "held_approval", "Time to approve a held post")
+		b.pctFigures(ps, "held_approval", "held_approval", "Time to approve a held post (open forums)")
 	}
 	b.total(c, "watched_word_hits", "Watched-word hits (open forums)", "watched_word_hits", nil)
 

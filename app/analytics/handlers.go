@@ -169,6 +169,9 @@ func textOf(f Figure) figureView {
 	if f.Change.Value != nil && *f.Change.Value > 0 {
 		v.Change = "+" + v.Change
 	}
+	if f.Change.Suppressed {
+		v.Change = "—" // a change of a hidden figure is no figure, not a count
+	}
 	return v
 }
 

@@ -5,6 +5,8 @@ import (
 	"math"
 	"strconv"
 	"time"
+
+	"github.com/lib/pq"
 )
 
 // SuppressBelow: a cell counting fewer people than this in a sensitive or
@@ -347,8 +349,21 @@ type pct struct {
 // percentiles reads the durations of the period and the previous one and
 // computes their p50 and p90 from the values themselves.
 func (s *Service) percentiles(ctx context.Context, scope Scope, p Period, metrics ...string) (map[string][2]pct, error) {
+	return s.percentilesOutside(ctx, scope, p, nil, metrics...)
+}
+
+// percentilesOutside is percentiles leaving out the forums in exclude
+// (the restricted ones, for "open forums" figures).
+func (s *Service) percentilesOutside(ctx context.Context, scope Scope, p Period, exclude map[int64]bool, metrics ...string) (map[string][2]pct, error) {
 	prev := p.Previous()
-	args := map[string]any{"m": metrics, "pfrom": prev.From.Format(time.DateOnly), "from": p.From.Format(time.DateOnly), "to": p.To.Format(time.DateOnly)}
+	skip := []int64{}
+	for id, ok := range exclude {
+		if ok {
+			skip = append(skip, id)
+		}
+	}
+	args := map[string]any{"m": metrics, "pfrom": prev.From.Format(time.DateOnly), "from": p.From.Format(time.DateOnly), "to": p.To.Format(time.DateOnly),
+		"skip": pq.Int64Array(skip)}
 	var rows []struct {
 		Metric   string
 		Cur      bool
@@ -358,7 +373,7 @@ func (s *Service) percentiles(ctx context.Context, scope Scope, p Period, metric
 	err := s.db.Gorm.WithContext(ctx).Raw(`SELECT metric, day >= @from ::date AS cur,
 		percentile_cont(0.5) WITHIN GROUP (ORDER BY v) AS p50, percentile_cont(0.9) WITHIN GROUP (ORDER BY v) AS p90, count(*) AS n
 		FROM analytics_durations, unnest(seconds) v
-		WHERE metric IN @m AND day BETWEEN @pfrom ::date AND @to ::date`+scopeFilter(scope, args)+` GROUP BY 1, 2`, args).Scan(&rows).Error
+		WHERE metric IN @m AND day BETWEEN @pfrom ::date AND @to ::date AND NOT (forum_id = ANY(@skip ::bigint[]))`+scopeFilter(scope, args)+` GROUP BY 1, 2`, args).Scan(&rows).Error
 	out := map[string][2]pct{}
 	for _, r := range rows {
 		v := out[r.Metric]
