@@ -173,8 +173,13 @@ func webHost(host string) (string, string) {
 			return "", MsgAddressBadName
 		}
 	}
-	if ascii == "localhost" || strings.HasSuffix(ascii, ".localhost") {
-		return "", MsgAddressLocal
+	// Names that never lead to a public site: this computer, the local
+	// network and names set aside for private use (RFC 6761, 6762, 8375;
+	// .internal, ICANN's private-use name, e.g. cloud metadata services).
+	for _, private := range []string{"localhost", "local", "internal", "home.arpa", "lan", "invalid", "test"} {
+		if ascii == private || strings.HasSuffix(ascii, "."+private) {
+			return "", MsgAddressLocal
+		}
 	}
 	// A last label of digits (or 0x…) makes browsers read the whole name
 	// as an IPv4 address in another notation (127.1, 0x7f.0.0.1).
