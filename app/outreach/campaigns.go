@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -117,7 +118,11 @@ func (s *Service) checkCampaign(ctx context.Context, actor models.Actor, f Campa
 		if i >= MaxThreads {
 			break
 		}
-		id := ThreadRef(ref)
+		id, foreign := ThreadRef(ref, s.opts.BaseURL)
+		if foreign {
+			verr.Add("threads", "“"+clip(ref, 60)+"” is on another site: give a thread's number, or its address on this site ("+s.siteHost()+").")
+			continue
+		}
 		if id == 0 {
 			verr.Add("threads", "“"+clip(ref, 60)+"” is not a thread's number or address.")
 			continue
@@ -138,6 +143,14 @@ func (s *Service) checkCampaign(ctx context.Context, actor models.Actor, f Campa
 		return nil, err
 	}
 	return out, nil
+}
+
+// siteHost is this site's host, for messages.
+func (s *Service) siteHost() string {
+	if u, err := url.Parse(s.opts.BaseURL); err == nil && u.Host != "" {
+		return u.Host
+	}
+	return "its own address"
 }
 
 func clip(s string, n int) string {
