@@ -487,10 +487,14 @@ func (h *Handlers) EditCampaignPage(c echo.Context) error {
 
 // StatsChart is the campaign's figures per day as an accessible chart.
 func StatsChart(st *Stats) charts.Chart {
-	series := func(name string, xs []int64) charts.Series {
+	series := func(name string, xs []Count) charts.Series {
 		s := charts.Series{Name: name, Values: make([]charts.Value, len(xs))}
 		for i, x := range xs {
-			s.Values[i] = charts.V(float64(x))
+			if x.Hidden {
+				s.Values[i] = charts.Hidden(x.String())
+			} else {
+				s.Values[i] = charts.V(float64(x.N))
+			}
 		}
 		return s
 	}
@@ -565,8 +569,8 @@ func (h *Handlers) CampaignCSV(c echo.Context) error {
 	b.WriteString("day,members_reached,visitor_views,cards_hidden,link_clicks,replies\r\n")
 	for i, d := range st.Days {
 		b.WriteString(d)
-		for _, xs := range [][]int64{st.Reach, st.VisitorViews, st.Dismissals, st.Clicks, st.Replies} {
-			b.WriteString("," + strconv.FormatInt(xs[i], 10))
+		for _, xs := range [][]Count{st.Reach, st.VisitorViews, st.Dismissals, st.Clicks, st.Replies} {
+			b.WriteString("," + xs[i].String())
 		}
 		b.WriteString("\r\n")
 	}
