@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -117,7 +118,11 @@ func (s *Service) checkCampaign(ctx context.Context, actor models.Actor, f Campa
 		if i >= MaxThreads {
 			break
 		}
-		id := ThreadRef(ref)
+		id, foreign := ThreadRef(ref, s.opts.BaseURL)
+		if foreign {
+			verr.Add("threads", "“"+clip(ref, 60)+"” is on another site: give a thread's number, or its address on this site ("+s.siteHost()+").")
+			continue
+		}
 		if id == 0 {
 			verr.Add("threads", "“"+clip(ref, 60)+"” is not a thread's number or address.")
 			continue
@@ -138,6 +143,14 @@ func (s *Service) checkCampaign(ctx context.Context, actor models.Actor, f Campa
 		return nil, err
 	}
 	return out, nil
+}
+
+// siteHost is this site's host, for messages.
+func (s *Service) siteHost() string {
+	if u, err := url.Parse(s.opts.BaseURL); err == nil && u.Host != "" {
+		return u.Host
+	}
+	return "its own address"
 }
 
 func clip(s string, n int) string {
@@ -428,14 +441,17 @@ func (g *clickGuard) first(secret []byte, link int64, ip, ua string, now time.Ti
 }
 
 // Stats are a campaign's figures per day (UTC) and in total. Counts
-// only: no member is named anywhere.
+// only: no member is named anywhere. In a campaign that touches a
+// restricted forum (Restricted), figures of 1 to 4 are hidden: see
+// family.counts and the README ("Announcements and campaigns").
 type Stats struct {
+	Restricted    bool          `json:"restricted"` // touches a sensitive or clinician-only forum
 	Days          []string      `json:"days"`
-	Reach         []int64       `json:"reach"`         // members counted for the first time that day
-	VisitorViews  []int64       `json:"visitor_views"` // visitors' impressions
-	Dismissals    []int64       `json:"dismissals"`    // cards of the campaign hidden that day
-	Clicks        []int64       `json:"clicks"`        // on the campaign's links
-	Replies       []int64       `json:"replies"`       // in the campaign's threads
+	Reach         []Count       `json:"reach"`         // members counted for the first time that day
+	VisitorViews  []Count       `json:"visitor_views"` // visitors' impressions
+	Dismissals    []Count       `json:"dismissals"`    // cards of the campaign hidden that day
+	Clicks        []Count       `json:"clicks"`        // on the campaign's links
+	Replies       []Count       `json:"replies"`       // in the campaign's threads
 	Totals        StatTotals    `json:"totals"`
 	LinkClicks    []LinkCount   `json:"links"`
 	ThreadReplies []ThreadCount `json:"threads"`
@@ -443,11 +459,11 @@ type Stats struct {
 
 // StatTotals sum a campaign's figures (reach: members counted once).
 type StatTotals struct {
-	Reach        int64 `json:"reach"`
-	VisitorViews int64 `json:"visitor_views"`
-	Dismissals   int64 `json:"dismissals"`
-	Clicks       int64 `json:"clicks"`
-	Replies      int64 `json:"replies"`
+	Reach        Count `json:"reach"`
+	VisitorViews Count `json:"visitor_views"`
+	Dismissals   Count `json:"dismissals"`
+	Clicks       Count `json:"clicks"`
+	Replies      Count `json:"replies"`
 }
 
 // LinkCount is one link's clicks in the period.
@@ -455,21 +471,28 @@ type LinkCount struct {
 	ID     int64  `json:"id"`
 	Title  string `json:"title"`
 	URL    string `json:"url"`
-	Clicks int64  `json:"clicks"`
+	Clicks Count  `json:"clicks"`
 }
 
 // ThreadCount is one thread's replies in the period.
 type ThreadCount struct {
-	ID      int64  `json:"id"`
-	Title   string `json:"title"`
-	Replies int64  `json:"replies"`
+	ID         int64  `json:"id"`
+	Title      string `json:"title"`
+	Restricted bool   `json:"restricted"` // in a sensitive or clinician-only forum
+	Replies    Count  `json:"replies"`
 }
 
 // maxStatDays bounds a chart.
 const maxStatDays = 370
 
+// restrictedAnnouncement: scoped to, or for the members of, a sensitive or
+// clinician-only forum.
+func restrictedAnnouncement(a Announcement) bool {
+	return a.ForumID != nil && (a.ForumSensitive || a.ForumClinicianOnly)
+}
+
 // Stats computes a campaign's figures, from its start to its end (or
-// today, if sooner).
+// today, if sooner), hiding small ones when it touches a restricted forum.
 func (s *Service) Stats(ctx context.Context, actor models.Actor, id int64) (*CampaignView, *Stats, error) {
 	v, err := s.Campaign(ctx, actor, id)
 	if err != nil {
@@ -483,67 +506,117 @@ func (s *Service) Stats(ctx context.Context, actor models.Actor, id int64) (*Cam
 	if now := s.now().UTC(); now.Before(to) {
 		to = now
 	}
-	st := &Stats{Days: []string{}, LinkClicks: []LinkCount{}, ThreadReplies: []ThreadCount{}}
+	st := &Stats{Days: []string{}}
 	index := map[string]int{}
 	for d := from; !d.After(to) && len(st.Days) < maxStatDays; d = d.AddDate(0, 0, 1) {
 		index[d.Format(time.DateOnly)] = len(st.Days)
 		st.Days = append(st.Days, d.Format(time.DateOnly))
 	}
 	n := len(st.Days)
-	st.Reach, st.VisitorViews, st.Dismissals, st.Clicks, st.Replies = make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
+	var reach, views, dismissals, clicks, replies family
+	for _, f := range []*family{&reach, &views, &dismissals, &clicks, &replies} {
+		f.days = make([]int64, n)
+	}
 	type dayCount struct {
 		Day string
 		N   int64
 	}
 	db := s.db.Gorm.WithContext(ctx)
-	fill := func(into []int64, total *int64, q string, args ...any) error {
+	fill := func(into *family, q string, args ...any) error {
 		var rows []dayCount
 		if err := db.Raw(q, args...).Scan(&rows).Error; err != nil {
 			return err
 		}
 		for _, r := range rows {
-			*total += r.N
+			into.total += r.N
 			if i, ok := index[r.Day]; ok {
-				into[i] += r.N
+				into.days[i] += r.N
 			}
 		}
 		return nil
 	}
 	steps := []struct {
-		into  []int64
-		total *int64
-		q     string
+		into *family
+		q    string
 	}{
-		{st.Reach, &st.Totals.Reach, `SELECT to_char(first_day, 'YYYY-MM-DD') AS day, count(*) AS n FROM campaign_reach WHERE campaign_id = ? GROUP BY first_day`},
-		{st.VisitorViews, &st.Totals.VisitorViews, `SELECT to_char(day, 'YYYY-MM-DD') AS day, views AS n FROM campaign_visitor_views WHERE campaign_id = ?`},
-		{st.Dismissals, &st.Totals.Dismissals, `SELECT to_char((d.created_at AT TIME ZONE 'UTC')::date, 'YYYY-MM-DD') AS day, count(*) AS n
+		{&reach, `SELECT to_char(first_day, 'YYYY-MM-DD') AS day, count(*) AS n FROM campaign_reach WHERE campaign_id = ? GROUP BY first_day`},
+		{&views, `SELECT to_char(day, 'YYYY-MM-DD') AS day, views AS n FROM campaign_visitor_views WHERE campaign_id = ?`},
+		{&dismissals, `SELECT to_char((d.created_at AT TIME ZONE 'UTC')::date, 'YYYY-MM-DD') AS day, count(*) AS n
 			FROM announcement_dismissals d JOIN announcements a ON a.id = d.announcement_id WHERE a.campaign_id = ? GROUP BY 1`},
-		{st.Clicks, &st.Totals.Clicks, `SELECT to_char(k.day, 'YYYY-MM-DD') AS day, sum(k.clicks) AS n FROM campaign_link_clicks k
+		{&clicks, `SELECT to_char(k.day, 'YYYY-MM-DD') AS day, sum(k.clicks) AS n FROM campaign_link_clicks k
 			JOIN campaign_links l ON l.id = k.link_id WHERE l.campaign_id = ? GROUP BY k.day`},
 	}
 	for _, step := range steps {
-		if err := fill(step.into, step.total, step.q, id); err != nil {
+		if err := fill(step.into, step.q, id); err != nil {
 			return nil, nil, fmt.Errorf("outreach: stats %d: %w", id, err)
 		}
 	}
 	// Replies in the attached threads during the period (first posts and
 	// anything not visible left out).
-	replies := `FROM campaign_threads ct JOIN posts p ON p.thread_id = ct.thread_id
+	repliesFrom := `FROM campaign_threads ct JOIN posts p ON p.thread_id = ct.thread_id
 		WHERE ct.campaign_id = ? AND p.visibility = 'visible' AND p.deleted_at IS NULL AND p.created_at >= ? AND p.created_at < ?
 		AND p.id <> (SELECT min(p0.id) FROM posts p0 WHERE p0.thread_id = ct.thread_id)`
-	if err := fill(st.Replies, &st.Totals.Replies, `SELECT to_char((p.created_at AT TIME ZONE 'UTC')::date, 'YYYY-MM-DD') AS day, count(*) AS n `+replies+` GROUP BY 1`,
+	if err := fill(&replies, `SELECT to_char((p.created_at AT TIME ZONE 'UTC')::date, 'YYYY-MM-DD') AS day, count(*) AS n `+repliesFrom+` GROUP BY 1`,
 		id, v.StartsAt, v.EndsAt); err != nil {
 		return nil, nil, fmt.Errorf("outreach: stats %d: %w", id, err)
 	}
-	if err := db.Raw(`SELECT ct.thread_id AS id, t.title, count(p.id) AS replies FROM campaign_threads ct JOIN threads t ON t.id = ct.thread_id
+	type threadRow struct {
+		ID         int64
+		Title      string
+		Restricted bool
+		Replies    int64
+	}
+	var threads []threadRow
+	if err := db.Raw(`SELECT ct.thread_id AS id, t.title, bool_or(coalesce(f.sensitive OR f.clinician_only, false)) AS restricted, count(p.id) AS replies
+		FROM campaign_threads ct JOIN threads t ON t.id = ct.thread_id LEFT JOIN forums f ON f.id = t.forum_id
 		LEFT JOIN posts p ON p.thread_id = ct.thread_id AND p.visibility = 'visible' AND p.deleted_at IS NULL AND p.created_at >= ? AND p.created_at < ?
 			AND p.id <> (SELECT min(p0.id) FROM posts p0 WHERE p0.thread_id = ct.thread_id)
-		WHERE ct.campaign_id = ? GROUP BY ct.thread_id, t.title ORDER BY ct.thread_id`, v.StartsAt, v.EndsAt, id).Scan(&st.ThreadReplies).Error; err != nil {
+		WHERE ct.campaign_id = ? GROUP BY ct.thread_id, t.title ORDER BY ct.thread_id`, v.StartsAt, v.EndsAt, id).Scan(&threads).Error; err != nil {
 		return nil, nil, fmt.Errorf("outreach: stats %d: %w", id, err)
 	}
+	type linkRow struct {
+		ID         int64
+		Title, URL string
+		Clicks     int64
+	}
+	var links []linkRow
 	if err := db.Raw(`SELECT l.id, l.title, l.url, coalesce(sum(k.clicks), 0) AS clicks FROM campaign_links l LEFT JOIN campaign_link_clicks k ON k.link_id = l.id
-		WHERE l.campaign_id = ? GROUP BY l.id ORDER BY l.position, l.id`, id).Scan(&st.LinkClicks).Error; err != nil {
+		WHERE l.campaign_id = ? GROUP BY l.id ORDER BY l.position, l.id`, id).Scan(&links).Error; err != nil {
 		return nil, nil, fmt.Errorf("outreach: stats %d: %w", id, err)
+	}
+
+	// Does it touch a restricted forum? Its links show only under its
+	// announcements (never in a restricted one's e-mail): when every one of
+	// them is restricted, so are the clicks.
+	restrictedAnns := 0
+	for _, a := range v.Announcements {
+		if restrictedAnnouncement(a) {
+			restrictedAnns++
+		}
+	}
+	st.Restricted = restrictedAnns > 0
+	for _, t := range threads {
+		st.Restricted = st.Restricted || t.Restricted
+		replies.items = append(replies.items, t.Replies)
+	}
+	for _, l := range links {
+		clicks.items = append(clicks.items, l.Clicks)
+	}
+	// Visitors' views are never hidden: visitors see no restricted forum
+	// or its announcements, so they count nobody in one.
+	st.VisitorViews, st.Totals.VisitorViews, _ = views.counts(false)
+	st.Reach, st.Totals.Reach, _ = reach.counts(st.Restricted)
+	st.Dismissals, st.Totals.Dismissals, _ = dismissals.counts(st.Restricted)
+	var linkCounts, threadCounts []Count
+	st.Clicks, st.Totals.Clicks, linkCounts = clicks.counts(st.Restricted && restrictedAnns == len(v.Announcements))
+	st.Replies, st.Totals.Replies, threadCounts = replies.counts(st.Restricted)
+	st.LinkClicks = make([]LinkCount, len(links))
+	for i, l := range links {
+		st.LinkClicks[i] = LinkCount{ID: l.ID, Title: l.Title, URL: l.URL, Clicks: linkCounts[i]}
+	}
+	st.ThreadReplies = make([]ThreadCount, len(threads))
+	for i, t := range threads {
+		st.ThreadReplies[i] = ThreadCount{ID: t.ID, Title: t.Title, Restricted: t.Restricted, Replies: threadCounts[i]}
 	}
 	return v, st, nil
 }

@@ -207,18 +207,51 @@ func CheckURL(v string) (string, string) {
 
 var threadPath = regexp.MustCompile(`^/t/([0-9]{1,18})(?:[/?#].*)?$`)
 
-// ThreadRef reads a thread id from an id or a thread's address; 0 when it
-// is neither.
-func ThreadRef(v string) int64 {
+// ThreadRef reads a thread id from a number, a path (/t/19…) or a full
+// address on the site's own host (site: KINDRED_BASE_URL, as
+// "https://kindred.example"). It returns 0 when v is none of those, with
+// foreign true when v is a thread's address on another host (or with a
+// user name, or when no site is known).
+func ThreadRef(v, site string) (id int64, foreign bool) {
 	v = strings.TrimSpace(v)
 	if id, err := strconv.ParseInt(v, 10, 64); err == nil && id > 0 {
-		return id
+		return id, false
 	}
-	if u, err := url.Parse(v); err == nil {
-		if m := threadPath.FindStringSubmatch(u.Path); m != nil {
-			id, _ := strconv.ParseInt(m[1], 10, 64)
-			return id
+	u, err := url.Parse(v)
+	if err != nil {
+		return 0, false
+	}
+	m := threadPath.FindStringSubmatch(u.Path)
+	if m == nil {
+		return 0, false
+	}
+	if u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" {
+		if !sameSite(u, site) {
+			return 0, true
 		}
 	}
-	return 0
+	id, _ = strconv.ParseInt(m[1], 10, 64)
+	return id, false
+}
+
+// sameSite: u is an http(s) address, without a user name, on the host
+// (and port) of site.
+func sameSite(u *url.URL, site string) bool {
+	base, err := url.Parse(site)
+	if err != nil || base.Host == "" || u.User != nil || u.Opaque != "" {
+		return false
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return false
+	}
+	port := func(x *url.URL) string {
+		if p := x.Port(); p != "" {
+			return p
+		}
+		if x.Scheme == "https" {
+			return "443"
+		}
+		return "80"
+	}
+	return strings.EqualFold(strings.TrimSuffix(u.Hostname(), "."), strings.TrimSuffix(base.Hostname(), ".")) && port(u) == port(base)
 }

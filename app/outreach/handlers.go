@@ -1,7 +1,9 @@
 package outreach
 
 import (
+	"bytes"
 	"context"
+	"encoding/csv"
 	"errors"
 	"net/http"
 	"strconv"
@@ -10,6 +12,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/kindred-health/kindred/app/analytics"
 	"github.com/kindred-health/kindred/app/charts"
 	"github.com/kindred-health/kindred/app/web"
 	"github.com/kindred-health/kindred/models"
@@ -487,10 +490,14 @@ func (h *Handlers) EditCampaignPage(c echo.Context) error {
 
 // StatsChart is the campaign's figures per day as an accessible chart.
 func StatsChart(st *Stats) charts.Chart {
-	series := func(name string, xs []int64) charts.Series {
+	series := func(name string, xs []Count) charts.Series {
 		s := charts.Series{Name: name, Values: make([]charts.Value, len(xs))}
 		for i, x := range xs {
-			s.Values[i] = charts.V(float64(x))
+			if x.Hidden {
+				s.Values[i] = charts.Hidden(x.String())
+			} else {
+				s.Values[i] = charts.V(float64(x.N))
+			}
 		}
 		return s
 	}
@@ -550,8 +557,9 @@ func (h *Handlers) DeleteCampaign(c echo.Context) error {
 	return web.Redirect(c, "/admin/campaigns")
 }
 
-// CampaignCSV is the campaign's figures per day as CSV (dates and counts
-// only, so nothing in it can act as a spreadsheet formula).
+// CampaignCSV is the campaign's figures per day as CSV, as analytics
+// writes it: a UTF-8 byte-order mark, CRLF line ends, and no cell a
+// spreadsheet could run as a formula (analytics.CSVSafe).
 func (h *Handlers) CampaignCSV(c echo.Context) error {
 	id, err := pathID(c)
 	if err != nil {
@@ -561,16 +569,45 @@ func (h *Handlers) CampaignCSV(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	var b strings.Builder
-	b.WriteString("day,members_reached,visitor_views,cards_hidden,link_clicks,replies\r\n")
-	for i, d := range st.Days {
-		b.WriteString(d)
-		for _, xs := range [][]int64{st.Reach, st.VisitorViews, st.Dismissals, st.Clicks, st.Replies} {
-			b.WriteString("," + strconv.FormatInt(xs[i], 10))
+	var buf bytes.Buffer
+	buf.WriteString("\ufeff")
+	w := csv.NewWriter(&buf)
+	w.UseCRLF = true
+	put := func(cells ...string) {
+		for i, v := range cells {
+			cells[i] = analytics.CSVSafe(v)
 		}
-		b.WriteString("\r\n")
+		_ = w.Write(cells)
+	}
+	put("day", "members_reached", "visitor_views", "cards_hidden", "link_clicks", "replies")
+	for i, d := range st.Days {
+		line := []string{d}
+		for _, xs := range [][]Count{st.Reach, st.VisitorViews, st.Dismissals, st.Clicks, st.Replies} {
+			line = append(line, xs[i].String())
+		}
+		put(line...)
+	}
+	// Then each link's clicks and each thread's replies, as on the page:
+	// titles and addresses are text people wrote, escaped by put.
+	if len(st.LinkClicks) > 0 {
+		put()
+		put("link", "address", "clicks")
+		for _, l := range st.LinkClicks {
+			put(l.Title, l.URL, l.Clicks.String())
+		}
+	}
+	if len(st.ThreadReplies) > 0 {
+		put()
+		put("thread", "title", "replies")
+		for _, t := range st.ThreadReplies {
+			put(strconv.FormatInt(t.ID, 10), t.Title, t.Replies.String())
+		}
+	}
+	w.Flush()
+	if err := w.Error(); err != nil {
+		return err
 	}
 	private(c)
 	c.Response().Header().Set(echo.HeaderContentDisposition, `attachment; filename="campaign-`+strconv.FormatInt(id, 10)+`.csv"`)
-	return c.Blob(http.StatusOK, "text/csv; charset=utf-8", []byte(b.String()))
+	return c.Blob(http.StatusOK, "text/csv; charset=utf-8", buf.Bytes())
 }

@@ -137,6 +137,9 @@ type ThreadReader func(ctx context.Context, actor models.Actor, id int64) (title
 // Options tune the service.
 type Options struct {
 	Secret []byte // the server key: reach markers are HMACs with it
+	// BaseURL is the site's public address (KINDRED_BASE_URL): a campaign
+	// thread given as a full address must be on its host.
+	BaseURL string
 	// CacheTTL is how long an instance keeps the running announcements
 	// (other instances see a change within it). At most 5 s.
 	CacheTTL time.Duration

@@ -92,9 +92,19 @@ func TestCheckURLAndThreadRef(t *testing.T) {
 			t.Errorf("CheckURL(%q): %q", in, msg)
 		}
 	}
-	for in, want := range map[string]int64{"12": 12, "https://kindred.example/t/34": 34, "/t/56#p9": 56, "https://x/t/7/new": 7, "abc": 0, "-3": 0, "/f/t/3": 0} {
-		if got := ThreadRef(in); got != want {
-			t.Errorf("ThreadRef(%q) = %d, want %d", in, got, want)
+	for in, want := range map[string]int64{"12": 12, "https://kindred.example/t/34": 34, "https://KINDRED.example:443/t/35?x": 35, "/t/56#p9": 56,
+		"abc": 0, "-3": 0, "/f/t/3": 0} {
+		if got, foreign := ThreadRef(in, "https://kindred.example"); got != want || foreign {
+			t.Errorf("ThreadRef(%q) = %d, %v, want %d", in, got, foreign, want)
 		}
+	}
+	for _, in := range []string{"https://x/t/7/new", "https://evil.example/t/19", "//evil.example/t/19", "https://kindred.example:8443/t/19",
+		"http://kindred.example/t/19", "https://user@kindred.example/t/19", "https://kindred.example.evil.example/t/19", "ftp://kindred.example/t/19"} {
+		if got, foreign := ThreadRef(in, "https://kindred.example"); got != 0 || !foreign {
+			t.Errorf("ThreadRef(%q) = %d, %v, want refused as another site's", in, got, foreign)
+		}
+	}
+	if _, foreign := ThreadRef("https://kindred.example/t/34", ""); !foreign {
+		t.Errorf("a full address is accepted with no site known")
 	}
 }

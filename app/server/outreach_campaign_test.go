@@ -129,7 +129,7 @@ func TestCampaignReachAndClicks(t *testing.T) {
 	}
 	csv := admin.get(fmt.Sprintf("/admin/campaigns/%d/stats.csv", campaign))
 	today := h.clock.Now().UTC().Format("2006-01-02")
-	if csv.StatusCode != http.StatusOK || !strings.HasPrefix(csv.body, "day,members_reached,") || !strings.Contains(csv.body, today+",2,3,1,2,1\r\n") {
+	if csv.StatusCode != http.StatusOK || !strings.HasPrefix(csv.body, "\ufeffday,members_reached,") || !strings.Contains(csv.body, today+",2,3,1,2,1\r\n") {
 		t.Errorf("CSV: %d\n%s", csv.StatusCode, csv.body)
 	}
 	tok := admin.token("read")

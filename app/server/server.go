@@ -351,7 +351,7 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 			return "", err
 		}
 		return tv.Thread.Title, nil
-	}, inApp, outreach.Options{Secret: cfg.SecretKey, Log: d.Log})
+	}, inApp, outreach.Options{Secret: cfg.SecretKey, BaseURL: base, Log: d.Log})
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
