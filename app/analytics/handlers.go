@@ -7,7 +7,6 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -15,6 +14,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/kindred-health/kindred/app/charts"
+	"github.com/kindred-health/kindred/app/figures"
 	"github.com/kindred-health/kindred/app/web"
 	"github.com/kindred-health/kindred/models"
 )
@@ -360,22 +360,6 @@ func (h *Handlers) CSV(c echo.Context) error {
 	return c.Blob(http.StatusOK, "text/csv; charset=utf-8", buf.Bytes())
 }
 
-var plainNumber = regexp.MustCompile(`^-?[0-9]+(\.[0-9]+)?$`)
-
-// CSVSafe keeps a spreadsheet from reading a cell as a formula: text that
-// starts with =, +, -, @, a tab or a carriage return gets a leading
-// apostrophe. Numbers Kindred wrote itself (a negative change) stay
-// numbers.
-func CSVSafe(s string) string {
-	if s == "" {
-		return s
-	}
-	if plainNumber.MatchString(s) {
-		return s
-	}
-	switch s[0] {
-	case '=', '+', '-', '@', '\t', '\r':
-		return "'" + s
-	}
-	return s
-}
+// CSVSafe keeps a spreadsheet from reading a cell as a formula (the one
+// rule, in app/figures).
+func CSVSafe(s string) string { return figures.CSVSafe(s) }

@@ -7,14 +7,16 @@ import (
 	"time"
 
 	"github.com/lib/pq"
+
+	"github.com/kindred-health/kindred/app/figures"
 )
 
 // SuppressBelow: a cell counting fewer people than this in a sensitive or
 // clinician-only forum is shown as FewerThan instead.
-const SuppressBelow = 5
+const SuppressBelow = figures.SuppressBelow
 
 // FewerThan is what a suppressed cell reads.
-const FewerThan = "fewer than 5"
+const FewerThan = figures.FewerThan
 
 // Cell is one figure: a number, nothing (not known yet, or no base), or
 // suppressed.

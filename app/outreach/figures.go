@@ -3,7 +3,7 @@ package outreach
 import (
 	"strconv"
 
-	"github.com/kindred-health/kindred/app/analytics"
+	"github.com/kindred-health/kindred/app/figures"
 )
 
 // FiveOrMore is what a hidden figure of 5 or more reads: it is hidden
@@ -25,8 +25,8 @@ func (c Count) String() string {
 	switch {
 	case !c.Hidden:
 		return strconv.FormatInt(c.N, 10)
-	case c.N < analytics.SuppressBelow:
-		return analytics.FewerThan
+	case c.N < figures.SuppressBelow:
+		return figures.FewerThan
 	}
 	return FiveOrMore
 }
@@ -37,13 +37,13 @@ func (c Count) MarshalJSON() ([]byte, error) {
 	switch {
 	case !c.Hidden:
 		return []byte(strconv.FormatInt(c.N, 10)), nil
-	case c.N < analytics.SuppressBelow:
+	case c.N < figures.SuppressBelow:
 		return []byte(`{"value":null,"suppressed":true}`), nil
 	}
-	return []byte(`{"value":null,"suppressed":true,"at_least":` + strconv.Itoa(analytics.SuppressBelow) + `}`), nil
+	return []byte(`{"value":null,"suppressed":true,"at_least":` + strconv.Itoa(figures.SuppressBelow) + `}`), nil
 }
 
-func small(n int64) bool { return n > 0 && n < analytics.SuppressBelow }
+func small(n int64) bool { return figures.Small(n) }
 
 // family is one kind of figure of a campaign: its count per day, its
 // total (which may include days outside those shown) and its breakdown

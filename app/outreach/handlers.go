@@ -12,8 +12,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/kindred-health/kindred/app/analytics"
 	"github.com/kindred-health/kindred/app/charts"
+	"github.com/kindred-health/kindred/app/figures"
 	"github.com/kindred-health/kindred/app/web"
 	"github.com/kindred-health/kindred/models"
 )
@@ -559,7 +559,7 @@ func (h *Handlers) DeleteCampaign(c echo.Context) error {
 
 // CampaignCSV is the campaign's figures per day as CSV, as analytics
 // writes it: a UTF-8 byte-order mark, CRLF line ends, and no cell a
-// spreadsheet could run as a formula (analytics.CSVSafe).
+// spreadsheet could run as a formula (figures.CSVSafe).
 func (h *Handlers) CampaignCSV(c echo.Context) error {
 	id, err := pathID(c)
 	if err != nil {
@@ -575,7 +575,7 @@ func (h *Handlers) CampaignCSV(c echo.Context) error {
 	w.UseCRLF = true
 	put := func(cells ...string) {
 		for i, v := range cells {
-			cells[i] = analytics.CSVSafe(v)
+			cells[i] = figures.CSVSafe(v)
 		}
 		_ = w.Write(cells)
 	}
