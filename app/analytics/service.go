@@ -160,6 +160,12 @@ func (s *Service) RecordDownload(ctx context.Context, actor models.Actor, r *Rep
 func (s *Service) EraseMember(ctx context.Context, tx *database.Tx, e models.Erasure) (err error) {
 	defer wrap("erase member", &err)
 	db := tx.WithContext(ctx)
+	// A rollup running now read the clinician before this erasure and
+	// would write their load back after it: wait for it (the rollup's own
+	// lock), so the next one sees the tombstone.
+	if err := db.Exec(`SELECT pg_advisory_xact_lock(hashtext('kindred.analytics.rollup'))`).Error; err != nil {
+		return err
+	}
 	if err := db.Exec(`DELETE FROM analytics_counts WHERE metric LIKE 'q_load_%' AND key = ?`, strconv.FormatInt(e.UserID, 10)).Error; err != nil {
 		return err
 	}

@@ -42,7 +42,7 @@ func TestBrowserAnalytics(t *testing.T) {
 	p.checkA11yAll("analytics community, 30 days")
 	// The period form, as a form: choose 7 days and submit.
 	p.do(chromedp.SetValue(chromedp.ID("period"), "7"), chromedp.Click(chromedp.CSS(`form.search-form button[type=submit]`)))
-	p.waitJS(`location.search.includes("period=7")`, "the 7-day period")
+	p.waitJS(`location.search.includes("period=7") && document.readyState === "complete" && document.getElementById("from") !== null`, "the 7-day period")
 	if from := p.eval(`document.getElementById("from").value`); from != h.app.Analytics.Yesterday().AddDate(0, 0, -6).Format(time.DateOnly) {
 		t.Errorf("the 7-day period starts %s", from)
 	}
