@@ -85,7 +85,7 @@ func (a *API) SignInMethods(c echo.Context) error {
 
 // RevokeSession ends one of the owner's sessions.
 func (a *API) RevokeSession(c echo.Context) error {
-	id, err := idParam(c)
+	id, err := web.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -148,7 +148,7 @@ func (a *API) CreateToken(c echo.Context) error {
 
 // RevokeToken deletes one of the owner's tokens.
 func (a *API) RevokeToken(c echo.Context) error {
-	id, err := idParam(c)
+	id, err := web.PathID(c, "id")
 	if err != nil {
 		return err
 	}

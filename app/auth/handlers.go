@@ -387,17 +387,9 @@ func (h *Handlers) ChangePassword(c echo.Context) error {
 	return web.Redirect(c, "/account")
 }
 
-func idParam(c echo.Context) (int64, error) {
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, models.ErrNotFound
-	}
-	return id, nil
-}
-
 // RevokeSession ends one session; ending the current one signs out.
 func (h *Handlers) RevokeSession(c echo.Context) error {
-	id, err := idParam(c)
+	id, err := web.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -453,7 +445,7 @@ func (h *Handlers) CreateToken(c echo.Context) error {
 
 // RevokeToken deletes an API token.
 func (h *Handlers) RevokeToken(c echo.Context) error {
-	id, err := idParam(c)
+	id, err := web.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -633,7 +625,7 @@ func (h *Handlers) AdminHome(c echo.Context) error {
 
 // AdminSetRole changes one account's role.
 func (h *Handlers) AdminSetRole(c echo.Context) error {
-	id, err := idParam(c)
+	id, err := web.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -652,7 +644,7 @@ func (h *Handlers) AdminSetRole(c echo.Context) error {
 
 // AdminSetReviewer grants or takes away the credential-reviewer permission.
 func (h *Handlers) AdminSetReviewer(c echo.Context) error {
-	id, err := idParam(c)
+	id, err := web.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -676,7 +668,7 @@ func (h *Handlers) AdminSetReviewer(c echo.Context) error {
 // AdminSetSSOOnly allows, or forbids again, a local password and API
 // tokens on an account its provider made SSO-only.
 func (h *Handlers) AdminSetSSOOnly(c echo.Context) error {
-	id, err := idParam(c)
+	id, err := web.PathID(c, "id")
 	if err != nil {
 		return err
 	}

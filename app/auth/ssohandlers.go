@@ -294,7 +294,7 @@ func (h *Handlers) UnlinkPage(c echo.Context) error {
 }
 
 func (h *Handlers) method(c echo.Context) (*SignInMethod, error) {
-	id, err := idParam(c)
+	id, err := web.PathID(c, "id")
 	if err != nil {
 		return nil, err
 	}

@@ -112,7 +112,7 @@ func (a *API) Apply(c echo.Context) error {
 
 // Withdraw takes back the caller's pending application.
 func (a *API) Withdraw(c echo.Context) error {
-	id, err := idParam(c)
+	id, err := web.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -186,7 +186,7 @@ func (a *API) Queue(c echo.Context) error {
 
 // Get returns one application with its history (reviewers).
 func (a *API) Get(c echo.Context) error {
-	id, err := idParam(c)
+	id, err := web.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -213,7 +213,7 @@ type decisionJSON struct {
 }
 
 func (a *API) decide(c echo.Context, act func(actor models.Actor, id int64, reason string) (*models.Credential, error)) error {
-	id, err := idParam(c)
+	id, err := web.PathID(c, "id")
 	if err != nil {
 		return err
 	}

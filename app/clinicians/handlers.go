@@ -50,14 +50,6 @@ func NewHandlers(svc *Service, r *web.Renderer, cookies web.Cookies) *Handlers {
 	return &Handlers{svc: svc, r: r, cookies: cookies}
 }
 
-func idParam(c echo.Context) (int64, error) {
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, models.ErrNotFound
-	}
-	return id, nil
-}
-
 type statusData struct {
 	Verified  *Application // the current verification
 	Pending   *Application // an application waiting (a renewal when Verified is set)
@@ -260,7 +252,7 @@ func (h *Handlers) Apply(c echo.Context) error {
 
 // Withdraw takes back a pending application.
 func (h *Handlers) Withdraw(c echo.Context) error {
-	id, err := idParam(c)
+	id, err := web.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -313,7 +305,7 @@ func (h *Handlers) SaveSettings(c echo.Context) error {
 // download that browsers never render: attachment, nosniff and a sandbox
 // CSP. Anyone else gets 404. The bytes stream from the document store.
 func (h *Handlers) Document(c echo.Context) error {
-	id, err := idParam(c)
+	id, err := web.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -407,7 +399,7 @@ func (h *Handlers) renderReview(c echo.Context, status int, id int64, values map
 
 // Review shows one application to a reviewer.
 func (h *Handlers) Review(c echo.Context) error {
-	id, err := idParam(c)
+	id, err := web.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -415,7 +407,7 @@ func (h *Handlers) Review(c echo.Context) error {
 }
 
 func (h *Handlers) decide(c echo.Context, act func(actor models.Actor, id int64, reason string) (*models.Credential, error), done string) error {
-	id, err := idParam(c)
+	id, err := web.PathID(c, "id")
 	if err != nil {
 		return err
 	}

@@ -146,7 +146,7 @@ func (h *Handlers) SaveForum(c echo.Context) error {
 	}
 	var id int64
 	if c.Param("id") != "" {
-		if id, err = int64Param(c, "id"); err != nil {
+		if id, err = web.PathID(c, "id"); err != nil {
 			return err
 		}
 	}

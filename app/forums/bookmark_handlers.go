@@ -90,7 +90,7 @@ func (h *Handlers) BookmarksPage(c echo.Context) error {
 
 func (h *Handlers) ownBookmark(c echo.Context) (Viewer, *Bookmark, error) {
 	v, _ := h.viewer(c)
-	id, err := int64Param(c, "id")
+	id, err := web.PathID(c, "id")
 	if err != nil {
 		return v, nil, err
 	}
@@ -181,7 +181,7 @@ func (h *Handlers) BookmarkRemovePage(c echo.Context) error {
 // BookmarkRemove removes the bookmark.
 func (h *Handlers) BookmarkRemove(c echo.Context) error {
 	v, _ := h.viewer(c)
-	id, err := int64Param(c, "id")
+	id, err := web.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -272,7 +272,7 @@ func (a *API) APISetBookmark(c echo.Context) error {
 // was none, or when the post is no longer the member's to read).
 func (a *API) APIRemoveBookmark(c echo.Context) error {
 	v, _ := a.h.viewer(c)
-	id, err := int64Param(c, "id")
+	id, err := web.PathID(c, "id")
 	if err != nil {
 		return err
 	}

@@ -71,16 +71,8 @@ func (h *Handlers) viewerAndID(c echo.Context) (Viewer, int64, error) {
 	if err != nil {
 		return v, 0, err
 	}
-	id, err := int64Param(c, "id")
+	id, err := web.PathID(c, "id")
 	return v, id, err
-}
-
-func int64Param(c echo.Context, name string) (int64, error) {
-	id, err := strconv.ParseInt(c.Param(name), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, models.ErrNotFound
-	}
-	return id, nil
 }
 
 type indexData struct {
@@ -700,7 +692,7 @@ func (h *Handlers) postContext(c echo.Context) (Viewer, *PostContext, error) {
 	if err != nil {
 		return v, nil, err
 	}
-	id, err := int64Param(c, "id")
+	id, err := web.PathID(c, "id")
 	if err != nil {
 		return v, nil, err
 	}

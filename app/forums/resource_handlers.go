@@ -146,7 +146,7 @@ func (h *Handlers) forumAndResource(c echo.Context) (Viewer, *ForumItem, *Resour
 	if err != nil {
 		return v, nil, nil, err
 	}
-	id, err := int64Param(c, "id")
+	id, err := web.PathID(c, "id")
 	if err != nil {
 		return v, nil, nil, err
 	}

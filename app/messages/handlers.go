@@ -64,14 +64,6 @@ func (h *Handlers) teamGuard(c echo.Context) (bool, error) {
 	return passed && err == nil, err
 }
 
-func idParam(c echo.Context) (int64, error) {
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, models.ErrNotFound
-	}
-	return id, nil
-}
-
 func private(c echo.Context) { c.Response().Header().Set("Cache-Control", "private, no-store") }
 
 // Inbox lists the member's conversations.
@@ -200,7 +192,7 @@ func (h *Handlers) renderConversation(c echo.Context, status int, id int64, valu
 
 // Conversation shows one conversation (404 for anyone outside it).
 func (h *Handlers) Conversation(c echo.Context) error {
-	id, err := idParam(c)
+	id, err := web.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -209,7 +201,7 @@ func (h *Handlers) Conversation(c echo.Context) error {
 
 // Reply adds a message.
 func (h *Handlers) Reply(c echo.Context) error {
-	id, err := idParam(c)
+	id, err := web.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -307,7 +299,7 @@ func (a *API) List(c echo.Context) error {
 
 // Get returns a conversation (?before=<message id> for older messages).
 func (a *API) Get(c echo.Context) error {
-	id, err := idParam(c)
+	id, err := web.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -354,7 +346,7 @@ func (a *API) Start(c echo.Context) error {
 
 // Reply adds a message: {"body", "confirm_personal_data"}.
 func (a *API) Reply(c echo.Context) error {
-	id, err := idParam(c)
+	id, err := web.PathID(c, "id")
 	if err != nil {
 		return err
 	}

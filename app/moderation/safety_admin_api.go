@@ -53,7 +53,7 @@ func (a *API) SaveCrisisResource(c echo.Context) error {
 	status := http.StatusCreated
 	if c.Param("id") != "" {
 		var err error
-		if id, err = resourceID(c); err != nil {
+		if id, err = web.PathID(c, "id"); err != nil {
 			return err
 		}
 		status = http.StatusOK
@@ -72,7 +72,7 @@ func (a *API) SaveCrisisResource(c echo.Context) error {
 // DeleteCrisisResource deletes a version that is not the default (409 for
 // the default).
 func (a *API) DeleteCrisisResource(c echo.Context) error {
-	id, err := resourceID(c)
+	id, err := web.PathID(c, "id")
 	if err != nil {
 		return err
 	}

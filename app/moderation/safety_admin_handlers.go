@@ -4,7 +4,6 @@ import (
 	"errors"
 	"html/template"
 	"net/http"
-	"strconv"
 
 	"github.com/labstack/echo/v4"
 
@@ -97,14 +96,6 @@ type resourceData struct {
 	Preview  template.HTML
 }
 
-func resourceID(c echo.Context) (int64, error) {
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, models.ErrNotFound
-	}
-	return id, nil
-}
-
 func (h *Handlers) renderResource(c echo.Context, status int, r *CrisisResource, f CrisisResourceForm, err error) error {
 	title := "New crisis resources"
 	if r != nil {
@@ -135,7 +126,7 @@ func (h *Handlers) NewResourcePage(c echo.Context) error {
 
 // EditResourcePage shows one version's form.
 func (h *Handlers) EditResourcePage(c echo.Context) error {
-	id, err := resourceID(c)
+	id, err := web.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -153,7 +144,7 @@ func (h *Handlers) SaveResource(c echo.Context) error {
 	var cur *CrisisResource
 	if c.Param("id") != "" {
 		var err error
-		if id, err = resourceID(c); err != nil {
+		if id, err = web.PathID(c, "id"); err != nil {
 			return err
 		}
 		if cur, err = h.svc.CrisisResource(ctx, id); err != nil {
@@ -175,7 +166,7 @@ func (h *Handlers) SaveResource(c echo.Context) error {
 
 // DeleteResourcePage asks before a version is deleted.
 func (h *Handlers) DeleteResourcePage(c echo.Context) error {
-	id, err := resourceID(c)
+	id, err := web.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -194,7 +185,7 @@ func (h *Handlers) DeleteResourcePage(c echo.Context) error {
 
 // DeleteResource deletes a version that is not the default.
 func (h *Handlers) DeleteResource(c echo.Context) error {
-	id, err := resourceID(c)
+	id, err := web.PathID(c, "id")
 	if err != nil {
 		return err
 	}

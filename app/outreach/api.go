@@ -27,7 +27,7 @@ func (a *API) List(c echo.Context) error {
 
 // Get is GET /api/v1/announcements/:id for its audience.
 func (a *API) Get(c echo.Context) error {
-	id, err := pathID(c)
+	id, err := web.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -40,7 +40,7 @@ func (a *API) Get(c echo.Context) error {
 
 // Dismiss is POST /api/v1/announcements/:id/dismiss.
 func (a *API) Dismiss(c echo.Context) error {
-	id, err := pathID(c)
+	id, err := web.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -53,7 +53,7 @@ func (a *API) Dismiss(c echo.Context) error {
 // Undismiss is DELETE /api/v1/announcements/:id/dismiss: the card shows
 // again.
 func (a *API) Undismiss(c echo.Context) error {
-	id, err := pathID(c)
+	id, err := web.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -78,7 +78,7 @@ func (a *API) Managed(c echo.Context) error {
 
 // ManagedOne is GET /api/v1/moderation/announcements/:id.
 func (a *API) ManagedOne(c echo.Context) error {
-	id, err := pathID(c)
+	id, err := web.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -104,7 +104,7 @@ func (a *API) Create(c echo.Context) error {
 
 // Update is PUT /api/v1/moderation/announcements/:id (the whole form).
 func (a *API) Update(c echo.Context) error {
-	id, err := pathID(c)
+	id, err := web.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -121,7 +121,7 @@ func (a *API) Update(c echo.Context) error {
 
 // End is POST /api/v1/moderation/announcements/:id/end.
 func (a *API) End(c echo.Context) error {
-	id, err := pathID(c)
+	id, err := web.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -133,7 +133,7 @@ func (a *API) End(c echo.Context) error {
 
 // Delete is DELETE /api/v1/moderation/announcements/:id.
 func (a *API) Delete(c echo.Context) error {
-	id, err := pathID(c)
+	id, err := web.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -155,7 +155,7 @@ func (a *API) Campaigns(c echo.Context) error {
 // Campaign is GET /api/v1/admin/campaigns/:id with its links, threads and
 // announcements.
 func (a *API) Campaign(c echo.Context) error {
-	id, err := pathID(c)
+	id, err := web.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -186,7 +186,7 @@ func (a *API) CreateCampaign(c echo.Context) error {
 // UpdateCampaign is PUT /api/v1/admin/campaigns/:id (the whole form; a
 // link kept by its address keeps its clicks).
 func (a *API) UpdateCampaign(c echo.Context) error {
-	id, err := pathID(c)
+	id, err := web.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -206,7 +206,7 @@ func (a *API) UpdateCampaign(c echo.Context) error {
 
 // DeleteCampaign is DELETE /api/v1/admin/campaigns/:id.
 func (a *API) DeleteCampaign(c echo.Context) error {
-	id, err := pathID(c)
+	id, err := web.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -218,7 +218,7 @@ func (a *API) DeleteCampaign(c echo.Context) error {
 
 // Stats is GET /api/v1/admin/campaigns/:id/stats: counts per day (UTC).
 func (a *API) Stats(c echo.Context) error {
-	id, err := pathID(c)
+	id, err := web.PathID(c, "id")
 	if err != nil {
 		return err
 	}

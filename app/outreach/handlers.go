@@ -52,19 +52,11 @@ func NewHandlers(svc *Service, r *web.Renderer, cookies web.Cookies) *Handlers {
 	return &Handlers{svc: svc, r: r, cookies: cookies}
 }
 
-func pathID(c echo.Context) (int64, error) {
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, models.ErrNotFound
-	}
-	return id, nil
-}
-
 func private(c echo.Context) { c.Response().Header().Set("Cache-Control", "private, no-store") }
 
 // Show is an announcement's own page, for its audience while it runs.
 func (h *Handlers) Show(c echo.Context) error {
-	id, err := pathID(c)
+	id, err := web.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -114,7 +106,7 @@ func (s *Service) publicLinks(ctx context.Context, campaignID *int64) ([]web.Not
 
 // Dismiss hides a card for the member and goes back to the page it was on.
 func (h *Handlers) Dismiss(c echo.Context) error {
-	id, err := pathID(c)
+	id, err := web.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -153,7 +145,7 @@ func (h *Handlers) Index(c echo.Context) error {
 
 // Undismiss shows a hidden card again and goes back to the page it was on.
 func (h *Handlers) Undismiss(c echo.Context) error {
-	id, err := pathID(c)
+	id, err := web.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -176,7 +168,7 @@ func (h *Handlers) Go(c echo.Context) error { return h.follow(c, true) }
 func (h *Handlers) GoHead(c echo.Context) error { return h.follow(c, false) }
 
 func (h *Handlers) follow(c echo.Context, count bool) error {
-	id, err := pathID(c)
+	id, err := web.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -302,7 +294,7 @@ func (h *Handlers) Create(c echo.Context) error {
 
 // EditPage shows an announcement's form.
 func (h *Handlers) EditPage(c echo.Context) error {
-	id, err := pathID(c)
+	id, err := web.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -316,7 +308,7 @@ func (h *Handlers) EditPage(c echo.Context) error {
 
 // Update saves an announcement's form.
 func (h *Handlers) Update(c echo.Context) error {
-	id, err := pathID(c)
+	id, err := web.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -341,7 +333,7 @@ func (h *Handlers) Update(c echo.Context) error {
 
 // End takes an announcement off the site now.
 func (h *Handlers) End(c echo.Context) error {
-	id, err := pathID(c)
+	id, err := web.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -354,7 +346,7 @@ func (h *Handlers) End(c echo.Context) error {
 
 // DeletePage asks for confirmation.
 func (h *Handlers) DeletePage(c echo.Context) error {
-	id, err := pathID(c)
+	id, err := web.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -371,7 +363,7 @@ func (h *Handlers) DeletePage(c echo.Context) error {
 
 // Delete removes an announcement.
 func (h *Handlers) Delete(c echo.Context) error {
-	id, err := pathID(c)
+	id, err := web.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -447,7 +439,7 @@ func (h *Handlers) SaveCampaign(c echo.Context) error {
 	var v *CampaignView
 	if c.Param("id") != "" {
 		var err error
-		if id, err = pathID(c); err != nil {
+		if id, err = web.PathID(c, "id"); err != nil {
 			return err
 		}
 		if v, err = h.svc.Campaign(ctx, actor, id); err != nil {
@@ -469,7 +461,7 @@ func (h *Handlers) SaveCampaign(c echo.Context) error {
 
 // EditCampaignPage shows a campaign's form.
 func (h *Handlers) EditCampaignPage(c echo.Context) error {
-	id, err := pathID(c)
+	id, err := web.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -510,7 +502,7 @@ func StatsChart(st *Stats) charts.Chart {
 
 // Campaign is a campaign's page: its pieces and figures.
 func (h *Handlers) Campaign(c echo.Context) error {
-	id, err := pathID(c)
+	id, err := web.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -529,7 +521,7 @@ func (h *Handlers) Campaign(c echo.Context) error {
 
 // DeleteCampaignPage asks for confirmation.
 func (h *Handlers) DeleteCampaignPage(c echo.Context) error {
-	id, err := pathID(c)
+	id, err := web.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -546,7 +538,7 @@ func (h *Handlers) DeleteCampaignPage(c echo.Context) error {
 
 // DeleteCampaign removes a campaign.
 func (h *Handlers) DeleteCampaign(c echo.Context) error {
-	id, err := pathID(c)
+	id, err := web.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -561,7 +553,7 @@ func (h *Handlers) DeleteCampaign(c echo.Context) error {
 // writes it: a UTF-8 byte-order mark, CRLF line ends, and no cell a
 // spreadsheet could run as a formula (figures.CSVSafe).
 func (h *Handlers) CampaignCSV(c echo.Context) error {
-	id, err := pathID(c)
+	id, err := web.PathID(c, "id")
 	if err != nil {
 		return err
 	}

@@ -153,7 +153,7 @@ func joinTerms(t []string) string {
 
 // Get returns a question to its asker or assignee.
 func (a *API) Get(c echo.Context) error {
-	id, err := idParam(c)
+	id, err := web.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -161,7 +161,7 @@ func (a *API) Get(c echo.Context) error {
 }
 
 func (a *API) act(c echo.Context, do func(actor models.Actor, id int64) error) error {
-	id, err := idParam(c)
+	id, err := web.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -280,7 +280,7 @@ func (a *API) Dashboard(c echo.Context) error {
 // Publish shares an anonymised copy: {"title", "body"}; answers with the
 // new thread's id.
 func (a *API) Publish(c echo.Context) error {
-	id, err := idParam(c)
+	id, err := web.PathID(c, "id")
 	if err != nil {
 		return err
 	}

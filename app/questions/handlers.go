@@ -40,14 +40,6 @@ func NewHandlers(svc *Service, r *web.Renderer, cookies web.Cookies) *Handlers {
 	return &Handlers{svc: svc, r: r, cookies: cookies}
 }
 
-func idParam(c echo.Context) (int64, error) {
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, models.ErrNotFound
-	}
-	return id, nil
-}
-
 // Mine lists the member's questions.
 func (h *Handlers) Mine(c echo.Context) error {
 	items, err := h.svc.Asked(c.Request().Context(), web.Actor(c))
@@ -162,7 +154,7 @@ func (h *Handlers) renderQuestion(c echo.Context, status int, id int64, values m
 
 // Question shows a question to its asker or assignee (404 for anyone else).
 func (h *Handlers) Question(c echo.Context) error {
-	id, err := idParam(c)
+	id, err := web.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -189,7 +181,7 @@ func (h *Handlers) movedOn(c echo.Context) error {
 // act runs a question action and goes back to the question (or, when the
 // actor lost access by it, to where they came from).
 func (h *Handlers) act(c echo.Context, do func(actor models.Actor, id int64) error, done, after string) error {
-	id, err := idParam(c)
+	id, err := web.PathID(c, "id")
 	if err != nil {
 		return h.movedOn(c)
 	}
@@ -239,7 +231,7 @@ func (h *Handlers) Claim(c echo.Context) error {
 
 // HandBack gives a held question back with a reason the member never sees.
 func (h *Handlers) HandBack(c echo.Context) error {
-	id, err := idParam(c)
+	id, err := web.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -302,7 +294,7 @@ func (h *Handlers) Consent(c echo.Context) error {
 
 // Message adds to the conversation.
 func (h *Handlers) Message(c echo.Context) error {
-	id, err := idParam(c)
+	id, err := web.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -371,7 +363,7 @@ func Remaining(now time.Time, t *time.Time) string {
 
 // Publish shares an anonymised copy as a public thread.
 func (h *Handlers) Publish(c echo.Context) error {
-	id, err := idParam(c)
+	id, err := web.PathID(c, "id")
 	if err != nil {
 		return err
 	}

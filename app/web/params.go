@@ -51,3 +51,14 @@ func CursorParam(c echo.Context, name string) (int64, error) {
 	}
 	return n, nil
 }
+
+// PathID reads a positive id from the route's :name; anything else is
+// models.ErrNotFound (a page that cannot exist), the one answer every
+// feature gives.
+func PathID(c echo.Context, name string) (int64, error) {
+	id, err := strconv.ParseInt(c.Param(name), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, models.ErrNotFound
+	}
+	return id, nil
+}
