@@ -2,7 +2,7 @@
 GO ?= go
 STATICCHECK_VERSION ?= v0.8.2
 
-.PHONY: run test build deps-run deps-test lint check-format vet staticcheck clean bench loadtest index-load faults live-load analytics-bench
+.PHONY: run test build deps-run deps-test lint check-format vet staticcheck clean bench loadtest index-load faults live-load analytics-bench perf
 
 build:
 	$(GO) build -tags nodynamic -o bin/kindred ./cmd/kindred
@@ -46,6 +46,16 @@ staticcheck:
 
 clean:
 	rm -rf bin .cache
+
+# The headline figures of docs/performance.md in one go (issue 21): pages
+# (visitor cached and not, signed-in with 5,000 unread, JSON), writes/s with
+# the index's lag, search p95 at 1 and 4 clients over 1,000,000 posts, RSS,
+# cold start. Datasets are generated; wrk is installed when missing (as
+# root). About 25 minutes; PERF_FLAGS=-quick for a smoke run of a minute.
+perf: build
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -q wrk >/dev/null; } || { echo "make perf needs wrk: apt-get install wrk" >&2; exit 1; }
+	$(GO) build -o bin/kindred-perf ./cmd/kindred-perf
+	bin/kindred-dev test -- bin/kindred-perf -out perf-results.md $(PERF_FLAGS)
 
 # Benchmarks of the thread and forum pages against 10,000 threads and 100,000 posts.
 bench: build

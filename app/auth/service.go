@@ -69,13 +69,16 @@ type Client struct {
 
 // Service implements accounts and sessions.
 type Service struct {
-	db        *database.DB
-	now       func() time.Time
-	opts      Options
-	limiter   *ratelimit.Limiter
-	log       *slog.Logger
-	store     store
-	externals map[string]*External
+	db *database.DB
+	// figuresSQL: the per-member figures loaded with each session
+	// (SetSessionFigures).
+	figuresSQL string
+	now        func() time.Time
+	opts       Options
+	limiter    *ratelimit.Limiter
+	log        *slog.Logger
+	store      store
+	externals  map[string]*External
 	// externalOrder is the order providers were added: their buttons' order.
 	externalOrder []string
 	dummy         func() string

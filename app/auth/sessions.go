@@ -2,7 +2,6 @@ package auth
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/kindred-health/kindred/models"
@@ -12,36 +11,41 @@ import (
 // is unknown, idle or past its absolute lifetime, or the user may no longer
 // sign in. Dead sessions are deleted on the spot.
 func (s *Service) ResolveSession(ctx context.Context, token, ip, ua string) (*models.User, *models.Session, error) {
+	u, sess, _, _, err := s.ResolveSessionActor(ctx, token, ip, ua)
+	return u, sess, err
+}
+
+// ResolveSessionActor is ResolveSession that also returns, from the same
+// statement, the Actor and the per-member figures (SetSessionFigures).
+func (s *Service) ResolveSessionActor(ctx context.Context, token, ip, ua string) (*models.User, *models.Session, *models.Actor, map[string]int64, error) {
 	if len(token) > 100 {
-		return nil, nil, nil
+		return nil, nil, nil, nil, nil
 	}
-	sess, err := s.store.sessionByHash(ctx, s.db.Gorm, sha(token))
-	if errors.Is(err, models.ErrNotFound) {
-		return nil, nil, nil
+	row, err := s.resolve(ctx, sha(token))
+	if err != nil || row == nil {
+		return nil, nil, nil, nil, err
 	}
-	if err != nil {
-		return nil, nil, err
-	}
-	u, err := s.store.userByID(ctx, s.db.Gorm, sess.UserID)
-	if err != nil {
-		return nil, nil, err
-	}
+	sess, u := &row.Session, &row.User
 	now := s.now().UTC()
 	idle, absolute := s.timeouts(u.Role)
 	expired := !now.Before(sess.ExpiresAt) || !now.Before(sess.CreatedAt.Add(absolute)) || !now.Before(sess.LastSeenAt.Add(idle))
 	if expired || !u.CanSignIn(now) {
 		if _, err := s.store.deleteSession(ctx, s.db.Gorm, u.ID, sess.ID); err != nil {
-			return nil, nil, err
+			return nil, nil, nil, nil, err
 		}
-		return nil, nil, nil
+		return nil, nil, nil, nil, nil
 	}
 	if now.Sub(sess.LastSeenAt) >= sessionTouchEvery {
 		if err := s.store.touchSession(ctx, s.db.Gorm, sess.ID, now, clip(ip, 64), clip(ua, 300)); err != nil {
-			return nil, nil, err
+			return nil, nil, nil, nil, err
 		}
 		sess.LastSeenAt = now
 	}
-	return u, sess, nil
+	a, figures, err := row.actor(u, s)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	return u, sess, &a, figures, nil
 }
 
 // SignOut ends one session on the server.

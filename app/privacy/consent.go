@@ -52,12 +52,22 @@ func (s *Service) Current(ctx context.Context, kind string) (*Document, error) {
 
 // needsSQL is true when the member has not agreed to the newest terms and
 // privacy notice, or has no standing consent to processing health data.
-const needsSQL = `SELECT
+const needsSQL = `SELECT ` + needsExpr
+
+// needsExpr is true when member @u must agree again.
+const needsExpr = `
 	NOT EXISTS (SELECT 1 FROM consents c WHERE c.user_id = @u AND c.kind = 'terms' AND c.withdrawn_at IS NULL
 		AND c.version >= (SELECT coalesce(max(version), 0) FROM policy_documents WHERE kind = 'terms'))
 	OR NOT EXISTS (SELECT 1 FROM consents c WHERE c.user_id = @u AND c.kind = 'privacy' AND c.withdrawn_at IS NULL
 		AND c.version >= (SELECT coalesce(max(version), 0) FROM policy_documents WHERE kind = 'privacy'))
 	OR NOT EXISTS (SELECT 1 FROM consents c WHERE c.user_id = @u AND c.kind = 'health_data' AND c.withdrawn_at IS NULL)`
+
+// FigureNeedsConsent names NeedsFigure among the session's figures.
+const FigureNeedsConsent = "needs_consent"
+
+// NeedsFigure is needsSQL as a figure loaded with the session
+// (auth.Service.SetSessionFigures): 1 when the member must agree again.
+var NeedsFigure = "(" + strings.ReplaceAll(needsExpr, "@u", "u.id") + ")::int"
 
 // Needs reports whether the member must agree again before going on.
 func (s *Service) Needs(ctx context.Context, userID int64) (bool, error) {
@@ -187,8 +197,10 @@ func RequireConsent(s *Service) echo.MiddlewareFunc {
 			if u == nil || consentFreePath(path) {
 				return next(c)
 			}
-			needs, err := s.Needs(c.Request().Context(), u.ID)
-			if err != nil {
+			needs, err := false, error(nil)
+			if n, ok := web.Preloaded(c, FigureNeedsConsent); ok {
+				needs = n != 0 // loaded with the session: no query of its own
+			} else if needs, err = s.Needs(c.Request().Context(), u.ID); err != nil {
 				return err
 			}
 			if !needs {

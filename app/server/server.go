@@ -380,6 +380,9 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 	}
 	privSvc.SetPruners(privacy.Pruners{ForgetDevices: authSvc.ForgetDevices, PruneNotifications: inApp.PruneRead})
 	authSvc.OnSignIn(privSvc.CancelOnSignIn)
+	// What every signed-in page asks of other features, loaded with the
+	// session in one statement (web.Preloaded).
+	authSvc.SetSessionFigures(map[string]string{privacy.FigureNeedsConsent: privacy.NeedsFigure})
 	authSvc.OnSignUp(func(ctx context.Context, db *gorm.DB, userID int64) error { return privSvc.Agree(ctx, db, userID) })
 	river.AddWorker(workers, &privacy.Worker{Svc: privSvc})
 	a := &App{

@@ -23,6 +23,9 @@ type ActorLoader interface {
 func LoadActor(l ActorLoader) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
+			if a, ok := c.Get(ctxActor).(models.Actor); ok && a.User != nil && a.User == CurrentUser(c) {
+				return next(c) // loaded with the session
+			}
 			a, err := l.Actor(c.Request().Context(), CurrentUser(c))
 			if err != nil {
 				return err

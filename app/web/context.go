@@ -26,6 +26,7 @@ const (
 	ctxCookies = "kindred.cookies"
 	ctxSecret  = "kindred.csrfsecret"
 	ctxUnread  = "kindred.unread"
+	ctxFigures = "kindred.figures"
 	ctxAppeals = "kindred.appeals"
 
 	ctxPendingUser    = "kindred.pendinguser"
@@ -143,4 +144,22 @@ func SafeNext(next string) string {
 // Redirect sends a 303 See Other, the Post/Redirect/Get answer.
 func Redirect(c echo.Context, to string) error {
 	return c.Redirect(http.StatusSeeOther, to)
+}
+
+// Preloaded returns a per-member figure loaded with the session (see
+// auth.Service.SetSessionFigures), if it was: the signed-in user's, for
+// this request only. A caller that gets false asks its own service.
+func Preloaded(c echo.Context, name string) (int64, bool) {
+	f, ok := c.Get(ctxFigures).(preloaded)
+	if !ok || f.user == nil || f.user != CurrentUser(c) {
+		return 0, false
+	}
+	n, ok := f.figures[name]
+	return n, ok
+}
+
+// preloaded are the figures of the user they were loaded for.
+type preloaded struct {
+	user    *models.User
+	figures map[string]int64
 }

@@ -105,6 +105,12 @@ func AccessLog(log *slog.Logger) echo.MiddlewareFunc {
 	}
 }
 
+// ActorSessionResolver is a SessionResolver that also loads, in the same
+// round trip, the Actor and the per-member figures (Preloaded).
+type ActorSessionResolver interface {
+	ResolveSessionActor(ctx context.Context, token, ip, userAgent string) (*models.User, *models.Session, *models.Actor, map[string]int64, error)
+}
+
 // SessionResolver turns a session cookie into its user; auth implements it.
 type SessionResolver interface {
 	ResolveSession(ctx context.Context, token, ip, userAgent string) (*models.User, *models.Session, error)
@@ -125,9 +131,22 @@ func LoadSession(res SessionResolver, cookies Cookies) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			if tok := cookies.Get(c, SessionCookie); tok != "" {
-				u, s, err := res.ResolveSession(c.Request().Context(), tok, c.RealIP(), c.Request().UserAgent())
+				var u *models.User
+				var s *models.Session
+				var a *models.Actor
+				var figures map[string]int64
+				var err error
+				if full, ok := res.(ActorSessionResolver); ok {
+					u, s, a, figures, err = full.ResolveSessionActor(c.Request().Context(), tok, c.RealIP(), c.Request().UserAgent())
+				} else {
+					u, s, err = res.ResolveSession(c.Request().Context(), tok, c.RealIP(), c.Request().UserAgent())
+				}
 				if err != nil {
 					return err
+				}
+				if u != nil && a != nil && !s.MFAPending {
+					c.Set(ctxActor, *a)
+					c.Set(ctxFigures, preloaded{u, figures})
 				}
 				switch {
 				case u == nil:
