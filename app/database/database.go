@@ -44,12 +44,17 @@ type DB struct {
 	River   *river.Client[pgx.Tx] // insert-only unless the caller starts workers on its own client
 
 	statements atomic.Int64
+	roundTrips atomic.Int64
 }
 
 // Statements counts the SQL statements sent to PostgreSQL through this DB's
 // pool (GORM's and direct pgx alike), so tests can prove a page costs a
 // fixed number of queries.
 func (d *DB) Statements() int64 { return d.statements.Load() }
+
+// RoundTrips counts the times a request waited for PostgreSQL: a statement
+// on its own is one, a batch of statements sent together is one.
+func (d *DB) RoundTrips() int64 { return d.roundTrips.Load() }
 
 // Open connects to PostgreSQL and checks the connection.
 func Open(ctx context.Context, url string, o Options) (*DB, error) {
@@ -62,7 +67,7 @@ func Open(ctx context.Context, url string, o Options) (*DB, error) {
 	}
 	pcfg.MaxConnIdleTime = 5 * time.Minute
 	d := &DB{}
-	pcfg.ConnConfig.Tracer = statementCounter{&d.statements}
+	pcfg.ConnConfig.Tracer = statementCounter{&d.statements, &d.roundTrips}
 	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
 	if err != nil {
 		return nil, fmt.Errorf("database: %w", err)
@@ -104,7 +109,7 @@ func Open(ctx context.Context, url string, o Options) (*DB, error) {
 		}
 		rcfg.MaxConns = pcfg.MaxConns
 		rcfg.MaxConnIdleTime = pcfg.MaxConnIdleTime
-		rcfg.ConnConfig.Tracer = statementCounter{&d.statements}
+		rcfg.ConnConfig.Tracer = statementCounter{&d.statements, &d.roundTrips}
 		// Never a write by mistake: every transaction on it is read-only.
 		rcfg.ConnConfig.RuntimeParams["default_transaction_read_only"] = "on"
 		// A replica that is down at start is not fatal: visitors' reads
@@ -282,10 +287,11 @@ func (t *connTx) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row 
 func (t *connTx) Conn() *pgx.Conn { return t.conn }
 
 // statementCounter is a pgx tracer that only counts.
-type statementCounter struct{ n *atomic.Int64 }
+type statementCounter struct{ n, trips *atomic.Int64 }
 
 func (c statementCounter) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
 	c.n.Add(1)
+	c.trips.Add(1)
 	return ctx
 }
 
@@ -293,6 +299,7 @@ func (statementCounter) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQuery
 
 // Batched statements count one each, like single ones.
 func (c statementCounter) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceBatchStartData) context.Context {
+	c.trips.Add(1)
 	return ctx
 }
 

@@ -536,9 +536,12 @@ func (h *Handlers) renderThreadWith(c echo.Context, v Viewer, tv *ThreadView, pa
 		d.IdemKey = values["idempotency_key"]
 		d.AnonChecked = values["anonymous"] != ""
 	} else if d.CanReply {
-		draft, err := h.svc.ReplyDraft(c.Request().Context(), v, tv.Thread.ID)
-		if err != nil {
-			return err
+		draft := tv.draft
+		if !tv.draftRead {
+			var err error
+			if draft, err = h.svc.ReplyDraft(c.Request().Context(), v, tv.Thread.ID); err != nil {
+				return err
+			}
 		}
 		if draft != nil {
 			p.Form.Values = map[string]string{"body": draft.Body}

@@ -151,9 +151,18 @@ func scanPosts(dbRows pgx.Rows) ([]PostRow, error) {
 	rows := make([]PostRow, 0, PostsPerPage+1)
 	for dbRows.Next() {
 		var r PostRow
+		var mine []string
 		if err := dbRows.Scan(&r.ID, &r.ThreadID, &r.Anonymous, &r.Mine, &r.AuthorHandle, &r.AuthorRole, &r.Body, &r.BodyHTML,
-			&r.AuthorWasClinician, &r.SupportCount, &r.HugCount, &r.MeTooCount, &r.HelpfulCount, &r.CreatedAt, &r.EditedAt, &r.DeletedAt, &r.visibility, &r.muted, &r.ClinicianBadge, &r.profileVis); err != nil {
+			&r.AuthorWasClinician, &r.SupportCount, &r.HugCount, &r.MeTooCount, &r.HelpfulCount, &r.CreatedAt, &r.EditedAt, &r.DeletedAt, &r.visibility, &r.muted, &r.ClinicianBadge, &r.profileVis,
+			&mine, &r.bookmarked); err != nil {
 			return nil, fmt.Errorf("forums: posts: %w", err)
+		}
+		for _, kind := range mine {
+			for i, k := range models.ReactionKinds {
+				if string(k) == kind {
+					r.mine[i] = true
+				}
+			}
 		}
 		rows = append(rows, r)
 	}
@@ -169,10 +178,6 @@ func (s *Service) finishPage(ctx context.Context, v Viewer, tv *ThreadView, rows
 	for i := range rows {
 		r := &rows[i]
 		r.profileLink = !r.Anonymous && profileVisible(v, models.ProfileVisibility(r.profileVis), r.Mine)
-	}
-	uid := int64(0)
-	if v.User != nil {
-		uid = v.User.ID
 	}
 	more := len(rows) > PostsPerPage
 	if more {
@@ -195,9 +200,6 @@ func (s *Service) finishPage(ctx context.Context, v Viewer, tv *ThreadView, rows
 			}
 		}
 	}
-	if err := s.fillReactions(ctx, uid, rows); err != nil {
-		return nil, err
-	}
 	decorate(rows)
 	return page, nil
 }
@@ -207,47 +209,6 @@ func (s *Service) hasPostsAfter(ctx context.Context, v Viewer, tv *ThreadView, i
 	s.db.Gorm.WithContext(ctx).Raw(`SELECT count(*) FROM (SELECT 1 FROM posts p WHERE p.thread_id = ? AND (p.visibility = 'visible' OR ?) AND p.id > ? LIMIT 1) x`,
 		tv.Thread.ID, v.ModeratesForum(&tv.Forum), id).Scan(&n)
 	return n > 0
-}
-
-// fillReactions sets counts and the viewer's own reactions with one query.
-func (s *Service) fillReactions(ctx context.Context, uid int64, rows []PostRow) error {
-	ids := make([]int64, 0, len(rows))
-	for i := range rows {
-		ids = append(ids, rows[i].ID)
-	}
-	if uid == 0 || len(ids) == 0 {
-		return nil
-	}
-	byID := make(map[int64]*PostRow, len(rows))
-	for i := range rows {
-		byID[rows[i].ID] = &rows[i]
-	}
-	// The viewer's bookmarks ride along in the same round trip.
-	mine, err := s.db.Pool.Query(ctx, `SELECT post_id, kind FROM reactions WHERE user_id = $1 AND post_id = ANY($2)
-		UNION ALL SELECT post_id, 'bookmark' FROM bookmarks WHERE user_id = $1 AND post_id = ANY($2)`, uid, ids)
-	if err != nil {
-		return fmt.Errorf("forums: reactions: %w", err)
-	}
-	defer mine.Close()
-	for mine.Next() {
-		var id int64
-		var kind string
-		if err := mine.Scan(&id, &kind); err != nil {
-			return fmt.Errorf("forums: reactions: %w", err)
-		}
-		if r := byID[id]; r != nil {
-			if kind == "bookmark" {
-				r.bookmarked = true
-				continue
-			}
-			for i, k := range models.ReactionKinds {
-				if string(k) == kind {
-					r.mine[i] = true
-				}
-			}
-		}
-	}
-	return mine.Err()
 }
 
 // decorate fills the display fields of each row.

@@ -49,6 +49,8 @@ const badgeSQL = `pr.label || coalesce(' · ' || (SELECT string_agg(sp.label, ',
 	FROM specialties sp WHERE sp.code = ANY(c.specialties)), '')`
 
 // postsSQL reads one page of posts; %s is the page condition and order.
+// A member's own reactions and bookmarks come with each post (two index
+// probes per post), not in a round trip of their own.
 // The page is cut in a subquery before authors are joined.
 const postsSQL = `SELECT p.id, p.thread_id, p.anonymous, (p.author_id = $1) AS mine,
 	CASE WHEN p.anonymous THEN '' ELSE u.handle END,
@@ -59,7 +61,9 @@ const postsSQL = `SELECT p.id, p.thread_id, p.anonymous, (p.author_id = $1) AS m
 	p.created_at, p.edited_at, p.deleted_at, p.visibility,
 	(NOT p.anonymous AND EXISTS (SELECT 1 FROM mutes m WHERE m.user_id = $1 AND m.muted_id = p.author_id)) AS muted,
 	CASE WHEN c.id IS NULL THEN '' ELSE ` + badgeSQL + ` END,
-	CASE WHEN p.anonymous THEN '' ELSE u.profile_visibility END
+	CASE WHEN p.anonymous THEN '' ELSE u.profile_visibility END,
+	CASE WHEN $1 = 0 THEN '{}'::text[] ELSE ARRAY(SELECT r.kind FROM reactions r WHERE r.post_id = p.id AND r.user_id = $1) END,
+	($1 <> 0 AND EXISTS (SELECT 1 FROM bookmarks b WHERE b.user_id = $1 AND b.post_id = p.id))
 	FROM (SELECT * FROM posts p WHERE p.thread_id = $2
 	        AND (p.visibility = 'visible' OR $3 OR (SELECT forum_id FROM threads WHERE id = $2) = ANY($5::bigint[])
 	             OR (p.visibility = 'pending' AND p.author_id = $1))

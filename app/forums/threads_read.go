@@ -165,6 +165,10 @@ type ThreadView struct {
 	// PinnedGlobally: an admin pinned it on the home page (shown, like
 	// Thread.Pinned, only while the thread is visible).
 	PinnedGlobally bool
+	// draft is the member's draft reply, read with the page (ThreadPage);
+	// draftRead says it was.
+	draft     *Draft
+	draftRead bool
 }
 
 // Thread loads a thread v may see, with its forum and whether v follows
@@ -217,6 +221,9 @@ func (s *Service) ThreadPage(ctx context.Context, v Viewer, id, after, before in
 		b.Queue(threadSQL, v.ID(), id)
 		q, args := postsQuery(v, id, after, before)
 		b.Queue(q, args...)
+		if v.SignedIn() { // the reply draft rides along
+			b.Queue(`SELECT title, body, updated_at FROM drafts WHERE user_id = $1 AND thread_id = $2`, v.User.ID, id)
+		}
 		br := pool.SendBatch(ctx, b)
 		var err error
 		tv, err = s.checkThread(v, id, br.QueryRow())
@@ -230,6 +237,18 @@ func (s *Service) ThreadPage(ctx context.Context, v Viewer, id, after, before in
 			return fmt.Errorf("forums: posts: %w", err)
 		}
 		rows, err = scanPosts(dbRows)
+		if err == nil && v.SignedIn() {
+			d := Draft{ThreadID: id}
+			switch err = br.QueryRow().Scan(&d.Title, &d.Body, &d.UpdatedAt); {
+			case errors.Is(err, pgx.ErrNoRows):
+				err = nil
+			case err == nil:
+				tv.draft = &d
+			default:
+				err = fmt.Errorf("forums: draft: %w", err)
+			}
+			tv.draftRead = err == nil
+		}
 		if cerr := br.Close(); err == nil && cerr != nil {
 			err = fmt.Errorf("forums: thread page: %w", cerr)
 		}

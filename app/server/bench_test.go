@@ -308,3 +308,28 @@ func benchQueries(n int) []string {
 	}
 	return out
 }
+
+// BenchmarkThreadPageSignedIn renders the same page for a signed-in member:
+// session, actor, consent, unread count, own reactions, draft and read mark
+// on top of the visitor's page.
+func BenchmarkThreadPageSignedIn(b *testing.B) {
+	h, id := benchHarness(b)
+	m := h.member("bench_reader")
+	cookie := m.cookie("kindred_session")
+	path := "/t/" + strconv.FormatInt(id, 10)
+	get := func() {
+		req := httptest.NewRequest(http.MethodGet, path, nil)
+		req.AddCookie(&http.Cookie{Name: "kindred_session", Value: cookie})
+		rec := httptest.NewRecorder()
+		h.app.Echo.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "bench_reader") {
+			b.Fatalf("%s: %d, or not signed in", path, rec.Code)
+		}
+	}
+	get()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		get()
+	}
+}

@@ -10,12 +10,19 @@ import (
 
 // statements counts the SQL statements one GET costs.
 func statements(t *testing.T, h *harness, b *browser, path string) int64 {
+	n, _ := statementsAndTrips(t, h, b, path)
+	return n
+}
+
+// statementsAndTrips counts a page's statements and the round trips they
+// took (a batch is one).
+func statementsAndTrips(t *testing.T, h *harness, b *browser, path string) (int64, int64) {
 	t.Helper()
-	before := h.app.DB.Statements()
+	before, trips := h.app.DB.Statements(), h.app.DB.RoundTrips()
 	if r := b.get(path); r.StatusCode != http.StatusOK {
 		t.Fatalf("%s: %d", path, r.StatusCode)
 	}
-	return h.app.DB.Statements() - before
+	return h.app.DB.Statements() - before, h.app.DB.RoundTrips() - trips
 }
 
 func TestPagesCostAFixedNumberOfQueries(t *testing.T) {
@@ -57,6 +64,19 @@ func TestPagesCostAFixedNumberOfQueries(t *testing.T) {
 		}
 		if threadBig > 10 || forumBig > 8 {
 			t.Errorf("%s: too many statements: thread %d, forum %d", who.name, threadBig, forumBig)
+		}
+		// The signed-in thread page waits for PostgreSQL four times: the
+		// session with its user, actor and figures; the unread count; the
+		// page (thread, posts with the member's reactions, draft) in one
+		// batch; the read mark. A visitor's once.
+		_, trips := statementsAndTrips(t, h, who.b, fmt.Sprintf("/t/%d", bigThread.ID))
+		want := int64(1)
+		if who.name == "member" {
+			want = 4
+		}
+		t.Logf("%s: thread page %d round trips", who.name, trips)
+		if trips > want {
+			t.Errorf("%s: the thread page took %d round trips to PostgreSQL, want at most %d", who.name, trips, want)
 		}
 	}
 }

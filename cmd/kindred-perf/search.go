@@ -113,15 +113,18 @@ func searches(ctx context.Context, cfg config, t *table) error {
 	start := time.Now()
 	meili := meiliPID()
 	m0 := cpuTicks(meili)
+	peak := sampleRSS(meili)
 	cmd := exec.CommandContext(ctx, cfg.bin, "reindex")
 	cmd.Env = env
-	if out, err := cmd.CombinedOutput(); err != nil {
+	out, err := cmd.CombinedOutput()
+	peakRSS := peak.end()
+	if err != nil {
 		return fmt.Errorf("reindex: %v\n%s", err, out)
 	}
 	took := time.Since(start)
 	t.add(fmt.Sprintf("indexing %d threads with %d posts (kindred reindex)", cfg.searchThreads, posts),
-		fmt.Sprintf("%s: %.0f posts/s; Meilisearch CPU %.0f s, RSS after %d MB", took.Round(time.Second), float64(posts)/took.Seconds(),
-			float64(cpuTicks(meili)-m0)/clockTick, rssKiB(meili)/1024), "", nil)
+		fmt.Sprintf("%s: %.0f posts/s; Meilisearch CPU %.0f s, RSS highest %d MB, after %d MB; its data on disk %s", took.Round(time.Second), float64(posts)/took.Seconds(),
+			float64(cpuTicks(meili)-m0)/clockTick, peakRSS/1024, rssKiB(meili)/1024, diskSize(meiliDBPath(meili))), "", nil)
 	s, err := startServer(ctx, cfg, dbURL)
 	if err != nil {
 		return err
@@ -202,4 +205,31 @@ func runQueries(ctx context.Context, base string, qs []string, clients int) ([]t
 	close(next)
 	wg.Wait()
 	return out, hits, firstErr
+}
+
+// meiliDBPath reads Meilisearch's --db-path from its command line.
+func meiliDBPath(pid int) string {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	if err != nil {
+		return ""
+	}
+	args := strings.Split(string(b), "\x00")
+	for i, a := range args {
+		if a == "--db-path" && i+1 < len(args) {
+			return args[i+1]
+		}
+	}
+	return ""
+}
+
+// diskSize is du -sh of a directory.
+func diskSize(dir string) string {
+	if dir == "" {
+		return "?"
+	}
+	out, err := exec.Command("du", "-sh", dir).Output()
+	if err != nil {
+		return "?"
+	}
+	return strings.Fields(string(out))[0]
 }
