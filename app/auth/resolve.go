@@ -29,6 +29,7 @@ import (
 // actor's lists and the figures as one JSON object.
 type resolvedSession struct {
 	Session     models.Session
+	Token       models.APIToken
 	User        models.User
 	Moderated   []int64
 	Professions []string
@@ -75,6 +76,16 @@ var sessionColumns = sync.OnceValues(func() (string, []column) {
 	return strings.Join(names, ", "), cols
 })
 
+var tokenColumns = sync.OnceValues(func() (string, []column) {
+	cols := append(columnsOf(&models.APIToken{}, "k", func(r *resolvedSession) reflect.Value { return reflect.ValueOf(&r.Token).Elem() }),
+		columnsOf(&models.User{}, "u", func(r *resolvedSession) reflect.Value { return reflect.ValueOf(&r.User).Elem() })...)
+	names := make([]string, len(cols))
+	for i, c := range cols {
+		names[i] = c.sql
+	}
+	return strings.Join(names, ", "), cols
+})
+
 // SetSessionFigures gives the resolver the figures to load with every
 // session: name → SQL expression over u.id yielding a number (a boolean
 // cast to int). Called once while wiring, before serving.
@@ -98,11 +109,21 @@ func (s *Service) SetSessionFigures(figures map[string]string) {
 // resolve loads a session by its token's hash with its user, the actor's
 // lists and the figures, in one statement.
 func (s *Service) resolve(ctx context.Context, hash []byte) (*resolvedSession, error) {
+	return s.resolveFrom(ctx, `sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1`, sessionColumns, hash)
+}
+
+// resolveToken is resolve for an API token: the token's row lands in
+// Token (its columns under alias k).
+func (s *Service) resolveToken(ctx context.Context, hash []byte) (*resolvedSession, error) {
+	return s.resolveFrom(ctx, `api_tokens k JOIN users u ON u.id = k.user_id WHERE k.token_hash = $1`, tokenColumns, hash)
+}
+
+func (s *Service) resolveFrom(ctx context.Context, from string, columns func() (string, []column), hash []byte) (*resolvedSession, error) {
 	figures := s.figuresSQL
 	if figures == "" {
 		figures = "'{}'::json"
 	}
-	list, cols := sessionColumns()
+	list, cols := columns()
 	var r resolvedSession
 	dest := make([]any, 0, len(cols)+5)
 	for _, c := range cols {
@@ -115,7 +136,7 @@ func (s *Service) resolve(ctx context.Context, hash []byte) (*resolvedSession, e
 		ARRAY(SELECT muted_id FROM mutes WHERE user_id = u.id),
 		EXISTS(SELECT 1 FROM mfa_totp WHERE user_id = u.id AND confirmed_at IS NOT NULL) OR EXISTS(SELECT 1 FROM webauthn_credentials WHERE user_id = u.id),
 		`+figures+`
-		FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1`, hash, s.now().UTC()).Scan(dest...)
+		FROM `+from, hash, s.now().UTC()).Scan(dest...)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, nil
 	}

@@ -2,7 +2,6 @@ package auth
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -77,30 +76,34 @@ func revokeAPITokens(ctx context.Context, db *gorm.DB, userID int64) (int64, err
 // ResolveAPIToken returns the user of a bearer token, or nils if unknown or
 // the user may not sign in.
 func (s *Service) ResolveAPIToken(ctx context.Context, raw string) (*models.User, *models.APIToken, error) {
+	u, t, _, _, err := s.ResolveAPITokenActor(ctx, raw)
+	return u, t, err
+}
+
+// ResolveAPITokenActor is ResolveAPIToken that also returns, from the same
+// statement, the Actor and the per-member figures (as ResolveSessionActor).
+func (s *Service) ResolveAPITokenActor(ctx context.Context, raw string) (*models.User, *models.APIToken, *models.Actor, map[string]int64, error) {
 	if !strings.HasPrefix(raw, apiTokenPrefix) || len(raw) > 100 {
-		return nil, nil, nil
+		return nil, nil, nil, nil, nil
 	}
-	var t models.APIToken
-	err := s.db.Gorm.WithContext(ctx).Where("token_hash = ?", sha(raw)).First(&t).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, nil, nil
+	row, err := s.resolveToken(ctx, sha(raw))
+	if err != nil || row == nil {
+		return nil, nil, nil, nil, err
 	}
-	if err != nil {
-		return nil, nil, err
-	}
-	u, err := s.store.userByID(ctx, s.db.Gorm, t.UserID)
-	if err != nil {
-		return nil, nil, err
-	}
+	u, t := &row.User, &row.Token
 	now := s.now().UTC()
 	if !u.CanSignIn(now) || (t.ExpiresAt != nil && !now.Before(*t.ExpiresAt)) {
-		return nil, nil, nil
+		return nil, nil, nil, nil, nil
 	}
 	if t.LastUsedAt == nil || now.Sub(*t.LastUsedAt) > time.Minute {
 		if err := s.db.Gorm.WithContext(ctx).Model(&models.APIToken{}).Where("id = ?", t.ID).Update("last_used_at", now).Error; err != nil {
-			return nil, nil, err
+			return nil, nil, nil, nil, err
 		}
 		t.LastUsedAt = &now
 	}
-	return u, &t, nil
+	a, figures, err := row.actor(u, s)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	return u, t, &a, figures, nil
 }

@@ -111,6 +111,12 @@ type ActorSessionResolver interface {
 	ResolveSessionActor(ctx context.Context, token, ip, userAgent string) (*models.User, *models.Session, *models.Actor, map[string]int64, error)
 }
 
+// ActorTokenResolver is a TokenResolver that also loads, in the same round
+// trip, the Actor and the per-member figures (Preloaded).
+type ActorTokenResolver interface {
+	ResolveAPITokenActor(ctx context.Context, raw string) (*models.User, *models.APIToken, *models.Actor, map[string]int64, error)
+}
+
 // SessionResolver turns a session cookie into its user; auth implements it.
 type SessionResolver interface {
 	ResolveSession(ctx context.Context, token, ip, userAgent string) (*models.User, *models.Session, error)
@@ -255,12 +261,25 @@ func BearerAuth(res TokenResolver) echo.MiddlewareFunc {
 			if !ok || tok == "" {
 				return echo.NewHTTPError(http.StatusUnauthorized, "Authorization must be \"Bearer <token>\".")
 			}
-			u, t, err := res.ResolveAPIToken(c.Request().Context(), strings.TrimSpace(tok))
+			var u *models.User
+			var t *models.APIToken
+			var a *models.Actor
+			var figures map[string]int64
+			var err error
+			if full, ok := res.(ActorTokenResolver); ok {
+				u, t, a, figures, err = full.ResolveAPITokenActor(c.Request().Context(), strings.TrimSpace(tok))
+			} else {
+				u, t, err = res.ResolveAPIToken(c.Request().Context(), strings.TrimSpace(tok))
+			}
 			if err != nil {
 				return err
 			}
 			if u == nil {
 				return echo.NewHTTPError(http.StatusUnauthorized, "That API token is not valid.")
+			}
+			if a != nil {
+				c.Set(ctxActor, *a)
+				c.Set(ctxFigures, preloaded{u, figures})
 			}
 			c.Set(ctxUser, u)
 			c.Set(ctxToken, t)
