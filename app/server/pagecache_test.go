@@ -55,7 +55,7 @@ func (v visited) nonce(t *testing.T) string {
 
 // listenForPages starts app's page cache listener, as `kindred serve`
 // does, and waits until it listens.
-func listenForPages(t *testing.T, app *server.App) {
+func listenForPages(t testing.TB, app *server.App) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
