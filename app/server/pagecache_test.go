@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"compress/gzip"
 	"context"
 	"io"
 	"net/http"
@@ -179,6 +180,15 @@ func TestVisitorPagesComeFromTheCache(t *testing.T) {
 	}
 	if v := visit(t, base, path, "If-None-Match", `W/"other"`); v.status != http.StatusOK {
 		t.Fatalf("another ETag: %d, want 200", v.status)
+	}
+
+	// Compressed for those who ask, from the same entry.
+	if v := visit(t, base, path, "Accept-Encoding", "gzip"); v.cache() != "hit" || v.header.Get("Content-Encoding") != "gzip" {
+		t.Errorf("gzip: %q, Content-Encoding %q", v.cache(), v.header.Get("Content-Encoding"))
+	} else if zr, err := gzip.NewReader(strings.NewReader(v.body)); err != nil {
+		t.Error(err)
+	} else if b, _ := io.ReadAll(zr); !strings.Contains(string(b), "Same here, with a stick at first.") || !strings.Contains(string(b), `nonce="`+v.nonce(t)+`"`) {
+		t.Error("the compressed cached page is not the page")
 	}
 
 	// Tracking parameters share the page; a page of the thread is its own.
