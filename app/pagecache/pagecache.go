@@ -77,6 +77,10 @@ var (
 	Home   = Route{Name: "home"}
 	Forum  = Route{Name: "forum", Params: []string{"cursor", "answered"}}
 	Thread = Route{Name: "thread", Params: []string{"after", "before", "page"}, ThreadParam: "id"}
+	// Their JSON counterparts, for API clients without a token.
+	ForumThreadsAPI = Route{Name: "api-forum-threads", Params: []string{"cursor", "clinician_answered"}}
+	ThreadAPI       = Route{Name: "api-thread", ThreadParam: "id"}
+	ThreadPostsAPI  = Route{Name: "api-thread-posts", Params: []string{"after", "before"}, ThreadParam: "id"}
 )
 
 type entry struct {

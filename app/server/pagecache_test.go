@@ -307,13 +307,30 @@ func TestCachedPagesFollowWrites(t *testing.T) {
 	visitUntil(t, base, path, "the badge gone", pageHides(`class="clinician-badge"`))
 	_ = docPost
 
+	// The JSON counterparts, for clients without a token.
+	api := "/api/v1/threads/" + itoa(th.ID)
+	for _, p := range []string{api, api + "/posts", "/api/v1/forums/pcw-knees/threads"} {
+		cachedPage(t, base, p)
+	}
+	h.reply("pcw_ana", th.ID, "API-REPLY-CANARY", false)
+	visitUntil(t, base, api+"/posts", "the reply in the API", pageShows("API-REPLY-CANARY"))
+	count := `"reply_count":` + itoa(int64(threadModel(h, th.ID).ReplyCount))
+	visitUntil(t, base, api, "the new reply count", pageShows(count))
+	visitUntil(t, base, "/api/v1/forums/pcw-knees/threads", "the new reply count in the list", pageShows(count))
+	if v := visit(t, base, api+"/posts", "Authorization", "Bearer "+tok); v.cache() != "" || !strings.Contains(v.header.Get("Cache-Control"), "no-store") {
+		t.Errorf("API with a token: cache %q, Cache-Control %q", v.cache(), v.header.Get("Cache-Control"))
+	}
+
 	// A move to a sensitive forum: visitors get a 404 at once.
 	cachedPage(t, base, path)
+	cachedPage(t, base, api+"/posts")
 	adminTok := admin.token("write")
 	if r := h.api(http.MethodPost, "/api/v1/moderation/items/thread/"+itoa(th.ID)+"/move", adminTok, map[string]any{"forum": "pcw-private"}); r.Status != http.StatusOK {
 		t.Fatalf("move: %d %s", r.Status, r.Raw)
 	}
-	visitUntil(t, base, path, "the 404 after the move", func(v visited) bool { return v.status == http.StatusNotFound })
+	for _, p := range []string{path, api + "/posts"} {
+		visitUntil(t, base, p, "the 404 after the move", func(v visited) bool { return v.status == http.StatusNotFound })
+	}
 }
 
 // Two instances on one database: a write through one drops the page the
