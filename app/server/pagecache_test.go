@@ -221,6 +221,10 @@ func TestVisitorPagesComeFromTheCache(t *testing.T) {
 	if v := visit(t, base, path, "Cookie", "kindred_flash=Saved."); v.cache() != "" || !strings.Contains(v.body, "Saved.") {
 		t.Errorf("with a flash message: cache %q", v.cache())
 	}
+	// Operators see it work.
+	if v := visit(t, base, "/metrics"); !regexp.MustCompile(`(?m)^kindred_page_cache_hits_total [1-9]`).MatchString(v.body) {
+		t.Error("/metrics does not count the cache's hits")
+	}
 	// Sensitive forums are not for visitors: a 404, never kept.
 	sens := h.forum("pc-private", func(f *forums.ForumForm) { f.Sensitive = true })
 	st := h.thread(h.ensureAdmin(), sens, "Hard nights", "Some nights are long.", false)

@@ -368,6 +368,19 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 			po.Redrop = time.Second
 		}
 		pages = pagecache.New(d.DB.Pool, po)
+		for _, m := range []struct {
+			name, help string
+			of         func(pagecache.Stats) float64
+		}{
+			{"kindred_page_cache_hits_total", "Visitors' pages served from the page cache.", func(s pagecache.Stats) float64 { return float64(s.Hits) }},
+			{"kindred_page_cache_misses_total", "Visitors' pages rendered because the cache did not hold them.", func(s pagecache.Stats) float64 { return float64(s.Misses) }},
+			{"kindred_page_cache_bypasses_total", "Visitors' pages rendered while the cache was not listening for changes.", func(s pagecache.Stats) float64 { return float64(s.Bypasses) }},
+		} {
+			of := m.of
+			reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: m.name, Help: m.help}, func() float64 { return of(pages.Stats()) }))
+		}
+		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "kindred_page_cache_bytes", Help: "Bytes of pages the page cache holds."},
+			func() float64 { return float64(pages.Stats().Bytes) }))
 		renderer.SetNotices(countedNotices{outSvc})
 	} else {
 		renderer.SetNotices(outSvc)
