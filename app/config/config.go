@@ -46,6 +46,13 @@ type Config struct {
 	DBMaxConns  int32
 	DBSlowQuery time.Duration
 
+	// PageCache keeps visitors' public pages in memory (app/pagecache);
+	// KINDRED_PAGE_CACHE=off turns it off. PageCacheTTL is the longest a
+	// page is kept without a change, PageCacheMB the memory for all pages.
+	PageCache    bool
+	PageCacheTTL time.Duration
+	PageCacheMB  int
+
 	SessionIdle          time.Duration
 	SessionAbsolute      time.Duration
 	StaffSessionIdle     time.Duration
@@ -350,6 +357,9 @@ func Load(getenv func(string) string) (*Config, error) {
 	// database host has cores only adds contention (measured in docs/performance.md).
 	c.DBMaxConns = int32(r.integer("KINDRED_DB_MAX_CONNS", 0, 2, 1000))
 	c.DBSlowQuery = r.duration("KINDRED_DB_SLOW_QUERY", 200*time.Millisecond)
+	c.PageCache = r.oneOf("KINDRED_PAGE_CACHE", "on", "on", "off") == "on"
+	c.PageCacheTTL = r.duration("KINDRED_PAGE_CACHE_TTL", 10*time.Second)
+	c.PageCacheMB = r.integer("KINDRED_PAGE_CACHE_MB", 64, 1, 4096)
 
 	c.SessionIdle = r.duration("KINDRED_SESSION_IDLE", 14*24*time.Hour)
 	c.SessionAbsolute = r.duration("KINDRED_SESSION_ABSOLUTE", 30*24*time.Hour)

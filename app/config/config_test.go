@@ -153,3 +153,24 @@ func TestStorageSettings(t *testing.T) {
 		t.Fatalf("unknown storage: %v", err)
 	}
 }
+
+// The page cache is on by default; KINDRED_PAGE_CACHE takes on or off only.
+func TestPageCacheSettings(t *testing.T) {
+	c, err := Load(env(valid()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.PageCache || c.PageCacheTTL != 10*time.Second || c.PageCacheMB != 64 {
+		t.Fatalf("defaults: %v %v %v", c.PageCache, c.PageCacheTTL, c.PageCacheMB)
+	}
+	m := valid()
+	m["KINDRED_PAGE_CACHE"], m["KINDRED_PAGE_CACHE_TTL"] = "off", "1m"
+	if c, err = Load(env(m)); err != nil || c.PageCache || c.PageCacheTTL != time.Minute {
+		t.Fatalf("off: %v %v", c, err)
+	}
+	m["KINDRED_PAGE_CACHE"], m["KINDRED_PAGE_CACHE_MB"] = "false", "0"
+	_, err = Load(env(m))
+	if err == nil || !strings.Contains(err.Error(), "KINDRED_PAGE_CACHE: must be one of on, off") || !strings.Contains(err.Error(), "KINDRED_PAGE_CACHE_MB") {
+		t.Fatalf("bad values: %v", err)
+	}
+}

@@ -23,6 +23,7 @@ import (
 	"github.com/kindred-health/kindred/app/moderation"
 	"github.com/kindred-health/kindred/app/notify"
 	"github.com/kindred-health/kindred/app/outreach"
+	"github.com/kindred-health/kindred/app/pagecache"
 	"github.com/kindred-health/kindred/app/privacy"
 	"github.com/kindred-health/kindred/app/questions"
 	"github.com/kindred-health/kindred/app/search"
@@ -164,19 +165,27 @@ func routes(e *echo.Echo, a *App, r *web.Renderer, st *web.Static, cookies web.C
 	// Browser pages: session cookie and CSRF on every state change.
 	b := e.Group("", web.NoStoreWithCredentials(cookies, "Cookie"), web.LoadSession(a.Auth, cookies), web.LoadActor(a.Auth), web.CSRF(cfg.SecretKey), web.LoadUnread(a.Notify), web.LoadAppeals(a.Moderation),
 		privacy.RequireConsent(a.Privacy))
-	b.GET("/", fh.Index)
+	// Visitors' public pages may come from the page cache (a no-op when it
+	// is off); it checks every request and response itself.
+	cached := func(r pagecache.Route) echo.MiddlewareFunc {
+		if a.Pages == nil {
+			return func(next echo.HandlerFunc) echo.HandlerFunc { return next }
+		}
+		return a.Pages.Page(r, cookies)
+	}
+	b.GET("/", fh.Index, cached(pagecache.Home))
 	b.GET("/events", lh.Stream)
 	b.GET("/search", fh.SearchPage)
 	b.GET("/latest", fh.LatestPage)
 	b.GET("/my/forums", fh.MyForums, web.RequireUser)
-	b.GET("/f/:slug", fh.Forum)
+	b.GET("/f/:slug", fh.Forum, cached(pagecache.Forum))
 	b.POST("/f/:slug/join", fh.Join, web.RequireUser)
 	b.POST("/f/:slug/leave", fh.Leave, web.RequireUser)
 	b.POST("/f/:slug/follow", fh.FollowForum, web.RequireUser)
 	b.POST("/f/:slug/unfollow", fh.UnfollowForum, web.RequireUser)
 	b.GET("/f/:slug/new", fh.NewThreadPage, web.RequireUser)
 	b.POST("/f/:slug/threads", fh.CreateThread, web.RequireUser)
-	b.GET("/t/:id", fh.Thread)
+	b.GET("/t/:id", fh.Thread, cached(pagecache.Thread))
 	b.GET("/t/:id/new", fh.ThreadNew, web.RequireUser)
 	b.POST("/t/:id/replies", fh.Reply, web.RequireUser)
 	b.POST("/t/:id/tags", fh.SaveTags, web.RequireUser)
@@ -488,10 +497,10 @@ func routes(e *echo.Echo, a *App, r *web.Renderer, st *web.Static, cookies web.C
 	v1.DELETE("/forums/:slug/membership", fapi.Leave, me)
 	v1.PUT("/forums/:slug/follow", fapi.FollowForum, me)
 	v1.DELETE("/forums/:slug/follow", fapi.UnfollowForum, me)
-	v1.GET("/forums/:slug/threads", fapi.Threads)
+	v1.GET("/forums/:slug/threads", fapi.Threads, cached(pagecache.ForumThreadsAPI))
 	v1.POST("/forums/:slug/threads", fapi.CreateThread, me)
-	v1.GET("/threads/:id", fapi.Thread)
-	v1.GET("/threads/:id/posts", fapi.Posts)
+	v1.GET("/threads/:id", fapi.Thread, cached(pagecache.ThreadAPI))
+	v1.GET("/threads/:id/posts", fapi.Posts, cached(pagecache.ThreadPostsAPI))
 	v1.POST("/threads/:id/posts", fapi.Reply, me)
 	v1.PUT("/threads/:id/tags", fapi.SetTags, me)
 	v1.PUT("/threads/:id/follow", fapi.FollowThread, me)

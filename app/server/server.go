@@ -34,6 +34,7 @@ import (
 	"github.com/kindred-health/kindred/app/moderation"
 	"github.com/kindred-health/kindred/app/notify"
 	"github.com/kindred-health/kindred/app/outreach"
+	"github.com/kindred-health/kindred/app/pagecache"
 	"github.com/kindred-health/kindred/app/privacy"
 	"github.com/kindred-health/kindred/app/questions"
 	"github.com/kindred-health/kindred/app/search"
@@ -100,6 +101,9 @@ type App struct {
 	AnalyticsWeekly *analytics.Weekly
 	// Outreach is announcements and campaigns.
 	Outreach *outreach.Service
+	// Pages keeps visitors' public pages (nil when KINDRED_PAGE_CACHE=off);
+	// it keeps nothing until StartPageCache listens for changes.
+	Pages *pagecache.Cache
 }
 
 // New builds the app from configuration.
@@ -355,7 +359,32 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
-	renderer.SetNotices(outSvc)
+	var pages *pagecache.Cache
+	if cfg.PageCache {
+		po := pagecache.Options{MaxBytes: int64(cfg.PageCacheMB) << 20, TTL: cfg.PageCacheTTL, Now: d.Now, Log: d.Log}
+		if d.DB.Replica != nil {
+			// Visitors read from the replica: a page re-rendered just after
+			// a change may still show the old rows, so drop it once more.
+			po.Redrop = time.Second
+		}
+		pages = pagecache.New(d.DB.Pool, po)
+		for _, m := range []struct {
+			name, help string
+			of         func(pagecache.Stats) float64
+		}{
+			{"kindred_page_cache_hits_total", "Visitors' pages served from the page cache.", func(s pagecache.Stats) float64 { return float64(s.Hits) }},
+			{"kindred_page_cache_misses_total", "Visitors' pages rendered because the cache did not hold them.", func(s pagecache.Stats) float64 { return float64(s.Misses) }},
+			{"kindred_page_cache_bypasses_total", "Visitors' pages rendered while the cache was not listening for changes.", func(s pagecache.Stats) float64 { return float64(s.Bypasses) }},
+		} {
+			of := m.of
+			reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: m.name, Help: m.help}, func() float64 { return of(pages.Stats()) }))
+		}
+		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "kindred_page_cache_bytes", Help: "Bytes of pages the page cache holds."},
+			func() float64 { return float64(pages.Stats().Bytes) }))
+		renderer.SetNotices(countedNotices{outSvc})
+	} else {
+		renderer.SetNotices(outSvc)
+	}
 	river.AddWorker(workers, &outreach.MailWorker{Svc: outSvc})
 	// Erasure: each owner erases what it holds, in this order, in one
 	// transaction; the account's tombstone comes last.
@@ -396,6 +425,7 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 		Notify:     inApp,
 		Mail:       notifyMail,
 		Live:       liveHub,
+		Pages:      pages,
 		Search:     searchClient,
 		Synonyms:   synonyms,
 		indexer:    indexer,
@@ -481,6 +511,27 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 	routes(e, a, renderer, st, cookies, cfg)
 	a.Echo = e
 	return a, nil
+}
+
+// countedNotices finds a page's announcements and, when it shows some,
+// finds them again each time the page is served from the page cache, so
+// that campaigns count visitors' impressions as without the cache.
+type countedNotices struct{ src web.NoticeSource }
+
+func (n countedNotices) Notices(c echo.Context) web.Notices {
+	out := n.src.Notices(c)
+	if out.Any() {
+		pagecache.OnHit(c, func(c echo.Context) { n.src.Notices(c) })
+	}
+	return out
+}
+
+// StartPageCache listens for page changes until ctx ends; until it
+// listens, and whenever the connection is lost, no page is cached.
+func (a *App) StartPageCache(ctx context.Context) {
+	if a.Pages != nil {
+		go a.Pages.Run(ctx)
+	}
 }
 
 // liveCounts gives live updates the counts they carry.

@@ -190,6 +190,7 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
+	app.StartPageCache(ctx)
 	srv := &http.Server{
 		Addr:              cfg.Addr,
 		Handler:           app.Echo,
