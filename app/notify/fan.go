@@ -43,7 +43,7 @@ func (t fanTarget) followers(e Event) (string, int64) {
 // followers. It carries ids only; the worker reads the rest when it runs.
 type FanOutArgs struct {
 	Target   string `json:"target"` // "thread" or "forum"
-	Notify   string `json:"kind"` // the notification's kind
+	Notify   string `json:"kind"`   // the notification's kind
 	PostID   int64  `json:"post_id"`
 	ThreadID int64  `json:"thread_id"`
 	ForumID  int64  `json:"forum_id"`
