@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -47,13 +48,14 @@ func TestRepliesGroupIntoOneNotificationPerThread(t *testing.T) {
 	}
 	th := h.thread("grp_ana", f, "Walking after surgery", "How far did you go?", false)
 	p1 := h.reply("grp_ben", th.ID, "A little further each day.", false)
+	first := replyRows(t, h, "grp_ana", th.ID)[0].ID
 	h.clock.Advance(time.Minute)
 	p2 := h.reply("grp_cat", th.ID, "Ten minutes at first.", false)
 	h.clock.Advance(time.Minute)
 	p3 := h.reply("grp_ben", th.ID, "And rest on the stairs.", false)
 
 	rows := replyRows(t, h, "grp_ana", th.ID)
-	if len(rows) != 1 || rows[0].ReplyCount != 3 || rows[0].FirstPostID != p1.ID || rows[0].PostID != p3.ID || rows[0].ReadAt != nil {
+	if len(rows) != 1 || rows[0].ReplyCount != 3 || rows[0].FirstPostID != p1.ID || rows[0].PostID != p3.ID || rows[0].ReadAt != nil || rows[0].ID == first {
 		t.Fatalf("ana's reply rows: %+v (posts %d, %d, %d)", rows, p1.ID, p2.ID, p3.ID)
 	}
 	// Ben follows since his reply: told of Cat's, not of his own.
@@ -78,9 +80,15 @@ func TestRepliesGroupIntoOneNotificationPerThread(t *testing.T) {
 		t.Fatalf("notifications page:\n%s", page.body)
 	}
 
+	// Opened from a list shown before the row moved up (its first id):
+	// the thread's notification is read all the same.
+	open := ana.post(fmt.Sprintf("/notifications/%d/open", first), url.Values{"thread": {fmt.Sprint(th.ID)}, "post": {fmt.Sprint(p1.ID)}})
+	if open.StatusCode != 303 || open.Header.Get("Location") != fmt.Sprintf("/posts/%d", p1.ID) {
+		t.Fatalf("open with the first id: %d %q", open.StatusCode, open.Header.Get("Location"))
+	}
 	// Read: the next reply is a new item of one.
 	if r := h.api("POST", fmt.Sprintf("/api/v1/notifications/%d/read", rows[0].ID), h.tokenFor("grp_ana", "write"), nil); r.Status != 204 {
-		t.Fatalf("mark read: %d %s", r.Status, r.Raw)
+		t.Fatalf("mark read again: %d %s", r.Status, r.Raw)
 	}
 	p4 := h.reply("grp_cat", th.ID, "Shoes matter too.", false)
 	rows = replyRows(t, h, "grp_ana", th.ID)
