@@ -3,6 +3,7 @@ package database_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"regexp"
 	"strings"
@@ -179,5 +180,76 @@ func TestHandleSkeletonBackfill(t *testing.T) {
 	err = db.Gorm.Exec("INSERT INTO users (handle, handle_skeleton, role, status) VALUES ('dr-okafor', 'drokafor', 'member', 'active')").Error
 	if err == nil || !strings.Contains(err.Error(), "users_handle_skeleton_key") {
 		t.Errorf("a third lookalike: %v", err)
+	}
+}
+
+// TestReplyNotificationsCollapse: migration 00046 turns a member's unread
+// reply notifications of one thread into one row that counts them, starts
+// at the oldest post and keeps the newest; read ones and other threads'
+// are left as they are.
+func TestReplyNotificationsCollapse(t *testing.T) {
+	t.Parallel()
+	db := testenv.DB(t, nil)
+	ctx := context.Background()
+	for i := 0; ; i++ {
+		st, err := db.Status(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		applied := false
+		for _, m := range st {
+			applied = applied || (strings.Contains(m.Source, "00046_grouped_reply_notifications") && m.Applied)
+		}
+		if !applied {
+			break
+		}
+		if i == 100 {
+			t.Fatal("00046 still applied after 100 roll-backs")
+		}
+		if err := db.MigrateDown(ctx, io.Discard); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, q := range []string{
+		`INSERT INTO users (handle, role, status) VALUES ('col_ana', 'member', 'active'), ('col_ben', 'member', 'active')`,
+		`INSERT INTO forums (slug, name) VALUES ('col-forum', 'Forum')`,
+		`INSERT INTO threads (forum_id, author_id, title, created_at, last_post_at)
+			SELECT f.id, u.id, 'Thread ' || g, now(), now() FROM forums f, users u, generate_series(1, 2) g WHERE f.slug = 'col-forum' AND u.handle = 'col_ana'`,
+		`INSERT INTO posts (thread_id, author_id, body, body_html, created_at)
+			SELECT t.id, u.id, 'Reply ' || g, '<p>Reply</p>', now() FROM threads t, users u, generate_series(1, 4) g WHERE u.handle = 'col_ben' ORDER BY t.id, g`,
+		// Thread 1: one read, three unread (the first two already mailed);
+		// thread 2: one unread.
+		`INSERT INTO notifications (user_id, kind, actor_id, forum_id, thread_id, post_id, created_at, read_at, mail_pending)
+			SELECT a.id, 'reply', p.author_id, t.forum_id, t.id, p.id, now(),
+				CASE WHEN p.id = (SELECT min(id) FROM posts WHERE thread_id = t.id) THEN now() END,
+				p.id = (SELECT max(id) FROM posts WHERE thread_id = t.id)
+			FROM posts p JOIN threads t ON t.id = p.thread_id, users a
+			WHERE a.handle = 'col_ana' AND (t.title = 'Thread 1' OR p.id = (SELECT max(id) FROM posts WHERE thread_id = t.id))`,
+	} {
+		if err := db.Gorm.Exec(q).Error; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.MigrateUp(ctx, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	var rows []struct {
+		Title       string
+		Read        bool
+		ReplyCount  int
+		MailedCount int
+		Latest      bool
+		First       int
+		MailPending bool
+	}
+	if err := db.Gorm.Raw(`SELECT t.title, n.read_at IS NOT NULL AS read, n.reply_count, n.mailed_count,
+		n.post_id = (SELECT max(id) FROM posts WHERE thread_id = t.id) AS latest,
+		(SELECT count(*) FROM posts WHERE thread_id = t.id AND id <= coalesce(n.first_post_id, n.post_id)) AS first, n.mail_pending
+		FROM notifications n JOIN threads t ON t.id = n.thread_id ORDER BY t.title, n.read_at IS NULL, n.id`).Scan(&rows).Error; err != nil {
+		t.Fatal(err)
+	}
+	want := "[{Thread 1 true 1 0 false 1 false} {Thread 1 false 3 2 true 2 true} {Thread 2 false 1 0 true 4 true}]"
+	if got := fmt.Sprint(rows); got != want {
+		t.Fatalf("after 00046:\n got %s\nwant %s", got, want)
 	}
 }

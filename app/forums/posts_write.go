@@ -178,7 +178,7 @@ func (s *Service) CreateThread(ctx context.Context, v Viewer, f *models.Forum, f
 		if err != nil {
 			return err
 		}
-		if err := s.notifier.NotifyForumFollowers(ctx, tx.DB, models.NotificationEvent{Kind: models.NotifyNewThread, ActorID: actorOf(v.User, form.Anonymous),
+		if err := s.notifier.NotifyForumFollowers(ctx, tx, models.NotificationEvent{Kind: models.NotifyNewThread, ActorID: actorOf(v.User, form.Anonymous),
 			ForumID: f.ID, ThreadID: t.ID, PostID: p.ID, Exclude: v.User.ID, Told: told}); err != nil {
 			return err
 		}
@@ -285,7 +285,7 @@ func (s *Service) Reply(ctx context.Context, v Viewer, tv *ThreadView, form Post
 		if err != nil {
 			return err
 		}
-		if err := s.notifier.NotifyThreadFollowers(ctx, tx.DB, models.NotificationEvent{Kind: models.NotifyReply, ActorID: actorOf(v.User, form.Anonymous),
+		if err := s.notifier.NotifyThreadFollowers(ctx, tx, models.NotificationEvent{Kind: models.NotifyReply, ActorID: actorOf(v.User, form.Anonymous),
 			ForumID: tv.Forum.ID, ThreadID: t.ID, PostID: p.ID, Exclude: v.User.ID, Told: told}); err != nil {
 			return err
 		}

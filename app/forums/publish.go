@@ -75,7 +75,7 @@ func (s *Service) PublishAnonymised(ctx context.Context, tx *database.Tx, forumI
 	if err := tx.Where("thread_id = ?", t.ID).Order("id").First(&first).Error; err != nil {
 		return 0, err
 	}
-	if err := s.notifier.NotifyForumFollowers(ctx, tx.DB, models.NotificationEvent{Kind: models.NotifyNewThread, ForumID: f.ID, ThreadID: t.ID,
+	if err := s.notifier.NotifyForumFollowers(ctx, tx, models.NotificationEvent{Kind: models.NotifyNewThread, ForumID: f.ID, ThreadID: t.ID,
 		PostID: first.ID, Exclude: askerID}); err != nil {
 		return 0, fmt.Errorf("forums: publish: %w", err)
 	}

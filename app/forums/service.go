@@ -32,10 +32,11 @@ var (
 	_ [31 - PostsPerPage - 1]struct{}
 )
 
-// Notifier fans a new post out to followers inside the post's transaction.
+// Notifier fans a new post out to followers inside the post's transaction
+// (or through a job inserted in it, when they are many).
 type Notifier interface {
-	NotifyThreadFollowers(ctx context.Context, tx *gorm.DB, e models.NotificationEvent) error
-	NotifyForumFollowers(ctx context.Context, tx *gorm.DB, e models.NotificationEvent) error
+	NotifyThreadFollowers(ctx context.Context, tx *database.Tx, e models.NotificationEvent) error
+	NotifyForumFollowers(ctx context.Context, tx *database.Tx, e models.NotificationEvent) error
 	NotifyBookmarkReminders(ctx context.Context, tx *gorm.DB, bookmarkIDs []int64) error
 	// NotifyMentions tells the members mentioned in a post who may read it
 	// (audience is the forum's); it returns who was told.

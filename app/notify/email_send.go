@@ -25,6 +25,8 @@ type mailItem struct {
 	CreatedAt    time.Time
 	ThreadID     int64
 	PostID       int64
+	ReplyCount   int // replies a thread's reply row stands for
+	MailedCount  int // how many of them an e-mail already told of
 	QuestionID   int64
 	CredentialID int64
 	ReportID     int64
@@ -109,7 +111,7 @@ func (m *Mail) Send(ctx context.Context, a MailArgs) error {
 		return fmt.Errorf("notify: mail recipient: %w", err)
 	}
 	var items []mailItem
-	err = m.db.Gorm.WithContext(ctx).Raw(`SELECT n.id, n.kind, n.message, n.created_at, coalesce(n.thread_id, 0) AS thread_id, coalesce(n.post_id, 0) AS post_id,
+	err = m.db.Gorm.WithContext(ctx).Raw(`SELECT n.id, n.kind, n.message, n.created_at, coalesce(n.thread_id, 0) AS thread_id, coalesce(n.post_id, 0) AS post_id, n.reply_count, n.mailed_count,
 		coalesce(n.question_id, 0) AS question_id, coalesce(n.credential_id, 0) AS credential_id, coalesce(n.report_id, 0) AS report_id,
 		coalesce(n.conversation_id, 0) AS conversation_id, coalesce(a.handle, '') AS actor_handle, coalesce(t.title, '') AS thread_title, coalesce(t.author_id, 0) AS thread_author,
 		coalesce(f.id, 0) AS forum_id, coalesce(f.name, '') AS forum_name, coalesce(f.sensitive, false) AS sensitive,
@@ -134,6 +136,8 @@ func (m *Mail) Send(ctx context.Context, a MailArgs) error {
 	var lines []Line
 	var groups []Group
 	groupAt := map[string]int{}
+	var replies []int // per group: how many replies not yet e-mailed its lines stand for
+	var told []mailItem
 	for _, it := range items {
 		cat := categoryOf(it.Kind, u.ID, it.ThreadAuthor, it.Asker)
 		if cat == "" || (!active && cat != "moderation") {
@@ -163,18 +167,21 @@ func (m *Mail) Send(ctx context.Context, a MailArgs) error {
 					heading = "In “" + it.ThreadTitle + "”"
 				}
 				groups = append(groups, Group{Heading: heading})
+				replies = append(replies, 0)
 				i = len(groups) - 1
 				groupAt[key] = i
 			}
 			groups[i].Lines = append(groups[i].Lines, l)
+			replies[i] += max(it.ReplyCount-it.MailedCount, 1)
+			told = append(told, it)
 			continue
 		}
 		lines = append(lines, l)
 	}
 	n := len(lines)
 	for i := range groups {
-		n += len(groups[i].Lines)
-		if c := len(groups[i].Lines); c > 1 {
+		n += replies[i]
+		if c := replies[i]; c > 1 {
 			groups[i].Heading += " (" + strconv.Itoa(c) + " new replies)"
 		}
 	}
@@ -221,11 +228,23 @@ func (m *Mail) Send(ctx context.Context, a MailArgs) error {
 	if err := m.html.Execute(&html, v); err != nil {
 		return fmt.Errorf("notify: render: %w", err)
 	}
-	return m.sender.SendMessage(ctx, Message{To: *u.Email, Subject: subject, Text: text.String(), HTML: html.String(), Headers: map[string]string{
+	err = m.sender.SendMessage(ctx, Message{To: *u.Email, Subject: subject, Text: text.String(), HTML: html.String(), Headers: map[string]string{
 		"List-Unsubscribe":      "<" + v.Unsubscribe + ">",
 		"List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
 		"Auto-Submitted":        "auto-generated",
 	}})
+	if err != nil {
+		return err
+	}
+	// A thread's row gathers replies after this e-mail: the next one
+	// counts only those.
+	for _, it := range told {
+		if err := m.db.Gorm.WithContext(ctx).Exec(`UPDATE notifications SET mailed_count = greatest(mailed_count, ?) WHERE id = ?`,
+			it.ReplyCount, it.ID).Error; err != nil {
+			return fmt.Errorf("notify: mail sent, count not kept: %w", err)
+		}
+	}
+	return nil
 }
 
 func plural(n int, one, many string) string {

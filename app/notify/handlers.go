@@ -1,12 +1,14 @@
 package notify
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/kindred-health/kindred/app/web"
+	"github.com/kindred-health/kindred/models"
 )
 
 // TplNotifications is the notifications page.
@@ -68,7 +70,16 @@ func id(c echo.Context) int64 {
 func (h *Handlers) Open(c echo.Context) error {
 	u := web.CurrentUser(c)
 	if err := h.svc.MarkRead(c.Request().Context(), u.ID, id(c)); err != nil {
-		return err
+		// A thread's reply row is renumbered when a newer reply joins it:
+		// a list shown before that names an id that is gone. Opening it
+		// still reads the thread's notifications.
+		tid, perr := strconv.ParseInt(c.FormValue("thread"), 10, 64)
+		if !errors.Is(err, models.ErrNotFound) || perr != nil || tid <= 0 {
+			return err
+		}
+		if err := h.svc.MarkThreadRead(c.Request().Context(), u.ID, tid); err != nil {
+			return err
+		}
 	}
 	to := "/t/" + c.FormValue("thread")
 	if _, err := strconv.ParseInt(c.FormValue("thread"), 10, 64); err != nil {
@@ -137,7 +148,8 @@ func (h *Handlers) APIList(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := map[string]any{"notifications": items, "unread": unread}
+	// unread stops at UnreadCap; unread_capped says there may be more.
+	out := map[string]any{"notifications": items, "unread": unread, "unread_capped": unread >= UnreadCap}
 	if next > 0 {
 		out["next_before"] = next
 	}

@@ -7,6 +7,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/kindred-health/kindred/app/database"
 	"github.com/kindred-health/kindred/models"
 )
 
@@ -23,30 +24,70 @@ func NewInApp(db *gorm.DB, now func() time.Time) *InApp { return &InApp{db: db, 
 // Event describes what happened, for fan-out to followers.
 type Event = models.NotificationEvent
 
-// NotifyThreadFollowers notifies everyone following the thread.
-func (n *InApp) NotifyThreadFollowers(ctx context.Context, tx *gorm.DB, e Event) error {
-	return n.fanOut(ctx, tx, e, `SELECT user_id FROM thread_follows WHERE thread_id = ? AND user_id <> ?`, e.ThreadID)
+// NotifyThreadFollowers notifies everyone following the thread of a reply,
+// inside the reply's transaction: at once when the thread has few
+// followers, through a FanOutArgs job inserted in the same transaction
+// when it has more (fan.go), so the writer's cost does not grow with them.
+func (n *InApp) NotifyThreadFollowers(ctx context.Context, tx *database.Tx, e Event) error {
+	return n.notifyFollowers(ctx, tx, e, fanThread)
 }
 
-// NotifyForumFollowers notifies everyone following the forum.
-func (n *InApp) NotifyForumFollowers(ctx context.Context, tx *gorm.DB, e Event) error {
-	return n.fanOut(ctx, tx, e, `SELECT user_id FROM forum_follows WHERE forum_id = ? AND user_id <> ?`, e.ForumID)
+// NotifyForumFollowers notifies everyone following the forum of a new
+// thread, like NotifyThreadFollowers.
+func (n *InApp) NotifyForumFollowers(ctx context.Context, tx *database.Tx, e Event) error {
+	return n.notifyFollowers(ctx, tx, e, fanForum)
 }
 
-// fanOut inserts one row per follower in a single statement.
-func (n *InApp) fanOut(ctx context.Context, tx *gorm.DB, e Event, followers string, target int64) error {
+func (n *InApp) notifyFollowers(ctx context.Context, tx *database.Tx, e Event, to fanTarget) error {
+	q, target := to.followers(e)
+	var many bool
+	// Bounded: at most InlineFollowers+1 index entries are read.
+	if err := tx.WithContext(ctx).Raw(`SELECT count(*) > ? FROM (`+q+` LIMIT ?) f`, InlineFollowers, target, e.Exclude, InlineFollowers+1).Scan(&many).Error; err != nil {
+		return fmt.Errorf("notify: %s: %w", e.Kind, err)
+	}
+	if many {
+		return tx.Enqueue(ctx, fanOutArgs(e, to), nil)
+	}
+	return n.fanOut(ctx, tx.DB, e, to, n.now().UTC())
+}
+
+// fanOut writes the followers' notifications in a single statement. A
+// reply updates the member's unread reply row of the thread if they have
+// one (notifications_reply_group_idx): it then stands for one more reply,
+// its latest post, actor and time are this one's when it is newer, and it
+// waits for the mail sweep again. Running it twice for a post changes
+// nothing the second time (see the WHERE of the update and fan.go).
+func (n *InApp) fanOut(ctx context.Context, tx *gorm.DB, e Event, to fanTarget, at time.Time) error {
+	followers, target := to.followers(e)
 	// Members who muted the author hear nothing of them (e.Exclude is the
 	// author, even of an anonymous post: the mute works without revealing).
-	args := []any{e.Kind, e.ActorID, e.ForumID, e.ThreadID, e.PostID, n.now().UTC(), target, e.Exclude, e.Exclude}
+	// The post must still exist and not have been hidden or removed since
+	// (a held post's notification waits, unseen, for its approval).
+	// A follower who has read the thread up to this post since (the job
+	// ran late) has nothing to be told.
+	args := []any{e.Kind, e.ActorID, e.ForumID, e.ThreadID, e.PostID, at, e.PostID, target, e.Exclude, e.PostID, e.Exclude, e.ThreadID, e.PostID}
 	told := ``
 	if len(e.Told) > 0 { // mentioned in this post: already told
 		told = ` AND f.user_id NOT IN ?`
 		args = append(args, e.Told)
 	}
-	err := tx.WithContext(ctx).Exec(`INSERT INTO notifications (user_id, kind, actor_id, forum_id, thread_id, post_id, created_at)
-		SELECT f.user_id, ?, ?, ?, ?, ?, ? FROM (`+followers+`) f
+	err := tx.WithContext(ctx).Exec(`INSERT INTO notifications (user_id, kind, actor_id, forum_id, thread_id, post_id, created_at, first_post_id)
+		SELECT f.user_id, ?, ?, ?, ?, ?, ?, ? FROM (`+followers+`) f
 		JOIN users u ON u.id = f.user_id AND u.status = 'active'
-		WHERE NOT EXISTS (SELECT 1 FROM mutes m WHERE m.user_id = f.user_id AND m.muted_id = ?)`+told, args...).Error
+		WHERE EXISTS (SELECT 1 FROM posts p WHERE p.id = ? AND p.deleted_at IS NULL AND p.visibility IN ('visible', 'pending'))
+		AND NOT EXISTS (SELECT 1 FROM mutes m WHERE m.user_id = f.user_id AND m.muted_id = ?)
+		AND NOT EXISTS (SELECT 1 FROM thread_reads r WHERE r.user_id = f.user_id AND r.thread_id = ? AND r.last_read_post_id >= ?)`+told+`
+		ORDER BY f.user_id
+		ON CONFLICT (user_id, thread_id) WHERE read_at IS NULL AND kind = 'reply' DO UPDATE SET
+			id = CASE WHEN excluded.post_id > notifications.post_id THEN nextval('notifications_id_seq') ELSE notifications.id END,
+			actor_id = CASE WHEN excluded.post_id > notifications.post_id THEN excluded.actor_id ELSE notifications.actor_id END,
+			created_at = CASE WHEN excluded.post_id > notifications.post_id THEN excluded.created_at ELSE notifications.created_at END,
+			post_id = greatest(notifications.post_id, excluded.post_id),
+			first_post_id = least(coalesce(notifications.first_post_id, notifications.post_id), excluded.post_id),
+			reply_count = notifications.reply_count + 1,
+			mail_pending = true,
+			read_at = NULL
+		WHERE excluded.post_id > notifications.post_id OR excluded.post_id < coalesce(notifications.first_post_id, notifications.post_id)`, args...).Error
 	if err != nil {
 		return fmt.Errorf("notify: %s: %w", e.Kind, err)
 	}
@@ -220,30 +261,36 @@ const visibleNotifications = `FROM notifications n
 	WHERE n.user_id = ? AND (n.thread_id IS NULL OR t.visibility = 'visible')
 	AND (p.id IS NULL OR (p.visibility = 'visible' AND p.deleted_at IS NULL))`
 
-// groupedReply is true for an unread reply notification: those of one
-// thread are shown, counted and read as one item.
-const groupedReply = `(n.kind = 'reply' AND n.read_at IS NULL AND n.thread_id IS NOT NULL)`
+// UnreadCap is where the bell stops counting: a member sees "99+" past
+// 99, and counting costs the same however many notifications they have.
+const UnreadCap = 100
 
-// Unread counts unread notifications for the bell, the replies of one
-// thread as one.
+// UnreadSQL is the bell's count (two arguments: the member, UnreadCap).
+// The replies of a thread are one row (fanOut groups them when writing),
+// so it reads at most UnreadCap visible unread rows: its cost does not
+// grow with the member's history (docs/performance.md).
+const UnreadSQL = `SELECT count(*) FROM (SELECT 1 FROM notifications n
+	LEFT JOIN threads t ON t.id = n.thread_id
+	LEFT JOIN posts p ON p.id = n.post_id
+	WHERE n.user_id = ? AND n.read_at IS NULL AND (n.thread_id IS NULL OR t.visibility = 'visible')
+	AND (p.id IS NULL OR (p.visibility = 'visible' AND p.deleted_at IS NULL))
+	LIMIT ?) x`
+
+// Unread counts unread notifications for the bell, at most UnreadCap.
 func (n *InApp) Unread(ctx context.Context, userID int64) (int64, error) {
 	var c int64
-	err := n.db.WithContext(ctx).Raw(`SELECT count(*) FILTER (WHERE NOT `+groupedReply+`) + count(DISTINCT n.thread_id) FILTER (WHERE `+groupedReply+`) `+
-		visibleNotifications+` AND n.read_at IS NULL`, userID).Scan(&c).Error
+	err := n.db.WithContext(ctx).Raw(UnreadSQL, userID, UnreadCap).Scan(&c).Error
 	return c, err
 }
 
 // List returns up to limit notifications older than before (0: newest).
+// A reply row stands for reply_count replies of its thread, from
+// first_post_id on.
 func (n *InApp) List(ctx context.Context, userID, before int64, limit int) ([]Item, error) {
 	q := `SELECT n.id, n.kind, coalesce(a.handle, '') AS actor_handle, coalesce(f.slug, '') AS forum_slug, coalesce(f.name, '') AS forum_name,
 		coalesce(t.id, 0) AS thread_id, coalesce(t.title, '') AS thread_title, coalesce(n.post_id, 0) AS post_id,
 		coalesce(n.credential_id, 0) AS credential_id, coalesce(n.question_id, 0) AS question_id, coalesce(n.report_id, 0) AS report_id, coalesce(n.conversation_id, 0) AS conversation_id, n.message, coalesce(n.announcement_id, 0) AS announcement_id, n.created_at, n.read_at,
-		CASE WHEN ` + groupedReply + ` THEN (SELECT count(*) FROM notifications g WHERE g.user_id = n.user_id AND g.thread_id = n.thread_id
-			AND g.kind = 'reply' AND g.read_at IS NULL) ELSE 1 END AS count,
-		CASE WHEN ` + groupedReply + ` THEN (SELECT min(g.post_id) FROM notifications g WHERE g.user_id = n.user_id AND g.thread_id = n.thread_id
-			AND g.kind = 'reply' AND g.read_at IS NULL) ELSE coalesce(n.post_id, 0) END AS first_post_id ` + visibleNotifications + `
-		AND NOT (` + groupedReply + ` AND EXISTS (SELECT 1 FROM notifications g WHERE g.user_id = n.user_id AND g.thread_id = n.thread_id
-			AND g.kind = 'reply' AND g.read_at IS NULL AND g.id > n.id))`
+		n.reply_count AS count, coalesce(n.first_post_id, n.post_id, 0) AS first_post_id ` + visibleNotifications
 	args := []any{userID}
 	if before > 0 {
 		q += ` AND n.id < ?`
@@ -256,12 +303,11 @@ func (n *InApp) List(ctx context.Context, userID, before int64, limit int) ([]It
 	return out, err
 }
 
-// MarkRead marks one of the user's notifications read; for a reply, the
-// other unread replies of its thread too (they are one item).
+// MarkRead marks one of the user's notifications read (for replies, the
+// one row of their thread).
 func (n *InApp) MarkRead(ctx context.Context, userID, id int64) error {
-	res := n.db.WithContext(ctx).Exec(`UPDATE notifications SET read_at = coalesce(read_at, ?) WHERE user_id = ? AND (id = ?
-		OR (kind = 'reply' AND read_at IS NULL AND thread_id = (SELECT thread_id FROM notifications WHERE id = ? AND user_id = ? AND kind = 'reply')))`,
-		n.now().UTC(), userID, id, id, userID)
+	res := n.db.WithContext(ctx).Exec(`UPDATE notifications SET read_at = coalesce(read_at, ?) WHERE user_id = ? AND id = ?`,
+		n.now().UTC(), userID, id)
 	if res.Error != nil {
 		return res.Error
 	}

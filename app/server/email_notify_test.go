@@ -215,7 +215,7 @@ func TestNotificationEmailNeverCarriesPrivateText(t *testing.T) {
 				msg = &s
 			}
 			if err := h.app.DB.Gorm.Exec(`INSERT INTO notifications (user_id, kind, actor_id, forum_id, thread_id, post_id, question_id, message, created_at)
-				VALUES (?, ?, ?, ?, ?, ?, ?, coalesce(?, ''), ?)`, to, k, ben.ID, sens.ID, th.ID, reply.ID, q.ID, msg, h.clock.Now()).Error; err != nil {
+				VALUES (?, ?, ?, ?, ?, ?, ?, coalesce(?, ''), ?) ON CONFLICT DO NOTHING`, to, k, ben.ID, sens.ID, th.ID, reply.ID, q.ID, msg, h.clock.Now()).Error; err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -281,6 +281,7 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 	river.AddWorker(workers, &live.PruneWorker{Hub: liveHub})
 	river.AddWorker(workers, &notify.MailSweepWorker{Mail: notifyMail})
 	river.AddWorker(workers, &notify.MailWorker{Mail: notifyMail})
+	river.AddWorker(workers, &notify.FanOutWorker{DB: d.DB, InApp: inApp})
 	river.AddWorker(workers, &moderation.SweepWorker{Svc: modSvc})
 	synonyms := search.NewSynonyms(d.DB)
 	searchClient := search.New(cfg.MeiliURL, cfg.MeiliAPIKey, cfg.MeiliPrefix, cfg.SearchTimeout, synonyms.Groups)
