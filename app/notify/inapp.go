@@ -3,6 +3,7 @@ package notify
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"time"
 
 	"gorm.io/gorm"
@@ -272,9 +273,20 @@ const UnreadCap = 100
 const UnreadSQL = `SELECT count(*) FROM (SELECT 1 FROM notifications n
 	LEFT JOIN threads t ON t.id = n.thread_id
 	LEFT JOIN posts p ON p.id = n.post_id
-	WHERE n.user_id = ? AND n.read_at IS NULL AND (n.thread_id IS NULL OR t.visibility = 'visible')
-	AND (p.id IS NULL OR (p.visibility = 'visible' AND p.deleted_at IS NULL))
+	WHERE n.user_id = ? AND ` + unreadRows + `
 	LIMIT ?) x`
+
+const unreadRows = `n.read_at IS NULL AND (n.thread_id IS NULL OR t.visibility = 'visible')
+	AND (p.id IS NULL OR (p.visibility = 'visible' AND p.deleted_at IS NULL))`
+
+// UnreadFigure is UnreadSQL as a figure loaded with the session
+// (auth.Service.SetSessionFigures under web.FigureUnread, over the user u): the bell's count
+// costs no round trip of its own.
+var UnreadFigure = `(SELECT count(*) FROM (SELECT 1 FROM notifications n
+	LEFT JOIN threads t ON t.id = n.thread_id
+	LEFT JOIN posts p ON p.id = n.post_id
+	WHERE n.user_id = u.id AND ` + unreadRows + `
+	LIMIT ` + strconv.Itoa(UnreadCap) + `) x)`
 
 // Unread counts unread notifications for the bell, at most UnreadCap.
 func (n *InApp) Unread(ctx context.Context, userID int64) (int64, error) {

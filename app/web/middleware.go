@@ -334,14 +334,21 @@ type UnreadCounter interface {
 	Unread(ctx context.Context, userID int64) (int64, error)
 }
 
+// FigureUnread is the name under which the bell's count may come with the
+// session (Preloaded; server.go registers notify.UnreadFigure under it).
+const FigureUnread = "unread"
+
 // LoadUnread puts the bell's count on every page of a signed-in user.
 func LoadUnread(counter UnreadCounter) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			if u := CurrentUser(c); u != nil && c.Request().Method == http.MethodGet {
-				n, err := counter.Unread(c.Request().Context(), u.ID)
-				if err != nil {
-					return err
+				n, ok := Preloaded(c, FigureUnread)
+				if !ok { // not loaded with the session: ask
+					var err error
+					if n, err = counter.Unread(c.Request().Context(), u.ID); err != nil {
+						return err
+					}
 				}
 				c.Set(ctxUnread, n)
 			}
