@@ -360,7 +360,7 @@ func (a *API) Reply(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	urgent, err := a.h.svc.Urgent(c.Request().Context(), form.Body)
+	urgent, err := a.h.svc.UrgentFor(c.Request().Context(), p.UrgentEvidence)
 	if err != nil {
 		return err
 	}

@@ -278,12 +278,18 @@ func (s *Service) Reply(ctx context.Context, v Viewer, tv *ThreadView, form Post
 		if err := s.db.Gorm.WithContext(ctx).First(&p, existing).Error; err != nil {
 			return nil, err
 		}
+		p.UrgentEvidence = s.urgentEvidence(form.Body)
 		return &p, nil
 	}
 	if err != nil {
 		return nil, err
 	}
 	p.Crisis, p.CrisisLevel, p.CrisisPanel, p.CrisisTold = shown.Panel != "", shown.Level.String(), shown.Panel, shown.Told
+	if s.checker != nil { // the checks analysed the text: their findings serve
+		p.UrgentEvidence = s.urgentEvidenceFrom(form.Body, sc.result.Findings)
+	} else {
+		p.UrgentEvidence = s.urgentEvidence(form.Body)
+	}
 	return &p, nil
 }
 
