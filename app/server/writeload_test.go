@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kindred-health/kindred/app/forums"
 	"github.com/kindred-health/kindred/app/safety"
 	"github.com/kindred-health/kindred/app/search"
 	"github.com/kindred-health/kindred/app/testenv"
@@ -564,5 +565,55 @@ func TestReplyCostsFewStatements(t *testing.T) {
 	t.Logf("one reply through the API: %d statements", n)
 	if n > 15 {
 		t.Errorf("one reply costs %d statements", n)
+	}
+}
+
+// TestReplyRetryAndLockedThread: the reply is one statement that claims
+// its idempotency key with the post; a retry answers with the first reply
+// (the retry's own insert rolled back), and a reply to a thread locked
+// meanwhile is refused without leaving its key or a post behind.
+func TestReplyRetryAndLockedThread(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{})
+	f := h.forum("locking", nil)
+	h.account("retrier", models.RoleMember)
+	h.account("starter", models.RoleMember)
+	th := h.thread("starter", f, "Ablation next month", "Anyone had one recently?", false)
+	tok := h.tokenFor("retrier", "write")
+	path := fmt.Sprintf("/api/v1/threads/%d/posts", th.ID)
+	first := h.api(http.MethodPost, path, tok, map[string]any{"body": "Mine was in May; home the same evening."}, "Idempotency-Key", "before-lock")
+	if first.Status != http.StatusCreated {
+		t.Fatalf("reply: %d %s", first.Status, first.Raw)
+	}
+	again := h.api(http.MethodPost, path, tok, map[string]any{"body": "Mine was in May; home the same evening."}, "Idempotency-Key", "before-lock")
+	if again.Status != http.StatusCreated || again.Body["id"] != first.Body["id"] {
+		t.Fatalf("retry: %d %s, want the first reply %v", again.Status, again.Raw, first.Body["id"])
+	}
+	// Locked after the service read the thread: the statement finds it
+	// no longer open.
+	tv, err := h.app.Forums.Thread(context.Background(), h.viewer("retrier"), th.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.app.DB.Gorm.Exec(`UPDATE threads SET state = 'locked' WHERE id = ?`, th.ID).Error; err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.app.Forums.Reply(context.Background(), h.viewer("retrier"), tv, forums.PostForm{Body: "Too late."}, "raced-lock"); err == nil {
+		t.Fatal("a reply to a thread locked meanwhile was saved")
+	}
+	refused := h.api(http.MethodPost, path, tok, map[string]any{"body": "Another thought."}, "Idempotency-Key", "after-lock")
+	if refused.Status != http.StatusUnprocessableEntity {
+		t.Fatalf("reply to a locked thread: %d %s", refused.Status, refused.Raw)
+	}
+	if n := countWhere(t, h, `SELECT count(*) FROM idempotency_keys WHERE key IN ('after-lock', 'raced-lock')`); n != 0 {
+		t.Errorf("a refused reply left its key behind")
+	}
+	if n := countWhere(t, h, `SELECT count(*) FROM posts WHERE thread_id = ?`, th.ID); n != 2 {
+		t.Errorf("%d posts, want the opening post and one reply", n)
+	}
+	var tr models.Thread
+	h.app.DB.Gorm.First(&tr, th.ID)
+	if tr.ReplyCount != 1 {
+		t.Errorf("reply count %d, want 1", tr.ReplyCount)
 	}
 }
