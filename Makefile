@@ -2,7 +2,7 @@
 GO ?= go
 STATICCHECK_VERSION ?= v0.8.2
 
-.PHONY: run test build deps-run deps-test lint check-format vet staticcheck clean bench loadtest index-load faults live-load analytics-bench perf
+.PHONY: run test build deps-run deps-test lint check-format vet staticcheck clean bench loadtest index-load write-load faults live-load analytics-bench perf
 
 build:
 	$(GO) build -tags nodynamic -o bin/kindred ./cmd/kindred
@@ -76,6 +76,15 @@ live-load: build
 
 index-load: build
 	bin/kindred-dev test -- env KINDRED_INDEX_LOAD=1 $(GO) test -count=1 -v -timeout 60m -run '^TestIndexLoad$$' ./app/server
+
+# Replies through the JSON API: 8 clients, each its own member, for 30 s
+# (KINDRED_WRITE_LOAD_SECONDS) after a warm-up, with River and the search
+# indexer running; prints posts/s, latency p50/p95/p99, errors by status,
+# CPU per post of Kindred, PostgreSQL and Meilisearch, statements per post
+# and the index lag. KINDRED_WRITE_LOAD_PROFILE=cpu.out adds a CPU profile.
+# make test runs a short version (8 × 50 posts) that checks correctness.
+write-load: build
+	bin/kindred-dev test -- env KINDRED_WRITE_LOAD=1 $(GO) test -count=1 -v -timeout 20m -run '^TestWriteLoad$$' ./app/server
 
 # The fault suite at length: two kindred serve processes on their own
 # PostgreSQL and Meilisearch, each fault held 30 s while a client writes

@@ -105,6 +105,10 @@ type Post struct {
 	CrisisLevel        string `gorm:"-" json:"-"` // see Thread.CrisisLevel
 	CrisisPanel        string `gorm:"-" json:"-"`
 	CrisisTold         bool   `gorm:"-" json:"-"`
+	// UrgentEvidence is, on a just-written reply, what in its text calls
+	// for the emergency guidance (nil: nothing), from the write's own
+	// safety analysis, so the answer does not analyse the text again.
+	UrgentEvidence []string `gorm:"-" json:"-"`
 }
 
 // PostRevision keeps the text an edit or deletion replaced.

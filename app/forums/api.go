@@ -360,11 +360,13 @@ func (a *API) Reply(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	urgent, err := a.h.svc.Urgent(c.Request().Context(), form.Body)
+	urgent, err := a.h.svc.UrgentFor(c.Request().Context(), p.UrgentEvidence)
 	if err != nil {
 		return err
 	}
-	return a.postJSONWith(c, v, p.ID, http.StatusCreated, crisis, urgent)
+	// The thread and forum are those just checked: the answer needs the
+	// post's row only.
+	return a.postJSONIn(c, v, tv, p.ID, http.StatusCreated, crisis, urgent)
 }
 
 func (a *API) postJSON(c echo.Context, v Viewer, id int64, status int) error {
@@ -378,7 +380,11 @@ func (a *API) postJSONWith(c echo.Context, v Viewer, id int64, status int, crisi
 	if err != nil {
 		return err
 	}
-	tv := &ThreadView{Thread: pc.Thread, Forum: pc.Forum}
+	return a.postJSONIn(c, v, &ThreadView{Thread: pc.Thread, Forum: pc.Forum}, id, status, crisis, urgent)
+}
+
+// postJSONIn is postJSONWith for a post of thread tv, already loaded.
+func (a *API) postJSONIn(c echo.Context, v Viewer, tv *ThreadView, id int64, status int, crisis *CrisisJSON, urgent *UrgentNotice) error {
 	page, err := a.h.svc.Posts(c.Request().Context(), v, tv, id-1, 0)
 	if err != nil {
 		return err

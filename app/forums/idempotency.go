@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -31,6 +32,17 @@ func claimKey(ctx context.Context, tx *gorm.DB, userID int64, key, kind, fingerp
 	if res.RowsAffected == 1 {
 		return 0, nil
 	}
+	return usedKey(ctx, tx, userID, key, kind, fingerprint)
+}
+
+// errKeyTaken says a write's idempotency key was claimed by an earlier
+// request: the write rolls back and answers with usedKey.
+var errKeyTaken = errors.New("forums: idempotency key already used")
+
+// usedKey is what an idempotency key already claimed made: the id of the
+// first request's result when the request is the same, 422
+// idempotency_key_reused when it is not.
+func usedKey(ctx context.Context, tx *gorm.DB, userID int64, key, kind, fingerprint string) (int64, error) {
 	var row struct {
 		ResultKind  string
 		ResultID    *int64

@@ -2,6 +2,7 @@ package forums
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -228,57 +229,30 @@ func (s *Service) Reply(ctx context.Context, v Viewer, tv *ThreadView, form Post
 	now := s.now().UTC()
 	var p models.Post
 	var shown CrisisShown
+	fingerprint := requestFingerprint("post", tv.Thread.ID, fingerprintPost(form))
 	err = s.db.InTx(ctx, func(tx *database.Tx) error {
-		existing, err := claimKey(ctx, tx.DB, v.User.ID, key, "post", requestFingerprint("post", tv.Thread.ID, fingerprintPost(form)), now)
-		if err != nil {
-			return err
-		}
-		if existing > 0 {
-			return tx.First(&p, existing).Error
-		}
-		var t models.Thread
-		if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).First(&t, tv.Thread.ID).Error; err != nil {
-			return wrapNotFound(err, "thread")
-		}
-		if t.Visibility == models.Pending {
-			v := models.NewValidationError()
-			v.Message = "This thread is waiting for a moderator's approval: replies can be added once it is published."
-			v.Add("body", "The thread awaits review.")
-			return v
-		}
-		if t.State != models.ThreadOpen || t.Visibility != models.Visible {
-			v := models.NewValidationError()
-			v.Message = "This thread no longer takes replies."
-			v.Add("body", "The thread is locked.")
-			return v
-		}
 		// A verified clinician's reply, under their name, to someone else's
 		// thread answers it.
 		clinician := v.Clinician && !form.Anonymous
-		p = models.Post{ThreadID: t.ID, AuthorID: v.User.ID, Body: form.Body, BodyHTML: html, Anonymous: form.Anonymous, Visibility: vis,
+		p = models.Post{ThreadID: tv.Thread.ID, AuthorID: v.User.ID, Body: form.Body, BodyHTML: html, Anonymous: form.Anonymous, Visibility: vis,
 			AuthorWasClinician: clinician, CreatedAt: now}
-		if err := tx.Create(&p).Error; err != nil {
+		threadAuthor, err := insertReply(ctx, tx, &p, key, fingerprint)
+		if err != nil {
 			return err
 		}
-		if err := s.linkImages(ctx, tx, p.ID, prep.images); err != nil {
-			return err
-		}
-		// The draft it was written from is sent now.
-		if err := tx.Exec(`DELETE FROM drafts WHERE user_id = ? AND thread_id = ?`, v.User.ID, t.ID).Error; err != nil {
-			return err
+		t := models.Thread{ID: p.ThreadID, AuthorID: threadAuthor}
+		if len(prep.images) > 0 { // a new post has none to unlink
+			if err := s.linkImages(ctx, tx, p.ID, prep.images); err != nil {
+				return err
+			}
 		}
 		// The reply count and last activity follow the post's visibility
 		// (trigger posts_thread_counts): a held reply does not count yet.
-		if err := tx.Exec(`UPDATE threads SET has_clinician_answer = has_clinician_answer OR ? WHERE id = ?`,
-			clinician && t.AuthorID != v.User.ID && vis == models.Visible, t.ID).Error; err != nil {
-			return err
-		}
-		// The writer follows the thread and has read it up to their reply.
-		if err := tx.Exec(`WITH fl AS (INSERT INTO thread_follows (thread_id, user_id, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING)
-			INSERT INTO thread_reads (user_id, thread_id, last_read_post_id, read_at) VALUES (?, ?, ?, ?)
-			ON CONFLICT (user_id, thread_id) DO UPDATE SET last_read_post_id = greatest(thread_reads.last_read_post_id, excluded.last_read_post_id), read_at = excluded.read_at`,
-			t.ID, v.User.ID, now, v.User.ID, t.ID, p.ID, now).Error; err != nil {
-			return err
+		// The thread's row is written only when the answer changes it.
+		if clinician && t.AuthorID != v.User.ID && vis == models.Visible {
+			if err := tx.Exec(`UPDATE threads SET has_clinician_answer = true WHERE id = ? AND NOT has_clinician_answer`, t.ID).Error; err != nil {
+				return err
+			}
 		}
 		told, err := s.notifier.NotifyMentions(ctx, tx.DB, models.NotificationEvent{Kind: models.NotifyMention, ActorID: actorOf(v.User, form.Anonymous),
 			ForumID: tv.Forum.ID, ThreadID: t.ID, PostID: p.ID, Exclude: v.User.ID}, mentioned, tv.Forum.Audience())
@@ -292,16 +266,102 @@ func (s *Service) Reply(ctx context.Context, v Viewer, tv *ThreadView, form Post
 		if shown, err = s.afterWrite(ctx, tx, sc, models.TargetPost, p.ID, tv.Forum.ID); err != nil {
 			return err
 		}
-		if err := indexLater(ctx, tx, t.ID); err != nil {
-			return err
-		}
-		return recordKey(ctx, tx.DB, v.User.ID, key, p.ID)
+		return indexLater(ctx, tx, t.ID)
 	})
+	if errors.Is(err, errKeyTaken) {
+		// A retry (or a concurrent duplicate, now committed): the post the
+		// first request made, if the request was the same.
+		existing, err := usedKey(ctx, s.db.Gorm, v.User.ID, key, "post", fingerprint)
+		if err != nil {
+			return nil, err
+		}
+		if err := s.db.Gorm.WithContext(ctx).First(&p, existing).Error; err != nil {
+			return nil, err
+		}
+		p.UrgentEvidence = s.urgentEvidence(form.Body)
+		return &p, nil
+	}
 	if err != nil {
 		return nil, err
 	}
 	p.Crisis, p.CrisisLevel, p.CrisisPanel, p.CrisisTold = shown.Panel != "", shown.Level.String(), shown.Panel, shown.Told
+	if s.checker != nil { // the checks analysed the text: their findings serve
+		p.UrgentEvidence = s.urgentEvidenceFrom(form.Body, sc.result.Findings)
+	} else {
+		p.UrgentEvidence = s.urgentEvidence(form.Body)
+	}
 	return &p, nil
+}
+
+// insertReply saves reply p (its ID set here) in one statement, under
+// the thread's row lock: the post, the draft it was written from deleted,
+// the writer following the thread and having read it up to their reply,
+// and the idempotency key (when not "") with the post it made. It returns
+// the thread's author. A key already used gives errKeyTaken: the caller
+// rolls back and reads what the key made (usedKey). A thread that takes no
+// replies (any more) gets the error its state calls for.
+func insertReply(ctx context.Context, tx *database.Tx, p *models.Post, key, fingerprint string) (threadAuthor int64, err error) {
+	named := map[string]any{"thread": p.ThreadID, "author": p.AuthorID, "body": p.Body, "html": p.BodyHTML, "anon": p.Anonymous,
+		"vis": p.Visibility, "clin": p.AuthorWasClinician, "now": p.CreatedAt}
+	claim, claimed := "", "true"
+	if key != "" {
+		// A concurrent request with the same key waits on the key's unique
+		// index until the first commits, then finds it taken.
+		claim = `,
+		k AS (INSERT INTO idempotency_keys (user_id, key, result_kind, request_hash, created_at, result_id)
+			SELECT @author, @key, 'post', @fingerprint, @now, id FROM p ON CONFLICT DO NOTHING RETURNING 1)`
+		claimed = "EXISTS (SELECT 1 FROM k)"
+		named["key"], named["fingerprint"] = key, fingerprint
+	}
+	var row struct {
+		ID       *int64
+		AuthorID *int64
+		Claimed  bool
+	}
+	err = tx.WithContext(ctx).Raw(`WITH t AS (
+			SELECT id, author_id FROM threads WHERE id = @thread AND state = 'open' AND visibility = 'visible' FOR UPDATE),
+		p AS (INSERT INTO posts (thread_id, author_id, body, body_html, anonymous, visibility, author_was_clinician, created_at)
+			SELECT t.id, @author, @body, @html, @anon, @vis, @clin, @now FROM t RETURNING id, thread_id),
+		d AS (DELETE FROM drafts WHERE user_id = @author AND thread_id = (SELECT id FROM t)),
+		fl AS (INSERT INTO thread_follows (thread_id, user_id, created_at) SELECT thread_id, @author, @now FROM p ON CONFLICT DO NOTHING),
+		r AS (INSERT INTO thread_reads (user_id, thread_id, last_read_post_id, read_at) SELECT @author, thread_id, id, @now FROM p
+			ON CONFLICT (user_id, thread_id) DO UPDATE SET last_read_post_id = greatest(thread_reads.last_read_post_id, excluded.last_read_post_id), read_at = excluded.read_at)`+
+		claim+`
+		SELECT (SELECT id FROM p) AS id, (SELECT author_id FROM t) AS author_id, `+claimed+` AS claimed`, named).Scan(&row).Error
+	if err != nil {
+		return 0, err
+	}
+	if row.ID != nil && row.AuthorID != nil {
+		if !row.Claimed {
+			return 0, errKeyTaken
+		}
+		p.ID = *row.ID
+		return *row.AuthorID, nil
+	}
+	// No reply was written: say why. A retry of a reply made before the
+	// thread was locked still gets that reply.
+	if key != "" {
+		var used bool
+		if err := tx.WithContext(ctx).Raw(`SELECT EXISTS (SELECT 1 FROM idempotency_keys WHERE user_id = ? AND key = ?)`, p.AuthorID, key).Scan(&used).Error; err != nil {
+			return 0, err
+		}
+		if used {
+			return 0, errKeyTaken
+		}
+	}
+	var t models.Thread
+	if err := tx.WithContext(ctx).First(&t, p.ThreadID).Error; err != nil {
+		return 0, wrapNotFound(err, "thread")
+	}
+	v := models.NewValidationError()
+	if t.Visibility == models.Pending {
+		v.Message = "This thread is waiting for a moderator's approval: replies can be added once it is published."
+		v.Add("body", "The thread awaits review.")
+		return 0, v
+	}
+	v.Message = "This thread no longer takes replies."
+	v.Add("body", "The thread is locked.")
+	return 0, v
 }
 
 // PostContext is a post with its thread and forum, for permission checks.

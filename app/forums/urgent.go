@@ -40,7 +40,12 @@ func urgentText(title, body string) string {
 // Urgent returns the emergency guidance a text calls for, or nil: the
 // same rule as for private questions (safety.EmergencyEvidence).
 func (s *Service) Urgent(ctx context.Context, text string) (*UrgentNotice, error) {
-	ev := s.urgentEvidence(text)
+	return s.UrgentFor(ctx, s.urgentEvidence(text))
+}
+
+// UrgentFor returns the emergency guidance for evidence already found
+// (models.Post.UrgentEvidence), or nil without any.
+func (s *Service) UrgentFor(ctx context.Context, ev []string) (*UrgentNotice, error) {
 	if len(ev) == 0 {
 		return nil, nil
 	}
@@ -61,7 +66,16 @@ func (s *Service) urgentEvidence(text string) []string {
 	if s.guidance == nil {
 		return nil
 	}
-	return safety.EmergencyEvidence(text, safety.Analyze(text).Findings, s.urgentTerms)
+	return s.urgentEvidenceFrom(text, safety.Analyze(text).Findings)
+}
+
+// urgentEvidenceFrom is urgentEvidence with the text's findings already
+// made (safety.Analyze, as the write's checks ran it).
+func (s *Service) urgentEvidenceFrom(text string, findings []safety.Finding) []string {
+	if s.guidance == nil {
+		return nil
+	}
+	return safety.EmergencyEvidence(text, findings, s.urgentTerms)
 }
 
 // UrgentForPost is the guidance for the viewer's own post (a thread's
