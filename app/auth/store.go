@@ -101,14 +101,6 @@ func (store) createSession(ctx context.Context, db *gorm.DB, s *models.Session) 
 	return nil
 }
 
-func (store) sessionByHash(ctx context.Context, db *gorm.DB, hash []byte) (*models.Session, error) {
-	var s models.Session
-	if err := db.WithContext(ctx).Where("token_hash = ?", hash).First(&s).Error; err != nil {
-		return nil, notFound(err, "session")
-	}
-	return &s, nil
-}
-
 func (store) deleteSession(ctx context.Context, db *gorm.DB, userID, id int64) (bool, error) {
 	res := db.WithContext(ctx).Where("id = ? AND user_id = ?", id, userID).Delete(&models.Session{})
 	return res.RowsAffected > 0, res.Error

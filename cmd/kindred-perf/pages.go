@@ -111,12 +111,11 @@ func pages(ctx context.Context, cfg config, ds *pagesData, t *table) error {
 	cookie := "Cookie: kindred_session=" + ds.readerCookie
 	bearer := "Authorization: Bearer " + ds.readerToken
 	type run struct {
-		name, path   string
-		headers      []string
-		target       string
-		ok           func(*wrkResult) bool
-		cacheOff     bool
-		visitorCache bool
+		name, path string
+		headers    []string
+		target     string
+		ok         func(*wrkResult) bool
+		cacheOff   bool
 	}
 	runs := []run{
 		{name: "visitor thread page, cached", path: page, target: "≥ 10,000 req/s, p99 ≤ 25 ms",
