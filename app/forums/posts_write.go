@@ -292,7 +292,7 @@ func (s *Service) Reply(ctx context.Context, v Viewer, tv *ThreadView, form Post
 		if shown, err = s.afterWrite(ctx, tx, sc, models.TargetPost, p.ID, tv.Forum.ID); err != nil {
 			return err
 		}
-		if err := indexLater(ctx, tx, t.ID); err != nil {
+		if err := indexPostLater(ctx, tx, t.ID, p.ID); err != nil {
 			return err
 		}
 		return recordKey(ctx, tx.DB, v.User.ID, key, p.ID)
@@ -384,7 +384,7 @@ func (s *Service) EditPost(ctx context.Context, v Viewer, pc *PostContext, form 
 		if shown, err = s.afterWrite(ctx, tx, sc, models.TargetPost, p.ID, pc.Forum.ID); err != nil {
 			return err
 		}
-		if err := indexLater(ctx, tx, pc.Thread.ID); err != nil {
+		if err := indexPostLater(ctx, tx, pc.Thread.ID, p.ID); err != nil {
 			return err
 		}
 		// Members mentioned by the edit who were not before are told once.
@@ -469,7 +469,7 @@ func (s *Service) DeletePost(ctx context.Context, v Viewer, pc *PostContext) (er
 		if err := tx.Model(&models.Post{}).Where("id = ?", p.ID).Updates(map[string]any{"body": "", "body_html": "", "deleted_at": now}).Error; err != nil {
 			return err
 		}
-		return indexLater(ctx, tx, pc.Thread.ID)
+		return indexPostLater(ctx, tx, pc.Thread.ID, p.ID)
 	})
 }
 
