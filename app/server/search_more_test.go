@@ -515,7 +515,7 @@ func TestRebuildCatchesUpChangesMadeDuringIt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n != 2 || len(r.Forbidden) != 1 || r.Forbidden[0] != models.PostDocID(h.firstPostOf(hide.ID)) {
+	if n != 2 || len(r.Forbidden) != 1 || r.Forbidden[0] != models.PostDocID(h.firstPost(hide.ID).ID) {
 		t.Errorf("rebuilt %d; caught up %+v", n, r)
 	}
 	if ids := h.searchIDs("", "q=zebrarebuild"); !sameIDs(ids, keep.ID) {

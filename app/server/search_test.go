@@ -30,16 +30,6 @@ func (h *harness) searchIDs(token, query string) []int64 {
 	return ids
 }
 
-// firstPostOf is the id of a thread's first post (its head document's).
-func (h *harness) firstPostOf(threadID int64) int64 {
-	h.t.Helper()
-	var id int64
-	if err := h.app.DB.Gorm.Raw(`SELECT min(id) FROM posts WHERE thread_id = ?`, threadID).Scan(&id).Error; err != nil {
-		h.t.Fatal(err)
-	}
-	return id
-}
-
 // eventually polls cond until it holds (the index is written by a job).
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
