@@ -524,8 +524,8 @@ func TestRebuildCatchesUpChangesMadeDuringIt(t *testing.T) {
 }
 
 // TestSearchNeverShowsHiddenText: canary words in a hidden reply, a
-// removed reply, a reply held for approval, a private question and its
-// messages are never found, by any viewer, whatever the query, filter,
+// removed reply, a reply held for approval (all after 360 replies, far
+// down the thread), a private question and its messages are never found, by any viewer, whatever the query, filter,
 // order or page, and are in no document of the index; the clinicians'
 // lounge is found by clinicians and staff only.
 func TestSearchNeverShowsHiddenText(t *testing.T) {
@@ -543,6 +543,9 @@ func TestSearchNeverShowsHiddenText(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// 360 replies first (36,000 characters): the canaries below sit far
+	// down a long thread, and a word in reply 350 must be found.
+	h.longThread(host.ID, 360, 350, "zebradeepvisible")
 	hidden := h.reply("author", host.ID, "zebracanaryhidden", false)
 	removed := h.reply("author", host.ID, "zebracanaryremoved", false)
 	h.reply("dr_canary", host.ID, "A clinician's answer so the answered filter matches.", false)
@@ -585,6 +588,9 @@ func TestSearchNeverShowsHiddenText(t *testing.T) {
 					t.Errorf("%s searching %s%s: %d %s", who, c, o, r.Status, r.Raw)
 				}
 			}
+		}
+		if !has(h.searchIDs(tok, "q=zebradeepvisible"), host.ID) {
+			t.Errorf("%s does not find reply 350 of the host thread", who)
 		}
 		found := has(h.searchIDs(tok, "q=zebralounge"), loungeThread.ID)
 		if want := who == "clinician" || who == "moderator" || who == "admin"; found != want {
