@@ -377,8 +377,10 @@ func (c *Client) Search(ctx context.Context, q Query) (*Result, error) {
 	}
 	uid := c.Index(threads)
 	perPage := int64(PerPage)
+	// Page and hitsPerPage: exact totals and facet counts, in threads.
+	// The body comes back only cropped, in _formatted.
 	req := &meilisearch.SearchRequest{IndexUID: uid, Query: q.Text, Filter: filter, HitsPerPage: &perPage, Page: int64(min(max(q.Page, 1), MaxPage)),
-		AttributesToRetrieve: []string{"thread_id", "post_id", "head", "title", "body", "forum", "forum_name", "tags", "has_clinician_answer",
+		AttributesToRetrieve: []string{"thread_id", "post_id", "head", "title", "forum", "forum_name", "tags", "has_clinician_answer",
 			"clinician_professions", "reply_count", "created_at"},
 		AttributesToHighlight: []string{"title", "body"}, AttributesToCrop: []string{"body"},
 		CropLength: 24, HighlightPreTag: markOpen, HighlightPostTag: markClose, CropMarker: "…", Facets: []string{"forum"}}
