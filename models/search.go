@@ -1,12 +1,21 @@
 package models
 
-// ThreadDoc is a thread as the search index holds it: only visible
-// threads, and never an author's name.
-type ThreadDoc struct {
-	ID                 int64    `json:"id"`
+import "strconv"
+
+// PostDoc is one visible post as the search index holds it, with its
+// thread's fields copied onto it (the index's distinct attribute is
+// thread_id: a search finds one result per thread, from its best-matching
+// post). Every visible thread has a head document (its first post; an
+// empty body when that post is not visible), which always carries the
+// thread's current reply count and last activity; a reply's document
+// carries them as of its last write. Never an author's name.
+type PostDoc struct {
+	ID                 string   `json:"id"` // "p" + post id
+	ThreadID           int64    `json:"thread_id"`
+	PostID             int64    `json:"post_id"`
+	Head               bool     `json:"head"`
 	Title              string   `json:"title"`
-	FirstPost          string   `json:"first_post"`
-	Replies            string   `json:"replies"`
+	Body               string   `json:"body"`
 	Forum              string   `json:"forum"` // slug
 	ForumName          string   `json:"forum_name"`
 	Tags               []string `json:"tags"`
@@ -16,12 +25,19 @@ type ThreadDoc struct {
 	// clinicians who answered under their own name.
 	ClinicianProfessions []string `json:"clinician_professions"`
 	ReplyCount           int      `json:"reply_count"`
-	CreatedAt            int64    `json:"created_at"`    // unix seconds
-	LastActivity         int64    `json:"last_activity"` // unix seconds
-	// Digest fingerprints the fields above, so that verification can find
-	// stale documents whatever changed.
+	CreatedAt            int64    `json:"created_at"`    // the thread's, unix seconds
+	LastActivity         int64    `json:"last_activity"` // the thread's, unix seconds
+	// ThreadDigest fingerprints the thread's fields that every document
+	// must carry exactly (all but the reply count and last activity): a
+	// change to them rewrites every document of the thread.
+	ThreadDigest string `json:"thread_digest"`
+	// Digest fingerprints the document (a reply's counts left out), so
+	// that verification can find stale documents whatever changed.
 	Digest string `json:"digest"`
 }
+
+// PostDocID is the search document id of a post.
+func PostDocID(postID int64) string { return "p" + strconv.FormatInt(postID, 10) }
 
 // Search audiences.
 const (
@@ -30,7 +46,7 @@ const (
 	AudienceClinicians = "clinicians"
 )
 
-// IndexThreadArgs asks for one thread's search document to be written or
+// IndexThreadArgs asks for one thread's search documents to be written or
 // removed. Writes enqueue it in their own transaction.
 type IndexThreadArgs struct {
 	ThreadID int64 `json:"thread_id"`

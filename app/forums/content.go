@@ -38,6 +38,9 @@ func (s *Service) SetVisibility(ctx context.Context, tx *database.Tx, kind strin
 	if res.RowsAffected == 0 {
 		return false, nil
 	}
+	if kind == models.TargetPost {
+		return true, search.EnqueuePosts(ctx, tx, threadID, id)
+	}
 	return true, search.Enqueue(ctx, tx, threadID)
 }
 

@@ -266,7 +266,7 @@ func (s *Service) Reply(ctx context.Context, v Viewer, tv *ThreadView, form Post
 		if shown, err = s.afterWrite(ctx, tx, sc, models.TargetPost, p.ID, tv.Forum.ID); err != nil {
 			return err
 		}
-		return indexLater(ctx, tx, t.ID)
+		return indexPostLater(ctx, tx, t.ID, p.ID)
 	})
 	if errors.Is(err, errKeyTaken) {
 		// A retry (or a concurrent duplicate, now committed): the post the
@@ -444,7 +444,7 @@ func (s *Service) EditPost(ctx context.Context, v Viewer, pc *PostContext, form 
 		if shown, err = s.afterWrite(ctx, tx, sc, models.TargetPost, p.ID, pc.Forum.ID); err != nil {
 			return err
 		}
-		if err := indexLater(ctx, tx, pc.Thread.ID); err != nil {
+		if err := indexPostLater(ctx, tx, pc.Thread.ID, p.ID); err != nil {
 			return err
 		}
 		// Members mentioned by the edit who were not before are told once.
@@ -529,7 +529,7 @@ func (s *Service) DeletePost(ctx context.Context, v Viewer, pc *PostContext) (er
 		if err := tx.Model(&models.Post{}).Where("id = ?", p.ID).Updates(map[string]any{"body": "", "body_html": "", "deleted_at": now}).Error; err != nil {
 			return err
 		}
-		return indexLater(ctx, tx, pc.Thread.ID)
+		return indexPostLater(ctx, tx, pc.Thread.ID, p.ID)
 	})
 }
 

@@ -21,8 +21,15 @@ import (
 	"github.com/kindred-health/kindred/models"
 )
 
-// threads is the name of the thread index (after the deployment prefix).
-const threads = "threads"
+// threads is the name of the index (after the deployment prefix): one
+// document per visible post, one result per thread. (Until issue 21 it
+// held one document per thread under the name "threads"; migration 00047
+// queues every thread so the indexer fills this one.)
+const threads = "posts"
+
+// legacyThreads is the name of the index of one document per thread that
+// this one replaces; Reindex drops it.
+const legacyThreads = "threads"
 
 // wait waits for a Meilisearch task and turns a failed task into an error
 // (meilisearch-go returns failed tasks without one).
@@ -109,25 +116,86 @@ func (c *Client) ApplySettings(ctx context.Context) error {
 	return nil
 }
 
-// Upsert writes thread documents.
-func (c *Client) Upsert(ctx context.Context, docs []models.ThreadDoc) error {
-	if err := c.EnsureThreads(ctx); err != nil {
-		return err
-	}
-	pk := "id"
-	return c.wait(ctx)(c.ms.Index(c.Index(threads)).AddDocumentsWithContext(ctx, docs, &meilisearch.DocumentOptions{PrimaryKey: &pk}))
+// Change is what the queue holds for one thread: every document of it
+// (Whole), or the documents of Posts and of the thread's head.
+type Change struct {
+	ThreadID int64
+	Whole    bool
+	Posts    []int64
 }
 
-// Delete removes thread documents.
-func (c *Client) Delete(ctx context.Context, ids ...int64) error {
+// Batch is what the index must do for a set of changes: write Docs,
+// remove the documents of GonePosts (posts no longer visible) and every
+// document of GoneThreads (threads no longer visible, or gone).
+type Batch struct {
+	Docs        []models.PostDoc
+	GonePosts   []int64
+	GoneThreads []int64
+}
+
+// Empty is true when the batch asks for nothing.
+func (b *Batch) Empty() bool { return len(b.Docs)+len(b.GonePosts)+len(b.GoneThreads) == 0 }
+
+// send enqueues the batch's tasks on index uid, all in flight at once,
+// and returns their ids.
+func (c *Client) send(ctx context.Context, uid string, b *Batch) ([]int64, error) {
+	idx := c.ms.Index(uid)
+	var tasks []int64
+	if len(b.Docs) > 0 {
+		pk := "id"
+		info, err := idx.AddDocumentsWithContext(ctx, b.Docs, &meilisearch.DocumentOptions{PrimaryKey: &pk})
+		if err != nil {
+			return tasks, fmt.Errorf("search: write %d documents: %w", len(b.Docs), err)
+		}
+		tasks = append(tasks, info.TaskUID)
+	}
+	if len(b.GonePosts) > 0 {
+		ids := make([]string, len(b.GonePosts))
+		for i, id := range b.GonePosts {
+			ids[i] = models.PostDocID(id)
+		}
+		info, err := idx.DeleteDocumentsWithContext(ctx, ids, nil)
+		if err != nil {
+			return tasks, fmt.Errorf("search: remove %d documents: %w", len(ids), err)
+		}
+		tasks = append(tasks, info.TaskUID)
+	}
+	if len(b.GoneThreads) > 0 {
+		// One filter for every document of these threads: a hidden thread
+		// of 1,000 posts is one small request.
+		info, err := idx.DeleteDocumentsByFilterWithContext(ctx, "thread_id IN ["+joinIDs(b.GoneThreads)+"]", nil)
+		if err != nil {
+			return tasks, fmt.Errorf("search: remove the documents of %d threads: %w", len(b.GoneThreads), err)
+		}
+		tasks = append(tasks, info.TaskUID)
+	}
+	return tasks, nil
+}
+
+// apply writes a batch to the live index and waits until Meilisearch has
+// applied all of it.
+func (c *Client) apply(ctx context.Context, b *Batch) error {
+	if b.Empty() {
+		return nil
+	}
 	if err := c.EnsureThreads(ctx); err != nil {
 		return err
 	}
+	tasks, err := c.send(ctx, c.Index(threads), b)
+	for _, uid := range tasks {
+		if werr := c.wait(ctx)(&meilisearch.TaskInfo{TaskUID: uid}, nil); werr != nil && err == nil {
+			err = werr
+		}
+	}
+	return err
+}
+
+func joinIDs(ids []int64) string {
 	s := make([]string, len(ids))
 	for i, id := range ids {
 		s[i] = strconv.FormatInt(id, 10)
 	}
-	return c.wait(ctx)(c.ms.Index(c.Index(threads)).DeleteDocumentsWithContext(ctx, s, nil))
+	return strings.Join(s, ",")
 }
 
 // Query is a search. Audiences come from the server (who is asking), never
@@ -148,10 +216,13 @@ var Sorts = []struct{ Value, Label string }{
 	{"", "Best match"}, {"newest", "Newest"}, {"active", "Most replies"}, {"recent", "Latest activity"},
 }
 
-// Hit is one result. TitleHTML and Snippet are escaped text with only
-// <mark> around the matched words.
+// Hit is one result: a thread, with the post that matched best. TitleHTML
+// and Snippet (from that post) are escaped text with only <mark> around
+// the matched words; URL links to that post.
 type Hit struct {
-	ID          int64    `json:"id"`
+	ID          int64    `json:"id"` // the thread's
+	PostID      int64    `json:"post_id"`
+	URL         string   `json:"url"`
 	Title       string   `json:"title"`
 	Forum       string   `json:"forum"`
 	ForumName   string   `json:"forum_name"`
@@ -164,12 +235,26 @@ type Hit struct {
 	Snippet     string   `json:"snippet_html"`
 }
 
-// Result is a page of hits with the number of matches per forum (counted
-// without the forum filter, so the other forums' counts stay useful).
+// Result is a page of hits with the number of matching threads per forum
+// (counted without the forum filter, so the other forums' counts stay
+// useful). Total and the forum counts count threads, not posts: the
+// searches ask for exhaustive counts (page and hitsPerPage), which
+// Meilisearch makes distinct; its estimate (offset and limit) counts some
+// threads once per matching post.
 type Result struct {
 	Hits   []Hit            `json:"hits"`
 	Total  int64            `json:"estimated_total"`
 	Forums map[string]int64 `json:"forum_counts"`
+}
+
+// PostURL is the address of a post on its thread's page (the thread's
+// own address for its first post).
+func PostURL(threadID, postID int64, head bool) string {
+	t := "/t/" + strconv.FormatInt(threadID, 10)
+	if head || postID == 0 {
+		return t
+	}
+	return t + "?after=" + strconv.FormatInt(postID-1, 10) + "#post-" + strconv.FormatInt(postID, 10)
 }
 
 // Highlight markers: control characters nobody types, replaced by <mark>
@@ -191,12 +276,30 @@ func Clean(s string) string {
 	return strings.NewReplacer(markOpen, "", markClose, "").Replace(s)
 }
 
-// Seal sets a document's digest from its other fields.
-func Seal(d *models.ThreadDoc) {
-	d.Digest = ""
-	b, _ := json.Marshal(d) // a struct of strings, numbers and slices: cannot fail
+// Seal sets a document's digests from its other fields. The thread
+// digest covers the thread's fields every document carries exactly; the
+// document's digest covers everything, but a reply's reply count and last
+// activity, which only its thread's head keeps current.
+func Seal(d *models.PostDoc) {
+	th := struct {
+		Title, Forum, ForumName, Audience string
+		Tags, Professions                 []string
+		Answered                          bool
+		CreatedAt                         int64
+	}{d.Title, d.Forum, d.ForumName, d.Audience, d.Tags, d.ClinicianProfessions, d.HasClinicianAnswer, d.CreatedAt}
+	d.ThreadDigest = digest(th)
+	c := *d
+	c.Digest = ""
+	if !c.Head {
+		c.ReplyCount, c.LastActivity = 0, 0
+	}
+	d.Digest = digest(c)
+}
+
+func digest(v any) string {
+	b, _ := json.Marshal(v) // strings, numbers and slices: cannot fail
 	sum := sha256.Sum256(b)
-	d.Digest = hex.EncodeToString(sum[:12])
+	return hex.EncodeToString(sum[:12])
 }
 
 // PerPage is how many hits a page holds; MaxPage is the last page a search
@@ -273,8 +376,13 @@ func (c *Client) Search(ctx context.Context, q Query) (*Result, error) {
 		return out, nil
 	}
 	uid := c.Index(threads)
-	req := &meilisearch.SearchRequest{IndexUID: uid, Query: q.Text, Filter: filter, Limit: PerPage, Offset: int64(min(max(q.Page-1, 0), MaxPage-1) * PerPage),
-		AttributesToHighlight: []string{"title", "first_post", "replies"}, AttributesToCrop: []string{"first_post", "replies"},
+	perPage := int64(PerPage)
+	// Page and hitsPerPage: exact totals and facet counts, in threads.
+	// The body comes back only cropped, in _formatted.
+	req := &meilisearch.SearchRequest{IndexUID: uid, Query: q.Text, Filter: filter, HitsPerPage: &perPage, Page: int64(min(max(q.Page, 1), MaxPage)),
+		AttributesToRetrieve: []string{"thread_id", "post_id", "head", "title", "forum", "forum_name", "tags", "has_clinician_answer",
+			"clinician_professions", "reply_count", "created_at"},
+		AttributesToHighlight: []string{"title", "body"}, AttributesToCrop: []string{"body"},
 		CropLength: 24, HighlightPreTag: markOpen, HighlightPostTag: markClose, CropMarker: "…", Facets: []string{"forum"}}
 	switch q.Sort {
 	case "newest":
@@ -289,8 +397,9 @@ func (c *Client) Search(ctx context.Context, q Query) (*Result, error) {
 		// The forum counts come from the same search without the forum
 		// filter, in the same request.
 		all, _ := q.filters(false)
-		queries = append(queries, &meilisearch.SearchRequest{IndexUID: uid, Query: q.Text, Filter: all, Limit: 1,
-			AttributesToRetrieve: []string{"id"}, Facets: []string{"forum"}})
+		one := int64(1)
+		queries = append(queries, &meilisearch.SearchRequest{IndexUID: uid, Query: q.Text, Filter: all, HitsPerPage: &one, Page: 1,
+			AttributesToRetrieve: []string{"thread_id"}, Facets: []string{"forum"}})
 	}
 	ctx, cancel := c.bounded(ctx)
 	defer cancel()
@@ -306,24 +415,21 @@ func (c *Client) Search(ctx context.Context, q Query) (*Result, error) {
 	}
 	main, facets := res.Results[0], res.Results[len(queries)-1]
 	var raw []struct {
-		Hit
+		models.PostDoc
 		Formatted struct {
-			Title     string `json:"title"`
-			FirstPost string `json:"first_post"`
-			Replies   string `json:"replies"`
+			Title string `json:"title"`
+			Body  string `json:"body"`
 		} `json:"_formatted"`
 	}
 	if err := main.Hits.DecodeInto(&raw); err != nil {
 		return nil, err
 	}
 	for _, r := range raw {
-		h := r.Hit
-		h.TitleHTML = highlighted(r.Formatted.Title)
-		snippet := r.Formatted.FirstPost
-		if strings.Contains(r.Formatted.Replies, markOpen) && !strings.Contains(snippet, markOpen) {
-			snippet = r.Formatted.Replies
-		}
-		h.Snippet = highlighted(snippet)
+		d := r.PostDoc
+		h := Hit{ID: d.ThreadID, PostID: d.PostID, URL: PostURL(d.ThreadID, d.PostID, d.Head), Title: d.Title, Forum: d.Forum,
+			ForumName: d.ForumName, Tags: d.Tags, Answered: d.HasClinicianAnswer, Professions: d.ClinicianProfessions,
+			Replies: d.ReplyCount, CreatedAt: d.CreatedAt,
+			TitleHTML: highlighted(r.Formatted.Title), Snippet: highlighted(r.Formatted.Body)}
 		if h.Tags == nil {
 			h.Tags = []string{}
 		}
@@ -332,7 +438,7 @@ func (c *Client) Search(ctx context.Context, q Query) (*Result, error) {
 		}
 		out.Hits = append(out.Hits, h)
 	}
-	out.Total = main.EstimatedTotalHits
+	out.Total = main.TotalHits
 	if len(facets.FacetDistribution) > 0 {
 		var dist struct {
 			Forum map[string]int64 `json:"forum"`
@@ -354,12 +460,13 @@ type TagCount struct {
 }
 
 // PopularTags lists the n tags most used on the threads audiences may
-// see, most used first.
+// see, most used first. Only heads are counted: one per thread.
 func (c *Client) PopularTags(ctx context.Context, audiences []string, n int) ([]TagCount, error) {
 	filter, ok := Query{Audiences: audiences}.filters(false)
 	if !ok {
 		return nil, nil
 	}
+	filter += " AND head = true"
 	ctx, cancel := c.bounded(ctx)
 	defer cancel()
 	res, err := c.ms.Index(c.Index(threads)).SearchWithContext(ctx, "", &meilisearch.SearchRequest{Filter: filter, Limit: 1,
@@ -391,77 +498,90 @@ func (c *Client) PopularTags(ctx context.Context, audiences []string, n int) ([]
 	return out[:min(n, len(out))], nil
 }
 
-// Source builds thread documents from PostgreSQL (app/forums implements
+// Source builds search documents from PostgreSQL (app/forums implements
 // it).
 type Source interface {
-	// ThreadDocuments builds the documents of ids; gone lists the ids that
-	// must not be in the index.
-	ThreadDocuments(ctx context.Context, ids []int64) (docs []models.ThreadDoc, gone []int64, err error)
+	// SearchDocuments says what the index must do for the changes: for a whole
+	// thread, its head and every visible post's document, and the removal
+	// of its other posts' documents (or of all of them, when the thread is
+	// not visible); otherwise the same for the head and the listed posts.
+	SearchDocuments(ctx context.Context, changes []Change) (*Batch, error)
 	// ThreadIDs calls fn with batches of the ids of a forum's or a
 	// clinician's threads.
 	ThreadIDs(ctx context.Context, args models.IndexThreadsArgs, batch int, fn func(ids []int64) error) error
-	// AllThreadDocuments calls add with every visible thread's document.
-	AllThreadDocuments(ctx context.Context, batch int, add func([]models.ThreadDoc) error) error
+	// AllDocuments calls add with every document the index must hold, at
+	// most batch at a time.
+	AllDocuments(ctx context.Context, batch int, add func([]models.PostDoc) error) error
 }
 
 // maxSyncRounds bounds Sync's re-reads before it gives up (and River tries
 // the job again later).
 const maxSyncRounds = 5
 
-// Sync makes the index hold what PostgreSQL says about threads ids. After
-// writing, it reads the threads again and rewrites any whose document
-// changed meanwhile: two jobs for one thread may overlap, and the one that
-// read earlier may write last. Without the second read, a reply hidden
-// while an older job was running could stay searchable.
+// Sync makes the index hold what PostgreSQL says about threads ids,
+// written whole. After writing, it reads the threads again and rewrites
+// any document that changed meanwhile: two writers of a thread may
+// overlap, and the one that read earlier may write last. Without the
+// second read, a reply hidden while an older write was running could stay
+// searchable.
 func (c *Client) Sync(ctx context.Context, src Source, ids []int64) error {
-	docs, gone, err := src.ThreadDocuments(ctx, ids)
+	changes := make([]Change, len(ids))
+	for i, id := range ids {
+		changes[i] = Change{ThreadID: id, Whole: true}
+	}
+	b, err := src.SearchDocuments(ctx, changes)
 	if err != nil {
 		return err
 	}
+	// What the index holds after each round: each document written
+	// (removed ones leave), and the threads removed whole.
+	written := map[string]Indexed{}
+	goneThread := map[int64]bool{}
 	for round := 0; round < maxSyncRounds; round++ {
-		if err := c.write(ctx, docs, gone); err != nil {
+		if err := c.apply(ctx, b); err != nil {
 			return err
 		}
-		written := map[int64]string{}
-		for _, d := range docs {
-			written[d.ID] = d.Digest
+		for _, id := range b.GoneThreads {
+			goneThread[id] = true
+			for docID, d := range written {
+				if d.ThreadID == id {
+					delete(written, docID)
+				}
+			}
 		}
-		for _, id := range gone {
-			written[id] = ""
+		for _, id := range b.GonePosts {
+			delete(written, models.PostDocID(id))
 		}
-		now, nowGone, err := src.ThreadDocuments(ctx, ids)
+		for _, d := range b.Docs {
+			goneThread[d.ThreadID] = false
+			written[d.ID] = Indexed{ThreadID: d.ThreadID, Digest: d.Digest}
+		}
+		now, err := src.SearchDocuments(ctx, changes)
 		if err != nil {
 			return err
 		}
-		docs, gone = nil, nil
-		for _, d := range now {
-			if written[d.ID] != d.Digest {
-				docs = append(docs, d)
+		next := &Batch{}
+		for _, d := range now.Docs {
+			if written[d.ID].Digest != d.Digest {
+				next.Docs = append(next.Docs, d)
 			}
 		}
-		for _, id := range nowGone {
-			if written[id] != "" {
-				gone = append(gone, id)
+		for _, id := range now.GonePosts {
+			if _, ok := written[models.PostDocID(id)]; ok {
+				next.GonePosts = append(next.GonePosts, id)
 			}
 		}
-		if len(docs)+len(gone) == 0 {
+		for _, id := range now.GoneThreads {
+			if !goneThread[id] {
+				next.GoneThreads = append(next.GoneThreads, id)
+			}
+		}
+		if next.Empty() {
 			return nil
 		}
+		b = next
 	}
 	return fmt.Errorf("search: threads kept changing while being indexed")
-}
-
-// write sends documents and removals to the index and waits for both.
-func (c *Client) write(ctx context.Context, docs []models.ThreadDoc, gone []int64) error {
-	if len(docs) > 0 {
-		if err := c.Upsert(ctx, docs); err != nil {
-			return err
-		}
-	}
-	if len(gone) > 0 {
-		return c.Delete(ctx, gone...)
-	}
-	return nil
 }
 
 // IndexWorker moves an index job enqueued before the search queue
@@ -482,7 +602,7 @@ func retryDelay(attempt int) time.Duration {
 
 // BatchSize is how many documents one Meilisearch task carries in
 // reindex and verify.
-const BatchSize = 500
+const BatchSize = 1000
 
 // IndexThreadsWorker queues every thread of a forum or of a clinician's
 // answers, BatchSize at a time.
@@ -545,16 +665,20 @@ func stopWords(synonyms map[string][]string) []string {
 // thread with recent activity first.
 var rankingRules = []string{"words", "typo", "proximity", "attribute", "sort", "exactness", "last_activity:desc"}
 
+var distinctAttribute = "thread_id"
+
 // settings are the thread index's settings, applied to every index this
 // package makes. extra are synonym groups admins added.
 func threadSettings(extra [][]string) *meilisearch.Settings {
 	synonyms := MergeSynonyms(FileSynonyms(), extra)
 	return &meilisearch.Settings{
-		SearchableAttributes: []string{"title", "tags", "first_post", "replies", "forum_name", "clinician_professions"},
-		FilterableAttributes: []string{"forum", "tags", "audience", "has_clinician_answer", "created_at", "last_activity"},
+		// One result per thread: its best-matching post.
+		DistinctAttribute:    &distinctAttribute,
+		SearchableAttributes: []string{"title", "tags", "body", "forum_name", "clinician_professions"},
+		FilterableAttributes: []string{"forum", "tags", "audience", "has_clinician_answer", "created_at", "last_activity", "thread_id", "head"},
 		SortableAttributes:   []string{"last_activity", "created_at", "reply_count"},
-		DisplayedAttributes: []string{"id", "title", "first_post", "replies", "forum", "forum_name", "tags", "has_clinician_answer",
-			"clinician_professions", "reply_count", "created_at", "last_activity", "digest"},
+		DisplayedAttributes: []string{"id", "thread_id", "post_id", "head", "title", "body", "forum", "forum_name", "tags", "has_clinician_answer",
+			"clinician_professions", "reply_count", "created_at", "last_activity", "thread_digest", "digest"},
 		RankingRules: rankingRules,
 		StopWords:    stopWords(synonyms),
 		// Two typos from 8 letters ("diabetis"), none in numbers (an HbA1c
@@ -573,7 +697,7 @@ func threadSettings(extra [][]string) *meilisearch.Settings {
 // batches of documents), then swaps it with the live one in one
 // Meilisearch task, so searches never meet an empty index, and drops the
 // old one.
-func (c *Client) Reindex(ctx context.Context, fill func(add func([]models.ThreadDoc) error) error) (int, error) {
+func (c *Client) Reindex(ctx context.Context, fill func(add func([]models.PostDoc) error) error) (int, error) {
 	if err := c.EnsureThreads(ctx); err != nil {
 		return 0, err
 	}
@@ -594,19 +718,15 @@ func (c *Client) Reindex(ctx context.Context, fill func(add func([]models.Thread
 	// merges queued document tasks into larger ones. All are checked before
 	// the swap.
 	n := 0
-	pk := "id"
 	var tasks []int64
-	err = fill(func(docs []models.ThreadDoc) error {
+	err = fill(func(docs []models.PostDoc) error {
 		if len(docs) == 0 {
 			return nil
 		}
 		n += len(docs)
-		info, err := c.ms.Index(tmp).AddDocumentsWithContext(ctx, docs, &meilisearch.DocumentOptions{PrimaryKey: &pk})
-		if err != nil {
-			return err
-		}
-		tasks = append(tasks, info.TaskUID)
-		return nil
+		t, err := c.send(ctx, tmp, &Batch{Docs: docs})
+		tasks = append(tasks, t...)
+		return err
 	})
 	if err != nil {
 		return 0, fmt.Errorf("search: reindex: %w", err)
@@ -622,6 +742,11 @@ func (c *Client) Reindex(ctx context.Context, fill func(add func([]models.Thread
 	}
 	if err := c.waitSwap(ctx, info.TaskUID, live, built.CreatedAt); err != nil {
 		return 0, fmt.Errorf("search: swap: %w", err)
+	}
+	// The index of one document per thread, from before issue 21, is no
+	// longer read.
+	if _, err := c.ms.GetIndexWithContext(ctx, c.Index(legacyThreads)); err == nil {
+		_, _ = c.ms.DeleteIndexWithContext(ctx, c.Index(legacyThreads))
 	}
 	return n, nil
 }
@@ -672,32 +797,64 @@ func (c *Client) waitSwap(ctx context.Context, uid int64, live string, built tim
 	}
 }
 
-// Indexed lists every thread document's id with its digest, for
+// Indexed is a document as the index holds it, for verification.
+type Indexed struct {
+	ThreadID int64
+	Digest   string
+}
+
+// Indexed lists every document's id with its thread and digest, for
 // verification against PostgreSQL.
-func (c *Client) Indexed(ctx context.Context) (map[int64]string, error) {
+func (c *Client) Indexed(ctx context.Context) (map[string]Indexed, error) {
 	if err := c.EnsureThreads(ctx); err != nil {
 		return nil, err
 	}
-	out := map[int64]string{}
+	out := map[string]Indexed{}
 	const page = 1000
 	for offset := int64(0); ; offset += page {
 		var res meilisearch.DocumentsResult
 		if err := c.ms.Index(c.Index(threads)).GetDocumentsWithContext(ctx, &meilisearch.DocumentsQuery{Offset: offset, Limit: page,
-			Fields: []string{"id", "digest"}}, &res); err != nil {
+			Fields: []string{"id", "thread_id", "digest"}}, &res); err != nil {
 			return nil, err
 		}
 		var docs []struct {
-			ID     int64  `json:"id"`
-			Digest string `json:"digest"`
+			ID       string `json:"id"`
+			ThreadID int64  `json:"thread_id"`
+			Digest   string `json:"digest"`
 		}
 		if err := res.Results.DecodeInto(&docs); err != nil {
 			return nil, err
 		}
 		for _, d := range docs {
-			out[d.ID] = d.Digest
+			out[d.ID] = Indexed{ThreadID: d.ThreadID, Digest: d.Digest}
 		}
 		if int64(len(docs)) < page {
 			return out, nil
 		}
 	}
+}
+
+// headDigests gives the thread digest of the head document the index
+// holds for each of threads (none when it holds no head).
+func (c *Client) headDigests(ctx context.Context, ids []int64) (map[int64]string, error) {
+	out := make(map[int64]string, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var res meilisearch.DocumentsResult
+	if err := c.ms.Index(c.Index(threads)).GetDocumentsWithContext(ctx, &meilisearch.DocumentsQuery{Limit: int64(len(ids)),
+		Fields: []string{"thread_id", "thread_digest"}, Filter: "head = true AND thread_id IN [" + joinIDs(ids) + "]"}, &res); err != nil {
+		return nil, fmt.Errorf("search: read head documents: %w", err)
+	}
+	var docs []struct {
+		ThreadID     int64  `json:"thread_id"`
+		ThreadDigest string `json:"thread_digest"`
+	}
+	if err := res.Results.DecodeInto(&docs); err != nil {
+		return nil, err
+	}
+	for _, d := range docs {
+		out[d.ThreadID] = d.ThreadDigest
+	}
+	return out, nil
 }

@@ -64,7 +64,7 @@ func TestSettings(t *testing.T) {
 }
 
 func TestSeal(t *testing.T) {
-	a := models.ThreadDoc{ID: 1, Title: "A", Tags: []string{"x"}}
+	a := models.PostDoc{ID: "p1", ThreadID: 1, PostID: 1, Title: "A", Tags: []string{"x"}}
 	b := a
 	b.Tags = []string{"y"}
 	Seal(&a)
@@ -76,5 +76,22 @@ func TestSeal(t *testing.T) {
 	Seal(&c)
 	if c.Digest != a.Digest {
 		t.Error("sealing twice changed the digest")
+	}
+	// A reply's counts are left out of its digest (only the head keeps
+	// them current), not its thread's fields.
+	r := models.PostDoc{ID: "p2", ThreadID: 1, PostID: 2, Title: "A", Tags: []string{"x"}, ReplyCount: 3}
+	later := r
+	later.ReplyCount, later.LastActivity = 9, 100
+	Seal(&r)
+	Seal(&later)
+	if r.Digest != later.Digest || r.ThreadDigest != a.ThreadDigest || r.ThreadDigest == b.ThreadDigest {
+		t.Errorf("reply digests %q %q, thread digests %q %q %q", r.Digest, later.Digest, r.ThreadDigest, a.ThreadDigest, b.ThreadDigest)
+	}
+	head, busier := a, a
+	head.Head, busier.Head, busier.ReplyCount = true, true, 9
+	Seal(&head)
+	Seal(&busier)
+	if head.Digest == busier.Digest {
+		t.Error("a head's reply count is not in its digest")
 	}
 }

@@ -4,21 +4,18 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"strconv"
 	"sync"
 	"time"
 
-	"github.com/meilisearch/meilisearch-go"
-
 	"github.com/kindred-health/kindred/app/database"
-	"github.com/kindred-health/kindred/models"
 )
 
 // Indexer drains the search queue (table search_queue, filled by writes
-// through Enqueue): it takes up to Batch threads at a
-// time, writes their documents (and removes the threads that must go) in
-// one Meilisearch task each, and removes from the queue the threads no
-// write touched meanwhile. Every instance runs one; they share the queue
+// through Enqueue and EnqueuePosts): it takes up to Batch threads at a
+// time, writes their documents (a reply's thread: that reply's and the
+// head's; a thread queued whole: all of them) and removes those that must
+// go, in one Meilisearch task per kind, and removes from the queue the
+// threads no write touched meanwhile. Every instance runs one; they share the queue
 // through leases, so a thread is written by one indexer at a time.
 //
 // One task per batch instead of one job per write is what lets the index
@@ -147,7 +144,7 @@ const claimSQL = `WITH newest AS (
 		ORDER BY queued_at LIMIT $1 FOR UPDATE SKIP LOCKED)
 	UPDATE search_queue q SET claimed_until = now() + make_interval(secs => $2)
 	WHERE q.thread_id IN (SELECT thread_id FROM newest UNION SELECT thread_id FROM oldest)
-	RETURNING q.thread_id, q.gen`
+	RETURNING q.thread_id, q.gen, q.whole, q.posts`
 
 // doneSQL removes the threads whose queue entry is still the one read
 // (no write since), and says how long each waited.
@@ -174,22 +171,22 @@ func (ix *Indexer) withDB(ctx context.Context, fn func() error) error {
 // DrainOnce indexes one batch and returns how many threads it held.
 func (ix *Indexer) DrainOnce(ctx context.Context) (int, error) {
 	var ids, gens []int64
-	var docs []models.ThreadDoc
-	var gone []int64
+	var changes []Change
+	var b *Batch
 	err := ix.withDB(ctx, func() error {
 		var err error
-		ids, gens, err = ix.claim(ctx)
+		ids, gens, changes, err = ix.claim(ctx)
 		if err != nil || len(ids) == 0 {
 			return err
 		}
 		// The queue entries were read before the threads: a write
 		// committed after this read bumps its entry, which then stays
 		// queued.
-		docs, gone, err = ix.Source.ThreadDocuments(ctx, ids)
+		b, err = ix.Source.SearchDocuments(ctx, changes)
 		return err
 	})
 	if err == nil && len(ids) > 0 {
-		err = ix.write(ctx, docs, gone)
+		err = ix.write(ctx, changes, b)
 	}
 	if err != nil {
 		if len(ids) > 0 {
@@ -216,59 +213,91 @@ func (ix *Indexer) DrainOnce(ctx context.Context) (int, error) {
 }
 
 // claim leases a batch of queued threads.
-func (ix *Indexer) claim(ctx context.Context) (ids, gens []int64, err error) {
+func (ix *Indexer) claim(ctx context.Context) (ids, gens []int64, changes []Change, err error) {
 	rows, err := ix.DB.Pool.Query(ctx, claimSQL, (ix.batch()+1)/2, leaseFor.Seconds())
 	if err != nil {
-		return nil, nil, fmt.Errorf("search: claim queued threads: %w", err)
+		return nil, nil, nil, fmt.Errorf("search: claim queued threads: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var id, gen int64
-		if err := rows.Scan(&id, &gen); err != nil {
-			return nil, nil, err
+		var ch Change
+		var gen int64
+		if err := rows.Scan(&ch.ThreadID, &gen, &ch.Whole, &ch.Posts); err != nil {
+			return nil, nil, nil, err
 		}
-		ids, gens = append(ids, id), append(gens, gen)
+		ch.Posts = sortedIDs(ch.Posts)
+		ids, gens, changes = append(ids, ch.ThreadID), append(gens, gen), append(changes, ch)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, nil, fmt.Errorf("search: claim queued threads: %w", err)
+		return nil, nil, nil, fmt.Errorf("search: claim queued threads: %w", err)
 	}
-	return ids, gens, nil
+	return ids, gens, changes, nil
 }
 
-// write sends the documents and the removals, both in flight at once, and
-// waits until Meilisearch has applied them.
-func (ix *Indexer) write(ctx context.Context, docs []models.ThreadDoc, gone []int64) error {
+// write applies the batch built for changes. A thread queued for some
+// posts whose own fields changed too (a clinician's first answer, a title
+// edited with its first post) is written whole instead: its head document
+// in the index then carries another thread digest than the one just
+// built.
+func (ix *Indexer) write(ctx context.Context, changes []Change, b *Batch) error {
 	c := ix.Client
 	if err := c.EnsureThreads(ctx); err != nil {
 		return err
 	}
-	idx := c.ms.Index(c.Index(threads))
-	var tasks []int64
-	if len(docs) > 0 {
-		pk := "id"
-		info, err := idx.AddDocumentsWithContext(ctx, docs, &meilisearch.DocumentOptions{PrimaryKey: &pk})
-		if err != nil {
-			return fmt.Errorf("search: write %d documents: %w", len(docs), err)
+	var partial []int64
+	for _, ch := range changes {
+		if !ch.Whole {
+			partial = append(partial, ch.ThreadID)
 		}
-		tasks = append(tasks, info.TaskUID)
 	}
-	if len(gone) > 0 {
-		s := make([]string, len(gone))
-		for i, id := range gone {
-			s[i] = strconv.FormatInt(id, 10)
+	if len(partial) > 0 {
+		built := map[int64]string{}
+		for _, d := range b.Docs {
+			if d.Head {
+				built[d.ThreadID] = d.ThreadDigest
+			}
 		}
-		info, err := idx.DeleteDocumentsWithContext(ctx, s, nil)
+		indexed, err := c.headDigests(ctx, partial)
 		if err != nil {
-			return fmt.Errorf("search: remove %d documents: %w", len(gone), err)
-		}
-		tasks = append(tasks, info.TaskUID)
-	}
-	for _, uid := range tasks {
-		if err := c.wait(ctx)(&meilisearch.TaskInfo{TaskUID: uid}, nil); err != nil {
 			return err
 		}
+		var whole []Change
+		for _, id := range partial {
+			if want, ok := built[id]; ok && indexed[id] != want {
+				whole = append(whole, Change{ThreadID: id, Whole: true})
+			}
+		}
+		if len(whole) > 0 {
+			more, err := ix.withDBResult(ctx, whole)
+			if err != nil {
+				return err
+			}
+			redo := map[int64]bool{}
+			for _, ch := range whole {
+				redo[ch.ThreadID] = true
+			}
+			kept := b.Docs[:0:0]
+			for _, d := range b.Docs {
+				if !redo[d.ThreadID] {
+					kept = append(kept, d)
+				}
+			}
+			b = &Batch{Docs: append(kept, more.Docs...), GonePosts: append(b.GonePosts, more.GonePosts...),
+				GoneThreads: append(b.GoneThreads, more.GoneThreads...)}
+		}
 	}
-	return nil
+	return c.apply(ctx, b)
+}
+
+// withDBResult builds the documents of changes holding a database slot.
+func (ix *Indexer) withDBResult(ctx context.Context, changes []Change) (*Batch, error) {
+	var b *Batch
+	err := ix.withDB(ctx, func() error {
+		var err error
+		b, err = ix.Source.SearchDocuments(ctx, changes)
+		return err
+	})
+	return b, err
 }
 
 func (ix *Indexer) done(ctx context.Context, ids, gens []int64) ([]int64, []time.Duration, error) {

@@ -7,51 +7,69 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kindred-health/kindred/app/database"
 	"github.com/kindred-health/kindred/app/testenv"
 	"github.com/kindred-health/kindred/models"
 )
 
 // versionedSource is a set of threads whose documents carry a version a
 // test can move on, as writes would; it counts every thread it was asked
-// for. onRead runs inside ThreadDocuments (a write landing while an
-// indexer works).
+// for. Thread n's head is post 1000n, its replies are listed in replies.
+// onRead runs inside SearchDocuments (a write landing while an indexer
+// works).
 type versionedSource struct {
 	mu      sync.Mutex
 	version map[int64]int
 	gone    map[int64]bool
 	reads   map[int64]int
+	replies map[int64][]int64
+	asked   []Change
 	onRead  func(ids []int64)
 }
 
 func newVersionedSource() *versionedSource {
-	return &versionedSource{version: map[int64]int{}, gone: map[int64]bool{}, reads: map[int64]int{}}
+	return &versionedSource{version: map[int64]int{}, gone: map[int64]bool{}, reads: map[int64]int{}, replies: map[int64][]int64{}}
 }
 
-func (s *versionedSource) ThreadDocuments(_ context.Context, ids []int64) ([]models.ThreadDoc, []int64, error) {
+func headOf(thread int64) int64 { return 1000 * thread }
+
+func (s *versionedSource) docOf(thread, post int64) models.PostDoc {
+	return doc(thread, post, fmt.Sprintf("thread %d version %d", thread, s.version[thread]))
+}
+
+func (s *versionedSource) SearchDocuments(_ context.Context, changes []Change) (*Batch, error) {
 	s.mu.Lock()
-	var docs []models.ThreadDoc
-	var gone []int64
-	for _, id := range ids {
-		s.reads[id]++
-		if s.gone[id] {
-			gone = append(gone, id)
+	b := &Batch{}
+	var ids []int64
+	for _, ch := range changes {
+		ids = append(ids, ch.ThreadID)
+		s.reads[ch.ThreadID]++
+		s.asked = append(s.asked, ch)
+		if s.gone[ch.ThreadID] {
+			b.GoneThreads = append(b.GoneThreads, ch.ThreadID)
 			continue
 		}
-		docs = append(docs, doc(id, fmt.Sprintf("thread %d version %d", id, s.version[id])))
+		posts := ch.Posts
+		if ch.Whole {
+			posts = s.replies[ch.ThreadID]
+		}
+		for _, p := range append([]int64{headOf(ch.ThreadID)}, posts...) {
+			b.Docs = append(b.Docs, s.docOf(ch.ThreadID, p))
+		}
 	}
 	hook := s.onRead
 	s.mu.Unlock()
 	if hook != nil {
 		hook(ids)
 	}
-	return docs, gone, nil
+	return b, nil
 }
 
 func (s *versionedSource) ThreadIDs(context.Context, models.IndexThreadsArgs, int, func([]int64) error) error {
 	return nil
 }
 
-func (s *versionedSource) AllThreadDocuments(context.Context, int, func([]models.ThreadDoc) error) error {
+func (s *versionedSource) AllDocuments(context.Context, int, func([]models.PostDoc) error) error {
 	return nil
 }
 
@@ -106,7 +124,7 @@ func TestIndexerCoalescesWrites(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if have[1] != doc(1, "thread 1 version 100").Digest || have[2] != doc(2, "thread 2 version 0").Digest {
+	if have["p1000"].Digest != doc(1, 1000, "thread 1 version 100").Digest || have["p2000"].Digest != doc(2, 2000, "thread 2 version 0").Digest {
 		t.Fatalf("index holds %v", have)
 	}
 	if queued(t, ix) != 0 || len(lags) != 2 || src.reads[1] != 1 {
@@ -147,7 +165,7 @@ func TestIndexerKeepsWhatWasWrittenMeanwhile(t *testing.T) {
 		t.Fatal(err)
 	}
 	have, _ := ix.Client.Indexed(ctx)
-	if have[7] != doc(7, "thread 7 version 1").Digest || have[8] != "" || queued(t, ix) != 0 {
+	if have["p7000"].Digest != doc(7, 7000, "thread 7 version 1").Digest || len(have) != 1 || queued(t, ix) != 0 {
 		t.Fatalf("after the second round: index %v, %d queued", have, queued(t, ix))
 	}
 }
@@ -197,6 +215,66 @@ func TestIndexersShareTheQueue(t *testing.T) {
 	for _, id := range ids {
 		if src.reads[id] != 1 {
 			t.Fatalf("thread %d was read %d times: two indexers took it", id, src.reads[id])
+		}
+	}
+}
+
+func enqueuePosts(t *testing.T, ix *Indexer, thread int64, posts ...int64) {
+	t.Helper()
+	if err := ix.DB.InTx(context.Background(), func(tx *database.Tx) error { return EnqueuePosts(context.Background(), tx, thread, posts...) }); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestIndexerWritesARepliesDocumentOnly: a reply queues its post; the
+// indexer asks for that post and the head only (not the thread's other
+// posts) and writes them; replies queued together are one entry. When the
+// thread's own fields changed too (its title), the head the index holds
+// has another thread digest and the thread is written whole at once.
+func TestIndexerWritesARepliesDocumentOnly(t *testing.T) {
+	t.Parallel()
+	src := newVersionedSource()
+	ix := newTestIndexer(t, src)
+	ctx := context.Background()
+	src.replies[1] = []int64{1001, 1002}
+	if err := EnqueueNow(ctx, ix.DB, 1); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ix.DrainOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	src.replies[1] = append(src.replies[1], 1003, 1004)
+	enqueuePosts(t, ix, 1, 1003)
+	enqueuePosts(t, ix, 1, 1004)
+	if n := queued(t, ix); n != 1 {
+		t.Fatalf("%d queue entries for two replies to one thread", n)
+	}
+	src.asked = nil
+	if _, err := ix.DrainOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if len(src.asked) != 1 || src.asked[0].Whole || fmt.Sprint(src.asked[0].Posts) != "[1003 1004]" {
+		t.Fatalf("the indexer asked for %+v, want posts 1003 and 1004 of thread 1", src.asked)
+	}
+	have, err := ix.Client.Indexed(ctx)
+	if err != nil || len(have) != 5 {
+		t.Fatalf("index holds %v (%v), want the head and four replies", have, err)
+	}
+	// The title changes with a reply: every document is written again.
+	src.bump(1)
+	src.replies[1] = append(src.replies[1], 1005)
+	enqueuePosts(t, ix, 1, 1005)
+	src.asked = nil
+	if _, err := ix.DrainOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if len(src.asked) != 2 || src.asked[0].Whole || !src.asked[1].Whole {
+		t.Fatalf("the indexer asked for %+v, want the reply, then the whole thread", src.asked)
+	}
+	have, _ = ix.Client.Indexed(ctx)
+	for _, p := range []int64{1000, 1001, 1002, 1003, 1004, 1005} {
+		if have[models.PostDocID(p)].Digest != src.docOf(1, p).Digest {
+			t.Fatalf("post %d's document is stale after the thread changed: %v", p, have)
 		}
 	}
 }

@@ -9,45 +9,46 @@ import (
 	"github.com/kindred-health/kindred/models"
 )
 
-// changingSource answers ThreadDocuments from a list of states, one per
-// call (the last one repeats): a thread that changes while a job runs.
+// changingSource answers SearchDocuments from a list of states, one per
+// call (the last one repeats): a thread that changes while it is written.
 type changingSource struct {
-	states []func() ([]models.ThreadDoc, []int64)
+	states []func() *Batch
 	calls  int
 }
 
-func (s *changingSource) ThreadDocuments(_ context.Context, _ []int64) ([]models.ThreadDoc, []int64, error) {
+func (s *changingSource) SearchDocuments(_ context.Context, _ []Change) (*Batch, error) {
 	st := s.states[min(s.calls, len(s.states)-1)]
 	s.calls++
-	docs, gone := st()
-	return docs, gone, nil
+	return st(), nil
 }
 
 func (s *changingSource) ThreadIDs(context.Context, models.IndexThreadsArgs, int, func([]int64) error) error {
 	return nil
 }
 
-func (s *changingSource) AllThreadDocuments(context.Context, int, func([]models.ThreadDoc) error) error {
+func (s *changingSource) AllDocuments(context.Context, int, func([]models.PostDoc) error) error {
 	return nil
 }
 
-func doc(id int64, title string) models.ThreadDoc {
-	d := models.ThreadDoc{ID: id, Title: title, Audience: models.AudiencePublic, Tags: []string{}, ClinicianProfessions: []string{}}
+func doc(thread, post int64, title string) models.PostDoc {
+	d := models.PostDoc{ID: models.PostDocID(post), ThreadID: thread, PostID: post, Head: post == thread || post == headOf(thread), Title: title,
+		Audience: models.AudiencePublic, Tags: []string{}, ClinicianProfessions: []string{}}
 	Seal(&d)
 	return d
 }
 
-// TestSyncRewritesWhatChangedMeanwhile: a job that read a thread before it
-// changed rewrites it after its own write, so the index never keeps the
-// older state (here: a reply that was hidden, then a thread that was).
+// TestSyncRewritesWhatChangedMeanwhile: a writer that read a thread before
+// it changed rewrites it after its own write, so the index never keeps the
+// older state (here: a reply that was edited, then hidden, then a thread
+// that was hidden).
 func TestSyncRewritesWhatChangedMeanwhile(t *testing.T) {
 	url, key, prefix := testenv.Meili(t)
 	c := New(url, key, prefix, 0, nil)
 	ctx := context.Background()
-	before, after := doc(1, "with the reply"), doc(1, "reply hidden")
-	src := &changingSource{states: []func() ([]models.ThreadDoc, []int64){
-		func() ([]models.ThreadDoc, []int64) { return []models.ThreadDoc{before}, nil },
-		func() ([]models.ThreadDoc, []int64) { return []models.ThreadDoc{after}, nil },
+	head, before, after := doc(1, 1, "thread"), doc(1, 2, "with the reply"), doc(1, 2, "reply edited")
+	src := &changingSource{states: []func() *Batch{
+		func() *Batch { return &Batch{Docs: []models.PostDoc{head, before}} },
+		func() *Batch { return &Batch{Docs: []models.PostDoc{head, after}} },
 	}}
 	if err := c.Sync(ctx, src, []int64{1}); err != nil {
 		t.Fatal(err)
@@ -56,13 +57,26 @@ func TestSyncRewritesWhatChangedMeanwhile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if have[1] != after.Digest || src.calls != 3 {
-		t.Fatalf("index holds %q after %d reads, want the later document %q", have[1], src.calls, after.Digest)
+	if have["p2"].Digest != after.Digest || src.calls != 3 {
+		t.Fatalf("index holds %+v after %d reads, want the later document %q", have["p2"], src.calls, after.Digest)
 	}
-	// Visible when read, gone by the second read: the document leaves.
-	src = &changingSource{states: []func() ([]models.ThreadDoc, []int64){
-		func() ([]models.ThreadDoc, []int64) { return []models.ThreadDoc{after}, nil },
-		func() ([]models.ThreadDoc, []int64) { return nil, []int64{1} },
+	// The reply is hidden by the second read: its document leaves, the
+	// head stays.
+	src = &changingSource{states: []func() *Batch{
+		func() *Batch { return &Batch{Docs: []models.PostDoc{head, after}} },
+		func() *Batch { return &Batch{Docs: []models.PostDoc{head}, GonePosts: []int64{2}} },
+	}}
+	if err := c.Sync(ctx, src, []int64{1}); err != nil {
+		t.Fatal(err)
+	}
+	if have, _ := c.Indexed(ctx); len(have) != 1 || have["p1"].Digest != head.Digest {
+		t.Fatalf("the hidden reply stayed in the index: %v", have)
+	}
+	// Visible when read, hidden by the second read: every document of the
+	// thread leaves.
+	src = &changingSource{states: []func() *Batch{
+		func() *Batch { return &Batch{Docs: []models.PostDoc{head, after}} },
+		func() *Batch { return &Batch{GoneThreads: []int64{1}} },
 	}}
 	if err := c.Sync(ctx, src, []int64{1}); err != nil {
 		t.Fatal(err)
@@ -70,11 +84,11 @@ func TestSyncRewritesWhatChangedMeanwhile(t *testing.T) {
 	if have, _ := c.Indexed(ctx); len(have) != 0 {
 		t.Fatalf("the hidden thread stayed in the index: %v", have)
 	}
-	// A thread that never settles is an error (River tries again later).
+	// A thread that never settles is an error (the caller tries again later).
 	n := 0
-	src = &changingSource{states: []func() ([]models.ThreadDoc, []int64){func() ([]models.ThreadDoc, []int64) {
+	src = &changingSource{states: []func() *Batch{func() *Batch {
 		n++
-		return []models.ThreadDoc{doc(1, "edit "+string(rune('a'+n)))}, nil
+		return &Batch{Docs: []models.PostDoc{doc(1, 1, "edit "+string(rune('a'+n)))}}
 	}}}
 	if err := c.Sync(ctx, src, []int64{1}); err == nil {
 		t.Error("a thread that kept changing was reported as indexed")

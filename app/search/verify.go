@@ -2,29 +2,34 @@ package search
 
 import (
 	"context"
+	"slices"
 
 	"github.com/kindred-health/kindred/models"
 )
 
 // Report is what Verify found: documents missing from the index, stale
 // ones (their digest differs from PostgreSQL's) and forbidden ones (in the
-// index, but not visible threads).
+// index, but not of a visible post of a visible thread), by document id
+// ("p" + post id).
 type Report struct {
-	Threads, Documents        int
-	Missing, Stale, Forbidden []int64
+	// Expected counts the documents PostgreSQL says the index must hold;
+	// Documents those it holds.
+	Expected, Documents       int
+	Missing, Stale, Forbidden []string
 }
 
 // Clean is true when the index matches PostgreSQL.
 func (r *Report) Clean() bool { return len(r.Missing)+len(r.Stale)+len(r.Forbidden) == 0 }
 
 // Verify compares the index with the documents src builds; with fix it
-// writes the missing and stale documents and deletes the forbidden ones
-// (through Sync, so a thread that changes meanwhile ends up right too).
+// writes again, whole, every thread with a missing, stale or forbidden
+// document (through Sync, so a thread that changes meanwhile ends up
+// right too).
 func (c *Client) Verify(ctx context.Context, src Source, fix bool) (*Report, error) {
-	want := map[int64]models.ThreadDoc{}
-	if err := src.AllThreadDocuments(ctx, BatchSize, func(docs []models.ThreadDoc) error {
+	want := map[string]Indexed{}
+	if err := src.AllDocuments(ctx, BatchSize, func(docs []models.PostDoc) error {
 		for _, d := range docs {
-			want[d.ID] = d
+			want[d.ID] = Indexed{ThreadID: d.ThreadID, Digest: d.Digest}
 		}
 		return nil
 	}); err != nil {
@@ -34,27 +39,39 @@ func (c *Client) Verify(ctx context.Context, src Source, fix bool) (*Report, err
 	if err != nil {
 		return nil, err
 	}
-	r := &Report{Threads: len(want), Documents: len(have)}
+	r := &Report{Expected: len(want), Documents: len(have)}
+	threads := map[int64]bool{}
 	for id, d := range want {
 		got, ok := have[id]
 		switch {
 		case !ok:
 			r.Missing = append(r.Missing, id)
-		case got != d.Digest:
+		case got.Digest != d.Digest:
 			r.Stale = append(r.Stale, id)
+		default:
+			continue
 		}
+		threads[d.ThreadID] = true
 	}
-	for id := range have {
+	for id, d := range have {
 		if _, ok := want[id]; !ok {
 			r.Forbidden = append(r.Forbidden, id)
+			threads[d.ThreadID] = true
 		}
 	}
+	slices.Sort(r.Missing)
+	slices.Sort(r.Stale)
+	slices.Sort(r.Forbidden)
 	if !fix {
 		return r, nil
 	}
-	ids := append(append(append([]int64{}, r.Missing...), r.Stale...), r.Forbidden...)
+	ids := make([]int64, 0, len(threads))
+	for id := range threads {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
 	for len(ids) > 0 {
-		n := min(len(ids), BatchSize)
+		n := min(len(ids), syncThreads)
 		if err := c.Sync(ctx, src, ids[:n]); err != nil {
 			return nil, err
 		}
@@ -63,17 +80,29 @@ func (c *Client) Verify(ctx context.Context, src Source, fix bool) (*Report, err
 	return r, nil
 }
 
+// syncThreads is how many threads one Sync of Verify writes whole.
+const syncThreads = 100
+
 // Rebuild builds a fresh index from src and swaps it in (Reindex), then
 // verifies it and repairs what changed while it was being built: the
-// index jobs of those changes wrote to the old index.
-func (c *Client) Rebuild(ctx context.Context, src Source, batch int) (indexed int, caughtUp *Report, err error) {
-	n, err := c.Reindex(ctx, func(add func([]models.ThreadDoc) error) error { return src.AllThreadDocuments(ctx, batch, add) })
+// index writes of those changes went to the old index. It says how many
+// threads and documents the new index was built with.
+func (c *Client) Rebuild(ctx context.Context, src Source, batch int) (threads, docs int, caughtUp *Report, err error) {
+	seen := map[int64]bool{}
+	n, err := c.Reindex(ctx, func(add func([]models.PostDoc) error) error {
+		return src.AllDocuments(ctx, batch, func(d []models.PostDoc) error {
+			for _, x := range d {
+				seen[x.ThreadID] = true
+			}
+			return add(d)
+		})
+	})
 	if err != nil {
-		return 0, nil, err
+		return 0, 0, nil, err
 	}
 	r, err := c.Verify(ctx, src, true)
 	if err != nil {
-		return n, nil, err
+		return len(seen), n, nil, err
 	}
-	return n, r, nil
+	return len(seen), n, r, nil
 }

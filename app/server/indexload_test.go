@@ -169,7 +169,7 @@ func TestIndexLoad(t *testing.T) {
 	if !r.Clean() {
 		t.Fatalf("after the load: %d missing, %d stale, %d forbidden documents", len(r.Missing), len(r.Stale), len(r.Forbidden))
 	}
-	report = append(report, fmt.Sprintf("verify: %d threads, %d documents, 0 missing, 0 stale, 0 forbidden", r.Threads, r.Documents))
+	report = append(report, fmt.Sprintf("verify: %d documents expected, %d indexed, 0 missing, 0 stale, 0 forbidden", r.Expected, r.Documents))
 	for _, line := range report {
 		t.Log(line)
 	}

@@ -371,8 +371,8 @@ func TestReindexUnderReads(t *testing.T) {
 	}
 	rebuild := func(batch int) {
 		t.Helper()
-		if _, err := h.app.Search.Reindex(context.Background(), func(add func([]models.ThreadDoc) error) error {
-			return h.app.Forums.AllThreadDocuments(context.Background(), batch, add)
+		if _, err := h.app.Search.Reindex(context.Background(), func(add func([]models.PostDoc) error) error {
+			return h.app.Forums.AllDocuments(context.Background(), batch, add)
 		}); err != nil {
 			t.Error(err)
 		}
@@ -481,8 +481,8 @@ type duringRebuild struct {
 	done bool
 }
 
-func (d *duringRebuild) AllThreadDocuments(ctx context.Context, batch int, add func([]models.ThreadDoc) error) error {
-	if err := d.Service.AllThreadDocuments(ctx, batch, add); err != nil {
+func (d *duringRebuild) AllDocuments(ctx context.Context, batch int, add func([]models.PostDoc) error) error {
+	if err := d.Service.AllDocuments(ctx, batch, add); err != nil {
 		return err
 	}
 	if !d.done {
@@ -511,11 +511,11 @@ func TestRebuildCatchesUpChangesMadeDuringIt(t *testing.T) {
 		}
 		eventually(t, "the job took it out of the old index", func() bool { return !has(h.searchIDs("", "q=zebrarebuild"), hide.ID) })
 	}}
-	n, r, err := h.app.Search.Rebuild(ctx, src, search.BatchSize)
+	n, _, r, err := h.app.Search.Rebuild(ctx, src, search.BatchSize)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n != 2 || len(r.Forbidden) != 1 || r.Forbidden[0] != hide.ID {
+	if n != 2 || len(r.Forbidden) != 1 || r.Forbidden[0] != models.PostDocID(h.firstPost(hide.ID).ID) {
 		t.Errorf("rebuilt %d; caught up %+v", n, r)
 	}
 	if ids := h.searchIDs("", "q=zebrarebuild"); !sameIDs(ids, keep.ID) {
@@ -524,8 +524,8 @@ func TestRebuildCatchesUpChangesMadeDuringIt(t *testing.T) {
 }
 
 // TestSearchNeverShowsHiddenText: canary words in a hidden reply, a
-// removed reply, a reply held for approval, a private question and its
-// messages are never found, by any viewer, whatever the query, filter,
+// removed reply, a reply held for approval (all after 360 replies, far
+// down the thread), a private question and its messages are never found, by any viewer, whatever the query, filter,
 // order or page, and are in no document of the index; the clinicians'
 // lounge is found by clinicians and staff only.
 func TestSearchNeverShowsHiddenText(t *testing.T) {
@@ -543,6 +543,9 @@ func TestSearchNeverShowsHiddenText(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// 360 replies first (36,000 characters): the canaries below sit far
+	// down a long thread, and a word in reply 350 must be found.
+	h.longThread(host.ID, 360, 350, "zebradeepvisible")
 	hidden := h.reply("author", host.ID, "zebracanaryhidden", false)
 	removed := h.reply("author", host.ID, "zebracanaryremoved", false)
 	h.reply("dr_canary", host.ID, "A clinician's answer so the answered filter matches.", false)
@@ -586,14 +589,17 @@ func TestSearchNeverShowsHiddenText(t *testing.T) {
 				}
 			}
 		}
+		if !has(h.searchIDs(tok, "q=zebradeepvisible"), host.ID) {
+			t.Errorf("%s does not find reply 350 of the host thread", who)
+		}
 		found := has(h.searchIDs(tok, "q=zebralounge"), loungeThread.ID)
 		if want := who == "clinician" || who == "moderator" || who == "admin"; found != want {
 			t.Errorf("%s finds the lounge thread: %v", who, found)
 		}
 	}
 	// No document holds them, whatever anyone searches.
-	var docs []models.ThreadDoc
-	if err := h.app.Forums.AllThreadDocuments(ctx, 100, func(d []models.ThreadDoc) error { docs = append(docs, d...); return nil }); err != nil {
+	var docs []models.PostDoc
+	if err := h.app.Forums.AllDocuments(ctx, 100, func(d []models.PostDoc) error { docs = append(docs, d...); return nil }); err != nil {
 		t.Fatal(err)
 	}
 	have, err := h.app.Search.Indexed(ctx)
@@ -601,12 +607,12 @@ func TestSearchNeverShowsHiddenText(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, d := range docs {
-		if have[d.ID] != d.Digest {
-			t.Errorf("thread %d: the index differs from PostgreSQL", d.ID)
+		if have[d.ID].Digest != d.Digest {
+			t.Errorf("document %s: the index differs from PostgreSQL", d.ID)
 		}
 		for _, c := range canaries {
-			if strings.Contains(d.Title+d.FirstPost+d.Replies, c) {
-				t.Errorf("thread %d's document holds %s", d.ID, c)
+			if strings.Contains(d.Title+d.Body, c) {
+				t.Errorf("document %s holds %s", d.ID, c)
 			}
 		}
 	}

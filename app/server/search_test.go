@@ -232,7 +232,7 @@ func TestWritesSurviveASearchOutage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !r.Clean() || r.Threads != 51 {
-		t.Errorf("after the outage: %d threads; missing %v, stale %v, forbidden %v", r.Threads, r.Missing, r.Stale, r.Forbidden)
+	if !r.Clean() || r.Expected != 51 || r.Documents != 51 { // 51 threads of one post each
+		t.Errorf("after the outage: %d documents expected, %d indexed; missing %v, stale %v, forbidden %v", r.Expected, r.Documents, r.Missing, r.Stale, r.Forbidden)
 	}
 }

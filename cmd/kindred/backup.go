@@ -95,8 +95,8 @@ func backupVerify(ctx context.Context, getenv func(string) string, stdout, stder
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "backup verify: search: %d threads, %d documents; %d missing, %d stale, %d forbidden\n",
-		r.Threads, r.Documents, len(r.Missing), len(r.Stale), len(r.Forbidden))
+	fmt.Fprintf(stdout, "backup verify: search: %d documents expected, %d indexed; %d missing, %d stale, %d forbidden\n",
+		r.Expected, r.Documents, len(r.Missing), len(r.Stale), len(r.Forbidden))
 	if !r.Clean() {
 		problems = append(problems, "the search index differs from PostgreSQL: run `kindred reindex`")
 	}

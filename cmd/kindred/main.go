@@ -430,8 +430,8 @@ func verifySearch(ctx context.Context, getenv func(string) string, fix bool, std
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "search verify: %d threads, %d documents; %d missing, %d stale, %d forbidden\n",
-		r.Threads, r.Documents, len(r.Missing), len(r.Stale), len(r.Forbidden))
+	fmt.Fprintf(stdout, "search verify: %d documents expected, %d indexed; %d missing, %d stale, %d forbidden\n",
+		r.Expected, r.Documents, len(r.Missing), len(r.Stale), len(r.Forbidden))
 	if !fix {
 		if !r.Clean() {
 			return fmt.Errorf("the search index differs from PostgreSQL: run `kindred search verify --fix` or `kindred reindex`")
@@ -442,7 +442,7 @@ func verifySearch(ctx context.Context, getenv func(string) string, fix bool, std
 	return nil
 }
 
-// reindex rebuilds the thread index from PostgreSQL and swaps it in
+// reindex rebuilds the search index from PostgreSQL and swaps it in
 // atomically: searches keep working, on the old index, until the swap.
 func reindex(ctx context.Context, getenv func(string) string, stdout, stderr io.Writer) error {
 	db, fs, client, err := searchTools(ctx, getenv, stderr)
@@ -451,11 +451,11 @@ func reindex(ctx context.Context, getenv func(string) string, stdout, stderr io.
 	}
 	defer db.Close()
 	start := time.Now()
-	n, r, err := client.Rebuild(ctx, fs, search.BatchSize)
+	threads, docs, r, err := client.Rebuild(ctx, fs, search.BatchSize)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "reindex: %d threads indexed and swapped in (%s); %d changed meanwhile and were caught up\n",
-		n, time.Since(start).Round(time.Millisecond), len(r.Missing)+len(r.Stale)+len(r.Forbidden))
+	fmt.Fprintf(stdout, "reindex: %d threads indexed and swapped in (%d post documents, %s); %d documents changed meanwhile and were caught up\n",
+		threads, docs, time.Since(start).Round(time.Millisecond), len(r.Missing)+len(r.Stale)+len(r.Forbidden))
 	return nil
 }
