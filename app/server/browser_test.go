@@ -190,7 +190,9 @@ func (p *page) signIn(handle string) {
 	p.t.Helper()
 	p.do(chromedp.Navigate(p.url + "/signin"))
 	p.submit(`form[action="/signin"]`, "login", handle, "password", goodPassword)
-	p.waitJS(`location.pathname === "/"`, "signed in")
+	// The header's account link shows the new page has rendered as the
+	// member, not only that the address changed.
+	p.waitJS(`location.pathname === "/" && document.querySelector('nav[aria-label="Main"] a[href="/account"]') !== null`, "signed in")
 }
 
 // visit opens path and waits until the page shows text.

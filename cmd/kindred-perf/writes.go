@@ -58,7 +58,11 @@ func writes(ctx context.Context, cfg config, ds *pagesData, t *table) error {
 	}
 	sortDurations(paced.lags)
 	p95 := percentile(paced.lags, 95)
-	t.add("index lag at 200 posts/s", lagString(paced), "p95 ≤ 2 s", boolp(paced.notFound == 0 && len(paced.lags) > 0 && p95 <= 2*time.Second))
+	reached := float64(paced.posts) / paced.elapsed.Seconds()
+	// The target holds only at the rate it names: a system that cannot
+	// write 200 posts/s has not shown its lag there.
+	t.add("index lag, writes paced at 200 posts/s", fmt.Sprintf("%s; %.0f posts/s reached", lagString(paced), reached), "p95 ≤ 2 s at 200 posts/s",
+		boolp(reached >= 190 && paced.notFound == 0 && len(paced.lags) > 0 && p95 <= 2*time.Second))
 	return nil
 }
 
