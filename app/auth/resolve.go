@@ -86,40 +86,57 @@ var tokenColumns = sync.OnceValues(func() (string, []column) {
 	return strings.Join(names, ", "), cols
 })
 
-// SetSessionFigures gives the resolver the figures to load with every
-// session: name → SQL expression over u.id yielding a number (a boolean
-// cast to int). Called once while wiring, before serving.
-func (s *Service) SetSessionFigures(figures map[string]string) {
-	names := make([]string, 0, len(figures))
-	for n := range figures {
+// SetSessionFigures gives the resolver the figures to load: name → SQL
+// expression over u.id yielding a number (a boolean cast to int). always
+// come with every session and token; pages only with a session asking for
+// a page (a GET: the bell's count is shown there and nowhere else, so a
+// form post or an API write does not pay for it). Called once while
+// wiring, before serving.
+func (s *Service) SetSessionFigures(always, pages map[string]string) {
+	s.figuresSQL = figuresObject(always, nil)
+	s.pageFiguresSQL = figuresObject(always, pages)
+}
+
+// figuresObject writes the figures as one json_build_object.
+func figuresObject(sets ...map[string]string) string {
+	all := map[string]string{}
+	for _, set := range sets {
+		for n, expr := range set {
+			all[n] = expr
+		}
+	}
+	names := make([]string, 0, len(all))
+	for n := range all {
 		names = append(names, n)
 	}
 	sort.Strings(names)
 	var parts []string
 	for _, n := range names {
-		parts = append(parts, "'"+n+"', ("+figures[n]+")")
+		parts = append(parts, "'"+n+"', ("+all[n]+")")
 	}
 	if len(parts) == 0 {
-		s.figuresSQL = "'{}'::json"
-		return
+		return "'{}'::json"
 	}
-	s.figuresSQL = "json_build_object(" + strings.Join(parts, ", ") + ")"
+	return "json_build_object(" + strings.Join(parts, ", ") + ")"
 }
 
 // resolve loads a session by its token's hash with its user, the actor's
 // lists and the figures, in one statement.
-func (s *Service) resolve(ctx context.Context, hash []byte) (*resolvedSession, error) {
-	return s.resolveFrom(ctx, `sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1`, sessionColumns, hash)
+func (s *Service) resolve(ctx context.Context, hash []byte, page bool) (*resolvedSession, error) {
+	figures := s.figuresSQL
+	if page {
+		figures = s.pageFiguresSQL
+	}
+	return s.resolveFrom(ctx, `sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1`, sessionColumns, hash, figures)
 }
 
 // resolveToken is resolve for an API token: the token's row lands in
 // Token (its columns under alias k).
 func (s *Service) resolveToken(ctx context.Context, hash []byte) (*resolvedSession, error) {
-	return s.resolveFrom(ctx, `api_tokens k JOIN users u ON u.id = k.user_id WHERE k.token_hash = $1`, tokenColumns, hash)
+	return s.resolveFrom(ctx, `api_tokens k JOIN users u ON u.id = k.user_id WHERE k.token_hash = $1`, tokenColumns, hash, s.figuresSQL)
 }
 
-func (s *Service) resolveFrom(ctx context.Context, from string, columns func() (string, []column), hash []byte) (*resolvedSession, error) {
-	figures := s.figuresSQL
+func (s *Service) resolveFrom(ctx context.Context, from string, columns func() (string, []column), hash []byte, figures string) (*resolvedSession, error) {
 	if figures == "" {
 		figures = "'{}'::json"
 	}

@@ -72,13 +72,13 @@ type Service struct {
 	db *database.DB
 	// figuresSQL: the per-member figures loaded with each session
 	// (SetSessionFigures).
-	figuresSQL string
-	now        func() time.Time
-	opts       Options
-	limiter    *ratelimit.Limiter
-	log        *slog.Logger
-	store      store
-	externals  map[string]*External
+	figuresSQL, pageFiguresSQL string
+	now                        func() time.Time
+	opts                       Options
+	limiter                    *ratelimit.Limiter
+	log                        *slog.Logger
+	store                      store
+	externals                  map[string]*External
 	// externalOrder is the order providers were added: their buttons' order.
 	externalOrder []string
 	dummy         func() string

@@ -11,17 +11,18 @@ import (
 // is unknown, idle or past its absolute lifetime, or the user may no longer
 // sign in. Dead sessions are deleted on the spot.
 func (s *Service) ResolveSession(ctx context.Context, token, ip, ua string) (*models.User, *models.Session, error) {
-	u, sess, _, _, err := s.ResolveSessionActor(ctx, token, ip, ua)
+	u, sess, _, _, err := s.ResolveSessionActor(ctx, token, ip, ua, false)
 	return u, sess, err
 }
 
 // ResolveSessionActor is ResolveSession that also returns, from the same
-// statement, the Actor and the per-member figures (SetSessionFigures).
-func (s *Service) ResolveSessionActor(ctx context.Context, token, ip, ua string) (*models.User, *models.Session, *models.Actor, map[string]int64, error) {
+// statement, the Actor and the per-member figures (SetSessionFigures; with
+// the pages' figures when page is true).
+func (s *Service) ResolveSessionActor(ctx context.Context, token, ip, ua string, page bool) (*models.User, *models.Session, *models.Actor, map[string]int64, error) {
 	if len(token) > 100 {
 		return nil, nil, nil, nil, nil
 	}
-	row, err := s.resolve(ctx, sha(token))
+	row, err := s.resolve(ctx, sha(token), page)
 	if err != nil || row == nil {
 		return nil, nil, nil, nil, err
 	}

@@ -412,7 +412,7 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 	authSvc.OnSignIn(privSvc.CancelOnSignIn)
 	// What every signed-in page asks of other features, loaded with the
 	// session in one statement (web.Preloaded).
-	authSvc.SetSessionFigures(map[string]string{privacy.FigureNeedsConsent: privacy.NeedsFigure, web.FigureUnread: notify.UnreadFigure})
+	authSvc.SetSessionFigures(map[string]string{privacy.FigureNeedsConsent: privacy.NeedsFigure}, map[string]string{web.FigureUnread: notify.UnreadFigure})
 	authSvc.OnSignUp(func(ctx context.Context, db *gorm.DB, userID int64) error { return privSvc.Agree(ctx, db, userID) })
 	river.AddWorker(workers, &privacy.Worker{Svc: privSvc})
 	a := &App{

@@ -108,7 +108,8 @@ func AccessLog(log *slog.Logger) echo.MiddlewareFunc {
 // ActorSessionResolver is a SessionResolver that also loads, in the same
 // round trip, the Actor and the per-member figures (Preloaded).
 type ActorSessionResolver interface {
-	ResolveSessionActor(ctx context.Context, token, ip, userAgent string) (*models.User, *models.Session, *models.Actor, map[string]int64, error)
+	// page: the request asks for a page (GET), which shows the bell.
+	ResolveSessionActor(ctx context.Context, token, ip, userAgent string, page bool) (*models.User, *models.Session, *models.Actor, map[string]int64, error)
 }
 
 // ActorTokenResolver is a TokenResolver that also loads, in the same round
@@ -143,7 +144,7 @@ func LoadSession(res SessionResolver, cookies Cookies) echo.MiddlewareFunc {
 				var figures map[string]int64
 				var err error
 				if full, ok := res.(ActorSessionResolver); ok {
-					u, s, a, figures, err = full.ResolveSessionActor(c.Request().Context(), tok, c.RealIP(), c.Request().UserAgent())
+					u, s, a, figures, err = full.ResolveSessionActor(c.Request().Context(), tok, c.RealIP(), c.Request().UserAgent(), c.Request().Method == http.MethodGet)
 				} else {
 					u, s, err = res.ResolveSession(c.Request().Context(), tok, c.RealIP(), c.Request().UserAgent())
 				}
