@@ -348,6 +348,7 @@ func TestBookmarkReminders(t *testing.T) {
 // is asked before removing it; then saves a half-written reply as a draft
 // and finds it in the form again. Every page passes axe.
 func TestBrowserBookmarksAndDrafts(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	f := h.forum("bm-heart", func(f *forums.ForumForm) { f.Name = "Heart health" })
 	h.account("bm_writer", models.RoleMember)

@@ -18,6 +18,7 @@ import (
 // and a passkey on Chromium's virtual authenticator; the next sign-in's
 // second step takes the passkey, and staff pages open.
 func TestMFABrowserPasskey(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{mfa: true, localhost: true})
 	h.account("mod_pat", models.RoleModerator)
 	p := newPage(t, h)

@@ -20,6 +20,7 @@ import (
 // the pool and answers, and a second clinician who tries to take it a
 // moment later is told it is not available to them.
 func TestBrowserUrgentQuestionReachesAGeneralist(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	ctx := context.Background()
 	h.licensing()

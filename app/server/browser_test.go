@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -159,8 +160,30 @@ func (p *page) checkA11yTags(name, tags string) {
 }
 
 // newPage starts headless Chromium on a 360 px wide screen.
+// browserSlots bounds how many tests drive a browser at once. Browser
+// tests run in parallel with the others (serially they were most of the
+// suite's time) but each Chromium takes a good part of a core; one slot is
+// held per test, however many pages it opens, so tests cannot wait on
+// each other for a second page.
+var (
+	browserSlots = make(chan struct{}, 2)
+	browserHeld  sync.Map // *testing.T → true
+)
+
+func holdBrowserSlot(t *testing.T) {
+	if _, held := browserHeld.LoadOrStore(t, true); held {
+		return
+	}
+	browserSlots <- struct{}{}
+	t.Cleanup(func() {
+		browserHeld.Delete(t)
+		<-browserSlots
+	})
+}
+
 func newPage(t *testing.T, h *harness) *page {
 	t.Helper()
+	holdBrowserSlot(t)
 	bin := chromium(t)
 	axe := axeSource(t)
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
@@ -218,6 +241,7 @@ func (p *page) submit(form string, fields ...string) {
 }
 
 func TestBrowserSignUpSignOutSignIn(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	p := newPage(t, h)
 
@@ -292,6 +316,7 @@ func TestBrowserSignUpSignOutSignIn(t *testing.T) {
 }
 
 func TestBrowserForumConversation(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	h.forum("living-with-asthma", func(f *forumsForm) {
 		f.Name = "Living with asthma"
@@ -359,6 +384,7 @@ type forumsForm = forums.ForumForm
 // TestBrowserClinicianVerification: a member applies with a document, an
 // admin approves it, and the member's earlier and new posts show the badge.
 func TestBrowserClinicianVerification(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	h.licensing()
 	h.account("rn_priya", models.RoleMember)
@@ -461,6 +487,7 @@ func TestBrowserClinicianVerification(t *testing.T) {
 // TestBrowserPrivateQuestion: a member asks privately, the clinician gets
 // the offer, accepts and answers, and the member reads the answer.
 func TestBrowserPrivateQuestion(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	h.licensing()
 	h.forum("type-2-diabetes", func(f *forumsForm) { f.Name = "Type 2 diabetes"; f.Specialties = []string{"endocrinology"} })
@@ -526,6 +553,7 @@ func TestBrowserPrivateQuestion(t *testing.T) {
 // TestBrowserReportAndRemove: a member reports a post, a moderator removes
 // it from the queue, and the reporter sees the outcome.
 func TestBrowserReportAndRemove(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	f := h.forum("heart-health", func(f *forumsForm) { f.Name = "Heart health" })
 	h.account("spammer", models.RoleMember)
@@ -586,6 +614,7 @@ func TestBrowserReportAndRemove(t *testing.T) {
 // TestBrowserSearch: search from the header, narrow to a forum, open a
 // result.
 func TestBrowserSearch(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{workers: true})
 	heart := h.forum("heart-health", func(f *forumsForm) { f.Name = "Heart health" })
 	lungs := h.forum("lungs", func(f *forumsForm) { f.Name = "Lungs" })
@@ -656,6 +685,7 @@ func TestBrowserSearch(t *testing.T) {
 // practices too: a visitor's thread page with reaction counts, the
 // support page, and a member's own forums.
 func TestBrowserReviewAxeFindings(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	f := h.forum("axe-forum", func(f *forumsForm) { f.Name = "Axe forum" })
 	th := h.thread(h.ensureAdmin(), f, "Good days and bad days", "Today was a good day.", false)
@@ -681,6 +711,7 @@ func TestBrowserReviewAxeFindings(t *testing.T) {
 
 // The admin home and the people page work on a 360 px phone, accessibly.
 func TestBrowserAdminPagesOnAPhone(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	h.member("phone_member")
 	admin := h.ensureAdmin()
@@ -698,6 +729,7 @@ func TestBrowserAdminPagesOnAPhone(t *testing.T) {
 // lands on the post in its page (14.15, 14.16), and a hidden post whose
 // notice leads to the appeal (14.10).
 func TestBrowserNewMemberJourney(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{env: map[string]string{"KINDRED_NEW_MEMBER_APPROVALS": ""}})
 	h.forum("first-steps", func(f *forumsForm) { f.Name = "First steps"; f.Sensitive = true })
 	h.account("journey_mod", models.RoleModerator)
@@ -755,6 +787,7 @@ func TestBrowserNewMemberJourney(t *testing.T) {
 // Where JavaScript runs, a member who never chose a time zone gets their
 // browser's, once.
 func TestBrowserTimeZoneFromTheBrowser(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	p := newPage(t, h)
 	p.do(chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {

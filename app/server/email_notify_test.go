@@ -492,6 +492,7 @@ func TestNotificationEmailThroughRiver(t *testing.T) {
 // a real browser (axe-core clean, keyboard-reachable radios), and the HTML
 // e-mail itself, rendered by Chromium, checked by axe-core.
 func TestBrowserEmailSettings(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	pub := h.forum("es-walk", func(f *forums.ForumForm) { f.Name = "Walking" })
 	h.member("es_pat")

@@ -131,7 +131,11 @@ func TestDatabaseOutageAnswers503(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	if took := time.Since(back); took > time.Second {
+	// No backoff holds requests back once the database answers: a pool
+	// that waited out a retry timer would take its seconds here. The
+	// bound leaves room for a busy 2-core machine (1.26 s seen with the
+	// suite and other builds sharing the cores).
+	if took := time.Since(back); took > 3*time.Second {
 		t.Errorf("recovery took %s after the database came back", took)
 	}
 	if r := h.api("POST", "/api/v1/forums/"+f.Slug+"/threads", tok, map[string]any{"title": "After the outage", "body": "Saved now"}); r.Status != http.StatusCreated {

@@ -613,6 +613,7 @@ func TestImageSweepRemovesOrphans(t *testing.T) {
 // cursor, and the posted reply shows the picture with that description.
 // The thread page with the composer passes axe.
 func TestImageBrowserReplyComposer(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	f := h.forum("pumps", func(f *forums.ForumForm) { f.Name = "Insulin pumps" })
 	h.account("maya", models.RoleMember)

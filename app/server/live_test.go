@@ -324,6 +324,7 @@ func TestLiveCountsForStaffAndClinicians(t *testing.T) {
 // written elsewhere shows as "1 new reply — show" without a reload, and
 // the bell's count follows.
 func TestBrowserLiveReplies(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{workers: true})
 	f := h.forum("lb-walk", func(f *forums.ForumForm) { f.Name = "Walking" })
 	h.account("lb_ana", models.RoleMember)

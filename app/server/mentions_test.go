@@ -152,6 +152,7 @@ func TestMentionSuggestions(t *testing.T) {
 // TestBrowserMentionsAndQuotes: "@" offers handles that the keyboard
 // takes, and "Quote" puts the selected passage into the reply, linked.
 func TestBrowserMentionsAndQuotes(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	f := h.forum("bq-walk", func(f *forums.ForumForm) { f.Name = "Walking" })
 	h.account("bq_maya", models.RoleMember)

@@ -421,6 +421,7 @@ func TestMessageEmailNeverCarriesTheText(t *testing.T) {
 // A member writes from a profile with the keyboard; the recipient finds it
 // in Messages; every messages page passes axe-core.
 func TestBrowserPrivateMessages(t *testing.T) {
+	t.Parallel()
 	h := messagesHarness(t)
 	h.account("bm_ana", models.RoleMember)
 	h.account("bm_ben", models.RoleMember)

@@ -197,6 +197,7 @@ func TestCampaignValidationAndAccess(t *testing.T) {
 // The banner, a card hidden with the keyboard and no JavaScript needed,
 // and the campaign page with its chart: axe-core clean on a phone.
 func TestBrowserAnnouncementsAndCampaign(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	h.account("boss", models.RoleAdmin)
 	h.account("phone_member", models.RoleMember)

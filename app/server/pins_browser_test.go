@@ -17,6 +17,7 @@ import (
 // verified clinician approves it from the review queue; the forum page
 // shows both. axe-core checks every page on the way.
 func TestBrowserPinsAndResources(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	h.licensing()
 	f := h.forum("br-heart", func(f *forums.ForumForm) { f.Name = "Heart health" })

@@ -186,6 +186,7 @@ func TestWhatsNewAPI(t *testing.T) {
 // thread with its "new since your last visit" marker and the grouped
 // notification, in Chromium, axe-core clean.
 func TestBrowserWhatsNew(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	f := h.forum("bw-walk", func(f *forums.ForumForm) { f.Name = "Walking" })
 	h.account("bw_ana", models.RoleMember)
