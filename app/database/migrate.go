@@ -115,8 +115,35 @@ func (d *DB) Status(ctx context.Context) ([]MigrationStatus, error) {
 	return out, nil
 }
 
-// Pending counts migrations not yet applied.
+// Pending counts migrations not yet applied. Every start asks, so the
+// usual answer (none) costs two queries and takes no lock; only when some
+// are pending (or goose cannot tell, say applied out of order) does it
+// list every migration's state.
 func (d *DB) Pending(ctx context.Context) (int, error) {
+	p, err := d.gooseProvider()
+	if err != nil {
+		return 0, err
+	}
+	if has, err := p.HasPending(ctx); err == nil && !has {
+		rm, err := d.riverMigrator()
+		if err != nil {
+			return 0, err
+		}
+		existing, err := rm.ExistingVersions(ctx)
+		if err == nil {
+			applied := map[int]bool{}
+			for _, m := range existing {
+				applied[m.Version] = true
+			}
+			n := 0
+			for _, m := range rm.AllVersions() {
+				if !applied[m.Version] {
+					n++
+				}
+			}
+			return n, nil
+		}
+	}
 	st, err := d.Status(ctx)
 	if err != nil {
 		return 0, err

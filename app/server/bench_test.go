@@ -23,7 +23,7 @@ import (
 )
 
 // benchHarness seeds 10,000 threads and 100,000 posts (scripts/bench-seed.sql).
-func benchHarness(b *testing.B) (*harness, int64) {
+func benchHarness(b testing.TB) (*harness, int64) {
 	b.Helper()
 	sql, err := os.ReadFile(filepath.Join(testenv.RepoRoot(b), "scripts", "bench-seed.sql"))
 	if err != nil {

@@ -87,6 +87,7 @@ type App struct {
 	ImageStore storage.Store
 	workers    *river.Workers
 	periodic   []*river.PeriodicJob
+	renderer   *web.Renderer
 	indexer    *search.Indexer // drains the search queue beside River's workers
 	log        *slog.Logger
 
@@ -510,9 +511,14 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 	}}))
 
 	routes(e, a, renderer, st, cookies, cfg)
-	a.Echo = e
+	a.Echo, a.renderer = e, renderer
 	return a, nil
 }
+
+// ParseTemplates parses every page template now rather than on its first
+// request (New only checks they exist); `kindred serve` runs it once it
+// listens and stops on an error.
+func (a *App) ParseTemplates() error { return a.renderer.ParseAll() }
 
 // countedNotices finds a page's announcements and, when it shows some,
 // finds them again each time the page is served from the page cache, so

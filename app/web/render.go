@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"net/http"
 	"path"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -135,10 +136,16 @@ func (f *Form) Keep(values map[string]string, err error) {
 // fresh buffer for each one was the largest allocation per request.
 var bufPool = sync.Pool{New: func() any { return bytes.NewBuffer(make([]byte, 0, 64<<10)) }}
 
-// Renderer holds every page template, parsed once at start-up so that a
-// broken or missing template stops the app instead of a request.
+// Renderer holds every page template. The layouts and partials are
+// parsed at start-up; each page is parsed into its own copy of them when
+// first rendered or by ParseAll, which `kindred serve` runs once it
+// listens (so a start does not wait for a hundred clones) and which the
+// tests run: a broken page stops the app, a missing one stops New.
 type Renderer struct {
-	pages    map[string]*template.Template
+	base     *template.Template
+	tfs      fs.FS
+	baseMu   sync.Mutex // Clone of base, one at a time
+	pages    map[string]*pageTemplate
 	static   *Static
 	assets   *Assets
 	cookies  Cookies
@@ -214,29 +221,65 @@ func NewRenderer(tfs fs.FS, static *Static, cookies Cookies) (*Renderer, error) 
 			return nil, fmt.Errorf("web: templates %s: %w", pattern, err)
 		}
 	}
-	r := &Renderer{pages: map[string]*template.Template{}, static: static, cookies: cookies, siteName: "Kindred",
+	r := &Renderer{base: base, tfs: tfs, pages: map[string]*pageTemplate{}, static: static, cookies: cookies, siteName: "Kindred",
 		assets: &Assets{CSS: static.URL("css/app.css"), JS: static.URL("js/app.js"), Icon: static.URL("img/favicon.svg")}}
 	err := fs.WalkDir(tfs, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || path.Ext(p) != ".html" {
 			return err
 		}
-		if !strings.HasPrefix(p, "pages/") && !strings.HasPrefix(p, "errors/") {
-			return nil
+		if strings.HasPrefix(p, "pages/") || strings.HasPrefix(p, "errors/") {
+			r.pages[p] = &pageTemplate{}
 		}
-		t, err := base.Clone()
-		if err != nil {
-			return err
-		}
-		if _, err := t.ParseFS(tfs, p); err != nil {
-			return fmt.Errorf("web: template %s: %w", p, err)
-		}
-		r.pages[p] = t
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
 	return r, nil
+}
+
+// pageTemplate is one page, parsed once.
+type pageTemplate struct {
+	once sync.Once
+	t    *template.Template
+	err  error
+}
+
+// page returns the parsed template of a page.
+func (r *Renderer) page(name string) (*template.Template, error) {
+	pt, ok := r.pages[name]
+	if !ok {
+		return nil, fmt.Errorf("web: no template %q", name)
+	}
+	pt.once.Do(func() {
+		r.baseMu.Lock()
+		t, err := r.base.Clone()
+		r.baseMu.Unlock()
+		if err == nil {
+			_, err = t.ParseFS(r.tfs, name)
+		}
+		if err != nil {
+			pt.err = fmt.Errorf("web: template %s: %w", name, err)
+			return
+		}
+		pt.t = t
+	})
+	return pt.t, pt.err
+}
+
+// ParseAll parses every page not parsed yet and returns the first error.
+func (r *Renderer) ParseAll() error {
+	names := make([]string, 0, len(r.pages))
+	for name := range r.pages {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if _, err := r.page(name); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Has reports whether a page template exists (used by start-up checks).
@@ -265,9 +308,9 @@ func (r *Renderer) NewPage(c echo.Context, title string) *Page {
 
 // Render writes a page with a status code.
 func (r *Renderer) Render(c echo.Context, status int, name string, p *Page) error {
-	t, ok := r.pages[name]
-	if !ok {
-		return fmt.Errorf("web: no template %q", name)
+	t, err := r.page(name)
+	if err != nil {
+		return err
 	}
 	p.Status = status
 	buf := bufPool.Get().(*bytes.Buffer)

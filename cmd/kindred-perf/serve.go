@@ -46,7 +46,17 @@ func startServer(ctx context.Context, cfg config, dbURL string, extra ...string)
 		"KINDRED_SECRET_KEY="+secretKey, "KINDRED_LOG_LEVEL=info", "KINDRED_MEILI_INDEX_PREFIX=perf_")
 	cmd.Env = append(cmd.Env, extra...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	// The access log goes nowhere, as in the earlier measurements.
+	// The access log goes nowhere, as in the earlier measurements, unless
+	// KINDRED_PERF_SERVER_LOG names a file for it (with GODEBUG=gctrace=1
+	// in the environment, the collector's reports of the live heap).
+	if path := os.Getenv("KINDRED_PERF_SERVER_LOG"); path != "" {
+		f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close() // the child holds its own descriptor
+		cmd.Stderr = f
+	}
 	t0 := time.Now()
 	if err := cmd.Start(); err != nil {
 		return nil, err

@@ -9,6 +9,7 @@ import (
 	"github.com/kindred-health/kindred/app/safety"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -172,25 +173,17 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 		// for far fewer collections roughly doubled page throughput here.
 		debug.SetGCPercent(400)
 	}
+	if getenv("GOMEMLIMIT") == "" {
+		// ... but only up to a point: past the soft limit the collector
+		// runs as often as it must to stay under it. What stays live is
+		// about 45 MB (the safety engine's models and word caches, the
+		// templates, the pools) plus the page cache.
+		debug.SetMemoryLimit(memoryLimit(cfg.PageCacheMB))
+	}
 	app, err := server.New(cfg, server.Deps{DB: db, Log: log})
 	if err != nil {
 		return err
 	}
-	if err := app.PrepareSearch(ctx); err != nil {
-		log.WarnContext(ctx, "search index not ready yet; the settings job will retry", "error", err.Error())
-	}
-	// A store that does not answer affects proof documents only: say so
-	// now rather than on the first upload, and serve the rest.
-	if err := app.CheckDocuments(ctx); err != nil {
-		log.WarnContext(ctx, "document store not reachable: proof documents cannot be uploaded or viewed until it is", "store", fmt.Sprint(app.Documents), "error", err.Error())
-	} else {
-		log.InfoContext(ctx, "proof documents", "store", fmt.Sprint(app.Documents))
-	}
-	stopWorkers, err := app.StartWorkers(ctx)
-	if err != nil {
-		return err
-	}
-	app.StartPageCache(ctx)
 	srv := &http.Server{
 		Addr:              cfg.Addr,
 		Handler:           app.Echo,
@@ -202,8 +195,40 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 	}
 	// Event streams never end by themselves: Shutdown would wait for them.
 	srv.RegisterOnShutdown(app.Live.Close)
-	errc := make(chan error, 1)
-	go func() { errc <- srv.ListenAndServe() }()
+	// Listen first: requests need only PostgreSQL (readiness says so).
+	// What follows runs while the first requests are answered: the page
+	// templates are parsed (a broken one stops the app), search settings
+	// and the document store are checked, workers and the page cache's
+	// listener start (the cache stores nothing until it listens).
+	l, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	errc := make(chan error, 2)
+	go func() { errc <- srv.Serve(l) }()
+	go func() {
+		if err := app.ParseTemplates(); err != nil {
+			errc <- err
+		}
+	}()
+	go func() {
+		if err := app.PrepareSearch(ctx); err != nil {
+			log.WarnContext(ctx, "search index not ready yet; the settings job will retry", "error", err.Error())
+		}
+		// A store that does not answer affects proof documents only: say
+		// so now rather than on the first upload, and serve the rest.
+		if err := app.CheckDocuments(ctx); err != nil {
+			log.WarnContext(ctx, "document store not reachable: proof documents cannot be uploaded or viewed until it is", "store", fmt.Sprint(app.Documents), "error", err.Error())
+		} else {
+			log.InfoContext(ctx, "proof documents", "store", fmt.Sprint(app.Documents))
+		}
+	}()
+	stopWorkers, err := app.StartWorkers(ctx)
+	if err != nil {
+		_ = srv.Close()
+		return err
+	}
+	app.StartPageCache(ctx)
 	log.Info("kindred listening", "addr", cfg.Addr, "base_url", cfg.BaseURL.String())
 	select {
 	case err := <-errc:
@@ -224,6 +249,12 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 	}
 	return nil
 }
+
+// baseMemoryMiB is the soft memory limit `serve` sets, before the page
+// cache's share, when GOMEMLIMIT is not given.
+const baseMemoryMiB = 64
+
+func memoryLimit(pageCacheMB int) int64 { return int64(baseMemoryMiB+pageCacheMB) << 20 }
 
 // logWriter turns migration progress lines into log records.
 type logWriter struct{ log *slog.Logger }
