@@ -359,7 +359,7 @@ func Load(getenv func(string) string) (*Config, error) {
 	c.DBSlowQuery = r.duration("KINDRED_DB_SLOW_QUERY", 200*time.Millisecond)
 	c.PageCache = r.oneOf("KINDRED_PAGE_CACHE", "on", "on", "off") == "on"
 	c.PageCacheTTL = r.duration("KINDRED_PAGE_CACHE_TTL", 10*time.Second)
-	c.PageCacheMB = r.integer("KINDRED_PAGE_CACHE_MB", 64, 1, 4096)
+	c.PageCacheMB = r.integer("KINDRED_PAGE_CACHE_MB", 16, 1, 4096)
 
 	c.SessionIdle = r.duration("KINDRED_SESSION_IDLE", 14*24*time.Hour)
 	c.SessionAbsolute = r.duration("KINDRED_SESSION_ABSOLUTE", 30*24*time.Hour)

@@ -160,7 +160,7 @@ func TestPageCacheSettings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !c.PageCache || c.PageCacheTTL != 10*time.Second || c.PageCacheMB != 64 {
+	if !c.PageCache || c.PageCacheTTL != 10*time.Second || c.PageCacheMB != 16 {
 		t.Fatalf("defaults: %v %v %v", c.PageCache, c.PageCacheTTL, c.PageCacheMB)
 	}
 	m := valid()

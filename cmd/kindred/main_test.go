@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"testing"
@@ -139,6 +140,11 @@ func TestServeMigratesOnStartAndShutsDownGracefully(t *testing.T) {
 			t.Fatal("serve did not become ready")
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+	// Without GOMEMLIMIT, serve bounds its memory: the base and the
+	// default page cache (16 MB).
+	if got, want := debug.SetMemoryLimit(-1), int64(80<<20); got != want {
+		t.Errorf("soft memory limit %d MiB, want %d MiB", got>>20, want>>20)
 	}
 	cancel()
 	select {
