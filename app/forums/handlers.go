@@ -435,12 +435,16 @@ func (h *Handlers) Thread(c echo.Context) error {
 	}
 	// A member's visit moves their read mark to the last post shown, and
 	// their notifications about the thread are read.
+	// What was read with the thread says whether either needs a write.
 	var newAfter int64
 	if v.User != nil && len(page.Posts) > 0 {
-		if newAfter, err = h.svc.MarkRead(ctx, v, id, page.Posts[len(page.Posts)-1].ID); err != nil {
-			return err
+		newAfter = tv.lastRead
+		if last := page.Posts[len(page.Posts)-1].ID; !tv.marks || last > tv.lastRead {
+			if newAfter, err = h.svc.MarkRead(ctx, v, id, last); err != nil {
+				return err
+			}
 		}
-		if web.UnreadCount(c) > 0 {
+		if (!tv.marks || tv.unreadNotes) && web.UnreadCount(c) > 0 {
 			if err := h.svc.notifier.MarkThreadRead(ctx, v.User.ID, id); err != nil {
 				return err
 			}

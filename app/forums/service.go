@@ -50,15 +50,17 @@ type Notifier interface {
 type Service struct {
 	// Documents are the threads' search documents (searchdoc.go).
 	*Documents
-	db        *database.DB
-	now       func() time.Time
-	md        *markdown.Renderer
-	notifier  Notifier
-	log       *slog.Logger
-	checker   TextChecker // nil only when unchecked
-	unchecked bool        // the demo seeder's own texts: saved without checks
-	reporter  Reporter
-	newMember int // first posts of a member that wait for approval
+	db       *database.DB
+	now      func() time.Time
+	md       *markdown.Renderer
+	notifier Notifier
+	// threadMarks: a member's thread query (threadMarksSQL).
+	threadMarks string
+	log         *slog.Logger
+	checker     TextChecker // nil only when unchecked
+	unchecked   bool        // the demo seeder's own texts: saved without checks
+	reporter    Reporter
+	newMember   int // first posts of a member that wait for approval
 	// guidance and urgentTerms: the emergency guidance after urgent posts (urgent.go).
 	guidance    Guidance
 	urgentTerms []string

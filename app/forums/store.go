@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -26,6 +27,28 @@ const threadSQL = `SELECT t.id, t.forum_id, t.author_id, t.title, t.anonymous, t
 	t.pinned_globally_at IS NOT NULL
 	FROM threads t JOIN forums f ON f.id = t.forum_id JOIN users u ON u.id = t.author_id
 	WHERE t.id = $2`
+
+// threadMarksSQL is threadSQL for a member's thread page, with their read
+// mark in the thread and whether notifications about it wait unread (the
+// notifier's SQL, SetThreadUnread; false without one): a member opening a
+// thread they have read writes nothing.
+func (s *Service) threadMarksSQL() string {
+	if s.threadMarks == "" {
+		return threadMarks("false")
+	}
+	return s.threadMarks
+}
+
+func threadMarks(unread string) string {
+	from := strings.Index(threadSQL, "\n\tFROM threads t")
+	return threadSQL[:from] + `,
+	coalesce((SELECT last_read_post_id FROM thread_reads WHERE user_id = $1 AND thread_id = t.id), 0), ` + unread + threadSQL[from:]
+}
+
+// SetThreadUnread gives the SQL (over $1, the member, and t, the thread)
+// that says notifications about the thread wait unread for the member:
+// the thread page marks them read only then.
+func (s *Service) SetThreadUnread(expr string) { s.threadMarks = threadMarks(expr) }
 
 // read runs a page's read: for a signed-out visitor on the replica when
 // there is one (database.DB.Visitor: the primary when it is down), for a

@@ -169,25 +169,37 @@ type ThreadView struct {
 	// draftRead says it was.
 	draft     *Draft
 	draftRead bool
+	// marks says lastRead and unreadNotes were read with the thread (a
+	// member's ThreadPage): the member's read mark in the thread, and
+	// whether notifications about it wait unread.
+	marks       bool
+	lastRead    int64
+	unreadNotes bool
 }
 
 // Thread loads a thread v may see, with its forum and whether v follows
 // it, in one query (pgx directly: this is on every thread page).
 func (s *Service) Thread(ctx context.Context, v Viewer, id int64) (_ *ThreadView, err error) {
 	defer wrap(&err, "forums: thread %d", id)
-	return s.checkThread(v, id, s.db.Pool.QueryRow(ctx, threadSQL, v.ID(), id))
+	return s.checkThread(v, id, s.db.Pool.QueryRow(ctx, threadSQL, v.ID(), id), false)
 }
 
 // checkThread scans a threadSQL row and applies the policy.
-func (s *Service) checkThread(v Viewer, id int64, row pgx.Row) (*ThreadView, error) {
-	tv := &ThreadView{}
+// With marks, the row is threadMarksSQL's: the member's read mark and
+// unread notifications follow.
+func (s *Service) checkThread(v Viewer, id int64, row pgx.Row, marks bool) (*ThreadView, error) {
+	tv := &ThreadView{marks: marks}
 	t, f := &tv.Thread, &tv.Forum
 	var state, vis string
 	var tags []string
-	err := row.Scan(&t.ID, &t.ForumID, &t.AuthorID, &t.Title, &t.Anonymous, &state, &vis, &t.Pinned,
+	dest := []any{&t.ID, &t.ForumID, &t.AuthorID, &t.Title, &t.Anonymous, &state, &vis, &t.Pinned,
 		&t.ReplyCount, &t.HasClinicianAnswer, &tags, &t.CreatedAt, &t.LastPostAt,
 		&f.Slug, &f.Name, &f.Description, &f.GuidelinesHTML, &f.Sensitive, &f.ClinicianOnly, &f.ArchivedAt,
-		&tv.AuthorHandle, &tv.Following, &tv.profileVis, &tv.PinnedGlobally)
+		&tv.AuthorHandle, &tv.Following, &tv.profileVis, &tv.PinnedGlobally}
+	if marks {
+		dest = append(dest, &tv.lastRead, &tv.unreadNotes)
+	}
+	err := row.Scan(dest...)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, fmt.Errorf("forums: thread %d: %w", id, models.ErrNotFound)
 	}
@@ -218,7 +230,12 @@ func (s *Service) ThreadPage(ctx context.Context, v Viewer, id, after, before in
 	var rows []PostRow
 	err = s.read(ctx, v, func(pool *pgxpool.Pool) error {
 		b := &pgx.Batch{}
-		b.Queue(threadSQL, v.ID(), id)
+		marks := v.SignedIn()
+		if marks {
+			b.Queue(s.threadMarksSQL(), v.ID(), id)
+		} else {
+			b.Queue(threadSQL, v.ID(), id)
+		}
 		q, args := postsQuery(v, id, after, before)
 		b.Queue(q, args...)
 		if v.SignedIn() { // the reply draft rides along
@@ -226,7 +243,7 @@ func (s *Service) ThreadPage(ctx context.Context, v Viewer, id, after, before in
 		}
 		br := pool.SendBatch(ctx, b)
 		var err error
-		tv, err = s.checkThread(v, id, br.QueryRow())
+		tv, err = s.checkThread(v, id, br.QueryRow(), marks)
 		if err != nil {
 			br.Close()
 			return err

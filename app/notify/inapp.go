@@ -329,6 +329,12 @@ func (n *InApp) MarkRead(ctx context.Context, userID, id int64) error {
 	return nil
 }
 
+// ThreadUnreadFigure is SQL over $1 (a member) and t (a thread): do
+// notifications about the thread wait unread for the member? The thread
+// page asks with the thread (forums.Service.SetThreadUnread) and marks
+// them read (MarkThreadRead) only then.
+const ThreadUnreadFigure = `EXISTS (SELECT 1 FROM notifications n WHERE n.user_id = $1 AND n.thread_id = t.id AND n.read_at IS NULL)`
+
 // MarkThreadRead marks the user's unread notifications about a thread read:
 // they opened it.
 func (n *InApp) MarkThreadRead(ctx context.Context, userID, threadID int64) error {

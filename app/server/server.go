@@ -236,6 +236,7 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
+	forumSvc.SetThreadUnread(notify.ThreadUnreadFigure)
 	qSvc, err := questions.New(d.DB, d.Now, markdown.New(), inApp, forumSvc, clinicians.NewPauser(d.Now), d.Log, questions.Options{
 		RespondWithin: cfg.QuestionRespondWithin, MaxOffers: cfg.QuestionMaxOffers, UrgentTerms: cfg.UrgentTerms,
 		AnswerWithin: cfg.QuestionAnswerWithin, UrgentAnswerWithin: cfg.QuestionUrgentAnswerWithin, QuietClose: cfg.QuestionAutoClose,

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"sort"
@@ -173,11 +174,17 @@ func (s *sampler) end() int64 {
 	return s.max
 }
 
-// pgCPU is the CPU of PostgreSQL's processes, in clock ticks: the
-// postmaster's children alive now plus what exited ones left behind.
+// pgCPU is the CPU of this run's PostgreSQL, in clock ticks: its
+// postmaster, the children alive now and what exited ones left behind.
+// Other clusters on the machine (another test run's) are not counted:
+// their processes come and go, which once made the figure negative.
 func pgCPU() int64 {
+	pm := postmasterPID()
 	var t int64
 	for _, pid := range processes("postgres") {
+		if pid != pm && parentPID(pid) != pm {
+			continue
+		}
 		t += cpuTicks(pid)
 		if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid)); err == nil {
 			s := string(b)
@@ -190,6 +197,40 @@ func pgCPU() int64 {
 		}
 	}
 	return t
+}
+
+// postmasterPID finds the postmaster listening on DATABASE_URL's port (its
+// command line names the port: kindred-dev starts it with -p).
+func postmasterPID() int {
+	u, err := url.Parse(os.Getenv("DATABASE_URL"))
+	if err != nil {
+		return 0
+	}
+	for _, pid := range processes("postgres") {
+		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+		args := strings.Split(strings.TrimRight(string(b), "\x00"), "\x00")
+		for i := 0; i+1 < len(args); i++ {
+			if args[i] == "-p" && args[i+1] == u.Port() {
+				return pid
+			}
+		}
+	}
+	return 0
+}
+
+// parentPID reads a process's parent.
+func parentPID(pid int) int {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return -1
+	}
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndex(s, ")")+2:])
+	if len(f) < 2 {
+		return -1
+	}
+	ppid, _ := strconv.Atoi(f[1])
+	return ppid
 }
 
 // processes lists the pids whose command name is name.
