@@ -24,7 +24,7 @@ type Searcher interface {
 
 // SearchRecorder counts searches for the staff's analytics (app/analytics
 // implements it): called after a search's first page, with what was
-// searched and Meilisearch's estimate of the posts it found (0 when none
+// searched and Meilisearch's estimate of its matches (0 when nothing
 // matched). It must not fail or hold up the search.
 type SearchRecorder interface {
 	RecordSearch(ctx context.Context, actor models.Actor, text string, found int64)
@@ -123,8 +123,8 @@ type searchData struct {
 	PrevURL     string
 }
 
-// Count is about how many posts of a forum match the current search (an
-// estimate in posts, not threads).
+// Count is Meilisearch's estimate of a forum's matches for the current
+// search: at least its matching threads, at most its matching posts.
 func (d searchData) Count(slug string) int64 {
 	if d.Result == nil {
 		return 0

@@ -238,11 +238,12 @@ type Hit struct {
 // Result is a page of hits (one per thread), whether a next page exists,
 // and Meilisearch's estimates of how many posts match, in all and per
 // forum (the forum counts without the forum filter, so the other forums'
-// counts stay useful). The estimates count matching posts, not threads: a
-// thread with ten matching replies may count up to ten times. Counting
-// threads exactly (page and hitsPerPage) makes Meilisearch walk every
-// matching post, too slow at a million posts (docs/performance.md), so
-// pages and the API label these numbers as posts.
+// counts stay useful). The estimates lie between the matching threads and
+// the matching posts: threads Meilisearch ranked count once, the others
+// once per matching post. Counting threads exactly (page and hitsPerPage)
+// makes Meilisearch walk every matching post, too slow at a million posts
+// (docs/performance.md), so the page calls them "about N matches" and
+// says a thread may count more than once.
 type Result struct {
 	Hits   []Hit            `json:"hits"`
 	More   bool             `json:"has_more"`
@@ -387,7 +388,7 @@ func (c *Client) Search(ctx context.Context, q Query) (*Result, error) {
 	}
 	uid := c.Index(threads)
 	// Offset and limit: Meilisearch stops once it has the page's threads
-	// and estimates the totals (in posts). One hit more than the page
+	// and estimates the totals. One hit more than the page
 	// holds says whether a next page exists; distinct applies before the
 	// offset, so each thread appears on one page only. The body comes back
 	// only cropped, in _formatted.
