@@ -24,8 +24,8 @@ type Searcher interface {
 
 // SearchRecorder counts searches for the staff's analytics (app/analytics
 // implements it): called after a search's first page, with what was
-// searched and how many threads it found. It must not fail or hold up the
-// search.
+// searched and Meilisearch's estimate of its matches (0 when nothing
+// matched). It must not fail or hold up the search.
 type SearchRecorder interface {
 	RecordSearch(ctx context.Context, actor models.Actor, text string, found int64)
 }
@@ -103,7 +103,7 @@ func (a *API) Search(c echo.Context) error {
 		return err
 	}
 	a.h.record(c, v, q, res)
-	return c.JSON(http.StatusOK, map[string]any{"hits": res.Hits, "estimated_total": res.Total, "forum_counts": res.Forums,
+	return c.JSON(http.StatusOK, map[string]any{"hits": res.Hits, "has_more": res.More, "estimated_total": res.Total, "forum_counts": res.Forums,
 		"page": q.Page, "per_page": search.PerPage})
 }
 
@@ -123,7 +123,8 @@ type searchData struct {
 	PrevURL     string
 }
 
-// Count is how many hits a forum holds for the current search.
+// Count is Meilisearch's estimate of a forum's matches for the current
+// search: at least its matching threads, at most its matching posts.
 func (d searchData) Count(slug string) int64 {
 	if d.Result == nil {
 		return 0
@@ -171,7 +172,7 @@ func (h *Handlers) SearchPage(c echo.Context) error {
 		if q.Page > 1 {
 			d.PrevURL = link(q.Page - 1)
 		}
-		if d.Result != nil && int64(q.Page*search.PerPage) < d.Result.Total && q.Page < search.MaxPage {
+		if d.Result != nil && d.Result.More {
 			d.NextURL = link(q.Page + 1)
 		}
 	}

@@ -235,14 +235,18 @@ type Hit struct {
 	Snippet     string   `json:"snippet_html"`
 }
 
-// Result is a page of hits with the number of matching threads per forum
-// (counted without the forum filter, so the other forums' counts stay
-// useful). Total and the forum counts count threads, not posts: the
-// searches ask for exhaustive counts (page and hitsPerPage), which
-// Meilisearch makes distinct; its estimate (offset and limit) counts some
-// threads once per matching post.
+// Result is a page of hits (one per thread), whether a next page exists,
+// and Meilisearch's estimates of how many posts match, in all and per
+// forum (the forum counts without the forum filter, so the other forums'
+// counts stay useful). The estimates lie between the matching threads and
+// the matching posts: threads Meilisearch ranked count once, the others
+// once per matching post. Counting threads exactly (page and hitsPerPage)
+// makes Meilisearch walk every matching post, too slow at a million posts
+// (docs/performance.md), so the page calls them "about N matches" and
+// says a thread may count more than once.
 type Result struct {
 	Hits   []Hit            `json:"hits"`
+	More   bool             `json:"has_more"`
 	Total  int64            `json:"estimated_total"`
 	Forums map[string]int64 `json:"forum_counts"`
 }
@@ -303,11 +307,18 @@ func digest(v any) string {
 }
 
 // PerPage is how many hits a page holds; MaxPage is the last page a search
-// can reach (Meilisearch counts at most 1,000 hits).
+// can reach; MaxTotal is the most Meilisearch returns or counts for one
+// search (its maxTotalHits): an estimated total of MaxTotal means "at
+// least".
 const (
-	PerPage = 20
-	MaxPage = 50
+	PerPage  = 20
+	MaxPage  = 50
+	MaxTotal = PerPage * MaxPage
 )
+
+// Capped says the estimated total reached MaxTotal, so more posts may
+// match than it says.
+func (r *Result) Capped() bool { return r.Total >= MaxTotal }
 
 var (
 	slugRe = regexp.MustCompile(`^[a-z0-9-]{3,60}$`)
@@ -376,10 +387,13 @@ func (c *Client) Search(ctx context.Context, q Query) (*Result, error) {
 		return out, nil
 	}
 	uid := c.Index(threads)
-	perPage := int64(PerPage)
-	// Page and hitsPerPage: exact totals and facet counts, in threads.
-	// The body comes back only cropped, in _formatted.
-	req := &meilisearch.SearchRequest{IndexUID: uid, Query: q.Text, Filter: filter, HitsPerPage: &perPage, Page: int64(min(max(q.Page, 1), MaxPage)),
+	// Offset and limit: Meilisearch stops once it has the page's threads
+	// and estimates the totals. One hit more than the page
+	// holds says whether a next page exists; distinct applies before the
+	// offset, so each thread appears on one page only. The body comes back
+	// only cropped, in _formatted.
+	page := int64(min(max(q.Page, 1), MaxPage))
+	req := &meilisearch.SearchRequest{IndexUID: uid, Query: q.Text, Filter: filter, Offset: (page - 1) * PerPage, Limit: PerPage + 1,
 		AttributesToRetrieve: []string{"thread_id", "post_id", "head", "title", "forum", "forum_name", "tags", "has_clinician_answer",
 			"clinician_professions", "reply_count", "created_at"},
 		AttributesToHighlight: []string{"title", "body"}, AttributesToCrop: []string{"body"},
@@ -397,8 +411,7 @@ func (c *Client) Search(ctx context.Context, q Query) (*Result, error) {
 		// The forum counts come from the same search without the forum
 		// filter, in the same request.
 		all, _ := q.filters(false)
-		one := int64(1)
-		queries = append(queries, &meilisearch.SearchRequest{IndexUID: uid, Query: q.Text, Filter: all, HitsPerPage: &one, Page: 1,
+		queries = append(queries, &meilisearch.SearchRequest{IndexUID: uid, Query: q.Text, Filter: all, Limit: 1,
 			AttributesToRetrieve: []string{"thread_id"}, Facets: []string{"forum"}})
 	}
 	ctx, cancel := c.bounded(ctx)
@@ -424,6 +437,9 @@ func (c *Client) Search(ctx context.Context, q Query) (*Result, error) {
 	if err := main.Hits.DecodeInto(&raw); err != nil {
 		return nil, err
 	}
+	if len(raw) > PerPage {
+		raw, out.More = raw[:PerPage], page < MaxPage
+	}
 	for _, r := range raw {
 		d := r.PostDoc
 		h := Hit{ID: d.ThreadID, PostID: d.PostID, URL: PostURL(d.ThreadID, d.PostID, d.Head), Title: d.Title, Forum: d.Forum,
@@ -438,7 +454,12 @@ func (c *Client) Search(ctx context.Context, q Query) (*Result, error) {
 		}
 		out.Hits = append(out.Hits, h)
 	}
-	out.Total = main.TotalHits
+	out.Total = main.EstimatedTotalHits
+	if len(out.Hits) > 0 {
+		// At least one post per thread this page and the full ones before
+		// it showed: the estimate is Meilisearch's, the hits are certain.
+		out.Total = max(out.Total, (page-1)*PerPage+int64(len(out.Hits)))
+	}
 	if len(facets.FacetDistribution) > 0 {
 		var dist struct {
 			Forum map[string]int64 `json:"forum"`
@@ -686,7 +707,7 @@ func threadSettings(extra [][]string) *meilisearch.Settings {
 		TypoTolerance: &meilisearch.TypoTolerance{Enabled: true, MinWordSizeForTypos: meilisearch.MinWordSizeForTypos{OneTypo: 4, TwoTypos: 8},
 			DisableOnNumbers: true, DisableOnAttributes: []string{"tags"}, DisableOnWords: []string{}},
 		Synonyms:   synonyms,
-		Pagination: &meilisearch.Pagination{MaxTotalHits: PerPage * MaxPage},
+		Pagination: &meilisearch.Pagination{MaxTotalHits: MaxTotal},
 		// The most used tags come first (PopularTags); forums stay by name.
 		Faceting: &meilisearch.Faceting{MaxValuesPerFacet: 100,
 			SortFacetValuesBy: map[string]meilisearch.SortFacetType{"*": meilisearch.SortFacetTypeAlpha, "tags": meilisearch.SortFacetTypeCount}},

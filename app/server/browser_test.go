@@ -633,29 +633,29 @@ func TestBrowserSearch(t *testing.T) {
 	p.checkA11y("search page before searching")
 	p.do(chromedp.Navigate(p.url + "/"))
 	p.submit(`form.header-search`, "header-q", "swimming")
-	p.waitText("About 2 threads")
+	p.waitText("About 2 matches, one result per thread")
 	if got := p.eval(`document.querySelector("#search-q").value`); got != "swimming" {
 		t.Errorf("the search page's box holds %q", got)
 	}
 	p.checkA11y("search results")
 	p.do(chromedp.SetValue(chromedp.ID("search-forum"), "heart-health"), chromedp.Click(chromedp.CSS(`form.search-form button[type=submit]`)))
-	p.waitText("About 1 thread")
+	p.waitText("About 1 match, one result per thread")
 	if strings.Contains(p.eval(`document.querySelector("main").innerText`), "Swimming with asthma") {
 		t.Error("the forum filter kept another forum's thread")
 	}
-	if !strings.Contains(p.eval(`document.querySelector("#search-forum").innerText`), "Lungs (1)") {
+	if !strings.Contains(p.eval(`document.querySelector("#search-forum").innerText`), "Lungs (about 1 match)") {
 		t.Error("the forum list does not count the other forum's match")
 	}
 	// The same from the forum's own search box.
 	p.do(chromedp.Navigate(p.url + "/f/lungs"))
 	p.checkA11y("forum page with its search box")
 	p.submit(`form.forum-search`, "forum-q", "swimming")
-	p.waitText("About 1 thread")
+	p.waitText("About 1 match, one result per thread")
 	if !strings.Contains(p.eval(`document.querySelector("main").innerText`), "Swimming with asthma") {
 		t.Error("the forum's search box did not search that forum")
 	}
 	p.do(chromedp.Navigate(p.url + "/search?q=swimming&forum=heart-health"))
-	p.waitText("About 1 thread")
+	p.waitText("About 1 match, one result per thread")
 	p.do(chromedp.Click(chromedp.CSS(`a[href="/t/` + itoa(th.ID) + `"]`)))
 	p.waitText("When could you swim again?")
 	// A bad date is named at the top and at its field.

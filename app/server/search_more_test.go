@@ -202,8 +202,12 @@ func TestSearchFiltersSortsAndFacets(t *testing.T) {
 		t.Errorf("pages: %d + %d hits, %d distinct", len(p1), len(p2), len(seen))
 	}
 	page := h.browser().get("/search?q=zebrapage").body
-	if !strings.Contains(page, `rel="next"`) || !strings.Contains(page, "Forum sugar (25)") {
-		t.Error("the search page has no next link or no forum count")
+	if !strings.Contains(page, `rel="next"`) || !strings.Contains(page, "Forum sugar (about 25 matches)") ||
+		!strings.Contains(page, "Forum heart (no match)") || !strings.Contains(page, "About 25 matches, one result per thread") {
+		t.Error("the search page has no next link, no forum counts or no total")
+	}
+	if page := h.browser().get("/search?q=zebrapage&page=2").body; strings.Contains(page, `rel="next"`) || !strings.Contains(page, `rel="prev"`) {
+		t.Error("the last page links to a next page, or not to the previous one")
 	}
 }
 
