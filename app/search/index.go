@@ -76,10 +76,43 @@ func (c *Client) applySettings(ctx context.Context, uid string) error {
 	if err != nil {
 		return err
 	}
-	if err := c.wait(ctx)(c.ms.Index(uid).UpdateSettingsWithContext(ctx, threadSettings(extra))); err != nil {
+	idx := c.ms.Index(uid)
+	if err := c.wait(ctx)(idx.UpdateSettingsWithContext(ctx, threadSettings(extra))); err != nil {
 		return fmt.Errorf("search: settings: %w", err)
 	}
+	filterable := filterableAttributes()
+	if err := c.wait(ctx)(idx.UpdateFilterableAttributesWithContext(ctx, &filterable)); err != nil {
+		return fmt.Errorf("search: filterable attributes: %w", err)
+	}
+	// Nothing searches facet values (/facet-search): not building what it
+	// needs makes each indexing batch cheaper.
+	if err := c.wait(ctx)(idx.UpdateFacetSearchWithContext(ctx, false)); err != nil {
+		return fmt.Errorf("search: facet search: %w", err)
+	}
 	return nil
+}
+
+// filterableAttributes are the attributes filters and facet counts use,
+// each with only the operations it needs (granular filterable
+// attributes): comparisons only for the creation time, equality for the
+// rest. The last activity is sorted on, never filtered.
+func filterableAttributes() []any {
+	type filterOps struct {
+		Equality   bool `json:"equality"`
+		Comparison bool `json:"comparison"`
+	}
+	type features struct {
+		FacetSearch bool      `json:"facetSearch"`
+		Filter      filterOps `json:"filter"`
+	}
+	type pattern struct {
+		AttributePatterns []string `json:"attributePatterns"`
+		Features          features `json:"features"`
+	}
+	return []any{
+		pattern{[]string{"forum", "tags", "audience", "has_clinician_answer", "thread_id", "head"}, features{Filter: filterOps{Equality: true}}},
+		pattern{[]string{"created_at"}, features{Filter: filterOps{Equality: true, Comparison: true}}},
+	}
 }
 
 // SynonymSource gives the synonym groups admins added (app/search's
@@ -309,10 +342,12 @@ func digest(v any) string {
 // PerPage is how many hits a page holds; MaxPage is the last page a search
 // can reach; MaxTotal is the most Meilisearch returns or counts for one
 // search (its maxTotalHits): an estimated total of MaxTotal means "at
-// least".
+// least". Ten pages: Meilisearch ranks up to maxTotalHits documents for
+// every search, so a deeper limit slows every search for pages people
+// rarely open (filters and orders narrow a search instead).
 const (
 	PerPage  = 20
-	MaxPage  = 50
+	MaxPage  = 10
 	MaxTotal = PerPage * MaxPage
 )
 
@@ -696,7 +731,6 @@ func threadSettings(extra [][]string) *meilisearch.Settings {
 		// One result per thread: its best-matching post.
 		DistinctAttribute:    &distinctAttribute,
 		SearchableAttributes: []string{"title", "tags", "body", "forum_name", "clinician_professions"},
-		FilterableAttributes: []string{"forum", "tags", "audience", "has_clinician_answer", "created_at", "last_activity", "thread_id", "head"},
 		SortableAttributes:   []string{"last_activity", "created_at", "reply_count"},
 		DisplayedAttributes: []string{"id", "thread_id", "post_id", "head", "title", "body", "forum", "forum_name", "tags", "has_clinician_answer",
 			"clinician_professions", "reply_count", "created_at", "last_activity", "thread_digest", "digest"},

@@ -235,17 +235,17 @@ func TestOutOfRangePages(t *testing.T) {
 	admin := h.browser()
 	admin.signIn(h.ensureAdmin(), goodPassword)
 	adminTok := admin.token("read")
-	for _, p := range []string{"0", "-1", "51", "two", "1.5"} {
+	for _, p := range []string{"0", "-1", "11", "two", "1.5"} {
 		r := h.api("GET", "/api/v1/search?q=sleep&page="+url.QueryEscape(p), tok, nil)
 		if _, fields := apiError(r); r.Status != 422 || fields["page"] == nil {
 			t.Errorf("API search page %s: %d %s", p, r.Status, r.Raw)
 		}
-		if r := member.get("/search?q=sleep&page=" + url.QueryEscape(p)); r.StatusCode != 422 || !strings.Contains(r.body, "Choose a page from 1 to 50") {
+		if r := member.get("/search?q=sleep&page=" + url.QueryEscape(p)); r.StatusCode != 422 || !strings.Contains(r.body, "Choose a page from 1 to 10") {
 			t.Errorf("search page %s: %d", p, r.StatusCode)
 		}
 	}
-	if r := h.api("GET", "/api/v1/search?q=sleep&page=50", tok, nil); r.Status == 422 {
-		t.Errorf("search page 50: %d %s", r.Status, r.Raw)
+	if r := h.api("GET", "/api/v1/search?q=sleep&page=10", tok, nil); r.Status == 422 {
+		t.Errorf("search page 10: %d %s", r.Status, r.Raw)
 	}
 	for _, p := range []string{"0", "-1", "9", "x"} {
 		if r := admin.get("/admin/users?page=" + p); r.StatusCode != 422 {
