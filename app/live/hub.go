@@ -17,6 +17,7 @@ import (
 	"net"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -375,11 +376,19 @@ func (h *Hub) handle(ctx context.Context, payload string) error {
 	case 'q':
 		return h.queue(ctx)
 	case 'n', 'o':
-		uid, err := strconv.ParseInt(payload[1:], 10, 64)
-		if err != nil {
-			return nil
+		// One or more members' ids, comma-separated: the notifications
+		// trigger (migration 00052) signals a statement's members at once.
+		var first error
+		for _, f := range strings.Split(payload[1:], ",") {
+			uid, err := strconv.ParseInt(f, 10, 64)
+			if err != nil {
+				continue
+			}
+			if err := h.userCount(ctx, payload[0], uid); err != nil && first == nil {
+				first = err
+			}
 		}
-		return h.userCount(ctx, payload[0], uid)
+		return first
 	}
 	return nil
 }

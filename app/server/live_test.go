@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -437,4 +438,80 @@ func TestLiveSurvivesALostConnection(t *testing.T) {
 			t.Fatal("the stream outlived its lifetime")
 		}
 	}
+}
+
+// TestOneReplyUpdatesEveryFollowersBell: a reply notifies its thread's
+// followers in one statement, and the bell signal is one NOTIFY naming
+// them all (migration 00052), not one per row: each follower's open
+// stream on another instance still gets its new count.
+func TestOneReplyUpdatesEveryFollowersBell(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{})
+	ctx := context.Background()
+	f := h.forum("lvb-walk", nil)
+	for _, who := range []string{"lvb_ana", "lvb_ben", "lvb_cat", "lvb_dan"} {
+		h.account(who, models.RoleMember)
+	}
+	th := h.thread("lvb_ana", f, "Morning walks", "Who else walks before breakfast?", false)
+	for _, who := range []string{"lvb_ben", "lvb_cat", "lvb_dan"} {
+		h.reply(who, th.ID, "I do, most days.", false) // they follow now
+	}
+	for _, who := range []string{"lvb_ana", "lvb_ben", "lvb_cat", "lvb_dan"} {
+		if err := h.app.Notify.MarkAllRead(ctx, h.user(who).ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, b := h.secondInstance(t)
+	streams := map[string]*sseStream{}
+	for _, who := range []string{"lvb_ben", "lvb_cat", "lvb_dan"} {
+		s := openStream(t, b+"/api/v1/events?thread="+itoa(th.ID), h.tokenFor(who, "read"), 0)
+		if s.status != http.StatusOK {
+			t.Fatalf("%s's stream: %d", who, s.status)
+		}
+		if n := s.next("notifications").Data["unread"]; n != float64(0) {
+			t.Fatalf("%s's first count: %v", who, n)
+		}
+		streams[who] = s
+	}
+	conn, err := h.app.DB.Pool.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, "LISTEN kindred_live"); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _, _ = conn.Exec(ctx, "UNLISTEN kindred_live") }()
+
+	h.reply("lvb_ana", th.ID, "Join us at the park on Sunday.", false)
+	for who, s := range streams {
+		if n := s.next("notifications").Data["unread"]; n != float64(1) {
+			t.Fatalf("%s's count after one reply: %v", who, n)
+		}
+	}
+	var bell []string
+	for {
+		wctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+		n, err := conn.Conn().WaitForNotification(wctx)
+		cancel()
+		if err != nil {
+			break
+		}
+		if strings.HasPrefix(n.Payload, "n") {
+			bell = append(bell, n.Payload)
+		}
+	}
+	want := "n" + fmtInts(h.user("lvb_ben").ID, h.user("lvb_cat").ID, h.user("lvb_dan").ID)
+	if len(bell) != 1 || bell[0] != want {
+		t.Fatalf("bell signals %q, want one %q", bell, want)
+	}
+}
+
+func fmtInts(ids ...int64) string {
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	var parts []string
+	for _, id := range ids {
+		parts = append(parts, strconv.FormatInt(id, 10))
+	}
+	return strings.Join(parts, ",")
 }

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 const secretKey = "perf-secret-key-perf-secret-key-perf-secret"
@@ -163,11 +165,17 @@ func (s *sampler) end() int64 {
 	return s.max
 }
 
-// pgCPU is the CPU of PostgreSQL's processes, in clock ticks: the
-// postmaster's children alive now plus what exited ones left behind.
+// pgCPU is the CPU of the PostgreSQL server behind DATABASE_URL, in clock
+// ticks: its postmaster, the postmaster's children alive now and what
+// exited ones left behind. Other PostgreSQL servers on the machine (other
+// people's tests) are not counted.
 func pgCPU() int64 {
+	pm := postmaster()
 	var t int64
 	for _, pid := range processes("postgres") {
+		if pid != pm && parent(pid) != pm {
+			continue
+		}
 		t += cpuTicks(pid)
 		if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid)); err == nil {
 			s := string(b)
@@ -180,6 +188,45 @@ func pgCPU() int64 {
 		}
 	}
 	return t
+}
+
+var (
+	postmasterOnce sync.Once
+	postmasterPID  int
+)
+
+// postmaster finds the pid of the PostgreSQL server behind DATABASE_URL:
+// the parent of a backend it starts for us.
+func postmaster() int {
+	postmasterOnce.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		conn, err := pgx.Connect(ctx, os.Getenv("DATABASE_URL"))
+		if err != nil {
+			return
+		}
+		defer conn.Close(ctx)
+		var backend int
+		if conn.QueryRow(ctx, `SELECT pg_backend_pid()`).Scan(&backend) == nil {
+			postmasterPID = parent(backend)
+		}
+	})
+	return postmasterPID
+}
+
+// parent reads a process's parent pid.
+func parent(pid int) int {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndex(s, ")")+2:])
+	if len(f) < 2 {
+		return 0
+	}
+	n, _ := strconv.Atoi(f[1])
+	return n
 }
 
 // processes lists the pids whose command name is name.
