@@ -450,8 +450,17 @@ func scanEvents(rows pgx.Rows) ([]Event, error) {
 func (h *Hub) events(ctx context.Context) error {
 	h.mu.Lock()
 	from := max(h.lastID-lookBack, h.floor)
+	// The look-back's events already delivered are left out in the query,
+	// before its joins: each write's NOTIFY would otherwise read and join
+	// up to lookBack rows again (issue 21's profile of replies).
+	known := make([]int64, 0, len(h.seen))
+	for id := range h.seen {
+		if id > from {
+			known = append(known, id)
+		}
+	}
 	h.mu.Unlock()
-	rows, err := h.pool.Query(ctx, eventSQL+`WHERE e.id > $1 ORDER BY e.id LIMIT 5000`, from)
+	rows, err := h.pool.Query(ctx, eventSQL+`WHERE e.id > $1 AND e.id <> ALL($2) ORDER BY e.id LIMIT 5000`, from, known)
 	if err != nil {
 		return err
 	}
