@@ -50,7 +50,21 @@ CREATE TRIGGER notifications_live_insert AFTER INSERT ON notifications
 CREATE TRIGGER notifications_live_update AFTER UPDATE ON notifications
     REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION live_notification_count();
 
+-- Watched words are kept in memory between writes (app/moderation); a
+-- change on any instance tells every instance's live hub ('w').
+-- +goose StatementBegin
+CREATE FUNCTION live_watched_words() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('kindred_live', 'w');
+    RETURN NULL;
+END $$;
+-- +goose StatementEnd
+CREATE TRIGGER watched_words_live AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON watched_words
+    FOR EACH STATEMENT EXECUTE FUNCTION live_watched_words();
+
 -- +goose Down
+DROP TRIGGER watched_words_live ON watched_words;
+DROP FUNCTION live_watched_words();
 DROP TRIGGER notifications_live_update ON notifications;
 DROP TRIGGER notifications_live_insert ON notifications;
 DROP FUNCTION live_notification_count();

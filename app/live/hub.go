@@ -159,9 +159,10 @@ func (s *Sub) deliver(m Message) bool {
 
 // Hub fans events out to this instance's subscribers.
 type Hub struct {
-	pool   *pgxpool.Pool
-	counts Counts
-	log    *slog.Logger
+	pool    *pgxpool.Pool
+	counts  Counts
+	changes *Changes
+	log     *slog.Logger
 
 	mu         sync.Mutex
 	all        map[*Sub]struct{}
@@ -182,9 +183,10 @@ type Hub struct {
 // Ready is closed once the hub listens (tests wait for it).
 func (h *Hub) Ready() <-chan struct{} { return h.ready }
 
-// NewHub builds a hub; Run starts it.
-func NewHub(pool *pgxpool.Pool, counts Counts, log *slog.Logger) *Hub {
-	return &Hub{pool: pool, counts: counts, log: log, all: map[*Sub]struct{}{}, byThread: map[int64]map[*Sub]struct{}{},
+// NewHub builds a hub; Run starts it. It keeps changes (which may be
+// nil) told of what it hears for caches elsewhere.
+func NewHub(pool *pgxpool.Pool, counts Counts, changes *Changes, log *slog.Logger) *Hub {
+	return &Hub{pool: pool, counts: counts, changes: changes, log: log, all: map[*Sub]struct{}{}, byThread: map[int64]map[*Sub]struct{}{},
 		byQuestion: map[int64]map[*Sub]struct{}{}, byConv: map[int64]map[*Sub]struct{}{}, byUser: map[int64]map[*Sub]struct{}{}, seen: map[int64]bool{}, ready: make(chan struct{})}
 }
 
@@ -340,6 +342,9 @@ func (h *Hub) listen(ctx context.Context) error {
 	if _, err := conn.Exec(ctx, "LISTEN "+Channel); err != nil {
 		return err
 	}
+	// Whatever changed while not listening is unknown: caches start over.
+	h.changes.connected(true)
+	defer h.changes.connected(false)
 	h.mu.Lock()
 	start := !h.started
 	h.mu.Unlock()
@@ -375,6 +380,9 @@ func (h *Hub) handle(ctx context.Context, payload string) error {
 		return h.events(ctx)
 	case 'q':
 		return h.queue(ctx)
+	case 'w':
+		h.changes.wordsChanged()
+		return nil
 	case 'n', 'o':
 		// One or more members' ids, comma-separated: the notifications
 		// trigger (migration 00052) signals a statement's members at once.

@@ -515,3 +515,54 @@ func fmtInts(ids ...int64) string {
 	}
 	return strings.Join(parts, ",")
 }
+
+// TestWatchedWordsAreKeptAndFollowEveryChange: each instance keeps the
+// watched words between writes (it does not read them again while nothing
+// changed), and a word saved through one instance applies on the other
+// as soon as its hub hears of it.
+func TestWatchedWordsAreKeptAndFollowEveryChange(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{})
+	ctx := context.Background()
+	b, _ := h.secondInstance(t)
+	blocked := func(app *server.App, text string) bool {
+		t.Helper()
+		r, err := app.Moderation.Check(ctx, text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(r.Blocked) > 0
+	}
+	if blocked(b, "a miracle cure for palpitations") {
+		t.Fatal("blocked before any watched word")
+	}
+	// Written behind the instances' backs (no signal): B keeps what it
+	// read, which shows it does not read the words for every write.
+	if err := h.app.DB.Gorm.Exec(`ALTER TABLE watched_words DISABLE TRIGGER watched_words_live`).Error; err != nil {
+		t.Fatal(err)
+	}
+	if err := h.app.DB.Gorm.Exec(`INSERT INTO watched_words (pattern, action) VALUES ('snake oil', 'block')`).Error; err != nil {
+		t.Fatal(err)
+	}
+	if err := h.app.DB.Gorm.Exec(`ALTER TABLE watched_words ENABLE TRIGGER watched_words_live`).Error; err != nil {
+		t.Fatal(err)
+	}
+	if blocked(b, "pure snake oil") {
+		t.Fatal("the instance read the words again although nothing was signalled")
+	}
+	// Saved through the first instance: the second follows within a second
+	// or so, with both words.
+	if err := h.app.Moderation.SaveWord(ctx, h.actor(h.user(h.ensureAdmin())), "miracle cure", "block"); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for !blocked(b, "a miracle cure for palpitations") {
+		if time.Now().After(deadline) {
+			t.Fatal("the second instance still ignores the saved word")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !blocked(b, "pure snake oil") {
+		t.Fatal("the second instance did not read the words again")
+	}
+}
