@@ -19,6 +19,9 @@ type wordCache struct {
 	ok    bool
 	gen   uint64
 	words []safety.Word
+	// forgot counts this instance's own changes: a read that began
+	// before one is not kept.
+	forgot uint64
 }
 
 // Words loads the watched words: from the cache while no change was
@@ -33,6 +36,7 @@ func (s *Safety) Words(ctx context.Context) ([]safety.Word, error) {
 		// generation on and the next call reads again.
 		gen, keep = s.opts.Words.WordsVersion()
 	}
+	var forgot uint64
 	if keep {
 		s.words.mu.Lock()
 		if s.words.ok && s.words.gen == gen {
@@ -40,6 +44,7 @@ func (s *Safety) Words(ctx context.Context) ([]safety.Word, error) {
 			s.words.mu.Unlock()
 			return w, nil
 		}
+		forgot = s.words.forgot
 		s.words.mu.Unlock()
 	}
 	var out []safety.Word
@@ -48,7 +53,9 @@ func (s *Safety) Words(ctx context.Context) ([]safety.Word, error) {
 	}
 	if keep {
 		s.words.mu.Lock()
-		s.words.ok, s.words.gen, s.words.words = true, gen, out
+		if s.words.forgot == forgot {
+			s.words.ok, s.words.gen, s.words.words = true, gen, out
+		}
 		s.words.mu.Unlock()
 	}
 	return out, nil
@@ -59,6 +66,7 @@ func (s *Safety) Words(ctx context.Context) ([]safety.Word, error) {
 func (s *Safety) forgetWords() {
 	s.words.mu.Lock()
 	s.words.ok, s.words.words = false, nil
+	s.words.forgot++
 	s.words.mu.Unlock()
 }
 
