@@ -39,6 +39,9 @@ type Config struct {
 	TrustedProxies []netip.Prefix
 	BodyLimit      string
 	MetricsToken   string
+	// PprofAddr, when set, serves Go's profiler (/debug/pprof/) on this
+	// loopback address, apart from the site (make perf's -cpuprofile).
+	PprofAddr string
 	// MailWebhookToken, when set, lets a mail provider report bounces and
 	// complaints to POST /hooks/email (Authorization: Bearer <token>).
 	MailWebhookToken string
@@ -351,6 +354,12 @@ func Load(getenv func(string) string) (*Config, error) {
 	}
 	c.BodyLimit = r.str("KINDRED_BODY_LIMIT", "1M")
 	c.MetricsToken = r.str("KINDRED_METRICS_TOKEN", "")
+	c.PprofAddr = r.str("KINDRED_PPROF_ADDR", "")
+	if c.PprofAddr != "" {
+		if host, _, err := net.SplitHostPort(c.PprofAddr); err != nil || !isLoopback(host) {
+			r.fail("KINDRED_PPROF_ADDR", "must be a loopback host:port such as 127.0.0.1:6060 (the profiler is never public), not %q", c.PprofAddr)
+		}
+	}
 	c.MailWebhookToken = r.str("KINDRED_MAIL_WEBHOOK_TOKEN", "")
 
 	// Default: pgx's own choice, max(4, CPUs). More connections than the

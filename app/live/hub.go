@@ -17,6 +17,7 @@ import (
 	"net"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -158,9 +159,10 @@ func (s *Sub) deliver(m Message) bool {
 
 // Hub fans events out to this instance's subscribers.
 type Hub struct {
-	pool   *pgxpool.Pool
-	counts Counts
-	log    *slog.Logger
+	pool    *pgxpool.Pool
+	counts  Counts
+	changes *Changes
+	log     *slog.Logger
 
 	mu         sync.Mutex
 	all        map[*Sub]struct{}
@@ -181,9 +183,10 @@ type Hub struct {
 // Ready is closed once the hub listens (tests wait for it).
 func (h *Hub) Ready() <-chan struct{} { return h.ready }
 
-// NewHub builds a hub; Run starts it.
-func NewHub(pool *pgxpool.Pool, counts Counts, log *slog.Logger) *Hub {
-	return &Hub{pool: pool, counts: counts, log: log, all: map[*Sub]struct{}{}, byThread: map[int64]map[*Sub]struct{}{},
+// NewHub builds a hub; Run starts it. It keeps changes (which may be
+// nil) told of what it hears for caches elsewhere.
+func NewHub(pool *pgxpool.Pool, counts Counts, changes *Changes, log *slog.Logger) *Hub {
+	return &Hub{pool: pool, counts: counts, changes: changes, log: log, all: map[*Sub]struct{}{}, byThread: map[int64]map[*Sub]struct{}{},
 		byQuestion: map[int64]map[*Sub]struct{}{}, byConv: map[int64]map[*Sub]struct{}{}, byUser: map[int64]map[*Sub]struct{}{}, seen: map[int64]bool{}, ready: make(chan struct{})}
 }
 
@@ -339,6 +342,9 @@ func (h *Hub) listen(ctx context.Context) error {
 	if _, err := conn.Exec(ctx, "LISTEN "+Channel); err != nil {
 		return err
 	}
+	// Whatever changed while not listening is unknown: caches start over.
+	h.changes.connected(true)
+	defer h.changes.connected(false)
 	h.mu.Lock()
 	start := !h.started
 	h.mu.Unlock()
@@ -374,12 +380,23 @@ func (h *Hub) handle(ctx context.Context, payload string) error {
 		return h.events(ctx)
 	case 'q':
 		return h.queue(ctx)
+	case 'w':
+		h.changes.wordsChanged()
+		return nil
 	case 'n', 'o':
-		uid, err := strconv.ParseInt(payload[1:], 10, 64)
-		if err != nil {
-			return nil
+		// One or more members' ids, comma-separated: the notifications
+		// trigger (migration 00052) signals a statement's members at once.
+		var first error
+		for _, f := range strings.Split(payload[1:], ",") {
+			uid, err := strconv.ParseInt(f, 10, 64)
+			if err != nil {
+				continue
+			}
+			if err := h.userCount(ctx, payload[0], uid); err != nil && first == nil {
+				first = err
+			}
 		}
-		return h.userCount(ctx, payload[0], uid)
+		return first
 	}
 	return nil
 }
@@ -441,8 +458,17 @@ func scanEvents(rows pgx.Rows) ([]Event, error) {
 func (h *Hub) events(ctx context.Context) error {
 	h.mu.Lock()
 	from := max(h.lastID-lookBack, h.floor)
+	// The look-back's events already delivered are left out in the query,
+	// before its joins: each write's NOTIFY would otherwise read and join
+	// up to lookBack rows again (issue 21's profile of replies).
+	known := make([]int64, 0, len(h.seen))
+	for id := range h.seen {
+		if id > from {
+			known = append(known, id)
+		}
+	}
 	h.mu.Unlock()
-	rows, err := h.pool.Query(ctx, eventSQL+`WHERE e.id > $1 ORDER BY e.id LIMIT 5000`, from)
+	rows, err := h.pool.Query(ctx, eventSQL+`WHERE e.id > $1 AND e.id <> ALL($2) ORDER BY e.id LIMIT 5000`, from, known)
 	if err != nil {
 		return err
 	}

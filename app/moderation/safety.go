@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/kindred-health/kindred/app/audit"
 	"github.com/kindred-health/kindred/app/database"
@@ -11,11 +12,62 @@ import (
 	"github.com/kindred-health/kindred/models"
 )
 
-// Words loads the watched words.
+// wordCache keeps the watched words read at a generation of
+// Options.Words; every write checks its text against them.
+type wordCache struct {
+	mu    sync.Mutex
+	ok    bool
+	gen   uint64
+	words []safety.Word
+	// forgot counts this instance's own changes: a read that began
+	// before one is not kept.
+	forgot uint64
+}
+
+// Words loads the watched words: from the cache while no change was
+// signalled (migration 00052's trigger on watched_words, heard by every
+// instance's live hub), from PostgreSQL otherwise. Callers must not
+// change the slice.
 func (s *Safety) Words(ctx context.Context) ([]safety.Word, error) {
+	var gen uint64
+	keep := false
+	if s.opts.Words != nil {
+		// Read before the query: a change signalled meanwhile moves the
+		// generation on and the next call reads again.
+		gen, keep = s.opts.Words.WordsVersion()
+	}
+	var forgot uint64
+	if keep {
+		s.words.mu.Lock()
+		if s.words.ok && s.words.gen == gen {
+			w := s.words.words
+			s.words.mu.Unlock()
+			return w, nil
+		}
+		forgot = s.words.forgot
+		s.words.mu.Unlock()
+	}
 	var out []safety.Word
-	err := s.db.Gorm.WithContext(ctx).Raw(`SELECT id, pattern, action FROM watched_words ORDER BY action, lower(pattern)`).Scan(&out).Error
-	return out, err
+	if err := s.db.Gorm.WithContext(ctx).Raw(`SELECT id, pattern, action FROM watched_words ORDER BY action, lower(pattern)`).Scan(&out).Error; err != nil {
+		return nil, err
+	}
+	if keep {
+		s.words.mu.Lock()
+		if s.words.forgot == forgot {
+			s.words.ok, s.words.gen, s.words.words = true, gen, out
+		}
+		s.words.mu.Unlock()
+	}
+	return out, nil
+}
+
+// forgetWords drops the kept words at once after this instance changed
+// them (other instances hear the trigger's NOTIFY).
+func (s *Safety) forgetWords() {
+	s.words.mu.Lock()
+	s.words.ok, s.words.words = false, nil
+	s.words.forgot++
+	s.words.mu.Unlock()
 }
 
 // Check runs the watched words and the personal-data check over text.
@@ -59,6 +111,7 @@ func (s *Service) SaveWord(ctx context.Context, actor models.Actor, pattern, act
 	if err := v.OrNil(); err != nil {
 		return err
 	}
+	defer s.forgetWords()
 	return s.db.InTx(ctx, func(tx *database.Tx) error {
 		res := tx.Exec(`INSERT INTO watched_words (pattern, action, created_by) VALUES (?, ?, ?) ON CONFLICT (lower(pattern)) DO UPDATE SET action = excluded.action`,
 			pattern, action, admin.ID)
@@ -75,6 +128,7 @@ func (s *Service) DeleteWord(ctx context.Context, actor models.Actor, id int64) 
 	if err := adminOnly(actor); err != nil {
 		return err
 	}
+	defer s.forgetWords()
 	return s.db.InTx(ctx, func(tx *database.Tx) error {
 		var w safety.Word
 		if err := tx.Raw(`DELETE FROM watched_words WHERE id = ? RETURNING id, pattern, action`, id).Scan(&w).Error; err != nil {

@@ -40,6 +40,16 @@ type Options struct {
 	AckWithin time.Duration
 	// Mail sends alert e-mails (SMTP is configured).
 	Mail bool
+	// Words, when set, lets Safety keep the watched words between writes
+	// (nil: read them for every write).
+	Words WordsVersion
+}
+
+// WordsVersion says whether the watched words may have changed: a
+// generation that moves on every change on any instance, and whether it
+// can be trusted now (app/live's Changes, from the hub's LISTEN).
+type WordsVersion interface {
+	WordsVersion() (gen uint64, ok bool)
 }
 
 // Safety is the part of moderation that the writing features call while
@@ -54,6 +64,7 @@ type Safety struct {
 	notifier Notifier
 	log      *slog.Logger
 	opts     Options
+	words    wordCache
 }
 
 // NewSafety builds the safety checks.

@@ -155,6 +155,11 @@ func (m *Mail) Send(ctx context.Context, a MailArgs) error {
 		}
 		l := m.line(it, u.ID, public, active)
 		if it.ThreadID != 0 && (it.Kind == models.NotifyReply) {
+			if it.MailedCount >= it.ReplyCount {
+				// An e-mail sent since this job was queued already told
+				// of all of the row's replies (rows keep their id).
+				continue
+			}
 			// Replies gather under their thread, named only where it is public.
 			key := strconv.FormatInt(it.ThreadID, 10)
 			i, ok := groupAt[key]

@@ -70,9 +70,9 @@ func id(c echo.Context) int64 {
 func (h *Handlers) Open(c echo.Context) error {
 	u := web.CurrentUser(c)
 	if err := h.svc.MarkRead(c.Request().Context(), u.ID, id(c)); err != nil {
-		// A thread's reply row is renumbered when a newer reply joins it:
-		// a list shown before that names an id that is gone. Opening it
-		// still reads the thread's notifications.
+		// A list shown before may name a row that is gone (erased, or
+		// renumbered before migration 00052). Opening it still reads the
+		// thread's notifications.
 		tid, perr := strconv.ParseInt(c.FormValue("thread"), 10, 64)
 		if !errors.Is(err, models.ErrNotFound) || perr != nil || tid <= 0 {
 			return err

@@ -55,7 +55,9 @@ func (n *InApp) notifyFollowers(ctx context.Context, tx *database.Tx, e Event, t
 // fanOut writes the followers' notifications in a single statement. A
 // reply updates the member's unread reply row of the thread if they have
 // one (notifications_reply_group_idx): it then stands for one more reply,
-// its latest post, actor and time are this one's when it is newer, and it
+// its latest post, actor and time are this one's when it is newer (the
+// time moves it to the top of List; its id stays, and the update touches
+// no indexed column, so PostgreSQL can make it a HOT update), and it
 // waits for the mail sweep again. Running it twice for a post changes
 // nothing the second time (see the WHERE of the update and fan.go).
 func (n *InApp) fanOut(ctx context.Context, tx *gorm.DB, e Event, to fanTarget, at time.Time) error {
@@ -80,7 +82,6 @@ func (n *InApp) fanOut(ctx context.Context, tx *gorm.DB, e Event, to fanTarget, 
 		AND NOT EXISTS (SELECT 1 FROM thread_reads r WHERE r.user_id = f.user_id AND r.thread_id = ? AND r.last_read_post_id >= ?)`+told+`
 		ORDER BY f.user_id
 		ON CONFLICT (user_id, thread_id) WHERE read_at IS NULL AND kind = 'reply' DO UPDATE SET
-			id = CASE WHEN excluded.post_id > notifications.post_id THEN nextval('notifications_id_seq') ELSE notifications.id END,
 			actor_id = CASE WHEN excluded.post_id > notifications.post_id THEN excluded.actor_id ELSE notifications.actor_id END,
 			created_at = CASE WHEN excluded.post_id > notifications.post_id THEN excluded.created_at ELSE notifications.created_at END,
 			post_id = greatest(notifications.post_id, excluded.post_id),
@@ -295,9 +296,11 @@ func (n *InApp) Unread(ctx context.Context, userID int64) (int64, error) {
 	return c, err
 }
 
-// List returns up to limit notifications older than before (0: newest).
-// A reply row stands for reply_count replies of its thread, from
-// first_post_id on.
+// List returns up to limit notifications, newest first, after the one
+// whose id is before (0: from the newest). Newest is created_at: a reply
+// row takes its latest reply's time and stands for reply_count replies of
+// its thread, from first_post_id on. The sort reads all of the member's
+// rows (no index holds created_at, so that the fan-out's updates stay HOT).
 func (n *InApp) List(ctx context.Context, userID, before int64, limit int) ([]Item, error) {
 	q := `SELECT n.id, n.kind, coalesce(a.handle, '') AS actor_handle, coalesce(f.slug, '') AS forum_slug, coalesce(f.name, '') AS forum_name,
 		coalesce(t.id, 0) AS thread_id, coalesce(t.title, '') AS thread_title, coalesce(n.post_id, 0) AS post_id,
@@ -305,10 +308,12 @@ func (n *InApp) List(ctx context.Context, userID, before int64, limit int) ([]It
 		n.reply_count AS count, coalesce(n.first_post_id, n.post_id, 0) AS first_post_id ` + visibleNotifications
 	args := []any{userID}
 	if before > 0 {
-		q += ` AND n.id < ?`
-		args = append(args, before)
+		// The cursor is the last row shown; the page goes on below where
+		// that row is now (or the member's next older row, if it is gone).
+		q += ` AND (n.created_at, n.id) < (SELECT c.created_at, c.id FROM notifications c WHERE c.user_id = ? AND c.id <= ? ORDER BY c.id DESC LIMIT 1)`
+		args = append(args, userID, before)
 	}
-	q += ` ORDER BY n.id DESC LIMIT ?`
+	q += ` ORDER BY n.created_at DESC, n.id DESC LIMIT ?`
 	args = append(args, limit)
 	var out []Item
 	err := n.db.WithContext(ctx).Raw(q, args...).Scan(&out).Error

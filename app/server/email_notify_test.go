@@ -46,6 +46,59 @@ func (h *harness) mailNow() {
 	}
 }
 
+// sendQueuedMail runs the e-mail jobs already queued, without a sweep.
+func (h *harness) sendQueuedMail() {
+	h.t.Helper()
+	var jobs []struct {
+		ID   int64
+		Args []byte
+	}
+	if err := h.app.DB.Gorm.Raw(`SELECT id, args FROM river_job WHERE kind = ? AND state = 'available' ORDER BY id`, notify.MailArgs{}.Kind()).Scan(&jobs).Error; err != nil {
+		h.t.Fatal(err)
+	}
+	for _, j := range jobs {
+		var a notify.MailArgs
+		if err := json.Unmarshal(j.Args, &a); err != nil {
+			h.t.Fatal(err)
+		}
+		if err := h.app.Mail.Send(context.Background(), a); err != nil {
+			h.t.Fatal(err)
+		}
+		h.app.DB.Gorm.Exec(`DELETE FROM river_job WHERE id = ?`, j.ID)
+	}
+}
+
+// TestMailQueuedBeforeANewerReplyTellsOnce: a thread's reply row keeps
+// its id as replies gather, so an e-mail job queued before the latest
+// reply tells of it too; the sweep that follows sends nothing more for
+// that row until another reply comes.
+func TestMailQueuedBeforeANewerReplyTellsOnce(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{})
+	pub := h.forum("mq-walking", func(f *forums.ForumForm) { f.Name = "Walking after surgery" })
+	for _, who := range []string{"mq_ana", "mq_ben", "mq_cam"} {
+		h.account(who, models.RoleMember)
+	}
+	th := h.thread("mq_ana", pub, "Stairs again", "Two flights today without stopping.", false)
+	h.reply("mq_cam", th.ID, "Great news, well done.", false)
+	if _, err := h.app.Mail.Sweep(context.Background()); err != nil { // queues ana's e-mail
+		t.Fatal(err)
+	}
+	h.reply("mq_ben", th.ID, "Same for me last week.", false)
+	h.sendQueuedMail()
+	m := onlyMail(t, h.mailbox, "mq_ana@example.org", 1)[0]
+	if !strings.Contains(m.Body, "Same for me last week") {
+		t.Fatalf("the queued e-mail does not tell of the newer reply:\n%s", m.Body)
+	}
+	h.mailNow()
+	onlyMail(t, h.mailbox, "mq_ana@example.org", 1)
+	h.reply("mq_cam", th.ID, "Next: three flights.", false)
+	h.mailNow()
+	if m := onlyMail(t, h.mailbox, "mq_ana@example.org", 2)[1]; !strings.Contains(m.Body, "three flights") {
+		t.Fatalf("the next reply's e-mail:\n%s", m.Body)
+	}
+}
+
 // mailTo is every message the address received.
 func mailTo(mb *testenv.Mailbox, addr string) []testenv.Message {
 	var out []testenv.Message

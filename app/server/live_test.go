@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -437,5 +438,132 @@ func TestLiveSurvivesALostConnection(t *testing.T) {
 		case <-deadline:
 			t.Fatal("the stream outlived its lifetime")
 		}
+	}
+}
+
+// TestOneReplyUpdatesEveryFollowersBell: a reply notifies its thread's
+// followers in one statement, and the bell signal is one NOTIFY naming
+// them all (migration 00052), not one per row: each follower's open
+// stream on another instance still gets its new count.
+func TestOneReplyUpdatesEveryFollowersBell(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{})
+	ctx := context.Background()
+	f := h.forum("lvb-walk", nil)
+	for _, who := range []string{"lvb_ana", "lvb_ben", "lvb_cat", "lvb_dan"} {
+		h.account(who, models.RoleMember)
+	}
+	th := h.thread("lvb_ana", f, "Morning walks", "Who else walks before breakfast?", false)
+	for _, who := range []string{"lvb_ben", "lvb_cat", "lvb_dan"} {
+		h.reply(who, th.ID, "I do, most days.", false) // they follow now
+	}
+	for _, who := range []string{"lvb_ana", "lvb_ben", "lvb_cat", "lvb_dan"} {
+		if err := h.app.Notify.MarkAllRead(ctx, h.user(who).ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, b := h.secondInstance(t)
+	streams := map[string]*sseStream{}
+	for _, who := range []string{"lvb_ben", "lvb_cat", "lvb_dan"} {
+		s := openStream(t, b+"/api/v1/events?thread="+itoa(th.ID), h.tokenFor(who, "read"), 0)
+		if s.status != http.StatusOK {
+			t.Fatalf("%s's stream: %d", who, s.status)
+		}
+		if n := s.next("notifications").Data["unread"]; n != float64(0) {
+			t.Fatalf("%s's first count: %v", who, n)
+		}
+		streams[who] = s
+	}
+	conn, err := h.app.DB.Pool.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, "LISTEN kindred_live"); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _, _ = conn.Exec(ctx, "UNLISTEN kindred_live") }()
+
+	h.reply("lvb_ana", th.ID, "Join us at the park on Sunday.", false)
+	for who, s := range streams {
+		if n := s.next("notifications").Data["unread"]; n != float64(1) {
+			t.Fatalf("%s's count after one reply: %v", who, n)
+		}
+	}
+	var bell []string
+	for {
+		wctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+		n, err := conn.Conn().WaitForNotification(wctx)
+		cancel()
+		if err != nil {
+			break
+		}
+		if strings.HasPrefix(n.Payload, "n") {
+			bell = append(bell, n.Payload)
+		}
+	}
+	want := "n" + fmtInts(h.user("lvb_ben").ID, h.user("lvb_cat").ID, h.user("lvb_dan").ID)
+	if len(bell) != 1 || bell[0] != want {
+		t.Fatalf("bell signals %q, want one %q", bell, want)
+	}
+}
+
+func fmtInts(ids ...int64) string {
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	var parts []string
+	for _, id := range ids {
+		parts = append(parts, strconv.FormatInt(id, 10))
+	}
+	return strings.Join(parts, ",")
+}
+
+// TestWatchedWordsAreKeptAndFollowEveryChange: each instance keeps the
+// watched words between writes (it does not read them again while nothing
+// changed), and a word saved through one instance applies on the other
+// as soon as its hub hears of it.
+func TestWatchedWordsAreKeptAndFollowEveryChange(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{})
+	ctx := context.Background()
+	b, _ := h.secondInstance(t)
+	blocked := func(app *server.App, text string) bool {
+		t.Helper()
+		r, err := app.Moderation.Check(ctx, text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(r.Blocked) > 0
+	}
+	if blocked(b, "a miracle cure for palpitations") {
+		t.Fatal("blocked before any watched word")
+	}
+	// Written behind the instances' backs (no signal): B keeps what it
+	// read, which shows it does not read the words for every write.
+	if err := h.app.DB.Gorm.Exec(`ALTER TABLE watched_words DISABLE TRIGGER watched_words_live`).Error; err != nil {
+		t.Fatal(err)
+	}
+	if err := h.app.DB.Gorm.Exec(`INSERT INTO watched_words (pattern, action) VALUES ('snake oil', 'block')`).Error; err != nil {
+		t.Fatal(err)
+	}
+	if err := h.app.DB.Gorm.Exec(`ALTER TABLE watched_words ENABLE TRIGGER watched_words_live`).Error; err != nil {
+		t.Fatal(err)
+	}
+	if blocked(b, "pure snake oil") {
+		t.Fatal("the instance read the words again although nothing was signalled")
+	}
+	// Saved through the first instance: the second follows within a second
+	// or so, with both words.
+	if err := h.app.Moderation.SaveWord(ctx, h.actor(h.user(h.ensureAdmin())), "miracle cure", "block"); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for !blocked(b, "a miracle cure for palpitations") {
+		if time.Now().After(deadline) {
+			t.Fatal("the second instance still ignores the saved word")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !blocked(b, "pure snake oil") {
+		t.Fatal("the second instance did not read the words again")
 	}
 }

@@ -55,7 +55,7 @@ func TestRepliesGroupIntoOneNotificationPerThread(t *testing.T) {
 	p3 := h.reply("grp_ben", th.ID, "And rest on the stairs.", false)
 
 	rows := replyRows(t, h, "grp_ana", th.ID)
-	if len(rows) != 1 || rows[0].ReplyCount != 3 || rows[0].FirstPostID != p1.ID || rows[0].PostID != p3.ID || rows[0].ReadAt != nil || rows[0].ID == first {
+	if len(rows) != 1 || rows[0].ReplyCount != 3 || rows[0].FirstPostID != p1.ID || rows[0].PostID != p3.ID || rows[0].ReadAt != nil || rows[0].ID != first {
 		t.Fatalf("ana's reply rows: %+v (posts %d, %d, %d)", rows, p1.ID, p2.ID, p3.ID)
 	}
 	// Ben follows since his reply: told of Cat's, not of his own.
@@ -80,8 +80,8 @@ func TestRepliesGroupIntoOneNotificationPerThread(t *testing.T) {
 		t.Fatalf("notifications page:\n%s", page.body)
 	}
 
-	// Opened from a list shown before the row moved up (its first id):
-	// the thread's notification is read all the same.
+	// Opened (the row kept its id while it gathered replies): the
+	// thread's notification is read.
 	open := ana.post(fmt.Sprintf("/notifications/%d/open", first), url.Values{"thread": {fmt.Sprint(th.ID)}, "post": {fmt.Sprint(p1.ID)}})
 	if open.StatusCode != 303 || open.Header.Get("Location") != fmt.Sprintf("/posts/%d", p1.ID) {
 		t.Fatalf("open with the first id: %d %q", open.StatusCode, open.Header.Get("Location"))
@@ -118,6 +118,93 @@ func TestRepliesGroupIntoOneNotificationPerThread(t *testing.T) {
 	}
 	if r := h.api("GET", "/api/v1/notifications", token, nil); strings.Contains(r.Raw, fmt.Sprintf(`"post_id":%d`, p5.ID)) {
 		t.Fatalf("hidden reply listed: %s", r.Raw)
+	}
+}
+
+// TestGroupedReplyMovesUpAndPagesOnce: a thread's reply item keeps its
+// id as replies gather and moves to the top of the list with each new one;
+// paging the API and the page after it moved shows every item exactly once.
+func TestGroupedReplyMovesUpAndPagesOnce(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{})
+	f := h.forum("order-walk", nil)
+	h.account("ord_ana", models.RoleMember)
+	h.account("ord_ben", models.RoleMember)
+	n := notify.PerPage + 3
+	threads := make([]int64, n)
+	for i := range threads {
+		threads[i] = h.thread("ord_ana", f, fmt.Sprintf("Stairs, day %d", i+1), "How many today?", false).ID
+	}
+	for _, th := range threads {
+		h.clock.Advance(time.Minute)
+		h.reply("ord_ben", th, "Two flights.", false)
+	}
+	first := replyRows(t, h, "ord_ana", threads[0])[0].ID
+	token := h.tokenFor("ord_ana", "read")
+	list := func(path string) ([]map[string]any, string) {
+		t.Helper()
+		r := h.api("GET", path, token, nil)
+		if r.Status != 200 {
+			t.Fatalf("%s: %d %s", path, r.Status, r.Raw)
+		}
+		raw, _ := r.Body["notifications"].([]any)
+		var out []map[string]any
+		for _, it := range raw {
+			out = append(out, it.(map[string]any))
+		}
+		next := ""
+		if v, ok := r.Body["next_before"].(float64); ok {
+			next = fmt.Sprint(int64(v))
+		}
+		return out, next
+	}
+	page1, next := list("/api/v1/notifications")
+	if len(page1) != notify.PerPage || page1[0]["thread_id"] != float64(threads[n-1]) || next == "" {
+		t.Fatalf("first page: %d items, first %v, next %q", len(page1), page1[0]["thread_id"], next)
+	}
+	// The oldest thread gets a new reply: its item moves to the top, same id.
+	h.clock.Advance(time.Minute)
+	h.reply("ord_ben", threads[0], "Three flights now.", false)
+	if rows := replyRows(t, h, "ord_ana", threads[0]); len(rows) != 1 || rows[0].ID != first || rows[0].ReplyCount != 2 {
+		t.Fatalf("oldest thread's rows: %+v (first id %d)", rows, first)
+	}
+	top, _ := list("/api/v1/notifications")
+	if top[0]["id"] != float64(first) || top[0]["count"] != float64(2) {
+		t.Fatalf("top item %v, want id %d with 2 replies", top[0], first)
+	}
+	// Paging on from the first page shown before it moved: the older
+	// ones, none of the first page again.
+	old2, _ := list("/api/v1/notifications?before=" + next)
+	if len(old2) != n-notify.PerPage-1 || old2[0]["thread_id"] != float64(threads[n-notify.PerPage-1]) {
+		t.Fatalf("second page after the first one shown before the move: %v", old2)
+	}
+	// Paging from the top now: every item exactly once.
+	seen := map[any]int{}
+	path := "/api/v1/notifications"
+	for pages := 0; path != ""; pages++ {
+		items, cursor := list(path)
+		for _, it := range items {
+			seen[it["thread_id"]]++
+		}
+		path = ""
+		if cursor != "" && pages < 3 {
+			path = "/api/v1/notifications?before=" + cursor
+		}
+	}
+	if len(seen) != n {
+		t.Fatalf("%d threads seen of %d", len(seen), n)
+	}
+	for th, c := range seen {
+		if c != 1 {
+			t.Fatalf("thread %v listed %d times", th, c)
+		}
+	}
+	// The HTML page's pager gives the same cursor.
+	ana := h.browser()
+	ana.signIn("ord_ana", goodPassword)
+	page := ana.get("/notifications")
+	if !strings.Contains(page.body, `/notifications?before=`) || strings.Index(page.body, "Stairs, day 1”") > strings.Index(page.body, fmt.Sprintf("Stairs, day %d”", n)) {
+		t.Fatalf("notifications page: the moved item is not first, or no pager:\n%s", page.body)
 	}
 }
 

@@ -212,8 +212,11 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 	// questions on them, then clinicians (who tell both when a
 	// verification ends), then the moderation service that acts on forums'
 	// content and on accounts. A missing collaborator stops start-up.
+	// The live hub (built last) tells the safety checks when the watched
+	// words change, on any instance.
+	changes := &live.Changes{}
 	modSafety, err := moderation.NewSafety(d.DB, d.Now, inApp, d.Log, moderation.Options{HideThreshold: cfg.ReportHideThreshold,
-		AckWithin: cfg.CrisisAck, Mail: cfg.SMTP.Host != ""})
+		AckWithin: cfg.CrisisAck, Mail: cfg.SMTP.Host != "", Words: changes})
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
@@ -279,7 +282,7 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
-	liveHub := live.NewHub(d.DB.Pool, liveCounts{inApp: inApp, mod: modSvc, q: qSvc}, d.Log)
+	liveHub := live.NewHub(d.DB.Pool, liveCounts{inApp: inApp, mod: modSvc, q: qSvc}, changes, d.Log)
 	river.AddWorker(workers, &live.PruneWorker{Hub: liveHub})
 	river.AddWorker(workers, &notify.MailSweepWorker{Mail: notifyMail})
 	river.AddWorker(workers, &notify.MailWorker{Mail: notifyMail})

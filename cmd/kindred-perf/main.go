@@ -7,7 +7,7 @@
 // provides PostgreSQL and Meilisearch:
 //
 //	make perf
-//	bin/kindred-dev test -- bin/kindred-perf [-quick] [-only pages,writes,search]
+//	bin/kindred-dev test -- bin/kindred-perf [-quick] [-only pages,writes,search] [-followers 2000] [-paced=false] [-cpuprofile writes.pprof]
 //
 // Needs wrk for the page figures (make perf installs it when it can).
 package main
@@ -32,17 +32,23 @@ type config struct {
 	postsPer      int
 	bin           string // bin/kindred
 	out           string // markdown copy of the table
+	followers     int    // members who follow each of the ten hot threads of the writes dataset
+	paced         bool   // also measure the index lag at 200 posts/s
+	cpuprofile    string // writes: kindred's CPU profile of the full-rate run, to this file
 }
 
 func main() {
 	var cfg config
 	var only string
 	flag.BoolVar(&cfg.quick, "quick", false, "short runs and a small search dataset (a smoke test of the harness, not figures)")
-	flag.StringVar(&only, "only", "pages,writes,search", "which parts to run")
+	flag.StringVar(&only, "only", "pages,writes,search", "which parts to run (seed: only the pages and writes dataset, left in database kindred_perf)")
 	flag.StringVar(&cfg.bin, "kindred", "bin/kindred", "the kindred binary to measure")
 	flag.StringVar(&cfg.out, "out", "", "also write the table, as Markdown, to this file")
 	flag.IntVar(&cfg.searchThreads, "search-threads", 100000, "threads in the search dataset")
 	flag.IntVar(&cfg.postsPer, "posts-per-thread", 10, "posts per thread in the search dataset")
+	flag.IntVar(&cfg.followers, "followers", 2000, "followers of each of the ten hot threads in the pages and writes dataset (0: none)")
+	flag.StringVar(&cfg.cpuprofile, "cpuprofile", "", "writes: save kindred serve's CPU profile of the full-rate run here (go tool pprof)")
+	flag.BoolVar(&cfg.paced, "paced", true, "writes: also measure the index lag at 200 posts/s")
 	flag.DurationVar(&cfg.duration, "duration", 20*time.Second, "length of each measurement")
 	flag.DurationVar(&cfg.warmup, "warmup", 5*time.Second, "warm-up before each page measurement (not counted)")
 	flag.Parse()
@@ -74,10 +80,16 @@ func run(ctx context.Context, cfg config) error {
 	t.note("machine: %s", machine())
 	t.note("load average before: %s", loadavg())
 	started := time.Now()
-	if cfg.only["pages"] || cfg.only["writes"] {
+	if cfg.only["pages"] || cfg.only["writes"] || cfg.only["seed"] {
 		ds, err := seedPages(ctx, cfg)
 		if err != nil {
 			return fmt.Errorf("pages dataset: %w", err)
+		}
+		if cfg.only["seed"] {
+			// Only the dataset, for measuring statements by hand
+			// (scripts/explain-fanout.sql).
+			fmt.Println("  dataset in database kindred_perf")
+			return nil
 		}
 		if err := coldStart(ctx, cfg, ds, t); err != nil {
 			return err

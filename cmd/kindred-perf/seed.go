@@ -138,7 +138,7 @@ func seedPages(ctx context.Context, cfg config) (*pagesData, error) {
 		// have posted before (so no first-posts approval holds them).
 		`INSERT INTO users (handle, role, status, created_at) SELECT 'perf_' || g, 'member', 'active', now() - interval '1 year' FROM generate_series(1, ` + fmt.Sprint(writers) + `) g`,
 		`INSERT INTO users (handle, role, status, created_at) VALUES ('perf_reader', 'member', 'active', now() - interval '1 year')`,
-		`INSERT INTO users (handle, role, status, created_at) SELECT 'perf_follower_' || g, 'member', 'active', now() - interval '1 year' FROM generate_series(1, 2000) g`,
+		`INSERT INTO users (handle, role, status, created_at) SELECT 'perf_follower_' || g, 'member', 'active', now() - interval '1 year' FROM generate_series(1, ` + fmt.Sprint(cfg.followers) + `) g`,
 		`INSERT INTO consents (user_id, kind, version, agreed_at) SELECT u.id, k.kind, k.v, now() - interval '1 year' FROM users u
 			CROSS JOIN (SELECT kind, max(version) AS v FROM policy_documents GROUP BY kind UNION ALL SELECT 'health_data', max(version) FROM policy_documents WHERE kind = 'privacy') k`,
 		`INSERT INTO forums (slug, name, description) VALUES ('perf-heart', 'Heart health', 'Living with heart conditions: rhythm, rehab, medication and everyday life.')`,
@@ -225,6 +225,7 @@ func seedPages(ctx context.Context, cfg config) (*pagesData, error) {
 		(SELECT count(*) FROM posts)`).Scan(&unread, &posts); err != nil {
 		return nil, err
 	}
-	fmt.Printf("  pages dataset: %d threads, %d posts, the reader has %d unread notifications (%s)\n", len(ds.threadIDs), posts, unread, time.Since(start).Round(time.Millisecond))
+	fmt.Printf("  pages dataset: %d threads, %d posts, the reader has %d unread notifications, %d followers on each of ten threads (%s)\n",
+		len(ds.threadIDs), posts, unread, cfg.followers, time.Since(start).Round(time.Millisecond))
 	return ds, nil
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"sort"
@@ -14,6 +13,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 const secretKey = "perf-secret-key-perf-secret-key-perf-secret"
@@ -174,15 +175,15 @@ func (s *sampler) end() int64 {
 	return s.max
 }
 
-// pgCPU is the CPU of this run's PostgreSQL, in clock ticks: its
-// postmaster, the children alive now and what exited ones left behind.
-// Other clusters on the machine (another test run's) are not counted:
-// their processes come and go, which once made the figure negative.
+// pgCPU is the CPU of the PostgreSQL server behind DATABASE_URL, in clock
+// ticks: its postmaster, the postmaster's children alive now and what
+// exited ones left behind. Other PostgreSQL servers on the machine (other
+// people's tests) are not counted.
 func pgCPU() int64 {
-	pm := postmasterPID()
+	pm := postmaster()
 	var t int64
 	for _, pid := range processes("postgres") {
-		if pid != pm && parentPID(pid) != pm {
+		if pid != pm && parent(pid) != pm {
 			continue
 		}
 		t += cpuTicks(pid)
@@ -199,38 +200,43 @@ func pgCPU() int64 {
 	return t
 }
 
-// postmasterPID finds the postmaster listening on DATABASE_URL's port (its
-// command line names the port: kindred-dev starts it with -p).
-func postmasterPID() int {
-	u, err := url.Parse(os.Getenv("DATABASE_URL"))
-	if err != nil {
-		return 0
-	}
-	for _, pid := range processes("postgres") {
-		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
-		args := strings.Split(strings.TrimRight(string(b), "\x00"), "\x00")
-		for i := 0; i+1 < len(args); i++ {
-			if args[i] == "-p" && args[i+1] == u.Port() {
-				return pid
-			}
+var (
+	postmasterOnce sync.Once
+	postmasterPID  int
+)
+
+// postmaster finds the pid of the PostgreSQL server behind DATABASE_URL:
+// the parent of a backend it starts for us.
+func postmaster() int {
+	postmasterOnce.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		conn, err := pgx.Connect(ctx, os.Getenv("DATABASE_URL"))
+		if err != nil {
+			return
 		}
-	}
-	return 0
+		defer conn.Close(ctx)
+		var backend int
+		if conn.QueryRow(ctx, `SELECT pg_backend_pid()`).Scan(&backend) == nil {
+			postmasterPID = parent(backend)
+		}
+	})
+	return postmasterPID
 }
 
-// parentPID reads a process's parent.
-func parentPID(pid int) int {
+// parent reads a process's parent pid.
+func parent(pid int) int {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
-		return -1
+		return 0
 	}
 	s := string(b)
 	f := strings.Fields(s[strings.LastIndex(s, ")")+2:])
 	if len(f) < 2 {
-		return -1
+		return 0
 	}
-	ppid, _ := strconv.Atoi(f[1])
-	return ppid
+	n, _ := strconv.Atoi(f[1])
+	return n
 }
 
 // processes lists the pids whose command name is name.

@@ -9,10 +9,13 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // writeRun is one write measurement: clients posting replies through the
@@ -33,25 +36,52 @@ type writeResult struct {
 	kindred, pg    float64 // CPU ms per post
 	meili          float64
 	backlogCleared time.Duration // from the last post to the last marked post found
+	db             dbWork        // PostgreSQL's work per post
+	load           string        // load average at the end
 }
 
 func writes(ctx context.Context, cfg config, ds *pagesData, t *table) error {
-	s, err := startServer(ctx, cfg, ds.dbURL)
+	var extra []string
+	pprofAddr := ""
+	if cfg.cpuprofile != "" {
+		port, err := freePort()
+		if err != nil {
+			return err
+		}
+		pprofAddr = fmt.Sprintf("127.0.0.1:%d", port)
+		extra = append(extra, "KINDRED_PPROF_ADDR="+pprofAddr)
+	}
+	s, err := startServer(ctx, cfg, ds.dbURL, extra...)
 	if err != nil {
 		return err
 	}
 	defer s.stop()
+	profiled := make(chan error, 1)
+	if pprofAddr != "" {
+		// The profile covers the full-rate run but its first second.
+		go func() { profiled <- saveProfile(ctx, pprofAddr, cfg.duration-time.Second, cfg.cpuprofile) }()
+	}
 	full, err := writeLoad(ctx, cfg, ds, s, writeRun{clients: 8, every: 200})
 	if err != nil {
 		return err
 	}
+	if pprofAddr != "" {
+		if err := <-profiled; err != nil {
+			return fmt.Errorf("cpu profile: %w", err)
+		}
+		t.note("kindred's CPU profile of the full-rate write run: %s (go tool pprof -top bin/kindred %s)", cfg.cpuprofile, cfg.cpuprofile)
+	}
 	sortDurations(full.latencies)
 	rate := float64(full.posts) / full.elapsed.Seconds()
 	p99 := percentile(full.latencies, 99)
-	t.add("posts/s through the API, 8 clients", fmt.Sprintf("%.0f posts/s, p50 %s, p99 %s; %s; CPU/post %.2f + %.2f + %.2f ms (kindred + PostgreSQL + Meilisearch)",
-		rate, ms(percentile(full.latencies, 50)), ms(p99), statuses(full.statuses), full.kindred, full.pg, full.meili),
+	t.add("posts/s through the API, 8 clients", fmt.Sprintf("%.0f posts/s, p50 %s, p99 %s; %s; CPU/post %.2f + %.2f + %.2f ms (kindred + PostgreSQL + Meilisearch); load %s",
+		rate, ms(percentile(full.latencies, 50)), ms(p99), statuses(full.statuses), full.kindred, full.pg, full.meili, full.load),
 		"≥ 1,000, p99 ≤ 50 ms", boolp(rate >= 1000 && p99 <= 50*time.Millisecond && onlyCreated(full.statuses)))
 	t.add("index lag at full write rate", lagString(full), "", nil)
+	t.add("PostgreSQL's work per post, full write rate", full.db.String(), "", nil)
+	if !cfg.paced {
+		return nil
+	}
 	paced, err := writeLoad(ctx, cfg, ds, s, writeRun{clients: 8, rate: 200, every: 10})
 	if err != nil {
 		return err
@@ -127,6 +157,10 @@ func writeLoad(ctx context.Context, cfg config, ds *pagesData, s *server, run wr
 		ticks = tk.C
 	}
 	meili := meiliPID()
+	db0, err := readDBStats(ctx, ds.dbURL)
+	if err != nil {
+		return nil, err
+	}
 	app0, pg0, m0 := cpuTicks(s.pid()), pgCPU(), cpuTicks(meili)
 	start := time.Now()
 	var wg sync.WaitGroup
@@ -226,6 +260,17 @@ func writeLoad(ctx context.Context, cfg config, ds *pagesData, s *server, run wr
 			res.meili = float64(cpuTicks(meili)-m0) / clockTick * 1000 / n
 		}
 	}
+	res.load = loadavg()
+	// Backends publish their table statistics at most a second apart while
+	// busy and up to ten seconds after they go idle.
+	if wait := 11*time.Second - time.Since(end); wait > 0 {
+		time.Sleep(wait)
+	}
+	db1, err := readDBStats(ctx, ds.dbURL)
+	if err != nil {
+		return nil, err
+	}
+	res.db = db1.minus(db0).per(res.posts)
 	return res, nil
 }
 
@@ -244,4 +289,69 @@ func found(ctx context.Context, c *http.Client, base, word string) bool {
 		return false
 	}
 	return len(body.Hits) > 0
+}
+
+// dbWork is what PostgreSQL did (per post, once divided): transactions,
+// WAL, and the notifications table's row writes, of which how many
+// updates were HOT (no index entry written).
+type dbWork struct {
+	xacts, walBytes              float64
+	notifIns, notifUpd, notifHOT float64
+	rows                         float64
+}
+
+func (w dbWork) String() string {
+	hot := 0.0
+	if w.notifUpd > 0 {
+		hot = 100 * w.notifHOT / w.notifUpd
+	}
+	return fmt.Sprintf("%.1f transactions, %.0f bytes of WAL, %.1f rows written; notifications: %.1f inserted, %.1f updated (%.0f%% HOT)",
+		w.xacts, w.walBytes, w.rows, w.notifIns, w.notifUpd, hot)
+}
+
+func (w dbWork) minus(o dbWork) dbWork {
+	return dbWork{w.xacts - o.xacts, w.walBytes - o.walBytes, w.notifIns - o.notifIns, w.notifUpd - o.notifUpd, w.notifHOT - o.notifHOT, w.rows - o.rows}
+}
+
+func (w dbWork) per(posts int64) dbWork {
+	if posts == 0 {
+		return dbWork{}
+	}
+	n := float64(posts)
+	return dbWork{w.xacts / n, w.walBytes / n, w.notifIns / n, w.notifUpd / n, w.notifHOT / n, w.rows / n}
+}
+
+// readDBStats reads the database's cumulative statistics.
+func readDBStats(ctx context.Context, dbURL string) (dbWork, error) {
+	conn, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		return dbWork{}, err
+	}
+	defer conn.Close(ctx)
+	var w dbWork
+	err = conn.QueryRow(ctx, `SELECT d.xact_commit + d.xact_rollback, pg_current_wal_lsn() - '0/0'::pg_lsn,
+		t.n_tup_ins, t.n_tup_upd, t.n_tup_hot_upd, d.tup_inserted + d.tup_updated + d.tup_deleted
+		FROM pg_stat_database d, pg_stat_user_tables t WHERE d.datname = current_database() AND t.relname = 'notifications'`).
+		Scan(&w.xacts, &w.walBytes, &w.notifIns, &w.notifUpd, &w.notifHOT, &w.rows)
+	return w, err
+}
+
+// saveProfile fetches a CPU profile of d from kindred serve's profiler.
+func saveProfile(ctx context.Context, addr string, d time.Duration, path string) error {
+	time.Sleep(time.Second)
+	secs := max(int(d.Seconds()), 1)
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", addr, secs), nil)
+	resp, err := (&http.Client{Timeout: d + 30*time.Second}).Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("profiler answered %s", resp.Status)
+	}
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, b, 0o644)
 }

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -229,6 +230,9 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 		return err
 	}
 	app.StartPageCache(ctx)
+	if cfg.PprofAddr != "" {
+		servePprof(ctx, log, cfg.PprofAddr)
+	}
 	log.Info("kindred listening", "addr", cfg.Addr, "base_url", cfg.BaseURL.String())
 	select {
 	case err := <-errc:
@@ -255,6 +259,28 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 const baseMemoryMiB = 64
 
 func memoryLimit(pageCacheMB int) int64 { return int64(baseMemoryMiB+pageCacheMB) << 20 }
+
+// servePprof serves Go's profiler on a loopback address of its own until
+// ctx ends (KINDRED_PPROF_ADDR; config refuses other addresses).
+func servePprof(ctx context.Context, log *slog.Logger, addr string) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Warn("profiler", "error", err.Error())
+		}
+	}()
+	go func() {
+		<-ctx.Done()
+		_ = srv.Close()
+	}()
+	log.Info("profiler listening", "addr", addr)
+}
 
 // logWriter turns migration progress lines into log records.
 type logWriter struct{ log *slog.Logger }
