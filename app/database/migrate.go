@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io"
 
 	"github.com/jackc/pgx/v5"
@@ -15,9 +16,19 @@ import (
 	"github.com/kindred-health/kindred/migrations"
 )
 
-func (d *DB) gooseProvider() (*goose.Provider, error) {
-	// A session lock keeps two instances started together from migrating at once.
-	locker, err := lock.NewPostgresSessionLocker()
+func (d *DB) gooseProvider(ctx context.Context) (*goose.Provider, error) {
+	// A session lock keeps two instances started together from migrating
+	// at once. Advisory locks are the cluster's, not the database's: the
+	// lock is named after the database, so Kindreds (or tests) sharing a
+	// cluster do not queue behind each other's migrations, and a waiting
+	// instance looks again every second, not every five.
+	var name string
+	if err := d.SQL.QueryRowContext(ctx, `SELECT current_database()`).Scan(&name); err != nil {
+		return nil, fmt.Errorf("database: goose: %w", err)
+	}
+	h := fnv.New64a()
+	h.Write([]byte("kindred migrations " + name))
+	locker, err := lock.NewPostgresSessionLocker(lock.WithLockID(int64(h.Sum64()>>1)), lock.WithLockTimeout(1, 300))
 	if err != nil {
 		return nil, err
 	}
@@ -35,7 +46,7 @@ func (d *DB) riverMigrator() (*rivermigrate.Migrator[pgx.Tx], error) {
 
 // MigrateUp applies Kindred's migrations, then River's.
 func (d *DB) MigrateUp(ctx context.Context, out io.Writer) error {
-	p, err := d.gooseProvider()
+	p, err := d.gooseProvider(ctx)
 	if err != nil {
 		return err
 	}
@@ -63,7 +74,7 @@ func (d *DB) MigrateUp(ctx context.Context, out io.Writer) error {
 // MigrateDown rolls back the newest Kindred migration. River's tables are
 // left alone: they belong to the job queue, not to Kindred's schema.
 func (d *DB) MigrateDown(ctx context.Context, out io.Writer) error {
-	p, err := d.gooseProvider()
+	p, err := d.gooseProvider(ctx)
 	if err != nil {
 		return err
 	}
@@ -87,7 +98,7 @@ type MigrationStatus struct {
 
 // Status lists Kindred's and River's migrations.
 func (d *DB) Status(ctx context.Context) ([]MigrationStatus, error) {
-	p, err := d.gooseProvider()
+	p, err := d.gooseProvider(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -120,7 +131,7 @@ func (d *DB) Status(ctx context.Context) ([]MigrationStatus, error) {
 // are pending (or goose cannot tell, say applied out of order) does it
 // list every migration's state.
 func (d *DB) Pending(ctx context.Context) (int, error) {
-	p, err := d.gooseProvider()
+	p, err := d.gooseProvider(ctx)
 	if err != nil {
 		return 0, err
 	}
