@@ -181,29 +181,66 @@ func holdBrowserSlot(t *testing.T) {
 	})
 }
 
+// sharedBrowser is one Chromium for the whole test binary: starting one
+// per test cost a second or two of CPU each. Every page gets a browser
+// context of its own (cookies, storage and cache apart, as a fresh
+// profile would be), closed with its test.
+var sharedBrowser struct {
+	once   sync.Once
+	ctx    context.Context
+	cancel context.CancelFunc
+	err    error
+}
+
+func browserRoot(t *testing.T) context.Context {
+	t.Helper()
+	bin := chromium(t)
+	sharedBrowser.once.Do(func() {
+		dir, err := os.MkdirTemp("", "kindred-chromium-")
+		if err != nil {
+			sharedBrowser.err = err
+			return
+		}
+		opts := append(chromedp.DefaultExecAllocatorOptions[:],
+			chromedp.ExecPath(bin),
+			chromedp.NoSandbox,
+			chromedp.Headless,
+			chromedp.UserDataDir(dir),
+			chromedp.Flag("disable-gpu", true),
+			chromedp.Flag("disable-background-networking", true),
+			chromedp.Flag("disable-component-update", true),
+			chromedp.Flag("disable-sync", true),
+			chromedp.Flag("disable-quic", true),
+		)
+		allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+		ctx, cancel := chromedp.NewContext(allocCtx)
+		sharedBrowser.ctx = ctx
+		sharedBrowser.cancel = func() { cancel(); cancelAlloc(); _ = os.RemoveAll(dir) }
+		// The first action starts the browser: its context carries no timeout.
+		sharedBrowser.err = chromedp.Do(ctx)
+	})
+	if sharedBrowser.err != nil {
+		t.Fatalf("start chromium: %v", sharedBrowser.err)
+	}
+	return sharedBrowser.ctx
+}
+
+// stopSharedBrowser ends the Chromium the tests shared (TestMain).
+func stopSharedBrowser() {
+	if sharedBrowser.cancel != nil {
+		sharedBrowser.cancel()
+	}
+}
+
 func newPage(t *testing.T, h *harness) *page {
 	t.Helper()
 	holdBrowserSlot(t)
-	bin := chromium(t)
+	root := browserRoot(t)
 	axe := axeSource(t)
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(bin),
-		chromedp.NoSandbox,
-		chromedp.Headless,
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-quic", true),
-	)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	t.Cleanup(cancelAlloc)
-	ctx, cancel := chromedp.NewContext(allocCtx)
+	ctx, cancel := chromedp.NewContext(root, chromedp.WithNewBrowserContext())
 	t.Cleanup(cancel)
-	// The first action starts the browser: its context must carry no timeout.
 	if err := chromedp.Do(ctx, chromedp.EmulateViewport(360, 740)); err != nil {
-		t.Fatalf("start chromium: %v", err)
+		t.Fatalf("open a page: %v", err)
 	}
 	return &page{t: t, ctx: ctx, axe: axe, url: h.srv.URL}
 }

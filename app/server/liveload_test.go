@@ -33,7 +33,9 @@ func TestMain(m *testing.M) {
 		liveClient()
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	stopSharedBrowser()
+	os.Exit(code)
 }
 
 // liveClient opens KINDRED_LIVE_COLD streams to the cold URL and
