@@ -9,8 +9,9 @@ import (
 
 // A second reader beside the rules: logistic-regression models over the
 // words and word pairs of a text (stems, after the normalisation the rules
-// see), trained when the engine starts from the development part of the
-// corpus, deterministically (no download, no randomness between runs).
+// see), trained from the development part of the corpus, deterministically
+// (no download, no randomness between runs), and stored in models.bin
+// (weights.go), which a test keeps in step with the corpus.
 // The rules know phrasing; the model knows vocabulary and the company
 // words keep, so it catches what people say in words no rule has yet, and
 // it recognises the calm texts (history, education, someone else) the
@@ -493,16 +494,21 @@ var trained struct {
 	crisis, urgent *detectorModel
 }
 
-// Warm trains the models now rather than on the first text (a fraction
-// of a second); servers call it as they start.
-func Warm() { trained.once.Do(trainAll) }
+// Warm reads the stored models now rather than on the first text (a
+// few milliseconds); servers call it as they start.
+func Warm() { trained.once.Do(loadAll) }
 
 func crisisModel() *detectorModel { Warm(); return trained.crisis }
 func urgentModel() *detectorModel { Warm(); return trained.urgent }
 
-func trainAll() {
-	trained.crisis = trainDetector(DetectorCrisis, crisisThresholds)
-	trained.urgent = trainDetector(DetectorUrgent, urgentThresholds)
+// trainStored trains the models stored in models.bin, one per stored
+// detector (see weights.go).
+func trainStored() []*detectorModel {
+	var out []*detectorModel
+	for _, d := range storedDetectors {
+		out = append(out, trainDetector(d.name, *d.th))
+	}
+	return out
 }
 
 // trainDetector trains one detector's models on the development corpus.
@@ -514,17 +520,24 @@ func trainDetector(detector string, th detectorModel) *detectorModel {
 	return newDetectorModel(detector, th, append(append(ex, borrowedNegatives(detector)...), everydayTexts()...))
 }
 
-// newDetectorModel trains a detector's models on the examples and sets
-// its thresholds and context checks.
-func newDetectorModel(detector string, th detectorModel, train []Example) *detectorModel {
+// newDetector is a detector's thresholds and context checks, without its
+// models yet.
+func newDetector(detector string, th detectorModel) *detectorModel {
 	dm := th
 	dm.detector = detector
 	dm.anchored, dm.lower = crisisAnchored, crisisEveryday
 	if detector == DetectorUrgent {
 		dm.anchored, dm.lower = urgentAnchored, nil
 	}
-	dm.fire, dm.categories, dm.perCat = trainModels(train, defaultTrain)
 	return &dm
+}
+
+// newDetectorModel trains a detector's models on the examples and sets
+// its thresholds and context checks.
+func newDetectorModel(detector string, th detectorModel, train []Example) *detectorModel {
+	dm := newDetector(detector, th)
+	dm.fire, dm.categories, dm.perCat = trainModels(train, defaultTrain)
+	return dm
 }
 
 // borrowedNegatives are the other detector's development texts that are
