@@ -170,15 +170,19 @@ type Batch struct {
 func (b *Batch) Empty() bool { return len(b.Docs)+len(b.GonePosts)+len(b.GoneThreads) == 0 }
 
 // send enqueues the batch's tasks on index uid, all in flight at once,
-// and returns their ids.
+// and returns their ids. Removals go first: Meilisearch applies tasks in
+// the order they were enqueued, so whoever can search a post written in
+// this batch can no longer find one it hides or removes (a moderator's
+// hide followed by more replies to the thread is one batch).
 func (c *Client) send(ctx context.Context, uid string, b *Batch) ([]int64, error) {
 	idx := c.ms.Index(uid)
 	var tasks []int64
-	if len(b.Docs) > 0 {
-		pk := "id"
-		info, err := idx.AddDocumentsWithContext(ctx, b.Docs, &meilisearch.DocumentOptions{PrimaryKey: &pk})
+	if len(b.GoneThreads) > 0 {
+		// One filter for every document of these threads: a hidden thread
+		// of 1,000 posts is one small request.
+		info, err := idx.DeleteDocumentsByFilterWithContext(ctx, "thread_id IN ["+joinIDs(b.GoneThreads)+"]", nil)
 		if err != nil {
-			return tasks, fmt.Errorf("search: write %d documents: %w", len(b.Docs), err)
+			return tasks, fmt.Errorf("search: remove the documents of %d threads: %w", len(b.GoneThreads), err)
 		}
 		tasks = append(tasks, info.TaskUID)
 	}
@@ -193,12 +197,11 @@ func (c *Client) send(ctx context.Context, uid string, b *Batch) ([]int64, error
 		}
 		tasks = append(tasks, info.TaskUID)
 	}
-	if len(b.GoneThreads) > 0 {
-		// One filter for every document of these threads: a hidden thread
-		// of 1,000 posts is one small request.
-		info, err := idx.DeleteDocumentsByFilterWithContext(ctx, "thread_id IN ["+joinIDs(b.GoneThreads)+"]", nil)
+	if len(b.Docs) > 0 {
+		pk := "id"
+		info, err := idx.AddDocumentsWithContext(ctx, b.Docs, &meilisearch.DocumentOptions{PrimaryKey: &pk})
 		if err != nil {
-			return tasks, fmt.Errorf("search: remove the documents of %d threads: %w", len(b.GoneThreads), err)
+			return tasks, fmt.Errorf("search: write %d documents: %w", len(b.Docs), err)
 		}
 		tasks = append(tasks, info.TaskUID)
 	}

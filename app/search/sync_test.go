@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/meilisearch/meilisearch-go"
+
 	"github.com/kindred-health/kindred/app/testenv"
 	"github.com/kindred-health/kindred/models"
 )
@@ -123,5 +125,46 @@ func TestSearchBeforeAnyIndexing(t *testing.T) {
 	}
 	if _, err := c.ms.GetIndexWithContext(ctx, c.Index(threads)); err == nil {
 		t.Error("a search created the index")
+	}
+}
+
+// TestRemovalsApplyBeforeAdditions: a batch that hides one post and adds
+// another (a moderator's hide, then more replies to the thread) removes
+// first. Meilisearch applies tasks in the order they were enqueued, so
+// nobody who already finds the new reply can still find the hidden one.
+func TestRemovalsApplyBeforeAdditions(t *testing.T) {
+	url, key, prefix := testenv.Meili(t)
+	c := New(url, key, prefix, 0, nil)
+	ctx := context.Background()
+	if err := c.apply(ctx, &Batch{Docs: []models.PostDoc{doc(1, 1, "thread"), doc(1, 2, "hidden soon"), doc(2, headOf(2), "other thread")}}); err != nil {
+		t.Fatal(err)
+	}
+	tasks, err := c.send(ctx, c.Index(threads), &Batch{Docs: []models.PostDoc{doc(1, 3, "new reply")}, GonePosts: []int64{2}, GoneThreads: []int64{2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kinds []string
+	for i, uid := range tasks {
+		if i > 0 && uid <= tasks[i-1] {
+			t.Fatalf("tasks %v not in the order they were sent", tasks)
+		}
+		task, err := c.ms.GetTaskWithContext(ctx, uid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		kinds = append(kinds, string(task.Type))
+		if err := c.wait(ctx)(&meilisearch.TaskInfo{TaskUID: uid}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if want := "documentDeletion documentDeletion documentAdditionOrUpdate"; strings.Join(kinds, " ") != want {
+		t.Fatalf("tasks in order %v, want %s", kinds, want)
+	}
+	have, err := c.Indexed(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := have["p3"]; !ok || len(have) != 2 {
+		t.Fatalf("index holds %v, want p1 and p3", have)
 	}
 }
