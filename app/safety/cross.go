@@ -60,7 +60,8 @@ func CrossValidate(detector string) ([]CrossFile, error) {
 			borrowed = append(borrowed, f...)
 		}
 	}
-	model := func(train []Example) *detectorModel { return newDetectorModel(detector, th, train) }
+	fc := featureCache{}
+	model := func(train []Example) *detectorModel { return newDetectorModel(detector, th, train, fc) }
 	read := func(dm *detectorModel, name string, held []Example) CrossFile {
 		cf := CrossFile{File: name}
 		for _, ex := range held {

@@ -517,7 +517,7 @@ func trainDetector(detector string, th detectorModel) *detectorModel {
 	if err != nil {
 		panic("safety: " + err.Error()) // the corpus is embedded: cannot happen in a built binary
 	}
-	return newDetectorModel(detector, th, append(append(ex, borrowedNegatives(detector)...), everydayTexts()...))
+	return newDetectorModel(detector, th, append(append(ex, borrowedNegatives(detector)...), everydayTexts()...), nil)
 }
 
 // newDetector is a detector's thresholds and context checks, without its
@@ -534,9 +534,9 @@ func newDetector(detector string, th detectorModel) *detectorModel {
 
 // newDetectorModel trains a detector's models on the examples and sets
 // its thresholds and context checks.
-func newDetectorModel(detector string, th detectorModel, train []Example) *detectorModel {
+func newDetectorModel(detector string, th detectorModel, train []Example, fc featureCache) *detectorModel {
 	dm := newDetector(detector, th)
-	dm.fire, dm.categories, dm.perCat = trainModels(train, defaultTrain)
+	dm.fire, dm.categories, dm.perCat = trainModels(train, defaultTrain, fc)
 	return dm
 }
 

@@ -88,10 +88,15 @@ func TestModelTrainingIsDeterministic(t *testing.T) {
 		t.Fatal(err)
 	}
 	ex = ex[:400]
-	a, ac, _ := trainModels(ex, defaultTrain)
-	b, bc, _ := trainModels(ex, defaultTrain)
-	if !reflect.DeepEqual(a.w, b.w) || a.bias != b.bias || !reflect.DeepEqual(ac, bc) {
-		t.Fatal("two trainings on the same examples gave different models")
+	a, ac, _ := trainModels(ex, defaultTrain, nil)
+	// The second and third with the features kept between trainings, as
+	// cross-validation does: the same model.
+	fc := featureCache{}
+	for i := 0; i < 2; i++ {
+		b, bc, _ := trainModels(ex, defaultTrain, fc)
+		if !reflect.DeepEqual(a.w, b.w) || a.bias != b.bias || !reflect.DeepEqual(ac, bc) {
+			t.Fatalf("training %d on the same examples gave another model", i+2)
+		}
 	}
 }
 

@@ -21,19 +21,37 @@ type trainRow struct {
 	y   bool
 }
 
+// featureCache keeps each text's features between trainings on
+// overlapping examples (cross-validation trains dozens of times on nearly
+// the same texts; reading a text costs far more than fitting it). Nil:
+// no cache.
+type featureCache map[string][]uint32
+
+func (fc featureCache) features(text string, buf []modelFeature) ([]uint32, []modelFeature) {
+	if ids, ok := fc[text]; ok {
+		return ids, buf
+	}
+	v := newTextView(text)
+	buf = v.windowFeatures(0, len(v.toks), buf)
+	ids := make([]uint32, len(buf))
+	for i, f := range buf {
+		ids[i] = f.id
+	}
+	if fc != nil {
+		fc[text] = ids
+	}
+	return ids, buf
+}
+
 // trainModels fits the firing model on all examples and one model per
 // category of the positive ones (that category against the others).
-func trainModels(examples []Example, o trainOptions) (*model, []string, []*model) {
+func trainModels(examples []Example, o trainOptions, fc featureCache) (*model, []string, []*model) {
 	rows := make([]trainRow, 0, len(examples))
 	cats := map[string]bool{}
 	var buf []modelFeature
 	for _, ex := range examples {
-		v := newTextView(ex.Text)
-		buf = v.windowFeatures(0, len(v.toks), buf)
-		ids := make([]uint32, len(buf))
-		for i, f := range buf {
-			ids[i] = f.id
-		}
+		var ids []uint32
+		ids, buf = fc.features(ex.Text, buf)
 		rows = append(rows, trainRow{ids, ex.Fire})
 		if ex.Fire && ex.Category != "" {
 			cats[ex.Category] = true
