@@ -196,26 +196,13 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 	}
 	// Event streams never end by themselves: Shutdown would wait for them.
 	srv.RegisterOnShutdown(app.Live.Close)
-	if err := app.PrepareSearch(ctx); err != nil {
-		log.WarnContext(ctx, "search index not ready yet; the settings job will retry", "error", err.Error())
-	}
-	// A store that does not answer affects proof documents only: say so
-	// now rather than on the first upload, and serve the rest.
-	if err := app.CheckDocuments(ctx); err != nil {
-		log.WarnContext(ctx, "document store not reachable: proof documents cannot be uploaded or viewed until it is", "store", fmt.Sprint(app.Documents), "error", err.Error())
-	} else {
-		log.InfoContext(ctx, "proof documents", "store", fmt.Sprint(app.Documents))
-	}
-	stopWorkers, err := app.StartWorkers(ctx)
-	if err != nil {
-		return err
-	}
-	app.StartPageCache(ctx)
-	// The page templates are parsed while the first requests are answered
-	// (each also on its first use); a broken one stops the app.
+	// Listen first: requests need only PostgreSQL (readiness says so).
+	// What follows runs while the first requests are answered: the page
+	// templates are parsed (a broken one stops the app), search settings
+	// and the document store are checked, workers and the page cache's
+	// listener start (the cache stores nothing until it listens).
 	l, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
-		_ = stopWorkers(ctx)
 		return fmt.Errorf("serve: %w", err)
 	}
 	errc := make(chan error, 2)
@@ -225,6 +212,24 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 			errc <- err
 		}
 	}()
+	go func() {
+		if err := app.PrepareSearch(ctx); err != nil {
+			log.WarnContext(ctx, "search index not ready yet; the settings job will retry", "error", err.Error())
+		}
+		// A store that does not answer affects proof documents only: say
+		// so now rather than on the first upload, and serve the rest.
+		if err := app.CheckDocuments(ctx); err != nil {
+			log.WarnContext(ctx, "document store not reachable: proof documents cannot be uploaded or viewed until it is", "store", fmt.Sprint(app.Documents), "error", err.Error())
+		} else {
+			log.InfoContext(ctx, "proof documents", "store", fmt.Sprint(app.Documents))
+		}
+	}()
+	stopWorkers, err := app.StartWorkers(ctx)
+	if err != nil {
+		_ = srv.Close()
+		return err
+	}
+	app.StartPageCache(ctx)
 	if cfg.PprofAddr != "" {
 		servePprof(ctx, log, cfg.PprofAddr)
 	}
