@@ -86,7 +86,10 @@ func (p *page) waitText(s string) {
 	p.t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for time.Now().Before(deadline) {
-		body, err := chromedp.Run(p.ctx, chromedp.Evaluate[string](`document.body ? document.body.innerText : ""`))
+		// Only once the page has loaded: chromedp's node ids taken from a
+		// page still loading may be gone a moment later ("No node with
+		// given id found").
+		body, err := chromedp.Run(p.ctx, chromedp.Evaluate[string](`document.body && document.readyState === "complete" ? document.body.innerText : ""`))
 		if err == nil && strings.Contains(body, s) {
 			return
 		}
