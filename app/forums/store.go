@@ -10,7 +10,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -18,15 +17,21 @@ import (
 	"github.com/kindred-health/kindred/models"
 )
 
-const threadSQL = `SELECT t.id, t.forum_id, t.author_id, t.title, t.anonymous, t.state, t.visibility, t.pinned,
+// threadCols and threadFrom make up threadSQL: a thread with its forum
+// and author, and whether $1 follows it.
+const (
+	threadCols = `SELECT t.id, t.forum_id, t.author_id, t.title, t.anonymous, t.state, t.visibility, t.pinned,
 	t.reply_count, t.has_clinician_answer, t.tags, t.created_at, t.last_post_at,
 	f.slug, f.name, f.description, f.guidelines_html, f.sensitive, f.clinician_only, f.archived_at,
 	CASE WHEN t.anonymous THEN '' ELSE u.handle END,
 	EXISTS (SELECT 1 FROM thread_follows tf WHERE tf.thread_id = t.id AND tf.user_id = $1),
 	CASE WHEN t.anonymous THEN '' ELSE u.profile_visibility END,
-	t.pinned_globally_at IS NOT NULL
+	t.pinned_globally_at IS NOT NULL`
+	threadFrom = `
 	FROM threads t JOIN forums f ON f.id = t.forum_id JOIN users u ON u.id = t.author_id
 	WHERE t.id = $2`
+	threadSQL = threadCols + threadFrom
+)
 
 // threadMarksSQL is threadSQL for a member's thread page, with their read
 // mark in the thread and whether notifications about it wait unread (the
@@ -40,9 +45,8 @@ func (s *Service) threadMarksSQL() string {
 }
 
 func threadMarks(unread string) string {
-	from := strings.Index(threadSQL, "\n\tFROM threads t")
-	return threadSQL[:from] + `,
-	coalesce((SELECT last_read_post_id FROM thread_reads WHERE user_id = $1 AND thread_id = t.id), 0), ` + unread + threadSQL[from:]
+	return threadCols + `,
+	coalesce((SELECT last_read_post_id FROM thread_reads WHERE user_id = $1 AND thread_id = t.id), 0), ` + unread + threadFrom
 }
 
 // SetThreadUnread gives the SQL (over $1, the member, and t, the thread)
