@@ -9,6 +9,7 @@ import (
 	"github.com/kindred-health/kindred/app/safety"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"net/http/pprof"
@@ -180,6 +181,8 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 		// about 45 MB (the safety engine's models and word caches, the
 		// templates, the pools) plus the page cache.
 		debug.SetMemoryLimit(memoryLimit(cfg.PageCacheMB))
+	} else if msg := pageCacheFits(debug.SetMemoryLimit(-1), cfg.PageCacheMB); msg != "" {
+		log.Warn(msg, "page_cache_mb", cfg.PageCacheMB, "gomemlimit_mib", debug.SetMemoryLimit(-1)>>20)
 	}
 	app, err := server.New(cfg, server.Deps{DB: db, Log: log})
 	if err != nil {
@@ -259,6 +262,20 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 const baseMemoryMiB = 64
 
 func memoryLimit(pageCacheMB int) int64 { return int64(baseMemoryMiB+pageCacheMB) << 20 }
+
+// pageCacheFits says what is wrong when an operator's GOMEMLIMIT (limit,
+// in bytes) leaves the page cache too little room: the cache fills to its
+// size and the rest of Kindred needs about baseMemoryMiB, so below their
+// sum the collector runs nearly all the time. "" when it fits.
+func pageCacheFits(limit int64, pageCacheMB int) string {
+	if limit <= 0 || limit == math.MaxInt64 || pageCacheMB <= 0 {
+		return ""
+	}
+	if limit < memoryLimit(pageCacheMB) {
+		return fmt.Sprintf("GOMEMLIMIT is below the page cache (KINDRED_PAGE_CACHE_MB) plus the %d MiB the rest of Kindred keeps: raise GOMEMLIMIT or lower the page cache, or pages will slow down as the collector runs all the time", baseMemoryMiB)
+	}
+	return ""
+}
 
 // servePprof serves Go's profiler on a loopback address of its own until
 // ctx ends (KINDRED_PPROF_ADDR; config refuses other addresses).

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"math"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -503,4 +504,27 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// TestPageCacheMustFitTheMemoryLimit: an operator's GOMEMLIMIT below the
+// page cache plus what the rest keeps gets a warning naming both settings;
+// no limit, or one with room, gets none.
+func TestPageCacheMustFitTheMemoryLimit(t *testing.T) {
+	for _, c := range []struct {
+		limit int64
+		mb    int
+		warn  bool
+	}{
+		{math.MaxInt64, 512, false}, // no GOMEMLIMIT
+		{256 << 20, 64, false},
+		{80 << 20, 16, false}, // the default: exactly the sum
+		{64 << 20, 16, true},
+		{512 << 20, 1024, true},
+		{32 << 20, 0, false}, // no page cache
+	} {
+		msg := pageCacheFits(c.limit, c.mb)
+		if (msg != "") != c.warn || (c.warn && (!strings.Contains(msg, "GOMEMLIMIT") || !strings.Contains(msg, "KINDRED_PAGE_CACHE_MB"))) {
+			t.Errorf("limit %d MiB, page cache %d MB: %q", c.limit>>20, c.mb, msg)
+		}
+	}
 }
