@@ -494,9 +494,13 @@ var trained struct {
 	crisis, urgent *detectorModel
 }
 
-// Warm reads the stored models now rather than on the first text (a
-// few milliseconds); servers call it as they start.
-func Warm() { trained.once.Do(loadAll) }
+// Warm builds the rule tables and reads the stored models now rather
+// than on the first text (tens of milliseconds); servers call it in the
+// background as they start.
+func Warm() {
+	rules()
+	trained.once.Do(loadAll)
+}
 
 func crisisModel() *detectorModel { Warm(); return trained.crisis }
 func urgentModel() *detectorModel { Warm(); return trained.urgent }

@@ -378,6 +378,7 @@ func (v *view) buildOcc() {
 		return
 	}
 	v.occReady = true
+	rules() // the lexicon is complete only once the tables are built
 	if n := theLexicon.n; len(v.occ) < n {
 		v.occ = append(v.occ, make([][]int32, n-len(v.occ))...)
 	}

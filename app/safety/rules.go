@@ -3,6 +3,7 @@ package safety
 import (
 	"sort"
 	"strings"
+	"sync"
 	"sync/atomic"
 )
 
@@ -36,8 +37,23 @@ const (
 	setCount
 )
 
-// allRules joins the tables; hits are sorted back by table.
-var allRules = func() *ruleSet {
+// allRules joins the tables; hits are sorted back by table. They are
+// built on first use (or by Warm, which servers call in the background as
+// they start), not when the package initialises: building them was most
+// of Kindred's start-up before main. Whatever reads the lexicon or a
+// word's entries calls rules() first, so the tables' words are entered
+// before the lexicon freezes.
+var allRules struct {
+	once sync.Once
+	rs   *ruleSet
+}
+
+func rules() *ruleSet {
+	allRules.once.Do(func() { allRules.rs = buildAllRules() })
+	return allRules.rs
+}
+
+func buildAllRules() *ruleSet {
 	var rs []rule
 	add := func(set uint8, r []rule) {
 		for i := range r {
@@ -50,7 +66,7 @@ var allRules = func() *ruleSet {
 	add(setUrgent, buildRules("urgent", urgentSpecs))
 	add(setUrgentSignals, buildRules("usignal", urgentSignalSpecs))
 	return newRuleSet(rs)
-}()
+}
 
 // hitsOf is what one table found in the text, read once per text.
 func (v *view) hitsOf(set uint8) []hit {
@@ -62,7 +78,7 @@ func (v *view) hitsOf(set uint8) []hit {
 		for i := range v.bySet {
 			v.bySet[i] = v.bySet[i][:0]
 		}
-		for _, h := range matchRules(v, allRules) {
+		for _, h := range matchRules(v, rules()) {
 			v.bySet[h.r.set] = append(v.bySet[h.r.set], h)
 		}
 	}
@@ -301,7 +317,7 @@ func (rs *ruleSet) buildLexicon() {
 
 // present fills bits with the lexicon entries of tokens [from, to). The
 // entries come from each word's wordInfo, which reads allRules' lexicon:
-// lx is always allRules.lex.
+// lx is always rules().lex.
 func (v *view) present(lx *lexicon, langs []string, from, to int, bits []uint64) {
 	clear(bits)
 	for i := from; i < to; i++ {

@@ -139,7 +139,7 @@ func (v *view) info(i int) *wordInfo {
 
 func newWordInfo(w string, num bool) *wordInfo {
 	wi := &wordInfo{}
-	rs := allRules
+	rs := rules() // enters the tables' words before the lexicon freezes
 	lx := theLexicon
 	lx.frozen.Store(true)
 	for l, lang := range [2]string{"en", "fr"} {
