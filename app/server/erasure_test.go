@@ -407,7 +407,20 @@ func TestErasureWhileMeilisearchIsDown(t *testing.T) {
 	f := h.forum("md-heart", nil)
 	h.account("md_member", models.RoleMember)
 	th := h.thread("md_member", f, "Beta blockers and tiredness", "mdcanary I sleep ten hours and still wake up tired.", false)
-	eventually(t, "the thread searchable", func() bool { return has(h.searchIDs("", "q=mdcanary"), th.ID) })
+	// With the whole suite on two cores a search can outlast the 500 ms
+	// timeout before the pause too; such an answer is a 503 to wait out.
+	eventually(t, "the thread searchable", func() bool {
+		r := h.api("GET", "/api/v1/search?q=mdcanary", "", nil)
+		if r.Status != http.StatusOK {
+			return false
+		}
+		for _, x := range r.Body["hits"].([]any) {
+			if int64(x.(map[string]any)["id"].(float64)) == th.ID {
+				return true
+			}
+		}
+		return false
+	})
 	m.Pause()
 	if err := h.app.Privacy.EraseNow(ctx, h.actor(h.user(h.ensureAdmin())), h.user("md_member").ID, "delete", "Asked by phone, confirmed by letter"); err != nil {
 		t.Fatalf("erasure while Meilisearch hangs: %v", err)

@@ -377,7 +377,20 @@ func TestForumResourcesReview(t *testing.T) {
 		t.Errorf("audit rows for the removal: %d", n)
 	}
 	// The list costs the forum page one statement, whatever its length.
-	if with, without := statements(t, h, visitor, "/f/res-heart"), statements(t, h, visitor, "/f/res-other"); with > without+1 {
+	// Counted for a signed-in member (a visitor's second look would come
+	// from the page cache), the fewest of three looks at each page: the
+	// counter is the whole server's, and a statement of some other
+	// goroutine can only add to a look, never take from it.
+	counter := h.member("res_counter")
+	counter.get("/") // settle the session's first touch
+	fewest := func(path string) int64 {
+		n := statements(t, h, counter, path)
+		for i := 0; i < 2; i++ {
+			n = min(n, statements(t, h, counter, path))
+		}
+		return n
+	}
+	if with, without := fewest("/f/res-heart"), fewest("/f/res-other"); with > without+1 {
 		t.Errorf("forum page with resources: %d statements, without: %d", with, without)
 	}
 }
