@@ -154,3 +154,11 @@ func (s *Service) DiscardThreadDraft(ctx context.Context, v Viewer, forumID int6
 	}
 	return s.db.Gorm.WithContext(ctx).Exec(`DELETE FROM drafts WHERE user_id = ? AND forum_id = ?`, v.User.ID, forumID).Error
 }
+
+// deref is the string p points to, "" for nil (a column of a LEFT JOIN).
+func deref(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}

@@ -529,7 +529,9 @@ func (h *Handlers) renderThreadWith(c echo.Context, v Viewer, tv *ThreadView, pa
 	if d.AwaitingReview {
 		d.CanReply = false
 	}
-	if d.CanReply {
+	if d.CanReply && tv.draftRead {
+		d.Reviewed = h.svc.reviewedFrom(v, tv.posts)
+	} else if d.CanReply {
 		d.Reviewed = h.svc.FirstPostsReviewed(c.Request().Context(), v)
 	}
 	if v.User != nil {

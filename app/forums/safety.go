@@ -192,12 +192,34 @@ func (s *Service) FirstPostsReviewed(ctx context.Context, v Viewer) int {
 }
 
 func (s *Service) isNew(ctx context.Context, v Viewer) (bool, error) {
-	if s.newMember <= 0 || v.User == nil || v.IsStaff() || v.Clinician {
+	limit := s.newPostsLimit(v)
+	if limit == 0 {
 		return false, nil
 	}
 	var n int64
-	err := s.db.Gorm.WithContext(ctx).Raw(`SELECT count(*) FROM (SELECT 1 FROM posts WHERE author_id = ? LIMIT ?) x`, v.User.ID, s.newMember).Scan(&n).Error
-	return n < int64(s.newMember), err
+	err := s.db.Pool.QueryRow(ctx, postsUpToSQL, v.User.ID, limit).Scan(&n)
+	return n < int64(limit), err
+}
+
+// postsUpToSQL counts a member's posts, stopping at $2.
+const postsUpToSQL = `SELECT count(*) FROM (SELECT 1 FROM posts WHERE author_id = $1 LIMIT $2) x`
+
+// newPostsLimit is how many of v's posts isNew counts: 0 when v's posts
+// never wait for approval as a new member's.
+func (s *Service) newPostsLimit(v Viewer) int {
+	if s.newMember <= 0 || v.User == nil || v.IsStaff() || v.Clinician {
+		return 0
+	}
+	return s.newMember
+}
+
+// reviewedFrom is FirstPostsReviewed from a count of v's posts read with
+// the page (postsUpToSQL, limited by newPostsLimit).
+func (s *Service) reviewedFrom(v Viewer, posts int64) int {
+	if limit := s.newPostsLimit(v); limit > 0 && posts < int64(limit) {
+		return limit
+	}
+	return 0
 }
 
 // screened is what the checks decided about one text.

@@ -169,6 +169,9 @@ type ThreadView struct {
 	// draftRead says it was.
 	draft     *Draft
 	draftRead bool
+	// posts counts the member's posts up to the new-member limit, read
+	// with the draft (reviewedFrom).
+	posts int64
 	// marks says lastRead and unreadNotes were read with the thread (a
 	// member's ThreadPage): the member's read mark in the thread, and
 	// whether notifications about it wait unread.
@@ -238,8 +241,12 @@ func (s *Service) ThreadPage(ctx context.Context, v Viewer, id, after, before in
 		}
 		q, args := postsQuery(v, id, after, before)
 		b.Queue(q, args...)
-		if v.SignedIn() { // the reply draft rides along
-			b.Queue(`SELECT title, body, updated_at FROM drafts WHERE user_id = $1 AND thread_id = $2`, v.User.ID, id)
+		if v.SignedIn() {
+			// The reply draft rides along, with the member's posts
+			// counted up to the new-member limit (the reply form says
+			// when the next post waits for a moderator): one row.
+			b.Queue(`SELECT d.title, d.body, d.updated_at, (`+postsUpToSQL+`)
+				FROM (SELECT) one LEFT JOIN drafts d ON d.user_id = $1 AND d.thread_id = $3`, v.User.ID, s.newPostsLimit(v), id)
 		}
 		br := pool.SendBatch(ctx, b)
 		var err error
@@ -255,14 +262,12 @@ func (s *Service) ThreadPage(ctx context.Context, v Viewer, id, after, before in
 		}
 		rows, err = scanPosts(dbRows)
 		if err == nil && v.SignedIn() {
-			d := Draft{ThreadID: id}
-			switch err = br.QueryRow().Scan(&d.Title, &d.Body, &d.UpdatedAt); {
-			case errors.Is(err, pgx.ErrNoRows):
-				err = nil
-			case err == nil:
-				tv.draft = &d
-			default:
+			var title, body *string
+			var updated *time.Time
+			if err = br.QueryRow().Scan(&title, &body, &updated, &tv.posts); err != nil {
 				err = fmt.Errorf("forums: draft: %w", err)
+			} else if updated != nil {
+				tv.draft = &Draft{ThreadID: id, Title: deref(title), Body: deref(body), UpdatedAt: *updated}
 			}
 			tv.draftRead = err == nil
 		}

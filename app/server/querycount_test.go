@@ -139,3 +139,39 @@ func TestOpeningAThreadReadsItOnce(t *testing.T) {
 		t.Error("the bell still shows unread notifications")
 	}
 }
+
+// TestNewMemberNoticeRidesWithThePage: with new members' first posts
+// held for a moderator (the default), the reply form tells a new member so,
+// and finding that out costs the thread page no extra round trip: the
+// member's posts are counted in the statement that reads the reply draft.
+// Once they have posted enough, the notice goes.
+func TestNewMemberNoticeRidesWithThePage(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{env: map[string]string{"KINDRED_NEW_MEMBER_APPROVALS": "2"}})
+	f := h.forum("newbie-forum", nil)
+	th := h.thread(h.ensureAdmin(), f, "Say hello here", "Tell us a little about yourself.", false)
+	path := fmt.Sprintf("/t/%d", th.ID)
+	const notice = "Your first 2 posts are read by a moderator"
+	b := h.member("newbie")
+	if r := b.get(path); !strings.Contains(r.body, notice) {
+		t.Fatalf("a new member's reply form does not say their first posts are held:\n%s", r.body)
+	}
+	if _, trips := statementsAndTrips(t, h, b, path); trips != 2 {
+		t.Errorf("a new member's thread page with nothing new took %d round trips, want 2", trips)
+	}
+	h.reply("newbie", th.ID, "Hello, I was diagnosed last spring.", false)
+	if r := b.get(path); !strings.Contains(r.body, notice) {
+		t.Error("the notice went after one post of two")
+	}
+	h.reply("newbie", th.ID, "Glad to have found this place.", false)
+	if r := b.get(path); r.StatusCode != http.StatusOK || strings.Contains(r.body, notice) {
+		t.Errorf("the notice still shows after two posts: %d", r.StatusCode)
+	}
+	// A site moderator's form never says it.
+	h.account("newbie_staff", models.RoleModerator)
+	staff := h.browser()
+	staff.signIn("newbie_staff", goodPassword)
+	if r := staff.get(path); r.StatusCode != http.StatusOK || strings.Contains(r.body, "are read by a moderator") {
+		t.Errorf("a moderator is told their posts are held: %d", r.StatusCode)
+	}
+}

@@ -89,6 +89,8 @@ func run(ctx context.Context, cfg config) error {
 			// Only the dataset, for measuring statements by hand
 			// (scripts/explain-fanout.sql).
 			fmt.Println("  dataset in database kindred_perf")
+			fmt.Printf("  thread /t/%d, forum /f/%s\n", ds.threadIDs[0], ds.forumSlug)
+			fmt.Printf("  KINDRED_PERF_READER_COOKIE=%s\n  KINDRED_PERF_QUIET_COOKIE=%s\n", ds.readerCookie, ds.quietCookie)
 			return nil
 		}
 		if err := coldStart(ctx, cfg, ds, t); err != nil {
