@@ -123,6 +123,13 @@ func TestMigrationsReportAndRollBack(t *testing.T) {
 	if n := count(t, db, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'users'"); n != 1 {
 		t.Fatal("users table missing after up")
 	}
+	// River's own migrations count too (read from river_migration).
+	if err := db.Gorm.Exec(`DELETE FROM river_migration WHERE line = 'main' AND version = (SELECT max(version) FROM river_migration WHERE line = 'main')`).Error; err != nil {
+		t.Fatal(err)
+	}
+	if n, err := db.Pending(ctx); err != nil || n != 1 {
+		t.Fatalf("River's newest migration unrecorded: %d pending, %v; want 1", n, err)
+	}
 }
 
 // TestHandleSkeletonBackfill: migration 00022 gives existing accounts

@@ -35,19 +35,21 @@ type config struct {
 	followers     int    // members who follow each of the ten hot threads of the writes dataset
 	paced         bool   // also measure the index lag at 200 posts/s
 	cpuprofile    string // writes: kindred's CPU profile of the full-rate run, to this file
+	coldRuns      int    // starts measured for the cold-start figure
 }
 
 func main() {
 	var cfg config
 	var only string
 	flag.BoolVar(&cfg.quick, "quick", false, "short runs and a small search dataset (a smoke test of the harness, not figures)")
-	flag.StringVar(&only, "only", "pages,writes,search", "which parts to run (seed: only the pages and writes dataset, left in database kindred_perf)")
+	flag.StringVar(&only, "only", "pages,writes,search", "which parts to run (seed: only the pages and writes dataset, left in database kindred_perf; start: only the cold start)")
 	flag.StringVar(&cfg.bin, "kindred", "bin/kindred", "the kindred binary to measure")
 	flag.StringVar(&cfg.out, "out", "", "also write the table, as Markdown, to this file")
 	flag.IntVar(&cfg.searchThreads, "search-threads", 100000, "threads in the search dataset")
 	flag.IntVar(&cfg.postsPer, "posts-per-thread", 10, "posts per thread in the search dataset")
 	flag.IntVar(&cfg.followers, "followers", 2000, "followers of each of the ten hot threads in the pages and writes dataset (0: none)")
 	flag.StringVar(&cfg.cpuprofile, "cpuprofile", "", "writes: save kindred serve's CPU profile of the full-rate run here (go tool pprof)")
+	flag.IntVar(&cfg.coldRuns, "cold-runs", 5, "starts measured for the cold start (the median is reported; -only start measures only that)")
 	flag.BoolVar(&cfg.paced, "paced", true, "writes: also measure the index lag at 200 posts/s")
 	flag.DurationVar(&cfg.duration, "duration", 20*time.Second, "length of each measurement")
 	flag.DurationVar(&cfg.warmup, "warmup", 5*time.Second, "warm-up before each page measurement (not counted)")
@@ -80,7 +82,7 @@ func run(ctx context.Context, cfg config) error {
 	t.note("machine: %s", machine())
 	t.note("load average before: %s", loadavg())
 	started := time.Now()
-	if cfg.only["pages"] || cfg.only["writes"] || cfg.only["seed"] {
+	if cfg.only["pages"] || cfg.only["writes"] || cfg.only["seed"] || cfg.only["start"] {
 		ds, err := seedPages(ctx, cfg)
 		if err != nil {
 			return fmt.Errorf("pages dataset: %w", err)

@@ -275,8 +275,9 @@ func meiliPID() int {
 var clockTick = 100.0 // Linux's USER_HZ
 
 func coldStart(ctx context.Context, cfg config, ds *pagesData, t *table) error {
+	runs := max(cfg.coldRuns, 1)
 	var times []time.Duration
-	for i := 0; i < 5; i++ {
+	for i := 0; i < runs; i++ {
 		s, err := startServer(ctx, cfg, ds.dbURL)
 		if err != nil {
 			return err
@@ -285,6 +286,11 @@ func coldStart(ctx context.Context, cfg config, ds *pagesData, t *table) error {
 		s.stop()
 	}
 	sort.Slice(times, func(i, j int) bool { return times[i] < times[j] })
-	t.add("cold start (exec to ready, median of 5)", fmt.Sprintf("%.2f s", times[2].Seconds()), "≤ 0.2 s", boolp(times[2] <= 200*time.Millisecond))
+	median := times[runs/2]
+	figure := fmt.Sprintf("%.2f s", median.Seconds())
+	if runs >= 4 {
+		figure += fmt.Sprintf(" (quartiles %.2f–%.2f s)", times[runs/4].Seconds(), times[runs*3/4].Seconds())
+	}
+	t.add(fmt.Sprintf("cold start (exec to ready, median of %d)", runs), figure, "≤ 0.2 s", boolp(median <= 200*time.Millisecond))
 	return nil
 }
