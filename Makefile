@@ -40,7 +40,7 @@ test: deps-test build lint
 # code: replies to one thread at once, the question pool's claims, the
 # page cache, the live hub, the search indexer.
 RACE_SHORT = TestAnalyzeConcurrently
-RACE_TESTS = TestConcurrentReplies|TestPoolClaimHasOneWinner|TestAnalyzeConcurrently|TestIndexer|TestSync|TestInvalidation|TestRenderOverlapping|TestSub
+RACE_TESTS = TestConcurrentReplies|TestThreadPagesAtOnce|TestPoolClaimHasOneWinner|TestAnalyzeConcurrently|TestIndexer|TestSync|TestInvalidation|TestRenderOverlapping|TestSub
 test-race: deps-test build
 	bin/kindred-dev test -- $(GO) test -race -count=1 -p 2 -timeout 15m -run '$(RACE_TESTS)' ./app/server ./app/questions ./app/safety ./app/search ./app/pagecache ./app/live
 

@@ -559,7 +559,9 @@ func (h *Handlers) renderThreadWith(c echo.Context, v Viewer, tv *ThreadView, pa
 	}
 	d.now, d.loc = v.Now, web.Location(v.User)
 	d.NewAfter = newAfter
-	d.PostsHTML = postsHTML(&d, p.CSRF)
+	var posts *htmlBuf
+	d.PostsHTML, posts = postsHTML(&d, p.CSRF)
+	defer posts.release() // after Render: d.PostsHTML shares its bytes
 	urgent, err := h.takeUrgent(c, v, tv.Thread.ID)
 	if err != nil {
 		return err

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/kindred-health/kindred/models"
@@ -173,5 +174,59 @@ func TestNewMemberNoticeRidesWithThePage(t *testing.T) {
 	staff.signIn("newbie_staff", goodPassword)
 	if r := staff.get(path); r.StatusCode != http.StatusOK || strings.Contains(r.body, "are read by a moderator") {
 		t.Errorf("a moderator is told their posts are held: %d", r.StatusCode)
+	}
+}
+
+// TestThreadPagesAtOnceKeepTheirOwnPosts: the posts of a thread page are
+// written into a pooled buffer that the template reads without a copy, so
+// pages rendered at the same time, for visitors and members, must each
+// show their own thread's posts and nothing of another's.
+func TestThreadPagesAtOnceKeepTheirOwnPosts(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{env: map[string]string{"KINDRED_PAGE_CACHE": "off"}})
+	f := h.forum("pool-forum", nil)
+	h.account("pool_ana", models.RoleMember)
+	h.account("pool_ben", models.RoleMember)
+	words := []string{"heronwing", "otterstream"}
+	var paths []string
+	for i, w := range words {
+		th := h.thread("pool_ana", f, "Thread "+w, "Opening post about "+w, false)
+		for j := 0; j < 12; j++ {
+			h.reply("pool_ben", th.ID, fmt.Sprintf("Reply %d: %s %s", j, w, strings.Repeat("and more words ", 20*(i+1))), false)
+		}
+		paths = append(paths, fmt.Sprintf("/t/%d", th.ID))
+	}
+	var readers []*browser // one each: four visitors, four members
+	for g := 0; g < 8; g++ {
+		if g < 4 {
+			readers = append(readers, h.browser())
+		} else {
+			readers = append(readers, h.member(fmt.Sprintf("pool_reader%d", g)))
+		}
+	}
+	var wg sync.WaitGroup
+	errs := make(chan string, 200)
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			b := readers[g]
+			for i := 0; i < 15; i++ {
+				k := (g + i) % 2
+				r := b.get(paths[k])
+				if r.StatusCode != http.StatusOK {
+					errs <- fmt.Sprintf("%s: %d", paths[k], r.StatusCode)
+					continue
+				}
+				if n := strings.Count(r.body, words[k]); n < 13 || strings.Contains(r.body, words[1-k]) {
+					errs <- fmt.Sprintf("%s: %d mentions of %q, another thread's word: %v", paths[k], n, words[k], strings.Contains(r.body, words[1-k]))
+				}
+			}
+		}(g)
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
 	}
 }
