@@ -142,8 +142,9 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 		return err
 	}
 	log := newLogger(cfg, stderr)
-	// The safety engine trains its models from its embedded corpus (about
-	// under a second): do it while the rest starts, not on a member's post.
+	began := time.Now()
+	// The safety engine reads its stored models and builds its rule
+	// tables while the rest starts, not on a member's first post.
 	go safety.Warm()
 	if cfg.MeiliAPIKey == "" {
 		// Run with a key limited to our own indexes, never the master key.
@@ -158,6 +159,7 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 		return err
 	}
 	defer db.Close()
+	opened := time.Now()
 	pending, err := db.Pending(ctx)
 	if err != nil {
 		return err
@@ -178,12 +180,15 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 	if getenv("GOMEMLIMIT") == "" {
 		// ... but only up to a point: past the soft limit the collector
 		// runs as often as it must to stay under it. What stays live is
-		// about 45 MB (the safety engine's models and word caches, the
-		// templates, the pools) plus the page cache.
+		// about 20 MB serving pages (the safety engine's models and
+		// tables, the templates of the pages served, the pools), up to
+		// 10 MB more once the safety engine's word caches fill, plus the
+		// page cache.
 		debug.SetMemoryLimit(memoryLimit(cfg.PageCacheMB))
 	} else if msg := pageCacheFits(debug.SetMemoryLimit(-1), cfg.PageCacheMB); msg != "" {
 		log.Warn(msg, "page_cache_mb", cfg.PageCacheMB, "gomemlimit_mib", debug.SetMemoryLimit(-1)>>20)
 	}
+	checked := time.Now()
 	app, err := server.New(cfg, server.Deps{DB: db, Log: log})
 	if err != nil {
 		return err
@@ -210,6 +215,10 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 	}
 	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(l) }()
+	// What the start cost, from serve's first line to listening (the
+	// process's own start, before main, is not in it).
+	log.Info("kindred accepting", "addr", l.Addr().String(), "open_ms", ms(opened.Sub(began)), "migration_check_ms", ms(checked.Sub(opened)),
+		"wiring_ms", ms(time.Since(checked)))
 	go func() {
 		if err := app.ParseTemplates(); err != nil {
 			errc <- err
@@ -259,7 +268,7 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 
 // baseMemoryMiB is the soft memory limit `serve` sets, before the page
 // cache's share, when GOMEMLIMIT is not given.
-const baseMemoryMiB = 64
+const baseMemoryMiB = 40
 
 func memoryLimit(pageCacheMB int) int64 { return int64(baseMemoryMiB+pageCacheMB) << 20 }
 
@@ -533,3 +542,6 @@ func reindex(ctx context.Context, getenv func(string) string, stdout, stderr io.
 		threads, docs, time.Since(start).Round(time.Millisecond), len(r.Missing)+len(r.Stale)+len(r.Forbidden))
 	return nil
 }
+
+// ms is a duration in milliseconds, to a tenth, for the log.
+func ms(d time.Duration) float64 { return float64(d.Microseconds()/100) / 10 }

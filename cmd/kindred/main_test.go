@@ -146,7 +146,7 @@ func TestServeMigratesOnStartAndShutsDownGracefully(t *testing.T) {
 	}
 	// Without GOMEMLIMIT, serve bounds its memory: the base and the
 	// default page cache (16 MB).
-	if got, want := debug.SetMemoryLimit(-1), int64(80<<20); got != want {
+	if got, want := debug.SetMemoryLimit(-1), int64(56<<20); got != want {
 		t.Errorf("soft memory limit %d MiB, want %d MiB", got>>20, want>>20)
 	}
 	cancel()
@@ -517,8 +517,8 @@ func TestPageCacheMustFitTheMemoryLimit(t *testing.T) {
 	}{
 		{math.MaxInt64, 512, false}, // no GOMEMLIMIT
 		{256 << 20, 64, false},
-		{80 << 20, 16, false}, // the default: exactly the sum
-		{64 << 20, 16, true},
+		{56 << 20, 16, false}, // the default: exactly the sum
+		{48 << 20, 16, true},
 		{512 << 20, 1024, true},
 		{32 << 20, 0, false}, // no page cache
 	} {
