@@ -11,8 +11,9 @@ import (
 // The models are trained from the development corpus when the corpus,
 // the features or the trainer change, not when Kindred starts: training
 // took 1.8 s of CPU and 175 MB of allocation on every start (and in every
-// test process), while reading the stored weights takes 5–30 ms. TestStoredModelsMatchTraining trains them again and
-// fails when models.bin is stale; regenerate it with
+// test process), while reading the stored weights takes 5–30 ms.
+// TestStoredModelsMatchTraining trains them again and fails when
+// models.bin is stale; regenerate it with
 //
 //	go generate ./app/safety
 //

@@ -157,8 +157,15 @@ func TestNewMemberNoticeRidesWithThePage(t *testing.T) {
 	if r := b.get(path); !strings.Contains(r.body, notice) {
 		t.Fatalf("a new member's reply form does not say their first posts are held:\n%s", r.body)
 	}
-	if _, trips := statementsAndTrips(t, h, b, path); trips != 2 {
-		t.Errorf("a new member's thread page with nothing new took %d round trips, want 2", trips)
+	// The fewest of three looks: the counter is the whole server's, and
+	// another goroutine's statement can only add to a look.
+	fewest := int64(1 << 30)
+	for i := 0; i < 3; i++ {
+		_, trips := statementsAndTrips(t, h, b, path)
+		fewest = min(fewest, trips)
+	}
+	if fewest != 2 {
+		t.Errorf("a new member's thread page with nothing new took %d round trips, want 2", fewest)
 	}
 	h.reply("newbie", th.ID, "Hello, I was diagnosed last spring.", false)
 	if r := b.get(path); !strings.Contains(r.body, notice) {
@@ -187,10 +194,12 @@ func TestThreadPagesAtOnceKeepTheirOwnPosts(t *testing.T) {
 	f := h.forum("pool-forum", nil)
 	h.account("pool_ana", models.RoleMember)
 	h.account("pool_ben", models.RoleMember)
+	// The words are in the posts only, not the titles, which other
+	// parts of a page may list.
 	words := []string{"heronwing", "otterstream"}
 	var paths []string
 	for i, w := range words {
-		th := h.thread("pool_ana", f, "Thread "+w, "Opening post about "+w, false)
+		th := h.thread("pool_ana", f, fmt.Sprintf("Thread number %d", i+1), "Opening post about "+w, false)
 		for j := 0; j < 12; j++ {
 			h.reply("pool_ben", th.ID, fmt.Sprintf("Reply %d: %s %s", j, w, strings.Repeat("and more words ", 20*(i+1))), false)
 		}
