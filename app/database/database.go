@@ -32,6 +32,12 @@ type Options struct {
 	// ReplicaURL, when set, is a read-only copy of the database (a
 	// streaming standby) that visitors' pages read from (see Visitor).
 	ReplicaURL string
+	// WarmConns connections are opened in the background as soon as the
+	// pool exists (pgxpool's MinIdleConns), beside the first one: `serve`
+	// needs several at once when it starts listening (the job queue, the
+	// change listeners, the first requests), and a new PostgreSQL
+	// connection takes some 20–25 ms to open.
+	WarmConns int32
 }
 
 // DB bundles the pool and the two clients that share it.
@@ -66,6 +72,9 @@ func Open(ctx context.Context, url string, o Options) (*DB, error) {
 		pcfg.MaxConns = o.MaxConns
 	}
 	pcfg.MaxConnIdleTime = 5 * time.Minute
+	if o.WarmConns > 0 {
+		pcfg.MinIdleConns = min(o.WarmConns, pcfg.MaxConns)
+	}
 	d := &DB{}
 	pcfg.ConnConfig.Tracer = statementCounter{&d.statements, &d.roundTrips}
 	pool, err := pgxpool.NewWithConfig(ctx, pcfg)

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/riverqueue/river"
 
@@ -258,5 +259,33 @@ func TestReplyNotificationsCollapse(t *testing.T) {
 	want := "[{Thread 1 true 1 0 false 1 false} {Thread 1 false 3 2 true 2 true} {Thread 2 false 1 0 true 4 true}]"
 	if got := fmt.Sprint(rows); got != want {
 		t.Fatalf("after 00046:\n got %s\nwant %s", got, want)
+	}
+}
+
+// WarmConns opens that many connections beside the first in the
+// background, so that a starting server does not wait for them; without
+// it the pool opens only the one it pings.
+func TestWarmConnectionsOpenInTheBackground(t *testing.T) {
+	u := testenv.DatabaseURL(t)
+	ctx := context.Background()
+	cold, err := database.Open(ctx, u, database.Options{MaxConns: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cold.Close()
+	warm, err := database.Open(ctx, u, database.Options{MaxConns: 4, WarmConns: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer warm.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for warm.Pool.Stat().IdleConns() < 3 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := warm.Pool.Stat().IdleConns(); n < 3 {
+		t.Errorf("warm pool: %d idle connections, want 3", n)
+	}
+	if n := cold.Pool.Stat().TotalConns(); n != 1 {
+		t.Errorf("pool without WarmConns: %d connections, want the one it pinged", n)
 	}
 }

@@ -154,7 +154,8 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 		}
 		cfg.MeiliAPIKey, cfg.MeiliMasterKey = key, ""
 	}
-	db, err := openDB(ctx, cfg, log)
+	db, err := database.Open(ctx, cfg.DatabaseURL, database.Options{MaxConns: cfg.DBMaxConns, SlowQuery: cfg.DBSlowQuery, Logger: log,
+		ReplicaURL: cfg.ReplicaDatabaseURL, WarmConns: 3})
 	if err != nil {
 		return err
 	}
