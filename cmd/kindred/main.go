@@ -132,8 +132,14 @@ func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
 }
 
 func openDB(ctx context.Context, cfg *config.Config, log *slog.Logger) (*database.DB, error) {
+	return openDBWarm(ctx, cfg, log, 0)
+}
+
+// openDBWarm is openDB with warm connections opened in the background
+// (database.Options.WarmConns): serve's, which needs several at once.
+func openDBWarm(ctx context.Context, cfg *config.Config, log *slog.Logger, warm int32) (*database.DB, error) {
 	return database.Open(ctx, cfg.DatabaseURL, database.Options{MaxConns: cfg.DBMaxConns, SlowQuery: cfg.DBSlowQuery, Logger: log,
-		ReplicaURL: cfg.ReplicaDatabaseURL})
+		ReplicaURL: cfg.ReplicaDatabaseURL, WarmConns: warm})
 }
 
 func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) error {
@@ -142,7 +148,6 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 		return err
 	}
 	log := newLogger(cfg, stderr)
-	began := time.Now()
 	// The safety engine reads its stored models and builds its rule
 	// tables while the rest starts, not on a member's first post.
 	go safety.Warm()
@@ -154,8 +159,8 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 		}
 		cfg.MeiliAPIKey, cfg.MeiliMasterKey = key, ""
 	}
-	db, err := database.Open(ctx, cfg.DatabaseURL, database.Options{MaxConns: cfg.DBMaxConns, SlowQuery: cfg.DBSlowQuery, Logger: log,
-		ReplicaURL: cfg.ReplicaDatabaseURL, WarmConns: 3})
+	began := time.Now()
+	db, err := openDBWarm(ctx, cfg, log, 3)
 	if err != nil {
 		return err
 	}
@@ -216,8 +221,8 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 	}
 	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(l) }()
-	// What the start cost, from serve's first line to listening (the
-	// process's own start, before main, is not in it).
+	// What the start cost, from opening the database to listening (the
+	// process's own start and Meilisearch's key, before it, are not in it).
 	log.Info("kindred accepting", "addr", l.Addr().String(), "open_ms", ms(opened.Sub(began)), "migration_check_ms", ms(checked.Sub(opened)),
 		"wiring_ms", ms(time.Since(checked)))
 	go func() {
