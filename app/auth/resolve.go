@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"gorm.io/gorm/schema"
@@ -36,6 +37,9 @@ type resolvedSession struct {
 	Muted       []int64
 	MFA         bool
 	Figures     []byte
+	// VerifiedUntil is when the earliest of the user's verified
+	// credentials ends (nil: none), after which Professions is out of date.
+	VerifiedUntil *time.Time
 }
 
 // column is one selected column and where it lands in a resolvedSession.
@@ -146,13 +150,14 @@ func (s *Service) resolveFrom(ctx context.Context, from string, columns func() (
 	for _, c := range cols {
 		dest = append(dest, c.field(&r))
 	}
-	dest = append(dest, &r.Moderated, &r.Professions, &r.Muted, &r.MFA, &r.Figures)
+	dest = append(dest, &r.Moderated, &r.Professions, &r.Muted, &r.MFA, &r.Figures, &r.VerifiedUntil)
 	err := s.db.Pool.QueryRow(ctx, `SELECT `+list+`,
 		ARRAY(SELECT forum_id FROM forum_moderators WHERE user_id = u.id),
 		ARRAY(SELECT DISTINCT profession FROM credentials WHERE user_id = u.id AND clinician_verified(status, verified_until, $2) ORDER BY 1),
 		ARRAY(SELECT muted_id FROM mutes WHERE user_id = u.id),
 		EXISTS(SELECT 1 FROM mfa_totp WHERE user_id = u.id AND confirmed_at IS NOT NULL) OR EXISTS(SELECT 1 FROM webauthn_credentials WHERE user_id = u.id),
-		`+figures+`
+		`+figures+`,
+		(SELECT min(verified_until) FROM credentials WHERE user_id = u.id AND clinician_verified(status, verified_until, $2))
 		FROM `+from, hash, s.now().UTC()).Scan(dest...)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, nil

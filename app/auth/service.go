@@ -73,12 +73,14 @@ type Service struct {
 	// figuresSQL: the per-member figures loaded with each session
 	// (SetSessionFigures).
 	figuresSQL, pageFiguresSQL string
-	now                        func() time.Time
-	opts                       Options
-	limiter                    *ratelimit.Limiter
-	log                        *slog.Logger
-	store                      store
-	externals                  map[string]*External
+	// cache answers page reads' sessions from memory (UseSessionCache).
+	cache     *sessionCache
+	now       func() time.Time
+	opts      Options
+	limiter   *ratelimit.Limiter
+	log       *slog.Logger
+	store     store
+	externals map[string]*External
 	// externalOrder is the order providers were added: their buttons' order.
 	externalOrder []string
 	dummy         func() string

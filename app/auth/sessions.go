@@ -22,12 +22,26 @@ func (s *Service) ResolveSessionActor(ctx context.Context, token, ip, ua string,
 	if len(token) > 100 {
 		return nil, nil, nil, nil, nil
 	}
-	row, err := s.resolve(ctx, sha(token), page)
+	hash := sha(token)
+	now := s.now().UTC()
+	var gen uint64
+	keep := false
+	if page && s.cache != nil {
+		var e *cachedSession
+		e, gen, keep = s.cache.get(string(hash), now)
+		if e != nil {
+			if u, sess, a, figures, ok := e.answer(s, now); ok {
+				s.cache.hits.Add(1)
+				return u, sess, a, figures, nil
+			}
+		}
+		s.cache.misses.Add(1)
+	}
+	row, err := s.resolve(ctx, hash, page)
 	if err != nil || row == nil {
 		return nil, nil, nil, nil, err
 	}
 	sess, u := &row.Session, &row.User
-	now := s.now().UTC()
 	idle, absolute := s.timeouts(u.Role)
 	expired := !now.Before(sess.ExpiresAt) || !now.Before(sess.CreatedAt.Add(absolute)) || !now.Before(sess.LastSeenAt.Add(idle))
 	if expired || !u.CanSignIn(now) {
@@ -45,6 +59,14 @@ func (s *Service) ResolveSessionActor(ctx context.Context, token, ip, ua string,
 	a, figures, err := row.actor(u, s)
 	if err != nil {
 		return nil, nil, nil, nil, err
+	}
+	if keep {
+		e := &cachedSession{key: string(hash), user: *u, session: *sess, actor: a, figures: figures, expires: now.Add(s.cache.ttl)}
+		if row.VerifiedUntil != nil && row.VerifiedUntil.Before(e.expires) {
+			e.expires = *row.VerifiedUntil
+		}
+		e.actor.User = nil
+		s.cache.put(e, gen)
 	}
 	return u, sess, &a, figures, nil
 }

@@ -55,6 +55,10 @@ type Config struct {
 	PageCache    bool
 	PageCacheTTL time.Duration
 	PageCacheMB  int
+	// SessionCache answers signed-in pages' sessions from memory while
+	// nothing about them changed (app/auth/sessioncache.go);
+	// KINDRED_SESSION_CACHE=off reads every one from PostgreSQL.
+	SessionCache bool
 
 	SessionIdle          time.Duration
 	SessionAbsolute      time.Duration
@@ -369,6 +373,7 @@ func Load(getenv func(string) string) (*Config, error) {
 	c.PageCache = r.oneOf("KINDRED_PAGE_CACHE", "on", "on", "off") == "on"
 	c.PageCacheTTL = r.duration("KINDRED_PAGE_CACHE_TTL", 10*time.Second)
 	c.PageCacheMB = r.integer("KINDRED_PAGE_CACHE_MB", 16, 1, 4096)
+	c.SessionCache = r.oneOf("KINDRED_SESSION_CACHE", "on", "on", "off") == "on"
 
 	c.SessionIdle = r.duration("KINDRED_SESSION_IDLE", 14*24*time.Hour)
 	c.SessionAbsolute = r.duration("KINDRED_SESSION_ABSOLUTE", 30*24*time.Hour)

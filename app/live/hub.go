@@ -17,7 +17,6 @@ import (
 	"net"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -383,15 +382,22 @@ func (h *Hub) handle(ctx context.Context, payload string) error {
 	case 'w':
 		h.changes.wordsChanged()
 		return nil
+	case 'a':
+		// Members whose session-time figures changed (migration 00054).
+		h.changes.membersChanged(payload[1:])
+		return nil
+	case 'y':
+		h.changes.synced(payload[1:])
+		return nil
 	case 'n', 'o':
 		// One or more members' ids, comma-separated: the notifications
 		// trigger (migration 00052) signals a statement's members at once.
+		// A bell's count is a session-time figure too.
+		if payload[0] == 'n' {
+			h.changes.membersChanged(payload[1:])
+		}
 		var first error
-		for _, f := range strings.Split(payload[1:], ",") {
-			uid, err := strconv.ParseInt(f, 10, 64)
-			if err != nil {
-				continue
-			}
+		for _, uid := range memberIDs(payload[1:]) {
 			if err := h.userCount(ctx, payload[0], uid); err != nil && first == nil {
 				first = err
 			}

@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/rivertype"
 	"gorm.io/gorm"
 
 	"github.com/kindred-health/kindred/app/analytics"
@@ -418,6 +419,25 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 	// What every signed-in page asks of other features, loaded with the
 	// session in one statement (web.Preloaded).
 	authSvc.SetSessionFigures(map[string]string{privacy.FigureNeedsConsent: privacy.NeedsFigure}, map[string]string{web.FigureUnread: notify.UnreadFigure})
+	if cfg.SessionCache {
+		authSvc.UseSessionCache(auth.SessionCacheOptions{Sync: func(ctx context.Context, payload string) error {
+			_, err := d.DB.Pool.Exec(ctx, `SELECT pg_notify($1, $2)`, live.Channel, live.SyncPayload(payload))
+			return err
+		}})
+		changes.ObserveMembers(authSvc)
+		for _, m := range []struct {
+			name, help string
+			of         func(auth.SessionCacheStats) float64
+		}{
+			{"kindred_session_cache_hits_total", "Signed-in page reads whose session came from the session cache.", func(s auth.SessionCacheStats) float64 { return float64(s.Hits) }},
+			{"kindred_session_cache_misses_total", "Signed-in page reads whose session was read from PostgreSQL.", func(s auth.SessionCacheStats) float64 { return float64(s.Misses) }},
+		} {
+			of := m.of
+			reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: m.name, Help: m.help}, func() float64 { return of(authSvc.SessionCacheStats()) }))
+		}
+		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "kindred_session_cache_entries", Help: "Sessions the session cache holds."},
+			func() float64 { return float64(authSvc.SessionCacheStats().Entries) }))
+	}
 	authSvc.OnSignUp(func(ctx context.Context, db *gorm.DB, userID int64) error { return privSvc.Agree(ctx, db, userID) })
 	river.AddWorker(workers, &privacy.Worker{Svc: privSvc})
 	a := &App{
@@ -485,6 +505,8 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 	metrics := web.NewMetrics(reg)
 
 	e.Use(middleware.RequestID())
+	e.Use(web.MarkWrites(authSvc.Wrote))
+	noteWrites(d.DB.Gorm)
 	e.Use(web.SecurityHeaders(cfg.TLS(), authSvc.FormActionSources))
 	e.Use(web.AccessLog(d.Log))
 	e.Use(metrics.Middleware)
@@ -665,6 +687,13 @@ func (a *App) StartWorkers(ctx context.Context) (stop func(context.Context) erro
 		// is safe to run twice (see docs/architecture.md, "Jobs").
 		JobTimeout:           JobTimeout,
 		RescueStuckJobsAfter: RescueStuckJobsAfter,
+		// A job's writes, like a request's, are followed by the session
+		// cache's sync signal (auth.Service.Wrote).
+		Middleware: []rivertype.Middleware{river.WorkerMiddlewareFunc(func(ctx context.Context, _ *rivertype.JobRow, work func(context.Context) error) error {
+			err := work(ctx)
+			a.Auth.Wrote()
+			return err
+		})},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("server: river: %w", err)
@@ -682,6 +711,7 @@ func (a *App) StartWorkers(ctx context.Context) (stop func(context.Context) erro
 		}
 	}()
 	go a.Live.Run(lctx)
+	go a.Auth.RunSessionCache(lctx)
 	go a.Live.KeepAlive(lctx, live.Heartbeat, live.Lifetime)
 	ictx, stopIndexer := context.WithCancel(context.WithoutCancel(ctx))
 	indexed := make(chan struct{})
@@ -794,4 +824,23 @@ type analyticsMail struct{ s notify.MessageSender }
 
 func (m analyticsMail) SendMail(ctx context.Context, x analytics.Mail) error {
 	return m.s.SendMessage(ctx, notify.Message{To: x.To, Subject: x.Subject, Text: x.Text, HTML: x.HTML, Headers: x.Headers})
+}
+
+// noteWrites tells a page read's request that it wrote (web.NoteWrite,
+// for web.MarkWrites) after every write statement through gorm: creates,
+// updates, deletes and Exec. Registered once per database.
+func noteWrites(db *gorm.DB) {
+	note := func(tx *gorm.DB) {
+		if tx.Error == nil && tx.Statement.Context != nil {
+			web.NoteWrite(tx.Statement.Context)
+		}
+	}
+	cb := db.Callback()
+	if cb.Raw().Get("kindred:note_write") != nil {
+		return
+	}
+	_ = cb.Create().After("gorm:create").Register("kindred:note_write", note)
+	_ = cb.Update().After("gorm:update").Register("kindred:note_write", note)
+	_ = cb.Delete().After("gorm:delete").Register("kindred:note_write", note)
+	_ = cb.Raw().After("gorm:raw").Register("kindred:note_write", note)
 }

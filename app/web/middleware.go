@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -355,5 +356,54 @@ func LoadUnread(counter UnreadCounter) echo.MiddlewareFunc {
 			}
 			return next(c)
 		}
+	}
+}
+
+// MarkWrites calls wrote for every request that may have written, once
+// its writes are done and before the client can see the answer: caches
+// that follow PostgreSQL's change signals (auth's session cache) then know
+// to wait for this instance's own signals before answering from memory
+// again. Every request but GET, HEAD and OPTIONS counts; those count when
+// they wrote through the database layer (NoteWrite: a thread page marks
+// its notifications read).
+func MarkWrites(wrote func()) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			switch c.Request().Method {
+			case http.MethodGet, http.MethodHead, http.MethodOptions:
+				mark := &writeMark{}
+				req := c.Request()
+				c.SetRequest(req.WithContext(context.WithValue(req.Context(), writeMarkKey{}, mark)))
+				c.Response().Before(func() {
+					if mark.wrote.Load() {
+						wrote()
+					}
+				})
+				err := next(c)
+				if mark.wrote.Load() {
+					wrote()
+				}
+				return err
+			}
+			// Before: the handler's transaction has committed when it
+			// answers; after: for an answer written later (by the error
+			// handler) or never.
+			c.Response().Before(wrote)
+			err := next(c)
+			wrote()
+			return err
+		}
+	}
+}
+
+type writeMarkKey struct{}
+
+type writeMark struct{ wrote atomic.Bool }
+
+// NoteWrite records that the request of ctx wrote (the database layer
+// calls it after each write statement; see MarkWrites).
+func NoteWrite(ctx context.Context) {
+	if m, ok := ctx.Value(writeMarkKey{}).(*writeMark); ok {
+		m.wrote.Store(true)
 	}
 }

@@ -128,6 +128,10 @@ func pages(ctx context.Context, cfg config, ds *pagesData, t *table) error {
 		{name: "signed-in thread page, 5,000 unread", path: page, headers: []string{cookie}, target: "≥ 1,500 req/s",
 			ok: func(r *wrkResult) bool { return r.rps >= 1500 }},
 		{name: "signed-in thread page, no unread", path: page, headers: []string{"Cookie: kindred_session=" + ds.quietCookie}},
+		// The same page with every session read from PostgreSQL: a member
+		// whose session the instance does not hold (a first page, or the
+		// first after a change of theirs).
+		{name: "signed-in thread page, 5,000 unread, session cache off", path: page, headers: []string{cookie}, cacheOff: true},
 		{name: "signed-in thread JSON (token), 5,000 unread", path: fmt.Sprintf("/api/v1/threads/%d/posts", thread), headers: []string{bearer}},
 	}
 	var cached, uncached *server
@@ -142,7 +146,7 @@ func pages(ctx context.Context, cfg config, ds *pagesData, t *table) error {
 	if cached, err = startServer(ctx, cfg, ds.dbURL); err != nil {
 		return err
 	}
-	if uncached, err = startServer(ctx, cfg, ds.dbURL, "KINDRED_PAGE_CACHE=off"); err != nil {
+	if uncached, err = startServer(ctx, cfg, ds.dbURL, "KINDRED_PAGE_CACHE=off", "KINDRED_SESSION_CACHE=off"); err != nil {
 		return err
 	}
 	var maxRSS int64
