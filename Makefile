@@ -40,9 +40,9 @@ test: deps-test build lint
 # code: replies to one thread at once, the question pool's claims, the
 # page cache, the live hub, the search indexer.
 RACE_SHORT = TestAnalyzeConcurrently
-RACE_TESTS = TestConcurrentReplies|TestThreadPagesAtOnce|TestPoolClaimHasOneWinner|TestAnalyzeConcurrently|TestIndexer|TestSync|TestInvalidation|TestRenderOverlapping|TestSub
+RACE_TESTS = TestConcurrentReplies|TestThreadPagesAtOnce|TestPoolClaimHasOneWinner|TestAnalyzeConcurrently|TestIndexer|TestSync|TestInvalidation|TestRenderOverlapping|TestSub|TestSessionCache
 test-race: deps-test build
-	bin/kindred-dev test -- $(GO) test -race -count=1 -p 2 -timeout 15m -run '$(RACE_TESTS)' ./app/server ./app/questions ./app/safety ./app/search ./app/pagecache ./app/live
+	bin/kindred-dev test -- $(GO) test -race -count=1 -p 2 -timeout 15m -run '$(RACE_TESTS)' ./app/server ./app/auth ./app/questions ./app/safety ./app/search ./app/pagecache ./app/live
 
 lint: check-format vet staticcheck
 
