@@ -95,7 +95,9 @@ var tokenColumns = sync.OnceValues(func() (string, []column) {
 // come with every session and token; pages only with a session asking for
 // a page (a GET: the bell's count is shown there and nowhere else, so a
 // form post or an API write does not pay for it). Called once while
-// wiring, before serving.
+// wiring, before serving. A figure's tables must signal its members'
+// changes for the session cache (migration 00054), which keeps figures
+// between page reads.
 func (s *Service) SetSessionFigures(always, pages map[string]string) {
 	s.figuresSQL = figuresObject(always, nil)
 	s.pageFiguresSQL = figuresObject(always, pages)

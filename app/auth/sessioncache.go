@@ -142,6 +142,7 @@ func (s *Service) RunSessionCache(ctx context.Context) {
 	if c == nil || c.sync == nil {
 		return
 	}
+	failing := false
 	for {
 		select {
 		case <-ctx.Done():
@@ -156,7 +157,10 @@ func (s *Service) RunSessionCache(ctx context.Context) {
 			if ctx.Err() != nil {
 				return
 			}
-			c.log.WarnContext(ctx, "session cache: sync signal not sent; pages read sessions from the database until it is", "error", err.Error())
+			if !failing { // once per outage, not every retry
+				c.log.WarnContext(ctx, "session cache: sync signal not sent; pages read sessions from the database until it is", "error", err.Error())
+			}
+			failing = true
 			select {
 			case <-ctx.Done():
 				return
@@ -166,7 +170,9 @@ func (s *Service) RunSessionCache(ctx context.Context) {
 			case c.kick <- struct{}{}:
 			default:
 			}
+			continue
 		}
+		failing = false
 	}
 }
 

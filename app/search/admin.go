@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -42,7 +43,9 @@ const (
 	maxTermLen       = 60
 )
 
-var termRe = regexp.MustCompile(`^[\p{L}\p{N}][\p{L}\p{N} '’.+-]*$`)
+// termRe is compiled on first use: its Unicode classes cost a few
+// milliseconds of every start (go's inittrace).
+var termRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[\p{L}\p{N}][\p{L}\p{N} '’.+-]*$`) })
 
 // Groups lists the terms of every group, for the index settings.
 func (s *Synonyms) Groups(ctx context.Context) ([][]string, error) {
@@ -75,7 +78,7 @@ func ParseGroup(line string) ([]string, error) {
 		v.Add("terms", "A group holds at most 10 terms. Split it into smaller groups.")
 	}
 	for _, t := range terms {
-		if utf8.RuneCountInString(t) > maxTermLen || !termRe.MatchString(t) {
+		if utf8.RuneCountInString(t) > maxTermLen || !termRe().MatchString(t) {
 			v.Add("terms", "“"+t+"” is not a term: use letters, digits, spaces, hyphens and apostrophes, at most 60 characters each.")
 			break
 		}

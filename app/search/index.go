@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/meilisearch/meilisearch-go"
@@ -360,7 +361,8 @@ func (r *Result) Capped() bool { return r.Total >= MaxTotal }
 
 var (
 	slugRe = regexp.MustCompile(`^[a-z0-9-]{3,60}$`)
-	tagRe  = regexp.MustCompile(`^[\p{Ll}\p{Nd}][\p{Ll}\p{Nd}-]{0,29}$`)
+	// On first use, as termRe.
+	tagRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[\p{Ll}\p{Nd}][\p{Ll}\p{Nd}-]{0,29}$`) })
 )
 
 // ErrUnavailable means Meilisearch cannot answer now (down, hung past the
@@ -399,7 +401,7 @@ func (q Query) filters(withForum bool) (string, bool) {
 		filter = append(filter, `forum = "`+q.Forum+`"`)
 	}
 	if q.Tag != "" {
-		if !tagRe.MatchString(q.Tag) {
+		if !tagRe().MatchString(q.Tag) {
 			return "", false
 		}
 		filter = append(filter, `tags = "`+q.Tag+`"`)
