@@ -230,6 +230,13 @@ func (s *Service) Listening(up bool) {
 	c.listening = up
 	c.gen++
 	c.clearLocked()
+	if up {
+		// A sync sent while nobody listened was lost: send it again.
+		select {
+		case c.kick <- struct{}{}:
+		default:
+		}
+	}
 }
 
 func (c *sessionCache) clearLocked() {

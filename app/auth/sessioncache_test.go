@@ -93,6 +93,18 @@ func TestSessionCacheRules(t *testing.T) {
 	if e, _, _ := c.get("k3", *now); e != nil {
 		t.Fatal("an entry survived the lost connection")
 	}
+	// A write whose sync went out while nobody listened: listening again
+	// asks for the sync once more.
+	s.Wrote()
+	<-c.kick // the syncer took it, and its signal was lost
+	s.Listening(false)
+	s.Listening(true)
+	select {
+	case <-c.kick:
+	default:
+		t.Fatal("listening again did not ask for the lost sync")
+	}
+	s.Synced(c.instance + ":2")
 
 	// Bounded: the fourth session pushes one out.
 	for i, k := range []string{"a", "b", "c", "d"} {

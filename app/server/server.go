@@ -505,8 +505,11 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 	metrics := web.NewMetrics(reg)
 
 	e.Use(middleware.RequestID())
-	e.Use(web.MarkWrites(authSvc.Wrote))
-	noteWrites(d.DB.Gorm)
+	if cfg.SessionCache {
+		// The session cache waits for this instance's writes to be heard.
+		e.Use(web.MarkWrites(authSvc.Wrote))
+		noteWrites(d.DB.Gorm)
+	}
 	e.Use(web.SecurityHeaders(cfg.TLS(), authSvc.FormActionSources))
 	e.Use(web.AccessLog(d.Log))
 	e.Use(metrics.Middleware)
