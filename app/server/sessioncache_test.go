@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kindred-health/kindred/app/forums"
 	"github.com/kindred-health/kindred/app/server"
 	"github.com/kindred-health/kindred/app/web"
 	"github.com/kindred-health/kindred/models"
@@ -397,5 +398,48 @@ func TestSessionCacheSparesARoundTrip(t *testing.T) {
 			t.Fatalf("the thread page with its session from the cache took %d round trips, want 1", trips)
 		}
 		break
+	}
+}
+
+// A clinician's verification that runs out by time alone, with no write
+// to signal it: the cached session ends with it, so the next page no
+// longer opens the clinicians' forum nor shows the badge, well before
+// the cache's own 30 s.
+func TestSessionCacheEndsWithVerification(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{})
+	h.licensing()
+	h.account("scv_ola", models.RoleMember)
+	h.account("scv_pat", models.RoleMember)
+	h.forum("scv-lounge", func(ff *forums.ForumForm) { ff.ClinicianOnly = true })
+	heart := h.forum("scv-heart", nil)
+	cred := h.verify("scv_ola", 300)
+	th := h.thread("scv_pat", heart, "Palpitations at night", "Is this common after a virus?", false)
+	h.reply("scv_ola", th.ID, "Often harmless, but see your GP if it lasts.", false)
+	listenForMembers(t, h)
+
+	// The verification ends ten seconds from now (a licence lapsing, as
+	// the expiry job would find it); the update itself is signalled, so
+	// wait until the session is cached again with the new end.
+	ends := h.clock.Now().Add(10 * time.Second)
+	if err := h.app.DB.Gorm.Exec(`UPDATE credentials SET verified_until = ? WHERE id = ?`, ends, cred.ID).Error; err != nil {
+		t.Fatal(err)
+	}
+	ola := h.signedIn("scv_ola")
+	const badge = "Verified · Registered nurse"
+	pageUntil(t, ola, "/f/scv-lounge", "the lounge for a verified clinician", func(r *resp) bool { return r.StatusCode == http.StatusOK })
+	if r := hitPage(t, h.app, func() *resp { return ola.get("/f/scv-lounge") }); r.StatusCode != http.StatusOK {
+		t.Fatalf("the lounge from the cache: %d", r.StatusCode)
+	}
+	if r := hitPage(t, h.app, func() *resp { return ola.get("/t/" + itoa(th.ID)) }); !strings.Contains(r.body, badge) {
+		t.Fatal("no badge on the clinician's reply while verified")
+	}
+
+	h.clock.Advance(11 * time.Second)
+	if r := ola.get("/f/scv-lounge"); r.StatusCode != http.StatusNotFound {
+		t.Fatalf("the lounge after the verification ended: %d, want 404", r.StatusCode)
+	}
+	if r := ola.get("/t/" + itoa(th.ID)); r.StatusCode != http.StatusOK || strings.Contains(r.body, badge) {
+		t.Fatalf("the thread after the verification ended: %d, badge shown %v", r.StatusCode, strings.Contains(r.body, badge))
 	}
 }
