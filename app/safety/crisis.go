@@ -151,37 +151,16 @@ var crisisSpecs = []ruleSpec{
 // Context that makes a mention a low finding: awareness, prevention,
 // research, grief, a clinician's question, an accident.
 var (
-	lowerEN = patterns("en", "awareness", "prevention", "preventing", "hotline|helpline|lifeline|crisis_line", "=training|course|webinar|workshop|seminar|certification",
-		"=walk|fundraiser|fundraising|charity|donate", "statistic*|rates|rate of|study|studies|research|researcher|article|paper|documentary|podcast|book|novel|film|movie|show|series|lecture",
-		"risk factors", "warning signs", "how to help|support|talk to", "screen*", "ask ...2 patients|clients", "=lost|lose|losing ...4 to suicide", "for a child|kid|baby|toddler", "my toddler|baby", "meta analysis|analysis|review|paper|sources|journal", "black box warning", "=podcast", "talking|talk openly", "can save lives", "monitoring for", "support group|survivors", "precaution", "safety plan", "out of the house", "locked up|away", "lock box|lockbox", "died by|of suicide", "took ...2 =own life",
-		"=funeral|memorial|anniversary|passed_away|grief|grieving|mourning", "committed suicide", "=you ...3 ?", "have you ever|had", "=by accident|mistake", "=accidentally",
-		"is it safe|dangerous|ok|okay to", "side effect*", "=question", "=asking for", "studying|student|thesis|dissertation|survey|mods", "while|when cooking|shaving|chopping|gardening", "=nurse|doctor|gp|therapist|psychiatrist ...5 asked",
-		"=my|our =son|daughter|friend|brother|sister|mom|mum|dad|father|mother|uncle|aunt|cousin|husband|wife|partner ...8 suicide|attempt|overdose|died|killed")
-	lowerFR = patterns("fr", "sensibilisation", "prevention", "prevenir", "ligne_de_ecoute|ligne_de_crise|3114|988", "formation|atelier|conference|colloque",
-		"marche|collecte|don", "statistique*|taux|etude|etudes|recherche|article|documentaire|podcast|livre|roman|film|serie|cours", "facteurs de risque", "signes ...2 avant_coureurs|de_alerte",
-		"comment aider|parler", "depist*", "=perdu ...4 suicide", "memoire|travail de psycho|sources|references|pistes", "maitrise|doctorat|questionnaire|sondage", "plan de securite", "=augmenter ...3 idees", "depliant|notice", "la procedure", "=protocole", "a chaque rendez vous", "qui garde mes medicaments", "rapporter|rapporte ...3 medicaments|pharmacie", "pour pas en garder", "groupe de soutien", "s est suicide|suicidee|suicides", "s est enleve|enlevee la vie", "=funerailles|deuil|enterrement|anniversaire|decede|decedee",
-		"=tu ...3 ?", "=vous ...3 ?", "as_tu|avez_vous deja", "par accident|erreur|megarde", "effet* secondaire*", "=infirmiere|medecin|psy ...5 demande",
-		"=question", "memoire|these|enquete|sondage|etudiant|etudiante", "en cuisinant|rasant|bricolant|jardinant", "=couteau")
+	lowerEN []pattern
+	lowerFR []pattern
 	// A clinician's screening question, reported by the member.
-	asked = append(patterns("en", "asks|asked ...6 question", "asked ...2 if|whether", "ask ...2 if|whether ...2 i", "=screening|screen ...3 for", "my answer was", "=phq*", "question =9", "not at all"),
-		patterns("fr", "demande ...3 si", "pose ...3 la question", "depist*")...)
+	asked []pattern
 	// Accidents and everyday meanings of the same words.
-	accident = append(patterns("en", "=by accident|mistake", "=accidentally", "while|when cooking|shaving|chopping|gardening|cutting", "moving over|on to", "new group", "see you in|over|all|soon",
-		"now that i am ...2 stable|better|remission", "for a while", "vacation|holiday|cruise|trip|retiring|retirement|retires|brands", "maternity leave", "better_place|better_now|in_remission|doing_better",
-		"glad|grateful ...4 still here|stayed|alive", "=psa|reminder|fyi", "words like", "in the novel|film|movie|book|show|series|story|song", "the character|heroine|hero|protagonist", "=song|lyrics", "on this topic", "for now",
-		"=leaflet|label|insert|pamphlet ...4 mentions|says|lists", "answered no", "hurricane|storm|shortage|travel|trip|strike|winter|recall|flight|travelling|traveling|abroad", "doctor|gp|pharmacist approved", "before|for the|my surgery|bypass|operation|procedure|transplant", "walk|walking|diet|meal|meals|workout|exercise|budget|schedule|steps|carbs|10k|5k|race|marathon|concert|wedding|game|party", "dinner_out|date_night|babysitting", "before we move|moving|sell", "moving to|away", "new job", "handed in my notice", "=retiring|retirement|downsize|downsizing", "for work", "=demenagement|demenage", "on a achete", "=expired", "bridge club|game|night|tournament|player|players", "climbing_gym|climbing_wall|climbing_shoes|harness|boat|sailboat|halyard|kayak|sailing|camping|skipping|jump_rope|knot|knots|toy|tug|leash|laundry|swing",
-		"wake|waking up with|to|early|at|feeling|sore|tired", "see you next|tomorrow|soon|later|all", "see everyone|everybody|yall|y_all", "=replacement", "talk soon", "have a good|great|nice", "=weekends",
-		"in half", "chopping|slicing|shaving|onions|paper"),
-		patterns("fr", "par accident|erreur|megarde", "en cuisinant|rasant|bricolant|jardinant|coupant", "on se revoit", "a bientot", "vacances|voyage|retraite|conge|croisiere", "sortie de l hopital", "=equipe|infirmieres|collegues", "=doigt|doigts|legumes|souper", "=grossesse|maternite|bebe", "on se en va", "auto|char est plein|pleine", "en_gaspesie|au_chalet|en_voyage|en_vacances", "avant ...2 operation|chirurgie|greffe",
-			"derriere moi", "content|contente|heureux|heureuse ...3 encore la", "a la semaine prochaine", "a demain", "a plus", "a tantot", "bonne soiree|journee|semaine|fin", "sur le sujet", "=promis", "=chanson|paroles", "va_mieux|vais_mieux", "=rappel", "des mots comme", "le|dans le film|roman|livre|personnage|serie|chanson")...)
-	timingEN = words("en", "tonight", "=tomorrow", "today", "=weekend", "=friday", "=saturday", "=sunday", "=monday", "=tuesday", "=wednesday", "=thursday", "=midnight", "=morning", "=afternoon", "=soon", "=later", "=date")
-	timingFR = words("fr", "=soir", "=demain", "=aujourdhui", "=weekend", "=vendredi", "=samedi", "=dimanche", "=lundi", "=mardi", "=mercredi", "=jeudi", "=minuit", "=matin", "=nuit", "bientot", "=date")
-	idiomEN  = patterns("en", "dying to", "die|died of|from embarrassment|laughing|boredom|shame|cuteness", "to die for", "kill for", "=killing me", "kill me now", "could just die",
-		"dead tired", "=killing it", "killed it", "die hard", "if looks could kill", "dead on my feet", "my|the|old phone|battery|car|laptop|plant*|one|pump|sensor|transmitter|meter|cgm|dexcom|libre|pen is? died|dead|dying",
-		"cut ...2 carbs|sugar|calories|hair|back|down|out|fringe|bangs|costs|ties|losses", "paper cut", "kill myself laughing", "=unalived me", "laughing", "rather die than", "wants|want me dead", "overdose of ...2 meetings|zoom|work|sugar|coffee|tv|news|chocolate", "last|final round|day|session|dose|cycle|treatment of|radiation|chemo", "last day of", "kill|murder my|him|her|you|them|the|that|this|his", "one more ...4 going to kill myself", "one more ...6 throw myself", "insurance form", "made me want to die", "goodbye|bye my old", "final exam|exams|round|lap|score|version|draft", "dying ...2 hair|shirt|clothes|eggs|yarn|fabric|beard", "sleep forever on|this|till|until|after",
-		"goodbye|bye ...3 chemo|radiation|mask|treatment|hospital|cast|crutches|needles|pain|catheter|drain|stitches|port|wheelchair|job|diet|insulin|injections|dialysis|steroids|prednisone|sugar|smoking", "would kill for", "goodbye|bye ...2 gluten|sugar|carbs|bread|pizza|coffee|smoking|cigarettes|alcohol|job|pump")
-	idiomFR = patterns("fr", "prefere|prefererais mourir que|plutot", "mieux mourir que", "plutot mourir que", "=va me tuer", "meurs|mourir|mort de faim|soif|rire|chaud|froid|fatigue|envie|honte|ennui|peur", "ca me tue", "tuer le temps", "mort de rire", "crever de chaud|faim|soif",
-		"couper ...2 sucre|cheveux|pain|glucides|ponts", "chaleur|douleur|travail|job|boulot|fatigue|attente|patience|trafic me tue|tuent", "en finir avec ce|cette|ces|mon|ma|mes|sa|son|le|les", "tuer mon|ma|le|la|les|ce|cette|lui", "=tellement", "vont me tuer", "va me tuer", "a crever", "marre a crever", "corde a linge", "si j entends encore", "si je dois encore", "ronfle", "=hahaha|haha", "me tue a|au", "adieu|au_revoir ...2 vieille|vieux|ancienne|ancien|pompe|chimio|platre|insuline|cigarette|lecteur|nausees|nausee|douleurs|piqures|aiguilles|hopital|cigarettes|kilos|chaleur", "au revoir ...3 chimio|radiotherapie|traitement|hopital|platre|douleur|insuline|dialyse|cigarette", "=mortel|mortelle la|le|ce|cette", "=c_etait_mortel", "=mdr|ptdr|lol")
+	accident []pattern
+	timingEN *wordSet
+	timingFR *wordSet
+	idiomEN  []pattern
+	idiomFR  []pattern
 )
 
 func crisis(v *view) []Finding {
@@ -301,7 +280,7 @@ func (v *view) firstPersonPresent(h hit) bool {
 	return ok && !h.r.mention
 }
 
-var lied = patterns("en", "was a lie", "i lied", "=lying", "not true")
+var lied []pattern
 
 // windowHas: one of the patterns stands in the hit's sentence or the one
 // before or after it.
@@ -311,4 +290,38 @@ func (v *view) windowHas(h hit, ps []pattern) bool {
 	lo, hi := max(h.sentenceID-1, 0), min(h.sentenceID+1, len(sents)-1)
 	w.sentence = [2]int{sents[lo][0], sents[hi][1]}
 	return v.sentenceHas(w, ps)
+}
+
+// crisisSets compiles this file's pattern and word sets (see compileSets).
+func crisisSets() {
+	lowerEN = patterns("en", "awareness", "prevention", "preventing", "hotline|helpline|lifeline|crisis_line", "=training|course|webinar|workshop|seminar|certification",
+		"=walk|fundraiser|fundraising|charity|donate", "statistic*|rates|rate of|study|studies|research|researcher|article|paper|documentary|podcast|book|novel|film|movie|show|series|lecture",
+		"risk factors", "warning signs", "how to help|support|talk to", "screen*", "ask ...2 patients|clients", "=lost|lose|losing ...4 to suicide", "for a child|kid|baby|toddler", "my toddler|baby", "meta analysis|analysis|review|paper|sources|journal", "black box warning", "=podcast", "talking|talk openly", "can save lives", "monitoring for", "support group|survivors", "precaution", "safety plan", "out of the house", "locked up|away", "lock box|lockbox", "died by|of suicide", "took ...2 =own life",
+		"=funeral|memorial|anniversary|passed_away|grief|grieving|mourning", "committed suicide", "=you ...3 ?", "have you ever|had", "=by accident|mistake", "=accidentally",
+		"is it safe|dangerous|ok|okay to", "side effect*", "=question", "=asking for", "studying|student|thesis|dissertation|survey|mods", "while|when cooking|shaving|chopping|gardening", "=nurse|doctor|gp|therapist|psychiatrist ...5 asked",
+		"=my|our =son|daughter|friend|brother|sister|mom|mum|dad|father|mother|uncle|aunt|cousin|husband|wife|partner ...8 suicide|attempt|overdose|died|killed")
+	lowerFR = patterns("fr", "sensibilisation", "prevention", "prevenir", "ligne_de_ecoute|ligne_de_crise|3114|988", "formation|atelier|conference|colloque",
+		"marche|collecte|don", "statistique*|taux|etude|etudes|recherche|article|documentaire|podcast|livre|roman|film|serie|cours", "facteurs de risque", "signes ...2 avant_coureurs|de_alerte",
+		"comment aider|parler", "depist*", "=perdu ...4 suicide", "memoire|travail de psycho|sources|references|pistes", "maitrise|doctorat|questionnaire|sondage", "plan de securite", "=augmenter ...3 idees", "depliant|notice", "la procedure", "=protocole", "a chaque rendez vous", "qui garde mes medicaments", "rapporter|rapporte ...3 medicaments|pharmacie", "pour pas en garder", "groupe de soutien", "s est suicide|suicidee|suicides", "s est enleve|enlevee la vie", "=funerailles|deuil|enterrement|anniversaire|decede|decedee",
+		"=tu ...3 ?", "=vous ...3 ?", "as_tu|avez_vous deja", "par accident|erreur|megarde", "effet* secondaire*", "=infirmiere|medecin|psy ...5 demande",
+		"=question", "memoire|these|enquete|sondage|etudiant|etudiante", "en cuisinant|rasant|bricolant|jardinant", "=couteau")
+	asked = append(patterns("en", "asks|asked ...6 question", "asked ...2 if|whether", "ask ...2 if|whether ...2 i", "=screening|screen ...3 for", "my answer was", "=phq*", "question =9", "not at all"),
+		patterns("fr", "demande ...3 si", "pose ...3 la question", "depist*")...)
+	accident = append(patterns("en", "=by accident|mistake", "=accidentally", "while|when cooking|shaving|chopping|gardening|cutting", "moving over|on to", "new group", "see you in|over|all|soon",
+		"now that i am ...2 stable|better|remission", "for a while", "vacation|holiday|cruise|trip|retiring|retirement|retires|brands", "maternity leave", "better_place|better_now|in_remission|doing_better",
+		"glad|grateful ...4 still here|stayed|alive", "=psa|reminder|fyi", "words like", "in the novel|film|movie|book|show|series|story|song", "the character|heroine|hero|protagonist", "=song|lyrics", "on this topic", "for now",
+		"=leaflet|label|insert|pamphlet ...4 mentions|says|lists", "answered no", "hurricane|storm|shortage|travel|trip|strike|winter|recall|flight|travelling|traveling|abroad", "doctor|gp|pharmacist approved", "before|for the|my surgery|bypass|operation|procedure|transplant", "walk|walking|diet|meal|meals|workout|exercise|budget|schedule|steps|carbs|10k|5k|race|marathon|concert|wedding|game|party", "dinner_out|date_night|babysitting", "before we move|moving|sell", "moving to|away", "new job", "handed in my notice", "=retiring|retirement|downsize|downsizing", "for work", "=demenagement|demenage", "on a achete", "=expired", "bridge club|game|night|tournament|player|players", "climbing_gym|climbing_wall|climbing_shoes|harness|boat|sailboat|halyard|kayak|sailing|camping|skipping|jump_rope|knot|knots|toy|tug|leash|laundry|swing",
+		"wake|waking up with|to|early|at|feeling|sore|tired", "see you next|tomorrow|soon|later|all", "see everyone|everybody|yall|y_all", "=replacement", "talk soon", "have a good|great|nice", "=weekends",
+		"in half", "chopping|slicing|shaving|onions|paper"),
+		patterns("fr", "par accident|erreur|megarde", "en cuisinant|rasant|bricolant|jardinant|coupant", "on se revoit", "a bientot", "vacances|voyage|retraite|conge|croisiere", "sortie de l hopital", "=equipe|infirmieres|collegues", "=doigt|doigts|legumes|souper", "=grossesse|maternite|bebe", "on se en va", "auto|char est plein|pleine", "en_gaspesie|au_chalet|en_voyage|en_vacances", "avant ...2 operation|chirurgie|greffe",
+			"derriere moi", "content|contente|heureux|heureuse ...3 encore la", "a la semaine prochaine", "a demain", "a plus", "a tantot", "bonne soiree|journee|semaine|fin", "sur le sujet", "=promis", "=chanson|paroles", "va_mieux|vais_mieux", "=rappel", "des mots comme", "le|dans le film|roman|livre|personnage|serie|chanson")...)
+	timingEN = words("en", "tonight", "=tomorrow", "today", "=weekend", "=friday", "=saturday", "=sunday", "=monday", "=tuesday", "=wednesday", "=thursday", "=midnight", "=morning", "=afternoon", "=soon", "=later", "=date")
+	timingFR = words("fr", "=soir", "=demain", "=aujourdhui", "=weekend", "=vendredi", "=samedi", "=dimanche", "=lundi", "=mardi", "=mercredi", "=jeudi", "=minuit", "=matin", "=nuit", "bientot", "=date")
+	idiomEN = patterns("en", "dying to", "die|died of|from embarrassment|laughing|boredom|shame|cuteness", "to die for", "kill for", "=killing me", "kill me now", "could just die",
+		"dead tired", "=killing it", "killed it", "die hard", "if looks could kill", "dead on my feet", "my|the|old phone|battery|car|laptop|plant*|one|pump|sensor|transmitter|meter|cgm|dexcom|libre|pen is? died|dead|dying",
+		"cut ...2 carbs|sugar|calories|hair|back|down|out|fringe|bangs|costs|ties|losses", "paper cut", "kill myself laughing", "=unalived me", "laughing", "rather die than", "wants|want me dead", "overdose of ...2 meetings|zoom|work|sugar|coffee|tv|news|chocolate", "last|final round|day|session|dose|cycle|treatment of|radiation|chemo", "last day of", "kill|murder my|him|her|you|them|the|that|this|his", "one more ...4 going to kill myself", "one more ...6 throw myself", "insurance form", "made me want to die", "goodbye|bye my old", "final exam|exams|round|lap|score|version|draft", "dying ...2 hair|shirt|clothes|eggs|yarn|fabric|beard", "sleep forever on|this|till|until|after",
+		"goodbye|bye ...3 chemo|radiation|mask|treatment|hospital|cast|crutches|needles|pain|catheter|drain|stitches|port|wheelchair|job|diet|insulin|injections|dialysis|steroids|prednisone|sugar|smoking", "would kill for", "goodbye|bye ...2 gluten|sugar|carbs|bread|pizza|coffee|smoking|cigarettes|alcohol|job|pump")
+	idiomFR = patterns("fr", "prefere|prefererais mourir que|plutot", "mieux mourir que", "plutot mourir que", "=va me tuer", "meurs|mourir|mort de faim|soif|rire|chaud|froid|fatigue|envie|honte|ennui|peur", "ca me tue", "tuer le temps", "mort de rire", "crever de chaud|faim|soif",
+		"couper ...2 sucre|cheveux|pain|glucides|ponts", "chaleur|douleur|travail|job|boulot|fatigue|attente|patience|trafic me tue|tuent", "en finir avec ce|cette|ces|mon|ma|mes|sa|son|le|les", "tuer mon|ma|le|la|les|ce|cette|lui", "=tellement", "vont me tuer", "va me tuer", "a crever", "marre a crever", "corde a linge", "si j entends encore", "si je dois encore", "ronfle", "=hahaha|haha", "me tue a|au", "adieu|au_revoir ...2 vieille|vieux|ancienne|ancien|pompe|chimio|platre|insuline|cigarette|lecteur|nausees|nausee|douleurs|piqures|aiguilles|hopital|cigarettes|kilos|chaleur", "au revoir ...3 chimio|radiotherapie|traitement|hopital|platre|douleur|insuline|dialyse|cigarette", "=mortel|mortelle la|le|ce|cette", "=c_etait_mortel", "=mdr|ptdr|lol")
+	lied = patterns("en", "was a lie", "i lied", "=lying", "not true")
 }

@@ -358,10 +358,10 @@ func crisisAnchored(v *view, from, to int) bool {
 // Words that make distress an everyday one when the rules saw nothing:
 // what keeps the writer going, and a break wished for a while.
 var (
-	keepsGoingEN = patterns("en", "keep|keeps|keeping me going", "get|gets|getting me through", "what keeps me going", "reason|reasons i keep going|get_up")
-	keepsGoingFR = patterns("fr", "me font|fait|faire tenir", "me tient|tiennent|tenir debout", "me donne|donnent la force", "me fait|font avancer")
-	aBreakEN     = patterns("en", "sleep|disappear|vanish|hide|escape|away ...3 for a|one|two|few|couple ...2 week|weeks|weekend|day|days|month|months|while|hours", "sleep|disappear|vanish|hide ...3 until monday|tomorrow|spring|summer|it_is_over")
-	aBreakFR     = patterns("fr", "dormir|disparaitre|partir|cacher|fuir ...4 pendant|pour une|un|deux|quelques semaine|semaines|mois|jours|jour|weekend|week", "dormir|disparaitre|partir ...3 jusqu a lundi|demain")
+	keepsGoingEN []pattern
+	keepsGoingFR []pattern
+	aBreakEN     []pattern
+	aBreakFR     []pattern
 )
 
 // crisisDeath are the signal classes that keep a reading serious whatever
@@ -592,4 +592,12 @@ func borrowedFrom(detector string, ex []Example) []Example {
 		out = append(out, Example{Text: e.Text, Lang: e.Lang, Category: "borrowed"})
 	}
 	return out
+}
+
+// modelSets compiles this file's pattern and word sets (see compileSets).
+func modelSets() {
+	keepsGoingEN = patterns("en", "keep|keeps|keeping me going", "get|gets|getting me through", "what keeps me going", "reason|reasons i keep going|get_up")
+	keepsGoingFR = patterns("fr", "me font|fait|faire tenir", "me tient|tiennent|tenir debout", "me donne|donnent la force", "me fait|font avancer")
+	aBreakEN = patterns("en", "sleep|disappear|vanish|hide|escape|away ...3 for a|one|two|few|couple ...2 week|weeks|weekend|day|days|month|months|while|hours", "sleep|disappear|vanish|hide ...3 until monday|tomorrow|spring|summer|it_is_over")
+	aBreakFR = patterns("fr", "dormir|disparaitre|partir|cacher|fuir ...4 pendant|pour une|un|deux|quelques semaine|semaines|mois|jours|jour|weekend|week", "dormir|disparaitre|partir ...3 jusqu a lundi|demain")
 }

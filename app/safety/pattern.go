@@ -192,6 +192,7 @@ type view struct {
 }
 
 func newView(toks []token) *view {
+	rules() // the tables and sets a view reads
 	return &view{toks: toks}
 }
 
@@ -216,6 +217,7 @@ func getView(text string) *view {
 	default:
 		v = &view{}
 	}
+	rules() // the tables and sets a view reads
 	v.text = text
 	v.toks = tokenizeInto(v.toks[:0], text)
 	return v

@@ -40,17 +40,7 @@ type personalRule struct {
 
 // personalMinDigits[rule] is the fewest digits a match of the rule's
 // expression holds: a piece of text with fewer is not searched.
-var personalMinDigits = func() []int {
-	out := make([]int, len(personalRules))
-	for i, r := range personalRules {
-		re, err := syntax.Parse(r.re.String(), syntax.Perl)
-		if err != nil {
-			panic(err)
-		}
-		out[i] = minDigits(re.Simplify())
-	}
-	return out
-}()
+var personalMinDigits []int
 
 // minDigits is the fewest ASCII digits any match of re holds.
 func minDigits(re *syntax.Regexp) int {
@@ -207,47 +197,16 @@ const months = `(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.
 const mois = `(?:janv|janvier|f[ée]v|f[ée]vrier|mars|avr|avril|mai|juin|juil|juillet|ao[uû]t|sept|septembre|oct|octobre|nov|novembre|d[ée]c|d[ée]cembre)\.?`
 const dateExpr = `(?:\d{1,4}[/.\- ]\d{1,2}[/.\- ]\d{1,4}|\d{1,2}(?:st|nd|rd|th|er)?\s+(?:of\s+)?(?:` + months + `|` + mois + `)\s*,?\s+\d{4}|` + months + `\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{4})`
 
-var personalRules = []personalRule{
-	{"email", regexp.MustCompile(`[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}`), nil, []string{"@"}, nil},
-	// Written out so that robots miss it: "jo at example dot org",
-	// "jo [at] mail [dot] fr", "jo(at)gmail(point)com".
-	{"email", regexp.MustCompile(`(?i)\b[a-z0-9][a-z0-9._%+-]*\s*[\[({<]?\s*(?:at|arobase|chez)\s*[\])}>]?\s*[a-z0-9-]+(?:\s*[\[({<]?\s*(?:dot|point)\s*[\])}>]?\s*[a-z0-9-]+)*\s*[\[({<]?\s*(?:dot|point|\.)\s*[\])}>]?\s*(?:com|org|net|ca|fr|be|ch|co|uk|info|io|qc|edu|gov)\b`), nil, []string{" at ", "(at)", "[at]", "{at}", "<at>", "arobase", " chez "}, tldAfterDot},
-	{"email", regexp.MustCompile(`(?i)\b[a-z0-9][a-z0-9._%+-]{2,}\s*[\[({<]?\s*(?:@|at|arobase)\s*[\])}>]?\s*(?:gmail|hotmail|yahoo|outlook|icloud|live|msn|aol|proton(?:mail)?|videotron|sympatico|rogers|shaw|bell|orange|free|wanadoo|laposte|sfr|gmx)\b`), nil, []string{"@", "gmail", "hotmail", "yahoo", "outlook", "icloud", "live", "msn", "aol", "proton", "videotron", "sympatico", "rogers", "shaw", "bell", "orange", "free", "wanadoo", "laposte", "sfr", "gmx"}, providerAfterAt},
-	// Record, patient, insurance and social-security numbers named as such.
-	{"record_number", regexp.MustCompile(`(?i)\b(?:nhs|mrn|medical record|patient|hospital|insurance|policy|member|medicare|medicaid|social security|ssn|chart|dossier|num[ée]ro de dossier)\s*(?:no\.?|number|num|id|#)?\s*(?:is|est|:)?\s*#?\s*[A-Z0-9][A-Z0-9 -]{4,18}[0-9]`), nil, []string{"nhs", "mrn", "record", "patient", "hospital", "insurance", "policy", "member", "medicare", "medicaid", "social security", "ssn", "chart", "dossier"}, nil},
-	{"record_number", regexp.MustCompile(`\b\d{3}-\d{2}-\d{4}\b`), nil, []string{"-"}, nil},
-	// Canadian social insurance numbers: nine digits that pass the Luhn check.
-	{"sin", regexp.MustCompile(`\b\d{3}[ -]?\d{3}[ -]?\d{3}\b`), func(m string) bool { return luhn(digitsOf(m)) && !sameDigits(digitsOf(m)) }, nil, nil},
-	// Health cards: Ontario (10 digits and a version code), Québec (RAMQ:
-	// four letters, eight digits), and any number named as a health card.
-	{"health_card", regexp.MustCompile(`(?i)\b\d{4}[ -]?\d{3}[ -]?\d{3}[ -]?[a-z]{2}\b`), nil, nil, nil},
-	{"health_card", regexp.MustCompile(`(?i)\b[a-z]{4}[ -]?\d{4}[ -]?\d{4}\b`), func(m string) bool { return strings.IndexFunc(m[:4], unicode.IsLetter) == 0 }, nil, nil},
-	{"health_card", regexp.MustCompile(`(?i)\b(?:health\s*card|ohip|ramq|carte\s*(?:soleil|sant[ée]|d'assurance[ -]maladie)|health\s*(?:number|no)|phn|num[ée]ro\s+d'assurance[ -]maladie|carte\s+vitale|s[ée]cu(?:rit[ée] sociale)?)\b[\s:#]+(?:(?:no\.?|number|num[ée]ro|is|est)[\s:#]+)*[a-z0-9][a-z0-9 -]{6,18}[a-z0-9]`), func(m string) bool { return len(digitsOf(m)) >= 6 }, []string{"health", "ohip", "ramq", "carte", "phn", "assurance", "vitale", "sécu", "secu"}, nil},
-	// A date close after words that make it a birth date.
-	{"date_of_birth", regexp.MustCompile(`(?i)\b(?:born(?:\s+on)?|d\.?o\.?b\.?|date\s+of\s+birth|birth\s*date|birthday|n[ée]e?\s+le|date\s+de\s+naissance|ddn)[^.!?\n\d]{0,25}?` + dateExpr), nil, []string{"born", "dob", "d.o.b", "birth", "né", "ne le", "née", "naissance", "ddn"}, nil},
-	// Street addresses, English and French, and postcodes.
-	{"address", regexp.MustCompile(`(?i)\b\d{1,5}[a-z]?,?\s+(?:[nsew]\.?\s+)?(?:(?:[a-z][a-z'-]+|\d{1,3}(?:st|nd|rd|th))\s+){1,3}(?:street|st|road|rd|avenue|ave|lane|ln|drive|dr|close|way|court|ct|boulevard|blvd|place|pl|crescent|cres|terrace|gardens|grove|square|sq|hill|parade|mews)\b\.?`), nil, nil, streetWordEN},
-	{"address", regexp.MustCompile(`(?i)\b\d{1,5}(?:\s?(?:bis|ter|[a-d]))?,?\s+(?:rue|avenue|av\.?|boulevard|boul\.?|bd|chemin|ch\.|all[ée]e|place|impasse|route|rang|mont[ée]e|quai|cours|square|voie|croissant|promenade)\s+\S+`), nil, nil, streetWordFR},
-	{"address", regexp.MustCompile(`(?i)\b(?:j'habite|j’habite|jhabite|on habite|nous habitons|mon adresse|my address|i live at|we live at|notre adresse)\s*(?:est|is|:|au|à|a)?\s*\d{1,5}\b`), nil, []string{"habite", "adresse", "address", "live at"}, nil},
-	{"address", regexp.MustCompile(`\b[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}\b`), nil, nil, nil},
-	{"address", regexp.MustCompile(`(?i)\b[abceghjklmnprstvxy]\d[abceghjklmnprstvwxyz][ -]?\d[abceghjklmnprstvwxyz]\d\b`), nil, nil, nil},
-	// Handles on messaging and social apps.
-	{"social_handle", regexp.MustCompile(`(?i)\b(?:whats\s?app|telegram|signal|snap(?:chat)?|insta(?:gram)?|tiktok|twitter|facebook|fb|messenger|discord|kik|wechat|skype)\b[^.!?\n]{0,30}?(?:@[a-z0-9_.]{3,}|\+?\d[\d \-().]{6,}\d|(?:is|est|:)\s*[a-z0-9_.]{3,})`), nil, []string{"whats", "telegram", "signal", "snap", "insta", "tiktok", "twitter", "facebook", "fb", "messenger", "discord", "kik", "wechat", "skype"}, nil},
-	{"social_handle", regexp.MustCompile(`(?i)\b(?:find|add|message|contact|look|ajoute|ajoutez|retrouve|retrouvez|écris|ecris|écrivez|ecrivez)[\s-]+(?:me|moi|us)\s+(?:up\s+)?(?:on|sur)\s+(?:facebook|fb|insta(?:gram)?|twitter|tiktok|snap(?:chat)?|discord|messenger|whats\s?app|telegram|signal|linkedin)\s+(?:as|comme|:)`), nil, []string{"facebook", "fb", "insta", "twitter", "tiktok", "snap", "discord", "messenger", "whats", "telegram", "signal", "linkedin"}, nil},
-	{"social_handle", regexp.MustCompile(`(?i)\b(?:insta(?:gram)?|twitter|tiktok|threads|bluesky|youtube|snap(?:chat)?)\b[^.!?\n]{0,40}?(?:^|[\s(])@[a-z0-9_.]{3,30}\b`), nil, []string{"@"}, nil},
-	{"social_handle", regexp.MustCompile(`(?i)\b[a-z0-9_.]{2,32}#\d{4}\b`), nil, []string{"#"}, nil},
-	{"social_handle", regexp.MustCompile(`(?i)(?:^|[\s(])@[a-z0-9_.]{3,30}\b[^.!?\n]{0,20}\b(?:on|sur)\s+(?:insta(?:gram)?|twitter|x|tiktok|snap(?:chat)?|threads|bluesky|facebook|discord)\b`), nil, []string{"@"}, nil},
-	{"social_handle", regexp.MustCompile(`(?i)\b(?:add|follow|find|dm|message|contact|text|ajoute|ajoutez|suis|suivez|écris|ecris|écrivez|ecrivez)[- ]?(?:me|moi)?\b[^.!?\n]{0,20}?(?:^|\s)@[a-z0-9_.]{3,30}\b`), nil, []string{"@"}, nil},
-}
+var personalRules []personalRule
 
 // phoneRe is a run of digits with the separators phone numbers use.
-var phoneRe = regexp.MustCompile(`(?:\+|\b)\d[\d\s().-]{7,18}\d\b`)
+var phoneRe *regexp.Regexp
 
 // registryRe names trial and registry numbers, which look like phone numbers.
-var registryRe = regexp.MustCompile(`(?i)\b(?:eudract|nct|isrctn|actrn|drks|ctri|chictr|trial|essai|study|étude|etude|protocol|protocole)\b[^.!?\n]{0,12}$`)
+var registryRe *regexp.Regexp
 
 // shortPhoneRe is a seven-digit local number named as a number to call.
-var shortPhoneRe = regexp.MustCompile(`(?i)\b(?:call|text|ring|phone|cell|mobile|tel|t[ée]l[ée]phone|appelle|appelez|texte)\b[^.!?\n]{0,15}?\b\d{3}[-. ]\d{4}\b`)
+var shortPhoneRe *regexp.Regexp
 
 // PersonalData lists the personal data text seems to contain, one finding
 // per kind, in a stable order. Clinical numbers ("HbA1c 7.2", "120/80",
@@ -266,26 +225,8 @@ func personal(text string) []Finding {
 // looked up among the text's words (wordInfo.personalKeys); the others
 // ("@", " at ", "d.o.b") in its lower-cased text.
 // personalKeyIDs[rule] are the numbers of personalRules[rule]'s keys.
-var personalKeys, personalKeyIDs = func() ([]string, [][]int) {
-	var keys []string
-	ids := make([][]int, len(personalRules))
-	index := map[string]int{}
-	for i, r := range personalRules {
-		for _, k := range r.keys {
-			x, ok := index[k]
-			if !ok {
-				x = len(keys)
-				index[k] = x
-				keys = append(keys, k)
-			}
-			ids[i] = append(ids[i], x)
-		}
-	}
-	if len(keys) > 255 {
-		panic("safety: too many personal-data keywords")
-	}
-	return keys, ids
-}()
+var personalKeys []string
+var personalKeyIDs [][]int
 
 // personal reads the personal data of the view's text.
 func (v *view) personal() []Finding {
@@ -578,4 +519,74 @@ func alnum(k string) bool {
 		}
 	}
 	return k != ""
+}
+
+// personalSets compiles this file's pattern and word sets (see compileSets).
+func personalSets() {
+	personalRules = []personalRule{
+		{"email", regexp.MustCompile(`[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}`), nil, []string{"@"}, nil},
+		// Written out so that robots miss it: "jo at example dot org",
+		// "jo [at] mail [dot] fr", "jo(at)gmail(point)com".
+		{"email", regexp.MustCompile(`(?i)\b[a-z0-9][a-z0-9._%+-]*\s*[\[({<]?\s*(?:at|arobase|chez)\s*[\])}>]?\s*[a-z0-9-]+(?:\s*[\[({<]?\s*(?:dot|point)\s*[\])}>]?\s*[a-z0-9-]+)*\s*[\[({<]?\s*(?:dot|point|\.)\s*[\])}>]?\s*(?:com|org|net|ca|fr|be|ch|co|uk|info|io|qc|edu|gov)\b`), nil, []string{" at ", "(at)", "[at]", "{at}", "<at>", "arobase", " chez "}, tldAfterDot},
+		{"email", regexp.MustCompile(`(?i)\b[a-z0-9][a-z0-9._%+-]{2,}\s*[\[({<]?\s*(?:@|at|arobase)\s*[\])}>]?\s*(?:gmail|hotmail|yahoo|outlook|icloud|live|msn|aol|proton(?:mail)?|videotron|sympatico|rogers|shaw|bell|orange|free|wanadoo|laposte|sfr|gmx)\b`), nil, []string{"@", "gmail", "hotmail", "yahoo", "outlook", "icloud", "live", "msn", "aol", "proton", "videotron", "sympatico", "rogers", "shaw", "bell", "orange", "free", "wanadoo", "laposte", "sfr", "gmx"}, providerAfterAt},
+		// Record, patient, insurance and social-security numbers named as such.
+		{"record_number", regexp.MustCompile(`(?i)\b(?:nhs|mrn|medical record|patient|hospital|insurance|policy|member|medicare|medicaid|social security|ssn|chart|dossier|num[ée]ro de dossier)\s*(?:no\.?|number|num|id|#)?\s*(?:is|est|:)?\s*#?\s*[A-Z0-9][A-Z0-9 -]{4,18}[0-9]`), nil, []string{"nhs", "mrn", "record", "patient", "hospital", "insurance", "policy", "member", "medicare", "medicaid", "social security", "ssn", "chart", "dossier"}, nil},
+		{"record_number", regexp.MustCompile(`\b\d{3}-\d{2}-\d{4}\b`), nil, []string{"-"}, nil},
+		// Canadian social insurance numbers: nine digits that pass the Luhn check.
+		{"sin", regexp.MustCompile(`\b\d{3}[ -]?\d{3}[ -]?\d{3}\b`), func(m string) bool { return luhn(digitsOf(m)) && !sameDigits(digitsOf(m)) }, nil, nil},
+		// Health cards: Ontario (10 digits and a version code), Québec (RAMQ:
+		// four letters, eight digits), and any number named as a health card.
+		{"health_card", regexp.MustCompile(`(?i)\b\d{4}[ -]?\d{3}[ -]?\d{3}[ -]?[a-z]{2}\b`), nil, nil, nil},
+		{"health_card", regexp.MustCompile(`(?i)\b[a-z]{4}[ -]?\d{4}[ -]?\d{4}\b`), func(m string) bool { return strings.IndexFunc(m[:4], unicode.IsLetter) == 0 }, nil, nil},
+		{"health_card", regexp.MustCompile(`(?i)\b(?:health\s*card|ohip|ramq|carte\s*(?:soleil|sant[ée]|d'assurance[ -]maladie)|health\s*(?:number|no)|phn|num[ée]ro\s+d'assurance[ -]maladie|carte\s+vitale|s[ée]cu(?:rit[ée] sociale)?)\b[\s:#]+(?:(?:no\.?|number|num[ée]ro|is|est)[\s:#]+)*[a-z0-9][a-z0-9 -]{6,18}[a-z0-9]`), func(m string) bool { return len(digitsOf(m)) >= 6 }, []string{"health", "ohip", "ramq", "carte", "phn", "assurance", "vitale", "sécu", "secu"}, nil},
+		// A date close after words that make it a birth date.
+		{"date_of_birth", regexp.MustCompile(`(?i)\b(?:born(?:\s+on)?|d\.?o\.?b\.?|date\s+of\s+birth|birth\s*date|birthday|n[ée]e?\s+le|date\s+de\s+naissance|ddn)[^.!?\n\d]{0,25}?` + dateExpr), nil, []string{"born", "dob", "d.o.b", "birth", "né", "ne le", "née", "naissance", "ddn"}, nil},
+		// Street addresses, English and French, and postcodes.
+		{"address", regexp.MustCompile(`(?i)\b\d{1,5}[a-z]?,?\s+(?:[nsew]\.?\s+)?(?:(?:[a-z][a-z'-]+|\d{1,3}(?:st|nd|rd|th))\s+){1,3}(?:street|st|road|rd|avenue|ave|lane|ln|drive|dr|close|way|court|ct|boulevard|blvd|place|pl|crescent|cres|terrace|gardens|grove|square|sq|hill|parade|mews)\b\.?`), nil, nil, streetWordEN},
+		{"address", regexp.MustCompile(`(?i)\b\d{1,5}(?:\s?(?:bis|ter|[a-d]))?,?\s+(?:rue|avenue|av\.?|boulevard|boul\.?|bd|chemin|ch\.|all[ée]e|place|impasse|route|rang|mont[ée]e|quai|cours|square|voie|croissant|promenade)\s+\S+`), nil, nil, streetWordFR},
+		{"address", regexp.MustCompile(`(?i)\b(?:j'habite|j’habite|jhabite|on habite|nous habitons|mon adresse|my address|i live at|we live at|notre adresse)\s*(?:est|is|:|au|à|a)?\s*\d{1,5}\b`), nil, []string{"habite", "adresse", "address", "live at"}, nil},
+		{"address", regexp.MustCompile(`\b[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}\b`), nil, nil, nil},
+		{"address", regexp.MustCompile(`(?i)\b[abceghjklmnprstvxy]\d[abceghjklmnprstvwxyz][ -]?\d[abceghjklmnprstvwxyz]\d\b`), nil, nil, nil},
+		// Handles on messaging and social apps.
+		{"social_handle", regexp.MustCompile(`(?i)\b(?:whats\s?app|telegram|signal|snap(?:chat)?|insta(?:gram)?|tiktok|twitter|facebook|fb|messenger|discord|kik|wechat|skype)\b[^.!?\n]{0,30}?(?:@[a-z0-9_.]{3,}|\+?\d[\d \-().]{6,}\d|(?:is|est|:)\s*[a-z0-9_.]{3,})`), nil, []string{"whats", "telegram", "signal", "snap", "insta", "tiktok", "twitter", "facebook", "fb", "messenger", "discord", "kik", "wechat", "skype"}, nil},
+		{"social_handle", regexp.MustCompile(`(?i)\b(?:find|add|message|contact|look|ajoute|ajoutez|retrouve|retrouvez|écris|ecris|écrivez|ecrivez)[\s-]+(?:me|moi|us)\s+(?:up\s+)?(?:on|sur)\s+(?:facebook|fb|insta(?:gram)?|twitter|tiktok|snap(?:chat)?|discord|messenger|whats\s?app|telegram|signal|linkedin)\s+(?:as|comme|:)`), nil, []string{"facebook", "fb", "insta", "twitter", "tiktok", "snap", "discord", "messenger", "whats", "telegram", "signal", "linkedin"}, nil},
+		{"social_handle", regexp.MustCompile(`(?i)\b(?:insta(?:gram)?|twitter|tiktok|threads|bluesky|youtube|snap(?:chat)?)\b[^.!?\n]{0,40}?(?:^|[\s(])@[a-z0-9_.]{3,30}\b`), nil, []string{"@"}, nil},
+		{"social_handle", regexp.MustCompile(`(?i)\b[a-z0-9_.]{2,32}#\d{4}\b`), nil, []string{"#"}, nil},
+		{"social_handle", regexp.MustCompile(`(?i)(?:^|[\s(])@[a-z0-9_.]{3,30}\b[^.!?\n]{0,20}\b(?:on|sur)\s+(?:insta(?:gram)?|twitter|x|tiktok|snap(?:chat)?|threads|bluesky|facebook|discord)\b`), nil, []string{"@"}, nil},
+		{"social_handle", regexp.MustCompile(`(?i)\b(?:add|follow|find|dm|message|contact|text|ajoute|ajoutez|suis|suivez|écris|ecris|écrivez|ecrivez)[- ]?(?:me|moi)?\b[^.!?\n]{0,20}?(?:^|\s)@[a-z0-9_.]{3,30}\b`), nil, []string{"@"}, nil},
+	}
+	personalMinDigits = func() []int {
+		out := make([]int, len(personalRules))
+		for i, r := range personalRules {
+			re, err := syntax.Parse(r.re.String(), syntax.Perl)
+			if err != nil {
+				panic(err)
+			}
+			out[i] = minDigits(re.Simplify())
+		}
+		return out
+	}()
+	phoneRe = regexp.MustCompile(`(?:\+|\b)\d[\d\s().-]{7,18}\d\b`)
+	registryRe = regexp.MustCompile(`(?i)\b(?:eudract|nct|isrctn|actrn|drks|ctri|chictr|trial|essai|study|étude|etude|protocol|protocole)\b[^.!?\n]{0,12}$`)
+	shortPhoneRe = regexp.MustCompile(`(?i)\b(?:call|text|ring|phone|cell|mobile|tel|t[ée]l[ée]phone|appelle|appelez|texte)\b[^.!?\n]{0,15}?\b\d{3}[-. ]\d{4}\b`)
+	personalKeys, personalKeyIDs = func() ([]string, [][]int) {
+		var keys []string
+		ids := make([][]int, len(personalRules))
+		index := map[string]int{}
+		for i, r := range personalRules {
+			for _, k := range r.keys {
+				x, ok := index[k]
+				if !ok {
+					x = len(keys)
+					index[k] = x
+					keys = append(keys, k)
+				}
+				ids[i] = append(ids[i], x)
+			}
+		}
+		if len(keys) > 255 {
+			panic("safety: too many personal-data keywords")
+		}
+		return keys, ids
+	}()
 }

@@ -93,6 +93,7 @@ func TestPersonalPrefiltersNeverHideAMatch(t *testing.T) {
 
 func checkPrefilters(t *testing.T, text string) {
 	t.Helper()
+	rules() // compiles personalRules
 	lower := lowerInto(nil, text)
 	for _, c := range splitChunksInto(nil, text) {
 		piece, low := text[c.start:c.end], lower[c.start:c.end]

@@ -40,9 +40,11 @@ const (
 // allRules joins the tables; hits are sorted back by table. They are
 // built on first use (or by Warm, which servers call in the background as
 // they start), not when the package initialises: building them was most
-// of Kindred's start-up before main. Whatever reads the lexicon or a
-// word's entries calls rules() first, so the tables' words are entered
-// before the lexicon freezes.
+// of Kindred's start-up before main. The package's other pattern and word
+// sets (the *Sets functions) are compiled with them, for the same reason
+// (26 ms of every start). Whatever reads the lexicon, a word's entries or
+// one of those sets calls rules() first (every text's view does), so the
+// sets' words are entered before the lexicon freezes.
 var allRules struct {
 	once sync.Once
 	rs   *ruleSet
@@ -54,6 +56,7 @@ func rules() *ruleSet {
 }
 
 func buildAllRules() *ruleSet {
+	compileSets()
 	var rs []rule
 	add := func(set uint8, r []rule) {
 		for i := range r {
@@ -424,23 +427,16 @@ func matchRules(v *view, rs *ruleSet) []hit {
 
 // Context words, by language.
 var (
-	negatorsEN = words("en", "not", "never", "no", "nothing", "nobody", "neither", "nor", "without", "hardly")
-	negatorsFR = words("fr", "pas", "jamais", "aucun", "aucune", "rien", "sans", "personne", "=ni")
-	firstEN    = words("en", "=i", "=me", "=my", "=myself", "=mine", "=im")
-	firstFR    = words("fr", "=je", "=me", "=moi", "=mon", "=ma", "=mes", "=m")
-	thirdEN    = words("en", "=he", "=she", "=they", "=him", "=her", "=his", "=them", "=their", "friend", "=son", "=daughter", "=brother", "=sister",
-		"=mom", "=mum", "=mother", "=dad", "=father", "=husband", "=wife", "=partner", "=boyfriend", "=girlfriend", "patient", "=uncle", "=aunt",
-		"=cousin", "=grandma", "=grandpa", "=grandmother", "=grandfather", "=someone", "=people", "=person", "=roommate", "=flatmate", "=classmate", "=student", "=client", "=resident", "=member", "=sibling", "=siblings", "=op", "=dog", "=cat", "=pet", "=guy|girl|man|woman|lady|lad|bloke", "=puppy", "=kitty", "=hamster", "=pump", "=phone", "=battery", "=kid", "=child", "=teen", "=teenager", "=colleague", "=neighbour", "=neighbor", "=you", "=your", "=yourself")
-	thirdFR = words("fr", "=il", "=elle", "=ils", "=elles", "=lui", "=leur", "=son", "=sa", "=ses", "ami", "amie", "=fils", "=fille", "=frere", "=soeur", "=mere", "=pere",
-		"=mari", "=femme", "=conjoint", "=conjointe", "=copain", "=copine", "=patient", "=patiente", "=oncle", "=tante", "=cousin", "=cousine", "=quelqu", "=quelquun",
-		"=gens", "=personne", "=enfant", "=coloc", "=colocataire", "=chien", "=chat", "=chienne", "=chatte", "=membre", "=eleve", "=client", "=cliente", "=residente", "=resident", "=ado", "=chum", "=blonde", "=gars", "=collegue", "=voisin", "=voisine", "=tu", "=vous", "=ton", "=ta", "=tes", "=votre")
-	pastEN = []pattern{compile("years|months|decades|year ago", "en"), compile("when i was", "en"), compile("=used to", "en"), compile("last year|summer|winter|spring|autumn|fall", "en"),
-		compile("back in =19*|20*|the_day|high|college|school|university|uni|those|my_teens|my_twenties", "en"), compile("as a teen|teenager|kid|child", "en"), compile("in my teens|twenties|youth", "en"), compile("=in 19*|20*", "en"), compile("have not|never ... since", "en"),
-		compile("clean|free ...2 for|since ...3 years|months", "en"), compile("weeks|years ago", "en"), compile("=survived", "en"), compile("after my attempt", "en"), compile("went through ...3 period|phase|time", "en"), compile("back_then|at_the_time", "en"), compile("=was 19*|20*", "en"), compile("=in my 20s|30s|teens|twenties|thirties", "en"), compile("during my|the", "en"), compile("back when", "en"), compile("when i first", "en"), compile("it has been ...2 years|decade|decades", "en"), compile("=decade|decades", "en")}
-	pastFR = []pattern{compile("=il y a", "fr"), compile("=y a ...2 ans", "fr"), compile("apres ma|mon ...3 fausse|accouchement|divorce|diagnostic", "fr"), compile("quand je etais", "fr"), compile("=a =le epoque", "fr"), compile("=autrefois", "fr"), compile("=le an|annee dernier|derniere|passe|passee", "fr"),
-		compile("adolescent|adolescente|ado", "fr"), compile("=en 19*|20*", "fr"), compile("=jadis", "fr"), compile("depuis ... ans", "fr"), compile("au debut de", "fr"), compile("=je_avais|je_etais", "fr")}
-	nowEN = words("en", "=now", "again", "=still", "tonight", "today", "=tomorrow", "=anymore", "lately", "=currently", "=these", "=right", "=keep", "=starting", "=started", "=worse", "=constant", "constantly", "=daily", "lately", "recently", "=urges", "=tonight", "=minutes", "hour_ago", "an_hour", "=are_back", "=is_back", "=came_back", "=coming_back", "=back_again", "returning", "more_and_more", "these_days", "every_day", "all_the_time", "=rn", "=tonight")
-	nowFR = words("fr", "=maintenant", "=encore", "=toujours", "=soir", "=aujourdhui", "=cette", "=nuit", "=demain", "=depuis", "=recommence", "=recommencer", "=rechute", "=nouveau", "=revenu", "=revenues", "=revenues", "=de_plus_en_plus", "=tous_les_jours", "=tout_le_temps", "=la", "demi_heure", "=minutes", "une_heure", "deux_heures", "=1h|2h")
+	negatorsEN *wordSet
+	negatorsFR *wordSet
+	firstEN    *wordSet
+	firstFR    *wordSet
+	thirdEN    *wordSet
+	thirdFR    *wordSet
+	pastEN     []pattern
+	pastFR     []pattern
+	nowEN      *wordSet
+	nowFR      *wordSet
 )
 
 // negated: a negator in the few words before the match, in the same
@@ -611,8 +607,8 @@ func (v *view) genericYou(h hit, lang string) bool {
 }
 
 var (
-	genericYouEN = patterns("en", "how do|does|can|did|would you|one ...3 stop|cope|deal|handle|live|keep|get|go|survive|manage|make", "=anyone else", "does anybody|anyone", "you guys know", "anyone know", "=is it normal", "=you ever", "do|did you ever", "do|did|would you tell|say|hide|cope|deal|handle|talk")
-	genericYouFR = patterns("fr", "comment on|vous|tu ...3 fait|faites|fais|arrete|arretez|gere|gerez|vit|vivez|survit", "quelqu un d autre", "=est ce normal")
+	genericYouEN []pattern
+	genericYouFR []pattern
 )
 
 // inThePast: the sentence places it in the past and nothing brings it to
@@ -795,4 +791,40 @@ func (f *findings) add(v *view, h hit, level Level, ctx string) {
 	}
 	f.seen[h.r.category] = len(f.out)
 	f.out = append(f.out, Finding{Detector: f.detector, Category: h.r.category, Level: level, Spans: []Span{span}, Rule: h.r.id, Context: ctx})
+}
+
+// compileSets compiles the package's pattern and word sets, in the order
+// the package's initialisers compiled them when they were variables'
+// initial values (so the lexicon numbers words as it did).
+func compileSets() {
+	personalSets()
+	crisisSets()
+	modelSets()
+	contextSets()
+	signalSets()
+	urgentSets()
+	urgentSignalSets()
+}
+
+// contextSets compiles this file's pattern and word sets (see compileSets).
+func contextSets() {
+	negatorsEN = words("en", "not", "never", "no", "nothing", "nobody", "neither", "nor", "without", "hardly")
+	negatorsFR = words("fr", "pas", "jamais", "aucun", "aucune", "rien", "sans", "personne", "=ni")
+	firstEN = words("en", "=i", "=me", "=my", "=myself", "=mine", "=im")
+	firstFR = words("fr", "=je", "=me", "=moi", "=mon", "=ma", "=mes", "=m")
+	thirdEN = words("en", "=he", "=she", "=they", "=him", "=her", "=his", "=them", "=their", "friend", "=son", "=daughter", "=brother", "=sister",
+		"=mom", "=mum", "=mother", "=dad", "=father", "=husband", "=wife", "=partner", "=boyfriend", "=girlfriend", "patient", "=uncle", "=aunt",
+		"=cousin", "=grandma", "=grandpa", "=grandmother", "=grandfather", "=someone", "=people", "=person", "=roommate", "=flatmate", "=classmate", "=student", "=client", "=resident", "=member", "=sibling", "=siblings", "=op", "=dog", "=cat", "=pet", "=guy|girl|man|woman|lady|lad|bloke", "=puppy", "=kitty", "=hamster", "=pump", "=phone", "=battery", "=kid", "=child", "=teen", "=teenager", "=colleague", "=neighbour", "=neighbor", "=you", "=your", "=yourself")
+	thirdFR = words("fr", "=il", "=elle", "=ils", "=elles", "=lui", "=leur", "=son", "=sa", "=ses", "ami", "amie", "=fils", "=fille", "=frere", "=soeur", "=mere", "=pere",
+		"=mari", "=femme", "=conjoint", "=conjointe", "=copain", "=copine", "=patient", "=patiente", "=oncle", "=tante", "=cousin", "=cousine", "=quelqu", "=quelquun",
+		"=gens", "=personne", "=enfant", "=coloc", "=colocataire", "=chien", "=chat", "=chienne", "=chatte", "=membre", "=eleve", "=client", "=cliente", "=residente", "=resident", "=ado", "=chum", "=blonde", "=gars", "=collegue", "=voisin", "=voisine", "=tu", "=vous", "=ton", "=ta", "=tes", "=votre")
+	pastEN = []pattern{compile("years|months|decades|year ago", "en"), compile("when i was", "en"), compile("=used to", "en"), compile("last year|summer|winter|spring|autumn|fall", "en"),
+		compile("back in =19*|20*|the_day|high|college|school|university|uni|those|my_teens|my_twenties", "en"), compile("as a teen|teenager|kid|child", "en"), compile("in my teens|twenties|youth", "en"), compile("=in 19*|20*", "en"), compile("have not|never ... since", "en"),
+		compile("clean|free ...2 for|since ...3 years|months", "en"), compile("weeks|years ago", "en"), compile("=survived", "en"), compile("after my attempt", "en"), compile("went through ...3 period|phase|time", "en"), compile("back_then|at_the_time", "en"), compile("=was 19*|20*", "en"), compile("=in my 20s|30s|teens|twenties|thirties", "en"), compile("during my|the", "en"), compile("back when", "en"), compile("when i first", "en"), compile("it has been ...2 years|decade|decades", "en"), compile("=decade|decades", "en")}
+	pastFR = []pattern{compile("=il y a", "fr"), compile("=y a ...2 ans", "fr"), compile("apres ma|mon ...3 fausse|accouchement|divorce|diagnostic", "fr"), compile("quand je etais", "fr"), compile("=a =le epoque", "fr"), compile("=autrefois", "fr"), compile("=le an|annee dernier|derniere|passe|passee", "fr"),
+		compile("adolescent|adolescente|ado", "fr"), compile("=en 19*|20*", "fr"), compile("=jadis", "fr"), compile("depuis ... ans", "fr"), compile("au debut de", "fr"), compile("=je_avais|je_etais", "fr")}
+	nowEN = words("en", "=now", "again", "=still", "tonight", "today", "=tomorrow", "=anymore", "lately", "=currently", "=these", "=right", "=keep", "=starting", "=started", "=worse", "=constant", "constantly", "=daily", "lately", "recently", "=urges", "=tonight", "=minutes", "hour_ago", "an_hour", "=are_back", "=is_back", "=came_back", "=coming_back", "=back_again", "returning", "more_and_more", "these_days", "every_day", "all_the_time", "=rn", "=tonight")
+	nowFR = words("fr", "=maintenant", "=encore", "=toujours", "=soir", "=aujourdhui", "=cette", "=nuit", "=demain", "=depuis", "=recommence", "=recommencer", "=rechute", "=nouveau", "=revenu", "=revenues", "=revenues", "=de_plus_en_plus", "=tous_les_jours", "=tout_le_temps", "=la", "demi_heure", "=minutes", "une_heure", "deux_heures", "=1h|2h")
+	genericYouEN = patterns("en", "how do|does|can|did|would you|one ...3 stop|cope|deal|handle|live|keep|get|go|survive|manage|make", "=anyone else", "does anybody|anyone", "you guys know", "anyone know", "=is it normal", "=you ever", "do|did you ever", "do|did|would you tell|say|hide|cope|deal|handle|talk")
+	genericYouFR = patterns("fr", "comment on|vous|tu ...3 fait|faites|fais|arrete|arretez|gere|gerez|vit|vivez|survit", "quelqu un d autre", "=est ce normal")
 }

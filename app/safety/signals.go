@@ -733,24 +733,18 @@ func (v *view) nowIn(h hit) bool {
 }
 
 var (
-	recoveryEN = patterns("en", "used to", "years|months ago", "years|months ...3 free|clean|sober", "free|clean for ...3 years|months", "have not|never ...4 in|for|since ...3 years|months",
-		"back when", "that was ...3 ago|years", "better place now", "i am well now", "well now", "doing well|better now", "therapy|meds|treatment|medication|help ...4 changed|saved|helped|got_me_through|works|worked",
-		"proud of", "not me anymore", "=survivor", "still here", "recovered", "in my teens|twenties|thirties", "as a teen|teenager|kid", "in college|highschool|uni|university",
-		"share|sharing ...3 hope", "it gets better", "years now", "better since", "as a young man|woman|teen|girl|boy", "=once tried", "at =1*|2*", "i made it", "glad i am still here", "grateful", "glad i did not", "it can change", "=celebrating", "with my first")
-	recoveryFR = patterns("fr", "il y a ...3 ans|mois", "=y a ...3 ans|mois", "a =1*|2* ans", "en ai =1*|2*|3*|4*|5*|6*", "sauve la vie", "ca va super bien|mieux|bien", "aujourd hui ...4 contente|content|bien|mieux|heureuse|heureux",
-		"avec mon premier", "dans le temps", "a l epoque", "me en suis sorti|sortie", "plus jamais", "je vais mieux|bien maintenant", "encore la", "ca fait ...3 ans", "=therapie ...4 aide|sauve|change", "fiere|fier de")
+	recoveryEN []pattern
+	recoveryFR []pattern
 )
 
 // routine: medicines taken or counted as prescribed.
-var routine = append(patterns("en", "=today|yesterday ...3 took|take", "this morning", "as prescribed", "on time", "like a good", "remember*", "forgot", "=with food|breakfast|dinner|lunch|meals",
-	"every day|morning|evening|night", "=daily", "=bedtime", "=pharmacy|pharmacist|refill|prescription", "=dose|doses|dosage", "=ratio|carbs|correction", "sort|sorting|organi*|=dosette|pill_box|pillbox"),
-	patterns("fr", "ce matin", "comme prescrit", "=oublie", "avec le repas|dejeuner|diner|souper", "tous les jours|matins|soirs", "=pharmacie|pharmacien|ordonnance|renouvellement", "=dose|doses|posologie", "=ratio|glucides")...)
+var routine []pattern
 
-var onPurpose = patterns("en", "on purpose", "deliberately", "=expres", "=volontairement")
+var onPurpose []pattern
 
 // awarenessText: the whole text teaches or warns ("warning signs of
 // suicide are…", "if someone in your life…").
-var awarenessText = append(patterns("en", "warning signs", "wish more people knew", "if someone in your life", "=if_you_notice", "=reach_out_to_them"), patterns("fr", "signes avant coureurs", "signes d alerte", "si un de vos proches")...)
+var awarenessText []pattern
 
 // quoted: the words stand in a quotation after "said" ("he said, 'I don't
 // want to be here anymore'").
@@ -775,4 +769,20 @@ func (v *view) quoted(h hit) bool {
 
 // recoveryStrong: the text says the crisis is over in words no "now" can
 // undo ("three years clean now", "so glad I stayed").
-var recoveryStrong = append(patterns("en", "years|months clean|free", "glad i stayed", "i got help", "it can change", "years now"), patterns("fr", "ans sans ...2 couper|me_couper|rechute", "contente|content d etre reste|restee")...)
+var recoveryStrong []pattern
+
+// signalSets compiles this file's pattern and word sets (see compileSets).
+func signalSets() {
+	recoveryEN = patterns("en", "used to", "years|months ago", "years|months ...3 free|clean|sober", "free|clean for ...3 years|months", "have not|never ...4 in|for|since ...3 years|months",
+		"back when", "that was ...3 ago|years", "better place now", "i am well now", "well now", "doing well|better now", "therapy|meds|treatment|medication|help ...4 changed|saved|helped|got_me_through|works|worked",
+		"proud of", "not me anymore", "=survivor", "still here", "recovered", "in my teens|twenties|thirties", "as a teen|teenager|kid", "in college|highschool|uni|university",
+		"share|sharing ...3 hope", "it gets better", "years now", "better since", "as a young man|woman|teen|girl|boy", "=once tried", "at =1*|2*", "i made it", "glad i am still here", "grateful", "glad i did not", "it can change", "=celebrating", "with my first")
+	recoveryFR = patterns("fr", "il y a ...3 ans|mois", "=y a ...3 ans|mois", "a =1*|2* ans", "en ai =1*|2*|3*|4*|5*|6*", "sauve la vie", "ca va super bien|mieux|bien", "aujourd hui ...4 contente|content|bien|mieux|heureuse|heureux",
+		"avec mon premier", "dans le temps", "a l epoque", "me en suis sorti|sortie", "plus jamais", "je vais mieux|bien maintenant", "encore la", "ca fait ...3 ans", "=therapie ...4 aide|sauve|change", "fiere|fier de")
+	routine = append(patterns("en", "=today|yesterday ...3 took|take", "this morning", "as prescribed", "on time", "like a good", "remember*", "forgot", "=with food|breakfast|dinner|lunch|meals",
+		"every day|morning|evening|night", "=daily", "=bedtime", "=pharmacy|pharmacist|refill|prescription", "=dose|doses|dosage", "=ratio|carbs|correction", "sort|sorting|organi*|=dosette|pill_box|pillbox"),
+		patterns("fr", "ce matin", "comme prescrit", "=oublie", "avec le repas|dejeuner|diner|souper", "tous les jours|matins|soirs", "=pharmacie|pharmacien|ordonnance|renouvellement", "=dose|doses|posologie", "=ratio|glucides")...)
+	onPurpose = patterns("en", "on purpose", "deliberately", "=expres", "=volontairement")
+	awarenessText = append(patterns("en", "warning signs", "wish more people knew", "if someone in your life", "=if_you_notice", "=reach_out_to_them"), patterns("fr", "signes avant coureurs", "signes d alerte", "si un de vos proches")...)
+	recoveryStrong = append(patterns("en", "years|months clean|free", "glad i stayed", "i got help", "it can change", "years now"), patterns("fr", "ans sans ...2 couper|me_couper|rechute", "contente|content d etre reste|restee")...)
+}

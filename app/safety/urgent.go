@@ -133,28 +133,16 @@ var urgentSpecs = []ruleSpec{
 }
 
 var (
-	educationEN = patterns("en", "what does ...3 feel like", "is a|an ...6 always", "what temperature|temp ...6 call", "does anyone know", "how long ...4 effective|last|good",
-		"=reminder|=awareness|=campaign", "awareness month|week|day", "share with", "how do you|i do", "at what temp|point|number", "where do ...2 people|you", "when to use", "what are|is the ...2 signs|symptoms", "signs of", "how do|can you|i|we ...2 tell|know", "how to tell|spot|recognise|recognize", "difference between",
-		"explain", "teach", "=learn|learning|learnt", "why are|is ...4 dangerous", "what does ...3 mean", "warning signs", "in case", "=course|training|class", "should i worry if", "what to do if|when", "is it true", "=nurse|doctor ...4 mentioned",
-		"=psa|study|studies|article|research|sharing|share|tips|folks|detectors|detector", "purple day", "=leaflet|pamphlet|brochure|guidelines|handout|hotline", "tape|check|test your", "can burn|cause|kill",
-		"=care_plan", "=pinning|pinned", "know the signs", "if you are on", "=sepsis_day|awareness_day", "keep a thermometer", "wish someone had told me", "for parents of", "understand ...3 what", "what numbers", "how does ...3 work", "=if ...6 is it|should|do_i|do_we", "if i am ever", "=if_ever", "=women|men|people ...6 symptoms|signs")
-	educationFR = patterns("fr", "quels sont les ...2 signes|symptomes", "signes de|d", "comment ...2 savoir|reconnaitre|differencier", "difference entre", "expliquer|expliquez", "pourquoi ...4 dangereu*",
-		"reportage|documentaire|formation|cours", "au cas ou", "que faire si", "=rappel|partagez|verifiez|detecteur*|detecteurs|journee|etude|article|sensibilisation",
-		"tout petits", "parlez en", "comment fonctionne", "avant d en avoir besoin", "quand est ce qu il faut", "a partir de combien", "comment on utilise", "a partir de quelle", "quelle fievre", "prepare une liste", "pour les parents", "peut ressembler", "chez l enfant", "=les signes|symptomes", "chez_la_femme|les_femmes", "=si ...6 est_ce|faut_il")
-	settledEN = patterns("en", "all good", "fine now", "back to normal", "under control", "well controlled", "went away", "resolved", "nothing since", "checked me", "came back up",
-		"settled", "=stable", "=ok|okay now", "doing great", "doing fine now", "never happened again", "never had another", "=home now", "we are home", "=discharged", "stopped after", "turned out to be|fine|nothing",
-		"removed it", "as usual", "and doing well", "antacids|gaviscon|tums ...2 help|helps|helped", "temp|temperature =36*|=37*", "stopped in|with", "have not had another|since", "sleeping|slept funny|wrong", "no breathing trouble", "down by evening", "small swelling", "in the stroke unit", "sent us home", "like nothing happened", "fever|pain|swelling|rash is gone", "feeding great", "troponins|tests|ecg|scan ...4 normal|clear|fine", "they said ...3 reflux|anxiety|muscle|nothing", "much better", "no bleeding", "treated it", "back up", "=stopped =bleeding", "nothing like that", "fever broke", "eating again", "=harmless", "and fine", "=doc|doctor checked", "=done_now", "he|she is ...1 now", "scariest ...3 of my life", "fade normally", "no harm done", "sorted it", "=plaster|bandaid", "home from the er|hospital|ed|a&e", "no rebound", "seizure|symptom|attack|hypo free", "is helping|helped|helps", "=mild", "stopped quickly|after|on_its_own|by_itself", "gone in", "=fades|=faded|=blanches completely|when|under|with", "just logging", "nothing new", "part of life", "back part time", "all fine", "is fine now", "=clear", "eating ice cream")
-	settledFR = patterns("fr", "tout va bien", "sous controle", "va mieux", "est passe|passee", "remonte", "stable", "rien depuis", "va bien", "on est rentres|rentrees", "de retour a la maison", "retour des urgences", "on m a renvoyee|renvoye", "c etait finalement", "arrete en|apres", "va tres bien",
-		"est arrete|arretee", "bien recupere", "tout est beau", "de retour chez moi", "=rassure|rassuree", "retourne a l ecole", "=febriles", "rentre dans l ordre", "=regle|reglee", "=ouf", "pas dangereux", "bien maintenant", "remarche", "partent ...3 verre", "tout s est bien passe", "=sortie|sorti de le hopital", "comme d habitude")
-	idiomUrgentEN = patterns("en", "heart attack on a plate", "chest day", "stroke of luck|genius|midnight", "nearly|almost ...2 had a heart_attack|stroke", "gave me a heart attack",
-		"heart skipped", "bleeding me dry", "stroke my|the|his|her", "heat|work|job|kids|boss|feet|back|knees ...3 killing me", "dying to", "=figuratively", "=humidity|heat_wave", "blood test|tests|work|draw|sugar|sugars|pressure|type|donation|results|glucose", "blood is boiling", "laughed|laughing so hard", "laptop|computer|phone ...3 seizure", "=portefeuille", "about to explode", "season finale|episode|show", "at the tv", "overdosed|overdose on ...2 netflix|tv|chocolate|coffee|candy|sugar", "blood boil")
-	idiomUrgentFR = patterns("fr", "crise cardiaque assuree", "gateau|dessert|bombe ...6 crise cardiaque", "syncope en voyant", "crise de nerfs", "fou rire", "crise cardiaque en voyant", "arret cardiaque en voyant", "coup de sang", "failli ...4 crise cardiaque|infarctus", "canicule|chaleur|clim", "dans une assiette")
-	pastUrgentEN  = patterns("en", "years|months|weeks|year ago", "last year|summer|winter|spring|month", "=in 19*|20*", "after my|his|her", "since my|his|her", "=survived|survivor",
-		"=recovered|recovering", "when he|she|i was", "it has been ...2 years|months", "=first ...2 at", "have not ...3 since", "never ...3 since", "=at =1*|2*|3*|4*|5*|6*|7*|8*|9*", "few months|weeks|years back", "last weekend|week|christmas|easter|spring|summer|autumn|fall|winter", "in the spring|summer|fall|autumn|winter", "=at christmas|easter", "ever since", "=in the 90s|80s|70s", "winters|summers ago", "as a baby|kid|child|toddler", "still think about", "over christmas|easter|the_holidays|the_weekend", "last monday|tuesday|wednesday|thursday|friday|saturday|sunday|night", "year|years|months|weeks on from", "a year after", "=yrs|yr ago|since", "been ...3 since", "=at ...2 months|years ...6 now", "=febrile",
-		"=in my 20s|30s|40s|twenties|thirties|teens", "i had ...3 in", "turned out to be", "=went into", "=before they", "for years", "=in january|february|march|april|may|june|july|august|september|october|november|december", "=out from", "=haunts", "=fine now")
-	pastUrgentFR = patterns("fr", "=il y a", "=le an|annee dernier|derniere|passe|passee", "=en 19*|20*", "depuis mon|son|sa", "quand il|elle|je etait|etais", "=survivant|survivante", "pour mon|ma premier|premiere", "=souvenir", "date de =19*|=20*", "je ai fait une", "=a fait une|un", "a bien recupere", "ca fait ...3 ans|mois", "a =1*|2*|3*|4*|5*|6*|7*|8*|9* ans", "j avais", "c etait au lycee|college|cegep|secondaire", "=ete|hiver|automne|printemps dernier", "pour mon premier|premiere", "=febrile", "=a ...2 an|ans|mois ...6 depuis")
-	nowUrgentEN  = words("en", "=right_now", "currently", "=minutes", "=mins", "=min", "tonight")
-	nowUrgentFR  = words("fr", "maintenant", "actuellement", "=vient", "=minutes", "=min", "=soir")
+	educationEN   []pattern
+	educationFR   []pattern
+	settledEN     []pattern
+	settledFR     []pattern
+	idiomUrgentEN []pattern
+	idiomUrgentFR []pattern
+	pastUrgentEN  []pattern
+	pastUrgentFR  []pattern
+	nowUrgentEN   *wordSet
+	nowUrgentFR   *wordSet
 )
 
 func urgent(v *view) []Finding {
@@ -185,10 +173,9 @@ func urgentRules(v *view) []Finding {
 }
 
 var (
-	glucoseWords  = words("en", "sugar", "sugars", "glucose", "=bg", "=bgl", "reading", "meter", "=bs", "=cgm", "libre", "dexcom", "=mg", "=dl", "=mmol", "hypo", "diabetic", "=g_l").merge(words("fr", "glycemie", "sucre", "lecteur", "capteur", "=dextro", "hypo", "hypoglycemie", "diabetique", "=g_l"))
-	confusedWords = words("en", "confused", "confusion", "=shaking", "=sweaty", "unconscious", "unresponsive", "=slurring", "=seizure", "=seizing", "=drowsy", "=wake", "=passed", "=faint", "=fainting", "not_making_sense", "=weird", "=respond", "=responding", "=alone").
-			merge(words("fr", "confus", "confuse", "tremble", "=reveille", "=repond", "inconscient", "inconsciente", "convuls*", "=seul", "=seule", "=bizarre", "=sueur", "=sueurs"))
-	glucoseRule = &rule{id: "urgent.glycaemic.value", lang: "en", category: "glycaemic", level: LevelHigh}
+	glucoseWords  *wordSet
+	confusedWords *wordSet
+	glucoseRule   = &rule{id: "urgent.glycaemic.value", lang: "en", category: "glycaemic", level: LevelHigh}
 )
 
 // glucoseValues finds a dangerous glucose reading (under 2.8 mmol/L or
@@ -234,9 +221,9 @@ func (v *view) generalQuestion(h hit) bool {
 	return !named && !namedFR
 }
 
-var peopleEN = words("en", "=i", "=me", "=my", "=we", "=our", "=he", "=she", "=his", "=her", "=him", "=they", "=their", "=husband", "=wife", "=son", "=daughter", "=baby", "=dad", "=mum", "=mom")
+var peopleEN *wordSet
 
-var peopleFR = words("fr", "=je", "=me", "=moi", "=mon", "=ma", "=mes", "=il", "=elle", "=son", "=sa", "=ses", "=mari", "=femme", "=fils", "=fille", "=bebe", "=pere", "=mere")
+var peopleFR *wordSet
 
 // glucoseAt is where sentence si first names a glucose reading, or -1
 // (worked out once per sentence). Only a sentence with a number can hold
@@ -262,4 +249,35 @@ func (v *view) glucoseAt(si int) int {
 		}
 	}
 	return v.glucose[si]
+}
+
+// urgentSets compiles this file's pattern and word sets (see compileSets).
+func urgentSets() {
+	educationEN = patterns("en", "what does ...3 feel like", "is a|an ...6 always", "what temperature|temp ...6 call", "does anyone know", "how long ...4 effective|last|good",
+		"=reminder|=awareness|=campaign", "awareness month|week|day", "share with", "how do you|i do", "at what temp|point|number", "where do ...2 people|you", "when to use", "what are|is the ...2 signs|symptoms", "signs of", "how do|can you|i|we ...2 tell|know", "how to tell|spot|recognise|recognize", "difference between",
+		"explain", "teach", "=learn|learning|learnt", "why are|is ...4 dangerous", "what does ...3 mean", "warning signs", "in case", "=course|training|class", "should i worry if", "what to do if|when", "is it true", "=nurse|doctor ...4 mentioned",
+		"=psa|study|studies|article|research|sharing|share|tips|folks|detectors|detector", "purple day", "=leaflet|pamphlet|brochure|guidelines|handout|hotline", "tape|check|test your", "can burn|cause|kill",
+		"=care_plan", "=pinning|pinned", "know the signs", "if you are on", "=sepsis_day|awareness_day", "keep a thermometer", "wish someone had told me", "for parents of", "understand ...3 what", "what numbers", "how does ...3 work", "=if ...6 is it|should|do_i|do_we", "if i am ever", "=if_ever", "=women|men|people ...6 symptoms|signs")
+	educationFR = patterns("fr", "quels sont les ...2 signes|symptomes", "signes de|d", "comment ...2 savoir|reconnaitre|differencier", "difference entre", "expliquer|expliquez", "pourquoi ...4 dangereu*",
+		"reportage|documentaire|formation|cours", "au cas ou", "que faire si", "=rappel|partagez|verifiez|detecteur*|detecteurs|journee|etude|article|sensibilisation",
+		"tout petits", "parlez en", "comment fonctionne", "avant d en avoir besoin", "quand est ce qu il faut", "a partir de combien", "comment on utilise", "a partir de quelle", "quelle fievre", "prepare une liste", "pour les parents", "peut ressembler", "chez l enfant", "=les signes|symptomes", "chez_la_femme|les_femmes", "=si ...6 est_ce|faut_il")
+	settledEN = patterns("en", "all good", "fine now", "back to normal", "under control", "well controlled", "went away", "resolved", "nothing since", "checked me", "came back up",
+		"settled", "=stable", "=ok|okay now", "doing great", "doing fine now", "never happened again", "never had another", "=home now", "we are home", "=discharged", "stopped after", "turned out to be|fine|nothing",
+		"removed it", "as usual", "and doing well", "antacids|gaviscon|tums ...2 help|helps|helped", "temp|temperature =36*|=37*", "stopped in|with", "have not had another|since", "sleeping|slept funny|wrong", "no breathing trouble", "down by evening", "small swelling", "in the stroke unit", "sent us home", "like nothing happened", "fever|pain|swelling|rash is gone", "feeding great", "troponins|tests|ecg|scan ...4 normal|clear|fine", "they said ...3 reflux|anxiety|muscle|nothing", "much better", "no bleeding", "treated it", "back up", "=stopped =bleeding", "nothing like that", "fever broke", "eating again", "=harmless", "and fine", "=doc|doctor checked", "=done_now", "he|she is ...1 now", "scariest ...3 of my life", "fade normally", "no harm done", "sorted it", "=plaster|bandaid", "home from the er|hospital|ed|a&e", "no rebound", "seizure|symptom|attack|hypo free", "is helping|helped|helps", "=mild", "stopped quickly|after|on_its_own|by_itself", "gone in", "=fades|=faded|=blanches completely|when|under|with", "just logging", "nothing new", "part of life", "back part time", "all fine", "is fine now", "=clear", "eating ice cream")
+	settledFR = patterns("fr", "tout va bien", "sous controle", "va mieux", "est passe|passee", "remonte", "stable", "rien depuis", "va bien", "on est rentres|rentrees", "de retour a la maison", "retour des urgences", "on m a renvoyee|renvoye", "c etait finalement", "arrete en|apres", "va tres bien",
+		"est arrete|arretee", "bien recupere", "tout est beau", "de retour chez moi", "=rassure|rassuree", "retourne a l ecole", "=febriles", "rentre dans l ordre", "=regle|reglee", "=ouf", "pas dangereux", "bien maintenant", "remarche", "partent ...3 verre", "tout s est bien passe", "=sortie|sorti de le hopital", "comme d habitude")
+	idiomUrgentEN = patterns("en", "heart attack on a plate", "chest day", "stroke of luck|genius|midnight", "nearly|almost ...2 had a heart_attack|stroke", "gave me a heart attack",
+		"heart skipped", "bleeding me dry", "stroke my|the|his|her", "heat|work|job|kids|boss|feet|back|knees ...3 killing me", "dying to", "=figuratively", "=humidity|heat_wave", "blood test|tests|work|draw|sugar|sugars|pressure|type|donation|results|glucose", "blood is boiling", "laughed|laughing so hard", "laptop|computer|phone ...3 seizure", "=portefeuille", "about to explode", "season finale|episode|show", "at the tv", "overdosed|overdose on ...2 netflix|tv|chocolate|coffee|candy|sugar", "blood boil")
+	idiomUrgentFR = patterns("fr", "crise cardiaque assuree", "gateau|dessert|bombe ...6 crise cardiaque", "syncope en voyant", "crise de nerfs", "fou rire", "crise cardiaque en voyant", "arret cardiaque en voyant", "coup de sang", "failli ...4 crise cardiaque|infarctus", "canicule|chaleur|clim", "dans une assiette")
+	pastUrgentEN = patterns("en", "years|months|weeks|year ago", "last year|summer|winter|spring|month", "=in 19*|20*", "after my|his|her", "since my|his|her", "=survived|survivor",
+		"=recovered|recovering", "when he|she|i was", "it has been ...2 years|months", "=first ...2 at", "have not ...3 since", "never ...3 since", "=at =1*|2*|3*|4*|5*|6*|7*|8*|9*", "few months|weeks|years back", "last weekend|week|christmas|easter|spring|summer|autumn|fall|winter", "in the spring|summer|fall|autumn|winter", "=at christmas|easter", "ever since", "=in the 90s|80s|70s", "winters|summers ago", "as a baby|kid|child|toddler", "still think about", "over christmas|easter|the_holidays|the_weekend", "last monday|tuesday|wednesday|thursday|friday|saturday|sunday|night", "year|years|months|weeks on from", "a year after", "=yrs|yr ago|since", "been ...3 since", "=at ...2 months|years ...6 now", "=febrile",
+		"=in my 20s|30s|40s|twenties|thirties|teens", "i had ...3 in", "turned out to be", "=went into", "=before they", "for years", "=in january|february|march|april|may|june|july|august|september|october|november|december", "=out from", "=haunts", "=fine now")
+	pastUrgentFR = patterns("fr", "=il y a", "=le an|annee dernier|derniere|passe|passee", "=en 19*|20*", "depuis mon|son|sa", "quand il|elle|je etait|etais", "=survivant|survivante", "pour mon|ma premier|premiere", "=souvenir", "date de =19*|=20*", "je ai fait une", "=a fait une|un", "a bien recupere", "ca fait ...3 ans|mois", "a =1*|2*|3*|4*|5*|6*|7*|8*|9* ans", "j avais", "c etait au lycee|college|cegep|secondaire", "=ete|hiver|automne|printemps dernier", "pour mon premier|premiere", "=febrile", "=a ...2 an|ans|mois ...6 depuis")
+	nowUrgentEN = words("en", "=right_now", "currently", "=minutes", "=mins", "=min", "tonight")
+	nowUrgentFR = words("fr", "maintenant", "actuellement", "=vient", "=minutes", "=min", "=soir")
+	glucoseWords = words("en", "sugar", "sugars", "glucose", "=bg", "=bgl", "reading", "meter", "=bs", "=cgm", "libre", "dexcom", "=mg", "=dl", "=mmol", "hypo", "diabetic", "=g_l").merge(words("fr", "glycemie", "sucre", "lecteur", "capteur", "=dextro", "hypo", "hypoglycemie", "diabetique", "=g_l"))
+	confusedWords = words("en", "confused", "confusion", "=shaking", "=sweaty", "unconscious", "unresponsive", "=slurring", "=seizure", "=seizing", "=drowsy", "=wake", "=passed", "=faint", "=fainting", "not_making_sense", "=weird", "=respond", "=responding", "=alone").
+		merge(words("fr", "confus", "confuse", "tremble", "=reveille", "=repond", "inconscient", "inconsciente", "convuls*", "=seul", "=seule", "=bizarre", "=sueur", "=sueurs"))
+	peopleEN = words("en", "=i", "=me", "=my", "=we", "=our", "=he", "=she", "=his", "=her", "=him", "=they", "=their", "=husband", "=wife", "=son", "=daughter", "=baby", "=dad", "=mum", "=mom")
+	peopleFR = words("fr", "=je", "=me", "=moi", "=mon", "=ma", "=mes", "=il", "=elle", "=son", "=sa", "=ses", "=mari", "=femme", "=fils", "=fille", "=bebe", "=pere", "=mere")
 }

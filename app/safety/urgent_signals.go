@@ -479,7 +479,7 @@ func feverValues(v *view) []hit {
 	return out
 }
 
-var tempWords = words("en", "=temp", "temperature", "fever", "=degrees", "=thermometer", "=rectal", "=spiked").merge(words("fr", "fievre", "=temperature", "=degres", "=thermometre", "=de_fievre"))
+var tempWords *wordSet
 
 func startsWithAny(s string, prefixes ...string) bool {
 	for _, p := range prefixes {
@@ -535,8 +535,7 @@ func (v *view) urgentContext(h hit, window [2]int) (Level, string, bool) {
 // acuteNow: words that put a sign in the present whatever else the
 // sentence says ("my heart attack three years ago started exactly like
 // this… 25 minutes now").
-var acuteNow = words("en", "right_now", "=minutes", "=mins", "=min", "tonight", "=currently", "=suddenly").merge(
-	words("fr", "maintenant", "=minutes", "=min", "=soir", "actuellement", "=soudain"))
+var acuteNow *wordSet
 
 // pastYear: a year before this one is named ("in 2018", "date de 2019").
 func (v *view) pastYear(window [2]int) bool {
@@ -552,24 +551,19 @@ func (v *view) pastYear(window [2]int) bool {
 
 var (
 	// habitual: "when I'm anxious", "whenever I climb stairs".
-	habitual = append(patterns("en", "=when|whenever|every_time ...3 anxious|stressed|exercise|exercising|run|running|climb|climbing|nervous|panic|panicking|cold|walk|walking|think", "as usual", "=whenever", "always does", "symptom diary", "=anxiety|stress|exam|exams", "=typical|typically", "action plan", "our plan", "usual angina|aura|seizure|seizures|pattern|migraine"),
-		patterns("fr", "=quand|chaque_fois ...3 stresse|stressee|anxieux|anxieuse|cours|monte|marche", "comme d habitude", "ca passe", "=stress|examens|oral|anxiete")...)
+	habitual []pattern
 )
 
 // settledNow: over and fine, said with a "now" that does not make it
 // current.
-var settledNow = append(patterns("en", "=is|am|are|s|feel|feels|feeling|looks|seems ...1 fine|ok|okay|good|stable|normal|better|well now", "home now"), patterns("fr", "bien|mieux|correct maintenant", "va bien maintenant")...)
+var settledNow []pattern
 
 // recentWords: it is happening now or has just happened, whatever else
 // the sentence says ("I just had a fit", "since 4am", "won't stop").
-var recentWords = words("en", "=just_now|just_had|just_took|just_started|just_collapsed|just_fell|just_happened|just_went|just_threw", "right_now", "=minutes", "=mins", "=min", "tonight", "this_morning", "this_afternoon", "this_evening", "=since_4am|since_3am|since_5am|since_midnight|since_breakfast|since_lunch|since_dinner",
-	"=currently", "=suddenly", "not_stopping", "will_not_stop", "going_on", "for_the_last", "days_after", "day_after", "=overnight", "hour_ago", "hours_ago", "an_hour",
-	"and_now", "=now_vomiting", "=started", "=bother|nuisance|fuss", "ok_to_wait", "should_i_wait", "=woke").merge(
-	words("fr", "=vient", "=viens", "=ce_soir", "=ce_matin", "=cette_nuit", "depuis_ce_matin", "depuis_hier", "depuis_une", "depuis_1h", "depuis_2h", "une_heure", "=soudain", "=soudainement", "et_la", "=d_un_coup", "=la_je|la_il|la_elle|la_on", "=deranger", "refait", "peut_plus", "peux_plus", "arrive_plus", "arrete_pas", "=3h|4h|5h|6h"))
+var recentWords *wordSet
 
 // awareness: the whole text is a reminder or a campaign.
-var awareness = appendPatterns(patterns("en", "=psa", "passing it on", "could save a life", "grab one", "need to be seen", "=cpr_class|cpr_course|cpr_training", "what are the signs", "please share", "=reminder", "purple day", "detectors save", "is it true", "if a|an|the ...3 lasts", "status epilepticus", "keep reading|i_read|reading_that|read_that", "rather than"),
-	patterns("fr", "=rappel", "partagez", "journee mondiale", "c est quoi les signes", "apprenez", "ayez toujours", "=si ...3 dure", "est ce vrai", "faut il appeler"))
+var awareness []pattern
 
 // negatedNear: "no fever", "pas de fièvre", "without pain" right before
 // the sign.
@@ -620,5 +614,22 @@ func lowSugarValues(v *view) []hit {
 	return out
 }
 
-var causeAgo = append(patterns("en", "chemo|chemotherapy|surgery|operation|extraction|biopsy|procedure|stent|op|delivery|birth|transplant|line|port ...4 last_week|ago|yesterday|days_ago"),
-	patterns("fr", "chimio|operation|extraction|biopsie|accouchement|intervention|opere|operee|greffe ...4 il_y_a|hier|la_semaine_derniere|y_a")...)
+var causeAgo []pattern
+
+// urgentSignalSets compiles this file's pattern and word sets (see compileSets).
+func urgentSignalSets() {
+	tempWords = words("en", "=temp", "temperature", "fever", "=degrees", "=thermometer", "=rectal", "=spiked").merge(words("fr", "fievre", "=temperature", "=degres", "=thermometre", "=de_fievre"))
+	acuteNow = words("en", "right_now", "=minutes", "=mins", "=min", "tonight", "=currently", "=suddenly").merge(
+		words("fr", "maintenant", "=minutes", "=min", "=soir", "actuellement", "=soudain"))
+	habitual = append(patterns("en", "=when|whenever|every_time ...3 anxious|stressed|exercise|exercising|run|running|climb|climbing|nervous|panic|panicking|cold|walk|walking|think", "as usual", "=whenever", "always does", "symptom diary", "=anxiety|stress|exam|exams", "=typical|typically", "action plan", "our plan", "usual angina|aura|seizure|seizures|pattern|migraine"),
+		patterns("fr", "=quand|chaque_fois ...3 stresse|stressee|anxieux|anxieuse|cours|monte|marche", "comme d habitude", "ca passe", "=stress|examens|oral|anxiete")...)
+	settledNow = append(patterns("en", "=is|am|are|s|feel|feels|feeling|looks|seems ...1 fine|ok|okay|good|stable|normal|better|well now", "home now"), patterns("fr", "bien|mieux|correct maintenant", "va bien maintenant")...)
+	recentWords = words("en", "=just_now|just_had|just_took|just_started|just_collapsed|just_fell|just_happened|just_went|just_threw", "right_now", "=minutes", "=mins", "=min", "tonight", "this_morning", "this_afternoon", "this_evening", "=since_4am|since_3am|since_5am|since_midnight|since_breakfast|since_lunch|since_dinner",
+		"=currently", "=suddenly", "not_stopping", "will_not_stop", "going_on", "for_the_last", "days_after", "day_after", "=overnight", "hour_ago", "hours_ago", "an_hour",
+		"and_now", "=now_vomiting", "=started", "=bother|nuisance|fuss", "ok_to_wait", "should_i_wait", "=woke").merge(
+		words("fr", "=vient", "=viens", "=ce_soir", "=ce_matin", "=cette_nuit", "depuis_ce_matin", "depuis_hier", "depuis_une", "depuis_1h", "depuis_2h", "une_heure", "=soudain", "=soudainement", "et_la", "=d_un_coup", "=la_je|la_il|la_elle|la_on", "=deranger", "refait", "peut_plus", "peux_plus", "arrive_plus", "arrete_pas", "=3h|4h|5h|6h"))
+	awareness = appendPatterns(patterns("en", "=psa", "passing it on", "could save a life", "grab one", "need to be seen", "=cpr_class|cpr_course|cpr_training", "what are the signs", "please share", "=reminder", "purple day", "detectors save", "is it true", "if a|an|the ...3 lasts", "status epilepticus", "keep reading|i_read|reading_that|read_that", "rather than"),
+		patterns("fr", "=rappel", "partagez", "journee mondiale", "c est quoi les signes", "apprenez", "ayez toujours", "=si ...3 dure", "est ce vrai", "faut il appeler"))
+	causeAgo = append(patterns("en", "chemo|chemotherapy|surgery|operation|extraction|biopsy|procedure|stent|op|delivery|birth|transplant|line|port ...4 last_week|ago|yesterday|days_ago"),
+		patterns("fr", "chimio|operation|extraction|biopsie|accouchement|intervention|opere|operee|greffe ...4 il_y_a|hier|la_semaine_derniere|y_a")...)
+}
