@@ -148,9 +148,6 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 		return err
 	}
 	log := newLogger(cfg, stderr)
-	// The safety engine reads its stored models and builds its rule
-	// tables while the rest starts, not on a member's first post.
-	go safety.Warm()
 	if cfg.MeiliAPIKey == "" {
 		// Run with a key limited to our own indexes, never the master key.
 		key, err := appKey(ctx, cfg, log)
@@ -242,6 +239,9 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 			log.InfoContext(ctx, "proof documents", "store", fmt.Sprint(app.Documents))
 		}
 	}()
+	// The safety engine reads its stored models and builds its rule
+	// tables once the server listens, not on a member's first post.
+	go safety.Warm()
 	stopWorkers, err := app.StartWorkers(ctx)
 	if err != nil {
 		_ = srv.Close()
