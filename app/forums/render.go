@@ -209,7 +209,21 @@ func postsHTML(d *threadData, csrfToken func() string) (template.HTML, *htmlBuf)
 		}
 		b.s(`<div class="prose">`)
 		b.s(p.BodyHTML) // sanitised by app/markdown when it was written
-		b.s(`</div><div class="reactions" role="group" aria-label="Reactions">`)
+		b.s(`</div>`)
+		// A member reacts through one form per post, a button for each
+		// kind sending it to that kind's address (formaction): four
+		// forms, each with its own copy of the token, made a member's
+		// page a fifth bigger.
+		if d.CanReact {
+			b.s(`<form method="post" action="/posts/`)
+			b.n(p.ID)
+			b.s(`/reactions/`)
+			b.t(string(models.ReactionKinds[0]))
+			b.s(`"><input type="hidden" name="csrf_token" value="`)
+			b.t(csrf)
+			b.s(`">`)
+		}
+		b.s(`<div class="reactions" role="group" aria-label="Reactions">`)
 		counts := p.counts()
 		for k, kind := range models.ReactionKinds {
 			r := struct {
@@ -220,19 +234,17 @@ func postsHTML(d *threadData, csrfToken func() string) (template.HTML, *htmlBuf)
 			}{kind, kind.Label(), counts[k], p.mine[k]}
 			switch {
 			case d.CanReact:
-				b.s(`<form method="post" action="/posts/`)
+				b.s(`<button type="submit" class="reaction" formaction="/posts/`)
 				b.n(p.ID)
 				b.s(`/reactions/`)
 				b.t(string(r.Kind))
-				b.s(`" class="inline-form"><input type="hidden" name="csrf_token" value="`)
-				b.t(csrf)
-				b.s(`"><button type="submit" class="reaction" aria-pressed="`)
+				b.s(`" aria-pressed="`)
 				b.s(strconv.FormatBool(r.Mine))
 				b.s(`">`)
 				b.t(r.Label)
 				b.s(` <span class="count">`)
 				b.n(int64(r.Count))
-				b.s(`</span></button></form>`)
+				b.s(`</span></button>`)
 			case r.Count > 0:
 				b.s(`<span class="reaction reaction-static">`)
 				b.t(r.Label)
@@ -242,6 +254,9 @@ func postsHTML(d *threadData, csrfToken func() string) (template.HTML, *htmlBuf)
 			}
 		}
 		b.s(`</div>`)
+		if d.CanReact {
+			b.s(`</form>`)
+		}
 		edit, revisions := "", p.EditedAt != nil && d.Moderates
 		switch {
 		case p.Mine && d.Open:

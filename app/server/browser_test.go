@@ -400,7 +400,7 @@ func TestBrowserForumConversation(t *testing.T) {
 	p.waitText("Cold air makes it worse")
 	p.submit(`form[action$="/replies"]`, "body", "A scarf over my mouth helps a lot.")
 	p.waitText("A scarf over my mouth helps a lot.")
-	p.do(chromedp.Click(chromedp.CSS(`form[action$="/reactions/support"] button`)))
+	p.do(chromedp.Click(chromedp.CSS(`button[formaction$="/reactions/support"]`)))
 	p.waitText("Support 1")
 	p.do(chromedp.Click(chromedp.CSS(`form[action="/signout"] button`)))
 	p.waitText("You are signed out.")
