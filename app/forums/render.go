@@ -213,7 +213,7 @@ func postsHTML(d *threadData, csrfToken func() string) (template.HTML, *htmlBuf)
 		// A member reacts through one form per post, a button for each
 		// kind sending it to that kind's address (formaction): four
 		// forms, each with its own copy of the token, made a member's
-		// page a fifth bigger.
+		// thread page about 15% bigger (58 KB against 50 KB for 20 posts).
 		if d.CanReact {
 			b.s(`<form method="post" action="/posts/`)
 			b.n(p.ID)
