@@ -346,11 +346,28 @@ func (s *Service) recordSecondFactorFailure(ctx context.Context, userID int64) e
 }
 
 // verifySecondFactor checks a code from the app or a recovery code, under
-// the rate limit; kind says which one it was.
+// the rate limit; kind says which one it was. db must not be a
+// transaction: the limiter reads and counts on a connection of its own
+// (a failure must stay counted), and a transaction's goroutine waiting for
+// a second connection can wait forever once every connection is held by
+// others doing the same. Inside one, use matchSecondFactor between
+// checkSecondFactorLimit before and recordSecondFactorFailure after.
 func (s *Service) verifySecondFactor(ctx context.Context, db *gorm.DB, userID int64, code string) (kind string, err error) {
 	if err := s.checkSecondFactorLimit(ctx, userID); err != nil {
 		return "", err
 	}
+	kind, err = s.matchSecondFactor(ctx, db, userID, code)
+	if errors.Is(err, ErrBadSecondFactor) {
+		if rerr := s.recordSecondFactorFailure(ctx, userID); rerr != nil {
+			return "", rerr
+		}
+	}
+	return kind, err
+}
+
+// matchSecondFactor checks a code through db alone, with no rate limit:
+// ErrBadSecondFactor when it is wrong.
+func (s *Service) matchSecondFactor(ctx context.Context, db *gorm.DB, userID int64, code string) (kind string, err error) {
 	c := normalizeCode(code)
 	ok := false
 	switch {
@@ -365,9 +382,6 @@ func (s *Service) verifySecondFactor(ctx context.Context, db *gorm.DB, userID in
 		return "", err
 	}
 	if !ok {
-		if err := s.recordSecondFactorFailure(ctx, userID); err != nil {
-			return "", err
-		}
 		return "", ErrBadSecondFactor
 	}
 	return kind, nil
@@ -383,10 +397,15 @@ type PendingSession struct {
 // half-signed session ends and a full one starts (a new token: nothing
 // learnt about the first one is worth anything).
 func (s *Service) CompleteSecondFactor(ctx context.Context, p PendingSession, code string, cl Client) (string, error) {
+	if err := s.checkSecondFactorLimit(ctx, p.User.ID); err != nil {
+		return "", err
+	}
 	var token string
+	wrong := false
 	err := s.db.InTx(ctx, func(tx *database.Tx) error {
-		kind, err := s.verifySecondFactor(ctx, tx.DB, p.User.ID, code)
+		kind, err := s.matchSecondFactor(ctx, tx.DB, p.User.ID, code)
 		if err != nil {
+			wrong = errors.Is(err, ErrBadSecondFactor)
 			return err
 		}
 		ok, err := s.store.deleteSession(ctx, tx.DB, p.User.ID, p.Session.ID)
@@ -408,8 +427,14 @@ func (s *Service) CompleteSecondFactor(ctx context.Context, p PendingSession, co
 		}
 		return nil
 	})
+	if wrong {
+		// Counted after the transaction rolled back, so that it stays.
+		if rerr := s.recordSecondFactorFailure(ctx, p.User.ID); rerr != nil {
+			return "", rerr
+		}
+	}
 	if errors.Is(err, ErrBadSecondFactor) {
-		return "", err // the failure was counted outside the rolled-back transaction
+		return "", err
 	}
 	return token, err
 }

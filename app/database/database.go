@@ -38,7 +38,17 @@ type Options struct {
 	// change listeners, the first requests), and a new PostgreSQL
 	// connection takes some 20–25 ms to open.
 	WarmConns int32
+	// CheckTxConns makes a goroutine that asks the pool for a connection
+	// while it is inside InTx fail with ErrConnInTx (tests set it). Such a
+	// goroutine holds one connection and waits for another: with every
+	// other connection held by writers waiting on its row locks, nothing
+	// moves until a timeout (the mail sweep did this under load).
+	CheckTxConns bool
 }
+
+// ErrConnInTx is what CheckTxConns reports: code inside a transaction
+// used the pool (d.Gorm, d.Pool, another InTx) instead of its Tx.
+var ErrConnInTx = errors.New("database: a second connection asked for inside a transaction; use the transaction instead")
 
 // DB bundles the pool and the two clients that share it.
 type DB struct {
@@ -51,6 +61,8 @@ type DB struct {
 
 	statements atomic.Int64
 	roundTrips atomic.Int64
+	// inTx holds the goroutines inside InTx, with CheckTxConns.
+	inTx *txGoroutines
 }
 
 // Statements counts the SQL statements sent to PostgreSQL through this DB's
@@ -77,6 +89,15 @@ func Open(ctx context.Context, url string, o Options) (*DB, error) {
 	}
 	d := &DB{}
 	pcfg.ConnConfig.Tracer = statementCounter{&d.statements, &d.roundTrips}
+	if o.CheckTxConns {
+		d.inTx = &txGoroutines{ids: map[uint64]int{}}
+		pcfg.PrepareConn = func(context.Context, *pgx.Conn) (bool, error) {
+			if d.inTx.has(goroutineID()) {
+				return true, ErrConnInTx
+			}
+			return true, nil
+		}
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
 	if err != nil {
 		return nil, fmt.Errorf("database: %w", err)
@@ -218,6 +239,13 @@ func (d *DB) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 			return nil
 		}); err != nil {
 			return err
+		}
+		if d.inTx != nil {
+			// The connection is pinned: from here on, this goroutine
+			// asking the pool for another is the mistake CheckTxConns finds.
+			id := goroutineID()
+			d.inTx.add(id)
+			defer d.inTx.remove(id)
 		}
 		committing := false
 		err := conn.Transaction(func(gtx *gorm.DB) error {

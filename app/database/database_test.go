@@ -289,3 +289,47 @@ func TestWarmConnectionsOpenInTheBackground(t *testing.T) {
 		t.Errorf("pool without WarmConns: %d connections, want the one it pinged", n)
 	}
 }
+
+// CheckTxConns (on in every test database) fails a goroutine that asks
+// the pool for a connection inside InTx: it holds one connection and
+// waits for another, and under load every other connection can be held
+// by writers waiting for its locks (the mail sweep did that: replies hung
+// until their clients gave up). The transaction's own statements and
+// statements outside a transaction are unaffected.
+func TestCheckTxConnsFailsASecondConnectionInsideATransaction(t *testing.T) {
+	t.Parallel()
+	db := testenv.DB(t, time.Now)
+	ctx := context.Background()
+	var n int
+	if err := db.Gorm.WithContext(ctx).Raw(`SELECT 1`).Scan(&n).Error; err != nil || n != 1 {
+		t.Fatalf("outside a transaction: %d, %v", n, err)
+	}
+	err := db.InTx(ctx, func(tx *database.Tx) error {
+		if err := tx.Raw(`SELECT 2`).Scan(&n).Error; err != nil || n != 2 {
+			return fmt.Errorf("the transaction's own statement: %d, %w", n, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, second := range map[string]func() error{
+		"GORM":         func() error { return db.Gorm.WithContext(ctx).Raw(`SELECT 3`).Scan(&n).Error },
+		"pgx":          func() error { return db.Pool.QueryRow(ctx, `SELECT 4`).Scan(&n) },
+		"InTx in InTx": func() error { return db.InTx(ctx, func(*database.Tx) error { return nil }) },
+	} {
+		err := db.InTx(ctx, func(tx *database.Tx) error { return second() })
+		if !errors.Is(err, database.ErrConnInTx) {
+			t.Errorf("%s inside a transaction: %v, want ErrConnInTx", name, err)
+		}
+	}
+	// Other goroutines are not held to it while one is inside InTx.
+	err = db.InTx(ctx, func(tx *database.Tx) error {
+		done := make(chan error, 1)
+		go func() { done <- db.Gorm.WithContext(ctx).Raw(`SELECT 5`).Scan(new(int)).Error }()
+		return <-done
+	})
+	if err != nil {
+		t.Fatalf("another goroutine's statement during a transaction: %v", err)
+	}
+}

@@ -213,7 +213,7 @@ func (m *Mail) routeBatch(ctx context.Context) (rows, queued int, err error) {
 				userIDs = append(userIDs, p.UserID)
 			}
 		}
-		modes, err := m.modes(ctx, userIDs)
+		modes, err := m.modes(tx.DB, userIDs)
 		if err != nil {
 			return err
 		}

@@ -121,21 +121,23 @@ type Preference struct {
 
 // Preferences returns the member's mode for every category.
 func (m *Mail) Preferences(ctx context.Context, userID int64) (map[string]string, error) {
-	out, err := m.modes(ctx, []int64{userID})
+	out, err := m.modes(m.db.Gorm.WithContext(ctx), []int64{userID})
 	if err != nil {
 		return nil, err
 	}
 	return out[userID], nil
 }
 
-// modes loads the modes of many members at once, defaults filled in.
-func (m *Mail) modes(ctx context.Context, userIDs []int64) (map[int64]map[string]string, error) {
+// modes loads the modes of many members at once, defaults filled in,
+// through db: the mail sweep passes its transaction, which holds locks
+// that writers wait for, so it must not wait for a second connection.
+func (m *Mail) modes(db *gorm.DB, userIDs []int64) (map[int64]map[string]string, error) {
 	var rows []struct {
 		UserID   int64
 		Category string
 		Mode     string
 	}
-	if err := m.db.Gorm.WithContext(ctx).Raw(`SELECT user_id, category, mode FROM email_preferences WHERE user_id IN ?`, userIDs).Scan(&rows).Error; err != nil {
+	if err := db.Raw(`SELECT user_id, category, mode FROM email_preferences WHERE user_id IN ?`, userIDs).Scan(&rows).Error; err != nil {
 		return nil, fmt.Errorf("notify: preferences: %w", err)
 	}
 	out := make(map[int64]map[string]string, len(userIDs))

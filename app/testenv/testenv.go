@@ -214,7 +214,7 @@ func DBWithReplica(t testing.TB, now func() time.Time) (*database.DB, string, *P
 		t.Fatal(err)
 	}
 	p := NewProxy(t, u.Host)
-	db, err := database.Open(context.Background(), primary, database.Options{MaxConns: 8, Logger: Logger(t), Now: now, ReplicaURL: p.ProxiedURL(replica)})
+	db, err := database.Open(context.Background(), primary, database.Options{MaxConns: 8, Logger: Logger(t), Now: now, ReplicaURL: p.ProxiedURL(replica), CheckTxConns: true})
 	if err != nil {
 		t.Fatalf("testenv: open: %v", err)
 	}
@@ -225,7 +225,7 @@ func DBWithReplica(t testing.TB, now func() time.Time) (*database.DB, string, *P
 // OpenDB opens the database at u for the test.
 func OpenDB(t testing.TB, u string, now func() time.Time) *database.DB {
 	t.Helper()
-	db, err := database.Open(context.Background(), u, database.Options{MaxConns: 8, Logger: Logger(t), Now: now})
+	db, err := database.Open(context.Background(), u, database.Options{MaxConns: 8, Logger: Logger(t), Now: now, CheckTxConns: true})
 	if err != nil {
 		t.Fatalf("testenv: open: %v", err)
 	}
