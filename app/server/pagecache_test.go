@@ -217,9 +217,18 @@ func TestVisitorPagesComeFromTheCache(t *testing.T) {
 		t.Errorf("with a token: cache %q, Cache-Control %q", v.cache(), v.header.Get("Cache-Control"))
 	}
 	// A flash message (set for the next page) is shown and cleared, not
-	// replaced by the cached page.
-	if v := visit(t, base, path, "Cookie", "kindred_flash=Saved."); v.cache() != "" || !strings.Contains(v.body, "Saved.") {
-		t.Errorf("with a flash message: cache %q", v.cache())
+	// replaced by the cached page; the page holds one person's message,
+	// so no proxy or browser cache may keep it either.
+	if v := visit(t, base, path, "Cookie", "kindred_flash=Saved."); v.cache() != "" || !strings.Contains(v.body, "Saved.") ||
+		v.header.Get("Cache-Control") != "private, no-store" {
+		t.Errorf("with a flash message: cache %q, Cache-Control %q", v.cache(), v.header.Get("Cache-Control"))
+	}
+	// One address per thread: other spellings of its id are no page at
+	// all, so they cannot fill the cache with copies of it.
+	for _, alias := range []string{"/t/0" + itoa(th.ID), "/t/+" + itoa(th.ID)} {
+		if v := visit(t, base, alias); v.status != http.StatusNotFound || v.cache() == "miss" || v.cache() == "hit" {
+			t.Errorf("%s: %d, cache %q", alias, v.status, v.cache())
+		}
 	}
 	// Operators see it work.
 	if v := visit(t, base, "/metrics"); !regexp.MustCompile(`(?m)^kindred_page_cache_hits_total [1-9]`).MatchString(v.body) {

@@ -59,7 +59,8 @@ func SecurityHeaders(tls bool, formTargets func() string) echo.MiddlewareFunc {
 }
 
 // NoStoreWithCredentials keeps what is answered to a request that carries
-// a session cookie or an Authorization header out of every cache (the
+// a session cookie, a one-time message (the flash cookie: the page shows
+// one person's message) or an Authorization header out of every cache (the
 // browser's own and any proxy's): Cache-Control: private, no-store, set
 // before the handler runs so that error pages carry it too. Every answer
 // varies with vary ("Cookie" for pages, "Authorization" for the API), so
@@ -69,7 +70,7 @@ func NoStoreWithCredentials(cookies Cookies, vary string) echo.MiddlewareFunc {
 		return func(c echo.Context) error {
 			h := c.Response().Header()
 			h.Add("Vary", vary)
-			if cookies.Get(c, SessionCookie) != "" || c.Request().Header.Get(echo.HeaderAuthorization) != "" {
+			if cookies.Get(c, SessionCookie) != "" || cookies.Get(c, flashCookie) != "" || c.Request().Header.Get(echo.HeaderAuthorization) != "" {
 				h.Set("Cache-Control", "private, no-store")
 			}
 			return next(c)

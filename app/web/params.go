@@ -52,12 +52,18 @@ func CursorParam(c echo.Context, name string) (int64, error) {
 	return n, nil
 }
 
-// PathID reads a positive id from the route's :name; anything else is
+// PathID reads a positive id from the route's :name, written as Kindred
+// writes it (no sign, no leading zeros); anything else is
 // models.ErrNotFound (a page that cannot exist), the one answer every
-// feature gives.
+// feature gives. One address per page: /t/01 and /t/+1 would otherwise
+// be more copies of /t/1 for a cache to keep.
 func PathID(c echo.Context, name string) (int64, error) {
-	id, err := strconv.ParseInt(c.Param(name), 10, 64)
-	if err != nil || id <= 0 {
+	return parseID(c.Param(name))
+}
+
+func parseID(s string) (int64, error) {
+	id, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || id <= 0 || s[0] < '1' || s[0] > '9' {
 		return 0, models.ErrNotFound
 	}
 	return id, nil

@@ -35,3 +35,13 @@ func TestDeviceName(t *testing.T) {
 		}
 	}
 }
+
+func TestPathIDTakesOneSpellingOfAnID(t *testing.T) {
+	for s, want := range map[string]int64{"1": 1, "42": 42, "9223372036854775807": 9223372036854775807,
+		"0": 0, "01": 0, "+1": 0, "-1": 0, " 1": 0, "1 ": 0, "1e3": 0, "": 0, "x": 0, "9223372036854775808": 0} {
+		got, err := parseID(s)
+		if got != want || (err == nil) != (want > 0) {
+			t.Errorf("parseID(%q) = %d, %v; want %d", s, got, err, want)
+		}
+	}
+}
