@@ -169,6 +169,12 @@ const csp = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sand
 // (with its ETag): short, so a removed post's images stop showing soon.
 const maxAge = "max-age=300"
 
+// sharedMaxAge bounds shared caches (a proxy or CDN in front) to a second,
+// as for pages: one that kept a public image for maxAge would go on
+// showing it to everyone for five minutes after a moderator removed its
+// post. A browser's own copy only ever showed it to the one who saw it.
+const sharedMaxAge = "s-maxage=1"
+
 // Serve sends an image to whoever may see it (Service.Open); anyone else
 // gets the same 404 as for an image that does not exist.
 func (h *Handlers) Serve(c echo.Context) error {
@@ -185,7 +191,7 @@ func (h *Handlers) Serve(c echo.Context) error {
 	hd.Set(echo.HeaderContentDisposition, `inline; filename="image.`+extOf(sv.Image.ContentType)+`"`)
 	hd.Set("Cross-Origin-Resource-Policy", "same-origin")
 	if sv.Public {
-		hd.Set("Cache-Control", "public, "+maxAge)
+		hd.Set("Cache-Control", "public, "+maxAge+", "+sharedMaxAge)
 	} else {
 		hd.Set("Cache-Control", "private, "+maxAge)
 		hd.Set("X-Robots-Tag", "noindex")

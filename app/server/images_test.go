@@ -374,7 +374,7 @@ func TestImageVisibilityFollowsPosts(t *testing.T) {
 		t.Errorf("unposted image, its uploader: %d", got.status)
 	}
 	pubThread := post("maya", public, pubKey)
-	if got := visitor.image(pubKey); got.status != http.StatusOK || got.header.Get("Cache-Control") != "public, max-age=300" {
+	if got := visitor.image(pubKey); got.status != http.StatusOK || got.header.Get("Cache-Control") != "public, max-age=300, s-maxage=1" {
 		t.Errorf("public forum, visitor: %d %q", got.status, got.header.Get("Cache-Control"))
 	}
 
