@@ -52,22 +52,13 @@ func (s *Service) SetThreadState(ctx context.Context, tx *database.Tx, threadID 
 	return search.Enqueue(ctx, tx, threadID)
 }
 
-// MoveThread moves a thread to another forum, keeping both forums' thread
-// counts. Who may move it where is the caller's decision. A forum pin stays
-// behind (it was the old forum's moderators' choice, and counts against
-// the new forum's limit otherwise).
+// MoveThread moves a thread to another forum; both forums' thread counts
+// follow (trigger threads_forum_counts). Who may move it where is the
+// caller's decision. A forum pin stays behind (it was the old forum's
+// moderators' choice, and counts against the new forum's limit otherwise).
 func (s *Service) MoveThread(ctx context.Context, tx *database.Tx, threadID, fromForumID, toForumID int64) error {
-	for _, q := range []struct {
-		sql  string
-		args []any
-	}{
-		{`UPDATE threads SET forum_id = ?, pinned = false WHERE id = ?`, []any{toForumID, threadID}},
-		{`UPDATE forums SET thread_count = thread_count - 1 WHERE id = ?`, []any{fromForumID}},
-		{`UPDATE forums SET thread_count = thread_count + 1 WHERE id = ?`, []any{toForumID}},
-	} {
-		if err := tx.Exec(q.sql, q.args...).Error; err != nil {
-			return fmt.Errorf("forums: move thread %d to forum %d: %w", threadID, toForumID, err)
-		}
+	if err := tx.Exec(`UPDATE threads SET forum_id = ?, pinned = false WHERE id = ?`, toForumID, threadID).Error; err != nil {
+		return fmt.Errorf("forums: move thread %d from forum %d to %d: %w", threadID, fromForumID, toForumID, err)
 	}
 	return search.Enqueue(ctx, tx, threadID)
 }

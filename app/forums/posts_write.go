@@ -159,9 +159,8 @@ func (s *Service) CreateThread(ctx context.Context, v Viewer, f *models.Forum, f
 		if err := tx.Create(&p).Error; err != nil {
 			return err
 		}
-		if err := tx.Exec(`UPDATE forums SET thread_count = thread_count + 1 WHERE id = ?`, f.ID).Error; err != nil {
-			return err
-		}
+		// The forum's thread count follows from the thread's visibility
+		// (trigger threads_forum_counts): a held thread does not count yet.
 		if err := s.linkImages(ctx, tx, p.ID, prep.images); err != nil {
 			return err
 		}

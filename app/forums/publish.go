@@ -65,9 +65,7 @@ func (s *Service) PublishAnonymised(ctx context.Context, tx *database.Tx, forumI
 			return 0, err
 		}
 	}
-	if err := tx.Exec(`UPDATE forums SET thread_count = thread_count + 1 WHERE id = ?`, f.ID).Error; err != nil {
-		return 0, err
-	}
+	// The forum's thread count follows (trigger threads_forum_counts).
 	if err := tx.Exec(`INSERT INTO thread_follows (thread_id, user_id, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`, t.ID, askerID, now).Error; err != nil {
 		return 0, err
 	}
