@@ -142,7 +142,13 @@ func (s *Documents) SearchDocuments(ctx context.Context, changes []search.Change
 			b.GonePosts = append(b.GonePosts, p.ID)
 			continue
 		}
-		d.ID, d.PostID, d.Head, d.Body = models.PostDocID(p.ID), p.ID, head, search.Clean(p.Body)
+		// A hidden or removed opening post keeps its thread findable by
+		// title, with no text and no post id: nobody else could open it.
+		postID := p.ID
+		if !p.Visible {
+			postID = 0
+		}
+		d.ID, d.PostID, d.Head, d.Body = models.PostDocID(p.ID), postID, head, search.Clean(p.Body)
 		search.Seal(&d)
 		b.Docs = append(b.Docs, d)
 	}

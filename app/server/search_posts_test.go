@@ -277,3 +277,29 @@ func TestSearchCountsPostsAndPagesThreads(t *testing.T) {
 		t.Errorf("popular tags: %+v %v", tags, err)
 	}
 }
+
+// A thread whose opening post a moderator hid stays findable by its
+// title, but its hit carries no text of that post and no post id: the
+// searcher could not open the post.
+func TestSearchHitOfAHiddenOpeningPostNamesNoPost(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{workers: true})
+	ctx := context.Background()
+	pub := h.forum("carers", nil)
+	h.account("carer_sam", models.RoleMember)
+	h.account("mod_ola", models.RoleModerator)
+	th := h.thread("carer_sam", pub, "Respite weekends for carers", "My sister zebrarespite takes over on Saturdays.", false)
+	h.reply("carer_sam", th.ID, "Update: the council pays for two weekends a year.", false)
+	var first int64
+	h.app.DB.Gorm.Raw(`SELECT min(id) FROM posts WHERE thread_id = ?`, th.ID).Scan(&first)
+	eventually(t, "the thread is found", func() bool { return has(h.searchIDs("", "q=zebrarespite"), th.ID) })
+	if err := h.app.Moderation.Act(ctx, h.actor(h.user("mod_ola")), models.TargetPost, first, moderation.ActHide, "Names a relative", false); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the hidden post's words are no longer found", func() bool { return len(h.searchIDs("", "q=zebrarespite")) == 0 })
+	hits := h.searchHits("", "q=respite+weekends")
+	want := fmt.Sprintf("/t/%d", th.ID)
+	if len(hits) != 1 || hits[0]["post_id"] != 0.0 || hits[0]["url"] != want || strings.Contains(fmt.Sprint(hits[0]), "zebrarespite") {
+		t.Errorf("the thread's hit after its opening post was hidden: %v, want post_id 0 and %s", hits, want)
+	}
+}
